@@ -1,0 +1,160 @@
+"""The fields of accounts and contacts: their names, labels, value kinds and the header
+names that company-list exports use for them.
+
+The label is what screens and exports show; every alias is a header that the importer
+maps to the field. Exported files use the labels, so an export re-imports unchanged.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from domain.values import (
+    is_email,
+    normalize_domain,
+    parse_amount,
+    parse_employees,
+    parse_flag,
+    parse_tags,
+    parse_year,
+)
+
+
+class Kind(enum.Enum):
+    TEXT = "text"
+    DOMAIN = "domain"
+    EMPLOYEES = "employees"
+    AMOUNT = "amount"
+    YEAR = "year"
+    TAGS = "tags"
+    EMAIL = "email"
+    FLAG = "flag"
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    label: str
+    kind: Kind = Kind.TEXT
+    aliases: tuple[str, ...] = ()
+    required: bool = False
+    max_length: int = 255
+
+    def parse(self, text: str) -> str | int | bool | None:
+        """Parse the text of a cell; empty cells are None. Raises ValueError with a reason."""
+        value = text.strip()
+        if not value:
+            if self.required:
+                raise ValueError(f"{self.label} is required")
+            return False if self.kind is Kind.FLAG else None
+        if len(value) > self.max_length and self.kind in (Kind.TEXT, Kind.TAGS, Kind.DOMAIN):
+            raise ValueError(f"longer than {self.max_length} characters")
+        return _PARSERS[self.kind](value)
+
+
+def _parse_website(text: str) -> str:
+    if normalize_domain(text) is None:
+        raise ValueError(f"'{text}' is not a website or domain")
+    return text
+
+
+def _parse_email(text: str) -> str:
+    if not is_email(text):
+        raise ValueError(f"'{text}' is not an e-mail address")
+    return text
+
+
+_PARSERS: dict[Kind, Callable[[str], str | int | bool]] = {
+    Kind.TEXT: str,
+    Kind.DOMAIN: _parse_website,
+    Kind.EMPLOYEES: parse_employees,
+    Kind.AMOUNT: parse_amount,
+    Kind.YEAR: parse_year,
+    Kind.TAGS: parse_tags,
+    Kind.EMAIL: _parse_email,
+    Kind.FLAG: parse_flag,
+}
+
+ACCOUNT_FIELDS: tuple[Field, ...] = (
+    Field("name", "Account Name", aliases=(
+        "name", "company", "company name", "account", "account name", "organization",
+        "organisation", "organization name", "business name", "firm", "customer", "client"),
+        required=True),
+    Field("website", "Website", Kind.DOMAIN, aliases=(
+        "website", "web site", "domain", "company domain name", "company domain", "url",
+        "website url", "homepage", "web", "site")),
+    Field("industry", "Industry", aliases=(
+        "industry", "sector", "vertical", "branche", "industry type")),
+    Field("employees", "Employees", Kind.EMPLOYEES, aliases=(
+        "employees", "number of employees", "numberofemployees", "no of employees",
+        "employee count", "headcount", "head count", "company size", "size", "staff")),
+    Field("annual_revenue", "Annual Revenue", Kind.AMOUNT, aliases=(
+        "annual revenue", "annualrevenue", "revenue", "yearly revenue", "turnover",
+        "annual turnover", "sales volume")),
+    Field("country", "Country", aliases=(
+        "country", "country/region", "billingcountry", "billing country", "country region",
+        "shippingcountry", "nation", "hq country")),
+    Field("region", "Region", aliases=(
+        "region", "state", "state/region", "state/province", "province", "billingstate",
+        "billing state", "county", "territory")),
+    Field("city", "City", aliases=("city", "billingcity", "billing city", "town", "locality")),
+    Field("phone", "Phone", aliases=(
+        "phone", "phone number", "telephone", "tel", "main phone", "company phone",
+        "business phone", "phone 1")),
+    Field("founded_year", "Founded Year", Kind.YEAR, aliases=(
+        "founded year", "founded", "year founded", "founding year", "established",
+        "year established", "yearstarted", "year started")),
+    Field("tags", "Tags", Kind.TAGS, max_length=1000, aliases=(
+        "tags", "tag", "labels", "keywords", "categories")),
+    Field("source", "Source", aliases=(
+        "source", "lead source", "leadsource", "account source", "accountsource",
+        "original source", "origin", "list source")),
+)  # fmt: skip
+
+CONTACT_FIELDS: tuple[Field, ...] = (
+    Field("account", "Account", aliases=(
+        "account", "account name", "company", "company name", "organization",
+        "organisation", "account domain", "company domain name", "website", "domain"),
+        required=True),
+    Field("name", "Contact Name", aliases=(
+        "name", "contact name", "full name", "contact", "person"), required=True),
+    Field("title", "Title", aliases=("title", "job title", "position", "role", "jobtitle")),
+    Field("email", "Email", Kind.EMAIL, aliases=(
+        "email", "e-mail", "email address", "e-mail address", "work email", "mail")),
+    Field("phone", "Phone", aliases=(
+        "phone", "phone number", "telephone", "tel", "mobile", "mobile phone", "direct phone",
+        "work phone")),
+    Field("decision_maker", "Decision Maker", Kind.FLAG, aliases=(
+        "decision maker", "decision-maker", "decisionmaker", "is decision maker", "dm",
+        "key contact", "buyer")),
+)  # fmt: skip
+
+#: Columns that hold a first and a last name, joined into the contact's name.
+FIRST_NAME_ALIASES = frozenset({"first name", "firstname", "given name", "vorname", "prénom"})
+LAST_NAME_ALIASES = frozenset({"last name", "lastname", "surname", "family name", "nachname"})
+
+#: Exported custom fields carry this prefix so that they import back as custom fields.
+CUSTOM_PREFIX = "Custom: "
+
+_HEADER_NOISE = re.compile(r"[\s_.]+")
+
+
+def header_key(header: str) -> str:
+    """Compare headers without case, underscores, dots and extra spaces."""
+    return _HEADER_NOISE.sub(" ", header.strip().casefold()).strip()
+
+
+def field_for_header(header: str, fields: tuple[Field, ...]) -> Field | None:
+    """The field a header names, by label or alias; None if it names none."""
+    key = header_key(header)
+    for field in fields:
+        if key == header_key(field.label) or key in field.aliases:
+            return field
+    return None
+
+
+def account_field(name: str) -> Field:
+    return next(f for f in ACCOUNT_FIELDS if f.name == name)

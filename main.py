@@ -1,0 +1,164 @@
+"""Accord's entry point: parses the command line, opens the workspace, starts the GUI or
+runs one headless command. The only module that wires the layers together."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from domain.errors import AccordError
+
+EXIT_OK, EXIT_REFUSED, EXIT_USAGE = 0, 1, 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="accord",
+        description="Accord: one plan for marketing and sales.",
+        epilog="Without a command, the window opens.",
+    )
+    parser.add_argument(
+        "--db",
+        help="workspace: a SQLite file path or a SQLAlchemy URL "
+        "(postgresql+psycopg://user:pass@host/db); default: your data folder",
+    )
+    parser.add_argument(
+        "--user",
+        help="who you are (remembered); new names join as reps, "
+        "the first person in a workspace is its owner",
+    )
+    parser.add_argument(
+        "--demo", action="store_true", help="open the demo workspace (built on first use)"
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    demo = commands.add_parser("demo", help="build a realistic demo workspace")
+    demo.add_argument("--accounts", type=int, default=2000, metavar="N")
+    demo.add_argument("--seed", type=int, default=7, metavar="S")
+
+    imp = commands.add_parser("import", help="import accounts or contacts from CSV or XLSX")
+    what = imp.add_subparsers(dest="what", metavar="accounts|contacts", required=True)
+    for kind in ("accounts", "contacts"):
+        sub = what.add_parser(kind, help=f"import {kind}")
+        sub.add_argument("file", type=Path, metavar="FILE")
+        sub.add_argument(
+            "--mapping",
+            type=Path,
+            metavar="M.json",
+            help='JSON object {"file header": "field", ...}',
+        )
+        sub.add_argument("--sheet", help="XLSX sheet (default: the first)")
+        sub.add_argument("--on-duplicate", choices=("skip", "fill", "overwrite"), default="skip")
+        sub.add_argument(
+            "--strict", action="store_true", help="refuse the whole file if any row is bad"
+        )
+        sub.add_argument(
+            "--rejects",
+            type=Path,
+            metavar="OUT.csv",
+            help="write the rejected rows here, to fix and re-import",
+        )
+
+    undo = commands.add_parser("undo-import", help="undo a whole import batch")
+    undo.add_argument("batch_id", metavar="BATCH_ID")
+
+    exp = commands.add_parser("export", help="export accounts to CSV or XLSX")
+    exp_what = exp.add_subparsers(dest="what", metavar="accounts", required=True)
+    exp_accounts = exp_what.add_parser("accounts", help="export accounts")
+    exp_accounts.add_argument("out", type=Path, metavar="OUT.csv|OUT.xlsx")
+    exp_accounts.add_argument("--search", metavar="TEXT")
+
+    users = commands.add_parser("users", help="list users, or add one with a role (owners)")
+    users.add_argument("--add", metavar="NAME")
+    users.add_argument("--role", choices=("owner", "marketing", "rep"), default="rep")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.command is None:
+        from ui.app import run_gui
+
+        return run_gui(db=args.db, user_name=args.user, demo=args.demo)
+    handler = _COMMANDS[args.command]
+    try:
+        return handler(args)
+    except AccordError as exc:
+        print(f"accord: {exc}", file=sys.stderr)
+        return EXIT_REFUSED
+
+
+def _open(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    from storage.workspace import open_workspace
+
+    return open_workspace(args.db)
+
+
+def _who(workspace, args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    from storage.users import sign_in
+    from ui.settings import remembered_user
+
+    return sign_in(workspace, args.user or remembered_user() or "Owner")
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from storage.demo import build_demo
+    from storage.workspace import demo_path, open_workspace
+
+    workspace = open_workspace(args.db or demo_path())
+    summary = build_demo(workspace, accounts=args.accounts, seed=args.seed, replace=args.db is None)
+    print(f"Demo workspace {workspace.label}: {summary}")
+    return EXIT_OK
+
+
+def _cmd_import(args: argparse.Namespace) -> int:
+    from storage.importer import run_import_command
+
+    workspace = _open(args)
+    return run_import_command(workspace, _who(workspace, args), args)
+
+
+def _cmd_undo_import(args: argparse.Namespace) -> int:
+    from storage.importer import undo_import
+
+    workspace = _open(args)
+    print(undo_import(workspace, _who(workspace, args), args.batch_id))
+    return EXIT_OK
+
+
+def _cmd_export(args: argparse.Namespace) -> int:
+    from reports.tabular import write_table
+    from storage.export import account_table
+
+    workspace = _open(args)
+    user = _who(workspace, args)
+    count = write_table(account_table(workspace, user, search=args.search), args.out)
+    print(f"Exported {count} accounts to {args.out}")
+    return EXIT_OK
+
+
+def _cmd_users(args: argparse.Namespace) -> int:
+    from domain.users import Role
+    from storage.users import add_user, list_users
+
+    workspace = _open(args)
+    if args.add:
+        added = add_user(workspace, _who(workspace, args), args.add, Role(args.role))
+        print(f"{added.name}: {added.role}")
+    for user in list_users(workspace):
+        print(f"{user.name}\t{user.role}")
+    return EXIT_OK
+
+
+_COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "demo": _cmd_demo,
+    "import": _cmd_import,
+    "undo-import": _cmd_undo_import,
+    "export": _cmd_export,
+    "users": _cmd_users,
+}
+
+if __name__ == "__main__":
+    sys.exit(main())

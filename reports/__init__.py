@@ -1,0 +1,1 @@
+"""Turns read models into files people take away: CSV, XLSX and PDF."""

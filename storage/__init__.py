@@ -1,0 +1,1 @@
+"""Persistence: the database schema, migrations, repositories, bulk paths and file readers."""

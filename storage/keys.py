@@ -1,0 +1,26 @@
+"""Derived columns that storage keeps in step with an account's fields."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from domain.values import normalize_domain, normalize_name
+
+#: The fields whose text a search in the accounts list looks at.
+SEARCHED_FIELDS = ("name", "website", "industry", "country", "region", "city", "phone", "tags")
+
+
+def search_key(text: str) -> str:
+    """What searches compare: case, accents and punctuation folded like names."""
+    return normalize_name(text)
+
+
+def derived_columns(values: Mapping[str, Any]) -> dict[str, Any]:
+    """``domain_key``, ``name_key`` and ``search_text`` for an account's field values."""
+    searched = " ".join(str(values[f]) for f in SEARCHED_FIELDS if values.get(f))
+    return {
+        "domain_key": normalize_domain(values.get("website")),
+        "name_key": normalize_name(values.get("name")),
+        "search_text": " " + search_key(searched) + " " + str(values.get("website") or "").lower(),
+    }

@@ -1,0 +1,174 @@
+"""The database schema as SQLAlchemy 2 typed ORM classes.
+
+Every editable record has a UUID key, created/updated timestamps, who changed it last, a
+version that guards against silent overwrites, and a tombstone (``deleted_at``) instead of
+a hard delete: offline sync relies on all of these. Indexes that serve the lists are
+partial (live rows only) so that sorting never has to skip tombstones.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    Uuid,
+    text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {dict[str, Any]: JSON, datetime: DateTime(timezone=True)}
+
+
+class Tracked:
+    """Columns every editable record carries."""
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    changed_by: Mapped[str] = mapped_column(String(120))
+    version: Mapped[int] = mapped_column(default=1)
+    deleted_at: Mapped[datetime | None]
+
+    @declared_attr.directive
+    def __mapper_args__(cls) -> dict[str, Any]:
+        # The ORM adds "AND version = :loaded" to every UPDATE and bumps it.
+        return {"version_id_col": cls.__table__.c.version}  # type: ignore[attr-defined]
+
+
+LIVE = text("deleted_at IS NULL")
+
+
+def live_index(name: str, *columns: str) -> Index:
+    """An index over live rows only, usable on SQLite and PostgreSQL alike."""
+    return Index(name, *columns, sqlite_where=LIVE, postgresql_where=LIVE)
+
+
+class UserRow(Tracked, Base):
+    __tablename__ = "users"
+
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    role: Mapped[str] = mapped_column(String(20))
+
+
+class ImportBatchRow(Base):
+    __tablename__ = "import_batches"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    kind: Mapped[str] = mapped_column(String(20))
+    file_name: Mapped[str] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_by: Mapped[str] = mapped_column(String(120))
+    created: Mapped[int] = mapped_column(default=0)
+    updated: Mapped[int] = mapped_column(default=0)
+    skipped: Mapped[int] = mapped_column(default=0)
+    rejected: Mapped[int] = mapped_column(default=0)
+    undone_at: Mapped[datetime | None]
+    undone_by: Mapped[str | None] = mapped_column(String(120))
+
+
+class AccountRow(Tracked, Base):
+    __tablename__ = "accounts"
+
+    name: Mapped[str] = mapped_column(String(255))
+    website: Mapped[str | None] = mapped_column(String(255))
+    industry: Mapped[str | None] = mapped_column(String(255))
+    employees: Mapped[int | None]
+    annual_revenue: Mapped[int | None] = mapped_column(BigInteger)
+    country: Mapped[str | None] = mapped_column(String(255))
+    region: Mapped[str | None] = mapped_column(String(255))
+    city: Mapped[str | None] = mapped_column(String(255))
+    phone: Mapped[str | None] = mapped_column(String(255))
+    founded_year: Mapped[int | None]
+    tags: Mapped[str | None] = mapped_column(String(1000))
+    source: Mapped[str | None] = mapped_column(String(255))
+    custom: Mapped[dict[str, Any] | None]
+    # Derived, kept in step by storage: dedupe keys and the lowercase search text.
+    domain_key: Mapped[str | None] = mapped_column(String(255))
+    name_key: Mapped[str] = mapped_column(String(255))
+    search_text: Mapped[str] = mapped_column(Text)
+    import_batch_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("import_batches.id"))
+
+    __table_args__ = (
+        live_index("ix_accounts_live_name", "name", "id"),
+        live_index("ix_accounts_live_industry", "industry", "id"),
+        live_index("ix_accounts_live_employees", "employees", "id"),
+        live_index("ix_accounts_live_annual_revenue", "annual_revenue", "id"),
+        live_index("ix_accounts_live_country", "country", "id"),
+        live_index("ix_accounts_live_updated_at", "updated_at", "id"),
+        live_index("ix_accounts_live_domain_key", "domain_key"),
+        live_index("ix_accounts_live_name_key", "name_key", "country"),
+        Index("ix_accounts_import_batch_id", "import_batch_id"),
+    )
+
+
+class ContactRow(Tracked, Base):
+    __tablename__ = "contacts"
+
+    account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("accounts.id"))
+    name: Mapped[str] = mapped_column(String(255))
+    title: Mapped[str | None] = mapped_column(String(255))
+    email: Mapped[str | None] = mapped_column(String(255))
+    phone: Mapped[str | None] = mapped_column(String(255))
+    decision_maker: Mapped[bool] = mapped_column(default=False)
+    import_batch_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("import_batches.id"))
+
+    __table_args__ = (
+        live_index("ix_contacts_live_account_id", "account_id", "name"),
+        Index("ix_contacts_import_batch_id", "import_batch_id"),
+    )
+
+
+class ImportChangeRow(Base):
+    """The values an import overwrote, so that undoing the import can put them back."""
+
+    __tablename__ = "import_changes"
+
+    batch_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("import_batches.id"), primary_key=True)
+    record_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    table_name: Mapped[str] = mapped_column(String(40))
+    before: Mapped[dict[str, Any]]
+    version_after: Mapped[int]
+
+
+class ChangeRow(Base):
+    """Who changed what, when: one row per single edit, one per import or undo."""
+
+    __tablename__ = "change_log"
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer(), "sqlite"), primary_key=True
+    )
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    user_name: Mapped[str] = mapped_column(String(120))
+    table_name: Mapped[str] = mapped_column(String(40))
+    record_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    action: Mapped[str] = mapped_column(String(40))
+    details: Mapped[dict[str, Any] | None]
+
+    __table_args__ = (Index("ix_change_log_record_id", "record_id"),)

@@ -1,0 +1,188 @@
+"""Opening a workspace: a SQLite file (the default) or a PostgreSQL database.
+
+Opening brings the schema up to date with Alembic, backing a SQLite file up first, and
+refuses a database written by a newer Accord.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from platformdirs import user_data_path
+from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+from domain.errors import AccordError
+
+MIGRATIONS = Path(__file__).with_name("migrations")
+READ_ONLY = "accord_read_only"
+
+
+class WorkspaceError(AccordError):
+    """The workspace cannot be opened as it is."""
+
+
+def data_dir() -> Path:
+    return user_data_path("Accord", appauthor=False)
+
+
+def default_path() -> Path:
+    return data_dir() / "workspace.sqlite"
+
+
+def demo_path() -> Path:
+    return data_dir() / "demo.sqlite"
+
+
+def to_url(db: str | Path | None) -> str:
+    """``--db`` takes a file path or a SQLAlchemy URL; nothing means the default file."""
+    if db is None:
+        return f"sqlite:///{default_path()}"
+    text = str(db)
+    if "://" in text:
+        return text
+    return f"sqlite:///{Path(text).expanduser().resolve()}"
+
+
+@dataclass
+class Workspace:
+    """One open database: its engine and how to talk to it."""
+
+    url: str
+    engine: Engine
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.engine.dialect.name == "sqlite"
+
+    @property
+    def label(self) -> str:
+        """What to show a user: the file path, or the server URL without password."""
+        url = make_url(self.url)
+        if self.is_sqlite:
+            return str(url.database)
+        return url.render_as_string(hide_password=True)
+
+    def session(self) -> Session:
+        return self._sessions()
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        """A connection for queries that never takes the write lock."""
+        with self.engine.connect().execution_options(**{READ_ONLY: True}) as conn:
+            yield conn
+
+    @contextmanager
+    def write(self) -> Iterator[Connection]:
+        """One write transaction (``BEGIN IMMEDIATE`` on SQLite): committed or rolled back whole."""
+        with self.engine.begin() as conn:
+            yield conn
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def __post_init__(self) -> None:
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+
+def _sqlite_engine(url: str) -> Engine:
+    engine = create_engine(url, connect_args={"timeout": 30})
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: sqlite3.Connection, _record: Any) -> None:
+        # Let SQLAlchemy, not the driver, decide when a transaction begins.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        # Writers take the lock up front, so two writers never deadlock half-way.
+        read_only = conn.get_execution_options().get(READ_ONLY, False)
+        conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+
+    return engine
+
+
+def open_workspace(db: str | Path | None = None, *, migrate: bool = True) -> Workspace:
+    """Open (creating if needed) the workspace at ``db`` and bring its schema up to date."""
+    url = to_url(db)
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = _sqlite_engine(url)
+    else:
+        engine = create_engine(url, pool_pre_ping=True)
+    workspace = Workspace(url, engine)
+    try:
+        if migrate:
+            upgrade(workspace)
+    except Exception:
+        engine.dispose()
+        raise
+    return workspace
+
+
+def _alembic_config(connection: Connection | None = None) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.attributes["connection"] = connection
+    return config
+
+
+def schema_revision(workspace: Workspace) -> str | None:
+    with workspace.engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+def head_revision() -> str:
+    head = ScriptDirectory.from_config(_alembic_config()).get_current_head()
+    assert head is not None
+    return head
+
+
+def upgrade(workspace: Workspace) -> None:
+    """Migrate to the newest schema; back a SQLite file up first if it holds data."""
+    scripts = ScriptDirectory.from_config(_alembic_config())
+    current = schema_revision(workspace)
+    head = scripts.get_current_head()
+    if current == head:
+        return
+    if current is not None:
+        try:
+            scripts.get_revision(current)
+        except Exception:
+            raise WorkspaceError(
+                f"This workspace was written by a newer version of Accord (schema {current}). "
+                "Update Accord to open it."
+            ) from None
+        if workspace.is_sqlite:
+            backup_sqlite(workspace, reason=f"before-upgrade-from-{current}")
+    with workspace.engine.begin() as conn:
+        command.upgrade(_alembic_config(conn), "head")
+
+
+def backup_sqlite(workspace: Workspace, *, reason: str) -> Path:
+    """Copy the SQLite file with SQLite's online backup API; returns the copy's path."""
+    source = Path(str(make_url(workspace.url).database))
+    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+    target = source.with_name(f"{source.stem}.{reason}.{stamp}.bak{source.suffix}")
+    with sqlite3.connect(source) as src, sqlite3.connect(target) as dst:
+        src.backup(dst)
+    return target

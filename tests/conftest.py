@@ -1,0 +1,93 @@
+"""Shared fixtures. Storage tests take ``workspace``, which runs each test on SQLite and,
+when ``ACCORD_TEST_PG_URL`` names a server, on PostgreSQL too. Without a server the
+PostgreSQL runs are skipped with a reason shown in the summary; with
+``ACCORD_REQUIRE_PG=1`` (set by .ci/run) a missing server fails instead."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from domain.users import Role, User
+from storage.users import add_user, sign_in
+from storage.workspace import Workspace, open_workspace
+
+PG_URL = os.environ.get("ACCORD_TEST_PG_URL")
+
+
+@pytest.fixture(autouse=True)
+def _isolated_settings(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch):
+    """Keep QSettings and the data folder out of the developer's home."""
+    home = tmp_path_factory.mktemp("home")
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(home / ".local" / "share"))
+
+
+def _pg_database() -> Iterator[str]:
+    if not PG_URL:
+        if os.environ.get("ACCORD_REQUIRE_PG") == "1":
+            pytest.fail("ACCORD_REQUIRE_PG=1 but ACCORD_TEST_PG_URL is not set")
+        pytest.skip("PostgreSQL not available: set ACCORD_TEST_PG_URL to run this on PostgreSQL")
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    name = f"accord_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh, empty database: a SQLite file, or a new PostgreSQL database."""
+    if request.param == "sqlite":
+        yield str(tmp_path / "workspace.sqlite")
+    else:
+        yield from _pg_database()
+
+
+@pytest.fixture
+def workspace(db_url: str) -> Iterator[Workspace]:
+    ws = open_workspace(db_url)
+    yield ws
+    ws.close()
+
+
+@pytest.fixture
+def sqlite_workspace(tmp_path: Path) -> Iterator[Workspace]:
+    """For tests that need a workspace but say nothing about the database behind it."""
+    ws = open_workspace(tmp_path / "workspace.sqlite")
+    yield ws
+    ws.close()
+
+
+def _people(ws: Workspace) -> dict[Role, User]:
+    owner = sign_in(ws, "Olivia Owner")
+    return {
+        Role.OWNER: owner,
+        Role.MARKETING: add_user(ws, owner, "Mark Marketer", Role.MARKETING),
+        Role.REP: add_user(ws, owner, "Rita Rep", Role.REP),
+    }
+
+
+@pytest.fixture
+def people(workspace: Workspace) -> dict[Role, User]:
+    return _people(workspace)
+
+
+@pytest.fixture
+def sqlite_people(sqlite_workspace: Workspace) -> dict[Role, User]:
+    return _people(sqlite_workspace)
