@@ -165,3 +165,19 @@ def parse_tags(text: str) -> str:
         if tag and tag.casefold() not in {t.casefold() for t in seen}:
             seen[tag] = None
     return ", ".join(seen)
+
+
+#: A cell starting with one of these would run as a formula in a spreadsheet.
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def protect_cell(text: str) -> str:
+    """Make text stay text in a spreadsheet that opens a CSV: ``=1+1`` → ``'=1+1``."""
+    return "'" + text if text.startswith(_FORMULA_STARTS) else text
+
+
+def unprotect_cell(text: str) -> str:
+    """Undo :func:`protect_cell`, so that an exported file re-imports unchanged."""
+    if text.startswith("'") and text[1:].startswith(_FORMULA_STARTS):
+        return text[1:]
+    return text

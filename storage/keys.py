@@ -22,5 +22,5 @@ def derived_columns(values: Mapping[str, Any]) -> dict[str, Any]:
     return {
         "domain_key": normalize_domain(values.get("website")),
         "name_key": normalize_name(values.get("name")),
-        "search_text": " " + search_key(searched) + " " + str(values.get("website") or "").lower(),
+        "search_text": f" {search_key(searched)} ",
     }

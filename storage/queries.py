@@ -1,0 +1,19 @@
+"""Read queries shared by the accounts list, exports and reports (SQLAlchemy Core)."""
+
+from __future__ import annotations
+
+from sqlalchemy import ColumnElement, and_
+
+from storage.keys import search_key
+from storage.schema import AccountRow
+
+accounts = AccountRow.__table__
+
+
+def account_filter(search: str | None = None) -> ColumnElement[bool]:
+    """Live accounts, narrowed to those whose searched fields contain ``search``."""
+    condition: ColumnElement[bool] = accounts.c.deleted_at.is_(None)
+    key = search_key(search or "")
+    if key:
+        condition = and_(condition, accounts.c.search_text.contains(key, autoescape=True))
+    return condition
