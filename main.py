@@ -97,10 +97,17 @@ def _open(args: argparse.Namespace):  # type: ignore[no-untyped-def]
 
 
 def _who(workspace, args: argparse.Namespace):  # type: ignore[no-untyped-def]
-    from storage.users import sign_in
-    from ui.settings import remembered_user
+    """Who is working: ``--user`` (then remembered), the remembered name, or the login name."""
+    import getpass
 
-    return sign_in(workspace, args.user or remembered_user() or "Owner")
+    from storage.users import sign_in
+    from ui.settings import remember_user, remembered_user
+
+    name = args.user or remembered_user() or getpass.getuser()
+    user = sign_in(workspace, name)
+    if args.user:
+        remember_user(args.user)
+    return user
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
@@ -114,10 +121,28 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
 
 def _cmd_import(args: argparse.Namespace) -> int:
-    from storage.importer import run_import_command
+    from domain.importing import OnDuplicate
+    from reports.rejects import rejects_table
+    from reports.tabular import write_table
+    from storage.importer import ImportOptions, import_accounts, import_contacts
 
     workspace = _open(args)
-    return run_import_command(workspace, _who(workspace, args), args)
+    options = ImportOptions(
+        mapping_file=args.mapping,
+        sheet=args.sheet,
+        on_duplicate=OnDuplicate(args.on_duplicate),
+        strict=args.strict,
+    )
+    run = import_accounts if args.what == "accounts" else import_contacts
+    summary = run(workspace, _who(workspace, args), args.file, options)
+    print(summary.describe())
+    print(f"batch id: {summary.batch_id}")
+    for error in summary.errors:
+        print(error.describe(summary.file_name), file=sys.stderr)
+    if args.rejects and summary.rejected:
+        write_table(rejects_table(summary), args.rejects)
+        print(f"Rejected rows written to {args.rejects}: fix them and import that file again.")
+    return EXIT_OK
 
 
 def _cmd_undo_import(args: argparse.Namespace) -> int:

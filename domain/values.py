@@ -136,14 +136,20 @@ _LEGAL_FORMS = {
 _WORD = re.compile(r"[^\W_]+")
 
 
-def normalize_name(text: str | None) -> str:
-    """A company name reduced for matching: case, accents, punctuation and legal forms dropped."""
+def fold_text(text: str | None) -> str:
+    """Words of a text with case, accents and punctuation folded away: what searches compare."""
     if not text:
         return ""
-    folded = unicodedata.normalize("NFKD", text.casefold())
-    folded = "".join(ch for ch in folded if not unicodedata.combining(ch))
-    words = [w for w in _WORD.findall(folded.replace("&", " and ")) if w not in _LEGAL_FORMS]
-    return " ".join(words)
+    folded = text.casefold()
+    if not folded.isascii():
+        folded = unicodedata.normalize("NFKD", folded)
+        folded = "".join(ch for ch in folded if not unicodedata.combining(ch))
+    return " ".join(_WORD.findall(folded.replace("&", " and ")))
+
+
+def normalize_name(text: str | None) -> str:
+    """A company name reduced for matching: folded, and legal forms such as GmbH dropped."""
+    return " ".join(w for w in fold_text(text).split() if w not in _LEGAL_FORMS)
 
 
 def normalize_country(text: str | None) -> str:

@@ -5,15 +5,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from domain.values import normalize_domain, normalize_name
+from domain.values import fold_text, normalize_domain, normalize_name
 
 #: The fields whose text a search in the accounts list looks at.
 SEARCHED_FIELDS = ("name", "website", "industry", "country", "region", "city", "phone", "tags")
 
 
 def search_key(text: str) -> str:
-    """What searches compare: case, accents and punctuation folded like names."""
-    return normalize_name(text)
+    """What searches compare: case, accents and punctuation folded away."""
+    return fold_text(text)
 
 
 def derived_columns(values: Mapping[str, Any]) -> dict[str, Any]:

@@ -42,7 +42,10 @@ def utcnow() -> datetime:
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
-    type_annotation_map = {dict[str, Any]: JSON, datetime: DateTime(timezone=True)}
+    type_annotation_map = {
+        dict[str, Any]: JSON(none_as_null=True),
+        datetime: DateTime(timezone=True),
+    }
 
 
 class Tracked:

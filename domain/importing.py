@@ -1,0 +1,233 @@
+"""Rules of an import: finding the header row, mapping columns to fields, parsing a row,
+and what to do with a duplicate. The files themselves are read in storage."""
+
+from __future__ import annotations
+
+import enum
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+from domain.errors import AccordError
+from domain.fields import (
+    CUSTOM_PREFIX,
+    FIRST_NAME_ALIASES,
+    LAST_NAME_ALIASES,
+    Field,
+    field_for_header,
+    header_key,
+)
+from domain.values import unprotect_cell
+
+#: Mapping targets besides field names: a custom field, and the parts of a person's name.
+CUSTOM = "custom:"
+FIRST_NAME = "first_name"
+LAST_NAME = "last_name"
+IGNORE = ""
+
+
+class OnDuplicate(enum.StrEnum):
+    SKIP = "skip"
+    FILL = "fill"
+    OVERWRITE = "overwrite"
+
+
+class FileRefused(AccordError):
+    """The file cannot be imported at all (nothing was changed)."""
+
+
+class ImportCancelled(AccordError):
+    def __init__(self) -> None:
+        super().__init__("The import was cancelled; the workspace is as it was before.")
+
+
+@dataclass(frozen=True)
+class RowError:
+    row: int
+    column: str
+    reason: str
+
+    def describe(self, file_name: str) -> str:
+        where = f"row {self.row}" + (f", column '{self.column}'" if self.column else "")
+        return f"{file_name}: {where}: {self.reason}"
+
+
+@dataclass
+class ImportSummary:
+    file_name: str
+    batch_id: UUID | None = None
+    created: int = 0
+    updated: int = 0
+    skipped: int = 0
+    errors: list[RowError] = field(default_factory=list)
+    #: The rejected rows as they were in the file, for a file to fix and re-import.
+    rejected_cells: list[list[str]] = field(default_factory=list)
+    headers: list[str] = field(default_factory=list)
+
+    @property
+    def rejected(self) -> int:
+        return len(self.rejected_cells)
+
+    def describe(self) -> str:
+        batch = f" (batch {self.batch_id})" if self.batch_id else ""
+        return (
+            f"{self.file_name}: {self.created} created, {self.updated} updated, "
+            f"{self.skipped} duplicates skipped, {self.rejected} rejected{batch}"
+        )
+
+
+Mapping_ = dict[str, str]  # file header -> target
+
+
+def target_for_header(header: str, fields: tuple[Field, ...]) -> str:
+    """What a header maps to by default: a field, a custom field, a name part, or nothing."""
+    found = field_for_header(header, fields)
+    if found is not None:
+        return found.name
+    key = header_key(header)
+    if key.startswith(header_key(CUSTOM_PREFIX)) and len(header.strip()) > len(CUSTOM_PREFIX):
+        return CUSTOM + header.strip()[len(CUSTOM_PREFIX) :].strip()
+    if any(f.name == "name" for f in fields) and "account" in {f.name for f in fields}:
+        if key in FIRST_NAME_ALIASES:
+            return FIRST_NAME
+        if key in LAST_NAME_ALIASES:
+            return LAST_NAME
+    return IGNORE
+
+
+def auto_mapping(headers: Sequence[str], fields: tuple[Field, ...]) -> list[str]:
+    """One target per column; a field is taken by its first column only."""
+    taken: set[str] = set()
+    targets = []
+    for header in headers:
+        target = target_for_header(header, fields) if header.strip() else IGNORE
+        if target in taken and not target.startswith(CUSTOM):
+            target = IGNORE
+        if target:
+            taken.add(target)
+        targets.append(target)
+    return targets
+
+
+def apply_saved_mapping(headers: Sequence[str], saved: Mapping[str, str], fields: tuple[Field, ...]
+                        ) -> list[str]:  # fmt: skip
+    """Targets from a saved ``{header: field}`` mapping; headers it does not name auto-map."""
+    names = {f.name for f in fields} | {FIRST_NAME, LAST_NAME, IGNORE}
+    by_key = {header_key(h): t for h, t in saved.items()}
+    targets = auto_mapping(headers, fields)
+    for index, header in enumerate(headers):
+        target = by_key.get(header_key(header))
+        if target is None:
+            continue
+        target = IGNORE if target in ("ignore", None) else target
+        if target not in names and not target.startswith(CUSTOM):
+            raise FileRefused(f"The mapping names an unknown field '{target}' for '{header}'.")
+        targets[index] = target
+    return targets
+
+
+def load_mapping(path: Path) -> dict[str, str]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise FileRefused(f"{path.name}: not a readable mapping file ({exc})") from None
+    if not isinstance(data, dict) or not all(
+        isinstance(v, (str, type(None))) for v in data.values()
+    ):
+        raise FileRefused(f'{path.name}: a mapping is a JSON object {{"file header": "field"}}')
+    return {str(k): v or IGNORE for k, v in data.items()}
+
+
+def save_mapping(headers: Sequence[str], targets: Sequence[str], path: Path) -> None:
+    mapping = {h: t or "ignore" for h, t in zip(headers, targets, strict=True) if h.strip()}
+    path.write_text(json.dumps(mapping, indent=2, ensure_ascii=False), encoding="utf-8")
+
+
+def missing_required(targets: Sequence[str], fields: tuple[Field, ...]) -> list[str]:
+    present = set(targets)
+    missing = [f.label for f in fields if f.required and f.name not in present]
+    if "Contact Name" in missing and {FIRST_NAME, LAST_NAME} & present:
+        missing.remove("Contact Name")
+    return missing
+
+
+class RowRejected(Exception):
+    def __init__(self, column: str, reason: str) -> None:
+        self.column, self.reason = column, reason
+
+
+def parse_row(
+    cells: Sequence[str], headers: Sequence[str], targets: Sequence[str], fields: tuple[Field, ...]
+) -> dict[str, Any]:
+    """Field values of one row, ``custom`` as a dict; raises RowRejected naming the column."""
+    by_name = {f.name: f for f in fields}
+    values: dict[str, Any] = {}
+    custom: dict[str, str] = {}
+    name_parts: dict[str, str] = {}
+    for cell, header, target in zip(cells, headers, targets, strict=False):
+        if not target:
+            continue
+        text = unprotect_cell(cell.strip())
+        if target.startswith(CUSTOM):
+            if text:
+                custom[target[len(CUSTOM) :]] = text
+        elif target in (FIRST_NAME, LAST_NAME):
+            name_parts[target] = text
+        else:
+            try:
+                values[target] = by_name[target].parse(text)
+            except ValueError as exc:
+                raise RowRejected(header, str(exc)) from None
+    if name_parts and not values.get("name"):
+        values["name"] = " ".join(
+            p for p in (name_parts.get(FIRST_NAME), name_parts.get(LAST_NAME)) if p
+        )
+    for f in fields:
+        if f.required and not values.get(f.name):
+            column = next(
+                (h for h, t in zip(headers, targets, strict=False) if t == f.name), f.label
+            )
+            raise RowRejected(column, f"{f.label} is empty")
+    values["custom"] = custom
+    return values
+
+
+def merge(existing: Mapping[str, Any], incoming: Mapping[str, Any], policy: OnDuplicate
+          ) -> dict[str, Any]:  # fmt: skip
+    """The changes a duplicate row makes to the stored record under ``policy``."""
+    if policy is OnDuplicate.SKIP:
+        return {}
+    changes: dict[str, Any] = {}
+    for key, value in incoming.items():
+        if key == "custom":
+            merged = dict(existing.get("custom") or {})
+            for ckey, cvalue in value.items():
+                if policy is OnDuplicate.OVERWRITE or not merged.get(ckey):
+                    merged[ckey] = cvalue
+            if merged != (existing.get("custom") or {}):
+                changes["custom"] = merged
+            continue
+        if value in (None, "") or value == existing.get(key):
+            continue
+        if policy is OnDuplicate.OVERWRITE or existing.get(key) in (None, ""):
+            changes[key] = value
+    return changes
+
+
+def find_header_row(rows: Sequence[Sequence[str]], fields: tuple[Field, ...]) -> int:
+    """Index of the header among the first rows: the row naming the most known fields,
+    else the first row with at least two filled cells (title and blank rows are skipped)."""
+    best, best_hits = -1, 0
+    for index, row in enumerate(rows):
+        hits = sum(1 for cell in row if cell.strip() and target_for_header(cell, fields))
+        if hits > best_hits:
+            best, best_hits = index, hits
+    if best >= 0:
+        return best
+    for index, row in enumerate(rows):
+        if sum(1 for cell in row if cell.strip()) >= 2:
+            return index
+    raise FileRefused("No header row found: the file has no row with column names.")

@@ -1,0 +1,25 @@
+"""The rejected rows of an import as a table to fix and import again."""
+
+from __future__ import annotations
+
+from domain.importing import ImportSummary
+from reports.tabular import Column, ColumnKind, Table
+
+
+def rejects_table(summary: ImportSummary) -> Table:
+    """The file's own columns first (so the fixed file re-imports), then where and why."""
+    width = len(summary.headers)
+    reasons = {e.row: e for e in summary.errors}
+    rows = []
+    for cells in summary.rejected_cells:
+        number = int(cells[0])
+        error = reasons[number]
+        original = (cells[1:] + [""] * width)[:width]
+        rows.append([*original, number, error.column, error.reason])
+    columns = [Column(h) for h in summary.headers]
+    columns += [
+        Column("Accord row", ColumnKind.INTEGER),
+        Column("Accord column"),
+        Column("Accord error"),
+    ]
+    return Table("Rejected rows", columns, rows, len(rows))

@@ -1,0 +1,535 @@
+"""Importing accounts and contacts: one transaction per file, dedupe against the file and
+the workspace, an import batch that can be undone as a whole."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from itertools import islice
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, Table, func, insert, select, update
+
+from domain.fields import ACCOUNT_FIELDS, CONTACT_FIELDS, Field
+from domain.importing import (
+    FileRefused,
+    ImportCancelled,
+    ImportSummary,
+    OnDuplicate,
+    RowError,
+    RowRejected,
+    apply_saved_mapping,
+    auto_mapping,
+    load_mapping,
+    merge,
+    missing_required,
+    parse_row,
+)
+from domain.users import Action, User
+from domain.values import normalize_country, normalize_domain, normalize_name
+from storage.files import BadRow, SourceTable, open_table
+from storage.keys import derived_columns
+from storage.schema import (
+    AccountRow,
+    ChangeRow,
+    ContactRow,
+    ImportBatchRow,
+    ImportChangeRow,
+    utcnow,
+)
+from storage.workspace import Workspace
+
+accounts: Table = AccountRow.__table__  # type: ignore[assignment]
+contacts: Table = ContactRow.__table__  # type: ignore[assignment]
+batches: Table = ImportBatchRow.__table__  # type: ignore[assignment]
+changes_table: Table = ImportChangeRow.__table__  # type: ignore[assignment]
+change_log: Table = ChangeRow.__table__  # type: ignore[assignment]
+
+CHUNK = 5000
+ACCOUNT_VALUES = [f.name for f in ACCOUNT_FIELDS] + ["custom"]
+CONTACT_VALUES = [f.name for f in CONTACT_FIELDS if f.name != "account"]
+EMPTY_ACCOUNT: dict[str, Any] = dict.fromkeys(ACCOUNT_VALUES)
+EMPTY_CONTACT: dict[str, Any] = {**dict.fromkeys(CONTACT_VALUES), "decision_maker": False}
+
+Progress = Callable[[int, int | None], None]
+Cancel = Callable[[], bool]
+
+
+@dataclass
+class ImportOptions:
+    targets: list[str] | None = None  # one per header; None → saved mapping or auto-mapping
+    mapping_file: Path | None = None
+    sheet: str | None = None
+    on_duplicate: OnDuplicate = OnDuplicate.SKIP
+    strict: bool = False
+
+
+def _targets(table: SourceTable, fields: tuple[Field, ...], options: ImportOptions) -> list[str]:
+    if options.targets is not None:
+        targets = list(options.targets)
+    elif options.mapping_file is not None:
+        targets = apply_saved_mapping(table.headers, load_mapping(options.mapping_file), fields)
+    else:
+        targets = auto_mapping(table.headers, fields)
+    if missing := missing_required(targets, fields):
+        raise FileRefused(
+            f"{table.path.name}: no column is mapped to {', '.join(missing)} "
+            f"(header row {table.header_row}: {', '.join(h for h in table.headers if h)})."
+        )
+    return targets
+
+
+class _Run:
+    """State of one import while its transaction is open."""
+
+    def __init__(
+        self,
+        conn: Connection,
+        user: User,
+        table: SourceTable,
+        kind: str,
+        options: ImportOptions,
+        progress: Progress | None,
+        cancel: Cancel | None,
+    ) -> None:
+        self.conn, self.user, self.table, self.options = conn, user, table, options
+        self.progress, self.cancel = progress, cancel
+        self.batch_id = uuid.uuid4()
+        self.now = utcnow()
+        self.summary = ImportSummary(table.path.name, self.batch_id, headers=list(table.headers))
+        self.recorded: set[uuid.UUID] = set()  # records whose before-values are kept
+        conn.execute(
+            insert(batches).values(
+                id=self.batch_id,
+                kind=kind,
+                file_name=table.path.name[:500],
+                created_at=self.now,
+                created_by=user.name,
+                created=0,
+                updated=0,
+                skipped=0,
+                rejected=0,
+            )
+        )
+
+    def reject(self, number: int, cells: list[str], column: str, reason: str) -> None:
+        self.summary.errors.append(RowError(number, column, reason))
+        self.summary.rejected_cells.append([str(number), *cells])
+
+    def parsed_chunks(
+        self, fields: tuple[Field, ...], targets: list[str]
+    ) -> Iterator[list[tuple[int, list[str], dict[str, Any]]]]:
+        rows = self.table.rows()
+        done = 0
+        while chunk := list(islice(rows, CHUNK)):
+            if self.cancel is not None and self.cancel():
+                raise ImportCancelled
+            parsed = []
+            for item in chunk:
+                if isinstance(item, BadRow):
+                    self.reject(item.number, item.cells, "", item.reason)
+                    continue
+                number, cells = item
+                try:
+                    values = parse_row(cells, self.table.headers, targets, fields)
+                except RowRejected as exc:
+                    self.reject(number, cells, exc.column, exc.reason)
+                    continue
+                parsed.append((number, cells, values))
+            yield parsed
+            done += len(chunk)
+            if self.progress is not None:
+                self.progress(done, None)
+
+    def keep_before(self, table: Table, record: dict[str, Any], names: Iterable[str]) -> None:
+        """Remember the values an update overwrites (once per record), for undo."""
+        if record["import_batch_id"] == self.batch_id or record["id"] in self.recorded:
+            return
+        self.recorded.add(record["id"])
+        before = {n: record[n] for n in names}
+        self.conn.execute(
+            insert(changes_table).values(
+                batch_id=self.batch_id,
+                record_id=record["id"],
+                table_name=table.name,
+                before=before,
+                version_after=record["version"] + 1,
+            )
+        )
+
+    def finish(self) -> ImportSummary:
+        s = self.summary
+        if self.options.strict and s.errors:
+            first = "; ".join(e.describe(s.file_name) for e in s.errors[:5])
+            raise FileRefused(
+                f"{s.file_name}: {len(s.errors)} bad row(s), nothing imported (--strict). {first}"
+            )
+        self.conn.execute(
+            update(batches)
+            .where(batches.c.id == self.batch_id)
+            .values(created=s.created, updated=s.updated, skipped=s.skipped, rejected=s.rejected)
+        )
+        self.conn.execute(
+            insert(change_log).values(
+                at=self.now,
+                user_name=self.user.name,
+                table_name="import_batches",
+                record_id=self.batch_id,
+                action="import",
+                details={"summary": s.describe()},
+            )
+        )
+        return s
+
+
+def _bookkeeping(run: _Run) -> dict[str, Any]:
+    return {
+        "created_at": run.now,
+        "updated_at": run.now,
+        "changed_by": run.user.name,
+        "version": 1,
+        "deleted_at": None,
+        "import_batch_id": run.batch_id,
+    }
+
+
+def _apply_update(
+    run: _Run, table: Table, record: dict[str, Any], changes: dict[str, Any], derived: bool
+) -> None:
+    run.keep_before(table, record, changes)
+    values = dict(changes)
+    if derived:
+        merged = {k: record[k] for k in ACCOUNT_VALUES} | changes
+        values |= derived_columns(merged)
+    run.conn.execute(
+        update(table)
+        .where(table.c.id == record["id"])
+        .values(**values, version=table.c.version + 1, updated_at=run.now, changed_by=run.user.name)
+    )
+    record.update(changes)
+    record["version"] += 1
+
+
+def _account_keys(values: dict[str, Any]) -> tuple[str | None, tuple[str, str]]:
+    return normalize_domain(values.get("website")), (
+        normalize_name(values.get("name")),
+        normalize_country(values.get("country")),
+    )
+
+
+def _same_company(domain: str | None, record: dict[str, Any]) -> bool:
+    """Name and country match; the websites, where both have one, must not differ."""
+    return domain is None or record["domain_key"] is None or record["domain_key"] == domain
+
+
+def _import_accounts(run: _Run, targets: list[str]) -> None:
+    columns = [accounts.c[n] for n in ACCOUNT_VALUES] + [
+        accounts.c.id,
+        accounts.c.version,
+        accounts.c.domain_key,
+        accounts.c.import_batch_id,
+    ]
+    policy = run.options.on_duplicate
+    for parsed in run.parsed_chunks(ACCOUNT_FIELDS, targets):
+        keys = [_account_keys(values) for _, _, values in parsed]
+        domains = {d for d, _ in keys if d}
+        names = {n[0] for _, n in keys}
+        live = accounts.c.deleted_at.is_(None)
+        by_domain: dict[str, dict[str, Any]] = {}
+        by_name: dict[tuple[str, str], list[dict[str, Any]]] = {}
+        lookups = [accounts.c.name_key.in_(names)]
+        if domains:
+            lookups.append(accounts.c.domain_key.in_(domains))
+        for lookup in lookups:
+            for row in run.conn.execute(select(*columns).where(live, lookup)).mappings():
+                _remember(dict(row), by_domain, by_name)
+        inserts: list[dict[str, Any]] = []
+        pending: set[uuid.UUID] = set()
+        for (_, _, values), (domain, name) in zip(parsed, keys, strict=True):
+            match = by_domain.get(domain) if domain else None
+            if match is None:
+                match = next((r for r in by_name.get(name, []) if _same_company(domain, r)), None)
+            if match is None:
+                record = {
+                    **EMPTY_ACCOUNT,
+                    **values,
+                    "custom": values["custom"] or None,
+                    "id": uuid.uuid4(),
+                    **_bookkeeping(run),
+                    **derived_columns(values),
+                }
+                inserts.append(record)
+                pending.add(record["id"])
+                _remember(record, by_domain, by_name)
+                run.summary.created += 1
+                continue
+            existing = {k: match[k] for k in ACCOUNT_VALUES}
+            changes = merge(existing, values, policy)
+            if not changes:
+                run.summary.skipped += 1
+            elif match["id"] in pending:
+                match.update(changes, **derived_columns({**match, **changes}))
+                run.summary.updated += 1
+            else:
+                _apply_update(run, accounts, match, changes, derived=True)
+                run.summary.updated += 1
+        if inserts:
+            run.conn.execute(insert(accounts), inserts)
+
+
+def _remember(
+    record: dict[str, Any],
+    by_domain: dict[str, dict[str, Any]],
+    by_name: dict[tuple[str, str], list[dict[str, Any]]],
+) -> None:
+    domain, name = _account_keys(record)
+    if domain:
+        by_domain.setdefault(domain, record)
+    by_name.setdefault(name, []).append(record)
+
+
+def _import_contacts(run: _Run, targets: list[str]) -> None:
+    policy = run.options.on_duplicate
+    columns = [contacts.c[n] for n in CONTACT_VALUES] + [
+        contacts.c.id,
+        contacts.c.version,
+        contacts.c.account_id,
+        contacts.c.import_batch_id,
+    ]
+    live_accounts = accounts.c.deleted_at.is_(None)
+    for parsed in run.parsed_chunks(CONTACT_FIELDS, targets):
+        refs = {values["account"] for _, _, values in parsed}
+        owners = _accounts_for(run.conn, refs, live_accounts)
+        ids = set(owners.values())
+        known: dict[tuple[uuid.UUID, str], dict[str, Any]] = {}
+        for row in run.conn.execute(
+            select(*columns).where(contacts.c.deleted_at.is_(None), contacts.c.account_id.in_(ids))
+        ).mappings():
+            _remember_contact(dict(row), known)
+        inserts: list[dict[str, Any]] = []
+        pending: set[uuid.UUID] = set()
+        for number, cells, values in parsed:
+            account_id = owners.get(values.pop("account"))
+            if account_id is None:
+                column = next(
+                    (h for h, t in zip(run.table.headers, targets, strict=False) if t == "account"),
+                    "Account",
+                )
+                run.reject(number, cells, column, "no account has this name or website")
+                continue
+            values.pop("custom", None)
+            match = known.get(_contact_key(account_id, values))
+            if match is None:
+                record = {
+                    **EMPTY_CONTACT,
+                    **values,
+                    "account_id": account_id,
+                    "id": uuid.uuid4(),
+                    **_bookkeeping(run),
+                }
+                inserts.append(record)
+                pending.add(record["id"])
+                _remember_contact(record, known)
+                run.summary.created += 1
+                continue
+            changes = merge({k: match[k] for k in CONTACT_VALUES}, values, policy)
+            if not changes:
+                run.summary.skipped += 1
+            elif match["id"] in pending:
+                match.update(changes)
+                run.summary.updated += 1
+            else:
+                _apply_update(run, contacts, match, changes, derived=False)
+                run.summary.updated += 1
+        if inserts:
+            run.conn.execute(insert(contacts), inserts)
+
+
+def _contact_key(account_id: uuid.UUID, values: dict[str, Any]) -> tuple[uuid.UUID, str]:
+    email = (values.get("email") or "").strip().lower()
+    return account_id, email or "name:" + normalize_name(values.get("name"))
+
+
+def _remember_contact(
+    record: dict[str, Any], known: dict[tuple[uuid.UUID, str], dict[str, Any]]
+) -> None:
+    known.setdefault(_contact_key(record["account_id"], record), record)
+    known.setdefault((record["account_id"], "name:" + normalize_name(record["name"])), record)
+
+
+def _accounts_for(conn: Connection, refs: set[str], live: Any) -> dict[str, uuid.UUID]:
+    """Account reference (website/domain or name) → account id, for the refs that match."""
+    by_domain = {ref: d for ref in refs if (d := normalize_domain(ref))}
+    by_name = {ref: normalize_name(ref) for ref in refs}
+    found: dict[str, uuid.UUID] = {}
+    if by_domain:
+        rows = conn.execute(
+            select(accounts.c.domain_key, accounts.c.id).where(
+                live, accounts.c.domain_key.in_(set(by_domain.values()))
+            )
+        ).all()
+        ids = dict(rows)
+        found |= {ref: ids[d] for ref, d in by_domain.items() if d in ids}
+    rest = {ref: key for ref, key in by_name.items() if ref not in found}
+    if rest:
+        rows = conn.execute(
+            select(accounts.c.name_key, accounts.c.id).where(
+                live, accounts.c.name_key.in_(set(rest.values()))
+            )
+        ).all()
+        ids = dict(rows)
+        found |= {ref: ids[k] for ref, k in rest.items() if k in ids}
+    return found
+
+
+def _run_import(
+    workspace: Workspace,
+    user: User,
+    path: Path,
+    kind: str,
+    options: ImportOptions,
+    progress: Progress | None,
+    cancel: Cancel | None,
+) -> ImportSummary:
+    user.require(Action.IMPORT)
+    fields = ACCOUNT_FIELDS if kind == "accounts" else CONTACT_FIELDS
+    table = open_table(path, fields, options.sheet)
+    targets = _targets(table, fields, options)
+    with workspace.write() as conn:
+        run = _Run(conn, user, table, kind, options, progress, cancel)
+        (_import_accounts if kind == "accounts" else _import_contacts)(run, targets)
+        return run.finish()
+
+
+def import_accounts(
+    workspace: Workspace,
+    user: User,
+    path: Path,
+    options: ImportOptions | None = None,
+    progress: Progress | None = None,
+    cancel: Cancel | None = None,
+) -> ImportSummary:
+    """Import a company list; all or nothing (a crash or cancel changes nothing)."""
+    return _run_import(
+        workspace, user, path, "accounts", options or ImportOptions(), progress, cancel
+    )
+
+
+def import_contacts(
+    workspace: Workspace,
+    user: User,
+    path: Path,
+    options: ImportOptions | None = None,
+    progress: Progress | None = None,
+    cancel: Cancel | None = None,
+) -> ImportSummary:
+    """Import people and link each to its account by the account's website or name."""
+    return _run_import(
+        workspace, user, path, "contacts", options or ImportOptions(), progress, cancel
+    )
+
+
+@dataclass(frozen=True)
+class BatchInfo:
+    id: uuid.UUID
+    kind: str
+    file_name: str
+    created_at: datetime
+    created_by: str
+    created: int
+    updated: int
+    skipped: int
+    rejected: int
+    undone_at: datetime | None
+    undone_by: str | None
+
+
+def list_batches(workspace: Workspace) -> list[BatchInfo]:
+    with workspace.read() as conn:
+        rows = conn.execute(select(batches).order_by(batches.c.created_at.desc())).mappings()
+        return [BatchInfo(**row) for row in rows]
+
+
+def undo_import(workspace: Workspace, user: User, batch_id: str | uuid.UUID) -> str:
+    """Take a whole import back: created records become tombstones, overwritten values come
+    back. Records someone changed after the import are left as they are, and said so."""
+    user.require(Action.UNDO_IMPORT)
+    try:
+        key = batch_id if isinstance(batch_id, uuid.UUID) else uuid.UUID(str(batch_id).strip())
+    except ValueError:
+        raise FileRefused(f"'{batch_id}' is not an import batch id.") from None
+    now = utcnow()
+    with workspace.write() as conn:
+        batch = conn.execute(select(batches).where(batches.c.id == key)).mappings().first()
+        if batch is None:
+            raise FileRefused(f"There is no import batch {key}.")
+        if batch["undone_at"] is not None:
+            raise FileRefused(f"Import {key} was already undone by {batch['undone_by']}.")
+        kept = 0
+        removed = 0
+        for table in (contacts, accounts):
+            untouched = (table.c.import_batch_id == key) & table.c.deleted_at.is_(None)
+            kept += conn.execute(
+                select(func.count()).where(untouched, table.c.version > 1)
+            ).scalar_one()
+            removed += conn.execute(
+                update(table)
+                .where(untouched, table.c.version == 1)
+                .values(
+                    deleted_at=now,
+                    updated_at=now,
+                    changed_by=user.name,
+                    version=table.c.version + 1,
+                )
+            ).rowcount
+        restored = 0
+        for change in (
+            conn.execute(select(changes_table).where(changes_table.c.batch_id == key))
+            .mappings()
+            .all()
+        ):
+            table = accounts if change["table_name"] == "accounts" else contacts
+            before = dict(change["before"])
+            if table is accounts:
+                current = (
+                    conn.execute(
+                        select(*[accounts.c[n] for n in ACCOUNT_VALUES]).where(
+                            accounts.c.id == change["record_id"]
+                        )
+                    )
+                    .mappings()
+                    .one()
+                )
+                before |= derived_columns(dict(current) | before)
+            done = conn.execute(
+                update(table)
+                .where(
+                    table.c.id == change["record_id"], table.c.version == change["version_after"]
+                )
+                .values(**before, updated_at=now, changed_by=user.name, version=table.c.version + 1)
+            ).rowcount
+            restored += done
+            kept += 1 - done
+        conn.execute(
+            update(batches).where(batches.c.id == key).values(undone_at=now, undone_by=user.name)
+        )
+        message = (
+            f"Undid import of {batch['file_name']}: {removed} records removed, "
+            f"{restored} restored to their values before the import"
+        )
+        if kept:
+            message += f"; {kept} left as they are because someone changed them since"
+        conn.execute(
+            insert(change_log).values(
+                at=now,
+                user_name=user.name,
+                table_name="import_batches",
+                record_id=key,
+                action="undo import",
+                details={"summary": message},
+            )
+        )
+        return message + "."
