@@ -121,10 +121,11 @@ def normalize_domain(text: str | None) -> str | None:
     value = value.split("/", 1)[0].split("?", 1)[0].split("#", 1)[0]
     value = value.rsplit("@", 1)[-1].split(":", 1)[0].strip(".")
     value = value.removeprefix("www.")
-    try:
-        value = value.encode("idna").decode("ascii")
-    except UnicodeError:
-        return None
+    if not value.isascii():
+        try:
+            value = value.encode("idna").decode("ascii")
+        except UnicodeError:
+            return None
     return value if _DOMAIN.match(value) else None
 
 

@@ -30,6 +30,7 @@ from domain.importing import (
 )
 from domain.users import Action, User
 from domain.values import normalize_country, normalize_domain, normalize_name
+from storage.bulk import bulk_insert, new_id
 from storage.files import BadRow, SourceTable, open_table
 from storage.keys import derived_columns
 from storage.schema import (
@@ -97,7 +98,7 @@ class _Run:
     ) -> None:
         self.conn, self.user, self.table, self.options = conn, user, table, options
         self.progress, self.cancel = progress, cancel
-        self.batch_id = uuid.uuid4()
+        self.batch_id = new_id()
         self.now = utcnow()
         self.summary = ImportSummary(table.path.name, self.batch_id, headers=list(table.headers))
         self.recorded: set[uuid.UUID] = set()  # records whose before-values are kept
@@ -257,13 +258,13 @@ def _import_accounts(run: _Run, targets: list[str]) -> None:
                     **EMPTY_ACCOUNT,
                     **values,
                     "custom": values["custom"] or None,
-                    "id": uuid.uuid4(),
+                    "id": new_id(),
                     **_bookkeeping(run),
-                    **derived_columns(values),
+                    **derived_columns(values, domain_key=domain, name_key=name[0]),
                 }
                 inserts.append(record)
                 pending.add(record["id"])
-                _remember(record, by_domain, by_name)
+                _remember(record, by_domain, by_name, (domain, name))
                 run.summary.created += 1
                 continue
             existing = {k: match[k] for k in ACCOUNT_VALUES}
@@ -276,16 +277,22 @@ def _import_accounts(run: _Run, targets: list[str]) -> None:
             else:
                 _apply_update(run, accounts, match, changes, derived=True)
                 run.summary.updated += 1
-        if inserts:
-            run.conn.execute(insert(accounts), inserts)
+        _flush_inserts(run.conn, accounts, inserts)
+
+
+def _flush_inserts(conn: Connection, table: Table, inserts: list[dict[str, Any]]) -> None:
+    if inserts:
+        columns = list(inserts[0])
+        bulk_insert(conn, table, columns, ([r[c] for c in columns] for r in inserts))
 
 
 def _remember(
     record: dict[str, Any],
     by_domain: dict[str, dict[str, Any]],
     by_name: dict[tuple[str, str], list[dict[str, Any]]],
+    keys: tuple[str | None, tuple[str, str]] | None = None,
 ) -> None:
-    domain, name = _account_keys(record)
+    domain, name = keys or _account_keys(record)
     if domain:
         by_domain.setdefault(domain, record)
     by_name.setdefault(name, []).append(record)
@@ -327,7 +334,7 @@ def _import_contacts(run: _Run, targets: list[str]) -> None:
                     **EMPTY_CONTACT,
                     **values,
                     "account_id": account_id,
-                    "id": uuid.uuid4(),
+                    "id": new_id(),
                     **_bookkeeping(run),
                 }
                 inserts.append(record)
@@ -344,8 +351,7 @@ def _import_contacts(run: _Run, targets: list[str]) -> None:
             else:
                 _apply_update(run, contacts, match, changes, derived=False)
                 run.summary.updated += 1
-        if inserts:
-            run.conn.execute(insert(contacts), inserts)
+        _flush_inserts(run.conn, contacts, inserts)
 
 
 def _contact_key(account_id: uuid.UUID, values: dict[str, Any]) -> tuple[uuid.UUID, str]:

@@ -16,11 +16,19 @@ def search_key(text: str) -> str:
     return fold_text(text)
 
 
-def derived_columns(values: Mapping[str, Any]) -> dict[str, Any]:
-    """``domain_key``, ``name_key`` and ``search_text`` for an account's field values."""
+_UNSET: Any = object()
+
+
+def derived_columns(
+    values: Mapping[str, Any], *, domain_key: str | None = _UNSET, name_key: str = _UNSET
+) -> dict[str, Any]:
+    """``domain_key``, ``name_key`` and ``search_text`` for an account's field values
+    (keys the caller has already computed can be passed in)."""
     searched = " ".join(str(values[f]) for f in SEARCHED_FIELDS if values.get(f))
     return {
-        "domain_key": normalize_domain(values.get("website")),
-        "name_key": normalize_name(values.get("name")),
+        "domain_key": normalize_domain(values.get("website"))
+        if domain_key is _UNSET
+        else domain_key,
+        "name_key": normalize_name(values.get("name")) if name_key is _UNSET else name_key,
         "search_text": f" {search_key(searched)} ",
     }

@@ -1,0 +1,98 @@
+"""Generated company lists for the benchmarks: realistic shapes, reproducible by seed."""
+
+from __future__ import annotations
+
+import csv
+import random
+from pathlib import Path
+
+HEADERS = [
+    "Company name",
+    "Website",
+    "Industry",
+    "Number of Employees",
+    "Annual Revenue",
+    "Country/Region",
+    "City",
+    "Phone Number",
+    "Founded",
+]
+INDUSTRIES = [
+    "Software",
+    "Logistics",
+    "Manufacturing",
+    "Retail",
+    "Healthcare",
+    "Finance",
+    "Construction",
+    "Education",
+    "Energy",
+    "Hospitality",
+    "Media",
+    "Agriculture",
+]
+COUNTRIES = [
+    ("Germany", "Berlin"),
+    ("United Kingdom", "London"),
+    ("France", "Lyon"),
+    ("United States", "Austin"),
+    ("Netherlands", "Utrecht"),
+    ("Sweden", "Malmö"),
+]
+PARTS = [
+    "North",
+    "Blue",
+    "Peak",
+    "River",
+    "Stone",
+    "Bright",
+    "Iron",
+    "Silver",
+    "Oak",
+    "Nova",
+    "Alpine",
+    "Harbor",
+    "Summit",
+    "Cedar",
+    "Falcon",
+    "Meadow",
+]
+
+
+def company_rows(count: int, seed: int = 1) -> list[list[str]]:
+    rng = random.Random(seed)
+    rows = []
+    for n in range(count):
+        name = f"{rng.choice(PARTS)}{rng.choice(PARTS).lower()} {n}"
+        country, city = rng.choice(COUNTRIES)
+        employees = rng.choice(
+            [
+                f"{rng.randint(1, 999)}",
+                f"{rng.randint(1, 9)},{rng.randint(100, 999)}",
+                "51-200",
+                "11-50",
+            ]
+        )
+        revenue = rng.choice([f"${rng.randint(1, 90)}M", f"{rng.randint(100, 999)} 000", ""])
+        rows.append(
+            [
+                name,
+                f"https://www.{name.replace(' ', '-').lower()}.com",
+                rng.choice(INDUSTRIES),
+                employees,
+                revenue,
+                country,
+                city,
+                f"+1 555 {n % 10000:04d}",
+                str(rng.randint(1950, 2022)),
+            ]
+        )
+    return rows
+
+
+def write_csv(path: Path, count: int, seed: int = 1) -> Path:
+    with path.open("w", newline="", encoding="utf-8") as out:
+        writer = csv.writer(out)
+        writer.writerow(HEADERS)
+        writer.writerows(company_rows(count, seed))
+    return path

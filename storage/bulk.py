@@ -1,0 +1,54 @@
+"""Fast paths for many rows: time-ordered ids and inserts straight through the driver."""
+
+from __future__ import annotations
+
+import os
+import time
+import uuid
+from collections.abc import Callable, Iterable, Sequence
+from itertools import count
+from typing import Any
+
+from sqlalchemy import Connection, Table
+
+_sequence = count()
+
+
+def new_id() -> uuid.UUID:
+    """A UUID whose leading bits are the time (UUIDv7 layout): new rows append to the
+    primary-key index instead of landing at random places in it, which keeps big imports
+    fast, and ids stay unique across laptops for sync."""
+    millis = time.time_ns() // 1_000_000
+    sequence = next(_sequence) & 0xFFF
+    tail = int.from_bytes(os.urandom(8)) & 0x3FFF_FFFF_FFFF_FFFF
+    value = (millis & 0xFFFF_FFFF_FFFF) << 80 | 0x7 << 76 | sequence << 64 | 0x8 << 60 | tail >> 2
+    return uuid.UUID(int=value)
+
+
+def bulk_insert(conn: Connection, table: Table, columns: Sequence[str],
+                rows: Iterable[Sequence[Any]]) -> None:  # fmt: skip
+    """INSERT ``rows`` (tuples in ``columns`` order) with one executemany through the driver.
+
+    Values go through each column type's bind processor (UUID → text on SQLite, JSON →
+    text, …), so the stored form is the same as the ORM's.
+    """
+    processors: list[tuple[int, Callable[[Any], Any]]] = []
+    for index, name in enumerate(columns):
+        processor = table.c[name].type.bind_processor(conn.dialect)
+        if processor is not None:
+            processors.append((index, processor))
+    marks = ", ".join(["?" if conn.dialect.paramstyle == "qmark" else "%s"] * len(columns))
+    sql = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({marks})"
+
+    def processed() -> Iterable[tuple[Any, ...]]:
+        for row in rows:
+            if processors:
+                row = list(row)
+                for index, processor in processors:
+                    if row[index] is not None:
+                        row[index] = processor(row[index])
+            yield tuple(row)
+
+    batch = list(processed())
+    if batch:
+        conn.exec_driver_sql(sql, batch)

@@ -1,0 +1,145 @@
+"""Real company-list files: encodings, delimiters, quoting, title rows, number formats."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import openpyxl
+import pytest
+from sqlalchemy import select
+
+from domain.importing import FileRefused, OnDuplicate
+from domain.users import Role
+from storage.importer import ImportOptions, import_accounts
+from storage.queries import accounts
+
+
+def _names(workspace):
+    with workspace.read() as conn:
+        rows = conn.execute(
+            select(accounts.c.name, accounts.c.employees, accounts.c.annual_revenue)
+            .where(accounts.c.deleted_at.is_(None))
+            .order_by(accounts.c.name)
+        )
+        return [tuple(r) for r in rows]
+
+
+def _write(tmp_path: Path, text: str, encoding: str = "utf-8", name: str = "list.csv") -> Path:
+    path = tmp_path / name
+    path.write_bytes(text.encode(encoding))
+    return path
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "cp1252"])
+def test_encodings_keep_accented_names(sqlite_workspace, sqlite_people, tmp_path, encoding):
+    path = _write(tmp_path, "Company name,Country\nMüller Café GmbH,Österreich\n", encoding)
+    import_accounts(sqlite_workspace, sqlite_people[Role.OWNER], path)
+    assert _names(sqlite_workspace)[0][0] == "Müller Café GmbH"
+
+
+@pytest.mark.parametrize("delimiter", [";", "\t", ","])
+def test_delimiter_is_sniffed(sqlite_workspace, sqlite_people, tmp_path, delimiter):
+    text = delimiter.join(["Account Name", "Employees", "Annual Revenue"]) + "\n"
+    text += delimiter.join(["Acme", "120", "5000"]) + "\n"
+    import_accounts(sqlite_workspace, sqlite_people[Role.OWNER], _write(tmp_path, text))
+    assert _names(sqlite_workspace) == [("Acme", 120, 5000)]
+
+
+def test_title_rows_blank_rows_embedded_newlines_and_trailing_columns(
+    sqlite_workspace, sqlite_people, tmp_path
+):
+    text = (
+        "Accounts exported 2026-11-01,,,\n"
+        ",,,\n"
+        "Company name,Phone Number,Industry,\n"
+        '"Acme\nHoldings",+49 30 1,Software,\n'
+        "Beta,,Retail,\n"
+    )
+    summary = import_accounts(sqlite_workspace, sqlite_people[Role.OWNER], _write(tmp_path, text))
+    assert (summary.created, summary.rejected) == (2, 0)
+    assert [n for n, _, _ in _names(sqlite_workspace)] == ["Acme\nHoldings", "Beta"]
+
+
+@pytest.mark.parametrize(
+    ("employees", "revenue", "expected"),
+    [("1,200", "$5M", (1200, 5_000_000)), ("1.200", "5 000", (1200, 5000)),
+     ("51-200", "1,5 Mio", (51, 1_500_000)), ("10,001+", "€2.5M", (10001, 2_500_000))],
+)  # fmt: skip
+def test_numbers_as_people_write_them(
+    sqlite_workspace, sqlite_people, tmp_path, employees, revenue, expected
+):
+    text = f'Company name,Number of Employees,Annual Revenue\nAcme,"{employees}","{revenue}"\n'
+    import_accounts(sqlite_workspace, sqlite_people[Role.OWNER], _write(tmp_path, text))
+    assert _names(sqlite_workspace) == [("Acme", *expected)]
+
+
+def test_unclosed_quote_refuses_the_file_naming_the_line(sqlite_workspace, sqlite_people, tmp_path):
+    text = 'Company name,City\nAcme,Berlin\n"Beta,Paris\nGamma,Rome\n'
+    with pytest.raises(FileRefused, match=r"list\.csv: line 3"):
+        import_accounts(sqlite_workspace, sqlite_people[Role.OWNER], _write(tmp_path, text))
+    assert _names(sqlite_workspace) == []
+
+
+def test_wrong_field_count_is_rejected_never_shifted(sqlite_workspace, sqlite_people, tmp_path):
+    text = "Company name,City,Industry\nAcme,Berlin,Software\nBeta,Paris,Retail,Extra\nGamma,Rome\n"
+    summary = import_accounts(sqlite_workspace, sqlite_people[Role.OWNER], _write(tmp_path, text))
+    assert [n for n, _, _ in _names(sqlite_workspace)] == ["Acme"]
+    assert [(e.row, "fields" in e.reason) for e in summary.errors] == [(3, True), (4, True)]
+
+
+def test_bad_value_names_row_and_column(sqlite_workspace, sqlite_people, tmp_path):
+    text = "Company name,Number of Employees\nAcme,12\nBeta,lots\n"
+    summary = import_accounts(sqlite_workspace, sqlite_people[Role.OWNER], _write(tmp_path, text))
+    assert summary.errors[0].describe("list.csv") == (
+        "list.csv: row 3, column 'Number of Employees': 'lots' is not a number of employees"
+    )
+    assert summary.created == 1
+
+
+def test_xlsx_imports_values_never_formulas(sqlite_workspace, sqlite_people, tmp_path):
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.title = "Leads"
+    sheet.append(["Accounts from the fair"])
+    sheet.append(["Company name", "Number of Employees", "Industry"])
+    sheet.append(["Acme", 1200, '=HYPERLINK("http://evil")'])
+    sheet.append(["Beta", 51.0, "Retail"])
+    path = tmp_path / "fair.xlsx"
+    workbook.save(path)
+    options = ImportOptions(sheet="Leads", on_duplicate=OnDuplicate.SKIP)
+    summary = import_accounts(sqlite_workspace, sqlite_people[Role.OWNER], path, options)
+    assert summary.created == 2
+    assert _names(sqlite_workspace) == [("Acme", 1200, None), ("Beta", 51, None)]
+    with sqlite_workspace.read() as conn:
+        industries = set(conn.execute(select(accounts.c.industry)).scalars())
+    assert not any(i and i.startswith("=") for i in industries)
+
+
+def test_crm_export_headers_map_themselves(sqlite_workspace, sqlite_people, tmp_path):
+    text = (
+        "Account Name,Company Domain Name,NumberOfEmployees,AnnualRevenue,BillingCountry,"
+        "Phone Number,Lead Source\nAcme,acme.com,50,1000000,Germany,+49 1,Trade show\n"
+    )
+    import_accounts(sqlite_workspace, sqlite_people[Role.OWNER], _write(tmp_path, text))
+    with sqlite_workspace.read() as conn:
+        row = conn.execute(select(accounts)).mappings().one()
+    assert (row["website"], row["employees"], row["country"], row["phone"], row["source"]) == (
+        "acme.com", 50, "Germany", "+49 1", "Trade show")  # fmt: skip
+
+
+def test_saved_mapping_file_maps_odd_headers(sqlite_workspace, sqlite_people, tmp_path):
+    mapping = tmp_path / "mapping.json"
+    mapping.write_text('{"Firma": "name", "Mitarbeiter": "employees", "Notiz": "custom:Note"}')
+    text = "Firma,Mitarbeiter,Notiz\nAcme,12,call after 5\n"
+    options = ImportOptions(mapping_file=mapping)
+    import_accounts(sqlite_workspace, sqlite_people[Role.OWNER], _write(tmp_path, text), options)
+    with sqlite_workspace.read() as conn:
+        row = conn.execute(select(accounts)).mappings().one()
+    assert (row["name"], row["employees"], row["custom"]) == ("Acme", 12, {"Note": "call after 5"})
+
+
+def test_a_file_without_a_name_column_is_refused(sqlite_workspace, sqlite_people, tmp_path):
+    with pytest.raises(FileRefused, match="Account Name"):
+        import_accounts(
+            sqlite_workspace, sqlite_people[Role.OWNER], _write(tmp_path, "City,Phone\nRome,1\n")
+        )

@@ -1,0 +1,154 @@
+"""Importing into a workspace (SQLite and PostgreSQL): dedupe, duplicates policy,
+all-or-nothing, undo, roles."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from domain.accounts import update_account
+from domain.errors import PermissionDenied
+from domain.importing import FileRefused, ImportCancelled, OnDuplicate
+from domain.users import Role
+from storage.importer import (
+    ImportOptions,
+    import_accounts,
+    import_contacts,
+    list_batches,
+    undo_import,
+)
+from storage.queries import accounts
+from storage.repositories import SqlUnitOfWork
+
+HEADER = "Company name,Website,City,Country,Number of Employees\n"
+
+
+def _csv(tmp_path: Path, body: str, name: str = "list.csv") -> Path:
+    path = tmp_path / name
+    path.write_text(HEADER + body, encoding="utf-8")
+    return path
+
+
+def _live(workspace) -> dict[str, dict]:
+    with workspace.read() as conn:
+        rows = conn.execute(select(accounts).where(accounts.c.deleted_at.is_(None))).mappings()
+        return {r["name"]: dict(r) for r in rows}
+
+
+def test_duplicates_in_the_file_by_domain_then_name_and_country(workspace, people, tmp_path):
+    body = (
+        "Acme GmbH,https://www.acme.de/about,Berlin,Germany,10\n"
+        "ACME,acme.de,,Germany,\n"  # same domain
+        "Beta Ltd,,London,UK,5\n"
+        "beta limited,,,uk,\n"  # same name and country
+        "Beta Ltd,,Paris,France,7\n"  # same name, other country: another company
+    )
+    summary = import_accounts(workspace, people[Role.OWNER], _csv(tmp_path, body))
+    assert (summary.created, summary.skipped) == (3, 2)
+    with workspace.read() as conn:
+        cities = sorted(conn.execute(select(accounts.c.country)).scalars())
+    assert cities == ["France", "Germany", "UK"]
+
+
+def test_duplicates_against_the_workspace_follow_the_policy(workspace, people, tmp_path):
+    owner = people[Role.OWNER]
+    import_accounts(workspace, owner, _csv(tmp_path, "Acme,acme.de,,Germany,10\n", "a.csv"))
+    again = _csv(tmp_path, "Acme AG,www.acme.de,Munich,Germany,99\n", "b.csv")
+
+    skip = import_accounts(workspace, owner, again)
+    assert (skip.skipped, _live(workspace)["Acme"]["city"]) == (1, None)
+
+    fill = import_accounts(workspace, owner, again, ImportOptions(on_duplicate=OnDuplicate.FILL))
+    acme = _live(workspace)["Acme"]
+    assert (fill.updated, acme["city"], acme["employees"]) == (1, "Munich", 10)
+
+    import_accounts(workspace, owner, again, ImportOptions(on_duplicate=OnDuplicate.OVERWRITE))
+    acme = _live(workspace)["Acme AG"]
+    assert (acme["employees"], acme["version"], acme["changed_by"]) == (99, 3, owner.name)
+
+
+def test_strict_refuses_the_whole_file(workspace, people, tmp_path):
+    path = _csv(tmp_path, "Acme,acme.de,,,10\nBeta,,,,many\n")
+    with pytest.raises(FileRefused, match="row 3"):
+        import_accounts(workspace, people[Role.OWNER], path, ImportOptions(strict=True))
+    assert _live(workspace) == {}
+    assert list_batches(workspace) == []
+
+
+def test_cancel_mid_import_leaves_the_workspace_as_it_was(workspace, people, tmp_path):
+    import_accounts(workspace, people[Role.OWNER], _csv(tmp_path, "Keep,keep.com,,,1\n", "k.csv"))
+    body = "".join(f"Company {n},c{n}.com,,,{n}\n" for n in range(12_000))
+    checks = iter([False, True])
+    with pytest.raises(ImportCancelled):
+        import_accounts(
+            workspace, people[Role.OWNER], _csv(tmp_path, body), cancel=lambda: next(checks)
+        )
+    assert list(_live(workspace)) == ["Keep"]
+    assert len(list_batches(workspace)) == 1
+
+
+def test_a_crash_mid_import_leaves_the_workspace_as_it_was(workspace, people, tmp_path):
+    body = "".join(f"Company {n},c{n}.com,,,{n}\n" for n in range(12_000))
+
+    def crash(done: int, _total: int | None) -> None:
+        raise OSError("disk unplugged")
+
+    with pytest.raises(OSError, match="unplugged"):
+        import_accounts(workspace, people[Role.OWNER], _csv(tmp_path, body), progress=crash)
+    assert _live(workspace) == {}
+
+
+def test_undo_import_removes_created_and_restores_overwritten(workspace, people, tmp_path):
+    owner = people[Role.OWNER]
+    import_accounts(workspace, owner, _csv(tmp_path, "Acme,acme.de,Berlin,Germany,10\n", "a.csv"))
+    body = "Acme,acme.de,Hamburg,Germany,20\nNewco,newco.io,Rome,Italy,3\n"
+    options = ImportOptions(on_duplicate=OnDuplicate.OVERWRITE)
+    summary = import_accounts(workspace, owner, _csv(tmp_path, body, "b.csv"), options)
+    assert (summary.created, summary.updated) == (1, 1)
+
+    message = undo_import(workspace, people[Role.MARKETING], str(summary.batch_id))
+    live = _live(workspace)
+    assert list(live) == ["Acme"]
+    assert (live["Acme"]["city"], live["Acme"]["employees"]) == ("Berlin", 10)
+    assert "1 records removed, 1 restored" in message
+    with pytest.raises(FileRefused, match="already undone"):
+        undo_import(workspace, owner, summary.batch_id)
+
+
+def test_undo_leaves_records_edited_after_the_import(workspace, people, tmp_path):
+    owner = people[Role.OWNER]
+    summary = import_accounts(workspace, owner, _csv(tmp_path, "Acme,acme.de,Berlin,,1\n"))
+    with SqlUnitOfWork(workspace) as uow:
+        acme = uow.accounts.get(_live(workspace)["Acme"]["id"])
+    update_account(SqlUnitOfWork(workspace), owner, acme, {"city": "Bonn"})
+    message = undo_import(workspace, owner, summary.batch_id)
+    assert _live(workspace)["Acme"]["city"] == "Bonn"
+    assert "1 left as they are" in message
+
+
+def test_a_rep_may_neither_import_nor_undo(workspace, people, tmp_path):
+    rep = people[Role.REP]
+    with pytest.raises(PermissionDenied):
+        import_accounts(workspace, rep, _csv(tmp_path, "Acme,acme.de,,,1\n"))
+    summary = import_accounts(workspace, people[Role.OWNER], _csv(tmp_path, "Acme,acme.de,,,1\n"))
+    with pytest.raises(PermissionDenied):
+        undo_import(workspace, rep, summary.batch_id)
+
+
+def test_contacts_link_to_accounts_by_website_or_name(workspace, people, tmp_path):
+    owner = people[Role.OWNER]
+    import_accounts(workspace, owner, _csv(tmp_path, "Acme GmbH,acme.de,,,1\nBeta,,,,2\n"))
+    people_csv = tmp_path / "people.csv"
+    people_csv.write_text(
+        "Account,First name,Last name,Job Title,Email,Decision maker\n"
+        "https://acme.de,Jörg,Müller,CEO,jm@acme.de,yes\n"
+        "Beta,Sue,Smith,Buyer,sue@beta.com,no\n"
+        "acme.de,J.,Müller,Chief Executive,JM@ACME.DE,yes\n"  # same e-mail: duplicate
+        "Nobody Inc,X,Y,,,\n",
+        encoding="utf-8",
+    )
+    summary = import_contacts(workspace, owner, people_csv)
+    assert (summary.created, summary.skipped, summary.rejected) == (2, 1, 1)
+    assert summary.errors[0].row == 5 and "no account" in summary.errors[0].reason
