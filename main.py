@@ -96,15 +96,20 @@ def _open(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     return open_workspace(args.db)
 
 
-def _who(workspace, args: argparse.Namespace):  # type: ignore[no-untyped-def]
-    """Who is working: ``--user`` (then remembered), the remembered name, or the login name."""
+def _name(args: argparse.Namespace) -> str:
     import getpass
 
-    from storage.users import sign_in
-    from ui.settings import remember_user, remembered_user
+    from ui.settings import remembered_user
 
-    name = args.user or remembered_user() or getpass.getuser()
-    user = sign_in(workspace, name)
+    return str(args.user or remembered_user() or getpass.getuser())
+
+
+def _who(workspace, args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    """Who is working: ``--user`` (then remembered), the remembered name, or the login name."""
+    from storage.users import sign_in
+    from ui.settings import remember_user
+
+    user = sign_in(workspace, _name(args))
     if args.user:
         remember_user(args.user)
     return user
@@ -115,7 +120,13 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     from storage.workspace import demo_path, open_workspace
 
     workspace = open_workspace(args.db or demo_path())
-    summary = build_demo(workspace, accounts=args.accounts, seed=args.seed, replace=args.db is None)
+    summary = build_demo(
+        workspace,
+        accounts=args.accounts,
+        seed=args.seed,
+        replace=args.db is None,
+        owner_name=_name(args),
+    )
     print(f"Demo workspace {workspace.label}: {summary}")
     return EXIT_OK
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from domain.importing import ImportSummary
-from reports.tabular import Column, ColumnKind, Table
+from domain.tables import Column, ColumnKind, Table
 
 
 def rejects_table(summary: ImportSummary) -> Table:

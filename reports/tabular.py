@@ -3,44 +3,15 @@
 from __future__ import annotations
 
 import csv
-import enum
 import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from domain.errors import AccordError
+from domain.tables import ColumnKind, Table
 from domain.values import protect_cell
-
-
-class ColumnKind(enum.Enum):
-    TEXT = "text"
-    INTEGER = "integer"
-    AMOUNT = "amount"
-    DATETIME = "datetime"
-
-
-@dataclass(frozen=True)
-class Column:
-    label: str
-    kind: ColumnKind = ColumnKind.TEXT
-
-
-@dataclass
-class Table:
-    """A read model to write: a title (the XLSX sheet name), columns and rows of plain values.
-
-    ``rows`` may be a lazy iterable (a streaming query); ``count`` is how many it will yield,
-    when known, for progress.
-    """
-
-    title: str
-    columns: Sequence[Column]
-    rows: Iterable[Sequence[Any]]
-    count: int | None = None
-
 
 #: progress(done, total) — total may be None; cancel() → True to stop.
 Progress = Callable[[int, int | None], None]

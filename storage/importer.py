@@ -39,15 +39,16 @@ from storage.schema import (
     ContactRow,
     ImportBatchRow,
     ImportChangeRow,
+    table_of,
     utcnow,
 )
 from storage.workspace import Workspace
 
-accounts: Table = AccountRow.__table__  # type: ignore[assignment]
-contacts: Table = ContactRow.__table__  # type: ignore[assignment]
-batches: Table = ImportBatchRow.__table__  # type: ignore[assignment]
-changes_table: Table = ImportChangeRow.__table__  # type: ignore[assignment]
-change_log: Table = ChangeRow.__table__  # type: ignore[assignment]
+accounts = table_of(AccountRow)
+contacts = table_of(ContactRow)
+batches = table_of(ImportBatchRow)
+changes_table = table_of(ImportChangeRow)
+change_log = table_of(ChangeRow)
 
 CHUNK = 5000
 ACCOUNT_VALUES = [f.name for f in ACCOUNT_FIELDS] + ["custom"]

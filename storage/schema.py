@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import (
     JSON,
@@ -21,6 +21,7 @@ from sqlalchemy import (
     Integer,
     MetaData,
     String,
+    Table,
     Text,
     Uuid,
     text,
@@ -177,3 +178,8 @@ class ChangeRow(Base):
     details: Mapped[dict[str, Any] | None]
 
     __table_args__ = (Index("ix_change_log_record_id", "record_id"),)
+
+
+def table_of(model: type[Base]) -> Table:
+    """The Core table behind a mapped class, typed for Core statements."""
+    return cast(Table, model.__table__)

@@ -1,0 +1,35 @@
+"""Tables as plain data: what storage reads for an export and reports write to a file."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+
+class ColumnKind(enum.Enum):
+    TEXT = "text"
+    INTEGER = "integer"
+    AMOUNT = "amount"
+    DATETIME = "datetime"
+
+
+@dataclass(frozen=True)
+class Column:
+    label: str
+    kind: ColumnKind = ColumnKind.TEXT
+
+
+@dataclass
+class Table:
+    """A read model to write: a title (the XLSX sheet name), columns and rows of plain values.
+
+    ``rows`` may be a lazy iterable (a streaming query); ``count`` is how many it will yield,
+    when known, for progress.
+    """
+
+    title: str
+    columns: Sequence[Column]
+    rows: Iterable[Sequence[Any]]
+    count: int | None = None

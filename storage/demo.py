@@ -1,0 +1,393 @@
+"""A realistic demo workspace: varied companies, people and a small team, by seed."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import delete, func, insert, select
+
+from domain.accounts import Account
+from domain.errors import AccordError
+from domain.users import Role
+from storage.bulk import bulk_insert, new_id
+from storage.keys import derived_columns
+from storage.schema import (
+    AccountRow,
+    ChangeRow,
+    ContactRow,
+    ImportBatchRow,
+    ImportChangeRow,
+    UserRow,
+    table_of,
+    utcnow,
+)
+from storage.workspace import Workspace
+
+INDUSTRIES = [
+    "Software",
+    "Logistics",
+    "Manufacturing",
+    "Retail",
+    "Healthcare",
+    "Financial Services",
+    "Construction",
+    "Education",
+    "Energy",
+    "Hospitality",
+    "Media",
+    "Agriculture",
+    "Professional Services",
+    "Telecommunications",
+    "Automotive",
+]
+PLACES = {
+    "United States": (
+        "+1",
+        [
+            ("California", "San Francisco"),
+            ("Texas", "Austin"),
+            ("New York", "New York"),
+            ("Illinois", "Chicago"),
+        ],
+    ),
+    "United Kingdom": (
+        "+44",
+        [("England", "London"), ("England", "Manchester"), ("Scotland", "Edinburgh")],
+    ),
+    "Germany": (
+        "+49",
+        [("Bavaria", "München"), ("Berlin", "Berlin"), ("North Rhine-Westphalia", "Köln")],
+    ),
+    "France": ("+33", [("Île-de-France", "Paris"), ("Auvergne-Rhône-Alpes", "Lyon")]),
+    "Netherlands": ("+31", [("North Holland", "Amsterdam"), ("Utrecht", "Utrecht")]),
+    "Spain": ("+34", [("Catalonia", "Barcelona"), ("Madrid", "Madrid")]),
+    "Italy": ("+39", [("Lombardy", "Milano"), ("Lazio", "Roma")]),
+    "Sweden": ("+46", [("Stockholm", "Stockholm"), ("Skåne", "Malmö")]),
+    "Canada": ("+1", [("Ontario", "Toronto"), ("Québec", "Montréal")]),
+    "Australia": ("+61", [("New South Wales", "Sydney"), ("Victoria", "Melbourne")]),
+    "Japan": ("+81", [("Tokyo", "Tokyo"), ("Osaka", "Osaka")]),
+}
+LEGAL = {
+    "United States": "Inc.",
+    "United Kingdom": "Ltd",
+    "Germany": "GmbH",
+    "France": "SAS",
+    "Netherlands": "B.V.",
+    "Spain": "S.L.",
+    "Italy": "S.r.l.",
+    "Sweden": "AB",
+    "Canada": "Inc.",
+    "Australia": "Pty Ltd",
+    "Japan": "K.K.",
+}
+PREFIXES = [
+    "North",
+    "Blue",
+    "Bright",
+    "Silver",
+    "Iron",
+    "Green",
+    "Summit",
+    "Harbor",
+    "Cedar",
+    "Falcon",
+    "Nova",
+    "Alpine",
+    "River",
+    "Stone",
+    "Oak",
+    "Meridian",
+    "Crescent",
+    "Atlas",
+    "Beacon",
+    "Pioneer",
+    "Vertex",
+    "Lumen",
+    "Orbit",
+    "Sterling",
+]
+SUFFIXES = [
+    "wind",
+    "peak",
+    "field",
+    "bridge",
+    "works",
+    "line",
+    "gate",
+    "point",
+    "wave",
+    "stone",
+    "light",
+    "forge",
+    "craft",
+    "path",
+    "core",
+]
+TRADES = {
+    "Software": "Analytics",
+    "Logistics": "Logistics",
+    "Manufacturing": "Industries",
+    "Retail": "Stores",
+    "Healthcare": "Health",
+    "Financial Services": "Capital",
+    "Construction": "Builders",
+    "Education": "Learning",
+    "Energy": "Energy",
+    "Hospitality": "Hotels",
+    "Media": "Media",
+    "Agriculture": "Farms",
+    "Professional Services": "Consulting",
+    "Telecommunications": "Telecom",
+    "Automotive": "Motors",
+}
+SOURCES = ["Trade show", "Webinar", "Website", "Referral", "Purchased list", "Partner"]
+TAGS = [
+    "cloud",
+    "expansion",
+    "new CFO",
+    "competitor customer",
+    "funding",
+    "ERP project",
+    "hiring",
+    "sustainability",
+]
+FIRST = [
+    "Anna",
+    "Lukas",
+    "Sophie",
+    "Jörg",
+    "Émilie",
+    "Mateo",
+    "Giulia",
+    "Lars",
+    "Hiroshi",
+    "Olivia",
+    "Noah",
+    "Chloé",
+    "Søren",
+    "Zoë",
+    "Ravi",
+    "Aiko",
+    "Carlos",
+    "Ingrid",
+    "Fatima",
+    "Liam",
+    "Mia",
+    "Björn",
+    "Léa",
+    "Tomás",
+]
+LAST = [
+    "Müller",
+    "Smith",
+    "Dubois",
+    "García",
+    "Rossi",
+    "Johansson",
+    "Tanaka",
+    "Brown",
+    "Schneider",
+    "Martin",
+    "Jansen",
+    "Kowalski",
+    "O'Brien",
+    "Nguyen",
+    "Lefèvre",
+    "Andersson",
+    "Fernández",
+    "Weber",
+    "Clarke",
+    "Suzuki",
+]
+TITLES = [
+    ("CEO", True),
+    ("Owner", True),
+    ("CFO", True),
+    ("VP Sales", True),
+    ("Head of Operations", True),
+    ("Head of IT", True),
+    ("Purchasing Manager", False),
+    ("Marketing Manager", False),
+    ("Office Manager", False),
+    ("IT Administrator", False),
+    ("Sales Representative", False),
+    ("Project Lead", False),
+]
+TEAM = [("Maya Chen", Role.MARKETING), ("Sam Rivera", Role.REP), ("Jordan Lee", Role.REP)]
+DEFAULT_OWNER = "Alex Morgan"
+
+ACCOUNT_COLUMNS = [
+    "id",
+    "name",
+    "website",
+    "industry",
+    "employees",
+    "annual_revenue",
+    "country",
+    "region",
+    "city",
+    "phone",
+    "founded_year",
+    "tags",
+    "source",
+    "domain_key",
+    "name_key",
+    "search_text",
+    "created_at",
+    "updated_at",
+    "changed_by",
+    "version",
+]
+CONTACT_COLUMNS = [
+    "id",
+    "account_id",
+    "name",
+    "title",
+    "email",
+    "phone",
+    "decision_maker",
+    "created_at",
+    "updated_at",
+    "changed_by",
+    "version",
+]
+CHUNK = 5000
+
+
+def _account(rng: random.Random, number: int) -> Account:
+    industry = rng.choice(INDUSTRIES)
+    country = rng.choice(list(PLACES))
+    code, places = PLACES[country]
+    region, city = rng.choice(places)
+    stem = rng.choice(PREFIXES) + rng.choice(SUFFIXES)
+    name = f"{stem} {TRADES[industry]} {LEGAL[country]}"
+    employees = max(1, int(rng.lognormvariate(3.6, 1.4)))
+    revenue = int(employees * rng.uniform(60_000, 250_000) // 10_000 * 10_000)
+    tld = {"United Kingdom": "co.uk", "Germany": "de", "France": "fr", "Japan": "jp"}.get(
+        country, "com"
+    )
+    return Account(
+        name=name,
+        website=f"https://www.{stem.lower()}-{TRADES[industry].lower()}-{number}.{tld}",
+        industry=industry,
+        employees=employees,
+        annual_revenue=revenue if rng.random() > 0.15 else None,
+        country=country,
+        region=region,
+        city=city,
+        phone=f"{code} {rng.randint(10, 99)} {rng.randint(1000, 9999)} {rng.randint(100, 999)}"
+        if rng.random() > 0.2
+        else None,
+        founded_year=rng.randint(1950, 2023) if rng.random() > 0.1 else None,
+        tags=", ".join(rng.sample(TAGS, rng.randint(0, 2))) or None,
+        source=rng.choice(SOURCES),
+    )
+
+
+def build_demo(
+    workspace: Workspace,
+    *,
+    accounts: int = 2000,
+    seed: int = 7,
+    replace: bool = False,
+    owner_name: str | None = None,
+    progress: Callable[[int, int | None], None] | None = None,
+    cancel: Callable[[], bool] | None = None,
+) -> str:
+    """Fill ``workspace`` with demo data. ``replace`` wipes it first (only for the demo file);
+    otherwise a workspace that already has accounts is refused."""
+    rng = random.Random(seed)
+    now = utcnow()
+    owner = owner_name or DEFAULT_OWNER
+    contacts_made = 0
+    with workspace.write() as conn:
+        if replace:
+            for model in (
+                ContactRow,
+                ImportChangeRow,
+                AccountRow,
+                ImportBatchRow,
+                ChangeRow,
+                UserRow,
+            ):
+                conn.execute(delete(table_of(model)))
+        elif conn.execute(select(func.count()).select_from(AccountRow)).scalar_one():
+            raise AccordError(
+                "This workspace already has accounts; demo data goes into an empty workspace."
+            )
+        conn.execute(delete(table_of(UserRow)))
+        people = [(owner, Role.OWNER), *((n, r) for n, r in TEAM if n != owner)]
+        conn.execute(
+            insert(table_of(UserRow)),
+            [
+                {
+                    "id": new_id(),
+                    "name": n,
+                    "role": r.value,
+                    "created_at": now,
+                    "updated_at": now,
+                    "changed_by": owner,
+                    "version": 1,
+                }
+                for n, r in people
+            ],
+        )
+        stamp = (now, now, owner, 1)
+        for start in range(0, accounts, CHUNK):
+            if cancel is not None and cancel():
+                raise AccordError("Building the demo workspace was cancelled.")
+            account_rows: list[tuple[Any, ...]] = []
+            contact_rows: list[tuple[Any, ...]] = []
+            for number in range(start, min(accounts, start + CHUNK)):
+                account = _account(rng, number)
+                values = {c: getattr(account, c) for c in ACCOUNT_COLUMNS[1:13]}
+                derived = derived_columns(values)
+                account_id = new_id()
+                account_rows.append(
+                    (
+                        account_id,
+                        *values.values(),
+                        derived["domain_key"],
+                        derived["name_key"],
+                        derived["search_text"],
+                        *stamp,
+                    )
+                )
+                domain = derived["domain_key"]
+                for _ in range(rng.randint(1, 5)):
+                    first, last = rng.choice(FIRST), rng.choice(LAST)
+                    title, decides = rng.choice(TITLES)
+                    email = f"{first[0]}.{last}@{domain}".lower().replace("'", "")
+                    phone = (
+                        f"{account.phone[:-3]}{rng.randint(100, 999)}" if account.phone else None
+                    )
+                    contact_rows.append(
+                        (
+                            new_id(),
+                            account_id,
+                            f"{first} {last}",
+                            title,
+                            email,
+                            phone,
+                            decides,
+                            *stamp,
+                        )
+                    )
+            bulk_insert(conn, table_of(AccountRow), ACCOUNT_COLUMNS, account_rows)
+            bulk_insert(conn, table_of(ContactRow), CONTACT_COLUMNS, contact_rows)
+            contacts_made += len(contact_rows)
+            if progress is not None:
+                progress(min(accounts, start + CHUNK), accounts)
+        summary = f"{accounts:,} accounts, {contacts_made:,} contacts, {len(people)} users"
+        conn.execute(
+            insert(table_of(ChangeRow)).values(
+                at=now,
+                user_name=owner,
+                table_name="accounts",
+                action="demo",
+                details={"summary": summary, "seed": seed},
+            )
+        )
+    return summary

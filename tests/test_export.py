@@ -1,0 +1,112 @@
+"""Exports: CSV and XLSX that a user opens, that keep hostile text as text, and that
+re-import unchanged."""
+
+from __future__ import annotations
+
+import csv
+
+import openpyxl
+import pytest
+
+from domain.accounts import create_account
+from domain.users import Role
+from main import main
+from reports.tabular import ExportCancelled, write_table
+from storage.demo import build_demo
+from storage.export import account_table
+from storage.importer import import_accounts
+from storage.repositories import SqlUnitOfWork
+from storage.workspace import open_workspace
+
+HOSTILE = ["=HYPERLINK(\"http://evil\",\"x\")", "+49 30 1234", "@SUM(A1)", "<b>&amp;</b>",
+           "Ωμέγα Ltd", "Ромашка ООО", "北京科技有限公司"]  # fmt: skip
+
+
+def _hostile_workspace(workspace, owner):
+    for text in HOSTILE:
+        create_account(SqlUnitOfWork(workspace), owner, {"name": text, "phone": text,
+                                                         "employees": "12"})  # fmt: skip
+
+
+def test_csv_keeps_hostile_text_as_text(workspace, people, tmp_path):
+    _hostile_workspace(workspace, people[Role.OWNER])
+    out = tmp_path / "accounts.csv"
+    write_table(account_table(workspace, people[Role.REP]), out)
+    with out.open(encoding="utf-8-sig", newline="") as f:
+        rows = list(csv.DictReader(f))
+    names = sorted(r["Account Name"] for r in rows)
+    assert '\'=HYPERLINK("http://evil","x")' in names and "'@SUM(A1)" in names
+    assert "北京科技有限公司" in names and "<b>&amp;</b>" in names
+    assert {r["Employees"] for r in rows} == {"12"}
+
+
+def test_xlsx_has_typed_cells_frozen_header_and_filter(workspace, people, tmp_path):
+    _hostile_workspace(workspace, people[Role.OWNER])
+    out = tmp_path / "accounts.xlsx"
+    write_table(account_table(workspace, people[Role.OWNER], search="ltd"), out)
+    sheet = openpyxl.load_workbook(out).active
+    assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref.startswith("A1:")
+    header = [c.value for c in sheet[1]]
+    assert header[:4] == ["Account Name", "Website", "Industry", "Employees"]
+    assert [(c.value, c.data_type) for c in sheet[2][:1]] == [("Ωμέγα Ltd", "s")]
+    assert sheet.cell(2, 4).value == 12 and sheet.max_row == 2
+
+
+def test_formula_text_is_a_string_cell_in_xlsx(workspace, people, tmp_path):
+    _hostile_workspace(workspace, people[Role.OWNER])
+    out = tmp_path / "accounts.xlsx"
+    write_table(account_table(workspace, people[Role.OWNER]), out)
+    cells = [r[0] for r in openpyxl.load_workbook(out).active.iter_rows(min_row=2)]
+    formula = next(c for c in cells if str(c.value).startswith("=HYPERLINK"))
+    assert formula.data_type == "s"
+
+
+def test_cancelled_export_leaves_no_file(sqlite_workspace, sqlite_people, tmp_path):
+    build_demo(sqlite_workspace, accounts=1500, replace=True)
+    out = tmp_path / "accounts.xlsx"
+    with pytest.raises(ExportCancelled):
+        write_table(account_table(sqlite_workspace, sqlite_people[Role.OWNER]), out,
+                    cancel=lambda: True)  # fmt: skip
+    assert not out.exists() and not any(p.name.endswith(".partial") for p in tmp_path.iterdir())
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
+def test_an_export_reimports_unchanged(tmp_path, suffix):
+    main(["--db", str(tmp_path / "a.sqlite"), "--user", "Alex Morgan", "demo", "--accounts", "300"])
+    first = tmp_path / f"first{suffix}"
+    assert main(["--db", str(tmp_path / "a.sqlite"), "export", "accounts", str(first)]) == 0
+    copy = open_workspace(tmp_path / "b.sqlite")
+    from storage.users import sign_in
+
+    summary = import_accounts(copy, sign_in(copy, "Alex Morgan"), first)
+    assert (summary.created, summary.rejected) == (300, 0)
+    second = tmp_path / f"second{suffix}"
+    assert main(["--db", str(tmp_path / "b.sqlite"), "export", "accounts", str(second)]) == 0
+    if suffix == ".csv":
+        assert first.read_bytes() == second.read_bytes()
+    else:
+        rows = [list(openpyxl.load_workbook(p).active.values) for p in (first, second)]
+        assert rows[0] == rows[1]
+
+
+def test_demo_is_varied_and_reproducible(sqlite_workspace, tmp_path):
+    build_demo(sqlite_workspace, accounts=400, seed=3, replace=True)
+    rows = list(account_table(sqlite_workspace, _owner(sqlite_workspace)).rows)
+    assert len({r[2] for r in rows}) >= 10 and len({r[5] for r in rows}) >= 8
+    assert len({r[1] for r in rows}) == 400
+    other = open_workspace(tmp_path / "other.sqlite")
+    build_demo(other, accounts=400, seed=3)
+    again = list(account_table(other, _owner(other)).rows)
+    assert [r[:4] for r in rows] == [r[:4] for r in again]
+
+
+def test_demo_refuses_a_workspace_with_accounts(sqlite_workspace, sqlite_people):
+    create_account(SqlUnitOfWork(sqlite_workspace), sqlite_people[Role.OWNER], {"name": "Real"})
+    with pytest.raises(Exception, match="already has accounts"):
+        build_demo(sqlite_workspace, accounts=10)
+
+
+def _owner(workspace):
+    from storage.users import sign_in
+
+    return sign_in(workspace, "Alex Morgan")
