@@ -11,6 +11,7 @@ from sqlalchemy import delete, func, insert, select
 from domain.accounts import Account
 from domain.errors import AccordError
 from domain.users import Role
+from domain.values import fold_text
 from storage.bulk import bulk_insert, new_id
 from storage.keys import derived_columns
 from storage.schema import (
@@ -359,7 +360,7 @@ def build_demo(
                 for _ in range(rng.randint(1, 5)):
                     first, last = rng.choice(FIRST), rng.choice(LAST)
                     title, decides = rng.choice(TITLES)
-                    email = f"{first[0]}.{last}@{domain}".lower().replace("'", "")
+                    email = f"{fold_text(first)[0]}.{fold_text(last).replace(' ', '')}@{domain}"
                     phone = (
                         f"{account.phone[:-3]}{rng.randint(100, 999)}" if account.phone else None
                     )

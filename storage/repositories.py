@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from domain.accounts import Account, Contact
+from domain.accounts import Account, AccountRepository, Contact, ContactRepository
 from domain.errors import ConcurrentEditError, NotFound
 from domain.users import User
 from storage.keys import derived_columns
@@ -163,6 +163,9 @@ def _jsonable(changes: dict[str, list[Any]]) -> dict[str, list[Any]]:
 
 class SqlUnitOfWork:
     """A session-backed unit of work; leaving it without ``commit()`` rolls back."""
+
+    accounts: AccountRepository
+    contacts: ContactRepository
 
     def __init__(self, workspace: Workspace) -> None:
         self.workspace = workspace

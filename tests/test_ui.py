@@ -1,0 +1,195 @@
+"""The desktop app as a person uses it: the list, editing an account, the import wizard."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QDialogButtonBox, QLineEdit, QMessageBox
+
+from domain.accounts import update_account
+from domain.users import Role
+from storage.demo import build_demo
+from storage.repositories import SqlUnitOfWork
+from storage.users import sign_in
+from ui.account_dialog import AccountDialog
+from ui.accounts_model import AccountIdRole, AccountsModel
+from ui.import_history import ImportHistoryDialog
+from ui.import_wizard import ImportWizard
+from ui.main_window import MainWindow
+
+
+@pytest.fixture
+def demo(sqlite_workspace):
+    build_demo(sqlite_workspace, accounts=600, seed=5, replace=True, owner_name="Olivia Owner")
+    return sqlite_workspace
+
+
+def test_model_passes_qt_model_checks(qtmodeltester, demo):
+    qtmodeltester.check(AccountsModel(demo))
+
+
+def test_list_covers_every_row_and_sorts_in_sql(demo):
+    model = AccountsModel(demo)
+    assert model.rowCount() == 600
+    last = model.index(599, 0)
+    assert model.data(last) and model.data(last, AccountIdRole) is not None
+    model.sort(3, Qt.SortOrder.DescendingOrder)
+    employees = [model.row(n)[4] for n in range(600)]
+    assert employees == sorted(employees, key=lambda v: -(v or -1))
+    model.set_search("software")
+    assert 0 < model.rowCount() < 600
+    assert all(model.data(model.index(n, 2)) == "Software" for n in range(model.rowCount()))
+
+
+def test_window_shows_user_role_and_first_run_panel(qtbot, sqlite_workspace):
+    window = MainWindow(sqlite_workspace, sign_in(sqlite_workspace, "Olivia Owner"))
+    qtbot.addWidget(window)
+    assert "Olivia Owner (owner)" in window.windowTitle()
+    assert window.pages.currentWidget() is window.first_run
+    assert window.first_run.import_button.isEnabled()
+
+
+def test_search_narrows_the_list(qtbot, demo):
+    window = MainWindow(demo, sign_in(demo, "Olivia Owner"))
+    qtbot.addWidget(window)
+    qtbot.keyClicks(window.search, "software")
+    qtbot.waitUntil(lambda: window.model.query.search == "software", timeout=2000)
+    assert window.count.text() != "600 accounts" and window.count.text().endswith("accounts")
+
+
+def _dialog_for_first(workspace, user):
+    model = AccountsModel(workspace)
+    with SqlUnitOfWork(workspace) as uow:
+        account = uow.accounts.get(model.data(model.index(0, 0), AccountIdRole))
+    return account, AccountDialog(workspace, user, account)
+
+
+def _field(dialog, name) -> QLineEdit:
+    return dialog.form.inputs[name]
+
+
+def test_editing_an_account_saves_it(qtbot, demo):
+    owner = sign_in(demo, "Olivia Owner")
+    account, dialog = _dialog_for_first(demo, owner)
+    qtbot.addWidget(dialog)
+    _field(dialog, "city").setText("Graz")
+    _field(dialog, "employees").setText("1,250")
+    dialog.buttons.button(QDialogButtonBox.StandardButton.Save).click()
+    assert dialog.result() == dialog.DialogCode.Accepted
+    with SqlUnitOfWork(demo) as uow:
+        saved = uow.accounts.get(account.id)
+    assert (saved.city, saved.employees, saved.version) == ("Graz", 1250, account.version + 1)
+
+
+def test_a_bad_value_is_shown_beside_its_field(qtbot, demo):
+    _, dialog = _dialog_for_first(demo, sign_in(demo, "Olivia Owner"))
+    qtbot.addWidget(dialog)
+    _field(dialog, "employees").setText("a few")
+    dialog.save()
+    assert dialog.result() != dialog.DialogCode.Accepted
+    assert "'a few' is not a number of employees" in dialog.form.problems["employees"].text()
+
+
+def test_a_concurrent_edit_is_reported_not_overwritten(qtbot, demo, monkeypatch):
+    owner = sign_in(demo, "Olivia Owner")
+    account, dialog = _dialog_for_first(demo, owner)
+    qtbot.addWidget(dialog)
+    update_account(SqlUnitOfWork(demo), owner, account, {"city": "Theirs"})
+    shown = []
+    monkeypatch.setattr(QMessageBox, "exec", lambda box: shown.append(box.text()) or 0)
+    _field(dialog, "city").setText("Mine")
+    dialog.save()
+    assert shown and "changed by someone else" in shown[0]
+    with SqlUnitOfWork(demo) as uow:
+        assert uow.accounts.get(account.id).city == "Theirs"
+
+
+def test_a_rep_sees_the_account_read_only(qtbot, demo):
+    owner = sign_in(demo, "Olivia Owner")
+    from storage.users import add_user
+
+    rep = add_user(demo, owner, "Rita Rep", Role.REP)
+    _, dialog = _dialog_for_first(demo, rep)
+    qtbot.addWidget(dialog)
+    assert _field(dialog, "name").isReadOnly()
+    assert not dialog.buttons.button(QDialogButtonBox.StandardButton.Save).isEnabled()
+
+
+def _csv(tmp_path: Path) -> Path:
+    path = tmp_path / "fair.csv"
+    path.write_text(
+        "Leads from the fair\n\nFirma,Website,Mitarbeiter,Country\n"
+        "Acme GmbH,acme.de,120,Germany\nBeta Ltd,beta.co.uk,lots,UK\nGamma SA,gamma.fr,30,France\n",
+        encoding="utf-8",
+    )
+    return path
+
+
+def test_import_wizard_end_to_end(qtbot, sqlite_workspace, tmp_path):
+    owner = sign_in(sqlite_workspace, "Olivia Owner")
+    wizard = ImportWizard(sqlite_workspace, owner)
+    qtbot.addWidget(wizard)
+    wizard.show()
+    wizard.file_page.path.setText(str(_csv(tmp_path)))
+    wizard.next()
+    assert "row 3" in wizard.mapping_page.found.text()
+    combos = wizard.mapping_page.combos
+    combos[0].setCurrentIndex(combos[0].findData("name"))  # "Firma" is the company name
+    combos[2].setCurrentIndex(combos[2].findData("employees"))
+    assert wizard.mapping_page.preview.rowCount() == 3
+    wizard.next()
+    next(
+        b for b in wizard.duplicates_page.choice.buttons() if b.objectName() == "overwrite"
+    ).click()
+    wizard.next()  # starts the import on a worker thread
+    qtbot.waitUntil(lambda: wizard.summary is not None, timeout=10_000)
+    qtbot.waitUntil(lambda: wizard.currentPage() is wizard.summary_page, timeout=2000)
+    text = wizard.summary_page.counts.text()
+    assert "2 created" in text and "1 rejected" in text
+    assert wizard.summary_page.errors.item(0, 2).text() == "'lots' is not a number of employees"
+    assert AccountsModel(sqlite_workspace).rowCount() == 2
+
+
+def test_import_history_undoes_an_import(qtbot, sqlite_workspace, tmp_path, monkeypatch):
+    from storage.importer import ImportOptions, import_accounts
+
+    owner = sign_in(sqlite_workspace, "Olivia Owner")
+    options = ImportOptions(targets=["name", "website", "employees", "country"])
+    import_accounts(sqlite_workspace, owner, _csv(tmp_path), options)
+    dialog = ImportHistoryDialog(sqlite_workspace, owner)
+    qtbot.addWidget(dialog)
+    monkeypatch.setattr(QMessageBox, "question", lambda *a: QMessageBox.StandardButton.Yes)
+    monkeypatch.setattr(QMessageBox, "exec", lambda box: 0)
+    dialog.table.selectRow(0)
+    assert dialog.undo.isEnabled()
+    dialog.undo.click()
+    assert AccountsModel(sqlite_workspace).rowCount() == 0
+    assert "by Olivia Owner" in dialog.table.item(0, 8).text()
+
+
+def test_delete_then_undo_brings_the_account_back(qtbot, demo):
+    window = MainWindow(demo, sign_in(demo, "Olivia Owner"))
+    qtbot.addWidget(window)
+    window.table.selectRow(0)
+    name = window.model.data(window.model.index(0, 0))
+    window.delete_account()
+    assert window.model.rowCount() == 599
+    window.undo_stack.undo()
+    assert window.model.rowCount() == 600
+    assert window.model.data(window.model.index(0, 0)) == name
+
+
+def test_export_from_the_window_writes_the_current_search(qtbot, demo, tmp_path):
+    import openpyxl
+
+    window = MainWindow(demo, sign_in(demo, "Olivia Owner"))
+    qtbot.addWidget(window)
+    window.model.set_search("software")
+    out = tmp_path / "software.xlsx"
+    task = window.export_to(out)
+    qtbot.waitUntil(lambda: not task.running and out.exists(), timeout=10_000)
+    rows = list(openpyxl.load_workbook(out).active.values)
+    assert len(rows) - 1 == window.model.rowCount()
+    assert {r[2] for r in rows[1:]} == {"Software"}

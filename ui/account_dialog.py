@@ -1,0 +1,338 @@
+"""Opening an account: its fields, custom fields and contacts, edited with validation."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QKeySequence
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from domain.accounts import (
+    Account,
+    Contact,
+    add_contact,
+    create_account,
+    delete_contact,
+    update_account,
+    update_contact,
+)
+from domain.errors import AccordError, ConcurrentEditError, ValidationError
+from domain.fields import ACCOUNT_FIELDS, CONTACT_FIELDS, Field, Kind
+from domain.users import Action, User
+from storage.repositories import SqlUnitOfWork
+from storage.workspace import Workspace
+from ui.workers import show_error
+
+
+def _text(value: Any) -> str:
+    return "" if value is None else str(value)
+
+
+class FieldForm(QWidget):
+    """A form over some fields: a line edit (or a check box) per field, and a red message
+    under a field whose value is wrong."""
+
+    def __init__(self, fields: tuple[Field, ...], read_only: bool, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.fields = fields
+        self.inputs: dict[str, QLineEdit | QCheckBox] = {}
+        self.problems: dict[str, QLabel] = {}
+        layout = QFormLayout(self)
+        for field in fields:
+            editor: QLineEdit | QCheckBox
+            if field.kind is Kind.FLAG:
+                editor = QCheckBox()
+                editor.setEnabled(not read_only)
+            else:
+                editor = QLineEdit()
+                editor.setReadOnly(read_only)
+                editor.setMaxLength(field.max_length)
+            editor.setObjectName(field.name)
+            problem = QLabel()
+            problem.setTextFormat(Qt.TextFormat.PlainText)
+            problem.setStyleSheet("color: #b00020")
+            problem.hide()
+            column = QVBoxLayout()
+            column.setSpacing(2)
+            column.addWidget(editor)
+            column.addWidget(problem)
+            layout.addRow(field.label + (" *" if field.required else ""), column)
+            self.inputs[field.name] = editor
+            self.problems[field.name] = problem
+
+    def load(self, record: Any) -> None:
+        for name, editor in self.inputs.items():
+            value = getattr(record, name)
+            if isinstance(editor, QCheckBox):
+                editor.setChecked(bool(value))
+            else:
+                editor.setText(_text(value))
+
+    def values(self) -> dict[str, Any]:
+        return {
+            name: editor.isChecked() if isinstance(editor, QCheckBox) else editor.text()
+            for name, editor in self.inputs.items()
+        }
+
+    def show_problems(self, problems: dict[str, str]) -> None:
+        for name, label in self.problems.items():
+            label.setText(problems.get(name, ""))
+            label.setVisible(name in problems)
+        first = next((n for n in self.inputs if n in problems), None)
+        if first is not None:
+            self.inputs[first].setFocus()
+
+
+class ContactDialog(QDialog):
+    def __init__(
+        self,
+        workspace: Workspace,
+        user: User,
+        account_id: UUID,
+        contact: Contact | None,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.workspace, self.user = workspace, user
+        self.account_id, self.contact = account_id, contact
+        self.setWindowTitle("Edit contact" if contact else "New contact")
+        fields = tuple(f for f in CONTACT_FIELDS if f.name != "account")
+        self.form = FieldForm(fields, read_only=not user.can(Action.EDIT_ACCOUNTS))
+        if contact is not None:
+            self.form.load(contact)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
+        )
+        buttons.accepted.connect(self.save)
+        buttons.rejected.connect(self.reject)
+        buttons.button(QDialogButtonBox.StandardButton.Save).setEnabled(
+            user.can(Action.EDIT_ACCOUNTS)
+        )
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.form)
+        layout.addWidget(buttons)
+
+    def save(self) -> None:
+        try:
+            if self.contact is None:
+                add_contact(
+                    SqlUnitOfWork(self.workspace), self.user, self.account_id, self.form.values()
+                )
+            else:
+                update_contact(
+                    SqlUnitOfWork(self.workspace), self.user, self.contact, self.form.values()
+                )
+        except ValidationError as error:
+            self.form.show_problems(error.problems)
+            return
+        except AccordError as error:
+            show_error(self, "Contact not saved", error)
+            return
+        self.accept()
+
+
+class AccountDialog(QDialog):
+    """Edit one account (or create one when ``account`` is None) and its contacts."""
+
+    def __init__(
+        self,
+        workspace: Workspace,
+        user: User,
+        account: Account | None,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.workspace, self.user, self.account = workspace, user, account
+        self.can_edit = user.can(Action.EDIT_ACCOUNTS)
+        self.setWindowTitle(account.name if account else "New account")
+        self.resize(720, 820)
+        self.form = FieldForm(ACCOUNT_FIELDS, read_only=not self.can_edit)
+        self.custom = QTableWidget(0, 2)
+        self.custom.setHorizontalHeaderLabels(["Custom field", "Value"])
+        self.custom.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.contacts = QTableWidget(0, 5)
+        self.contacts.setHorizontalHeaderLabels(
+            ["Name", "Title", "Email", "Phone", "Decision maker"]
+        )
+        self.contacts.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.contacts.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
+        self.contacts.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.contacts.doubleClicked.connect(self.edit_contact)
+        self.contacts.setWordWrap(False)
+        self.contacts.setMinimumHeight(170)
+        self.custom.setMaximumHeight(120)
+        if not self.can_edit:
+            self.custom.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+
+        layout = QVBoxLayout(self)
+        if not self.can_edit:
+            note = QLabel(f"{user.name} ({user.role}) can read this account but not change it.")
+            note.setTextFormat(Qt.TextFormat.PlainText)
+            layout.addWidget(note)
+        layout.addWidget(self.form)
+        custom_box = QGroupBox("Custom fields")
+        custom_layout = QVBoxLayout(custom_box)
+        custom_layout.addWidget(self.custom)
+        add_custom = QPushButton("Add custom field")
+        add_custom.setEnabled(self.can_edit)
+        add_custom.clicked.connect(lambda: self.custom.insertRow(self.custom.rowCount()))
+        custom_layout.addWidget(add_custom)
+        layout.addWidget(custom_box)
+
+        contacts_box = QGroupBox("Contacts (saved as you change them)")
+        contacts_layout = QVBoxLayout(contacts_box)
+        contacts_layout.addWidget(self.contacts)
+        row = QHBoxLayout()
+        for label, slot in (
+            ("Add contact…", self.add_contact),
+            ("Edit…", self.edit_contact),
+            ("Remove", self.remove_contact),
+        ):
+            button = QPushButton(label)
+            button.setEnabled(self.can_edit and account is not None)
+            button.clicked.connect(slot)
+            row.addWidget(button)
+        contacts_layout.addLayout(row)
+        layout.addWidget(contacts_box)
+
+        self.buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
+        )
+        self.buttons.button(QDialogButtonBox.StandardButton.Save).setEnabled(self.can_edit)
+        self.buttons.button(QDialogButtonBox.StandardButton.Save).setShortcut(
+            QKeySequence.StandardKey.Save
+        )
+        self.buttons.accepted.connect(self.save)
+        self.buttons.rejected.connect(self.reject)
+        layout.addWidget(self.buttons)
+        if account is not None:
+            self.form.load(account)
+            self._load_custom(account.custom)
+            self._load_contacts()
+
+    # --- custom fields and contacts ---------------------------------------------------------
+    def _load_custom(self, custom: dict[str, str]) -> None:
+        self.custom.setRowCount(0)
+        for key, value in sorted(custom.items()):
+            row = self.custom.rowCount()
+            self.custom.insertRow(row)
+            self.custom.setItem(row, 0, QTableWidgetItem(key))
+            self.custom.setItem(row, 1, QTableWidgetItem(str(value)))
+
+    def _custom_values(self) -> dict[str, str]:
+        values = {}
+        for row in range(self.custom.rowCount()):
+            key, value = self.custom.item(row, 0), self.custom.item(row, 1)
+            if key is not None and key.text().strip():
+                values[key.text().strip()] = value.text() if value is not None else ""
+        return values
+
+    def _load_contacts(self) -> None:
+        assert self.account is not None
+        with SqlUnitOfWork(self.workspace) as uow:
+            self.contact_list = uow.contacts.for_account(self.account.id)
+        self.contacts.setRowCount(len(self.contact_list))
+        for row, contact in enumerate(self.contact_list):
+            cells = [
+                contact.name,
+                contact.title,
+                contact.email,
+                contact.phone,
+                "yes" if contact.decision_maker else "",
+            ]
+            for column, value in enumerate(cells):
+                self.contacts.setItem(row, column, QTableWidgetItem(_text(value)))
+
+    def _selected_contact(self) -> Contact | None:
+        rows = self.contacts.selectionModel().selectedRows()
+        return self.contact_list[rows[0].row()] if rows else None
+
+    def add_contact(self) -> None:
+        assert self.account is not None
+        if ContactDialog(self.workspace, self.user, self.account.id, None, self).exec():
+            self._load_contacts()
+
+    def edit_contact(self) -> None:
+        contact = self._selected_contact()
+        if (
+            contact is not None
+            and self.account is not None
+            and ContactDialog(self.workspace, self.user, self.account.id, contact, self).exec()
+        ):
+            self._load_contacts()
+
+    def remove_contact(self) -> None:
+        contact = self._selected_contact()
+        if contact is None:
+            return
+        answer = QMessageBox.question(self, "Remove contact", f"Remove {contact.name}?")
+        if answer != QMessageBox.StandardButton.Yes:
+            return
+        try:
+            delete_contact(SqlUnitOfWork(self.workspace), self.user, contact)
+        except AccordError as error:
+            show_error(self, "Contact not removed", error)
+        self._load_contacts()
+
+    # --- saving -------------------------------------------------------------------------
+    def save(self) -> None:
+        values = {**self.form.values(), "custom": self._custom_values()}
+        try:
+            if self.account is None:
+                self.account = create_account(SqlUnitOfWork(self.workspace), self.user, values)
+            else:
+                self.account = update_account(
+                    SqlUnitOfWork(self.workspace), self.user, self.account, values
+                )
+        except ValidationError as error:
+            self.form.show_problems(error.problems)
+            return
+        except ConcurrentEditError as error:
+            self._conflict(error)
+            return
+        except AccordError as error:
+            show_error(self, "Account not saved", error)
+            return
+        self.accept()
+
+    def _conflict(self, error: ConcurrentEditError) -> None:
+        """Someone saved first: keep what was typed on screen, offer to reload theirs."""
+        box = QMessageBox(
+            QMessageBox.Icon.Warning, "Changed by someone else", str(error), parent=self
+        )
+        box.setInformativeText(
+            "Reload shows their version; your typing is lost only "
+            "if you reload. Cancel keeps your text so you can copy it."
+        )
+        reload = box.addButton("Reload", QMessageBox.ButtonRole.AcceptRole)
+        box.addButton(QMessageBox.StandardButton.Cancel)
+        box.exec()
+        if box.clickedButton() is reload and self.account is not None:
+            with SqlUnitOfWork(self.workspace) as uow:
+                fresh = uow.accounts.get(self.account.id)
+            if fresh is None:
+                show_error(self, "Account deleted", AccordError("Someone deleted this account."))
+                self.reject()
+                return
+            self.account = fresh
+            self.form.load(fresh)
+            self._load_custom(fresh.custom)
+            self._load_contacts()

@@ -1,0 +1,124 @@
+"""The accounts list as a windowed table model: the row count comes from SQL, rows are
+fetched a page at a time into a small cache, sorting and searching are new queries."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+
+from storage.account_list import Column, ListQuery, count, page
+from storage.workspace import Workspace
+
+PAGE_SIZE = 200
+CACHED_PAGES = 20
+AccountIdRole = Qt.ItemDataRole.UserRole + 1
+
+HEADERS = {
+    Column.NAME: "Account Name",
+    Column.WEBSITE: "Website",
+    Column.INDUSTRY: "Industry",
+    Column.EMPLOYEES: "Employees",
+    Column.ANNUAL_REVENUE: "Annual Revenue",
+    Column.COUNTRY: "Country",
+    Column.CITY: "City",
+    Column.PHONE: "Phone",
+    Column.UPDATED_AT: "Updated",
+}
+NUMBERS = {Column.EMPLOYEES, Column.ANNUAL_REVENUE}
+
+_Index = QModelIndex | QPersistentModelIndex
+
+
+def format_revenue(value: int) -> str:
+    for limit, suffix in ((1_000_000_000, "B"), (1_000_000, "M"), (1_000, "k")):
+        if value >= limit:
+            return f"{value / limit:,.1f}{suffix}"
+    return f"{value:,}"
+
+
+def display(column: Column, value: Any) -> str:
+    if value is None:
+        return ""
+    if column is Column.EMPLOYEES:
+        return f"{value:,}"
+    if column is Column.ANNUAL_REVENUE:
+        return format_revenue(value)
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M")
+    return str(value)
+
+
+class AccountsModel(QAbstractTableModel):
+    def __init__(self, workspace: Workspace, parent: Any = None) -> None:
+        super().__init__(parent)
+        self.workspace = workspace
+        self.query = ListQuery()
+        self._total = count(workspace, self.query)
+        self._pages: OrderedDict[int, list[Sequence[Any]]] = OrderedDict()
+
+    # --- what the view asks -------------------------------------------------------------
+    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else self._total
+
+    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(Column)
+
+    def headerData(
+        self,
+        section: int,
+        orientation: Qt.Orientation,
+        role: int = Qt.ItemDataRole.DisplayRole,
+    ) -> Any:
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return HEADERS[Column(section)]
+        return None
+
+    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or not 0 <= index.row() < self._total:
+            return None
+        column = Column(index.column())
+        if role == Qt.ItemDataRole.DisplayRole:
+            return display(column, self.row(index.row())[column + 1])
+        if role == Qt.ItemDataRole.TextAlignmentRole and column in NUMBERS:
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        if role == AccountIdRole:
+            return self.row(index.row())[0]
+        return None
+
+    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        descending = order == Qt.SortOrder.DescendingOrder
+        self._requery(ListQuery(self.query.search, Column(column), descending))
+
+    # --- what the window asks -----------------------------------------------------------
+    def set_search(self, text: str) -> None:
+        if text.strip() != self.query.search:
+            self._requery(ListQuery(text.strip(), self.query.sort, self.query.descending))
+
+    def refresh(self) -> None:
+        """Read the list again (after an edit, an import or an undo)."""
+        self._requery(self.query)
+
+    def row(self, number: int) -> Sequence[Any]:
+        """(id, *columns) of a row, fetching its page if it is not cached."""
+        key = number // PAGE_SIZE
+        cached = self._pages.get(key)
+        if cached is None:
+            cached = page(self.workspace, self.query, key * PAGE_SIZE, PAGE_SIZE, self._total)
+            self._pages[key] = cached
+            if len(self._pages) > CACHED_PAGES:
+                self._pages.popitem(last=False)
+        else:
+            self._pages.move_to_end(key)
+        offset = number - key * PAGE_SIZE
+        return cached[offset] if offset < len(cached) else (None,) * (len(Column) + 1)
+
+    def _requery(self, query: ListQuery) -> None:
+        self.beginResetModel()
+        self.query = query
+        self._pages.clear()
+        self._total = count(self.workspace, query)
+        self.endResetModel()

@@ -1,0 +1,331 @@
+"""The import wizard: file → header and column mapping with a preview → duplicates →
+import with progress and Cancel → summary, with the rejected rows to save and fix."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QCheckBox,
+    QComboBox,
+    QFileDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QRadioButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+    QWizard,
+    QWizardPage,
+)
+
+from domain.errors import AccordError
+from domain.fields import ACCOUNT_FIELDS, CONTACT_FIELDS
+from domain.importing import (
+    CUSTOM,
+    FIRST_NAME,
+    IGNORE,
+    LAST_NAME,
+    ImportSummary,
+    OnDuplicate,
+    apply_saved_mapping,
+    auto_mapping,
+    load_mapping,
+    save_mapping,
+)
+from domain.users import User
+from storage.files import SourceTable, is_spreadsheet, open_table
+from storage.importer import ImportOptions, import_accounts, import_contacts
+from storage.workspace import Workspace
+from ui.workers import Task, run_task, show_error
+
+FILE_FILTER = "Company lists (*.csv *.txt *.xlsx *.xlsm);;All files (*)"
+
+
+def _label(text: str) -> QLabel:
+    label = QLabel(text)
+    label.setTextFormat(Qt.TextFormat.PlainText)
+    label.setWordWrap(True)
+    return label
+
+
+class FilePage(QWizardPage):
+    def __init__(self, wizard: ImportWizard) -> None:
+        super().__init__()
+        self.owner = wizard
+        self.setTitle("Choose a file")
+        self.setSubTitle("A CSV or Excel file with one row per record and a header row.")
+        self.path = QLineEdit()
+        self.path.setObjectName("path")
+        self.path.setPlaceholderText("File to import")
+        browse = QPushButton("Browse…")
+        browse.clicked.connect(self.browse)
+        self.sheet = QComboBox()
+        self.sheet.setObjectName("sheet")
+        self.sheet.setEnabled(False)
+        self.path.editingFinished.connect(self.load_sheets)
+        row = QHBoxLayout()
+        row.addWidget(self.path)
+        row.addWidget(browse)
+        layout = QVBoxLayout(self)
+        layout.addLayout(row)
+        layout.addWidget(_label("Sheet (Excel files):"))
+        layout.addWidget(self.sheet)
+        layout.addStretch()
+
+    def browse(self) -> None:
+        name, _ = QFileDialog.getOpenFileName(self, "Import", "", FILE_FILTER)
+        if name:
+            self.path.setText(name)
+            self.load_sheets()
+
+    def load_sheets(self) -> None:
+        path = Path(self.path.text().strip())
+        self.sheet.clear()
+        self.sheet.setEnabled(False)
+        if path.is_file() and is_spreadsheet(path):
+            try:
+                table = open_table(path, self.owner.fields)
+            except AccordError:
+                return
+            self.sheet.addItems(table.sheets)
+            self.sheet.setEnabled(len(table.sheets) > 1)
+
+    def validatePage(self) -> bool:
+        path = Path(self.path.text().strip())
+        sheet = self.sheet.currentText() or None
+        try:
+            self.owner.table = open_table(path, self.owner.fields, sheet)
+        except AccordError as error:
+            show_error(self, "Cannot import this file", error)
+            return False
+        return True
+
+
+class MappingPage(QWizardPage):
+    def __init__(self, wizard: ImportWizard) -> None:
+        super().__init__()
+        self.owner = wizard
+        self.setTitle("Match the columns")
+        self.found = _label("")
+        self.columns = QTableWidget(0, 3)
+        self.columns.setObjectName("mapping")
+        self.columns.setHorizontalHeaderLabels(["Column in the file", "Import as", "First value"])
+        self.columns.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.preview = QTableWidget()
+        self.preview.setObjectName("preview")
+        self.preview.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        save, load = QPushButton("Save mapping…"), QPushButton("Load mapping…")
+        save.clicked.connect(self.save)
+        load.clicked.connect(self.load)
+        buttons = QHBoxLayout()
+        buttons.addStretch()
+        buttons.addWidget(load)
+        buttons.addWidget(save)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.found)
+        layout.addWidget(self.columns, 2)
+        layout.addLayout(buttons)
+        layout.addWidget(_label("Preview of the first rows:"))
+        layout.addWidget(self.preview, 3)
+        self.combos: list[QComboBox] = []
+
+    def _choices(self) -> list[tuple[str, str]]:
+        choices = [("(ignore)", IGNORE)] + [(f.label, f.name) for f in self.owner.fields]
+        if self.owner.kind == "contacts":
+            choices += [("First name", FIRST_NAME), ("Last name", LAST_NAME)]
+        return choices
+
+    def initializePage(self) -> None:
+        table = self.owner.table
+        assert table is not None
+        where = f" on sheet '{table.sheet}'" if table.sheet else ""
+        self.found.setText(
+            f"Header found on row {table.header_row}{where}. Check what each column is imported as."
+        )
+        self._show(auto_mapping(table.headers, self.owner.fields))
+
+    def _show(self, targets: list[str]) -> None:
+        table = self.owner.table
+        assert table is not None
+        rows = table.preview()
+        self.columns.setRowCount(len(table.headers))
+        self.combos = []
+        for index, header in enumerate(table.headers):
+            self.columns.setItem(index, 0, QTableWidgetItem(header))
+            combo = QComboBox()
+            for label, target in self._choices():
+                combo.addItem(label, target)
+            custom = CUSTOM + header.strip() if header.strip() else None
+            if custom:
+                combo.addItem(f"Custom field “{header.strip()}”", custom)
+            combo.setCurrentIndex(max(0, combo.findData(targets[index])))
+            self.columns.setCellWidget(index, 1, combo)
+            self.combos.append(combo)
+            sample = next((cells[index] for _, cells in rows if cells[index].strip()), "")
+            self.columns.setItem(index, 2, QTableWidgetItem(sample))
+        self.preview.setColumnCount(len(table.headers))
+        self.preview.setHorizontalHeaderLabels(table.headers)
+        self.preview.setRowCount(len(rows))
+        self.preview.setVerticalHeaderLabels([str(n) for n, _ in rows])
+        for r, (_, cells) in enumerate(rows):
+            for c, value in enumerate(cells):
+                self.preview.setItem(r, c, QTableWidgetItem(value))
+
+    def targets(self) -> list[str]:
+        return [str(combo.currentData()) for combo in self.combos]
+
+    def save(self) -> None:
+        name, _ = QFileDialog.getSaveFileName(self, "Save mapping", "mapping.json", "*.json")
+        if name and self.owner.table is not None:
+            save_mapping(self.owner.table.headers, self.targets(), Path(name))
+
+    def load(self) -> None:
+        name, _ = QFileDialog.getOpenFileName(self, "Load mapping", "", "*.json")
+        if not name or self.owner.table is None:
+            return
+        try:
+            saved = load_mapping(Path(name))
+            self._show(apply_saved_mapping(self.owner.table.headers, saved, self.owner.fields))
+        except AccordError as error:
+            show_error(self, "Mapping not loaded", error)
+
+
+class DuplicatesPage(QWizardPage):
+    def __init__(self, wizard: ImportWizard) -> None:
+        super().__init__()
+        self.owner = wizard
+        self.setTitle("Duplicates")
+        self.setSubTitle(
+            "A row is a duplicate when its website matches a record, or its name "
+            "and country do. What should happen then?"
+        )
+        self.choice = QButtonGroup(self)
+        layout = QVBoxLayout(self)
+        for policy, text in (
+            (OnDuplicate.SKIP, "Skip it: keep the record as it is"),
+            (OnDuplicate.FILL, "Fill empty fields of the record from the file"),
+            (OnDuplicate.OVERWRITE, "Overwrite the record with the file's values"),
+        ):
+            button = QRadioButton(text)
+            button.setObjectName(policy.value)
+            button.setChecked(policy is OnDuplicate.SKIP)
+            self.choice.addButton(button)
+            layout.addWidget(button)
+        self.strict = QCheckBox("Refuse the whole file if any row is bad")
+        self.strict.setObjectName("strict")
+        layout.addSpacing(12)
+        layout.addWidget(self.strict)
+        layout.addStretch()
+        self.setCommitPage(True)  # once imported, there is no going back: undo is separate
+        self.setButtonText(QWizard.WizardButton.CommitButton, "Import")
+
+    def policy(self) -> OnDuplicate:
+        checked = self.choice.checkedButton()
+        return OnDuplicate(checked.objectName()) if checked else OnDuplicate.SKIP
+
+    def validatePage(self) -> bool:
+        if self.owner.summary is not None:
+            return True
+        self.owner.start_import()
+        return False
+
+
+class SummaryPage(QWizardPage):
+    def __init__(self, wizard: ImportWizard) -> None:
+        super().__init__()
+        self.owner = wizard
+        self.setTitle("Import finished")
+        self.counts = _label("")
+        self.counts.setObjectName("counts")
+        self.errors = QTableWidget(0, 3)
+        self.errors.setObjectName("rejected")
+        self.errors.setHorizontalHeaderLabels(["Row", "Column", "Reason"])
+        self.errors.horizontalHeader().setStretchLastSection(True)
+        self.errors.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.save = QPushButton("Save rejected rows…")
+        self.save.clicked.connect(self.save_rejects)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.counts)
+        layout.addWidget(self.errors)
+        layout.addWidget(self.save)
+
+    def initializePage(self) -> None:
+        summary = self.owner.summary
+        assert summary is not None
+        self.counts.setText(
+            f"{summary.created:,} created · {summary.updated:,} updated · "
+            f"{summary.skipped:,} duplicates skipped · {summary.rejected:,} rejected\n"
+            f"Import batch {summary.batch_id} (it can be undone from File › Import history)."
+        )
+        self.errors.setRowCount(len(summary.errors))
+        for row, error in enumerate(summary.errors):
+            for column, value in enumerate((str(error.row), error.column, error.reason)):
+                self.errors.setItem(row, column, QTableWidgetItem(value))
+        self.save.setEnabled(bool(summary.rejected))
+
+    def save_rejects(self) -> None:
+        summary = self.owner.summary
+        name, _ = QFileDialog.getSaveFileName(self, "Save rejected rows", "rejected.csv", "*.csv")
+        if name and summary is not None:
+            self.owner.write_rejects(summary, Path(name))
+
+
+class ImportWizard(QWizard):
+    def __init__(
+        self,
+        workspace: Workspace,
+        user: User,
+        kind: str = "accounts",
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.workspace, self.user, self.kind = workspace, user, kind
+        self.fields = ACCOUNT_FIELDS if kind == "accounts" else CONTACT_FIELDS
+        self.table: SourceTable | None = None
+        self.summary: ImportSummary | None = None
+        self.task: Task | None = None
+        self.setWindowTitle(f"Import {kind}")
+        self.resize(820, 640)
+        self.file_page, self.mapping_page = FilePage(self), MappingPage(self)
+        self.duplicates_page, self.summary_page = DuplicatesPage(self), SummaryPage(self)
+        for page in (self.file_page, self.mapping_page, self.duplicates_page, self.summary_page):
+            self.addPage(page)
+
+    def start_import(self) -> None:
+        assert self.table is not None
+        path = self.table.path
+        options = ImportOptions(
+            targets=self.mapping_page.targets(),
+            sheet=self.table.sheet,
+            on_duplicate=self.duplicates_page.policy(),
+            strict=self.duplicates_page.strict.isChecked(),
+        )
+        run = import_accounts if self.kind == "accounts" else import_contacts
+        self.task = run_task(
+            self,
+            f"Importing {path.name}",
+            lambda progress, cancel: run(
+                self.workspace, self.user, path, options, progress, cancel
+            ),
+            self._finished,
+        )
+
+    def _finished(self, summary: ImportSummary) -> None:
+        self.summary = summary
+        self.next()
+
+    def write_rejects(self, summary: ImportSummary, path: Path) -> None:
+        from reports.rejects import rejects_table
+        from reports.tabular import write_table
+
+        try:
+            write_table(rejects_table(summary), path)
+        except (AccordError, OSError) as error:
+            show_error(self, "Not saved", error)

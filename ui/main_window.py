@@ -1,0 +1,345 @@
+"""The main window: the accounts list with search, and every action on accounts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QByteArray, QModelIndex, QSettings, Qt, QTimer
+from PySide6.QtGui import QAction, QKeySequence, QUndoCommand, QUndoStack
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QMainWindow,
+    QPushButton,
+    QStackedWidget,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from domain.accounts import delete_account, restore_account
+from domain.errors import AccordError
+from domain.users import Action, User
+from storage.repositories import SqlUnitOfWork
+from storage.workspace import Workspace
+from ui.accounts_model import AccountIdRole, AccountsModel
+from ui.workers import Task, run_task, show_error
+
+SEARCH_DELAY_MS = 250
+
+
+def _plain(text: str) -> QLabel:
+    label = QLabel(text)
+    label.setTextFormat(Qt.TextFormat.PlainText)
+    return label
+
+
+class DeleteAccount(QUndoCommand):
+    """A delete that Edit › Undo takes back (the account is a tombstone until then)."""
+
+    def __init__(self, window: MainWindow, account_id: Any, name: str) -> None:
+        super().__init__(f"delete {name}")
+        self.window, self.account_id, self.done = window, account_id, True
+
+    def redo(self) -> None:
+        if self.done:  # the first delete ran before the command was pushed
+            self.done = False
+            return
+        with SqlUnitOfWork(self.window.workspace) as uow:
+            account = uow.accounts.get(self.account_id)
+        if account is not None:
+            self.window.act(
+                lambda: delete_account(
+                    SqlUnitOfWork(self.window.workspace), self.window.user, account
+                )
+            )
+
+    def undo(self) -> None:
+        self.window.act(
+            lambda: restore_account(
+                SqlUnitOfWork(self.window.workspace), self.window.user, self.account_id
+            )
+        )
+
+
+class FirstRun(QWidget):
+    """What an empty workspace shows: the two ways to begin."""
+
+    def __init__(self, window: MainWindow) -> None:
+        super().__init__()
+        title = _plain("Welcome to Accord")
+        title.setStyleSheet("font-size: 22px; font-weight: 600")
+        text = _plain(
+            "This workspace has no accounts yet. Bring in your company list, "
+            "or look around a demo workspace first."
+        )
+        text.setWordWrap(True)
+        self.import_button = QPushButton("Import accounts…")
+        self.demo_button = QPushButton("Open demo workspace")
+        for button in (self.import_button, self.demo_button):
+            button.setMinimumSize(220, 48)
+        self.import_button.clicked.connect(window.import_accounts)
+        self.demo_button.clicked.connect(window.open_demo)
+        buttons = QHBoxLayout()
+        buttons.addStretch()
+        buttons.addWidget(self.import_button)
+        buttons.addWidget(self.demo_button)
+        buttons.addStretch()
+        layout = QVBoxLayout(self)
+        layout.addStretch()
+        layout.addWidget(title, alignment=Qt.AlignmentFlag.AlignHCenter)
+        layout.addWidget(text, alignment=Qt.AlignmentFlag.AlignHCenter)
+        layout.addSpacing(16)
+        layout.addLayout(buttons)
+        layout.addStretch()
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, workspace: Workspace, user: User) -> None:
+        super().__init__()
+        self.workspace, self.user = workspace, user
+        self.task: Task | None = None
+        self.undo_stack = QUndoStack(self)
+        self.model = AccountsModel(workspace, self)
+
+        self.search = QLineEdit()
+        self.search.setObjectName("search")
+        self.search.setPlaceholderText(
+            "Search name, website, industry, place, phone, tags  (Ctrl+F)"
+        )
+        self.search.setClearButtonEnabled(True)
+        self.search_timer = QTimer(self, singleShot=True, interval=SEARCH_DELAY_MS)
+        self.search.textChanged.connect(self.search_timer.start)
+        self.search_timer.timeout.connect(self._search)
+        self.count = _plain("")
+        self.count.setObjectName("count")
+
+        self.table = QTableView()
+        self.table.setObjectName("accounts")
+        self.table.setModel(self.model)
+        self.table.setSortingEnabled(True)
+        self.table.horizontalHeader().setSortIndicator(0, Qt.SortOrder.AscendingOrder)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.verticalHeader().setDefaultSectionSize(24)
+        self.table.verticalHeader().hide()
+        self.table.horizontalHeader().setStretchLastSection(True)
+        for column, width in enumerate((260, 230, 150, 90, 110, 120, 120, 140)):
+            self.table.setColumnWidth(column, width)
+        self.table.doubleClicked.connect(self.open_account)
+
+        top = QHBoxLayout()
+        top.addWidget(self.search, 1)
+        top.addWidget(self.count)
+        list_page = QWidget()
+        list_layout = QVBoxLayout(list_page)
+        list_layout.addLayout(top)
+        list_layout.addWidget(self.table)
+        self.first_run = FirstRun(self)
+        self.pages = QStackedWidget()
+        self.pages.addWidget(self.first_run)
+        self.pages.addWidget(list_page)
+        self.setCentralWidget(self.pages)
+        self.user_label = _plain("")
+        self.statusBar().addPermanentWidget(self.user_label)
+        self._menus()
+        self._show_workspace()
+        geometry = QSettings("Accord", "Accord").value("geometry")
+        if isinstance(geometry, QByteArray):
+            self.restoreGeometry(geometry)
+        else:
+            self.resize(1280, 780)
+
+    # --- building -------------------------------------------------------------------------
+    def _action(
+        self, menu: Any, text: str, slot: Any, shortcut: Any = None, needs: Action | None = None
+    ) -> QAction:
+        action = QAction(text, self)
+        if shortcut is not None:
+            action.setShortcut(QKeySequence(shortcut))
+        action.triggered.connect(slot)
+        action.setData(needs)
+        menu.addAction(action)
+        return action
+
+    def _menus(self) -> None:
+        bar = self.menuBar()
+        file = bar.addMenu("&File")
+        self._action(file, "Import accounts…", self.import_accounts, "Ctrl+I", Action.IMPORT)
+        self._action(file, "Import contacts…", self.import_contacts, "Ctrl+Shift+I", Action.IMPORT)
+        self._action(file, "Import history and undo…", self.import_history, "Ctrl+H")
+        self._action(file, "Export accounts…", self.export_accounts, "Ctrl+E", Action.EXPORT)
+        file.addSeparator()
+        self._action(file, "Open demo workspace", self.open_demo)
+        file.addSeparator()
+        self._action(file, "Quit", self.close, QKeySequence.StandardKey.Quit)
+        edit = bar.addMenu("&Edit")
+        undo = self.undo_stack.createUndoAction(self, "Undo")
+        undo.setShortcut(QKeySequence.StandardKey.Undo)
+        redo = self.undo_stack.createRedoAction(self, "Redo")
+        redo.setShortcut(QKeySequence.StandardKey.Redo)
+        edit.addAction(undo)
+        edit.addAction(redo)
+        edit.addSeparator()
+        self._action(edit, "New account…", self.new_account, "Ctrl+N", Action.EDIT_ACCOUNTS)
+        self._action(edit, "Open account", self.open_account, "Return")
+        self._action(
+            edit,
+            "Delete account",
+            self.delete_account,
+            QKeySequence.StandardKey.Delete,
+            Action.EDIT_ACCOUNTS,
+        )
+        edit.addSeparator()
+        self._action(edit, "Find", self.search.setFocus, QKeySequence.StandardKey.Find)
+        self._action(edit, "Refresh", self.refresh, QKeySequence.StandardKey.Refresh)
+        settings = bar.addMenu("&Settings")
+        self._action(settings, "Users and roles…", self.users, None, Action.MANAGE_USERS)
+
+    def _show_workspace(self) -> None:
+        who = f"{self.user.name} ({self.user.role})"
+        self.setWindowTitle(f"Accord — {who} — {self.workspace.label}")
+        self.user_label.setText(f"{who}  ·  {self.workspace.label}")
+        for action in self.findChildren(QAction):
+            needs = action.data()
+            if isinstance(needs, Action):
+                action.setEnabled(self.user.can(needs))
+        self.first_run.import_button.setEnabled(self.user.can(Action.IMPORT))
+        self._update_count()
+
+    def _update_count(self) -> None:
+        total = self.model.rowCount()
+        empty = total == 0 and not self.model.query.search
+        self.pages.setCurrentIndex(0 if empty else 1)
+        self.count.setText(f"{total:,} accounts")
+
+    # --- list ------------------------------------------------------------------------------
+    def _search(self) -> None:
+        self.model.set_search(self.search.text())
+        self._update_count()
+
+    def refresh(self) -> None:
+        self.model.refresh()
+        self._update_count()
+
+    def act(self, change: Any) -> bool:
+        """Run one user action; show its error, refresh the list either way."""
+        try:
+            change()
+        except AccordError as error:
+            show_error(self, "Not done", error)
+            return False
+        finally:
+            self.refresh()
+        return True
+
+    def _current_id(self) -> Any:
+        index = self.table.currentIndex()
+        return index.data(AccountIdRole) if index.isValid() else None
+
+    # --- accounts ----------------------------------------------------------------------------
+    def open_account(self, index: QModelIndex | None = None) -> None:
+        from ui.account_dialog import AccountDialog
+
+        account_id = self._current_id()
+        if account_id is None:
+            return
+        with SqlUnitOfWork(self.workspace) as uow:
+            account = uow.accounts.get(account_id)
+        if account is None:
+            show_error(self, "Not found", AccordError("This account was deleted meanwhile."))
+        elif AccountDialog(self.workspace, self.user, account, self).exec():
+            self.refresh()
+
+    def new_account(self) -> None:
+        from ui.account_dialog import AccountDialog
+
+        if AccountDialog(self.workspace, self.user, None, self).exec():
+            self.refresh()
+
+    def delete_account(self) -> None:
+        account_id = self._current_id()
+        if account_id is None:
+            return
+        with SqlUnitOfWork(self.workspace) as uow:
+            account = uow.accounts.get(account_id)
+        if account is None:
+            return
+        if self.act(lambda: delete_account(SqlUnitOfWork(self.workspace), self.user, account)):
+            self.undo_stack.push(DeleteAccount(self, account.id, account.name))
+            self.statusBar().showMessage(f"Deleted {account.name} — Ctrl+Z brings it back", 8000)
+
+    # --- files ---------------------------------------------------------------------------------
+    def import_accounts(self) -> None:
+        self._import("accounts")
+
+    def import_contacts(self) -> None:
+        self._import("contacts")
+
+    def _import(self, kind: str) -> None:
+        from ui.import_wizard import ImportWizard
+
+        ImportWizard(self.workspace, self.user, kind, self).exec()
+        self.refresh()
+
+    def import_history(self) -> None:
+        from ui.import_history import ImportHistoryDialog
+
+        ImportHistoryDialog(self.workspace, self.user, self).exec()
+        self.refresh()
+
+    def export_accounts(self) -> None:
+        name, _ = QFileDialog.getSaveFileName(
+            self, "Export accounts", "accounts.xlsx", "Excel (*.xlsx);;CSV (*.csv)"
+        )
+        if name:
+            self.export_to(Path(name))
+
+    def export_to(self, path: Path) -> Task:
+        from reports.tabular import write_table
+        from storage.export import account_table
+
+        search = self.model.query.search or None
+        workspace, user = self.workspace, self.user
+        self.task = run_task(
+            self,
+            f"Exporting to {path.name}",
+            lambda progress, cancel: write_table(
+                account_table(workspace, user, search), path, progress=progress, cancel=cancel
+            ),
+            lambda count: self.statusBar().showMessage(
+                f"Exported {count:,} accounts to {path}", 8000
+            ),
+        )
+        return self.task
+
+    def users(self) -> None:
+        from ui.users_dialog import UsersDialog
+
+        UsersDialog(self.workspace, self.user, self).exec()
+
+    # --- workspaces --------------------------------------------------------------------------
+    def open_demo(self) -> None:
+        from ui.app import open_demo_workspace
+
+        open_demo_workspace(self, self.user.name, self.switch_to)
+
+    def switch_to(self, workspace: Workspace, user: User) -> None:
+        old = self.workspace
+        self.workspace, self.user = workspace, user
+        self.undo_stack.clear()
+        self.model = AccountsModel(workspace, self)
+        self.table.setModel(self.model)
+        self.search.clear()
+        self._show_workspace()
+        if old is not workspace:
+            old.close()
+
+    def closeEvent(self, event: Any) -> None:
+        QSettings("Accord", "Accord").setValue("geometry", self.saveGeometry())
+        super().closeEvent(event)

@@ -1,0 +1,120 @@
+"""Long work off the GUI thread, with a progress dialog that can cancel.
+
+The work function runs in a QThread and receives ``progress(done, total)`` and ``cancel()``;
+whatever it opens (a database connection) belongs to that thread. Its result or error comes
+back to the GUI thread through a signal.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
+from PySide6.QtWidgets import QMessageBox, QProgressDialog, QWidget
+
+from domain.errors import AccordError
+
+Work = Callable[[Callable[[int, int | None], None], Callable[[], bool]], Any]
+
+
+class _Worker(QObject):
+    progressed = Signal(int, int)  # done, total (-1: unknown)
+    finished = Signal(object)
+    failed = Signal(object)
+
+    def __init__(self, work: Work) -> None:
+        super().__init__()
+        self.work = work
+        self.cancelled = threading.Event()
+
+    @Slot()
+    def run(self) -> None:
+        try:
+            result = self.work(
+                lambda done, total: self.progressed.emit(done, -1 if total is None else total),
+                self.cancelled.is_set,
+            )
+        except Exception as exc:  # reported to the user on the GUI thread
+            self.failed.emit(exc)
+        else:
+            self.finished.emit(result)
+
+
+class Task(QObject):
+    """One piece of long work with its progress dialog. Keep a reference until it ends."""
+
+    done = Signal(object)
+    error = Signal(object)
+
+    def __init__(self, parent: QWidget | None, title: str, work: Work) -> None:
+        super().__init__(parent)
+        self.dialog = QProgressDialog(title, "Cancel", 0, 0, parent)
+        self.dialog.setWindowTitle(title)
+        self.dialog.setWindowModality(Qt.WindowModality.WindowModal)
+        self.dialog.setMinimumDuration(300)
+        self.dialog.setAutoReset(False)
+        self.dialog.setAutoClose(False)
+        self._thread = QThread()
+        self.worker = _Worker(work)
+        self.worker.moveToThread(self._thread)
+        self._thread.started.connect(self.worker.run)
+        self.worker.progressed.connect(self._progress)
+        self.worker.finished.connect(self._finish)
+        self.worker.failed.connect(self._fail)
+        self.dialog.canceled.connect(self.cancel)
+
+    def start(self) -> Task:
+        self._thread.start()
+        return self
+
+    @Slot()
+    def cancel(self) -> None:
+        self.worker.cancelled.set()
+        self.dialog.setLabelText("Cancelling…")
+
+    @property
+    def running(self) -> bool:
+        return self._thread.isRunning()
+
+    @Slot(int, int)
+    def _progress(self, done: int, total: int) -> None:
+        if total > 0:
+            self.dialog.setMaximum(total)
+            self.dialog.setValue(min(done, total))
+        self.dialog.setLabelText(f"{done:,} of {total:,}" if total > 0 else f"{done:,} rows")
+
+    def _stop(self) -> None:
+        self._thread.quit()
+        self._thread.wait()
+        self.dialog.close()
+
+    @Slot(object)
+    def _finish(self, result: object) -> None:
+        self._stop()
+        self.done.emit(result)
+
+    @Slot(object)
+    def _fail(self, error: Exception) -> None:
+        self._stop()
+        self.error.emit(error)
+
+
+def show_error(parent: QWidget | None, title: str, error: BaseException) -> None:
+    """An AccordError's message is for the user; anything else is a bug, said plainly."""
+    text = str(error) if isinstance(error, AccordError) else f"Unexpected error: {error!r}"
+    box = QMessageBox(QMessageBox.Icon.Warning, title, text, QMessageBox.StandardButton.Ok, parent)
+    box.setTextFormat(Qt.TextFormat.PlainText)
+    box.exec()
+
+
+def run_task(
+    parent: QWidget | None, title: str, work: Work, on_done: Callable[[Any], None]
+) -> Task:
+    """Start ``work`` with a progress dialog; ``on_done(result)`` on success, an error box
+    otherwise (a cancel shows its own message)."""
+    task = Task(parent, title, work)
+    task.done.connect(on_done)
+    task.error.connect(lambda error: show_error(parent, title, error))
+    return task.start()
