@@ -50,7 +50,7 @@ class Contact:
 
 class AccountRepository(Protocol):
     def get(self, account_id: UUID) -> Account | None: ...
-    def add(self, account: Account, user: User) -> None: ...
+    def add(self, account: Account, user: User) -> Account: ...
     def save(self, account: Account, user: User) -> Account: ...
     def delete(self, account_id: UUID, version: int, user: User) -> None: ...
     def restore(self, account_id: UUID, user: User) -> None: ...
@@ -59,7 +59,7 @@ class AccountRepository(Protocol):
 class ContactRepository(Protocol):
     def get(self, contact_id: UUID) -> Contact | None: ...
     def for_account(self, account_id: UUID) -> list[Contact]: ...
-    def add(self, contact: Contact, user: User) -> None: ...
+    def add(self, contact: Contact, user: User) -> Contact: ...
     def save(self, contact: Contact, user: User) -> Contact: ...
     def delete(self, contact_id: UUID, version: int, user: User) -> None: ...
 
@@ -94,17 +94,16 @@ def _validated(values: dict[str, Any], fields: tuple[Field, ...]) -> dict[str, A
     return parsed
 
 
-_ACCOUNT_EDIT_FIELDS = tuple(f for f in ACCOUNT_FIELDS)
 _CONTACT_EDIT_FIELDS = tuple(f for f in CONTACT_FIELDS if f.name != "account")
 
 
 def create_account(uow: UnitOfWork, user: User, values: dict[str, Any]) -> Account:
     """Create an account from typed-in values (texts are parsed like imported cells)."""
     user.require(Action.EDIT_ACCOUNTS)
-    parsed = _validated({"name": "", **values}, _ACCOUNT_EDIT_FIELDS)
+    parsed = _validated({"name": "", **values}, ACCOUNT_FIELDS)
     account = Account(**parsed, custom=dict(values.get("custom", {})))
     with uow:
-        uow.accounts.add(account, user)
+        account = uow.accounts.add(account, user)
         uow.commit()
     return account
 
@@ -112,7 +111,7 @@ def create_account(uow: UnitOfWork, user: User, values: dict[str, Any]) -> Accou
 def update_account(uow: UnitOfWork, user: User, loaded: Account, values: dict[str, Any]) -> Account:
     """Save edits made to ``loaded``; raises ConcurrentEditError if someone saved in between."""
     user.require(Action.EDIT_ACCOUNTS)
-    parsed = _validated(values, _ACCOUNT_EDIT_FIELDS)
+    parsed = _validated(values, ACCOUNT_FIELDS)
     if "custom" in values:
         parsed["custom"] = dict(values["custom"])
     with uow:
@@ -143,7 +142,7 @@ def add_contact(uow: UnitOfWork, user: User, account_id: UUID, values: dict[str,
     with uow:
         if uow.accounts.get(account_id) is None:
             raise NotFound("The account no longer exists.")
-        uow.contacts.add(contact, user)
+        contact = uow.contacts.add(contact, user)
         uow.commit()
     return contact
 

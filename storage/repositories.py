@@ -67,12 +67,14 @@ class SqlAccounts:
         row = self.session.get(AccountRow, account_id)
         return None if row is None or row.deleted_at else account_from_row(row)
 
-    def add(self, account: Account, user: User) -> None:
+    def add(self, account: Account, user: User) -> Account:
         values = {name: getattr(account, name) for name in _ACCOUNT_FIELDS}
         values["custom"] = values["custom"] or None
         row = AccountRow(id=account.id, changed_by=user.name, **values, **derived_columns(values))
         self.session.add(row)
         _log(self.session, user, row, "accounts", "create", {"name": account.name})
+        self.session.flush()
+        return account_from_row(row)
 
     def save(self, account: Account, user: User) -> Account:
         row = _live(self.session, AccountRow, account.id, account.version, "This account")
@@ -120,11 +122,13 @@ class SqlContacts:
         )
         return [contact_from_row(r) for r in rows]
 
-    def add(self, contact: Contact, user: User) -> None:
+    def add(self, contact: Contact, user: User) -> Contact:
         values = {name: getattr(contact, name) for name in _CONTACT_FIELDS}
         row = ContactRow(id=contact.id, changed_by=user.name, **values)
         self.session.add(row)
         _log(self.session, user, row, "contacts", "create", {"name": contact.name})
+        self.session.flush()
+        return contact_from_row(row)
 
     def save(self, contact: Contact, user: User) -> Contact:
         row = _live(self.session, ContactRow, contact.id, contact.version, "This contact")

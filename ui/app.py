@@ -34,15 +34,12 @@ def open_demo_workspace(
     parent: QWidget | None, user_name: str, on_ready: Callable[[Workspace, User], None]
 ) -> Task | None:
     """Open the demo workspace, building it first (with progress) if it is empty."""
-    from sqlalchemy import func, select
-
+    from storage.account_list import ListQuery, count
     from storage.demo import build_demo
-    from storage.schema import AccountRow
 
     try:
         workspace = open_workspace(demo_path())
-        with workspace.read() as conn:
-            empty = conn.execute(select(func.count()).select_from(AccountRow)).scalar_one() == 0
+        empty = count(workspace, ListQuery()) == 0
     except AccordError as error:
         show_error(parent, "Demo workspace", error)
         return None

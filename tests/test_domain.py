@@ -1,0 +1,167 @@
+"""Domain rules without a database: values, header names, roles and the edit use cases."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from uuid import uuid4
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from domain.accounts import Account, create_account, update_account
+from domain.errors import ConcurrentEditError, PermissionDenied, ValidationError
+from domain.fields import ACCOUNT_FIELDS, field_for_header
+from domain.importing import OnDuplicate, find_header_row, merge
+from domain.users import Action, Role, User
+from domain.values import (
+    normalize_domain,
+    normalize_name,
+    parse_amount,
+    parse_employees,
+    protect_cell,
+    unprotect_cell,
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [("1,200", 1200), ("1.200", 1200), ("$5M", 5_000_000), ("5 000", 5000),
+     ("1,5 Mio", 1_500_000), ("€1.234.567,89", 1_234_568), ("USD 300k", 300_000), ("2.75", 3)],
+)  # fmt: skip
+def test_amounts_as_people_write_them(text, value):
+    assert parse_amount(text) == value
+
+
+@pytest.mark.parametrize("text", ["abc", "1,2,3,", "12x", "--5"])
+def test_garbage_is_not_a_number_and_the_message_quotes_it(text):
+    with pytest.raises(ValueError, match=f"'{text}' is not a number"):
+        parse_amount(text)
+
+
+@given(st.integers(min_value=0, max_value=10**12))
+def test_grouped_integers_parse_back(n):
+    assert parse_amount(f"{n:,}") == n
+    assert parse_amount(f"{n:,}".replace(",", ".")) == n
+    assert parse_amount(f"{n:,}".replace(",", " ")) == n
+
+
+@pytest.mark.parametrize(("text", "value"), [("51-200", 51), ("10,001+", 10001), ("1 – 10", 1)])
+def test_employee_bands_count_their_lower_bound(text, value):
+    assert parse_employees(text) == value
+
+
+@pytest.mark.parametrize(
+    ("text", "domain"),
+    [("HTTPS://www.Example.com/about?x=1", "example.com"), ("example.com:8080", "example.com"),
+     ("sales@example.co.uk", "example.co.uk"), ("n/a", None), ("", None)],
+)  # fmt: skip
+def test_domains_normalise_for_dedupe(text, domain):
+    assert normalize_domain(text) == domain
+
+
+def test_names_match_without_case_accents_punctuation_or_legal_form():
+    assert normalize_name("The Müller & Söhne GmbH") == normalize_name("MULLER and SOHNE")
+    assert normalize_name("Acme Corp., Inc.") == "acme"
+
+
+@pytest.mark.parametrize("text", ["=1+1", "+49 30", "-5", "@SUM(A1)", "plain", "'quoted"])
+def test_protected_cells_come_back_unchanged(text):
+    protected = protect_cell(text)
+    assert not protected.startswith(("=", "+", "-", "@"))
+    assert unprotect_cell(protected) == text
+
+
+@pytest.mark.parametrize(
+    ("header", "field"),
+    [("Company name", "name"), ("Account Name", "name"), ("Company Domain Name", "website"),
+     ("Website", "website"), ("Number of Employees", "employees"),
+     ("NumberOfEmployees", "employees"), ("Annual Revenue", "annual_revenue"),
+     ("Country/Region", "country"), ("BillingCountry", "country"), ("Phone Number", "phone"),
+     ("Lead Source", "source")],
+)  # fmt: skip
+def test_crm_export_headers_are_recognised(header, field):
+    assert field_for_header(header, ACCOUNT_FIELDS).name == field
+
+
+def test_header_row_is_found_below_a_title_and_blank_rows():
+    rows = [["Accounts 2026", "", ""], ["", "", ""], ["Company", "City", "Phone"], ["A", "B", "C"]]
+    assert find_header_row(rows, ACCOUNT_FIELDS) == 2
+
+
+@pytest.mark.parametrize(
+    ("policy", "changes"),
+    [(OnDuplicate.SKIP, {}), (OnDuplicate.FILL, {"city": "Rome"}),
+     (OnDuplicate.OVERWRITE, {"city": "Rome", "employees": 9})],
+)  # fmt: skip
+def test_duplicate_policies(policy, changes):
+    existing = {"city": None, "employees": 5, "custom": {}}
+    assert merge(existing, {"city": "Rome", "employees": 9, "custom": {}}, policy) == changes
+
+
+def _user(role: Role) -> User:
+    return User(uuid4(), role.value, role)
+
+
+def test_role_matrix():
+    owner, marketing, rep = (_user(r) for r in Role)
+    assert all(owner.can(a) for a in Action)
+    assert marketing.can(Action.IMPORT) and not marketing.can(Action.MANAGE_USERS)
+    assert rep.can(Action.EXPORT)
+    assert not any(rep.can(a) for a in (Action.EDIT_ACCOUNTS, Action.IMPORT, Action.UNDO_IMPORT))
+
+
+class FakeAccounts:
+    def __init__(self) -> None:
+        self.saved: dict = {}
+
+    def get(self, account_id):
+        return self.saved.get(account_id)
+
+    def add(self, account, user):
+        self.saved[account.id] = replace(account, version=1)
+        return self.saved[account.id]
+
+    def save(self, account, user):
+        if self.saved[account.id].version != account.version:
+            raise ConcurrentEditError()
+        self.saved[account.id] = replace(account, version=account.version + 1)
+        return self.saved[account.id]
+
+
+class FakeUnitOfWork:
+    def __init__(self) -> None:
+        self.accounts = FakeAccounts()
+        self.committed = 0
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        pass
+
+    def commit(self):
+        self.committed += 1
+
+
+def test_create_collects_every_problem_and_saves_nothing():
+    uow = FakeUnitOfWork()
+    with pytest.raises(ValidationError) as error:
+        create_account(uow, _user(Role.OWNER), {"name": " ", "employees": "x", "website": "n/a"})
+    assert set(error.value.problems) == {"name", "employees", "website"}
+    assert uow.accounts.saved == {} and uow.committed == 0
+
+
+def test_a_rep_cannot_edit_an_account():
+    uow = FakeUnitOfWork()
+    account = create_account(uow, _user(Role.MARKETING), {"name": "Acme"})
+    with pytest.raises(PermissionDenied, match="rep"):
+        update_account(uow, _user(Role.REP), account, {"city": "Rome"})
+    assert uow.accounts.get(account.id).city is None
+
+
+def test_update_parses_typed_text():
+    uow = FakeUnitOfWork()
+    account = create_account(uow, _user(Role.OWNER), {"name": "Acme"})
+    saved = update_account(uow, _user(Role.OWNER), account, {"employees": "51-200"})
+    assert isinstance(saved, Account) and saved.employees == 51 and saved.version == 2
