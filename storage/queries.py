@@ -11,9 +11,10 @@ accounts = AccountRow.__table__
 
 
 def account_filter(search: str | None = None) -> ColumnElement[bool]:
-    """Live accounts, narrowed to those whose searched fields contain ``search``."""
-    condition: ColumnElement[bool] = accounts.c.deleted_at.is_(None)
-    key = search_key(search or "")
-    if key:
-        condition = and_(condition, accounts.c.search_text.contains(key, autoescape=True))
-    return condition
+    """Live accounts, narrowed to those whose searched fields contain every word of
+    ``search`` (case and accents folded)."""
+    words = search_key(search or "").split()
+    return and_(
+        accounts.c.deleted_at.is_(None),
+        *(accounts.c.search_text.contains(word, autoescape=True) for word in words),
+    )

@@ -1,0 +1,102 @@
+"""Import speed: the real importer against a plain csv.reader + sqlite3.executemany load of
+the same rows, measured in the same run; and XLSX reading with calamine vs openpyxl.
+
+    python bench/import_accounts.py --rows 1000000 --xlsx-rows 100000
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import sqlite3
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.data import HEADERS, company_rows, write_csv
+from storage.importer import import_accounts
+from storage.users import sign_in
+from storage.workspace import open_workspace
+
+
+def baseline(path: Path, db: Path) -> float:
+    start = time.perf_counter()
+    conn = sqlite3.connect(db)
+    conn.execute(f"CREATE TABLE t ({', '.join(f'c{i}' for i in range(len(HEADERS)))})")
+    with path.open(newline="", encoding="utf-8") as f:
+        rows = csv.reader(f)
+        next(rows)
+        conn.executemany(f"INSERT INTO t VALUES ({', '.join('?' * len(HEADERS))})", rows)
+    conn.commit()
+    conn.close()
+    return time.perf_counter() - start
+
+
+def real_import(path: Path, db: Path) -> tuple[float, str]:
+    workspace = open_workspace(db)
+    user = sign_in(workspace, "Bench")
+    start = time.perf_counter()
+    summary = import_accounts(workspace, user, path)
+    elapsed = time.perf_counter() - start
+    workspace.close()
+    return elapsed, summary.describe()
+
+
+def xlsx(rows: int, folder: Path) -> None:
+    from openpyxl import Workbook, load_workbook
+    from python_calamine import CalamineWorkbook
+
+    path = folder / "accounts.xlsx"
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet("Accounts")
+    sheet.append(HEADERS)
+    for row in company_rows(rows, seed=2):
+        sheet.append(row)
+    workbook.save(path)
+    start = time.perf_counter()
+    read = sum(
+        1 for _ in CalamineWorkbook.from_path(str(path)).get_sheet_by_name("Accounts").iter_rows()
+    )
+    calamine = time.perf_counter() - start
+    start = time.perf_counter()
+    read_openpyxl = sum(
+        1 for _ in load_workbook(path, read_only=True).active.iter_rows(values_only=True)
+    )
+    openpyxl = time.perf_counter() - start
+    assert read == read_openpyxl
+    seconds, summary = real_import(path, folder / "xlsx.sqlite")
+    print(
+        f"XLSX {rows:,} rows: read with calamine {calamine:.2f} s, with openpyxl read-only "
+        f"{openpyxl:.2f} s ({openpyxl / calamine:.1f}x slower); full import {seconds:.2f} s"
+    )
+    print(f"  {summary}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--xlsx-rows", type=int, default=100_000)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        path = write_csv(folder / "accounts.csv", args.rows)
+        plain = baseline(path, folder / "baseline.sqlite")
+        seconds, summary = real_import(path, folder / "workspace.sqlite")
+        per_million = seconds * 1_000_000 / args.rows
+        print(f"CSV {args.rows:,} rows")
+        print(f"  baseline csv.reader + executemany: {plain:.2f} s")
+        print(
+            f"  Accord import: {seconds:.2f} s ({args.rows / seconds:,.0f} rows/s, "
+            f"{per_million:.1f} s per million; target <= 15 s)"
+        )
+        print(f"  ratio to baseline: {seconds / plain:.1f}x (target <= 4x)")
+        print(f"  {summary}")
+        if args.xlsx_rows:
+            xlsx(args.xlsx_rows, folder)
+
+
+if __name__ == "__main__":
+    main()
