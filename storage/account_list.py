@@ -36,6 +36,13 @@ class Column(enum.IntEnum):
         return self.name.lower()
 
 
+#: Columns the list sorts by: each has an index over live rows (see storage.schema).
+SORTABLE = frozenset(
+    {Column.NAME, Column.INDUSTRY, Column.EMPLOYEES, Column.ANNUAL_REVENUE, Column.COUNTRY,
+     Column.UPDATED_AT}
+)  # fmt: skip
+
+
 @dataclass(frozen=True)
 class ListQuery:
     search: str = ""

@@ -193,3 +193,23 @@ def test_export_from_the_window_writes_the_current_search(qtbot, demo, tmp_path)
     rows = list(openpyxl.load_workbook(out).active.values)
     assert len(rows) - 1 == window.model.rowCount()
     assert {r[2] for r in rows[1:]} == {"Software"}
+
+
+def test_columns_without_an_index_do_not_resort_a_million_rows(qtbot, demo):
+    window = MainWindow(demo, sign_in(demo, "Olivia Owner"))
+    qtbot.addWidget(window)
+    window.table.sortByColumn(3, Qt.SortOrder.DescendingOrder)
+    window.table.sortByColumn(6, Qt.SortOrder.AscendingOrder)  # City has no index
+    assert window.model.query.sort == 3 and window.model.query.descending
+    assert window.table.horizontalHeader().sortIndicatorSection() == 3
+    assert "sorts by" in window.statusBar().currentMessage()
+
+
+def test_open_demo_workspace_from_the_first_run_panel(qtbot, sqlite_workspace):
+    window = MainWindow(sqlite_workspace, sign_in(sqlite_workspace, "Olivia Owner"))
+    qtbot.addWidget(window)
+    window.first_run.demo_button.click()
+    qtbot.waitUntil(lambda: window.model.rowCount() > 0, timeout=30_000)
+    assert window.workspace.label.endswith("demo.sqlite")
+    assert window.user.role is Role.OWNER
+    assert window.pages.currentWidget() is not window.first_run

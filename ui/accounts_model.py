@@ -10,7 +10,7 @@ from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 
-from storage.account_list import Column, ListQuery, count, page
+from storage.account_list import SORTABLE, Column, ListQuery, count, page
 from storage.workspace import Workspace
 
 PAGE_SIZE = 200
@@ -90,6 +90,8 @@ class AccountsModel(QAbstractTableModel):
         return None
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        if Column(column) not in SORTABLE:
+            return  # no index to sort a million rows by; the window says so
         descending = order == Qt.SortOrder.DescendingOrder
         self._requery(ListQuery(self.query.search, Column(column), descending))
 

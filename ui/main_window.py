@@ -24,9 +24,10 @@ from PySide6.QtWidgets import (
 from domain.accounts import delete_account, restore_account
 from domain.errors import AccordError
 from domain.users import Action, User
+from storage.account_list import SORTABLE, Column
 from storage.repositories import SqlUnitOfWork
 from storage.workspace import Workspace
-from ui.accounts_model import AccountIdRole, AccountsModel
+from ui.accounts_model import HEADERS, AccountIdRole, AccountsModel
 from ui.workers import Task, run_task, show_error
 
 SEARCH_DELAY_MS = 250
@@ -132,6 +133,7 @@ class MainWindow(QMainWindow):
         for column, width in enumerate((260, 230, 150, 90, 110, 120, 120, 140)):
             self.table.setColumnWidth(column, width)
         self.table.doubleClicked.connect(self.open_account)
+        self.table.horizontalHeader().sortIndicatorChanged.connect(self._sort_changed)
 
         top = QHBoxLayout()
         top.addWidget(self.search, 1)
@@ -222,6 +224,21 @@ class MainWindow(QMainWindow):
     def _search(self) -> None:
         self.model.set_search(self.search.text())
         self._update_count()
+
+    def _sort_changed(self, column: int, _order: Qt.SortOrder) -> None:
+        if Column(column) in SORTABLE:
+            return
+        header = self.table.horizontalHeader()
+        header.blockSignals(True)
+        current = (
+            Qt.SortOrder.DescendingOrder
+            if self.model.query.descending
+            else (Qt.SortOrder.AscendingOrder)
+        )
+        header.setSortIndicator(self.model.query.sort, current)
+        header.blockSignals(False)
+        names = ", ".join(HEADERS[c] for c in Column if c in SORTABLE)
+        self.statusBar().showMessage(f"The list sorts by {names}.", 6000)
 
     def refresh(self) -> None:
         self.model.refresh()
