@@ -130,7 +130,7 @@ class MainWindow(QMainWindow):
         self.table.verticalHeader().setDefaultSectionSize(24)
         self.table.verticalHeader().hide()
         self.table.horizontalHeader().setStretchLastSection(True)
-        for column, width in enumerate((260, 230, 150, 90, 110, 120, 120, 140)):
+        for column, width in enumerate((250, 210, 150, 90, 125, 120, 120, 140)):
             self.table.setColumnWidth(column, width)
         self.table.doubleClicked.connect(self.open_account)
         self.table.horizontalHeader().sortIndicatorChanged.connect(self._sort_changed)
