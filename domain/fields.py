@@ -50,9 +50,12 @@ class Field:
             if self.required:
                 raise ValueError(f"{self.label} is required")
             return False if self.kind is Kind.FLAG else None
-        if len(value) > self.max_length and self.kind in (Kind.TEXT, Kind.TAGS, Kind.DOMAIN):
+        if len(value) > self.max_length and self.kind in _LIMITED:
             raise ValueError(f"longer than {self.max_length} characters")
         return _PARSERS[self.kind](value)
+
+
+_LIMITED = frozenset({Kind.TEXT, Kind.TAGS, Kind.DOMAIN})
 
 
 def _parse_website(text: str) -> str:

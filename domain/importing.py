@@ -112,8 +112,9 @@ def auto_mapping(headers: Sequence[str], fields: tuple[Field, ...]) -> list[str]
     return targets
 
 
-def apply_saved_mapping(headers: Sequence[str], saved: Mapping[str, str], fields: tuple[Field, ...]
-                        ) -> list[str]:  # fmt: skip
+def apply_saved_mapping(
+    headers: Sequence[str], saved: Mapping[str, str], fields: tuple[Field, ...]
+) -> list[str]:
     """Targets from a saved ``{header: field}`` mapping; headers it does not name auto-map."""
     names = {f.name for f in fields} | {FIRST_NAME, LAST_NAME, IGNORE}
     by_key = {header_key(h): t for h, t in saved.items()}
@@ -159,44 +160,52 @@ class RowRejected(Exception):
         self.column, self.reason = column, reason
 
 
-def parse_row(
-    cells: Sequence[str], headers: Sequence[str], targets: Sequence[str], fields: tuple[Field, ...]
-) -> dict[str, Any]:
-    """Field values of one row, ``custom`` as a dict; raises RowRejected naming the column."""
-    by_name = {f.name: f for f in fields}
-    values: dict[str, Any] = {}
-    custom: dict[str, str] = {}
-    name_parts: dict[str, str] = {}
-    for cell, header, target in zip(cells, headers, targets, strict=False):
-        if not target:
-            continue
-        text = unprotect_cell(cell.strip())
-        if target.startswith(CUSTOM):
-            if text:
-                custom[target[len(CUSTOM) :]] = text
-        elif target in (FIRST_NAME, LAST_NAME):
-            name_parts[target] = text
-        else:
+class RowParser:
+    """Turns the cells of a row into field values for one file's mapping (prepared once,
+    used for every row). ``custom`` is a dict; a bad cell raises RowRejected naming its
+    column."""
+
+    def __init__(
+        self, headers: Sequence[str], targets: Sequence[str], fields: tuple[Field, ...]
+    ) -> None:
+        by_name = {f.name: f for f in fields}
+        self.fields: list[tuple[int, str, Field]] = []
+        self.custom: list[tuple[int, str]] = []
+        self.name_parts: list[tuple[int, str]] = []
+        for index, (header, target) in enumerate(zip(headers, targets, strict=False)):
+            if target.startswith(CUSTOM):
+                self.custom.append((index, target[len(CUSTOM) :]))
+            elif target in (FIRST_NAME, LAST_NAME):
+                self.name_parts.append((index, target))
+            elif target:
+                self.fields.append((index, header, by_name[target]))
+        mapped = {f.name: header for _, header, f in self.fields}
+        self.required = [(f, mapped.get(f.name, f.label)) for f in fields if f.required]
+
+    def __call__(self, cells: Sequence[str]) -> dict[str, Any]:
+        values: dict[str, Any] = {}
+        for index, header, spec in self.fields:
             try:
-                values[target] = by_name[target].parse(text)
+                values[spec.name] = spec.parse(unprotect_cell(cells[index]))
             except ValueError as exc:
+                if spec.required and not cells[index].strip():
+                    continue  # said below, once, if the name parts do not make up for it
                 raise RowRejected(header, str(exc)) from None
-    if name_parts and not values.get("name"):
-        values["name"] = " ".join(
-            p for p in (name_parts.get(FIRST_NAME), name_parts.get(LAST_NAME)) if p
-        )
-    for f in fields:
-        if f.required and not values.get(f.name):
-            column = next(
-                (h for h, t in zip(headers, targets, strict=False) if t == f.name), f.label
-            )
-            raise RowRejected(column, f"{f.label} is empty")
-    values["custom"] = custom
-    return values
+        if self.name_parts and not values.get("name"):
+            parts = sorted(self.name_parts, key=lambda p: p[1] != FIRST_NAME)
+            values["name"] = " ".join(cells[i].strip() for i, _ in parts if cells[i].strip())
+        for spec, column in self.required:
+            if not values.get(spec.name):
+                raise RowRejected(column, f"{spec.label} is empty")
+        values["custom"] = {
+            key: text for i, key in self.custom if (text := unprotect_cell(cells[i].strip()))
+        }
+        return values
 
 
-def merge(existing: Mapping[str, Any], incoming: Mapping[str, Any], policy: OnDuplicate
-          ) -> dict[str, Any]:  # fmt: skip
+def merge(
+    existing: Mapping[str, Any], incoming: Mapping[str, Any], policy: OnDuplicate
+) -> dict[str, Any]:
     """The changes a duplicate row makes to the stored record under ``policy``."""
     if policy is OnDuplicate.SKIP:
         return {}

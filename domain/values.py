@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 
 _SPACES = re.compile(r"[\s\u00a0\u202f\u2009']+")
 _SUFFIXES = {
@@ -32,6 +33,8 @@ def parse_amount(text: str) -> int:
     Returns whole units. Raises ValueError with a readable message otherwise.
     """
     raw = text.strip()
+    if raw.isdigit():
+        return int(raw)
     cleaned = _SPACES.sub("", raw).lower()
     for symbol in _CURRENCY:
         cleaned = cleaned.replace(symbol, "")
@@ -71,6 +74,8 @@ def _plain_decimal(digits: str, *, has_suffix: bool) -> str:
 def parse_employees(text: str) -> int:
     """Parse a head count or a band: ``250``, ``1,200``, ``51-200`` (lower bound), ``10,001+``."""
     raw = text.strip()
+    if raw.isdigit():
+        return int(raw)
     cleaned = raw.rstrip("+").strip()
     band = _BAND.match(cleaned)
     if band:
@@ -153,7 +158,9 @@ def normalize_name(text: str | None) -> str:
     return " ".join(w for w in fold_text(text).split() if w not in _LEGAL_FORMS)
 
 
+@lru_cache(maxsize=4096)
 def normalize_country(text: str | None) -> str:
+    """Countries are few and repeat on every row: their normal form is remembered."""
     return normalize_name(text)
 
 

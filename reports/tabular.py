@@ -124,9 +124,14 @@ def _write_xlsx(table: Table, path: Path, ticker: _Ticker) -> int:
     sheet.append(header)
     kinds = [c.kind for c in table.columns]
     count = 0
-    for row in ticker.rows(table.rows):
-        sheet.append([cell(v, k) for v, k in zip(row, kinds, strict=True)])
-        count += 1
+    try:
+        for row in ticker.rows(table.rows):
+            sheet.append([cell(v, k) for v, k in zip(row, kinds, strict=True)])
+            count += 1
+    except BaseException:
+        sheet.close()  # finish openpyxl's temporary file so it can be removed
+        sheet._writer.cleanup()
+        raise
     last = get_column_letter(max(1, len(table.columns)))
     sheet.auto_filter.ref = f"A1:{last}{count + 1}"
     workbook.save(path)

@@ -40,13 +40,23 @@ def bulk_insert(conn: Connection, table: Table, columns: Sequence[str],
     marks = ", ".join(["?" if conn.dialect.paramstyle == "qmark" else "%s"] * len(columns))
     sql = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({marks})"
 
+    # Import timestamps and user names repeat on every row: process each distinct object once.
+    last: dict[int, tuple[Any, Any]] = {}
+
     def processed() -> Iterable[tuple[Any, ...]]:
         for row in rows:
             if processors:
                 row = list(row)
                 for index, processor in processors:
-                    if row[index] is not None:
-                        row[index] = processor(row[index])
+                    value = row[index]
+                    if value is None:
+                        continue
+                    seen = last.get(index)
+                    if seen is not None and seen[0] is value:
+                        row[index] = seen[1]
+                    else:
+                        row[index] = processor(value)
+                        last[index] = (value, row[index])
             yield tuple(row)
 
     batch = list(processed())

@@ -4,6 +4,7 @@ re-import unchanged."""
 from __future__ import annotations
 
 import csv
+import tempfile
 
 import openpyxl
 import pytest
@@ -61,13 +62,17 @@ def test_formula_text_is_a_string_cell_in_xlsx(workspace, people, tmp_path):
     assert formula.data_type == "s"
 
 
-def test_cancelled_export_leaves_no_file(sqlite_workspace, sqlite_people, tmp_path):
+def test_cancelled_export_leaves_no_file(sqlite_workspace, sqlite_people, tmp_path, monkeypatch):
     build_demo(sqlite_workspace, accounts=1500, replace=True)
+    scratch = tmp_path / "temp"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
     out = tmp_path / "accounts.xlsx"
     with pytest.raises(ExportCancelled):
         write_table(account_table(sqlite_workspace, sqlite_people[Role.OWNER]), out,
                     cancel=lambda: True)  # fmt: skip
     assert not out.exists() and not any(p.name.endswith(".partial") for p in tmp_path.iterdir())
+    assert list(scratch.iterdir()) == []
 
 
 @pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
