@@ -117,8 +117,11 @@ _SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*://")
 _DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9-]{2,63}$")
 
 
+@lru_cache(maxsize=8192)
 def normalize_domain(text: str | None) -> str | None:
-    """``HTTPS://www.Example.com/about`` → ``example.com``; None when there is no domain."""
+    """``HTTPS://www.Example.com/about`` → ``example.com``; None when there is no domain.
+
+    Remembers recent answers: an import checks a website and then matches on its domain."""
     if not text:
         return None
     value = text.strip().lower()

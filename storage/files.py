@@ -137,7 +137,7 @@ def _csv_rows(path: Path) -> Iterator[tuple[int, list[str]]]:
                 f"{path.name}: line {start}: the file cannot be read as CSV ({exc}); "
                 "a quote opened here is probably never closed. Nothing was imported."
             ) from None
-        yield start, [cell_text(c) for c in row]
+        yield start, row
         start = reader.line_num + 1
 
 
