@@ -17,12 +17,16 @@ expression to score a million accounts. Both follow the semantics written down h
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from datetime import datetime
+from typing import Any, Protocol
+from uuid import UUID
 
 from domain.errors import ValidationError
 from domain.fields import ACCOUNT_FIELDS, Kind
+from domain.progress import Cancel, Progress
+from domain.users import Action, User
 
 
 class Operator(enum.StrEnum):
@@ -63,6 +67,27 @@ def is_numeric(subject: str) -> bool:
     return subject in _NUMERIC
 
 
+#: What a criterion can be about, with the label a person reads.
+SUBJECTS: dict[str, str] = {
+    **{f.name: f.label for f in ACCOUNT_FIELDS},
+    HAS_DECISION_MAKER: "Decision-maker contact",
+}
+
+
+def subject_label(subject: str) -> str:
+    if subject.startswith(CUSTOM):
+        return f"Custom: {subject[len(CUSTOM) :]}"
+    return SUBJECTS.get(subject, subject)
+
+
+def operators_for(subject: str) -> list[Operator]:
+    """The operators that apply to ``subject``, in the order an editor offers them."""
+    allowed = _OPERATORS.get(subject)
+    if subject.startswith(CUSTOM):
+        allowed = frozenset({Operator.CONTAINS, Operator.IS_SET})
+    return [o for o in Operator if allowed is not None and o in allowed]
+
+
 @dataclass(frozen=True)
 class Criterion:
     """(field, operator, values); a must-have excludes failing accounts, else it adds weight."""
@@ -93,6 +118,21 @@ class Criterion:
         if not self.must_have and not 1 <= self.weight <= 100:
             return "a weight is between 1 and 100"
         return None
+
+    def describe(self) -> str:
+        """The criterion as a person reads it: "Employees between 50 and 500"."""
+        label = subject_label(self.subject)
+        shown = [f"{v:,}" if isinstance(v, int) else str(v) for v in self.values]
+        match self.operator:
+            case Operator.IS_SET if self.subject == HAS_DECISION_MAKER:
+                return "Has a decision-maker contact"
+            case Operator.IS_SET:
+                return f"{label} is set"
+            case Operator.BETWEEN:
+                return f"{label} between {shown[0]} and {shown[1]}"
+            case Operator.IN | Operator.NOT_IN:
+                return f"{label} {self.operator} {', '.join(shown)}"
+        return f"{label} {self.operator} {shown[0]}"
 
     def met(self, facts: Mapping[str, Any]) -> bool:
         """Whether an account (its field values, custom fields and facts) meets this criterion."""
@@ -192,3 +232,145 @@ class IdealCustomerProfile:
             return Evaluation(0, None, tuple(contributions))
         score = self.score(sum(c.points for c in contributions))
         return Evaluation(score, self.tier(score), tuple(contributions))
+
+
+def explain(evaluation: Evaluation) -> str:
+    """The why in one line: each criterion with what it gave."""
+    parts = []
+    for c in evaluation.contributions:
+        if c.criterion.must_have:
+            outcome = "must-have, met" if c.met else "must-have, NOT met: excluded"
+        else:
+            outcome = f"+{c.points}" if c.met else f"0 of {c.criterion.weight}"
+        parts.append(f"{c.criterion.describe()} ({outcome})")
+    return "; ".join(parts)
+
+
+# --- the ICP as a JSON document that a team can share ---------------------------------------
+
+DOCUMENT_FORMAT = "accord-icp"
+
+
+def to_document(icp: IdealCustomerProfile) -> dict[str, Any]:
+    return {
+        "format": DOCUMENT_FORMAT,
+        "version": 1,
+        "name": icp.name,
+        "description": icp.description,
+        "tiers": {"A": icp.tier_a, "B": icp.tier_b},
+        "criteria": [
+            {
+                "field": c.subject,
+                "operator": str(c.operator),
+                "values": list(c.values),
+                **({"must_have": True} if c.must_have else {"weight": c.weight}),
+            }
+            for c in icp.criteria
+        ],
+    }
+
+
+def from_document(document: Any, name: str | None = None) -> IdealCustomerProfile:
+    """The ICP a document describes (``name`` overrides its name); raises ValidationError
+    naming what is wrong, e.g. ``criterion 2: unknown operator 'around'``."""
+    if not isinstance(document, dict) or document.get("format") != DOCUMENT_FORMAT:
+        raise ValidationError({"document": f'not an ICP: "format" must be "{DOCUMENT_FORMAT}"'})
+    tiers = document.get("tiers", {})
+    criteria = []
+    for number, item in enumerate(document.get("criteria", []), 1):
+        criteria.append(_criterion(item, f"criterion {number}"))
+    icp = IdealCustomerProfile(
+        name=str(name if name is not None else document.get("name", "")),
+        criteria=tuple(criteria),
+        tier_a=_whole(tiers.get("A", 70), "tiers"),
+        tier_b=_whole(tiers.get("B", 40), "tiers"),
+        description=str(document.get("description", "")),
+    )
+    icp.validate()
+    return icp
+
+
+def _criterion(item: Any, where: str) -> Criterion:
+    if not isinstance(item, dict) or "field" not in item or "operator" not in item:
+        raise ValidationError({where: 'needs "field" and "operator"'})
+    try:
+        operator = Operator(item["operator"])
+    except ValueError:
+        raise ValidationError({where: f"unknown operator '{item['operator']}'"}) from None
+    values = item.get("values", [])
+    if not isinstance(values, list):
+        values = [values]
+    must_have = bool(item.get("must_have", False))
+    weight = 0 if must_have else _whole(item.get("weight", 10), where)
+    return Criterion(str(item["field"]), operator, tuple(values), must_have, weight)
+
+
+def _whole(value: Any, where: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValidationError({where: f"'{value}' is not a whole number"})
+    return value
+
+
+# --- versions ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class IcpVersion:
+    """One saved, immutable version of an ICP."""
+
+    id: UUID
+    icp: IdealCustomerProfile
+    number: int
+    note: str
+    created_by: str
+    created_at: datetime
+    applied_at: datetime | None = None
+
+    @property
+    def label(self) -> str:
+        return f"{self.icp.name} v{self.number}"
+
+
+class IcpStore(Protocol):
+    def save_version(self, icp: IdealCustomerProfile, note: str, user: User) -> IcpVersion: ...
+    def apply(
+        self, version: IcpVersion, user: User, progress: Progress | None, cancel: Cancel | None
+    ) -> int: ...
+
+
+def save_icp(store: IcpStore, user: User, icp: IdealCustomerProfile, note: str = "") -> IcpVersion:
+    """Save ``icp`` as its next version; earlier versions stay as they were."""
+    user.require(Action.EDIT_ICP)
+    icp.validate()
+    return store.save_version(icp, note.strip(), user)
+
+
+def apply_icp(
+    store: IcpStore,
+    user: User,
+    version: IcpVersion,
+    progress: Progress | None = None,
+    cancel: Cancel | None = None,
+) -> int:
+    """Score every account with ``version``; it becomes the active ICP. Returns the count."""
+    user.require(Action.EDIT_ICP)
+    return store.apply(version, user, progress, cancel)
+
+
+def tier_moves(pairs: Sequence[tuple[Tier | None, Tier | None, int]]) -> dict[str, int]:
+    """Summarise (tier before, tier after, count) rows: how many accounts move up, down,
+    stay, enter or leave (excluded by a must-have)."""
+    rank = {Tier.A: 0, Tier.B: 1, Tier.C: 2}
+    moves = {"up": 0, "down": 0, "same": 0, "newly excluded": 0, "no longer excluded": 0}
+    for before, after, count in pairs:
+        if before == after:
+            moves["same"] += count
+        elif after is None:
+            moves["newly excluded"] += count
+        elif before is None:
+            moves["no longer excluded"] += count
+        elif rank[after] < rank[before]:
+            moves["up"] += count
+        else:
+            moves["down"] += count
+    return moves

@@ -21,12 +21,23 @@ class Action(enum.StrEnum):
     UNDO_IMPORT = "undo an import"
     EXPORT = "export"
     MANAGE_USERS = "manage users"
+    EDIT_ICP = "edit the ideal customer profile"
+    EDIT_LEAD_DEFINITION = "edit the lead definition"
+    EDIT_TARGET_LIST = "change the target list"
 
 
 _ALLOWED: dict[Role, frozenset[Action]] = {
     Role.OWNER: frozenset(Action),
     Role.MARKETING: frozenset(
-        {Action.EDIT_ACCOUNTS, Action.IMPORT, Action.UNDO_IMPORT, Action.EXPORT}
+        {
+            Action.EDIT_ACCOUNTS,
+            Action.IMPORT,
+            Action.UNDO_IMPORT,
+            Action.EXPORT,
+            Action.EDIT_ICP,
+            Action.EDIT_LEAD_DEFINITION,
+            Action.EDIT_TARGET_LIST,
+        }
     ),
     Role.REP: frozenset({Action.EXPORT}),
 }

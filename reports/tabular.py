@@ -4,18 +4,15 @@ from __future__ import annotations
 
 import csv
 import os
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from domain.errors import AccordError
+from domain.progress import Cancel, Progress
 from domain.tables import ColumnKind, Table
 from domain.values import protect_cell
-
-#: progress(done, total) — total may be None; cancel() → True to stop.
-Progress = Callable[[int, int | None], None]
-Cancel = Callable[[], bool]
 
 
 class ExportCancelled(AccordError):

@@ -45,16 +45,21 @@ def _position_postgresql(element: position, compiler: Any, **kw: Any) -> str:
     return f"strpos({compiler.process(element.clauses, **kw)})"
 
 
+def has_decision_maker() -> ColumnElement[bool]:
+    """Whether the account has a live contact marked as a decision-maker."""
+    return exists().where(
+        contacts.c.account_id == accounts.c.id,
+        contacts.c.deleted_at.is_(None),
+        contacts.c.decision_maker.is_(True),
+    )
+
+
 def _subject(subject: str) -> ColumnElement[Any]:
     if subject.startswith(CUSTOM):
         custom: ColumnElement[Any] = accounts.c.custom[subject[len(CUSTOM) :]].as_string()
         return custom
     if subject == HAS_DECISION_MAKER:
-        return exists().where(
-            contacts.c.account_id == accounts.c.id,
-            contacts.c.deleted_at.is_(None),
-            contacts.c.decision_maker.is_(True),
-        )
+        return has_decision_maker()
     return accounts.c[subject]
 
 

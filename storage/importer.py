@@ -4,7 +4,7 @@ the workspace, an import batch that can be undone as a whole."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -29,6 +29,7 @@ from domain.importing import (
     merge,
     missing_required,
 )
+from domain.progress import Cancel, Progress
 from domain.users import Action, User
 from domain.values import normalize_country, normalize_domain, normalize_name
 from storage.bulk import bulk_insert, new_id
@@ -61,9 +62,6 @@ ACCOUNT_VALUES = [f.name for f in ACCOUNT_FIELDS] + ["custom"]
 CONTACT_VALUES = [f.name for f in CONTACT_FIELDS if f.name != "account"]
 EMPTY_ACCOUNT: dict[str, Any] = dict.fromkeys(ACCOUNT_VALUES)
 EMPTY_CONTACT: dict[str, Any] = {**dict.fromkeys(CONTACT_VALUES), "decision_maker": False}
-
-Progress = Callable[[int, int | None], None]
-Cancel = Callable[[], bool]
 
 
 @dataclass

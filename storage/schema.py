@@ -23,6 +23,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
     Uuid,
     text,
 )
@@ -119,6 +120,12 @@ class AccountRow(Tracked, Base):
     name_key: Mapped[str] = mapped_column(String(255))
     search_text: Mapped[str] = mapped_column(Text)
     import_batch_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("import_batches.id"))
+    # The fit under the active ICP, written when an ICP version is applied (not an edit:
+    # version and updated_at stay as they were). The version id is not a foreign key, so
+    # that scoring a million accounts checks no million references.
+    score: Mapped[int | None]
+    tier: Mapped[str | None] = mapped_column(String(1))
+    icp_version_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
 
     __table_args__ = (
         live_index("ix_accounts_live_name", "name", "id"),
@@ -129,6 +136,8 @@ class AccountRow(Tracked, Base):
         live_index("ix_accounts_live_updated_at", "updated_at", "id"),
         live_index("ix_accounts_live_domain_key", "domain_key"),
         live_index("ix_accounts_live_name_key", "name_key", "country"),
+        live_index("ix_accounts_live_score", "score", "id"),
+        live_index("ix_accounts_live_tier", "tier", "score"),
         Index("ix_accounts_import_batch_id", "import_batch_id"),
     )
 
@@ -148,6 +157,54 @@ class ContactRow(Tracked, Base):
         live_index("ix_contacts_live_account_id", "account_id", "name"),
         Index("ix_contacts_import_batch_id", "import_batch_id"),
     )
+
+
+class IcpVersionRow(Base):
+    """One saved version of an ICP: immutable once written (apart from when it was applied)."""
+
+    __tablename__ = "icp_versions"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
+    name: Mapped[str] = mapped_column(String(120))
+    number: Mapped[int]
+    document: Mapped[dict[str, Any]]
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_by: Mapped[str] = mapped_column(String(120))
+    applied_at: Mapped[datetime | None]
+    applied_by: Mapped[str | None] = mapped_column(String(120))
+
+    __table_args__ = (UniqueConstraint("name", "number"),)
+
+
+class LeadDefinitionRow(Base):
+    """The lead definition as saved, one row per save; the newest one holds."""
+
+    __tablename__ = "lead_definitions"
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer(), "sqlite"), primary_key=True
+    )
+    document: Mapped[dict[str, Any]]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_by: Mapped[str] = mapped_column(String(120))
+
+
+class TargetRow(Tracked, Base):
+    """An account on the target list: its owning rep, stage, priority and hand-off.
+    Removing it leaves a tombstone; adding it again revives the same row."""
+
+    __tablename__ = "targets"
+
+    account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("accounts.id"), unique=True)
+    owner_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    stage: Mapped[str] = mapped_column(String(20))
+    priority: Mapped[int] = mapped_column(default=3)
+    icp_version_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("icp_versions.id"))
+    handed_off_at: Mapped[datetime | None]
+    handed_off_by: Mapped[str | None] = mapped_column(String(120))
+
+    __table_args__ = (live_index("ix_targets_live_owner_id", "owner_id", "priority"),)
 
 
 class ImportChangeRow(Base):

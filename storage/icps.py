@@ -1,0 +1,275 @@
+"""ICP versions in the workspace: saving, listing, applying to every account, the live
+preview of an ICP being edited, and comparing two versions."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import ColumnElement, Connection, and_, func, insert, select, true, update
+
+from domain.errors import AccordError, NotFound
+from domain.icp import (
+    HAS_DECISION_MAKER,
+    IcpVersion,
+    IdealCustomerProfile,
+    Tier,
+    from_document,
+    to_document,
+)
+from domain.progress import Cancel, Progress
+from domain.users import User
+from storage.icp_sql import score_sql, tier_sql
+from storage.schema import AccountRow, ChangeRow, ContactRow, IcpVersionRow, table_of, utcnow
+from storage.workspace import Workspace
+
+accounts = table_of(AccountRow)
+contacts = table_of(ContactRow)
+versions = table_of(IcpVersionRow)
+change_log = table_of(ChangeRow)
+LIVE = accounts.c.deleted_at.is_(None)
+
+#: Accounts scored per statement when applying (each step reports progress).
+APPLY_CHUNK = 100_000
+
+
+class ApplyCancelled(AccordError):
+    def __init__(self) -> None:
+        super().__init__("Applying the ICP was cancelled; the scores are as they were.")
+
+
+def _version(row: Any) -> IcpVersion:
+    return IcpVersion(
+        id=row.id,
+        icp=from_document(row.document, name=row.name),
+        number=row.number,
+        note=row.note,
+        created_by=row.created_by,
+        created_at=row.created_at,
+        applied_at=row.applied_at,
+    )
+
+
+class SqlIcpStore:
+    def __init__(self, workspace: Workspace) -> None:
+        self.workspace = workspace
+
+    def save_version(self, icp: IdealCustomerProfile, note: str, user: User) -> IcpVersion:
+        with self.workspace.write() as conn:
+            last = conn.execute(
+                select(func.max(versions.c.number)).where(versions.c.name == icp.name)
+            ).scalar_one()
+            row_id = uuid.uuid4()
+            conn.execute(
+                insert(versions).values(
+                    id=row_id,
+                    name=icp.name,
+                    number=(last or 0) + 1,
+                    document=to_document(icp),
+                    note=note,
+                    created_by=user.name,
+                    created_at=utcnow(),
+                )
+            )
+            _log(conn, user, row_id, "save", {"name": icp.name, "number": (last or 0) + 1})
+            return _version(conn.execute(select(versions).where(versions.c.id == row_id)).one())
+
+    def apply(
+        self, version: IcpVersion, user: User, progress: Progress | None, cancel: Cancel | None
+    ) -> int:
+        """Score every live account in one transaction, a chunk of ids at a time."""
+        total = count_accounts(self.workspace)
+        done = 0
+        with self.workspace.write() as conn:
+            last: uuid.UUID | None = None
+            while True:
+                if cancel is not None and cancel():
+                    raise ApplyCancelled
+                after = accounts.c.id > last if last is not None else true()
+                boundary = conn.execute(
+                    select(accounts.c.id)
+                    .where(after)
+                    .order_by(accounts.c.id)
+                    .offset(APPLY_CHUNK - 1)
+                    .limit(1)
+                ).scalar()
+                upto = accounts.c.id <= boundary if boundary is not None else true()
+                done += rescore(conn, version, and_(after, upto))
+                if progress is not None:
+                    progress(done, total)
+                if boundary is None:
+                    break
+                last = boundary
+            conn.execute(
+                update(versions)
+                .where(versions.c.id == version.id)
+                .values(applied_at=utcnow(), applied_by=user.name)
+            )
+            _log(conn, user, version.id, "apply", {"label": version.label, "accounts": done})
+        return done
+
+
+def rescore(conn: Connection, version: IcpVersion, where: ColumnElement[bool]) -> int:
+    """Store score, tier and version on the live accounts ``where`` selects."""
+    result = conn.execute(
+        update(accounts)
+        .where(LIVE, where)
+        .values(score=score_sql(version.icp), tier=tier_sql(version.icp), icp_version_id=version.id)
+    )
+    return int(result.rowcount)
+
+
+def rescore_with_active(conn: Connection, where: ColumnElement[bool]) -> None:
+    """Score accounts that were just created or changed with the active ICP, if there is one."""
+    row = conn.execute(_active_statement()).first()
+    if row is not None:
+        rescore(conn, _version(row), where)
+
+
+def _log(conn: Connection, user: User, record: uuid.UUID, action: str, details: Any) -> None:
+    conn.execute(
+        insert(change_log).values(
+            user_name=user.name,
+            table_name="icp_versions",
+            record_id=record,
+            action=action,
+            details=details,
+            at=utcnow(),
+        )
+    )
+
+
+def _active_statement() -> Any:
+    return (
+        select(versions)
+        .where(versions.c.applied_at.is_not(None))
+        .order_by(versions.c.applied_at.desc())
+        .limit(1)
+    )
+
+
+def count_accounts(workspace: Workspace) -> int:
+    with workspace.read() as conn:
+        return int(conn.execute(select(func.count()).where(LIVE)).scalar_one())
+
+
+def list_versions(workspace: Workspace) -> list[IcpVersion]:
+    """Every saved version, newest first."""
+    with workspace.read() as conn:
+        rows = conn.execute(
+            select(versions).order_by(versions.c.created_at.desc(), versions.c.number.desc())
+        )
+        return [_version(r) for r in rows]
+
+
+def active_version(workspace: Workspace) -> IcpVersion | None:
+    """The version whose scores the accounts carry: the one applied last."""
+    with workspace.read() as conn:
+        row = conn.execute(_active_statement()).first()
+        return None if row is None else _version(row)
+
+
+def find_version(workspace: Workspace, name: str | None = None) -> IcpVersion:
+    """The newest version of the ICP called ``name``; without a name, the active ICP (or,
+    when none was applied yet, the newest version saved)."""
+    if name is None:
+        active = active_version(workspace)
+        if active is not None:
+            return active
+    with workspace.read() as conn:
+        statement = select(versions).order_by(
+            versions.c.created_at.desc(), versions.c.number.desc()
+        )
+        if name is not None:
+            statement = statement.where(versions.c.name == name)
+        row = conn.execute(statement.limit(1)).first()
+    if row is None:
+        raise NotFound(
+            f"There is no ICP called '{name}'." if name else "No ICP has been saved yet."
+        )
+    return _version(row)
+
+
+@dataclass(frozen=True)
+class Preview:
+    """How an ICP being edited would sort the workspace: accounts per tier (None: excluded
+    by a must-have) and the best-scoring accounts."""
+
+    tiers: dict[Tier | None, int]
+    top: list[tuple[uuid.UUID, str, int]]
+
+    @property
+    def total(self) -> int:
+        return sum(self.tiers.values())
+
+
+def preview_counts(workspace: Workspace, icp: IdealCustomerProfile) -> dict[Tier | None, int]:
+    tier = tier_sql(icp).label("tier")
+    with workspace.read() as conn:
+        rows = conn.execute(select(tier, func.count()).where(LIVE).group_by(tier))
+        counts: dict[Tier | None, int] = dict.fromkeys([Tier.A, Tier.B, Tier.C, None], 0)
+        for value, number in rows:
+            counts[Tier(value) if value else None] = int(number)
+        return counts
+
+
+def preview_top(
+    workspace: Workspace, icp: IdealCustomerProfile, limit: int = 10
+) -> list[tuple[uuid.UUID, str, int]]:
+    score = score_sql(icp).label("score")
+    statement = (
+        select(accounts.c.id, accounts.c.name, score)
+        .where(LIVE)
+        .order_by(score.desc(), accounts.c.name)
+        .limit(limit)
+    )
+    with workspace.read() as conn:
+        return [(r.id, r.name, int(r.score)) for r in conn.execute(statement)]
+
+
+def preview(workspace: Workspace, icp: IdealCustomerProfile) -> Preview:
+    return Preview(preview_counts(workspace, icp), preview_top(workspace, icp))
+
+
+def compare(
+    workspace: Workspace, before: IcpVersion, after: IcpVersion
+) -> list[tuple[Tier | None, Tier | None, int]]:
+    """(tier under ``before``, tier under ``after``, number of accounts) for every pair."""
+    first = tier_sql(before.icp).label("before")
+    second = tier_sql(after.icp).label("after")
+    with workspace.read() as conn:
+        rows = conn.execute(select(first, second, func.count()).where(LIVE).group_by(first, second))
+        return [(Tier(a) if a else None, Tier(b) if b else None, int(n)) for a, b, n in rows]
+
+
+def account_facts(conn: Connection, account_id: uuid.UUID) -> dict[str, Any]:
+    """What the ICP and the lead definition look at for one account, including its stored
+    score and tier."""
+    row = conn.execute(select(accounts).where(accounts.c.id == account_id)).mappings().first()
+    if row is None:
+        raise NotFound("The account no longer exists.")
+    facts = dict(row)
+    facts["custom"] = dict(row["custom"] or {})
+    facts[HAS_DECISION_MAKER] = (
+        conn.execute(
+            select(contacts.c.id)
+            .where(
+                contacts.c.account_id == account_id,
+                contacts.c.deleted_at.is_(None),
+                contacts.c.decision_maker.is_(True),
+            )
+            .limit(1)
+        ).first()
+        is not None
+    )
+    facts["tier"] = Tier(row["tier"]) if row["tier"] else None
+    return facts
+
+
+def version_by_id(workspace: Workspace, version_id: uuid.UUID) -> IcpVersion:
+    with workspace.read() as conn:
+        row = conn.execute(select(versions).where(versions.c.id == version_id)).first()
+    if row is None:
+        raise NotFound("That ICP version does not exist.")
+    return _version(row)

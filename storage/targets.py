@@ -1,0 +1,294 @@
+"""The target list in the workspace: building it from an ICP version, curating it, owners,
+priorities and the hand-off, plus the target list as a table to export."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, and_, case, exists, func, insert, select, update
+
+from domain.errors import AccordError, NotFound
+from domain.icp import HAS_DECISION_MAKER, IcpVersion, Tier, explain
+from domain.tables import Column, ColumnKind, Table
+from domain.targets import HandOffResult, Stage, priority_for
+from domain.users import Action, Role, User
+from storage.bulk import bulk_insert, new_id
+from storage.icp_sql import has_decision_maker, tier_sql
+from storage.icps import account_facts, active_version
+from storage.leads import current_lead_definition, sales_ready_sql
+from storage.schema import AccountRow, ChangeRow, TargetRow, UserRow, table_of, utcnow
+from storage.workspace import Workspace
+
+accounts = table_of(AccountRow)
+targets = table_of(TargetRow)
+users = table_of(UserRow)
+change_log = table_of(ChangeRow)
+LISTED = targets.c.deleted_at.is_(None)
+_CHUNK = 20_000
+
+
+class SqlTargetStore:
+    def __init__(self, workspace: Workspace) -> None:
+        self.workspace = workspace
+
+    def build(self, version: IcpVersion, tiers: frozenset[Tier], user: User) -> int:
+        """Insert every live account in ``tiers`` that has never been on the list (an
+        account removed by hand stays removed: add it by hand to bring it back)."""
+        tier = tier_sql(version.icp).label("tier")
+        candidates = (
+            select(accounts.c.id, tier)
+            .where(accounts.c.deleted_at.is_(None), tier.in_(sorted(tiers)))
+            .where(~exists().where(targets.c.account_id == accounts.c.id))
+        )
+        columns = ["id", "account_id", "stage", "priority", "icp_version_id"]
+        columns += ["created_at", "updated_at", "changed_by", "version"]
+        now, added = utcnow(), 0
+        with self.workspace.write() as conn:
+            result = conn.execute(candidates)
+            while chunk := result.fetchmany(_CHUNK):
+                rows = [
+                    (new_id(), account_id, Stage.TARGETED.value,
+                     priority_for(Tier(value)), version.id, now, now, user.name, 1)
+                    for account_id, value in chunk
+                ]  # fmt: skip
+                bulk_insert(conn, targets, columns, rows)
+                added += len(rows)
+            _log(conn, user, None, "build", {"icp": version.label, "tiers": sorted(tiers),
+                                            "added": added})  # fmt: skip
+        return added
+
+    def add(self, account_id: uuid.UUID, reason: str, user: User) -> None:
+        with self.workspace.write() as conn:
+            facts = account_facts(conn, account_id)
+            if facts["deleted_at"] is not None:
+                raise NotFound("The account no longer exists.")
+            row = conn.execute(select(targets).where(targets.c.account_id == account_id)).first()
+            if row is not None and row.deleted_at is None:
+                raise AccordError(f"{facts['name']} is already on the target list.")
+            now = utcnow()
+            if row is None:
+                conn.execute(
+                    insert(targets).values(
+                        id=new_id(),
+                        account_id=account_id,
+                        stage=Stage.TARGETED.value,
+                        priority=priority_for(facts["tier"]),
+                        icp_version_id=None,
+                        created_at=now,
+                        updated_at=now,
+                        changed_by=user.name,
+                        version=1,
+                    )
+                )
+            else:
+                conn.execute(
+                    update(targets)
+                    .where(targets.c.id == row.id)
+                    .values(deleted_at=None, **_touched(user, now))
+                )
+            _log(conn, user, account_id, "add", {"name": facts["name"], "reason": reason})
+
+    def remove(self, account_id: uuid.UUID, reason: str, user: User) -> None:
+        with self.workspace.write() as conn:
+            now = utcnow()
+            done = conn.execute(
+                update(targets)
+                .where(targets.c.account_id == account_id, LISTED)
+                .values(deleted_at=now, **_touched(user, now))
+            )
+            if done.rowcount == 0:
+                raise NotFound("The account is not on the target list.")
+            name = conn.execute(select(accounts.c.name).where(accounts.c.id == account_id))
+            _log(conn, user, account_id, "remove", {"name": name.scalar(), "reason": reason})
+
+    def assign(self, owners: Mapping[uuid.UUID, uuid.UUID | None], user: User) -> int:
+        if not owners:
+            return 0
+        now = utcnow()
+        with self.workspace.write() as conn:
+            changed = 0
+            items = list(owners.items())
+            for start in range(0, len(items), _CHUNK):
+                for account_id, owner_id in items[start : start + _CHUNK]:
+                    result = conn.execute(
+                        update(targets)
+                        .where(targets.c.account_id == account_id, LISTED)
+                        .where(targets.c.owner_id.is_distinct_from(owner_id))
+                        .values(owner_id=owner_id, **_touched(user, now))
+                    )
+                    changed += result.rowcount
+            _log(conn, user, None, "assign", {"accounts": changed})
+        return changed
+
+    def set_priority(self, account_id: uuid.UUID, priority: int, user: User) -> None:
+        with self.workspace.write() as conn:
+            result = conn.execute(
+                update(targets)
+                .where(targets.c.account_id == account_id, LISTED)
+                .values(priority=priority, **_touched(user, utcnow()))
+            )
+            if result.rowcount == 0:
+                raise NotFound("The account is not on the target list.")
+            _log(conn, user, account_id, "priority", {"priority": priority})
+
+    def hand_off(self, account_ids: Sequence[uuid.UUID] | None, user: User) -> HandOffResult:
+        ready = sales_ready_sql(current_lead_definition(self.workspace))
+        joined = targets.join(accounts, accounts.c.id == targets.c.account_id)
+        chosen = (
+            LISTED
+            if account_ids is None
+            else and_(LISTED, targets.c.account_id.in_(list(account_ids)))
+        )
+        pending = targets.c.handed_off_at.is_(None)
+        with self.workspace.write() as conn:
+
+            def count(*conditions: Any) -> int:
+                statement = select(func.count()).select_from(joined).where(chosen, *conditions)
+                return int(conn.execute(statement).scalar_one())
+
+            already = count(~pending)
+            without_owner = count(pending, targets.c.owner_id.is_(None))
+            not_ready = count(pending, targets.c.owner_id.is_not(None), ~ready)
+            eligible = (
+                select(targets.c.id)
+                .select_from(joined)
+                .where(chosen, pending, targets.c.owner_id.is_not(None), ready)
+            )
+            now = utcnow()
+            handed = conn.execute(
+                update(targets)
+                .where(targets.c.id.in_(eligible.scalar_subquery()))
+                .values(
+                    handed_off_at=now,
+                    handed_off_by=user.name,
+                    stage=case(
+                        (targets.c.stage == Stage.TARGETED.value, Stage.SALES_READY.value),
+                        else_=targets.c.stage,
+                    ),
+                    **_touched(user, now),
+                )
+            ).rowcount
+            _log(conn, user, None, "hand off", {"accounts": handed})
+        return HandOffResult(handed, not_ready, without_owner, already)
+
+    # --- what the bulk assignments read ----------------------------------------------------
+    def unowned(self) -> list[tuple[uuid.UUID, str | None, str | None]]:
+        """Listed accounts without an owner, best first: (account id, country, region)."""
+        statement = (
+            select(accounts.c.id, accounts.c.country, accounts.c.region)
+            .select_from(targets.join(accounts, accounts.c.id == targets.c.account_id))
+            .where(LISTED, targets.c.owner_id.is_(None))
+            .order_by(targets.c.priority, accounts.c.score.desc(), accounts.c.name)
+        )
+        with self.workspace.read() as conn:
+            return [(r.id, r.country, r.region) for r in conn.execute(statement)]
+
+    def users_by_name(self) -> dict[str, User]:
+        with self.workspace.read() as conn:
+            rows = conn.execute(select(users).where(users.c.deleted_at.is_(None)))
+            return {r.name: User(r.id, r.name, Role(r.role)) for r in rows}
+
+
+def _touched(user: User, now: datetime) -> dict[str, Any]:
+    return {"updated_at": now, "changed_by": user.name, "version": targets.c.version + 1}
+
+
+def _log(
+    conn: Connection, user: User, account_id: uuid.UUID | None, action: str, details: Any
+) -> None:
+    conn.execute(
+        insert(change_log).values(
+            user_name=user.name,
+            table_name="targets",
+            record_id=account_id,
+            action=action,
+            details=details,
+            at=utcnow(),
+        )
+    )
+
+
+def target_history(workspace: Workspace, limit: int = 500) -> list[tuple[Any, ...]]:
+    """The list's history, newest first: (when, who, action, details)."""
+    statement = (
+        select(change_log.c.at, change_log.c.user_name, change_log.c.action, change_log.c.details)
+        .where(change_log.c.table_name == "targets")
+        .order_by(change_log.c.id.desc())
+        .limit(limit)
+    )
+    with workspace.read() as conn:
+        return [tuple(r) for r in conn.execute(statement)]
+
+
+def target_summary(workspace: Workspace) -> dict[str, int]:
+    """Listed accounts, with an owner, handed off."""
+    statement = select(
+        func.count(),
+        func.count(targets.c.owner_id),
+        func.count(targets.c.handed_off_at),
+    ).where(LISTED)
+    with workspace.read() as conn:
+        listed, owned, handed = conn.execute(statement).one()
+    return {"listed": listed, "owned": owned, "handed off": handed}
+
+
+_EXPORT_COLUMNS = [
+    Column("Account Name"),
+    Column("Website"),
+    Column("Country"),
+    Column("Industry"),
+    Column("Employees", ColumnKind.INTEGER),
+    Column("Score", ColumnKind.INTEGER),
+    Column("Tier"),
+    Column("Why"),
+    Column("Owner"),
+    Column("Stage"),
+    Column("Priority", ColumnKind.INTEGER),
+    Column("Sales-ready"),
+    Column("Handed off", ColumnKind.DATETIME),
+]
+
+
+def target_table(workspace: Workspace, user: User, owner: User | None = None) -> Table:
+    """The target list (or one rep's part of it) by priority and score, with the why."""
+    user.require(Action.EXPORT)
+    condition = LISTED if owner is None else and_(LISTED, targets.c.owner_id == owner.id)
+    with workspace.read() as conn:
+        count = conn.execute(select(func.count()).select_from(targets).where(condition))
+        total = int(count.scalar_one())
+    return Table("Target list", _EXPORT_COLUMNS, _target_rows(workspace, condition), total)
+
+
+def _target_rows(workspace: Workspace, condition: Any) -> Iterator[list[Any]]:
+    version = active_version(workspace)
+    ready = sales_ready_sql(current_lead_definition(workspace))
+    statement = (
+        select(
+            accounts,
+            users.c.name.label("owner"),
+            targets.c.stage,
+            targets.c.priority,
+            targets.c.handed_off_at,
+            case((ready, "yes"), else_="no").label("sales_ready"),
+            has_decision_maker().label(HAS_DECISION_MAKER),
+        )
+        .select_from(
+            targets.join(accounts, accounts.c.id == targets.c.account_id).outerjoin(
+                users, users.c.id == targets.c.owner_id
+            )
+        )
+        .where(condition)
+        .order_by(targets.c.priority, accounts.c.score.desc(), accounts.c.name)
+    )
+    with workspace.read() as conn:
+        for row in conn.execution_options(yield_per=2000).execute(statement).mappings():
+            facts = {**row, "custom": dict(row["custom"] or {})}
+            why = explain(version.icp.evaluate(facts)) if version is not None else ""
+            yield [
+                row["name"], row["website"], row["country"], row["industry"], row["employees"],
+                row["score"], row["tier"], why, row["owner"], row["stage"], row["priority"],
+                row["sales_ready"], row["handed_off_at"],
+            ]  # fmt: skip

@@ -1,0 +1,237 @@
+"""ICP versions, applying them, the lead definition and the target list, on both databases."""
+
+from __future__ import annotations
+
+import openpyxl
+import pytest
+
+from domain.accounts import add_contact, create_account
+from domain.errors import AccordError, PermissionDenied, ValidationError
+from domain.icp import Criterion, IdealCustomerProfile, Operator, Tier, apply_icp, save_icp
+from domain.leads import HasPhone, LeadDefinition, MinimumEmployees, save_lead_definition
+from domain.targets import (
+    Stage,
+    Territories,
+    add_to_target_list,
+    assign_by_territory,
+    assign_owners,
+    assign_round_robin,
+    build_target_list,
+    hand_off,
+    remove_from_target_list,
+)
+from domain.users import Role
+from reports.tabular import write_table
+from storage.icps import (
+    SqlIcpStore,
+    account_facts,
+    active_version,
+    compare,
+    find_version,
+    list_versions,
+    preview,
+)
+from storage.leads import SqlLeadStore, current_lead_definition
+from storage.repositories import SqlUnitOfWork
+from storage.targets import SqlTargetStore, target_history, target_summary, target_table
+from storage.users import add_user
+
+SOFTWARE = Criterion("industry", Operator.IN, ("Software",), weight=60)
+BIG = Criterion("employees", Operator.AT_LEAST, (100,), weight=40)
+GERMANY = Criterion("country", Operator.IN, ("Germany",), must_have=True)
+ICP = IdealCustomerProfile("Software in Germany", (SOFTWARE, BIG, GERMANY), tier_a=100, tier_b=60)
+
+COMPANIES = [
+    # name, industry, employees, country, phone  → tier under ICP
+    ("Alpha GmbH", "Software", 500, "Germany", "+49 1"),  # 100 A
+    ("Beta AG", "Software", 20, "Germany", "+49 2"),  # 60 B
+    ("Gamma KG", "Retail", 300, "Germany", None),  # 40 C
+    ("Delta SA", "Software", 900, "France", "+33 1"),  # excluded
+    ("Epsilon GmbH", "Software", 150, "Germany", "+49 3"),  # 100 A
+]
+
+
+@pytest.fixture
+def world(workspace, people):
+    owner = people[Role.OWNER]
+    ids = {}
+    for name, industry, employees, country, phone in COMPANIES:
+        account = create_account(
+            SqlUnitOfWork(workspace),
+            owner,
+            {"name": name, "industry": industry, "employees": str(employees),
+             "country": country, "phone": phone or ""},
+        )  # fmt: skip
+        ids[name] = account.id
+    add_contact(SqlUnitOfWork(workspace), owner, ids["Alpha GmbH"],
+                {"name": "Ada Boss", "decision_maker": True})  # fmt: skip
+    add_contact(SqlUnitOfWork(workspace), owner, ids["Epsilon GmbH"],
+                {"name": "Eve Chief", "decision_maker": True})  # fmt: skip
+    return workspace, people, ids
+
+
+def _tiers(workspace, ids):
+    with workspace.read() as conn:
+        return {name: account_facts(conn, i)["tier"] for name, i in ids.items()}
+
+
+def test_saving_makes_a_new_version_and_applying_scores_every_account(world):
+    workspace, people, ids = world
+    store = SqlIcpStore(workspace)
+    first = save_icp(store, people[Role.MARKETING], ICP, note="first cut")
+    second = save_icp(store, people[Role.MARKETING], ICP, note="same again")
+    assert (first.number, second.number) == (1, 2)
+    assert [v.note for v in list_versions(workspace)] == ["same again", "first cut"]
+    assert apply_icp(store, people[Role.MARKETING], second) == len(COMPANIES)
+    assert _tiers(workspace, ids) == {
+        "Alpha GmbH": Tier.A, "Beta AG": Tier.B, "Gamma KG": Tier.C, "Delta SA": None,
+        "Epsilon GmbH": Tier.A,
+    }  # fmt: skip
+    with workspace.read() as conn:
+        facts = account_facts(conn, ids["Beta AG"])
+    assert (facts["score"], facts["icp_version_id"]) == (60, second.id)
+    assert active_version(workspace).id == second.id
+
+
+def test_a_rep_may_not_edit_or_apply_the_icp(world):
+    workspace, people, _ = world
+    store = SqlIcpStore(workspace)
+    with pytest.raises(PermissionDenied):
+        save_icp(store, people[Role.REP], ICP)
+    version = save_icp(store, people[Role.OWNER], ICP)
+    with pytest.raises(PermissionDenied):
+        apply_icp(store, people[Role.REP], version)
+    assert active_version(workspace) is None
+
+
+def test_a_cancelled_apply_changes_no_score(world):
+    workspace, people, ids = world
+    store = SqlIcpStore(workspace)
+    version = save_icp(store, people[Role.OWNER], ICP)
+    with pytest.raises(AccordError, match="cancelled"):
+        apply_icp(store, people[Role.OWNER], version, cancel=lambda: True)
+    assert set(_tiers(workspace, ids).values()) == {None}
+
+
+def test_preview_counts_tiers_and_lists_the_best_accounts_without_storing(world):
+    workspace, _, ids = world
+    shown = preview(workspace, ICP)
+    assert shown.tiers == {Tier.A: 2, Tier.B: 1, Tier.C: 1, None: 1}
+    assert [name for _, name, _ in shown.top[:2]] == ["Alpha GmbH", "Epsilon GmbH"]
+    assert set(_tiers(workspace, ids).values()) == {None}
+
+
+def test_comparing_versions_counts_accounts_moving_between_tiers(world):
+    workspace, people, _ = world
+    store = SqlIcpStore(workspace)
+    before = save_icp(store, people[Role.OWNER], ICP)
+    stricter = IdealCustomerProfile(ICP.name, ICP.criteria, tier_a=100, tier_b=100)
+    after = save_icp(store, people[Role.OWNER], stricter)
+    moves = {(b, a): n for b, a, n in compare(workspace, before, after)}
+    assert moves[(Tier.B, Tier.C)] == 1  # Beta drops from B to C
+    assert moves[(Tier.A, Tier.A)] == 2
+
+
+def test_the_lead_definition_is_saved_and_checked_in_sql_and_python(world):
+    workspace, people, ids = world
+    definition = LeadDefinition((HasPhone(), MinimumEmployees(100)))
+    with pytest.raises(PermissionDenied):
+        save_lead_definition(SqlLeadStore(workspace), people[Role.REP], definition)
+    save_lead_definition(SqlLeadStore(workspace), people[Role.MARKETING], definition)
+    assert current_lead_definition(workspace) == definition
+    with workspace.read() as conn:
+        gamma = account_facts(conn, ids["Gamma KG"])
+    checks = [(c.rule.describe(), c.met) for c in definition.evaluate(gamma)]
+    assert checks == [("Has a phone number", False), ("At least 100 employees", True)]
+
+
+def _built(workspace, people):
+    store = SqlIcpStore(workspace)
+    version = save_icp(store, people[Role.OWNER], ICP)
+    apply_icp(store, people[Role.OWNER], version)
+    targets = SqlTargetStore(workspace)
+    return targets, build_target_list(targets, people[Role.MARKETING], version, {Tier.A, Tier.B})
+
+
+def test_the_list_is_built_from_chosen_tiers_and_curated_with_reasons(world):
+    workspace, people, ids = world
+    targets, added = _built(workspace, people)
+    assert added == 3  # Alpha, Beta, Epsilon
+    marketer = people[Role.MARKETING]
+    with pytest.raises(ValidationError, match="reason"):
+        add_to_target_list(targets, marketer, ids["Gamma KG"], "  ")
+    add_to_target_list(targets, marketer, ids["Gamma KG"], "met them at a fair")
+    remove_from_target_list(targets, marketer, ids["Beta AG"], "too small after all")
+    with pytest.raises(AccordError, match="already on the target list"):
+        add_to_target_list(targets, marketer, ids["Alpha GmbH"], "twice")
+    assert target_summary(workspace)["listed"] == 3
+    reasons = [d.get("reason") for _, _, action, d in target_history(workspace) if action != "build"]
+    assert reasons == ["too small after all", "met them at a fair"]
+    # building again does not bring back what was removed by hand
+    version = find_version(workspace)
+    assert build_target_list(targets, marketer, version, {Tier.A, Tier.B}) == 0
+
+
+def test_reps_read_the_list_but_cannot_change_it(world):
+    workspace, people, ids = world
+    targets, _ = _built(workspace, people)
+    rep = people[Role.REP]
+    for change in (
+        lambda: add_to_target_list(targets, rep, ids["Gamma KG"], "mine"),
+        lambda: assign_owners(targets, rep, {ids["Alpha GmbH"]: rep.id}),
+        lambda: hand_off(targets, rep),
+        lambda: build_target_list(targets, rep, find_version(workspace), {Tier.A}),
+    ):
+        with pytest.raises(PermissionDenied):
+            change()
+    assert target_table(workspace, rep).count == 3
+
+
+def test_round_robin_deals_the_best_accounts_evenly(world):
+    workspace, people, ids = world
+    targets, _ = _built(workspace, people)
+    owner = people[Role.OWNER]
+    second = add_user(workspace, owner, "Ron Rep", Role.REP)
+    assert assign_round_robin(targets, owner, ["Rita Rep", "Ron Rep"]) == 3
+    owners = {row[0]: row[8] for row in target_table(workspace, owner).rows}
+    assert owners == {"Alpha GmbH": "Rita Rep", "Epsilon GmbH": "Ron Rep", "Beta AG": "Rita Rep"}
+    assert second.role is Role.REP
+    with pytest.raises(ValidationError, match="not a rep"):
+        assign_round_robin(targets, owner, ["Mark Marketer"])
+
+
+def test_territories_give_accounts_to_the_rep_of_their_country(world):
+    workspace, people, _ = world
+    targets, _ = _built(workspace, people)
+    rules = Territories.from_document({"germany": "Rita Rep"})
+    assert assign_by_territory(targets, people[Role.OWNER], rules) == 3
+    with pytest.raises(ValidationError, match="no user named"):
+        assign_by_territory(targets, people[Role.OWNER], Territories({"france": "Nobody"}))
+
+
+def test_hand_off_passes_only_sales_ready_owned_accounts_and_stamps_the_time(world):
+    workspace, people, ids = world
+    targets, _ = _built(workspace, people)
+    owner, rep = people[Role.OWNER], people[Role.REP]
+    assign_owners(targets, owner, {ids["Alpha GmbH"]: rep.id, ids["Beta AG"]: rep.id})
+    result = hand_off(targets, owner)
+    # Alpha: ready; Beta: no decision-maker; Epsilon: no owner
+    assert (result.handed_off, result.not_sales_ready, result.without_owner) == (1, 1, 1)
+    rows = {r[0]: r for r in target_table(workspace, owner).rows}
+    assert rows["Alpha GmbH"][9] == Stage.SALES_READY and rows["Alpha GmbH"][12] is not None
+    assert rows["Beta AG"][9] == Stage.TARGETED and rows["Beta AG"][11] == "no"
+    assert hand_off(targets, owner).already_handed_off == 1
+
+
+def test_the_target_list_exports_score_tier_why_and_owner(world, tmp_path):
+    workspace, people, ids = world
+    targets, _ = _built(workspace, people)
+    assign_owners(targets, people[Role.OWNER], {ids["Alpha GmbH"]: people[Role.REP].id})
+    out = tmp_path / "targets.xlsx"
+    write_table(target_table(workspace, people[Role.OWNER]), out)
+    sheet = openpyxl.load_workbook(out).active
+    header = [c.value for c in sheet[1]]
+    first = dict(zip(header, [c.value for c in sheet[2]], strict=True))
+    assert first["Account Name"] == "Alpha GmbH" and first["Owner"] == "Rita Rep"
+    assert (first["Score"], first["Tier"], first["Sales-ready"]) == (100, "A", "yes")
+    assert "Industry in Software (+60)" in first["Why"]
