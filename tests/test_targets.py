@@ -165,7 +165,8 @@ def test_the_list_is_built_from_chosen_tiers_and_curated_with_reasons(world):
     with pytest.raises(AccordError, match="already on the target list"):
         add_to_target_list(targets, marketer, ids["Alpha GmbH"], "twice")
     assert target_summary(workspace)["listed"] == 3
-    reasons = [d.get("reason") for _, _, action, d in target_history(workspace) if action != "build"]
+    history = target_history(workspace)
+    reasons = [details.get("reason") for _, _, action, details in history if action != "build"]
     assert reasons == ["too small after all", "met them at a fair"]
     # building again does not bring back what was removed by hand
     version = find_version(workspace)
@@ -188,7 +189,7 @@ def test_reps_read_the_list_but_cannot_change_it(world):
 
 
 def test_round_robin_deals_the_best_accounts_evenly(world):
-    workspace, people, ids = world
+    workspace, people, _ = world
     targets, _ = _built(workspace, people)
     owner = people[Role.OWNER]
     second = add_user(workspace, owner, "Ron Rep", Role.REP)
