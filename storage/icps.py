@@ -7,7 +7,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, and_, func, insert, select, true, update
+from sqlalchemy import ColumnElement, Connection, and_, func, insert, or_, select, true, update
 
 from domain.errors import AccordError, NotFound
 from domain.icp import (
@@ -21,13 +21,22 @@ from domain.icp import (
 from domain.progress import Cancel, Progress
 from domain.users import User
 from storage.icp_sql import score_sql, tier_sql
-from storage.schema import AccountRow, ChangeRow, ContactRow, IcpVersionRow, table_of, utcnow
+from storage.schema import (
+    AccountRow,
+    ChangeRow,
+    ContactRow,
+    IcpVersionRow,
+    ImportChangeRow,
+    table_of,
+    utcnow,
+)
 from storage.workspace import Workspace
 
 accounts = table_of(AccountRow)
 contacts = table_of(ContactRow)
 versions = table_of(IcpVersionRow)
 change_log = table_of(ChangeRow)
+changes = table_of(ImportChangeRow)
 LIVE = accounts.c.deleted_at.is_(None)
 
 #: Accounts scored per statement when applying (each step reports progress).
@@ -125,6 +134,23 @@ def rescore_with_active(conn: Connection, where: ColumnElement[bool]) -> None:
     row = conn.execute(_active_statement()).first()
     if row is not None:
         rescore(conn, _version(row), where)
+
+
+def rescore_batch(conn: Connection, batch_id: uuid.UUID) -> None:
+    """Score the accounts an import (or its undo) created or changed, directly or through
+    their contacts (a new decision-maker changes a score)."""
+    changed = select(changes.c.record_id).where(changes.c.batch_id == batch_id)
+    by_contacts = select(contacts.c.account_id).where(
+        or_(contacts.c.import_batch_id == batch_id, contacts.c.id.in_(changed))
+    )
+    rescore_with_active(
+        conn,
+        or_(
+            accounts.c.import_batch_id == batch_id,
+            accounts.c.id.in_(changed),
+            accounts.c.id.in_(by_contacts),
+        ),
+    )
 
 
 def _log(conn: Connection, user: User, record: uuid.UUID, action: str, details: Any) -> None:

@@ -34,6 +34,7 @@ from domain.users import Action, User
 from domain.values import normalize_country, normalize_domain, normalize_name
 from storage.bulk import bulk_insert, new_id
 from storage.files import BadRow, SourceTable, open_table
+from storage.icps import rescore_batch
 from storage.keys import derived_columns
 from storage.schema import (
     AccountRow,
@@ -174,6 +175,7 @@ class _Run:
             raise FileRefused(
                 f"{s.file_name}: {len(s.errors)} bad row(s), nothing imported (--strict). {first}"
             )
+        rescore_batch(self.conn, self.batch_id)
         self.conn.execute(
             update(batches)
             .where(batches.c.id == self.batch_id)
@@ -555,6 +557,7 @@ def undo_import(workspace: Workspace, user: User, batch_id: str | uuid.UUID) -> 
         conn.execute(
             update(batches).where(batches.c.id == key).values(undone_at=now, undone_by=user.name)
         )
+        rescore_batch(conn, key)
         message = (
             f"Undid import of {batch['file_name']}: {removed} records removed, "
             f"{restored} restored to their values before the import"

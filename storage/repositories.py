@@ -13,6 +13,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from domain.accounts import Account, AccountRepository, Contact, ContactRepository
 from domain.errors import ConcurrentEditError, NotFound
 from domain.users import User
+from storage.icps import rescore_with_active
 from storage.keys import derived_columns
 from storage.schema import AccountRow, ChangeRow, ContactRow, Tracked, utcnow
 from storage.workspace import Workspace
@@ -74,6 +75,7 @@ class SqlAccounts:
         self.session.add(row)
         _log(self.session, user, row, "accounts", "create", {"name": account.name})
         self.session.flush()
+        _rescore(self.session, row.id)
         return account_from_row(row)
 
     def save(self, account: Account, user: User) -> Account:
@@ -88,6 +90,7 @@ class SqlAccounts:
         _touch(row, user)
         _log(self.session, user, row, "accounts", "update", _jsonable(changes))
         _flush(self.session, "This account")
+        _rescore(self.session, row.id)
         return account_from_row(row)
 
     def delete(self, account_id: UUID, version: int, user: User) -> None:
@@ -128,6 +131,7 @@ class SqlContacts:
         self.session.add(row)
         _log(self.session, user, row, "contacts", "create", {"name": contact.name})
         self.session.flush()
+        _rescore(self.session, row.account_id)
         return contact_from_row(row)
 
     def save(self, contact: Contact, user: User) -> Contact:
@@ -141,6 +145,7 @@ class SqlContacts:
         _touch(row, user)
         _log(self.session, user, row, "contacts", "update", _jsonable(changes))
         _flush(self.session, "This contact")
+        _rescore(self.session, row.account_id)
         return contact_from_row(row)
 
     def delete(self, contact_id: UUID, version: int, user: User) -> None:
@@ -149,6 +154,12 @@ class SqlContacts:
         _touch(row, user)
         _log(self.session, user, row, "contacts", "delete", None)
         _flush(self.session, "This contact")
+        _rescore(self.session, row.account_id)
+
+
+def _rescore(session: Session, account_id: UUID) -> None:
+    """Keep the account's score under the active ICP in step with the edit."""
+    rescore_with_active(session.connection(), AccountRow.id == account_id)
 
 
 def _flush(session: Session, what: str) -> None:

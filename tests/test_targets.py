@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import openpyxl
 import pytest
+from sqlalchemy import select
 
-from domain.accounts import add_contact, create_account
+from domain.accounts import add_contact, create_account, update_account
 from domain.errors import AccordError, PermissionDenied, ValidationError
 from domain.icp import Criterion, IdealCustomerProfile, Operator, Tier, apply_icp, save_icp
 from domain.leads import HasPhone, LeadDefinition, MinimumEmployees, save_lead_definition
@@ -31,9 +32,16 @@ from storage.icps import (
     list_versions,
     preview,
 )
+from storage.importer import import_accounts
 from storage.leads import SqlLeadStore, current_lead_definition
 from storage.repositories import SqlUnitOfWork
-from storage.targets import SqlTargetStore, target_history, target_summary, target_table
+from storage.targets import (
+    SqlTargetStore,
+    accounts,
+    target_history,
+    target_summary,
+    target_table,
+)
 from storage.users import add_user
 
 SOFTWARE = Criterion("industry", Operator.IN, ("Software",), weight=60)
@@ -236,3 +244,21 @@ def test_the_target_list_exports_score_tier_why_and_owner(world, tmp_path):
     assert first["Account Name"] == "Alpha GmbH" and first["Owner"] == "Rita Rep"
     assert (first["Score"], first["Tier"], first["Sales-ready"]) == (100, "A", "yes")
     assert "Industry in Software (+60)" in first["Why"]
+
+
+def test_edits_and_imports_are_scored_with_the_active_icp(world, tmp_path):
+    workspace, people, ids = world
+    owner = people[Role.OWNER]
+    store = SqlIcpStore(workspace)
+    apply_icp(store, owner, save_icp(store, owner, ICP))
+    uow = SqlUnitOfWork(workspace)
+    with uow:
+        gamma = uow.accounts.get(ids["Gamma KG"])
+    update_account(SqlUnitOfWork(workspace), owner, gamma, {"industry": "Software"})
+    assert _tiers(workspace, {"g": ids["Gamma KG"]}) == {"g": Tier.A}
+    source = tmp_path / "new.csv"
+    source.write_text("Company name,Industry,Employees,Country\nZeta GmbH,Software,50,Germany\n")
+    batch = import_accounts(workspace, owner, source).batch_id
+    with workspace.read() as conn:
+        zeta = conn.execute(select(accounts.c.tier).where(accounts.c.import_batch_id == batch))
+        assert zeta.scalar_one() == "B"
