@@ -64,11 +64,40 @@ def _parser() -> argparse.ArgumentParser:
     undo = commands.add_parser("undo-import", help="undo a whole import batch")
     undo.add_argument("batch_id", metavar="BATCH_ID")
 
-    exp = commands.add_parser("export", help="export accounts to CSV or XLSX")
-    exp_what = exp.add_subparsers(dest="what", metavar="accounts", required=True)
+    exp = commands.add_parser("export", help="export accounts or the target list (CSV, XLSX)")
+    exp_what = exp.add_subparsers(dest="what", metavar="accounts|targets", required=True)
     exp_accounts = exp_what.add_parser("accounts", help="export accounts")
     exp_accounts.add_argument("out", type=Path, metavar="OUT.csv|OUT.xlsx")
     exp_accounts.add_argument("--search", metavar="TEXT")
+    exp_targets = exp_what.add_parser("targets", help="export the target list with the why")
+    exp_targets.add_argument("out", type=Path, metavar="OUT.csv|OUT.xlsx")
+
+    icp = commands.add_parser("icp", help="the ideal customer profile: import, export, apply")
+    icp_what = icp.add_subparsers(dest="what", metavar="import|export|apply", required=True)
+    icp_import = icp_what.add_parser("import", help="save an ICP JSON file as a new version")
+    icp_import.add_argument("file", type=Path, metavar="ICP.json")
+    icp_import.add_argument("--name", help="save under this name instead of the file's")
+    icp_import.add_argument("--note", default="", help="why this version")
+    icp_export = icp_what.add_parser("export", help="write an ICP as JSON")
+    icp_export.add_argument("out", type=Path, metavar="OUT.json")
+    icp_export.add_argument("--name", help="default: the active ICP")
+    icp_apply = icp_what.add_parser("apply", help="score every account with an ICP")
+    icp_apply.add_argument("--name", help="default: the active ICP")
+
+    targets = commands.add_parser("targets", help="build the target list and assign owners")
+    targets_what = targets.add_subparsers(dest="what", metavar="build|assign", required=True)
+    build = targets_what.add_parser("build", help="add the accounts of chosen tiers")
+    build.add_argument("--name", help="ICP (default: the active one)")
+    build.add_argument("--tiers", default="A,B", help="comma-separated, default A,B")
+    assign = targets_what.add_parser("assign", help="give listed accounts without an owner to reps")
+    how = assign.add_mutually_exclusive_group(required=True)
+    how.add_argument("--round-robin", metavar="REP1,REP2,…", help="deal in turn, best first")
+    how.add_argument(
+        "--territories",
+        type=Path,
+        metavar="RULES.json",
+        help='JSON object {"country or region": "rep name", ...}',
+    )
 
     users = commands.add_parser("users", help="list users, or add one with a role (owners)")
     users.add_argument("--add", metavar="NAME")
@@ -167,11 +196,89 @@ def _cmd_undo_import(args: argparse.Namespace) -> int:
 def _cmd_export(args: argparse.Namespace) -> int:
     from reports.tabular import write_table
     from storage.export import account_table
+    from storage.targets import target_table
 
     workspace = _open(args)
     user = _who(workspace, args)
+    if args.what == "targets":
+        count = write_table(target_table(workspace, user), args.out)
+        print(f"Exported {count} target accounts to {args.out}")
+        return EXIT_OK
     count = write_table(account_table(workspace, user, search=args.search), args.out)
     print(f"Exported {count} accounts to {args.out}")
+    return EXIT_OK
+
+
+def _read_json(path: Path) -> object:
+    import json
+
+    try:
+        return json.loads(path.read_text(encoding="utf-8-sig"))
+    except OSError as exc:
+        raise AccordError(f"{path}: cannot be read ({exc.strerror})") from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise AccordError(f"{path}: not valid JSON ({exc})") from None
+
+
+def _cmd_icp(args: argparse.Namespace) -> int:
+    import json
+
+    from domain.errors import ValidationError
+    from domain.icp import apply_icp, from_document, save_icp, to_document
+    from storage.icps import SqlIcpStore, find_version
+
+    workspace = _open(args)
+    user = _who(workspace, args)
+    if args.what == "import":
+        try:
+            icp = from_document(_read_json(args.file), name=args.name)
+        except ValidationError as exc:
+            raise AccordError(f"{args.file}: {exc}") from None
+        version = save_icp(SqlIcpStore(workspace), user, icp, args.note)
+        print(f"Saved {version.label} ({len(icp.criteria)} criteria)")
+    elif args.what == "export":
+        version = find_version(workspace, args.name)
+        args.out.write_text(json.dumps(to_document(version.icp), indent=2, ensure_ascii=False))
+        print(f"Wrote {version.label} to {args.out}")
+    else:
+        version = find_version(workspace, args.name)
+        scored = apply_icp(SqlIcpStore(workspace), user, version)
+        print(f"Scored {scored:,} accounts with {version.label}")
+    return EXIT_OK
+
+
+def _cmd_targets(args: argparse.Namespace) -> int:
+    from domain.errors import ValidationError
+    from domain.icp import Tier
+    from domain.targets import (
+        Territories,
+        assign_by_territory,
+        assign_round_robin,
+        build_target_list,
+    )
+    from storage.icps import find_version
+    from storage.targets import SqlTargetStore
+
+    workspace = _open(args)
+    user = _who(workspace, args)
+    store = SqlTargetStore(workspace)
+    if args.what == "build":
+        try:
+            tiers = {Tier(t.strip().upper()) for t in args.tiers.split(",") if t.strip()}
+        except ValueError:
+            raise AccordError(f"--tiers {args.tiers}: use A, B and C") from None
+        version = find_version(workspace, args.name)
+        added = build_target_list(store, user, version, tiers)
+        print(f"Added {added:,} accounts of tier {', '.join(sorted(tiers))} under {version.label}")
+    elif args.round_robin:
+        reps = [r.strip() for r in args.round_robin.split(",") if r.strip()]
+        print(f"Assigned {assign_round_robin(store, user, reps):,} accounts to {', '.join(reps)}")
+    else:
+        try:
+            territories = Territories.from_document(_read_json(args.territories))
+        except ValidationError as exc:
+            raise AccordError(f"{args.territories}: {exc}") from None
+        print(f"Assigned {assign_by_territory(store, user, territories):,} accounts by territory")
     return EXIT_OK
 
 
@@ -193,6 +300,8 @@ _COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "import": _cmd_import,
     "undo-import": _cmd_undo_import,
     "export": _cmd_export,
+    "icp": _cmd_icp,
+    "targets": _cmd_targets,
     "users": _cmd_users,
 }
 

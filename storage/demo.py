@@ -18,8 +18,11 @@ from storage.schema import (
     AccountRow,
     ChangeRow,
     ContactRow,
+    IcpVersionRow,
     ImportBatchRow,
     ImportChangeRow,
+    LeadDefinitionRow,
+    TargetRow,
     UserRow,
     table_of,
     utcnow,
@@ -306,10 +309,13 @@ def build_demo(
     with workspace.write() as conn:
         if replace:
             for model in (
+                TargetRow,
                 ContactRow,
                 ImportChangeRow,
                 AccountRow,
                 ImportBatchRow,
+                IcpVersionRow,
+                LeadDefinitionRow,
                 ChangeRow,
                 UserRow,
             ):
@@ -391,4 +397,52 @@ def build_demo(
                 details={"summary": summary, "seed": seed},
             )
         )
-    return summary
+    return f"{summary}; {_plan(workspace, owner)}"
+
+
+#: The demo's ICP, as the JSON document the README shows.
+DEMO_ICP: dict[str, Any] = {
+    "format": "accord-icp",
+    "version": 1,
+    "name": "Mid-market B2B, Europe and North America",
+    "description": "Companies we win: 50-1,000 people in industries that buy software.",
+    "tiers": {"A": 70, "B": 45},
+    "criteria": [
+        {"field": "country", "operator": "not in", "values": ["Japan", "Australia"],
+         "must_have": True},
+        {"field": "industry", "operator": "in",
+         "values": ["Software", "Logistics", "Manufacturing", "Professional Services"],
+         "weight": 35},
+        {"field": "employees", "operator": "between", "values": [50, 1000], "weight": 30},
+        {"field": "annual_revenue", "operator": "at least", "values": [5000000], "weight": 15},
+        {"field": "has_decision_maker", "operator": "is set", "values": [], "weight": 10},
+        {"field": "tags", "operator": "contains", "values": ["expansion"], "weight": 10},
+    ],
+}  # fmt: skip
+
+DEMO_TERRITORIES = {
+    **dict.fromkeys(["United States", "Canada", "United Kingdom"], "Sam Rivera"),
+    **dict.fromkeys(["Germany", "France", "Netherlands", "Spain", "Italy", "Sweden"], "Jordan Lee"),
+}
+
+
+def _plan(workspace: Workspace, owner_name: str) -> str:
+    """The agreed plan on top of the data: ICP applied, lead definition, target list with
+    owners by territory."""
+    from domain.icp import Tier, apply_icp, from_document, save_icp
+    from domain.leads import DEFAULT_LEAD_DEFINITION, save_lead_definition
+    from domain.targets import Territories, assign_by_territory, build_target_list
+    from storage.icps import SqlIcpStore
+    from storage.leads import SqlLeadStore
+    from storage.targets import SqlTargetStore
+    from storage.users import sign_in
+
+    owner = sign_in(workspace, owner_name)
+    icps = SqlIcpStore(workspace)
+    version = save_icp(icps, owner, from_document(DEMO_ICP), note="agreed at the kick-off")
+    apply_icp(icps, owner, version)
+    save_lead_definition(SqlLeadStore(workspace), owner, DEFAULT_LEAD_DEFINITION)
+    targets = SqlTargetStore(workspace)
+    listed = build_target_list(targets, owner, version, {Tier.A, Tier.B})
+    assign_by_territory(targets, owner, Territories.from_document(DEMO_TERRITORIES))
+    return f"ICP applied, {listed:,} accounts on the target list"

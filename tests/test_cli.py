@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import csv
+import json
+
 from main import main
 
 
@@ -41,3 +44,44 @@ def test_undo_import_from_the_command_line(tmp_path, capsys):
     assert main(["--db", db, "undo-import", batch]) == 0
     assert "1 records removed" in capsys.readouterr().out
     assert main(["--db", db, "undo-import", "not-a-batch"]) == 1
+
+
+def test_the_icp_and_target_list_commands_work_on_the_demo(tmp_path, capsys):
+    db = str(tmp_path / "w.sqlite")
+
+    def run(*args: str, user: str = "Olivia Owner") -> int:
+        return main(["--db", db, "--user", user, *args])
+
+    assert run("demo", "--accounts", "400") == 0
+    assert run("icp", "export", str(tmp_path / "icp.json")) == 0
+    document = json.loads((tmp_path / "icp.json").read_text(encoding="utf-8"))
+    document["tiers"] = {"A": 90, "B": 80}
+    (tmp_path / "strict.json").write_text(json.dumps(document), encoding="utf-8")
+    assert run("icp", "import", str(tmp_path / "strict.json"), "--name", "Strict") == 0
+    assert run("icp", "apply", "--name", "Strict") == 0
+    assert run("targets", "build", "--tiers", "C") == 0  # the active ICP is now "Strict"
+    assert run("targets", "assign", "--round-robin", "Sam Rivera,Jordan Lee") == 0
+    out = capsys.readouterr().out
+    assert "Saved Strict v1" in out and "Scored 400 accounts with Strict v1" in out
+    assert "under Strict v1" in out
+    assert run("export", "targets", str(tmp_path / "t.csv")) == 0
+    with (tmp_path / "t.csv").open(encoding="utf-8-sig") as f:
+        rows = list(csv.DictReader(f))
+    assert rows and {r["Owner"] for r in rows} == {"Sam Rivera", "Jordan Lee"}
+    assert all(r["Why"] for r in rows)
+
+
+def test_a_rep_cannot_change_the_icp_or_the_list_from_the_command_line(tmp_path, capsys):
+    db = str(tmp_path / "w.sqlite")
+    main(["--db", db, "--user", "Olivia Owner", "demo", "--accounts", "50"])
+    assert main(["--db", db, "--user", "Sam Rivera", "icp", "apply"]) == 1
+    assert main(["--db", db, "--user", "Sam Rivera", "targets", "build"]) == 1
+    assert "Sam Rivera (rep) may not" in capsys.readouterr().err
+
+
+def test_a_bad_icp_file_is_refused_with_the_criterion_named(tmp_path, capsys):
+    path = tmp_path / "bad.json"
+    path.write_text('{"format": "accord-icp", "name": "X", "criteria": '
+                    '[{"field": "employees", "operator": "around", "values": [3]}]}')  # fmt: skip
+    assert main(["--db", str(tmp_path / "w.sqlite"), "icp", "import", str(path)]) == 1
+    assert "bad.json: criterion 1: unknown operator 'around'" in capsys.readouterr().err
