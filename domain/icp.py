@@ -132,6 +132,8 @@ class Criterion:
                 return f"{label} between {shown[0]} and {shown[1]}"
             case Operator.IN | Operator.NOT_IN:
                 return f"{label} {self.operator} {', '.join(shown)}"
+            case Operator.CONTAINS if self.subject == "tags":
+                return f"Tags include {shown[0]}"
         return f"{label} {self.operator} {shown[0]}"
 
     def met(self, facts: Mapping[str, Any]) -> bool:

@@ -1,5 +1,6 @@
 """The accounts list's queries: a count and pages of rows, sorted and searched in SQL.
 
+The list shows every account, the target list, or one rep's accounts ("My accounts").
 Pages come from ``ORDER BY column, id LIMIT/OFFSET`` over the live-row indexes; a page
 past the middle is read from the other end in reverse order, so the last row costs what
 the first does.
@@ -8,18 +9,23 @@ the first does.
 from __future__ import annotations
 
 import enum
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, Select, and_, func, select
 
 from storage.queries import account_filter, accounts
+from storage.schema import TargetRow, UserRow, table_of
 from storage.workspace import Workspace
+
+targets = table_of(TargetRow)
+users = table_of(UserRow)
 
 
 class Column(enum.IntEnum):
-    """The list's columns, in order; each names an account field."""
+    """The list's columns, in order."""
 
     NAME = 0
     WEBSITE = 1
@@ -29,18 +35,32 @@ class Column(enum.IntEnum):
     COUNTRY = 5
     CITY = 6
     PHONE = 7
-    UPDATED_AT = 8
+    SCORE = 8
+    TIER = 9
+    OWNER = 10
+    STAGE = 11
+    PRIORITY = 12
+    UPDATED_AT = 13
 
-    @property
-    def field(self) -> str:
-        return self.name.lower()
 
+_SQL: dict[Column, ColumnElement[Any]] = {
+    **{c: accounts.c[c.name.lower()] for c in Column if c.name.lower() in accounts.c},
+    Column.OWNER: users.c.name,
+    Column.STAGE: targets.c.stage,
+    Column.PRIORITY: targets.c.priority,
+}
 
-#: Columns the list sorts by: each has an index over live rows (see storage.schema).
+#: Columns the list sorts by: each has an index (see storage.schema).
 SORTABLE = frozenset(
     {Column.NAME, Column.INDUSTRY, Column.EMPLOYEES, Column.ANNUAL_REVENUE, Column.COUNTRY,
-     Column.UPDATED_AT}
+     Column.SCORE, Column.PRIORITY, Column.UPDATED_AT}
 )  # fmt: skip
+
+
+class Scope(enum.Enum):
+    ALL = "All accounts"
+    TARGETS = "Target list"
+    MINE = "My accounts"
 
 
 @dataclass(frozen=True)
@@ -48,15 +68,32 @@ class ListQuery:
     search: str = ""
     sort: Column = Column.NAME
     descending: bool = False
+    scope: Scope = Scope.ALL
+    #: whose accounts "My accounts" shows
+    owner_id: uuid.UUID | None = None
 
 
-_SELECTED = [accounts.c.id, *(accounts.c[c.field] for c in Column)]
+def _listed() -> Any:
+    return accounts.outerjoin(
+        targets, and_(targets.c.account_id == accounts.c.id, targets.c.deleted_at.is_(None))
+    )
+
+
+def _where(statement: Select[Any], query: ListQuery) -> Select[Any]:
+    statement = statement.where(account_filter(query.search))
+    if query.scope is Scope.TARGETS:
+        statement = statement.where(targets.c.id.is_not(None))
+    elif query.scope is Scope.MINE:
+        statement = statement.where(targets.c.owner_id == query.owner_id)
+    return statement
 
 
 def count(workspace: Workspace, query: ListQuery) -> int:
+    statement = select(func.count())
+    if query.scope is not Scope.ALL:
+        statement = statement.select_from(_listed())
     with workspace.read() as conn:
-        statement = select(func.count()).where(account_filter(query.search))
-        return int(conn.execute(statement).scalar_one())
+        return int(conn.execute(_where(statement, query)).scalar_one())
 
 
 def page(
@@ -68,16 +105,13 @@ def page(
         return []
     from_end = offset > total // 2
     descending = query.descending != from_end
-    column = accounts.c[query.sort.field]
+    column = _SQL[query.sort]
     order = [column.desc(), accounts.c.id.desc()] if descending else [column, accounts.c.id]
     start = total - offset - limit if from_end else offset
-    statement = (
-        select(*_SELECTED)
-        .where(account_filter(query.search))
-        .order_by(*order)
-        .offset(start)
-        .limit(limit)
+    statement = select(accounts.c.id, *(_SQL[c] for c in Column)).select_from(
+        _listed().outerjoin(users, users.c.id == targets.c.owner_id)
     )
+    statement = _where(statement, query).order_by(*order).offset(start).limit(limit)
     with workspace.read() as conn:
         rows: list[Sequence[Any]] = list(conn.execute(statement))
     return rows[::-1] if from_end else rows

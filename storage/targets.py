@@ -292,3 +292,16 @@ def _target_rows(workspace: Workspace, condition: Any) -> Iterator[list[Any]]:
                 row["score"], row["tier"], why, row["owner"], row["stage"], row["priority"],
                 row["sales_ready"], row["handed_off_at"],
             ]  # fmt: skip
+
+
+def target_entry(workspace: Workspace, account_id: uuid.UUID) -> dict[str, Any] | None:
+    """The account's line on the target list (owner name, stage, priority, hand-off), or
+    None when it is not listed."""
+    statement = (
+        select(targets, users.c.name.label("owner"))
+        .select_from(targets.outerjoin(users, users.c.id == targets.c.owner_id))
+        .where(targets.c.account_id == account_id, LISTED)
+    )
+    with workspace.read() as conn:
+        row = conn.execute(statement).mappings().first()
+    return None if row is None else dict(row)

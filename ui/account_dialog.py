@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QPushButton,
     QTableWidget,
     QTableWidgetItem,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -39,6 +40,7 @@ from domain.fields import ACCOUNT_FIELDS, CONTACT_FIELDS, Field, Kind
 from domain.users import Action, User
 from storage.repositories import SqlUnitOfWork
 from storage.workspace import Workspace
+from ui.fit_panel import FitPanel
 from ui.workers import show_error
 
 
@@ -182,11 +184,20 @@ class AccountDialog(QDialog):
         if not self.can_edit:
             self.custom.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
 
-        layout = QVBoxLayout(self)
+        outer = QVBoxLayout(self)
         if not self.can_edit:
             note = QLabel(f"{user.name} ({user.role}) can read this account but not change it.")
             note.setTextFormat(Qt.TextFormat.PlainText)
-            layout.addWidget(note)
+            outer.addWidget(note)
+        self.tabs = QTabWidget()
+        details = QWidget()
+        layout = QVBoxLayout(details)
+        self.tabs.addTab(details, "&Details")
+        self.fit = FitPanel(workspace)
+        if account is not None:
+            self.tabs.addTab(self.fit, "&Fit and hand-off")
+            self.tabs.currentChanged.connect(self._tab_changed)
+        outer.addWidget(self.tabs)
         layout.addWidget(self.form)
         custom_box = QGroupBox("Custom fields")
         custom_layout = QVBoxLayout(custom_box)
@@ -222,11 +233,15 @@ class AccountDialog(QDialog):
         )
         self.buttons.accepted.connect(self.save)
         self.buttons.rejected.connect(self.reject)
-        layout.addWidget(self.buttons)
+        outer.addWidget(self.buttons)
         if account is not None:
             self.form.load(account)
             self._load_custom(account.custom)
             self._load_contacts()
+
+    def _tab_changed(self, index: int) -> None:
+        if self.tabs.widget(index) is self.fit and self.account is not None:
+            self.fit.load(self.account.id)
 
     # --- custom fields and contacts ---------------------------------------------------------
     def _load_custom(self, custom: dict[str, str]) -> None:

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 
-from storage.account_list import SORTABLE, Column, ListQuery, count, page
+from storage.account_list import SORTABLE, Column, ListQuery, Scope, count, page
 from storage.workspace import Workspace
 
 PAGE_SIZE = 200
@@ -26,9 +27,14 @@ HEADERS = {
     Column.COUNTRY: "Country",
     Column.CITY: "City",
     Column.PHONE: "Phone",
+    Column.SCORE: "Score",
+    Column.TIER: "Tier",
+    Column.OWNER: "Owner",
+    Column.STAGE: "Stage",
+    Column.PRIORITY: "Priority",
     Column.UPDATED_AT: "Updated",
 }
-NUMBERS = {Column.EMPLOYEES, Column.ANNUAL_REVENUE}
+NUMBERS = {Column.EMPLOYEES, Column.ANNUAL_REVENUE, Column.SCORE, Column.PRIORITY}
 
 _Index = QModelIndex | QPersistentModelIndex
 
@@ -53,10 +59,10 @@ def display(column: Column, value: Any) -> str:
 
 
 class AccountsModel(QAbstractTableModel):
-    def __init__(self, workspace: Workspace, parent: Any = None) -> None:
+    def __init__(self, workspace: Workspace, owner_id: Any = None, parent: Any = None) -> None:
         super().__init__(parent)
         self.workspace = workspace
-        self.query = ListQuery()
+        self.query = ListQuery(owner_id=owner_id)
         self._total = count(workspace, self.query)
         self._pages: OrderedDict[int, list[Sequence[Any]]] = OrderedDict()
 
@@ -93,12 +99,16 @@ class AccountsModel(QAbstractTableModel):
         if Column(column) not in SORTABLE:
             return  # no index to sort a million rows by; the window says so
         descending = order == Qt.SortOrder.DescendingOrder
-        self._requery(ListQuery(self.query.search, Column(column), descending))
+        self._requery(replace(self.query, sort=Column(column), descending=descending))
 
     # --- what the window asks -----------------------------------------------------------
     def set_search(self, text: str) -> None:
         if text.strip() != self.query.search:
-            self._requery(ListQuery(text.strip(), self.query.sort, self.query.descending))
+            self._requery(replace(self.query, search=text.strip()))
+
+    def set_scope(self, scope: Scope) -> None:
+        if scope is not self.query.scope:
+            self._requery(replace(self.query, scope=scope))
 
     def refresh(self) -> None:
         """Read the list again (after an edit, an import or an undo)."""

@@ -9,6 +9,7 @@ from PySide6.QtCore import QByteArray, QModelIndex, QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence, QUndoCommand, QUndoStack
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QComboBox,
     QFileDialog,
     QHBoxLayout,
     QLabel,
@@ -24,13 +25,15 @@ from PySide6.QtWidgets import (
 from domain.accounts import delete_account, restore_account
 from domain.errors import AccordError
 from domain.users import Action, User
-from storage.account_list import SORTABLE, Column
+from storage.account_list import SORTABLE, Column, Scope
 from storage.repositories import SqlUnitOfWork
 from storage.workspace import Workspace
 from ui.accounts_model import HEADERS, AccountIdRole, AccountsModel
+from ui.target_actions import TargetActions
 from ui.workers import Task, run_task, show_error
 
 SEARCH_DELAY_MS = 250
+COLUMN_WIDTHS = (220, 170, 130, 80, 105, 110, 95, 120, 50, 36, 100, 85, 55)
 
 
 def _plain(text: str) -> QLabel:
@@ -105,8 +108,14 @@ class MainWindow(QMainWindow):
         self.workspace, self.user = workspace, user
         self.task: Task | None = None
         self.undo_stack = QUndoStack(self)
-        self.model = AccountsModel(workspace, self)
+        self.model = AccountsModel(workspace, user.id, self)
+        self.targets = TargetActions(self)
 
+        self.scope = QComboBox()
+        self.scope.setObjectName("scope")
+        for scope in Scope:
+            self.scope.addItem(scope.value, scope)
+        self.scope.currentIndexChanged.connect(self._scope_changed)
         self.search = QLineEdit()
         self.search.setObjectName("search")
         self.search.setPlaceholderText(
@@ -125,17 +134,18 @@ class MainWindow(QMainWindow):
         self.table.setSortingEnabled(True)
         self.table.horizontalHeader().setSortIndicator(0, Qt.SortOrder.AscendingOrder)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.verticalHeader().setDefaultSectionSize(24)
         self.table.verticalHeader().hide()
         self.table.horizontalHeader().setStretchLastSection(True)
-        for column, width in enumerate((250, 210, 150, 90, 125, 120, 120, 140)):
+        for column, width in enumerate(COLUMN_WIDTHS):
             self.table.setColumnWidth(column, width)
         self.table.doubleClicked.connect(self.open_account)
         self.table.horizontalHeader().sortIndicatorChanged.connect(self._sort_changed)
 
         top = QHBoxLayout()
+        top.addWidget(self.scope)
         top.addWidget(self.search, 1)
         top.addWidget(self.count)
         list_page = QWidget()
@@ -158,7 +168,7 @@ class MainWindow(QMainWindow):
             self.resize(1280, 780)
 
     # --- building -------------------------------------------------------------------------
-    def _action(
+    def add_action(
         self, menu: Any, text: str, slot: Any, shortcut: Any = None, needs: Action | None = None
     ) -> QAction:
         action = QAction(text, self)
@@ -172,14 +182,16 @@ class MainWindow(QMainWindow):
     def _menus(self) -> None:
         bar = self.menuBar()
         file = bar.addMenu("&File")
-        self._action(file, "Import accounts…", self.import_accounts, "Ctrl+I", Action.IMPORT)
-        self._action(file, "Import contacts…", self.import_contacts, "Ctrl+Shift+I", Action.IMPORT)
-        self._action(file, "Import history and undo…", self.import_history, "Ctrl+H")
-        self._action(file, "Export accounts…", self.export_accounts, "Ctrl+E", Action.EXPORT)
+        self.add_action(file, "Import accounts…", self.import_accounts, "Ctrl+I", Action.IMPORT)
+        self.add_action(
+            file, "Import contacts…", self.import_contacts, "Ctrl+Shift+I", Action.IMPORT
+        )
+        self.add_action(file, "Import history and undo…", self.import_history, "Ctrl+H")
+        self.add_action(file, "Export accounts…", self.export_accounts, "Ctrl+E", Action.EXPORT)
         file.addSeparator()
-        self._action(file, "Open demo workspace", self.open_demo)
+        self.add_action(file, "Open demo workspace", self.open_demo)
         file.addSeparator()
-        self._action(file, "Quit", self.close, QKeySequence.StandardKey.Quit)
+        self.add_action(file, "Quit", self.close, QKeySequence.StandardKey.Quit)
         edit = bar.addMenu("&Edit")
         undo = self.undo_stack.createUndoAction(self, "Undo")
         undo.setShortcut(QKeySequence.StandardKey.Undo)
@@ -188,9 +200,9 @@ class MainWindow(QMainWindow):
         edit.addAction(undo)
         edit.addAction(redo)
         edit.addSeparator()
-        self._action(edit, "New account…", self.new_account, "Ctrl+N", Action.EDIT_ACCOUNTS)
-        self._action(edit, "Open account", self.open_account, "Return")
-        self._action(
+        self.add_action(edit, "New account…", self.new_account, "Ctrl+N", Action.EDIT_ACCOUNTS)
+        self.add_action(edit, "Open account", self.open_account, "Return")
+        self.add_action(
             edit,
             "Delete account",
             self.delete_account,
@@ -198,10 +210,18 @@ class MainWindow(QMainWindow):
             Action.EDIT_ACCOUNTS,
         )
         edit.addSeparator()
-        self._action(edit, "Find", self.search.setFocus, QKeySequence.StandardKey.Find)
-        self._action(edit, "Refresh", self.refresh, QKeySequence.StandardKey.Refresh)
+        self.add_action(edit, "Find", self.search.setFocus, QKeySequence.StandardKey.Find)
+        self.add_action(edit, "Refresh", self.refresh, QKeySequence.StandardKey.Refresh)
+        view = bar.addMenu("&View")
+        for number, scope in enumerate(Scope, 1):
+            self.add_action(view, scope.value, lambda _=False, s=scope: self.show_scope(s),
+                         f"Ctrl+{number}")  # fmt: skip
+        plan = bar.addMenu("&Plan")
+        self.add_action(plan, "Ideal customer profile…", self.edit_icp, "Ctrl+Shift+P")
+        self.add_action(plan, "Lead definition…", self.edit_lead_definition, "Ctrl+Shift+L")
+        self.targets.menu(bar.addMenu("&Targets"))
         settings = bar.addMenu("&Settings")
-        self._action(settings, "Users and roles…", self.users, None, Action.MANAGE_USERS)
+        self.add_action(settings, "Users and roles…", self.users, None, Action.MANAGE_USERS)
 
     def _show_workspace(self) -> None:
         who = f"{self.user.name} ({self.user.role})"
@@ -216,9 +236,17 @@ class MainWindow(QMainWindow):
 
     def _update_count(self) -> None:
         total = self.model.rowCount()
-        empty = total == 0 and not self.model.query.search
+        query = self.model.query
+        empty = total == 0 and not query.search and query.scope is Scope.ALL
         self.pages.setCurrentIndex(0 if empty else 1)
         self.count.setText(f"{total:,} accounts")
+
+    def show_scope(self, scope: Scope) -> None:
+        self.scope.setCurrentIndex(list(Scope).index(scope))
+
+    def _scope_changed(self) -> None:
+        self.model.set_scope(self.scope.currentData())
+        self._update_count()
 
     # --- list ------------------------------------------------------------------------------
     def _search(self) -> None:
@@ -258,6 +286,25 @@ class MainWindow(QMainWindow):
     def _current_id(self) -> Any:
         index = self.table.currentIndex()
         return index.data(AccountIdRole) if index.isValid() else None
+
+    def selected_ids(self) -> list[Any]:
+        """The accounts of the selected rows (the current one when nothing is selected)."""
+        rows = self.table.selectionModel().selectedRows()
+        ids = [r.data(AccountIdRole) for r in rows] or [self._current_id()]
+        return [i for i in ids if i is not None]
+
+    # --- plan ------------------------------------------------------------------------------
+    def edit_icp(self) -> None:
+        from ui.icp_editor import IcpEditor
+
+        IcpEditor(self.workspace, self.user, self).exec()
+        self.refresh()
+
+    def edit_lead_definition(self) -> None:
+        from ui.lead_dialog import LeadDefinitionDialog
+
+        LeadDefinitionDialog(self.workspace, self.user, self).exec()
+        self.refresh()
 
     # --- accounts ----------------------------------------------------------------------------
     def open_account(self, index: QModelIndex | None = None) -> None:
@@ -350,8 +397,9 @@ class MainWindow(QMainWindow):
         old = self.workspace
         self.workspace, self.user = workspace, user
         self.undo_stack.clear()
-        self.model = AccountsModel(workspace, self)
+        self.model = AccountsModel(workspace, user.id, self)
         self.table.setModel(self.model)
+        self.scope.setCurrentIndex(0)
         self.search.clear()
         self._show_workspace()
         if old is not workspace:
