@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QByteArray, QModelIndex, QSettings, Qt, QTimer
+from PySide6.QtCore import QByteArray, QItemSelectionModel, QModelIndex, QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence, QUndoCommand, QUndoStack
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -228,9 +228,9 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(f"Accord — {who} — {self.workspace.label}")
         self.user_label.setText(f"{who}  ·  {self.workspace.label}")
         for action in self.findChildren(QAction):
-            needs = action.data()
-            if isinstance(needs, Action):
-                action.setEnabled(self.user.can(needs))
+            needs = action.data()  # Qt hands the Action back as its text
+            if needs:
+                action.setEnabled(self.user.can(Action(needs)))
         self.first_run.import_button.setEnabled(self.user.can(Action.IMPORT))
         self._update_count()
 
@@ -269,8 +269,23 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(f"The list sorts by {names}.", 6000)
 
     def refresh(self) -> None:
+        """Read the list again, keeping the selected rows selected (by position)."""
+        rows = [i.row() for i in self.table.selectionModel().selectedRows()]
+        current = self.table.currentIndex().row()
         self.model.refresh()
         self._update_count()
+        selection = self.table.selectionModel()
+        for row in rows:
+            if row < self.model.rowCount():
+                selection.select(
+                    self.model.index(row, 0),
+                    QItemSelectionModel.SelectionFlag.Select
+                    | QItemSelectionModel.SelectionFlag.Rows,
+                )
+        if 0 <= current < self.model.rowCount():
+            selection.setCurrentIndex(
+                self.model.index(current, 0), QItemSelectionModel.SelectionFlag.NoUpdate
+            )
 
     def act(self, change: Any) -> bool:
         """Run one user action; show its error, refresh the list either way."""

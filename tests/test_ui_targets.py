@@ -1,0 +1,131 @@
+"""The plan in the desktop app: the ICP editor and its live preview, the target list views,
+building, assigning and handing off from the Targets menu, an account's fit."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtWidgets import QInputDialog
+
+from domain.icp import Tier
+from storage.account_list import Scope
+from storage.demo import build_demo
+from storage.icps import account_facts, active_version, list_versions
+from storage.leads import current_lead_definition
+from storage.targets import target_entry, target_summary
+from storage.users import sign_in
+from ui.account_dialog import AccountDialog
+from ui.icp_editor import IcpEditor
+from ui.main_window import MainWindow
+from ui.target_actions import BuildDialog
+
+
+@pytest.fixture
+def demo(sqlite_workspace):
+    build_demo(sqlite_workspace, accounts=800, seed=3, replace=True, owner_name="Olivia Owner")
+    return sqlite_workspace
+
+
+def _counts(editor: IcpEditor) -> dict[Tier | None, int]:
+    return {t: int(label.text().split()[0].replace(",", "")) for t, label in editor.counts.items()}
+
+
+def _wait_preview(qtbot, editor: IcpEditor) -> dict[Tier | None, int]:
+    qtbot.waitUntil(lambda: editor.timing.text().startswith("Updated"), timeout=5000)
+    qtbot.waitUntil(lambda: all(label.text() != "–" for label in editor.counts.values()))
+    return _counts(editor)
+
+
+def test_the_preview_follows_each_edit_and_a_saved_version_can_be_applied(qtbot, demo,
+                                                                         monkeypatch):  # fmt: skip
+    owner = sign_in(demo, "Olivia Owner")
+    editor = IcpEditor(demo, owner)
+    qtbot.addWidget(editor)
+    before = _wait_preview(qtbot, editor)
+    assert sum(before.values()) == 800 and before[Tier.A] > 0
+    editor.timing.setText("")
+    editor.tier_a.setValue(100)  # only perfect scores stay in A
+    after = _wait_preview(qtbot, editor)
+    assert after[Tier.A] < before[Tier.A] and sum(after.values()) == 800
+    assert editor.top.count() == 10
+
+    monkeypatch.setattr(QInputDialog, "getText", lambda *a, **k: ("stricter A", True))
+    editor.apply()  # saves the edit as a new version first, then scores every account
+    qtbot.waitUntil(lambda: editor.timing.text().startswith("Scored 800"), timeout=10000)
+    active = active_version(demo)
+    assert active is not None and active.number == 2 and active.note == "stricter A"
+    assert active.icp.tier_a == 100
+
+
+def test_a_bad_criterion_is_named_and_not_previewed(qtbot, demo):
+    editor = IcpEditor(demo, sign_in(demo, "Olivia Owner"))
+    qtbot.addWidget(editor)
+    _wait_preview(qtbot, editor)
+    values = editor.criteria.cellWidget(2, 2)  # employees between 50, 1000
+    values.setText("50, lots")
+    assert "criterion 3" in editor.problems.text() and "lots" in editor.problems.text()
+
+
+def test_a_rep_reads_the_icp_but_cannot_save_or_apply(qtbot, demo):
+    editor = IcpEditor(demo, sign_in(demo, "Sam Rivera"))
+    qtbot.addWidget(editor)
+    assert not editor.save_button.isEnabled() and not editor.apply_button.isEnabled()
+    assert editor.name.text() == active_version(demo).icp.name
+
+
+def test_target_list_and_my_accounts_views(qtbot, demo):
+    window = MainWindow(demo, sign_in(demo, "Sam Rivera"))
+    qtbot.addWidget(window)
+    window.show_scope(Scope.TARGETS)
+    listed = target_summary(demo)["listed"]
+    assert window.count.text() == f"{listed:,} accounts"
+    window.show_scope(Scope.MINE)
+    mine = window.model.rowCount()
+    assert 0 < mine < listed
+    owner_column = 10
+    assert {window.model.index(r, owner_column).data() for r in range(mine)} == {"Sam Rivera"}
+    assert not next(a for a in window.findChildren(type(window.menuBar().actions()[0]))
+                    if a.text() == "Build target list…").isEnabled()  # fmt: skip
+
+
+def test_build_assign_and_hand_off_from_the_targets_menu(qtbot, demo, monkeypatch):
+    window = MainWindow(demo, sign_in(demo, "Maya Chen"))
+    qtbot.addWidget(window)
+    listed = target_summary(demo)["listed"]
+    monkeypatch.setattr(BuildDialog, "exec", lambda self: True)
+    monkeypatch.setattr(BuildDialog, "choice", lambda self: (list_versions(demo)[0], {Tier.C}))
+    window.targets.build()
+    qtbot.waitUntil(lambda: target_summary(demo)["listed"] > listed, timeout=10000)
+
+    window.show_scope(Scope.TARGETS)
+    window.table.selectRow(0)
+    account_id = window.selected_ids()[0]
+    monkeypatch.setattr(QInputDialog, "getItem", lambda *a, **k: ("Jordan Lee", True))
+    window.targets.assign()
+    assert target_entry(demo, account_id)["owner"] == "Jordan Lee"
+    window.targets.priority(1)
+    window.targets.hand_off_selected()
+    qtbot.waitUntil(lambda: "handed off" in window.statusBar().currentMessage(), timeout=10000)
+    entry = target_entry(demo, account_id)
+    with demo.read() as conn:
+        ready = current_lead_definition(demo).sales_ready(account_facts(conn, account_id))
+    assert entry["priority"] == 1
+    assert (entry["handed_off_at"] is not None) is ready
+    assert window.statusBar().currentMessage().startswith("1 handed off" if ready else "0 handed")
+
+
+def test_an_account_shows_its_score_why_and_checklist(qtbot, demo):
+    window = MainWindow(demo, sign_in(demo, "Olivia Owner"))
+    qtbot.addWidget(window)
+    window.show_scope(Scope.TARGETS)
+    window.table.selectRow(0)
+    from storage.repositories import SqlUnitOfWork
+
+    with SqlUnitOfWork(demo) as uow:
+        account = uow.accounts.get(window.selected_ids()[0])
+    dialog = AccountDialog(demo, window.user, account)
+    qtbot.addWidget(dialog)
+    dialog.tabs.setCurrentIndex(1)
+    assert dialog.fit.score.text().startswith("Score ")
+    assert dialog.fit.why.rowCount() == len(active_version(demo).icp.criteria)
+    assert dialog.fit.checks.rowCount() == 3
+    assert dialog.fit.target.text().startswith("On the target list.")
