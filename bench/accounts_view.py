@@ -39,17 +39,10 @@ def main() -> None:
     parser.add_argument("--accounts", type=int, default=1_000_000)
     args = parser.parse_args()
 
-    from storage.demo import build_demo
+    from bench.data import demo_workspace
     from storage.workspace import open_workspace
 
-    path = ROOT / "bench" / "out" / f"accounts-{args.accounts}.sqlite"
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        start = time.perf_counter()
-        workspace = open_workspace(path)
-        build_demo(workspace, accounts=args.accounts, seed=1, owner_name="Bench")
-        workspace.close()
-        print(f"built {args.accounts:,} accounts in {time.perf_counter() - start:.0f} s")
+    path = demo_workspace(args.accounts)
 
     from PySide6.QtWidgets import QApplication
 

@@ -96,3 +96,22 @@ def write_csv(path: Path, count: int, seed: int = 1) -> Path:
         writer.writerow(HEADERS)
         writer.writerows(company_rows(count, seed))
     return path
+
+
+def demo_workspace(accounts: int) -> Path:
+    """A demo workspace with ``accounts`` accounts under bench/out/, built once per size
+    and reused (a million takes several minutes)."""
+    import time
+
+    from storage.demo import build_demo
+    from storage.workspace import open_workspace
+
+    path = Path(__file__).resolve().parent / "out" / f"accounts-{accounts}.sqlite"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        start = time.perf_counter()
+        workspace = open_workspace(path)
+        build_demo(workspace, accounts=accounts, seed=1, owner_name="Bench")
+        workspace.close()
+        print(f"built {accounts:,} accounts in {time.perf_counter() - start:.0f} s")
+    return path

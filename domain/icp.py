@@ -17,7 +17,7 @@ expression to score a million accounts. Both follow the semantics written down h
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
@@ -222,6 +222,14 @@ class IdealCustomerProfile:
         if score >= self.tier_a:
             return Tier.A
         return Tier.B if score >= self.tier_b else Tier.C
+
+    def tier_counts(self, histogram: Iterable[tuple[bool, int, int]]) -> dict[Tier | None, int]:
+        """Accounts per tier (None: excluded) from (included, points, number of accounts)
+        rows: the thresholds apply to the points without looking at accounts again."""
+        counts: dict[Tier | None, int] = dict.fromkeys([Tier.A, Tier.B, Tier.C, None], 0)
+        for included, points, number in histogram:
+            counts[self.tier(self.score(points)) if included else None] += number
+        return counts
 
     def evaluate(self, facts: Mapping[str, Any]) -> Evaluation:
         """Score one account and say why: each criterion's contribution."""

@@ -12,7 +12,6 @@ from sqlalchemy import (
     String,
     and_,
     case,
-    cast,
     exists,
     false,
     literal,
@@ -21,7 +20,14 @@ from sqlalchemy import (
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import GenericFunction
 
-from domain.icp import CUSTOM, HAS_DECISION_MAKER, Criterion, IdealCustomerProfile, Operator
+from domain.icp import (
+    CUSTOM,
+    HAS_DECISION_MAKER,
+    Criterion,
+    IdealCustomerProfile,
+    Operator,
+    is_numeric,
+)
 from storage.schema import AccountRow, ContactRow
 
 accounts = AccountRow.__table__
@@ -63,11 +69,17 @@ def _subject(subject: str) -> ColumnElement[Any]:
     return accounts.c[subject]
 
 
-def criterion_sql(criterion: Criterion) -> ColumnElement[bool]:
-    """The criterion as a boolean that is never NULL."""
+def _condition(criterion: Criterion) -> ColumnElement[bool]:
+    """The criterion as a condition that is NULL where the field is empty, which SQL treats
+    as not met; the "is it empty?" test is written out only where the operator needs it
+    (this runs a million times per score)."""
     column = _subject(criterion.subject)
     values = criterion.values
-    present = and_(column.is_not(None), cast(column, String) != "")
+    if is_numeric(criterion.subject):
+        present: ColumnElement[bool] = column.is_not(None)
+    else:
+        present = and_(column.is_not(None), column != "")
+    needs_present = False
     match criterion.operator:
         case Operator.IS_SET if criterion.subject == HAS_DECISION_MAKER:
             return column
@@ -75,8 +87,10 @@ def criterion_sql(criterion: Criterion) -> ColumnElement[bool]:
             return present
         case Operator.IN:
             condition: ColumnElement[bool] = column.in_(values)
+            needs_present = "" in values
         case Operator.NOT_IN:
             condition = column.not_in(values)
+            needs_present = True
         case Operator.BETWEEN:
             condition = column.between(values[0], values[1])
         case Operator.AT_LEAST:
@@ -86,34 +100,46 @@ def criterion_sql(criterion: Criterion) -> ColumnElement[bool]:
         case Operator.CONTAINS if criterion.subject == "tags":
             tag = literal(f", {values[0]},", String)
             condition = position(literal(", ", String) + column + literal(",", String), tag) > 0
+            needs_present = str(values[0]) == ""
         case Operator.CONTAINS:
             condition = position(column, literal(str(values[0]), String)) > 0
-    return case((and_(present, condition), true()), else_=false())
+            needs_present = str(values[0]) == ""
+    return and_(present, condition) if needs_present else condition
+
+
+def criterion_sql(criterion: Criterion) -> ColumnElement[bool]:
+    """The criterion as a boolean that is never NULL."""
+    return case((_condition(criterion), true()), else_=false())
+
+
+def points_sql(icp: IdealCustomerProfile) -> ColumnElement[int]:
+    """The weight of the weighted criteria an account meets."""
+    points: ColumnElement[int] = literal(0, Integer)
+    for criterion in icp.criteria:
+        if not criterion.must_have:
+            points = points + case((_condition(criterion), criterion.weight), else_=0)
+    return points
+
+
+def included_sql(icp: IdealCustomerProfile) -> ColumnElement[bool]:
+    """True when the account meets every must-have (NULL or false otherwise: use it as a
+    condition, never negate it)."""
+    musts = [_condition(c) for c in icp.criteria if c.must_have]
+    return and_(*musts) if musts else true()
 
 
 def score_sql(icp: IdealCustomerProfile) -> ColumnElement[int]:
     """0–100 for included accounts, 0 for those failing a must-have."""
-    weighted = [c for c in icp.criteria if not c.must_have]
-    musts = [criterion_sql(c) for c in icp.criteria if c.must_have]
     total = icp.total_weight
-    points: ColumnElement[int] = literal(0, Integer)
-    for criterion in weighted:
-        points = points + case((criterion_sql(criterion), criterion.weight), else_=0)
     score: ColumnElement[int] = (
-        literal(100, Integer) if total == 0 else (points * 100) // literal(total, Integer)
+        literal(100, Integer) if total == 0 else (points_sql(icp) * 100) // literal(total, Integer)
     )
-    if not musts:
+    if not any(c.must_have for c in icp.criteria):
         return score
-    return case((and_(*musts), score), else_=0)
+    return case((included_sql(icp), score), else_=0)
 
 
 def tier_sql(icp: IdealCustomerProfile) -> ColumnElement[str | None]:
     score = score_sql(icp)
-    musts = [criterion_sql(c) for c in icp.criteria if c.must_have]
-    included = and_(*musts) if musts else true()
-    return case(
-        (~included, None),
-        (score >= icp.tier_a, "A"),
-        (score >= icp.tier_b, "B"),
-        else_="C",
-    )
+    tier = case((score >= icp.tier_a, "A"), (score >= icp.tier_b, "B"), else_="C")
+    return case((included_sql(icp), tier), else_=None)

@@ -7,7 +7,19 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, and_, func, insert, or_, select, true, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Integer,
+    and_,
+    func,
+    insert,
+    literal_column,
+    or_,
+    select,
+    true,
+    update,
+)
 
 from domain.errors import AccordError, NotFound
 from domain.icp import (
@@ -20,7 +32,7 @@ from domain.icp import (
 )
 from domain.progress import Cancel, Progress
 from domain.users import User
-from storage.icp_sql import score_sql, tier_sql
+from storage.icp_sql import included_sql, points_sql, score_sql, tier_sql
 from storage.schema import (
     AccountRow,
     ChangeRow,
@@ -217,45 +229,84 @@ def find_version(workspace: Workspace, name: str | None = None) -> IcpVersion:
     return _version(row)
 
 
+#: Above this many accounts the ICP editor shows an estimate from a sample first.
+SAMPLE_ABOVE = 100_000
+_SAMPLE_BLOCKS, _BLOCK_ROWS = 50, 1000
+
+
 @dataclass(frozen=True)
-class Preview:
-    """How an ICP being edited would sort the workspace: accounts per tier (None: excluded
-    by a must-have) and the best-scoring accounts."""
+class Histogram:
+    """Accounts per (included, weighted points) under an ICP's criteria: enough to count
+    the tiers for any thresholds. ``sampled`` is how many accounts an estimate looked at
+    (None when every account was counted)."""
 
-    tiers: dict[Tier | None, int]
-    top: list[tuple[uuid.UUID, str, int]]
+    rows: tuple[tuple[bool, int, int], ...]
+    total: int
+    sampled: int | None = None
 
-    @property
-    def total(self) -> int:
-        return sum(self.tiers.values())
+    def tiers(self, icp: IdealCustomerProfile) -> dict[Tier | None, int]:
+        counts = icp.tier_counts(self.rows)
+        if self.sampled is None:
+            return counts
+        scale = self.total / max(1, self.sampled)
+        return {tier: round(number * scale) for tier, number in counts.items()}
 
 
-def preview_counts(workspace: Workspace, icp: IdealCustomerProfile) -> dict[Tier | None, int]:
-    tier = tier_sql(icp).label("tier")
+def _sample(conn: Connection) -> ColumnElement[bool] | None:
+    """On SQLite, blocks of consecutive rows spread evenly over the table, read by rowid
+    seeks instead of a scan; None elsewhere (PostgreSQL scans in parallel)."""
+    if conn.dialect.name != "sqlite":
+        return None
+    rowid: ColumnElement[int] = literal_column("accounts.rowid", Integer)
+    high = int(conn.execute(select(func.max(rowid)).select_from(accounts)).scalar() or 0)
+    starts = range(1, high + 1, max(_BLOCK_ROWS, high // _SAMPLE_BLOCKS))
+    return or_(*(rowid.between(start, start + _BLOCK_ROWS - 1) for start in starts))
+
+
+def histogram(workspace: Workspace, icp: IdealCustomerProfile, sample: bool = False) -> Histogram:
+    """The histogram of every live account (or, with ``sample``, an estimate)."""
+    included = included_sql(icp).label("included")
+    points = points_sql(icp).label("points")
     with workspace.read() as conn:
-        rows = conn.execute(select(tier, func.count()).where(LIVE).group_by(tier))
-        counts: dict[Tier | None, int] = dict.fromkeys([Tier.A, Tier.B, Tier.C, None], 0)
-        for value, number in rows:
-            counts[Tier(value) if value else None] = int(number)
-        return counts
+        total = int(conn.execute(select(func.count()).where(LIVE)).scalar_one())
+        part = _sample(conn) if sample and total > SAMPLE_ABOVE else None
+        statement = select(included, points, func.count()).where(LIVE).group_by(included, points)
+        if part is not None:
+            statement = statement.where(part)
+        rows = tuple((bool(i), int(p), int(n)) for i, p, n in conn.execute(statement))
+    sampled = sum(n for _, _, n in rows) if part is not None else None
+    return Histogram(rows, total, sampled)
 
 
-def preview_top(
-    workspace: Workspace, icp: IdealCustomerProfile, limit: int = 10
+def best_accounts(
+    workspace: Workspace, icp: IdealCustomerProfile, limit: int = 10, sample: bool = False
 ) -> list[tuple[uuid.UUID, str, int]]:
+    """The best-scoring accounts (of a sample, with ``sample``): (id, name, score)."""
     score = score_sql(icp).label("score")
     statement = (
         select(accounts.c.id, accounts.c.name, score)
-        .where(LIVE)
+        .where(LIVE, included_sql(icp))
         .order_by(score.desc(), accounts.c.name)
         .limit(limit)
     )
     with workspace.read() as conn:
+        part = _sample(conn) if sample else None
+        if part is not None:
+            statement = statement.where(part)
         return [(r.id, r.name, int(r.score)) for r in conn.execute(statement)]
 
 
+@dataclass(frozen=True)
+class Preview:
+    """How an ICP would sort the workspace: accounts per tier (None: excluded by a
+    must-have) and the best-scoring accounts."""
+
+    tiers: dict[Tier | None, int]
+    top: list[tuple[uuid.UUID, str, int]]
+
+
 def preview(workspace: Workspace, icp: IdealCustomerProfile) -> Preview:
-    return Preview(preview_counts(workspace, icp), preview_top(workspace, icp))
+    return Preview(histogram(workspace, icp).tiers(icp), best_accounts(workspace, icp))
 
 
 def compare(

@@ -155,6 +155,8 @@ class ContactRow(Tracked, Base):
 
     __table_args__ = (
         live_index("ix_contacts_live_account_id", "account_id", "name"),
+        # Answers "has a decision-maker?" from the index alone, for every account at once.
+        live_index("ix_contacts_live_decision_maker", "account_id", "decision_maker"),
         Index("ix_contacts_import_batch_id", "import_batch_id"),
     )
 

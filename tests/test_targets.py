@@ -262,3 +262,26 @@ def test_edits_and_imports_are_scored_with_the_active_icp(world, tmp_path):
     with workspace.read() as conn:
         zeta = conn.execute(select(accounts.c.tier).where(accounts.c.import_batch_id == batch))
         assert zeta.scalar_one() == "B"
+
+
+def test_tier_counts_come_from_the_histogram_for_any_thresholds():
+    rows = [(True, 100, 3), (True, 60, 2), (True, 0, 4), (False, 100, 5)]
+    assert ICP.tier_counts(rows) == {Tier.A: 3, Tier.B: 2, Tier.C: 4, None: 5}
+    looser = IdealCustomerProfile(ICP.name, ICP.criteria, tier_a=60, tier_b=0)
+    assert looser.tier_counts(rows) == {Tier.A: 5, Tier.B: 4, Tier.C: 0, None: 5}
+
+
+def test_an_estimate_from_a_sample_scales_to_every_account(sqlite_workspace, monkeypatch):
+    from storage import icps
+    from storage.demo import build_demo
+
+    build_demo(sqlite_workspace, accounts=3000, seed=2, replace=True)
+    monkeypatch.setattr(icps, "SAMPLE_ABOVE", 1000)
+    monkeypatch.setattr(icps, "_BLOCK_ROWS", 20)
+    exact = icps.histogram(sqlite_workspace, ICP)
+    estimate = icps.histogram(sqlite_workspace, ICP, sample=True)
+    assert exact.sampled is None and 500 <= estimate.sampled <= 1100
+    counts, guessed = exact.tiers(ICP), estimate.tiers(ICP)
+    assert abs(sum(guessed.values()) - 3000) <= 10
+    assert all(abs(guessed[t] - counts[t]) <= 300 for t in counts)
+    assert len(icps.best_accounts(sqlite_workspace, ICP, sample=True)) == 10

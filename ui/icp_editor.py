@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -50,12 +51,15 @@ from domain.icp import (
 from domain.users import Action, User
 from domain.values import parse_amount
 from storage.icps import (
+    SAMPLE_ABOVE,
+    Histogram,
     SqlIcpStore,
     active_version,
+    best_accounts,
     compare,
+    count_accounts,
+    histogram,
     list_versions,
-    preview_counts,
-    preview_top,
 )
 from storage.workspace import Workspace
 from ui.workers import run_task, show_error
@@ -94,29 +98,44 @@ def format_values(criterion: Criterion) -> str:
 
 
 class _Preview(QObject):
-    """Runs the two preview queries on worker threads; the newest request wins."""
+    """Runs the preview queries on worker threads; answers carry the request's number so
+    that the editor keeps only the newest. On a big workspace an estimate from a sample
+    comes first (well within 0.3 s), the exact counts after."""
 
-    ready = Signal(int, str, object, float)  # generation, part ("counts"/"top"), result, seconds
+    ready = Signal(int, object, float)  # request number, PreviewAnswer, seconds
 
     def __init__(self, workspace: Workspace) -> None:
         super().__init__()
         self.workspace = workspace
         self.generation = 0
+        self.large = count_accounts(workspace) > SAMPLE_ABOVE
 
     def request(self, icp: IdealCustomerProfile) -> int:
         self.generation += 1
         generation, started = self.generation, time.perf_counter()
-        for part, query in (("counts", preview_counts), ("top", preview_top)):
+        passes = (True, False) if self.large else (False,)
 
-            def work(part: str = part, query: Any = query) -> None:
+        def work() -> None:
+            for sample in passes:
+                if generation != self.generation:
+                    return  # a newer edit came in: its answer is the one to show
                 try:
-                    result = query(self.workspace, icp)
+                    answer: Any = PreviewAnswer(
+                        histogram(self.workspace, icp, sample),
+                        best_accounts(self.workspace, icp, sample=sample),
+                    )
                 except Exception as exc:  # shown in the preview, never lost in a thread
-                    result = exc
-                self.ready.emit(generation, part, result, time.perf_counter() - started)
+                    answer = exc
+                self.ready.emit(generation, answer, time.perf_counter() - started)
 
-            QThreadPool.globalInstance().start(work)
+        QThreadPool.globalInstance().start(work)
         return generation
+
+
+@dataclass(frozen=True)
+class PreviewAnswer:
+    histogram: Histogram
+    top: list[tuple[Any, str, int]]
 
 
 class IcpEditor(QDialog):
@@ -131,6 +150,10 @@ class IcpEditor(QDialog):
         self.timer = QTimer(self, singleShot=True, interval=PREVIEW_DELAY_MS)
         self.timer.timeout.connect(self.refresh_preview)
         self.loading = False
+        self.answer: PreviewAnswer | None = None
+        self.answer_generation = 0
+        self.answered_criteria: tuple[Criterion, ...] = ()
+        self.requested = IdealCustomerProfile("preview")
 
         self.versions = QComboBox()
         self.versions.setObjectName("versions")
@@ -391,7 +414,13 @@ class IcpEditor(QDialog):
                 return
             icp = IdealCustomerProfile("preview", self._criteria_only(), self.tier_a.value(),
                                        self.tier_b.value())  # fmt: skip
+        if self.answer is not None and icp.criteria == self.answered_criteria:
+            self._show_tiers(icp)  # only the thresholds moved: no need to ask the database
+            if self.answer.histogram.sampled is None:
+                self.timing.setText("Updated at once (only the thresholds changed)")
+                return
         self.timing.setText("Counting…")
+        self.requested = icp
         self.preview.request(icp)
 
     def _criteria_only(self) -> tuple[Criterion, ...]:
@@ -404,21 +433,35 @@ class IcpEditor(QDialog):
             self.name.setText(name)
             self.name.blockSignals(False)
 
-    def _show_preview(self, generation: int, part: str, result: Any, seconds: float) -> None:
+    def _show_preview(self, generation: int, answer: Any, seconds: float) -> None:
         if generation != self.preview.generation:
             return  # an older edit's answer
-        if isinstance(result, Exception):
-            self.timing.setText(f"Preview failed: {result}")
+        if isinstance(answer, Exception):
+            self.timing.setText(f"Preview failed: {answer}")
             return
-        if part == "counts":
-            total = sum(result.values()) or 1
-            for tier, label in self.counts.items():
-                label.setText(f"{result[tier]:,}  ({100 * result[tier] / total:.0f}%)")
-        else:
-            self.top.clear()
-            for _, name, score in result:
-                self.top.addItem(f"{score:>3}  {name}")
-        self.timing.setText(f"Updated in {seconds:.2f} s")
+        if (
+            self.answer is not None
+            and self.answer_generation == generation
+            and (answer.histogram.sampled is not None)
+        ):
+            return  # the exact answer is already shown
+        self.answer, self.answer_generation = answer, generation
+        self.answered_criteria = self.requested.criteria
+        self._show_tiers(self.requested)
+        self.top.clear()
+        for _, name, score in answer.top:
+            self.top.addItem(f"{score:>3}  {name}")
+        sampled = answer.histogram.sampled
+        how = f"estimate from {sampled:,} accounts" if sampled is not None else "exact"
+        self.timing.setText(f"Updated in {seconds:.2f} s ({how})")
+
+    def _show_tiers(self, icp: IdealCustomerProfile) -> None:
+        assert self.answer is not None
+        counts = self.answer.histogram.tiers(icp)
+        about = "≈ " if self.answer.histogram.sampled is not None else ""
+        total = sum(counts.values()) or 1
+        for tier, label in self.counts.items():
+            label.setText(f"{about}{counts[tier]:,}  ({100 * counts[tier] / total:.0f}%)")
 
     # --- saving, applying -------------------------------------------------------------------------
     def save(self) -> IcpVersion | None:

@@ -84,6 +84,8 @@ def upgrade() -> None:
                     sqlite_where=live, postgresql_where=live)  # fmt: skip
     op.create_index("ix_accounts_live_tier", "accounts", ["tier", "score"],
                     sqlite_where=live, postgresql_where=live)  # fmt: skip
+    op.create_index("ix_contacts_live_decision_maker", "contacts", ["account_id", "decision_maker"],
+                    sqlite_where=live, postgresql_where=live)  # fmt: skip
 
 
 def downgrade() -> None:
