@@ -202,10 +202,10 @@ def _cmd_export(args: argparse.Namespace) -> int:
     user = _who(workspace, args)
     if args.what == "targets":
         count = write_table(target_table(workspace, user), args.out)
-        print(f"Exported {count} target accounts to {args.out}")
+        print(f"Exported {count:,} target accounts to {args.out}")
         return EXIT_OK
     count = write_table(account_table(workspace, user, search=args.search), args.out)
-    print(f"Exported {count} accounts to {args.out}")
+    print(f"Exported {count:,} accounts to {args.out}")
     return EXIT_OK
 
 

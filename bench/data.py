@@ -110,8 +110,11 @@ def demo_workspace(accounts: int) -> Path:
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         start = time.perf_counter()
-        workspace = open_workspace(path)
+        partial = path.with_suffix(".partial")  # an interrupted build is never reused
+        partial.unlink(missing_ok=True)
+        workspace = open_workspace(partial)
         build_demo(workspace, accounts=accounts, seed=1, owner_name="Bench")
         workspace.close()
+        partial.rename(path)
         print(f"built {accounts:,} accounts in {time.perf_counter() - start:.0f} s")
     return path

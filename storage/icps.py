@@ -229,9 +229,10 @@ def find_version(workspace: Workspace, name: str | None = None) -> IcpVersion:
     return _version(row)
 
 
-#: Above this many accounts the ICP editor shows an estimate from a sample first.
-SAMPLE_ABOVE = 100_000
-_SAMPLE_BLOCKS, _BLOCK_ROWS = 50, 1000
+#: Above this many accounts the ICP editor shows an estimate from a sample first: up to
+#: this many, exact counts take about 0.25 s on a 2-core laptop, and so does the sample.
+SAMPLE_ABOVE = 40_000
+_SAMPLE_BLOCKS, _BLOCK_ROWS = 40, 1000
 
 
 @dataclass(frozen=True)
@@ -254,13 +255,18 @@ class Histogram:
 
 def _sample(conn: Connection) -> ColumnElement[bool] | None:
     """On SQLite, blocks of consecutive rows spread evenly over the table, read by rowid
-    seeks instead of a scan; None elsewhere (PostgreSQL scans in parallel)."""
+    seeks instead of a scan; None elsewhere (PostgreSQL scans in parallel). The blocks are
+    picked in a subquery: given the ranges directly, SQLite prefers scanning a whole
+    partial index."""
     if conn.dialect.name != "sqlite":
         return None
     rowid: ColumnElement[int] = literal_column("accounts.rowid", Integer)
     high = int(conn.execute(select(func.max(rowid)).select_from(accounts)).scalar() or 0)
     starts = range(1, high + 1, max(_BLOCK_ROWS, high // _SAMPLE_BLOCKS))
-    return or_(*(rowid.between(start, start + _BLOCK_ROWS - 1) for start in starts))
+    block = accounts.alias("block")
+    block_rowid: ColumnElement[int] = literal_column("block.rowid", Integer)
+    ranges = or_(*(block_rowid.between(start, start + _BLOCK_ROWS - 1) for start in starts))
+    return rowid.in_(select(block_rowid).select_from(block).where(ranges))
 
 
 def histogram(workspace: Workspace, icp: IdealCustomerProfile, sample: bool = False) -> Histogram:
