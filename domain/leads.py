@@ -2,8 +2,8 @@
 
 Each point of the checklist is a rule of some kind (has a phone number, has a
 decision-maker contact, tier in {A, B}, at least N employees, …). A kind is a small class
-registered in :data:`RULE_KINDS` by its ``kind`` name; a new kind (e.g. "dossier complete")
-plugs in by adding a class here and its SQL in ``storage.lead_sql``. Like the ICP, the
+registered in :data:`RULE_KINDS` by its ``kind`` name; a new kind (such as "dossier
+complete") plugs in by adding a class here and its SQL in ``storage.leads``. Like the ICP, the
 checklist is evaluated in Python for one account (what it meets and misses) and in SQL for
 many (which accounts are sales-ready).
 """
@@ -86,8 +86,27 @@ class MinimumEmployees:
         return {"employees": self.employees}
 
 
+#: The fact an account's dossier contributes: every required section is filled.
+DOSSIER_COMPLETE = "dossier_complete"
+
+
+@dataclass(frozen=True)
+class DossierComplete:
+    kind: ClassVar[str] = "dossier complete"
+
+    def met(self, facts: Mapping[str, Any]) -> bool:
+        return bool(facts.get(DOSSIER_COMPLETE))
+
+    def describe(self) -> str:
+        return "Dossier complete (every required section filled)"
+
+    def settings(self) -> dict[str, Any]:
+        return {}
+
+
 RULE_KINDS: dict[str, type[Any]] = {
-    rule.kind: rule for rule in (HasPhone, HasDecisionMaker, TierIn, MinimumEmployees)
+    rule.kind: rule
+    for rule in (HasPhone, HasDecisionMaker, TierIn, MinimumEmployees, DossierComplete)
 }
 
 

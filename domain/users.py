@@ -24,6 +24,10 @@ class Action(enum.StrEnum):
     EDIT_ICP = "edit the ideal customer profile"
     EDIT_LEAD_DEFINITION = "edit the lead definition"
     EDIT_TARGET_LIST = "change the target list"
+    EDIT_DOSSIER_TEMPLATE = "change the dossier template"
+    EDIT_DOSSIER = "write dossiers"
+    REVIEW_DOSSIER = "review dossiers"
+    RATE_DOSSIER = "rate dossiers"
 
 
 _ALLOWED: dict[Role, frozenset[Action]] = {
@@ -37,9 +41,12 @@ _ALLOWED: dict[Role, frozenset[Action]] = {
             Action.EDIT_ICP,
             Action.EDIT_LEAD_DEFINITION,
             Action.EDIT_TARGET_LIST,
+            Action.EDIT_DOSSIER_TEMPLATE,
+            Action.EDIT_DOSSIER,
+            Action.REVIEW_DOSSIER,
         }
     ),
-    Role.REP: frozenset({Action.EXPORT}),
+    Role.REP: frozenset({Action.EXPORT, Action.RATE_DOSSIER}),
 }
 
 

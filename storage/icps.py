@@ -30,8 +30,10 @@ from domain.icp import (
     from_document,
     to_document,
 )
+from domain.leads import DOSSIER_COMPLETE
 from domain.progress import Cancel, Progress
 from domain.users import User
+from storage.dossiers import dossier_complete_sql
 from storage.icp_sql import included_sql, points_sql, score_sql, tier_sql
 from storage.schema import (
     AccountRow,
@@ -346,6 +348,9 @@ def account_facts(conn: Connection, account_id: uuid.UUID) -> dict[str, Any]:
         ).first()
         is not None
     )
+    facts[DOSSIER_COMPLETE] = conn.execute(
+        select(dossier_complete_sql()).select_from(accounts).where(accounts.c.id == account_id)
+    ).scalar_one()
     facts["tier"] = Tier(row["tier"]) if row["tier"] else None
     return facts
 

@@ -10,6 +10,7 @@ from sqlalchemy import ColumnElement, and_, func, insert, select, true
 
 from domain.leads import (
     DEFAULT_LEAD_DEFINITION,
+    DossierComplete,
     HasDecisionMaker,
     HasPhone,
     LeadDefinition,
@@ -18,6 +19,7 @@ from domain.leads import (
     TierIn,
 )
 from domain.users import User
+from storage.dossiers import dossier_complete_sql
 from storage.icp_sql import has_decision_maker
 from storage.schema import AccountRow, ChangeRow, LeadDefinitionRow, table_of, utcnow
 from storage.workspace import Workspace
@@ -43,11 +45,16 @@ def _minimum_employees(rule: MinimumEmployees) -> ColumnElement[bool]:
     return and_(accounts.c.employees.is_not(None), accounts.c.employees >= rule.employees)
 
 
+def _dossier_complete(rule: DossierComplete) -> ColumnElement[bool]:
+    return dossier_complete_sql()
+
+
 _COMPILERS: dict[str, Callable[[Any], ColumnElement[bool]]] = {
     HasPhone.kind: _has_phone,
     HasDecisionMaker.kind: _has_decision_maker,
     TierIn.kind: _tier_in,
     MinimumEmployees.kind: _minimum_employees,
+    DossierComplete.kind: _dossier_complete,
 }
 
 

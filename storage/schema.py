@@ -209,6 +209,69 @@ class TargetRow(Tracked, Base):
     __table_args__ = (live_index("ix_targets_live_owner_id", "owner_id", "priority"),)
 
 
+class DossierTemplateRow(Base):
+    """One saved version of the dossier template: immutable once written."""
+
+    __tablename__ = "dossier_templates"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
+    number: Mapped[int] = mapped_column(unique=True)
+    document: Mapped[dict[str, Any]]
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_by: Mapped[str] = mapped_column(String(120))
+
+
+class DossierRow(Tracked, Base):
+    """One account's research: section texts by section key, sources, linked contacts.
+    ``completeness`` and ``search_text`` are derived and kept in step by storage."""
+
+    __tablename__ = "dossiers"
+
+    account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("accounts.id"))
+    template_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("dossier_templates.id"))
+    texts: Mapped[dict[str, Any]]
+    sources: Mapped[list[Any]] = mapped_column(JSON)
+    contact_ids: Mapped[list[Any]] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(20))
+    completeness: Mapped[int]
+    author: Mapped[str] = mapped_column(String(120))
+    search_text: Mapped[str] = mapped_column(Text)
+
+    __table_args__ = (
+        Index("ix_dossiers_live_account_id", "account_id", unique=True,
+              sqlite_where=LIVE, postgresql_where=LIVE),
+    )  # fmt: skip
+
+
+class DossierConflictRow(Base):
+    """A section text that lost to someone else's concurrent save, kept until settled."""
+
+    __tablename__ = "dossier_conflicts"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
+    dossier_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("dossiers.id"), index=True)
+    section: Mapped[str] = mapped_column(String(80))
+    text: Mapped[str] = mapped_column(Text)
+    author: Mapped[str] = mapped_column(String(120))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    settled_at: Mapped[datetime | None]
+    settled_by: Mapped[str | None] = mapped_column(String(120))
+
+
+class DossierRatingRow(Tracked, Base):
+    """A rep's rating of a dossier's usefulness; one per rep and dossier."""
+
+    __tablename__ = "dossier_ratings"
+
+    dossier_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("dossiers.id"))
+    rater: Mapped[str] = mapped_column(String(120))
+    stars: Mapped[int]
+    comment: Mapped[str] = mapped_column(Text, default="")
+
+    __table_args__ = (UniqueConstraint("dossier_id", "rater"),)
+
+
 class ImportChangeRow(Base):
     """The values an import overwrote, so that undoing the import can put them back."""
 

@@ -110,7 +110,6 @@ def _sqlite_engine(url: str) -> Engine:
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA cache_size=-65536")  # 64 MiB: big imports and sorts stay in memory
-        cursor.execute("PRAGMA mmap_size=4294967296")
         cursor.close()
 
     @event.listens_for(engine, "begin")

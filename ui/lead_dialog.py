@@ -20,12 +20,14 @@ from PySide6.QtWidgets import (
 from domain.errors import AccordError
 from domain.icp import Tier
 from domain.leads import (
+    DossierComplete,
     HasDecisionMaker,
     HasPhone,
     LeadDefinition,
     LeadRule,
     MinimumEmployees,
     TierIn,
+    make_rule,
     save_lead_definition,
 )
 from domain.users import Action, User
@@ -66,6 +68,7 @@ class LeadDefinitionDialog(QDialog):
             (HasDecisionMaker.kind, "Has a decision-maker contact", None),
             (TierIn.kind, "Tier is one of", tiers),
             (MinimumEmployees.kind, "At least this many employees", self.employees),
+            (DossierComplete.kind, "Dossier complete (every required section filled)", None),
         ]
         for row, (kind, text, setting) in enumerate(rows):
             box = QCheckBox(text)
@@ -101,7 +104,7 @@ class LeadDefinitionDialog(QDialog):
             elif kind == MinimumEmployees.kind:
                 rules.append(MinimumEmployees(self.employees.value()))
             else:
-                rules.append(HasPhone() if kind == HasPhone.kind else HasDecisionMaker())
+                rules.append(make_rule(kind, {}))
         return LeadDefinition(tuple(rules))
 
     def accept(self) -> None:

@@ -1,0 +1,78 @@
+"""Dossier text typed but not yet in the workspace, kept in files on this computer.
+
+The dossier editor writes here on every change (a small file, replaced atomically) and
+deletes the file once the workspace holds the text. A crash, a closed laptop or a lost
+connection to the team database therefore loses nothing: the next time the dossier is
+opened, the editor finds the file and saves its text like any other edit (merging with
+whatever others saved meanwhile).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+from domain.dossiers import DossierEdit, Source
+from storage.workspace import Workspace, data_dir
+
+
+@dataclass(frozen=True)
+class Unsaved:
+    """An edit of the dossier as it was at ``version``, not yet saved."""
+
+    dossier_id: uuid.UUID
+    version: int
+    edit: DossierEdit
+
+
+class UnsavedDossiers:
+    def __init__(self, workspace: Workspace, folder: Path | None = None) -> None:
+        key = hashlib.sha256(workspace.url.encode()).hexdigest()[:16]
+        self.folder = (folder or data_dir() / "unsaved") / key
+
+    def _path(self, dossier_id: uuid.UUID) -> Path:
+        return self.folder / f"{dossier_id}.json"
+
+    def keep(self, dossier_id: uuid.UUID, version: int, edit: DossierEdit) -> None:
+        """Write the edit durably: a temporary file, flushed to disk, then renamed."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+        document = {
+            "dossier": str(dossier_id),
+            "version": version,
+            "texts": dict(edit.texts),
+            "sources": [{"url": s.url, "title": s.title} for s in edit.sources],
+            "contacts": [str(c) for c in edit.contact_ids],
+        }
+        path = self._path(dossier_id)
+        temporary = path.with_suffix(".tmp")
+        with temporary.open("w", encoding="utf-8") as out:
+            json.dump(document, out, ensure_ascii=False)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(temporary, path)
+
+    def find(self, dossier_id: uuid.UUID) -> Unsaved | None:
+        path = self._path(dossier_id)
+        try:
+            document = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return None
+        edit = DossierEdit(
+            texts={str(k): str(v) for k, v in document["texts"].items()},
+            sources=tuple(Source(s["url"], s.get("title", "")) for s in document["sources"]),
+            contact_ids=tuple(uuid.UUID(c) for c in document["contacts"]),
+        )
+        return Unsaved(dossier_id, int(document["version"]), edit)
+
+    def forget(self, dossier_id: uuid.UUID) -> None:
+        self._path(dossier_id).unlink(missing_ok=True)
+
+    def waiting(self) -> list[uuid.UUID]:
+        """Dossiers with text on this computer that the workspace does not hold yet."""
+        if not self.folder.exists():
+            return []
+        return [uuid.UUID(p.stem) for p in sorted(self.folder.glob("*.json"))]
