@@ -99,6 +99,16 @@ def _parser() -> argparse.ArgumentParser:
         help='JSON object {"country or region": "rep name", ...}',
     )
 
+    report = commands.add_parser("report", help="PDF reports: a dossier, a rep's call pack")
+    report_what = report.add_subparsers(dest="what", required=True)
+    one = report_what.add_parser("dossier", help="one account's dossier as PDF")
+    one.add_argument("--account", required=True, metavar="NAME_OR_DOMAIN")
+    one.add_argument("--out", required=True, type=Path, metavar="OUT.pdf")
+    pack = report_what.add_parser("call-pack", help="the dossiers of a rep's accounts as PDF")
+    pack.add_argument("--rep", required=True, metavar="NAME")
+    pack.add_argument("--limit", type=int, metavar="N", help="at most N accounts")
+    pack.add_argument("--out", required=True, type=Path, metavar="OUT.pdf")
+
     users = commands.add_parser("users", help="list users, or add one with a role (owners)")
     users.add_argument("--add", metavar="NAME")
     users.add_argument("--role", choices=("owner", "marketing", "rep"), default="rep")
@@ -282,6 +292,28 @@ def _cmd_targets(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _cmd_report(args: argparse.Namespace) -> int:
+    from reports.dossier_pdf import write_dossiers
+    from storage.dossier_print import call_pack_job, dossier_job, printed_dossiers
+
+    workspace = _open(args)
+    user = _who(workspace, args)
+    if args.what == "dossier":
+        job = dossier_job(workspace, args.account)
+    else:
+        job = call_pack_job(workspace, args.rep, args.limit)
+    count = write_dossiers(
+        printed_dossiers(workspace, user, job.account_ids),
+        args.out,
+        title=job.title,
+        workspace=workspace.label,
+        cover_lines=job.cover,
+        count=len(job.account_ids),
+    )
+    print(f"Wrote {count:,} dossier{'s' if count != 1 else ''} to {args.out}")
+    return EXIT_OK
+
+
 def _cmd_users(args: argparse.Namespace) -> int:
     from domain.users import Role
     from storage.users import add_user, list_users
@@ -302,6 +334,7 @@ _COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "export": _cmd_export,
     "icp": _cmd_icp,
     "targets": _cmd_targets,
+    "report": _cmd_report,
     "users": _cmd_users,
 }
 

@@ -341,3 +341,38 @@ def rate_dossier(
     if stars not in range(1, 6):
         raise ValidationError({"rating": "a rating is 1 to 5 stars"})
     store.rate(Rating(dossier.id, user.name, stars, comment.strip()))
+
+
+# --- a dossier as printed ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PrintedContact:
+    name: str
+    title: str
+    email: str
+    phone: str
+    decision_maker: bool
+
+
+@dataclass(frozen=True)
+class PrintedDossier:
+    """Everything a printed dossier shows, read from the workspace in one go."""
+
+    account: str
+    facts: tuple[tuple[str, str], ...]  # (label, value) of the account's filled fields
+    score: int | None
+    tier: str | None
+    why: tuple[tuple[str, str], ...]  # (criterion, what it gave)
+    owner: str | None
+    priority: int | None
+    stage: str | None
+    status: DossierStatus
+    completeness: int
+    author: str
+    updated_at: datetime | None
+    sections: tuple[tuple[Section, str], ...]
+    sources: tuple[Source, ...]
+    contacts: tuple[PrintedContact, ...]
+    rating: float | None = None
+    ratings: int = 0

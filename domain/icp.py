@@ -244,16 +244,21 @@ class IdealCustomerProfile:
         return Evaluation(score, self.tier(score), tuple(contributions))
 
 
-def explain(evaluation: Evaluation) -> str:
-    """The why in one line: each criterion with what it gave."""
-    parts = []
+def reasons(evaluation: Evaluation) -> list[tuple[str, str]]:
+    """The why: each criterion as a person reads it, with what it gave."""
+    lines = []
     for c in evaluation.contributions:
         if c.criterion.must_have:
             outcome = "must-have, met" if c.met else "must-have, NOT met: excluded"
         else:
             outcome = f"+{c.points}" if c.met else f"0 of {c.criterion.weight}"
-        parts.append(f"{c.criterion.describe()} ({outcome})")
-    return "; ".join(parts)
+        lines.append((c.criterion.describe(), outcome))
+    return lines
+
+
+def explain(evaluation: Evaluation) -> str:
+    """The why in one line."""
+    return "; ".join(f"{criterion} ({outcome})" for criterion, outcome in reasons(evaluation))
 
 
 # --- the ICP as a JSON document that a team can share ---------------------------------------

@@ -18,6 +18,10 @@ from storage.schema import (
     AccountRow,
     ChangeRow,
     ContactRow,
+    DossierConflictRow,
+    DossierRatingRow,
+    DossierRow,
+    DossierTemplateRow,
     IcpVersionRow,
     ImportBatchRow,
     ImportChangeRow,
@@ -309,6 +313,10 @@ def build_demo(
     with workspace.write() as conn:
         if replace:
             for model in (
+                DossierRatingRow,
+                DossierConflictRow,
+                DossierRow,
+                DossierTemplateRow,
                 TargetRow,
                 ContactRow,
                 ImportChangeRow,
@@ -397,7 +405,7 @@ def build_demo(
                 details={"summary": summary, "seed": seed},
             )
         )
-    return f"{summary}; {_plan(workspace, owner)}"
+    return f"{summary}; {_plan(workspace, owner, seed)}"
 
 
 #: The demo's ICP, as the JSON document the README shows.
@@ -426,12 +434,13 @@ DEMO_TERRITORIES = {
 }
 
 
-def _plan(workspace: Workspace, owner_name: str) -> str:
+def _plan(workspace: Workspace, owner_name: str, seed: int) -> str:
     """The agreed plan on top of the data: ICP applied, lead definition, target list with
-    owners by territory."""
+    owners by territory, and the research on the best listed accounts."""
     from domain.icp import Tier, apply_icp, from_document, save_icp
     from domain.leads import DEFAULT_LEAD_DEFINITION, save_lead_definition
     from domain.targets import Territories, assign_by_territory, build_target_list
+    from storage.demo_dossiers import demo_dossiers
     from storage.icps import SqlIcpStore
     from storage.leads import SqlLeadStore
     from storage.targets import SqlTargetStore
@@ -445,4 +454,5 @@ def _plan(workspace: Workspace, owner_name: str) -> str:
     targets = SqlTargetStore(workspace)
     listed = build_target_list(targets, owner, version, {Tier.A, Tier.B})
     assign_by_territory(targets, owner, Territories.from_document(DEMO_TERRITORIES))
-    return f"ICP applied, {listed:,} accounts on the target list"
+    researched = demo_dossiers(workspace, owner, seed)
+    return f"ICP applied, {listed:,} accounts on the target list, {researched}"

@@ -1,0 +1,295 @@
+"""The dossier PDF and the rep's call pack (ReportLab).
+
+User text is always text: it is escaped before ReportLab's paragraph markup sees it, and
+characters the main font lacks (Chinese, Japanese, Korean) are set in a fallback font, so
+that ``<``, ``&``, ``<font>`` and any script print as typed. Fonts are bundled under
+resources/fonts with their licences.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterable
+from datetime import datetime
+from functools import cache
+from pathlib import Path
+from typing import Any
+from xml.sax.saxutils import escape
+
+from reportlab.lib import colors
+from reportlab.lib.enums import TA_CENTER
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import mm
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.pdfgen.canvas import Canvas
+from reportlab.platypus import (
+    BaseDocTemplate,
+    CondPageBreak,
+    Flowable,
+    Frame,
+    KeepTogether,
+    PageBreak,
+    PageTemplate,
+    Paragraph,
+    Spacer,
+    Table,
+    TableStyle,
+)
+from reportlab.platypus.tableofcontents import TableOfContents
+
+from domain.dossiers import PrintedDossier
+from domain.errors import AccordError
+from domain.progress import Cancel, Progress
+
+FONTS = Path(__file__).resolve().parent.parent / "resources" / "fonts"
+SANS, BOLD, FALLBACK = "AccordSans", "AccordSans-Bold", "AccordFallback"
+INK, MUTED = colors.HexColor("#1f2933"), colors.HexColor("#5f6b7a")
+RULE = colors.HexColor("#d5dbe3")
+
+
+class PdfCancelled(AccordError):
+    def __init__(self) -> None:
+        super().__init__("The PDF was cancelled; no file was written.")
+
+
+@cache
+def _fonts() -> frozenset[int]:
+    """Register the bundled fonts once; the code points the main font can draw."""
+    pdfmetrics.registerFont(TTFont(SANS, FONTS / "DejaVuSans.ttf"))
+    pdfmetrics.registerFont(TTFont(BOLD, FONTS / "DejaVuSans-Bold.ttf"))
+    pdfmetrics.registerFont(TTFont(FALLBACK, FONTS / "DroidSansFallbackFull.ttf"))
+    pdfmetrics.registerFontFamily(SANS, normal=SANS, bold=BOLD, italic=SANS, boldItalic=BOLD)
+    face = pdfmetrics.getFont(SANS).face
+    return frozenset(face.charToGlyph)
+
+
+def text(value: object) -> str:
+    """User text as paragraph markup that prints exactly as typed."""
+    covered = _fonts()
+    out: list[str] = []
+    foreign: list[str] = []
+    for ch in str(value):
+        if ord(ch) in covered or ch in "\n\t":
+            if foreign:
+                out.append(f'<font name="{FALLBACK}">{escape("".join(foreign))}</font>')
+                foreign = []
+            out.append(escape(ch))
+        else:
+            foreign.append(ch)
+    if foreign:
+        out.append(f'<font name="{FALLBACK}">{escape("".join(foreign))}</font>')
+    return "".join(out)
+
+
+_BOLD = re.compile(r"\*\*(.+?)\*\*")
+
+
+def rich(line: str) -> str:
+    """A line of section text: escaped, with Markdown ``**bold**`` honoured."""
+    parts = _BOLD.split(line)
+    return "".join(f"<b>{text(p)}</b>" if i % 2 else text(p) for i, p in enumerate(parts))
+
+
+def _style(name: str, **kw: Any) -> ParagraphStyle:
+    base = {"fontName": SANS, "fontSize": 9.5, "leading": 13, "textColor": INK}
+    return ParagraphStyle(name, **{**base, **kw})
+
+
+class _Styles:
+    """The paragraph styles, one place."""
+
+    body = _style("body", spaceAfter=4)
+    bullet = _style("bullet", leftIndent=12, bulletIndent=3, spaceAfter=2)
+    small = _style("small", fontSize=8, leading=10, textColor=MUTED)
+    cell = _style("cell", fontSize=8.5, leading=11)
+    account = _style("account", fontName=BOLD, fontSize=17, leading=21, spaceAfter=2)
+    heading = _style("heading", fontName=BOLD, fontSize=11.5, leading=15, spaceBefore=9,
+                     spaceAfter=3)  # fmt: skip
+    missing = _style("missing", textColor=MUTED, spaceAfter=4)
+    cover_title = _style("cover", fontName=BOLD, fontSize=26, leading=32, alignment=TA_CENTER)
+    cover_line = _style("coverline", fontSize=12, leading=17, alignment=TA_CENTER)
+    toc_title = _style("toctitle", fontName=BOLD, fontSize=15, leading=20, spaceAfter=8)
+
+
+def section_flowables(body: str) -> list[Flowable]:
+    """Paragraphs split at blank lines; lines starting with ``-`` or ``*`` become bullets.
+    A long paragraph flows on to the next page."""
+    flowables: list[Flowable] = []
+    for block in re.split(r"\n\s*\n", body.strip()):
+        lines = block.splitlines()
+        if lines and all(re.match(r"\s*[-*•]\s+", ln) for ln in lines):
+            for ln in lines:
+                item = re.sub(r"^\s*[-*•]\s+", "", ln)
+                flowables.append(Paragraph(rich(item), _Styles.bullet, bulletText="•"))
+        elif block.strip():
+            flowables.append(Paragraph("<br/>".join(rich(ln) for ln in lines), _Styles.body))
+    return flowables
+
+
+def _table(rows: list[list[str]], widths: list[float], header: bool = True) -> Table:
+    cells = [[Paragraph(c, _Styles.cell) for c in row] for row in rows]
+    table = Table(cells, colWidths=widths, repeatRows=1 if header else 0)
+    commands: list[Any] = [
+        ("VALIGN", (0, 0), (-1, -1), "TOP"),
+        ("LINEBELOW", (0, 0), (-1, -1), 0.4, RULE),
+        ("TOPPADDING", (0, 0), (-1, -1), 2.5),
+        ("BOTTOMPADDING", (0, 0), (-1, -1), 2.5),
+    ]
+    if header:
+        commands.append(("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#eef2f6")))
+    table.setStyle(TableStyle(commands))
+    return table
+
+
+class _Heading(Paragraph):
+    """An account's title: its TOC entry and PDF outline point to it."""
+
+    def __init__(self, account: str, key: str) -> None:
+        super().__init__(text(account), _Styles.account)
+        self.account, self.key = account, key
+
+
+class _Document(BaseDocTemplate):
+    """Pages with the footer and "page N of M": M is the page count of the previous pass,
+    so the document is laid out until the count holds."""
+
+    def __init__(self, path: Path, footer: str, title: str) -> None:
+        super().__init__(
+            str(path), pagesize=A4, leftMargin=18 * mm, rightMargin=18 * mm,
+            topMargin=16 * mm, bottomMargin=18 * mm, title=title, author="Accord",
+        )  # fmt: skip
+        self.footer = footer
+        self.total: int | None = None  # pages in the last pass
+        self.drawn_total: int | None = None  # the count the last pass printed
+        frame = Frame(self.leftMargin, self.bottomMargin, self.width, self.height, id="body")
+        self.addPageTemplates([PageTemplate("page", [frame], onPage=self._footer)])
+
+    def _footer(self, canvas: Canvas, doc: BaseDocTemplate) -> None:
+        self.drawn_total = self.total
+        canvas.saveState()
+        canvas.setFont(SANS, 7.5)
+        canvas.setFillColor(MUTED)
+        canvas.drawString(self.leftMargin, 10 * mm, self.footer)
+        of = f" of {self.total}" if self.total else ""
+        canvas.drawRightString(self.pagesize[0] - self.rightMargin, 10 * mm, f"Page {doc.page}{of}")
+        canvas.restoreState()
+
+    def build(self, flowables: list[Flowable], **kwargs: Any) -> None:
+        super().build(flowables, **kwargs)
+        self.total = self.page
+
+    def lay_out(self, story: list[Flowable], contents: bool) -> None:
+        if contents:
+            self.multiBuild(story)  # passes until the table of contents holds
+        else:
+            self.build(story[:])
+        while self.drawn_total != self.total:
+            self.build(story[:])
+
+    def afterFlowable(self, flowable: Flowable) -> None:
+        if isinstance(flowable, _Heading):
+            self.canv.bookmarkPage(flowable.key)
+            self.canv.addOutlineEntry(flowable.account, flowable.key, level=0)
+            self.notify("TOCEntry", (0, text(flowable.account), self.page, flowable.key))
+
+
+def _dossier_story(d: PrintedDossier, key: str) -> list[Flowable]:
+    s = _Styles
+    story: list[Flowable] = [_Heading(d.account, key)]
+    facts = " · ".join(f"{text(label)}: {text(value)}" for label, value in d.facts)
+    if facts:
+        story.append(Paragraph(facts, s.small))
+    when = d.updated_at.strftime("%Y-%m-%d") if d.updated_at else ""
+    place = [f"Owner: {text(d.owner)}" if d.owner else "No owner yet"]
+    if d.priority is not None:
+        place.append(f"priority {d.priority}")
+    if d.stage:
+        place.append(text(d.stage))
+    rating = f" · rated {d.rating:.1f}/5 by {d.ratings}" if d.rating is not None else ""
+    story.append(Paragraph(
+        f"Dossier {d.status} · {d.completeness}% complete · by {text(d.author)}, {when}"
+        f"{rating} · {' · '.join(place)}", s.small))  # fmt: skip
+    story.append(Spacer(1, 4))
+
+    fit = f"Fit score {d.score}, tier {d.tier}" if d.tier else "Not in any tier"
+    why = [["Criterion", "Gave"]] + [[text(c), text(o)] for c, o in d.why]
+    block: list[Flowable] = [Paragraph(f"Why this account: {text(fit)}", s.heading)]
+    if d.why:
+        block.append(_table(why, [130 * mm, 44 * mm]))
+    story.append(KeepTogether(block))
+
+    if d.contacts:
+        rows = [["Contact", "Title", "Email", "Phone"]] + [
+            [text(c.name) + (" <b>(decision-maker)</b>" if c.decision_maker else ""),
+             text(c.title), text(c.email), text(c.phone)]
+            for c in d.contacts
+        ]  # fmt: skip
+        story += [CondPageBreak(28 * mm), Paragraph("Contacts", s.heading)]
+        story.append(_table(rows, [50 * mm, 42 * mm, 50 * mm, 32 * mm]))
+
+    for section, body in d.sections:
+        title = text(section.title)
+        content = section_flowables(body) if body.strip() else []
+        if not content:
+            note = "Not researched yet (required)." if section.required else "Nothing noted."
+            content = [Paragraph(note, s.missing)]
+        # a heading never ends a page; a long text after it flows on from where it starts
+        story += [CondPageBreak(28 * mm), Paragraph(title, s.heading), *content]
+
+    if d.sources:
+        story += [CondPageBreak(20 * mm), Paragraph("Source links", s.heading)]
+        for source in d.sources:
+            label = f"{text(source.title)} — " if source.title else ""
+            story.append(Paragraph(label + text(source.url), s.bullet, bulletText="•"))
+    return story
+
+
+def write_dossiers(
+    dossiers: Iterable[PrintedDossier],
+    path: Path,
+    *,
+    title: str,
+    workspace: str,
+    cover_lines: Iterable[str] = (),
+    count: int = 0,
+    progress: Progress | None = None,
+    cancel: Cancel | None = None,
+) -> int:
+    """Write the dossiers to ``path``; with ``cover_lines`` the document opens with a cover
+    and a table of contents (the call pack). Each dossier starts on a new page. Returns the
+    number of dossiers written. The file appears only when complete."""
+    _fonts()
+    today = datetime.now().strftime("%Y-%m-%d")
+    footer = f"Accord · {workspace} · {today}"
+    cover = list(cover_lines)
+    story: list[Flowable] = []
+    if cover:
+        story += [Spacer(1, 60 * mm), Paragraph(text(title), _Styles.cover_title), Spacer(1, 8)]
+        story += [Paragraph(text(line), _Styles.cover_line) for line in [*cover, today]]
+        toc = TableOfContents(dotsMinLevel=0)
+        toc.levelStyles = [_style("toc0", fontSize=10.5, leading=15)]
+        story += [PageBreak(), Paragraph("Contents", _Styles.toc_title), toc]
+    written = 0
+    for n, dossier in enumerate(dossiers):
+        if cancel is not None and cancel():
+            raise PdfCancelled
+        if story:
+            story.append(PageBreak())
+        story += _dossier_story(dossier, f"d{n}")
+        written += 1
+        if progress is not None:
+            progress(written, max(count, written) + 1)  # the last step is laying out pages
+    if not written:
+        raise AccordError("There is no dossier to print.")
+    partial = path.with_name(f".{path.name}.partial")
+    try:
+        _Document(partial, footer, title).lay_out(story, contents=bool(cover))
+        os.replace(partial, path)
+    finally:
+        partial.unlink(missing_ok=True)
+    if progress is not None:
+        progress(written + 1, written + 1)
+    return written

@@ -1,0 +1,152 @@
+"""What the dossier PDF and the call pack print, read from the workspace: the account, its
+fit and why under the active ICP, its place on the target list, contacts and the dossier."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import func, or_, select
+
+from domain.dossiers import PrintedContact, PrintedDossier
+from domain.errors import NotFound
+from domain.fields import ACCOUNT_FIELDS
+from domain.icp import reasons
+from domain.users import Action, User
+from domain.values import normalize_domain
+from storage.dossiers import LIVE_DOSSIER, SqlDossierStore, dossier_for, dossiers, ratings_of
+from storage.icps import account_facts, active_version
+from storage.schema import ContactRow, table_of
+from storage.targets import LISTED, SqlTargetStore, accounts, target_entry, targets
+from storage.workspace import Workspace
+
+contacts = table_of(ContactRow)
+_SHOWN = ("website", "industry", "employees", "annual_revenue", "country", "city", "phone")
+
+
+def find_account(workspace: Workspace, name_or_domain: str) -> uuid.UUID:
+    """The live account with this name (case ignored) or website domain."""
+    domain = normalize_domain(name_or_domain)
+    by_name = func.lower(accounts.c.name) == name_or_domain.strip().lower()
+    match = or_(by_name, accounts.c.domain_key == domain) if domain else by_name
+    with workspace.read() as conn:
+        found = conn.execute(
+            select(accounts.c.id, accounts.c.name)
+            .where(accounts.c.deleted_at.is_(None), match)
+            .limit(2)
+        ).all()
+    if not found:
+        raise NotFound(f"No account is called or has the website '{name_or_domain}'.")
+    if len(found) > 1:
+        raise NotFound(f"More than one account matches '{name_or_domain}': use its website.")
+    return uuid.UUID(str(found[0].id))
+
+
+def call_pack_accounts(
+    workspace: Workspace, rep: User, limit: int | None = None
+) -> list[uuid.UUID]:
+    """The rep's listed accounts that have a dossier, first priority first, best fit first."""
+    statement = (
+        select(accounts.c.id)
+        .select_from(
+            targets.join(accounts, accounts.c.id == targets.c.account_id).join(
+                dossiers, dossiers.c.account_id == accounts.c.id
+            )
+        )
+        .where(LISTED, LIVE_DOSSIER, targets.c.owner_id == rep.id)
+        .order_by(targets.c.priority, accounts.c.score.desc().nulls_last(), accounts.c.name)
+        .limit(limit)
+    )
+    with workspace.read() as conn:
+        return [uuid.UUID(str(i)) for i in conn.execute(statement).scalars()]
+
+
+@dataclass(frozen=True)
+class PrintJob:
+    """What to print: the document's title, its cover lines (none: no cover and no table of
+    contents) and the accounts in order."""
+
+    title: str
+    cover: tuple[str, ...]
+    account_ids: list[uuid.UUID]
+
+
+def dossier_job(workspace: Workspace, name_or_domain: str) -> PrintJob:
+    account_id = find_account(workspace, name_or_domain)
+    if dossier_for(workspace, account_id) is None:
+        raise NotFound(f"'{name_or_domain}' has no dossier yet.")
+    with workspace.read() as conn:
+        name = conn.execute(select(accounts.c.name).where(accounts.c.id == account_id)).scalar()
+    return PrintJob(f"Dossier: {name}", (), [account_id])
+
+
+def call_pack_job(workspace: Workspace, rep_name: str, limit: int | None = None) -> PrintJob:
+    """The rep's call pack: the dossiers of their accounts, by priority."""
+    rep = SqlTargetStore(workspace).users_by_name().get(rep_name)
+    if rep is None:
+        raise NotFound(f"There is no user called '{rep_name}'.")
+    ids = call_pack_accounts(workspace, rep, limit)
+    with workspace.read() as conn:
+        listed = conn.execute(
+            select(func.count()).where(LISTED, targets.c.owner_id == rep.id)
+        ).scalar_one()
+    cover = [f"for {rep.name}", f"{len(ids):,} accounts, first priority first"]
+    missing = listed - len(call_pack_accounts(workspace, rep))
+    if missing:
+        cover.append(f"{missing:,} of {rep.name}'s {listed:,} accounts have no dossier yet")
+    return PrintJob("Call pack", tuple(cover), ids)
+
+
+def _shown(value: object) -> str:
+    return f"{value:,}" if isinstance(value, int) else str(value)
+
+
+def printed_dossiers(
+    workspace: Workspace, user: User, account_ids: Sequence[uuid.UUID]
+) -> Iterator[PrintedDossier]:
+    """The dossiers of ``account_ids`` in that order (accounts without one are skipped)."""
+    user.require(Action.EXPORT)
+    version = active_version(workspace)
+    store = SqlDossierStore(workspace)
+    labels = {f.name: f.label for f in ACCOUNT_FIELDS}
+    for account_id in account_ids:
+        dossier = dossier_for(workspace, account_id)
+        if dossier is None:
+            continue
+        with workspace.read() as conn:
+            facts = account_facts(conn, account_id)
+            people = conn.execute(
+                select(contacts)
+                .where(contacts.c.account_id == account_id, contacts.c.deleted_at.is_(None))
+                .order_by(contacts.c.decision_maker.desc(), contacts.c.name)
+            ).all()
+        linked = set(dossier.contact_ids)
+        chosen = [p for p in people if p.id in linked] or people
+        entry = target_entry(workspace, account_id) or {}
+        scores = [r.stars for r in ratings_of(workspace, dossier.id)]
+        template = store.template_of(dossier)
+        yield PrintedDossier(
+            account=facts["name"],
+            facts=tuple((labels[n], _shown(facts[n])) for n in _SHOWN if facts.get(n)),
+            score=facts["score"],
+            tier=facts["tier"],
+            why=tuple(reasons(version.icp.evaluate(facts))) if version is not None else (),
+            owner=entry.get("owner"),
+            priority=entry.get("priority"),
+            stage=entry.get("stage"),
+            status=dossier.status,
+            completeness=dossier.completeness,
+            author=dossier.author,
+            updated_at=dossier.updated_at,
+            sections=tuple((s, dossier.texts.get(s.key, "")) for s in template.sections),
+            sources=dossier.sources,
+            contacts=tuple(
+                PrintedContact(
+                    p.name, p.title or "", p.email or "", p.phone or "", bool(p.decision_maker)
+                )
+                for p in chosen
+            ),
+            rating=sum(scores) / len(scores) if scores else None,
+            ratings=len(scores),
+        )
