@@ -68,10 +68,13 @@ def _fonts() -> frozenset[int]:
 
 def text(value: object) -> str:
     """User text as paragraph markup that prints exactly as typed."""
+    value = str(value)
+    if value.isascii():
+        return escape(value)
     covered = _fonts()
     out: list[str] = []
     foreign: list[str] = []
-    for ch in str(value):
+    for ch in value:
         if ord(ch) in covered or ch in "\n\t":
             if foreign:
                 out.append(f'<font name="{FALLBACK}">{escape("".join(foreign))}</font>')
@@ -266,10 +269,10 @@ def write_dossiers(
     footer = f"Accord · {workspace} · {today}"
     cover = list(cover_lines)
     story: list[Flowable] = []
+    toc = TableOfContents(dotsMinLevel=0)
     if cover:
         story += [Spacer(1, 60 * mm), Paragraph(text(title), _Styles.cover_title), Spacer(1, 8)]
         story += [Paragraph(text(line), _Styles.cover_line) for line in [*cover, today]]
-        toc = TableOfContents(dotsMinLevel=0)
         toc.levelStyles = [_style("toc0", fontSize=10.5, leading=15)]
         story += [PageBreak(), Paragraph("Contents", _Styles.toc_title), toc]
     written = 0
@@ -279,6 +282,8 @@ def write_dossiers(
         if story:
             story.append(PageBreak())
         story += _dossier_story(dossier, f"d{n}")
+        # the contents take their final length from the first pass: two passes, not three
+        toc.addEntry(0, text(dossier.account), 9999, f"d{n}")
         written += 1
         if progress is not None:
             progress(written, max(count, written) + 1)  # the last step is laying out pages
