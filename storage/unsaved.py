@@ -3,8 +3,8 @@
 The dossier editor writes here on every change (a small file, replaced atomically) and
 deletes the file once the workspace holds the text. A crash, a closed laptop or a lost
 connection to the team database therefore loses nothing: the next time the dossier is
-opened, the editor finds the file and saves its text like any other edit (merging with
-whatever others saved meanwhile).
+opened, the editor finds the file and saves its text like any other edit, merged with
+whatever others saved meanwhile (the file keeps the texts the edit started from).
 """
 
 from __future__ import annotations
@@ -13,19 +13,18 @@ import hashlib
 import json
 import os
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
-from domain.dossiers import DossierEdit, Source
+from domain.dossiers import Dossier, DossierEdit, Source
 from storage.workspace import Workspace, data_dir
 
 
 @dataclass(frozen=True)
 class Unsaved:
-    """An edit of the dossier as it was at ``version``, not yet saved."""
+    """An edit of ``dossier`` (as it was loaded: its version and texts), not yet saved."""
 
-    dossier_id: uuid.UUID
-    version: int
+    dossier: Dossier
     edit: DossierEdit
 
 
@@ -37,17 +36,18 @@ class UnsavedDossiers:
     def _path(self, dossier_id: uuid.UUID) -> Path:
         return self.folder / f"{dossier_id}.json"
 
-    def keep(self, dossier_id: uuid.UUID, version: int, edit: DossierEdit) -> None:
+    def keep(self, dossier: Dossier, edit: DossierEdit) -> None:
         """Write the edit durably: a temporary file, flushed to disk, then renamed."""
         self.folder.mkdir(parents=True, exist_ok=True)
         document = {
-            "dossier": str(dossier_id),
-            "version": version,
+            "dossier": str(dossier.id),
+            "version": dossier.version,
+            "base": dict(dossier.texts),
             "texts": dict(edit.texts),
             "sources": [{"url": s.url, "title": s.title} for s in edit.sources],
             "contacts": [str(c) for c in edit.contact_ids],
         }
-        path = self._path(dossier_id)
+        path = self._path(dossier.id)
         temporary = path.with_suffix(".tmp")
         with temporary.open("w", encoding="utf-8") as out:
             json.dump(document, out, ensure_ascii=False)
@@ -55,8 +55,10 @@ class UnsavedDossiers:
             os.fsync(out.fileno())
         os.replace(temporary, path)
 
-    def find(self, dossier_id: uuid.UUID) -> Unsaved | None:
-        path = self._path(dossier_id)
+    def find(self, current: Dossier) -> Unsaved | None:
+        """Unsaved text for ``current`` (the dossier as stored now), based on the version
+        the editor had loaded."""
+        path = self._path(current.id)
         try:
             document = json.loads(path.read_text(encoding="utf-8"))
         except FileNotFoundError:
@@ -66,7 +68,8 @@ class UnsavedDossiers:
             sources=tuple(Source(s["url"], s.get("title", "")) for s in document["sources"]),
             contact_ids=tuple(uuid.UUID(c) for c in document["contacts"]),
         )
-        return Unsaved(dossier_id, int(document["version"]), edit)
+        loaded = replace(current, version=int(document["version"]), texts=document["base"])
+        return Unsaved(loaded, edit)
 
     def forget(self, dossier_id: uuid.UUID) -> None:
         self._path(dossier_id).unlink(missing_ok=True)

@@ -162,17 +162,21 @@ def test_dossier_complete_agrees_in_sql_and_python(desk):
 
 def test_text_typed_before_a_crash_is_found_again_and_saved(desk, tmp_path):
     workspace, people, store, nord, _ = desk
-    marketer = people[Role.MARKETING]
+    marketer, owner = people[Role.MARKETING], people[Role.OWNER]
     dossier = start_dossier(store, marketer, nord)
     unsaved = UnsavedDossiers(workspace, tmp_path)
     typed = DossierEdit({"overview": "Typed on the train — not saved yet"})
-    unsaved.keep(dossier.id, dossier.version, typed)
-    # the app dies here; later, a new editor looks for unsaved text
+    unsaved.keep(dossier, typed)
+    # the app dies here; meanwhile someone else saves another section
+    save_dossier(store, owner, dossier, DossierEdit({"needs": "Cash is tight."}))
     again = UnsavedDossiers(workspace, tmp_path)
     assert again.waiting() == [dossier.id]
-    found = again.find(dossier.id)
-    assert found is not None and found.edit == typed and found.version == dossier.version
-    save_dossier(store, marketer, dossier, found.edit)
+    found = again.find(dossier_for(workspace, nord))
+    assert found is not None and found.edit == typed and found.dossier.version == dossier.version
+    save_dossier(store, marketer, found.dossier, found.edit)
     again.forget(dossier.id)
-    assert dossier_for(workspace, nord).texts["overview"].startswith("Typed on the train")
+    assert dossier_for(workspace, nord).texts == {
+        "overview": "Typed on the train — not saved yet",
+        "needs": "Cash is tight.",
+    }
     assert again.waiting() == []

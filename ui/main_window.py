@@ -29,6 +29,7 @@ from storage.account_list import SORTABLE, Column, Scope
 from storage.repositories import SqlUnitOfWork
 from storage.workspace import Workspace
 from ui.accounts_model import HEADERS, AccountIdRole, AccountsModel
+from ui.dossier_actions import DossierActions
 from ui.target_actions import TargetActions
 from ui.workers import Task, run_task, show_error
 
@@ -110,6 +111,7 @@ class MainWindow(QMainWindow):
         self.undo_stack = QUndoStack(self)
         self.model = AccountsModel(workspace, user.id, self)
         self.targets = TargetActions(self)
+        self.dossiers = DossierActions(self)
 
         self.scope = QComboBox()
         self.scope.setObjectName("scope")
@@ -220,6 +222,7 @@ class MainWindow(QMainWindow):
         self.add_action(plan, "Ideal customer profile…", self.edit_icp, "Ctrl+Shift+P")
         self.add_action(plan, "Lead definition…", self.edit_lead_definition, "Ctrl+Shift+L")
         self.targets.menu(bar.addMenu("&Targets"))
+        self.dossiers.menu(bar.addMenu("&Dossiers"))
         settings = bar.addMenu("&Settings")
         self.add_action(settings, "Users and roles…", self.users, None, Action.MANAGE_USERS)
 
