@@ -119,7 +119,10 @@ class DossierList(QDialog):
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.verticalHeader().hide()
-        self.table.setColumnWidth(0, 260)
+        for column, width in enumerate([260, 40, 120, 80, 80, 80, 120]):
+            self.table.setColumnWidth(column, width)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.verticalHeader().setDefaultSectionSize(24)
         self.table.doubleClicked.connect(self.open_current)
         self.timer = QTimer(self, singleShot=True, interval=250)
         self.timer.timeout.connect(self.refresh)
