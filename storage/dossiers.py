@@ -26,10 +26,10 @@ from domain.dossiers import (
 )
 from domain.errors import AccordError, ConcurrentEditError, NotFound
 from domain.users import User
+from storage.change_log import log_change
 from storage.keys import search_key
 from storage.schema import (
     AccountRow,
-    ChangeRow,
     DossierConflictRow,
     DossierRatingRow,
     DossierRow,
@@ -48,7 +48,6 @@ ratings = table_of(DossierRatingRow)
 accounts = table_of(AccountRow)
 targets = table_of(TargetRow)
 users = table_of(UserRow)
-change_log = table_of(ChangeRow)
 LIVE_DOSSIER = dossiers.c.deleted_at.is_(None)
 
 
@@ -94,7 +93,7 @@ def _insert_template(
             created_at=version.created_at,
         )
     )
-    _log(conn, user, version.id, "dossier_templates", "save", {"number": version.number})
+    log_change(conn, user, "dossier_templates", version.id, "save", {"number": version.number})
     return version
 
 
@@ -106,21 +105,6 @@ def _newest_template_id(conn: Connection, user: User) -> uuid.UUID:
     if found is not None:
         return uuid.UUID(str(found))
     return _insert_template(conn, DEFAULT_TEMPLATE, "the default template", user).id
-
-
-def _log(
-    conn: Connection, user: User, record_id: uuid.UUID, table: str, action: str, details: Any
-) -> None:
-    conn.execute(
-        insert(change_log).values(
-            user_name=user.name,
-            table_name=table,
-            record_id=record_id,
-            action=action,
-            details=details,
-            at=utcnow(),
-        )
-    )
 
 
 def _dossier(row: Any) -> Dossier:
@@ -207,7 +191,7 @@ class SqlDossierStore:
                     version=1,
                 )
             )
-            _log(conn, user, dossier_id, "dossiers", "create", {"account": name})
+            log_change(conn, user, "dossiers", dossier_id, "create", {"account": name})
             return _dossier(conn.execute(select(dossiers).where(dossiers.c.id == dossier_id)).one())
 
     def load(self, dossier_id: uuid.UUID) -> Dossier:
@@ -240,7 +224,7 @@ class SqlDossierStore:
             )
             if done.rowcount != 1:
                 raise ConcurrentEditError("This dossier")
-            _log(conn, user, dossier.id, "dossiers", action, details)
+            log_change(conn, user, "dossiers", dossier.id, action, details)
             return _dossier(conn.execute(select(dossiers).where(dossiers.c.id == dossier.id)).one())
 
     def save(
@@ -277,7 +261,7 @@ class SqlDossierStore:
                     for c in kept
                 ],
             )  # fmt: skip
-            _log(conn, user, dossier.id, "dossiers", "conflict", [c.section for c in kept])
+            log_change(conn, user, "dossiers", dossier.id, "conflict", [c.section for c in kept])
 
     def settle_conflict(self, dossier: Dossier, section: str, user: User) -> None:
         with self.workspace.write() as conn:

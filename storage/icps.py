@@ -33,11 +33,11 @@ from domain.icp import (
 from domain.leads import DOSSIER_COMPLETE
 from domain.progress import Cancel, Progress
 from domain.users import User
+from storage.change_log import log_change
 from storage.dossiers import dossier_complete_sql
 from storage.icp_sql import included_sql, points_sql, score_sql, tier_sql
 from storage.schema import (
     AccountRow,
-    ChangeRow,
     ContactRow,
     IcpVersionRow,
     ImportChangeRow,
@@ -49,7 +49,6 @@ from storage.workspace import Workspace
 accounts = table_of(AccountRow)
 contacts = table_of(ContactRow)
 versions = table_of(IcpVersionRow)
-change_log = table_of(ChangeRow)
 changes = table_of(ImportChangeRow)
 LIVE = accounts.c.deleted_at.is_(None)
 
@@ -168,16 +167,7 @@ def rescore_batch(conn: Connection, batch_id: uuid.UUID) -> None:
 
 
 def _log(conn: Connection, user: User, record: uuid.UUID, action: str, details: Any) -> None:
-    conn.execute(
-        insert(change_log).values(
-            user_name=user.name,
-            table_name="icp_versions",
-            record_id=record,
-            action=action,
-            details=details,
-            at=utcnow(),
-        )
-    )
+    log_change(conn, user, "icp_versions", record, action, details)
 
 
 def _active_statement() -> Any:

@@ -19,6 +19,7 @@ from domain.leads import (
     TierIn,
 )
 from domain.users import User
+from storage.change_log import log_change
 from storage.dossiers import dossier_complete_sql
 from storage.icp_sql import has_decision_maker
 from storage.schema import AccountRow, ChangeRow, LeadDefinitionRow, table_of, utcnow
@@ -79,15 +80,7 @@ class SqlLeadStore:
                     document=document, created_by=user.name, created_at=utcnow()
                 )
             )
-            conn.execute(
-                insert(change_log).values(
-                    user_name=user.name,
-                    table_name="lead_definitions",
-                    action="save",
-                    details=document,
-                    at=utcnow(),
-                )
-            )
+            log_change(conn, user, "lead_definitions", None, "save", document)
 
 
 def current_lead_definition(workspace: Workspace) -> LeadDefinition:

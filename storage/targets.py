@@ -16,6 +16,7 @@ from domain.tables import Column, ColumnKind, Table
 from domain.targets import HandOffResult, Stage, priority_for
 from domain.users import Action, Role, User
 from storage.bulk import bulk_insert, new_id
+from storage.change_log import log_change
 from storage.icp_sql import has_decision_maker, tier_sql
 from storage.icps import account_facts, active_version
 from storage.leads import current_lead_definition, sales_ready_sql
@@ -199,16 +200,7 @@ def _touched(user: User, now: datetime) -> dict[str, Any]:
 def _log(
     conn: Connection, user: User, account_id: uuid.UUID | None, action: str, details: Any
 ) -> None:
-    conn.execute(
-        insert(change_log).values(
-            user_name=user.name,
-            table_name="targets",
-            record_id=account_id,
-            action=action,
-            details=details,
-            at=utcnow(),
-        )
-    )
+    log_change(conn, user, "targets", account_id, action, details)
 
 
 def target_history(workspace: Workspace, limit: int = 500) -> list[tuple[Any, ...]]:
