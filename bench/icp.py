@@ -17,7 +17,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, insert, null, select
 
 from bench.data import demo_workspace
 from domain.icp import apply_icp, from_document, save_icp
@@ -31,6 +31,7 @@ from storage.icps import (
     find_version,
     histogram,
 )
+from storage.scores import COLUMNS, scores
 from storage.targets import SqlTargetStore
 from storage.users import sign_in
 from storage.workspace import open_workspace
@@ -76,9 +77,11 @@ def main() -> None:
     print(f"  preview exact counts (follow)          {exact:7.3f} s; "
           f"{exact / baseline:.0f}x the plain count")  # fmt: skip
 
-    with workspace.write() as conn:  # a plain UPDATE of every row, rolled back
+    with workspace.write() as conn:  # the score table rewritten from a plain column, rolled back
         start = time.perf_counter()
-        conn.execute(update(accounts).where(LIVE).values(score=accounts.c.employees))
+        conn.execute(delete(scores))
+        plain = select(accounts.c.id, accounts.c.employees, null(), null()).where(LIVE)
+        conn.execute(insert(scores).from_select(COLUMNS, plain))
         plain_update = time.perf_counter() - start
         conn.rollback()
     store = SqlIcpStore(workspace)
@@ -88,10 +91,10 @@ def main() -> None:
     applied = seconds(lambda: apply_icp(store, owner, changed))
     apply_icp(store, owner, current)
     verdict = "ok" if applied <= 5 else "SLOW"
-    print(f"  baseline: plain UPDATE of every row  {plain_update:7.3f} s")
+    print(f"  baseline: score table from a column  {plain_update:7.3f} s")
     ratio = applied / plain_update
     print(f"  apply an edited ICP (score + tier)   {applied:7.3f} s "
-          f"(target <= 5 s, {verdict}); {ratio:.1f}x the plain update")  # fmt: skip
+          f"(target <= 5 s, {verdict}); {ratio:.1f}x the plain rewrite")  # fmt: skip
     handed = seconds(lambda: hand_off(SqlTargetStore(workspace), owner))
     print(f"  hand off every sales-ready account   {handed:7.3f} s")
 

@@ -160,6 +160,11 @@ class RowRejected(Exception):
         self.column, self.reason = column, reason
 
 
+_UNPARSED: Any = object()
+#: Parsed cells remembered per column (a column of unique names stops adding at this many).
+REMEMBERED_CELLS = 20_000
+
+
 class RowParser:
     """Turns the cells of a row into field values for one file's mapping (prepared once,
     used for every row). ``custom`` is a dict; a bad cell raises RowRejected naming its
@@ -169,7 +174,9 @@ class RowParser:
         self, headers: Sequence[str], targets: Sequence[str], fields: tuple[Field, ...]
     ) -> None:
         by_name = {f.name: f for f in fields}
-        self.fields: list[tuple[int, str, Field]] = []
+        # Cell text → parsed value, per column: industries, countries, head counts and
+        # bands repeat row after row in a company list and are parsed once each.
+        self.fields: list[tuple[int, str, Field, dict[str, Any]]] = []
         self.custom: list[tuple[int, str]] = []
         self.name_parts: list[tuple[int, str]] = []
         for index, (header, target) in enumerate(zip(headers, targets, strict=False)):
@@ -178,19 +185,25 @@ class RowParser:
             elif target in (FIRST_NAME, LAST_NAME):
                 self.name_parts.append((index, target))
             elif target:
-                self.fields.append((index, header, by_name[target]))
-        mapped = {f.name: header for _, header, f in self.fields}
+                self.fields.append((index, header, by_name[target], {}))
+        mapped = {f.name: header for _, header, f, _ in self.fields}
         self.required = [(f, mapped.get(f.name, f.label)) for f in fields if f.required]
 
     def __call__(self, cells: Sequence[str]) -> dict[str, Any]:
         values: dict[str, Any] = {}
-        for index, header, spec in self.fields:
-            try:
-                values[spec.name] = spec.parse(unprotect_cell(cells[index]))
-            except ValueError as exc:
-                if spec.required and not cells[index].strip():
-                    continue  # said below, once, if the name parts do not make up for it
-                raise RowRejected(header, str(exc)) from None
+        for index, header, spec, parsed in self.fields:
+            cell = cells[index]
+            value = parsed.get(cell, _UNPARSED)
+            if value is _UNPARSED:
+                try:
+                    value = spec.parse(unprotect_cell(cell))
+                except ValueError as exc:
+                    if spec.required and not cell.strip():
+                        continue  # said below, once, if the name parts do not make up for it
+                    raise RowRejected(header, str(exc)) from None
+                if len(parsed) < REMEMBERED_CELLS:
+                    parsed[cell] = value
+            values[spec.name] = value
         if self.name_parts and not values.get("name"):
             parts = sorted(self.name_parts, key=lambda p: p[1] != FIRST_NAME)
             values["name"] = " ".join(cells[i].strip() for i, _ in parts if cells[i].strip())

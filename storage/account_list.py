@@ -18,6 +18,7 @@ from sqlalchemy import ColumnElement, Select, and_, func, select
 
 from storage.queries import account_filter, accounts
 from storage.schema import TargetRow, UserRow, table_of
+from storage.scores import scores
 from storage.workspace import Workspace
 
 targets = table_of(TargetRow)
@@ -45,6 +46,8 @@ class Column(enum.IntEnum):
 
 _SQL: dict[Column, ColumnElement[Any]] = {
     **{c: accounts.c[c.name.lower()] for c in Column if c.name.lower() in accounts.c},
+    Column.SCORE: scores.c.score,
+    Column.TIER: scores.c.tier,
     Column.OWNER: users.c.name,
     Column.STAGE: targets.c.stage,
     Column.PRIORITY: targets.c.priority,
@@ -106,10 +109,15 @@ def page(
     from_end = offset > total // 2
     descending = query.descending != from_end
     column = _SQL[query.sort]
-    order = [column.desc(), accounts.c.id.desc()] if descending else [column, accounts.c.id]
+    # Ties are broken by id; sorted by score, by the score table's copy of it, so that
+    # its (score, account_id) index gives the order.
+    tie = scores.c.account_id if query.sort is Column.SCORE else accounts.c.id
+    order = [column.desc(), tie.desc()] if descending else [column, tie]
     start = total - offset - limit if from_end else offset
     statement = select(accounts.c.id, *(_SQL[c] for c in Column)).select_from(
-        _listed().outerjoin(users, users.c.id == targets.c.owner_id)
+        _listed()
+        .join(scores, scores.c.account_id == accounts.c.id)
+        .outerjoin(users, users.c.id == targets.c.owner_id)
     )
     statement = _where(statement, query).order_by(*order).offset(start).limit(limit)
     with workspace.read() as conn:

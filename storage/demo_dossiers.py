@@ -22,7 +22,7 @@ from domain.dossiers import (
 from domain.users import User
 from storage.dossiers import SqlDossierStore
 from storage.schema import ContactRow, table_of
-from storage.targets import LISTED, SqlTargetStore, accounts, targets
+from storage.targets import BEST_FIRST, LISTED, SqlTargetStore, accounts, targets
 from storage.workspace import Workspace
 
 contacts = table_of(ContactRow)
@@ -101,7 +101,7 @@ def demo_dossiers(workspace: Workspace, owner: User, seed: int) -> str:
                        accounts.c.country, accounts.c.industry, accounts.c.domain_key)
                 .join(targets, targets.c.account_id == accounts.c.id)
                 .where(LISTED, targets.c.owner_id == rep.id)
-                .order_by(targets.c.priority, accounts.c.score.desc(), accounts.c.name)
+                .order_by(*BEST_FIRST)
                 .limit(PER_REP)
             ).mappings().all()  # fmt: skip
         for n, facts in enumerate(rows):

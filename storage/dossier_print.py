@@ -18,7 +18,14 @@ from domain.values import normalize_domain
 from storage.dossiers import LIVE_DOSSIER, SqlDossierStore, dossier_for, dossiers, ratings_of
 from storage.icps import account_facts, active_version
 from storage.schema import ContactRow, table_of
-from storage.targets import LISTED, SqlTargetStore, accounts, target_entry, targets
+from storage.targets import (
+    BEST_FIRST,
+    LISTED,
+    SqlTargetStore,
+    accounts,
+    target_entry,
+    targets,
+)
 from storage.workspace import Workspace
 
 contacts = table_of(ContactRow)
@@ -55,7 +62,7 @@ def call_pack_accounts(
             )
         )
         .where(LISTED, LIVE_DOSSIER, targets.c.owner_id == rep.id)
-        .order_by(targets.c.priority, accounts.c.score.desc().nulls_last(), accounts.c.name)
+        .order_by(*BEST_FIRST)
         .limit(limit)
     )
     with workspace.read() as conn:

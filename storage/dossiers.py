@@ -39,6 +39,7 @@ from storage.schema import (
     table_of,
     utcnow,
 )
+from storage.scores import stored
 from storage.workspace import Workspace
 
 templates = table_of(DossierTemplateRow)
@@ -394,7 +395,7 @@ def _list_statement(chosen: DossierFilter) -> Any:
             dossiers.c.id,
             dossiers.c.account_id,
             accounts.c.name,
-            accounts.c.tier,
+            stored("tier"),
             users.c.name.label("owner"),
             dossiers.c.status,
             dossiers.c.completeness,

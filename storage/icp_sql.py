@@ -128,18 +128,35 @@ def included_sql(icp: IdealCustomerProfile) -> ColumnElement[bool]:
     return and_(*musts) if musts else true()
 
 
+def scaled_sql(icp: IdealCustomerProfile) -> ColumnElement[int]:
+    """The weighted criteria's points on the 0–100 scale, must-haves aside."""
+    total = icp.total_weight
+    if total == 0:
+        return literal(100, Integer)
+    return (points_sql(icp) * 100) // literal(total, Integer)
+
+
+def score_of(
+    icp: IdealCustomerProfile, included: ColumnElement[bool], scaled: ColumnElement[int]
+) -> ColumnElement[int]:
+    """The score from whether the account meets the must-haves and its scaled points."""
+    if not any(c.must_have for c in icp.criteria):
+        return scaled
+    return case((included, scaled), else_=0)
+
+
+def tier_of(
+    icp: IdealCustomerProfile, included: ColumnElement[bool], scaled: ColumnElement[int]
+) -> ColumnElement[str | None]:
+    """The tier from the same two values (NULL for accounts a must-have excludes)."""
+    tier = case((scaled >= icp.tier_a, "A"), (scaled >= icp.tier_b, "B"), else_="C")
+    return case((included, tier), else_=None)
+
+
 def score_sql(icp: IdealCustomerProfile) -> ColumnElement[int]:
     """0–100 for included accounts, 0 for those failing a must-have."""
-    total = icp.total_weight
-    score: ColumnElement[int] = (
-        literal(100, Integer) if total == 0 else (points_sql(icp) * 100) // literal(total, Integer)
-    )
-    if not any(c.must_have for c in icp.criteria):
-        return score
-    return case((included_sql(icp), score), else_=0)
+    return score_of(icp, included_sql(icp), scaled_sql(icp))
 
 
 def tier_sql(icp: IdealCustomerProfile) -> ColumnElement[str | None]:
-    score = score_sql(icp)
-    tier = case((score >= icp.tier_a, "A"), (score >= icp.tier_b, "B"), else_="C")
-    return case((included_sql(icp), tier), else_=None)
+    return tier_of(icp, included_sql(icp), scaled_sql(icp))

@@ -44,6 +44,7 @@ from storage.schema import (
     table_of,
     utcnow,
 )
+from storage.scores import clear_scores, count_scored, scores, store_scores
 from storage.workspace import Workspace
 
 accounts = table_of(AccountRow)
@@ -102,8 +103,9 @@ class SqlIcpStore:
     ) -> int:
         """Score every live account in one transaction, a chunk of ids at a time."""
         total = count_accounts(self.workspace)
-        done = 0
+        looked_at = 0
         with self.workspace.write() as conn:
+            clear_scores(conn)
             last: uuid.UUID | None = None
             while True:
                 if cancel is not None and cancel():
@@ -117,12 +119,16 @@ class SqlIcpStore:
                     .limit(1)
                 ).scalar()
                 upto = accounts.c.id <= boundary if boundary is not None else true()
-                done += rescore(conn, version, and_(after, upto))
-                if progress is not None:
-                    progress(done, total)
+                store_scores(conn, version, and_(after, upto), replace=False)
                 if boundary is None:
                     break
+                looked_at += APPLY_CHUNK  # tombstones too: the bar may end a little early
+                if progress is not None:
+                    progress(min(looked_at, total), total)
                 last = boundary
+            done = count_scored(conn)
+            if progress is not None:
+                progress(done, total)
             conn.execute(
                 update(versions)
                 .where(versions.c.id == version.id)
@@ -132,38 +138,22 @@ class SqlIcpStore:
         return done
 
 
-def rescore(conn: Connection, version: IcpVersion, where: ColumnElement[bool]) -> int:
-    """Store score, tier and version on the live accounts ``where`` selects."""
-    result = conn.execute(
-        update(accounts)
-        .where(LIVE, where)
-        .values(score=score_sql(version.icp), tier=tier_sql(version.icp), icp_version_id=version.id)
-    )
-    return int(result.rowcount)
-
-
 def rescore_with_active(conn: Connection, where: ColumnElement[bool]) -> None:
-    """Score accounts that were just created or changed with the active ICP, if there is one."""
+    """Score accounts that were just created or changed with the active ICP (unscored
+    while none is applied)."""
     row = conn.execute(_active_statement()).first()
-    if row is not None:
-        rescore(conn, _version(row), where)
+    store_scores(conn, None if row is None else _version(row), where)
 
 
 def rescore_batch(conn: Connection, batch_id: uuid.UUID) -> None:
     """Score the accounts an import (or its undo) created or changed, directly or through
-    their contacts (a new decision-maker changes a score)."""
+    their contacts (a new decision-maker changes a score). One statement per way, so that
+    each finds its accounts through an index."""
     changed = select(changes.c.record_id).where(changes.c.batch_id == batch_id)
-    by_contacts = select(contacts.c.account_id).where(
-        or_(contacts.c.import_batch_id == batch_id, contacts.c.id.in_(changed))
-    )
-    rescore_with_active(
-        conn,
-        or_(
-            accounts.c.import_batch_id == batch_id,
-            accounts.c.id.in_(changed),
-            accounts.c.id.in_(by_contacts),
-        ),
-    )
+    for contact in (contacts.c.import_batch_id == batch_id, contacts.c.id.in_(changed)):
+        rescore_with_active(conn, accounts.c.id.in_(select(contacts.c.account_id).where(contact)))
+    rescore_with_active(conn, accounts.c.id.in_(changed))
+    rescore_with_active(conn, accounts.c.import_batch_id == batch_id)
 
 
 def _log(conn: Connection, user: User, record: uuid.UUID, action: str, details: Any) -> None:
@@ -321,7 +311,15 @@ def compare(
 def account_facts(conn: Connection, account_id: uuid.UUID) -> dict[str, Any]:
     """What the ICP and the lead definition look at for one account, including its stored
     score and tier."""
-    row = conn.execute(select(accounts).where(accounts.c.id == account_id)).mappings().first()
+    row = (
+        conn.execute(
+            select(accounts, scores.c.score, scores.c.tier, scores.c.icp_version_id)
+            .outerjoin(scores, scores.c.account_id == accounts.c.id)
+            .where(accounts.c.id == account_id)
+        )
+        .mappings()
+        .first()
+    )
     if row is None:
         raise NotFound("The account no longer exists.")
     facts = dict(row)

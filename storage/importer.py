@@ -55,10 +55,7 @@ change_log = table_of(ChangeRow)
 
 CHUNK = 5000
 REBUILD_AT_ROWS = 50_000
-SORT_INDEXES = {
-    f"ix_accounts_live_{c}"
-    for c in ("name", "industry", "employees", "annual_revenue", "country", "updated_at")
-}
+LIVE_ACCOUNT = accounts.c.deleted_at.is_(None)
 ACCOUNT_VALUES = [f.name for f in ACCOUNT_FIELDS] + ["custom"]
 CONTACT_VALUES = [f.name for f in CONTACT_FIELDS if f.name != "account"]
 EMPTY_ACCOUNT: dict[str, Any] = dict.fromkeys(ACCOUNT_VALUES)
@@ -108,6 +105,15 @@ class _Run:
         self.now = utcnow()
         self.summary = ImportSummary(table.path.name, self.batch_id, headers=list(table.headers))
         self.recorded: set[uuid.UUID] = set()  # records whose before-values are kept
+        #: the columns every record this import creates shares
+        self.bookkeeping = {
+            "created_at": self.now,
+            "updated_at": self.now,
+            "changed_by": user.name,
+            "version": 1,
+            "deleted_at": None,
+            "import_batch_id": self.batch_id,
+        }
         conn.execute(
             insert(batches).values(
                 id=self.batch_id,
@@ -194,17 +200,6 @@ class _Run:
         return s
 
 
-def _bookkeeping(run: _Run) -> dict[str, Any]:
-    return {
-        "created_at": run.now,
-        "updated_at": run.now,
-        "changed_by": run.user.name,
-        "version": 1,
-        "deleted_at": None,
-        "import_batch_id": run.batch_id,
-    }
-
-
 def _apply_update(
     run: _Run, table: Table, record: dict[str, Any], changes: dict[str, Any], derived: bool
 ) -> None:
@@ -234,27 +229,57 @@ def _same_company(domain: str | None, record: dict[str, Any]) -> bool:
     return domain is None or record["domain_key"] is None or record["domain_key"] == domain
 
 
-def _import_accounts(run: _Run, targets: list[str]) -> None:
-    columns = [accounts.c[n] for n in ACCOUNT_VALUES] + [
+class _StoredAccounts:
+    """Finds the stored accounts that rows of the file may duplicate, a chunk at a time:
+    through the key indexes, or (``in_memory``, for a big import that drops those indexes
+    while it runs) through the keys of every live account, read once at the start."""
+
+    COLUMNS = [accounts.c[n] for n in ACCOUNT_VALUES] + [
         accounts.c.id,
         accounts.c.version,
         accounts.c.domain_key,
         accounts.c.import_batch_id,
     ]
+
+    def __init__(self, conn: Connection, in_memory: bool) -> None:
+        self.conn = conn
+        self.ids_by_domain: dict[str, list[Any]] | None = None
+        self.ids_by_name: dict[str, list[Any]] = {}
+        if in_memory:
+            self.ids_by_domain = {}
+            keys = select(accounts.c.id, accounts.c.domain_key, accounts.c.name_key)
+            for id_, domain, name in conn.execute(keys.where(LIVE_ACCOUNT)):
+                if domain:
+                    self.ids_by_domain.setdefault(domain, []).append(id_)
+                self.ids_by_name.setdefault(name, []).append(id_)
+
+    def matching(self, domains: set[str], names: set[str]) -> Iterator[dict[str, Any]]:
+        if self.ids_by_domain is None:
+            lookups = [accounts.c.name_key.in_(names)]
+            if domains:
+                lookups.append(accounts.c.domain_key.in_(domains))
+        else:
+            ids = {i for d in domains for i in self.ids_by_domain.get(d, ())}
+            ids |= {i for n in names for i in self.ids_by_name.get(n, ())}
+            lookups = [accounts.c.id.in_(ids)] if ids else []
+        seen: set[Any] = set()
+        for lookup in lookups:
+            for row in self.conn.execute(select(*self.COLUMNS).where(LIVE_ACCOUNT, lookup)):
+                if row.id not in seen:
+                    seen.add(row.id)
+                    yield dict(row._mapping)
+
+
+def _import_accounts(run: _Run, targets: list[str], stored: _StoredAccounts) -> None:
     policy = run.options.on_duplicate
     for parsed in run.parsed_chunks(ACCOUNT_FIELDS, targets):
         keys = [_account_keys(values) for _, _, values in parsed]
         domains = {d for d, _ in keys if d}
         names = {n[0] for _, n in keys}
-        live = accounts.c.deleted_at.is_(None)
         by_domain: dict[str, dict[str, Any]] = {}
         by_name: dict[tuple[str, str], list[dict[str, Any]]] = {}
-        lookups = [accounts.c.name_key.in_(names)]
-        if domains:
-            lookups.append(accounts.c.domain_key.in_(domains))
-        for lookup in lookups:
-            for row in run.conn.execute(select(*columns).where(live, lookup)).mappings():
-                _remember(dict(row), by_domain, by_name)
+        for record in stored.matching(domains, names):
+            _remember(record, by_domain, by_name)
         inserts: list[dict[str, Any]] = []
         pending: set[uuid.UUID] = set()
         for (_, _, values), (domain, name) in zip(parsed, keys, strict=True):
@@ -267,7 +292,7 @@ def _import_accounts(run: _Run, targets: list[str]) -> None:
                     **values,
                     "custom": values["custom"] or None,
                     "id": new_id(),
-                    **_bookkeeping(run),
+                    **run.bookkeeping,
                     **derived_columns(values, domain_key=domain, name_key=name[0]),
                 }
                 inserts.append(record)
@@ -343,7 +368,7 @@ def _import_contacts(run: _Run, targets: list[str]) -> None:
                     **values,
                     "account_id": account_id,
                     "id": new_id(),
-                    **_bookkeeping(run),
+                    **run.bookkeeping,
                 }
                 inserts.append(record)
                 pending.add(record["id"])
@@ -415,8 +440,8 @@ def _run_import(
     with workspace.write() as conn:
         run = _Run(conn, user, table, kind, options, progress, cancel)
         if kind == "accounts":
-            with _sort_indexes_rebuilt(conn, path):
-                _import_accounts(run, targets)
+            with _indexes_rebuilt(conn, path) as rebuilt:
+                _import_accounts(run, targets, _StoredAccounts(conn, in_memory=rebuilt))
         else:
             _import_contacts(run, targets)
         return run.finish()
@@ -427,20 +452,20 @@ _BYTES_PER_ROW = 60
 
 
 @contextmanager
-def _sort_indexes_rebuilt(conn: Connection, path: Path) -> Iterator[None]:
-    """For a file bigger than the workspace, drop the list's sort indexes while inserting
-    and build them again at the end (much faster than keeping them up to date row by row).
-    SQLite only: its writer holds the lock anyway; on a shared PostgreSQL database others
-    keep using the indexes while a big import runs."""
+def _indexes_rebuilt(conn: Connection, path: Path) -> Iterator[bool]:
+    """For a file bigger than the workspace, drop the accounts' indexes while inserting
+    and build them again at the end (much faster than keeping them up to date row by row);
+    yields whether it did. SQLite only: its writer holds the lock anyway; on a shared
+    PostgreSQL database others keep using the indexes while a big import runs."""
     existing = conn.execute(select(func.count()).select_from(accounts)).scalar_one()
     rows = path.stat().st_size // _BYTES_PER_ROW
-    indexes = [i for i in accounts.indexes if i.name and i.name in SORT_INDEXES]
     if conn.dialect.name != "sqlite" or rows < max(REBUILD_AT_ROWS, existing):
-        yield
+        yield False
         return
+    indexes = [i for i in accounts.indexes if i.name]
     for index in indexes:
         index.drop(conn)
-    yield
+    yield True
     for index in indexes:
         index.create(conn)
 

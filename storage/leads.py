@@ -23,6 +23,7 @@ from storage.change_log import log_change
 from storage.dossiers import dossier_complete_sql
 from storage.icp_sql import has_decision_maker
 from storage.schema import AccountRow, ChangeRow, LeadDefinitionRow, table_of, utcnow
+from storage.scores import stored
 from storage.workspace import Workspace
 
 accounts = table_of(AccountRow)
@@ -39,7 +40,7 @@ def _has_decision_maker(rule: HasDecisionMaker) -> ColumnElement[bool]:
 
 
 def _tier_in(rule: TierIn) -> ColumnElement[bool]:
-    return accounts.c.tier.in_(sorted(rule.tiers))
+    return stored("tier").in_(sorted(rule.tiers))
 
 
 def _minimum_employees(rule: MinimumEmployees) -> ColumnElement[bool]:

@@ -107,6 +107,8 @@ class SqlAccounts:
         row.deleted_at = None
         _touch(row, user)
         _log(self.session, user, row, "accounts", "restore", None)
+        self.session.flush()
+        _rescore(self.session, row.id)
 
 
 class SqlContacts:

@@ -120,12 +120,6 @@ class AccountRow(Tracked, Base):
     name_key: Mapped[str] = mapped_column(String(255))
     search_text: Mapped[str] = mapped_column(Text)
     import_batch_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("import_batches.id"))
-    # The fit under the active ICP, written when an ICP version is applied (not an edit:
-    # version and updated_at stay as they were). The version id is not a foreign key, so
-    # that scoring a million accounts checks no million references.
-    score: Mapped[int | None]
-    tier: Mapped[str | None] = mapped_column(String(1))
-    icp_version_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
 
     __table_args__ = (
         live_index("ix_accounts_live_name", "name", "id"),
@@ -136,9 +130,28 @@ class AccountRow(Tracked, Base):
         live_index("ix_accounts_live_updated_at", "updated_at", "id"),
         live_index("ix_accounts_live_domain_key", "domain_key"),
         live_index("ix_accounts_live_name_key", "name_key", "country"),
-        live_index("ix_accounts_live_score", "score", "id"),
-        live_index("ix_accounts_live_tier", "tier", "score"),
         Index("ix_accounts_import_batch_id", "import_batch_id"),
+    )
+
+
+class AccountScoreRow(Base):
+    """An account's fit under the active ICP: one row per account, written when an ICP
+    version is applied and when the account or its contacts change (not an edit: the
+    account's version and updated_at stay as they were). Score and tier are NULL until an
+    ICP is applied. A narrow table of its own, so that applying an ICP to a million
+    accounts writes a few bytes per account instead of rewriting every account row. The
+    version id is not a foreign key, so that scoring checks no million references."""
+
+    __tablename__ = "account_scores"
+
+    account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("accounts.id"), primary_key=True)
+    score: Mapped[int | None]
+    tier: Mapped[str | None] = mapped_column(String(1))
+    icp_version_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+
+    __table_args__ = (
+        Index("ix_account_scores_score", "score", "account_id"),
+        {"sqlite_with_rowid": False},
     )
 
 

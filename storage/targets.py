@@ -21,6 +21,7 @@ from storage.icp_sql import has_decision_maker, tier_sql
 from storage.icps import account_facts, active_version
 from storage.leads import current_lead_definition, sales_ready_sql
 from storage.schema import AccountRow, ChangeRow, TargetRow, UserRow, table_of, utcnow
+from storage.scores import scores, stored
 from storage.workspace import Workspace
 
 accounts = table_of(AccountRow)
@@ -28,6 +29,8 @@ targets = table_of(TargetRow)
 users = table_of(UserRow)
 change_log = table_of(ChangeRow)
 LISTED = targets.c.deleted_at.is_(None)
+#: The target list's order: first priority first, best fit first, then by name.
+BEST_FIRST = (targets.c.priority, stored("score").desc().nulls_last(), accounts.c.name)
 _CHUNK = 20_000
 
 
@@ -182,7 +185,7 @@ class SqlTargetStore:
             select(accounts.c.id, accounts.c.country, accounts.c.region)
             .select_from(targets.join(accounts, accounts.c.id == targets.c.account_id))
             .where(LISTED, targets.c.owner_id.is_(None))
-            .order_by(targets.c.priority, accounts.c.score.desc(), accounts.c.name)
+            .order_by(*BEST_FIRST)
         )
         with self.workspace.read() as conn:
             return [(r.id, r.country, r.region) for r in conn.execute(statement)]
@@ -260,6 +263,8 @@ def _target_rows(workspace: Workspace, condition: Any) -> Iterator[list[Any]]:
     statement = (
         select(
             accounts,
+            scores.c.score,
+            scores.c.tier,
             users.c.name.label("owner"),
             targets.c.stage,
             targets.c.priority,
@@ -268,12 +273,12 @@ def _target_rows(workspace: Workspace, condition: Any) -> Iterator[list[Any]]:
             has_decision_maker().label(HAS_DECISION_MAKER),
         )
         .select_from(
-            targets.join(accounts, accounts.c.id == targets.c.account_id).outerjoin(
-                users, users.c.id == targets.c.owner_id
-            )
+            targets.join(accounts, accounts.c.id == targets.c.account_id)
+            .outerjoin(scores, scores.c.account_id == accounts.c.id)
+            .outerjoin(users, users.c.id == targets.c.owner_id)
         )
         .where(condition)
-        .order_by(targets.c.priority, accounts.c.score.desc(), accounts.c.name)
+        .order_by(*BEST_FIRST)
     )
     with workspace.read() as conn:
         for row in conn.execution_options(yield_per=2000).execute(statement).mappings():

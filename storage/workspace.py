@@ -96,7 +96,16 @@ class Workspace:
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
 
 
+#: DROP COLUMN and MATERIALIZED common table expressions arrived in SQLite 3.35 (2021).
+SQLITE_AT_LEAST = (3, 35)
+
+
 def _sqlite_engine(url: str) -> Engine:
+    if sqlite3.sqlite_version_info < SQLITE_AT_LEAST:
+        raise WorkspaceError(
+            f"This Python uses SQLite {sqlite3.sqlite_version}; Accord needs "
+            f"{'.'.join(map(str, SQLITE_AT_LEAST))} or later. Install a newer Python."
+        )
     # Connections move between the GUI thread and workers through the pool, one user at a time.
     engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
 

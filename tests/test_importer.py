@@ -6,12 +6,15 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from hypothesis import given
+from hypothesis import strategies as st
+from sqlalchemy import inspect, select
 
 from domain.accounts import update_account
 from domain.errors import PermissionDenied
 from domain.importing import FileRefused, ImportCancelled, OnDuplicate
 from domain.users import Role
+from storage import importer
 from storage.importer import (
     ImportOptions,
     import_accounts,
@@ -19,6 +22,7 @@ from storage.importer import (
     list_batches,
     undo_import,
 )
+from storage.keys import SEARCHED_FIELDS, derived_columns, search_key
 from storage.queries import accounts
 from storage.repositories import SqlUnitOfWork
 
@@ -37,7 +41,25 @@ def _live(workspace) -> dict[str, dict]:
         return {r["name"]: dict(r) for r in rows}
 
 
-def test_duplicates_in_the_file_by_domain_then_name_and_country(workspace, people, tmp_path):
+@pytest.fixture(params=["small file", "big file"])
+def file_size(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A small file finds duplicates through the key indexes; a file bigger than the
+    workspace (on SQLite) through keys read up front, with the indexes dropped while it
+    loads."""
+    if request.param == "big file":
+        monkeypatch.setattr(importer, "REBUILD_AT_ROWS", 0)
+        monkeypatch.setattr(importer, "_BYTES_PER_ROW", 1)
+    return str(request.param)
+
+
+def _indexes(workspace) -> set[str]:
+    with workspace.read() as conn:
+        return {i["name"] for i in inspect(conn).get_indexes("accounts")}
+
+
+def test_duplicates_in_the_file_by_domain_then_name_and_country(
+    workspace, people, tmp_path, file_size
+):
     body = (
         "Acme GmbH,https://www.acme.de/about,Berlin,Germany,10\n"
         "ACME,acme.de,,Germany,\n"  # same domain
@@ -52,8 +74,9 @@ def test_duplicates_in_the_file_by_domain_then_name_and_country(workspace, peopl
     assert cities == ["France", "Germany", "UK"]
 
 
-def test_duplicates_against_the_workspace_follow_the_policy(workspace, people, tmp_path):
+def test_duplicates_against_the_workspace_follow_the_policy(workspace, people, tmp_path, file_size):
     owner = people[Role.OWNER]
+    indexes = _indexes(workspace)
     import_accounts(workspace, owner, _csv(tmp_path, "Acme,acme.de,,Germany,10\n", "a.csv"))
     again = _csv(tmp_path, "Acme AG,www.acme.de,Munich,Germany,99\n", "b.csv")
 
@@ -67,6 +90,7 @@ def test_duplicates_against_the_workspace_follow_the_policy(workspace, people, t
     import_accounts(workspace, owner, again, ImportOptions(on_duplicate=OnDuplicate.OVERWRITE))
     acme = _live(workspace)["Acme AG"]
     assert (acme["employees"], acme["version"], acme["changed_by"]) == (99, 3, owner.name)
+    assert _indexes(workspace) == indexes  # built again after a big file
 
 
 def test_strict_refuses_the_whole_file(workspace, people, tmp_path):
@@ -77,8 +101,9 @@ def test_strict_refuses_the_whole_file(workspace, people, tmp_path):
     assert list_batches(workspace) == []
 
 
-def test_cancel_mid_import_leaves_the_workspace_as_it_was(workspace, people, tmp_path):
+def test_cancel_mid_import_leaves_the_workspace_as_it_was(workspace, people, tmp_path, file_size):
     import_accounts(workspace, people[Role.OWNER], _csv(tmp_path, "Keep,keep.com,,,1\n", "k.csv"))
+    indexes = _indexes(workspace)
     body = "".join(f"Company {n},c{n}.com,,,{n}\n" for n in range(12_000))
     checks = iter([False, True])
     with pytest.raises(ImportCancelled):
@@ -87,6 +112,7 @@ def test_cancel_mid_import_leaves_the_workspace_as_it_was(workspace, people, tmp
         )
     assert list(_live(workspace)) == ["Keep"]
     assert len(list_batches(workspace)) == 1
+    assert _indexes(workspace) == indexes
 
 
 def test_a_crash_mid_import_leaves_the_workspace_as_it_was(workspace, people, tmp_path):
@@ -152,3 +178,9 @@ def test_contacts_link_to_accounts_by_website_or_name(workspace, people, tmp_pat
     summary = import_contacts(workspace, owner, people_csv)
     assert (summary.created, summary.skipped, summary.rejected) == (2, 1, 1)
     assert summary.errors[0].row == 5 and "no account" in summary.errors[0].reason
+
+
+@given(st.dictionaries(st.sampled_from(SEARCHED_FIELDS), st.text(max_size=30)))
+def test_search_text_holds_the_words_of_the_searched_fields_folded_together(values):
+    joined = " ".join(values[f] for f in SEARCHED_FIELDS if values.get(f))
+    assert derived_columns(values)["search_text"] == f" {search_key(joined)} "

@@ -35,6 +35,7 @@ from storage.icps import (
 from storage.importer import import_accounts
 from storage.leads import SqlLeadStore, current_lead_definition
 from storage.repositories import SqlUnitOfWork
+from storage.scores import stored
 from storage.targets import (
     SqlTargetStore,
     accounts,
@@ -260,7 +261,7 @@ def test_edits_and_imports_are_scored_with_the_active_icp(world, tmp_path):
     source.write_text("Company name,Industry,Employees,Country\nZeta GmbH,Software,50,Germany\n")
     batch = import_accounts(workspace, owner, source).batch_id
     with workspace.read() as conn:
-        zeta = conn.execute(select(accounts.c.tier).where(accounts.c.import_batch_id == batch))
+        zeta = conn.execute(select(stored("tier")).where(accounts.c.import_batch_id == batch))
         assert zeta.scalar_one() == "B"
 
 

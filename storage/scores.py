@@ -1,0 +1,92 @@
+"""The stored fit of every live account under the active ICP (the ``account_scores`` table).
+
+Every live account has one row; score and tier stay NULL until an ICP is applied. Queries
+over accounts read them with :func:`stored` or by joining :data:`scores`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    ScalarSelect,
+    Uuid,
+    delete,
+    func,
+    insert,
+    literal,
+    null,
+    select,
+)
+
+from domain.icp import IcpVersion
+from storage.icp_sql import included_sql, scaled_sql, score_of, tier_of
+from storage.schema import AccountRow, AccountScoreRow, table_of
+
+accounts = table_of(AccountRow)
+scores = table_of(AccountScoreRow)
+COLUMNS = ["account_id", "score", "tier", "icp_version_id"]
+
+
+def stored(column: str) -> ScalarSelect[Any]:
+    """The account's stored ``score``, ``tier`` or ``icp_version_id``, for queries over
+    accounts."""
+    return (
+        select(scores.c[column])
+        .where(scores.c.account_id == accounts.c.id)
+        .correlate(accounts)
+        .scalar_subquery()
+    )
+
+
+def store_scores(
+    conn: Connection,
+    version: IcpVersion | None,
+    where: ColumnElement[bool],
+    *,
+    replace: bool = True,
+) -> None:
+    """Write the score rows of the live accounts ``where`` selects: their fit under
+    ``version``, or unscored when no ICP is applied. ``replace=False`` when the caller has
+    already removed their rows."""
+    chosen = select(accounts.c.id).where(accounts.c.deleted_at.is_(None), where)
+    if replace:
+        conn.execute(delete(scores).where(scores.c.account_id.in_(chosen)))
+    if version is None:
+        rows = select(accounts.c.id, null(), null(), null()).where(
+            accounts.c.deleted_at.is_(None), where
+        )
+    else:
+        icp = version.icp
+        # Each account's must-haves and points are worked out once, in a materialized step:
+        # written inline, the tier would repeat the whole score expression twice over.
+        fit = (
+            select(
+                accounts.c.id.label("account_id"),
+                included_sql(icp).label("included"),
+                scaled_sql(icp).label("scaled"),
+            )
+            .where(accounts.c.deleted_at.is_(None), where)
+            .cte("fit")
+            .prefix_with("MATERIALIZED")
+        )
+        included = fit.c.included.is_(True)
+        rows = select(
+            fit.c.account_id,
+            score_of(icp, included, fit.c.scaled),
+            tier_of(icp, included, fit.c.scaled),
+            literal(version.id, Uuid),
+        )
+    conn.execute(insert(scores).from_select(COLUMNS, rows))
+
+
+def count_scored(conn: Connection) -> int:
+    """How many accounts have a score."""
+    return int(conn.execute(select(func.count()).where(scores.c.score.is_not(None))).scalar_one())
+
+
+def clear_scores(conn: Connection) -> None:
+    """Remove every score row (before all accounts are scored again)."""
+    conn.execute(delete(scores))

@@ -1,0 +1,59 @@
+"""Stored scores (their own narrow table): every live account keeps its place in the
+accounts list sorted by score, whatever created, deleted or restored it, before and after
+an ICP is applied. On SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from domain.accounts import create_account, delete_account, restore_account
+from domain.icp import Criterion, IdealCustomerProfile, Operator, apply_icp, save_icp
+from domain.users import Role
+from storage.account_list import Column, ListQuery, count, page
+from storage.icps import SqlIcpStore
+from storage.importer import import_accounts
+from storage.repositories import SqlUnitOfWork
+
+ICP = IdealCustomerProfile(
+    "Big software",
+    (
+        Criterion("industry", Operator.IN, ("Software",), weight=50),
+        Criterion("employees", Operator.AT_LEAST, (100,), weight=50),
+    ),
+    tier_a=100,
+    tier_b=50,
+)
+BY_SCORE = ListQuery(sort=Column.SCORE, descending=True)
+
+
+def _listed_by_score(workspace) -> list[tuple[str, int | None, str | None]]:
+    total = count(workspace, BY_SCORE)
+    rows = page(workspace, BY_SCORE, 0, total + 10, total)
+    assert len(rows) == total  # the sorted list holds every account the count promises
+    return [(r[1 + Column.NAME], r[1 + Column.SCORE], r[1 + Column.TIER]) for r in rows]
+
+
+def test_every_live_account_has_a_place_in_the_list_sorted_by_score(workspace, people, tmp_path):
+    owner = people[Role.OWNER]
+    source = tmp_path / "accounts.csv"
+    source.write_text(
+        "Company name,Industry,Employees\nAlpha,Software,500\nBeta,Retail,500\nGamma,Software,5\n"
+    )
+    import_accounts(workspace, owner, source)
+    delta = create_account(SqlUnitOfWork(workspace), owner, {"name": "Delta", "industry": "Food"})
+    assert sorted(_listed_by_score(workspace)) == [
+        ("Alpha", None, None), ("Beta", None, None), ("Delta", None, None), ("Gamma", None, None)
+    ]  # fmt: skip
+
+    store = SqlIcpStore(workspace)
+    assert apply_icp(store, owner, save_icp(store, owner, ICP)) == 4
+    listed = _listed_by_score(workspace)
+    assert listed[0] == ("Alpha", 100, "A") and listed[-1] == ("Delta", 0, "C")
+    assert [score for _, score, _ in listed] == [100, 50, 50, 0]
+
+    delete_account(SqlUnitOfWork(workspace), owner, delta)
+    apply_icp(store, owner, save_icp(store, owner, ICP, note="again"))  # rescoring the living
+    assert [name for name, _, _ in _listed_by_score(workspace)][-1] != "Delta"
+    restore_account(SqlUnitOfWork(workspace), owner, delta.id)
+    assert _listed_by_score(workspace)[-1] == ("Delta", 0, "C")
+
+    create_account(SqlUnitOfWork(workspace), owner, {"name": "Eta", "industry": "Software"})
+    assert ("Eta", 50, "B") in _listed_by_score(workspace)
