@@ -253,6 +253,14 @@ class _StoredAccounts:
                     self.ids_by_domain.setdefault(domain, []).append(id_)
                 self.ids_by_name.setdefault(name, []).append(id_)
 
+    def learn(self, record: dict[str, Any]) -> None:
+        """Keep the keys of a record this import wrote (read up front, they lack it)."""
+        if self.ids_by_domain is not None:
+            domain, (name, _) = _account_keys(record)
+            if domain:
+                self.ids_by_domain.setdefault(domain, []).append(record["id"])
+            self.ids_by_name.setdefault(name, []).append(record["id"])
+
     def matching(self, domains: set[str], names: set[str]) -> Iterator[dict[str, Any]]:
         if self.ids_by_domain is None:
             lookups = [accounts.c.name_key.in_(names)]
@@ -298,18 +306,20 @@ def _import_accounts(run: _Run, targets: list[str], stored: _StoredAccounts) -> 
                 inserts.append(record)
                 pending.add(record["id"])
                 _remember(record, by_domain, by_name, (domain, name))
+                stored.learn(record)
                 run.summary.created += 1
                 continue
             existing = {k: match[k] for k in ACCOUNT_VALUES}
             changes = merge(existing, values, policy)
             if not changes:
                 run.summary.skipped += 1
-            elif match["id"] in pending:
+                continue
+            if match["id"] in pending:
                 match.update(changes, **derived_columns({**match, **changes}))
-                run.summary.updated += 1
             else:
                 _apply_update(run, accounts, match, changes, derived=True)
-                run.summary.updated += 1
+            stored.learn(match)
+            run.summary.updated += 1
         _flush_inserts(run.conn, accounts, inserts)
 
 

@@ -93,6 +93,24 @@ def test_duplicates_against_the_workspace_follow_the_policy(workspace, people, t
     assert _indexes(workspace) == indexes  # built again after a big file
 
 
+def test_duplicates_are_found_across_the_chunks_of_a_file(
+    workspace, people, tmp_path, file_size, monkeypatch
+):
+    monkeypatch.setattr(importer, "CHUNK", 2)
+    body = (
+        "Acme,acme.de,,Germany,\n"
+        "Beta,,,UK,5\n"
+        "Acme AG,www.acme.de,Berlin,Germany,10\n"  # the first Acme, two chunks on
+        "beta ltd,,London,UK,\n"  # the first Beta
+        "Acme GmbH,,,Germany,\n"  # the first Acme by name and country
+    )
+    options = ImportOptions(on_duplicate=OnDuplicate.FILL)
+    summary = import_accounts(workspace, people[Role.OWNER], _csv(tmp_path, body), options)
+    assert (summary.created, summary.updated, summary.skipped) == (2, 2, 1)
+    acme, beta = _live(workspace)["Acme"], _live(workspace)["Beta"]
+    assert (acme["city"], acme["employees"], beta["city"]) == ("Berlin", 10, "London")
+
+
 def test_strict_refuses_the_whole_file(workspace, people, tmp_path):
     path = _csv(tmp_path, "Acme,acme.de,,,10\nBeta,,,,many\n")
     with pytest.raises(FileRefused, match="row 3"):
