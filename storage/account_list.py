@@ -82,8 +82,8 @@ def _listed() -> Any:
     )
 
 
-def _where(statement: Select[Any], query: ListQuery, *, scan: bool = False) -> Select[Any]:
-    statement = statement.where(account_filter(query.search, scan=scan))
+def _where(statement: Select[Any], query: ListQuery) -> Select[Any]:
+    statement = statement.where(account_filter(query.search))
     if query.scope is Scope.TARGETS:
         statement = statement.where(targets.c.id.is_not(None))
     elif query.scope is Scope.MINE:
@@ -96,7 +96,7 @@ def count(workspace: Workspace, query: ListQuery) -> int:
     if query.scope is not Scope.ALL:
         statement = statement.select_from(_listed())
     with workspace.read() as conn:
-        return int(conn.execute(_where(statement, query, scan=True)).scalar_one())
+        return int(conn.execute(_where(statement, query)).scalar_one())
 
 
 def page(

@@ -5,7 +5,8 @@ from __future__ import annotations
 import os
 import time
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from itertools import count
 from typing import Any
 
@@ -62,3 +63,20 @@ def bulk_insert(conn: Connection, table: Table, columns: Sequence[str],
     batch = list(processed())
     if batch:
         conn.exec_driver_sql(sql, batch)
+
+
+@contextmanager
+def indexes_rebuilt(conn: Connection, table: Table, big: bool = True) -> Iterator[bool]:
+    """Drop ``table``'s indexes while a ``big`` write runs and build them again at the end
+    (much faster than keeping them up to date row by row); yields whether it did. SQLite
+    only: its writer holds the lock anyway; on a shared PostgreSQL database others keep
+    using the indexes meanwhile."""
+    if not big or conn.dialect.name != "sqlite":
+        yield False
+        return
+    indexes = [i for i in table.indexes if i.name]
+    for index in indexes:
+        index.drop(conn)
+    yield True
+    for index in indexes:
+        index.create(conn)

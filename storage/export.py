@@ -24,7 +24,7 @@ _STREAM = 2000
 def account_table(workspace: Workspace, user: User, search: str | None = None) -> Table:
     """Every live account (or those matching ``search``), ordered by name."""
     user.require(Action.EXPORT)
-    condition = account_filter(search, scan=True)
+    condition = account_filter(search)
     with workspace.read() as conn:
         count = conn.execute(select(func.count()).where(condition)).scalar_one()
         custom_keys = sorted(

@@ -33,6 +33,7 @@ from domain.icp import (
 from domain.leads import DOSSIER_COMPLETE
 from domain.progress import Cancel, Progress
 from domain.users import User
+from storage.bulk import indexes_rebuilt
 from storage.change_log import log_change
 from storage.dossiers import dossier_complete_sql
 from storage.icp_sql import included_sql, points_sql, score_sql, tier_sql
@@ -104,7 +105,7 @@ class SqlIcpStore:
         """Score every live account in one transaction, a chunk of ids at a time."""
         total = count_accounts(self.workspace)
         looked_at = 0
-        with self.workspace.write() as conn:
+        with self.workspace.write() as conn, indexes_rebuilt(conn, scores):
             clear_scores(conn)
             last: uuid.UUID | None = None
             while True:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from itertools import islice
@@ -32,7 +31,7 @@ from domain.importing import (
 from domain.progress import Cancel, Progress
 from domain.users import Action, User
 from domain.values import normalize_country, normalize_domain, normalize_name
-from storage.bulk import bulk_insert, new_id
+from storage.bulk import bulk_insert, indexes_rebuilt, new_id
 from storage.files import BadRow, SourceTable, open_table
 from storage.icps import rescore_batch
 from storage.keys import derived_columns
@@ -450,7 +449,7 @@ def _run_import(
     with workspace.write() as conn:
         run = _Run(conn, user, table, kind, options, progress, cancel)
         if kind == "accounts":
-            with _indexes_rebuilt(conn, path) as rebuilt:
+            with indexes_rebuilt(conn, accounts, _bigger_than_the_workspace(conn, path)) as rebuilt:
                 _import_accounts(run, targets, _StoredAccounts(conn, in_memory=rebuilt))
         else:
             _import_contacts(run, targets)
@@ -461,23 +460,9 @@ def _run_import(
 _BYTES_PER_ROW = 60
 
 
-@contextmanager
-def _indexes_rebuilt(conn: Connection, path: Path) -> Iterator[bool]:
-    """For a file bigger than the workspace, drop the accounts' indexes while inserting
-    and build them again at the end (much faster than keeping them up to date row by row);
-    yields whether it did. SQLite only: its writer holds the lock anyway; on a shared
-    PostgreSQL database others keep using the indexes while a big import runs."""
+def _bigger_than_the_workspace(conn: Connection, path: Path) -> bool:
     existing = conn.execute(select(func.count()).select_from(accounts)).scalar_one()
-    rows = path.stat().st_size // _BYTES_PER_ROW
-    if conn.dialect.name != "sqlite" or rows < max(REBUILD_AT_ROWS, existing):
-        yield False
-        return
-    indexes = [i for i in accounts.indexes if i.name]
-    for index in indexes:
-        index.drop(conn)
-    yield True
-    for index in indexes:
-        index.create(conn)
+    return path.stat().st_size // _BYTES_PER_ROW >= max(REBUILD_AT_ROWS, existing)
 
 
 def import_accounts(

@@ -99,7 +99,9 @@ class AccountsModel(QAbstractTableModel):
         if Column(column) not in SORTABLE:
             return  # no index to sort a million rows by; the window says so
         descending = order == Qt.SortOrder.DescendingOrder
-        self._requery(replace(self.query, sort=Column(column), descending=descending))
+        sorted_query = replace(self.query, sort=Column(column), descending=descending)
+        if sorted_query != self.query:  # the view asks again for the order it already has
+            self._requery(sorted_query)
 
     # --- what the window asks -----------------------------------------------------------
     def set_search(self, text: str) -> None:

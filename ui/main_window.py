@@ -133,8 +133,9 @@ class MainWindow(QMainWindow):
         self.table = QTableView()
         self.table.setObjectName("accounts")
         self.table.setModel(self.model)
-        self.table.setSortingEnabled(True)
+        # The indicator first: enabling sorting sorts by it, which is the order already read.
         self.table.horizontalHeader().setSortIndicator(0, Qt.SortOrder.AscendingOrder)
+        self.table.setSortingEnabled(True)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)

@@ -1,7 +1,9 @@
-"""Scores move from the accounts to a narrow table of their own
+"""Scores move from the accounts to a narrow table of their own; the search text gets an
+index
 
 Applying an ICP rewrote every account row (the whole table) to store three small values;
-now it writes one narrow row per account.
+now it writes one narrow row per account. A search of the accounts list counts its
+matches from the search-text index instead of reading the whole table.
 
 Revision ID: 0005
 Revises: 0004
@@ -29,9 +31,6 @@ def upgrade() -> None:
         sa.Column("score", sa.Integer(), nullable=True),
         sa.Column("tier", sa.String(length=1), nullable=True),
         sa.Column("icp_version_id", sa.Uuid(), nullable=True),
-        sa.ForeignKeyConstraint(
-            ["account_id"], ["accounts.id"], name=op.f("fk_account_scores_account_id_accounts")
-        ),
         sa.PrimaryKeyConstraint("account_id", name=op.f("pk_account_scores")),
         sqlite_with_rowid=False,
     )
@@ -42,12 +41,19 @@ def upgrade() -> None:
     op.create_index("ix_account_scores_score", "account_scores", ["score", "account_id"])
     op.drop_index("ix_accounts_live_score", "accounts", sqlite_where=LIVE, postgresql_where=LIVE)
     op.drop_index("ix_accounts_live_tier", "accounts", sqlite_where=LIVE, postgresql_where=LIVE)
+    op.create_index(
+        "ix_accounts_live_search_text", "accounts", ["search_text"],
+        sqlite_where=LIVE, postgresql_where=LIVE,
+    )  # fmt: skip
     # Plain DROP COLUMN (SQLite 3.35 and later) rather than a batch copy of the table.
     for column in SCORE_COLUMNS:
         op.drop_column("accounts", column)
 
 
 def downgrade() -> None:
+    op.drop_index(
+        "ix_accounts_live_search_text", "accounts", sqlite_where=LIVE, postgresql_where=LIVE
+    )
     op.add_column("accounts", sa.Column("score", sa.Integer(), nullable=True))
     op.add_column("accounts", sa.Column("tier", sa.String(length=1), nullable=True))
     op.add_column("accounts", sa.Column("icp_version_id", sa.Uuid(), nullable=True))
