@@ -106,7 +106,7 @@ class SourceTable:
         wrong number of fields. Blank rows are skipped."""
         width = len(self.headers)
         for number, cells in _raw_rows(self.path, self.sheet):
-            if number <= self.header_row or not any(c.strip() for c in cells):
+            if number <= self.header_row or not "".join(cells).strip():
                 continue
             filled = len(cells)
             while filled and not cells[filled - 1].strip():

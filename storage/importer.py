@@ -8,6 +8,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from itertools import islice
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -216,7 +217,11 @@ def _apply_update(
     record["version"] += 1
 
 
-def _account_keys(values: dict[str, Any]) -> tuple[str | None, tuple[str, str]]:
+#: An account's dedupe keys: normalised domain, and normalised name with country.
+_Keys = tuple[str | None, tuple[str, str]]
+
+
+def _account_keys(values: dict[str, Any]) -> _Keys:
     return normalize_domain(values.get("website")), (
         normalize_name(values.get("name")),
         normalize_country(values.get("country")),
@@ -252,10 +257,10 @@ class _StoredAccounts:
                     self.ids_by_domain.setdefault(domain, []).append(id_)
                 self.ids_by_name.setdefault(name, []).append(id_)
 
-    def learn(self, record: dict[str, Any]) -> None:
+    def learn(self, record: dict[str, Any], keys: _Keys | None = None) -> None:
         """Keep the keys of a record this import wrote (read up front, they lack it)."""
         if self.ids_by_domain is not None:
-            domain, (name, _) = _account_keys(record)
+            domain, (name, _) = keys or _account_keys(record)
             if domain:
                 self.ids_by_domain.setdefault(domain, []).append(record["id"])
             self.ids_by_name.setdefault(name, []).append(record["id"])
@@ -305,7 +310,7 @@ def _import_accounts(run: _Run, targets: list[str], stored: _StoredAccounts) -> 
                 inserts.append(record)
                 pending.add(record["id"])
                 _remember(record, by_domain, by_name, (domain, name))
-                stored.learn(record)
+                stored.learn(record, (domain, name))
                 run.summary.created += 1
                 continue
             existing = {k: match[k] for k in ACCOUNT_VALUES}
@@ -325,14 +330,14 @@ def _import_accounts(run: _Run, targets: list[str], stored: _StoredAccounts) -> 
 def _flush_inserts(conn: Connection, table: Table, inserts: list[dict[str, Any]]) -> None:
     if inserts:
         columns = list(inserts[0])
-        bulk_insert(conn, table, columns, ([r[c] for c in columns] for r in inserts))
+        bulk_insert(conn, table, columns, map(itemgetter(*columns), inserts))
 
 
 def _remember(
     record: dict[str, Any],
     by_domain: dict[str, dict[str, Any]],
     by_name: dict[tuple[str, str], list[dict[str, Any]]],
-    keys: tuple[str | None, tuple[str, str]] | None = None,
+    keys: _Keys | None = None,
 ) -> None:
     domain, name = keys or _account_keys(record)
     if domain:

@@ -27,7 +27,11 @@ def derived_columns(
     (keys the caller has already computed can be passed in)."""
     # Folding each field apart gives the same words as folding them joined, and lets the
     # fields that repeat from account to account (industry, country, city) fold once.
-    folded = (_folded(str(values[f])) for f in SEARCHED_FIELDS if values.get(f))
+    folded = (
+        (_folded if f in _REPEATING else search_key)(str(values[f]))
+        for f in SEARCHED_FIELDS
+        if values.get(f)
+    )
     return {
         "domain_key": normalize_domain(values.get("website"))
         if domain_key is _UNSET
@@ -37,4 +41,5 @@ def derived_columns(
     }
 
 
+_REPEATING = frozenset({"industry", "country", "region", "city", "tags"})
 _folded = lru_cache(maxsize=16_384)(search_key)
