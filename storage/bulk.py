@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import time
 import uuid
@@ -80,3 +81,18 @@ def indexes_rebuilt(conn: Connection, table: Table, big: bool = True) -> Iterato
     yield True
     for index in indexes:
         index.create(conn)
+
+
+@contextmanager
+def cycle_collector_paused() -> Iterator[None]:
+    """Pause Python's cycle collector while a bulk job builds millions of short-lived
+    records (reference counting still frees them): each of its passes walks every object
+    the job keeps, which made a million-row import a fifth slower. Cycles are collected
+    again afterwards."""
+    paused = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if paused:
+            gc.enable()

@@ -32,7 +32,7 @@ from domain.importing import (
 from domain.progress import Cancel, Progress
 from domain.users import Action, User
 from domain.values import normalize_country, normalize_domain, normalize_name
-from storage.bulk import bulk_insert, indexes_rebuilt, new_id
+from storage.bulk import bulk_insert, cycle_collector_paused, indexes_rebuilt, new_id
 from storage.files import BadRow, SourceTable, open_table
 from storage.icps import rescore_batch
 from storage.keys import derived_columns
@@ -451,7 +451,7 @@ def _run_import(
     fields = ACCOUNT_FIELDS if kind == "accounts" else CONTACT_FIELDS
     table = open_table(path, fields, options.sheet)
     targets = _targets(table, fields, options)
-    with workspace.write() as conn:
+    with cycle_collector_paused(), workspace.write() as conn:
         run = _Run(conn, user, table, kind, options, progress, cancel)
         if kind == "accounts":
             with indexes_rebuilt(conn, accounts, _bigger_than_the_workspace(conn, path)) as rebuilt:

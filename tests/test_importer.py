@@ -3,6 +3,7 @@ all-or-nothing, undo, roles."""
 
 from __future__ import annotations
 
+import gc
 from pathlib import Path
 
 import pytest
@@ -131,6 +132,7 @@ def test_cancel_mid_import_leaves_the_workspace_as_it_was(workspace, people, tmp
     assert list(_live(workspace)) == ["Keep"]
     assert len(list_batches(workspace)) == 1
     assert _indexes(workspace) == indexes
+    assert gc.isenabled()  # paused while the import ran
 
 
 def test_a_crash_mid_import_leaves_the_workspace_as_it_was(workspace, people, tmp_path):

@@ -152,3 +152,11 @@ def test_a_workspace_from_a_newer_accord_is_refused_untouched(tmp_path):
     with pytest.raises(WorkspaceError, match="newer version of Accord"):
         open_workspace(path)
     assert path.read_bytes() == before
+
+
+def test_a_python_with_an_old_sqlite_is_told_what_to_do(tmp_path, monkeypatch):
+    monkeypatch.setattr(sqlite3, "sqlite_version_info", (3, 31, 1))
+    monkeypatch.setattr(sqlite3, "sqlite_version", "3.31.1")
+    with pytest.raises(WorkspaceError, match=r"SQLite 3\.31\.1; Accord needs 3\.35 or later"):
+        open_workspace(tmp_path / "workspace.sqlite")
+    assert not (tmp_path / "workspace.sqlite").exists()
