@@ -4,6 +4,7 @@ preview of an ICP being edited, and comparing two versions."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,6 +38,7 @@ from storage.bulk import indexes_rebuilt
 from storage.change_log import log_change
 from storage.dossiers import dossier_complete_sql
 from storage.icp_sql import included_sql, points_sql, score_sql, tier_sql
+from storage.queries import EVERY_LIVE_ROW
 from storage.schema import (
     AccountRow,
     ContactRow,
@@ -45,7 +47,7 @@ from storage.schema import (
     table_of,
     utcnow,
 )
-from storage.scores import clear_scores, count_scored, scores, store_scores
+from storage.scores import clear_scores, count_score_rows, count_scored, scores, store_scores
 from storage.workspace import Workspace
 
 accounts = table_of(AccountRow)
@@ -102,31 +104,16 @@ class SqlIcpStore:
     def apply(
         self, version: IcpVersion, user: User, progress: Progress | None, cancel: Cancel | None
     ) -> int:
-        """Score every live account in one transaction, a chunk of ids at a time."""
-        total = count_accounts(self.workspace)
-        looked_at = 0
+        """Score every live account in one transaction, a chunk of accounts at a time."""
         with self.workspace.write() as conn, indexes_rebuilt(conn, scores):
+            total = count_score_rows(conn)  # one per account: enough for the progress bar
             clear_scores(conn)
-            last: uuid.UUID | None = None
-            while True:
+            for looked_at, chunk in _chunks(conn):
                 if cancel is not None and cancel():
                     raise ApplyCancelled
-                after = accounts.c.id > last if last is not None else true()
-                boundary = conn.execute(
-                    select(accounts.c.id)
-                    .where(after)
-                    .order_by(accounts.c.id)
-                    .offset(APPLY_CHUNK - 1)
-                    .limit(1)
-                ).scalar()
-                upto = accounts.c.id <= boundary if boundary is not None else true()
-                store_scores(conn, version, and_(after, upto), replace=False)
-                if boundary is None:
-                    break
-                looked_at += APPLY_CHUNK  # tombstones too: the bar may end a little early
+                store_scores(conn, version, chunk, replace=False)
                 if progress is not None:
                     progress(min(looked_at, total), total)
-                last = boundary
             done = count_scored(conn)
             if progress is not None:
                 progress(done, total)
@@ -137,6 +124,31 @@ class SqlIcpStore:
             )
             _log(conn, user, version.id, "apply", {"label": version.label, "accounts": done})
         return done
+
+
+def _chunks(conn: Connection) -> Iterator[tuple[int, ColumnElement[bool]]]:
+    """Every account, APPLY_CHUNK at a time: (accounts up to the chunk's end, condition).
+    On SQLite by ranges of rowid, which cost nothing to find and read the table in storage
+    order; elsewhere by ranges of id, each ended by a seek."""
+    if conn.dialect.name == "sqlite":
+        rowid: ColumnElement[int] = literal_column("accounts.rowid", Integer)
+        high = int(conn.execute(select(func.max(rowid)).select_from(accounts)).scalar() or 0)
+        for start in range(1, high + 1, APPLY_CHUNK):
+            yield start + APPLY_CHUNK - 1, rowid.between(start, start + APPLY_CHUNK - 1)
+        return
+    last: uuid.UUID | None = None
+    looked_at = 0
+    while True:
+        after = accounts.c.id > last if last is not None else true()
+        boundary = conn.execute(
+            select(accounts.c.id).where(after).order_by(accounts.c.id)
+            .offset(APPLY_CHUNK - 1).limit(1)
+        ).scalar()  # fmt: skip
+        looked_at += APPLY_CHUNK
+        yield looked_at, and_(after, accounts.c.id <= boundary if boundary else true())
+        if boundary is None:
+            return
+        last = boundary
 
 
 def rescore_with_active(conn: Connection, where: ColumnElement[bool]) -> None:
@@ -236,35 +248,43 @@ class Histogram:
         return {tier: round(number * scale) for tier, number in counts.items()}
 
 
-def _sample(conn: Connection) -> ColumnElement[bool] | None:
-    """On SQLite, blocks of consecutive rows spread evenly over the table, read by rowid
-    seeks instead of a scan; None elsewhere (PostgreSQL scans in parallel). The blocks are
+def _sample(conn: Connection) -> tuple[ColumnElement[bool], float] | None:
+    """On SQLite, with more than SAMPLE_ABOVE rows: blocks of consecutive rows spread
+    evenly over the table, read by rowid seeks instead of a scan, and the share of the
+    table's rows they hold. None elsewhere (PostgreSQL scans in parallel). The blocks are
     picked in a subquery: given the ranges directly, SQLite prefers scanning a whole
     partial index."""
     if conn.dialect.name != "sqlite":
         return None
     rowid: ColumnElement[int] = literal_column("accounts.rowid", Integer)
     high = int(conn.execute(select(func.max(rowid)).select_from(accounts)).scalar() or 0)
+    if high <= SAMPLE_ABOVE:
+        return None
     starts = range(1, high + 1, max(_BLOCK_ROWS, high // _SAMPLE_BLOCKS))
     block = accounts.alias("block")
     block_rowid: ColumnElement[int] = literal_column("block.rowid", Integer)
     ranges = or_(*(block_rowid.between(start, start + _BLOCK_ROWS - 1) for start in starts))
-    return rowid.in_(select(block_rowid).select_from(block).where(ranges))
+    share = sum(min(_BLOCK_ROWS, high + 1 - start) for start in starts) / high
+    return rowid.in_(select(block_rowid).select_from(block).where(ranges)), share
 
 
 def histogram(workspace: Workspace, icp: IdealCustomerProfile, sample: bool = False) -> Histogram:
-    """The histogram of every live account (or, with ``sample``, an estimate)."""
+    """The histogram of every live account (or, with ``sample``, an estimate). Every live
+    account falls in one of its groups, so the groups add up to the total: no count first."""
     included = included_sql(icp).label("included")
     points = points_sql(icp).label("points")
+    statement = (
+        select(included, points, func.count()).where(EVERY_LIVE_ROW).group_by(included, points)
+    )
     with workspace.read() as conn:
-        total = int(conn.execute(select(func.count()).where(LIVE)).scalar_one())
-        part = _sample(conn) if sample and total > SAMPLE_ABOVE else None
-        statement = select(included, points, func.count()).where(LIVE).group_by(included, points)
+        part = _sample(conn) if sample else None
         if part is not None:
-            statement = statement.where(part)
+            statement = statement.where(part[0])
         rows = tuple((bool(i), int(p), int(n)) for i, p, n in conn.execute(statement))
-    sampled = sum(n for _, _, n in rows) if part is not None else None
-    return Histogram(rows, total, sampled)
+    counted = sum(n for _, _, n in rows)
+    if part is None:
+        return Histogram(rows, counted)
+    return Histogram(rows, round(counted / part[1]), counted)
 
 
 def best_accounts(
@@ -274,14 +294,14 @@ def best_accounts(
     score = score_sql(icp).label("score")
     statement = (
         select(accounts.c.id, accounts.c.name, score)
-        .where(LIVE, included_sql(icp))
+        .where(EVERY_LIVE_ROW, included_sql(icp))
         .order_by(score.desc(), accounts.c.name)
         .limit(limit)
     )
     with workspace.read() as conn:
         part = _sample(conn) if sample else None
         if part is not None:
-            statement = statement.where(part)
+            statement = statement.where(part[0])
         return [(r.id, r.name, int(r.score)) for r in conn.execute(statement)]
 
 
@@ -305,7 +325,9 @@ def compare(
     first = tier_sql(before.icp).label("before")
     second = tier_sql(after.icp).label("after")
     with workspace.read() as conn:
-        rows = conn.execute(select(first, second, func.count()).where(LIVE).group_by(first, second))
+        rows = conn.execute(
+            select(first, second, func.count()).where(EVERY_LIVE_ROW).group_by(first, second)
+        )
         return [(Tier(a) if a else None, Tier(b) if b else None, int(n)) for a, b, n in rows]
 
 

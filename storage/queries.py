@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, and_
+from sqlalchemy import ColumnElement, and_, func
 
 from storage.keys import search_key
 from storage.schema import AccountRow
 
 accounts = AccountRow.__table__
+
+#: Live accounts, for statements that read every live account's row anyway (histograms,
+#: comparisons, the best of all accounts): written so that SQLite scans the table in
+#: storage order. Written plainly, "deleted_at IS NULL" lets it walk one of the live-row
+#: indexes instead and fetch each row out of order, several times slower at a million.
+EVERY_LIVE_ROW = func.coalesce(accounts.c.deleted_at, None).is_(None)
 
 
 def account_filter(search: str | None = None) -> ColumnElement[bool]:

@@ -82,6 +82,11 @@ def store_scores(
     conn.execute(insert(scores).from_select(COLUMNS, rows))
 
 
+def count_score_rows(conn: Connection) -> int:
+    """How many score rows there are (one per account, scored or not)."""
+    return int(conn.execute(select(func.count()).select_from(scores)).scalar_one())
+
+
 def count_scored(conn: Connection) -> int:
     """How many accounts have a score."""
     return int(conn.execute(select(func.count()).where(scores.c.score.is_not(None))).scalar_one())

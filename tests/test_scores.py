@@ -7,6 +7,7 @@ from __future__ import annotations
 from domain.accounts import create_account, delete_account, restore_account
 from domain.icp import Criterion, IdealCustomerProfile, Operator, apply_icp, save_icp
 from domain.users import Role
+from storage import icps
 from storage.account_list import Column, ListQuery, count, page
 from storage.icps import SqlIcpStore
 from storage.importer import import_accounts
@@ -57,3 +58,20 @@ def test_every_live_account_has_a_place_in_the_list_sorted_by_score(workspace, p
 
     create_account(SqlUnitOfWork(workspace), owner, {"name": "Eta", "industry": "Software"})
     assert ("Eta", 50, "B") in _listed_by_score(workspace)
+
+
+def test_applying_a_chunk_at_a_time_scores_every_live_account_once(workspace, people, monkeypatch):
+    owner = people[Role.OWNER]
+    made = [
+        create_account(SqlUnitOfWork(workspace), owner, {"name": f"Co {n}", "employees": str(n)})
+        for n in (50, 150, 250, 350, 450)
+    ]
+    delete_account(SqlUnitOfWork(workspace), owner, made[0])
+    monkeypatch.setattr(icps, "APPLY_CHUNK", 2)
+    store = SqlIcpStore(workspace)
+    steps: list[tuple[int, int | None]] = []
+    version = save_icp(store, owner, ICP)
+    assert apply_icp(store, owner, version, lambda done, total: steps.append((done, total))) == 4
+    assert [score for _, score, _ in _listed_by_score(workspace)] == [50, 50, 50, 50]
+    *during, (last, _) = steps
+    assert len(during) >= 2 and during == sorted(during) and last == 4  # the bar moves on
