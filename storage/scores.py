@@ -1,7 +1,8 @@
 """The stored fit of every live account under the active ICP (the ``account_scores`` table).
 
-Every live account has one row; score and tier stay NULL until an ICP is applied. Queries
-over accounts read them with :func:`stored` or by joining :data:`scores`.
+Every live account has one row; score and tier stay NULL until an ICP is applied. (A
+deleted account keeps its row until the next apply: every query joins live accounts.)
+Queries over accounts read them with :func:`stored` or by joining :data:`scores`.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from sqlalchemy import (
     Connection,
     ScalarSelect,
     Uuid,
+    and_,
     delete,
     func,
     insert,
@@ -51,13 +53,13 @@ def store_scores(
     """Write the score rows of the live accounts ``where`` selects: their fit under
     ``version``, or unscored when no ICP is applied. ``replace=False`` when the caller has
     already removed their rows."""
-    chosen = select(accounts.c.id).where(accounts.c.deleted_at.is_(None), where)
+    chosen = and_(accounts.c.deleted_at.is_(None), where)
     if replace:
-        conn.execute(delete(scores).where(scores.c.account_id.in_(chosen)))
-    if version is None:
-        rows = select(accounts.c.id, null(), null(), null()).where(
-            accounts.c.deleted_at.is_(None), where
+        conn.execute(
+            delete(scores).where(scores.c.account_id.in_(select(accounts.c.id).where(chosen)))
         )
+    if version is None:
+        rows = select(accounts.c.id, null(), null(), null()).where(chosen)
     else:
         icp = version.icp
         # Each account's must-haves and points are worked out once, in a materialized step:
@@ -68,7 +70,7 @@ def store_scores(
                 included_sql(icp).label("included"),
                 scaled_sql(icp).label("scaled"),
             )
-            .where(accounts.c.deleted_at.is_(None), where)
+            .where(chosen)
             .cte("fit")
             .prefix_with("MATERIALIZED")
         )
