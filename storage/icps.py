@@ -6,21 +6,25 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import (
     ColumnElement,
     Connection,
     Integer,
+    Select,
     and_,
     func,
     insert,
+    literal,
     literal_column,
     or_,
     select,
+    tablesample,
     true,
     update,
 )
+from sqlalchemy.sql.util import ClauseAdapter
 
 from domain.errors import AccordError, NotFound
 from domain.icp import (
@@ -248,24 +252,36 @@ class Histogram:
         return {tier: round(number * scale) for tier, number in counts.items()}
 
 
-def _sample(conn: Connection) -> tuple[ColumnElement[bool], float] | None:
-    """On SQLite, with more than SAMPLE_ABOVE rows: blocks of consecutive rows spread
-    evenly over the table, read by rowid seeks instead of a scan, and the share of the
-    table's rows they hold. None elsewhere (PostgreSQL scans in parallel). The blocks are
-    picked in a subquery: given the ranges directly, SQLite prefers scanning a whole
-    partial index."""
-    if conn.dialect.name != "sqlite":
+_Statement = TypeVar("_Statement", bound=Select)  # type: ignore[type-arg]
+
+
+def _sampled(conn: Connection, statement: _Statement) -> tuple[_Statement, float] | None:
+    """``statement`` narrowed to a sample of about SAMPLE_ABOVE accounts, and the share of
+    the table the sample holds; None when the workspace is no bigger than that.
+
+    On SQLite: blocks of consecutive rows spread evenly over the table, read by rowid
+    seeks instead of a scan (picked in a subquery: given the ranges directly, SQLite
+    prefers scanning a whole partial index). On PostgreSQL: ``TABLESAMPLE SYSTEM``, the
+    same pages on every call so that an estimate holds still while the user types."""
+    if conn.dialect.name == "sqlite":
+        rowid: ColumnElement[int] = literal_column("accounts.rowid", Integer)
+        high = int(conn.execute(select(func.max(rowid)).select_from(accounts)).scalar() or 0)
+        if high <= SAMPLE_ABOVE:
+            return None
+        starts = range(1, high + 1, max(_BLOCK_ROWS, high // _SAMPLE_BLOCKS))
+        block = accounts.alias("block")
+        block_rowid: ColumnElement[int] = literal_column("block.rowid", Integer)
+        ranges = or_(*(block_rowid.between(s, s + _BLOCK_ROWS - 1) for s in starts))
+        share = sum(min(_BLOCK_ROWS, high + 1 - s) for s in starts) / high
+        return statement.where(
+            rowid.in_(select(block_rowid).select_from(block).where(ranges))
+        ), share
+    total = int(conn.execute(select(func.count()).where(LIVE)).scalar_one())
+    if total <= SAMPLE_ABOVE:
         return None
-    rowid: ColumnElement[int] = literal_column("accounts.rowid", Integer)
-    high = int(conn.execute(select(func.max(rowid)).select_from(accounts)).scalar() or 0)
-    if high <= SAMPLE_ABOVE:
-        return None
-    starts = range(1, high + 1, max(_BLOCK_ROWS, high // _SAMPLE_BLOCKS))
-    block = accounts.alias("block")
-    block_rowid: ColumnElement[int] = literal_column("block.rowid", Integer)
-    ranges = or_(*(block_rowid.between(start, start + _BLOCK_ROWS - 1) for start in starts))
-    share = sum(min(_BLOCK_ROWS, high + 1 - start) for start in starts) / high
-    return rowid.in_(select(block_rowid).select_from(block).where(ranges)), share
+    share = SAMPLE_ABOVE / total
+    pages = tablesample(accounts, func.system(100 * share), name="accounts", seed=literal(1))
+    return ClauseAdapter(pages).traverse(statement), share
 
 
 def histogram(workspace: Workspace, icp: IdealCustomerProfile, sample: bool = False) -> Histogram:
@@ -277,14 +293,13 @@ def histogram(workspace: Workspace, icp: IdealCustomerProfile, sample: bool = Fa
         select(included, points, func.count()).where(EVERY_LIVE_ROW).group_by(included, points)
     )
     with workspace.read() as conn:
-        part = _sample(conn) if sample else None
-        if part is not None:
-            statement = statement.where(part[0])
-        rows = tuple((bool(i), int(p), int(n)) for i, p, n in conn.execute(statement))
+        sampled = _sampled(conn, statement) if sample else None
+        chosen = statement if sampled is None else sampled[0]
+        rows = tuple((bool(i), int(p), int(n)) for i, p, n in conn.execute(chosen))
     counted = sum(n for _, _, n in rows)
-    if part is None:
+    if sampled is None:
         return Histogram(rows, counted)
-    return Histogram(rows, round(counted / part[1]), counted)
+    return Histogram(rows, round(counted / sampled[1]), counted)
 
 
 def best_accounts(
@@ -299,10 +314,9 @@ def best_accounts(
         .limit(limit)
     )
     with workspace.read() as conn:
-        part = _sample(conn) if sample else None
-        if part is not None:
-            statement = statement.where(part[0])
-        return [(r.id, r.name, int(r.score)) for r in conn.execute(statement)]
+        sampled = _sampled(conn, statement) if sample else None
+        chosen = statement if sampled is None else sampled[0]
+        return [(r.id, r.name, int(r.score)) for r in conn.execute(chosen)]
 
 
 @dataclass(frozen=True)
