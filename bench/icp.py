@@ -25,14 +25,13 @@ from domain.targets import hand_off
 from storage.bulk import indexes_rebuilt
 from storage.demo import DEMO_ICP
 from storage.icps import (
-    LIVE,
     SqlIcpStore,
     accounts,
     best_accounts,
     find_version,
     histogram,
 )
-from storage.queries import EVERY_LIVE_ROW
+from storage.queries import EVERY_LIVE_ROW, LIVE_ACCOUNT
 from storage.scores import COLUMNS, scores
 from storage.targets import SqlTargetStore
 from storage.users import sign_in
@@ -56,7 +55,7 @@ def main() -> None:
 
     def plain_count() -> None:
         with workspace.read() as conn:
-            conn.execute(select(func.count()).where(LIVE)).scalar_one()
+            conn.execute(select(func.count()).where(LIVE_ACCOUNT)).scalar_one()
 
     def answer(sample: bool) -> None:
         # what the editor asks after an edit: the tier histogram and the best accounts

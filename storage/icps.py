@@ -42,7 +42,7 @@ from storage.bulk import indexes_rebuilt
 from storage.change_log import log_change
 from storage.dossiers import dossier_complete_sql
 from storage.icp_sql import included_sql, points_sql, score_sql, tier_sql
-from storage.queries import EVERY_LIVE_ROW
+from storage.queries import EVERY_LIVE_ROW, LIVE_ACCOUNT
 from storage.schema import (
     AccountRow,
     ContactRow,
@@ -58,7 +58,8 @@ accounts = table_of(AccountRow)
 contacts = table_of(ContactRow)
 versions = table_of(IcpVersionRow)
 changes = table_of(ImportChangeRow)
-LIVE = accounts.c.deleted_at.is_(None)
+#: The accounts table's rowid (SQLite only): ranges of it are read in storage order.
+_ROWID: ColumnElement[int] = literal_column("accounts.rowid", Integer)
 
 #: Accounts scored per statement when applying (each step reports progress).
 APPLY_CHUNK = 100_000
@@ -135,10 +136,8 @@ def _chunks(conn: Connection) -> Iterator[tuple[int, ColumnElement[bool]]]:
     On SQLite by ranges of rowid, which cost nothing to find and read the table in storage
     order; elsewhere by ranges of id, each ended by a seek."""
     if conn.dialect.name == "sqlite":
-        rowid: ColumnElement[int] = literal_column("accounts.rowid", Integer)
-        high = int(conn.execute(select(func.max(rowid)).select_from(accounts)).scalar() or 0)
-        for start in range(1, high + 1, APPLY_CHUNK):
-            yield start + APPLY_CHUNK - 1, rowid.between(start, start + APPLY_CHUNK - 1)
+        for start in range(1, _highest_rowid(conn) + 1, APPLY_CHUNK):
+            yield start + APPLY_CHUNK - 1, _ROWID.between(start, start + APPLY_CHUNK - 1)
         return
     last: uuid.UUID | None = None
     looked_at = 0
@@ -186,9 +185,17 @@ def _active_statement() -> Any:
     )
 
 
+def _highest_rowid(conn: Connection) -> int:
+    return int(conn.execute(select(func.max(_ROWID)).select_from(accounts)).scalar() or 0)
+
+
+def _count_live(conn: Connection) -> int:
+    return int(conn.execute(select(func.count()).where(LIVE_ACCOUNT)).scalar_one())
+
+
 def count_accounts(workspace: Workspace) -> int:
     with workspace.read() as conn:
-        return int(conn.execute(select(func.count()).where(LIVE)).scalar_one())
+        return _count_live(conn)
 
 
 def list_versions(workspace: Workspace) -> list[IcpVersion]:
@@ -264,8 +271,7 @@ def _sampled(conn: Connection, statement: _Statement) -> tuple[_Statement, float
     prefers scanning a whole partial index). On PostgreSQL: ``TABLESAMPLE SYSTEM``, the
     same pages on every call so that an estimate holds still while the user types."""
     if conn.dialect.name == "sqlite":
-        rowid: ColumnElement[int] = literal_column("accounts.rowid", Integer)
-        high = int(conn.execute(select(func.max(rowid)).select_from(accounts)).scalar() or 0)
+        high = _highest_rowid(conn)
         if high <= SAMPLE_ABOVE:
             return None
         starts = range(1, high + 1, max(_BLOCK_ROWS, high // _SAMPLE_BLOCKS))
@@ -274,9 +280,9 @@ def _sampled(conn: Connection, statement: _Statement) -> tuple[_Statement, float
         ranges = or_(*(block_rowid.between(s, s + _BLOCK_ROWS - 1) for s in starts))
         share = sum(min(_BLOCK_ROWS, high + 1 - s) for s in starts) / high
         return statement.where(
-            rowid.in_(select(block_rowid).select_from(block).where(ranges))
+            _ROWID.in_(select(block_rowid).select_from(block).where(ranges))
         ), share
-    total = int(conn.execute(select(func.count()).where(LIVE)).scalar_one())
+    total = _count_live(conn)
     if total <= SAMPLE_ABOVE:
         return None
     share = SAMPLE_ABOVE / total

@@ -36,6 +36,7 @@ from storage.bulk import bulk_insert, cycle_collector_paused, indexes_rebuilt, n
 from storage.files import BadRow, SourceTable, open_table
 from storage.icps import rescore_batch
 from storage.keys import derived_columns
+from storage.queries import LIVE_ACCOUNT
 from storage.schema import (
     AccountRow,
     ChangeRow,
@@ -55,7 +56,6 @@ change_log = table_of(ChangeRow)
 
 CHUNK = 5000
 REBUILD_AT_ROWS = 50_000
-LIVE_ACCOUNT = accounts.c.deleted_at.is_(None)
 ACCOUNT_VALUES = [f.name for f in ACCOUNT_FIELDS] + ["custom"]
 CONTACT_VALUES = [f.name for f in CONTACT_FIELDS if f.name != "account"]
 EMPTY_ACCOUNT: dict[str, Any] = dict.fromkeys(ACCOUNT_VALUES)
@@ -353,10 +353,9 @@ def _import_contacts(run: _Run, targets: list[str]) -> None:
         contacts.c.account_id,
         contacts.c.import_batch_id,
     ]
-    live_accounts = accounts.c.deleted_at.is_(None)
     for parsed in run.parsed_chunks(CONTACT_FIELDS, targets):
         refs = {values["account"] for _, _, values in parsed}
-        owners = _accounts_for(run.conn, refs, live_accounts)
+        owners = _accounts_for(run.conn, refs)
         ids = set(owners.values())
         known: dict[tuple[uuid.UUID, str], dict[str, Any]] = {}
         for row in run.conn.execute(
@@ -413,7 +412,7 @@ def _remember_contact(
     known.setdefault((record["account_id"], "name:" + normalize_name(record["name"])), record)
 
 
-def _accounts_for(conn: Connection, refs: set[str], live: Any) -> dict[str, uuid.UUID]:
+def _accounts_for(conn: Connection, refs: set[str]) -> dict[str, uuid.UUID]:
     """Account reference (website/domain or name) → account id, for the refs that match."""
     by_domain = {ref: d for ref in refs if (d := normalize_domain(ref))}
     by_name = {ref: normalize_name(ref) for ref in refs}
@@ -421,7 +420,7 @@ def _accounts_for(conn: Connection, refs: set[str], live: Any) -> dict[str, uuid
     if by_domain:
         rows = conn.execute(
             select(accounts.c.domain_key, accounts.c.id).where(
-                live, accounts.c.domain_key.in_(set(by_domain.values()))
+                LIVE_ACCOUNT, accounts.c.domain_key.in_(set(by_domain.values()))
             )
         ).all()
         ids = dict(rows)
@@ -430,7 +429,7 @@ def _accounts_for(conn: Connection, refs: set[str], live: Any) -> dict[str, uuid
     if rest:
         rows = conn.execute(
             select(accounts.c.name_key, accounts.c.id).where(
-                live, accounts.c.name_key.in_(set(rest.values()))
+                LIVE_ACCOUNT, accounts.c.name_key.in_(set(rest.values()))
             )
         ).all()
         ids = dict(rows)

@@ -9,6 +9,7 @@ from storage.schema import AccountRow
 
 accounts = AccountRow.__table__
 
+LIVE_ACCOUNT = accounts.c.deleted_at.is_(None)
 #: Live accounts, for statements that read every live account's row anyway (histograms,
 #: comparisons, the best of all accounts): written so that SQLite scans the table in
 #: storage order. Written plainly, "deleted_at IS NULL" lets it walk one of the live-row
@@ -22,6 +23,6 @@ def account_filter(search: str | None = None) -> ColumnElement[bool]:
     account from its own index, a fraction of the table's size."""
     words = search_key(search or "").split()
     return and_(
-        accounts.c.deleted_at.is_(None),
+        LIVE_ACCOUNT,
         *(accounts.c.search_text.contains(word, autoescape=True) for word in words),
     )

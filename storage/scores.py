@@ -25,6 +25,7 @@ from sqlalchemy import (
 
 from domain.icp import IcpVersion
 from storage.icp_sql import included_sql, scaled_sql, score_of, tier_of
+from storage.queries import LIVE_ACCOUNT
 from storage.schema import AccountRow, AccountScoreRow, table_of
 
 accounts = table_of(AccountRow)
@@ -53,7 +54,7 @@ def store_scores(
     """Write the score rows of the live accounts ``where`` selects: their fit under
     ``version``, or unscored when no ICP is applied. ``replace=False`` when the caller has
     already removed their rows."""
-    chosen = and_(accounts.c.deleted_at.is_(None), where)
+    chosen = and_(LIVE_ACCOUNT, where)
     if replace:
         conn.execute(
             delete(scores).where(scores.c.account_id.in_(select(accounts.c.id).where(chosen)))
