@@ -281,9 +281,13 @@ def test_an_estimate_from_a_sample_scales_to_every_account(workspace, monkeypatc
     monkeypatch.setattr(icps, "_BLOCK_ROWS", 20)
     exact = icps.histogram(workspace, ICP)
     estimate = icps.histogram(workspace, ICP, sample=True)
-    assert exact.sampled is None and 300 <= estimate.sampled <= 1500
     counts, guessed = exact.tiers(ICP), estimate.tiers(ICP)
-    assert abs(sum(guessed.values()) - 3000) <= 300
+    if workspace.is_sqlite:  # whole blocks of rows: the total comes out (almost) exact
+        assert exact.sampled is None and 500 <= estimate.sampled <= 1100
+        assert abs(sum(guessed.values()) - 3000) <= 10
+    else:  # whole pages picked at random: the total is an estimate too
+        assert exact.sampled is None and 300 <= estimate.sampled <= 1500
+        assert abs(sum(guessed.values()) - 3000) <= 300
     assert all(abs(guessed[t] - counts[t]) <= 300 for t in counts)
     assert icps.histogram(workspace, ICP, sample=True) == estimate  # holds still while typing
     assert len(icps.best_accounts(workspace, ICP, sample=True)) == 10
