@@ -4,6 +4,7 @@ conflicts, tombstones, migrations and backups."""
 from __future__ import annotations
 
 import sqlite3
+from contextlib import closing
 
 import pytest
 from alembic import command
@@ -109,8 +110,33 @@ def test_upgraded_schema_equals_the_models(workspace):
 def test_sqlite_settings(sqlite_workspace):
     with sqlite_workspace.engine.connect() as conn:
         pragmas = {p: conn.exec_driver_sql(f"PRAGMA {p}").scalar()
-                   for p in ("journal_mode", "foreign_keys", "busy_timeout")}  # fmt: skip
-    assert pragmas == {"journal_mode": "wal", "foreign_keys": 1, "busy_timeout": 30000}
+                   for p in ("journal_mode", "foreign_keys", "busy_timeout",
+                             "wal_autocheckpoint")}  # fmt: skip
+    # Commits leave checkpoints to the workspace's own thread (next test).
+    assert pragmas == {
+        "journal_mode": "wal",
+        "foreign_keys": 1,
+        "busy_timeout": 30000,
+        "wal_autocheckpoint": 0,
+    }
+
+
+def test_committed_writes_are_copied_into_the_file_itself(sqlite_workspace, tmp_path):
+    def rows_in_the_file() -> int:
+        # immutable=1 reads the file alone, without the write-ahead log
+        uri = f"file:{tmp_path / 'workspace.sqlite'}?immutable=1"
+        with closing(sqlite3.connect(uri, uri=True)) as conn:
+            return conn.execute("SELECT count(*) FROM notes").fetchone()[0]
+
+    with sqlite_workspace.write() as conn:
+        conn.exec_driver_sql("CREATE TABLE notes (body BLOB)")
+        conn.exec_driver_sql(
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 3000) "
+            "INSERT INTO notes SELECT randomblob(1000) FROM n"
+        )
+    assert sqlite_workspace.checkpointer is not None
+    assert sqlite_workspace.checkpointer.wait(timeout=30)
+    assert rows_in_the_file() == 3000
 
 
 def test_writes_take_the_lock_up_front(sqlite_workspace, tmp_path):
