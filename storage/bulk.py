@@ -31,12 +31,13 @@ def bulk_insert(conn: Connection, table: Table, columns: Sequence[str],
                 rows: Iterable[Sequence[Any]]) -> None:  # fmt: skip
     """INSERT ``rows`` (tuples in ``columns`` order) with one executemany through the driver.
 
-    Values go through each column type's bind processor (UUID → text on SQLite, JSON →
-    text, …), so the stored form is the same as the ORM's.
+    Values go through the bind processor of each column's type on this database (UUID →
+    text and times → SQLAlchemy's text form on SQLite, JSON → text, …), so the stored
+    form is the same as the ORM's.
     """
     processors: list[tuple[int, Callable[[Any], Any]]] = []
     for index, name in enumerate(columns):
-        processor = table.c[name].type.bind_processor(conn.dialect)
+        processor = table.c[name].type.dialect_impl(conn.dialect).bind_processor(conn.dialect)
         if processor is not None:
             processors.append((index, processor))
     marks = ", ".join(["?" if conn.dialect.paramstyle == "qmark" else "%s"] * len(columns))

@@ -174,6 +174,22 @@ def test_undo_leaves_records_edited_after_the_import(workspace, people, tmp_path
     assert "1 left as they are" in message
 
 
+def test_imported_and_edited_accounts_keep_their_times_alike(
+    sqlite_workspace, sqlite_people, tmp_path
+):
+    """An import writes through the driver, not the ORM: its times must be stored as the
+    ORM stores them, or the list's "Updated" order would compare two kinds of text."""
+    owner = sqlite_people[Role.OWNER]
+    import_accounts(sqlite_workspace, owner, _csv(tmp_path, "Acme,acme.de,,,1\nBolt,bolt.io,,,2\n"))
+    with SqlUnitOfWork(sqlite_workspace) as uow:
+        bolt = uow.accounts.get(_live(sqlite_workspace)["Bolt"]["id"])
+    update_account(SqlUnitOfWork(sqlite_workspace), owner, bolt, {"city": "Bonn"})
+    with sqlite_workspace.read() as conn:
+        stored = dict(conn.exec_driver_sql("SELECT name, updated_at FROM accounts").all())
+    assert len(stored["Acme"]) == len(stored["Bolt"])
+    assert stored["Acme"] < stored["Bolt"]
+
+
 def test_a_rep_may_neither_import_nor_undo(workspace, people, tmp_path):
     rep = people[Role.REP]
     with pytest.raises(PermissionDenied):
