@@ -8,8 +8,11 @@ from typing import Any
 
 from domain.values import fold_text, normalize_domain, normalize_name
 
+#: The searched fields that differ from account to account, and those whose values repeat.
+_OWN = ("name", "website", "phone")
+_REPEATING = ("industry", "country", "region", "city", "tags")
 #: The fields whose text a search in the accounts list looks at.
-SEARCHED_FIELDS = ("name", "website", "industry", "country", "region", "city", "phone", "tags")
+SEARCHED_FIELDS = _OWN + _REPEATING
 
 
 def search_key(text: str) -> str:
@@ -25,13 +28,10 @@ def derived_columns(
 ) -> dict[str, Any]:
     """``domain_key``, ``name_key`` and ``search_text`` for an account's field values
     (keys the caller has already computed can be passed in)."""
-    # Folding each field apart gives the same words as folding them joined, and lets the
-    # fields that repeat from account to account (industry, country, city) fold once.
-    folded = (
-        (_folded if f in _REPEATING else search_key)(str(values[f]))
-        for f in SEARCHED_FIELDS
-        if values.get(f)
-    )
+    # Folding fields apart gives the same words as folding them joined: an account's own
+    # fields fold in one go, and each value of the repeating ones once per import.
+    folded = [search_key(" ".join(str(v) for f in _OWN if (v := values.get(f))))]
+    folded += [_folded(str(v)) for f in _REPEATING if (v := values.get(f))]
     return {
         "domain_key": normalize_domain(values.get("website"))
         if domain_key is _UNSET
@@ -41,5 +41,4 @@ def derived_columns(
     }
 
 
-_REPEATING = frozenset({"industry", "country", "region", "city", "tags"})
 _folded = lru_cache(maxsize=16_384)(search_key)
