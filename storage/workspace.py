@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import weakref
 from collections.abc import Iterator
 from contextlib import closing, contextmanager, suppress
 from dataclasses import dataclass
@@ -93,12 +94,20 @@ class Workspace:
             yield conn
 
     def close(self) -> None:
-        if self.checkpointer is not None:
-            self.checkpointer.close()
-        self.engine.dispose()
+        self._closed()
 
     def __post_init__(self) -> None:
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        # Also when Accord exits, or when the workspace is dropped without being closed.
+        self._closed = weakref.finalize(self, _close, self.engine, self.checkpointer)
+
+
+def _close(engine: Engine, checkpointer: Checkpointer | None) -> None:
+    """Let the checkpointer finish, then close every connection: the last one to close
+    copies what is left in the write-ahead log into the file and removes the log."""
+    if checkpointer is not None:
+        checkpointer.close()
+    engine.dispose()
 
 
 class Checkpointer:
@@ -133,23 +142,23 @@ class Checkpointer:
         with self._changed:
             self._stopping = True
             self._changed.notify_all()
-        if self._thread is not None:
+        if self._thread not in (None, threading.current_thread()):
             self._thread.join()
 
     def _run(self) -> None:
-        with closing(sqlite3.connect(self._path, timeout=30)) as conn:
-            while True:
-                with self._changed:
-                    self._changed.wait_for(lambda: self._stopping or self._copied < self._writes)
-                    if self._stopping:
-                        return
-                    writes = self._writes
-                # On an error the next write tries again, and closing the workspace does too.
-                with suppress(sqlite3.Error):
-                    conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
-                with self._changed:
-                    self._copied = writes
-                    self._changed.notify_all()
+        while True:
+            with self._changed:
+                self._changed.wait_for(lambda: self._stopping or self._copied < self._writes)
+                if self._stopping:
+                    return
+                writes = self._writes
+            # A connection of its own, closed after each copy so that closing the workspace
+            # is the last close. On an error the next write tries again.
+            with suppress(sqlite3.Error), closing(sqlite3.connect(self._path, timeout=30)) as conn:
+                conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+            with self._changed:
+                self._copied = writes
+                self._changed.notify_all()
 
 
 #: DROP COLUMN (migration 0005) arrived in SQLite 3.35 (2021).

@@ -4,6 +4,11 @@ from __future__ import annotations
 
 import csv
 import json
+import sqlite3
+import subprocess
+import sys
+from contextlib import closing
+from pathlib import Path
 
 from main import main
 
@@ -20,6 +25,21 @@ def test_import_prints_a_summary_and_rejected_rows(tmp_path, capsys):
     assert "1 created, 0 updated, 0 duplicates skipped, 1 rejected" in out and "batch id:" in out
     assert "list.csv: row 3, column 'Number of Employees'" in err
     assert "Beta,lots,3,Number of Employees" in rejects.read_text(encoding="utf-8-sig")
+
+
+def test_a_command_leaves_everything_in_the_workspace_file_itself(tmp_path):
+    """A user may copy or mail the file right after a command: nothing is left behind in
+    a write-ahead log beside it."""
+    db = tmp_path / "w.sqlite"
+    path = tmp_path / "list.csv"
+    path.write_text("Company name\nAcme\nBolt\n", encoding="utf-8")
+    main_py = Path(__file__).resolve().parent.parent / "main.py"
+    command = [sys.executable, str(main_py), "--db", str(db), "--user", "Ann",
+               "import", "accounts", str(path)]  # fmt: skip
+    subprocess.run(command, check=True, capture_output=True, cwd=tmp_path)
+    assert not db.with_name("w.sqlite-wal").exists()
+    with closing(sqlite3.connect(f"file:{db}?immutable=1", uri=True)) as conn:
+        assert conn.execute("SELECT count(*) FROM accounts").fetchone() == (2,)
 
 
 def test_a_refused_file_exits_non_zero_and_changes_nothing(tmp_path, capsys):
