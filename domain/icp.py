@@ -98,6 +98,11 @@ class Criterion:
     must_have: bool = False
     weight: int = 10
 
+    def __post_init__(self) -> None:
+        # An operator may arrive as its text (from JSON, or from a Qt combo box, which
+        # hands back a StrEnum as plain str); "is" comparisons below need the member.
+        object.__setattr__(self, "operator", Operator(self.operator))
+
     def check(self) -> str | None:
         """What is wrong with this criterion, or None."""
         allowed = _OPERATORS.get(self.subject)

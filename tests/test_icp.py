@@ -60,6 +60,14 @@ def test_decision_maker_and_custom_fields_are_criteria_too():
     assert custom.met({"custom": {"Stack": "Postgres, Python"}})
 
 
+def test_an_operator_given_as_text_works_as_the_operator():
+    # what the ICP editor's combo boxes hand over
+    dm = Criterion(HAS_DECISION_MAKER, "is set")  # type: ignore[arg-type]
+    assert dm.operator is Operator.IS_SET
+    assert dm.met({HAS_DECISION_MAKER: True}) and not dm.met({HAS_DECISION_MAKER: False})
+    assert dm.describe() == "Has a decision-maker contact"
+
+
 @pytest.mark.parametrize(
     ("score", "tier"), [(70, Tier.A), (69, Tier.B), (40, Tier.B), (39, Tier.C)]
 )

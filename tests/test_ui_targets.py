@@ -66,6 +66,19 @@ def test_a_bad_criterion_is_named_and_not_previewed(qtbot, demo):
     assert "criterion 3" in editor.problems.text() and "lots" in editor.problems.text()
 
 
+def test_an_operator_without_values_leaves_no_values_to_type(qtbot, demo):
+    editor = IcpEditor(demo, sign_in(demo, "Olivia Owner"))
+    qtbot.addWidget(editor)
+    operator, values = editor.criteria.cellWidget(4, 1), editor.criteria.cellWidget(4, 2)
+    assert operator.currentText() == "is set"  # has a decision-maker contact
+    assert not values.isEnabled() and values.placeholderText() == "no value needed"
+    tags_operator, tags_values = editor.criteria.cellWidget(5, 1), editor.criteria.cellWidget(5, 2)
+    tags_operator.setCurrentIndex(tags_operator.findText("is set"))
+    assert not tags_values.isEnabled()
+    tags_operator.setCurrentIndex(tags_operator.findText("contains"))
+    assert tags_values.isEnabled()
+
+
 def test_a_rep_reads_the_icp_but_cannot_save_or_apply(qtbot, demo):
     editor = IcpEditor(demo, sign_in(demo, "Sam Rivera"))
     qtbot.addWidget(editor)

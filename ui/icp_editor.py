@@ -321,7 +321,7 @@ class IcpEditor(QDialog):
         operator.currentIndexChanged.connect(self.changed)
 
         def values_needed() -> None:
-            needed = operator.currentData() is not Operator.IS_SET
+            needed = operator.currentData() != Operator.IS_SET  # Qt hands back a str
             values.setEnabled(self.can_edit and needed)
             values.setPlaceholderText("comma-separated" if needed else "no value needed")
 
