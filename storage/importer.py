@@ -33,13 +33,13 @@ from domain.progress import Cancel, Progress
 from domain.users import Action, User
 from domain.values import normalize_country, normalize_domain, normalize_name
 from storage.bulk import bulk_insert, cycle_collector_paused, indexes_rebuilt, new_id
+from storage.change_log import log_change
 from storage.files import BadRow, SourceTable, open_table
 from storage.icps import rescore_batch
 from storage.keys import derived_columns
 from storage.queries import LIVE_ACCOUNT
 from storage.schema import (
     AccountRow,
-    ChangeRow,
     ContactRow,
     ImportBatchRow,
     ImportChangeRow,
@@ -52,7 +52,6 @@ accounts = table_of(AccountRow)
 contacts = table_of(ContactRow)
 batches = table_of(ImportBatchRow)
 changes_table = table_of(ImportChangeRow)
-change_log = table_of(ChangeRow)
 
 CHUNK = 5000
 REBUILD_AT_ROWS = 50_000
@@ -187,16 +186,10 @@ class _Run:
             .where(batches.c.id == self.batch_id)
             .values(created=s.created, updated=s.updated, skipped=s.skipped, rejected=s.rejected)
         )
-        self.conn.execute(
-            insert(change_log).values(
-                at=self.now,
-                user_name=self.user.name,
-                table_name="import_batches",
-                record_id=self.batch_id,
-                action="import",
-                details={"summary": s.describe()},
-            )
-        )
+        log_change(
+            self.conn, self.user, "import_batches", self.batch_id, "import",
+            {"summary": s.describe()},
+        )  # fmt: skip
         return s
 
 
@@ -588,14 +581,5 @@ def undo_import(workspace: Workspace, user: User, batch_id: str | uuid.UUID) -> 
         )
         if kept:
             message += f"; {kept} left as they are because someone changed them since"
-        conn.execute(
-            insert(change_log).values(
-                at=now,
-                user_name=user.name,
-                table_name="import_batches",
-                record_id=key,
-                action="undo import",
-                details={"summary": message},
-            )
-        )
+        log_change(conn, user, "import_batches", key, "undo import", {"summary": message})
         return message + "."

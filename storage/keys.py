@@ -29,7 +29,7 @@ def derived_columns(
     """``domain_key``, ``name_key`` and ``search_text`` for an account's field values
     (keys the caller has already computed can be passed in)."""
     # Folding fields apart gives the same words as folding them joined: an account's own
-    # fields fold in one go, and each value of the repeating ones once per import.
+    # fields fold in one go, and each value of the repeating ones once while remembered.
     folded = [search_key(" ".join(str(v) for f in _OWN if (v := values.get(f))))]
     folded += [_folded(str(v)) for f in _REPEATING if (v := values.get(f))]
     return {

@@ -22,13 +22,12 @@ from domain.users import User
 from storage.change_log import log_change
 from storage.dossiers import dossier_complete_sql
 from storage.icp_sql import has_decision_maker
-from storage.schema import AccountRow, ChangeRow, LeadDefinitionRow, table_of, utcnow
+from storage.schema import AccountRow, LeadDefinitionRow, table_of, utcnow
 from storage.scores import stored
 from storage.workspace import Workspace
 
 accounts = table_of(AccountRow)
 definitions = table_of(LeadDefinitionRow)
-change_log = table_of(ChangeRow)
 
 
 def _has_phone(rule: HasPhone) -> ColumnElement[bool]:
