@@ -27,6 +27,8 @@ CUSTOM = "custom:"
 FIRST_NAME = "first_name"
 LAST_NAME = "last_name"
 IGNORE = ""
+#: What the mapping calls the name parts a contacts file may have instead of a full name.
+NAME_PART_LABELS = {FIRST_NAME: "First name", LAST_NAME: "Last name"}
 
 
 class OnDuplicate(enum.StrEnum):
@@ -153,6 +155,23 @@ def missing_required(targets: Sequence[str], fields: tuple[Field, ...]) -> list[
     if "Contact Name" in missing and {FIRST_NAME, LAST_NAME} & present:
         missing.remove("Contact Name")
     return missing
+
+
+def doubled_targets(
+    headers: Sequence[str], targets: Sequence[str], fields: tuple[Field, ...]
+) -> list[str]:
+    """Fields chosen for more than one column, as "Website ('Website', 'Domain')": a row
+    would keep the value of one column and silently drop the other's."""
+    labels = {f.name: f.label for f in fields} | NAME_PART_LABELS
+    columns: dict[str, list[str]] = {}
+    for header, target in zip(headers, targets, strict=True):
+        if target and not target.startswith(CUSTOM):
+            columns.setdefault(target, []).append(header)
+    return [
+        f"{labels[target]} ({', '.join(repr(h) for h in chosen)})"
+        for target, chosen in columns.items()
+        if len(chosen) > 1
+    ]
 
 
 class RowRejected(Exception):

@@ -25,6 +25,7 @@ from domain.importing import (
     RowRejected,
     apply_saved_mapping,
     auto_mapping,
+    doubled_targets,
     load_mapping,
     merge,
     missing_required,
@@ -77,12 +78,22 @@ def _targets(table: SourceTable, fields: tuple[Field, ...], options: ImportOptio
         targets = apply_saved_mapping(table.headers, load_mapping(options.mapping_file), fields)
     else:
         targets = auto_mapping(table.headers, fields)
+    check_targets(table, targets, fields)
+    return targets
+
+
+def check_targets(table: SourceTable, targets: list[str], fields: tuple[Field, ...]) -> None:
+    """Refuse a mapping that leaves a required field out or gives a field two columns."""
     if missing := missing_required(targets, fields):
         raise FileRefused(
             f"{table.path.name}: no column is mapped to {', '.join(missing)} "
             f"(header row {table.header_row}: {', '.join(h for h in table.headers if h)})."
         )
-    return targets
+    if doubled := doubled_targets(table.headers, targets, fields):
+        raise FileRefused(
+            f"{table.path.name}: more than one column is mapped to {'; '.join(doubled)}. "
+            "Map each field from one column and ignore the others."
+        )
 
 
 class _Run:

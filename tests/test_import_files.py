@@ -143,3 +143,17 @@ def test_a_file_without_a_name_column_is_refused(sqlite_workspace, sqlite_people
         import_accounts(
             sqlite_workspace, sqlite_people[Role.OWNER], _write(tmp_path, "City,Phone\nRome,1\n")
         )
+
+
+def test_a_mapping_that_gives_a_field_two_columns_is_refused(
+    sqlite_workspace, sqlite_people, tmp_path
+):
+    mapping = tmp_path / "mapping.json"
+    mapping.write_text('{"Firma": "name", "Web": "website", "Domain": "website"}')
+    text = "Firma,Web,Domain\nAcme,acme.com,\n"
+    options = ImportOptions(mapping_file=mapping)
+    owner = sqlite_people[Role.OWNER]
+    with pytest.raises(FileRefused, match=r"Website \('Web', 'Domain'\)"):
+        import_accounts(sqlite_workspace, owner, _write(tmp_path, text), options)
+    with sqlite_workspace.read() as conn:
+        assert conn.execute(select(accounts)).first() is None

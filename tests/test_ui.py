@@ -152,6 +152,31 @@ def test_import_wizard_end_to_end(qtbot, sqlite_workspace, tmp_path):
     assert AccountsModel(sqlite_workspace).rowCount() == 2
 
 
+def test_import_wizard_stays_on_the_mapping_until_it_can_import(
+    qtbot, sqlite_workspace, tmp_path, monkeypatch
+):
+    said: list[str] = []
+    monkeypatch.setattr(QMessageBox, "exec", lambda box: said.append(box.text()))
+    wizard = ImportWizard(sqlite_workspace, sign_in(sqlite_workspace, "Olivia Owner"))
+    qtbot.addWidget(wizard)
+    wizard.show()
+    wizard.file_page.path.setText(str(_csv(tmp_path)))
+    wizard.next()
+    wizard.next()  # "Firma" is not known as the company name: nothing is mapped to it
+    assert wizard.currentPage() is wizard.mapping_page
+    assert "no column is mapped to Account Name" in said[-1]
+    combos = wizard.mapping_page.combos
+    combos[0].setCurrentIndex(combos[0].findData("name"))
+    combos[3].setCurrentIndex(combos[3].findData("name"))
+    wizard.next()
+    assert wizard.currentPage() is wizard.mapping_page
+    assert "Account Name ('Firma', 'Country')" in said[-1]
+    combos[3].setCurrentIndex(combos[3].findData("country"))
+    wizard.next()
+    assert wizard.currentPage() is wizard.duplicates_page
+    assert len(said) == 2
+
+
 def test_import_history_undoes_an_import(qtbot, sqlite_workspace, tmp_path, monkeypatch):
     from storage.importer import ImportOptions, import_accounts
 

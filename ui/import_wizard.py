@@ -29,9 +29,8 @@ from domain.errors import AccordError
 from domain.fields import ACCOUNT_FIELDS, CONTACT_FIELDS
 from domain.importing import (
     CUSTOM,
-    FIRST_NAME,
     IGNORE,
-    LAST_NAME,
+    NAME_PART_LABELS,
     ImportSummary,
     OnDuplicate,
     apply_saved_mapping,
@@ -41,7 +40,7 @@ from domain.importing import (
 )
 from domain.users import User
 from storage.files import SourceTable, is_spreadsheet, open_table
-from storage.importer import ImportOptions, import_accounts, import_contacts
+from storage.importer import ImportOptions, check_targets, import_accounts, import_contacts
 from storage.workspace import Workspace
 from ui.workers import Task, run_task, show_error
 
@@ -118,9 +117,11 @@ class MappingPage(QWizardPage):
         self.columns.setObjectName("mapping")
         self.columns.setHorizontalHeaderLabels(["Column in the file", "Import as", "First value"])
         self.columns.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.columns.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.preview = QTableWidget()
         self.preview.setObjectName("preview")
         self.preview.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.preview.horizontalHeader().setMaximumSectionSize(260)
         save, load = QPushButton("Save mapping…"), QPushButton("Load mapping…")
         save.clicked.connect(self.save)
         load.clicked.connect(self.load)
@@ -139,7 +140,7 @@ class MappingPage(QWizardPage):
     def _choices(self) -> list[tuple[str, str]]:
         choices = [("(ignore)", IGNORE)] + [(f.label, f.name) for f in self.owner.fields]
         if self.owner.kind == "contacts":
-            choices += [("First name", FIRST_NAME), ("Last name", LAST_NAME)]
+            choices += [(label, part) for part, label in NAME_PART_LABELS.items()]
         return choices
 
     def initializePage(self) -> None:
@@ -177,9 +178,19 @@ class MappingPage(QWizardPage):
         for r, (_, cells) in enumerate(rows):
             for c, value in enumerate(cells):
                 self.preview.setItem(r, c, QTableWidgetItem(value))
+        self.preview.resizeColumnsToContents()
 
     def targets(self) -> list[str]:
         return [str(combo.currentData()) for combo in self.combos]
+
+    def validatePage(self) -> bool:
+        assert self.owner.table is not None
+        try:
+            check_targets(self.owner.table, self.targets(), self.owner.fields)
+        except AccordError as error:
+            show_error(self, "Check the columns", error)
+            return False
+        return True
 
     def save(self) -> None:
         name, _ = QFileDialog.getSaveFileName(self, "Save mapping", "mapping.json", "*.json")
@@ -249,6 +260,7 @@ class SummaryPage(QWizardPage):
         self.errors.setHorizontalHeaderLabels(["Row", "Column", "Reason"])
         self.errors.horizontalHeader().setStretchLastSection(True)
         self.errors.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.errors.verticalHeader().hide()  # the file's row number is the first column
         self.save = QPushButton("Save rejected rows…")
         self.save.clicked.connect(self.save_rejects)
         layout = QVBoxLayout(self)
