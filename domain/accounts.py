@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 from uuid import UUID, uuid4
 
-from domain.errors import NotFound, ValidationError
+from domain.errors import AccordError, NotFound, ValidationError
 from domain.fields import ACCOUNT_FIELDS, CONTACT_FIELDS, Field
 from domain.users import Action, User
 
@@ -116,6 +116,38 @@ def update_account(uow: UnitOfWork, user: User, loaded: Account, values: dict[st
         parsed["custom"] = dict(values["custom"])
     with uow:
         saved = uow.accounts.save(replace(loaded, **parsed), user)
+        uow.commit()
+    return saved
+
+
+#: What an edit of an account can change, and what each is called on screen.
+_EDITABLE = {f.name: f.label for f in ACCOUNT_FIELDS} | {"custom": "Custom fields"}
+
+
+def changed_fields(before: Account, after: Account) -> list[str]:
+    return [name for name in _EDITABLE if getattr(before, name) != getattr(after, name)]
+
+
+def revert_account_edit(
+    uow: UnitOfWork, user: User, edited_from: Account, edited_to: Account
+) -> Account:
+    """Take back one saved edit (or, given the other way round, make it again): the fields
+    it changed go back to their values in ``edited_from``, as long as nobody changed them
+    again since; fields it did not change keep whatever they hold now."""
+    user.require(Action.EDIT_ACCOUNTS)
+    names = changed_fields(edited_from, edited_to)
+    with uow:
+        current = uow.accounts.get(edited_to.id)
+        if current is None:
+            raise NotFound(f"{edited_to.name} was deleted meanwhile.")
+        if moved := [_EDITABLE[n] for n in names if getattr(current, n) != getattr(edited_to, n)]:
+            raise AccordError(
+                f"{current.name}: {', '.join(moved)} changed again since, so this edit "
+                "is left as it is."
+            )
+        saved = uow.accounts.save(
+            replace(current, **{n: getattr(edited_from, n) for n in names}), user
+        )
         uow.commit()
     return saved
 

@@ -17,9 +17,10 @@ from domain.accounts import (
     create_account,
     delete_account,
     restore_account,
+    revert_account_edit,
     update_account,
 )
-from domain.errors import ConcurrentEditError, PermissionDenied
+from domain.errors import AccordError, ConcurrentEditError, PermissionDenied
 from domain.users import Role
 from storage.repositories import SqlUnitOfWork
 from storage.schema import Base, ChangeRow
@@ -81,6 +82,28 @@ def test_two_people_saving_the_same_account_never_overwrite_silently(db_url, peo
         assert _get(workspace, account.id).city == "Paris"
     finally:
         other.close()
+
+
+def test_an_edit_is_taken_back_field_by_field_unless_changed_again(workspace, people):
+    owner, marketer = people[Role.OWNER], people[Role.MARKETING]
+    account = create_account(SqlUnitOfWork(workspace), owner, {"name": "Acme", "city": "Graz"})
+    edited = update_account(SqlUnitOfWork(workspace), owner, account,
+                            {"city": "Wien", "phone": "+43 1"})  # fmt: skip
+    # someone changes another field meanwhile: it stays as they left it
+    update_account(SqlUnitOfWork(workspace), marketer, edited, {"industry": "Retail"})
+    revert_account_edit(SqlUnitOfWork(workspace), owner, account, edited)
+    now = _get(workspace, account.id)
+    assert (now.city, now.phone, now.industry) == ("Graz", None, "Retail")
+    revert_account_edit(SqlUnitOfWork(workspace), owner, edited, account)  # redo
+    now = _get(workspace, account.id)
+    assert (now.city, now.phone, now.industry) == ("Wien", "+43 1", "Retail")
+    # once someone changes a field the edit changed, taking it back is refused
+    update_account(SqlUnitOfWork(workspace), marketer, now, {"city": "Linz"})
+    with pytest.raises(AccordError, match="Acme: City changed again since"):
+        revert_account_edit(SqlUnitOfWork(workspace), owner, account, edited)
+    assert _get(workspace, account.id).city == "Linz"
+    with pytest.raises(PermissionDenied):
+        revert_account_edit(SqlUnitOfWork(workspace), people[Role.REP], edited, account)
 
 
 def test_delete_is_a_tombstone_that_can_be_restored(workspace, people):

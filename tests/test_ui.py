@@ -206,6 +206,60 @@ def test_delete_then_undo_brings_the_account_back(qtbot, demo):
     assert window.model.data(window.model.index(0, 0)) == name
 
 
+def test_an_account_edit_and_a_new_account_can_be_undone_and_redone(qtbot, demo, monkeypatch):
+    window = MainWindow(demo, sign_in(demo, "Olivia Owner"))
+    qtbot.addWidget(window)
+    window.table.selectRow(0)
+    first = window.model.data(window.model.index(0, 0), AccountIdRole)
+
+    def save_in_dialog(dialog, city=None, name=None):
+        if city is not None:
+            _field(dialog, "city").setText(city)
+        if name is not None:
+            _field(dialog, "name").setText(name)
+        dialog.save()
+        return dialog.result()
+
+    monkeypatch.setattr(AccountDialog, "exec", lambda d: save_in_dialog(d, city="Graz"))
+    window.open_account()
+    with SqlUnitOfWork(demo) as uow:
+        before = uow.accounts.get(first)
+    assert before.city == "Graz"
+    window.undo_stack.undo()
+    with SqlUnitOfWork(demo) as uow:
+        assert uow.accounts.get(first).city != "Graz"
+    window.undo_stack.redo()
+    with SqlUnitOfWork(demo) as uow:
+        assert uow.accounts.get(first).city == "Graz"
+
+    monkeypatch.setattr(AccountDialog, "exec", lambda d: save_in_dialog(d, name="Aaa New Co"))
+    window.new_account()
+    assert window.model.rowCount() == 601
+    assert window.undo_stack.undoText() == "create Aaa New Co"
+    window.undo_stack.undo()
+    assert window.model.rowCount() == 600
+    window.undo_stack.redo()
+    assert window.model.rowCount() == 601
+
+
+def test_closing_an_account_with_unsaved_typing_asks_first(qtbot, demo, monkeypatch):
+    account, dialog = _dialog_for_first(demo, sign_in(demo, "Olivia Owner"))
+    qtbot.addWidget(dialog)
+    answers = [QMessageBox.StandardButton.Cancel, QMessageBox.StandardButton.Save]
+    asked = []
+    monkeypatch.setattr(QMessageBox, "question", lambda *a: asked.append(a[2]) or answers.pop(0))
+    dialog.reject()  # nothing typed: closes without asking
+    assert asked == [] and dialog.result() == dialog.DialogCode.Rejected
+    dialog.setResult(0)
+    _field(dialog, "city").setText("Graz")
+    dialog.reject()  # Cancel: the dialog stays with the typing
+    assert _field(dialog, "city").text() == "Graz" and "Save your changes" in asked[0]
+    dialog.reject()  # Save
+    assert dialog.result() == dialog.DialogCode.Accepted
+    with SqlUnitOfWork(demo) as uow:
+        assert uow.accounts.get(account.id).city == "Graz"
+
+
 def test_export_from_the_window_writes_the_current_search(qtbot, demo, tmp_path):
     import openpyxl
 

@@ -163,6 +163,8 @@ class AccountDialog(QDialog):
     ) -> None:
         super().__init__(parent)
         self.workspace, self.user, self.account = workspace, user, account
+        #: the account as it was before the save that closed the dialog (for Undo)
+        self.saved_from: Account | None = None
         self.can_edit = user.can(Action.EDIT_ACCOUNTS)
         self.setWindowTitle(account.name if account else "New account")
         self.resize(720, 820)
@@ -238,6 +240,27 @@ class AccountDialog(QDialog):
             self.form.load(account)
             self._load_custom(account.custom)
             self._load_contacts()
+        self.shown = self._typed()
+
+    def _typed(self) -> tuple[dict[str, Any], dict[str, str]]:
+        return self.form.values(), self._custom_values()
+
+    def reject(self) -> None:
+        """Closing with unsaved typing asks first: save it, throw it away, or go on."""
+        if self.can_edit and self._typed() != self.shown:
+            buttons = QMessageBox.StandardButton
+            answer = QMessageBox.question(
+                self,
+                "Unsaved changes",
+                f"Save your changes to {self.account.name if self.account else 'the new account'}?",
+                buttons.Save | buttons.Discard | buttons.Cancel,
+            )
+            if answer == buttons.Save:
+                self.save()
+                return
+            if answer != buttons.Discard:
+                return
+        super().reject()
 
     def _tab_changed(self, index: int) -> None:
         if self.tabs.widget(index) is self.fit and self.account is not None:
@@ -314,6 +337,7 @@ class AccountDialog(QDialog):
             if self.account is None:
                 self.account = create_account(SqlUnitOfWork(self.workspace), self.user, values)
             else:
+                self.saved_from = self.account
                 self.account = update_account(
                     SqlUnitOfWork(self.workspace), self.user, self.account, values
                 )
@@ -345,9 +369,10 @@ class AccountDialog(QDialog):
                 fresh = uow.accounts.get(self.account.id)
             if fresh is None:
                 show_error(self, "Account deleted", AccordError("Someone deleted this account."))
-                self.reject()
+                super().reject()
                 return
             self.account = fresh
             self.form.load(fresh)
             self._load_custom(fresh.custom)
             self._load_contacts()
+            self.shown = self._typed()

@@ -22,7 +22,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from domain.accounts import delete_account, restore_account
+from domain.accounts import (
+    Account,
+    changed_fields,
+    delete_account,
+    restore_account,
+    revert_account_edit,
+)
 from domain.errors import AccordError
 from domain.users import Action, User
 from storage.account_list import SORTABLE, Column, Scope
@@ -51,9 +57,15 @@ class DeleteAccount(QUndoCommand):
         self.window, self.account_id, self.done = window, account_id, True
 
     def redo(self) -> None:
-        if self.done:  # the first delete ran before the command was pushed
+        if self.done:  # the first time ran before the command was pushed
             self.done = False
-            return
+        else:
+            self.delete()
+
+    def undo(self) -> None:
+        self.restore()
+
+    def delete(self) -> None:
         with SqlUnitOfWork(self.window.workspace) as uow:
             account = uow.accounts.get(self.account_id)
         if account is not None:
@@ -63,12 +75,50 @@ class DeleteAccount(QUndoCommand):
                 )
             )
 
-    def undo(self) -> None:
+    def restore(self) -> None:
         self.window.act(
             lambda: restore_account(
                 SqlUnitOfWork(self.window.workspace), self.window.user, self.account_id
             )
         )
+
+
+class CreateAccount(DeleteAccount):
+    """A new account that Edit › Undo deletes again."""
+
+    def __init__(self, window: MainWindow, account_id: Any, name: str) -> None:
+        super().__init__(window, account_id, name)
+        self.setText(f"create {name}")
+
+    def redo(self) -> None:
+        if self.done:
+            self.done = False
+        else:
+            self.restore()
+
+    def undo(self) -> None:
+        self.delete()
+
+
+class EditAccount(QUndoCommand):
+    """A saved edit of an account's fields that Edit › Undo takes back."""
+
+    def __init__(self, window: MainWindow, before: Account, after: Account) -> None:
+        super().__init__(f"edit {after.name}")
+        self.window, self.before, self.after, self.done = window, before, after, True
+
+    def redo(self) -> None:
+        if self.done:
+            self.done = False
+        else:
+            self._revert(self.after, self.before)
+
+    def undo(self) -> None:
+        self._revert(self.before, self.after)
+
+    def _revert(self, edited_from: Account, edited_to: Account) -> None:
+        uow = SqlUnitOfWork(self.window.workspace)
+        self.window.act(lambda: revert_account_edit(uow, self.window.user, edited_from, edited_to))
 
 
 class FirstRun(QWidget):
@@ -336,14 +386,21 @@ class MainWindow(QMainWindow):
             account = uow.accounts.get(account_id)
         if account is None:
             show_error(self, "Not found", AccordError("This account was deleted meanwhile."))
-        elif AccountDialog(self.workspace, self.user, account, self).exec():
+            return
+        dialog = AccountDialog(self.workspace, self.user, account, self)
+        if dialog.exec():
             self.refresh()
+            before, after = dialog.saved_from, dialog.account
+            if before is not None and after is not None and changed_fields(before, after):
+                self.undo_stack.push(EditAccount(self, before, after))
 
     def new_account(self) -> None:
         from ui.account_dialog import AccountDialog
 
-        if AccountDialog(self.workspace, self.user, None, self).exec():
+        dialog = AccountDialog(self.workspace, self.user, None, self)
+        if dialog.exec() and dialog.account is not None:
             self.refresh()
+            self.undo_stack.push(CreateAccount(self, dialog.account.id, dialog.account.name))
 
     def delete_account(self) -> None:
         account_id = self._current_id()
