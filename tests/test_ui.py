@@ -250,14 +250,33 @@ def test_closing_an_account_with_unsaved_typing_asks_first(qtbot, demo, monkeypa
     monkeypatch.setattr(QMessageBox, "question", lambda *a: asked.append(a[2]) or answers.pop(0))
     dialog.reject()  # nothing typed: closes without asking
     assert asked == [] and dialog.result() == dialog.DialogCode.Rejected
-    dialog.setResult(0)
+    dialog.show()
     _field(dialog, "city").setText("Graz")
-    dialog.reject()  # Cancel: the dialog stays with the typing
-    assert _field(dialog, "city").text() == "Graz" and "Save your changes" in asked[0]
+    dialog.reject()  # Cancel: the dialog stays open with the typing
+    assert dialog.isVisible() and _field(dialog, "city").text() == "Graz"
+    assert "Save your changes" in asked[0]
     dialog.reject()  # Save
-    assert dialog.result() == dialog.DialogCode.Accepted
+    assert dialog.result() == dialog.DialogCode.Accepted and not dialog.isVisible()
     with SqlUnitOfWork(demo) as uow:
         assert uow.accounts.get(account.id).city == "Graz"
+
+
+def test_a_new_contact_with_typing_is_dropped_only_when_asked_to(qtbot, demo, monkeypatch):
+    from ui.account_dialog import ContactDialog
+
+    account, _ = _dialog_for_first(demo, sign_in(demo, "Olivia Owner"))
+    dialog = ContactDialog(demo, sign_in(demo, "Olivia Owner"), account.id, None)
+    qtbot.addWidget(dialog)
+    answers = [QMessageBox.StandardButton.Cancel, QMessageBox.StandardButton.Discard]
+    monkeypatch.setattr(QMessageBox, "question", lambda *a: answers.pop(0))
+    dialog.show()
+    _field(dialog, "name").setText("Jane Roe")
+    dialog.reject()
+    assert answers == [QMessageBox.StandardButton.Discard] and dialog.isVisible()
+    dialog.reject()
+    assert answers == [] and not dialog.isVisible()
+    with SqlUnitOfWork(demo) as uow:
+        assert "Jane Roe" not in {c.name for c in uow.contacts.for_account(account.id)}
 
 
 def test_export_from_the_window_writes_the_current_search(qtbot, demo, tmp_path):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 from uuid import UUID
 
@@ -46,6 +47,22 @@ from ui.workers import show_error
 
 def _text(value: Any) -> str:
     return "" if value is None else str(value)
+
+
+def _may_close(dialog: QDialog, typed: bool, what: str, save: Callable[[], None]) -> bool:
+    """Whether a dialog with unsaved typing may close: ask to save it, throw it away, or
+    stay. Saving closes the dialog by itself when it succeeds."""
+    if not typed:
+        return True
+    buttons = QMessageBox.StandardButton
+    answer = QMessageBox.question(
+        dialog, "Unsaved changes", f"Save your changes to {what}?",
+        buttons.Save | buttons.Discard | buttons.Cancel,
+    )  # fmt: skip
+    if answer == buttons.Save:
+        save()
+        return False
+    return answer == buttons.Discard
 
 
 class FieldForm(QWidget):
@@ -120,6 +137,7 @@ class ContactDialog(QDialog):
         self.form = FieldForm(fields, read_only=not user.can(Action.EDIT_ACCOUNTS))
         if contact is not None:
             self.form.load(contact)
+        self.shown = self.form.values()
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
         )
@@ -131,6 +149,12 @@ class ContactDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.addWidget(self.form)
         layout.addWidget(buttons)
+
+    def reject(self) -> None:
+        what = self.contact.name if self.contact else "the new contact"
+        editable = self.user.can(Action.EDIT_ACCOUNTS)
+        if _may_close(self, editable and self.form.values() != self.shown, what, self.save):
+            super().reject()
 
     def save(self) -> None:
         try:
@@ -246,21 +270,9 @@ class AccountDialog(QDialog):
         return self.form.values(), self._custom_values()
 
     def reject(self) -> None:
-        """Closing with unsaved typing asks first: save it, throw it away, or go on."""
-        if self.can_edit and self._typed() != self.shown:
-            buttons = QMessageBox.StandardButton
-            answer = QMessageBox.question(
-                self,
-                "Unsaved changes",
-                f"Save your changes to {self.account.name if self.account else 'the new account'}?",
-                buttons.Save | buttons.Discard | buttons.Cancel,
-            )
-            if answer == buttons.Save:
-                self.save()
-                return
-            if answer != buttons.Discard:
-                return
-        super().reject()
+        what = self.account.name if self.account else "the new account"
+        if _may_close(self, self.can_edit and self._typed() != self.shown, what, self.save):
+            super().reject()
 
     def _tab_changed(self, index: int) -> None:
         if self.tabs.widget(index) is self.fit and self.account is not None:
