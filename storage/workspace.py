@@ -23,6 +23,7 @@ from alembic.script import ScriptDirectory
 from platformdirs import user_data_path
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from domain.errors import AccordError
@@ -213,6 +214,11 @@ def open_workspace(db: str | Path | None = None, *, migrate: bool = True) -> Wor
     """Open (creating if needed) the workspace at ``db`` and bring its schema up to date."""
     url = to_url(db)
     parsed = make_url(url)
+    if parsed.get_backend_name() not in ("sqlite", "postgresql"):
+        raise WorkspaceError(
+            "A workspace is a SQLite file or a PostgreSQL database "
+            f"(postgresql+psycopg://USER:PASSWORD@HOST/DATABASE), not '{parsed.drivername}'."
+        )
     checkpointer = None
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
@@ -223,12 +229,25 @@ def open_workspace(db: str | Path | None = None, *, migrate: bool = True) -> Wor
         engine = create_engine(url, pool_pre_ping=True)
     workspace = Workspace(url, engine, checkpointer)
     try:
+        _reachable(workspace)
         if migrate:
             upgrade(workspace)
     except Exception:
         workspace.close()
         raise
     return workspace
+
+
+def _reachable(workspace: Workspace) -> None:
+    """Connect once, so that a wrong path, a file that is no workspace, a server that is
+    down or refuses the login is said in a sentence rather than a traceback."""
+    try:
+        with workspace.read() as conn:
+            conn.exec_driver_sql("SELECT 1" if not workspace.is_sqlite else
+                                 "SELECT count(*) FROM sqlite_master")  # fmt: skip
+    except DBAPIError as error:
+        reason = " ".join(str(error.orig).split())
+        raise WorkspaceError(f"Cannot open the workspace {workspace.label}: {reason}") from None
 
 
 def _alembic_config(connection: Connection | None = None) -> Config:

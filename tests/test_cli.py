@@ -105,3 +105,21 @@ def test_a_bad_icp_file_is_refused_with_the_criterion_named(tmp_path, capsys):
                     '[{"field": "employees", "operator": "around", "values": [3]}]}')  # fmt: skip
     assert main(["--db", str(tmp_path / "w.sqlite"), "icp", "import", str(path)]) == 1
     assert "bad.json: criterion 1: unknown operator 'around'" in capsys.readouterr().err
+
+
+def test_a_workspace_that_cannot_be_opened_is_said_in_one_line(tmp_path, capsys):
+    listing = tmp_path / "list.csv"
+    listing.write_text("Company name\nAcme\n", encoding="utf-8")
+    wrong = {
+        str(listing): "list.csv: file is not a database",
+        str(tmp_path): "unable to open database file",
+        "postgresql+psycopg://ann:secret@127.0.0.1:1/team": "ann:***@127.0.0.1:1/team",
+        "mysql://host/db": "a SQLite file or a PostgreSQL database",
+    }
+    for db, said in wrong.items():
+        out = str(tmp_path / "o.csv")
+        assert main(["--db", db, "--user", "Ann", "export", "accounts", out]) == 1
+        err = capsys.readouterr().err
+        assert said in err and "Traceback" not in err and "secret" not in err
+    assert listing.read_text(encoding="utf-8") == "Company name\nAcme\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["list.csv"]
