@@ -129,10 +129,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_REFUSED
 
 
-def _open(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+def _open(args: argparse.Namespace, create: bool = False):  # type: ignore[no-untyped-def]
+    """The workspace of ``--db``; only commands that put something in make a new one."""
     from storage.workspace import open_workspace
 
-    return open_workspace(args.db)
+    return open_workspace(args.db, create=create)
 
 
 def _name(args: argparse.Namespace) -> str:
@@ -176,7 +177,7 @@ def _cmd_import(args: argparse.Namespace) -> int:
     from reports.tabular import write_table
     from storage.importer import ImportOptions, import_accounts, import_contacts
 
-    workspace = _open(args)
+    workspace = _open(args, create=True)
     options = ImportOptions(
         mapping_file=args.mapping,
         sheet=args.sheet,
@@ -237,7 +238,7 @@ def _cmd_icp(args: argparse.Namespace) -> int:
     from domain.icp import apply_icp, from_document, save_icp, to_document
     from storage.icps import SqlIcpStore, find_version
 
-    workspace = _open(args)
+    workspace = _open(args, create=True)
     user = _who(workspace, args)
     if args.what == "import":
         try:
@@ -318,7 +319,7 @@ def _cmd_users(args: argparse.Namespace) -> int:
     from domain.users import Role
     from storage.users import add_user, list_users
 
-    workspace = _open(args)
+    workspace = _open(args, create=True)
     if args.add:
         added = add_user(workspace, _who(workspace, args), args.add, Role(args.role))
         print(f"{added.name}: {added.role}")

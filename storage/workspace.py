@@ -210,8 +210,11 @@ def _sqlite_engine(url: str, checkpointer: Checkpointer | None) -> Engine:
     return engine
 
 
-def open_workspace(db: str | Path | None = None, *, migrate: bool = True) -> Workspace:
-    """Open (creating if needed) the workspace at ``db`` and bring its schema up to date."""
+def open_workspace(
+    db: str | Path | None = None, *, migrate: bool = True, create: bool = True
+) -> Workspace:
+    """Open the workspace at ``db`` and bring its schema up to date; a SQLite file that is
+    not there yet is created, unless ``create`` is off."""
     url = to_url(db)
     parsed = make_url(url)
     if parsed.get_backend_name() not in ("sqlite", "postgresql"):
@@ -222,6 +225,11 @@ def open_workspace(db: str | Path | None = None, *, migrate: bool = True) -> Wor
     checkpointer = None
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
+            if not create and not Path(parsed.database).exists():
+                raise WorkspaceError(
+                    f"There is no workspace at {parsed.database}: check --db. "
+                    "(Importing a file or building a demo makes a new one.)"
+                )
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
             checkpointer = Checkpointer(parsed.database)
         engine = _sqlite_engine(url, checkpointer)

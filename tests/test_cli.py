@@ -115,6 +115,7 @@ def test_a_workspace_that_cannot_be_opened_is_said_in_one_line(tmp_path, capsys)
         str(tmp_path): "unable to open database file",
         "postgresql+psycopg://ann:secret@127.0.0.1:1/team": "ann:***@127.0.0.1:1/team",
         "mysql://host/db": "a SQLite file or a PostgreSQL database",
+        str(tmp_path / "typo" / "w.sqlite"): "There is no workspace at",
     }
     for db, said in wrong.items():
         out = str(tmp_path / "o.csv")
