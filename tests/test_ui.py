@@ -311,3 +311,24 @@ def test_open_demo_workspace_from_the_first_run_panel(qtbot, sqlite_workspace):
     assert window.workspace.label.endswith("demo.sqlite")
     assert window.user.role is Role.OWNER
     assert window.pages.currentWidget() is not window.first_run
+
+
+def test_open_a_new_workspace_then_a_bad_one_from_the_file_menu(
+    qtbot, sqlite_workspace, tmp_path, monkeypatch
+):
+    from ui.settings import remembered_workspace
+
+    window = MainWindow(sqlite_workspace, sign_in(sqlite_workspace, "Olivia Owner"))
+    qtbot.addWidget(window)
+    other = tmp_path / "team" / "other.sqlite"
+    task = window.open_workspace_at(str(other))
+    qtbot.waitUntil(lambda: window.workspace.label == str(other), timeout=10_000)
+    assert not task.running and other.exists()
+    assert window.user.role is Role.OWNER and window.pages.currentWidget() is window.first_run
+    assert remembered_workspace() == window.workspace.url
+    said: list[str] = []
+    monkeypatch.setattr(QMessageBox, "exec", lambda box: said.append(box.text()))
+    listing = _csv(tmp_path)
+    task = window.open_workspace_at(str(listing))
+    qtbot.waitUntil(lambda: bool(said), timeout=10_000)
+    assert "file is not a database" in said[0] and window.workspace.label == str(other)

@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
     QHBoxLayout,
+    QInputDialog,
     QLabel,
     QLineEdit,
     QMainWindow,
@@ -33,14 +34,19 @@ from domain.errors import AccordError
 from domain.users import Action, User
 from storage.account_list import SORTABLE, Column, Scope
 from storage.repositories import SqlUnitOfWork
-from storage.workspace import Workspace
+from storage.workspace import Workspace, data_dir
 from ui.accounts_model import HEADERS, AccountIdRole, AccountsModel
 from ui.dossier_actions import DossierActions
+from ui.settings import remember_workspace
 from ui.target_actions import TargetActions
 from ui.workers import Task, run_task, show_error
 
 SEARCH_DELAY_MS = 250
 COLUMN_WIDTHS = (220, 170, 130, 80, 105, 110, 95, 120, 50, 36, 100, 85, 55)
+
+
+WORKSPACE_FILES = "Accord workspaces (*.sqlite);;All files (*)"
+TEAM_URL_HINT = "postgresql+psycopg://USER:PASSWORD@HOST/DATABASE"
 
 
 def _plain(text: str) -> QLabel:
@@ -146,8 +152,11 @@ class FirstRun(QWidget):
         buttons.addStretch()
         layout = QVBoxLayout(self)
         layout.addStretch()
-        layout.addWidget(title, alignment=Qt.AlignmentFlag.AlignHCenter)
-        layout.addWidget(text, alignment=Qt.AlignmentFlag.AlignHCenter)
+        # Centred text rather than a centred label: a word-wrapped label placed with an
+        # alignment gets too little height for its lines and cuts them off.
+        for label in (title, text):
+            label.setAlignment(Qt.AlignmentFlag.AlignHCenter)
+            layout.addWidget(label)
         layout.addSpacing(16)
         layout.addLayout(buttons)
         layout.addStretch()
@@ -242,6 +251,9 @@ class MainWindow(QMainWindow):
         self.add_action(file, "Import history and undo…", self.import_history, "Ctrl+H")
         self.add_action(file, "Export accounts…", self.export_accounts, "Ctrl+E", Action.EXPORT)
         file.addSeparator()
+        self.add_action(file, "New workspace…", self.new_workspace)
+        self.add_action(file, "Open workspace…", self.open_workspace, QKeySequence.StandardKey.Open)
+        self.add_action(file, "Connect to a team database…", self.connect_team_database)
         self.add_action(file, "Open demo workspace", self.open_demo)
         file.addSeparator()
         self.add_action(file, "Quit", self.close, QKeySequence.StandardKey.Quit)
@@ -464,12 +476,61 @@ class MainWindow(QMainWindow):
         UsersDialog(self.workspace, self.user, self).exec()
 
     # --- workspaces --------------------------------------------------------------------------
+    def new_workspace(self) -> None:
+        name, _ = QFileDialog.getSaveFileName(
+            self, "New workspace", str(data_dir() / "new-workspace.sqlite"), WORKSPACE_FILES
+        )
+        if not name:
+            return
+        if Path(name).exists():
+            show_error(self, "New workspace", AccordError(
+                f"{name} already exists: File › Open workspace… opens it."))  # fmt: skip
+            return
+        self.open_workspace_at(name)
+
+    def open_workspace(self) -> None:
+        name, _ = QFileDialog.getOpenFileName(
+            self, "Open workspace", str(data_dir()), WORKSPACE_FILES
+        )
+        if name:
+            self.open_workspace_at(name)
+
+    def connect_team_database(self) -> None:
+        current = self.workspace.label if not self.workspace.is_sqlite else TEAM_URL_HINT
+        url, ok = QInputDialog.getText(
+            self, "Connect to a team database",
+            "The team's PostgreSQL database (ask whoever set it up):", text=current,
+        )  # fmt: skip
+        if ok and url.strip():
+            self.open_workspace_at(url.strip())
+
+    def open_workspace_at(self, db: str) -> Task:
+        """Open (or make) the workspace at ``db`` off the GUI thread (a server may be slow
+        to answer, an old file is upgraded first) and work on in it as the same person."""
+        from storage.users import sign_in
+        from storage.workspace import open_workspace
+
+        def opened(workspace: Workspace) -> tuple[Workspace, User]:
+            try:
+                return workspace, sign_in(workspace, self.user.name)
+            except BaseException:
+                workspace.close()
+                raise
+
+        self.task = run_task(
+            self, "Opening the workspace",
+            lambda _progress, _cancel: opened(open_workspace(db)),
+            lambda result: self.switch_to(*result),
+        )  # fmt: skip
+        return self.task
+
     def open_demo(self) -> None:
         from ui.app import open_demo_workspace
 
         open_demo_workspace(self, self.user.name, self.switch_to)
 
     def switch_to(self, workspace: Workspace, user: User) -> None:
+        remember_workspace(workspace.url)
         old = self.workspace
         self.workspace, self.user = workspace, user
         self.undo_stack.clear()
