@@ -234,7 +234,10 @@ def open_workspace(
             checkpointer = Checkpointer(parsed.database)
         engine = _sqlite_engine(url, checkpointer)
     else:
-        engine = create_engine(url, pool_pre_ping=True)
+        # A server that does not answer is said after 10 s, not after the system's TCP
+        # timeout of minutes (a URL may set its own connect_timeout).
+        waits = {} if "connect_timeout" in parsed.query else {"connect_timeout": 10}
+        engine = create_engine(url, pool_pre_ping=True, connect_args=waits)
     workspace = Workspace(url, engine, checkpointer)
     try:
         _reachable(workspace)
