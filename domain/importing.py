@@ -258,12 +258,21 @@ def merge(
     return changes
 
 
+def _known_header(cell: str, fields: tuple[Field, ...]) -> bool:
+    return bool(cell.strip() and target_for_header(cell, fields))
+
+
+def names_a_field(rows: Sequence[Sequence[str]], fields: tuple[Field, ...]) -> bool:
+    """Whether a cell of ``rows`` is a header Accord knows (the sheet with the list)."""
+    return any(_known_header(cell, fields) for row in rows for cell in row)
+
+
 def find_header_row(rows: Sequence[Sequence[str]], fields: tuple[Field, ...]) -> int:
     """Index of the header among the first rows: the row naming the most known fields,
     else the first row with at least two filled cells (title and blank rows are skipped)."""
     best, best_hits = -1, 0
     for index, row in enumerate(rows):
-        hits = sum(1 for cell in row if cell.strip() and target_for_header(cell, fields))
+        hits = sum(1 for cell in row if _known_header(cell, fields))
         if hits > best_hits:
             best, best_hits = index, hits
     if best >= 0:
@@ -271,4 +280,4 @@ def find_header_row(rows: Sequence[Sequence[str]], fields: tuple[Field, ...]) ->
     for index, row in enumerate(rows):
         if sum(1 for cell in row if cell.strip()) >= 2:
             return index
-    raise FileRefused("No header row found: the file has no row with column names.")
+    raise FileRefused("no header row found: no row has column names.")

@@ -12,11 +12,12 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
 from domain.fields import Field
-from domain.importing import FileRefused, find_header_row
+from domain.importing import FileRefused, find_header_row, names_a_field
 
 HEADER_SEARCH_ROWS = 30
 PREVIEW_ROWS = 20
@@ -170,6 +171,21 @@ def _raw_rows(path: Path, sheet: str | None) -> Iterator[tuple[int, list[str]]]:
     return _xlsx_rows(path, sheet) if sheet is not None else _csv_rows(path)
 
 
+def _top_rows(path: Path, sheet: str | None) -> tuple[list[int], list[list[str]]]:
+    """The numbers and cells of the first rows, where the header is looked for."""
+    rows = list(islice(_raw_rows(path, sheet), HEADER_SEARCH_ROWS))
+    return [number for number, _ in rows], [cells for _, cells in rows]
+
+
+def _sheet_with_the_list(path: Path, sheets: list[str], fields: tuple[Field, ...]) -> str:
+    """The first sheet whose top rows name a known field (a workbook often starts with a
+    cover or notes sheet); the first sheet when none does."""
+    for name in sheets:
+        if names_a_field(_top_rows(path, name)[1], fields):
+            return name
+    return sheets[0]
+
+
 def open_table(path: Path, fields: tuple[Field, ...], sheet: str | None = None) -> SourceTable:
     """Read the top of ``path`` and find its header row."""
     if not path.is_file():
@@ -179,17 +195,16 @@ def open_table(path: Path, fields: tuple[Field, ...], sheet: str | None = None) 
         sheets = list(_open_workbook(path).sheet_names)
         if not sheets:
             raise FileRefused(f"{path.name}: the workbook has no sheets.")
-        sheet = sheet or sheets[0]
-    top: list[list[str]] = []
-    numbers: list[int] = []
-    for number, cells in _raw_rows(path, sheet):
-        top.append(cells)
-        numbers.append(number)
-        if len(top) == HEADER_SEARCH_ROWS:
-            break
+        sheet = sheet or _sheet_with_the_list(path, sheets, fields)
+    numbers, top = _top_rows(path, sheet)
+    where = f"{path.name}, sheet '{sheet}'" if sheet else path.name
     if not top:
-        raise FileRefused(f"{path.name}: the file is empty.")
-    index = find_header_row(top, fields)
+        raise FileRefused(f"{where}: the {'sheet' if sheet else 'file'} is empty.")
+    try:
+        index = find_header_row(top, fields)
+    except FileRefused as exc:
+        others = f" The workbook's sheets: {', '.join(sheets)}." if len(sheets) > 1 else ""
+        raise FileRefused(f"{where}: {exc}{others}") from None
     headers = list(top[index])
     while headers and not headers[-1].strip():
         headers.pop()

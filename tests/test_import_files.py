@@ -157,3 +157,20 @@ def test_a_mapping_that_gives_a_field_two_columns_is_refused(
         import_accounts(sqlite_workspace, owner, _write(tmp_path, text), options)
     with sqlite_workspace.read() as conn:
         assert conn.execute(select(accounts)).first() is None
+
+
+def test_a_workbook_is_read_from_the_sheet_with_the_list(sqlite_workspace, sqlite_people, tmp_path):
+    workbook = openpyxl.Workbook()
+    workbook.active.title = "Read me"
+    workbook.active.append(["Exported from our CRM on Monday"])
+    sheet = workbook.create_sheet("Accounts")
+    sheet.append(["Company name", "Country"])
+    sheet.append(["Acme", "Germany"])
+    path = tmp_path / "crm.xlsx"
+    workbook.save(path)
+    owner = sqlite_people[Role.OWNER]
+    assert import_accounts(sqlite_workspace, owner, path).created == 1
+    with pytest.raises(
+        FileRefused, match=r"crm.xlsx, sheet 'Read me': no header row .* Read me, Accounts"
+    ):
+        import_accounts(sqlite_workspace, owner, path, ImportOptions(sheet="Read me"))

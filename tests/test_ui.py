@@ -332,3 +332,19 @@ def test_open_a_new_workspace_then_a_bad_one_from_the_file_menu(
     task = window.open_workspace_at(str(listing))
     qtbot.waitUntil(lambda: bool(said), timeout=10_000)
     assert "file is not a database" in said[0] and window.workspace.label == str(other)
+
+
+def test_the_wizard_picks_the_sheet_that_holds_the_list(qtbot, sqlite_workspace, tmp_path):
+    import openpyxl
+
+    workbook = openpyxl.Workbook()
+    workbook.active.title = "Read me"
+    workbook.create_sheet("Accounts").append(["Company name", "Country"])
+    path = tmp_path / "crm.xlsx"
+    workbook.save(path)
+    wizard = ImportWizard(sqlite_workspace, sign_in(sqlite_workspace, "Olivia Owner"))
+    qtbot.addWidget(wizard)
+    wizard.file_page.path.setText(str(path))
+    wizard.file_page.load_sheets()
+    assert wizard.file_page.sheet.currentText() == "Accounts"
+    assert wizard.file_page.sheet.isEnabled()

@@ -94,6 +94,7 @@ class FilePage(QWizardPage):
             except AccordError:
                 return
             self.sheet.addItems(table.sheets)
+            self.sheet.setCurrentText(table.sheet or "")
             self.sheet.setEnabled(len(table.sheets) > 1)
 
     def validatePage(self) -> bool:
