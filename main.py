@@ -9,6 +9,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from domain.errors import AccordError
+from domain.values import counted
 
 EXIT_OK, EXIT_REFUSED, EXIT_USAGE = 0, 1, 2
 
@@ -213,10 +214,10 @@ def _cmd_export(args: argparse.Namespace) -> int:
     user = _who(workspace, args)
     if args.what == "targets":
         count = write_table(target_table(workspace, user), args.out)
-        print(f"Exported {count:,} target accounts to {args.out}")
+        print(f"Exported {counted(count, 'target account')} to {args.out}")
         return EXIT_OK
     count = write_table(account_table(workspace, user, search=args.search), args.out)
-    print(f"Exported {count:,} accounts to {args.out}")
+    print(f"Exported {counted(count, 'account')} to {args.out}")
     return EXIT_OK
 
 
@@ -254,7 +255,7 @@ def _cmd_icp(args: argparse.Namespace) -> int:
     else:
         version = find_version(workspace, args.name)
         scored = apply_icp(SqlIcpStore(workspace), user, version)
-        print(f"Scored {scored:,} accounts with {version.label}")
+        print(f"Scored {counted(scored, 'account')} with {version.label}")
     return EXIT_OK
 
 
@@ -280,16 +281,19 @@ def _cmd_targets(args: argparse.Namespace) -> int:
             raise AccordError(f"--tiers {args.tiers}: use A, B and C") from None
         version = find_version(workspace, args.name)
         added = build_target_list(store, user, version, tiers)
-        print(f"Added {added:,} accounts of tier {', '.join(sorted(tiers))} under {version.label}")
+        tiers_text = ", ".join(sorted(tiers))
+        print(f"Added {counted(added, 'account')} of tier {tiers_text} under {version.label}")
     elif args.round_robin:
         reps = [r.strip() for r in args.round_robin.split(",") if r.strip()]
-        print(f"Assigned {assign_round_robin(store, user, reps):,} accounts to {', '.join(reps)}")
+        assigned = assign_round_robin(store, user, reps)
+        print(f"Assigned {counted(assigned, 'account')} to {', '.join(reps)}")
     else:
         try:
             territories = Territories.from_document(_read_json(args.territories))
         except ValidationError as exc:
             raise AccordError(f"{args.territories}: {exc}") from None
-        print(f"Assigned {assign_by_territory(store, user, territories):,} accounts by territory")
+        assigned = assign_by_territory(store, user, territories)
+        print(f"Assigned {counted(assigned, 'account')} by territory")
     return EXIT_OK
 
 

@@ -198,3 +198,8 @@ def unprotect_cell(text: str) -> str:
     if text.startswith("'") and text[1:].startswith(_FORMULA_STARTS):
         return text[1:]
     return text
+
+
+def counted(count: int, noun: str) -> str:
+    """``1 account``, ``2,000 accounts``: a count with its noun, singular for one."""
+    return f"{count:,} {noun}" if count == 1 else f"{count:,} {noun}s"

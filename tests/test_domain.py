@@ -15,6 +15,7 @@ from domain.fields import ACCOUNT_FIELDS, field_for_header
 from domain.importing import OnDuplicate, find_header_row, merge
 from domain.users import Action, Role, User
 from domain.values import (
+    counted,
     normalize_domain,
     normalize_name,
     parse_amount,
@@ -165,3 +166,8 @@ def test_update_parses_typed_text():
     account = create_account(uow, _user(Role.OWNER), {"name": "Acme"})
     saved = update_account(uow, _user(Role.OWNER), account, {"employees": "51-200"})
     assert isinstance(saved, Account) and saved.employees == 51 and saved.version == 2
+
+
+def test_a_count_of_one_reads_in_the_singular():
+    assert [counted(n, "account") for n in (0, 1, 2000)] == [
+        "0 accounts", "1 account", "2,000 accounts"]  # fmt: skip

@@ -49,7 +49,7 @@ from domain.icp import (
     to_document,
 )
 from domain.users import Action, User
-from domain.values import parse_amount
+from domain.values import counted, parse_amount
 from storage.icps import (
     SAMPLE_ABOVE,
     Histogram,
@@ -497,7 +497,7 @@ class IcpEditor(QDialog):
 
     def _applied(self, version: IcpVersion, count: int) -> None:
         self._load_versions(select=version)
-        self.timing.setText(f"Scored {count:,} accounts with {version.label}")
+        self.timing.setText(f"Scored {counted(count, 'account')} with {version.label}")
 
     # --- files ------------------------------------------------------------------------------------
     def import_json(self) -> None:

@@ -32,6 +32,7 @@ from domain.accounts import (
 )
 from domain.errors import AccordError
 from domain.users import Action, User
+from domain.values import counted
 from storage.account_list import SORTABLE, Column, Scope
 from storage.repositories import SqlUnitOfWork
 from storage.workspace import Workspace, data_dir
@@ -305,7 +306,7 @@ class MainWindow(QMainWindow):
         query = self.model.query
         empty = total == 0 and not query.search and query.scope is Scope.ALL
         self.pages.setCurrentIndex(0 if empty else 1)
-        self.count.setText(f"{total:,} accounts")
+        self.count.setText(counted(total, "account"))
 
     def show_scope(self, scope: Scope) -> None:
         self.scope.setCurrentIndex(list(Scope).index(scope))
@@ -465,7 +466,7 @@ class MainWindow(QMainWindow):
                 account_table(workspace, user, search), path, progress=progress, cancel=cancel
             ),
             lambda count: self.statusBar().showMessage(
-                f"Exported {count:,} accounts to {path}", 8000
+                f"Exported {counted(count, 'account')} to {path}", 8000
             ),
         )
         return self.task

@@ -44,6 +44,7 @@ from domain.targets import (
     set_priority,
 )
 from domain.users import Action, Role, User
+from domain.values import counted
 from storage.icps import list_versions
 from storage.targets import SqlTargetStore, target_history, target_table
 from ui.workers import run_task, show_error
@@ -96,7 +97,9 @@ class TargetActions:
         self._bulk(
             "Building the target list",
             lambda: build_target_list(store, user, version, tiers),
-            lambda added: f"Added {added:,} accounts to the target list from {version.label}",
+            lambda added: (
+                f"Added {counted(added, 'account')} to the target list from {version.label}"
+            ),
         )
 
     def add(self) -> None:
@@ -125,7 +128,7 @@ class TargetActions:
         if problems:
             show_error(self.window, title, AccordError("\n".join(dict.fromkeys(problems))))
         else:
-            self.window.statusBar().showMessage(f"{title}: {len(ids):,} accounts", 6000)
+            self.window.statusBar().showMessage(f"{title}: {counted(len(ids), 'account')}", 6000)
 
     # --- owners and priorities -----------------------------------------------------------------
     def assign(self) -> None:
@@ -149,7 +152,7 @@ class TargetActions:
         self._bulk(
             "Assigning round-robin",
             lambda: assign_round_robin(store, user, names),
-            lambda count: f"Assigned {count:,} accounts to {', '.join(names)}",
+            lambda count: f"Assigned {counted(count, 'account')} to {', '.join(names)}",
         )
 
     def territories(self) -> None:
@@ -160,7 +163,7 @@ class TargetActions:
         self._bulk(
             "Assigning by territory",
             lambda: assign_by_territory(store, user, rules),
-            lambda count: f"Assigned {count:,} accounts by territory",
+            lambda count: f"Assigned {counted(count, 'account')} by territory",
         )
 
     def priority(self, priority: int) -> None:
@@ -215,7 +218,7 @@ class TargetActions:
                 target_table(workspace, user), path, progress=progress, cancel=cancel
             ),
             lambda count: self.window.statusBar().showMessage(
-                f"Exported {count:,} target accounts to {path}", 8000
+                f"Exported {counted(count, 'target account')} to {path}", 8000
             ),
         )
 
