@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 
@@ -203,3 +204,9 @@ def unprotect_cell(text: str) -> str:
 def counted(count: int, noun: str) -> str:
     """``1 account``, ``2,000 accounts``: a count with its noun, singular for one."""
     return f"{count:,} {noun}" if count == 1 else f"{count:,} {noun}s"
+
+
+def shown_time(value: datetime, layout: str = "%Y-%m-%d %H:%M") -> str:
+    """A stored time as this computer's clock shows it: times are stored in UTC (SQLite
+    hands them back without a zone, PostgreSQL with one)."""
+    return (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone().strftime(layout)

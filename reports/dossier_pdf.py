@@ -43,6 +43,7 @@ from reportlab.platypus.tableofcontents import TableOfContents
 from domain.dossiers import PrintedDossier
 from domain.errors import AccordError
 from domain.progress import Cancel, Progress
+from domain.values import shown_time
 
 FONTS = Path(__file__).resolve().parent.parent / "resources" / "fonts"
 SANS, BOLD, FALLBACK = "AccordSans", "AccordSans-Bold", "AccordFallback"
@@ -205,7 +206,7 @@ def _dossier_story(d: PrintedDossier, key: str) -> list[Flowable]:
     facts = " · ".join(f"{text(label)}: {text(value)}" for label, value in d.facts)
     if facts:
         story.append(Paragraph(facts, s.small))
-    when = d.updated_at.strftime("%Y-%m-%d") if d.updated_at else ""
+    when = shown_time(d.updated_at, "%Y-%m-%d") if d.updated_at else ""
     place = [f"Owner: {text(d.owner)}" if d.owner else "No owner yet"]
     if d.priority is not None:
         place.append(f"priority {d.priority}")

@@ -243,7 +243,7 @@ _EXPORT_COLUMNS = [
     Column("Stage"),
     Column("Priority", ColumnKind.INTEGER),
     Column("Sales-ready"),
-    Column("Handed off", ColumnKind.DATETIME),
+    Column("Handed off (UTC)", ColumnKind.DATETIME),  # as stored: the same on every computer
 ]
 
 

@@ -21,6 +21,7 @@ from domain.values import (
     parse_amount,
     parse_employees,
     protect_cell,
+    shown_time,
     unprotect_cell,
 )
 
@@ -171,3 +172,19 @@ def test_update_parses_typed_text():
 def test_a_count_of_one_reads_in_the_singular():
     assert [counted(n, "account") for n in (0, 1, 2000)] == [
         "0 accounts", "1 account", "2,000 accounts"]  # fmt: skip
+
+
+def test_stored_times_are_shown_on_this_computers_clock(monkeypatch):
+    import time
+    from datetime import UTC, datetime
+
+    monkeypatch.setenv("TZ", "Europe/Berlin")
+    time.tzset()
+    try:
+        stored = datetime(2026, 7, 1, 9, 30)  # SQLite hands UTC back without a zone
+        assert shown_time(stored) == "2026-07-01 11:30"
+        assert shown_time(stored.replace(tzinfo=UTC)) == "2026-07-01 11:30"  # PostgreSQL
+        assert shown_time(datetime(2026, 12, 31, 23, 30), "%Y-%m-%d") == "2027-01-01"
+    finally:
+        monkeypatch.undo()
+        time.tzset()

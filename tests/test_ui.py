@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialogButtonBox, QLineEdit, QMessageBox
+from sqlalchemy import select
 
 from domain.accounts import update_account
 from domain.users import Role
 from storage.demo import build_demo
+from storage.queries import accounts
 from storage.repositories import SqlUnitOfWork
 from storage.users import sign_in
 from ui.account_dialog import AccountDialog
@@ -348,3 +351,26 @@ def test_the_wizard_picks_the_sheet_that_holds_the_list(qtbot, sqlite_workspace,
     wizard.file_page.load_sheets()
     assert wizard.file_page.sheet.currentText() == "Accounts"
     assert wizard.file_page.sheet.isEnabled()
+
+
+def test_the_list_shows_times_on_this_computers_clock(qtbot, sqlite_workspace, monkeypatch):
+    import time
+
+    from domain.accounts import create_account
+    from storage.account_list import Column
+
+    owner = sign_in(sqlite_workspace, "Olivia Owner")
+    account = create_account(SqlUnitOfWork(sqlite_workspace), owner, {"name": "Acme"})
+    with sqlite_workspace.read() as conn:
+        stored = conn.execute(select(accounts.c.updated_at)).scalar_one()
+    monkeypatch.setenv("TZ", "Asia/Kolkata")  # UTC+5:30 all year
+    time.tzset()
+    try:
+        model = AccountsModel(sqlite_workspace)
+        shown = model.data(model.index(0, Column.UPDATED_AT))
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+    assert model.data(model.index(0, 0), AccountIdRole) == account.id
+    later = stored + timedelta(hours=5, minutes=30)
+    assert shown == later.strftime("%Y-%m-%d %H:%M")

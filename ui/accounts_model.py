@@ -11,6 +11,7 @@ from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 
+from domain.values import shown_time
 from storage.account_list import SORTABLE, Column, ListQuery, Scope, count, page
 from storage.workspace import Workspace
 
@@ -54,7 +55,7 @@ def display(column: Column, value: Any) -> str:
     if column is Column.ANNUAL_REVENUE:
         return format_revenue(value)
     if isinstance(value, datetime):
-        return value.strftime("%Y-%m-%d %H:%M")
+        return shown_time(value)
     return str(value)
 
 

@@ -48,6 +48,7 @@ from domain.dossiers import (
 from domain.errors import AccordError
 from domain.icp import reasons
 from domain.users import Action, User
+from domain.values import shown_time
 from storage.dossiers import SqlDossierStore, kept_conflicts, ratings_of
 from storage.icps import account_facts, active_version
 from storage.repositories import SqlUnitOfWork
@@ -251,7 +252,7 @@ class DossierEditor(QDialog):
     def _show_state(self) -> None:
         d = self.dossier
         done = completeness(self.template, self.edit().texts)
-        when = d.updated_at.strftime("%Y-%m-%d %H:%M") if d.updated_at else ""
+        when = shown_time(d.updated_at) if d.updated_at else ""
         self.status.setText(
             f"{self.facts['name']} — {d.status}, by {d.author}; last change {when} "
             f"by {d.changed_by}"

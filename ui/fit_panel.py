@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from domain.values import shown_time
 from storage.icps import account_facts, active_version
 from storage.leads import current_lead_definition
 from storage.targets import target_entry
@@ -115,6 +116,6 @@ def _target_text(entry: dict[str, Any] | None) -> str:
         f"priority {entry['priority']}",
     ]
     if entry["handed_off_at"] is not None:
-        when = entry["handed_off_at"].strftime("%Y-%m-%d %H:%M")
+        when = shown_time(entry["handed_off_at"])
         parts.append(f"handed off {when} by {entry['handed_off_by']}")
     return "On the target list. " + ", ".join(parts)

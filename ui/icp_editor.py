@@ -49,7 +49,7 @@ from domain.icp import (
     to_document,
 )
 from domain.users import Action, User
-from domain.values import counted, parse_amount
+from domain.values import counted, parse_amount, shown_time
 from storage.icps import (
     SAMPLE_ABOVE,
     Histogram,
@@ -258,7 +258,7 @@ class IcpEditor(QDialog):
         self.versions.addItem(_NEW, None)
         active = active_version(self.workspace)
         for version in self.all_versions:
-            when = version.created_at.strftime("%Y-%m-%d %H:%M")
+            when = shown_time(version.created_at)
             mark = "  ● active" if active is not None and version.id == active.id else ""
             self.versions.addItem(f"{version.label} — {when}, {version.created_by}{mark}",
                                   version)  # fmt: skip

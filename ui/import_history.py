@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
 
 from domain.errors import AccordError
 from domain.users import Action, User
+from domain.values import shown_time
 from storage.importer import BatchInfo, list_batches, undo_import
 from storage.workspace import Workspace
 from ui.workers import show_error
@@ -37,7 +38,9 @@ class ImportHistoryDialog(QDialog):
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QTableWidget.SelectionMode.SingleSelection)
-        self.table.horizontalHeader().setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)  # the file's name
         self.undo = QPushButton("Undo import…")
         self.undo.setObjectName("undo")
         self.undo.setEnabled(False)
@@ -57,7 +60,7 @@ class ImportHistoryDialog(QDialog):
         self.table.setRowCount(len(self.batches))
         for row, batch in enumerate(self.batches):
             cells = [
-                batch.created_at.strftime("%Y-%m-%d %H:%M"),
+                shown_time(batch.created_at),
                 batch.created_by,
                 batch.file_name,
                 batch.kind,
@@ -65,7 +68,7 @@ class ImportHistoryDialog(QDialog):
                 batch.updated,
                 batch.skipped,
                 batch.rejected,
-                f"{batch.undone_at:%Y-%m-%d %H:%M} by {batch.undone_by}" if batch.undone_at else "",
+                f"{shown_time(batch.undone_at)} by {batch.undone_by}" if batch.undone_at else "",
             ]
             for column, value in enumerate(cells):
                 item = QTableWidgetItem(str(value))

@@ -44,7 +44,7 @@ from domain.targets import (
     set_priority,
 )
 from domain.users import Action, Role, User
-from domain.values import counted
+from domain.values import counted, shown_time
 from storage.icps import list_versions
 from storage.targets import SqlTargetStore, target_history, target_table
 from ui.workers import run_task, show_error
@@ -393,7 +393,7 @@ class HistoryDialog(QDialog):
         table.horizontalHeader().setStretchLastSection(True)
         for row, (at, who, action, details) in enumerate(rows):
             shown = "; ".join(f"{k}: {v}" for k, v in (details or {}).items())
-            for column, text in enumerate((at.strftime("%Y-%m-%d %H:%M"), who, action, shown)):
+            for column, text in enumerate((shown_time(at), who, action, shown)):
                 table.setItem(row, column, QTableWidgetItem(str(text)))
         table.resizeColumnsToContents()
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
