@@ -207,6 +207,7 @@ def _cmd_undo_import(args: argparse.Namespace) -> int:
 
 def _cmd_export(args: argparse.Namespace) -> int:
     from reports.tabular import write_table
+    from storage.account_list import ListQuery
     from storage.export import account_table
     from storage.targets import target_table
 
@@ -216,7 +217,8 @@ def _cmd_export(args: argparse.Namespace) -> int:
         count = write_table(target_table(workspace, user), args.out)
         print(f"Exported {counted(count, 'target account')} to {args.out}")
         return EXIT_OK
-    count = write_table(account_table(workspace, user, search=args.search), args.out)
+    query = ListQuery(search=args.search or "")
+    count = write_table(account_table(workspace, user, query), args.out)
     print(f"Exported {counted(count, 'account')} to {args.out}")
     return EXIT_OK
 

@@ -91,12 +91,16 @@ def _where(statement: Select[Any], query: ListQuery) -> Select[Any]:
     return statement
 
 
-def count(workspace: Workspace, query: ListQuery) -> int:
-    statement = select(func.count())
+def listed(statement: Select[Any], query: ListQuery) -> Select[Any]:
+    """``statement`` over the accounts the list shows for ``query`` (its scope and search)."""
     if query.scope is not Scope.ALL:
         statement = statement.select_from(_listed())
+    return _where(statement, query)
+
+
+def count(workspace: Workspace, query: ListQuery) -> int:
     with workspace.read() as conn:
-        return int(conn.execute(_where(statement, query)).scalar_one())
+        return int(conn.execute(listed(select(func.count()), query)).scalar_one())
 
 
 def page(

@@ -10,7 +10,8 @@ from sqlalchemy import func, select
 from domain.fields import ACCOUNT_FIELDS, CUSTOM_PREFIX, Kind
 from domain.tables import Column, ColumnKind, Table
 from domain.users import Action, User
-from storage.queries import account_filter, accounts
+from storage.account_list import ListQuery, listed
+from storage.queries import accounts
 from storage.workspace import Workspace
 
 _KINDS = {
@@ -21,36 +22,29 @@ _KINDS = {
 _STREAM = 2000
 
 
-def account_table(workspace: Workspace, user: User, search: str | None = None) -> Table:
-    """Every live account (or those matching ``search``), ordered by name."""
+def account_table(workspace: Workspace, user: User, query: ListQuery | None = None) -> Table:
+    """The accounts the list shows for ``query`` (every live account without one), ordered
+    by name."""
     user.require(Action.EXPORT)
-    condition = account_filter(search)
+    query = query or ListQuery()
     with workspace.read() as conn:
-        count = conn.execute(select(func.count()).where(condition)).scalar_one()
-        custom_keys = sorted(
-            {
-                key
-                for (custom,) in conn.execute(
-                    select(accounts.c.custom).where(condition, accounts.c.custom.is_not(None))
-                )
-                for key in (custom or {})
-            }
-        )
+        count = conn.execute(listed(select(func.count()), query)).scalar_one()
+        with_custom = listed(select(accounts.c.custom), query).where(accounts.c.custom.is_not(None))
+        keys = {key for (custom,) in conn.execute(with_custom) for key in custom or {}}
+    custom_keys = sorted(keys)
     columns = [Column(f.label, _KINDS.get(f.kind, ColumnKind.TEXT)) for f in ACCOUNT_FIELDS]
     columns += [Column(CUSTOM_PREFIX + key) for key in custom_keys]
-    return Table("Accounts", columns, _rows(workspace, search, custom_keys), count)
+    return Table("Accounts", columns, _rows(workspace, query, custom_keys), count)
 
 
 def _rows(
-    workspace: Workspace, search: str | None, custom_keys: Sequence[str]
+    workspace: Workspace, query: ListQuery, custom_keys: Sequence[str]
 ) -> Iterator[list[Any]]:
     fields = [accounts.c[f.name] for f in ACCOUNT_FIELDS]
-    query = (
-        select(*fields, accounts.c.custom)
-        .where(account_filter(search))
-        .order_by(accounts.c.name, accounts.c.id)
+    statement = listed(select(*fields, accounts.c.custom), query).order_by(
+        accounts.c.name, accounts.c.id
     )
     with workspace.read() as conn:
-        for row in conn.execution_options(yield_per=_STREAM).execute(query):
+        for row in conn.execution_options(yield_per=_STREAM).execute(statement):
             custom = row[-1] or {}
             yield [*row[:-1], *(custom.get(key) for key in custom_keys)]

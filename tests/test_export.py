@@ -13,6 +13,7 @@ from domain.accounts import create_account
 from domain.users import Role
 from main import main
 from reports.tabular import ExportCancelled, write_table
+from storage.account_list import ListQuery, Scope, count
 from storage.demo import build_demo
 from storage.export import account_table
 from storage.importer import import_accounts
@@ -44,7 +45,7 @@ def test_csv_keeps_hostile_text_as_text(workspace, people, tmp_path):
 def test_xlsx_has_typed_cells_frozen_header_and_filter(workspace, people, tmp_path):
     _hostile_workspace(workspace, people[Role.OWNER])
     out = tmp_path / "accounts.xlsx"
-    write_table(account_table(workspace, people[Role.OWNER], search="ltd"), out)
+    write_table(account_table(workspace, people[Role.OWNER], ListQuery(search="ltd")), out)
     sheet = openpyxl.load_workbook(out).active
     assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref.startswith("A1:")
     header = [c.value for c in sheet[1]]
@@ -115,3 +116,21 @@ def _owner(workspace):
     from storage.users import sign_in
 
     return sign_in(workspace, "Alex Morgan")
+
+
+def test_the_export_holds_what_the_list_shows(sqlite_workspace, tmp_path):
+    """A rep on "My accounts" exports their accounts, not the whole workspace."""
+    from storage.users import sign_in
+
+    build_demo(sqlite_workspace, accounts=300, seed=4, replace=True, owner_name="Olivia Owner")
+    rep = sign_in(sqlite_workspace, "Sam Rivera")
+    mine = ListQuery(scope=Scope.MINE, owner_id=rep.id)
+    out = tmp_path / "mine.csv"
+    written = write_table(account_table(sqlite_workspace, rep, mine), out)
+    with out.open(encoding="utf-8-sig", newline="") as f:
+        names = [r["Account Name"] for r in csv.DictReader(f)]
+    assert 0 < written == len(names) == count(sqlite_workspace, mine) < 300
+    targets = ListQuery(scope=Scope.TARGETS, search="gmbh")
+    assert len(list(account_table(sqlite_workspace, rep, targets).rows)) == count(
+        sqlite_workspace, targets
+    )

@@ -457,13 +457,12 @@ class MainWindow(QMainWindow):
         from reports.tabular import write_table
         from storage.export import account_table
 
-        search = self.model.query.search or None
-        workspace, user = self.workspace, self.user
+        workspace, user, query = self.workspace, self.user, self.model.query
         self.task = run_task(
             self,
             f"Exporting to {path.name}",
             lambda progress, cancel: write_table(
-                account_table(workspace, user, search), path, progress=progress, cancel=cancel
+                account_table(workspace, user, query), path, progress=progress, cancel=cancel
             ),
             lambda count: self.statusBar().showMessage(
                 f"Exported {counted(count, 'account')} to {path}", 8000
