@@ -33,6 +33,13 @@ def test_model_passes_qt_model_checks(qtmodeltester, demo):
     qtmodeltester.check(AccountsModel(demo))
 
 
+def test_revenue_reads_short_in_the_list():
+    from ui.accounts_model import format_revenue
+
+    shown = [format_revenue(v) for v in (950, 800_000, 42_640_000, 999_950, 2_500_000_000)]
+    assert shown == ["950", "800k", "42.6M", "1M", "2.5B"]
+
+
 def test_list_covers_every_row_and_sorts_in_sql(demo):
     model = AccountsModel(demo)
     assert model.rowCount() == 600

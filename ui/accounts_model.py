@@ -41,9 +41,11 @@ _Index = QModelIndex | QPersistentModelIndex
 
 
 def format_revenue(value: int) -> str:
+    """``800k``, ``42.6M``, ``1M`` for 999,950: one decimal, none when it is zero."""
     for limit, suffix in ((1_000_000_000, "B"), (1_000_000, "M"), (1_000, "k")):
-        if value >= limit:
-            return f"{value / limit:,.1f}{suffix}"
+        shown = round(value / limit, 1)
+        if shown >= 1:
+            return f"{shown:,.1f}".removesuffix(".0") + suffix
     return f"{value:,}"
 
 
