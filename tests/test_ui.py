@@ -214,6 +214,8 @@ def test_delete_then_undo_brings_the_account_back(qtbot, demo):
     window.undo_stack.undo()
     assert window.model.rowCount() == 600
     assert window.model.data(window.model.index(0, 0)) == name
+    window.undo_stack.redo()
+    assert window.model.rowCount() == 599
 
 
 def test_an_account_edit_and_a_new_account_can_be_undone_and_redone(qtbot, demo, monkeypatch):

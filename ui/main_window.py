@@ -56,18 +56,32 @@ def _plain(text: str) -> QLabel:
     return label
 
 
-class DeleteAccount(QUndoCommand):
+class _AlreadyDone(QUndoCommand):
+    """A change made before its command is pushed: the push's redo skips it, later redos
+    make it again."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(text)
+        self.pushed = False
+
+    def redo(self) -> None:
+        if self.pushed:
+            self.again()
+        self.pushed = True
+
+    def again(self) -> None:
+        raise NotImplementedError
+
+
+class DeleteAccount(_AlreadyDone):
     """A delete that Edit › Undo takes back (the account is a tombstone until then)."""
 
     def __init__(self, window: MainWindow, account_id: Any, name: str) -> None:
         super().__init__(f"delete {name}")
-        self.window, self.account_id, self.done = window, account_id, True
+        self.window, self.account_id = window, account_id
 
-    def redo(self) -> None:
-        if self.done:  # the first time ran before the command was pushed
-            self.done = False
-        else:
-            self.delete()
+    def again(self) -> None:
+        self.delete()
 
     def undo(self) -> None:
         self.restore()
@@ -97,28 +111,22 @@ class CreateAccount(DeleteAccount):
         super().__init__(window, account_id, name)
         self.setText(f"create {name}")
 
-    def redo(self) -> None:
-        if self.done:
-            self.done = False
-        else:
-            self.restore()
+    def again(self) -> None:
+        self.restore()
 
     def undo(self) -> None:
         self.delete()
 
 
-class EditAccount(QUndoCommand):
+class EditAccount(_AlreadyDone):
     """A saved edit of an account's fields that Edit › Undo takes back."""
 
     def __init__(self, window: MainWindow, before: Account, after: Account) -> None:
         super().__init__(f"edit {after.name}")
-        self.window, self.before, self.after, self.done = window, before, after, True
+        self.window, self.before, self.after = window, before, after
 
-    def redo(self) -> None:
-        if self.done:
-            self.done = False
-        else:
-            self._revert(self.after, self.before)
+    def again(self) -> None:
+        self._revert(self.after, self.before)
 
     def undo(self) -> None:
         self._revert(self.before, self.after)
