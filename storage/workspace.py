@@ -31,6 +31,8 @@ from domain.errors import AccordError
 MIGRATIONS = Path(__file__).with_name("migrations")
 READ_ONLY = "accord_read_only"
 WROTE = "accord_wrote"
+#: How a team's PostgreSQL database is written as a URL.
+SERVER_URL_FORM = "postgresql+psycopg://USER:PASSWORD@HOST/DATABASE"
 
 
 class WorkspaceError(AccordError):
@@ -219,8 +221,8 @@ def open_workspace(
     parsed = make_url(url)
     if parsed.get_backend_name() not in ("sqlite", "postgresql"):
         raise WorkspaceError(
-            "A workspace is a SQLite file or a PostgreSQL database "
-            f"(postgresql+psycopg://USER:PASSWORD@HOST/DATABASE), not '{parsed.drivername}'."
+            f"A workspace is a SQLite file or a PostgreSQL database ({SERVER_URL_FORM}), "
+            f"not '{parsed.drivername}'."
         )
     checkpointer = None
     if parsed.get_backend_name() == "sqlite":

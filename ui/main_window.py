@@ -35,7 +35,7 @@ from domain.users import Action, User
 from domain.values import counted
 from storage.account_list import SORTABLE, Column, Scope
 from storage.repositories import SqlUnitOfWork
-from storage.workspace import Workspace, data_dir
+from storage.workspace import SERVER_URL_FORM, Workspace, data_dir
 from ui.accounts_model import HEADERS, AccountIdRole, AccountsModel
 from ui.dossier_actions import DossierActions
 from ui.settings import remember_workspace
@@ -47,7 +47,6 @@ COLUMN_WIDTHS = (220, 170, 130, 80, 105, 110, 95, 120, 50, 36, 100, 85, 55)
 
 
 WORKSPACE_FILES = "Accord workspaces (*.sqlite);;All files (*)"
-TEAM_URL_HINT = "postgresql+psycopg://USER:PASSWORD@HOST/DATABASE"
 
 
 def _plain(text: str) -> QLabel:
@@ -504,7 +503,7 @@ class MainWindow(QMainWindow):
             self.open_workspace_at(name)
 
     def connect_team_database(self) -> None:
-        current = self.workspace.label if not self.workspace.is_sqlite else TEAM_URL_HINT
+        current = self.workspace.label if not self.workspace.is_sqlite else SERVER_URL_FORM
         url, ok = QInputDialog.getText(
             self, "Connect to a team database",
             "The team's PostgreSQL database (ask whoever set it up):", text=current,
