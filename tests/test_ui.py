@@ -383,3 +383,22 @@ def test_the_list_shows_times_on_this_computers_clock(qtbot, sqlite_workspace, m
     assert model.data(model.index(0, 0), AccountIdRole) == account.id
     later = stored + timedelta(hours=5, minutes=30)
     assert shown == later.strftime("%Y-%m-%d %H:%M")
+
+
+def test_connect_to_a_team_database_opens_the_address_typed(
+    qtbot, sqlite_workspace, tmp_path, monkeypatch
+):
+    from PySide6.QtWidgets import QInputDialog
+
+    window = MainWindow(sqlite_workspace, sign_in(sqlite_workspace, "Olivia Owner"))
+    qtbot.addWidget(window)
+    typed = f"sqlite:///{tmp_path / 'team.sqlite'}"
+
+    def answer(dialog):
+        assert dialog.textValue().startswith("postgresql+psycopg://")
+        dialog.setTextValue(f"  {typed} ")
+        return 1
+
+    monkeypatch.setattr(QInputDialog, "exec", answer)
+    window.connect_team_database()
+    qtbot.waitUntil(lambda: window.workspace.url == typed, timeout=10_000)

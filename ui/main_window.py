@@ -503,13 +503,13 @@ class MainWindow(QMainWindow):
             self.open_workspace_at(name)
 
     def connect_team_database(self) -> None:
-        current = self.workspace.label if not self.workspace.is_sqlite else SERVER_URL_FORM
-        url, ok = QInputDialog.getText(
-            self, "Connect to a team database",
-            "The team's PostgreSQL database (ask whoever set it up):", text=current,
-        )  # fmt: skip
-        if ok and url.strip():
-            self.open_workspace_at(url.strip())
+        ask = QInputDialog(self)
+        ask.setWindowTitle("Connect to a team database")
+        ask.setLabelText("The team's PostgreSQL database (ask whoever set it up):")
+        ask.setTextValue(self.workspace.label if not self.workspace.is_sqlite else SERVER_URL_FORM)
+        ask.resize(560, ask.sizeHint().height())  # wide enough to read a whole address
+        if ask.exec() and ask.textValue().strip():
+            self.open_workspace_at(ask.textValue().strip())
 
     def open_workspace_at(self, db: str) -> Task:
         """Open (or make) the workspace at ``db`` off the GUI thread (a server may be slow
