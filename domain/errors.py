@@ -28,3 +28,13 @@ class ConcurrentEditError(AccordError):
 
 class NotFound(AccordError):
     """The record does not exist (or was deleted)."""
+
+
+class WorkspaceBusy(AccordError):
+    """Another change held the workspace for longer than a write waits for it."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "The workspace is busy with another change, so nothing was saved: "
+            "try again in a moment."
+        )

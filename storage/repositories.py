@@ -184,11 +184,17 @@ class SqlUnitOfWork:
     accounts: AccountRepository
     contacts: ContactRepository
 
-    def __init__(self, workspace: Workspace) -> None:
+    def __init__(self, workspace: Workspace, *, read_only: bool = False) -> None:
         self.workspace = workspace
+        self.read_only = read_only
+
+    @classmethod
+    def reading(cls, workspace: Workspace) -> SqlUnitOfWork:
+        """One that only shows data: it never waits for someone else's write."""
+        return cls(workspace, read_only=True)
 
     def __enter__(self) -> SqlUnitOfWork:
-        self.session = self.workspace.session()
+        self.session = self.workspace.read_session() if self.read_only else self.workspace.session()
         self.accounts = SqlAccounts(self.session)
         self.contacts = SqlContacts(self.session)
         return self

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 
 from domain.errors import AccordError
 from domain.users import Action, Role, User, role_for_new_user
@@ -14,13 +14,21 @@ def _user(row: UserRow) -> User:
     return User(id=row.id, name=row.name, role=Role(row.role))
 
 
+def _named(name: str) -> Select[UserRow]:
+    return select(UserRow).where(UserRow.name == name)
+
+
 def sign_in(workspace: Workspace, name: str) -> User:
     """The named user; a new name is added (the first person becomes the owner)."""
     name = name.strip()
     if not name:
         raise AccordError("A user name is needed.")
+    with workspace.read_session() as session:
+        known = session.scalar(_named(name))
+    if known is not None:  # most sign-ins: no need to wait for someone else's write
+        return _user(known)
     with workspace.session() as session, session.begin():
-        row = session.scalar(select(UserRow).where(UserRow.name == name))
+        row = session.scalar(_named(name))
         if row is None:
             has_owner = session.scalar(
                 select(UserRow.id).where(UserRow.role == Role.OWNER.value).limit(1)
@@ -33,7 +41,7 @@ def sign_in(workspace: Workspace, name: str) -> User:
 
 
 def list_users(workspace: Workspace) -> list[User]:
-    with workspace.session() as session:
+    with workspace.read_session() as session:
         rows = session.scalars(
             select(UserRow).where(UserRow.deleted_at.is_(None)).order_by(UserRow.name)
         )

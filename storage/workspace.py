@@ -22,17 +22,24 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from platformdirs import user_data_path
 from sqlalchemy import Connection, Engine, create_engine, event
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import ExceptionContext, make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
-from domain.errors import AccordError
+from domain.errors import AccordError, WorkspaceBusy
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 READ_ONLY = "accord_read_only"
 WROTE = "accord_wrote"
 #: How a team's PostgreSQL database is written as a URL.
 SERVER_URL_FORM = "postgresql+psycopg://USER:PASSWORD@HOST/DATABASE"
+#: Seconds a write waits for another one to finish before the workspace is said to be busy
+#: (SQLite's busy timeout, PostgreSQL's lock timeout). A single edit holds the lock for
+#: milliseconds, so this outlasts a queue of them; a big import or applying an ICP holds it
+#: for seconds to minutes, which a user is better told than left in a frozen window.
+WRITE_WAIT = 5.0
+#: PostgreSQL's SQLSTATE for a lock not granted within the lock timeout.
+LOCK_NOT_AVAILABLE = "55P03"
 
 
 class WorkspaceError(AccordError):
@@ -82,7 +89,12 @@ class Workspace:
         return url.render_as_string(hide_password=True)
 
     def session(self) -> Session:
+        """A session for one write: on SQLite it takes the write lock when it begins."""
         return self._sessions()
+
+    def read_session(self) -> Session:
+        """A session that only shows data and never takes the write lock."""
+        return self._read_sessions()
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
@@ -101,6 +113,8 @@ class Workspace:
 
     def __post_init__(self) -> None:
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        reading = self.engine.execution_options(**{READ_ONLY: True})
+        self._read_sessions = sessionmaker(reading, expire_on_commit=False)
         # Also when Accord exits, or when the workspace is dropped without being closed.
         self._closed = weakref.finalize(self, _close, self.engine, self.checkpointer)
 
@@ -184,7 +198,7 @@ def _sqlite_engine(url: str, checkpointer: Checkpointer | None) -> Engine:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={round(WRITE_WAIT * 1000)}")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA cache_size=-65536")  # 64 MiB: big imports and sorts stay in memory
         if checkpointer is not None:
@@ -209,7 +223,34 @@ def _sqlite_engine(url: str, checkpointer: Checkpointer | None) -> Engine:
         read_only = conn.get_execution_options().get(READ_ONLY, False)
         conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
+    event.listen(engine, "handle_error", _busy)
     return engine
+
+
+def _server_engine(url: str) -> Engine:
+    parsed = make_url(url)
+    # A server that does not answer is said after 10 s, not after the system's TCP
+    # timeout of minutes (a URL may set its own connect_timeout).
+    waits = {} if "connect_timeout" in parsed.query else {"connect_timeout": 10}
+    engine = create_engine(url, pool_pre_ping=True, connect_args=waits)
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.execute(f"SET lock_timeout = {round(WRITE_WAIT * 1000)}")
+        dbapi_connection.commit()
+
+    event.listen(engine, "handle_error", _busy)
+    return engine
+
+
+def _busy(context: ExceptionContext) -> None:
+    """A write that waited WRITE_WAIT for the lock in vain is said as WorkspaceBusy."""
+    error = context.original_exception
+    code = getattr(error, "sqlite_errorcode", None)
+    if code is not None and code & 0xFF == sqlite3.SQLITE_BUSY:
+        raise WorkspaceBusy() from error
+    if getattr(error, "sqlstate", None) == LOCK_NOT_AVAILABLE:
+        raise WorkspaceBusy() from error
 
 
 def open_workspace(
@@ -236,10 +277,7 @@ def open_workspace(
             checkpointer = Checkpointer(parsed.database)
         engine = _sqlite_engine(url, checkpointer)
     else:
-        # A server that does not answer is said after 10 s, not after the system's TCP
-        # timeout of minutes (a URL may set its own connect_timeout).
-        waits = {} if "connect_timeout" in parsed.query else {"connect_timeout": 10}
-        engine = create_engine(url, pool_pre_ping=True, connect_args=waits)
+        engine = _server_engine(url)
     workspace = Workspace(url, engine, checkpointer)
     try:
         _reachable(workspace)
@@ -271,7 +309,7 @@ def _alembic_config(connection: Connection | None = None) -> Config:
 
 
 def schema_revision(workspace: Workspace) -> str | None:
-    with workspace.engine.connect() as conn:
+    with workspace.read() as conn:
         return MigrationContext.configure(conn).get_current_revision()
 
 

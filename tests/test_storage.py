@@ -139,7 +139,7 @@ def test_sqlite_settings(sqlite_workspace):
     assert pragmas == {
         "journal_mode": "wal",
         "foreign_keys": 1,
-        "busy_timeout": 30000,
+        "busy_timeout": 5000,
         "wal_autocheckpoint": 0,
     }
 

@@ -297,7 +297,7 @@ class AccountDialog(QDialog):
 
     def _load_contacts(self) -> None:
         assert self.account is not None
-        with SqlUnitOfWork(self.workspace) as uow:
+        with SqlUnitOfWork.reading(self.workspace) as uow:
             self.contact_list = uow.contacts.for_account(self.account.id)
         self.contacts.setRowCount(len(self.contact_list))
         for row, contact in enumerate(self.contact_list):
@@ -377,7 +377,7 @@ class AccountDialog(QDialog):
         box.addButton(QMessageBox.StandardButton.Cancel)
         box.exec()
         if box.clickedButton() is reload and self.account is not None:
-            with SqlUnitOfWork(self.workspace) as uow:
+            with SqlUnitOfWork.reading(self.workspace) as uow:
                 fresh = uow.accounts.get(self.account.id)
             if fresh is None:
                 show_error(self, "Account deleted", AccordError("Someone deleted this account."))

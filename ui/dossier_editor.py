@@ -84,7 +84,7 @@ class DossierEditor(QDialog):
         self.timer.timeout.connect(self.save_now)
         with workspace.read() as conn:
             self.facts = account_facts(conn, dossier.account_id)
-        with SqlUnitOfWork(workspace) as uow:
+        with SqlUnitOfWork.reading(workspace) as uow:
             self.contacts = uow.contacts.for_account(dossier.account_id)
         self.setWindowTitle(f"Dossier — {self.facts['name']}")
 

@@ -86,7 +86,7 @@ class DeleteAccount(_AlreadyDone):
         self.restore()
 
     def delete(self) -> None:
-        with SqlUnitOfWork(self.window.workspace) as uow:
+        with SqlUnitOfWork.reading(self.window.workspace) as uow:
             account = uow.accounts.get(self.account_id)
         if account is not None:
             self.window.act(
@@ -402,7 +402,7 @@ class MainWindow(QMainWindow):
         account_id = self._current_id()
         if account_id is None:
             return
-        with SqlUnitOfWork(self.workspace) as uow:
+        with SqlUnitOfWork.reading(self.workspace) as uow:
             account = uow.accounts.get(account_id)
         if account is None:
             show_error(self, "Not found", AccordError("This account was deleted meanwhile."))
@@ -426,7 +426,7 @@ class MainWindow(QMainWindow):
         account_id = self._current_id()
         if account_id is None:
             return
-        with SqlUnitOfWork(self.workspace) as uow:
+        with SqlUnitOfWork.reading(self.workspace) as uow:
             account = uow.accounts.get(account_id)
         if account is None:
             return
