@@ -227,20 +227,10 @@ def _sqlite_engine(url: str, checkpointer: Checkpointer | None) -> Engine:
     return engine
 
 
-def _server_engine(url: str) -> Engine:
-    parsed = make_url(url)
-    # A server that does not answer is said after 10 s, not after the system's TCP
-    # timeout of minutes (a URL may set its own connect_timeout).
-    waits = {} if "connect_timeout" in parsed.query else {"connect_timeout": 10}
-    engine = create_engine(url, pool_pre_ping=True, connect_args=waits)
-
-    @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
-        dbapi_connection.execute(f"SET lock_timeout = {round(WRITE_WAIT * 1000)}")
-        dbapi_connection.commit()
-
-    event.listen(engine, "handle_error", _busy)
-    return engine
+def _lock_timeout(dbapi_connection: Any, _record: Any) -> None:
+    """A PostgreSQL connection's writes wait WRITE_WAIT for a row or table lock."""
+    dbapi_connection.execute(f"SET lock_timeout = {round(WRITE_WAIT * 1000)}")
+    dbapi_connection.commit()
 
 
 def _busy(context: ExceptionContext) -> None:
@@ -277,7 +267,12 @@ def open_workspace(
             checkpointer = Checkpointer(parsed.database)
         engine = _sqlite_engine(url, checkpointer)
     else:
-        engine = _server_engine(url)
+        # A server that does not answer is said after 10 s, not after the system's TCP
+        # timeout of minutes (a URL may set its own connect_timeout).
+        waits = {} if "connect_timeout" in parsed.query else {"connect_timeout": 10}
+        engine = create_engine(url, pool_pre_ping=True, connect_args=waits)
+        event.listen(engine, "connect", _lock_timeout)
+        event.listen(engine, "handle_error", _busy)
     workspace = Workspace(url, engine, checkpointer)
     try:
         _reachable(workspace)
