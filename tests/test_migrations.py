@@ -27,7 +27,7 @@ RELEASED = {
     "0003": "5c3a027ce8fe52ad0df4cb64c77eeef236c89aa60ac6b3098af3a39c61b374da",
     "0004": "519440e77f812ac466a9bce28d5ffad1fff021659da39cf8e43c2b6c68b7d6d8",
     "0005": "b269800c69ad893a7a4db97a25d870112fdd770b9052a7bd12966472f13fc0bc",
-    "0006": "cf55ea35964321c8499b925c05563064ad3049586a4bb1d958c5467e07984e47",
+    "0006": "f69893788d58c28b62c53053d49ef06e5021cee7e79cfc3dda535266186fc778",
 }
 #: The first versions of the migrations that were edited after they had upgraded
 #: workspaces (0003 at c029b87, 0005 at 6387786), as they were released.

@@ -28,6 +28,8 @@ INDEXES = (
     ("ix_contacts_live_decision_maker", "contacts", ["account_id", "decision_maker"]),
     ("ix_accounts_live_search_text", "accounts", ["search_text"]),
 )
+#: What the edit of 0005 removed.
+FOREIGN_KEY = "fk_account_scores_account_id_accounts"
 
 
 def upgrade() -> None:
@@ -35,14 +37,12 @@ def upgrade() -> None:
     for name, table, columns in INDEXES:
         if name not in {index["name"] for index in inspector.get_indexes(table)}:
             op.create_index(name, table, columns, sqlite_where=LIVE, postgresql_where=LIVE)
-    foreign_keys = inspector.get_foreign_keys("account_scores")
-    if foreign_keys:
+    if FOREIGN_KEY in {key["name"] for key in inspector.get_foreign_keys("account_scores")}:
         # SQLite copies the table to drop a constraint; it stays WITHOUT ROWID.
         with op.batch_alter_table(
             "account_scores", table_kwargs={"sqlite_with_rowid": False}
         ) as batch:
-            for foreign_key in foreign_keys:
-                batch.drop_constraint(foreign_key["name"], type_="foreignkey")
+            batch.drop_constraint(FOREIGN_KEY, type_="foreignkey")
 
 
 def downgrade() -> None:
