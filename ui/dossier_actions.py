@@ -257,7 +257,7 @@ class DossierActions:
             from reports.dossier_pdf import write_dossiers  # ReportLab loads only when printing
 
             return write_dossiers(printed_dossiers(workspace, user, job.account_ids), path,
-                                  title=job.title, workspace=workspace.label,
+                                  title=job.title, workspace=workspace.name,
                                   cover_lines=job.cover, count=len(job.account_ids),
                                   progress=progress, cancel=cancel)  # fmt: skip
 
