@@ -313,7 +313,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
         printed_dossiers(workspace, user, job.account_ids),
         args.out,
         title=job.title,
-        workspace=workspace.label,
+        workspace=workspace.name,
         cover_lines=job.cover,
         count=len(job.account_ids),
     )

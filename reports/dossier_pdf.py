@@ -1,8 +1,10 @@
 """The dossier PDF and the rep's call pack (ReportLab).
 
 User text is always text: it is escaped before ReportLab's paragraph markup sees it, and
-characters the main font lacks (Chinese, Japanese, Korean) are set in a fallback font, so
-that ``<``, ``&``, ``<font>`` and any script print as typed. Fonts are bundled under
+characters the main font lacks are set in a font that has them (Korean in Nanum Gothic,
+Chinese and Japanese in Droid Sans Fallback), so that ``<``, ``&``, ``<font>`` and those
+scripts print as typed. A character no bundled font has (most emoji, Thai, the Indic
+scripts) prints as a visible replacement mark, never as a blank. Fonts are bundled under
 resources/fonts with their licences.
 """
 
@@ -10,6 +12,7 @@ from __future__ import annotations
 
 import os
 import re
+import unicodedata
 from collections.abc import Iterable
 from datetime import datetime
 from functools import cache
@@ -47,6 +50,10 @@ from domain.values import shown_time
 
 FONTS = Path(__file__).resolve().parent.parent / "resources" / "fonts"
 SANS, BOLD, FALLBACK = "AccordSans", "AccordSans-Bold", "AccordFallback"
+HANGUL = "AccordHangul"
+#: What prints for a character no bundled font has.
+MISSING = "\ufffd"
+ZWJ = "\u200d"  # joins emoji into one picture (a family, a profession)
 INK, MUTED = colors.HexColor("#1f2933"), colors.HexColor("#5f6b7a")
 RULE = colors.HexColor("#d5dbe3")
 
@@ -57,35 +64,62 @@ class PdfCancelled(AccordError):
 
 
 @cache
-def _fonts() -> frozenset[int]:
-    """Register the bundled fonts once; the code points the main font can draw."""
-    pdfmetrics.registerFont(TTFont(SANS, FONTS / "DejaVuSans.ttf"))
-    pdfmetrics.registerFont(TTFont(BOLD, FONTS / "DejaVuSans-Bold.ttf"))
-    pdfmetrics.registerFont(TTFont(FALLBACK, FONTS / "DroidSansFallbackFull.ttf"))
+def _fonts() -> dict[str, frozenset[int]]:
+    """Register the bundled fonts once; the code points each can draw."""
+    files = {
+        SANS: "DejaVuSans.ttf",
+        BOLD: "DejaVuSans-Bold.ttf",
+        HANGUL: "NanumGothic.ttf",
+        FALLBACK: "DroidSansFallbackFull.ttf",
+    }
+    for name, file in files.items():
+        pdfmetrics.registerFont(TTFont(name, FONTS / file))
     pdfmetrics.registerFontFamily(SANS, normal=SANS, bold=BOLD, italic=SANS, boldItalic=BOLD)
-    face = pdfmetrics.getFont(SANS).face
-    return frozenset(face.charToGlyph)
+    return {name: frozenset(pdfmetrics.getFont(name).face.charToGlyph) for name in files}
+
+
+@cache
+def _font_for(ch: str) -> str | None:
+    """The font that draws ``ch``: the main font where it can, Korean in Nanum Gothic (the
+    CJK fallback has only a few Hangul syllables, and a word should not mix two fonts),
+    else the CJK fallback; None when no bundled font has it."""
+    fonts = _fonts()
+    korean = "HANGUL" in unicodedata.name(ch, "")
+    order = (SANS, HANGUL, FALLBACK) if korean else (SANS, FALLBACK, HANGUL)
+    return next((font for font in order if ord(ch) in fonts[font]), None)
 
 
 def text(value: object) -> str:
-    """User text as paragraph markup that prints exactly as typed."""
+    """User text as paragraph markup that prints exactly as typed; a character no bundled
+    font has prints as one replacement mark (an emoji made of several, such as a family
+    or a thumb with a skin tone, as one mark too)."""
     value = str(value)
     if value.isascii():
         return escape(value)
-    covered = _fonts()
-    out: list[str] = []
-    foreign: list[str] = []
+    runs: list[tuple[str, list[str]]] = []
+    missing = joined = False
     for ch in value:
-        if ord(ch) in covered or ch in "\n\t":
-            if foreign:
-                out.append(f'<font name="{FALLBACK}">{escape("".join(foreign))}</font>')
-                foreign = []
-            out.append(escape(ch))
+        if joined:  # the rest of an emoji that did not print
+            joined = False
+            continue
+        if missing and ch == ZWJ:
+            joined = True
+            continue
+        font = SANS if ch in "\n\t" else _font_for(ch)
+        if font is None and unicodedata.category(ch) in ("Cf", "Mn", "Me", "Sk"):
+            continue  # a mark on the character before it (a skin tone, a variation)
+        missing = font is None
+        font, ch = (SANS, MISSING) if font is None else (font, ch)
+        if runs and runs[-1][0] == font:
+            runs[-1][1].append(ch)
         else:
-            foreign.append(ch)
-    if foreign:
-        out.append(f'<font name="{FALLBACK}">{escape("".join(foreign))}</font>')
-    return "".join(out)
+            runs.append((font, [ch]))
+    return "".join(
+        escape("".join(chars))
+        if font == SANS
+        else f'<font name="{font}">{escape("".join(chars))}</font>'
+        for font, chars in runs
+    )
 
 
 _BOLD = re.compile(r"\*\*(.+?)\*\*")
@@ -108,6 +142,7 @@ class _Styles:
     body = _style("body", spaceAfter=4)
     bullet = _style("bullet", leftIndent=12, bulletIndent=3, spaceAfter=2)
     small = _style("small", fontSize=8, leading=10, textColor=MUTED)
+    footer = _style("footer", fontSize=7.5, leading=9, textColor=MUTED)
     cell = _style("cell", fontSize=8.5, leading=11)
     account = _style("account", fontName=BOLD, fontSize=17, leading=21, spaceAfter=2)
     heading = _style("heading", fontName=BOLD, fontSize=11.5, leading=15, spaceBefore=9,
@@ -174,9 +209,11 @@ class _Document(BaseDocTemplate):
     def _footer(self, canvas: Canvas, doc: BaseDocTemplate) -> None:
         self.drawn_total = self.total
         canvas.saveState()
+        footer = Paragraph(text(self.footer), _Styles.footer)  # a workspace's name is typed
+        _, height = footer.wrapOn(canvas, self.width * 0.8, 20 * mm)
+        footer.drawOn(canvas, self.leftMargin, 10 * mm + 7.5 - height)  # on the page number's line
         canvas.setFont(SANS, 7.5)
         canvas.setFillColor(MUTED)
-        canvas.drawString(self.leftMargin, 10 * mm, self.footer)
         of = f" of {self.total}" if self.total else ""
         canvas.drawRightString(self.pagesize[0] - self.rightMargin, 10 * mm, f"Page {doc.page}{of}")
         canvas.restoreState()
@@ -264,10 +301,11 @@ def write_dossiers(
 ) -> int:
     """Write the dossiers to ``path``; with ``cover_lines`` the document opens with a cover
     and a table of contents (the call pack). Each dossier starts on a new page. Returns the
-    number of dossiers written. The file appears only when complete."""
+    number of dossiers written. The file appears only when complete. ``workspace`` is the
+    workspace's name for the footer (a PDF is handed round: never a path or an address)."""
     _fonts()
     today = datetime.now().strftime("%Y-%m-%d")
-    footer = f"Accord · {workspace} · {today}"
+    footer = " · ".join(part for part in ("Accord", workspace, today) if part)
     cover = list(cover_lines)
     story: list[Flowable] = []
     toc = TableOfContents(dotsMinLevel=0)

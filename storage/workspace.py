@@ -88,6 +88,13 @@ class Workspace:
             return str(url.database)
         return url.render_as_string(hide_password=True)
 
+    @property
+    def name(self) -> str:
+        """What may leave this computer, in a PDF's footer: the file's name without its
+        folder or extension, or the database's name; never a path, host, user or password."""
+        database = make_url(self.url).database or ""
+        return Path(database).stem if self.is_sqlite else database
+
     def session(self) -> Session:
         """A session for one write: on SQLite it takes the write lock when it begins."""
         return self._sessions()

@@ -5,10 +5,14 @@ dossier per page; both are made headless from the command line."""
 from __future__ import annotations
 
 import re
+import shutil
+import subprocess
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from pypdf import PdfReader
+from sqlalchemy import create_engine
 
 from domain.dossiers import (
     DEFAULT_TEMPLATE,
@@ -20,6 +24,7 @@ from domain.dossiers import (
 from domain.errors import AccordError
 from main import main
 from reports.dossier_pdf import write_dossiers
+from storage.workspace import Workspace
 
 HOSTILE = [
     "Price < 5k & margin > 20%",
@@ -69,6 +74,10 @@ def _flat(text: str) -> str:
     return re.sub(r"\s+", " ", text)
 
 
+def _footer(page: str) -> str:
+    return next(line for line in page.splitlines() if line.startswith("Accord · "))
+
+
 def test_typed_text_prints_as_typed_in_any_script(tmp_path):
     out = tmp_path / "dossier.pdf"
     texts = {"overview": "\n".join(HOSTILE), "needs": "- **Late** deliveries\n- Cash < plan"}
@@ -81,6 +90,55 @@ def test_typed_text_prints_as_typed_in_any_script(tmp_path):
     assert "Industry in Manufacturing" in text and "Fit score 85, tier A" in text
     assert "Not researched yet (required)" in text  # an empty required section says so
     assert "Page 1 of 1" in text and "test.sqlite" in text
+
+
+KOREAN = "서울특별시 강남구 테헤란로 한빛물류 주식회사"
+
+
+def _dark_pixels(pdf: Path, top_mm: float, bottom_mm: float) -> int:
+    """How many dark pixels the first page shows between two heights from its top: the
+    page as a person sees it, rendered by poppler's pdftoppm."""
+    if shutil.which("pdftoppm") is None:
+        pytest.skip("pdftoppm (poppler-utils) is not installed: the page cannot be rendered")
+    out = pdf.with_suffix("")
+    subprocess.run(["pdftoppm", "-gray", "-r", "72", "-f", "1", "-l", "1", "-singlefile",
+                    str(pdf), str(out)], check=True)  # fmt: skip
+    data = out.with_suffix(".pgm").read_bytes()
+    magic, size, _, pixels = data.split(b"\n", 3)  # P5, "width height", 255, the pixels
+    assert magic == b"P5"
+    w = int(size.split()[0])
+    first, last = (round(mm / 25.4 * 72) for mm in (top_mm, bottom_mm))
+    return sum(1 for value in pixels[first * w : last * w] if value < 128)
+
+
+def test_korean_prints_and_what_no_font_has_prints_as_a_mark(tmp_path):
+    out = tmp_path / "korean.pdf"
+    texts = {"overview": f"{KOREAN}\n신규 고객 🚀 👍🏽 👨‍👩‍👧 สวัสดี"}
+    write_dossiers([_dossier(KOREAN, texts)], out, title="Dossier", workspace="영업팀")
+    page = _pages(out)[0]
+    assert _body(page).startswith(KOREAN) and "Accord · 영업팀 · " in page  # the footer too
+    # each emoji is one mark (a thumb with a skin tone, a family); Thai's letters are marks
+    assert "신규 고객 \ufffd \ufffd \ufffd \ufffd\ufffd\ufffd\ufffd" in page
+    fonts = {str(f["/BaseFont"]) for f in PdfReader(out).pages[0]["/Resources"]["/Font"].values()}
+    assert any("NanumGothic" in name for name in fonts)
+    # the account's name is the page's heading, 16 mm from the top: its glyphs are drawn
+    assert _dark_pixels(out, 15, 24) > 400
+
+
+@pytest.mark.parametrize(
+    ("db", "name"),
+    [
+        ("sqlite:////home/ann/Accord/Sales team.sqlite", "Sales team"),
+        ("postgresql+psycopg://alice:s3cret@db.example.com:5433/accord_sales", "accord_sales"),
+    ],
+)
+def test_the_footer_names_the_workspace_never_its_path_or_address(tmp_path, db, name):
+    workspace = Workspace(db, create_engine(db))  # nothing is opened: only its name is read
+    out = tmp_path / "dossier.pdf"
+    write_dossiers([_dossier("Acme AG")], out, title="Dossier", workspace=workspace.name)
+    footer = _footer(_pages(out)[0])
+    assert re.fullmatch(rf"Accord · {name} · \d{{4}}-\d\d-\d\d", footer)
+    workspace.close()
 
 
 def test_a_long_section_flows_across_pages(tmp_path):
@@ -131,6 +189,8 @@ def test_the_command_line_prints_a_dossier_and_a_call_pack(tmp_path, capsys):
     assert main([*args, "--limit", "3", "--out", str(pack)]) == 0
     pages = _pages(pack)
     assert "for Sam Rivera" in pages[0] and len(pages) >= 5
+    assert {_footer(page).split(" · ")[1] for page in pages} == {"demo"}
+    assert str(tmp_path) not in " ".join(pages)
     first = _body(pages[2]).splitlines()[0]
     single = tmp_path / "one.pdf"
     one = ["report", "dossier", "--account", first, "--out", str(single)]

@@ -195,8 +195,7 @@ def test_import_history_undoes_an_import(qtbot, sqlite_workspace, tmp_path, monk
     import_accounts(sqlite_workspace, owner, _csv(tmp_path), options)
     dialog = ImportHistoryDialog(sqlite_workspace, owner)
     qtbot.addWidget(dialog)
-    monkeypatch.setattr(QMessageBox, "question", lambda *a: QMessageBox.StandardButton.Yes)
-    monkeypatch.setattr(QMessageBox, "exec", lambda box: 0)
+    monkeypatch.setattr(QMessageBox, "exec", lambda box: QMessageBox.StandardButton.Yes)
     dialog.table.selectRow(0)
     assert dialog.undo.isEnabled()
     dialog.undo.click()
@@ -259,7 +258,7 @@ def test_closing_an_account_with_unsaved_typing_asks_first(qtbot, demo, monkeypa
     qtbot.addWidget(dialog)
     answers = [QMessageBox.StandardButton.Cancel, QMessageBox.StandardButton.Save]
     asked = []
-    monkeypatch.setattr(QMessageBox, "question", lambda *a: asked.append(a[2]) or answers.pop(0))
+    monkeypatch.setattr(QMessageBox, "exec", lambda box: asked.append(box.text()) or answers.pop(0))
     dialog.reject()  # nothing typed: closes without asking
     assert asked == [] and dialog.result() == dialog.DialogCode.Rejected
     dialog.show()
@@ -280,7 +279,7 @@ def test_a_new_contact_with_typing_is_dropped_only_when_asked_to(qtbot, demo, mo
     dialog = ContactDialog(demo, sign_in(demo, "Olivia Owner"), account.id, None)
     qtbot.addWidget(dialog)
     answers = [QMessageBox.StandardButton.Cancel, QMessageBox.StandardButton.Discard]
-    monkeypatch.setattr(QMessageBox, "question", lambda *a: answers.pop(0))
+    monkeypatch.setattr(QMessageBox, "exec", lambda box: answers.pop(0))
     dialog.show()
     _field(dialog, "name").setText("Jane Roe")
     dialog.reject()

@@ -145,3 +145,6 @@ def test_the_call_pack_is_written_from_the_menu_with_progress(qtbot, demo, tmp_p
     reader = PdfReader(out)
     assert "for Sam Rivera" in reader.pages[0].extract_text()
     assert len(reader.outline) == 5
+    pages = [page.extract_text() for page in reader.pages]
+    assert all("Accord · workspace · " in page for page in pages)  # the workspace's name
+    assert str(tmp_path) not in " ".join(pages)

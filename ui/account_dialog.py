@@ -6,7 +6,6 @@ from collections.abc import Callable
 from typing import Any
 from uuid import UUID
 
-from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -42,6 +41,7 @@ from domain.users import Action, User
 from storage.repositories import SqlUnitOfWork
 from storage.workspace import Workspace
 from ui.fit_panel import FitPanel
+from ui.messages import Button, Icon, ask, message_box, plain_label
 from ui.workers import show_error
 
 
@@ -54,15 +54,12 @@ def _may_close(dialog: QDialog, typed: bool, what: str, save: Callable[[], None]
     stay. Saving closes the dialog by itself when it succeeds."""
     if not typed:
         return True
-    buttons = QMessageBox.StandardButton
-    answer = QMessageBox.question(
-        dialog, "Unsaved changes", f"Save your changes to {what}?",
-        buttons.Save | buttons.Discard | buttons.Cancel,
-    )  # fmt: skip
-    if answer == buttons.Save:
+    answer = ask(dialog, "Unsaved changes", f"Save your changes to {what}?",
+                 Button.Save | Button.Discard | Button.Cancel)  # fmt: skip
+    if answer == Button.Save:
         save()
         return False
-    return answer == buttons.Discard
+    return answer == Button.Discard
 
 
 class FieldForm(QWidget):
@@ -85,8 +82,7 @@ class FieldForm(QWidget):
                 editor.setReadOnly(read_only)
                 editor.setMaxLength(field.max_length)
             editor.setObjectName(field.name)
-            problem = QLabel()
-            problem.setTextFormat(Qt.TextFormat.PlainText)
+            problem = plain_label()
             problem.setStyleSheet("color: #b00020")
             problem.hide()
             column = QVBoxLayout()
@@ -212,9 +208,8 @@ class AccountDialog(QDialog):
 
         outer = QVBoxLayout(self)
         if not self.can_edit:
-            note = QLabel(f"{user.name} ({user.role}) can read this account but not change it.")
-            note.setTextFormat(Qt.TextFormat.PlainText)
-            outer.addWidget(note)
+            outer.addWidget(plain_label(f"{user.name} ({user.role}) can read this account but "
+                                        "not change it."))  # fmt: skip
         self.tabs = QTabWidget()
         details = QWidget()
         layout = QVBoxLayout(details)
@@ -333,8 +328,7 @@ class AccountDialog(QDialog):
         contact = self._selected_contact()
         if contact is None:
             return
-        answer = QMessageBox.question(self, "Remove contact", f"Remove {contact.name}?")
-        if answer != QMessageBox.StandardButton.Yes:
+        if ask(self, "Remove contact", f"Remove {contact.name}?") != Button.Yes:
             return
         try:
             delete_contact(SqlUnitOfWork(self.workspace), self.user, contact)
@@ -366,15 +360,12 @@ class AccountDialog(QDialog):
 
     def _conflict(self, error: ConcurrentEditError) -> None:
         """Someone saved first: keep what was typed on screen, offer to reload theirs."""
-        box = QMessageBox(
-            QMessageBox.Icon.Warning, "Changed by someone else", str(error), parent=self
-        )
+        box = message_box(self, Icon.Warning, "Changed by someone else", str(error), Button.Cancel)
         box.setInformativeText(
             "Reload shows their version; your typing is lost only "
             "if you reload. Cancel keeps your text so you can copy it."
         )
         reload = box.addButton("Reload", QMessageBox.ButtonRole.AcceptRole)
-        box.addButton(QMessageBox.StandardButton.Cancel)
         box.exec()
         if box.clickedButton() is reload and self.account is not None:
             with SqlUnitOfWork.reading(self.workspace) as uow:

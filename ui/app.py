@@ -6,13 +6,13 @@ import getpass
 import sys
 from collections.abc import Callable
 
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication, QInputDialog, QMessageBox, QWidget
+from PySide6.QtWidgets import QApplication, QInputDialog, QWidget
 
 from domain.errors import AccordError
 from domain.users import User
 from storage.users import sign_in
 from storage.workspace import Workspace, demo_path, open_workspace, to_url
+from ui.messages import Icon, message_box
 from ui.settings import remember_user, remember_workspace, remembered_user, remembered_workspace
 from ui.workers import Task, run_task, show_error
 
@@ -89,9 +89,7 @@ def run_gui(db: str | None, user_name: str | None, demo: bool) -> int:
             workspace = open_workspace(db or remembered_workspace() or to_url(None))
             user = sign_in(workspace, name)
         except AccordError as error:
-            box = QMessageBox(QMessageBox.Icon.Critical, "Accord", str(error))
-            box.setTextFormat(Qt.TextFormat.PlainText)
-            box.exec()
+            message_box(None, Icon.Critical, "Accord", str(error)).exec()
             return 1
         show(workspace, user)
     return app.exec()

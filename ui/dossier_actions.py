@@ -33,7 +33,8 @@ from storage.dossier_print import PrintJob, call_pack_job, printed_dossiers
 from storage.dossiers import SqlDossierStore, current_template, dossier_for, template_versions
 from storage.targets import SqlTargetStore
 from storage.workspace import Workspace
-from ui.dossier_editor import DossierEditor, plain
+from ui.dossier_editor import DossierEditor
+from ui.messages import plain_label
 from ui.workers import Task, run_task, show_error
 
 if TYPE_CHECKING:
@@ -97,8 +98,8 @@ class TemplateEditor(QDialog):
         layout.addWidget(self.table, 1)
         layout.addLayout(buttons)
         layout.addWidget(self.note)
-        layout.addWidget(plain(f"Versions: {history or 'the default template, never changed'}",
-                               muted=True))  # fmt: skip
+        history = history or "the default template, never changed"
+        layout.addWidget(plain_label(f"Versions: {history}", wrap=True, muted=True))
         layout.addWidget(box)
         self.resize(900, 520)
 
@@ -256,7 +257,7 @@ class DossierActions:
             from reports.dossier_pdf import write_dossiers  # ReportLab loads only when printing
 
             return write_dossiers(printed_dossiers(workspace, user, job.account_ids), path,
-                                  title=job.title, workspace=workspace.label,
+                                  title=job.title, workspace=workspace.name,
                                   cover_lines=job.cover, count=len(job.account_ids),
                                   progress=progress, cancel=cancel)  # fmt: skip
 

@@ -9,7 +9,6 @@ both changed a section, their text stays and yours is listed under "Kept texts" 
 
 from __future__ import annotations
 
-from html import escape
 from typing import Any
 
 from PySide6.QtCore import Qt, QTimer
@@ -19,7 +18,6 @@ from PySide6.QtWidgets import (
     QDialog,
     QFormLayout,
     QHBoxLayout,
-    QLabel,
     QLineEdit,
     QListWidget,
     QListWidgetItem,
@@ -54,18 +52,10 @@ from storage.icps import account_facts, active_version
 from storage.repositories import SqlUnitOfWork
 from storage.unsaved import UnsavedDossiers
 from storage.workspace import Workspace
+from ui.messages import plain_label, plain_tooltip
 from ui.workers import show_error
 
 AUTOSAVE_MS = 800
-
-
-def plain(text: str = "", *, muted: bool = False) -> QLabel:
-    label = QLabel(text)
-    label.setTextFormat(Qt.TextFormat.PlainText)  # user text is text
-    label.setWordWrap(True)
-    if muted:
-        label.setStyleSheet("color: #5f6b7a")
-    return label
 
 
 class DossierEditor(QDialog):
@@ -88,21 +78,22 @@ class DossierEditor(QDialog):
             self.contacts = uow.contacts.for_account(dossier.account_id)
         self.setWindowTitle(f"Dossier — {self.facts['name']}")
 
-        self.status = plain()
+        self.status = plain_label(wrap=True)
         self.status.setObjectName("status")
         self.progress = QProgressBar()
         self.progress.setFormat("%p% complete")
-        self.saved = plain(muted=True)
+        self.saved = plain_label(wrap=True, muted=True)
         self.saved.setObjectName("saved")
         self.boxes: dict[str, QPlainTextEdit] = {}
         sections = QWidget()
         form = QVBoxLayout(sections)
         for section in self.template.sections:
-            title = QLabel(f"<b>{escape(section.title)}</b>" + (" *" if section.required else ""))
+            title = plain_label(section.title + (" *" if section.required else ""))
+            title.setStyleSheet("font-weight: bold")
             box = QPlainTextEdit()
             box.setObjectName(f"section_{section.key}")
             box.setPlaceholderText(section.guidance)
-            box.setToolTip(section.guidance)
+            box.setToolTip(plain_tooltip(section.guidance))
             box.setTabChangesFocus(True)
             box.setMinimumHeight(90)
             box.setReadOnly(not self.editable)
@@ -139,14 +130,14 @@ class DossierEditor(QDialog):
         self.linked.itemChanged.connect(self._changed)
         links = QWidget()
         links_layout = QVBoxLayout(links)
-        links_layout.addWidget(plain("Source links"))
+        links_layout.addWidget(plain_label("Source links", wrap=True))
         links_layout.addWidget(self.sources)
         row = QHBoxLayout()
         row.addWidget(add_source)
         row.addWidget(remove_source)
         row.addStretch()
         links_layout.addLayout(row)
-        links_layout.addWidget(plain("Contacts this dossier is about"))
+        links_layout.addWidget(plain_label("Contacts this dossier is about", wrap=True))
         links_layout.addWidget(self.linked)
 
         self.tabs = QTabWidget()
@@ -194,14 +185,14 @@ class DossierEditor(QDialog):
             lines += [f"{c}: {o}" for c, o in reasons(version.icp.evaluate(self.facts))]
         page = QWidget()
         box = QVBoxLayout(page)
-        box.addWidget(plain("\n".join(lines)))
+        box.addWidget(plain_label("\n".join(lines), wrap=True))
         box.addStretch()
         return page
 
     def _ratings_tab(self) -> QWidget:
         page = QWidget()
         box = QVBoxLayout(page)
-        self.ratings = plain()
+        self.ratings = plain_label(wrap=True)
         self.ratings.setObjectName("ratings")
         box.addWidget(self.ratings)
         if self.user.can(Action.RATE_DOSSIER):
@@ -274,10 +265,11 @@ class DossierEditor(QDialog):
         kept = kept_conflicts(self.workspace, self.dossier.id)
         for conflict in kept:
             row = QHBoxLayout()
-            note = plain(
+            note = plain_label(
                 f"Kept text for “{titles.get(conflict.section, conflict.section)}” by "
                 f"{conflict.author}: someone else changed it at the same time. "
-                f"Kept: {conflict.text[:120]}"
+                f"Kept: {conflict.text[:120]}",
+                wrap=True,
             )
             row.addWidget(note, 1)
             append = QPushButton("Add it to the section")

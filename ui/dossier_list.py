@@ -12,7 +12,6 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
     QHBoxLayout,
-    QLabel,
     QLineEdit,
     QSpinBox,
     QTableView,
@@ -25,6 +24,7 @@ from domain.users import Role, User
 from storage.dossiers import DossierFilter, DossierLine, count_dossiers, dossier_lines
 from storage.targets import SqlTargetStore
 from storage.workspace import Workspace
+from ui.messages import plain_label
 
 PAGE = 200
 HEADERS = ["Account", "Tier", "Owner", "Status", "Complete", "Rating", "Author", "Changed"]
@@ -111,7 +111,7 @@ class DossierList(QDialog):
         for rep in sorted(SqlTargetStore(workspace).users_by_name().values(), key=lambda u: u.name):
             if rep.role is Role.REP:
                 self.owner.addItem(rep.name, rep.id)
-        self.count = QLabel()
+        self.count = plain_label()
         self.model = DossierModel(workspace, self)
         self.table = QTableView()
         self.table.setObjectName("dossiers")

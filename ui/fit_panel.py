@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QGroupBox,
     QLabel,
@@ -21,15 +20,14 @@ from storage.icps import account_facts, active_version
 from storage.leads import current_lead_definition
 from storage.targets import target_entry
 from storage.workspace import Workspace
+from ui.messages import plain_label
 
 MET, MISSED = "✓", "✗"
 
 
 def _label(name: str) -> QLabel:
-    label = QLabel()
+    label = plain_label(wrap=True)
     label.setObjectName(name)
-    label.setTextFormat(Qt.TextFormat.PlainText)
-    label.setWordWrap(True)
     return label
 
 

@@ -20,7 +20,6 @@ from PySide6.QtWidgets import (
     QGroupBox,
     QHBoxLayout,
     QInputDialog,
-    QLabel,
     QLineEdit,
     QListWidget,
     QPushButton,
@@ -62,17 +61,12 @@ from storage.icps import (
     list_versions,
 )
 from storage.workspace import Workspace
+from ui.messages import plain_label
 from ui.workers import run_task, show_error
 
 PREVIEW_DELAY_MS = 100
 _NEW = "New ICP"
 _TIER_NAMES = {Tier.A: "Tier A", Tier.B: "Tier B", Tier.C: "Tier C", None: "Excluded"}
-
-
-def _plain(text: str = "") -> QLabel:
-    label = QLabel(text)
-    label.setTextFormat(label.textFormat().PlainText)
-    return label
 
 
 def parse_values(subject: str, operator: Operator, text: str) -> tuple[Any, ...]:
@@ -177,7 +171,7 @@ class IcpEditor(QDialog):
         add.setShortcut(QKeySequence("Ctrl+Shift+N"))
         add.clicked.connect(lambda: self.add_criterion(Criterion("industry", Operator.IN, ())))
         remove.clicked.connect(self.remove_criterion)
-        self.problems = _plain()
+        self.problems = plain_label()
         self.problems.setObjectName("problems")
         self.problems.setStyleSheet("color: #b00020")
         self.problems.setWordWrap(True)
@@ -187,9 +181,9 @@ class IcpEditor(QDialog):
         form.addRow("Name:", self.name)
         form.addRow("Description:", self.description)
         thresholds = QHBoxLayout()
-        thresholds.addWidget(_plain("Tier A from score"))
+        thresholds.addWidget(plain_label("Tier A from score"))
         thresholds.addWidget(self.tier_a)
-        thresholds.addWidget(_plain("Tier B from score"))
+        thresholds.addWidget(plain_label("Tier B from score"))
         thresholds.addWidget(self.tier_b)
         thresholds.addStretch()
         form.addRow("Tiers:", thresholds)
@@ -199,24 +193,28 @@ class IcpEditor(QDialog):
         criteria_buttons.addStretch()
         left = QVBoxLayout()
         left.addLayout(form)
-        left.addWidget(_plain("Criteria: a must-have excludes accounts that fail it; a weighted "
-                              "criterion adds its weight. Scores are 0–100."))  # fmt: skip
+        left.addWidget(
+            plain_label(
+                "Criteria: a must-have excludes accounts that fail it; a weighted "
+                "criterion adds its weight. Scores are 0–100."
+            )
+        )
         left.addWidget(self.criteria, 1)
         left.addLayout(criteria_buttons)
         left.addWidget(self.problems)
 
-        self.counts = {tier: _plain("–") for tier in _TIER_NAMES}
+        self.counts = {tier: plain_label("–") for tier in _TIER_NAMES}
         counts = QFormLayout()
         for tier, label in self.counts.items():
             label.setObjectName(f"count_{tier or 'excluded'}")
             counts.addRow(_TIER_NAMES[tier] + ":", label)
         self.top = QListWidget()
         self.top.setObjectName("top")
-        self.timing = _plain()
+        self.timing = plain_label()
         preview = QGroupBox("Preview on this workspace")
         preview_layout = QVBoxLayout(preview)
         preview_layout.addLayout(counts)
-        preview_layout.addWidget(_plain("Best accounts:"))
+        preview_layout.addWidget(plain_label("Best accounts:"))
         preview_layout.addWidget(self.top, 1)
         preview_layout.addWidget(self.timing)
         preview.setMinimumWidth(320)
@@ -549,12 +547,12 @@ class CompareDialog(QDialog):
         self.table.setHorizontalHeaderLabels([f"now {n}" for n in names])
         self.table.setVerticalHeaderLabels([f"was {n}" for n in names])
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
-        self.summary = _plain()
+        self.summary = plain_label()
         self.summary.setObjectName("summary")
         choose = QHBoxLayout()
-        choose.addWidget(_plain("From"))
+        choose.addWidget(plain_label("From"))
         choose.addWidget(self.before, 1)
-        choose.addWidget(_plain("to"))
+        choose.addWidget(plain_label("to"))
         choose.addWidget(self.after, 1)
         layout = QVBoxLayout(self)
         layout.addLayout(choose)

@@ -7,7 +7,6 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QHeaderView,
-    QMessageBox,
     QPushButton,
     QTableWidget,
     QTableWidgetItem,
@@ -20,6 +19,7 @@ from domain.users import Action, User
 from domain.values import shown_time
 from storage.importer import BatchInfo, list_batches, undo_import
 from storage.workspace import Workspace
+from ui.messages import Button, ask, tell
 from ui.workers import show_error
 
 HEADERS = ["When", "By", "File", "Kind", "Created", "Updated", "Skipped", "Rejected", "Undone"]
@@ -93,13 +93,13 @@ class ImportHistoryDialog(QDialog):
         batch = self._selected()
         if batch is None:
             return
-        answer = QMessageBox.question(
+        answer = ask(
             self,
             "Undo import",
             f"Undo the import of {batch.file_name}? The {batch.created:,} records it created "
             f"are removed and the {batch.updated:,} it changed get their old values back.",
         )
-        if answer != QMessageBox.StandardButton.Yes:
+        if answer != Button.Yes:
             return
         try:
             message = undo_import(self.workspace, self.user, batch.id)
@@ -107,7 +107,5 @@ class ImportHistoryDialog(QDialog):
             show_error(self, "Import not undone", error)
             return
         self.changed = True
-        box = QMessageBox(QMessageBox.Icon.Information, "Import undone", message, parent=self)
-        box.setTextFormat(Qt.TextFormat.PlainText)
-        box.exec()
+        tell(self, "Import undone", message)
         self.load()

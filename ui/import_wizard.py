@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QButtonGroup,
     QCheckBox,
@@ -13,7 +12,6 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
     QHeaderView,
-    QLabel,
     QLineEdit,
     QPushButton,
     QRadioButton,
@@ -42,16 +40,10 @@ from domain.users import User
 from storage.files import SourceTable, is_spreadsheet, open_table
 from storage.importer import ImportOptions, check_targets, import_accounts, import_contacts
 from storage.workspace import Workspace
+from ui.messages import plain_label
 from ui.workers import Task, run_task, show_error
 
 FILE_FILTER = "Company lists (*.csv *.txt *.xlsx *.xlsm);;All files (*)"
-
-
-def _label(text: str) -> QLabel:
-    label = QLabel(text)
-    label.setTextFormat(Qt.TextFormat.PlainText)
-    label.setWordWrap(True)
-    return label
 
 
 class FilePage(QWizardPage):
@@ -74,7 +66,7 @@ class FilePage(QWizardPage):
         row.addWidget(browse)
         layout = QVBoxLayout(self)
         layout.addLayout(row)
-        layout.addWidget(_label("Sheet (Excel files):"))
+        layout.addWidget(plain_label("Sheet (Excel files, wrap=True):"))
         layout.addWidget(self.sheet)
         layout.addStretch()
 
@@ -113,7 +105,7 @@ class MappingPage(QWizardPage):
         super().__init__()
         self.owner = wizard
         self.setTitle("Match the columns")
-        self.found = _label("")
+        self.found = plain_label("", wrap=True)
         self.columns = QTableWidget(0, 3)
         self.columns.setObjectName("mapping")
         self.columns.setHorizontalHeaderLabels(["Column in the file", "Import as", "First value"])
@@ -134,7 +126,7 @@ class MappingPage(QWizardPage):
         layout.addWidget(self.found)
         layout.addWidget(self.columns, 2)
         layout.addLayout(buttons)
-        layout.addWidget(_label("Preview of the first rows:"))
+        layout.addWidget(plain_label("Preview of the first rows:", wrap=True))
         layout.addWidget(self.preview, 3)
         self.combos: list[QComboBox] = []
 
@@ -254,7 +246,7 @@ class SummaryPage(QWizardPage):
         super().__init__()
         self.owner = wizard
         self.setTitle("Import finished")
-        self.counts = _label("")
+        self.counts = plain_label("", wrap=True)
         self.counts.setObjectName("counts")
         self.errors = QTableWidget(0, 3)
         self.errors.setObjectName("rejected")

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QCheckBox,
     QDialog,
     QDialogButtonBox,
     QGridLayout,
     QHBoxLayout,
-    QLabel,
     QSpinBox,
     QVBoxLayout,
     QWidget,
@@ -33,6 +31,7 @@ from domain.leads import (
 from domain.users import Action, User
 from storage.leads import SqlLeadStore, current_lead_definition
 from storage.workspace import Workspace
+from ui.messages import plain_label
 from ui.workers import show_error
 
 
@@ -42,12 +41,11 @@ class LeadDefinitionDialog(QDialog):
         self.workspace, self.user = workspace, user
         self.setWindowTitle("Lead definition")
         current = {r.kind: r for r in current_lead_definition(workspace).rules}
-        intro = QLabel(
+        intro = plain_label(
             "An account on the target list is sales-ready — ready to hand off to its rep — "
-            "when it meets every point ticked here. Marketing and sales agree on it together."
+            "when it meets every point ticked here. Marketing and sales agree on it together.",
+            wrap=True,
         )
-        intro.setTextFormat(Qt.TextFormat.PlainText)
-        intro.setWordWrap(True)
         self.boxes: dict[str, QCheckBox] = {}
         grid = QGridLayout()
         self.tiers = {t: QCheckBox(t.value) for t in Tier}

@@ -13,7 +13,6 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
     QInputDialog,
-    QLabel,
     QLineEdit,
     QMainWindow,
     QPushButton,
@@ -38,6 +37,7 @@ from storage.repositories import SqlUnitOfWork
 from storage.workspace import SERVER_URL_FORM, Workspace, data_dir
 from ui.accounts_model import HEADERS, AccountIdRole, AccountsModel
 from ui.dossier_actions import DossierActions
+from ui.messages import plain_label
 from ui.settings import remember_workspace
 from ui.target_actions import TargetActions
 from ui.workers import Task, run_task, show_error
@@ -47,12 +47,6 @@ COLUMN_WIDTHS = (220, 170, 130, 80, 105, 110, 95, 120, 50, 36, 100, 85, 55)
 
 
 WORKSPACE_FILES = "Accord workspaces (*.sqlite);;All files (*)"
-
-
-def _plain(text: str) -> QLabel:
-    label = QLabel(text)
-    label.setTextFormat(Qt.TextFormat.PlainText)
-    return label
 
 
 class _AlreadyDone(QUndoCommand):
@@ -140,9 +134,9 @@ class FirstRun(QWidget):
 
     def __init__(self, window: MainWindow) -> None:
         super().__init__()
-        title = _plain("Welcome to Accord")
+        title = plain_label("Welcome to Accord")
         title.setStyleSheet("font-size: 22px; font-weight: 600")
-        text = _plain(
+        text = plain_label(
             "This workspace has no accounts yet. Bring in your company list, "
             "or look around a demo workspace first."
         )
@@ -194,7 +188,7 @@ class MainWindow(QMainWindow):
         self.search_timer = QTimer(self, singleShot=True, interval=SEARCH_DELAY_MS)
         self.search.textChanged.connect(self.search_timer.start)
         self.search_timer.timeout.connect(self._search)
-        self.count = _plain("")
+        self.count = plain_label("")
         self.count.setObjectName("count")
 
         self.table = QTableView()
@@ -227,7 +221,7 @@ class MainWindow(QMainWindow):
         self.pages.addWidget(self.first_run)
         self.pages.addWidget(list_page)
         self.setCentralWidget(self.pages)
-        self.user_label = _plain("")
+        self.user_label = plain_label("")
         self.statusBar().addPermanentWidget(self.user_label)
         self._menus()
         self._show_workspace()

@@ -18,10 +18,8 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QHBoxLayout,
     QInputDialog,
-    QLabel,
     QListWidget,
     QListWidgetItem,
-    QMessageBox,
     QPushButton,
     QTableWidget,
     QTableWidgetItem,
@@ -47,6 +45,7 @@ from domain.users import Action, Role, User
 from domain.values import counted, shown_time
 from storage.icps import list_versions
 from storage.targets import SqlTargetStore, target_history, target_table
+from ui.messages import Icon, message_box, plain_label
 from ui.workers import run_task, show_error
 
 if TYPE_CHECKING:
@@ -191,10 +190,7 @@ class TargetActions:
             self.window.refresh()
             message = describe(result)
             self.window.statusBar().showMessage(message, 10000)
-            box = QMessageBox(QMessageBox.Icon.Information, title, message,
-                              QMessageBox.StandardButton.Ok, self.window)  # fmt: skip
-            box.setTextFormat(Qt.TextFormat.PlainText)
-            box.open()
+            message_box(self.window, Icon.Information, title, message).open()
 
         self.window.task = run_task(self.window, title, lambda _p, _c: work(), done)
 
@@ -279,21 +275,14 @@ class RepsDialog(QDialog):
             item.setCheckState(Qt.CheckState.Checked)
             self.list.addItem(item)
         layout = QVBoxLayout(self)
-        layout.addWidget(_note("Deal the listed accounts without an owner, best "
-                                           "first, to these reps in turn:"))  # fmt: skip
+        layout.addWidget(plain_label("Deal the listed accounts without an owner, best "
+                                     "first, to these reps in turn:", wrap=True))  # fmt: skip
         layout.addWidget(self.list)
         layout.addWidget(_buttons(self, "Assign"))
 
     def chosen(self) -> list[str]:
         items = [self.list.item(i) for i in range(self.list.count())]
         return [i.text() for i in items if i.checkState() == Qt.CheckState.Checked]
-
-
-def _note(text: str) -> QLabel:
-    label = QLabel(text)
-    label.setTextFormat(Qt.TextFormat.PlainText)
-    label.setWordWrap(True)
-    return label
 
 
 class TerritoryDialog(QDialog):
@@ -319,9 +308,9 @@ class TerritoryDialog(QDialog):
         for button in (add, remove, load, save):
             row.addWidget(button)
         layout = QVBoxLayout(self)
-        layout.addWidget(_note(
+        layout.addWidget(plain_label(
             "Listed accounts without an owner go to the rep of their country (or else their "
-            "region). Accounts outside every territory keep no owner."))  # fmt: skip
+            "region). Accounts outside every territory keep no owner.", wrap=True))  # fmt: skip
         layout.addWidget(self.table)
         layout.addLayout(row)
         layout.addWidget(_buttons(self, "Assign"))

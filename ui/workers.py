@@ -12,9 +12,10 @@ from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
-from PySide6.QtWidgets import QMessageBox, QProgressDialog, QWidget
+from PySide6.QtWidgets import QProgressDialog, QWidget
 
 from domain.errors import AccordError
+from ui.messages import Icon, message_box, plain_label
 
 Work = Callable[[Callable[[int, int | None], None], Callable[[], bool]], Any]
 
@@ -51,6 +52,7 @@ class Task(QObject):
     def __init__(self, parent: QWidget | None, title: str, work: Work) -> None:
         super().__init__(parent)
         self.dialog = QProgressDialog(title, "Cancel", 0, 0, parent)
+        self.dialog.setLabel(plain_label(title))  # a title may name a file
         self.dialog.setWindowTitle(title)
         self.dialog.setWindowModality(Qt.WindowModality.WindowModal)
         self.dialog.setMinimumDuration(300)
@@ -104,9 +106,7 @@ class Task(QObject):
 def show_error(parent: QWidget | None, title: str, error: BaseException) -> None:
     """An AccordError's message is for the user; anything else is a bug, said plainly."""
     text = str(error) if isinstance(error, AccordError) else f"Unexpected error: {error!r}"
-    box = QMessageBox(QMessageBox.Icon.Warning, title, text, QMessageBox.StandardButton.Ok, parent)
-    box.setTextFormat(Qt.TextFormat.PlainText)
-    box.exec()
+    message_box(parent, Icon.Warning, title, text).exec()
 
 
 def run_task(
