@@ -1,0 +1,242 @@
+"""Backups of a SQLite workspace on disk: made while it is open, checked, rotated, listed,
+restored; a damaged workspace is found at opening and the good backup named."""
+
+from __future__ import annotations
+
+import shlex
+import sqlite3
+from contextlib import closing
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from alembic import command
+from sqlalchemy import text
+
+from domain.accounts import create_account
+from domain.errors import WorkspaceDamaged
+from main import main
+from storage import backups
+from storage.importer import import_accounts
+from storage.repositories import SqlUnitOfWork
+from storage.users import sign_in
+from storage.workspace import (
+    WorkspaceError,
+    _alembic_config,
+    open_workspace,
+    schema_revision,
+)
+
+NOW = datetime(2026, 11, 29, 18, 0, tzinfo=UTC)
+
+
+MANY = [f"Company {n:04}" for n in range(400)]  # enough for a page in the middle
+
+
+def _names(path: Path) -> list[str]:
+    with closing(sqlite3.connect(f"file:{path}?immutable=1", uri=True)) as conn:
+        return [name for (name,) in conn.execute("SELECT name FROM accounts ORDER BY name")]
+
+
+def _workspace_with(path: Path, *names: str) -> None:
+    listing = path.with_name("names.csv")
+    listing.write_text("Company name\n" + "".join(f"{name}\n" for name in names))
+    workspace = open_workspace(path)
+    import_accounts(workspace, sign_in(workspace, "Ann"), listing)
+    workspace.close()
+    listing.unlink()
+
+
+def _damage(path: Path) -> None:
+    """Scribble over a page in the middle of the accounts table, as a failing disk would."""
+    with closing(sqlite3.connect(path)) as conn:
+        pages = [p for (p,) in conn.execute(
+            "SELECT pageno FROM dbstat WHERE name = 'accounts' AND pagetype = 'leaf'")]  # fmt: skip
+        size = conn.execute("PRAGMA page_size").fetchone()[0]
+    with open(path, "r+b") as file:
+        file.seek((pages[len(pages) // 2] - 1) * size + 8)
+        file.write(b"\xff" * 64)
+
+
+def test_a_backup_is_made_while_the_workspace_is_open_and_is_one_checked_file(tmp_path):
+    path = tmp_path / "team plan.sqlite"
+    workspace = open_workspace(path)
+    owner = sign_in(workspace, "Ann")
+    create_account(SqlUnitOfWork(workspace), owner, {"name": "Acme"})
+    backup = backups.make_backup(path, now=NOW)  # the workspace stays open meanwhile
+    create_account(SqlUnitOfWork(workspace), owner, {"name": "Bolt"})
+    workspace.close()
+    assert backup.path == tmp_path / "backups" / "team plan" / "team plan.20261129-180000.sqlite"
+    assert sorted(p.name for p in backup.path.parent.iterdir()) == [backup.path.name]
+    assert _names(backup.path) == ["Acme"]
+    assert backups.check(backup.path) is True
+    assert _names(path) == ["Acme", "Bolt"]
+
+
+def test_daily_backups_are_thinned_out_and_those_made_for_a_reason_are_kept(tmp_path):
+    path = tmp_path / "w.sqlite"
+    _workspace_with(path, "Acme")
+    backups.make_backup(path, "before-upgrade-from-0004", now=NOW - timedelta(days=300))
+    for days in range(40, -1, -1):  # a backup a day for six weeks
+        assert backups.backup_if_due(path, now=NOW - timedelta(days=days)) is not None
+    assert backups.backup_if_due(path, now=NOW + timedelta(hours=1)) is None  # not due
+    listed = [(b.made.date().isoformat(), what) for b, what in backups.listed(path)]
+    assert listed[0] == ("2026-11-29", "newest, daily, weekly, monthly")
+    assert listed[7] == ("2026-11-22", "weekly")
+    assert listed[-2] == ("2026-10-31", "monthly")
+    assert listed[-1] == ("2026-02-02", "before upgrade from 0004")
+    assert len(listed) == 7 + 4 + 1 + 1
+
+
+def test_a_damaged_workspace_is_found_at_opening_left_as_it_is_and_a_good_backup_named(
+    tmp_path,
+):
+    path = tmp_path / "w.sqlite"
+    _workspace_with(path, *MANY)
+    good = backups.make_backup(path, now=NOW - timedelta(days=2))
+    newer = backups.make_backup(path, now=NOW - timedelta(days=1))
+    _damage(newer.path)  # the newest backup went bad too: the one before is named
+    _damage(path)
+    before = path.read_bytes()
+    with pytest.raises(WorkspaceDamaged) as raised:
+        open_workspace(path)
+    assert raised.value.backup == str(good.path)
+    assert str(raised.value) == (
+        f"The workspace {path} is damaged (SQLite found broken pages in it); "
+        "it was left as it is."
+    )
+    assert path.read_bytes() == before
+
+
+def test_a_restore_keeps_the_workspace_as_it_was_among_the_backups(tmp_path):
+    path = tmp_path / "w.sqlite"
+    _workspace_with(path, "Acme")
+    backup = backups.make_backup(path, now=NOW)
+    _workspace_with(path, "Bolt")
+    aside = backups.restore(path, backup.path, now=NOW + timedelta(hours=1))
+    assert _names(path) == ["Acme"]
+    assert aside is not None and _names(aside) == ["Acme", "Bolt"]
+    assert [what for _b, what in backups.listed(path)][0] == "before restore"
+    workspace = open_workspace(path)  # it opens and works
+    create_account(SqlUnitOfWork(workspace), sign_in(workspace, "Ann"), {"name": "Cole"})
+    workspace.close()
+    assert _names(path) == ["Acme", "Cole"]
+
+
+def test_a_damaged_backup_is_not_restored_and_nothing_changes(tmp_path):
+    path = tmp_path / "w.sqlite"
+    _workspace_with(path, *MANY)
+    backup = backups.make_backup(path, now=NOW)
+    _damage(backup.path)
+    before = path.read_bytes()
+    with pytest.raises(backups.BackupError, match="is damaged too: restore an older one"):
+        backups.restore(path, backup.path)
+    assert path.read_bytes() == before
+    assert [b.path for b in backups.backups(path)] == [backup.path]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["backups", "w.sqlite"]
+
+
+def test_a_restore_that_cannot_finish_leaves_the_workspace_where_it_was(tmp_path, monkeypatch):
+    path = tmp_path / "w.sqlite"
+    _workspace_with(path, "Acme")
+    backup = backups.make_backup(path, now=NOW)
+    _workspace_with(path, "Bolt")
+    real_replace = backups.os.replace
+
+    def replace(source, target):
+        if Path(source).name.endswith(".restoring"):
+            raise OSError(28, "No space left on device")
+        real_replace(source, target)
+
+    monkeypatch.setattr(backups.os, "replace", replace)
+    with pytest.raises(backups.BackupError, match="No space left on device.*as it was"):
+        backups.restore(path, backup.path)
+    assert _names(path) == ["Acme", "Bolt"]
+    assert [b.path for b in backups.backups(path)] == [backup.path]
+
+
+def test_opening_a_big_workspace_checks_it_for_a_bounded_time(tmp_path):
+    path = tmp_path / "big.sqlite"
+    with closing(sqlite3.connect(path)) as conn:
+        conn.execute("CREATE TABLE t (x TEXT)")
+        conn.executemany("INSERT INTO t VALUES (?)", ((f"row {n}" * 20,) for n in range(50_000)))
+        conn.commit()
+    assert backups.check(path, seconds=0) is None  # stopped, not judged
+    assert backups.check(path) is True
+
+
+def test_a_failing_migration_is_said_in_one_line_with_the_backup(tmp_path, capsys):
+    path = tmp_path / "old.sqlite"
+    old = open_workspace(path, migrate=False)
+    with old.engine.begin() as conn:
+        command.upgrade(_alembic_config(conn), "0004")
+        conn.execute(text("CREATE TABLE account_scores (x INTEGER)"))  # 0005 makes it
+    old.close()
+    with pytest.raises(WorkspaceError) as raised:
+        open_workspace(path)
+    (backup,) = backups.backups(path)
+    assert backup.reason == "before-upgrade-from-0004"
+    assert str(raised.value) == (
+        f"Accord could not upgrade the workspace {path} from schema 0004 (table "
+        "account_scores already exists). It is left as it was, with a copy made before the "
+        f"upgrade at {backup.path}; the Accord you used before still opens it."
+    )
+    assert main(["--db", str(path), "users"]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err and "account_scores" in err
+    check = open_workspace(path, migrate=False)
+    assert schema_revision(check) == "0004"
+    check.close()
+
+
+def test_the_command_line_lists_backups_and_restores_one(tmp_path, capsys):
+    path = tmp_path / "w.sqlite"
+    _workspace_with(path, "Acme")
+    backup = backups.make_backup(path, now=NOW)
+    _workspace_with(path, "Bolt")
+    assert main(["--db", str(path), "backups"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == f"1 backup of {path} in {tmp_path / 'backups' / 'w'}"
+    assert "newest, daily, weekly, monthly" in out[1] and out[1].endswith(str(backup.path))
+    assert main(["--db", str(path), "restore", str(backup.path)]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"Restored {path} from {backup.path}; the file it replaced is kept as ")
+    assert _names(path) == ["Acme"]
+
+
+def test_a_damaged_workspace_on_the_command_line_names_the_command_that_restores(
+    tmp_path, capsys
+):
+    path = tmp_path / "w.sqlite"
+    _workspace_with(path, *MANY)
+    backup = backups.make_backup(path, now=NOW)
+    _damage(path)
+    out = tmp_path / "out.csv"
+    assert main(["--db", str(path), "--user", "Ann", "export", "accounts", str(out)]) == 1
+    (line,) = capsys.readouterr().err.splitlines()
+    restore = f"accord --db {path} restore {backup.path}"
+    assert line == (
+        f"accord: The workspace {path} is damaged (SQLite found broken pages in it); it was "
+        f"left as it is. Restore its newest good backup with: {restore}"
+    )
+    assert main(shlex.split(restore)[1:]) == 0
+    assert main(["--db", str(path), "--user", "Ann", "export", "accounts", str(out)]) == 0
+    assert out.read_text(encoding="utf-8-sig").count("\n") == 401
+
+
+def test_broken_pages_the_opening_check_had_no_time_for_are_said_in_one_line(
+    tmp_path, capsys, monkeypatch
+):
+    path = tmp_path / "w.sqlite"
+    _workspace_with(path, *MANY)
+    _damage(path)
+    monkeypatch.setattr(backups, "OPEN_CHECK_SECONDS", 0)  # as on a very big workspace
+    out = tmp_path / "out.csv"
+    assert main(["--db", str(path), "--user", "Ann", "export", "accounts", str(out)]) == 1
+    (line,) = capsys.readouterr().err.splitlines()
+    assert line.endswith("it was left as it is. There is no good backup of it to restore.")
+
+
+def test_a_team_database_is_not_backed_up_by_accord(capsys):
+    assert main(["--db", "postgresql+psycopg://ann@127.0.0.1:1/team", "backups"]) == 1
+    assert "back a team database up on its server" in capsys.readouterr().err
