@@ -1,5 +1,6 @@
-"""Backups of a SQLite workspace on disk: made while it is open, checked, rotated, listed,
-restored; a damaged workspace is found at opening and the good backup named."""
+"""Backups of a SQLite workspace: made while it is open, checked, rotated, listed and
+restored, on disk, on the command line and in the window; a damaged workspace is found at
+opening and its newest good backup offered."""
 
 from __future__ import annotations
 
@@ -11,10 +12,14 @@ from pathlib import Path
 
 import pytest
 from alembic import command
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import QMessageBox
 from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
 
 from domain.accounts import create_account
 from domain.errors import WorkspaceDamaged
+from domain.values import shown_time
 from main import main
 from storage import backups
 from storage.importer import import_accounts
@@ -26,6 +31,10 @@ from storage.workspace import (
     open_workspace,
     schema_revision,
 )
+from ui.app import _open_at_start
+from ui.backups import BackupsDialog
+from ui.main_window import MainWindow
+from ui.workers import DAMAGED, show_error
 
 NOW = datetime(2026, 11, 29, 18, 0, tzinfo=UTC)
 
@@ -102,8 +111,7 @@ def test_a_damaged_workspace_is_found_at_opening_left_as_it_is_and_a_good_backup
         open_workspace(path)
     assert raised.value.backup == str(good.path)
     assert str(raised.value) == (
-        f"The workspace {path} is damaged (SQLite found broken pages in it); "
-        "it was left as it is."
+        f"The workspace {path} is damaged (SQLite found broken pages in it); it was left as it is."
     )
     assert path.read_bytes() == before
 
@@ -116,7 +124,7 @@ def test_a_restore_keeps_the_workspace_as_it_was_among_the_backups(tmp_path):
     aside = backups.restore(path, backup.path, now=NOW + timedelta(hours=1))
     assert _names(path) == ["Acme"]
     assert aside is not None and _names(aside) == ["Acme", "Bolt"]
-    assert [what for _b, what in backups.listed(path)][0] == "before restore"
+    assert backups.listed(path)[0][1] == "before restore"
     workspace = open_workspace(path)  # it opens and works
     create_account(SqlUnitOfWork(workspace), sign_in(workspace, "Ann"), {"name": "Cole"})
     workspace.close()
@@ -149,7 +157,7 @@ def test_a_restore_that_cannot_finish_leaves_the_workspace_where_it_was(tmp_path
         real_replace(source, target)
 
     monkeypatch.setattr(backups.os, "replace", replace)
-    with pytest.raises(backups.BackupError, match="No space left on device.*as it was"):
+    with pytest.raises(backups.BackupError, match=r"No space left on device.*as it was"):
         backups.restore(path, backup.path)
     assert _names(path) == ["Acme", "Bolt"]
     assert [b.path for b in backups.backups(path)] == [backup.path]
@@ -204,9 +212,7 @@ def test_the_command_line_lists_backups_and_restores_one(tmp_path, capsys):
     assert _names(path) == ["Acme"]
 
 
-def test_a_damaged_workspace_on_the_command_line_names_the_command_that_restores(
-    tmp_path, capsys
-):
+def test_a_damaged_workspace_on_the_command_line_names_the_command_that_restores(tmp_path, capsys):
     path = tmp_path / "w.sqlite"
     _workspace_with(path, *MANY)
     backup = backups.make_backup(path, now=NOW)
@@ -240,3 +246,121 @@ def test_broken_pages_the_opening_check_had_no_time_for_are_said_in_one_line(
 def test_a_team_database_is_not_backed_up_by_accord(capsys):
     assert main(["--db", "postgresql+psycopg://ann@127.0.0.1:1/team", "backups"]) == 1
     assert "back a team database up on its server" in capsys.readouterr().err
+
+
+# --- in the window ------------------------------------------------------------------------
+def _click(button_text: str, said: list[str] | None = None):
+    """A QMessageBox.exec that clicks the button with ``button_text``, noting the text."""
+
+    def exec_(box: QMessageBox) -> int:
+        if said is not None:
+            said.append(f"{box.text()} {box.informativeText()}".strip())
+        (button,) = [b for b in box.buttons() if b.text() == button_text]
+        button.click()
+        return 0
+
+    return exec_
+
+
+def _window(qtbot, path: Path) -> MainWindow:
+    workspace = open_workspace(path)
+    window = MainWindow(workspace, sign_in(workspace, "Ann"))
+    qtbot.addWidget(window)
+    return window
+
+
+def test_the_window_backs_up_off_its_thread_and_restores_from_the_file_menu(
+    qtbot, tmp_path, monkeypatch
+):
+    path = tmp_path / "w.sqlite"
+    _workspace_with(path, "Acme")
+    window = _window(qtbot, path)
+    assert window.keeper is not None
+    with qtbot.waitSignal(window.keeper.made, timeout=10_000):
+        window.keeper.start()
+    assert window.statusBar().currentMessage().startswith("Backed up to ")
+    assert len(backups.backups(path)) == 1
+    create_account(SqlUnitOfWork(window.workspace), window.user, {"name": "Bolt"})
+    window.refresh()
+    assert window.count.text() == "2 accounts"
+
+    def choose_the_backup(dialog: BackupsDialog) -> int:
+        assert dialog.table.item(0, 2).text() == "newest, daily, weekly, monthly"
+        dialog.table.selectRow(0)
+        assert dialog.restore.isEnabled()
+        dialog.restore.click()
+        return dialog.result()
+
+    monkeypatch.setattr(QMessageBox, "exec", _click("Restore"))
+    monkeypatch.setattr(BackupsDialog, "exec", choose_the_backup)
+    (action,) = [a for a in window.findChildren(QAction) if a.text() == "Restore a backup…"]
+    action.trigger()
+    qtbot.waitUntil(lambda: window.count.text() == "1 account", timeout=10_000)
+    assert _names(path) == ["Acme"]
+    (aside,) = [b for b in backups.backups(path) if b.reason == "before-restore"]
+    assert _names(aside.path) == ["Acme", "Bolt"]
+    create_account(SqlUnitOfWork(window.workspace), window.user, {"name": "Cole"})
+    assert window.workspace.checkpointer is not None and window.workspace.checkpointer.wait(10)
+    assert _names(path) == ["Acme", "Cole"]  # the window works on the restored file
+
+
+def test_a_damaged_workspace_at_start_is_offered_its_newest_good_backup(
+    qtbot, tmp_path, monkeypatch
+):
+    path = tmp_path / "w.sqlite"
+    _workspace_with(path, *MANY)
+    backups.make_backup(path, now=NOW)
+    _damage(path)
+    damaged = path.read_bytes()
+    said: list[str] = []
+    monkeypatch.setattr(QMessageBox, "exec", _click("Restore the newest good backup", said))
+    opened = _open_at_start(str(path), "Ann")
+    assert opened is not None
+    workspace, _user = opened
+    workspace.close()
+    assert said == [
+        f"The workspace {path} is damaged (SQLite found broken pages in it); it was left as "
+        f"it is. Its newest good backup (made {shown_time(NOW)}) can take its place; the "
+        "damaged file is kept among the backups."
+    ]
+    assert len(_names(path)) == 400
+    (aside,) = [b for b in backups.backups(path) if b.reason == "before-restore"]
+    assert aside.path.read_bytes() == damaged
+
+
+def test_a_damaged_workspace_without_a_backup_offers_another_or_quit(tmp_path, monkeypatch):
+    path = tmp_path / "w.sqlite"
+    _workspace_with(path, *MANY)
+    _damage(path)
+    said: list[str] = []
+    monkeypatch.setattr(QMessageBox, "exec", _click("Quit", said))
+    assert _open_at_start(str(path), "Ann") is None
+    assert said[0].endswith("it was left as it is. No good backup of it was found.")
+    assert not backups.folder(path).exists()
+
+
+def test_damage_found_by_the_daily_check_offers_the_backup_in_the_window(
+    qtbot, tmp_path, monkeypatch
+):
+    path = tmp_path / "w.sqlite"
+    _workspace_with(path, *MANY)
+    backups.make_backup(path, now=datetime.now(UTC) - timedelta(hours=1))  # none is due
+    window = _window(qtbot, path)
+    _damage(path)  # while the window is open, as a failing disk would
+    monkeypatch.setattr(QMessageBox, "exec", _click("Restore the newest good backup"))
+    assert window.keeper is not None
+    window.keeper.start()
+    qtbot.waitUntil(lambda: any(b.reason == "before-restore" for b in backups.backups(path)),
+                    timeout=10_000)  # fmt: skip
+    qtbot.waitUntil(lambda: window.count.text() == "400 accounts", timeout=10_000)
+    assert backups.check(path) is True
+
+
+def test_a_broken_page_met_in_the_window_is_said_with_what_to_do(monkeypatch):
+    broken = sqlite3.DatabaseError("database disk image is malformed")
+    broken.sqlite_errorcode = sqlite3.SQLITE_CORRUPT
+    error = OperationalError("SELECT name FROM accounts", {}, broken)
+    said: list[str] = []
+    monkeypatch.setattr(QMessageBox, "exec", lambda box: said.append(box.text()))
+    show_error(None, "Export", error)
+    assert said == [DAMAGED]
