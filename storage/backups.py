@@ -14,7 +14,7 @@ import os
 import re
 import shutil
 import sqlite3
-import time
+import threading
 from contextlib import closing, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -104,21 +104,35 @@ def is_damage(error: BaseException) -> bool:
 def check(path: Path, seconds: float | None = None) -> bool | None:
     """Run SQLite's quick check on the file: True when it is sound, False when pages are
     broken, None when it took longer than ``seconds`` and was stopped."""
-    deadline = None if seconds is None else time.monotonic() + seconds
-    with closing(sqlite3.connect(path, timeout=30)) as conn:
-        if deadline is not None:
-            conn.set_progress_handler(lambda: time.monotonic() > deadline, 10_000)
+    with closing(sqlite3.connect(path, timeout=30, check_same_thread=False)) as conn:
+        done = threading.Event()
+        stopper = threading.Thread(target=_interrupt, args=(conn, seconds, done))
+        if seconds is not None:
+            stopper.start()
         try:
             result = conn.execute("PRAGMA quick_check").fetchall()
-        except sqlite3.OperationalError:
-            if deadline is not None and time.monotonic() > deadline:
-                return None  # interrupted by the handler
-            raise
         except sqlite3.DatabaseError as error:
             if is_damage(error):
                 return False
+            if getattr(error, "sqlite_errorcode", None) == sqlite3.SQLITE_INTERRUPT:
+                return None
             raise
+        finally:
+            done.set()
+            if stopper.is_alive():
+                stopper.join()
     return result == [("ok",)]
+
+
+def _interrupt(conn: sqlite3.Connection, seconds: float, done: threading.Event) -> None:
+    """Interrupt what ``conn`` runs once ``seconds`` have passed, until it is ``done``.
+    (A progress handler is not called while the check walks the b-trees, where it spends
+    most of its time; and an interrupt before the check starts would be lost.)"""
+    if done.wait(seconds):
+        return
+    while not done.is_set():
+        conn.interrupt()
+        done.wait(0.01)
 
 
 def newest_good(workspace: Path) -> Backup | None:
