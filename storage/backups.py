@@ -68,7 +68,7 @@ def backups(workspace: Path) -> list[Backup]:
         if match := names.fullmatch(path.name):
             made = datetime.strptime(match["stamp"], _STAMP).replace(tzinfo=UTC)
             found.append(Backup(path, made, match["reason"]))
-    return sorted(found, key=lambda b: (b.made, b.path.stat().st_mtime_ns), reverse=True)
+    return sorted(found, key=lambda b: (b.made, len(b.path.name), b.path.name), reverse=True)
 
 
 def why_kept(workspace: Path, now: datetime | None = None) -> dict[Path, set[Kept]]:
@@ -94,6 +94,12 @@ def _new_path(workspace: Path, made: datetime, reason: str | None) -> Path:
     return path
 
 
+def _connect(path: Path, timeout: float = 30, check_same_thread: bool = True) -> sqlite3.Connection:
+    """A connection to the SQLite file at ``path``, which must be there (never a new one)."""
+    uri = f"{path.absolute().as_uri()}?mode=rw"
+    return sqlite3.connect(uri, timeout, check_same_thread=check_same_thread, uri=True)
+
+
 def is_damage(error: BaseException) -> bool:
     """Whether ``error`` (or the driver's error inside it) is SQLite finding broken pages."""
     error = getattr(error, "orig", None) or error
@@ -104,7 +110,7 @@ def is_damage(error: BaseException) -> bool:
 def check(path: Path, seconds: float | None = None) -> bool | None:
     """Run SQLite's quick check on the file: True when it is sound, False when pages are
     broken, None when it took longer than ``seconds`` and was stopped."""
-    with closing(sqlite3.connect(path, timeout=30, check_same_thread=False)) as conn:
+    with closing(_connect(path, check_same_thread=False)) as conn:
         done = threading.Event()
         stopper = threading.Thread(target=_interrupt, args=(conn, seconds, done))
         if seconds is not None:
@@ -167,7 +173,7 @@ def make_backup(workspace: Path, reason: str | None = None, now: datetime | None
     part = target.with_name(target.name + ".part")
     try:
         with (
-            closing(sqlite3.connect(workspace, timeout=30)) as src,
+            closing(_connect(workspace)) as src,
             closing(sqlite3.connect(part)) as dst,
         ):
             src.backup(dst)  # in one step: a consistent copy while others write
@@ -199,6 +205,26 @@ def backup_if_due(workspace: Path, now: datetime | None = None) -> Backup | None
     return None
 
 
+def _require_closed(workspace: Path) -> None:
+    """Refuse to replace a workspace file that Accord (or another program) has open: what
+    it wrote next would go to the file kept aside."""
+    if not workspace.exists():
+        return
+    try:
+        with closing(_connect(workspace, timeout=1)) as conn:
+            conn.isolation_level = None  # the transaction below is ours
+            conn.execute("PRAGMA locking_mode=EXCLUSIVE")  # in WAL mode: no other connection
+            conn.execute("BEGIN EXCLUSIVE")
+            conn.execute("ROLLBACK")
+    except sqlite3.DatabaseError as error:
+        if getattr(error, "sqlite_errorcode", None) in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
+            raise BackupError(
+                f"The workspace {workspace} is open in Accord or another program: close it "
+                "there, then restore."
+            ) from None
+        # A file too damaged to lock is replaced all the same.
+
+
 def _move(pairs: list[tuple[Path, Path]]) -> None:
     """Rename each file to its new name: all of them, or none when one fails."""
     done: list[tuple[Path, Path]] = []
@@ -223,6 +249,7 @@ def restore(workspace: Path, backup: Path, now: datetime | None = None) -> Path 
         raise BackupError(
             f"The backup {backup} is damaged too: restore an older one (`accord backups`)."
         )
+    _require_closed(workspace)
     incoming = workspace.with_name(workspace.name + ".restoring")
     wal = workspace.with_name(workspace.name + "-wal")
     aside = None

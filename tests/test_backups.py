@@ -369,3 +369,26 @@ def test_a_broken_page_met_in_the_window_is_said_with_what_to_do(monkeypatch):
     monkeypatch.setattr(QMessageBox, "exec", lambda box: said.append(box.text()))
     show_error(None, "Export", error)
     assert said == [DAMAGED]
+
+
+def test_a_workspace_open_elsewhere_is_not_replaced(tmp_path, capsys):
+    path = tmp_path / "w.sqlite"
+    _workspace_with(path, "Acme")
+    backup = backups.make_backup(path, now=NOW)
+    _workspace_with(path, "Bolt")
+    elsewhere = open_workspace(path)  # Accord's window on it, say
+    assert main(["--db", str(path), "restore", str(backup.path)]) == 1
+    assert capsys.readouterr().err == (
+        f"accord: The workspace {path} is open in Accord or another program: close it there, "
+        "then restore.\n"
+    )
+    elsewhere.close()
+    assert _names(path) == ["Acme", "Bolt"]
+    assert [b.path for b in backups.backups(path)] == [backup.path]
+
+
+def test_a_backup_of_a_workspace_that_is_gone_makes_no_empty_one(tmp_path):
+    path = tmp_path / "gone.sqlite"
+    with pytest.raises(sqlite3.OperationalError, match="unable to open"):
+        backups.make_backup(path)
+    assert not path.exists() and backups.backups(path) == []
