@@ -8,7 +8,7 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from domain.errors import AccordError
+from domain.errors import AccordError, WorkspaceDamaged
 from domain.values import counted
 
 EXIT_OK, EXIT_REFUSED, EXIT_USAGE = 0, 1, 2
@@ -113,6 +113,12 @@ def _parser() -> argparse.ArgumentParser:
     users = commands.add_parser("users", help="list users, or add one with a role (owners)")
     users.add_argument("--add", metavar="NAME")
     users.add_argument("--role", choices=("owner", "marketing", "rep"), default="rep")
+
+    commands.add_parser("backups", help="list the backups of a workspace file, newest first")
+    restore = commands.add_parser(
+        "restore", help="put a backup in the workspace's place (the file as it was is kept)"
+    )
+    restore.add_argument("backup", type=Path, metavar="BACKUP")
     return parser
 
 
@@ -126,8 +132,31 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return handler(args)
     except AccordError as exc:
-        print(f"accord: {exc}", file=sys.stderr)
+        print(f"accord: {_said(exc)}", file=sys.stderr)
         return EXIT_REFUSED
+    except Exception as exc:
+        from storage.backups import damaged, is_damage
+
+        # Broken pages that the quick check at opening had no time to reach (a big file).
+        if not is_damage(exc):
+            raise
+        print(f"accord: {_said(damaged(_workspace_file(args)))}", file=sys.stderr)
+        return EXIT_REFUSED
+
+
+def _said(error: AccordError) -> str:
+    """The error for the command line: a damaged workspace with the command that restores
+    its newest good backup."""
+    if not isinstance(error, WorkspaceDamaged):
+        return str(error)
+    if error.backup is None:
+        return f"{error} There is no good backup of it to restore."
+    from shlex import quote
+
+    return (
+        f"{error} Restore its newest good backup with: "
+        f"accord --db {quote(error.workspace)} restore {quote(error.backup)}"
+    )
 
 
 def _open(args: argparse.Namespace, create: bool = False):  # type: ignore[no-untyped-def]
@@ -321,6 +350,44 @@ def _cmd_report(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _workspace_file(args: argparse.Namespace) -> Path:
+    """The SQLite file of ``--db``; backups are of files, a team database has its server's."""
+    from storage.backups import BackupError
+    from storage.workspace import sqlite_file
+
+    path = sqlite_file(args.db)
+    if path is None:
+        raise BackupError(
+            "Accord backs up SQLite workspace files; back a team database up on its server "
+            "(for example with pg_dump)."
+        )
+    return path
+
+
+def _cmd_backups(args: argparse.Namespace) -> int:
+    from domain.backups import shown_size
+    from domain.values import shown_time
+    from storage.backups import folder, listed
+
+    workspace = _workspace_file(args)
+    found = listed(workspace)
+    print(f"{counted(len(found), 'backup')} of {workspace} in {folder(workspace)}")
+    for backup, what in found:
+        size = shown_size(backup.size)
+        print(f"{shown_time(backup.made)}  {size:>10}  {what:<30}  {backup.path}")
+    return EXIT_OK
+
+
+def _cmd_restore(args: argparse.Namespace) -> int:
+    from storage.backups import restore
+
+    workspace = _workspace_file(args)
+    aside = restore(workspace, args.backup.expanduser().resolve())
+    kept = f"; the file it replaced is kept as {aside}" if aside else ""
+    print(f"Restored {workspace} from {args.backup}{kept}.")
+    return EXIT_OK
+
+
 def _cmd_users(args: argparse.Namespace) -> int:
     from domain.users import Role
     from storage.users import add_user, list_users
@@ -343,6 +410,8 @@ _COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "targets": _cmd_targets,
     "report": _cmd_report,
     "users": _cmd_users,
+    "backups": _cmd_backups,
+    "restore": _cmd_restore,
 }
 
 if __name__ == "__main__":

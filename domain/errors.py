@@ -38,3 +38,17 @@ class WorkspaceBusy(AccordError):
             "The workspace is busy with another change, so nothing was saved: "
             "try again in a moment."
         )
+
+
+class WorkspaceDamaged(AccordError):
+    """SQLite found damaged pages in a workspace file, which is left as it is.
+
+    ``backup`` is the newest backup that passed the same check, if there is one.
+    """
+
+    def __init__(self, workspace: str, backup: str | None) -> None:
+        self.workspace, self.backup = workspace, backup
+        super().__init__(
+            f"The workspace {workspace} is damaged (SQLite found broken pages in it); "
+            "it was left as it is."
+        )

@@ -12,7 +12,6 @@ import weakref
 from collections.abc import Iterator
 from contextlib import closing, contextmanager, suppress
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +26,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from domain.errors import AccordError, WorkspaceBusy
+from storage import backups
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 READ_ONLY = "accord_read_only"
@@ -66,6 +66,14 @@ def to_url(db: str | Path | None) -> str:
     if "://" in text:
         return text
     return f"sqlite:///{Path(text).expanduser().resolve()}"
+
+
+def sqlite_file(db: str | Path | None) -> Path | None:
+    """The SQLite file that ``db`` names, or None for a server or an in-memory database."""
+    parsed = make_url(to_url(db))
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    return Path(parsed.database)
 
 
 @dataclass
@@ -141,7 +149,7 @@ class Checkpointer:
     a second after scoring a million accounts. Readers and writers carry on meanwhile."""
 
     def __init__(self, path: str) -> None:
-        self._path = path
+        self.path = path
         self._changed = threading.Condition()
         self._writes = 0  # writes committed so far
         self._copied = 0  # of which the file holds
@@ -178,7 +186,7 @@ class Checkpointer:
                 writes = self._writes
             # A connection of its own, closed after each copy so that closing the workspace
             # is the last close. On an error the next write tries again.
-            with suppress(sqlite3.Error), closing(sqlite3.connect(self._path, timeout=30)) as conn:
+            with suppress(sqlite3.Error), closing(sqlite3.connect(self.path, timeout=30)) as conn:
                 conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
             with self._changed:
                 self._copied = writes
@@ -283,6 +291,8 @@ def open_workspace(
     workspace = Workspace(url, engine, checkpointer)
     try:
         _reachable(workspace)
+        if checkpointer is not None:
+            backups.require_sound(Path(checkpointer.path), backups.OPEN_CHECK_SECONDS)
         if migrate:
             upgrade(workspace)
     except Exception:
@@ -299,8 +309,16 @@ def _reachable(workspace: Workspace) -> None:
             conn.exec_driver_sql("SELECT 1" if not workspace.is_sqlite else
                                  "SELECT count(*) FROM sqlite_master")  # fmt: skip
     except DBAPIError as error:
-        reason = " ".join(str(error.orig).split())
-        raise WorkspaceError(f"Cannot open the workspace {workspace.label}: {reason}") from None
+        if workspace.is_sqlite and backups.is_damage(error):
+            raise backups.damaged(Path(workspace.label)) from None
+        raise WorkspaceError(
+            f"Cannot open the workspace {workspace.label}: {_reason(error)}"
+        ) from None
+
+
+def _reason(error: Exception) -> str:
+    """What went wrong, on one line: the driver's words when there are some."""
+    return " ".join(str(getattr(error, "orig", None) or error).split())
 
 
 def _alembic_config(connection: Connection | None = None) -> Config:
@@ -328,6 +346,7 @@ def upgrade(workspace: Workspace) -> None:
     head = scripts.get_current_head()
     if current == head:
         return
+    backup = None
     if current is not None:
         try:
             scripts.get_revision(current)
@@ -337,16 +356,20 @@ def upgrade(workspace: Workspace) -> None:
                 "Update Accord to open it."
             ) from None
         if workspace.is_sqlite:
-            backup_sqlite(workspace, reason=f"before-upgrade-from-{current}")
-    with workspace.engine.begin() as conn:
-        command.upgrade(_alembic_config(conn), "head")
+            backup = backup_sqlite(workspace, reason=f"before-upgrade-from-{current}")
+    try:
+        with workspace.engine.begin() as conn:
+            command.upgrade(_alembic_config(conn), "head")
+    except Exception as error:  # a migration that fails is said, with where the copy is
+        since = f" from schema {current}" if current else ""
+        kept = f", with a copy made before the upgrade at {backup}" if backup else ""
+        raise WorkspaceError(
+            f"Accord could not upgrade the workspace {workspace.label}{since} "
+            f"({_reason(error)}). It is left as it was{kept}; the Accord you used before "
+            "still opens it."
+        ) from error
 
 
 def backup_sqlite(workspace: Workspace, *, reason: str) -> Path:
-    """Copy the SQLite file with SQLite's online backup API; returns the copy's path."""
-    source = Path(str(make_url(workspace.url).database))
-    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
-    target = source.with_name(f"{source.stem}.{reason}.{stamp}.bak{source.suffix}")
-    with sqlite3.connect(source) as src, sqlite3.connect(target) as dst:
-        src.backup(dst)
-    return target
+    """Back the SQLite file up among its other backups (storage.backups); the copy's path."""
+    return backups.make_backup(Path(workspace.label), reason).path

@@ -65,7 +65,7 @@ def account(impatient: Workspace) -> Account:
 
 
 def test_reads_go_on_while_someone_else_writes(impatient, account, db_url):
-    started = time.monotonic()
+    # A read that waited for the write lock would raise WorkspaceBusy after WAIT seconds.
     with someone_else_writing(impatient, account):
         with SqlUnitOfWork.reading(impatient) as uow:
             assert uow.accounts.get(account.id).city == "Graz"  # the account window
@@ -74,7 +74,6 @@ def test_reads_go_on_while_someone_else_writes(impatient, account, db_url):
         assert [row[0] for row in account_table(impatient, owner).rows] == ["Acme"]
         assert schema_revision(impatient) is not None
         open_workspace(db_url).close()  # the schema check at open
-    assert time.monotonic() - started < WAIT
 
 
 def test_a_write_that_cannot_get_the_lock_says_the_workspace_is_busy(impatient, account):
@@ -83,7 +82,7 @@ def test_a_write_that_cannot_get_the_lock_says_the_workspace_is_busy(impatient, 
         started = time.monotonic()
         with pytest.raises(WorkspaceBusy, match="The workspace is busy"):
             update_account(SqlUnitOfWork(impatient), owner, account, {"city": "Mine"})
-        assert WAIT <= time.monotonic() - started < WAIT + 2
+        assert time.monotonic() - started >= WAIT  # it waited before saying so
     update_account(SqlUnitOfWork(impatient), owner, account, {"city": "Mine"})  # a retry
     with SqlUnitOfWork.reading(impatient) as uow:
         assert uow.accounts.get(account.id).city == "Mine"

@@ -186,7 +186,7 @@ def test_old_workspace_upgrades_with_its_data_after_a_backup(tmp_path):
     with upgraded.read() as conn:
         assert conn.execute(text("SELECT name FROM accounts")).scalar_one() == "Old Co"
     upgraded.close()
-    (backup,) = tmp_path.glob("old.before-upgrade-from-0001.*.bak.sqlite")
+    (backup,) = (tmp_path / "backups" / "old").glob("old.*.before-upgrade-from-0001.sqlite")
     with sqlite3.connect(backup) as conn:
         assert conn.execute("SELECT version_num FROM alembic_version").fetchone() == ("0001",)
         assert conn.execute("SELECT name FROM accounts").fetchone() == ("Old Co",)

@@ -5,13 +5,16 @@ from __future__ import annotations
 import getpass
 import sys
 from collections.abc import Callable
+from pathlib import Path
 
-from PySide6.QtWidgets import QApplication, QInputDialog, QWidget
+from PySide6.QtWidgets import QApplication, QFileDialog, QInputDialog, QWidget
 
-from domain.errors import AccordError
+from domain.errors import AccordError, WorkspaceDamaged
 from domain.users import User
+from storage.backups import restore
 from storage.users import sign_in
-from storage.workspace import Workspace, demo_path, open_workspace, to_url
+from storage.workspace import Workspace, data_dir, demo_path, open_workspace, to_url
+from ui.backups import Damage, ask_about_damage
 from ui.messages import Icon, message_box
 from ui.settings import remember_user, remember_workspace, remembered_user, remembered_workspace
 from ui.workers import Task, run_task, show_error
@@ -85,11 +88,41 @@ def run_gui(db: str | None, user_name: str | None, demo: bool) -> int:
             return 1
         _keep.append(task)
     else:
-        try:
-            workspace = open_workspace(db or remembered_workspace() or to_url(None))
-            user = sign_in(workspace, name)
-        except AccordError as error:
-            message_box(None, Icon.Critical, "Accord", str(error)).exec()
+        opened = _open_at_start(db or remembered_workspace() or to_url(None), name)
+        if opened is None:
             return 1
-        show(workspace, user)
+        show(*opened)
     return app.exec()
+
+
+def _open_at_start(db: str, name: str) -> tuple[Workspace, User] | None:
+    """Open the workspace to start with; a damaged one is offered its newest good backup
+    or another workspace. None when there is nothing to open."""
+    while True:
+        try:
+            workspace = open_workspace(db)
+            return workspace, sign_in(workspace, name)
+        except WorkspaceDamaged as damaged:
+            choice = ask_about_damage(None, damaged, "Quit")
+            if choice is Damage.OPEN_ANOTHER:
+                from ui.main_window import WORKSPACE_FILES
+
+                db, _ = QFileDialog.getOpenFileName(
+                    None, "Open workspace", str(data_dir()), WORKSPACE_FILES
+                )
+            elif choice is Damage.RESTORE and damaged.backup is not None:
+                try:
+                    restore(Path(damaged.workspace), Path(damaged.backup))
+                except AccordError as error:
+                    _say(error)
+            else:
+                return None
+            if not db:
+                return None
+        except AccordError as error:
+            _say(error)
+            return None
+
+
+def _say(error: AccordError) -> None:
+    message_box(None, Icon.Critical, "Accord", str(error)).exec()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -29,13 +30,14 @@ from domain.accounts import (
     restore_account,
     revert_account_edit,
 )
-from domain.errors import AccordError
+from domain.errors import AccordError, WorkspaceDamaged
 from domain.users import Action, User
 from domain.values import counted
 from storage.account_list import SORTABLE, Column, Scope
 from storage.repositories import SqlUnitOfWork
-from storage.workspace import SERVER_URL_FORM, Workspace, data_dir
+from storage.workspace import SERVER_URL_FORM, Workspace, data_dir, sqlite_file
 from ui.accounts_model import HEADERS, AccountIdRole, AccountsModel
+from ui.backups import BackupKeeper, BackupsDialog, Damage, ask_about_damage
 from ui.dossier_actions import DossierActions
 from ui.messages import plain_label
 from ui.settings import remember_workspace
@@ -169,6 +171,7 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.workspace, self.user = workspace, user
         self.task: Task | None = None
+        self.keeper: BackupKeeper | None = None
         self.undo_stack = QUndoStack(self)
         self.model = AccountsModel(workspace, user.id, self)
         self.targets = TargetActions(self)
@@ -225,6 +228,7 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.user_label)
         self._menus()
         self._show_workspace()
+        self._keep_backed_up()
         geometry = QSettings("Accord", "Accord").value("geometry")
         if isinstance(geometry, QByteArray):
             self.restoreGeometry(geometry)
@@ -257,6 +261,7 @@ class MainWindow(QMainWindow):
         self.add_action(file, "Open workspace…", self.open_workspace, QKeySequence.StandardKey.Open)
         self.add_action(file, "Connect to a team database…", self.connect_team_database)
         self.add_action(file, "Open demo workspace", self.open_demo)
+        self.restore_action = self.add_action(file, "Restore a backup…", self.restore_backup)
         file.addSeparator()
         self.add_action(file, "Quit", self.close, QKeySequence.StandardKey.Quit)
         edit = bar.addMenu("&Edit")
@@ -300,6 +305,7 @@ class MainWindow(QMainWindow):
             if needs:
                 action.setEnabled(self.user.can(Action(needs)))
         self.first_run.import_button.setEnabled(self.user.can(Action.IMPORT))
+        self.restore_action.setEnabled(self.workspace.is_sqlite)
         self._update_count()
 
     def _update_count(self) -> None:
@@ -505,25 +511,95 @@ class MainWindow(QMainWindow):
         if ask.exec() and ask.textValue().strip():
             self.open_workspace_at(ask.textValue().strip())
 
-    def open_workspace_at(self, db: str) -> Task:
+    def open_workspace_at(
+        self,
+        db: str,
+        first: Callable[[], object] | None = None,
+        title: str = "Opening the workspace",
+    ) -> Task:
         """Open (or make) the workspace at ``db`` off the GUI thread (a server may be slow
-        to answer, an old file is upgraded first) and work on in it as the same person."""
+        to answer, an old file is upgraded first) and work on in it as the same person;
+        ``first`` runs in that thread before (a restore). A damaged workspace is offered
+        its newest good backup."""
         from storage.users import sign_in
         from storage.workspace import open_workspace
 
-        def opened(workspace: Workspace) -> tuple[Workspace, User]:
+        def opened(_progress: Any, _cancel: Any) -> tuple[Workspace, User]:
+            if first is not None:
+                first()
+            workspace = open_workspace(db)
             try:
                 return workspace, sign_in(workspace, self.user.name)
             except BaseException:
                 workspace.close()
                 raise
 
-        self.task = run_task(
-            self, "Opening the workspace",
-            lambda _progress, _cancel: opened(open_workspace(db)),
-            lambda result: self.switch_to(*result),
-        )  # fmt: skip
-        return self.task
+        self.task = Task(self, title, opened)
+        self.task.done.connect(lambda result: self.switch_to(*result))
+        self.task.error.connect(lambda error: self._not_opened(title, error))
+        return self.task.start()
+
+    def _not_opened(self, title: str, error: BaseException) -> None:
+        if isinstance(error, WorkspaceDamaged):
+            self.damaged(error)
+        else:
+            show_error(self, title, error)
+
+    # --- backups -----------------------------------------------------------------------------
+    def _keep_backed_up(self) -> None:
+        """Back the workspace file up once a day while the window is open (not a server)."""
+        if self.keeper is not None:
+            self.keeper.stop()
+            self.keeper.deleteLater()
+            self.keeper = None
+        path = sqlite_file(self.workspace.url)
+        if path is None:
+            return
+        self.keeper = BackupKeeper(path, self)
+        self.keeper.made.connect(
+            lambda backup: self.statusBar().showMessage(f"Backed up to {backup.path}", 10_000)
+        )
+        self.keeper.failed.connect(self._backup_failed)
+        self.keeper.damaged.connect(self.damaged)
+
+    def _backup_failed(self, error: BaseException) -> None:
+        self.statusBar().showMessage(
+            f"The daily backup could not be made ({error}); Accord tries again in an hour."
+        )
+
+    def restore_backup(self) -> None:
+        path = sqlite_file(self.workspace.url)
+        if path is None:
+            return
+        dialog = BackupsDialog(path, self)
+        if dialog.exec() and dialog.chosen is not None:
+            self.restore_from(path, dialog.chosen)
+
+    def restore_from(self, workspace: Path, backup: Path) -> Task:
+        """Put ``backup`` in the place of the workspace file and open it; the workspace is
+        closed first (nothing may write to it meanwhile), and opened again if that fails."""
+        from storage.backups import restore
+
+        current = sqlite_file(self.workspace.url) == workspace
+        if current:
+            if self.keeper is not None:
+                self.keeper.stop()
+            self.table.setModel(None)  # nothing reads the file while it is replaced
+            self.workspace.close()
+        task = self.open_workspace_at(
+            str(workspace), lambda: restore(workspace, backup), "Restoring a backup"
+        )
+        if current:
+            task.error.connect(lambda _error: self.open_workspace_at(str(workspace)))
+        return task
+
+    def damaged(self, error: WorkspaceDamaged) -> None:
+        """Offer the newest good backup of a damaged workspace, or another workspace."""
+        choice = ask_about_damage(self, error, "Close")
+        if choice is Damage.RESTORE and error.backup is not None:
+            self.restore_from(Path(error.workspace), Path(error.backup))
+        elif choice is Damage.OPEN_ANOTHER:
+            self.open_workspace()
 
     def open_demo(self) -> None:
         from ui.app import open_demo_workspace
@@ -541,8 +617,11 @@ class MainWindow(QMainWindow):
         self.search.clear()
         self._show_workspace()
         if old is not workspace:
+            self._keep_backed_up()
             old.close()
 
     def closeEvent(self, event: Any) -> None:
         QSettings("Accord", "Accord").setValue("geometry", self.saveGeometry())
+        if self.keeper is not None:
+            self.keeper.stop()
         super().closeEvent(event)

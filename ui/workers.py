@@ -15,6 +15,7 @@ from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 from PySide6.QtWidgets import QProgressDialog, QWidget
 
 from domain.errors import AccordError
+from storage.backups import is_damage
 from ui.messages import Icon, message_box, plain_label
 
 Work = Callable[[Callable[[int, int | None], None], Callable[[], bool]], Any]
@@ -103,9 +104,19 @@ class Task(QObject):
         self.error.emit(error)
 
 
+#: Broken pages that the check at opening had no time to reach (a big file).
+DAMAGED = (
+    "SQLite found broken pages in the workspace file: File › Restore a backup… puts a good "
+    "copy in its place."
+)
+
+
 def show_error(parent: QWidget | None, title: str, error: BaseException) -> None:
     """An AccordError's message is for the user; anything else is a bug, said plainly."""
-    text = str(error) if isinstance(error, AccordError) else f"Unexpected error: {error!r}"
+    if isinstance(error, AccordError):
+        text = str(error)
+    else:
+        text = DAMAGED if is_damage(error) else f"Unexpected error: {error!r}"
     message_box(parent, Icon.Warning, title, text).exec()
 
 
