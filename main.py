@@ -216,6 +216,8 @@ def _cmd_import(args: argparse.Namespace) -> int:
     )
     run = import_accounts if args.what == "accounts" else import_contacts
     summary = run(workspace, _who(workspace, args), args.file, options)
+    for note in summary.notes:
+        print(note)
     print(summary.describe())
     print(f"batch id: {summary.batch_id}")
     for error in summary.errors:

@@ -2,9 +2,30 @@
 
 from __future__ import annotations
 
+import unicodedata
+
+
+def printable(text: str) -> str:
+    """``text`` with every character a terminal or a label would not show, or would obey
+    (ESC, a line break, a right-to-left override), written as its escape: ``\\x1b``,
+    ``\\n``, ``\\u202e``. Messages quote what files hold; a file's bytes must not steer the
+    terminal they are printed on, nor hide from the person reading."""
+    return "".join(
+        char.encode("unicode_escape").decode() if _hidden(char) else char for char in text
+    )
+
+
+def _hidden(char: str) -> bool:
+    category = unicodedata.category(char)  # Cc control, Cf format, Zl/Zp line and paragraph
+    return category[0] == "C" or category in ("Zl", "Zp")
+
 
 class AccordError(Exception):
-    """Base of every error whose message is meant for the user."""
+    """Base of every error whose message is meant for the user: its text is one line, with
+    what it quotes from files made printable."""
+
+    def __str__(self) -> str:
+        return printable(super().__str__())
 
 
 class PermissionDenied(AccordError):

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
-from domain.errors import AccordError
+from domain.errors import AccordError, printable
 from domain.fields import (
     CUSTOM_PREFIX,
     FIRST_NAME_ALIASES,
@@ -54,7 +54,7 @@ class RowError:
 
     def describe(self, file_name: str) -> str:
         where = f"row {self.row}" + (f", column '{self.column}'" if self.column else "")
-        return f"{file_name}: {where}: {self.reason}"
+        return printable(f"{file_name}: {where}: {self.reason}")
 
 
 @dataclass
@@ -68,6 +68,8 @@ class ImportSummary:
     #: The rejected rows as they were in the file, for a file to fix and re-import.
     rejected_cells: list[list[str]] = field(default_factory=list)
     headers: list[str] = field(default_factory=list)
+    #: What the user should know about how the file was read (a workbook's macros ignored).
+    notes: list[str] = field(default_factory=list)
 
     @property
     def rejected(self) -> int:
@@ -265,6 +267,16 @@ def _known_header(cell: str, fields: tuple[Field, ...]) -> bool:
 def names_a_field(rows: Sequence[Sequence[str]], fields: tuple[Field, ...]) -> bool:
     """Whether a cell of ``rows`` is a header Accord knows (the sheet with the list)."""
     return any(_known_header(cell, fields) for row in rows for cell in row)
+
+
+def repeated_headers(headers: Sequence[str]) -> list[list[int]]:
+    """The indexes of the columns that share a name, one list per name (case, spacing and
+    punctuation aside, as mappings match headers); blank headers name nothing."""
+    columns: dict[str, list[int]] = {}
+    for index, header in enumerate(headers):
+        if header.strip():
+            columns.setdefault(header_key(header), []).append(index)
+    return [indexes for indexes in columns.values() if len(indexes) > 1]
 
 
 def find_header_row(rows: Sequence[Sequence[str]], fields: tuple[Field, ...]) -> int:

@@ -113,7 +113,9 @@ class _Run:
         self.progress, self.cancel = progress, cancel
         self.batch_id = new_id()
         self.now = utcnow()
-        self.summary = ImportSummary(table.path.name, self.batch_id, headers=list(table.headers))
+        self.summary = ImportSummary(
+            table.path.name, self.batch_id, headers=list(table.headers), notes=list(table.notes)
+        )
         self.recorded: set[uuid.UUID] = set()  # records whose before-values are kept
         #: the columns every record this import creates shares
         self.bookkeeping = {

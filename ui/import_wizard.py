@@ -94,6 +94,8 @@ class FilePage(QWizardPage):
         sheet = self.sheet.currentText() or None
         try:
             self.owner.table = open_table(path, self.owner.fields, sheet)
+            # Read here, where a refusal is said: a hostile row may sit among the first.
+            self.owner.preview = self.owner.table.preview()
         except AccordError as error:
             show_error(self, "Cannot import this file", error)
             return False
@@ -141,14 +143,20 @@ class MappingPage(QWizardPage):
         assert table is not None
         where = f" on sheet '{table.sheet}'" if table.sheet else ""
         self.found.setText(
-            f"Header found on row {table.header_row}{where}. Check what each column is imported as."
+            " ".join(
+                [
+                    f"Header found on row {table.header_row}{where}.",
+                    *table.notes,
+                    "Check what each column is imported as.",
+                ]
+            )
         )
         self._show(auto_mapping(table.headers, self.owner.fields))
 
     def _show(self, targets: list[str]) -> None:
         table = self.owner.table
         assert table is not None
-        rows = table.preview()
+        rows = self.owner.preview
         self.columns.setRowCount(len(table.headers))
         self.combos = []
         for index, header in enumerate(table.headers):
@@ -294,6 +302,7 @@ class ImportWizard(QWizard):
         self.workspace, self.user, self.kind = workspace, user, kind
         self.fields = ACCOUNT_FIELDS if kind == "accounts" else CONTACT_FIELDS
         self.table: SourceTable | None = None
+        self.preview: list[tuple[int, list[str]]] = []
         self.summary: ImportSummary | None = None
         self.task: Task | None = None
         self.setWindowTitle(f"Import {kind}")
