@@ -173,7 +173,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
 
 def _cmd_import(args: argparse.Namespace) -> int:
-    from domain.importing import OnDuplicate
+    from domain.importing import OnDuplicate, import_file
     from reports.rejects import rejects_table
     from reports.tabular import write_table
     from storage.importer import ImportOptions, import_accounts, import_contacts
@@ -186,7 +186,8 @@ def _cmd_import(args: argparse.Namespace) -> int:
         strict=args.strict,
     )
     run = import_accounts if args.what == "accounts" else import_contacts
-    summary = run(workspace, _who(workspace, args), args.file, options)
+    user = _who(workspace, args)
+    summary = import_file(user, lambda: run(workspace, user, args.file, options))
     print(summary.describe())
     print(f"batch id: {summary.batch_id}")
     for error in summary.errors:
@@ -198,14 +199,17 @@ def _cmd_import(args: argparse.Namespace) -> int:
 
 
 def _cmd_undo_import(args: argparse.Namespace) -> int:
-    from storage.importer import undo_import
+    from domain.importing import undo_import
+    from storage import importer
 
     workspace = _open(args)
-    print(undo_import(workspace, _who(workspace, args), args.batch_id))
+    user = _who(workspace, args)
+    print(undo_import(user, lambda: importer.undo_import(workspace, user, args.batch_id)))
     return EXIT_OK
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
+    from domain.users import export
     from reports.tabular import write_table
     from storage.account_list import ListQuery
     from storage.export import account_table
@@ -214,11 +218,11 @@ def _cmd_export(args: argparse.Namespace) -> int:
     workspace = _open(args)
     user = _who(workspace, args)
     if args.what == "targets":
-        count = write_table(target_table(workspace, user), args.out)
+        count = write_table(export(user, lambda: target_table(workspace)), args.out)
         print(f"Exported {counted(count, 'target account')} to {args.out}")
         return EXIT_OK
     query = ListQuery(search=args.search or "")
-    count = write_table(account_table(workspace, user, query), args.out)
+    count = write_table(export(user, lambda: account_table(workspace, query)), args.out)
     print(f"Exported {counted(count, 'account')} to {args.out}")
     return EXIT_OK
 
@@ -300,6 +304,7 @@ def _cmd_targets(args: argparse.Namespace) -> int:
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
+    from domain.users import export
     from reports.dossier_pdf import write_dossiers
     from storage.dossier_print import call_pack_job, dossier_job, printed_dossiers
 
@@ -310,7 +315,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
     else:
         job = call_pack_job(workspace, args.rep, args.limit)
     count = write_dossiers(
-        printed_dossiers(workspace, user, job.account_ids),
+        export(user, lambda: printed_dossiers(workspace, job.account_ids)),
         args.out,
         title=job.title,
         workspace=workspace.label,
@@ -322,12 +327,13 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
 
 def _cmd_users(args: argparse.Namespace) -> int:
-    from domain.users import Role
-    from storage.users import add_user, list_users
+    from domain.users import Role, add_user
+    from storage.users import SqlUserStore, list_users
 
     workspace = _open(args, create=True)
     if args.add:
-        added = add_user(workspace, _who(workspace, args), args.add, Role(args.role))
+        store = SqlUserStore(workspace)
+        added = add_user(store, _who(workspace, args), args.add, Role(args.role))
         print(f"{added.name}: {added.role}")
     for user in list_users(workspace):
         print(f"{user.name}\t{user.role}")

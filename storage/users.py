@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from domain.errors import AccordError
-from domain.users import Action, Role, User, role_for_new_user
+from domain.users import Role, User, role_for_new_user
 from storage.schema import ChangeRow, UserRow
 from storage.workspace import Workspace
 
@@ -40,25 +40,27 @@ def list_users(workspace: Workspace) -> list[User]:
         return [_user(r) for r in rows]
 
 
-def add_user(workspace: Workspace, actor: User, name: str, role: Role) -> User:
-    """Add a person with a role, or change an existing person's role (owners only)."""
-    actor.require(Action.MANAGE_USERS)
-    with workspace.session() as session, session.begin():
-        row = session.scalar(select(UserRow).where(UserRow.name == name.strip()))
-        if row is None:
-            row = UserRow(name=name.strip(), role=role.value, changed_by=actor.name)
-            session.add(row)
-        else:
-            row.role = role.value
-            row.changed_by = actor.name
-        session.flush()
-        session.add(
-            ChangeRow(
-                user_name=actor.name,
-                table_name="users",
-                record_id=row.id,
-                action="set role",
-                details={"name": row.name, "role": role.value},
+class SqlUserStore:
+    def __init__(self, workspace: Workspace) -> None:
+        self.workspace = workspace
+
+    def save_user(self, name: str, role: Role, actor: User) -> User:
+        with self.workspace.session() as session, session.begin():
+            row = session.scalar(select(UserRow).where(UserRow.name == name))
+            if row is None:
+                row = UserRow(name=name, role=role.value, changed_by=actor.name)
+                session.add(row)
+            else:
+                row.role = role.value
+                row.changed_by = actor.name
+            session.flush()
+            session.add(
+                ChangeRow(
+                    user_name=actor.name,
+                    table_name="users",
+                    record_id=row.id,
+                    action="set role",
+                    details={"name": row.name, "role": role.value},
+                )
             )
-        )
-        return _user(row)
+            return _user(row)

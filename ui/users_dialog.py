@@ -16,8 +16,8 @@ from PySide6.QtWidgets import (
 )
 
 from domain.errors import AccordError
-from domain.users import Action, Role, User
-from storage.users import add_user, list_users
+from domain.users import Action, Role, User, add_user
+from storage.users import SqlUserStore, list_users
 from storage.workspace import Workspace
 from ui.workers import show_error
 
@@ -62,7 +62,12 @@ class UsersDialog(QDialog):
 
     def add(self) -> None:
         try:
-            add_user(self.workspace, self.user, self.name.text(), Role(self.role.currentData()))
+            add_user(
+                SqlUserStore(self.workspace),
+                self.user,
+                self.name.text(),
+                Role(self.role.currentData()),
+            )
         except AccordError as error:
             show_error(self, "User not saved", error)
             return
