@@ -27,8 +27,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--user",
-        help="who you are (remembered); new names join as reps, "
-        "the first person in a workspace is its owner",
+        help="who you are in a workspace file (remembered); new names join as reps, "
+        "the first person in a workspace is its owner. On a team database you are "
+        "your database login",
     )
     parser.add_argument(
         "--demo", action="store_true", help="open the demo workspace (built on first use)"
@@ -113,6 +114,19 @@ def _parser() -> argparse.ArgumentParser:
     users = commands.add_parser("users", help="list users, or add one with a role (owners)")
     users.add_argument("--add", metavar="NAME")
     users.add_argument("--role", choices=("owner", "marketing", "rep"), default="rep")
+    users.add_argument(
+        "--login",
+        action="store_true",
+        help="team database: also make their database login, named like them",
+    )
+
+    team = commands.add_parser("team", help="team database: roles the server enforces (owner)")
+    team_what = team.add_subparsers(dest="what", metavar="setup", required=True)
+    team_what.add_parser(
+        "setup",
+        help="make the group roles, grants and row-level security (once, and again "
+        "after an upgrade)",
+    )
     return parser
 
 
@@ -146,12 +160,17 @@ def _name(args: argparse.Namespace) -> str:
 
 
 def _who(workspace, args: argparse.Namespace):  # type: ignore[no-untyped-def]
-    """Who is working: ``--user`` (then remembered), the remembered name, or the login name."""
-    from storage.users import sign_in
+    """Who is working: in a workspace file ``--user`` (then remembered), the remembered
+    name, or the computer's login name; in a team database, the database login."""
+    from storage.users import login_name, sign_in
     from ui.settings import remember_user
 
+    login = login_name(workspace)
+    if login is not None and args.user and args.user != login:
+        print(f"accord: --user is ignored in a team database: you are its login '{login}'.",
+              file=sys.stderr)  # fmt: skip
     user = sign_in(workspace, _name(args))
-    if args.user:
+    if args.user and login is None:
         remember_user(args.user)
     return user
 
@@ -333,10 +352,23 @@ def _cmd_users(args: argparse.Namespace) -> int:
     workspace = _open(args, create=True)
     if args.add:
         store = SqlUserStore(workspace)
-        added = add_user(store, _who(workspace, args), args.add, Role(args.role))
+        added = add_user(store, _who(workspace, args), args.add, Role(args.role), args.login)
         print(f"{added.name}: {added.role}")
     for user in list_users(workspace):
         print(f"{user.name}\t{user.role}")
+    return EXIT_OK
+
+
+def _cmd_team(args: argparse.Namespace) -> int:
+    from domain.users import set_up_team
+    from storage.team import GROUPS
+    from storage.users import SqlUserStore
+
+    workspace = _open(args)
+    set_up_team(SqlUserStore(workspace), _who(workspace, args))
+    print(f"{workspace.label}: each person's login now works as their role "
+          f"({', '.join(GROUPS.values())}). Add people with: accord users --add NAME --role rep "
+          "--login")  # fmt: skip
     return EXIT_OK
 
 
@@ -349,6 +381,7 @@ _COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "targets": _cmd_targets,
     "report": _cmd_report,
     "users": _cmd_users,
+    "team": _cmd_team,
 }
 
 if __name__ == "__main__":

@@ -55,7 +55,7 @@ _ALLOWED: dict[Role, frozenset[Action]] = {
 
 
 def allowed_actions(role: Role) -> frozenset[Action]:
-    """What ``role`` may do."""
+    """What ``role`` may do: the one permission table, also behind the database's grants."""
     return _ALLOWED[role]
 
 
@@ -80,15 +80,23 @@ def role_for_new_user(workspace_has_owner: bool) -> Role:
 
 
 class UserStore(Protocol):
-    def save_user(self, name: str, role: Role, actor: User) -> User: ...
+    def save_user(self, name: str, role: Role, login: bool, actor: User) -> User: ...
+    def set_up_team(self) -> None: ...
 
 
-def add_user(store: UserStore, actor: User, name: str, role: Role) -> User:
-    """Add a person with a role, or change an existing person's role."""
+def add_user(store: UserStore, actor: User, name: str, role: Role, login: bool = False) -> User:
+    """Add a person with a role, or change an existing person's role; ``login`` also gives
+    them a login of their own on a team database."""
     actor.require(Action.MANAGE_USERS)
     if not name.strip():
         raise ValidationError({"name": "a user needs a name"})
-    return store.save_user(name.strip(), role, actor)
+    return store.save_user(name.strip(), role, login, actor)
+
+
+def set_up_team(store: UserStore, actor: User) -> None:
+    """Have a team database hold every login to its person's role (the owner, once)."""
+    actor.require(Action.MANAGE_USERS)
+    store.set_up_team()
 
 
 def export(user: User, read: Callable[[], T]) -> T:

@@ -27,6 +27,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from domain.errors import AccordError
+from storage import team
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 READ_ONLY = "accord_read_only"
@@ -245,6 +246,16 @@ def open_workspace(
         _reachable(workspace)
         if migrate:
             upgrade(workspace)
+    except DBAPIError as error:
+        workspace.close()
+        if not team.refused(error):
+            raise
+        reason = " ".join(str(error.orig).split())
+        raise WorkspaceError(
+            f"Cannot open the workspace {workspace.label}: the server refused your login "
+            f"({reason}). Ask the workspace's owner to add you, or to open it first after "
+            "an update of Accord."
+        ) from None
     except Exception:
         workspace.close()
         raise
@@ -300,6 +311,8 @@ def upgrade(workspace: Workspace) -> None:
             backup_sqlite(workspace, reason=f"before-upgrade-from-{current}")
     with workspace.engine.begin() as conn:
         command.upgrade(_alembic_config(conn), "head")
+        if not workspace.is_sqlite and team.is_set_up(conn):
+            team.set_up(conn)  # the tables a migration made get their grants too
 
 
 def backup_sqlite(workspace: Workspace, *, reason: str) -> Path:

@@ -61,6 +61,7 @@ USE_CASES: list[tuple[Action, str, Case]] = [
     (Action.UNDO_IMPORT, "undo_import", lambda s, u: importing.undo_import(u, s.undo_import)),
     (Action.EXPORT, "export", lambda s, u: users.export(u, s.read)),
     (Action.MANAGE_USERS, "add_user", lambda s, u: users.add_user(s, u, "Ron", Role.REP)),
+    (Action.MANAGE_USERS, "set_up_team", lambda s, u: users.set_up_team(s, u)),
     (Action.EDIT_ICP, "save_icp", lambda s, u: icp.save_icp(s, u, icp.IdealCustomerProfile("A"))),
     (Action.EDIT_ICP, "apply_icp", lambda s, u: icp.apply_icp(s, u, VERSION)),
     (Action.EDIT_LEAD_DEFINITION, "save_lead_definition",

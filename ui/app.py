@@ -68,10 +68,13 @@ def run_gui(db: str | None, user_name: str | None, demo: bool) -> int:
     assert isinstance(app, QApplication)
     app.setApplicationName("Accord")
     app.setOrganizationName("Accord")
-    name = user_name or remembered_user() or _ask_name(None)
-    if name is None:
-        return 0
-    remember_user(name)
+
+    def who() -> str | None:
+        """The name of whoever works in a workspace file (a team database knows its logins)."""
+        name = user_name or remembered_user() or _ask_name(None)
+        if name is not None:
+            remember_user(name)
+        return name
 
     def show(workspace: Workspace, user: User) -> None:
         remember_workspace(workspace.url)
@@ -80,6 +83,8 @@ def run_gui(db: str | None, user_name: str | None, demo: bool) -> int:
         window.show()
 
     if demo:
+        if (name := who()) is None:
+            return 0
         task = open_demo_workspace(None, name, show)
         if task is None and not _keep:
             return 1
@@ -87,6 +92,9 @@ def run_gui(db: str | None, user_name: str | None, demo: bool) -> int:
     else:
         try:
             workspace = open_workspace(db or remembered_workspace() or to_url(None))
+            name = who() if workspace.is_sqlite else ""
+            if name is None:
+                return 0
             user = sign_in(workspace, name)
         except AccordError as error:
             box = QMessageBox(QMessageBox.Icon.Critical, "Accord", str(error))
