@@ -35,7 +35,10 @@ WRITES: dict[Action, frozenset[str]] = {
     Action.EDIT_LEAD_DEFINITION: frozenset({"lead_definitions", "change_log"}),
     Action.EDIT_TARGET_LIST: frozenset({"targets", "change_log"}),
     Action.EDIT_DOSSIER_TEMPLATE: frozenset({"dossier_templates", "change_log"}),
-    Action.EDIT_DOSSIER: frozenset({"dossiers", "dossier_conflicts", "change_log"}),
+    # The first dossier of a workspace stores the default template as its version 1.
+    Action.EDIT_DOSSIER: frozenset(
+        {"dossiers", "dossier_conflicts", "dossier_templates", "change_log"}
+    ),
     Action.REVIEW_DOSSIER: frozenset({"dossiers", "change_log"}),
     Action.RATE_DOSSIER: frozenset({"dossier_ratings"}),
 }

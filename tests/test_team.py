@@ -16,15 +16,32 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ProgrammingError
 
 from domain.accounts import create_account
-from domain.dossiers import rate_dossier, start_dossier
+from domain.dossiers import (
+    DEFAULT_TEMPLATE,
+    DossierEdit,
+    DossierStatus,
+    rate_dossier,
+    save_dossier,
+    save_template,
+    set_status,
+    start_dossier,
+)
 from domain.errors import PermissionDenied
-from domain.icp import IdealCustomerProfile, apply_icp, save_icp
-from domain.users import Action, Role, User, add_user, set_up_team
+from domain.icp import IdealCustomerProfile, Tier, apply_icp, save_icp
+from domain.importing import import_file, undo_import
+from domain.leads import DEFAULT_LEAD_DEFINITION, save_lead_definition
+from domain.targets import assign_round_robin, build_target_list, hand_off, set_priority
+from domain.users import Action, Role, User, add_user, export, set_up_team
 from main import main
+from storage import importer
+from storage.dossier_print import printed_dossiers
 from storage.dossiers import SqlDossierStore
+from storage.export import account_table
 from storage.icps import SqlIcpStore
+from storage.leads import SqlLeadStore
 from storage.repositories import SqlUnitOfWork
 from storage.schema import Base
+from storage.targets import SqlTargetStore, target_table
 from storage.team import REFUSED, WRITES
 from storage.users import SqlUserStore, list_users, sign_in
 from storage.workspace import Workspace, WorkspaceError, open_workspace
@@ -150,15 +167,62 @@ def test_a_rep_rates_dossiers_as_themselves_only(team):
 
 
 @pytest.mark.postgres
-def test_a_marketers_login_does_what_marketing_may_and_no_more(team):
+def test_each_login_may_do_on_the_server_all_its_role_may(team, tmp_path):
+    """The grants are wide enough: a marketer's and a rep's logins run every use case their
+    role allows, through the app, without the server refusing any of it."""
+    marketer, rep = team.add(Role.MARKETING), team.add(Role.REP)
+    source = tmp_path / "list.csv"
+    source.write_text("Company name,Website,Employees\nAcme,acme.de,50\nBolt,bolt.io,70\n")
+    theirs = create_account(SqlUnitOfWork(team.workspace), team.owner, {"name": "Dora"})
+    reviewed = start_dossier(SqlDossierStore(team.workspace), team.owner, theirs.id)
+    workspace = team.open_as(marketer.name)
+    try:
+        me = sign_in(workspace, "")
+        batch = import_file(me, lambda: importer.import_accounts(workspace, me, source)).batch_id
+        undo_import(me, lambda: importer.undo_import(workspace, me, batch))
+        import_file(me, lambda: importer.import_accounts(workspace, me, source))
+        account = create_account(SqlUnitOfWork(workspace), me, {"name": "Cora", "phone": "1"})
+        version = save_icp(SqlIcpStore(workspace), me, IdealCustomerProfile("Anyone"))
+        apply_icp(SqlIcpStore(workspace), me, version)
+        save_lead_definition(SqlLeadStore(workspace), me, DEFAULT_LEAD_DEFINITION)
+        targets = SqlTargetStore(workspace)
+        build_target_list(targets, me, version, set(Tier))
+        assign_round_robin(targets, me, [rep.name])
+        set_priority(targets, me, account.id, 1)
+        hand_off(targets, me)
+        dossiers = SqlDossierStore(workspace)
+        save_template(dossiers, me, DEFAULT_TEMPLATE, "agreed")
+        mine = start_dossier(dossiers, me, account.id)
+        save_dossier(dossiers, me, mine, DossierEdit({"overview": "Makes pumps."}))
+        full = {s.key: "Done." for s in dossiers.template_of(reviewed).sections}
+        ready = save_dossier(SqlDossierStore(team.workspace), team.owner, reviewed,
+                             DossierEdit(full)).dossier  # fmt: skip
+        ready = set_status(SqlDossierStore(team.workspace), team.owner, ready,
+                           DossierStatus.READY)  # fmt: skip
+        assert (
+            set_status(dossiers, me, ready, DossierStatus.REVIEWED).status is DossierStatus.REVIEWED
+        )
+    finally:
+        workspace.close()
+    workspace = team.open_as(rep.name)
+    try:
+        me = sign_in(workspace, "")
+        rate_dossier(SqlDossierStore(workspace), me, mine, 5)
+        assert export(me, lambda: account_table(workspace)).count == 4
+        assert export(me, lambda: target_table(workspace)).count > 0
+        assert len(list(export(me, lambda: printed_dossiers(workspace, [account.id])))) == 1
+    finally:
+        workspace.close()
+
+
+@pytest.mark.postgres
+def test_a_marketers_login_cannot_manage_users_or_write_as_someone_else(team):
     marketer = team.add(Role.MARKETING)
     workspace = team.open_as(marketer.name)
     try:
         me = sign_in(workspace, "")
         assert me.role is Role.MARKETING
-        create_account(SqlUnitOfWork(workspace), me, {"name": "Acme", "employees": "50"})
-        version = save_icp(SqlIcpStore(workspace), me, IdealCustomerProfile("Anyone"))
-        assert apply_icp(SqlIcpStore(workspace), me, version) == 1
+        create_account(SqlUnitOfWork(workspace), me, {"name": "Acme"})
         with pytest.raises(PermissionDenied):
             add_user(SqlUserStore(workspace), me, "Bob", Role.OWNER)
         with workspace.read() as conn:
