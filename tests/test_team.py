@@ -45,6 +45,7 @@ from storage.targets import SqlTargetStore, target_table
 from storage.team import REFUSED, WRITES
 from storage.users import SqlUserStore, list_users, sign_in
 from storage.workspace import Workspace, WorkspaceError, open_workspace
+from ui.users_dialog import UsersDialog
 
 
 @dataclass
@@ -331,3 +332,30 @@ def test_what_the_server_refuses_an_owner_is_said_in_a_sentence(team):
             add_user(SqlUserStore(workspace), me, "Ron", Role.REP, login=True)
     finally:
         workspace.close()
+
+
+def test_the_users_dialog_offers_a_login_only_for_a_team_database(
+    qtbot, sqlite_workspace, sqlite_people
+):
+    owner = sqlite_people[Role.OWNER]
+    dialog = UsersDialog(sqlite_workspace, owner)
+    qtbot.addWidget(dialog)
+    assert dialog.login.isHidden()
+
+
+@pytest.mark.postgres
+def test_the_users_dialog_makes_a_login_in_the_persons_group(team, qtbot):
+    dialog = UsersDialog(team.workspace, team.owner)
+    qtbot.addWidget(dialog)
+    assert not dialog.login.isHidden()
+    name = f"rep_{uuid.uuid4().hex[:8]}"
+    team.logins.append(name)
+    dialog.name.setText(name)
+    dialog.role.setCurrentIndex(dialog.role.findData(Role.REP))
+    dialog.login.setChecked(True)
+    dialog.add()
+    assert dialog.table.rowCount() == 2
+    with team.workspace.read() as conn:
+        member = conn.execute(text("SELECT pg_has_role(:name, 'accord_rep', 'MEMBER')"),
+                              {"name": name}).scalar_one()  # fmt: skip
+    assert member
