@@ -27,8 +27,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--user",
-        help="who you are (remembered); new names join as reps, "
-        "the first person in a workspace is its owner",
+        help="who you are in a workspace file (remembered); new names join as reps, "
+        "the first person in a workspace is its owner. On a team database you are "
+        "your database login",
     )
     parser.add_argument(
         "--demo", action="store_true", help="open the demo workspace (built on first use)"
@@ -113,6 +114,19 @@ def _parser() -> argparse.ArgumentParser:
     users = commands.add_parser("users", help="list users, or add one with a role (owners)")
     users.add_argument("--add", metavar="NAME")
     users.add_argument("--role", choices=("owner", "marketing", "rep"), default="rep")
+    users.add_argument(
+        "--login",
+        action="store_true",
+        help="team database: also make their database login, named like them",
+    )
+
+    team = commands.add_parser("team", help="team database: roles the server enforces (owner)")
+    team_what = team.add_subparsers(dest="what", metavar="setup", required=True)
+    team_what.add_parser(
+        "setup",
+        help="make the group roles, grants and row-level security (once, and again "
+        "after an upgrade)",
+    )
 
     commands.add_parser("backups", help="list the backups of a workspace file, newest first")
     restore = commands.add_parser(
@@ -175,12 +189,17 @@ def _name(args: argparse.Namespace) -> str:
 
 
 def _who(workspace, args: argparse.Namespace):  # type: ignore[no-untyped-def]
-    """Who is working: ``--user`` (then remembered), the remembered name, or the login name."""
-    from storage.users import sign_in
+    """Who is working: in a workspace file ``--user`` (then remembered), the remembered
+    name, or the computer's login name; in a team database, the database login."""
+    from storage.users import login_name, sign_in
     from ui.settings import remember_user
 
+    login = login_name(workspace)
+    if login is not None and args.user and args.user != login:
+        print(f"accord: --user is ignored in a team database: you are its login '{login}'.",
+              file=sys.stderr)  # fmt: skip
     user = sign_in(workspace, _name(args))
-    if args.user:
+    if args.user and login is None:
         remember_user(args.user)
     return user
 
@@ -202,7 +221,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
 
 def _cmd_import(args: argparse.Namespace) -> int:
-    from domain.importing import OnDuplicate
+    from domain.importing import OnDuplicate, import_file
     from reports.rejects import rejects_table
     from reports.tabular import write_table
     from storage.importer import ImportOptions, import_accounts, import_contacts
@@ -215,7 +234,8 @@ def _cmd_import(args: argparse.Namespace) -> int:
         strict=args.strict,
     )
     run = import_accounts if args.what == "accounts" else import_contacts
-    summary = run(workspace, _who(workspace, args), args.file, options)
+    user = _who(workspace, args)
+    summary = import_file(user, lambda: run(workspace, user, args.file, options))
     for note in summary.notes:
         print(note)
     print(summary.describe())
@@ -229,14 +249,17 @@ def _cmd_import(args: argparse.Namespace) -> int:
 
 
 def _cmd_undo_import(args: argparse.Namespace) -> int:
-    from storage.importer import undo_import
+    from domain.importing import undo_import
+    from storage import importer
 
     workspace = _open(args)
-    print(undo_import(workspace, _who(workspace, args), args.batch_id))
+    user = _who(workspace, args)
+    print(undo_import(user, lambda: importer.undo_import(workspace, user, args.batch_id)))
     return EXIT_OK
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
+    from domain.users import export
     from reports.tabular import write_table
     from storage.account_list import ListQuery
     from storage.export import account_table
@@ -245,11 +268,11 @@ def _cmd_export(args: argparse.Namespace) -> int:
     workspace = _open(args)
     user = _who(workspace, args)
     if args.what == "targets":
-        count = write_table(target_table(workspace, user), args.out)
+        count = write_table(export(user, lambda: target_table(workspace)), args.out)
         print(f"Exported {counted(count, 'target account')} to {args.out}")
         return EXIT_OK
     query = ListQuery(search=args.search or "")
-    count = write_table(account_table(workspace, user, query), args.out)
+    count = write_table(export(user, lambda: account_table(workspace, query)), args.out)
     print(f"Exported {counted(count, 'account')} to {args.out}")
     return EXIT_OK
 
@@ -331,6 +354,7 @@ def _cmd_targets(args: argparse.Namespace) -> int:
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
+    from domain.users import export
     from reports.dossier_pdf import write_dossiers
     from storage.dossier_print import call_pack_job, dossier_job, printed_dossiers
 
@@ -341,7 +365,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
     else:
         job = call_pack_job(workspace, args.rep, args.limit)
     count = write_dossiers(
-        printed_dossiers(workspace, user, job.account_ids),
+        export(user, lambda: printed_dossiers(workspace, job.account_ids)),
         args.out,
         title=job.title,
         workspace=workspace.name,
@@ -391,15 +415,29 @@ def _cmd_restore(args: argparse.Namespace) -> int:
 
 
 def _cmd_users(args: argparse.Namespace) -> int:
-    from domain.users import Role
-    from storage.users import add_user, list_users
+    from domain.users import Role, add_user
+    from storage.users import SqlUserStore, list_users
 
     workspace = _open(args, create=True)
     if args.add:
-        added = add_user(workspace, _who(workspace, args), args.add, Role(args.role))
+        store = SqlUserStore(workspace)
+        added = add_user(store, _who(workspace, args), args.add, Role(args.role), args.login)
         print(f"{added.name}: {added.role}")
     for user in list_users(workspace):
         print(f"{user.name}\t{user.role}")
+    return EXIT_OK
+
+
+def _cmd_team(args: argparse.Namespace) -> int:
+    from domain.users import set_up_team
+    from storage.team import GROUPS
+    from storage.users import SqlUserStore
+
+    workspace = _open(args)
+    set_up_team(SqlUserStore(workspace), _who(workspace, args))
+    print(f"{workspace.label}: each person's login now works as their role "
+          f"({', '.join(GROUPS.values())}). Add people with: accord users --add NAME --role rep "
+          "--login")  # fmt: skip
     return EXIT_OK
 
 
@@ -414,6 +452,7 @@ _COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "users": _cmd_users,
     "backups": _cmd_backups,
     "restore": _cmd_restore,
+    "team": _cmd_team,
 }
 
 if __name__ == "__main__":

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import enum
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,6 +20,7 @@ from domain.fields import (
     field_for_header,
     header_key,
 )
+from domain.users import Action, User
 from domain.values import unprotect_cell
 
 #: Mapping targets besides field names: a custom field, and the parts of a person's name.
@@ -293,3 +294,15 @@ def find_header_row(rows: Sequence[Sequence[str]], fields: tuple[Field, ...]) ->
         if sum(1 for cell in row if cell.strip()) >= 2:
             return index
     raise FileRefused("no header row found: no row has column names.")
+
+
+def import_file(user: User, run: Callable[[], ImportSummary]) -> ImportSummary:
+    """Run an import (``run``: storage's, all or nothing) if ``user`` may import."""
+    user.require(Action.IMPORT)
+    return run()
+
+
+def undo_import(user: User, undo: Callable[[], str]) -> str:
+    """Take an import back (``undo``: storage's) if ``user`` may; returns what it did."""
+    user.require(Action.UNDO_IMPORT)
+    return undo()

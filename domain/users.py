@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol, TypeVar
 from uuid import UUID
 
-from domain.errors import PermissionDenied
+from domain.errors import PermissionDenied, ValidationError
+
+T = TypeVar("T")
 
 
 class Role(enum.StrEnum):
@@ -50,6 +54,11 @@ _ALLOWED: dict[Role, frozenset[Action]] = {
 }
 
 
+def allowed_actions(role: Role) -> frozenset[Action]:
+    """What ``role`` may do: the one permission table, also behind the database's grants."""
+    return _ALLOWED[role]
+
+
 @dataclass(frozen=True)
 class User:
     id: UUID
@@ -68,3 +77,29 @@ class User:
 def role_for_new_user(workspace_has_owner: bool) -> Role:
     """The first person in a workspace owns it; anyone after starts as a rep."""
     return Role.REP if workspace_has_owner else Role.OWNER
+
+
+class UserStore(Protocol):
+    def save_user(self, name: str, role: Role, login: bool, actor: User) -> User: ...
+    def set_up_team(self) -> None: ...
+
+
+def add_user(store: UserStore, actor: User, name: str, role: Role, login: bool = False) -> User:
+    """Add a person with a role, or change an existing person's role; ``login`` also gives
+    them a login of their own on a team database."""
+    actor.require(Action.MANAGE_USERS)
+    if not name.strip():
+        raise ValidationError({"name": "a user needs a name"})
+    return store.save_user(name.strip(), role, login, actor)
+
+
+def set_up_team(store: UserStore, actor: User) -> None:
+    """Have a team database hold every login to its person's role (the owner, once)."""
+    actor.require(Action.MANAGE_USERS)
+    store.set_up_team()
+
+
+def export(user: User, read: Callable[[], T]) -> T:
+    """What ``read`` gives (a table or dossiers to write to a file), if ``user`` may export."""
+    user.require(Action.EXPORT)
+    return read()

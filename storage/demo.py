@@ -31,6 +31,7 @@ from storage.schema import (
     table_of,
     utcnow,
 )
+from storage.users import login_name
 from storage.workspace import Workspace
 
 INDUSTRIES = [
@@ -308,7 +309,7 @@ def build_demo(
     otherwise a workspace that already has accounts is refused."""
     rng = random.Random(seed)
     now = utcnow()
-    owner = owner_name or DEFAULT_OWNER
+    owner = login_name(workspace) or owner_name or DEFAULT_OWNER  # a team database: the login
     contacts_made = 0
     with workspace.write() as conn:
         if replace:

@@ -14,7 +14,7 @@ from domain.errors import AccordError, NotFound
 from domain.icp import HAS_DECISION_MAKER, IcpVersion, Tier, explain
 from domain.tables import Column, ColumnKind, Table
 from domain.targets import HandOffResult, Stage, priority_for
-from domain.users import Action, Role, User
+from domain.users import Role, User
 from storage.bulk import bulk_insert, new_id
 from storage.change_log import log_change
 from storage.icp_sql import has_decision_maker, tier_sql
@@ -247,9 +247,8 @@ _EXPORT_COLUMNS = [
 ]
 
 
-def target_table(workspace: Workspace, user: User, owner: User | None = None) -> Table:
+def target_table(workspace: Workspace, owner: User | None = None) -> Table:
     """The target list (or one rep's part of it) by priority and score, with the why."""
-    user.require(Action.EXPORT)
     condition = LISTED if owner is None else and_(LISTED, targets.c.owner_id == owner.id)
     with workspace.read() as conn:
         count = conn.execute(select(func.count()).select_from(targets).where(condition))

@@ -26,7 +26,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from domain.errors import AccordError, WorkspaceBusy
-from storage import backups
+from storage import backups, team
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 READ_ONLY = "accord_read_only"
@@ -295,6 +295,16 @@ def open_workspace(
             backups.require_sound(Path(checkpointer.path), backups.OPEN_CHECK_SECONDS)
         if migrate:
             upgrade(workspace)
+    except DBAPIError as error:
+        workspace.close()
+        if not team.refused(error):
+            raise
+        reason = " ".join(str(error.orig).split())
+        raise WorkspaceError(
+            f"Cannot open the workspace {workspace.label}: the server refused your login "
+            f"({reason}). Ask the workspace's owner to add you, or to open it first after "
+            "an update of Accord."
+        ) from None
     except Exception:
         workspace.close()
         raise
@@ -360,6 +370,8 @@ def upgrade(workspace: Workspace) -> None:
     try:
         with workspace.engine.begin() as conn:
             command.upgrade(_alembic_config(conn), "head")
+            if not workspace.is_sqlite and team.is_set_up(conn):
+                team.set_up(conn)  # the tables a migration made get their grants too
     except Exception as error:  # a migration that fails is said, with where the copy is
         since = f" from schema {current}" if current else ""
         kept = f", with a copy made before the upgrade at {backup}" if backup else ""

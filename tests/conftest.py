@@ -14,8 +14,8 @@ import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from domain.users import Role, User
-from storage.users import add_user, sign_in
+from domain.users import Role, User, add_user
+from storage.users import SqlUserStore, sign_in
 from storage.workspace import Workspace, open_workspace
 
 PG_URL = os.environ.get("ACCORD_TEST_PG_URL")
@@ -78,8 +78,8 @@ def _people(ws: Workspace) -> dict[Role, User]:
     owner = sign_in(ws, "Olivia Owner")
     return {
         Role.OWNER: owner,
-        Role.MARKETING: add_user(ws, owner, "Mark Marketer", Role.MARKETING),
-        Role.REP: add_user(ws, owner, "Rita Rep", Role.REP),
+        Role.MARKETING: add_user(SqlUserStore(ws), owner, "Mark Marketer", Role.MARKETING),
+        Role.REP: add_user(SqlUserStore(ws), owner, "Rita Rep", Role.REP),
     }
 
 

@@ -319,7 +319,7 @@ def test_a_damaged_workspace_at_start_is_offered_its_newest_good_backup(
     damaged = path.read_bytes()
     said: list[str] = []
     monkeypatch.setattr(QMessageBox, "exec", _click("Restore the newest good backup", said))
-    opened = _open_at_start(str(path), "Ann")
+    opened = _open_at_start(str(path), lambda: "Ann")
     assert opened is not None
     workspace, _user = opened
     workspace.close()
@@ -339,7 +339,7 @@ def test_a_damaged_workspace_without_a_backup_offers_another_or_quit(tmp_path, m
     _damage(path)
     said: list[str] = []
     monkeypatch.setattr(QMessageBox, "exec", _click("Quit", said))
-    assert _open_at_start(str(path), "Ann") is None
+    assert _open_at_start(str(path), lambda: "Ann") is None
     assert said[0].endswith("it was left as it is. No good backup of it was found.")
     assert not backups.folder(path).exists()
 

@@ -33,7 +33,7 @@ def _hostile_workspace(workspace, owner):
 def test_csv_keeps_hostile_text_as_text(workspace, people, tmp_path):
     _hostile_workspace(workspace, people[Role.OWNER])
     out = tmp_path / "accounts.csv"
-    write_table(account_table(workspace, people[Role.REP]), out)
+    write_table(account_table(workspace), out)
     with out.open(encoding="utf-8-sig", newline="") as f:
         rows = list(csv.DictReader(f))
     names = sorted(r["Account Name"] for r in rows)
@@ -45,7 +45,7 @@ def test_csv_keeps_hostile_text_as_text(workspace, people, tmp_path):
 def test_xlsx_has_typed_cells_frozen_header_and_filter(workspace, people, tmp_path):
     _hostile_workspace(workspace, people[Role.OWNER])
     out = tmp_path / "accounts.xlsx"
-    write_table(account_table(workspace, people[Role.OWNER], ListQuery(search="ltd")), out)
+    write_table(account_table(workspace, ListQuery(search="ltd")), out)
     sheet = openpyxl.load_workbook(out).active
     assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref.startswith("A1:")
     header = [c.value for c in sheet[1]]
@@ -57,7 +57,7 @@ def test_xlsx_has_typed_cells_frozen_header_and_filter(workspace, people, tmp_pa
 def test_formula_text_is_a_string_cell_in_xlsx(workspace, people, tmp_path):
     _hostile_workspace(workspace, people[Role.OWNER])
     out = tmp_path / "accounts.xlsx"
-    write_table(account_table(workspace, people[Role.OWNER]), out)
+    write_table(account_table(workspace), out)
     cells = [r[0] for r in openpyxl.load_workbook(out).active.iter_rows(min_row=2)]
     formula = next(c for c in cells if str(c.value).startswith("=HYPERLINK"))
     assert formula.data_type == "s"
@@ -70,7 +70,7 @@ def test_cancelled_export_leaves_no_file(sqlite_workspace, sqlite_people, tmp_pa
     monkeypatch.setattr(tempfile, "tempdir", str(scratch))
     out = tmp_path / "accounts.xlsx"
     with pytest.raises(ExportCancelled):
-        write_table(account_table(sqlite_workspace, sqlite_people[Role.OWNER]), out,
+        write_table(account_table(sqlite_workspace), out,
                     cancel=lambda: True)  # fmt: skip
     assert not out.exists() and not any(p.name.endswith(".partial") for p in tmp_path.iterdir())
     assert list(scratch.iterdir()) == []
@@ -97,12 +97,12 @@ def test_an_export_reimports_unchanged(tmp_path, suffix):
 
 def test_demo_is_varied_and_reproducible(sqlite_workspace, tmp_path):
     build_demo(sqlite_workspace, accounts=400, seed=3, replace=True)
-    rows = list(account_table(sqlite_workspace, _owner(sqlite_workspace)).rows)
+    rows = list(account_table(sqlite_workspace).rows)
     assert len({r[2] for r in rows}) >= 10 and len({r[5] for r in rows}) >= 8
     assert len({r[1] for r in rows}) == 400
     other = open_workspace(tmp_path / "other.sqlite")
     build_demo(other, accounts=400, seed=3)
-    again = list(account_table(other, _owner(other)).rows)
+    again = list(account_table(other).rows)
     assert [r[:4] for r in rows] == [r[:4] for r in again]
 
 
@@ -110,12 +110,6 @@ def test_demo_refuses_a_workspace_with_accounts(sqlite_workspace, sqlite_people)
     create_account(SqlUnitOfWork(sqlite_workspace), sqlite_people[Role.OWNER], {"name": "Real"})
     with pytest.raises(Exception, match="already has accounts"):
         build_demo(sqlite_workspace, accounts=10)
-
-
-def _owner(workspace):
-    from storage.users import sign_in
-
-    return sign_in(workspace, "Alex Morgan")
 
 
 def test_the_export_holds_what_the_list_shows(sqlite_workspace, tmp_path):
@@ -126,11 +120,11 @@ def test_the_export_holds_what_the_list_shows(sqlite_workspace, tmp_path):
     rep = sign_in(sqlite_workspace, "Sam Rivera")
     mine = ListQuery(scope=Scope.MINE, owner_id=rep.id)
     out = tmp_path / "mine.csv"
-    written = write_table(account_table(sqlite_workspace, rep, mine), out)
+    written = write_table(account_table(sqlite_workspace, mine), out)
     with out.open(encoding="utf-8-sig", newline="") as f:
         names = [r["Account Name"] for r in csv.DictReader(f)]
     assert 0 < written == len(names) == count(sqlite_workspace, mine) < 300
     targets = ListQuery(scope=Scope.TARGETS, search="gmbh")
-    assert len(list(account_table(sqlite_workspace, rep, targets).rows)) == count(
+    assert len(list(account_table(sqlite_workspace, targets).rows)) == count(
         sqlite_workspace, targets
     )

@@ -12,7 +12,6 @@ from hypothesis import strategies as st
 from sqlalchemy import inspect, select
 
 from domain.accounts import update_account
-from domain.errors import PermissionDenied
 from domain.importing import FileRefused, ImportCancelled, OnDuplicate
 from domain.users import Role
 from storage import importer
@@ -188,15 +187,6 @@ def test_imported_and_edited_accounts_keep_their_times_alike(
         stored = dict(conn.exec_driver_sql("SELECT name, updated_at FROM accounts").all())
     assert len(stored["Acme"]) == len(stored["Bolt"])
     assert stored["Acme"] < stored["Bolt"]
-
-
-def test_a_rep_may_neither_import_nor_undo(workspace, people, tmp_path):
-    rep = people[Role.REP]
-    with pytest.raises(PermissionDenied):
-        import_accounts(workspace, rep, _csv(tmp_path, "Acme,acme.de,,,1\n"))
-    summary = import_accounts(workspace, people[Role.OWNER], _csv(tmp_path, "Acme,acme.de,,,1\n"))
-    with pytest.raises(PermissionDenied):
-        undo_import(workspace, rep, summary.batch_id)
 
 
 def test_contacts_link_to_accounts_by_website_or_name(workspace, people, tmp_path):

@@ -70,8 +70,8 @@ def test_reads_go_on_while_someone_else_writes(impatient, account, db_url):
         with SqlUnitOfWork.reading(impatient) as uow:
             assert uow.accounts.get(account.id).city == "Graz"  # the account window
         owner = sign_in(impatient, "Olivia Owner")
-        assert [u.name for u in list_users(impatient)] == ["Olivia Owner"]
-        assert [row[0] for row in account_table(impatient, owner).rows] == ["Acme"]
+        assert [u.name for u in list_users(impatient)] == [owner.name]
+        assert [row[0] for row in account_table(impatient).rows] == ["Acme"]
         assert schema_revision(impatient) is not None
         open_workspace(db_url).close()  # the schema check at open
 

@@ -24,7 +24,7 @@ from domain.errors import AccordError, ConcurrentEditError, PermissionDenied
 from domain.users import Role
 from storage.repositories import SqlUnitOfWork
 from storage.schema import Base, ChangeRow
-from storage.users import add_user, sign_in
+from storage.users import sign_in
 from storage.workspace import (
     WorkspaceError,
     _alembic_config,
@@ -67,7 +67,8 @@ def test_every_change_records_who_and_bumps_the_version(workspace, people):
             select(ChangeRow.user_name, ChangeRow.action, ChangeRow.details)
             .where(ChangeRow.record_id == account.id).order_by(ChangeRow.id)
         ).all()  # fmt: skip
-    assert [(u, a) for u, a, _ in log] == [("Olivia Owner", "create"), ("Mark Marketer", "update")]
+    owner, marketer = people[Role.OWNER].name, people[Role.MARKETING].name
+    assert [(u, a) for u, a, _ in log] == [(owner, "create"), (marketer, "update")]
     assert log[1][2] == {"city": [None, "Graz"]}
 
 
@@ -117,11 +118,9 @@ def test_delete_is_a_tombstone_that_can_be_restored(workspace, people):
     assert _get(workspace, account.id).name == "Acme"
 
 
-def test_first_person_owns_the_workspace_and_newcomers_are_reps(workspace):
-    assert sign_in(workspace, "Ann").role is Role.OWNER
-    assert sign_in(workspace, "Bob").role is Role.REP
-    with pytest.raises(PermissionDenied):
-        add_user(workspace, sign_in(workspace, "Bob"), "Carl", Role.OWNER)
+def test_first_person_owns_a_workspace_file_and_newcomers_are_reps(sqlite_workspace):
+    assert sign_in(sqlite_workspace, "Ann").role is Role.OWNER
+    assert sign_in(sqlite_workspace, "Bob").role is Role.REP
 
 
 def test_upgraded_schema_equals_the_models(workspace):

@@ -21,7 +21,7 @@ from domain.targets import (
     hand_off,
     remove_from_target_list,
 )
-from domain.users import Role
+from domain.users import Role, add_user
 from reports.tabular import write_table
 from storage.icps import (
     SqlIcpStore,
@@ -43,7 +43,7 @@ from storage.targets import (
     target_summary,
     target_table,
 )
-from storage.users import add_user
+from storage.users import SqlUserStore
 
 SOFTWARE = Criterion("industry", Operator.IN, ("Software",), weight=60)
 BIG = Criterion("employees", Operator.AT_LEAST, (100,), weight=40)
@@ -194,16 +194,16 @@ def test_reps_read_the_list_but_cannot_change_it(world):
     ):
         with pytest.raises(PermissionDenied):
             change()
-    assert target_table(workspace, rep).count == 3
+    assert target_table(workspace).count == 3
 
 
 def test_round_robin_deals_the_best_accounts_evenly(world):
     workspace, people, _ = world
     targets, _ = _built(workspace, people)
     owner = people[Role.OWNER]
-    second = add_user(workspace, owner, "Ron Rep", Role.REP)
+    second = add_user(SqlUserStore(workspace), owner, "Ron Rep", Role.REP)
     assert assign_round_robin(targets, owner, ["Rita Rep", "Ron Rep"]) == 3
-    owners = {row[0]: row[8] for row in target_table(workspace, owner).rows}
+    owners = {row[0]: row[8] for row in target_table(workspace).rows}
     assert owners == {"Alpha GmbH": "Rita Rep", "Epsilon GmbH": "Ron Rep", "Beta AG": "Rita Rep"}
     assert second.role is Role.REP
     with pytest.raises(ValidationError, match="not a rep"):
@@ -227,7 +227,7 @@ def test_hand_off_passes_only_sales_ready_owned_accounts_and_stamps_the_time(wor
     result = hand_off(targets, owner)
     # Alpha: ready; Beta: no decision-maker; Epsilon: no owner
     assert (result.handed_off, result.not_sales_ready, result.without_owner) == (1, 1, 1)
-    rows = {r[0]: r for r in target_table(workspace, owner).rows}
+    rows = {r[0]: r for r in target_table(workspace).rows}
     assert rows["Alpha GmbH"][9] == Stage.SALES_READY and rows["Alpha GmbH"][12] is not None
     assert rows["Beta AG"][9] == Stage.TARGETED and rows["Beta AG"][11] == "no"
     assert hand_off(targets, owner).already_handed_off == 1
@@ -238,7 +238,7 @@ def test_the_target_list_exports_score_tier_why_and_owner(world, tmp_path):
     targets, _ = _built(workspace, people)
     assign_owners(targets, people[Role.OWNER], {ids["Alpha GmbH"]: people[Role.REP].id})
     out = tmp_path / "targets.xlsx"
-    write_table(target_table(workspace, people[Role.OWNER]), out)
+    write_table(target_table(workspace), out)
     sheet = openpyxl.load_workbook(out).active
     header = [c.value for c in sheet[1]]
     first = dict(zip(header, [c.value for c in sheet[2]], strict=True))

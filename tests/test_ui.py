@@ -118,9 +118,10 @@ def test_a_concurrent_edit_is_reported_not_overwritten(qtbot, demo, monkeypatch)
 
 def test_a_rep_sees_the_account_read_only(qtbot, demo):
     owner = sign_in(demo, "Olivia Owner")
-    from storage.users import add_user
+    from domain.users import add_user
+    from storage.users import SqlUserStore
 
-    rep = add_user(demo, owner, "Rita Rep", Role.REP)
+    rep = add_user(SqlUserStore(demo), owner, "Rita Rep", Role.REP)
     _, dialog = _dialog_for_first(demo, rep)
     qtbot.addWidget(dialog)
     assert _field(dialog, "name").isReadOnly()

@@ -41,7 +41,7 @@ def demo(sqlite_workspace):
 def _unresearched(workspace):
     """A listed account of Sam Rivera's with no dossier yet."""
     rep = SqlTargetStore(workspace).users_by_name()["Sam Rivera"]
-    names = {row[0] for row in target_table(workspace, rep, owner=rep).rows}
+    names = {row[0] for row in target_table(workspace, owner=rep).rows}
     researched = {line.account for line in dossier_lines(workspace, DossierFilter(), limit=999)}
     with workspace.read() as conn:
         rows = conn.execute(select(accounts.c.id, accounts.c.name)).all()

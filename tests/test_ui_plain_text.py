@@ -16,11 +16,11 @@ from PySide6.QtWidgets import QApplication, QLabel, QMessageBox, QWidget
 from domain.accounts import add_contact, create_account
 from domain.dossiers import DEFAULT_TEMPLATE, DossierTemplate, Section, rate_dossier, save_template
 from domain.errors import AccordError
-from domain.users import Role
+from domain.users import Role, add_user
 from storage.dossiers import SqlDossierStore, dossier_for
 from storage.importer import ImportOptions, import_accounts
 from storage.repositories import SqlUnitOfWork
-from storage.users import add_user, sign_in
+from storage.users import SqlUserStore, sign_in
 from storage.workspace import open_workspace
 from ui.account_dialog import AccountDialog, ContactDialog
 from ui.dossier_actions import TemplateEditor
@@ -167,7 +167,7 @@ def _labels_showing(widget: QWidget, typed: str) -> list[QLabel]:
 
 def test_every_label_showing_user_data_shows_it_as_typed(qtbot, hostile, tmp_path):
     workspace, owner, account = hostile
-    rep = add_user(workspace, owner, f"{HOSTILE} rep", Role.REP)
+    rep = add_user(SqlUserStore(workspace), owner, f"{HOSTILE} rep", Role.REP)
     store = SqlDossierStore(workspace)
     section = Section("overview", HOSTILE, guidance=HOSTILE)
     template = DossierTemplate((section, *DEFAULT_TEMPLATE.sections[1:]))

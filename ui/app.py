@@ -71,10 +71,13 @@ def run_gui(db: str | None, user_name: str | None, demo: bool) -> int:
     assert isinstance(app, QApplication)
     app.setApplicationName("Accord")
     app.setOrganizationName("Accord")
-    name = user_name or remembered_user() or _ask_name(None)
-    if name is None:
-        return 0
-    remember_user(name)
+
+    def who() -> str | None:
+        """The name of whoever works in a workspace file (a team database knows its logins)."""
+        name = user_name or remembered_user() or _ask_name(None)
+        if name is not None:
+            remember_user(name)
+        return name
 
     def show(workspace: Workspace, user: User) -> None:
         remember_workspace(workspace.url)
@@ -83,24 +86,31 @@ def run_gui(db: str | None, user_name: str | None, demo: bool) -> int:
         window.show()
 
     if demo:
+        if (name := who()) is None:
+            return 0
         task = open_demo_workspace(None, name, show)
         if task is None and not _keep:
             return 1
         _keep.append(task)
     else:
-        opened = _open_at_start(db or remembered_workspace() or to_url(None), name)
+        opened = _open_at_start(db or remembered_workspace() or to_url(None), who)
         if opened is None:
             return 1
         show(*opened)
     return app.exec()
 
 
-def _open_at_start(db: str, name: str) -> tuple[Workspace, User] | None:
-    """Open the workspace to start with; a damaged one is offered its newest good backup
-    or another workspace. None when there is nothing to open."""
+def _open_at_start(db: str, who: Callable[[], str | None]) -> tuple[Workspace, User] | None:
+    """Open the workspace to start with and sign in (``who`` names whoever works in a
+    workspace file; a team database knows its logins); a damaged one is offered its newest
+    good backup or another workspace. None when there is nothing to open."""
     while True:
         try:
             workspace = open_workspace(db)
+            name = who() if workspace.is_sqlite else ""
+            if name is None:
+                workspace.close()
+                return None
             return workspace, sign_in(workspace, name)
         except WorkspaceDamaged as damaged:
             choice = ask_about_damage(None, damaged, "Quit")

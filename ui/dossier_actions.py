@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
 
 from domain.dossiers import DossierTemplate, Section, save_template, section_key, start_dossier
 from domain.errors import AccordError
-from domain.users import Action, Role, User
+from domain.users import Action, Role, User, export
 from storage.dossier_print import PrintJob, call_pack_job, printed_dossiers
 from storage.dossiers import SqlDossierStore, current_template, dossier_for, template_versions
 from storage.targets import SqlTargetStore
@@ -256,7 +256,8 @@ class DossierActions:
         def work(progress, cancel):  # type: ignore[no-untyped-def]
             from reports.dossier_pdf import write_dossiers  # ReportLab loads only when printing
 
-            return write_dossiers(printed_dossiers(workspace, user, job.account_ids), path,
+            dossiers = export(user, lambda: printed_dossiers(workspace, job.account_ids))
+            return write_dossiers(dossiers, path,
                                   title=job.title, workspace=workspace.name,
                                   cover_lines=job.cover, count=len(job.account_ids),
                                   progress=progress, cancel=cancel)  # fmt: skip

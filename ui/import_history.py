@@ -15,9 +15,11 @@ from PySide6.QtWidgets import (
 )
 
 from domain.errors import AccordError
+from domain.importing import undo_import
 from domain.users import Action, User
 from domain.values import shown_time
-from storage.importer import BatchInfo, list_batches, undo_import
+from storage.importer import BatchInfo, list_batches
+from storage.importer import undo_import as undo_batch
 from storage.workspace import Workspace
 from ui.messages import Button, ask, tell
 from ui.workers import show_error
@@ -102,7 +104,9 @@ class ImportHistoryDialog(QDialog):
         if answer != Button.Yes:
             return
         try:
-            message = undo_import(self.workspace, self.user, batch.id)
+            message = undo_import(
+                self.user, lambda: undo_batch(self.workspace, self.user, batch.id)
+            )
         except AccordError as error:
             show_error(self, "Import not undone", error)
             return

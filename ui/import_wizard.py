@@ -33,6 +33,7 @@ from domain.importing import (
     OnDuplicate,
     apply_saved_mapping,
     auto_mapping,
+    import_file,
     load_mapping,
     save_mapping,
 )
@@ -325,8 +326,8 @@ class ImportWizard(QWizard):
         self.task = run_task(
             self,
             f"Importing {path.name}",
-            lambda progress, cancel: run(
-                self.workspace, self.user, path, options, progress, cancel
+            lambda progress, cancel: import_file(
+                self.user, lambda: run(self.workspace, self.user, path, options, progress, cancel)
             ),
             self._finished,
         )

@@ -31,7 +31,7 @@ from domain.accounts import (
     revert_account_edit,
 )
 from domain.errors import AccordError, WorkspaceDamaged
-from domain.users import Action, User
+from domain.users import Action, User, export
 from domain.values import counted
 from storage.account_list import SORTABLE, Column, Scope
 from storage.repositories import SqlUnitOfWork
@@ -469,7 +469,10 @@ class MainWindow(QMainWindow):
             self,
             f"Exporting to {path.name}",
             lambda progress, cancel: write_table(
-                account_table(workspace, user, query), path, progress=progress, cancel=cancel
+                export(user, lambda: account_table(workspace, query)),
+                path,
+                progress=progress,
+                cancel=cancel,
             ),
             lambda count: self.statusBar().showMessage(
                 f"Exported {counted(count, 'account')} to {path}", 8000

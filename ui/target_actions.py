@@ -41,7 +41,7 @@ from domain.targets import (
     remove_from_target_list,
     set_priority,
 )
-from domain.users import Action, Role, User
+from domain.users import Action, Role, User, export
 from domain.values import counted, shown_time
 from storage.icps import list_versions
 from storage.targets import SqlTargetStore, target_history, target_table
@@ -211,7 +211,10 @@ class TargetActions:
             self.window,
             f"Exporting to {path.name}",
             lambda progress, cancel: write_table(
-                target_table(workspace, user), path, progress=progress, cancel=cancel
+                export(user, lambda: target_table(workspace)),
+                path,
+                progress=progress,
+                cancel=cancel,
             ),
             lambda count: self.window.statusBar().showMessage(
                 f"Exported {counted(count, 'target account')} to {path}", 8000

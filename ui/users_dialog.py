@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QDialog,
     QDialogButtonBox,
@@ -16,8 +17,8 @@ from PySide6.QtWidgets import (
 )
 
 from domain.errors import AccordError
-from domain.users import Action, Role, User
-from storage.users import add_user, list_users
+from domain.users import Action, Role, User, add_user
+from storage.users import SqlUserStore, list_users
 from storage.workspace import Workspace
 from ui.workers import show_error
 
@@ -36,14 +37,19 @@ class UsersDialog(QDialog):
         self.role = QComboBox()
         for role in Role:
             self.role.addItem(role.value, role)
+        # A team database knows each person by a login of their own; a file has none.
+        self.login = QCheckBox("With a database login")
+        self.login.setToolTip("The login is named like the person; set its password on the server.")
+        self.login.setVisible(not workspace.is_sqlite)
         add = QPushButton("Add or change role")
         add.clicked.connect(self.add)
         allowed = user.can(Action.MANAGE_USERS)
-        for widget in (self.name, self.role, add):
+        for widget in (self.name, self.role, self.login, add):
             widget.setEnabled(allowed)
         row = QHBoxLayout()
         row.addWidget(self.name)
         row.addWidget(self.role)
+        row.addWidget(self.login)
         row.addWidget(add)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.rejected.connect(self.reject)
@@ -62,7 +68,13 @@ class UsersDialog(QDialog):
 
     def add(self) -> None:
         try:
-            add_user(self.workspace, self.user, self.name.text(), Role(self.role.currentData()))
+            add_user(
+                SqlUserStore(self.workspace),
+                self.user,
+                self.name.text(),
+                Role(self.role.currentData()),
+                self.login.isChecked(),
+            )
         except AccordError as error:
             show_error(self, "User not saved", error)
             return
