@@ -6,7 +6,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, insert, select, true
+from sqlalchemy import ColumnElement, String, and_, func, insert, literal, select, true
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import GenericFunction
 
 from domain.leads import (
     DEFAULT_LEAD_DEFINITION,
@@ -19,6 +21,7 @@ from domain.leads import (
     TierIn,
 )
 from domain.users import User
+from domain.values import WHITESPACE
 from storage.change_log import log_change
 from storage.dossiers import dossier_complete_sql
 from storage.icp_sql import has_decision_maker
@@ -30,8 +33,30 @@ accounts = table_of(AccountRow)
 definitions = table_of(LeadDefinitionRow)
 
 
+class trim_whitespace(GenericFunction[str]):
+    """``trim(text, characters)``: removes every character of the set from both ends."""
+
+    type = String()
+    inherit_cache = True
+
+
+@compiles(trim_whitespace)
+def _trim_whitespace(element: trim_whitespace, compiler: Any, **kw: Any) -> str:
+    return f"trim({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(trim_whitespace, "postgresql")
+def _trim_whitespace_postgresql(element: trim_whitespace, compiler: Any, **kw: Any) -> str:
+    return f"btrim({compiler.process(element.clauses, **kw)})"
+
+
+def is_blank_sql(column: ColumnElement[str | None]) -> ColumnElement[bool]:
+    """SQL's :func:`domain.values.is_blank`: NULL, or whitespace only."""
+    return func.coalesce(trim_whitespace(column, literal(WHITESPACE, String)), "") == ""
+
+
 def _has_phone(rule: HasPhone) -> ColumnElement[bool]:
-    return and_(accounts.c.phone.is_not(None), func.trim(accounts.c.phone) != "")
+    return ~is_blank_sql(accounts.c.phone)
 
 
 def _has_decision_maker(rule: HasDecisionMaker) -> ColumnElement[bool]:
