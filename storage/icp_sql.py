@@ -4,6 +4,7 @@ test checks that both evaluators agree."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from sqlalchemy import (
@@ -51,6 +52,44 @@ def _position_postgresql(element: position, compiler: Any, **kw: Any) -> str:
     return f"strpos({compiler.process(element.clauses, **kw)})"
 
 
+class custom_field_by_key(GenericFunction[str]):
+    """``custom_field_by_key(custom, name)``: the text of the custom field ``name``, the key
+    compared as text (no JSON path)."""
+
+    type = String()
+    inherit_cache = True
+
+
+@compiles(custom_field_by_key, "sqlite")
+def _custom_field_by_key_sqlite(element: custom_field_by_key, compiler: Any, **kw: Any) -> str:
+    custom, name = (compiler.process(c, **kw) for c in element.clauses)
+    return f"(SELECT value FROM json_each({custom}) WHERE key = {name})"
+
+
+@compiles(custom_field_by_key, "postgresql")
+def _custom_field_by_key_postgresql(element: custom_field_by_key, compiler: Any, **kw: Any) -> str:
+    custom, name = (compiler.process(c, **kw) for c in element.clauses)
+    return f"({custom} ->> {name})"
+
+
+#: A custom field name that a JSON path finds on every SQLite version.
+_PLAIN_NAME = re.compile(r"[ !#-\[\]-~]*")
+
+
+def custom_field(name: str) -> ColumnElement[str]:
+    """The text of an account's custom field ``name`` (NULL when it has none).
+
+    SQLite before 3.45 compares a JSON path with the key as stored, and the JSON is stored
+    ASCII-escaped: a path never found "Größe" (stored ``Gr\\u00f6\\u00dfe``) nor a name
+    with a quote in it. Such names are looked up with ``json_each``, which reads keys as
+    text; plain names keep the JSON path, which is quicker over a million accounts.
+    """
+    if _PLAIN_NAME.fullmatch(name):
+        by_path: ColumnElement[str] = accounts.c.custom[name].as_string()
+        return by_path
+    return custom_field_by_key(accounts.c.custom, literal(name, String))
+
+
 def has_decision_maker() -> ColumnElement[bool]:
     """Whether the account has a live contact marked as a decision-maker."""
     return exists().where(
@@ -62,8 +101,7 @@ def has_decision_maker() -> ColumnElement[bool]:
 
 def _subject(subject: str) -> ColumnElement[Any]:
     if subject.startswith(CUSTOM):
-        custom: ColumnElement[Any] = accounts.c.custom[subject[len(CUSTOM) :]].as_string()
-        return custom
+        return custom_field(subject[len(CUSTOM) :])
     if subject == HAS_DECISION_MAKER:
         return has_decision_maker()
     return accounts.c[subject]
