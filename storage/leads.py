@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import ColumnElement, String, and_, func, insert, literal, select, true
+from sqlalchemy import ColumnElement, Connection, String, and_, func, insert, literal, select, true
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import GenericFunction
 
@@ -111,7 +111,12 @@ class SqlLeadStore:
 def current_lead_definition(workspace: Workspace) -> LeadDefinition:
     """The newest saved lead definition, or the default one."""
     with workspace.read() as conn:
-        document = conn.execute(
-            select(definitions.c.document).order_by(definitions.c.id.desc()).limit(1)
-        ).scalar()
+        return lead_definition_in(conn)
+
+
+def lead_definition_in(conn: Connection) -> LeadDefinition:
+    """The newest lead definition as ``conn`` sees it (inside its transaction)."""
+    document = conn.execute(
+        select(definitions.c.document).order_by(definitions.c.id.desc()).limit(1)
+    ).scalar()
     return DEFAULT_LEAD_DEFINITION if document is None else LeadDefinition.from_document(document)
