@@ -15,6 +15,7 @@ from sqlalchemy import (
     case,
     exists,
     false,
+    func,
     literal,
     true,
 )
@@ -29,6 +30,7 @@ from domain.icp import (
     Operator,
     is_numeric,
 )
+from domain.values import WHITESPACE, is_blank
 from storage.schema import AccountRow, ContactRow
 
 accounts = AccountRow.__table__
@@ -90,6 +92,28 @@ def custom_field(name: str) -> ColumnElement[str]:
     return custom_field_by_key(accounts.c.custom, literal(name, String))
 
 
+class trim_whitespace(GenericFunction[str]):
+    """``trim(text, characters)``: removes every character of the set from both ends."""
+
+    type = String()
+    inherit_cache = True
+
+
+@compiles(trim_whitespace)
+def _trim_whitespace(element: trim_whitespace, compiler: Any, **kw: Any) -> str:
+    return f"trim({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(trim_whitespace, "postgresql")
+def _trim_whitespace_postgresql(element: trim_whitespace, compiler: Any, **kw: Any) -> str:
+    return f"btrim({compiler.process(element.clauses, **kw)})"
+
+
+def is_blank_sql(column: ColumnElement[str | None]) -> ColumnElement[bool]:
+    """SQL's :func:`domain.values.is_blank`: NULL, or whitespace only."""
+    return func.coalesce(trim_whitespace(column, literal(WHITESPACE, String)), "") == ""
+
+
 def has_decision_maker() -> ColumnElement[bool]:
     """Whether the account has a live contact marked as a decision-maker."""
     return exists().where(
@@ -116,7 +140,7 @@ def _condition(criterion: Criterion) -> ColumnElement[bool]:
     if is_numeric(criterion.subject):
         present: ColumnElement[bool] = column.is_not(None)
     else:
-        present = and_(column.is_not(None), column != "")
+        present = ~is_blank_sql(column)
     needs_present = False
     match criterion.operator:
         case Operator.IS_SET if criterion.subject == HAS_DECISION_MAKER:
@@ -125,7 +149,7 @@ def _condition(criterion: Criterion) -> ColumnElement[bool]:
             return present
         case Operator.IN:
             condition: ColumnElement[bool] = column.in_(values)
-            needs_present = "" in values
+            needs_present = any(is_blank(str(v)) for v in values)
         case Operator.NOT_IN:
             condition = column.not_in(values)
             needs_present = True
@@ -138,10 +162,10 @@ def _condition(criterion: Criterion) -> ColumnElement[bool]:
         case Operator.CONTAINS if criterion.subject == "tags":
             tag = literal(f", {values[0]},", String)
             condition = position(literal(", ", String) + column + literal(",", String), tag) > 0
-            needs_present = str(values[0]) == ""
+            needs_present = is_blank(str(values[0]))
         case Operator.CONTAINS:
             condition = position(column, literal(str(values[0]), String)) > 0
-            needs_present = str(values[0]) == ""
+            needs_present = is_blank(str(values[0]))
     return and_(present, condition) if needs_present else condition
 
 

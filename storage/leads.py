@@ -6,9 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, String, and_, func, insert, literal, select, true
-from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.sql.functions import GenericFunction
+from sqlalchemy import ColumnElement, Connection, and_, insert, select, true
 
 from domain.leads import (
     DEFAULT_LEAD_DEFINITION,
@@ -21,38 +19,15 @@ from domain.leads import (
     TierIn,
 )
 from domain.users import User
-from domain.values import WHITESPACE
 from storage.change_log import log_change
 from storage.dossiers import dossier_complete_sql
-from storage.icp_sql import has_decision_maker
+from storage.icp_sql import has_decision_maker, is_blank_sql
 from storage.schema import AccountRow, LeadDefinitionRow, table_of, utcnow
 from storage.scores import stored
 from storage.workspace import Workspace
 
 accounts = table_of(AccountRow)
 definitions = table_of(LeadDefinitionRow)
-
-
-class trim_whitespace(GenericFunction[str]):
-    """``trim(text, characters)``: removes every character of the set from both ends."""
-
-    type = String()
-    inherit_cache = True
-
-
-@compiles(trim_whitespace)
-def _trim_whitespace(element: trim_whitespace, compiler: Any, **kw: Any) -> str:
-    return f"trim({compiler.process(element.clauses, **kw)})"
-
-
-@compiles(trim_whitespace, "postgresql")
-def _trim_whitespace_postgresql(element: trim_whitespace, compiler: Any, **kw: Any) -> str:
-    return f"btrim({compiler.process(element.clauses, **kw)})"
-
-
-def is_blank_sql(column: ColumnElement[str | None]) -> ColumnElement[bool]:
-    """SQL's :func:`domain.values.is_blank`: NULL, or whitespace only."""
-    return func.coalesce(trim_whitespace(column, literal(WHITESPACE, String)), "") == ""
 
 
 def _has_phone(rule: HasPhone) -> ColumnElement[bool]:
