@@ -325,30 +325,30 @@ def _cmd_targets(args: argparse.Namespace) -> int:
         build_target_list,
     )
     from storage.icps import find_version
-    from storage.targets import SqlTargetStore
+    from storage.repositories import SqlUnitOfWork
 
     workspace = _open(args)
     user = _who(workspace, args)
-    store = SqlTargetStore(workspace)
+    uow = SqlUnitOfWork(workspace)
     if args.what == "build":
         try:
             tiers = {Tier(t.strip().upper()) for t in args.tiers.split(",") if t.strip()}
         except ValueError:
             raise AccordError(f"--tiers {args.tiers}: use A, B and C") from None
         version = find_version(workspace, args.name)
-        added = build_target_list(store, user, version, tiers)
+        added = build_target_list(uow, user, version, tiers)
         tiers_text = ", ".join(sorted(tiers))
         print(f"Added {counted(added, 'account')} of tier {tiers_text} under {version.label}")
     elif args.round_robin:
         reps = [r.strip() for r in args.round_robin.split(",") if r.strip()]
-        assigned = assign_round_robin(store, user, reps)
+        assigned = assign_round_robin(uow, user, reps)
         print(f"Assigned {counted(assigned, 'account')} to {', '.join(reps)}")
     else:
         try:
             territories = Territories.from_document(_read_json(args.territories))
         except ValidationError as exc:
             raise AccordError(f"{args.territories}: {exc}") from None
-        assigned = assign_by_territory(store, user, territories)
+        assigned = assign_by_territory(uow, user, territories)
         print(f"Assigned {counted(assigned, 'account')} by territory")
     return EXIT_OK
 

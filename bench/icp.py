@@ -32,8 +32,8 @@ from storage.icps import (
     histogram,
 )
 from storage.queries import EVERY_LIVE_ROW, LIVE_ACCOUNT
+from storage.repositories import SqlUnitOfWork
 from storage.scores import COLUMNS, scores
-from storage.targets import SqlTargetStore
 from storage.users import sign_in
 from storage.workspace import open_workspace
 
@@ -100,7 +100,7 @@ def main() -> None:
     print(f"  apply an edited ICP (score + tier)   {applied:7.3f} s "
           f"(target <= 5 s, {verdict}); {ratio:.1f}x the plain rewrite")  # fmt: skip
     print(f"    then copied from the log into the file, in the background: {copied:.3f} s")
-    handed = seconds(lambda: hand_off(SqlTargetStore(workspace), owner))
+    handed = seconds(lambda: hand_off(SqlUnitOfWork(workspace), owner))
     print(f"  hand off every sales-ready account   {handed:7.3f} s")
 
 

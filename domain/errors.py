@@ -73,3 +73,30 @@ class WorkspaceDamaged(AccordError):
             f"The workspace {workspace} is damaged (SQLite found broken pages in it); "
             "it was left as it is."
         )
+
+
+class Cancelled(AccordError):
+    """The user cancelled the work before it was kept: nothing changed."""
+
+    def __init__(self, message: str = "Cancelled: nothing was changed.") -> None:
+        super().__init__(message)
+
+
+class NotOnTargetList(NotFound):
+    """An account of a selection is not on the target list."""
+
+    def __init__(self, account: str) -> None:
+        super().__init__(
+            f"{account} is not on the target list, so nothing was changed: leave it out of "
+            "the selection, or add it to the list first."
+        )
+
+
+class AlreadyOnTargetList(AccordError):
+    """An account of a selection is on the target list already."""
+
+    def __init__(self, account: str) -> None:
+        super().__init__(
+            f"{account} is on the target list already, so nothing was changed: leave it out "
+            "of the selection and add the others."
+        )

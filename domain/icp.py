@@ -4,7 +4,8 @@ One rule object, two evaluators: :meth:`IdealCustomerProfile.evaluate` scores on
 in Python (to explain a score on screen); storage compiles the same criteria to one SQL
 expression to score a million accounts. Both follow the semantics written down here:
 
-- A criterion on an empty field is not met.
+- A criterion on an empty field is not met; a text of only spaces (tabs, no-break spaces …:
+  :func:`domain.values.is_blank`) is empty, as for the lead definition's phone.
 - Text comparisons are exact (``in``), or substring (``contains``): case-sensitive, so that
   Python and every database agree.
 - Tags are a comma-separated text; ``tags contain X`` means one of the tags is exactly X.
@@ -27,6 +28,7 @@ from domain.errors import ValidationError
 from domain.fields import ACCOUNT_FIELDS, Kind
 from domain.progress import Cancel, Progress
 from domain.users import Action, User
+from domain.values import is_blank
 
 
 class Operator(enum.StrEnum):
@@ -145,8 +147,8 @@ class Criterion:
         """Whether an account (its field values, custom fields and facts) meets this criterion."""
         value = _subject_value(self.subject, facts)
         if self.operator is Operator.IS_SET:
-            return bool(value) if self.subject == HAS_DECISION_MAKER else value not in (None, "")
-        if value is None or value == "":
+            return bool(value) if self.subject == HAS_DECISION_MAKER else not _empty(value)
+        if _empty(value):
             return False
         match self.operator:
             case Operator.IN:
@@ -164,6 +166,10 @@ class Criterion:
             case Operator.CONTAINS:
                 return str(self.values[0]) in str(value)
         raise AssertionError(self.operator)  # pragma: no cover
+
+
+def _empty(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and is_blank(value))
 
 
 def split_tags(tags: str) -> list[str]:

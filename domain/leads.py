@@ -17,6 +17,7 @@ from typing import Any, ClassVar, Protocol
 from domain.errors import ValidationError
 from domain.icp import HAS_DECISION_MAKER, Tier
 from domain.users import Action, User
+from domain.values import is_blank
 
 
 class LeadRule(Protocol):
@@ -32,7 +33,7 @@ class HasPhone:
     kind: ClassVar[str] = "has phone"
 
     def met(self, facts: Mapping[str, Any]) -> bool:
-        return bool((facts.get("phone") or "").strip())
+        return not is_blank(facts.get("phone"))
 
     def describe(self) -> str:
         return "Has a phone number"

@@ -3,19 +3,22 @@ hand-off of sales-ready accounts to their rep.
 
 Only owner and marketing change the list (checked here); reps read it and see their own
 accounts. Bulk work (building from an ICP version, assigning thousands of owners) happens in
-SQL behind :class:`TargetStore`; the rules for who may do it and what is valid live here.
+SQL behind :class:`TargetRepository`; the rules for who may do it and what is valid live
+here. Each use case is one user action and one transaction: it takes the unit of work and
+the ids of the selection, and keeps all of it or, on a failure or a cancel, none of it.
 """
 
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 from uuid import UUID
 
-from domain.errors import ValidationError
+from domain.errors import Cancelled, ValidationError
 from domain.icp import IcpVersion, Tier
+from domain.progress import Cancel, Progress
 from domain.users import Action, Role, User
 
 
@@ -105,7 +108,9 @@ class HandOffResult:
         return ", ".join(parts)
 
 
-class TargetStore(Protocol):
+class TargetRepository(Protocol):
+    """The target list inside one unit of work: nothing is kept until it commits."""
+
     def build(self, version: IcpVersion, tiers: frozenset[Tier], user: User) -> int: ...
     def add(self, account_id: UUID, reason: str, user: User) -> None: ...
     def remove(self, account_id: UUID, reason: str, user: User) -> None: ...
@@ -116,8 +121,49 @@ class TargetStore(Protocol):
     def users_by_name(self) -> dict[str, User]: ...
 
 
+class TargetUnitOfWork(Protocol):
+    """One transaction: a use case commits once, and leaving without commit keeps nothing."""
+
+    targets: TargetRepository
+
+    def __enter__(self) -> TargetUnitOfWork: ...
+    def __exit__(self, *exc: object) -> None: ...
+    def commit(self) -> None: ...
+
+
+def _commit(uow: TargetUnitOfWork, cancel: Cancel | None) -> None:
+    """Commit, unless the user cancelled meanwhile: then nothing is kept."""
+    if cancel is not None and cancel():
+        raise Cancelled
+    uow.commit()
+
+
+def _each(
+    uow: TargetUnitOfWork,
+    account_ids: Sequence[UUID],
+    change: Callable[[UUID], None],
+    progress: Progress | None,
+    cancel: Cancel | None,
+) -> int:
+    """Apply ``change`` to every account in one transaction: all of them or none (the
+    first account that fails rolls the whole action back, and its error names it)."""
+    with uow:
+        for done, account_id in enumerate(account_ids, 1):
+            if cancel is not None and cancel():
+                raise Cancelled
+            change(account_id)
+            if progress is not None:
+                progress(done, len(account_ids))
+        _commit(uow, cancel)
+    return len(account_ids)
+
+
 def build_target_list(
-    store: TargetStore, user: User, version: IcpVersion, tiers: Iterable[Tier]
+    uow: TargetUnitOfWork,
+    user: User,
+    version: IcpVersion,
+    tiers: Iterable[Tier],
+    cancel: Cancel | None = None,
 ) -> int:
     """Put every account of the chosen tiers under ``version`` on the list (accounts
     already on it keep their owner, stage and priority). Returns how many were added."""
@@ -125,7 +171,10 @@ def build_target_list(
     chosen = frozenset(tiers)
     if not chosen:
         raise ValidationError({"tiers": "choose at least one tier"})
-    return store.build(version, chosen, user)
+    with uow:
+        added = uow.targets.build(version, chosen, user)
+        _commit(uow, cancel)
+    return added
 
 
 def _reason(reason: str) -> str:
@@ -134,56 +183,109 @@ def _reason(reason: str) -> str:
     return reason.strip()
 
 
-def add_to_target_list(store: TargetStore, user: User, account_id: UUID, reason: str) -> None:
+def add_to_target_list(
+    uow: TargetUnitOfWork,
+    user: User,
+    account_ids: Sequence[UUID],
+    reason: str,
+    progress: Progress | None = None,
+    cancel: Cancel | None = None,
+) -> int:
+    """Put the accounts on the list, with the reason kept in its history. Returns how many."""
     user.require(Action.EDIT_TARGET_LIST)
-    store.add(account_id, _reason(reason), user)
+    why = _reason(reason)
+    return _each(uow, account_ids, lambda a: uow.targets.add(a, why, user), progress, cancel)
 
 
-def remove_from_target_list(store: TargetStore, user: User, account_id: UUID, reason: str) -> None:
+def remove_from_target_list(
+    uow: TargetUnitOfWork,
+    user: User,
+    account_ids: Sequence[UUID],
+    reason: str,
+    progress: Progress | None = None,
+    cancel: Cancel | None = None,
+) -> int:
+    """Take the accounts off the list, with the reason kept in its history."""
     user.require(Action.EDIT_TARGET_LIST)
-    store.remove(account_id, _reason(reason), user)
+    why = _reason(reason)
+    return _each(uow, account_ids, lambda a: uow.targets.remove(a, why, user), progress, cancel)
 
 
-def assign_owners(store: TargetStore, user: User, owners: Mapping[UUID, UUID | None]) -> int:
+def assign_owners(
+    uow: TargetUnitOfWork,
+    user: User,
+    owners: Mapping[UUID, UUID | None],
+    cancel: Cancel | None = None,
+) -> int:
     """Set the owning rep of listed accounts (None: no owner). Returns how many changed."""
     user.require(Action.EDIT_TARGET_LIST)
-    return store.assign(owners, user)
+    with uow:
+        changed = uow.targets.assign(owners, user)
+        _commit(uow, cancel)
+    return changed
 
 
-def assign_round_robin(store: TargetStore, user: User, rep_names: Sequence[str]) -> int:
+def assign_round_robin(
+    uow: TargetUnitOfWork, user: User, rep_names: Sequence[str], cancel: Cancel | None = None
+) -> int:
     """Deal the listed accounts that have no owner yet to ``rep_names`` in turn, best first."""
     user.require(Action.EDIT_TARGET_LIST)
-    people = store.users_by_name()
-    check_reps(rep_names, people)
-    reps = [people[name] for name in rep_names]
-    return store.assign(round_robin([a for a, _, _ in store.unowned()], reps), user)
+    with uow:
+        people = uow.targets.users_by_name()
+        check_reps(rep_names, people)
+        reps = [people[name] for name in rep_names]
+        owners = round_robin([a for a, _, _ in uow.targets.unowned()], reps)
+        changed = uow.targets.assign(owners, user)
+        _commit(uow, cancel)
+    return changed
 
 
-def assign_by_territory(store: TargetStore, user: User, territories: Territories) -> int:
+def assign_by_territory(
+    uow: TargetUnitOfWork, user: User, territories: Territories, cancel: Cancel | None = None
+) -> int:
     """Give each listed account without an owner to the rep of its country or region;
     accounts outside every territory stay without an owner."""
     user.require(Action.EDIT_TARGET_LIST)
-    people = store.users_by_name()
-    check_reps(territories.reps(), people)
-    owners: dict[UUID, UUID | None] = {}
-    for account_id, country, region in store.unowned():
-        rep = territories.rep_for(country, region)
-        if rep is not None:
-            owners[account_id] = people[rep].id
-    return store.assign(owners, user)
+    with uow:
+        people = uow.targets.users_by_name()
+        check_reps(territories.reps(), people)
+        owners: dict[UUID, UUID | None] = {}
+        for account_id, country, region in uow.targets.unowned():
+            rep = territories.rep_for(country, region)
+            if rep is not None:
+                owners[account_id] = people[rep].id
+        changed = uow.targets.assign(owners, user)
+        _commit(uow, cancel)
+    return changed
 
 
-def set_priority(store: TargetStore, user: User, account_id: UUID, priority: int) -> None:
+def set_priority(
+    uow: TargetUnitOfWork,
+    user: User,
+    account_ids: Sequence[UUID],
+    priority: int,
+    progress: Progress | None = None,
+    cancel: Cancel | None = None,
+) -> int:
+    """Give the listed accounts ``priority`` (1 is called first)."""
     user.require(Action.EDIT_TARGET_LIST)
     if priority not in PRIORITIES:
         raise ValidationError({"priority": "priority is 1 (first), 2 or 3"})
-    store.set_priority(account_id, priority, user)
+    return _each(
+        uow, account_ids, lambda a: uow.targets.set_priority(a, priority, user), progress, cancel
+    )
 
 
 def hand_off(
-    store: TargetStore, user: User, account_ids: Sequence[UUID] | None = None
+    uow: TargetUnitOfWork,
+    user: User,
+    account_ids: Sequence[UUID] | None = None,
+    cancel: Cancel | None = None,
 ) -> HandOffResult:
     """Pass sales-ready accounts with an owner to their rep (``None``: every such account
     on the list). The hand-off time is stored: it starts the SLA clock."""
     user.require(Action.EDIT_TARGET_LIST)
-    return store.hand_off(account_ids, user)
+    with uow:
+        result = uow.targets.hand_off(account_ids, user)
+        _commit(uow, cancel)
+    return result

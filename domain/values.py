@@ -8,6 +8,19 @@ from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 
+#: Every character that Python's ``str.isspace`` counts as whitespace, written out so that
+#: SQL can trim the same set (SQL's ``trim`` alone removes the space and nothing else).
+WHITESPACE = (
+    "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005"
+    "\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
+)
+
+
+def is_blank(text: str | None) -> bool:
+    """No text, or whitespace only (a tab or a no-break space is as empty as a space)."""
+    return not (text or "").strip(WHITESPACE)
+
+
 _SPACES = re.compile(r"[\s\u00a0\u202f\u2009']+")
 _SUFFIXES = {
     "k": 1_000,

@@ -444,7 +444,7 @@ def _plan(workspace: Workspace, owner_name: str, seed: int) -> str:
     from storage.demo_dossiers import demo_dossiers
     from storage.icps import SqlIcpStore
     from storage.leads import SqlLeadStore
-    from storage.targets import SqlTargetStore
+    from storage.repositories import SqlUnitOfWork
     from storage.users import sign_in
 
     owner = sign_in(workspace, owner_name)
@@ -452,7 +452,7 @@ def _plan(workspace: Workspace, owner_name: str, seed: int) -> str:
     version = save_icp(icps, owner, from_document(DEMO_ICP), note="agreed at the kick-off")
     apply_icp(icps, owner, version)
     save_lead_definition(SqlLeadStore(workspace), owner, DEFAULT_LEAD_DEFINITION)
-    targets = SqlTargetStore(workspace)
+    targets = SqlUnitOfWork(workspace)
     listed = build_target_list(targets, owner, version, {Tier.A, Tier.B})
     assign_by_territory(targets, owner, Territories.from_document(DEMO_TERRITORIES))
     researched = demo_dossiers(workspace, owner, seed)

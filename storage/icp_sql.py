@@ -4,6 +4,7 @@ test checks that both evaluators agree."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from sqlalchemy import (
@@ -14,6 +15,7 @@ from sqlalchemy import (
     case,
     exists,
     false,
+    func,
     literal,
     true,
 )
@@ -28,6 +30,7 @@ from domain.icp import (
     Operator,
     is_numeric,
 )
+from domain.values import WHITESPACE, is_blank
 from storage.schema import AccountRow, ContactRow
 
 accounts = AccountRow.__table__
@@ -51,6 +54,66 @@ def _position_postgresql(element: position, compiler: Any, **kw: Any) -> str:
     return f"strpos({compiler.process(element.clauses, **kw)})"
 
 
+class custom_field_by_key(GenericFunction[str]):
+    """``custom_field_by_key(custom, name)``: the text of the custom field ``name``, the key
+    compared as text (no JSON path)."""
+
+    type = String()
+    inherit_cache = True
+
+
+@compiles(custom_field_by_key, "sqlite")
+def _custom_field_by_key_sqlite(element: custom_field_by_key, compiler: Any, **kw: Any) -> str:
+    custom, name = (compiler.process(c, **kw) for c in element.clauses)
+    return f"(SELECT value FROM json_each({custom}) WHERE key = {name})"
+
+
+@compiles(custom_field_by_key, "postgresql")
+def _custom_field_by_key_postgresql(element: custom_field_by_key, compiler: Any, **kw: Any) -> str:
+    custom, name = (compiler.process(c, **kw) for c in element.clauses)
+    return f"({custom} ->> {name})"
+
+
+#: A custom field name that a JSON path finds on every SQLite version.
+_PLAIN_NAME = re.compile(r"[ !#-\[\]-~]*")
+
+
+def custom_field(name: str) -> ColumnElement[str]:
+    """The text of an account's custom field ``name`` (NULL when it has none).
+
+    SQLite before 3.45 compares a JSON path with the key as stored, and the JSON is stored
+    ASCII-escaped: a path never found "Größe" (stored ``Gr\\u00f6\\u00dfe``) nor a name
+    with a quote in it. Such names are looked up with ``json_each``, which reads keys as
+    text; plain names keep the JSON path, which is quicker over a million accounts.
+    """
+    if _PLAIN_NAME.fullmatch(name):
+        by_path: ColumnElement[str] = accounts.c.custom[name].as_string()
+        return by_path
+    return custom_field_by_key(accounts.c.custom, literal(name, String))
+
+
+class trim_whitespace(GenericFunction[str]):
+    """``trim(text, characters)``: removes every character of the set from both ends."""
+
+    type = String()
+    inherit_cache = True
+
+
+@compiles(trim_whitespace)
+def _trim_whitespace(element: trim_whitespace, compiler: Any, **kw: Any) -> str:
+    return f"trim({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(trim_whitespace, "postgresql")
+def _trim_whitespace_postgresql(element: trim_whitespace, compiler: Any, **kw: Any) -> str:
+    return f"btrim({compiler.process(element.clauses, **kw)})"
+
+
+def is_blank_sql(column: ColumnElement[str | None]) -> ColumnElement[bool]:
+    """SQL's :func:`domain.values.is_blank`: NULL, or whitespace only."""
+    return func.coalesce(trim_whitespace(column, literal(WHITESPACE, String)), "") == ""
+
+
 def has_decision_maker() -> ColumnElement[bool]:
     """Whether the account has a live contact marked as a decision-maker."""
     return exists().where(
@@ -62,8 +125,7 @@ def has_decision_maker() -> ColumnElement[bool]:
 
 def _subject(subject: str) -> ColumnElement[Any]:
     if subject.startswith(CUSTOM):
-        custom: ColumnElement[Any] = accounts.c.custom[subject[len(CUSTOM) :]].as_string()
-        return custom
+        return custom_field(subject[len(CUSTOM) :])
     if subject == HAS_DECISION_MAKER:
         return has_decision_maker()
     return accounts.c[subject]
@@ -78,7 +140,7 @@ def _condition(criterion: Criterion) -> ColumnElement[bool]:
     if is_numeric(criterion.subject):
         present: ColumnElement[bool] = column.is_not(None)
     else:
-        present = and_(column.is_not(None), column != "")
+        present = ~is_blank_sql(column)
     needs_present = False
     match criterion.operator:
         case Operator.IS_SET if criterion.subject == HAS_DECISION_MAKER:
@@ -87,7 +149,7 @@ def _condition(criterion: Criterion) -> ColumnElement[bool]:
             return present
         case Operator.IN:
             condition: ColumnElement[bool] = column.in_(values)
-            needs_present = "" in values
+            needs_present = any(is_blank(str(v)) for v in values)
         case Operator.NOT_IN:
             condition = column.not_in(values)
             needs_present = True
@@ -100,10 +162,10 @@ def _condition(criterion: Criterion) -> ColumnElement[bool]:
         case Operator.CONTAINS if criterion.subject == "tags":
             tag = literal(f", {values[0]},", String)
             condition = position(literal(", ", String) + column + literal(",", String), tag) > 0
-            needs_present = str(values[0]) == ""
+            needs_present = is_blank(str(values[0]))
         case Operator.CONTAINS:
             condition = position(column, literal(str(values[0]), String)) > 0
-            needs_present = str(values[0]) == ""
+            needs_present = is_blank(str(values[0]))
     return and_(present, condition) if needs_present else condition
 
 

@@ -26,7 +26,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.sql.util import ClauseAdapter
 
-from domain.errors import AccordError, NotFound
+from domain.errors import Cancelled, NotFound
 from domain.icp import (
     HAS_DECISION_MAKER,
     IcpVersion,
@@ -65,7 +65,7 @@ _ROWID: ColumnElement[int] = literal_column("accounts.rowid", Integer)
 APPLY_CHUNK = 100_000
 
 
-class ApplyCancelled(AccordError):
+class ApplyCancelled(Cancelled):
     def __init__(self) -> None:
         super().__init__("Applying the ICP was cancelled; the scores are as they were.")
 

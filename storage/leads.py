@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, insert, select, true
+from sqlalchemy import ColumnElement, Connection, and_, insert, select, true
 
 from domain.leads import (
     DEFAULT_LEAD_DEFINITION,
@@ -21,7 +21,7 @@ from domain.leads import (
 from domain.users import User
 from storage.change_log import log_change
 from storage.dossiers import dossier_complete_sql
-from storage.icp_sql import has_decision_maker
+from storage.icp_sql import has_decision_maker, is_blank_sql
 from storage.schema import AccountRow, LeadDefinitionRow, table_of, utcnow
 from storage.scores import stored
 from storage.workspace import Workspace
@@ -31,7 +31,7 @@ definitions = table_of(LeadDefinitionRow)
 
 
 def _has_phone(rule: HasPhone) -> ColumnElement[bool]:
-    return and_(accounts.c.phone.is_not(None), func.trim(accounts.c.phone) != "")
+    return ~is_blank_sql(accounts.c.phone)
 
 
 def _has_decision_maker(rule: HasDecisionMaker) -> ColumnElement[bool]:
@@ -86,7 +86,12 @@ class SqlLeadStore:
 def current_lead_definition(workspace: Workspace) -> LeadDefinition:
     """The newest saved lead definition, or the default one."""
     with workspace.read() as conn:
-        document = conn.execute(
-            select(definitions.c.document).order_by(definitions.c.id.desc()).limit(1)
-        ).scalar()
+        return lead_definition_in(conn)
+
+
+def lead_definition_in(conn: Connection) -> LeadDefinition:
+    """The newest lead definition as ``conn`` sees it (inside its transaction)."""
+    document = conn.execute(
+        select(definitions.c.document).order_by(definitions.c.id.desc()).limit(1)
+    ).scalar()
     return DEFAULT_LEAD_DEFINITION if document is None else LeadDefinition.from_document(document)

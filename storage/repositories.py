@@ -1,4 +1,5 @@
-"""Repositories and the unit of work that the domain's use cases talk to (single edits)."""
+"""Repositories and the unit of work that the domain's use cases talk to: single edits,
+and the target list's actions on a selection."""
 
 from __future__ import annotations
 
@@ -12,10 +13,12 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from domain.accounts import Account, AccountRepository, Contact, ContactRepository
 from domain.errors import ConcurrentEditError, NotFound
+from domain.targets import TargetRepository
 from domain.users import User
 from storage.icps import rescore_with_active
 from storage.keys import derived_columns
 from storage.schema import AccountRow, ChangeRow, ContactRow, Tracked, utcnow
+from storage.targets import SqlTargets
 from storage.workspace import Workspace
 
 _ACCOUNT_FIELDS = [f.name for f in fields(Account) if f.name not in ("id", "version")]
@@ -183,6 +186,7 @@ class SqlUnitOfWork:
 
     accounts: AccountRepository
     contacts: ContactRepository
+    targets: TargetRepository
 
     def __init__(self, workspace: Workspace, *, read_only: bool = False) -> None:
         self.workspace = workspace
@@ -197,6 +201,7 @@ class SqlUnitOfWork:
         self.session = self.workspace.read_session() if self.read_only else self.workspace.session()
         self.accounts = SqlAccounts(self.session)
         self.contacts = SqlContacts(self.session)
+        self.targets = SqlTargets(self.session)
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -9,8 +9,9 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, and_, case, exists, func, insert, select, update
+from sqlalchemy.orm import Session
 
-from domain.errors import AccordError, NotFound
+from domain.errors import AlreadyOnTargetList, NotFound, NotOnTargetList
 from domain.icp import HAS_DECISION_MAKER, IcpVersion, Tier, explain
 from domain.tables import Column, ColumnKind, Table
 from domain.targets import HandOffResult, Stage, priority_for
@@ -19,7 +20,7 @@ from storage.bulk import bulk_insert, new_id
 from storage.change_log import log_change
 from storage.icp_sql import has_decision_maker, tier_sql
 from storage.icps import account_facts, active_version
-from storage.leads import current_lead_definition, sales_ready_sql
+from storage.leads import current_lead_definition, lead_definition_in, sales_ready_sql
 from storage.schema import AccountRow, ChangeRow, TargetRow, UserRow, table_of, utcnow
 from storage.scores import scores, stored
 from storage.workspace import Workspace
@@ -34,9 +35,16 @@ BEST_FIRST = (targets.c.priority, stored("score").desc().nulls_last(), accounts.
 _CHUNK = 20_000
 
 
-class SqlTargetStore:
-    def __init__(self, workspace: Workspace) -> None:
-        self.workspace = workspace
+class SqlTargets:
+    """The target list inside a unit of work's transaction (the write lock is taken on
+    first use); :class:`storage.repositories.SqlUnitOfWork` commits or rolls it back."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    @property
+    def conn(self) -> Connection:
+        return self.session.connection()
 
     def build(self, version: IcpVersion, tiers: frozenset[Tier], user: User) -> int:
         """Insert every live account in ``tiers`` that has never been on the list (an
@@ -49,97 +57,95 @@ class SqlTargetStore:
         )
         columns = ["id", "account_id", "stage", "priority", "icp_version_id"]
         columns += ["created_at", "updated_at", "changed_by", "version"]
-        now, added = utcnow(), 0
-        with self.workspace.write() as conn:
-            result = conn.execute(candidates)
-            while chunk := result.fetchmany(_CHUNK):
-                rows = [
-                    (new_id(), account_id, Stage.TARGETED.value,
-                     priority_for(Tier(value)), version.id, now, now, user.name, 1)
-                    for account_id, value in chunk
-                ]  # fmt: skip
-                bulk_insert(conn, targets, columns, rows)
-                added += len(rows)
-            _log(conn, user, None, "build", {"icp": version.label, "tiers": sorted(tiers),
-                                            "added": added})  # fmt: skip
+        now, added, conn = utcnow(), 0, self.conn
+        result = conn.execute(candidates)
+        while chunk := result.fetchmany(_CHUNK):
+            rows = [
+                (new_id(), account_id, Stage.TARGETED.value,
+                 priority_for(Tier(value)), version.id, now, now, user.name, 1)
+                for account_id, value in chunk
+            ]  # fmt: skip
+            bulk_insert(conn, targets, columns, rows)
+            added += len(rows)
+        _log(conn, user, None, "build", {"icp": version.label, "tiers": sorted(tiers),
+                                        "added": added})  # fmt: skip
         return added
 
     def add(self, account_id: uuid.UUID, reason: str, user: User) -> None:
-        with self.workspace.write() as conn:
-            facts = account_facts(conn, account_id)
-            if facts["deleted_at"] is not None:
-                raise NotFound("The account no longer exists.")
-            row = conn.execute(select(targets).where(targets.c.account_id == account_id)).first()
-            if row is not None and row.deleted_at is None:
-                raise AccordError(f"{facts['name']} is already on the target list.")
-            now = utcnow()
-            if row is None:
-                conn.execute(
-                    insert(targets).values(
-                        id=new_id(),
-                        account_id=account_id,
-                        stage=Stage.TARGETED.value,
-                        priority=priority_for(facts["tier"]),
-                        icp_version_id=None,
-                        created_at=now,
-                        updated_at=now,
-                        changed_by=user.name,
-                        version=1,
-                    )
+        conn = self.conn
+        facts = account_facts(conn, account_id)
+        if facts["deleted_at"] is not None:
+            raise NotFound(f"{facts['name']} was deleted, so nothing was changed: leave it "
+                           "out of the selection.")  # fmt: skip
+        row = conn.execute(select(targets).where(targets.c.account_id == account_id)).first()
+        if row is not None and row.deleted_at is None:
+            raise AlreadyOnTargetList(facts["name"])
+        now = utcnow()
+        if row is None:
+            conn.execute(
+                insert(targets).values(
+                    id=new_id(),
+                    account_id=account_id,
+                    stage=Stage.TARGETED.value,
+                    priority=priority_for(facts["tier"]),
+                    icp_version_id=None,
+                    created_at=now,
+                    updated_at=now,
+                    changed_by=user.name,
+                    version=1,
                 )
-            else:
-                conn.execute(
-                    update(targets)
-                    .where(targets.c.id == row.id)
-                    .values(deleted_at=None, **_touched(user, now))
-                )
-            _log(conn, user, account_id, "add", {"name": facts["name"], "reason": reason})
+            )
+        else:
+            conn.execute(
+                update(targets)
+                .where(targets.c.id == row.id)
+                .values(deleted_at=None, **_touched(user, now))
+            )
+        _log(conn, user, account_id, "add", {"name": facts["name"], "reason": reason})
 
     def remove(self, account_id: uuid.UUID, reason: str, user: User) -> None:
-        with self.workspace.write() as conn:
-            now = utcnow()
-            done = conn.execute(
-                update(targets)
-                .where(targets.c.account_id == account_id, LISTED)
-                .values(deleted_at=now, **_touched(user, now))
-            )
-            if done.rowcount == 0:
-                raise NotFound("The account is not on the target list.")
-            name = conn.execute(select(accounts.c.name).where(accounts.c.id == account_id))
-            _log(conn, user, account_id, "remove", {"name": name.scalar(), "reason": reason})
+        conn, now = self.conn, utcnow()
+        done = conn.execute(
+            update(targets)
+            .where(targets.c.account_id == account_id, LISTED)
+            .values(deleted_at=now, **_touched(user, now))
+        )
+        if done.rowcount == 0:
+            raise NotOnTargetList(self._name(account_id))
+        _log(conn, user, account_id, "remove", {"name": self._name(account_id), "reason": reason})
+
+    def _name(self, account_id: uuid.UUID) -> str:
+        name = self.conn.execute(select(accounts.c.name).where(accounts.c.id == account_id))
+        return name.scalar() or "An account"
 
     def assign(self, owners: Mapping[uuid.UUID, uuid.UUID | None], user: User) -> int:
         if not owners:
             return 0
-        now = utcnow()
-        with self.workspace.write() as conn:
-            changed = 0
-            items = list(owners.items())
-            for start in range(0, len(items), _CHUNK):
-                for account_id, owner_id in items[start : start + _CHUNK]:
-                    result = conn.execute(
-                        update(targets)
-                        .where(targets.c.account_id == account_id, LISTED)
-                        .where(targets.c.owner_id.is_distinct_from(owner_id))
-                        .values(owner_id=owner_id, **_touched(user, now))
-                    )
-                    changed += result.rowcount
-            _log(conn, user, None, "assign", {"accounts": changed})
-        return changed
-
-    def set_priority(self, account_id: uuid.UUID, priority: int, user: User) -> None:
-        with self.workspace.write() as conn:
+        now, conn, changed = utcnow(), self.conn, 0
+        for account_id, owner_id in owners.items():
             result = conn.execute(
                 update(targets)
                 .where(targets.c.account_id == account_id, LISTED)
-                .values(priority=priority, **_touched(user, utcnow()))
+                .where(targets.c.owner_id.is_distinct_from(owner_id))
+                .values(owner_id=owner_id, **_touched(user, now))
             )
-            if result.rowcount == 0:
-                raise NotFound("The account is not on the target list.")
-            _log(conn, user, account_id, "priority", {"priority": priority})
+            changed += result.rowcount
+        _log(conn, user, None, "assign", {"accounts": changed})
+        return changed
+
+    def set_priority(self, account_id: uuid.UUID, priority: int, user: User) -> None:
+        result = self.conn.execute(
+            update(targets)
+            .where(targets.c.account_id == account_id, LISTED)
+            .values(priority=priority, **_touched(user, utcnow()))
+        )
+        if result.rowcount == 0:
+            raise NotOnTargetList(self._name(account_id))
+        _log(self.conn, user, account_id, "priority", {"priority": priority})
 
     def hand_off(self, account_ids: Sequence[uuid.UUID] | None, user: User) -> HandOffResult:
-        ready = sales_ready_sql(current_lead_definition(self.workspace))
+        conn = self.conn
+        ready = sales_ready_sql(lead_definition_in(conn))
         joined = targets.join(accounts, accounts.c.id == targets.c.account_id)
         chosen = (
             LISTED
@@ -147,35 +153,34 @@ class SqlTargetStore:
             else and_(LISTED, targets.c.account_id.in_(list(account_ids)))
         )
         pending = targets.c.handed_off_at.is_(None)
-        with self.workspace.write() as conn:
 
-            def count(*conditions: Any) -> int:
-                statement = select(func.count()).select_from(joined).where(chosen, *conditions)
-                return int(conn.execute(statement).scalar_one())
+        def count(*conditions: Any) -> int:
+            statement = select(func.count()).select_from(joined).where(chosen, *conditions)
+            return int(conn.execute(statement).scalar_one())
 
-            already = count(~pending)
-            without_owner = count(pending, targets.c.owner_id.is_(None))
-            not_ready = count(pending, targets.c.owner_id.is_not(None), ~ready)
-            eligible = (
-                select(targets.c.id)
-                .select_from(joined)
-                .where(chosen, pending, targets.c.owner_id.is_not(None), ready)
+        already = count(~pending)
+        without_owner = count(pending, targets.c.owner_id.is_(None))
+        not_ready = count(pending, targets.c.owner_id.is_not(None), ~ready)
+        eligible = (
+            select(targets.c.id)
+            .select_from(joined)
+            .where(chosen, pending, targets.c.owner_id.is_not(None), ready)
+        )
+        now = utcnow()
+        handed = conn.execute(
+            update(targets)
+            .where(targets.c.id.in_(eligible.scalar_subquery()))
+            .values(
+                handed_off_at=now,
+                handed_off_by=user.name,
+                stage=case(
+                    (targets.c.stage == Stage.TARGETED.value, Stage.SALES_READY.value),
+                    else_=targets.c.stage,
+                ),
+                **_touched(user, now),
             )
-            now = utcnow()
-            handed = conn.execute(
-                update(targets)
-                .where(targets.c.id.in_(eligible.scalar_subquery()))
-                .values(
-                    handed_off_at=now,
-                    handed_off_by=user.name,
-                    stage=case(
-                        (targets.c.stage == Stage.TARGETED.value, Stage.SALES_READY.value),
-                        else_=targets.c.stage,
-                    ),
-                    **_touched(user, now),
-                )
-            ).rowcount
-            _log(conn, user, None, "hand off", {"accounts": handed})
+        ).rowcount
+        _log(conn, user, None, "hand off", {"accounts": handed})
         return HandOffResult(handed, not_ready, without_owner, already)
 
     # --- what the bulk assignments read ----------------------------------------------------
@@ -187,13 +192,27 @@ class SqlTargetStore:
             .where(LISTED, targets.c.owner_id.is_(None))
             .order_by(*BEST_FIRST)
         )
-        with self.workspace.read() as conn:
-            return [(r.id, r.country, r.region) for r in conn.execute(statement)]
+        return [(r.id, r.country, r.region) for r in self.conn.execute(statement)]
+
+    def users_by_name(self) -> dict[str, User]:
+        return users_by_name(self.conn)
+
+
+class SqlTargetStore:
+    """The people who may own listed accounts, read without the write lock."""
+
+    def __init__(self, workspace: Workspace) -> None:
+        self.workspace = workspace
 
     def users_by_name(self) -> dict[str, User]:
         with self.workspace.read() as conn:
-            rows = conn.execute(select(users).where(users.c.deleted_at.is_(None)))
-            return {r.name: User(r.id, r.name, Role(r.role)) for r in rows}
+            return users_by_name(conn)
+
+
+def users_by_name(conn: Connection) -> dict[str, User]:
+    """The workspace's users (not removed) by name."""
+    rows = conn.execute(select(users).where(users.c.deleted_at.is_(None)))
+    return {r.name: User(r.id, r.name, Role(r.role)) for r in rows}
 
 
 def _touched(user: User, now: datetime) -> dict[str, Any]:

@@ -4,6 +4,7 @@ import pytest
 
 from domain.errors import ValidationError
 from domain.icp import HAS_DECISION_MAKER, Criterion, IdealCustomerProfile, Operator, Tier
+from domain.leads import HasPhone
 
 SAAS = Criterion("industry", Operator.IN, ("Software", "SaaS"), weight=30)
 MIDSIZE = Criterion("employees", Operator.BETWEEN, (50, 500), weight=50)
@@ -45,6 +46,13 @@ def test_the_why_lists_each_criterion_with_its_points():
 def test_an_empty_field_meets_no_criterion():
     assert not Criterion("industry", Operator.NOT_IN, ("Retail",)).met({"industry": None})
     assert not Criterion("employees", Operator.AT_MOST, (10,)).met({})
+
+
+def test_a_field_of_only_spaces_is_empty_as_for_the_lead_definition():
+    blank = {"phone": "\u00a0\t", "industry": " ", "custom": {"Stack": "\u3000"}}
+    assert not HAS_PHONE.met(blank) and not HasPhone().met(blank)
+    assert not Criterion("industry", Operator.NOT_IN, ("Retail",)).met(blank)
+    assert not Criterion("custom:Stack", Operator.IS_SET).met(blank)
 
 
 def test_tags_contain_means_one_whole_tag():

@@ -7,7 +7,13 @@ import pytest
 from sqlalchemy import select
 
 from domain.accounts import add_contact, create_account, update_account
-from domain.errors import AccordError, PermissionDenied, ValidationError
+from domain.errors import (
+    AlreadyOnTargetList,
+    Cancelled,
+    NotOnTargetList,
+    PermissionDenied,
+    ValidationError,
+)
 from domain.icp import Criterion, IdealCustomerProfile, Operator, Tier, apply_icp, save_icp
 from domain.leads import HasPhone, LeadDefinition, MinimumEmployees, save_lead_definition
 from domain.targets import (
@@ -20,6 +26,7 @@ from domain.targets import (
     build_target_list,
     hand_off,
     remove_from_target_list,
+    set_priority,
 )
 from domain.users import Role, add_user
 from reports.tabular import write_table
@@ -37,8 +44,8 @@ from storage.leads import SqlLeadStore, current_lead_definition
 from storage.repositories import SqlUnitOfWork
 from storage.scores import stored
 from storage.targets import (
-    SqlTargetStore,
     accounts,
+    target_entry,
     target_history,
     target_summary,
     target_table,
@@ -117,7 +124,7 @@ def test_a_cancelled_apply_changes_no_score(world):
     workspace, people, ids = world
     store = SqlIcpStore(workspace)
     version = save_icp(store, people[Role.OWNER], ICP)
-    with pytest.raises(AccordError, match="cancelled"):
+    with pytest.raises(Cancelled):
         apply_icp(store, people[Role.OWNER], version, cancel=lambda: True)
     assert set(_tiers(workspace, ids).values()) == {None}
 
@@ -158,7 +165,7 @@ def _built(workspace, people):
     store = SqlIcpStore(workspace)
     version = save_icp(store, people[Role.OWNER], ICP)
     apply_icp(store, people[Role.OWNER], version)
-    targets = SqlTargetStore(workspace)
+    targets = SqlUnitOfWork(workspace)
     return targets, build_target_list(targets, people[Role.MARKETING], version, {Tier.A, Tier.B})
 
 
@@ -167,12 +174,11 @@ def test_the_list_is_built_from_chosen_tiers_and_curated_with_reasons(world):
     targets, added = _built(workspace, people)
     assert added == 3  # Alpha, Beta, Epsilon
     marketer = people[Role.MARKETING]
-    with pytest.raises(ValidationError, match="reason"):
-        add_to_target_list(targets, marketer, ids["Gamma KG"], "  ")
-    add_to_target_list(targets, marketer, ids["Gamma KG"], "met them at a fair")
-    remove_from_target_list(targets, marketer, ids["Beta AG"], "too small after all")
-    with pytest.raises(AccordError, match="already on the target list"):
-        add_to_target_list(targets, marketer, ids["Alpha GmbH"], "twice")
+    with pytest.raises(ValidationError) as refused:
+        add_to_target_list(targets, marketer, [ids["Gamma KG"]], "  ")
+    assert set(refused.value.problems) == {"reason"}
+    add_to_target_list(targets, marketer, [ids["Gamma KG"]], "met them at a fair")
+    remove_from_target_list(targets, marketer, [ids["Beta AG"]], "too small after all")
     assert target_summary(workspace)["listed"] == 3
     history = target_history(workspace)
     reasons = [details.get("reason") for _, _, action, details in history if action != "build"]
@@ -182,12 +188,51 @@ def test_the_list_is_built_from_chosen_tiers_and_curated_with_reasons(world):
     assert build_target_list(targets, marketer, version, {Tier.A, Tier.B}) == 0
 
 
+def _listed(workspace, ids) -> dict[str, tuple[object, ...] | None]:
+    """Each account's line on the list as a user sees it: (priority, owner), None if off it."""
+    entries = {name: target_entry(workspace, account_id) for name, account_id in ids.items()}
+    return {name: e and (e["priority"], e["owner"]) for name, e in entries.items()}
+
+
+def test_an_action_on_a_selection_is_kept_whole_or_not_at_all(world):
+    workspace, people, ids = world
+    targets, _ = _built(workspace, people)  # Alpha, Beta and Epsilon are listed
+    marketer, before = people[Role.MARKETING], _listed(workspace, ids)
+    selection = [ids["Gamma KG"], ids["Alpha GmbH"]]
+    with pytest.raises(AlreadyOnTargetList, match=r"^Alpha GmbH is on the target list already"):
+        add_to_target_list(targets, marketer, selection, "fair")
+    with pytest.raises(NotOnTargetList, match=r"^Gamma KG is not on the target list"):
+        set_priority(targets, marketer, [ids["Alpha GmbH"], ids["Gamma KG"]], 3)
+    with pytest.raises(NotOnTargetList, match=r"^Delta SA is not on the target list"):
+        remove_from_target_list(targets, marketer, [ids["Beta AG"], ids["Delta SA"]], "why")
+    assert _listed(workspace, ids) == before  # Gamma not added, Alpha's priority kept …
+
+    asked: list[int] = []
+
+    def cancel_after_one() -> bool:
+        asked.append(1)
+        return len(asked) > 1
+
+    listed = [ids["Alpha GmbH"], ids["Beta AG"], ids["Epsilon GmbH"]]
+    with pytest.raises(Cancelled, match="nothing was changed"):
+        set_priority(targets, marketer, listed, 3, cancel=cancel_after_one)
+    assert _listed(workspace, ids) == before
+    progress: list[tuple[int, int | None]] = []
+    assert set_priority(targets, marketer, listed, 3, lambda *p: progress.append(p)) == 3
+    assert progress == [(1, 3), (2, 3), (3, 3)]
+    assert {_listed(workspace, ids)[name][0] for name in ("Alpha GmbH", "Beta AG")} == {3}
+    with pytest.raises(Cancelled):
+        hand_off(targets, people[Role.OWNER], cancel=lambda: True)
+    assert target_summary(workspace)["handed off"] == 0
+
+
 def test_reps_read_the_list_but_cannot_change_it(world):
     workspace, people, ids = world
     targets, _ = _built(workspace, people)
     rep = people[Role.REP]
     for change in (
-        lambda: add_to_target_list(targets, rep, ids["Gamma KG"], "mine"),
+        lambda: add_to_target_list(targets, rep, [ids["Gamma KG"]], "mine"),
+        lambda: set_priority(targets, rep, [ids["Alpha GmbH"]], 1),
         lambda: assign_owners(targets, rep, {ids["Alpha GmbH"]: rep.id}),
         lambda: hand_off(targets, rep),
         lambda: build_target_list(targets, rep, find_version(workspace), {Tier.A}),

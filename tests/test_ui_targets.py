@@ -3,15 +3,18 @@ building, assigning and handing off from the Targets menu, an account's fit."""
 
 from __future__ import annotations
 
+import sqlite3
+
 import pytest
-from PySide6.QtWidgets import QInputDialog
+from PySide6.QtWidgets import QInputDialog, QMessageBox, QPushButton
+from sqlalchemy import select
 
 from domain.icp import Tier
 from storage.account_list import Scope
 from storage.demo import build_demo
 from storage.icps import account_facts, active_version, list_versions
 from storage.leads import current_lead_definition
-from storage.targets import target_entry, target_summary
+from storage.targets import target_entry, target_summary, targets
 from storage.users import sign_in
 from ui.account_dialog import AccountDialog
 from ui.icp_editor import IcpEditor
@@ -115,8 +118,11 @@ def test_build_assign_and_hand_off_from_the_targets_menu(qtbot, demo, monkeypatc
     account_id = window.selected_ids()[0]
     monkeypatch.setattr(QInputDialog, "getItem", lambda *a, **k: ("Jordan Lee", True))
     window.targets.assign()
+    qtbot.waitUntil(lambda: not window.task.running)
     assert target_entry(demo, account_id)["owner"] == "Jordan Lee"
+    assert window.statusBar().currentMessage().endswith(" to Jordan Lee")
     window.targets.priority(1)
+    qtbot.waitUntil(lambda: not window.task.running)
     window.targets.hand_off_selected()
     qtbot.waitUntil(lambda: "handed off" in window.statusBar().currentMessage(), timeout=10000)
     entry = target_entry(demo, account_id)
@@ -143,3 +149,49 @@ def test_an_account_shows_its_score_why_and_checklist(qtbot, demo):
     assert dialog.fit.why.rowCount() == len(active_version(demo).icp.criteria)
     assert dialog.fit.checks.rowCount() == 3
     assert dialog.fit.target.text().startswith("On the target list.")
+
+
+def _priorities(workspace) -> dict[object, int]:
+    with workspace.read() as conn:
+        return dict(conn.execute(select(targets.c.account_id, targets.c.priority)).all())
+
+
+def test_cancel_in_the_progress_dialog_leaves_every_priority_as_it_was(qtbot, demo,
+                                                                      monkeypatch):  # fmt: skip
+    said: list[str] = []
+    monkeypatch.setattr(QMessageBox, "exec", lambda box: said.append(box.text()))
+    window = MainWindow(demo, sign_in(demo, "Maya Chen"))
+    qtbot.addWidget(window)
+    window.show_scope(Scope.TARGETS)
+    window.table.selectAll()
+    before = _priorities(demo)
+    assert len(window.selected_ids()) == len(before) > 100
+    # Someone else is writing: the action waits for the lock while the user presses Cancel.
+    other = sqlite3.connect(demo.engine.url.database, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    window.targets.priority(3)
+    window.task.dialog.findChild(QPushButton).click()  # the progress dialog's Cancel
+    other.rollback()
+    other.close()
+    qtbot.waitUntil(lambda: not window.task.running, timeout=10000)
+    assert said == ["Cancelled: nothing was changed."]
+    assert _priorities(demo) == before
+    assert window.statusBar().currentMessage() == ""  # no "Priority 3 for … accounts"
+
+
+def test_one_account_that_cannot_change_keeps_the_whole_selection_as_it_was(
+    qtbot, demo, monkeypatch
+):
+    said: list[str] = []
+    monkeypatch.setattr(QMessageBox, "exec", lambda box: said.append(box.text()))
+    window = MainWindow(demo, sign_in(demo, "Maya Chen"))
+    qtbot.addWidget(window)
+    window.table.selectAll()  # every account, listed or not
+    before = _priorities(demo)
+    window.targets.priority(3)
+    qtbot.waitUntil(lambda: not window.task.running, timeout=10000)
+    assert len(said) == 1 and said[0].endswith(
+        " is not on the target list, so nothing was changed: leave it out of the selection, "
+        "or add it to the list first."
+    )
+    assert _priorities(demo) == before

@@ -44,7 +44,9 @@ from domain.targets import (
 from domain.users import Action, Role, User, export
 from domain.values import counted, shown_time
 from storage.icps import list_versions
+from storage.repositories import SqlUnitOfWork
 from storage.targets import SqlTargetStore, target_history, target_table
+from storage.workspace import Workspace
 from ui.messages import Icon, message_box, plain_label
 from ui.workers import run_task, show_error
 
@@ -54,18 +56,17 @@ if TYPE_CHECKING:
 EDIT = Action.EDIT_TARGET_LIST
 
 
-def reps_of(store: SqlTargetStore) -> list[User]:
-    return sorted((u for u in store.users_by_name().values() if u.role is Role.REP),
-                  key=lambda u: u.name)  # fmt: skip
+def reps_of(workspace: Workspace) -> list[User]:
+    return sorted((u for u in SqlTargetStore(workspace).users_by_name().values()
+                   if u.role is Role.REP), key=lambda u: u.name)  # fmt: skip
 
 
 class TargetActions:
+    """Each action is one use case on the selection, run in a worker: one transaction, kept
+    whole or (on a failure or Cancel) not at all."""
+
     def __init__(self, window: MainWindow) -> None:
         self.window = window
-
-    @property
-    def store(self) -> SqlTargetStore:
-        return SqlTargetStore(self.window.workspace)
 
     def menu(self, menu: Any) -> None:
         add = self.window.add_action
@@ -92,107 +93,130 @@ class TargetActions:
         if not dialog.exec():
             return
         version, tiers = dialog.choice()
-        store, user = self.store, self.window.user
-        self._bulk(
+        self._run(
             "Building the target list",
-            lambda: build_target_list(store, user, version, tiers),
+            lambda uow, user, _progress, cancel: build_target_list(
+                uow, user, version, tiers, cancel
+            ),
             lambda added: (
                 f"Added {counted(added, 'account')} to the target list from {version.label}"
             ),
+            tell=True,
         )
 
     def add(self) -> None:
-        self._each("Add to target list", "Why add these accounts?", add_to_target_list)
+        self._listing("Add to target list", "Why add these accounts?", add_to_target_list)
 
     def remove(self) -> None:
-        self._each("Remove from target list", "Why remove these accounts?",
-                   remove_from_target_list)  # fmt: skip
+        self._listing("Remove from target list", "Why remove these accounts?",
+                      remove_from_target_list)  # fmt: skip
 
-    def _each(self, title: str, question: str, change: Any) -> None:
+    def _listing(self, title: str, question: str, change: Any) -> None:
         ids = self.window.selected_ids()
         if not ids:
             return
         reason, ok = QInputDialog.getText(self.window, title, f"{question} (kept in history)")
-        if not ok:
-            return
-        problems: list[str] = []
-        for account_id in ids:
-            try:
-                change(self.store, self.window.user, account_id, reason)
-            except AccordError as error:
-                problems.append(str(error))
-                if "reason" in str(error):
-                    break
-        self.window.refresh()
-        if problems:
-            show_error(self.window, title, AccordError("\n".join(dict.fromkeys(problems))))
-        else:
-            self.window.statusBar().showMessage(f"{title}: {counted(len(ids), 'account')}", 6000)
+        if ok:
+            self._run(
+                title,
+                lambda uow, user, progress, cancel: change(
+                    uow, user, ids, reason, progress, cancel
+                ),
+                lambda count: f"{title}: {counted(count, 'account')}",
+            )
 
     # --- owners and priorities -----------------------------------------------------------------
     def assign(self) -> None:
         ids = self.window.selected_ids()
-        reps = reps_of(self.store)
+        reps = reps_of(self.window.workspace)
         if not ids:
             return
         names = [r.name for r in reps] + ["(no owner)"]
         name, ok = QInputDialog.getItem(self.window, "Assign owner", "Owning rep:", names, 0, False)
         if ok:
             owner = next((r.id for r in reps if r.name == name), None)
-            self.window.act(
-                lambda: assign_owners(self.store, self.window.user, dict.fromkeys(ids, owner))
+            self._run(
+                "Assign owner",
+                lambda uow, user, _progress, cancel: assign_owners(
+                    uow, user, dict.fromkeys(ids, owner), cancel
+                ),
+                lambda count: (
+                    f"Assigned {counted(count, 'account')} to {name}"
+                    if owner is not None
+                    else f"Took the owner off {counted(count, 'account')}"
+                ),
             )
 
     def round_robin(self) -> None:
-        dialog = RepsDialog(reps_of(self.store), self.window)
+        dialog = RepsDialog(reps_of(self.window.workspace), self.window)
         if not dialog.exec():
             return
-        names, store, user = dialog.chosen(), self.store, self.window.user
-        self._bulk(
+        names = dialog.chosen()
+        self._run(
             "Assigning round-robin",
-            lambda: assign_round_robin(store, user, names),
+            lambda uow, user, _progress, cancel: assign_round_robin(uow, user, names, cancel),
             lambda count: f"Assigned {counted(count, 'account')} to {', '.join(names)}",
+            tell=True,
         )
 
     def territories(self) -> None:
-        dialog = TerritoryDialog(reps_of(self.store), self.window)
+        dialog = TerritoryDialog(reps_of(self.window.workspace), self.window)
         if not dialog.exec():
             return
-        rules, store, user = dialog.territories(), self.store, self.window.user
-        self._bulk(
+        rules = dialog.territories()
+        self._run(
             "Assigning by territory",
-            lambda: assign_by_territory(store, user, rules),
+            lambda uow, user, _progress, cancel: assign_by_territory(uow, user, rules, cancel),
             lambda count: f"Assigned {counted(count, 'account')} by territory",
+            tell=True,
         )
 
     def priority(self, priority: int) -> None:
-        ids, store, user = self.window.selected_ids(), self.store, self.window.user
-
-        def change() -> None:
-            for account_id in ids:
-                set_priority(store, user, account_id, priority)
-
-        self.window.act(change)
+        ids = self.window.selected_ids()
+        if ids:
+            self._run(
+                f"Priority {priority}",
+                lambda uow, user, progress, cancel: set_priority(
+                    uow, user, ids, priority, progress, cancel
+                ),
+                lambda count: f"Priority {priority} for {counted(count, 'account')}",
+            )
 
     # --- hand-off ---------------------------------------------------------------------------------
     def hand_off_selected(self) -> None:
         ids = self.window.selected_ids()
         if ids:
-            self._bulk("Handing off", lambda: hand_off(self.store, self.window.user, ids),
-                       lambda result: result.describe())  # fmt: skip
+            self._run(
+                "Handing off",
+                lambda uow, user, _progress, cancel: hand_off(uow, user, ids, cancel),
+                lambda result: result.describe(),
+                tell=True,
+            )
 
     def hand_off_all(self) -> None:
-        store, user = self.store, self.window.user
-        self._bulk("Handing off", lambda: hand_off(store, user), lambda r: r.describe())
+        self._run(
+            "Handing off",
+            lambda uow, user, _progress, cancel: hand_off(uow, user, cancel=cancel),
+            lambda result: result.describe(),
+            tell=True,
+        )
 
-    def _bulk(self, title: str, work: Any, describe: Any) -> None:
+    def _run(self, title: str, action: Any, describe: Any, *, tell: bool = False) -> None:
+        """Run ``action(uow, user, progress, cancel)`` in a worker with a progress dialog;
+        say what it did in the status bar (and in a box when ``tell``); an error or Cancel
+        is said in a box, and then nothing was changed."""
+        uow, user = SqlUnitOfWork(self.window.workspace), self.window.user
+
         def done(result: Any) -> None:
             self.window.refresh()
             message = describe(result)
             self.window.statusBar().showMessage(message, 10000)
-            message_box(self.window, Icon.Information, title, message).open()
+            if tell:
+                message_box(self.window, Icon.Information, title, message).open()
 
-        self.window.task = run_task(self.window, title, lambda _p, _c: work(), done)
+        self.window.task = run_task(
+            self.window, title, lambda progress, cancel: action(uow, user, progress, cancel), done
+        )
 
     # --- reading ----------------------------------------------------------------------------------
     def history(self) -> None:
