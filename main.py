@@ -140,15 +140,15 @@ def _open(args: argparse.Namespace, create: bool = False):  # type: ignore[no-un
 def _name(args: argparse.Namespace) -> str:
     import getpass
 
-    from ui.settings import remembered_user
+    from storage.remembered import remembered_user
 
     return str(args.user or remembered_user() or getpass.getuser())
 
 
 def _who(workspace, args: argparse.Namespace):  # type: ignore[no-untyped-def]
     """Who is working: ``--user`` (then remembered), the remembered name, or the login name."""
+    from storage.remembered import remember_user
     from storage.users import sign_in
-    from ui.settings import remember_user
 
     user = sign_in(workspace, _name(args))
     if args.user:

@@ -10,10 +10,11 @@ from PySide6.QtWidgets import QApplication, QInputDialog, QWidget
 
 from domain.errors import AccordError
 from domain.users import User
+from storage.remembered import remember_user
 from storage.users import sign_in
 from storage.workspace import Workspace, demo_path, open_workspace, to_url
 from ui.messages import Icon, message_box
-from ui.settings import remember_user, remember_workspace, remembered_user, remembered_workspace
+from ui.settings import remember_workspace, remembered_user, remembered_workspace
 from ui.workers import Task, run_task, show_error
 
 DEMO_ACCOUNTS = 2000

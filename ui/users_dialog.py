@@ -19,6 +19,7 @@ from domain.errors import AccordError
 from domain.users import Action, Role, User
 from storage.users import add_user, list_users
 from storage.workspace import Workspace
+from ui.settings import keep_geometry
 from ui.workers import show_error
 
 
@@ -52,6 +53,7 @@ class UsersDialog(QDialog):
         layout.addLayout(row)
         layout.addWidget(buttons)
         self.load()
+        keep_geometry(self)
 
     def load(self) -> None:
         users = list_users(self.workspace)
