@@ -183,7 +183,7 @@ def _open(args: argparse.Namespace, create: bool = False):  # type: ignore[no-un
 def _name(args: argparse.Namespace) -> str:
     import getpass
 
-    from ui.settings import remembered_user
+    from storage.remembered import remembered_user
 
     return str(args.user or remembered_user() or getpass.getuser())
 
@@ -191,8 +191,8 @@ def _name(args: argparse.Namespace) -> str:
 def _who(workspace, args: argparse.Namespace):  # type: ignore[no-untyped-def]
     """Who is working: in a workspace file ``--user`` (then remembered), the remembered
     name, or the computer's login name; in a team database, the database login."""
+    from storage.remembered import remember_user
     from storage.users import login_name, sign_in
-    from ui.settings import remember_user
 
     login = login_name(workspace)
     if login is not None and args.user and args.user != login:

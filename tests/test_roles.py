@@ -32,8 +32,8 @@ READY = replace(DRAFT, status=dossiers.DossierStatus.READY, completeness=100)
 def _store() -> MagicMock:
     """Stands in for any store or unit of work, and remembers what it was asked."""
     store = MagicMock()
-    store.users_by_name.return_value = {"Rita": PEOPLE[Role.REP]}
-    store.unowned.return_value = [(ACCOUNT.id, "Germany", None)]
+    store.targets.users_by_name.return_value = {"Rita": PEOPLE[Role.REP]}
+    store.targets.unowned.return_value = [(ACCOUNT.id, "Germany", None)]
     store.template_of.return_value = dossiers.DEFAULT_TEMPLATE
     store.accounts.get.return_value = ACCOUNT
     return store
@@ -69,9 +69,9 @@ USE_CASES: list[tuple[Action, str, Case]] = [
     (Action.EDIT_TARGET_LIST, "build_target_list",
      lambda s, u: targets.build_target_list(s, u, VERSION, {icp.Tier.A})),
     (Action.EDIT_TARGET_LIST, "add_to_target_list",
-     lambda s, u: targets.add_to_target_list(s, u, ACCOUNT.id, "asked for it")),
+     lambda s, u: targets.add_to_target_list(s, u, [ACCOUNT.id], "asked for it")),
     (Action.EDIT_TARGET_LIST, "remove_from_target_list",
-     lambda s, u: targets.remove_from_target_list(s, u, ACCOUNT.id, "closed down")),
+     lambda s, u: targets.remove_from_target_list(s, u, [ACCOUNT.id], "closed down")),
     (Action.EDIT_TARGET_LIST, "assign_owners",
      lambda s, u: targets.assign_owners(s, u, {ACCOUNT.id: PEOPLE[Role.REP].id})),
     (Action.EDIT_TARGET_LIST, "assign_round_robin",
@@ -80,7 +80,7 @@ USE_CASES: list[tuple[Action, str, Case]] = [
      lambda s, u: targets.assign_by_territory(
          s, u, targets.Territories.from_document({"Germany": "Rita"}))),
     (Action.EDIT_TARGET_LIST, "set_priority",
-     lambda s, u: targets.set_priority(s, u, ACCOUNT.id, 1)),
+     lambda s, u: targets.set_priority(s, u, [ACCOUNT.id], 1)),
     (Action.EDIT_TARGET_LIST, "hand_off", lambda s, u: targets.hand_off(s, u)),
     (Action.EDIT_DOSSIER_TEMPLATE, "save_template",
      lambda s, u: dossiers.save_template(s, u, dossiers.DEFAULT_TEMPLATE)),

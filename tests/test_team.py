@@ -41,7 +41,7 @@ from storage.icps import SqlIcpStore
 from storage.leads import SqlLeadStore
 from storage.repositories import SqlUnitOfWork
 from storage.schema import Base
-from storage.targets import SqlTargetStore, target_table
+from storage.targets import target_table
 from storage.team import REFUSED, WRITES
 from storage.users import SqlUserStore, list_users, sign_in
 from storage.workspace import Workspace, WorkspaceError, open_workspace
@@ -186,11 +186,10 @@ def test_each_login_may_do_on_the_server_all_its_role_may(team, tmp_path):
         version = save_icp(SqlIcpStore(workspace), me, IdealCustomerProfile("Anyone"))
         apply_icp(SqlIcpStore(workspace), me, version)
         save_lead_definition(SqlLeadStore(workspace), me, DEFAULT_LEAD_DEFINITION)
-        targets = SqlTargetStore(workspace)
-        build_target_list(targets, me, version, set(Tier))
-        assign_round_robin(targets, me, [rep.name])
-        set_priority(targets, me, account.id, 1)
-        hand_off(targets, me)
+        build_target_list(SqlUnitOfWork(workspace), me, version, set(Tier))
+        assign_round_robin(SqlUnitOfWork(workspace), me, [rep.name])
+        set_priority(SqlUnitOfWork(workspace), me, [account.id], 1)
+        hand_off(SqlUnitOfWork(workspace), me)
         dossiers = SqlDossierStore(workspace)
         save_template(dossiers, me, DEFAULT_TEMPLATE, "agreed")
         mine = start_dossier(dossiers, me, account.id)

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any
 from uuid import UUID
 
+from PySide6.QtCore import QSize
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -19,6 +20,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QMessageBox,
     QPushButton,
+    QScrollArea,
     QTableWidget,
     QTableWidgetItem,
     QTabWidget,
@@ -42,6 +44,7 @@ from storage.repositories import SqlUnitOfWork
 from storage.workspace import Workspace
 from ui.fit_panel import FitPanel
 from ui.messages import Button, Icon, ask, message_box, plain_label
+from ui.settings import keep_geometry
 from ui.workers import show_error
 
 
@@ -145,6 +148,7 @@ class ContactDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.addWidget(self.form)
         layout.addWidget(buttons)
+        keep_geometry(self)
 
     def reject(self) -> None:
         what = self.contact.name if self.contact else "the new contact"
@@ -187,7 +191,6 @@ class AccountDialog(QDialog):
         self.saved_from: Account | None = None
         self.can_edit = user.can(Action.EDIT_ACCOUNTS)
         self.setWindowTitle(account.name if account else "New account")
-        self.resize(720, 820)
         self.form = FieldForm(ACCOUNT_FIELDS, read_only=not self.can_edit)
         self.custom = QTableWidget(0, 2)
         self.custom.setHorizontalHeaderLabels(["Custom field", "Value"])
@@ -213,7 +216,12 @@ class AccountDialog(QDialog):
         self.tabs = QTabWidget()
         details = QWidget()
         layout = QVBoxLayout(details)
-        self.tabs.addTab(details, "&Details")
+        # Scrolled, so that Save and Cancel stay on a laptop's screen below all the fields.
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        scroll.setWidget(details)
+        self.tabs.addTab(scroll, "&Details")
         self.fit = FitPanel(workspace)
         if account is not None:
             self.tabs.addTab(self.fit, "&Fit and hand-off")
@@ -260,6 +268,7 @@ class AccountDialog(QDialog):
             self._load_custom(account.custom)
             self._load_contacts()
         self.shown = self._typed()
+        keep_geometry(self, QSize(760, 680))
 
     def _typed(self) -> tuple[dict[str, Any], dict[str, str]]:
         return self.form.values(), self._custom_values()

@@ -12,11 +12,12 @@ from PySide6.QtWidgets import QApplication, QFileDialog, QInputDialog, QWidget
 from domain.errors import AccordError, WorkspaceDamaged
 from domain.users import User
 from storage.backups import restore
+from storage.remembered import remember_user
 from storage.users import sign_in
 from storage.workspace import Workspace, data_dir, demo_path, open_workspace, to_url
 from ui.backups import Damage, ask_about_damage
 from ui.messages import Icon, message_box
-from ui.settings import remember_user, remember_workspace, remembered_user, remembered_workspace
+from ui.settings import remember_workspace, remembered_user, remembered_workspace
 from ui.workers import Task, run_task, show_error
 
 DEMO_ACCOUNTS = 2000

@@ -7,7 +7,7 @@ import threading
 from enum import Enum, auto
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtCore import QObject, QSize, QTimer, Signal
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -25,6 +25,7 @@ from domain.errors import WorkspaceDamaged
 from domain.values import shown_time
 from storage import backups
 from ui.messages import Button, Icon, message_box, plain_label
+from ui.settings import keep_geometry
 
 #: The first look whether a backup is due waits for the window to settle; then hourly.
 FIRST_AFTER_MS = 10_000
@@ -81,7 +82,6 @@ class BackupsDialog(QDialog):
     def __init__(self, workspace: Path, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Restore a backup")
-        self.resize(820, 380)
         self.found = backups.listed(workspace)
         self.chosen: Path | None = None
         self.table = QTableWidget(len(self.found), len(self.HEADERS))
@@ -122,6 +122,7 @@ class BackupsDialog(QDialog):
         layout.addWidget(where)
         layout.addWidget(self.table)
         layout.addWidget(buttons)
+        keep_geometry(self, QSize(820, 380))
 
     def _restore(self) -> None:
         rows = self.table.selectionModel().selectedRows()

@@ -8,7 +8,7 @@ import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QSize, Qt
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -35,6 +35,7 @@ from storage.targets import SqlTargetStore
 from storage.workspace import Workspace
 from ui.dossier_editor import DossierEditor
 from ui.messages import plain_label
+from ui.settings import keep_geometry
 from ui.workers import Task, run_task, show_error
 
 if TYPE_CHECKING:
@@ -101,7 +102,7 @@ class TemplateEditor(QDialog):
         history = history or "the default template, never changed"
         layout.addWidget(plain_label(f"Versions: {history}", wrap=True, muted=True))
         layout.addWidget(box)
-        self.resize(900, 520)
+        keep_geometry(self, QSize(900, 520))
 
     def _row(self, section: Section | None = None) -> None:
         row = self.table.rowCount()
@@ -180,6 +181,7 @@ class CallPackDialog(QDialog):
         box.accepted.connect(self.accept)
         box.rejected.connect(self.reject)
         form.addRow(box)
+        keep_geometry(self)
 
 
 class DossierActions:

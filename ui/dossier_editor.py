@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import QSize, Qt, QTimer
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QComboBox,
@@ -53,6 +53,7 @@ from storage.repositories import SqlUnitOfWork
 from storage.unsaved import UnsavedDossiers
 from storage.workspace import Workspace
 from ui.messages import plain_label, plain_tooltip
+from ui.settings import keep_geometry
 from ui.workers import show_error
 
 AUTOSAVE_MS = 800
@@ -172,7 +173,7 @@ class DossierEditor(QDialog):
         layout.addWidget(self.tabs, 1)
         layout.addLayout(buttons)
         QShortcut(QKeySequence.StandardKey.Save, self, self.save_now)
-        self.resize(900, 760)
+        keep_geometry(self, QSize(900, 680))
         self._show(dossier)
         self._recover()
 

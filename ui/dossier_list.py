@@ -6,7 +6,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, QTimer
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QModelIndex,
+    QPersistentModelIndex,
+    QSize,
+    Qt,
+    QTimer,
+)
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -25,6 +32,7 @@ from storage.dossiers import DossierFilter, DossierLine, count_dossiers, dossier
 from storage.targets import SqlTargetStore
 from storage.workspace import Workspace
 from ui.messages import plain_label
+from ui.settings import keep_geometry
 
 PAGE = 200
 HEADERS = ["Account", "Tier", "Owner", "Status", "Complete", "Rating", "Author", "Changed"]
@@ -138,7 +146,7 @@ class DossierList(QDialog):
         layout.addLayout(filters)
         layout.addWidget(self.table, 1)
         layout.addWidget(self.count)
-        self.resize(1050, 600)
+        keep_geometry(self, QSize(1050, 600))
         self.refresh()
 
     def chosen(self) -> DossierFilter:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, QThreadPool, QTimer, Signal
+from PySide6.QtCore import QObject, QSize, QThreadPool, QTimer, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -62,6 +62,7 @@ from storage.icps import (
 )
 from storage.workspace import Workspace
 from ui.messages import plain_label
+from ui.settings import keep_geometry
 from ui.workers import run_task, show_error
 
 PREVIEW_DELAY_MS = 100
@@ -245,7 +246,7 @@ class IcpEditor(QDialog):
         layout.addLayout(body, 1)
         layout.addLayout(buttons)
         QShortcut(QKeySequence("Ctrl+Return"), self, self.apply)
-        self.resize(1180, 640)
+        keep_geometry(self, QSize(1180, 640))
         self.task: Any = None
         self._load_versions()
 
@@ -558,7 +559,7 @@ class CompareDialog(QDialog):
         layout.addLayout(choose)
         layout.addWidget(self.table)
         layout.addWidget(self.summary)
-        self.resize(640, 280)
+        keep_geometry(self, QSize(720, 280))
         for combo in (self.before, self.after):
             combo.currentIndexChanged.connect(self.refresh)
         self.refresh()

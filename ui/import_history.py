@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QSize, Qt
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -22,6 +22,7 @@ from storage.importer import BatchInfo, list_batches
 from storage.importer import undo_import as undo_batch
 from storage.workspace import Workspace
 from ui.messages import Button, ask, tell
+from ui.settings import keep_geometry
 from ui.workers import show_error
 
 HEADERS = ["When", "By", "File", "Kind", "Created", "Updated", "Skipped", "Rejected", "Undone"]
@@ -33,7 +34,7 @@ class ImportHistoryDialog(QDialog):
         self.workspace, self.user = workspace, user
         self.changed = False
         self.setWindowTitle("Import history")
-        self.resize(900, 420)
+        keep_geometry(self, QSize(900, 420))
         self.table = QTableWidget(0, len(HEADERS))
         self.table.setObjectName("batches")
         self.table.setHorizontalHeaderLabels(HEADERS)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from PySide6.QtCore import QSize
 from PySide6.QtWidgets import (
     QButtonGroup,
     QCheckBox,
@@ -42,6 +43,7 @@ from storage.files import SourceTable, is_spreadsheet, open_table
 from storage.importer import ImportOptions, check_targets, import_accounts, import_contacts
 from storage.workspace import Workspace
 from ui.messages import plain_label
+from ui.settings import keep_geometry
 from ui.workers import Task, run_task, show_error
 
 FILE_FILTER = "Company lists (*.csv *.txt *.xlsx *.xlsm);;All files (*)"
@@ -307,7 +309,7 @@ class ImportWizard(QWizard):
         self.summary: ImportSummary | None = None
         self.task: Task | None = None
         self.setWindowTitle(f"Import {kind}")
-        self.resize(820, 640)
+        keep_geometry(self, QSize(820, 640))
         self.file_page, self.mapping_page = FilePage(self), MappingPage(self)
         self.duplicates_page, self.summary_page = DuplicatesPage(self), SummaryPage(self)
         for page in (self.file_page, self.mapping_page, self.duplicates_page, self.summary_page):

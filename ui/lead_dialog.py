@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from PySide6.QtCore import QSize
 from PySide6.QtWidgets import (
     QCheckBox,
     QDialog,
@@ -32,6 +33,7 @@ from domain.users import Action, User
 from storage.leads import SqlLeadStore, current_lead_definition
 from storage.workspace import Workspace
 from ui.messages import plain_label
+from ui.settings import keep_geometry
 from ui.workers import show_error
 
 
@@ -90,7 +92,7 @@ class LeadDefinitionDialog(QDialog):
         layout.addWidget(intro)
         layout.addLayout(grid)
         layout.addWidget(buttons)
-        self.resize(520, 240)
+        keep_geometry(self, QSize(520, 240))
 
     def definition(self) -> LeadDefinition:
         rules: list[LeadRule] = []

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QByteArray, QItemSelectionModel, QModelIndex, QSettings, Qt, QTimer
+from PySide6.QtCore import QItemSelectionModel, QModelIndex, QPoint, QSize, Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence, QUndoCommand, QUndoStack
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -16,8 +16,10 @@ from PySide6.QtWidgets import (
     QInputDialog,
     QLineEdit,
     QMainWindow,
+    QMenu,
     QPushButton,
     QStackedWidget,
+    QStyle,
     QTableView,
     QVBoxLayout,
     QWidget,
@@ -31,6 +33,7 @@ from domain.accounts import (
     revert_account_edit,
 )
 from domain.errors import AccordError, WorkspaceDamaged
+from domain.targets import Stage
 from domain.users import Action, User, export
 from domain.values import counted
 from storage.account_list import SORTABLE, Column, Scope
@@ -40,12 +43,17 @@ from ui.accounts_model import HEADERS, AccountIdRole, AccountsModel
 from ui.backups import BackupKeeper, BackupsDialog, Damage, ask_about_damage
 from ui.dossier_actions import DossierActions
 from ui.messages import plain_label
-from ui.settings import remember_workspace
+from ui.settings import keep_geometry, remember_columns, remember_workspace, restore_columns
 from ui.target_actions import TargetActions
 from ui.workers import Task, run_task, show_error
 
 SEARCH_DELAY_MS = 250
-COLUMN_WIDTHS = (220, 170, 130, 80, 105, 110, 95, 120, 50, 36, 100, 85, 55)
+#: Columns of free text, which give up width first when the list is narrower than its
+#: content; the others hold short values that are read whole (a stage, a time, a phone).
+FREE_TEXT = (Column.NAME, Column.WEBSITE, Column.INDUSTRY, Column.COUNTRY, Column.CITY,
+             Column.OWNER)  # fmt: skip
+#: Rows measured for the columns' first widths: one page of the list.
+MEASURED_ROWS = 200
 
 
 WORKSPACE_FILES = "Accord workspaces (*.sqlite);;All files (*)"
@@ -205,11 +213,15 @@ class MainWindow(QMainWindow):
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.verticalHeader().setDefaultSectionSize(24)
         self.table.verticalHeader().hide()
-        self.table.horizontalHeader().setStretchLastSection(True)
-        for column, width in enumerate(COLUMN_WIDTHS):
-            self.table.setColumnWidth(column, width)
+        header = self.table.horizontalHeader()
+        header.setStretchLastSection(True)
+        header.setSectionsMovable(True)
+        header.setResizeContentsPrecision(MEASURED_ROWS)
+        header.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        header.customContextMenuRequested.connect(self.columns_menu)
         self.table.doubleClicked.connect(self.open_account)
-        self.table.horizontalHeader().sortIndicatorChanged.connect(self._sort_changed)
+        header.sortIndicatorChanged.connect(self._sort_changed)
+        self.first_columns = header.saveState()  # for a user who has not changed them yet
 
         top = QHBoxLayout()
         top.addWidget(self.scope)
@@ -227,13 +239,10 @@ class MainWindow(QMainWindow):
         self.user_label = plain_label("")
         self.statusBar().addPermanentWidget(self.user_label)
         self._menus()
+        self._restore_columns()
         self._show_workspace()
         self._keep_backed_up()
-        geometry = QSettings("Accord", "Accord").value("geometry")
-        if isinstance(geometry, QByteArray):
-            self.restoreGeometry(geometry)
-        else:
-            self.resize(1280, 780)
+        keep_geometry(self, QSize(1440, 900))
 
     # --- building -------------------------------------------------------------------------
     def add_action(
@@ -313,6 +322,7 @@ class MainWindow(QMainWindow):
         query = self.model.query
         empty = total == 0 and not query.search and query.scope is Scope.ALL
         self.pages.setCurrentIndex(0 if empty else 1)
+        self._fit_columns_if_unfitted()
         self.count.setText(counted(total, "account"))
 
     def show_scope(self, scope: Scope) -> None:
@@ -341,6 +351,73 @@ class MainWindow(QMainWindow):
         header.blockSignals(False)
         names = ", ".join(HEADERS[c] for c in Column if c in SORTABLE)
         self.statusBar().showMessage(f"The list sorts by {names}.", 6000)
+
+    def _restore_columns(self) -> None:
+        """The columns as this user left them (and the list in their order), else fitted
+        to the list once it shows."""
+        header = self.table.horizontalHeader()
+        self.columns_unfitted = not restore_columns(header, self.user.name)
+        if self.columns_unfitted:
+            header.restoreState(self.first_columns)
+            self._fit_columns_if_unfitted()
+        else:
+            self.table.sortByColumn(header.sortIndicatorSection(), header.sortIndicatorOrder())
+
+    def _fit_columns_if_unfitted(self) -> None:
+        if self.columns_unfitted and self.table.isVisible():
+            self.fit_columns()
+
+    def fit_columns(self) -> None:
+        """Give each shown column the width of its heading and of what it shows; when that
+        is wider than the list, cut the longest free-text columns to a common width (the
+        account's name to twice that) so that every column stays in sight."""
+        self.columns_unfitted = False
+        header = self.table.horizontalHeader()
+        metric = header.style().pixelMetric
+        # The sort arrow needs room only on the columns the list sorts by.
+        arrow = metric(QStyle.PixelMetric.PM_HeaderMarkSize) + 2 * metric(
+            QStyle.PixelMetric.PM_HeaderMargin
+        )
+        heading = {c: header.sectionSizeHint(c) - (0 if c in SORTABLE else arrow) for c in Column}
+        content = {c: self.table.sizeHintForColumn(c) for c in Column}
+        # Every stage, not only those of the rows measured (Qt's item margins and grid line).
+        item_margin = 2 * (metric(QStyle.PixelMetric.PM_FocusFrameHMargin) + 1) + 1
+        widest_stage = max(self.table.fontMetrics().horizontalAdvance(s) for s in Stage)
+        content[Column.STAGE] = max(content[Column.STAGE], widest_stage + item_margin)
+        widths = {c: max(heading[c], content[c]) for c in Column if not header.isSectionHidden(c)}
+        free = [c for c in FREE_TEXT if c in widths]
+        room = self.table.viewport().width() - sum(w for c, w in widths.items() if c not in free)
+
+        def capped(level: int) -> dict[Column, int]:
+            """The free-text columns cut to ``level`` (the account's name to twice that),
+            never narrower than their heading."""
+            cap = {c: level * (2 if c is Column.NAME else 1) for c in free}
+            return {c: max(heading[c], min(widths[c], cap[c])) for c in free}
+
+        low, high = 0, max(widths.values(), default=0)
+        while low < high:  # the highest level at which the free-text columns fit the room
+            level = (low + high + 1) // 2
+            low, high = (level, high) if sum(capped(level).values()) <= room else (low, level - 1)
+        widths.update(capped(low))
+        for column, width in widths.items():
+            header.resizeSection(column, width)
+
+    def columns_menu(self, where: QPoint) -> QMenu:
+        """The heading's menu: which columns show, and their first widths back."""
+        header = self.table.horizontalHeader()
+        menu = QMenu(self)
+        menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        shown = [c for c in Column if not header.isSectionHidden(c)]
+        for column in sorted(Column, key=header.visualIndex):
+            action = menu.addAction(HEADERS[column])
+            action.setCheckable(True)
+            action.setChecked(column in shown)
+            action.setEnabled(shown != [column])  # the last column shown stays
+            action.toggled.connect(lambda on, c=column: header.setSectionHidden(c, not on))
+        menu.addSeparator()
+        menu.addAction("Fit columns to the window", self.fit_columns)
+        menu.popup(header.mapToGlobal(where))
+        return menu
 
     def refresh(self) -> None:
         """Read the list again, keeping the selected rows selected (by position)."""
@@ -611,6 +688,7 @@ class MainWindow(QMainWindow):
 
     def switch_to(self, workspace: Workspace, user: User) -> None:
         remember_workspace(workspace.url)
+        remember_columns(self.table.horizontalHeader(), self.user.name)
         old = self.workspace
         self.workspace, self.user = workspace, user
         self.undo_stack.clear()
@@ -618,13 +696,18 @@ class MainWindow(QMainWindow):
         self.table.setModel(self.model)
         self.scope.setCurrentIndex(0)
         self.search.clear()
+        self._restore_columns()
         self._show_workspace()
         if old is not workspace:
             self._keep_backed_up()
             old.close()
 
+    def showEvent(self, event: Any) -> None:
+        super().showEvent(event)
+        self._fit_columns_if_unfitted()
+
     def closeEvent(self, event: Any) -> None:
-        QSettings("Accord", "Accord").setValue("geometry", self.saveGeometry())
+        remember_columns(self.table.horizontalHeader(), self.user.name)
         if self.keeper is not None:
             self.keeper.stop()
         super().closeEvent(event)

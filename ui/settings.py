@@ -1,8 +1,17 @@
-"""What Accord remembers between runs (QSettings): the last user and workspace."""
+"""What the app remembers between runs (QSettings, the one place that opens them): the last
+workspace, where each window was and how big, each user's columns of the accounts list,
+the territory rules. Who worked last is in storage.remembered, which the command line
+reads too."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QSettings
+import json
+from urllib.parse import quote
+
+from PySide6.QtCore import QByteArray, QEvent, QObject, QSettings, QSize
+from PySide6.QtWidgets import QHeaderView, QStyle, QWidget
+
+from storage import remembered
 
 
 def _settings() -> QSettings:
@@ -10,12 +19,17 @@ def _settings() -> QSettings:
 
 
 def remembered_user() -> str | None:
-    value = _settings().value("user")
-    return str(value) if value else None
-
-
-def remember_user(name: str) -> None:
-    _settings().setValue("user", name)
+    """Who worked last; a name that an older Accord kept in QSettings moves to the file
+    the command line reads."""
+    name = remembered.remembered_user()
+    if name is None:
+        settings = _settings()
+        older = settings.value("user")
+        if older:
+            name = str(older)
+            remembered.remember_user(name)
+            settings.remove("user")
+    return name
 
 
 def remembered_workspace() -> str | None:
@@ -25,3 +39,53 @@ def remembered_workspace() -> str | None:
 
 def remember_workspace(db: str) -> None:
     _settings().setValue("workspace", db)
+
+
+def remembered_territories() -> dict[str, str]:
+    value = _settings().value("territories")
+    return json.loads(value) if isinstance(value, str) else {}
+
+
+def remember_territories(rules: dict[str, str]) -> None:
+    _settings().setValue("territories", json.dumps(rules))
+
+
+class _GeometryKeeper(QObject):
+    """Writes down a window's size and place whenever it closes."""
+
+    def __init__(self, window: QWidget, key: str) -> None:
+        super().__init__(window)
+        self.window, self.key = window, key
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.window and event.type() == QEvent.Type.Hide:
+            _settings().setValue(self.key, self.window.saveGeometry())
+        return False
+
+
+def keep_geometry(window: QWidget, size: QSize | None = None) -> None:
+    """Open ``window`` where and as big as it was when it last closed; the first time at
+    ``size`` (else the size its layout asks for), made smaller to fit the screen."""
+    key = f"geometry/{type(window).__name__}"
+    saved = _settings().value(key)
+    if not (isinstance(saved, QByteArray) and window.restoreGeometry(saved)):
+        # Room for the title bar, which the window manager adds around the size asked for.
+        title_bar = window.style().pixelMetric(QStyle.PixelMetric.PM_TitleBarHeight)
+        room = window.screen().availableGeometry().size() - QSize(0, title_bar)
+        window.resize((size or window.sizeHint()).boundedTo(room))
+    window.installEventFilter(_GeometryKeeper(window, key))
+
+
+def _columns_key(user_name: str) -> str:
+    return f"account columns/{quote(user_name, safe='')}"
+
+
+def restore_columns(header: QHeaderView, user_name: str) -> bool:
+    """Show the accounts list's columns as ``user_name`` left them: which, in what order,
+    how wide. False when this user has not changed them yet."""
+    saved = _settings().value(_columns_key(user_name))
+    return isinstance(saved, QByteArray) and header.restoreState(saved)
+
+
+def remember_columns(header: QHeaderView, user_name: str) -> None:
+    _settings().setValue(_columns_key(user_name), header.saveState())

@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import QSize, Qt
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -48,6 +48,7 @@ from storage.repositories import SqlUnitOfWork
 from storage.targets import SqlTargetStore, target_history, target_table
 from storage.workspace import Workspace
 from ui.messages import Icon, message_box, plain_label
+from ui.settings import keep_geometry, remember_territories, remembered_territories
 from ui.workers import run_task, show_error
 
 if TYPE_CHECKING:
@@ -282,6 +283,7 @@ class BuildDialog(QDialog):
         if not versions:
             self.version.addItem("No ICP saved yet: open Plan › Ideal customer profile")
             self.version.setEnabled(False)
+        keep_geometry(self)
 
     def accept(self) -> None:
         if self.version.currentData() is None:
@@ -306,6 +308,7 @@ class RepsDialog(QDialog):
                                      "first, to these reps in turn:", wrap=True))  # fmt: skip
         layout.addWidget(self.list)
         layout.addWidget(_buttons(self, "Assign"))
+        keep_geometry(self)
 
     def chosen(self) -> list[str]:
         items = [self.list.item(i) for i in range(self.list.count())]
@@ -314,8 +317,6 @@ class RepsDialog(QDialog):
 
 class TerritoryDialog(QDialog):
     """Territory rules: country or region → rep, loaded from and saved to JSON."""
-
-    SETTING = "territories"
 
     def __init__(self, reps: list[User], parent: QWidget) -> None:
         super().__init__(parent)
@@ -341,10 +342,8 @@ class TerritoryDialog(QDialog):
         layout.addWidget(self.table)
         layout.addLayout(row)
         layout.addWidget(_buttons(self, "Assign"))
-        self.resize(520, 420)
-        saved = QSettings("Accord", "Accord").value(self.SETTING)
-        if isinstance(saved, str):
-            self._fill(json.loads(saved))
+        keep_geometry(self, QSize(520, 420))
+        self._fill(remembered_territories())
 
     def _row(self, place: str, rep: str) -> None:
         row = self.table.rowCount()
@@ -377,7 +376,7 @@ class TerritoryDialog(QDialog):
         except AccordError as error:
             show_error(self, "Territories", error)
             return
-        QSettings("Accord", "Accord").setValue(self.SETTING, json.dumps(self.rules()))
+        remember_territories(self.rules())
         super().accept()
 
     def _load(self) -> None:
@@ -417,4 +416,4 @@ class HistoryDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.addWidget(table)
         layout.addWidget(buttons)
-        self.resize(760, 480)
+        keep_geometry(self, QSize(760, 480))

@@ -20,6 +20,7 @@ from domain.errors import AccordError
 from domain.users import Action, Role, User, add_user
 from storage.users import SqlUserStore, list_users
 from storage.workspace import Workspace
+from ui.settings import keep_geometry
 from ui.workers import show_error
 
 
@@ -58,6 +59,7 @@ class UsersDialog(QDialog):
         layout.addLayout(row)
         layout.addWidget(buttons)
         self.load()
+        keep_geometry(self)
 
     def load(self) -> None:
         users = list_users(self.workspace)
