@@ -8,7 +8,6 @@ resources/fonts with their licences.
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Iterable
 from datetime import datetime
@@ -43,7 +42,8 @@ from reportlab.platypus.tableofcontents import TableOfContents
 from domain.dossiers import PrintedDossier
 from domain.errors import AccordError
 from domain.progress import Cancel, Progress
-from domain.values import shown_time
+from domain.values import clean_text, shown_time
+from reports.output import check_output, writing
 
 FONTS = Path(__file__).resolve().parent.parent / "resources" / "fonts"
 SANS, BOLD, FALLBACK = "AccordSans", "AccordSans-Bold", "AccordFallback"
@@ -68,8 +68,9 @@ def _fonts() -> frozenset[int]:
 
 
 def text(value: object) -> str:
-    """User text as paragraph markup that prints exactly as typed."""
-    value = str(value)
+    """User text as paragraph markup that prints exactly as typed (without the control
+    characters no PDF can hold)."""
+    value = clean_text(str(value))
     if value.isascii():
         return escape(value)
     covered = _fonts()
@@ -265,6 +266,7 @@ def write_dossiers(
     """Write the dossiers to ``path``; with ``cover_lines`` the document opens with a cover
     and a table of contents (the call pack). Each dossier starts on a new page. Returns the
     number of dossiers written. The file appears only when complete."""
+    check_output(path)
     _fonts()
     today = datetime.now().strftime("%Y-%m-%d")
     footer = f"Accord · {workspace} · {today}"
@@ -290,12 +292,8 @@ def write_dossiers(
             progress(written, max(count, written) + 1)  # the last step is laying out pages
     if not written:
         raise AccordError("There is no dossier to print.")
-    partial = path.with_name(f".{path.name}.partial")
-    try:
+    with writing(path) as partial:
         _Document(partial, footer, title).lay_out(story, contents=bool(cover))
-        os.replace(partial, path)
-    finally:
-        partial.unlink(missing_ok=True)
     if progress is not None:
         progress(written + 1, written + 1)
     return written

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +32,7 @@ from domain.accounts import (
     revert_account_edit,
 )
 from domain.errors import AccordError
+from domain.tables import Table
 from domain.users import Action, User
 from domain.values import counted
 from storage.account_list import SORTABLE, Column, Scope
@@ -40,7 +42,7 @@ from ui.accounts_model import HEADERS, AccountIdRole, AccountsModel
 from ui.dossier_actions import DossierActions
 from ui.settings import remember_workspace
 from ui.target_actions import TargetActions
-from ui.workers import Task, run_task, show_error
+from ui.workers import Task, run_task, show_error, show_warning
 
 SEARCH_DELAY_MS = 250
 COLUMN_WIDTHS = (220, 170, 130, 80, 105, 110, 95, 120, 50, 36, 100, 85, 55)
@@ -460,20 +462,34 @@ class MainWindow(QMainWindow):
         if name:
             self.export_to(Path(name))
 
-    def export_to(self, path: Path) -> Task:
-        from reports.tabular import write_table
+    def export_to(self, path: Path) -> Task | None:
         from storage.export import account_table
 
         workspace, user, query = self.workspace, self.user, self.model.query
+        return self.export_table(path, lambda: account_table(workspace, user, query), "account")
+
+    def export_table(self, path: Path, table: Callable[[], Table], noun: str) -> Task | None:
+        """Write ``table()`` to ``path`` off the GUI thread; a place that cannot take the
+        file is said before any work, a text cut to fit a spreadsheet cell after it."""
+        from reports.output import check_output
+        from reports.tabular import Written, write_table
+
+        try:
+            check_output(path)
+        except AccordError as error:
+            show_error(self, "Export", error)
+            return None
+
+        def done(written: Written) -> None:
+            self.statusBar().showMessage(f"Exported {counted(written.rows, noun)} to {path}", 8000)
+            if written.warning:
+                show_warning(self, "Export", written.warning)
+
         self.task = run_task(
             self,
             f"Exporting to {path.name}",
-            lambda progress, cancel: write_table(
-                account_table(workspace, user, query), path, progress=progress, cancel=cancel
-            ),
-            lambda count: self.statusBar().showMessage(
-                f"Exported {counted(count, 'account')} to {path}", 8000
-            ),
+            lambda progress, cancel: write_table(table(), path, progress=progress, cancel=cancel),
+            done,
         )
         return self.task
 

@@ -104,6 +104,10 @@ class Task(QObject):
 def show_error(parent: QWidget | None, title: str, error: BaseException) -> None:
     """An AccordError's message is for the user; anything else is a bug, said plainly."""
     text = str(error) if isinstance(error, AccordError) else f"Unexpected error: {error!r}"
+    show_warning(parent, title, text)
+
+
+def show_warning(parent: QWidget | None, title: str, text: str) -> None:
     box = QMessageBox(QMessageBox.Icon.Warning, title, text, QMessageBox.StandardButton.Ok, parent)
     box.setTextFormat(Qt.TextFormat.PlainText)
     box.exec()
