@@ -63,7 +63,7 @@ def write_table(
     with writing(path) as partial:
         if suffix == ".csv":
             return Written(path, _write_csv(table, partial, ticker))
-        count, cut = _write_xlsx(table, partial, ticker)
+        count, cut = _write_xlsx(table, partial, ticker, beside_of=path)
         return Written(path, count, cut)
 
 
@@ -118,9 +118,11 @@ _NUMBER_FORMATS = {
 _LITERAL_ESCAPE = re.compile(r"_x[0-9A-Fa-f]{4}_")
 
 
-def _write_xlsx(table: Table, path: Path, ticker: _Ticker) -> tuple[int, tuple[str, ...]]:
+def _write_xlsx(
+    table: Table, path: Path, ticker: _Ticker, *, beside_of: Path
+) -> tuple[int, tuple[str, ...]]:
     """The rows, and the cells whose text was cut to :data:`CELL_LIMIT` (a Notes sheet
-    lists them). openpyxl's temporary files are written beside ``path``, not in the
+    lists them). openpyxl's temporary files are written beside ``beside_of``, not in the
     system's temporary folder, and removed whatever happens."""
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
@@ -165,7 +167,7 @@ def _write_xlsx(table: Table, path: Path, ticker: _Ticker) -> tuple[int, tuple[s
     sheets = [sheet]
     count = 0
     try:
-        _write_beside(sheet, path)
+        _write_beside(sheet, beside_of)
         sheet.append(header)
         for row in ticker.rows(table.rows):
             sheet.append(row_cells(row, count + 2))
@@ -176,7 +178,7 @@ def _write_xlsx(table: Table, path: Path, ticker: _Ticker) -> tuple[int, tuple[s
             for letter, width in zip("ABC", (12, 30, 14), strict=True):
                 notes.column_dimensions[letter].width = width
             sheets.append(notes)
-            _write_beside(notes, path)
+            _write_beside(notes, beside_of)
             notes.append([
                 f"These cells of the sheet '{sheet.title}' held more than the {CELL_LIMIT:,} "
                 "characters a spreadsheet cell holds: each keeps its first "
@@ -205,7 +207,7 @@ def _write_beside(sheet: Any, path: Path) -> None:
     export there; this one is overwritten by the next export to ``path``."""
     from openpyxl.worksheet._writer import ALL_TEMP_FILES, WorksheetWriter
 
-    out = str(beside(path, f".{sheet.title}.xml"))
+    out = str(beside(path, f".partial.{sheet.title}.xml"))
     ALL_TEMP_FILES.append(out)  # openpyxl removes it at exit, and its cleanup expects it here
     sheet._writer = WorksheetWriter(sheet, out=out)
     sheet._writer.write_top()
