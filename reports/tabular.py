@@ -195,8 +195,9 @@ def _write_xlsx(
     finally:
         for each in sheets:  # a failed export's temporaries (save removed them on success)
             if each._writer is not None:
-                with suppress(OSError):
-                    each._writer.xf.close()  # closes the file, so that Windows removes it
+                if not each.closed:
+                    with suppress(OSError):  # a full disk: the file goes all the same
+                        each.close()  # closes the file, so that Windows removes it
                 Path(each._writer.out).unlink(missing_ok=True)
     return count, tuple(reference for reference, _, _ in cut)
 
