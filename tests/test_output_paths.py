@@ -233,3 +233,39 @@ def test_the_window_says_when_an_export_cannot_be_written(qtbot, demo_db, tmp_pa
     out = tmp_path / "gone" / "accounts.xlsx"
     assert window.export_to(out) is None
     assert said == [f"{out} was not written: the folder does not exist. Choose an existing folder."]
+
+
+def test_the_windows_save_dialogs_say_when_a_file_cannot_be_written(
+    qtbot, sqlite_workspace, tmp_path, monkeypatch
+):
+    """Rejected rows, a mapping and an ICP saved to a folder that is gone: a message box
+    with the sentence, not a traceback."""
+    from PySide6.QtWidgets import QFileDialog, QMessageBox
+
+    from domain.importing import ImportSummary, RowError
+    from ui.icp_editor import IcpEditor
+    from ui.import_wizard import ImportWizard
+
+    said: list[str] = []
+    monkeypatch.setattr(QMessageBox, "exec", lambda box: said.append(box.text()) or 0)
+    gone = tmp_path / "gone"
+    owner = sign_in(sqlite_workspace, "Olivia Owner")
+    wizard = ImportWizard(sqlite_workspace, owner)
+    qtbot.addWidget(wizard)
+    summary = ImportSummary("list.csv", headers=["Company name"], rejected_cells=[["2", "Beta"]],
+                            errors=[RowError(2, "Company name", "bad")])  # fmt: skip
+    wizard.write_rejects(summary, gone / "rejected.csv")
+    listing = tmp_path / "list.csv"
+    listing.write_text("Company name\nAcme\n", encoding="utf-8")
+    wizard.show()
+    wizard.file_page.path.setText(str(listing))
+    wizard.next()
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a: (str(gone / "m.json"), ""))
+    wizard.mapping_page.save()
+    editor = IcpEditor(sqlite_workspace, owner)
+    qtbot.addWidget(editor)
+    editor.name.setText("Mid-size software")
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a: (str(gone / "icp.json"), ""))
+    editor.export_json()
+    missing = "was not written: the folder does not exist. Choose an existing folder."
+    assert said == [f"{gone / name} {missing}" for name in ("rejected.csv", "m.json", "icp.json")]
