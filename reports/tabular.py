@@ -185,8 +185,7 @@ def _write_xlsx(
                 f"{CELL_LIMIT:,}. Accord keeps the whole text; a CSV export writes it whole."
             ])  # fmt: skip
             notes.append(
-                [cell(label, ColumnKind.TEXT) for label in ("Cell", "Column")]
-                + [cell("Characters", ColumnKind.TEXT)]
+                [cell(label, ColumnKind.TEXT) for label in ("Cell", "Column", "Characters")]
             )
             for reference, label, length in cut:
                 notes.append([cell(reference, ColumnKind.TEXT), cell(label, ColumnKind.TEXT),

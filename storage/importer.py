@@ -108,14 +108,13 @@ class _Run:
         user: User,
         table: SourceTable,
         kind: str,
-        targets: list[str],
+        parse: RowParser,
         options: ImportOptions,
         progress: Progress | None,
         cancel: Cancel | None,
     ) -> None:
         self.conn, self.user, self.table, self.options = conn, user, table, options
-        fields = ACCOUNT_FIELDS if kind == "accounts" else CONTACT_FIELDS
-        self.parse = RowParser(table.headers, targets, fields, defused=table.is_csv)
+        self.parse = parse
         self.progress, self.cancel = progress, cancel
         self.batch_id = new_id()
         self.now = utcnow()
@@ -150,7 +149,6 @@ class _Run:
 
     def parsed_chunks(self) -> Iterator[list[tuple[int, list[str], dict[str, Any]]]]:
         rows = self.table.rows()
-        parse = self.parse
         done = 0
         while chunk := list(islice(rows, CHUNK)):
             if self.cancel is not None and self.cancel():
@@ -162,7 +160,7 @@ class _Run:
                     continue
                 number, cells = item
                 try:
-                    values = parse(cells)
+                    values = self.parse(cells)
                 except RowRejected as exc:
                     self.reject(number, cells, exc.column, exc.reason)
                     continue
@@ -460,7 +458,8 @@ def _run_import(
     targets = _targets(table, fields, options)
     try:
         with cycle_collector_paused(), workspace.write() as conn:
-            run = _Run(conn, user, table, kind, targets, options, progress, cancel)
+            parse = RowParser(table.headers, targets, fields, defused=table.is_csv)
+            run = _Run(conn, user, table, kind, parse, options, progress, cancel)
             if kind == "accounts":
                 bigger = _bigger_than_the_workspace(conn, path)
                 with indexes_rebuilt(conn, accounts, bigger) as rebuilt:
