@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from domain.errors import AccordError, WorkspaceDamaged
-from domain.values import counted
+from domain.values import clean_text, counted
 
 EXIT_OK, EXIT_REFUSED, EXIT_USAGE = 0, 1, 2
 
@@ -138,6 +138,9 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    for name, value in vars(args).items():  # what is typed here may be stored: clean it
+        if isinstance(value, str):
+            setattr(args, name, clean_text(value))
     if args.command is None:
         from ui.app import run_gui
 
@@ -222,10 +225,13 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
 def _cmd_import(args: argparse.Namespace) -> int:
     from domain.importing import OnDuplicate, import_file
+    from reports.output import check_output
     from reports.rejects import rejects_table
     from reports.tabular import write_table
     from storage.importer import ImportOptions, import_accounts, import_contacts
 
+    if args.rejects:
+        check_output(args.rejects)
     workspace = _open(args, create=True)
     options = ImportOptions(
         mapping_file=args.mapping,
@@ -243,9 +249,19 @@ def _cmd_import(args: argparse.Namespace) -> int:
     for error in summary.errors:
         print(error.describe(summary.file_name), file=sys.stderr)
     if args.rejects and summary.rejected:
-        write_table(rejects_table(summary), args.rejects)
+        try:
+            written = write_table(rejects_table(summary), args.rejects)
+        except AccordError as exc:  # the import is committed: it succeeded all the same
+            print(f"accord: {exc} The import itself is saved.", file=sys.stderr)
+            return EXIT_OK
         print(f"Rejected rows written to {args.rejects}: fix them and import that file again.")
+        _warn(written.warning)
     return EXIT_OK
+
+
+def _warn(warning: str | None) -> None:
+    if warning:
+        print(f"accord: {warning}", file=sys.stderr)
 
 
 def _cmd_undo_import(args: argparse.Namespace) -> int:
@@ -260,20 +276,23 @@ def _cmd_undo_import(args: argparse.Namespace) -> int:
 
 def _cmd_export(args: argparse.Namespace) -> int:
     from domain.users import export
+    from reports.output import check_output
     from reports.tabular import write_table
     from storage.account_list import ListQuery
     from storage.export import account_table
     from storage.targets import target_table
 
+    check_output(args.out)
     workspace = _open(args)
     user = _who(workspace, args)
     if args.what == "targets":
-        count = write_table(export(user, lambda: target_table(workspace)), args.out)
-        print(f"Exported {counted(count, 'target account')} to {args.out}")
-        return EXIT_OK
-    query = ListQuery(search=args.search or "")
-    count = write_table(export(user, lambda: account_table(workspace, query)), args.out)
-    print(f"Exported {counted(count, 'account')} to {args.out}")
+        table, noun = export(user, lambda: target_table(workspace)), "target account"
+    else:
+        query = ListQuery(search=args.search or "")
+        table, noun = export(user, lambda: account_table(workspace, query)), "account"
+    written = write_table(table, args.out)
+    print(f"Exported {counted(written.rows, noun)} to {args.out}")
+    _warn(written.warning)
     return EXIT_OK
 
 
@@ -293,8 +312,11 @@ def _cmd_icp(args: argparse.Namespace) -> int:
 
     from domain.errors import ValidationError
     from domain.icp import apply_icp, from_document, save_icp, to_document
+    from reports.output import check_output, write_text
     from storage.icps import SqlIcpStore, find_version
 
+    if args.what == "export":
+        check_output(args.out)
     workspace = _open(args, create=True)
     user = _who(workspace, args)
     if args.what == "import":
@@ -306,7 +328,7 @@ def _cmd_icp(args: argparse.Namespace) -> int:
         print(f"Saved {version.label} ({len(icp.criteria)} criteria)")
     elif args.what == "export":
         version = find_version(workspace, args.name)
-        args.out.write_text(json.dumps(to_document(version.icp), indent=2, ensure_ascii=False))
+        write_text(args.out, json.dumps(to_document(version.icp), indent=2, ensure_ascii=False))
         print(f"Wrote {version.label} to {args.out}")
     else:
         version = find_version(workspace, args.name)
@@ -356,8 +378,10 @@ def _cmd_targets(args: argparse.Namespace) -> int:
 def _cmd_report(args: argparse.Namespace) -> int:
     from domain.users import export
     from reports.dossier_pdf import write_dossiers
+    from reports.output import check_output
     from storage.dossier_print import call_pack_job, dossier_job, printed_dossiers
 
+    check_output(args.out)
     workspace = _open(args)
     user = _who(workspace, args)
     if args.what == "dossier":

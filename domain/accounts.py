@@ -12,7 +12,7 @@ from typing import Any, Protocol
 from uuid import UUID, uuid4
 
 from domain.errors import AccordError, NotFound, ValidationError
-from domain.fields import ACCOUNT_FIELDS, CONTACT_FIELDS, Field
+from domain.fields import ACCOUNT_FIELDS, CONTACT_FIELDS, Field, custom_fields
 from domain.users import Action, User
 
 
@@ -101,7 +101,7 @@ def create_account(uow: UnitOfWork, user: User, values: dict[str, Any]) -> Accou
     """Create an account from typed-in values (texts are parsed like imported cells)."""
     user.require(Action.EDIT_ACCOUNTS)
     parsed = _validated({"name": "", **values}, ACCOUNT_FIELDS)
-    account = Account(**parsed, custom=dict(values.get("custom", {})))
+    account = Account(**parsed, custom=custom_fields(values.get("custom", {})))
     with uow:
         account = uow.accounts.add(account, user)
         uow.commit()
@@ -113,7 +113,7 @@ def update_account(uow: UnitOfWork, user: User, loaded: Account, values: dict[st
     user.require(Action.EDIT_ACCOUNTS)
     parsed = _validated(values, ACCOUNT_FIELDS)
     if "custom" in values:
-        parsed["custom"] = dict(values["custom"])
+        parsed["custom"] = custom_fields(values["custom"])
     with uow:
         saved = uow.accounts.save(replace(loaded, **parsed), user)
         uow.commit()

@@ -26,6 +26,7 @@ from uuid import UUID
 
 from domain.errors import ConcurrentEditError, ValidationError
 from domain.users import Action, User
+from domain.values import clean_text
 
 TEMPLATE_FORMAT = "accord-dossier-template"
 
@@ -183,6 +184,14 @@ class DossierEdit:
     sources: tuple[Source, ...] = ()
     contact_ids: tuple[UUID, ...] = ()
 
+    def cleaned(self) -> DossierEdit:
+        """The edit as stored: sections keep their lines and tabs, control characters go."""
+        return DossierEdit(
+            {key: clean_text(text) for key, text in self.texts.items()},
+            tuple(Source(clean_text(s.url), clean_text(s.title)) for s in self.sources),
+            self.contact_ids,
+        )
+
 
 def check_sources(sources: Sequence[Source]) -> None:
     for n, source in enumerate(sources, start=1):
@@ -305,6 +314,7 @@ def save_dossier(store: DossierStore, user: User, dossier: Dossier, edit: Dossie
     else saved it in the meantime, their changes and yours are merged section by section;
     where both changed a section, theirs stays and yours is kept as a conflict."""
     user.require(Action.EDIT_DOSSIER)
+    edit = edit.cleaned()
     check_sources(edit.sources)
     template = store.template_of(dossier)
     try:
@@ -340,7 +350,7 @@ def rate_dossier(
     user.require(Action.RATE_DOSSIER)
     if stars not in range(1, 6):
         raise ValidationError({"rating": "a rating is 1 to 5 stars"})
-    store.rate(Rating(dossier.id, user.name, stars, comment.strip()))
+    store.rate(Rating(dossier.id, user.name, stars, clean_text(comment).strip()))
 
 
 # --- a dossier as printed ----------------------------------------------------------------------

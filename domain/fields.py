@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import enum
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from domain.values import (
+    clean_text,
     is_email,
     normalize_domain,
     parse_amount,
@@ -45,7 +46,7 @@ class Field:
 
     def parse(self, text: str) -> str | int | bool | None:
         """Parse the text of a cell; empty cells are None. Raises ValueError with a reason."""
-        value = text.strip()
+        value = clean_text(text).strip()
         if not value:
             if self.required:
                 raise ValueError(f"{self.label} is required")
@@ -141,6 +142,12 @@ LAST_NAME_ALIASES = frozenset({"last name", "lastname", "surname", "family name"
 
 #: Exported custom fields carry this prefix so that they import back as custom fields.
 CUSTOM_PREFIX = "Custom: "
+
+
+def custom_fields(values: Mapping[str, str]) -> dict[str, str]:
+    """Custom fields as stored: names and texts cleaned like every field's."""
+    return {clean_text(name).strip(): clean_text(text).strip() for name, text in values.items()}
+
 
 _HEADER_NOISE = re.compile(r"[\s_.]+")
 

@@ -17,11 +17,12 @@ from domain.fields import (
     FIRST_NAME_ALIASES,
     LAST_NAME_ALIASES,
     Field,
+    custom_fields,
     field_for_header,
     header_key,
 )
 from domain.users import Action, User
-from domain.values import unprotect_cell
+from domain.values import clean_text, unprotect_cell
 
 #: Mapping targets besides field names: a custom field, and the parts of a person's name.
 CUSTOM = "custom:"
@@ -45,6 +46,14 @@ class FileRefused(AccordError):
 class ImportCancelled(AccordError):
     def __init__(self) -> None:
         super().__init__("The import was cancelled; the workspace is as it was before.")
+
+
+class DiskFull(AccordError):
+    def __init__(self, file_name: str) -> None:
+        super().__init__(
+            f"The disk is full: nothing was imported from {file_name}, the workspace is as it "
+            "was. Free some space and import again."
+        )
 
 
 @dataclass(frozen=True)
@@ -147,9 +156,10 @@ def load_mapping(path: Path) -> dict[str, str]:
     return {str(k): v or IGNORE for k, v in data.items()}
 
 
-def save_mapping(headers: Sequence[str], targets: Sequence[str], path: Path) -> None:
+def mapping_document(headers: Sequence[str], targets: Sequence[str]) -> str:
+    """A mapping as the JSON text that :func:`load_mapping` reads."""
     mapping = {h: t or "ignore" for h, t in zip(headers, targets, strict=True) if h.strip()}
-    path.write_text(json.dumps(mapping, indent=2, ensure_ascii=False), encoding="utf-8")
+    return json.dumps(mapping, indent=2, ensure_ascii=False)
 
 
 def missing_required(targets: Sequence[str], fields: tuple[Field, ...]) -> list[str]:
@@ -190,11 +200,18 @@ REMEMBERED_CELLS = 20_000
 class RowParser:
     """Turns the cells of a row into field values for one file's mapping (prepared once,
     used for every row). ``custom`` is a dict; a bad cell raises RowRejected naming its
-    column."""
+    column. In a CSV file (``defused``) a cell that starts with a formula carries the
+    apostrophe an export put before it; a spreadsheet's cells are text as they are."""
 
     def __init__(
-        self, headers: Sequence[str], targets: Sequence[str], fields: tuple[Field, ...]
+        self,
+        headers: Sequence[str],
+        targets: Sequence[str],
+        fields: tuple[Field, ...],
+        *,
+        defused: bool,
     ) -> None:
+        self.defused = defused
         by_name = {f.name: f for f in fields}
         # Cell text → parsed value, per column: industries, countries, head counts and
         # bands repeat row after row in a company list and are parsed once each.
@@ -211,6 +228,10 @@ class RowParser:
         mapped = {f.name: header for _, header, f, _ in self.fields}
         self.required = [(f, mapped.get(f.name, f.label)) for f in fields if f.required]
 
+    def meant(self, cell: str) -> str:
+        """The text a cell holds, without the apostrophe an export put before a formula."""
+        return unprotect_cell(cell) if self.defused else cell
+
     def __call__(self, cells: Sequence[str]) -> dict[str, Any]:
         values: dict[str, Any] = {}
         for index, header, spec, parsed in self.fields:
@@ -218,7 +239,7 @@ class RowParser:
             value = parsed.get(cell, _UNPARSED)
             if value is _UNPARSED:
                 try:
-                    value = spec.parse(unprotect_cell(cell))
+                    value = spec.parse(self.meant(cell))
                 except ValueError as exc:
                     if spec.required and not cell.strip():
                         continue  # said below, once, if the name parts do not make up for it
@@ -228,13 +249,13 @@ class RowParser:
             values[spec.name] = value
         if self.name_parts and not values.get("name"):
             parts = sorted(self.name_parts, key=lambda p: p[1] != FIRST_NAME)
-            values["name"] = " ".join(cells[i].strip() for i, _ in parts if cells[i].strip())
+            texts = (clean_text(self.meant(cells[i])).strip() for i, _ in parts)
+            values["name"] = " ".join(text for text in texts if text)
         for spec, column in self.required:
             if not values.get(spec.name):
                 raise RowRejected(column, f"{spec.label} is empty")
-        values["custom"] = {
-            key: text for i, key in self.custom if (text := unprotect_cell(cells[i].strip()))
-        }
+        custom = custom_fields({key: self.meant(cells[i].strip()) for i, key in self.custom})
+        values["custom"] = {key: text for key, text in custom.items() if text}
         return values
 
 

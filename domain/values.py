@@ -198,18 +198,35 @@ def parse_tags(text: str) -> str:
     return ", ".join(seen)
 
 
+#: Characters that no file Accord writes can hold (XML, so XLSX and PDF, refuses them):
+#: control characters other than tab and line break, and code points that are no text.
+_NOT_TEXT = re.compile("[\x00-\x08\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+#: Line breaks as other systems write them; XML turns a lone CR into a line break anyway.
+_LINE_BREAK = re.compile("\r\n?|[\x0b\x0c]")
+
+
+def clean_text(text: str) -> str:
+    """Text as every file can hold it: control characters (NUL, bell, escape …) dropped,
+    tabs kept, line breaks as ``\\n``. Every door that stores what people type (import,
+    forms, command line) calls this, and every writer does on what is already stored."""
+    if text.isprintable():
+        return text
+    return _NOT_TEXT.sub("", _LINE_BREAK.sub("\n", text))
+
+
 #: A cell starting with one of these would run as a formula in a spreadsheet.
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def protect_cell(text: str) -> str:
-    """Make text stay text in a spreadsheet that opens a CSV: ``=1+1`` → ``'=1+1``."""
-    return "'" + text if text.startswith(_FORMULA_STARTS) else text
+    """Make text stay text in a spreadsheet that opens a CSV: ``=1+1`` → ``'=1+1``,
+    ``'=1`` → ``''=1``; :func:`unprotect_cell` takes exactly that apostrophe away."""
+    return "'" + text if text.lstrip("'").startswith(_FORMULA_STARTS) else text
 
 
 def unprotect_cell(text: str) -> str:
-    """Undo :func:`protect_cell`, so that an exported file re-imports unchanged."""
-    if text.startswith("'") and text[1:].startswith(_FORMULA_STARTS):
+    """Undo :func:`protect_cell`, so that an exported CSV file re-imports unchanged."""
+    if text.startswith("'") and text.lstrip("'").startswith(_FORMULA_STARTS):
         return text[1:]
     return text
 

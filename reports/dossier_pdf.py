@@ -10,7 +10,6 @@ resources/fonts with their licences.
 
 from __future__ import annotations
 
-import os
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -46,7 +45,8 @@ from reportlab.platypus.tableofcontents import TableOfContents
 from domain.dossiers import PrintedDossier
 from domain.errors import AccordError
 from domain.progress import Cancel, Progress
-from domain.values import shown_time
+from domain.values import clean_text, shown_time
+from reports.output import check_output, writing
 
 FONTS = Path(__file__).resolve().parent.parent / "resources" / "fonts"
 SANS, BOLD, FALLBACK = "AccordSans", "AccordSans-Bold", "AccordFallback"
@@ -92,8 +92,9 @@ def _font_for(ch: str) -> str | None:
 def text(value: object) -> str:
     """User text as paragraph markup that prints exactly as typed; a character no bundled
     font has prints as one replacement mark (an emoji made of several, such as a family
-    or a thumb with a skin tone, as one mark too)."""
-    value = str(value)
+    or a thumb with a skin tone, as one mark too), without the control characters no PDF
+    can hold."""
+    value = clean_text(str(value))
     if value.isascii():
         return escape(value)
     runs: list[tuple[str, list[str]]] = []
@@ -303,6 +304,7 @@ def write_dossiers(
     and a table of contents (the call pack). Each dossier starts on a new page. Returns the
     number of dossiers written. The file appears only when complete. ``workspace`` is the
     workspace's name for the footer (a PDF is handed round: never a path or an address)."""
+    check_output(path)
     _fonts()
     today = datetime.now().strftime("%Y-%m-%d")
     footer = " · ".join(part for part in ("Accord", workspace, today) if part)
@@ -328,12 +330,8 @@ def write_dossiers(
             progress(written, max(count, written) + 1)  # the last step is laying out pages
     if not written:
         raise AccordError("There is no dossier to print.")
-    partial = path.with_name(f".{path.name}.partial")
-    try:
+    with writing(path) as partial:
         _Document(partial, footer, title).lay_out(story, contents=bool(cover))
-        os.replace(partial, path)
-    finally:
-        partial.unlink(missing_ok=True)
     if progress is not None:
         progress(written + 1, written + 1)
     return written

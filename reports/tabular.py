@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import csv
-import os
+import re
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import suppress
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -12,7 +14,8 @@ from typing import Any
 from domain.errors import AccordError
 from domain.progress import Cancel, Progress
 from domain.tables import ColumnKind, Table
-from domain.values import protect_cell
+from domain.values import clean_text, counted, protect_cell
+from reports.output import beside, writing
 
 
 class ExportCancelled(AccordError):
@@ -21,26 +24,47 @@ class ExportCancelled(AccordError):
 
 
 _REPORT_EVERY = 1000
+#: The most characters a spreadsheet cell holds (Excel's limit; openpyxl cuts at it).
+CELL_LIMIT = 32_767
+
+
+@dataclass(frozen=True)
+class Written:
+    """What an export wrote: how many rows, and which cells had to cut a longer text."""
+
+    path: Path
+    rows: int
+    cut: tuple[str, ...] = ()  # cell references, such as "K12"
+
+    @property
+    def warning(self) -> str | None:
+        """The sentence to show when a text did not fit whole, else None."""
+        if not self.cut:
+            return None
+        return (
+            f"{counted(len(self.cut), 'text')} longer than a spreadsheet cell holds "
+            f"({CELL_LIMIT:,} characters) {'is' if len(self.cut) == 1 else 'are'} cut in "
+            f"{self.path.name}; its Notes sheet lists the cells. Export to CSV to keep "
+            "every text whole."
+        )
 
 
 def write_table(
     table: Table, path: Path, *, progress: Progress | None = None, cancel: Cancel | None = None
-) -> int:
-    """Write ``table`` to ``path`` (.csv or .xlsx); returns the number of rows written.
+) -> Written:
+    """Write ``table`` to ``path`` (.csv or .xlsx).
 
     The file appears only when complete: it is written beside the target and renamed.
     """
     suffix = path.suffix.lower()
     if suffix not in (".csv", ".xlsx"):
         raise AccordError(f"{path.name}: export to .csv or .xlsx")
-    partial = path.with_name(f".{path.name}.partial")
-    try:
-        writer = _write_csv if suffix == ".csv" else _write_xlsx
-        count = writer(table, partial, _Ticker(table.count, progress, cancel))
-        os.replace(partial, path)
-    finally:
-        partial.unlink(missing_ok=True)
-    return count
+    ticker = _Ticker(table.count, progress, cancel)
+    with writing(path) as partial:
+        if suffix == ".csv":
+            return Written(path, _write_csv(table, partial, ticker))
+        count, cut = _write_xlsx(table, partial, ticker, beside_of=path)
+        return Written(path, count, cut)
 
 
 class _Ticker:
@@ -66,7 +90,7 @@ def _csv_value(value: Any, kind: ColumnKind) -> str:
     if isinstance(value, datetime):
         return value.isoformat(sep=" ", timespec="seconds")
     if kind is ColumnKind.TEXT:
-        return protect_cell(str(value))
+        return protect_cell(clean_text(str(value)))
     return str(value)
 
 
@@ -75,7 +99,7 @@ def _write_csv(table: Table, path: Path, ticker: _Ticker) -> int:
     count = 0
     with path.open("w", encoding="utf-8-sig", newline="") as out:
         writer = csv.writer(out)
-        writer.writerow([protect_cell(c.label) for c in table.columns])
+        writer.writerow([_csv_value(c.label, ColumnKind.TEXT) for c in table.columns])
         for row in ticker.rows(table.rows):
             writer.writerow([_csv_value(v, k) for v, k in zip(row, kinds, strict=True)])
             count += 1
@@ -89,7 +113,17 @@ _NUMBER_FORMATS = {
 }
 
 
-def _write_xlsx(table: Table, path: Path, ticker: _Ticker) -> int:
+#: Text that reads as an escaped character in a workbook (``_x0041_`` is "A"): its first
+#: underscore is escaped, so that it reads back as written.
+_LITERAL_ESCAPE = re.compile(r"_x[0-9A-Fa-f]{4}_")
+
+
+def _write_xlsx(
+    table: Table, path: Path, ticker: _Ticker, *, beside_of: Path
+) -> tuple[int, tuple[str, ...]]:
+    """The rows, and the cells whose text was cut to :data:`CELL_LIMIT` (a Notes sheet
+    lists them). openpyxl's temporary files are written beside ``beside_of``, not in the
+    system's temporary folder, and removed whatever happens."""
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font
@@ -102,10 +136,14 @@ def _write_xlsx(table: Table, path: Path, ticker: _Ticker) -> int:
         sheet.column_dimensions[get_column_letter(index)].width = width
     sheet.freeze_panes = "A2"
     bold = Font(bold=True)
+    letters = [get_column_letter(i) for i in range(1, len(table.columns) + 1)]
+    cut: list[tuple[str, str, int]] = []  # cell, column, characters
 
     def cell(value: Any, kind: ColumnKind) -> WriteOnlyCell:
         if isinstance(value, datetime) and value.tzinfo is not None:
             value = value.replace(tzinfo=None)  # Excel has no time zones; values are UTC
+        if isinstance(value, str):
+            value = _LITERAL_ESCAPE.sub(r"_x005F\g<0>", clean_text(value))
         result = WriteOnlyCell(sheet, value=value)
         if isinstance(value, str):
             result.data_type = "s"  # text, even when it starts with "="
@@ -113,26 +151,66 @@ def _write_xlsx(table: Table, path: Path, ticker: _Ticker) -> int:
             result.number_format = _NUMBER_FORMATS[kind]
         return result
 
+    def row_cells(row: Sequence[Any], number: int) -> list[WriteOnlyCell]:
+        cells = []
+        for index, (value, column) in enumerate(zip(row, table.columns, strict=True)):
+            if isinstance(value, str) and len(value) > CELL_LIMIT:
+                cut.append((f"{letters[index]}{number}", column.label, len(value)))
+            cells.append(cell(value, column.kind))
+        return cells
+
     header = []
     for column in table.columns:
         head = cell(column.label, ColumnKind.TEXT)
         head.font = bold
         header.append(head)
-    sheet.append(header)
-    kinds = [c.kind for c in table.columns]
+    sheets = [sheet]
     count = 0
     try:
+        _write_beside(sheet, beside_of)
+        sheet.append(header)
         for row in ticker.rows(table.rows):
-            sheet.append([cell(v, k) for v, k in zip(row, kinds, strict=True)])
+            sheet.append(row_cells(row, count + 2))
             count += 1
-    except BaseException:
-        sheet.close()  # finish openpyxl's temporary file so it can be removed
-        sheet._writer.cleanup()
-        raise
-    last = get_column_letter(max(1, len(table.columns)))
-    sheet.auto_filter.ref = f"A1:{last}{count + 1}"
-    workbook.save(path)
-    return count
+        sheet.auto_filter.ref = f"A1:{letters[-1] if letters else 'A'}{count + 1}"
+        if cut:
+            notes = workbook.create_sheet("Notes")
+            for letter, width in zip("ABC", (12, 30, 14), strict=True):
+                notes.column_dimensions[letter].width = width
+            sheets.append(notes)
+            _write_beside(notes, beside_of)
+            notes.append([
+                f"These cells of the sheet '{sheet.title}' held more than the {CELL_LIMIT:,} "
+                "characters a spreadsheet cell holds: each keeps its first "
+                f"{CELL_LIMIT:,}. Accord keeps the whole text; a CSV export writes it whole."
+            ])  # fmt: skip
+            notes.append(
+                [cell(label, ColumnKind.TEXT) for label in ("Cell", "Column", "Characters")]
+            )
+            for reference, label, length in cut:
+                notes.append([cell(reference, ColumnKind.TEXT), cell(label, ColumnKind.TEXT),
+                              cell(length, ColumnKind.INTEGER)])  # fmt: skip
+        workbook.save(path)
+    finally:
+        for each in sheets:  # a failed export's temporaries (save removed them on success)
+            if each._writer is not None:
+                if not each.closed:
+                    with suppress(OSError):  # a full disk: the file goes all the same
+                        each.close()  # closes the file, so that Windows removes it
+                Path(each._writer.out).unlink(missing_ok=True)
+    return count, tuple(reference for reference, _, _ in cut)
+
+
+def _write_beside(sheet: Any, path: Path) -> None:
+    """Give a write-only sheet its temporary file beside ``path``: a big export's sheet
+    is as big as the export, and one in the system's temporary folder outlives a killed
+    export there; this one is overwritten by the next export to ``path``."""
+    from openpyxl.worksheet._writer import ALL_TEMP_FILES, WorksheetWriter
+
+    out = str(beside(path, f".partial.{sheet.title}.xml"))
+    ALL_TEMP_FILES.append(out)  # openpyxl removes it at exit, and its cleanup expects it here
+    sheet._writer = WorksheetWriter(sheet, out=out)
+    sheet._writer.write_top()
 
 
 def _sheet_title(title: str) -> str:

@@ -3,6 +3,7 @@ the workspace, an import batch that can be undone as a whole."""
 
 from __future__ import annotations
 
+import sqlite3
 import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -13,9 +14,11 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Table, func, insert, select, update
+from sqlalchemy.exc import DBAPIError, OperationalError
 
 from domain.fields import ACCOUNT_FIELDS, CONTACT_FIELDS, Field
 from domain.importing import (
+    DiskFull,
     FileRefused,
     ImportCancelled,
     ImportSummary,
@@ -105,11 +108,13 @@ class _Run:
         user: User,
         table: SourceTable,
         kind: str,
+        parse: RowParser,
         options: ImportOptions,
         progress: Progress | None,
         cancel: Cancel | None,
     ) -> None:
         self.conn, self.user, self.table, self.options = conn, user, table, options
+        self.parse = parse
         self.progress, self.cancel = progress, cancel
         self.batch_id = new_id()
         self.now = utcnow()
@@ -142,13 +147,10 @@ class _Run:
 
     def reject(self, number: int, cells: list[str], column: str, reason: str) -> None:
         self.summary.errors.append(RowError(number, column, reason))
-        self.summary.rejected_cells.append([str(number), *cells])
+        self.summary.rejected_cells.append([str(number), *map(self.parse.meant, cells)])
 
-    def parsed_chunks(
-        self, fields: tuple[Field, ...], targets: list[str]
-    ) -> Iterator[list[tuple[int, list[str], dict[str, Any]]]]:
+    def parsed_chunks(self) -> Iterator[list[tuple[int, list[str], dict[str, Any]]]]:
         rows = self.table.rows()
-        parse = RowParser(self.table.headers, targets, fields)
         done = 0
         while chunk := list(islice(rows, CHUNK)):
             if self.cancel is not None and self.cancel():
@@ -160,7 +162,7 @@ class _Run:
                     continue
                 number, cells = item
                 try:
-                    values = parse(cells)
+                    values = self.parse(cells)
                 except RowRejected as exc:
                     self.reject(number, cells, exc.column, exc.reason)
                     continue
@@ -288,9 +290,9 @@ class _StoredAccounts:
                     yield dict(row._mapping)
 
 
-def _import_accounts(run: _Run, targets: list[str], stored: _StoredAccounts) -> None:
+def _import_accounts(run: _Run, stored: _StoredAccounts) -> None:
     policy = run.options.on_duplicate
-    for parsed in run.parsed_chunks(ACCOUNT_FIELDS, targets):
+    for parsed in run.parsed_chunks():
         keys = [_account_keys(values) for _, _, values in parsed]
         domains = {d for d, _ in keys if d}
         names = {n[0] for _, n in keys}
@@ -359,7 +361,7 @@ def _import_contacts(run: _Run, targets: list[str]) -> None:
         contacts.c.account_id,
         contacts.c.import_batch_id,
     ]
-    for parsed in run.parsed_chunks(CONTACT_FIELDS, targets):
+    for parsed in run.parsed_chunks():
         refs = {values["account"] for _, _, values in parsed}
         owners = _accounts_for(run.conn, refs)
         ids = set(owners.values())
@@ -455,14 +457,30 @@ def _run_import(
     fields = ACCOUNT_FIELDS if kind == "accounts" else CONTACT_FIELDS
     table = open_table(path, fields, options.sheet)
     targets = _targets(table, fields, options)
-    with cycle_collector_paused(), workspace.write() as conn:
-        run = _Run(conn, user, table, kind, options, progress, cancel)
-        if kind == "accounts":
-            with indexes_rebuilt(conn, accounts, _bigger_than_the_workspace(conn, path)) as rebuilt:
-                _import_accounts(run, targets, _StoredAccounts(conn, in_memory=rebuilt))
-        else:
-            _import_contacts(run, targets)
-        return run.finish()
+    try:
+        with cycle_collector_paused(), workspace.write() as conn:
+            parse = RowParser(table.headers, targets, fields, defused=table.is_csv)
+            run = _Run(conn, user, table, kind, parse, options, progress, cancel)
+            if kind == "accounts":
+                bigger = _bigger_than_the_workspace(conn, path)
+                with indexes_rebuilt(conn, accounts, bigger) as rebuilt:
+                    _import_accounts(run, _StoredAccounts(conn, in_memory=rebuilt))
+            else:
+                _import_contacts(run, targets)
+            return run.finish()
+    except OperationalError as error:
+        if _disk_full(error):
+            raise DiskFull(path.name) from None
+        raise
+
+
+def _disk_full(error: DBAPIError) -> bool:
+    """SQLite's SQLITE_FULL, PostgreSQL's disk_full."""
+    orig = error.orig
+    return (
+        getattr(orig, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL
+        or getattr(orig, "sqlstate", None) == "53100"
+    )
 
 
 #: Roughly the smallest number of bytes a company-list row takes in a file.

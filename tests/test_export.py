@@ -120,7 +120,7 @@ def test_the_export_holds_what_the_list_shows(sqlite_workspace, tmp_path):
     rep = sign_in(sqlite_workspace, "Sam Rivera")
     mine = ListQuery(scope=Scope.MINE, owner_id=rep.id)
     out = tmp_path / "mine.csv"
-    written = write_table(account_table(sqlite_workspace, mine), out)
+    written = write_table(account_table(sqlite_workspace, mine), out).rows
     with out.open(encoding="utf-8-sig", newline="") as f:
         names = [r["Account Name"] for r in csv.DictReader(f)]
     assert 0 < written == len(names) == count(sqlite_workspace, mine) < 300

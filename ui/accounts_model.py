@@ -11,7 +11,7 @@ from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 
-from domain.values import shown_time
+from domain.values import clean_text, shown_time
 from storage.account_list import SORTABLE, Column, ListQuery, Scope, count, page
 from storage.workspace import Workspace
 
@@ -58,7 +58,7 @@ def display(column: Column, value: Any) -> str:
         return format_revenue(value)
     if isinstance(value, datetime):
         return shown_time(value)
-    return str(value)
+    return clean_text(str(value))  # a text stored before the import cleaned it
 
 
 class AccountsModel(QAbstractTableModel):

@@ -49,6 +49,7 @@ from domain.icp import (
 )
 from domain.users import Action, User
 from domain.values import counted, parse_amount, shown_time
+from reports.output import write_text
 from storage.icps import (
     SAMPLE_ABOVE,
     Histogram,
@@ -522,9 +523,12 @@ class IcpEditor(QDialog):
             show_error(self, "Not exported", error)
             return
         name, _ = QFileDialog.getSaveFileName(self, "Export ICP", f"{icp.name}.json", "*.json")
-        if name:
-            text = json.dumps(to_document(icp), indent=2, ensure_ascii=False)
-            Path(name).write_text(text, encoding="utf-8")
+        if not name:
+            return
+        try:
+            write_text(Path(name), json.dumps(to_document(icp), indent=2, ensure_ascii=False))
+        except AccordError as error:
+            show_error(self, "Not exported", error)
 
     def compare(self) -> None:
         CompareDialog(self.workspace, self.all_versions, self).exec()

@@ -36,15 +36,16 @@ from domain.importing import (
     auto_mapping,
     import_file,
     load_mapping,
-    save_mapping,
+    mapping_document,
 )
 from domain.users import User
+from reports.output import write_text
 from storage.files import SourceTable, is_spreadsheet, open_table
 from storage.importer import ImportOptions, check_targets, import_accounts, import_contacts
 from storage.workspace import Workspace
 from ui.messages import plain_label
 from ui.settings import keep_geometry
-from ui.workers import Task, run_task, show_error
+from ui.workers import Task, run_task, show_error, show_warning
 
 FILE_FILTER = "Company lists (*.csv *.txt *.xlsx *.xlsm);;All files (*)"
 
@@ -198,8 +199,12 @@ class MappingPage(QWizardPage):
 
     def save(self) -> None:
         name, _ = QFileDialog.getSaveFileName(self, "Save mapping", "mapping.json", "*.json")
-        if name and self.owner.table is not None:
-            save_mapping(self.owner.table.headers, self.targets(), Path(name))
+        if not name or self.owner.table is None:
+            return
+        try:
+            write_text(Path(name), mapping_document(self.owner.table.headers, self.targets()))
+        except AccordError as error:
+            show_error(self, "Mapping not saved", error)
 
     def load(self) -> None:
         name, _ = QFileDialog.getOpenFileName(self, "Load mapping", "", "*.json")
@@ -343,6 +348,9 @@ class ImportWizard(QWizard):
         from reports.tabular import write_table
 
         try:
-            write_table(rejects_table(summary), path)
-        except (AccordError, OSError) as error:
+            written = write_table(rejects_table(summary), path)
+        except AccordError as error:
             show_error(self, "Not saved", error)
+            return
+        if written.warning:
+            show_warning(self, "Rejected rows", written.warning)

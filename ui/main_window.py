@@ -33,6 +33,7 @@ from domain.accounts import (
     revert_account_edit,
 )
 from domain.errors import AccordError, WorkspaceDamaged
+from domain.tables import Table
 from domain.targets import Stage
 from domain.users import Action, User, export
 from domain.values import counted
@@ -45,7 +46,7 @@ from ui.dossier_actions import DossierActions
 from ui.messages import plain_label
 from ui.settings import keep_geometry, remember_columns, remember_workspace, restore_columns
 from ui.target_actions import TargetActions
-from ui.workers import Task, run_task, show_error
+from ui.workers import Task, run_task, show_error, show_warning
 
 SEARCH_DELAY_MS = 250
 #: Columns of free text, which give up width first when the list is narrower than its
@@ -537,23 +538,38 @@ class MainWindow(QMainWindow):
         if name:
             self.export_to(Path(name))
 
-    def export_to(self, path: Path) -> Task:
-        from reports.tabular import write_table
+    def export_to(self, path: Path) -> Task | None:
         from storage.export import account_table
 
-        workspace, user, query = self.workspace, self.user, self.model.query
+        workspace, query = self.workspace, self.model.query
+        return self.export_table(path, lambda: account_table(workspace, query), "account")
+
+    def export_table(self, path: Path, table: Callable[[], Table], noun: str) -> Task | None:
+        """Write ``table()`` to ``path`` off the GUI thread; a place that cannot take the
+        file is said before any work, a text cut to fit a spreadsheet cell after it."""
+        from reports.output import check_output
+        from reports.tabular import Written, write_table
+
+        try:
+            check_output(path)
+        except AccordError as error:
+            show_error(self, "Export", error)
+            return None
+
+        user = self.user
+
+        def done(written: Written) -> None:
+            self.statusBar().showMessage(f"Exported {counted(written.rows, noun)} to {path}", 8000)
+            if written.warning:
+                show_warning(self, "Export", written.warning)
+
         self.task = run_task(
             self,
             f"Exporting to {path.name}",
             lambda progress, cancel: write_table(
-                export(user, lambda: account_table(workspace, query)),
-                path,
-                progress=progress,
-                cancel=cancel,
+                export(user, table), path, progress=progress, cancel=cancel
             ),
-            lambda count: self.statusBar().showMessage(
-                f"Exported {counted(count, 'account')} to {path}", 8000
-            ),
+            done,
         )
         return self.task
 

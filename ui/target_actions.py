@@ -41,8 +41,9 @@ from domain.targets import (
     remove_from_target_list,
     set_priority,
 )
-from domain.users import Action, Role, User, export
+from domain.users import Action, Role, User
 from domain.values import counted, shown_time
+from reports.output import write_text
 from storage.icps import list_versions
 from storage.repositories import SqlUnitOfWork
 from storage.targets import SqlTargetStore, target_history, target_table
@@ -229,22 +230,8 @@ class TargetActions:
         )
         if not name:
             return
-        from reports.tabular import write_table
-
-        path, workspace, user = Path(name), self.window.workspace, self.window.user
-        self.window.task = run_task(
-            self.window,
-            f"Exporting to {path.name}",
-            lambda progress, cancel: write_table(
-                export(user, lambda: target_table(workspace)),
-                path,
-                progress=progress,
-                cancel=cancel,
-            ),
-            lambda count: self.window.statusBar().showMessage(
-                f"Exported {counted(count, 'target account')} to {path}", 8000
-            ),
-        )
+        workspace = self.window.workspace
+        self.window.export_table(Path(name), lambda: target_table(workspace), "target account")
 
 
 def _buttons(dialog: QDialog, ok: str) -> QDialogButtonBox:
@@ -394,8 +381,12 @@ class TerritoryDialog(QDialog):
     def _save(self) -> None:
         name, _ = QFileDialog.getSaveFileName(self, "Save territories", "territories.json",
                                               "JSON (*.json)")  # fmt: skip
-        if name:
-            Path(name).write_text(json.dumps(self.rules(), indent=2, ensure_ascii=False))
+        if not name:
+            return
+        try:
+            write_text(Path(name), json.dumps(self.rules(), indent=2, ensure_ascii=False))
+        except AccordError as error:
+            show_error(self, "Not saved", error)
 
 
 class HistoryDialog(QDialog):

@@ -117,6 +117,10 @@ def show_error(parent: QWidget | None, title: str, error: BaseException) -> None
         text = str(error)
     else:
         text = DAMAGED if is_damage(error) else f"Unexpected error: {error!r}"
+    show_warning(parent, title, text)
+
+
+def show_warning(parent: QWidget | None, title: str, text: str) -> None:
     message_box(parent, Icon.Warning, title, text).exec()
 
 
