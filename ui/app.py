@@ -14,7 +14,7 @@ from domain.users import User
 from storage.users import sign_in
 from storage.workspace import Workspace, demo_path, open_workspace, to_url
 from ui.settings import remember_user, remember_workspace, remembered_user, remembered_workspace
-from ui.workers import Task, run_task, show_error
+from ui.workers import Task, end_work, run_task, show_error
 
 DEMO_ACCOUNTS = 2000
 _keep: list[object] = []  # the window and any start-up task live as long as the app
@@ -94,4 +94,6 @@ def run_gui(db: str | None, user_name: str | None, demo: bool) -> int:
             box.exec()
             return 1
         show(workspace, user)
-    return app.exec()
+    code = app.exec()
+    end_work()
+    return code
