@@ -114,7 +114,7 @@ def end_work() -> None:
     (ICP previews). Called once the event loop has ended and before Qt's objects are
     deleted: a thread still running then aborts the program, or reaches deleted objects."""
     for task in list(_running):
-        task.cancel()
+        task.worker.cancelled.set()  # not cancel(): its progress dialog went with its window
         task._end_thread()
     QThreadPool.globalInstance().waitForDone()
 
