@@ -6,8 +6,10 @@ PostgreSQL runs are skipped with a reason shown in the summary; with
 from __future__ import annotations
 
 import os
+import time
 import uuid
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -32,6 +34,20 @@ def _isolated_settings(tmp_path_factory: pytest.TempPathFactory, monkeypatch: py
     # Qt reads the settings folder once per process: point it at this test's home.
     QSettings.setPath(QSettings.Format.NativeFormat, QSettings.Scope.UserScope,
                       str(home / ".config"))  # fmt: skip
+
+
+@pytest.fixture
+def india_clock() -> Iterator[timedelta]:
+    """This computer's clock set to India's time, UTC+5:30 all year; gives that offset."""
+    before = os.environ.get("TZ")
+    os.environ["TZ"] = "Asia/Kolkata"
+    time.tzset()
+    yield timedelta(hours=5, minutes=30)
+    if before is None:
+        del os.environ["TZ"]
+    else:
+        os.environ["TZ"] = before
+    time.tzset()
 
 
 def _pg_database() -> Iterator[str]:

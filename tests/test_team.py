@@ -76,10 +76,12 @@ def team(request: pytest.FixtureRequest) -> Iterator[Team]:
     logins = []
     if request.param == "database owner":
         logins.append(f"owner_{uuid.uuid4().hex[:8]}")
-        with create_engine(url).begin() as conn:
+        setup = create_engine(url)
+        with setup.begin() as conn:
             conn.exec_driver_sql(f'CREATE ROLE "{logins[0]}" LOGIN CREATEROLE')
             name = make_url(url).database
             conn.exec_driver_sql(f'ALTER DATABASE "{name}" OWNER TO "{logins[0]}"')
+        setup.dispose()
         url = make_url(url).set(username=logins[0]).render_as_string(hide_password=False)
     workspace = open_workspace(url)
     owner = sign_in(workspace, "")

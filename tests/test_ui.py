@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -362,9 +361,7 @@ def test_the_wizard_picks_the_sheet_that_holds_the_list(qtbot, sqlite_workspace,
     assert wizard.file_page.sheet.isEnabled()
 
 
-def test_the_list_shows_times_on_this_computers_clock(qtbot, sqlite_workspace, monkeypatch):
-    import time
-
+def test_the_list_shows_times_on_this_computers_clock(qtbot, sqlite_workspace, india_clock):
     from domain.accounts import create_account
     from storage.account_list import Column
 
@@ -372,17 +369,10 @@ def test_the_list_shows_times_on_this_computers_clock(qtbot, sqlite_workspace, m
     account = create_account(SqlUnitOfWork(sqlite_workspace), owner, {"name": "Acme"})
     with sqlite_workspace.read() as conn:
         stored = conn.execute(select(accounts.c.updated_at)).scalar_one()
-    monkeypatch.setenv("TZ", "Asia/Kolkata")  # UTC+5:30 all year
-    time.tzset()
-    try:
-        model = AccountsModel(sqlite_workspace)
-        shown = model.data(model.index(0, Column.UPDATED_AT))
-    finally:
-        monkeypatch.undo()
-        time.tzset()
+    model = AccountsModel(sqlite_workspace)
     assert model.data(model.index(0, 0), AccountIdRole) == account.id
-    later = stored + timedelta(hours=5, minutes=30)
-    assert shown == later.strftime("%Y-%m-%d %H:%M")
+    later = stored + india_clock
+    assert model.data(model.index(0, Column.UPDATED_AT)) == later.strftime("%Y-%m-%d %H:%M")
 
 
 def test_connect_to_a_team_database_opens_the_address_typed(

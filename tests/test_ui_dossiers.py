@@ -4,13 +4,20 @@ editor saves a version; the call pack is written from the menu."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import pytest
 from pypdf import PdfReader
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QDialogButtonBox, QPushButton
-from sqlalchemy import select
+from PySide6.QtWidgets import QDialogButtonBox, QLabel, QPushButton
+from sqlalchemy import select, update
 
-from domain.dossiers import DEFAULT_TEMPLATE, DossierEdit, DossierStatus, start_dossier
+from domain.dossiers import (
+    DEFAULT_TEMPLATE,
+    DossierEdit,
+    DossierStatus,
+    start_dossier,
+)
 from storage.demo import build_demo
 from storage.dossier_print import call_pack_job
 from storage.dossiers import (
@@ -19,14 +26,16 @@ from storage.dossiers import (
     current_template,
     dossier_for,
     dossier_lines,
+    dossiers,
     ratings_of,
+    templates,
 )
 from storage.targets import SqlTargetStore, accounts, target_table
 from storage.unsaved import UnsavedDossiers
 from storage.users import sign_in
 from ui.dossier_actions import TemplateEditor
 from ui.dossier_editor import DossierEditor
-from ui.dossier_list import DossierList
+from ui.dossier_list import HEADERS, DossierList
 from ui.main_window import MainWindow
 
 REQUIRED = [s.key for s in DEFAULT_TEMPLATE.required()]
@@ -148,3 +157,31 @@ def test_the_call_pack_is_written_from_the_menu_with_progress(qtbot, demo, tmp_p
     pages = [page.extract_text() for page in reader.pages]
     assert all("Accord · workspace · " in page for page in pages)  # the workspace's name
     assert str(tmp_path) not in " ".join(pages)
+
+
+def test_dossier_times_are_shown_on_this_computers_clock(qtbot, demo, india_clock):
+    """Times are stored in UTC: 22:30 UTC on 1 July is 04:00 on 2 July in India."""
+    marketer = sign_in(demo, "Maya Chen")
+    store = SqlDossierStore(demo)
+    with demo.write() as conn:
+        conn.execute(update(dossiers).values(updated_at=datetime(2026, 7, 1, 22, 30)))
+        conn.execute(update(templates).values(created_at=datetime(2026, 7, 1, 22, 30)))
+    listed = DossierList(demo, marketer)
+    qtbot.addWidget(listed)
+    assert listed.model.index(0, HEADERS.index("Changed")).data() == "2026-07-02 04:00"
+    template = TemplateEditor(demo, marketer)
+    qtbot.addWidget(template)
+    versions = next(label.text() for label in template.findChildren(QLabel)
+                    if label.text().startswith("Versions:"))  # fmt: skip
+    assert versions == (
+        "Versions: Template v1 by Maya Chen 2026-07-02 (agreed with sales at the kick-off)"
+    )
+    editor = DossierEditor(demo, marketer, start_dossier(store, marketer, _unresearched(demo)))
+    qtbot.addWidget(editor)
+    editor.boxes["overview"].setPlainText("Brews beer")
+    qtbot.waitUntil(lambda: editor.saved.text().startswith("Saved"), timeout=3000)
+    with demo.read() as conn:
+        saved_at = conn.execute(
+            select(dossiers.c.updated_at).where(dossiers.c.id == editor.dossier.id)
+        ).scalar_one()
+    assert editor.saved.text() == f"Saved {saved_at + india_clock:%H:%M:%S}"

@@ -7,6 +7,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QFileDialog, QInputDialog, QWidget
 
 from domain.errors import AccordError, WorkspaceDamaged
@@ -83,6 +84,10 @@ def run_gui(db: str | None, user_name: str | None, demo: bool) -> int:
     def show(workspace: Workspace, user: User) -> None:
         remember_workspace(workspace.url)
         window = MainWindow(workspace, user)
+        # Closed, it is deleted with the dialogs it keeps, in Qt's order; left to the end,
+        # PySide deletes what Python owns in any order, and some orders deleted a widget
+        # twice ("QObject: shared QObject was deleted directly", or a crash).
+        window.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         _keep.append(window)
         window.show()
 

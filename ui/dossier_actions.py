@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 from domain.dossiers import DossierTemplate, Section, save_template, section_key, start_dossier
 from domain.errors import AccordError
 from domain.users import Action, Role, User, export
+from domain.values import shown_time
 from storage.dossier_print import PrintJob, call_pack_job, printed_dossiers
 from storage.dossiers import SqlDossierStore, current_template, dossier_for, template_versions
 from storage.targets import SqlTargetStore
@@ -78,7 +79,7 @@ class TemplateEditor(QDialog):
         self.note = QLineEdit()
         self.note.setPlaceholderText("Why this change (kept with the version)")
         versions = template_versions(workspace)
-        history = "; ".join(f"{v.label} by {v.created_by} {v.created_at:%Y-%m-%d}"
+        history = "; ".join(f"{v.label} by {v.created_by} {shown_time(v.created_at, '%Y-%m-%d')}"
                             + (f" ({v.note})" if v.note else "") for v in versions[:5])  # fmt: skip
         buttons = QHBoxLayout()
         up, down = (lambda: self._move(-1)), (lambda: self._move(1))

@@ -348,7 +348,8 @@ class DossierEditor(QDialog):
         self.dirty = False
         self.unsaved.forget(self.dossier.id)
         self._show(saved.dossier)
-        self.saved.setText(f"Saved {saved.dossier.updated_at:%H:%M:%S}")
+        at = saved.dossier.updated_at  # a saved dossier has one; the type allows a new one
+        self.saved.setText(f"Saved {shown_time(at, '%H:%M:%S')}" if at else "Saved")
         return True
 
     def _recover(self) -> None:

@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 
 from domain.dossiers import DossierStatus
 from domain.users import Role, User
+from domain.values import shown_time
 from storage.dossiers import DossierFilter, DossierLine, count_dossiers, dossier_lines
 from storage.targets import SqlTargetStore
 from storage.workspace import Workspace
@@ -86,7 +87,7 @@ class DossierModel(QAbstractTableModel):
         rating = f"{line.rating:.1f} ({line.ratings})" if line.rating is not None else "—"
         return [
             line.account, line.tier or "", line.owner or "", line.status.value,
-            f"{line.completeness}%", rating, line.author, f"{line.updated_at:%Y-%m-%d %H:%M}",
+            f"{line.completeness}%", rating, line.author, shown_time(line.updated_at),
         ][index.column()]  # fmt: skip
 
 

@@ -11,7 +11,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
+from PySide6.QtCore import QObject, Qt, QThread, QThreadPool, Signal, Slot
 from PySide6.QtWidgets import QProgressDialog, QWidget
 
 from domain.errors import AccordError
@@ -69,6 +69,7 @@ class Task(QObject):
         self.dialog.canceled.connect(self.cancel)
 
     def start(self) -> Task:
+        _running.add(self)
         self._thread.start()
         return self
 
@@ -88,9 +89,13 @@ class Task(QObject):
             self.dialog.setValue(min(done, total))
         self.dialog.setLabelText(f"{done:,} of {total:,}" if total > 0 else f"{done:,} rows")
 
-    def _stop(self) -> None:
+    def _end_thread(self) -> None:
         self._thread.quit()
         self._thread.wait()
+        _running.discard(self)
+
+    def _stop(self) -> None:
+        self._end_thread()
         self.dialog.close()
 
     @Slot(object)
@@ -109,6 +114,19 @@ DAMAGED = (
     "SQLite found broken pages in the workspace file: File › Restore a backup… puts a good "
     "copy in its place."
 )
+
+
+_running: set[Task] = set()
+
+
+def end_work() -> None:
+    """Cancel the tasks still running and wait for them, and for the thread pool's work
+    (ICP previews). Called once the event loop has ended and before Qt's objects are
+    deleted: a thread still running then aborts the program, or reaches deleted objects."""
+    for task in list(_running):
+        task.worker.cancelled.set()  # not cancel(): its progress dialog went with its window
+        task._end_thread()
+    QThreadPool.globalInstance().waitForDone()
 
 
 def show_error(parent: QWidget | None, title: str, error: BaseException) -> None:
