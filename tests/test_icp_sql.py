@@ -18,13 +18,17 @@ contacts = ContactRow.__table__
 
 WORDS = ["Software", "Retail", "software", "Ünïcode", "a%b", "x_y", "", "Köln", "東京"]
 word = st.sampled_from(WORDS)
+#: Countries as people type them: one country many ways, and spellings that name none.
+COUNTRIES = ["US", "USA", "United States", "united states", "U.S.A.", "Britain", "GB",
+             "Deutschland", "Germany", "Atlantis", "Köln", ""]  # fmt: skip
+country = st.sampled_from(COUNTRIES)
 number = st.one_of(st.none(), st.integers(min_value=0, max_value=5000))
 tags = st.lists(st.sampled_from(["cloud", "erp", "Cloud", "b2b", "a%"]), max_size=3, unique=True)
 
 account = st.fixed_dictionaries(
     {
         "industry": st.one_of(st.none(), word),
-        "country": st.one_of(st.none(), word),
+        "country": st.one_of(st.none(), country),
         "employees": number,
         "founded_year": number,
         "phone": st.one_of(st.none(), st.just(""), st.just("+1 555")),
@@ -39,12 +43,15 @@ def _criterion() -> st.SearchStrategy[Criterion]:
     weight = st.integers(min_value=1, max_value=100)
     must = st.booleans()
     text_field = st.sampled_from(["industry", "country"])
+    countries = st.lists(country, min_size=1, max_size=3).map(tuple)
     num_field = st.sampled_from(["employees", "founded_year"])
     values = st.lists(word, min_size=1, max_size=3).map(tuple)
     n = st.integers(min_value=0, max_value=5000)
     return st.one_of(
         st.builds(Criterion, text_field, st.sampled_from([Operator.IN, Operator.NOT_IN]), values,
                   must, weight),
+        st.builds(Criterion, st.just("country"), st.sampled_from([Operator.IN, Operator.NOT_IN]),
+                  countries, must, weight),
         st.builds(Criterion, text_field, st.just(Operator.CONTAINS), word.map(lambda w: (w,)),
                   must, weight),
         st.builds(Criterion, num_field, st.just(Operator.BETWEEN),
