@@ -8,6 +8,10 @@ expression to score a million accounts. Both follow the semantics written down h
   :func:`domain.values.is_blank`) is empty, as for the lead definition's phone.
 - Text comparisons are exact (``in``), or substring (``contains``): case-sensitive, so that
   Python and every database agree.
+- ``country in`` and ``country not in`` compare ISO 3166 codes: a criterion's values and
+  the account's country as typed ("USA", "United States") are read as codes
+  (:func:`domain.values.country_code`; storage keeps the account's code in a column). An
+  account whose country names no country Accord knows has no code: neither is met.
 - Tags are a comma-separated text; ``tags contain X`` means one of the tags is exactly X.
 - The score is ``100 * (weight of met weighted criteria) // (weight of all weighted
   criteria)``, an integer 0-100; with no weighted criterion every included account scores
@@ -28,7 +32,7 @@ from domain.errors import ValidationError
 from domain.fields import ACCOUNT_FIELDS, Kind
 from domain.progress import Cancel, Progress
 from domain.users import Action, User
-from domain.values import is_blank
+from domain.values import country_code, country_name, is_blank
 
 
 class Operator(enum.StrEnum):
@@ -41,6 +45,7 @@ class Operator(enum.StrEnum):
     IS_SET = "is set"
 
 
+COUNTRY = "country"
 #: Facts about an account that are not one of its fields.
 HAS_DECISION_MAKER = "has_decision_maker"
 CUSTOM = "custom:"
@@ -104,6 +109,14 @@ class Criterion:
         # An operator may arrive as its text (from JSON, or from a Qt combo box, which
         # hands back a StrEnum as plain str); "is" comparisons below need the member.
         object.__setattr__(self, "operator", Operator(self.operator))
+        if self.by_country_code:
+            codes = tuple(country_code(str(v)) or v for v in self.values)
+            object.__setattr__(self, "values", codes)
+
+    @property
+    def by_country_code(self) -> bool:
+        """Whether this criterion compares countries by their ISO code."""
+        return self.subject == COUNTRY and self.operator in (Operator.IN, Operator.NOT_IN)
 
     def check(self) -> str | None:
         """What is wrong with this criterion, or None."""
@@ -130,6 +143,8 @@ class Criterion:
         """The criterion as a person reads it: "Employees between 50 and 500"."""
         label = subject_label(self.subject)
         shown = [f"{v:,}" if isinstance(v, int) else str(v) for v in self.values]
+        if self.by_country_code:
+            shown = [country_name(v) for v in shown]
         match self.operator:
             case Operator.IS_SET if self.subject == HAS_DECISION_MAKER:
                 return "Has a decision-maker contact"
@@ -146,6 +161,8 @@ class Criterion:
     def met(self, facts: Mapping[str, Any]) -> bool:
         """Whether an account (its field values, custom fields and facts) meets this criterion."""
         value = _subject_value(self.subject, facts)
+        if self.by_country_code:
+            value = country_code(value)
         if self.operator is Operator.IS_SET:
             return bool(value) if self.subject == HAS_DECISION_MAKER else not _empty(value)
         if _empty(value):

@@ -22,7 +22,7 @@ from domain.fields import (
     header_key,
 )
 from domain.users import Action, User
-from domain.values import clean_text, unprotect_cell
+from domain.values import clean_text, counted, unprotect_cell
 
 #: Mapping targets besides field names: a custom field, and the parts of a person's name.
 CUSTOM = "custom:"
@@ -80,10 +80,24 @@ class ImportSummary:
     headers: list[str] = field(default_factory=list)
     #: What the user should know about how the file was read (a workbook's macros ignored).
     notes: list[str] = field(default_factory=list)
+    #: Country spellings that name no country Accord knows, with the rows that have each:
+    #: those accounts keep what was typed and have no country code.
+    unknown_countries: dict[str, int] = field(default_factory=dict)
 
     @property
     def rejected(self) -> int:
         return len(self.rejected_cells)
+
+    def unknown_countries_line(self) -> str:
+        """The unknown country spellings in a sentence, or "" when there is none."""
+        if not self.unknown_countries:
+            return ""
+        spellings = sorted(self.unknown_countries.items(), key=lambda item: (-item[1], item[0]))
+        listed = ", ".join(f"'{text}' ({counted(rows, 'row')})" for text, rows in spellings)
+        return (
+            f"Countries Accord does not know, kept as typed without a country code: {listed}. "
+            "Write them as a country's name or ISO code for the ICP and territories to see them."
+        )
 
     def describe(self) -> str:
         batch = f" (batch {self.batch_id})" if self.batch_id else ""

@@ -20,6 +20,7 @@ from domain.errors import Cancelled, ValidationError
 from domain.icp import IcpVersion, Tier
 from domain.progress import Cancel, Progress
 from domain.users import Action, Role, User
+from domain.values import country_code
 
 
 class Stage(enum.StrEnum):
@@ -55,29 +56,35 @@ def round_robin(account_ids: Sequence[UUID], reps: Sequence[User]) -> dict[UUID,
 
 @dataclass(frozen=True)
 class Territories:
-    """Country or region → rep name. A country rule wins over a region rule."""
+    """Country or region → rep name. A country rule wins over a region rule. Countries
+    compare by ISO code: a rule for "United States" takes accounts typed "USA" or "US"."""
 
     rules: Mapping[str, str]
 
     @classmethod
     def from_document(cls, document: Any) -> Territories:
-        """``{"Germany": "Sam Rivera", "Europe": "Jordan Lee"}`` (keys are a country or a
-        region as written on the accounts, values a rep's name)."""
+        """``{"Germany": "Sam Rivera", "Europe": "Jordan Lee"}`` (keys are a country, by name
+        or ISO code, or a region as written on the accounts; values a rep's name)."""
         if not isinstance(document, dict) or not document:
             raise ValidationError({"territories": "expected an object: country/region → rep"})
         bad = [k for k, v in document.items() if not isinstance(v, str) or not v.strip()]
         if bad:
             raise ValidationError({"territories": f"no rep named for '{bad[0]}'"})
-        return cls({str(k).strip().casefold(): v.strip() for k, v in document.items()})
+        return cls({_place(str(k)): v.strip() for k, v in document.items()})
 
-    def rep_for(self, country: str | None, region: str | None) -> str | None:
-        for place in (country, region):
-            if place and (rep := self.rules.get(place.strip().casefold())):
-                return rep
-        return None
+    def rep_for(self, country_code: str | None, region: str | None) -> str | None:
+        """The rep for an account with this country code and region."""
+        if country_code and (rep := self.rules.get(country_code)):
+            return rep
+        return self.rules.get(region.strip().casefold()) if region else None
 
     def reps(self) -> set[str]:
         return set(self.rules.values())
+
+
+def _place(key: str) -> str:
+    """A rule's key: the ISO code of a country (upper case), else the region folded."""
+    return country_code(key) or key.strip().casefold()
 
 
 def check_reps(names: Iterable[str], users: Mapping[str, User]) -> None:

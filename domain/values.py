@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import gettext
 import re
 import unicodedata
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
+from pathlib import Path
+
+import phonenumbers
+import pycountry
 
 #: Every character that Python's ``str.isspace`` counts as whitespace, written out so that
 #: SQL can trim the same set (SQL's ``trim`` alone removes the space and nothing else).
@@ -175,10 +180,121 @@ def normalize_name(text: str | None) -> str:
     return " ".join(w for w in fold_text(text).split() if w not in _LEGAL_FORMS)
 
 
+#: Names people use for a country that ISO 3166 and its translations do not list.
+_COUNTRY_SYNONYMS = {
+    "GB": ("UK", "Britain", "Great Britain", "England", "Scotland", "Wales", "Northern Ireland"),
+    "US": ("America", "United States of America"),
+    "NL": ("Holland",),
+    "RU": ("Russia",),
+    "TR": ("Turkey",),
+    "CI": ("Ivory Coast",),
+    "MK": ("Macedonia",),
+    "SZ": ("Swaziland",),
+    "MM": ("Burma",),
+    "VA": ("Vatican", "Vatican City"),
+    "AE": ("UAE",),
+    "CD": ("DR Congo", "DRC"),
+    "PS": ("Palestine",),
+}
+
+
+def _country_key(text: str) -> str:
+    """A country as written, folded: ``U.S.A.`` → ``usa``, ``The Netherlands`` → ``netherlands``."""
+    key = fold_text(text).removeprefix("the ")
+    return key.replace(" ", "") if len(key) <= 5 else key
+
+
+@lru_cache(maxsize=1)
+def _iso_countries() -> dict[str, str]:
+    """Folded ISO codes, English names and synonyms → ISO 3166 alpha-2 code."""
+    codes: dict[str, str] = {}
+    for country in pycountry.countries:
+        for name in (
+            country.alpha_2,
+            country.alpha_3,
+            country.name,
+            getattr(country, "official_name", ""),
+            getattr(country, "common_name", ""),
+        ):
+            if name:
+                codes[_country_key(name)] = country.alpha_2
+    for code, synonyms in _COUNTRY_SYNONYMS.items():
+        codes |= {_country_key(s): code for s in synonyms}
+    return codes
+
+
+@lru_cache(maxsize=1)
+def _translated_countries() -> dict[str, str]:
+    """Folded names of countries in every language pycountry translates (``Deutschland``,
+    ``Allemagne``) → code; a name two countries share in different languages is left out."""
+    found: dict[str, set[str]] = {}
+    for language in sorted(p.name for p in Path(pycountry.LOCALES_DIR).iterdir()):
+        translation = _translation(language)
+        if translation is None:
+            continue
+        for country in pycountry.countries:
+            key = _country_key(translation.gettext(country.name))
+            found.setdefault(key, set()).add(country.alpha_2)
+    return {key: codes.pop() for key, codes in found.items() if len(codes) == 1}
+
+
 @lru_cache(maxsize=4096)
+def country_code(text: str | None) -> str | None:
+    """The ISO 3166 alpha-2 code of a country as people write it (``US``, ``USA``, ``United
+    States``, ``united states``, ``Deutschland``); None for a spelling Accord does not know:
+    it is not guessed. Countries are few and repeat on every row: answers are remembered."""
+    if not text or not (key := _country_key(text)):
+        return None
+    return _iso_countries().get(key) or _translated_countries().get(key)
+
+
+@lru_cache(maxsize=64)
+def _translation(language: str) -> gettext.NullTranslations | None:
+    try:
+        return gettext.translation("iso3166-1", pycountry.LOCALES_DIR, languages=[language])
+    except OSError:
+        return None
+
+
+def country_name(code: str, language: str = "en") -> str:
+    """The name of the country with ISO code ``code`` in ``language`` (``de``, ``pt_BR``;
+    English when that language has no translation); the code itself if it names none."""
+    country = pycountry.countries.get(alpha_2=code)
+    if country is None:
+        return code
+    translation = _translation(language) or _translation(language.split("_")[0])
+    if translation is None:
+        return str(getattr(country, "common_name", country.name))
+    return translation.gettext(country.name)
+
+
 def normalize_country(text: str | None) -> str:
-    """Countries are few and repeat on every row: their normal form is remembered."""
-    return normalize_name(text)
+    """What two accounts' countries compare by: the ISO code, or the folded text of a
+    spelling that names no country."""
+    return country_code(text) or normalize_name(text)
+
+
+def phone_e164(text: str | None, country: str | None = None) -> str | None:
+    """A phone number in E.164 (``+493012345678``) however it was written; a number written
+    without its country code is read as one of ``country`` (an ISO code). None when the text
+    is no possible phone number there."""
+    if not text or not any(ch.isdigit() for ch in text):
+        return None
+    try:
+        number = phonenumbers.parse(text, country)
+    except phonenumbers.NumberParseException:
+        return None
+    # A number that is possible only locally (no area code) names no one phone.
+    possible = phonenumbers.is_possible_number_with_reason(number)
+    if possible != phonenumbers.ValidationResult.IS_POSSIBLE:
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def shown_phone(e164: str) -> str:
+    """An E.164 number as people read it: ``+49 30 12345678``."""
+    number = phonenumbers.parse(e164)
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
 
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")

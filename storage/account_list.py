@@ -46,12 +46,19 @@ class Column(enum.IntEnum):
 
 _SQL: dict[Column, ColumnElement[Any]] = {
     **{c: accounts.c[c.name.lower()] for c in Column if c.name.lower() in accounts.c},
+    # The country's ISO code, or what was typed where it names none; the phone in E.164,
+    # or as typed where it is no phone number: one value however it was written.
+    Column.COUNTRY: func.coalesce(accounts.c.country_code, accounts.c.country),
+    Column.PHONE: func.coalesce(accounts.c.phone_e164, accounts.c.phone),
     Column.SCORE: scores.c.score,
     Column.TIER: scores.c.tier,
     Column.OWNER: users.c.name,
     Column.STAGE: targets.c.stage,
     Column.PRIORITY: targets.c.priority,
 }
+
+#: What a column sorts by where it is not what it shows: countries by their code's index.
+_SORTED_BY: dict[Column, ColumnElement[Any]] = {Column.COUNTRY: accounts.c.country_code}
 
 #: Columns the list sorts by: each has an index (see storage.schema).
 SORTABLE = frozenset(
@@ -112,7 +119,7 @@ def page(
         return []
     from_end = offset > total // 2
     descending = query.descending != from_end
-    column = _SQL[query.sort]
+    column = _SORTED_BY.get(query.sort, _SQL[query.sort])
     # Ties are broken by id; sorted by score, by the score table's copy of it, so that
     # its (score, account_id) index gives the order.
     tie = scores.c.account_id if query.sort is Column.SCORE else accounts.c.id

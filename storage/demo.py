@@ -11,7 +11,7 @@ from sqlalchemy import delete, func, insert, select
 from domain.accounts import Account
 from domain.errors import AccordError
 from domain.users import Role
-from domain.values import fold_text
+from domain.values import fold_text, phone_e164
 from storage.bulk import bulk_insert, new_id
 from storage.keys import derived_columns
 from storage.schema import (
@@ -241,6 +241,8 @@ ACCOUNT_COLUMNS = [
     "founded_year",
     "tags",
     "source",
+    "country_code",
+    "phone_e164",
     "domain_key",
     "name_key",
     "search_text",
@@ -256,6 +258,7 @@ CONTACT_COLUMNS = [
     "title",
     "email",
     "phone",
+    "phone_e164",
     "decision_maker",
     "created_at",
     "updated_at",
@@ -365,6 +368,8 @@ def build_demo(
                     (
                         account_id,
                         *values.values(),
+                        derived["country_code"],
+                        derived["phone_e164"],
                         derived["domain_key"],
                         derived["name_key"],
                         derived["search_text"],
@@ -387,6 +392,7 @@ def build_demo(
                             title,
                             email,
                             phone,
+                            phone_e164(phone, derived["country_code"]),
                             decides,
                             *stamp,
                         )

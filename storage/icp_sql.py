@@ -135,7 +135,7 @@ def _condition(criterion: Criterion) -> ColumnElement[bool]:
     """The criterion as a condition that is NULL where the field is empty, which SQL treats
     as not met; the "is it empty?" test is written out only where the operator needs it
     (this runs a million times per score)."""
-    column = _subject(criterion.subject)
+    column = accounts.c.country_code if criterion.by_country_code else _subject(criterion.subject)
     values = criterion.values
     if is_numeric(criterion.subject):
         present: ColumnElement[bool] = column.is_not(None)

@@ -35,7 +35,13 @@ from domain.importing import (
 )
 from domain.progress import Cancel, Progress
 from domain.users import User
-from domain.values import normalize_country, normalize_domain, normalize_name
+from domain.values import (
+    country_code,
+    normalize_country,
+    normalize_domain,
+    normalize_name,
+    phone_e164,
+)
 from storage.bulk import bulk_insert, cycle_collector_paused, indexes_rebuilt, new_id
 from storage.change_log import log_change
 from storage.files import BadRow, SourceTable, open_table
@@ -292,8 +298,12 @@ class _StoredAccounts:
 
 def _import_accounts(run: _Run, stored: _StoredAccounts) -> None:
     policy = run.options.on_duplicate
+    unknown = run.summary.unknown_countries
     for parsed in run.parsed_chunks():
         keys = [_account_keys(values) for _, _, values in parsed]
+        for _, _, values in parsed:
+            if (country := values.get("country")) and country_code(country) is None:
+                unknown[country] = unknown.get(country, 0) + 1
         domains = {d for d, _ in keys if d}
         names = {n[0] for _, n in keys}
         by_domain: dict[str, dict[str, Any]] = {}
@@ -356,6 +366,7 @@ def _remember(
 def _import_contacts(run: _Run, targets: list[str]) -> None:
     policy = run.options.on_duplicate
     columns = [contacts.c[n] for n in CONTACT_VALUES] + [
+        contacts.c.phone_e164,
         contacts.c.id,
         contacts.c.version,
         contacts.c.account_id,
@@ -365,6 +376,11 @@ def _import_contacts(run: _Run, targets: list[str]) -> None:
         refs = {values["account"] for _, _, values in parsed}
         owners = _accounts_for(run.conn, refs)
         ids = set(owners.values())
+        countries = dict(
+            run.conn.execute(
+                select(accounts.c.id, accounts.c.country_code).where(accounts.c.id.in_(ids))
+            ).all()
+        )
         known: dict[tuple[uuid.UUID, str], dict[str, Any]] = {}
         for row in run.conn.execute(
             select(*columns).where(contacts.c.deleted_at.is_(None), contacts.c.account_id.in_(ids))
@@ -382,11 +398,13 @@ def _import_contacts(run: _Run, targets: list[str]) -> None:
                 run.reject(number, cells, column, "no account has this name or website")
                 continue
             values.pop("custom", None)
+            e164 = phone_e164(values.get("phone"), countries[account_id])
             match = known.get(_contact_key(account_id, values))
             if match is None:
                 record = {
                     **EMPTY_CONTACT,
                     **values,
+                    "phone_e164": e164,
                     "account_id": account_id,
                     "id": new_id(),
                     **run.bookkeeping,
@@ -397,6 +415,8 @@ def _import_contacts(run: _Run, targets: list[str]) -> None:
                 run.summary.created += 1
                 continue
             changes = merge({k: match[k] for k in CONTACT_VALUES}, values, policy)
+            if "phone" in changes:
+                changes["phone_e164"] = e164
             if not changes:
                 run.summary.skipped += 1
             elif match["id"] in pending:

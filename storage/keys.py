@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
 
-from domain.values import fold_text, normalize_domain, normalize_name
+from domain.values import country_code, fold_text, normalize_domain, normalize_name, phone_e164
 
 #: The searched fields that differ from account to account, and those whose values repeat.
 _OWN = ("name", "website", "phone")
@@ -26,13 +26,20 @@ _UNSET: Any = object()
 def derived_columns(
     values: Mapping[str, Any], *, domain_key: str | None = _UNSET, name_key: str = _UNSET
 ) -> dict[str, Any]:
-    """``domain_key``, ``name_key`` and ``search_text`` for an account's field values
-    (keys the caller has already computed can be passed in)."""
+    """``country_code``, ``phone_e164``, ``domain_key``, ``name_key`` and ``search_text``
+    for an account's field values (keys the caller has already computed can be passed in)."""
+    code = country_code(values.get("country"))
+    phone = phone_e164(values.get("phone"), code)
     # Folding fields apart gives the same words as folding them joined: an account's own
     # fields fold in one go, and each value of the repeating ones once while remembered.
     folded = [search_key(" ".join(str(v) for f in _OWN if (v := values.get(f))))]
     folded += [_folded(str(v)) for f in _REPEATING if (v := values.get(f))]
+    # The phone's E.164 digits are searched too, last: "4155550100" finds "(415) 555-0100".
+    if phone:
+        folded.append(phone[1:])
     return {
+        "country_code": code,
+        "phone_e164": phone,
         "domain_key": normalize_domain(values.get("website"))
         if domain_key is _UNSET
         else domain_key,

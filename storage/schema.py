@@ -115,7 +115,10 @@ class AccountRow(Tracked, Base):
     tags: Mapped[str | None] = mapped_column(String(1000))
     source: Mapped[str | None] = mapped_column(String(255))
     custom: Mapped[dict[str, Any] | None]
-    # Derived, kept in step by storage: dedupe keys and the lowercase search text.
+    # Derived, kept in step by storage: the country's ISO 3166 code (NULL for a spelling
+    # that names no country), the phone in E.164, dedupe keys and the lowercase search text.
+    country_code: Mapped[str | None] = mapped_column(String(2))
+    phone_e164: Mapped[str | None] = mapped_column(String(16))
     domain_key: Mapped[str | None] = mapped_column(String(255))
     name_key: Mapped[str] = mapped_column(String(255))
     search_text: Mapped[str] = mapped_column(Text)
@@ -126,7 +129,7 @@ class AccountRow(Tracked, Base):
         live_index("ix_accounts_live_industry", "industry", "id"),
         live_index("ix_accounts_live_employees", "employees", "id"),
         live_index("ix_accounts_live_annual_revenue", "annual_revenue", "id"),
-        live_index("ix_accounts_live_country", "country", "id"),
+        live_index("ix_accounts_live_country_code", "country_code", "id"),
         live_index("ix_accounts_live_updated_at", "updated_at", "id"),
         live_index("ix_accounts_live_domain_key", "domain_key"),
         live_index("ix_accounts_live_name_key", "name_key", "country"),
@@ -165,6 +168,8 @@ class ContactRow(Tracked, Base):
     title: Mapped[str | None] = mapped_column(String(255))
     email: Mapped[str | None] = mapped_column(String(255))
     phone: Mapped[str | None] = mapped_column(String(255))
+    #: Derived: the phone in E.164, read in the account's country when written without one.
+    phone_e164: Mapped[str | None] = mapped_column(String(16))
     decision_maker: Mapped[bool] = mapped_column(default=False)
     import_batch_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("import_batches.id"))
 

@@ -185,14 +185,14 @@ class SqlTargets:
 
     # --- what the bulk assignments read ----------------------------------------------------
     def unowned(self) -> list[tuple[uuid.UUID, str | None, str | None]]:
-        """Listed accounts without an owner, best first: (account id, country, region)."""
+        """Listed accounts without an owner, best first: (account id, country code, region)."""
         statement = (
-            select(accounts.c.id, accounts.c.country, accounts.c.region)
+            select(accounts.c.id, accounts.c.country_code, accounts.c.region)
             .select_from(targets.join(accounts, accounts.c.id == targets.c.account_id))
             .where(LISTED, targets.c.owner_id.is_(None))
             .order_by(*BEST_FIRST)
         )
-        return [(r.id, r.country, r.region) for r in self.conn.execute(statement)]
+        return [(r.id, r.country_code, r.region) for r in self.conn.execute(statement)]
 
     def users_by_name(self) -> dict[str, User]:
         return users_by_name(self.conn)

@@ -29,6 +29,10 @@ contacts = ContactRow.__table__
 WORDS = ["Software", "Retail", "software", "Ünïcode", "a%b", "x_y", "", " ", "\u00a0", "Köln",
          "東京", "acme.com", "Acme", "1", "true"]  # fmt: skip
 word = st.sampled_from(WORDS)
+#: Countries as people type them: one country many ways, and spellings that name none.
+COUNTRIES = ["US", "USA", "United States", "united states", "U.S.A.", "Britain", "GB",
+             "Deutschland", "Germany", "Atlantis", "Köln", ""]  # fmt: skip
+country = st.sampled_from(COUNTRIES)
 tags = st.lists(st.sampled_from(["cloud", "erp", "Cloud", "b2b", "a%"]), max_size=3, unique=True)
 #: Custom field names as import headers may spell them, JSON path characters included.
 CUSTOM_NAMES = ["Stack", "Tech.Stack", 'say "hi"', "Größe", "$[0]", "a b", "x'y", "a\\b", "😀"]
@@ -43,7 +47,8 @@ def _number(field: str) -> st.SearchStrategy[int]:
 
 #: A random value for every field of an account, and its contacts' decision-maker flag.
 FACTS = {
-    **{field: st.one_of(st.none(), word) for field in TEXTS},
+    **{field: st.one_of(st.none(), word) for field in TEXTS if field != "country"},
+    "country": st.one_of(st.none(), country),
     **{field: st.one_of(st.none(), _number(field)) for field in NUMBERS},
     "tags": tags.map(lambda t: ", ".join(t) or None),
     "custom": st.one_of(
@@ -87,6 +92,8 @@ def _values(subject: str, operator: Operator) -> st.SearchStrategy[tuple[object,
         return st.sampled_from(["cloud", "Cloud", "a%", "", "b2b"]).map(lambda w: (w,))
     if operator is Operator.CONTAINS:
         return word.map(lambda w: (w,))
+    if subject == "country":
+        return st.lists(country, min_size=1, max_size=3).map(tuple)
     return st.lists(word, min_size=1, max_size=3).map(tuple)
 
 

@@ -392,3 +392,18 @@ def test_connect_to_a_team_database_opens_the_address_typed(
     monkeypatch.setattr(QInputDialog, "exec", answer)
     window.connect_team_database()
     qtbot.waitUntil(lambda: window.workspace.url == typed, timeout=10_000)
+
+
+def test_import_wizard_lists_countries_it_does_not_know(qtbot, sqlite_workspace, tmp_path):
+    path = tmp_path / "list.csv"
+    path.write_text("Account Name,Country\nAcme,USA\nGale,Atlantis\n", encoding="utf-8")
+    wizard = ImportWizard(sqlite_workspace, sign_in(sqlite_workspace, "Olivia Owner"))
+    qtbot.addWidget(wizard)
+    wizard.show()
+    wizard.file_page.path.setText(str(path))
+    wizard.next()
+    wizard.next()
+    wizard.next()  # starts the import on a worker thread
+    qtbot.waitUntil(lambda: wizard.currentPage() is wizard.summary_page, timeout=10_000)
+    shown = wizard.summary_page.unknown_countries
+    assert shown.isVisible() and "'Atlantis' (1 row)" in shown.text()

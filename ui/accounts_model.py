@@ -9,9 +9,9 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import QAbstractTableModel, QLocale, QModelIndex, QPersistentModelIndex, Qt
 
-from domain.values import clean_text, shown_time
+from domain.values import clean_text, country_name, shown_phone, shown_time
 from storage.account_list import SORTABLE, Column, ListQuery, Scope, count, page
 from storage.workspace import Workspace
 
@@ -56,6 +56,10 @@ def display(column: Column, value: Any) -> str:
         return f"{value:,}"
     if column is Column.ANNUAL_REVENUE:
         return format_revenue(value)
+    if column is Column.COUNTRY:  # an ISO code, or a spelling that names no country
+        return country_name(value, QLocale().name())
+    if column is Column.PHONE and value.startswith("+") and value[1:].isdigit():
+        return shown_phone(value)
     if isinstance(value, datetime):
         return shown_time(value)
     return clean_text(str(value))  # a text stored before the import cleaned it

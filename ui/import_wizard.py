@@ -264,6 +264,8 @@ class SummaryPage(QWizardPage):
         self.setTitle("Import finished")
         self.counts = plain_label("", wrap=True)
         self.counts.setObjectName("counts")
+        self.unknown_countries = plain_label("", wrap=True)
+        self.unknown_countries.setObjectName("unknown_countries")
         self.errors = QTableWidget(0, 3)
         self.errors.setObjectName("rejected")
         self.errors.setHorizontalHeaderLabels(["Row", "Column", "Reason"])
@@ -274,6 +276,7 @@ class SummaryPage(QWizardPage):
         self.save.clicked.connect(self.save_rejects)
         layout = QVBoxLayout(self)
         layout.addWidget(self.counts)
+        layout.addWidget(self.unknown_countries)
         layout.addWidget(self.errors)
         layout.addWidget(self.save)
 
@@ -285,6 +288,8 @@ class SummaryPage(QWizardPage):
             f"{summary.skipped:,} duplicates skipped · {summary.rejected:,} rejected\n"
             f"Import batch {summary.batch_id} (it can be undone from File › Import history)."
         )
+        self.unknown_countries.setText(summary.unknown_countries_line())
+        self.unknown_countries.setVisible(bool(summary.unknown_countries))
         self.errors.setRowCount(len(summary.errors))
         for row, error in enumerate(summary.errors):
             for column, value in enumerate((str(error.row), error.column, error.reason)):
