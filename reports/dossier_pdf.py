@@ -32,6 +32,7 @@ from reportlab.platypus import (
     CondPageBreak,
     Flowable,
     Frame,
+    KeepInFrame,
     KeepTogether,
     PageBreak,
     PageTemplate,
@@ -40,6 +41,7 @@ from reportlab.platypus import (
     Table,
     TableStyle,
 )
+from reportlab.platypus.flowables import _listWrapOn
 from reportlab.platypus.tableofcontents import TableOfContents
 
 from domain.dossiers import PrintedDossier
@@ -184,6 +186,33 @@ def _table(rows: list[list[str]], widths: list[float], header: bool = True) -> T
     return table
 
 
+#: The smallest a dossier is set to keep it on one page (its 9.5 pt text at 8.1 pt): one a
+#: little longer than a page fits, and a long one flows at full size rather than shrinking.
+MIN_SCALE = 0.85
+
+
+class _OnePage(KeepInFrame):
+    """A dossier's content on the rest of its first page, set a little smaller when that
+    is what it takes; content too long for that flows on across pages at full size, its
+    headings kept with their text."""
+
+    def __init__(self, content: list[Flowable]) -> None:
+        self.flowing = content
+        # one page has no page to break to: the conditional breaks and keep-togethers are
+        # for the flowing form only
+        flat = [g for f in content for g in (f._content if isinstance(f, KeepTogether) else [f])]
+        super().__init__(0, 0, [f for f in flat if not isinstance(f, CondPageBreak)])
+
+    def wrap(self, availWidth: float, availHeight: float) -> tuple[float, float]:
+        _, height = _listWrapOn(self._content, availWidth, self.canv)
+        if height * MIN_SCALE > availHeight:
+            return availWidth, height  # more than the page: the frame splits it
+        return super().wrap(availWidth, availHeight)  # type: ignore[no-any-return]
+
+    def split(self, availWidth: float, availHeight: float) -> list[Flowable]:
+        return self.flowing
+
+
 class _Heading(Paragraph):
     """An account's title: its TOC entry and PDF outline point to it."""
 
@@ -239,8 +268,13 @@ class _Document(BaseDocTemplate):
 
 
 def _dossier_story(d: PrintedDossier, key: str) -> list[Flowable]:
+    """The account's name, and below it the dossier on one page where it fits."""
+    return [_Heading(d.account, key), _OnePage(_dossier_content(d))]
+
+
+def _dossier_content(d: PrintedDossier) -> list[Flowable]:
     s = _Styles
-    story: list[Flowable] = [_Heading(d.account, key)]
+    story: list[Flowable] = []
     facts = " · ".join(f"{text(label)}: {text(value)}" for label, value in d.facts)
     if facts:
         story.append(Paragraph(facts, s.small))
@@ -301,9 +335,10 @@ def write_dossiers(
     cancel: Cancel | None = None,
 ) -> int:
     """Write the dossiers to ``path``; with ``cover_lines`` the document opens with a cover
-    and a table of contents (the call pack). Each dossier starts on a new page. Returns the
-    number of dossiers written. The file appears only when complete. ``workspace`` is the
-    workspace's name for the footer (a PDF is handed round: never a path or an address)."""
+    and a table of contents (the call pack). Each dossier starts on a new page and keeps to
+    it where it fits (:class:`_OnePage`). Returns the number of dossiers written. The file
+    appears only when complete. ``workspace`` is the workspace's name for the footer (a PDF
+    is handed round: never a path or an address)."""
     check_output(path)
     _fonts()
     today = datetime.now().strftime("%Y-%m-%d")

@@ -200,3 +200,39 @@ def test_the_command_line_prints_a_dossier_and_a_call_pack(tmp_path, capsys):
     missing = ["report", "dossier", "--account", "no-such.example", "--out", str(single)]
     assert main(["--db", db, *missing]) == 1
     assert "No account" in capsys.readouterr().err
+
+
+def test_each_demo_dossier_fills_one_page_of_the_call_pack(tmp_path):
+    """The demo's dossiers (every section written, or half of them) are each one page: a
+    30-account call pack is a cover, the contents and 30 pages, none of them near-empty."""
+    db = str(tmp_path / "demo.sqlite")
+    assert main(["--db", db, "--user", "Alex Morgan", "demo", "--accounts", "600"]) == 0
+    pack = tmp_path / "pack.pdf"
+    args = ["--db", db, "--user", "Sam Rivera", "report", "call-pack", "--rep", "Sam Rivera"]
+    assert main([*args, "--out", str(pack)]) == 0
+    reader = PdfReader(pack)
+    assert len(reader.outline) == 30 and len(reader.pages) == 32
+    pages = _pages(pack)
+    for n, entry in enumerate(reader.outline, 2):
+        assert reader.get_destination_page_number(entry) == n
+        body = _body(pages[n])
+        assert body.startswith(entry.title) and "Source links" in body  # the dossier, whole
+
+
+def _points(count: int) -> str:
+    return "\n".join(f"- Point {n} the rep should raise on the call" for n in range(count))
+
+
+def test_a_dossier_a_little_longer_than_a_page_is_set_smaller_to_fit_it(tmp_path):
+    out = tmp_path / "pack.pdf"
+    full = {s.key: f"{s.title}: research.\n\n{_points(1)}" for s in DEFAULT_TEMPLATE.sections}
+    longer = {**full, "news": _points(9)}  # about 8% more than a page
+    longest = {key: f"{text}\n{_points(2)}" for key, text in full.items()}  # a quarter more
+    dossiers = [_dossier("Alpha AG", full), _dossier("Beta GmbH", longer),
+                _dossier("Gamma Ltd", longest)]  # fmt: skip
+    write_dossiers(dossiers, out, title="Call pack", workspace="w", cover_lines=["for Sam"])
+    pages = _pages(out)
+    assert len(pages) == 6  # the longest flows on at full size
+    for page, name in zip(pages[2:4], ["Alpha AG", "Beta GmbH"], strict=True):
+        assert _body(page).startswith(name) and "Source links" in page
+    assert _body(pages[4]).startswith("Gamma Ltd") and "Source links" in pages[5]
