@@ -198,7 +198,8 @@ def section_flowables(body: str) -> list[Flowable]:
     text with the address after it. A line break prints as one, as it was typed. Whatever
     is not Markdown (HTML, entities, a stray ``*``) prints as typed. A long paragraph flows
     on to the next page."""
-    return _Section().flowables(_MARKDOWN.parse(body))
+    # control characters go before the parser sees them: it would print a NUL as a mark
+    return _Section().flowables(_MARKDOWN.parse(clean_text(body)))
 
 
 class _Section:
