@@ -10,7 +10,6 @@ resources/fonts with their licences.
 
 from __future__ import annotations
 
-import re
 import unicodedata
 from collections.abc import Iterable
 from datetime import datetime
@@ -19,6 +18,8 @@ from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
 
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_CENTER
 from reportlab.lib.pagesizes import A4
@@ -32,6 +33,8 @@ from reportlab.platypus import (
     CondPageBreak,
     Flowable,
     Frame,
+    HRFlowable,
+    KeepInFrame,
     KeepTogether,
     PageBreak,
     PageTemplate,
@@ -40,6 +43,7 @@ from reportlab.platypus import (
     Table,
     TableStyle,
 )
+from reportlab.platypus.flowables import _listWrapOn
 from reportlab.platypus.tableofcontents import TableOfContents
 
 from domain.dossiers import PrintedDossier
@@ -50,6 +54,7 @@ from reports.output import check_output, writing
 
 FONTS = Path(__file__).resolve().parent.parent / "resources" / "fonts"
 SANS, BOLD, FALLBACK = "AccordSans", "AccordSans-Bold", "AccordFallback"
+ITALIC, BOLD_ITALIC = "AccordSans-Oblique", "AccordSans-BoldOblique"
 HANGUL = "AccordHangul"
 #: What prints for a character no bundled font has.
 MISSING = "\ufffd"
@@ -69,31 +74,36 @@ def _fonts() -> dict[str, frozenset[int]]:
     files = {
         SANS: "DejaVuSans.ttf",
         BOLD: "DejaVuSans-Bold.ttf",
+        ITALIC: "DejaVuSans-Oblique.ttf",
+        BOLD_ITALIC: "DejaVuSans-BoldOblique.ttf",
         HANGUL: "NanumGothic.ttf",
         FALLBACK: "DroidSansFallbackFull.ttf",
     }
     for name, file in files.items():
         pdfmetrics.registerFont(TTFont(name, FONTS / file))
-    pdfmetrics.registerFontFamily(SANS, normal=SANS, bold=BOLD, italic=SANS, boldItalic=BOLD)
+    pdfmetrics.registerFontFamily(
+        SANS, normal=SANS, bold=BOLD, italic=ITALIC, boldItalic=BOLD_ITALIC
+    )
     return {name: frozenset(pdfmetrics.getFont(name).face.charToGlyph) for name in files}
 
 
 @cache
-def _font_for(ch: str) -> str | None:
-    """The font that draws ``ch``: the main font where it can, Korean in Nanum Gothic (the
-    CJK fallback has only a few Hangul syllables, and a word should not mix two fonts),
-    else the CJK fallback; None when no bundled font has it."""
+def _font_for(ch: str, face: str) -> str | None:
+    """The font that draws ``ch`` in ``face`` (the main font, bold or italic): that face
+    where it can, else the upright main font (DejaVu's italics lack Arabic, for one), Korean
+    in Nanum Gothic (the CJK fallback has only a few Hangul syllables, and a word should not
+    mix two fonts), else the CJK fallback; None when no bundled font has it."""
     fonts = _fonts()
     korean = "HANGUL" in unicodedata.name(ch, "")
-    order = (SANS, HANGUL, FALLBACK) if korean else (SANS, FALLBACK, HANGUL)
+    order = (face, SANS, HANGUL, FALLBACK) if korean else (face, SANS, FALLBACK, HANGUL)
     return next((font for font in order if ord(ch) in fonts[font]), None)
 
 
-def text(value: object) -> str:
-    """User text as paragraph markup that prints exactly as typed; a character no bundled
-    font has prints as one replacement mark (an emoji made of several, such as a family
-    or a thumb with a skin tone, as one mark too), without the control characters no PDF
-    can hold."""
+def text(value: object, face: str = SANS) -> str:
+    """User text as paragraph markup that prints exactly as typed in ``face`` (the font the
+    paragraph sets it in); a character no bundled font has prints as one replacement mark
+    (an emoji made of several, such as a family or a thumb with a skin tone, as one mark
+    too), without the control characters no PDF can hold."""
     value = clean_text(str(value))
     if value.isascii():
         return escape(value)
@@ -106,34 +116,26 @@ def text(value: object) -> str:
         if missing and ch == ZWJ:
             joined = True
             continue
-        font = SANS if ch in "\n\t" else _font_for(ch)
+        font = face if ch in "\n\t" else _font_for(ch, face)
         if font is None and unicodedata.category(ch) in ("Cf", "Mn", "Me", "Sk"):
             continue  # a mark on the character before it (a skin tone, a variation)
         missing = font is None
-        font, ch = (SANS, MISSING) if font is None else (font, ch)
+        font, ch = (face, MISSING) if font is None else (font, ch)
         if runs and runs[-1][0] == font:
             runs[-1][1].append(ch)
         else:
             runs.append((font, [ch]))
     return "".join(
         escape("".join(chars))
-        if font == SANS
+        if font == face
         else f'<font name="{font}">{escape("".join(chars))}</font>'
         for font, chars in runs
     )
 
 
-_BOLD = re.compile(r"\*\*(.+?)\*\*")
-
-
-def rich(line: str) -> str:
-    """A line of section text: escaped, with Markdown ``**bold**`` honoured."""
-    parts = _BOLD.split(line)
-    return "".join(f"<b>{text(p)}</b>" if i % 2 else text(p) for i, p in enumerate(parts))
-
-
 def _style(name: str, **kw: Any) -> ParagraphStyle:
-    base = {"fontName": SANS, "fontSize": 9.5, "leading": 13, "textColor": INK}
+    base = {"fontName": SANS, "fontSize": 9.5, "leading": 13, "textColor": INK,
+            "bulletFontName": SANS, "bulletFontSize": 9.5}  # fmt: skip
     return ParagraphStyle(name, **{**base, **kw})
 
 
@@ -142,6 +144,12 @@ class _Styles:
 
     body = _style("body", spaceAfter=4)
     bullet = _style("bullet", leftIndent=12, bulletIndent=3, spaceAfter=2)
+    subheading = _style("subheading", fontName=BOLD, fontSize=10.5, leading=14, spaceBefore=4,
+                        spaceAfter=2)  # fmt: skip
+    minor_heading = _style("minorheading", fontName=BOLD, spaceBefore=3, spaceAfter=1)
+    quote = _style("quote", textColor=MUTED, spaceAfter=4)
+    code = _style("code", backColor=colors.HexColor("#eef2f6"), borderPadding=2, spaceBefore=2,
+                  spaceAfter=6)  # fmt: skip
     small = _style("small", fontSize=8, leading=10, textColor=MUTED)
     footer = _style("footer", fontSize=7.5, leading=9, textColor=MUTED)
     cell = _style("cell", fontSize=8.5, leading=11)
@@ -154,19 +162,135 @@ class _Styles:
     toc_title = _style("toctitle", fontName=BOLD, fontSize=15, leading=20, spaceAfter=8)
 
 
+class _CommonMark(MarkdownIt):
+    """CommonMark without HTML: a tag or an entity in the text is text. Links print as
+    typed: their addresses not percent-encoded, any scheme a link."""
+
+    def __init__(self) -> None:
+        super().__init__("commonmark", {"html": False})
+        self.disable("entity")
+
+    def normalizeLink(self, url: str) -> str:
+        return url
+
+    def normalizeLinkText(self, link: str) -> str:
+        return link
+
+    def validateLink(self, url: str) -> bool:
+        return True
+
+
+_MARKDOWN = _CommonMark()
+#: How far each list level, or quote, indents its text.
+_INDENT = 18
+_HEADINGS = {"h1": _Styles.subheading, "h2": _Styles.subheading}
+_FACES = {
+    (False, False): SANS,
+    (True, False): BOLD,
+    (False, True): ITALIC,
+    (True, True): BOLD_ITALIC,
+}
+
+
 def section_flowables(body: str) -> list[Flowable]:
-    """Paragraphs split at blank lines; lines starting with ``-`` or ``*`` become bullets.
-    A long paragraph flows on to the next page."""
-    flowables: list[Flowable] = []
-    for block in re.split(r"\n\s*\n", body.strip()):
-        lines = block.splitlines()
-        if lines and all(re.match(r"\s*[-*•]\s+", ln) for ln in lines):
-            for ln in lines:
-                item = re.sub(r"^\s*[-*•]\s+", "", ln)
-                flowables.append(Paragraph(rich(item), _Styles.bullet, bulletText="•"))
-        elif block.strip():
-            flowables.append(Paragraph("<br/>".join(rich(ln) for ln in lines), _Styles.body))
-    return flowables
+    """A section's text, read as CommonMark, as flowables: paragraphs, headings, bullet and
+    numbered lists (nested), quotes, code, rules; bold, italics, and links printed as their
+    text with the address after it. A line break prints as one, as it was typed. Whatever
+    is not Markdown (HTML, entities, a stray ``*``) prints as typed. A long paragraph flows
+    on to the next page."""
+    # control characters go before the parser sees them: it would print a NUL as a mark
+    return _Section().flowables(_MARKDOWN.parse(clean_text(body)))
+
+
+class _Section:
+    """Markdown's tokens to flowables: the lists and quotes open at each point, and the
+    number or bullet waiting for an item's first paragraph."""
+
+    def __init__(self) -> None:
+        self.out: list[Flowable] = []
+        self.depth = 0  # lists and quotes open
+        self.quotes = 0
+        self.marker: str | None = None
+
+    def flowables(self, tokens: list[Token]) -> list[Flowable]:
+        for n, token in enumerate(tokens):
+            kind = token.type
+            if kind in ("bullet_list_open", "ordered_list_open", "blockquote_open"):
+                self.depth += 1
+                self.quotes += kind == "blockquote_open"
+            elif kind in ("bullet_list_close", "ordered_list_close", "blockquote_close"):
+                self.depth -= 1
+                self.quotes -= kind == "blockquote_close"
+            elif kind == "list_item_open":
+                self.marker = f"{token.info}{token.markup}" if token.info else "•"
+            elif kind == "list_item_close" and self.marker is not None:
+                self.add("", _Styles.body)  # an item with nothing in it
+            elif kind == "inline":
+                opening = tokens[n - 1]
+                style = _HEADINGS.get(opening.tag, _Styles.minor_heading)
+                if opening.type != "heading_open":
+                    style = _Styles.quote if self.quotes else _Styles.body
+                self.add(_inline(token.children or [], bold=style.fontName == BOLD), style)
+            elif kind in ("fence", "code_block"):
+                lines = token.content.rstrip("\n").split("\n")
+                self.add(
+                    "<br/>".join(text(ln).replace(" ", "&nbsp;") for ln in lines), _Styles.code
+                )
+            elif kind == "hr":
+                self.out.append(HRFlowable(width="100%", thickness=0.5, color=RULE,
+                                           spaceBefore=3, spaceAfter=5))  # fmt: skip
+        return self.out
+
+    def add(self, markup: str, style: ParagraphStyle) -> None:
+        if self.depth:
+            left = style.leftIndent + self.depth * _INDENT
+            style = ParagraphStyle(f"{style.name}{self.depth}", parent=style, leftIndent=left,
+                                   bulletIndent=left - _INDENT + 3, bulletFontSize=style.fontSize,
+                                   spaceAfter=min(style.spaceAfter, 2))  # fmt: skip
+        self.out.append(Paragraph(markup, style, bulletText=self.marker))
+        self.marker = None
+
+
+def _inline(tokens: list[Token], bold: bool = False) -> str:
+    """A paragraph's inline tokens as paragraph markup, every text escaped."""
+    out: list[str] = []
+    strong = emphasis = 0  # open bold and italic spans
+    label: list[str] = []  # the text of the link being read
+    href = ""
+    for token in tokens:
+        face = _FACES[bold or strong > 0, emphasis > 0]
+        kind = token.type
+        if kind in ("text", "code_inline"):
+            printed = text(token.content, face)
+            code = kind == "code_inline"
+            out.append(f'<font backColor="#eef2f6">{printed}</font>' if code else printed)
+            label.append(token.content)
+        elif kind in ("softbreak", "hardbreak"):
+            out.append("<br/>")
+        elif kind in ("strong_open", "strong_close", "em_open", "em_close"):
+            opens = kind.endswith("_open")
+            if kind.startswith("strong"):
+                strong += 1 if opens else -1
+                out.append("<b>" if opens else "</b>")
+            else:
+                emphasis += 1 if opens else -1
+                out.append("<i>" if opens else "</i>")
+        elif kind == "link_open":
+            label, href = [], str(token.attrGet("href") or "")
+        elif kind == "link_close":
+            out.append(_address("".join(label), href, face))
+        elif kind == "image":
+            out.append(text(token.content, face))
+            out.append(_address(token.content, str(token.attrGet("src") or ""), face))
+    return "".join(out)
+
+
+def _address(label: str, href: str, face: str) -> str:
+    """A link's address after its text, on paper where no one can click: not when the text
+    is the address already (``<https://...>``, ``<name@example.com>``)."""
+    if href in (label, f"mailto:{label}") or not href:
+        return ""
+    return f" ({text(href, face)})"
 
 
 def _table(rows: list[list[str]], widths: list[float], header: bool = True) -> Table:
@@ -184,11 +308,38 @@ def _table(rows: list[list[str]], widths: list[float], header: bool = True) -> T
     return table
 
 
+#: The smallest a dossier is set to keep it on one page (its 9.5 pt text at 8.1 pt): one a
+#: little longer than a page fits, and a long one flows at full size rather than shrinking.
+MIN_SCALE = 0.85
+
+
+class _OnePage(KeepInFrame):
+    """A dossier's content on the rest of its first page, set a little smaller when that
+    is what it takes; content too long for that flows on across pages at full size, its
+    headings kept with their text."""
+
+    def __init__(self, content: list[Flowable]) -> None:
+        self.flowing = content
+        # one page has no page to break to: the conditional breaks and keep-togethers are
+        # for the flowing form only
+        flat = [g for f in content for g in (f._content if isinstance(f, KeepTogether) else [f])]
+        super().__init__(0, 0, [f for f in flat if not isinstance(f, CondPageBreak)])
+
+    def wrap(self, availWidth: float, availHeight: float) -> tuple[float, float]:
+        _, height = _listWrapOn(self._content, availWidth, self.canv)
+        if height * MIN_SCALE > availHeight:
+            return availWidth, height  # more than the page: the frame splits it
+        return super().wrap(availWidth, availHeight)  # type: ignore[no-any-return]
+
+    def split(self, availWidth: float, availHeight: float) -> list[Flowable]:
+        return self.flowing
+
+
 class _Heading(Paragraph):
     """An account's title: its TOC entry and PDF outline point to it."""
 
     def __init__(self, account: str, key: str) -> None:
-        super().__init__(text(account), _Styles.account)
+        super().__init__(text(account, BOLD), _Styles.account)
         self.account, self.key = account, key
 
 
@@ -239,8 +390,13 @@ class _Document(BaseDocTemplate):
 
 
 def _dossier_story(d: PrintedDossier, key: str) -> list[Flowable]:
+    """The account's name, and below it the dossier on one page where it fits."""
+    return [_Heading(d.account, key), _OnePage(_dossier_content(d))]
+
+
+def _dossier_content(d: PrintedDossier) -> list[Flowable]:
     s = _Styles
-    story: list[Flowable] = [_Heading(d.account, key)]
+    story: list[Flowable] = []
     facts = " · ".join(f"{text(label)}: {text(value)}" for label, value in d.facts)
     if facts:
         story.append(Paragraph(facts, s.small))
@@ -273,7 +429,7 @@ def _dossier_story(d: PrintedDossier, key: str) -> list[Flowable]:
         story.append(_table(rows, [50 * mm, 42 * mm, 50 * mm, 32 * mm]))
 
     for section, body in d.sections:
-        title = text(section.title)
+        title = text(section.title, BOLD)
         content = section_flowables(body) if body.strip() else []
         if not content:
             note = "Not researched yet (required)." if section.required else "Nothing noted."
@@ -301,9 +457,10 @@ def write_dossiers(
     cancel: Cancel | None = None,
 ) -> int:
     """Write the dossiers to ``path``; with ``cover_lines`` the document opens with a cover
-    and a table of contents (the call pack). Each dossier starts on a new page. Returns the
-    number of dossiers written. The file appears only when complete. ``workspace`` is the
-    workspace's name for the footer (a PDF is handed round: never a path or an address)."""
+    and a table of contents (the call pack). Each dossier starts on a new page and keeps to
+    it where it fits (:class:`_OnePage`). Returns the number of dossiers written. The file
+    appears only when complete. ``workspace`` is the workspace's name for the footer (a PDF
+    is handed round: never a path or an address)."""
     check_output(path)
     _fonts()
     today = datetime.now().strftime("%Y-%m-%d")
@@ -312,7 +469,11 @@ def write_dossiers(
     story: list[Flowable] = []
     toc = TableOfContents(dotsMinLevel=0)
     if cover:
-        story += [Spacer(1, 60 * mm), Paragraph(text(title), _Styles.cover_title), Spacer(1, 8)]
+        story += [
+            Spacer(1, 60 * mm),
+            Paragraph(text(title, BOLD), _Styles.cover_title),
+            Spacer(1, 8),
+        ]
         story += [Paragraph(text(line), _Styles.cover_line) for line in [*cover, today]]
         toc.levelStyles = [_style("toc0", fontSize=10.5, leading=15)]
         story += [PageBreak(), Paragraph("Contents", _Styles.toc_title), toc]

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import csv
 import re
+import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import chain, islice
 from pathlib import Path
 from typing import Any
 
@@ -113,6 +115,40 @@ _NUMBER_FORMATS = {
 }
 
 
+#: The rows a workbook's column widths are measured on: a write-only sheet gives its widths
+#: before its first row, and an export of a million rows is not held to measure them all.
+WIDTH_SAMPLE = 1000
+#: The widest a column is made, in characters: a longer text wraps in its cell.
+WIDEST = 50
+#: How wide a number or a time shows in its format, beside its digits.
+_SHOWN_WIDTH = {ColumnKind.DATETIME: 16}
+
+
+def _shown_width(value: Any, kind: ColumnKind) -> int:
+    """How many characters wide ``value`` shows in its cell: its longest line; a letter
+    that takes two places (Chinese, Japanese, Korean) counts twice."""
+    if value is None:
+        return 0
+    if kind in _SHOWN_WIDTH:
+        return _SHOWN_WIDTH[kind]
+    if isinstance(value, int | float) and kind is ColumnKind.AMOUNT:
+        return len(f"{value:,.0f}")
+    return max(
+        len(line) + sum(unicodedata.east_asian_width(ch) in "WF" for ch in line if ord(ch) > 0x1000)
+        for line in str(value).split("\n")
+    )
+
+
+def column_widths(table: Table, sample: Sequence[Sequence[Any]]) -> list[int]:
+    """Each column as wide as its heading (and the filter's button) and the values in
+    ``sample``, up to :data:`WIDEST` characters."""
+    widths = []
+    for index, column in enumerate(table.columns):
+        values = (_shown_width(row[index], column.kind) for row in sample)
+        widths.append(min(WIDEST, max(len(column.label) + 3, *values, 6) + 2))
+    return widths
+
+
 #: Text that reads as an escaped character in a workbook (``_x0041_`` is "A"): its first
 #: underscore is escaped, so that it reads back as written.
 _LITERAL_ESCAPE = re.compile(r"_x[0-9A-Fa-f]{4}_")
@@ -126,16 +162,20 @@ def _write_xlsx(
     system's temporary folder, and removed whatever happens."""
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Font
+    from openpyxl.styles import Alignment, Font
     from openpyxl.utils import get_column_letter
 
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(_sheet_title(table.title))
-    widths = [max(10, min(40, len(c.label) + 2)) for c in table.columns]
+    rows = ticker.rows(table.rows)
+    sample = list(islice(rows, WIDTH_SAMPLE))
+    widths = column_widths(table, sample)
     for index, width in enumerate(widths, 1):
         sheet.column_dimensions[get_column_letter(index)].width = width
+    _print_setup(sheet)
     sheet.freeze_panes = "A2"
     bold = Font(bold=True)
+    wrapped, top = Alignment(wrap_text=True, vertical="top"), Alignment(vertical="top")
     letters = [get_column_letter(i) for i in range(1, len(table.columns) + 1)]
     cut: list[tuple[str, str, int]] = []  # cell, column, characters
 
@@ -157,6 +197,10 @@ def _write_xlsx(
             if isinstance(value, str) and len(value) > CELL_LIMIT:
                 cut.append((f"{letters[index]}{number}", column.label, len(value)))
             cells.append(cell(value, column.kind))
+        wraps = [_wraps(c.value, width) for c, width in zip(cells, widths, strict=True)]
+        if any(wraps):  # a taller row: its cells start at the top, side by side
+            for each, wrap in zip(cells, wraps, strict=True):
+                each.alignment = wrapped if wrap else top
         return cells
 
     header = []
@@ -169,7 +213,7 @@ def _write_xlsx(
     try:
         _write_beside(sheet, beside_of)
         sheet.append(header)
-        for row in ticker.rows(table.rows):
+        for row in chain(sample, rows):
             sheet.append(row_cells(row, count + 2))
             count += 1
         sheet.auto_filter.ref = f"A1:{letters[-1] if letters else 'A'}{count + 1}"
@@ -199,6 +243,25 @@ def _write_xlsx(
                         each.close()  # closes the file, so that Windows removes it
                 Path(each._writer.out).unlink(missing_ok=True)
     return count, tuple(reference for reference, _, _ in cut)
+
+
+def _wraps(value: Any, width: int) -> bool:
+    """Whether a cell's text is wider than its column, or on more than one line."""
+    return isinstance(value, str) and (
+        "\n" in value or _shown_width(value, ColumnKind.TEXT) > width
+    )
+
+
+def _print_setup(sheet: Any) -> None:
+    """Print the sheet landscape, as wide as the page (as many pages down as it takes),
+    with the header row on every page."""
+    from openpyxl.worksheet.properties import PageSetupProperties
+
+    sheet.page_setup.orientation = "landscape"
+    sheet.page_setup.fitToWidth = 1
+    sheet.page_setup.fitToHeight = 0
+    sheet.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
+    sheet.print_title_rows = "1:1"
 
 
 def _write_beside(sheet: Any, path: Path) -> None:

@@ -23,7 +23,7 @@ from domain.dossiers import (
 )
 from domain.errors import AccordError
 from main import main
-from reports.dossier_pdf import write_dossiers
+from reports.dossier_pdf import ITALIC, _fonts, text, write_dossiers
 from storage.workspace import Workspace
 
 HOSTILE = [
@@ -200,3 +200,98 @@ def test_the_command_line_prints_a_dossier_and_a_call_pack(tmp_path, capsys):
     missing = ["report", "dossier", "--account", "no-such.example", "--out", str(single)]
     assert main(["--db", db, *missing]) == 1
     assert "No account" in capsys.readouterr().err
+
+
+def test_each_demo_dossier_fills_one_page_of_the_call_pack(tmp_path):
+    """The demo's dossiers (every section written, or half of them) are each one page: a
+    30-account call pack is a cover, the contents and 30 pages, none of them near-empty."""
+    db = str(tmp_path / "demo.sqlite")
+    assert main(["--db", db, "--user", "Alex Morgan", "demo", "--accounts", "600"]) == 0
+    pack = tmp_path / "pack.pdf"
+    args = ["--db", db, "--user", "Sam Rivera", "report", "call-pack", "--rep", "Sam Rivera"]
+    assert main([*args, "--out", str(pack)]) == 0
+    reader = PdfReader(pack)
+    assert len(reader.outline) == 30 and len(reader.pages) == 32
+    pages = _pages(pack)
+    for n, entry in enumerate(reader.outline, 2):
+        assert reader.get_destination_page_number(entry) == n
+        body = _body(pages[n])
+        assert body.startswith(entry.title) and "Source links" in body  # the dossier, whole
+
+
+def _points(count: int) -> str:
+    return "\n".join(f"- Point {n} the rep should raise on the call" for n in range(count))
+
+
+def test_a_dossier_a_little_longer_than_a_page_is_set_smaller_to_fit_it(tmp_path):
+    out = tmp_path / "pack.pdf"
+    full = {s.key: f"{s.title}: research.\n\n{_points(1)}" for s in DEFAULT_TEMPLATE.sections}
+    longer = {**full, "news": _points(9)}  # about 8% more than a page
+    longest = {key: f"{text}\n{_points(2)}" for key, text in full.items()}  # a quarter more
+    dossiers = [_dossier("Alpha AG", full), _dossier("Beta GmbH", longer),
+                _dossier("Gamma Ltd", longest)]  # fmt: skip
+    write_dossiers(dossiers, out, title="Call pack", workspace="w", cover_lines=["for Sam"])
+    pages = _pages(out)
+    assert len(pages) == 6  # the longest flows on at full size
+    for page, name in zip(pages[2:4], ["Alpha AG", "Beta GmbH"], strict=True):
+        assert _body(page).startswith(name) and "Source links" in page
+    assert _body(pages[4]).startswith("Gamma Ltd") and "Source links" in pages[5]
+
+
+MARKDOWN = """\
+# Plan for the visit
+Start with **the EDI deadline**, *gently*, ***now*** and `EDI-42`; see the
+[price list](https://example.com/prices?a=1&b=<2>) and <https://example.org>.
+
+## Who decides
+3. Anna Berg, CFO
+4. Jonas Lind
+   - signs above 50k
+   - travels in *May*
+
+> They said: "we lose a quote a week".
+
+---
+Plain <b>not bold</b> &amp; <script>alert(1)</script>, 2 * 3 * 4 and 5 < 6 > 4.
+"""
+
+
+def _runs(pdf: Path) -> list[tuple[str, str, float]]:
+    """Every piece of text on the pages with the font and size it is set in."""
+    runs: list[tuple[str, str, float]] = []
+
+    def seen(text, cm, tm, font, size):
+        if text.strip() and font is not None:
+            runs.append((text.strip(), str(font["/BaseFont"]).split("+")[-1], size * tm[0]))
+
+    for page in PdfReader(pdf).pages:
+        page.extract_text(visitor_text=seen)
+    return runs
+
+
+def test_section_text_prints_as_its_markdown_says(tmp_path):
+    out = tmp_path / "dossier.pdf"
+    write_dossiers([_dossier("Acme AG", {"talking_points": MARKDOWN})], out, title="Dossier",
+                   workspace="w")  # fmt: skip
+    page = _pages(out)[0]
+    lines = [line.strip() for line in page.splitlines()]
+    assert "Plan for the visit" in lines and "Who decides" in lines  # without their #
+    assert "price list (https://example.com/prices?a=1&b=<2>) and https://example.org." in page
+    assert "3. Anna Berg, CFO" in lines and "4. Jonas Lind" in lines  # numbered as written
+    assert "• signs above 50k" in lines and "• travels in May" in lines
+    assert 'They said: "we lose a quote a week".' in lines
+    hostile = "Plain <b>not bold</b> &amp; <script>alert(1)</script>, 2 * 3 * 4 and 5 < 6 > 4."
+    assert hostile in lines  # raw HTML, entities and stray stars print as typed
+    assert "**" not in page and "`" not in page
+    fonts = {text: (font, size) for text, font, size in _runs(out)}
+    assert fonts["Plan for the visit"] == ("DejaVuSans-Bold", 10.5)
+    assert fonts["the EDI deadline"][0] == "DejaVuSans-Bold"
+    assert fonts["gently"][0] == fonts["May"][0] == "DejaVuSans-Oblique"
+    assert fonts["now"][0] == "DejaVuSans-BoldOblique"
+    assert fonts["Start with"][0] == "DejaVuSans" and "now and EDI-42; see" in page
+
+
+def test_a_letter_the_italic_font_lacks_prints_upright():
+    _fonts()
+    assert text("*Ελένη*", ITALIC) == "*Ελένη*"  # DejaVu's italics have Greek
+    assert text("مرحبا", ITALIC) == '<font name="AccordSans">مرحبا</font>'  # but not Arabic

@@ -10,9 +10,10 @@ import openpyxl
 import pytest
 
 from domain.accounts import create_account
+from domain.tables import Column, ColumnKind, Table
 from domain.users import Role
 from main import main
-from reports.tabular import ExportCancelled, write_table
+from reports.tabular import WIDEST, WIDTH_SAMPLE, ExportCancelled, write_table
 from storage.account_list import ListQuery, Scope, count
 from storage.demo import build_demo
 from storage.export import account_table
@@ -128,3 +129,41 @@ def test_the_export_holds_what_the_list_shows(sqlite_workspace, tmp_path):
     assert len(list(account_table(sqlite_workspace, targets).rows)) == count(
         sqlite_workspace, targets
     )
+
+
+def test_a_workbook_shows_every_text_whole_and_prints_page_wide(sqlite_workspace, tmp_path):
+    """Columns as wide as their content (a long text wraps in its cell), printed landscape,
+    one page wide, the header row on every page."""
+    build_demo(sqlite_workspace, accounts=300, seed=5, replace=True)
+    out = tmp_path / "accounts.xlsx"
+    write_table(account_table(sqlite_workspace), out)
+    sheet = openpyxl.load_workbook(out).active
+    for column in sheet.iter_cols():
+        width = sheet.column_dimensions[column[0].column_letter].width
+        assert len(str(column[0].value)) < width <= WIDEST  # the heading, beside its filter
+        for cell in column[1:]:
+            shown = len(f"{cell.value:,}") if isinstance(cell.value, int) else len(str(cell.value))
+            assert shown < width or cell.alignment.wrap_text, (cell.coordinate, cell.value)
+    setup = sheet.page_setup
+    assert (setup.orientation, setup.fitToWidth, setup.fitToHeight) == ("landscape", 1, 0)
+    assert sheet.sheet_properties.pageSetUpPr.fitToPage
+    assert sheet.print_title_rows == "$1:$1"
+
+
+def test_widths_come_from_the_first_rows_and_a_long_text_wraps(tmp_path):
+    """A write-only sheet gives its widths before its rows: they are measured on the first
+    rows, not on all of them (a million-row export stays a stream)."""
+    note = "Met at the trade fair; wants a quote for 40 seats before the end of the quarter."
+    rows = [[f"Account number {n} on the list", "", n] for n in range(WIDTH_SAMPLE)]
+    rows += [["An account whose name is longer than any before", note, 1_000_000]]
+    columns = [Column("Account Name"), Column("Notes"), Column("Employees", ColumnKind.INTEGER)]
+    out = tmp_path / "wide.xlsx"
+    write_table(Table("Accounts", columns, iter(rows)), out)
+    sheet = openpyxl.load_workbook(out).active
+    widths = [sheet.column_dimensions[letter].width for letter in "ABC"]
+    name = len("Account number 999 on the list")  # not the longer name after the sample
+    assert widths == [name + 2, len("Notes") + 5, len("Employees") + 5]
+    last = sheet[WIDTH_SAMPLE + 2]
+    assert [cell.alignment.wrap_text for cell in last] == [True, True, None]
+    assert {cell.alignment.vertical for cell in last} == {"top"}  # side by side
+    assert not sheet["A2"].alignment.wrap_text
