@@ -246,6 +246,8 @@ def _cmd_import(args: argparse.Namespace) -> int:
         print(note)
     print(summary.describe())
     print(f"batch id: {summary.batch_id}")
+    for matched in summary.matched:
+        print(matched.describe())
     for error in summary.errors:
         print(error.describe(summary.file_name), file=sys.stderr)
     if args.rejects and summary.rejected:

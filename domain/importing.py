@@ -22,7 +22,7 @@ from domain.fields import (
     header_key,
 )
 from domain.users import Action, User
-from domain.values import clean_text, unprotect_cell
+from domain.values import clean_text, counted, unprotect_cell
 
 #: Mapping targets besides field names: a custom field, and the parts of a person's name.
 CUSTOM = "custom:"
@@ -67,6 +67,55 @@ class RowError:
         return printable(f"{file_name}: {where}: {self.reason}")
 
 
+class Outcome(enum.StrEnum):
+    """What became of a row that matched a stored account (or an earlier row)."""
+
+    SKIPPED = "skipped"
+    UPDATED = "updated"
+    #: The website matched but the name and the country both differ: imported as a new
+    #: account and flagged for review, never merged by itself.
+    POSSIBLE = "possible duplicate"
+
+
+@dataclass(frozen=True)
+class Matched:
+    """A row that matched an account: what it matched, how, and what became of it."""
+
+    row: int
+    name: str
+    outcome: Outcome
+    account: str  # the matched account, as "Name (Country)"
+    by_website: bool
+
+    def said(self) -> str:
+        """What became of the row, in a sentence."""
+        how = "its website" if self.by_website else "its name and country"
+        if self.outcome is Outcome.POSSIBLE:
+            return printable(
+                f"{self.name} may duplicate {self.account}: the website is the same, the "
+                "name and the country are not. It was imported as a new account; merge the "
+                "two or keep both in File › Import history."
+            )
+        did = "skipped" if self.outcome is Outcome.SKIPPED else "merged into it"
+        return printable(f"{self.name} matches {self.account} by {how}: {did}.")
+
+    def describe(self) -> str:
+        return f"row {self.row}: {self.said()}"
+
+
+def possible_duplicate(row: tuple[str, str], stored: tuple[str, str]) -> bool:
+    """Whether a row whose website matches a stored account is only *possibly* that
+    account: its name and its country (normalised, ``(name, country)``) both differ. A
+    missing country differs from none: one shared website is then taken as one company."""
+    (name, country), (stored_name, stored_country) = row, stored
+    return name != stored_name and bool(country and stored_country) and country != stored_country
+
+
+def named(name: str, country: str | None) -> str:
+    """An account as a summary names it: ``Arroyo Inc (Grenada)``."""
+    return f"{name} ({country})" if country else name
+
+
 @dataclass
 class ImportSummary:
     file_name: str
@@ -75,6 +124,8 @@ class ImportSummary:
     updated: int = 0
     skipped: int = 0
     errors: list[RowError] = field(default_factory=list)
+    #: Every row that matched an account: skipped, merged, or kept apart for review.
+    matched: list[Matched] = field(default_factory=list)
     #: The rejected rows as they were in the file, for a file to fix and re-import.
     rejected_cells: list[list[str]] = field(default_factory=list)
     headers: list[str] = field(default_factory=list)
@@ -85,11 +136,19 @@ class ImportSummary:
     def rejected(self) -> int:
         return len(self.rejected_cells)
 
+    @property
+    def possible(self) -> int:
+        """Rows imported as new accounts that may duplicate another: to review."""
+        return sum(1 for m in self.matched if m.outcome is Outcome.POSSIBLE)
+
     def describe(self) -> str:
         batch = f" (batch {self.batch_id})" if self.batch_id else ""
+        possible = (
+            f", {counted(self.possible, 'possible duplicate')} to review" if self.possible else ""
+        )
         return (
             f"{self.file_name}: {self.created} created, {self.updated} updated, "
-            f"{self.skipped} duplicates skipped, {self.rejected} rejected{batch}"
+            f"{self.skipped} duplicates skipped{possible}, {self.rejected} rejected{batch}"
         )
 
 
@@ -321,6 +380,37 @@ def import_file(user: User, run: Callable[[], ImportSummary]) -> ImportSummary:
     """Run an import (``run``: storage's, all or nothing) if ``user`` may import."""
     user.require(Action.IMPORT)
     return run()
+
+
+@dataclass(frozen=True)
+class Brief:
+    """An account as a review shows it."""
+
+    id: UUID
+    name: str
+    website: str | None
+    country: str | None
+
+    def describe(self) -> str:
+        return ", ".join(v for v in (self.name, self.website, self.country) if v)
+
+
+@dataclass(frozen=True)
+class PossibleDuplicate:
+    """An imported account kept apart from the stored account it may duplicate."""
+
+    id: UUID
+    row: int
+    file_name: str
+    imported: Brief
+    stored: Brief
+
+
+def review_possible_duplicate(user: User, settle: Callable[[], str]) -> str:
+    """Merge a possible duplicate or keep both (``settle``: storage's) if ``user`` may
+    import; returns what it did."""
+    user.require(Action.IMPORT)
+    return settle()
 
 
 def undo_import(user: User, undo: Callable[[], str]) -> str:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import sqlite3
 import uuid
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from itertools import islice
 from operator import itemgetter
@@ -22,7 +22,9 @@ from domain.importing import (
     FileRefused,
     ImportCancelled,
     ImportSummary,
+    Matched,
     OnDuplicate,
+    Outcome,
     RowError,
     RowParser,
     RowRejected,
@@ -32,6 +34,8 @@ from domain.importing import (
     load_mapping,
     merge,
     missing_required,
+    named,
+    possible_duplicate,
 )
 from domain.progress import Cancel, Progress
 from domain.users import User
@@ -47,6 +51,7 @@ from storage.schema import (
     ContactRow,
     ImportBatchRow,
     ImportChangeRow,
+    PossibleDuplicateRow,
     table_of,
     utcnow,
 )
@@ -56,6 +61,7 @@ accounts = table_of(AccountRow)
 contacts = table_of(ContactRow)
 batches = table_of(ImportBatchRow)
 changes_table = table_of(ImportChangeRow)
+flags = table_of(PossibleDuplicateRow)
 
 CHUNK = 5000
 REBUILD_AT_ROWS = 50_000
@@ -148,6 +154,35 @@ class _Run:
     def reject(self, number: int, cells: list[str], column: str, reason: str) -> None:
         self.summary.errors.append(RowError(number, column, reason))
         self.summary.rejected_cells.append([str(number), *map(self.parse.meant, cells)])
+
+    def matched(
+        self,
+        number: int,
+        values: dict[str, Any],
+        outcome: Outcome,
+        account: dict[str, Any],
+        by_website: bool,
+    ) -> None:
+        """Name a row that matched ``account`` in the summary (skipped until merged)."""
+        self.summary.matched.append(
+            Matched(
+                number,
+                named(values["name"], values.get("country")),
+                outcome,
+                named(account["name"], account.get("country")),
+                by_website,
+            )
+        )
+
+    def flag(self, number: int, record: dict[str, Any], existing: dict[str, Any]) -> dict[str, Any]:
+        """The row of ``possible_duplicates`` that keeps a new account apart for review."""
+        return {
+            "id": new_id(),
+            "batch_id": self.batch_id,
+            "row_number": number,
+            "account_id": record["id"],
+            "existing_id": existing["id"],
+        }
 
     def parsed_chunks(self) -> Iterator[list[tuple[int, list[str], dict[str, Any]]]]:
         rows = self.table.rows()
@@ -296,17 +331,18 @@ def _import_accounts(run: _Run, stored: _StoredAccounts) -> None:
         keys = [_account_keys(values) for _, _, values in parsed]
         domains = {d for d, _ in keys if d}
         names = {n[0] for _, n in keys}
-        by_domain: dict[str, dict[str, Any]] = {}
+        by_domain: dict[str, list[dict[str, Any]]] = {}
         by_name: dict[tuple[str, str], list[dict[str, Any]]] = {}
         for record in stored.matching(domains, names):
             _remember(record, by_domain, by_name)
         inserts: list[dict[str, Any]] = []
         pending: set[uuid.UUID] = set()
-        for (_, _, values), (domain, name) in zip(parsed, keys, strict=True):
-            match = by_domain.get(domain) if domain else None
-            if match is None:
-                match = next((r for r in by_name.get(name, []) if _same_company(domain, r)), None)
-            if match is None:
+        flagged: list[dict[str, Any]] = []
+        for (number, _, values), (domain, name) in zip(parsed, keys, strict=True):
+            match, outcome, by_website = _match(domain, name, by_domain, by_name)
+            if match is not None:
+                run.matched(number, values, outcome, match, by_website)
+            if match is None or outcome is Outcome.POSSIBLE:
                 record = {
                     **EMPTY_ACCOUNT,
                     **values,
@@ -320,12 +356,15 @@ def _import_accounts(run: _Run, stored: _StoredAccounts) -> None:
                 _remember(record, by_domain, by_name, (domain, name))
                 stored.learn(record, (domain, name))
                 run.summary.created += 1
+                if match is not None:
+                    flagged.append(run.flag(number, record, match))
                 continue
             existing = {k: match[k] for k in ACCOUNT_VALUES}
             changes = merge(existing, values, policy)
             if not changes:
                 run.summary.skipped += 1
                 continue
+            run.summary.matched[-1] = replace(run.summary.matched[-1], outcome=Outcome.UPDATED)
             if match["id"] in pending:
                 match.update(changes, **derived_columns({**match, **changes}))
             else:
@@ -333,6 +372,30 @@ def _import_accounts(run: _Run, stored: _StoredAccounts) -> None:
             stored.learn(match)
             run.summary.updated += 1
         _flush_inserts(run.conn, accounts, inserts)
+        if flagged:
+            run.conn.execute(insert(flags), flagged)
+
+
+def _match(
+    domain: str | None,
+    name: tuple[str, str],
+    by_domain: dict[str, list[dict[str, Any]]],
+    by_name: dict[tuple[str, str], list[dict[str, Any]]],
+) -> tuple[dict[str, Any] | None, Outcome, bool]:
+    """The account a row duplicates, what becomes of the row, and whether the website
+    matched. An account with the row's website whose name and country both differ is only
+    a possible duplicate, and only when no account is the row's company by its website
+    or by its name and country."""
+    sharing = by_domain.get(domain, []) if domain else []
+    for record in sharing:
+        if not possible_duplicate(name, _account_keys(record)[1]):
+            return record, Outcome.SKIPPED, True
+    for record in by_name.get(name, []):
+        if _same_company(domain, record):
+            return record, Outcome.SKIPPED, False
+    if sharing:
+        return sharing[0], Outcome.POSSIBLE, True
+    return None, Outcome.SKIPPED, False
 
 
 def _flush_inserts(conn: Connection, table: Table, inserts: list[dict[str, Any]]) -> None:
@@ -343,13 +406,13 @@ def _flush_inserts(conn: Connection, table: Table, inserts: list[dict[str, Any]]
 
 def _remember(
     record: dict[str, Any],
-    by_domain: dict[str, dict[str, Any]],
+    by_domain: dict[str, list[dict[str, Any]]],
     by_name: dict[tuple[str, str], list[dict[str, Any]]],
     keys: _Keys | None = None,
 ) -> None:
     domain, name = keys or _account_keys(record)
     if domain:
-        by_domain.setdefault(domain, record)
+        by_domain.setdefault(domain, []).append(record)
     by_name.setdefault(name, []).append(record)
 
 

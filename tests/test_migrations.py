@@ -28,6 +28,7 @@ RELEASED = {
     "0004": "519440e77f812ac466a9bce28d5ffad1fff021659da39cf8e43c2b6c68b7d6d8",
     "0005": "b269800c69ad893a7a4db97a25d870112fdd770b9052a7bd12966472f13fc0bc",
     "0006": "f69893788d58c28b62c53053d49ef06e5021cee7e79cfc3dda535266186fc778",
+    "0007": "0ce29470f02101dfe8a67461b31c202c0b10716eb6861ec3c6756819d859bc98",
 }
 #: The first versions of the migrations that were edited after they had upgraded
 #: workspaces (0003 at c029b87, 0005 at 6387786), as they were released.

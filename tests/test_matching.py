@@ -1,0 +1,255 @@
+"""Matching is explained, never silent: a shared website with another name and country is
+a possible duplicate, kept apart and reviewed (merge, keep both); every skipped or merged
+row is named; a contact goes to the account its row points at, or is rejected naming the
+candidates."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from PySide6.QtWidgets import QMessageBox
+from sqlalchemy import select
+
+from domain.errors import NotFound, PermissionDenied
+from domain.importing import OnDuplicate, Outcome, review_possible_duplicate
+from domain.users import Role
+from main import main
+from storage.duplicates import (
+    CannotMerge,
+    keep_both,
+    merge_possible_duplicate,
+    possible_duplicates,
+    to_review,
+)
+from storage.importer import ImportOptions, import_accounts, import_contacts, undo_import
+from storage.queries import accounts
+from storage.schema import ContactRow, table_of
+from storage.users import sign_in
+from ui.import_history import HEADERS, ImportHistoryDialog, PossibleDuplicatesDialog
+from ui.import_wizard import ImportWizard
+
+contacts = table_of(ContactRow)
+
+TURNER = (
+    "Company,Website,Country,City\n"
+    "Arroyo Inc,turner.com,Grenada,St. George's\n"
+    "Miles-Dominguez,http://www.turner.com/,Gibraltar,\n"
+)
+
+
+def _file(tmp_path: Path, text: str, name: str = "companies.csv") -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def _live(workspace) -> dict[str, dict]:
+    with workspace.read() as conn:
+        rows = conn.execute(select(accounts).where(accounts.c.deleted_at.is_(None))).mappings()
+        return {r["name"]: dict(r) for r in rows}
+
+
+def _overwrite(workspace, user, path: Path):
+    return import_accounts(workspace, user, path, ImportOptions(on_duplicate=OnDuplicate.OVERWRITE))
+
+
+def test_a_shared_website_with_another_name_and_country_is_kept_apart(workspace, people, tmp_path):
+    owner = people[Role.OWNER]
+    _overwrite(
+        workspace, owner, _file(tmp_path, TURNER.splitlines(True)[0] + TURNER.splitlines(True)[1])
+    )
+    summary = _overwrite(workspace, owner, _file(tmp_path, TURNER, "again.csv"))
+    live = _live(workspace)
+    assert (live["Arroyo Inc"]["country"], live["Miles-Dominguez"]["country"]) == (
+        "Grenada", "Gibraltar")  # fmt: skip
+    assert (summary.created, summary.updated, summary.skipped, summary.possible) == (1, 0, 1, 1)
+    assert "1 duplicates skipped, 1 possible duplicate to review" in summary.describe()
+    assert [m.describe() for m in summary.matched] == [
+        "row 2: Arroyo Inc (Grenada) matches Arroyo Inc (Grenada) by its website: skipped.",
+        "row 3: Miles-Dominguez (Gibraltar) may duplicate Arroyo Inc (Grenada): the website is "
+        "the same, the name and the country are not. It was imported as a new account; merge "
+        "the two or keep both in File › Import history.",
+    ]
+    pairs = possible_duplicates(workspace, summary.batch_id)
+    assert [(p.row, p.imported.name, p.stored.name) for p in pairs] == [
+        (3, "Miles-Dominguez", "Arroyo Inc")
+    ]
+    # The same file once more: each row finds its own company among those with the website.
+    again = _overwrite(workspace, owner, _file(tmp_path, TURNER, "third.csv"))
+    assert (again.created, again.possible, len(_live(workspace))) == (0, 0, 2)
+
+
+def test_one_shared_website_without_a_country_to_tell_them_apart_is_one_company(
+    workspace, people, tmp_path
+):
+    text = (
+        "Company,Website,Country\nAlphabet,abc.xyz,USA\nGoogle,abc.xyz,\nAlphabet Inc,abc.xyz,UK\n"
+    )
+    summary = import_accounts(workspace, people[Role.OWNER], _file(tmp_path, text))
+    outcomes = [(m.row, m.outcome) for m in summary.matched]
+    # Row 3 has no country to differ, row 4 the same name: neither is only "possible".
+    assert outcomes == [(3, Outcome.SKIPPED), (4, Outcome.SKIPPED)]
+
+
+def test_merging_a_possible_duplicate_moves_its_contacts_and_fills_empty_fields(
+    workspace, people, tmp_path
+):
+    owner, marketer = people[Role.OWNER], people[Role.MARKETING]
+    summary = import_accounts(workspace, owner, _file(tmp_path, TURNER))
+    people_csv = _file(tmp_path, "Account,Contact Name,Email\nMiles-Dominguez,Ann Lee,ann@x.org\n",
+                       "people.csv")  # fmt: skip
+    assert import_contacts(workspace, owner, people_csv).created == 1
+    [pair] = possible_duplicates(workspace, summary.batch_id)
+    with pytest.raises(PermissionDenied):
+        review_possible_duplicate(people[Role.REP], lambda: "never run")
+    message = review_possible_duplicate(
+        marketer, lambda: merge_possible_duplicate(workspace, marketer, pair.id)
+    )
+    assert message == (
+        "Miles-Dominguez is merged into Arroyo Inc: 1 contact moved over, no empty field to fill."
+    )
+    live = _live(workspace)
+    assert list(live) == ["Arroyo Inc"] and live["Arroyo Inc"]["version"] == 2
+    with workspace.read() as conn:
+        owners = conn.execute(select(contacts.c.account_id)).scalars().all()
+    assert owners == [live["Arroyo Inc"]["id"]]
+    assert to_review(workspace) == {}
+    with pytest.raises(NotFound, match=r"already reviewed by Mark Marketer \(merged\)"):
+        merge_possible_duplicate(workspace, owner, pair.id)
+
+
+def test_the_stored_account_takes_the_merged_ones_values_only_where_it_has_none(
+    workspace, people, tmp_path
+):
+    owner = people[Role.OWNER]
+    text = (
+        "Company,Website,Country,City,Industry\n"
+        "Arroyo Inc,turner.com,Grenada,,Retail\nMiles,turner.com,Gibraltar,Gib,Media\n"
+    )
+    summary = import_accounts(workspace, owner, _file(tmp_path, text))
+    [pair] = possible_duplicates(workspace, summary.batch_id)
+    message = merge_possible_duplicate(workspace, owner, pair.id)
+    assert message.endswith("0 contacts moved over, City filled in from it.")
+    arroyo = _live(workspace)["Arroyo Inc"]
+    assert (arroyo["city"], arroyo["industry"], arroyo["country"]) == ("Gib", "Retail", "Grenada")
+    assert " gib " in arroyo["search_text"]
+
+
+def test_keep_both_settles_the_pair_and_an_undone_import_has_none_to_review(
+    workspace, people, tmp_path
+):
+    owner = people[Role.OWNER]
+    first = import_accounts(workspace, owner, _file(tmp_path, TURNER))
+    [pair] = possible_duplicates(workspace, first.batch_id)
+    assert keep_both(workspace, owner, pair.id) == (
+        "Miles-Dominguez and Arroyo Inc are kept as two accounts.")  # fmt: skip
+    assert len(_live(workspace)) == 2 and to_review(workspace) == {}
+    second = import_accounts(
+        workspace, owner, _file(tmp_path, TURNER + "Bolt,turner.com,Peru,\n", "b.csv")
+    )
+    assert to_review(workspace) == {second.batch_id: 1}
+    undo_import(workspace, owner, second.batch_id)
+    assert to_review(workspace) == {}
+
+
+def test_an_account_on_the_target_list_is_not_merged_away(workspace, people, tmp_path):
+    from domain.targets import add_to_target_list
+    from storage.repositories import SqlUnitOfWork
+
+    owner = people[Role.OWNER]
+    summary = import_accounts(workspace, owner, _file(tmp_path, TURNER))
+    [pair] = possible_duplicates(workspace, summary.batch_id)
+    add_to_target_list(SqlUnitOfWork(workspace), owner, [pair.imported.id], "a fair lead")
+    with pytest.raises(CannotMerge, match="Miles-Dominguez is on the target list"):
+        merge_possible_duplicate(workspace, owner, pair.id)
+    assert len(_live(workspace)) == 2
+
+
+def test_the_command_line_names_every_skipped_merged_and_possible_row(tmp_path, capsys):
+    db = str(tmp_path / "w.sqlite")
+    first = _file(
+        tmp_path,
+        "Company,Website,Country\nArroyo Inc,turner.com,Grenada\nBeta,beta.io,UK\n",
+        "a.csv",
+    )
+    assert main(["--db", db, "--user", "Ann", "import", "accounts", str(first)]) == 0
+    second = _file(tmp_path, TURNER + "Beta Ltd,,UK,London\n", "b.csv")
+    capsys.readouterr()
+    argv = [
+        "--db",
+        db,
+        "--user",
+        "Ann",
+        "import",
+        "accounts",
+        str(second),
+        "--on-duplicate",
+        "fill",
+    ]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert "1 created, 2 updated, 0 duplicates skipped, 1 possible duplicate to review" in out
+    assert (
+        "row 2: Arroyo Inc (Grenada) matches Arroyo Inc (Grenada) by its website: merged into it."
+        in out
+    )
+    assert "row 3: Miles-Dominguez (Gibraltar) may duplicate Arroyo Inc (Grenada)" in out
+    assert "row 4: Beta Ltd (UK) matches Beta (UK) by its name and country: merged into it." in out
+
+
+def test_the_wizard_lists_duplicates_and_the_history_reviews_them(
+    qtbot, sqlite_workspace, tmp_path, monkeypatch
+):
+    owner = sign_in(sqlite_workspace, "Olivia Owner")
+    wizard = ImportWizard(sqlite_workspace, owner)
+    qtbot.addWidget(wizard)
+    wizard.show()
+    wizard.file_page.path.setText(str(_file(tmp_path, TURNER)))
+    wizard.next()
+    wizard.next()
+    wizard.next()  # imports
+    qtbot.waitUntil(lambda: wizard.currentPage() is wizard.summary_page, timeout=10_000)
+    page = wizard.summary_page
+    assert "1 possible duplicate to review" in page.counts.text()
+    assert (page.matched.item(0, 0).text(), page.matched.item(0, 1).text()[:45]) == (
+        "3", "Miles-Dominguez (Gibraltar) may duplicate Arr")  # fmt: skip
+    assert page.matched.isVisibleTo(page) and not page.errors.isVisibleTo(page)
+
+    history = ImportHistoryDialog(sqlite_workspace, owner)
+    qtbot.addWidget(history)
+    assert history.table.item(0, HEADERS.index("To review")).text() == "1"
+    assert not history.review.isEnabled()
+    history.table.selectRow(0)
+    assert history.review.isEnabled()
+    review = PossibleDuplicatesDialog(
+        sqlite_workspace, owner, wizard.summary.batch_id, "companies.csv", history
+    )
+    qtbot.addWidget(review)
+    assert review.table.item(0, 1).text() == "Miles-Dominguez, http://www.turner.com/, Gibraltar"
+    assert review.table.item(0, 2).text() == "Arroyo Inc, turner.com, Grenada"
+    said: list[str] = []
+    answers = [
+        QMessageBox.StandardButton.No,
+        QMessageBox.StandardButton.Yes,
+        QMessageBox.StandardButton.Ok,
+    ]
+    monkeypatch.setattr(QMessageBox, "exec", lambda box: said.append(box.text()) or answers.pop(0))
+    review.table.selectRow(0)
+    review.merge.click()  # asked, and No
+    assert len(_live(sqlite_workspace)) == 2 and review.table.rowCount() == 1
+    review.merge.click()  # Yes
+    assert said[0].startswith("Merge Miles-Dominguez into Arroyo Inc?")
+    assert said[-1].startswith("Miles-Dominguez is merged into Arroyo Inc")
+    assert list(_live(sqlite_workspace)) == ["Arroyo Inc"]
+    assert review.table.rowCount() == 0 and "Nothing left to review" in review.count.text()
+
+
+def test_a_rep_sees_possible_duplicates_but_cannot_settle_them(qtbot, sqlite_workspace, tmp_path):
+    owner = sign_in(sqlite_workspace, "Olivia Owner")
+    summary = import_accounts(sqlite_workspace, owner, _file(tmp_path, TURNER))
+    rep = sign_in(sqlite_workspace, "Sam Rep")
+    review = PossibleDuplicatesDialog(sqlite_workspace, rep, summary.batch_id, "companies.csv")
+    qtbot.addWidget(review)
+    review.table.selectRow(0)
+    assert not review.merge.isEnabled() and not review.keep.isEnabled()
