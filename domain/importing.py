@@ -19,10 +19,11 @@ from domain.fields import (
     Field,
     custom_fields,
     field_for_header,
+    fields_for_header,
     header_key,
 )
 from domain.users import Action, User
-from domain.values import clean_text, counted, unprotect_cell
+from domain.values import clean_text, counted, normalize_domain, unprotect_cell
 
 #: Mapping targets besides field names: a custom field, and the parts of a person's name.
 CUSTOM = "custom:"
@@ -171,17 +172,28 @@ def target_for_header(header: str, fields: tuple[Field, ...]) -> str:
     return IGNORE
 
 
+def _targets_for_header(header: str, fields: tuple[Field, ...]) -> list[str]:
+    if not header.strip():
+        return []
+    if named := fields_for_header(header, fields):
+        return [f.name for f in named]
+    target = target_for_header(header, fields)
+    return [target] if target else []
+
+
 def auto_mapping(headers: Sequence[str], fields: tuple[Field, ...]) -> list[str]:
-    """One target per column; a field is taken by its first column only."""
+    """One target per column; a field is taken by its first column only. A header that
+    names several fields (a contact's "Website": the account, or the account's website)
+    takes the first one that the headers naming a single field left free."""
+    choices = [_targets_for_header(header, fields) for header in headers]
+    targets = [IGNORE] * len(headers)
     taken: set[str] = set()
-    targets = []
-    for header in headers:
-        target = target_for_header(header, fields) if header.strip() else IGNORE
-        if target in taken and not target.startswith(CUSTOM):
-            target = IGNORE
-        if target:
-            taken.add(target)
-        targets.append(target)
+    for several in (False, True):
+        for index, names in enumerate(choices):
+            if (len(names) > 1) is several:
+                free = (n for n in names if n.startswith(CUSTOM) or n not in taken)
+                targets[index] = target = next(free, IGNORE)
+                taken.add(target)
     return targets
 
 
@@ -404,6 +416,28 @@ class PossibleDuplicate:
     file_name: str
     imported: Brief
     stored: Brief
+
+
+def account_of_contact(
+    candidates: Sequence[Brief], website: str | None, email: str | None
+) -> Brief | str:
+    """The account a contact row names, among the ``candidates`` whose name or website
+    its Account column holds; when several share it, the one whose website the row's
+    website or e-mail domain gives. Else why the row cannot be linked (to reject it)."""
+    if len(candidates) > 1:
+        hints = {normalize_domain(website), normalize_domain(email)} - {None}
+        chosen = [c for c in candidates if c.website and normalize_domain(c.website) in hints]
+        if len(chosen) == 1:
+            return chosen[0]
+        named_ = "; ".join(c.describe() for c in chosen or candidates)
+        return (
+            f"{len(chosen or candidates)} accounts have this name or website ({named_}) and "
+            "neither the row's website nor its e-mail tells which: give the account's "
+            "website in a Website column"
+        )
+    if not candidates:
+        return "no account has this name or website"
+    return candidates[0]
 
 
 def review_possible_duplicate(user: User, settle: Callable[[], str]) -> str:

@@ -13,11 +13,12 @@ from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Table, func, insert, select, update
+from sqlalchemy import Column, Connection, Table, func, insert, select, update
 from sqlalchemy.exc import DBAPIError, OperationalError
 
-from domain.fields import ACCOUNT_FIELDS, CONTACT_FIELDS, Field
+from domain.fields import ACCOUNT_FIELDS, CONTACT_FIELDS, CONTACT_FILE_FIELDS, Field
 from domain.importing import (
+    Brief,
     DiskFull,
     FileRefused,
     ImportCancelled,
@@ -28,6 +29,7 @@ from domain.importing import (
     RowError,
     RowParser,
     RowRejected,
+    account_of_contact,
     apply_saved_mapping,
     auto_mapping,
     doubled_targets,
@@ -424,10 +426,12 @@ def _import_contacts(run: _Run, targets: list[str]) -> None:
         contacts.c.account_id,
         contacts.c.import_batch_id,
     ]
+    column = next(
+        (h for h, t in zip(run.table.headers, targets, strict=False) if t == "account"), "Account"
+    )
     for parsed in run.parsed_chunks():
-        refs = {values["account"] for _, _, values in parsed}
-        owners = _accounts_for(run.conn, refs)
-        ids = set(owners.values())
+        candidates = _accounts_for(run.conn, {values["account"] for _, _, values in parsed})
+        ids = {c.id for found in candidates.values() for c in found}
         known: dict[tuple[uuid.UUID, str], dict[str, Any]] = {}
         for row in run.conn.execute(
             select(*columns).where(contacts.c.deleted_at.is_(None), contacts.c.account_id.in_(ids))
@@ -436,14 +440,14 @@ def _import_contacts(run: _Run, targets: list[str]) -> None:
         inserts: list[dict[str, Any]] = []
         pending: set[uuid.UUID] = set()
         for number, cells, values in parsed:
-            account_id = owners.get(values.pop("account"))
-            if account_id is None:
-                column = next(
-                    (h for h, t in zip(run.table.headers, targets, strict=False) if t == "account"),
-                    "Account",
-                )
-                run.reject(number, cells, column, "no account has this name or website")
+            found = candidates.get(values.pop("account"), [])
+            account = account_of_contact(
+                found, values.pop("account_website", None), values.get("email")
+            )
+            if isinstance(account, str):
+                run.reject(number, cells, column, account)
                 continue
+            account_id = account.id
             values.pop("custom", None)
             match = known.get(_contact_key(account_id, values))
             if match is None:
@@ -483,29 +487,26 @@ def _remember_contact(
     known.setdefault((record["account_id"], "name:" + normalize_name(record["name"])), record)
 
 
-def _accounts_for(conn: Connection, refs: set[str]) -> dict[str, uuid.UUID]:
-    """Account reference (website/domain or name) → account id, for the refs that match."""
+def _accounts_for(conn: Connection, refs: set[str]) -> dict[str, list[Brief]]:
+    """Account reference (website/domain or name) → the accounts it may name, for the refs
+    that match: by website, else by name."""
     by_domain = {ref: d for ref in refs if (d := normalize_domain(ref))}
-    by_name = {ref: normalize_name(ref) for ref in refs}
-    found: dict[str, uuid.UUID] = {}
-    if by_domain:
-        rows = conn.execute(
-            select(accounts.c.domain_key, accounts.c.id).where(
-                LIVE_ACCOUNT, accounts.c.domain_key.in_(set(by_domain.values()))
-            )
-        ).all()
-        ids = dict(rows)
-        found |= {ref: ids[d] for ref, d in by_domain.items() if d in ids}
-    rest = {ref: key for ref, key in by_name.items() if ref not in found}
-    if rest:
-        rows = conn.execute(
-            select(accounts.c.name_key, accounts.c.id).where(
-                LIVE_ACCOUNT, accounts.c.name_key.in_(set(rest.values()))
-            )
-        ).all()
-        ids = dict(rows)
-        found |= {ref: ids[k] for ref, k in rest.items() if k in ids}
-    return found
+    found = _briefs(conn, accounts.c.domain_key, by_domain)
+    by_name = {ref: normalize_name(ref) for ref in refs if ref not in found}
+    return found | _briefs(conn, accounts.c.name_key, by_name)
+
+
+def _briefs(conn: Connection, key: Column[Any], keys: dict[str, Any]) -> dict[str, list[Brief]]:
+    """Reference → the live accounts whose ``key`` column holds the reference's key."""
+    if not keys:
+        return {}
+    columns = [accounts.c.id, accounts.c.name, accounts.c.website, accounts.c.country]
+    briefs: dict[str, list[Brief]] = {}
+    for value, *brief in conn.execute(
+        select(key, *columns).where(LIVE_ACCOUNT, key.in_(set(keys.values())))
+    ):
+        briefs.setdefault(value, []).append(Brief(*brief))
+    return {ref: briefs[k] for ref, k in keys.items() if k in briefs}
 
 
 def _run_import(
@@ -517,7 +518,7 @@ def _run_import(
     progress: Progress | None,
     cancel: Cancel | None,
 ) -> ImportSummary:
-    fields = ACCOUNT_FIELDS if kind == "accounts" else CONTACT_FIELDS
+    fields = ACCOUNT_FIELDS if kind == "accounts" else CONTACT_FILE_FIELDS
     table = open_table(path, fields, options.sheet)
     targets = _targets(table, fields, options)
     try:

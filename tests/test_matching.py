@@ -253,3 +253,59 @@ def test_a_rep_sees_possible_duplicates_but_cannot_settle_them(qtbot, sqlite_wor
     qtbot.addWidget(review)
     review.table.selectRow(0)
     assert not review.merge.isEnabled() and not review.keep.isEnabled()
+
+
+# --- contacts: which account ---------------------------------------------------------------
+SIMONS = (
+    "Company,Website,Country\n"
+    "Simon LLC,simon.com,Gibraltar\n"
+    "Simon LLC,https://simonllc.net,Peru\n"
+    "Hinton PLC,hinton.org,\n"
+)
+#: Datablist's customers file, cut down: the person's company, e-mail and website.
+CUSTOMERS = (
+    "Index,Customer Id,First Name,Last Name,Company,City,Email,Website\n"
+    "1,a1,Chloe,Hutchinson,Simon LLC,Lima,chloe@simonllc.net,\n"
+    "2,b2,Rhonda,Pope,Simon LLC,Gibraltar,rhonda@mail.com,http://www.simon.com/\n"
+    "3,c3,Ian,Fry,Simon LLC,Leeds,ian@gmail.com,http://ianfry.me/\n"
+    "4,d4,Ann,Hale,Hinton PLC,,ann@gmail.com,http://ianfry.me/\n"
+)
+
+
+def _linked(workspace) -> dict[str, str]:
+    """Contact → the country of its account."""
+    with workspace.read() as conn:
+        rows = conn.execute(
+            select(contacts.c.name, accounts.c.country).join(
+                accounts, accounts.c.id == contacts.c.account_id
+            )
+        )
+        return dict(rows.all())
+
+
+def test_a_contact_goes_to_the_account_its_website_or_email_names(workspace, people, tmp_path):
+    owner = people[Role.OWNER]
+    import_accounts(workspace, owner, _file(tmp_path, SIMONS))
+    summary = import_contacts(workspace, owner, _file(tmp_path, CUSTOMERS, "customers.csv"))
+    assert _linked(workspace) == {
+        "Chloe Hutchinson": "Peru",  # her e-mail's domain is that Simon LLC's website
+        "Rhonda Pope": "Gibraltar",  # her row's website is that one's
+        "Ann Hale": None,  # one Hinton PLC: her website does not matter
+    }
+    [error] = summary.errors
+    assert (error.row, error.column) == (4, "Company")
+    assert error.reason == (
+        "2 accounts have this name or website (Simon LLC, simon.com, Gibraltar; Simon LLC, "
+        "https://simonllc.net, Peru) and neither the row's website nor its e-mail tells "
+        "which: give the account's website in a Website column"
+    )
+
+
+def test_a_website_column_names_the_account_unless_another_column_does():
+    from domain.fields import CONTACT_FILE_FIELDS
+    from domain.importing import auto_mapping
+
+    assert auto_mapping(["Website", "Name", "Email"], CONTACT_FILE_FIELDS) == [
+        "account", "name", "email"]  # fmt: skip
+    assert auto_mapping(["Website", "Company", "Name"], CONTACT_FILE_FIELDS) == [
+        "account_website", "account", "name"]  # fmt: skip

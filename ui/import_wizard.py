@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from domain.errors import AccordError
-from domain.fields import ACCOUNT_FIELDS, CONTACT_FIELDS
+from domain.fields import ACCOUNT_FIELDS, CONTACT_FILE_FIELDS
 from domain.importing import (
     CUSTOM,
     IGNORE,
@@ -330,7 +330,7 @@ class ImportWizard(QWizard):
     ) -> None:
         super().__init__(parent)
         self.workspace, self.user, self.kind = workspace, user, kind
-        self.fields = ACCOUNT_FIELDS if kind == "accounts" else CONTACT_FIELDS
+        self.fields = ACCOUNT_FIELDS if kind == "accounts" else CONTACT_FILE_FIELDS
         self.table: SourceTable | None = None
         self.preview: list[tuple[int, list[str]]] = []
         self.summary: ImportSummary | None = None
