@@ -129,6 +129,8 @@ class ImportSummary:
     matched: list[Matched] = field(default_factory=list)
     #: The rejected rows as they were in the file, for a file to fix and re-import.
     rejected_cells: list[list[str]] = field(default_factory=list)
+    #: Whether the file is CSV text (whose cells may carry an export's apostrophe).
+    from_csv: bool = False
     headers: list[str] = field(default_factory=list)
     #: What the user should know about how the file was read (a workbook's macros ignored).
     notes: list[str] = field(default_factory=list)

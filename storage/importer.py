@@ -127,7 +127,11 @@ class _Run:
         self.batch_id = new_id()
         self.now = utcnow()
         self.summary = ImportSummary(
-            table.path.name, self.batch_id, headers=list(table.headers), notes=list(table.notes)
+            table.path.name,
+            self.batch_id,
+            headers=list(table.headers),
+            notes=list(table.notes),
+            from_csv=table.is_csv,
         )
         self.recorded: set[uuid.UUID] = set()  # records whose before-values are kept
         #: the columns every record this import creates shares
@@ -155,7 +159,7 @@ class _Run:
 
     def reject(self, number: int, cells: list[str], column: str, reason: str) -> None:
         self.summary.errors.append(RowError(number, column, reason))
-        self.summary.rejected_cells.append([str(number), *map(self.parse.meant, cells)])
+        self.summary.rejected_cells.append([str(number), *cells])
 
     def matched(
         self,

@@ -5,6 +5,7 @@ candidates."""
 
 from __future__ import annotations
 
+import csv
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,8 @@ from domain.errors import NotFound, PermissionDenied
 from domain.importing import OnDuplicate, Outcome, review_possible_duplicate
 from domain.users import Role
 from main import main
+from reports.rejects import rejects_table
+from reports.tabular import write_table
 from storage.duplicates import (
     CannotMerge,
     keep_both,
@@ -309,3 +312,67 @@ def test_a_website_column_names_the_account_unless_another_column_does():
         "account", "name", "email"]  # fmt: skip
     assert auto_mapping(["Website", "Company", "Name"], CONTACT_FILE_FIELDS) == [
         "account_website", "account", "name"]  # fmt: skip
+
+
+# --- the rejects file ----------------------------------------------------------------------
+LISTING = (
+    "Company name,City,Number of Employees,Custom: Margin\n"
+    "Acme,'=1+1,12,-14.2\n"
+    "Beta,'=1+1,lots,-14.2\n"  # an export's apostrophe, a minus: the file's own cells
+    "Gamma,@home,many,+3\n"
+)
+
+
+def _rows(path: Path) -> list[list[str]]:
+    with path.open(encoding="utf-8-sig", newline="") as f:
+        return list(csv.reader(f))
+
+
+def test_the_rejects_file_holds_the_files_own_cells(workspace, people, tmp_path):
+    owner = people[Role.OWNER]
+    source = _file(tmp_path, LISTING, "listing.csv")
+    summary = import_accounts(workspace, owner, source)
+    rejects = tmp_path / "fix.csv"
+    write_table(rejects_table(summary), rejects)
+    rows = _rows(rejects)
+    assert [row[:4] for row in rows] == [_rows(source)[i] for i in (0, 2, 3)]
+    assert rows[1][4:] == ["3", "Number of Employees", "'lots' is not a number of employees"]
+    # Fixed, it imports as the first file would have.
+    rejects.write_text(rejects.read_text(encoding="utf-8-sig").replace("lots", "7").replace(
+        "many", "8"), encoding="utf-8")  # fmt: skip
+    assert import_accounts(workspace, owner, rejects).created == 2
+    live = _live(workspace)
+    assert {n: (live[n]["city"], live[n]["custom"]) for n in ("Acme", "Beta", "Gamma")} == {
+        "Acme": ("=1+1", {"Margin": "-14.2"}),
+        "Beta": ("=1+1", {"Margin": "-14.2"}),
+        "Gamma": ("@home", {"Margin": "+3"}),
+    }
+
+
+def test_a_workbook_of_rejected_rows_holds_the_text_the_cells_mean(workspace, people, tmp_path):
+    from openpyxl import load_workbook
+
+    summary = import_accounts(workspace, people[Role.OWNER], _file(tmp_path, LISTING, "l.csv"))
+    write_table(rejects_table(summary), tmp_path / "fix.xlsx")
+    sheet = load_workbook(tmp_path / "fix.xlsx").active
+    assert [c.value for c in sheet[2]][:4] == ["Beta", "=1+1", "lots", "-14.2"]
+    assert sheet["B2"].data_type == "s"
+
+
+def test_a_rejects_file_from_an_earlier_run_is_not_left_behind(tmp_path, capsys):
+    db = str(tmp_path / "w.sqlite")
+    rejects = tmp_path / "fix.csv"
+    argv = ["--db", db, "--user", "Ann", "import", "accounts"]
+    assert main([*argv, str(_file(tmp_path, LISTING)), "--rejects", str(rejects)]) == 0
+    assert len(_rows(rejects)) == 3
+    clean = _file(tmp_path, "Company name\nDelta\n", "clean.csv")
+    assert main([*argv, str(clean), "--rejects", str(rejects)]) == 0
+    assert "No row was rejected: " in capsys.readouterr().out
+    assert _rows(rejects) == [["Company name", "Accord row", "Accord column", "Accord error"]]
+    refused = _file(tmp_path, 'Company name\n"Epsilon\n', "refused.csv")
+    assert main([*argv, str(refused), "--rejects", str(rejects)]) == 1
+    assert not rejects.exists()
+    assert "fix.csv (an earlier run's rejected rows) is removed." in capsys.readouterr().err
+    assert main([*argv, str(clean), "--rejects", str(clean)]) == 1
+    assert clean.read_text(encoding="utf-8") == "Company name\nDelta\n"
+    assert "is the file being imported" in capsys.readouterr().err
