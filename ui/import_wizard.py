@@ -225,7 +225,9 @@ class DuplicatesPage(QWizardPage):
         self.setTitle("Duplicates")
         self.setSubTitle(
             "A row is a duplicate when its website matches a record, or its name "
-            "and country do. What should happen then?"
+            "and country do. What should happen then? (A row whose website matches but "
+            "whose name and country both differ is imported apart, as a possible duplicate "
+            "to review.)"
         )
         self.choice = QButtonGroup(self)
         layout = QVBoxLayout(self)
