@@ -431,7 +431,7 @@ def account_of_contact(
         chosen = [c for c in candidates if c.website and normalize_domain(c.website) in hints]
         if len(chosen) == 1:
             return chosen[0]
-        named_ = "; ".join(c.describe() for c in chosen or candidates)
+        named_ = "; ".join(sorted(c.describe() for c in chosen or candidates))
         return (
             f"{len(chosen or candidates)} accounts have this name or website ({named_}) and "
             "neither the row's website nor its e-mail tells which: give the account's "

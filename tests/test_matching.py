@@ -298,8 +298,8 @@ def test_a_contact_goes_to_the_account_its_website_or_email_names(workspace, peo
     [error] = summary.errors
     assert (error.row, error.column) == (4, "Company")
     assert error.reason == (
-        "2 accounts have this name or website (Simon LLC, simon.com, Gibraltar; Simon LLC, "
-        "https://simonllc.net, Peru) and neither the row's website nor its e-mail tells "
+        "2 accounts have this name or website (Simon LLC, https://simonllc.net, Peru; "
+        "Simon LLC, simon.com, Gibraltar) and neither the row's website nor its e-mail tells "
         "which: give the account's website in a Website column"
     )
 
