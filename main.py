@@ -231,6 +231,11 @@ def _cmd_import(args: argparse.Namespace) -> int:
     from storage.importer import ImportOptions, import_accounts, import_contacts
 
     if args.rejects:
+        if args.rejects.exists() and args.file.exists() and args.rejects.samefile(args.file):
+            raise AccordError(
+                f"{args.rejects} is the file being imported: write the rejected rows to "
+                "another file."
+            )
         check_output(args.rejects)
     workspace = _open(args, create=True)
     options = ImportOptions(
@@ -241,22 +246,34 @@ def _cmd_import(args: argparse.Namespace) -> int:
     )
     run = import_accounts if args.what == "accounts" else import_contacts
     user = _who(workspace, args)
-    summary = import_file(user, lambda: run(workspace, user, args.file, options))
+    try:
+        summary = import_file(user, lambda: run(workspace, user, args.file, options))
+    except AccordError:
+        if args.rejects and args.rejects.exists():  # an earlier run's, not this one's
+            args.rejects.unlink()
+            print(f"accord: {args.rejects} (an earlier run's rejected rows) is removed.",
+                  file=sys.stderr)  # fmt: skip
+        raise
     for note in summary.notes:
         print(note)
     print(summary.describe())
     print(f"batch id: {summary.batch_id}")
+    for matched in summary.matched:
+        print(matched.describe())
     if summary.unknown_countries:
         print(summary.unknown_countries_line())
     for error in summary.errors:
         print(error.describe(summary.file_name), file=sys.stderr)
-    if args.rejects and summary.rejected:
+    if args.rejects:  # written even with no row: an earlier run's file is not left there
         try:
             written = write_table(rejects_table(summary), args.rejects)
         except AccordError as exc:  # the import is committed: it succeeded all the same
             print(f"accord: {exc} The import itself is saved.", file=sys.stderr)
             return EXIT_OK
-        print(f"Rejected rows written to {args.rejects}: fix them and import that file again.")
+        if summary.rejected:
+            print(f"Rejected rows written to {args.rejects}: fix them and import that file again.")
+        else:
+            print(f"No row was rejected: {args.rejects} holds only the header row.")
         _warn(written.warning)
     return EXIT_OK
 

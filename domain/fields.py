@@ -136,6 +136,14 @@ CONTACT_FIELDS: tuple[Field, ...] = (
         "key contact", "buyer")),
 )  # fmt: skip
 
+#: What a contacts file may hold besides the contact: the account's website, which picks
+#: the account when its name belongs to several (a header such as "Website" names either:
+#: the account, or, when another column names the account, this field).
+ACCOUNT_WEBSITE = Field("account_website", "Account Website", Kind.DOMAIN, aliases=(
+    "website", "web site", "company website", "account website", "url", "homepage",
+    "domain", "company domain name", "account domain"))  # fmt: skip
+CONTACT_FILE_FIELDS: tuple[Field, ...] = (*CONTACT_FIELDS[:1], ACCOUNT_WEBSITE, *CONTACT_FIELDS[1:])
+
 #: Columns that hold a first and a last name, joined into the contact's name.
 FIRST_NAME_ALIASES = frozenset({"first name", "firstname", "given name", "vorname", "prénom"})
 LAST_NAME_ALIASES = frozenset({"last name", "lastname", "surname", "family name", "nachname"})
@@ -157,13 +165,15 @@ def header_key(header: str) -> str:
     return _HEADER_NOISE.sub(" ", header.strip().casefold()).strip()
 
 
-def field_for_header(header: str, fields: tuple[Field, ...]) -> Field | None:
-    """The field a header names, by label or alias; None if it names none."""
+def fields_for_header(header: str, fields: tuple[Field, ...]) -> list[Field]:
+    """The fields a header names, by label or alias (most name one, or none)."""
     key = header_key(header)
-    for field in fields:
-        if key == header_key(field.label) or key in field.aliases:
-            return field
-    return None
+    return [f for f in fields if key == header_key(f.label) or key in f.aliases]
+
+
+def field_for_header(header: str, fields: tuple[Field, ...]) -> Field | None:
+    """The first field a header names, by label or alias; None if it names none."""
+    return next(iter(fields_for_header(header, fields)), None)
 
 
 def account_field(name: str) -> Field:

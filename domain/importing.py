@@ -19,10 +19,11 @@ from domain.fields import (
     Field,
     custom_fields,
     field_for_header,
+    fields_for_header,
     header_key,
 )
 from domain.users import Action, User
-from domain.values import clean_text, counted, unprotect_cell
+from domain.values import clean_text, counted, normalize_domain, unprotect_cell
 
 #: Mapping targets besides field names: a custom field, and the parts of a person's name.
 CUSTOM = "custom:"
@@ -67,6 +68,55 @@ class RowError:
         return printable(f"{file_name}: {where}: {self.reason}")
 
 
+class Outcome(enum.StrEnum):
+    """What became of a row that matched a stored account (or an earlier row)."""
+
+    SKIPPED = "skipped"
+    UPDATED = "updated"
+    #: The website matched but the name and the country both differ: imported as a new
+    #: account and flagged for review, never merged by itself.
+    POSSIBLE = "possible duplicate"
+
+
+@dataclass(frozen=True)
+class Matched:
+    """A row that matched an account: what it matched, how, and what became of it."""
+
+    row: int
+    name: str
+    outcome: Outcome
+    account: str  # the matched account, as "Name (Country)"
+    by_website: bool
+
+    def said(self) -> str:
+        """What became of the row, in a sentence."""
+        how = "its website" if self.by_website else "its name and country"
+        if self.outcome is Outcome.POSSIBLE:
+            return printable(
+                f"{self.name} may duplicate {self.account}: the website is the same, the "
+                "name and the country are not. It was imported as a new account; merge the "
+                "two or keep both in File › Import history."
+            )
+        did = "skipped" if self.outcome is Outcome.SKIPPED else "merged into it"
+        return printable(f"{self.name} matches {self.account} by {how}: {did}.")
+
+    def describe(self) -> str:
+        return f"row {self.row}: {self.said()}"
+
+
+def possible_duplicate(row: tuple[str, str], stored: tuple[str, str]) -> bool:
+    """Whether a row whose website matches a stored account is only *possibly* that
+    account: its name and its country (normalised, ``(name, country)``) both differ. A
+    missing country differs from none: one shared website is then taken as one company."""
+    (name, country), (stored_name, stored_country) = row, stored
+    return name != stored_name and bool(country and stored_country) and country != stored_country
+
+
+def named(name: str, country: str | None) -> str:
+    """An account as a summary names it: ``Arroyo Inc (Grenada)``."""
+    return f"{name} ({country})" if country else name
+
+
 @dataclass
 class ImportSummary:
     file_name: str
@@ -75,8 +125,12 @@ class ImportSummary:
     updated: int = 0
     skipped: int = 0
     errors: list[RowError] = field(default_factory=list)
+    #: Every row that matched an account: skipped, merged, or kept apart for review.
+    matched: list[Matched] = field(default_factory=list)
     #: The rejected rows as they were in the file, for a file to fix and re-import.
     rejected_cells: list[list[str]] = field(default_factory=list)
+    #: Whether the file is CSV text (whose cells may carry an export's apostrophe).
+    from_csv: bool = False
     headers: list[str] = field(default_factory=list)
     #: What the user should know about how the file was read (a workbook's macros ignored).
     notes: list[str] = field(default_factory=list)
@@ -99,11 +153,19 @@ class ImportSummary:
             "Write them as a country's name or ISO code for the ICP and territories to see them."
         )
 
+    @property
+    def possible(self) -> int:
+        """Rows imported as new accounts that may duplicate another: to review."""
+        return sum(1 for m in self.matched if m.outcome is Outcome.POSSIBLE)
+
     def describe(self) -> str:
         batch = f" (batch {self.batch_id})" if self.batch_id else ""
+        possible = (
+            f", {counted(self.possible, 'possible duplicate')} to review" if self.possible else ""
+        )
         return (
             f"{self.file_name}: {self.created} created, {self.updated} updated, "
-            f"{self.skipped} duplicates skipped, {self.rejected} rejected{batch}"
+            f"{self.skipped} duplicates skipped{possible}, {self.rejected} rejected{batch}"
         )
 
 
@@ -126,17 +188,28 @@ def target_for_header(header: str, fields: tuple[Field, ...]) -> str:
     return IGNORE
 
 
+def _targets_for_header(header: str, fields: tuple[Field, ...]) -> list[str]:
+    if not header.strip():
+        return []
+    if named := fields_for_header(header, fields):
+        return [f.name for f in named]
+    target = target_for_header(header, fields)
+    return [target] if target else []
+
+
 def auto_mapping(headers: Sequence[str], fields: tuple[Field, ...]) -> list[str]:
-    """One target per column; a field is taken by its first column only."""
+    """One target per column; a field is taken by its first column only. A header that
+    names several fields (a contact's "Website": the account, or the account's website)
+    takes the first one that the headers naming a single field left free."""
+    choices = [_targets_for_header(header, fields) for header in headers]
+    targets = [IGNORE] * len(headers)
     taken: set[str] = set()
-    targets = []
-    for header in headers:
-        target = target_for_header(header, fields) if header.strip() else IGNORE
-        if target in taken and not target.startswith(CUSTOM):
-            target = IGNORE
-        if target:
-            taken.add(target)
-        targets.append(target)
+    for several in (False, True):
+        for index, names in enumerate(choices):
+            if (len(names) > 1) is several:
+                free = (n for n in names if n.startswith(CUSTOM) or n not in taken)
+                targets[index] = target = next(free, IGNORE)
+                taken.add(target)
     return targets
 
 
@@ -335,6 +408,59 @@ def import_file(user: User, run: Callable[[], ImportSummary]) -> ImportSummary:
     """Run an import (``run``: storage's, all or nothing) if ``user`` may import."""
     user.require(Action.IMPORT)
     return run()
+
+
+@dataclass(frozen=True)
+class Brief:
+    """An account as a review shows it."""
+
+    id: UUID
+    name: str
+    website: str | None
+    country: str | None
+
+    def describe(self) -> str:
+        return ", ".join(v for v in (self.name, self.website, self.country) if v)
+
+
+@dataclass(frozen=True)
+class PossibleDuplicate:
+    """An imported account kept apart from the stored account it may duplicate."""
+
+    id: UUID
+    row: int
+    file_name: str
+    imported: Brief
+    stored: Brief
+
+
+def account_of_contact(
+    candidates: Sequence[Brief], website: str | None, email: str | None
+) -> Brief | str:
+    """The account a contact row names, among the ``candidates`` whose name or website
+    its Account column holds; when several share it, the one whose website the row's
+    website or e-mail domain gives. Else why the row cannot be linked (to reject it)."""
+    if len(candidates) > 1:
+        hints = {normalize_domain(website), normalize_domain(email)} - {None}
+        chosen = [c for c in candidates if c.website and normalize_domain(c.website) in hints]
+        if len(chosen) == 1:
+            return chosen[0]
+        named_ = "; ".join(sorted(c.describe() for c in chosen or candidates))
+        return (
+            f"{len(chosen or candidates)} accounts have this name or website ({named_}) and "
+            "neither the row's website nor its e-mail tells which: give the account's "
+            "website in a Website column"
+        )
+    if not candidates:
+        return "no account has this name or website"
+    return candidates[0]
+
+
+def review_possible_duplicate(user: User, settle: Callable[[], str]) -> str:
+    """Merge a possible duplicate or keep both (``settle``: storage's) if ``user`` may
+    import; returns what it did."""
+    user.require(Action.IMPORT)
+    return settle()
 
 
 def undo_import(user: User, undo: Callable[[], str]) -> str:

@@ -7,7 +7,8 @@ from domain.tables import Column, ColumnKind, Table
 
 
 def rejects_table(summary: ImportSummary) -> Table:
-    """The file's own columns first (so the fixed file re-imports), then where and why."""
+    """The file's own columns first, each cell as the file had it (so the fixed file
+    re-imports as the first would have), then where and why."""
     width = len(summary.headers)
     reasons = {e.row: e for e in summary.errors}
     rows = []
@@ -16,7 +17,8 @@ def rejects_table(summary: ImportSummary) -> Table:
         error = reasons[number]
         original = (cells[1:] + [""] * width)[:width]
         rows.append([*original, number, error.column, error.reason])
-    columns = [Column(h) for h in summary.headers]
+    kind = ColumnKind.CSV_CELL if summary.from_csv else ColumnKind.TEXT
+    columns = [Column(h, kind) for h in summary.headers]
     columns += [
         Column("Accord row", ColumnKind.INTEGER),
         Column("Accord column"),

@@ -16,7 +16,7 @@ from typing import Any
 from domain.errors import AccordError
 from domain.progress import Cancel, Progress
 from domain.tables import ColumnKind, Table
-from domain.values import clean_text, counted, protect_cell
+from domain.values import clean_text, counted, protect_cell, unprotect_cell
 from reports.output import beside, writing
 
 
@@ -93,6 +93,8 @@ def _csv_value(value: Any, kind: ColumnKind) -> str:
         return value.isoformat(sep=" ", timespec="seconds")
     if kind is ColumnKind.TEXT:
         return protect_cell(clean_text(str(value)))
+    if kind is ColumnKind.CSV_CELL:
+        return clean_text(str(value))
     return str(value)
 
 
@@ -101,7 +103,13 @@ def _write_csv(table: Table, path: Path, ticker: _Ticker) -> int:
     count = 0
     with path.open("w", encoding="utf-8-sig", newline="") as out:
         writer = csv.writer(out)
-        writer.writerow([_csv_value(c.label, ColumnKind.TEXT) for c in table.columns])
+        # A heading is text, except a file's own (its rejected rows' header row).
+        heading = [
+            c.kind if c.kind is ColumnKind.CSV_CELL else ColumnKind.TEXT for c in table.columns
+        ]
+        writer.writerow(
+            [_csv_value(c.label, k) for c, k in zip(table.columns, heading, strict=True)]
+        )
         for row in ticker.rows(table.rows):
             writer.writerow([_csv_value(v, k) for v, k in zip(row, kinds, strict=True)])
             count += 1
@@ -180,6 +188,8 @@ def _write_xlsx(
     cut: list[tuple[str, str, int]] = []  # cell, column, characters
 
     def cell(value: Any, kind: ColumnKind) -> WriteOnlyCell:
+        if kind is ColumnKind.CSV_CELL:
+            value = unprotect_cell(value)
         if isinstance(value, datetime) and value.tzinfo is not None:
             value = value.replace(tzinfo=None)  # Excel has no time zones; values are UTC
         if isinstance(value, str):

@@ -6,32 +6,38 @@ from __future__ import annotations
 import sqlite3
 import uuid
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from itertools import islice
 from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Table, func, insert, select, update
+from sqlalchemy import Column, Connection, Table, func, insert, select, update
 from sqlalchemy.exc import DBAPIError, OperationalError
 
-from domain.fields import ACCOUNT_FIELDS, CONTACT_FIELDS, Field
+from domain.fields import ACCOUNT_FIELDS, CONTACT_FIELDS, CONTACT_FILE_FIELDS, Field
 from domain.importing import (
+    Brief,
     DiskFull,
     FileRefused,
     ImportCancelled,
     ImportSummary,
+    Matched,
     OnDuplicate,
+    Outcome,
     RowError,
     RowParser,
     RowRejected,
+    account_of_contact,
     apply_saved_mapping,
     auto_mapping,
     doubled_targets,
     load_mapping,
     merge,
     missing_required,
+    named,
+    possible_duplicate,
 )
 from domain.progress import Cancel, Progress
 from domain.users import User
@@ -53,6 +59,7 @@ from storage.schema import (
     ContactRow,
     ImportBatchRow,
     ImportChangeRow,
+    PossibleDuplicateRow,
     table_of,
     utcnow,
 )
@@ -62,6 +69,7 @@ accounts = table_of(AccountRow)
 contacts = table_of(ContactRow)
 batches = table_of(ImportBatchRow)
 changes_table = table_of(ImportChangeRow)
+flags = table_of(PossibleDuplicateRow)
 
 CHUNK = 5000
 REBUILD_AT_ROWS = 50_000
@@ -125,7 +133,11 @@ class _Run:
         self.batch_id = new_id()
         self.now = utcnow()
         self.summary = ImportSummary(
-            table.path.name, self.batch_id, headers=list(table.headers), notes=list(table.notes)
+            table.path.name,
+            self.batch_id,
+            headers=list(table.headers),
+            notes=list(table.notes),
+            from_csv=table.is_csv,
         )
         self.recorded: set[uuid.UUID] = set()  # records whose before-values are kept
         #: the columns every record this import creates shares
@@ -153,7 +165,36 @@ class _Run:
 
     def reject(self, number: int, cells: list[str], column: str, reason: str) -> None:
         self.summary.errors.append(RowError(number, column, reason))
-        self.summary.rejected_cells.append([str(number), *map(self.parse.meant, cells)])
+        self.summary.rejected_cells.append([str(number), *cells])
+
+    def matched(
+        self,
+        number: int,
+        values: dict[str, Any],
+        outcome: Outcome,
+        account: dict[str, Any],
+        by_website: bool,
+    ) -> None:
+        """Name a row that matched ``account`` in the summary (skipped until merged)."""
+        self.summary.matched.append(
+            Matched(
+                number,
+                named(values["name"], values.get("country")),
+                outcome,
+                named(account["name"], account.get("country")),
+                by_website,
+            )
+        )
+
+    def flag(self, number: int, record: dict[str, Any], existing: dict[str, Any]) -> dict[str, Any]:
+        """The row of ``possible_duplicates`` that keeps a new account apart for review."""
+        return {
+            "id": new_id(),
+            "batch_id": self.batch_id,
+            "row_number": number,
+            "account_id": record["id"],
+            "existing_id": existing["id"],
+        }
 
     def parsed_chunks(self) -> Iterator[list[tuple[int, list[str], dict[str, Any]]]]:
         rows = self.table.rows()
@@ -306,17 +347,18 @@ def _import_accounts(run: _Run, stored: _StoredAccounts) -> None:
                 unknown[country] = unknown.get(country, 0) + 1
         domains = {d for d, _ in keys if d}
         names = {n[0] for _, n in keys}
-        by_domain: dict[str, dict[str, Any]] = {}
+        by_domain: dict[str, list[dict[str, Any]]] = {}
         by_name: dict[tuple[str, str], list[dict[str, Any]]] = {}
         for record in stored.matching(domains, names):
             _remember(record, by_domain, by_name)
         inserts: list[dict[str, Any]] = []
         pending: set[uuid.UUID] = set()
-        for (_, _, values), (domain, name) in zip(parsed, keys, strict=True):
-            match = by_domain.get(domain) if domain else None
-            if match is None:
-                match = next((r for r in by_name.get(name, []) if _same_company(domain, r)), None)
-            if match is None:
+        flagged: list[dict[str, Any]] = []
+        for (number, _, values), (domain, name) in zip(parsed, keys, strict=True):
+            match, outcome, by_website = _match(domain, name, by_domain, by_name)
+            if match is not None:
+                run.matched(number, values, outcome, match, by_website)
+            if match is None or outcome is Outcome.POSSIBLE:
                 record = {
                     **EMPTY_ACCOUNT,
                     **values,
@@ -330,12 +372,15 @@ def _import_accounts(run: _Run, stored: _StoredAccounts) -> None:
                 _remember(record, by_domain, by_name, (domain, name))
                 stored.learn(record, (domain, name))
                 run.summary.created += 1
+                if match is not None:
+                    flagged.append(run.flag(number, record, match))
                 continue
             existing = {k: match[k] for k in ACCOUNT_VALUES}
             changes = merge(existing, values, policy)
             if not changes:
                 run.summary.skipped += 1
                 continue
+            run.summary.matched[-1] = replace(run.summary.matched[-1], outcome=Outcome.UPDATED)
             if match["id"] in pending:
                 match.update(changes, **derived_columns({**match, **changes}))
             else:
@@ -343,6 +388,30 @@ def _import_accounts(run: _Run, stored: _StoredAccounts) -> None:
             stored.learn(match)
             run.summary.updated += 1
         _flush_inserts(run.conn, accounts, inserts)
+        if flagged:
+            run.conn.execute(insert(flags), flagged)
+
+
+def _match(
+    domain: str | None,
+    name: tuple[str, str],
+    by_domain: dict[str, list[dict[str, Any]]],
+    by_name: dict[tuple[str, str], list[dict[str, Any]]],
+) -> tuple[dict[str, Any] | None, Outcome, bool]:
+    """The account a row duplicates, what becomes of the row, and whether the website
+    matched. An account with the row's website whose name and country both differ is only
+    a possible duplicate, and only when no account is the row's company by its website
+    or by its name and country."""
+    sharing = by_domain.get(domain, []) if domain else []
+    for record in sharing:
+        if not possible_duplicate(name, _account_keys(record)[1]):
+            return record, Outcome.SKIPPED, True
+    for record in by_name.get(name, []):
+        if _same_company(domain, record):
+            return record, Outcome.SKIPPED, False
+    if sharing:
+        return sharing[0], Outcome.POSSIBLE, True
+    return None, Outcome.SKIPPED, False
 
 
 def _flush_inserts(conn: Connection, table: Table, inserts: list[dict[str, Any]]) -> None:
@@ -353,13 +422,13 @@ def _flush_inserts(conn: Connection, table: Table, inserts: list[dict[str, Any]]
 
 def _remember(
     record: dict[str, Any],
-    by_domain: dict[str, dict[str, Any]],
+    by_domain: dict[str, list[dict[str, Any]]],
     by_name: dict[tuple[str, str], list[dict[str, Any]]],
     keys: _Keys | None = None,
 ) -> None:
     domain, name = keys or _account_keys(record)
     if domain:
-        by_domain.setdefault(domain, record)
+        by_domain.setdefault(domain, []).append(record)
     by_name.setdefault(name, []).append(record)
 
 
@@ -372,10 +441,12 @@ def _import_contacts(run: _Run, targets: list[str]) -> None:
         contacts.c.account_id,
         contacts.c.import_batch_id,
     ]
+    column = next(
+        (h for h, t in zip(run.table.headers, targets, strict=False) if t == "account"), "Account"
+    )
     for parsed in run.parsed_chunks():
-        refs = {values["account"] for _, _, values in parsed}
-        owners = _accounts_for(run.conn, refs)
-        ids = set(owners.values())
+        candidates = _accounts_for(run.conn, {values["account"] for _, _, values in parsed})
+        ids = {c.id for found in candidates.values() for c in found}
         countries = dict(
             run.conn.execute(
                 select(accounts.c.id, accounts.c.country_code).where(accounts.c.id.in_(ids))
@@ -389,14 +460,14 @@ def _import_contacts(run: _Run, targets: list[str]) -> None:
         inserts: list[dict[str, Any]] = []
         pending: set[uuid.UUID] = set()
         for number, cells, values in parsed:
-            account_id = owners.get(values.pop("account"))
-            if account_id is None:
-                column = next(
-                    (h for h, t in zip(run.table.headers, targets, strict=False) if t == "account"),
-                    "Account",
-                )
-                run.reject(number, cells, column, "no account has this name or website")
+            found = candidates.get(values.pop("account"), [])
+            account = account_of_contact(
+                found, values.pop("account_website", None), values.get("email")
+            )
+            if isinstance(account, str):
+                run.reject(number, cells, column, account)
                 continue
+            account_id = account.id
             values.pop("custom", None)
             e164 = phone_e164(values.get("phone"), countries[account_id])
             match = known.get(_contact_key(account_id, values))
@@ -440,29 +511,26 @@ def _remember_contact(
     known.setdefault((record["account_id"], "name:" + normalize_name(record["name"])), record)
 
 
-def _accounts_for(conn: Connection, refs: set[str]) -> dict[str, uuid.UUID]:
-    """Account reference (website/domain or name) → account id, for the refs that match."""
+def _accounts_for(conn: Connection, refs: set[str]) -> dict[str, list[Brief]]:
+    """Account reference (website/domain or name) → the accounts it may name, for the refs
+    that match: by website, else by name."""
     by_domain = {ref: d for ref in refs if (d := normalize_domain(ref))}
-    by_name = {ref: normalize_name(ref) for ref in refs}
-    found: dict[str, uuid.UUID] = {}
-    if by_domain:
-        rows = conn.execute(
-            select(accounts.c.domain_key, accounts.c.id).where(
-                LIVE_ACCOUNT, accounts.c.domain_key.in_(set(by_domain.values()))
-            )
-        ).all()
-        ids = dict(rows)
-        found |= {ref: ids[d] for ref, d in by_domain.items() if d in ids}
-    rest = {ref: key for ref, key in by_name.items() if ref not in found}
-    if rest:
-        rows = conn.execute(
-            select(accounts.c.name_key, accounts.c.id).where(
-                LIVE_ACCOUNT, accounts.c.name_key.in_(set(rest.values()))
-            )
-        ).all()
-        ids = dict(rows)
-        found |= {ref: ids[k] for ref, k in rest.items() if k in ids}
-    return found
+    found = _briefs(conn, accounts.c.domain_key, by_domain)
+    by_name = {ref: normalize_name(ref) for ref in refs if ref not in found}
+    return found | _briefs(conn, accounts.c.name_key, by_name)
+
+
+def _briefs(conn: Connection, key: Column[Any], keys: dict[str, Any]) -> dict[str, list[Brief]]:
+    """Reference → the live accounts whose ``key`` column holds the reference's key."""
+    if not keys:
+        return {}
+    columns = [accounts.c.id, accounts.c.name, accounts.c.website, accounts.c.country]
+    briefs: dict[str, list[Brief]] = {}
+    for value, *brief in conn.execute(
+        select(key, *columns).where(LIVE_ACCOUNT, key.in_(set(keys.values())))
+    ):
+        briefs.setdefault(value, []).append(Brief(*brief))
+    return {ref: briefs[k] for ref, k in keys.items() if k in briefs}
 
 
 def _run_import(
@@ -474,7 +542,7 @@ def _run_import(
     progress: Progress | None,
     cancel: Cancel | None,
 ) -> ImportSummary:
-    fields = ACCOUNT_FIELDS if kind == "accounts" else CONTACT_FIELDS
+    fields = ACCOUNT_FIELDS if kind == "accounts" else CONTACT_FILE_FIELDS
     table = open_table(path, fields, options.sheet)
     targets = _targets(table, fields, options)
     try:

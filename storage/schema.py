@@ -304,6 +304,23 @@ class ImportChangeRow(Base):
     version_after: Mapped[int]
 
 
+class PossibleDuplicateRow(Base):
+    """An imported account whose website matched a stored one although the name and the
+    country both differ: kept apart, until someone merges the two or keeps both."""
+
+    __tablename__ = "possible_duplicates"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
+    batch_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("import_batches.id"), index=True)
+    row_number: Mapped[int]
+    account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("accounts.id"))
+    existing_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("accounts.id"))
+    #: "merged" or "kept both", once someone decided.
+    outcome: Mapped[str | None] = mapped_column(String(20))
+    settled_at: Mapped[datetime | None]
+    settled_by: Mapped[str | None] = mapped_column(String(120))
+
+
 class ChangeRow(Base):
     """Who changed what, when: one row per single edit, one per import or undo."""
 

@@ -23,8 +23,17 @@ GROUPS = {role: f"accord_{role.value}" for role in Role}
 #: The tables each action writes; every table is readable by every role.
 WRITES: dict[Action, frozenset[str]] = {
     Action.EDIT_ACCOUNTS: frozenset({"accounts", "contacts", "account_scores", "change_log"}),
+    # Reviewing a possible duplicate (merge, keep both) is part of importing.
     Action.IMPORT: frozenset(
-        {"accounts", "contacts", "account_scores", "import_batches", "import_changes", "change_log"}
+        {
+            "accounts",
+            "contacts",
+            "account_scores",
+            "import_batches",
+            "import_changes",
+            "possible_duplicates",
+            "change_log",
+        }
     ),
     Action.UNDO_IMPORT: frozenset(
         {"accounts", "contacts", "account_scores", "import_batches", "change_log"}

@@ -29,6 +29,7 @@ RELEASED = {
     "0005": "b269800c69ad893a7a4db97a25d870112fdd770b9052a7bd12966472f13fc0bc",
     "0006": "f69893788d58c28b62c53053d49ef06e5021cee7e79cfc3dda535266186fc778",
     "0007": "094897744470a53aefc9a1e171a568a5dd670459abad690a9941ca0166c15183",
+    "0008": "08b5683d1c243ae061e7453dabfd0617f6fe3c1e42b229ef16eb3353fe579ec7",
 }
 #: The first versions of the migrations that were edited after they had upgraded
 #: workspaces (0003 at c029b87, 0005 at 6387786), as they were released.

@@ -58,6 +58,8 @@ USE_CASES: list[tuple[Action, str, Case]] = [
      lambda s, u: accounts.update_contact(s, u, CONTACT, {"title": "CEO"})),
     (Action.EDIT_ACCOUNTS, "delete_contact", lambda s, u: accounts.delete_contact(s, u, CONTACT)),
     (Action.IMPORT, "import_file", lambda s, u: importing.import_file(u, s.import_file)),
+    (Action.IMPORT, "review_possible_duplicate",
+     lambda s, u: importing.review_possible_duplicate(u, s.keep_both)),
     (Action.UNDO_IMPORT, "undo_import", lambda s, u: importing.undo_import(u, s.undo_import)),
     (Action.EXPORT, "export", lambda s, u: users.export(u, s.read)),
     (Action.MANAGE_USERS, "add_user", lambda s, u: users.add_user(s, u, "Ron", Role.REP)),

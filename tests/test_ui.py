@@ -17,7 +17,7 @@ from storage.repositories import SqlUnitOfWork
 from storage.users import sign_in
 from ui.account_dialog import AccountDialog
 from ui.accounts_model import AccountIdRole, AccountsModel
-from ui.import_history import ImportHistoryDialog
+from ui.import_history import HEADERS, ImportHistoryDialog
 from ui.import_wizard import ImportWizard
 from ui.main_window import MainWindow
 
@@ -200,7 +200,7 @@ def test_import_history_undoes_an_import(qtbot, sqlite_workspace, tmp_path, monk
     assert dialog.undo.isEnabled()
     dialog.undo.click()
     assert AccountsModel(sqlite_workspace).rowCount() == 0
-    assert "by Olivia Owner" in dialog.table.item(0, 8).text()
+    assert "by Olivia Owner" in dialog.table.item(0, HEADERS.index("Undone")).text()
 
 
 def test_delete_then_undo_brings_the_account_back(qtbot, demo):

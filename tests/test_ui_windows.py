@@ -7,6 +7,7 @@ from __future__ import annotations
 import ast
 import subprocess
 import sys
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -39,7 +40,7 @@ from ui.dossier_actions import CallPackDialog, TemplateEditor
 from ui.dossier_editor import DossierEditor
 from ui.dossier_list import DossierList
 from ui.icp_editor import CompareDialog, IcpEditor
-from ui.import_history import ImportHistoryDialog
+from ui.import_history import ImportHistoryDialog, PossibleDuplicatesDialog
 from ui.import_wizard import ImportWizard
 from ui.lead_dialog import LeadDefinitionDialog
 from ui.main_window import MainWindow
@@ -78,6 +79,11 @@ def _contact(window: MainWindow) -> ContactDialog:
     return ContactDialog(window.workspace, window.user, account.id, contacts[0], window)
 
 
+def _possible_duplicates(window: MainWindow) -> PossibleDuplicatesDialog:
+    batch = uuid.uuid4()  # an import with nothing left to review
+    return PossibleDuplicatesDialog(window.workspace, window.user, batch, "companies.csv", window)
+
+
 #: Every window and dialog of ui/, opened as it is from the menus (a test below holds
 #: this list to the classes in ui/).
 WINDOWS: dict[str, Callable[[MainWindow], QWidget]] = {
@@ -91,6 +97,7 @@ WINDOWS: dict[str, Callable[[MainWindow], QWidget]] = {
     "IcpEditor": lambda w: IcpEditor(w.workspace, w.user, w),
     "CompareDialog": lambda w: CompareDialog(w.workspace, list_versions(w.workspace), w),
     "ImportHistoryDialog": lambda w: ImportHistoryDialog(w.workspace, w.user, w),
+    "PossibleDuplicatesDialog": _possible_duplicates,
     "ImportWizard": lambda w: ImportWizard(w.workspace, w.user, "accounts", w),
     "LeadDefinitionDialog": lambda w: LeadDefinitionDialog(w.workspace, w.user, w),
     "BuildDialog": BuildDialog,

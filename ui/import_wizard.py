@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from domain.errors import AccordError
-from domain.fields import ACCOUNT_FIELDS, CONTACT_FIELDS
+from domain.fields import ACCOUNT_FIELDS, CONTACT_FILE_FIELDS
 from domain.importing import (
     CUSTOM,
     IGNORE,
@@ -39,11 +39,12 @@ from domain.importing import (
     mapping_document,
 )
 from domain.users import User
+from domain.values import counted
 from reports.output import write_text
 from storage.files import SourceTable, is_spreadsheet, open_table
 from storage.importer import ImportOptions, check_targets, import_accounts, import_contacts
 from storage.workspace import Workspace
-from ui.messages import plain_label
+from ui.messages import plain_label, plain_tooltip
 from ui.settings import keep_geometry
 from ui.workers import Task, run_task, show_error, show_warning
 
@@ -224,7 +225,9 @@ class DuplicatesPage(QWizardPage):
         self.setTitle("Duplicates")
         self.setSubTitle(
             "A row is a duplicate when its website matches a record, or its name "
-            "and country do. What should happen then?"
+            "and country do. What should happen then? (A row whose website matches but "
+            "whose name and country both differ is imported apart, as a possible duplicate "
+            "to review.)"
         )
         self.choice = QButtonGroup(self)
         layout = QVBoxLayout(self)
@@ -274,22 +277,43 @@ class SummaryPage(QWizardPage):
         self.errors.verticalHeader().hide()  # the file's row number is the first column
         self.save = QPushButton("Save rejected rows…")
         self.save.clicked.connect(self.save_rejects)
+        self.matched = QTableWidget(0, 2)
+        self.matched.setObjectName("matched")
+        self.matched.setHorizontalHeaderLabels(["Row", "Duplicate: what became of it"])
+        self.matched.horizontalHeader().setStretchLastSection(True)
+        self.matched.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.matched.verticalHeader().hide()
         layout = QVBoxLayout(self)
         layout.addWidget(self.counts)
         layout.addWidget(self.unknown_countries)
+        layout.addWidget(self.matched)
         layout.addWidget(self.errors)
         layout.addWidget(self.save)
 
     def initializePage(self) -> None:
         summary = self.owner.summary
         assert summary is not None
+        possible = (
+            f" · {counted(summary.possible, 'possible duplicate')} to review"
+            if summary.possible
+            else ""
+        )
         self.counts.setText(
             f"{summary.created:,} created · {summary.updated:,} updated · "
-            f"{summary.skipped:,} duplicates skipped · {summary.rejected:,} rejected\n"
-            f"Import batch {summary.batch_id} (it can be undone from File › Import history)."
+            f"{summary.skipped:,} duplicates skipped{possible} · {summary.rejected:,} rejected\n"
+            f"Import batch {summary.batch_id} (it can be undone from File › Import history, "
+            "where its possible duplicates are merged or kept both)."
         )
         self.unknown_countries.setText(summary.unknown_countries_line())
         self.unknown_countries.setVisible(bool(summary.unknown_countries))
+        self.matched.setRowCount(len(summary.matched))
+        for row, matched in enumerate(summary.matched):
+            said = QTableWidgetItem(matched.said())
+            said.setToolTip(plain_tooltip(matched.said()))  # a long sentence is cut
+            self.matched.setItem(row, 0, QTableWidgetItem(str(matched.row)))
+            self.matched.setItem(row, 1, said)
+        self.matched.setVisible(bool(summary.matched))
+        self.errors.setVisible(bool(summary.errors))
         self.errors.setRowCount(len(summary.errors))
         for row, error in enumerate(summary.errors):
             for column, value in enumerate((str(error.row), error.column, error.reason)):
@@ -313,7 +337,7 @@ class ImportWizard(QWizard):
     ) -> None:
         super().__init__(parent)
         self.workspace, self.user, self.kind = workspace, user, kind
-        self.fields = ACCOUNT_FIELDS if kind == "accounts" else CONTACT_FIELDS
+        self.fields = ACCOUNT_FIELDS if kind == "accounts" else CONTACT_FILE_FIELDS
         self.table: SourceTable | None = None
         self.preview: list[tuple[int, list[str]]] = []
         self.summary: ImportSummary | None = None
