@@ -148,3 +148,49 @@ def test_the_call_pack_is_written_from_the_menu_with_progress(qtbot, demo, tmp_p
     pages = [page.extract_text() for page in reader.pages]
     assert all("Accord · workspace · " in page for page in pages)  # the workspace's name
     assert str(tmp_path) not in " ".join(pages)
+
+
+def test_opening_an_account_without_a_dossier_starts_one_only_when_you_type(
+    qtbot, demo, monkeypatch
+):
+    marketer = sign_in(demo, "Maya Chen")
+    account_id = _unresearched(demo)
+    window = MainWindow(demo, marketer)
+    qtbot.addWidget(window)
+    opened: list[DossierEditor] = []
+    monkeypatch.setattr(DossierEditor, "exec", lambda editor: opened.append(editor) or 0)
+    monkeypatch.setattr(window, "selected_ids", lambda: [account_id])
+    window.dossiers.open_current()  # Ctrl+D, looked at and closed
+    opened[0].close()
+    assert dossier_for(demo, account_id) is None
+    assert "no dossier yet" in opened[0].status.text()
+    window.dossiers.open_current()
+    editor = opened[1]
+    qtbot.addWidget(editor)
+    editor.boxes["overview"].setPlainText("Makes bicycles")
+    started = dossier_for(demo, account_id)
+    assert started is not None and started.author == "Maya Chen"
+    qtbot.waitUntil(lambda: editor.saved.text().startswith("Saved"), timeout=3000)
+    assert dossier_for(demo, account_id).texts == {"overview": "Makes bicycles"}
+
+
+def test_status_buttons_are_off_with_the_reason_when_the_rule_refuses(qtbot, demo):
+    marketer = sign_in(demo, "Maya Chen")
+    line = dossier_lines(demo, DossierFilter(status=DossierStatus.READY))[0]
+    ready = dossier_for(demo, line.account_id)
+    assert ready.author == "Maya Chen"
+    editor = DossierEditor(demo, marketer, ready)
+    qtbot.addWidget(editor)
+    assert not editor.reviewed.isEnabled()
+    assert "other than the author" in editor.reviewed.toolTip()
+    owner = DossierEditor(demo, sign_in(demo, "Olivia Owner"), ready)
+    qtbot.addWidget(owner)
+    assert owner.reviewed.isEnabled() and owner.reviewed.toolTip() == ""
+    draft = DossierEditor(demo, marketer, start_dossier(SqlDossierStore(demo), marketer,
+                                                        _unresearched(demo)))  # fmt: skip
+    qtbot.addWidget(draft)
+    assert not draft.ready.isEnabled()
+    assert "Fill in every required section first." in draft.ready.toolTip()
+    for key in REQUIRED:
+        draft.boxes[key].setPlainText(f"Notes on {key}")
+    assert draft.ready.isEnabled() and draft.ready.toolTip() == ""

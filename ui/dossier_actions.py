@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from domain.dossiers import DossierTemplate, Section, save_template, section_key, start_dossier
+from domain.dossiers import DossierTemplate, Section, save_template, section_key
 from domain.errors import AccordError
 from domain.users import Action, Role, User, export
 from storage.dossier_print import PrintJob, call_pack_job, printed_dossiers
@@ -43,18 +43,13 @@ if TYPE_CHECKING:
 
 
 def open_dossier(parent: QWidget, workspace: Workspace, user: User, account_id: uuid.UUID) -> None:
-    """The account's dossier in the editor; marketing may start one where there is none."""
+    """The account's dossier in the editor; where there is none, marketing sees the empty
+    template, and the dossier starts when they first type."""
     dossier = dossier_for(workspace, account_id)
-    if dossier is None:
-        if not user.can(Action.EDIT_DOSSIER):
-            show_error(parent, "No dossier", AccordError("Nobody has started a dossier here yet."))
-            return
-        try:
-            dossier = start_dossier(SqlDossierStore(workspace), user, account_id)
-        except AccordError as error:
-            show_error(parent, "No dossier", error)
-            return
-    DossierEditor(workspace, user, dossier, parent).exec()
+    if dossier is None and not user.can(Action.EDIT_DOSSIER):
+        show_error(parent, "No dossier", AccordError("Nobody has started a dossier here yet."))
+        return
+    DossierEditor(workspace, user, dossier or account_id, parent).exec()
 
 
 class TemplateEditor(QDialog):
