@@ -396,7 +396,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
         cover_lines=job.cover,
         count=len(job.account_ids),
     )
-    print(f"Wrote {count:,} dossier{'s' if count != 1 else ''} to {args.out}")
+    print(f"Wrote {counted(count, 'dossier')} to {args.out}")
     return EXIT_OK
 
 

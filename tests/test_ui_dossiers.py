@@ -11,6 +11,9 @@ from PySide6.QtWidgets import QDialogButtonBox, QPushButton
 from sqlalchemy import select
 
 from domain.dossiers import DEFAULT_TEMPLATE, DossierEdit, DossierStatus, start_dossier
+from domain.errors import NotFound
+from domain.targets import assign_owners
+from domain.users import Role, add_user
 from storage.demo import build_demo
 from storage.dossier_print import call_pack_job
 from storage.dossiers import (
@@ -21,9 +24,11 @@ from storage.dossiers import (
     dossier_lines,
     ratings_of,
 )
+from storage.repositories import SqlUnitOfWork
 from storage.targets import SqlTargetStore, accounts, target_table
 from storage.unsaved import UnsavedDossiers
-from storage.users import sign_in
+from storage.users import SqlUserStore, sign_in
+from ui import dossier_actions
 from ui.dossier_actions import TemplateEditor
 from ui.dossier_editor import DossierEditor
 from ui.dossier_list import DossierList
@@ -194,3 +199,25 @@ def test_status_buttons_are_off_with_the_reason_when_the_rule_refuses(qtbot, dem
     for key in REQUIRED:
         draft.boxes[key].setPlainText(f"Notes on {key}")
     assert draft.ready.isEnabled() and draft.ready.toolTip() == ""
+
+
+def test_a_call_pack_without_any_dossier_says_so(qtbot, demo, monkeypatch):
+    owner = sign_in(demo, "Olivia Owner")
+    add_user(SqlUserStore(demo), owner, "Rita New", Role.REP)
+    with pytest.raises(NotFound, match=r"^Rita New owns no account on the target list yet"):
+        call_pack_job(demo, "Rita New")
+    rita = SqlTargetStore(demo).users_by_name()["Rita New"]
+    assign_owners(SqlUnitOfWork(demo), owner, {_unresearched(demo): rita.id})
+    said: list[str] = []
+    monkeypatch.setattr(
+        dossier_actions, "show_error", lambda _w, _t, error: said.append(str(error))
+    )
+    monkeypatch.setattr(dossier_actions.CallPackDialog, "exec", lambda dialog: (
+        dialog.rep.setCurrentIndex(dialog.rep.findData("Rita New")), 1)[1])  # fmt: skip
+    window = MainWindow(demo, owner)
+    qtbot.addWidget(window)
+    window.dossiers.call_pack()
+    assert said == [
+        "The one account Rita New owns on the target list has no dossier yet, so there is no "
+        "call pack to print: start one from the account's dossier (Ctrl+D in the window)."
+    ]

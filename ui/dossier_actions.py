@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 from domain.dossiers import DossierTemplate, Section, save_template, section_key
 from domain.errors import AccordError
 from domain.users import Action, Role, User, export
+from domain.values import counted
 from storage.dossier_print import PrintJob, call_pack_job, printed_dossiers
 from storage.dossiers import SqlDossierStore, current_template, dossier_for, template_versions
 from storage.targets import SqlTargetStore
@@ -230,8 +231,13 @@ class DossierActions:
         w = self.window
         reps = sorted((u for u in SqlTargetStore(w.workspace).users_by_name().values()
                        if u.role is Role.REP), key=lambda u: u.name)  # fmt: skip
+        if not reps:
+            show_error(w, "Call pack", AccordError(
+                "There is no rep in this workspace yet, so there is no call pack to print: "
+                "the owner adds people in Settings › Users and roles."))  # fmt: skip
+            return
         dialog = CallPackDialog(reps, w.user, w)
-        if not reps or not dialog.exec():
+        if not dialog.exec():
             return
         try:
             job = call_pack_job(w.workspace, dialog.rep.currentData(), dialog.limit.value())
@@ -260,7 +266,7 @@ class DossierActions:
                                   progress=progress, cancel=cancel)  # fmt: skip
 
         def done(count: int) -> None:
-            w.statusBar().showMessage(f"Wrote {count:,} dossiers to {path}", 10_000)
+            w.statusBar().showMessage(f"Wrote {counted(count, 'dossier')} to {path}", 10_000)
 
         self.task = run_task(w, "Writing the PDF", work, done)
         return self.task
