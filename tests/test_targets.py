@@ -336,3 +336,28 @@ def test_an_estimate_from_a_sample_scales_to_every_account(workspace, monkeypatc
     assert all(abs(guessed[t] - counts[t]) <= 300 for t in counts)
     assert icps.histogram(workspace, ICP, sample=True) == estimate  # holds still while typing
     assert len(icps.best_accounts(workspace, ICP, sample=True)) == 10
+
+
+def test_the_demo_s_history_belongs_to_its_own_people(workspace):
+    from storage.demo import build_demo
+    from storage.dossiers import DossierFilter, dossier_lines
+    from storage.schema import ChangeRow, table_of
+    from storage.users import list_users, login_name
+
+    build_demo(workspace, accounts=400, seed=3, replace=True, owner_name="Olivia Opener")
+    opener = login_name(workspace) or "Olivia Opener"  # a team database: its login
+    assert {(u.name, u.role) for u in list_users(workspace)} >= {
+        (opener, Role.OWNER), ("Alex Morgan", Role.OWNER), ("Maya Chen", Role.MARKETING)
+    }  # fmt: skip
+    assert {(who, action) for _, who, action, _ in target_history(workspace)} == {
+        ("Maya Chen", "build"), ("Maya Chen", "assign")
+    }  # fmt: skip
+    assert [v.created_by for v in list_versions(workspace)] == ["Maya Chen"]
+    log = table_of(ChangeRow)
+    with workspace.read() as conn:
+        done = set(conn.execute(select(log.c.user_name, log.c.table_name, log.c.action)))
+    assert {(t, a) for who, t, a in done if who == opener} == {("accounts", "demo")}
+    assert {who for who, _, _ in done} == {opener, "Alex Morgan", "Maya Chen"}
+    assert {who for who, table, _ in done if table == "lead_definitions"} == {"Alex Morgan"}
+    researched = dossier_lines(workspace, DossierFilter(), limit=999)
+    assert researched and {line.author for line in researched} == {"Maya Chen"}
