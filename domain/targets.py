@@ -20,6 +20,7 @@ from domain.errors import Cancelled, ValidationError
 from domain.icp import IcpVersion, Tier
 from domain.progress import Cancel, Progress
 from domain.users import Action, Role, User
+from domain.values import counted
 
 
 class Stage(enum.StrEnum):
@@ -98,14 +99,34 @@ class HandOffResult:
     already_handed_off: int
 
     def describe(self) -> str:
-        parts = [f"{self.handed_off:,} handed off"]
+        return ", ".join([f"{self.handed_off:,} handed off", *self.held_back()])
+
+    def held_back(self) -> list[str]:
+        """Why the other accounts are not handed off, one count each."""
+        parts = []
         if self.not_sales_ready:
             parts.append(f"{self.not_sales_ready:,} not sales-ready")
         if self.without_owner:
             parts.append(f"{self.without_owner:,} without an owner")
         if self.already_handed_off:
             parts.append(f"{self.already_handed_off:,} handed off before")
-        return ", ".join(parts)
+        return parts
+
+    def question(self) -> str | None:
+        """What to ask before handing off, which cannot be undone (None: nothing to hand
+        off, and :meth:`nothing` says why)."""
+        if not self.handed_off:
+            return None
+        held = self.held_back()
+        return (
+            f"Hand off {counted(self.handed_off, 'sales-ready account')} to their reps? Each "
+            "hand-off starts the SLA clock and cannot be undone."
+            + (f" Not handed off: {', '.join(held)}." if held else "")
+        )
+
+    def nothing(self) -> str:
+        held = self.held_back()
+        return "No account can be handed off" + (f": {', '.join(held)}." if held else ".")
 
 
 class TargetRepository(Protocol):

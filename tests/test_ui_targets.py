@@ -3,7 +3,9 @@ building, assigning and handing off from the Targets menu, an account's fit."""
 
 from __future__ import annotations
 
+import re
 import sqlite3
+from unittest.mock import MagicMock
 
 import pytest
 from PySide6.QtWidgets import QInputDialog, QMessageBox, QPushButton
@@ -16,10 +18,14 @@ from storage.icps import account_facts, active_version, list_versions
 from storage.leads import current_lead_definition
 from storage.targets import target_entry, target_summary, targets
 from storage.users import sign_in
+from ui import target_actions
 from ui.account_dialog import AccountDialog
 from ui.icp_editor import IcpEditor
 from ui.main_window import MainWindow
+from ui.messages import Button
 from ui.target_actions import BuildDialog
+
+Yes, No = Button.Yes, Button.No
 
 
 @pytest.fixture
@@ -123,14 +129,38 @@ def test_build_assign_and_hand_off_from_the_targets_menu(qtbot, demo, monkeypatc
     assert window.statusBar().currentMessage().endswith(" to Jordan Lee")
     window.targets.priority(1)
     qtbot.waitUntil(lambda: not window.task.running)
+    said: list[str] = []
+    monkeypatch.setattr(target_actions, "ask", lambda _w, _t, text: said.append(text) or Yes)
+    monkeypatch.setattr(target_actions, "tell", lambda _w, _t, text: said.append(text))
     window.targets.hand_off_selected()
-    qtbot.waitUntil(lambda: "handed off" in window.statusBar().currentMessage(), timeout=10000)
     entry = target_entry(demo, account_id)
     with demo.read() as conn:
         ready = current_lead_definition(demo).sales_ready(account_facts(conn, account_id))
     assert entry["priority"] == 1
-    assert (entry["handed_off_at"] is not None) is ready
-    assert window.statusBar().currentMessage().startswith("1 handed off" if ready else "0 handed")
+    if ready:
+        assert said[0].startswith("Hand off 1 sales-ready account to their reps?")
+        qtbot.waitUntil(lambda: "handed off" in window.statusBar().currentMessage(), timeout=9000)
+        assert window.statusBar().currentMessage().startswith("1 handed off")
+    else:
+        assert said == ["No account can be handed off: 1 not sales-ready."]
+    assert (target_entry(demo, account_id)["handed_off_at"] is not None) is ready
+
+
+def test_handing_off_every_sales_ready_account_says_how_many_and_asks(qtbot, demo, monkeypatch):
+    window = MainWindow(demo, sign_in(demo, "Maya Chen"))
+    qtbot.addWidget(window)
+    asked: list[str] = []
+    answer = No
+    monkeypatch.setattr(target_actions, "ask", lambda _w, _t, text: asked.append(text) or answer)
+    monkeypatch.setattr(target_actions, "message_box", MagicMock())
+    window.targets.hand_off_all()
+    assert target_summary(demo)["handed off"] == 0  # No: nothing was handed off
+    count = int(re.match(r"Hand off (\d+) sales-ready accounts to their reps\? Each hand-off "
+                         r"starts the SLA clock and cannot be undone\.", asked[0])[1])  # fmt: skip
+    answer = Yes
+    window.targets.hand_off_all()
+    qtbot.waitUntil(lambda: not window.task.running, timeout=10000)
+    assert asked[1] == asked[0] and target_summary(demo)["handed off"] == count > 0
 
 
 def test_an_account_shows_its_score_why_and_checklist(qtbot, demo):

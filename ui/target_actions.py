@@ -46,9 +46,9 @@ from domain.values import counted, shown_time
 from reports.output import write_text
 from storage.icps import list_versions
 from storage.repositories import SqlUnitOfWork
-from storage.targets import SqlTargetStore, target_history, target_table
+from storage.targets import SqlTargetStore, hand_off_preview, target_history, target_table
 from storage.workspace import Workspace
-from ui.messages import Icon, message_box, plain_label
+from ui.messages import Button, Icon, ask, message_box, plain_label, tell
 from ui.settings import keep_geometry, remember_territories, remembered_territories
 from ui.workers import run_task, show_error
 
@@ -188,17 +188,23 @@ class TargetActions:
     def hand_off_selected(self) -> None:
         ids = self.window.selected_ids()
         if ids:
-            self._run(
-                "Handing off",
-                lambda uow, user, _progress, cancel: hand_off(uow, user, ids, cancel),
-                lambda result: result.describe(),
-                tell=True,
-            )
+            self._hand_off(ids)
 
     def hand_off_all(self) -> None:
+        self._hand_off(None)
+
+    def _hand_off(self, ids: list[Any] | None) -> None:
+        """Say how many accounts the hand-off passes on and ask first: it cannot be undone."""
+        would = hand_off_preview(self.window.workspace, ids)
+        question = would.question()
+        if question is None:
+            tell(self.window, "Hand off", would.nothing())
+            return
+        if ask(self.window, "Hand off", question) != Button.Yes:
+            return
         self._run(
             "Handing off",
-            lambda uow, user, _progress, cancel: hand_off(uow, user, cancel=cancel),
+            lambda uow, user, _progress, cancel: hand_off(uow, user, ids, cancel),
             lambda result: result.describe(),
             tell=True,
         )
