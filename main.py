@@ -358,9 +358,11 @@ def _cmd_targets(args: argparse.Namespace) -> int:
         except ValueError:
             raise AccordError(f"--tiers {args.tiers}: use A, B and C") from None
         version = find_version(workspace, args.name)
-        added = build_target_list(uow, user, version, tiers)
-        tiers_text = ", ".join(sorted(tiers))
-        print(f"Added {counted(added, 'account')} of tier {tiers_text} under {version.label}")
+        built = build_target_list(uow, user, version, tiers)
+        print(built.describe())
+        if (fallen := built.fallen_text()) is not None:
+            print(f"{fallen} They stay on it: remove them in the window (Targets › Build "
+                  "target list… offers to, with a reason).")  # fmt: skip
     elif args.round_robin:
         reps = [r.strip() for r in args.round_robin.split(",") if r.strip()]
         assigned = assign_round_robin(uow, user, reps)

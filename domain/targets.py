@@ -20,7 +20,7 @@ from domain.errors import Cancelled, ValidationError
 from domain.icp import IcpVersion, Tier
 from domain.progress import Cancel, Progress
 from domain.users import Action, Role, User
-from domain.values import counted
+from domain.values import counted, in_words
 
 
 class Stage(enum.StrEnum):
@@ -129,10 +129,38 @@ class HandOffResult:
         return "No account can be handed off" + (f": {', '.join(held)}." if held else ".")
 
 
+@dataclass(frozen=True)
+class Built:
+    """What building the target list did under ``version`` (its label): how many accounts
+    it added, and the listed accounts that came from an ICP but are no longer in the chosen
+    tiers (they fell to a lower tier or out of every tier), which it leaves on the list."""
+
+    version: str
+    tiers: frozenset[Tier]
+    added: int
+    fallen: tuple[UUID, ...] = ()
+
+    def describe(self) -> str:
+        return (f"Added {counted(self.added, 'account')} of tier {self._tiers('or')} to the "
+                f"target list from {self.version}.")  # fmt: skip
+
+    def fallen_text(self) -> str | None:
+        """The accounts left on the list outside the chosen tiers, said (None: there are none)."""
+        if not self.fallen:
+            return None
+        are = "is" if len(self.fallen) == 1 else "are"
+        return (f"{counted(len(self.fallen), 'account')} on the target list {are} no longer "
+                f"in tier {self._tiers('or')} under {self.version}.")  # fmt: skip
+
+    def _tiers(self, conjunction: str) -> str:
+        return in_words(sorted(self.tiers), conjunction)
+
+
 class TargetRepository(Protocol):
     """The target list inside one unit of work: nothing is kept until it commits."""
 
     def build(self, version: IcpVersion, tiers: frozenset[Tier], user: User) -> int: ...
+    def outside(self, version: IcpVersion, tiers: frozenset[Tier]) -> list[UUID]: ...
     def add(self, account_id: UUID, reason: str, user: User) -> None: ...
     def remove(self, account_id: UUID, reason: str, user: User) -> None: ...
     def assign(self, owners: Mapping[UUID, UUID | None], user: User) -> int: ...
@@ -185,17 +213,20 @@ def build_target_list(
     version: IcpVersion,
     tiers: Iterable[Tier],
     cancel: Cancel | None = None,
-) -> int:
+) -> Built:
     """Put every account of the chosen tiers under ``version`` on the list (accounts
-    already on it keep their owner, stage and priority). Returns how many were added."""
+    already on it keep their owner, stage and priority). Says how many were added, and
+    which listed accounts are no longer in those tiers: removing them is the user's call,
+    with a reason (:func:`remove_from_target_list`)."""
     user.require(Action.EDIT_TARGET_LIST)
     chosen = frozenset(tiers)
     if not chosen:
         raise ValidationError({"tiers": "choose at least one tier"})
     with uow:
         added = uow.targets.build(version, chosen, user)
+        fallen = tuple(uow.targets.outside(version, chosen))
         _commit(uow, cancel)
-    return added
+    return Built(version.label, chosen, added, fallen)
 
 
 def _reason(reason: str) -> str:

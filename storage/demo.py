@@ -461,7 +461,7 @@ def _plan(workspace: Workspace, seed: int) -> str:
     apply_icp(icps, marketer, version)
     save_lead_definition(SqlLeadStore(workspace), owner, DEFAULT_LEAD_DEFINITION)
     targets = SqlUnitOfWork(workspace)
-    listed = build_target_list(targets, marketer, version, {Tier.A, Tier.B})
+    listed = build_target_list(targets, marketer, version, {Tier.A, Tier.B}).added
     assign_by_territory(targets, marketer, Territories.from_document(DEMO_TERRITORIES))
     researched = demo_dossiers(workspace, owner, marketer, seed)
     return f"ICP applied, {listed:,} accounts on the target list, {researched}"

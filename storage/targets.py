@@ -9,7 +9,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Select, and_, case, exists, func, insert, select, update
+from sqlalchemy import Connection, Select, and_, case, exists, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from domain.errors import AlreadyOnTargetList, NotFound, NotOnTargetList
@@ -71,6 +71,20 @@ class SqlTargets:
         _log(conn, user, None, "build", {"icp": version.label, "tiers": sorted(tiers),
                                         "added": added})  # fmt: skip
         return added
+
+    def outside(self, version: IcpVersion, tiers: frozenset[Tier]) -> list[uuid.UUID]:
+        """Listed accounts put there by a build whose tier under ``version`` is none of
+        ``tiers``, best first; accounts added by hand are the user's choice and not said."""
+        tier = tier_sql(version.icp)
+        statement = (
+            select(accounts.c.id)
+            .select_from(targets.join(accounts, accounts.c.id == targets.c.account_id))
+            .where(LISTED, accounts.c.deleted_at.is_(None))
+            .where(targets.c.icp_version_id.is_not(None))
+            .where(or_(tier.is_(None), tier.not_in(sorted(tiers))))
+            .order_by(*BEST_FIRST)
+        )
+        return [uuid.UUID(str(i)) for i in self.conn.execute(statement).scalars()]
 
     def add(self, account_id: uuid.UUID, reason: str, user: User) -> None:
         conn = self.conn

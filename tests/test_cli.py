@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 import sqlite3
 import subprocess
 import sys
@@ -83,7 +84,9 @@ def test_the_icp_and_target_list_commands_work_on_the_demo(tmp_path, capsys):
     assert run("targets", "assign", "--round-robin", "Sam Rivera,Jordan Lee") == 0
     out = capsys.readouterr().out
     assert "Saved Strict v1" in out and "Scored 400 accounts with Strict v1" in out
-    assert "under Strict v1" in out
+    assert "to the target list from Strict v1." in out
+    fallen = r"\n[1-9][\d,]* accounts? on the target list (is|are) no longer in tier C under "
+    assert re.search(fallen + r"Strict v1\. They stay on it: remove them in the window", out)
     assert run("export", "targets", str(tmp_path / "t.csv")) == 0
     with (tmp_path / "t.csv").open(encoding="utf-8-sig") as f:
         rows = list(csv.DictReader(f))

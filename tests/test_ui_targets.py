@@ -16,7 +16,7 @@ from storage.account_list import Scope
 from storage.demo import build_demo
 from storage.icps import account_facts, active_version, list_versions
 from storage.leads import current_lead_definition
-from storage.targets import target_entry, target_summary, targets
+from storage.targets import target_entry, target_history, target_summary, target_table, targets
 from storage.users import sign_in
 from ui import target_actions
 from ui.account_dialog import AccountDialog
@@ -116,6 +116,7 @@ def test_build_assign_and_hand_off_from_the_targets_menu(qtbot, demo, monkeypatc
     listed = target_summary(demo)["listed"]
     monkeypatch.setattr(BuildDialog, "exec", lambda self: True)
     monkeypatch.setattr(BuildDialog, "choice", lambda self: (list_versions(demo)[0], {Tier.C}))
+    monkeypatch.setattr(target_actions, "ask", lambda *_: No)  # keep the A and B accounts
     window.targets.build()
     qtbot.waitUntil(lambda: target_summary(demo)["listed"] > listed, timeout=10000)
 
@@ -225,3 +226,28 @@ def test_one_account_that_cannot_change_keeps_the_whole_selection_as_it_was(
         "or add it to the list first."
     )
     assert _priorities(demo) == before
+
+
+def test_rebuilding_says_how_many_accounts_fell_out_of_the_tiers_and_offers_to_remove_them(
+    qtbot, demo, monkeypatch
+):
+    window = MainWindow(demo, sign_in(demo, "Maya Chen"))
+    qtbot.addWidget(window)
+    listed = target_summary(demo)["listed"]
+    tier_b = sum(1 for row in target_table(demo).rows if row[6] == "B")
+    version = list_versions(demo)[0]
+    monkeypatch.setattr(BuildDialog, "exec", lambda self: True)
+    monkeypatch.setattr(BuildDialog, "choice", lambda self: (version, {Tier.A}))
+    asked: list[str] = []
+    monkeypatch.setattr(target_actions, "ask", lambda _w, _t, text: asked.append(text) or Yes)
+    monkeypatch.setattr(QInputDialog, "getText", lambda *a, **k: ("B is not worth a call", True))
+    window.targets.build()
+    qtbot.waitUntil(lambda: target_summary(demo)["listed"] < listed, timeout=10000)
+    assert asked == [
+        f"Added 0 accounts of tier A to the target list from {version.label}.\n\n"
+        f"{tier_b} accounts on the target list are no longer in tier A under {version.label}. "
+        "Remove them from the target list?"
+    ]
+    assert target_summary(demo)["listed"] == listed - tier_b
+    removed = [d for _, who, action, d in target_history(demo) if action == "remove"]
+    assert len(removed) == tier_b and removed[0]["reason"] == "B is not worth a call"

@@ -31,6 +31,7 @@ from domain.errors import AccordError
 from domain.icp import Tier
 from domain.targets import (
     PRIORITIES,
+    Built,
     Territories,
     add_to_target_list,
     assign_by_territory,
@@ -100,11 +101,22 @@ class TargetActions:
             lambda uow, user, _progress, cancel: build_target_list(
                 uow, user, version, tiers, cancel
             ),
-            lambda added: (
-                f"Added {counted(added, 'account')} to the target list from {version.label}"
-            ),
-            tell=True,
+            lambda built: built.describe(),
+            then=self._offer_removal,
         )
+
+    def _offer_removal(self, built: Built) -> None:
+        """Say how many listed accounts are no longer in the chosen tiers, and offer to
+        take them off the list with a reason."""
+        fallen = built.fallen_text()
+        if fallen is None:
+            tell(self.window, "Build target list", built.describe())
+            return
+        them = "it" if len(built.fallen) == 1 else "them"
+        question = f"{built.describe()}\n\n{fallen} Remove {them} from the target list?"
+        if ask(self.window, "Build target list", question) == Button.Yes:
+            self._listing("Remove from target list", f"Why remove {them}?",
+                          remove_from_target_list, list(built.fallen))  # fmt: skip
 
     def add(self) -> None:
         self._listing("Add to target list", "Why add these accounts?", add_to_target_list)
@@ -113,8 +125,10 @@ class TargetActions:
         self._listing("Remove from target list", "Why remove these accounts?",
                       remove_from_target_list)  # fmt: skip
 
-    def _listing(self, title: str, question: str, change: Any) -> None:
-        ids = self.window.selected_ids()
+    def _listing(
+        self, title: str, question: str, change: Any, ids: list[Any] | None = None
+    ) -> None:
+        ids = ids or self.window.selected_ids()
         if not ids:
             return
         reason, ok = QInputDialog.getText(self.window, title, f"{question} (kept in history)")
@@ -209,10 +223,12 @@ class TargetActions:
             tell=True,
         )
 
-    def _run(self, title: str, action: Any, describe: Any, *, tell: bool = False) -> None:
+    def _run(
+        self, title: str, action: Any, describe: Any, *, tell: bool = False, then: Any = None
+    ) -> None:
         """Run ``action(uow, user, progress, cancel)`` in a worker with a progress dialog;
-        say what it did in the status bar (and in a box when ``tell``); an error or Cancel
-        is said in a box, and then nothing was changed."""
+        say what it did in the status bar (and in a box when ``tell``), then call ``then``
+        with the result; an error or Cancel is said in a box, and then nothing was changed."""
         uow, user = SqlUnitOfWork(self.window.workspace), self.window.user
 
         def done(result: Any) -> None:
@@ -221,6 +237,8 @@ class TargetActions:
             self.window.statusBar().showMessage(message, 10000)
             if tell:
                 message_box(self.window, Icon.Information, title, message).open()
+            if then is not None:
+                then(result)
 
         self.window.task = run_task(
             self.window, title, lambda progress, cancel: action(uow, user, progress, cancel), done
