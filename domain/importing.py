@@ -22,7 +22,7 @@ from domain.fields import (
     header_key,
 )
 from domain.users import Action, User
-from domain.values import clean_text, unprotect_cell
+from domain.values import clean_text, counted, unprotect_cell
 
 #: Mapping targets besides field names: a custom field, and the parts of a person's name.
 CUSTOM = "custom:"
@@ -87,10 +87,13 @@ class ImportSummary:
 
     def describe(self) -> str:
         batch = f" (batch {self.batch_id})" if self.batch_id else ""
-        return (
-            f"{self.file_name}: {self.created} created, {self.updated} updated, "
-            f"{self.skipped} duplicates skipped, {self.rejected} rejected{batch}"
-        )
+        return f"{self.file_name}: {', '.join(self.tally())}{batch}"
+
+    def tally(self) -> list[str]:
+        """What the import did, one count each."""
+        skipped = counted(self.skipped, "duplicate")
+        return [f"{self.created:,} created", f"{self.updated:,} updated",
+                f"{skipped} skipped", f"{self.rejected:,} rejected"]  # fmt: skip
 
 
 Mapping_ = dict[str, str]  # file header -> target

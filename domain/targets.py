@@ -156,6 +156,28 @@ class Built:
         return in_words(sorted(self.tiers), conjunction)
 
 
+def history_line(action: str, details: Mapping[str, Any] | None) -> str:
+    """A line of the target list's history as a person writes it: 'Built from ICP v2 with
+    tiers A and B: 12 accounts added', 'Removed Acme GmbH: closed down'."""
+    d = dict(details or {})
+    if action == "build":
+        tiers = [str(t) for t in d.get("tiers", [])]
+        which = f"tier{'s' if len(tiers) > 1 else ''} {in_words(tiers)}"
+        return (
+            f"Built from {d.get('icp')} with {which}: {counted(d.get('added', 0), 'account')} added"
+        )
+    if action in ("add", "remove"):
+        done = "Added" if action == "add" else "Removed"
+        return f"{done} {d.get('name')}" + (f": {d['reason']}" if d.get("reason") else "")
+    if action == "assign":
+        return f"Owners given to {counted(d.get('accounts', 0), 'account')}"
+    if action == "priority":
+        return f"Priority {d.get('priority')}"
+    if action == "hand off":
+        return f"Handed off {counted(d.get('accounts', 0), 'account')}"
+    return action  # every action storage.targets logs is said above
+
+
 class TargetRepository(Protocol):
     """The target list inside one unit of work: nothing is kept until it commits."""
 

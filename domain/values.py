@@ -232,9 +232,10 @@ def unprotect_cell(text: str) -> str:
     return text
 
 
-def counted(count: int, noun: str) -> str:
-    """``1 account``, ``2,000 accounts``: a count with its noun, singular for one."""
-    return f"{count:,} {noun}" if count == 1 else f"{count:,} {noun}s"
+def counted(count: int, noun: str, plural: str | None = None) -> str:
+    """``1 account``, ``2,000 accounts``, ``1 criterion``, ``2 criteria``: a count with its
+    noun, singular for one (``plural`` where adding an s is not it)."""
+    return f"{count:,} {noun}" if count == 1 else f"{count:,} {plural or noun + 's'}"
 
 
 def in_words(items: Sequence[str], conjunction: str = "and") -> str:

@@ -11,7 +11,7 @@ from sqlalchemy import delete, func, insert, select
 from domain.accounts import Account
 from domain.errors import AccordError
 from domain.users import Role
-from domain.values import fold_text
+from domain.values import counted, fold_text
 from storage.bulk import bulk_insert, new_id
 from storage.keys import derived_columns
 from storage.schema import (
@@ -401,7 +401,8 @@ def build_demo(
             contacts_made += len(contact_rows)
             if progress is not None:
                 progress(min(accounts, start + CHUNK), accounts)
-        summary = f"{accounts:,} accounts, {contacts_made:,} contacts, {len(people)} users"
+        summary = ", ".join((counted(accounts, "account"), counted(contacts_made, "contact"),
+                             counted(len(people), "user")))  # fmt: skip
         conn.execute(
             insert(table_of(ChangeRow)).values(
                 at=now,
@@ -464,4 +465,4 @@ def _plan(workspace: Workspace, seed: int) -> str:
     listed = build_target_list(targets, marketer, version, {Tier.A, Tier.B}).added
     assign_by_territory(targets, marketer, Territories.from_document(DEMO_TERRITORIES))
     researched = demo_dossiers(workspace, owner, marketer, seed)
-    return f"ICP applied, {listed:,} accounts on the target list, {researched}"
+    return f"ICP applied, {counted(listed, 'account')} on the target list, {researched}"

@@ -20,6 +20,7 @@ from domain.dossiers import (
     start_dossier,
 )
 from domain.users import User
+from domain.values import counted
 from storage.dossiers import SqlDossierStore
 from storage.schema import ContactRow, table_of
 from storage.targets import BEST_FIRST, LISTED, SqlTargetStore, accounts, targets
@@ -128,4 +129,4 @@ def demo_dossiers(workspace: Workspace, reviewer: User, researcher: User, seed: 
                                       "Exactly what I needed before the visit."])  # fmt: skip
                 rate_dossier(store, rep, dossier, stars, comment)
             made += 1
-    return f"{made} dossiers"
+    return counted(made, "dossier")

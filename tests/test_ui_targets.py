@@ -251,3 +251,16 @@ def test_rebuilding_says_how_many_accounts_fell_out_of_the_tiers_and_offers_to_r
     assert target_summary(demo)["listed"] == listed - tier_b
     removed = [d for _, who, action, d in target_history(demo) if action == "remove"]
     assert len(removed) == tier_b and removed[0]["reason"] == "B is not worth a call"
+
+
+def test_the_target_list_history_reads_as_sentences(qtbot, demo):
+    dialog = target_actions.HistoryDialog(target_history(demo), MainWindow(demo, sign_in(
+        demo, "Olivia Owner")))  # fmt: skip
+    qtbot.addWidget(dialog)
+    table = dialog.findChild(target_actions.QTableWidget)
+    lines = {table.item(r, 2).text() for r in range(table.rowCount())}
+    built = next(line for line in lines if line.startswith("Built"))
+    label = list_versions(demo)[0].label
+    assert re.fullmatch(f"Built from {re.escape(label)} with tiers A and B: [\\d,]+ accounts added",
+                        built)  # fmt: skip
+    assert not any("[" in line or "{" in line for line in lines)

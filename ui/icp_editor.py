@@ -452,7 +452,7 @@ class IcpEditor(QDialog):
         for _, name, score in answer.top:
             self.top.addItem(f"{score:>3}  {name}")
         sampled = answer.histogram.sampled
-        how = f"estimate from {sampled:,} accounts" if sampled is not None else "exact"
+        how = f"estimate from {counted(sampled, 'account')}" if sampled is not None else "exact"
         self.timing.setText(f"Updated in {seconds:.2f} s ({how})")
 
     def _show_tiers(self, icp: IdealCustomerProfile) -> None:

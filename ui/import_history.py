@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
 from domain.errors import AccordError
 from domain.importing import undo_import
 from domain.users import Action, User
-from domain.values import shown_time
+from domain.values import counted, shown_time
 from storage.importer import BatchInfo, list_batches
 from storage.importer import undo_import as undo_batch
 from storage.workspace import Workspace
@@ -99,8 +99,9 @@ class ImportHistoryDialog(QDialog):
         answer = ask(
             self,
             "Undo import",
-            f"Undo the import of {batch.file_name}? The {batch.created:,} records it created "
-            f"are removed and the {batch.updated:,} it changed get their old values back.",
+            f"Undo the import of {batch.file_name}? The {counted(batch.created, 'record')} "
+            f"it created are removed and the {batch.updated:,} it changed get their old "
+            "values back.",
         )
         if answer != Button.Yes:
             return

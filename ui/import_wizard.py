@@ -281,8 +281,7 @@ class SummaryPage(QWizardPage):
         summary = self.owner.summary
         assert summary is not None
         self.counts.setText(
-            f"{summary.created:,} created · {summary.updated:,} updated · "
-            f"{summary.skipped:,} duplicates skipped · {summary.rejected:,} rejected\n"
+            f"{' · '.join(summary.tally())}\n"
             f"Import batch {summary.batch_id} (it can be undone from File › Import history)."
         )
         self.errors.setRowCount(len(summary.errors))

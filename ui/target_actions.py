@@ -39,6 +39,7 @@ from domain.targets import (
     assign_round_robin,
     build_target_list,
     hand_off,
+    history_line,
     remove_from_target_list,
     set_priority,
 )
@@ -417,13 +418,13 @@ class HistoryDialog(QDialog):
     def __init__(self, rows: list[tuple[Any, ...]], parent: QWidget) -> None:
         super().__init__(parent)
         self.setWindowTitle("Target list history")
-        table = QTableWidget(len(rows), 4)
-        table.setHorizontalHeaderLabels(["When", "Who", "What", "Details"])
+        table = QTableWidget(len(rows), 3)
+        table.setHorizontalHeaderLabels(["When", "Who", "What"])
         table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         table.horizontalHeader().setStretchLastSection(True)
         for row, (at, who, action, details) in enumerate(rows):
-            shown = "; ".join(f"{k}: {v}" for k, v in (details or {}).items())
-            for column, text in enumerate((shown_time(at), who, action, shown)):
+            shown = history_line(action, details)
+            for column, text in enumerate((shown_time(at), who, shown)):
                 table.setItem(row, column, QTableWidgetItem(str(text)))
         table.resizeColumnsToContents()
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
