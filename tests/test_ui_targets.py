@@ -8,10 +8,11 @@ import sqlite3
 from unittest.mock import MagicMock
 
 import pytest
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QInputDialog, QMessageBox, QPushButton
 from sqlalchemy import select
 
-from domain.icp import Tier
+from domain.icp import SUBJECTS, Tier
 from storage.account_list import Scope
 from storage.demo import build_demo
 from storage.icps import account_facts, active_version, list_versions
@@ -264,3 +265,24 @@ def test_the_target_list_history_reads_as_sentences(qtbot, demo):
     assert re.fullmatch(f"Built from {re.escape(label)} with tiers A and B: [\\d,]+ accounts added",
                         built)  # fmt: skip
     assert not any("[" in line or "{" in line for line in lines)
+
+
+def test_return_in_a_criterion_adds_nothing_and_the_weight_column_stays_whole(qtbot, demo):
+    editor = IcpEditor(demo, sign_in(demo, "Maya Chen"))
+    qtbot.addWidget(editor)
+    editor.show()
+    rows = editor.criteria.rowCount()
+    values, subject = editor.criteria.cellWidget(1, 2), editor.criteria.cellWidget(1, 0)
+    for field in (values, subject):
+        field.setFocus()
+        qtbot.keyClick(field, Qt.Key.Key_Return)
+    assert editor.criteria.rowCount() == rows and editor.problems.text() == ""
+    assert subject.count() == len(SUBJECTS)  # the typed field is not added as a choice
+    for width in (1280, 1000):
+        editor.resize(width, 640)
+        qtbot.waitUntil(lambda w=width: editor.width() == w)
+        table, weight = editor.criteria, editor.criteria.cellWidget(0, 4)
+        right = table.horizontalHeader().sectionViewportPosition(4) + table.columnWidth(4)
+        assert right <= table.viewport().width() and not table.horizontalScrollBar().isVisible()
+        assert table.columnWidth(4) >= max(weight.sizeHint().width(),
+                                           table.horizontalHeader().sectionSizeHint(4))  # fmt: skip
