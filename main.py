@@ -7,15 +7,31 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from domain.errors import AccordError, WorkspaceDamaged
-from domain.values import clean_text, counted
+from domain.values import clean_text, counted, in_words
 
 EXIT_OK, EXIT_REFUSED, EXIT_USAGE = 0, 1, 2
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, saying a wrong choice in a sentence that names the right ones (argparse's
+    own words are "argument what: invalid choice")."""
+
+    def _check_value(self, action: argparse.Action, value: Any) -> None:
+        if action.choices is None or value in action.choices:
+            return
+        valid = in_words([str(choice) for choice in action.choices], "or")
+        if action.option_strings:
+            message = f"{action.option_strings[-1]} cannot be '{value}': use {valid}."
+        else:
+            message = f"'{value}' is not something {self.prog} does: use {valid}."
+        raise argparse.ArgumentError(None, message)
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="accord",
         description="Accord: one plan for marketing and sales.",
         epilog="Without a command, the window opens.",
@@ -102,7 +118,7 @@ def _parser() -> argparse.ArgumentParser:
     )
 
     report = commands.add_parser("report", help="PDF reports: a dossier, a rep's call pack")
-    report_what = report.add_subparsers(dest="what", required=True)
+    report_what = report.add_subparsers(dest="what", metavar="dossier|call-pack", required=True)
     one = report_what.add_parser("dossier", help="one account's dossier as PDF")
     one.add_argument("--account", required=True, metavar="NAME_OR_DOMAIN")
     one.add_argument("--out", required=True, type=Path, metavar="OUT.pdf")
@@ -344,7 +360,7 @@ def _cmd_icp(args: argparse.Namespace) -> int:
         except ValidationError as exc:
             raise AccordError(f"{args.file}: {exc}") from None
         version = save_icp(SqlIcpStore(workspace), user, icp, args.note)
-        print(f"Saved {version.label} ({len(icp.criteria)} criteria)")
+        print(f"Saved {version.label} ({counted(len(icp.criteria), 'criterion', 'criteria')})")
     elif args.what == "export":
         version = find_version(workspace, args.name)
         write_text(args.out, json.dumps(to_document(version.icp), indent=2, ensure_ascii=False))
@@ -377,9 +393,11 @@ def _cmd_targets(args: argparse.Namespace) -> int:
         except ValueError:
             raise AccordError(f"--tiers {args.tiers}: use A, B and C") from None
         version = find_version(workspace, args.name)
-        added = build_target_list(uow, user, version, tiers)
-        tiers_text = ", ".join(sorted(tiers))
-        print(f"Added {counted(added, 'account')} of tier {tiers_text} under {version.label}")
+        built = build_target_list(uow, user, version, tiers)
+        print(built.describe())
+        if (fallen := built.fallen_text()) is not None:
+            print(f"{fallen} They stay on it: remove them in the window (Targets › Build "
+                  "target list… offers to, with a reason).")  # fmt: skip
     elif args.round_robin:
         reps = [r.strip() for r in args.round_robin.split(",") if r.strip()]
         assigned = assign_round_robin(uow, user, reps)
@@ -415,7 +433,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
         cover_lines=job.cover,
         count=len(job.account_ids),
     )
-    print(f"Wrote {count:,} dossier{'s' if count != 1 else ''} to {args.out}")
+    print(f"Wrote {counted(count, 'dossier')} to {args.out}")
     return EXIT_OK
 
 

@@ -214,16 +214,24 @@ def status_after_edit(
     return dossier.status
 
 
+def status_refusal(dossier: Dossier, user: User, status: DossierStatus) -> str | None:
+    """Why ``dossier`` cannot move to ``status`` at ``user``'s hand, as the editor says it
+    beside the button (None: it can). The role is checked by :func:`check_status`."""
+    if status is not DossierStatus.DRAFT and dossier.completeness < 100:
+        return "Fill in every required section first."
+    if status is DossierStatus.REVIEWED:
+        if dossier.status is DossierStatus.DRAFT:
+            return "Only a ready dossier can be reviewed: mark it ready first."
+        if dossier.author == user.name:
+            return "Someone other than the author reviews a dossier, and you wrote this one."
+    return None
+
+
 def check_status(dossier: Dossier, user: User, status: DossierStatus) -> None:
     """Raise unless ``user`` may move ``dossier`` to ``status``."""
     user.require(Action.REVIEW_DOSSIER if status is DossierStatus.REVIEWED else Action.EDIT_DOSSIER)
-    if status is not DossierStatus.DRAFT and dossier.completeness < 100:
-        raise ValidationError({"status": "fill in every required section first"})
-    if status is DossierStatus.REVIEWED:
-        if dossier.status is DossierStatus.DRAFT:
-            raise ValidationError({"status": "only a ready dossier can be reviewed"})
-        if dossier.author == user.name:
-            raise ValidationError({"status": "someone other than the author reviews a dossier"})
+    if (refusal := status_refusal(dossier, user, status)) is not None:
+        raise ValidationError({"status": refusal})
 
 
 @dataclass(frozen=True)

@@ -160,13 +160,15 @@ class ImportSummary:
 
     def describe(self) -> str:
         batch = f" (batch {self.batch_id})" if self.batch_id else ""
-        possible = (
-            f", {counted(self.possible, 'possible duplicate')} to review" if self.possible else ""
-        )
-        return (
-            f"{self.file_name}: {self.created} created, {self.updated} updated, "
-            f"{self.skipped} duplicates skipped{possible}, {self.rejected} rejected{batch}"
-        )
+        return f"{self.file_name}: {', '.join(self.tally())}{batch}"
+
+    def tally(self) -> list[str]:
+        """What the import did, one count each."""
+        said = [f"{self.created:,} created", f"{self.updated:,} updated",
+                f"{counted(self.skipped, 'duplicate')} skipped"]  # fmt: skip
+        if self.possible:
+            said.append(f"{counted(self.possible, 'possible duplicate')} to review")
+        return [*said, f"{self.rejected:,} rejected"]
 
 
 Mapping_ = dict[str, str]  # file header -> target

@@ -20,7 +20,7 @@ from domain.errors import Cancelled, ValidationError
 from domain.icp import IcpVersion, Tier
 from domain.progress import Cancel, Progress
 from domain.users import Action, Role, User
-from domain.values import country_code
+from domain.values import counted, country_code, in_words
 
 
 class Stage(enum.StrEnum):
@@ -105,20 +105,90 @@ class HandOffResult:
     already_handed_off: int
 
     def describe(self) -> str:
-        parts = [f"{self.handed_off:,} handed off"]
+        return ", ".join([f"{self.handed_off:,} handed off", *self.held_back()])
+
+    def held_back(self) -> list[str]:
+        """Why the other accounts are not handed off, one count each."""
+        parts = []
         if self.not_sales_ready:
             parts.append(f"{self.not_sales_ready:,} not sales-ready")
         if self.without_owner:
             parts.append(f"{self.without_owner:,} without an owner")
         if self.already_handed_off:
             parts.append(f"{self.already_handed_off:,} handed off before")
-        return ", ".join(parts)
+        return parts
+
+    def question(self) -> str | None:
+        """What to ask before handing off, which cannot be undone (None: nothing to hand
+        off, and :meth:`nothing` says why)."""
+        if not self.handed_off:
+            return None
+        held = self.held_back()
+        return (
+            f"Hand off {counted(self.handed_off, 'sales-ready account')} to their reps? Each "
+            "hand-off starts the SLA clock and cannot be undone."
+            + (f" Not handed off: {', '.join(held)}." if held else "")
+        )
+
+    def nothing(self) -> str:
+        held = self.held_back()
+        return "No account can be handed off" + (f": {', '.join(held)}." if held else ".")
+
+
+@dataclass(frozen=True)
+class Built:
+    """What building the target list did under ``version`` (its label): how many accounts
+    it added, and the listed accounts that came from an ICP but are no longer in the chosen
+    tiers (they fell to a lower tier or out of every tier), which it leaves on the list."""
+
+    version: str
+    tiers: frozenset[Tier]
+    added: int
+    fallen: tuple[UUID, ...] = ()
+
+    def describe(self) -> str:
+        return (f"Added {counted(self.added, 'account')} of tier {self._tiers('or')} to the "
+                f"target list from {self.version}.")  # fmt: skip
+
+    def fallen_text(self) -> str | None:
+        """The accounts left on the list outside the chosen tiers, said (None: there are none)."""
+        if not self.fallen:
+            return None
+        are = "is" if len(self.fallen) == 1 else "are"
+        return (f"{counted(len(self.fallen), 'account')} on the target list {are} no longer "
+                f"in tier {self._tiers('or')} under {self.version}.")  # fmt: skip
+
+    def _tiers(self, conjunction: str) -> str:
+        return in_words(sorted(self.tiers), conjunction)
+
+
+def history_line(action: str, details: Mapping[str, Any] | None) -> str:
+    """A line of the target list's history as a person writes it: 'Built from ICP v2 with
+    tiers A and B: 12 accounts added', 'Removed Acme GmbH: closed down'."""
+    d = dict(details or {})
+    if action == "build":
+        tiers = [str(t) for t in d.get("tiers", [])]
+        which = f"tier{'s' if len(tiers) > 1 else ''} {in_words(tiers)}"
+        return (
+            f"Built from {d.get('icp')} with {which}: {counted(d.get('added', 0), 'account')} added"
+        )
+    if action in ("add", "remove"):
+        done = "Added" if action == "add" else "Removed"
+        return f"{done} {d.get('name')}" + (f": {d['reason']}" if d.get("reason") else "")
+    if action == "assign":
+        return f"Owners given to {counted(d.get('accounts', 0), 'account')}"
+    if action == "priority":
+        return f"Priority {d.get('priority')}"
+    if action == "hand off":
+        return f"Handed off {counted(d.get('accounts', 0), 'account')}"
+    return action  # every action storage.targets logs is said above
 
 
 class TargetRepository(Protocol):
     """The target list inside one unit of work: nothing is kept until it commits."""
 
     def build(self, version: IcpVersion, tiers: frozenset[Tier], user: User) -> int: ...
+    def outside(self, version: IcpVersion, tiers: frozenset[Tier]) -> list[UUID]: ...
     def add(self, account_id: UUID, reason: str, user: User) -> None: ...
     def remove(self, account_id: UUID, reason: str, user: User) -> None: ...
     def assign(self, owners: Mapping[UUID, UUID | None], user: User) -> int: ...
@@ -171,17 +241,20 @@ def build_target_list(
     version: IcpVersion,
     tiers: Iterable[Tier],
     cancel: Cancel | None = None,
-) -> int:
+) -> Built:
     """Put every account of the chosen tiers under ``version`` on the list (accounts
-    already on it keep their owner, stage and priority). Returns how many were added."""
+    already on it keep their owner, stage and priority). Says how many were added, and
+    which listed accounts are no longer in those tiers: removing them is the user's call,
+    with a reason (:func:`remove_from_target_list`)."""
     user.require(Action.EDIT_TARGET_LIST)
     chosen = frozenset(tiers)
     if not chosen:
         raise ValidationError({"tiers": "choose at least one tier"})
     with uow:
         added = uow.targets.build(version, chosen, user)
+        fallen = tuple(uow.targets.outside(version, chosen))
         _commit(uow, cancel)
-    return added
+    return Built(version.label, chosen, added, fallen)
 
 
 def _reason(reason: str) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import gettext
 import re
 import unicodedata
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
@@ -347,9 +348,17 @@ def unprotect_cell(text: str) -> str:
     return text
 
 
-def counted(count: int, noun: str) -> str:
-    """``1 account``, ``2,000 accounts``: a count with its noun, singular for one."""
-    return f"{count:,} {noun}" if count == 1 else f"{count:,} {noun}s"
+def counted(count: int, noun: str, plural: str | None = None) -> str:
+    """``1 account``, ``2,000 accounts``, ``1 criterion``, ``2 criteria``: a count with its
+    noun, singular for one (``plural`` where adding an s is not it)."""
+    return f"{count:,} {noun}" if count == 1 else f"{count:,} {plural or noun + 's'}"
+
+
+def in_words(items: Sequence[str], conjunction: str = "and") -> str:
+    """``A``, ``A and B``, ``A, B and C``: a short list as a sentence says it."""
+    if len(items) < 2:
+        return "".join(items)
+    return f"{', '.join(items[:-1])} {conjunction} {items[-1]}"
 
 
 def shown_time(value: datetime, layout: str = "%Y-%m-%d %H:%M") -> str:

@@ -11,7 +11,7 @@ from sqlalchemy import delete, func, insert, select
 from domain.accounts import Account
 from domain.errors import AccordError
 from domain.users import Role
-from domain.values import fold_text, phone_e164
+from domain.values import counted, fold_text, phone_e164
 from storage.bulk import bulk_insert, new_id
 from storage.keys import derived_columns
 from storage.schema import (
@@ -224,8 +224,11 @@ TITLES = [
     ("Sales Representative", False),
     ("Project Lead", False),
 ]
-TEAM = [("Maya Chen", Role.MARKETING), ("Sam Rivera", Role.REP), ("Jordan Lee", Role.REP)]
-DEFAULT_OWNER = "Alex Morgan"
+#: The demo company's people: its history (the ICP, the target list, owners, dossiers and
+#: reviews) is theirs, whoever opens the demo.
+DEMO_OWNER, MARKETER = "Alex Morgan", "Maya Chen"
+TEAM = [(DEMO_OWNER, Role.OWNER), (MARKETER, Role.MARKETING), ("Sam Rivera", Role.REP),
+        ("Jordan Lee", Role.REP)]  # fmt: skip
 
 ACCOUNT_COLUMNS = [
     "id",
@@ -309,10 +312,12 @@ def build_demo(
     cancel: Callable[[], bool] | None = None,
 ) -> str:
     """Fill ``workspace`` with demo data. ``replace`` wipes it first (only for the demo file);
-    otherwise a workspace that already has accounts is refused."""
+    otherwise a workspace that already has accounts is refused. Whoever opens it (``owner_name``,
+    or a team database's login) joins the demo's people as an owner, unless they are one of
+    them; what the demo did is credited to its own people."""
     rng = random.Random(seed)
     now = utcnow()
-    owner = login_name(workspace) or owner_name or DEFAULT_OWNER  # a team database: the login
+    opener = login_name(workspace) or owner_name or DEMO_OWNER  # a team database: the login
     contacts_made = 0
     with workspace.write() as conn:
         if replace:
@@ -337,7 +342,7 @@ def build_demo(
                 "This workspace already has accounts; demo data goes into an empty workspace."
             )
         conn.execute(delete(table_of(UserRow)))
-        people = [(owner, Role.OWNER), *((n, r) for n, r in TEAM if n != owner)]
+        people = TEAM + ([] if opener in dict(TEAM) else [(opener, Role.OWNER)])
         conn.execute(
             insert(table_of(UserRow)),
             [
@@ -347,13 +352,13 @@ def build_demo(
                     "role": r.value,
                     "created_at": now,
                     "updated_at": now,
-                    "changed_by": owner,
+                    "changed_by": DEMO_OWNER,
                     "version": 1,
                 }
                 for n, r in people
             ],
         )
-        stamp = (now, now, owner, 1)
+        stamp = (now, now, DEMO_OWNER, 1)
         for start in range(0, accounts, CHUNK):
             if cancel is not None and cancel():
                 raise AccordError("Building the demo workspace was cancelled.")
@@ -402,17 +407,18 @@ def build_demo(
             contacts_made += len(contact_rows)
             if progress is not None:
                 progress(min(accounts, start + CHUNK), accounts)
-        summary = f"{accounts:,} accounts, {contacts_made:,} contacts, {len(people)} users"
+        summary = ", ".join((counted(accounts, "account"), counted(contacts_made, "contact"),
+                             counted(len(people), "user")))  # fmt: skip
         conn.execute(
             insert(table_of(ChangeRow)).values(
                 at=now,
-                user_name=owner,
+                user_name=opener,
                 table_name="accounts",
                 action="demo",
                 details={"summary": summary, "seed": seed},
             )
         )
-    return f"{summary}; {_plan(workspace, owner, seed)}"
+    return f"{summary}; {_plan(workspace, seed)}"
 
 
 #: The demo's ICP, as the JSON document the README shows.
@@ -441,9 +447,11 @@ DEMO_TERRITORIES = {
 }
 
 
-def _plan(workspace: Workspace, owner_name: str, seed: int) -> str:
-    """The agreed plan on top of the data: ICP applied, lead definition, target list with
-    owners by territory, and the research on the best listed accounts."""
+def _plan(workspace: Workspace, seed: int) -> str:
+    """The agreed plan on top of the data, each part by the demo's person whose job it is:
+    the marketer saves and applies the ICP, builds the target list and gives owners by
+    territory; the owner agrees the lead definition; then the research on the best listed
+    accounts."""
     from domain.icp import Tier, apply_icp, from_document, save_icp
     from domain.leads import DEFAULT_LEAD_DEFINITION, save_lead_definition
     from domain.targets import Territories, assign_by_territory, build_target_list
@@ -451,15 +459,16 @@ def _plan(workspace: Workspace, owner_name: str, seed: int) -> str:
     from storage.icps import SqlIcpStore
     from storage.leads import SqlLeadStore
     from storage.repositories import SqlUnitOfWork
-    from storage.users import sign_in
+    from storage.targets import SqlTargetStore
 
-    owner = sign_in(workspace, owner_name)
+    team = SqlTargetStore(workspace).users_by_name()  # by name: a team database's login too
+    owner, marketer = team[DEMO_OWNER], team[MARKETER]
     icps = SqlIcpStore(workspace)
-    version = save_icp(icps, owner, from_document(DEMO_ICP), note="agreed at the kick-off")
-    apply_icp(icps, owner, version)
+    version = save_icp(icps, marketer, from_document(DEMO_ICP), note="agreed at the kick-off")
+    apply_icp(icps, marketer, version)
     save_lead_definition(SqlLeadStore(workspace), owner, DEFAULT_LEAD_DEFINITION)
     targets = SqlUnitOfWork(workspace)
-    listed = build_target_list(targets, owner, version, {Tier.A, Tier.B})
-    assign_by_territory(targets, owner, Territories.from_document(DEMO_TERRITORIES))
-    researched = demo_dossiers(workspace, owner, seed)
-    return f"ICP applied, {listed:,} accounts on the target list, {researched}"
+    listed = build_target_list(targets, marketer, version, {Tier.A, Tier.B}).added
+    assign_by_territory(targets, marketer, Territories.from_document(DEMO_TERRITORIES))
+    researched = demo_dossiers(workspace, owner, marketer, seed)
+    return f"ICP applied, {counted(listed, 'account')} on the target list, {researched}"

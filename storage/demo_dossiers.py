@@ -20,13 +20,13 @@ from domain.dossiers import (
     start_dossier,
 )
 from domain.users import User
+from domain.values import counted
 from storage.dossiers import SqlDossierStore
 from storage.schema import ContactRow, table_of
 from storage.targets import BEST_FIRST, LISTED, SqlTargetStore, accounts, targets
 from storage.workspace import Workspace
 
 contacts = table_of(ContactRow)
-RESEARCHER = "Maya Chen"
 PER_REP = 30
 
 _PAINS = [
@@ -84,13 +84,11 @@ def _texts(rng: random.Random, facts: dict[str, object], people: list[str]) -> d
     }
 
 
-def demo_dossiers(workspace: Workspace, owner: User, seed: int) -> str:
-    """Dossiers on each rep's best listed accounts, written by the marketer and reviewed by
-    the owner; returns a summary."""
+def demo_dossiers(workspace: Workspace, reviewer: User, researcher: User, seed: int) -> str:
+    """Dossiers on each rep's best listed accounts, written by ``researcher`` and reviewed
+    by ``reviewer``; returns a summary."""
     rng = random.Random(seed)
     team = SqlTargetStore(workspace).users_by_name()
-    researcher = team.get(RESEARCHER, owner)
-    reviewer = owner if owner != researcher else None
     store = SqlDossierStore(workspace)
     save_template(store, researcher, DEFAULT_TEMPLATE, "agreed with sales at the kick-off")
     made = 0
@@ -123,7 +121,7 @@ def demo_dossiers(workspace: Workspace, owner: User, seed: int) -> str:
             dossier = save_dossier(store, researcher, dossier, edit).dossier
             if n % 5 < 3:
                 dossier = set_status(store, researcher, dossier, DossierStatus.READY)
-            if n % 5 < 2 and reviewer is not None:
+            if n % 5 < 2:
                 dossier = set_status(store, reviewer, dossier, DossierStatus.REVIEWED)
                 stars = rng.choice([3, 4, 4, 5, 5])
                 comment = rng.choice(["Good openers, the pain was spot on.",
@@ -131,4 +129,4 @@ def demo_dossiers(workspace: Workspace, owner: User, seed: int) -> str:
                                       "Exactly what I needed before the visit."])  # fmt: skip
                 rate_dossier(store, rep, dossier, stars, comment)
             made += 1
-    return f"{made} dossiers"
+    return counted(made, "dossier")

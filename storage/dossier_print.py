@@ -14,7 +14,7 @@ from domain.errors import NotFound
 from domain.fields import ACCOUNT_FIELDS
 from domain.icp import reasons
 from domain.users import User
-from domain.values import normalize_domain
+from domain.values import counted, normalize_domain
 from storage.dossiers import LIVE_DOSSIER, SqlDossierStore, dossier_for, dossiers, ratings_of
 from storage.icps import account_facts, active_version
 from storage.schema import ContactRow, table_of
@@ -98,11 +98,29 @@ def call_pack_job(workspace: Workspace, rep_name: str, limit: int | None = None)
         listed = conn.execute(
             select(func.count()).where(LISTED, targets.c.owner_id == rep.id)
         ).scalar_one()
-    cover = [f"for {rep.name}", f"{len(ids):,} accounts, first priority first"]
+    if not ids:
+        raise NotFound(_nothing_to_pack(rep.name, listed))
+    cover = [f"for {rep.name}", f"{counted(len(ids), 'account')}, first priority first"]
     missing = listed - len(call_pack_accounts(workspace, rep))
     if missing:
-        cover.append(f"{missing:,} of {rep.name}'s {listed:,} accounts have no dossier yet")
+        have = "has" if missing == 1 else "have"
+        cover.append(f"{missing:,} of {rep.name}'s {counted(listed, 'account')} {have} no "
+                     "dossier yet")  # fmt: skip
     return PrintJob("Call pack", tuple(cover), ids)
+
+
+def _nothing_to_pack(rep: str, listed: int) -> str:
+    """Why a rep's call pack would be empty, and what to do about it."""
+    if not listed:
+        return (f"{rep} owns no account on the target list yet, so there is no call pack to "
+                "print: assign owners in the Targets menu first.")  # fmt: skip
+    which = (
+        f"The one account {rep} owns on the target list has no dossier"
+        if listed == 1
+        else f"None of the {listed:,} accounts {rep} owns on the target list has a dossier"
+    )
+    return (f"{which} yet, so there is no call pack to print: start one from the "
+            "account's dossier (Ctrl+D in the window).")  # fmt: skip
 
 
 def _shown(value: object) -> str:

@@ -27,6 +27,7 @@ from typing import Any
 
 from domain.fields import Field
 from domain.importing import FileRefused, find_header_row, names_a_field, repeated_headers
+from domain.values import counted
 
 HEADER_SEARCH_ROWS = 30
 PREVIEW_ROWS = 20
@@ -223,7 +224,7 @@ class SourceTable:
                 yield BadRow(
                     number,
                     cells,
-                    f"has {count} fields where the header has {width}: "
+                    f"has {counted(count, 'field')} where the header has {width}: "
                     "check for a stray delimiter or quote",
                 )
                 continue

@@ -42,6 +42,7 @@ from domain.importing import (
 from domain.progress import Cancel, Progress
 from domain.users import User
 from domain.values import (
+    counted,
     country_code,
     normalize_country,
     normalize_domain,
@@ -693,10 +694,10 @@ def undo_import(workspace: Workspace, user: User, batch_id: str | uuid.UUID) -> 
         )
         rescore_batch(conn, key)
         message = (
-            f"Undid import of {batch['file_name']}: {removed} records removed, "
-            f"{restored} restored to their values before the import"
+            f"Undid import of {batch['file_name']}: {counted(removed, 'record')} removed, "
+            f"{restored:,} restored to their values before the import"
         )
         if kept:
-            message += f"; {kept} left as they are because someone changed them since"
+            message += f"; {kept:,} left as they are because someone changed them since"
         log_change(conn, user, "import_batches", key, "undo import", {"summary": message})
         return message + "."

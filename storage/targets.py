@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, case, exists, func, insert, select, update
+from sqlalchemy import Connection, Select, and_, case, exists, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from domain.errors import AlreadyOnTargetList, NotFound, NotOnTargetList
@@ -70,6 +71,20 @@ class SqlTargets:
         _log(conn, user, None, "build", {"icp": version.label, "tiers": sorted(tiers),
                                         "added": added})  # fmt: skip
         return added
+
+    def outside(self, version: IcpVersion, tiers: frozenset[Tier]) -> list[uuid.UUID]:
+        """Listed accounts put there by a build whose tier under ``version`` is none of
+        ``tiers``, best first; accounts added by hand are the user's choice and not said."""
+        tier = tier_sql(version.icp)
+        statement = (
+            select(accounts.c.id)
+            .select_from(targets.join(accounts, accounts.c.id == targets.c.account_id))
+            .where(LISTED, accounts.c.deleted_at.is_(None))
+            .where(targets.c.icp_version_id.is_not(None))
+            .where(or_(tier.is_(None), tier.not_in(sorted(tiers))))
+            .order_by(*BEST_FIRST)
+        )
+        return [uuid.UUID(str(i)) for i in self.conn.execute(statement).scalars()]
 
     def add(self, account_id: uuid.UUID, reason: str, user: User) -> None:
         conn = self.conn
@@ -145,27 +160,7 @@ class SqlTargets:
 
     def hand_off(self, account_ids: Sequence[uuid.UUID] | None, user: User) -> HandOffResult:
         conn = self.conn
-        ready = sales_ready_sql(lead_definition_in(conn))
-        joined = targets.join(accounts, accounts.c.id == targets.c.account_id)
-        chosen = (
-            LISTED
-            if account_ids is None
-            else and_(LISTED, targets.c.account_id.in_(list(account_ids)))
-        )
-        pending = targets.c.handed_off_at.is_(None)
-
-        def count(*conditions: Any) -> int:
-            statement = select(func.count()).select_from(joined).where(chosen, *conditions)
-            return int(conn.execute(statement).scalar_one())
-
-        already = count(~pending)
-        without_owner = count(pending, targets.c.owner_id.is_(None))
-        not_ready = count(pending, targets.c.owner_id.is_not(None), ~ready)
-        eligible = (
-            select(targets.c.id)
-            .select_from(joined)
-            .where(chosen, pending, targets.c.owner_id.is_not(None), ready)
-        )
+        eligible, counts = _hand_off(conn, account_ids)
         now = utcnow()
         handed = conn.execute(
             update(targets)
@@ -181,7 +176,7 @@ class SqlTargets:
             )
         ).rowcount
         _log(conn, user, None, "hand off", {"accounts": handed})
-        return HandOffResult(handed, not_ready, without_owner, already)
+        return replace(counts, handed_off=handed)
 
     # --- what the bulk assignments read ----------------------------------------------------
     def unowned(self) -> list[tuple[uuid.UUID, str | None, str | None]]:
@@ -196,6 +191,42 @@ class SqlTargets:
 
     def users_by_name(self) -> dict[str, User]:
         return users_by_name(self.conn)
+
+
+def _hand_off(
+    conn: Connection, account_ids: Sequence[uuid.UUID] | None
+) -> tuple[Select[tuple[Any]], HandOffResult]:
+    """The listed accounts a hand-off of ``account_ids`` (None: every one) would pass on, and
+    what it would say: how many, and why the others stay."""
+    ready = sales_ready_sql(lead_definition_in(conn))
+    joined = targets.join(accounts, accounts.c.id == targets.c.account_id)
+    chosen = (
+        LISTED if account_ids is None else and_(LISTED, targets.c.account_id.in_(list(account_ids)))
+    )
+    pending = targets.c.handed_off_at.is_(None)
+
+    def count(*conditions: Any) -> int:
+        statement = select(func.count()).select_from(joined).where(chosen, *conditions)
+        return int(conn.execute(statement).scalar_one())
+
+    owned = targets.c.owner_id.is_not(None)
+    counts = HandOffResult(
+        handed_off=count(pending, owned, ready),
+        not_sales_ready=count(pending, owned, ~ready),
+        without_owner=count(pending, targets.c.owner_id.is_(None)),
+        already_handed_off=count(~pending),
+    )
+    eligible = select(targets.c.id).select_from(joined).where(chosen, pending, owned, ready)
+    return eligible, counts
+
+
+def hand_off_preview(
+    workspace: Workspace, account_ids: Sequence[uuid.UUID] | None
+) -> HandOffResult:
+    """What handing off ``account_ids`` (None: every listed account) would do now, read
+    without the write lock, so that the window can say the count before asking."""
+    with workspace.read() as conn:
+        return _hand_off(conn, account_ids)[1]
 
 
 class SqlTargetStore:

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 import sqlite3
 import subprocess
 import sys
 from contextlib import closing
 from pathlib import Path
+
+import pytest
 
 from main import main
 
@@ -62,7 +65,7 @@ def test_undo_import_from_the_command_line(tmp_path, capsys):
     main(["--db", db, "--user", "Ann", "import", "accounts", str(path)])
     batch = capsys.readouterr().out.split("batch id: ")[1].strip()
     assert main(["--db", db, "undo-import", batch]) == 0
-    assert "1 records removed" in capsys.readouterr().out
+    assert "1 record removed" in capsys.readouterr().out
     assert main(["--db", db, "undo-import", "not-a-batch"]) == 1
 
 
@@ -83,7 +86,9 @@ def test_the_icp_and_target_list_commands_work_on_the_demo(tmp_path, capsys):
     assert run("targets", "assign", "--round-robin", "Sam Rivera,Jordan Lee") == 0
     out = capsys.readouterr().out
     assert "Saved Strict v1" in out and "Scored 400 accounts with Strict v1" in out
-    assert "under Strict v1" in out
+    assert "to the target list from Strict v1." in out
+    fallen = r"\n[1-9][\d,]* accounts? on the target list (is|are) no longer in tier C under "
+    assert re.search(fallen + r"Strict v1\. They stay on it: remove them in the window", out)
     assert run("export", "targets", str(tmp_path / "t.csv")) == 0
     with (tmp_path / "t.csv").open(encoding="utf-8-sig") as f:
         rows = list(csv.DictReader(f))
@@ -124,3 +129,23 @@ def test_a_workspace_that_cannot_be_opened_is_said_in_one_line(tmp_path, capsys)
         assert said in err and "Traceback" not in err and "secret" not in err
     assert listing.read_text(encoding="utf-8") == "Company name\nAcme\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["list.csv"]
+
+
+def test_a_wrong_word_on_the_command_line_is_answered_with_the_right_ones(tmp_path, capsys):
+    db = str(tmp_path / "w.sqlite")
+    wrong = [
+        (["import", "acounts", "x.csv"],
+         "accord import: error: 'acounts' is not something accord import does: use accounts "
+         "or contacts."),
+        (["import", "accounts", "x.csv", "--on-duplicate", "merge"],
+         "accord import accounts: error: --on-duplicate cannot be 'merge': use skip, fill or "
+         "overwrite."),
+        (["users", "--add", "Rita", "--role", "boss"],
+         "accord users: error: --role cannot be 'boss': use owner, marketing or rep."),
+    ]  # fmt: skip
+    for args, said in wrong:
+        with pytest.raises(SystemExit) as exit_:
+            main(["--db", db, *args])
+        assert exit_.value.code == 2
+        err = capsys.readouterr().err
+        assert err.endswith(said + "\n") and "invalid choice" not in err

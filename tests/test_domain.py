@@ -188,3 +188,25 @@ def test_stored_times_are_shown_on_this_computers_clock(monkeypatch):
     finally:
         monkeypatch.undo()
         time.tzset()
+
+
+def test_counts_and_lists_read_as_a_person_writes_them():
+    from domain.importing import ImportSummary
+    from domain.targets import history_line
+    from domain.values import counted, in_words
+
+    assert [counted(1, "dossier"), counted(2, "dossier")] == ["1 dossier", "2 dossiers"]
+    assert [counted(1, "criterion", "criteria"), counted(3, "criterion", "criteria")] == [
+        "1 criterion", "3 criteria"]  # fmt: skip
+    assert [in_words(["A"], "or"), in_words(["A", "B"]), in_words(["A", "B", "C"], "or")] == [
+        "A", "A and B", "A, B or C"]  # fmt: skip
+    assert ImportSummary("a.csv", skipped=1).describe() == (
+        "a.csv: 0 created, 0 updated, 1 duplicate skipped, 0 rejected"
+    )
+    assert history_line("build", {"icp": "Core v2", "tiers": ["A", "B"], "added": 1}) == (
+        "Built from Core v2 with tiers A and B: 1 account added"
+    )
+    assert history_line("remove", {"name": "Acme", "reason": "closed down"}) == (
+        "Removed Acme: closed down"
+    )
+    assert history_line("hand off", {"accounts": 455}) == "Handed off 455 accounts"

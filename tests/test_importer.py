@@ -157,7 +157,7 @@ def test_undo_import_removes_created_and_restores_overwritten(workspace, people,
     live = _live(workspace)
     assert list(live) == ["Acme"]
     assert (live["Acme"]["city"], live["Acme"]["employees"]) == ("Berlin", 10)
-    assert "1 records removed, 1 restored" in message
+    assert "1 record removed, 1 restored" in message
     with pytest.raises(FileRefused, match="already undone"):
         undo_import(workspace, owner, summary.batch_id)
 

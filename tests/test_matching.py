@@ -67,7 +67,7 @@ def test_a_shared_website_with_another_name_and_country_is_kept_apart(workspace,
     assert (live["Arroyo Inc"]["country"], live["Miles-Dominguez"]["country"]) == (
         "Grenada", "Gibraltar")  # fmt: skip
     assert (summary.created, summary.updated, summary.skipped, summary.possible) == (1, 0, 1, 1)
-    assert "1 duplicates skipped, 1 possible duplicate to review" in summary.describe()
+    assert "1 duplicate skipped, 1 possible duplicate to review" in summary.describe()
     assert [m.describe() for m in summary.matched] == [
         "row 2: Arroyo Inc (Grenada) matches Arroyo Inc (Grenada) by its website: skipped.",
         "row 3: Miles-Dominguez (Gibraltar) may duplicate Arroyo Inc (Grenada): the website is "

@@ -166,7 +166,8 @@ def _built(workspace, people):
     version = save_icp(store, people[Role.OWNER], ICP)
     apply_icp(store, people[Role.OWNER], version)
     targets = SqlUnitOfWork(workspace)
-    return targets, build_target_list(targets, people[Role.MARKETING], version, {Tier.A, Tier.B})
+    built = build_target_list(targets, people[Role.MARKETING], version, {Tier.A, Tier.B})
+    return targets, built.added
 
 
 def test_the_list_is_built_from_chosen_tiers_and_curated_with_reasons(world):
@@ -185,7 +186,7 @@ def test_the_list_is_built_from_chosen_tiers_and_curated_with_reasons(world):
     assert reasons == ["too small after all", "met them at a fair"]
     # building again does not bring back what was removed by hand
     version = find_version(workspace)
-    assert build_target_list(targets, marketer, version, {Tier.A, Tier.B}) == 0
+    assert build_target_list(targets, marketer, version, {Tier.A, Tier.B}).added == 0
 
 
 def _listed(workspace, ids) -> dict[str, tuple[object, ...] | None]:
@@ -338,3 +339,49 @@ def test_an_estimate_from_a_sample_scales_to_every_account(workspace, monkeypatc
     assert all(abs(guessed[t] - counts[t]) <= 300 for t in counts)
     assert icps.histogram(workspace, ICP, sample=True) == estimate  # holds still while typing
     assert len(icps.best_accounts(workspace, ICP, sample=True)) == 10
+
+
+def test_the_demo_s_history_belongs_to_its_own_people(workspace):
+    from storage.demo import build_demo
+    from storage.dossiers import DossierFilter, dossier_lines
+    from storage.schema import ChangeRow, table_of
+    from storage.users import list_users, login_name
+
+    build_demo(workspace, accounts=400, seed=3, replace=True, owner_name="Olivia Opener")
+    opener = login_name(workspace) or "Olivia Opener"  # a team database: its login
+    assert {(u.name, u.role) for u in list_users(workspace)} >= {
+        (opener, Role.OWNER), ("Alex Morgan", Role.OWNER), ("Maya Chen", Role.MARKETING)
+    }  # fmt: skip
+    assert {(who, action) for _, who, action, _ in target_history(workspace)} == {
+        ("Maya Chen", "build"), ("Maya Chen", "assign")
+    }  # fmt: skip
+    assert [v.created_by for v in list_versions(workspace)] == ["Maya Chen"]
+    log = table_of(ChangeRow)
+    with workspace.read() as conn:
+        done = set(conn.execute(select(log.c.user_name, log.c.table_name, log.c.action)))
+    assert {(t, a) for who, t, a in done if who == opener} == {("accounts", "demo")}
+    assert {who for who, _, _ in done} == {opener, "Alex Morgan", "Maya Chen"}
+    assert {who for who, table, _ in done if table == "lead_definitions"} == {"Alex Morgan"}
+    researched = dossier_lines(workspace, DossierFilter(), limit=999)
+    assert researched and {line.author for line in researched} == {"Maya Chen"}
+
+
+def test_building_again_names_the_built_accounts_no_longer_in_the_chosen_tiers(world):
+    workspace, people, ids = world
+    targets, _ = _built(workspace, people)  # Alpha (A), Beta (B), Epsilon (A)
+    marketer, version = people[Role.MARKETING], find_version(workspace)
+    add_to_target_list(targets, marketer, [ids["Gamma KG"]], "met them at a fair")  # C, by hand
+    only_a = build_target_list(targets, marketer, version, {Tier.A})
+    assert (only_a.added, only_a.fallen) == (0, (ids["Beta AG"],))
+    assert only_a.fallen_text() == (
+        f"1 account on the target list is no longer in tier A under {version.label}."
+    )
+    with SqlUnitOfWork(workspace) as uow:
+        account = uow.accounts.get(ids["Alpha GmbH"])
+    update_account(SqlUnitOfWork(workspace), people[Role.OWNER], account, {"industry": "Retail"})
+    both = build_target_list(targets, marketer, version, {Tier.A, Tier.B})
+    assert both.fallen == (ids["Alpha GmbH"],)  # fell to C; Gamma was added by hand
+    assert both.describe() == (
+        f"Added 0 accounts of tier A or B to the target list from {version.label}."
+    )
+    assert target_summary(workspace)["listed"] == 4  # said, not removed

@@ -407,3 +407,37 @@ def test_import_wizard_lists_countries_it_does_not_know(qtbot, sqlite_workspace,
     qtbot.waitUntil(lambda: wizard.currentPage() is wizard.summary_page, timeout=10_000)
     shown = wizard.summary_page.unknown_countries
     assert shown.isVisible() and "'Atlantis' (1 row)" in shown.text()
+
+
+def test_a_desktop_without_qt_s_x11_libraries_is_told_the_packages_to_install():
+    from ui.app import X11_LIBRARIES, display_problem
+
+    x11 = {"DISPLAY": ":0"}
+    missing = {"xcb-cursor", "xkbcommon-x11"}
+
+    def find(name: str) -> str | None:
+        return None if name in missing else f"lib{name}.so.0"
+
+    said = display_problem(x11, "linux", find)
+    assert said is not None and said.splitlines() == [
+        "Accord's window needs X11 libraries that this computer lacks (libxcb-cursor, "
+        "libxkbcommon-x11). Install them and start Accord again:",
+        "  Debian or Ubuntu: sudo apt install libxcb-cursor0 libxkbcommon-x11-0",
+        "  Fedora: sudo dnf install xcb-util-cursor libxkbcommon-x11",
+        "The commands (accord --help) work without them.",
+    ]
+    assert display_problem({**x11, "QT_QPA_PLATFORM": "xcb"}, "linux", find) == said
+    assert display_problem(x11, "linux", lambda name: f"lib{name}.so") is None
+    for elsewhere in ({**x11, "QT_QPA_PLATFORM": "offscreen"}, {}, {**x11, "WAYLAND_DISPLAY": "w"}):
+        assert display_problem(elsewhere, "linux", find) is None  # Qt draws without X11
+    assert display_problem(x11, "darwin", find) is None
+    assert set(X11_LIBRARIES) >= missing
+
+
+def test_the_readme_names_the_packages_the_window_needs():
+    from ui.app import X11_LIBRARIES
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    debian = " ".join(d for d, _ in X11_LIBRARIES.values())
+    fedora = " ".join(f for _, f in X11_LIBRARIES.values())
+    assert f"sudo apt install {debian}" in readme and f"sudo dnf install {fedora}" in readme

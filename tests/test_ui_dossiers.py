@@ -12,12 +12,10 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialogButtonBox, QLabel, QPushButton
 from sqlalchemy import select, update
 
-from domain.dossiers import (
-    DEFAULT_TEMPLATE,
-    DossierEdit,
-    DossierStatus,
-    start_dossier,
-)
+from domain.dossiers import DEFAULT_TEMPLATE, DossierEdit, DossierStatus, start_dossier
+from domain.errors import NotFound
+from domain.targets import assign_owners
+from domain.users import Role, add_user
 from storage.demo import build_demo
 from storage.dossier_print import call_pack_job
 from storage.dossiers import (
@@ -30,9 +28,11 @@ from storage.dossiers import (
     ratings_of,
     templates,
 )
+from storage.repositories import SqlUnitOfWork
 from storage.targets import SqlTargetStore, accounts, target_table
 from storage.unsaved import UnsavedDossiers
-from storage.users import sign_in
+from storage.users import SqlUserStore, sign_in
+from ui import dossier_actions
 from ui.dossier_actions import TemplateEditor
 from ui.dossier_editor import DossierEditor
 from ui.dossier_list import HEADERS, DossierList
@@ -185,3 +185,71 @@ def test_dossier_times_are_shown_on_this_computers_clock(qtbot, demo, india_cloc
             select(dossiers.c.updated_at).where(dossiers.c.id == editor.dossier.id)
         ).scalar_one()
     assert editor.saved.text() == f"Saved {saved_at + india_clock:%H:%M:%S}"
+
+
+def test_opening_an_account_without_a_dossier_starts_one_only_when_you_type(
+    qtbot, demo, monkeypatch
+):
+    marketer = sign_in(demo, "Maya Chen")
+    account_id = _unresearched(demo)
+    window = MainWindow(demo, marketer)
+    qtbot.addWidget(window)
+    opened: list[DossierEditor] = []
+    monkeypatch.setattr(DossierEditor, "exec", lambda editor: opened.append(editor) or 0)
+    monkeypatch.setattr(window, "selected_ids", lambda: [account_id])
+    window.dossiers.open_current()  # Ctrl+D, looked at and closed
+    opened[0].close()
+    assert dossier_for(demo, account_id) is None
+    assert "no dossier yet" in opened[0].status.text()
+    window.dossiers.open_current()
+    editor = opened[1]
+    qtbot.addWidget(editor)
+    editor.boxes["overview"].setPlainText("Makes bicycles")
+    started = dossier_for(demo, account_id)
+    assert started is not None and started.author == "Maya Chen"
+    qtbot.waitUntil(lambda: editor.saved.text().startswith("Saved"), timeout=3000)
+    assert dossier_for(demo, account_id).texts == {"overview": "Makes bicycles"}
+
+
+def test_status_buttons_are_off_with_the_reason_when_the_rule_refuses(qtbot, demo):
+    marketer = sign_in(demo, "Maya Chen")
+    line = dossier_lines(demo, DossierFilter(status=DossierStatus.READY))[0]
+    ready = dossier_for(demo, line.account_id)
+    assert ready.author == "Maya Chen"
+    editor = DossierEditor(demo, marketer, ready)
+    qtbot.addWidget(editor)
+    assert not editor.reviewed.isEnabled()
+    assert "other than the author" in editor.reviewed.toolTip()
+    owner = DossierEditor(demo, sign_in(demo, "Olivia Owner"), ready)
+    qtbot.addWidget(owner)
+    assert owner.reviewed.isEnabled() and owner.reviewed.toolTip() == ""
+    draft = DossierEditor(demo, marketer, start_dossier(SqlDossierStore(demo), marketer,
+                                                        _unresearched(demo)))  # fmt: skip
+    qtbot.addWidget(draft)
+    assert not draft.ready.isEnabled()
+    assert "Fill in every required section first." in draft.ready.toolTip()
+    for key in REQUIRED:
+        draft.boxes[key].setPlainText(f"Notes on {key}")
+    assert draft.ready.isEnabled() and draft.ready.toolTip() == ""
+
+
+def test_a_call_pack_without_any_dossier_says_so(qtbot, demo, monkeypatch):
+    owner = sign_in(demo, "Olivia Owner")
+    add_user(SqlUserStore(demo), owner, "Rita New", Role.REP)
+    with pytest.raises(NotFound, match=r"^Rita New owns no account on the target list yet"):
+        call_pack_job(demo, "Rita New")
+    rita = SqlTargetStore(demo).users_by_name()["Rita New"]
+    assign_owners(SqlUnitOfWork(demo), owner, {_unresearched(demo): rita.id})
+    said: list[str] = []
+    monkeypatch.setattr(
+        dossier_actions, "show_error", lambda _w, _t, error: said.append(str(error))
+    )
+    monkeypatch.setattr(dossier_actions.CallPackDialog, "exec", lambda dialog: (
+        dialog.rep.setCurrentIndex(dialog.rep.findData("Rita New")), 1)[1])  # fmt: skip
+    window = MainWindow(demo, owner)
+    qtbot.addWidget(window)
+    window.dossiers.call_pack()
+    assert said == [
+        "The one account Rita New owns on the target list has no dossier yet, so there is no "
+        "call pack to print: start one from the account's dossier (Ctrl+D in the window)."
+    ]

@@ -152,7 +152,7 @@ def test_undoing_an_import_names_the_file_as_typed(qtbot, boxes, hostile, tmp_pa
     dialog.undo.click()
     asked, told = boxes.texts()
     assert asked.startswith(f"Undo the import of {csv.name}? ")
-    assert told.startswith(f"Undid import of {csv.name}: 1 records removed")
+    assert told.startswith(f"Undid import of {csv.name}: 1 record removed")
     assert {box.format for box in boxes.seen} == {Qt.TextFormat.PlainText}
 
 

@@ -3,23 +3,30 @@ building, assigning and handing off from the Targets menu, an account's fit."""
 
 from __future__ import annotations
 
+import re
 import sqlite3
+from unittest.mock import MagicMock
 
 import pytest
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QInputDialog, QMessageBox, QPushButton
 from sqlalchemy import select
 
-from domain.icp import Tier
+from domain.icp import SUBJECTS, Tier
 from storage.account_list import Scope
 from storage.demo import build_demo
 from storage.icps import account_facts, active_version, list_versions
 from storage.leads import current_lead_definition
-from storage.targets import target_entry, target_summary, targets
+from storage.targets import target_entry, target_history, target_summary, target_table, targets
 from storage.users import sign_in
+from ui import target_actions
 from ui.account_dialog import AccountDialog
 from ui.icp_editor import IcpEditor
 from ui.main_window import MainWindow
+from ui.messages import Button
 from ui.target_actions import BuildDialog
+
+Yes, No = Button.Yes, Button.No
 
 
 @pytest.fixture
@@ -110,6 +117,7 @@ def test_build_assign_and_hand_off_from_the_targets_menu(qtbot, demo, monkeypatc
     listed = target_summary(demo)["listed"]
     monkeypatch.setattr(BuildDialog, "exec", lambda self: True)
     monkeypatch.setattr(BuildDialog, "choice", lambda self: (list_versions(demo)[0], {Tier.C}))
+    monkeypatch.setattr(target_actions, "ask", lambda *_: No)  # keep the A and B accounts
     window.targets.build()
     qtbot.waitUntil(lambda: target_summary(demo)["listed"] > listed, timeout=10000)
 
@@ -123,14 +131,38 @@ def test_build_assign_and_hand_off_from_the_targets_menu(qtbot, demo, monkeypatc
     assert window.statusBar().currentMessage().endswith(" to Jordan Lee")
     window.targets.priority(1)
     qtbot.waitUntil(lambda: not window.task.running)
+    said: list[str] = []
+    monkeypatch.setattr(target_actions, "ask", lambda _w, _t, text: said.append(text) or Yes)
+    monkeypatch.setattr(target_actions, "tell", lambda _w, _t, text: said.append(text))
     window.targets.hand_off_selected()
-    qtbot.waitUntil(lambda: "handed off" in window.statusBar().currentMessage(), timeout=10000)
     entry = target_entry(demo, account_id)
     with demo.read() as conn:
         ready = current_lead_definition(demo).sales_ready(account_facts(conn, account_id))
     assert entry["priority"] == 1
-    assert (entry["handed_off_at"] is not None) is ready
-    assert window.statusBar().currentMessage().startswith("1 handed off" if ready else "0 handed")
+    if ready:
+        assert said[0].startswith("Hand off 1 sales-ready account to their reps?")
+        qtbot.waitUntil(lambda: "handed off" in window.statusBar().currentMessage(), timeout=9000)
+        assert window.statusBar().currentMessage().startswith("1 handed off")
+    else:
+        assert said == ["No account can be handed off: 1 not sales-ready."]
+    assert (target_entry(demo, account_id)["handed_off_at"] is not None) is ready
+
+
+def test_handing_off_every_sales_ready_account_says_how_many_and_asks(qtbot, demo, monkeypatch):
+    window = MainWindow(demo, sign_in(demo, "Maya Chen"))
+    qtbot.addWidget(window)
+    asked: list[str] = []
+    answer = No
+    monkeypatch.setattr(target_actions, "ask", lambda _w, _t, text: asked.append(text) or answer)
+    monkeypatch.setattr(target_actions, "message_box", MagicMock())
+    window.targets.hand_off_all()
+    assert target_summary(demo)["handed off"] == 0  # No: nothing was handed off
+    count = int(re.match(r"Hand off (\d+) sales-ready accounts to their reps\? Each hand-off "
+                         r"starts the SLA clock and cannot be undone\.", asked[0])[1])  # fmt: skip
+    answer = Yes
+    window.targets.hand_off_all()
+    qtbot.waitUntil(lambda: not window.task.running, timeout=10000)
+    assert asked[1] == asked[0] and target_summary(demo)["handed off"] == count > 0
 
 
 def test_an_account_shows_its_score_why_and_checklist(qtbot, demo):
@@ -195,3 +227,62 @@ def test_one_account_that_cannot_change_keeps_the_whole_selection_as_it_was(
         "or add it to the list first."
     )
     assert _priorities(demo) == before
+
+
+def test_rebuilding_says_how_many_accounts_fell_out_of_the_tiers_and_offers_to_remove_them(
+    qtbot, demo, monkeypatch
+):
+    window = MainWindow(demo, sign_in(demo, "Maya Chen"))
+    qtbot.addWidget(window)
+    listed = target_summary(demo)["listed"]
+    tier_b = sum(1 for row in target_table(demo).rows if row[6] == "B")
+    version = list_versions(demo)[0]
+    monkeypatch.setattr(BuildDialog, "exec", lambda self: True)
+    monkeypatch.setattr(BuildDialog, "choice", lambda self: (version, {Tier.A}))
+    asked: list[str] = []
+    monkeypatch.setattr(target_actions, "ask", lambda _w, _t, text: asked.append(text) or Yes)
+    monkeypatch.setattr(QInputDialog, "getText", lambda *a, **k: ("B is not worth a call", True))
+    window.targets.build()
+    qtbot.waitUntil(lambda: target_summary(demo)["listed"] < listed, timeout=10000)
+    assert asked == [
+        f"Added 0 accounts of tier A to the target list from {version.label}.\n\n"
+        f"{tier_b} accounts on the target list are no longer in tier A under {version.label}. "
+        "Remove them from the target list?"
+    ]
+    assert target_summary(demo)["listed"] == listed - tier_b
+    removed = [d for _, who, action, d in target_history(demo) if action == "remove"]
+    assert len(removed) == tier_b and removed[0]["reason"] == "B is not worth a call"
+
+
+def test_the_target_list_history_reads_as_sentences(qtbot, demo):
+    dialog = target_actions.HistoryDialog(target_history(demo), MainWindow(demo, sign_in(
+        demo, "Olivia Owner")))  # fmt: skip
+    qtbot.addWidget(dialog)
+    table = dialog.findChild(target_actions.QTableWidget)
+    lines = {table.item(r, 2).text() for r in range(table.rowCount())}
+    built = next(line for line in lines if line.startswith("Built"))
+    label = list_versions(demo)[0].label
+    assert re.fullmatch(f"Built from {re.escape(label)} with tiers A and B: [\\d,]+ accounts added",
+                        built)  # fmt: skip
+    assert not any("[" in line or "{" in line for line in lines)
+
+
+def test_return_in_a_criterion_adds_nothing_and_the_weight_column_stays_whole(qtbot, demo):
+    editor = IcpEditor(demo, sign_in(demo, "Maya Chen"))
+    qtbot.addWidget(editor)
+    editor.show()
+    rows = editor.criteria.rowCount()
+    values, subject = editor.criteria.cellWidget(1, 2), editor.criteria.cellWidget(1, 0)
+    for field in (values, subject):
+        field.setFocus()
+        qtbot.keyClick(field, Qt.Key.Key_Return)
+    assert editor.criteria.rowCount() == rows and editor.problems.text() == ""
+    assert subject.count() == len(SUBJECTS)  # the typed field is not added as a choice
+    for width in (1280, 1000):
+        editor.resize(width, 640)
+        qtbot.waitUntil(lambda w=width: editor.width() == w)
+        table, weight = editor.criteria, editor.criteria.cellWidget(0, 4)
+        right = table.horizontalHeader().sectionViewportPosition(4) + table.columnWidth(4)
+        assert right <= table.viewport().width() and not table.horizontalScrollBar().isVisible()
+        assert table.columnWidth(4) >= max(weight.sizeHint().width(),
+                                           table.horizontalHeader().sectionSizeHint(4))  # fmt: skip

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import getpass
+import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from ctypes.util import find_library
 from pathlib import Path
 
 from PySide6.QtCore import Qt
@@ -23,6 +25,44 @@ from ui.workers import Task, run_task, show_error
 
 DEMO_ACCOUNTS = 2000
 _keep: list[object] = []  # the window and any start-up task live as long as the app
+
+#: The X11 libraries Qt's xcb platform plugin loads when the window opens, with the package
+#: that brings each on Debian/Ubuntu and on Fedora. Windows, macOS and Wayland need none.
+X11_LIBRARIES = {
+    "xcb-cursor": ("libxcb-cursor0", "xcb-util-cursor"),
+    "xcb-icccm": ("libxcb-icccm4", "xcb-util-wm"),
+    "xcb-image": ("libxcb-image0", "xcb-util-image"),
+    "xcb-keysyms": ("libxcb-keysyms1", "xcb-util-keysyms"),
+    "xcb-render-util": ("libxcb-render-util0", "xcb-util-renderutil"),
+    "xkbcommon-x11": ("libxkbcommon-x11-0", "libxkbcommon-x11"),
+}
+
+
+def display_problem(
+    environ: Mapping[str, str],
+    platform: str = sys.platform,
+    find_library: Callable[[str], str | None] = find_library,
+) -> str | None:
+    """Why the window cannot open on this X11 desktop, and the packages that fix it (None:
+    nothing is missing, or Qt does not draw through X11 here). Without these libraries Qt
+    stops the whole program with a message about its "xcb" plugin, so this looks first."""
+    chosen = environ.get("QT_QPA_PLATFORM", "")
+    x11 = chosen.startswith("xcb") or (
+        not chosen and bool(environ.get("DISPLAY")) and not environ.get("WAYLAND_DISPLAY")
+    )
+    if not platform.startswith("linux") or not x11:
+        return None
+    missing = [name for name in X11_LIBRARIES if find_library(name) is None]
+    if not missing:
+        return None
+    debian = " ".join(X11_LIBRARIES[name][0] for name in missing)
+    fedora = " ".join(X11_LIBRARIES[name][1] for name in missing)
+    return (
+        f"Accord's window needs X11 libraries that this computer lacks "
+        f"({', '.join(f'lib{name}' for name in missing)}). Install them and start Accord "
+        f"again:\n  Debian or Ubuntu: sudo apt install {debian}\n  Fedora: sudo dnf install "
+        f"{fedora}\nThe commands (accord --help) work without them."
+    )
 
 
 def _ask_name(parent: QWidget | None) -> str | None:
@@ -69,6 +109,9 @@ def open_demo_workspace(
 def run_gui(db: str | None, user_name: str | None, demo: bool) -> int:
     from ui.main_window import MainWindow
 
+    if QApplication.instance() is None and (problem := display_problem(os.environ)):
+        print(f"accord: {problem}", file=sys.stderr)
+        return 1
     app = QApplication.instance() or QApplication(sys.argv)
     assert isinstance(app, QApplication)
     app.setApplicationName("Accord")

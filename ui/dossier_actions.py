@@ -26,10 +26,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from domain.dossiers import DossierTemplate, Section, save_template, section_key, start_dossier
+from domain.dossiers import DossierTemplate, Section, save_template, section_key
 from domain.errors import AccordError
 from domain.users import Action, Role, User, export
-from domain.values import shown_time
+from domain.values import counted, shown_time
 from storage.dossier_print import PrintJob, call_pack_job, printed_dossiers
 from storage.dossiers import SqlDossierStore, current_template, dossier_for, template_versions
 from storage.targets import SqlTargetStore
@@ -44,18 +44,13 @@ if TYPE_CHECKING:
 
 
 def open_dossier(parent: QWidget, workspace: Workspace, user: User, account_id: uuid.UUID) -> None:
-    """The account's dossier in the editor; marketing may start one where there is none."""
+    """The account's dossier in the editor; where there is none, marketing sees the empty
+    template, and the dossier starts when they first type."""
     dossier = dossier_for(workspace, account_id)
-    if dossier is None:
-        if not user.can(Action.EDIT_DOSSIER):
-            show_error(parent, "No dossier", AccordError("Nobody has started a dossier here yet."))
-            return
-        try:
-            dossier = start_dossier(SqlDossierStore(workspace), user, account_id)
-        except AccordError as error:
-            show_error(parent, "No dossier", error)
-            return
-    DossierEditor(workspace, user, dossier, parent).exec()
+    if dossier is None and not user.can(Action.EDIT_DOSSIER):
+        show_error(parent, "No dossier", AccordError("Nobody has started a dossier here yet."))
+        return
+    DossierEditor(workspace, user, dossier or account_id, parent).exec()
 
 
 class TemplateEditor(QDialog):
@@ -236,8 +231,13 @@ class DossierActions:
         w = self.window
         reps = sorted((u for u in SqlTargetStore(w.workspace).users_by_name().values()
                        if u.role is Role.REP), key=lambda u: u.name)  # fmt: skip
+        if not reps:
+            show_error(w, "Call pack", AccordError(
+                "There is no rep in this workspace yet, so there is no call pack to print: "
+                "the owner adds people in Settings › Users and roles."))  # fmt: skip
+            return
         dialog = CallPackDialog(reps, w.user, w)
-        if not reps or not dialog.exec():
+        if not dialog.exec():
             return
         try:
             job = call_pack_job(w.workspace, dialog.rep.currentData(), dialog.limit.value())
@@ -266,7 +266,7 @@ class DossierActions:
                                   progress=progress, cancel=cancel)  # fmt: skip
 
         def done(count: int) -> None:
-            w.statusBar().showMessage(f"Wrote {count:,} dossiers to {path}", 10_000)
+            w.statusBar().showMessage(f"Wrote {counted(count, 'dossier')} to {path}", 10_000)
 
         self.task = run_task(w, "Writing the PDF", work, done)
         return self.task

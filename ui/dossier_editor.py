@@ -9,6 +9,8 @@ both changed a section, their text stays and yours is listed under "Kept texts" 
 
 from __future__ import annotations
 
+import uuid
+from dataclasses import replace
 from typing import Any
 
 from PySide6.QtCore import QSize, Qt, QTimer
@@ -42,12 +44,14 @@ from domain.dossiers import (
     save_dossier,
     set_status,
     settle_conflict,
+    start_dossier,
+    status_refusal,
 )
 from domain.errors import AccordError
 from domain.icp import reasons
 from domain.users import Action, User
 from domain.values import shown_time
-from storage.dossiers import SqlDossierStore, kept_conflicts, ratings_of
+from storage.dossiers import SqlDossierStore, current_template, kept_conflicts, ratings_of
 from storage.icps import account_facts, active_version
 from storage.repositories import SqlUnitOfWork
 from storage.unsaved import UnsavedDossiers
@@ -60,23 +64,35 @@ AUTOSAVE_MS = 800
 
 
 class DossierEditor(QDialog):
+    """``dossier`` is the account's dossier, or the account's id when it has none yet: then
+    the editor shows the current template, and the dossier starts (under your name) when
+    you first type, so opening one to look leaves nothing behind."""
+
     def __init__(
-        self, workspace: Workspace, user: User, dossier: Dossier, parent: QWidget | None = None
+        self,
+        workspace: Workspace,
+        user: User,
+        dossier: Dossier | uuid.UUID,
+        parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
         self.workspace, self.user = workspace, user
         self.store = SqlDossierStore(workspace)
         self.unsaved = UnsavedDossiers(workspace)
-        self.dossier = dossier
-        self.template = self.store.template_of(dossier)
+        self.account_id = dossier.account_id if isinstance(dossier, Dossier) else dossier
+        self.dossier: Dossier | None = dossier if isinstance(dossier, Dossier) else None
+        self.template = (
+            self.store.template_of(dossier) if isinstance(dossier, Dossier)
+            else current_template(workspace)
+        )  # fmt: skip
         self.editable = user.can(Action.EDIT_DOSSIER)
         self.dirty = False
         self.timer = QTimer(self, singleShot=True, interval=AUTOSAVE_MS)
         self.timer.timeout.connect(self.save_now)
         with workspace.read() as conn:
-            self.facts = account_facts(conn, dossier.account_id)
+            self.facts = account_facts(conn, self.account_id)
         with SqlUnitOfWork.reading(workspace) as uow:
-            self.contacts = uow.contacts.for_account(dossier.account_id)
+            self.contacts = uow.contacts.for_account(self.account_id)
         self.setWindowTitle(f"Dossier — {self.facts['name']}")
 
         self.status = plain_label(wrap=True)
@@ -174,8 +190,12 @@ class DossierEditor(QDialog):
         layout.addLayout(buttons)
         QShortcut(QKeySequence.StandardKey.Save, self, self.save_now)
         keep_geometry(self, QSize(900, 680))
-        self._show(dossier)
-        self._recover()
+        if self.dossier is None:
+            self._show_state()
+            self.conflicts.hide()
+        else:
+            self._show(self.dossier)
+            self._recover()
 
     # --- showing -----------------------------------------------------------------------
     def _fit_tab(self) -> QWidget:
@@ -196,7 +216,7 @@ class DossierEditor(QDialog):
         self.ratings = plain_label(wrap=True)
         self.ratings.setObjectName("ratings")
         box.addWidget(self.ratings)
-        if self.user.can(Action.RATE_DOSSIER):
+        if self.user.can(Action.RATE_DOSSIER) and self.dossier is not None:
             self.stars = QComboBox()
             self.stars.setObjectName("stars")
             for n in range(5, 0, -1):
@@ -217,7 +237,7 @@ class DossierEditor(QDialog):
         return page
 
     def _show_ratings(self) -> None:
-        given = ratings_of(self.workspace, self.dossier.id)
+        given = ratings_of(self.workspace, self.dossier.id) if self.dossier else []
         lines = [f"{r.stars}/5 from {r.rater}: {r.comment or '(no comment)'}" for r in given]
         self.ratings.setText("\n".join(lines) or "No rep has rated this dossier yet.")
 
@@ -244,17 +264,37 @@ class DossierEditor(QDialog):
     def _show_state(self) -> None:
         d = self.dossier
         done = completeness(self.template, self.edit().texts)
+        self.progress.setValue(done)
+        if d is None:
+            self.status.setText(f"{self.facts['name']} has no dossier yet: it starts when "
+                                "you type in a section.")  # fmt: skip
+            for button in (self.ready, self.reviewed, self.draft):
+                button.setEnabled(False)
+            return
         when = shown_time(d.updated_at) if d.updated_at else ""
         self.status.setText(
             f"{self.facts['name']} — {d.status}, by {d.author}; last change {when} "
             f"by {d.changed_by}"
         )
-        self.progress.setValue(done)
-        self.ready.setEnabled(self.editable and d.status is DossierStatus.DRAFT)
-        self.reviewed.setEnabled(
-            self.user.can(Action.REVIEW_DOSSIER) and d.status is DossierStatus.READY
+        on_screen = replace(d, completeness=done)  # what a click saves before it moves
+        reviewer = self.user.can(Action.REVIEW_DOSSIER)
+        moves = (
+            (self.ready, DossierStatus.READY, self.editable and d.status is DossierStatus.DRAFT),
+            (
+                self.reviewed,
+                DossierStatus.REVIEWED,
+                reviewer and d.status is not DossierStatus.REVIEWED,
+            ),
+            (
+                self.draft,
+                DossierStatus.DRAFT,
+                self.editable and d.status is not DossierStatus.DRAFT,
+            ),
         )
-        self.draft.setEnabled(self.editable and d.status is not DossierStatus.DRAFT)
+        for button, status, offered in moves:
+            refusal = status_refusal(on_screen, self.user, status) if offered else None
+            button.setEnabled(offered and refusal is None)
+            button.setToolTip(plain_tooltip(refusal or ""))
 
     def _show_conflicts(self) -> None:
         while self.conflicts_layout.count():
@@ -263,7 +303,7 @@ class DossierEditor(QDialog):
             if widget is not None:
                 widget.deleteLater()
         titles = {s.key: s.title for s in self.template.sections}
-        kept = kept_conflicts(self.workspace, self.dossier.id)
+        kept = kept_conflicts(self.workspace, self.dossier.id) if self.dossier else []
         for conflict in kept:
             row = QHBoxLayout()
             note = plain_label(
@@ -287,6 +327,13 @@ class DossierEditor(QDialog):
         self.conflicts.setVisible(bool(kept))
 
     # --- editing -----------------------------------------------------------------------
+    @property
+    def started(self) -> Dossier:
+        """The dossier, for what only a started one offers (status, conflicts, rating)."""
+        if self.dossier is None:
+            raise AccordError("This account has no dossier yet: type in a section to start it.")
+        return self.dossier
+
     def edit(self) -> DossierEdit:
         sources = []
         for row in range(self.sources.rowCount()):
@@ -304,10 +351,16 @@ class DossierEditor(QDialog):
     def _changed(self, *_: Any) -> None:
         if not self.editable:
             return
+        if self.dossier is None:
+            try:
+                self.dossier = start_dossier(self.store, self.user, self.account_id)
+            except AccordError as error:
+                self.saved.setText(f"Not started: {error} Your text is still here.")
+                return
         self.dirty = True
         self.unsaved.keep(self.dossier, self.edit())  # on disk before anything else
         self.saved.setText("Editing…")
-        self.progress.setValue(completeness(self.template, self.edit().texts))
+        self._show_state()
         self.timer.start()
 
     def _source_row(self, url: str, title: str) -> None:
@@ -331,7 +384,7 @@ class DossierEditor(QDialog):
     def save_now(self) -> bool:
         """Save what is on screen; True when the workspace holds it."""
         self.timer.stop()
-        if not (self.dirty and self.editable):
+        if self.dossier is None or not (self.dirty and self.editable):
             return True
         edit = self.edit()
         try:
@@ -354,7 +407,7 @@ class DossierEditor(QDialog):
 
     def _recover(self) -> None:
         """Text typed here before a crash (or while the database was out of reach)."""
-        if not self.editable:
+        if not self.editable or self.dossier is None:
             return
         found = self.unsaved.find(self.dossier)
         if found is None:
@@ -377,7 +430,7 @@ class DossierEditor(QDialog):
                 box.setPlainText(f"{box.toPlainText()}\n\n{conflict.text}".strip())
                 self.save_now()
         try:
-            settle_conflict(self.store, self.user, self.dossier, conflict.section)
+            settle_conflict(self.store, self.user, self.started, conflict.section)
         except AccordError as error:
             show_error(self, "Not done", error)
         self._show_conflicts()
@@ -386,13 +439,13 @@ class DossierEditor(QDialog):
         if not self.save_now():
             return
         try:
-            self._show(set_status(self.store, self.user, self.dossier, status))
+            self._show(set_status(self.store, self.user, self.started, status))
         except AccordError as error:
             show_error(self, "Status not changed", error)
 
     def rate(self) -> None:
         try:
-            rate_dossier(self.store, self.user, self.dossier, self.stars.currentData(),
+            rate_dossier(self.store, self.user, self.started, self.stars.currentData(),
                          self.comment.text())  # fmt: skip
         except AccordError as error:
             show_error(self, "Rating not saved", error)

@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
 
 from domain.dossiers import DossierStatus
 from domain.users import Role, User
-from domain.values import shown_time
+from domain.values import counted, shown_time
 from storage.dossiers import DossierFilter, DossierLine, count_dossiers, dossier_lines
 from storage.targets import SqlTargetStore
 from storage.workspace import Workspace
@@ -162,7 +162,7 @@ class DossierList(QDialog):
 
     def refresh(self) -> None:
         self.model.show(self.chosen())
-        self.count.setText(f"{self.model.total:,} dossiers")
+        self.count.setText(counted(self.model.total, "dossier"))
 
     def keyPressEvent(self, event: Any) -> None:
         if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and self.table.hasFocus():

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
+    QHeaderView,
     QInputDialog,
     QLineEdit,
     QListWidget,
@@ -165,9 +166,11 @@ class IcpEditor(QDialog):
         self.criteria.setObjectName("criteria")
         self.criteria.setHorizontalHeaderLabels(["Field", "Operator", "Values", "Must-have",
                                                  "Weight"])  # fmt: skip
-        for column, width in enumerate((190, 100, 380, 80)):
+        header = self.criteria.horizontalHeader()
+        weight_width = max(QSpinBox().sizeHint().width(), header.sectionSizeHint(4)) + 24
+        for column, width in ((0, 190), (1, 100), (3, 80), (4, weight_width)):
             self.criteria.setColumnWidth(column, width)
-        self.criteria.horizontalHeader().setStretchLastSection(True)
+        header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)  # the values give way
         self.criteria.verticalHeader().hide()
         add, remove = QPushButton("Add criterion"), QPushButton("Remove criterion")
         add.setShortcut(QKeySequence("Ctrl+Shift+N"))
@@ -246,6 +249,8 @@ class IcpEditor(QDialog):
         layout = QVBoxLayout(self)
         layout.addLayout(body, 1)
         layout.addLayout(buttons)
+        for button in self.findChildren(QPushButton):
+            button.setAutoDefault(False)  # Return in a criterion's field clicks no button
         QShortcut(QKeySequence("Ctrl+Return"), self, self.apply)
         keep_geometry(self, QSize(1180, 640))
         self.task: Any = None
@@ -296,6 +301,7 @@ class IcpEditor(QDialog):
         self.criteria.insertRow(row)
         subject = QComboBox()
         subject.setEditable(True)  # "custom:Name" for a custom field
+        subject.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)  # Return adds no item
         for name, label in SUBJECTS.items():
             subject.addItem(label, name)
         index = subject.findData(criterion.subject)
@@ -452,7 +458,7 @@ class IcpEditor(QDialog):
         for _, name, score in answer.top:
             self.top.addItem(f"{score:>3}  {name}")
         sampled = answer.histogram.sampled
-        how = f"estimate from {sampled:,} accounts" if sampled is not None else "exact"
+        how = f"estimate from {counted(sampled, 'account')}" if sampled is not None else "exact"
         self.timing.setText(f"Updated in {seconds:.2f} s ({how})")
 
     def _show_tiers(self, icp: IdealCustomerProfile) -> None:

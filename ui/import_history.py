@@ -128,8 +128,9 @@ class ImportHistoryDialog(QDialog):
         answer = ask(
             self,
             "Undo import",
-            f"Undo the import of {batch.file_name}? The {batch.created:,} records it created "
-            f"are removed and the {batch.updated:,} it changed get their old values back.",
+            f"Undo the import of {batch.file_name}? The {counted(batch.created, 'record')} "
+            f"it created are removed and the {batch.updated:,} it changed get their old "
+            "values back.",
         )
         if answer != Button.Yes:
             return

@@ -39,7 +39,6 @@ from domain.importing import (
     mapping_document,
 )
 from domain.users import User
-from domain.values import counted
 from reports.output import write_text
 from storage.files import SourceTable, is_spreadsheet, open_table
 from storage.importer import ImportOptions, check_targets, import_accounts, import_contacts
@@ -293,14 +292,8 @@ class SummaryPage(QWizardPage):
     def initializePage(self) -> None:
         summary = self.owner.summary
         assert summary is not None
-        possible = (
-            f" · {counted(summary.possible, 'possible duplicate')} to review"
-            if summary.possible
-            else ""
-        )
         self.counts.setText(
-            f"{summary.created:,} created · {summary.updated:,} updated · "
-            f"{summary.skipped:,} duplicates skipped{possible} · {summary.rejected:,} rejected\n"
+            f"{' · '.join(summary.tally())}\n"
             f"Import batch {summary.batch_id} (it can be undone from File › Import history, "
             "where its possible duplicates are merged or kept both)."
         )

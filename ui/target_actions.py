@@ -31,6 +31,7 @@ from domain.errors import AccordError
 from domain.icp import Tier
 from domain.targets import (
     PRIORITIES,
+    Built,
     Territories,
     add_to_target_list,
     assign_by_territory,
@@ -38,6 +39,7 @@ from domain.targets import (
     assign_round_robin,
     build_target_list,
     hand_off,
+    history_line,
     remove_from_target_list,
     set_priority,
 )
@@ -46,9 +48,9 @@ from domain.values import counted, shown_time
 from reports.output import write_text
 from storage.icps import list_versions
 from storage.repositories import SqlUnitOfWork
-from storage.targets import SqlTargetStore, target_history, target_table
+from storage.targets import SqlTargetStore, hand_off_preview, target_history, target_table
 from storage.workspace import Workspace
-from ui.messages import Icon, message_box, plain_label
+from ui.messages import Button, Icon, ask, message_box, plain_label, tell
 from ui.settings import keep_geometry, remember_territories, remembered_territories
 from ui.workers import run_task, show_error
 
@@ -100,11 +102,22 @@ class TargetActions:
             lambda uow, user, _progress, cancel: build_target_list(
                 uow, user, version, tiers, cancel
             ),
-            lambda added: (
-                f"Added {counted(added, 'account')} to the target list from {version.label}"
-            ),
-            tell=True,
+            lambda built: built.describe(),
+            then=self._offer_removal,
         )
+
+    def _offer_removal(self, built: Built) -> None:
+        """Say how many listed accounts are no longer in the chosen tiers, and offer to
+        take them off the list with a reason."""
+        fallen = built.fallen_text()
+        if fallen is None:
+            tell(self.window, "Build target list", built.describe())
+            return
+        them = "it" if len(built.fallen) == 1 else "them"
+        question = f"{built.describe()}\n\n{fallen} Remove {them} from the target list?"
+        if ask(self.window, "Build target list", question) == Button.Yes:
+            self._listing("Remove from target list", f"Why remove {them}?",
+                          remove_from_target_list, list(built.fallen))  # fmt: skip
 
     def add(self) -> None:
         self._listing("Add to target list", "Why add these accounts?", add_to_target_list)
@@ -113,8 +126,10 @@ class TargetActions:
         self._listing("Remove from target list", "Why remove these accounts?",
                       remove_from_target_list)  # fmt: skip
 
-    def _listing(self, title: str, question: str, change: Any) -> None:
-        ids = self.window.selected_ids()
+    def _listing(
+        self, title: str, question: str, change: Any, ids: list[Any] | None = None
+    ) -> None:
+        ids = ids or self.window.selected_ids()
         if not ids:
             return
         reason, ok = QInputDialog.getText(self.window, title, f"{question} (kept in history)")
@@ -188,25 +203,33 @@ class TargetActions:
     def hand_off_selected(self) -> None:
         ids = self.window.selected_ids()
         if ids:
-            self._run(
-                "Handing off",
-                lambda uow, user, _progress, cancel: hand_off(uow, user, ids, cancel),
-                lambda result: result.describe(),
-                tell=True,
-            )
+            self._hand_off(ids)
 
     def hand_off_all(self) -> None:
+        self._hand_off(None)
+
+    def _hand_off(self, ids: list[Any] | None) -> None:
+        """Say how many accounts the hand-off passes on and ask first: it cannot be undone."""
+        would = hand_off_preview(self.window.workspace, ids)
+        question = would.question()
+        if question is None:
+            tell(self.window, "Hand off", would.nothing())
+            return
+        if ask(self.window, "Hand off", question) != Button.Yes:
+            return
         self._run(
             "Handing off",
-            lambda uow, user, _progress, cancel: hand_off(uow, user, cancel=cancel),
+            lambda uow, user, _progress, cancel: hand_off(uow, user, ids, cancel),
             lambda result: result.describe(),
             tell=True,
         )
 
-    def _run(self, title: str, action: Any, describe: Any, *, tell: bool = False) -> None:
+    def _run(
+        self, title: str, action: Any, describe: Any, *, tell: bool = False, then: Any = None
+    ) -> None:
         """Run ``action(uow, user, progress, cancel)`` in a worker with a progress dialog;
-        say what it did in the status bar (and in a box when ``tell``); an error or Cancel
-        is said in a box, and then nothing was changed."""
+        say what it did in the status bar (and in a box when ``tell``), then call ``then``
+        with the result; an error or Cancel is said in a box, and then nothing was changed."""
         uow, user = SqlUnitOfWork(self.window.workspace), self.window.user
 
         def done(result: Any) -> None:
@@ -215,6 +238,8 @@ class TargetActions:
             self.window.statusBar().showMessage(message, 10000)
             if tell:
                 message_box(self.window, Icon.Information, title, message).open()
+            if then is not None:
+                then(result)
 
         self.window.task = run_task(
             self.window, title, lambda progress, cancel: action(uow, user, progress, cancel), done
@@ -393,13 +418,13 @@ class HistoryDialog(QDialog):
     def __init__(self, rows: list[tuple[Any, ...]], parent: QWidget) -> None:
         super().__init__(parent)
         self.setWindowTitle("Target list history")
-        table = QTableWidget(len(rows), 4)
-        table.setHorizontalHeaderLabels(["When", "Who", "What", "Details"])
+        table = QTableWidget(len(rows), 3)
+        table.setHorizontalHeaderLabels(["When", "Who", "What"])
         table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         table.horizontalHeader().setStretchLastSection(True)
         for row, (at, who, action, details) in enumerate(rows):
-            shown = "; ".join(f"{k}: {v}" for k, v in (details or {}).items())
-            for column, text in enumerate((shown_time(at), who, action, shown)):
+            shown = history_line(action, details)
+            for column, text in enumerate((shown_time(at), who, shown)):
                 table.setItem(row, column, QTableWidgetItem(str(text)))
         table.resizeColumnsToContents()
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)

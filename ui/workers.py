@@ -15,6 +15,7 @@ from PySide6.QtCore import QObject, Qt, QThread, QThreadPool, Signal, Slot
 from PySide6.QtWidgets import QProgressDialog, QWidget
 
 from domain.errors import AccordError
+from domain.values import counted
 from storage.backups import is_damage
 from ui.messages import Icon, message_box, plain_label
 
@@ -87,7 +88,7 @@ class Task(QObject):
         if total > 0:
             self.dialog.setMaximum(total)
             self.dialog.setValue(min(done, total))
-        self.dialog.setLabelText(f"{done:,} of {total:,}" if total > 0 else f"{done:,} rows")
+        self.dialog.setLabelText(f"{done:,} of {total:,}" if total > 0 else counted(done, "row"))
 
     def _end_thread(self) -> None:
         self._thread.quit()
