@@ -93,7 +93,7 @@ WINDOWS: dict[str, Callable[[MainWindow], QWidget]] = {
     "ImportHistoryDialog": lambda w: ImportHistoryDialog(w.workspace, w.user, w),
     "ImportWizard": lambda w: ImportWizard(w.workspace, w.user, "accounts", w),
     "LeadDefinitionDialog": lambda w: LeadDefinitionDialog(w.workspace, w.user, w),
-    "BuildDialog": BuildDialog,
+    "BuildDialog": lambda w: BuildDialog(w.workspace, w),
     "RepsDialog": lambda w: RepsDialog(reps_of(w.workspace), w),
     "TerritoryDialog": lambda w: TerritoryDialog(reps_of(w.workspace), w),
     "HistoryDialog": lambda w: HistoryDialog(target_history(w.workspace), w),

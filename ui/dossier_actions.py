@@ -4,9 +4,7 @@ worker with a progress dialog)."""
 
 from __future__ import annotations
 
-import uuid
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QSize, Qt
 from PySide6.QtWidgets import (
@@ -26,35 +24,19 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from domain.dossiers import DossierTemplate, Section, save_template, section_key, start_dossier
+from domain.dossiers import DossierTemplate, Section, save_template, section_key
 from domain.errors import AccordError
 from domain.users import Action, Role, User, export
 from storage.dossier_print import PrintJob, call_pack_job, printed_dossiers
 from storage.dossiers import SqlDossierStore, current_template, dossier_for, template_versions
 from storage.targets import SqlTargetStore
 from storage.workspace import Workspace
-from ui.dossier_editor import DossierEditor
+from ui.dossier_editor import open_dossier
+from ui.dossier_list import DossierList
 from ui.messages import plain_label
 from ui.settings import keep_geometry
+from ui.window_api import WindowApi
 from ui.workers import Task, run_task, show_error
-
-if TYPE_CHECKING:
-    from ui.main_window import MainWindow
-
-
-def open_dossier(parent: QWidget, workspace: Workspace, user: User, account_id: uuid.UUID) -> None:
-    """The account's dossier in the editor; marketing may start one where there is none."""
-    dossier = dossier_for(workspace, account_id)
-    if dossier is None:
-        if not user.can(Action.EDIT_DOSSIER):
-            show_error(parent, "No dossier", AccordError("Nobody has started a dossier here yet."))
-            return
-        try:
-            dossier = start_dossier(SqlDossierStore(workspace), user, account_id)
-        except AccordError as error:
-            show_error(parent, "No dossier", error)
-            return
-    DossierEditor(workspace, user, dossier, parent).exec()
 
 
 class TemplateEditor(QDialog):
@@ -185,8 +167,8 @@ class CallPackDialog(QDialog):
 
 
 class DossierActions:
-    def __init__(self, window: MainWindow) -> None:
-        self.window = window
+    def __init__(self, window: WindowApi) -> None:
+        self.window, self.widget = window, window.window()
         self.task: Task | None = None
 
     def menu(self, menu: QWidget) -> None:
@@ -203,13 +185,11 @@ class DossierActions:
         w = self.window
         ids = w.selected_ids()
         if ids:
-            open_dossier(w, w.workspace, w.user, ids[0])
+            open_dossier(self.widget, w.workspace, w.user, ids[0])
             w.refresh()
 
     def dossier_list(self, search: bool = False) -> None:
-        from ui.dossier_list import DossierList
-
-        dialog = DossierList(self.window.workspace, self.window.user, self.window)
+        dialog = DossierList(self.window.workspace, self.window.user, self.widget)
         if search:
             dialog.search.setFocus()
         dialog.exec()
@@ -219,7 +199,7 @@ class DossierActions:
         self.dossier_list(search=True)
 
     def template(self) -> None:
-        TemplateEditor(self.window.workspace, self.window.user, self.window).exec()
+        TemplateEditor(self.window.workspace, self.window.user, self.widget).exec()
 
     def print_dossier(self) -> None:
         w = self.window
@@ -227,7 +207,7 @@ class DossierActions:
         if not ids:
             return
         if dossier_for(w.workspace, ids[0]) is None:
-            show_error(w, "No dossier", AccordError("This account has no dossier yet."))
+            show_error(self.widget, "No dossier", AccordError("This account has no dossier yet."))
             return
         self._print(PrintJob("Dossier", (), ids[:1]), "dossier.pdf")
 
@@ -235,19 +215,18 @@ class DossierActions:
         w = self.window
         reps = sorted((u for u in SqlTargetStore(w.workspace).users_by_name().values()
                        if u.role is Role.REP), key=lambda u: u.name)  # fmt: skip
-        dialog = CallPackDialog(reps, w.user, w)
+        dialog = CallPackDialog(reps, w.user, self.widget)
         if not reps or not dialog.exec():
             return
         try:
             job = call_pack_job(w.workspace, dialog.rep.currentData(), dialog.limit.value())
         except AccordError as error:
-            show_error(w, "Call pack", error)
+            show_error(self.widget, "Call pack", error)
             return
         self._print(job, f"call-pack-{dialog.rep.currentData()}.pdf".replace(" ", "-"))
 
     def _print(self, job: PrintJob, name: str) -> None:
-        w = self.window
-        path, _ = QFileDialog.getSaveFileName(w, "Save PDF", name, "PDF (*.pdf)")
+        path, _ = QFileDialog.getSaveFileName(self.widget, "Save PDF", name, "PDF (*.pdf)")
         if path:
             self.print_to(job, Path(path))
 
@@ -267,5 +246,5 @@ class DossierActions:
         def done(count: int) -> None:
             w.statusBar().showMessage(f"Wrote {count:,} dossiers to {path}", 10_000)
 
-        self.task = run_task(w, "Writing the PDF", work, done)
+        self.task = run_task(self.widget, "Writing the PDF", work, done)
         return self.task

@@ -9,6 +9,7 @@ both changed a section, their text stays and yours is listed under "Kept texts" 
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from PySide6.QtCore import QSize, Qt, QTimer
@@ -42,12 +43,13 @@ from domain.dossiers import (
     save_dossier,
     set_status,
     settle_conflict,
+    start_dossier,
 )
 from domain.errors import AccordError
 from domain.icp import reasons
 from domain.users import Action, User
 from domain.values import shown_time
-from storage.dossiers import SqlDossierStore, kept_conflicts, ratings_of
+from storage.dossiers import SqlDossierStore, dossier_for, kept_conflicts, ratings_of
 from storage.icps import account_facts, active_version
 from storage.repositories import SqlUnitOfWork
 from storage.unsaved import UnsavedDossiers
@@ -405,3 +407,18 @@ class DossierEditor(QDialog):
     def closeEvent(self, event: Any) -> None:
         self.save_now()
         super().closeEvent(event)
+
+
+def open_dossier(parent: QWidget, workspace: Workspace, user: User, account_id: uuid.UUID) -> None:
+    """The account's dossier in the editor; marketing may start one where there is none."""
+    dossier = dossier_for(workspace, account_id)
+    if dossier is None:
+        if not user.can(Action.EDIT_DOSSIER):
+            show_error(parent, "No dossier", AccordError("Nobody has started a dossier here yet."))
+            return
+        try:
+            dossier = start_dossier(SqlDossierStore(workspace), user, account_id)
+        except AccordError as error:
+            show_error(parent, "No dossier", error)
+            return
+    DossierEditor(workspace, user, dossier, parent).exec()

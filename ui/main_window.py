@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QItemSelectionModel, QModelIndex, QPoint, QSize, Qt, QTimer
-from PySide6.QtGui import QAction, QKeySequence, QUndoCommand, QUndoStack
+from PySide6.QtGui import QAction, QKeySequence, QUndoStack
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -25,13 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from domain.accounts import (
-    Account,
-    changed_fields,
-    delete_account,
-    restore_account,
-    revert_account_edit,
-)
+from domain.accounts import changed_fields, delete_account
 from domain.errors import AccordError, WorkspaceDamaged
 from domain.tables import Table
 from domain.targets import Stage
@@ -46,7 +40,9 @@ from ui.dossier_actions import DossierActions
 from ui.messages import plain_label
 from ui.settings import keep_geometry, remember_columns, remember_workspace, restore_columns
 from ui.target_actions import TargetActions
+from ui.undo_commands import CreateAccount, DeleteAccount, EditAccount
 from ui.workers import Task, run_task, show_error, show_warning
+from ui.workspaces import WORKSPACE_FILES, open_demo_workspace
 
 SEARCH_DELAY_MS = 250
 #: Columns of free text, which give up width first when the list is narrower than its
@@ -55,89 +51,6 @@ FREE_TEXT = (Column.NAME, Column.WEBSITE, Column.INDUSTRY, Column.COUNTRY, Colum
              Column.OWNER)  # fmt: skip
 #: Rows measured for the columns' first widths: one page of the list.
 MEASURED_ROWS = 200
-
-
-WORKSPACE_FILES = "Accord workspaces (*.sqlite);;All files (*)"
-
-
-class _AlreadyDone(QUndoCommand):
-    """A change made before its command is pushed: the push's redo skips it, later redos
-    make it again."""
-
-    def __init__(self, text: str) -> None:
-        super().__init__(text)
-        self.pushed = False
-
-    def redo(self) -> None:
-        if self.pushed:
-            self.again()
-        self.pushed = True
-
-    def again(self) -> None:
-        raise NotImplementedError
-
-
-class DeleteAccount(_AlreadyDone):
-    """A delete that Edit › Undo takes back (the account is a tombstone until then)."""
-
-    def __init__(self, window: MainWindow, account_id: Any, name: str) -> None:
-        super().__init__(f"delete {name}")
-        self.window, self.account_id = window, account_id
-
-    def again(self) -> None:
-        self.delete()
-
-    def undo(self) -> None:
-        self.restore()
-
-    def delete(self) -> None:
-        with SqlUnitOfWork.reading(self.window.workspace) as uow:
-            account = uow.accounts.get(self.account_id)
-        if account is not None:
-            self.window.act(
-                lambda: delete_account(
-                    SqlUnitOfWork(self.window.workspace), self.window.user, account
-                )
-            )
-
-    def restore(self) -> None:
-        self.window.act(
-            lambda: restore_account(
-                SqlUnitOfWork(self.window.workspace), self.window.user, self.account_id
-            )
-        )
-
-
-class CreateAccount(DeleteAccount):
-    """A new account that Edit › Undo deletes again."""
-
-    def __init__(self, window: MainWindow, account_id: Any, name: str) -> None:
-        super().__init__(window, account_id, name)
-        self.setText(f"create {name}")
-
-    def again(self) -> None:
-        self.restore()
-
-    def undo(self) -> None:
-        self.delete()
-
-
-class EditAccount(_AlreadyDone):
-    """A saved edit of an account's fields that Edit › Undo takes back."""
-
-    def __init__(self, window: MainWindow, before: Account, after: Account) -> None:
-        super().__init__(f"edit {after.name}")
-        self.window, self.before, self.after = window, before, after
-
-    def again(self) -> None:
-        self._revert(self.after, self.before)
-
-    def undo(self) -> None:
-        self._revert(self.before, self.after)
-
-    def _revert(self, edited_from: Account, edited_to: Account) -> None:
-        uow = SqlUnitOfWork(self.window.workspace)
-        self.window.act(lambda: revert_account_edit(uow, self.window.user, edited_from, edited_to))
 
 
 class FirstRun(QWidget):
@@ -698,8 +611,6 @@ class MainWindow(QMainWindow):
             self.open_workspace()
 
     def open_demo(self) -> None:
-        from ui.app import open_demo_workspace
-
         open_demo_workspace(self, self.user.name, self.switch_to)
 
     def switch_to(self, workspace: Workspace, user: User) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from PySide6.QtCore import QSize, Qt
 from PySide6.QtWidgets import (
@@ -50,10 +50,8 @@ from storage.targets import SqlTargetStore, target_history, target_table
 from storage.workspace import Workspace
 from ui.messages import Icon, message_box, plain_label
 from ui.settings import keep_geometry, remember_territories, remembered_territories
+from ui.window_api import WindowApi
 from ui.workers import run_task, show_error
-
-if TYPE_CHECKING:
-    from ui.main_window import MainWindow
 
 EDIT = Action.EDIT_TARGET_LIST
 
@@ -67,8 +65,8 @@ class TargetActions:
     """Each action is one use case on the selection, run in a worker: one transaction, kept
     whole or (on a failure or Cancel) not at all."""
 
-    def __init__(self, window: MainWindow) -> None:
-        self.window = window
+    def __init__(self, window: WindowApi) -> None:
+        self.window, self.widget = window, window.window()
 
     def menu(self, menu: Any) -> None:
         add = self.window.add_action
@@ -91,7 +89,7 @@ class TargetActions:
 
     # --- building and curating ---------------------------------------------------------------
     def build(self) -> None:
-        dialog = BuildDialog(self.window)
+        dialog = BuildDialog(self.window.workspace, self.widget)
         if not dialog.exec():
             return
         version, tiers = dialog.choice()
@@ -117,7 +115,7 @@ class TargetActions:
         ids = self.window.selected_ids()
         if not ids:
             return
-        reason, ok = QInputDialog.getText(self.window, title, f"{question} (kept in history)")
+        reason, ok = QInputDialog.getText(self.widget, title, f"{question} (kept in history)")
         if ok:
             self._run(
                 title,
@@ -134,7 +132,7 @@ class TargetActions:
         if not ids:
             return
         names = [r.name for r in reps] + ["(no owner)"]
-        name, ok = QInputDialog.getItem(self.window, "Assign owner", "Owning rep:", names, 0, False)
+        name, ok = QInputDialog.getItem(self.widget, "Assign owner", "Owning rep:", names, 0, False)
         if ok:
             owner = next((r.id for r in reps if r.name == name), None)
             self._run(
@@ -150,7 +148,7 @@ class TargetActions:
             )
 
     def round_robin(self) -> None:
-        dialog = RepsDialog(reps_of(self.window.workspace), self.window)
+        dialog = RepsDialog(reps_of(self.window.workspace), self.widget)
         if not dialog.exec():
             return
         names = dialog.chosen()
@@ -162,7 +160,7 @@ class TargetActions:
         )
 
     def territories(self) -> None:
-        dialog = TerritoryDialog(reps_of(self.window.workspace), self.window)
+        dialog = TerritoryDialog(reps_of(self.window.workspace), self.widget)
         if not dialog.exec():
             return
         rules = dialog.territories()
@@ -214,19 +212,19 @@ class TargetActions:
             message = describe(result)
             self.window.statusBar().showMessage(message, 10000)
             if tell:
-                message_box(self.window, Icon.Information, title, message).open()
+                message_box(self.widget, Icon.Information, title, message).open()
 
         self.window.task = run_task(
-            self.window, title, lambda progress, cancel: action(uow, user, progress, cancel), done
+            self.widget, title, lambda progress, cancel: action(uow, user, progress, cancel), done
         )
 
     # --- reading ----------------------------------------------------------------------------------
     def history(self) -> None:
-        HistoryDialog(target_history(self.window.workspace), self.window).exec()
+        HistoryDialog(target_history(self.window.workspace), self.widget).exec()
 
     def export(self) -> None:
         name, _ = QFileDialog.getSaveFileName(
-            self.window, "Export target list", "targets.xlsx", "Excel (*.xlsx);;CSV (*.csv)"
+            self.widget, "Export target list", "targets.xlsx", "Excel (*.xlsx);;CSV (*.csv)"
         )
         if not name:
             return
@@ -247,11 +245,11 @@ def _buttons(dialog: QDialog, ok: str) -> QDialogButtonBox:
 class BuildDialog(QDialog):
     """Which ICP version, which tiers."""
 
-    def __init__(self, window: MainWindow) -> None:
-        super().__init__(window)
+    def __init__(self, workspace: Workspace, parent: QWidget) -> None:
+        super().__init__(parent)
         self.setWindowTitle("Build target list")
         self.version = QComboBox()
-        versions = list_versions(window.workspace)
+        versions = list_versions(workspace)
         active = max(versions, key=lambda v: v.applied_at or v.created_at, default=None)
         for version in versions:
             applied = "  (active)" if version is active and version.applied_at else ""
