@@ -1,0 +1,49 @@
+"""One concept, one name (PRODUCT.md): words the code once used for a product concept under
+another name, held out of every name the source defines or uses."""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SOURCE = ("domain", "storage", "reports", "ui", "main.py", "bench")
+
+#: A word no name may contain, and the product's word for what it meant.
+RETIRED = {
+    "subject": "a criterion is about a field (PRODUCT.md, the ICP's JSON, the editor's header)",
+}
+
+
+def _names(tree: ast.AST):
+    for node in ast.walk(tree):
+        match node:
+            case ast.Name(id=name) | ast.Attribute(attr=name) | ast.arg(arg=name):
+                yield node.lineno, name
+            case ast.FunctionDef(name=name) | ast.AsyncFunctionDef(name=name):
+                yield node.lineno, name
+            case ast.ClassDef(name=name):
+                yield node.lineno, name
+            case ast.alias(name=name, asname=asname):
+                yield node.lineno, asname or name
+            case ast.keyword(arg=str(name)):
+                yield node.lineno, name
+
+
+def _words(name: str) -> list[str]:
+    """``CRITERION_FIELDS`` → criterion, fields; ``fieldLabel`` → field, label."""
+    return [w.lower() for w in re.findall(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+", name)]
+
+
+def test_no_name_uses_a_retired_word():
+    paths = [p for s in SOURCE for p in ((ROOT / s).rglob("*.py") if (ROOT / s).is_dir()
+                                         else [ROOT / s])]  # fmt: skip
+    offences = sorted(
+        f"{path.relative_to(ROOT)}:{line} {name}: {RETIRED[word]}"
+        for path in paths
+        for line, name in _names(ast.parse(path.read_text(encoding="utf-8")))
+        for word in _words(name)
+        if word in RETIRED
+    )
+    assert offences == []
