@@ -192,7 +192,7 @@ def test_import_history_undoes_an_import(qtbot, sqlite_workspace, tmp_path, monk
     from storage.importer import ImportOptions, import_accounts
 
     owner = sign_in(sqlite_workspace, "Olivia Owner")
-    options = ImportOptions(targets=["name", "website", "employees", "country"])
+    options = ImportOptions(mapped_fields=["name", "website", "employees", "country"])
     import_accounts(sqlite_workspace, owner, _csv(tmp_path), options)
     dialog = ImportHistoryDialog(sqlite_workspace, owner)
     qtbot.addWidget(dialog)

@@ -144,7 +144,7 @@ def test_undoing_an_import_names_the_file_as_typed(qtbot, boxes, hostile, tmp_pa
     workspace, owner, _ = hostile
     csv = tmp_path / f"{HOSTILE_FILE}.csv"
     csv.write_text("Company,Website\nBeta GmbH,beta.example\n", encoding="utf-8")
-    import_accounts(workspace, owner, csv, ImportOptions(targets=["name", "website"]))
+    import_accounts(workspace, owner, csv, ImportOptions(mapped_fields=["name", "website"]))
     dialog = ImportHistoryDialog(workspace, owner)
     qtbot.addWidget(dialog)
     dialog.table.selectRow(0)
