@@ -224,11 +224,11 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
 
 def _cmd_import(args: argparse.Namespace) -> int:
-    from domain.importing import OnDuplicate, import_file
+    from domain.importing import ImportOptions, OnDuplicate, import_file
     from reports.output import check_output
     from reports.rejects import rejects_table
     from reports.tabular import write_table
-    from storage.importer import ImportOptions, import_accounts, import_contacts
+    from storage.importer import SqlImporter
 
     if args.rejects:
         check_output(args.rejects)
@@ -239,9 +239,8 @@ def _cmd_import(args: argparse.Namespace) -> int:
         on_duplicate=OnDuplicate(args.on_duplicate),
         strict=args.strict,
     )
-    run = import_accounts if args.what == "accounts" else import_contacts
     user = _who(workspace, args)
-    summary = import_file(user, lambda: run(workspace, user, args.file, options))
+    summary = import_file(SqlImporter(workspace), user, args.file, args.what, options)
     for note in summary.notes:
         print(note)
     print(summary.describe())
@@ -266,11 +265,11 @@ def _warn(warning: str | None) -> None:
 
 def _cmd_undo_import(args: argparse.Namespace) -> int:
     from domain.importing import undo_import
-    from storage import importer
+    from storage.importer import SqlImporter
 
     workspace = _open(args)
     user = _who(workspace, args)
-    print(undo_import(user, lambda: importer.undo_import(workspace, user, args.batch_id)))
+    print(undo_import(SqlImporter(workspace), user, args.batch_id))
     return EXIT_OK
 
 

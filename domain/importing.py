@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import enum
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 from uuid import UUID
 
 from domain.errors import AccordError, printable
@@ -21,6 +21,7 @@ from domain.fields import (
     field_for_header,
     header_key,
 )
+from domain.progress import Cancel, Progress
 from domain.users import Action, User
 from domain.values import clean_text, unprotect_cell
 
@@ -37,6 +38,15 @@ class OnDuplicate(enum.StrEnum):
     SKIP = "skip"
     FILL = "fill"
     OVERWRITE = "overwrite"
+
+
+@dataclass
+class ImportOptions:
+    mapped_fields: list[str] | None = None  # one per header; None → saved mapping or auto-mapping
+    mapping_file: Path | None = None
+    sheet: str | None = None
+    on_duplicate: OnDuplicate = OnDuplicate.SKIP
+    strict: bool = False
 
 
 class FileRefused(AccordError):
@@ -317,13 +327,39 @@ def find_header_row(rows: Sequence[Sequence[str]], fields: tuple[Field, ...]) ->
     raise FileRefused("no header row found: no row has column names.")
 
 
-def import_file(user: User, run: Callable[[], ImportSummary]) -> ImportSummary:
-    """Run an import (``run``: storage's, all or nothing) if ``user`` may import."""
+class Importer(Protocol):
+    """Where the rows go: storage's importer (storage.importer.SqlImporter), which takes a
+    whole file in one transaction and can take a batch back."""
+
+    def run(
+        self,
+        user: User,
+        path: Path,
+        kind: str,
+        options: ImportOptions,
+        progress: Progress | None,
+        cancel: Cancel | None,
+    ) -> ImportSummary: ...
+
+    def undo(self, user: User, batch_id: str | UUID) -> str: ...
+
+
+def import_file(
+    importer: Importer,
+    user: User,
+    path: Path,
+    kind: str,
+    options: ImportOptions | None = None,
+    progress: Progress | None = None,
+    cancel: Cancel | None = None,
+) -> ImportSummary:
+    """Import a file of accounts or contacts (``kind``) if ``user`` may import: all of it or
+    (on a failure or Cancel) nothing."""
     user.require(Action.IMPORT)
-    return run()
+    return importer.run(user, path, kind, options or ImportOptions(), progress, cancel)
 
 
-def undo_import(user: User, undo: Callable[[], str]) -> str:
-    """Take an import back (``undo``: storage's) if ``user`` may; returns what it did."""
+def undo_import(importer: Importer, user: User, batch_id: str | UUID) -> str:
+    """Take an import back if ``user`` may; returns what it did."""
     user.require(Action.UNDO_IMPORT)
-    return undo()
+    return importer.undo(user, batch_id)

@@ -21,8 +21,8 @@ from domain.importing import (
     DiskFull,
     FileRefused,
     ImportCancelled,
+    ImportOptions,
     ImportSummary,
-    OnDuplicate,
     RowError,
     RowParser,
     RowRejected,
@@ -63,15 +63,6 @@ ACCOUNT_VALUES = [f.name for f in ACCOUNT_FIELDS] + ["custom"]
 CONTACT_VALUES = [f.name for f in CONTACT_FIELDS if f.name != "account"]
 EMPTY_ACCOUNT: dict[str, Any] = dict.fromkeys(ACCOUNT_VALUES)
 EMPTY_CONTACT: dict[str, Any] = {**dict.fromkeys(CONTACT_VALUES), "decision_maker": False}
-
-
-@dataclass
-class ImportOptions:
-    mapped_fields: list[str] | None = None  # one per header; None → saved mapping or auto-mapping
-    mapping_file: Path | None = None
-    sheet: str | None = None
-    on_duplicate: OnDuplicate = OnDuplicate.SKIP
-    strict: bool = False
 
 
 def _mapped_fields(
@@ -528,6 +519,28 @@ def import_contacts(
     return _run_import(
         workspace, user, path, "contacts", options or ImportOptions(), progress, cancel
     )
+
+
+class SqlImporter:
+    """The domain's importer (domain.importing.Importer) on a workspace."""
+
+    def __init__(self, workspace: Workspace) -> None:
+        self.workspace = workspace
+
+    def run(
+        self,
+        user: User,
+        path: Path,
+        kind: str,
+        options: ImportOptions,
+        progress: Progress | None,
+        cancel: Cancel | None,
+    ) -> ImportSummary:
+        run = import_accounts if kind == "accounts" else import_contacts
+        return run(self.workspace, user, path, options, progress, cancel)
+
+    def undo(self, user: User, batch_id: str | uuid.UUID) -> str:
+        return undo_import(self.workspace, user, batch_id)
 
 
 @dataclass(frozen=True)

@@ -189,7 +189,8 @@ def test_import_wizard_stays_on_the_mapping_until_it_can_import(
 
 
 def test_import_history_undoes_an_import(qtbot, sqlite_workspace, tmp_path, monkeypatch):
-    from storage.importer import ImportOptions, import_accounts
+    from domain.importing import ImportOptions
+    from storage.importer import import_accounts
 
     owner = sign_in(sqlite_workspace, "Olivia Owner")
     options = ImportOptions(mapped_fields=["name", "website", "employees", "country"])

@@ -16,9 +16,10 @@ from PySide6.QtWidgets import QApplication, QLabel, QMessageBox, QWidget
 from domain.accounts import add_contact, create_account
 from domain.dossiers import DEFAULT_TEMPLATE, DossierTemplate, Section, rate_dossier, save_template
 from domain.errors import AccordError
+from domain.importing import ImportOptions
 from domain.users import Role, add_user
 from storage.dossiers import SqlDossierStore, dossier_for
-from storage.importer import ImportOptions, import_accounts
+from storage.importer import import_accounts
 from storage.repositories import SqlUnitOfWork
 from storage.users import SqlUserStore, sign_in
 from storage.workspace import open_workspace

@@ -18,8 +18,7 @@ from domain.errors import AccordError
 from domain.importing import undo_import
 from domain.users import Action, User
 from domain.values import shown_time
-from storage.importer import BatchInfo, list_batches
-from storage.importer import undo_import as undo_batch
+from storage.importer import BatchInfo, SqlImporter, list_batches
 from storage.workspace import Workspace
 from ui.messages import Button, ask, tell
 from ui.settings import keep_geometry
@@ -105,9 +104,7 @@ class ImportHistoryDialog(QDialog):
         if answer != Button.Yes:
             return
         try:
-            message = undo_import(
-                self.user, lambda: undo_batch(self.workspace, self.user, batch.id)
-            )
+            message = undo_import(SqlImporter(self.workspace), self.user, batch.id)
         except AccordError as error:
             show_error(self, "Import not undone", error)
             return

@@ -30,6 +30,7 @@ from domain.importing import (
     CUSTOM,
     IGNORE,
     NAME_PART_LABELS,
+    ImportOptions,
     ImportSummary,
     OnDuplicate,
     apply_saved_mapping,
@@ -41,7 +42,7 @@ from domain.importing import (
 from domain.users import User
 from reports.output import write_text
 from storage.files import SourceTable, is_spreadsheet, open_table
-from storage.importer import ImportOptions, check_mapped_fields, import_accounts, import_contacts
+from storage.importer import SqlImporter, check_mapped_fields
 from storage.workspace import Workspace
 from ui.messages import plain_label
 from ui.settings import keep_geometry
@@ -329,12 +330,12 @@ class ImportWizard(QWizard):
             on_duplicate=self.duplicates_page.policy(),
             strict=self.duplicates_page.strict.isChecked(),
         )
-        run = import_accounts if self.kind == "accounts" else import_contacts
+        importer, user, kind = SqlImporter(self.workspace), self.user, self.kind
         self.task = run_task(
             self,
             f"Importing {path.name}",
             lambda progress, cancel: import_file(
-                self.user, lambda: run(self.workspace, self.user, path, options, progress, cancel)
+                importer, user, path, kind, options, progress, cancel
             ),
             self._finished,
         )
