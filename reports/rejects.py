@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from domain.importing import ImportSummary
-from domain.tables import Column, ColumnKind, Table
+from domain.tables import ColumnKind, TableColumn, TableData
 
 
-def rejects_table(summary: ImportSummary) -> Table:
+def rejects_table(summary: ImportSummary) -> TableData:
     """The file's own columns first (so the fixed file re-imports), then where and why."""
     width = len(summary.headers)
     reasons = {e.row: e for e in summary.errors}
@@ -16,10 +16,10 @@ def rejects_table(summary: ImportSummary) -> Table:
         error = reasons[number]
         original = (cells[1:] + [""] * width)[:width]
         rows.append([*original, number, error.column, error.reason])
-    columns = [Column(h) for h in summary.headers]
+    columns = [TableColumn(h) for h in summary.headers]
     columns += [
-        Column("Accord row", ColumnKind.INTEGER),
-        Column("Accord column"),
-        Column("Accord error"),
+        TableColumn("Accord row", ColumnKind.INTEGER),
+        TableColumn("Accord column"),
+        TableColumn("Accord error"),
     ]
-    return Table("Rejected rows", columns, rows, len(rows))
+    return TableData("Rejected rows", columns, rows, len(rows))

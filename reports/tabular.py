@@ -13,7 +13,7 @@ from typing import Any
 
 from domain.errors import AccordError
 from domain.progress import Cancel, Progress
-from domain.tables import ColumnKind, Table
+from domain.tables import ColumnKind, TableData
 from domain.values import clean_text, counted, protect_cell
 from reports.output import beside, writing
 
@@ -50,7 +50,7 @@ class Written:
 
 
 def write_table(
-    table: Table, path: Path, *, progress: Progress | None = None, cancel: Cancel | None = None
+    table: TableData, path: Path, *, progress: Progress | None = None, cancel: Cancel | None = None
 ) -> Written:
     """Write ``table`` to ``path`` (.csv or .xlsx).
 
@@ -94,7 +94,7 @@ def _csv_value(value: Any, kind: ColumnKind) -> str:
     return str(value)
 
 
-def _write_csv(table: Table, path: Path, ticker: _Ticker) -> int:
+def _write_csv(table: TableData, path: Path, ticker: _Ticker) -> int:
     kinds = [c.kind for c in table.columns]
     count = 0
     with path.open("w", encoding="utf-8-sig", newline="") as out:
@@ -119,7 +119,7 @@ _LITERAL_ESCAPE = re.compile(r"_x[0-9A-Fa-f]{4}_")
 
 
 def _write_xlsx(
-    table: Table, path: Path, ticker: _Ticker, *, beside_of: Path
+    table: TableData, path: Path, ticker: _Ticker, *, beside_of: Path
 ) -> tuple[int, tuple[str, ...]]:
     """The rows, and the cells whose text was cut to :data:`CELL_LIMIT` (a Notes sheet
     lists them). openpyxl's temporary files are written beside ``beside_of``, not in the

@@ -367,7 +367,7 @@ def test_the_list_shows_times_on_this_computers_clock(qtbot, sqlite_workspace, m
     import time
 
     from domain.accounts import create_account
-    from storage.account_list import Column
+    from storage.account_list import ListColumn
 
     owner = sign_in(sqlite_workspace, "Olivia Owner")
     account = create_account(SqlUnitOfWork(sqlite_workspace), owner, {"name": "Acme"})
@@ -377,7 +377,7 @@ def test_the_list_shows_times_on_this_computers_clock(qtbot, sqlite_workspace, m
     time.tzset()
     try:
         model = AccountsModel(sqlite_workspace)
-        shown = model.data(model.index(0, Column.UPDATED_AT))
+        shown = model.data(model.index(0, ListColumn.UPDATED_AT))
     finally:
         monkeypatch.undo()
         time.tzset()

@@ -7,6 +7,9 @@ import ast
 import re
 from pathlib import Path
 
+import sqlalchemy
+from sqlalchemy import orm
+
 ROOT = Path(__file__).resolve().parent.parent
 SOURCE = ("domain", "storage", "reports", "ui", "main.py", "bench")
 
@@ -42,9 +45,13 @@ def _words(name: str) -> list[str]:
     return [w.lower() for w in re.findall(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+", name)]
 
 
+def _sources() -> list[Path]:
+    return [p for s in SOURCE for p in ((ROOT / s).rglob("*.py") if (ROOT / s).is_dir()
+                                        else [ROOT / s])]  # fmt: skip
+
+
 def test_no_name_uses_a_retired_word():
-    paths = [p for s in SOURCE for p in ((ROOT / s).rglob("*.py") if (ROOT / s).is_dir()
-                                         else [ROOT / s])]  # fmt: skip
+    paths = _sources()
     offences = sorted(
         f"{where}:{line} {name}: {RETIRED[word][1]}"
         for path in paths
@@ -52,5 +59,18 @@ def test_no_name_uses_a_retired_word():
         for line, name in _names(ast.parse(path.read_text(encoding="utf-8")))
         for word in _words(name)
         if word in RETIRED and RETIRED[word][0] in where
+    )
+    assert offences == []
+
+
+def test_no_class_is_named_like_one_of_sqlalchemys():
+    """A ``Column`` or ``Table`` of ours beside SQLAlchemy's reads as theirs (and an import
+    of one shadows the other)."""
+    theirs = set(dir(sqlalchemy)) | set(dir(orm))
+    offences = sorted(
+        f"{path.relative_to(ROOT).as_posix()}:{node.lineno} {node.name}"
+        for path in _sources()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.ClassDef) and node.name in theirs
     )
     assert offences == []

@@ -27,11 +27,11 @@ from PySide6.QtWidgets import (
 
 from domain.accounts import changed_fields, delete_account
 from domain.errors import AccordError, WorkspaceDamaged
-from domain.tables import Table
+from domain.tables import TableData
 from domain.targets import Stage
 from domain.users import Action, User, export
 from domain.values import counted
-from storage.account_list import SORTABLE, Column, Scope
+from storage.account_list import SORTABLE, ListColumn, Scope
 from storage.repositories import SqlUnitOfWork
 from storage.workspace import SERVER_URL_FORM, Workspace, data_dir, sqlite_file
 from ui.accounts_model import HEADERS, AccountIdRole, AccountsModel
@@ -47,8 +47,8 @@ from ui.workspaces import WORKSPACE_FILES, open_demo_workspace
 SEARCH_DELAY_MS = 250
 #: Columns of free text, which give up width first when the list is narrower than its
 #: content; the others hold short values that are read whole (a stage, a time, a phone).
-FREE_TEXT = (Column.NAME, Column.WEBSITE, Column.INDUSTRY, Column.COUNTRY, Column.CITY,
-             Column.OWNER)  # fmt: skip
+FREE_TEXT = (ListColumn.NAME, ListColumn.WEBSITE, ListColumn.INDUSTRY, ListColumn.COUNTRY,
+             ListColumn.CITY, ListColumn.OWNER)  # fmt: skip
 #: Rows measured for the columns' first widths: one page of the list.
 MEASURED_ROWS = 200
 
@@ -252,7 +252,7 @@ class MainWindow(QMainWindow):
         self._update_count()
 
     def _sort_changed(self, column: int, _order: Qt.SortOrder) -> None:
-        if Column(column) in SORTABLE:
+        if ListColumn(column) in SORTABLE:
             return
         header = self.table.horizontalHeader()
         header.blockSignals(True)
@@ -263,7 +263,7 @@ class MainWindow(QMainWindow):
         )
         header.setSortIndicator(self.model.query.sort, current)
         header.blockSignals(False)
-        names = ", ".join(HEADERS[c] for c in Column if c in SORTABLE)
+        names = ", ".join(HEADERS[c] for c in ListColumn if c in SORTABLE)
         self.statusBar().showMessage(f"The list sorts by {names}.", 6000)
 
     def _restore_columns(self) -> None:
@@ -292,20 +292,24 @@ class MainWindow(QMainWindow):
         arrow = metric(QStyle.PixelMetric.PM_HeaderMarkSize) + 2 * metric(
             QStyle.PixelMetric.PM_HeaderMargin
         )
-        heading = {c: header.sectionSizeHint(c) - (0 if c in SORTABLE else arrow) for c in Column}
-        content = {c: self.table.sizeHintForColumn(c) for c in Column}
+        heading = {
+            c: header.sectionSizeHint(c) - (0 if c in SORTABLE else arrow) for c in ListColumn
+        }
+        content = {c: self.table.sizeHintForColumn(c) for c in ListColumn}
         # Every stage, not only those of the rows measured (Qt's item margins and grid line).
         item_margin = 2 * (metric(QStyle.PixelMetric.PM_FocusFrameHMargin) + 1) + 1
         widest_stage = max(self.table.fontMetrics().horizontalAdvance(s) for s in Stage)
-        content[Column.STAGE] = max(content[Column.STAGE], widest_stage + item_margin)
-        widths = {c: max(heading[c], content[c]) for c in Column if not header.isSectionHidden(c)}
+        content[ListColumn.STAGE] = max(content[ListColumn.STAGE], widest_stage + item_margin)
+        widths = {
+            c: max(heading[c], content[c]) for c in ListColumn if not header.isSectionHidden(c)
+        }
         free = [c for c in FREE_TEXT if c in widths]
         room = self.table.viewport().width() - sum(w for c, w in widths.items() if c not in free)
 
-        def capped(level: int) -> dict[Column, int]:
+        def capped(level: int) -> dict[ListColumn, int]:
             """The free-text columns cut to ``level`` (the account's name to twice that),
             never narrower than their heading."""
-            cap = {c: level * (2 if c is Column.NAME else 1) for c in free}
+            cap = {c: level * (2 if c is ListColumn.NAME else 1) for c in free}
             return {c: max(heading[c], min(widths[c], cap[c])) for c in free}
 
         low, high = 0, max(widths.values(), default=0)
@@ -321,8 +325,8 @@ class MainWindow(QMainWindow):
         header = self.table.horizontalHeader()
         menu = QMenu(self)
         menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        shown = [c for c in Column if not header.isSectionHidden(c)]
-        for column in sorted(Column, key=header.visualIndex):
+        shown = [c for c in ListColumn if not header.isSectionHidden(c)]
+        for column in sorted(ListColumn, key=header.visualIndex):
             action = menu.addAction(HEADERS[column])
             action.setCheckable(True)
             action.setChecked(column in shown)
@@ -457,7 +461,7 @@ class MainWindow(QMainWindow):
         workspace, query = self.workspace, self.model.query
         return self.export_table(path, lambda: account_table(workspace, query), "account")
 
-    def export_table(self, path: Path, table: Callable[[], Table], noun: str) -> Task | None:
+    def export_table(self, path: Path, table: Callable[[], TableData], noun: str) -> Task | None:
         """Write ``table()`` to ``path`` off the GUI thread; a place that cannot take the
         file is said before any work, a text cut to fit a spreadsheet cell after it."""
         from reports.output import check_output

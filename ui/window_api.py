@@ -11,7 +11,7 @@ from typing import Any, Protocol
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QStatusBar, QWidget
 
-from domain.tables import Table
+from domain.tables import TableData
 from domain.users import Action, User
 from storage.workspace import Workspace
 from ui.workers import Task
@@ -48,6 +48,6 @@ class WindowApi(Protocol):
         """Run one user action; show its error, refresh the list either way."""
         ...
 
-    def export_table(self, path: Path, table: Callable[[], Table], noun: str) -> Task | None:
+    def export_table(self, path: Path, table: Callable[[], TableData], noun: str) -> Task | None:
         """Write ``table()`` to ``path`` off the GUI thread."""
         ...
