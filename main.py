@@ -208,7 +208,7 @@ def _who(workspace, args: argparse.Namespace):  # type: ignore[no-untyped-def]
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
-    from storage.demo import build_demo
+    from storage.demo.build import build_demo
     from storage.workspace import demo_path, open_workspace
 
     workspace = open_workspace(args.db or demo_path())
@@ -228,7 +228,7 @@ def _cmd_import(args: argparse.Namespace) -> int:
     from reports.output import check_output
     from reports.rejects import rejects_table
     from reports.tabular import write_table
-    from storage.importer import SqlImporter
+    from storage.importing.importer import SqlImporter
 
     if args.rejects:
         check_output(args.rejects)
@@ -265,7 +265,7 @@ def _warn(warning: str | None) -> None:
 
 def _cmd_undo_import(args: argparse.Namespace) -> int:
     from domain.importing import undo_import
-    from storage.importer import SqlImporter
+    from storage.importing.importer import SqlImporter
 
     workspace = _open(args)
     user = _who(workspace, args)
@@ -277,8 +277,8 @@ def _cmd_export(args: argparse.Namespace) -> int:
     from domain.users import export
     from reports.output import check_output
     from reports.tabular import write_table
-    from storage.account_list import ListQuery
-    from storage.export import account_table
+    from storage.read_models.account_list import ListQuery
+    from storage.read_models.export import account_table
     from storage.targets import target_table
 
     check_output(args.out)
@@ -378,7 +378,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
     from domain.users import export
     from reports.dossier_pdf import write_dossiers
     from reports.output import check_output
-    from storage.dossier_print import call_pack_job, dossier_job, printed_dossiers
+    from storage.read_models.dossier_print import call_pack_job, dossier_job, printed_dossiers
 
     check_output(args.out)
     workspace = _open(args)

@@ -328,7 +328,7 @@ def find_header_row(rows: Sequence[Sequence[str]], fields: tuple[Field, ...]) ->
 
 
 class Importer(Protocol):
-    """Where the rows go: storage's importer (storage.importer.SqlImporter), which takes a
+    """Where the rows go: storage's importer (storage.importing.importer.SqlImporter), which takes a
     whole file in one transaction and can take a batch back."""
 
     def run(

@@ -13,10 +13,10 @@ from domain.accounts import create_account
 from domain.users import Role
 from main import main
 from reports.tabular import ExportCancelled, write_table
-from storage.account_list import ListQuery, Scope, count
-from storage.demo import build_demo
-from storage.export import account_table
-from storage.importer import import_accounts
+from storage.demo.build import build_demo
+from storage.importing.importer import import_accounts
+from storage.read_models.account_list import ListQuery, Scope, count
+from storage.read_models.export import account_table
 from storage.repositories import SqlUnitOfWork
 from storage.workspace import open_workspace
 

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from domain.importing import FileRefused, ImportOptions, OnDuplicate
 from domain.users import Role
-from storage.importer import import_accounts
+from storage.importing.importer import import_accounts
 from storage.queries import accounts
 
 

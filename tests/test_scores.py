@@ -8,9 +8,9 @@ from domain.accounts import create_account, delete_account, restore_account
 from domain.icp import Criterion, IdealCustomerProfile, Operator, apply_icp, save_icp
 from domain.users import Role
 from storage import icps
-from storage.account_list import ListColumn, ListQuery, count, page
 from storage.icps import SqlIcpStore
-from storage.importer import import_accounts
+from storage.importing.importer import import_accounts
+from storage.read_models.account_list import ListColumn, ListQuery, count, page
 from storage.repositories import SqlUnitOfWork
 
 ICP = IdealCustomerProfile(

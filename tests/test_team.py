@@ -33,12 +33,12 @@ from domain.leads import DEFAULT_LEAD_DEFINITION, save_lead_definition
 from domain.targets import assign_round_robin, build_target_list, hand_off, set_priority
 from domain.users import Action, Role, User, add_user, export, set_up_team
 from main import main
-from storage.dossier_print import printed_dossiers
 from storage.dossiers import SqlDossierStore
-from storage.export import account_table
 from storage.icps import SqlIcpStore
-from storage.importer import SqlImporter
+from storage.importing.importer import SqlImporter
 from storage.leads import SqlLeadStore
+from storage.read_models.dossier_print import printed_dossiers
+from storage.read_models.export import account_table
 from storage.repositories import SqlUnitOfWork
 from storage.schema import Base
 from storage.targets import target_table

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from domain.accounts import update_account
 from domain.users import Role
-from storage.demo import build_demo
+from storage.demo.build import build_demo
 from storage.queries import accounts
 from storage.repositories import SqlUnitOfWork
 from storage.users import sign_in
@@ -190,7 +190,7 @@ def test_import_wizard_stays_on_the_mapping_until_it_can_import(
 
 def test_import_history_undoes_an_import(qtbot, sqlite_workspace, tmp_path, monkeypatch):
     from domain.importing import ImportOptions
-    from storage.importer import import_accounts
+    from storage.importing.importer import import_accounts
 
     owner = sign_in(sqlite_workspace, "Olivia Owner")
     options = ImportOptions(mapped_fields=["name", "website", "employees", "country"])
@@ -367,7 +367,7 @@ def test_the_list_shows_times_on_this_computers_clock(qtbot, sqlite_workspace, m
     import time
 
     from domain.accounts import create_account
-    from storage.account_list import ListColumn
+    from storage.read_models.account_list import ListColumn
 
     owner = sign_in(sqlite_workspace, "Olivia Owner")
     account = create_account(SqlUnitOfWork(sqlite_workspace), owner, {"name": "Acme"})

@@ -11,8 +11,7 @@ from PySide6.QtWidgets import QDialogButtonBox, QPushButton
 from sqlalchemy import select
 
 from domain.dossiers import DEFAULT_TEMPLATE, DossierEdit, DossierStatus, start_dossier
-from storage.demo import build_demo
-from storage.dossier_print import call_pack_job
+from storage.demo.build import build_demo
 from storage.dossiers import (
     DossierFilter,
     SqlDossierStore,
@@ -21,6 +20,7 @@ from storage.dossiers import (
     dossier_lines,
     ratings_of,
 )
+from storage.read_models.dossier_print import call_pack_job
 from storage.targets import SqlTargetStore, accounts, target_table
 from storage.unsaved import UnsavedDossiers
 from storage.users import sign_in

@@ -19,7 +19,7 @@ from domain.errors import AccordError
 from domain.importing import ImportOptions
 from domain.users import Role, add_user
 from storage.dossiers import SqlDossierStore, dossier_for
-from storage.importer import import_accounts
+from storage.importing.importer import import_accounts
 from storage.repositories import SqlUnitOfWork
 from storage.users import SqlUserStore, sign_in
 from storage.workspace import open_workspace

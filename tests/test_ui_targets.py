@@ -10,10 +10,10 @@ from PySide6.QtWidgets import QInputDialog, QMessageBox, QPushButton
 from sqlalchemy import select
 
 from domain.icp import Tier
-from storage.account_list import Scope
-from storage.demo import build_demo
+from storage.demo.build import build_demo
 from storage.icps import account_facts, active_version, list_versions
 from storage.leads import current_lead_definition
+from storage.read_models.account_list import Scope
 from storage.targets import target_entry, target_summary, targets
 from storage.users import sign_in
 from ui.account_dialog import AccountDialog

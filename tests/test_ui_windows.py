@@ -23,10 +23,10 @@ from PySide6.QtWidgets import (
 )
 
 from domain.users import Role, add_user
-from storage.account_list import SORTABLE, ListColumn
-from storage.demo import build_demo
+from storage.demo.build import build_demo
 from storage.dossiers import DossierFilter, dossier_for, dossier_lines
 from storage.icps import list_versions
+from storage.read_models.account_list import SORTABLE, ListColumn
 from storage.repositories import SqlUnitOfWork
 from storage.targets import target_history
 from storage.users import SqlUserStore, sign_in

@@ -12,7 +12,7 @@ from typing import Any
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 
 from domain.values import clean_text, shown_time
-from storage.account_list import SORTABLE, ListColumn, ListQuery, Scope, count, page
+from storage.read_models.account_list import SORTABLE, ListColumn, ListQuery, Scope, count, page
 from storage.workspace import Workspace
 
 PAGE_SIZE = 200

@@ -27,8 +27,8 @@ from PySide6.QtWidgets import (
 from domain.dossiers import DossierTemplate, Section, save_template, section_key
 from domain.errors import AccordError
 from domain.users import Action, Role, User, export
-from storage.dossier_print import PrintJob, call_pack_job, printed_dossiers
 from storage.dossiers import SqlDossierStore, current_template, dossier_for, template_versions
+from storage.read_models.dossier_print import PrintJob, call_pack_job, printed_dossiers
 from storage.targets import SqlTargetStore
 from storage.workspace import Workspace
 from ui.dossier_editor import open_dossier

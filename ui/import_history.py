@@ -18,7 +18,7 @@ from domain.errors import AccordError
 from domain.importing import undo_import
 from domain.users import Action, User
 from domain.values import shown_time
-from storage.importer import BatchInfo, SqlImporter, list_batches
+from storage.importing.importer import BatchInfo, SqlImporter, list_batches
 from storage.workspace import Workspace
 from ui.messages import Button, ask, tell
 from ui.settings import keep_geometry

@@ -41,8 +41,8 @@ from domain.importing import (
 )
 from domain.users import User
 from reports.output import write_text
-from storage.files import SourceTable, is_spreadsheet, open_table
-from storage.importer import SqlImporter, check_mapped_fields
+from storage.importing.files import SourceTable, is_spreadsheet, open_table
+from storage.importing.importer import SqlImporter, check_mapped_fields
 from storage.workspace import Workspace
 from ui.messages import plain_label
 from ui.settings import keep_geometry

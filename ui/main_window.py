@@ -31,7 +31,7 @@ from domain.tables import TableData
 from domain.targets import Stage
 from domain.users import Action, User, export
 from domain.values import counted
-from storage.account_list import SORTABLE, ListColumn, Scope
+from storage.read_models.account_list import SORTABLE, ListColumn, Scope
 from storage.repositories import SqlUnitOfWork
 from storage.workspace import SERVER_URL_FORM, Workspace, data_dir, sqlite_file
 from ui.accounts_model import HEADERS, AccountIdRole, AccountsModel
@@ -456,7 +456,7 @@ class MainWindow(QMainWindow):
             self.export_to(Path(name))
 
     def export_to(self, path: Path) -> Task | None:
-        from storage.export import account_table
+        from storage.read_models.export import account_table
 
         workspace, query = self.workspace, self.model.query
         return self.export_table(path, lambda: account_table(workspace, query), "account")

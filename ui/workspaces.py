@@ -21,8 +21,8 @@ def open_demo_workspace(
     parent: QWidget | None, user_name: str, on_ready: Callable[[Workspace, User], None]
 ) -> Task | None:
     """Open the demo workspace, building it first (with progress) if it is empty."""
-    from storage.account_list import ListQuery, count
-    from storage.demo import build_demo
+    from storage.demo.build import build_demo
+    from storage.read_models.account_list import ListQuery, count
 
     try:
         workspace = open_workspace(demo_path())

@@ -9,8 +9,8 @@ from sqlalchemy import func, select
 
 from domain.fields import ACCOUNT_FIELDS, CUSTOM_PREFIX, Kind
 from domain.tables import ColumnKind, TableColumn, TableData
-from storage.account_list import ListQuery, listed
 from storage.queries import accounts
+from storage.read_models.account_list import ListQuery, listed
 from storage.workspace import Workspace
 
 _KINDS = {

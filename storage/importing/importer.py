@@ -38,8 +38,8 @@ from domain.users import User
 from domain.values import normalize_country, normalize_domain, normalize_name
 from storage.bulk import bulk_insert, cycle_collector_paused, indexes_rebuilt, new_id
 from storage.change_log import log_change
-from storage.files import BadRow, SourceTable, open_table
 from storage.icps import rescore_batch
+from storage.importing.files import BadRow, SourceTable, open_table
 from storage.keys import derived_columns
 from storage.queries import LIVE_ACCOUNT
 from storage.schema import (
