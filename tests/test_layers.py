@@ -68,6 +68,24 @@ def test_no_module_imports_itself_through_others():
     assert circles == []
 
 
+def test_storage_rooms_are_used_only_from_outside_storage():
+    """storage/'s rooms (importing/, demo/, read_models/, a package each) stand on its base
+    (schema, workspace, the stores); nothing in storage outside a room imports it, so the
+    base never leans on an importer, the demo or a read model, nor one room on another."""
+    rooms = sorted(p.parent.name for p in (ROOT / "storage").glob("*/__init__.py")
+                   if p.parent.name != "migrations")  # fmt: skip
+    assert rooms == ["demo", "importing", "read_models"]
+    offences = [
+        f"{path.relative_to(ROOT)}:{line} imports {module}"
+        for path in sorted((ROOT / "storage").rglob("*.py"))
+        for line, module in _imports(path)
+        for room in rooms
+        if module.startswith(f"storage.{room}.")
+        and path.relative_to(ROOT / "storage").parts[0] != room
+    ]
+    assert offences == []
+
+
 def test_the_domain_loads_without_qt_or_a_database():
     code = ("import sys, domain.accounts, domain.importing, domain.icp; "
             "print(sorted(m for m in sys.modules if m.split('.')[0] in "
