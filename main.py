@@ -224,7 +224,7 @@ def _who(workspace, args: argparse.Namespace):  # type: ignore[no-untyped-def]
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
-    from storage.demo import build_demo
+    from storage.demo.build import build_demo
     from storage.workspace import demo_path, open_workspace
 
     workspace = open_workspace(args.db or demo_path())
@@ -240,11 +240,11 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
 
 def _cmd_import(args: argparse.Namespace) -> int:
-    from domain.importing import OnDuplicate, import_file
+    from domain.importing import ImportOptions, OnDuplicate, import_file
     from reports.output import check_output
     from reports.rejects import rejects_table
     from reports.tabular import write_table
-    from storage.importer import ImportOptions, import_accounts, import_contacts
+    from storage.importing.importer import SqlImporter
 
     if args.rejects:
         if args.rejects.exists() and args.file.exists() and args.rejects.samefile(args.file):
@@ -260,10 +260,9 @@ def _cmd_import(args: argparse.Namespace) -> int:
         on_duplicate=OnDuplicate(args.on_duplicate),
         strict=args.strict,
     )
-    run = import_accounts if args.what == "accounts" else import_contacts
     user = _who(workspace, args)
     try:
-        summary = import_file(user, lambda: run(workspace, user, args.file, options))
+        summary = import_file(SqlImporter(workspace), user, args.file, args.what, options)
     except AccordError:
         if args.rejects and args.rejects.exists():  # an earlier run's, not this one's
             args.rejects.unlink()
@@ -301,11 +300,11 @@ def _warn(warning: str | None) -> None:
 
 def _cmd_undo_import(args: argparse.Namespace) -> int:
     from domain.importing import undo_import
-    from storage import importer
+    from storage.importing.importer import SqlImporter
 
     workspace = _open(args)
     user = _who(workspace, args)
-    print(undo_import(user, lambda: importer.undo_import(workspace, user, args.batch_id)))
+    print(undo_import(SqlImporter(workspace), user, args.batch_id))
     return EXIT_OK
 
 
@@ -313,8 +312,8 @@ def _cmd_export(args: argparse.Namespace) -> int:
     from domain.users import export
     from reports.output import check_output
     from reports.tabular import write_table
-    from storage.account_list import ListQuery
-    from storage.export import account_table
+    from storage.read_models.account_list import ListQuery
+    from storage.read_models.export import account_table
     from storage.targets import target_table
 
     check_output(args.out)
@@ -416,7 +415,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
     from domain.users import export
     from reports.dossier_pdf import write_dossiers
     from reports.output import check_output
-    from storage.dossier_print import call_pack_job, dossier_job, printed_dossiers
+    from storage.read_models.dossier_print import call_pack_job, dossier_job, printed_dossiers
 
     check_output(args.out)
     workspace = _open(args)

@@ -20,9 +20,9 @@ from reportlab.platypus import PageBreak, Paragraph, SimpleDocTemplate
 
 from domain.dossiers import PrintedDossier
 from reports.dossier_pdf import write_dossiers
-from storage.demo import build_demo
-from storage.dossier_print import printed_dossiers
+from storage.demo.build import build_demo
 from storage.dossiers import DossierFilter, dossier_lines
+from storage.read_models.dossier_print import printed_dossiers
 from storage.workspace import open_workspace
 
 

@@ -103,7 +103,7 @@ def demo_workspace(accounts: int) -> Path:
     and reused (a million takes several minutes)."""
     import time
 
-    from storage.demo import build_demo
+    from storage.demo.build import build_demo
     from storage.workspace import open_workspace
 
     path = Path(__file__).resolve().parent / "out" / f"accounts-{accounts}.sqlite"

@@ -23,7 +23,7 @@ from bench.data import demo_workspace
 from domain.icp import apply_icp, from_document, save_icp
 from domain.targets import hand_off
 from storage.bulk import indexes_rebuilt
-from storage.demo import DEMO_ICP
+from storage.demo.build import DEMO_ICP
 from storage.icps import (
     SqlIcpStore,
     accounts,

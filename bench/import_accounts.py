@@ -18,7 +18,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.data import HEADERS, company_rows, write_csv
 from storage.bulk import indexes_rebuilt
-from storage.importer import accounts, import_accounts
+from storage.importing.importer import accounts, import_accounts
 from storage.users import sign_in
 from storage.workspace import open_workspace
 

@@ -53,7 +53,7 @@ CUSTOM = "custom:"
 _NUMERIC = {f.name for f in ACCOUNT_FIELDS if f.kind in (Kind.EMPLOYEES, Kind.AMOUNT, Kind.YEAR)}
 _TEXT = {f.name for f in ACCOUNT_FIELDS if f.name not in _NUMERIC}
 
-#: Which operators make sense on which subject.
+#: Which operators make sense on which field.
 _OPERATORS: dict[str, frozenset[Operator]] = {
     **{name: frozenset({Operator.BETWEEN, Operator.AT_LEAST, Operator.AT_MOST, Operator.IS_SET})
        for name in _NUMERIC},
@@ -70,27 +70,27 @@ class Tier(enum.StrEnum):
     C = "C"
 
 
-def is_numeric(subject: str) -> bool:
-    return subject in _NUMERIC
+def is_numeric(field: str) -> bool:
+    return field in _NUMERIC
 
 
 #: What a criterion can be about, with the label a person reads.
-SUBJECTS: dict[str, str] = {
+CRITERION_FIELDS: dict[str, str] = {
     **{f.name: f.label for f in ACCOUNT_FIELDS},
     HAS_DECISION_MAKER: "Decision-maker contact",
 }
 
 
-def subject_label(subject: str) -> str:
-    if subject.startswith(CUSTOM):
-        return f"Custom: {subject[len(CUSTOM) :]}"
-    return SUBJECTS.get(subject, subject)
+def field_label(field: str) -> str:
+    if field.startswith(CUSTOM):
+        return f"Custom: {field[len(CUSTOM) :]}"
+    return CRITERION_FIELDS.get(field, field)
 
 
-def operators_for(subject: str) -> list[Operator]:
-    """The operators that apply to ``subject``, in the order an editor offers them."""
-    allowed = _OPERATORS.get(subject)
-    if subject.startswith(CUSTOM):
+def operators_for(field: str) -> list[Operator]:
+    """The operators that apply to ``field``, in the order an editor offers them."""
+    allowed = _OPERATORS.get(field)
+    if field.startswith(CUSTOM):
         allowed = frozenset({Operator.CONTAINS, Operator.IS_SET})
     return [o for o in Operator if allowed is not None and o in allowed]
 
@@ -99,7 +99,7 @@ def operators_for(subject: str) -> list[Operator]:
 class Criterion:
     """(field, operator, values); a must-have excludes failing accounts, else it adds weight."""
 
-    subject: str
+    field: str
     operator: Operator
     values: tuple[Any, ...] = ()
     must_have: bool = False
@@ -116,37 +116,37 @@ class Criterion:
     @property
     def by_country_code(self) -> bool:
         """Whether this criterion compares countries by their ISO code."""
-        return self.subject == COUNTRY and self.operator in (Operator.IN, Operator.NOT_IN)
+        return self.field == COUNTRY and self.operator in (Operator.IN, Operator.NOT_IN)
 
     def check(self) -> str | None:
         """What is wrong with this criterion, or None."""
-        allowed = _OPERATORS.get(self.subject)
-        if self.subject.startswith(CUSTOM) and len(self.subject) > len(CUSTOM):
+        allowed = _OPERATORS.get(self.field)
+        if self.field.startswith(CUSTOM) and len(self.field) > len(CUSTOM):
             allowed = frozenset({Operator.CONTAINS, Operator.IS_SET})
         if allowed is None:
-            return f"unknown field '{self.subject}'"
+            return f"unknown field '{self.field}'"
         if self.operator not in allowed:
-            return f"'{self.operator}' does not apply to {self.subject}"
+            return f"'{self.operator}' does not apply to {self.field}"
         wanted = {Operator.BETWEEN: 2, Operator.AT_LEAST: 1, Operator.AT_MOST: 1,
                   Operator.CONTAINS: 1, Operator.IS_SET: 0}.get(self.operator)  # fmt: skip
         if wanted is not None and len(self.values) != wanted:
             return f"'{self.operator}' takes {wanted} value(s)"
         if self.operator in (Operator.IN, Operator.NOT_IN) and not self.values:
             return f"'{self.operator}' needs at least one value"
-        if is_numeric(self.subject) and not all(isinstance(v, int) for v in self.values):
-            return f"{self.subject} compares with whole numbers"
+        if is_numeric(self.field) and not all(isinstance(v, int) for v in self.values):
+            return f"{self.field} compares with whole numbers"
         if not self.must_have and not 1 <= self.weight <= 100:
             return "a weight is between 1 and 100"
         return None
 
     def describe(self) -> str:
         """The criterion as a person reads it: "Employees between 50 and 500"."""
-        label = subject_label(self.subject)
+        label = field_label(self.field)
         shown = [f"{v:,}" if isinstance(v, int) else str(v) for v in self.values]
         if self.by_country_code:
             shown = [country_name(v) for v in shown]
         match self.operator:
-            case Operator.IS_SET if self.subject == HAS_DECISION_MAKER:
+            case Operator.IS_SET if self.field == HAS_DECISION_MAKER:
                 return "Has a decision-maker contact"
             case Operator.IS_SET:
                 return f"{label} is set"
@@ -154,17 +154,17 @@ class Criterion:
                 return f"{label} between {shown[0]} and {shown[1]}"
             case Operator.IN | Operator.NOT_IN:
                 return f"{label} {self.operator} {', '.join(shown)}"
-            case Operator.CONTAINS if self.subject == "tags":
+            case Operator.CONTAINS if self.field == "tags":
                 return f"Tags include {shown[0]}"
         return f"{label} {self.operator} {shown[0]}"
 
     def met(self, facts: Mapping[str, Any]) -> bool:
         """Whether an account (its field values, custom fields and facts) meets this criterion."""
-        value = _subject_value(self.subject, facts)
+        value = _field_value(self.field, facts)
         if self.by_country_code:
             value = country_code(value)
         if self.operator is Operator.IS_SET:
-            return bool(value) if self.subject == HAS_DECISION_MAKER else not _empty(value)
+            return bool(value) if self.field == HAS_DECISION_MAKER else not _empty(value)
         if _empty(value):
             return False
         match self.operator:
@@ -178,7 +178,7 @@ class Criterion:
                 return bool(value >= self.values[0])
             case Operator.AT_MOST:
                 return bool(value <= self.values[0])
-            case Operator.CONTAINS if self.subject == "tags":
+            case Operator.CONTAINS if self.field == "tags":
                 return str(self.values[0]) in split_tags(str(value))
             case Operator.CONTAINS:
                 return str(self.values[0]) in str(value)
@@ -193,10 +193,10 @@ def split_tags(tags: str) -> list[str]:
     return [t.strip() for t in tags.split(",")]
 
 
-def _subject_value(subject: str, facts: Mapping[str, Any]) -> Any:
-    if subject.startswith(CUSTOM):
-        return (facts.get("custom") or {}).get(subject[len(CUSTOM) :])
-    return facts.get(subject)
+def _field_value(field: str, facts: Mapping[str, Any]) -> Any:
+    if field.startswith(CUSTOM):
+        return (facts.get("custom") or {}).get(field[len(CUSTOM) :])
+    return facts.get(field)
 
 
 @dataclass(frozen=True)
@@ -303,7 +303,7 @@ def to_document(icp: IdealCustomerProfile) -> dict[str, Any]:
         "tiers": {"A": icp.tier_a, "B": icp.tier_b},
         "criteria": [
             {
-                "field": c.subject,
+                "field": c.field,
                 "operator": str(c.operator),
                 "values": list(c.values),
                 **({"must_have": True} if c.must_have else {"weight": c.weight}),

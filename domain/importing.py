@@ -8,7 +8,7 @@ import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 from uuid import UUID
 
 from domain.errors import AccordError, printable
@@ -22,10 +22,11 @@ from domain.fields import (
     fields_for_header,
     header_key,
 )
+from domain.progress import Cancel, Progress
 from domain.users import Action, User
 from domain.values import clean_text, counted, normalize_domain, unprotect_cell
 
-#: Mapping targets besides field names: a custom field, and the parts of a person's name.
+#: What a column maps to besides a field: a custom field, and the parts of a person's name.
 CUSTOM = "custom:"
 FIRST_NAME = "first_name"
 LAST_NAME = "last_name"
@@ -38,6 +39,15 @@ class OnDuplicate(enum.StrEnum):
     SKIP = "skip"
     FILL = "fill"
     OVERWRITE = "overwrite"
+
+
+@dataclass
+class ImportOptions:
+    mapped_fields: list[str] | None = None  # one per header; None → saved mapping or auto-mapping
+    mapping_file: Path | None = None
+    sheet: str | None = None
+    on_duplicate: OnDuplicate = OnDuplicate.SKIP
+    strict: bool = False
 
 
 class FileRefused(AccordError):
@@ -171,10 +181,10 @@ class ImportSummary:
         return [*said, f"{self.rejected:,} rejected"]
 
 
-Mapping_ = dict[str, str]  # file header -> target
+Mapping_ = dict[str, str]  # file header -> the field it maps to
 
 
-def target_for_header(header: str, fields: tuple[Field, ...]) -> str:
+def mapped_field_for(header: str, fields: tuple[Field, ...]) -> str:
     """What a header maps to by default: a field, a custom field, a name part, or nothing."""
     found = field_for_header(header, fields)
     if found is not None:
@@ -190,29 +200,29 @@ def target_for_header(header: str, fields: tuple[Field, ...]) -> str:
     return IGNORE
 
 
-def _targets_for_header(header: str, fields: tuple[Field, ...]) -> list[str]:
+def _mapped_fields_for_header(header: str, fields: tuple[Field, ...]) -> list[str]:
     if not header.strip():
         return []
     if named := fields_for_header(header, fields):
         return [f.name for f in named]
-    target = target_for_header(header, fields)
-    return [target] if target else []
+    mapped_to = mapped_field_for(header, fields)
+    return [mapped_to] if mapped_to else []
 
 
 def auto_mapping(headers: Sequence[str], fields: tuple[Field, ...]) -> list[str]:
-    """One target per column; a field is taken by its first column only. A header that
-    names several fields (a contact's "Website": the account, or the account's website)
+    """One mapped field per column; a field is taken by its first column only. A header
+    that names several fields (a contact's "Website": the account, or the account's website)
     takes the first one that the headers naming a single field left free."""
-    choices = [_targets_for_header(header, fields) for header in headers]
-    targets = [IGNORE] * len(headers)
+    choices = [_mapped_fields_for_header(header, fields) for header in headers]
+    mapped_fields = [IGNORE] * len(headers)
     taken: set[str] = set()
     for several in (False, True):
         for index, names in enumerate(choices):
             if (len(names) > 1) is several:
                 free = (n for n in names if n.startswith(CUSTOM) or n not in taken)
-                targets[index] = target = next(free, IGNORE)
-                taken.add(target)
-    return targets
+                mapped_fields[index] = mapped_to = next(free, IGNORE)
+                taken.add(mapped_to)
+    return mapped_fields
 
 
 def apply_saved_mapping(
@@ -221,16 +231,16 @@ def apply_saved_mapping(
     """Targets from a saved ``{header: field}`` mapping; headers it does not name auto-map."""
     names = {f.name for f in fields} | {FIRST_NAME, LAST_NAME, IGNORE}
     by_key = {header_key(h): t for h, t in saved.items()}
-    targets = auto_mapping(headers, fields)
+    mapped_fields = auto_mapping(headers, fields)
     for index, header in enumerate(headers):
-        target = by_key.get(header_key(header))
-        if target is None:
+        mapped_to = by_key.get(header_key(header))
+        if mapped_to is None:
             continue
-        target = IGNORE if target in ("ignore", None) else target
-        if target not in names and not target.startswith(CUSTOM):
-            raise FileRefused(f"The mapping names an unknown field '{target}' for '{header}'.")
-        targets[index] = target
-    return targets
+        mapped_to = IGNORE if mapped_to in ("ignore", None) else mapped_to
+        if mapped_to not in names and not mapped_to.startswith(CUSTOM):
+            raise FileRefused(f"The mapping names an unknown field '{mapped_to}' for '{header}'.")
+        mapped_fields[index] = mapped_to
+    return mapped_fields
 
 
 def load_mapping(path: Path) -> dict[str, str]:
@@ -245,33 +255,33 @@ def load_mapping(path: Path) -> dict[str, str]:
     return {str(k): v or IGNORE for k, v in data.items()}
 
 
-def mapping_document(headers: Sequence[str], targets: Sequence[str]) -> str:
+def mapping_document(headers: Sequence[str], mapped_fields: Sequence[str]) -> str:
     """A mapping as the JSON text that :func:`load_mapping` reads."""
-    mapping = {h: t or "ignore" for h, t in zip(headers, targets, strict=True) if h.strip()}
+    mapping = {h: t or "ignore" for h, t in zip(headers, mapped_fields, strict=True) if h.strip()}
     return json.dumps(mapping, indent=2, ensure_ascii=False)
 
 
-def missing_required(targets: Sequence[str], fields: tuple[Field, ...]) -> list[str]:
-    present = set(targets)
+def missing_required(mapped_fields: Sequence[str], fields: tuple[Field, ...]) -> list[str]:
+    present = set(mapped_fields)
     missing = [f.label for f in fields if f.required and f.name not in present]
     if "Contact Name" in missing and {FIRST_NAME, LAST_NAME} & present:
         missing.remove("Contact Name")
     return missing
 
 
-def doubled_targets(
-    headers: Sequence[str], targets: Sequence[str], fields: tuple[Field, ...]
+def doubled_fields(
+    headers: Sequence[str], mapped_fields: Sequence[str], fields: tuple[Field, ...]
 ) -> list[str]:
     """Fields chosen for more than one column, as "Website ('Website', 'Domain')": a row
     would keep the value of one column and silently drop the other's."""
     labels = {f.name: f.label for f in fields} | NAME_PART_LABELS
     columns: dict[str, list[str]] = {}
-    for header, target in zip(headers, targets, strict=True):
-        if target and not target.startswith(CUSTOM):
-            columns.setdefault(target, []).append(header)
+    for header, mapped_to in zip(headers, mapped_fields, strict=True):
+        if mapped_to and not mapped_to.startswith(CUSTOM):
+            columns.setdefault(mapped_to, []).append(header)
     return [
-        f"{labels[target]} ({', '.join(repr(h) for h in chosen)})"
-        for target, chosen in columns.items()
+        f"{labels[mapped_to]} ({', '.join(repr(h) for h in chosen)})"
+        for mapped_to, chosen in columns.items()
         if len(chosen) > 1
     ]
 
@@ -295,7 +305,7 @@ class RowParser:
     def __init__(
         self,
         headers: Sequence[str],
-        targets: Sequence[str],
+        mapped_fields: Sequence[str],
         fields: tuple[Field, ...],
         *,
         defused: bool,
@@ -307,13 +317,13 @@ class RowParser:
         self.fields: list[tuple[int, str, Field, dict[str, Any]]] = []
         self.custom: list[tuple[int, str]] = []
         self.name_parts: list[tuple[int, str]] = []
-        for index, (header, target) in enumerate(zip(headers, targets, strict=False)):
-            if target.startswith(CUSTOM):
-                self.custom.append((index, target[len(CUSTOM) :]))
-            elif target in (FIRST_NAME, LAST_NAME):
-                self.name_parts.append((index, target))
-            elif target:
-                self.fields.append((index, header, by_name[target], {}))
+        for index, (header, mapped_to) in enumerate(zip(headers, mapped_fields, strict=False)):
+            if mapped_to.startswith(CUSTOM):
+                self.custom.append((index, mapped_to[len(CUSTOM) :]))
+            elif mapped_to in (FIRST_NAME, LAST_NAME):
+                self.name_parts.append((index, mapped_to))
+            elif mapped_to:
+                self.fields.append((index, header, by_name[mapped_to], {}))
         mapped = {f.name: header for _, header, f, _ in self.fields}
         self.required = [(f, mapped.get(f.name, f.label)) for f in fields if f.required]
 
@@ -372,7 +382,7 @@ def merge(
 
 
 def _known_header(cell: str, fields: tuple[Field, ...]) -> bool:
-    return bool(cell.strip() and target_for_header(cell, fields))
+    return bool(cell.strip() and mapped_field_for(cell, fields))
 
 
 def names_a_field(rows: Sequence[Sequence[str]], fields: tuple[Field, ...]) -> bool:
@@ -406,10 +416,36 @@ def find_header_row(rows: Sequence[Sequence[str]], fields: tuple[Field, ...]) ->
     raise FileRefused("no header row found: no row has column names.")
 
 
-def import_file(user: User, run: Callable[[], ImportSummary]) -> ImportSummary:
-    """Run an import (``run``: storage's, all or nothing) if ``user`` may import."""
+class Importer(Protocol):
+    """Where the rows go: storage's importer (storage.importing.importer.SqlImporter), which takes a
+    whole file in one transaction and can take a batch back."""
+
+    def run(
+        self,
+        user: User,
+        path: Path,
+        kind: str,
+        options: ImportOptions,
+        progress: Progress | None,
+        cancel: Cancel | None,
+    ) -> ImportSummary: ...
+
+    def undo(self, user: User, batch_id: str | UUID) -> str: ...
+
+
+def import_file(
+    importer: Importer,
+    user: User,
+    path: Path,
+    kind: str,
+    options: ImportOptions | None = None,
+    progress: Progress | None = None,
+    cancel: Cancel | None = None,
+) -> ImportSummary:
+    """Import a file of accounts or contacts (``kind``) if ``user`` may import: all of it or
+    (on a failure or Cancel) nothing."""
     user.require(Action.IMPORT)
-    return run()
+    return importer.run(user, path, kind, options or ImportOptions(), progress, cancel)
 
 
 @dataclass(frozen=True)
@@ -465,7 +501,7 @@ def review_possible_duplicate(user: User, settle: Callable[[], str]) -> str:
     return settle()
 
 
-def undo_import(user: User, undo: Callable[[], str]) -> str:
-    """Take an import back (``undo``: storage's) if ``user`` may; returns what it did."""
+def undo_import(importer: Importer, user: User, batch_id: str | UUID) -> str:
+    """Take an import back if ``user`` may; returns what it did."""
     user.require(Action.UNDO_IMPORT)
-    return undo()
+    return importer.undo(user, batch_id)

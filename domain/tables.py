@@ -19,13 +19,13 @@ class ColumnKind(enum.Enum):
 
 
 @dataclass(frozen=True)
-class Column:
+class TableColumn:
     label: str
     kind: ColumnKind = ColumnKind.TEXT
 
 
 @dataclass
-class Table:
+class TableData:
     """A read model to write: a title (the XLSX sheet name), columns and rows of plain values.
 
     ``rows`` may be a lazy iterable (a streaming query); ``count`` is how many it will yield,
@@ -33,6 +33,6 @@ class Table:
     """
 
     title: str
-    columns: Sequence[Column]
+    columns: Sequence[TableColumn]
     rows: Iterable[Sequence[Any]]
     count: int | None = None

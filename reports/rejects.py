@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from domain.importing import ImportSummary
-from domain.tables import Column, ColumnKind, Table
+from domain.tables import ColumnKind, TableColumn, TableData
 
 
-def rejects_table(summary: ImportSummary) -> Table:
+def rejects_table(summary: ImportSummary) -> TableData:
     """The file's own columns first, each cell as the file had it (so the fixed file
     re-imports as the first would have), then where and why."""
     width = len(summary.headers)
@@ -18,10 +18,10 @@ def rejects_table(summary: ImportSummary) -> Table:
         original = (cells[1:] + [""] * width)[:width]
         rows.append([*original, number, error.column, error.reason])
     kind = ColumnKind.CSV_CELL if summary.from_csv else ColumnKind.TEXT
-    columns = [Column(h, kind) for h in summary.headers]
+    columns = [TableColumn(h, kind) for h in summary.headers]
     columns += [
-        Column("Accord row", ColumnKind.INTEGER),
-        Column("Accord column"),
-        Column("Accord error"),
+        TableColumn("Accord row", ColumnKind.INTEGER),
+        TableColumn("Accord column"),
+        TableColumn("Accord error"),
     ]
-    return Table("Rejected rows", columns, rows, len(rows))
+    return TableData("Rejected rows", columns, rows, len(rows))

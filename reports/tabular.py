@@ -15,7 +15,7 @@ from typing import Any
 
 from domain.errors import AccordError
 from domain.progress import Cancel, Progress
-from domain.tables import ColumnKind, Table
+from domain.tables import ColumnKind, TableData
 from domain.values import clean_text, counted, protect_cell, unprotect_cell
 from reports.output import beside, writing
 
@@ -52,7 +52,7 @@ class Written:
 
 
 def write_table(
-    table: Table, path: Path, *, progress: Progress | None = None, cancel: Cancel | None = None
+    table: TableData, path: Path, *, progress: Progress | None = None, cancel: Cancel | None = None
 ) -> Written:
     """Write ``table`` to ``path`` (.csv or .xlsx).
 
@@ -98,7 +98,7 @@ def _csv_value(value: Any, kind: ColumnKind) -> str:
     return str(value)
 
 
-def _write_csv(table: Table, path: Path, ticker: _Ticker) -> int:
+def _write_csv(table: TableData, path: Path, ticker: _Ticker) -> int:
     kinds = [c.kind for c in table.columns]
     count = 0
     with path.open("w", encoding="utf-8-sig", newline="") as out:
@@ -147,7 +147,7 @@ def _shown_width(value: Any, kind: ColumnKind) -> int:
     )
 
 
-def column_widths(table: Table, sample: Sequence[Sequence[Any]]) -> list[int]:
+def column_widths(table: TableData, sample: Sequence[Sequence[Any]]) -> list[int]:
     """Each column as wide as its heading (and the filter's button) and the values in
     ``sample``, up to :data:`WIDEST` characters."""
     widths = []
@@ -163,7 +163,7 @@ _LITERAL_ESCAPE = re.compile(r"_x[0-9A-Fa-f]{4}_")
 
 
 def _write_xlsx(
-    table: Table, path: Path, ticker: _Ticker, *, beside_of: Path
+    table: TableData, path: Path, ticker: _Ticker, *, beside_of: Path
 ) -> tuple[int, tuple[str, ...]]:
     """The rows, and the cells whose text was cut to :data:`CELL_LIMIT` (a Notes sheet
     lists them). openpyxl's temporary files are written beside ``beside_of``, not in the

@@ -123,27 +123,28 @@ def has_decision_maker() -> ColumnElement[bool]:
     )
 
 
-def _subject(subject: str) -> ColumnElement[Any]:
-    if subject.startswith(CUSTOM):
-        return custom_field(subject[len(CUSTOM) :])
-    if subject == HAS_DECISION_MAKER:
+def _field_column(field: str) -> ColumnElement[Any]:
+    if field.startswith(CUSTOM):
+        return custom_field(field[len(CUSTOM) :])
+    if field == HAS_DECISION_MAKER:
         return has_decision_maker()
-    return accounts.c[subject]
+    return accounts.c[field]
 
 
 def _condition(criterion: Criterion) -> ColumnElement[bool]:
     """The criterion as a condition that is NULL where the field is empty, which SQL treats
     as not met; the "is it empty?" test is written out only where the operator needs it
     (this runs a million times per score)."""
-    column = accounts.c.country_code if criterion.by_country_code else _subject(criterion.subject)
+    by_code = criterion.by_country_code
+    column = accounts.c.country_code if by_code else _field_column(criterion.field)
     values = criterion.values
-    if is_numeric(criterion.subject):
+    if is_numeric(criterion.field):
         present: ColumnElement[bool] = column.is_not(None)
     else:
         present = ~is_blank_sql(column)
     needs_present = False
     match criterion.operator:
-        case Operator.IS_SET if criterion.subject == HAS_DECISION_MAKER:
+        case Operator.IS_SET if criterion.field == HAS_DECISION_MAKER:
             return column
         case Operator.IS_SET:
             return present
@@ -159,7 +160,7 @@ def _condition(criterion: Criterion) -> ColumnElement[bool]:
             condition = column >= values[0]
         case Operator.AT_MOST:
             condition = column <= values[0]
-        case Operator.CONTAINS if criterion.subject == "tags":
+        case Operator.CONTAINS if criterion.field == "tags":
             tag = literal(f", {values[0]},", String)
             condition = position(literal(", ", String) + column + literal(",", String), tag) > 0
             needs_present = is_blank(str(values[0]))

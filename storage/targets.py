@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from domain.errors import AlreadyOnTargetList, NotFound, NotOnTargetList
 from domain.icp import HAS_DECISION_MAKER, IcpVersion, Tier, explain
-from domain.tables import Column, ColumnKind, Table
+from domain.tables import ColumnKind, TableColumn, TableData
 from domain.targets import HandOffResult, Stage, priority_for
 from domain.users import Role, User
 from storage.bulk import bulk_insert, new_id
@@ -281,29 +281,29 @@ def target_summary(workspace: Workspace) -> dict[str, int]:
 
 
 _EXPORT_COLUMNS = [
-    Column("Account Name"),
-    Column("Website"),
-    Column("Country"),
-    Column("Industry"),
-    Column("Employees", ColumnKind.INTEGER),
-    Column("Score", ColumnKind.INTEGER),
-    Column("Tier"),
-    Column("Why"),
-    Column("Owner"),
-    Column("Stage"),
-    Column("Priority", ColumnKind.INTEGER),
-    Column("Sales-ready"),
-    Column("Handed off (UTC)", ColumnKind.DATETIME),  # as stored: the same on every computer
+    TableColumn("Account Name"),
+    TableColumn("Website"),
+    TableColumn("Country"),
+    TableColumn("Industry"),
+    TableColumn("Employees", ColumnKind.INTEGER),
+    TableColumn("Score", ColumnKind.INTEGER),
+    TableColumn("Tier"),
+    TableColumn("Why"),
+    TableColumn("Owner"),
+    TableColumn("Stage"),
+    TableColumn("Priority", ColumnKind.INTEGER),
+    TableColumn("Sales-ready"),
+    TableColumn("Handed off (UTC)", ColumnKind.DATETIME),  # as stored: the same on every computer
 ]
 
 
-def target_table(workspace: Workspace, owner: User | None = None) -> Table:
+def target_table(workspace: Workspace, owner: User | None = None) -> TableData:
     """The target list (or one rep's part of it) by priority and score, with the why."""
     condition = LISTED if owner is None else and_(LISTED, targets.c.owner_id == owner.id)
     with workspace.read() as conn:
         count = conn.execute(select(func.count()).select_from(targets).where(condition))
         total = int(count.scalar_one())
-    return Table("Target list", _EXPORT_COLUMNS, _target_rows(workspace, condition), total)
+    return TableData("Target list", _EXPORT_COLUMNS, _target_rows(workspace, condition), total)
 
 
 def _target_rows(workspace: Workspace, condition: Any) -> Iterator[list[Any]]:

@@ -23,7 +23,7 @@ from domain.errors import WorkspaceDamaged
 from domain.values import shown_time
 from main import main
 from storage import backups
-from storage.importer import import_accounts
+from storage.importing.importer import import_accounts
 from storage.repositories import SqlUnitOfWork
 from storage.users import sign_in
 from storage.workspace import (

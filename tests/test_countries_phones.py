@@ -15,9 +15,9 @@ from domain.icp import Criterion, IdealCustomerProfile, Operator
 from domain.targets import Territories
 from domain.values import country_code, country_name, phone_e164
 from main import main
-from storage.account_list import Column, ListQuery, count, page
 from storage.icp_sql import score_sql
-from storage.importer import import_accounts, import_contacts
+from storage.importing.importer import import_accounts, import_contacts
+from storage.read_models.account_list import ListColumn, ListQuery, count, page
 from storage.schema import AccountRow, ContactRow
 from storage.users import sign_in
 from storage.workspace import MIGRATIONS, open_workspace
@@ -108,12 +108,12 @@ def test_the_same_company_in_usa_and_united_states_is_one_account(workspace, tmp
 
 def test_the_list_shows_one_country_and_one_phone_and_finds_the_number(workspace, tmp_path):
     _import(workspace, tmp_path)
-    query = ListQuery(sort=Column.COUNTRY)
+    query = ListQuery(sort=ListColumn.COUNTRY)
     rows = {r[1]: r for r in page(workspace, query, 0, 10, count(workspace, query))}
-    assert {rows[n][1 + Column.COUNTRY] for n in ("Acme", "Bolt", "Crane")} == {"US"}
-    assert rows["Fjord"][1 + Column.COUNTRY] == "GB"
-    assert rows["Gale"][1 + Column.COUNTRY] == "Atlantis"
-    assert rows["Acme"][1 + Column.PHONE] == "+14155550100"
+    assert {rows[n][1 + ListColumn.COUNTRY] for n in ("Acme", "Bolt", "Crane")} == {"US"}
+    assert rows["Fjord"][1 + ListColumn.COUNTRY] == "GB"
+    assert rows["Gale"][1 + ListColumn.COUNTRY] == "Atlantis"
+    assert rows["Acme"][1 + ListColumn.PHONE] == "+14155550100"
     for typed in ("4155550100", "+1 415 555 0100", "415-555-0100"):
         assert count(workspace, ListQuery(search=typed)) == 1, typed
     # sorted by country, the US accounts stand together

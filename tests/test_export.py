@@ -10,14 +10,14 @@ import openpyxl
 import pytest
 
 from domain.accounts import create_account
-from domain.tables import Column, ColumnKind, Table
+from domain.tables import ColumnKind, TableColumn, TableData
 from domain.users import Role
 from main import main
 from reports.tabular import WIDEST, WIDTH_SAMPLE, ExportCancelled, write_table
-from storage.account_list import ListQuery, Scope, count
-from storage.demo import build_demo
-from storage.export import account_table
-from storage.importer import import_accounts
+from storage.demo.build import build_demo
+from storage.importing.importer import import_accounts
+from storage.read_models.account_list import ListQuery, Scope, count
+from storage.read_models.export import account_table
 from storage.repositories import SqlUnitOfWork
 from storage.workspace import open_workspace
 
@@ -156,9 +156,10 @@ def test_widths_come_from_the_first_rows_and_a_long_text_wraps(tmp_path):
     note = "Met at the trade fair; wants a quote for 40 seats before the end of the quarter."
     rows = [[f"Account number {n} on the list", "", n] for n in range(WIDTH_SAMPLE)]
     rows += [["An account whose name is longer than any before", note, 1_000_000]]
-    columns = [Column("Account Name"), Column("Notes"), Column("Employees", ColumnKind.INTEGER)]
+    columns = [TableColumn("Account Name"), TableColumn("Notes"),
+               TableColumn("Employees", ColumnKind.INTEGER)]  # fmt: skip
     out = tmp_path / "wide.xlsx"
-    write_table(Table("Accounts", columns, iter(rows)), out)
+    write_table(TableData("Accounts", columns, iter(rows)), out)
     sheet = openpyxl.load_workbook(out).active
     widths = [sheet.column_dimensions[letter].width for letter in "ABC"]
     name = len("Account number 999 on the list")  # not the longer name after the sample

@@ -18,8 +18,8 @@ from PySide6.QtWidgets import QMessageBox
 from domain.importing import FileRefused
 from domain.users import Role
 from main import main
-from storage import files
-from storage.importer import import_accounts
+from storage.importing import files
+from storage.importing.importer import import_accounts
 from storage.users import sign_in
 from ui.import_wizard import ImportWizard
 

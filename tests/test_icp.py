@@ -34,7 +34,7 @@ def test_failing_a_must_have_excludes_the_account():
 
 def test_the_why_lists_each_criterion_with_its_points():
     result = ICP.evaluate({**FIT, "employees": 20})
-    why = {c.criterion.subject: (c.met, c.points) for c in result.contributions}
+    why = {c.criterion.field: (c.met, c.points) for c in result.contributions}
     assert why == {
         "industry": (True, 30),
         "employees": (False, 0),

@@ -10,9 +10,9 @@ from sqlalchemy import delete, insert, select
 
 from domain.fields import ACCOUNT_FIELDS
 from domain.icp import (
+    CRITERION_FIELDS,
     CUSTOM,
     HAS_DECISION_MAKER,
-    SUBJECTS,
     Criterion,
     IdealCustomerProfile,
     Operator,
@@ -65,14 +65,14 @@ def test_random_accounts_have_every_field():
 
 def _criterion() -> st.SearchStrategy[Criterion]:
     """A valid criterion on any field, custom fields included, with any operator it takes."""
-    subjects = [*SUBJECTS, *(CUSTOM + name for name in CUSTOM_NAMES)]
-    return st.sampled_from(subjects).flatmap(
-        lambda subject: st.sampled_from(operators_for(subject)).flatmap(
+    fields = [*CRITERION_FIELDS, *(CUSTOM + name for name in CUSTOM_NAMES)]
+    return st.sampled_from(fields).flatmap(
+        lambda field: st.sampled_from(operators_for(field)).flatmap(
             lambda operator: st.builds(
                 Criterion,
-                st.just(subject),
+                st.just(field),
                 st.just(operator),
-                _values(subject, operator),
+                _values(field, operator),
                 st.booleans(),
                 st.integers(min_value=1, max_value=100),
             )
@@ -80,19 +80,19 @@ def _criterion() -> st.SearchStrategy[Criterion]:
     )
 
 
-def _values(subject: str, operator: Operator) -> st.SearchStrategy[tuple[object, ...]]:
+def _values(field: str, operator: Operator) -> st.SearchStrategy[tuple[object, ...]]:
     if operator is Operator.IS_SET:
         return st.just(())
-    if is_numeric(subject):
-        n = _number(subject)
+    if is_numeric(field):
+        n = _number(field)
         if operator is Operator.BETWEEN:
             return st.tuples(n, n).map(lambda t: tuple(sorted(t)))
         return n.map(lambda v: (v,))
-    if subject == "tags":
+    if field == "tags":
         return st.sampled_from(["cloud", "Cloud", "a%", "", "b2b"]).map(lambda w: (w,))
     if operator is Operator.CONTAINS:
         return word.map(lambda w: (w,))
-    if subject == "country":
+    if field == "country":
         return st.lists(country, min_size=1, max_size=3).map(tuple)
     return st.lists(word, min_size=1, max_size=3).map(tuple)
 

@@ -8,9 +8,9 @@ import openpyxl
 import pytest
 from sqlalchemy import select
 
-from domain.importing import FileRefused, OnDuplicate
+from domain.importing import FileRefused, ImportOptions, OnDuplicate
 from domain.users import Role
-from storage.importer import ImportOptions, import_accounts
+from storage.importing.importer import import_accounts
 from storage.queries import accounts
 
 

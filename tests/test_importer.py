@@ -12,16 +12,10 @@ from hypothesis import strategies as st
 from sqlalchemy import inspect, select
 
 from domain.accounts import update_account
-from domain.importing import FileRefused, ImportCancelled, OnDuplicate
+from domain.importing import FileRefused, ImportCancelled, ImportOptions, OnDuplicate
 from domain.users import Role
-from storage import importer
-from storage.importer import (
-    ImportOptions,
-    import_accounts,
-    import_contacts,
-    list_batches,
-    undo_import,
-)
+from storage.importing import importer
+from storage.importing.importer import import_accounts, import_contacts, list_batches, undo_import
 from storage.keys import SEARCHED_FIELDS, derived_columns, search_key
 from storage.queries import accounts
 from storage.repositories import SqlUnitOfWork

@@ -17,7 +17,7 @@ import storage.workspace
 from domain.accounts import Account, create_account, update_account
 from domain.errors import WorkspaceBusy
 from main import main
-from storage.export import account_table
+from storage.read_models.export import account_table
 from storage.repositories import SqlUnitOfWork
 from storage.users import list_users, sign_in
 from storage.workspace import Workspace, open_workspace, schema_revision

@@ -18,14 +18,14 @@ from domain.users import Role
 from main import main
 from reports.rejects import rejects_table
 from reports.tabular import write_table
-from storage.duplicates import (
+from storage.importing.duplicates import (
     CannotMerge,
     keep_both,
     merge_possible_duplicate,
     possible_duplicates,
     to_review,
 )
-from storage.importer import ImportOptions, import_accounts, import_contacts, undo_import
+from storage.importing.importer import ImportOptions, import_accounts, import_contacts, undo_import
 from storage.queries import accounts
 from storage.schema import ContactRow, table_of
 from storage.users import sign_in

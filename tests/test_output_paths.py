@@ -15,7 +15,7 @@ from sqlalchemy import Engine, event, func, select
 
 from main import main
 from reports.tabular import write_table
-from storage.export import account_table
+from storage.read_models.export import account_table
 from storage.targets import accounts
 from storage.users import sign_in
 from storage.workspace import open_workspace

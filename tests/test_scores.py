@@ -8,9 +8,9 @@ from domain.accounts import create_account, delete_account, restore_account
 from domain.icp import Criterion, IdealCustomerProfile, Operator, apply_icp, save_icp
 from domain.users import Role
 from storage import icps
-from storage.account_list import Column, ListQuery, count, page
 from storage.icps import SqlIcpStore
-from storage.importer import import_accounts
+from storage.importing.importer import import_accounts
+from storage.read_models.account_list import ListColumn, ListQuery, count, page
 from storage.repositories import SqlUnitOfWork
 
 ICP = IdealCustomerProfile(
@@ -22,14 +22,14 @@ ICP = IdealCustomerProfile(
     tier_a=100,
     tier_b=50,
 )
-BY_SCORE = ListQuery(sort=Column.SCORE, descending=True)
+BY_SCORE = ListQuery(sort=ListColumn.SCORE, descending=True)
 
 
 def _listed_by_score(workspace) -> list[tuple[str, int | None, str | None]]:
     total = count(workspace, BY_SCORE)
     rows = page(workspace, BY_SCORE, 0, total + 10, total)
     assert len(rows) == total  # the sorted list holds every account the count promises
-    return [(r[1 + Column.NAME], r[1 + Column.SCORE], r[1 + Column.TIER]) for r in rows]
+    return [(r[1 + ListColumn.NAME], r[1 + ListColumn.SCORE], r[1 + ListColumn.TIER]) for r in rows]
 
 
 def test_every_live_account_has_a_place_in_the_list_sorted_by_score(workspace, people, tmp_path):

@@ -22,8 +22,8 @@ from domain.values import clean_text
 from main import main
 from reports.tabular import CELL_LIMIT, write_table
 from storage.dossiers import SqlDossierStore, ratings_of
-from storage.export import account_table
-from storage.importer import import_accounts
+from storage.importing.importer import import_accounts
+from storage.read_models.export import account_table
 from storage.repositories import SqlUnitOfWork
 from storage.schema import DossierRow, table_of
 from storage.targets import accounts

@@ -39,7 +39,7 @@ from storage.icps import (
     list_versions,
     preview,
 )
-from storage.importer import import_accounts
+from storage.importing.importer import import_accounts
 from storage.leads import SqlLeadStore, current_lead_definition
 from storage.repositories import SqlUnitOfWork
 from storage.scores import stored
@@ -320,7 +320,7 @@ def test_tier_counts_come_from_the_histogram_for_any_thresholds():
 
 def test_an_estimate_from_a_sample_scales_to_every_account(workspace, monkeypatch):
     from storage import icps
-    from storage.demo import build_demo
+    from storage.demo.build import build_demo
 
     build_demo(workspace, accounts=3000, seed=2, replace=True)
     monkeypatch.setattr(icps, "SAMPLE_ABOVE", 1000)
@@ -342,7 +342,7 @@ def test_an_estimate_from_a_sample_scales_to_every_account(workspace, monkeypatc
 
 
 def test_the_demo_s_history_belongs_to_its_own_people(workspace):
-    from storage.demo import build_demo
+    from storage.demo.build import build_demo
     from storage.dossiers import DossierFilter, dossier_lines
     from storage.schema import ChangeRow, table_of
     from storage.users import list_users, login_name

@@ -33,12 +33,12 @@ from domain.leads import DEFAULT_LEAD_DEFINITION, save_lead_definition
 from domain.targets import assign_round_robin, build_target_list, hand_off, set_priority
 from domain.users import Action, Role, User, add_user, export, set_up_team
 from main import main
-from storage import importer
-from storage.dossier_print import printed_dossiers
 from storage.dossiers import SqlDossierStore
-from storage.export import account_table
 from storage.icps import SqlIcpStore
+from storage.importing.importer import SqlImporter
 from storage.leads import SqlLeadStore
+from storage.read_models.dossier_print import printed_dossiers
+from storage.read_models.export import account_table
 from storage.repositories import SqlUnitOfWork
 from storage.schema import Base
 from storage.targets import target_table
@@ -180,10 +180,10 @@ def test_each_login_may_do_on_the_server_all_its_role_may(team, tmp_path):
     reviewed = start_dossier(SqlDossierStore(team.workspace), team.owner, theirs.id)
     workspace = team.open_as(marketer.name)
     try:
-        me = sign_in(workspace, "")
-        batch = import_file(me, lambda: importer.import_accounts(workspace, me, source)).batch_id
-        undo_import(me, lambda: importer.undo_import(workspace, me, batch))
-        import_file(me, lambda: importer.import_accounts(workspace, me, source))
+        me, importer = sign_in(workspace, ""), SqlImporter(workspace)
+        batch = import_file(importer, me, source, "accounts").batch_id
+        undo_import(importer, me, batch)
+        import_file(importer, me, source, "accounts")
         account = create_account(SqlUnitOfWork(workspace), me, {"name": "Cora", "phone": "1"})
         version = save_icp(SqlIcpStore(workspace), me, IdealCustomerProfile("Anyone"))
         apply_icp(SqlIcpStore(workspace), me, version)

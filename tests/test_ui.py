@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from domain.accounts import update_account
 from domain.users import Role
-from storage.demo import build_demo
+from storage.demo.build import build_demo
 from storage.queries import accounts
 from storage.repositories import SqlUnitOfWork
 from storage.users import sign_in
@@ -188,10 +188,11 @@ def test_import_wizard_stays_on_the_mapping_until_it_can_import(
 
 
 def test_import_history_undoes_an_import(qtbot, sqlite_workspace, tmp_path, monkeypatch):
-    from storage.importer import ImportOptions, import_accounts
+    from domain.importing import ImportOptions
+    from storage.importing.importer import import_accounts
 
     owner = sign_in(sqlite_workspace, "Olivia Owner")
-    options = ImportOptions(targets=["name", "website", "employees", "country"])
+    options = ImportOptions(mapped_fields=["name", "website", "employees", "country"])
     import_accounts(sqlite_workspace, owner, _csv(tmp_path), options)
     dialog = ImportHistoryDialog(sqlite_workspace, owner)
     qtbot.addWidget(dialog)
@@ -363,7 +364,7 @@ def test_the_wizard_picks_the_sheet_that_holds_the_list(qtbot, sqlite_workspace,
 
 def test_the_list_shows_times_on_this_computers_clock(qtbot, sqlite_workspace, india_clock):
     from domain.accounts import create_account
-    from storage.account_list import Column
+    from storage.read_models.account_list import ListColumn
 
     owner = sign_in(sqlite_workspace, "Olivia Owner")
     account = create_account(SqlUnitOfWork(sqlite_workspace), owner, {"name": "Acme"})
@@ -372,7 +373,7 @@ def test_the_list_shows_times_on_this_computers_clock(qtbot, sqlite_workspace, i
     model = AccountsModel(sqlite_workspace)
     assert model.data(model.index(0, 0), AccountIdRole) == account.id
     later = stored + india_clock
-    assert model.data(model.index(0, Column.UPDATED_AT)) == later.strftime("%Y-%m-%d %H:%M")
+    assert model.data(model.index(0, ListColumn.UPDATED_AT)) == later.strftime("%Y-%m-%d %H:%M")
 
 
 def test_connect_to_a_team_database_opens_the_address_typed(

@@ -16,8 +16,7 @@ from domain.dossiers import DEFAULT_TEMPLATE, DossierEdit, DossierStatus, start_
 from domain.errors import NotFound
 from domain.targets import assign_owners
 from domain.users import Role, add_user
-from storage.demo import build_demo
-from storage.dossier_print import call_pack_job
+from storage.demo.build import build_demo
 from storage.dossiers import (
     DossierFilter,
     SqlDossierStore,
@@ -28,6 +27,7 @@ from storage.dossiers import (
     ratings_of,
     templates,
 )
+from storage.read_models.dossier_print import call_pack_job
 from storage.repositories import SqlUnitOfWork
 from storage.targets import SqlTargetStore, accounts, target_table
 from storage.unsaved import UnsavedDossiers

@@ -16,9 +16,10 @@ from PySide6.QtWidgets import QApplication, QLabel, QMessageBox, QWidget
 from domain.accounts import add_contact, create_account
 from domain.dossiers import DEFAULT_TEMPLATE, DossierTemplate, Section, rate_dossier, save_template
 from domain.errors import AccordError
+from domain.importing import ImportOptions
 from domain.users import Role, add_user
 from storage.dossiers import SqlDossierStore, dossier_for
-from storage.importer import ImportOptions, import_accounts
+from storage.importing.importer import import_accounts
 from storage.repositories import SqlUnitOfWork
 from storage.users import SqlUserStore, sign_in
 from storage.workspace import open_workspace
@@ -144,7 +145,7 @@ def test_undoing_an_import_names_the_file_as_typed(qtbot, boxes, hostile, tmp_pa
     workspace, owner, _ = hostile
     csv = tmp_path / f"{HOSTILE_FILE}.csv"
     csv.write_text("Company,Website\nBeta GmbH,beta.example\n", encoding="utf-8")
-    import_accounts(workspace, owner, csv, ImportOptions(targets=["name", "website"]))
+    import_accounts(workspace, owner, csv, ImportOptions(mapped_fields=["name", "website"]))
     dialog = ImportHistoryDialog(workspace, owner)
     qtbot.addWidget(dialog)
     dialog.table.selectRow(0)

@@ -10,7 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from storage.demo import build_demo
+from storage.demo.build import build_demo
 
 # Opens the workspace in the window, starts work of every kind, then quits at once.
 WORK_THEN_QUIT = """
@@ -20,7 +20,7 @@ from pathlib import Path
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
-from storage.dossier_print import call_pack_job
+from storage.read_models.dossier_print import call_pack_job
 from ui.app import run_gui
 from ui.import_wizard import ImportWizard
 from ui.main_window import MainWindow

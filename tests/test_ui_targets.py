@@ -12,11 +12,11 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QInputDialog, QMessageBox, QPushButton
 from sqlalchemy import select
 
-from domain.icp import SUBJECTS, Tier
-from storage.account_list import Scope
-from storage.demo import build_demo
+from domain.icp import CRITERION_FIELDS, Tier
+from storage.demo.build import build_demo
 from storage.icps import account_facts, active_version, list_versions
 from storage.leads import current_lead_definition
+from storage.read_models.account_list import Scope
 from storage.targets import target_entry, target_history, target_summary, target_table, targets
 from storage.users import sign_in
 from ui import target_actions
@@ -277,7 +277,7 @@ def test_return_in_a_criterion_adds_nothing_and_the_weight_column_stays_whole(qt
         field.setFocus()
         qtbot.keyClick(field, Qt.Key.Key_Return)
     assert editor.criteria.rowCount() == rows and editor.problems.text() == ""
-    assert subject.count() == len(SUBJECTS)  # the typed field is not added as a choice
+    assert subject.count() == len(CRITERION_FIELDS)  # the typed field is not added as a choice
     for width in (1280, 1000):
         editor.resize(width, 640)
         qtbot.waitUntil(lambda w=width: editor.width() == w)

@@ -24,10 +24,10 @@ from PySide6.QtWidgets import (
 )
 
 from domain.users import Role, add_user
-from storage.account_list import SORTABLE, Column
-from storage.demo import build_demo
+from storage.demo.build import build_demo
 from storage.dossiers import DossierFilter, dossier_for, dossier_lines
 from storage.icps import list_versions
+from storage.read_models.account_list import SORTABLE, ListColumn
 from storage.repositories import SqlUnitOfWork
 from storage.targets import target_history
 from storage.users import SqlUserStore, sign_in
@@ -100,7 +100,7 @@ WINDOWS: dict[str, Callable[[MainWindow], QWidget]] = {
     "PossibleDuplicatesDialog": _possible_duplicates,
     "ImportWizard": lambda w: ImportWizard(w.workspace, w.user, "accounts", w),
     "LeadDefinitionDialog": lambda w: LeadDefinitionDialog(w.workspace, w.user, w),
-    "BuildDialog": BuildDialog,
+    "BuildDialog": lambda w: BuildDialog(w.workspace, w),
     "RepsDialog": lambda w: RepsDialog(reps_of(w.workspace), w),
     "TerritoryDialog": lambda w: TerritoryDialog(reps_of(w.workspace), w),
     "HistoryDialog": lambda w: HistoryDialog(target_history(w.workspace), w),
@@ -196,7 +196,7 @@ def _elided_headings(window: MainWindow) -> list[str]:
     font.setBold(True)  # headings of selected rows are bold
     metrics = QFontMetrics(font)
     cut = []
-    for column in Column:
+    for column in ListColumn:
         option = QStyleOptionHeader()
         option.initFrom(header)
         option.rect = QRect(0, 0, header.sectionSize(column), header.height())
@@ -219,9 +219,9 @@ def test_at_1280_px_the_list_shows_every_column_and_heading_whole(qtbot, demo, r
     qtbot.waitUntil(lambda: not window.table.horizontalScrollBar().isVisible(), timeout=2000)
     header = window.table.horizontalHeader()
     assert header.length() <= window.table.viewport().width()
-    assert all(not header.isSectionHidden(c) for c in Column)
+    assert all(not header.isSectionHidden(c) for c in ListColumn)
     assert _elided_headings(window) == []
-    stage = window.table.visualRect(window.model.index(0, Column.STAGE)).width()
+    stage = window.table.visualRect(window.model.index(0, ListColumn.STAGE)).width()
     metrics = window.table.fontMetrics()
     widest_stage = max(metrics.horizontalAdvance(s) for s in ("sales-ready", "opportunity"))
     assert stage > widest_stage  # no more "targe…"
@@ -243,31 +243,31 @@ def test_columns_hidden_moved_and_resized_come_back_for_the_same_user_only(qtbot
     website = next(a for a in menu.actions() if a.text() == "Website")
     website.trigger()
     menu.close()
-    assert header.isSectionHidden(Column.WEBSITE)
-    header.moveSection(header.visualIndex(Column.STAGE), 0)
-    header.resizeSection(Column.NAME, 333)
+    assert header.isSectionHidden(ListColumn.WEBSITE)
+    header.moveSection(header.visualIndex(ListColumn.STAGE), 0)
+    header.resizeSection(ListColumn.NAME, 333)
     window.close()
 
     again = _window(qtbot, demo, "Olivia Owner")
     header = again.table.horizontalHeader()
-    assert header.isSectionHidden(Column.WEBSITE)
-    assert header.logicalIndex(0) == Column.STAGE
-    assert header.sectionSize(Column.NAME) == 333
+    assert header.isSectionHidden(ListColumn.WEBSITE)
+    assert header.logicalIndex(0) == ListColumn.STAGE
+    assert header.sectionSize(ListColumn.NAME) == 333
 
     someone_else = _window(qtbot, demo, "Maya Chen")
     header = someone_else.table.horizontalHeader()
-    assert not header.isSectionHidden(Column.WEBSITE)
-    assert header.logicalIndex(0) == Column.NAME
+    assert not header.isSectionHidden(ListColumn.WEBSITE)
+    assert header.logicalIndex(0) == ListColumn.NAME
 
 
 def test_the_last_column_shown_cannot_be_hidden_and_columns_fit_again(qtbot, demo):
     window = _window(qtbot, demo, "Olivia Owner")
     header = window.table.horizontalHeader()
-    for column in Column:
-        if column is not Column.NAME:
+    for column in ListColumn:
+        if column is not ListColumn.NAME:
             header.hideSection(column)
     menu = window.columns_menu(QPoint(5, 5))
-    name = next(a for a in menu.actions() if a.text() == HEADERS[Column.NAME])
+    name = next(a for a in menu.actions() if a.text() == HEADERS[ListColumn.NAME])
     assert not name.isEnabled()
     for action in menu.actions():
         if action.isCheckable() and not action.isChecked():
@@ -280,13 +280,13 @@ def test_the_last_column_shown_cannot_be_hidden_and_columns_fit_again(qtbot, dem
 
 def test_a_workspace_opened_as_someone_else_shows_their_columns(qtbot, demo, tmp_path):
     window = _window(qtbot, demo, "Olivia Owner")
-    window.table.horizontalHeader().hideSection(Column.PHONE)
+    window.table.horizontalHeader().hideSection(ListColumn.PHONE)
     other = open_workspace(tmp_path / "other.sqlite")
     owner = sign_in(other, "Olivia Owner")
     window.switch_to(demo, add_user(SqlUserStore(demo), owner, "Rita Rep", Role.REP))
-    assert not window.table.horizontalHeader().isSectionHidden(Column.PHONE)
+    assert not window.table.horizontalHeader().isSectionHidden(ListColumn.PHONE)
     window.switch_to(demo, sign_in(demo, "Olivia Owner"))
-    assert window.table.horizontalHeader().isSectionHidden(Column.PHONE)
+    assert window.table.horizontalHeader().isSectionHidden(ListColumn.PHONE)
     other.close()
 
 

@@ -12,7 +12,7 @@ from typing import Any
 from PySide6.QtCore import QAbstractTableModel, QLocale, QModelIndex, QPersistentModelIndex, Qt
 
 from domain.values import clean_text, country_name, shown_phone, shown_time
-from storage.account_list import SORTABLE, Column, ListQuery, Scope, count, page
+from storage.read_models.account_list import SORTABLE, ListColumn, ListQuery, Scope, count, page
 from storage.workspace import Workspace
 
 PAGE_SIZE = 200
@@ -20,22 +20,22 @@ CACHED_PAGES = 20
 AccountIdRole = Qt.ItemDataRole.UserRole + 1
 
 HEADERS = {
-    Column.NAME: "Account Name",
-    Column.WEBSITE: "Website",
-    Column.INDUSTRY: "Industry",
-    Column.EMPLOYEES: "Employees",
-    Column.ANNUAL_REVENUE: "Annual Revenue",
-    Column.COUNTRY: "Country",
-    Column.CITY: "City",
-    Column.PHONE: "Phone",
-    Column.SCORE: "Score",
-    Column.TIER: "Tier",
-    Column.OWNER: "Owner",
-    Column.STAGE: "Stage",
-    Column.PRIORITY: "Priority",
-    Column.UPDATED_AT: "Updated",
+    ListColumn.NAME: "Account Name",
+    ListColumn.WEBSITE: "Website",
+    ListColumn.INDUSTRY: "Industry",
+    ListColumn.EMPLOYEES: "Employees",
+    ListColumn.ANNUAL_REVENUE: "Annual Revenue",
+    ListColumn.COUNTRY: "Country",
+    ListColumn.CITY: "City",
+    ListColumn.PHONE: "Phone",
+    ListColumn.SCORE: "Score",
+    ListColumn.TIER: "Tier",
+    ListColumn.OWNER: "Owner",
+    ListColumn.STAGE: "Stage",
+    ListColumn.PRIORITY: "Priority",
+    ListColumn.UPDATED_AT: "Updated",
 }
-NUMBERS = {Column.EMPLOYEES, Column.ANNUAL_REVENUE, Column.SCORE, Column.PRIORITY}
+NUMBERS = {ListColumn.EMPLOYEES, ListColumn.ANNUAL_REVENUE, ListColumn.SCORE, ListColumn.PRIORITY}
 
 _Index = QModelIndex | QPersistentModelIndex
 
@@ -49,16 +49,16 @@ def format_revenue(value: int) -> str:
     return f"{value:,}"
 
 
-def display(column: Column, value: Any) -> str:
+def display(column: ListColumn, value: Any) -> str:
     if value is None:
         return ""
-    if column is Column.EMPLOYEES:
+    if column is ListColumn.EMPLOYEES:
         return f"{value:,}"
-    if column is Column.ANNUAL_REVENUE:
+    if column is ListColumn.ANNUAL_REVENUE:
         return format_revenue(value)
-    if column is Column.COUNTRY:  # an ISO code, or a spelling that names no country
+    if column is ListColumn.COUNTRY:  # an ISO code, or a spelling that names no country
         return country_name(value, QLocale().name())
-    if column is Column.PHONE and value.startswith("+") and value[1:].isdigit():
+    if column is ListColumn.PHONE and value.startswith("+") and value[1:].isdigit():
         return shown_phone(value)
     if isinstance(value, datetime):
         return shown_time(value)
@@ -78,7 +78,7 @@ class AccountsModel(QAbstractTableModel):
         return 0 if parent.isValid() else self._total
 
     def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(Column)
+        return 0 if parent.isValid() else len(ListColumn)
 
     def headerData(
         self,
@@ -87,13 +87,13 @@ class AccountsModel(QAbstractTableModel):
         role: int = Qt.ItemDataRole.DisplayRole,
     ) -> Any:
         if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return HEADERS[Column(section)]
+            return HEADERS[ListColumn(section)]
         return None
 
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid() or not 0 <= index.row() < self._total:
             return None
-        column = Column(index.column())
+        column = ListColumn(index.column())
         if role == Qt.ItemDataRole.DisplayRole:
             return display(column, self.row(index.row())[column + 1])
         if role == Qt.ItemDataRole.TextAlignmentRole and column in NUMBERS:
@@ -103,10 +103,10 @@ class AccountsModel(QAbstractTableModel):
         return None
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
-        if Column(column) not in SORTABLE:
+        if ListColumn(column) not in SORTABLE:
             return  # no index to sort a million rows by; the window says so
         descending = order == Qt.SortOrder.DescendingOrder
-        sorted_query = replace(self.query, sort=Column(column), descending=descending)
+        sorted_query = replace(self.query, sort=ListColumn(column), descending=descending)
         if sorted_query != self.query:  # the view asks again for the order it already has
             self._requery(sorted_query)
 
@@ -135,7 +135,7 @@ class AccountsModel(QAbstractTableModel):
         else:
             self._pages.move_to_end(key)
         offset = number - key * PAGE_SIZE
-        return cached[offset] if offset < len(cached) else (None,) * (len(Column) + 1)
+        return cached[offset] if offset < len(cached) else (None,) * (len(ListColumn) + 1)
 
     def _requery(self, query: ListQuery) -> None:
         self.beginResetModel()

@@ -17,13 +17,13 @@ from domain.users import User
 from storage.backups import restore
 from storage.remembered import remember_user
 from storage.users import sign_in
-from storage.workspace import Workspace, data_dir, demo_path, open_workspace, to_url
+from storage.workspace import Workspace, data_dir, open_workspace, to_url
 from ui.backups import Damage, ask_about_damage
+from ui.main_window import MainWindow
 from ui.messages import Icon, message_box
 from ui.settings import remember_workspace, remembered_user, remembered_workspace
-from ui.workers import Task, run_task, show_error
+from ui.workspaces import WORKSPACE_FILES, open_demo_workspace
 
-DEMO_ACCOUNTS = 2000
 _keep: list[object] = []  # the window and any start-up task live as long as the app
 
 #: The X11 libraries Qt's xcb platform plugin loads when the window opens, with the package
@@ -75,40 +75,7 @@ def _ask_name(parent: QWidget | None) -> str | None:
     return name.strip() if ok and name.strip() else None
 
 
-def open_demo_workspace(
-    parent: QWidget | None, user_name: str, on_ready: Callable[[Workspace, User], None]
-) -> Task | None:
-    """Open the demo workspace, building it first (with progress) if it is empty."""
-    from storage.account_list import ListQuery, count
-    from storage.demo import build_demo
-
-    try:
-        workspace = open_workspace(demo_path())
-        empty = count(workspace, ListQuery()) == 0
-    except AccordError as error:
-        show_error(parent, "Demo workspace", error)
-        return None
-    if not empty:
-        on_ready(workspace, sign_in(workspace, user_name))
-        return None
-    return run_task(
-        parent,
-        "Building the demo workspace",
-        lambda progress, cancel: build_demo(
-            workspace,
-            accounts=DEMO_ACCOUNTS,
-            replace=True,
-            owner_name=user_name,
-            progress=progress,
-            cancel=cancel,
-        ),
-        lambda _summary: on_ready(workspace, sign_in(workspace, user_name)),
-    )
-
-
 def run_gui(db: str | None, user_name: str | None, demo: bool) -> int:
-    from ui.main_window import MainWindow
-
     if QApplication.instance() is None and (problem := display_problem(os.environ)):
         print(f"accord: {problem}", file=sys.stderr)
         return 1
@@ -164,8 +131,6 @@ def _open_at_start(db: str, who: Callable[[], str | None]) -> tuple[Workspace, U
         except WorkspaceDamaged as damaged:
             choice = ask_about_damage(None, damaged, "Quit")
             if choice is Damage.OPEN_ANOTHER:
-                from ui.main_window import WORKSPACE_FILES
-
                 db, _ = QFileDialog.getOpenFileName(
                     None, "Open workspace", str(data_dir()), WORKSPACE_FILES
                 )

@@ -4,9 +4,7 @@ worker with a progress dialog)."""
 
 from __future__ import annotations
 
-import uuid
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QSize, Qt
 from PySide6.QtWidgets import (
@@ -30,27 +28,16 @@ from domain.dossiers import DossierTemplate, Section, save_template, section_key
 from domain.errors import AccordError
 from domain.users import Action, Role, User, export
 from domain.values import counted, shown_time
-from storage.dossier_print import PrintJob, call_pack_job, printed_dossiers
 from storage.dossiers import SqlDossierStore, current_template, dossier_for, template_versions
+from storage.read_models.dossier_print import PrintJob, call_pack_job, printed_dossiers
 from storage.targets import SqlTargetStore
 from storage.workspace import Workspace
-from ui.dossier_editor import DossierEditor
+from ui.dossier_editor import open_dossier
+from ui.dossier_list import DossierList
 from ui.messages import plain_label
 from ui.settings import keep_geometry
+from ui.window_api import WindowApi
 from ui.workers import Task, run_task, show_error
-
-if TYPE_CHECKING:
-    from ui.main_window import MainWindow
-
-
-def open_dossier(parent: QWidget, workspace: Workspace, user: User, account_id: uuid.UUID) -> None:
-    """The account's dossier in the editor; where there is none, marketing sees the empty
-    template, and the dossier starts when they first type."""
-    dossier = dossier_for(workspace, account_id)
-    if dossier is None and not user.can(Action.EDIT_DOSSIER):
-        show_error(parent, "No dossier", AccordError("Nobody has started a dossier here yet."))
-        return
-    DossierEditor(workspace, user, dossier or account_id, parent).exec()
 
 
 class TemplateEditor(QDialog):
@@ -181,8 +168,8 @@ class CallPackDialog(QDialog):
 
 
 class DossierActions:
-    def __init__(self, window: MainWindow) -> None:
-        self.window = window
+    def __init__(self, window: WindowApi) -> None:
+        self.window, self.widget = window, window.window()
         self.task: Task | None = None
 
     def menu(self, menu: QWidget) -> None:
@@ -199,13 +186,11 @@ class DossierActions:
         w = self.window
         ids = w.selected_ids()
         if ids:
-            open_dossier(w, w.workspace, w.user, ids[0])
+            open_dossier(self.widget, w.workspace, w.user, ids[0])
             w.refresh()
 
     def dossier_list(self, search: bool = False) -> None:
-        from ui.dossier_list import DossierList
-
-        dialog = DossierList(self.window.workspace, self.window.user, self.window)
+        dialog = DossierList(self.window.workspace, self.window.user, self.widget)
         if search:
             dialog.search.setFocus()
         dialog.exec()
@@ -215,7 +200,7 @@ class DossierActions:
         self.dossier_list(search=True)
 
     def template(self) -> None:
-        TemplateEditor(self.window.workspace, self.window.user, self.window).exec()
+        TemplateEditor(self.window.workspace, self.window.user, self.widget).exec()
 
     def print_dossier(self) -> None:
         w = self.window
@@ -223,7 +208,7 @@ class DossierActions:
         if not ids:
             return
         if dossier_for(w.workspace, ids[0]) is None:
-            show_error(w, "No dossier", AccordError("This account has no dossier yet."))
+            show_error(self.widget, "No dossier", AccordError("This account has no dossier yet."))
             return
         self._print(PrintJob("Dossier", (), ids[:1]), "dossier.pdf")
 
@@ -232,23 +217,22 @@ class DossierActions:
         reps = sorted((u for u in SqlTargetStore(w.workspace).users_by_name().values()
                        if u.role is Role.REP), key=lambda u: u.name)  # fmt: skip
         if not reps:
-            show_error(w, "Call pack", AccordError(
+            show_error(self.widget, "Call pack", AccordError(
                 "There is no rep in this workspace yet, so there is no call pack to print: "
                 "the owner adds people in Settings › Users and roles."))  # fmt: skip
             return
-        dialog = CallPackDialog(reps, w.user, w)
+        dialog = CallPackDialog(reps, w.user, self.widget)
         if not dialog.exec():
             return
         try:
             job = call_pack_job(w.workspace, dialog.rep.currentData(), dialog.limit.value())
         except AccordError as error:
-            show_error(w, "Call pack", error)
+            show_error(self.widget, "Call pack", error)
             return
         self._print(job, f"call-pack-{dialog.rep.currentData()}.pdf".replace(" ", "-"))
 
     def _print(self, job: PrintJob, name: str) -> None:
-        w = self.window
-        path, _ = QFileDialog.getSaveFileName(w, "Save PDF", name, "PDF (*.pdf)")
+        path, _ = QFileDialog.getSaveFileName(self.widget, "Save PDF", name, "PDF (*.pdf)")
         if path:
             self.print_to(job, Path(path))
 
@@ -268,5 +252,5 @@ class DossierActions:
         def done(count: int) -> None:
             w.statusBar().showMessage(f"Wrote {counted(count, 'dossier')} to {path}", 10_000)
 
-        self.task = run_task(w, "Writing the PDF", work, done)
+        self.task = run_task(self.widget, "Writing the PDF", work, done)
         return self.task

@@ -51,7 +51,13 @@ from domain.errors import AccordError
 from domain.icp import reasons
 from domain.users import Action, User
 from domain.values import shown_time
-from storage.dossiers import SqlDossierStore, current_template, kept_conflicts, ratings_of
+from storage.dossiers import (
+    SqlDossierStore,
+    current_template,
+    dossier_for,
+    kept_conflicts,
+    ratings_of,
+)
 from storage.icps import account_facts, active_version
 from storage.repositories import SqlUnitOfWork
 from storage.unsaved import UnsavedDossiers
@@ -459,3 +465,13 @@ class DossierEditor(QDialog):
     def closeEvent(self, event: Any) -> None:
         self.save_now()
         super().closeEvent(event)
+
+
+def open_dossier(parent: QWidget, workspace: Workspace, user: User, account_id: uuid.UUID) -> None:
+    """The account's dossier in the editor; where there is none, marketing sees the empty
+    template, and the dossier starts when they first type."""
+    dossier = dossier_for(workspace, account_id)
+    if dossier is None and not user.can(Action.EDIT_DOSSIER):
+        show_error(parent, "No dossier", AccordError("Nobody has started a dossier here yet."))
+        return
+    DossierEditor(workspace, user, dossier or account_id, parent).exec()

@@ -32,6 +32,7 @@ from domain.values import counted, shown_time
 from storage.dossiers import DossierFilter, DossierLine, count_dossiers, dossier_lines
 from storage.targets import SqlTargetStore
 from storage.workspace import Workspace
+from ui.dossier_editor import open_dossier
 from ui.messages import plain_label
 from ui.settings import keep_geometry
 
@@ -171,8 +172,6 @@ class DossierList(QDialog):
         super().keyPressEvent(event)
 
     def open_current(self, *_: Any) -> None:
-        from ui.dossier_actions import open_dossier
-
         index = self.table.currentIndex()
         if index.isValid():
             open_dossier(self, self.workspace, self.user, index.data(Qt.ItemDataRole.UserRole))

@@ -33,8 +33,8 @@ from PySide6.QtWidgets import (
 
 from domain.errors import AccordError, ValidationError
 from domain.icp import (
+    CRITERION_FIELDS,
     CUSTOM,
-    SUBJECTS,
     Criterion,
     IcpVersion,
     IdealCustomerProfile,
@@ -72,7 +72,7 @@ _NEW = "New ICP"
 _TIER_NAMES = {Tier.A: "Tier A", Tier.B: "Tier B", Tier.C: "Tier C", None: "Excluded"}
 
 
-def parse_values(subject: str, operator: Operator, text: str) -> tuple[Any, ...]:
+def parse_values(field: str, operator: Operator, text: str) -> tuple[Any, ...]:
     """The values typed for a criterion. Lists ("in", "between") are comma-separated, so
     numbers in a list are written plainly or as 5k / 5M; a single number may be 1,200."""
     if operator is Operator.IS_SET:
@@ -82,12 +82,12 @@ def parse_values(subject: str, operator: Operator, text: str) -> tuple[Any, ...]
     else:
         parts = [p.strip() for p in text.split(",")]
     parts = [p for p in parts if p]
-    if not is_numeric(subject):
+    if not is_numeric(field):
         return tuple(parts)
     try:
         return tuple(parse_amount(p) for p in parts)
     except ValueError as exc:
-        raise ValidationError({SUBJECTS.get(subject, subject): str(exc)}) from None
+        raise ValidationError({CRITERION_FIELDS.get(field, field): str(exc)}) from None
 
 
 def format_values(criterion: Criterion) -> str:
@@ -299,16 +299,16 @@ class IcpEditor(QDialog):
     def add_criterion(self, criterion: Criterion) -> None:
         row = self.criteria.rowCount()
         self.criteria.insertRow(row)
-        subject = QComboBox()
-        subject.setEditable(True)  # "custom:Name" for a custom field
-        subject.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)  # Return adds no item
-        for name, label in SUBJECTS.items():
-            subject.addItem(label, name)
-        index = subject.findData(criterion.subject)
+        field = QComboBox()
+        field.setEditable(True)  # "custom:Name" for a custom field
+        field.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)  # Return adds no item
+        for name, label in CRITERION_FIELDS.items():
+            field.addItem(label, name)
+        index = field.findData(criterion.field)
         if index >= 0:
-            subject.setCurrentIndex(index)
+            field.setCurrentIndex(index)
         else:
-            subject.setEditText(criterion.subject)
+            field.setEditText(criterion.field)
         operator = QComboBox()
         values = QLineEdit(format_values(criterion))
         values.setPlaceholderText("comma-separated")
@@ -318,12 +318,12 @@ class IcpEditor(QDialog):
         weight.setRange(1, 100)
         weight.setValue(criterion.weight if not criterion.must_have else 10)
         weight.setEnabled(not criterion.must_have)
-        for column, widget in enumerate((subject, operator, values, must, weight)):
+        for column, widget in enumerate((field, operator, values, must, weight)):
             self.criteria.setCellWidget(row, column, widget)
             widget.setEnabled(self.can_edit and (widget is not weight or not criterion.must_have))
-        self._fill_operators(subject, operator, criterion.operator)
-        subject.currentIndexChanged.connect(lambda: self._fill_operators(subject, operator))
-        subject.editTextChanged.connect(self.changed)
+        self._fill_operators(field, operator, criterion.operator)
+        field.currentIndexChanged.connect(lambda: self._fill_operators(field, operator))
+        field.editTextChanged.connect(self.changed)
         operator.currentIndexChanged.connect(self.changed)
 
         def values_needed() -> None:
@@ -339,11 +339,11 @@ class IcpEditor(QDialog):
         weight.valueChanged.connect(self.changed)
         self.changed()
 
-    def _fill_operators(self, subject: QComboBox, operator: QComboBox, chosen: Any = None) -> None:
+    def _fill_operators(self, field: QComboBox, operator: QComboBox, chosen: Any = None) -> None:
         chosen = chosen or operator.currentData()
         operator.blockSignals(True)
         operator.clear()
-        for op in operators_for(self._subject(subject)):
+        for op in operators_for(self._chosen_field(field)):
             operator.addItem(op.value, op)
         index = operator.findData(chosen)
         operator.setCurrentIndex(max(0, index))
@@ -351,7 +351,7 @@ class IcpEditor(QDialog):
         self.changed()
 
     @staticmethod
-    def _subject(combo: QComboBox) -> str:
+    def _chosen_field(combo: QComboBox) -> str:
         data = combo.currentData()
         text = combo.currentText().strip()
         if data is not None and combo.itemText(combo.currentIndex()) == text:
@@ -372,22 +372,22 @@ class IcpEditor(QDialog):
         """The ICP as edited; ValidationError naming what is wrong."""
         criteria = []
         for row in range(self.criteria.rowCount()):
-            subject_box, operator_box, values_box, must_box, weight_box = (
+            field_box, operator_box, values_box, must_box, weight_box = (
                 self.criteria.cellWidget(row, c) for c in range(5)
             )
-            assert isinstance(subject_box, QComboBox) and isinstance(operator_box, QComboBox)
+            assert isinstance(field_box, QComboBox) and isinstance(operator_box, QComboBox)
             assert isinstance(values_box, QLineEdit) and isinstance(must_box, QCheckBox)
             assert isinstance(weight_box, QSpinBox)
-            subject = self._subject(subject_box)
+            field = self._chosen_field(field_box)
             operator = operator_box.currentData()
             if operator is None:
-                raise ValidationError({f"criterion {row + 1}": f"unknown field '{subject}'"})
+                raise ValidationError({f"criterion {row + 1}": f"unknown field '{field}'"})
             try:
-                values = parse_values(subject, operator, values_box.text())
+                values = parse_values(field, operator, values_box.text())
             except ValidationError as exc:
                 raise ValidationError({f"criterion {row + 1}": str(exc)}) from None
             must = must_box.isChecked()
-            criteria.append(Criterion(subject, operator, values, must, weight_box.value()))
+            criteria.append(Criterion(field, operator, values, must, weight_box.value()))
         icp = IdealCustomerProfile(
             self.name.text().strip(),
             tuple(criteria),

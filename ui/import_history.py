@@ -22,9 +22,13 @@ from domain.errors import AccordError
 from domain.importing import PossibleDuplicate, review_possible_duplicate, undo_import
 from domain.users import Action, User
 from domain.values import counted, shown_time
-from storage.duplicates import keep_both, merge_possible_duplicate, possible_duplicates, to_review
-from storage.importer import BatchInfo, list_batches
-from storage.importer import undo_import as undo_batch
+from storage.importing.duplicates import (
+    keep_both,
+    merge_possible_duplicate,
+    possible_duplicates,
+    to_review,
+)
+from storage.importing.importer import BatchInfo, SqlImporter, list_batches
 from storage.workspace import Workspace
 from ui.messages import Button, ask, plain_label, tell
 from ui.settings import keep_geometry
@@ -135,9 +139,7 @@ class ImportHistoryDialog(QDialog):
         if answer != Button.Yes:
             return
         try:
-            message = undo_import(
-                self.user, lambda: undo_batch(self.workspace, self.user, batch.id)
-            )
+            message = undo_import(SqlImporter(self.workspace), self.user, batch.id)
         except AccordError as error:
             show_error(self, "Import not undone", error)
             return

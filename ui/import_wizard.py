@@ -30,6 +30,7 @@ from domain.importing import (
     CUSTOM,
     IGNORE,
     NAME_PART_LABELS,
+    ImportOptions,
     ImportSummary,
     OnDuplicate,
     apply_saved_mapping,
@@ -40,8 +41,8 @@ from domain.importing import (
 )
 from domain.users import User
 from reports.output import write_text
-from storage.files import SourceTable, is_spreadsheet, open_table
-from storage.importer import ImportOptions, check_targets, import_accounts, import_contacts
+from storage.importing.files import SourceTable, is_spreadsheet, open_table
+from storage.importing.importer import SqlImporter, check_mapped_fields
 from storage.workspace import Workspace
 from ui.messages import plain_label, plain_tooltip
 from ui.settings import keep_geometry
@@ -157,7 +158,7 @@ class MappingPage(QWizardPage):
         )
         self._show(auto_mapping(table.headers, self.owner.fields))
 
-    def _show(self, targets: list[str]) -> None:
+    def _show(self, mapped_fields: list[str]) -> None:
         table = self.owner.table
         assert table is not None
         rows = self.owner.preview
@@ -166,12 +167,12 @@ class MappingPage(QWizardPage):
         for index, header in enumerate(table.headers):
             self.columns.setItem(index, 0, QTableWidgetItem(header))
             combo = QComboBox()
-            for label, target in self._choices():
-                combo.addItem(label, target)
+            for label, mapped_to in self._choices():
+                combo.addItem(label, mapped_to)
             custom = CUSTOM + header.strip() if header.strip() else None
             if custom:
                 combo.addItem(f"Custom field “{header.strip()}”", custom)
-            combo.setCurrentIndex(max(0, combo.findData(targets[index])))
+            combo.setCurrentIndex(max(0, combo.findData(mapped_fields[index])))
             self.columns.setCellWidget(index, 1, combo)
             self.combos.append(combo)
             sample = next((cells[index] for _, cells in rows if cells[index].strip()), "")
@@ -185,13 +186,13 @@ class MappingPage(QWizardPage):
                 self.preview.setItem(r, c, QTableWidgetItem(value))
         self.preview.resizeColumnsToContents()
 
-    def targets(self) -> list[str]:
+    def mapped_fields(self) -> list[str]:
         return [str(combo.currentData()) for combo in self.combos]
 
     def validatePage(self) -> bool:
         assert self.owner.table is not None
         try:
-            check_targets(self.owner.table, self.targets(), self.owner.fields)
+            check_mapped_fields(self.owner.table, self.mapped_fields(), self.owner.fields)
         except AccordError as error:
             show_error(self, "Check the columns", error)
             return False
@@ -202,7 +203,7 @@ class MappingPage(QWizardPage):
         if not name or self.owner.table is None:
             return
         try:
-            write_text(Path(name), mapping_document(self.owner.table.headers, self.targets()))
+            write_text(Path(name), mapping_document(self.owner.table.headers, self.mapped_fields()))
         except AccordError as error:
             show_error(self, "Mapping not saved", error)
 
@@ -346,17 +347,17 @@ class ImportWizard(QWizard):
         assert self.table is not None
         path = self.table.path
         options = ImportOptions(
-            targets=self.mapping_page.targets(),
+            mapped_fields=self.mapping_page.mapped_fields(),
             sheet=self.table.sheet,
             on_duplicate=self.duplicates_page.policy(),
             strict=self.duplicates_page.strict.isChecked(),
         )
-        run = import_accounts if self.kind == "accounts" else import_contacts
+        importer, user, kind = SqlImporter(self.workspace), self.user, self.kind
         self.task = run_task(
             self,
             f"Importing {path.name}",
             lambda progress, cancel: import_file(
-                self.user, lambda: run(self.workspace, self.user, path, options, progress, cancel)
+                importer, user, path, kind, options, progress, cancel
             ),
             self._finished,
         )

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QItemSelectionModel, QModelIndex, QPoint, QSize, Qt, QTimer
-from PySide6.QtGui import QAction, QKeySequence, QUndoCommand, QUndoStack
+from PySide6.QtGui import QAction, QKeySequence, QUndoStack
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -25,19 +25,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from domain.accounts import (
-    Account,
-    changed_fields,
-    delete_account,
-    restore_account,
-    revert_account_edit,
-)
+from domain.accounts import changed_fields, delete_account
 from domain.errors import AccordError, WorkspaceDamaged
-from domain.tables import Table
+from domain.tables import TableData
 from domain.targets import Stage
 from domain.users import Action, User, export
 from domain.values import counted
-from storage.account_list import SORTABLE, Column, Scope
+from storage.read_models.account_list import SORTABLE, ListColumn, Scope
 from storage.repositories import SqlUnitOfWork
 from storage.workspace import SERVER_URL_FORM, Workspace, data_dir, sqlite_file
 from ui.accounts_model import HEADERS, AccountIdRole, AccountsModel
@@ -46,98 +40,17 @@ from ui.dossier_actions import DossierActions
 from ui.messages import plain_label
 from ui.settings import keep_geometry, remember_columns, remember_workspace, restore_columns
 from ui.target_actions import TargetActions
+from ui.undo_commands import CreateAccount, DeleteAccount, EditAccount
 from ui.workers import Task, run_task, show_error, show_warning
+from ui.workspaces import WORKSPACE_FILES, open_demo_workspace
 
 SEARCH_DELAY_MS = 250
 #: Columns of free text, which give up width first when the list is narrower than its
 #: content; the others hold short values that are read whole (a stage, a time, a phone).
-FREE_TEXT = (Column.NAME, Column.WEBSITE, Column.INDUSTRY, Column.COUNTRY, Column.CITY,
-             Column.OWNER)  # fmt: skip
+FREE_TEXT = (ListColumn.NAME, ListColumn.WEBSITE, ListColumn.INDUSTRY, ListColumn.COUNTRY,
+             ListColumn.CITY, ListColumn.OWNER)  # fmt: skip
 #: Rows measured for the columns' first widths: one page of the list.
 MEASURED_ROWS = 200
-
-
-WORKSPACE_FILES = "Accord workspaces (*.sqlite);;All files (*)"
-
-
-class _AlreadyDone(QUndoCommand):
-    """A change made before its command is pushed: the push's redo skips it, later redos
-    make it again."""
-
-    def __init__(self, text: str) -> None:
-        super().__init__(text)
-        self.pushed = False
-
-    def redo(self) -> None:
-        if self.pushed:
-            self.again()
-        self.pushed = True
-
-    def again(self) -> None:
-        raise NotImplementedError
-
-
-class DeleteAccount(_AlreadyDone):
-    """A delete that Edit › Undo takes back (the account is a tombstone until then)."""
-
-    def __init__(self, window: MainWindow, account_id: Any, name: str) -> None:
-        super().__init__(f"delete {name}")
-        self.window, self.account_id = window, account_id
-
-    def again(self) -> None:
-        self.delete()
-
-    def undo(self) -> None:
-        self.restore()
-
-    def delete(self) -> None:
-        with SqlUnitOfWork.reading(self.window.workspace) as uow:
-            account = uow.accounts.get(self.account_id)
-        if account is not None:
-            self.window.act(
-                lambda: delete_account(
-                    SqlUnitOfWork(self.window.workspace), self.window.user, account
-                )
-            )
-
-    def restore(self) -> None:
-        self.window.act(
-            lambda: restore_account(
-                SqlUnitOfWork(self.window.workspace), self.window.user, self.account_id
-            )
-        )
-
-
-class CreateAccount(DeleteAccount):
-    """A new account that Edit › Undo deletes again."""
-
-    def __init__(self, window: MainWindow, account_id: Any, name: str) -> None:
-        super().__init__(window, account_id, name)
-        self.setText(f"create {name}")
-
-    def again(self) -> None:
-        self.restore()
-
-    def undo(self) -> None:
-        self.delete()
-
-
-class EditAccount(_AlreadyDone):
-    """A saved edit of an account's fields that Edit › Undo takes back."""
-
-    def __init__(self, window: MainWindow, before: Account, after: Account) -> None:
-        super().__init__(f"edit {after.name}")
-        self.window, self.before, self.after = window, before, after
-
-    def again(self) -> None:
-        self._revert(self.after, self.before)
-
-    def undo(self) -> None:
-        self._revert(self.before, self.after)
-
-    def _revert(self, edited_from: Account, edited_to: Account) -> None:
-        uow = SqlUnitOfWork(self.window.workspace)
-        self.window.act(lambda: revert_account_edit(uow, self.window.user, edited_from, edited_to))
 
 
 class FirstRun(QWidget):
@@ -339,7 +252,7 @@ class MainWindow(QMainWindow):
         self._update_count()
 
     def _sort_changed(self, column: int, _order: Qt.SortOrder) -> None:
-        if Column(column) in SORTABLE:
+        if ListColumn(column) in SORTABLE:
             return
         header = self.table.horizontalHeader()
         header.blockSignals(True)
@@ -350,7 +263,7 @@ class MainWindow(QMainWindow):
         )
         header.setSortIndicator(self.model.query.sort, current)
         header.blockSignals(False)
-        names = ", ".join(HEADERS[c] for c in Column if c in SORTABLE)
+        names = ", ".join(HEADERS[c] for c in ListColumn if c in SORTABLE)
         self.statusBar().showMessage(f"The list sorts by {names}.", 6000)
 
     def _restore_columns(self) -> None:
@@ -379,20 +292,24 @@ class MainWindow(QMainWindow):
         arrow = metric(QStyle.PixelMetric.PM_HeaderMarkSize) + 2 * metric(
             QStyle.PixelMetric.PM_HeaderMargin
         )
-        heading = {c: header.sectionSizeHint(c) - (0 if c in SORTABLE else arrow) for c in Column}
-        content = {c: self.table.sizeHintForColumn(c) for c in Column}
+        heading = {
+            c: header.sectionSizeHint(c) - (0 if c in SORTABLE else arrow) for c in ListColumn
+        }
+        content = {c: self.table.sizeHintForColumn(c) for c in ListColumn}
         # Every stage, not only those of the rows measured (Qt's item margins and grid line).
         item_margin = 2 * (metric(QStyle.PixelMetric.PM_FocusFrameHMargin) + 1) + 1
         widest_stage = max(self.table.fontMetrics().horizontalAdvance(s) for s in Stage)
-        content[Column.STAGE] = max(content[Column.STAGE], widest_stage + item_margin)
-        widths = {c: max(heading[c], content[c]) for c in Column if not header.isSectionHidden(c)}
+        content[ListColumn.STAGE] = max(content[ListColumn.STAGE], widest_stage + item_margin)
+        widths = {
+            c: max(heading[c], content[c]) for c in ListColumn if not header.isSectionHidden(c)
+        }
         free = [c for c in FREE_TEXT if c in widths]
         room = self.table.viewport().width() - sum(w for c, w in widths.items() if c not in free)
 
-        def capped(level: int) -> dict[Column, int]:
+        def capped(level: int) -> dict[ListColumn, int]:
             """The free-text columns cut to ``level`` (the account's name to twice that),
             never narrower than their heading."""
-            cap = {c: level * (2 if c is Column.NAME else 1) for c in free}
+            cap = {c: level * (2 if c is ListColumn.NAME else 1) for c in free}
             return {c: max(heading[c], min(widths[c], cap[c])) for c in free}
 
         low, high = 0, max(widths.values(), default=0)
@@ -408,8 +325,8 @@ class MainWindow(QMainWindow):
         header = self.table.horizontalHeader()
         menu = QMenu(self)
         menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        shown = [c for c in Column if not header.isSectionHidden(c)]
-        for column in sorted(Column, key=header.visualIndex):
+        shown = [c for c in ListColumn if not header.isSectionHidden(c)]
+        for column in sorted(ListColumn, key=header.visualIndex):
             action = menu.addAction(HEADERS[column])
             action.setCheckable(True)
             action.setChecked(column in shown)
@@ -539,12 +456,12 @@ class MainWindow(QMainWindow):
             self.export_to(Path(name))
 
     def export_to(self, path: Path) -> Task | None:
-        from storage.export import account_table
+        from storage.read_models.export import account_table
 
         workspace, query = self.workspace, self.model.query
         return self.export_table(path, lambda: account_table(workspace, query), "account")
 
-    def export_table(self, path: Path, table: Callable[[], Table], noun: str) -> Task | None:
+    def export_table(self, path: Path, table: Callable[[], TableData], noun: str) -> Task | None:
         """Write ``table()`` to ``path`` off the GUI thread; a place that cannot take the
         file is said before any work, a text cut to fit a spreadsheet cell after it."""
         from reports.output import check_output
@@ -698,8 +615,6 @@ class MainWindow(QMainWindow):
             self.open_workspace()
 
     def open_demo(self) -> None:
-        from ui.app import open_demo_workspace
-
         open_demo_workspace(self, self.user.name, self.switch_to)
 
     def switch_to(self, workspace: Workspace, user: User) -> None:

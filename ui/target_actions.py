@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from PySide6.QtCore import QSize, Qt
 from PySide6.QtWidgets import (
@@ -52,10 +52,8 @@ from storage.targets import SqlTargetStore, hand_off_preview, target_history, ta
 from storage.workspace import Workspace
 from ui.messages import Button, Icon, ask, message_box, plain_label, tell
 from ui.settings import keep_geometry, remember_territories, remembered_territories
+from ui.window_api import WindowApi
 from ui.workers import run_task, show_error
-
-if TYPE_CHECKING:
-    from ui.main_window import MainWindow
 
 EDIT = Action.EDIT_TARGET_LIST
 
@@ -69,8 +67,8 @@ class TargetActions:
     """Each action is one use case on the selection, run in a worker: one transaction, kept
     whole or (on a failure or Cancel) not at all."""
 
-    def __init__(self, window: MainWindow) -> None:
-        self.window = window
+    def __init__(self, window: WindowApi) -> None:
+        self.window, self.widget = window, window.window()
 
     def menu(self, menu: Any) -> None:
         add = self.window.add_action
@@ -93,7 +91,7 @@ class TargetActions:
 
     # --- building and curating ---------------------------------------------------------------
     def build(self) -> None:
-        dialog = BuildDialog(self.window)
+        dialog = BuildDialog(self.window.workspace, self.widget)
         if not dialog.exec():
             return
         version, tiers = dialog.choice()
@@ -111,11 +109,11 @@ class TargetActions:
         take them off the list with a reason."""
         fallen = built.fallen_text()
         if fallen is None:
-            tell(self.window, "Build target list", built.describe())
+            tell(self.widget, "Build target list", built.describe())
             return
         them = "it" if len(built.fallen) == 1 else "them"
         question = f"{built.describe()}\n\n{fallen} Remove {them} from the target list?"
-        if ask(self.window, "Build target list", question) == Button.Yes:
+        if ask(self.widget, "Build target list", question) == Button.Yes:
             self._listing("Remove from target list", f"Why remove {them}?",
                           remove_from_target_list, list(built.fallen))  # fmt: skip
 
@@ -132,7 +130,7 @@ class TargetActions:
         ids = ids or self.window.selected_ids()
         if not ids:
             return
-        reason, ok = QInputDialog.getText(self.window, title, f"{question} (kept in history)")
+        reason, ok = QInputDialog.getText(self.widget, title, f"{question} (kept in history)")
         if ok:
             self._run(
                 title,
@@ -149,7 +147,7 @@ class TargetActions:
         if not ids:
             return
         names = [r.name for r in reps] + ["(no owner)"]
-        name, ok = QInputDialog.getItem(self.window, "Assign owner", "Owning rep:", names, 0, False)
+        name, ok = QInputDialog.getItem(self.widget, "Assign owner", "Owning rep:", names, 0, False)
         if ok:
             owner = next((r.id for r in reps if r.name == name), None)
             self._run(
@@ -165,7 +163,7 @@ class TargetActions:
             )
 
     def round_robin(self) -> None:
-        dialog = RepsDialog(reps_of(self.window.workspace), self.window)
+        dialog = RepsDialog(reps_of(self.window.workspace), self.widget)
         if not dialog.exec():
             return
         names = dialog.chosen()
@@ -177,7 +175,7 @@ class TargetActions:
         )
 
     def territories(self) -> None:
-        dialog = TerritoryDialog(reps_of(self.window.workspace), self.window)
+        dialog = TerritoryDialog(reps_of(self.window.workspace), self.widget)
         if not dialog.exec():
             return
         rules = dialog.territories()
@@ -213,9 +211,9 @@ class TargetActions:
         would = hand_off_preview(self.window.workspace, ids)
         question = would.question()
         if question is None:
-            tell(self.window, "Hand off", would.nothing())
+            tell(self.widget, "Hand off", would.nothing())
             return
-        if ask(self.window, "Hand off", question) != Button.Yes:
+        if ask(self.widget, "Hand off", question) != Button.Yes:
             return
         self._run(
             "Handing off",
@@ -237,21 +235,21 @@ class TargetActions:
             message = describe(result)
             self.window.statusBar().showMessage(message, 10000)
             if tell:
-                message_box(self.window, Icon.Information, title, message).open()
+                message_box(self.widget, Icon.Information, title, message).open()
             if then is not None:
                 then(result)
 
         self.window.task = run_task(
-            self.window, title, lambda progress, cancel: action(uow, user, progress, cancel), done
+            self.widget, title, lambda progress, cancel: action(uow, user, progress, cancel), done
         )
 
     # --- reading ----------------------------------------------------------------------------------
     def history(self) -> None:
-        HistoryDialog(target_history(self.window.workspace), self.window).exec()
+        HistoryDialog(target_history(self.window.workspace), self.widget).exec()
 
     def export(self) -> None:
         name, _ = QFileDialog.getSaveFileName(
-            self.window, "Export target list", "targets.xlsx", "Excel (*.xlsx);;CSV (*.csv)"
+            self.widget, "Export target list", "targets.xlsx", "Excel (*.xlsx);;CSV (*.csv)"
         )
         if not name:
             return
@@ -272,11 +270,11 @@ def _buttons(dialog: QDialog, ok: str) -> QDialogButtonBox:
 class BuildDialog(QDialog):
     """Which ICP version, which tiers."""
 
-    def __init__(self, window: MainWindow) -> None:
-        super().__init__(window)
+    def __init__(self, workspace: Workspace, parent: QWidget) -> None:
+        super().__init__(parent)
         self.setWindowTitle("Build target list")
         self.version = QComboBox()
-        versions = list_versions(window.workspace)
+        versions = list_versions(workspace)
         active = max(versions, key=lambda v: v.applied_at or v.created_at, default=None)
         for version in versions:
             applied = "  (active)" if version is active and version.applied_at else ""

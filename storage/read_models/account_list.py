@@ -25,7 +25,7 @@ targets = table_of(TargetRow)
 users = table_of(UserRow)
 
 
-class Column(enum.IntEnum):
+class ListColumn(enum.IntEnum):
     """The list's columns, in order."""
 
     NAME = 0
@@ -44,26 +44,26 @@ class Column(enum.IntEnum):
     UPDATED_AT = 13
 
 
-_SQL: dict[Column, ColumnElement[Any]] = {
-    **{c: accounts.c[c.name.lower()] for c in Column if c.name.lower() in accounts.c},
+_SQL: dict[ListColumn, ColumnElement[Any]] = {
+    **{c: accounts.c[c.name.lower()] for c in ListColumn if c.name.lower() in accounts.c},
     # The country's ISO code, or what was typed where it names none; the phone in E.164,
     # or as typed where it is no phone number: one value however it was written.
-    Column.COUNTRY: func.coalesce(accounts.c.country_code, accounts.c.country),
-    Column.PHONE: func.coalesce(accounts.c.phone_e164, accounts.c.phone),
-    Column.SCORE: scores.c.score,
-    Column.TIER: scores.c.tier,
-    Column.OWNER: users.c.name,
-    Column.STAGE: targets.c.stage,
-    Column.PRIORITY: targets.c.priority,
+    ListColumn.COUNTRY: func.coalesce(accounts.c.country_code, accounts.c.country),
+    ListColumn.PHONE: func.coalesce(accounts.c.phone_e164, accounts.c.phone),
+    ListColumn.SCORE: scores.c.score,
+    ListColumn.TIER: scores.c.tier,
+    ListColumn.OWNER: users.c.name,
+    ListColumn.STAGE: targets.c.stage,
+    ListColumn.PRIORITY: targets.c.priority,
 }
 
 #: What a column sorts by where it is not what it shows: countries by their code's index.
-_SORTED_BY: dict[Column, ColumnElement[Any]] = {Column.COUNTRY: accounts.c.country_code}
+_SORTED_BY: dict[ListColumn, ColumnElement[Any]] = {ListColumn.COUNTRY: accounts.c.country_code}
 
 #: Columns the list sorts by: each has an index (see storage.schema).
 SORTABLE = frozenset(
-    {Column.NAME, Column.INDUSTRY, Column.EMPLOYEES, Column.ANNUAL_REVENUE, Column.COUNTRY,
-     Column.SCORE, Column.PRIORITY, Column.UPDATED_AT}
+    {ListColumn.NAME, ListColumn.INDUSTRY, ListColumn.EMPLOYEES, ListColumn.ANNUAL_REVENUE,
+     ListColumn.COUNTRY, ListColumn.SCORE, ListColumn.PRIORITY, ListColumn.UPDATED_AT}
 )  # fmt: skip
 
 
@@ -76,7 +76,7 @@ class Scope(enum.Enum):
 @dataclass(frozen=True)
 class ListQuery:
     search: str = ""
-    sort: Column = Column.NAME
+    sort: ListColumn = ListColumn.NAME
     descending: bool = False
     scope: Scope = Scope.ALL
     #: whose accounts "My accounts" shows
@@ -122,10 +122,10 @@ def page(
     column = _SORTED_BY.get(query.sort, _SQL[query.sort])
     # Ties are broken by id; sorted by score, by the score table's copy of it, so that
     # its (score, account_id) index gives the order.
-    tie = scores.c.account_id if query.sort is Column.SCORE else accounts.c.id
+    tie = scores.c.account_id if query.sort is ListColumn.SCORE else accounts.c.id
     order = [column.desc(), tie.desc()] if descending else [column, tie]
     start = total - offset - limit if from_end else offset
-    statement = select(accounts.c.id, *(_SQL[c] for c in Column)).select_from(
+    statement = select(accounts.c.id, *(_SQL[c] for c in ListColumn)).select_from(
         _listed()
         .join(scores, scores.c.account_id == accounts.c.id)
         .outerjoin(users, users.c.id == targets.c.owner_id)

@@ -22,9 +22,9 @@ from domain.importing import (
     DiskFull,
     FileRefused,
     ImportCancelled,
+    ImportOptions,
     ImportSummary,
     Matched,
-    OnDuplicate,
     Outcome,
     RowError,
     RowParser,
@@ -32,7 +32,7 @@ from domain.importing import (
     account_of_contact,
     apply_saved_mapping,
     auto_mapping,
-    doubled_targets,
+    doubled_fields,
     load_mapping,
     merge,
     missing_required,
@@ -51,8 +51,8 @@ from domain.values import (
 )
 from storage.bulk import bulk_insert, cycle_collector_paused, indexes_rebuilt, new_id
 from storage.change_log import log_change
-from storage.files import BadRow, SourceTable, open_table
 from storage.icps import rescore_batch
+from storage.importing.files import BadRow, SourceTable, open_table
 from storage.keys import derived_columns
 from storage.queries import LIVE_ACCOUNT
 from storage.schema import (
@@ -80,34 +80,31 @@ EMPTY_ACCOUNT: dict[str, Any] = dict.fromkeys(ACCOUNT_VALUES)
 EMPTY_CONTACT: dict[str, Any] = {**dict.fromkeys(CONTACT_VALUES), "decision_maker": False}
 
 
-@dataclass
-class ImportOptions:
-    targets: list[str] | None = None  # one per header; None → saved mapping or auto-mapping
-    mapping_file: Path | None = None
-    sheet: str | None = None
-    on_duplicate: OnDuplicate = OnDuplicate.SKIP
-    strict: bool = False
-
-
-def _targets(table: SourceTable, fields: tuple[Field, ...], options: ImportOptions) -> list[str]:
-    if options.targets is not None:
-        targets = list(options.targets)
+def _mapped_fields(
+    table: SourceTable, fields: tuple[Field, ...], options: ImportOptions
+) -> list[str]:
+    if options.mapped_fields is not None:
+        mapped_fields = list(options.mapped_fields)
     elif options.mapping_file is not None:
-        targets = apply_saved_mapping(table.headers, load_mapping(options.mapping_file), fields)
+        mapped_fields = apply_saved_mapping(
+            table.headers, load_mapping(options.mapping_file), fields
+        )
     else:
-        targets = auto_mapping(table.headers, fields)
-    check_targets(table, targets, fields)
-    return targets
+        mapped_fields = auto_mapping(table.headers, fields)
+    check_mapped_fields(table, mapped_fields, fields)
+    return mapped_fields
 
 
-def check_targets(table: SourceTable, targets: list[str], fields: tuple[Field, ...]) -> None:
+def check_mapped_fields(
+    table: SourceTable, mapped_fields: list[str], fields: tuple[Field, ...]
+) -> None:
     """Refuse a mapping that leaves a required field out or gives a field two columns."""
-    if missing := missing_required(targets, fields):
+    if missing := missing_required(mapped_fields, fields):
         raise FileRefused(
             f"{table.path.name}: no column is mapped to {', '.join(missing)} "
             f"(header row {table.header_row}: {', '.join(h for h in table.headers if h)})."
         )
-    if doubled := doubled_targets(table.headers, targets, fields):
+    if doubled := doubled_fields(table.headers, mapped_fields, fields):
         raise FileRefused(
             f"{table.path.name}: more than one column is mapped to {'; '.join(doubled)}. "
             "Map each field from one column and ignore the others."
@@ -433,7 +430,7 @@ def _remember(
     by_name.setdefault(name, []).append(record)
 
 
-def _import_contacts(run: _Run, targets: list[str]) -> None:
+def _import_contacts(run: _Run, mapped_fields: list[str]) -> None:
     policy = run.options.on_duplicate
     columns = [contacts.c[n] for n in CONTACT_VALUES] + [
         contacts.c.phone_e164,
@@ -442,9 +439,8 @@ def _import_contacts(run: _Run, targets: list[str]) -> None:
         contacts.c.account_id,
         contacts.c.import_batch_id,
     ]
-    column = next(
-        (h for h, t in zip(run.table.headers, targets, strict=False) if t == "account"), "Account"
-    )
+    headers = zip(run.table.headers, mapped_fields, strict=False)
+    column = next((h for h, mapped_to in headers if mapped_to == "account"), "Account")
     for parsed in run.parsed_chunks():
         candidates = _accounts_for(run.conn, {values["account"] for _, _, values in parsed})
         ids = {c.id for found in candidates.values() for c in found}
@@ -545,17 +541,17 @@ def _run_import(
 ) -> ImportSummary:
     fields = ACCOUNT_FIELDS if kind == "accounts" else CONTACT_FILE_FIELDS
     table = open_table(path, fields, options.sheet)
-    targets = _targets(table, fields, options)
+    mapped_fields = _mapped_fields(table, fields, options)
     try:
         with cycle_collector_paused(), workspace.write() as conn:
-            parse = RowParser(table.headers, targets, fields, defused=table.is_csv)
+            parse = RowParser(table.headers, mapped_fields, fields, defused=table.is_csv)
             run = _Run(conn, user, table, kind, parse, options, progress, cancel)
             if kind == "accounts":
                 bigger = _bigger_than_the_workspace(conn, path)
                 with indexes_rebuilt(conn, accounts, bigger) as rebuilt:
                     _import_accounts(run, _StoredAccounts(conn, in_memory=rebuilt))
             else:
-                _import_contacts(run, targets)
+                _import_contacts(run, mapped_fields)
             return run.finish()
     except OperationalError as error:
         if _disk_full(error):
@@ -607,6 +603,28 @@ def import_contacts(
     return _run_import(
         workspace, user, path, "contacts", options or ImportOptions(), progress, cancel
     )
+
+
+class SqlImporter:
+    """The domain's importer (domain.importing.Importer) on a workspace."""
+
+    def __init__(self, workspace: Workspace) -> None:
+        self.workspace = workspace
+
+    def run(
+        self,
+        user: User,
+        path: Path,
+        kind: str,
+        options: ImportOptions,
+        progress: Progress | None,
+        cancel: Cancel | None,
+    ) -> ImportSummary:
+        run = import_accounts if kind == "accounts" else import_contacts
+        return run(self.workspace, user, path, options, progress, cancel)
+
+    def undo(self, user: User, batch_id: str | uuid.UUID) -> str:
+        return undo_import(self.workspace, user, batch_id)
 
 
 @dataclass(frozen=True)

@@ -21,13 +21,13 @@ from domain.users import User
 from domain.values import counted
 from storage.change_log import log_change
 from storage.icps import rescore_with_active
-from storage.importer import ACCOUNT_VALUES, accounts, batches, contacts, flags
+from storage.importing.importer import ACCOUNT_VALUES, accounts, batches, contacts, flags
 from storage.keys import derived_columns
 from storage.queries import LIVE_ACCOUNT
 from storage.schema import DossierRow, TargetRow, table_of, utcnow
 from storage.workspace import Workspace
 
-targets = table_of(TargetRow)
+target_list = table_of(TargetRow)
 dossiers = table_of(DossierRow)
 
 MERGED = "merged"
@@ -181,8 +181,8 @@ def _live_account(conn: Connection, flag: Any, account_id: uuid.UUID) -> dict[st
 def _work_on(conn: Connection, account_id: uuid.UUID) -> str | None:
     """What a merge would leave behind on the imported account, said as a clause."""
     if conn.execute(
-        select(targets.c.id).where(
-            targets.c.account_id == account_id, targets.c.deleted_at.is_(None)
+        select(target_list.c.id).where(
+            target_list.c.account_id == account_id, target_list.c.deleted_at.is_(None)
         )
     ).first():
         return "is on the target list"

@@ -455,7 +455,7 @@ def _plan(workspace: Workspace, seed: int) -> str:
     from domain.icp import Tier, apply_icp, from_document, save_icp
     from domain.leads import DEFAULT_LEAD_DEFINITION, save_lead_definition
     from domain.targets import Territories, assign_by_territory, build_target_list
-    from storage.demo_dossiers import demo_dossiers
+    from storage.demo.dossiers import demo_dossiers
     from storage.icps import SqlIcpStore
     from storage.leads import SqlLeadStore
     from storage.repositories import SqlUnitOfWork

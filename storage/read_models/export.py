@@ -8,9 +8,9 @@ from typing import Any
 from sqlalchemy import func, select
 
 from domain.fields import ACCOUNT_FIELDS, CUSTOM_PREFIX, Kind
-from domain.tables import Column, ColumnKind, Table
-from storage.account_list import ListQuery, listed
+from domain.tables import ColumnKind, TableColumn, TableData
 from storage.queries import accounts
+from storage.read_models.account_list import ListQuery, listed
 from storage.workspace import Workspace
 
 _KINDS = {
@@ -21,7 +21,7 @@ _KINDS = {
 _STREAM = 2000
 
 
-def account_table(workspace: Workspace, query: ListQuery | None = None) -> Table:
+def account_table(workspace: Workspace, query: ListQuery | None = None) -> TableData:
     """The accounts the list shows for ``query`` (every live account without one), ordered
     by name."""
     query = query or ListQuery()
@@ -30,9 +30,9 @@ def account_table(workspace: Workspace, query: ListQuery | None = None) -> Table
         with_custom = listed(select(accounts.c.custom), query).where(accounts.c.custom.is_not(None))
         keys = {key for (custom,) in conn.execute(with_custom) for key in custom or {}}
     custom_keys = sorted(keys)
-    columns = [Column(f.label, _KINDS.get(f.kind, ColumnKind.TEXT)) for f in ACCOUNT_FIELDS]
-    columns += [Column(CUSTOM_PREFIX + key) for key in custom_keys]
-    return Table("Accounts", columns, _rows(workspace, query, custom_keys), count)
+    columns = [TableColumn(f.label, _KINDS.get(f.kind, ColumnKind.TEXT)) for f in ACCOUNT_FIELDS]
+    columns += [TableColumn(CUSTOM_PREFIX + key) for key in custom_keys]
+    return TableData("Accounts", columns, _rows(workspace, query, custom_keys), count)
 
 
 def _rows(
