@@ -8,9 +8,17 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+from domain.errors import Cancelled
 from storage.demo.build import build_demo
+from storage.users import sign_in
+from ui.main_window import MainWindow
+from ui.workers import run_task
 
 # Opens the workspace in the window, starts work of every kind, then quits at once.
 WORK_THEN_QUIT = """
@@ -74,3 +82,34 @@ def test_quitting_while_work_runs_ends_cleanly(sqlite_workspace, tmp_path, reque
                 if not any(p.search(line) for p in platform)]  # fmt: skip
         assert said == []
         assert run.returncode == 0
+
+
+def test_closing_the_window_ends_its_work_and_says_nothing_after(qtbot, sqlite_workspace):
+    """The window is deleted once closed, with the tasks and progress dialogs it keeps: it
+    cancels their work and waits for it first, and drops what the work would still say
+    (here one task still at work, and one whose result waits in the queue)."""
+    window = MainWindow(sqlite_workspace, sign_in(sqlite_workspace, "Olivia Owner"))
+    qtbot.addWidget(window)
+    said: list[object] = []
+    done = threading.Event()
+
+    def until_cancelled(_progress, cancel):  # type: ignore[no-untyped-def]
+        while not cancel():
+            time.sleep(0.01)
+        raise Cancelled()
+
+    def at_once(_progress, _cancel):  # type: ignore[no-untyped-def]
+        done.set()
+        return "a result"
+
+    tasks = [run_task(window, "Working", work, said.append) for work in (until_cancelled, at_once)]
+    for task in tasks:
+        task.error.connect(said.append)
+    done.wait()
+    time.sleep(0.1)  # the result is on its way to the GUI thread, which has not looked yet
+    window.close()
+    assert not any(task.running for task in tasks)
+    qtbot.wait(200)  # what the work would have said comes through the event loop
+    assert said == []
+    assert not any(task.dialog.isVisible() for task in tasks)
+    assert not [w for w in QApplication.topLevelWidgets() if isinstance(w, QMessageBox)]

@@ -5,18 +5,21 @@ keeps each user's columns; what is remembered between runs."""
 from __future__ import annotations
 
 import ast
+import gc
 import subprocess
 import sys
 import uuid
+import weakref
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QPoint, QRect, QSettings
+from PySide6.QtCore import QPoint, QRect, QSettings, QTimer
 from PySide6.QtGui import QFont, QFontMetrics
 from PySide6.QtWidgets import (
     QAbstractButton,
     QAbstractScrollArea,
+    QApplication,
     QStyle,
     QStyleOptionHeader,
     QTabBar,
@@ -185,6 +188,28 @@ def test_a_dialog_opens_where_and_as_big_as_it_was_closed(qtbot, demo):
     assert (again.pos(), again.size().toTuple()) == (first.pos(), (600, 400))
     other = _open(qtbot, demo, Role.OWNER, "UsersDialog")
     assert other.size() != again.size()  # each dialog is remembered on its own
+
+
+@pytest.mark.parametrize("name", [name for name in WINDOWS if name != "MainWindow"])
+def test_a_closed_dialog_is_never_left_to_the_garbage_collector(qtbot, demo, name):
+    """PySide gives a dialog back to Python when exec() returns. One that only Python's
+    garbage collector could free (the size keeper, the import wizard's pages pointed back at
+    it) was deleted wherever the collector next ran, often in a worker's thread: quitting
+    while an import ran then crashed. A closed dialog goes at once, or with its window."""
+    main = MainWindow(demo, sign_in(demo, PEOPLE[Role.OWNER]))
+    qtbot.addWidget(main)
+    gc.disable()
+    try:
+        dialog = WINDOWS[name](main)
+        QTimer.singleShot(0, lambda: QApplication.activeModalWidget().reject())
+        dialog.exec()
+        closed = weakref.ref(dialog)
+        del dialog
+        kept = closed() is not None
+        gc.collect()
+        assert (closed() is not None) == kept
+    finally:
+        gc.enable()
 
 
 # --- the accounts list ---------------------------------------------------------------------

@@ -51,10 +51,20 @@ from ui.workers import Task, run_task, show_error, show_warning
 FILE_FILTER = "Company lists (*.csv *.txt *.xlsx *.xlsm);;All files (*)"
 
 
-class FilePage(QWizardPage):
-    def __init__(self, wizard: ImportWizard) -> None:
+class _Page(QWizardPage):
+    @property
+    def owner(self) -> ImportWizard:
+        """The wizard, as Qt knows it: a page that kept it itself would tie the two in a
+        cycle, which leaves the closed wizard to Python's garbage collector, and that may
+        delete it in a worker's thread."""
+        wizard = self.wizard()
+        assert isinstance(wizard, ImportWizard)
+        return wizard
+
+
+class FilePage(_Page):
+    def __init__(self) -> None:
         super().__init__()
-        self.owner = wizard
         self.setTitle("Choose a file")
         self.setSubTitle("A CSV or Excel file with one row per record and a header row.")
         self.path = QLineEdit()
@@ -107,10 +117,9 @@ class FilePage(QWizardPage):
         return True
 
 
-class MappingPage(QWizardPage):
-    def __init__(self, wizard: ImportWizard) -> None:
+class MappingPage(_Page):
+    def __init__(self) -> None:
         super().__init__()
-        self.owner = wizard
         self.setTitle("Match the columns")
         self.found = plain_label("", wrap=True)
         self.columns = QTableWidget(0, 3)
@@ -218,10 +227,9 @@ class MappingPage(QWizardPage):
             show_error(self, "Mapping not loaded", error)
 
 
-class DuplicatesPage(QWizardPage):
-    def __init__(self, wizard: ImportWizard) -> None:
+class DuplicatesPage(_Page):
+    def __init__(self) -> None:
         super().__init__()
-        self.owner = wizard
         self.setTitle("Duplicates")
         self.setSubTitle(
             "A row is a duplicate when its website matches a record, or its name "
@@ -260,10 +268,9 @@ class DuplicatesPage(QWizardPage):
         return False
 
 
-class SummaryPage(QWizardPage):
-    def __init__(self, wizard: ImportWizard) -> None:
+class SummaryPage(_Page):
+    def __init__(self) -> None:
         super().__init__()
-        self.owner = wizard
         self.setTitle("Import finished")
         self.counts = plain_label("", wrap=True)
         self.counts.setObjectName("counts")
@@ -338,8 +345,8 @@ class ImportWizard(QWizard):
         self.task: Task | None = None
         self.setWindowTitle(f"Import {kind}")
         keep_geometry(self, QSize(820, 640))
-        self.file_page, self.mapping_page = FilePage(self), MappingPage(self)
-        self.duplicates_page, self.summary_page = DuplicatesPage(self), SummaryPage(self)
+        self.file_page, self.mapping_page = FilePage(), MappingPage()
+        self.duplicates_page, self.summary_page = DuplicatesPage(), SummaryPage()
         for page in (self.file_page, self.mapping_page, self.duplicates_page, self.summary_page):
             self.addPage(page)
 

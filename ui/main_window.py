@@ -41,7 +41,7 @@ from ui.messages import plain_label
 from ui.settings import keep_geometry, remember_columns, remember_workspace, restore_columns
 from ui.target_actions import TargetActions
 from ui.undo_commands import CreateAccount, DeleteAccount, EditAccount
-from ui.workers import Task, run_task, show_error, show_warning
+from ui.workers import Task, end_work, run_task, show_error, show_warning
 from ui.workspaces import WORKSPACE_FILES, open_demo_workspace
 
 SEARCH_DELAY_MS = 250
@@ -639,6 +639,7 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: Any) -> None:
         remember_columns(self.table.horizontalHeader(), self.user.name)
+        end_work()  # closed, the window is deleted: nothing it started may outlive it
         if self.keeper is not None:
             self.keeper.stop()
         super().closeEvent(event)

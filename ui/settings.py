@@ -50,30 +50,32 @@ def remember_territories(rules: dict[str, str]) -> None:
     _settings().setValue("territories", json.dumps(rules))
 
 
-class _GeometryKeeper(QObject):
-    """Writes down a window's size and place whenever it closes."""
+def _geometry_key(window: QWidget) -> str:
+    return f"geometry/{type(window).__name__}"
 
-    def __init__(self, window: QWidget, key: str) -> None:
-        super().__init__(window)
-        self.window, self.key = window, key
+
+class _GeometryKeeper(QObject):
+    """Writes down a window's size and place whenever it closes. It keeps nothing of its
+    own: a reference back to its window would tie the two in a cycle, which leaves a closed
+    dialog to Python's garbage collector (PySide hands a dialog back to Python after
+    exec()), and that may run on a worker thread, where deleting Qt objects crashes."""
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if watched is self.window and event.type() == QEvent.Type.Hide:
-            _settings().setValue(self.key, self.window.saveGeometry())
+        if event.type() == QEvent.Type.Hide and isinstance(watched, QWidget):
+            _settings().setValue(_geometry_key(watched), watched.saveGeometry())
         return False
 
 
 def keep_geometry(window: QWidget, size: QSize | None = None) -> None:
     """Open ``window`` where and as big as it was when it last closed; the first time at
     ``size`` (else the size its layout asks for), made smaller to fit the screen."""
-    key = f"geometry/{type(window).__name__}"
-    saved = _settings().value(key)
+    saved = _settings().value(_geometry_key(window))
     if not (isinstance(saved, QByteArray) and window.restoreGeometry(saved)):
         # Room for the title bar, which the window manager adds around the size asked for.
         title_bar = window.style().pixelMetric(QStyle.PixelMetric.PM_TitleBarHeight)
         room = window.screen().availableGeometry().size() - QSize(0, title_bar)
         window.resize((size or window.sizeHint()).boundedTo(room))
-    window.installEventFilter(_GeometryKeeper(window, key))
+    window.installEventFilter(_GeometryKeeper(window))
 
 
 def _columns_key(user_name: str) -> str:

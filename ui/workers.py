@@ -11,7 +11,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QObject, Qt, QThread, QThreadPool, Signal, Slot
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt, QThread, QThreadPool, Signal, Slot
 from PySide6.QtWidgets import QProgressDialog, QWidget
 
 from domain.errors import AccordError
@@ -90,14 +90,21 @@ class Task(QObject):
             self.dialog.setValue(min(done, total))
         self.dialog.setLabelText(f"{done:,} of {total:,}" if total > 0 else counted(done, "row"))
 
-    def _end_thread(self) -> None:
+    def _stop(self) -> None:
         self._thread.quit()
         self._thread.wait()
         _running.discard(self)
-
-    def _stop(self) -> None:
-        self._end_thread()
         self.dialog.close()
+
+    def end(self) -> None:
+        """Cancel the work and wait for it to stop, saying nothing more: its progress,
+        result or error would reach a window that is going away."""
+        self.worker.cancelled.set()
+        for signal in (self.worker.progressed, self.worker.finished, self.worker.failed):
+            signal.disconnect()
+        self._stop()
+        # What the worker said before it was cut off waits in the queue: drop it.
+        QCoreApplication.removePostedEvents(self, QEvent.Type.MetaCall)
 
     @Slot(object)
     def _finish(self, result: object) -> None:
@@ -122,11 +129,11 @@ _running: set[Task] = set()
 
 def end_work() -> None:
     """Cancel the tasks still running and wait for them, and for the thread pool's work
-    (ICP previews). Called once the event loop has ended and before Qt's objects are
-    deleted: a thread still running then aborts the program, or reaches deleted objects."""
+    (ICP previews). The window calls it as it closes, before it is deleted with the tasks,
+    progress dialogs and dialogs it keeps: a task's thread deleted while it runs aborts the
+    program, and work that goes on reaches deleted objects."""
     for task in list(_running):
-        task.worker.cancelled.set()  # not cancel(): its progress dialog went with its window
-        task._end_thread()
+        task.end()
     QThreadPool.globalInstance().waitForDone()
 
 
