@@ -248,6 +248,10 @@ def _cmd_import(args: argparse.Namespace) -> int:
     print(f"batch id: {summary.batch_id}")
     for error in summary.errors:
         print(error.describe(summary.file_name), file=sys.stderr)
+    if more := summary.more():
+        if not args.rejects:
+            more += f" --rejects FILE writes all {summary.rejected:,} to a file to fix."
+        print(more, file=sys.stderr)
     if args.rejects and summary.rejected:
         try:
             written = write_table(rejects_table(summary), args.rejects)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import enum
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -67,6 +67,12 @@ class RowError:
         return printable(f"{file_name}: {where}: {self.reason}")
 
 
+#: How many rejected rows an import's summary holds in memory, for the summary page and the
+#: command line's messages: a person reads the first thousand, not 200,000. Every rejected
+#: row goes to the rejects file all the same (:meth:`ImportSummary.rejected_rows`).
+SHOWN_REJECTS = 1000
+
+
 @dataclass
 class ImportSummary:
     file_name: str
@@ -74,16 +80,25 @@ class ImportSummary:
     created: int = 0
     updated: int = 0
     skipped: int = 0
+    #: The first SHOWN_REJECTS rejected rows: why, and the row as it was in the file.
     errors: list[RowError] = field(default_factory=list)
-    #: The rejected rows as they were in the file, for a file to fix and re-import.
     rejected_cells: list[list[str]] = field(default_factory=list)
+    #: The rejected rows beyond those.
+    more_rejected: int = 0
+    #: Every rejected row, in file order, when there are more than SHOWN_REJECTS (storage
+    #: keeps them on disk).
+    all_rejected: Iterable[tuple[RowError, list[str]]] | None = None
     headers: list[str] = field(default_factory=list)
     #: What the user should know about how the file was read (a workbook's macros ignored).
     notes: list[str] = field(default_factory=list)
 
     @property
     def rejected(self) -> int:
-        return len(self.rejected_cells)
+        return len(self.rejected_cells) + self.more_rejected
+
+    def rejected_rows(self) -> Iterator[tuple[RowError, list[str]]]:
+        """Every rejected row with its error, for a file to fix and re-import."""
+        return iter(self.all_rejected or zip(self.errors, self.rejected_cells, strict=True))
 
     def describe(self) -> str:
         batch = f" (batch {self.batch_id})" if self.batch_id else ""
@@ -91,6 +106,12 @@ class ImportSummary:
             f"{self.file_name}: {self.created} created, {self.updated} updated, "
             f"{self.skipped} duplicates skipped, {self.rejected} rejected{batch}"
         )
+
+    def more(self) -> str | None:
+        """What to say after the rejected rows shown, when there are more."""
+        if not self.more_rejected:
+            return None
+        return f"… and {self.more_rejected:,} more rejected rows, not listed here."
 
 
 Mapping_ = dict[str, str]  # file header -> target

@@ -285,6 +285,10 @@ class SummaryPage(QWizardPage):
             f"{summary.skipped:,} duplicates skipped · {summary.rejected:,} rejected\n"
             f"Import batch {summary.batch_id} (it can be undone from File › Import history)."
         )
+        if more := summary.more():
+            self.counts.setText(
+                f"{self.counts.text()}\n{more} Save rejected rows… writes all {summary.rejected:,}."
+            )
         self.errors.setRowCount(len(summary.errors))
         for row, error in enumerate(summary.errors):
             for column, value in enumerate((str(error.row), error.column, error.reason)):
