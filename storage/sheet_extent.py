@@ -3,7 +3,7 @@ raw markup of its parts before a spreadsheet reader sees them.
 
 Calamine, the XLSX reader, builds a sheet as a dense range from its first row to its last
 cell, empty cells included, and reserves its shared-strings table at the count the file
-declares; both allocations abort the process when they fail (Rust cannot raise), so a
+declares; a failed allocation aborts the process, which no Python code can catch, so a
 4 KB workbook with cells at A1 and XFD1048576 kills Accord. Both are measured here first.
 
 A sheet part is streamed a chunk at a time. The usual markup (``<c r="B7"`` and
@@ -23,8 +23,6 @@ from typing import IO
 from xml.etree import ElementTree
 
 CHUNK = 1 << 20
-#: Excel's grid: beyond it no spreadsheet program writes a cell.
-MAX_ROWS = 1_048_576
 
 #: The references of cells and rows written the usual way (`` r="B7"``, `` r="7"``).
 _REFERENCES = re.compile(rb' r="([^"<]*)"')

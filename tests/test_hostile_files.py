@@ -4,6 +4,7 @@ over, in the reader, on the command line and in the wizard, and changes nothing.
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import struct
 import subprocess
@@ -256,6 +257,19 @@ SPRAWLING: dict[str, tuple[Callable[[Path], Path], str]] = {
     ),
 }
 HOSTILE |= SPRAWLING
+HOSTILE["a cell tag over 1 MB"] = (  # its reference could hide past the first megabyte
+    lambda tmp: _workbook(
+        tmp,
+        {
+            SHEET: _sheet(
+                rows=_NAMED + f'<x:row><x:c x="{os.urandom(1_100_000).hex()}" r="A3"><v>1</v>'
+                "</x:c></x:row>"
+            )
+        },
+    ),
+    "list.xlsx: not a readable spreadsheet (a cell of its part xl/worksheets/sheet1.xml runs "
+    "over 1 MB of markup).",
+)
 
 
 def _accounts_in(db: Path) -> int:
