@@ -15,6 +15,7 @@ is read again tag by tag, placing each cell where calamine places it.
 
 from __future__ import annotations
 
+import functools
 import re
 import zipfile
 from collections.abc import Callable, Iterator
@@ -133,17 +134,21 @@ def _before_open_tag(data: bytes) -> int | None:
 def _usual_extent(stream: IO[bytes], limit: int) -> Extent:
     """The extent of every reference, empty cells included (an upper bound), for a part
     whose every cell is written ``<c r="…"``; raises _Unusual for any other."""
-    rows = columns = 0
+    rows = columns = reach = 0
+    within: re.Pattern[bytes] | None = None
     for data in _chunks(stream, _before_last_tag):
         cells = data.count(b'<c r="')
-        references = _REFERENCES.findall(data)
         if (
             (data.count(b"<c") != cells and len(_CELL_TAG.findall(data)) != cells)
-            or (data.count(b"r=") != len(references) and _OTHER_R.search(data))
+            or (data.count(b"r=") != data.count(b' r="') and _OTHER_R.search(data))
             or _SPACED_EQUALS.search(data)
             or _PREFIXED.search(data)
         ):
             raise _Unusual
+        if within is not None and not within.search(data):
+            reach = max(reach, 10 ** len(str(rows)) - 1)
+            continue
+        references = _REFERENCES.findall(data)
         if not references:
             continue
         joined = b" ".join(references)
@@ -161,7 +166,24 @@ def _usual_extent(stream: IO[bytes], limit: int) -> Extent:
         rows = max(rows, max(map(int, numbers), default=0))
         if rows * columns > limit:
             raise _Unusual  # empty cells may make it look bigger: count them out
-    return Extent(rows, columns)
+        within = _beyond(columns, rows, limit)
+    return Extent(max(rows, reach), columns)
+
+
+def _beyond(columns: int, rows: int, limit: int) -> re.Pattern[bytes] | None:
+    """A search for a reference past column ``columns`` or with more digits than ``rows``:
+    a chunk it finds nothing in needs no closer look, while the span those bounds allow
+    (``rows`` rounded up to 9s) is within ``limit``. For sheets of up to 26 columns."""
+    digits = len(str(rows))
+    if not 0 < columns <= 26 or columns * (10**digits - 1) > limit:
+        return None
+    return _bounded(columns, digits)
+
+
+@functools.cache
+def _bounded(columns: int, digits: int) -> re.Pattern[bytes]:
+    last = column_letters(columns).encode()
+    return re.compile(rb' r="(?![A-%b]?[1-9][0-9]{0,%d}")' % (last, digits - 1))
 
 
 def _exact_extent(stream: IO[bytes], limit: int) -> Extent:
