@@ -279,6 +279,10 @@ def _cmd_import(args: argparse.Namespace) -> int:
         print(summary.unknown_countries_line())
     for error in summary.errors:
         print(error.describe(summary.file_name), file=sys.stderr)
+    if more := summary.more():
+        if not args.rejects:
+            more += f" --rejects FILE writes all {summary.rejected:,} to a file to fix."
+        print(more, file=sys.stderr)
     if args.rejects:  # written even with no row: an earlier run's file is not left there
         try:
             written = write_table(rejects_table(summary), args.rejects)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import enum
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -127,6 +127,12 @@ def named(name: str, country: str | None) -> str:
     return f"{name} ({country})" if country else name
 
 
+#: How many rejected rows an import's summary holds in memory, for the summary page and the
+#: command line's messages: a person reads the first thousand, not 200,000. Every rejected
+#: row goes to the rejects file all the same (:meth:`ImportSummary.rejected_rows`).
+SHOWN_REJECTS = 1000
+
+
 @dataclass
 class ImportSummary:
     file_name: str
@@ -134,6 +140,7 @@ class ImportSummary:
     created: int = 0
     updated: int = 0
     skipped: int = 0
+    #: The first SHOWN_REJECTS rejected rows: why, and the row as it was in the file.
     errors: list[RowError] = field(default_factory=list)
     #: Every row that matched an account: skipped, merged, or kept apart for review.
     matched: list[Matched] = field(default_factory=list)
@@ -141,6 +148,11 @@ class ImportSummary:
     rejected_cells: list[list[str]] = field(default_factory=list)
     #: Whether the file is CSV text (whose cells may carry an export's apostrophe).
     from_csv: bool = False
+    #: The rejected rows beyond those.
+    more_rejected: int = 0
+    #: Every rejected row, in file order, when there are more than SHOWN_REJECTS (storage
+    #: keeps them on disk).
+    all_rejected: Iterable[tuple[RowError, list[str]]] | None = None
     headers: list[str] = field(default_factory=list)
     #: What the user should know about how the file was read (a workbook's macros ignored).
     notes: list[str] = field(default_factory=list)
@@ -150,7 +162,11 @@ class ImportSummary:
 
     @property
     def rejected(self) -> int:
-        return len(self.rejected_cells)
+        return len(self.rejected_cells) + self.more_rejected
+
+    def rejected_rows(self) -> Iterator[tuple[RowError, list[str]]]:
+        """Every rejected row with its error, for a file to fix and re-import."""
+        return iter(self.all_rejected or zip(self.errors, self.rejected_cells, strict=True))
 
     def unknown_countries_line(self) -> str:
         """The unknown country spellings in a sentence, or "" when there is none."""
@@ -167,6 +183,12 @@ class ImportSummary:
     def possible(self) -> int:
         """Rows imported as new accounts that may duplicate another: to review."""
         return sum(1 for m in self.matched if m.outcome is Outcome.POSSIBLE)
+
+    def more(self) -> str | None:
+        """What to say after the rejected rows shown, when there are more."""
+        if not self.more_rejected:
+            return None
+        return f"… and {self.more_rejected:,} more rejected rows, not listed here."
 
     def describe(self) -> str:
         batch = f" (batch {self.batch_id})" if self.batch_id else ""

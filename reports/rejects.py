@@ -2,21 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
+from typing import Any
+
 from domain.importing import ImportSummary
 from domain.tables import ColumnKind, TableColumn, TableData
 
 
 def rejects_table(summary: ImportSummary) -> TableData:
     """The file's own columns first, each cell as the file had it (so the fixed file
-    re-imports as the first would have), then where and why."""
+    re-imports as the first would have), then where and why: every rejected row, read as
+    it is written."""
     width = len(summary.headers)
-    reasons = {e.row: e for e in summary.errors}
-    rows = []
-    for cells in summary.rejected_cells:
-        number = int(cells[0])
-        error = reasons[number]
-        original = (cells[1:] + [""] * width)[:width]
-        rows.append([*original, number, error.column, error.reason])
+
+    def rows() -> Iterator[Sequence[Any]]:
+        for error, cells in summary.rejected_rows():
+            original = (cells[1:] + [""] * width)[:width]
+            yield [*original, error.row, error.column, error.reason]
+
     kind = ColumnKind.CSV_CELL if summary.from_csv else ColumnKind.TEXT
     columns = [TableColumn(h, kind) for h in summary.headers]
     columns += [
@@ -24,4 +27,4 @@ def rejects_table(summary: ImportSummary) -> TableData:
         TableColumn("Accord column"),
         TableColumn("Accord error"),
     ]
-    return TableData("Rejected rows", columns, rows, len(rows))
+    return TableData("Rejected rows", columns, rows(), summary.rejected)

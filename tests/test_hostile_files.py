@@ -4,8 +4,11 @@ over, in the reader, on the command line and in the wizard, and changes nothing.
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import struct
+import subprocess
+import sys
 import zipfile
 from collections.abc import Callable
 from contextlib import closing
@@ -176,6 +179,99 @@ HOSTILE: dict[str, tuple[Callable[[Path], Path], str]] = {
 }
 
 
+#: A sheet that reaches XFD1048576, as calamine says it: the span a reader would build.
+_SPAN = (
+    "list.xlsx, sheet 'Accounts': the sheet reaches cell XFD1048576, so it spans "
+    "17,179,869,184 cells (1,048,576 rows × 16,384 columns, the empty ones included); Accord "
+    "reads sheets of up to 20,000,000 cells. Delete the cells beyond the list and import it "
+    "again."
+)
+_NAMED = _cell(1, "Company name") + _cell(2, "Acme")
+_SHARED = "xl/sharedStrings.xml"
+
+#: Workbooks of a few KB that make calamine reserve more memory than any computer has: the
+#: process aborts (signal 6) unless they are refused before it reads them.
+SPRAWLING: dict[str, tuple[Callable[[Path], Path], str]] = {
+    "cells at A1 and XFD1048576": (
+        lambda tmp: _workbook(
+            tmp,
+            {SHEET: _sheet(rows=_NAMED + '<row r="1048576"><c r="XFD1048576"><v>1</v></c></row>')},
+        ),
+        _SPAN,
+    ),
+    "a far cell without a reference, after an empty one": (
+        lambda tmp: _workbook(
+            tmp,
+            {
+                SHEET: _sheet(
+                    rows=_NAMED + '<row r="1048576"><c r="XFC1048576" s="1"/><c><v>1</v></c></row>'
+                )
+            },
+        ),
+        _SPAN,
+    ),
+    "a row without a number after the last one, a cell after XFC1": (
+        lambda tmp: _workbook(
+            tmp,
+            {
+                SHEET: _sheet(
+                    rows=_NAMED + '<row r="1048575"/><row><c r="XFC1"/><c><v>1</v></c></row>'
+                )
+            },
+        ),
+        _SPAN,
+    ),
+    "a second reference in other quotes": (
+        lambda tmp: _workbook(
+            tmp,
+            {
+                SHEET: _sheet(
+                    rows=_NAMED + '<row r="3"><c r="A3" r = \'XFD1048576\'><v>1</v></c></row>'
+                )
+            },
+        ),
+        _SPAN,
+    ),
+    "a prefixed cell": (
+        lambda tmp: _workbook(
+            tmp,
+            {
+                SHEET: _sheet(
+                    rows=_NAMED + '<x:row r="3"><x:c r="XFD1048576"><v>1</v></x:c></x:row>'
+                )
+            },
+        ),
+        _SPAN,
+    ),
+    "a trillion shared strings declared": (
+        lambda tmp: _workbook(
+            tmp,
+            {
+                _SHARED: f'<?xml version="1.0"?>\n<sst xmlns="{_MAIN}" count="1000000000000" '
+                'uniqueCount="1000000000000"><si><t>Acme</t></si></sst>'
+            },
+        ),
+        "list.xlsx: its part xl/sharedStrings.xml declares 1,000,000,000,000 texts, and its "
+        "169 bytes hold at most 13; a file declares more to make a reader run out of memory. "
+        "Save the list again from your spreadsheet program.",
+    ),
+}
+HOSTILE |= SPRAWLING
+HOSTILE["a cell tag over 1 MB"] = (  # its reference could hide past the first megabyte
+    lambda tmp: _workbook(
+        tmp,
+        {
+            SHEET: _sheet(
+                rows=_NAMED + f'<x:row><x:c x="{os.urandom(1_100_000).hex()}" r="A3"><v>1</v>'
+                "</x:c></x:row>"
+            )
+        },
+    ),
+    "list.xlsx: not a readable spreadsheet (a cell of its part xl/worksheets/sheet1.xml runs "
+    "over 1 MB of markup).",
+)
+
+
 def _accounts_in(db: Path) -> int:
     with closing(sqlite3.connect(db)) as conn:
         return int(conn.execute("SELECT count(*) FROM accounts").fetchone()[0])
@@ -290,3 +386,33 @@ def test_the_wizard_says_the_macros_are_ignored(qtbot, sqlite_workspace, tmp_pat
     wizard.next()
     assert wizard.currentPage() is wizard.mapping_page
     assert MACROS in wizard.mapping_page.found.text()
+
+
+@pytest.mark.parametrize("case", SPRAWLING)
+def test_a_sprawling_workbook_is_refused_without_killing_the_process(tmp_path, case):
+    """Run as the user runs it: calamine's failed allocation would abort the process
+    (return code -6), which no Python code can catch."""
+    make, said = SPRAWLING[case]
+    db = tmp_path / "w.sqlite"
+    main_py = Path(__file__).resolve().parent.parent / "main.py"
+    command = [sys.executable, str(main_py), "--db", str(db), "--user", "Ann",
+               "import", "accounts", str(make(tmp_path))]  # fmt: skip
+    done = subprocess.run(command, capture_output=True, text=True, cwd=tmp_path, timeout=120)
+    assert (done.returncode, done.stdout) == (1, "")
+    assert done.stderr == f"accord: {said}\n"
+    assert _accounts_in(db) == 0
+
+
+def test_a_sheet_at_the_limit_and_empty_cells_beyond_it_import(
+    sqlite_workspace, sqlite_people, tmp_path
+):
+    """Twenty columns of a million rows is a list Accord reads; a formatted empty cell far
+    away holds nothing, and calamine leaves it out."""
+    rows = (
+        _NAMED
+        + '<row r="1000000"><c r="T1000000"><v>1</v></c></row>'
+        + '<row r="1048576"><c r="XFD1048576" s="1"/></row>'
+    )
+    path = _workbook(tmp_path, {SHEET: _sheet(rows=rows)})
+    summary = import_accounts(sqlite_workspace, sqlite_people[Role.OWNER], path)
+    assert (summary.created, summary.rejected) == (1, 1)  # the row of the far cell has no name

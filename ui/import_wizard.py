@@ -315,6 +315,10 @@ class SummaryPage(_Page):
             self.matched.setItem(row, 1, said)
         self.matched.setVisible(bool(summary.matched))
         self.errors.setVisible(bool(summary.errors))
+        if more := summary.more():
+            self.counts.setText(
+                f"{self.counts.text()}\n{more} Save rejected rows… writes all {summary.rejected:,}."
+            )
         self.errors.setRowCount(len(summary.errors))
         for row, error in enumerate(summary.errors):
             for column, value in enumerate((str(error.row), error.column, error.reason)):

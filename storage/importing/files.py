@@ -28,6 +28,15 @@ from typing import Any
 from domain.fields import Field
 from domain.importing import FileRefused, find_header_row, names_a_field, repeated_headers
 from domain.values import counted
+from storage.importing.sheet_extent import (
+    CHUNK,
+    SHARED_TEXT_BYTES,
+    TagTooLong,
+    column_letters,
+    declared_texts,
+    sheet_extent,
+    sheet_names,
+)
 
 HEADER_SEARCH_ROWS = 30
 PREVIEW_ROWS = 20
@@ -47,6 +56,11 @@ MAX_UNPACKED_BYTES = 500 * MB
 #: 15 times (the benchmark workbook: 10); zip bombs hundreds to thousands of times. Apache
 #: POI draws the same line.
 MAX_UNPACK_RATIO = 100
+#: The most cells a sheet may span, counted from A1 to its last row and column, empty cells
+#: included: calamine holds the whole span, 32 bytes a cell before any text (640 MB here),
+#: and a stray cell at XFD1048576 would make it 17 billion cells and abort the process.
+#: Twenty columns of a million rows: the 1M-row benchmark list (nine columns) fits twice.
+MAX_SHEET_CELLS = 20_000_000
 #: The longest text one field may hold: the csv module's own default, Accord's limit so far.
 MAX_FIELD_CHARS = 131_072
 #: How far the CSV reader reads one field before it gives up: a quote that is never closed
@@ -115,9 +129,47 @@ def _inspect_workbook(path: Path) -> bool:
                             "or read other files. Save the list again from your spreadsheet "
                             "program."
                         )
+            _refuse_sprawling_sheets(path, archive)
             return any(part.filename.lower().endswith("vbaproject.bin") for part in parts)
     except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError) as exc:
         raise FileRefused(f"{path.name}: not a readable spreadsheet ({exc}).") from None
+
+
+def _refuse_sprawling_sheets(path: Path, archive: zipfile.ZipFile) -> None:
+    """Refuse a workbook whose sheet spans more than MAX_SHEET_CELLS, or whose shared
+    strings declare more texts than their part can hold: calamine would reserve the memory
+    for either up front, and abort the process when it cannot. Every part is measured, not
+    only those the workbook names as sheets, so that none is missed."""
+    names: dict[str, str] | None = None
+    for part in archive.infolist():
+        size = part.file_size
+        if part.filename.lower().replace("\\", "/").endswith("sharedstrings.xml"):
+            declared = declared_texts(archive, part)
+            if declared is not None and declared > size // SHARED_TEXT_BYTES:
+                raise FileRefused(
+                    f"{path.name}: its part {part.filename} declares {declared:,} texts, and "
+                    f"its {_size(size)} hold at most {size // SHARED_TEXT_BYTES:,}; a file "
+                    "declares more to make a reader run out of memory. Save the list again "
+                    "from your spreadsheet program."
+                )
+        try:
+            extent = sheet_extent(archive, part, MAX_SHEET_CELLS)
+        except TagTooLong:
+            raise FileRefused(
+                f"{path.name}: not a readable spreadsheet (a cell of its part {part.filename} "
+                f"runs over {_size(CHUNK)} of markup)."
+            ) from None
+        if extent.cells > MAX_SHEET_CELLS:
+            if names is None:
+                names = sheet_names(archive)
+            sheet = names.get(part.filename.lower())
+            where = _where(path, sheet) if sheet else f"{path.name}, part {part.filename}"
+            raise FileRefused(
+                f"{where}: the sheet reaches cell {extent.corner}, so it spans "
+                f"{extent.cells:,} cells ({extent.rows:,} rows × {extent.columns:,} columns, "
+                f"the empty ones included); Accord reads sheets of up to {MAX_SHEET_CELLS:,} "
+                "cells. Delete the cells beyond the list and import it again."
+            )
 
 
 def _encoding(path: Path) -> str:
@@ -242,12 +294,7 @@ def _column(index: int, sheet: str | None, headers: list[str] | None = None) -> 
         return f"column '{headers[index].strip()}'"
     if sheet is None:
         return f"column {index + 1}"
-    letters = ""
-    index += 1
-    while index:
-        index, rest = divmod(index - 1, 26)
-        letters = chr(ord("A") + rest) + letters
-    return f"column {letters}"
+    return f"column {column_letters(index + 1)}"
 
 
 #: How much of a CSV file the delimiter is guessed from.

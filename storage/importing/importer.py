@@ -3,8 +3,12 @@ the workspace, an import batch that can be undone as a whole."""
 
 from __future__ import annotations
 
+import errno
+import json
 import sqlite3
+import tempfile
 import uuid
+import weakref
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -18,6 +22,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 
 from domain.fields import ACCOUNT_FIELDS, CONTACT_FIELDS, CONTACT_FILE_FIELDS, Field
 from domain.importing import (
+    SHOWN_REJECTS,
     Brief,
     DiskFull,
     FileRefused,
@@ -64,7 +69,7 @@ from storage.schema import (
     table_of,
     utcnow,
 )
-from storage.workspace import Workspace
+from storage.workspace import Workspace, sqlite_file
 
 accounts = table_of(AccountRow)
 contacts = table_of(ContactRow)
@@ -111,6 +116,34 @@ def check_mapped_fields(
         )
 
 
+class RejectedRows:
+    """Every rejected row of an import, in a temporary file: an import of a big file of bad
+    rows keeps them on disk, not in memory. The file sits beside the workspace (in the
+    system's temporary folder for a server's) and has no name: it goes when the summary
+    that holds it goes, or when the process ends, however it ends."""
+
+    def __init__(self, folder: Path | None, file_name: str) -> None:
+        self.file_name = file_name
+        # open while the summary lives: closed (and so removed) when it is collected
+        self.file = tempfile.TemporaryFile("w+", encoding="utf-8", dir=folder)  # noqa: SIM115
+        weakref.finalize(self, self.file.close)
+
+    def add(self, error: RowError, cells: list[str]) -> None:
+        try:
+            self.file.write(json.dumps([error.row, error.column, error.reason, cells]) + "\n")
+        except OSError as exc:
+            if exc.errno == errno.ENOSPC:
+                raise DiskFull(self.file_name) from None
+            raise
+
+    def __iter__(self) -> Iterator[tuple[RowError, list[str]]]:
+        self.file.flush()
+        self.file.seek(0)
+        for line in self.file:
+            row, column, reason, cells = json.loads(line)
+            yield RowError(row, column, reason), cells
+
+
 class _Run:
     """State of one import while its transaction is open."""
 
@@ -124,8 +157,11 @@ class _Run:
         options: ImportOptions,
         progress: Progress | None,
         cancel: Cancel | None,
+        folder: Path | None,
     ) -> None:
         self.conn, self.user, self.table, self.options = conn, user, table, options
+        self.workspace_folder = folder
+        self.spilled: RejectedRows | None = None
         self.parse = parse
         self.progress, self.cancel = progress, cancel
         self.batch_id = new_id()
@@ -162,8 +198,20 @@ class _Run:
         )
 
     def reject(self, number: int, cells: list[str], column: str, reason: str) -> None:
-        self.summary.errors.append(RowError(number, column, reason))
-        self.summary.rejected_cells.append([str(number), *cells])
+        """Keep the row for the summary while it shows fewer than SHOWN_REJECTS, and every
+        row in a file from the first one beyond."""
+        s = self.summary
+        error, row = RowError(number, column, reason), [str(number), *cells]
+        if s.rejected < SHOWN_REJECTS:
+            s.errors.append(error)
+            s.rejected_cells.append(row)
+            return
+        if self.spilled is None:
+            self.spilled = s.all_rejected = RejectedRows(self.workspace_folder, s.file_name)
+            for kept in zip(s.errors, s.rejected_cells, strict=True):
+                self.spilled.add(*kept)
+        self.spilled.add(error, row)
+        s.more_rejected += 1
 
     def matched(
         self,
@@ -238,7 +286,7 @@ class _Run:
         if self.options.strict and s.errors:
             first = "; ".join(e.describe(s.file_name) for e in s.errors[:5])
             raise FileRefused(
-                f"{s.file_name}: {len(s.errors)} bad row(s), nothing imported (--strict). {first}"
+                f"{s.file_name}: {s.rejected} bad row(s), nothing imported (--strict). {first}"
             )
         rescore_batch(self.conn, self.batch_id)
         self.conn.execute(
@@ -545,7 +593,8 @@ def _run_import(
     try:
         with cycle_collector_paused(), workspace.write() as conn:
             parse = RowParser(table.headers, mapped_fields, fields, defused=table.is_csv)
-            run = _Run(conn, user, table, kind, parse, options, progress, cancel)
+            folder = file.parent if (file := sqlite_file(workspace.url)) else None
+            run = _Run(conn, user, table, kind, parse, options, progress, cancel, folder)
             if kind == "accounts":
                 bigger = _bigger_than_the_workspace(conn, path)
                 with indexes_rebuilt(conn, accounts, bigger) as rebuilt:
