@@ -139,6 +139,7 @@ def main() -> None:
             f"again {indexes:.2f} s + the baseline = {floor:.2f} s "
             f"({floor / (plain * 1_000_000 / args.rows):.1f}x), before any row is parsed"
         )
+        print(f"  ratio to the floor: {per_million / floor:.1f}x (target <= 2x)")
         if args.xlsx_rows:
             xlsx(args.xlsx_rows, folder)
 

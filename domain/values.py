@@ -13,6 +13,7 @@ from pathlib import Path
 
 import phonenumbers
 import pycountry
+from phonenumbers import phonenumberutil
 
 #: Every character that Python's ``str.isspace`` counts as whitespace, written out so that
 #: SQL can trim the same set (SQL's ``trim`` alone removes the space and nothing else).
@@ -275,12 +276,26 @@ def normalize_country(text: str | None) -> str:
     return country_code(text) or normalize_name(text)
 
 
+#: A number written with its country code, in digits and the separators people put between
+#: them (``+49 30 1234567``, ``+1 (415) 555-0100``, ``+442079460958``): most phones in a
+#: company list. phonenumbers reads such a text as the plus and its digits alone.
+_INTERNATIONAL = re.compile(r" *\+([0-9 ().-]*)")
+_NOT_DIGIT = re.compile(r"[^0-9]")
+#: phonenumbers' own bounds: the longest text it parses, and the length of a national number.
+_LONGEST_TEXT = 250
+_NATIONAL_DIGITS = range(2, 18)
+
+
 def phone_e164(text: str | None, country: str | None = None) -> str | None:
     """A phone number in E.164 (``+493012345678``) however it was written; a number written
     without its country code is read as one of ``country`` (an ISO code). None when the text
     is no possible phone number there."""
     if not text or not any(ch.isdigit() for ch in text):
         return None
+    if len(text) <= _LONGEST_TEXT and (written := _INTERNATIONAL.fullmatch(text)):
+        e164 = _international_e164(_NOT_DIGIT.sub("", written[1]))
+        if e164 is not _ASK_THE_LIBRARY:
+            return e164
     try:
         number = phonenumbers.parse(text, country)
     except phonenumbers.NumberParseException:
@@ -290,6 +305,54 @@ def phone_e164(text: str | None, country: str | None = None) -> str | None:
     if possible != phonenumbers.ValidationResult.IS_POSSIBLE:
         return None
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+_ASK_THE_LIBRARY = "?"
+
+
+def _international_e164(digits: str) -> str | None:
+    """What :func:`phone_e164` gives for ``+`` and ``digits`` (ASCII), as phonenumbers.parse,
+    is_possible_number_with_reason and format_number do it but without reading the text
+    again at each step: the country code, the national prefix (``+49 030 …``) dropped when
+    what is left can be a number, the length checked against the country's. A plus with
+    no country code after it is read by the library (``_ASK_THE_LIBRARY``)."""
+    if len(digits) < 3:  # phonenumbers: too short after the plus
+        return None
+    code = 0
+    if digits[0] != "0":
+        code = next((c for n in (1, 2, 3) if (c := int(digits[:n])) in _CALLING_CODES), 0)
+    if not code:
+        return _ASK_THE_LIBRARY
+    metadata = _metadata(code)
+    national = digits[len(str(code)) :]
+    if metadata is None or len(national) < _NATIONAL_DIGITS.start:
+        return None
+    _, stripped, _ = _strip_national_prefix(national, metadata)
+    if _number_length(stripped, metadata) not in _NOT_A_WHOLE_NUMBER:
+        national = stripped
+    if len(national) not in _NATIONAL_DIGITS:
+        return None
+    if _number_length(national, metadata) != phonenumbers.ValidationResult.IS_POSSIBLE:
+        return None
+    return f"+{code}{national}"
+
+
+_CALLING_CODES = phonenumbers.COUNTRY_CODE_TO_REGION_CODE
+_strip_national_prefix = phonenumberutil._maybe_strip_national_prefix_carrier_code
+_number_length = phonenumberutil._test_number_length
+#: What phonenumbers.parse keeps the national prefix for: the rest would be no number.
+_NOT_A_WHOLE_NUMBER = (
+    phonenumbers.ValidationResult.TOO_SHORT,
+    phonenumbers.ValidationResult.IS_POSSIBLE_LOCAL_ONLY,
+    phonenumbers.ValidationResult.INVALID_LENGTH,
+)
+
+
+@lru_cache(maxsize=512)
+def _metadata(code: int) -> phonenumbers.PhoneMetadata | None:
+    """The numbering plan of a calling code, as phonenumbers finds it for a parsed number."""
+    region = phonenumbers.region_code_for_country_code(code)
+    return phonenumbers.PhoneMetadata.metadata_for_region_or_calling_code(code, region)
 
 
 def shown_phone(e164: str) -> str:
