@@ -8,9 +8,11 @@ maps to the field. Exported files use the labels, so an export re-imports unchan
 from __future__ import annotations
 
 import enum
+import math
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import cached_property
 
 from domain.values import (
     clean_text,
@@ -51,9 +53,19 @@ class Field:
             if self.required:
                 raise ValueError(f"{self.label} is required")
             return False if self.kind is Kind.FLAG else None
-        if len(value) > self.max_length and self.kind in _LIMITED:
+        if len(value) > self._longest:
             raise ValueError(f"longer than {self.max_length} characters")
-        return _PARSERS[self.kind](value)
+        return self._parse_value(value)
+
+    # Looked up once per field, not per cell: an import parses millions of cells, and a
+    # Kind (an enum) hashes in Python.
+    @cached_property
+    def _longest(self) -> float:
+        return self.max_length if self.kind in _LIMITED else math.inf
+
+    @cached_property
+    def _parse_value(self) -> Callable[[str], str | int | bool]:
+        return _PARSERS[self.kind]
 
 
 _LIMITED = frozenset({Kind.TEXT, Kind.TAGS, Kind.DOMAIN})

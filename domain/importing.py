@@ -332,8 +332,9 @@ class RowParser:
         *,
         defused: bool,
     ) -> None:
-        self.defused = defused
         by_name = {f.name: f for f in fields}
+        #: The text a cell holds, without the apostrophe an export put before a formula.
+        self.meant: Callable[[str], str] = unprotect_cell if defused else str
         # Cell text → parsed value, per column: industries, countries, head counts and
         # bands repeat row after row in a company list and are parsed once each.
         self.fields: list[tuple[int, str, Field, dict[str, Any]]] = []
@@ -348,10 +349,6 @@ class RowParser:
                 self.fields.append((index, header, by_name[mapped_to], {}))
         mapped = {f.name: header for _, header, f, _ in self.fields}
         self.required = [(f, mapped.get(f.name, f.label)) for f in fields if f.required]
-
-    def meant(self, cell: str) -> str:
-        """The text a cell holds, without the apostrophe an export put before a formula."""
-        return unprotect_cell(cell) if self.defused else cell
 
     def __call__(self, cells: Sequence[str]) -> dict[str, Any]:
         values: dict[str, Any] = {}
@@ -375,8 +372,10 @@ class RowParser:
         for spec, column in self.required:
             if not values.get(spec.name):
                 raise RowRejected(column, f"{spec.label} is empty")
-        custom = custom_fields({key: self.meant(cells[i].strip()) for i, key in self.custom})
-        values["custom"] = {key: text for key, text in custom.items() if text}
+        values["custom"] = {}
+        if self.custom:
+            custom = custom_fields({key: self.meant(cells[i].strip()) for i, key in self.custom})
+            values["custom"] = {key: text for key, text in custom.items() if text}
         return values
 
 

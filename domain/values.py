@@ -328,11 +328,12 @@ def _international_e164(digits: str) -> str | None:
     if metadata is None or len(national) < _NATIONAL_DIGITS.start:
         return None
     _, stripped, _ = _strip_national_prefix(national, metadata)
-    if _number_length(stripped, metadata) not in _NOT_A_WHOLE_NUMBER:
+    length = _number_length(stripped, metadata)
+    if stripped == national or length not in _NOT_A_WHOLE_NUMBER:
         national = stripped
-    if len(national) not in _NATIONAL_DIGITS:
-        return None
-    if _number_length(national, metadata) != phonenumbers.ValidationResult.IS_POSSIBLE:
+    else:
+        length = _number_length(national, metadata)
+    if len(national) not in _NATIONAL_DIGITS or length != phonenumbers.ValidationResult.IS_POSSIBLE:
         return None
     return f"+{code}{national}"
 
