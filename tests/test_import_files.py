@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from domain.importing import FileRefused, ImportOptions, OnDuplicate
 from domain.users import Role
+from storage.importing import files
 from storage.importing.importer import import_accounts
 from storage.queries import accounts
 
@@ -159,7 +160,17 @@ def test_a_mapping_that_gives_a_field_two_columns_is_refused(
         assert conn.execute(select(accounts)).first() is None
 
 
-def test_a_workbook_is_read_from_the_sheet_with_the_list(sqlite_workspace, sqlite_people, tmp_path):
+def test_a_workbook_is_read_from_the_sheet_with_the_list(
+    sqlite_workspace, sqlite_people, tmp_path, monkeypatch
+):
+    reads: list[str] = []
+    read_sheet = files._xlsx_rows
+
+    def counted_reads(path: Path, sheet: str):
+        reads.append(sheet)
+        return read_sheet(path, sheet)
+
+    monkeypatch.setattr(files, "_xlsx_rows", counted_reads)
     workbook = openpyxl.Workbook()
     workbook.active.title = "Read me"
     workbook.active.append(["Exported from our CRM on Monday"])
@@ -170,6 +181,9 @@ def test_a_workbook_is_read_from_the_sheet_with_the_list(sqlite_workspace, sqlit
     workbook.save(path)
     owner = sqlite_people[Role.OWNER]
     assert import_accounts(sqlite_workspace, owner, path).created == 1
+    # calamine reads a whole sheet for its top rows: the list's are read once, not again
+    # once the sheet is found, then its data
+    assert reads == ["Read me", "Accounts", "Accounts"]
     with pytest.raises(
         FileRefused, match=r"crm.xlsx, sheet 'Read me': no header row .* Read me, Accounts"
     ):

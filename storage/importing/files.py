@@ -383,13 +383,20 @@ def _top_rows(path: Path, sheet: str | None) -> tuple[list[int], list[list[str]]
     return [number for number, _ in rows], [cells for _, cells in rows]
 
 
-def _sheet_with_the_list(path: Path, sheets: list[str], fields: tuple[Field, ...]) -> str:
+def _sheet_with_the_list(
+    path: Path, sheets: list[str], fields: tuple[Field, ...]
+) -> tuple[str, tuple[list[int], list[list[str]]]]:
     """The first sheet whose top rows name a known field (a workbook often starts with a
-    cover or notes sheet); the first sheet when none does."""
+    cover or notes sheet), the first sheet when none does; with its top rows, so that the
+    sheet is not read again for them."""
+    first = None
     for name in sheets:
-        if names_a_field(_top_rows(path, name)[1], fields):
-            return name
-    return sheets[0]
+        top = _top_rows(path, name)
+        if names_a_field(top[1], fields):
+            return name, top
+        first = first or (name, top)
+    assert first is not None, "a workbook without sheets is refused before"
+    return first
 
 
 def open_table(path: Path, fields: tuple[Field, ...], sheet: str | None = None) -> SourceTable:
@@ -399,14 +406,16 @@ def open_table(path: Path, fields: tuple[Field, ...], sheet: str | None = None) 
     _refuse_oversized(path)
     sheets: list[str] = []
     notes: list[str] = []
+    top_rows = None
     if is_spreadsheet(path):
         if _inspect_workbook(path):
             notes.append(f"{path.name}: its macros are ignored; only cell values are imported.")
         sheets = list(_open_workbook(path).sheet_names)
         if not sheets:
             raise FileRefused(f"{path.name}: the workbook has no sheets.")
-        sheet = sheet or _sheet_with_the_list(path, sheets, fields)
-    numbers, top = _top_rows(path, sheet)
+        if not sheet:
+            sheet, top_rows = _sheet_with_the_list(path, sheets, fields)
+    numbers, top = top_rows or _top_rows(path, sheet)
     where = _where(path, sheet)
     if not top:
         raise FileRefused(f"{where}: the {'sheet' if sheet else 'file'} is empty.")
