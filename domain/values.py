@@ -318,13 +318,13 @@ def _international_e164(digits: str) -> str | None:
     no country code after it is read by the library (``_ASK_THE_LIBRARY``)."""
     if len(digits) < 3:  # phonenumbers: too short after the plus
         return None
-    code = 0
-    if digits[0] != "0":
-        code = next((c for n in (1, 2, 3) if (c := int(digits[:n])) in _CALLING_CODES), 0)
-    if not code:
+    for length in (1, 2, 3):
+        if (code := _CALLING_CODE_OF.get(digits[:length])) is not None:
+            break
+    else:
         return _ASK_THE_LIBRARY
     metadata = _metadata(code)
-    national = digits[len(str(code)) :]
+    national = digits[length:]
     if metadata is None or len(national) < _NATIONAL_DIGITS.start:
         return None
     _, stripped, _ = _strip_national_prefix(national, metadata)
@@ -338,7 +338,8 @@ def _international_e164(digits: str) -> str | None:
     return f"+{code}{national}"
 
 
-_CALLING_CODES = phonenumbers.COUNTRY_CODE_TO_REGION_CODE
+#: The digits of every calling code (none starts with 0) → the code.
+_CALLING_CODE_OF = {str(code): code for code in phonenumbers.COUNTRY_CODE_TO_REGION_CODE}
 _strip_national_prefix = phonenumberutil._maybe_strip_national_prefix_carrier_code
 _number_length = phonenumberutil._test_number_length
 #: What phonenumbers.parse keeps the national prefix for: the rest would be no number.
