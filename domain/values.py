@@ -318,22 +318,25 @@ def _international_e164(digits: str) -> str | None:
     no country code after it is read by the library (``_ASK_THE_LIBRARY``)."""
     if len(digits) < 3:  # phonenumbers: too short after the plus
         return None
-    for length in (1, 2, 3):
-        if (code := _CALLING_CODE_OF.get(digits[:length])) is not None:
+    for code_digits in (1, 2, 3):
+        if (code := _CALLING_CODE_OF.get(digits[:code_digits])) is not None:
             break
     else:
         return _ASK_THE_LIBRARY
     metadata = _metadata(code)
-    national = digits[length:]
+    national = digits[code_digits:]
     if metadata is None or len(national) < _NATIONAL_DIGITS.start:
         return None
     _, stripped, _ = _strip_national_prefix(national, metadata)
-    length = _number_length(stripped, metadata)
-    if stripped == national or length not in _NOT_A_WHOLE_NUMBER:
+    possible = _number_length(stripped, metadata)
+    if stripped == national or possible not in _NOT_A_WHOLE_NUMBER:
         national = stripped
     else:
-        length = _number_length(national, metadata)
-    if len(national) not in _NATIONAL_DIGITS or length != phonenumbers.ValidationResult.IS_POSSIBLE:
+        possible = _number_length(national, metadata)
+    if (
+        len(national) not in _NATIONAL_DIGITS
+        or possible != phonenumbers.ValidationResult.IS_POSSIBLE
+    ):
         return None
     return f"+{code}{national}"
 
