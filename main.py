@@ -271,6 +271,7 @@ def _cmd_import(args: argparse.Namespace) -> int:
         raise
     for note in summary.notes:
         print(note)
+    print(summary.mapping)
     print(summary.describe())
     print(f"batch id: {summary.batch_id}")
     for matched in summary.matched:

@@ -28,6 +28,9 @@ class Account:
     city: str | None = None
     phone: str | None = None
     founded_year: int | None = None
+    address: str | None = None
+    postal_code: str | None = None
+    description: str | None = None
     tags: str | None = None
     source: str | None = None
     custom: dict[str, str] = field(default_factory=dict)

@@ -97,32 +97,52 @@ _PARSERS: dict[Kind, Callable[[str], str | int | bool]] = {
 ACCOUNT_FIELDS: tuple[Field, ...] = (
     Field("name", "Account Name", aliases=(
         "name", "company", "company name", "account", "account name", "organization",
-        "organisation", "organization name", "business name", "firm", "customer", "client"),
+        "organisation", "organization name", "business name", "firm", "customer", "client",
+        "organization - name", "display name"),
         required=True),
     Field("website", "Website", Kind.DOMAIN, aliases=(
         "website", "web site", "domain", "company domain name", "company domain", "url",
-        "website url", "homepage", "web", "site")),
+        "website url", "homepage", "web", "site", "websiteurl", "organization - website")),
     Field("industry", "Industry", aliases=(
-        "industry", "sector", "vertical", "branche", "industry type")),
+        "industry", "sector", "vertical", "branche", "industry type",
+        "organization - industry")),
     Field("employees", "Employees", Kind.EMPLOYEES, aliases=(
         "employees", "number of employees", "numberofemployees", "no of employees",
-        "employee count", "headcount", "head count", "company size", "size", "staff")),
+        "employee count", "headcount", "head count", "company size", "size", "staff",
+        "size range", "organization - number of employees")),
     Field("annual_revenue", "Annual Revenue", Kind.AMOUNT, aliases=(
         "annual revenue", "annualrevenue", "revenue", "yearly revenue", "turnover",
-        "annual turnover", "sales volume")),
+        "annual turnover", "sales volume", "revenues", "organization - annual revenue")),
     Field("country", "Country", aliases=(
         "country", "country/region", "billingcountry", "billing country", "country region",
-        "shippingcountry", "nation", "hq country")),
+        "shippingcountry", "nation", "hq country", "address 1: country/region", "address1 country",
+        "organization - address - country")),
     Field("region", "Region", aliases=(
         "region", "state", "state/region", "state/province", "province", "billingstate",
-        "billing state", "county", "territory")),
-    Field("city", "City", aliases=("city", "billingcity", "billing city", "town", "locality")),
+        "billing state", "county", "territory", "address 1: state/province",
+        "address1 stateorprovince",
+        "organization - address - state/county")),
+    Field("city", "City", aliases=(
+        "city", "billingcity", "billing city", "town", "locality", "address 1: city",
+        "address1 city",
+        "organization - address - city/town/village/locality")),
     Field("phone", "Phone", aliases=(
         "phone", "phone number", "telephone", "tel", "main phone", "company phone",
-        "business phone", "phone 1")),
+        "business phone", "phone 1", "phone work", "telephone1", "organization - phone")),
     Field("founded_year", "Founded Year", Kind.YEAR, aliases=(
         "founded year", "founded", "year founded", "founding year", "established",
         "year established", "yearstarted", "year started")),
+    Field("address", "Address", aliases=(
+        "address", "street", "street address", "billingstreet", "billing street",
+        "address 1: street 1", "address1 line1", "address line 1", "organization - address",
+        "organization - address - street/road name")),
+    Field("postal_code", "Postal Code", max_length=20, aliases=(
+        "postal code", "postcode", "zip", "zip code", "billingpostalcode",
+        "billing postal code", "billing code", "address 1: zip/postal code",
+        "address1 postalcode",
+        "organization - address - zip/postal code")),
+    Field("description", "Description", max_length=4000, aliases=(
+        "description", "about", "notes", "company description", "background")),
     Field("tags", "Tags", Kind.TAGS, max_length=1000, aliases=(
         "tags", "tag", "labels", "keywords", "categories")),
     Field("source", "Source", aliases=(
@@ -133,16 +153,22 @@ ACCOUNT_FIELDS: tuple[Field, ...] = (
 CONTACT_FIELDS: tuple[Field, ...] = (
     Field("account", "Account", aliases=(
         "account", "account name", "company", "company name", "organization",
-        "organisation", "account domain", "company domain name", "website", "domain"),
+        "organisation", "account domain", "company domain name", "website", "domain",
+        "person - organization", "associated company", "parent customer"),
         required=True),
     Field("name", "Contact Name", aliases=(
-        "name", "contact name", "full name", "contact", "person"), required=True),
-    Field("title", "Title", aliases=("title", "job title", "position", "role", "jobtitle")),
+        "name", "contact name", "full name", "contact", "person", "person - name"),
+        required=True),
+    Field("title", "Title", aliases=(
+        "title", "job title", "position", "role", "jobtitle", "job position",
+        "person - job title")),
     Field("email", "Email", Kind.EMAIL, aliases=(
-        "email", "e-mail", "email address", "e-mail address", "work email", "mail")),
+        "email", "e-mail", "email address", "e-mail address", "work email", "mail",
+        "email work", "email 1", "person - email - work", "person - email")),
     Field("phone", "Phone", aliases=(
         "phone", "phone number", "telephone", "tel", "mobile", "mobile phone", "direct phone",
-        "work phone")),
+        "work phone", "phone work", "phone 1", "business phone", "mobilephone",
+        "person - phone - work", "person - phone")),
     Field("decision_maker", "Decision Maker", Kind.FLAG, aliases=(
         "decision maker", "decision-maker", "decisionmaker", "is decision maker", "dm",
         "key contact", "buyer")),

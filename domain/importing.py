@@ -33,6 +33,9 @@ LAST_NAME = "last_name"
 IGNORE = ""
 #: What the mapping calls the name parts a contacts file may have instead of a full name.
 NAME_PART_LABELS = {FIRST_NAME: "First name", LAST_NAME: "Last name"}
+#: The columns a rejects file adds after the file's own: where and why each row was
+#: rejected. Importing the fixed file again ignores them.
+REJECT_COLUMNS = ("Accord row", "Accord column", "Accord error")
 
 
 class OnDuplicate(enum.StrEnum):
@@ -159,6 +162,8 @@ class ImportSummary:
     #: Country spellings that name no country Accord knows, with the rows that have each:
     #: those accounts keep what was typed and have no country code.
     unknown_countries: dict[str, int] = field(default_factory=dict)
+    #: What became of every column: "Mapping: Header -> Field, ...; ignored: ...".
+    mapping: str = ""
 
     @property
     def rejected(self) -> int:
@@ -234,7 +239,9 @@ def _mapped_fields_for_header(header: str, fields: tuple[Field, ...]) -> list[st
 def auto_mapping(headers: Sequence[str], fields: tuple[Field, ...]) -> list[str]:
     """One mapped field per column; a field is taken by its first column only. A header
     that names several fields (a contact's "Website": the account, or the account's website)
-    takes the first one that the headers naming a single field left free."""
+    takes the first one that the headers naming a single field left free. A column that
+    names no field, or one already taken (a second phone), is kept as a custom field under
+    its header: nothing a file holds is dropped unless the user chooses to ignore it."""
     choices = [_mapped_fields_for_header(header, fields) for header in headers]
     mapped_fields = [IGNORE] * len(headers)
     taken: set[str] = set()
@@ -244,7 +251,33 @@ def auto_mapping(headers: Sequence[str], fields: tuple[Field, ...]) -> list[str]
                 free = (n for n in names if n.startswith(CUSTOM) or n not in taken)
                 mapped_fields[index] = mapped_to = next(free, IGNORE)
                 taken.add(mapped_to)
-    return mapped_fields
+    return [
+        mapped_to or _kept_as_custom(header)
+        for header, mapped_to in zip(headers, mapped_fields, strict=True)
+    ]
+
+
+def _kept_as_custom(header: str) -> str:
+    if not header.strip() or header.strip() in REJECT_COLUMNS:
+        return IGNORE
+    return CUSTOM + header.strip()
+
+
+def mapping_line(
+    headers: Sequence[str], mapped_fields: Sequence[str], fields: tuple[Field, ...]
+) -> str:
+    """The mapping an import used, as "Mapping: Header -> Field, ...; ignored: ...": what
+    became of every column, for the command line and the wizard's summary."""
+    labels = {f.name: f.label for f in fields} | NAME_PART_LABELS
+    mapped, ignored = [], []
+    for header, mapped_to in zip(headers, mapped_fields, strict=True):
+        if not mapped_to:
+            ignored.append(header.strip() or "(no header)")
+        elif mapped_to.startswith(CUSTOM):
+            mapped.append(f"{header.strip()} -> custom field {mapped_to[len(CUSTOM) :]}")
+        else:
+            mapped.append(f"{header.strip()} -> {labels[mapped_to]}")
+    return f"Mapping: {', '.join(mapped) or 'none'}; ignored: {', '.join(ignored) or 'none'}"
 
 
 def apply_saved_mapping(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from domain.importing import ImportSummary
+from domain.importing import REJECT_COLUMNS, ImportSummary
 from domain.tables import ColumnKind, TableColumn, TableData
 
 
@@ -22,9 +22,6 @@ def rejects_table(summary: ImportSummary) -> TableData:
 
     kind = ColumnKind.CSV_CELL if summary.from_csv else ColumnKind.TEXT
     columns = [TableColumn(h, kind) for h in summary.headers]
-    columns += [
-        TableColumn("Accord row", ColumnKind.INTEGER),
-        TableColumn("Accord column"),
-        TableColumn("Accord error"),
-    ]
+    row, column, reason = REJECT_COLUMNS
+    columns += [TableColumn(row, ColumnKind.INTEGER), TableColumn(column), TableColumn(reason)]
     return TableData("Rejected rows", columns, rows(), summary.rejected)

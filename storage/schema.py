@@ -112,6 +112,9 @@ class AccountRow(Tracked, Base):
     city: Mapped[str | None] = mapped_column(String(255))
     phone: Mapped[str | None] = mapped_column(String(255))
     founded_year: Mapped[int | None]
+    address: Mapped[str | None] = mapped_column(String(255))
+    postal_code: Mapped[str | None] = mapped_column(String(20))
+    description: Mapped[str | None] = mapped_column(String(4000))
     tags: Mapped[str | None] = mapped_column(String(1000))
     source: Mapped[str | None] = mapped_column(String(255))
     custom: Mapped[dict[str, Any] | None]

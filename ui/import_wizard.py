@@ -276,6 +276,8 @@ class SummaryPage(_Page):
         self.counts.setObjectName("counts")
         self.unknown_countries = plain_label("", wrap=True)
         self.unknown_countries.setObjectName("unknown_countries")
+        self.mapping = plain_label("", wrap=True)
+        self.mapping.setObjectName("mapping")
         self.errors = QTableWidget(0, 3)
         self.errors.setObjectName("rejected")
         self.errors.setHorizontalHeaderLabels(["Row", "Column", "Reason"])
@@ -292,6 +294,7 @@ class SummaryPage(_Page):
         self.matched.verticalHeader().hide()
         layout = QVBoxLayout(self)
         layout.addWidget(self.counts)
+        layout.addWidget(self.mapping)
         layout.addWidget(self.unknown_countries)
         layout.addWidget(self.matched)
         layout.addWidget(self.errors)
@@ -305,6 +308,7 @@ class SummaryPage(_Page):
             f"Import batch {summary.batch_id} (it can be undone from File › Import history, "
             "where its possible duplicates are merged or kept both)."
         )
+        self.mapping.setText(summary.mapping)
         self.unknown_countries.setText(summary.unknown_countries_line())
         self.unknown_countries.setVisible(bool(summary.unknown_countries))
         self.matched.setRowCount(len(summary.matched))

@@ -39,6 +39,7 @@ from domain.importing import (
     auto_mapping,
     doubled_fields,
     load_mapping,
+    mapping_line,
     merge,
     missing_required,
     named,
@@ -595,6 +596,7 @@ def _run_import(
             parse = RowParser(table.headers, mapped_fields, fields, defused=table.is_csv)
             folder = file.parent if (file := sqlite_file(workspace.url)) else None
             run = _Run(conn, user, table, kind, parse, options, progress, cancel, folder)
+            run.summary.mapping = mapping_line(table.headers, mapped_fields, fields)
             if kind == "accounts":
                 bigger = _bigger_than_the_workspace(conn, path)
                 with indexes_rebuilt(conn, accounts, bigger) as rebuilt:
