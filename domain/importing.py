@@ -24,7 +24,7 @@ from domain.fields import (
 )
 from domain.progress import Cancel, Progress
 from domain.users import Action, User
-from domain.values import clean_text, counted, normalize_domain, unprotect_cell
+from domain.values import clean_text, counted, in_words, normalize_domain, unprotect_cell
 
 #: What a column maps to besides a field: a custom field, and the parts of a person's name.
 CUSTOM = "custom:"
@@ -232,18 +232,24 @@ def _mapped_fields_for_header(header: str, fields: tuple[Field, ...]) -> list[st
 
 
 def auto_mapping(headers: Sequence[str], fields: tuple[Field, ...]) -> list[str]:
-    """One mapped field per column; a field is taken by its first column only. A header
-    that names several fields (a contact's "Website": the account, or the account's website)
-    takes the first one that the headers naming a single field left free."""
+    """One mapped field per column. Every column whose header names one field alone maps to
+    it (a HubSpot export's "Company Domain Name" and "Website URL" are both the Website: a
+    row takes the first of them that is filled). A header that names several fields (a
+    contact's "Website": the account, or the account's website) takes the first one that
+    the headers naming a single field left free."""
     choices = [_mapped_fields_for_header(header, fields) for header in headers]
     mapped_fields = [IGNORE] * len(headers)
     taken: set[str] = set()
-    for several in (False, True):
-        for index, names in enumerate(choices):
-            if (len(names) > 1) is several:
-                free = (n for n in names if n.startswith(CUSTOM) or n not in taken)
-                mapped_fields[index] = mapped_to = next(free, IGNORE)
-                taken.add(mapped_to)
+    for index, names in enumerate(choices):
+        # A name part is joined into the name, not chosen among columns: its first column only.
+        if len(names) == 1 and not (names[0] in NAME_PART_LABELS and names[0] in taken):
+            mapped_fields[index] = names[0]
+            taken.add(names[0])
+    for index, names in enumerate(choices):
+        if len(names) > 1:
+            free = (n for n in names if n.startswith(CUSTOM) or n not in taken)
+            mapped_fields[index] = mapped_to = next(free, IGNORE)
+            taken.add(mapped_to)
     return mapped_fields
 
 
@@ -291,20 +297,39 @@ def missing_required(mapped_fields: Sequence[str], fields: tuple[Field, ...]) ->
     return missing
 
 
-def doubled_fields(
-    headers: Sequence[str], mapped_fields: Sequence[str], fields: tuple[Field, ...]
-) -> list[str]:
-    """Fields chosen for more than one column, as "Website ('Website', 'Domain')": a row
-    would keep the value of one column and silently drop the other's."""
-    labels = {f.name: f.label for f in fields} | NAME_PART_LABELS
+def _columns_of_fields(
+    headers: Sequence[str], mapped_fields: Sequence[str]
+) -> dict[str, list[str]]:
+    """The columns of each field (custom fields aside) that more than one column is mapped
+    to, in the file's order."""
     columns: dict[str, list[str]] = {}
     for header, mapped_to in zip(headers, mapped_fields, strict=True):
         if mapped_to and not mapped_to.startswith(CUSTOM):
             columns.setdefault(mapped_to, []).append(header)
+    return {mapped_to: chosen for mapped_to, chosen in columns.items() if len(chosen) > 1}
+
+
+def doubled_fields(headers: Sequence[str], mapped_fields: Sequence[str]) -> list[str]:
+    """Name parts chosen for more than one column, as "First name ('First', 'Given name')":
+    a contact's name joins its parts, and both columns' first names would go into it."""
     return [
-        f"{labels[mapped_to]} ({', '.join(repr(h) for h in chosen)})"
-        for mapped_to, chosen in columns.items()
-        if len(chosen) > 1
+        f"{NAME_PART_LABELS[mapped_to]} ({', '.join(repr(h) for h in chosen)})"
+        for mapped_to, chosen in _columns_of_fields(headers, mapped_fields).items()
+        if mapped_to in NAME_PART_LABELS
+    ]
+
+
+def shared_fields(
+    headers: Sequence[str], mapped_fields: Sequence[str], fields: tuple[Field, ...]
+) -> list[str]:
+    """Each field taken from more than one column, said as a sentence: a row takes the
+    first of those columns whose cell is filled."""
+    labels = {f.name: f.label for f in fields}
+    return [
+        f"{labels[mapped_to]} comes from the first filled of "
+        f"{in_words([repr(h.strip()) for h in chosen])}, in that order."
+        for mapped_to, chosen in _columns_of_fields(headers, mapped_fields).items()
+        if mapped_to in labels
     ]
 
 
@@ -337,7 +362,9 @@ class RowParser:
         self.meant: Callable[[str], str] = unprotect_cell if defused else str
         # Cell text → parsed value, per column: industries, countries, head counts and
         # bands repeat row after row in a company list and are parsed once each.
-        self.fields: list[tuple[int, str, Field, dict[str, Any]]] = []
+        # A field mapped from several columns takes the first filled one: its first column,
+        # and the others to look at when that column's cell is empty.
+        columns: dict[str, list[tuple[int, str]]] = {}
         self.custom: list[tuple[int, str]] = []
         self.name_parts: list[tuple[int, str]] = []
         for index, (header, mapped_to) in enumerate(zip(headers, mapped_fields, strict=False)):
@@ -346,14 +373,21 @@ class RowParser:
             elif mapped_to in (FIRST_NAME, LAST_NAME):
                 self.name_parts.append((index, mapped_to))
             elif mapped_to:
-                self.fields.append((index, header, by_name[mapped_to], {}))
-        mapped = {f.name: header for _, header, f, _ in self.fields}
+                columns.setdefault(mapped_to, []).append((index, header))
+        self.fields: list[tuple[int, str, tuple[tuple[int, str], ...], Field, dict[str, Any]]] = [
+            (*first, tuple(others), by_name[name], {}) for name, (first, *others) in columns.items()
+        ]
+        mapped = {f.name: header for _, header, _, f, _ in self.fields}
         self.required = [(f, mapped.get(f.name, f.label)) for f in fields if f.required]
 
     def __call__(self, cells: Sequence[str]) -> dict[str, Any]:
         values: dict[str, Any] = {}
-        for index, header, spec, parsed in self.fields:
+        for index, header, others, spec, parsed in self.fields:
             cell = cells[index]
+            if others and not cell.strip():
+                filled = ((i, h) for i, h in others if cells[i].strip())
+                index, header = next(filled, (index, header))
+                cell = cells[index]
             value = parsed.get(cell, _UNPARSED)
             if value is _UNPARSED:
                 try:

@@ -146,18 +146,18 @@ def test_a_file_without_a_name_column_is_refused(sqlite_workspace, sqlite_people
         )
 
 
-def test_a_mapping_that_gives_a_field_two_columns_is_refused(
+def test_a_saved_mapping_gives_a_field_the_first_filled_of_its_columns(
     sqlite_workspace, sqlite_people, tmp_path
 ):
     mapping = tmp_path / "mapping.json"
     mapping.write_text('{"Firma": "name", "Web": "website", "Domain": "website"}')
-    text = "Firma,Web,Domain\nAcme,acme.com,\n"
+    text = "Firma,Web,Domain\nAcme,,acme.com\nBeta,beta.io,beta.com\n"
     options = ImportOptions(mapping_file=mapping)
     owner = sqlite_people[Role.OWNER]
-    with pytest.raises(FileRefused, match=r"Website \('Web', 'Domain'\)"):
-        import_accounts(sqlite_workspace, owner, _write(tmp_path, text), options)
+    import_accounts(sqlite_workspace, owner, _write(tmp_path, text), options)
     with sqlite_workspace.read() as conn:
-        assert conn.execute(select(accounts)).first() is None
+        stored = conn.execute(select(accounts.c.name, accounts.c.website)).all()
+    assert sorted(stored) == [("Acme", "acme.com"), ("Beta", "beta.io")]
 
 
 def test_a_workbook_is_read_from_the_sheet_with_the_list(

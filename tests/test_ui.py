@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QDialogButtonBox, QLineEdit, QMessageBox
 from sqlalchemy import select
 
 from domain.accounts import update_account
+from domain.importing import IGNORE
 from domain.users import Role
 from storage.demo.build import build_demo
 from storage.queries import accounts
@@ -177,14 +178,37 @@ def test_import_wizard_stays_on_the_mapping_until_it_can_import(
     assert "no column is mapped to Account Name" in said[-1]
     combos = wizard.mapping_page.combos
     combos[0].setCurrentIndex(combos[0].findData("name"))
-    combos[3].setCurrentIndex(combos[3].findData("name"))
-    wizard.next()
-    assert wizard.currentPage() is wizard.mapping_page
-    assert "Account Name ('Firma', 'Country')" in said[-1]
-    combos[3].setCurrentIndex(combos[3].findData("country"))
     wizard.next()
     assert wizard.currentPage() is wizard.duplicates_page
-    assert len(said) == 2
+    assert len(said) == 1
+
+
+def test_import_wizard_says_which_fields_take_the_first_filled_of_several_columns(
+    qtbot, sqlite_workspace, tmp_path
+):
+    path = tmp_path / "hubspot.csv"
+    path.write_text(
+        "Company name,Company Domain Name,Website URL,Country\nAcme Inc,,https://acme.com,US\n",
+        encoding="utf-8",
+    )
+    wizard = ImportWizard(sqlite_workspace, sign_in(sqlite_workspace, "Olivia Owner"))
+    qtbot.addWidget(wizard)
+    wizard.show()
+    wizard.file_page.path.setText(str(path))
+    wizard.next()
+    page = wizard.mapping_page
+    assert page.mapped_fields() == ["name", "website", "website", "country"]
+    assert page.shared.isVisible()
+    assert page.shared.text() == (
+        "Website comes from the first filled of 'Company Domain Name' and 'Website URL', "
+        "in that order."
+    )
+    page.combos[2].setCurrentIndex(page.combos[2].findData(IGNORE))
+    assert not page.shared.isVisible()
+    page.combos[3].setCurrentIndex(page.combos[3].findData("name"))
+    assert page.shared.text() == (
+        "Account Name comes from the first filled of 'Company name' and 'Country', in that order."
+    )
 
 
 def test_import_history_undoes_an_import(qtbot, sqlite_workspace, tmp_path, monkeypatch):

@@ -38,6 +38,7 @@ from domain.importing import (
     import_file,
     load_mapping,
     mapping_document,
+    shared_fields,
 )
 from domain.users import User
 from reports.output import write_text
@@ -141,6 +142,9 @@ class MappingPage(_Page):
         layout = QVBoxLayout(self)
         layout.addWidget(self.found)
         layout.addWidget(self.columns, 2)
+        self.shared = plain_label("", wrap=True)
+        self.shared.setObjectName("shared")
+        layout.addWidget(self.shared)
         layout.addLayout(buttons)
         layout.addWidget(plain_label("Preview of the first rows:", wrap=True))
         layout.addWidget(self.preview, 3)
@@ -182,6 +186,7 @@ class MappingPage(_Page):
             if custom:
                 combo.addItem(f"Custom field “{header.strip()}”", custom)
             combo.setCurrentIndex(max(0, combo.findData(mapped_fields[index])))
+            combo.currentIndexChanged.connect(self._show_shared)
             self.columns.setCellWidget(index, 1, combo)
             self.combos.append(combo)
             sample = next((cells[index] for _, cells in rows if cells[index].strip()), "")
@@ -194,6 +199,14 @@ class MappingPage(_Page):
             for c, value in enumerate(cells):
                 self.preview.setItem(r, c, QTableWidgetItem(value))
         self.preview.resizeColumnsToContents()
+        self._show_shared()
+
+    def _show_shared(self) -> None:
+        """Say which fields take the first filled of several columns."""
+        assert self.owner.table is not None
+        said = shared_fields(self.owner.table.headers, self.mapped_fields(), self.owner.fields)
+        self.shared.setText(" ".join(said))
+        self.shared.setVisible(bool(said))
 
     def mapped_fields(self) -> list[str]:
         return [str(combo.currentData()) for combo in self.combos]

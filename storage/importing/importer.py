@@ -43,6 +43,7 @@ from domain.importing import (
     missing_required,
     named,
     possible_duplicate,
+    shared_fields,
 )
 from domain.progress import Cancel, Progress
 from domain.users import User
@@ -103,16 +104,18 @@ def _mapped_fields(
 def check_mapped_fields(
     table: SourceTable, mapped_fields: list[str], fields: tuple[Field, ...]
 ) -> None:
-    """Refuse a mapping that leaves a required field out or gives a field two columns."""
+    """Refuse a mapping that leaves a required field out or gives a name part two columns
+    (any other field takes the first filled of its columns)."""
     if missing := missing_required(mapped_fields, fields):
         raise FileRefused(
             f"{table.path.name}: no column is mapped to {', '.join(missing)} "
             f"(header row {table.header_row}: {', '.join(h for h in table.headers if h)})."
         )
-    if doubled := doubled_fields(table.headers, mapped_fields, fields):
+    if doubled := doubled_fields(table.headers, mapped_fields):
         raise FileRefused(
             f"{table.path.name}: more than one column is mapped to {'; '.join(doubled)}. "
-            "Map each field from one column and ignore the others."
+            "A contact's name joins its parts: map each part from one column and ignore the "
+            "others."
         )
 
 
@@ -601,7 +604,9 @@ def _run_import(
                     _import_accounts(run, _StoredAccounts(conn, in_memory=rebuilt))
             else:
                 _import_contacts(run, mapped_fields)
-            return run.finish()
+            summary = run.finish()
+            summary.notes += shared_fields(table.headers, mapped_fields, fields)
+            return summary
     except OperationalError as error:
         if _disk_full(error):
             raise DiskFull(path.name) from None
