@@ -45,6 +45,9 @@ class OnDuplicate(enum.StrEnum):
 class ImportOptions:
     mapped_fields: list[str] | None = None  # one per header; None → saved mapping or auto-mapping
     mapping_file: Path | None = None
+    #: A file's unit: {header: 1,000 or 1,000,000} for a column of amounts in thousands
+    #: or millions (with a mapping file's, these win).
+    scales: dict[str, int] = field(default_factory=dict)
     sheet: str | None = None
     on_duplicate: OnDuplicate = OnDuplicate.SKIP
     strict: bool = False
@@ -271,22 +274,87 @@ def apply_saved_mapping(
     return mapped_fields
 
 
-def load_mapping(path: Path) -> dict[str, str]:
+#: The units a file may give an amount in, as the wizard offers them.
+SCALES = {1: "as written", 1_000: "× 1,000", 1_000_000: "× 1,000,000"}
+
+
+@dataclass(frozen=True)
+class SavedMapping:
+    """A mapping file: the field each header goes to, and the unit of a scaled column."""
+
+    fields: dict[str, str]
+    scales: dict[str, int]
+
+
+def load_mapping(path: Path) -> SavedMapping:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise FileRefused(f"{path.name}: not a readable mapping file ({exc})") from None
-    if not isinstance(data, dict) or not all(
-        isinstance(v, (str, type(None))) for v in data.values()
-    ):
-        raise FileRefused(f'{path.name}: a mapping is a JSON object {{"file header": "field"}}')
-    return {str(k): v or IGNORE for k, v in data.items()}
+    shape = (
+        f'{path.name}: a mapping is a JSON object {{"file header": "field"}}, or '
+        '{"file header": {"field": "annual_revenue", "scale": 1000000}} for a scaled column'
+    )
+    if not isinstance(data, dict):
+        raise FileRefused(shape)
+    mapped: dict[str, str] = {}
+    scales: dict[str, int] = {}
+    for header, value in data.items():
+        if isinstance(value, dict):
+            mapped_to, scale = value.get("field"), value.get("scale", 1)
+            if not isinstance(scale, int) or isinstance(scale, bool):
+                raise FileRefused(shape)
+            scales[str(header)] = scale
+        else:
+            mapped_to = value
+        if not isinstance(mapped_to, (str, type(None))):
+            raise FileRefused(shape)
+        mapped[str(header)] = mapped_to or IGNORE
+    return SavedMapping(mapped, scales)
 
 
-def mapping_document(headers: Sequence[str], mapped_fields: Sequence[str]) -> str:
+def mapping_document(
+    headers: Sequence[str], mapped_fields: Sequence[str], scales: Sequence[int]
+) -> str:
     """A mapping as the JSON text that :func:`load_mapping` reads."""
-    mapping = {h: t or "ignore" for h, t in zip(headers, mapped_fields, strict=True) if h.strip()}
+    mapping: dict[str, str | dict[str, str | int]] = {}
+    for header, mapped_to, scale in zip(headers, mapped_fields, scales, strict=True):
+        if header.strip():
+            mapping[header] = mapped_to or "ignore"
+            if scale != 1:
+                mapping[header] = {"field": mapped_to, "scale": scale}
     return json.dumps(mapping, indent=2, ensure_ascii=False)
+
+
+def column_scales(
+    headers: Sequence[str],
+    mapped_fields: Sequence[str],
+    scales: Mapping[str, int],
+    fields: tuple[Field, ...],
+) -> list[int]:
+    """The unit of each column from ``{header: scale}`` (1 for a column it does not name).
+    Only an amount can be scaled, and only by a unit in :data:`SCALES`."""
+    labels = {f.name: f.label for f in fields if not f.scalable}
+    by_key = {header_key(h): (h, scale) for h, scale in scales.items()}
+    column_scales = [1] * len(headers)
+    for index, (header, mapped_to) in enumerate(zip(headers, mapped_fields, strict=True)):
+        named, scale = by_key.pop(header_key(header), (header, 1))
+        if scale not in SCALES:
+            raise FileRefused(
+                f"'{named}' is to be multiplied by {scale:,}: a column's amounts can be "
+                "multiplied by 1,000 or 1,000,000."
+            )
+        if scale != 1 and (mapped_to in labels or not mapped_to or mapped_to.startswith(CUSTOM)):
+            what = f"imported as {labels[mapped_to]}" if mapped_to in labels else "not an amount"
+            raise FileRefused(
+                f"'{named}' is to be multiplied by {scale:,}, but it is {what}: only an amount "
+                "can be multiplied."
+            )
+        column_scales[index] = scale
+    if by_key:
+        unknown = in_words([repr(h) for h, _ in by_key.values()])
+        raise FileRefused(f"A scale is given for {unknown}, which the file has no column for.")
+    return column_scales
 
 
 def missing_required(mapped_fields: Sequence[str], fields: tuple[Field, ...]) -> list[str]:
@@ -339,6 +407,8 @@ class RowRejected(Exception):
 
 
 _UNPARSED: Any = object()
+#: A column a field is parsed from: its index, header, scale and cells parsed so far.
+_Column = tuple[int, str, int, dict[str, Any]]
 #: Parsed cells remembered per column (a column of unique names stops adding at this many).
 REMEMBERED_CELLS = 20_000
 
@@ -356,6 +426,7 @@ class RowParser:
         fields: tuple[Field, ...],
         *,
         defused: bool,
+        scales: Sequence[int] | None = None,
     ) -> None:
         by_name = {f.name: f for f in fields}
         #: The text a cell holds, without the apostrophe an export put before a formula.
@@ -363,35 +434,38 @@ class RowParser:
         # Cell text → parsed value, per column: industries, countries, head counts and
         # bands repeat row after row in a company list and are parsed once each.
         # A field mapped from several columns takes the first filled one: its first column,
-        # and the others to look at when that column's cell is empty.
-        columns: dict[str, list[tuple[int, str]]] = {}
+        # and the others to look at when that column's cell is empty. Each column has its
+        # unit (a scale) and its cells parsed so far.
+        columns: dict[str, list[_Column]] = {}
         self.custom: list[tuple[int, str]] = []
         self.name_parts: list[tuple[int, str]] = []
+        units = scales or [1] * len(headers)
         for index, (header, mapped_to) in enumerate(zip(headers, mapped_fields, strict=False)):
             if mapped_to.startswith(CUSTOM):
                 self.custom.append((index, mapped_to[len(CUSTOM) :]))
             elif mapped_to in (FIRST_NAME, LAST_NAME):
                 self.name_parts.append((index, mapped_to))
             elif mapped_to:
-                columns.setdefault(mapped_to, []).append((index, header))
-        self.fields: list[tuple[int, str, tuple[tuple[int, str], ...], Field, dict[str, Any]]] = [
-            (*first, tuple(others), by_name[name], {}) for name, (first, *others) in columns.items()
+                columns.setdefault(mapped_to, []).append((index, header, units[index], {}))
+        self.fields: list[tuple[_Column, tuple[_Column, ...], Field]] = [
+            (first, tuple(others), by_name[name]) for name, (first, *others) in columns.items()
         ]
-        mapped = {f.name: header for _, header, _, f, _ in self.fields}
+        mapped = {f.name: first[1] for first, _, f in self.fields}
         self.required = [(f, mapped.get(f.name, f.label)) for f in fields if f.required]
 
     def __call__(self, cells: Sequence[str]) -> dict[str, Any]:
         values: dict[str, Any] = {}
-        for index, header, others, spec, parsed in self.fields:
+        for column, others, spec in self.fields:
+            index, header, scale, parsed = column
             cell = cells[index]
             if others and not cell.strip():
-                filled = ((i, h) for i, h in others if cells[i].strip())
-                index, header = next(filled, (index, header))
+                filled = (other for other in others if cells[other[0]].strip())
+                index, header, scale, parsed = next(filled, column)
                 cell = cells[index]
             value = parsed.get(cell, _UNPARSED)
             if value is _UNPARSED:
                 try:
-                    value = spec.parse(self.meant(cell))
+                    value = spec.parse(self.meant(cell), scale)
                 except ValueError as exc:
                     if spec.required and not cell.strip():
                         continue  # said below, once, if the name parts do not make up for it
@@ -403,9 +477,9 @@ class RowParser:
             parts = sorted(self.name_parts, key=lambda p: p[1] != FIRST_NAME)
             texts = (clean_text(self.meant(cells[i])).strip() for i, _ in parts)
             values["name"] = " ".join(text for text in texts if text)
-        for spec, column in self.required:
+        for spec, named in self.required:
             if not values.get(spec.name):
-                raise RowRejected(column, f"{spec.label} is empty")
+                raise RowRejected(named, f"{spec.label} is empty")
         values["custom"] = {}
         if self.custom:
             custom = custom_fields({key: self.meant(cells[i].strip()) for i, key in self.custom})

@@ -37,6 +37,7 @@ from domain.importing import (
     account_of_contact,
     apply_saved_mapping,
     auto_mapping,
+    column_scales,
     doubled_fields,
     load_mapping,
     merge,
@@ -88,17 +89,19 @@ EMPTY_CONTACT: dict[str, Any] = {**dict.fromkeys(CONTACT_VALUES), "decision_make
 
 def _mapped_fields(
     table: SourceTable, fields: tuple[Field, ...], options: ImportOptions
-) -> list[str]:
+) -> tuple[list[str], list[int]]:
+    """The field of each column, and its scale (those given with the options win over a
+    mapping file's)."""
+    saved = load_mapping(options.mapping_file) if options.mapping_file is not None else None
     if options.mapped_fields is not None:
         mapped_fields = list(options.mapped_fields)
-    elif options.mapping_file is not None:
-        mapped_fields = apply_saved_mapping(
-            table.headers, load_mapping(options.mapping_file), fields
-        )
+    elif saved is not None:
+        mapped_fields = apply_saved_mapping(table.headers, saved.fields, fields)
     else:
         mapped_fields = auto_mapping(table.headers, fields)
     check_mapped_fields(table, mapped_fields, fields)
-    return mapped_fields
+    scales = {**(saved.scales if saved else {}), **options.scales}
+    return mapped_fields, column_scales(table.headers, mapped_fields, scales, fields)
 
 
 def check_mapped_fields(
@@ -592,10 +595,12 @@ def _run_import(
 ) -> ImportSummary:
     fields = ACCOUNT_FIELDS if kind == "accounts" else CONTACT_FILE_FIELDS
     table = open_table(path, fields, options.sheet)
-    mapped_fields = _mapped_fields(table, fields, options)
+    mapped_fields, scales = _mapped_fields(table, fields, options)
     try:
         with cycle_collector_paused(), workspace.write() as conn:
-            parse = RowParser(table.headers, mapped_fields, fields, defused=table.is_csv)
+            parse = RowParser(
+                table.headers, mapped_fields, fields, defused=table.is_csv, scales=scales
+            )
             folder = file.parent if (file := sqlite_file(workspace.url)) else None
             run = _Run(conn, user, table, kind, parse, options, progress, cancel, folder)
             if kind == "accounts":
