@@ -67,6 +67,15 @@ def _parser() -> argparse.ArgumentParser:
             metavar="M.json",
             help='JSON object {"file header": "field", ...}',
         )
+        sub.add_argument(
+            "--scale",
+            action="append",
+            type=_scale,
+            default=[],
+            metavar='"HEADER=FACTOR"',
+            help="multiply a column's amounts by 1000 or 1000000 (a file in thousands or "
+            'millions), e.g. --scale "Revenues=1000000"; repeat for more columns',
+        )
         sub.add_argument("--sheet", help="XLSX sheet (default: the first)")
         sub.add_argument("--on-duplicate", choices=("skip", "fill", "overwrite"), default="skip")
         sub.add_argument(
@@ -239,6 +248,17 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _scale(text: str) -> tuple[str, int]:
+    """``--scale "Revenues=1000000"``: a header and what its amounts are multiplied by."""
+    header, _, factor = text.rpartition("=")
+    factor = factor.strip().replace(",", "").replace("_", "")
+    if not header.strip() or not factor.isdigit():
+        raise argparse.ArgumentTypeError(
+            f"'{text}' is not a column and a factor: write it as \"Revenues=1000000\""
+        )
+    return header, int(factor)
+
+
 def _cmd_import(args: argparse.Namespace) -> int:
     from domain.importing import ImportOptions, OnDuplicate, import_file
     from reports.output import check_output
@@ -256,6 +276,7 @@ def _cmd_import(args: argparse.Namespace) -> int:
     workspace = _open(args, create=True)
     options = ImportOptions(
         mapping_file=args.mapping,
+        scales=dict(args.scale),
         sheet=args.sheet,
         on_duplicate=OnDuplicate(args.on_duplicate),
         strict=args.strict,

@@ -46,8 +46,9 @@ class Field:
     required: bool = False
     max_length: int = 255
 
-    def parse(self, text: str) -> str | int | bool | None:
-        """Parse the text of a cell; empty cells are None. Raises ValueError with a reason."""
+    def parse(self, text: str, scale: int = 1) -> str | int | bool | None:
+        """Parse the text of a cell; empty cells are None. Raises ValueError with a reason.
+        An amount is multiplied by ``scale`` (a file's unit) before it is rounded."""
         value = clean_text(text).strip()
         if not value:
             if self.required:
@@ -55,7 +56,14 @@ class Field:
             return False if self.kind is Kind.FLAG else None
         if len(value) > self._longest:
             raise ValueError(f"longer than {self.max_length} characters")
+        if scale != 1:
+            return parse_amount(value, scale)
         return self._parse_value(value)
+
+    @property
+    def scalable(self) -> bool:
+        """Whether a file can give this field in a unit (thousands, millions)."""
+        return self.kind is Kind.AMOUNT
 
     # Looked up once per field, not per cell: an import parses millions of cells, and a
     # Kind (an enum) hashes in Python.

@@ -24,7 +24,7 @@ from domain.fields import (
 )
 from domain.progress import Cancel, Progress
 from domain.users import Action, User
-from domain.values import clean_text, counted, normalize_domain, unprotect_cell
+from domain.values import clean_text, counted, in_words, normalize_domain, unprotect_cell
 
 #: What a column maps to besides a field: a custom field, and the parts of a person's name.
 CUSTOM = "custom:"
@@ -48,6 +48,9 @@ class OnDuplicate(enum.StrEnum):
 class ImportOptions:
     mapped_fields: list[str] | None = None  # one per header; None → saved mapping or auto-mapping
     mapping_file: Path | None = None
+    #: A file's unit: {header: 1,000 or 1,000,000} for a column of amounts in thousands
+    #: or millions (with a mapping file's, these win).
+    scales: dict[str, int] = field(default_factory=dict)
     sheet: str | None = None
     on_duplicate: OnDuplicate = OnDuplicate.SKIP
     strict: bool = False
@@ -237,20 +240,26 @@ def _mapped_fields_for_header(header: str, fields: tuple[Field, ...]) -> list[st
 
 
 def auto_mapping(headers: Sequence[str], fields: tuple[Field, ...]) -> list[str]:
-    """One mapped field per column; a field is taken by its first column only. A header
-    that names several fields (a contact's "Website": the account, or the account's website)
-    takes the first one that the headers naming a single field left free. A column that
-    names no field, or one already taken (a second phone), is kept as a custom field under
-    its header: nothing a file holds is dropped unless the user chooses to ignore it."""
+    """One mapped field per column. Every column whose header names one field alone maps to
+    it (a HubSpot export's "Company Domain Name" and "Website URL" are both the Website: a
+    row takes the first of them that is filled). A header that names several fields (a
+    contact's "Website": the account, or the account's website) takes the first one that
+    the headers naming a single field left free. A column that names no field is kept as a
+    custom field under its header: nothing a file holds is dropped unless the user chooses to
+    ignore it."""
     choices = [_mapped_fields_for_header(header, fields) for header in headers]
     mapped_fields = [IGNORE] * len(headers)
     taken: set[str] = set()
-    for several in (False, True):
-        for index, names in enumerate(choices):
-            if (len(names) > 1) is several:
-                free = (n for n in names if n.startswith(CUSTOM) or n not in taken)
-                mapped_fields[index] = mapped_to = next(free, IGNORE)
-                taken.add(mapped_to)
+    for index, names in enumerate(choices):
+        # A name part is joined into the name, not chosen among columns: its first column only.
+        if len(names) == 1 and not (names[0] in NAME_PART_LABELS and names[0] in taken):
+            mapped_fields[index] = names[0]
+            taken.add(names[0])
+    for index, names in enumerate(choices):
+        if len(names) > 1:
+            free = (n for n in names if n.startswith(CUSTOM) or n not in taken)
+            mapped_fields[index] = mapped_to = next(free, IGNORE)
+            taken.add(mapped_to)
     return [
         mapped_to or _kept_as_custom(header)
         for header, mapped_to in zip(headers, mapped_fields, strict=True)
@@ -283,7 +292,8 @@ def mapping_line(
 def apply_saved_mapping(
     headers: Sequence[str], saved: Mapping[str, str], fields: tuple[Field, ...]
 ) -> list[str]:
-    """Targets from a saved ``{header: field}`` mapping; headers it does not name auto-map."""
+    """Mapped fields from a saved ``{header: field}`` mapping; headers it does not name
+    auto-map."""
     names = {f.name for f in fields} | {FIRST_NAME, LAST_NAME, IGNORE}
     by_key = {header_key(h): t for h, t in saved.items()}
     mapped_fields = auto_mapping(headers, fields)
@@ -298,22 +308,87 @@ def apply_saved_mapping(
     return mapped_fields
 
 
-def load_mapping(path: Path) -> dict[str, str]:
+#: The units a file may give an amount in, as the wizard offers them.
+SCALES = {1: "as written", 1_000: "× 1,000", 1_000_000: "× 1,000,000"}
+
+
+@dataclass(frozen=True)
+class SavedMapping:
+    """A mapping file: the field each header goes to, and the unit of a scaled column."""
+
+    fields: dict[str, str]
+    scales: dict[str, int]
+
+
+def load_mapping(path: Path) -> SavedMapping:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise FileRefused(f"{path.name}: not a readable mapping file ({exc})") from None
-    if not isinstance(data, dict) or not all(
-        isinstance(v, (str, type(None))) for v in data.values()
-    ):
-        raise FileRefused(f'{path.name}: a mapping is a JSON object {{"file header": "field"}}')
-    return {str(k): v or IGNORE for k, v in data.items()}
+    shape = (
+        f'{path.name}: a mapping is a JSON object {{"file header": "field"}}, or '
+        '{"file header": {"field": "annual_revenue", "scale": 1000000}} for a scaled column'
+    )
+    if not isinstance(data, dict):
+        raise FileRefused(shape)
+    mapped: dict[str, str] = {}
+    scales: dict[str, int] = {}
+    for header, value in data.items():
+        if isinstance(value, dict):
+            mapped_to, scale = value.get("field"), value.get("scale", 1)
+            if not isinstance(scale, int) or isinstance(scale, bool):
+                raise FileRefused(shape)
+            scales[str(header)] = scale
+        else:
+            mapped_to = value
+        if not isinstance(mapped_to, (str, type(None))):
+            raise FileRefused(shape)
+        mapped[str(header)] = mapped_to or IGNORE
+    return SavedMapping(mapped, scales)
 
 
-def mapping_document(headers: Sequence[str], mapped_fields: Sequence[str]) -> str:
+def mapping_document(
+    headers: Sequence[str], mapped_fields: Sequence[str], scales: Sequence[int]
+) -> str:
     """A mapping as the JSON text that :func:`load_mapping` reads."""
-    mapping = {h: t or "ignore" for h, t in zip(headers, mapped_fields, strict=True) if h.strip()}
+    mapping: dict[str, str | dict[str, str | int]] = {}
+    for header, mapped_to, scale in zip(headers, mapped_fields, scales, strict=True):
+        if header.strip():
+            mapping[header] = mapped_to or "ignore"
+            if scale != 1:
+                mapping[header] = {"field": mapped_to, "scale": scale}
     return json.dumps(mapping, indent=2, ensure_ascii=False)
+
+
+def column_scales(
+    headers: Sequence[str],
+    mapped_fields: Sequence[str],
+    scales: Mapping[str, int],
+    fields: tuple[Field, ...],
+) -> list[int]:
+    """The unit of each column from ``{header: scale}`` (1 for a column it does not name).
+    Only an amount can be scaled, and only by a unit in :data:`SCALES`."""
+    labels = {f.name: f.label for f in fields if not f.scalable}
+    by_key = {header_key(h): (h, scale) for h, scale in scales.items()}
+    column_scales = [1] * len(headers)
+    for index, (header, mapped_to) in enumerate(zip(headers, mapped_fields, strict=True)):
+        named, scale = by_key.pop(header_key(header), (header, 1))
+        if scale not in SCALES:
+            raise FileRefused(
+                f"'{named}' is to be multiplied by {scale:,}: a column's amounts can be "
+                "multiplied by 1,000 or 1,000,000."
+            )
+        if scale != 1 and (mapped_to in labels or not mapped_to or mapped_to.startswith(CUSTOM)):
+            what = f"imported as {labels[mapped_to]}" if mapped_to in labels else "not an amount"
+            raise FileRefused(
+                f"'{named}' is to be multiplied by {scale:,}, but it is {what}: only an amount "
+                "can be multiplied."
+            )
+        column_scales[index] = scale
+    if by_key:
+        unknown = in_words([repr(h) for h, _ in by_key.values()])
+        raise FileRefused(f"A scale is given for {unknown}, which the file has no column for.")
+    return column_scales
 
 
 def missing_required(mapped_fields: Sequence[str], fields: tuple[Field, ...]) -> list[str]:
@@ -324,20 +399,39 @@ def missing_required(mapped_fields: Sequence[str], fields: tuple[Field, ...]) ->
     return missing
 
 
-def doubled_fields(
-    headers: Sequence[str], mapped_fields: Sequence[str], fields: tuple[Field, ...]
-) -> list[str]:
-    """Fields chosen for more than one column, as "Website ('Website', 'Domain')": a row
-    would keep the value of one column and silently drop the other's."""
-    labels = {f.name: f.label for f in fields} | NAME_PART_LABELS
+def _columns_of_fields(
+    headers: Sequence[str], mapped_fields: Sequence[str]
+) -> dict[str, list[str]]:
+    """The columns of each field (custom fields aside) that more than one column is mapped
+    to, in the file's order."""
     columns: dict[str, list[str]] = {}
     for header, mapped_to in zip(headers, mapped_fields, strict=True):
         if mapped_to and not mapped_to.startswith(CUSTOM):
             columns.setdefault(mapped_to, []).append(header)
+    return {mapped_to: chosen for mapped_to, chosen in columns.items() if len(chosen) > 1}
+
+
+def doubled_fields(headers: Sequence[str], mapped_fields: Sequence[str]) -> list[str]:
+    """Name parts chosen for more than one column, as "First name ('First', 'Given name')":
+    a contact's name joins its parts, and both columns' first names would go into it."""
     return [
-        f"{labels[mapped_to]} ({', '.join(repr(h) for h in chosen)})"
-        for mapped_to, chosen in columns.items()
-        if len(chosen) > 1
+        f"{NAME_PART_LABELS[mapped_to]} ({', '.join(repr(h) for h in chosen)})"
+        for mapped_to, chosen in _columns_of_fields(headers, mapped_fields).items()
+        if mapped_to in NAME_PART_LABELS
+    ]
+
+
+def shared_fields(
+    headers: Sequence[str], mapped_fields: Sequence[str], fields: tuple[Field, ...]
+) -> list[str]:
+    """Each field taken from more than one column, said as a sentence: a row takes the
+    first of those columns whose cell is filled."""
+    labels = {f.name: f.label for f in fields}
+    return [
+        f"{labels[mapped_to]} comes from the first filled of "
+        f"{in_words([repr(h.strip()) for h in chosen])}, in that order."
+        for mapped_to, chosen in _columns_of_fields(headers, mapped_fields).items()
+        if mapped_to in labels
     ]
 
 
@@ -347,6 +441,8 @@ class RowRejected(Exception):
 
 
 _UNPARSED: Any = object()
+#: A column a field is parsed from: its index, header, scale and cells parsed so far.
+_Column = tuple[int, str, int, dict[str, Any]]
 #: Parsed cells remembered per column (a column of unique names stops adding at this many).
 REMEMBERED_CELLS = 20_000
 
@@ -364,33 +460,46 @@ class RowParser:
         fields: tuple[Field, ...],
         *,
         defused: bool,
+        scales: Sequence[int] | None = None,
     ) -> None:
         by_name = {f.name: f for f in fields}
         #: The text a cell holds, without the apostrophe an export put before a formula.
         self.meant: Callable[[str], str] = unprotect_cell if defused else str
         # Cell text → parsed value, per column: industries, countries, head counts and
         # bands repeat row after row in a company list and are parsed once each.
-        self.fields: list[tuple[int, str, Field, dict[str, Any]]] = []
+        # A field mapped from several columns takes the first filled one: its first column,
+        # and the others to look at when that column's cell is empty. Each column has its
+        # unit (a scale) and its cells parsed so far.
+        columns: dict[str, list[_Column]] = {}
         self.custom: list[tuple[int, str]] = []
         self.name_parts: list[tuple[int, str]] = []
+        units = scales or [1] * len(headers)
         for index, (header, mapped_to) in enumerate(zip(headers, mapped_fields, strict=False)):
             if mapped_to.startswith(CUSTOM):
                 self.custom.append((index, mapped_to[len(CUSTOM) :]))
             elif mapped_to in (FIRST_NAME, LAST_NAME):
                 self.name_parts.append((index, mapped_to))
             elif mapped_to:
-                self.fields.append((index, header, by_name[mapped_to], {}))
-        mapped = {f.name: header for _, header, f, _ in self.fields}
+                columns.setdefault(mapped_to, []).append((index, header, units[index], {}))
+        self.fields: list[tuple[_Column, tuple[_Column, ...], Field]] = [
+            (first, tuple(others), by_name[name]) for name, (first, *others) in columns.items()
+        ]
+        mapped = {f.name: first[1] for first, _, f in self.fields}
         self.required = [(f, mapped.get(f.name, f.label)) for f in fields if f.required]
 
     def __call__(self, cells: Sequence[str]) -> dict[str, Any]:
         values: dict[str, Any] = {}
-        for index, header, spec, parsed in self.fields:
+        for column, others, spec in self.fields:
+            index, header, scale, parsed = column
             cell = cells[index]
+            if others and not cell.strip():
+                filled = (other for other in others if cells[other[0]].strip())
+                index, header, scale, parsed = next(filled, column)
+                cell = cells[index]
             value = parsed.get(cell, _UNPARSED)
             if value is _UNPARSED:
                 try:
-                    value = spec.parse(self.meant(cell))
+                    value = spec.parse(self.meant(cell), scale)
                 except ValueError as exc:
                     if spec.required and not cell.strip():
                         continue  # said below, once, if the name parts do not make up for it
@@ -402,9 +511,9 @@ class RowParser:
             parts = sorted(self.name_parts, key=lambda p: p[1] != FIRST_NAME)
             texts = (clean_text(self.meant(cells[i])).strip() for i, _ in parts)
             values["name"] = " ".join(text for text in texts if text)
-        for spec, column in self.required:
+        for spec, named in self.required:
             if not values.get(spec.name):
-                raise RowRejected(column, f"{spec.label} is empty")
+                raise RowRejected(named, f"{spec.label} is empty")
         values["custom"] = {}
         if self.custom:
             custom = custom_fields({key: self.meant(cells[i].strip()) for i, key in self.custom})

@@ -48,14 +48,15 @@ _BAND = re.compile(r"^(?P<low>[^-–—]+?)\s*(?:-|–|—|to)\s*(?P<high>.+)$")
 _CURRENCY = "$€£¥₹"
 
 
-def parse_amount(text: str) -> int:
-    """Parse an amount as people write it: ``1,200``, ``1.200``, ``$5M``, ``5 000``, ``1,5 Mio``.
+def parse_amount(text: str, scale: int = 1) -> int:
+    """Parse an amount as people write it: ``1,200``, ``1.200``, ``$5M``, ``5 000``, ``1,5 Mio``;
+    times ``scale`` for a file that gives its amounts in thousands or millions.
 
     Returns whole units. Raises ValueError with a readable message otherwise.
     """
     raw = text.strip()
     if raw.isdigit():
-        return int(raw)
+        return int(raw) * scale
     cleaned = _SPACES.sub("", raw).lower()
     for symbol in _CURRENCY:
         cleaned = cleaned.replace(symbol, "")
@@ -66,7 +67,8 @@ def parse_amount(text: str) -> int:
         raise ValueError(f"'{raw}' is not a number")
     multiplier = _SUFFIXES.get(match["suffix"], 1)
     try:
-        value = Decimal(_plain_decimal(match["num"], has_suffix=multiplier > 1)) * multiplier
+        digits = _plain_decimal(match["num"], has_suffix=multiplier > 1)
+        value = Decimal(digits) * multiplier * scale
     except InvalidOperation:
         raise ValueError(f"'{raw}' is not a number") from None
     return int(value.to_integral_value())

@@ -149,3 +149,43 @@ def test_a_wrong_word_on_the_command_line_is_answered_with_the_right_ones(tmp_pa
         assert exit_.value.code == 2
         err = capsys.readouterr().err
         assert err.endswith(said + "\n") and "invalid choice" not in err
+
+
+def test_scale_multiplies_a_column_of_amounts_in_millions(tmp_path, capsys):
+    """The Fortune list gives its revenues in millions."""
+    db = str(tmp_path / "w.sqlite")
+    path = tmp_path / "fortune.csv"
+    path.write_text('Name,Revenue\nWalmart,"648,125"\nYangquan Coal,22.1\n', encoding="utf-8")
+    code = main(["--db", db, "--user", "Ann", "import", "accounts", str(path),
+                 "--scale", "revenue=1,000,000"])  # fmt: skip
+    assert code == 0, capsys.readouterr().err
+    with closing(sqlite3.connect(db)) as conn:
+        stored = dict(conn.execute("SELECT name, annual_revenue FROM accounts").fetchall())
+    assert stored == {"Walmart": 648_125_000_000, "Yangquan Coal": 22_100_000}
+
+
+@pytest.mark.parametrize(
+    ("scale", "said"),
+    [
+        ("Revenue=7", "'Revenue' is to be multiplied by 7: a column's amounts can be "
+                      "multiplied by 1,000 or 1,000,000."),
+        ("Name=1000", "'Name' is to be multiplied by 1,000, but it is imported as Account "
+                      "Name: only an amount can be multiplied."),
+        ("Turnover=1000", "A scale is given for 'Turnover', which the file has no column for."),
+    ],
+)  # fmt: skip
+def test_a_scale_the_file_cannot_take_is_refused(tmp_path, capsys, scale, said):
+    db = str(tmp_path / "w.sqlite")
+    path = tmp_path / "fortune.csv"
+    path.write_text("Name,Revenue\nWalmart,648125\n", encoding="utf-8")
+    code = main(["--db", db, "--user", "Ann", "import", "accounts", str(path),
+                 "--scale", scale])  # fmt: skip
+    assert code == 1
+    assert said in capsys.readouterr().err
+
+
+def test_a_scale_is_a_column_and_a_factor(tmp_path, capsys):
+    with pytest.raises(SystemExit):
+        main(["--db", str(tmp_path / "w.sqlite"), "import", "accounts", "x.csv",
+              "--scale", "Revenue"])  # fmt: skip
+    assert "'Revenue' is not a column and a factor" in capsys.readouterr().err

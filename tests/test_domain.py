@@ -210,3 +210,16 @@ def test_counts_and_lists_read_as_a_person_writes_them():
         "Removed Acme: closed down"
     )
     assert history_line("hand off", {"accounts": 455}) == "Handed off 455 accounts"
+
+
+def test_a_scaled_column_is_multiplied_before_it_is_rounded():
+    from domain.importing import RowParser
+
+    headers = ["Name", "Revenue", "Employees"]
+    parse = RowParser(
+        headers, ["name", "annual_revenue", "employees"], ACCOUNT_FIELDS, defused=True,
+        scales=[1, 1_000_000, 1],
+    )  # fmt: skip
+    parsed = parse(["Yangquan Coal", "22.1", "1,200"])
+    assert (parsed["annual_revenue"], parsed["employees"]) == (22_100_000, 1200)
+    assert parse(["Walmart", "$648,125", ""])["annual_revenue"] == 648_125_000_000

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import openpyxl
 import pytest
 from sqlalchemy import select
 
-from domain.importing import FileRefused, ImportOptions, OnDuplicate
+from domain.importing import (
+    FileRefused,
+    ImportOptions,
+    OnDuplicate,
+    load_mapping,
+    mapping_document,
+)
 from domain.users import Role
 from storage.importing import files
 from storage.importing.importer import import_accounts
@@ -146,18 +153,18 @@ def test_a_file_without_a_name_column_is_refused(sqlite_workspace, sqlite_people
         )
 
 
-def test_a_mapping_that_gives_a_field_two_columns_is_refused(
+def test_a_saved_mapping_gives_a_field_the_first_filled_of_its_columns(
     sqlite_workspace, sqlite_people, tmp_path
 ):
     mapping = tmp_path / "mapping.json"
     mapping.write_text('{"Firma": "name", "Web": "website", "Domain": "website"}')
-    text = "Firma,Web,Domain\nAcme,acme.com,\n"
+    text = "Firma,Web,Domain\nAcme,,acme.com\nBeta,beta.io,beta.com\n"
     options = ImportOptions(mapping_file=mapping)
     owner = sqlite_people[Role.OWNER]
-    with pytest.raises(FileRefused, match=r"Website \('Web', 'Domain'\)"):
-        import_accounts(sqlite_workspace, owner, _write(tmp_path, text), options)
+    import_accounts(sqlite_workspace, owner, _write(tmp_path, text), options)
     with sqlite_workspace.read() as conn:
-        assert conn.execute(select(accounts)).first() is None
+        stored = conn.execute(select(accounts.c.name, accounts.c.website)).all()
+    assert sorted(stored) == [("Acme", "acme.com"), ("Beta", "beta.io")]
 
 
 def test_a_workbook_is_read_from_the_sheet_with_the_list(
@@ -188,3 +195,18 @@ def test_a_workbook_is_read_from_the_sheet_with_the_list(
         FileRefused, match=r"crm.xlsx, sheet 'Read me': no header row .* Read me, Accounts"
     ):
         import_accounts(sqlite_workspace, owner, path, ImportOptions(sheet="Read me"))
+
+
+def test_a_saved_mapping_keeps_a_column_s_unit(sqlite_workspace, sqlite_people, tmp_path):
+    mapping = tmp_path / "mapping.json"
+    mapping.write_text(mapping_document(["Firma", "Umsatz"], ["name", "annual_revenue"], [1, 1000]))
+    assert json.loads(mapping.read_text()) == {
+        "Firma": "name",
+        "Umsatz": {"field": "annual_revenue", "scale": 1000},
+    }
+    assert load_mapping(mapping).scales == {"Umsatz": 1000}
+    text = 'Firma,Umsatz\nAcme,"1.250,5"\n'
+    options = ImportOptions(mapping_file=mapping)
+    import_accounts(sqlite_workspace, sqlite_people[Role.OWNER], _write(tmp_path, text), options)
+    with sqlite_workspace.read() as conn:
+        assert conn.execute(select(accounts.c.annual_revenue)).scalar_one() == 1_250_500

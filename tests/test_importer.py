@@ -207,3 +207,47 @@ def test_search_text_holds_the_words_of_the_searched_fields_folded_together(valu
     derived = derived_columns(values)
     words = [search_key(joined), (derived["phone_e164"] or "+")[1:]]
     assert derived["search_text"] == f" {' '.join(w for w in words if w)} "
+
+
+def test_a_field_takes_the_first_filled_of_its_columns(workspace, people, tmp_path):
+    """A HubSpot company export has both "Company Domain Name" and "Website URL": both map
+    to the Website, and a row whose domain is empty is still matched by its URL."""
+    path = tmp_path / "hubspot.csv"
+    path.write_text(
+        "Company name,Company Domain Name,Website URL,Country\n"
+        "Acme,acme.com,https://www.acme-group.com/,US\n"
+        "Acme Inc,,https://www.acme.com/,US\n"
+        "Beta,,https://beta.io,UK\n",
+        encoding="utf-8",
+    )
+    summary = import_accounts(workspace, people[Role.OWNER], path)
+    assert (summary.created, summary.skipped) == (2, 1)
+    assert [m.row for m in summary.matched] == [3]
+    assert {name: row["website"] for name, row in _live(workspace).items()} == {
+        "Acme": "acme.com",  # the domain column comes first: the URL after it is not used
+        "Beta": "https://beta.io",
+    }
+    assert summary.notes == [
+        "Website comes from the first filled of 'Company Domain Name' and 'Website URL', "
+        "in that order."
+    ]
+
+
+def test_a_bad_cell_is_named_by_the_column_it_was_taken_from(workspace, people, tmp_path):
+    path = tmp_path / "hubspot.csv"
+    path.write_text(
+        "Company name,Company Domain Name,Website URL\nAcme,,not a site\n", encoding="utf-8"
+    )
+    summary = import_accounts(workspace, people[Role.OWNER], path)
+    assert [(e.column, e.reason) for e in summary.errors] == [
+        ("Website URL", "'not a site' is not a website or domain")
+    ]
+
+
+def test_a_name_part_from_two_columns_is_refused(workspace, people, tmp_path):
+    """A contact's name joins its parts: two first-name columns would both go into it."""
+    path = tmp_path / "people.csv"
+    path.write_text("First,Given name,Last,Account\nAnn,Anna,Lee,Acme\n", encoding="utf-8")
+    options = ImportOptions(mapped_fields=["first_name", "first_name", "last_name", "account"])
+    with pytest.raises(FileRefused, match=r"First name \('First', 'Given name'\)"):
+        import_contacts(workspace, people[Role.OWNER], path, options)

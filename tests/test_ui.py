@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QDialogButtonBox, QLineEdit, QMessageBox
 from sqlalchemy import select
 
 from domain.accounts import update_account
+from domain.importing import IGNORE
 from domain.users import Role
 from storage.demo.build import build_demo
 from storage.queries import accounts
@@ -177,14 +178,37 @@ def test_import_wizard_stays_on_the_mapping_until_it_can_import(
     assert "no column is mapped to Account Name" in said[-1]
     combos = wizard.mapping_page.combos
     combos[0].setCurrentIndex(combos[0].findData("name"))
-    combos[3].setCurrentIndex(combos[3].findData("name"))
-    wizard.next()
-    assert wizard.currentPage() is wizard.mapping_page
-    assert "Account Name ('Firma', 'Country')" in said[-1]
-    combos[3].setCurrentIndex(combos[3].findData("country"))
     wizard.next()
     assert wizard.currentPage() is wizard.duplicates_page
-    assert len(said) == 2
+    assert len(said) == 1
+
+
+def test_import_wizard_says_which_fields_take_the_first_filled_of_several_columns(
+    qtbot, sqlite_workspace, tmp_path
+):
+    path = tmp_path / "hubspot.csv"
+    path.write_text(
+        "Company name,Company Domain Name,Website URL,Country\nAcme Inc,,https://acme.com,US\n",
+        encoding="utf-8",
+    )
+    wizard = ImportWizard(sqlite_workspace, sign_in(sqlite_workspace, "Olivia Owner"))
+    qtbot.addWidget(wizard)
+    wizard.show()
+    wizard.file_page.path.setText(str(path))
+    wizard.next()
+    page = wizard.mapping_page
+    assert page.mapped_fields() == ["name", "website", "website", "country"]
+    assert page.shared.isVisible()
+    assert page.shared.text() == (
+        "Website comes from the first filled of 'Company Domain Name' and 'Website URL', "
+        "in that order."
+    )
+    page.combos[2].setCurrentIndex(page.combos[2].findData(IGNORE))
+    assert not page.shared.isVisible()
+    page.combos[3].setCurrentIndex(page.combos[3].findData("name"))
+    assert page.shared.text() == (
+        "Account Name comes from the first filled of 'Company name' and 'Country', in that order."
+    )
 
 
 def test_import_history_undoes_an_import(qtbot, sqlite_workspace, tmp_path, monkeypatch):
@@ -442,3 +466,33 @@ def test_the_readme_names_the_packages_the_window_needs():
     debian = " ".join(d for d, _ in X11_LIBRARIES.values())
     fedora = " ".join(f for _, f in X11_LIBRARIES.values())
     assert f"sudo apt install {debian}" in readme and f"sudo dnf install {fedora}" in readme
+
+
+def test_import_wizard_scales_a_column_and_previews_the_scaled_amounts(
+    qtbot, sqlite_workspace, tmp_path
+):
+    """The Fortune list gives its revenues in millions."""
+    path = tmp_path / "fortune.csv"
+    path.write_text('Name,Revenue\nWalmart,"648,125"\nYangquan Coal,22.1\n', encoding="utf-8")
+    wizard = ImportWizard(sqlite_workspace, sign_in(sqlite_workspace, "Olivia Owner"))
+    qtbot.addWidget(wizard)
+    wizard.show()
+    wizard.file_page.path.setText(str(path))
+    wizard.next()
+    page = wizard.mapping_page
+    assert [unit.isEnabled() for unit in page.units] == [False, True]
+    page.units[1].setCurrentIndex(page.units[1].findData(1_000_000))
+    assert page.units[1].currentText() == "× 1,000,000"
+    shown = [page.preview.item(row, 1).text() for row in range(2)]
+    assert shown == ["648,125,000,000", "22,100,000"]
+    page.combos[1].setCurrentIndex(page.combos[1].findData(IGNORE))
+    assert not page.units[1].isEnabled() and page.units[1].currentData() == 1
+    assert page.preview.item(0, 1).text() == "648,125"
+    page.combos[1].setCurrentIndex(page.combos[1].findData("annual_revenue"))
+    page.units[1].setCurrentIndex(page.units[1].findData(1_000_000))
+    wizard.next()
+    wizard.next()  # starts the import on a worker thread
+    qtbot.waitUntil(lambda: wizard.summary is not None, timeout=10_000)
+    with sqlite_workspace.read() as conn:
+        stored = dict(conn.execute(select(accounts.c.name, accounts.c.annual_revenue)).all())
+    assert stored == {"Walmart": 648_125_000_000, "Yangquan Coal": 22_100_000}

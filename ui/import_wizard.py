@@ -25,19 +25,22 @@ from PySide6.QtWidgets import (
 )
 
 from domain.errors import AccordError
-from domain.fields import ACCOUNT_FIELDS, CONTACT_FILE_FIELDS
+from domain.fields import ACCOUNT_FIELDS, CONTACT_FILE_FIELDS, Field
 from domain.importing import (
     CUSTOM,
     IGNORE,
     NAME_PART_LABELS,
+    SCALES,
     ImportOptions,
     ImportSummary,
     OnDuplicate,
     apply_saved_mapping,
     auto_mapping,
+    column_scales,
     import_file,
     load_mapping,
     mapping_document,
+    shared_fields,
 )
 from domain.users import User
 from reports.output import write_text
@@ -117,14 +120,27 @@ class FilePage(_Page):
         return True
 
 
+def _shown(cell: str, field: Field | None, scale: int) -> str:
+    """A preview's cell: a scaled amount as it will be imported, any other cell as it is."""
+    if field is None or scale == 1:
+        return cell
+    try:
+        value = field.parse(cell, scale)
+    except ValueError:
+        return cell  # the import says why, row by row
+    return f"{value:,}" if isinstance(value, int) else cell
+
+
 class MappingPage(_Page):
     def __init__(self) -> None:
         super().__init__()
         self.setTitle("Match the columns")
         self.found = plain_label("", wrap=True)
-        self.columns = QTableWidget(0, 3)
+        self.columns = QTableWidget(0, 4)
         self.columns.setObjectName("mapping")
-        self.columns.setHorizontalHeaderLabels(["Column in the file", "Import as", "First value"])
+        self.columns.setHorizontalHeaderLabels(
+            ["Column in the file", "Import as", "Unit", "First value"]
+        )
         self.columns.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         self.columns.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.preview = QTableWidget()
@@ -141,10 +157,14 @@ class MappingPage(_Page):
         layout = QVBoxLayout(self)
         layout.addWidget(self.found)
         layout.addWidget(self.columns, 2)
+        self.shared = plain_label("", wrap=True)
+        self.shared.setObjectName("shared")
+        layout.addWidget(self.shared)
         layout.addLayout(buttons)
         layout.addWidget(plain_label("Preview of the first rows:", wrap=True))
         layout.addWidget(self.preview, 3)
         self.combos: list[QComboBox] = []
+        self.units: list[QComboBox] = []
 
     def _choices(self) -> list[tuple[str, str]]:
         choices = [("(ignore)", IGNORE)] + [(f.label, f.name) for f in self.owner.fields]
@@ -165,14 +185,14 @@ class MappingPage(_Page):
                 ]
             )
         )
-        self._show(auto_mapping(table.headers, self.owner.fields))
+        self._show(auto_mapping(table.headers, self.owner.fields), [1] * len(table.headers))
 
-    def _show(self, mapped_fields: list[str]) -> None:
+    def _show(self, mapped_fields: list[str], scales: list[int]) -> None:
         table = self.owner.table
         assert table is not None
         rows = self.owner.preview
         self.columns.setRowCount(len(table.headers))
-        self.combos = []
+        self.combos, self.units = [], []
         for index, header in enumerate(table.headers):
             self.columns.setItem(index, 0, QTableWidgetItem(header))
             combo = QComboBox()
@@ -182,21 +202,58 @@ class MappingPage(_Page):
             if custom:
                 combo.addItem(f"Custom field “{header.strip()}”", custom)
             combo.setCurrentIndex(max(0, combo.findData(mapped_fields[index])))
+            combo.currentIndexChanged.connect(self._refresh)
             self.columns.setCellWidget(index, 1, combo)
             self.combos.append(combo)
+            unit = QComboBox()
+            for scale, label in SCALES.items():
+                unit.addItem(label, scale)
+            unit.setCurrentIndex(max(0, unit.findData(scales[index])))
+            unit.currentIndexChanged.connect(self._refresh)
+            self.columns.setCellWidget(index, 2, unit)
+            self.units.append(unit)
             sample = next((cells[index] for _, cells in rows if cells[index].strip()), "")
-            self.columns.setItem(index, 2, QTableWidgetItem(sample))
+            self.columns.setItem(index, 3, QTableWidgetItem(sample))
         self.preview.setColumnCount(len(table.headers))
         self.preview.setHorizontalHeaderLabels(table.headers)
         self.preview.setRowCount(len(rows))
         self.preview.setVerticalHeaderLabels([str(n) for n, _ in rows])
-        for r, (_, cells) in enumerate(rows):
-            for c, value in enumerate(cells):
-                self.preview.setItem(r, c, QTableWidgetItem(value))
+        self._refresh()
+
+    def _refresh(self) -> None:
+        """After a column's field or unit changed: a unit only for an amount, the preview
+        as it will be imported, and which fields take the first filled of several columns."""
+        table = self.owner.table
+        assert table is not None
+        fields = {f.name: f for f in self.owner.fields}
+        for combo, unit in zip(self.combos, self.units, strict=True):
+            chosen = fields.get(str(combo.currentData()))
+            unit.setEnabled(chosen is not None and chosen.scalable)
+            if not unit.isEnabled():
+                unit.setCurrentIndex(unit.findData(1))
+        for r, (_, cells) in enumerate(self.owner.preview):
+            for c, (cell, mapped_to, scale) in enumerate(
+                zip(cells, self.mapped_fields(), self.scales(), strict=False)
+            ):
+                self.preview.setItem(
+                    r, c, QTableWidgetItem(_shown(cell, fields.get(mapped_to), scale))
+                )
         self.preview.resizeColumnsToContents()
+        said = shared_fields(table.headers, self.mapped_fields(), self.owner.fields)
+        self.shared.setText(" ".join(said))
+        self.shared.setVisible(bool(said))
 
     def mapped_fields(self) -> list[str]:
         return [str(combo.currentData()) for combo in self.combos]
+
+    def scales(self) -> list[int]:
+        """What each column's amounts are multiplied by (1 but for a scaled amount)."""
+        return [int(unit.currentData()) for unit in self.units]
+
+    def scaled_columns(self) -> dict[str, int]:
+        assert self.owner.table is not None
+        headers = self.owner.table.headers
+        return {h: scale for h, scale in zip(headers, self.scales(), strict=True) if scale != 1}
 
     def validatePage(self) -> bool:
         assert self.owner.table is not None
@@ -212,7 +269,10 @@ class MappingPage(_Page):
         if not name or self.owner.table is None:
             return
         try:
-            write_text(Path(name), mapping_document(self.owner.table.headers, self.mapped_fields()))
+            document = mapping_document(
+                self.owner.table.headers, self.mapped_fields(), self.scales()
+            )
+            write_text(Path(name), document)
         except AccordError as error:
             show_error(self, "Mapping not saved", error)
 
@@ -222,7 +282,10 @@ class MappingPage(_Page):
             return
         try:
             saved = load_mapping(Path(name))
-            self._show(apply_saved_mapping(self.owner.table.headers, saved, self.owner.fields))
+            headers, fields = self.owner.table.headers, self.owner.fields
+            mapped_fields = apply_saved_mapping(headers, saved.fields, fields)
+            scales = column_scales(headers, mapped_fields, saved.scales, fields)
+            self._show(mapped_fields, scales)
         except AccordError as error:
             show_error(self, "Mapping not loaded", error)
 
@@ -363,6 +426,7 @@ class ImportWizard(QWizard):
         path = self.table.path
         options = ImportOptions(
             mapped_fields=self.mapping_page.mapped_fields(),
+            scales=self.mapping_page.scaled_columns(),
             sheet=self.table.sheet,
             on_duplicate=self.duplicates_page.policy(),
             strict=self.duplicates_page.strict.isChecked(),

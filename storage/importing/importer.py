@@ -37,6 +37,7 @@ from domain.importing import (
     account_of_contact,
     apply_saved_mapping,
     auto_mapping,
+    column_scales,
     doubled_fields,
     load_mapping,
     mapping_line,
@@ -44,6 +45,7 @@ from domain.importing import (
     missing_required,
     named,
     possible_duplicate,
+    shared_fields,
 )
 from domain.progress import Cancel, Progress
 from domain.users import User
@@ -88,32 +90,36 @@ EMPTY_CONTACT: dict[str, Any] = {**dict.fromkeys(CONTACT_VALUES), "decision_make
 
 def _mapped_fields(
     table: SourceTable, fields: tuple[Field, ...], options: ImportOptions
-) -> list[str]:
+) -> tuple[list[str], list[int]]:
+    """The field of each column, and its scale (those given with the options win over a
+    mapping file's)."""
+    saved = load_mapping(options.mapping_file) if options.mapping_file is not None else None
     if options.mapped_fields is not None:
         mapped_fields = list(options.mapped_fields)
-    elif options.mapping_file is not None:
-        mapped_fields = apply_saved_mapping(
-            table.headers, load_mapping(options.mapping_file), fields
-        )
+    elif saved is not None:
+        mapped_fields = apply_saved_mapping(table.headers, saved.fields, fields)
     else:
         mapped_fields = auto_mapping(table.headers, fields)
     check_mapped_fields(table, mapped_fields, fields)
-    return mapped_fields
+    scales = {**(saved.scales if saved else {}), **options.scales}
+    return mapped_fields, column_scales(table.headers, mapped_fields, scales, fields)
 
 
 def check_mapped_fields(
     table: SourceTable, mapped_fields: list[str], fields: tuple[Field, ...]
 ) -> None:
-    """Refuse a mapping that leaves a required field out or gives a field two columns."""
+    """Refuse a mapping that leaves a required field out or gives a name part two columns
+    (any other field takes the first filled of its columns)."""
     if missing := missing_required(mapped_fields, fields):
         raise FileRefused(
             f"{table.path.name}: no column is mapped to {', '.join(missing)} "
             f"(header row {table.header_row}: {', '.join(h for h in table.headers if h)})."
         )
-    if doubled := doubled_fields(table.headers, mapped_fields, fields):
+    if doubled := doubled_fields(table.headers, mapped_fields):
         raise FileRefused(
             f"{table.path.name}: more than one column is mapped to {'; '.join(doubled)}. "
-            "Map each field from one column and ignore the others."
+            "A contact's name joins its parts: map each part from one column and ignore the "
+            "others."
         )
 
 
@@ -590,10 +596,12 @@ def _run_import(
 ) -> ImportSummary:
     fields = ACCOUNT_FIELDS if kind == "accounts" else CONTACT_FILE_FIELDS
     table = open_table(path, fields, options.sheet)
-    mapped_fields = _mapped_fields(table, fields, options)
+    mapped_fields, scales = _mapped_fields(table, fields, options)
     try:
         with cycle_collector_paused(), workspace.write() as conn:
-            parse = RowParser(table.headers, mapped_fields, fields, defused=table.is_csv)
+            parse = RowParser(
+                table.headers, mapped_fields, fields, defused=table.is_csv, scales=scales
+            )
             folder = file.parent if (file := sqlite_file(workspace.url)) else None
             run = _Run(conn, user, table, kind, parse, options, progress, cancel, folder)
             run.summary.mapping = mapping_line(table.headers, mapped_fields, fields)
@@ -603,7 +611,9 @@ def _run_import(
                     _import_accounts(run, _StoredAccounts(conn, in_memory=rebuilt))
             else:
                 _import_contacts(run, mapped_fields)
-            return run.finish()
+            summary = run.finish()
+            summary.notes += shared_fields(table.headers, mapped_fields, fields)
+            return summary
     except OperationalError as error:
         if _disk_full(error):
             raise DiskFull(path.name) from None
