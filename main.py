@@ -277,6 +277,10 @@ def _cmd_import(args: argparse.Namespace) -> int:
         print(matched.describe())
     if summary.unknown_countries:
         print(summary.unknown_countries_line())
+    for warning in summary.warnings:
+        print(warning.describe(summary.file_name), file=sys.stderr)
+    if more_warned := summary.more_warned():
+        print(more_warned, file=sys.stderr)
     for error in summary.errors:
         print(error.describe(summary.file_name), file=sys.stderr)
     if more := summary.more():

@@ -156,6 +156,11 @@ class ImportSummary:
     headers: list[str] = field(default_factory=list)
     #: What the user should know about how the file was read (a workbook's macros ignored).
     notes: list[str] = field(default_factory=list)
+    #: The first SHOWN_REJECTS optional cells that could not be read: their rows were
+    #: imported with that field left empty.
+    warnings: list[RowError] = field(default_factory=list)
+    #: The unread cells beyond those.
+    more_warnings: int = 0
     #: Country spellings that name no country Accord knows, with the rows that have each:
     #: those accounts keep what was typed and have no country code.
     unknown_countries: dict[str, int] = field(default_factory=dict)
@@ -184,6 +189,24 @@ class ImportSummary:
         """Rows imported as new accounts that may duplicate another: to review."""
         return sum(1 for m in self.matched if m.outcome is Outcome.POSSIBLE)
 
+    @property
+    def warned(self) -> int:
+        """Optional cells that could not be read (their rows were imported)."""
+        return len(self.warnings) + self.more_warnings
+
+    def warn(self, error: RowError) -> None:
+        """Keep an unread cell for the summary while it lists fewer than SHOWN_REJECTS."""
+        if len(self.warnings) < SHOWN_REJECTS:
+            self.warnings.append(error)
+        else:
+            self.more_warnings += 1
+
+    def more_warned(self) -> str | None:
+        """What to say after the unread cells listed, when there are more."""
+        if not self.more_warnings:
+            return None
+        return f"… and {counted(self.more_warnings, 'more cell')} left empty, not listed here."
+
     def more(self) -> str | None:
         """What to say after the rejected rows shown, when there are more."""
         if not self.more_rejected:
@@ -200,6 +223,8 @@ class ImportSummary:
                 f"{counted(self.skipped, 'duplicate')} skipped"]  # fmt: skip
         if self.possible:
             said.append(f"{counted(self.possible, 'possible duplicate')} to review")
+        if self.warned:
+            said.append(f"{counted(self.warned, 'cell')} not read and left empty")
         return [*said, f"{self.rejected:,} rejected"]
 
 
@@ -313,6 +338,13 @@ class RowRejected(Exception):
         self.column, self.reason = column, reason
 
 
+@dataclass(frozen=True)
+class _Unread:
+    """An optional cell that could not be read, and why: the row keeps the field empty."""
+
+    reason: str
+
+
 _UNPARSED: Any = object()
 #: Parsed cells remembered per column (a column of unique names stops adding at this many).
 REMEMBERED_CELLS = 20_000
@@ -321,8 +353,10 @@ REMEMBERED_CELLS = 20_000
 class RowParser:
     """Turns the cells of a row into field values for one file's mapping (prepared once,
     used for every row). ``custom`` is a dict; a bad cell raises RowRejected naming its
-    column. In a CSV file (``defused``) a cell that starts with a formula carries the
-    apostrophe an export put before it; a spreadsheet's cells are text as they are."""
+    column (only the required fields, a name, reject a row); an optional cell that cannot
+    be read leaves its field empty and is listed in ``unread`` as (column, reason) for the
+    row just parsed. In a CSV file (``defused``) a cell that starts with a formula carries
+    the apostrophe an export put before it; a spreadsheet's cells are text as they are."""
 
     def __init__(
         self,
@@ -349,9 +383,11 @@ class RowParser:
                 self.fields.append((index, header, by_name[mapped_to], {}))
         mapped = {f.name: header for _, header, f, _ in self.fields}
         self.required = [(f, mapped.get(f.name, f.label)) for f in fields if f.required]
+        self.unread: list[tuple[str, str]] = []
 
     def __call__(self, cells: Sequence[str]) -> dict[str, Any]:
         values: dict[str, Any] = {}
+        self.unread = []
         for index, header, spec, parsed in self.fields:
             cell = cells[index]
             value = parsed.get(cell, _UNPARSED)
@@ -361,9 +397,14 @@ class RowParser:
                 except ValueError as exc:
                     if spec.required and not cell.strip():
                         continue  # said below, once, if the name parts do not make up for it
-                    raise RowRejected(header, str(exc)) from None
+                    if spec.required:
+                        raise RowRejected(header, str(exc)) from None
+                    value = _Unread(f"{exc}: {spec.label} is left empty")
                 if len(parsed) < REMEMBERED_CELLS:
                     parsed[cell] = value
+            if isinstance(value, _Unread):
+                self.unread.append((header, value.reason))
+                continue
             values[spec.name] = value
         if self.name_parts and not values.get("name"):
             parts = sorted(self.name_parts, key=lambda p: p[1] != FIRST_NAME)

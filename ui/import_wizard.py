@@ -3,6 +3,7 @@ import with progress and Cancel → summary, with the rejected rows to save and 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 from PySide6.QtCore import QSize
@@ -33,6 +34,7 @@ from domain.importing import (
     ImportOptions,
     ImportSummary,
     OnDuplicate,
+    RowError,
     apply_saved_mapping,
     auto_mapping,
     import_file,
@@ -268,6 +270,25 @@ class DuplicatesPage(_Page):
         return False
 
 
+def _row_errors(name: str, reason: str) -> QTableWidget:
+    """A table of cells the import names by row and column, with why."""
+    table = QTableWidget(0, 3)
+    table.setObjectName(name)
+    table.setHorizontalHeaderLabels(["Row", "Column", reason])
+    table.horizontalHeader().setStretchLastSection(True)
+    table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+    table.verticalHeader().hide()  # the file's row number is the first column
+    return table
+
+
+def _show_row_errors(table: QTableWidget, errors: Sequence[RowError]) -> None:
+    table.setVisible(bool(errors))
+    table.setRowCount(len(errors))
+    for row, error in enumerate(errors):
+        for column, value in enumerate((str(error.row), error.column, error.reason)):
+            table.setItem(row, column, QTableWidgetItem(value))
+
+
 class SummaryPage(_Page):
     def __init__(self) -> None:
         super().__init__()
@@ -276,12 +297,8 @@ class SummaryPage(_Page):
         self.counts.setObjectName("counts")
         self.unknown_countries = plain_label("", wrap=True)
         self.unknown_countries.setObjectName("unknown_countries")
-        self.errors = QTableWidget(0, 3)
-        self.errors.setObjectName("rejected")
-        self.errors.setHorizontalHeaderLabels(["Row", "Column", "Reason"])
-        self.errors.horizontalHeader().setStretchLastSection(True)
-        self.errors.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
-        self.errors.verticalHeader().hide()  # the file's row number is the first column
+        self.errors = _row_errors("rejected", "Rejected: why")
+        self.warnings = _row_errors("unread", "Imported, this cell left empty: why")
         self.save = QPushButton("Save rejected rows…")
         self.save.clicked.connect(self.save_rejects)
         self.matched = QTableWidget(0, 2)
@@ -294,6 +311,7 @@ class SummaryPage(_Page):
         layout.addWidget(self.counts)
         layout.addWidget(self.unknown_countries)
         layout.addWidget(self.matched)
+        layout.addWidget(self.warnings)
         layout.addWidget(self.errors)
         layout.addWidget(self.save)
 
@@ -314,15 +332,14 @@ class SummaryPage(_Page):
             self.matched.setItem(row, 0, QTableWidgetItem(str(matched.row)))
             self.matched.setItem(row, 1, said)
         self.matched.setVisible(bool(summary.matched))
-        self.errors.setVisible(bool(summary.errors))
+        if more_warned := summary.more_warned():
+            self.counts.setText(f"{self.counts.text()}\n{more_warned}")
         if more := summary.more():
             self.counts.setText(
                 f"{self.counts.text()}\n{more} Save rejected rows… writes all {summary.rejected:,}."
             )
-        self.errors.setRowCount(len(summary.errors))
-        for row, error in enumerate(summary.errors):
-            for column, value in enumerate((str(error.row), error.column, error.reason)):
-                self.errors.setItem(row, column, QTableWidgetItem(value))
+        _show_row_errors(self.warnings, summary.warnings)
+        _show_row_errors(self.errors, summary.errors)
         self.save.setEnabled(bool(summary.rejected))
 
     def save_rejects(self) -> None:
