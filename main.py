@@ -275,6 +275,8 @@ def _cmd_import(args: argparse.Namespace) -> int:
     print(f"batch id: {summary.batch_id}")
     for matched in summary.matched:
         print(matched.describe())
+    if summary.bands:
+        print(summary.bands_line())
     if summary.unknown_countries:
         print(summary.unknown_countries_line())
     for warning in summary.warnings:

@@ -17,6 +17,7 @@ from domain.fields import (
     FIRST_NAME_ALIASES,
     LAST_NAME_ALIASES,
     Field,
+    Kind,
     custom_fields,
     field_for_header,
     fields_for_header,
@@ -24,7 +25,14 @@ from domain.fields import (
 )
 from domain.progress import Cancel, Progress
 from domain.users import Action, User
-from domain.values import clean_text, counted, normalize_domain, unprotect_cell
+from domain.values import (
+    clean_text,
+    counted,
+    in_words,
+    is_employee_band,
+    normalize_domain,
+    unprotect_cell,
+)
 
 #: What a column maps to besides a field: a custom field, and the parts of a person's name.
 CUSTOM = "custom:"
@@ -131,6 +139,8 @@ def named(name: str, country: str | None) -> str:
 #: command line's messages: a person reads the first thousand, not 200,000. Every rejected
 #: row goes to the rejects file all the same (:meth:`ImportSummary.rejected_rows`).
 SHOWN_REJECTS = 1000
+#: How many of a file's employee bands the summary names, to say how they were stored.
+SHOWN_BANDS = 5
 
 
 @dataclass
@@ -161,6 +171,8 @@ class ImportSummary:
     warnings: list[RowError] = field(default_factory=list)
     #: The unread cells beyond those.
     more_warnings: int = 0
+    #: Employee bands the file has (the first SHOWN_BANDS), with the lower bound stored.
+    bands: dict[str, int] = field(default_factory=dict)
     #: Country spellings that name no country Accord knows, with the rows that have each:
     #: those accounts keep what was typed and have no country code.
     unknown_countries: dict[str, int] = field(default_factory=dict)
@@ -182,6 +194,16 @@ class ImportSummary:
         return (
             f"Countries Accord does not know, kept as typed without a country code: {listed}. "
             "Write them as a country's name or ISO code for the ICP and territories to see them."
+        )
+
+    def bands_line(self) -> str:
+        """How employee bands were stored, in a sentence, or "" when the file has none."""
+        if not self.bands:
+            return ""
+        stored = [f"'{band}' as {low:,}" for band, low in self.bands.items()]
+        return printable(
+            "Employee bands are stored as their lower bound, the fewest employees the "
+            f"company has: {in_words(stored)}."
         )
 
     @property
@@ -384,6 +406,8 @@ class RowParser:
         mapped = {f.name: header for _, header, f, _ in self.fields}
         self.required = [(f, mapped.get(f.name, f.label)) for f in fields if f.required]
         self.unread: list[tuple[str, str]] = []
+        #: The first SHOWN_BANDS employee bands read, and the lower bound each gave.
+        self.bands: dict[str, int] = {}
 
     def __call__(self, cells: Sequence[str]) -> dict[str, Any]:
         values: dict[str, Any] = {}
@@ -400,6 +424,9 @@ class RowParser:
                     if spec.required:
                         raise RowRejected(header, str(exc)) from None
                     value = _Unread(f"{exc}: {spec.label} is left empty")
+                else:
+                    if isinstance(value, int) and self._shows_band(spec, cell):
+                        self.bands[cell.strip()] = value
                 if len(parsed) < REMEMBERED_CELLS:
                     parsed[cell] = value
             if isinstance(value, _Unread):
@@ -418,6 +445,12 @@ class RowParser:
             custom = custom_fields({key: self.meant(cells[i].strip()) for i, key in self.custom})
             values["custom"] = {key: text for key, text in custom.items() if text}
         return values
+
+    def _shows_band(self, spec: Field, cell: str) -> bool:
+        """Whether the summary names this cell as an employee band it stored."""
+        return (
+            spec.kind is Kind.EMPLOYEES and len(self.bands) < SHOWN_BANDS and is_employee_band(cell)
+        )
 
 
 def merge(

@@ -102,6 +102,13 @@ def _plain_decimal(digits: str, *, has_suffix: bool) -> str:
     return digits
 
 
+def is_employee_band(text: str) -> bool:
+    """Whether a head count is a band (``51-200``, ``10,001+``): :func:`parse_employees`
+    keeps its lower bound, the fewest employees the company has."""
+    raw = text.strip()
+    return raw.endswith("+") or _BAND.match(raw) is not None
+
+
 def parse_employees(text: str) -> int:
     """Parse a head count or a band: ``250``, ``1,200``, ``51-200`` (lower bound), ``10,001+``."""
     raw = text.strip()

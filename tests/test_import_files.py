@@ -119,6 +119,10 @@ def test_a_salesforce_export_imports_its_numbers_and_websites_as_written(
         ("Yangquan Coal", 10001, 60_000_000),
     ]
     assert [(w.row, w.column) for w in summary.warnings] == [(4, "Annual Revenue")]
+    assert summary.bands_line() == (
+        "Employee bands are stored as their lower bound, the fewest employees the company "
+        "has: '10001+' as 10,001 and '51-200' as 51."
+    )
 
 
 def test_xlsx_imports_values_never_formulas(sqlite_workspace, sqlite_people, tmp_path):

@@ -167,6 +167,7 @@ def test_import_wizard_end_to_end(qtbot, sqlite_workspace, tmp_path):
         "'lots' is not a number of employees: Employees is left empty",
     ]
     assert wizard.summary_page.errors.item(0, 2).text() == "Account Name is empty"
+    assert not wizard.summary_page.bands.isVisibleTo(wizard.summary_page)  # no band: not said
     assert AccountsModel(sqlite_workspace).rowCount() == 3
 
 

@@ -297,6 +297,8 @@ class SummaryPage(_Page):
         self.counts.setObjectName("counts")
         self.unknown_countries = plain_label("", wrap=True)
         self.unknown_countries.setObjectName("unknown_countries")
+        self.bands = plain_label("", wrap=True)
+        self.bands.setObjectName("bands")
         self.errors = _row_errors("rejected", "Rejected: why")
         self.warnings = _row_errors("unread", "Imported, this cell left empty: why")
         self.save = QPushButton("Save rejected rows…")
@@ -309,6 +311,7 @@ class SummaryPage(_Page):
         self.matched.verticalHeader().hide()
         layout = QVBoxLayout(self)
         layout.addWidget(self.counts)
+        layout.addWidget(self.bands)
         layout.addWidget(self.unknown_countries)
         layout.addWidget(self.matched)
         layout.addWidget(self.warnings)
@@ -323,6 +326,8 @@ class SummaryPage(_Page):
             f"Import batch {summary.batch_id} (it can be undone from File › Import history, "
             "where its possible duplicates are merged or kept both)."
         )
+        self.bands.setText(summary.bands_line())
+        self.bands.setVisible(bool(summary.bands))
         self.unknown_countries.setText(summary.unknown_countries_line())
         self.unknown_countries.setVisible(bool(summary.unknown_countries))
         self.matched.setRowCount(len(summary.matched))

@@ -285,6 +285,7 @@ class _Run:
 
     def finish(self) -> ImportSummary:
         s = self.summary
+        s.bands = self.parse.bands
         if self.options.strict and (s.errors or s.warnings):
             first = "; ".join(e.describe(s.file_name) for e in [*s.errors, *s.warnings][:5])
             raise FileRefused(
