@@ -297,8 +297,14 @@ def _cmd_import(args: argparse.Namespace) -> int:
     print(f"batch id: {summary.batch_id}")
     for matched in summary.matched:
         print(matched.describe())
+    if summary.bands:
+        print(summary.bands_line())
     if summary.unknown_countries:
         print(summary.unknown_countries_line())
+    for warning in summary.warnings:
+        print(warning.describe(summary.file_name), file=sys.stderr)
+    if more_warned := summary.more_warned():
+        print(more_warned, file=sys.stderr)
     for error in summary.errors:
         print(error.describe(summary.file_name), file=sys.stderr)
     if more := summary.more():

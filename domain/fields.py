@@ -16,6 +16,7 @@ from functools import cached_property
 
 from domain.values import (
     clean_text,
+    clean_website,
     is_email,
     normalize_domain,
     parse_amount,
@@ -82,7 +83,7 @@ _LIMITED = frozenset({Kind.TEXT, Kind.TAGS, Kind.DOMAIN})
 def _parse_website(text: str) -> str:
     if normalize_domain(text) is None:
         raise ValueError(f"'{text}' is not a website or domain")
-    return text
+    return clean_website(text)
 
 
 def _parse_email(text: str) -> str:

@@ -17,6 +17,7 @@ from domain.fields import (
     FIRST_NAME_ALIASES,
     LAST_NAME_ALIASES,
     Field,
+    Kind,
     custom_fields,
     field_for_header,
     fields_for_header,
@@ -24,7 +25,14 @@ from domain.fields import (
 )
 from domain.progress import Cancel, Progress
 from domain.users import Action, User
-from domain.values import clean_text, counted, in_words, normalize_domain, unprotect_cell
+from domain.values import (
+    clean_text,
+    counted,
+    in_words,
+    is_employee_band,
+    normalize_domain,
+    unprotect_cell,
+)
 
 #: What a column maps to besides a field: a custom field, and the parts of a person's name.
 CUSTOM = "custom:"
@@ -137,6 +145,8 @@ def named(name: str, country: str | None) -> str:
 #: command line's messages: a person reads the first thousand, not 200,000. Every rejected
 #: row goes to the rejects file all the same (:meth:`ImportSummary.rejected_rows`).
 SHOWN_REJECTS = 1000
+#: How many of a file's employee bands the summary names, to say how they were stored.
+SHOWN_BANDS = 5
 
 
 @dataclass
@@ -162,6 +172,13 @@ class ImportSummary:
     headers: list[str] = field(default_factory=list)
     #: What the user should know about how the file was read (a workbook's macros ignored).
     notes: list[str] = field(default_factory=list)
+    #: The first SHOWN_REJECTS optional cells that could not be read: their rows were
+    #: imported with that field left empty.
+    warnings: list[RowError] = field(default_factory=list)
+    #: The unread cells beyond those.
+    more_warnings: int = 0
+    #: Employee bands the file has (the first SHOWN_BANDS), with the lower bound stored.
+    bands: dict[str, int] = field(default_factory=dict)
     #: Country spellings that name no country Accord knows, with the rows that have each:
     #: those accounts keep what was typed and have no country code.
     unknown_countries: dict[str, int] = field(default_factory=dict)
@@ -187,10 +204,38 @@ class ImportSummary:
             "Write them as a country's name or ISO code for the ICP and territories to see them."
         )
 
+    def bands_line(self) -> str:
+        """How employee bands were stored, in a sentence, or "" when the file has none."""
+        if not self.bands:
+            return ""
+        stored = [f"'{band}' as {low:,}" for band, low in self.bands.items()]
+        return printable(
+            "Employee bands are stored as their lower bound, the fewest employees the "
+            f"company has: {in_words(stored)}."
+        )
+
     @property
     def possible(self) -> int:
         """Rows imported as new accounts that may duplicate another: to review."""
         return sum(1 for m in self.matched if m.outcome is Outcome.POSSIBLE)
+
+    @property
+    def warned(self) -> int:
+        """Optional cells that could not be read (their rows were imported)."""
+        return len(self.warnings) + self.more_warnings
+
+    def warn(self, error: RowError) -> None:
+        """Keep an unread cell for the summary while it lists fewer than SHOWN_REJECTS."""
+        if len(self.warnings) < SHOWN_REJECTS:
+            self.warnings.append(error)
+        else:
+            self.more_warnings += 1
+
+    def more_warned(self) -> str | None:
+        """What to say after the unread cells listed, when there are more."""
+        if not self.more_warnings:
+            return None
+        return f"… and {counted(self.more_warnings, 'more cell')} left empty, not listed here."
 
     def more(self) -> str | None:
         """What to say after the rejected rows shown, when there are more."""
@@ -208,6 +253,8 @@ class ImportSummary:
                 f"{counted(self.skipped, 'duplicate')} skipped"]  # fmt: skip
         if self.possible:
             said.append(f"{counted(self.possible, 'possible duplicate')} to review")
+        if self.warned:
+            said.append(f"{counted(self.warned, 'cell')} not read and left empty")
         return [*said, f"{self.rejected:,} rejected"]
 
 
@@ -440,6 +487,13 @@ class RowRejected(Exception):
         self.column, self.reason = column, reason
 
 
+@dataclass(frozen=True)
+class _Unread:
+    """An optional cell that could not be read, and why: the row keeps the field empty."""
+
+    reason: str
+
+
 _UNPARSED: Any = object()
 #: A column a field is parsed from: its index, header, scale and cells parsed so far.
 _Column = tuple[int, str, int, dict[str, Any]]
@@ -450,8 +504,10 @@ REMEMBERED_CELLS = 20_000
 class RowParser:
     """Turns the cells of a row into field values for one file's mapping (prepared once,
     used for every row). ``custom`` is a dict; a bad cell raises RowRejected naming its
-    column. In a CSV file (``defused``) a cell that starts with a formula carries the
-    apostrophe an export put before it; a spreadsheet's cells are text as they are."""
+    column (only the required fields, a name, reject a row); an optional cell that cannot
+    be read leaves its field empty and is listed in ``unread`` as (column, reason) for the
+    row just parsed. In a CSV file (``defused``) a cell that starts with a formula carries
+    the apostrophe an export put before it; a spreadsheet's cells are text as they are."""
 
     def __init__(
         self,
@@ -486,9 +542,13 @@ class RowParser:
         ]
         mapped = {f.name: first[1] for first, _, f in self.fields}
         self.required = [(f, mapped.get(f.name, f.label)) for f in fields if f.required]
+        self.unread: list[tuple[str, str]] = []
+        #: The first SHOWN_BANDS employee bands read, and the lower bound each gave.
+        self.bands: dict[str, int] = {}
 
     def __call__(self, cells: Sequence[str]) -> dict[str, Any]:
         values: dict[str, Any] = {}
+        self.unread = []
         for column, others, spec in self.fields:
             index, header, scale, parsed = column
             cell = cells[index]
@@ -503,9 +563,17 @@ class RowParser:
                 except ValueError as exc:
                     if spec.required and not cell.strip():
                         continue  # said below, once, if the name parts do not make up for it
-                    raise RowRejected(header, str(exc)) from None
+                    if spec.required:
+                        raise RowRejected(header, str(exc)) from None
+                    value = _Unread(f"{exc}: {spec.label} is left empty")
+                else:
+                    if isinstance(value, int) and self._shows_band(spec, cell):
+                        self.bands[cell.strip()] = value
                 if len(parsed) < REMEMBERED_CELLS:
                     parsed[cell] = value
+            if isinstance(value, _Unread):
+                self.unread.append((header, value.reason))
+                continue
             values[spec.name] = value
         if self.name_parts and not values.get("name"):
             parts = sorted(self.name_parts, key=lambda p: p[1] != FIRST_NAME)
@@ -519,6 +587,12 @@ class RowParser:
             custom = custom_fields({key: self.meant(cells[i].strip()) for i, key in self.custom})
             values["custom"] = {key: text for key, text in custom.items() if text}
         return values
+
+    def _shows_band(self, spec: Field, cell: str) -> bool:
+        """Whether the summary names this cell as an employee band it stored."""
+        return (
+            spec.kind is Kind.EMPLOYEES and len(self.bands) < SHOWN_BANDS and is_employee_band(cell)
+        )
 
 
 def merge(

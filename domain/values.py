@@ -44,6 +44,10 @@ _SUFFIXES = {
     "billions": 1_000_000_000,
 }
 _NUMBER = re.compile(r"^(?P<num>[0-9][0-9.,]*)(?P<suffix>[a-z]*)$")
+#: Scientific notation, as Salesforce and spreadsheets write big numbers: ``6.0E7``.
+_SCIENTIFIC = re.compile(r"^[0-9]+(?:\.[0-9]+)?e\+?(?P<exponent>[0-9]{1,2})$")
+#: The largest amount stored (a 64-bit integer holds 9.2 * 10**18).
+LARGEST_AMOUNT = 10**18
 _BAND = re.compile(r"^(?P<low>[^-–—]+?)\s*(?:-|–|—|to)\s*(?P<high>.+)$")
 _CURRENCY = "$€£¥₹"
 
@@ -55,22 +59,28 @@ def parse_amount(text: str, scale: int = 1) -> int:
     Returns whole units. Raises ValueError with a readable message otherwise.
     """
     raw = text.strip()
-    if raw.isdigit():
+    if raw.isdigit() and len(raw) < 19:
         return int(raw) * scale
     cleaned = _SPACES.sub("", raw).lower()
     for symbol in _CURRENCY:
         cleaned = cleaned.replace(symbol, "")
     for code in ("usd", "eur", "gbp", "chf"):
         cleaned = cleaned.removeprefix(code).removesuffix(code)
-    match = _NUMBER.match(cleaned)
-    if not match or match["suffix"] not in ("", *_SUFFIXES):
-        raise ValueError(f"'{raw}' is not a number")
-    multiplier = _SUFFIXES.get(match["suffix"], 1)
-    try:
-        digits = _plain_decimal(match["num"], has_suffix=multiplier > 1)
-        value = Decimal(digits) * multiplier * scale
-    except InvalidOperation:
-        raise ValueError(f"'{raw}' is not a number") from None
+    cleaned = cleaned.removesuffix("+")  # "10001+": at least that many
+    if _SCIENTIFIC.match(cleaned):
+        value = Decimal(cleaned) * scale
+    else:
+        match = _NUMBER.match(cleaned)
+        if not match or match["suffix"] not in ("", *_SUFFIXES):
+            raise ValueError(f"'{raw}' is not a number")
+        multiplier = _SUFFIXES.get(match["suffix"], 1)
+        try:
+            digits = _plain_decimal(match["num"], has_suffix=multiplier > 1)
+            value = Decimal(digits) * multiplier * scale
+        except InvalidOperation:
+            raise ValueError(f"'{raw}' is not a number") from None
+    if value > LARGEST_AMOUNT:
+        raise ValueError(f"'{raw}' is larger than Accord stores")
     return int(value.to_integral_value())
 
 
@@ -92,6 +102,13 @@ def _plain_decimal(digits: str, *, has_suffix: bool) -> str:
             return digits.replace(sep, "")
         return head.replace(sep, "") + "." + tail
     return digits
+
+
+def is_employee_band(text: str) -> bool:
+    """Whether a head count is a band (``51-200``, ``10,001+``): :func:`parse_employees`
+    keeps its lower bound, the fewest employees the company has."""
+    raw = text.strip()
+    return raw.endswith("+") or _BAND.match(raw) is not None
 
 
 def parse_employees(text: str) -> int:
@@ -147,7 +164,7 @@ def normalize_domain(text: str | None) -> str | None:
     Remembers recent answers: an import checks a website and then matches on its domain."""
     if not text:
         return None
-    value = text.strip().lower()
+    value = clean_website(text).lower()
     value = _SCHEME.sub("", value)
     value = value.split("/", 1)[0].split("?", 1)[0].split("#", 1)[0]
     value = value.rsplit("@", 1)[-1].split(":", 1)[0].strip(".")
@@ -158,6 +175,15 @@ def normalize_domain(text: str | None) -> str | None:
         except UnicodeError:
             return None
     return value if _DOMAIN.match(value) else None
+
+
+_STRAY_SPACES = re.compile(r"^(?:\s|%20)+|(?:\s|%20)+$", re.IGNORECASE)
+
+
+def clean_website(text: str) -> str:
+    """A website without the spaces around it, written out or URL-encoded as ``%20`` (a
+    list that pasted ``example.com `` into a link): no address begins or ends with one."""
+    return _STRAY_SPACES.sub("", text)
 
 
 _LEGAL_FORMS = {

@@ -19,15 +19,17 @@ from main import main
 def test_import_prints_a_summary_and_rejected_rows(tmp_path, capsys):
     db = str(tmp_path / "w.sqlite")
     path = tmp_path / "list.csv"
-    path.write_text("Company name,Number of Employees\nAcme,12\nBeta,lots\n", encoding="utf-8")
+    path.write_text("Company name,Number of Employees\nAcme,51-200\n,lots\n", encoding="utf-8")
     rejects = tmp_path / "fix.csv"
     code = main(["--db", db, "--user", "Ann", "import", "accounts", str(path),
                  "--rejects", str(rejects)])  # fmt: skip
     out, err = capsys.readouterr()
     assert code == 0
     assert "1 created, 0 updated, 0 duplicates skipped, 1 rejected" in out and "batch id:" in out
-    assert "list.csv: row 3, column 'Number of Employees'" in err
-    assert "Beta,lots,3,Number of Employees" in rejects.read_text(encoding="utf-8-sig")
+    assert "list.csv: row 3, column 'Company name': Account Name is empty" in err
+    assert "Employee bands are stored as their lower bound, the fewest employees the " in out
+    assert "company has: '51-200' as 51." in out
+    assert ",lots,3,Company name" in rejects.read_text(encoding="utf-8-sig")
 
 
 def test_a_command_leaves_everything_in_the_workspace_file_itself(tmp_path):

@@ -29,13 +29,20 @@ from domain.values import (
 @pytest.mark.parametrize(
     ("text", "value"),
     [("1,200", 1200), ("1.200", 1200), ("$5M", 5_000_000), ("5 000", 5000),
-     ("1,5 Mio", 1_500_000), ("€1.234.567,89", 1_234_568), ("USD 300k", 300_000), ("2.75", 3)],
+     ("1,5 Mio", 1_500_000), ("€1.234.567,89", 1_234_568), ("USD 300k", 300_000), ("2.75", 3),
+     ("6.0E7", 60_000_000), ("1.5e+3", 1500), ("$1.2M", 1_200_000), ("10001+", 10001)],
 )  # fmt: skip
 def test_amounts_as_people_write_them(text, value):
     assert parse_amount(text) == value
 
 
-@pytest.mark.parametrize("text", ["abc", "1,2,3,", "12x", "--5"])
+@pytest.mark.parametrize("text", ["1e99", "99999999999999999999", "20000000000 billion"])
+def test_an_amount_beyond_what_is_stored_says_so(text):
+    with pytest.raises(ValueError, match=f"'{text}' is larger than Accord stores"):
+        parse_amount(text)
+
+
+@pytest.mark.parametrize("text", ["abc", "1,2,3,", "12x", "--5", "6.0E", "E7"])
 def test_garbage_is_not_a_number_and_the_message_quotes_it(text):
     with pytest.raises(ValueError, match=f"'{text}' is not a number"):
         parse_amount(text)
@@ -56,7 +63,8 @@ def test_employee_bands_count_their_lower_bound(text, value):
 @pytest.mark.parametrize(
     ("text", "domain"),
     [("HTTPS://www.Example.com/about?x=1", "example.com"), ("example.com:8080", "example.com"),
-     ("sales@example.co.uk", "example.co.uk"), ("n/a", None), ("", None)],
+     ("sales@example.co.uk", "example.co.uk"), ("n/a", None), ("", None),
+     ("http://www.yqcoal.com%20", "yqcoal.com"), ("%20yqcoal.com/ ", "yqcoal.com")],
 )  # fmt: skip
 def test_domains_normalise_for_dedupe(text, domain):
     assert normalize_domain(text) == domain

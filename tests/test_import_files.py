@@ -95,13 +95,41 @@ def test_wrong_field_count_is_rejected_never_shifted(sqlite_workspace, sqlite_pe
     assert [(e.row, "fields" in e.reason) for e in summary.errors] == [(3, True), (4, True)]
 
 
-def test_bad_value_names_row_and_column(sqlite_workspace, sqlite_people, tmp_path):
-    text = "Company name,Number of Employees\nAcme,12\nBeta,lots\n"
+def test_an_unreadable_cell_is_left_empty_and_named_by_row_and_column(
+    sqlite_workspace, sqlite_people, tmp_path
+):
+    text = "Company name,Number of Employees,Website\nAcme,12,acme.de\nBeta,lots,beta.de\n"
     summary = import_accounts(sqlite_workspace, sqlite_people[Role.OWNER], _write(tmp_path, text))
-    assert summary.errors[0].describe("list.csv") == (
-        "list.csv: row 3, column 'Number of Employees': 'lots' is not a number of employees"
+    assert [w.describe("list.csv") for w in summary.warnings] == [
+        "list.csv: row 3, column 'Number of Employees': 'lots' is not a number of employees: "
+        "Employees is left empty"
+    ]
+    assert (summary.created, summary.rejected, summary.errors) == (2, 0, [])
+    assert "1 cell not read and left empty" in summary.tally()
+    assert _names(sqlite_workspace)[1][:2] == ("Beta", None)
+
+
+def test_a_salesforce_export_imports_its_numbers_and_websites_as_written(
+    sqlite_workspace, sqlite_people, tmp_path
+):
+    text = (
+        "Account Name,Website,Annual Revenue,Employees\n"
+        "Yangquan Coal,http://www.ymjt.com.cn%20,6.0E7,10001+\n"
+        "Acme,acme.de,$1.2M,51-200\n"
+        "Beta,beta.de,soon,\n"
     )
-    assert summary.created == 1
+    summary = import_accounts(sqlite_workspace, sqlite_people[Role.OWNER], _write(tmp_path, text))
+    assert (summary.created, summary.rejected) == (3, 0)
+    assert _names(sqlite_workspace) == [
+        ("Acme", 51, 1_200_000),
+        ("Beta", None, None),
+        ("Yangquan Coal", 10001, 60_000_000),
+    ]
+    assert [(w.row, w.column) for w in summary.warnings] == [(4, "Annual Revenue")]
+    assert summary.bands_line() == (
+        "Employee bands are stored as their lower bound, the fewest employees the company "
+        "has: '10001+' as 10,001 and '51-200' as 51."
+    )
 
 
 def test_xlsx_imports_values_never_formulas(sqlite_workspace, sqlite_people, tmp_path):

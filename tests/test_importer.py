@@ -239,8 +239,8 @@ def test_a_bad_cell_is_named_by_the_column_it_was_taken_from(workspace, people, 
         "Company name,Company Domain Name,Website URL\nAcme,,not a site\n", encoding="utf-8"
     )
     summary = import_accounts(workspace, people[Role.OWNER], path)
-    assert [(e.column, e.reason) for e in summary.errors] == [
-        ("Website URL", "'not a site' is not a website or domain")
+    assert [(e.column, e.reason) for e in summary.warnings] == [
+        ("Website URL", "'not a site' is not a website or domain: Website is left empty")
     ]
 
 

@@ -21,11 +21,16 @@ from ui.import_wizard import ImportWizard
 BAD = SHOWN_REJECTS + 500
 
 
-def _listing(tmp_path: Path) -> Path:
-    """One good row, then BAD rows whose head count is no number."""
+#: A name longer than Accord keeps, which rejects its row.
+LONG = "x" * 255
+
+
+def _listing(tmp_path: Path, name: str = LONG + " {n}") -> Path:
+    """One good row, then BAD rows (rejected for their ``name``) whose head count is no
+    number."""
     path = tmp_path / "list.csv"
     lines = ["Company name,Number of Employees", "Acme,12"]
-    lines += [f"Bad {n},lots {n}" for n in range(BAD)]
+    lines += [f"{name.format(n=n)},lots {n}" for n in range(BAD)]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
 
@@ -45,7 +50,22 @@ def test_the_summary_keeps_the_first_rows_and_counts_the_rest(
     assert summary.more() == "… and 500 more rejected rows, not listed here."
     rows = list(summary.rejected_rows())
     assert [error.row for error, _ in rows] == list(range(3, BAD + 3))
-    assert rows[-1][1][1:] == [f"Bad {BAD - 1}", f"lots {BAD - 1}"]
+    assert rows[-1][1][1:] == [f"{LONG} {BAD - 1}", f"lots {BAD - 1}"]
+    assert summary.warnings == []
+
+
+def test_the_summary_keeps_the_first_unread_cells_and_counts_the_rest(
+    sqlite_workspace, sqlite_people, tmp_path
+):
+    listing = _listing(tmp_path, "Unread {n}")
+    summary = import_accounts(sqlite_workspace, sqlite_people[Role.OWNER], listing)
+    assert (summary.created, summary.rejected, summary.warned) == (BAD + 1, 0, BAD)
+    assert len(summary.warnings) == SHOWN_REJECTS
+    assert summary.warnings[-1].describe("list.csv") == (
+        f"list.csv: row {SHOWN_REJECTS + 2}, column 'Number of Employees': "
+        f"'lots {SHOWN_REJECTS - 1}' is not a number of employees: Employees is left empty"
+    )
+    assert summary.more_warned() == "… and 500 more cells left empty, not listed here."
 
 
 @pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="reads /proc to find the file")
@@ -75,7 +95,7 @@ def test_the_command_line_lists_the_first_rows_and_writes_them_all(tmp_path, cap
     assert err[-1] == "… and 500 more rejected rows, not listed here."
     written = _rejects(rejects)
     assert len(written) == BAD
-    assert written[-1][:3] == [f"Bad {BAD - 1}", f"lots {BAD - 1}", str(BAD + 2)]
+    assert written[-1][:3] == [f"{LONG} {BAD - 1}", f"lots {BAD - 1}", str(BAD + 2)]
     assert main([*argv, str(_listing(tmp_path))]) == 0
     assert capsys.readouterr().err.splitlines()[-1] == (
         f"… and 500 more rejected rows, not listed here. --rejects FILE writes all {BAD:,} "
@@ -101,7 +121,32 @@ def test_the_wizard_says_how_many_more_and_saves_them_all(
     assert page.counts.text().endswith(
         f"… and 500 more rejected rows, not listed here. Save rejected rows… writes all {BAD:,}."
     )
+    assert not page.warnings.isVisibleTo(page)
     saved = tmp_path / "rejected.csv"
     monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a: (str(saved), ""))
     page.save.click()
     assert len(_rejects(saved)) == BAD
+
+
+def test_the_command_line_and_the_wizard_list_the_first_unread_cells(
+    qtbot, sqlite_workspace, tmp_path, capsys
+):
+    from storage.users import sign_in
+
+    listing = _listing(tmp_path, "Unread {n}")
+    argv = ["--db", str(tmp_path / "w.sqlite"), "--user", "Ann", "import", "accounts"]
+    assert main([*argv, str(listing)]) == 0
+    out, err = capsys.readouterr()
+    assert f"{BAD:,} cells not read and left empty" in out
+    assert len(err.splitlines()) == SHOWN_REJECTS + 1
+    assert err.splitlines()[-1] == "… and 500 more cells left empty, not listed here."
+    wizard = ImportWizard(sqlite_workspace, sign_in(sqlite_workspace, "Olivia Owner"))
+    qtbot.addWidget(wizard)
+    wizard.show()
+    wizard.file_page.path.setText(str(listing))
+    for _ in range(3):
+        wizard.next()
+    qtbot.waitUntil(lambda: wizard.currentPage() is wizard.summary_page, timeout=20_000)
+    page = wizard.summary_page
+    assert page.warnings.rowCount() == SHOWN_REJECTS and not page.errors.isVisibleTo(page)
+    assert "… and 500 more cells left empty, not listed here." in page.counts.text()

@@ -314,12 +314,24 @@ def test_a_website_column_names_the_account_unless_another_column_does():
         "account_website", "account", "name"]  # fmt: skip
 
 
+def test_names_of_punctuation_alone_name_no_company_to_match(workspace, people, tmp_path):
+    listing = "Company,Country\n?????,China\n?????,China\n(—),China\nAcme,China\nACME,China\n"
+    summary = import_accounts(workspace, people[Role.OWNER], _file(tmp_path, listing))
+    assert (summary.created, summary.skipped) == (4, 1)
+    assert [m.describe() for m in summary.matched] == [
+        "row 6: ACME (China) matches Acme (China) by its name and country: skipped."]  # fmt: skip
+    again = import_accounts(workspace, people[Role.OWNER], _file(tmp_path, listing))
+    assert (again.created, again.skipped) == (3, 2)
+
+
 # --- the rejects file ----------------------------------------------------------------------
+#: Makes a name longer than Accord keeps: the rows of LISTING it pads are rejected.
+PADDING = "." * 252
 LISTING = (
     "Company name,City,Number of Employees,Custom: Margin\n"
     "Acme,'=1+1,12,-14.2\n"
-    "Beta,'=1+1,lots,-14.2\n"  # an export's apostrophe, a minus: the file's own cells
-    "Gamma,@home,many,+3\n"
+    f"Beta{PADDING},'=1+1,lots,-14.2\n"  # an export's apostrophe, a minus: the file's own cells
+    f"Gamma{PADDING},@home,many,+3\n"
 )
 
 
@@ -336,10 +348,10 @@ def test_the_rejects_file_holds_the_files_own_cells(workspace, people, tmp_path)
     write_table(rejects_table(summary), rejects)
     rows = _rows(rejects)
     assert [row[:4] for row in rows] == [_rows(source)[i] for i in (0, 2, 3)]
-    assert rows[1][4:] == ["3", "Number of Employees", "'lots' is not a number of employees"]
+    assert rows[1][4:] == ["3", "Company name", "longer than 255 characters"]
     # Fixed, it imports as the first file would have.
-    rejects.write_text(rejects.read_text(encoding="utf-8-sig").replace("lots", "7").replace(
-        "many", "8"), encoding="utf-8")  # fmt: skip
+    rejects.write_text(rejects.read_text(encoding="utf-8-sig").replace(PADDING, "").replace(
+        "lots", "7").replace("many", "8"), encoding="utf-8")  # fmt: skip
     assert import_accounts(workspace, owner, rejects).created == 2
     live = _live(workspace)
     assert {n: (live[n]["city"], live[n]["custom"]) for n in ("Acme", "Beta", "Gamma")} == {
@@ -355,7 +367,7 @@ def test_a_workbook_of_rejected_rows_holds_the_text_the_cells_mean(workspace, pe
     summary = import_accounts(workspace, people[Role.OWNER], _file(tmp_path, LISTING, "l.csv"))
     write_table(rejects_table(summary), tmp_path / "fix.xlsx")
     sheet = load_workbook(tmp_path / "fix.xlsx").active
-    assert [c.value for c in sheet[2]][:4] == ["Beta", "=1+1", "lots", "-14.2"]
+    assert [c.value for c in sheet[2]][:4] == [f"Beta{PADDING}", "=1+1", "lots", "-14.2"]
     assert sheet["B2"].data_type == "s"
 
 

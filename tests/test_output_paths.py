@@ -186,7 +186,7 @@ def test_rejected_rows_that_cannot_be_written_after_the_import_still_report_succ
     import reports.tabular
 
     listing = tmp_path / "list.csv"
-    listing.write_text("Company name,Number of Employees\nAcme,12\nBeta,lots\n", encoding="utf-8")
+    listing.write_text("Company name,Number of Employees\nAcme,12\n,lots\n", encoding="utf-8")
     db, rejects = str(tmp_path / "w.sqlite"), tmp_path / "fix.csv"
     monkeypatch.setattr(reports.tabular, "_write_csv", _disk_full)
     argv = ["--db", db, "--user", "Ann", "import", "accounts", str(listing), "--rejects"]

@@ -132,7 +132,8 @@ def _csv(tmp_path: Path) -> Path:
     path = tmp_path / "fair.csv"
     path.write_text(
         "Leads from the fair\n\nFirma,Website,Mitarbeiter,Country\n"
-        "Acme GmbH,acme.de,120,Germany\nBeta Ltd,beta.co.uk,lots,UK\nGamma SA,gamma.fr,30,France\n",
+        "Acme GmbH,acme.de,120,Germany\nBeta Ltd,beta.co.uk,lots,UK\nGamma SA,gamma.fr,30,France\n"
+        ",delta.es,5,Spain\n",
         encoding="utf-8",
     )
     return path
@@ -149,7 +150,7 @@ def test_import_wizard_end_to_end(qtbot, sqlite_workspace, tmp_path):
     combos = wizard.mapping_page.combos
     combos[0].setCurrentIndex(combos[0].findData("name"))  # "Firma" is the company name
     combos[2].setCurrentIndex(combos[2].findData("employees"))
-    assert wizard.mapping_page.preview.rowCount() == 3
+    assert wizard.mapping_page.preview.rowCount() == 4
     wizard.next()
     next(
         b for b in wizard.duplicates_page.choice.buttons() if b.objectName() == "overwrite"
@@ -158,9 +159,17 @@ def test_import_wizard_end_to_end(qtbot, sqlite_workspace, tmp_path):
     qtbot.waitUntil(lambda: wizard.summary is not None, timeout=10_000)
     qtbot.waitUntil(lambda: wizard.currentPage() is wizard.summary_page, timeout=2000)
     text = wizard.summary_page.counts.text()
-    assert "2 created" in text and "1 rejected" in text
-    assert wizard.summary_page.errors.item(0, 2).text() == "'lots' is not a number of employees"
-    assert AccountsModel(sqlite_workspace).rowCount() == 2
+    assert "3 created" in text and "1 cell not read and left empty" in text
+    assert "1 rejected" in text
+    unread = wizard.summary_page.warnings
+    assert [unread.item(0, c).text() for c in range(3)] == [
+        "5",
+        "Mitarbeiter",
+        "'lots' is not a number of employees: Employees is left empty",
+    ]
+    assert wizard.summary_page.errors.item(0, 2).text() == "Account Name is empty"
+    assert not wizard.summary_page.bands.isVisibleTo(wizard.summary_page)  # no band: not said
+    assert AccountsModel(sqlite_workspace).rowCount() == 3
 
 
 def test_import_wizard_stays_on_the_mapping_until_it_can_import(

@@ -3,6 +3,7 @@ import with progress and Cancel → summary, with the rejected rows to save and 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 from PySide6.QtCore import QSize
@@ -34,6 +35,7 @@ from domain.importing import (
     ImportOptions,
     ImportSummary,
     OnDuplicate,
+    RowError,
     apply_saved_mapping,
     auto_mapping,
     column_scales,
@@ -331,6 +333,25 @@ class DuplicatesPage(_Page):
         return False
 
 
+def _row_errors(name: str, reason: str) -> QTableWidget:
+    """A table of cells the import names by row and column, with why."""
+    table = QTableWidget(0, 3)
+    table.setObjectName(name)
+    table.setHorizontalHeaderLabels(["Row", "Column", reason])
+    table.horizontalHeader().setStretchLastSection(True)
+    table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+    table.verticalHeader().hide()  # the file's row number is the first column
+    return table
+
+
+def _show_row_errors(table: QTableWidget, errors: Sequence[RowError]) -> None:
+    table.setVisible(bool(errors))
+    table.setRowCount(len(errors))
+    for row, error in enumerate(errors):
+        for column, value in enumerate((str(error.row), error.column, error.reason)):
+            table.setItem(row, column, QTableWidgetItem(value))
+
+
 class SummaryPage(_Page):
     def __init__(self) -> None:
         super().__init__()
@@ -341,12 +362,10 @@ class SummaryPage(_Page):
         self.unknown_countries.setObjectName("unknown_countries")
         self.mapping = plain_label("", wrap=True)
         self.mapping.setObjectName("mapping")
-        self.errors = QTableWidget(0, 3)
-        self.errors.setObjectName("rejected")
-        self.errors.setHorizontalHeaderLabels(["Row", "Column", "Reason"])
-        self.errors.horizontalHeader().setStretchLastSection(True)
-        self.errors.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
-        self.errors.verticalHeader().hide()  # the file's row number is the first column
+        self.bands = plain_label("", wrap=True)
+        self.bands.setObjectName("bands")
+        self.errors = _row_errors("rejected", "Rejected: why")
+        self.warnings = _row_errors("unread", "Imported, this cell left empty: why")
         self.save = QPushButton("Save rejected rows…")
         self.save.clicked.connect(self.save_rejects)
         self.matched = QTableWidget(0, 2)
@@ -358,8 +377,10 @@ class SummaryPage(_Page):
         layout = QVBoxLayout(self)
         layout.addWidget(self.counts)
         layout.addWidget(self.mapping)
+        layout.addWidget(self.bands)
         layout.addWidget(self.unknown_countries)
         layout.addWidget(self.matched)
+        layout.addWidget(self.warnings)
         layout.addWidget(self.errors)
         layout.addWidget(self.save)
 
@@ -372,6 +393,8 @@ class SummaryPage(_Page):
             "where its possible duplicates are merged or kept both)."
         )
         self.mapping.setText(summary.mapping)
+        self.bands.setText(summary.bands_line())
+        self.bands.setVisible(bool(summary.bands))
         self.unknown_countries.setText(summary.unknown_countries_line())
         self.unknown_countries.setVisible(bool(summary.unknown_countries))
         self.matched.setRowCount(len(summary.matched))
@@ -381,15 +404,14 @@ class SummaryPage(_Page):
             self.matched.setItem(row, 0, QTableWidgetItem(str(matched.row)))
             self.matched.setItem(row, 1, said)
         self.matched.setVisible(bool(summary.matched))
-        self.errors.setVisible(bool(summary.errors))
+        if more_warned := summary.more_warned():
+            self.counts.setText(f"{self.counts.text()}\n{more_warned}")
         if more := summary.more():
             self.counts.setText(
                 f"{self.counts.text()}\n{more} Save rejected rows… writes all {summary.rejected:,}."
             )
-        self.errors.setRowCount(len(summary.errors))
-        for row, error in enumerate(summary.errors):
-            for column, value in enumerate((str(error.row), error.column, error.reason)):
-                self.errors.setItem(row, column, QTableWidgetItem(value))
+        _show_row_errors(self.warnings, summary.warnings)
+        _show_row_errors(self.errors, summary.errors)
         self.save.setEnabled(bool(summary.rejected))
 
     def save_rejects(self) -> None:

@@ -266,6 +266,8 @@ class _Run:
                 except RowRejected as exc:
                     self.reject(number, cells, exc.column, exc.reason)
                     continue
+                for column, reason in self.parse.unread:
+                    self.summary.warn(RowError(number, column, reason))
                 parsed.append((number, cells, values))
             yield parsed
             done += len(chunk)
@@ -290,10 +292,12 @@ class _Run:
 
     def finish(self) -> ImportSummary:
         s = self.summary
-        if self.options.strict and s.errors:
-            first = "; ".join(e.describe(s.file_name) for e in s.errors[:5])
+        s.bands = self.parse.bands
+        if self.options.strict and (s.errors or s.warnings):
+            first = "; ".join(e.describe(s.file_name) for e in [*s.errors, *s.warnings][:5])
             raise FileRefused(
-                f"{s.file_name}: {s.rejected} bad row(s), nothing imported (--strict). {first}"
+                f"{s.file_name}: {counted(s.rejected, 'row')} rejected and "
+                f"{counted(s.warned, 'cell')} not read, nothing imported (--strict). {first}"
             )
         rescore_batch(self.conn, self.batch_id)
         self.conn.execute(
@@ -399,7 +403,7 @@ def _import_accounts(run: _Run, stored: _StoredAccounts) -> None:
             if (country := values.get("country")) and country_code(country) is None:
                 unknown[country] = unknown.get(country, 0) + 1
         domains = {d for d, _ in keys if d}
-        names = {n[0] for _, n in keys}
+        names = {n[0] for _, n in keys if n[0]}
         by_domain: dict[str, list[dict[str, Any]]] = {}
         by_name: dict[tuple[str, str], list[dict[str, Any]]] = {}
         for record in stored.matching(domains, names):
@@ -459,7 +463,9 @@ def _match(
     for record in sharing:
         if not possible_duplicate(name, _account_keys(record)[1]):
             return record, Outcome.SKIPPED, True
-    for record in by_name.get(name, []):
+    # A name of punctuation alone ("?????", mangled upstream) has an empty key: it names
+    # no company, so it matches none.
+    for record in by_name.get(name, []) if name[0] else []:
         if _same_company(domain, record):
             return record, Outcome.SKIPPED, False
     if sharing:
