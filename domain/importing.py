@@ -46,6 +46,8 @@ class ImportOptions:
     mapped_fields: list[str] | None = None  # one per header; None → saved mapping or auto-mapping
     mapping_file: Path | None = None
     sheet: str | None = None
+    encoding: str | None = None  # a CSV file's; None → guessed from its first lines
+    delimiter: str | None = None  # a CSV file's; None → guessed from its first lines
     on_duplicate: OnDuplicate = OnDuplicate.SKIP
     strict: bool = False
 
