@@ -212,8 +212,8 @@ class CsvReading:
         )
         if self.unsure:
             text += (
-                " The encoding is a guess another one fits as well: check that the names "
-                "look right, and choose the file's encoding if they do not."
+                " Another encoding fits the file as well: check that the names look right, "
+                "and choose the file's encoding if they do not."
             )
         return text
 
