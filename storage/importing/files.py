@@ -15,6 +15,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import unicodedata
 import zipfile
 import zlib
 from collections import Counter
@@ -243,8 +244,15 @@ def _oddities(text: str) -> int:
                 odd += char not in _USUAL_SIGNS
             elif char.isupper() and previous.islower():
                 odd += 1
+            elif previous.isalpha() and _script(char) != _script(previous):
+                odd += 1  # "Ѓуdџ", Cyrillic around a Latin letter: "Łódź" in Windows-1251
         previous = char
     return odd
+
+
+def _script(letter: str) -> str:
+    """A letter's script, as the first word of its Unicode name: LATIN, CYRILLIC, GREEK."""
+    return unicodedata.name(letter, "").partition(" ")[0]
 
 
 def _sample(path: Path) -> bytes:
@@ -279,7 +287,11 @@ def detect_encoding(sample: bytes) -> tuple[str, bool]:
             return "utf-8-sig", False  # other bytes than ASCII that read as UTF-8 are UTF-8
     from charset_normalizer import from_bytes
 
-    matches = from_bytes(sample, cp_isolation=[e for e in ENCODINGS if e != "utf-8-sig"])
+    matches = from_bytes(  # every encoding the bytes decode in: its noise measure drops
+        sample,  # a repetitive Windows-1250 list, which the text nobody writes then decides
+        cp_isolation=[e for e in ENCODINGS if e != "utf-8-sig"],
+        threshold=1.0,
+    )
     order = list(ENCODINGS)
     ranked = sorted(  # a match stands for every encoding that gives its text: the first wins
         (
@@ -287,16 +299,13 @@ def detect_encoding(sample: bytes) -> tuple[str, bool]:
             min(order.index(encoding_name(e)) for e in m.could_be_from_charset
                 if encoding_name(e) in order),
             str(m),
-            m.coherence,
         )
         for m in matches
     )  # fmt: skip
     if not ranked:
         return "cp1252", True
-    (odd, index, text, coherence), *others = ranked
-    unsure = odd > 0 or any(
-        other[0] == odd and other[2] != text and other[3] >= coherence for other in others
-    )
+    (odd, index, text), *others = ranked
+    unsure = odd > 0 or any(other[0] == odd and other[2] != text for other in others)
     return order[index], unsure
 
 
