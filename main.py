@@ -77,6 +77,18 @@ def _parser() -> argparse.ArgumentParser:
             'millions), e.g. --scale "Revenues=1000000"; repeat for more columns',
         )
         sub.add_argument("--sheet", help="XLSX sheet (default: the first)")
+        sub.add_argument(
+            "--encoding",
+            metavar="NAME",
+            help="a CSV file's encoding, such as utf-8, cp1252, cp1250 or utf-16 "
+            "(default: guessed from its first lines)",
+        )
+        sub.add_argument(
+            "--delimiter",
+            metavar="D",
+            help="a CSV file's delimiter: one character, or comma, semicolon, tab or "
+            "'vertical bar' (default: guessed from its first lines)",
+        )
         sub.add_argument("--on-duplicate", choices=("skip", "fill", "overwrite"), default="skip")
         sub.add_argument(
             "--strict", action="store_true", help="refuse the whole file if any row is bad"
@@ -278,6 +290,8 @@ def _cmd_import(args: argparse.Namespace) -> int:
         mapping_file=args.mapping,
         scales=dict(args.scale),
         sheet=args.sheet,
+        encoding=args.encoding,
+        delimiter=args.delimiter,
         on_duplicate=OnDuplicate(args.on_duplicate),
         strict=args.strict,
     )

@@ -60,6 +60,8 @@ class ImportOptions:
     #: or millions (with a mapping file's, these win).
     scales: dict[str, int] = field(default_factory=dict)
     sheet: str | None = None
+    encoding: str | None = None  # a CSV file's; None → guessed from its first lines
+    delimiter: str | None = None  # a CSV file's; None → guessed from its first lines
     on_duplicate: OnDuplicate = OnDuplicate.SKIP
     strict: bool = False
 

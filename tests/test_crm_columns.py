@@ -172,12 +172,13 @@ def test_the_command_line_prints_the_mapping_before_the_summary_and_exports_the_
     path.write_text(SALESFORCE, encoding="utf-8")
     assert main(["--db", db, "--user", "Ann", "import", "accounts", str(path)]) == 0
     out = capsys.readouterr().out.splitlines()
-    assert out[0] == (
+    assert out[0] == "sf.csv is read as UTF-8 text, its columns separated by commas."
+    assert out[1] == (
         "Mapping: NAME -> Account Name, BILLINGSTREET -> Address, BILLINGPOSTALCODE -> "
         "Postal Code, BILLINGCITY -> City, DESCRIPTION -> Description, Phone 1 -> Phone, "
         "Phone 2 -> custom field Phone 2; ignored: none"
     )
-    assert out[1].startswith("sf.csv: 1 created")
+    assert out[2].startswith("sf.csv: 1 created")
     exported = tmp_path / "out.csv"
     assert main(["--db", db, "--user", "Ann", "export", "accounts", str(exported)]) == 0
     with exported.open(encoding="utf-8-sig", newline="") as file:

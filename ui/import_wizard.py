@@ -4,6 +4,7 @@ import with progress and Cancel → summary, with the rejected rows to save and 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import suppress
 from pathlib import Path
 
 from PySide6.QtCore import QSize
@@ -46,7 +47,15 @@ from domain.importing import (
 )
 from domain.users import User
 from reports.output import write_text
-from storage.importing.files import SourceTable, is_spreadsheet, open_table
+from storage.importing.files import (
+    DELIMITERS,
+    ENCODINGS,
+    CsvReading,
+    SourceTable,
+    csv_reading,
+    is_spreadsheet,
+    open_table,
+)
 from storage.importing.importer import SqlImporter, check_mapped_fields
 from storage.workspace import Workspace
 from ui.messages import plain_label, plain_tooltip
@@ -80,15 +89,31 @@ class FilePage(_Page):
         self.sheet = QComboBox()
         self.sheet.setObjectName("sheet")
         self.sheet.setEnabled(False)
+        self.encoding = QComboBox()
+        self.encoding.setObjectName("encoding")
+        for encoding, name in ENCODINGS.items():
+            self.encoding.addItem(name, encoding)
+        self.delimiter = QComboBox()
+        self.delimiter.setObjectName("delimiter")
+        for delimiter, name in DELIMITERS.items():
+            self.delimiter.addItem(name.capitalize(), delimiter)
+        self.unsure = plain_label("", wrap=True)
+        self.unsure.setObjectName("unsure")
         self.path.editingFinished.connect(self.load_sheets)
         row = QHBoxLayout()
         row.addWidget(self.path)
         row.addWidget(browse)
         layout = QVBoxLayout(self)
         layout.addLayout(row)
-        layout.addWidget(plain_label("Sheet (Excel files, wrap=True):"))
+        layout.addWidget(plain_label("Sheet (Excel files):"))
         layout.addWidget(self.sheet)
+        layout.addWidget(plain_label("Encoding (CSV files):"))
+        layout.addWidget(self.encoding)
+        layout.addWidget(plain_label("Columns separated by (CSV files):"))
+        layout.addWidget(self.delimiter)
+        layout.addWidget(self.unsure)
         layout.addStretch()
+        self._show_reading(None)
 
     def browse(self) -> None:
         name, _ = QFileDialog.getOpenFileName(self, "Import", "", FILE_FILTER)
@@ -96,8 +121,33 @@ class FilePage(_Page):
             self.path.setText(name)
             self.load_sheets()
 
+    guess: CsvReading | None = None
+
+    def _show_reading(self, path: Path | None) -> None:
+        """The encoding and delimiter a CSV file is read with, as guessed from its first
+        lines, for the user to change; nothing to choose for a workbook."""
+        reading = None
+        if path is not None and path.is_file() and not is_spreadsheet(path):
+            with suppress(AccordError, OSError):  # said when the user goes on with the file
+                reading = csv_reading(path)
+        self.guess = reading
+        for combo in (self.encoding, self.delimiter):
+            combo.setEnabled(reading is not None)
+        self.unsure.setText("")
+        if reading is None:
+            return
+        self.encoding.setCurrentIndex(self.encoding.findData(reading.encoding))
+        self.delimiter.setCurrentIndex(self.delimiter.findData(reading.delimiter))
+        if reading.unsure:
+            self.unsure.setText(
+                f"Accord guessed the encoding, {ENCODINGS[reading.encoding]}, but another one "
+                "fits the file as well: check the names in the preview on the next page, and "
+                "come back to choose another encoding if they look wrong."
+            )
+
     def load_sheets(self) -> None:
         path = Path(self.path.text().strip())
+        self._show_reading(path)
         self.sheet.clear()
         self.sheet.setEnabled(False)
         if path.is_file() and is_spreadsheet(path):
@@ -112,8 +162,13 @@ class FilePage(_Page):
     def validatePage(self) -> bool:
         path = Path(self.path.text().strip())
         sheet = self.sheet.currentText() or None
+        encoding = delimiter = None  # guessed again, so that the guess is said to be one
+        if self.guess and self.encoding.currentData() != self.guess.encoding:
+            encoding = self.encoding.currentData()
+        if self.guess and self.delimiter.currentData() != self.guess.delimiter:
+            delimiter = self.delimiter.currentData()
         try:
-            self.owner.table = open_table(path, self.owner.fields, sheet)
+            self.owner.table = open_table(path, self.owner.fields, sheet, encoding, delimiter)
             # Read here, where a refusal is said: a hostile row may sit among the first.
             self.owner.preview = self.owner.table.preview()
         except AccordError as error:
@@ -450,6 +505,8 @@ class ImportWizard(QWizard):
             mapped_fields=self.mapping_page.mapped_fields(),
             scales=self.mapping_page.scaled_columns(),
             sheet=self.table.sheet,
+            encoding=self.table.reading.encoding if self.table.reading else None,
+            delimiter=self.table.reading.delimiter if self.table.reading else None,
             on_duplicate=self.duplicates_page.policy(),
             strict=self.duplicates_page.strict.isChecked(),
         )

@@ -15,6 +15,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import unicodedata
 import zipfile
 import zlib
 from collections import Counter
@@ -40,7 +41,6 @@ from storage.importing.sheet_extent import (
 
 HEADER_SEARCH_ROWS = 30
 PREVIEW_ROWS = 20
-DELIMITERS = (",", ";", "\t", "|")
 MB = 1_000_000
 
 #: The biggest file Accord imports. The 1M-row benchmark list (bench/data.py, nine columns)
@@ -77,7 +77,6 @@ _DTD_MARKS = tuple(
     for mark in ("<!DOCTYPE", "<!ENTITY")
     for encoding in ("utf-8", "utf-16-le", "utf-16-be")
 )
-_READ_CHUNK = 1 << 20
 
 
 def _size(count: int) -> str:
@@ -172,23 +171,142 @@ def _refuse_sprawling_sheets(path: Path, archive: zipfile.ZipFile) -> None:
             )
 
 
-def _encoding(path: Path) -> str:
-    """UTF-16 by its byte order mark, UTF-8 (with or without BOM) when the whole file decodes
-    as such, else Windows-1252, else Latin-1 (which never fails); read a chunk at a time."""
+#: The encodings a person can choose for a CSV file, with the names they know them by; the
+#: first ones are what spreadsheet programs and CRMs write.
+ENCODINGS = {
+    "utf-8-sig": "UTF-8",
+    "utf-16": "UTF-16 (Excel's Unicode text)",
+    "utf-16-le": "UTF-16 little-endian",
+    "utf-16-be": "UTF-16 big-endian",
+    "cp1252": "Windows-1252 (Western European)",
+    "cp1250": "Windows-1250 (Central European)",
+    "cp1251": "Windows-1251 (Cyrillic)",
+    "cp1253": "Windows-1253 (Greek)",
+    "cp1254": "Windows-1254 (Turkish)",
+    "cp1257": "Windows-1257 (Baltic)",
+    "iso8859-15": "ISO-8859-15 (Western European)",
+    "iso8859-2": "ISO-8859-2 (Central European)",
+    "mac-roman": "Mac Roman",
+}
+#: The delimiters a CSV file may use, by the names people call them.
+DELIMITERS = {",": "comma", ";": "semicolon", "\t": "tab", "|": "vertical bar"}
+#: How much of a CSV file its encoding is guessed from: enough lines to meet the accented
+#: names of a list, bounded so that a big file is not read twice.
+_SAMPLE_BYTES = 256 * 1024
+#: Characters a text in the right encoding has outside ASCII that are not letters.
+_USUAL_SIGNS = frozenset("€£¥©®°±²³µ·×÷§¶«»‹›‘’‚“”„–—…•™¡¿¢¤¦¨ª¬¯´¸¹º¼½¾\xa0")
+
+
+@dataclass(frozen=True)
+class CsvReading:
+    """How a CSV file is read: its encoding and delimiter, and whether either was a guess
+    that another could have matched as well."""
+
+    encoding: str
+    delimiter: str
+    unsure: bool = False
+
+    def describe(self, name: str) -> str:
+        text = (
+            f"{name} is read as {ENCODINGS.get(self.encoding, self.encoding)} text, "
+            f"its columns separated by {DELIMITERS.get(self.delimiter, repr(self.delimiter))}s."
+        )
+        if self.unsure:
+            text += (
+                " Another encoding fits the file as well: check that the names look right, "
+                "and choose the file's encoding if they do not."
+            )
+        return text
+
+
+def encoding_name(encoding: str) -> str:
+    """The name Accord knows an encoding by (``utf_16_le`` and ``UTF-16LE`` are one)."""
+    try:
+        name = codecs.lookup(encoding).name
+    except LookupError:
+        raise FileRefused(
+            f"Accord knows no encoding '{encoding}'; use one of {', '.join(ENCODINGS)}."
+        ) from None
+    return "utf-8-sig" if name in ("utf-8", "ascii") else name
+
+
+def _oddities(text: str) -> int:
+    """How many characters of ``text`` a person would not write: control characters, signs
+    outside ASCII that are neither letters nor usual punctuation, and capitals inside a
+    lowercase word (what a file read in the wrong code page shows: "£ódŸ" for "Łódź")."""
+    odd = 0
+    previous = ""
+    for char in text:
+        if char < " ":
+            odd += char not in "\t\r\n"
+        elif char >= "\x80":
+            if not char.isalpha():
+                odd += char not in _USUAL_SIGNS
+            elif char.isupper() and previous.islower():
+                odd += 1
+            elif previous.isalpha() and _script(char) != _script(previous):
+                odd += 1  # "Ѓуdџ", Cyrillic around a Latin letter: "Łódź" in Windows-1251
+        previous = char
+    return odd
+
+
+def _script(letter: str) -> str:
+    """A letter's script, as the first word of its Unicode name: LATIN, CYRILLIC, GREEK."""
+    return unicodedata.name(letter, "").partition(" ")[0]
+
+
+def _sample(path: Path) -> bytes:
+    """The file's first bytes, ended at a line break when the file goes on."""
     with path.open("rb") as file:
-        if file.read(2) in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
-            return "utf-16"
-    for encoding in ("utf-8-sig", "cp1252"):
-        decoder = codecs.getincrementaldecoder(encoding)()
+        sample = file.read(_SAMPLE_BYTES)
+        if not file.read(1):
+            return sample
+    end = sample.rfind(b"\n") + 1
+    if end and sample[end : end + 1] == b"\x00":  # UTF-16 little-endian's line break
+        end += 1
+    return sample[:end] if end else sample
+
+
+def detect_encoding(sample: bytes) -> tuple[str, bool]:
+    """The encoding ``sample`` is most likely written in, and whether another fits as well.
+
+    A byte order mark decides; else charset-normalizer names the encodings the bytes decode
+    in without noise, and of those the one whose text has the fewest characters nobody
+    writes wins (charset-normalizer alone takes "Łódź" in Windows-1250 for Windows-1252).
+    """
+    if sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16", False
+    if sample.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig", False
+    if b"\x00" not in sample:  # UTF-16 without its mark reads as UTF-8 when it is ASCII
         try:
-            with path.open("rb") as file:
-                while chunk := file.read(_READ_CHUNK):
-                    decoder.decode(chunk)
-            decoder.decode(b"", final=True)
+            codecs.getincrementaldecoder("utf-8")().decode(sample)
         except UnicodeDecodeError:
-            continue
-        return encoding
-    return "latin-1"
+            pass
+        else:
+            return "utf-8-sig", False  # other bytes than ASCII that read as UTF-8 are UTF-8
+    from charset_normalizer import from_bytes
+
+    matches = from_bytes(  # every encoding the bytes decode in: its noise measure drops
+        sample,  # a repetitive Windows-1250 list, which the text nobody writes then decides
+        cp_isolation=[e for e in ENCODINGS if e != "utf-8-sig"],
+        threshold=1.0,
+    )
+    order = list(ENCODINGS)
+    ranked = sorted(  # a match stands for every encoding that gives its text: the first wins
+        (
+            _oddities(str(m)),
+            min(order.index(encoding_name(e)) for e in m.could_be_from_charset
+                if encoding_name(e) in order),
+            str(m),
+        )
+        for m in matches
+    )  # fmt: skip
+    if not ranked:
+        return "cp1252", True
+    (odd, index, text), *others = ranked
+    unsure = odd > 0 or any(other[0] == odd and other[2] != text for other in others)
+    return order[index], unsure
 
 
 def sniff_delimiter(text: str) -> str:
@@ -246,6 +364,8 @@ class SourceTable:
     raw_top: list[list[str]]  # the first rows of the file, header included
     #: What the user should know about how the file is read (a workbook's macros ignored).
     notes: list[str] = field(default_factory=list)
+    #: How a CSV file is read (None for a workbook).
+    reading: CsvReading | None = None
 
     @property
     def is_csv(self) -> bool:
@@ -265,7 +385,7 @@ class SourceTable:
         """Data rows after the header: (row number, cells), or a BadRow for a row with the
         wrong number of fields. Blank rows are skipped."""
         width = len(self.headers)
-        for number, cells in _raw_rows(self.path, self.sheet, self.headers):
+        for number, cells in _raw_rows(self.path, self.sheet, self.reading, self.headers):
             if number <= self.header_row or not "".join(cells).strip():
                 continue
             filled = len(cells)
@@ -297,16 +417,47 @@ def _column(index: int, sheet: str | None, headers: list[str] | None = None) -> 
     return f"column {column_letters(index + 1)}"
 
 
-#: How much of a CSV file the delimiter is guessed from.
-_SNIFF_CHARS = 64 * 1024
+def csv_reading(
+    path: Path, encoding: str | None = None, delimiter: str | None = None
+) -> CsvReading:
+    """How to read the CSV file at ``path``: the ``encoding`` and ``delimiter`` given, else
+    each guessed from the file's first lines."""
+    sample = _sample(path)
+    unsure = False
+    if encoding:
+        encoding = encoding_name(encoding)
+    else:
+        encoding, unsure = detect_encoding(sample)
+    if not delimiter:
+        delimiter = sniff_delimiter(sample.decode(encoding, errors="replace"))
+    elif delimiter not in DELIMITERS:
+        delimiter = next((d for d, name in DELIMITERS.items() if name == delimiter), delimiter)
+        if len(delimiter) != 1:
+            raise FileRefused(
+                f"'{delimiter}' cannot separate columns: name one character, or one of "
+                f"{', '.join(DELIMITERS.values())}."
+            )
+    return CsvReading(encoding, delimiter, unsure)
 
 
-def _csv_rows(path: Path) -> Iterator[tuple[int, list[str]]]:
-    encoding = _encoding(path)
-    with path.open(encoding=encoding, newline="") as file:
-        delimiter = sniff_delimiter(file.read(_SNIFF_CHARS))
-    with path.open(encoding=encoding, newline="") as file:
-        reader = csv.reader(file, delimiter=delimiter, strict=True)
+def _undecodable_line(path: Path, encoding: str) -> int:
+    """The line where ``path`` stops being ``encoding`` text (the text reader only tells
+    the block of bytes it was decoding)."""
+    decoder = codecs.getincrementaldecoder(encoding)()
+    line = 1
+    with path.open("rb") as file:
+        while chunk := file.read(_SAMPLE_BYTES):
+            try:
+                line += decoder.decode(chunk).count("\n")
+            except UnicodeDecodeError as exc:
+                good = bytes(exc.object[: exc.start])
+                return line + good.decode(encoding, errors="replace").count("\n")
+    return line
+
+
+def _csv_rows(path: Path, reading: CsvReading) -> Iterator[tuple[int, list[str]]]:
+    with path.open(encoding=reading.encoding, newline="") as file:
+        reader = csv.reader(file, delimiter=reading.delimiter, strict=True)
         start = 1
         while True:
             try:
@@ -317,6 +468,13 @@ def _csv_rows(path: Path) -> Iterator[tuple[int, list[str]]]:
                 raise FileRefused(
                     f"{path.name}: line {start}: the file cannot be read as CSV ({exc}); "
                     "a quote opened here is probably never closed. Nothing was imported."
+                ) from None
+            except UnicodeDecodeError:
+                raise FileRefused(
+                    f"{path.name}: line {_undecodable_line(path, reading.encoding)} is not "
+                    f"{ENCODINGS.get(reading.encoding, reading.encoding)} text, the encoding "
+                    "the lines before it were read in. Choose the file's encoding and import "
+                    "it again. Nothing was imported."
                 ) from None
             yield start, row
             start = reader.line_num + 1
@@ -352,11 +510,18 @@ def is_spreadsheet(path: Path) -> bool:
 
 
 def _raw_rows(
-    path: Path, sheet: str | None, headers: list[str] | None = None
+    path: Path,
+    sheet: str | None,
+    reading: CsvReading | None,
+    headers: list[str] | None = None,
 ) -> Iterator[tuple[int, list[str]]]:
-    """Every row of the file or sheet; given the ``headers``, refused at the first field
-    longer than a field may be."""
-    rows = _xlsx_rows(path, sheet) if sheet is not None else _csv_rows(path)
+    """Every row of the sheet, or of the CSV file read as ``reading`` says; given the
+    ``headers``, refused at the first field longer than a field may be."""
+    if sheet is not None:
+        rows = _xlsx_rows(path, sheet)
+    else:
+        assert reading is not None, "a CSV file is read in an encoding"
+        rows = _csv_rows(path, reading)
     if headers is None:
         return rows
     return (_within_limit(path, sheet, number, cells, headers) for number, cells in rows)
@@ -377,9 +542,11 @@ def _within_limit(
     return number, cells
 
 
-def _top_rows(path: Path, sheet: str | None) -> tuple[list[int], list[list[str]]]:
+def _top_rows(
+    path: Path, sheet: str | None, reading: CsvReading | None = None
+) -> tuple[list[int], list[list[str]]]:
     """The numbers and cells of the first rows, where the header is looked for."""
-    rows = list(islice(_raw_rows(path, sheet), HEADER_SEARCH_ROWS))
+    rows = list(islice(_raw_rows(path, sheet, reading), HEADER_SEARCH_ROWS))
     return [number for number, _ in rows], [cells for _, cells in rows]
 
 
@@ -399,8 +566,15 @@ def _sheet_with_the_list(
     return first
 
 
-def open_table(path: Path, fields: tuple[Field, ...], sheet: str | None = None) -> SourceTable:
-    """Measure ``path``, read its top and find its header row."""
+def open_table(
+    path: Path,
+    fields: tuple[Field, ...],
+    sheet: str | None = None,
+    encoding: str | None = None,
+    delimiter: str | None = None,
+) -> SourceTable:
+    """Measure ``path``, read its top and find its header row; a CSV file in the
+    ``encoding`` and with the ``delimiter`` given, else in those its first lines show."""
     if not path.is_file():
         raise FileRefused(f"{path}: no such file.")
     _refuse_oversized(path)
@@ -415,7 +589,10 @@ def open_table(path: Path, fields: tuple[Field, ...], sheet: str | None = None) 
             raise FileRefused(f"{path.name}: the workbook has no sheets.")
         if not sheet:
             sheet, top_rows = _sheet_with_the_list(path, sheets, fields)
-    numbers, top = top_rows or _top_rows(path, sheet)
+    reading = None if sheet else csv_reading(path, encoding, delimiter)
+    if reading:
+        notes.append(reading.describe(path.name))
+    numbers, top = top_rows or _top_rows(path, sheet, reading)
     where = _where(path, sheet)
     if not top:
         raise FileRefused(f"{where}: the {'sheet' if sheet else 'file'} is empty.")
@@ -438,4 +615,4 @@ def open_table(path: Path, fields: tuple[Field, ...], sheet: str | None = None) 
             "a row would keep one of their values only. Give each column its own name and "
             "import the file again."
         )
-    return SourceTable(path, sheet, sheets, numbers[index], headers, top, notes)
+    return SourceTable(path, sheet, sheets, numbers[index], headers, top, notes, reading)

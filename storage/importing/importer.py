@@ -601,7 +601,7 @@ def _run_import(
     cancel: Cancel | None,
 ) -> ImportSummary:
     fields = ACCOUNT_FIELDS if kind == "accounts" else CONTACT_FILE_FIELDS
-    table = open_table(path, fields, options.sheet)
+    table = open_table(path, fields, options.sheet, options.encoding, options.delimiter)
     mapped_fields, scales = _mapped_fields(table, fields, options)
     try:
         with cycle_collector_paused(), workspace.write() as conn:
