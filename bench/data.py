@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import csv
+import fcntl
+import os
 import random
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 HEADERS = [
@@ -98,17 +102,34 @@ def write_csv(path: Path, count: int, seed: int = 1) -> Path:
     return path
 
 
+def bench_out() -> Path:
+    """Where built workspaces are kept: ``ACCORD_BENCH_OUT``, or bench/out/, so that several
+    checkouts can share one copy."""
+    folder = Path(os.environ.get("ACCORD_BENCH_OUT") or Path(__file__).resolve().parent / "out")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+@contextmanager
+def building(name: str) -> Iterator[Path]:
+    """The path of a cached workspace, held under a lock while it is being built, so that a
+    second builder waits for the first instead of building it again."""
+    with (bench_out() / f"{name}.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield bench_out() / f"{name}.sqlite"
+
+
 def demo_workspace(accounts: int) -> Path:
-    """A demo workspace with ``accounts`` accounts under bench/out/, built once per size
-    and reused (a million takes several minutes)."""
+    """A demo workspace with ``accounts`` accounts under :func:`bench_out`, built once per
+    size and reused (a million takes several minutes)."""
     import time
 
     from storage.demo.build import build_demo
     from storage.workspace import open_workspace
 
-    path = Path(__file__).resolve().parent / "out" / f"accounts-{accounts}.sqlite"
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
+    with building(f"accounts-{accounts}") as path:
+        if path.exists():
+            return path
         start = time.perf_counter()
         partial = path.with_suffix(".partial")  # an interrupted build is never reused
         partial.unlink(missing_ok=True)

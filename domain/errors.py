@@ -100,3 +100,15 @@ class AlreadyOnTargetList(AccordError):
             f"{account} is on the target list already, so nothing was changed: leave it out "
             "of the selection and add the others."
         )
+
+
+class OutsideTargetList(AccordError):
+    """A rep tried to log against an account that is not on the target list, without an
+    exception for it."""
+
+    def __init__(self, rep: str, account: str) -> None:
+        super().__init__(
+            f"{rep} can log calls and visits only against accounts on the target list, and "
+            f"{account} is not on it. The owner or marketing can put it on the list, or "
+            f"grant {rep} an exception for it."
+        )

@@ -32,6 +32,9 @@ class Action(enum.StrEnum):
     EDIT_DOSSIER = "write dossiers"
     REVIEW_DOSSIER = "review dossiers"
     RATE_DOSSIER = "rate dossiers"
+    LOG_INTERACTION = "log calls and visits"
+    CORRECT_STAGE = "correct a stage by hand"
+    GRANT_EXCEPTION = "grant exceptions to the target list"
 
 
 _ALLOWED: dict[Role, frozenset[Action]] = {
@@ -48,9 +51,11 @@ _ALLOWED: dict[Role, frozenset[Action]] = {
             Action.EDIT_DOSSIER_TEMPLATE,
             Action.EDIT_DOSSIER,
             Action.REVIEW_DOSSIER,
+            Action.CORRECT_STAGE,
+            Action.GRANT_EXCEPTION,
         }
     ),
-    Role.REP: frozenset({Action.EXPORT, Action.RATE_DOSSIER}),
+    Role.REP: frozenset({Action.EXPORT, Action.RATE_DOSSIER, Action.LOG_INTERACTION}),
 }
 
 

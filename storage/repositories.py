@@ -13,10 +13,12 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from domain.accounts import Account, AccountRepository, Contact, ContactRepository
 from domain.errors import ConcurrentEditError, NotFound
+from domain.interactions import InteractionStore
 from domain.targets import TargetRepository
 from domain.users import User
 from domain.values import phone_e164
 from storage.icps import rescore_with_active
+from storage.interactions import SqlInteractions
 from storage.keys import derived_columns
 from storage.schema import AccountRow, ChangeRow, ContactRow, Tracked, utcnow
 from storage.targets import SqlTargets
@@ -195,6 +197,7 @@ class SqlUnitOfWork:
     accounts: AccountRepository
     contacts: ContactRepository
     targets: TargetRepository
+    interactions: InteractionStore
 
     def __init__(self, workspace: Workspace, *, read_only: bool = False) -> None:
         self.workspace = workspace
@@ -210,6 +213,7 @@ class SqlUnitOfWork:
         self.accounts = SqlAccounts(self.session)
         self.contacts = SqlContacts(self.session)
         self.targets = SqlTargets(self.session)
+        self.interactions = SqlInteractions(self.session, self.contacts)
         return self
 
     def __exit__(self, *exc: object) -> None:

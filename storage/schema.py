@@ -9,12 +9,13 @@ partial (live rows only) so that sorting never has to skip tombstones.
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any, cast
 
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Date,
     DateTime,
     ForeignKey,
     Index,
@@ -230,6 +231,106 @@ class TargetRow(Tracked, Base):
     handed_off_by: Mapped[str | None] = mapped_column(String(120))
 
     __table_args__ = (live_index("ix_targets_live_owner_id", "owner_id", "priority"),)
+
+
+class InteractionRow(Base):
+    """A call, visit, email, meeting or video call a rep logged: append-only history, never
+    edited or deleted. A correction is a new row whose ``supersedes_id`` names the old one."""
+
+    __tablename__ = "interactions"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
+    account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("accounts.id"))
+    contact_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("contacts.id"))
+    at: Mapped[datetime]
+    channel: Mapped[str] = mapped_column(String(20))
+    outcome: Mapped[str] = mapped_column(String(20))
+    meaningful: Mapped[bool]
+    learned: Mapped[str] = mapped_column(Text, default="")
+    quality: Mapped[int | None]
+    lead: Mapped[str | None] = mapped_column(String(20))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    commitments: Mapped[str] = mapped_column(Text, default="")
+    next_step: Mapped[str] = mapped_column(Text, default="")
+    follow_up: Mapped[date | None] = mapped_column(Date)
+    value: Mapped[int | None] = mapped_column(BigInteger)
+    supersedes_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("interactions.id"))
+    logged_by: Mapped[str] = mapped_column(String(120))
+    logged_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (
+        Index("ix_interactions_account_id", "account_id", "at"),
+        Index("ix_interactions_logged_by", "logged_by", "at"),
+        Index("ix_interactions_at", "at"),
+        Index("ix_interactions_supersedes_id", "supersedes_id"),
+    )
+
+
+class StageChangeRow(Base):
+    """An account's move from one stage to another, append-only: by an interaction
+    (``interaction_id``), by the target list (put on it, handed off) or by hand (``reason``).
+    ``from_stage`` is NULL when the account first came on the list."""
+
+    __tablename__ = "stage_changes"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
+    account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("accounts.id"))
+    from_stage: Mapped[str | None] = mapped_column(String(20))
+    to_stage: Mapped[str] = mapped_column(String(20))
+    at: Mapped[datetime]
+    changed_by: Mapped[str] = mapped_column(String(120))
+    interaction_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("interactions.id"))
+    reason: Mapped[str] = mapped_column(Text, default="")
+
+    __table_args__ = (
+        Index("ix_stage_changes_account_id", "account_id", "at"),
+        Index("ix_stage_changes_at", "at"),
+        Index("ix_stage_changes_interaction_id", "interaction_id"),
+    )
+
+
+class LogExceptionRow(Base):
+    """Leave for one rep to log against one account that is not on the target list, until
+    revoked."""
+
+    __tablename__ = "log_exceptions"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
+    rep: Mapped[str] = mapped_column(String(120))
+    account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("accounts.id"))
+    reason: Mapped[str] = mapped_column(Text)
+    granted_by: Mapped[str] = mapped_column(String(120))
+    granted_at: Mapped[datetime] = mapped_column(default=utcnow)
+    revoked_by: Mapped[str | None] = mapped_column(String(120))
+    revoked_at: Mapped[datetime | None]
+
+    __table_args__ = (Index("ix_log_exceptions_rep", "rep", "account_id"),)
+
+
+class EngagementRow(Base):
+    """What an account did towards marketing (an event attended, a webinar, a content
+    download, an email reply, a form fill, a campaign response), imported from a file:
+    append-only, undone with its import batch."""
+
+    __tablename__ = "engagements"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
+    account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("accounts.id"))
+    contact_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("contacts.id"))
+    kind: Mapped[str] = mapped_column(String(40))
+    at: Mapped[datetime]
+    campaign: Mapped[str | None] = mapped_column(String(255))
+    source: Mapped[str | None] = mapped_column(String(255))
+    detail: Mapped[str | None] = mapped_column(Text)
+    import_batch_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("import_batches.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_by: Mapped[str] = mapped_column(String(120))
+
+    __table_args__ = (
+        Index("ix_engagements_account_id", "account_id", "at"),
+        Index("ix_engagements_at", "at"),
+        Index("ix_engagements_import_batch_id", "import_batch_id"),
+    )
 
 
 class DossierTemplateRow(Base):

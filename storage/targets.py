@@ -22,7 +22,15 @@ from storage.change_log import log_change
 from storage.icp_sql import has_decision_maker, tier_sql
 from storage.icps import account_facts, active_version
 from storage.leads import current_lead_definition, lead_definition_in, sales_ready_sql
-from storage.schema import AccountRow, ChangeRow, TargetRow, UserRow, table_of, utcnow
+from storage.schema import (
+    AccountRow,
+    ChangeRow,
+    StageChangeRow,
+    TargetRow,
+    UserRow,
+    table_of,
+    utcnow,
+)
 from storage.scores import scores, stored
 from storage.workspace import Workspace
 
@@ -30,6 +38,7 @@ accounts = table_of(AccountRow)
 targets = table_of(TargetRow)
 users = table_of(UserRow)
 change_log = table_of(ChangeRow)
+stage_changes = table_of(StageChangeRow)
 LISTED = targets.c.deleted_at.is_(None)
 #: The target list's order: first priority first, best fit first, then by name.
 BEST_FIRST = (targets.c.priority, stored("score").desc().nulls_last(), accounts.c.name)
@@ -67,6 +76,7 @@ class SqlTargets:
                 for account_id, value in chunk
             ]  # fmt: skip
             bulk_insert(conn, targets, columns, rows)
+            _staged(conn, [(row[1], None) for row in rows], Stage.TARGETED, user, now)
             added += len(rows)
         _log(conn, user, None, "build", {"icp": version.label, "tiers": sorted(tiers),
                                         "added": added})  # fmt: skip
@@ -110,6 +120,7 @@ class SqlTargets:
                     version=1,
                 )
             )
+            _staged(conn, [(account_id, None)], Stage.TARGETED, user, now)
         else:
             conn.execute(
                 update(targets)
@@ -162,6 +173,13 @@ class SqlTargets:
         conn = self.conn
         eligible, counts = _hand_off(conn, account_ids)
         now = utcnow()
+        targeted = conn.execute(
+            select(targets.c.account_id).where(
+                targets.c.id.in_(eligible.scalar_subquery()),
+                targets.c.stage == Stage.TARGETED.value,
+            )
+        ).scalars()
+        _staged(conn, [(a, Stage.TARGETED) for a in targeted], Stage.SALES_READY, user, now)
         handed = conn.execute(
             update(targets)
             .where(targets.c.id.in_(eligible.scalar_subquery()))
@@ -244,6 +262,21 @@ def users_by_name(conn: Connection) -> dict[str, User]:
     """The workspace's users (not removed) by name."""
     rows = conn.execute(select(users).where(users.c.deleted_at.is_(None)))
     return {r.name: User(r.id, r.name, Role(r.role)) for r in rows}
+
+
+def _staged(
+    conn: Connection,
+    moves: Sequence[tuple[uuid.UUID, Stage | None]],
+    after: Stage,
+    user: User,
+    now: datetime,
+) -> None:
+    """Append the stage history of accounts the list moved: (account id, stage before)."""
+    columns = ["id", "account_id", "from_stage", "to_stage", "at", "changed_by", "reason"]
+    rows = [(new_id(), a, before and before.value, after.value, now, user.name, "")
+            for a, before in moves]  # fmt: skip
+    if rows:
+        bulk_insert(conn, stage_changes, columns, rows)
 
 
 def _touched(user: User, now: datetime) -> dict[str, Any]:

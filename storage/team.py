@@ -32,17 +32,18 @@ WRITES: dict[Action, frozenset[str]] = {
             "import_batches",
             "import_changes",
             "possible_duplicates",
+            "engagements",
             "change_log",
         }
     ),
     Action.UNDO_IMPORT: frozenset(
-        {"accounts", "contacts", "account_scores", "import_batches", "change_log"}
+        {"accounts", "contacts", "account_scores", "import_batches", "engagements", "change_log"}
     ),
     Action.EXPORT: frozenset(),
     Action.MANAGE_USERS: frozenset({"users", "change_log"}),
     Action.EDIT_ICP: frozenset({"icp_versions", "account_scores", "change_log"}),
     Action.EDIT_LEAD_DEFINITION: frozenset({"lead_definitions", "change_log"}),
-    Action.EDIT_TARGET_LIST: frozenset({"targets", "change_log"}),
+    Action.EDIT_TARGET_LIST: frozenset({"targets", "stage_changes", "change_log"}),
     Action.EDIT_DOSSIER_TEMPLATE: frozenset({"dossier_templates", "change_log"}),
     # The first dossier of a workspace stores the default template as its version 1.
     Action.EDIT_DOSSIER: frozenset(
@@ -50,6 +51,12 @@ WRITES: dict[Action, frozenset[str]] = {
     ),
     Action.REVIEW_DOSSIER: frozenset({"dossiers", "change_log"}),
     Action.RATE_DOSSIER: frozenset({"dossier_ratings"}),
+    # A rep may add the contact they met while logging; the stage moves on the target list.
+    Action.LOG_INTERACTION: frozenset(
+        {"interactions", "stage_changes", "targets", "contacts", "account_scores", "change_log"}
+    ),
+    Action.CORRECT_STAGE: frozenset({"stage_changes", "targets", "change_log"}),
+    Action.GRANT_EXCEPTION: frozenset({"log_exceptions", "change_log"}),
 }
 
 #: SQLSTATE of "insufficient privilege": the server holding a login to its role.
@@ -62,7 +69,12 @@ def refused(error: DBAPIError) -> bool:
 
 
 #: Tables whose rows belong to a person: the column naming them, which is their login.
-OWN_ROWS = {"dossier_ratings": "rater", "change_log": "user_name"}
+OWN_ROWS = {
+    "dossier_ratings": "rater",
+    "change_log": "user_name",
+    "interactions": "logged_by",
+    "stage_changes": "changed_by",
+}
 
 
 class TeamNotSetUp(AccordError):
@@ -72,9 +84,25 @@ class TeamNotSetUp(AccordError):
         )
 
 
-def written_by(role: Role) -> frozenset[str]:
-    """The tables a login of ``role`` may insert into, update and delete from."""
-    return frozenset().union(*(WRITES[action] for action in allowed_actions(role)))
+#: Where an action changes only some columns of a table: a logged call moves the stage of
+#: the account on the target list, and nothing else of it.
+_STAGE_COLUMNS = ("stage", "updated_at", "changed_by", "version")
+COLUMNS: dict[tuple[Action, str], tuple[str, ...]] = {
+    (Action.LOG_INTERACTION, "targets"): _STAGE_COLUMNS,
+    (Action.CORRECT_STAGE, "targets"): _STAGE_COLUMNS,
+}
+
+
+def written_by(role: Role) -> dict[str, tuple[str, ...] | None]:
+    """The tables a login of ``role`` may write: table → the only columns it may update
+    (None: it may insert into, update and delete from the whole table)."""
+    grants: dict[str, tuple[str, ...] | None] = {}
+    for action in allowed_actions(role):
+        for table in WRITES[action]:
+            columns, known = COLUMNS.get((action, table)), grants.get(table, ())
+            whole = columns is None or known is None
+            grants[table] = None if whole else tuple(sorted({*(known or ()), *(columns or ())}))
+    return grants
 
 
 def is_set_up(conn: Connection) -> bool:
@@ -106,10 +134,12 @@ def set_up(conn: Connection) -> None:
     conn.exec_driver_sql(f"GRANT SELECT ON ALL TABLES IN SCHEMA {schema} TO {groups}")
     conn.exec_driver_sql(f"GRANT USAGE ON ALL SEQUENCES IN SCHEMA {schema} TO {groups}")
     for role, group in GROUPS.items():
-        for table in sorted(written_by(role)):
-            conn.exec_driver_sql(
-                f"GRANT INSERT, UPDATE, DELETE ON {quote(table)} TO {quote(group)}"
-            )
+        for table, columns in sorted(written_by(role).items()):
+            if columns is None:
+                privileges = "INSERT, UPDATE, DELETE"
+            else:
+                privileges = f"UPDATE ({', '.join(quote(c) for c in columns)})"
+            conn.exec_driver_sql(f"GRANT {privileges} ON {quote(table)} TO {quote(group)}")
     for table, column in OWN_ROWS.items():
         conn.exec_driver_sql(f"ALTER TABLE {quote(table)} ENABLE ROW LEVEL SECURITY")
         for policy in ("accord_read", "accord_own_rows"):

@@ -14,7 +14,7 @@ from unittest.mock import MagicMock
 
 import pytest
 
-from domain import accounts, dossiers, icp, importing, leads, targets, users
+from domain import accounts, dossiers, icp, importing, interactions, leads, targets, users
 from domain.errors import PermissionDenied
 from domain.users import Action, Role, User, allowed_actions
 
@@ -26,6 +26,10 @@ VERSION = icp.IcpVersion(
     uuid.uuid4(), icp.IdealCustomerProfile("Any"), 1, "", "x", datetime.now(UTC)
 )
 DRAFT = dossiers.Dossier(uuid.uuid4(), ACCOUNT.id, uuid.uuid4(), {}, author="Someone else")
+NOW = datetime.now(UTC)
+CALL = interactions.Interaction(
+    ACCOUNT.id, interactions.Channel.CALL, interactions.Outcome.CONVERSATION, NOW
+)
 READY = replace(DRAFT, status=dossiers.DossierStatus.READY, completeness=100)
 
 
@@ -36,6 +40,12 @@ def _store() -> MagicMock:
     store.targets.unowned.return_value = [(ACCOUNT.id, "Germany", None)]
     store.template_of.return_value = dossiers.DEFAULT_TEMPLATE
     store.accounts.get.return_value = ACCOUNT
+    store.interactions.users_by_name.return_value = {"Rita": PEOPLE[Role.REP]}
+    store.interactions.stage_of.return_value = targets.Stage.CONTACTED
+    store.interactions.get.return_value = replace(CALL, logged_by=PEOPLE[Role.REP].name)
+    store.interactions.is_superseded.return_value = False
+    store.interactions.contact_account.return_value = ACCOUNT.id
+    store.interactions.change_of.return_value = None
     return store
 
 
@@ -98,6 +108,16 @@ USE_CASES: list[tuple[Action, str, Case]] = [
     (Action.REVIEW_DOSSIER, "set_status (reviewed)",
      lambda s, u: dossiers.set_status(s, u, READY, dossiers.DossierStatus.REVIEWED)),
     (Action.RATE_DOSSIER, "rate_dossier", lambda s, u: dossiers.rate_dossier(s, u, DRAFT, 4)),
+    (Action.LOG_INTERACTION, "log_interaction",
+     lambda s, u: interactions.log_interaction(s, u, CALL, now=NOW)),
+    (Action.LOG_INTERACTION, "correct_interaction",
+     lambda s, u: interactions.correct_interaction(s, u, uuid.uuid4(), CALL, now=NOW)),
+    (Action.CORRECT_STAGE, "correct_stage",
+     lambda s, u: interactions.correct_stage(s, u, ACCOUNT.id, targets.Stage.LOST, "gone")),
+    (Action.GRANT_EXCEPTION, "grant_exception",
+     lambda s, u: interactions.grant_exception(s, u, "Rita", ACCOUNT.id, "trade fair")),
+    (Action.GRANT_EXCEPTION, "revoke_exception",
+     lambda s, u: interactions.revoke_exception(s, u, uuid.uuid4())),
 ]  # fmt: skip
 
 
@@ -122,10 +142,15 @@ def test_the_matrix_is_the_agreed_one():
     """Who may do what, as PRODUCT.md has it: a rep cannot edit the ICP, the lead
     definition, the target list, the template or users."""
     assert allowed_actions(Role.OWNER) == set(Action)
-    assert allowed_actions(Role.REP) == {Action.EXPORT, Action.RATE_DOSSIER}
+    assert allowed_actions(Role.REP) == {
+        Action.EXPORT,
+        Action.RATE_DOSSIER,
+        Action.LOG_INTERACTION,
+    }
     assert allowed_actions(Role.MARKETING) == set(Action) - {
         Action.MANAGE_USERS,
         Action.RATE_DOSSIER,
+        Action.LOG_INTERACTION,
     }
 
 

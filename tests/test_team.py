@@ -8,6 +8,7 @@ import threading
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 import pytest
 from conftest import PG_URL, _pg_database
@@ -15,7 +16,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ProgrammingError
 
-from domain.accounts import create_account
+from domain.accounts import Contact, create_account
 from domain.dossiers import (
     DEFAULT_TEMPLATE,
     DossierEdit,
@@ -29,8 +30,16 @@ from domain.dossiers import (
 from domain.errors import PermissionDenied
 from domain.icp import IdealCustomerProfile, Tier, apply_icp, save_icp
 from domain.importing import import_file, undo_import
+from domain.interactions import (
+    Channel,
+    Interaction,
+    Outcome,
+    correct_stage,
+    grant_exception,
+    log_interaction,
+)
 from domain.leads import DEFAULT_LEAD_DEFINITION, save_lead_definition
-from domain.targets import assign_round_robin, build_target_list, hand_off, set_priority
+from domain.targets import Stage, assign_round_robin, build_target_list, hand_off, set_priority
 from domain.users import Action, Role, User, add_user, export, set_up_team
 from main import main
 from storage.dossiers import SqlDossierStore
@@ -204,12 +213,17 @@ def test_each_login_may_do_on_the_server_all_its_role_may(team, tmp_path):
         assert (
             set_status(dossiers, me, ready, DossierStatus.REVIEWED).status is DossierStatus.REVIEWED
         )
+        grant_exception(SqlUnitOfWork(workspace), me, rep.name, theirs.id, "met at a fair")
+        correct_stage(SqlUnitOfWork(workspace), me, account.id, Stage.CONTACTED, "called before")
     finally:
         workspace.close()
     workspace = team.open_as(rep.name)
     try:
         me = sign_in(workspace, "")
         rate_dossier(SqlDossierStore(workspace), me, mine, 5)
+        for listed, met in ((account.id, Contact(account.id, "Ann")), (theirs.id, None)):
+            call = Interaction(listed, Channel.VISIT, Outcome.MEETING_BOOKED, datetime.now(UTC))
+            log_interaction(SqlUnitOfWork(workspace), me, call, new_contact=met)
         assert export(me, lambda: account_table(workspace)).count == 4
         assert export(me, lambda: target_table(workspace)).count > 0
         assert len(list(export(me, lambda: printed_dossiers(workspace, [account.id])))) == 1

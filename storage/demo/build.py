@@ -13,6 +13,7 @@ from domain.errors import AccordError
 from domain.users import Role
 from domain.values import counted, fold_text, phone_e164
 from storage.bulk import bulk_insert, new_id
+from storage.demo.field import field_history
 from storage.keys import derived_columns
 from storage.schema import (
     AccountRow,
@@ -22,10 +23,14 @@ from storage.schema import (
     DossierRatingRow,
     DossierRow,
     DossierTemplateRow,
+    EngagementRow,
     IcpVersionRow,
     ImportBatchRow,
     ImportChangeRow,
+    InteractionRow,
     LeadDefinitionRow,
+    LogExceptionRow,
+    StageChangeRow,
     TargetRow,
     UserRow,
     table_of,
@@ -322,6 +327,10 @@ def build_demo(
     with workspace.write() as conn:
         if replace:
             for model in (
+                StageChangeRow,
+                InteractionRow,
+                EngagementRow,
+                LogExceptionRow,
                 DossierRatingRow,
                 DossierConflictRow,
                 DossierRow,
@@ -418,7 +427,13 @@ def build_demo(
                 details={"summary": summary, "seed": seed},
             )
         )
-    return f"{summary}; {_plan(workspace, seed)}"
+    plan = _plan(workspace, seed)
+    with workspace.write() as conn:
+        field = field_history(conn, now, seed, MARKETER)
+    done = ", ".join((counted(field.handed_off, "hand-off"),
+                      counted(field.interactions, "interaction"),
+                      counted(field.engagements, "engagement")))  # fmt: skip
+    return f"{summary}; {plan}; six months of field history: {done}"
 
 
 #: The demo's ICP, as the JSON document the README shows.
