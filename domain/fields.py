@@ -129,7 +129,7 @@ ACCOUNT_FIELDS: tuple[Field, ...] = (
     Field("name", "Account Name", aliases=(
         "name", "company", "company name", "account", "account name", "organization",
         "organisation", "organization name", "business name", "firm", "customer", "client",
-        "organization - name", "display name"),
+        "organization - name", "display name", "firmenname"),
         required=True),
     Field("website", "Website", Kind.DOMAIN, aliases=(
         "website", "web site", "domain", "company domain name", "company domain", "url",
