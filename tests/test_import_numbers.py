@@ -9,7 +9,7 @@ import openpyxl
 import pytest
 from sqlalchemy import select
 
-from domain.importing import FileRefused, ImportOptions
+from domain.importing import IGNORE, FileRefused, ImportOptions
 from domain.users import Role
 from domain.values import (
     ENGLISH,
@@ -23,6 +23,8 @@ from domain.values import (
 from main import main
 from storage.importing.importer import import_accounts
 from storage.queries import accounts
+from storage.users import sign_in
+from ui.import_wizard import ImportWizard
 
 
 def _stored(workspace):
@@ -260,6 +262,63 @@ def test_the_command_line_says_the_format_and_takes_another(tmp_path, capsys):
     assert "row 2, column 'Jährlicher Umsatz': '1.500.000,00' is not a number in the " in err
     assert main([*again, str(path), "--numbers", "1.234"]) == 1
     assert "Accord knows no number format '1.234'" in capsys.readouterr().err
+
+
+def test_the_wizard_shows_the_format_and_imports_in_the_one_chosen(
+    qtbot, sqlite_workspace, tmp_path
+):
+    path = _write(tmp_path, GERMAN_HUBSPOT, encoding="cp1252")
+    wizard = ImportWizard(sqlite_workspace, sign_in(sqlite_workspace, "Olivia Owner"))
+    qtbot.addWidget(wizard)
+    wizard.show()
+    wizard.file_page.path.setText(str(path))
+    wizard.next()
+    page = wizard.mapping_page
+    assert page.numbers.currentData() == "1.234,56"
+    assert page.numbers_said.text() == (
+        "Numbers in export.csv are read as 1.234,56: a decimal comma, thousands grouped by dots."
+    )
+    page.units[1].setCurrentIndex(page.units[1].findData(1_000))
+    assert page.preview.item(3, 1).text() == "1,250,500"  # 1.250,5 thousand
+    page.numbers.setCurrentIndex(page.numbers.findData("1,234.56"))
+    assert page.numbers_said.text().endswith("thousands grouped by commas, as chosen.")
+    assert page.preview.item(3, 1).text() == "1.250,5"  # no number in English: as written
+    page.combos[3].setCurrentIndex(page.combos[3].findData(IGNORE))  # no new guess
+    assert page.numbers.currentData() == "1,234.56"
+    wizard.next()
+    wizard.next()  # starts the import on a worker thread
+    qtbot.waitUntil(lambda: wizard.summary is not None, timeout=10_000)
+    assert (
+        "Numbers in export.csv are read as 1,234.56: a decimal point, thousands grouped "
+        "by commas, as chosen." in wizard.summary.notes
+    )
+    assert [(w.row, w.column) for w in wizard.summary.warnings] == [
+        (2, "Jährlicher Umsatz"),
+        (3, "Jährlicher Umsatz"),
+        (3, "Anzahl der Mitarbeiter"),  # 1,5
+        (4, "Jährlicher Umsatz"),
+        (5, "Jährlicher Umsatz"),
+    ]
+
+
+def test_the_wizard_says_a_guess_and_decides_again_for_a_column_mapped_to_a_number(
+    qtbot, sqlite_workspace, tmp_path
+):
+    text = 'Company name,Employees,Notes\nAcme,"1,500","2,5"\n'
+    wizard = ImportWizard(sqlite_workspace, sign_in(sqlite_workspace, "Olivia Owner"))
+    qtbot.addWidget(wizard)
+    wizard.show()
+    wizard.file_page.path.setText(str(_write(tmp_path, text)))
+    wizard.next()
+    page = wizard.mapping_page
+    assert page.numbers.currentData() == "1,234.56"
+    assert "This is a guess" in page.numbers_said.text()
+    page.combos[2].setCurrentIndex(page.combos[2].findData("annual_revenue"))
+    assert page.numbers.currentData() == "1.234,56"  # "2,5" proves a decimal comma
+    assert "This is a guess" not in page.numbers_said.text()
+    page.combos[1].setCurrentIndex(page.combos[1].findData(IGNORE))
+    page.combos[2].setCurrentIndex(page.combos[2].findData(IGNORE))
+    assert not page.numbers.isEnabled() and not page.numbers_said.isVisibleTo(page)
 
 
 @pytest.mark.parametrize(

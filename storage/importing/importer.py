@@ -108,14 +108,19 @@ def _mapped_fields(
     return mapped_fields, column_scales(table.headers, mapped_fields, scales, fields)
 
 
+def number_columns(mapped_fields: list[str], fields: tuple[Field, ...]) -> list[int]:
+    """The columns mapped to a field whose cells are numbers (an amount, a head count)."""
+    numeric = {f.name for f in fields if f.numeric}
+    return [index for index, mapped_to in enumerate(mapped_fields) if mapped_to in numeric]
+
+
 def read_numbers(
     table: SourceTable, mapped_fields: list[str], fields: tuple[Field, ...], chosen: str | None
 ) -> NumberReading | None:
     """How the file's numbers are read: in the format ``chosen``, else in the one that the
     numbers of its first rows show (those of the columns mapped to a number field); None
     when no column is."""
-    numeric = {f.name for f in fields if f.numeric}
-    columns = [index for index, mapped_to in enumerate(mapped_fields) if mapped_to in numeric]
+    columns = number_columns(mapped_fields, fields)
     if not columns:
         if chosen is not None:
             number_format(chosen)  # a format mistyped is said all the same
