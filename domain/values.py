@@ -5,7 +5,7 @@ from __future__ import annotations
 import gettext
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
@@ -182,6 +182,19 @@ class NumberReading:
         return text + "."
 
 
+def _numbers_written(cells: Iterable[str]) -> Iterator[str]:
+    """The numbers the cells write with more than digits, a band's two apart (``1.001-5.000``
+    is two numbers)."""
+    for cell in cells:
+        raw = cell.strip()
+        if raw.isdigit():
+            continue
+        if band := _BAND.match(raw.rstrip("+").strip()):
+            yield from (band["low"].strip(), band["high"].strip())
+        else:
+            yield raw
+
+
 def decide_numbers(cells: Iterable[str]) -> NumberReading:
     """The number format that ``cells`` (a file's numbers as written) show. A cell that only
     one format reads (``1.234,56``, ``1,5``, ``12.345.678``, ``2.75``) proves its decimal
@@ -193,10 +206,7 @@ def decide_numbers(cells: Iterable[str]) -> NumberReading:
     hinted = {".": 0, ",": 0}
     example = {".": "", ",": ""}
     grouped: set[str] = set()
-    for cell in cells:
-        raw = cell.strip()
-        if raw.isdigit():
-            continue
+    for raw in _numbers_written(cells):
         cleaned = _number_text(raw)
         number = _SCIENTIFIC.match(cleaned) or _NUMBER.match(cleaned)
         if number is None:

@@ -328,7 +328,8 @@ def test_the_wizard_says_a_guess_and_decides_again_for_a_column_mapped_to_a_numb
      (["1 234,56"], FRENCH, False), (["1\u202f234,5", "12\u00a0000"], FRENCH, False),
      (["1'234.56"], SWISS, False), (["2.75", "1,500"], ENGLISH, False),
      (["6.0E7"], ENGLISH, False), (["USD 1.500"], GERMAN, True), ([], ENGLISH, False),
-     (["1,5", "2,5", "1,234.56"], GERMAN, False), (["51-200", "Acme"], ENGLISH, False)],
+     (["1,5", "2,5", "1,234.56"], GERMAN, False), (["51-200", "Acme"], ENGLISH, False),
+     (["1.001-5.000", "10.001+"], GERMAN, True), (["1,001-5,000"], ENGLISH, True)],
 )  # fmt: skip
 def test_a_file_s_format_is_what_its_numbers_prove(cells, numbers, unsure):
     reading = decide_numbers(cells)
@@ -354,6 +355,15 @@ def test_a_number_is_read_in_its_file_s_format(text, numbers, value):
 def test_a_number_the_format_does_not_write_is_no_number(text, numbers):
     with pytest.raises(ValueError, match=f"'{text}' is not a number in the file's number format"):
         parse_amount(text, 1, numbers)
+
+
+def test_a_file_of_german_employee_bands_stores_their_lower_bound_in_thousands(
+    sqlite_workspace, sqlite_people, tmp_path
+):
+    text = "Firmenname;Mitarbeiter\nMüller GmbH;1.001-5.000\nSchmidt AG;5.001-10.000\n"
+    summary = import_accounts(sqlite_workspace, sqlite_people[Role.OWNER], _write(tmp_path, text))
+    assert [row[2] for row in _stored(sqlite_workspace)] == [1_001, 5_001]
+    assert summary.bands == {"1.001-5.000": 1_001, "5.001-10.000": 5_001}
 
 
 def test_a_band_is_read_in_its_file_s_format():
