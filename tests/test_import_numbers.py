@@ -301,6 +301,29 @@ def test_the_wizard_shows_the_format_and_imports_in_the_one_chosen(
     ]
 
 
+def test_the_wizard_previews_a_workbook_s_real_numbers_in_the_file_s_format(
+    qtbot, sqlite_workspace, tmp_path
+):
+    workbook = openpyxl.Workbook()
+    workbook.active.append(["Firmenname", "Umsatz"])
+    workbook.active.append(["Müller GmbH", "1.500,25"])  # typed as text: a decimal comma
+    workbook.active.append(["Schmidt AG", 2_750.5])  # a real number
+    path = tmp_path / "export.xlsx"
+    workbook.save(path)
+    wizard = ImportWizard(sqlite_workspace, sign_in(sqlite_workspace, "Olivia Owner"))
+    qtbot.addWidget(wizard)
+    wizard.show()
+    wizard.file_page.path.setText(str(path))
+    wizard.next()
+    page = wizard.mapping_page
+    assert page.numbers.currentData() == "1.234,56"
+    assert page.preview.item(1, 1).text() == "2750,5"  # as German Excel shows it
+    page.units[1].setCurrentIndex(page.units[1].findData(1_000))
+    assert [page.preview.item(row, 1).text() for row in range(2)] == ["1,500,250", "2,750,500"]
+    page.numbers.setCurrentIndex(page.numbers.findData("1,234.56"))
+    assert page.preview.item(1, 1).text() == "2,750,500"  # a real number whatever the format
+
+
 def test_the_wizard_says_a_guess_and_decides_again_for_a_column_mapped_to_a_number(
     qtbot, sqlite_workspace, tmp_path
 ):
