@@ -142,7 +142,7 @@ def _plain_decimal(digits: str, numbers: NumberFormat) -> str:
 def _in_other_format(cleaned: str, numbers: NumberFormat) -> str:
     """Why a number that another format reads is no number in ``numbers``; else ""."""
     number = _SCIENTIFIC.match(cleaned) or _NUMBER.match(cleaned)
-    if number is None:
+    if number is None or number.groupdict().get("suffix", "") not in ("", *_SUFFIXES):
         return ""
     for other in NUMBER_FORMATS.values():
         try:

@@ -389,6 +389,12 @@ def test_a_file_of_german_employee_bands_stores_their_lower_bound_in_thousands(
     assert summary.bands == {"1.001-5.000": 1_001, "5.001-10.000": 5_001}
 
 
+@pytest.mark.parametrize("text", ["12x", "1,5 apples", "lots"])
+def test_a_cell_no_format_reads_is_simply_no_number(text):
+    with pytest.raises(ValueError, match=f"^'{text}' is not a number$"):
+        parse_amount(text, 1, GERMAN)
+
+
 def test_a_band_is_read_in_its_file_s_format():
     assert parse_employees("1.001-5.000", GERMAN) == 1001
     assert parse_employees("1,001-5,000", ENGLISH) == 1001
