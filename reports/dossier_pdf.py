@@ -22,10 +22,11 @@ from markdown_it import MarkdownIt
 from markdown_it.token import Token
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_CENTER
-from reportlab.lib.pagesizes import A4
+from reportlab.lib.pagesizes import A4 as PAGE
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import (
@@ -44,7 +45,7 @@ from reportlab.platypus import (
     TableStyle,
 )
 from reportlab.platypus.flowables import _listWrapOn
-from reportlab.platypus.tableofcontents import TableOfContents
+from reportlab.platypus.tableofcontents import defaultTableStyle
 
 from domain.dossiers import PrintedDossier
 from domain.errors import AccordError
@@ -343,50 +344,109 @@ class _Heading(Paragraph):
         self.account, self.key = account, key
 
 
-class _Document(BaseDocTemplate):
-    """Pages with the footer and "page N of M": M is the page count of the previous pass,
-    so the document is laid out until the count holds."""
+class _Contents(Flowable):
+    """The call pack's contents as ReportLab's table of contents draws them, one pass: an
+    entry per dossier is known before the pages are laid out, and its dots and page number
+    are a form that the document fills in at its end (:meth:`_Document._endBuild`)."""
 
-    def __init__(self, path: Path, footer: str, title: str) -> None:
+    style = _style("toc0", fontSize=10.5, leading=15)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.entries: list[list[Flowable]] = []
+        self.ends: dict[str, tuple[float, float]] = {}  # where each entry's text ends
+        self.right = 0.0
+
+    def add(self, account: str, key: str) -> None:
+        self.entries.append([_Entry(account, key, self)])
+
+    def wrap(self, availWidth: float, availHeight: float) -> tuple[float, float]:
+        self.canv.setNamedCB("contentsEntryEnd", self._entry_end)
+        self.right = availWidth
+        self.table = Table(self.entries, colWidths=(availWidth,), style=defaultTableStyle)
+        return self.table.wrapOn(self.canv, availWidth, availHeight)  # type: ignore[no-any-return]
+
+    def split(self, availWidth: float, availHeight: float) -> list[Flowable]:
+        return self.table.splitOn(self.canv, availWidth, availHeight)  # type: ignore[no-any-return]
+
+    def drawOn(self, canvas: Canvas, x: float, y: float, _sW: float = 0) -> None:
+        self.table.drawOn(canvas, x, y, _sW)
+
+    def _entry_end(self, canvas: Canvas, kind: str, key: str) -> None:
+        self.ends[key] = canvas._curr_tx_info["cur_x"], canvas._curr_tx_info["cur_y"]
+
+    def fill_in(self, canvas: Canvas, pages: dict[str, int]) -> None:
+        """Each entry's dots and page number."""
+        font, size = self.style.fontName, self.style.fontSize
+        dot = " . "
+        dot_width = stringWidth(dot, font, size)
+        for key, (x, y) in self.ends.items():
+            page = str(pages[key])
+            width = stringWidth(page, font, size)
+            dots = int((self.right - x - width) / dot_width)
+            canvas.beginForm(f"contents-{key}", -self.right, -PAGE[1], 2 * self.right, PAGE[1])
+            line = canvas.beginText(self.right - dots * dot_width - width, y)
+            line.setFont(font, size)
+            line.setFillColor(self.style.textColor)
+            line.textLine(dots * dot + page)
+            canvas.drawText(line)
+            canvas.endForm()
+
+
+class _Entry(Paragraph):
+    """An account in the contents, a link to its dossier; its page number comes after it."""
+
+    def __init__(self, account: str, key: str, contents: _Contents) -> None:
+        markup = f'<a href="#{key}">{text(account)}</a><onDraw name="contentsEntryEnd" label="{key}"/>'
+        super().__init__(markup, contents.style)
+        self.key, self.contents = key, contents
+
+    def draw(self) -> None:
+        super().draw()
+        x, y = self.contents.ends[self.key]
+        self.canv.doForm(f"contents-{self.key}")
+        leading = self.style.leading
+        self.canv.linkRect("", self.key, (x, y, self.contents.right, y + leading), relative=1)
+
+
+class _Document(BaseDocTemplate):
+    """Pages with the footer and "page N of M", laid out in one pass: the page numbers
+    not known while a page is drawn (M, and each dossier's page in the contents) are
+    forms, filled in at the end."""
+
+    def __init__(self, path: Path, footer: str, title: str, contents: _Contents | None) -> None:
         super().__init__(
-            str(path), pagesize=A4, leftMargin=18 * mm, rightMargin=18 * mm,
+            str(path), pagesize=PAGE, leftMargin=18 * mm, rightMargin=18 * mm,
             topMargin=16 * mm, bottomMargin=18 * mm, title=title, author="Accord",
         )  # fmt: skip
-        self.footer = footer
-        self.total: int | None = None  # pages in the last pass
-        self.drawn_total: int | None = None  # the count the last pass printed
+        self.footer = Paragraph(text(footer), _Styles.footer)  # a workspace's name is typed
+        self.contents = contents
+        self.starts: dict[str, int] = {}  # the page each dossier starts on
         frame = Frame(self.leftMargin, self.bottomMargin, self.width, self.height, id="body")
         self.addPageTemplates([PageTemplate("page", [frame], onPage=self._footer)])
 
     def _footer(self, canvas: Canvas, doc: BaseDocTemplate) -> None:
-        self.drawn_total = self.total
-        canvas.saveState()
-        footer = Paragraph(text(self.footer), _Styles.footer)  # a workspace's name is typed
-        _, height = footer.wrapOn(canvas, self.width * 0.8, 20 * mm)
-        footer.drawOn(canvas, self.leftMargin, 10 * mm + 7.5 - height)  # on the page number's line
-        canvas.setFont(SANS, 7.5)
-        canvas.setFillColor(MUTED)
-        of = f" of {self.total}" if self.total else ""
-        canvas.drawRightString(self.pagesize[0] - self.rightMargin, 10 * mm, f"Page {doc.page}{of}")
-        canvas.restoreState()
-
-    def build(self, flowables: list[Flowable], **kwargs: Any) -> None:
-        super().build(flowables, **kwargs)
-        self.total = self.page
-
-    def lay_out(self, story: list[Flowable], contents: bool) -> None:
-        if contents:
-            self.multiBuild(story)  # passes until the table of contents holds
-        else:
-            self.build(story[:])
-        while self.drawn_total != self.total:
-            self.build(story[:])
+        _, height = self.footer.wrapOn(canvas, self.width * 0.8, 20 * mm)
+        self.footer.drawOn(canvas, self.leftMargin, 10 * mm + 7.5 - height)  # on the number's line
+        canvas.doForm(f"page-{doc.page}")
 
     def afterFlowable(self, flowable: Flowable) -> None:
         if isinstance(flowable, _Heading):
             self.canv.bookmarkPage(flowable.key)
             self.canv.addOutlineEntry(flowable.account, flowable.key, level=0)
-            self.notify("TOCEntry", (0, text(flowable.account), self.page, flowable.key))
+            self.starts[flowable.key] = self.page
+
+    def _endBuild(self) -> None:
+        canvas, total = self.canv, self.page
+        for page in range(1, total + 1):
+            canvas.beginForm(f"page-{page}")
+            canvas.setFont(SANS, 7.5)
+            canvas.setFillColor(MUTED)
+            canvas.drawRightString(PAGE[0] - self.rightMargin, 10 * mm, f"Page {page} of {total}")
+            canvas.endForm()
+        if self.contents is not None:
+            self.contents.fill_in(canvas, self.starts)
+        super()._endBuild()
 
 
 def _dossier_story(d: PrintedDossier, key: str) -> list[Flowable]:
@@ -467,7 +527,7 @@ def write_dossiers(
     footer = " · ".join(part for part in ("Accord", workspace, today) if part)
     cover = list(cover_lines)
     story: list[Flowable] = []
-    toc = TableOfContents(dotsMinLevel=0)
+    contents = _Contents() if cover else None
     if cover:
         story += [
             Spacer(1, 60 * mm),
@@ -475,8 +535,7 @@ def write_dossiers(
             Spacer(1, 8),
         ]
         story += [Paragraph(text(line), _Styles.cover_line) for line in [*cover, today]]
-        toc.levelStyles = [_style("toc0", fontSize=10.5, leading=15)]
-        story += [PageBreak(), Paragraph("Contents", _Styles.toc_title), toc]
+        story += [PageBreak(), Paragraph("Contents", _Styles.toc_title), contents]
     written = 0
     for n, dossier in enumerate(dossiers):
         if cancel is not None and cancel():
@@ -484,15 +543,15 @@ def write_dossiers(
         if story:
             story.append(PageBreak())
         story += _dossier_story(dossier, f"d{n}")
-        # the contents take their final length from the first pass: two passes, not three
-        toc.addEntry(0, text(dossier.account), 9999, f"d{n}")
+        if contents is not None:
+            contents.add(dossier.account, f"d{n}")
         written += 1
         if progress is not None:
             progress(written, max(count, written) + 1)  # the last step is laying out pages
     if not written:
         raise AccordError("There is no dossier to print.")
     with writing(path) as partial:
-        _Document(partial, footer, title).lay_out(story, contents=bool(cover))
+        _Document(partial, footer, title, contents).build(story)
     if progress is not None:
         progress(written + 1, written + 1)
     return written
