@@ -44,7 +44,7 @@ from reportlab.platypus import (
     Table,
     TableStyle,
 )
-from reportlab.platypus.flowables import _listWrapOn
+from reportlab.platypus.flowables import _FUZZ, _listWrapOn
 from reportlab.platypus.tableofcontents import defaultTableStyle
 
 from domain.dossiers import PrintedDossier
@@ -138,6 +138,28 @@ def _style(name: str, **kw: Any) -> ParagraphStyle:
     base = {"fontName": SANS, "fontSize": 9.5, "leading": 13, "textColor": INK,
             "bulletFontName": SANS, "bulletFontSize": 9.5}  # fmt: skip
     return ParagraphStyle(name, **{**base, **kw})
+
+
+class _Paragraph(Paragraph):
+    """A paragraph that breaks its lines once for each width it is given. A dossier is
+    measured several times at one width (whether it fits its page, the frame that keeps it
+    there, then drawing it, which asks for a width a millionth of a point less), and
+    ReportLab breaks the lines again every time."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)  # split() makes its parts with ReportLab's arguments
+        self._broken: dict[float, tuple[Any, ...]] = {}
+
+    def wrap(self, availWidth: float, availHeight: float) -> tuple[float, float]:
+        width = round(availWidth, 3)  # a thousandth of a point is the same width on paper
+        known = self._broken.get(width)
+        if known is None or availWidth < _FUZZ:
+            size = super().wrap(availWidth, availHeight)
+            self._broken[width] = (size, self.blPara, self._wrapWidths, self._width_max)
+            return size  # type: ignore[no-any-return]
+        (_, self.height), self.blPara, self._wrapWidths, self._width_max = known
+        self.width = availWidth
+        return self.width, self.height
 
 
 class _Styles:
@@ -248,7 +270,7 @@ class _Section:
             style = ParagraphStyle(f"{style.name}{self.depth}", parent=style, leftIndent=left,
                                    bulletIndent=left - _INDENT + 3, bulletFontSize=style.fontSize,
                                    spaceAfter=min(style.spaceAfter, 2))  # fmt: skip
-        self.out.append(Paragraph(markup, style, bulletText=self.marker))
+        self.out.append(_Paragraph(markup, style, bulletText=self.marker))
         self.marker = None
 
 
@@ -295,7 +317,7 @@ def _address(label: str, href: str, face: str) -> str:
 
 
 def _table(rows: list[list[str]], widths: list[float], header: bool = True) -> Table:
-    cells = [[Paragraph(c, _Styles.cell) for c in row] for row in rows]
+    cells = [[_Paragraph(c, _Styles.cell) for c in row] for row in rows]
     table = Table(cells, colWidths=widths, repeatRows=1 if header else 0)
     commands: list[Any] = [
         ("VALIGN", (0, 0), (-1, -1), "TOP"),
@@ -336,7 +358,7 @@ class _OnePage(KeepInFrame):
         return self.flowing
 
 
-class _Heading(Paragraph):
+class _Heading(_Paragraph):
     """An account's title: its TOC entry and PDF outline point to it."""
 
     def __init__(self, account: str, key: str) -> None:
@@ -393,7 +415,7 @@ class _Contents(Flowable):
             canvas.endForm()
 
 
-class _Entry(Paragraph):
+class _Entry(_Paragraph):
     """An account in the contents, a link to its dossier; its page number comes after it."""
 
     def __init__(self, account: str, key: str, contents: _Contents) -> None:
@@ -419,7 +441,7 @@ class _Document(BaseDocTemplate):
             str(path), pagesize=PAGE, leftMargin=18 * mm, rightMargin=18 * mm,
             topMargin=16 * mm, bottomMargin=18 * mm, title=title, author="Accord",
         )  # fmt: skip
-        self.footer = Paragraph(text(footer), _Styles.footer)  # a workspace's name is typed
+        self.footer = _Paragraph(text(footer), _Styles.footer)  # a workspace's name is typed
         self.contents = contents
         self.starts: dict[str, int] = {}  # the page each dossier starts on
         frame = Frame(self.leftMargin, self.bottomMargin, self.width, self.height, id="body")
@@ -459,7 +481,7 @@ def _dossier_content(d: PrintedDossier) -> list[Flowable]:
     story: list[Flowable] = []
     facts = " · ".join(f"{text(label)}: {text(value)}" for label, value in d.facts)
     if facts:
-        story.append(Paragraph(facts, s.small))
+        story.append(_Paragraph(facts, s.small))
     when = shown_time(d.updated_at, "%Y-%m-%d") if d.updated_at else ""
     place = [f"Owner: {text(d.owner)}" if d.owner else "No owner yet"]
     if d.priority is not None:
@@ -467,14 +489,14 @@ def _dossier_content(d: PrintedDossier) -> list[Flowable]:
     if d.stage:
         place.append(text(d.stage))
     rating = f" · rated {d.rating:.1f}/5 by {d.ratings}" if d.rating is not None else ""
-    story.append(Paragraph(
+    story.append(_Paragraph(
         f"Dossier {d.status} · {d.completeness}% complete · by {text(d.author)}, {when}"
         f"{rating} · {' · '.join(place)}", s.small))  # fmt: skip
     story.append(Spacer(1, 4))
 
     fit = f"Fit score {d.score}, tier {d.tier}" if d.tier else "Not in any tier"
     why = [["Criterion", "Gave"]] + [[text(c), text(o)] for c, o in d.why]
-    block: list[Flowable] = [Paragraph(f"Why this account: {text(fit)}", s.heading)]
+    block: list[Flowable] = [_Paragraph(f"Why this account: {text(fit)}", s.heading)]
     if d.why:
         block.append(_table(why, [130 * mm, 44 * mm]))
     story.append(KeepTogether(block))
@@ -485,7 +507,7 @@ def _dossier_content(d: PrintedDossier) -> list[Flowable]:
              text(c.title), text(c.email), text(c.phone)]
             for c in d.contacts
         ]  # fmt: skip
-        story += [CondPageBreak(28 * mm), Paragraph("Contacts", s.heading)]
+        story += [CondPageBreak(28 * mm), _Paragraph("Contacts", s.heading)]
         story.append(_table(rows, [50 * mm, 42 * mm, 50 * mm, 32 * mm]))
 
     for section, body in d.sections:
@@ -493,15 +515,15 @@ def _dossier_content(d: PrintedDossier) -> list[Flowable]:
         content = section_flowables(body) if body.strip() else []
         if not content:
             note = "Not researched yet (required)." if section.required else "Nothing noted."
-            content = [Paragraph(note, s.missing)]
+            content = [_Paragraph(note, s.missing)]
         # a heading never ends a page; a long text after it flows on from where it starts
-        story += [CondPageBreak(28 * mm), Paragraph(title, s.heading), *content]
+        story += [CondPageBreak(28 * mm), _Paragraph(title, s.heading), *content]
 
     if d.sources:
-        story += [CondPageBreak(20 * mm), Paragraph("Source links", s.heading)]
+        story += [CondPageBreak(20 * mm), _Paragraph("Source links", s.heading)]
         for source in d.sources:
             label = f"{text(source.title)} — " if source.title else ""
-            story.append(Paragraph(label + text(source.url), s.bullet, bulletText="•"))
+            story.append(_Paragraph(label + text(source.url), s.bullet, bulletText="•"))
     return story
 
 
@@ -531,11 +553,11 @@ def write_dossiers(
     if cover:
         story += [
             Spacer(1, 60 * mm),
-            Paragraph(text(title, BOLD), _Styles.cover_title),
+            _Paragraph(text(title, BOLD), _Styles.cover_title),
             Spacer(1, 8),
         ]
-        story += [Paragraph(text(line), _Styles.cover_line) for line in [*cover, today]]
-        story += [PageBreak(), Paragraph("Contents", _Styles.toc_title), contents]
+        story += [_Paragraph(text(line), _Styles.cover_line) for line in [*cover, today]]
+        story += [PageBreak(), _Paragraph("Contents", _Styles.toc_title), contents]
     written = 0
     for n, dossier in enumerate(dossiers):
         if cancel is not None and cancel():
