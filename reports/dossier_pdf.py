@@ -10,8 +10,10 @@ resources/fonts with their licences.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Iterable
+from copy import copy
 from datetime import datetime
 from functools import cache
 from pathlib import Path
@@ -45,6 +47,7 @@ from reportlab.platypus import (
     TableStyle,
 )
 from reportlab.platypus.flowables import _FUZZ, _listWrapOn
+from reportlab.platypus.paraparser import ParaFrag
 from reportlab.platypus.tableofcontents import defaultTableStyle
 
 from domain.dossiers import PrintedDossier
@@ -140,14 +143,33 @@ def _style(name: str, **kw: Any) -> ParagraphStyle:
     return ParagraphStyle(name, **{**base, **kw})
 
 
-class _Paragraph(Paragraph):
-    """A paragraph that breaks its lines once for each width it is given. A dossier is
-    measured several times at one width (whether it fits its page, the frame that keeps it
-    there, then drawing it, which asks for a width a millionth of a point less), and
-    ReportLab breaks the lines again every time."""
+#: Markup that is only text: no tag, no entity, one space between words.
+_PLAIN = re.compile(r"[^<&\s]+(?: [^<&\s]+)*")
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)  # split() makes its parts with ReportLab's arguments
+
+@cache
+def _plain_frag(style: ParagraphStyle) -> ParaFrag:
+    """What ReportLab's parser makes of a paragraph of plain text in ``style``."""
+    return Paragraph("x", style).frags[0]
+
+
+class _Paragraph(Paragraph):
+    """A paragraph of the dossier PDF. Plain text (most table cells, headings and notes)
+    is set without ReportLab's markup parser, as the parser would set it. The lines are
+    broken once for each width the paragraph is given: a dossier is measured several
+    times at one width (whether it fits its page, the frame that keeps it there, then
+    drawing it, which asks for a width a millionth of a point less), and ReportLab breaks
+    the lines again every time."""
+
+    def __init__(
+        self, markup: str | None, style: ParagraphStyle, bulletText: str | None = None,
+        frags: list[ParaFrag] | None = None,  # split() makes its parts from the frags
+    ) -> None:  # fmt: skip
+        if frags is None and markup is not None and _PLAIN.fullmatch(markup):
+            frag = copy(_plain_frag(style))
+            frag.text, frag.link, frag.us_lines = markup, [], []
+            frags = [frag]
+        super().__init__(markup, style, bulletText=bulletText, frags=frags)
         self._broken: dict[float, tuple[Any, ...]] = {}
 
     def wrap(self, availWidth: float, availHeight: float) -> tuple[float, float]:
@@ -265,13 +287,18 @@ class _Section:
         return self.out
 
     def add(self, markup: str, style: ParagraphStyle) -> None:
-        if self.depth:
-            left = style.leftIndent + self.depth * _INDENT
-            style = ParagraphStyle(f"{style.name}{self.depth}", parent=style, leftIndent=left,
-                                   bulletIndent=left - _INDENT + 3, bulletFontSize=style.fontSize,
-                                   spaceAfter=min(style.spaceAfter, 2))  # fmt: skip
+        style = _indented(style, self.depth) if self.depth else style
         self.out.append(_Paragraph(markup, style, bulletText=self.marker))
         self.marker = None
+
+
+@cache
+def _indented(style: ParagraphStyle, depth: int) -> ParagraphStyle:
+    """``style`` inside ``depth`` lists or quotes, its bullet in the margin."""
+    left = style.leftIndent + depth * _INDENT
+    return ParagraphStyle(f"{style.name}{depth}", parent=style, leftIndent=left,
+                          bulletIndent=left - _INDENT + 3, bulletFontSize=style.fontSize,
+                          spaceAfter=min(style.spaceAfter, 2))  # fmt: skip
 
 
 def _inline(tokens: list[Token], bold: bool = False) -> str:
