@@ -73,22 +73,31 @@ class PdfCancelled(AccordError):
 
 
 @cache
-def _fonts() -> dict[str, frozenset[int]]:
-    """Register the bundled fonts once; the code points each can draw."""
-    files = {
+def _fonts() -> dict[str, dict[int, int]]:
+    """Register the main font's faces once; the code points each can draw."""
+    faces = _registered({
         SANS: "DejaVuSans.ttf",
         BOLD: "DejaVuSans-Bold.ttf",
         ITALIC: "DejaVuSans-Oblique.ttf",
         BOLD_ITALIC: "DejaVuSans-BoldOblique.ttf",
-        HANGUL: "NanumGothic.ttf",
-        FALLBACK: "DroidSansFallbackFull.ttf",
-    }
-    for name, file in files.items():
-        pdfmetrics.registerFont(TTFont(name, FONTS / file))
+    })  # fmt: skip
     pdfmetrics.registerFontFamily(
         SANS, normal=SANS, bold=BOLD, italic=ITALIC, boldItalic=BOLD_ITALIC
     )
-    return {name: frozenset(pdfmetrics.getFont(name).face.charToGlyph) for name in files}
+    return faces
+
+
+@cache
+def _other_scripts() -> dict[str, dict[int, int]]:
+    """Register the fonts for what the main font lacks (Korean, Chinese, Japanese) when a
+    text first needs them: reading them takes longer than the main font's four faces."""
+    return _registered({HANGUL: "NanumGothic.ttf", FALLBACK: "DroidSansFallbackFull.ttf"})
+
+
+def _registered(files: dict[str, str]) -> dict[str, dict[int, int]]:
+    for name, file in files.items():
+        pdfmetrics.registerFont(TTFont(name, FONTS / file))
+    return {name: pdfmetrics.getFont(name).face.charToGlyph for name in files}
 
 
 @cache
@@ -97,10 +106,13 @@ def _font_for(ch: str, face: str) -> str | None:
     where it can, else the upright main font (DejaVu's italics lack Arabic, for one), Korean
     in Nanum Gothic (the CJK fallback has only a few Hangul syllables, and a word should not
     mix two fonts), else the CJK fallback; None when no bundled font has it."""
-    fonts = _fonts()
-    korean = "HANGUL" in unicodedata.name(ch, "")
-    order = (face, SANS, HANGUL, FALLBACK) if korean else (face, SANS, FALLBACK, HANGUL)
-    return next((font for font in order if ord(ch) in fonts[font]), None)
+    main = _fonts()
+    font = next((font for font in (face, SANS) if ord(ch) in main[font]), None)
+    if font is not None:
+        return font
+    others = _other_scripts()
+    order = (HANGUL, FALLBACK) if "HANGUL" in unicodedata.name(ch, "") else (FALLBACK, HANGUL)
+    return next((font for font in order if ord(ch) in others[font]), None)
 
 
 def text(value: object, face: str = SANS) -> str:
