@@ -173,6 +173,10 @@ class _Paragraph(Paragraph):
     drawing it, which asks for a width a millionth of a point less), and ReportLab breaks
     the lines again every time."""
 
+    blPara: Any  # ReportLab's lines, as the last wrap() broke them
+    _wrapWidths: list[float]
+    _width_max: float
+
     def __init__(
         self, markup: str | None, style: ParagraphStyle, bulletText: str | None = None,
         frags: list[ParaFrag] | None = None,  # split() makes its parts from the frags
@@ -458,8 +462,8 @@ class _Entry(_Paragraph):
     """An account in the contents, a link to its dossier; its page number comes after it."""
 
     def __init__(self, account: str, key: str, contents: _Contents) -> None:
-        markup = f'<a href="#{key}">{text(account)}</a><onDraw name="contentsEntryEnd" label="{key}"/>'
-        super().__init__(markup, contents.style)
+        link = f'<a href="#{key}">{text(account)}</a>'
+        super().__init__(f'{link}<onDraw name="contentsEntryEnd" label="{key}"/>', contents.style)
         self.key, self.contents = key, contents
 
     def draw(self) -> None:
