@@ -7,7 +7,8 @@ to its page. What the pack costs beyond the floor is ours; the floor is ReportLa
     python bench/call_pack.py --dossiers 200 [--runs 3]
 
 Each figure is the median of the runs, each run in a fresh process (as the first print
-of a session is: the fonts are read then).
+of a session is: the fonts are read then), in CPU seconds: the work is one thread's, and
+on a machine shared with other work the clock on the wall swings with their load.
 """
 
 from __future__ import annotations
@@ -63,9 +64,9 @@ KINDS = {"plain": plain, "floor": floor, "pack": call_pack}
 
 
 def timed(kind: str, dossiers: list[PrintedDossier], out: Path) -> float:
-    start = time.perf_counter()
+    start = time.process_time()
     KINDS[kind](dossiers, out)
-    return time.perf_counter() - start
+    return time.process_time() - start
 
 
 def main() -> None:
@@ -99,7 +100,7 @@ def main() -> None:
     floors = [f / b for f, b in zip(times["floor"], times["plain"], strict=True)]
     ratio, floor_ratio = statistics.median(ratios), statistics.median(floors)
     verdict = "ok" if ratio <= 3 else "SLOW"
-    print(f"{args.dossiers} dossiers, {pages} pages (median of {args.runs} runs)")
+    print(f"{args.dossiers} dossiers, {pages} pages (CPU seconds, median of {args.runs} runs)")
     print(f"  baseline: plain ReportLab, same text          {base:6.2f} s")
     print(f"  floor: the pack's paragraphs and tables, one  {least:6.2f} s  "
           f"({floor_ratio:.1f}x the baseline)")  # fmt: skip

@@ -359,19 +359,41 @@ def _address(label: str, href: str, face: str) -> str:
     return f" ({text(href, face)})"
 
 
+#: The space left and right of a table cell's text (ReportLab's own).
+_CELL_PADDING = 6
+
+
 def _table(rows: list[list[str]], widths: list[float], header: bool = True) -> Table:
-    cells = [[_Paragraph(c, _Styles.cell) for c in row] for row in rows]
+    cells = [[_cell(c, width) for c, width in zip(row, widths, strict=True)] for row in rows]
     table = Table(cells, colWidths=widths, repeatRows=1 if header else 0)
+    cell = _Styles.cell
     commands: list[Any] = [
         ("VALIGN", (0, 0), (-1, -1), "TOP"),
         ("LINEBELOW", (0, 0), (-1, -1), 0.4, RULE),
         ("TOPPADDING", (0, 0), (-1, -1), 2.5),
         ("BOTTOMPADDING", (0, 0), (-1, -1), 2.5),
+        ("LEFTPADDING", (0, 0), (-1, -1), _CELL_PADDING),
+        ("RIGHTPADDING", (0, 0), (-1, -1), _CELL_PADDING),
+        ("FONT", (0, 0), (-1, -1), cell.fontName, cell.fontSize, cell.leading),
+        ("TEXTCOLOR", (0, 0), (-1, -1), cell.textColor),
     ]
     if header:
         commands.append(("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#eef2f6")))
     table.setStyle(TableStyle(commands))
     return table
+
+
+def _cell(markup: str, width: float) -> str | Flowable:
+    """A table cell in the cell style: plain text that fits on one line is a string, which
+    the table draws where and as its paragraph would be drawn (the font, size, leading and
+    colour of the cell style, at the same baseline) at a fraction of the cost; anything
+    else is a paragraph, which wraps."""
+    style = _Styles.cell
+    if _PLAIN.fullmatch(markup) and (
+        stringWidth(markup, style.fontName, style.fontSize) <= width - 2 * _CELL_PADDING
+    ):
+        return markup
+    return _Paragraph(markup, style)
 
 
 #: The smallest a dossier is set to keep it on one page (its 9.5 pt text at 8.1 pt): one a

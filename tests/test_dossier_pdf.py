@@ -336,7 +336,7 @@ def test_the_call_pack_is_laid_out_once(tmp_path, monkeypatch):
         monkeypatch.setattr(cls, name, counted)
 
     counting(Canvas, "showPage", pages, lambda canvas: 1)
-    counting(Paragraph, "breakLines", breaks, lambda paragraph, widths: id(paragraph))
+    counting(Paragraph, "breakLines", breaks, lambda paragraph, widths: paragraph)
     counting(ParaParser, "parse", parsed, lambda parser, text, style: text)
     out = tmp_path / "pack.pdf"
     names = ["Alpha AG", "Beta GmbH", "Gamma Ltd"]
@@ -344,6 +344,8 @@ def test_the_call_pack_is_laid_out_once(tmp_path, monkeypatch):
                    cover_lines=["for Sam Rivera"])  # fmt: skip
     assert len(pages) == len(_pages(out)) == 5
     assert max(breaks.count(paragraph) for paragraph in breaks) == 1
+    # a table cell of plain text that fits its line is drawn as a string
+    assert not {"Criterion", "+35", "CEO"} & {paragraph.text for paragraph in breaks}
     assert parsed and all(re.search(r"[<&]", text) or text == "x" for text in parsed)
 
 
@@ -366,3 +368,34 @@ def test_a_pack_in_latin_script_does_not_read_the_fonts_of_other_scripts(tmp_pat
     latin, korean = done.stdout.splitlines()
     assert "AccordHangul" not in latin and "AccordFallback" not in latin
     assert "AccordHangul" in korean and "AccordSans" in latin
+
+
+def test_a_table_cell_drawn_as_a_string_prints_as_its_paragraph_did(tmp_path, monkeypatch):
+    """Plain text that fits its cell is drawn as a string, the rest as a paragraph; the
+    page looks the same to the pixel as when every cell was a paragraph."""
+    from reportlab.platypus import SimpleDocTemplate
+
+    from reports import dossier_pdf
+
+    if shutil.which("pdftoppm") is None:
+        pytest.skip("pdftoppm (poppler-utils) is not installed: the page cannot be rendered")
+    rows = [
+        ["Criterion", "Gave"],
+        ["Industry in Manufacturing", "+35"],
+        ["Kiel", " ".join(["wraps"] * 30)],
+    ]
+    widths = [150.0, 120.0]
+    dossier_pdf._fonts()
+    cells = dossier_pdf._table(rows, widths)._cellvalues
+    assert [type(cell).__name__ for cell in cells[2]] == ["str", "_Paragraph"]
+    pictures = []
+    for name in ("strings", "paragraphs"):
+        if name == "paragraphs":
+            monkeypatch.setattr(dossier_pdf, "_cell", lambda c, w: dossier_pdf._Paragraph(
+                c, dossier_pdf._Styles.cell))  # fmt: skip
+        pdf = tmp_path / f"{name}.pdf"
+        SimpleDocTemplate(str(pdf)).build([dossier_pdf._table(rows, widths)])
+        subprocess.run(["pdftoppm", "-r", "150", "-singlefile", "-gray", str(pdf),
+                        str(tmp_path / name)], check=True)  # fmt: skip
+        pictures.append((tmp_path / f"{name}.pgm").read_bytes())
+    assert pictures[0] == pictures[1]
