@@ -72,32 +72,34 @@ class PdfCancelled(AccordError):
         super().__init__("The PDF was cancelled; no file was written.")
 
 
+#: The bundled fonts: DejaVu Sans's four faces, and for what it lacks Nanum Gothic (Korean)
+#: and Droid Sans Fallback (Chinese, Japanese).
+_FILES = {
+    SANS: "DejaVuSans.ttf",
+    BOLD: "DejaVuSans-Bold.ttf",
+    ITALIC: "DejaVuSans-Oblique.ttf",
+    BOLD_ITALIC: "DejaVuSans-BoldOblique.ttf",
+    HANGUL: "NanumGothic.ttf",
+    FALLBACK: "DroidSansFallbackFull.ttf",
+}
+
+
 @cache
-def _fonts() -> dict[str, dict[int, int]]:
-    """Register the main font's faces once; the code points each can draw."""
-    faces = _registered({
-        SANS: "DejaVuSans.ttf",
-        BOLD: "DejaVuSans-Bold.ttf",
-        ITALIC: "DejaVuSans-Oblique.ttf",
-        BOLD_ITALIC: "DejaVuSans-BoldOblique.ttf",
-    })  # fmt: skip
+def _glyphs(font: str) -> dict[int, int]:
+    """Register a bundled font the first time a text needs it (the Korean and CJK ones
+    take longer to read than DejaVu's four faces together); the code points it draws."""
+    pdfmetrics.registerFont(TTFont(font, FONTS / _FILES[font]))
+    return pdfmetrics.getFont(font).face.charToGlyph  # type: ignore[no-any-return]
+
+
+@cache
+def _fonts() -> None:
+    """Register the main font's faces once, as one family (for bold and italics)."""
+    for face in (SANS, BOLD, ITALIC, BOLD_ITALIC):
+        _glyphs(face)
     pdfmetrics.registerFontFamily(
         SANS, normal=SANS, bold=BOLD, italic=ITALIC, boldItalic=BOLD_ITALIC
     )
-    return faces
-
-
-@cache
-def _other_scripts() -> dict[str, dict[int, int]]:
-    """Register the fonts for what the main font lacks (Korean, Chinese, Japanese) when a
-    text first needs them: reading them takes longer than the main font's four faces."""
-    return _registered({HANGUL: "NanumGothic.ttf", FALLBACK: "DroidSansFallbackFull.ttf"})
-
-
-def _registered(files: dict[str, str]) -> dict[str, dict[int, int]]:
-    for name, file in files.items():
-        pdfmetrics.registerFont(TTFont(name, FONTS / file))
-    return {name: pdfmetrics.getFont(name).face.charToGlyph for name in files}
 
 
 @cache
@@ -106,13 +108,10 @@ def _font_for(ch: str, face: str) -> str | None:
     where it can, else the upright main font (DejaVu's italics lack Arabic, for one), Korean
     in Nanum Gothic (the CJK fallback has only a few Hangul syllables, and a word should not
     mix two fonts), else the CJK fallback; None when no bundled font has it."""
-    main = _fonts()
-    font = next((font for font in (face, SANS) if ord(ch) in main[font]), None)
-    if font is not None:
-        return font
-    others = _other_scripts()
-    order = (HANGUL, FALLBACK) if "HANGUL" in unicodedata.name(ch, "") else (FALLBACK, HANGUL)
-    return next((font for font in order if ord(ch) in others[font]), None)
+    _fonts()
+    korean = "HANGUL" in unicodedata.name(ch, "")
+    order = (face, SANS, HANGUL, FALLBACK) if korean else (face, SANS, FALLBACK, HANGUL)
+    return next((font for font in order if ord(ch) in _glyphs(font)), None)
 
 
 def text(value: object, face: str = SANS) -> str:
