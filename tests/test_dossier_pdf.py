@@ -319,7 +319,7 @@ def test_the_call_pack_is_laid_out_once(tmp_path, monkeypatch):
     """The work a call pack takes, as a rep waits for it: each page is laid out once (not
     again until the contents' numbers hold), each paragraph's lines are broken once (not
     again each time the dossier is measured or drawn), plain text is not parsed as markup,
-    and the pages are not spelled out in ASCII85 (the file is a quarter smaller)."""
+    and the pages are not spelled out in ASCII85 (a smaller file, sooner)."""
     from reportlab import rl_config
     from reportlab.pdfgen.canvas import Canvas
     from reportlab.platypus import Paragraph
