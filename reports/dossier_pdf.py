@@ -10,8 +10,10 @@ resources/fonts with their licences.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Iterable
+from copy import copy
 from datetime import datetime
 from functools import cache
 from pathlib import Path
@@ -20,12 +22,14 @@ from xml.sax.saxutils import escape
 
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
+from reportlab import rl_config
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_CENTER
-from reportlab.lib.pagesizes import A4
+from reportlab.lib.pagesizes import A4 as PAGE
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import (
@@ -43,8 +47,9 @@ from reportlab.platypus import (
     Table,
     TableStyle,
 )
-from reportlab.platypus.flowables import _listWrapOn
-from reportlab.platypus.tableofcontents import TableOfContents
+from reportlab.platypus.flowables import _FUZZ, _listWrapOn
+from reportlab.platypus.paraparser import ParaFrag
+from reportlab.platypus.tableofcontents import defaultTableStyle
 
 from domain.dossiers import PrintedDossier
 from domain.errors import AccordError
@@ -68,23 +73,34 @@ class PdfCancelled(AccordError):
         super().__init__("The PDF was cancelled; no file was written.")
 
 
+#: The bundled fonts: DejaVu Sans's four faces, and for what it lacks Nanum Gothic (Korean)
+#: and Droid Sans Fallback (Chinese, Japanese).
+_FILES = {
+    SANS: "DejaVuSans.ttf",
+    BOLD: "DejaVuSans-Bold.ttf",
+    ITALIC: "DejaVuSans-Oblique.ttf",
+    BOLD_ITALIC: "DejaVuSans-BoldOblique.ttf",
+    HANGUL: "NanumGothic.ttf",
+    FALLBACK: "DroidSansFallbackFull.ttf",
+}
+
+
 @cache
-def _fonts() -> dict[str, frozenset[int]]:
-    """Register the bundled fonts once; the code points each can draw."""
-    files = {
-        SANS: "DejaVuSans.ttf",
-        BOLD: "DejaVuSans-Bold.ttf",
-        ITALIC: "DejaVuSans-Oblique.ttf",
-        BOLD_ITALIC: "DejaVuSans-BoldOblique.ttf",
-        HANGUL: "NanumGothic.ttf",
-        FALLBACK: "DroidSansFallbackFull.ttf",
-    }
-    for name, file in files.items():
-        pdfmetrics.registerFont(TTFont(name, FONTS / file))
+def _glyphs(font: str) -> dict[int, int]:
+    """Register a bundled font the first time a text needs it (the Korean and CJK ones
+    take longer to read than DejaVu's four faces together); the code points it draws."""
+    pdfmetrics.registerFont(TTFont(font, FONTS / _FILES[font]))
+    return pdfmetrics.getFont(font).face.charToGlyph  # type: ignore[no-any-return]
+
+
+@cache
+def _fonts() -> None:
+    """Register the main font's faces once, as one family (for bold and italics)."""
+    for face in (SANS, BOLD, ITALIC, BOLD_ITALIC):
+        _glyphs(face)
     pdfmetrics.registerFontFamily(
         SANS, normal=SANS, bold=BOLD, italic=ITALIC, boldItalic=BOLD_ITALIC
     )
-    return {name: frozenset(pdfmetrics.getFont(name).face.charToGlyph) for name in files}
 
 
 @cache
@@ -93,10 +109,10 @@ def _font_for(ch: str, face: str) -> str | None:
     where it can, else the upright main font (DejaVu's italics lack Arabic, for one), Korean
     in Nanum Gothic (the CJK fallback has only a few Hangul syllables, and a word should not
     mix two fonts), else the CJK fallback; None when no bundled font has it."""
-    fonts = _fonts()
+    _fonts()
     korean = "HANGUL" in unicodedata.name(ch, "")
     order = (face, SANS, HANGUL, FALLBACK) if korean else (face, SANS, FALLBACK, HANGUL)
-    return next((font for font in order if ord(ch) in fonts[font]), None)
+    return next((font for font in order if ord(ch) in _glyphs(font)), None)
 
 
 def text(value: object, face: str = SANS) -> str:
@@ -137,6 +153,51 @@ def _style(name: str, **kw: Any) -> ParagraphStyle:
     base = {"fontName": SANS, "fontSize": 9.5, "leading": 13, "textColor": INK,
             "bulletFontName": SANS, "bulletFontSize": 9.5}  # fmt: skip
     return ParagraphStyle(name, **{**base, **kw})
+
+
+#: Markup that is only text: no tag, no entity, one space between words.
+_PLAIN = re.compile(r"[^<&\s]+(?: [^<&\s]+)*")
+
+
+@cache
+def _plain_frag(style: ParagraphStyle) -> ParaFrag:
+    """What ReportLab's parser makes of a paragraph of plain text in ``style``."""
+    return Paragraph("x", style).frags[0]
+
+
+class _Paragraph(Paragraph):
+    """A paragraph of the dossier PDF. Plain text (most table cells, headings and notes)
+    is set without ReportLab's markup parser, as the parser would set it. The lines are
+    broken once for each width the paragraph is given: a dossier is measured several
+    times at one width (whether it fits its page, the frame that keeps it there, then
+    drawing it, which asks for a width a millionth of a point less), and ReportLab breaks
+    the lines again every time."""
+
+    blPara: Any  # ReportLab's lines, as the last wrap() broke them
+    _wrapWidths: list[float]
+    _width_max: float
+
+    def __init__(
+        self, markup: str | None, style: ParagraphStyle, bulletText: str | None = None,
+        frags: list[ParaFrag] | None = None,  # split() makes its parts from the frags
+    ) -> None:  # fmt: skip
+        if frags is None and markup is not None and _PLAIN.fullmatch(markup):
+            frag = copy(_plain_frag(style))
+            frag.text, frag.link, frag.us_lines = markup, [], []
+            frags = [frag]
+        super().__init__(markup, style, bulletText=bulletText, frags=frags)
+        self._broken: dict[float, tuple[Any, ...]] = {}
+
+    def wrap(self, availWidth: float, availHeight: float) -> tuple[float, float]:
+        width = round(availWidth, 3)  # a thousandth of a point is the same width on paper
+        known = self._broken.get(width)
+        if known is None or availWidth < _FUZZ:
+            size = super().wrap(availWidth, availHeight)
+            self._broken[width] = (size, self.blPara, self._wrapWidths, self._width_max)
+            return size  # type: ignore[no-any-return]
+        (_, self.height), self.blPara, self._wrapWidths, self._width_max = known
+        self.width = availWidth
+        return self.width, self.height
 
 
 class _Styles:
@@ -242,13 +303,18 @@ class _Section:
         return self.out
 
     def add(self, markup: str, style: ParagraphStyle) -> None:
-        if self.depth:
-            left = style.leftIndent + self.depth * _INDENT
-            style = ParagraphStyle(f"{style.name}{self.depth}", parent=style, leftIndent=left,
-                                   bulletIndent=left - _INDENT + 3, bulletFontSize=style.fontSize,
-                                   spaceAfter=min(style.spaceAfter, 2))  # fmt: skip
-        self.out.append(Paragraph(markup, style, bulletText=self.marker))
+        style = _indented(style, self.depth) if self.depth else style
+        self.out.append(_Paragraph(markup, style, bulletText=self.marker))
         self.marker = None
+
+
+@cache
+def _indented(style: ParagraphStyle, depth: int) -> ParagraphStyle:
+    """``style`` inside ``depth`` lists or quotes, its bullet in the margin."""
+    left = style.leftIndent + depth * _INDENT
+    return ParagraphStyle(f"{style.name}{depth}", parent=style, leftIndent=left,
+                          bulletIndent=left - _INDENT + 3, bulletFontSize=style.fontSize,
+                          spaceAfter=min(style.spaceAfter, 2))  # fmt: skip
 
 
 def _inline(tokens: list[Token], bold: bool = False) -> str:
@@ -293,19 +359,41 @@ def _address(label: str, href: str, face: str) -> str:
     return f" ({text(href, face)})"
 
 
+#: The space left and right of a table cell's text (ReportLab's own).
+_CELL_PADDING = 6
+
+
 def _table(rows: list[list[str]], widths: list[float], header: bool = True) -> Table:
-    cells = [[Paragraph(c, _Styles.cell) for c in row] for row in rows]
+    cells = [[_cell(c, width) for c, width in zip(row, widths, strict=True)] for row in rows]
     table = Table(cells, colWidths=widths, repeatRows=1 if header else 0)
+    cell = _Styles.cell
     commands: list[Any] = [
         ("VALIGN", (0, 0), (-1, -1), "TOP"),
         ("LINEBELOW", (0, 0), (-1, -1), 0.4, RULE),
         ("TOPPADDING", (0, 0), (-1, -1), 2.5),
         ("BOTTOMPADDING", (0, 0), (-1, -1), 2.5),
+        ("LEFTPADDING", (0, 0), (-1, -1), _CELL_PADDING),
+        ("RIGHTPADDING", (0, 0), (-1, -1), _CELL_PADDING),
+        ("FONT", (0, 0), (-1, -1), cell.fontName, cell.fontSize, cell.leading),
+        ("TEXTCOLOR", (0, 0), (-1, -1), cell.textColor),
     ]
     if header:
         commands.append(("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#eef2f6")))
     table.setStyle(TableStyle(commands))
     return table
+
+
+def _cell(markup: str, width: float) -> str | Flowable:
+    """A table cell in the cell style: plain text that fits on one line is a string, which
+    the table draws where and as its paragraph would be drawn (the font, size, leading and
+    colour of the cell style, at the same baseline) at a fraction of the cost; anything
+    else is a paragraph, which wraps."""
+    style = _Styles.cell
+    if _PLAIN.fullmatch(markup) and (
+        stringWidth(markup, style.fontName, style.fontSize) <= width - 2 * _CELL_PADDING
+    ):
+        return markup
+    return _Paragraph(markup, style)
 
 
 #: The smallest a dossier is set to keep it on one page (its 9.5 pt text at 8.1 pt): one a
@@ -335,7 +423,7 @@ class _OnePage(KeepInFrame):
         return self.flowing
 
 
-class _Heading(Paragraph):
+class _Heading(_Paragraph):
     """An account's title: its TOC entry and PDF outline point to it."""
 
     def __init__(self, account: str, key: str) -> None:
@@ -343,50 +431,116 @@ class _Heading(Paragraph):
         self.account, self.key = account, key
 
 
-class _Document(BaseDocTemplate):
-    """Pages with the footer and "page N of M": M is the page count of the previous pass,
-    so the document is laid out until the count holds."""
+class _Contents(Flowable):
+    """The call pack's contents as ReportLab's table of contents draws them, one pass: an
+    entry per dossier is known before the pages are laid out, and its dots and page number
+    are a form that the document fills in at its end (:meth:`_Document._endBuild`)."""
 
-    def __init__(self, path: Path, footer: str, title: str) -> None:
+    style = _style("toc0", fontSize=10.5, leading=15)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.entries: list[list[Flowable]] = []
+        self.ends: dict[str, tuple[float, float]] = {}  # where each entry's text ends
+        self.right = 0.0
+
+    def add(self, account: str, key: str) -> None:
+        self.entries.append([_Entry(account, key, self)])
+
+    def wrap(self, availWidth: float, availHeight: float) -> tuple[float, float]:
+        self.canv.setNamedCB("contentsEntryEnd", self._entry_end)
+        self.right = availWidth
+        self.table = Table(self.entries, colWidths=(availWidth,), style=defaultTableStyle)
+        return self.table.wrapOn(self.canv, availWidth, availHeight)  # type: ignore[no-any-return]
+
+    def split(self, availWidth: float, availHeight: float) -> list[Flowable]:
+        return self.table.splitOn(self.canv, availWidth, availHeight)  # type: ignore[no-any-return]
+
+    def drawOn(self, canvas: Canvas, x: float, y: float, _sW: float = 0) -> None:
+        self.table.drawOn(canvas, x, y, _sW)
+
+    def _entry_end(self, canvas: Canvas, kind: str, key: str) -> None:
+        self.ends[key] = canvas._curr_tx_info["cur_x"], canvas._curr_tx_info["cur_y"]
+
+    def fill_in(self, canvas: Canvas, pages: dict[str, int]) -> None:
+        """Each entry's dots and page number."""
+        font, size = self.style.fontName, self.style.fontSize
+        dot = " . "
+        dot_width = stringWidth(dot, font, size)
+        for key, (x, y) in self.ends.items():
+            page = str(pages[key])
+            width = stringWidth(page, font, size)
+            dots = int((self.right - x - width) / dot_width)
+            canvas.beginForm(f"contents-{key}", -self.right, -PAGE[1], 2 * self.right, PAGE[1])
+            line = canvas.beginText(self.right - dots * dot_width - width, y)
+            line.setFont(font, size)
+            line.setFillColor(self.style.textColor)
+            line.textLine(dots * dot + page)
+            canvas.drawText(line)
+            canvas.endForm()
+
+
+class _Entry(_Paragraph):
+    """An account in the contents, a link to its dossier; its page number comes after it."""
+
+    def __init__(self, account: str, key: str, contents: _Contents) -> None:
+        link = f'<a href="#{key}">{text(account)}</a>'
+        super().__init__(f'{link}<onDraw name="contentsEntryEnd" label="{key}"/>', contents.style)
+        self.key, self.contents = key, contents
+
+    def draw(self) -> None:
+        super().draw()
+        x, y = self.contents.ends[self.key]
+        self.canv.doForm(f"contents-{self.key}")
+        leading = self.style.leading
+        self.canv.linkRect("", self.key, (x, y, self.contents.right, y + leading), relative=1)
+
+
+class _Document(BaseDocTemplate):
+    """Pages with the footer and "page N of M", laid out in one pass: the page numbers
+    not known while a page is drawn (M, and each dossier's page in the contents) are
+    forms, filled in at the end."""
+
+    def __init__(self, path: Path, footer: str, title: str, contents: _Contents | None) -> None:
         super().__init__(
-            str(path), pagesize=A4, leftMargin=18 * mm, rightMargin=18 * mm,
+            str(path), pagesize=PAGE, leftMargin=18 * mm, rightMargin=18 * mm,
             topMargin=16 * mm, bottomMargin=18 * mm, title=title, author="Accord",
         )  # fmt: skip
-        self.footer = footer
-        self.total: int | None = None  # pages in the last pass
-        self.drawn_total: int | None = None  # the count the last pass printed
+        self.footer = _Paragraph(text(footer), _Styles.footer)  # a workspace's name is typed
+        self.contents = contents
+        self.starts: dict[str, int] = {}  # the page each dossier starts on
         frame = Frame(self.leftMargin, self.bottomMargin, self.width, self.height, id="body")
         self.addPageTemplates([PageTemplate("page", [frame], onPage=self._footer)])
 
     def _footer(self, canvas: Canvas, doc: BaseDocTemplate) -> None:
-        self.drawn_total = self.total
-        canvas.saveState()
-        footer = Paragraph(text(self.footer), _Styles.footer)  # a workspace's name is typed
-        _, height = footer.wrapOn(canvas, self.width * 0.8, 20 * mm)
-        footer.drawOn(canvas, self.leftMargin, 10 * mm + 7.5 - height)  # on the page number's line
-        canvas.setFont(SANS, 7.5)
-        canvas.setFillColor(MUTED)
-        of = f" of {self.total}" if self.total else ""
-        canvas.drawRightString(self.pagesize[0] - self.rightMargin, 10 * mm, f"Page {doc.page}{of}")
-        canvas.restoreState()
-
-    def build(self, flowables: list[Flowable], **kwargs: Any) -> None:
-        super().build(flowables, **kwargs)
-        self.total = self.page
-
-    def lay_out(self, story: list[Flowable], contents: bool) -> None:
-        if contents:
-            self.multiBuild(story)  # passes until the table of contents holds
-        else:
-            self.build(story[:])
-        while self.drawn_total != self.total:
-            self.build(story[:])
+        _, height = self.footer.wrapOn(canvas, self.width * 0.8, 20 * mm)
+        self.footer.drawOn(canvas, self.leftMargin, 10 * mm + 7.5 - height)  # on the number's line
+        canvas.doForm(f"page-{doc.page}")
 
     def afterFlowable(self, flowable: Flowable) -> None:
         if isinstance(flowable, _Heading):
             self.canv.bookmarkPage(flowable.key)
             self.canv.addOutlineEntry(flowable.account, flowable.key, level=0)
-            self.notify("TOCEntry", (0, text(flowable.account), self.page, flowable.key))
+            self.starts[flowable.key] = self.page
+
+    def _endBuild(self) -> None:
+        canvas, total = self.canv, self.page
+        for page in range(1, total + 1):
+            canvas.beginForm(f"page-{page}")
+            canvas.setFont(SANS, 7.5)
+            canvas.setFillColor(MUTED)
+            canvas.drawRightString(PAGE[0] - self.rightMargin, 10 * mm, f"Page {page} of {total}")
+            canvas.endForm()
+        if self.contents is not None:
+            self.contents.fill_in(canvas, self.starts)
+        # the pages' streams compressed and written as they are, not also spelled out in
+        # ASCII85 (ReportLab's default, for mail that carried 7 bits), which costs a call
+        # pack a fourteenth of its time and an eighth of its size
+        a85, rl_config.useA85 = rl_config.useA85, 0
+        try:
+            super()._endBuild()
+        finally:
+            rl_config.useA85 = a85
 
 
 def _dossier_story(d: PrintedDossier, key: str) -> list[Flowable]:
@@ -399,7 +553,7 @@ def _dossier_content(d: PrintedDossier) -> list[Flowable]:
     story: list[Flowable] = []
     facts = " · ".join(f"{text(label)}: {text(value)}" for label, value in d.facts)
     if facts:
-        story.append(Paragraph(facts, s.small))
+        story.append(_Paragraph(facts, s.small))
     when = shown_time(d.updated_at, "%Y-%m-%d") if d.updated_at else ""
     place = [f"Owner: {text(d.owner)}" if d.owner else "No owner yet"]
     if d.priority is not None:
@@ -407,14 +561,14 @@ def _dossier_content(d: PrintedDossier) -> list[Flowable]:
     if d.stage:
         place.append(text(d.stage))
     rating = f" · rated {d.rating:.1f}/5 by {d.ratings}" if d.rating is not None else ""
-    story.append(Paragraph(
+    story.append(_Paragraph(
         f"Dossier {d.status} · {d.completeness}% complete · by {text(d.author)}, {when}"
         f"{rating} · {' · '.join(place)}", s.small))  # fmt: skip
     story.append(Spacer(1, 4))
 
     fit = f"Fit score {d.score}, tier {d.tier}" if d.tier else "Not in any tier"
     why = [["Criterion", "Gave"]] + [[text(c), text(o)] for c, o in d.why]
-    block: list[Flowable] = [Paragraph(f"Why this account: {text(fit)}", s.heading)]
+    block: list[Flowable] = [_Paragraph(f"Why this account: {text(fit)}", s.heading)]
     if d.why:
         block.append(_table(why, [130 * mm, 44 * mm]))
     story.append(KeepTogether(block))
@@ -425,7 +579,7 @@ def _dossier_content(d: PrintedDossier) -> list[Flowable]:
              text(c.title), text(c.email), text(c.phone)]
             for c in d.contacts
         ]  # fmt: skip
-        story += [CondPageBreak(28 * mm), Paragraph("Contacts", s.heading)]
+        story += [CondPageBreak(28 * mm), _Paragraph("Contacts", s.heading)]
         story.append(_table(rows, [50 * mm, 42 * mm, 50 * mm, 32 * mm]))
 
     for section, body in d.sections:
@@ -433,15 +587,15 @@ def _dossier_content(d: PrintedDossier) -> list[Flowable]:
         content = section_flowables(body) if body.strip() else []
         if not content:
             note = "Not researched yet (required)." if section.required else "Nothing noted."
-            content = [Paragraph(note, s.missing)]
+            content = [_Paragraph(note, s.missing)]
         # a heading never ends a page; a long text after it flows on from where it starts
-        story += [CondPageBreak(28 * mm), Paragraph(title, s.heading), *content]
+        story += [CondPageBreak(28 * mm), _Paragraph(title, s.heading), *content]
 
     if d.sources:
-        story += [CondPageBreak(20 * mm), Paragraph("Source links", s.heading)]
+        story += [CondPageBreak(20 * mm), _Paragraph("Source links", s.heading)]
         for source in d.sources:
             label = f"{text(source.title)} — " if source.title else ""
-            story.append(Paragraph(label + text(source.url), s.bullet, bulletText="•"))
+            story.append(_Paragraph(label + text(source.url), s.bullet, bulletText="•"))
     return story
 
 
@@ -467,16 +621,15 @@ def write_dossiers(
     footer = " · ".join(part for part in ("Accord", workspace, today) if part)
     cover = list(cover_lines)
     story: list[Flowable] = []
-    toc = TableOfContents(dotsMinLevel=0)
+    contents = _Contents() if cover else None
     if cover:
         story += [
             Spacer(1, 60 * mm),
-            Paragraph(text(title, BOLD), _Styles.cover_title),
+            _Paragraph(text(title, BOLD), _Styles.cover_title),
             Spacer(1, 8),
         ]
-        story += [Paragraph(text(line), _Styles.cover_line) for line in [*cover, today]]
-        toc.levelStyles = [_style("toc0", fontSize=10.5, leading=15)]
-        story += [PageBreak(), Paragraph("Contents", _Styles.toc_title), toc]
+        story += [_Paragraph(text(line), _Styles.cover_line) for line in [*cover, today]]
+        story += [PageBreak(), _Paragraph("Contents", _Styles.toc_title), contents]
     written = 0
     for n, dossier in enumerate(dossiers):
         if cancel is not None and cancel():
@@ -484,15 +637,15 @@ def write_dossiers(
         if story:
             story.append(PageBreak())
         story += _dossier_story(dossier, f"d{n}")
-        # the contents take their final length from the first pass: two passes, not three
-        toc.addEntry(0, text(dossier.account), 9999, f"d{n}")
+        if contents is not None:
+            contents.add(dossier.account, f"d{n}")
         written += 1
         if progress is not None:
             progress(written, max(count, written) + 1)  # the last step is laying out pages
     if not written:
         raise AccordError("There is no dossier to print.")
     with writing(path) as partial:
-        _Document(partial, footer, title).lay_out(story, contents=bool(cover))
+        _Document(partial, footer, title, contents).build(story)
     if progress is not None:
         progress(written + 1, written + 1)
     return written

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -295,3 +296,110 @@ def test_a_letter_the_italic_font_lacks_prints_upright():
     _fonts()
     assert text("*Ελένη*", ITALIC) == "*Ελένη*"  # DejaVu's italics have Greek
     assert text("مرحبا", ITALIC) == '<font name="AccordSans">مرحبا</font>'  # but not Arabic
+
+
+def test_the_contents_number_every_dossier_by_the_page_it_starts_on(tmp_path):
+    """Contents two pages long and a dossier four pages long, laid out in one pass: each
+    entry's page number and every "Page N of M" are the pages' own."""
+    out = tmp_path / "pack.pdf"
+    long = " ".join(f"Sentence {n} about the customer's plans." for n in range(400))
+    dossiers = [_dossier(f"Account {n:02d}") for n in range(60)]
+    dossiers[1] = _dossier("Account 01", {"overview": long})
+    write_dossiers(dossiers, out, title="Call pack", workspace="w", cover_lines=["for Sam"])
+    reader = PdfReader(out)
+    starts = [reader.get_destination_page_number(o) + 1 for o in reader.outline]
+    assert starts[:3] == [4, 5, 9] and starts[-1] == len(reader.pages) == 66
+    contents = "".join(_pages(out)[1:3])
+    assert [int(n) for n in re.findall(r"Account \d\d\n[ .]*\. (\d+)\n", contents)] == starts
+    for number, page in enumerate(_pages(out), 1):
+        assert f"Page {number} of 66" in page
+
+
+def test_the_call_pack_is_laid_out_once(tmp_path, monkeypatch):
+    """The work a call pack takes, as a rep waits for it: each page is laid out once (not
+    again until the contents' numbers hold), each paragraph's lines are broken once (not
+    again each time the dossier is measured or drawn), plain text is not parsed as markup,
+    and the pages are not spelled out in ASCII85 (a smaller file, sooner)."""
+    from reportlab import rl_config
+    from reportlab.pdfgen.canvas import Canvas
+    from reportlab.platypus import Paragraph
+    from reportlab.platypus.paraparser import ParaParser
+
+    pages, breaks, parsed = [], [], []
+
+    def counting(cls, name, seen, what):
+        original = getattr(cls, name)
+
+        def counted(self, *args, **kwargs):
+            seen.append(what(self, *args))
+            return original(self, *args, **kwargs)
+
+        monkeypatch.setattr(cls, name, counted)
+
+    counting(Canvas, "showPage", pages, lambda canvas: 1)
+    counting(Paragraph, "breakLines", breaks, lambda paragraph, widths: paragraph)
+    counting(ParaParser, "parse", parsed, lambda parser, text, style: text)
+    out = tmp_path / "pack.pdf"
+    names = ["Alpha AG", "Beta GmbH", "Gamma Ltd"]
+    write_dossiers([_dossier(n) for n in names], out, title="Call pack", workspace="w",
+                   cover_lines=["for Sam Rivera"])  # fmt: skip
+    assert len(pages) == len(_pages(out)) == 5
+    assert max(breaks.count(paragraph) for paragraph in breaks) == 1
+    # a table cell of plain text that fits its line is drawn as a string
+    assert not {"Criterion", "+35", "CEO"} & {paragraph.text for paragraph in breaks}
+    assert parsed and all(re.search(r"[<&]", text) or text == "x" for text in parsed)
+    for page in PdfReader(out).pages:
+        assert page["/Contents"].get_object()["/Filter"] == ["/FlateDecode"]
+    assert rl_config.useA85 == 1  # ReportLab's setting as it was, for other documents
+
+
+def test_a_pack_in_latin_script_does_not_read_the_fonts_of_other_scripts(tmp_path):
+    """Korean, Chinese and Japanese fonts (8.7 MB) are read when a text needs them."""
+    script = (
+        "import sys; from pathlib import Path; from pypdf import PdfReader\n"
+        "from tests.test_dossier_pdf import _dossier, KOREAN\n"
+        "from reports.dossier_pdf import write_dossiers\n"
+        "from reportlab.pdfbase.pdfmetrics import getRegisteredFontNames\n"
+        "out = Path(sys.argv[1])\n"
+        "write_dossiers([_dossier('Acme AG')], out, title='Dossier', workspace='w')\n"
+        "print(sorted(n for n in getRegisteredFontNames() if n.startswith('Accord')))\n"
+        "write_dossiers([_dossier(KOREAN)], out, title='Dossier', workspace='w')\n"
+        "print(sorted(n for n in getRegisteredFontNames() if n.startswith('Accord')))\n"
+    )
+    root = Path(__file__).resolve().parent.parent
+    done = subprocess.run([sys.executable, "-c", script, str(tmp_path / "x.pdf")], cwd=root,
+                          capture_output=True, text=True, check=True)  # fmt: skip
+    latin, korean = done.stdout.splitlines()
+    assert "AccordHangul" not in latin and "AccordFallback" not in latin
+    assert "AccordHangul" in korean and "AccordSans" in latin
+
+
+def test_a_table_cell_drawn_as_a_string_prints_as_its_paragraph_did(tmp_path, monkeypatch):
+    """Plain text that fits its cell is drawn as a string, the rest as a paragraph; the
+    page looks the same to the pixel as when every cell was a paragraph."""
+    from reportlab.platypus import SimpleDocTemplate
+
+    from reports import dossier_pdf
+
+    if shutil.which("pdftoppm") is None:
+        pytest.skip("pdftoppm (poppler-utils) is not installed: the page cannot be rendered")
+    rows = [
+        ["Criterion", "Gave"],
+        ["Industry in Manufacturing", "+35"],
+        ["Kiel", " ".join(["wraps"] * 30)],
+    ]
+    widths = [150.0, 120.0]
+    dossier_pdf._fonts()
+    cells = dossier_pdf._table(rows, widths)._cellvalues
+    assert [type(cell).__name__ for cell in cells[2]] == ["str", "_Paragraph"]
+    pictures = []
+    for name in ("strings", "paragraphs"):
+        if name == "paragraphs":
+            monkeypatch.setattr(dossier_pdf, "_cell", lambda c, w: dossier_pdf._Paragraph(
+                c, dossier_pdf._Styles.cell))  # fmt: skip
+        pdf = tmp_path / f"{name}.pdf"
+        SimpleDocTemplate(str(pdf)).build([dossier_pdf._table(rows, widths)])
+        subprocess.run(["pdftoppm", "-r", "150", "-singlefile", "-gray", str(pdf),
+                        str(tmp_path / name)], check=True)  # fmt: skip
+        pictures.append((tmp_path / f"{name}.pgm").read_bytes())
+    assert pictures[0] == pictures[1]
