@@ -15,11 +15,11 @@ from __future__ import annotations
 import random
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, bindparam, select, update
 
 from domain.engagement import EngagementKind
 from domain.interactions import Channel, Interaction, LeadVerdict, Outcome, stage_after
@@ -89,7 +89,6 @@ class FieldHistory:
     stage_changes: int = 0
     engagements: int = 0
     handed_off: int = 0
-    _rows: dict[str, list[tuple[Any, ...]]] = field(default_factory=dict)
 
 
 def field_history(
@@ -118,7 +117,9 @@ def field_history(
     conn.execute(update(stage_changes).where(stage_changes.c.from_stage.is_(None)).values(at=start))
     people = _contacts_of(conn, [row.account_id for row in listed])
     history = FieldHistory()
+    entries: list[tuple[Any, ...]] = []
     stages: list[tuple[Any, ...]] = []
+    moved: list[dict[str, Any]] = []
     for done, row in enumerate(listed, 1):
         rep = names[row.owner_id]
         stage = Stage(row.stage)
@@ -135,14 +136,13 @@ def field_history(
             if after is not stage:
                 stages.append(_change(row.account_id, stage, after, entry.at, rep, entry.id))
                 stage = after
-        _add(history, "interactions", [_interaction_row(e) for e in story])
-        _update_target(conn, row.account_id, stage, handed, marketer)
-        if len(history._rows.get("interactions", ())) >= _CHUNK or len(stages) >= _CHUNK:
-            _flush(conn, history, stages)
-            stages = []
+        entries += [_interaction_row(e) for e in story]
+        moved.append({"account": row.account_id, "stage": stage.value, "handed": handed})
+        if len(entries) >= _CHUNK or len(stages) >= _CHUNK or len(moved) >= _CHUNK:
+            _flush(conn, history, entries, stages, moved, marketer)
         if progress is not None and done % 1000 == 0:
             progress(done, len(listed))
-    _flush(conn, history, stages)
+    _flush(conn, history, entries, stages, moved, marketer)
     history.engagements = _engagement(conn, rng, [r.account_id for r in listed], people,
                                       start, now, marketer)  # fmt: skip
     return history
@@ -252,26 +252,30 @@ def _change(
     return (new_id(), account_id, before.value, after.value, at, who, interaction_id, "")
 
 
-def _add(history: FieldHistory, table: str, rows: list[tuple[Any, ...]]) -> None:
-    history._rows.setdefault(table, []).extend(rows)
-
-
-def _update_target(
-    conn: Connection, account_id: uuid.UUID, stage: Stage, handed: datetime, marketer: str
+def _flush(
+    conn: Connection,
+    history: FieldHistory,
+    entries: list[tuple[Any, ...]],
+    stages: list[tuple[Any, ...]],
+    moved: list[dict[str, Any]],
+    marketer: str,
 ) -> None:
-    conn.execute(
-        update(targets)
-        .where(targets.c.account_id == account_id)
-        .values(stage=stage.value, handed_off_at=handed, handed_off_by=marketer)
-    )
-
-
-def _flush(conn: Connection, history: FieldHistory, stages: list[tuple[Any, ...]]) -> None:
-    rows = history._rows.pop("interactions", [])
-    bulk_insert(conn, table_of(InteractionRow), INTERACTION_COLUMNS, rows)
+    """Write what the stories made so far, and empty the lists."""
+    bulk_insert(conn, table_of(InteractionRow), INTERACTION_COLUMNS, entries)
     bulk_insert(conn, stage_changes, STAGE_COLUMNS, stages)
-    history.interactions += len(rows)
+    if moved:
+        conn.execute(
+            update(targets)
+            .where(targets.c.account_id == bindparam("account"))
+            .values(
+                stage=bindparam("stage"), handed_off_at=bindparam("handed"), handed_off_by=marketer
+            ),
+            moved,
+        )
+    history.interactions += len(entries)
     history.stage_changes += len(stages)
+    for done in (entries, stages, moved):
+        done.clear()
 
 
 def _engagement(
