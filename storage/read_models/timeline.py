@@ -41,7 +41,8 @@ class EntryKind(enum.StrEnum):
 class TimelineEntry:
     """A line of the timeline: when, of what kind, who did it and what it says.
     ``interaction`` is the logged entry of an interaction's line (which "Correct…" starts
-    from); ``corrected`` says a later entry supersedes it."""
+    from); ``corrected`` says a later entry supersedes it. ``recorded`` is when it was
+    stored, which orders entries of the same time (a correction keeps the time it corrects)."""
 
     at: datetime
     kind: EntryKind
@@ -49,11 +50,12 @@ class TimelineEntry:
     text: str
     interaction: Interaction | None = None
     corrected: bool = False
+    recorded: datetime | None = None
 
 
 def account_timeline(workspace: Workspace, account_id: uuid.UUID) -> list[TimelineEntry]:
-    """The account's timeline, newest first (at the same time, an interaction before the
-    stage change it caused)."""
+    """The account's timeline, newest first; of two entries at the same time, the one
+    stored later first."""
     with workspace.read() as conn:
         entries = [
             *_interactions(conn, account_id),
@@ -63,9 +65,7 @@ def account_timeline(workspace: Workspace, account_id: uuid.UUID) -> list[Timeli
             *_target_list(conn, account_id),
             *_dossier(conn, account_id),
         ]
-    order = list(EntryKind)
-    entries.sort(key=lambda e: order.index(e.kind), reverse=True)
-    entries.sort(key=lambda e: e.at, reverse=True)
+    entries.sort(key=lambda e: (e.at, e.recorded or e.at), reverse=True)
     return entries
 
 
@@ -111,7 +111,7 @@ def _interactions(conn: Connection, account_id: uuid.UUID) -> list[TimelineEntry
         if entry.supersedes is not None:
             text = f"Correction of an earlier entry. {text}"
         entries.append(TimelineEntry(entry.at, EntryKind.INTERACTION, entry.logged_by, text,
-                                     entry, bool(row["corrected"])))  # fmt: skip
+                                     entry, bool(row["corrected"]), entry.logged_at))  # fmt: skip
     return entries
 
 
