@@ -233,7 +233,7 @@ def test_the_timeline_corrects_an_entry_and_shows_text_as_typed(
     account.tabs.setCurrentWidget(account.timeline)
     panel = account.timeline
     [row] = _interaction_rows(panel)
-    assert panel.table.item(row, 3).text() == "Call: No answer."
+    assert panel.table.item(row, 3).text().startswith("Call: No answer. Learned: =SUM(A1) <b>")
     panel.table.selectRow(row)
     assert panel.detail.toPlainText().endswith(f"Learned: {HOSTILE}")  # whole, as typed
     assert panel.correct_button.isEnabled()

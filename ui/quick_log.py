@@ -128,6 +128,7 @@ class QuickLogDialog(QDialog):
         self.learned.setPlaceholderText("What you learned (Shift+Enter for a new line)")
         self.learned.setMinimumHeight(90)
         self.next_step = QLineEdit()
+        self.next_step.setPlaceholderText("What happens next")
         self.follow_up = QLineEdit()
         self.follow_up.setPlaceholderText("YYYY-MM-DD, empty for none")
         self.commitments = QLineEdit()

@@ -29,6 +29,8 @@ from ui.quick_log import LOG_SHORTCUT, open_quick_log
 #: How an entry that a later one corrects is told apart in the list.
 CORRECTED = "corrected"
 _MUTED = QBrush(QColor("#6b7280"))
+#: The most of an entry's text its line shows; the box below the list shows it whole.
+_SHOWN = 500
 
 
 class TimelinePanel(QWidget):
@@ -44,6 +46,7 @@ class TimelinePanel(QWidget):
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setWordWrap(False)
         self.table.verticalHeader().hide()
+        self.table.verticalHeader().setDefaultSectionSize(24)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setStretchLastSection(True)
@@ -57,6 +60,8 @@ class TimelinePanel(QWidget):
         may_log = user.can(Action.LOG_INTERACTION)
         self.log_button = QPushButton(f"Log interaction…  ({LOG_SHORTCUT})")
         self.log_button.setEnabled(may_log)
+        if not may_log:
+            self.log_button.setToolTip(plain_tooltip("The owner and reps log interactions."))
         self.log_button.clicked.connect(self.log)
         self.correct_button = QPushButton("Correct…")
         self.correct_button.setEnabled(False)
@@ -78,8 +83,8 @@ class TimelinePanel(QWidget):
             what = entry.kind.value.capitalize()
             if entry.corrected:
                 what += f" ({CORRECTED})"
-            first_line = entry.text.split("\n", 1)[0]
-            cells = [shown_time(entry.at), what, entry.who, first_line]
+            said = " ".join(entry.text[:_SHOWN].split("\n"))  # whole in the box below
+            cells = [shown_time(entry.at), what, entry.who, said]
             for column, text in enumerate(cells):
                 item = QTableWidgetItem(text)
                 if entry.corrected:
