@@ -249,8 +249,13 @@ def test_the_timeline_corrects_an_entry_and_shows_text_as_typed(
     interactions = _interaction_rows(panel)
     assert [panel.table.item(r, 1).text() for r in interactions] == [
         "Interaction", "Interaction (corrected)"]  # fmt: skip
-    assert panel.table.item(interactions[0], 3).text() == (
-        "Correction of an earlier entry. Call: Conversation.")  # fmt: skip
+    assert (
+        panel.table.item(interactions[0], 3)
+        .text()
+        .startswith(
+            "Correction of an earlier entry. Call: Conversation. Learned: =SUM(A1) <b>bold</b>"
+        )
+    )
     assert panel.table.item(interactions[1], 3).font().strikeOut()
     panel.table.selectRow(interactions[1])
     assert not panel.correct_button.isEnabled()  # corrected already: correct the newest
