@@ -7,11 +7,12 @@ from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import Select, exists, func, select
+from sqlalchemy import Select, func, select
 
 from domain.interactions import Channel, Outcome
 from domain.tables import ColumnKind, TableColumn, TableData
 from storage.interactions import accounts, contacts, interactions
+from storage.read_models.timeline import CORRECTED
 from storage.workspace import Workspace
 
 COLUMNS = [
@@ -40,14 +41,13 @@ def interaction_table(
     workspace: Workspace, since: date | None = None, rep: str | None = None
 ) -> TableData:
     """Every interaction logged from ``since`` on (UTC), by ``rep`` (a user's name) if given."""
-    later = interactions.alias("later")
     statement = select(
         accounts.c.name, accounts.c.website, interactions.c.logged_by, interactions.c.channel,
         interactions.c.outcome, interactions.c.at, contacts.c.name, interactions.c.meaningful,
         interactions.c.learned, interactions.c.quality, interactions.c.lead,
         interactions.c.reason, interactions.c.commitments, interactions.c.next_step,
         interactions.c.follow_up, interactions.c.value,
-        exists().where(later.c.supersedes_id == interactions.c.id),
+        CORRECTED,
     ).select_from(
         interactions.join(accounts, accounts.c.id == interactions.c.account_id)
         .outerjoin(contacts, contacts.c.id == interactions.c.contact_id)
