@@ -261,3 +261,17 @@ def test_the_timeline_corrects_an_entry_and_shows_text_as_typed(
     assert not panel.correct_button.isEnabled()  # corrected already: correct the newest
     [newest, older] = _stored(sqlite_workspace, acme.id)
     assert newest.supersedes == older.id and newest.outcome is Outcome.CONVERSATION
+
+
+def test_enter_saves_from_every_field(qtbot, sqlite_workspace, sqlite_people, acme):
+    rep = sqlite_people[Role.REP]
+    fields = ["outcome", "value", "reason", "next_step", "follow_up", "commitments", "contact",
+              "channel", "at", "meaningful", "quality", "lead"]  # fmt: skip
+    for field in fields:
+        dialog = _dialog(qtbot, sqlite_workspace, rep, acme.id)
+        dialog.outcome.setCurrentIndex(dialog.outcome.findData(Outcome.LOST.value))
+        dialog.reason.setText("Chose a rival")
+        dialog.inputs[field].setFocus()
+        qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Return)
+        assert dialog.result() == QuickLogDialog.DialogCode.Accepted, field
+    assert len(_stored(sqlite_workspace, acme.id)) == len(fields)

@@ -13,13 +13,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, exists, select
+from sqlalchemy import Connection, exists, select
 
 from domain.engagement import EngagementKind
 from domain.interactions import Channel, Interaction, Outcome
 from domain.targets import Stage, history_line
 from storage.change_log import change_log
-from storage.dossiers import dossiers
+from storage.dossiers import LIVE_DOSSIER, dossiers
 from storage.interactions import interaction_from_row, interactions, stage_changes, targets
 from storage.schema import ContactRow, EngagementRow, table_of
 from storage.workspace import Workspace
@@ -183,12 +183,11 @@ _DOSSIER_ACTIONS = {"create": "Dossier started", "status": "Dossier marked {stat
 
 
 def _dossier(conn: Connection, account_id: uuid.UUID) -> list[TimelineEntry]:
+    dossier_ids = select(dossiers.c.id).where(dossiers.c.account_id == account_id, LIVE_DOSSIER)
     rows = conn.execute(
         select(change_log.c.at, change_log.c.user_name, change_log.c.action,
                change_log.c.details)
-        .join(dossiers, and_(dossiers.c.id == change_log.c.record_id,
-                             change_log.c.table_name == "dossiers"))
-        .where(dossiers.c.account_id == account_id,
+        .where(change_log.c.record_id.in_(dossier_ids), change_log.c.table_name == "dossiers",
                change_log.c.action.in_(list(_DOSSIER_ACTIONS)))
     )  # fmt: skip
     return [TimelineEntry(_utc(at), EntryKind.DOSSIER, who,
