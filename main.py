@@ -90,6 +90,13 @@ def _parser() -> argparse.ArgumentParser:
             help="a CSV file's delimiter: one character, or comma, semicolon, tab or "
             "'vertical bar' (default: guessed from its first lines)",
         )
+        sub.add_argument(
+            "--numbers",
+            metavar="FORMAT",
+            help="how the file writes its numbers: 1,234.56 (English), 1.234,56 (German, "
+            "Dutch, Spanish …), '1 234,56' (French, Polish, Nordic) or \"1'234.56\" (Swiss) "
+            "(default: decided from the numbers in its first rows)",
+        )
         sub.add_argument("--on-duplicate", choices=("skip", "fill", "overwrite"), default="skip")
         sub.add_argument(
             "--strict", action="store_true", help="refuse the whole file if any row is bad"
@@ -344,6 +351,7 @@ def _cmd_import(args: argparse.Namespace) -> int:
         sheet=args.sheet,
         encoding=args.encoding,
         delimiter=args.delimiter,
+        numbers=args.numbers,
         on_duplicate=OnDuplicate(args.on_duplicate),
         strict=args.strict,
     )
