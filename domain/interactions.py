@@ -150,7 +150,8 @@ def typed_entry(account_id: UUID, typed: Mapping[str, str]) -> Interaction:
 
     outcome = read("outcome", parse_outcome)
     if outcome is None and "outcome" not in problems:
-        problems["outcome"] = "say what came of it: " + in_words([o.value for o in Outcome], "or")
+        outcomes = in_words([o.label.lower() for o in Outcome], "or")
+        problems["outcome"] = f"say what came of it: {outcomes}"
     channel = read("channel", parse_channel) or Channel.CALL
     at = read("at", lambda t: datetime.strptime(t, "%Y-%m-%d %H:%M").astimezone(UTC))
     quality = read("quality", int)

@@ -139,7 +139,10 @@ def test_a_refusal_is_shown_under_its_field_with_the_form_kept(
 ):
     dialog = _dialog(qtbot, sqlite_workspace, sqlite_people[Role.REP], acme.id)
     dialog.save()
-    assert dialog.problems["outcome"].isVisible()  # no outcome chosen
+    assert dialog.problems["outcome"].text() == (  # no outcome chosen
+        "Say what came of it: no answer, voicemail, conversation, meeting booked, opportunity, "
+        "won, lost or not a fit"
+    )
     dialog.outcome.setCurrentIndex(dialog.outcome.findData(Outcome.WON.value))
     assert dialog.form.isRowVisible(dialog.rows["value"])  # a win asks for its value
     dialog.value.setText("lots")
