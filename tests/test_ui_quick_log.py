@@ -209,7 +209,12 @@ def test_what_was_typed_survives_a_closed_window_and_is_offered_back(
     [stored] = _stored(sqlite_workspace, acme.id)
     assert stored.contact_id is not None  # Bo Newman, added on the spot
     assert UnsavedLogs(sqlite_workspace).find(acme.id, None) is None
-    assert not _dialog(qtbot, sqlite_workspace, rep, acme.id).restored.isVisible()
+    untouched = _dialog(qtbot, sqlite_workspace, rep, acme.id)
+    assert not untouched.restored.isVisible()
+    untouched.learned.setPlainText("a second thought")
+    untouched.learned.setPlainText("")  # typed, then taken back: nothing to offer next time
+    untouched.reject()
+    assert UnsavedLogs(sqlite_workspace).find(acme.id, None) is None
 
 
 def test_the_channel_is_remembered_for_each_user(qtbot, sqlite_workspace, sqlite_people, acme):

@@ -109,6 +109,7 @@ class QuickLogDialog(QDialog):
         )
         self._build()
         self._fill(correcting)
+        self.started = self.typed()
         self._offer_draft()
         self._connect_draft()
         self.outcome.setFocus()
@@ -348,6 +349,13 @@ class QuickLogDialog(QDialog):
     def _keep(self) -> None:
         """Every change is on disk before anything else happens (a crash loses nothing)."""
         self.unsaved.keep(self.account_id, self.corrects, self.typed())
+
+    def reject(self) -> None:
+        """Closed: what was typed stays on this computer for next time, unless it is what
+        the form started with."""
+        if self.typed() == self.started:
+            self.unsaved.forget(self.account_id, self.corrects)
+        super().reject()
 
     # --- saving -----------------------------------------------------------------------------
     def entry(self) -> tuple[Interaction, Contact | None]:
