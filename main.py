@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable, Sequence
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -110,13 +111,64 @@ def _parser() -> argparse.ArgumentParser:
     undo = commands.add_parser("undo-import", help="undo a whole import batch")
     undo.add_argument("batch_id", metavar="BATCH_ID")
 
-    exp = commands.add_parser("export", help="export accounts or the target list (CSV, XLSX)")
-    exp_what = exp.add_subparsers(dest="what", metavar="accounts|targets", required=True)
+    exp = commands.add_parser(
+        "export", help="export accounts, the target list or the interactions (CSV, XLSX)"
+    )
+    exp_what = exp.add_subparsers(
+        dest="what", metavar="accounts|targets|interactions", required=True
+    )
     exp_accounts = exp_what.add_parser("accounts", help="export accounts")
     exp_accounts.add_argument("out", type=Path, metavar="OUT.csv|OUT.xlsx")
     exp_accounts.add_argument("--search", metavar="TEXT")
     exp_targets = exp_what.add_parser("targets", help="export the target list with the why")
     exp_targets.add_argument("out", type=Path, metavar="OUT.csv|OUT.xlsx")
+    exp_interactions = exp_what.add_parser(
+        "interactions", help="export the logged interactions, one row each (times in UTC)"
+    )
+    exp_interactions.add_argument("out", type=Path, metavar="OUT.csv|OUT.xlsx")
+    exp_interactions.add_argument(
+        "--since", type=_day, metavar="YYYY-MM-DD", help="only those from this day on (UTC)"
+    )
+    exp_interactions.add_argument("--rep", metavar="NAME", help="only those this rep logged")
+
+    log = commands.add_parser(
+        "log", help="log a call, visit, email, meeting or video call against an account"
+    )
+    log.add_argument("account", metavar="ACCOUNT", help="its name, website or id")
+    log.add_argument(
+        "--outcome",
+        required=True,
+        metavar="OUTCOME",
+        help=f"what came of it: {', '.join(o.value for o in _outcomes())}",
+    )
+    log.add_argument("--channel", default="call", metavar="call|visit|email|meeting|video")
+    log.add_argument("--contact", metavar="NAME", help="one of the account's contacts")
+    log.add_argument(
+        "--at",
+        default="",
+        metavar='"YYYY-MM-DD HH:MM"',
+        help="when it happened, on this computer's clock (default: now)",
+    )
+    log.add_argument("--learned", default="", metavar="TEXT", help="what you learned")
+    log.add_argument("--quality", default="", metavar="1-5", help="how good the lead is")
+    log.add_argument("--lead", default="", metavar="accepted|rejected")
+    log.add_argument(
+        "--reason",
+        default="",
+        metavar="TEXT",
+        help="why: asked for lost, not a fit and a rejected lead",
+    )
+    log.add_argument(
+        "--commitment", default="", metavar="TEXT", help="what you promised the customer"
+    )
+    log.add_argument("--next", default="", metavar="TEXT", help="the next step")
+    log.add_argument("--follow-up", default="", metavar="YYYY-MM-DD")
+    log.add_argument(
+        "--value",
+        default="",
+        metavar="AMOUNT",
+        help="the deal's value: asked for an opportunity and a win",
+    )
 
     icp = commands.add_parser("icp", help="the ideal customer profile: import, export, apply")
     icp_what = icp.add_subparsers(dest="what", metavar="import|export|apply", required=True)
@@ -352,6 +404,65 @@ def _warn(warning: str | None) -> None:
         print(f"accord: {warning}", file=sys.stderr)
 
 
+def _day(text: str) -> date:
+    """``--since``: a day written as YYYY-MM-DD."""
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a day written as YYYY-MM-DD") from None
+
+
+def _outcomes() -> list[Any]:
+    from domain.interactions import Outcome
+
+    return list(Outcome)
+
+
+#: The options of `accord log` by the fields of an interaction they fill.
+_LOG_OPTIONS = {
+    "outcome": "--outcome", "channel": "--channel", "contact": "--contact", "at": "--at",
+    "learned": "--learned", "quality": "--quality", "lead": "--lead", "reason": "--reason",
+    "commitments": "--commitment", "next_step": "--next", "follow_up": "--follow-up",
+    "value": "--value",
+}  # fmt: skip
+
+
+def _cmd_log(args: argparse.Namespace) -> int:
+    from dataclasses import replace
+
+    from domain.errors import ValidationError
+    from domain.interactions import contact_named, log_interaction, typed_entry
+    from domain.values import shown_time
+    from storage.read_models.dossier_print import find_account
+    from storage.repositories import SqlUnitOfWork
+
+    workspace = _open(args)
+    user = _who(workspace, args)
+    account_id = find_account(workspace, args.account)
+    options = {field: option.removeprefix("--").replace("-", "_")
+               for field, option in _LOG_OPTIONS.items()}  # fmt: skip
+    typed = {field: getattr(args, name) for field, name in options.items()}
+    with SqlUnitOfWork.reading(workspace) as uow:
+        account = uow.accounts.get(account_id)
+        known = uow.contacts.for_account(account_id)
+    assert account is not None  # found live just now
+    try:
+        entry = typed_entry(account_id, typed)
+        if args.contact:
+            entry = replace(entry, contact_id=contact_named(known, args.contact, account.name).id)
+        logged = log_interaction(SqlUnitOfWork(workspace), user, entry)
+    except ValidationError as error:
+        refused = [f"{_LOG_OPTIONS.get(name, name)}: {why}" for name, why in error.problems.items()]
+        raise AccordError(f"Nothing was logged: {'; '.join(refused)}.") from None
+    stored = logged.interaction
+    said = (f"Logged the {stored.channel.label.lower()} with {account.name} of "
+            f"{shown_time(stored.at)} ({stored.outcome.label.lower()})")  # fmt: skip
+    if logged.stage_change is not None:
+        said += f"; its stage is {logged.stage_change.after} now"
+    print(said + ".")
+    return EXIT_OK
+
+
 def _cmd_undo_import(args: argparse.Namespace) -> int:
     from domain.importing import undo_import
     from storage.importing.importer import SqlImporter
@@ -368,13 +479,21 @@ def _cmd_export(args: argparse.Namespace) -> int:
     from reports.tabular import write_table
     from storage.read_models.account_list import ListQuery
     from storage.read_models.export import account_table
+    from storage.read_models.interaction_export import interaction_table
     from storage.targets import target_table
+    from storage.users import list_users
 
     check_output(args.out)
     workspace = _open(args)
     user = _who(workspace, args)
     if args.what == "targets":
         table, noun = export(user, lambda: target_table(workspace)), "target account"
+    elif args.what == "interactions":
+        rep = args.rep
+        if rep is not None and rep not in {u.name for u in list_users(workspace)}:
+            raise AccordError(f"--rep: there is no user named '{rep}'.")
+        table = export(user, lambda: interaction_table(workspace, args.since, rep))
+        noun = "interaction"
     else:
         query = ListQuery(search=args.search or "")
         table, noun = export(user, lambda: account_table(workspace, query)), "account"
@@ -560,6 +679,7 @@ _COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "import": _cmd_import,
     "undo-import": _cmd_undo_import,
     "export": _cmd_export,
+    "log": _cmd_log,
     "icp": _cmd_icp,
     "targets": _cmd_targets,
     "report": _cmd_report,

@@ -11,6 +11,7 @@ granted them an exception for that account; the rule is checked here, by the use
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Protocol, TypeVar
@@ -20,7 +21,7 @@ from domain.accounts import Contact
 from domain.errors import NotFound, OutsideTargetList, ValidationError
 from domain.targets import Stage
 from domain.users import Action, Role, User
-from domain.values import clean_text, is_blank, parse_amount
+from domain.values import clean_text, in_words, is_blank, parse_amount
 
 #: The longest text one field of an interaction keeps (learned, commitments, next step).
 MAX_TEXT = 100_000
@@ -114,6 +115,65 @@ def parse_value(text: str) -> int:
         return parse_amount(text)
     except ValueError:
         raise ValidationError({"value": f"'{text}' is not an amount"}) from None
+
+
+def contact_named(contacts: Sequence[Contact], name: str, account: str) -> Contact:
+    """The one of ``account``'s ``contacts`` called ``name`` (case ignored)."""
+    key = name.strip().casefold()
+    found = [c for c in contacts if c.name.strip().casefold() == key]
+    if len(found) != 1:
+        known = in_words([c.name for c in contacts], "or") or "none yet"
+        what = "more than one" if found else "none"
+        raise ValidationError({"contact": f"{what} of {account}'s contacts is called '{name}' "
+                                          f"(they are: {known})"})  # fmt: skip
+    return found[0]
+
+
+def typed_entry(account_id: UUID, typed: Mapping[str, str]) -> Interaction:
+    """An entry from what was typed on the command line, by the names of
+    :class:`Interaction`'s fields: ``at`` as "YYYY-MM-DD HH:MM" on this computer's clock
+    (default now), ``follow_up`` as "YYYY-MM-DD". A :class:`ValidationError` names every
+    field that cannot be read; :func:`checked` then holds the entry to the rules."""
+    problems: dict[str, str] = {}
+
+    def read(name: str, parse: Callable[[str], _T]) -> _T | None:
+        text = typed.get(name, "")
+        if is_blank(text):
+            return None
+        try:
+            return parse(text.strip())
+        except ValidationError as error:
+            problems.update(error.problems)
+        except ValueError:
+            problems[name] = f"'{text}' is not {_READ_AS[name]}"
+        return None
+
+    outcome = read("outcome", parse_outcome)
+    if outcome is None and "outcome" not in problems:
+        outcomes = in_words([o.label.lower() for o in Outcome], "or")
+        problems["outcome"] = f"say what came of it: {outcomes}"
+    channel = read("channel", parse_channel) or Channel.CALL
+    at = read("at", lambda t: datetime.strptime(t, "%Y-%m-%d %H:%M").astimezone(UTC))
+    quality = read("quality", int)
+    lead = read("lead", parse_verdict)
+    follow_up = read("follow_up", date.fromisoformat)
+    value = read("value", parse_value)
+    if problems or outcome is None:
+        raise ValidationError(problems)
+    return Interaction(
+        account_id, channel, outcome, at or _utcnow(),
+        learned=typed.get("learned", ""), quality=quality, lead=lead,
+        reason=typed.get("reason", ""), commitments=typed.get("commitments", ""),
+        next_step=typed.get("next_step", ""), follow_up=follow_up, value=value,
+    )  # fmt: skip
+
+
+_T = TypeVar("_T")
+_READ_AS = {
+    "at": 'a time written as "YYYY-MM-DD HH:MM"',
+    "quality": "a rating from 1 to 5",
+    "follow_up": 'a date written as "YYYY-MM-DD"',
+}
 
 
 @dataclass(frozen=True)

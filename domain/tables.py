@@ -13,6 +13,7 @@ class ColumnKind(enum.Enum):
     INTEGER = "integer"
     AMOUNT = "amount"
     DATETIME = "datetime"
+    DATE = "date"
     #: A cell of an imported CSV file as the file had it: a CSV writes it unchanged (an
     #: apostrophe it had stays, none is added), a workbook the text it means.
     CSV_CELL = "csv cell"

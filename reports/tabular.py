@@ -120,6 +120,7 @@ _NUMBER_FORMATS = {
     ColumnKind.INTEGER: "0",
     ColumnKind.AMOUNT: "#,##0",
     ColumnKind.DATETIME: "yyyy-mm-dd hh:mm",
+    ColumnKind.DATE: "yyyy-mm-dd",
 }
 
 
@@ -129,7 +130,7 @@ WIDTH_SAMPLE = 1000
 #: The widest a column is made, in characters: a longer text wraps in its cell.
 WIDEST = 50
 #: How wide a number or a time shows in its format, beside its digits.
-_SHOWN_WIDTH = {ColumnKind.DATETIME: 16}
+_SHOWN_WIDTH = {ColumnKind.DATETIME: 16, ColumnKind.DATE: 10}
 
 
 def _shown_width(value: Any, kind: ColumnKind) -> int:

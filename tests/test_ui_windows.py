@@ -47,6 +47,7 @@ from ui.import_history import ImportHistoryDialog, PossibleDuplicatesDialog
 from ui.import_wizard import ImportWizard
 from ui.lead_dialog import LeadDefinitionDialog
 from ui.main_window import MainWindow
+from ui.quick_log import QuickLogDialog
 from ui.target_actions import BuildDialog, HistoryDialog, RepsDialog, TerritoryDialog, reps_of
 from ui.users_dialog import UsersDialog
 
@@ -109,6 +110,9 @@ WINDOWS: dict[str, Callable[[MainWindow], QWidget]] = {
     "HistoryDialog": lambda w: HistoryDialog(target_history(w.workspace), w),
     "UsersDialog": lambda w: UsersDialog(w.workspace, w.user, w),
     "BackupsDialog": lambda w: BackupsDialog(sqlite_file(w.workspace.url), w),
+    "QuickLogDialog": lambda w: QuickLogDialog(
+        w.workspace, w.user, _first_account(w)[0].id, None, w
+    ),
 }
 
 

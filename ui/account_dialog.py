@@ -7,7 +7,7 @@ from typing import Any
 from uuid import UUID
 
 from PySide6.QtCore import QSize
-from PySide6.QtGui import QKeySequence
+from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QCheckBox,
     QDialog,
@@ -44,7 +44,9 @@ from storage.repositories import SqlUnitOfWork
 from storage.workspace import Workspace
 from ui.fit_panel import FitPanel
 from ui.messages import Button, Icon, ask, message_box, plain_label
+from ui.quick_log import LOG_SHORTCUT
 from ui.settings import keep_geometry
+from ui.timeline import TimelinePanel
 from ui.workers import show_error
 
 
@@ -223,9 +225,14 @@ class AccountDialog(QDialog):
         scroll.setWidget(details)
         self.tabs.addTab(scroll, "&Details")
         self.fit = FitPanel(workspace)
+        self.timeline: TimelinePanel | None = None
         if account is not None:
             self.tabs.addTab(self.fit, "&Fit and hand-off")
+            self.timeline = TimelinePanel(workspace, user, account.id)
+            self.tabs.addTab(self.timeline, "T&imeline")
             self.tabs.currentChanged.connect(self._tab_changed)
+            if user.can(Action.LOG_INTERACTION):
+                QShortcut(QKeySequence(LOG_SHORTCUT), self, self.log_interaction)
         outer.addWidget(self.tabs)
         layout.addWidget(self.form)
         custom_box = QGroupBox("Custom fields")
@@ -281,6 +288,14 @@ class AccountDialog(QDialog):
     def _tab_changed(self, index: int) -> None:
         if self.tabs.widget(index) is self.fit and self.account is not None:
             self.fit.load(self.account.id)
+        elif self.timeline is not None and self.tabs.widget(index) is self.timeline:
+            self.timeline.load()
+
+    def log_interaction(self) -> None:
+        """The quick log (Ctrl+L); the timeline shows what was logged."""
+        if self.timeline is not None:
+            self.tabs.setCurrentWidget(self.timeline)
+            self.timeline.log()
 
     # --- custom fields and contacts ---------------------------------------------------------
     def _load_custom(self, custom: dict[str, str]) -> None:

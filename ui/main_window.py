@@ -38,6 +38,7 @@ from ui.accounts_model import HEADERS, AccountIdRole, AccountsModel
 from ui.backups import BackupKeeper, BackupsDialog, Damage, ask_about_damage
 from ui.dossier_actions import DossierActions
 from ui.messages import plain_label
+from ui.quick_log import LOG_SHORTCUT, open_quick_log
 from ui.settings import keep_geometry, remember_columns, remember_workspace, restore_columns
 from ui.target_actions import TargetActions
 from ui.undo_commands import CreateAccount, DeleteAccount, EditAccount
@@ -197,6 +198,8 @@ class MainWindow(QMainWindow):
         edit.addSeparator()
         self.add_action(edit, "New account…", self.new_account, "Ctrl+N", Action.EDIT_ACCOUNTS)
         self.add_action(edit, "Open account", self.open_account, "Return")
+        self.add_action(edit, "Log interaction…", self.log_interaction, LOG_SHORTCUT,
+                        Action.LOG_INTERACTION)  # fmt: skip
         self.add_action(
             edit,
             "Delete account",
@@ -408,6 +411,15 @@ class MainWindow(QMainWindow):
             before, after = dialog.saved_from, dialog.account
             if before is not None and after is not None and changed_fields(before, after):
                 self.undo_stack.push(EditAccount(self, before, after))
+
+    def log_interaction(self) -> None:
+        """The quick log for the current account (Ctrl+L)."""
+        account_id = self._current_id()
+        if account_id is None:
+            self.statusBar().showMessage("Choose the account to log against first.", 6000)
+        elif open_quick_log(self, self.workspace, self.user, account_id):
+            self.statusBar().showMessage("Logged; the account's timeline shows it.", 6000)
+            self.refresh()
 
     def new_account(self) -> None:
         from ui.account_dialog import AccountDialog

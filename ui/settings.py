@@ -1,7 +1,7 @@
 """What the app remembers between runs (QSettings, the one place that opens them): the last
-workspace, where each window was and how big, each user's columns of the accounts list,
-the territory rules. Who worked last is in storage.remembered, which the command line
-reads too."""
+workspace, where each window was and how big, each user's columns of the accounts list and
+the channel they logged last, the territory rules. Who worked last is in
+storage.remembered, which the command line reads too."""
 
 from __future__ import annotations
 
@@ -91,3 +91,17 @@ def restore_columns(header: QHeaderView, user_name: str) -> bool:
 
 def remember_columns(header: QHeaderView, user_name: str) -> None:
     _settings().setValue(_columns_key(user_name), header.saveState())
+
+
+def _channel_key(user_name: str) -> str:
+    return f"log channel/{quote(user_name, safe='')}"
+
+
+def remembered_channel(user_name: str) -> str | None:
+    """The channel ``user_name`` logged their last interaction by (a Channel's value)."""
+    value = _settings().value(_channel_key(user_name))
+    return str(value) if value else None
+
+
+def remember_channel(user_name: str, channel: str) -> None:
+    _settings().setValue(_channel_key(user_name), channel)

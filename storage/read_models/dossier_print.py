@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator, Sequence
+from contextlib import suppress
 from dataclasses import dataclass
 
 from sqlalchemy import func, or_, select
@@ -33,10 +34,12 @@ _SHOWN = ("website", "industry", "employees", "annual_revenue", "country", "city
 
 
 def find_account(workspace: Workspace, name_or_domain: str) -> uuid.UUID:
-    """The live account with this name (case ignored) or website domain."""
+    """The live account with this name (case ignored), website domain or id."""
     domain = normalize_domain(name_or_domain)
     by_name = func.lower(accounts.c.name) == name_or_domain.strip().lower()
     match = or_(by_name, accounts.c.domain_key == domain) if domain else by_name
+    with suppress(ValueError):
+        match = or_(match, accounts.c.id == uuid.UUID(name_or_domain.strip()))
     with workspace.read() as conn:
         found = conn.execute(
             select(accounts.c.id, accounts.c.name)
