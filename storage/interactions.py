@@ -47,6 +47,9 @@ log_exceptions = table_of(LogExceptionRow)
 targets = table_of(TargetRow)
 users = table_of(UserRow)
 
+#: Whether a later entry corrects an interaction (made once: an alias costs milliseconds).
+_later = interactions.alias("later")
+CORRECTED = exists().where(_later.c.supersedes_id == interactions.c.id).label("corrected")
 _ENTRY_COLUMNS = [
     "account_id", "contact_id", "at", "channel", "outcome", "meaningful", "learned",
     "quality", "lead", "reason", "commitments", "next_step", "follow_up", "value",
@@ -271,10 +274,8 @@ class SqlInteractions:
 
 def account_interactions(conn: Connection, account_id: uuid.UUID) -> list[tuple[Interaction, bool]]:
     """The account's interactions, newest first, each with whether a later entry corrects it."""
-    later = interactions.alias("later")
-    corrected = exists().where(later.c.supersedes_id == interactions.c.id).label("corrected")
     rows = conn.execute(
-        select(interactions, corrected)
+        select(interactions, CORRECTED)
         .where(interactions.c.account_id == account_id)
         .order_by(interactions.c.at.desc(), interactions.c.id.desc())
     ).mappings()

@@ -11,8 +11,7 @@ from sqlalchemy import Select, func, select
 
 from domain.interactions import Channel, Outcome
 from domain.tables import ColumnKind, TableColumn, TableData
-from storage.interactions import accounts, contacts, interactions
-from storage.read_models.timeline import CORRECTED
+from storage.interactions import CORRECTED, accounts, contacts, interactions
 from storage.workspace import Workspace
 
 COLUMNS = [

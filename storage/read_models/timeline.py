@@ -13,22 +13,25 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, exists, select
+from sqlalchemy import Connection, select
 
 from domain.engagement import EngagementKind
 from domain.interactions import Channel, Interaction, Outcome
 from domain.targets import Stage, history_line
 from storage.change_log import change_log
 from storage.dossiers import LIVE_DOSSIER, dossiers
-from storage.interactions import interaction_from_row, interactions, stage_changes, targets
+from storage.interactions import (
+    CORRECTED,
+    interaction_from_row,
+    interactions,
+    stage_changes,
+    targets,
+)
 from storage.schema import ContactRow, EngagementRow, table_of
 from storage.workspace import Workspace
 
 contacts = table_of(ContactRow)
 engagements = table_of(EngagementRow)
-#: Whether a later entry corrects an interaction (made once: an alias costs milliseconds).
-_later = interactions.alias("later")
-CORRECTED = exists().where(_later.c.supersedes_id == interactions.c.id).label("corrected")
 
 
 class EntryKind(enum.StrEnum):
