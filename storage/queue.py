@@ -1,0 +1,149 @@
+"""The call queue in SQL: a rep's open accounts with what ranks them, in the order
+:func:`domain.queue.rank_key` gives (a property test holds the two to the same order).
+Each fact is a correlated subquery over an index on ``(account_id, at)``, so that a rep's
+queue costs what the rep owns, not what the workspace holds."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Date, DateTime, case, exists, func, literal, select
+
+from domain.queue import CLOSED, QueueEntry, QueueRules, Urgency
+from domain.targets import Stage
+from domain.users import User
+from storage.schema import (
+    AccountRow,
+    AccountScoreRow,
+    EngagementRow,
+    InteractionRow,
+    TargetRow,
+    stored_utc,
+    table_of,
+)
+from storage.targets import users_by_name
+from storage.workspace import Workspace
+
+accounts = table_of(AccountRow)
+targets = table_of(TargetRow)
+scores = table_of(AccountScoreRow)
+interactions = table_of(InteractionRow)
+engagements = table_of(EngagementRow)
+
+
+def queue_statement(rep_id: uuid.UUID, now: datetime, today: date, rules: QueueRules) -> Any:
+    """The rep's open accounts with their facts, in queue order (no limit)."""
+    touch = interactions.alias("touch")
+    newest = interactions.alias("newest")
+    later = interactions.alias("later")
+    engaged = engagements.alias("engaged")
+    mine = targets.c.account_id
+    since = literal(now - timedelta(days=rules.engagement_days), DateTime(timezone=True))
+    facts = (
+        select(
+            targets.c.account_id,
+            targets.c.priority,
+            targets.c.stage,
+            targets.c.handed_off_at,
+            accounts.c.name,
+            accounts.c.phone,
+            scores.c.score,
+            scores.c.tier,
+            select(func.max(touch.c.at))
+            .where(touch.c.account_id == mine)
+            .scalar_subquery()
+            .label("last_touch"),
+            select(newest.c.id)
+            .where(
+                newest.c.account_id == mine, ~exists().where(later.c.supersedes_id == newest.c.id)
+            )
+            .order_by(newest.c.at.desc(), newest.c.id.desc())
+            .limit(1)
+            .scalar_subquery()
+            .label("current_id"),
+            select(func.count())
+            .where(engaged.c.account_id == mine, engaged.c.at >= since)
+            .scalar_subquery()
+            .label("engagements"),
+            select(func.max(engaged.c.at))
+            .where(engaged.c.account_id == mine, engaged.c.at >= since)
+            .scalar_subquery()
+            .label("last_engaged"),
+        )
+        .select_from(
+            targets.join(accounts, accounts.c.id == targets.c.account_id).outerjoin(
+                scores, scores.c.account_id == targets.c.account_id
+            )
+        )
+        .where(
+            targets.c.deleted_at.is_(None),
+            targets.c.owner_id == rep_id,
+            accounts.c.deleted_at.is_(None),
+            targets.c.stage.not_in([stage.value for stage in CLOSED]),
+        )
+        .subquery("facts")
+    )
+    current = interactions.alias("current")
+    follow_up, day = current.c.follow_up, literal(today, Date)
+    untouched = facts.c.handed_off_at.is_not(None) & (
+        facts.c.last_touch.is_(None) | (facts.c.last_touch < facts.c.handed_off_at)
+    )
+    urgency = case(
+        (follow_up < day, int(Urgency.OVERDUE)),
+        (untouched, int(Urgency.FIRST_TOUCH)),
+        (follow_up == day, int(Urgency.DUE_TODAY)),
+        (facts.c.engagements > 0, int(Urgency.ENGAGED)),
+        (follow_up.is_not(None), int(Urgency.LATER)),
+        else_=int(Urgency.OPEN),
+    )
+    return (
+        select(facts, follow_up, current.c.next_step)
+        .select_from(facts.outerjoin(current, current.c.id == facts.c.current_id))
+        .order_by(
+            urgency,
+            case((urgency == int(Urgency.OVERDUE), follow_up)),
+            case((urgency == int(Urgency.FIRST_TOUCH), facts.c.handed_off_at)),
+            facts.c.priority,
+            facts.c.score.desc().nulls_last(),
+            facts.c.last_touch.asc().nulls_first(),
+            facts.c.account_id,
+        )
+    )
+
+
+def entry_from_row(row: Any) -> QueueEntry:
+    return QueueEntry(
+        account_id=row.account_id,
+        account=row.name,
+        priority=row.priority,
+        stage=Stage(row.stage),
+        score=row.score,
+        tier=row.tier,
+        handed_off_at=stored_utc(row.handed_off_at),
+        last_touch=stored_utc(row.last_touch),
+        follow_up=row.follow_up,
+        next_step=row.next_step or "",
+        engagements=row.engagements,
+        last_engaged=stored_utc(row.last_engaged),
+        phone=row.phone,
+    )
+
+
+class SqlQueue:
+    """The domain's :class:`~domain.queue.QueueReader`: reads only, never the write lock."""
+
+    def __init__(self, workspace: Workspace) -> None:
+        self.workspace = workspace
+
+    def users_by_name(self) -> dict[str, User]:
+        with self.workspace.read() as conn:
+            return users_by_name(conn)
+
+    def queue(
+        self, rep: User, now: datetime, today: date, limit: int | None, rules: QueueRules
+    ) -> list[QueueEntry]:
+        statement = queue_statement(rep.id, now, today, rules).limit(limit)
+        with self.workspace.read() as conn:
+            return [entry_from_row(row) for row in conn.execute(statement)]

@@ -1,0 +1,259 @@
+"""The call queue: the ranking rule in domain/, the same order from SQL on random field
+history (SQLite and PostgreSQL), the reasons each line shows, and who sees whose queue."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import delete, insert
+
+from domain.accounts import create_account
+from domain.errors import PermissionDenied, ValidationError
+from domain.interactions import Channel, Interaction, Outcome, log_interaction
+from domain.queue import (
+    RULES,
+    QueueEntry,
+    Urgency,
+    call_queue,
+    first_touch_deadline,
+    ranked,
+    reasons,
+)
+from domain.targets import Stage, add_to_target_list, assign_owners, hand_off
+from domain.users import Role
+from storage.keys import derived_columns
+from storage.queue import SqlQueue
+from storage.repositories import SqlUnitOfWork
+from storage.schema import (
+    AccountRow,
+    AccountScoreRow,
+    EngagementRow,
+    InteractionRow,
+    TargetRow,
+    table_of,
+)
+
+accounts = table_of(AccountRow)
+targets = table_of(TargetRow)
+scores = table_of(AccountScoreRow)
+interactions = table_of(InteractionRow)
+engagements = table_of(EngagementRow)
+
+#: A Wednesday noon, UTC.
+NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+TODAY = NOW.date()
+
+
+def _entry(**values) -> QueueEntry:
+    return QueueEntry(uuid.uuid4(), values.pop("account", "Acme"), values.pop("priority", 2),
+                      Stage.CONTACTED, **values)  # fmt: skip
+
+
+# --- the rule --------------------------------------------------------------------------------
+
+
+def test_the_queue_puts_what_is_late_first():
+    overdue = _entry(account="Overdue", follow_up=TODAY - timedelta(days=2),
+                     last_touch=NOW - timedelta(days=3))  # fmt: skip
+    untouched = _entry(account="Handed off", handed_off_at=NOW - timedelta(hours=5))
+    due = _entry(account="Due", follow_up=TODAY, last_touch=NOW - timedelta(days=1))
+    engaged = _entry(account="Engaged", engagements=2, last_touch=NOW - timedelta(days=9))
+    best = _entry(account="Best open", priority=1, score=90, tier="A")
+    other = _entry(account="Open", priority=1, score=40, tier="C")
+    later = _entry(account="Later", priority=1, score=99, follow_up=TODAY + timedelta(days=3))
+    shuffled = [later, other, engaged, best, due, untouched, overdue]
+    order = [e.account for e in ranked(shuffled, TODAY)]
+    assert order == ["Overdue", "Handed off", "Due", "Engaged", "Best open", "Open", "Later"]
+
+
+def test_within_a_reason_priority_then_fit_then_the_longest_untouched_come_first():
+    a = _entry(account="P2", priority=2, score=99)
+    b = _entry(account="P1 unscored", priority=1)
+    c = _entry(account="P1 touched long ago", priority=1, score=50,
+               last_touch=NOW - timedelta(days=30))  # fmt: skip
+    d = _entry(account="P1 never touched", priority=1, score=50)
+    e = _entry(account="P1 best", priority=1, score=80)
+    order = [x.account for x in ranked([a, b, c, d, e], TODAY)]
+    assert order == ["P1 best", "P1 never touched", "P1 touched long ago", "P1 unscored", "P2"]
+
+
+def test_a_touch_after_the_hand_off_ends_the_first_touch_reason():
+    handed = NOW - timedelta(days=1)
+    assert _entry(handed_off_at=handed).urgency(TODAY) is Urgency.FIRST_TOUCH
+    before = _entry(handed_off_at=handed, last_touch=handed - timedelta(days=3))
+    assert before.urgency(TODAY) is Urgency.FIRST_TOUCH
+    after = _entry(handed_off_at=handed, last_touch=handed + timedelta(hours=1))
+    assert after.urgency(TODAY) is Urgency.OPEN
+
+
+def test_the_first_touch_deadline_skips_the_weekend():
+    def local(*moment: int) -> datetime:  # business days are this computer's calendar's
+        return datetime(*moment).astimezone()
+
+    friday = local(2026, 11, 27, 10, 0)
+    assert first_touch_deadline(friday) == local(2026, 12, 1, 10, 0)  # Tuesday
+    saturday = local(2026, 11, 28, 9, 0)  # counts from Monday 00:00
+    assert first_touch_deadline(saturday) == local(2026, 12, 2, 0, 0)
+    assert first_touch_deadline(local(2026, 11, 25, 12, 0)) == local(2026, 11, 27, 12, 0)
+
+
+def test_each_line_says_why():
+    overdue = _entry(follow_up=TODAY - timedelta(days=3), score=87, tier="A", priority=1,
+                     last_touch=NOW - timedelta(days=12), engagements=2,
+                     last_engaged=NOW - timedelta(days=4))  # fmt: skip
+    assert reasons(overdue, NOW, TODAY) == (
+        "Follow-up overdue by 3 days (due 2026-11-22) · 2 engagements in 30 days, the last "
+        "2026-11-21 · Tier A, score 87 · priority 1 · 12 days since the last touch"
+    )
+    handed = _entry(handed_off_at=NOW - timedelta(hours=20))  # Tuesday 16:00: Thursday 16:00
+    assert reasons(handed, NOW, TODAY) == (
+        "Handed off, not touched yet: 1 day 4 hours left to the first touch · Not in any tier"
+        " · priority 2 · never touched"
+    )
+    late = _entry(handed_off_at=NOW - timedelta(days=6))
+    assert "the first touch is 2 days late" in reasons(late, NOW, TODAY)
+    assert reasons(_entry(follow_up=TODAY), NOW, TODAY).startswith("Follow-up due today")
+    engaged = _entry(engagements=1, last_touch=NOW - timedelta(hours=1))
+    assert reasons(engaged, NOW, TODAY).startswith("1 engagement in 30 days")
+    assert reasons(engaged, NOW, TODAY).endswith("touched today")
+
+
+# --- SQL gives the same order ----------------------------------------------------------------
+
+HOURS = [0, 1, 20, 24, 48, 24 * 10, 24 * 40]
+history = st.fixed_dictionaries(
+    {
+        "mine": st.booleans(),
+        "deleted": st.booleans(),
+        "listed": st.booleans(),
+        "stage": st.sampled_from(list(Stage)),
+        "priority": st.sampled_from([1, 2, 3]),
+        "fit": st.one_of(st.just("no row"), st.none(),
+                         st.tuples(st.sampled_from([10, 50, 90]), st.sampled_from("ABC"))),
+        "handed_off": st.one_of(st.none(), st.sampled_from([1, 24, 30, 24 * 5])),
+        # each interaction: hours ago, follow-up in days from today, the earlier one it corrects
+        "interactions": st.lists(
+            st.tuples(st.sampled_from(HOURS), st.one_of(st.none(), st.sampled_from([-3, -1, 0, 2])),
+                      st.one_of(st.none(), st.integers(0, 3))),
+            max_size=4,
+        ),
+        # days ago; 30 is exactly the edge of "lately"
+        "engagements": st.lists(st.sampled_from([1, 10, 30, 31, 60]), max_size=3),
+    }
+)  # fmt: skip
+
+
+def _store_history(workspace, people, batch) -> list[QueueEntry]:
+    """Write the accounts and their history; the rep's queue entries as Python finds them."""
+    rep, other = people[Role.REP], people[Role.OWNER]
+    rows, listed, fits, logged, engaged, expected = [], [], [], [], [], []
+    for n, facts in enumerate(batch):
+        account_id = uuid.uuid4()
+        values = {"name": f"Account {n}", "phone": "+1 555 0100"}
+        rows.append({"id": account_id, "changed_by": "t", **values, **derived_columns(values),
+                     "deleted_at": NOW if facts["deleted"] else None})  # fmt: skip
+        handed = None if facts["handed_off"] is None else NOW - timedelta(hours=facts["handed_off"])
+        listed.append({"id": uuid.uuid4(), "account_id": account_id, "changed_by": "t",
+                       "owner_id": rep.id if facts["mine"] else other.id,
+                       "stage": facts["stage"].value, "priority": facts["priority"],
+                       "handed_off_at": handed,
+                       "deleted_at": None if facts["listed"] else NOW})  # fmt: skip
+        score = tier = None
+        if facts["fit"] != "no row":
+            score, tier = facts["fit"] or (None, None)
+            fits.append({"account_id": account_id, "score": score, "tier": tier})
+        entries = []
+        for hours, follow, corrects in facts["interactions"]:
+            entry = {"id": uuid.uuid4(), "account_id": account_id, "at": NOW - timedelta(hours=hours),
+                     "channel": "call", "outcome": "conversation", "meaningful": True,
+                     "next_step": f"step {len(entries)}", "logged_by": "t", "logged_at": NOW,
+                     "follow_up": None if follow is None else TODAY + timedelta(days=follow),
+                     "supersedes_id": entries[corrects]["id"] if corrects is not None
+                     and corrects < len(entries) else None}  # fmt: skip
+            entries.append(entry)
+        logged += entries
+        recent = [NOW - timedelta(days=d) for d in facts["engagements"]]
+        engaged += [{"id": uuid.uuid4(), "account_id": account_id, "kind": "webinar", "at": at,
+                     "created_by": "t"} for at in recent]  # fmt: skip
+        lately = [at for at in recent if at >= NOW - timedelta(days=RULES.engagement_days)]
+        corrected = {e["supersedes_id"] for e in entries}
+        current = max((e for e in entries if e["id"] not in corrected),
+                      key=lambda e: (e["at"], e["id"]), default=None)  # fmt: skip
+        if (
+            facts["mine"]
+            and facts["listed"]
+            and not facts["deleted"]
+            and facts["stage"] not in (Stage.WON, Stage.LOST)
+        ):
+            expected.append(QueueEntry(
+                account_id, values["name"], facts["priority"], facts["stage"], score, tier,
+                handed, max((e["at"] for e in entries), default=None),
+                current["follow_up"] if current else None,
+                current["next_step"] if current else "", len(lately), max(lately, default=None),
+                values["phone"],
+            ))  # fmt: skip
+    with workspace.write() as conn:
+        for table in (engagements, interactions, scores, targets, accounts):
+            conn.execute(delete(table))
+        conn.execute(insert(accounts), rows)
+        for table, more in ((targets, listed), (scores, fits), (interactions, logged),
+                            (engagements, engaged)):  # fmt: skip
+            if more:
+                conn.execute(insert(table), more)
+    return expected
+
+
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(batch=st.lists(history, min_size=1, max_size=8))
+def test_sql_and_python_rank_alike(workspace, people, batch):
+    expected = _store_history(workspace, people, batch)
+    in_sql = SqlQueue(workspace).queue(people[Role.REP], NOW, TODAY, None, RULES)
+    assert in_sql == ranked(expected, TODAY), batch
+
+
+# --- the use case on a workspace -------------------------------------------------------------
+
+
+def _listed(workspace, people, name: str):
+    uow, owner = SqlUnitOfWork(workspace), people[Role.OWNER]
+    account = create_account(uow, owner, {"name": name})
+    add_to_target_list(SqlUnitOfWork(workspace), owner, [account.id], "asked for it")
+    assign_owners(SqlUnitOfWork(workspace), owner, {account.id: people[Role.REP].id})
+    return account
+
+
+def test_a_log_moves_the_account_in_the_queue(workspace, people):
+    rep = people[Role.REP]
+    first = _listed(workspace, people, "First call")
+    second = _listed(workspace, people, "Second call")
+    hand_off(SqlUnitOfWork(workspace), people[Role.OWNER], [first.id, second.id])
+    now = datetime.now(UTC) + timedelta(minutes=1)
+
+    def queue():
+        return [e.account for e in call_queue(SqlQueue(workspace), rep, now=now, today=now.date())]
+
+    assert set(queue()) == {"First call", "Second call"}
+    log_interaction(SqlUnitOfWork(workspace), rep, Interaction(
+        first.id, Channel.CALL, Outcome.CONVERSATION, now - timedelta(seconds=30),
+        follow_up=now.date() + timedelta(days=7), next_step="Send the offer"), now=now)  # fmt: skip
+    entries = call_queue(SqlQueue(workspace), rep, now=now, today=now.date())
+    assert [e.account for e in entries] == ["Second call", "First call"]
+    assert entries[1].next_step == "Send the offer"
+    assert reasons(entries[1], now, now.date()).startswith("Follow-up planned for")
+    assert len(call_queue(SqlQueue(workspace), rep, now=now, today=now.date(), limit=1)) == 1
+
+
+def test_a_rep_sees_only_their_own_queue(workspace, people):
+    rep, now = people[Role.REP], datetime.now(UTC)
+    with pytest.raises(PermissionDenied, match="see any rep's call queue"):
+        call_queue(SqlQueue(workspace), rep, "Someone Else", now=now, today=now.date())
+    for boss in (people[Role.OWNER], people[Role.MARKETING]):
+        assert call_queue(SqlQueue(workspace), boss, rep.name, now=now, today=now.date()) == []
+    with pytest.raises(ValidationError, match="only reps have a call queue"):
+        call_queue(SqlQueue(workspace), people[Role.OWNER], now=now, today=now.date())
