@@ -138,6 +138,15 @@ def _parser() -> argparse.ArgumentParser:
         help='JSON object {"country or region": "rep name", ...}',
     )
 
+    queue = commands.add_parser("queue", help="a rep's call queue: whom to contact next, and why")
+    queue.add_argument(
+        "--rep",
+        metavar="NAME",
+        help="whose queue (default: yours; owner and marketing see any rep's)",
+    )
+    queue.add_argument("--limit", type=_positive, metavar="N", help="the first N accounts")
+    queue.add_argument("--out", type=Path, metavar="OUT.csv|OUT.xlsx", help="write it to a file")
+
     report = commands.add_parser("report", help="PDF reports: a dossier, a rep's call pack")
     report_what = report.add_subparsers(dest="what", metavar="dossier|call-pack", required=True)
     one = report_what.add_parser("dossier", help="one account's dossier as PDF")
@@ -457,6 +466,55 @@ def _cmd_targets(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _positive(text: str) -> int:
+    if not text.strip().isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a number of accounts: use 1 or more")
+    return int(text)
+
+
+def _rep_queue(workspace, user, rep: str | None, limit: int | None):  # type: ignore[no-untyped-def]
+    """The rep's call queue now (the rep's date is this computer's)."""
+    from datetime import UTC, datetime
+
+    from domain.queue import call_queue
+    from storage.queue import SqlQueue
+
+    now = datetime.now(UTC)
+    return call_queue(SqlQueue(workspace), user, rep, now=now, today=now.astimezone().date(),
+                      limit=limit), now  # fmt: skip
+
+
+def _cmd_queue(args: argparse.Namespace) -> int:
+    from domain.queue import queue_table, reasons
+    from domain.users import export
+    from reports.output import check_output
+    from reports.tabular import write_table
+
+    if args.out:
+        check_output(args.out)
+    workspace = _open(args)
+    user = _who(workspace, args)
+    entries, now = _rep_queue(workspace, user, args.rep, args.limit)
+    today = now.astimezone().date()
+    rep = args.rep or user.name
+    if args.out:
+        written = write_table(export(user, lambda: queue_table(entries, now, today)), args.out)
+        print(f"Wrote {rep}'s call queue ({counted(written.rows, 'account')}) to {args.out}")
+        _warn(written.warning)
+        return EXIT_OK
+    if not entries:
+        print(f"{rep}'s call queue is empty: no open account on the target list is theirs.")
+        return EXIT_OK
+    print(f"{rep}'s call queue: {counted(len(entries), 'account')}")
+    width = len(str(len(entries)))
+    for n, entry in enumerate(entries, 1):
+        print(f"{n:>{width}}. {entry.account}")
+        print(f"{'':>{width}}  {reasons(entry, now, today)}")
+        if entry.next_step:
+            print(f"{'':>{width}}  Next step: {entry.next_step}")
+    return EXIT_OK
+
+
 def _cmd_report(args: argparse.Namespace) -> int:
     from domain.users import export
     from reports.dossier_pdf import write_dossiers
@@ -554,6 +612,7 @@ _COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "export": _cmd_export,
     "icp": _cmd_icp,
     "targets": _cmd_targets,
+    "queue": _cmd_queue,
     "report": _cmd_report,
     "users": _cmd_users,
     "backups": _cmd_backups,

@@ -3,7 +3,7 @@
 The rule is one order, written once here as :func:`rank_key` and compiled to SQL in
 ``storage/queue.py`` (a property test proves both give the same order):
 
-1. follow-ups overdue, the oldest first;
+1. follow-ups overdue;
 2. hand-offs not touched yet, the nearest first-touch deadline first;
 3. follow-ups due today;
 4. accounts that engaged with marketing lately;
@@ -25,6 +25,7 @@ from typing import Protocol
 from uuid import UUID
 
 from domain.errors import NotFound, ValidationError
+from domain.tables import ColumnKind, TableColumn, TableData
 from domain.targets import Stage
 from domain.users import Action, Role, User
 from domain.values import counted, shown_time
@@ -101,11 +102,9 @@ class QueueEntry:
 def rank_key(entry: QueueEntry, today: date) -> tuple[object, ...]:
     """Where ``entry`` stands in the queue on ``today`` (the rep's date): smaller first."""
     urgency = entry.urgency(today)
-    overdue_since = entry.follow_up.toordinal() if urgency is Urgency.OVERDUE else 0  # type: ignore[union-attr]
     handed_off = entry.handed_off_at if urgency is Urgency.FIRST_TOUCH else None
     return (
         urgency,
-        overdue_since,
         handed_off.timestamp() if handed_off is not None else 0.0,
         entry.priority,
         entry.score is None,
@@ -211,6 +210,35 @@ def reasons(entry: QueueEntry, now: datetime, today: date, rules: QueueRules = R
         parts.append(engagement_text(entry, rules))
     parts += [fit_text(entry), f"priority {entry.priority}", last_touch_text(entry, now).lower()]
     return " · ".join(parts)
+
+
+QUEUE_COLUMNS = (
+    TableColumn("Rank", ColumnKind.INTEGER),
+    TableColumn("Account Name"),
+    TableColumn("Why now"),
+    TableColumn("Engagement"),
+    TableColumn("Tier"),
+    TableColumn("Score", ColumnKind.INTEGER),
+    TableColumn("Priority", ColumnKind.INTEGER),
+    TableColumn("Stage"),
+    TableColumn("Last touch (UTC)", ColumnKind.DATETIME),  # as stored: the same everywhere
+    TableColumn("Follow-up"),
+    TableColumn("Next step"),
+    TableColumn("Phone"),
+)
+
+
+def queue_table(
+    entries: list[QueueEntry], now: datetime, today: date, rules: QueueRules = RULES
+) -> TableData:
+    """The queue as a table to write out, one row per account in queue order."""
+    rows = [
+        [n, e.account, why_now(e, now, today, rules), engagement_text(e, rules), e.tier,
+         e.score, e.priority, e.stage.value, e.last_touch,
+         _day(e.follow_up) if e.follow_up else "", e.next_step, e.phone or ""]
+        for n, e in enumerate(entries, 1)
+    ]  # fmt: skip
+    return TableData("Call queue", QUEUE_COLUMNS, rows, len(rows))
 
 
 class QueueReader(Protocol):

@@ -103,7 +103,6 @@ def queue_statement(rep_id: uuid.UUID, now: datetime, today: date, rules: QueueR
         .select_from(facts.outerjoin(current, current.c.id == facts.c.current_id))
         .order_by(
             urgency,
-            case((urgency == int(Urgency.OVERDUE), follow_up)),
             case((urgency == int(Urgency.FIRST_TOUCH), facts.c.handed_off_at)),
             facts.c.priority,
             facts.c.score.desc().nulls_last(),

@@ -4,10 +4,10 @@ history (SQLite and PostgreSQL), the reasons each line shows, and who sees whose
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import delete, insert
 
@@ -68,6 +68,15 @@ def test_the_queue_puts_what_is_late_first():
     shuffled = [later, other, engaged, best, due, untouched, overdue]
     order = [e.account for e in ranked(shuffled, TODAY)]
     assert order == ["Overdue", "Handed off", "Due", "Engaged", "Best open", "Open", "Later"]
+
+
+def test_the_nearest_first_touch_deadline_comes_first_and_overdue_goes_by_priority():
+    soon = _entry(account="Deadline soon", priority=3, handed_off_at=NOW - timedelta(days=2))
+    later = _entry(account="Deadline later", priority=1, handed_off_at=NOW - timedelta(hours=1))
+    assert [e.account for e in ranked([later, soon], TODAY)] == ["Deadline soon", "Deadline later"]
+    stale = _entry(account="Stale", priority=2, follow_up=TODAY - timedelta(days=90))
+    first = _entry(account="First priority", priority=1, follow_up=TODAY - timedelta(days=1))
+    assert [e.account for e in ranked([stale, first], TODAY)] == ["First priority", "Stale"]
 
 
 def test_within_a_reason_priority_then_fit_then_the_longest_untouched_come_first():
@@ -131,9 +140,9 @@ history = st.fixed_dictionaries(
         "deleted": st.booleans(),
         "listed": st.booleans(),
         "stage": st.sampled_from(list(Stage)),
-        "priority": st.sampled_from([1, 2, 3]),
+        "priority": st.sampled_from([1, 2]),
         "fit": st.one_of(st.just("no row"), st.none(),
-                         st.tuples(st.sampled_from([10, 50, 90]), st.sampled_from("ABC"))),
+                         st.tuples(st.sampled_from([50, 90]), st.sampled_from("AB"))),
         "handed_off": st.one_of(st.none(), st.sampled_from([1, 24, 30, 24 * 5])),
         # each interaction: hours ago, follow-up in days from today, the earlier one it corrects
         "interactions": st.lists(
@@ -145,6 +154,10 @@ history = st.fixed_dictionaries(
         "engagements": st.lists(st.sampled_from([1, 10, 30, 31, 60]), max_size=3),
     }
 )  # fmt: skip
+
+
+_PLAIN = {"mine": True, "deleted": False, "listed": True, "stage": Stage.CONTACTED, "priority": 1,
+          "fit": "no row", "handed_off": None, "interactions": [], "engagements": []}  # fmt: skip
 
 
 def _store_history(workspace, people, batch) -> list[QueueEntry]:
@@ -168,8 +181,9 @@ def _store_history(workspace, people, batch) -> list[QueueEntry]:
             fits.append({"account_id": account_id, "score": score, "tier": tier})
         entries = []
         for hours, follow, corrects in facts["interactions"]:
-            entry = {"id": uuid.uuid4(), "account_id": account_id, "at": NOW - timedelta(hours=hours),
-                     "channel": "call", "outcome": "conversation", "meaningful": True,
+            at = NOW - timedelta(hours=hours)
+            entry = {"id": uuid.uuid4(), "account_id": account_id, "at": at, "channel": "call",
+                     "outcome": "conversation", "meaningful": True,
                      "next_step": f"step {len(entries)}", "logged_by": "t", "logged_at": NOW,
                      "follow_up": None if follow is None else TODAY + timedelta(days=follow),
                      "supersedes_id": entries[corrects]["id"] if corrects is not None
@@ -211,6 +225,7 @@ def _store_history(workspace, people, batch) -> list[QueueEntry]:
     max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(batch=st.lists(history, min_size=1, max_size=8))
+@example(batch=[_PLAIN, {**_PLAIN, "interactions": [(24, None, None)]}])  # never touched first
 def test_sql_and_python_rank_alike(workspace, people, batch):
     expected = _store_history(workspace, people, batch)
     in_sql = SqlQueue(workspace).queue(people[Role.REP], NOW, TODAY, None, RULES)
@@ -257,3 +272,39 @@ def test_a_rep_sees_only_their_own_queue(workspace, people):
         assert call_queue(SqlQueue(workspace), boss, rep.name, now=now, today=now.date()) == []
     with pytest.raises(ValidationError, match="only reps have a call queue"):
         call_queue(SqlQueue(workspace), people[Role.OWNER], now=now, today=now.date())
+
+
+# --- the command line -------------------------------------------------------------------------
+
+
+def test_the_queue_command_prints_and_writes_a_reps_queue(tmp_path, capsys):
+    from openpyxl import load_workbook
+
+    from main import main
+
+    db = str(tmp_path / "w.sqlite")
+
+    def run(*args: str, user: str = "Olivia Owner") -> int:
+        return main(["--db", db, "--user", user, *args])
+
+    assert run("demo", "--accounts", "400") == 0
+    capsys.readouterr()
+    assert run("queue", "--rep", "Sam Rivera", "--limit", "3") == 0
+    out = capsys.readouterr().out
+    assert out.startswith("Sam Rivera's call queue: 3 accounts\n1. ")
+    lines = out.splitlines()
+    assert " · priority " in lines[2] and ("since the last touch" in lines[2]
+                                           or "never touched" in lines[2])  # fmt: skip
+    assert run("queue", user="Sam Rivera") == 0  # their own
+    mine = capsys.readouterr().out
+    assert mine.startswith("Sam Rivera's call queue: ")
+    assert run("queue", "--rep", "Jordan Lee", user="Sam Rivera") == 1
+    assert "Sam Rivera (rep) may not see any rep's call queue." in capsys.readouterr().err
+    out_file = tmp_path / "queue.xlsx"
+    assert run("queue", "--out", str(out_file), user="Sam Rivera") == 0
+    assert f"to {out_file}" in capsys.readouterr().out
+    sheet = load_workbook(out_file).active
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0][:3] == ("Rank", "Account Name", "Why now")
+    assert rows[1][0] == 1 and rows[1][2]
+    assert mine.splitlines()[0] == f"Sam Rivera's call queue: {len(rows) - 1:,} accounts"
