@@ -9,7 +9,7 @@ import uuid
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Date, DateTime, case, exists, func, literal, select
+from sqlalchemy import Connection, Date, DateTime, case, exists, func, literal, select
 
 from domain.queue import CLOSED, QueueEntry, QueueRules, Urgency
 from domain.targets import Stage
@@ -83,6 +83,9 @@ def queue_statement(rep_id: uuid.UUID, now: datetime, today: date, rules: QueueR
             accounts.c.deleted_at.is_(None),
             targets.c.stage.not_in([stage.value for stage in CLOSED]),
         )
+        # OFFSET 0 keeps both databases from merging it into the query around it, which
+        # would run each fact's subquery again for every place the ranking names it
+        .offset(0)
         .subquery("facts")
     )
     current = interactions.alias("current")
@@ -143,6 +146,18 @@ class SqlQueue:
     def queue(
         self, rep: User, now: datetime, today: date, limit: int | None, rules: QueueRules
     ) -> list[QueueEntry]:
-        statement = queue_statement(rep.id, now, today, rules).limit(limit)
         with self.workspace.read() as conn:
-            return [entry_from_row(row) for row in conn.execute(statement)]
+            return queue_entries(conn, rep.id, now, today, limit, rules)
+
+
+def queue_entries(
+    conn: Connection,
+    rep_id: uuid.UUID,
+    now: datetime,
+    today: date,
+    limit: int | None,
+    rules: QueueRules,
+) -> list[QueueEntry]:
+    """The rep's queue read on ``conn``: at most ``limit`` entries, in queue order."""
+    statement = queue_statement(rep_id, now, today, rules).limit(limit)
+    return [entry_from_row(row) for row in conn.execute(statement)]
