@@ -13,6 +13,8 @@ from domain.errors import AccordError, WorkspaceDamaged
 from domain.values import clean_text, counted, in_words
 
 EXIT_OK, EXIT_REFUSED, EXIT_USAGE = 0, 1, 2
+#: How many accounts of the queue a call pack holds when --limit does not say.
+QUEUE_PACK = 20
 
 
 class _Parser(argparse.ArgumentParser):
@@ -152,9 +154,17 @@ def _parser() -> argparse.ArgumentParser:
     one = report_what.add_parser("dossier", help="one account's dossier as PDF")
     one.add_argument("--account", required=True, metavar="NAME_OR_DOMAIN")
     one.add_argument("--out", required=True, type=Path, metavar="OUT.pdf")
-    pack = report_what.add_parser("call-pack", help="the dossiers of a rep's accounts as PDF")
-    pack.add_argument("--rep", required=True, metavar="NAME")
-    pack.add_argument("--limit", type=int, metavar="N", help="at most N accounts")
+    pack = report_what.add_parser(
+        "call-pack", help="the dossiers of a rep's accounts, or the next accounts of their queue"
+    )
+    pack.add_argument("--rep", metavar="NAME", help="whose accounts (default: yours)")
+    pack.add_argument(
+        "--queue",
+        action="store_true",
+        help="the next accounts of the rep's call queue in its order, a call sheet for each "
+        "account without a dossier (default: only the accounts with a dossier, by priority)",
+    )
+    pack.add_argument("--limit", type=_positive, metavar="N", help="at most N accounts")
     pack.add_argument("--out", required=True, type=Path, metavar="OUT.pdf")
 
     users = commands.add_parser("users", help="list users, or add one with a role (owners)")
@@ -524,10 +534,12 @@ def _cmd_report(args: argparse.Namespace) -> int:
     check_output(args.out)
     workspace = _open(args)
     user = _who(workspace, args)
+    if args.what == "call-pack" and args.queue:
+        return _queue_pack(workspace, user, args)
     if args.what == "dossier":
         job = dossier_job(workspace, args.account)
     else:
-        job = call_pack_job(workspace, args.rep, args.limit)
+        job = call_pack_job(workspace, args.rep or user.name, args.limit)
     count = write_dossiers(
         export(user, lambda: printed_dossiers(workspace, job.account_ids)),
         args.out,
@@ -537,6 +549,26 @@ def _cmd_report(args: argparse.Namespace) -> int:
         count=len(job.account_ids),
     )
     print(f"Wrote {counted(count, 'dossier')} to {args.out}")
+    return EXIT_OK
+
+
+def _queue_pack(workspace, user, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-def]
+    """The call pack of the next ``--limit`` accounts of the rep's queue (20 by default)."""
+    from domain.users import export
+    from reports.call_sheet import write_call_pack
+    from storage.read_models.dossier_print import printed_pack, queue_pack_job
+
+    entries, now = _rep_queue(workspace, user, args.rep, args.limit or QUEUE_PACK)
+    job = queue_pack_job(workspace, args.rep or user.name, entries)
+    count = write_call_pack(
+        export(user, lambda: printed_pack(workspace, entries, now, now.astimezone().date())),
+        args.out,
+        title=job.title,
+        workspace=workspace.name,
+        cover_lines=job.cover,
+        count=len(entries),
+    )
+    print(f"Wrote the call pack of {counted(count, 'account')} ({job.cover[-1]}) to {args.out}")
     return EXIT_OK
 
 

@@ -24,7 +24,9 @@ from datetime import date, datetime, timedelta
 from typing import Protocol
 from uuid import UUID
 
+from domain.dossiers import PrintedContact
 from domain.errors import NotFound, ValidationError
+from domain.interactions import Interaction
 from domain.tables import ColumnKind, TableColumn, TableData
 from domain.targets import Stage
 from domain.users import Action, Role, User
@@ -239,6 +241,28 @@ def queue_table(
         for n, e in enumerate(entries, 1)
     ]  # fmt: skip
     return TableData("Call queue", QUEUE_COLUMNS, rows, len(rows))
+
+
+@dataclass(frozen=True)
+class CallSheet:
+    """One page of the call pack for an account without a dossier: its facts and phone
+    numbers, contacts, the why of its fit, why it is in the queue now, the last
+    interactions (newest first, each with its contact's name) and the next step."""
+
+    account: str
+    facts: tuple[tuple[str, str], ...]  # (label, value) of the account's filled fields
+    score: int | None
+    tier: str | None
+    why: tuple[tuple[str, str], ...]  # (criterion, what it gave)
+    owner: str | None
+    priority: int
+    stage: str
+    why_now: str
+    next_step: str
+    follow_up: date | None
+    phone: str | None
+    contacts: tuple[PrintedContact, ...]
+    interactions: tuple[tuple[Interaction, str], ...]
 
 
 class QueueReader(Protocol):

@@ -16,6 +16,7 @@ from domain.errors import PermissionDenied, ValidationError
 from domain.interactions import Channel, Interaction, Outcome, log_interaction
 from domain.queue import (
     RULES,
+    CallSheet,
     QueueEntry,
     Urgency,
     call_queue,
@@ -25,6 +26,7 @@ from domain.queue import (
 )
 from domain.targets import Stage, add_to_target_list, assign_owners, hand_off
 from domain.users import Role
+from domain.values import counted
 from storage.keys import derived_columns
 from storage.queue import SqlQueue
 from storage.repositories import SqlUnitOfWork
@@ -308,3 +310,59 @@ def test_the_queue_command_prints_and_writes_a_reps_queue(tmp_path, capsys):
     assert rows[0][:3] == ("Rank", "Account Name", "Why now")
     assert rows[1][0] == 1 and rows[1][2]
     assert mine.splitlines()[0] == f"Sam Rivera's call queue: {len(rows) - 1:,} accounts"
+
+
+# --- the call pack over the queue -------------------------------------------------------------
+
+
+def test_the_call_pack_of_the_queue_has_every_account_in_queue_order(tmp_path, capsys):
+    from pypdf import PdfReader
+
+    from main import main
+
+    db, out = str(tmp_path / "w.sqlite"), tmp_path / "pack.pdf"
+    assert main(["--db", db, "--user", "Olivia Owner", "demo", "--accounts", "400"]) == 0
+    assert main(["--db", db, "--user", "Sam Rivera", "queue", "--limit", "8"]) == 0
+    queue_lines = capsys.readouterr().out.splitlines()
+    names = [line.split(". ", 1)[1] for line in queue_lines if line[:1].isdigit()]
+    args = ["--db", db, "--user", "Sam Rivera", "report", "call-pack", "--queue", "--limit", "8"]
+    assert main([*args, "--out", str(out)]) == 0
+    said = capsys.readouterr().out
+    assert said.startswith("Wrote the call pack of 8 accounts (")
+    pages = [page.extract_text() for page in PdfReader(out).pages]
+    assert "the next 8 accounts of the call queue, in its order" in pages[0]
+    accounts = pages[2:]  # after the cover and the contents: one page each
+    assert len(accounts) == 8
+    for name, page in zip(names, accounts, strict=True):
+        assert name in page
+    sheets = [page for page in accounts if "Call sheet (no dossier yet)" in page]
+    assert sheets and len(sheets) < 8  # the demo's queue mixes both
+    assert all("Why now: " in page and "Last interactions" in page for page in sheets)
+    dossiers = 8 - len(sheets)
+    assert f"({counted(dossiers, 'dossier')} and {counted(len(sheets), 'call sheet')})" in said
+
+
+def test_a_call_sheet_prints_what_was_typed_as_text(tmp_path):
+    from pypdf import PdfReader
+
+    from domain.dossiers import PrintedContact
+    from reports.call_sheet import write_call_pack
+
+    typed = "<b>not bold</b> & =SUM(A1) 東京 " + "x" * 20_000
+    entry = Interaction(uuid.uuid4(), Channel.VISIT, Outcome.CONVERSATION, NOW, learned=typed,
+                        next_step="<i>Call back</i>", logged_by="Rita <Rep>")  # fmt: skip
+    sheet = CallSheet(
+        account="Acme & <Sons>", facts=(("City", "Graz"),), score=None, tier=None, why=(),
+        owner="Rita <Rep>", priority=1, stage="contacted", why_now="Follow-up due today",
+        next_step="Bring <the> offer", follow_up=TODAY, phone="+43 1 234",
+        contacts=(PrintedContact("Ann <Lee>", "CEO", "ann@acme.at", "+43 1 235", True),),
+        interactions=((entry, "Ann <Lee>"),),
+    )  # fmt: skip
+    out = tmp_path / "sheet.pdf"
+    assert write_call_pack([sheet], out, title="Call pack", workspace="w") == 1
+    page = " ".join(p.extract_text() for p in PdfReader(out).pages).replace("\n", " ")
+    for shown in ("Acme & <Sons>", "Bring <the> offer", "<b>not bold</b> & =SUM(A1) 東京",
+                  "Main line: +43 1 234", "Ann <Lee>: +43 1 235", "Rita <Rep>", "<i>Call back</i>",
+                  "Why now: Follow-up due today"):  # fmt: skip
+        assert shown in page, shown
+    assert len(PdfReader(out).pages) == 1  # a long learned text is cut: a sheet is one page
