@@ -163,8 +163,8 @@ def why_now(entry: QueueEntry, now: datetime, today: date, rules: QueueRules = R
         assert entry.handed_off_at is not None
         deadline = first_touch_deadline(entry.handed_off_at, rules)
         if deadline > now:
-            return f"Handed off, not touched yet: {_span(deadline - now)} left to the first touch"
-        return f"Handed off, not touched yet: the first touch is {_span(now - deadline)} late"
+            return f"Handed off: first touch within {_span(deadline - now)}"
+        return f"Handed off: first touch {_span(now - deadline)} late"
     if urgency is Urgency.DUE_TODAY:
         return "Follow-up due today"
     if urgency is Urgency.ENGAGED:
@@ -172,14 +172,14 @@ def why_now(entry: QueueEntry, now: datetime, today: date, rules: QueueRules = R
     if urgency is Urgency.LATER:
         assert entry.follow_up is not None
         return f"Follow-up planned for {_day(entry.follow_up)}"
-    return "Open account" if entry.last_touch is None else "Open account: keep in touch"
+    return "Not contacted yet" if entry.last_touch is None else "No follow-up planned"
 
 
 def engagement_text(entry: QueueEntry, rules: QueueRules = RULES) -> str:
-    """``2 engagements in 30 days, the last 2026-11-20``; empty without any."""
+    """``2 engagements in 30 days (last 2026-11-20)``; empty without any."""
     if not entry.engagements:
         return ""
-    last = f", the last {shown_time(entry.last_engaged, '%Y-%m-%d')}" if entry.last_engaged else ""
+    last = f" (last {shown_time(entry.last_engaged, '%Y-%m-%d')})" if entry.last_engaged else ""
     return f"{counted(entry.engagements, 'engagement')} in {rules.engagement_days} days{last}"
 
 
@@ -195,13 +195,12 @@ def fit_text(entry: QueueEntry) -> str:
 
 
 def last_touch_text(entry: QueueEntry, now: datetime) -> str:
-    """``12 days since the last touch``, ``touched today``, ``never touched``."""
+    """When the account was last called, visited or written to: ``12 days ago``, ``Today``,
+    ``Never``."""
     if entry.last_touch is None:
-        return "Never touched"
+        return "Never"
     days = (now.date() - entry.last_touch.astimezone(now.tzinfo).date()).days
-    if days <= 0:
-        return "Touched today"
-    return f"{counted(days, 'day')} since the last touch"
+    return "Today" if days <= 0 else f"{counted(days, 'day')} ago"
 
 
 def reasons(entry: QueueEntry, now: datetime, today: date, rules: QueueRules = RULES) -> str:
@@ -210,7 +209,12 @@ def reasons(entry: QueueEntry, now: datetime, today: date, rules: QueueRules = R
     parts = [why_now(entry, now, today, rules)]
     if entry.urgency(today) is not Urgency.ENGAGED and entry.engagements:
         parts.append(engagement_text(entry, rules))
-    parts += [fit_text(entry), f"priority {entry.priority}", last_touch_text(entry, now).lower()]
+    touched = (
+        "never touched"
+        if entry.last_touch is None
+        else (f"last touch {last_touch_text(entry, now).lower()}")
+    )
+    parts += [fit_text(entry), f"priority {entry.priority}", touched]
     return " · ".join(parts)
 
 
