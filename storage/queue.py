@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime, timedelta
+from functools import cache
 from typing import Any
 
-from sqlalchemy import Connection, Date, DateTime, case, exists, func, literal, select
+from sqlalchemy import Connection, Date, DateTime, Uuid, bindparam, case, exists, func, select
 
 from domain.queue import CLOSED, QueueEntry, QueueRules, Urgency
 from domain.targets import Stage
@@ -33,14 +34,16 @@ interactions = table_of(InteractionRow)
 engagements = table_of(EngagementRow)
 
 
-def queue_statement(rep_id: uuid.UUID, now: datetime, today: date, rules: QueueRules) -> Any:
-    """The rep's open accounts with their facts, in queue order (no limit)."""
+@cache
+def queue_statement() -> Any:
+    """The rep's open accounts with their facts, in queue order: built once, run with the
+    parameters ``rep_id``, ``since`` (engagement counts from then) and ``today``."""
     touch = interactions.alias("touch")
     newest = interactions.alias("newest")
     later = interactions.alias("later")
     engaged = engagements.alias("engaged")
     mine = targets.c.account_id
-    since = literal(now - timedelta(days=rules.engagement_days), DateTime(timezone=True))
+    since = bindparam("since", type_=DateTime(timezone=True))
     facts = (
         select(
             targets.c.account_id,
@@ -79,7 +82,7 @@ def queue_statement(rep_id: uuid.UUID, now: datetime, today: date, rules: QueueR
         )
         .where(
             targets.c.deleted_at.is_(None),
-            targets.c.owner_id == rep_id,
+            targets.c.owner_id == bindparam("rep_id", type_=Uuid),
             accounts.c.deleted_at.is_(None),
             targets.c.stage.not_in([stage.value for stage in CLOSED]),
         )
@@ -89,7 +92,7 @@ def queue_statement(rep_id: uuid.UUID, now: datetime, today: date, rules: QueueR
         .subquery("facts")
     )
     current = interactions.alias("current")
-    follow_up, day = current.c.follow_up, literal(today, Date)
+    follow_up, day = current.c.follow_up, bindparam("today", type_=Date)
     untouched = facts.c.handed_off_at.is_not(None) & (
         facts.c.last_touch.is_(None) | (facts.c.last_touch < facts.c.handed_off_at)
     )
@@ -101,8 +104,9 @@ def queue_statement(rep_id: uuid.UUID, now: datetime, today: date, rules: QueueR
         (follow_up.is_not(None), int(Urgency.LATER)),
         else_=int(Urgency.OPEN),
     )
+    shown = [column for column in facts.c if column.name != "current_id"]
     return (
-        select(facts, follow_up, current.c.next_step)
+        select(*shown, follow_up, current.c.next_step)
         .select_from(facts.outerjoin(current, current.c.id == facts.c.current_id))
         .order_by(
             urgency,
@@ -159,5 +163,8 @@ def queue_entries(
     rules: QueueRules,
 ) -> list[QueueEntry]:
     """The rep's queue read on ``conn``: at most ``limit`` entries, in queue order."""
-    statement = queue_statement(rep_id, now, today, rules).limit(limit)
-    return [entry_from_row(row) for row in conn.execute(statement)]
+    statement = queue_statement()
+    since = now - timedelta(days=rules.engagement_days)
+    rows = conn.execute(statement if limit is None else statement.limit(limit),
+                        {"rep_id": rep_id, "since": since, "today": today})  # fmt: skip
+    return [entry_from_row(row) for row in rows]
