@@ -141,8 +141,8 @@ def _span(length: timedelta) -> str:
     """``2 days 4 hours``, ``5 hours``, ``40 minutes``: how long, as a person says it."""
     minutes = int(length.total_seconds() // 60)
     days, hours = minutes // (24 * 60), minutes // 60 % 24
-    if days:
-        return counted(days, "day") + (f" {counted(hours, 'hour')}" if hours else "")
+    if days:  # the hours matter within a day or two only
+        return counted(days, "day") + (f" {counted(hours, 'hour')}" if hours and days < 2 else "")
     if hours:
         return counted(hours, "hour")
     return counted(max(minutes, 1), "minute")
@@ -168,7 +168,7 @@ def why_now(entry: QueueEntry, now: datetime, today: date, rules: QueueRules = R
     if urgency is Urgency.DUE_TODAY:
         return "Follow-up due today"
     if urgency is Urgency.ENGAGED:
-        return engagement_text(entry, rules)
+        return "Recent engagement"
     if urgency is Urgency.LATER:
         assert entry.follow_up is not None
         return f"Follow-up planned for {_day(entry.follow_up)}"
@@ -207,7 +207,7 @@ def reasons(entry: QueueEntry, now: datetime, today: date, rules: QueueRules = R
     """Everything that ranks the account, in one line: why now, engagement, fit, priority
     and the last touch."""
     parts = [why_now(entry, now, today, rules)]
-    if entry.urgency(today) is not Urgency.ENGAGED and entry.engagements:
+    if entry.engagements:
         parts.append(engagement_text(entry, rules))
     touched = (
         "never touched"

@@ -129,7 +129,9 @@ def test_each_line_says_why():
     assert reasons(late, NOW, TODAY).startswith("Handed off: first touch 2 days late")
     assert reasons(_entry(follow_up=TODAY), NOW, TODAY).startswith("Follow-up due today")
     engaged = _entry(engagements=1, last_touch=NOW - timedelta(hours=1))
-    assert reasons(engaged, NOW, TODAY).startswith("1 engagement in 30 days")
+    assert reasons(engaged, NOW, TODAY).startswith("Recent engagement · 1 engagement in 30 days")
+    late_long = _entry(handed_off_at=NOW - timedelta(days=30, hours=5))
+    assert reasons(late_long, NOW, TODAY).startswith("Handed off: first touch 28 days late ·")
     assert reasons(engaged, NOW, TODAY).endswith("last touch today")
     assert reasons(_entry(), NOW, TODAY).startswith("Not contacted yet")
 
