@@ -14,6 +14,8 @@ from domain.errors import AccordError, WorkspaceDamaged
 from domain.values import clean_text, counted, in_words
 
 EXIT_OK, EXIT_REFUSED, EXIT_USAGE = 0, 1, 2
+#: How many accounts of the queue a call pack holds when --limit does not say.
+QUEUE_PACK = 20
 
 
 class _Parser(argparse.ArgumentParser):
@@ -197,14 +199,31 @@ def _parser() -> argparse.ArgumentParser:
         help='JSON object {"country or region": "rep name", ...}',
     )
 
+    queue = commands.add_parser("queue", help="a rep's call queue: whom to contact next, and why")
+    queue.add_argument(
+        "--rep",
+        metavar="NAME",
+        help="whose queue (default: yours; owner and marketing see any rep's)",
+    )
+    queue.add_argument("--limit", type=_positive, metavar="N", help="the first N accounts")
+    queue.add_argument("--out", type=Path, metavar="OUT.csv|OUT.xlsx", help="write it to a file")
+
     report = commands.add_parser("report", help="PDF reports: a dossier, a rep's call pack")
     report_what = report.add_subparsers(dest="what", metavar="dossier|call-pack", required=True)
     one = report_what.add_parser("dossier", help="one account's dossier as PDF")
     one.add_argument("--account", required=True, metavar="NAME_OR_DOMAIN")
     one.add_argument("--out", required=True, type=Path, metavar="OUT.pdf")
-    pack = report_what.add_parser("call-pack", help="the dossiers of a rep's accounts as PDF")
-    pack.add_argument("--rep", required=True, metavar="NAME")
-    pack.add_argument("--limit", type=int, metavar="N", help="at most N accounts")
+    pack = report_what.add_parser(
+        "call-pack", help="the dossiers of a rep's accounts, or the next accounts of their queue"
+    )
+    pack.add_argument("--rep", metavar="NAME", help="whose accounts (default: yours)")
+    pack.add_argument(
+        "--queue",
+        action="store_true",
+        help="the next accounts of the rep's call queue in its order, a call sheet for each "
+        "account without a dossier (default: only the accounts with a dossier, by priority)",
+    )
+    pack.add_argument("--limit", type=_positive, metavar="N", help="at most N accounts")
     pack.add_argument("--out", required=True, type=Path, metavar="OUT.pdf")
 
     users = commands.add_parser("users", help="list users, or add one with a role (owners)")
@@ -584,6 +603,55 @@ def _cmd_targets(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _positive(text: str) -> int:
+    if not text.strip().isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a number of accounts: use 1 or more")
+    return int(text)
+
+
+def _rep_queue(workspace, user, rep: str | None, limit: int | None):  # type: ignore[no-untyped-def]
+    """The rep's call queue now (the rep's date is this computer's)."""
+    from datetime import UTC, datetime
+
+    from domain.queue import call_queue
+    from storage.queue import SqlQueue
+
+    now = datetime.now(UTC)
+    return call_queue(SqlQueue(workspace), user, rep, now=now, today=now.astimezone().date(),
+                      limit=limit), now  # fmt: skip
+
+
+def _cmd_queue(args: argparse.Namespace) -> int:
+    from domain.queue import queue_table, reasons
+    from domain.users import export
+    from reports.output import check_output
+    from reports.tabular import write_table
+
+    if args.out:
+        check_output(args.out)
+    workspace = _open(args)
+    user = _who(workspace, args)
+    entries, now = _rep_queue(workspace, user, args.rep, args.limit)
+    today = now.astimezone().date()
+    rep = args.rep or user.name
+    if args.out:
+        written = write_table(export(user, lambda: queue_table(entries, now, today)), args.out)
+        print(f"Wrote {rep}'s call queue ({counted(written.rows, 'account')}) to {args.out}")
+        _warn(written.warning)
+        return EXIT_OK
+    if not entries:
+        print(f"{rep}'s call queue is empty: no open account on the target list is theirs.")
+        return EXIT_OK
+    print(f"{rep}'s call queue: {counted(len(entries), 'account')}")
+    width = len(str(len(entries)))
+    for n, entry in enumerate(entries, 1):
+        print(f"{n:>{width}}. {entry.account}")
+        print(f"{'':>{width}}  {reasons(entry, now, today)}")
+        if entry.next_step:
+            print(f"{'':>{width}}  Next step: {entry.next_step}")
+    return EXIT_OK
+
+
 def _cmd_report(args: argparse.Namespace) -> int:
     from domain.users import export
     from reports.dossier_pdf import write_dossiers
@@ -593,10 +661,12 @@ def _cmd_report(args: argparse.Namespace) -> int:
     check_output(args.out)
     workspace = _open(args)
     user = _who(workspace, args)
+    if args.what == "call-pack" and args.queue:
+        return _queue_pack(workspace, user, args)
     if args.what == "dossier":
         job = dossier_job(workspace, args.account)
     else:
-        job = call_pack_job(workspace, args.rep, args.limit)
+        job = call_pack_job(workspace, args.rep or user.name, args.limit)
     count = write_dossiers(
         export(user, lambda: printed_dossiers(workspace, job.account_ids)),
         args.out,
@@ -606,6 +676,26 @@ def _cmd_report(args: argparse.Namespace) -> int:
         count=len(job.account_ids),
     )
     print(f"Wrote {counted(count, 'dossier')} to {args.out}")
+    return EXIT_OK
+
+
+def _queue_pack(workspace, user, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-def]
+    """The call pack of the next ``--limit`` accounts of the rep's queue (20 by default)."""
+    from domain.users import export
+    from reports.call_sheet import write_call_pack
+    from storage.read_models.dossier_print import printed_pack, queue_pack_job
+
+    entries, now = _rep_queue(workspace, user, args.rep, args.limit or QUEUE_PACK)
+    job = queue_pack_job(workspace, args.rep or user.name, entries)
+    count = write_call_pack(
+        export(user, lambda: printed_pack(workspace, entries, now, now.astimezone().date())),
+        args.out,
+        title=job.title,
+        workspace=workspace.name,
+        cover_lines=job.cover,
+        count=len(entries),
+    )
+    print(f"Wrote the call pack of {counted(count, 'account')} ({job.cover[-1]}) to {args.out}")
     return EXIT_OK
 
 
@@ -682,6 +772,7 @@ _COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "log": _cmd_log,
     "icp": _cmd_icp,
     "targets": _cmd_targets,
+    "queue": _cmd_queue,
     "report": _cmd_report,
     "users": _cmd_users,
     "backups": _cmd_backups,

@@ -35,6 +35,7 @@ class Action(enum.StrEnum):
     LOG_INTERACTION = "log calls and visits"
     CORRECT_STAGE = "correct a stage by hand"
     GRANT_EXCEPTION = "grant exceptions to the target list"
+    SEE_ANY_QUEUE = "see any rep's call queue"
 
 
 _ALLOWED: dict[Role, frozenset[Action]] = {
@@ -53,6 +54,7 @@ _ALLOWED: dict[Role, frozenset[Action]] = {
             Action.REVIEW_DOSSIER,
             Action.CORRECT_STAGE,
             Action.GRANT_EXCEPTION,
+            Action.SEE_ANY_QUEUE,
         }
     ),
     Role.REP: frozenset({Action.EXPORT, Action.RATE_DOSSIER, Action.LOG_INTERACTION}),

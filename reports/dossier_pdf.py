@@ -17,7 +17,7 @@ from copy import copy
 from datetime import datetime
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 from xml.sax.saxutils import escape
 
 from markdown_it import MarkdownIt
@@ -543,9 +543,19 @@ class _Document(BaseDocTemplate):
             rl_config.useA85 = a85
 
 
-def _dossier_story(d: PrintedDossier, key: str) -> list[Flowable]:
+class PrintedPage(Protocol):
+    """An account's page of the call pack that is not a dossier (a call sheet): the
+    account's name and what prints below it."""
+
+    @property
+    def account(self) -> str: ...
+    def content(self) -> list[Flowable]: ...
+
+
+def _dossier_story(d: PrintedDossier | PrintedPage, key: str) -> list[Flowable]:
     """The account's name, and below it the dossier on one page where it fits."""
-    return [_Heading(d.account, key), _OnePage(_dossier_content(d))]
+    content = _dossier_content(d) if isinstance(d, PrintedDossier) else d.content()
+    return [_Heading(d.account, key), _OnePage(content)]
 
 
 def _dossier_content(d: PrintedDossier) -> list[Flowable]:
@@ -600,7 +610,7 @@ def _dossier_content(d: PrintedDossier) -> list[Flowable]:
 
 
 def write_dossiers(
-    dossiers: Iterable[PrintedDossier],
+    dossiers: Iterable[PrintedDossier | PrintedPage],
     path: Path,
     *,
     title: str,

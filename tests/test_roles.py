@@ -14,7 +14,7 @@ from unittest.mock import MagicMock
 
 import pytest
 
-from domain import accounts, dossiers, icp, importing, interactions, leads, targets, users
+from domain import accounts, dossiers, icp, importing, interactions, leads, queue, targets, users
 from domain.errors import PermissionDenied
 from domain.users import Action, Role, User, allowed_actions
 
@@ -46,6 +46,7 @@ def _store() -> MagicMock:
     store.interactions.is_superseded.return_value = False
     store.interactions.contact_account.return_value = ACCOUNT.id
     store.interactions.change_of.return_value = None
+    store.users_by_name.return_value = {"Rita": PEOPLE[Role.REP]}
     return store
 
 
@@ -118,6 +119,8 @@ USE_CASES: list[tuple[Action, str, Case]] = [
      lambda s, u: interactions.grant_exception(s, u, "Rita", ACCOUNT.id, "trade fair")),
     (Action.GRANT_EXCEPTION, "revoke_exception",
      lambda s, u: interactions.revoke_exception(s, u, uuid.uuid4())),
+    (Action.SEE_ANY_QUEUE, "call_queue (another rep's)",
+     lambda s, u: queue.call_queue(s, u, "Rita", now=NOW, today=NOW.date())),
 ]  # fmt: skip
 
 

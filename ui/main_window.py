@@ -29,23 +29,33 @@ from domain.accounts import changed_fields, delete_account
 from domain.errors import AccordError, WorkspaceDamaged
 from domain.tables import TableData
 from domain.targets import Stage
-from domain.users import Action, User, export
+from domain.users import Action, Role, User, export
 from domain.values import counted
 from storage.read_models.account_list import SORTABLE, ListColumn, Scope
 from storage.repositories import SqlUnitOfWork
 from storage.workspace import SERVER_URL_FORM, Workspace, data_dir, sqlite_file
 from ui.accounts_model import HEADERS, AccountIdRole, AccountsModel
 from ui.backups import BackupKeeper, BackupsDialog, Damage, ask_about_damage
+from ui.call_queue import CallQueueView
 from ui.dossier_actions import DossierActions
 from ui.messages import plain_label
 from ui.quick_log import LOG_SHORTCUT, open_quick_log
-from ui.settings import keep_geometry, remember_columns, remember_workspace, restore_columns
+from ui.settings import (
+    keep_geometry,
+    remember_columns,
+    remember_view,
+    remember_workspace,
+    remembered_view,
+    restore_columns,
+)
 from ui.target_actions import TargetActions
 from ui.undo_commands import CreateAccount, DeleteAccount, EditAccount
 from ui.workers import Task, end_work, run_task, show_error, show_warning
 from ui.workspaces import WORKSPACE_FILES, open_demo_workspace
 
 SEARCH_DELAY_MS = 250
+#: The views the window remembers per user: the call queue and the accounts list.
+MY_DAY, ACCOUNTS = "my day", "accounts"
 #: Columns of free text, which give up width first when the list is narrower than its
 #: content; the others hold short values that are read whole (a stage, a time, a phone).
 FREE_TEXT = (ListColumn.NAME, ListColumn.WEBSITE, ListColumn.INDUSTRY, ListColumn.COUNTRY,
@@ -147,15 +157,19 @@ class MainWindow(QMainWindow):
         list_layout.addLayout(top)
         list_layout.addWidget(self.table)
         self.first_run = FirstRun(self)
+        self.my_day = CallQueueView(workspace, user)
+        self.my_day.open_requested.connect(self.open_account_id)
         self.pages = QStackedWidget()
         self.pages.addWidget(self.first_run)
         self.pages.addWidget(list_page)
+        self.pages.addWidget(self.my_day)
         self.setCentralWidget(self.pages)
         self.user_label = plain_label("")
         self.statusBar().addPermanentWidget(self.user_label)
         self._menus()
         self._restore_columns()
         self._show_workspace()
+        self._land()
         self._keep_backed_up()
         keep_geometry(self, QSize(1440, 900))
 
@@ -211,6 +225,7 @@ class MainWindow(QMainWindow):
         self.add_action(edit, "Find", self.search.setFocus, QKeySequence.StandardKey.Find)
         self.add_action(edit, "Refresh", self.refresh, QKeySequence.StandardKey.Refresh)
         view = bar.addMenu("&View")
+        self.add_action(view, "My day", self.show_my_day, "Ctrl+0")
         for number, scope in enumerate(Scope, 1):
             self.add_action(view, scope.value, lambda _=False, s=scope: self.show_scope(s),
                          f"Ctrl+{number}")  # fmt: skip
@@ -238,12 +253,39 @@ class MainWindow(QMainWindow):
         total = self.model.rowCount()
         query = self.model.query
         empty = total == 0 and not query.search and query.scope is Scope.ALL
-        self.pages.setCurrentIndex(0 if empty else 1)
+        if not self.showing_my_day():
+            self.pages.setCurrentIndex(0 if empty else 1)
         self._fit_columns_if_unfitted()
         self.count.setText(counted(total, "account"))
 
     def show_scope(self, scope: Scope) -> None:
+        """The accounts list, in ``scope``."""
         self.scope.setCurrentIndex(list(Scope).index(scope))
+        self.show_accounts()
+
+    def showing_my_day(self) -> bool:
+        return self.pages.currentWidget() is self.my_day
+
+    def show_my_day(self) -> None:
+        self.pages.setCurrentWidget(self.my_day)
+        self.my_day.refresh()
+        self.my_day.table.setFocus()
+        remember_view(self.user.name, MY_DAY)
+
+    def show_accounts(self) -> None:
+        self.pages.setCurrentIndex(1)
+        self._update_count()
+        self.table.setFocus()
+        remember_view(self.user.name, ACCOUNTS)
+
+    def _land(self) -> None:
+        """Open on the view this user had last; the first time, a rep on My day and everyone
+        else on the accounts list."""
+        first = MY_DAY if self.user.role is Role.REP else ACCOUNTS
+        if (remembered_view(self.user.name) or first) == MY_DAY:
+            self.show_my_day()
+        elif self.showing_my_day():
+            self.show_accounts()
 
     def _scope_changed(self) -> None:
         self.model.set_scope(self.scope.currentData())
@@ -341,7 +383,10 @@ class MainWindow(QMainWindow):
         return menu
 
     def refresh(self) -> None:
-        """Read the list again, keeping the selected rows selected (by position)."""
+        """Read the list again, keeping the selected rows selected (by position), and My day
+        when it shows."""
+        if self.showing_my_day():
+            self.my_day.refresh()
         rows = [i.row() for i in self.table.selectionModel().selectedRows()]
         current = self.table.currentIndex().row()
         self.model.refresh()
@@ -371,6 +416,9 @@ class MainWindow(QMainWindow):
         return True
 
     def _current_id(self) -> Any:
+        """The account of the current line: of My day when it shows, else of the list."""
+        if self.showing_my_day():
+            return self.my_day.current_account_id()
         index = self.table.currentIndex()
         return index.data(AccountIdRole) if index.isValid() else None
 
@@ -395,9 +443,11 @@ class MainWindow(QMainWindow):
 
     # --- accounts ----------------------------------------------------------------------------
     def open_account(self, index: QModelIndex | None = None) -> None:
+        self.open_account_id(self._current_id())
+
+    def open_account_id(self, account_id: Any) -> None:
         from ui.account_dialog import AccountDialog
 
-        account_id = self._current_id()
         if account_id is None:
             return
         with SqlUnitOfWork.reading(self.workspace) as uow:
@@ -641,6 +691,8 @@ class MainWindow(QMainWindow):
         self.search.clear()
         self._restore_columns()
         self._show_workspace()
+        self.my_day.set_workspace(workspace, user)
+        self._land()
         if old is not workspace:
             self._keep_backed_up()
             old.close()
@@ -648,6 +700,8 @@ class MainWindow(QMainWindow):
     def showEvent(self, event: Any) -> None:
         super().showEvent(event)
         self._fit_columns_if_unfitted()
+        if self.showing_my_day():
+            self.my_day.table.setFocus()
 
     def closeEvent(self, event: Any) -> None:
         remember_columns(self.table.horizontalHeader(), self.user.name)

@@ -1,7 +1,8 @@
 """What the app remembers between runs (QSettings, the one place that opens them): the last
-workspace, where each window was and how big, each user's columns of the accounts list and
-the channel they logged last, the territory rules. Who worked last is in
-storage.remembered, which the command line reads too."""
+workspace, where each window was and how big, each user's last view (My day or the
+accounts list), columns of the accounts list and the channel they logged last, the
+territory rules. Who worked last is in storage.remembered, which the command line reads
+too."""
 
 from __future__ import annotations
 
@@ -76,6 +77,20 @@ def keep_geometry(window: QWidget, size: QSize | None = None) -> None:
         room = window.screen().availableGeometry().size() - QSize(0, title_bar)
         window.resize((size or window.sizeHint()).boundedTo(room))
     window.installEventFilter(_GeometryKeeper(window))
+
+
+def _view_key(user_name: str) -> str:
+    return f"view/{quote(user_name, safe='')}"
+
+
+def remembered_view(user_name: str) -> str | None:
+    """The view ``user_name`` had open last ("my day" or "accounts"), if any."""
+    value = _settings().value(_view_key(user_name))
+    return str(value) if value else None
+
+
+def remember_view(user_name: str, view: str) -> None:
+    _settings().setValue(_view_key(user_name), view)
 
 
 def _columns_key(user_name: str) -> str:

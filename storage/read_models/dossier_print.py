@@ -7,17 +7,21 @@ import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import suppress
 from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import Connection, Row, func, or_, select
 
 from domain.dossiers import PrintedContact, PrintedDossier
 from domain.errors import NotFound
 from domain.fields import ACCOUNT_FIELDS
-from domain.icp import reasons
+from domain.icp import IcpVersion, reasons
+from domain.queue import CallSheet, QueueEntry, why_now
 from domain.users import User
 from domain.values import counted, normalize_domain
 from storage.dossiers import LIVE_DOSSIER, SqlDossierStore, dossier_for, dossiers, ratings_of
 from storage.icps import account_facts, active_version
+from storage.interactions import account_interactions
 from storage.schema import ContactRow, table_of
 from storage.targets import (
     BEST_FIRST,
@@ -31,6 +35,8 @@ from storage.workspace import Workspace
 
 contacts = table_of(ContactRow)
 _SHOWN = ("website", "industry", "employees", "annual_revenue", "country", "city", "phone")
+#: How many of the last interactions a call sheet lists.
+SHEET_INTERACTIONS = 5
 
 
 def find_account(workspace: Workspace, name_or_domain: str) -> uuid.UUID:
@@ -135,45 +141,131 @@ def printed_dossiers(
 ) -> Iterator[PrintedDossier]:
     """The dossiers of ``account_ids`` in that order (accounts without one are skipped)."""
     version = active_version(workspace)
-    store = SqlDossierStore(workspace)
-    labels = {f.name: f.label for f in ACCOUNT_FIELDS}
     for account_id in account_ids:
-        dossier = dossier_for(workspace, account_id)
-        if dossier is None:
-            continue
-        with workspace.read() as conn:
-            facts = account_facts(conn, account_id)
-            people = conn.execute(
-                select(contacts)
-                .where(contacts.c.account_id == account_id, contacts.c.deleted_at.is_(None))
-                .order_by(contacts.c.decision_maker.desc(), contacts.c.name)
-            ).all()
-        linked = set(dossier.contact_ids)
-        chosen = [p for p in people if p.id in linked] or people
-        entry = target_entry(workspace, account_id) or {}
-        scores = [r.stars for r in ratings_of(workspace, dossier.id)]
-        template = store.template_of(dossier)
-        yield PrintedDossier(
-            account=facts["name"],
-            facts=tuple((labels[n], _shown(facts[n])) for n in _SHOWN if facts.get(n)),
-            score=facts["score"],
-            tier=facts["tier"],
-            why=tuple(reasons(version.icp.evaluate(facts))) if version is not None else (),
-            owner=entry.get("owner"),
-            priority=entry.get("priority"),
-            stage=entry.get("stage"),
-            status=dossier.status,
-            completeness=dossier.completeness,
-            author=dossier.author,
-            updated_at=dossier.updated_at,
-            sections=tuple((s, dossier.texts.get(s.key, "")) for s in template.sections),
-            sources=dossier.sources,
-            contacts=tuple(
-                PrintedContact(
-                    p.name, p.title or "", p.email or "", p.phone or "", bool(p.decision_maker)
-                )
-                for p in chosen
-            ),
-            rating=sum(scores) / len(scores) if scores else None,
-            ratings=len(scores),
+        printed = _printed_dossier(workspace, account_id, version)
+        if printed is not None:
+            yield printed
+
+
+def _contacts(conn: Connection, account_id: uuid.UUID) -> list[Row[Any]]:
+    """The account's live contacts, decision-makers first."""
+    return list(
+        conn.execute(
+            select(contacts)
+            .where(contacts.c.account_id == account_id, contacts.c.deleted_at.is_(None))
+            .order_by(contacts.c.decision_maker.desc(), contacts.c.name)
         )
+    )
+
+
+def _printed_contact(row: Row[Any]) -> PrintedContact:
+    return PrintedContact(
+        row.name, row.title or "", row.email or "", row.phone or "", bool(row.decision_maker)
+    )
+
+
+def _facts(facts: dict[str, Any]) -> tuple[tuple[str, str], ...]:
+    labels = {f.name: f.label for f in ACCOUNT_FIELDS}
+    return tuple((labels[n], _shown(facts[n])) for n in _SHOWN if facts.get(n))
+
+
+def _why(version: IcpVersion | None, facts: dict[str, Any]) -> tuple[tuple[str, str], ...]:
+    return tuple(reasons(version.icp.evaluate(facts))) if version is not None else ()
+
+
+def _printed_dossier(
+    workspace: Workspace, account_id: uuid.UUID, version: IcpVersion | None
+) -> PrintedDossier | None:
+    dossier = dossier_for(workspace, account_id)
+    if dossier is None:
+        return None
+    with workspace.read() as conn:
+        facts = account_facts(conn, account_id)
+        people = _contacts(conn, account_id)
+    linked = set(dossier.contact_ids)
+    chosen = [p for p in people if p.id in linked] or people
+    entry = target_entry(workspace, account_id) or {}
+    scores = [r.stars for r in ratings_of(workspace, dossier.id)]
+    template = SqlDossierStore(workspace).template_of(dossier)
+    return PrintedDossier(
+        account=facts["name"],
+        facts=_facts(facts),
+        score=facts["score"],
+        tier=facts["tier"],
+        why=_why(version, facts),
+        owner=entry.get("owner"),
+        priority=entry.get("priority"),
+        stage=entry.get("stage"),
+        status=dossier.status,
+        completeness=dossier.completeness,
+        author=dossier.author,
+        updated_at=dossier.updated_at,
+        sections=tuple((s, dossier.texts.get(s.key, "")) for s in template.sections),
+        sources=dossier.sources,
+        contacts=tuple(_printed_contact(p) for p in chosen),
+        rating=sum(scores) / len(scores) if scores else None,
+        ratings=len(scores),
+    )
+
+
+def queue_pack_job(workspace: Workspace, rep: str, entries: Sequence[QueueEntry]) -> PrintJob:
+    """The call pack of the next accounts of a rep's queue, in its order: a dossier for
+    each account that has one, a call sheet for each that has not."""
+    if not entries:
+        raise NotFound(f"{rep}'s call queue is empty, so there is no call pack to print.")
+    ids = [entry.account_id for entry in entries]
+    with workspace.read() as conn:
+        researched = conn.execute(
+            select(func.count()).where(dossiers.c.account_id.in_(ids), LIVE_DOSSIER)
+        ).scalar_one()
+    cover = (
+        f"for {rep}",
+        f"the next {counted(len(ids), 'account')} of the call queue, in its order",
+        f"{counted(researched, 'dossier')} and {counted(len(ids) - researched, 'call sheet')}",
+    )
+    return PrintJob("Call pack", cover, ids)
+
+
+def printed_pack(
+    workspace: Workspace, entries: Sequence[QueueEntry], now: datetime, today: date
+) -> Iterator[PrintedDossier | CallSheet]:
+    """What the queue's call pack prints for each entry, in order: its dossier, or else
+    its call sheet."""
+    version = active_version(workspace)
+    for entry in entries:
+        printed = _printed_dossier(workspace, entry.account_id, version)
+        yield printed if printed is not None else _call_sheet(workspace, entry, version, now, today)
+
+
+def _call_sheet(
+    workspace: Workspace,
+    entry: QueueEntry,
+    version: IcpVersion | None,
+    now: datetime,
+    today: date,
+) -> CallSheet:
+    with workspace.read() as conn:
+        facts = account_facts(conn, entry.account_id)
+        people = _contacts(conn, entry.account_id)
+        history = [i for i, corrected in account_interactions(conn, entry.account_id)
+                   if not corrected][:SHEET_INTERACTIONS]  # fmt: skip
+    names = {p.id: p.name for p in people}
+    owner = target_entry(workspace, entry.account_id) or {}
+    return CallSheet(
+        account=facts["name"],
+        facts=_facts(facts),
+        score=facts["score"],
+        tier=facts["tier"],
+        why=_why(version, facts),
+        owner=owner.get("owner"),
+        priority=entry.priority,
+        stage=entry.stage.value,
+        why_now=why_now(entry, now, today),
+        next_step=entry.next_step,
+        follow_up=entry.follow_up,
+        phone=facts["phone"],
+        contacts=tuple(_printed_contact(p) for p in people),
+        interactions=tuple(
+            (i, names.get(i.contact_id, "") if i.contact_id else "") for i in history
+        ),
+    )

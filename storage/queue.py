@@ -1,0 +1,170 @@
+"""The call queue in SQL: a rep's open accounts with what ranks them, in the order
+:func:`domain.queue.rank_key` gives (a property test holds the two to the same order).
+Each fact is a correlated subquery over an index on ``(account_id, at)``, so that a rep's
+queue costs what the rep owns, not what the workspace holds."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime, timedelta
+from functools import cache
+from typing import Any
+
+from sqlalchemy import Connection, Date, DateTime, Uuid, bindparam, case, exists, func, select
+
+from domain.queue import CLOSED, QueueEntry, QueueRules, Urgency
+from domain.targets import Stage
+from domain.users import User
+from storage.schema import (
+    AccountRow,
+    AccountScoreRow,
+    EngagementRow,
+    InteractionRow,
+    TargetRow,
+    stored_utc,
+    table_of,
+)
+from storage.targets import users_by_name
+from storage.workspace import Workspace
+
+accounts = table_of(AccountRow)
+targets = table_of(TargetRow)
+scores = table_of(AccountScoreRow)
+interactions = table_of(InteractionRow)
+engagements = table_of(EngagementRow)
+
+
+@cache
+def queue_statement() -> Any:
+    """The rep's open accounts with their facts, in queue order: built once, run with the
+    parameters ``rep_id``, ``since`` (engagement counts from then) and ``today``."""
+    touch = interactions.alias("touch")
+    newest = interactions.alias("newest")
+    later = interactions.alias("later")
+    engaged = engagements.alias("engaged")
+    mine = targets.c.account_id
+    since = bindparam("since", type_=DateTime(timezone=True))
+    facts = (
+        select(
+            targets.c.account_id,
+            targets.c.priority,
+            targets.c.stage,
+            targets.c.handed_off_at,
+            accounts.c.name,
+            accounts.c.phone,
+            scores.c.score,
+            scores.c.tier,
+            select(func.max(touch.c.at))
+            .where(touch.c.account_id == mine)
+            .scalar_subquery()
+            .label("last_touch"),
+            select(newest.c.id)
+            .where(
+                newest.c.account_id == mine, ~exists().where(later.c.supersedes_id == newest.c.id)
+            )
+            .order_by(newest.c.at.desc(), newest.c.id.desc())
+            .limit(1)
+            .scalar_subquery()
+            .label("current_id"),
+            select(func.count())
+            .where(engaged.c.account_id == mine, engaged.c.at >= since)
+            .scalar_subquery()
+            .label("engagements"),
+            select(func.max(engaged.c.at))
+            .where(engaged.c.account_id == mine, engaged.c.at >= since)
+            .scalar_subquery()
+            .label("last_engaged"),
+        )
+        .select_from(
+            targets.join(accounts, accounts.c.id == targets.c.account_id).outerjoin(
+                scores, scores.c.account_id == targets.c.account_id
+            )
+        )
+        .where(
+            targets.c.deleted_at.is_(None),
+            targets.c.owner_id == bindparam("rep_id", type_=Uuid),
+            accounts.c.deleted_at.is_(None),
+            targets.c.stage.not_in([stage.value for stage in CLOSED]),
+        )
+        # OFFSET 0 keeps both databases from merging it into the query around it, which
+        # would run each fact's subquery again for every place the ranking names it
+        .offset(0)
+        .subquery("facts")
+    )
+    current = interactions.alias("current")
+    follow_up, day = current.c.follow_up, bindparam("today", type_=Date)
+    untouched = facts.c.handed_off_at.is_not(None) & (
+        facts.c.last_touch.is_(None) | (facts.c.last_touch < facts.c.handed_off_at)
+    )
+    urgency = case(
+        (follow_up < day, int(Urgency.OVERDUE)),
+        (untouched, int(Urgency.FIRST_TOUCH)),
+        (follow_up == day, int(Urgency.DUE_TODAY)),
+        (facts.c.engagements > 0, int(Urgency.ENGAGED)),
+        (follow_up.is_not(None), int(Urgency.LATER)),
+        else_=int(Urgency.OPEN),
+    )
+    shown = [column for column in facts.c if column.name != "current_id"]
+    return (
+        select(*shown, follow_up, current.c.next_step)
+        .select_from(facts.outerjoin(current, current.c.id == facts.c.current_id))
+        .order_by(
+            urgency,
+            case((urgency == int(Urgency.FIRST_TOUCH), facts.c.handed_off_at)),
+            facts.c.priority,
+            facts.c.score.desc().nulls_last(),
+            facts.c.last_touch.asc().nulls_first(),
+            facts.c.account_id,
+        )
+    )
+
+
+def entry_from_row(row: Any) -> QueueEntry:
+    return QueueEntry(
+        account_id=row.account_id,
+        account=row.name,
+        priority=row.priority,
+        stage=Stage(row.stage),
+        score=row.score,
+        tier=row.tier,
+        handed_off_at=stored_utc(row.handed_off_at),
+        last_touch=stored_utc(row.last_touch),
+        follow_up=row.follow_up,
+        next_step=row.next_step or "",
+        engagements=row.engagements,
+        last_engaged=stored_utc(row.last_engaged),
+        phone=row.phone,
+    )
+
+
+class SqlQueue:
+    """The domain's :class:`~domain.queue.QueueReader`: reads only, never the write lock."""
+
+    def __init__(self, workspace: Workspace) -> None:
+        self.workspace = workspace
+
+    def users_by_name(self) -> dict[str, User]:
+        with self.workspace.read() as conn:
+            return users_by_name(conn)
+
+    def queue(
+        self, rep: User, now: datetime, today: date, limit: int | None, rules: QueueRules
+    ) -> list[QueueEntry]:
+        with self.workspace.read() as conn:
+            return queue_entries(conn, rep.id, now, today, limit, rules)
+
+
+def queue_entries(
+    conn: Connection,
+    rep_id: uuid.UUID,
+    now: datetime,
+    today: date,
+    limit: int | None,
+    rules: QueueRules,
+) -> list[QueueEntry]:
+    """The rep's queue read on ``conn``: at most ``limit`` entries, in queue order."""
+    statement = queue_statement()
+    since = now - timedelta(days=rules.engagement_days)
+    rows = conn.execute(statement if limit is None else statement.limit(limit),
+                        {"rep_id": rep_id, "since": since, "today": today})  # fmt: skip
+    return [entry_from_row(row) for row in rows]
