@@ -1,7 +1,8 @@
 """My day: a rep's call queue, whom to contact next and why, where a rep lands.
 
 Arrows move, Enter opens the account and Ctrl+L logs a call or visit against it: the
-main window's Open account and Log interaction… act on the current line. The owner and marketing pick any rep's queue; the domain checks who may see whose.
+main window's Open account and Log interaction… act on the current line. The owner and
+marketing pick any rep's queue; the domain checks who may see whose.
 """
 
 from __future__ import annotations
