@@ -1,0 +1,303 @@
+"""Importing engagement: a marketing tool's export read as the account import reads a file
+(the same readers, limits, mapping and rejected rows), each row matched to an account by a
+contact's e-mail, a website's domain or the account's name, in one transaction whose
+import batch undoes it whole."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Column, Connection, func, select
+from sqlalchemy.exc import OperationalError
+
+from domain.engagement import (
+    ENGAGEMENT_FIELDS,
+    MATCHED_BY,
+    NOT_FOUND,
+    Candidate,
+    EngagementOptions,
+    ambiguous,
+    check_engagement_mapping,
+)
+from domain.fields import Field
+from domain.importing import (
+    CUSTOM,
+    IGNORE,
+    DiskFull,
+    ImportSummary,
+    RowParser,
+    apply_saved_mapping,
+    auto_mapping,
+    column_scales,
+    load_mapping,
+    mapping_line,
+    shared_fields,
+)
+from domain.progress import Cancel, Progress
+from domain.users import User
+from domain.values import normalize_domain, normalize_name
+from storage.bulk import bulk_insert, cycle_collector_paused, new_id
+from storage.importing.files import SourceTable, open_table
+from storage.importing.importer import (
+    CHUNK,
+    _disk_full,
+    _Run,
+    accounts,
+    check_mapped_fields,
+    contacts,
+)
+from storage.queries import LIVE_ACCOUNT
+from storage.schema import EngagementRow, table_of
+from storage.workspace import Workspace, sqlite_file
+
+engagements = table_of(EngagementRow)
+
+#: The columns an engagement row is written with.
+COLUMNS = ("id", "account_id", "contact_id", "kind", "at", "campaign", "source", "detail",
+           "import_batch_id", "created_at", "created_by")  # fmt: skip
+#: Fewer bytes than an engagement row takes in a file: a file of more than one chunk of
+#: rows reads every contact's e-mail once, rather than looking through the contacts (which
+#: have no index on it) for each chunk.
+_BYTES_PER_ROW = 40
+
+
+def engagement_fields(options: EngagementOptions) -> tuple[Field, ...]:
+    """The fields of a file: its kind column is not needed when a kind is chosen for every
+    row."""
+    if options.kind is None:
+        return ENGAGEMENT_FIELDS
+    return tuple(replace(f, required=False) if f.name == "kind" else f for f in ENGAGEMENT_FIELDS)
+
+
+def mapped_engagement_fields(
+    table: SourceTable, options: EngagementOptions, fields: tuple[Field, ...]
+) -> list[str]:
+    """The field of each column (the options', a mapping file's, or recognised from the
+    headers); an engagement has no custom fields, so a column that names no field is
+    ignored. Refused when no column says which account a row is, or what kind it is."""
+    saved = load_mapping(options.mapping_file) if options.mapping_file is not None else None
+    if options.mapped_fields is not None:
+        mapped_fields = list(options.mapped_fields)
+    elif saved is not None:
+        mapped_fields = apply_saved_mapping(table.headers, saved.fields, fields)
+    else:
+        mapped_fields = auto_mapping(table.headers, fields)
+    mapped_fields = [IGNORE if m.startswith(CUSTOM) else m for m in mapped_fields]
+    column_scales(table.headers, mapped_fields, saved.scales if saved else {}, fields)
+    check_engagement_mapping(table.path.name, mapped_fields, options.kind)
+    check_mapped_fields(table, mapped_fields, fields)
+    return mapped_fields
+
+
+def _utc(value: datetime) -> datetime:
+    """SQLite gives back naive times; every stored time is UTC."""
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+_Key = tuple[uuid.UUID, uuid.UUID | None, str, datetime, str | None]
+
+
+class _Accounts:
+    """Finds the accounts the rows of a chunk name: contacts by e-mail (all read once for
+    a big file), accounts by website domain and by name through their live-row indexes."""
+
+    def __init__(self, conn: Connection, every_email: bool) -> None:
+        self.conn = conn
+        self.by_email: dict[str, list[tuple[uuid.UUID, uuid.UUID]]] | None = None
+        if every_email:
+            self.by_email = self._contacts(None)
+
+    def _contacts(self, emails: set[str] | None) -> dict[str, list[tuple[uuid.UUID, uuid.UUID]]]:
+        """Lowercased e-mail → (account, contact) of the live contacts of live accounts."""
+        email = func.lower(contacts.c.email)
+        query = (
+            select(email, contacts.c.account_id, contacts.c.id)
+            .join(accounts, accounts.c.id == contacts.c.account_id)
+            .where(LIVE_ACCOUNT, contacts.c.deleted_at.is_(None), contacts.c.email.is_not(None))
+            .order_by(contacts.c.created_at, contacts.c.id)
+        )
+        if emails is not None:
+            query = query.where(email.in_(emails))
+        found: dict[str, list[tuple[uuid.UUID, uuid.UUID]]] = {}
+        for address, account_id, contact_id in self.conn.execute(query):
+            found.setdefault(address, []).append((account_id, contact_id))
+        return found
+
+    def emails(self, emails: set[str]) -> dict[str, list[tuple[uuid.UUID, uuid.UUID]]]:
+        if self.by_email is not None:
+            return self.by_email
+        return self._contacts(emails) if emails else {}
+
+    def keyed(self, key: Column[Any], keys: set[str]) -> dict[str, list[Candidate]]:
+        """Key → the live accounts whose ``key`` column holds it."""
+        if not keys:
+            return {}
+        found: dict[str, list[Candidate]] = {}
+        columns = [accounts.c.id, accounts.c.name, accounts.c.website, accounts.c.country]
+        for value, *brief in self.conn.execute(
+            select(key, *columns).where(LIVE_ACCOUNT, key.in_(keys))
+        ):
+            found.setdefault(value, []).append(Candidate(*brief))
+        return found
+
+    def briefs(self, ids: set[uuid.UUID]) -> dict[uuid.UUID, Candidate]:
+        columns = [accounts.c.id, accounts.c.name, accounts.c.website, accounts.c.country]
+        rows = self.conn.execute(select(*columns).where(accounts.c.id.in_(ids)))
+        return {row.id: Candidate(*row) for row in rows}
+
+
+def _domain(values: dict[str, Any]) -> str | None:
+    """A row's website domain: its website's, else its e-mail's."""
+    return normalize_domain(values.get("website")) or normalize_domain(values.get("email"))
+
+
+def _email(values: dict[str, Any]) -> str | None:
+    email = values.get("email")
+    return email.strip().lower() if email else None
+
+
+@dataclass(frozen=True)
+class _Unmatched:
+    """Why a row matches no account: the field whose value several accounts share ("" for
+    none that matched), and the reason."""
+
+    field: str
+    reason: str
+
+
+class _Matcher:
+    """Matches the rows of one chunk: the account (and contact) each row is, or why not."""
+
+    def __init__(self, found: _Accounts, chunk: list[dict[str, Any]]) -> None:
+        self.found = found
+        self.by_email = found.emails({e for values in chunk if (e := _email(values))})
+        self.by_domain = found.keyed(accounts.c.domain_key, {d for v in chunk if (d := _domain(v))})
+        names = {n for v in chunk if v.get("account") and (n := normalize_name(v["account"]))}
+        self.by_name = found.keyed(accounts.c.name_key, names)
+
+    def match(self, values: dict[str, Any]) -> tuple[uuid.UUID, uuid.UUID | None] | _Unmatched:
+        """(account, contact) for a row, or why it matches none."""
+        email = _email(values)
+        if email and (people := self.by_email.get(email)):
+            account_ids = list(dict.fromkeys(account_id for account_id, _ in people))
+            if len(account_ids) == 1:
+                return people[0]
+            briefs = self.found.briefs(set(account_ids))
+            return _Unmatched("email", ambiguous("contact e-mail", list(briefs.values())))
+        domain = _domain(values)
+        if domain and (sharing := self.by_domain.get(domain)):
+            if len(sharing) == 1:
+                return sharing[0].id, None
+            by = "website" if values.get("website") else "email"
+            return _Unmatched(by, ambiguous("website", sharing))
+        name = normalize_name(values.get("account"))
+        if name and (named := self.by_name.get(name)):
+            if len(named) == 1:
+                return named[0].id, None
+            return _Unmatched("account", ambiguous("name", named))
+        return _Unmatched("", NOT_FOUND)
+
+
+def _stored(conn: Connection, account_ids: set[uuid.UUID]) -> set[_Key]:
+    """What the accounts' stored engagement is, to skip a row imported before."""
+    if not account_ids:
+        return set()
+    columns = [engagements.c[n] for n in ("account_id", "contact_id", "kind", "at", "campaign")]
+    rows = conn.execute(select(*columns).where(engagements.c.account_id.in_(account_ids)))
+    return {(a, c, k, _utc(at), campaign) for a, c, k, at, campaign in rows}
+
+
+def _import_rows(run: _Run, found: _Accounts, columns: dict[str, str]) -> None:
+    options = run.options
+    assert isinstance(options, EngagementOptions)
+    default_kind = options.kind.value if options.kind else None
+    for parsed in run.parsed_chunks():
+        matcher = _Matcher(found, [values for _, _, values in parsed])
+        matched: list[tuple[dict[str, Any], uuid.UUID, uuid.UUID | None]] = []
+        for number, cells, values in parsed:
+            match = matcher.match(values)
+            if isinstance(match, _Unmatched):
+                run.reject(number, cells, columns[match.field], match.reason)
+                continue
+            matched.append((values, *match))
+        stored = _stored(run.conn, {account_id for _, account_id, _ in matched})
+        rows: list[tuple[Any, ...]] = []
+        for values, account_id, contact_id in matched:
+            kind = str(values.get("kind") or default_kind)
+            campaign = values.get("campaign") or options.campaign
+            key = (account_id, contact_id, kind, values["at"], campaign)
+            if key in stored:
+                run.summary.skipped += 1
+                continue
+            stored.add(key)
+            rows.append((
+                new_id(), account_id, contact_id, kind, values["at"], campaign,
+                values.get("source") or options.source, values.get("detail"),
+                run.batch_id, run.now, run.user.name,
+            ))  # fmt: skip
+        if rows:
+            bulk_insert(run.conn, engagements, COLUMNS, rows)
+        run.summary.created += len(rows)
+
+
+def _matching_columns(headers: list[str], mapped_fields: list[str]) -> dict[str, str]:
+    """The column a row's rejection names, for each way of matching it: the column that
+    failed, and for a row that matched nothing the first column that could have."""
+    columns: dict[str, str] = {}
+    for header, mapped_to in zip(headers, mapped_fields, strict=True):
+        columns.setdefault(mapped_to, header)
+    first = next(columns[name] for name in MATCHED_BY if name in columns)
+    return {**columns, "": first}
+
+
+def import_engagement(
+    workspace: Workspace,
+    user: User,
+    path: Path,
+    options: EngagementOptions | None = None,
+    progress: Progress | None = None,
+    cancel: Cancel | None = None,
+) -> ImportSummary:
+    """Import a file of engagement; all or nothing (a crash or cancel changes nothing)."""
+    options = options or EngagementOptions()
+    table = open_table(path, ENGAGEMENT_FIELDS, options.sheet, options.encoding, options.delimiter)
+    fields = engagement_fields(options)
+    mapped_fields = mapped_engagement_fields(table, options, fields)
+    try:
+        with cycle_collector_paused(), workspace.write() as conn:
+            parse = RowParser(table.headers, mapped_fields, fields, defused=table.is_csv)
+            folder = file.parent if (file := sqlite_file(workspace.url)) else None
+            run = _Run(conn, user, table, "engagement", parse, options, progress, cancel, folder)
+            run.summary.mapping = mapping_line(table.headers, mapped_fields, fields)
+            big = path.stat().st_size // _BYTES_PER_ROW > CHUNK
+            _import_rows(run, _Accounts(conn, every_email=big), _matching_columns(
+                table.headers, mapped_fields))  # fmt: skip
+            summary = run.finish()
+            summary.notes += shared_fields(table.headers, mapped_fields, fields)
+            return summary
+    except OperationalError as error:
+        if _disk_full(error):
+            raise DiskFull(path.name) from None
+        raise
+
+
+class SqlEngagementImporter:
+    """The domain's engagement importer (domain.engagement.EngagementImporter) on a
+    workspace."""
+
+    def __init__(self, workspace: Workspace) -> None:
+        self.workspace = workspace
+
+    def run(
+        self,
+        user: User,
+        path: Path,
+        options: EngagementOptions,
+        progress: Progress | None,
+        cancel: Cancel | None,
+    ) -> ImportSummary:
+        return import_engagement(self.workspace, user, path, options, progress, cancel)
