@@ -86,10 +86,7 @@ def parse_kind(text: str) -> EngagementKind:
     kind = _KINDS.get(_kind_key(text))
     if kind is None:
         kinds = in_words([k.value for k in EngagementKind], "or")
-        raise ValueError(
-            f"'{text}' is not a kind of engagement Accord knows: write {kinds} "
-            "(or ignore the column and choose one kind for the whole file)"
-        )
+        raise ValueError(f"'{text}' is not a kind of engagement Accord knows: write {kinds}")
     return kind
 
 

@@ -145,7 +145,10 @@ def test_rows_match_by_contact_email_then_website_domain_then_name(
     # the contact's e-mail wins over the company named beside it; the contact is kept
     assert (rows[0]["account_id"], rows[0]["contact_id"]) == (crm["acme"], crm["ann"])
     assert (rows[0]["kind"], rows[0]["campaign"], rows[0]["source"], rows[0]["detail"]) == (
-        "webinar", "Spring webinar", "HubSpot", "asked for a demo"
+        "webinar",
+        "Spring webinar",
+        "HubSpot",
+        "asked for a demo",
     )
     assert _utc(rows[0]["at"]) == datetime(2025, 3, 1, 10, tzinfo=UTC)
     # an e-mail no contact has names its company by its domain
@@ -186,9 +189,7 @@ def test_unmatched_and_ambiguous_rows_are_listed_with_their_row_and_column(
     assert written[2][-2] == "Email"
 
 
-def test_an_import_is_undone_as_a_batch_and_listed_in_the_history(
-    workspace, people, crm, tmp_path
-):
+def test_an_import_is_undone_as_a_batch_and_listed_in_the_history(workspace, people, crm, tmp_path):
     owner = people[Role.OWNER]
     summary = _import(workspace, owner, _csv(tmp_path, ",acme.com,,Webinar,2025-03-01,,,\n"))
     batch = next(b for b in list_batches(workspace) if b.id == summary.batch_id)
@@ -209,9 +210,7 @@ def test_a_row_imported_before_is_skipped_not_doubled(workspace, people, crm, tm
     assert len(_stored(workspace)) == 1
 
 
-def test_a_kind_campaign_and_source_can_be_given_for_every_row(
-    workspace, people, crm, tmp_path
-):
+def test_a_kind_campaign_and_source_can_be_given_for_every_row(workspace, people, crm, tmp_path):
     header = "Email,Join Time,Topic\n"
     path = _csv(tmp_path, "ann@acme.com,2025-03-01 10:00,\nann@acme.com,2025-03-08 10:00,Q&A\n",
                 header=header)  # fmt: skip
