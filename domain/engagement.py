@@ -11,7 +11,7 @@ from __future__ import annotations
 import enum
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from functools import cached_property
 from pathlib import Path
@@ -19,7 +19,7 @@ from typing import Any, Protocol
 from uuid import UUID
 
 from domain.fields import Field, Kind
-from domain.importing import FileRefused, ImportOptions, ImportSummary
+from domain.importing import CUSTOM, IGNORE, FileRefused, ImportOptions, ImportSummary
 from domain.progress import Cancel, Progress
 from domain.users import Action, User
 from domain.values import in_words
@@ -183,6 +183,14 @@ ENGAGEMENT_FIELDS: tuple[Field, ...] = (
         "page", "page url", "asset title", "content title", "answer", "question")),
 )  # fmt: skip
 
+def engagement_fields(kind_chosen: bool) -> tuple[Field, ...]:
+    """The fields of a file: its kind column is not needed when a kind is chosen for
+    every row."""
+    if not kind_chosen:
+        return ENGAGEMENT_FIELDS
+    return tuple(replace(f, required=False) if f.name == "kind" else f for f in ENGAGEMENT_FIELDS)
+
+
 #: The fields that say which account a row is, in the order they are tried.
 MATCHED_BY = ("email", "website", "account")
 
@@ -199,16 +207,26 @@ class EngagementOptions(ImportOptions):
     source: str | None = None
 
 
-def check_engagement_mapping(
-    file_name: str, mapped_fields: Sequence[str], kind: EngagementKind | None
-) -> None:
-    """Refuse a mapping that cannot match a row to an account, or that gives the kind
-    twice (a kind column and a kind for every row)."""
+def engagement_mapping(mapped_fields: Sequence[str]) -> list[str]:
+    """A mapping for an engagement file: an engagement has no custom fields, so a column
+    that names no field is ignored."""
+    return [IGNORE if m.startswith(CUSTOM) else m for m in mapped_fields]
+
+
+def check_matched_by(file_name: str, mapped_fields: Sequence[str]) -> None:
+    """Refuse a mapping that cannot match a row to an account."""
     if not set(MATCHED_BY) & set(mapped_fields):
         labels = in_words([f.label for f in ENGAGEMENT_FIELDS if f.name in MATCHED_BY], "or")
         raise FileRefused(
             f"{file_name}: no column says which account a row is: map a column to {labels}."
         )
+
+
+def check_kind_given(
+    file_name: str, mapped_fields: Sequence[str], kind: EngagementKind | None
+) -> None:
+    """Refuse a mapping that gives no kind, or gives it twice (a kind column and a kind
+    for every row)."""
     if kind is not None and "kind" in mapped_fields:
         raise FileRefused(
             f"{file_name}: a column gives each row's kind of engagement, and a kind is also "

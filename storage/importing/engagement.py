@@ -6,7 +6,7 @@ import batch undoes it whole."""
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -21,12 +21,13 @@ from domain.engagement import (
     Candidate,
     EngagementOptions,
     ambiguous,
-    check_engagement_mapping,
+    check_kind_given,
+    check_matched_by,
+    engagement_fields,
+    engagement_mapping,
 )
 from domain.fields import Field
 from domain.importing import (
-    CUSTOM,
-    IGNORE,
     DiskFull,
     ImportSummary,
     RowParser,
@@ -65,14 +66,6 @@ COLUMNS = ("id", "account_id", "contact_id", "kind", "at", "campaign", "source",
 _BYTES_PER_ROW = 40
 
 
-def engagement_fields(options: EngagementOptions) -> tuple[Field, ...]:
-    """The fields of a file: its kind column is not needed when a kind is chosen for every
-    row."""
-    if options.kind is None:
-        return ENGAGEMENT_FIELDS
-    return tuple(replace(f, required=False) if f.name == "kind" else f for f in ENGAGEMENT_FIELDS)
-
-
 def mapped_engagement_fields(
     table: SourceTable, options: EngagementOptions, fields: tuple[Field, ...]
 ) -> list[str]:
@@ -86,9 +79,10 @@ def mapped_engagement_fields(
         mapped_fields = apply_saved_mapping(table.headers, saved.fields, fields)
     else:
         mapped_fields = auto_mapping(table.headers, fields)
-    mapped_fields = [IGNORE if m.startswith(CUSTOM) else m for m in mapped_fields]
+    mapped_fields = engagement_mapping(mapped_fields)
     column_scales(table.headers, mapped_fields, saved.scales if saved else {}, fields)
-    check_engagement_mapping(table.path.name, mapped_fields, options.kind)
+    check_matched_by(table.path.name, mapped_fields)
+    check_kind_given(table.path.name, mapped_fields, options.kind)
     check_mapped_fields(table, mapped_fields, fields)
     return mapped_fields
 
@@ -265,7 +259,7 @@ def import_engagement(
     """Import a file of engagement; all or nothing (a crash or cancel changes nothing)."""
     options = options or EngagementOptions()
     table = open_table(path, ENGAGEMENT_FIELDS, options.sheet, options.encoding, options.delimiter)
-    fields = engagement_fields(options)
+    fields = engagement_fields(options.kind is not None)
     mapped_fields = mapped_engagement_fields(table, options, fields)
     try:
         with cycle_collector_paused(), workspace.write() as conn:
