@@ -196,13 +196,16 @@ class _Matcher:
         return _Unmatched("", NOT_FOUND)
 
 
-def _stored(conn: Connection, account_ids: set[uuid.UUID]) -> set[_Key]:
-    """What the accounts' stored engagement is, to skip a row imported before."""
-    if not account_ids:
+def _stored(conn: Connection, keys: list[_Key]) -> set[_Key]:
+    """Which of these engagements are stored already (imported before, or earlier in this
+    file): looked up by their times through the index on it, so that only the few stored
+    at one of those very times come back to Python (an account's engagement would be read
+    whole)."""
+    if not keys:
         return set()
     columns = [engagements.c[n] for n in ("account_id", "contact_id", "kind", "at", "campaign")]
-    rows = conn.execute(select(*columns).where(engagements.c.account_id.in_(account_ids)))
-    return {(a, c, k, _utc(at), campaign) for a, c, k, at, campaign in rows}
+    rows = conn.execute(select(*columns).where(engagements.c.at.in_({key[3] for key in keys})))
+    return {(a, c, k, _utc(at), campaign) for a, c, k, at, campaign in rows} & set(keys)
 
 
 def _import_rows(run: _Run, found: _Accounts, columns: dict[str, str]) -> None:
@@ -211,25 +214,25 @@ def _import_rows(run: _Run, found: _Accounts, columns: dict[str, str]) -> None:
     default_kind = options.kind.value if options.kind else None
     for parsed in run.parsed_chunks():
         matcher = _Matcher(found, [values for _, _, values in parsed])
-        matched: list[tuple[dict[str, Any], uuid.UUID, uuid.UUID | None]] = []
+        keyed: list[tuple[_Key, dict[str, Any]]] = []  # what makes a row the same engagement
         for number, cells, values in parsed:
             match = matcher.match(values)
             if isinstance(match, _Unmatched):
                 run.reject(number, cells, columns[match.field], match.reason)
                 continue
-            matched.append((values, *match))
-        stored = _stored(run.conn, {account_id for _, account_id, _ in matched})
-        rows: list[tuple[Any, ...]] = []
-        for values, account_id, contact_id in matched:
             kind = str(values.get("kind") or default_kind)
             campaign = values.get("campaign") or options.campaign
-            key = (account_id, contact_id, kind, values["at"], campaign)
+            keyed.append(((*match, kind, values["at"], campaign), values))
+        stored = _stored(run.conn, [key for key, _ in keyed])
+        rows: list[tuple[Any, ...]] = []
+        for key, values in keyed:
             if key in stored:
                 run.summary.skipped += 1
                 continue
             stored.add(key)
+            account_id, contact_id, kind, at, campaign = key
             rows.append((
-                new_id(), account_id, contact_id, kind, values["at"], campaign,
+                new_id(), account_id, contact_id, kind, at, campaign,
                 values.get("source") or options.source, values.get("detail"),
                 run.batch_id, run.now, run.user.name,
             ))  # fmt: skip
