@@ -115,6 +115,8 @@ def crm(workspace, people):
         }.items()
     }
     ann = add_contact(uow, owner, made["acme"].id, {"name": "Ann", "email": "Ann@Acme.com"})
+    for gamma in ("gamma_de", "gamma_fr"):  # one address for both: it tells neither apart
+        add_contact(uow, owner, made[gamma].id, {"name": "Info", "email": "info@gamma.example"})
     return {**{k: a.id for k, a in made.items()}, "ann": ann.id}
 
 
@@ -172,9 +174,13 @@ def test_unmatched_and_ambiguous_rows_are_listed_with_their_row_and_column(
         ",,Beta,Sent,2025-03-01,,,\n"
         ",,Beta,Webinar,someday,,,\n"
         ",,Beta,Webinar,2025-03-05,,,\n"
+        "info@gamma.example,,Gamma,Webinar,2025-03-01,,,\n"
+        "x@nowhere.example,www.gamma.fr,,Webinar,2025-03-01,,,\n"
     ))  # fmt: skip
+    uow = SqlUnitOfWork(workspace)
+    create_account(uow, people[Role.OWNER], {"name": "Gamma France", "website": "gamma.fr"})
     summary = _import(workspace, people[Role.OWNER], path)
-    assert (summary.created, summary.rejected) == (1, 4)
+    assert (summary.created, summary.rejected) == (1, 6)
     by_row = {e.row: e for e in summary.errors}
     assert by_row[2].column == "Email"
     assert "no account has this contact e-mail, website or name" in by_row[2].reason
@@ -183,6 +189,11 @@ def test_unmatched_and_ambiguous_rows_are_listed_with_their_row_and_column(
                                        "Gamma, gamma.fr, France)")  # fmt: skip
     assert (by_row[4].column, by_row[5].column) == ("Activity", "Date")
     assert "'Sent' is not a kind of engagement" in by_row[4].reason
+    assert by_row[7].column == "Email"  # the e-mail is tried first, and found twice
+    assert by_row[7].reason.startswith("2 accounts have this contact e-mail (Gamma, gamma.de")
+    assert by_row[8].column == "Website"
+    assert by_row[8].reason.startswith("2 accounts have this website (Gamma France, gamma.fr; "
+                                       "Gamma, gamma.fr, France)")  # fmt: skip
     table = rejects_table(summary)
     written = {r[-3]: list(r) for r in table.rows}  # by the file's row number
     assert written[2][:3] == ["x@nowhere.example", "", "Nobody Inc"]

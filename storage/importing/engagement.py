@@ -144,11 +144,6 @@ class _Accounts:
         return {row.id: Candidate(*row) for row in rows}
 
 
-def _domain(values: dict[str, Any]) -> str | None:
-    """A row's website domain: its website's, else its e-mail's."""
-    return normalize_domain(values.get("website")) or normalize_domain(values.get("email"))
-
-
 def _email(values: dict[str, Any]) -> str | None:
     email = values.get("email")
     return email.strip().lower() if email else None
@@ -163,37 +158,52 @@ class _Unmatched:
     reason: str
 
 
-class _Matcher:
-    """Matches the rows of one chunk: the account (and contact) each row is, or why not."""
+_Match = tuple[uuid.UUID, uuid.UUID | None] | _Unmatched
 
-    def __init__(self, found: _Accounts, chunk: list[dict[str, Any]]) -> None:
-        self.found = found
-        self.by_email = found.emails({e for values in chunk if (e := _email(values))})
-        self.by_domain = found.keyed(accounts.c.domain_key, {d for v in chunk if (d := _domain(v))})
-        names = {n for v in chunk if v.get("account") and (n := normalize_name(v["account"]))}
-        self.by_name = found.keyed(accounts.c.name_key, names)
 
-    def match(self, values: dict[str, Any]) -> tuple[uuid.UUID, uuid.UUID | None] | _Unmatched:
-        """(account, contact) for a row, or why it matches none."""
-        email = _email(values)
-        if email and (people := self.by_email.get(email)):
-            account_ids = list(dict.fromkeys(account_id for account_id, _ in people))
+def _one(candidates: list[Candidate], field: str, by: str) -> _Match:
+    if len(candidates) == 1:
+        return candidates[0].id, None
+    return _Unmatched(field, ambiguous(by, candidates))
+
+
+def _matches(found: _Accounts, chunk: list[dict[str, Any]]) -> list[_Match]:
+    """The account (and contact) each row of a chunk is, or why not: by a contact's e-mail,
+    then by a website's domain, then by name, each way looked up only for the rows the ways
+    before left unmatched."""
+    matches: list[_Match | None] = [None] * len(chunk)
+    emails = [_email(values) for values in chunk]
+    by_email = found.emails({e for e in emails if e})
+    for index, email in enumerate(emails):
+        if email and (people := by_email.get(email)):
+            account_ids = set(account_id for account_id, _ in people)
             if len(account_ids) == 1:
-                return people[0]
-            briefs = self.found.briefs(set(account_ids))
-            return _Unmatched("email", ambiguous("contact e-mail", list(briefs.values())))
-        domain = _domain(values)
-        if domain and (sharing := self.by_domain.get(domain)):
-            if len(sharing) == 1:
-                return sharing[0].id, None
-            by = "website" if values.get("website") else "email"
-            return _Unmatched(by, ambiguous("website", sharing))
-        name = normalize_name(values.get("account"))
-        if name and (named := self.by_name.get(name)):
-            if len(named) == 1:
-                return named[0].id, None
-            return _Unmatched("account", ambiguous("name", named))
-        return _Unmatched("", NOT_FOUND)
+                matches[index] = people[0]
+            else:
+                listed = list(found.briefs(account_ids).values())
+                matches[index] = _Unmatched("email", ambiguous("contact e-mail", listed))
+    # A row's website domain: its website's, else its e-mail's.
+    domains = {
+        index: domain
+        for index, values in enumerate(chunk)
+        if matches[index] is None
+        and (domain := normalize_domain(values.get("website")) or normalize_domain(emails[index]))
+    }
+    by_domain = found.keyed(accounts.c.domain_key, set(domains.values()))
+    for index, domain in domains.items():
+        if sharing := by_domain.get(domain):
+            field = "website" if chunk[index].get("website") else "email"
+            matches[index] = _one(sharing, field, "website")
+    names = {
+        index: name
+        for index, values in enumerate(chunk)
+        if matches[index] is None and (name := normalize_name(values.get("account")))
+    }
+    by_name = found.keyed(accounts.c.name_key, set(names.values()))
+    for index, name in names.items():
+        if named := by_name.get(name):
+            matches[index] = _one(named, "account", "name")
+    return [match or _Unmatched("", NOT_FOUND) for match in matches]
 
 
 def _stored(conn: Connection, keys: list[_Key]) -> set[_Key]:
@@ -213,10 +223,9 @@ def _import_rows(run: _Run, found: _Accounts, columns: dict[str, str]) -> None:
     assert isinstance(options, EngagementOptions)
     default_kind = options.kind.value if options.kind else None
     for parsed in run.parsed_chunks():
-        matcher = _Matcher(found, [values for _, _, values in parsed])
+        matches = _matches(found, [values for _, _, values in parsed])
         keyed: list[tuple[_Key, dict[str, Any]]] = []  # what makes a row the same engagement
-        for number, cells, values in parsed:
-            match = matcher.match(values)
+        for (number, cells, values), match in zip(parsed, matches, strict=True):
             if isinstance(match, _Unmatched):
                 run.reject(number, cells, columns[match.field], match.reason)
                 continue
