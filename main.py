@@ -94,7 +94,14 @@ def _parser() -> argparse.ArgumentParser:
             help="a CSV file's delimiter: one character, or comma, semicolon, tab or "
             "'vertical bar' (default: guessed from its first lines)",
         )
-        if kind != "engagement":
+        if kind != "engagement":  # an engagement file has no numbers and no duplicates policy
+            sub.add_argument(
+                "--numbers",
+                metavar="FORMAT",
+                help="how the file writes its numbers: 1,234.56 (English), 1.234,56 (German, "
+                "Dutch, Spanish …), '1 234,56' (French, Polish, Nordic) or \"1'234.56\" "
+                "(Swiss) (default: decided from the numbers in its first rows)",
+            )
             sub.add_argument(
                 "--on-duplicate", choices=("skip", "fill", "overwrite"), default="skip"
             )
@@ -319,7 +326,10 @@ def _imported(workspace: Any, user: Any, args: argparse.Namespace) -> Any:
         )
         return import_engagement(SqlEngagementImporter(workspace), user, args.file, engagement)
     options = ImportOptions(
-        **read, scales=dict(args.scale), on_duplicate=OnDuplicate(args.on_duplicate)
+        **read,
+        scales=dict(args.scale),
+        numbers=args.numbers,
+        on_duplicate=OnDuplicate(args.on_duplicate),
     )
     return import_file(SqlImporter(workspace), user, args.file, args.what, options)
 

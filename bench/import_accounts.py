@@ -24,7 +24,7 @@ from domain.importing import RowParser, auto_mapping
 from domain.values import country_code, phone_e164
 from storage.bulk import indexes_rebuilt
 from storage.importing.files import BadRow, _inspect_workbook, open_table
-from storage.importing.importer import accounts, import_accounts
+from storage.importing.importer import accounts, import_accounts, read_numbers
 from storage.keys import derived_columns
 from storage.users import sign_in
 from storage.workspace import open_workspace
@@ -70,8 +70,14 @@ def row_work(path: Path) -> tuple[float, float, float]:
     the file's rows: reading them, parsing their cells into field values, and the derived
     columns (of which the phones in E.164)."""
     table = open_table(path, ACCOUNT_FIELDS)
+    mapped_fields = auto_mapping(table.headers, ACCOUNT_FIELDS)
+    reading = read_numbers(table, mapped_fields, ACCOUNT_FIELDS, None)
     parse = RowParser(
-        table.headers, auto_mapping(table.headers, ACCOUNT_FIELDS), ACCOUNT_FIELDS, defused=True
+        table.headers,
+        mapped_fields,
+        ACCOUNT_FIELDS,
+        defused=True,
+        numbers=reading.numbers if reading else None,
     )
     start = time.perf_counter()
     rows = [item[1] for item in table.rows() if not isinstance(item, BadRow)]

@@ -183,6 +183,7 @@ ENGAGEMENT_FIELDS: tuple[Field, ...] = (
         "page", "page url", "asset title", "content title", "answer", "question")),
 )  # fmt: skip
 
+
 def engagement_fields(kind_chosen: bool) -> tuple[Field, ...]:
     """The fields of a file: its kind column is not needed when a kind is chosen for
     every row."""

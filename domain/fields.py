@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from domain.values import (
+    NumberFormat,
     clean_text,
     clean_website,
     is_email,
@@ -47,9 +48,12 @@ class Field:
     required: bool = False
     max_length: int = 255
 
-    def parse(self, text: str, scale: int = 1) -> str | int | bool | None:
+    def parse(
+        self, text: str, scale: int = 1, numbers: NumberFormat | None = None
+    ) -> str | int | bool | None:
         """Parse the text of a cell; empty cells are None. Raises ValueError with a reason.
-        An amount is multiplied by ``scale`` (a file's unit) before it is rounded."""
+        A number is read in the file's ``numbers`` format (given none, in the one its text
+        shows), an amount multiplied by ``scale`` (a file's unit) before it is rounded."""
         value = clean_text(text).strip()
         if not value:
             if self.required:
@@ -58,8 +62,15 @@ class Field:
         if len(value) > self._longest:
             raise ValueError(f"longer than {self.max_length} characters")
         if scale != 1:
-            return parse_amount(value, scale)
+            return parse_amount(value, scale, numbers)
+        if (parse_number := self._parse_number) is not None:
+            return parse_number(value, numbers)
         return self._parse_value(value)
+
+    @property
+    def numeric(self) -> bool:
+        """Whether this field's cells are numbers that a file writes in its number format."""
+        return self.kind in _NUMBER_PARSERS
 
     @property
     def scalable(self) -> bool:
@@ -75,6 +86,10 @@ class Field:
     @cached_property
     def _parse_value(self) -> Callable[[str], str | int | bool]:
         return _PARSERS[self.kind]
+
+    @cached_property
+    def _parse_number(self) -> Callable[[str, NumberFormat | None], int] | None:
+        return _NUMBER_PARSERS.get(self.kind)
 
 
 _LIMITED = frozenset({Kind.TEXT, Kind.TAGS, Kind.DOMAIN})
@@ -92,11 +107,18 @@ def _parse_email(text: str) -> str:
     return text
 
 
+def _parse_amount(text: str, numbers: NumberFormat | None) -> int:
+    return parse_amount(text, 1, numbers)
+
+
+#: The kinds whose cells are numbers written in a file's number format.
+_NUMBER_PARSERS: dict[Kind, Callable[[str, NumberFormat | None], int]] = {
+    Kind.EMPLOYEES: parse_employees,
+    Kind.AMOUNT: _parse_amount,
+}
 _PARSERS: dict[Kind, Callable[[str], str | int | bool]] = {
     Kind.TEXT: str,
     Kind.DOMAIN: _parse_website,
-    Kind.EMPLOYEES: parse_employees,
-    Kind.AMOUNT: parse_amount,
     Kind.YEAR: parse_year,
     Kind.TAGS: parse_tags,
     Kind.EMAIL: _parse_email,
@@ -107,7 +129,7 @@ ACCOUNT_FIELDS: tuple[Field, ...] = (
     Field("name", "Account Name", aliases=(
         "name", "company", "company name", "account", "account name", "organization",
         "organisation", "organization name", "business name", "firm", "customer", "client",
-        "organization - name", "display name"),
+        "organization - name", "display name", "firmenname"),
         required=True),
     Field("website", "Website", Kind.DOMAIN, aliases=(
         "website", "web site", "domain", "company domain name", "company domain", "url",
@@ -118,14 +140,16 @@ ACCOUNT_FIELDS: tuple[Field, ...] = (
     Field("employees", "Employees", Kind.EMPLOYEES, aliases=(
         "employees", "number of employees", "numberofemployees", "no of employees",
         "employee count", "headcount", "head count", "company size", "size", "staff",
-        "size range", "organization - number of employees")),
+        "size range", "organization - number of employees", "mitarbeiter",
+        "anzahl der mitarbeiter")),
     Field("annual_revenue", "Annual Revenue", Kind.AMOUNT, aliases=(
         "annual revenue", "annualrevenue", "revenue", "yearly revenue", "turnover",
-        "annual turnover", "sales volume", "revenues", "organization - annual revenue")),
+        "annual turnover", "sales volume", "revenues", "organization - annual revenue",
+        "umsatz", "jahresumsatz", "jährlicher umsatz")),
     Field("country", "Country", aliases=(
         "country", "country/region", "billingcountry", "billing country", "country region",
         "shippingcountry", "nation", "hq country", "address 1: country/region", "address1 country",
-        "organization - address - country")),
+        "organization - address - country", "land", "land/region")),
     Field("region", "Region", aliases=(
         "region", "state", "state/region", "state/province", "province", "billingstate",
         "billing state", "county", "territory", "address 1: state/province",

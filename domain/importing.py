@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import enum
 import json
+import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,8 +27,12 @@ from domain.fields import (
 from domain.progress import Cancel, Progress
 from domain.users import Action, User
 from domain.values import (
+    NUMBER_FORMATS,
+    NumberFormat,
+    NumberReading,
     clean_text,
     counted,
+    decide_numbers,
     in_words,
     is_employee_band,
     normalize_domain,
@@ -62,12 +67,35 @@ class ImportOptions:
     sheet: str | None = None
     encoding: str | None = None  # a CSV file's; None → guessed from its first lines
     delimiter: str | None = None  # a CSV file's; None → guessed from its first lines
+    #: How the file writes its numbers, by a format's name ("1.234,56", NUMBER_FORMATS);
+    #: None → decided from the numbers of its first rows.
+    numbers: str | None = None
     on_duplicate: OnDuplicate = OnDuplicate.SKIP
     strict: bool = False
 
 
 class FileRefused(AccordError):
     """The file cannot be imported at all (nothing was changed)."""
+
+
+def number_format(name: str) -> NumberFormat:
+    """The number format named by how it writes a number (``1.234,56``; any space for
+    ``1 234,56``, a typographic apostrophe for ``1'234.56``)."""
+    written = re.sub(r"\s", " ", name.strip()).replace("\u2019", "'")
+    if written not in NUMBER_FORMATS:
+        raise FileRefused(
+            f"Accord knows no number format '{name}'; name one by how it writes a number: "
+            f"{in_words(list(NUMBER_FORMATS), 'or')}."
+        )
+    return NUMBER_FORMATS[written]
+
+
+def number_reading(sample: Iterable[str], chosen: str | None) -> NumberReading:
+    """How a file's numbers are read: in the format ``chosen``, else in the one its first
+    rows' numbers (``sample``) show."""
+    if chosen is not None:
+        return NumberReading(number_format(chosen), chosen=True)
+    return decide_numbers(sample)
 
 
 class ImportCancelled(AccordError):
@@ -505,7 +533,8 @@ REMEMBERED_CELLS = 20_000
 
 class RowParser:
     """Turns the cells of a row into field values for one file's mapping (prepared once,
-    used for every row). ``custom`` is a dict; a bad cell raises RowRejected naming its
+    used for every row), its numbers read in the file's ``numbers`` format (given none, each
+    as its text shows it). ``custom`` is a dict; a bad cell raises RowRejected naming its
     column (only the required fields, a name, reject a row); an optional cell that cannot
     be read leaves its field empty and is listed in ``unread`` as (column, reason) for the
     row just parsed. In a CSV file (``defused``) a cell that starts with a formula carries
@@ -519,8 +548,10 @@ class RowParser:
         *,
         defused: bool,
         scales: Sequence[int] | None = None,
+        numbers: NumberFormat | None = None,
     ) -> None:
         by_name = {f.name: f for f in fields}
+        self.numbers = numbers
         #: The text a cell holds, without the apostrophe an export put before a formula.
         self.meant: Callable[[str], str] = unprotect_cell if defused else str
         # Cell text → parsed value, per column: industries, countries, head counts and
@@ -561,7 +592,7 @@ class RowParser:
             value = parsed.get(cell, _UNPARSED)
             if value is _UNPARSED:
                 try:
-                    value = spec.parse(self.meant(cell), scale)
+                    value = spec.parse(self.meant(cell), scale, self.numbers)
                 except ValueError as exc:
                     if spec.required and not cell.strip():
                         continue  # said below, once, if the name parts do not make up for it

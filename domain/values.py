@@ -5,7 +5,8 @@ from __future__ import annotations
 import gettext
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
@@ -14,6 +15,8 @@ from pathlib import Path
 import phonenumbers
 import pycountry
 from phonenumbers import phonenumberutil
+
+from domain.errors import printable
 
 #: Every character that Python's ``str.isspace`` counts as whitespace, written out so that
 #: SQL can trim the same set (SQL's ``trim`` alone removes the space and nothing else).
@@ -28,7 +31,12 @@ def is_blank(text: str | None) -> bool:
     return not (text or "").strip(WHITESPACE)
 
 
-_SPACES = re.compile(r"[\s\u00a0\u202f\u2009']+")
+#: Characters that group thousands in every number format, and never stand for a decimal
+#: separator: spaces (no-break and narrow no-break ones too, as French and Nordic
+#: spreadsheets write them) and apostrophes (Swiss).
+_GROUPING_MARKS = re.compile(r"[\s\u00a0\u202f\u2009'\u2019]+")
+#: Digits grouped by a space or an apostrophe: ``1 234``, ``1'234``.
+_GROUPED_DIGITS = re.compile(r"[0-9][\s\u00a0\u202f\u2009'\u2019]+[0-9]")
 _SUFFIXES = {
     "k": 1_000,
     "thousand": 1_000,
@@ -44,64 +52,196 @@ _SUFFIXES = {
     "billions": 1_000_000_000,
 }
 _NUMBER = re.compile(r"^(?P<num>[0-9][0-9.,]*)(?P<suffix>[a-z]*)$")
-#: Scientific notation, as Salesforce and spreadsheets write big numbers: ``6.0E7``.
-_SCIENTIFIC = re.compile(r"^[0-9]+(?:\.[0-9]+)?e\+?(?P<exponent>[0-9]{1,2})$")
+#: Scientific notation, as Salesforce and spreadsheets write big numbers: ``6.0E7``, and
+#: with a decimal comma ``6,0E+07``.
+_SCIENTIFIC = re.compile(r"^(?P<num>[0-9][0-9.,]*)e\+?(?P<exponent>[0-9]{1,2})$")
 #: The largest amount stored (a 64-bit integer holds 9.2 * 10**18).
 LARGEST_AMOUNT = 10**18
 _BAND = re.compile(r"^(?P<low>[^-–—]+?)\s*(?:-|–|—|to)\s*(?P<high>.+)$")
 _CURRENCY = "$€£¥₹"
 
 
-def parse_amount(text: str, scale: int = 1) -> int:
-    """Parse an amount as people write it: ``1,200``, ``1.200``, ``$5M``, ``5 000``, ``1,5 Mio``;
-    times ``scale`` for a file that gives its amounts in thousands or millions.
+@dataclass(frozen=True)
+class NumberFormat:
+    """How a file writes its numbers: which character is the decimal separator and which
+    groups thousands. Spaces and apostrophes group thousands in every format (no file
+    writes a decimal with them); a dot or a comma that the format does not use makes a cell
+    that it cannot read."""
+
+    #: How the format writes 1234.56: its name.
+    example: str
+    decimal: str
+    grouping: str
+    said: str
+
+
+ENGLISH = NumberFormat("1,234.56", ".", ",", "a decimal point, thousands grouped by commas")
+GERMAN = NumberFormat("1.234,56", ",", ".", "a decimal comma, thousands grouped by dots")
+FRENCH = NumberFormat("1 234,56", ",", " ", "a decimal comma, thousands grouped by spaces")
+SWISS = NumberFormat("1'234.56", ".", "'", "a decimal point, thousands grouped by apostrophes")
+#: The number formats of the files Accord reads, by their names.
+NUMBER_FORMATS = {f.example: f for f in (ENGLISH, GERMAN, FRENCH, SWISS)}
+
+
+def _number_text(raw: str) -> str:
+    """What is left of a number as written once the marks around it are taken away: its
+    digits, dots, commas and suffix (``€ 1.234,5 Mio`` → ``1.234,5mio``)."""
+    cleaned = _GROUPING_MARKS.sub("", raw).lower()
+    for symbol in _CURRENCY:
+        cleaned = cleaned.replace(symbol, "")
+    for code in ("usd", "eur", "gbp", "chf"):
+        cleaned = cleaned.removeprefix(code).removesuffix(code)
+    return cleaned.removesuffix("+")  # "10001+": at least that many
+
+
+def parse_amount(text: str, scale: int = 1, numbers: NumberFormat | None = None) -> int:
+    """Parse an amount as people write it: ``1,200``, ``1.200``, ``$5M``, ``5 000``, ``1,5 Mio``,
+    in the file's ``numbers`` format (given none, in the format the text itself shows:
+    :func:`decide_numbers`); times ``scale`` for a file that gives its amounts in thousands
+    or millions.
 
     Returns whole units. Raises ValueError with a readable message otherwise.
     """
     raw = text.strip()
     if raw.isdigit() and len(raw) < 19:
         return int(raw) * scale
-    cleaned = _SPACES.sub("", raw).lower()
-    for symbol in _CURRENCY:
-        cleaned = cleaned.replace(symbol, "")
-    for code in ("usd", "eur", "gbp", "chf"):
-        cleaned = cleaned.removeprefix(code).removesuffix(code)
-    cleaned = cleaned.removesuffix("+")  # "10001+": at least that many
-    if _SCIENTIFIC.match(cleaned):
-        value = Decimal(cleaned) * scale
-    else:
-        match = _NUMBER.match(cleaned)
-        if not match or match["suffix"] not in ("", *_SUFFIXES):
-            raise ValueError(f"'{raw}' is not a number")
-        multiplier = _SUFFIXES.get(match["suffix"], 1)
-        try:
-            digits = _plain_decimal(match["num"], has_suffix=multiplier > 1)
-            value = Decimal(digits) * multiplier * scale
-        except InvalidOperation:
-            raise ValueError(f"'{raw}' is not a number") from None
+    cleaned = _number_text(raw)
+    read_in = numbers or decide_numbers([raw]).numbers
+    try:
+        if scientific := _SCIENTIFIC.match(cleaned):
+            mantissa = _plain_decimal(scientific["num"], read_in)
+            value = Decimal(f"{mantissa}e{scientific['exponent']}") * scale
+        else:
+            match = _NUMBER.match(cleaned)
+            if not match or match["suffix"] not in ("", *_SUFFIXES):
+                raise InvalidOperation
+            multiplier = _SUFFIXES.get(match["suffix"], 1)
+            value = Decimal(_plain_decimal(match["num"], read_in)) * multiplier * scale
+    except InvalidOperation:
+        why = _in_other_format(cleaned, numbers) if numbers else ""
+        raise ValueError(f"'{raw}' is not a number{why}") from None
     if value > LARGEST_AMOUNT:
         raise ValueError(f"'{raw}' is larger than Accord stores")
     return int(value.to_integral_value())
 
 
-def _plain_decimal(digits: str, *, has_suffix: bool) -> str:
-    """Turn ``1.234,5`` / ``1,234.5`` / ``1,200`` into ``1234.5`` / ``1234.5`` / ``1200``."""
-    commas, dots = digits.count(","), digits.count(".")
-    if commas and dots:
-        decimal_sep = "," if digits.rfind(",") > digits.rfind(".") else "."
-        thousands = "." if decimal_sep == "," else ","
-        return digits.replace(thousands, "").replace(decimal_sep, ".")
-    for sep, count in ((",", commas), (".", dots)):
-        if not count:
+def _plain_decimal(digits: str, numbers: NumberFormat) -> str:
+    """Digits, dots and commas as ``numbers`` writes them, as Python reads a decimal:
+    ``1.234,5`` → ``1234.5`` in German. Raises InvalidOperation for what the format does
+    not write (``2.75`` in German: a dot groups thousands there, three digits at a time)."""
+    whole, point, fraction = digits.partition(numbers.decimal)
+    head, *groups = whole.split(numbers.grouping)
+    if groups and (len(head) > 3 or any(len(group) != 3 for group in groups)):
+        raise InvalidOperation
+    whole = "".join((head, *groups))
+    if not whole.isdigit() or (point and not fraction.isdigit()):
+        raise InvalidOperation
+    return f"{whole}.{fraction}" if point else whole
+
+
+def _in_other_format(cleaned: str, numbers: NumberFormat) -> str:
+    """Why a number that another format reads is no number in ``numbers``; else ""."""
+    number = _SCIENTIFIC.match(cleaned) or _NUMBER.match(cleaned)
+    if number is None or number.groupdict().get("suffix", "") not in ("", *_SUFFIXES):
+        return ""
+    for other in NUMBER_FORMATS.values():
+        try:
+            _plain_decimal(number["num"], other)
+        except InvalidOperation:
             continue
-        head, _, tail = digits.rpartition(sep)
-        # "1,200" and "1.200" group thousands; "1,5M" and "2.75" are decimals.
-        if count > 1 or (len(tail) == 3 and not has_suffix):
-            if not all(len(group) == 3 for group in digits.split(sep)[1:]):
-                raise InvalidOperation
-            return digits.replace(sep, "")
-        return head.replace(sep, "") + "." + tail
-    return digits
+        return f" in the file's number format, {numbers.example} ({numbers.said})"
+    return ""
+
+
+#: How many rows of a file its number format is decided from (as its encoding is from its
+#: first 256 KB): enough to meet a decimal or a grouped thousand in a list's amounts.
+NUMBER_SAMPLE_ROWS = 5000
+
+
+@dataclass(frozen=True)
+class NumberReading:
+    """The number format a file is read in; whether it was a guess (none of the file's
+    numbers proves it: ``1,500`` is 1500 in English and one and a half in German), with a
+    number that shows why; whether the user chose it."""
+
+    numbers: NumberFormat
+    unsure: bool = False
+    example: str = ""
+    chosen: bool = False
+
+    def describe(self, name: str) -> str:
+        text = f"Numbers in {name} are read as {self.numbers.example}: {self.numbers.said}"
+        if self.chosen:
+            return text + ", as chosen."
+        if self.unsure:
+            return printable(
+                f"{text}. This is a guess: no number in the file's first rows shows its "
+                f"decimal separator, and another format reads '{self.example}' as another "
+                "number. Choose the file's number format if the numbers are not meant so."
+            )
+        return text + "."
+
+
+def _numbers_written(cells: Iterable[str]) -> Iterator[str]:
+    """The numbers the cells write with more than digits, a band's two apart (``1.001-5.000``
+    is two numbers)."""
+    for cell in cells:
+        raw = cell.strip()
+        if raw.isdigit():
+            continue
+        if band := _BAND.match(raw.rstrip("+").strip()):
+            yield from (band["low"].strip(), band["high"].strip())
+        else:
+            yield raw
+
+
+def decide_numbers(cells: Iterable[str]) -> NumberReading:
+    """The number format that ``cells`` (a file's numbers as written) show. A cell that only
+    one format reads (``1.234,56``, ``1,5``, ``12.345.678``, ``2.75``) proves its decimal
+    separator, and the most proved one wins; without proof, a cell that groups three digits
+    (``1,500``, ``1.500``) makes a guess that the separator groups thousands; without
+    either, English. The grouping a cell shows (a dot, a space, an apostrophe) tells which
+    format of that decimal separator."""
+    proved = {".": 0, ",": 0}
+    hinted = {".": 0, ",": 0}
+    example = {".": "", ",": ""}
+    grouped: set[str] = set()
+    for raw in _numbers_written(cells):
+        cleaned = _number_text(raw)
+        number = _SCIENTIFIC.match(cleaned) or _NUMBER.match(cleaned)
+        if number is None:
+            continue
+        digits = number["num"]
+        spaced = _GROUPED_DIGITS.search(raw)
+        if spaced:
+            grouped.add(" " if any(mark.isspace() for mark in spaced[0]) else "'")
+        commas, dots = digits.count(","), digits.count(".")
+        if not commas and not dots:
+            continue
+        if commas and dots:
+            decimal, proof = ("," if digits.rfind(",") > digits.rfind(".") else "."), True
+        else:
+            separator = "," if commas else "."
+            head, _, tail = digits.partition(separator)
+            other = "." if separator == "," else ","
+            if max(commas, dots) > 1:
+                decimal, proof = other, True  # "12.345.678": it groups thousands
+            elif len(tail) != 3 or len(head) > 3 or head == "0" or spaced:
+                decimal, proof = separator, True  # "1,5", "2.75", "1234,567", "1 234,567"
+            else:
+                decimal, proof = other, False  # "1,500": it may group, or be a decimal
+        if (groups := "." if decimal == "," else ",") in digits:
+            grouped.add(groups)
+        (proved if proof else hinted)[decimal] += 1
+        example[decimal] = example[decimal] or raw
+    counts = proved if any(proved.values()) else hinted
+    decimal = "," if counts[","] > counts["."] else "."
+    if decimal == ",":
+        numbers = FRENCH if " " in grouped and "." not in grouped else GERMAN
+    else:
+        numbers = SWISS if "'" in grouped and "," not in grouped else ENGLISH
+    unsure = not any(proved.values()) and any(hinted.values())
+    return NumberReading(numbers, unsure, example[decimal] if unsure else "")
 
 
 def is_employee_band(text: str) -> bool:
@@ -111,22 +251,24 @@ def is_employee_band(text: str) -> bool:
     return raw.endswith("+") or _BAND.match(raw) is not None
 
 
-def parse_employees(text: str) -> int:
-    """Parse a head count or a band: ``250``, ``1,200``, ``51-200`` (lower bound), ``10,001+``."""
+def parse_employees(text: str, numbers: NumberFormat | None = None) -> int:
+    """Parse a head count or a band: ``250``, ``1,200``, ``51-200`` (lower bound), ``10,001+``,
+    in the file's ``numbers`` format (as :func:`parse_amount`)."""
     raw = text.strip()
     if raw.isdigit():
         return int(raw)
     cleaned = raw.rstrip("+").strip()
     band = _BAND.match(cleaned)
     if band:
-        low, high = parse_amount(band["low"]), parse_amount(band["high"])
+        low, high = parse_amount(band["low"], 1, numbers), parse_amount(band["high"], 1, numbers)
         if high < low:
             raise ValueError(f"'{raw}' is not a valid employee band")
         return low
     try:
-        return parse_amount(cleaned)
+        return parse_amount(cleaned, 1, numbers)
     except ValueError:
-        raise ValueError(f"'{raw}' is not a number of employees") from None
+        why = _in_other_format(_number_text(cleaned), numbers) if numbers else ""
+        raise ValueError(f"'{raw}' is not a number of employees{why}") from None
 
 
 def parse_year(text: str) -> int:

@@ -9,7 +9,7 @@ from dataclasses import replace
 from functools import partial
 from pathlib import Path
 
-from PySide6.QtCore import QSize
+from PySide6.QtCore import QSignalBlocker, QSize
 from PySide6.QtWidgets import (
     QButtonGroup,
     QCheckBox,
@@ -56,10 +56,11 @@ from domain.importing import (
     import_file,
     load_mapping,
     mapping_document,
+    number_reading,
     shared_fields,
 )
 from domain.users import User
-from domain.values import clean_text
+from domain.values import NUMBER_FORMATS, NumberFormat, NumberReading, clean_text
 from reports.output import write_text
 from storage.importing.engagement import SqlEngagementImporter
 from storage.importing.files import (
@@ -71,7 +72,12 @@ from storage.importing.files import (
     is_spreadsheet,
     open_table,
 )
-from storage.importing.importer import SqlImporter, check_mapped_fields
+from storage.importing.importer import (
+    SqlImporter,
+    check_mapped_fields,
+    number_columns,
+    read_numbers,
+)
 from storage.workspace import Workspace
 from ui.messages import plain_label, plain_tooltip
 from ui.settings import keep_geometry
@@ -198,12 +204,12 @@ class FilePage(_Page):
         return True
 
 
-def _shown(cell: str, field: Field | None, scale: int) -> str:
+def _shown(cell: str, field: Field | None, scale: int, numbers: NumberFormat) -> str:
     """A preview's cell: a scaled amount as it will be imported, any other cell as it is."""
     if field is None or scale == 1:
         return cell
     try:
-        value = field.parse(cell, scale)
+        value = field.parse(cell, scale, numbers)
     except ValueError:
         return cell  # the import says why, row by row
     return f"{value:,}" if isinstance(value, int) else cell
@@ -238,11 +244,28 @@ class MappingPage(_Page):
         self.shared = plain_label("", wrap=True)
         self.shared.setObjectName("shared")
         layout.addWidget(self.shared)
+        self.numbers = QComboBox()
+        self.numbers.setObjectName("numbers")
+        for example, numbers in NUMBER_FORMATS.items():
+            self.numbers.addItem(f"{example} ({numbers.said})", example)
+        self.numbers.currentIndexChanged.connect(self._refresh)
+        self.numbers_said = plain_label("", wrap=True)
+        self.numbers_said.setObjectName("numbers_said")
+        numbers_row = QHBoxLayout()
+        self.numbers_label = plain_label("Numbers written as:")
+        numbers_row.addWidget(self.numbers_label)
+        numbers_row.addWidget(self.numbers)
+        numbers_row.addStretch()
+        layout.addLayout(numbers_row)
+        layout.addWidget(self.numbers_said)
         layout.addLayout(buttons)
         layout.addWidget(plain_label("Preview of the first rows:", wrap=True))
         layout.addWidget(self.preview, 3)
         self.combos: list[QComboBox] = []
         self.units: list[QComboBox] = []
+        #: How the file's numbers read, decided once for each set of number columns.
+        self.readings: dict[tuple[int, ...], NumberReading | None] = {}
+        self.guess: NumberReading | None = None
 
     def _choices(self) -> list[tuple[str, str]]:
         choices = [("(ignore)", IGNORE)] + [(f.label, f.name) for f in self.owner.fields]
@@ -263,7 +286,10 @@ class MappingPage(_Page):
                 ]
             )
         )
+        self.readings, self.guess = {}, None
         self.columns.setColumnHidden(2, not any(f.scalable for f in self.owner.fields))
+        for widget in (self.numbers_label, self.numbers):  # an engagement file has no numbers
+            widget.setVisible(any(f.numeric for f in self.owner.fields))
         mapped_fields = self.owner.kept(auto_mapping(table.headers, self.owner.fields))
         self._show(mapped_fields, [1] * len(table.headers))
 
@@ -311,17 +337,52 @@ class MappingPage(_Page):
             unit.setEnabled(chosen is not None and chosen.scalable)
             if not unit.isEnabled():
                 unit.setCurrentIndex(unit.findData(1))
+        numbers = self._show_numbers()
         for r, (_, cells) in enumerate(self.owner.preview):
             for c, (cell, mapped_to, scale) in enumerate(
                 zip(cells, self.mapped_fields(), self.scales(), strict=False)
             ):
-                self.preview.setItem(
-                    r, c, QTableWidgetItem(_shown(cell, fields.get(mapped_to), scale))
-                )
+                shown = _shown(cell, fields.get(mapped_to), scale, numbers)
+                self.preview.setItem(r, c, QTableWidgetItem(shown))
         self.preview.resizeColumnsToContents()
         said = shared_fields(table.headers, self.mapped_fields(), self.owner.fields)
         self.shared.setText(" ".join(said))
         self.shared.setVisible(bool(said))
+
+    def _show_numbers(self) -> NumberFormat:
+        """How the file's numbers read with the columns as mapped now: decided from the
+        numbers of its first rows (again when another column is mapped to a number), unless
+        the user chose a format; said beside the choice. Returns the format."""
+        table = self.owner.table
+        assert table is not None
+        mapped_fields = self.mapped_fields()
+        columns = tuple(number_columns(mapped_fields, self.owner.fields))
+        if columns not in self.readings:
+            self.readings[columns] = read_numbers(table, mapped_fields, self.owner.fields, None)
+        user_chose = self.chosen_numbers() is not None  # as against the guess so far
+        self.guess = self.readings[columns]
+        if self.guess is not None and not user_chose:
+            with QSignalBlocker(self.numbers):  # the guess is no choice of the user's
+                self.numbers.setCurrentIndex(self.numbers.findData(self.guess.numbers.example))
+        self.numbers.setEnabled(self.guess is not None)
+        numbers = NUMBER_FORMATS[str(self.numbers.currentData())]
+        said = self.guess
+        if said is not None and (chosen := self.chosen_numbers()) is not None:
+            said = number_reading((), chosen)
+        self.numbers_said.setText(said.describe(table.path.name) if said else "")
+        self.numbers_said.setVisible(said is not None)
+        if not table.is_csv and table.decimal != numbers.decimal:
+            # a workbook's real numbers are written out in the format: read the preview again
+            self.owner.table = replace(table, decimal=numbers.decimal)
+            self.owner.preview = self.owner.table.preview()
+        return numbers
+
+    def chosen_numbers(self) -> str | None:
+        """The number format the user chose, when it is not the one guessed."""
+        chosen = str(self.numbers.currentData())
+        if self.guess is None or chosen == self.guess.numbers.example:
+            return None
+        return chosen
 
     def mapped_fields(self) -> list[str]:
         return [str(combo.currentData()) for combo in self.combos]
@@ -643,6 +704,7 @@ class ImportWizard(QWizard):
             options = replace(
                 read,
                 scales=self.mapping_page.scaled_columns(),
+                numbers=self.mapping_page.chosen_numbers(),  # None: decided again, and said so
                 on_duplicate=self.duplicates_page.policy(),
                 strict=self.duplicates_page.strict.isChecked(),
             )

@@ -19,7 +19,7 @@ import unicodedata
 import zipfile
 import zlib
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from itertools import islice
@@ -28,7 +28,7 @@ from typing import Any
 
 from domain.fields import Field
 from domain.importing import FileRefused, find_header_row, names_a_field, repeated_headers
-from domain.values import counted
+from domain.values import NUMBER_SAMPLE_ROWS, counted
 from storage.importing.sheet_extent import (
     CHUNK,
     SHARED_TEXT_BYTES,
@@ -328,19 +328,27 @@ def sniff_delimiter(text: str) -> str:
     return best
 
 
-def cell_text(value: Any) -> str:
-    """A spreadsheet value as the text a person sees: 1200.0 → "1200", dates as ISO."""
+def cell_text(value: Any, decimal: str = ".") -> str:
+    """A spreadsheet value as the text a person sees: 1200.0 → "1200", dates as ISO, a
+    fraction with the ``decimal`` separator of the file's number format (1234.5 →
+    "1234,5" in German), so that a real number reads back as itself in that format."""
     if value is None:
         return ""
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, float):
-        return str(int(value)) if value.is_integer() else repr(value)
+        return str(int(value)) if value.is_integer() else repr(value).replace(".", decimal)
     if isinstance(value, datetime):
         return value.isoformat(sep=" ") if value.time() != time() else value.date().isoformat()
     if isinstance(value, date):
         return value.isoformat()
     return str(value)
+
+
+def _typed_text(value: Any) -> str:
+    """A spreadsheet value if it is text a person typed; "" for a real number, a date or a
+    truth value, which are no text in any locale."""
+    return value if isinstance(value, str) else ""
 
 
 @dataclass(frozen=True)
@@ -366,6 +374,12 @@ class SourceTable:
     notes: list[str] = field(default_factory=list)
     #: How a CSV file is read (None for a workbook).
     reading: CsvReading | None = None
+    #: A workbook's first NUMBER_SAMPLE_ROWS rows, header included, as the text typed in
+    #: them (its real numbers left out): read with the top rows, not again.
+    typed_top: list[tuple[int, list[str]]] = field(default_factory=list)
+    #: The decimal separator of the file's number format, which a workbook's real numbers
+    #: with a fraction are written out with (a CSV file's cells are text as it has them).
+    decimal: str = "."
 
     @property
     def is_csv(self) -> bool:
@@ -381,11 +395,24 @@ class SourceTable:
                 break
         return rows
 
+    def written_numbers(self, columns: Sequence[int]) -> Iterator[str]:
+        """The filled cells of ``columns`` in the first NUMBER_SAMPLE_ROWS data rows as the
+        file writes them, to decide its number format from: a workbook's real numbers,
+        numbers whatever the locale, are left out."""
+        rows: Iterable[tuple[int, list[str]] | BadRow] = self.typed_top
+        if self.is_csv:
+            rows = islice(self.rows(), NUMBER_SAMPLE_ROWS)
+        for row in rows:
+            if not isinstance(row, BadRow) and row[0] > self.header_row:
+                cells = row[1]
+                yield from (cells[i] for i in columns if i < len(cells) and cells[i].strip())
+
     def rows(self) -> Iterator[tuple[int, list[str]] | BadRow]:
         """Data rows after the header: (row number, cells), or a BadRow for a row with the
         wrong number of fields. Blank rows are skipped."""
         width = len(self.headers)
-        for number, cells in _raw_rows(self.path, self.sheet, self.reading, self.headers):
+        rows = _raw_rows(self.path, self.sheet, self.reading, self.headers, self.decimal)
+        for number, cells in rows:
             if number <= self.header_row or not "".join(cells).strip():
                 continue
             filled = len(cells)
@@ -480,7 +507,8 @@ def _csv_rows(path: Path, reading: CsvReading) -> Iterator[tuple[int, list[str]]
             start = reader.line_num + 1
 
 
-def _xlsx_rows(path: Path, sheet: str) -> Iterator[tuple[int, list[str]]]:
+def _xlsx_rows(path: Path, sheet: str) -> Iterator[tuple[int, list[Any]]]:
+    """The values of every row of a workbook's sheet."""
     from python_calamine import CalamineError, CalamineWorkbook
 
     workbook = _open_workbook(path)
@@ -488,8 +516,7 @@ def _xlsx_rows(path: Path, sheet: str) -> Iterator[tuple[int, list[str]]]:
         raise FileRefused(f"{path.name}: there is no sheet '{sheet}'.")
     assert isinstance(workbook, CalamineWorkbook)
     try:
-        for number, row in enumerate(workbook.get_sheet_by_name(sheet).iter_rows(), 1):
-            yield number, [cell_text(c) for c in row]
+        yield from enumerate(workbook.get_sheet_by_name(sheet).iter_rows(), 1)
     except CalamineError as exc:
         raise FileRefused(
             f"{_where(path, sheet)}: the sheet cannot be read ({exc}). Nothing was imported."
@@ -514,11 +541,17 @@ def _raw_rows(
     sheet: str | None,
     reading: CsvReading | None,
     headers: list[str] | None = None,
+    decimal: str = ".",
 ) -> Iterator[tuple[int, list[str]]]:
-    """Every row of the sheet, or of the CSV file read as ``reading`` says; given the
-    ``headers``, refused at the first field longer than a field may be."""
+    """Every row of the sheet (its fractions written with ``decimal``), or of the CSV file
+    read as ``reading`` says; given the ``headers``, refused at the first field longer than
+    a field may be."""
+    rows: Iterator[tuple[int, list[str]]]
     if sheet is not None:
-        rows = _xlsx_rows(path, sheet)
+        rows = (
+            (number, [cell_text(value, decimal) for value in values])
+            for number, values in _xlsx_rows(path, sheet)
+        )
     else:
         assert reading is not None, "a CSV file is read in an encoding"
         rows = _csv_rows(path, reading)
@@ -542,24 +575,39 @@ def _within_limit(
     return number, cells
 
 
-def _top_rows(
-    path: Path, sheet: str | None, reading: CsvReading | None = None
-) -> tuple[list[int], list[list[str]]]:
-    """The numbers and cells of the first rows, where the header is looked for."""
-    rows = list(islice(_raw_rows(path, sheet, reading), HEADER_SEARCH_ROWS))
-    return [number for number, _ in rows], [cells for _, cells in rows]
+@dataclass(frozen=True)
+class _Top:
+    """The first rows of a sheet or a CSV file: their numbers and cells, where the header
+    is looked for; and a workbook's first NUMBER_SAMPLE_ROWS rows as typed text, which its
+    number format is decided from (calamine reads a whole sheet for any of its rows)."""
+
+    numbers: list[int]
+    cells: list[list[str]]
+    typed: list[tuple[int, list[str]]]
+
+
+def _top_rows(path: Path, sheet: str | None, reading: CsvReading | None = None) -> _Top:
+    if sheet is None:
+        rows = list(islice(_raw_rows(path, sheet, reading), HEADER_SEARCH_ROWS))
+        return _Top([number for number, _ in rows], [cells for _, cells in rows], [])
+    values = list(islice(_xlsx_rows(path, sheet), NUMBER_SAMPLE_ROWS))
+    return _Top(
+        [number for number, _ in values[:HEADER_SEARCH_ROWS]],
+        [list(map(cell_text, cells)) for _, cells in values[:HEADER_SEARCH_ROWS]],
+        [(number, list(map(_typed_text, cells))) for number, cells in values],
+    )
 
 
 def _sheet_with_the_list(
     path: Path, sheets: list[str], fields: tuple[Field, ...]
-) -> tuple[str, tuple[list[int], list[list[str]]]]:
+) -> tuple[str, _Top]:
     """The first sheet whose top rows name a known field (a workbook often starts with a
     cover or notes sheet), the first sheet when none does; with its top rows, so that the
     sheet is not read again for them."""
     first = None
     for name in sheets:
         top = _top_rows(path, name)
-        if names_a_field(top[1], fields):
+        if names_a_field(top.cells, fields):
             return name, top
         first = first or (name, top)
     assert first is not None, "a workbook without sheets is refused before"
@@ -592,7 +640,8 @@ def open_table(
     reading = None if sheet else csv_reading(path, encoding, delimiter)
     if reading:
         notes.append(reading.describe(path.name))
-    numbers, top = top_rows or _top_rows(path, sheet, reading)
+    first = top_rows or _top_rows(path, sheet, reading)
+    numbers, top = first.numbers, first.cells
     where = _where(path, sheet)
     if not top:
         raise FileRefused(f"{where}: the {'sheet' if sheet else 'file'} is empty.")
@@ -615,4 +664,6 @@ def open_table(
             "a row would keep one of their values only. Give each column its own name and "
             "import the file again."
         )
-    return SourceTable(path, sheet, sheets, numbers[index], headers, top, notes, reading)
+    return SourceTable(
+        path, sheet, sheets, numbers[index], headers, top, notes, reading, first.typed
+    )

@@ -44,12 +44,15 @@ from domain.importing import (
     merge,
     missing_required,
     named,
+    number_format,
+    number_reading,
     possible_duplicate,
     shared_fields,
 )
 from domain.progress import Cancel, Progress
 from domain.users import User
 from domain.values import (
+    NumberReading,
     counted,
     country_code,
     normalize_country,
@@ -105,6 +108,26 @@ def _mapped_fields(
     check_mapped_fields(table, mapped_fields, fields)
     scales = {**(saved.scales if saved else {}), **options.scales}
     return mapped_fields, column_scales(table.headers, mapped_fields, scales, fields)
+
+
+def number_columns(mapped_fields: list[str], fields: tuple[Field, ...]) -> list[int]:
+    """The columns mapped to a field whose cells are numbers (an amount, a head count)."""
+    numeric = {f.name for f in fields if f.numeric}
+    return [index for index, mapped_to in enumerate(mapped_fields) if mapped_to in numeric]
+
+
+def read_numbers(
+    table: SourceTable, mapped_fields: list[str], fields: tuple[Field, ...], chosen: str | None
+) -> NumberReading | None:
+    """How the file's numbers are read: in the format ``chosen``, else in the one that the
+    numbers of its first rows show (those of the columns mapped to a number field); None
+    when no column is."""
+    columns = number_columns(mapped_fields, fields)
+    if not columns:
+        if chosen is not None:
+            number_format(chosen)  # a format mistyped is said all the same
+        return None
+    return number_reading(table.written_numbers(columns), chosen)
 
 
 def check_mapped_fields(
@@ -605,13 +628,24 @@ def _run_import(
     fields = ACCOUNT_FIELDS if kind == "accounts" else CONTACT_FILE_FIELDS
     table = open_table(path, fields, options.sheet, options.encoding, options.delimiter)
     mapped_fields, scales = _mapped_fields(table, fields, options)
+    reading = read_numbers(table, mapped_fields, fields, options.numbers)
+    numbers = reading.numbers if reading else None
+    if numbers:
+        table = replace(table, decimal=numbers.decimal)
     try:
         with cycle_collector_paused(), workspace.write() as conn:
             parse = RowParser(
-                table.headers, mapped_fields, fields, defused=table.is_csv, scales=scales
+                table.headers,
+                mapped_fields,
+                fields,
+                defused=table.is_csv,
+                scales=scales,
+                numbers=numbers,
             )
             folder = file.parent if (file := sqlite_file(workspace.url)) else None
             run = _Run(conn, user, table, kind, parse, options, progress, cancel, folder)
+            if reading:
+                run.summary.notes.append(reading.describe(path.name))
             run.summary.mapping = mapping_line(table.headers, mapped_fields, fields)
             if kind == "accounts":
                 bigger = _bigger_than_the_workspace(conn, path)
