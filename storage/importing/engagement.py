@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Column, Connection, func, select
+from sqlalchemy import Column, Connection, String, func, select, type_coerce
 from sqlalchemy.exc import OperationalError
 
 from domain.engagement import (
@@ -95,53 +95,69 @@ def _utc(value: datetime) -> datetime:
 _Key = tuple[uuid.UUID, uuid.UUID | None, str, datetime, str | None]
 
 
+#: An id as the database hands it back uncoerced (SQLite's text, PostgreSQL's UUID): a
+#: million of them are read to match a big file, and only those of matched rows are made
+#: UUIDs.
+_RawId = Any
+
+
+def _uuid(raw: _RawId) -> uuid.UUID:
+    return raw if isinstance(raw, uuid.UUID) else uuid.UUID(raw)
+
+
+def _raw(column: Column[Any]) -> Any:
+    return type_coerce(column, String)
+
+
 class _Accounts:
     """Finds the accounts the rows of a chunk name: contacts by e-mail (all read once for
     a big file), accounts by website domain and by name through their live-row indexes."""
 
     def __init__(self, conn: Connection, every_email: bool) -> None:
         self.conn = conn
-        self.by_email: dict[str, list[tuple[uuid.UUID, uuid.UUID]]] | None = None
+        self.by_email: dict[str, list[tuple[_RawId, _RawId]]] | None = None
         if every_email:
             self.by_email = self._contacts(None)
 
-    def _contacts(self, emails: set[str] | None) -> dict[str, list[tuple[uuid.UUID, uuid.UUID]]]:
+    def _contacts(self, emails: set[str] | None) -> dict[str, list[tuple[_RawId, _RawId]]]:
         """Lowercased e-mail → (account, contact) of the live contacts of live accounts."""
         email = func.lower(contacts.c.email)
         query = (
-            select(email, contacts.c.account_id, contacts.c.id)
+            select(email, _raw(contacts.c.account_id), _raw(contacts.c.id))
             .join(accounts, accounts.c.id == contacts.c.account_id)
             .where(LIVE_ACCOUNT, contacts.c.deleted_at.is_(None), contacts.c.email.is_not(None))
             .order_by(contacts.c.created_at, contacts.c.id)
         )
         if emails is not None:
             query = query.where(email.in_(emails))
-        found: dict[str, list[tuple[uuid.UUID, uuid.UUID]]] = {}
+        found: dict[str, list[tuple[_RawId, _RawId]]] = {}
         for address, account_id, contact_id in self.conn.execute(query):
             found.setdefault(address, []).append((account_id, contact_id))
         return found
 
-    def emails(self, emails: set[str]) -> dict[str, list[tuple[uuid.UUID, uuid.UUID]]]:
+    def emails(self, emails: set[str]) -> dict[str, list[tuple[_RawId, _RawId]]]:
         if self.by_email is not None:
             return self.by_email
         return self._contacts(emails) if emails else {}
 
-    def keyed(self, key: Column[Any], keys: set[str]) -> dict[str, list[Candidate]]:
+    def keyed(self, key: Column[Any], keys: set[str]) -> dict[str, list[_RawId]]:
         """Key → the live accounts whose ``key`` column holds it."""
         if not keys:
             return {}
-        found: dict[str, list[Candidate]] = {}
-        columns = [accounts.c.id, accounts.c.name, accounts.c.website, accounts.c.country]
-        for value, *brief in self.conn.execute(
-            select(key, *columns).where(LIVE_ACCOUNT, key.in_(keys))
+        found: dict[str, list[_RawId]] = {}
+        for value, account_id in self.conn.execute(
+            select(key, _raw(accounts.c.id)).where(LIVE_ACCOUNT, key.in_(keys))
         ):
-            found.setdefault(value, []).append(Candidate(*brief))
+            found.setdefault(value, []).append(account_id)
         return found
 
-    def briefs(self, ids: set[uuid.UUID]) -> dict[uuid.UUID, Candidate]:
+    def candidates(self, ids: list[_RawId]) -> list[Candidate]:
+        """The accounts an ambiguous row may be, as its rejection lists them."""
         columns = [accounts.c.id, accounts.c.name, accounts.c.website, accounts.c.country]
-        rows = self.conn.execute(select(*columns).where(accounts.c.id.in_(ids)))
-        return {row.id: Candidate(*row) for row in rows}
+        found = self.conn.execute(
+            select(*columns).where(accounts.c.id.in_([_uuid(i) for i in ids]))
+        )
+        return [Candidate(*row) for row in found]
 
 
 def _email(values: dict[str, Any]) -> str | None:
@@ -161,10 +177,10 @@ class _Unmatched:
 _Match = tuple[uuid.UUID, uuid.UUID | None] | _Unmatched
 
 
-def _one(candidates: list[Candidate], field: str, by: str) -> _Match:
-    if len(candidates) == 1:
-        return candidates[0].id, None
-    return _Unmatched(field, ambiguous(by, candidates))
+def _one(found: _Accounts, ids: list[_RawId], field: str, by: str) -> _Match:
+    if len(ids) == 1:
+        return _uuid(ids[0]), None
+    return _Unmatched(field, ambiguous(by, found.candidates(ids)))
 
 
 def _matches(found: _Accounts, chunk: list[dict[str, Any]]) -> list[_Match]:
@@ -176,11 +192,11 @@ def _matches(found: _Accounts, chunk: list[dict[str, Any]]) -> list[_Match]:
     by_email = found.emails({e for e in emails if e})
     for index, email in enumerate(emails):
         if email and (people := by_email.get(email)):
-            account_ids = set(account_id for account_id, _ in people)
+            account_ids = list(dict.fromkeys(account_id for account_id, _ in people))
             if len(account_ids) == 1:
-                matches[index] = people[0]
+                matches[index] = _uuid(people[0][0]), _uuid(people[0][1])
             else:
-                listed = list(found.briefs(account_ids).values())
+                listed = found.candidates(account_ids)
                 matches[index] = _Unmatched("email", ambiguous("contact e-mail", listed))
     # A row's website domain: its website's, else its e-mail's.
     domains = {
@@ -193,7 +209,7 @@ def _matches(found: _Accounts, chunk: list[dict[str, Any]]) -> list[_Match]:
     for index, domain in domains.items():
         if sharing := by_domain.get(domain):
             field = "website" if chunk[index].get("website") else "email"
-            matches[index] = _one(sharing, field, "website")
+            matches[index] = _one(found, sharing, field, "website")
     names = {
         index: name
         for index, values in enumerate(chunk)
@@ -202,7 +218,7 @@ def _matches(found: _Accounts, chunk: list[dict[str, Any]]) -> list[_Match]:
     by_name = found.keyed(accounts.c.name_key, set(names.values()))
     for index, name in names.items():
         if named := by_name.get(name):
-            matches[index] = _one(named, "account", "name")
+            matches[index] = _one(found, named, "account", "name")
     return [match or _Unmatched("", NOT_FOUND) for match in matches]
 
 
