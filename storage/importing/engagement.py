@@ -151,13 +151,13 @@ class _Accounts:
             found.setdefault(value, []).append(account_id)
         return found
 
-    def candidates(self, ids: list[_RawId]) -> list[Candidate]:
-        """The accounts an ambiguous row may be, as its rejection lists them."""
+    def candidates(self, ids: set[uuid.UUID]) -> dict[uuid.UUID, Candidate]:
+        """The accounts ambiguous rows may be, as their rejections list them."""
+        if not ids:
+            return {}
         columns = [accounts.c.id, accounts.c.name, accounts.c.website, accounts.c.country]
-        found = self.conn.execute(
-            select(*columns).where(accounts.c.id.in_([_uuid(i) for i in ids]))
-        )
-        return [Candidate(*row) for row in found]
+        found = self.conn.execute(select(*columns).where(accounts.c.id.in_(ids)))
+        return {row.id: Candidate(*row) for row in found}
 
 
 def _email(values: dict[str, Any]) -> str | None:
@@ -177,27 +177,29 @@ class _Unmatched:
 _Match = tuple[uuid.UUID, uuid.UUID | None] | _Unmatched
 
 
-def _one(found: _Accounts, ids: list[_RawId], field: str, by: str) -> _Match:
-    if len(ids) == 1:
-        return _uuid(ids[0]), None
-    return _Unmatched(field, ambiguous(by, found.candidates(ids)))
-
-
 def _matches(found: _Accounts, chunk: list[dict[str, Any]]) -> list[_Match]:
     """The account (and contact) each row of a chunk is, or why not: by a contact's e-mail,
     then by a website's domain, then by name, each way looked up only for the rows the ways
-    before left unmatched."""
+    before left unmatched. The accounts ambiguous rows may be are read once, at the end."""
     matches: list[_Match | None] = [None] * len(chunk)
+    ambiguous_rows: dict[int, tuple[list[uuid.UUID], str, str]] = {}
+
+    def one(index: int, ids: list[_RawId], field: str, by: str) -> None:
+        if len(ids) == 1:
+            matches[index] = _uuid(ids[0]), None
+        else:
+            ambiguous_rows[index] = [_uuid(i) for i in ids], field, by
+            matches[index] = _Unmatched(field, "")  # said below
+
     emails = [_email(values) for values in chunk]
     by_email = found.emails({e for e in emails if e})
     for index, email in enumerate(emails):
         if email and (people := by_email.get(email)):
             account_ids = list(dict.fromkeys(account_id for account_id, _ in people))
-            if len(account_ids) == 1:
+            if len(account_ids) == 1:  # the contact is kept with the engagement
                 matches[index] = _uuid(people[0][0]), _uuid(people[0][1])
             else:
-                listed = found.candidates(account_ids)
-                matches[index] = _Unmatched("email", ambiguous("contact e-mail", listed))
+                one(index, account_ids, "email", "contact e-mail")
     # A row's website domain: its website's, else its e-mail's.
     domains = {
         index: domain
@@ -208,8 +210,7 @@ def _matches(found: _Accounts, chunk: list[dict[str, Any]]) -> list[_Match]:
     by_domain = found.keyed(accounts.c.domain_key, set(domains.values()))
     for index, domain in domains.items():
         if sharing := by_domain.get(domain):
-            field = "website" if chunk[index].get("website") else "email"
-            matches[index] = _one(found, sharing, field, "website")
+            one(index, sharing, "website" if chunk[index].get("website") else "email", "website")
     names = {
         index: name
         for index, values in enumerate(chunk)
@@ -218,7 +219,10 @@ def _matches(found: _Accounts, chunk: list[dict[str, Any]]) -> list[_Match]:
     by_name = found.keyed(accounts.c.name_key, set(names.values()))
     for index, name in names.items():
         if named := by_name.get(name):
-            matches[index] = _one(found, named, "account", "name")
+            one(index, named, "account", "name")
+    candidates = found.candidates({i for ids, _, _ in ambiguous_rows.values() for i in ids})
+    for index, (ids, field, by) in ambiguous_rows.items():
+        matches[index] = _Unmatched(field, ambiguous(by, [candidates[i] for i in ids]))
     return [match or _Unmatched("", NOT_FOUND) for match in matches]
 
 
