@@ -59,9 +59,11 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--accounts", type=int, default=2000, metavar="N")
     demo.add_argument("--seed", type=int, default=7, metavar="S")
 
-    imp = commands.add_parser("import", help="import accounts or contacts from CSV or XLSX")
-    what = imp.add_subparsers(dest="what", metavar="accounts|contacts", required=True)
-    for kind in ("accounts", "contacts"):
+    imp = commands.add_parser(
+        "import", help="import accounts, contacts or engagement from CSV or XLSX"
+    )
+    what = imp.add_subparsers(dest="what", metavar="accounts|contacts|engagement", required=True)
+    for kind in ("accounts", "contacts", "engagement"):
         sub = what.add_parser(kind, help=f"import {kind}")
         sub.add_argument("file", type=Path, metavar="FILE")
         sub.add_argument(
@@ -70,15 +72,18 @@ def _parser() -> argparse.ArgumentParser:
             metavar="M.json",
             help='JSON object {"file header": "field", ...}',
         )
-        sub.add_argument(
-            "--scale",
-            action="append",
-            type=_scale,
-            default=[],
-            metavar='"HEADER=FACTOR"',
-            help="multiply a column's amounts by 1000 or 1000000 (a file in thousands or "
-            'millions), e.g. --scale "Revenues=1000000"; repeat for more columns',
-        )
+        if kind == "engagement":
+            _engagement_arguments(sub)
+        else:
+            sub.add_argument(
+                "--scale",
+                action="append",
+                type=_scale,
+                default=[],
+                metavar='"HEADER=FACTOR"',
+                help="multiply a column's amounts by 1000 or 1000000 (a file in thousands or "
+                'millions), e.g. --scale "Revenues=1000000"; repeat for more columns',
+            )
         sub.add_argument("--sheet", help="XLSX sheet (default: the first)")
         sub.add_argument(
             "--encoding",
@@ -92,14 +97,17 @@ def _parser() -> argparse.ArgumentParser:
             help="a CSV file's delimiter: one character, or comma, semicolon, tab or "
             "'vertical bar' (default: guessed from its first lines)",
         )
-        sub.add_argument(
-            "--numbers",
-            metavar="FORMAT",
-            help="how the file writes its numbers: 1,234.56 (English), 1.234,56 (German, "
-            "Dutch, Spanish …), '1 234,56' (French, Polish, Nordic) or \"1'234.56\" (Swiss) "
-            "(default: decided from the numbers in its first rows)",
-        )
-        sub.add_argument("--on-duplicate", choices=("skip", "fill", "overwrite"), default="skip")
+        if kind != "engagement":  # an engagement file has no numbers and no duplicates policy
+            sub.add_argument(
+                "--numbers",
+                metavar="FORMAT",
+                help="how the file writes its numbers: 1,234.56 (English), 1.234,56 (German, "
+                "Dutch, Spanish …), '1 234,56' (French, Polish, Nordic) or \"1'234.56\" "
+                "(Swiss) (default: decided from the numbers in its first rows)",
+            )
+            sub.add_argument(
+                "--on-duplicate", choices=("skip", "fill", "overwrite"), default="skip"
+            )
         sub.add_argument(
             "--strict", action="store_true", help="refuse the whole file if any row is bad"
         )
@@ -251,6 +259,31 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _engagement_arguments(sub: argparse.ArgumentParser) -> None:
+    """What an engagement file may leave out: the kind, campaign and source of its rows."""
+    from domain.engagement import EngagementKind
+
+    sub.add_argument(
+        "--kind",
+        type=_engagement_kind,
+        metavar="KIND",
+        help="the kind of every row, for a file without a kind column (an attendee list): "
+        f"{in_words([repr(k.value) for k in EngagementKind], 'or')}",
+    )
+    sub.add_argument("--campaign", metavar="NAME", help="the campaign of rows without one")
+    sub.add_argument("--source", metavar="NAME", help="the source of rows without one")
+
+
+def _engagement_kind(text: str) -> Any:
+    """``--kind webinar``: a kind of engagement, as people write it."""
+    from domain.engagement import parse_kind
+
+    try:
+        return parse_kind(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     for name, value in vars(args).items():  # what is typed here may be stored: clean it
@@ -349,12 +382,33 @@ def _scale(text: str) -> tuple[str, int]:
     return header, int(factor)
 
 
-def _cmd_import(args: argparse.Namespace) -> int:
+def _imported(workspace: Any, user: Any, args: argparse.Namespace) -> Any:
+    """Import the file of ``args``: accounts, contacts or engagement."""
+    from domain.engagement import EngagementOptions, import_engagement
     from domain.importing import ImportOptions, OnDuplicate, import_file
+    from storage.importing.engagement import SqlEngagementImporter
+    from storage.importing.importer import SqlImporter
+
+    read = {"mapping_file": args.mapping, "sheet": args.sheet, "encoding": args.encoding,
+            "delimiter": args.delimiter, "strict": args.strict}  # fmt: skip
+    if args.what == "engagement":
+        engagement = EngagementOptions(
+            **read, kind=args.kind, campaign=args.campaign or None, source=args.source or None
+        )
+        return import_engagement(SqlEngagementImporter(workspace), user, args.file, engagement)
+    options = ImportOptions(
+        **read,
+        scales=dict(args.scale),
+        numbers=args.numbers,
+        on_duplicate=OnDuplicate(args.on_duplicate),
+    )
+    return import_file(SqlImporter(workspace), user, args.file, args.what, options)
+
+
+def _cmd_import(args: argparse.Namespace) -> int:
     from reports.output import check_output
     from reports.rejects import rejects_table
     from reports.tabular import write_table
-    from storage.importing.importer import SqlImporter
 
     if args.rejects:
         if args.rejects.exists() and args.file.exists() and args.rejects.samefile(args.file):
@@ -364,19 +418,9 @@ def _cmd_import(args: argparse.Namespace) -> int:
             )
         check_output(args.rejects)
     workspace = _open(args, create=True)
-    options = ImportOptions(
-        mapping_file=args.mapping,
-        scales=dict(args.scale),
-        sheet=args.sheet,
-        encoding=args.encoding,
-        delimiter=args.delimiter,
-        numbers=args.numbers,
-        on_duplicate=OnDuplicate(args.on_duplicate),
-        strict=args.strict,
-    )
     user = _who(workspace, args)
     try:
-        summary = import_file(SqlImporter(workspace), user, args.file, args.what, options)
+        summary = _imported(workspace, user, args)
     except AccordError:
         if args.rejects and args.rejects.exists():  # an earlier run's, not this one's
             args.rejects.unlink()

@@ -137,8 +137,8 @@ def test_a_wrong_word_on_the_command_line_is_answered_with_the_right_ones(tmp_pa
     db = str(tmp_path / "w.sqlite")
     wrong = [
         (["import", "acounts", "x.csv"],
-         "accord import: error: 'acounts' is not something accord import does: use accounts "
-         "or contacts."),
+         "accord import: error: 'acounts' is not something accord import does: use accounts, "
+         "contacts or engagement."),
         (["import", "accounts", "x.csv", "--on-duplicate", "merge"],
          "accord import accounts: error: --on-duplicate cannot be 'merge': use skip, fill or "
          "overwrite."),
@@ -191,3 +191,27 @@ def test_a_scale_is_a_column_and_a_factor(tmp_path, capsys):
         main(["--db", str(tmp_path / "w.sqlite"), "import", "accounts", "x.csv",
               "--scale", "Revenue"])  # fmt: skip
     assert "'Revenue' is not a column and a factor" in capsys.readouterr().err
+
+
+def test_engagement_is_imported_from_the_command_line(tmp_path, capsys):
+    db = str(tmp_path / "w.sqlite")
+    accounts = tmp_path / "accounts.csv"
+    accounts.write_text("Company name,Website\nAcme,acme.com\n", encoding="utf-8")
+    assert main(["--db", db, "--user", "Ann", "import", "accounts", str(accounts)]) == 0
+    path = tmp_path / "zoom.csv"
+    rows = "ann@acme.com,2025-03-01 10:00\nbo@else.example,2025-03-01 10:05\n"
+    path.write_text("Email,Join Time\n" + rows, encoding="utf-8")
+    rejects = tmp_path / "fix.csv"
+    capsys.readouterr()
+    code = main(["--db", db, "import", "engagement", str(path), "--kind", "Webinar",
+                 "--campaign", "Spring webinar", "--rejects", str(rejects)])  # fmt: skip
+    out, err = capsys.readouterr()
+    assert code == 0
+    assert "Mapping: Email -> Contact Email, Join Time -> Date; ignored: none" in out
+    assert "zoom.csv: 1 created, 0 updated, 0 duplicates skipped, 1 rejected" in out
+    assert "zoom.csv: row 3, column 'Email': no account has this contact e-mail" in err
+    assert "bo@else.example,2025-03-01 10:05,3,Email," in rejects.read_text(encoding="utf-8-sig")
+    with pytest.raises(SystemExit) as usage:
+        main(["--db", db, "import", "engagement", str(path), "--kind", "Sent"])
+    assert usage.value.code == 2
+    assert "'Sent' is not a kind of engagement Accord knows" in capsys.readouterr().err

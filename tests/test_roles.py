@@ -14,7 +14,18 @@ from unittest.mock import MagicMock
 
 import pytest
 
-from domain import accounts, dossiers, icp, importing, interactions, leads, queue, targets, users
+from domain import (
+    accounts,
+    dossiers,
+    engagement,
+    icp,
+    importing,
+    interactions,
+    leads,
+    queue,
+    targets,
+    users,
+)
 from domain.errors import PermissionDenied
 from domain.users import Action, Role, User, allowed_actions
 
@@ -70,6 +81,8 @@ USE_CASES: list[tuple[Action, str, Case]] = [
     (Action.EDIT_ACCOUNTS, "delete_contact", lambda s, u: accounts.delete_contact(s, u, CONTACT)),
     (Action.IMPORT, "import_file",
      lambda s, u: importing.import_file(s, u, Path("accounts.csv"), "accounts")),
+    (Action.IMPORT, "import_engagement",
+     lambda s, u: engagement.import_engagement(s, u, Path("engagement.csv"))),
     (Action.IMPORT, "review_possible_duplicate",
      lambda s, u: importing.review_possible_duplicate(u, s.keep_both)),
     (Action.UNDO_IMPORT, "undo_import", lambda s, u: importing.undo_import(s, u, "batch")),

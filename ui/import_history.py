@@ -129,13 +129,14 @@ class ImportHistoryDialog(QDialog):
         batch = self._selected()
         if batch is None:
             return
-        answer = ask(
-            self,
-            "Undo import",
-            f"Undo the import of {batch.file_name}? The {counted(batch.created, 'record')} "
-            f"it created are removed and the {batch.updated:,} it changed get their old "
-            "values back.",
-        )
+        if batch.kind == "engagement":
+            undone = f"{counted(batch.created, 'engagement')} recorded from it will be removed."
+        else:
+            undone = (
+                f"The {counted(batch.created, 'record')} it created are removed and the "
+                f"{batch.updated:,} it changed get their old values back."
+            )
+        answer = ask(self, "Undo import", f"Undo the import of {batch.file_name}? {undone}")
         if answer != Button.Yes:
             return
         try:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from contextlib import suppress
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 
 from PySide6.QtCore import QSignalBlocker, QSize
@@ -14,6 +15,7 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QFileDialog,
+    QFormLayout,
     QHBoxLayout,
     QHeaderView,
     QLineEdit,
@@ -27,6 +29,16 @@ from PySide6.QtWidgets import (
     QWizardPage,
 )
 
+from domain.engagement import (
+    ENGAGEMENT_FIELDS,
+    EngagementKind,
+    EngagementOptions,
+    check_kind_given,
+    check_matched_by,
+    engagement_fields,
+    engagement_mapping,
+    import_engagement,
+)
 from domain.errors import AccordError
 from domain.fields import ACCOUNT_FIELDS, CONTACT_FILE_FIELDS, Field
 from domain.importing import (
@@ -48,8 +60,9 @@ from domain.importing import (
     shared_fields,
 )
 from domain.users import User
-from domain.values import NUMBER_FORMATS, NumberFormat, NumberReading
+from domain.values import NUMBER_FORMATS, NumberFormat, NumberReading, clean_text
 from reports.output import write_text
+from storage.importing.engagement import SqlEngagementImporter
 from storage.importing.files import (
     DELIMITERS,
     ENCODINGS,
@@ -71,6 +84,12 @@ from ui.settings import keep_geometry
 from ui.workers import Task, run_task, show_error, show_warning
 
 FILE_FILTER = "Company lists (*.csv *.txt *.xlsx *.xlsm);;All files (*)"
+#: The fields of each kind of file the wizard imports.
+FIELDS = {
+    "accounts": ACCOUNT_FIELDS,
+    "contacts": CONTACT_FILE_FIELDS,
+    "engagement": ENGAGEMENT_FIELDS,
+}
 
 
 class _Page(QWizardPage):
@@ -233,7 +252,8 @@ class MappingPage(_Page):
         self.numbers_said = plain_label("", wrap=True)
         self.numbers_said.setObjectName("numbers_said")
         numbers_row = QHBoxLayout()
-        numbers_row.addWidget(plain_label("Numbers written as:"))
+        self.numbers_label = plain_label("Numbers written as:")
+        numbers_row.addWidget(self.numbers_label)
         numbers_row.addWidget(self.numbers)
         numbers_row.addStretch()
         layout.addLayout(numbers_row)
@@ -267,7 +287,11 @@ class MappingPage(_Page):
             )
         )
         self.readings, self.guess = {}, None
-        self._show(auto_mapping(table.headers, self.owner.fields), [1] * len(table.headers))
+        self.columns.setColumnHidden(2, not any(f.scalable for f in self.owner.fields))
+        for widget in (self.numbers_label, self.numbers):  # an engagement file has no numbers
+            widget.setVisible(any(f.numeric for f in self.owner.fields))
+        mapped_fields = self.owner.kept(auto_mapping(table.headers, self.owner.fields))
+        self._show(mapped_fields, [1] * len(table.headers))
 
     def _show(self, mapped_fields: list[str], scales: list[int]) -> None:
         table = self.owner.table
@@ -281,7 +305,7 @@ class MappingPage(_Page):
             for label, mapped_to in self._choices():
                 combo.addItem(label, mapped_to)
             custom = CUSTOM + header.strip() if header.strip() else None
-            if custom:
+            if custom and self.owner.kind != "engagement":  # an engagement has no custom fields
                 combo.addItem(f"Custom field “{header.strip()}”", custom)
             combo.setCurrentIndex(max(0, combo.findData(mapped_fields[index])))
             combo.currentIndexChanged.connect(self._refresh)
@@ -373,9 +397,14 @@ class MappingPage(_Page):
         return {h: scale for h, scale in zip(headers, self.scales(), strict=True) if scale != 1}
 
     def validatePage(self) -> bool:
-        assert self.owner.table is not None
+        table = self.owner.table
+        assert table is not None
         try:
-            check_mapped_fields(self.owner.table, self.mapped_fields(), self.owner.fields)
+            if self.owner.kind == "engagement":  # its kind may be chosen on the next page
+                check_matched_by(table.path.name, self.mapped_fields())
+                check_mapped_fields(table, self.mapped_fields(), engagement_fields(True))
+            else:
+                check_mapped_fields(table, self.mapped_fields(), self.owner.fields)
         except AccordError as error:
             show_error(self, "Check the columns", error)
             return False
@@ -400,14 +429,37 @@ class MappingPage(_Page):
         try:
             saved = load_mapping(Path(name))
             headers, fields = self.owner.table.headers, self.owner.fields
-            mapped_fields = apply_saved_mapping(headers, saved.fields, fields)
+            mapped_fields = self.owner.kept(apply_saved_mapping(headers, saved.fields, fields))
             scales = column_scales(headers, mapped_fields, saved.scales, fields)
             self._show(mapped_fields, scales)
         except AccordError as error:
             show_error(self, "Mapping not loaded", error)
 
 
-class DuplicatesPage(_Page):
+class _ImportPage(_Page):
+    """The page whose Import button starts the import: once imported, there is no going
+    back (undo is in the import history)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setCommitPage(True)
+        self.setButtonText(QWizard.WizardButton.CommitButton, "Import")
+        self.strict = QCheckBox("Refuse the whole file if any row is bad")
+        self.strict.setObjectName("strict")
+
+    def validatePage(self) -> bool:
+        if self.owner.summary is not None:
+            return True
+        if self.ready():
+            self.owner.start_import()
+        return False
+
+    def ready(self) -> bool:
+        """Whether what the page asks is answered."""
+        return True
+
+
+class DuplicatesPage(_ImportPage):
     def __init__(self) -> None:
         super().__init__()
         self.setTitle("Duplicates")
@@ -429,23 +481,87 @@ class DuplicatesPage(_Page):
             button.setChecked(policy is OnDuplicate.SKIP)
             self.choice.addButton(button)
             layout.addWidget(button)
-        self.strict = QCheckBox("Refuse the whole file if any row is bad")
-        self.strict.setObjectName("strict")
         layout.addSpacing(12)
         layout.addWidget(self.strict)
         layout.addStretch()
-        self.setCommitPage(True)  # once imported, there is no going back: undo is separate
-        self.setButtonText(QWizard.WizardButton.CommitButton, "Import")
 
     def policy(self) -> OnDuplicate:
         checked = self.choice.checkedButton()
         return OnDuplicate(checked.objectName()) if checked else OnDuplicate.SKIP
 
-    def validatePage(self) -> bool:
-        if self.owner.summary is not None:
-            return True
-        self.owner.start_import()
-        return False
+
+class EngagementPage(_ImportPage):
+    """How rows find their account, and what a row takes when the file does not say it:
+    the kind of every row (an attendee list has no kind column), a campaign, a source."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setTitle("Accounts, kind and campaign")
+        self.setSubTitle(
+            "Each row is matched to an account by a contact's e-mail, else by a website's "
+            "domain (the e-mail's own domain when the row has no website), else by the "
+            "account's name. A row that matches no account, or several, is not imported: it "
+            "is listed with its row number, and Save rejected rows… writes it to a file."
+        )
+        self.kind = QComboBox()
+        self.kind.setObjectName("kind")
+        self.campaign = QLineEdit()
+        self.campaign.setObjectName("campaign")
+        self.campaign.setPlaceholderText("Kept as given, for the closed loop by campaign")
+        self.source = QLineEdit()
+        self.source.setObjectName("source")
+        self.source.setPlaceholderText("Kept as given, for the closed loop by source")
+        form = QFormLayout()
+        form.addRow(plain_label("Kind of every row:"), self.kind)
+        form.addRow(plain_label("Campaign of rows without one:"), self.campaign)
+        form.addRow(plain_label("Source of rows without one:"), self.source)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addSpacing(12)
+        layout.addWidget(self.strict)
+        layout.addStretch()
+
+    def initializePage(self) -> None:
+        table = self.owner.table
+        assert table is not None
+        headers = zip(table.headers, self.owner.mapping_page.mapped_fields(), strict=True)
+        column = next((h for h, mapped_to in headers if mapped_to == "kind"), None)
+        self.kind.clear()
+        if column is not None:
+            self.kind.addItem(f"Each row's own, from the column '{column.strip()}'", None)
+        else:
+            self.kind.addItem("Choose the kind of every row…", None)
+            for kind in EngagementKind:
+                self.kind.addItem(kind.label, kind.value)
+        self.kind.setEnabled(column is None)
+
+    def chosen_kind(self) -> EngagementKind | None:
+        value = self.kind.currentData()
+        return EngagementKind(value) if value else None
+
+    def ready(self) -> bool:
+        table = self.owner.table
+        assert table is not None
+        try:
+            mapped_fields = self.owner.mapping_page.mapped_fields()
+            check_kind_given(table.path.name, mapped_fields, self.chosen_kind())
+        except AccordError as error:
+            show_error(self, "Choose a kind", error)
+            return False
+        return True
+
+    def options(self, read: ImportOptions) -> EngagementOptions:
+        """The options of the import: how the file is ``read``, and this page's answers."""
+        return EngagementOptions(
+            mapped_fields=read.mapped_fields,
+            sheet=read.sheet,
+            encoding=read.encoding,
+            delimiter=read.delimiter,
+            kind=self.chosen_kind(),
+            campaign=clean_text(self.campaign.text()).strip() or None,
+            source=clean_text(self.source.text()).strip() or None,
+            strict=self.strict.isChecked(),
+        )
 
 
 def _row_errors(name: str, reason: str) -> QTableWidget:
@@ -502,10 +618,15 @@ class SummaryPage(_Page):
     def initializePage(self) -> None:
         summary = self.owner.summary
         assert summary is not None
+        where = (
+            ""
+            if self.owner.kind == "engagement"
+            else ", where its possible duplicates are merged or kept both"
+        )
         self.counts.setText(
             f"{' · '.join(summary.tally())}\n"
-            f"Import batch {summary.batch_id} (it can be undone from File › Import history, "
-            "where its possible duplicates are merged or kept both)."
+            f"Import batch {summary.batch_id} (it can be undone from File › Import history"
+            f"{where})."
         )
         self.mapping.setText(summary.mapping)
         self.bands.setText(summary.bands_line())
@@ -546,7 +667,7 @@ class ImportWizard(QWizard):
     ) -> None:
         super().__init__(parent)
         self.workspace, self.user, self.kind = workspace, user, kind
-        self.fields = ACCOUNT_FIELDS if kind == "accounts" else CONTACT_FILE_FIELDS
+        self.fields = FIELDS[kind]
         self.table: SourceTable | None = None
         self.preview: list[tuple[int, list[str]]] = []
         self.summary: ImportSummary | None = None
@@ -554,32 +675,41 @@ class ImportWizard(QWizard):
         self.setWindowTitle(f"Import {kind}")
         keep_geometry(self, QSize(820, 640))
         self.file_page, self.mapping_page = FilePage(), MappingPage()
-        self.duplicates_page, self.summary_page = DuplicatesPage(), SummaryPage()
-        for page in (self.file_page, self.mapping_page, self.duplicates_page, self.summary_page):
+        self.duplicates_page, self.engagement_page = DuplicatesPage(), EngagementPage()
+        self.summary_page = SummaryPage()
+        import_page = self.engagement_page if kind == "engagement" else self.duplicates_page
+        for page in (self.file_page, self.mapping_page, import_page, self.summary_page):
             self.addPage(page)
+
+    def kept(self, mapped_fields: list[str]) -> list[str]:
+        """A mapping as this kind of file keeps it (an engagement has no custom fields)."""
+        return engagement_mapping(mapped_fields) if self.kind == "engagement" else mapped_fields
 
     def start_import(self) -> None:
         assert self.table is not None
         path = self.table.path
-        options = ImportOptions(
+        reading = self.table.reading
+        read = ImportOptions(
             mapped_fields=self.mapping_page.mapped_fields(),
-            scales=self.mapping_page.scaled_columns(),
             sheet=self.table.sheet,
-            encoding=self.table.reading.encoding if self.table.reading else None,
-            delimiter=self.table.reading.delimiter if self.table.reading else None,
-            numbers=self.mapping_page.chosen_numbers(),  # None: decided again, and said so
-            on_duplicate=self.duplicates_page.policy(),
-            strict=self.duplicates_page.strict.isChecked(),
+            encoding=reading.encoding if reading else None,
+            delimiter=reading.delimiter if reading else None,
         )
-        importer, user, kind = SqlImporter(self.workspace), self.user, self.kind
-        self.task = run_task(
-            self,
-            f"Importing {path.name}",
-            lambda progress, cancel: import_file(
-                importer, user, path, kind, options, progress, cancel
-            ),
-            self._finished,
-        )
+        user, kind = self.user, self.kind
+        if kind == "engagement":
+            engagement = self.engagement_page.options(read)
+            importer = SqlEngagementImporter(self.workspace)
+            work = partial(import_engagement, importer, user, path, engagement)
+        else:
+            options = replace(
+                read,
+                scales=self.mapping_page.scaled_columns(),
+                numbers=self.mapping_page.chosen_numbers(),  # None: decided again, and said so
+                on_duplicate=self.duplicates_page.policy(),
+                strict=self.duplicates_page.strict.isChecked(),
+            )
+            work = partial(import_file, SqlImporter(self.workspace), user, path, kind, options)
+        self.task = run_task(self, f"Importing {path.name}", work, self._finished)
 
     def _finished(self, summary: ImportSummary) -> None:
         self.summary = summary

@@ -192,6 +192,7 @@ class MainWindow(QMainWindow):
         self.add_action(
             file, "Import contacts…", self.import_contacts, "Ctrl+Shift+I", Action.IMPORT
         )
+        self.add_action(file, "Import engagement…", self.import_engagement, needs=Action.IMPORT)
         self.add_action(file, "Import history and undo…", self.import_history, "Ctrl+H")
         self.add_action(file, "Export accounts…", self.export_accounts, "Ctrl+E", Action.EXPORT)
         file.addSeparator()
@@ -497,6 +498,9 @@ class MainWindow(QMainWindow):
 
     def import_contacts(self) -> None:
         self._import("contacts")
+
+    def import_engagement(self) -> None:
+        self._import("engagement")
 
     def _import(self, kind: str) -> None:
         from ui.import_wizard import ImportWizard

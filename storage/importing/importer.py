@@ -17,7 +17,7 @@ from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Column, Connection, Table, func, insert, select, update
+from sqlalchemy import Column, Connection, Table, delete, func, insert, select, update
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from domain.fields import ACCOUNT_FIELDS, CONTACT_FIELDS, CONTACT_FILE_FIELDS, Field
@@ -69,6 +69,7 @@ from storage.queries import LIVE_ACCOUNT
 from storage.schema import (
     AccountRow,
     ContactRow,
+    EngagementRow,
     ImportBatchRow,
     ImportChangeRow,
     PossibleDuplicateRow,
@@ -82,6 +83,7 @@ contacts = table_of(ContactRow)
 batches = table_of(ImportBatchRow)
 changes_table = table_of(ImportChangeRow)
 flags = table_of(PossibleDuplicateRow)
+engagements = table_of(EngagementRow)
 
 CHUNK = 5000
 REBUILD_AT_ROWS = 50_000
@@ -780,6 +782,10 @@ def undo_import(workspace: Workspace, user: User, batch_id: str | uuid.UUID) -> 
                     version=table.c.version + 1,
                 )
             ).rowcount
+        # An engagement batch's rows are history the import brought in: they go with it.
+        removed += conn.execute(
+            delete(engagements).where(engagements.c.import_batch_id == key)
+        ).rowcount
         restored = 0
         for change in (
             conn.execute(select(changes_table).where(changes_table.c.batch_id == key))

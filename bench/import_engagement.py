@@ -1,0 +1,143 @@
+"""Engagement import speed: the real import of a marketing export into a workspace of many
+accounts, against its floor measured in the same run as the account import's is (a plain
+csv.reader + sqlite3.executemany load of the same rows, plus building the engagement
+indexes again on them); and the account import's own ratio to its floor, for the target
+("the same ratio to its baseline as the account import").
+
+    python bench/import_engagement.py --accounts 1000000 --rows 1000000
+    python bench/import_engagement.py --accounts 3000 --rows 30000 --workspace demo
+
+The workspace is a copy of a cached one (bench/data.py's demo workspace, or
+bench/field_data.py's field workspace with its engagement and interactions history).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import random
+import shutil
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from itertools import cycle
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from sqlalchemy import select
+
+from bench.data import demo_workspace, write_csv
+from bench.field_data import field_workspace
+from bench.import_accounts import baseline, index_build, real_import
+from domain.engagement import EngagementKind, EngagementOptions
+from storage.importing.engagement import engagements, import_engagement
+from storage.importing.importer import accounts, contacts
+from storage.queries import LIVE_ACCOUNT
+from storage.users import sign_in
+from storage.workspace import open_workspace
+
+HEADERS = ["Email", "Website", "Company", "Activity", "Date", "Campaign", "Source", "Notes"]
+CAMPAIGNS = ["Spring webinar", "Trade fair Hanover", "Pricing guide", "Q3 newsletter",
+             "Demo request page"]  # fmt: skip
+SOURCES = ["HubSpot", "Eventbrite", "Zoom", "Mailchimp", "Salesforce"]
+
+
+def write_engagement(db: Path, path: Path, rows: int, seed: int = 3) -> Path:
+    """``rows`` rows of engagement naming the workspace's accounts as exports do: a third
+    by a contact's e-mail, a third by website, a third by name; one row in fifty names no
+    account (to be rejected and listed)."""
+    rng = random.Random(seed)
+    workspace = open_workspace(db)
+    with workspace.read() as conn:
+        found = conn.execute(select(accounts.c.website, accounts.c.name).where(LIVE_ACCOUNT))
+        companies = [(w, n) for w, n in found]
+        emails = [e for (e,) in conn.execute(select(contacts.c.email).where(
+            contacts.c.deleted_at.is_(None), contacts.c.email.is_not(None)))]  # fmt: skip
+    workspace.close()
+    kinds = cycle([k.value for k in EngagementKind])
+    start = datetime.now(UTC) - timedelta(days=180)
+    with path.open("w", newline="", encoding="utf-8") as out:
+        writer = csv.writer(out)
+        writer.writerow(HEADERS)
+        for n in range(rows):
+            website, name = rng.choice(companies)
+            email = rng.choice(emails) if emails else ""
+            way = n % 3
+            row = [email if way == 0 else "", website if way == 1 else "",
+                   name if way == 2 else ""]  # fmt: skip
+            if n % 50 == 49:
+                row = [f"someone{n}@nowhere.example", "", f"Nobody {n} Ltd"]
+            at = start + timedelta(seconds=rng.randrange(180 * 86400))
+            writer.writerow([*row, next(kinds), at.strftime("%Y-%m-%d %H:%M:%S UTC"),
+                             rng.choice(CAMPAIGNS), rng.choice(SOURCES),
+                             "asked about pricing" if n % 7 == 0 else ""])  # fmt: skip
+    return path
+
+
+def engagement_import(db: Path, path: Path) -> tuple[float, str]:
+    workspace = open_workspace(db)
+    user = sign_in(workspace, "Bench")
+    start = time.perf_counter()
+    summary = import_engagement(workspace, user, path, EngagementOptions())
+    elapsed = time.perf_counter() - start
+    workspace.close()
+    return elapsed, summary.describe()
+
+
+def account_ratio(rows: int, folder: Path) -> float:
+    """The account import's ratio to its floor on ``rows`` rows, as bench/import_accounts.py
+    measures it."""
+    path = write_csv(folder / "accounts.csv", rows)
+    plain = baseline(path, folder / "accounts-baseline.sqlite")
+    seconds, _ = real_import(path, folder / "accounts.sqlite")
+    return seconds / (plain + index_build(folder / "accounts.sqlite"))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--accounts", type=int, default=1_000_000)
+    parser.add_argument("--interactions", type=int, default=5_000_000)
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--workspace", choices=("field", "demo"), default="field")
+    parser.add_argument(
+        "--account-rows", type=int, default=None,
+        help="rows of the account import whose ratio to its floor is the target "
+        "(default: --rows; 0 skips it)",
+    )  # fmt: skip
+    args = parser.parse_args()
+    cached = (
+        field_workspace(args.accounts, args.interactions)
+        if args.workspace == "field"
+        else demo_workspace(args.accounts)
+    )
+    with tempfile.TemporaryDirectory(dir=cached.parent) as tmp:
+        folder = Path(tmp)
+        db = folder / "workspace.sqlite"
+        shutil.copyfile(cached, db)
+        path = write_engagement(db, folder / "engagement.csv", args.rows)
+        with open_workspace(db).read() as conn:
+            stored = conn.execute(select(engagements.c.id).limit(1)).first() is not None
+        plain = baseline(path, folder / "baseline.sqlite")
+        seconds, summary = engagement_import(db, path)
+        indexes = index_build(db, engagements)
+        floor = plain + indexes
+        before = ", with engagement before" if stored else ""
+        print(f"Engagement CSV {args.rows:,} rows into {args.accounts:,} accounts "
+              f"({args.workspace} workspace{before})")  # fmt: skip
+        print(f"  baseline csv.reader + executemany: {plain:.2f} s")
+        print(f"  floor: the baseline + building the {len(engagements.indexes)} engagement "
+              f"indexes again {indexes:.2f} s = {floor:.2f} s")  # fmt: skip
+        print(f"  Accord import: {seconds:.2f} s ({args.rows / seconds:,.0f} rows/s)")
+        print(f"  ratio to the floor: {seconds / floor:.1f}x")
+        print(f"  {summary}")
+        account_rows = args.rows if args.account_rows is None else args.account_rows
+        if account_rows:
+            ratio = account_ratio(account_rows, folder)
+            print(f"  the account import of {account_rows:,} rows, in the same run: "
+                  f"{ratio:.1f}x its floor (the target for engagement)")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()

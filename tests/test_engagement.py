@@ -1,0 +1,289 @@
+"""Engagement import: kinds and times as exports write them, headers of marketing tools'
+exports, matching rows to accounts (contact e-mail, website domain, name), rejected and
+unmatched rows, all-or-nothing, undo, roles (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import openpyxl
+import pytest
+from sqlalchemy import select
+
+from domain.accounts import add_contact, create_account
+from domain.engagement import (
+    ENGAGEMENT_FIELDS,
+    EngagementKind,
+    EngagementOptions,
+    import_engagement,
+    parse_kind,
+    parse_time,
+)
+from domain.errors import PermissionDenied
+from domain.importing import FileRefused, ImportCancelled, auto_mapping, undo_import
+from domain.users import Role
+from reports.rejects import rejects_table
+from storage.importing import engagement as engagement_import
+from storage.importing import importer
+from storage.importing.engagement import SqlEngagementImporter, engagements
+from storage.importing.importer import SqlImporter, list_batches
+from storage.repositories import SqlUnitOfWork
+
+# --- kinds, times and headers ---------------------------------------------------------------
+
+
+def test_a_kind_is_read_as_marketing_tools_write_it():
+    assert parse_kind("Webinar") is EngagementKind.WEBINAR
+    assert parse_kind("Checked In") is EngagementKind.EVENT  # Eventbrite's attendee status
+    assert parse_kind("Responded") is EngagementKind.CAMPAIGN  # a Salesforce member's status
+    assert parse_kind("form_submission") is EngagementKind.FORM
+    assert parse_kind(" Whitepaper ") is EngagementKind.CONTENT
+    assert parse_kind("EMAIL REPLY") is EngagementKind.EMAIL_REPLY
+    with pytest.raises(ValueError, match="'Sent' is not a kind of engagement"):
+        parse_kind("Sent")
+
+
+def test_every_kind_has_a_label_and_no_synonym_names_two_kinds():
+    assert EngagementKind.EVENT.label == "Event attended"
+    from domain.engagement import SYNONYMS
+
+    words = [w for kind in EngagementKind for w in (kind.value, *SYNONYMS[kind])]
+    assert len(words) == len(set(words))
+
+
+def test_a_time_is_read_as_exports_write_it_and_kept_in_utc():
+    def local(*parts: int) -> datetime:
+        return datetime(*parts).astimezone(UTC)
+
+    assert parse_time("2025-03-14T15:30:00Z") == datetime(2025, 3, 14, 15, 30, tzinfo=UTC)
+    assert parse_time("2025-03-14 15:30 UTC") == datetime(2025, 3, 14, 15, 30, tzinfo=UTC)
+    assert parse_time("2025-03-14T15:30:00+01:00") == datetime(2025, 3, 14, 14, 30, tzinfo=UTC)
+    assert parse_time("2025-03-14") == local(2025, 3, 14)
+    assert parse_time("3/4/2025 3:30 PM") == local(2025, 3, 4, 15, 30)  # month first
+    assert parse_time("25/03/2025 09:05") == local(2025, 3, 25, 9, 5)  # no 25th month
+    assert parse_time("14.03.2025") == local(2025, 3, 14)
+    assert parse_time("Mar 14, 2025 03:30 PM") == local(2025, 3, 14, 15, 30)
+    with pytest.raises(ValueError, match="'next Tuesday' is not a date"):
+        parse_time("next Tuesday")
+
+
+@pytest.mark.parametrize(
+    ("tool", "headers", "expected"),
+    [
+        ("HubSpot", ["Email", "Company Name", "Company Domain Name", "Recent Conversion",
+                     "Recent Conversion Date", "Original Source"],
+         ["email", "account", "website", "campaign", "at", "source"]),
+        ("Mailchimp", ["Email Address", "First Name", "Last Name", "OPTIN_TIME", "LAST_CHANGED"],
+         ["email", "", "", "at", "at"]),
+        ("Salesforce campaign members", ["Campaign Name", "Status", "First Responded Date",
+                                         "Email", "Company / Account", "Lead Source"],
+         ["campaign", "kind", "at", "email", "account", "source"]),
+        ("Eventbrite", ["Order Date", "Event Name", "Attendee Status", "Email", "Company"],
+         ["at", "campaign", "kind", "email", "account"]),
+        ("Zoom", ["User Name (Original Name)", "Email", "Join Time", "Topic", "Organization"],
+         ["", "email", "at", "campaign", "account"]),
+    ],
+)  # fmt: skip
+def test_the_headers_of_marketing_tools_exports_are_recognised(tool, headers, expected):
+    mapped = auto_mapping(headers, ENGAGEMENT_FIELDS)
+    assert [m if not m.startswith("custom:") else "" for m in mapped] == expected, tool
+
+
+# --- the import -----------------------------------------------------------------------------
+
+HEADER = "Email,Website,Company,Activity,Date,Campaign,Source,Notes\n"
+
+
+def _csv(tmp_path: Path, body: str, name: str = "engagement.csv", header: str = HEADER) -> Path:
+    path = tmp_path / name
+    path.write_text(header + body, encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def crm(workspace, people):
+    """Acme (acme.com, contact ann@acme.com), Beta (beta.io), two accounts named Gamma."""
+    uow, owner = SqlUnitOfWork(workspace), people[Role.OWNER]
+    made = {
+        key: create_account(uow, owner, values)
+        for key, values in {
+            "acme": {"name": "Acme", "website": "acme.com", "country": "Germany"},
+            "beta": {"name": "Beta", "website": "https://www.beta.io"},
+            "gamma_de": {"name": "Gamma", "website": "gamma.de", "country": "Germany"},
+            "gamma_fr": {"name": "Gamma", "website": "gamma.fr", "country": "France"},
+        }.items()
+    }
+    ann = add_contact(uow, owner, made["acme"].id, {"name": "Ann", "email": "Ann@Acme.com"})
+    for gamma in ("gamma_de", "gamma_fr"):  # one address for both: it tells neither apart
+        add_contact(uow, owner, made[gamma].id, {"name": "Info", "email": "info@gamma.example"})
+    return {**{k: a.id for k, a in made.items()}, "ann": ann.id}
+
+
+def _stored(workspace) -> list[dict]:
+    with workspace.read() as conn:
+        rows = conn.execute(select(engagements).order_by(engagements.c.at)).mappings()
+        return [dict(r) for r in rows]
+
+
+def _import(workspace, user, path, **options):
+    return import_engagement(
+        SqlEngagementImporter(workspace), user, path, EngagementOptions(**options)
+    )
+
+
+def test_rows_match_by_contact_email_then_website_domain_then_name(
+    workspace, people, crm, tmp_path
+):
+    path = _csv(tmp_path, (
+        "ann@acme.com,,Beta,Webinar,2025-03-01 10:00 UTC,Spring webinar,HubSpot,asked for a demo\n"
+        "bob@beta.io,,,Whitepaper,2025-03-02 10:00 UTC,Pricing guide,,\n"
+        ",beta.io,Acme,Form submission,2025-03-03 10:00 UTC,,,\n"
+        ",,ACME,Checked in,2025-03-04 10:00 UTC,Trade fair,Eventbrite,\n"
+    ))  # fmt: skip
+    summary = _import(workspace, people[Role.MARKETING], path)
+    assert (summary.created, summary.rejected) == (4, 0)
+    rows = _stored(workspace)
+    # the contact's e-mail wins over the company named beside it; the contact is kept
+    assert (rows[0]["account_id"], rows[0]["contact_id"]) == (crm["acme"], crm["ann"])
+    assert (rows[0]["kind"], rows[0]["campaign"], rows[0]["source"], rows[0]["detail"]) == (
+        "webinar",
+        "Spring webinar",
+        "HubSpot",
+        "asked for a demo",
+    )
+    assert _utc(rows[0]["at"]) == datetime(2025, 3, 1, 10, tzinfo=UTC)
+    # an e-mail no contact has names its company by its domain
+    assert (rows[1]["account_id"], rows[1]["contact_id"]) == (crm["beta"], None)
+    assert rows[2]["account_id"] == crm["beta"]  # the website before the name
+    assert rows[3]["account_id"] == crm["acme"]  # the name, whatever its case
+    assert {r["import_batch_id"] for r in rows} == {summary.batch_id}
+    assert {r["created_by"] for r in rows} == {"Mark Marketer"}
+
+
+def _utc(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def test_unmatched_and_ambiguous_rows_are_listed_with_their_row_and_column(
+    workspace, people, crm, tmp_path
+):
+    path = _csv(tmp_path, (
+        "x@nowhere.example,,Nobody Inc,Webinar,2025-03-01,,,\n"
+        ",,Gamma,Webinar,2025-03-01,,,\n"
+        ",,Beta,Sent,2025-03-01,,,\n"
+        ",,Beta,Webinar,someday,,,\n"
+        ",,Beta,Webinar,2025-03-05,,,\n"
+        "info@gamma.example,,Gamma,Webinar,2025-03-01,,,\n"
+        "x@nowhere.example,www.gamma.fr,,Webinar,2025-03-01,,,\n"
+    ))  # fmt: skip
+    uow = SqlUnitOfWork(workspace)
+    create_account(uow, people[Role.OWNER], {"name": "Gamma France", "website": "gamma.fr"})
+    summary = _import(workspace, people[Role.OWNER], path)
+    assert (summary.created, summary.rejected) == (1, 6)
+    by_row = {e.row: e for e in summary.errors}
+    assert by_row[2].column == "Email"
+    assert "no account has this contact e-mail, website or name" in by_row[2].reason
+    assert by_row[3].column == "Company"
+    assert by_row[3].reason.startswith("2 accounts have this name (Gamma, gamma.de, Germany; "
+                                       "Gamma, gamma.fr, France)")  # fmt: skip
+    assert (by_row[4].column, by_row[5].column) == ("Activity", "Date")
+    assert "'Sent' is not a kind of engagement" in by_row[4].reason
+    assert by_row[7].column == "Email"  # the e-mail is tried first, and found twice
+    assert by_row[7].reason.startswith("2 accounts have this contact e-mail (Gamma, gamma.de")
+    assert by_row[8].column == "Website"
+    assert by_row[8].reason.startswith("2 accounts have this website (Gamma France, gamma.fr; "
+                                       "Gamma, gamma.fr, France)")  # fmt: skip
+    table = rejects_table(summary)
+    written = {r[-3]: list(r) for r in table.rows}  # by the file's row number
+    assert written[2][:3] == ["x@nowhere.example", "", "Nobody Inc"]
+    assert written[2][-2] == "Email"
+
+
+def test_an_import_is_undone_as_a_batch_and_listed_in_the_history(workspace, people, crm, tmp_path):
+    owner = people[Role.OWNER]
+    summary = _import(workspace, owner, _csv(tmp_path, ",acme.com,,Webinar,2025-03-01,,,\n"))
+    batch = next(b for b in list_batches(workspace) if b.id == summary.batch_id)
+    assert (batch.kind, batch.created) == ("engagement", 1)
+    said = undo_import(SqlImporter(workspace), owner, summary.batch_id)
+    assert said.startswith("Undid import of engagement.csv: 1 record removed")
+    assert _stored(workspace) == []
+
+
+def test_a_row_imported_before_is_skipped_not_doubled(workspace, people, crm, tmp_path):
+    path = _csv(tmp_path, (
+        ",acme.com,,Webinar,2025-03-01 10:00 UTC,Spring,,\n"
+        ",acme.com,,Webinar,2025-03-01 10:00 UTC,Spring,,\n"  # twice in the file
+    ))  # fmt: skip
+    assert _import(workspace, people[Role.OWNER], path).created == 1
+    again = _import(workspace, people[Role.OWNER], path)
+    assert (again.created, again.skipped) == (0, 2)
+    assert len(_stored(workspace)) == 1
+
+
+def test_a_kind_campaign_and_source_can_be_given_for_every_row(workspace, people, crm, tmp_path):
+    header = "Email,Join Time,Topic\n"
+    path = _csv(tmp_path, "ann@acme.com,2025-03-01 10:00,\nann@acme.com,2025-03-08 10:00,Q&A\n",
+                header=header)  # fmt: skip
+    with pytest.raises(FileRefused, match="no column gives the kind of engagement"):
+        _import(workspace, people[Role.OWNER], path)
+    summary = _import(workspace, people[Role.OWNER], path, kind=EngagementKind.WEBINAR,
+                      campaign="Spring webinar", source="Zoom")  # fmt: skip
+    assert summary.created == 2
+    rows = _stored(workspace)
+    assert [(r["kind"], r["campaign"], r["source"]) for r in rows] == [
+        ("webinar", "Spring webinar", "Zoom"),
+        ("webinar", "Q&A", "Zoom"),  # the row's own campaign is kept as given
+    ]
+
+
+def test_a_file_that_cannot_name_an_account_or_gives_the_kind_twice_is_refused(
+    workspace, people, tmp_path
+):
+    owner = people[Role.OWNER]
+    with pytest.raises(FileRefused, match="no column says which account a row is"):
+        _import(workspace, owner, _csv(tmp_path, "Webinar,2025-03-01\n", header="Type,Date\n"))
+    with pytest.raises(FileRefused, match="a kind is also chosen for every row"):
+        _import(workspace, owner, _csv(tmp_path, "acme.com,Webinar,2025-03-01\n",
+                                       header="Website,Type,Date\n"),
+                kind=EngagementKind.EVENT)  # fmt: skip
+    assert list_batches(workspace) == []
+
+
+def test_an_xlsx_export_imports_with_its_dates(workspace, people, crm, tmp_path):
+    path = tmp_path / "attendees.xlsx"
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["Attendee list: Spring fair"])
+    sheet.append(["Email", "Attendee Status", "Check-In Date", "Event Name"])
+    sheet.append(["ann@acme.com", "Checked In", datetime(2025, 4, 2, 9, 30), "Spring fair"])
+    book.save(path)
+    summary = _import(workspace, people[Role.OWNER], path)
+    assert (summary.created, summary.rejected) == (1, 0)
+    (row,) = _stored(workspace)
+    assert row["kind"] == "event attended"
+    assert _utc(row["at"]) == datetime(2025, 4, 2, 9, 30).astimezone(UTC)
+
+
+@pytest.mark.parametrize("size", ["small file", "big file"])
+def test_a_cancelled_import_changes_nothing(workspace, people, crm, tmp_path, monkeypatch, size):
+    # a big file reads every contact's e-mail up front, a small one a chunk's at a time
+    monkeypatch.setattr(engagement_import, "_BYTES_PER_ROW", 1 if size == "big file" else 10**9)
+    for module in (importer, engagement_import):
+        monkeypatch.setattr(module, "CHUNK", 2)
+    path = _csv(tmp_path, "ann@acme.com,,,Webinar,2025-03-01,,,\n" * 3 + (
+        "ann@acme.com,,,Webinar,2025-03-02,,,\n"))  # fmt: skip
+    calls = iter([False, True])
+    with pytest.raises(ImportCancelled):
+        import_engagement(SqlEngagementImporter(workspace), people[Role.OWNER], path,
+                          cancel=lambda: next(calls))  # fmt: skip
+    assert _stored(workspace) == [] and list_batches(workspace) == []
+    summary = _import(workspace, people[Role.OWNER], path)
+    assert (summary.created, summary.skipped) == (2, 2)
+    assert {r["contact_id"] for r in _stored(workspace)} == {crm["ann"]}
+
+
+def test_a_rep_may_not_import_engagement(workspace, people, crm, tmp_path):
+    with pytest.raises(PermissionDenied):
+        _import(workspace, people[Role.REP], _csv(tmp_path, ",acme.com,,Webinar,2025-03-01,,,\n"))
+    assert _stored(workspace) == []
