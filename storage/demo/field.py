@@ -12,10 +12,11 @@ accounts.
 
 from __future__ import annotations
 
+import itertools
 import random
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -231,7 +232,23 @@ def _story(
         )
         first_meaningful = first_meaningful and not meaningful
         at += timedelta(days=rng.uniform(1, 20) / max(1.0, touches), hours=rng.uniform(0, 3))
-    return entries
+    return _kept_up(rng, entries, now)
+
+
+def _kept_up(rng: random.Random, entries: list[Interaction], now: datetime) -> list[Interaction]:
+    """Follow-ups as a rep keeps them: each one set for the day of the next interaction, and
+    the last of an open account mostly in the coming weeks (a fifth of them left overdue)."""
+    kept = [
+        replace(e, follow_up=later.at.date()) if e.follow_up else e
+        for e, later in itertools.pairwise(entries)
+    ]
+    if entries:
+        last = entries[-1]
+        coming = (now + timedelta(days=rng.randint(0, 21))).date()
+        if last.follow_up and last.outcome not in (Outcome.WON, Outcome.LOST, Outcome.NOT_A_FIT):
+            last = replace(last, follow_up=coming if rng.random() < 0.8 else last.follow_up)
+        kept.append(last)
+    return kept
 
 
 def _interaction_row(e: Interaction) -> tuple[Any, ...]:
