@@ -96,9 +96,10 @@ _LIMITED = frozenset({Kind.TEXT, Kind.TAGS, Kind.DOMAIN})
 
 
 def _parse_website(text: str) -> str:
-    if normalize_domain(text) is None:
+    website = clean_website(text)
+    if normalize_domain(website) is None:
         raise ValueError(f"'{text}' is not a website or domain")
-    return clean_website(text)
+    return website
 
 
 def _parse_email(text: str) -> str:

@@ -307,9 +307,10 @@ def normalize_domain(text: str | None) -> str | None:
     if not text:
         return None
     value = clean_website(text).lower()
-    value = _SCHEME.sub("", value)
-    value = value.split("/", 1)[0].split("?", 1)[0].split("#", 1)[0]
-    value = value.rsplit("@", 1)[-1].split(":", 1)[0].strip(".")
+    if "://" in value:
+        value = _SCHEME.sub("", value)
+    value = value.partition("/")[0].partition("?")[0].partition("#")[0]
+    value = value.rpartition("@")[2].partition(":")[0].strip(".")
     value = value.removeprefix("www.")
     if not value.isascii():
         try:
@@ -325,7 +326,9 @@ _STRAY_SPACES = re.compile(r"^(?:\s|%20)+|(?:\s|%20)+$", re.IGNORECASE)
 def clean_website(text: str) -> str:
     """A website without the spaces around it, written out or URL-encoded as ``%20`` (a
     list that pasted ``example.com `` into a link): no address begins or ends with one."""
-    return _STRAY_SPACES.sub("", text)
+    if text[:1].isspace() or text[-1:].isspace() or "%" in text:
+        return _STRAY_SPACES.sub("", text)
+    return text
 
 
 _LEGAL_FORMS = {
@@ -334,6 +337,8 @@ _LEGAL_FORMS = {
     "aps", "kg", "ohg", "pty", "pte", "kk", "sl", "lp", "llp", "the",
 }  # fmt: skip
 _WORD = re.compile(r"[^\W_]+")
+#: The same words in ASCII text, found three times faster than by the Unicode classes.
+_ASCII_WORD = re.compile(r"[a-z0-9]+")
 
 
 def fold_text(text: str | None) -> str:
@@ -341,9 +346,10 @@ def fold_text(text: str | None) -> str:
     if not text:
         return ""
     folded = text.casefold()
-    if not folded.isascii():
-        folded = unicodedata.normalize("NFKD", folded)
-        folded = "".join(ch for ch in folded if not unicodedata.combining(ch))
+    if folded.isascii():
+        return " ".join(_ASCII_WORD.findall(folded.replace("&", " and ")))
+    folded = unicodedata.normalize("NFKD", folded)
+    folded = "".join(ch for ch in folded if not unicodedata.combining(ch))
     return " ".join(_WORD.findall(folded.replace("&", " and ")))
 
 

@@ -8,7 +8,8 @@ import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from itertools import count
+from itertools import count, repeat
+from operator import is_
 from typing import Any
 
 from sqlalchemy import Connection, Table
@@ -45,28 +46,23 @@ def bulk_insert(conn: Connection, table: Table, columns: Sequence[str],
     marks = ", ".join(["?" if conn.dialect.paramstyle == "qmark" else "%s"] * len(columns))
     sql = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({marks})"
 
-    # Import timestamps and user names repeat on every row: process each distinct object once.
-    last: dict[int, tuple[Any, Any]] = {}
-
-    def processed() -> Iterable[tuple[Any, ...]]:
-        for row in rows:
-            if processors:
-                row = list(row)
-                for index, processor in processors:
-                    value = row[index]
-                    if value is None:
-                        continue
-                    seen = last.get(index)
-                    if seen is not None and seen[0] is value:
-                        row[index] = seen[1]
-                    else:
-                        row[index] = processor(value)
-                        last[index] = (value, row[index])
-            yield tuple(row)
-
-    batch = list(processed())
+    batch = list(rows)
+    if batch and processors:
+        # Processed a column at a time: a column that holds one value on every row (an
+        # import's time, user and batch) is processed once.
+        by_column: list[Sequence[Any]] = list(zip(*batch, strict=True))
+        for index, process in processors:
+            by_column[index] = _processed(by_column[index], process)
+        batch = list(zip(*by_column, strict=True))
     if batch:
         conn.exec_driver_sql(sql, batch)
+
+
+def _processed(values: Sequence[Any], processor: Callable[[Any], Any]) -> Sequence[Any]:
+    first = values[0]
+    if all(map(is_, values, repeat(first))):
+        return (None if first is None else processor(first),) * len(values)
+    return [None if value is None else processor(value) for value in values]
 
 
 @contextmanager
