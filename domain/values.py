@@ -503,12 +503,14 @@ def _international_e164(digits: str) -> str | None:
     national = digits[code_digits:]
     if metadata is None or len(national) < _NATIONAL_DIGITS.start:
         return None
-    _, stripped, _ = _strip_national_prefix(national, metadata)
-    possible = _number_length(stripped, metadata)
+    stripped = national
+    if (prefix := _national_prefix(code)) is not None and prefix.match(national):
+        _, stripped, _ = _strip_national_prefix(national, metadata)
+    possible = _possible_length(code, len(stripped))
     if stripped == national or possible not in _NOT_A_WHOLE_NUMBER:
         national = stripped
     else:
-        possible = _number_length(national, metadata)
+        possible = _possible_length(code, len(national))
     if (
         len(national) not in _NATIONAL_DIGITS
         or possible != phonenumbers.ValidationResult.IS_POSSIBLE
@@ -534,6 +536,25 @@ def _metadata(code: int) -> phonenumbers.PhoneMetadata | None:
     """The numbering plan of a calling code, as phonenumbers finds it for a parsed number."""
     region = phonenumbers.region_code_for_country_code(code)
     return phonenumbers.PhoneMetadata.metadata_for_region_or_calling_code(code, region)
+
+
+@lru_cache(maxsize=512)
+def _national_prefix(code: int) -> re.Pattern[str] | None:
+    """What a national prefix of the calling code's plan looks like; phonenumbers strips
+    nothing from a number it does not begin (most numbers: it is looked for here once)."""
+    metadata = _metadata(code)
+    prefix = metadata.national_prefix_for_parsing if metadata is not None else None
+    return re.compile(prefix) if prefix else None
+
+
+@lru_cache(maxsize=4096)
+def _possible_length(code: int, length: int) -> int:
+    """Whether a national number of ``length`` digits can be one in the calling code's
+    plan (a ``phonenumbers.ValidationResult``): phonenumbers' answer, which depends on the
+    length alone."""
+    metadata = _metadata(code)
+    assert metadata is not None, "asked of a calling code with a plan"
+    return _number_length("0" * length, metadata)
 
 
 def shown_phone(e164: str) -> str:
