@@ -32,7 +32,7 @@ def derived_columns(
     phone = phone_e164(values.get("phone"), code)
     # Folding fields apart gives the same words as folding them joined: an account's own
     # fields fold in one go, and each value of the repeating ones once while remembered.
-    folded = [search_key(" ".join(str(v) for f in _OWN if (v := values.get(f))))]
+    folded = [search_key(" ".join([str(v) for f in _OWN if (v := values.get(f))]))]
     folded += [_folded(str(v)) for f in _REPEATING if (v := values.get(f))]
     # The phone's E.164 digits are searched too, last: "4155550100" finds "(415) 555-0100".
     if phone:
@@ -44,7 +44,7 @@ def derived_columns(
         if domain_key is _UNSET
         else domain_key,
         "name_key": normalize_name(values.get("name")) if name_key is _UNSET else name_key,
-        "search_text": f" {' '.join(w for w in folded if w)} ",
+        "search_text": f" {' '.join(filter(None, folded))} ",
     }
 
 
