@@ -35,6 +35,7 @@ class Action(enum.StrEnum):
     LOG_INTERACTION = "log calls and visits"
     CORRECT_STAGE = "correct a stage by hand"
     GRANT_EXCEPTION = "grant exceptions to the target list"
+    READ_FIELD_FEEDBACK = "read every rep's field feedback"
 
 
 _ALLOWED: dict[Role, frozenset[Action]] = {
@@ -53,6 +54,7 @@ _ALLOWED: dict[Role, frozenset[Action]] = {
             Action.REVIEW_DOSSIER,
             Action.CORRECT_STAGE,
             Action.GRANT_EXCEPTION,
+            Action.READ_FIELD_FEEDBACK,
         }
     ),
     Role.REP: frozenset({Action.EXPORT, Action.RATE_DOSSIER, Action.LOG_INTERACTION}),

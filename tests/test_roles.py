@@ -118,6 +118,8 @@ USE_CASES: list[tuple[Action, str, Case]] = [
      lambda s, u: interactions.grant_exception(s, u, "Rita", ACCOUNT.id, "trade fair")),
     (Action.GRANT_EXCEPTION, "revoke_exception",
      lambda s, u: interactions.revoke_exception(s, u, uuid.uuid4())),
+    (Action.READ_FIELD_FEEDBACK, "read_feedback",
+     lambda s, u: interactions.read_feedback(u, s.read, "Another rep")),
 ]  # fmt: skip
 
 

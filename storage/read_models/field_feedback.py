@@ -1,0 +1,195 @@
+"""The field feedback view's queries: what reps reported back after their calls and visits
+(what they learned, how good the lead was, why they rejected it), newest first, filtered
+and paged in SQL.
+
+A line is an interaction that carries feedback (learned text, a lead-quality rating or an
+accepted/rejected verdict) and that no later entry corrects: a superseded entry is left
+out, its correction stands in its place. Pages follow each other by their last line's time
+and id (keyset), so that the hundredth page costs what the first does; the newest lines
+come from the interactions' time index, one rep's from their (logged_by, at) index.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, and_, exists, or_, select, tuple_
+
+from domain.interactions import LeadVerdict, Outcome
+from domain.targets import Stage
+from domain.users import Action
+from storage.interactions import _utc as utc
+from storage.interactions import interactions
+from storage.schema import AccountRow, AccountScoreRow, IcpVersionRow, TargetRow, table_of
+from storage.targets import users_by_name
+from storage.workspace import Workspace
+
+accounts = table_of(AccountRow)
+scores = table_of(AccountScoreRow)
+targets = table_of(TargetRow)
+versions = table_of(IcpVersionRow)
+
+#: Lines a page holds.
+PAGE_SIZE = 100
+
+
+@dataclass(frozen=True)
+class FeedbackFilter:
+    """Which feedback the view shows; None (or False) shows every line."""
+
+    rep: str | None = None
+    tier: str | None = None
+    #: the ICP version that put the account on the target list
+    icp_version_id: uuid.UUID | None = None
+    industry: str | None = None
+    source: str | None = None
+    #: the lead-quality rating, 1 to 5
+    rating: int | None = None
+    #: only the leads the rep rejected
+    rejected: bool = False
+
+
+@dataclass(frozen=True)
+class FeedbackLine:
+    interaction_id: uuid.UUID
+    account_id: uuid.UUID
+    account: str
+    at: datetime
+    rep: str
+    outcome: Outcome
+    tier: str | None
+    industry: str | None
+    source: str | None
+    stage: Stage | None
+    rating: int | None
+    lead: LeadVerdict | None
+    reason: str
+    learned: str
+
+    @property
+    def after(self) -> tuple[datetime, uuid.UUID]:
+        """Where the next page starts."""
+        return self.at, self.interaction_id
+
+
+@dataclass(frozen=True)
+class FeedbackChoices:
+    """What the view's filters offer: the reps who logged, the listed accounts' industries
+    and sources, the ICP versions (id, name) that built the list."""
+
+    reps: list[str]
+    industries: list[str]
+    sources: list[str]
+    versions: list[tuple[uuid.UUID, str]]
+
+
+def _corrected() -> Any:
+    later = interactions.alias("later")
+    return exists().where(later.c.supersedes_id == interactions.c.id)
+
+
+def _where(chosen: FeedbackFilter) -> list[Any]:
+    conditions: list[Any] = [
+        or_(interactions.c.learned != "", interactions.c.quality.is_not(None),
+            interactions.c.lead.is_not(None)),
+        ~_corrected(),
+        accounts.c.deleted_at.is_(None),
+    ]  # fmt: skip
+    if chosen.rep is not None:
+        conditions.append(interactions.c.logged_by == chosen.rep)
+    if chosen.tier is not None:
+        conditions.append(scores.c.tier == chosen.tier)
+    if chosen.icp_version_id is not None:
+        conditions.append(targets.c.icp_version_id == chosen.icp_version_id)
+    if chosen.industry is not None:
+        conditions.append(accounts.c.industry == chosen.industry)
+    if chosen.source is not None:
+        conditions.append(accounts.c.source == chosen.source)
+    if chosen.rating is not None:
+        conditions.append(interactions.c.quality == chosen.rating)
+    if chosen.rejected:
+        conditions.append(interactions.c.lead == LeadVerdict.REJECTED.value)
+    return conditions
+
+
+def feedback_page(
+    workspace: Workspace,
+    chosen: FeedbackFilter,
+    after: tuple[datetime, uuid.UUID] | None = None,
+    limit: int = PAGE_SIZE,
+) -> list[FeedbackLine]:
+    """The ``limit`` newest lines of ``chosen`` that come after ``after`` (the previous
+    page's last :attr:`FeedbackLine.after`), newest first."""
+    conditions = _where(chosen)
+    if after is not None:
+        conditions.append(tuple_(interactions.c.at, interactions.c.id) < tuple_(*after))
+    statement = (
+        select(
+            interactions.c.id, interactions.c.account_id, accounts.c.name, interactions.c.at,
+            interactions.c.logged_by, interactions.c.outcome, scores.c.tier,
+            accounts.c.industry, accounts.c.source, targets.c.stage, interactions.c.quality,
+            interactions.c.lead, interactions.c.reason, interactions.c.learned,
+        )
+        .select_from(
+            interactions.join(accounts, accounts.c.id == interactions.c.account_id)
+            .outerjoin(scores, scores.c.account_id == interactions.c.account_id)
+            .outerjoin(targets, and_(targets.c.account_id == interactions.c.account_id,
+                                     targets.c.deleted_at.is_(None)))
+        )
+        .where(*conditions)
+        .order_by(interactions.c.at.desc(), interactions.c.id.desc())
+        .limit(limit)
+    )  # fmt: skip
+    with workspace.read() as conn:
+        return [_line(row) for row in conn.execute(statement)]
+
+
+def _line(row: Any) -> FeedbackLine:
+    return FeedbackLine(
+        interaction_id=row.id,
+        account_id=row.account_id,
+        account=row.name,
+        at=utc(row.at),
+        rep=row.logged_by,
+        outcome=Outcome(row.outcome),
+        tier=row.tier,
+        industry=row.industry,
+        source=row.source,
+        stage=Stage(row.stage) if row.stage else None,
+        rating=row.quality,
+        lead=LeadVerdict(row.lead) if row.lead else None,
+        reason=row.reason,
+        learned=row.learned,
+    )
+
+
+def feedback_choices(workspace: Workspace) -> FeedbackChoices:
+    """What the filters offer, read once when the view opens: the people who log (not
+    read from five million interactions), the listed accounts' industries and sources."""
+    listed = accounts.join(
+        targets, and_(targets.c.account_id == accounts.c.id, targets.c.deleted_at.is_(None))
+    )
+    with workspace.read() as conn:
+        return FeedbackChoices(
+            reps=sorted((name for name, user in users_by_name(conn).items()
+                        if user.can(Action.LOG_INTERACTION)), key=str.casefold),
+            industries=_distinct(conn, select(accounts.c.industry).select_from(listed)
+                                 .where(accounts.c.industry.is_not(None)).distinct()),
+            sources=_distinct(conn, select(accounts.c.source).select_from(listed)
+                              .where(accounts.c.source.is_not(None)).distinct()),
+            versions=[
+                (row.id, row.name) for row in conn.execute(
+                    select(versions.c.id, versions.c.name)
+                    .where(versions.c.id.in_(select(targets.c.icp_version_id).distinct()))
+                    .order_by(versions.c.created_at.desc())
+                )
+            ],
+        )  # fmt: skip
+
+
+def _distinct(conn: Connection, statement: Any) -> list[str]:
+    return sorted({str(value) for value in conn.execute(statement).scalars() if value},
+                  key=str.casefold)  # fmt: skip

@@ -1,0 +1,108 @@
+"""Field feedback: what reps reported back, as marketing reads it (filtered, paged, the
+corrected entries left out), and who may read whose."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from domain.accounts import create_account
+from domain.errors import PermissionDenied
+from domain.interactions import (
+    Channel,
+    Interaction,
+    LeadVerdict,
+    Outcome,
+    correct_interaction,
+    log_interaction,
+    read_feedback,
+)
+from domain.targets import add_to_target_list, assign_owners
+from domain.users import Role, add_user
+from storage.read_models.field_feedback import FeedbackFilter, feedback_choices, feedback_page
+from storage.repositories import SqlUnitOfWork
+from storage.users import SqlUserStore
+
+NOW = datetime.now(UTC) + timedelta(minutes=1)
+
+
+def _log(workspace, user, account_id, minutes_ago, outcome=Outcome.CONVERSATION, **values):
+    entry = Interaction(account_id, Channel.CALL, outcome, NOW - timedelta(minutes=minutes_ago),
+                        **values)  # fmt: skip
+    return log_interaction(SqlUnitOfWork(workspace), user, entry, now=NOW).interaction
+
+
+@pytest.fixture
+def field(workspace, people):
+    """Two reps' feedback on two listed accounts of other industries and sources."""
+    owner, rita = people[Role.OWNER], people[Role.REP]
+    ravi = add_user(SqlUserStore(workspace), owner, "Ravi Rep", Role.REP)
+    uow = SqlUnitOfWork(workspace)
+    acme = create_account(uow, owner, {"name": "Acme GmbH", "industry": "Machinery",
+                                       "source": "Trade fair"})  # fmt: skip
+    beta = create_account(uow, owner, {"name": "Beta <b>Labs</b>", "industry": "Software",
+                                       "source": "Webinar"})  # fmt: skip
+    add_to_target_list(uow, owner, [acme.id, beta.id], "fits")
+    assign_owners(uow, owner, {acme.id: rita.id, beta.id: ravi.id})
+    _log(workspace, rita, acme.id, 50, Outcome.NO_ANSWER)  # no feedback: not a line
+    _log(workspace, rita, acme.id, 40, learned="=Budget in Q1", quality=4,
+         lead=LeadVerdict.ACCEPTED)  # fmt: skip
+    wrong = _log(workspace, ravi, beta.id, 30, quality=1)
+    correct_interaction(
+        SqlUnitOfWork(workspace), ravi, wrong.id,
+        Interaction(beta.id, Channel.CALL, Outcome.CONVERSATION, wrong.at, quality=2,
+                    lead=LeadVerdict.REJECTED, reason="No budget until 2027"),
+        now=NOW,
+    )  # fmt: skip
+    _log(workspace, ravi, beta.id, 10, learned="Uses a rival's CRM")
+    return acme, beta, ravi
+
+
+def _shown(workspace, chosen=FeedbackFilter(), **page):  # type: ignore[no-untyped-def]
+    return [(line.rep, line.account, line.rating, line.learned or line.reason)
+            for line in feedback_page(workspace, chosen, **page)]  # fmt: skip
+
+
+def test_feedback_is_newest_first_without_the_corrected_entries(workspace, people, field):
+    assert _shown(workspace) == [
+        ("Ravi Rep", "Beta <b>Labs</b>", None, "Uses a rival's CRM"),
+        ("Ravi Rep", "Beta <b>Labs</b>", 2, "No budget until 2027"),  # its rating 1 corrected
+        ("Rita Rep", "Acme GmbH", 4, "=Budget in Q1"),
+    ]
+
+
+def test_feedback_is_filtered_by_rep_industry_source_rating_and_rejection(workspace, people, field):
+    assert [r[3] for r in _shown(workspace, FeedbackFilter(rep="Rita Rep"))] == ["=Budget in Q1"]
+    assert len(_shown(workspace, FeedbackFilter(industry="Software"))) == 2
+    assert len(_shown(workspace, FeedbackFilter(source="Trade fair"))) == 1
+    assert [r[2] for r in _shown(workspace, FeedbackFilter(rating=2))] == [2]
+    assert _shown(workspace, FeedbackFilter(rating=1)) == []  # corrected away
+    [rejected] = feedback_page(workspace, FeedbackFilter(rejected=True))
+    assert (rejected.lead, rejected.reason) == (LeadVerdict.REJECTED, "No budget until 2027")
+    assert _shown(workspace, FeedbackFilter(tier="A")) == []  # no ICP applied: no tier yet
+    choices = feedback_choices(workspace)
+    owner = people[Role.OWNER].name  # the database's login on PostgreSQL
+    assert choices.reps == sorted([owner, "Ravi Rep", "Rita Rep"], key=str.casefold)
+    assert (choices.industries, choices.sources) == (["Machinery", "Software"],
+                                                     ["Trade fair", "Webinar"])  # fmt: skip
+
+
+def test_feedback_pages_follow_each_other(workspace, people, field):
+    first = feedback_page(workspace, FeedbackFilter(), limit=2)
+    rest = feedback_page(workspace, FeedbackFilter(), after=first[-1].after, limit=2)
+    assert [line.learned or line.reason for line in first + rest] == [
+        "Uses a rival's CRM", "No budget until 2027", "=Budget in Q1"]  # fmt: skip
+
+
+def test_a_rep_reads_their_own_feedback_only(workspace, people, field):
+    rita, marketing = people[Role.REP], people[Role.MARKETING]
+
+    def read(rep):  # type: ignore[no-untyped-def]
+        return _shown(workspace, FeedbackFilter(rep=rep))
+
+    assert [r[0] for r in read_feedback(rita, read)] == ["Rita Rep"]
+    with pytest.raises(PermissionDenied, match="Rita Rep \\(rep\\) may not read every rep's"):
+        read_feedback(rita, read, "Ravi Rep")
+    assert len(read_feedback(marketing, read)) == 3
+    assert len(read_feedback(marketing, read, "Ravi Rep")) == 2
