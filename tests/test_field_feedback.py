@@ -59,7 +59,8 @@ def field(workspace, people):
     return acme, beta, ravi
 
 
-def _shown(workspace, chosen=FeedbackFilter(), **page):  # type: ignore[no-untyped-def]
+def _shown(workspace, chosen=None, **page):  # type: ignore[no-untyped-def]
+    chosen = chosen or FeedbackFilter()
     return [(line.rep, line.account, line.rating, line.learned or line.reason)
             for line in feedback_page(workspace, chosen, **page)]  # fmt: skip
 
