@@ -6,6 +6,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from PySide6.QtCore import QModelIndex, Qt
+from PySide6.QtGui import QAction
 
 from domain.accounts import create_account
 from domain.errors import PermissionDenied
@@ -23,6 +25,9 @@ from domain.users import Role, add_user
 from storage.read_models.field_feedback import FeedbackFilter, feedback_choices, feedback_page
 from storage.repositories import SqlUnitOfWork
 from storage.users import SqlUserStore
+from ui import field_feedback
+from ui.account_dialog import AccountDialog
+from ui.field_feedback import Column, FieldFeedback
 
 NOW = datetime.now(UTC) + timedelta(minutes=1)
 
@@ -107,3 +112,74 @@ def test_a_rep_reads_their_own_feedback_only(workspace, people, field):
         read_feedback(rita, read, "Ravi Rep")
     assert len(read_feedback(marketing, read)) == 3
     assert len(read_feedback(marketing, read, "Ravi Rep")) == 2
+
+
+# --- the view -------------------------------------------------------------------------------
+
+
+def _view(qtbot, workspace, user):  # type: ignore[no-untyped-def]
+    view = FieldFeedback(workspace, user)
+    qtbot.addWidget(view)
+    return view
+
+
+def _cells(view, column):  # type: ignore[no-untyped-def]
+    model = view.table.model()
+    return [model.index(row, column).data() for row in range(model.rowCount())]
+
+
+def test_marketing_reads_every_reps_feedback_as_typed_and_filters_it(
+    qtbot, qtmodeltester, workspace, people, field
+):
+    view = _view(qtbot, workspace, people[Role.MARKETING])
+    qtmodeltester.check(view.model)
+    assert _cells(view, Column.ACCOUNT) == ["Beta <b>Labs</b>", "Beta <b>Labs</b>", "Acme GmbH"]
+    assert _cells(view, Column.LEARNED)[2] == "=Budget in Q1"
+    assert _cells(view, Column.RATING) == ["", "2 of 5", "4 of 5"]
+    assert view.shown.text() == "3 lines"
+    view.rejected_only.setChecked(True)
+    assert _cells(view, Column.REASON) == ["No budget until 2027"]
+    assert _cells(view, Column.LEAD) == ["Rejected"]
+    view.rejected_only.setChecked(False)
+    view.rep.setCurrentIndex(view.rep.findText("Rita Rep"))
+    assert _cells(view, Column.REP) == ["Rita Rep"]
+    view.industry.setCurrentIndex(view.industry.findText("Software"))
+    assert view.shown.text() == "No feedback matches these filters."
+
+
+def test_a_rep_sees_their_own_feedback_only(qtbot, workspace, people, field):
+    view = _view(qtbot, workspace, people[Role.REP])
+    assert not view.rep.isEnabled() and view.rep.currentText() == "Rita Rep"
+    assert _cells(view, Column.REP) == ["Rita Rep"]
+
+
+def test_lines_load_as_the_list_scrolls(qtbot, workspace, people, field, monkeypatch):
+    monkeypatch.setattr(field_feedback, "PAGE_SIZE", 2)
+    view = _view(qtbot, workspace, people[Role.OWNER])
+    assert view.model.rowCount() == 2
+    assert view.shown.text() == "The newest 2 lines; more as you scroll."
+    view.model.fetchMore(QModelIndex())
+    assert view.model.rowCount() == 3 and view.shown.text() == "3 lines"
+
+
+def test_enter_opens_the_account_of_the_line(qtbot, workspace, people, field, monkeypatch):
+    opened = []
+    monkeypatch.setattr(AccountDialog, "exec", lambda dialog: opened.append(dialog.account.name))
+    view = _view(qtbot, workspace, people[Role.MARKETING])
+    view.table.selectRow(2)
+    qtbot.keyClick(view.table, Qt.Key.Key_Return)
+    assert opened == ["Acme GmbH"]
+
+
+def test_the_main_window_opens_field_feedback_with_a_shortcut(qtbot, workspace, people, field,
+                                                             monkeypatch):  # fmt: skip
+    from ui.main_window import MainWindow
+
+    opened = []
+    monkeypatch.setattr(FieldFeedback, "exec", lambda view: opened.append(view.windowTitle()))
+    window = MainWindow(workspace, people[Role.MARKETING])
+    qtbot.addWidget(window)
+    [action] = [a for a in window.findChildren(QAction) if a.text() == "Field feedback…"]
+    assert action.shortcut().toString() == "Ctrl+Shift+R"
+    action.trigger()
+    assert opened == ["Field feedback"]

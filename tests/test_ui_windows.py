@@ -42,6 +42,7 @@ from ui.backups import BackupsDialog
 from ui.dossier_actions import CallPackDialog, TemplateEditor
 from ui.dossier_editor import DossierEditor
 from ui.dossier_list import DossierList
+from ui.field_feedback import FieldFeedback
 from ui.icp_editor import CompareDialog, IcpEditor
 from ui.import_history import ImportHistoryDialog, PossibleDuplicatesDialog
 from ui.import_wizard import ImportWizard
@@ -95,6 +96,7 @@ WINDOWS: dict[str, Callable[[MainWindow], QWidget]] = {
     "ContactDialog": _contact,
     "DossierEditor": _dossier,
     "DossierList": lambda w: DossierList(w.workspace, w.user, w),
+    "FieldFeedback": lambda w: FieldFeedback(w.workspace, w.user, w),
     "TemplateEditor": lambda w: TemplateEditor(w.workspace, w.user, w),
     "CallPackDialog": lambda w: CallPackDialog(reps_of(w.workspace), w.user, w),
     "IcpEditor": lambda w: IcpEditor(w.workspace, w.user, w),

@@ -211,6 +211,8 @@ class MainWindow(QMainWindow):
         for number, scope in enumerate(Scope, 1):
             self.add_action(view, scope.value, lambda _=False, s=scope: self.show_scope(s),
                          f"Ctrl+{number}")  # fmt: skip
+        view.addSeparator()
+        self.add_action(view, "Field feedback…", self.field_feedback, "Ctrl+Shift+R")
         plan = bar.addMenu("&Plan")
         self.add_action(plan, "Ideal customer profile…", self.edit_icp, "Ctrl+Shift+P")
         self.add_action(plan, "Lead definition…", self.edit_lead_definition, "Ctrl+Shift+L")
@@ -388,6 +390,12 @@ class MainWindow(QMainWindow):
         from ui.lead_dialog import LeadDefinitionDialog
 
         LeadDefinitionDialog(self.workspace, self.user, self).exec()
+        self.refresh()
+
+    def field_feedback(self) -> None:
+        from ui.field_feedback import FieldFeedback
+
+        FieldFeedback(self.workspace, self.user, self).exec()
         self.refresh()
 
     # --- accounts ----------------------------------------------------------------------------
