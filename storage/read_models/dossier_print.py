@@ -32,11 +32,15 @@ contacts = table_of(ContactRow)
 _SHOWN = ("website", "industry", "employees", "annual_revenue", "country", "city", "phone")
 
 
-def find_account(workspace: Workspace, name_or_domain: str) -> uuid.UUID:
-    """The live account with this name (case ignored) or website domain."""
-    domain = normalize_domain(name_or_domain)
-    by_name = func.lower(accounts.c.name) == name_or_domain.strip().lower()
+def find_account(workspace: Workspace, account: str) -> uuid.UUID:
+    """The live account with this id, name (case ignored) or website domain."""
+    domain = normalize_domain(account)
+    by_name = func.lower(accounts.c.name) == account.strip().lower()
     match = or_(by_name, accounts.c.domain_key == domain) if domain else by_name
+    try:
+        match = or_(match, accounts.c.id == uuid.UUID(account.strip()))
+    except ValueError:
+        pass  # not an id
     with workspace.read() as conn:
         found = conn.execute(
             select(accounts.c.id, accounts.c.name)
@@ -44,9 +48,9 @@ def find_account(workspace: Workspace, name_or_domain: str) -> uuid.UUID:
             .limit(2)
         ).all()
     if not found:
-        raise NotFound(f"No account is called or has the website '{name_or_domain}'.")
+        raise NotFound(f"No account has the id, name or website '{account}'.")
     if len(found) > 1:
-        raise NotFound(f"More than one account matches '{name_or_domain}': use its website.")
+        raise NotFound(f"More than one account matches '{account}': use its website or id.")
     return uuid.UUID(str(found[0].id))
 
 
