@@ -27,7 +27,7 @@ from storage.repositories import SqlUnitOfWork
 from storage.users import SqlUserStore
 from ui import field_feedback
 from ui.account_dialog import AccountDialog
-from ui.field_feedback import Column, FieldFeedback
+from ui.field_feedback import FeedbackColumn, FieldFeedback
 
 NOW = datetime.now(UTC) + timedelta(minutes=1)
 
@@ -133,16 +133,20 @@ def test_marketing_reads_every_reps_feedback_as_typed_and_filters_it(
 ):
     view = _view(qtbot, workspace, people[Role.MARKETING])
     qtmodeltester.check(view.model)
-    assert _cells(view, Column.ACCOUNT) == ["Beta <b>Labs</b>", "Beta <b>Labs</b>", "Acme GmbH"]
-    assert _cells(view, Column.LEARNED)[2] == "=Budget in Q1"
-    assert _cells(view, Column.RATING) == ["", "2 of 5", "4 of 5"]
+    assert _cells(view, FeedbackColumn.ACCOUNT) == [
+        "Beta <b>Labs</b>",
+        "Beta <b>Labs</b>",
+        "Acme GmbH",
+    ]
+    assert _cells(view, FeedbackColumn.LEARNED)[2] == "=Budget in Q1"
+    assert _cells(view, FeedbackColumn.RATING) == ["", "2 of 5", "4 of 5"]
     assert view.shown.text() == "3 lines"
     view.rejected_only.setChecked(True)
-    assert _cells(view, Column.REASON) == ["No budget until 2027"]
-    assert _cells(view, Column.LEAD) == ["Rejected"]
+    assert _cells(view, FeedbackColumn.REASON) == ["No budget until 2027"]
+    assert _cells(view, FeedbackColumn.LEAD) == ["Rejected"]
     view.rejected_only.setChecked(False)
     view.rep.setCurrentIndex(view.rep.findText("Rita Rep"))
-    assert _cells(view, Column.REP) == ["Rita Rep"]
+    assert _cells(view, FeedbackColumn.REP) == ["Rita Rep"]
     view.industry.setCurrentIndex(view.industry.findText("Software"))
     assert view.shown.text() == "No feedback matches these filters."
 
@@ -150,7 +154,7 @@ def test_marketing_reads_every_reps_feedback_as_typed_and_filters_it(
 def test_a_rep_sees_their_own_feedback_only(qtbot, workspace, people, field):
     view = _view(qtbot, workspace, people[Role.REP])
     assert not view.rep.isEnabled() and view.rep.currentText() == "Rita Rep"
-    assert _cells(view, Column.REP) == ["Rita Rep"]
+    assert _cells(view, FeedbackColumn.REP) == ["Rita Rep"]
 
 
 def test_lines_load_as_the_list_scrolls(qtbot, workspace, people, field, monkeypatch):

@@ -50,7 +50,7 @@ AccountIdRole = Qt.ItemDataRole.UserRole + 1
 SHOWN_CHARACTERS = 200
 
 
-class Column(enum.IntEnum):
+class FeedbackColumn(enum.IntEnum):
     WHEN = 0
     REP = 1
     ACCOUNT = 2
@@ -65,47 +65,56 @@ class Column(enum.IntEnum):
 
 
 HEADERS = {
-    Column.WHEN: "When",
-    Column.REP: "Rep",
-    Column.ACCOUNT: "Account",
-    Column.TIER: "Tier",
-    Column.INDUSTRY: "Industry",
-    Column.SOURCE: "Source",
-    Column.OUTCOME: "Outcome",
-    Column.RATING: "Lead quality",
-    Column.LEAD: "Lead",
-    Column.REASON: "Reason",
-    Column.LEARNED: "Learned",
+    FeedbackColumn.WHEN: "When",
+    FeedbackColumn.REP: "Rep",
+    FeedbackColumn.ACCOUNT: "Account",
+    FeedbackColumn.TIER: "Tier",
+    FeedbackColumn.INDUSTRY: "Industry",
+    FeedbackColumn.SOURCE: "Source",
+    FeedbackColumn.OUTCOME: "Outcome",
+    FeedbackColumn.RATING: "Lead quality",
+    FeedbackColumn.LEAD: "Lead",
+    FeedbackColumn.REASON: "Reason",
+    FeedbackColumn.LEARNED: "Learned",
 }
-WIDTHS = {Column.WHEN: 112, Column.REP: 100, Column.ACCOUNT: 160, Column.TIER: 36,
-          Column.INDUSTRY: 95, Column.SOURCE: 90, Column.OUTCOME: 100, Column.RATING: 80,
-          Column.LEAD: 66, Column.REASON: 140}  # fmt: skip
+WIDTHS = {
+    FeedbackColumn.WHEN: 112,
+    FeedbackColumn.REP: 100,
+    FeedbackColumn.ACCOUNT: 160,
+    FeedbackColumn.TIER: 36,
+    FeedbackColumn.INDUSTRY: 95,
+    FeedbackColumn.SOURCE: 90,
+    FeedbackColumn.OUTCOME: 100,
+    FeedbackColumn.RATING: 80,
+    FeedbackColumn.LEAD: 66,
+    FeedbackColumn.REASON: 140,
+}
 
 
-def _text(line: FeedbackLine, column: Column) -> str:
+def _text(line: FeedbackLine, column: FeedbackColumn) -> str:
     """The whole text a cell stands for (what a person typed as typed)."""
     match column:
-        case Column.WHEN:
+        case FeedbackColumn.WHEN:
             return shown_time(line.at)
-        case Column.REP:
+        case FeedbackColumn.REP:
             return line.rep
-        case Column.ACCOUNT:
+        case FeedbackColumn.ACCOUNT:
             return clean_text(line.account)
-        case Column.TIER:
+        case FeedbackColumn.TIER:
             return line.tier or ""
-        case Column.INDUSTRY:
+        case FeedbackColumn.INDUSTRY:
             return clean_text(line.industry or "")
-        case Column.SOURCE:
+        case FeedbackColumn.SOURCE:
             return clean_text(line.source or "")
-        case Column.OUTCOME:
+        case FeedbackColumn.OUTCOME:
             return line.outcome.label
-        case Column.RATING:
+        case FeedbackColumn.RATING:
             return f"{line.rating} of 5" if line.rating is not None else ""
-        case Column.LEAD:
+        case FeedbackColumn.LEAD:
             return line.lead.value.capitalize() if line.lead is not None else ""
-        case Column.REASON:
+        case FeedbackColumn.REASON:
             return line.reason
-        case Column.LEARNED:
+        case FeedbackColumn.LEARNED:
             return line.learned
 
 
@@ -150,7 +159,7 @@ class FeedbackModel(QAbstractTableModel):
         return 0 if parent.isValid() else len(self.lines)
 
     def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(Column)
+        return 0 if parent.isValid() else len(FeedbackColumn)
 
     def canFetchMore(self, parent: Index) -> bool:
         return not parent.isValid() and self._more
@@ -167,16 +176,19 @@ class FeedbackModel(QAbstractTableModel):
 
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = 0) -> Any:
         if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
-            return HEADERS[Column(section)]
+            return HEADERS[FeedbackColumn(section)]
         return None
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid():
             return None
-        line, column = self.lines[index.row()], Column(index.column())
+        line, column = self.lines[index.row()], FeedbackColumn(index.column())
         if role == Qt.ItemDataRole.DisplayRole:
             return _shown(_text(line, column))
-        if role == Qt.ItemDataRole.ToolTipRole and column in (Column.REASON, Column.LEARNED):
+        if role == Qt.ItemDataRole.ToolTipRole and column in (
+            FeedbackColumn.REASON,
+            FeedbackColumn.LEARNED,
+        ):
             return plain_tooltip(_text(line, column))
         if role == AccountIdRole:
             return line.account_id

@@ -37,6 +37,7 @@ from storage.workspace import SERVER_URL_FORM, Workspace, data_dir, sqlite_file
 from ui.accounts_model import HEADERS, AccountIdRole, AccountsModel
 from ui.backups import BackupKeeper, BackupsDialog, Damage, ask_about_damage
 from ui.dossier_actions import DossierActions
+from ui.field_actions import FieldActions
 from ui.messages import plain_label
 from ui.settings import keep_geometry, remember_columns, remember_workspace, restore_columns
 from ui.target_actions import TargetActions
@@ -97,6 +98,7 @@ class MainWindow(QMainWindow):
         self.undo_stack = QUndoStack(self)
         self.model = AccountsModel(workspace, user.id, self)
         self.targets = TargetActions(self)
+        self.field = FieldActions(self)
         self.dossiers = DossierActions(self)
 
         self.scope = QComboBox()
@@ -216,7 +218,10 @@ class MainWindow(QMainWindow):
         plan = bar.addMenu("&Plan")
         self.add_action(plan, "Ideal customer profile…", self.edit_icp, "Ctrl+Shift+P")
         self.add_action(plan, "Lead definition…", self.edit_lead_definition, "Ctrl+Shift+L")
-        self.targets.menu(bar.addMenu("&Targets"))
+        targets = bar.addMenu("&Targets")
+        self.targets.menu(targets)
+        targets.addSeparator()
+        self.field.menu(targets)
         self.dossiers.menu(bar.addMenu("&Dossiers"))
         settings = bar.addMenu("&Settings")
         self.add_action(settings, "Users and roles…", self.users, None, Action.MANAGE_USERS)

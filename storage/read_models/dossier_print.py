@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator, Sequence
+from contextlib import suppress
 from dataclasses import dataclass
 
 from sqlalchemy import func, or_, select
@@ -37,10 +38,8 @@ def find_account(workspace: Workspace, account: str) -> uuid.UUID:
     domain = normalize_domain(account)
     by_name = func.lower(accounts.c.name) == account.strip().lower()
     match = or_(by_name, accounts.c.domain_key == domain) if domain else by_name
-    try:
+    with suppress(ValueError):  # when it is an id
         match = or_(match, accounts.c.id == uuid.UUID(account.strip()))
-    except ValueError:
-        pass  # not an id
     with workspace.read() as conn:
         found = conn.execute(
             select(accounts.c.id, accounts.c.name)
