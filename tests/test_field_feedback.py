@@ -8,9 +8,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from PySide6.QtCore import QModelIndex, Qt
 from PySide6.QtGui import QAction
+from sqlalchemy import update
 
 from domain.accounts import create_account
 from domain.errors import PermissionDenied
+from domain.icp import IdealCustomerProfile, save_icp
 from domain.interactions import (
     Channel,
     Interaction,
@@ -22,8 +24,11 @@ from domain.interactions import (
 )
 from domain.targets import add_to_target_list, assign_owners
 from domain.users import Role, add_user
+from storage.icps import SqlIcpStore
+from storage.read_models.account_list import targets
 from storage.read_models.field_feedback import FeedbackFilter, feedback_choices, feedback_page
 from storage.repositories import SqlUnitOfWork
+from storage.scores import scores
 from storage.users import SqlUserStore
 from ui import field_feedback
 from ui.account_dialog import AccountDialog
@@ -92,6 +97,19 @@ def test_feedback_is_filtered_by_rep_industry_source_rating_and_rejection(worksp
     assert choices.reps == sorted([owner, "Ravi Rep", "Rita Rep"], key=str.casefold)
     assert (choices.industries, choices.sources) == (["Machinery", "Software"],
                                                      ["Trade fair", "Webinar"])  # fmt: skip
+
+
+def test_feedback_is_filtered_by_the_accounts_tier_and_icp_version(workspace, people, field):
+    acme, _, _ = field
+    version = save_icp(SqlIcpStore(workspace), people[Role.OWNER], IdealCustomerProfile("Fit"))
+    with workspace.write() as conn:
+        conn.execute(update(scores).where(scores.c.account_id == acme.id).values(tier="A"))
+        conn.execute(update(targets).where(targets.c.account_id == acme.id)
+                     .values(icp_version_id=version.id))  # fmt: skip
+    assert [r[1] for r in _shown(workspace, FeedbackFilter(tier="A"))] == ["Acme GmbH"]
+    by_version = FeedbackFilter(icp_version_id=version.id)
+    assert [r[1] for r in _shown(workspace, by_version)] == ["Acme GmbH"]
+    assert feedback_choices(workspace).versions == [(version.id, "Fit")]
 
 
 def test_feedback_pages_follow_each_other(workspace, people, field):

@@ -19,7 +19,6 @@ from typing import Any
 from sqlalchemy import Connection, and_, exists, or_, select, tuple_
 
 from domain.interactions import LeadVerdict, Outcome
-from domain.targets import Stage
 from domain.users import Action
 from storage.interactions import _utc as utc
 from storage.interactions import interactions
@@ -63,7 +62,6 @@ class FeedbackLine:
     tier: str | None
     industry: str | None
     source: str | None
-    stage: Stage | None
     rating: int | None
     lead: LeadVerdict | None
     reason: str
@@ -115,6 +113,18 @@ def _where(chosen: FeedbackFilter) -> list[Any]:
     return conditions
 
 
+def _joined(chosen: FeedbackFilter) -> Any:
+    """The interactions with their accounts and fit; with the target list only to filter by
+    the ICP version that put an account on it."""
+    joined = interactions.join(accounts, accounts.c.id == interactions.c.account_id).outerjoin(
+        scores, scores.c.account_id == interactions.c.account_id
+    )
+    if chosen.icp_version_id is None:
+        return joined
+    listed = and_(targets.c.account_id == interactions.c.account_id, targets.c.deleted_at.is_(None))
+    return joined.join(targets, listed)
+
+
 def feedback_page(
     workspace: Workspace,
     chosen: FeedbackFilter,
@@ -130,15 +140,10 @@ def feedback_page(
         select(
             interactions.c.id, interactions.c.account_id, accounts.c.name, interactions.c.at,
             interactions.c.logged_by, interactions.c.outcome, scores.c.tier,
-            accounts.c.industry, accounts.c.source, targets.c.stage, interactions.c.quality,
+            accounts.c.industry, accounts.c.source, interactions.c.quality,
             interactions.c.lead, interactions.c.reason, interactions.c.learned,
         )
-        .select_from(
-            interactions.join(accounts, accounts.c.id == interactions.c.account_id)
-            .outerjoin(scores, scores.c.account_id == interactions.c.account_id)
-            .outerjoin(targets, and_(targets.c.account_id == interactions.c.account_id,
-                                     targets.c.deleted_at.is_(None)))
-        )
+        .select_from(_joined(chosen))
         .where(*conditions)
         .order_by(interactions.c.at.desc(), interactions.c.id.desc())
         .limit(limit)
@@ -158,7 +163,6 @@ def _line(row: Any) -> FeedbackLine:
         tier=row.tier,
         industry=row.industry,
         source=row.source,
-        stage=Stage(row.stage) if row.stage else None,
         rating=row.quality,
         lead=LeadVerdict(row.lead) if row.lead else None,
         reason=row.reason,
