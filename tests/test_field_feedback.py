@@ -109,7 +109,7 @@ def test_feedback_is_filtered_by_the_accounts_tier_and_icp_version(workspace, pe
     assert [r[1] for r in _shown(workspace, FeedbackFilter(tier="A"))] == ["Acme GmbH"]
     by_version = FeedbackFilter(icp_version_id=version.id)
     assert [r[1] for r in _shown(workspace, by_version)] == ["Acme GmbH"]
-    assert feedback_choices(workspace).versions == [(version.id, "Fit")]
+    assert feedback_choices(workspace).versions == [(version.id, "Fit v1")]
 
 
 def test_feedback_pages_follow_each_other(workspace, people, field):
