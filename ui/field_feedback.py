@@ -72,21 +72,21 @@ HEADERS = {
     FeedbackColumn.INDUSTRY: "Industry",
     FeedbackColumn.SOURCE: "Source",
     FeedbackColumn.OUTCOME: "Outcome",
-    FeedbackColumn.RATING: "Lead quality",
+    FeedbackColumn.RATING: "Rating",
     FeedbackColumn.LEAD: "Lead",
     FeedbackColumn.REASON: "Reason",
     FeedbackColumn.LEARNED: "Learned",
 }
 WIDTHS = {
-    FeedbackColumn.WHEN: 112,
-    FeedbackColumn.REP: 100,
-    FeedbackColumn.ACCOUNT: 160,
+    FeedbackColumn.WHEN: 125,
+    FeedbackColumn.REP: 95,
+    FeedbackColumn.ACCOUNT: 165,
     FeedbackColumn.TIER: 36,
-    FeedbackColumn.INDUSTRY: 95,
-    FeedbackColumn.SOURCE: 90,
-    FeedbackColumn.OUTCOME: 100,
-    FeedbackColumn.RATING: 80,
-    FeedbackColumn.LEAD: 66,
+    FeedbackColumn.INDUSTRY: 100,
+    FeedbackColumn.SOURCE: 95,
+    FeedbackColumn.OUTCOME: 112,
+    FeedbackColumn.RATING: 62,
+    FeedbackColumn.LEAD: 72,
     FeedbackColumn.REASON: 140,
 }
 
@@ -213,7 +213,7 @@ class FieldFeedback(QDialog):
         self.version = self._combo("Any ICP version", [(n, i) for i, n in choices.versions])
         self.industry = self._combo("Any industry", [(n, n) for n in choices.industries])
         self.source = self._combo("Any source", [(n, n) for n in choices.sources])
-        self.rating = self._combo("Any lead quality", [(f"{n} of 5", n) for n in range(5, 0, -1)])
+        self.rating = self._combo("Any rating", [(f"{n} of 5", n) for n in range(5, 0, -1)])
         self.rejected_only = QCheckBox("Rejected leads only")
         self.model = FeedbackModel(workspace, user, self)
         self.table = QTableView()
