@@ -234,6 +234,23 @@ def _parser() -> argparse.ArgumentParser:
     pack.add_argument("--limit", type=_positive, metavar="N", help="at most N accounts")
     pack.add_argument("--out", required=True, type=Path, metavar="OUT.pdf")
 
+    exceptions = commands.add_parser(
+        "exceptions", help="exceptions to the target list: list, grant, revoke (owner, marketing)"
+    )
+    exceptions_what = exceptions.add_subparsers(
+        dest="what", metavar="list|grant|revoke", required=True
+    )
+    listed = exceptions_what.add_parser("list", help="the exceptions in force, newest first")
+    listed.add_argument("--revoked", action="store_true", help="the revoked ones too")
+    for verb, said in (("grant", "let a rep log against an account off the target list"),
+                       ("revoke", "end a rep's exception for an account")):  # fmt: skip
+        change = exceptions_what.add_parser(verb, help=said)
+        change.add_argument("--rep", required=True, metavar="NAME")
+        change.add_argument("--account", required=True, metavar="ACCOUNT",
+                            help="its name, website domain or id")  # fmt: skip
+        if verb == "grant":
+            change.add_argument("--reason", default="", metavar="TEXT", help="kept with it")
+
     users = commands.add_parser("users", help="list users, or add one with a role (owners)")
     users.add_argument("--add", metavar="NAME")
     users.add_argument("--role", choices=("owner", "marketing", "rep"), default="rep")
@@ -781,6 +798,46 @@ def _cmd_restore(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _cmd_exceptions(args: argparse.Namespace) -> int:
+    from domain.errors import NotFound
+    from domain.interactions import grant_exception, revoke_exception
+    from domain.values import shown_time
+    from storage.interactions import exceptions
+    from storage.read_models.dossier_print import find_account
+    from storage.repositories import SqlUnitOfWork
+
+    workspace = _open(args)
+    user = _who(workspace, args)
+    if args.what == "list":
+        with workspace.read() as conn:
+            listed = exceptions(conn, include_revoked=args.revoked)
+        for exception, account in listed:
+            ended = (f"\trevoked by {exception.revoked_by} {shown_time(exception.revoked_at)}"
+                     if exception.revoked_at else "")  # fmt: skip
+            print(f"{exception.rep}\t{account}\t{exception.reason}\tgranted by "
+                  f"{exception.granted_by} {shown_time(exception.granted_at)}{ended}")  # fmt: skip
+        if not listed:
+            print("No exception to the target list is in force." if not args.revoked
+                  else "No exception to the target list was ever granted.")  # fmt: skip
+        return EXIT_OK
+    account_id = find_account(workspace, args.account)
+    uow = SqlUnitOfWork(workspace)
+    if args.what == "grant":
+        grant_exception(uow, user, args.rep, account_id, args.reason)
+    with workspace.read() as conn:
+        held = [(e, name) for e, name in exceptions(conn)
+                if e.rep == args.rep and e.account_id == account_id]  # fmt: skip
+    if args.what == "grant":
+        print(f"{args.rep} may now log calls and visits against {held[0][1]}.")
+        return EXIT_OK
+    if not held:
+        raise NotFound(f"{args.rep} has no exception for {args.account} to revoke.")
+    exception, account = held[0]
+    revoke_exception(uow, user, exception.id)
+    print(f"{args.rep} may no longer log against {account}: the exception is revoked.")
+    return EXIT_OK
+
+
 def _cmd_users(args: argparse.Namespace) -> int:
     from domain.users import Role, add_user
     from storage.users import SqlUserStore, list_users
@@ -818,6 +875,7 @@ _COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "targets": _cmd_targets,
     "queue": _cmd_queue,
     "report": _cmd_report,
+    "exceptions": _cmd_exceptions,
     "users": _cmd_users,
     "backups": _cmd_backups,
     "restore": _cmd_restore,

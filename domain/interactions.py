@@ -85,6 +85,7 @@ class LeadVerdict(enum.StrEnum):
 
 
 E = TypeVar("E", bound=enum.StrEnum)
+T = TypeVar("T")
 
 
 def _choice(kind: type[E], text: str, field_name: str, what: str) -> E:
@@ -492,6 +493,19 @@ def revoke_exception(uow: InteractionUnitOfWork, user: User, exception_id: UUID)
         revoked = uow.interactions.revoke(exception_id, user)
         uow.commit()
     return revoked
+
+
+def read_feedback(user: User, read: Callable[[str | None], T], rep: str | None = None) -> T:
+    """What the reps reported back (learnings, lead ratings, rejected leads), as
+    ``read(rep)`` gives it: ``rep``'s, or every rep's when ``rep`` is None.
+
+    Field feedback is marketing's view: the owner and marketing read every rep's. A rep
+    reads their own only; asking for another rep's is refused."""
+    if user.can(Action.READ_FIELD_FEEDBACK):
+        return read(rep)
+    if rep is not None and rep != user.name:
+        user.require(Action.READ_FIELD_FEEDBACK)
+    return read(user.name)
 
 
 def _utcnow() -> datetime:

@@ -36,6 +36,7 @@ class Action(enum.StrEnum):
     CORRECT_STAGE = "correct a stage by hand"
     GRANT_EXCEPTION = "grant exceptions to the target list"
     SEE_ANY_QUEUE = "see any rep's call queue"
+    READ_FIELD_FEEDBACK = "read every rep's field feedback"
 
 
 _ALLOWED: dict[Role, frozenset[Action]] = {
@@ -55,6 +56,7 @@ _ALLOWED: dict[Role, frozenset[Action]] = {
             Action.CORRECT_STAGE,
             Action.GRANT_EXCEPTION,
             Action.SEE_ANY_QUEUE,
+            Action.READ_FIELD_FEEDBACK,
         }
     ),
     Role.REP: frozenset({Action.EXPORT, Action.RATE_DOSSIER, Action.LOG_INTERACTION}),

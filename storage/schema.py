@@ -75,6 +75,9 @@ class Tracked:
 
 
 LIVE = text("deleted_at IS NULL")
+#: Interactions with a lead-quality rating, and those whose lead the rep rejected.
+RATED = text("quality IS NOT NULL")
+REJECTED = text("lead = 'rejected'")
 
 
 def live_index(name: str, *columns: str) -> Index:
@@ -136,6 +139,7 @@ class AccountRow(Tracked, Base):
     __table_args__ = (
         live_index("ix_accounts_live_name", "name", "id"),
         live_index("ix_accounts_live_industry", "industry", "id"),
+        live_index("ix_accounts_live_source", "source", "id"),
         live_index("ix_accounts_live_employees", "employees", "id"),
         live_index("ix_accounts_live_annual_revenue", "annual_revenue", "id"),
         live_index("ix_accounts_live_country_code", "country_code", "id"),
@@ -268,6 +272,10 @@ class InteractionRow(Base):
         Index("ix_interactions_logged_by", "logged_by", "at"),
         Index("ix_interactions_at", "at"),
         Index("ix_interactions_supersedes_id", "supersedes_id"),
+        # The field feedback view's rating and rejected-lead filters, newest first: a rare
+        # rating would otherwise be looked for among every interaction.
+        Index("ix_interactions_rated", "quality", "at", sqlite_where=RATED, postgresql_where=RATED),
+        Index("ix_interactions_rejected", "at", sqlite_where=REJECTED, postgresql_where=REJECTED),
     )
 
 

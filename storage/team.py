@@ -58,6 +58,7 @@ WRITES: dict[Action, frozenset[str]] = {
     Action.CORRECT_STAGE: frozenset({"stage_changes", "targets", "change_log"}),
     Action.GRANT_EXCEPTION: frozenset({"log_exceptions", "change_log"}),
     Action.SEE_ANY_QUEUE: frozenset(),
+    Action.READ_FIELD_FEEDBACK: frozenset(),
 }
 
 #: SQLSTATE of "insufficient privilege": the server holding a login to its role.

@@ -134,6 +134,8 @@ USE_CASES: list[tuple[Action, str, Case]] = [
      lambda s, u: interactions.revoke_exception(s, u, uuid.uuid4())),
     (Action.SEE_ANY_QUEUE, "call_queue (another rep's)",
      lambda s, u: queue.call_queue(s, u, "Rita", now=NOW, today=NOW.date())),
+    (Action.READ_FIELD_FEEDBACK, "read_feedback",
+     lambda s, u: interactions.read_feedback(u, s.read, "Another rep")),
 ]  # fmt: skip
 
 

@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from domain.targets import Stage
 from domain.users import Role, add_user
 from storage.demo.build import build_demo
 from storage.dossiers import DossierFilter, dossier_for, dossier_lines
@@ -42,6 +43,8 @@ from ui.backups import BackupsDialog
 from ui.dossier_actions import CallPackDialog, TemplateEditor
 from ui.dossier_editor import DossierEditor
 from ui.dossier_list import DossierList
+from ui.field_actions import ExceptionsDialog, GrantDialog, StageDialog
+from ui.field_feedback import FieldFeedback
 from ui.icp_editor import CompareDialog, IcpEditor
 from ui.import_history import ImportHistoryDialog, PossibleDuplicatesDialog
 from ui.import_wizard import ImportWizard
@@ -96,6 +99,12 @@ WINDOWS: dict[str, Callable[[MainWindow], QWidget]] = {
     "ContactDialog": _contact,
     "DossierEditor": _dossier,
     "DossierList": lambda w: DossierList(w.workspace, w.user, w),
+    "FieldFeedback": lambda w: FieldFeedback(w.workspace, w.user, w),
+    "ExceptionsDialog": lambda w: ExceptionsDialog(w.workspace, w.user, "", w),
+    "GrantDialog": lambda w: GrantDialog(w.workspace, w.user, _first_account(w)[0].name, w),
+    "StageDialog": lambda w: StageDialog(
+        w.workspace, w.user, _first_account(w)[0], Stage.MEETING, w
+    ),
     "TemplateEditor": lambda w: TemplateEditor(w.workspace, w.user, w),
     "CallPackDialog": lambda w: CallPackDialog(reps_of(w.workspace), w.user, w),
     "IcpEditor": lambda w: IcpEditor(w.workspace, w.user, w),

@@ -38,6 +38,7 @@ from ui.accounts_model import HEADERS, AccountIdRole, AccountsModel
 from ui.backups import BackupKeeper, BackupsDialog, Damage, ask_about_damage
 from ui.call_queue import CallQueueView
 from ui.dossier_actions import DossierActions
+from ui.field_actions import FieldActions
 from ui.messages import plain_label
 from ui.quick_log import LOG_SHORTCUT, open_quick_log
 from ui.settings import (
@@ -108,6 +109,7 @@ class MainWindow(QMainWindow):
         self.undo_stack = QUndoStack(self)
         self.model = AccountsModel(workspace, user.id, self)
         self.targets = TargetActions(self)
+        self.field = FieldActions(self)
         self.dossiers = DossierActions(self)
 
         self.scope = QComboBox()
@@ -230,10 +232,15 @@ class MainWindow(QMainWindow):
         for number, scope in enumerate(Scope, 1):
             self.add_action(view, scope.value, lambda _=False, s=scope: self.show_scope(s),
                          f"Ctrl+{number}")  # fmt: skip
+        view.addSeparator()
+        self.add_action(view, "Field feedback…", self.field_feedback, "Ctrl+Shift+R")
         plan = bar.addMenu("&Plan")
         self.add_action(plan, "Ideal customer profile…", self.edit_icp, "Ctrl+Shift+P")
         self.add_action(plan, "Lead definition…", self.edit_lead_definition, "Ctrl+Shift+L")
-        self.targets.menu(bar.addMenu("&Targets"))
+        targets = bar.addMenu("&Targets")
+        self.targets.menu(targets)
+        targets.addSeparator()
+        self.field.menu(targets)
         self.dossiers.menu(bar.addMenu("&Dossiers"))
         settings = bar.addMenu("&Settings")
         self.add_action(settings, "Users and roles…", self.users, None, Action.MANAGE_USERS)
@@ -440,6 +447,12 @@ class MainWindow(QMainWindow):
         from ui.lead_dialog import LeadDefinitionDialog
 
         LeadDefinitionDialog(self.workspace, self.user, self).exec()
+        self.refresh()
+
+    def field_feedback(self) -> None:
+        from ui.field_feedback import FieldFeedback
+
+        FieldFeedback(self.workspace, self.user, self).exec()
         self.refresh()
 
     # --- accounts ----------------------------------------------------------------------------

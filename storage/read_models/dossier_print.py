@@ -39,13 +39,13 @@ _SHOWN = ("website", "industry", "employees", "annual_revenue", "country", "city
 SHEET_INTERACTIONS = 5
 
 
-def find_account(workspace: Workspace, name_or_domain: str) -> uuid.UUID:
-    """The live account with this name (case ignored), website domain or id."""
-    domain = normalize_domain(name_or_domain)
-    by_name = func.lower(accounts.c.name) == name_or_domain.strip().lower()
+def find_account(workspace: Workspace, account: str) -> uuid.UUID:
+    """The live account with this id, name (case ignored) or website domain."""
+    domain = normalize_domain(account)
+    by_name = func.lower(accounts.c.name) == account.strip().lower()
     match = or_(by_name, accounts.c.domain_key == domain) if domain else by_name
-    with suppress(ValueError):
-        match = or_(match, accounts.c.id == uuid.UUID(name_or_domain.strip()))
+    with suppress(ValueError):  # when it is an id
+        match = or_(match, accounts.c.id == uuid.UUID(account.strip()))
     with workspace.read() as conn:
         found = conn.execute(
             select(accounts.c.id, accounts.c.name)
@@ -53,9 +53,9 @@ def find_account(workspace: Workspace, name_or_domain: str) -> uuid.UUID:
             .limit(2)
         ).all()
     if not found:
-        raise NotFound(f"No account is called or has the website '{name_or_domain}'.")
+        raise NotFound(f"No account has the id, name or website '{account}'.")
     if len(found) > 1:
-        raise NotFound(f"More than one account matches '{name_or_domain}': use its website.")
+        raise NotFound(f"More than one account matches '{account}': use its website or id.")
     return uuid.UUID(str(found[0].id))
 
 
