@@ -168,7 +168,7 @@ def test_opening_a_big_workspace_checks_it_for_a_bounded_time(tmp_path):
     path = tmp_path / "big.sqlite"
     with closing(sqlite3.connect(path)) as conn:
         conn.execute("CREATE TABLE t (x TEXT)")
-        rows = ((f"row {n}" * 20,) for n in range(100_000))
+        rows = ((f"row {n}" * 20,) for n in range(400_000))
         conn.executemany("INSERT INTO t VALUES (?)", rows)
         conn.commit()
     started = time.monotonic()
