@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import replace
-from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, exists, insert, select, update
@@ -34,6 +33,7 @@ from storage.schema import (
     StageChangeRow,
     TargetRow,
     UserRow,
+    stored_utc,
     table_of,
     utcnow,
 )
@@ -63,7 +63,7 @@ def interaction_from_row(row: Any) -> Interaction:
         account_id=row["account_id"],
         channel=Channel(row["channel"]),
         outcome=Outcome(row["outcome"]),
-        at=_utc(row["at"]),
+        at=stored_utc(row["at"]),
         contact_id=row["contact_id"],
         meaningful=row["meaningful"],
         learned=row["learned"],
@@ -77,13 +77,8 @@ def interaction_from_row(row: Any) -> Interaction:
         supersedes=row["supersedes_id"],
         id=row["id"],
         logged_by=row["logged_by"],
-        logged_at=_utc(row["logged_at"]),
+        logged_at=stored_utc(row["logged_at"]),
     )
-
-
-def _utc(value: datetime) -> datetime:
-    """SQLite gives back naive times; every stored time is UTC."""
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def stage_change_from_row(row: Any) -> StageChange:
@@ -91,7 +86,7 @@ def stage_change_from_row(row: Any) -> StageChange:
         account_id=row["account_id"],
         before=Stage(row["from_stage"]) if row["from_stage"] else None,
         after=Stage(row["to_stage"]),
-        at=_utc(row["at"]),
+        at=stored_utc(row["at"]),
         changed_by=row["changed_by"],
         interaction_id=row["interaction_id"],
         reason=row["reason"],
@@ -105,9 +100,9 @@ def exception_from_row(row: Any) -> LogException:
         account_id=row["account_id"],
         reason=row["reason"],
         granted_by=row["granted_by"],
-        granted_at=_utc(row["granted_at"]),
+        granted_at=stored_utc(row["granted_at"]),
         revoked_by=row["revoked_by"],
-        revoked_at=_utc(row["revoked_at"]) if row["revoked_at"] else None,
+        revoked_at=stored_utc(row["revoked_at"]),
     )
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, date, datetime
-from typing import Any, cast
+from typing import Any, cast, overload
 
 from sqlalchemy import (
     JSON,
@@ -45,6 +45,10 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+@overload
+def stored_utc(value: datetime) -> datetime: ...
+@overload
+def stored_utc(value: None) -> None: ...
 def stored_utc(value: datetime | None) -> datetime | None:
     """A stored time with its zone: SQLite gives times back naive, and every one is UTC."""
     return value if value is None or value.tzinfo else value.replace(tzinfo=UTC)

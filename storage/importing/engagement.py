@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -52,7 +52,7 @@ from storage.importing.importer import (
     contacts,
 )
 from storage.queries import LIVE_ACCOUNT
-from storage.schema import EngagementRow, table_of
+from storage.schema import EngagementRow, stored_utc, table_of
 from storage.workspace import Workspace, sqlite_file
 
 engagements = table_of(EngagementRow)
@@ -85,11 +85,6 @@ def mapped_engagement_fields(
     check_kind_given(table.path.name, mapped_fields, options.kind)
     check_mapped_fields(table, mapped_fields, fields)
     return mapped_fields
-
-
-def _utc(value: datetime) -> datetime:
-    """SQLite gives back naive times; every stored time is UTC."""
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 _Key = tuple[uuid.UUID, uuid.UUID | None, str, datetime, str | None]
@@ -235,7 +230,7 @@ def _stored(conn: Connection, keys: list[_Key]) -> set[_Key]:
         return set()
     columns = [engagements.c[n] for n in ("account_id", "contact_id", "kind", "at", "campaign")]
     rows = conn.execute(select(*columns).where(engagements.c.at.in_({key[3] for key in keys})))
-    return {(a, c, k, _utc(at), campaign) for a, c, k, at, campaign in rows} & set(keys)
+    return {(a, c, k, stored_utc(at), campaign) for a, c, k, at, campaign in rows} & set(keys)
 
 
 def _import_rows(run: _Run, found: _Accounts, columns: dict[str, str]) -> None:

@@ -21,9 +21,8 @@ from sqlalchemy import Connection, and_, exists, func, or_, select, tuple_
 from domain.interactions import LeadVerdict, Outcome
 from domain.users import Action
 from storage.icps import list_versions
-from storage.interactions import _utc as utc
 from storage.interactions import interactions
-from storage.schema import AccountRow, AccountScoreRow, TargetRow, table_of
+from storage.schema import AccountRow, AccountScoreRow, TargetRow, stored_utc, table_of
 from storage.targets import users_by_name
 from storage.workspace import Workspace
 
@@ -172,7 +171,7 @@ def _line(row: Any) -> FeedbackLine:
         interaction_id=row.id,
         account_id=row.account_id,
         account=row.name,
-        at=utc(row.at),
+        at=stored_utc(row.at),
         rep=row.logged_by,
         outcome=Outcome(row.outcome),
         tier=row.tier,

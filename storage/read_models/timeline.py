@@ -10,7 +10,7 @@ from __future__ import annotations
 import enum
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, select
@@ -27,7 +27,7 @@ from storage.interactions import (
     stage_changes,
     targets,
 )
-from storage.schema import ContactRow, EngagementRow, table_of
+from storage.schema import ContactRow, EngagementRow, stored_utc, table_of
 from storage.workspace import Workspace
 
 contacts = table_of(ContactRow)
@@ -73,10 +73,6 @@ def account_timeline(workspace: Workspace, account_id: uuid.UUID) -> list[Timeli
         ]
     entries.sort(key=lambda e: (e.at, e.recorded or e.at), reverse=True)
     return entries
-
-
-def _utc(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def interaction_text(entry: Interaction, contact: str | None) -> str:
@@ -133,7 +129,7 @@ def _engagement(conn: Connection, account_id: uuid.UUID) -> list[TimelineEntry]:
         said += [f"{label} {row[key]}" for key, label in (("campaign", "campaign"),
                  ("source", "from"))  if row[key]]  # fmt: skip
         text = ", ".join(said) + (f": {row['detail']}" if row["detail"] else ".")
-        entries.append(TimelineEntry(_utc(row["at"]), EntryKind.ENGAGEMENT,
+        entries.append(TimelineEntry(stored_utc(row["at"]), EntryKind.ENGAGEMENT,
                                      row["created_by"], text))  # fmt: skip
     return entries
 
@@ -155,7 +151,9 @@ def _stage_changes(conn: Connection, account_id: uuid.UUID) -> list[TimelineEntr
             text += (f" by the {Channel(row['channel']).label.lower()} "
                      f"({Outcome(row['outcome']).label.lower()})")  # fmt: skip
         text += f": {row['reason']}." if row["reason"] else "."
-        entries.append(TimelineEntry(_utc(row["at"]), EntryKind.STAGE, row["changed_by"], text))
+        entries.append(
+            TimelineEntry(stored_utc(row["at"]), EntryKind.STAGE, row["changed_by"], text)
+        )
     return entries
 
 
@@ -167,8 +165,8 @@ def _hand_off(conn: Connection, account_id: uuid.UUID) -> list[TimelineEntry]:
     ).first()
     if row is None:
         return []
-    return [TimelineEntry(_utc(row.handed_off_at), EntryKind.HAND_OFF, row.handed_off_by or "",
-                          "Handed off to sales.")]  # fmt: skip
+    return [TimelineEntry(stored_utc(row.handed_off_at), EntryKind.HAND_OFF,
+                          row.handed_off_by or "", "Handed off to sales.")]  # fmt: skip
 
 
 def _target_list(conn: Connection, account_id: uuid.UUID) -> list[TimelineEntry]:
@@ -177,7 +175,7 @@ def _target_list(conn: Connection, account_id: uuid.UUID) -> list[TimelineEntry]
                change_log.c.details)
         .where(change_log.c.record_id == account_id, change_log.c.table_name == "targets")
     )  # fmt: skip
-    return [TimelineEntry(_utc(at), EntryKind.TARGET_LIST, who,
+    return [TimelineEntry(stored_utc(at), EntryKind.TARGET_LIST, who,
                           f"Target list: {history_line(action, details)}.")
             for at, who, action, details in rows]  # fmt: skip
 
@@ -193,7 +191,7 @@ def _dossier(conn: Connection, account_id: uuid.UUID) -> list[TimelineEntry]:
         .where(change_log.c.record_id.in_(dossier_ids), change_log.c.table_name == "dossiers",
                change_log.c.action.in_(list(_DOSSIER_ACTIONS)))
     )  # fmt: skip
-    return [TimelineEntry(_utc(at), EntryKind.DOSSIER, who,
+    return [TimelineEntry(stored_utc(at), EntryKind.DOSSIER, who,
                           _DOSSIER_ACTIONS[action].format(**_details(details)) + ".")
             for at, who, action, details in rows]  # fmt: skip
 
