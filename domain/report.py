@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from domain.agreement import Standing
+from domain.calendar import WorkCalendar
 from domain.periods import Period
 from domain.tables import TableData
 
@@ -37,6 +38,17 @@ _TITLES = {
     ReportKind.MEETING: "Sales and marketing meeting",
     ReportKind.PLAN: "The plan",
 }
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What a report or the dashboard is about: whole months, counted on the workspace
+    calendar, as of ``now``; one rep's figures only when ``rep`` is given."""
+
+    period: Period
+    calendar: WorkCalendar
+    now: datetime
+    rep: str | None = None
 
 
 class Unit(enum.StrEnum):
