@@ -35,7 +35,7 @@ from domain.users import Role
 from storage.interactions import account_interactions, account_stage_changes, exceptions
 from storage.leads import SqlLeadStore
 from storage.repositories import SqlUnitOfWork
-from storage.schema import AccountRow, InteractionRow, TargetRow
+from storage.schema import AccountRow, InteractionRow, TargetRow, stored_utc
 from storage.workspace import MIGRATIONS, open_workspace
 
 
@@ -354,6 +354,12 @@ def test_the_demo_has_six_months_of_true_field_history(workspace):
             "SELECT count(*) FROM interactions WHERE outcome = 'won' AND value IS NULL"
         )[0][0]
         engaged = run("SELECT count(DISTINCT campaign) FROM engagements")[0][0]
+        handed_off = TargetRow.handed_off_at
+        moments = conn.execute(select(InteractionRow.at)).scalars().all()
+        moments += conn.execute(select(handed_off).where(handed_off.is_not(None))).scalars().all()
+    moments = [stored_utc(moment).astimezone() for moment in moments]
+    # reps call, and marketing hands off, on weekdays in office hours
+    assert all(m.weekday() < 5 and 8 <= m.hour < 18 for m in moments)
     assert set(outcomes) == {o.value for o in Outcome}
     assert outcomes["conversation"] > outcomes["won"] > 0 and outcomes["lost"] > 0
     assert (span[1] - span[0]).days > 120
