@@ -11,7 +11,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Column, Connection, String, func, select, type_coerce
+from sqlalchemy import Column, ColumnElement, Connection, String, case, func, select, type_coerce
 from sqlalchemy.exc import OperationalError
 
 from domain.engagement import (
@@ -143,8 +143,8 @@ class _Accounts:
         return known
 
     def _holders(self, key: Column[Any], keys: set[str]) -> dict[str, _Holders]:
-        """The count from the key's index alone, each of the few by one correlated
-        lookup."""
+        """The count from the key's index alone, each of the few by one correlated lookup
+        (in the index's order: any few will do)."""
         held = (
             select(key.label("key"), func.count().label("holders"))
             .where(LIVE_ACCOUNT, key.in_(keys))
@@ -152,17 +152,21 @@ class _Accounts:
             .subquery()
         )
         other = accounts.alias()
-        few = [
-            select(_raw(other.c.id))
-            .where(other.c.deleted_at.is_(None), other.c[key.name] == held.c.key)
-            .order_by(other.c[key.name])
-            .limit(1)
-            .offset(n)
-            .scalar_subquery()
-            for n in range(SHOWN_CANDIDATES)
-        ]
+
+        def nth(n: int) -> ColumnElement[Any]:
+            holder = (
+                select(_raw(other.c.id))
+                .where(other.c.deleted_at.is_(None), other.c[key.name] == held.c.key)
+                .limit(1)
+                .offset(n)
+                .scalar_subquery()
+            )
+            # a key that one account holds (most websites) looks up that one alone
+            return holder if n == 0 else case((held.c.holders > n, holder))
+
+        few = [nth(n) for n in range(SHOWN_CANDIDATES)]
         rows = self.conn.execute(select(held.c.key, held.c.holders, *few))
-        return {k: (holders, [i for i in ids if i is not None]) for k, holders, *ids in rows}
+        return {k: (holders, list(dict.fromkeys(filter(None, ids)))) for k, holders, *ids in rows}
 
     def candidates(self, ids: set[_RawId]) -> dict[_RawId, Candidate]:
         """The accounts ambiguous rows may be, as their rejections list them."""
