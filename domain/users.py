@@ -37,6 +37,9 @@ class Action(enum.StrEnum):
     GRANT_EXCEPTION = "grant exceptions to the target list"
     SEE_ANY_QUEUE = "see any rep's call queue"
     READ_FIELD_FEEDBACK = "read every rep's field feedback"
+    SET_GOAL = "set the shared goal"
+    EDIT_AGREEMENT = "edit the service agreement and the workspace calendar"
+    SIGN_PLAN = "sign off the plan"
 
 
 _ALLOWED: dict[Role, frozenset[Action]] = {
@@ -57,9 +60,12 @@ _ALLOWED: dict[Role, frozenset[Action]] = {
             Action.GRANT_EXCEPTION,
             Action.SEE_ANY_QUEUE,
             Action.READ_FIELD_FEEDBACK,
+            Action.SIGN_PLAN,
         }
     ),
-    Role.REP: frozenset({Action.EXPORT, Action.RATE_DOSSIER, Action.LOG_INTERACTION}),
+    Role.REP: frozenset(
+        {Action.EXPORT, Action.RATE_DOSSIER, Action.LOG_INTERACTION, Action.SIGN_PLAN}
+    ),
 }
 
 

@@ -353,6 +353,60 @@ class EngagementRow(Base):
     )
 
 
+class GoalVersionRow(Base):
+    """One version of the shared goal (``domain.goal.Goal.to_document``): immutable once
+    written; the highest number holds."""
+
+    __tablename__ = "goal_versions"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
+    number: Mapped[int] = mapped_column(unique=True)
+    document: Mapped[dict[str, Any]]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_by: Mapped[str] = mapped_column(String(120))
+
+
+class AgreementVersionRow(Base):
+    """One version of the service agreement (``domain.agreement.Agreement.to_document``):
+    immutable once written; the highest number holds."""
+
+    __tablename__ = "agreement_versions"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
+    number: Mapped[int] = mapped_column(unique=True)
+    document: Mapped[dict[str, Any]]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_by: Mapped[str] = mapped_column(String(120))
+
+
+class WorkCalendarRow(Base):
+    """The workspace calendar as saved (``domain.calendar.WorkCalendar.to_document``), one
+    row per save; the newest one holds."""
+
+    __tablename__ = "work_calendars"
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer(), "sqlite"), primary_key=True
+    )
+    document: Mapped[dict[str, Any]]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_by: Mapped[str] = mapped_column(String(120))
+
+
+class PlanSignOffRow(Base):
+    """A head of marketing or of sales signing the written plan: which side, who, when,
+    and the versions of its parts they signed (goal, ICP, lead definition, agreement,
+    dossier template)."""
+
+    __tablename__ = "plan_sign_offs"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
+    side: Mapped[str] = mapped_column(String(20))
+    versions: Mapped[dict[str, Any]]
+    signed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    signed_by: Mapped[str] = mapped_column(String(120))
+
+
 class DossierTemplateRow(Base):
     """One saved version of the dossier template: immutable once written."""
 

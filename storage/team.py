@@ -59,6 +59,9 @@ WRITES: dict[Action, frozenset[str]] = {
     Action.GRANT_EXCEPTION: frozenset({"log_exceptions", "change_log"}),
     Action.SEE_ANY_QUEUE: frozenset(),
     Action.READ_FIELD_FEEDBACK: frozenset(),
+    Action.SET_GOAL: frozenset({"goal_versions", "change_log"}),
+    Action.EDIT_AGREEMENT: frozenset({"agreement_versions", "work_calendars", "change_log"}),
+    Action.SIGN_PLAN: frozenset({"plan_sign_offs", "change_log"}),
 }
 
 #: SQLSTATE of "insufficient privilege": the server holding a login to its role.
@@ -76,6 +79,7 @@ OWN_ROWS = {
     "change_log": "user_name",
     "interactions": "logged_by",
     "stage_changes": "changed_by",
+    "plan_sign_offs": "signed_by",
 }
 
 

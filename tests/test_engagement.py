@@ -335,7 +335,7 @@ def test_a_contact_stored_before_the_email_key_is_found_by_its_email(db_url, tmp
     account_id, contact_id = uuid.uuid4(), uuid.uuid4()
     with old.engine.begin() as conn:
         config.attributes["connection"] = conn
-        command.upgrade(config, "0011")
+        command.upgrade(config, "0012")
         conn.execute(
             insert(AccountRow.__table__).values(
                 id=account_id, name="Acme", name_key="acme", search_text=" acme ", changed_by="Ann"

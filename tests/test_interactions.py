@@ -36,7 +36,7 @@ from storage.interactions import account_interactions, account_stage_changes, ex
 from storage.keys import email_key
 from storage.leads import SqlLeadStore
 from storage.repositories import SqlUnitOfWork
-from storage.schema import AccountRow, InteractionRow, TargetRow
+from storage.schema import AccountRow, InteractionRow, TargetRow, stored_utc
 from storage.workspace import MIGRATIONS, open_workspace
 
 
@@ -357,6 +357,12 @@ def test_the_demo_has_six_months_of_true_field_history(workspace):
         engaged = run("SELECT count(DISTINCT campaign) FROM engagements")[0][0]
         # what an engagement import finds a demo contact by
         emails = run("SELECT email, email_key FROM contacts WHERE email IS NOT NULL")
+        handed_off = TargetRow.handed_off_at
+        moments = conn.execute(select(InteractionRow.at)).scalars().all()
+        moments += conn.execute(select(handed_off).where(handed_off.is_not(None))).scalars().all()
+    moments = [stored_utc(moment).astimezone() for moment in moments]
+    # reps call, and marketing hands off, on weekdays in office hours
+    assert all(m.weekday() < 5 and 8 <= m.hour < 18 for m in moments)
     assert set(outcomes) == {o.value for o in Outcome}
     assert emails and all(key == email_key(email) for email, key in emails)
     assert outcomes["conversation"] > outcomes["won"] > 0 and outcomes["lost"] > 0

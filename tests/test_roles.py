@@ -16,12 +16,16 @@ import pytest
 
 from domain import (
     accounts,
+    agreement,
+    calendar,
     dossiers,
     engagement,
+    goal,
     icp,
     importing,
     interactions,
     leads,
+    plan,
     queue,
     targets,
     users,
@@ -41,6 +45,7 @@ NOW = datetime.now(UTC)
 CALL = interactions.Interaction(
     ACCOUNT.id, interactions.Channel.CALL, interactions.Outcome.CONVERSATION, NOW
 )
+GOAL = goal.Goal(goal.Metric.WON_ACCOUNTS, 20, NOW.date(), owners=("Rita", "Mark"))
 READY = replace(DRAFT, status=dossiers.DossierStatus.READY, completeness=100)
 
 
@@ -58,6 +63,8 @@ def _store() -> MagicMock:
     store.interactions.contact_account.return_value = ACCOUNT.id
     store.interactions.change_of.return_value = None
     store.users_by_name.return_value = {"Rita": PEOPLE[Role.REP]}
+    store.roles.return_value = {"Rita": Role.REP, "Mark": Role.MARKETING}
+    store.plan_state.return_value = plan.PlanState(plan.PlanVersions(goal=1), ())
     return store
 
 
@@ -136,6 +143,12 @@ USE_CASES: list[tuple[Action, str, Case]] = [
      lambda s, u: queue.call_queue(s, u, "Rita", now=NOW, today=NOW.date())),
     (Action.READ_FIELD_FEEDBACK, "read_feedback",
      lambda s, u: interactions.read_feedback(u, s.read, "Another rep")),
+    (Action.SET_GOAL, "set_goal", lambda s, u: goal.set_goal(s, u, GOAL)),
+    (Action.EDIT_AGREEMENT, "save_agreement",
+     lambda s, u: agreement.save_agreement(s, u, agreement.Agreement())),
+    (Action.EDIT_AGREEMENT, "save_calendar",
+     lambda s, u: calendar.save_calendar(s, u, calendar.WorkCalendar())),
+    (Action.SIGN_PLAN, "sign_plan", lambda s, u: plan.sign_plan(s, u, plan.side_of(u), NOW)),
 ]  # fmt: skip
 
 
@@ -164,11 +177,14 @@ def test_the_matrix_is_the_agreed_one():
         Action.EXPORT,
         Action.RATE_DOSSIER,
         Action.LOG_INTERACTION,
+        Action.SIGN_PLAN,
     }
     assert allowed_actions(Role.MARKETING) == set(Action) - {
         Action.MANAGE_USERS,
         Action.RATE_DOSSIER,
         Action.LOG_INTERACTION,
+        Action.SET_GOAL,
+        Action.EDIT_AGREEMENT,
     }
 
 

@@ -124,7 +124,7 @@ def field_history(
     for done, row in enumerate(listed, 1):
         rep = names[row.owner_id]
         stage = Stage(row.stage)
-        handed = start + timedelta(days=rng.uniform(1, 30 * months - 3))
+        handed = _office_hours(rng, start + timedelta(days=rng.uniform(1, 30 * months - 3)))
         if rng.random() < 0.15:  # not handed off yet: no story
             continue
         stages.append(_change(row.account_id, stage, Stage.SALES_READY, handed, marketer))
@@ -176,7 +176,7 @@ def _story(
     recent = handed > now - timedelta(days=10)
     if rng.random() < (0.5 if recent else 0.03):  # not touched yet; some in the black hole
         return entries
-    at = handed + timedelta(hours=rng.uniform(2, 90))
+    at = _office_hours(rng, handed + timedelta(hours=rng.uniform(2, 90)))
     reach = rng.choice([Outcome.CONVERSATION, Outcome.MEETING_BOOKED, Outcome.OPPORTUNITY,
                         Outcome.WON, Outcome.LOST, Outcome.NOT_A_FIT])  # fmt: skip
     path = [Outcome.NO_ANSWER] * rng.randint(0, 2) + [Outcome.VOICEMAIL] * rng.randint(0, 1)
@@ -232,7 +232,23 @@ def _story(
         )
         first_meaningful = first_meaningful and not meaningful
         at += timedelta(days=rng.uniform(1, 20) / max(1.0, touches), hours=rng.uniform(0, 3))
+        at = _office_hours(rng, at)
     return _kept_up(rng, entries, now)
+
+
+def _office_hours(rng: random.Random, moment: datetime) -> datetime:
+    """``moment`` if it falls on a weekday between 8:00 and 18:00 on this computer's clock,
+    else a time in the office hours of the next weekday: reps do not call at 3 a.m., and
+    marketing hands off on working days. Only ever moves forward, so a story keeps its
+    order."""
+    local = moment.astimezone()
+    if local.weekday() < 5 and 8 <= local.hour < 18:
+        return moment
+    day = local.date() if local.hour < 8 else local.date() + timedelta(days=1)
+    while day.weekday() >= 5:
+        day += timedelta(days=1)
+    opening = datetime(day.year, day.month, day.day, 8, tzinfo=local.tzinfo)
+    return (opening + timedelta(minutes=rng.randint(0, 9 * 60))).astimezone(moment.tzinfo)
 
 
 def _kept_up(rng: random.Random, entries: list[Interaction], now: datetime) -> list[Interaction]:

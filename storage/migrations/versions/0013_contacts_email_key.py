@@ -6,7 +6,7 @@ On SQLite the column is filled by one UPDATE that calls the key's Python functio
 row; elsewhere the contacts that have an e-mail are read and written back in chunks.
 
 Revision ID: 0013
-Revises: 0011
+Revises: 0012
 Create Date: 2026-11-30 01:00:00
 """
 
@@ -18,7 +18,7 @@ from alembic import op
 from storage.keys import email_key
 
 revision: str = "0013"
-down_revision: str | None = "0011"
+down_revision: str | None = "0012"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
