@@ -129,7 +129,8 @@ def main() -> None:
         print(f"  baseline csv.reader + executemany: {plain:.2f} s")
         print(f"  floor: the baseline + building the {len(engagements.indexes)} engagement "
               f"indexes again {indexes:.2f} s = {floor:.2f} s")  # fmt: skip
-        print(f"  Accord import: {seconds:.2f} s ({args.rows / seconds:,.0f} rows/s)")
+        print(f"  Accord import: {seconds:.2f} s ({args.rows / seconds:,.0f} rows/s, "
+              f"{seconds * 1_000_000 / args.rows:.0f} s a million rows)")  # fmt: skip
         print(f"  ratio to the floor: {seconds / floor:.1f}x")
         print(f"  {summary}")
         account_rows = args.rows if args.account_rows is None else args.account_rows

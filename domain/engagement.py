@@ -11,7 +11,7 @@ from __future__ import annotations
 import enum
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from functools import cached_property
 from pathlib import Path
@@ -22,7 +22,7 @@ from domain.fields import Field, Kind
 from domain.importing import CUSTOM, IGNORE, FileRefused, ImportOptions, ImportSummary
 from domain.progress import Cancel, Progress
 from domain.users import Action, User
-from domain.values import in_words
+from domain.values import counted, in_words
 
 
 class EngagementKind(enum.StrEnum):
@@ -241,6 +241,45 @@ def check_kind_given(
         )
 
 
+#: How each way of matching is said in an import's summary, in the order they are tried.
+MATCHED_BY_WORDS = {"email": "by contact e-mail", "website": "by website domain",
+                    "account": "by name"}  # fmt: skip
+#: How many of the accounts an ambiguous row may be its rejection names: a name that a
+#: hundred accounts share is said with a few of them and how many more.
+SHOWN_CANDIDATES = 3
+
+
+@dataclass
+class EngagementSummary(ImportSummary):
+    """What an engagement import did: rows are only ever added (never updated), each found
+    its account one way, and a row is rejected because no account or several match it."""
+
+    #: Engagements added, by the field whose way of matching found their account.
+    added_by: dict[str, int] = field(default_factory=dict)
+    #: Rows rejected because no account matches them, and because several accounts do.
+    unmatched: int = 0
+    ambiguous: int = 0
+
+    def tally(self) -> list[str]:
+        ways = [f"{self.added_by[f]:,} {w}" for f, w in MATCHED_BY_WORDS.items()
+                if self.added_by.get(f)]  # fmt: skip
+        said = [counted(self.created, "engagement") + " added"
+                + (f" ({in_words(ways)})" if ways else "")]  # fmt: skip
+        if self.skipped:
+            said.append(f"{counted(self.skipped, 'row')} imported before, skipped")
+        if self.warned:
+            said.append(f"{counted(self.warned, 'cell')} not read and left empty")
+        why = []
+        if self.unmatched:
+            why.append(f"{self.unmatched:,} matching no account")
+        if self.ambiguous:
+            why.append(f"{self.ambiguous:,} matching several accounts")
+        if unread := self.rejected - self.unmatched - self.ambiguous:
+            why.append(f"{unread:,} with a cell Accord cannot read")
+        rejected = f"{self.rejected:,} rejected"
+        return [*said, f"{rejected} ({in_words(why)})" if self.rejected else rejected]
+
+
 @dataclass(frozen=True)
 class Candidate:
     """An account an ambiguous row may be, as its rejection lists it."""
@@ -254,11 +293,14 @@ class Candidate:
         return ", ".join(v for v in (self.name, self.website, self.country) if v)
 
 
-def ambiguous(by: str, candidates: Sequence[Candidate]) -> str:
-    """Why a row whose e-mail, website or name several accounts share is rejected."""
-    listed = "; ".join(sorted(c.describe() for c in candidates))
+def ambiguous(by: str, candidates: Sequence[Candidate], sharing: int) -> str:
+    """Why a row whose e-mail, website or name ``sharing`` accounts share is rejected, with
+    ``candidates``, the first few of them (SHOWN_CANDIDATES)."""
+    listed = "; ".join(sorted(c.describe() for c in candidates[:SHOWN_CANDIDATES]))
+    if more := sharing - min(len(candidates), SHOWN_CANDIDATES):
+        listed += f" and {more:,} more"
     return (
-        f"{len(candidates)} accounts have this {by} ({listed}): give a contact's e-mail or "
+        f"{sharing:,} accounts have this {by} ({listed}): give a contact's e-mail or "
         "the account's website to tell which"
     )
 

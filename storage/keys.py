@@ -1,4 +1,4 @@
-"""Derived columns that storage keeps in step with an account's fields."""
+"""Derived columns that storage keeps in step with an account's fields and a contact's."""
 
 from __future__ import annotations
 
@@ -18,6 +18,13 @@ SEARCHED_FIELDS = _OWN + _REPEATING
 def search_key(text: str) -> str:
     """What searches compare: case, accents and punctuation folded away."""
     return fold_text(text)
+
+
+def email_key(email: str | None) -> str | None:
+    """What a contact's e-mail is matched by: without the spaces around it, in lower case
+    (kept in ``contacts.email_key`` by every write of a contact, and indexed)."""
+    key = email.strip().lower() if email else ""
+    return key or None
 
 
 _UNSET: Any = object()

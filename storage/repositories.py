@@ -19,7 +19,7 @@ from domain.users import User
 from domain.values import phone_e164
 from storage.icps import rescore_with_active
 from storage.interactions import SqlInteractions
-from storage.keys import derived_columns
+from storage.keys import derived_columns, email_key
 from storage.schema import AccountRow, ChangeRow, ContactRow, Tracked, utcnow
 from storage.targets import SqlTargets
 from storage.workspace import Workspace
@@ -136,7 +136,7 @@ class SqlContacts:
     def add(self, contact: Contact, user: User) -> Contact:
         values = {name: getattr(contact, name) for name in _CONTACT_FIELDS}
         row = ContactRow(id=contact.id, changed_by=user.name, **values)
-        row.phone_e164 = self._e164(row)
+        self._derive(row)
         self.session.add(row)
         _log(self.session, user, row, "contacts", "create", {"name": contact.name})
         self.session.flush()
@@ -151,17 +151,19 @@ class SqlContacts:
             return contact
         for key, value in values.items():
             setattr(row, key, value)
-        row.phone_e164 = self._e164(row)
+        self._derive(row)
         _touch(row, user)
         _log(self.session, user, row, "contacts", "update", _jsonable(changes))
         _flush(self.session, "This contact")
         _rescore(self.session, row.account_id)
         return contact_from_row(row)
 
-    def _e164(self, row: ContactRow) -> str | None:
-        """The contact's phone in E.164, read in its account's country."""
+    def _derive(self, row: ContactRow) -> None:
+        """The contact's derived columns: its phone in E.164 (read in its account's
+        country) and its e-mail's key."""
         account = self.session.get(AccountRow, row.account_id)
-        return phone_e164(row.phone, account.country_code if account else None)
+        row.phone_e164 = phone_e164(row.phone, account.country_code if account else None)
+        row.email_key = email_key(row.email)
 
     def delete(self, contact_id: UUID, version: int, user: User) -> None:
         row = _live(self.session, ContactRow, contact_id, version, "This contact")

@@ -184,6 +184,8 @@ class ContactRow(Tracked, Base):
     name: Mapped[str] = mapped_column(String(255))
     title: Mapped[str | None] = mapped_column(String(255))
     email: Mapped[str | None] = mapped_column(String(255))
+    #: Derived: the e-mail as an engagement file's row is matched by it (storage.keys.email_key).
+    email_key: Mapped[str | None] = mapped_column(String(255))
     phone: Mapped[str | None] = mapped_column(String(255))
     #: Derived: the phone in E.164, read in the account's country when written without one.
     phone_e164: Mapped[str | None] = mapped_column(String(16))
@@ -194,6 +196,7 @@ class ContactRow(Tracked, Base):
         live_index("ix_contacts_live_account_id", "account_id", "name"),
         # Answers "has a decision-maker?" from the index alone, for every account at once.
         live_index("ix_contacts_live_decision_maker", "account_id", "decision_maker"),
+        live_index("ix_contacts_live_email_key", "email_key"),
         Index("ix_contacts_import_batch_id", "import_batch_id"),
     )
 

@@ -208,7 +208,8 @@ def test_engagement_is_imported_from_the_command_line(tmp_path, capsys):
     out, err = capsys.readouterr()
     assert code == 0
     assert "Mapping: Email -> Contact Email, Join Time -> Date; ignored: none" in out
-    assert "zoom.csv: 1 created, 0 updated, 0 duplicates skipped, 1 rejected" in out
+    assert ("zoom.csv: 1 engagement added (1 by website domain), 1 rejected (1 matching no "
+            "account) (batch ") in out  # fmt: skip
     assert "zoom.csv: row 3, column 'Email': no account has this contact e-mail" in err
     assert "bo@else.example,2025-03-01 10:05,3,Email," in rejects.read_text(encoding="utf-8-sig")
     with pytest.raises(SystemExit) as usage:

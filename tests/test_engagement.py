@@ -4,14 +4,17 @@ unmatched rows, all-or-nothing, undo, roles (SQLite and PostgreSQL)."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
 import openpyxl
 import pytest
-from sqlalchemy import select
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import insert, select
 
-from domain.accounts import add_contact, create_account
+from domain.accounts import add_contact, create_account, update_contact
 from domain.engagement import (
     ENGAGEMENT_FIELDS,
     EngagementKind,
@@ -21,14 +24,16 @@ from domain.engagement import (
     parse_time,
 )
 from domain.errors import PermissionDenied
-from domain.importing import FileRefused, ImportCancelled, auto_mapping, undo_import
+from domain.importing import FileRefused, ImportCancelled, auto_mapping, import_file, undo_import
 from domain.users import Role
 from reports.rejects import rejects_table
-from storage.importing import engagement as engagement_import
 from storage.importing import importer
 from storage.importing.engagement import SqlEngagementImporter, engagements
 from storage.importing.importer import SqlImporter, list_batches
 from storage.repositories import SqlUnitOfWork
+from storage.schema import AccountRow, ContactRow
+from storage.users import sign_in
+from storage.workspace import MIGRATIONS, open_workspace
 
 # --- kinds, times and headers ---------------------------------------------------------------
 
@@ -265,12 +270,8 @@ def test_an_xlsx_export_imports_with_its_dates(workspace, people, crm, tmp_path)
     assert _utc(row["at"]) == datetime(2025, 4, 2, 9, 30).astimezone(UTC)
 
 
-@pytest.mark.parametrize("size", ["small file", "big file"])
-def test_a_cancelled_import_changes_nothing(workspace, people, crm, tmp_path, monkeypatch, size):
-    # a big file reads every contact's e-mail up front, a small one a chunk's at a time
-    monkeypatch.setattr(engagement_import, "_BYTES_PER_ROW", 1 if size == "big file" else 10**9)
-    for module in (importer, engagement_import):
-        monkeypatch.setattr(module, "CHUNK", 2)
+def test_a_cancelled_import_changes_nothing(workspace, people, crm, tmp_path, monkeypatch):
+    monkeypatch.setattr(importer, "CHUNK", 2)
     path = _csv(tmp_path, "ann@acme.com,,,Webinar,2025-03-01,,,\n" * 3 + (
         "ann@acme.com,,,Webinar,2025-03-02,,,\n"))  # fmt: skip
     calls = iter([False, True])
@@ -287,3 +288,105 @@ def test_a_rep_may_not_import_engagement(workspace, people, crm, tmp_path):
     with pytest.raises(PermissionDenied):
         _import(workspace, people[Role.REP], _csv(tmp_path, ",acme.com,,Webinar,2025-03-01,,,\n"))
     assert _stored(workspace) == []
+
+
+# --- finding a row's account through the indexes --------------------------------------------
+
+
+def _contact_of(workspace, path, user) -> list:
+    _import(workspace, user, path)
+    return [(r["account_id"], r["contact_id"]) for r in _stored(workspace)]
+
+
+def test_a_contact_is_found_by_its_email_however_it_was_typed_edited_or_imported(
+    workspace, people, crm, tmp_path
+):
+    owner = people[Role.OWNER]
+    with SqlUnitOfWork.reading(workspace) as reading:
+        ann = reading.contacts.get(crm["ann"])
+    assert ann is not None  # she marries, and her e-mail changes
+    update_contact(SqlUnitOfWork(workspace), owner, ann, {"email": " Ann.Berg@ACME.com "})
+    people_file = tmp_path / "people.csv"
+    people_file.write_text("Name,Email,Company\nCy Dahl,CY@Beta.IO,Beta\n", encoding="utf-8")
+    contacts_import = import_file(SqlImporter(workspace), owner, people_file, "contacts")
+    with workspace.read() as conn:
+        cy = conn.execute(select(ContactRow.id).where(ContactRow.name == "Cy Dahl")).scalar_one()
+    path = _csv(tmp_path, (
+        "ann.berg@acme.com,,,Webinar,2025-03-01 10:00 UTC,,,\n"
+        "ann@acme.com,,,Webinar,2025-03-02 10:00 UTC,,,\n"  # her old address: only the domain
+        "cy@beta.io,,,Webinar,2025-03-03 10:00 UTC,,,\n"
+    ))  # fmt: skip
+    assert _contact_of(workspace, path, owner) == [
+        (crm["acme"], crm["ann"]),
+        (crm["acme"], None),
+        (crm["beta"], cy),
+    ]
+    # the contacts import undone, its contact is no longer found by its e-mail
+    undo_import(SqlImporter(workspace), owner, contacts_import.batch_id)
+    path = _csv(tmp_path, "cy@beta.io,,,Webinar,2025-03-04 10:00 UTC,,,\n", name="again.csv")
+    assert _contact_of(workspace, path, owner)[-1] == (crm["beta"], None)
+
+
+def test_a_contact_stored_before_the_email_key_is_found_by_its_email(db_url, tmp_path):
+    """0013 gives the contacts already stored the key an import looks them up by."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    old = open_workspace(db_url, migrate=False)
+    account_id, contact_id = uuid.uuid4(), uuid.uuid4()
+    with old.engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.upgrade(config, "0012")
+        conn.execute(
+            insert(AccountRow.__table__).values(
+                id=account_id, name="Acme", name_key="acme", search_text=" acme ", changed_by="Ann"
+            )
+        )
+        conn.execute(insert(ContactRow.__table__).values(
+            id=contact_id, account_id=account_id, name="Ann", email=" Ann@Acme.COM ",
+            changed_by="Ann"))  # fmt: skip
+    old.close()
+    workspace = open_workspace(db_url)
+    owner = sign_in(workspace, "Olivia Owner")
+    path = _csv(tmp_path, "ann@acme.com,,,Webinar,2025-03-01 10:00 UTC,,,\n")
+    assert _contact_of(workspace, path, owner) == [(account_id, contact_id)]
+    workspace.close()
+
+
+def test_a_name_that_many_accounts_share_is_said_with_a_few_of_them(
+    workspace, people, crm, tmp_path
+):
+    uow, owner = SqlUnitOfWork(workspace), people[Role.OWNER]
+    for n in range(4):  # six accounts named Gamma in all
+        create_account(uow, owner, {"name": "GAMMA", "website": f"gamma{n}.example"})
+    path = _csv(tmp_path, ",,Gamma,Webinar,2025-03-01,,,\n,,gamma,Webinar,2025-03-02,,,\n")
+    summary = _import(workspace, owner, path)
+    assert summary.rejected == 2
+    first, second = (e.reason for e in summary.errors)
+    assert first == second
+    listed = first.removeprefix("6 accounts have this name (").split(" and 3 more): ")
+    assert len(listed) == 2 and listed[1].startswith("give a contact's e-mail")
+    assert len(listed[0].split("; ")) == 3  # three of them, by name, website and country
+
+
+def test_the_summary_says_what_was_added_and_how_and_why_rows_were_not(
+    workspace, people, crm, tmp_path
+):
+    owner = people[Role.OWNER]
+    path = _csv(tmp_path, (
+        "ann@acme.com,,,Webinar,2025-03-01 10:00 UTC,,,\n"
+        "someone@beta.io,,,Webinar,2025-03-01 10:00 UTC,,,\n"  # no such contact: the domain
+        ",beta.io,,Webinar,2025-03-02 10:00 UTC,,,\n"
+        ",,Acme,Webinar,2025-03-03 10:00 UTC,,,\n"
+        ",,Gamma,Webinar,2025-03-03 10:00 UTC,,,\n"
+        ",,Nobody,Webinar,2025-03-03 10:00 UTC,,,\n"
+        ",,Acme,Webinar,someday,,,\n"
+    ))  # fmt: skip
+    summary = _import(workspace, owner, path)
+    assert summary.describe() == (
+        f"engagement.csv: 4 engagements added (1 by contact e-mail, 2 by website domain and "
+        f"1 by name), 3 rejected (1 matching no account, 1 matching several accounts and 1 "
+        f"with a cell Accord cannot read) (batch {summary.batch_id})"
+    )
+    again = _import(workspace, owner, _csv(tmp_path, ",,Acme,Webinar,2025-03-03 10:00 UTC,,,\n",
+                                           name="again.csv"))  # fmt: skip
+    assert again.tally() == ["0 engagements added", "1 row imported before, skipped", "0 rejected"]

@@ -33,6 +33,7 @@ from domain.leads import HasPhone, LeadDefinition, save_lead_definition
 from domain.targets import Stage, add_to_target_list, assign_owners, hand_off
 from domain.users import Role
 from storage.interactions import account_interactions, account_stage_changes, exceptions
+from storage.keys import email_key
 from storage.leads import SqlLeadStore
 from storage.repositories import SqlUnitOfWork
 from storage.schema import AccountRow, InteractionRow, TargetRow, stored_utc
@@ -354,6 +355,8 @@ def test_the_demo_has_six_months_of_true_field_history(workspace):
             "SELECT count(*) FROM interactions WHERE outcome = 'won' AND value IS NULL"
         )[0][0]
         engaged = run("SELECT count(DISTINCT campaign) FROM engagements")[0][0]
+        # what an engagement import finds a demo contact by
+        emails = run("SELECT email, email_key FROM contacts WHERE email IS NOT NULL")
         handed_off = TargetRow.handed_off_at
         moments = conn.execute(select(InteractionRow.at)).scalars().all()
         moments += conn.execute(select(handed_off).where(handed_off.is_not(None))).scalars().all()
@@ -361,6 +364,7 @@ def test_the_demo_has_six_months_of_true_field_history(workspace):
     # reps call, and marketing hands off, on weekdays in office hours
     assert all(m.weekday() < 5 and 8 <= m.hour < 18 for m in moments)
     assert set(outcomes) == {o.value for o in Outcome}
+    assert emails and all(key == email_key(email) for email, key in emails)
     assert outcomes["conversation"] > outcomes["won"] > 0 and outcomes["lost"] > 0
     assert (span[1] - span[0]).days > 120
     assert latest == {k: v for k, v in stages.items() if k in latest} and len(latest) == len(stages)

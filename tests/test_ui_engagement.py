@@ -66,7 +66,11 @@ def test_engagement_is_imported_with_the_wizard_and_undone_from_the_history(
     wizard.next()  # starts the import on a worker thread
     qtbot.waitUntil(lambda: wizard.currentPage() is wizard.summary_page, timeout=10_000)
     summary = wizard.summary_page
-    assert "1 created" in summary.counts.text() and "1 rejected" in summary.counts.text()
+    # rows are only added: what was, how each found its account, and why rows were not
+    assert summary.counts.text().startswith(
+        "1 engagement added (1 by website domain) · 1 rejected (1 matching no account)\n"
+    )
+    assert "updated" not in summary.counts.text()
     assert "possible duplicates" not in summary.counts.text()
     assert [summary.errors.item(0, c).text() for c in range(2)] == ["3", "Email"]
     assert summary.errors.item(0, 2).text().startswith("no account has this contact e-mail")

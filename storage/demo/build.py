@@ -14,7 +14,7 @@ from domain.users import Role
 from domain.values import counted, fold_text, phone_e164
 from storage.bulk import bulk_insert, new_id
 from storage.demo.field import field_history
-from storage.keys import derived_columns
+from storage.keys import derived_columns, email_key
 from storage.schema import (
     AccountRow,
     ChangeRow,
@@ -265,6 +265,7 @@ CONTACT_COLUMNS = [
     "name",
     "title",
     "email",
+    "email_key",
     "phone",
     "phone_e164",
     "decision_maker",
@@ -405,6 +406,7 @@ def build_demo(
                             f"{first} {last}",
                             title,
                             email,
+                            email_key(email),
                             phone,
                             phone_e164(phone, derived["country_code"]),
                             decides,

@@ -11,15 +11,17 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Column, Connection, String, func, select, type_coerce
+from sqlalchemy import Column, ColumnElement, Connection, String, case, func, select, type_coerce
 from sqlalchemy.exc import OperationalError
 
 from domain.engagement import (
     ENGAGEMENT_FIELDS,
     MATCHED_BY,
     NOT_FOUND,
+    SHOWN_CANDIDATES,
     Candidate,
     EngagementOptions,
+    EngagementSummary,
     ambiguous,
     check_kind_given,
     check_matched_by,
@@ -44,13 +46,13 @@ from domain.values import normalize_domain, normalize_name
 from storage.bulk import bulk_insert, cycle_collector_paused, new_id
 from storage.importing.files import SourceTable, open_table
 from storage.importing.importer import (
-    CHUNK,
     _disk_full,
     _Run,
     accounts,
     check_mapped_fields,
     contacts,
 )
+from storage.keys import email_key
 from storage.queries import LIVE_ACCOUNT
 from storage.schema import EngagementRow, stored_utc, table_of
 from storage.workspace import Workspace, sqlite_file
@@ -60,10 +62,6 @@ engagements = table_of(EngagementRow)
 #: The columns an engagement row is written with.
 COLUMNS = ("id", "account_id", "contact_id", "kind", "at", "campaign", "source", "detail",
            "import_batch_id", "created_at", "created_by")  # fmt: skip
-#: Fewer bytes than an engagement row takes in a file: a file of more than one chunk of
-#: rows reads every contact's e-mail once, rather than looking through the contacts (which
-#: have no index on it) for each chunk.
-_BYTES_PER_ROW = 40
 
 
 def mapped_engagement_fields(
@@ -90,10 +88,11 @@ def mapped_engagement_fields(
 _Key = tuple[uuid.UUID, uuid.UUID | None, str, datetime, str | None]
 
 
-#: An id as the database hands it back uncoerced (SQLite's text, PostgreSQL's UUID): a
-#: million of them are read to match a big file, and only those of matched rows are made
-#: UUIDs.
+#: An id as the database hands it back uncoerced (SQLite's text, PostgreSQL's UUID): only
+#: those of matched rows are made UUIDs.
 _RawId = Any
+#: How many live accounts hold a key, and the first few of them (SHOWN_CANDIDATES).
+_Holders = tuple[int, list[_RawId]]
 
 
 def _uuid(raw: _RawId) -> uuid.UUID:
@@ -105,59 +104,86 @@ def _raw(column: Column[Any]) -> Any:
 
 
 class _Accounts:
-    """Finds the accounts the rows of a chunk name: contacts by e-mail (all read once for
-    a big file), accounts by website domain and by name through their live-row indexes."""
+    """Finds the accounts the rows of a chunk name, each way through its index: contacts
+    by their e-mail's key, accounts by website domain and by name. Of the accounts that
+    share a key, only how many there are and the first few are read (the demo gives a
+    name to a hundred accounts or more). An import writes no account, so what a key was
+    found to be is kept for the chunks after (names repeat across a file)."""
 
-    def __init__(self, conn: Connection, every_email: bool) -> None:
+    def __init__(self, conn: Connection) -> None:
         self.conn = conn
-        self.by_email: dict[str, list[tuple[_RawId, _RawId]]] | None = None
-        if every_email:
-            self.by_email = self._contacts(None)
+        #: Column → key → its holders (None: no live account holds it).
+        self.known: dict[str, dict[str, _Holders | None]] = {}
+        #: (way, key) → why a row with that key is rejected, for the keys accounts share.
+        self.ambiguous: dict[tuple[str, str], str] = {}
 
-    def _contacts(self, emails: set[str] | None) -> dict[str, list[tuple[_RawId, _RawId]]]:
-        """Lowercased e-mail → (account, contact) of the live contacts of live accounts."""
-        email = func.lower(contacts.c.email)
-        query = (
-            select(email, _raw(contacts.c.account_id), _raw(contacts.c.id))
-            .join(accounts, accounts.c.id == contacts.c.account_id)
-            .where(LIVE_ACCOUNT, contacts.c.deleted_at.is_(None), contacts.c.email.is_not(None))
-            .order_by(contacts.c.created_at, contacts.c.id)
-        )
-        if emails is not None:
-            query = query.where(email.in_(emails))
-        found: dict[str, list[tuple[_RawId, _RawId]]] = {}
-        for address, account_id, contact_id in self.conn.execute(query):
-            found.setdefault(address, []).append((account_id, contact_id))
-        return found
-
-    def emails(self, emails: set[str]) -> dict[str, list[tuple[_RawId, _RawId]]]:
-        if self.by_email is not None:
-            return self.by_email
-        return self._contacts(emails) if emails else {}
-
-    def keyed(self, key: Column[Any], keys: set[str]) -> dict[str, list[_RawId]]:
-        """Key → the live accounts whose ``key`` column holds it."""
+    def emails(self, keys: set[str]) -> dict[str, list[tuple[_RawId, _RawId]]]:
+        """E-mail key → (account, contact) of the live contacts of live accounts, oldest
+        first."""
         if not keys:
             return {}
-        found: dict[str, list[_RawId]] = {}
-        for value, account_id in self.conn.execute(
-            select(key, _raw(accounts.c.id)).where(LIVE_ACCOUNT, key.in_(keys))
-        ):
-            found.setdefault(value, []).append(account_id)
+        query = (
+            select(contacts.c.email_key, _raw(contacts.c.account_id), _raw(contacts.c.id))
+            .join(accounts, accounts.c.id == contacts.c.account_id)
+            .where(LIVE_ACCOUNT, contacts.c.deleted_at.is_(None), contacts.c.email_key.in_(keys))
+            .order_by(contacts.c.created_at, contacts.c.id)
+        )
+        found: dict[str, list[tuple[_RawId, _RawId]]] = {}
+        for key, account_id, contact_id in self.conn.execute(query):
+            found.setdefault(key, []).append((account_id, contact_id))
         return found
 
-    def candidates(self, ids: set[uuid.UUID]) -> dict[uuid.UUID, Candidate]:
+    def keyed(self, key: Column[Any], keys: set[str]) -> dict[str, _Holders | None]:
+        """Key → how many live accounts hold it in ``key`` and the first few of them, or
+        None."""
+        known = self.known.setdefault(key.name, {})
+        if unknown := keys - known.keys():
+            known |= dict.fromkeys(unknown)
+            known |= self._holders(key, unknown)
+        return known
+
+    def _holders(self, key: Column[Any], keys: set[str]) -> dict[str, _Holders]:
+        """The count from the key's index alone, each of the few by one correlated lookup
+        (in the index's order: any few will do)."""
+        held = (
+            select(key.label("key"), func.count().label("holders"))
+            .where(LIVE_ACCOUNT, key.in_(keys))
+            .group_by(key)
+            .subquery()
+        )
+        other = accounts.alias()
+
+        def nth(n: int) -> ColumnElement[Any]:
+            holder = (
+                select(_raw(other.c.id))
+                .where(other.c.deleted_at.is_(None), other.c[key.name] == held.c.key)
+                .limit(1)
+                .offset(n)
+                .scalar_subquery()
+            )
+            # a key that one account holds (most websites) looks up that one alone
+            return holder if n == 0 else case((held.c.holders > n, holder))
+
+        few = [nth(n) for n in range(SHOWN_CANDIDATES)]
+        rows = self.conn.execute(select(held.c.key, held.c.holders, *few))
+        return {k: (holders, list(dict.fromkeys(filter(None, ids)))) for k, holders, *ids in rows}
+
+    def candidates(self, ids: set[_RawId]) -> dict[_RawId, Candidate]:
         """The accounts ambiguous rows may be, as their rejections list them."""
         if not ids:
             return {}
-        columns = [accounts.c.id, accounts.c.name, accounts.c.website, accounts.c.country]
-        found = self.conn.execute(select(*columns).where(accounts.c.id.in_(ids)))
-        return {row.id: Candidate(*row) for row in found}
+        columns = [_raw(accounts.c.id), accounts.c.name, accounts.c.website, accounts.c.country]
+        found = self.conn.execute(select(*columns).where(_raw(accounts.c.id).in_(ids)))
+        return {raw: Candidate(_uuid(raw), *row) for raw, *row in found}
 
 
-def _email(values: dict[str, Any]) -> str | None:
-    email = values.get("email")
-    return email.strip().lower() if email else None
+@dataclass(frozen=True)
+class _Found:
+    """The account (and contact) a row is, and the field whose way of matching found it."""
+
+    account_id: uuid.UUID
+    contact_id: uuid.UUID | None
+    by: str
 
 
 @dataclass(frozen=True)
@@ -168,8 +194,12 @@ class _Unmatched:
     field: str
     reason: str
 
+    @property
+    def ambiguous(self) -> bool:
+        return bool(self.field)
 
-_Match = tuple[uuid.UUID, uuid.UUID | None] | _Unmatched
+
+_Match = _Found | _Unmatched
 
 
 def _matches(found: _Accounts, chunk: list[dict[str, Any]]) -> list[_Match]:
@@ -177,24 +207,27 @@ def _matches(found: _Accounts, chunk: list[dict[str, Any]]) -> list[_Match]:
     then by a website's domain, then by name, each way looked up only for the rows the ways
     before left unmatched. The accounts ambiguous rows may be are read once, at the end."""
     matches: list[_Match | None] = [None] * len(chunk)
-    ambiguous_rows: dict[int, tuple[list[uuid.UUID], str, str]] = {}
+    #: Row → the key several accounts share, how it is said, and the first of them.
+    shared: dict[int, tuple[tuple[str, str], _Holders]] = {}
 
-    def one(index: int, ids: list[_RawId], field: str, by: str) -> None:
-        if len(ids) == 1:
-            matches[index] = _uuid(ids[0]), None
+    def one(index: int, way: str, key: str, holders: _Holders, column: str) -> None:
+        sharing, ids = holders
+        if sharing == 1:
+            matches[index] = _Found(_uuid(ids[0]), None, way)
         else:
-            ambiguous_rows[index] = [_uuid(i) for i in ids], field, by
-            matches[index] = _Unmatched(field, "")  # said below
+            shared[index] = (way, key), holders
+            matches[index] = _Unmatched(column, "")  # said below
 
-    emails = [_email(values) for values in chunk]
+    emails = [email_key(values.get("email")) for values in chunk]
     by_email = found.emails({e for e in emails if e})
     for index, email in enumerate(emails):
         if email and (people := by_email.get(email)):
             account_ids = list(dict.fromkeys(account_id for account_id, _ in people))
             if len(account_ids) == 1:  # the contact is kept with the engagement
-                matches[index] = _uuid(people[0][0]), _uuid(people[0][1])
+                matches[index] = _Found(_uuid(people[0][0]), _uuid(people[0][1]), "email")
             else:
-                one(index, account_ids, "email", "contact e-mail")
+                first = account_ids[:SHOWN_CANDIDATES]
+                one(index, "email", email, (len(account_ids), first), "email")
     # A row's website domain: its website's, else its e-mail's.
     domains = {
         index: domain
@@ -204,8 +237,9 @@ def _matches(found: _Accounts, chunk: list[dict[str, Any]]) -> list[_Match]:
     }
     by_domain = found.keyed(accounts.c.domain_key, set(domains.values()))
     for index, domain in domains.items():
-        if sharing := by_domain.get(domain):
-            one(index, sharing, "website" if chunk[index].get("website") else "email", "website")
+        if holders := by_domain[domain]:
+            column = "website" if chunk[index].get("website") else "email"
+            one(index, "website", domain, holders, column)
     names = {
         index: name
         for index, values in enumerate(chunk)
@@ -213,12 +247,28 @@ def _matches(found: _Accounts, chunk: list[dict[str, Any]]) -> list[_Match]:
     }
     by_name = found.keyed(accounts.c.name_key, set(names.values()))
     for index, name in names.items():
-        if named := by_name.get(name):
-            one(index, named, "account", "name")
-    candidates = found.candidates({i for ids, _, _ in ambiguous_rows.values() for i in ids})
-    for index, (ids, field, by) in ambiguous_rows.items():
-        matches[index] = _Unmatched(field, ambiguous(by, [candidates[i] for i in ids]))
+        if holders := by_name[name]:
+            one(index, "account", name, holders, "account")
+    _say_ambiguous(found, {key: holders for key, holders in shared.values()})
+    for index, (key, _) in shared.items():
+        unmatched = matches[index]
+        assert isinstance(unmatched, _Unmatched)
+        matches[index] = _Unmatched(unmatched.field, found.ambiguous[key])
     return [match or _Unmatched("", NOT_FOUND) for match in matches]
+
+
+#: How a rejection names the way a key several accounts share was looked up.
+_SHARED = {"email": "contact e-mail", "website": "website", "account": "name"}
+
+
+def _say_ambiguous(found: _Accounts, shared: dict[tuple[str, str], _Holders]) -> None:
+    """Why rows are rejected whose key several accounts share, for the keys not said
+    before, their candidates read in one query."""
+    new = {key: holders for key, holders in shared.items() if key not in found.ambiguous}
+    candidates = found.candidates({i for _, ids in new.values() for i in ids})
+    for (way, key), (sharing, ids) in new.items():
+        listed = [candidates[i] for i in ids]
+        found.ambiguous[way, key] = ambiguous(_SHARED[way], listed, sharing)
 
 
 def _stored(conn: Connection, keys: list[_Key]) -> set[_Key]:
@@ -237,23 +287,32 @@ def _import_rows(run: _Run, found: _Accounts, columns: dict[str, str]) -> None:
     options = run.options
     assert isinstance(options, EngagementOptions)
     default_kind = options.kind.value if options.kind else None
+    summary = run.summary
+    assert isinstance(summary, EngagementSummary)
     for parsed in run.parsed_chunks():
         matches = _matches(found, [values for _, _, values in parsed])
-        keyed: list[tuple[_Key, dict[str, Any]]] = []  # what makes a row the same engagement
+        # what makes a row the same engagement, and how its account was found
+        keyed: list[tuple[_Key, str, dict[str, Any]]] = []
         for (number, cells, values), match in zip(parsed, matches, strict=True):
             if isinstance(match, _Unmatched):
                 run.reject(number, cells, columns[match.field], match.reason)
+                if match.ambiguous:
+                    summary.ambiguous += 1
+                else:
+                    summary.unmatched += 1
                 continue
             kind = str(values.get("kind") or default_kind)
             campaign = values.get("campaign") or options.campaign
-            keyed.append(((*match, kind, values["at"], campaign), values))
-        stored = _stored(run.conn, [key for key, _ in keyed])
+            key = (match.account_id, match.contact_id, kind, values["at"], campaign)
+            keyed.append((key, match.by, values))
+        stored = _stored(run.conn, [key for key, _, _ in keyed])
         rows: list[tuple[Any, ...]] = []
-        for key, values in keyed:
+        for key, by, values in keyed:
             if key in stored:
-                run.summary.skipped += 1
+                summary.skipped += 1
                 continue
             stored.add(key)
+            summary.added_by[by] = summary.added_by.get(by, 0) + 1
             account_id, contact_id, kind, at, campaign = key
             rows.append((
                 new_id(), account_id, contact_id, kind, at, campaign,
@@ -262,7 +321,7 @@ def _import_rows(run: _Run, found: _Accounts, columns: dict[str, str]) -> None:
             ))  # fmt: skip
         if rows:
             bulk_insert(run.conn, engagements, COLUMNS, rows)
-        run.summary.created += len(rows)
+        summary.created += len(rows)
 
 
 def _matching_columns(headers: list[str], mapped_fields: list[str]) -> dict[str, str]:
@@ -292,11 +351,10 @@ def import_engagement(
         with cycle_collector_paused(), workspace.write() as conn:
             parse = RowParser(table.headers, mapped_fields, fields, defused=table.is_csv)
             folder = file.parent if (file := sqlite_file(workspace.url)) else None
-            run = _Run(conn, user, table, "engagement", parse, options, progress, cancel, folder)
+            run = _Run(conn, user, table, "engagement", parse, options, progress, cancel, folder,
+                       EngagementSummary)  # fmt: skip
             run.summary.mapping = mapping_line(table.headers, mapped_fields, fields)
-            big = path.stat().st_size // _BYTES_PER_ROW > CHUNK
-            _import_rows(run, _Accounts(conn, every_email=big), _matching_columns(
-                table.headers, mapped_fields))  # fmt: skip
+            _import_rows(run, _Accounts(conn), _matching_columns(table.headers, mapped_fields))
             summary = run.finish()
             summary.notes += shared_fields(table.headers, mapped_fields, fields)
             return summary

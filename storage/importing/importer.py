@@ -64,7 +64,7 @@ from storage.bulk import bulk_insert, cycle_collector_paused, indexes_rebuilt, n
 from storage.change_log import log_change
 from storage.icps import rescore_batch
 from storage.importing.files import BadRow, SourceTable, open_table
-from storage.keys import derived_columns
+from storage.keys import derived_columns, email_key
 from storage.queries import LIVE_ACCOUNT
 from storage.schema import (
     AccountRow,
@@ -190,6 +190,7 @@ class _Run:
         progress: Progress | None,
         cancel: Cancel | None,
         folder: Path | None,
+        summary_type: type[ImportSummary] = ImportSummary,
     ) -> None:
         self.conn, self.user, self.table, self.options = conn, user, table, options
         self.workspace_folder = folder
@@ -198,7 +199,7 @@ class _Run:
         self.progress, self.cancel = progress, cancel
         self.batch_id = new_id()
         self.now = utcnow()
-        self.summary = ImportSummary(
+        self.summary = summary_type(
             table.path.name,
             self.batch_id,
             headers=list(table.headers),
@@ -519,6 +520,7 @@ def _remember(
 def _import_contacts(run: _Run, mapped_fields: list[str]) -> None:
     policy = run.options.on_duplicate
     columns = [contacts.c[n] for n in CONTACT_VALUES] + [
+        contacts.c.email_key,
         contacts.c.phone_e164,
         contacts.c.id,
         contacts.c.version,
@@ -558,6 +560,7 @@ def _import_contacts(run: _Run, mapped_fields: list[str]) -> None:
                 record = {
                     **EMPTY_CONTACT,
                     **values,
+                    "email_key": email_key(values.get("email")),
                     "phone_e164": e164,
                     "account_id": account_id,
                     "id": new_id(),
@@ -571,6 +574,8 @@ def _import_contacts(run: _Run, mapped_fields: list[str]) -> None:
             changes = merge({k: match[k] for k in CONTACT_VALUES}, values, policy)
             if "phone" in changes:
                 changes["phone_e164"] = e164
+            if "email" in changes:
+                changes["email_key"] = email_key(changes["email"])
             if not changes:
                 run.summary.skipped += 1
             elif match["id"] in pending:
@@ -583,8 +588,9 @@ def _import_contacts(run: _Run, mapped_fields: list[str]) -> None:
 
 
 def _contact_key(account_id: uuid.UUID, values: dict[str, Any]) -> tuple[uuid.UUID, str]:
-    email = (values.get("email") or "").strip().lower()
-    return account_id, email or "name:" + normalize_name(values.get("name"))
+    return account_id, email_key(values.get("email")) or "name:" + normalize_name(
+        values.get("name")
+    )
 
 
 def _remember_contact(
