@@ -10,12 +10,14 @@ from typing import Any
 from sqlalchemy import Connection, Table, func, insert, select
 
 from domain.agreement import Agreement, AgreementVersion
+from domain.calendar import WorkCalendar
 from domain.goal import Goal, GoalVersion
 from domain.users import Role, User
 from storage.change_log import log_change
 from storage.schema import (
     AgreementVersionRow,
     GoalVersionRow,
+    WorkCalendarRow,
     stored_utc,
     table_of,
     utcnow,
@@ -25,6 +27,7 @@ from storage.workspace import Workspace
 
 goal_versions = table_of(GoalVersionRow)
 agreement_versions = table_of(AgreementVersionRow)
+calendars = table_of(WorkCalendarRow)
 
 
 class SqlGoalStore:
@@ -97,3 +100,12 @@ def current_agreement(conn: Connection) -> AgreementVersion | None:
         row.created_by,
         stored_utc(row.created_at),
     )
+
+
+def workspace_calendar(conn: Connection) -> WorkCalendar:
+    """The workspace calendar in force (its newest save), or the default one (UTC, weekends
+    on Saturday and Sunday, no holidays)."""
+    document = conn.execute(
+        select(calendars.c.document).order_by(calendars.c.id.desc()).limit(1)
+    ).scalar()
+    return WorkCalendar() if document is None else WorkCalendar.from_document(document)

@@ -20,6 +20,7 @@ from domain.periods import Period
 from domain.report import Scope
 from domain.targets import Stage
 from domain.users import Role
+from main import main
 from storage.goals import SqlGoalStore, current_goal, goal_history
 from storage.keys import derived_columns
 from storage.read_models.goal_progress import (
@@ -410,3 +411,52 @@ def test_observed_rates_come_from_the_last_six_months(workspace, people):
                                  ("Mark Marketer", "Rita Rep")), observed)  # fmt: skip
     # 4 wins, 16 opportunities, 64 meetings, 128 hand-offs: 22 a month
     assert funnel.handoffs_per_month == 22 and funnel.handoffs_per_rep == 22
+
+
+# --- the command line ---------------------------------------------------------------------------
+
+
+def _team_file(tmp_path) -> str:
+    db = str(tmp_path / "goal.sqlite")
+    for name, role in (("Mark Marketer", "marketing"), ("Rita Rep", "rep")):
+        assert main(["--db", db, "--user", "Olivia Owner", "users", "--add", name,
+                     "--role", role]) == 0  # fmt: skip
+    return db
+
+
+def test_goal_set_and_show_from_the_command_line(tmp_path, capsys):
+    db = _team_file(tmp_path)
+    capsys.readouterr()
+    code = main(["--db", db, "--user", "Olivia Owner", "goal", "set", "--metric", "won-accounts",
+                 "--target", "1,200", "--start", "2026-03-15", "--months", "4",
+                 "--owners", "Mark Marketer, Rita Rep"])  # fmt: skip
+    assert code == 0
+    said = capsys.readouterr().out
+    assert said.startswith("Goal set. 1,200 won accounts over March 2026 – June 2026, ")
+    assert "owned by Mark Marketer and Rita Rep (version 1, set by Olivia Owner" in said
+    assert main(["--db", db, "goal", "show"]) == 0
+    shown = capsys.readouterr().out.splitlines()
+    assert "(version 1, set by Olivia Owner" in shown[0]
+    assert shown[1].startswith("Actual to date: ") and "Gap to the target: " in shown[1]
+
+
+@pytest.mark.parametrize(
+    ("change", "key"),
+    [({"--metric": "revenue"}, "metric"), ({"--target": "-5"}, "target"),
+     ({"--target": "lots"}, "target"), ({"--start": "2026-02-30"}, "start"),
+     ({"--months": "0"}, "months"), ({"--owners": "Mark Marketer"}, "owners")],
+)  # fmt: skip
+def test_a_refused_goal_exits_1_naming_the_key_and_writes_nothing(tmp_path, capsys, change, key):
+    db = _team_file(tmp_path)
+    typed = {"--metric": "meetings", "--target": "40", "--start": "2026-01-01",
+             "--months": "6", "--owners": "Mark Marketer,Rita Rep", **change}  # fmt: skip
+    capsys.readouterr()
+    argv = ["--db", db, "--user", "Olivia Owner", "goal", "set"]
+    assert main([*argv, *(part for pair in typed.items() for part in pair)]) == 1
+    error = capsys.readouterr().err
+    assert error.startswith(f"accord: {key}: ") and error.count("\n") == 1
+    assert main(["--db", db, "goal", "show"]) == 0
+    assert (
+        capsys.readouterr().out
+        == "No shared goal is set yet: the owner sets it with accord goal set.\n"
+    )

@@ -273,7 +273,7 @@ def _amount(metric: Metric, value: float) -> str:
 _NOUNS = {
     Metric.NEW_REVENUE: ("won deal", "won deals"),
     Metric.WON_ACCOUNTS: ("won account", "won accounts"),
-    Metric.MEETINGS: ("account at a meeting", "accounts at a meeting"),
+    Metric.MEETINGS: ("meeting", "meetings"),
     Metric.OPPORTUNITIES: ("opportunity", "opportunities"),
 }
 
@@ -330,10 +330,18 @@ def _forecast_basis(reading: _Reading) -> str:
             f"({reading.win_rate.basis})")  # fmt: skip
 
 
-def _goal_said(version: GoalVersion) -> str:
+def _target(goal: Goal) -> str:
+    """``New revenue of 400,000``, ``20 won accounts``."""
+    if goal.metric.is_amount:
+        return f"{goal.metric.label} of {goal.target:,}"
+    return _counted(goal.metric, goal.target)
+
+
+def described(version: GoalVersion) -> str:
+    """The goal in a sentence: metric, target, period, owners, and which version it is."""
     goal = version.goal
     return (
-        f"{goal.metric.label} of {_amount(goal.metric, goal.target)} from {goal.period.label}, "
+        f"{_target(goal)} over {goal.period.label}, "
         f"owned by {in_words(list(goal.owners))} (version {version.number}, set by "
         f"{version.set_by} on {shown_time(version.set_at, '%Y-%m-%d')})."
     )
@@ -356,7 +364,7 @@ def goal_sections(conn: Connection, scope: Scope) -> list[Section]:
     reading = _read(conn, scope, version)
     goal = reading.goal
     unit = Unit.AMOUNT if goal.metric.is_amount else Unit.COUNT
-    notes = [_goal_said(version)]
+    notes = [described(version)]
     if scope.rep is not None:
         notes.append(f"{scope.rep}'s accounts only; the target and the pace are the team's.")
     if reading.as_of <= reading.start:
