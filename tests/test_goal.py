@@ -16,11 +16,12 @@ from sqlalchemy import delete, func, insert, select
 from domain.calendar import WorkCalendar
 from domain.errors import PermissionDenied, ValidationError
 from domain.goal import Goal, Metric, Progress, elapsed, reaches, reverse_funnel, set_goal
-from domain.periods import Period
+from domain.periods import Month, Period
 from domain.report import Scope
 from domain.targets import Stage
 from domain.users import Role
 from main import main
+from storage.demo.build import GOAL_OWNERS, build_demo
 from storage.goals import SqlGoalStore, current_goal, goal_history
 from storage.keys import derived_columns
 from storage.read_models.goal_progress import (
@@ -460,3 +461,17 @@ def test_a_refused_goal_exits_1_naming_the_key_and_writes_nothing(tmp_path, caps
         capsys.readouterr().out
         == "No shared goal is set yet: the owner sets it with accord goal set.\n"
     )
+
+
+def test_the_demo_opens_on_a_goal_within_reach(sqlite_workspace):
+    build_demo(sqlite_workspace, accounts=600)
+    now = datetime.now(UTC)
+    with sqlite_workspace.read() as conn:
+        version = current_goal(conn)
+        assert version is not None
+        scope = Scope(version.goal.period, UTC_CALENDAR, now)
+        actual, _, forecast, _ = goal_figures(conn, scope)
+    goal = version.goal
+    assert (goal.metric, goal.months, goal.owners) == (Metric.NEW_REVENUE, 6, GOAL_OWNERS)
+    assert goal.period.last == Month.of(now.date())  # six months to this one
+    assert 0 < actual.value < goal.target and forecast.value is not None

@@ -304,10 +304,18 @@ def _figures(reading: _Reading | None) -> list[Figure]:
                basis=f"{progress.elapsed:.0%} of the goal's period gone by"),
         Figure(FORECAST, forecast, unit, goal.target, standing(forecast, goal.target),
                basis=_forecast_basis(reading), rows=rows),
-        Figure(GAP, gap, unit,
-               basis="" if forecast is None
-               else f"target {_amount(goal.metric, goal.target)} less the forecast"),
+        Figure(GAP, gap, unit, basis=_gap_basis(goal.metric, gap)),
     ]  # fmt: skip
+
+
+def _gap_basis(metric: Metric, gap: float | None) -> str:
+    if gap is None:
+        return "no forecast yet"
+    if gap > 0:
+        return f"the forecast falls {_amount(metric, gap)} short of the target"
+    if gap < 0:
+        return f"the forecast is {_amount(metric, -gap)} beyond the target"
+    return "the forecast meets the target exactly"
 
 
 def _forecast_basis(reading: _Reading) -> str:
