@@ -83,7 +83,7 @@ def test_marketing_and_reps_read_the_goal_but_cannot_change_it(
         qtbot.addWidget(dialog)
         assert dialog.target.value() == 120_000 and not dialog.target.isEnabled()
         assert not dialog.save_button.isEnabled()
-        assert "may not set the shared goal" in dialog.save_button.toolTip()
+        assert "Only the owner sets the shared goal." in dialog.save_button.toolTip()
         assert dialog.arithmetic_button.isEnabled()  # the arithmetic is for everyone to read
 
 
@@ -145,4 +145,4 @@ def test_only_the_owner_saves_the_agreement_s_numbers(qtbot, sqlite_workspace, s
     dialog = GoalToAgreementDialog(sqlite_workspace, sqlite_people[Role.MARKETING], version)
     qtbot.addWidget(dialog)
     assert not dialog.deal.isEnabled() and not dialog.save_button.isEnabled()
-    assert "may not" in dialog.save_button.toolTip()
+    assert "Only the owner changes the service agreement." in dialog.save_button.toolTip()

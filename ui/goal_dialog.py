@@ -31,7 +31,7 @@ from PySide6.QtWidgets import (
 )
 
 from domain.agreement import Agreement, Standing, save_agreement
-from domain.errors import AccordError, PermissionDenied
+from domain.errors import AccordError
 from domain.goal import (
     LONGEST,
     Goal,
@@ -158,7 +158,7 @@ class GoalDialog(QDialog):
         self.save_button = self.buttons.addButton(
             "Save as a new version", QDialogButtonBox.ButtonRole.ApplyRole
         )
-        _allow(self.save_button, user, Action.SET_GOAL)
+        _allow(self.save_button, user, Action.SET_GOAL, "Only the owner sets the shared goal.")
         self.save_button.clicked.connect(self.save)
         self.arithmetic_button = QPushButton("From the goal to the agreement…")
         self.arithmetic_button.clicked.connect(self.to_agreement)
@@ -255,13 +255,12 @@ class GoalDialog(QDialog):
             GoalToAgreementDialog(self.workspace, self.user, version, self).exec()
 
 
-def _allow(button: QPushButton, user: User, action: Action) -> None:
-    """Enable ``button`` for those whose role allows ``action``; to the others it says why."""
-    try:
-        user.require(action)
-    except PermissionDenied as refused:
+def _allow(button: QPushButton, user: User, action: Action, reason: str) -> None:
+    """Enable ``button`` for those whose role allows ``action``; to the others it says why
+    it is not theirs (the domain checks it again when it is pressed)."""
+    if not user.can(action):
         button.setEnabled(False)
-        button.setToolTip(plain_tooltip(str(refused)))
+        button.setToolTip(plain_tooltip(reason))
 
 
 #: How a figure stands, said against what it is measured by.
@@ -334,7 +333,8 @@ class GoalToAgreementDialog(QDialog):
         self.save_button = self.buttons.addButton(
             "Save as the agreement's numbers", QDialogButtonBox.ButtonRole.AcceptRole
         )
-        _allow(self.save_button, user, Action.EDIT_AGREEMENT)
+        _allow(self.save_button, user, Action.EDIT_AGREEMENT,
+               "Only the owner changes the service agreement.")  # fmt: skip
         self.buttons.accepted.connect(self.accept)
         self.buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)

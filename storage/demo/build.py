@@ -465,7 +465,7 @@ def _goal(workspace: Workspace, now: datetime) -> str:
                 wins.c.outcome == "won", wins.c.at >= start, wins.c.at < now
             )
         ).scalar_one()
-    target = max(1, math.ceil(won / elapsed(start, end, now) * 7 / 6 / 10_000)) * 10_000
+    target = max(1, math.ceil(int(won) / elapsed(start, end, now) * 7 / 6 / 10_000)) * 10_000
     owner = SqlTargetStore(workspace).users_by_name()[DEMO_OWNER]
     goal = Goal(Metric.NEW_REVENUE, target, first.first_day, 6, GOAL_OWNERS)
     set_goal(SqlGoalStore(workspace), owner, goal)

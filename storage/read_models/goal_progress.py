@@ -27,6 +27,7 @@ from sqlalchemy import (
     FromClause,
     Row,
     Select,
+    Subquery,
     and_,
     case,
     exists,
@@ -165,7 +166,7 @@ def _of_rep(rep: str | None) -> Select[tuple[object, ...]] | None:
     )
 
 
-def goal_events(metric: Metric, start: datetime, end: datetime, rep: str | None = None):  # type: ignore[no-untyped-def]
+def _events(metric: Metric, start: datetime, end: datetime, rep: str | None) -> Subquery:
     """What the goal counts in ``start``..``end``: rows of (account_id, at, amount), the
     amount a won deal's value for new revenue and 1 for an account otherwise."""
     stage = metric.stage
@@ -285,7 +286,7 @@ def _tally(
     """The goal's events in ``start``..``end`` added up in one pass, by tier, source,
     industry and rep together (a few hundred groups): each group's count, total, and its
     running total before each of ``bounds``."""
-    events = goal_events(metric, start, end, rep)
+    events = _events(metric, start, end, rep)
     joined = (
         events.join(accounts, accounts.c.id == events.c.account_id)
         .outerjoin(scores, scores.c.account_id == events.c.account_id)
