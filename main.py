@@ -234,6 +234,22 @@ def _parser() -> argparse.ArgumentParser:
     pack.add_argument("--limit", type=_positive, metavar="N", help="at most N accounts")
     pack.add_argument("--out", required=True, type=Path, metavar="OUT.pdf")
 
+    from domain.goal import Metric
+
+    goal = commands.add_parser("goal", help="the shared goal: set it (owner) or show its progress")
+    goal_what = goal.add_subparsers(dest="what", metavar="set|show", required=True)
+    goal_set = goal_what.add_parser("set", help="set the shared goal (a new version)")
+    goal_set.add_argument("--metric", required=True, metavar="|".join(m.value for m in Metric),
+                          help="what the goal counts")  # fmt: skip
+    goal_set.add_argument("--target", required=True, metavar="N",
+                          help="an amount for new-revenue, a count otherwise")  # fmt: skip
+    goal_set.add_argument("--start", required=True, metavar="YYYY-MM-DD",
+                          help="the first day (its month counts whole)")  # fmt: skip
+    goal_set.add_argument("--months", default="6", metavar="N", help="how long (default: 6)")
+    goal_set.add_argument("--owners", required=True, metavar="NAME,NAME",
+                          help="its owners: at least one marketing person and one rep")  # fmt: skip
+    goal_what.add_parser("show", help="the goal in force, its version and its progress")
+
     exceptions = commands.add_parser(
         "exceptions", help="exceptions to the target list: list, grant, revoke (owner, marketing)"
     )
@@ -838,6 +854,57 @@ def _cmd_exceptions(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _cmd_goal(args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime
+
+    from domain.goal import Goal, set_goal
+    from domain.periods import Month, Period
+    from domain.report import Figure, Scope
+    from storage.goals import SqlGoalStore, current_goal, workspace_calendar
+    from storage.read_models.goal_progress import described, goal_figures
+
+    if args.what == "set":
+        workspace = _open(args, create=True)
+        user = _who(workspace, args)
+        goal = Goal.from_document({
+            "metric": args.metric, "target": _typed_number(args.target), "start": args.start,
+            "months": _typed_number(args.months),
+            "owners": [name.strip() for name in args.owners.split(",") if name.strip()],
+        })  # fmt: skip
+        saved = set_goal(SqlGoalStore(workspace), user, goal)
+        print(f"Goal set. {described(saved)}")
+        return EXIT_OK
+    workspace = _open(args)
+    with workspace.read() as conn:
+        version = current_goal(conn)
+        if version is None:
+            print("No shared goal is set yet: the owner sets it with accord goal set.")
+            return EXIT_OK
+        now = datetime.now(UTC)
+        scope = Scope(Period(Month.of(now.date()), Month.of(now.date())),
+                      workspace_calendar(conn), now)  # fmt: skip
+        figures = goal_figures(conn, scope)
+
+    def said(figure: Figure) -> str:
+        if figure.value is None:
+            return f"{figure.label}: none ({figure.basis})"
+        value = f"{figure.label}: {figure.value:,.0f}"
+        return value + (f" ({figure.basis})" if figure.basis else "")
+
+    print(described(version))
+    print("; ".join(said(figure) for figure in figures) + ".")
+    return EXIT_OK
+
+
+def _typed_number(text: str) -> int | str:
+    """A whole number as typed (``400,000``, ``400_000``), or the text, for the goal to
+    refuse by its key."""
+    try:
+        return int(text.replace(",", "").replace("_", "").strip())
+    except ValueError:
+        return text
+
+
 def _cmd_users(args: argparse.Namespace) -> int:
     from domain.users import Role, add_user
     from storage.users import SqlUserStore, list_users
@@ -876,6 +943,7 @@ _COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "queue": _cmd_queue,
     "report": _cmd_report,
     "exceptions": _cmd_exceptions,
+    "goal": _cmd_goal,
     "users": _cmd_users,
     "backups": _cmd_backups,
     "restore": _cmd_restore,

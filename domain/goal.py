@@ -9,6 +9,16 @@ What each metric counts (storage counts it in SQL, the reports show it):
 - **meetings**: accounts that reached the meeting stage in the period;
 - **opportunities**: accounts that reached the opportunity stage in the period.
 
+An account *reaches* a stage when it moves into it, or past it, from a stage before it (or
+from lost, or from none): one call that books a meeting and opens an opportunity reaches
+both. A move made by an interaction that was corrected since counts as the correction's
+move instead; an account counts once, at the first time it reached the stage in the period.
+
+Progress (:class:`Progress`) is read as of a moment: the pace is the target spread evenly
+over the goal's period; the forecast is the run rate to date extended to the end, plus the
+open pipeline weighted by the observed win rate; the gap is what the forecast falls short
+of the target.
+
 Only the owner sets the goal; every change is a new version, the old ones are kept.
 """
 
@@ -23,6 +33,7 @@ from typing import Any, Protocol
 
 from domain.errors import ValidationError
 from domain.periods import Month, Period
+from domain.targets import Stage
 from domain.users import Action, Role, User
 
 _KEYS = {"metric", "target", "start", "months", "owners"}
@@ -43,6 +54,34 @@ class Metric(enum.StrEnum):
     @property
     def is_amount(self) -> bool:
         return self is Metric.NEW_REVENUE
+
+    @property
+    def stage(self) -> Stage | None:
+        """The stage whose reaching the metric counts (None: new revenue adds up wins)."""
+        return _STAGES.get(self)
+
+
+#: The funnel in its order, won last.
+FUNNEL = (Stage.TARGETED, Stage.SALES_READY, Stage.CONTACTED, Stage.MEETING, Stage.OPPORTUNITY,
+          Stage.WON)  # fmt: skip
+_STAGES = {
+    Metric.WON_ACCOUNTS: Stage.WON,
+    Metric.MEETINGS: Stage.MEETING,
+    Metric.OPPORTUNITIES: Stage.OPPORTUNITY,
+}
+
+
+def reaching(stage: Stage) -> tuple[frozenset[Stage], frozenset[Stage | None]]:
+    """The stages a move into which reaches ``stage`` (it and those past it), and the
+    stages a move must start from to reach it (those before it, lost, or none)."""
+    at = FUNNEL.index(stage)
+    return frozenset(FUNNEL[at:]), frozenset((*FUNNEL[:at], Stage.LOST, None))
+
+
+def reaches(stage: Stage, before: Stage | None, after: Stage) -> bool:
+    """Whether a move from ``before`` to ``after`` reaches ``stage``."""
+    into, starts = reaching(stage)
+    return after in into and before in starts
 
 
 _LABELS = {
@@ -141,6 +180,50 @@ class GoalVersion:
     number: int
     set_by: str
     set_at: datetime
+
+
+@dataclass(frozen=True)
+class Progress:
+    """Where the goal stands as of a moment: ``actual`` to date, ``elapsed`` the share of
+    the goal's period gone by (0-1), and ``pipeline`` the open pipeline weighted by the
+    observed win rate (None for a metric the pipeline does not add to: meetings and
+    opportunities, or when there is no win rate yet)."""
+
+    target: int
+    actual: float
+    elapsed: float
+    pipeline: float | None = None
+
+    @property
+    def pace(self) -> float:
+        """Where the actual should be by now, the target spread evenly over the period."""
+        return self.target * self.elapsed
+
+    @property
+    def run_rate(self) -> float | None:
+        """The actual to date extended to the end of the period (None before it starts)."""
+        if self.elapsed >= 1:
+            return self.actual
+        return self.actual / self.elapsed if self.elapsed > 0 else None
+
+    @property
+    def forecast(self) -> float | None:
+        """The run rate plus the weighted pipeline; the actual once the period is over."""
+        run = self.run_rate
+        if run is None or self.elapsed >= 1:
+            return run
+        return run + (self.pipeline or 0)
+
+    @property
+    def gap(self) -> float | None:
+        """What the forecast falls short of the target (below 0: it goes beyond it)."""
+        forecast = self.forecast
+        return None if forecast is None else self.target - forecast
+
+
+def elapsed(start: datetime, end: datetime, moment: datetime) -> float:
+    """The share of ``start`` to ``end`` gone by at ``moment``, 0 before and 1 after."""
+    return min(1.0, max(0.0, (moment - start) / (end - start)))
 
 
 class GoalStore(Protocol):

@@ -30,6 +30,7 @@ from domain.targets import Stage
 from domain.users import Role, add_user
 from storage.demo.build import build_demo
 from storage.dossiers import DossierFilter, dossier_for, dossier_lines
+from storage.goals import current_goal
 from storage.icps import list_versions
 from storage.read_models.account_list import SORTABLE, ListColumn
 from storage.repositories import SqlUnitOfWork
@@ -45,6 +46,7 @@ from ui.dossier_editor import DossierEditor
 from ui.dossier_list import DossierList
 from ui.field_actions import ExceptionsDialog, GrantDialog, StageDialog
 from ui.field_feedback import FieldFeedback
+from ui.goal_dialog import GoalDialog, GoalToAgreementDialog
 from ui.icp_editor import CompareDialog, IcpEditor
 from ui.import_history import ImportHistoryDialog, PossibleDuplicatesDialog
 from ui.import_wizard import ImportWizard
@@ -91,6 +93,13 @@ def _possible_duplicates(window: MainWindow) -> PossibleDuplicatesDialog:
     return PossibleDuplicatesDialog(window.workspace, window.user, batch, "companies.csv", window)
 
 
+def _goal_to_agreement(window: MainWindow) -> GoalToAgreementDialog:
+    with window.workspace.read() as conn:
+        version = current_goal(conn)
+    assert version is not None  # the demo has a goal
+    return GoalToAgreementDialog(window.workspace, window.user, version, window)
+
+
 #: Every window and dialog of ui/, opened as it is from the menus (a test below holds
 #: this list to the classes in ui/).
 WINDOWS: dict[str, Callable[[MainWindow], QWidget]] = {
@@ -113,6 +122,8 @@ WINDOWS: dict[str, Callable[[MainWindow], QWidget]] = {
     "PossibleDuplicatesDialog": _possible_duplicates,
     "ImportWizard": lambda w: ImportWizard(w.workspace, w.user, "accounts", w),
     "LeadDefinitionDialog": lambda w: LeadDefinitionDialog(w.workspace, w.user, w),
+    "GoalDialog": lambda w: GoalDialog(w.workspace, w.user, w),
+    "GoalToAgreementDialog": _goal_to_agreement,
     "BuildDialog": lambda w: BuildDialog(w.workspace, w),
     "RepsDialog": lambda w: RepsDialog(reps_of(w.workspace), w),
     "TerritoryDialog": lambda w: TerritoryDialog(reps_of(w.workspace), w),

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import math
 import random
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, func, insert, select
 
 from domain.accounts import Account
 from domain.errors import AccordError
+from domain.periods import Month, Period
 from domain.users import Role
 from domain.values import counted, fold_text, phone_e164
 from storage.bulk import bulk_insert, new_id
@@ -24,6 +28,7 @@ from storage.schema import (
     DossierRow,
     DossierTemplateRow,
     EngagementRow,
+    GoalVersionRow,
     IcpVersionRow,
     ImportBatchRow,
     ImportChangeRow,
@@ -336,6 +341,7 @@ def build_demo(
                 DossierConflictRow,
                 DossierRow,
                 DossierTemplateRow,
+                GoalVersionRow,
                 TargetRow,
                 ContactRow,
                 ImportChangeRow,
@@ -435,7 +441,37 @@ def build_demo(
     done = ", ".join((counted(field.handed_off, "hand-off"),
                       counted(field.interactions, "interaction"),
                       counted(field.engagements, "engagement")))  # fmt: skip
-    return f"{summary}; {plan}; six months of field history: {done}"
+    goal = _goal(workspace, now)
+    return f"{summary}; {plan}; six months of field history: {done}; {goal}"
+
+
+#: The demo goal's owners: the marketer and one rep of the demo's team.
+GOAL_OWNERS = (MARKETER, "Sam Rivera")
+
+
+def _goal(workspace: Workspace, now: datetime) -> str:
+    """The shared goal, set by the owner: new revenue over the six months to this one, its
+    target what the demo's wins so far would come to by the end, and a sixth more (rounded
+    up to 10,000), so that the goal report opens on a goal within reach, not yet met."""
+    from domain.goal import Goal, Metric, elapsed, set_goal
+    from storage.goals import SqlGoalStore
+    from storage.targets import SqlTargetStore
+
+    first = Month.of(now.date()).plus(-5)
+    period = Period.months_from(first, 6)
+    start, end = period.start(ZoneInfo("UTC")), period.end(ZoneInfo("UTC"))
+    wins = table_of(InteractionRow)
+    with workspace.read() as conn:
+        won = conn.execute(
+            select(func.coalesce(func.sum(wins.c.value), 0)).where(
+                wins.c.outcome == "won", wins.c.at >= start, wins.c.at < now
+            )
+        ).scalar_one()
+    target = max(1, math.ceil(int(won) / elapsed(start, end, now) * 7 / 6 / 10_000)) * 10_000
+    owner = SqlTargetStore(workspace).users_by_name()[DEMO_OWNER]
+    goal = Goal(Metric.NEW_REVENUE, target, first.first_day, 6, GOAL_OWNERS)
+    set_goal(SqlGoalStore(workspace), owner, goal)
+    return f"goal: new revenue of {target:,} over {period.label}"
 
 
 #: The demo's ICP, as the JSON document the README shows.
