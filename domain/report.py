@@ -67,6 +67,20 @@ class Trend(enum.StrEnum):
     SAME = "same"
 
 
+def shown(value: float | None, unit: Unit) -> str:
+    """A figure's value as every report and the dashboard print it: ``1,234``, ``37%``,
+    ``2.5 days``, ``3.8 of 5``; "no data" when the period has none."""
+    if value is None:
+        return "no data"
+    if unit is Unit.SHARE:
+        return f"{value:.0%}"
+    if unit is Unit.DAYS:
+        return f"{value:,.1f} days"
+    if unit is Unit.RATING:
+        return f"{value:.1f} of 5"
+    return f"{value:,.0f}"
+
+
 def trend(now: float | None, before: float | None) -> Trend | None:
     """Up, down or the same against the previous period; None when either has no data."""
     if now is None or before is None:
@@ -142,6 +156,9 @@ class Section:
     quotes: list[Quote] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     lines: int = 0
+    #: Whether the section starts a page of the PDF (the meeting's summary keeps its three
+    #: parts on one page).
+    new_page: bool = True
 
 
 @dataclass
