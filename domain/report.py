@@ -10,13 +10,16 @@ section holds, never a number worked out again.
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from domain.agreement import Standing
 from domain.calendar import WorkCalendar
-from domain.periods import Period
+from domain.errors import NotFound, ValidationError
+from domain.periods import Month, Period
 from domain.tables import TableData
+from domain.users import Role, User
 
 
 class ReportKind(enum.StrEnum):
@@ -49,6 +52,31 @@ class Scope:
     calendar: WorkCalendar
     now: datetime
     rep: str | None = None
+
+
+#: How many months a report covers when neither a period nor a goal says.
+DEFAULT_MONTHS = 6
+
+
+def default_period(goal_period: Period | None, today: date) -> Period:
+    """The goal's period when a goal is set, else the last six whole months before
+    ``today``'s month."""
+    if goal_period is not None:
+        return goal_period
+    return Period.months_from(Month.of(today).plus(-DEFAULT_MONTHS), DEFAULT_MONTHS)
+
+
+def report_rep(name: str, people: Mapping[str, User]) -> User:
+    """The rep a report is narrowed to: NotFound for a name nobody has, ValidationError
+    for someone who is not a rep."""
+    person = people.get(name)
+    if person is None:
+        raise NotFound(f"There is no user called '{name}'.")
+    if person.role is not Role.REP:
+        raise ValidationError(
+            {"rep": f"{name} is {person.role}, not a rep: only a rep's figures can be reported"}
+        )
+    return person
 
 
 class Unit(enum.StrEnum):

@@ -407,7 +407,7 @@ def _value(value: Any, kind: ColumnKind) -> str:
 
 
 def _widths(table: TableData, rows: list[list[str]]) -> list[float]:
-    """Each column as wide as its longest cell (of the first hundred rows), at least as
+    """Each column as wide as its longest cell (a text's of the first hundred rows), at least as
     wide as its heading's longest word; when that is wider than the page, the text
     columns share what the others leave (their text wraps), never a number or a date."""
     cell, pad = _Styles.cell, 2 * 6 + 2
@@ -417,7 +417,8 @@ def _widths(table: TableData, rows: list[list[str]]) -> list[float]:
 
     natural, least = [], []
     for i, column in enumerate(table.columns):
-        values = max((width(row[i]) for row in rows[:100]), default=pad)
+        sample = rows[:100] if column.kind in _TEXT else rows  # a number never wraps
+        values = max((width(row[i]) for row in sample), default=pad)
         heading = max(width(word, BOLD) for word in column.label.split() or [""])
         natural.append(max(values, width(column.label, BOLD)))
         least.append(max(heading, values) if column.kind not in _TEXT else heading)
