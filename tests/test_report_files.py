@@ -76,9 +76,9 @@ def _report(rows: int = 150, raw_rows: int = 50) -> Report:
         Quote("Budget frozen", "Rob Rep", "Beta", date(2026, 3, 3), "Tier B"),
     ])  # fmt: skip
     decisions = Section("Decisions and next steps", lines=8)
-    raw = TableData("Interactions", [TableColumn("Account"), TableColumn("At", ColumnKind.DATETIME)],
-                    ((HOSTILE, datetime(2026, 1, 5, 9, 30, tzinfo=UTC)) for _ in range(raw_rows)),
-                    raw_rows)  # fmt: skip
+    at = datetime(2026, 1, 5, 9, 30, tzinfo=UTC)
+    columns = [TableColumn("Account"), TableColumn("At", ColumnKind.DATETIME)]
+    raw = TableData("Interactions", columns, ((HOSTILE, at) for _ in range(raw_rows)), raw_rows)
     return Report(ReportKind.MEETING, "Acme & Co <team>", Period.parse("2026-01..2026-06"),
                   datetime(2026, 6, 15, 9, 0, tzinfo=UTC), ("Olivia Owner", "Mark Marketer"),
                   [goal, marketing, learned, decisions], [raw])  # fmt: skip
@@ -102,7 +102,8 @@ def test_a_report_prints_its_cover_figures_tables_and_page_numbers(tmp_path):
     for said in ("182,000", "Target 400,000", "missed", "close", "up on the previous period",
                  "from 9 wins", "74%", "37 of 50 rated", "3.8 of 5", "no data",
                  "No hand-offs in May 2026.", "Cumulative revenue against the pace",
-                 "Budget frozen", "Rob Rep · Beta · 2026-03-03", "Decisions and next steps"):  # fmt: skip
+                 "Budget frozen", "Rob Rep · Beta · 2026-03-03",
+                 "Decisions and next steps"):  # fmt: skip
         assert said in text, said
     assert f"{HOSTILE} 0" in text  # user text as typed: markup and scripts print
     assert "Interactions" not in text  # the raw rows are the workbook's
