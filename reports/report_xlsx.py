@@ -21,6 +21,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +54,9 @@ FIGURE_COLUMNS = ("Section", "Figure", "Value", "Target", "Standing", "Trend", "
 _SUMMARY_WIDTHS = (26, 36, 14, 14, 12, 10, 30, 18)
 #: The rows a chart takes on its sheet (its numbers beside it) at least, and its size in cm.
 CHART_ROWS, CHART_WIDTH, CHART_HEIGHT = 20, 18.0, 9.0
+#: The most rows a raw sheet holds (the first, in the read model's order): a workbook of
+#: millions of rows takes minutes to write and more than a sheet holds (1,048,576 rows).
+RAW_ROWS = 50_000
 #: Excel's preset dashes for the palette's line dashes, in the same order.
 _DASH_NAMES = ("solid", "dash", "sysDot", "dashDot", "sysDash", "lgDash")
 _MARKERS = ("circle", "square", "triangle", "diamond", "x")
@@ -90,7 +94,7 @@ def write_report_xlsx(
         for chart in section.charts:
             placed.append(_Placed(chart, chart_sheets[id(section)], row))
             row += _rows(chart)
-    total = sum(t.count or 0 for t in report.raw) or None
+    total = sum(min(t.count or 0, RAW_ROWS) for t in report.raw) or None
     done = 0
 
     def raw_progress(rows: int, _: int | None) -> None:
@@ -109,9 +113,15 @@ def write_report_xlsx(
                 quotes = _quote_table(section, titles.take(f"{section.title} quotes"))
                 book.table_sheet(quotes, quotes.rows, titles.table(quotes.title))
         for table in report.raw:
-            rows = _Ticker(total, raw_progress, cancel).rows(table.rows)
+            rows = iter(table.rows)
+            ticked = _Ticker(total, raw_progress, cancel).rows(islice(rows, RAW_ROWS))
             named = replace(table, title=titles.take(table.title))
-            done += book.table_sheet(named, rows, titles.table(table.title))
+            written = book.table_sheet(named, ticked, titles.table(table.title))
+            done += written
+            if next(rows, None) is not None:  # more than a sheet here holds: say so below it
+                sheet = book.sheets[-1]
+                sheet.append([])
+                sheet.append([sheet_cell(sheet, _cut_note(table, written), ColumnKind.TEXT)])
         book.save(partial)
     return Written(path, done, tuple(f"{sheet}!{cell}" for sheet, cell, _, _ in book.cut))
 
@@ -182,6 +192,7 @@ def _summary(book: StreamedWorkbook, title: str, report: Report, charts: list[_P
     else:
         sheet.append([sheet_cell(sheet, "This report has no figures.", ColumnKind.TEXT)])
     notes = [(s.title, n) for s in report.sections for n in s.notes]
+    notes += [("Raw rows", _cut_note(t, RAW_ROWS)) for t in report.raw if (t.count or 0) > RAW_ROWS]
     if notes:
         sheet.append([])
         sheet.append([_bold(sheet, "Notes")])
@@ -305,6 +316,15 @@ def _native(placed: _Placed) -> Any:
     main.x_axis.delete = main.y_axis.delete = False  # openpyxl 3.1 hides the axes otherwise
     main.y_axis.numFmt = NUMBER_FORMATS[UNIT_KINDS[chart.unit]]
     return main
+
+
+def _cut_note(table: TableData, written: int) -> str:
+    """What a raw sheet cut to :data:`RAW_ROWS` rows says."""
+    of = f"{table.count:,}" if table.count is not None else "more"
+    return (
+        f"The sheet '{table.title}' holds the first {written:,} of {of} rows: a workbook "
+        f"written in seconds holds no more. Export {table.title.lower()} to CSV for every row."
+    )
 
 
 def _quote_table(section: Section, title: str) -> TableData:

@@ -27,6 +27,7 @@ from domain.report import (
     Unit,
 )
 from domain.tables import ColumnKind, TableColumn, TableData
+from reports import report_xlsx
 from reports.output import CannotWrite
 from reports.report_file import NotAReportFile, write_report
 from reports.report_pdf import write_report_pdf
@@ -223,3 +224,17 @@ def test_a_cancelled_workbook_leaves_no_file(tmp_path):
     with pytest.raises(ExportCancelled):
         write_report_xlsx(_report(raw_rows=5000), out, cancel=lambda: True)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_raw_sheet_holds_at_most_its_limit_and_says_where_the_rest_is(tmp_path, monkeypatch):
+    monkeypatch.setattr(report_xlsx, "RAW_ROWS", 20)
+    out = tmp_path / "meeting.xlsx"
+    assert write_report_xlsx(_report(rows=5, raw_rows=50), out).rows == 20
+    book = load_workbook(out)
+    raw = book["Interactions"]
+    assert raw.tables["Interactions"].ref == "A1:B21"
+    said = "The sheet 'Interactions' holds the first 20 of 50 rows"
+    assert raw["A23"].value.startswith(said)
+    assert "Export interactions to CSV for every row." in raw["A23"].value
+    notes = [row[1] for row in book["Summary"].iter_rows(values_only=True) if row[0] == "Raw rows"]
+    assert len(notes) == 1 and notes[0].startswith(said)
