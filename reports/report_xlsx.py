@@ -56,7 +56,7 @@ _SUMMARY_WIDTHS = (26, 36, 14, 14, 12, 10, 30, 18)
 CHART_ROWS, CHART_WIDTH, CHART_HEIGHT = 20, 18.0, 9.0
 #: The most rows a raw sheet holds (the first, in the read model's order): a workbook of
 #: millions of rows takes minutes to write and more than a sheet holds (1,048,576 rows).
-RAW_ROWS = 50_000
+RAW_ROWS = 20_000
 #: Excel's preset dashes for the palette's line dashes, in the same order.
 _DASH_NAMES = ("solid", "dash", "sysDot", "dashDot", "sysDash", "lgDash")
 _MARKERS = ("circle", "square", "triangle", "diamond", "x")

@@ -340,7 +340,9 @@ def discard_temporaries(sheets: Iterable[Any]) -> None:
 def _wraps(value: Any, width: int) -> bool:
     """Whether a cell's text is wider than its column, or on more than one line."""
     return isinstance(value, str) and (
-        "\n" in value or _shown_width(value, ColumnKind.TEXT) > width
+        "\n" in value
+        # a letter takes at most two places: a text of half the width fits, measured or not
+        or (2 * len(value) > width and _shown_width(value, ColumnKind.TEXT) > width)
     )
 
 
