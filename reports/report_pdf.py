@@ -287,9 +287,11 @@ def _place(chart: Any, plot: dict[str, float], spec: Chart, top: float, angle: i
     if angle:
         categories.labels.angle, categories.labels.boxAnchor = angle, "ne"
         categories.labels.dx, categories.labels.dy = 4, -2
-    # a category's name is user text (an industry, a rep): a font that has its script
-    fonts = {_string_font(name) for name in spec.categories}
-    categories.labels.fontName = fonts.pop() if len(fonts) == 1 else FALLBACK
+    # a category's name is user text (an industry, a rep): each in a font that has its script
+    categories.labels.fontName = SANS
+    for index, name in enumerate(spec.categories):
+        if (font := _string_font(name)) != SANS:
+            categories.labels[index].fontName = font
 
 
 def _short(name: str) -> str:

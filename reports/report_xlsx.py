@@ -66,7 +66,9 @@ QUOTE_COLUMNS = (TableColumn("Group"), TableColumn("What was learned"), TableCol
 
 @dataclass(frozen=True)
 class _Placed:
-    """A chart's numbers on its sheet: the sheet's title, its header row, its columns."""
+    """Where a chart's numbers are: the sheet's title and the row of the chart's title (its
+    header row is the next, then a row per category; a column per series after the
+    categories')."""
 
     chart: Chart
     sheet: str

@@ -238,3 +238,25 @@ def test_a_raw_sheet_holds_at_most_its_limit_and_says_where_the_rest_is(tmp_path
     assert "Export interactions to CSV for every row." in raw["A23"].value
     notes = [row[1] for row in book["Summary"].iter_rows(values_only=True) if row[0] == "Raw rows"]
     assert len(notes) == 1 and notes[0].startswith(said)
+
+
+def test_a_charts_names_print_in_any_script(tmp_path):
+    """Each category's name in a font that has its letters: one Latin name among Chinese
+    and Korean ones is not set in the CJK font, which lacks its letters."""
+    from reportlab.graphics.charts.barcharts import VerticalBarChart
+
+    from reports.dossier_pdf import FALLBACK, HANGUL, SANS
+    from reports.report_pdf import _drawing
+
+    names = ("製造業", "소매", "Retail <b>", "Software & IT")
+    chart = Chart("Lead quality by industry", ChartKind.BAR, names,
+                  (Series("Average rating", (3.2, 4.1, None, 2.5)),), Unit.RATING)  # fmt: skip
+    bars = next(c for c in _drawing(chart).contents if isinstance(c, VerticalBarChart))
+    fonts = [bars.categoryAxis.labels[i].fontName for i in range(len(names))]
+    assert fonts == [FALLBACK, HANGUL, SANS, SANS]
+    sections = [Section("Lead quality", charts=[chart])]
+    report = Report(ReportKind.CLOSED_LOOP, "東京 Team", Period.parse("2026-01"),
+                    datetime(2026, 2, 1, tzinfo=UTC), sections=sections)  # fmt: skip
+    write_report_pdf(report, tmp_path / "loop.pdf")
+    text = _pages(tmp_path / "loop.pdf")[1]
+    assert all(name in text for name in names[2:]) and "3.2" in text
