@@ -292,7 +292,7 @@ class StreamedWorkbook:
         """Save the workbook to ``path``, with a Notes sheet listing the cells whose text
         was cut, if any was."""
         if self.cut:
-            notes = self.sheet("Notes", (20, 12, 30, 14))
+            notes = self.sheet("Notes", (12, 30, 14))
             titles = sorted({f"'{sheet}'" for sheet, _, _, _ in self.cut})
             notes.append([
                 f"These cells of the sheet{'s' if len(titles) > 1 else ''} "
@@ -301,10 +301,11 @@ class StreamedWorkbook:
                 "the whole text; a CSV export writes it whole."
             ])  # fmt: skip
             notes.append([sheet_cell(notes, label, ColumnKind.TEXT)
-                          for label in ("Sheet", "Cell", "Column", "Characters")])  # fmt: skip
-            for sheet, reference, label, length in self.cut:
-                notes.append([sheet_cell(notes, sheet, ColumnKind.TEXT),
-                              sheet_cell(notes, reference, ColumnKind.TEXT),
+                          for label in ("Cell", "Column", "Characters")])  # fmt: skip
+            for sheet, cell, label, length in self.cut:
+                # a cell of another sheet than the only one named above says its sheet
+                reference = f"'{sheet}'!{cell}" if len(titles) > 1 else cell
+                notes.append([sheet_cell(notes, reference, ColumnKind.TEXT),
                               sheet_cell(notes, label, ColumnKind.TEXT),
                               sheet_cell(notes, length, ColumnKind.INTEGER)])  # fmt: skip
         self.workbook.save(path)
