@@ -22,6 +22,7 @@ from reportlab.graphics.shapes import Drawing, Line, Rect, String
 from reportlab.graphics.widgets.markers import makeMarker
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4 as PAGE
+from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.platypus import (
@@ -167,13 +168,26 @@ def _cards(figures: Sequence[Figure]) -> Table:
     return table
 
 
+def _value_style(value: str) -> ParagraphStyle:
+    """The value's style, its size cut until it fits its card on one line (a figure that
+    breaks in two reads as two)."""
+    style = _S.card_value
+    room = WIDTH / CARDS - 2 * 6
+    size = min(style.fontSize, style.fontSize * room / stringWidth(value, BOLD, style.fontSize))
+    if size >= style.fontSize:
+        return style
+    return ParagraphStyle(f"cardvalue{size:.1f}", parent=style, fontSize=size,
+                          leading=style.leading)  # fmt: skip
+
+
 def _card(figure: Figure) -> list[Flowable]:
     """A figure: its label, its value large, then target and standing, trend and basis."""
     card: list[Flowable] = [_Paragraph(text(figure.label), _S.card_label)]
     if figure.value is None:
         card.append(_Paragraph("no data", _S.card_none))
     else:
-        card.append(_Paragraph(text(shown(figure.value, figure.unit), BOLD), _S.card_value))
+        value = shown(figure.value, figure.unit)
+        card.append(_Paragraph(text(value, BOLD), _value_style(value)))
     if figure.target is not None:
         against = f"Target {text(shown(figure.target, figure.unit))}"
         if figure.standing is not None:

@@ -9,6 +9,8 @@ import subprocess
 from datetime import UTC, date, datetime
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
@@ -25,14 +27,15 @@ from domain.report import (
     Series,
     Trend,
     Unit,
+    shown,
 )
 from domain.tables import ColumnKind, TableColumn, TableData
 from reports import report_xlsx
 from reports.output import CannotWrite
 from reports.report_file import NotAReportFile, write_report
 from reports.report_pdf import write_report_pdf
-from reports.report_xlsx import write_report_xlsx
-from reports.tabular import ExportCancelled
+from reports.report_xlsx import UNIT_KINDS, write_report_xlsx
+from reports.tabular import NUMBER_FORMATS, ExportCancelled
 
 HOSTILE = '=cmd|" /C calc"!A0 <b>bold</b> & 東京 서울'
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun")
@@ -260,3 +263,28 @@ def test_a_charts_names_print_in_any_script(tmp_path):
     write_report_pdf(report, tmp_path / "loop.pdf")
     text = _pages(tmp_path / "loop.pdf")[1]
     assert all(name in text for name in names[2:]) and "3.2" in text
+
+
+@settings(max_examples=10, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(list(Unit)),
+                          st.none() | st.floats(0, 10_000_000, allow_nan=False)),
+                min_size=1, max_size=6))  # fmt: skip
+def test_a_figure_is_the_same_number_in_the_pdf_and_the_workbook(tmp_path_factory, figures):
+    tmp = tmp_path_factory.mktemp("same")
+    shares = [(u, v if v is None or u is not Unit.SHARE else v / 10_000_000) for u, v in figures]
+    section = Section("Figures", figures=[Figure(f"Figure {n}", v, u)
+                                          for n, (u, v) in enumerate(shares)])  # fmt: skip
+    report = Report(ReportKind.GOAL, "Acme", Period.parse("2026-01"),
+                    datetime(2026, 2, 1, tzinfo=UTC), sections=[section])  # fmt: skip
+    write_report_pdf(report, tmp / "r.pdf")
+    write_report_xlsx(report, tmp / "r.xlsx")
+    text = " ".join(_pages(tmp / "r.pdf")[1].split())
+    cells = {r[1].value: r[2] for r in load_workbook(tmp / "r.xlsx")["Summary"].iter_rows()
+             if r[1].value and str(r[1].value).startswith("Figure ")}  # fmt: skip
+    for n, (unit, value) in enumerate(shares):
+        assert f"Figure {n} {shown(value, unit)}" in text
+        cell = cells[f"Figure {n}"]
+        # the workbook keeps 15 digits, as Excel does
+        assert cell.value == ("no data" if value is None else pytest.approx(value, rel=1e-14))
+        if value is not None:
+            assert cell.number_format == NUMBER_FORMATS[UNIT_KINDS[unit]]
