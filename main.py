@@ -216,8 +216,22 @@ def _parser() -> argparse.ArgumentParser:
     queue.add_argument("--limit", type=_positive, metavar="N", help="the first N accounts")
     queue.add_argument("--out", type=Path, metavar="OUT.csv|OUT.xlsx", help="write it to a file")
 
-    report = commands.add_parser("report", help="PDF reports: a dossier, a rep's call pack")
-    report_what = report.add_subparsers(dest="what", metavar="dossier|call-pack", required=True)
+    report = commands.add_parser(
+        "report",
+        help="reports as PDF or Excel: the goal, the service agreement, the closed loop, the "
+        "meeting pack, the plan; a dossier or a rep's call pack as PDF",
+    )
+    report_what = report.add_subparsers(
+        dest="what", metavar="goal|sla|closed-loop|meeting|plan|dossier|call-pack", required=True
+    )
+    for kind, said in _REPORTS.items():
+        one_report = report_what.add_parser(kind, help=said)
+        one_report.add_argument("--out", required=True, type=Path, metavar="OUT.pdf|OUT.xlsx")
+        when = one_report.add_mutually_exclusive_group()
+        when.add_argument("--period", metavar="YYYY-MM..YYYY-MM",
+                          help="whole months (default: the goal's, else the last six)")  # fmt: skip
+        when.add_argument("--month", metavar="YYYY-MM", help="one month")
+        one_report.add_argument("--rep", metavar="NAME", help="one rep's figures only")
     one = report_what.add_parser("dossier", help="one account's dossier as PDF")
     one.add_argument("--account", required=True, metavar="NAME_OR_DOMAIN")
     one.add_argument("--out", required=True, type=Path, metavar="OUT.pdf")
@@ -290,6 +304,16 @@ def _parser() -> argparse.ArgumentParser:
     )
     restore.add_argument("backup", type=Path, metavar="BACKUP")
     return parser
+
+
+#: The reports of the goal, the agreement and the closed loop, and what each holds.
+_REPORTS = {
+    "goal": "the shared goal: actual, pace, forecast, gap, contribution",
+    "sla": "the service agreement: both sides' compliance, per rep and tier, the black hole",
+    "closed-loop": "the funnel, lead quality, what the field learned, ICP calibration",
+    "meeting": "the meeting pack: summary, goal, both sides, funnel, learnings, decisions",
+    "plan": "the written plan to sign: goal, ICP, lead definition, agreement, template",
+}
 
 
 def _engagement_arguments(sub: argparse.ArgumentParser) -> None:
@@ -729,12 +753,48 @@ def _cmd_queue(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _report_period(args: argparse.Namespace) -> Any:
+    """The period of ``--period`` or ``--month``; None when neither is given."""
+    from domain.periods import Month, Period
+
+    if args.month:
+        month = Month.parse(args.month, "month")
+        return Period(month, month)
+    return Period.parse(args.period) if args.period else None
+
+
+def _cmd_goal_report(args: argparse.Namespace) -> int:
+    """``report goal|sla|closed-loop|meeting|plan``: the report as PDF or workbook."""
+    from datetime import UTC, datetime
+
+    from domain.report import ReportKind
+    from domain.users import export
+    from reports.report_file import check_report_path, write_report
+    from storage.read_models.reports import make_report, report_scope
+
+    kind = ReportKind(args.what)
+    period = _report_period(args)
+    check_report_path(args.out)
+    workspace = _open(args)
+    user = _who(workspace, args)
+    with workspace.read() as conn:
+        scope = report_scope(conn, datetime.now(UTC), period, args.rep)
+        report = export(user, lambda: make_report(conn, kind, scope, workspace.name))
+        warning = write_report(report, args.out)
+    whose = f", {scope.rep}'s figures" if scope.rep else ""
+    print(f"Wrote the {kind.heading.lower()} ({scope.period.label}{whose}) to {args.out}")
+    _warn(warning)
+    return EXIT_OK
+
+
 def _cmd_report(args: argparse.Namespace) -> int:
     from domain.users import export
     from reports.dossier_pdf import write_dossiers
     from reports.output import check_output
     from storage.read_models.dossier_print import call_pack_job, dossier_job, printed_dossiers
 
+    if args.what in _REPORTS:
+        return _cmd_goal_report(args)
     check_output(args.out)
     workspace = _open(args)
     user = _who(workspace, args)

@@ -10,13 +10,16 @@ section holds, never a number worked out again.
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from domain.agreement import Standing
 from domain.calendar import WorkCalendar
-from domain.periods import Period
+from domain.errors import NotFound, ValidationError
+from domain.periods import Month, Period
 from domain.tables import TableData
+from domain.users import Role, User
 
 
 class ReportKind(enum.StrEnum):
@@ -51,6 +54,31 @@ class Scope:
     rep: str | None = None
 
 
+#: How many months a report covers when neither a period nor a goal says.
+DEFAULT_MONTHS = 6
+
+
+def default_period(goal_period: Period | None, today: date) -> Period:
+    """The goal's period when a goal is set, else the last six whole months before
+    ``today``'s month."""
+    if goal_period is not None:
+        return goal_period
+    return Period.months_from(Month.of(today).plus(-DEFAULT_MONTHS), DEFAULT_MONTHS)
+
+
+def report_rep(name: str, people: Mapping[str, User]) -> User:
+    """The rep a report is narrowed to: NotFound for a name nobody has, ValidationError
+    for someone who is not a rep."""
+    person = people.get(name)
+    if person is None:
+        raise NotFound(f"There is no user called '{name}'.")
+    if person.role is not Role.REP:
+        raise ValidationError(
+            {"rep": f"{name} is {person.role}, not a rep: only a rep's figures can be reported"}
+        )
+    return person
+
+
 class Unit(enum.StrEnum):
     COUNT = "count"
     AMOUNT = "amount"
@@ -65,6 +93,20 @@ class Trend(enum.StrEnum):
     UP = "up"
     DOWN = "down"
     SAME = "same"
+
+
+def shown(value: float | None, unit: Unit) -> str:
+    """A figure's value as every report and the dashboard print it: ``1,234``, ``37%``,
+    ``2.5 days``, ``3.8 of 5``; "no data" when the period has none."""
+    if value is None:
+        return "no data"
+    if unit is Unit.SHARE:
+        return f"{value:.0%}"
+    if unit is Unit.DAYS:
+        return f"{value:,.1f} days"
+    if unit is Unit.RATING:
+        return f"{value:.1f} of 5"
+    return f"{value:,.0f}"
 
 
 def trend(now: float | None, before: float | None) -> Trend | None:
@@ -142,6 +184,9 @@ class Section:
     quotes: list[Quote] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     lines: int = 0
+    #: Whether the section starts a page of the PDF (the meeting's summary keeps its three
+    #: parts on one page).
+    new_page: bool = True
 
 
 @dataclass

@@ -12,6 +12,10 @@ class ColumnKind(enum.Enum):
     TEXT = "text"
     INTEGER = "integer"
     AMOUNT = "amount"
+    #: A share 0-1, written as a percentage.
+    SHARE = "share"
+    #: A number with a decimal: days, a lead-quality rating.
+    DECIMAL = "decimal"
     DATETIME = "datetime"
     DATE = "date"
     #: A cell of an imported CSV file as the file had it: a CSV writes it unchanged (an

@@ -51,6 +51,7 @@ from reportlab.platypus.flowables import _FUZZ, _listWrapOn
 from reportlab.platypus.paraparser import ParaFrag
 from reportlab.platypus.tableofcontents import defaultTableStyle
 
+from domain import palette
 from domain.dossiers import PrintedDossier
 from domain.errors import AccordError
 from domain.progress import Cancel, Progress
@@ -64,8 +65,8 @@ HANGUL = "AccordHangul"
 #: What prints for a character no bundled font has.
 MISSING = "\ufffd"
 ZWJ = "\u200d"  # joins emoji into one picture (a family, a profession)
-INK, MUTED = colors.HexColor("#1f2933"), colors.HexColor("#5f6b7a")
-RULE = colors.HexColor("#d5dbe3")
+INK, MUTED = colors.HexColor(palette.INK), colors.HexColor(palette.MUTED)
+RULE, HEADER = colors.HexColor(palette.RULE), colors.HexColor(palette.HEADER)
 
 
 class PdfCancelled(AccordError):
@@ -378,7 +379,7 @@ def _table(rows: list[list[str]], widths: list[float], header: bool = True) -> T
         ("TEXTCOLOR", (0, 0), (-1, -1), cell.textColor),
     ]
     if header:
-        commands.append(("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#eef2f6")))
+        commands.append(("BACKGROUND", (0, 0), (-1, 0), HEADER))
     table.setStyle(TableStyle(commands))
     return table
 

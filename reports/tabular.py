@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import re
 import unicodedata
+import warnings
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import suppress
 from dataclasses import dataclass
@@ -16,7 +17,7 @@ from typing import Any
 from domain.errors import AccordError
 from domain.progress import Cancel, Progress
 from domain.tables import ColumnKind, TableData
-from domain.values import clean_text, counted, protect_cell, unprotect_cell
+from domain.values import clean_text, counted, in_words, protect_cell, unprotect_cell
 from reports.output import beside, writing
 
 
@@ -116,9 +117,12 @@ def _write_csv(table: TableData, path: Path, ticker: _Ticker) -> int:
     return count
 
 
-_NUMBER_FORMATS = {
+#: How a workbook shows each kind of number (a share as a percentage of its 0-1 value).
+NUMBER_FORMATS = {
     ColumnKind.INTEGER: "0",
     ColumnKind.AMOUNT: "#,##0",
+    ColumnKind.SHARE: "0%",
+    ColumnKind.DECIMAL: "0.0",
     ColumnKind.DATETIME: "yyyy-mm-dd hh:mm",
     ColumnKind.DATE: "yyyy-mm-dd",
 }
@@ -130,7 +134,7 @@ WIDTH_SAMPLE = 1000
 #: The widest a column is made, in characters: a longer text wraps in its cell.
 WIDEST = 50
 #: How wide a number or a time shows in its format, beside its digits.
-_SHOWN_WIDTH = {ColumnKind.DATETIME: 16, ColumnKind.DATE: 10}
+_SHOWN_WIDTH = {ColumnKind.DATETIME: 16, ColumnKind.DATE: 10, ColumnKind.SHARE: 5}
 
 
 def _shown_width(value: Any, kind: ColumnKind) -> int:
@@ -142,6 +146,8 @@ def _shown_width(value: Any, kind: ColumnKind) -> int:
         return _SHOWN_WIDTH[kind]
     if isinstance(value, int | float) and kind is ColumnKind.AMOUNT:
         return len(f"{value:,.0f}")
+    if isinstance(value, int | float) and kind is ColumnKind.DECIMAL:
+        return len(f"{value:,.1f}")
     return max(
         len(line) + sum(unicodedata.east_asian_width(ch) in "WF" for ch in line if ord(ch) > 0x1000)
         for line in str(value).split("\n")
@@ -163,107 +169,185 @@ def column_widths(table: TableData, sample: Sequence[Sequence[Any]]) -> list[int
 _LITERAL_ESCAPE = re.compile(r"_x[0-9A-Fa-f]{4}_")
 
 
+def sheet_cell(sheet: Any, value: Any, kind: ColumnKind) -> Any:
+    """A write-only sheet's cell for ``value``: text is always a string cell (never a
+    formula, even when it starts with "="), without control characters, reading back as
+    written; a number or a time has its column's number format. Times are UTC."""
+    from openpyxl.cell import WriteOnlyCell
+
+    if kind is ColumnKind.CSV_CELL:
+        value = unprotect_cell(value)
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        value = value.replace(tzinfo=None)  # Excel has no time zones; values are UTC
+    if isinstance(value, str):
+        value = _LITERAL_ESCAPE.sub(r"_x005F\g<0>", clean_text(value))
+    result = WriteOnlyCell(sheet, value=value)
+    if isinstance(value, str):
+        result.data_type = "s"  # text, even when it starts with "="
+    elif kind in NUMBER_FORMATS and value is not None:
+        result.number_format = NUMBER_FORMATS[kind]
+    return result
+
+
 def _write_xlsx(
     table: TableData, path: Path, ticker: _Ticker, *, beside_of: Path
 ) -> tuple[int, tuple[str, ...]]:
     """The rows, and the cells whose text was cut to :data:`CELL_LIMIT` (a Notes sheet
     lists them). openpyxl's temporary files are written beside ``beside_of``, not in the
     system's temporary folder, and removed whatever happens."""
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Alignment, Font
-    from openpyxl.utils import get_column_letter
+    with StreamedWorkbook(beside_of) as workbook:
+        count = workbook.table_sheet(table, ticker.rows(table.rows))
+        workbook.save(path)
+    return count, tuple(reference for _, reference, _, _ in workbook.cut)
 
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(_sheet_title(table.title))
-    rows = ticker.rows(table.rows)
-    sample = list(islice(rows, WIDTH_SAMPLE))
-    widths = column_widths(table, sample)
-    for index, width in enumerate(widths, 1):
-        sheet.column_dimensions[get_column_letter(index)].width = width
-    _print_setup(sheet)
-    sheet.freeze_panes = "A2"
-    bold = Font(bold=True)
-    wrapped, top = Alignment(wrap_text=True, vertical="top"), Alignment(vertical="top")
-    letters = [get_column_letter(i) for i in range(1, len(table.columns) + 1)]
-    cut: list[tuple[str, str, int]] = []  # cell, column, characters
 
-    def cell(value: Any, kind: ColumnKind) -> WriteOnlyCell:
-        if kind is ColumnKind.CSV_CELL:
-            value = unprotect_cell(value)
-        if isinstance(value, datetime) and value.tzinfo is not None:
-            value = value.replace(tzinfo=None)  # Excel has no time zones; values are UTC
-        if isinstance(value, str):
-            value = _LITERAL_ESCAPE.sub(r"_x005F\g<0>", clean_text(value))
-        result = WriteOnlyCell(sheet, value=value)
-        if isinstance(value, str):
-            result.data_type = "s"  # text, even when it starts with "="
-        elif kind in _NUMBER_FORMATS and value is not None:
-            result.number_format = _NUMBER_FORMATS[kind]
-        return result
+class StreamedWorkbook:
+    """A write-only workbook (rows go to disk as they are written, so memory stays flat
+    whatever the rows) whose sheets keep their temporary files beside ``beside_of``; used
+    as a context manager, it removes them whatever happens."""
 
-    def row_cells(row: Sequence[Any], number: int) -> list[WriteOnlyCell]:
-        cells = []
-        for index, (value, column) in enumerate(zip(row, table.columns, strict=True)):
-            if isinstance(value, str) and len(value) > CELL_LIMIT:
-                cut.append((f"{letters[index]}{number}", column.label, len(value)))
-            cells.append(cell(value, column.kind))
-        wraps = [_wraps(c.value, width) for c, width in zip(cells, widths, strict=True)]
-        if any(wraps):  # a taller row: its cells start at the top, side by side
-            for each, wrap in zip(cells, wraps, strict=True):
-                each.alignment = wrapped if wrap else top
-        return cells
+    def __init__(self, beside_of: Path) -> None:
+        from openpyxl import Workbook
 
-    header = []
-    for column in table.columns:
-        head = cell(column.label, ColumnKind.TEXT)
-        head.font = bold
-        header.append(head)
-    sheets = [sheet]
-    count = 0
-    try:
-        _write_beside(sheet, beside_of)
+        self.workbook = Workbook(write_only=True)
+        self.beside_of = beside_of
+        self.sheets: list[Any] = []
+        #: The cells whose text was cut to CELL_LIMIT: sheet, cell, column, characters.
+        self.cut: list[tuple[str, str, str, int]] = []
+
+    def __enter__(self) -> StreamedWorkbook:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        discard_temporaries(self.sheets)
+
+    def sheet(self, title: str, widths: Sequence[float] = (), freeze: str | None = None,
+              printed_wide: bool = False) -> Any:  # fmt: skip
+        """A new sheet named ``title`` (cut to what a sheet name holds), its columns
+        ``widths`` characters wide, the rows above ``freeze`` frozen, printed as wide as the
+        page (:func:`print_setup`) when ``printed_wide``: what a write-only sheet must know
+        before its first row. Ready for rows."""
+        from openpyxl.utils import get_column_letter
+
+        sheet = self.workbook.create_sheet(sheet_title(title))
+        for index, width in enumerate(widths, 1):
+            sheet.column_dimensions[get_column_letter(index)].width = width
+        if freeze:
+            sheet.freeze_panes = freeze
+        if printed_wide:
+            print_setup(sheet)
+        self.sheets.append(sheet)
+        write_beside(sheet, self.beside_of)
+        return sheet
+
+    def table_sheet(self, table: TableData, rows: Iterable[Sequence[Any]],
+                    excel_table: str | None = None) -> int:  # fmt: skip
+        """A sheet of ``table``: a bold header row, frozen, over ``rows`` (streamed), each
+        column as wide as its first rows, long text wrapped, printed landscape as wide as
+        the page with the header on every page; filtered, or an Excel table named
+        ``excel_table``. Returns how many rows it wrote."""
+        from openpyxl.styles import Alignment, Font
+        from openpyxl.utils import get_column_letter
+
+        rows = iter(rows)
+        sample = list(islice(rows, WIDTH_SAMPLE))
+        widths = column_widths(table, sample)
+        sheet = self.sheet(table.title, widths, freeze="A2", printed_wide=True)
+        wrapped, top = Alignment(wrap_text=True, vertical="top"), Alignment(vertical="top")
+        letters = [get_column_letter(i) for i in range(1, len(table.columns) + 1)]
+
+        def row_cells(row: Sequence[Any], number: int) -> list[Any]:
+            cells = []
+            for index, (value, column) in enumerate(zip(row, table.columns, strict=True)):
+                if isinstance(value, str) and len(value) > CELL_LIMIT:
+                    self.cut.append(
+                        (sheet.title, f"{letters[index]}{number}", column.label, len(value))
+                    )
+                cells.append(sheet_cell(sheet, value, column.kind))
+            wraps = [_wraps(c.value, width) for c, width in zip(cells, widths, strict=True)]
+            if any(wraps):  # a taller row: its cells start at the top, side by side
+                for each, wrap in zip(cells, wraps, strict=True):
+                    each.alignment = wrapped if wrap else top
+            return cells
+
+        header = []
+        for column in table.columns:
+            head = sheet_cell(sheet, column.label, ColumnKind.TEXT)
+            head.font = Font(bold=True)
+            header.append(head)
         sheet.append(header)
+        count = 0
         for row in chain(sample, rows):
             sheet.append(row_cells(row, count + 2))
             count += 1
-        sheet.auto_filter.ref = f"A1:{letters[-1] if letters else 'A'}{count + 1}"
-        if cut:
-            notes = workbook.create_sheet("Notes")
-            for letter, width in zip("ABC", (12, 30, 14), strict=True):
-                notes.column_dimensions[letter].width = width
-            sheets.append(notes)
-            _write_beside(notes, beside_of)
+        last = letters[-1] if letters else "A"
+        if excel_table is None:
+            sheet.auto_filter.ref = f"A1:{last}{count + 1}"
+        else:  # an empty table keeps one empty row, as Excel makes one
+            add_table(sheet, excel_table, f"A1:{last}{max(count, 1) + 1}",
+                      [c.label for c in table.columns])  # fmt: skip
+        return count
+
+    def save(self, path: Path) -> None:
+        """Save the workbook to ``path``, with a Notes sheet listing the cells whose text
+        was cut, if any was."""
+        if self.cut:
+            notes = self.sheet("Notes", (12, 30, 14))
+            titles = sorted({f"'{sheet}'" for sheet, _, _, _ in self.cut})
             notes.append([
-                f"These cells of the sheet '{sheet.title}' held more than the {CELL_LIMIT:,} "
-                "characters a spreadsheet cell holds: each keeps its first "
-                f"{CELL_LIMIT:,}. Accord keeps the whole text; a CSV export writes it whole."
+                f"These cells of the sheet{'s' if len(titles) > 1 else ''} "
+                f"{in_words(titles)} held more than the {CELL_LIMIT:,} characters a "
+                f"spreadsheet cell holds: each keeps its first {CELL_LIMIT:,}. Accord keeps "
+                "the whole text; a CSV export writes it whole."
             ])  # fmt: skip
-            notes.append(
-                [cell(label, ColumnKind.TEXT) for label in ("Cell", "Column", "Characters")]
-            )
-            for reference, label, length in cut:
-                notes.append([cell(reference, ColumnKind.TEXT), cell(label, ColumnKind.TEXT),
-                              cell(length, ColumnKind.INTEGER)])  # fmt: skip
-        workbook.save(path)
-    finally:
-        for each in sheets:  # a failed export's temporaries (save removed them on success)
-            if each._writer is not None:
-                if not each.closed:
-                    with suppress(OSError):  # a full disk: the file goes all the same
-                        each.close()  # closes the file, so that Windows removes it
-                Path(each._writer.out).unlink(missing_ok=True)
-    return count, tuple(reference for reference, _, _ in cut)
+            notes.append([sheet_cell(notes, label, ColumnKind.TEXT)
+                          for label in ("Cell", "Column", "Characters")])  # fmt: skip
+            for sheet, cell, label, length in self.cut:
+                # a cell of another sheet than the only one named above says its sheet
+                reference = f"'{sheet}'!{cell}" if len(titles) > 1 else cell
+                notes.append([sheet_cell(notes, reference, ColumnKind.TEXT),
+                              sheet_cell(notes, label, ColumnKind.TEXT),
+                              sheet_cell(notes, length, ColumnKind.INTEGER)])  # fmt: skip
+        self.workbook.save(path)
+
+
+def add_table(sheet: Any, name: str, ref: str, headings: Sequence[str]) -> None:
+    """Make ``ref`` of a write-only sheet an Excel table (banded rows, a filter on each
+    heading) named ``name``, whose header row holds ``headings``."""
+    from openpyxl.worksheet.table import Table, TableColumn, TableStyleInfo
+
+    table = Table(displayName=name, ref=ref)
+    table.tableStyleInfo = TableStyleInfo(name="TableStyleMedium2", showRowStripes=True)
+    table.tableColumns = [TableColumn(id=n, name=h) for n, h in enumerate(headings, 1)]
+    table._initialise_columns = lambda: None  # the columns are given: keep them
+    with warnings.catch_warnings():
+        # openpyxl warns that a write-only sheet cannot read its table's headings from its
+        # cells; they are given above
+        warnings.filterwarnings("ignore", "In write-only mode", UserWarning)
+        sheet.add_table(table)
+
+
+def discard_temporaries(sheets: Iterable[Any]) -> None:
+    """Remove the write-only sheets' temporary files that a failed workbook leaves (a
+    saved one's are gone already)."""
+    for each in sheets:
+        if each._writer is not None:
+            if not each.closed:
+                with suppress(OSError):  # a full disk: the file goes all the same
+                    each.close()  # closes the file, so that Windows removes it
+            Path(each._writer.out).unlink(missing_ok=True)
 
 
 def _wraps(value: Any, width: int) -> bool:
     """Whether a cell's text is wider than its column, or on more than one line."""
     return isinstance(value, str) and (
-        "\n" in value or _shown_width(value, ColumnKind.TEXT) > width
+        "\n" in value
+        # a letter takes at most two places: a text of half the width fits, measured or not
+        or (2 * len(value) > width and _shown_width(value, ColumnKind.TEXT) > width)
     )
 
 
-def _print_setup(sheet: Any) -> None:
+def print_setup(sheet: Any) -> None:
     """Print the sheet landscape, as wide as the page (as many pages down as it takes),
     with the header row on every page."""
     from openpyxl.worksheet.properties import PageSetupProperties
@@ -275,7 +359,7 @@ def _print_setup(sheet: Any) -> None:
     sheet.print_title_rows = "1:1"
 
 
-def _write_beside(sheet: Any, path: Path) -> None:
+def write_beside(sheet: Any, path: Path) -> None:
     """Give a write-only sheet its temporary file beside ``path``: a big export's sheet
     is as big as the export, and one in the system's temporary folder outlives a killed
     export there; this one is overwritten by the next export to ``path``."""
@@ -287,6 +371,6 @@ def _write_beside(sheet: Any, path: Path) -> None:
     sheet._writer.write_top()
 
 
-def _sheet_title(title: str) -> str:
+def sheet_title(title: str) -> str:
     cleaned = "".join("_" if ch in "[]:*?/\\" else ch for ch in title).strip("'")
     return cleaned[:31] or "Sheet"

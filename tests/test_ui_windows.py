@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from domain.report import ReportKind
 from domain.targets import Stage
 from domain.users import Role, add_user
 from storage.demo.build import build_demo
@@ -53,6 +54,7 @@ from ui.import_wizard import ImportWizard
 from ui.lead_dialog import LeadDefinitionDialog
 from ui.main_window import MainWindow
 from ui.quick_log import QuickLogDialog
+from ui.report_actions import ReportDialog
 from ui.target_actions import BuildDialog, HistoryDialog, RepsDialog, TerritoryDialog, reps_of
 from ui.users_dialog import UsersDialog
 
@@ -129,6 +131,7 @@ WINDOWS: dict[str, Callable[[MainWindow], QWidget]] = {
     "TerritoryDialog": lambda w: TerritoryDialog(reps_of(w.workspace), w),
     "HistoryDialog": lambda w: HistoryDialog(target_history(w.workspace), w),
     "UsersDialog": lambda w: UsersDialog(w.workspace, w.user, w),
+    "ReportDialog": lambda w: ReportDialog(w.workspace, w.user, ReportKind.MEETING, w),
     "BackupsDialog": lambda w: BackupsDialog(sqlite_file(w.workspace.url), w),
     "QuickLogDialog": lambda w: QuickLogDialog(
         w.workspace, w.user, _first_account(w)[0].id, None, w

@@ -41,6 +41,7 @@ from ui.dossier_actions import DossierActions
 from ui.field_actions import FieldActions
 from ui.messages import plain_label
 from ui.quick_log import LOG_SHORTCUT, open_quick_log
+from ui.report_actions import ReportActions
 from ui.settings import (
     keep_geometry,
     remember_columns,
@@ -111,6 +112,7 @@ class MainWindow(QMainWindow):
         self.targets = TargetActions(self)
         self.field = FieldActions(self)
         self.dossiers = DossierActions(self)
+        self.reports = ReportActions(self)
 
         self.scope = QComboBox()
         self.scope.setObjectName("scope")
@@ -243,6 +245,7 @@ class MainWindow(QMainWindow):
         targets.addSeparator()
         self.field.menu(targets)
         self.dossiers.menu(bar.addMenu("&Dossiers"))
+        self.reports.menu(bar.addMenu("&Reports"))
         settings = bar.addMenu("&Settings")
         self.add_action(settings, "Users and roles…", self.users, None, Action.MANAGE_USERS)
 
