@@ -18,7 +18,6 @@ from typing import Any
 from sqlalchemy import Connection, select
 
 from domain.calendar import WorkCalendar
-from domain.goal import Goal
 from domain.periods import Period
 from domain.report import (
     Chart,
@@ -33,6 +32,7 @@ from domain.report import (
     report_rep,
 )
 from domain.tables import TableData
+from storage.goals import current_goal
 from storage.read_models.closed_loop import (
     closed_loop_sections,
     interaction_rows,
@@ -41,7 +41,7 @@ from storage.read_models.closed_loop import (
 from storage.read_models.goal_progress import goal_figures, goal_sections
 from storage.read_models.plan_document import plan_sections
 from storage.read_models.sla_compliance import handoff_rows, sla_figures, sla_sections
-from storage.schema import GoalVersionRow, PlanSignOffRow, WorkCalendarRow
+from storage.schema import PlanSignOffRow, WorkCalendarRow
 from storage.targets import users_by_name
 
 #: The ruled lines the meeting's decisions get: a page of them.
@@ -56,8 +56,8 @@ def report_scope(
     a rep (NotFound or ValidationError when it does not)."""
     calendar = current_calendar(conn)
     if period is None:
-        goal = current_goal(conn)
-        period = default_period(goal.period if goal else None, calendar.local_day(now))
+        version = current_goal(conn)
+        period = default_period(version.goal.period if version else None, calendar.local_day(now))
     if rep is not None:
         rep = report_rep(rep, users_by_name(conn)).name
     return Scope(period, calendar, now, rep)
@@ -72,22 +72,14 @@ def current_calendar(conn: Connection) -> WorkCalendar:
     return WorkCalendar() if row is None else WorkCalendar.from_document(row.document)
 
 
-def current_goal(conn: Connection) -> Goal | None:
-    """The shared goal's newest version, or None when no goal is set."""
-    row = conn.execute(
-        select(GoalVersionRow.document).order_by(GoalVersionRow.number.desc()).limit(1)
-    ).first()
-    return None if row is None else Goal.from_document(row.document)
-
-
 def make_report(conn: Connection, kind: ReportKind, scope: Scope, workspace_name: str) -> Report:
     """The report of ``kind`` over ``scope``, its raw tables streaming from ``conn``."""
     sections, raw = _CONTENT[kind](conn, scope)
     if kind is ReportKind.PLAN:
         people = _signed_by(conn)
     else:
-        goal = current_goal(conn)
-        people = goal.owners if goal else ()
+        version = current_goal(conn)
+        people = version.goal.owners if version else ()
     return Report(kind, workspace_name, scope.period, scope.now, people, sections, raw, scope.rep)
 
 
