@@ -254,13 +254,13 @@ def _plain_funnel(facts: dict[str, Any]) -> dict[str, Any] | None:
     seen = sorted(
         (at, stage) for at, stage in ((_day(d), s) for d, s in facts["moves"]) if at < END
     )
-    if not any(at >= START for at, _ in seen):
-        return None
     first: dict[Stage, datetime] = {}
     for at, stage in seen:
         reached = [Stage.LOST] if stage is Stage.LOST else LINE[: LINE.index(stage) + 1]
         for earlier in reached:
             first.setdefault(earlier, at)
+    if all(at < START for at in first.values()):
+        return None  # it moved in the period, but reached no stage there for the first time
     days = {}
     for stage in OPEN:
         if first.get(stage, START - timedelta(1)) < START:

@@ -24,10 +24,10 @@ Everything is counted in SQL; Python only words the counts.
 from __future__ import annotations
 
 import enum
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import (
     CTE,
@@ -53,8 +53,10 @@ from sqlalchemy.sql.functions import GenericFunction
 
 from domain.calibration import CriterionOutcomes, Suggestion, calibrate
 from domain.closed_loop import FUNNEL, OPEN, leaving, median, next_stage, reaching, share
+from domain.errors import Cancelled
 from domain.icp import IcpVersion, Tier
 from domain.interactions import LeadVerdict, Outcome
+from domain.progress import Cancel
 from domain.report import Chart, ChartKind, Figure, Quote, Scope, Section, Series, Unit
 from domain.tables import ColumnKind, TableColumn, TableData
 from domain.targets import Stage
@@ -80,6 +82,8 @@ from storage.schema import (
     stored_utc,
     table_of,
 )
+
+T = TypeVar("T")
 
 accounts = table_of(AccountRow)
 scores = table_of(AccountScoreRow)
@@ -166,6 +170,14 @@ def _left(stage: Stage) -> str:
     return f"left_{stage.name.lower()}"
 
 
+#: The segments an account carries itself (a column each in the queries); the campaign
+#: comes from its engagement, a row per campaign.
+_OWN = (Segment.TIER, Segment.ICP_VERSION, Segment.INDUSTRY, Segment.SOURCE, Segment.REP)
+Key = tuple[Segment | None, str | None]
+#: The whole: every account, whatever its segments.
+WHOLE: Key = (None, None)
+
+
 def _with_segments(
     base: Any, account_id: ColumnElement[Any], scope: Scope
 ) -> tuple[Any, list[Any]]:
@@ -176,23 +188,23 @@ def _with_segments(
         base.join(accounts, accounts.c.id == account_id)
         .outerjoin(scores, scores.c.account_id == accounts.c.id)
         .outerjoin(targets, targets.c.account_id == accounts.c.id)
-        .outerjoin(owners, owners.c.id == targets.c.owner_id)
-        .outerjoin(versions, versions.c.id == targets.c.icp_version_id)
     )
     conditions: list[Any] = [accounts.c.deleted_at.is_(None)]
     if scope.rep is not None:
-        conditions.append(owners.c.name == scope.rep)
+        rep = select(owners.c.id).where(owners.c.name == scope.rep).scalar_subquery()
+        conditions.append(targets.c.owner_id == rep)
     return joined, conditions
 
 
 def _segment_columns() -> list[Any]:
-    version = versions.c.name + literal(" v", String) + cast(versions.c.number, String)
+    """The account's own segments, the ICP version and the rep by their ids (named from the
+    few versions and users afterwards: joining them on every account costs seconds)."""
     return [
         scores.c.tier.label(Segment.TIER.name),
-        version.label(Segment.ICP_VERSION.name),
+        targets.c.icp_version_id.label(Segment.ICP_VERSION.name),
         accounts.c.industry.label(Segment.INDUSTRY.name),
         accounts.c.source.label(Segment.SOURCE.name),
-        owners.c.name.label(Segment.REP.name),
+        targets.c.owner_id.label(Segment.REP.name),
     ]
 
 
@@ -210,41 +222,51 @@ def _campaigns(within: CTE) -> FromClause:
     )
 
 
-def _by_segment(source: CTE, aggregates: Sequence[Any], *extra: Any) -> Select[Any]:
-    """``aggregates`` over ``source`` for the whole (segment NULL, kind "") and grouped by
-    each :class:`Segment`, as one statement: ``source`` is read once. ``extra`` columns of
-    ``source`` are grouped by too."""
+def _grouped(source: CTE, aggregates: Sequence[Any], *extra: Any) -> Select[Any]:
+    """``aggregates`` over ``source`` grouped by the account's own segments (and ``extra``
+    columns of it), and by campaign, in one statement so that ``source`` is read once; a
+    row's ``by`` says which. There are a few hundred combinations of segments on a million
+    accounts: Python adds them up per segment (:func:`_keys`)."""
     campaigns = _campaigns(source)
-    parts: list[Select[Any]] = [
-        select(
-            literal("", String).label("kind"),
-            cast(null(), String).label("segment"),
-            *extra,
-            *aggregates,
-        )
+    own = [source.c[s.name] for s in _OWN]
+    nothing = [cast(null(), c.type).label(c.name) for c in own]
+    by_own = (
+        select(literal("", String).label("by"), cast(null(), String).label("campaign"), *own,
+               *extra, *aggregates)
         .select_from(source)
-        .group_by(*extra)
-    ]
-    for segment in Segment:
-        if segment is Segment.CAMPAIGN:
-            value: Any = campaigns.c.campaign
-            joined: Any = source.outerjoin(campaigns, campaigns.c.account_id == source.c.account_id)
-        else:
-            value, joined = source.c[segment.name], source
-        parts.append(
-            select(literal(segment.name, String), value, *extra, *aggregates)
-            .select_from(joined)
-            .group_by(value, *extra)
-        )
-    return union_all(*parts)  # type: ignore[return-value]
+        .group_by(*own, *extra)
+    )  # fmt: skip
+    by_campaign = (
+        select(literal(Segment.CAMPAIGN.name, String), campaigns.c.campaign, *nothing, *extra,
+               *aggregates)
+        .select_from(source.outerjoin(campaigns, campaigns.c.account_id == source.c.account_id))
+        .group_by(campaigns.c.campaign, *extra)
+    )  # fmt: skip
+    return union_all(by_own, by_campaign)  # type: ignore[return-value]
 
 
-def _key(row: Any) -> tuple[Segment | None, str | None]:
-    return (Segment[row.kind] if row.kind else None), row.segment
+def _names(conn: Connection) -> dict[Segment, dict[Any, str]]:
+    """The ICP versions' labels and the users' names, by id."""
+    labels = {
+        row.id: f"{row.name} v{row.number}"
+        for row in conn.execute(select(versions.c.id, versions.c.name, versions.c.number))
+    }
+    people = {row.id: row.name for row in conn.execute(select(owners.c.id, owners.c.name))}
+    return {Segment.ICP_VERSION: labels, Segment.REP: people}
 
 
-def _sum(condition: ColumnElement[bool]) -> ColumnElement[int]:
-    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+def _keys(row: Any, names: dict[Segment, dict[Any, str]]) -> list[Key]:
+    """The segments a row of :func:`_grouped` counts in: the whole and each of its own, or
+    its campaign."""
+    if row.by:
+        return [(Segment.CAMPAIGN, row.campaign)]
+    keys: list[Key] = [WHOLE]
+    for segment in _OWN:
+        value = getattr(row, segment.name)
+        if segment in names and value is not None:
+            value = names[segment].get(value)
+        keys.append((segment, value))
+    return keys
 
 
 # --- the funnel -------------------------------------------------------------------------
@@ -254,9 +276,6 @@ def _reach(scope: Scope) -> CTE:
     """Per account that moved in the period: when it first reached each stage (and left
     each open stage) by the period's end, with its segments."""
     start, end = _bounds(scope)
-    moved = select(stage_changes.c.account_id).where(
-        stage_changes.c.at >= start, stage_changes.c.at < end
-    )
     to_stage, at = stage_changes.c.to_stage, stage_changes.c.at
     firsts = [
         func.min(case((to_stage.in_([s.value for s in reaching(stage)]), at))).label(_column(stage))
@@ -267,8 +286,11 @@ def _reach(scope: Scope) -> CTE:
     ]
     moves = (
         select(stage_changes.c.account_id, *firsts)
-        .where(stage_changes.c.at < end, stage_changes.c.account_id.in_(moved))
+        .where(stage_changes.c.at < end)
         .group_by(stage_changes.c.account_id)
+        # One pass over the history in the account index's order: looking up each account
+        # that moved in the period reads the table in random order, 20 times slower.
+        .having(func.max(stage_changes.c.at) >= start)
         .subquery("moves")
     )
     joined, conditions = _with_segments(moves, moves.c.account_id, scope)
@@ -298,64 +320,72 @@ class FunnelCounts:
         return share(won, won + lost), f"{won:,} of {won + lost:,}"
 
 
-def funnels(
-    conn: Connection, scope: Scope
-) -> dict[tuple[Segment | None, str | None], FunnelCounts]:
-    """The period's funnel for the whole (key ``(None, None)``) and for each segment
+def funnels(conn: Connection, scope: Scope) -> dict[Key, FunnelCounts]:
+    """The period's funnel for the whole (:data:`WHOLE`) and for each segment
     (``(Segment.TIER, "A")`` …; a segment without a value has None)."""
+    names = _names(conn)
+    reached: dict[Key, dict[Stage, int]] = {WHOLE: dict.fromkeys(FUNNEL, 0)}
+    converted: dict[Key, dict[Stage, int]] = {WHOLE: dict.fromkeys(OPEN, 0)}
+    spans: dict[tuple[Key, Stage], list[tuple[int, int]]] = {}
+    for row in conn.execute(_moved(scope)):
+        stage = Stage(row.stage)
+        for key in _keys(row, names):
+            reached.setdefault(key, dict.fromkeys(FUNNEL, 0))[stage] += row.number
+            if stage in OPEN:
+                converted.setdefault(key, dict.fromkeys(OPEN, 0))[stage] += row.went_on
+            if row.days is not None:
+                spans.setdefault((key, stage), []).append((row.days, row.number))
+    return {
+        key: FunnelCounts(
+            counts,
+            converted.get(key, dict.fromkeys(OPEN, 0)),
+            {stage: median(spans.get((key, stage), [])) for stage in OPEN},
+        )
+        for key, counts in reached.items()
+    }
+
+
+def _moved(scope: Scope) -> Select[Any]:
+    """Per combination of segments, stage and whole days spent in it: how many accounts
+    reached the stage in the period, and how many of them went on to the next stage.
+    Days are NULL for won and lost, and for an account still in the stage at the end."""
     start, _ = _bounds(scope)
     reach = _reach(scope)
-    counts = [_sum(reach.c[_column(s)] >= start).label(_column(s)) for s in FUNNEL] + [
-        _sum(
-            and_(reach.c[_column(s)] >= start, reach.c[_column(next_stage(s) or s)].is_not(None))
-        ).label(f"to_{_column(s)}")
-        for s in OPEN
-    ]
-    found: dict[tuple[Segment | None, str | None], FunnelCounts] = {}
-    for row in conn.execute(_by_segment(reach, counts)):
-        found[_key(row)] = FunnelCounts(
-            reached={s: int(getattr(row, _column(s))) for s in FUNNEL},
-            converted={s: int(getattr(row, f"to_{_column(s)}")) for s in OPEN},
-            days=dict.fromkeys(OPEN),
-        )
-    histograms: dict[tuple[Segment | None, str | None, Stage], list[tuple[int, int]]] = {}
-    for row in conn.execute(_spans(reach, start)):
-        histograms.setdefault((*_key(row), Stage(row.stage)), []).append((row.days, row.number))
-    for (segment, value, stage), histogram in histograms.items():
-        if (segment, value) in found:
-            found[segment, value].days[stage] = median(histogram)
-    return found
-
-
-def _spans(reach: CTE, start: datetime) -> Select[Any]:
-    """How many accounts spent how many whole days in each open stage, per segment."""
-    stages = union_all(*(select(literal(s.value, String).label("stage")) for s in OPEN)).subquery(
+    stages = union_all(*(select(literal(s.value, String).label("stage")) for s in FUNNEL)).subquery(
         "stages"
     )
-    reached = case(*((stages.c.stage == s.value, reach.c[_column(s)]) for s in OPEN))
-    left = case(*((stages.c.stage == s.value, reach.c[_left(s)]) for s in OPEN))
-    segments = [
-        reach.c.account_id,
-        *(reach.c[s.name] for s in Segment if s is not Segment.CAMPAIGN),
-    ]
-    spans = (
-        select(*segments, stages.c.stage, days_between(reached, left).label("days"))
+
+    def at(columns: dict[Stage, Any]) -> Any:
+        return case(*((stages.c.stage == s.value, c) for s, c in columns.items()))
+
+    reached = at({s: reach.c[_column(s)] for s in FUNNEL})
+    later = at({s: reach.c[_column(after)] for s in OPEN if (after := next_stage(s))})
+    left = at({s: reach.c[_left(s)] for s in OPEN})
+    moved = (
+        select(
+            reach.c.account_id,
+            *(reach.c[s.name] for s in _OWN),
+            stages.c.stage,
+            case((left >= reached, days_between(reached, left))).label("days"),
+            case((later.is_not(None), 1), else_=0).label("went_on"),
+        )
         .select_from(reach.join(stages, true()))
-        .where(reached >= start, left >= reached)
-        .cte("spans")
+        .where(reached >= start)
+        .cte("moved")
     )
-    return _by_segment(spans, [func.count().label("number")], spans.c.stage, spans.c.days)
+    aggregates = [func.count().label("number"), func.sum(moved.c.went_on).label("went_on")]
+    return _grouped(moved, aggregates, moved.c.stage, moved.c.days)
 
 
 # --- lead quality ---------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass
 class Quality:
-    rated: int
-    rating_sum: int
-    accepted: int
-    rejected: int
+    rated: int = 0
+    rating_sum: int = 0
+    accepted: int = 0
+    rejected: int = 0
 
     @property
     def average(self) -> float | None:
@@ -366,9 +396,7 @@ class Quality:
         return share(self.accepted, self.accepted + self.rejected)
 
 
-def lead_quality(
-    conn: Connection, scope: Scope
-) -> dict[tuple[Segment | None, str | None], Quality]:
+def lead_quality(conn: Connection, scope: Scope) -> dict[Key, Quality]:
     """The period's ratings and verdicts, for the whole and per segment."""
     start, end = _bounds(scope)
     joined, conditions = _with_segments(interactions, interactions.c.account_id, scope)
@@ -395,12 +423,20 @@ def lead_quality(
         _sum(rated.c.lead == LeadVerdict.ACCEPTED.value).label("accepted"),
         _sum(rated.c.lead == LeadVerdict.REJECTED.value).label("rejected"),
     ]
-    return {
-        _key(row): Quality(
-            int(row.rated), int(row.rating_sum), int(row.accepted), int(row.rejected)
-        )
-        for row in conn.execute(_by_segment(rated, aggregates))
-    }
+    names = _names(conn)
+    found: dict[Key, Quality] = {WHOLE: Quality()}
+    for row in conn.execute(_grouped(rated, aggregates)):
+        for key in _keys(row, names):
+            quality = found.setdefault(key, Quality())
+            quality.rated += int(row.rated)
+            quality.rating_sum += int(row.rating_sum)
+            quality.accepted += int(row.accepted)
+            quality.rejected += int(row.rejected)
+    return found
+
+
+def _sum(condition: ColumnElement[bool]) -> ColumnElement[int]:
+    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
 
 # --- what the field learned -----------------------------------------------------------
@@ -524,16 +560,42 @@ def calibration(conn: Connection, scope: Scope) -> tuple[IcpVersion | None, list
 # --- the sections -----------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class ClosedLoop:
+    """Everything the closed loop counted for one scope: what the sections say, and what the
+    window needs besides (the suggestions, to open them as an ICP draft)."""
+
+    funnels: dict[Key, FunnelCounts]
+    quality: dict[Key, Quality]
+    learnings: list[tuple[str, int, list[Quote]]]
+    version: IcpVersion | None
+    suggestions: list[Suggestion]
+
+    def sections(self) -> list[Section]:
+        return [
+            funnel_section(self.funnels),
+            *segment_sections(self.funnels),
+            quality_section(self.quality),
+            learnings_section(self.learnings),
+            calibration_section(self.version, self.suggestions),
+        ]
+
+
+def closed_loop(conn: Connection, scope: Scope, cancel: Cancel | None = None) -> ClosedLoop:
+    """Count the closed loop of ``scope``; ``cancel()`` is asked between its queries."""
+
+    def step(read: Callable[[Connection, Scope], T]) -> T:
+        if cancel is not None and cancel():
+            raise Cancelled()
+        return read(conn, scope)
+
+    found, quality, learned = step(funnels), step(lead_quality), step(learnings)
+    return ClosedLoop(found, quality, learned, *step(calibration))
+
+
 def closed_loop_sections(conn: Connection, scope: Scope) -> list[Section]:
     """The funnel, lead quality by segment, what the field learned, ICP calibration."""
-    found = funnels(conn, scope)
-    return [
-        funnel_section(found),
-        *segment_sections(found),
-        quality_section(lead_quality(conn, scope)),
-        learnings_section(learnings(conn, scope)),
-        calibration_section(*calibration(conn, scope)),
-    ]
+    return closed_loop(conn, scope).sections()
 
 
 def _stage_label(stage: Stage) -> str:
@@ -543,9 +605,9 @@ def _stage_label(stage: Stage) -> str:
 _NO_MOVES = "No account moved through the funnel in this period."
 
 
-def funnel_section(found: dict[tuple[Segment | None, str | None], FunnelCounts]) -> Section:
+def funnel_section(found: dict[Key, FunnelCounts]) -> Section:
     section = Section("Funnel")
-    whole = found.get((None, None))
+    whole = found.get(WHOLE)
     if whole is None or whole.total == 0:
         section.figures = [Figure(f"Reached {s.value}", None, rows="Stage changes") for s in FUNNEL]
         section.figures.append(Figure("Close rate", None, Unit.SHARE, rows="Stage changes"))
@@ -610,19 +672,21 @@ def _percent(value: float | None) -> str:
     return "" if value is None else f"{value:.0%}"
 
 
-def _segments_of(
-    found: dict[tuple[Segment | None, str | None], Any], segment: Segment
-) -> list[tuple[str, Any]]:
+def _segments_of(found: dict[Key, Any], segment: Segment) -> list[tuple[str, Any]]:
     mine = [(value, counts) for (kind, value), counts in found.items() if kind is segment]
     return [(value if value is not None else segment.missing, counts) for value, counts in mine]
 
 
-def segment_sections(found: dict[tuple[Segment | None, str | None], FunnelCounts]) -> list[Section]:
+def segment_sections(found: dict[Key, FunnelCounts]) -> list[Section]:
     """A funnel table and chart per way of segmenting, the largest segments first."""
     sections = []
     for segment in Segment:
         section = Section(f"Funnel by {segment.value}")
-        listed = sorted(_segments_of(found, segment), key=lambda item: (-item[1].total, item[0]))
+        by_size = segment is not Segment.TIER  # tiers read A, B, C
+        listed = sorted(
+            _segments_of(found, segment),
+            key=lambda item: (-item[1].total if by_size else 0, item[0]),
+        )
         listed = [(name, counts) for name, counts in listed if counts.total]
         if not listed:
             section.notes.append(_NO_MOVES)
@@ -665,9 +729,9 @@ QUALITY_COLUMNS = [
 ]
 
 
-def quality_section(found: dict[tuple[Segment | None, str | None], Quality]) -> Section:
+def quality_section(found: dict[Key, Quality]) -> Section:
     section = Section("Lead quality")
-    whole = found.get((None, None), Quality(0, 0, 0, 0))
+    whole = found.get(WHOLE, Quality())
     judged = whole.accepted + whole.rejected
     section.figures = [
         Figure(
