@@ -237,6 +237,7 @@ class MainWindow(QMainWindow):
         plan = bar.addMenu("&Plan")
         self.add_action(plan, "Ideal customer profile…", self.edit_icp, "Ctrl+Shift+P")
         self.add_action(plan, "Lead definition…", self.edit_lead_definition, "Ctrl+Shift+L")
+        self.add_action(plan, "Closed loop…", self.closed_loop, "Ctrl+Shift+C")
         targets = bar.addMenu("&Targets")
         self.targets.menu(targets)
         targets.addSeparator()
@@ -448,6 +449,11 @@ class MainWindow(QMainWindow):
 
         LeadDefinitionDialog(self.workspace, self.user, self).exec()
         self.refresh()
+
+    def closed_loop(self) -> None:
+        from ui.closed_loop import ClosedLoopWindow
+
+        ClosedLoopWindow(self.workspace, self.user, self).exec()
 
     def field_feedback(self) -> None:
         from ui.field_feedback import FieldFeedback
