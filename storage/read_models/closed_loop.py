@@ -33,6 +33,7 @@ from sqlalchemy import (
     CTE,
     ColumnElement,
     Connection,
+    DateTime,
     FromClause,
     Integer,
     Select,
@@ -84,6 +85,7 @@ from storage.schema import (
 )
 
 T = TypeVar("T")
+V = TypeVar("V")
 
 accounts = table_of(AccountRow)
 scores = table_of(AccountScoreRow)
@@ -168,6 +170,26 @@ def _column(stage: Stage) -> str:
 
 def _left(stage: Stage) -> str:
     return f"left_{stage.name.lower()}"
+
+
+class _scanned(GenericFunction[datetime]):
+    """``_scanned(at)``: the time, which SQLite is not to look up in the time index (``+at``):
+    it reads the period's interactions in one pass over the table, where through the index
+    it would fetch each row in random order, ten times slower for a period of months (it
+    has no statistics to tell). PostgreSQL's planner, which has them, chooses itself."""
+
+    type = DateTime()
+    inherit_cache = True
+
+
+@compiles(_scanned)
+def _scanned_default(element: _scanned, compiler: Any, **kw: Any) -> str:
+    return str(compiler.process(element.clauses, **kw))
+
+
+@compiles(_scanned, "sqlite")
+def _scanned_sqlite(element: _scanned, compiler: Any, **kw: Any) -> str:
+    return f"+{compiler.process(element.clauses, **kw)}"
 
 
 #: The segments an account carries itself (a column each in the queries); the campaign
@@ -399,39 +421,40 @@ class Quality:
 def lead_quality(conn: Connection, scope: Scope) -> dict[Key, Quality]:
     """The period's ratings and verdicts, for the whole and per segment."""
     start, end = _bounds(scope)
-    joined, conditions = _with_segments(interactions, interactions.c.account_id, scope)
-    rated = (
+    # Added up per account first: its segments are then looked up once per account, not
+    # once per rating (a million lookups in random order).
+    per_account = (
         select(
             interactions.c.account_id,
-            interactions.c.quality,
-            interactions.c.lead,
-            *_segment_columns(),
+            _sum(interactions.c.quality.is_not(None)).label("rated"),
+            func.coalesce(func.sum(interactions.c.quality), 0).label("rating_sum"),
+            _sum(interactions.c.lead == LeadVerdict.ACCEPTED.value).label("accepted"),
+            _sum(interactions.c.lead == LeadVerdict.REJECTED.value).label("rejected"),
         )
-        .select_from(joined)
         .where(
-            interactions.c.at >= start,
-            interactions.c.at < end,
+            _scanned(interactions.c.at) >= start,
+            _scanned(interactions.c.at) < end,
             or_(interactions.c.quality.is_not(None), interactions.c.lead.is_not(None)),
             ~CORRECTED.element,
-            *conditions,
         )
-        .cte("rated")
+        .group_by(interactions.c.account_id)
+        .subquery("per_account")
     )
-    aggregates = [
-        _sum(rated.c.quality.is_not(None)).label("rated"),
-        func.coalesce(func.sum(rated.c.quality), 0).label("rating_sum"),
-        _sum(rated.c.lead == LeadVerdict.ACCEPTED.value).label("accepted"),
-        _sum(rated.c.lead == LeadVerdict.REJECTED.value).label("rejected"),
-    ]
+    joined, conditions = _with_segments(per_account, per_account.c.account_id, scope)
+    rated = (
+        select(per_account, *_segment_columns()).select_from(joined).where(*conditions).cte("rated")
+    )
+    measures = ("rated", "rating_sum", "accepted", "rejected")
+    aggregates = [func.sum(rated.c[name]).label(name) for name in measures]
     names = _names(conn)
     found: dict[Key, Quality] = {WHOLE: Quality()}
     for row in conn.execute(_grouped(rated, aggregates)):
         for key in _keys(row, names):
             quality = found.setdefault(key, Quality())
-            quality.rated += int(row.rated)
-            quality.rating_sum += int(row.rating_sum)
-            quality.accepted += int(row.accepted)
-            quality.rejected += int(row.rejected)
+            quality.rated += int(row.rated or 0)
+            quality.rating_sum += int(row.rating_sum or 0)
+            quality.accepted += int(row.accepted or 0)
+            quality.rejected += int(row.rejected or 0)
     return found
 
 
@@ -459,12 +482,11 @@ def learnings(conn: Connection, scope: Scope) -> list[tuple[str, int, list[Quote
         else_=0,
     )
     group = (scores.c.tier, accounts.c.industry)
+    # Ranked by id alone (the texts are read for the few that are quoted): the sort carries
+    # no text.
     ranked = (
         select(
-            interactions.c.learned,
-            interactions.c.logged_by,
-            interactions.c.at,
-            accounts.c.name,
+            interactions.c.id,
             scores.c.tier,
             accounts.c.industry,
             func.row_number()
@@ -477,15 +499,25 @@ def learnings(conn: Connection, scope: Scope) -> list[tuple[str, int, list[Quote
         )
         .select_from(joined)
         .where(
-            interactions.c.at >= start,
-            interactions.c.at < end,
+            _scanned(interactions.c.at) >= start,
+            _scanned(interactions.c.at) < end,
             interactions.c.learned != "",
             ~CORRECTED.element,
             *conditions,
         )
         .subquery("ranked")
     )
-    rows = conn.execute(select(ranked).where(ranked.c.place <= PER_GROUP).order_by(ranked.c.place))
+    quoted = (
+        select(ranked, interactions.c.learned, interactions.c.logged_by, interactions.c.at,
+               accounts.c.name)
+        .select_from(
+            ranked.join(interactions, interactions.c.id == ranked.c.id)
+            .join(accounts, accounts.c.id == interactions.c.account_id)
+        )
+        .where(ranked.c.place <= PER_GROUP)
+        .order_by(ranked.c.place)
+    )  # fmt: skip
+    rows = conn.execute(quoted)
     groups: dict[tuple[str | None, str | None], tuple[int, list[Quote]]] = {}
     for row in rows:
         name = _group_name(row.tier, row.industry)
@@ -672,9 +704,16 @@ def _percent(value: float | None) -> str:
     return "" if value is None else f"{value:.0%}"
 
 
-def _segments_of(found: dict[Key, Any], segment: Segment) -> list[tuple[str, Any]]:
-    mine = [(value, counts) for (kind, value), counts in found.items() if kind is segment]
-    return [(value if value is not None else segment.missing, counts) for value, counts in mine]
+def _segments_of(
+    found: dict[Key, V], segment: Segment, size: Callable[[V], int]
+) -> list[tuple[str, V]]:
+    """The segments of one kind, named (``No tier`` …): tiers as they read, A, B, C; the
+    others the largest first by ``size``."""
+    mine = [(value or segment.missing, counts)
+            for (kind, value), counts in found.items() if kind is segment]  # fmt: skip
+    if segment is Segment.TIER:
+        return sorted(mine, key=lambda item: item[0])
+    return sorted(mine, key=lambda item: (-size(item[1]), item[0]))
 
 
 def segment_sections(found: dict[Key, FunnelCounts]) -> list[Section]:
@@ -682,12 +721,11 @@ def segment_sections(found: dict[Key, FunnelCounts]) -> list[Section]:
     sections = []
     for segment in Segment:
         section = Section(f"Funnel by {segment.value}")
-        by_size = segment is not Segment.TIER  # tiers read A, B, C
-        listed = sorted(
-            _segments_of(found, segment),
-            key=lambda item: (-item[1].total if by_size else 0, item[0]),
-        )
-        listed = [(name, counts) for name, counts in listed if counts.total]
+        listed = [
+            (name, counts)
+            for name, counts in _segments_of(found, segment, lambda counts: counts.total)
+            if counts.total
+        ]
         if not listed:
             section.notes.append(_NO_MOVES)
             sections.append(section)
@@ -753,10 +791,7 @@ def quality_section(found: dict[Key, Quality]) -> Section:
         section.notes.append("No lead was rated, accepted or rejected in this period.")
         return section
     for segment in Segment:
-        listed = sorted(
-            _segments_of(found, segment),
-            key=lambda item: (-(item[1].rated + item[1].accepted + item[1].rejected), item[0]),
-        )
+        listed = _segments_of(found, segment, lambda q: q.rated + q.accepted + q.rejected)
         rows = [
             [
                 name,
