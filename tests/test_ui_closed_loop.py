@@ -4,6 +4,8 @@ weights opened as a new ICP draft that nothing saves by itself."""
 
 from __future__ import annotations
 
+import gc
+import weakref
 from collections.abc import Iterator
 
 import pytest
@@ -112,3 +114,19 @@ def test_choosing_another_period_reads_it_again(qtbot, demo):
     )
     qtbot.waitUntil(lambda: window.found is not None, timeout=30_000)
     assert window.status.text().startswith(window.period.currentData().label)
+
+
+def test_a_closed_window_is_not_left_to_the_garbage_collector(qtbot, demo):
+    """A window whose read went on in a worker and that only the collector could free was
+    deleted wherever the collector next ran: in another window's worker, which crashed."""
+    gc.disable()
+    try:
+        window = ClosedLoopWindow(demo, sign_in(demo, PEOPLE[Role.MARKETING]))
+        closed = weakref.ref(window)
+        qtbot.waitUntil(lambda: closed().found is not None, timeout=30_000)
+        window.refresh()  # a second read, cut short as the window closes
+        window.reject()
+        del window
+        assert closed() is None
+    finally:
+        gc.enable()

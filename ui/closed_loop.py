@@ -49,7 +49,7 @@ from storage.workspace import Workspace
 from ui.icp_editor import IcpEditor
 from ui.messages import plain_label, plain_tooltip
 from ui.settings import keep_geometry
-from ui.workers import Task, run_task
+from ui.workers import Task, show_error
 
 #: The periods the window offers: a name and how many months, this one the last.
 PERIODS = (
@@ -170,7 +170,6 @@ class ClosedLoopWindow(QDialog):
         self.calendar = calendar or WorkCalendar()
         self.setWindowTitle("Closed loop")
         self.found: ClosedLoop | None = None
-        self.task: Task | None = None
 
         self.period = QComboBox()
         for name, period in _periods(datetime.now(UTC).astimezone(self.calendar.zone).date()):
@@ -280,8 +279,7 @@ class ClosedLoopWindow(QDialog):
 
     def refresh(self) -> None:
         """Read the closed loop of the chosen period and rep, off the GUI thread."""
-        if self.task is not None and self.task.running:
-            self.task.end()
+        self._end_reading()
         scope, workspace, user = self.scope(), self.workspace, self.user
         self.status.setText("Reading…")
 
@@ -292,11 +290,27 @@ class ClosedLoopWindow(QDialog):
 
             return read_feedback(user, read, scope.rep)
 
-        self.task = run_task(self, "Reading the closed loop", work, self.show_loop)
+        # Connected to methods, and kept by Qt as the window's child only: a task in an
+        # attribute, its callbacks holding the window, would make a cycle that Python's
+        # collector breaks in whatever thread it runs, deleting the window there.
+        task = Task(self, "Reading the closed loop", work)
+        task.done.connect(self.show_loop)
+        task.error.connect(self._failed)
+        task.start()
+
+    def _end_reading(self) -> None:
+        """Stop a read still running and let Qt delete the tasks that ended."""
+        for task in self.findChildren(Task):
+            if task.running:
+                task.end()
+            task.deleteLater()
+
+    def _failed(self, error: Exception) -> None:
+        self.status.setText("")
+        show_error(self, "Closed loop", error)
 
     def done(self, result: int) -> None:
-        if self.task is not None and self.task.running:
-            self.task.end()
+        self._end_reading()
         super().done(result)
 
     # --- showing --------------------------------------------------------------------------
