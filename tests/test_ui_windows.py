@@ -42,6 +42,7 @@ from ui import settings
 from ui.account_dialog import AccountDialog, ContactDialog
 from ui.accounts_model import HEADERS, AccountIdRole
 from ui.backups import BackupsDialog
+from ui.closed_loop import ClosedLoopWindow
 from ui.dossier_actions import CallPackDialog, TemplateEditor
 from ui.dossier_editor import DossierEditor
 from ui.dossier_list import DossierList
@@ -111,6 +112,7 @@ WINDOWS: dict[str, Callable[[MainWindow], QWidget]] = {
     "DossierEditor": _dossier,
     "DossierList": lambda w: DossierList(w.workspace, w.user, w),
     "FieldFeedback": lambda w: FieldFeedback(w.workspace, w.user, w),
+    "ClosedLoopWindow": lambda w: ClosedLoopWindow(w.workspace, w.user, w),
     "ExceptionsDialog": lambda w: ExceptionsDialog(w.workspace, w.user, "", w),
     "GrantDialog": lambda w: GrantDialog(w.workspace, w.user, _first_account(w)[0].name, w),
     "StageDialog": lambda w: StageDialog(

@@ -296,6 +296,13 @@ class IcpEditor(QDialog):
         self.changed()
         self.dirty = False
 
+    def open_draft(self, icp: IdealCustomerProfile) -> None:
+        """Show ``icp`` as a new version not yet saved (the closed loop's suggested
+        weights): Save keeps it, Apply scores with it, Close drops it."""
+        self.versions.setCurrentIndex(0)
+        self.load(icp)
+        self.dirty = True
+
     def add_criterion(self, criterion: Criterion) -> None:
         row = self.criteria.rowCount()
         self.criteria.insertRow(row)

@@ -240,6 +240,7 @@ class MainWindow(QMainWindow):
         self.add_action(plan, "Ideal customer profile…", self.edit_icp, "Ctrl+Shift+P")
         self.add_action(plan, "Lead definition…", self.edit_lead_definition, "Ctrl+Shift+L")
         self.add_action(plan, "Goal…", self.edit_goal)
+        self.add_action(plan, "Closed loop…", self.closed_loop, "Ctrl+Shift+C")
         targets = bar.addMenu("&Targets")
         self.targets.menu(targets)
         targets.addSeparator()
@@ -457,6 +458,11 @@ class MainWindow(QMainWindow):
         from ui.goal_dialog import GoalDialog
 
         GoalDialog(self.workspace, self.user, self).exec()
+
+    def closed_loop(self) -> None:
+        from ui.closed_loop import ClosedLoopWindow
+
+        ClosedLoopWindow(self.workspace, self.user, self).exec()
 
     def field_feedback(self) -> None:
         from ui.field_feedback import FieldFeedback

@@ -1,23 +1,950 @@
-"""The closed loop as report sections (being written: issue 16)."""
+"""The closed loop as report sections: the funnel with its conversion, close rate and time
+in each stage, lead quality by segment, what the field learned, and the ICP's calibration
+against the outcomes; and the raw interactions and stage changes behind them.
+
+Everything is counted in SQL; Python only words the counts.
+
+- The funnel is read from the stage history (``stage_changes``), by the rules of
+  :mod:`domain.closed_loop`: an account reaches a stage when it moves there or to any later
+  stage of the line (an account that skipped a stage counts as having reached it), a stage
+  is counted in the period in which the account first reached it, and the conversion from
+  one stage to the next is the share of those accounts that reached the next by the
+  period's end. The close rate is won / (won + lost) of the accounts closed in the period.
+  Time in a stage is the median of whole days from reaching it to leaving it (for a later
+  stage or lost), over the accounts that reached it in the period and left it by its end.
+- Segments are the account's: its tier (as scored now), the ICP version that put it on the
+  target list, its industry, its source, each campaign it engaged with (an account in two
+  campaigns counts in both) and the rep who owns it. A report for one rep counts the
+  accounts that rep owns.
+- Lead quality is read from the period's ratings and accepted/rejected verdicts; an entry
+  that a later one corrects is left out, its correction counts. So for the learnings.
+- Deleted accounts are left out everywhere.
+"""
 
 from __future__ import annotations
 
-from sqlalchemy import Connection
+import enum
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, TypeVar
 
-from domain.report import Scope, Section
-from domain.tables import TableData
+from sqlalchemy import (
+    CTE,
+    ColumnElement,
+    Connection,
+    DateTime,
+    FromClause,
+    Integer,
+    Select,
+    String,
+    and_,
+    case,
+    cast,
+    func,
+    literal,
+    null,
+    or_,
+    select,
+    true,
+    union_all,
+)
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import GenericFunction
+
+from domain.calibration import CriterionOutcomes, Suggestion, calibrate
+from domain.closed_loop import FUNNEL, OPEN, leaving, median, next_stage, reaching, share
+from domain.errors import Cancelled
+from domain.icp import IcpVersion, Tier
+from domain.interactions import LeadVerdict, Outcome
+from domain.progress import Cancel
+from domain.report import Chart, ChartKind, Figure, Quote, Scope, Section, Series, Unit
+from domain.tables import ColumnKind, TableColumn, TableData
+from domain.targets import Stage
+from domain.values import counted
+from storage.icp_sql import criterion_sql
+from storage.icps import read_active_version
+from storage.interactions import CORRECTED, interactions, stage_changes
+from storage.read_models.interaction_export import (
+    COLUMNS as INTERACTION_COLUMNS,
+)
+from storage.read_models.interaction_export import (
+    interaction_cells,
+    interaction_statement,
+    streamed,
+)
+from storage.schema import (
+    AccountRow,
+    AccountScoreRow,
+    EngagementRow,
+    IcpVersionRow,
+    TargetRow,
+    UserRow,
+    stored_utc,
+    table_of,
+)
+
+T = TypeVar("T")
+V = TypeVar("V")
+
+accounts = table_of(AccountRow)
+scores = table_of(AccountScoreRow)
+targets = table_of(TargetRow)
+versions = table_of(IcpVersionRow)
+engagements = table_of(EngagementRow)
+owners = table_of(UserRow).alias("owner")
+
+#: The most segments a table lists (the largest first); the rest are said in a note.
+MAX_SEGMENTS = 25
+#: The most segments a funnel chart draws.
+CHART_SEGMENTS = 6
+#: The learnings shown per group of the digest, and the most groups: about five minutes'
+#: reading.
+PER_GROUP = 3
+MAX_GROUPS = 12
+#: The longest learning quoted whole; a longer one is cut at a word.
+QUOTE_LENGTH = 280
+
+STAGE_CHANGE_COLUMNS = [
+    TableColumn("Time (UTC)", ColumnKind.DATETIME),  # as stored: the same on every computer
+    TableColumn("Account"),
+    TableColumn("From stage"),
+    TableColumn("To stage"),
+    TableColumn("Changed by"),
+    TableColumn("Reason"),
+]
+
+
+class Segment(enum.StrEnum):
+    TIER = "tier"
+    ICP_VERSION = "ICP version"
+    INDUSTRY = "industry"
+    SOURCE = "source"
+    CAMPAIGN = "campaign"
+    REP = "rep"
+
+    @property
+    def label(self) -> str:
+        """``Tier``, ``ICP version`` …: a column's heading."""
+        return self.value[0].upper() + self.value[1:]
+
+    @property
+    def missing(self) -> str:
+        """What a segment without a value is called: ``No tier``, ``No campaign`` …"""
+        return f"No {self.value}"
+
+
+# --- SQL helpers ------------------------------------------------------------------------
+
+
+class days_between(GenericFunction[int]):
+    """``days_between(a, b)``: the whole days from time ``a`` to time ``b``."""
+
+    type = Integer()
+    inherit_cache = True
+
+
+@compiles(days_between, "sqlite")
+def _days_between_sqlite(element: days_between, compiler: Any, **kw: Any) -> str:
+    a, b = (compiler.process(c, **kw) for c in element.clauses)
+    # Whole seconds, counted as integers: julianday's fractions make 3 days 2.99999.
+    return (
+        f"((CAST(strftime('%s', {b}) AS INTEGER) - CAST(strftime('%s', {a}) AS INTEGER)) / 86400)"
+    )
+
+
+@compiles(days_between, "postgresql")
+def _days_between_postgresql(element: days_between, compiler: Any, **kw: Any) -> str:
+    a, b = (compiler.process(c, **kw) for c in element.clauses)
+    return f"CAST(floor(extract(epoch FROM ({b} - {a})) / 86400) AS INTEGER)"
+
+
+def _bounds(scope: Scope) -> tuple[datetime, datetime]:
+    zone = scope.calendar.zone
+    return scope.period.start(zone), scope.period.end(zone)
+
+
+def _column(stage: Stage) -> str:
+    return stage.name.lower()
+
+
+def _left(stage: Stage) -> str:
+    return f"left_{stage.name.lower()}"
+
+
+class _scanned(GenericFunction[datetime]):
+    """``_scanned(at)``: the time, which SQLite is not to look up in the time index (``+at``):
+    it reads the period's interactions in one pass over the table, where through the index
+    it would fetch each row in random order, ten times slower for a period of months (it
+    has no statistics to tell). PostgreSQL's planner, which has them, chooses itself."""
+
+    type = DateTime()
+    inherit_cache = True
+
+
+@compiles(_scanned)
+def _scanned_default(element: _scanned, compiler: Any, **kw: Any) -> str:
+    return str(compiler.process(element.clauses, **kw))
+
+
+@compiles(_scanned, "sqlite")
+def _scanned_sqlite(element: _scanned, compiler: Any, **kw: Any) -> str:
+    return f"+{compiler.process(element.clauses, **kw)}"
+
+
+#: The segments an account carries itself (a column each in the queries); the campaign
+#: comes from its engagement, a row per campaign.
+_OWN = (Segment.TIER, Segment.ICP_VERSION, Segment.INDUSTRY, Segment.SOURCE, Segment.REP)
+Key = tuple[Segment | None, str | None]
+#: The whole: every account, whatever its segments.
+WHOLE: Key = (None, None)
+
+
+def _with_segments(
+    base: Any, account_id: ColumnElement[Any], scope: Scope
+) -> tuple[Any, list[Any]]:
+    """``base`` joined to the accounts behind its ``account_id`` and to what segments them
+    (:func:`_segment_columns`), with the conditions: live accounts, one rep's if the scope
+    says so."""
+    joined = (
+        base.join(accounts, accounts.c.id == account_id)
+        .outerjoin(scores, scores.c.account_id == accounts.c.id)
+        .outerjoin(targets, targets.c.account_id == accounts.c.id)
+    )
+    conditions: list[Any] = [accounts.c.deleted_at.is_(None)]
+    if scope.rep is not None:
+        rep = select(owners.c.id).where(owners.c.name == scope.rep).scalar_subquery()
+        conditions.append(targets.c.owner_id == rep)
+    return joined, conditions
+
+
+def _segment_columns() -> list[Any]:
+    """The account's own segments, the ICP version and the rep by their ids (named from the
+    few versions and users afterwards: joining them on every account costs seconds)."""
+    return [
+        scores.c.tier.label(Segment.TIER.name),
+        targets.c.icp_version_id.label(Segment.ICP_VERSION.name),
+        accounts.c.industry.label(Segment.INDUSTRY.name),
+        accounts.c.source.label(Segment.SOURCE.name),
+        targets.c.owner_id.label(Segment.REP.name),
+    ]
+
+
+def _campaigns(within: CTE) -> FromClause:
+    """Each campaign an account of ``within`` engaged with, once."""
+    return (
+        select(engagements.c.account_id, engagements.c.campaign)
+        .where(
+            engagements.c.campaign.is_not(None),
+            engagements.c.campaign != "",
+            engagements.c.account_id.in_(select(within.c.account_id)),
+        )
+        .distinct()
+        .subquery("campaigns")
+    )
+
+
+def _grouped(source: CTE, aggregates: Sequence[Any], *extra: Any) -> Select[Any]:
+    """``aggregates`` over ``source`` grouped by the account's own segments (and ``extra``
+    columns of it), and by campaign, in one statement so that ``source`` is read once; a
+    row's ``by`` says which. There are a few hundred combinations of segments on a million
+    accounts: Python adds them up per segment (:func:`_keys`)."""
+    campaigns = _campaigns(source)
+    own = [source.c[s.name] for s in _OWN]
+    nothing = [cast(null(), c.type).label(c.name) for c in own]
+    by_own = (
+        select(literal("", String).label("by"), cast(null(), String).label("campaign"), *own,
+               *extra, *aggregates)
+        .select_from(source)
+        .group_by(*own, *extra)
+    )  # fmt: skip
+    by_campaign = (
+        select(literal(Segment.CAMPAIGN.name, String), campaigns.c.campaign, *nothing, *extra,
+               *aggregates)
+        .select_from(source.outerjoin(campaigns, campaigns.c.account_id == source.c.account_id))
+        .group_by(campaigns.c.campaign, *extra)
+    )  # fmt: skip
+    return union_all(by_own, by_campaign)  # type: ignore[return-value]
+
+
+def _names(conn: Connection) -> dict[Segment, dict[Any, str]]:
+    """The ICP versions' labels and the users' names, by id."""
+    labels = {
+        row.id: f"{row.name} v{row.number}"
+        for row in conn.execute(select(versions.c.id, versions.c.name, versions.c.number))
+    }
+    people = {row.id: row.name for row in conn.execute(select(owners.c.id, owners.c.name))}
+    return {Segment.ICP_VERSION: labels, Segment.REP: people}
+
+
+def _keys(row: Any, names: dict[Segment, dict[Any, str]]) -> list[Key]:
+    """The segments a row of :func:`_grouped` counts in: the whole and each of its own, or
+    its campaign."""
+    if row.by:
+        return [(Segment.CAMPAIGN, row.campaign)]
+    keys: list[Key] = [WHOLE]
+    for segment in _OWN:
+        value = getattr(row, segment.name)
+        if segment in names and value is not None:
+            value = names[segment].get(value)
+        keys.append((segment, value))
+    return keys
+
+
+# --- the funnel -------------------------------------------------------------------------
+
+
+def _reach(scope: Scope) -> CTE:
+    """Per account that moved in the period: when it first reached each stage (and left
+    each open stage) by the period's end, with its segments."""
+    start, end = _bounds(scope)
+    to_stage, at = stage_changes.c.to_stage, stage_changes.c.at
+    firsts = [
+        func.min(case((to_stage.in_([s.value for s in reaching(stage)]), at))).label(_column(stage))
+        for stage in FUNNEL
+    ] + [
+        func.min(case((to_stage.in_([s.value for s in leaving(stage)]), at))).label(_left(stage))
+        for stage in OPEN
+    ]
+    moves = (
+        select(stage_changes.c.account_id, *firsts)
+        .where(stage_changes.c.at < end)
+        .group_by(stage_changes.c.account_id)
+        # One pass over the history in the account index's order: looking up each account
+        # that moved in the period reads the table in random order, 20 times slower.
+        .having(func.max(stage_changes.c.at) >= start)
+        .subquery("moves")
+    )
+    joined, conditions = _with_segments(moves, moves.c.account_id, scope)
+    return select(moves, *_segment_columns()).select_from(joined).where(*conditions).cte("reach")
+
+
+@dataclass(frozen=True)
+class FunnelCounts:
+    """One funnel: accounts that reached each stage in the period, of them those that
+    reached the next stage by its end, and the median days in each open stage."""
+
+    reached: dict[Stage, int]
+    converted: dict[Stage, int]
+    days: dict[Stage, float | None]
+
+    @property
+    def total(self) -> int:
+        return max(self.reached.values(), default=0)
+
+    def conversion(self, stage: Stage) -> tuple[float | None, str]:
+        """The share of ``stage``'s accounts that reached the next stage, with its basis."""
+        whole, part = self.reached[stage], self.converted[stage]
+        return share(part, whole), f"{part:,} of {whole:,}"
+
+    def close_rate(self) -> tuple[float | None, str]:
+        won, lost = self.reached[Stage.WON], self.reached[Stage.LOST]
+        return share(won, won + lost), f"{won:,} of {won + lost:,}"
+
+
+def funnels(conn: Connection, scope: Scope) -> dict[Key, FunnelCounts]:
+    """The period's funnel for the whole (:data:`WHOLE`) and for each segment
+    (``(Segment.TIER, "A")`` …; a segment without a value has None)."""
+    names = _names(conn)
+    reached: dict[Key, dict[Stage, int]] = {WHOLE: dict.fromkeys(FUNNEL, 0)}
+    converted: dict[Key, dict[Stage, int]] = {WHOLE: dict.fromkeys(OPEN, 0)}
+    spans: dict[tuple[Key, Stage], list[tuple[int, int]]] = {}
+    for row in conn.execute(_moved(scope)):
+        stage = Stage(row.stage)
+        for key in _keys(row, names):
+            reached.setdefault(key, dict.fromkeys(FUNNEL, 0))[stage] += row.number
+            if stage in OPEN:
+                converted.setdefault(key, dict.fromkeys(OPEN, 0))[stage] += row.went_on
+            if row.days is not None:
+                spans.setdefault((key, stage), []).append((row.days, row.number))
+    return {
+        key: FunnelCounts(
+            counts,
+            converted.get(key, dict.fromkeys(OPEN, 0)),
+            {stage: median(spans.get((key, stage), [])) for stage in OPEN},
+        )
+        for key, counts in reached.items()
+    }
+
+
+def _moved(scope: Scope) -> Select[Any]:
+    """Per combination of segments, stage and whole days spent in it: how many accounts
+    reached the stage in the period, and how many of them went on to the next stage.
+    Days are NULL for won and lost, and for an account still in the stage at the end."""
+    start, _ = _bounds(scope)
+    reach = _reach(scope)
+    stages = union_all(*(select(literal(s.value, String).label("stage")) for s in FUNNEL)).subquery(
+        "stages"
+    )
+
+    def at(columns: dict[Stage, Any]) -> Any:
+        return case(*((stages.c.stage == s.value, c) for s, c in columns.items()))
+
+    reached = at({s: reach.c[_column(s)] for s in FUNNEL})
+    later = at({s: reach.c[_column(after)] for s in OPEN if (after := next_stage(s))})
+    left = at({s: reach.c[_left(s)] for s in OPEN})
+    moved = (
+        select(
+            reach.c.account_id,
+            *(reach.c[s.name] for s in _OWN),
+            stages.c.stage,
+            case((left >= reached, days_between(reached, left))).label("days"),
+            case((later.is_not(None), 1), else_=0).label("went_on"),
+        )
+        .select_from(reach.join(stages, true()))
+        .where(reached >= start)
+        .cte("moved")
+    )
+    aggregates = [func.count().label("number"), func.sum(moved.c.went_on).label("went_on")]
+    return _grouped(moved, aggregates, moved.c.stage, moved.c.days)
+
+
+# --- lead quality ---------------------------------------------------------------------
+
+
+@dataclass
+class Quality:
+    rated: int = 0
+    rating_sum: int = 0
+    accepted: int = 0
+    rejected: int = 0
+
+    @property
+    def average(self) -> float | None:
+        return self.rating_sum / self.rated if self.rated else None
+
+    @property
+    def accepted_share(self) -> float | None:
+        return share(self.accepted, self.accepted + self.rejected)
+
+
+def lead_quality(conn: Connection, scope: Scope) -> dict[Key, Quality]:
+    """The period's ratings and verdicts, for the whole and per segment."""
+    start, end = _bounds(scope)
+    # Added up per account first: its segments are then looked up once per account, not
+    # once per rating (a million lookups in random order).
+    per_account = (
+        select(
+            interactions.c.account_id,
+            _sum(interactions.c.quality.is_not(None)).label("rated"),
+            func.coalesce(func.sum(interactions.c.quality), 0).label("rating_sum"),
+            _sum(interactions.c.lead == LeadVerdict.ACCEPTED.value).label("accepted"),
+            _sum(interactions.c.lead == LeadVerdict.REJECTED.value).label("rejected"),
+        )
+        .where(
+            _scanned(interactions.c.at) >= start,
+            _scanned(interactions.c.at) < end,
+            or_(interactions.c.quality.is_not(None), interactions.c.lead.is_not(None)),
+            ~CORRECTED.element,
+        )
+        .group_by(interactions.c.account_id)
+        .subquery("per_account")
+    )
+    joined, conditions = _with_segments(per_account, per_account.c.account_id, scope)
+    rated = (
+        select(per_account, *_segment_columns()).select_from(joined).where(*conditions).cte("rated")
+    )
+    measures = ("rated", "rating_sum", "accepted", "rejected")
+    aggregates = [func.sum(rated.c[name]).label(name) for name in measures]
+    names = _names(conn)
+    found: dict[Key, Quality] = {WHOLE: Quality()}
+    for row in conn.execute(_grouped(rated, aggregates)):
+        for key in _keys(row, names):
+            quality = found.setdefault(key, Quality())
+            quality.rated += int(row.rated or 0)
+            quality.rating_sum += int(row.rating_sum or 0)
+            quality.accepted += int(row.accepted or 0)
+            quality.rejected += int(row.rejected or 0)
+    return found
+
+
+def _sum(condition: ColumnElement[bool]) -> ColumnElement[int]:
+    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+
+# --- what the field learned -----------------------------------------------------------
+
+#: Outcomes that say most about an account: how a deal went, or why it did not.
+_TELLING = (Outcome.WON, Outcome.LOST, Outcome.NOT_A_FIT, Outcome.OPPORTUNITY)
+
+
+def learnings(conn: Connection, scope: Scope) -> list[tuple[str, int, list[Quote]]]:
+    """The period's learnings grouped by tier and industry: each group's name, how many it
+    holds and its :data:`PER_GROUP` most telling (a deal won, lost or opened, a lead
+    rejected; then a meaningful conversation), newest first among equals. Groups come by
+    tier, the fullest first."""
+    start, end = _bounds(scope)
+    joined, conditions = _with_segments(interactions, interactions.c.account_id, scope)
+    telling = case(
+        (interactions.c.outcome.in_([o.value for o in _TELLING]), 2),
+        (interactions.c.lead == LeadVerdict.REJECTED.value, 2),
+        (interactions.c.meaningful.is_(True), 1),
+        else_=0,
+    )
+    group = (scores.c.tier, accounts.c.industry)
+    # Ranked by id alone (the texts are read for the few that are quoted): the sort carries
+    # no text.
+    ranked = (
+        select(
+            interactions.c.id,
+            scores.c.tier,
+            accounts.c.industry,
+            func.row_number()
+            .over(
+                partition_by=group,
+                order_by=(telling.desc(), interactions.c.at.desc(), interactions.c.id),
+            )
+            .label("place"),
+            func.count().over(partition_by=group).label("in_group"),
+        )
+        .select_from(joined)
+        .where(
+            _scanned(interactions.c.at) >= start,
+            _scanned(interactions.c.at) < end,
+            interactions.c.learned != "",
+            ~CORRECTED.element,
+            *conditions,
+        )
+        .subquery("ranked")
+    )
+    quoted = (
+        select(ranked, interactions.c.learned, interactions.c.logged_by, interactions.c.at,
+               accounts.c.name)
+        .select_from(
+            ranked.join(interactions, interactions.c.id == ranked.c.id)
+            .join(accounts, accounts.c.id == interactions.c.account_id)
+        )
+        .where(ranked.c.place <= PER_GROUP)
+        .order_by(ranked.c.place)
+    )  # fmt: skip
+    rows = conn.execute(quoted)
+    groups: dict[tuple[str | None, str | None], tuple[int, list[Quote]]] = {}
+    for row in rows:
+        name = _group_name(row.tier, row.industry)
+        quote = Quote(
+            _quoted(row.learned),
+            row.logged_by,
+            row.name,
+            scope.calendar.local_day(stored_utc(row.at)),
+            name,
+        )
+        groups.setdefault((row.tier, row.industry), (int(row.in_group), []))[1].append(quote)
+    tiers = [t.value for t in Tier]
+
+    def order(item: tuple[tuple[str | None, str | None], tuple[int, list[Quote]]]) -> Any:
+        (tier, industry), (number, _) = item
+        return (tiers.index(tier) if tier in tiers else len(tiers), -number, industry or "")
+
+    return [
+        (quotes[0].group, number, quotes)
+        for _, (number, quotes) in sorted(groups.items(), key=order)
+    ]
+
+
+def _group_name(tier: str | None, industry: str | None) -> str:
+    tier_name = f"Tier {tier}" if tier else Segment.TIER.missing
+    return f"{tier_name} · {industry or Segment.INDUSTRY.missing}"
+
+
+def _quoted(text: str) -> str:
+    if len(text) <= QUOTE_LENGTH:
+        return text
+    cut = text[:QUOTE_LENGTH].rsplit(maxsplit=1)[0]
+    return f"{cut}…"
+
+
+# --- ICP calibration ------------------------------------------------------------------
+
+
+def calibration(conn: Connection, scope: Scope) -> tuple[IcpVersion | None, list[Suggestion]]:
+    """The active ICP and, for each of its criteria, the accounts closed in the period that
+    meet it and that do not, how many of each were won, and the weight they suggest."""
+    version = read_active_version(conn)
+    if version is None or not version.icp.criteria:
+        return version, []
+    start, _ = _bounds(scope)
+    reach = _reach(scope)
+    won = reach.c[_column(Stage.WON)] >= start
+    closed = or_(won, reach.c[_column(Stage.LOST)] >= start)
+    criteria = version.icp.criteria
+    columns = [func.count().label("closed"), _sum(won).label("won")]
+    for number, criterion in enumerate(criteria):
+        met = criterion_sql(criterion)
+        columns += [_sum(and_(met, won)).label(f"won_{number}"), _sum(met).label(f"met_{number}")]
+    row = conn.execute(
+        select(*columns)
+        .select_from(reach.join(accounts, accounts.c.id == reach.c.account_id))
+        .where(closed)
+    ).one()
+    outcomes = [
+        CriterionOutcomes(
+            criterion,
+            met_won=int(getattr(row, f"won_{n}")),
+            met_closed=int(getattr(row, f"met_{n}")),
+            unmet_won=int(row.won) - int(getattr(row, f"won_{n}")),
+            unmet_closed=int(row.closed) - int(getattr(row, f"met_{n}")),
+        )
+        for n, criterion in enumerate(criteria)
+    ]
+    return version, calibrate(outcomes)
+
+
+# --- the sections -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ClosedLoop:
+    """Everything the closed loop counted for one scope: what the sections say, and what the
+    window needs besides (the suggestions, to open them as an ICP draft)."""
+
+    funnels: dict[Key, FunnelCounts]
+    quality: dict[Key, Quality]
+    learnings: list[tuple[str, int, list[Quote]]]
+    version: IcpVersion | None
+    suggestions: list[Suggestion]
+
+    def sections(self) -> list[Section]:
+        return [
+            funnel_section(self.funnels),
+            *segment_sections(self.funnels),
+            quality_section(self.quality),
+            learnings_section(self.learnings),
+            calibration_section(self.version, self.suggestions),
+        ]
+
+
+def closed_loop(conn: Connection, scope: Scope, cancel: Cancel | None = None) -> ClosedLoop:
+    """Count the closed loop of ``scope``; ``cancel()`` is asked between its queries."""
+
+    def step(read: Callable[[Connection, Scope], T]) -> T:
+        if cancel is not None and cancel():
+            raise Cancelled()
+        return read(conn, scope)
+
+    found, quality, learned = step(funnels), step(lead_quality), step(learnings)
+    return ClosedLoop(found, quality, learned, *step(calibration))
 
 
 def closed_loop_sections(conn: Connection, scope: Scope) -> list[Section]:
     """The funnel, lead quality by segment, what the field learned, ICP calibration."""
-    raise NotImplementedError
+    return closed_loop(conn, scope).sections()
+
+
+def _stage_label(stage: Stage) -> str:
+    return stage.value.capitalize()
+
+
+_NO_MOVES = "No account moved through the funnel in this period."
+
+
+def funnel_section(found: dict[Key, FunnelCounts]) -> Section:
+    section = Section("Funnel")
+    whole = found.get(WHOLE)
+    if whole is None or whole.total == 0:
+        section.figures = [Figure(f"Reached {s.value}", None, rows="Stage changes") for s in FUNNEL]
+        section.figures.append(Figure("Close rate", None, Unit.SHARE, rows="Stage changes"))
+        section.notes.append(_NO_MOVES)
+        return section
+    section.figures = [
+        Figure(f"Reached {s.value}", whole.reached[s], rows="Stage changes") for s in FUNNEL
+    ]
+    rate, basis = whole.close_rate()
+    section.figures.append(
+        Figure("Close rate", rate, Unit.SHARE, basis=basis, rows="Stage changes")
+    )
+    section.charts.append(
+        Chart(
+            "Funnel",
+            ChartKind.BAR,
+            tuple(_stage_label(s) for s in FUNNEL),
+            (Series("Accounts", tuple(float(whole.reached[s]) for s in FUNNEL)),),
+        )
+    )
+    rows = []
+    for stage in FUNNEL:
+        after = next_stage(stage)
+        rate, basis = whole.conversion(stage) if after else (None, "")
+        rows.append(
+            [
+                _stage_label(stage),
+                whole.reached[stage],
+                _percent(rate) if after else "",
+                basis,
+                _stage_label(after) if after else "",
+                _whole_days(whole.days.get(stage)),
+            ]
+        )
+    section.tables.append(TableData("Funnel", FUNNEL_COLUMNS, rows, len(rows)))
+    if whole.reached[Stage.WON] + whole.reached[Stage.LOST] == 0:
+        section.notes.append("No account was won or lost in this period: there is no close rate.")
+    return section
+
+
+FUNNEL_COLUMNS = [
+    TableColumn("Stage"),
+    TableColumn("Accounts", ColumnKind.INTEGER),
+    TableColumn("Went on"),
+    TableColumn("Of"),
+    TableColumn("To"),
+    TableColumn("Median days in stage", ColumnKind.INTEGER),
+]
+SEGMENT_COLUMNS = [
+    *(TableColumn(_stage_label(s), ColumnKind.INTEGER) for s in FUNNEL),
+    TableColumn("Close rate"),
+    TableColumn("Closed", ColumnKind.INTEGER),
+    *(TableColumn(f"Days {s.value}", ColumnKind.INTEGER) for s in OPEN),
+]
+
+
+def _whole_days(days: float | None) -> int | None:
+    return None if days is None else round(days)
+
+
+def _percent(value: float | None) -> str:
+    return "" if value is None else f"{value:.0%}"
+
+
+def _segments_of(
+    found: dict[Key, V], segment: Segment, size: Callable[[V], int]
+) -> list[tuple[str, V]]:
+    """The segments of one kind, named (``No tier`` …): tiers as they read, A, B, C; the
+    others the largest first by ``size``."""
+    mine = [(value or segment.missing, counts)
+            for (kind, value), counts in found.items() if kind is segment]  # fmt: skip
+    if segment is Segment.TIER:
+        return sorted(mine, key=lambda item: item[0])
+    return sorted(mine, key=lambda item: (-size(item[1]), item[0]))
+
+
+def segment_sections(found: dict[Key, FunnelCounts]) -> list[Section]:
+    """A funnel table and chart per way of segmenting, the largest segments first."""
+    sections = []
+    for segment in Segment:
+        section = Section(f"Funnel by {segment.value}")
+        listed = [
+            (name, counts)
+            for name, counts in _segments_of(found, segment, lambda counts: counts.total)
+            if counts.total
+        ]
+        if not listed:
+            section.notes.append(_NO_MOVES)
+            sections.append(section)
+            continue
+        rows = []
+        for name, counts in listed[:MAX_SEGMENTS]:
+            rate, _ = counts.close_rate()
+            closed = counts.reached[Stage.WON] + counts.reached[Stage.LOST]
+            days = [_whole_days(counts.days[s]) for s in OPEN]
+            rows.append([name, *(counts.reached[s] for s in FUNNEL), _percent(rate), closed, *days])
+        columns = [TableColumn(segment.label), *SEGMENT_COLUMNS]
+        section.tables.append(TableData(f"Funnel by {segment.value}", columns, rows, len(rows)))
+        if len(listed) > MAX_SEGMENTS:
+            more = len(listed) - MAX_SEGMENTS
+            section.notes.append(
+                f"The {counted(more, 'smaller segment')} are left out of this table."
+            )
+        drawn = listed[:CHART_SEGMENTS]
+        section.charts.append(
+            Chart(
+                f"Funnel by {segment.value}",
+                ChartKind.BAR,
+                tuple(_stage_label(s) for s in FUNNEL),
+                tuple(
+                    Series(name, tuple(float(c.reached[s]) for s in FUNNEL)) for name, c in drawn
+                ),
+            )
+        )
+        sections.append(section)
+    return sections
+
+
+QUALITY_COLUMNS = [
+    TableColumn("Rated", ColumnKind.INTEGER),
+    TableColumn("Average rating"),
+    TableColumn("Accepted", ColumnKind.INTEGER),
+    TableColumn("Rejected", ColumnKind.INTEGER),
+    TableColumn("Accepted share"),
+]
+
+
+def quality_section(found: dict[Key, Quality]) -> Section:
+    section = Section("Lead quality")
+    whole = found.get(WHOLE, Quality())
+    judged = whole.accepted + whole.rejected
+    section.figures = [
+        Figure(
+            "Average rating",
+            whole.average,
+            Unit.RATING,
+            basis=f"{counted(whole.rated, 'rating')}",
+            rows="Interactions",
+        ),
+        Figure(
+            "Accepted share",
+            whole.accepted_share,
+            Unit.SHARE,
+            basis=f"{whole.accepted:,} of {judged:,}",
+            rows="Interactions",
+        ),
+    ]
+    if whole.rated == 0 and judged == 0:
+        section.notes.append("No lead was rated, accepted or rejected in this period.")
+        return section
+    for segment in Segment:
+        listed = _segments_of(found, segment, lambda q: q.rated + q.accepted + q.rejected)
+        rows = [
+            [
+                name,
+                q.rated,
+                "" if q.average is None else f"{q.average:.1f}",
+                q.accepted,
+                q.rejected,
+                _percent(q.accepted_share),
+            ]
+            for name, q in listed[:MAX_SEGMENTS]
+        ]
+        columns = [TableColumn(segment.label), *QUALITY_COLUMNS]
+        section.tables.append(
+            TableData(f"Lead quality by {segment.value}", columns, rows, len(rows))
+        )
+    return section
+
+
+def learnings_section(groups: list[tuple[str, int, list[Quote]]]) -> Section:
+    section = Section("What the field learned")
+    if not groups:
+        section.notes.append("No rep wrote down what they learned in this period.")
+        return section
+    for name, number, quotes in groups[:MAX_GROUPS]:
+        section.quotes.extend(quotes)
+        if number > len(quotes):
+            section.notes.append(
+                f"{name}: {counted(number - len(quotes), 'more learning')} "
+                "in the Interactions sheet."
+            )
+    if len(groups) > MAX_GROUPS:
+        rest = groups[MAX_GROUPS:]
+        learned = counted(sum(number for _, number, _ in rest), "learning")
+        section.notes.append(
+            f"{learned} of {counted(len(rest), 'smaller group')} are in the Interactions sheet."
+        )
+    return section
+
+
+CALIBRATION_COLUMNS = [
+    TableColumn("Criterion"),
+    TableColumn("Weight", ColumnKind.INTEGER),
+    TableColumn("Won when met", ColumnKind.INTEGER),
+    TableColumn("Closed when met", ColumnKind.INTEGER),
+    TableColumn("Win rate when met"),
+    TableColumn("Won when not met", ColumnKind.INTEGER),
+    TableColumn("Closed when not met", ColumnKind.INTEGER),
+    TableColumn("Win rate when not met"),
+    TableColumn("Suggested weight", ColumnKind.INTEGER),
+    TableColumn("Why"),
+]
+
+
+def calibration_section(version: IcpVersion | None, suggestions: list[Suggestion]) -> Section:
+    section = Section("ICP calibration")
+    if version is None:
+        section.notes.append("No ICP has been applied yet: there is nothing to calibrate.")
+        return section
+    section.notes.append(
+        f"The criteria of {version.label}, the active ICP, against the "
+        "accounts won or lost in this period."
+    )
+    if not suggestions:
+        section.notes.append(f"{version.label} has no criteria.")
+        return section
+    if all(s.outcomes.met_closed + s.outcomes.unmet_closed == 0 for s in suggestions):
+        section.notes.append(
+            "No account was won or lost in this period: there is nothing to calibrate against."
+        )
+    rows = []
+    for s in suggestions:
+        o, criterion = s.outcomes, s.outcomes.criterion
+        rows.append(
+            [
+                criterion.describe() + (" (must-have)" if criterion.must_have else ""),
+                None if criterion.must_have else criterion.weight,
+                o.met_won,
+                o.met_closed,
+                _percent(o.met_rate),
+                o.unmet_won,
+                o.unmet_closed,
+                _percent(o.unmet_rate),
+                None if criterion.must_have else s.weight,
+                s.reason,
+            ]
+        )
+    section.tables.append(TableData("ICP calibration", CALIBRATION_COLUMNS, rows, len(rows)))
+    return section
+
+
+# --- the raw rows -----------------------------------------------------------------------
+
+
+def _owned(account_id: ColumnElement[Any], scope: Scope) -> list[Any]:
+    if scope.rep is None:
+        return []
+    owner = select(owners.c.name).select_from(
+        targets.join(owners, owners.c.id == targets.c.owner_id)
+    )
+    return [owner.where(targets.c.account_id == account_id).scalar_subquery() == scope.rep]
 
 
 def interaction_rows(conn: Connection, scope: Scope) -> TableData:
-    """The raw interactions of the period, one row each, streamed."""
-    raise NotImplementedError
+    """The raw interactions of the period, one row each (a corrected one too, marked),
+    oldest first, streamed."""
+    start, end = _bounds(scope)
+    statement = interaction_statement().where(
+        interactions.c.at >= start,
+        interactions.c.at < end,
+        accounts.c.deleted_at.is_(None),
+        *_owned(interactions.c.account_id, scope),
+    )
+    count = conn.execute(select(func.count()).select_from(statement.subquery())).scalar_one()
+    ordered = statement.order_by(interactions.c.at, interactions.c.id)
+    return TableData(
+        "Interactions", INTERACTION_COLUMNS, streamed(conn, ordered, interaction_cells), count
+    )
 
 
 def stage_change_rows(conn: Connection, scope: Scope) -> TableData:
-    """The raw stage changes of the period, one row each, streamed."""
-    raise NotImplementedError
+    """The raw stage changes of the period, one row each, oldest first, streamed."""
+    start, end = _bounds(scope)
+    statement = (
+        select(
+            stage_changes.c.at,
+            accounts.c.name,
+            stage_changes.c.from_stage,
+            stage_changes.c.to_stage,
+            stage_changes.c.changed_by,
+            stage_changes.c.reason,
+        )
+        .select_from(stage_changes.join(accounts, accounts.c.id == stage_changes.c.account_id))
+        .where(
+            stage_changes.c.at >= start,
+            stage_changes.c.at < end,
+            accounts.c.deleted_at.is_(None),
+            *_owned(stage_changes.c.account_id, scope),
+        )
+    )
+    count = conn.execute(select(func.count()).select_from(statement.subquery())).scalar_one()
+    ordered = statement.order_by(stage_changes.c.at, stage_changes.c.id)
+    return TableData(
+        "Stage changes", STAGE_CHANGE_COLUMNS, streamed(conn, ordered, _stage_change_cells), count
+    )
+
+
+def _stage_change_cells(row: Sequence[Any]) -> list[Any]:
+    at, account, before, after, by, reason = row
+    return [
+        at,
+        account,
+        _stage_label(Stage(before)) if before else "",
+        _stage_label(Stage(after)),
+        by,
+        reason,
+    ]

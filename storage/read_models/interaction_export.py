@@ -3,11 +3,11 @@ marked), oldest first, streamed. Times stay in UTC, as the header says."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Connection, Select, func, select
 
 from domain.interactions import Channel, Outcome
 from domain.tables import ColumnKind, TableColumn, TableData
@@ -36,11 +36,10 @@ COLUMNS = [
 _STREAM = 2000
 
 
-def interaction_table(
-    workspace: Workspace, since: date | None = None, rep: str | None = None
-) -> TableData:
-    """Every interaction logged from ``since`` on (UTC), by ``rep`` (a user's name) if given."""
-    statement = select(
+def interaction_statement() -> Select[Any]:
+    """Every interaction with its account and contact, in :data:`COLUMNS`' order (the
+    channel and outcome as stored: :func:`interaction_cells` words them)."""
+    return select(
         accounts.c.name, accounts.c.website, interactions.c.logged_by, interactions.c.channel,
         interactions.c.outcome, interactions.c.at, contacts.c.name, interactions.c.meaningful,
         interactions.c.learned, interactions.c.quality, interactions.c.lead,
@@ -51,6 +50,13 @@ def interaction_table(
         interactions.join(accounts, accounts.c.id == interactions.c.account_id)
         .outerjoin(contacts, contacts.c.id == interactions.c.contact_id)
     )  # fmt: skip
+
+
+def interaction_table(
+    workspace: Workspace, since: date | None = None, rep: str | None = None
+) -> TableData:
+    """Every interaction logged from ``since`` on (UTC), by ``rep`` (a user's name) if given."""
+    statement = interaction_statement()
     if since is not None:
         statement = statement.where(
             interactions.c.at >= datetime(since.year, since.month, since.day, tzinfo=UTC)
@@ -65,9 +71,21 @@ def interaction_table(
 
 def _rows(workspace: Workspace, statement: Select[Any]) -> Iterator[list[Any]]:
     with workspace.read() as conn:
-        for row in conn.execution_options(yield_per=_STREAM).execute(statement):
-            cells = list(row)
-            cells[3], cells[4] = Channel(cells[3]).label, Outcome(cells[4]).label
-            cells[7] = "yes" if cells[7] else "no"
-            cells[16] = "yes" if cells[16] else ""
-            yield cells
+        yield from streamed(conn, statement, interaction_cells)
+
+
+def streamed(
+    conn: Connection, statement: Select[Any], cells: Callable[[Sequence[Any]], list[Any]]
+) -> Iterator[list[Any]]:
+    """The rows of ``statement`` as ``cells`` words them, read a few thousand at a time."""
+    for row in conn.execution_options(yield_per=_STREAM).execute(statement):
+        yield cells(row)
+
+
+def interaction_cells(row: Sequence[Any]) -> list[Any]:
+    """A row of :func:`interaction_statement` as the table's cells."""
+    cells = list(row)
+    cells[3], cells[4] = Channel(cells[3]).label, Outcome(cells[4]).label
+    cells[7] = "yes" if cells[7] else "no"
+    cells[16] = "yes" if cells[16] else ""
+    return cells
