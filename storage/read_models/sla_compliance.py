@@ -30,18 +30,22 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
+from functools import cached_property
 from typing import Any
 
 from sqlalchemy import (
     Connection,
     Date,
     DateTime,
+    Integer,
     String,
     and_,
     case,
+    cast,
     column,
     exists,
     func,
+    literal,
     select,
     values,
 )
@@ -96,18 +100,24 @@ def _current(alias: Any) -> Any:
 
 @dataclass(frozen=True)
 class _Days:
-    """The calendar's days from ``first`` to ``last`` as rows to join in SQL."""
+    """The calendar's days from ``first`` to ``last`` as rows to join in SQL, each found by
+    its number (days since 1970-01-01, in the workspace's time zone): a time's day number is
+    worked out in SQL from its UTC seconds and the zone's offset then (the offsets in force
+    over these days, a CASE of a few branches), so that each hand-off finds its day by
+    equality, not by comparing it with every day's bounds."""
 
     agreement: Agreement
     work: WorkCalendar
     first: date
     last: date
+    dialect: str
 
-    def table(self) -> Any:
+    @cached_property
+    def cte(self) -> Any:
         sales, work = self.agreement.sales, self.work
         cols: list[Any] = [
+            column("n", Integer),
             column("day", Date),
-            column("day_start", DateTime(timezone=True)),
             column("day_end", DateTime(timezone=True)),
             column("month", String),
             column("week", String),
@@ -123,8 +133,8 @@ class _Days:
             year, week, _ = day.isocalendar()
             rows.append(
                 (
+                    (day - EPOCH).days,
                     day,
-                    start,
                     work.day_start(day + timedelta(days=1)),
                     f"{day:%Y-%m}",
                     f"{year}-W{week:02d}",
@@ -136,6 +146,49 @@ class _Days:
             )
             day += timedelta(days=1)
         return values(*cols, name="days").data(rows).cte("days")
+
+    def offsets(self) -> list[tuple[datetime, int]]:
+        """(from this UTC moment on, the zone's offset in seconds), over the days."""
+        zone = self.work.zone
+
+        def offset(moment: datetime) -> int:
+            shift = moment.astimezone(zone).utcoffset()
+            return int(shift.total_seconds()) if shift is not None else 0
+
+        moment = self.work.day_start(self.first)
+        end = self.work.day_start(self.last + timedelta(days=1))
+        found = [(moment, offset(moment))]
+        while moment < end:
+            later = moment + timedelta(days=1)
+            if offset(later) != found[-1][1]:
+                low, high = moment, later
+                while high - low > timedelta(minutes=1):
+                    middle = low + (high - low) / 2
+                    low, high = (middle, high) if offset(middle) == found[-1][1] else (low, middle)
+                found.append((high.replace(second=0, microsecond=0), offset(later)))
+            moment = later
+        return found
+
+    def day_of(self, moment: Any) -> Any:
+        """The day number of the time ``moment`` (a column), in SQL."""
+        if self.dialect == "sqlite":
+            seconds: Any = cast(func.strftime("%s", moment), Integer)
+        else:
+            seconds = cast(func.floor(func.extract("epoch", moment)), Integer)
+        offsets = self.offsets()
+        shift: Any = literal(offsets[-1][1])
+        if len(offsets) > 1:
+            shift = case(
+                *(
+                    (moment < _utc(since), before)
+                    for (since, _), (_, before) in zip(offsets[1:], offsets, strict=False)
+                ),
+                else_=offsets[-1][1],
+            )
+        return (seconds + shift) // DAY_SECONDS
+
+
+EPOCH, DAY_SECONDS = date(1970, 1, 1), 86400
 
 
 def _days(conn: Connection, scope: Scope, agreement: Agreement, since_first: bool) -> _Days:
@@ -156,18 +209,18 @@ def _days(conn: Connection, scope: Scope, agreement: Agreement, since_first: boo
         if earliest is not None:
             first = min(first, work.local_day(stored_utc(earliest)))
     last = max(work.local_day(scope.period.end(work.zone)), work.local_day(scope.now))
-    return _Days(agreement, work, first, last + timedelta(days=1))
+    return _Days(agreement, work, first, last + timedelta(days=1), conn.dialect.name)
 
 
 def _utc(moment: datetime) -> datetime:
     return moment.astimezone(UTC)
 
 
-def _handoffs(scope: Scope, days: Any, *, start: datetime | None, end: datetime | None) -> Any:
+def _handoffs(scope: Scope, span: _Days, *, start: datetime | None, end: datetime | None) -> Any:
     """One row per hand-off handed off in [start, end): its account, rep, tier, day and the
     facts each measure needs, as of ``scope.now``."""
     i = interactions.alias("i")
-    now = _utc(scope.now)
+    now, days = _utc(scope.now), span.cte
     mine, at = targets.c.account_id, targets.c.handed_off_at
 
     def after(*more: Any) -> Any:
@@ -231,7 +284,7 @@ def _handoffs(scope: Scope, days: Any, *, start: datetime | None, end: datetime 
         )
         .select_from(
             targets.join(accounts, accounts.c.id == mine)
-            .join(days, and_(at >= days.c.day_start, at < days.c.day_end))
+            .join(days, days.c.n == span.day_of(at))
             .outerjoin(users, users.c.id == targets.c.owner_id)
             .outerjoin(scores, scores.c.account_id == mine)
         )
@@ -241,13 +294,13 @@ def _handoffs(scope: Scope, days: Any, *, start: datetime | None, end: datetime 
     )
 
 
-def _judged_facts(scope: Scope, agreement: Agreement, h: Any, days: Any) -> list[Any]:
+def _judged_facts(scope: Scope, agreement: Agreement, h: Any, span: _Days) -> list[Any]:
     """Each hand-off's measures as 0/1 columns: (name, expression)."""
     sales, now = agreement.sales, _utc(scope.now)
-    i, fb = interactions.alias("fi"), days.alias("fb")
+    i, fb = interactions.alias("fi"), span.cte.alias("fb")
     feedback_end = (
         select(fb.c.feedback_end)
-        .where(h.c.first_meaningful >= fb.c.day_start, h.c.first_meaningful < fb.c.day_end)
+        .where(fb.c.n == span.day_of(h.c.first_meaningful))
         .correlate(h)  # inside the EXISTS below too, where it would otherwise read all of h
         .scalar_subquery()
     )
@@ -348,10 +401,10 @@ class Compliance:
 def compliance(conn: Connection, scope: Scope) -> Compliance:
     """The period's measures, summed in SQL per month, week, rep, tier and touch bucket."""
     agreement = current_agreement(conn)
-    days = _days(conn, scope, agreement, False).table()
+    span = _days(conn, scope, agreement, False)
     zone = scope.calendar.zone
-    h = _handoffs(scope, days, start=scope.period.start(zone), end=scope.period.end(zone))
-    facts = _judged_facts(scope, agreement, h, days)
+    h = _handoffs(scope, span, start=scope.period.start(zone), end=scope.period.end(zone))
+    facts = _judged_facts(scope, agreement, h, span)
     rep = func.coalesce(h.c.rep, "(no rep)")
     groups = [h.c.month, h.c.week, rep.label("rep"), h.c.tier, _bucket(h).label("bucket")]
     per = select(*groups, *facts, h.c.rating, h.c.verdict).subquery("per")
@@ -376,7 +429,7 @@ def compliance(conn: Connection, scope: Scope) -> Compliance:
             _at(result.by_tier, row.tier),
         ):
             tally.add(row)
-    _follow_ups(conn, scope, days, result)
+    _follow_ups(conn, scope, span.cte, result)
     _queue_dossiers(conn, scope, result)
     return result
 
@@ -659,7 +712,7 @@ def sla_sections(conn: Connection, scope: Scope) -> list[Section]:
         tables=[
             _sales_table("Sales by rep", "Rep", c.by_rep),
             _sales_table("Sales by week", "Week", c.by_week),
-            _sales_table("Sales by tier", "Tier", c.by_tier),
+            _sales_table("Sales by tier", "Tier", c.by_tier, follow_ups=False),
             black_hole,
         ],
         notes=empty + (["No hand-off is in the black hole."] if not black_hole.count else []),
@@ -722,8 +775,12 @@ def _marketing_by_rep(c: Compliance) -> TableData:
     return TableData("Marketing by rep", columns, rows, len(rows))
 
 
-def _sales_table(title: str, key: str, groups: dict[str, _Tally]) -> TableData:
-    columns = (
+def _sales_table(
+    title: str, key: str, groups: dict[str, _Tally], follow_ups: bool = True
+) -> TableData:
+    """Sales' measures per group; follow-ups only where they are counted (not per tier:
+    a follow-up belongs to an interaction, not to a hand-off)."""
+    columns = [
         TableColumn(key),
         TableColumn("Hand-offs", ColumnKind.INTEGER),
         TableColumn("First touch on time %", PCT),
@@ -732,7 +789,7 @@ def _sales_table(title: str, key: str, groups: dict[str, _Tally]) -> TableData:
         TableColumn("Follow-ups due", ColumnKind.INTEGER),
         TableColumn("Follow-ups kept %", PCT),
         TableColumn("In the black hole", ColumnKind.INTEGER),
-    )
+    ]
     rows = [
         [
             name,
@@ -746,6 +803,8 @@ def _sales_table(title: str, key: str, groups: dict[str, _Tally]) -> TableData:
         ]
         for name, t in sorted(groups.items())
     ]
+    if not follow_ups:
+        columns, rows = columns[:5] + columns[7:], [r[:5] + r[7:] for r in rows]
     return TableData(title, columns, rows, len(rows))
 
 
@@ -766,8 +825,8 @@ def black_hole(conn: Connection, scope: Scope) -> list[BlackHoleEntry]:
     """Hand-offs not touched past their deadline, as of ``scope.now`` (whenever they were
     handed off: one stays until touched), the longest overdue first."""
     span = _days(conn, scope, current_agreement(conn), True)
-    work, first, days = span.work, span.first, span.table()
-    h = _handoffs(scope, days, start=None, end=None)
+    work, first = span.work, span.first
+    h = _handoffs(scope, span, start=None, end=None)
     now = _utc(scope.now)
     rows = conn.execute(
         select(h.c.account_id, h.c.account, h.c.rep, h.c.handed_off_at, h.c.deadline)
@@ -840,10 +899,10 @@ def handoff_rows(conn: Connection, scope: Scope) -> TableData:
     """The raw hand-offs of the period, one row each, streamed: every figure of the two
     sides traces to them."""
     agreement = current_agreement(conn)
-    days = _days(conn, scope, agreement, False).table()
+    span = _days(conn, scope, agreement, False)
     zone = scope.calendar.zone
-    h = _handoffs(scope, days, start=scope.period.start(zone), end=scope.period.end(zone))
-    facts = {f.name: f for f in _judged_facts(scope, agreement, h, days)}
+    h = _handoffs(scope, span, start=scope.period.start(zone), end=scope.period.end(zone))
+    facts = {f.name: f for f in _judged_facts(scope, agreement, h, span)}
     count = conn.execute(select(func.count()).select_from(h)).scalar() or 0
     statement = select(
         h.c.account,
