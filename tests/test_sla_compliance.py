@@ -20,6 +20,7 @@ from storage.agreements import SqlAgreementStore
 from storage.keys import derived_columns
 from storage.read_models.sla_compliance import (
     black_hole,
+    breaches,
     compliance,
     handoff_rows,
     sla_figures,
@@ -236,3 +237,31 @@ def test_a_period_without_hand_offs_says_so_instead_of_zero_percent(workspace, p
     assert all(f.value is None for f in sales) and marketing[2].value is None
     assert marketing[0].value == 0
     assert "No hand-offs in October 2026 – November 2026." in sections[0].notes
+
+
+def test_breaches_list_each_account_and_month_with_what_to_do(workspace, people):
+    save_agreement(SqlAgreementStore(workspace), people[Role.OWNER], AGREEMENT)
+    call = {"meaningful": False, "quality": None, "lead": None, "corrects": None}
+    batch = [
+        {"mine": True, "handed_off": 24 * 40, "closed": None, "interactions": []},
+        {"mine": True, "handed_off": 24 * 30, "closed": None,
+         "interactions": [{**call, "hours": 5, "meaningful": True, "follow_up": 3}]},
+    ]  # fmt: skip
+    _store(workspace, people, batch)
+    with workspace.read() as conn:
+        found = breaches(conn, SCOPE)
+    said = [(b.kind.value, b.what, b.rep) for b in found]
+    assert said == [
+        ("In the black hole", "Account 0", "Rita Rep"),
+        ("Too few attempts", "Account 0", "Rita Rep"),
+        ("Too few attempts", "Account 1", "Rita Rep"),
+        ("Follow-up not kept", "Account 1", "Rita Rep"),
+        ("No rating given", "Account 1", "Rita Rep"),
+        ("Too few hand-offs", "October 2026", "Marketing"),
+    ]
+    hole = found[0]
+    # from Wednesday 21 October, All Souls (2 November) off
+    assert hole.detail == "Handed off 2026-10-16, not touched; 25 business days overdue"
+    assert hole.to_do == "Contact the account today and log it."
+    assert found[2].detail == "1 attempt within 3 days of the hand-off on 2026-10-26; 2 agreed"
+    assert found[-1].detail == "2 hand-offs against 3 agreed" and found[-1].account_id is None

@@ -25,6 +25,7 @@ Where the definitions leave it open, this module counts:
 
 from __future__ import annotations
 
+import enum
 import uuid
 from collections import Counter
 from collections.abc import Iterator
@@ -438,10 +439,11 @@ def _at(groups: dict[str, _Tally], key: str) -> _Tally:
     return groups.setdefault(key, _Tally())
 
 
-def _follow_ups(conn: Connection, scope: Scope, days: Any, result: Compliance) -> None:
+def _due_follow_ups(scope: Scope, days: Any) -> tuple[Any, Any, list[Any]]:
     """Follow-ups due in the period: set by a current interaction, their date come (or
     kept already); kept when a current interaction on the account came after the one that
-    set it, by the end of its date."""
+    set it, by the end of its date. The interaction that set them, whether kept, and the
+    conditions."""
     s, i = interactions.alias("s"), interactions.alias("k")
     now, today = _utc(scope.now), scope.calendar.local_day(scope.now)
     kept = exists().where(
@@ -461,6 +463,11 @@ def _follow_ups(conn: Connection, scope: Scope, days: Any, result: Compliance) -
     ]
     if scope.rep is not None:
         where.append(s.c.logged_by == scope.rep)
+    return s, kept, where
+
+
+def _follow_ups(conn: Connection, scope: Scope, days: Any, result: Compliance) -> None:
+    s, kept, where = _due_follow_ups(scope, days)
     statement = (
         select(
             days.c.month,
@@ -953,3 +960,136 @@ def _naive(moment: datetime | None) -> datetime | None:
 
 def _said(met: int, judged: int) -> str:
     return "yes" if met else "no" if judged else "not yet"
+
+
+# --- breaches --------------------------------------------------------------------------------
+
+
+class BreachKind(enum.StrEnum):
+    BLACK_HOLE = "In the black hole"
+    FEW_ATTEMPTS = "Too few attempts"
+    FOLLOW_UP = "Follow-up not kept"
+    NO_RATING = "No rating given"
+    FEW_HANDOFFS = "Too few hand-offs"
+    WEAK_LEADS = "Leads too weak"
+
+
+#: What to do about each kind of breach, as the Breaches window says it.
+TO_DO = {
+    BreachKind.BLACK_HOLE: "Contact the account today and log it.",
+    BreachKind.FEW_ATTEMPTS: "Try again on another channel, or log why the lead is not worth it.",
+    BreachKind.FOLLOW_UP: "Call as promised, log it and set the next follow-up.",
+    BreachKind.NO_RATING: "Log the lead's quality rating (1-5) with its reason.",
+    BreachKind.FEW_HANDOFFS: "Hand off more sales-ready accounts, or agree a new number.",
+    BreachKind.WEAK_LEADS: "Read the reps' reasons in Field feedback and sharpen the ICP.",
+}
+
+
+@dataclass(frozen=True)
+class Breach:
+    """One way the agreement was not kept: an account's (``account_id`` set) or a month's."""
+
+    kind: BreachKind
+    account_id: uuid.UUID | None
+    what: str
+    rep: str
+    when: date
+    detail: str
+
+    @property
+    def to_do(self) -> str:
+        return TO_DO[self.kind]
+
+
+def breaches(conn: Connection, scope: Scope) -> list[Breach]:
+    """Every breach of the agreement in the period (the black hole whenever handed off), as
+    of ``scope.now``: the accounts' first, each kind by date."""
+    agreement, work = current_agreement(conn), scope.calendar
+    span = _days(conn, scope, agreement, False)
+    zone, sales = work.zone, agreement.sales
+    found = [
+        Breach(BreachKind.BLACK_HOLE, e.account_id, e.account, e.rep or "",
+               work.local_day(e.handed_off_at),
+               f"Handed off {work.local_day(e.handed_off_at)}, not touched; "
+               f"{counted(e.business_days_overdue, 'business day')} overdue")
+        for e in black_hole(conn, scope)
+    ]  # fmt: skip
+    h = _handoffs(scope, span, start=scope.period.start(zone), end=scope.period.end(zone))
+    facts = {f.name: f for f in _judged_facts(scope, agreement, h, span)}
+    rows = conn.execute(
+        select(h.c.account_id, h.c.account, h.c.rep, h.c.handed_off_at, h.c.attempts,
+               h.c.first_meaningful, *facts.values())
+        .where(((facts["attempts_met"] == 0) & (facts["attempts_judged"] == 1))
+               | ((facts["feedback"] == 0) & (facts["feedback_judged"] == 1)))
+        .order_by(h.c.handed_off_at, h.c.account)
+    ).all()  # fmt: skip
+    for row in rows:
+        day = work.local_day(stored_utc(row.handed_off_at))
+        if row.attempts_judged and not row.attempts_met:
+            found.append(Breach(BreachKind.FEW_ATTEMPTS, row.account_id, row.account,
+                                row.rep or "", day,
+                                f"{counted(row.attempts, 'attempt')} within "
+                                f"{sales.attempts_days} days of the hand-off on {day}; "
+                                f"{sales.attempts} agreed"))  # fmt: skip
+        if row.feedback_judged and not row.feedback:
+            talked = work.local_day(stored_utc(row.first_meaningful))
+            found.append(Breach(BreachKind.NO_RATING, row.account_id, row.account,
+                                row.rep or "", talked,
+                                f"No rating within {sales.feedback_days} days of the first "
+                                f"meaningful conversation on {talked}"))  # fmt: skip
+    s, kept, where = _due_follow_ups(scope, span.cte)
+    missed = conn.execute(
+        select(s.c.account_id, accounts.c.name, s.c.logged_by, s.c.follow_up, s.c.at)
+        .select_from(s.join(span.cte, span.cte.c.day == s.c.follow_up)
+                     .join(accounts, accounts.c.id == s.c.account_id))
+        .where(*where, ~kept)
+        .order_by(s.c.follow_up, accounts.c.name)
+    ).all()  # fmt: skip
+    found += [
+        Breach(BreachKind.FOLLOW_UP, row.account_id, row.name, row.logged_by, row.follow_up,
+               f"Follow-up for {row.follow_up}, set on {work.local_day(stored_utc(row.at))}, "
+               "not kept")
+        for row in missed
+    ]  # fmt: skip
+    found.sort(
+        key=lambda b: (b.kind is not BreachKind.BLACK_HOLE, list(BreachKind).index(b.kind), b.when)
+    )
+    return found + _month_breaches(conn, scope)
+
+
+def _month_breaches(conn: Connection, scope: Scope) -> list[Breach]:
+    """Months that have ended in which marketing delivered too few or too weak leads."""
+    c = compliance(conn, scope)
+    m, found = c.agreement.marketing, []
+    agreed = _agreed(c, scope.rep) // c.months
+    for month in scope.period.months:
+        if month.plus(1).start(scope.calendar.zone) > scope.now:
+            continue  # still under way
+        t = c.by_month.get(str(month), _Tally())
+        who = scope.rep or "Marketing"
+        if t.handoffs < agreed:
+            found.append(Breach(BreachKind.FEW_HANDOFFS, None, month.label, who,
+                                month.first_day,
+                                f"{t.handoffs} hand-offs against {agreed} agreed"))  # fmt: skip
+        weak = []
+        average = t.average_rating
+        if (
+            m.min_average_quality is not None
+            and average is not None
+            and (average < m.min_average_quality)
+        ):
+            weak.append(f"average rating {average:.1f}, agreed at least {m.min_average_quality:g}")
+        for part, whole, least, said in (
+            (t.accepted, t.verdicts, m.min_accepted_share, "accepted"),
+            (t.tier_a, t.handoffs, m.min_tier_a_share, "tier A"),
+        ):
+            if least is not None and whole and part / whole < least:
+                weak.append(f"{part} of {whole} {said}, agreed at least {least:.0%}")
+        if weak:
+            found.append(Breach(BreachKind.WEAK_LEADS, None, month.label, who, month.first_day,
+                                _sentence("; ".join(weak))))  # fmt: skip
+    return found
+
+
+def _sentence(text: str) -> str:
+    return text[:1].upper() + text[1:]
