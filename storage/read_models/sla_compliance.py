@@ -217,9 +217,36 @@ def _utc(moment: datetime) -> datetime:
     return moment.astimezone(UTC)
 
 
-def _handoffs(scope: Scope, span: _Days, *, start: datetime | None, end: datetime | None) -> Any:
-    """One row per hand-off handed off in [start, end): its account, rep, tier, day and the
-    facts each measure needs, as of ``scope.now``."""
+def _handed_off(scope: Scope, start: datetime | None, end: datetime | None) -> list[Any]:
+    """The conditions on a hand-off (with its account and rep joined) to count: live, made
+    by ``scope.now``, in [start, end), the scope's rep's."""
+    at = targets.c.handed_off_at
+    where: list[Any] = [
+        targets.c.deleted_at.is_(None),
+        accounts.c.deleted_at.is_(None),
+        at.is_not(None),
+        at <= _utc(scope.now),
+    ]
+    if start is not None:
+        where.append(at >= _utc(start))
+    if end is not None:
+        where.append(at < _utc(end))
+    if scope.rep is not None:
+        where.append(users.c.name == scope.rep)
+    return where
+
+
+def _handoffs(
+    scope: Scope,
+    span: _Days,
+    *,
+    start: datetime | None,
+    end: datetime | None,
+    untouched: bool = False,
+) -> Any:
+    """One row per hand-off handed off in [start, end) (only those nobody has touched yet,
+    with ``untouched``): its account, rep, tier, day and the facts each measure needs, as
+    of ``scope.now``."""
     i = interactions.alias("i")
     now, days = _utc(scope.now), span.cte
     mine, at = targets.c.account_id, targets.c.handed_off_at
@@ -249,18 +276,9 @@ def _handoffs(scope: Scope, span: _Days, *, start: datetime | None, end: datetim
             .scalar_subquery()
         )
 
-    where: list[Any] = [
-        targets.c.deleted_at.is_(None),
-        accounts.c.deleted_at.is_(None),
-        at.is_not(None),
-        at <= now,
-    ]
-    if start is not None:
-        where.append(at >= _utc(start))
-    if end is not None:
-        where.append(at < _utc(end))
-    if scope.rep is not None:
-        where.append(users.c.name == scope.rep)
+    where = _handed_off(scope, start, end)
+    if untouched:
+        where.append(~exists(select(i.c.id).where(after())))
     return (
         select(
             mine.label("account_id"),
@@ -532,7 +550,7 @@ def _share(
         target,
         standing(value, target),
         trend(value, before),
-        f"{part} of {whole}" if whole else "",
+        f"{part:,} of {whole:,}" if whole else "",
         rows,
     )
 
@@ -560,7 +578,7 @@ def _figures(
         agreed,
         standing(t.handoffs, agreed),
         trend(t.handoffs, b.handoffs if b else None),
-        f"{t.handoffs} against {agreed} agreed ({per_month} a month)",
+        f"{t.handoffs:,} against {agreed:,} agreed ({per_month:,} a month)",
         HANDOFFS_SHEET,
     )
     if m.min_average_quality is None and m.min_accepted_share is not None:
@@ -580,7 +598,7 @@ def _figures(
             m.min_average_quality,
             standing(value, m.min_average_quality),
             trend(value, b.average_rating if b else None),
-            f"{counted(t.rated, 'hand-off')} rated of {t.handoffs}" if t.rated else "",
+            f"{counted(t.rated, 'hand-off')} rated of {t.handoffs:,}" if t.rated else "",
             HANDOFFS_SHEET,
         )
     tier_a = _share(
@@ -833,7 +851,7 @@ def black_hole(conn: Connection, scope: Scope) -> list[BlackHoleEntry]:
     handed off: one stays until touched), the longest overdue first."""
     span = _days(conn, scope, current_agreement(conn), True)
     work, first = span.work, span.first
-    h = _handoffs(scope, span, start=None, end=None)
+    h = _handoffs(scope, span, start=None, end=None, untouched=True)
     now = _utc(scope.now)
     rows = conn.execute(
         select(h.c.account_id, h.c.account, h.c.rep, h.c.handed_off_at, h.c.deadline)
@@ -910,7 +928,15 @@ def handoff_rows(conn: Connection, scope: Scope) -> TableData:
     zone = scope.calendar.zone
     h = _handoffs(scope, span, start=scope.period.start(zone), end=scope.period.end(zone))
     facts = {f.name: f for f in _judged_facts(scope, agreement, h, span)}
-    count = conn.execute(select(func.count()).select_from(h)).scalar() or 0
+    count = conn.execute(
+        select(func.count())
+        .select_from(
+            targets.join(accounts, accounts.c.id == targets.c.account_id).outerjoin(
+                users, users.c.id == targets.c.owner_id
+            )
+        )
+        .where(*_handed_off(scope, scope.period.start(zone), scope.period.end(zone)))
+    ).scalar_one()
     statement = select(
         h.c.account,
         h.c.rep,
@@ -1068,9 +1094,9 @@ def _month_breaches(conn: Connection, scope: Scope) -> list[Breach]:
         t = c.by_month.get(str(month), _Tally())
         who = scope.rep or "Marketing"
         if t.handoffs < agreed:
+            said = f"{counted(t.handoffs, 'hand-off')} against {agreed:,} agreed"
             found.append(Breach(BreachKind.FEW_HANDOFFS, None, month.label, who,
-                                month.first_day,
-                                f"{t.handoffs} hand-offs against {agreed} agreed"))  # fmt: skip
+                                month.first_day, said))  # fmt: skip
         weak = []
         average = t.average_rating
         if (
