@@ -94,6 +94,7 @@ class BreachesDialog(QDialog):
         self.table.setRowCount(0)
         for breach in found:
             self._add(breach)
+        self.table.resizeRowsToContents()
         self.shown.setText(counted(len(found), "breach", "breaches") if found else
                            "No breach of the agreement in this period.")  # fmt: skip
 
