@@ -192,6 +192,29 @@ def _parser() -> argparse.ArgumentParser:
     icp_apply = icp_what.add_parser("apply", help="score every account with an ICP")
     icp_apply.add_argument("--name", help="default: the active ICP")
 
+    sla = commands.add_parser("sla", help="the service agreement: import or export it as JSON")
+    sla_what = sla.add_subparsers(dest="what", metavar="import|export", required=True)
+    sla_import = sla_what.add_parser("import", help="save an agreement JSON file as a new version")
+    sla_import.add_argument("file", type=Path, metavar="SLA.json")
+    sla_export = sla_what.add_parser("export", help="write the agreement in force as JSON")
+    sla_export.add_argument("out", type=Path, metavar="OUT.json")
+
+    calendar = commands.add_parser(
+        "calendar", help="the workspace calendar the agreement counts business days on"
+    )
+    calendar_what = calendar.add_subparsers(
+        dest="what", metavar="show|zone|weekend|holidays", required=True
+    )
+    calendar_what.add_parser("show", help="the time zone, the weekend and the holidays")
+    zone = calendar_what.add_parser("zone", help="set the time zone (owner)")
+    zone.add_argument("zone", metavar="ZONE", help="an IANA name, e.g. Europe/Vienna")
+    weekend = calendar_what.add_parser("weekend", help="set the weekend days (owner)")
+    weekend.add_argument("days", metavar="DAYS", help="comma-separated, e.g. Saturday,Sunday")
+    holidays = calendar_what.add_parser("holidays", help="add or remove a holiday (owner)")
+    holidays.add_argument("verb", choices=["add", "remove"])
+    holidays.add_argument("day", type=_day, metavar="YYYY-MM-DD")
+    holidays.add_argument("--name", default="", help="what the holiday is called")
+
     targets = commands.add_parser("targets", help="build the target list and assign owners")
     targets_what = targets.add_subparsers(dest="what", metavar="build|assign", required=True)
     build = targets_what.add_parser("build", help="add the accounts of chosen tiers")
@@ -664,6 +687,69 @@ def _cmd_icp(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _cmd_sla(args: argparse.Namespace) -> int:
+    import json
+
+    from domain.agreement import Agreement, save_agreement
+    from domain.errors import ValidationError
+    from reports.output import check_output, write_text
+    from storage.agreements import SqlAgreementStore, current_agreement_version
+
+    if args.what == "export":
+        check_output(args.out)
+    workspace = _open(args, create=args.what == "import")
+    user = _who(workspace, args)
+    if args.what == "import":
+        try:
+            agreement = Agreement.from_document(_read_json(args.file))
+        except ValidationError as exc:
+            raise AccordError(f"{args.file}: {exc}") from None
+        version = save_agreement(SqlAgreementStore(workspace), user, agreement)
+        print(f"Saved the service agreement, version {version.number}")
+        return EXIT_OK
+    with workspace.read() as conn:
+        saved = current_agreement_version(conn)
+    document = (saved.agreement if saved else Agreement()).to_document()
+    write_text(args.out, json.dumps(document, indent=2, ensure_ascii=False))
+    which = f"version {saved.number}" if saved else "the default (none is saved yet)"
+    print(f"Wrote the service agreement, {which}, to {args.out}")
+    return EXIT_OK
+
+
+def _cmd_calendar(args: argparse.Namespace) -> int:
+    from dataclasses import replace
+
+    from domain.calendar import WEEKDAYS, Holiday, save_calendar, weekdays_named
+    from domain.errors import ValidationError
+    from storage.agreements import SqlAgreementStore, current_calendar
+
+    workspace = _open(args, create=args.what != "show")
+    user = _who(workspace, args)
+    with workspace.read() as conn:
+        calendar = current_calendar(conn)
+    if args.what == "show":
+        print(f"Time zone: {calendar.time_zone}")
+        print(f"Weekend: {in_words([WEEKDAYS[d] for d in sorted(calendar.weekend)])}")
+        print(f"Holidays: {len(calendar.holidays) or 'none'}")
+        for holiday in calendar.holidays:
+            print(f"  {holiday.day.isoformat()} {holiday.name}".rstrip())
+        return EXIT_OK
+    try:
+        if args.what == "zone":
+            calendar = replace(calendar, time_zone=args.zone)
+        elif args.what == "weekend":
+            calendar = replace(calendar, weekend=weekdays_named(args.days))
+        elif args.verb == "add":
+            calendar = calendar.with_holiday(Holiday(args.day, args.name))
+        else:
+            calendar = calendar.without_holiday(args.day)
+    except ValidationError as exc:
+        raise AccordError(str(exc)) from None
+    save_calendar(SqlAgreementStore(workspace), user, calendar)
+    print(f"Saved the workspace calendar: {calendar.summary}")
+    return EXIT_OK
+
+
 def _cmd_targets(args: argparse.Namespace) -> int:
     from domain.errors import ValidationError
     from domain.icp import Tier
@@ -999,6 +1085,8 @@ _COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "export": _cmd_export,
     "log": _cmd_log,
     "icp": _cmd_icp,
+    "sla": _cmd_sla,
+    "calendar": _cmd_calendar,
     "targets": _cmd_targets,
     "queue": _cmd_queue,
     "report": _cmd_report,

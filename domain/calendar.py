@@ -10,7 +10,7 @@ Wednesday, in the workspace's time zone).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cached_property
 from typing import Any, Protocol
@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from domain.errors import ValidationError
 from domain.users import Action, User
+from domain.values import counted, in_words
 
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 _KEYS = {"time_zone", "weekend", "holidays"}
@@ -97,6 +98,25 @@ class WorkCalendar:
             day += timedelta(days=1)
         return count
 
+    def with_holiday(self, holiday: Holiday) -> WorkCalendar:
+        """The calendar with one more holiday; ValidationError if its day is one already."""
+        if holiday.day in self._holiday_days:
+            raise ValidationError({"holidays": f"{holiday.day.isoformat()} is a holiday already"})
+        holidays = sorted((*self.holidays, holiday), key=lambda h: h.day)
+        return replace(self, holidays=tuple(holidays))
+
+    def without_holiday(self, day: date) -> WorkCalendar:
+        """The calendar without the holiday on ``day``; ValidationError if there is none."""
+        if day not in self._holiday_days:
+            raise ValidationError({"holidays": f"{day.isoformat()} is not a holiday"})
+        return replace(self, holidays=tuple(h for h in self.holidays if h.day != day))
+
+    @property
+    def summary(self) -> str:
+        """``Europe/Vienna, weekend Saturday and Sunday, 2 holidays``."""
+        weekend = in_words([WEEKDAYS[d] for d in sorted(self.weekend)]) or "none"
+        return f"{self.time_zone}, weekend {weekend}, {counted(len(self.holidays), 'holiday')}"
+
     def to_document(self) -> dict[str, Any]:
         return {
             "time_zone": self.time_zone,
@@ -139,6 +159,18 @@ def _holidays(items: Any) -> tuple[Holiday, ...]:
             ) from None
         holidays.append(Holiday(day, str(item.get("name", ""))))
     return tuple(sorted(holidays, key=lambda h: h.day))
+
+
+def weekdays_named(text: str) -> frozenset[int]:
+    """``Saturday,Sunday`` (or ``sat, sun``) as weekday numbers; ValidationError naming a
+    word that is no weekday."""
+    days = set()
+    for word in (w.strip() for w in text.split(",") if w.strip()):
+        found = [n for n, name in enumerate(WEEKDAYS) if name.lower().startswith(word.lower())]
+        if len(word) < 2 or len(found) != 1:
+            raise ValidationError({"weekend": f"'{word}' is not a day of the week"})
+        days.add(found[0])
+    return frozenset(days)
 
 
 def known_time_zones() -> list[str]:

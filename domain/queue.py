@@ -4,7 +4,8 @@ The rule is one order, written once here as :func:`rank_key` and compiled to SQL
 ``storage/queue.py`` (a property test proves both give the same order):
 
 1. follow-ups overdue;
-2. hand-offs not touched yet, the nearest first-touch deadline first;
+2. hand-offs not touched yet, the nearest first-touch deadline first (the earliest
+   hand-off first: a later one never has an earlier deadline);
 3. follow-ups due today;
 4. accounts that engaged with marketing lately;
 5. the rest of the rep's open accounts;
@@ -12,18 +13,22 @@ The rule is one order, written once here as :func:`rank_key` and compiled to SQL
 
 Within each: first priority first, best fit first, longest untouched first (never touched
 before all), then by account id so that the order is total. Won and lost accounts leave
-the queue. What counts as "lately" and the first-touch deadline are :data:`RULES`, which
-the service agreement (issue 16) replaces.
+the queue. What counts as "lately" and the first-touch deadline are :class:`QueueRules`:
+the deadline is the service agreement's ``first_touch_days`` on the workspace calendar
+(``storage.agreements.queue_rules`` reads them); :data:`RULES` are the agreement's and the
+calendar's defaults.
 """
 
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Protocol
 from uuid import UUID
 
+from domain.agreement import SalesSide
+from domain.calendar import WorkCalendar
 from domain.dossiers import PrintedContact
 from domain.errors import NotFound, ValidationError
 from domain.interactions import Interaction
@@ -35,12 +40,13 @@ from domain.values import counted, shown_time
 
 @dataclass(frozen=True)
 class QueueRules:
-    """How the queue weighs time: until the service agreement sets them (issue 16)."""
+    """How the queue weighs time."""
 
-    #: A handed-off account is touched within this many business days (weekends are not).
-    first_touch_business_days: int = 2
+    #: A handed-off account is touched within this many business days of the calendar.
+    first_touch_business_days: int = SalesSide.first_touch_days
     #: Engagement this recent puts an account forward.
     engagement_days: int = 30
+    calendar: WorkCalendar = field(default_factory=WorkCalendar)
 
 
 RULES = QueueRules()
@@ -64,7 +70,8 @@ class QueueEntry:
     """One open account of a rep's, with what ranks it. ``follow_up`` and ``next_step``
     are the newest current interaction's (a corrected entry counts no more); ``last_touch``
     is when the newest interaction happened; ``engagements`` counts the account's
-    engagement within :attr:`QueueRules.engagement_days`."""
+    engagement within :attr:`QueueRules.engagement_days`; ``first_touch_by`` is the
+    hand-off's first-touch deadline (:func:`first_touch_deadline`)."""
 
     account_id: UUID
     account: str
@@ -79,6 +86,7 @@ class QueueEntry:
     engagements: int = 0
     last_engaged: datetime | None = None
     phone: str | None = None
+    first_touch_by: datetime | None = None
 
     def urgency(self, today: date) -> Urgency:
         if self.follow_up is not None and self.follow_up < today:
@@ -123,18 +131,9 @@ def ranked(entries: list[QueueEntry], today: date) -> list[QueueEntry]:
 
 
 def first_touch_deadline(handed_off_at: datetime, rules: QueueRules = RULES) -> datetime:
-    """When a handed-off account must have been touched: so many business days later, on
-    this computer's calendar. A hand-off on a weekend counts from the Monday after."""
-    moment = handed_off_at.astimezone()
-    if moment.weekday() >= 5:
-        monday = moment + timedelta(days=7 - moment.weekday())
-        moment = monday.replace(hour=0, minute=0, second=0, microsecond=0)
-    left = rules.first_touch_business_days
-    while left:
-        moment += timedelta(days=1)
-        if moment.weekday() < 5:
-            left -= 1
-    return moment
+    """When a handed-off account must have been touched: the end of the agreed business
+    day after the hand-off's day, on the workspace calendar (``WorkCalendar.deadline``)."""
+    return rules.calendar.deadline(handed_off_at, rules.first_touch_business_days)
 
 
 def _span(length: timedelta) -> str:
@@ -160,8 +159,8 @@ def why_now(entry: QueueEntry, now: datetime, today: date, rules: QueueRules = R
         late = counted((today - entry.follow_up).days, "day")
         return f"Follow-up overdue by {late} (due {_day(entry.follow_up)})"
     if urgency is Urgency.FIRST_TOUCH:
-        assert entry.handed_off_at is not None
-        deadline = first_touch_deadline(entry.handed_off_at, rules)
+        deadline = entry.first_touch_by
+        assert deadline is not None
         if deadline > now:
             return f"Handed off: first touch within {_span(deadline - now)}"
         return f"Handed off: first touch {_span(now - deadline)} late"
@@ -273,6 +272,10 @@ class QueueReader(Protocol):
     """Reads the queue; storage evaluates :func:`rank_key` in SQL."""
 
     def users_by_name(self) -> dict[str, User]: ...
+    def rules(self) -> QueueRules:
+        """The workspace's: the agreement's first-touch days on its calendar."""
+        ...
+
     def queue(
         self, rep: User, now: datetime, today: date, limit: int | None, rules: QueueRules
     ) -> list[QueueEntry]:
@@ -288,10 +291,11 @@ def call_queue(
     now: datetime,
     today: date,
     limit: int | None = None,
-    rules: QueueRules = RULES,
+    rules: QueueRules | None = None,
 ) -> list[QueueEntry]:
     """``rep``'s call queue (default: the user's own). A rep sees only their own; the owner
-    and marketing see any rep's. ``now`` is UTC, ``today`` the rep's date."""
+    and marketing see any rep's. ``now`` is UTC, ``today`` the rep's date; ``rules`` are
+    the workspace's unless given."""
     name = user.name if rep is None else rep
     if name != user.name:
         user.require(Action.SEE_ANY_QUEUE)
@@ -303,4 +307,4 @@ def call_queue(
     if person.role is not Role.REP:
         raise ValidationError({"rep": f"{name} is {person.role}, not a rep: only reps have "
                                       "a call queue"})  # fmt: skip
-    return reader.queue(person, now, today, limit, rules)
+    return reader.queue(person, now, today, limit, rules or reader.rules())

@@ -12,9 +12,10 @@ from typing import Any
 
 from sqlalchemy import Connection, Date, DateTime, Uuid, bindparam, case, exists, func, select
 
-from domain.queue import CLOSED, QueueEntry, QueueRules, Urgency
+from domain.queue import CLOSED, QueueEntry, QueueRules, Urgency, first_touch_deadline
 from domain.targets import Stage
 from domain.users import User
+from storage.agreements import queue_rules
 from storage.schema import (
     AccountRow,
     AccountScoreRow,
@@ -119,7 +120,8 @@ def queue_statement() -> Any:
     )
 
 
-def entry_from_row(row: Any) -> QueueEntry:
+def entry_from_row(row: Any, rules: QueueRules) -> QueueEntry:
+    handed_off_at = stored_utc(row.handed_off_at)
     return QueueEntry(
         account_id=row.account_id,
         account=row.name,
@@ -127,13 +129,16 @@ def entry_from_row(row: Any) -> QueueEntry:
         stage=Stage(row.stage),
         score=row.score,
         tier=row.tier,
-        handed_off_at=stored_utc(row.handed_off_at),
+        handed_off_at=handed_off_at,
         last_touch=stored_utc(row.last_touch),
         follow_up=row.follow_up,
         next_step=row.next_step or "",
         engagements=row.engagements,
         last_engaged=stored_utc(row.last_engaged),
         phone=row.phone,
+        first_touch_by=None
+        if handed_off_at is None
+        else first_touch_deadline(handed_off_at, rules),
     )
 
 
@@ -146,6 +151,10 @@ class SqlQueue:
     def users_by_name(self) -> dict[str, User]:
         with self.workspace.read() as conn:
             return users_by_name(conn)
+
+    def rules(self) -> QueueRules:
+        with self.workspace.read() as conn:
+            return queue_rules(conn)
 
     def queue(
         self, rep: User, now: datetime, today: date, limit: int | None, rules: QueueRules
@@ -167,4 +176,4 @@ def queue_entries(
     since = now - timedelta(days=rules.engagement_days)
     rows = conn.execute(statement if limit is None else statement.limit(limit),
                         {"rep_id": rep_id, "since": since, "today": today})  # fmt: skip
-    return [entry_from_row(row) for row in rows]
+    return [entry_from_row(row, rules) for row in rows]

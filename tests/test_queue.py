@@ -4,7 +4,7 @@ history (SQLite and PostgreSQL), the reasons each line shows, and who sees whose
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from hypothesis import HealthCheck, example, given, settings
@@ -12,12 +12,14 @@ from hypothesis import strategies as st
 from sqlalchemy import delete, insert
 
 from domain.accounts import create_account
+from domain.calendar import Holiday, WorkCalendar
 from domain.errors import PermissionDenied, ValidationError
 from domain.interactions import Channel, Interaction, Outcome, log_interaction
 from domain.queue import (
     RULES,
     CallSheet,
     QueueEntry,
+    QueueRules,
     Urgency,
     call_queue,
     first_touch_deadline,
@@ -51,6 +53,8 @@ TODAY = NOW.date()
 
 
 def _entry(**values) -> QueueEntry:
+    if values.get("handed_off_at"):
+        values["first_touch_by"] = first_touch_deadline(values["handed_off_at"])
     return QueueEntry(uuid.uuid4(), values.pop("account", "Acme"), values.pop("priority", 2),
                       Stage.CONTACTED, **values)  # fmt: skip
 
@@ -101,15 +105,19 @@ def test_a_touch_after_the_hand_off_ends_the_first_touch_reason():
     assert after.urgency(TODAY) is Urgency.OPEN
 
 
-def test_the_first_touch_deadline_skips_the_weekend():
-    def local(*moment: int) -> datetime:  # business days are this computer's calendar's
-        return datetime(*moment).astimezone()
+def test_the_first_touch_deadline_is_the_agreements_business_days_on_the_workspace_calendar():
+    vienna = WorkCalendar("Europe/Vienna", holidays=(Holiday(date(2026, 12, 8), "Feast"),))
+    rules = QueueRules(first_touch_business_days=2, calendar=vienna)
 
-    friday = local(2026, 11, 27, 10, 0)
-    assert first_touch_deadline(friday) == local(2026, 12, 1, 10, 0)  # Tuesday
-    saturday = local(2026, 11, 28, 9, 0)  # counts from Monday 00:00
-    assert first_touch_deadline(saturday) == local(2026, 12, 2, 0, 0)
-    assert first_touch_deadline(local(2026, 11, 25, 12, 0)) == local(2026, 11, 27, 12, 0)
+    def local(*moment: int) -> datetime:
+        return datetime(*moment, tzinfo=vienna.zone)
+
+    friday = local(2026, 12, 4, 10, 0)  # Monday 7th, Wednesday 9th (the 8th is a holiday)
+    assert first_touch_deadline(friday, rules) == local(2026, 12, 10, 0, 0)
+    friday_night = datetime(2026, 12, 4, 23, 30, tzinfo=UTC)  # Saturday in Vienna: Monday on
+    assert first_touch_deadline(friday_night, rules) == local(2026, 12, 11, 0, 0)
+    one_day = QueueRules(first_touch_business_days=1, calendar=vienna)
+    assert first_touch_deadline(local(2026, 11, 25, 12, 0), one_day) == local(2026, 11, 27, 0, 0)
 
 
 def test_each_line_says_why():
@@ -120,18 +128,18 @@ def test_each_line_says_why():
         "Follow-up overdue by 3 days (due 2026-11-22) · 2 engagements in 30 days (last "
         "2026-11-21) · Tier A, score 87 · priority 1 · last touch 12 days ago"
     )
-    handed = _entry(handed_off_at=NOW - timedelta(hours=20))  # Tuesday 16:00: Thursday 16:00
+    handed = _entry(handed_off_at=NOW - timedelta(hours=20))  # Tuesday: by Thursday's end
     assert reasons(handed, NOW, TODAY) == (
-        "Handed off: first touch within 1 day 4 hours · Not in any tier · priority 2 · never "
+        "Handed off: first touch within 1 day 12 hours · Not in any tier · priority 2 · never "
         "touched"
     )
-    late = _entry(handed_off_at=NOW - timedelta(days=6))
-    assert reasons(late, NOW, TODAY).startswith("Handed off: first touch 2 days late")
+    late = _entry(handed_off_at=NOW - timedelta(days=6))  # Thursday: by Monday's end
+    assert reasons(late, NOW, TODAY).startswith("Handed off: first touch 1 day 12 hours late")
     assert reasons(_entry(follow_up=TODAY), NOW, TODAY).startswith("Follow-up due today")
     engaged = _entry(engagements=1, last_touch=NOW - timedelta(hours=1))
     assert reasons(engaged, NOW, TODAY).startswith("Recent engagement · 1 engagement in 30 days")
     late_long = _entry(handed_off_at=NOW - timedelta(days=30, hours=5))
-    assert reasons(late_long, NOW, TODAY).startswith("Handed off: first touch 28 days late ·")
+    assert reasons(late_long, NOW, TODAY).startswith("Handed off: first touch 27 days late ·")
     assert reasons(engaged, NOW, TODAY).endswith("last touch today")
     assert reasons(_entry(), NOW, TODAY).startswith("Not contacted yet")
 
@@ -213,7 +221,7 @@ def _store_history(workspace, people, batch) -> list[QueueEntry]:
                 handed, max((e["at"] for e in entries), default=None),
                 current["follow_up"] if current else None,
                 current["next_step"] if current else "", len(lately), max(lately, default=None),
-                values["phone"],
+                values["phone"], handed and first_touch_deadline(handed, RULES),
             ))  # fmt: skip
     with workspace.write() as conn:
         for table in (engagements, interactions, scores, targets, accounts):

@@ -41,8 +41,10 @@ from storage.workspace import Workspace, open_workspace, sqlite_file
 from ui import settings
 from ui.account_dialog import AccountDialog, ContactDialog
 from ui.accounts_model import HEADERS, AccountIdRole
+from ui.agreement_dialog import AgreementDialog, CalendarDialog
 from ui.backups import BackupsDialog
 from ui.closed_loop import ClosedLoopWindow
+from ui.breaches import BreachesDialog
 from ui.dossier_actions import CallPackDialog, TemplateEditor
 from ui.dossier_editor import DossierEditor
 from ui.dossier_list import DossierList
@@ -113,6 +115,9 @@ WINDOWS: dict[str, Callable[[MainWindow], QWidget]] = {
     "DossierList": lambda w: DossierList(w.workspace, w.user, w),
     "FieldFeedback": lambda w: FieldFeedback(w.workspace, w.user, w),
     "ClosedLoopWindow": lambda w: ClosedLoopWindow(w.workspace, w.user, w),
+    "AgreementDialog": lambda w: AgreementDialog(w.workspace, w.user, w),
+    "CalendarDialog": lambda w: CalendarDialog(w.workspace, w.user, w),
+    "BreachesDialog": lambda w: BreachesDialog(w.workspace, w.user, w),
     "ExceptionsDialog": lambda w: ExceptionsDialog(w.workspace, w.user, "", w),
     "GrantDialog": lambda w: GrantDialog(w.workspace, w.user, _first_account(w)[0].name, w),
     "StageDialog": lambda w: StageDialog(

@@ -241,6 +241,9 @@ class MainWindow(QMainWindow):
         self.add_action(plan, "Lead definition…", self.edit_lead_definition, "Ctrl+Shift+L")
         self.add_action(plan, "Goal…", self.edit_goal)
         self.add_action(plan, "Closed loop…", self.closed_loop, "Ctrl+Shift+C")
+        self.add_action(plan, "Service agreement…", self.edit_agreement, "Ctrl+Shift+A")
+        self.add_action(plan, "Workspace calendar…", self.edit_calendar)
+        self.add_action(plan, "Breaches…", self.show_breaches, "Ctrl+Shift+U")
         targets = bar.addMenu("&Targets")
         self.targets.menu(targets)
         targets.addSeparator()
@@ -463,6 +466,23 @@ class MainWindow(QMainWindow):
         from ui.closed_loop import ClosedLoopWindow
 
         ClosedLoopWindow(self.workspace, self.user, self).exec()
+
+    def edit_agreement(self) -> None:
+        from ui.agreement_dialog import AgreementDialog
+
+        AgreementDialog(self.workspace, self.user, self).exec()
+        self.refresh()  # the queue's deadlines follow the agreement
+
+    def edit_calendar(self) -> None:
+        from ui.agreement_dialog import CalendarDialog
+
+        CalendarDialog(self.workspace, self.user, self).exec()
+        self.refresh()
+
+    def show_breaches(self) -> None:
+        from ui.breaches import BreachesDialog
+
+        BreachesDialog(self.workspace, self.user, self).exec()
 
     def field_feedback(self) -> None:
         from ui.field_feedback import FieldFeedback

@@ -21,6 +21,7 @@ from storage.demo.field import field_history
 from storage.keys import derived_columns, email_key
 from storage.schema import (
     AccountRow,
+    AgreementVersionRow,
     ChangeRow,
     ContactRow,
     DossierConflictRow,
@@ -38,6 +39,7 @@ from storage.schema import (
     StageChangeRow,
     TargetRow,
     UserRow,
+    WorkCalendarRow,
     table_of,
     utcnow,
 )
@@ -349,6 +351,8 @@ def build_demo(
                 ImportBatchRow,
                 IcpVersionRow,
                 LeadDefinitionRow,
+                AgreementVersionRow,
+                WorkCalendarRow,
                 ChangeRow,
                 UserRow,
             ):
@@ -503,11 +507,19 @@ DEMO_TERRITORIES = {
 def _plan(workspace: Workspace, seed: int) -> str:
     """The agreed plan on top of the data, each part by the demo's person whose job it is:
     the marketer saves and applies the ICP, builds the target list and gives owners by
-    territory; the owner agrees the lead definition; then the research on the best listed
-    accounts."""
+    territory; the owner agrees the lead definition, the service agreement (its hand-offs a
+    month near what the list gives six months of field history) and the calendar (this
+    computer's time zone, New Year's Day and Christmas Day as holidays); then the research
+    on the best listed accounts."""
+    from dataclasses import replace
+    from datetime import date
+
+    from domain.agreement import Agreement, MarketingSide, SalesSide, save_agreement
+    from domain.calendar import Holiday, save_calendar
     from domain.icp import Tier, apply_icp, from_document, save_icp
     from domain.leads import DEFAULT_LEAD_DEFINITION, save_lead_definition
     from domain.targets import Territories, assign_by_territory, build_target_list
+    from storage.agreements import SqlAgreementStore, default_calendar
     from storage.demo.dossiers import demo_dossiers
     from storage.icps import SqlIcpStore
     from storage.leads import SqlLeadStore
@@ -523,5 +535,14 @@ def _plan(workspace: Workspace, seed: int) -> str:
     targets = SqlUnitOfWork(workspace)
     listed = build_target_list(targets, marketer, version, {Tier.A, Tier.B}).added
     assign_by_territory(targets, marketer, Territories.from_document(DEMO_TERRITORIES))
+    agreements, year = SqlAgreementStore(workspace), utcnow().year
+    save_calendar(agreements, owner, replace(default_calendar(), holidays=tuple(
+        Holiday(date(y, m, d), name) for y in (year - 1, year, year + 1)
+        for m, d, name in ((1, 1, "New Year's Day"), (12, 25, "Christmas Day"))
+    )))  # fmt: skip
+    agreed = MarketingSide(handoffs_per_month=max(5, -(-listed // 35) * 5),
+                           min_average_quality=3.0, min_tier_a_share=0.3)  # fmt: skip
+    sales = SalesSide(first_touch_days=2, attempts=2, attempts_days=14, feedback_days=7)
+    save_agreement(agreements, owner, Agreement(agreed, sales, note="Agreed at the kick-off"))
     researched = demo_dossiers(workspace, owner, marketer, seed)
     return f"ICP applied, {counted(listed, 'account')} on the target list, {researched}"

@@ -1,25 +1,1121 @@
-"""The service agreement's compliance as report sections (being written: issue 16)."""
+"""The service agreement's compliance, both sides, computed from the data exactly as
+``domain.agreement`` defines each measure, as report sections.
+
+Every day a measure needs a bound of (a hand-off's day, the day of its first meaningful
+interaction, a follow-up's date) is one row of a small table made in Python from the
+workspace calendar (:class:`_Days`: a few hundred days, whatever the workspace holds) and
+joined in SQL: its start and end as UTC, its month and ISO week, the first-touch deadline
+of a hand-off on it, the end of the attempts' and the feedback's windows. The facts of each
+hand-off are correlated subqueries over the ``(account_id, at)`` index of interactions, and
+are summed per month, week, rep and tier in SQL; Python adds up those few groups.
+
+Where the definitions leave it open, this module counts:
+
+- interactions that a correction superseded count no more (their correction does);
+- "within D days" of a moment runs to the end of the D-th calendar day after its day, in
+  the workspace's time zone;
+- a share counts what can be judged by ``scope.now``: a hand-off whose first touch came or
+  whose deadline passed, whose attempts' window closed (or met the rule early), whose first
+  meaningful interaction's feedback window closed (or got its rating), a follow-up whose
+  date has gone by (or that was kept);
+- a hand-off's tier is its account's stored tier (the score table keeps no history);
+- follow-ups belong to the rep who logged the interaction that set them; hand-offs to the
+  account's rep.
+"""
 
 from __future__ import annotations
 
-from sqlalchemy import Connection
+import enum
+import uuid
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime, timedelta
+from functools import cached_property
+from typing import Any
 
-from domain.report import Figure, Scope, Section
-from domain.tables import TableData
+from sqlalchemy import (
+    Connection,
+    Date,
+    DateTime,
+    Integer,
+    String,
+    and_,
+    case,
+    cast,
+    column,
+    exists,
+    func,
+    literal,
+    select,
+    values,
+)
+
+from domain.agreement import Agreement, standing
+from domain.calendar import WorkCalendar
+from domain.report import Chart, ChartKind, Figure, Scope, Section, Series, Unit, trend
+from domain.tables import ColumnKind, TableColumn, TableData
+from domain.targets import Stage
+from domain.values import counted
+from storage.agreements import current_agreement
+from storage.dossiers import dossier_complete_sql
+from storage.schema import (
+    AccountRow,
+    AccountScoreRow,
+    InteractionRow,
+    StageChangeRow,
+    TargetRow,
+    UserRow,
+    stored_utc,
+    table_of,
+)
+
+accounts = table_of(AccountRow)
+targets = table_of(TargetRow)
+scores = table_of(AccountScoreRow)
+interactions = table_of(InteractionRow)
+stage_changes = table_of(StageChangeRow)
+users = table_of(UserRow)
+
+#: Business days to the first touch, as the distribution's bars group them: (upper bound in
+#: business days after the hand-off's day, label).
+TOUCH_BUCKETS = (
+    (0, "Same day"),
+    (1, "1 day"),
+    (2, "2 days"),
+    (3, "3 days"),
+    (5, "4-5 days"),
+    (10, "6-10 days"),
+)
+LATER_TOUCH, NO_TOUCH = "More than 10 days", "Not touched yet"
+TOUCH_LABELS = (*(label for _, label in TOUCH_BUCKETS), LATER_TOUCH, NO_TOUCH)
+NO_TIER = "No tier"
+HANDOFFS_SHEET, BLACK_HOLE_SHEET = "Hand-offs", "Black hole"
+
+
+def _current(alias: Any) -> Any:
+    """The interaction is current: no correction supersedes it."""
+    later = interactions.alias()
+    return ~exists().where(later.c.supersedes_id == alias.c.id)
+
+
+@dataclass(frozen=True)
+class _Days:
+    """The calendar's days from ``first`` to ``last`` as rows to join in SQL, each found by
+    its number (days since 1970-01-01, in the workspace's time zone): a time's day number is
+    worked out in SQL from its UTC seconds and the zone's offset then (the offsets in force
+    over these days, a CASE of a few branches), so that each hand-off finds its day by
+    equality, not by comparing it with every day's bounds."""
+
+    agreement: Agreement
+    work: WorkCalendar
+    first: date
+    last: date
+    dialect: str
+
+    @cached_property
+    def cte(self) -> Any:
+        sales, work = self.agreement.sales, self.work
+        cols: list[Any] = [
+            column("n", Integer),
+            column("day", Date),
+            column("day_end", DateTime(timezone=True)),
+            column("month", String),
+            column("week", String),
+            column("deadline", DateTime(timezone=True)),
+            column("attempts_end", DateTime(timezone=True)),
+            column("feedback_end", DateTime(timezone=True)),
+            *(column(f"by{n}", DateTime(timezone=True)) for n, _ in TOUCH_BUCKETS),
+        ]
+        rows = []
+        day = self.first
+        while day <= self.last:
+            start = work.day_start(day)
+            year, week, _ = day.isocalendar()
+            rows.append(
+                (
+                    (day - EPOCH).days,
+                    day,
+                    work.day_start(day + timedelta(days=1)),
+                    f"{day:%Y-%m}",
+                    f"{year}-W{week:02d}",
+                    work.deadline(start, sales.first_touch_days),
+                    work.day_start(day + timedelta(days=sales.attempts_days + 1)),
+                    work.day_start(day + timedelta(days=sales.feedback_days + 1)),
+                    *(work.deadline(start, n) for n, _ in TOUCH_BUCKETS),
+                )
+            )
+            day += timedelta(days=1)
+        return values(*cols, name="days").data(rows).cte("days")
+
+    def offsets(self) -> list[tuple[datetime, int]]:
+        """(from this UTC moment on, the zone's offset in seconds), over the days."""
+        zone = self.work.zone
+
+        def offset(moment: datetime) -> int:
+            shift = moment.astimezone(zone).utcoffset()
+            return int(shift.total_seconds()) if shift is not None else 0
+
+        moment = self.work.day_start(self.first)
+        end = self.work.day_start(self.last + timedelta(days=1))
+        found = [(moment, offset(moment))]
+        while moment < end:
+            later = moment + timedelta(days=1)
+            if offset(later) != found[-1][1]:
+                low, high = moment, later
+                while high - low > timedelta(minutes=1):
+                    middle = low + (high - low) / 2
+                    low, high = (middle, high) if offset(middle) == found[-1][1] else (low, middle)
+                found.append((high.replace(second=0, microsecond=0), offset(later)))
+            moment = later
+        return found
+
+    def day_of(self, moment: Any) -> Any:
+        """The day number of the time ``moment`` (a column), in SQL."""
+        if self.dialect == "sqlite":
+            seconds: Any = cast(func.strftime("%s", moment), Integer)
+        else:
+            seconds = cast(func.floor(func.extract("epoch", moment)), Integer)
+        offsets = self.offsets()
+        shift: Any = literal(offsets[-1][1])
+        if len(offsets) > 1:
+            shift = case(
+                *(
+                    (moment < _utc(since), before)
+                    for (since, _), (_, before) in zip(offsets[1:], offsets, strict=False)
+                ),
+                else_=offsets[-1][1],
+            )
+        return (seconds + shift) // DAY_SECONDS
+
+
+EPOCH, DAY_SECONDS = date(1970, 1, 1), 86400
+
+
+def _days(conn: Connection, scope: Scope, agreement: Agreement, since_first: bool) -> _Days:
+    """Days from the period's first (or the first hand-off's, for the black hole) to the
+    day after the later of the period's last and today."""
+    work = scope.calendar
+    first = work.local_day(scope.period.start(work.zone))
+    if since_first:  # the oldest hand-off nobody has touched since
+        touched = exists().where(
+            interactions.c.account_id == targets.c.account_id,
+            interactions.c.at > targets.c.handed_off_at,
+        )
+        earliest = conn.execute(
+            select(func.min(targets.c.handed_off_at)).where(
+                targets.c.deleted_at.is_(None), ~touched
+            )
+        ).scalar()
+        if earliest is not None:
+            first = min(first, work.local_day(stored_utc(earliest)))
+    last = max(work.local_day(scope.period.end(work.zone)), work.local_day(scope.now))
+    return _Days(agreement, work, first, last + timedelta(days=1), conn.dialect.name)
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment.astimezone(UTC)
+
+
+def _handed_off(scope: Scope, start: datetime | None, end: datetime | None) -> list[Any]:
+    """The conditions on a hand-off (with its account and rep joined) to count: live, made
+    by ``scope.now``, in [start, end), the scope's rep's."""
+    at = targets.c.handed_off_at
+    where: list[Any] = [
+        targets.c.deleted_at.is_(None),
+        accounts.c.deleted_at.is_(None),
+        at.is_not(None),
+        at <= _utc(scope.now),
+    ]
+    if start is not None:
+        where.append(at >= _utc(start))
+    if end is not None:
+        where.append(at < _utc(end))
+    if scope.rep is not None:
+        where.append(users.c.name == scope.rep)
+    return where
+
+
+def _handoffs(
+    scope: Scope,
+    span: _Days,
+    *,
+    start: datetime | None,
+    end: datetime | None,
+    untouched: bool = False,
+) -> Any:
+    """One row per hand-off handed off in [start, end) (only those nobody has touched yet,
+    with ``untouched``): its account, rep, tier, day and the facts each measure needs, as
+    of ``scope.now``."""
+    i = interactions.alias("i")
+    now, days = _utc(scope.now), span.cte
+    mine, at = targets.c.account_id, targets.c.handed_off_at
+
+    def after(*more: Any) -> Any:
+        return and_(i.c.account_id == mine, i.c.at > at, i.c.at <= now, _current(i), *more)
+
+    def first_of(*more: Any) -> Any:
+        return select(func.min(i.c.at)).where(after(*more)).scalar_subquery()
+
+    won_or_lost = (
+        select(func.min(stage_changes.c.at))
+        .where(
+            stage_changes.c.account_id == mine,
+            stage_changes.c.at > at,
+            stage_changes.c.to_stage.in_([Stage.WON.value, Stage.LOST.value]),
+        )
+        .scalar_subquery()
+    )
+
+    def first_value(col: Any) -> Any:
+        return (
+            select(col)
+            .where(after(col.is_not(None)))
+            .order_by(i.c.at, i.c.id)
+            .limit(1)
+            .scalar_subquery()
+        )
+
+    where = _handed_off(scope, start, end)
+    if untouched:
+        where.append(~exists(select(i.c.id).where(after())))
+    return (
+        select(
+            mine.label("account_id"),
+            accounts.c.name.label("account"),
+            users.c.name.label("rep"),
+            func.coalesce(scores.c.tier, NO_TIER).label("tier"),
+            at.label("handed_off_at"),
+            days.c.month,
+            days.c.week,
+            days.c.deadline,
+            days.c.attempts_end,
+            *(days.c[f"by{n}"] for n, _ in TOUCH_BUCKETS),
+            first_of().label("first_touch"),
+            select(func.count())
+            .where(after(i.c.at < days.c.attempts_end))
+            .scalar_subquery()
+            .label("attempts"),
+            won_or_lost.label("closed_at"),
+            first_of(i.c.meaningful.is_(True)).label("first_meaningful"),
+            first_value(i.c.quality).label("rating"),
+            first_value(i.c.lead).label("verdict"),
+        )
+        .select_from(
+            targets.join(accounts, accounts.c.id == mine)
+            .join(days, days.c.n == span.day_of(at))
+            .outerjoin(users, users.c.id == targets.c.owner_id)
+            .outerjoin(scores, scores.c.account_id == mine)
+        )
+        .where(*where)
+        .offset(0)  # computed once per hand-off, not again where the sums name a fact
+        .subquery("h")
+    )
+
+
+def _judged_facts(scope: Scope, agreement: Agreement, h: Any, span: _Days) -> list[Any]:
+    """Each hand-off's measures as 0/1 columns: (name, expression)."""
+    sales, now = agreement.sales, _utc(scope.now)
+    i, fb = interactions.alias("fi"), span.cte.alias("fb")
+    feedback_end = (
+        select(fb.c.feedback_end)
+        .where(fb.c.n == span.day_of(h.c.first_meaningful))
+        .correlate(h)  # inside the EXISTS below too, where it would otherwise read all of h
+        .scalar_subquery()
+    )
+    rated = exists().where(
+        i.c.account_id == h.c.account_id,
+        i.c.quality.is_not(None),
+        _current(i),
+        i.c.at >= h.c.first_meaningful,
+        i.c.at < feedback_end,
+        i.c.at <= now,
+    )
+    on_time = h.c.first_touch < h.c.deadline
+    met = (h.c.attempts >= sales.attempts) | (h.c.closed_at < h.c.attempts_end)
+
+    def one(condition: Any) -> Any:
+        return case((condition, 1), else_=0)
+
+    return [
+        one(on_time).label("on_time"),
+        one(h.c.first_touch.is_not(None) | (h.c.deadline <= now)).label("touch_judged"),
+        one(met).label("attempts_met"),
+        one(met | (h.c.attempts_end <= now)).label("attempts_judged"),
+        one(rated).label("feedback"),
+        one(h.c.first_meaningful.is_not(None) & (rated | (feedback_end <= now))).label(
+            "feedback_judged"
+        ),
+        one(h.c.first_touch.is_(None) & (h.c.deadline <= now)).label("black_hole"),
+    ]
+
+
+def _bucket(h: Any) -> Any:
+    whens = [(h.c.first_touch < h.c[f"by{n}"], label) for n, label in TOUCH_BUCKETS]
+    return case((h.c.first_touch.is_(None), NO_TOUCH), *whens, else_=LATER_TOUCH)
+
+
+@dataclass
+class _Tally:
+    """Sums over a group of hand-offs (and of follow-ups)."""
+
+    handoffs: int = 0
+    on_time: int = 0
+    touch_judged: int = 0
+    attempts_met: int = 0
+    attempts_judged: int = 0
+    feedback: int = 0
+    feedback_judged: int = 0
+    black_hole: int = 0
+    rated: int = 0
+    rating_sum: int = 0
+    verdicts: int = 0
+    accepted: int = 0
+    tier_a: int = 0
+    follow_ups_due: int = 0
+    follow_ups_kept: int = 0
+    tiers: Counter[str] = field(default_factory=Counter)
+    touch: Counter[str] = field(default_factory=Counter)
+
+    def add(self, row: Any) -> None:
+        for name in (
+            "handoffs",
+            "on_time",
+            "touch_judged",
+            "attempts_met",
+            "attempts_judged",
+            "feedback",
+            "feedback_judged",
+            "black_hole",
+            "rated",
+            "rating_sum",
+            "verdicts",
+            "accepted",
+        ):
+            setattr(self, name, getattr(self, name) + int(row._mapping[name] or 0))
+        self.tiers[row.tier] += row.handoffs
+        self.tier_a += row.handoffs if row.tier == "A" else 0
+        self.touch[row.bucket] += row.handoffs
+
+    @property
+    def average_rating(self) -> float | None:
+        return self.rating_sum / self.rated if self.rated else None
+
+
+@dataclass
+class Compliance:
+    """A period's compliance: in total, and per month, week, rep and tier."""
+
+    agreement: Agreement
+    months: int
+    total: _Tally = field(default_factory=_Tally)
+    by_month: dict[str, _Tally] = field(default_factory=dict)
+    by_week: dict[str, _Tally] = field(default_factory=dict)
+    by_rep: dict[str, _Tally] = field(default_factory=dict)
+    by_tier: dict[str, _Tally] = field(default_factory=dict)
+    queue_accounts: int = 0
+    queue_dossiers: int = 0
+
+
+def compliance(conn: Connection, scope: Scope) -> Compliance:
+    """The period's measures, summed in SQL per month, week, rep, tier and touch bucket."""
+    agreement = current_agreement(conn)
+    span = _days(conn, scope, agreement, False)
+    zone = scope.calendar.zone
+    h = _handoffs(scope, span, start=scope.period.start(zone), end=scope.period.end(zone))
+    facts = _judged_facts(scope, agreement, h, span)
+    rep = func.coalesce(h.c.rep, "(no rep)")
+    groups = [h.c.month, h.c.week, rep.label("rep"), h.c.tier, _bucket(h).label("bucket")]
+    per = select(*groups, *facts, h.c.rating, h.c.verdict).subquery("per")
+    keys = [per.c.month, per.c.week, per.c.rep, per.c.tier, per.c.bucket]
+    sums = [func.sum(per.c[f.name]).label(f.name) for f in facts]
+    statement = select(
+        *keys,
+        func.count().label("handoffs"),
+        *sums,
+        func.count(per.c.rating).label("rated"),
+        func.sum(per.c.rating).label("rating_sum"),
+        func.count(per.c.verdict).label("verdicts"),
+        func.sum(case((per.c.verdict == "accepted", 1), else_=0)).label("accepted"),
+    ).group_by(*keys)
+    result = Compliance(agreement, len(scope.period.months))
+    for row in conn.execute(statement):
+        for tally in (
+            result.total,
+            _at(result.by_month, row.month),
+            _at(result.by_week, row.week),
+            _at(result.by_rep, row.rep),
+            _at(result.by_tier, row.tier),
+        ):
+            tally.add(row)
+    _follow_ups(conn, scope, span.cte, result)
+    _queue_dossiers(conn, scope, result)
+    return result
+
+
+def _at(groups: dict[str, _Tally], key: str) -> _Tally:
+    return groups.setdefault(key, _Tally())
+
+
+def _due_follow_ups(scope: Scope, days: Any) -> tuple[Any, Any, list[Any]]:
+    """Follow-ups due in the period: set by a current interaction, their date come (or
+    kept already); kept when a current interaction on the account came after the one that
+    set it, by the end of its date. The interaction that set them, whether kept, and the
+    conditions."""
+    s, i = interactions.alias("s"), interactions.alias("k")
+    now, today = _utc(scope.now), scope.calendar.local_day(scope.now)
+    kept = exists().where(
+        i.c.account_id == s.c.account_id,
+        i.c.at > s.c.at,
+        i.c.at < days.c.day_end,
+        i.c.at <= now,
+        _current(i),
+    )
+    period = scope.period
+    where: list[Any] = [
+        s.c.follow_up >= period.first.first_day,
+        s.c.follow_up < period.last.plus(1).first_day,
+        s.c.at <= now,
+        _current(s),
+        (s.c.follow_up < today) | kept,
+    ]
+    if scope.rep is not None:
+        where.append(s.c.logged_by == scope.rep)
+    return s, kept, where
+
+
+def _follow_ups(conn: Connection, scope: Scope, days: Any, result: Compliance) -> None:
+    s, kept, where = _due_follow_ups(scope, days)
+    statement = (
+        select(
+            days.c.month,
+            days.c.week,
+            s.c.logged_by,
+            func.count(),
+            func.sum(case((kept, 1), else_=0)),
+        )
+        .select_from(s.join(days, days.c.day == s.c.follow_up))
+        .where(*where)
+        .group_by(days.c.month, days.c.week, s.c.logged_by)
+    )
+    for month, week, rep, due, kept_count in conn.execute(statement):
+        for tally in (
+            result.total,
+            _at(result.by_month, month),
+            _at(result.by_week, week),
+            _at(result.by_rep, rep),
+        ):
+            tally.follow_ups_due += due
+            tally.follow_ups_kept += int(kept_count or 0)
+
+
+def _queue_dossiers(conn: Connection, scope: Scope, result: Compliance) -> None:
+    """Open hand-offs (the queues' accounts, now) and how many have a complete dossier."""
+    where: list[Any] = [
+        targets.c.deleted_at.is_(None),
+        accounts.c.deleted_at.is_(None),
+        targets.c.handed_off_at.is_not(None),
+        targets.c.stage.not_in([Stage.WON.value, Stage.LOST.value]),
+    ]
+    if scope.rep is not None:
+        where.append(users.c.name == scope.rep)
+    row = conn.execute(
+        select(func.count(), func.sum(case((dossier_complete_sql(), 1), else_=0)))
+        .select_from(
+            targets.join(accounts, accounts.c.id == targets.c.account_id).outerjoin(
+                users, users.c.id == targets.c.owner_id
+            )
+        )
+        .where(*where)
+    ).one()
+    result.queue_accounts, result.queue_dossiers = row[0], int(row[1] or 0)
+
+
+# --- figures ---------------------------------------------------------------------------------
+
+
+def _share(
+    label: str,
+    part: int,
+    whole: int,
+    target: float | None,
+    before: float | None,
+    rows: str = HANDOFFS_SHEET,
+) -> Figure:
+    value = part / whole if whole else None
+    return Figure(
+        label,
+        value,
+        Unit.SHARE,
+        target,
+        standing(value, target),
+        trend(value, before),
+        f"{part:,} of {whole:,}" if whole else "",
+        rows,
+    )
+
+
+def _agreed(c: Compliance, rep: str | None) -> int:
+    m = c.agreement.marketing
+    per_month = (
+        m.handoffs_per_rep
+        if rep is not None and m.handoffs_per_rep is not None
+        else (m.handoffs_per_month)
+    )
+    return per_month * c.months
+
+
+def _figures(
+    c: Compliance, before: Compliance | None, rep: str | None
+) -> tuple[list[Figure], list[Figure]]:
+    t, b, m, s = c.total, before.total if before else None, c.agreement.marketing, c.agreement.sales
+    agreed = _agreed(c, rep)
+    per_month = agreed // c.months
+    handoffs = Figure(
+        "Hand-offs",
+        t.handoffs,
+        Unit.COUNT,
+        agreed,
+        standing(t.handoffs, agreed),
+        trend(t.handoffs, b.handoffs if b else None),
+        f"{t.handoffs:,} against {agreed:,} agreed ({per_month:,} a month)",
+        HANDOFFS_SHEET,
+    )
+    if m.min_average_quality is None and m.min_accepted_share is not None:
+        quality = _share(
+            "Accepted by the reps",
+            t.accepted,
+            t.verdicts,
+            m.min_accepted_share,
+            _ratio(b.accepted, b.verdicts) if b else None,
+        )
+    else:
+        value = t.average_rating
+        quality = Figure(
+            "Average lead rating",
+            value,
+            Unit.RATING,
+            m.min_average_quality,
+            standing(value, m.min_average_quality),
+            trend(value, b.average_rating if b else None),
+            f"{counted(t.rated, 'hand-off')} rated of {t.handoffs:,}" if t.rated else "",
+            HANDOFFS_SHEET,
+        )
+    tier_a = _share(
+        "Tier A share",
+        t.tier_a,
+        t.handoffs,
+        m.min_tier_a_share,
+        _ratio(b.tier_a, b.handoffs) if b else None,
+    )
+    dossiers = _share(
+        "Dossiers complete for the queue", c.queue_dossiers, c.queue_accounts, None, None
+    )
+    target = s.on_time_share
+    sales = [
+        _share(
+            "First touch on time",
+            t.on_time,
+            t.touch_judged,
+            target,
+            _ratio(b.on_time, b.touch_judged) if b else None,
+        ),
+        _share(
+            "Attempts met",
+            t.attempts_met,
+            t.attempts_judged,
+            target,
+            _ratio(b.attempts_met, b.attempts_judged) if b else None,
+        ),
+        _share(
+            "Follow-ups kept",
+            t.follow_ups_kept,
+            t.follow_ups_due,
+            target,
+            _ratio(b.follow_ups_kept, b.follow_ups_due) if b else None,
+            "Interactions",
+        ),
+        _share(
+            "Feedback given",
+            t.feedback,
+            t.feedback_judged,
+            target,
+            _ratio(b.feedback, b.feedback_judged) if b else None,
+        ),
+    ]
+    return [handoffs, quality, tier_a, dossiers], sales
+
+
+def _ratio(part: int, whole: int) -> float | None:
+    return part / whole if whole else None
 
 
 def sla_figures(conn: Connection, scope: Scope) -> tuple[list[Figure], list[Figure]]:
     """The meeting pack's summary: four figures for marketing (hand-offs against agreed,
     quality, tier A share, dossiers complete for the queue) and four for sales (first touch
     on time, attempts met, follow-ups kept, feedback given)."""
-    raise NotImplementedError
+    now = compliance(conn, scope)
+    before = compliance(conn, replace(scope, period=scope.period.previous()))
+    return _figures(now, before, scope.rep)
+
+
+# --- sections --------------------------------------------------------------------------------
+
+
+def _pct(part: int, whole: int) -> float | None:
+    return round(100 * part / whole, 1) if whole else None
+
+
+PCT = ColumnKind.INTEGER
 
 
 def sla_sections(conn: Connection, scope: Scope) -> list[Section]:
     """Marketing's side and sales' side, with the black hole."""
-    raise NotImplementedError
+    c = compliance(conn, scope)
+    before = compliance(conn, replace(scope, period=scope.period.previous()))
+    marketing, sales = _figures(c, before, scope.rep)
+    months = [str(m) for m in scope.period.months]
+    labels = tuple(m.label for m in scope.period.months)
+    agreed = _agreed(c, scope.rep) // c.months
+    month = [c.by_month.get(m, _Tally()) for m in months]
+    tiers = sorted({tier for t in month for tier in t.tiers}, key=lambda t: (t == NO_TIER, t))
+    empty = [] if c.total.handoffs else [f"No hand-offs in {scope.period.label}."]
+    marketing_side = Section(
+        "Marketing's side",
+        figures=marketing,
+        charts=[
+            Chart(
+                "Hand-offs per month against the agreed number",
+                ChartKind.BAR,
+                labels,
+                (
+                    Series("Hand-offs", tuple(float(t.handoffs) for t in month)),
+                    Series("Agreed", tuple(float(agreed) for _ in month)),
+                ),
+                references=("Agreed",),
+            ),
+            Chart(
+                "Average lead rating by month",
+                ChartKind.LINE,
+                labels,
+                (Series("Average rating", tuple(t.average_rating for t in month)),),
+                Unit.RATING,
+            ),
+            Chart(
+                "Tier mix by month",
+                ChartKind.STACKED_BAR,
+                labels,
+                tuple(
+                    Series(
+                        f"Tier {tier}" if tier != NO_TIER else tier,
+                        tuple(float(t.tiers[tier]) for t in month),
+                    )
+                    for tier in tiers
+                ),
+            ),
+        ],
+        tables=[_marketing_by_month(c, months, labels, agreed), _marketing_by_rep(c)],
+        notes=empty,
+    )
+    black_hole = black_hole_table(conn, scope)
+    sales_side = Section(
+        "Sales' side",
+        figures=sales,
+        charts=[
+            Chart(
+                "Time to first touch (business days)",
+                ChartKind.BAR,
+                TOUCH_LABELS,
+                (
+                    Series(
+                        "Hand-offs",
+                        tuple(float(c.total.touch[label]) for label in TOUCH_LABELS),
+                    ),
+                ),
+            ),
+        ],
+        tables=[
+            _sales_table("Sales by rep", "Rep", c.by_rep),
+            _sales_table("Sales by week", "Week", c.by_week),
+            _sales_table("Sales by tier", "Tier", c.by_tier, follow_ups=False),
+            black_hole,
+        ],
+        notes=empty + (["No hand-off is in the black hole."] if not black_hole.count else []),
+    )
+    return [marketing_side, sales_side]
+
+
+def _marketing_by_month(
+    c: Compliance, months: list[str], labels: tuple[str, ...], agreed: int
+) -> TableData:
+    columns = (
+        TableColumn("Month"),
+        TableColumn("Hand-offs", ColumnKind.INTEGER),
+        TableColumn("Agreed", ColumnKind.INTEGER),
+        TableColumn("Rated", ColumnKind.INTEGER),
+        TableColumn("Average rating"),
+        TableColumn("Accepted %", PCT),
+        TableColumn("Tier A %", PCT),
+    )
+    rows = []
+    for month, label in zip(months, labels, strict=True):
+        t = c.by_month.get(month, _Tally())
+        average = None if t.average_rating is None else round(t.average_rating, 2)
+        rows.append(
+            [
+                label,
+                t.handoffs,
+                agreed,
+                t.rated,
+                average,
+                _pct(t.accepted, t.verdicts),
+                _pct(t.tier_a, t.handoffs),
+            ]
+        )
+    return TableData("Marketing by month", columns, rows, len(rows))
+
+
+def _marketing_by_rep(c: Compliance) -> TableData:
+    per_rep = c.agreement.marketing.handoffs_per_rep
+    columns = (
+        TableColumn("Rep"),
+        TableColumn("Hand-offs", ColumnKind.INTEGER),
+        TableColumn("Agreed", ColumnKind.INTEGER),
+        TableColumn("Average rating"),
+        TableColumn("Accepted %", PCT),
+        TableColumn("Tier A %", PCT),
+    )
+    rows = [
+        [
+            rep,
+            t.handoffs,
+            None if per_rep is None else per_rep * c.months,
+            None if t.average_rating is None else round(t.average_rating, 2),
+            _pct(t.accepted, t.verdicts),
+            _pct(t.tier_a, t.handoffs),
+        ]
+        for rep, t in sorted(c.by_rep.items())
+        if t.handoffs
+    ]
+    return TableData("Marketing by rep", columns, rows, len(rows))
+
+
+def _sales_table(
+    title: str, key: str, groups: dict[str, _Tally], follow_ups: bool = True
+) -> TableData:
+    """Sales' measures per group; follow-ups only where they are counted (not per tier:
+    a follow-up belongs to an interaction, not to a hand-off)."""
+    columns = [
+        TableColumn(key),
+        TableColumn("Hand-offs", ColumnKind.INTEGER),
+        TableColumn("First touch on time %", PCT),
+        TableColumn("Attempts met %", PCT),
+        TableColumn("Feedback given %", PCT),
+        TableColumn("Follow-ups due", ColumnKind.INTEGER),
+        TableColumn("Follow-ups kept %", PCT),
+        TableColumn("In the black hole", ColumnKind.INTEGER),
+    ]
+    rows = [
+        [
+            name,
+            t.handoffs,
+            _pct(t.on_time, t.touch_judged),
+            _pct(t.attempts_met, t.attempts_judged),
+            _pct(t.feedback, t.feedback_judged),
+            t.follow_ups_due,
+            _pct(t.follow_ups_kept, t.follow_ups_due),
+            t.black_hole,
+        ]
+        for name, t in sorted(groups.items())
+    ]
+    if not follow_ups:
+        columns, rows = columns[:5] + columns[7:], [r[:5] + r[7:] for r in rows]
+    return TableData(title, columns, rows, len(rows))
+
+
+# --- the black hole and the raw hand-offs ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BlackHoleEntry:
+    account_id: uuid.UUID
+    account: str
+    rep: str | None
+    handed_off_at: datetime
+    deadline: datetime
+    business_days_overdue: int
+
+
+def black_hole(conn: Connection, scope: Scope) -> list[BlackHoleEntry]:
+    """Hand-offs not touched past their deadline, as of ``scope.now`` (whenever they were
+    handed off: one stays until touched), the longest overdue first."""
+    span = _days(conn, scope, current_agreement(conn), True)
+    work, first = span.work, span.first
+    h = _handoffs(scope, span, start=None, end=None, untouched=True)
+    now = _utc(scope.now)
+    rows = conn.execute(
+        select(h.c.account_id, h.c.account, h.c.rep, h.c.handed_off_at, h.c.deadline)
+        .where(h.c.first_touch.is_(None), h.c.deadline <= now)
+        .order_by(h.c.deadline, h.c.account)
+    ).all()
+    counts = _business_days_to(work, first, work.local_day(scope.now))
+    today = work.local_day(scope.now)
+    return [
+        BlackHoleEntry(
+            row.account_id,
+            row.account,
+            row.rep,
+            stored_utc(row.handed_off_at),
+            stored_utc(row.deadline),
+            counts[today]
+            - counts[work.local_day(stored_utc(row.deadline))]
+            + work.is_business_day(work.local_day(stored_utc(row.deadline))),
+        )
+        for row in rows
+    ]
+
+
+def _business_days_to(work: WorkCalendar, first: date, last: date) -> dict[date, int]:
+    """Business days from ``first`` to each day up to ``last``, both counted."""
+    counts, count, day = {}, 0, first
+    while day <= last + timedelta(days=1):
+        count += work.is_business_day(day)
+        counts[day] = count
+        day += timedelta(days=1)
+    return counts
+
+
+BLACK_HOLE_COLUMNS = (
+    TableColumn("Account"),
+    TableColumn("Rep"),
+    TableColumn("Handed off (UTC)", ColumnKind.DATETIME),
+    TableColumn("Business days overdue", ColumnKind.INTEGER),
+)
+
+
+def black_hole_table(conn: Connection, scope: Scope) -> TableData:
+    entries = black_hole(conn, scope)
+    rows = [
+        [e.account, e.rep or "", e.handed_off_at.replace(tzinfo=None), e.business_days_overdue]
+        for e in entries
+    ]
+    return TableData(BLACK_HOLE_SHEET, BLACK_HOLE_COLUMNS, rows, len(rows))
+
+
+HANDOFF_COLUMNS = (
+    TableColumn("Account"),
+    TableColumn("Rep"),
+    TableColumn("Tier"),
+    TableColumn("Handed off (UTC)", ColumnKind.DATETIME),
+    TableColumn("Month"),
+    TableColumn("First-touch deadline (UTC)", ColumnKind.DATETIME),
+    TableColumn("First touch (UTC)", ColumnKind.DATETIME),
+    TableColumn("On time"),
+    TableColumn("Attempts", ColumnKind.INTEGER),
+    TableColumn("Attempts met"),
+    TableColumn("First meaningful (UTC)", ColumnKind.DATETIME),
+    TableColumn("Feedback given"),
+    TableColumn("Rating", ColumnKind.INTEGER),
+    TableColumn("Accepted or rejected"),
+)
 
 
 def handoff_rows(conn: Connection, scope: Scope) -> TableData:
-    """The raw hand-offs of the period, one row each, streamed."""
-    raise NotImplementedError
+    """The raw hand-offs of the period, one row each, streamed: every figure of the two
+    sides traces to them."""
+    agreement = current_agreement(conn)
+    span = _days(conn, scope, agreement, False)
+    zone = scope.calendar.zone
+    h = _handoffs(scope, span, start=scope.period.start(zone), end=scope.period.end(zone))
+    facts = {f.name: f for f in _judged_facts(scope, agreement, h, span)}
+    count = conn.execute(
+        select(func.count())
+        .select_from(
+            targets.join(accounts, accounts.c.id == targets.c.account_id).outerjoin(
+                users, users.c.id == targets.c.owner_id
+            )
+        )
+        .where(*_handed_off(scope, scope.period.start(zone), scope.period.end(zone)))
+    ).scalar_one()
+    statement = select(
+        h.c.account,
+        h.c.rep,
+        h.c.tier,
+        h.c.handed_off_at,
+        h.c.month,
+        h.c.deadline,
+        h.c.first_touch,
+        facts["on_time"],
+        facts["touch_judged"],
+        h.c.attempts,
+        facts["attempts_met"],
+        facts["attempts_judged"],
+        h.c.first_meaningful,
+        facts["feedback"],
+        facts["feedback_judged"],
+        h.c.rating,
+        h.c.verdict,
+    ).order_by(h.c.handed_off_at, h.c.account)
+
+    def rows() -> Iterator[list[Any]]:
+        for r in conn.execution_options(stream_results=True, yield_per=2000).execute(statement):
+            yield [
+                r.account,
+                r.rep or "",
+                r.tier,
+                _naive(r.handed_off_at),
+                r.month,
+                _naive(r.deadline),
+                _naive(r.first_touch),
+                _said(r.on_time, r.touch_judged),
+                r.attempts,
+                _said(r.attempts_met, r.attempts_judged),
+                _naive(r.first_meaningful),
+                _said(r.feedback, r.feedback_judged),
+                r.rating,
+                r.verdict or "",
+            ]
+
+    return TableData(HANDOFFS_SHEET, HANDOFF_COLUMNS, rows(), count)
+
+
+def _naive(moment: datetime | None) -> datetime | None:
+    """A UTC time as the workbook writes it (exports keep UTC, without a zone)."""
+    return None if moment is None else stored_utc(moment).astimezone(UTC).replace(tzinfo=None)
+
+
+def _said(met: int, judged: int) -> str:
+    return "yes" if met else "no" if judged else "not yet"
+
+
+# --- breaches --------------------------------------------------------------------------------
+
+
+class BreachKind(enum.StrEnum):
+    BLACK_HOLE = "In the black hole"
+    FEW_ATTEMPTS = "Too few attempts"
+    FOLLOW_UP = "Follow-up not kept"
+    NO_RATING = "No rating given"
+    FEW_HANDOFFS = "Too few hand-offs"
+    WEAK_LEADS = "Leads too weak"
+
+
+#: What to do about each kind of breach, as the Breaches window says it.
+TO_DO = {
+    BreachKind.BLACK_HOLE: "Contact the account today and log it.",
+    BreachKind.FEW_ATTEMPTS: "Try again on another channel, or log why the lead is not worth it.",
+    BreachKind.FOLLOW_UP: "Call as promised, log it and set the next follow-up.",
+    BreachKind.NO_RATING: "Log the lead's quality rating (1-5) with its reason.",
+    BreachKind.FEW_HANDOFFS: "Hand off more sales-ready accounts, or agree a new number.",
+    BreachKind.WEAK_LEADS: "Read the reps' reasons in Field feedback and sharpen the ICP.",
+}
+
+
+@dataclass(frozen=True)
+class Breach:
+    """One way the agreement was not kept: an account's (``account_id`` set) or a month's."""
+
+    kind: BreachKind
+    account_id: uuid.UUID | None
+    what: str
+    rep: str
+    when: date
+    detail: str
+
+    @property
+    def to_do(self) -> str:
+        return TO_DO[self.kind]
+
+
+def breaches(conn: Connection, scope: Scope) -> list[Breach]:
+    """Every breach of the agreement in the period (the black hole whenever handed off), as
+    of ``scope.now``: the accounts' first, each kind by date."""
+    agreement, work = current_agreement(conn), scope.calendar
+    span = _days(conn, scope, agreement, False)
+    zone, sales = work.zone, agreement.sales
+    found = [
+        Breach(BreachKind.BLACK_HOLE, e.account_id, e.account, e.rep or "",
+               work.local_day(e.handed_off_at),
+               f"Handed off {work.local_day(e.handed_off_at)}, not touched; "
+               f"{counted(e.business_days_overdue, 'business day')} overdue")
+        for e in black_hole(conn, scope)
+    ]  # fmt: skip
+    h = _handoffs(scope, span, start=scope.period.start(zone), end=scope.period.end(zone))
+    facts = {f.name: f for f in _judged_facts(scope, agreement, h, span)}
+    rows = conn.execute(
+        select(h.c.account_id, h.c.account, h.c.rep, h.c.handed_off_at, h.c.attempts,
+               h.c.first_meaningful, *facts.values())
+        .where(((facts["attempts_met"] == 0) & (facts["attempts_judged"] == 1))
+               | ((facts["feedback"] == 0) & (facts["feedback_judged"] == 1)))
+        .order_by(h.c.handed_off_at, h.c.account)
+    ).all()  # fmt: skip
+    for row in rows:
+        day = work.local_day(stored_utc(row.handed_off_at))
+        if row.attempts_judged and not row.attempts_met:
+            found.append(Breach(BreachKind.FEW_ATTEMPTS, row.account_id, row.account,
+                                row.rep or "", day,
+                                f"{counted(row.attempts, 'attempt')} within "
+                                f"{sales.attempts_days} days of the hand-off on {day}; "
+                                f"{sales.attempts} agreed"))  # fmt: skip
+        if row.feedback_judged and not row.feedback:
+            talked = work.local_day(stored_utc(row.first_meaningful))
+            found.append(Breach(BreachKind.NO_RATING, row.account_id, row.account,
+                                row.rep or "", talked,
+                                f"No rating within {sales.feedback_days} days of the first "
+                                f"meaningful conversation on {talked}"))  # fmt: skip
+    s, kept, where = _due_follow_ups(scope, span.cte)
+    missed = conn.execute(
+        select(s.c.account_id, accounts.c.name, s.c.logged_by, s.c.follow_up, s.c.at)
+        .select_from(s.join(span.cte, span.cte.c.day == s.c.follow_up)
+                     .join(accounts, accounts.c.id == s.c.account_id))
+        .where(*where, ~kept)
+        .order_by(s.c.follow_up, accounts.c.name)
+    ).all()  # fmt: skip
+    found += [
+        Breach(BreachKind.FOLLOW_UP, row.account_id, row.name, row.logged_by, row.follow_up,
+               f"Follow-up for {row.follow_up}, set on {work.local_day(stored_utc(row.at))}, "
+               "not kept")
+        for row in missed
+    ]  # fmt: skip
+    found.sort(
+        key=lambda b: (b.kind is not BreachKind.BLACK_HOLE, list(BreachKind).index(b.kind), b.when)
+    )
+    return found + _month_breaches(conn, scope)
+
+
+def _month_breaches(conn: Connection, scope: Scope) -> list[Breach]:
+    """Months that have ended in which marketing delivered too few or too weak leads."""
+    c = compliance(conn, scope)
+    m, found = c.agreement.marketing, []
+    agreed = _agreed(c, scope.rep) // c.months
+    for month in scope.period.months:
+        if month.plus(1).start(scope.calendar.zone) > scope.now:
+            continue  # still under way
+        t = c.by_month.get(str(month), _Tally())
+        who = scope.rep or "Marketing"
+        if t.handoffs < agreed:
+            said = f"{counted(t.handoffs, 'hand-off')} against {agreed:,} agreed"
+            found.append(Breach(BreachKind.FEW_HANDOFFS, None, month.label, who,
+                                month.first_day, said))  # fmt: skip
+        weak = []
+        average = t.average_rating
+        if (
+            m.min_average_quality is not None
+            and average is not None
+            and (average < m.min_average_quality)
+        ):
+            weak.append(f"average rating {average:.1f}, agreed at least {m.min_average_quality:g}")
+        for part, whole, least, said in (
+            (t.accepted, t.verdicts, m.min_accepted_share, "accepted"),
+            (t.tier_a, t.handoffs, m.min_tier_a_share, "tier A"),
+        ):
+            if least is not None and whole and part / whole < least:
+                weak.append(f"{part} of {whole} {said}, agreed at least {least:.0%}")
+        if weak:
+            found.append(Breach(BreachKind.WEAK_LEADS, None, month.label, who, month.first_day,
+                                _sentence("; ".join(weak))))  # fmt: skip
+    return found
+
+
+def _sentence(text: str) -> str:
+    return text[:1].upper() + text[1:]

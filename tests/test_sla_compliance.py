@@ -1,0 +1,267 @@
+"""The service agreement's compliance (storage/read_models/sla_compliance.py) against a
+plain Python reading of domain/agreement.py's definitions, on random histories, on SQLite
+and PostgreSQL; and the sections a report prints."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, date, datetime, timedelta
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import delete, insert
+
+from domain.agreement import Agreement, MarketingSide, SalesSide, save_agreement
+from domain.calendar import Holiday, WorkCalendar
+from domain.periods import Period
+from domain.report import Scope
+from domain.users import Role
+from storage.agreements import SqlAgreementStore
+from storage.keys import derived_columns
+from storage.read_models.sla_compliance import (
+    black_hole,
+    breaches,
+    compliance,
+    handoff_rows,
+    sla_figures,
+    sla_sections,
+)
+from storage.schema import (
+    AccountRow,
+    InteractionRow,
+    StageChangeRow,
+    TargetRow,
+    table_of,
+)
+
+accounts = table_of(AccountRow)
+targets = table_of(TargetRow)
+interactions = table_of(InteractionRow)
+stage_changes = table_of(StageChangeRow)
+
+#: A Wednesday noon, UTC.
+NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+VIENNA = WorkCalendar("Europe/Vienna", holidays=(Holiday(date(2026, 11, 2), "All Souls"),))
+PERIOD = Period.parse("2026-10..2026-11")
+AGREEMENT = Agreement(
+    MarketingSide(handoffs_per_month=3, min_average_quality=3.0),
+    SalesSide(first_touch_days=2, attempts=2, attempts_days=3, feedback_days=2, on_time_share=0.8),
+)
+SCOPE = Scope(PERIOD, VIENNA, NOW)
+
+history = st.lists(
+    st.fixed_dictionaries(
+        {
+            "mine": st.booleans(),
+            # hours before NOW; Oct 1 in Vienna is 1330 hours before, Nov 30 after NOW
+            "handed_off": st.one_of(st.none(), st.integers(1, 1500)),
+            "closed": st.one_of(st.none(), st.integers(0, 200)),  # hours after the hand-off
+            "interactions": st.lists(
+                st.fixed_dictionaries({
+                    "hours": st.integers(-100, 300),  # after the hand-off (or 1000 before NOW)
+                    "meaningful": st.booleans(),
+                    "quality": st.one_of(st.none(), st.integers(1, 5)),
+                    "lead": st.sampled_from([None, "accepted", "rejected"]),
+                    "follow_up": st.one_of(st.none(), st.integers(-40, 10)),  # days from its day
+                    "corrects": st.one_of(st.none(), st.integers(0, 3)),
+                }),
+                max_size=5,
+            ),
+        }
+    ),
+    min_size=1,
+    max_size=6,
+)  # fmt: skip
+
+
+def _store(workspace, people, batch) -> list[dict]:
+    """Write the history; give back each account's hand-off and current interactions."""
+    rep, owner = people[Role.REP], people[Role.OWNER]
+    rows, listed, logged, closed, facts = [], [], [], [], []
+    minute = 0
+    for n, item in enumerate(batch):
+        account_id = uuid.uuid4()
+        values = {"name": f"Account {n}"}
+        rows.append({"id": account_id, "changed_by": "t", **values, **derived_columns(values)})
+        handed = None if item["handed_off"] is None else NOW - timedelta(hours=item["handed_off"])
+        listed.append({"id": uuid.uuid4(), "account_id": account_id, "changed_by": "t",
+                       "owner_id": rep.id if item["mine"] else owner.id,
+                       "stage": "sales-ready", "handed_off_at": handed})  # fmt: skip
+        base = handed or NOW - timedelta(hours=1000)
+        if handed is not None and item["closed"] is not None:
+            closed.append({"id": uuid.uuid4(), "account_id": account_id, "from_stage": "meeting",
+                           "to_stage": "won", "changed_by": "t",
+                           "at": handed + timedelta(hours=item["closed"])})  # fmt: skip
+        entries = []
+        for logged_item in item["interactions"]:
+            minute += 1  # no two at the same moment
+            at = base + timedelta(hours=logged_item["hours"], minutes=minute)
+            if at > NOW:
+                continue
+            follow = logged_item["follow_up"]
+            corrects = logged_item["corrects"]
+            entries.append({
+                "id": uuid.uuid4(), "account_id": account_id, "at": at, "channel": "call",
+                "outcome": "conversation", "meaningful": logged_item["meaningful"],
+                "quality": logged_item["quality"], "lead": logged_item["lead"],
+                "follow_up": None if follow is None
+                else VIENNA.local_day(at) + timedelta(days=follow),
+                "logged_by": rep.name if item["mine"] else owner.name, "logged_at": NOW,
+                "supersedes_id": entries[corrects]["id"]
+                if corrects is not None and corrects < len(entries) else None,
+            })  # fmt: skip
+        logged += entries
+        superseded = {e["supersedes_id"] for e in entries}
+        current = [e for e in entries if e["id"] not in superseded]
+        facts.append({"handed": handed, "interactions": current, "mine": item["mine"],
+                      "closed": closed[-1]["at"] if closed and closed[-1]["account_id"] ==
+                      account_id else None, "account": values["name"]})  # fmt: skip
+    with workspace.write() as conn:
+        for table in (stage_changes, interactions, targets, accounts):
+            conn.execute(delete(table))
+        conn.execute(insert(accounts), rows)
+        conn.execute(insert(targets), listed)
+        for table, more in ((interactions, logged), (stage_changes, closed)):
+            if more:
+                conn.execute(insert(table), more)
+    return facts
+
+
+def _day_end(day: date, days: int = 0) -> datetime:
+    return VIENNA.day_start(day + timedelta(days=days + 1))
+
+
+def _expected(facts: list[dict]) -> dict[str, int]:
+    """The measures as domain/agreement.py words them, read in plain Python."""
+    s, zone = AGREEMENT.sales, VIENNA.zone
+    start, end = PERIOD.start(zone), PERIOD.end(zone)
+    got = dict.fromkeys(["handoffs", "on_time", "touch_judged", "attempts_met",
+                         "attempts_judged", "feedback", "feedback_judged", "black_hole",
+                         "rated", "rating_sum", "verdicts", "accepted", "follow_ups_due",
+                         "follow_ups_kept", "all_black_hole"], 0)  # fmt: skip
+    today = VIENNA.local_day(NOW)
+    for f in facts:
+        for i in f["interactions"]:  # follow-ups: whoever's account, set in the period
+            due = i["follow_up"]
+            if due is None or not PERIOD.first.first_day <= due < PERIOD.last.plus(1).first_day:
+                continue
+            kept = any(i["at"] < k["at"] < _day_end(due) for k in f["interactions"])
+            if due < today or kept:
+                got["follow_ups_due"] += 1
+                got["follow_ups_kept"] += kept
+        handed = f["handed"]
+        if handed is None:
+            continue
+        after = sorted((i for i in f["interactions"] if i["at"] > handed), key=lambda i: i["at"])
+        deadline = VIENNA.deadline(handed, s.first_touch_days)
+        untouched_late = not after and deadline <= NOW
+        got["all_black_hole"] += untouched_late
+        if not start <= handed < end:
+            continue
+        got["handoffs"] += 1
+        got["black_hole"] += untouched_late
+        got["on_time"] += bool(after) and after[0]["at"] < deadline
+        got["touch_judged"] += bool(after) or deadline <= NOW
+        window = _day_end(VIENNA.local_day(handed), s.attempts_days)
+        met = len([i for i in after if i["at"] < window]) >= s.attempts or (
+            f["closed"] is not None and handed < f["closed"] < window
+        )
+        got["attempts_met"] += met
+        got["attempts_judged"] += met or window <= NOW
+        meaningful = [i for i in after if i["meaningful"]]
+        if meaningful:
+            first = meaningful[0]["at"]
+            until = _day_end(VIENNA.local_day(first), s.feedback_days)
+            rated = any(i["quality"] is not None and first <= i["at"] < until for i in after)
+            got["feedback"] += rated
+            got["feedback_judged"] += rated or until <= NOW
+        ratings = [i["quality"] for i in after if i["quality"] is not None]
+        if ratings:
+            got["rated"] += 1
+            got["rating_sum"] += ratings[0]
+        verdicts = [i["lead"] for i in after if i["lead"] is not None]
+        if verdicts:
+            got["verdicts"] += 1
+            got["accepted"] += verdicts[0] == "accepted"
+    return got
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(batch=history)
+def test_compliance_is_what_the_definitions_say_on_random_histories(workspace, people, batch):
+    save_agreement(SqlAgreementStore(workspace), people[Role.OWNER], AGREEMENT)
+    facts = _store(workspace, people, batch)
+    expected = _expected(facts)
+    with workspace.read() as conn:
+        c = compliance(conn, SCOPE)
+        hole = black_hole(conn, SCOPE)
+        rows = list(handoff_rows(conn, SCOPE).rows)
+    got = {name: getattr(c.total, name) for name in expected if name != "all_black_hole"}
+    got["all_black_hole"] = len(hole)
+    assert got == expected, batch
+    assert len(rows) == expected["handoffs"]
+    assert sum(t.handoffs for t in c.by_month.values()) == expected["handoffs"]
+    assert sum(t.on_time for t in c.by_rep.values()) == expected["on_time"]
+
+
+def test_the_summary_figures_stand_against_the_agreement_and_the_previous_period(workspace, people):
+    save_agreement(SqlAgreementStore(workspace), people[Role.OWNER], AGREEMENT)
+    batch = [{"mine": True, "handed_off": 24 * d, "closed": None,
+              "interactions": [{"hours": h, "meaningful": True, "quality": 4, "lead": "accepted",
+                                "follow_up": None, "corrects": None} for h in (2, 30)]}
+             for d in (3, 9, 20, 70)]  # fmt: skip
+    _store(workspace, people, batch)
+    with workspace.read() as conn:
+        marketing, sales = sla_figures(conn, SCOPE)
+        sections = sla_sections(conn, SCOPE)
+    handoffs, quality, tier_a, _dossiers = marketing
+    # three in October and November, one in September (the previous period's)
+    assert (handoffs.value, handoffs.target, handoffs.standing) == (3, 6, "missed")
+    assert handoffs.basis == "3 against 6 agreed (3 a month)"
+    assert handoffs.trend == "up"
+    assert (quality.value, quality.standing, quality.trend) == (4, "met", "same")
+    assert tier_a.value == 0 and tier_a.basis == "0 of 3"
+    on_time = sales[0]
+    assert (on_time.value, on_time.basis, on_time.standing) == (1.0, "3 of 3", "met")
+    assert [s.title for s in sections] == ["Marketing's side", "Sales' side"]
+    assert sections[1].tables[-1].count == 0
+    assert "No hand-off is in the black hole." in sections[1].notes
+
+
+def test_a_period_without_hand_offs_says_so_instead_of_zero_percent(workspace, people):
+    with workspace.read() as conn:
+        marketing, sales = sla_figures(conn, SCOPE)
+        sections = sla_sections(conn, SCOPE)
+    assert all(f.value is None for f in sales) and marketing[2].value is None
+    assert marketing[0].value == 0
+    assert "No hand-offs in October 2026 – November 2026." in sections[0].notes
+
+
+def test_breaches_list_each_account_and_month_with_what_to_do(workspace, people):
+    save_agreement(SqlAgreementStore(workspace), people[Role.OWNER], AGREEMENT)
+    call = {"meaningful": False, "quality": None, "lead": None, "corrects": None}
+    batch = [
+        {"mine": True, "handed_off": 24 * 40, "closed": None, "interactions": []},
+        {"mine": True, "handed_off": 24 * 30, "closed": None,
+         "interactions": [{**call, "hours": 5, "meaningful": True, "follow_up": 3}]},
+    ]  # fmt: skip
+    _store(workspace, people, batch)
+    with workspace.read() as conn:
+        found = breaches(conn, SCOPE)
+    said = [(b.kind.value, b.what, b.rep) for b in found]
+    assert said == [
+        ("In the black hole", "Account 0", "Rita Rep"),
+        ("Too few attempts", "Account 0", "Rita Rep"),
+        ("Too few attempts", "Account 1", "Rita Rep"),
+        ("Follow-up not kept", "Account 1", "Rita Rep"),
+        ("No rating given", "Account 1", "Rita Rep"),
+        ("Too few hand-offs", "October 2026", "Marketing"),
+    ]
+    hole = found[0]
+    # from Wednesday 21 October, All Souls (2 November) off
+    assert hole.detail == "Handed off 2026-10-16, not touched; 25 business days overdue"
+    assert hole.to_do == "Contact the account today and log it."
+    assert found[2].detail == "1 attempt within 3 days of the hand-off on 2026-10-26; 2 agreed"
+    assert found[-1].detail == "2 hand-offs against 3 agreed" and found[-1].account_id is None
