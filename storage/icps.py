@@ -210,8 +210,13 @@ def list_versions(workspace: Workspace) -> list[IcpVersion]:
 def active_version(workspace: Workspace) -> IcpVersion | None:
     """The version whose scores the accounts carry: the one applied last."""
     with workspace.read() as conn:
-        row = conn.execute(_active_statement()).first()
-        return None if row is None else _version(row)
+        return active_version_in(conn)
+
+
+def active_version_in(conn: Connection) -> IcpVersion | None:
+    """The version applied last, as ``conn`` sees it (inside its transaction)."""
+    row = conn.execute(_active_statement()).first()
+    return None if row is None else _version(row)
 
 
 def find_version(workspace: Workspace, name: str | None = None) -> IcpVersion:
