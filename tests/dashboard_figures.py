@@ -32,19 +32,44 @@ def goal_figures(conn: Any, scope: Scope) -> list[Figure]:
 def goal_sections(conn: Any, scope: Scope) -> list[Section]:
     actual = tuple(float(v) for v in (0, 8, 20, 31, 52, 70, 96, 120, 151, 170, 195, 212))
     pace = tuple(round(400 / 26 * (n + 1)) * 1.0 for n in range(12))
-    chart = Chart("New revenue against the pace (thousands)", ChartKind.LINE, WEEKS,
-                  (Series("Actual", actual), Series("Pace", pace)), Unit.AMOUNT, ("Pace",))  # fmt: skip
+    series = (Series("Actual", actual), Series("Pace", pace))
+    chart = Chart("New revenue against the pace (thousands)", ChartKind.LINE, WEEKS, series,
+                  Unit.AMOUNT, ("Pace",))  # fmt: skip
     return [Section("Goal", charts=[chart])]
 
 
 def sla_figures(conn: Any, scope: Scope) -> tuple[list[Figure], list[Figure]]:
     marketing = [
-        Figure("Hand-offs", 58, Unit.COUNT, 67, Standing.CLOSE, Trend.UP, "58 against 67 agreed",
-               "Hand-offs"),
-        Figure("Average quality", 3.4, Unit.RATING, 3.0, Standing.MET, Trend.SAME,
-               "from 41 ratings", "Field feedback"),
-        Figure("Tier A share", 0.27, Unit.SHARE, 0.3, Standing.CLOSE, Trend.DOWN, "16 of 58",
-               "Hand-offs"),
+        Figure(
+            "Hand-offs",
+            58,
+            Unit.COUNT,
+            67,
+            Standing.CLOSE,
+            Trend.UP,
+            "58 against 67 agreed",
+            "Hand-offs",
+        ),
+        Figure(
+            "Average quality",
+            3.4,
+            Unit.RATING,
+            3.0,
+            Standing.MET,
+            Trend.SAME,
+            "from 41 ratings",
+            "Field feedback",
+        ),
+        Figure(
+            "Tier A share",
+            0.27,
+            Unit.SHARE,
+            0.3,
+            Standing.CLOSE,
+            Trend.DOWN,
+            "16 of 58",
+            "Hand-offs",
+        ),
         Figure("Dossiers complete for the queue", None, Unit.SHARE, basis="no queue yet"),
     ]
     sales = [

@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from domain.report import Figure
 from domain.targets import Stage
 from domain.users import Role, add_user
 from storage.demo.build import build_demo
@@ -36,10 +37,12 @@ from storage.repositories import SqlUnitOfWork
 from storage.targets import target_history
 from storage.users import SqlUserStore, sign_in
 from storage.workspace import Workspace, open_workspace, sqlite_file
+from tests.dashboard_figures import BLACK_HOLE
 from ui import settings
 from ui.account_dialog import AccountDialog, ContactDialog
 from ui.accounts_model import HEADERS, AccountIdRole
 from ui.backups import BackupsDialog
+from ui.dashboard import RowsWindow
 from ui.dossier_actions import CallPackDialog, TemplateEditor
 from ui.dossier_editor import DossierEditor
 from ui.dossier_list import DossierList
@@ -50,6 +53,7 @@ from ui.import_history import ImportHistoryDialog, PossibleDuplicatesDialog
 from ui.import_wizard import ImportWizard
 from ui.lead_dialog import LeadDefinitionDialog
 from ui.main_window import MainWindow
+from ui.plan_window import PlanWindow
 from ui.quick_log import QuickLogDialog
 from ui.target_actions import BuildDialog, HistoryDialog, RepsDialog, TerritoryDialog, reps_of
 from ui.users_dialog import UsersDialog
@@ -119,6 +123,10 @@ WINDOWS: dict[str, Callable[[MainWindow], QWidget]] = {
     "HistoryDialog": lambda w: HistoryDialog(target_history(w.workspace), w),
     "UsersDialog": lambda w: UsersDialog(w.workspace, w.user, w),
     "BackupsDialog": lambda w: BackupsDialog(sqlite_file(w.workspace.url), w),
+    "PlanWindow": lambda w: PlanWindow(w.workspace, w.user, w),
+    "RowsWindow": lambda w: RowsWindow(
+        Figure("First touch on time", 0.84, rows="Black hole"), BLACK_HOLE, list(BLACK_HOLE.rows), w
+    ),
     "QuickLogDialog": lambda w: QuickLogDialog(
         w.workspace, w.user, _first_account(w)[0].id, None, w
     ),

@@ -83,8 +83,7 @@ class PlanWindow(QDialog):
         keep_geometry(self, QSize(960, 760))
 
     def chosen_side(self) -> Side:
-        side: Side = self.side.currentData()
-        return side
+        return Side(self.side.currentData())  # Qt hands a StrEnum back as its text
 
     def refresh(self) -> None:
         with self.workspace.read() as conn:
