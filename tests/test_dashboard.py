@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QLabel
 
 from domain.errors import AccordError
 from domain.plan import Side
+from domain.report import Chart, ChartKind, Series, Unit
 from domain.users import Role, User
 from storage.demo.build import build_demo
 from storage.read_models import sla_compliance
@@ -22,7 +23,7 @@ from storage.users import sign_in
 from storage.workspace import Workspace, open_workspace
 from tests.dashboard_figures import BLACK_HOLE, use_figures
 from ui import dashboard as dashboard_module
-from ui.dashboard import Dashboard, FigureTile, RowsWindow
+from ui.dashboard import Dashboard, FigureTile, RowsWindow, chart_view
 from ui.main_window import MainWindow
 from ui.messages import Button
 from ui.plan_window import PlanWindow
@@ -221,3 +222,16 @@ def test_the_plan_window_signs_for_the_users_side_and_says_agreed(qtbot, demo, m
     qtbot.mouseClick(owner.sign_button, Qt.MouseButton.LeftButton)
     assert owner.status.text() == "Agreed"
     assert owner.summary.text().startswith("Agreed: both sides signed the plan as it is now.")
+
+
+def test_chart_text_shows_as_typed_not_as_markup(qtbot):
+    industries = ("<b>Retail</b>", "Food & drink")
+    chart = Chart("Win rate by <industry>", ChartKind.BAR, industries,
+                  (Series("<i>won</i>", (0.5, 0.25)),), Unit.SHARE)  # fmt: skip
+    view = chart_view(chart)
+    qtbot.addWidget(view)
+    drawn = view.chart()
+    assert drawn.title() == "Win rate by &lt;industry&gt;"
+    axis = drawn.axes(Qt.Orientation.Horizontal)[0]
+    assert axis.categories() == ["&lt;b&gt;Retail&lt;/b&gt;", "Food &amp; drink"]
+    assert [m.label() for m in drawn.legend().markers()] == ["&lt;i&gt;won&lt;/i&gt;"]

@@ -47,7 +47,7 @@ from domain.values import counted
 from storage.read_models import closed_loop, goal_progress, sla_compliance
 from storage.read_models.dashboard import dashboard_scope, dossiers_to_write
 from storage.workspace import Workspace
-from ui.messages import plain_label, plain_tooltip
+from ui.messages import chart_text, plain_label, plain_tooltip
 from ui.report_view import TableDataModel, table_view
 from ui.settings import keep_geometry
 from ui.workers import run_task
@@ -190,10 +190,10 @@ def chart_view(chart: Chart) -> QChartView:
     """A domain chart drawn with Qt's charts: bars, stacked bars or lines over its
     categories, references (pace, agreed) dashed."""
     qchart = QChart()
-    qchart.setTitle(chart.title)
+    qchart.setTitle(chart_text(chart.title))
     qchart.legend().setAlignment(Qt.AlignmentFlag.AlignBottom)
     axis_x = QBarCategoryAxis()
-    axis_x.append(list(chart.categories))
+    axis_x.append([chart_text(category) for category in chart.categories])
     axis_y = QValueAxis()
     axis_y.setLabelFormat("%.0f%%" if chart.unit.value == "share" else "%.0f")
     scale = 100.0 if chart.unit.value == "share" else 1.0
@@ -206,7 +206,7 @@ def chart_view(chart: Chart) -> QChartView:
     if chart.kind is ChartKind.LINE:
         for series in chart.series:
             line = QLineSeries()
-            line.setName(series.name)
+            line.setName(chart_text(series.name))
             for x, value in enumerate(series.values):
                 if value is not None:
                     line.append(x, value * scale)
@@ -220,7 +220,7 @@ def chart_view(chart: Chart) -> QChartView:
     else:
         bars = QStackedBarSeries() if chart.kind is ChartKind.STACKED_BAR else QBarSeries()
         for series in chart.series:
-            bar_set = QBarSet(series.name)
+            bar_set = QBarSet(chart_text(series.name))
             bar_set.append([(v or 0.0) * scale for v in series.values])
             bar_set.setColor(QColor(next(colours)))
             bars.append(bar_set)
