@@ -49,8 +49,8 @@ class PlanVersions:
         ]
 
     def parts(self) -> list[tuple[str, str]]:
-        """Each part as a reader names it, with the version the plan holds: ``("The
-        goal", "version 3")``, ``("The ideal customer profile", "Core v2")``."""
+        """Each part as a heading names it, with the version the plan holds: ``("Shared
+        goal", "version 3")``, ``("Ideal customer profile", "Core v2")``."""
         shown = []
         for f in fields(self):
             value = getattr(self, f.name)

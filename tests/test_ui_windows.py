@@ -275,10 +275,12 @@ def test_at_1280_px_the_list_shows_every_column_and_heading_whole(qtbot, demo, r
 
 
 def _window(qtbot, demo: Workspace, who: str) -> MainWindow:  # type: ignore[no-untyped-def]
+    """The main window on the accounts list (the owner opens on the dashboard)."""
     window = MainWindow(demo, sign_in(demo, who))
     qtbot.addWidget(window)
     window.resize(LAPTOP.size())
     window.show()
+    window.show_accounts()
     qtbot.waitExposed(window)
     return window
 

@@ -7,8 +7,7 @@ fails shows one sentence in its panels, never a crash."""
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -36,16 +35,22 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
-from sqlalchemy import Connection
 
 from domain.agreement import Standing
 from domain.errors import AccordError
-from domain.report import PALETTE, Chart, ChartKind, Figure, Scope, Section, Trend, shown_value
+from domain.report import PALETTE, Chart, ChartKind, Figure, Trend, shown_value
 from domain.tables import TableData
 from domain.users import Role, User
 from domain.values import counted
-from storage.read_models import closed_loop, goal_progress, sla_compliance
-from storage.read_models.dashboard import dashboard_scope, dossiers_to_write
+from storage.read_models.dashboard import (
+    RAW_ROWS,
+    PanelData,
+    Read,
+    agreement_panels,
+    dossier_panel,
+    goal_panel,
+    loop_panel,
+)
 from storage.workspace import Workspace
 from ui.messages import chart_text, plain_label, plain_tooltip
 from ui.report_view import TableDataModel, table_view
@@ -61,71 +66,6 @@ _STANDING_STYLE = {
 }
 #: The trend against the previous period: an arrow on the tile, words in its tooltip.
 _TREND = {Trend.UP: ("↑", "up"), Trend.DOWN: ("↓", "down"), Trend.SAME: ("→", "the same")}
-
-
-@dataclass
-class PanelData:
-    """What one panel shows, read for ``scope``: its figures, its chart, and the sections
-    whose tables a figure's rows may name."""
-
-    scope: Scope
-    figures: list[Figure] = field(default_factory=list)
-    chart: Chart | None = None
-    sections: list[Section] = field(default_factory=list)
-    table: TableData | None = None
-
-
-def first_chart(sections: Sequence[Section], word: str = "") -> Chart | None:
-    """The first chart whose title has ``word`` in it, else the first chart there is."""
-    charts = [chart for section in sections for chart in section.charts]
-    named = [chart for chart in charts if word and word in chart.title.casefold()]
-    found = named or charts
-    return found[0] if found else None
-
-
-#: A read gives panels by their key, from a connection, the time and the user.
-Read = Callable[[Connection, datetime, User], dict[str, PanelData]]
-
-
-def _scope(conn: Connection, now: datetime, user: User, this_month: bool = False) -> Scope:
-    rep = user.name if user.role is Role.REP else None
-    return dashboard_scope(conn, now, this_month=this_month, rep=rep)
-
-
-def _goal(conn: Connection, now: datetime, user: User) -> dict[str, PanelData]:
-    scope = _scope(conn, now, user)
-    sections = goal_progress.goal_sections(conn, scope)
-    figures = goal_progress.goal_figures(conn, scope)
-    return {"goal": PanelData(scope, figures, first_chart(sections), sections)}
-
-
-def _agreement(this_month: bool) -> Read:
-    def read(conn: Connection, now: datetime, user: User) -> dict[str, PanelData]:
-        scope = _scope(conn, now, user, this_month)
-        marketing, sales = sla_compliance.sla_figures(conn, scope)
-        sections = sla_compliance.sla_sections(conn, scope)
-        return {
-            "marketing": PanelData(scope, marketing, None, sections),
-            "sales": PanelData(scope, sales, None, sections),
-            "trend": PanelData(scope, [], first_chart(sections), sections),
-        }
-
-    return read
-
-
-def _funnel(word: str, key: str, this_month: bool = False) -> Read:
-    def read(conn: Connection, now: datetime, user: User) -> dict[str, PanelData]:
-        scope = _scope(conn, now, user, this_month)
-        sections = closed_loop.closed_loop_sections(conn, scope)
-        return {key: PanelData(scope, [], first_chart(sections, word), sections)}
-
-    return read
-
-
-def _dossiers(conn: Connection, now: datetime, user: User) -> dict[str, PanelData]:
-    table = dossiers_to_write(conn, now)
-    table.rows = list(table.rows)
-    return {"dossiers": PanelData(_scope(conn, now, user, True), table=table)}
 
 
 @dataclass(frozen=True)
@@ -148,9 +88,9 @@ OWNER = Layout(
         ("trend", "Trend", 2, 0, 2),
     ),
     (
-        (("goal",), _goal),
-        (("marketing", "sales", "trend"), _agreement(False)),
-        (("funnel",), _funnel("funnel", "funnel")),
+        (("goal",), goal_panel),
+        (("marketing", "sales", "trend"), agreement_panels(this_month=False)),
+        (("funnel",), loop_panel("funnel", "funnel")),
     ),
 )
 MARKETING = Layout(
@@ -161,9 +101,9 @@ MARKETING = Layout(
         ("dossiers", "Dossiers to write for the reps' queues", 1, 1, 1),
     ),
     (
-        (("marketing",), _agreement(True)),
-        (("quality",), _funnel("quality", "quality", True)),
-        (("dossiers",), _dossiers),
+        (("marketing",), agreement_panels(this_month=True)),
+        (("quality",), loop_panel("quality", "quality", this_month=True)),
+        (("dossiers",), dossier_panel),
     ),
 )
 
@@ -421,6 +361,12 @@ class Dashboard(QWidget):
 
             QThreadPool.globalInstance().start(work)
 
+    def stop(self) -> None:
+        """Wait for the reads under way and drop their answers: the workspace is closing."""
+        self.generation += 1
+        self.waiting = set()
+        QThreadPool.globalInstance().waitForDone()
+
     def _answer(self, generation: int, keys: tuple[str, ...], answer: Any) -> None:
         if generation != self.generation:
             return  # a newer refresh is on its way
@@ -467,14 +413,6 @@ class Dashboard(QWidget):
             RowsWindow(figure, answer[0], answer[1], self).exec()
 
         run_task(self, f"Reading the {figure.rows.casefold()}", work, done)
-
-
-#: The raw sheets a figure's ``rows`` may name, read for the figure's scope.
-RAW_ROWS: dict[str, Callable[[Connection, Scope], TableData]] = {
-    "hand-offs": lambda conn, scope: sla_compliance.handoff_rows(conn, scope),
-    "interactions": lambda conn, scope: closed_loop.interaction_rows(conn, scope),
-    "stage changes": lambda conn, scope: closed_loop.stage_change_rows(conn, scope),
-}
 
 
 class RowsWindow(QDialog):

@@ -705,6 +705,7 @@ class MainWindow(QMainWindow):
             if self.keeper is not None:
                 self.keeper.stop()
             self.table.setModel(None)  # nothing reads the file while it is replaced
+            self.dashboard.stop()
             self.workspace.close()
         task = self.open_workspace_at(
             str(workspace), lambda: restore(workspace, backup), "Restoring a backup"
@@ -728,6 +729,7 @@ class MainWindow(QMainWindow):
         remember_workspace(workspace.url)
         remember_columns(self.table.horizontalHeader(), self.user.name)
         old = self.workspace
+        self.dashboard.stop()  # its reads are of the workspace that closes
         self.workspace, self.user = workspace, user
         self.undo_stack.clear()
         self.model = AccountsModel(workspace, user.id, self)
