@@ -304,6 +304,18 @@ def _parser() -> argparse.ArgumentParser:
         if verb == "grant":
             change.add_argument("--reason", default="", metavar="TEXT", help="kept with it")
 
+    plan = commands.add_parser(
+        "plan", help="the written plan both teams agree on: show it, sign it for your side"
+    )
+    plan_what = plan.add_subparsers(dest="what", metavar="show|sign", required=True)
+    plan_what.add_parser("show", help="its parts with their versions, agreed or draft")
+    sign = plan_what.add_parser("sign", help="sign the plan as it is now for your side")
+    sign.add_argument(
+        "--side",
+        choices=("marketing", "sales"),
+        help="the side you sign for (the owner chooses; default: your own team's)",
+    )
+
     users = commands.add_parser("users", help="list users, or add one with a role (owners)")
     users.add_argument("--add", metavar="NAME")
     users.add_argument("--role", choices=("owner", "marketing", "rep"), default="rep")
@@ -1051,6 +1063,29 @@ def _typed_number(text: str) -> int | str:
         return text
 
 
+def _cmd_plan(args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime
+
+    from domain.plan import Side, side_of, sign_plan
+    from domain.values import shown_time
+    from storage.plan import SqlPlanStore
+
+    workspace = _open(args)
+    store = SqlPlanStore(workspace)
+    if args.what == "sign":
+        user = _who(workspace, args)
+        side = Side(args.side) if args.side else side_of(user)
+        signed = sign_plan(store, user, side, datetime.now(UTC))
+        print(f"{signed.signed_by} signed the plan for {signed.side} on "
+              f"{shown_time(signed.signed_at)}.")  # fmt: skip
+    state = store.plan_state()
+    for line in state.summary():
+        print(line)
+    for part, version in state.current.parts():
+        print(f"{part}\t{version}")
+    return EXIT_OK
+
+
 def _cmd_users(args: argparse.Namespace) -> int:
     from domain.users import Role, add_user
     from storage.users import SqlUserStore, list_users
@@ -1092,6 +1127,7 @@ _COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "report": _cmd_report,
     "exceptions": _cmd_exceptions,
     "goal": _cmd_goal,
+    "plan": _cmd_plan,
     "users": _cmd_users,
     "backups": _cmd_backups,
     "restore": _cmd_restore,

@@ -16,6 +16,7 @@ from typing import Any, Protocol
 
 from domain.errors import ValidationError
 from domain.users import Action, Role, User
+from domain.values import in_words, shown_time
 
 
 class Side(enum.StrEnum):
@@ -47,6 +48,19 @@ class PlanVersions:
             _PARTS[f.name] for f in fields(self) if getattr(self, f.name) != getattr(signed, f.name)
         ]
 
+    def parts(self) -> list[tuple[str, str]]:
+        """Each part as a heading names it, with the version the plan holds: ``("Shared
+        goal", "version 3")``, ``("Ideal customer profile", "Core v2")``."""
+        shown = []
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if value is None:
+                version = _UNSET[f.name]
+            else:
+                version = value if isinstance(value, str) else f"version {value}"
+            shown.append((PART_TITLES[f.name], version))
+        return shown
+
 
 _PARTS = {
     "goal": "the goal",
@@ -54,6 +68,22 @@ _PARTS = {
     "lead_definition": "the lead definition",
     "agreement": "the service agreement",
     "template": "the dossier template",
+}
+#: Each part as a heading names it.
+PART_TITLES = {
+    "goal": "Shared goal",
+    "icp": "Ideal customer profile",
+    "lead_definition": "Lead definition",
+    "agreement": "Service agreement",
+    "template": "Dossier template",
+}
+#: What a part not saved yet is: the lead definition and the template have defaults.
+_UNSET = {
+    "goal": "not set yet",
+    "icp": "none applied yet",
+    "lead_definition": "the default, not changed yet",
+    "agreement": "not written yet",
+    "template": "the default, not changed yet",
 }
 
 
@@ -87,6 +117,29 @@ class PlanState:
         """What changed since ``side`` last signed (everything, if it never did)."""
         signed = self.latest(side)
         return self.current.changed_since(signed.versions if signed else PlanVersions())
+
+    @property
+    def status(self) -> str:
+        return "Agreed" if self.agreed else "Draft"
+
+    def standing_of(self, side: Side) -> str:
+        """Where ``side`` stands, as a sentence: who signed when, and what changed since."""
+        signed = self.latest(side)
+        if signed is None:
+            return f"{side.capitalize()} has not signed the plan yet."
+        said = f"{signed.signed_by} signed for {side} on {shown_time(signed.signed_at)}"
+        changed = self.changed(side)
+        if not changed:
+            return f"{said}, as the plan is now."
+        return f"{said}; since then {in_words(changed)} changed."
+
+    def summary(self) -> list[str]:
+        """Agreed or draft, and each side's standing: what the plan says above its parts."""
+        if self.agreed:
+            head = "Agreed: both sides signed the plan as it is now."
+        else:
+            head = "Draft: the plan is agreed when both sides have signed it as it is now."
+        return [head, *(self.standing_of(side) for side in Side)]
 
 
 class PlanStore(Protocol):

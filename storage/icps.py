@@ -214,7 +214,7 @@ def active_version(workspace: Workspace) -> IcpVersion | None:
 
 
 def read_active_version(conn: Connection) -> IcpVersion | None:
-    """:func:`active_version` read on a connection already open."""
+    """The version applied last, as ``conn`` sees it (inside its transaction)."""
     row = conn.execute(_active_statement()).first()
     return None if row is None else _version(row)
 

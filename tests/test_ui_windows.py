@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from domain.report import ReportKind
+from domain.report import Figure, ReportKind
 from domain.targets import Stage
 from domain.users import Role, add_user
 from storage.demo.build import build_demo
@@ -38,13 +38,15 @@ from storage.repositories import SqlUnitOfWork
 from storage.targets import target_history
 from storage.users import SqlUserStore, sign_in
 from storage.workspace import Workspace, open_workspace, sqlite_file
+from tests.dashboard_figures import BLACK_HOLE
 from ui import settings
 from ui.account_dialog import AccountDialog, ContactDialog
 from ui.accounts_model import HEADERS, AccountIdRole
 from ui.agreement_dialog import AgreementDialog, CalendarDialog
 from ui.backups import BackupsDialog
-from ui.closed_loop import ClosedLoopWindow
 from ui.breaches import BreachesDialog
+from ui.closed_loop import ClosedLoopWindow
+from ui.dashboard import RowsWindow
 from ui.dossier_actions import CallPackDialog, TemplateEditor
 from ui.dossier_editor import DossierEditor
 from ui.dossier_list import DossierList
@@ -56,6 +58,7 @@ from ui.import_history import ImportHistoryDialog, PossibleDuplicatesDialog
 from ui.import_wizard import ImportWizard
 from ui.lead_dialog import LeadDefinitionDialog
 from ui.main_window import MainWindow
+from ui.plan_window import PlanWindow
 from ui.quick_log import QuickLogDialog
 from ui.report_actions import ReportDialog
 from ui.target_actions import BuildDialog, HistoryDialog, RepsDialog, TerritoryDialog, reps_of
@@ -140,6 +143,10 @@ WINDOWS: dict[str, Callable[[MainWindow], QWidget]] = {
     "UsersDialog": lambda w: UsersDialog(w.workspace, w.user, w),
     "ReportDialog": lambda w: ReportDialog(w.workspace, w.user, ReportKind.MEETING, w),
     "BackupsDialog": lambda w: BackupsDialog(sqlite_file(w.workspace.url), w),
+    "PlanWindow": lambda w: PlanWindow(w.workspace, w.user, w),
+    "RowsWindow": lambda w: RowsWindow(
+        Figure("First touch on time", 0.84, rows="Black hole"), BLACK_HOLE, list(BLACK_HOLE.rows), w
+    ),
     "QuickLogDialog": lambda w: QuickLogDialog(
         w.workspace, w.user, _first_account(w)[0].id, None, w
     ),
@@ -288,10 +295,12 @@ def test_at_1280_px_the_list_shows_every_column_and_heading_whole(qtbot, demo, r
 
 
 def _window(qtbot, demo: Workspace, who: str) -> MainWindow:  # type: ignore[no-untyped-def]
+    """The main window on the accounts list (the owner opens on the dashboard)."""
     window = MainWindow(demo, sign_in(demo, who))
     qtbot.addWidget(window)
     window.resize(LAPTOP.size())
     window.show()
+    window.show_accounts()
     qtbot.waitExposed(window)
     return window
 

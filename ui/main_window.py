@@ -37,6 +37,7 @@ from storage.workspace import SERVER_URL_FORM, Workspace, data_dir, sqlite_file
 from ui.accounts_model import HEADERS, AccountIdRole, AccountsModel
 from ui.backups import BackupKeeper, BackupsDialog, Damage, ask_about_damage
 from ui.call_queue import CallQueueView
+from ui.dashboard import Dashboard
 from ui.dossier_actions import DossierActions
 from ui.field_actions import FieldActions
 from ui.messages import plain_label
@@ -56,8 +57,8 @@ from ui.workers import Task, end_work, run_task, show_error, show_warning
 from ui.workspaces import WORKSPACE_FILES, open_demo_workspace
 
 SEARCH_DELAY_MS = 250
-#: The views the window remembers per user: the call queue and the accounts list.
-MY_DAY, ACCOUNTS = "my day", "accounts"
+#: The views the window remembers per user: the call queue, the accounts list, the dashboard.
+MY_DAY, ACCOUNTS, DASHBOARD = "my day", "accounts", "dashboard"
 #: Columns of free text, which give up width first when the list is narrower than its
 #: content; the others hold short values that are read whole (a stage, a time, a phone).
 FREE_TEXT = (ListColumn.NAME, ListColumn.WEBSITE, ListColumn.INDUSTRY, ListColumn.COUNTRY,
@@ -156,17 +157,19 @@ class MainWindow(QMainWindow):
         top.addWidget(self.scope)
         top.addWidget(self.search, 1)
         top.addWidget(self.count)
-        list_page = QWidget()
+        self.list_page = list_page = QWidget()
         list_layout = QVBoxLayout(list_page)
         list_layout.addLayout(top)
         list_layout.addWidget(self.table)
         self.first_run = FirstRun(self)
         self.my_day = CallQueueView(workspace, user)
         self.my_day.open_requested.connect(self.open_account_id)
+        self.dashboard = Dashboard(workspace, user)
         self.pages = QStackedWidget()
         self.pages.addWidget(self.first_run)
         self.pages.addWidget(list_page)
         self.pages.addWidget(self.my_day)
+        self.pages.addWidget(self.dashboard)
         self.setCentralWidget(self.pages)
         self.user_label = plain_label("")
         self.statusBar().addPermanentWidget(self.user_label)
@@ -231,12 +234,15 @@ class MainWindow(QMainWindow):
         self.add_action(edit, "Refresh", self.refresh, QKeySequence.StandardKey.Refresh)
         view = bar.addMenu("&View")
         self.add_action(view, "My day", self.show_my_day, "Ctrl+0")
+        self.add_action(view, "Dashboard", self.show_dashboard, "Ctrl+9")
         for number, scope in enumerate(Scope, 1):
             self.add_action(view, scope.value, lambda _=False, s=scope: self.show_scope(s),
                          f"Ctrl+{number}")  # fmt: skip
         view.addSeparator()
         self.add_action(view, "Field feedback…", self.field_feedback, "Ctrl+Shift+R")
         plan = bar.addMenu("&Plan")
+        self.add_action(plan, "The plan…", self.show_plan)
+        plan.addSeparator()
         self.add_action(plan, "Ideal customer profile…", self.edit_icp, "Ctrl+Shift+P")
         self.add_action(plan, "Lead definition…", self.edit_lead_definition, "Ctrl+Shift+L")
         self.add_action(plan, "Goal…", self.edit_goal)
@@ -265,12 +271,15 @@ class MainWindow(QMainWindow):
         self.restore_action.setEnabled(self.workspace.is_sqlite)
         self._update_count()
 
+    def _empty(self) -> bool:
+        """The workspace has no accounts yet (the list, unfiltered, has none)."""
+        query = self.model.query
+        return self.model.rowCount() == 0 and not query.search and query.scope is Scope.ALL
+
     def _update_count(self) -> None:
         total = self.model.rowCount()
-        query = self.model.query
-        empty = total == 0 and not query.search and query.scope is Scope.ALL
-        if not self.showing_my_day():
-            self.pages.setCurrentIndex(0 if empty else 1)
+        if self.pages.currentWidget() in (self.first_run, self.list_page):
+            self.pages.setCurrentIndex(0 if self._empty() else 1)
         self._fit_columns_if_unfitted()
         self.count.setText(counted(total, "account"))
 
@@ -288,6 +297,14 @@ class MainWindow(QMainWindow):
         self.my_day.table.setFocus()
         remember_view(self.user.name, MY_DAY)
 
+    def showing_dashboard(self) -> bool:
+        return self.pages.currentWidget() is self.dashboard
+
+    def show_dashboard(self) -> None:
+        self.pages.setCurrentWidget(self.dashboard)
+        self.dashboard.refresh()
+        remember_view(self.user.name, DASHBOARD)
+
     def show_accounts(self) -> None:
         self.pages.setCurrentIndex(1)
         self._update_count()
@@ -295,12 +312,15 @@ class MainWindow(QMainWindow):
         remember_view(self.user.name, ACCOUNTS)
 
     def _land(self) -> None:
-        """Open on the view this user had last; the first time, a rep on My day and everyone
-        else on the accounts list."""
-        first = MY_DAY if self.user.role is Role.REP else ACCOUNTS
-        if (remembered_view(self.user.name) or first) == MY_DAY:
+        """Open on the view this user had last; the first time, a rep on My day and the
+        owner and marketing on their dashboard (an empty workspace on how to begin)."""
+        first = MY_DAY if self.user.role is Role.REP else DASHBOARD
+        view = remembered_view(self.user.name) or first
+        if view == MY_DAY:
             self.show_my_day()
-        elif self.showing_my_day():
+        elif view == DASHBOARD and not self._empty():
+            self.show_dashboard()
+        elif self.pages.currentWidget() not in (self.first_run, self.list_page):
             self.show_accounts()
 
     def _scope_changed(self) -> None:
@@ -403,6 +423,8 @@ class MainWindow(QMainWindow):
         when it shows."""
         if self.showing_my_day():
             self.my_day.refresh()
+        if self.showing_dashboard():
+            self.dashboard.refresh()
         rows = [i.row() for i in self.table.selectionModel().selectedRows()]
         current = self.table.currentIndex().row()
         self.model.refresh()
@@ -445,6 +467,12 @@ class MainWindow(QMainWindow):
         return [i for i in ids if i is not None]
 
     # --- plan ------------------------------------------------------------------------------
+    def show_plan(self) -> None:
+        from ui.plan_window import PlanWindow
+
+        PlanWindow(self.workspace, self.user, self).exec()
+        self.refresh()
+
     def edit_icp(self) -> None:
         from ui.icp_editor import IcpEditor
 
@@ -712,6 +740,7 @@ class MainWindow(QMainWindow):
             if self.keeper is not None:
                 self.keeper.stop()
             self.table.setModel(None)  # nothing reads the file while it is replaced
+            self.dashboard.stop()
             self.workspace.close()
         task = self.open_workspace_at(
             str(workspace), lambda: restore(workspace, backup), "Restoring a backup"
@@ -735,6 +764,7 @@ class MainWindow(QMainWindow):
         remember_workspace(workspace.url)
         remember_columns(self.table.horizontalHeader(), self.user.name)
         old = self.workspace
+        self.dashboard.stop()  # its reads are of the workspace that closes
         self.workspace, self.user = workspace, user
         self.undo_stack.clear()
         self.model = AccountsModel(workspace, user.id, self)
@@ -744,6 +774,7 @@ class MainWindow(QMainWindow):
         self._restore_columns()
         self._show_workspace()
         self.my_day.set_workspace(workspace, user)
+        self.dashboard.set_workspace(workspace, user)
         self._land()
         if old is not workspace:
             self._keep_backed_up()

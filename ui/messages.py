@@ -52,3 +52,9 @@ def plain_tooltip(text: str) -> str:
     """A tooltip that shows ``text`` as typed: a tooltip has no text format of its own,
     so the text is escaped into rich text that keeps its spaces and lines and still wraps."""
     return f'<p style="white-space: pre-wrap">{escape(text)}</p>' if text else ""
+
+
+def chart_text(text: str) -> str:
+    """Text for Qt's charts, which draw a chart's title, its categories and its series'
+    names as rich text: an industry named ``<b>Retail</b>`` shows as typed."""
+    return escape(text, quote=False)

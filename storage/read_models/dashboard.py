@@ -1,0 +1,159 @@
+"""What the dashboard reads: its panels' figures, charts and tables from the report read
+models, for the scope it shows (the goal's period, or marketing's month, on the workspace
+calendar), and the dossiers marketing has to write for the accounts at the head of the
+reps' call queues."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import Connection, select
+
+from domain.calendar import WorkCalendar
+from domain.goal import Goal
+from domain.periods import Month, Period
+from domain.queue import RULES
+from domain.report import Chart, Figure, Scope, Section
+from domain.tables import TableColumn, TableData
+from domain.users import Role, User
+from storage.dossiers import dossier_complete_sql
+from storage.plan import goals
+from storage.queue import queue_entries
+from storage.read_models import closed_loop, goal_progress, sla_compliance
+from storage.schema import AccountRow, WorkCalendarRow, table_of
+from storage.targets import users_by_name
+
+calendars = table_of(WorkCalendarRow)
+accounts = table_of(AccountRow)
+#: The head of a rep's call queue: the accounts they will call in the next days.
+QUEUE_HEAD = 10
+#: A workspace without a goal shows this many months up to this one.
+MONTHS_WITHOUT_GOAL = 6
+
+
+def calendar_in(conn: Connection) -> WorkCalendar:
+    """The workspace calendar saved last, or the default one (UTC, Saturday and Sunday)."""
+    document = conn.execute(
+        select(calendars.c.document).order_by(calendars.c.id.desc()).limit(1)
+    ).scalar()
+    return WorkCalendar() if document is None else WorkCalendar.from_document(document)
+
+
+def dashboard_scope(
+    conn: Connection, now: datetime, *, this_month: bool = False, rep: str | None = None
+) -> Scope:
+    """The goal's period (or the last six months while there is no goal), or only the
+    month of ``now``, on the workspace calendar."""
+    calendar = calendar_in(conn)
+    month = Month.of(calendar.local_day(now))
+    period = Period(month, month)
+    if not this_month:
+        document = conn.execute(
+            select(goals.c.document).order_by(goals.c.number.desc()).limit(1)
+        ).scalar()
+        if document is None:
+            period = Period.months_from(month.plus(1 - MONTHS_WITHOUT_GOAL), MONTHS_WITHOUT_GOAL)
+        else:
+            period = Goal.from_document(document).period
+    return Scope(period, calendar, now, rep)
+
+
+def dossiers_to_write(conn: Connection, now: datetime, per_rep: int = QUEUE_HEAD) -> TableData:
+    """The accounts among the first ``per_rep`` of each rep's call queue whose dossier is
+    not complete (none, or a required section empty), in queue order, rep by rep."""
+    today = calendar_in(conn).local_day(now)
+    reps = sorted((u for u in users_by_name(conn).values() if u.role is Role.REP),
+                  key=lambda u: u.name)  # fmt: skip
+    rows = []
+    for rep in reps:
+        head = queue_entries(conn, rep.id, now, today, per_rep, RULES)
+        complete = set(
+            conn.execute(
+                select(accounts.c.id).where(
+                    accounts.c.id.in_([e.account_id for e in head]), dossier_complete_sql()
+                )
+            ).scalars()
+        )
+        rows += [
+            (rep.name, place, entry.account, entry.tier or "", entry.stage.value)
+            for place, entry in enumerate(head, 1)
+            if entry.account_id not in complete
+        ]
+    columns = [TableColumn(label) for label in ("Rep", "Place in queue", "Account", "Tier",
+                                                 "Stage")]  # fmt: skip
+    return TableData("Dossiers to write", columns, rows, len(rows))
+
+
+@dataclass
+class PanelData:
+    """What one panel shows, read for ``scope``: its figures, its chart, and the sections
+    whose tables a figure's rows may name."""
+
+    scope: Scope
+    figures: list[Figure] = field(default_factory=list)
+    chart: Chart | None = None
+    sections: list[Section] = field(default_factory=list)
+    table: TableData | None = None
+
+
+def first_chart(sections: Sequence[Section], word: str = "") -> Chart | None:
+    """The first chart whose title has ``word`` in it, else the first chart there is."""
+    charts = [chart for section in sections for chart in section.charts]
+    named = [chart for chart in charts if word and word in chart.title.casefold()]
+    found = named or charts
+    return found[0] if found else None
+
+
+#: A read gives panels by their key, from a connection, the time and the user.
+Read = Callable[[Connection, datetime, User], dict[str, PanelData]]
+
+
+def _panel_scope(conn: Connection, now: datetime, user: User, this_month: bool = False) -> Scope:
+    rep = user.name if user.role is Role.REP else None
+    return dashboard_scope(conn, now, this_month=this_month, rep=rep)
+
+
+def goal_panel(conn: Connection, now: datetime, user: User) -> dict[str, PanelData]:
+    scope = _panel_scope(conn, now, user)
+    sections = goal_progress.goal_sections(conn, scope)
+    figures = goal_progress.goal_figures(conn, scope)
+    return {"goal": PanelData(scope, figures, first_chart(sections), sections)}
+
+
+def agreement_panels(this_month: bool) -> Read:
+    def read(conn: Connection, now: datetime, user: User) -> dict[str, PanelData]:
+        scope = _panel_scope(conn, now, user, this_month)
+        marketing, sales = sla_compliance.sla_figures(conn, scope)
+        sections = sla_compliance.sla_sections(conn, scope)
+        return {
+            "marketing": PanelData(scope, marketing, None, sections),
+            "sales": PanelData(scope, sales, None, sections),
+            "trend": PanelData(scope, [], first_chart(sections), sections),
+        }
+
+    return read
+
+
+def loop_panel(word: str, key: str, this_month: bool = False) -> Read:
+    def read(conn: Connection, now: datetime, user: User) -> dict[str, PanelData]:
+        scope = _panel_scope(conn, now, user, this_month)
+        sections = closed_loop.closed_loop_sections(conn, scope)
+        return {key: PanelData(scope, [], first_chart(sections, word), sections)}
+
+    return read
+
+
+def dossier_panel(conn: Connection, now: datetime, user: User) -> dict[str, PanelData]:
+    table = dossiers_to_write(conn, now)
+    table.rows = list(table.rows)  # read here, in the read's transaction
+    return {"dossiers": PanelData(_panel_scope(conn, now, user, True), table=table)}
+
+
+#: The raw sheets a figure's ``rows`` may name, read for the figure's scope.
+RAW_ROWS: dict[str, Callable[[Connection, Scope], TableData]] = {
+    "hand-offs": lambda conn, scope: sla_compliance.handoff_rows(conn, scope),
+    "interactions": lambda conn, scope: closed_loop.interaction_rows(conn, scope),
+    "stage changes": lambda conn, scope: closed_loop.stage_change_rows(conn, scope),
+}
