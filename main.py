@@ -1018,7 +1018,8 @@ def _cmd_goal(args: argparse.Namespace) -> int:
     from domain.goal import Goal, set_goal
     from domain.periods import Month, Period
     from domain.report import Figure, Scope
-    from storage.goals import SqlGoalStore, current_goal, workspace_calendar
+    from storage.agreements import current_calendar
+    from storage.goals import SqlGoalStore, current_goal
     from storage.read_models.goal_progress import described, goal_figures
 
     if args.what == "set":
@@ -1040,7 +1041,7 @@ def _cmd_goal(args: argparse.Namespace) -> int:
             return EXIT_OK
         now = datetime.now(UTC)
         scope = Scope(Period(Month.of(now.date()), Month.of(now.date())),
-                      workspace_calendar(conn), now)  # fmt: skip
+                      current_calendar(conn), now)  # fmt: skip
         figures = goal_figures(conn, scope)
 
     def said(figure: Figure) -> str:

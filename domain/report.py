@@ -89,26 +89,6 @@ class Unit(enum.StrEnum):
     RATING = "rating"
 
 
-def shown_value(value: float | None, unit: Unit) -> str:
-    """A figure's value as every reader sees it, on screen and on paper: ``37%``,
-    ``400,000``, ``3.4 of 5``, ``2.5 days``; ``no data`` for a period without any."""
-    if value is None:
-        return "no data"
-    match unit:
-        case Unit.SHARE:
-            return f"{value:.0%}"
-        case Unit.RATING:
-            return f"{value:.1f} of 5"
-        case Unit.DAYS:
-            return f"{value:,.1f} days"
-    return f"{value:,.0f}"
-
-
-#: The charts' colours, the dashboard's and the PDF's alike: told apart in black and white
-#: too (dark, light, mid), the data first, the references after.
-PALETTE = ("#1f4e79", "#9dc3e6", "#c55a11", "#70ad47", "#7f7f7f", "#ffc000")
-
-
 class Trend(enum.StrEnum):
     UP = "up"
     DOWN = "down"

@@ -1,6 +1,5 @@
-"""The shared goal in the workspace: its versions (the highest number holds), the store
-``domain.goal.set_goal`` talks to, and the agreement's numbers saved from the goal's
-arithmetic (``domain.agreement.save_agreement``)."""
+"""The shared goal in the workspace: its versions (the highest number holds) and the store
+``domain.goal.set_goal`` talks to."""
 
 from __future__ import annotations
 
@@ -9,15 +8,11 @@ from typing import Any
 
 from sqlalchemy import Connection, Table, func, insert, select
 
-from domain.agreement import Agreement, AgreementVersion
-from domain.calendar import WorkCalendar
 from domain.goal import Goal, GoalVersion
 from domain.users import Role, User
 from storage.change_log import log_change
 from storage.schema import (
-    AgreementVersionRow,
     GoalVersionRow,
-    WorkCalendarRow,
     stored_utc,
     table_of,
     utcnow,
@@ -26,13 +21,11 @@ from storage.targets import users_by_name
 from storage.workspace import Workspace
 
 goal_versions = table_of(GoalVersionRow)
-agreement_versions = table_of(AgreementVersionRow)
-calendars = table_of(WorkCalendarRow)
 
 
 class SqlGoalStore:
-    """``domain.goal.GoalStore`` and ``domain.agreement.AgreementStore``: each save a new
-    version numbered one up, in one transaction with its change-log entry."""
+    """``domain.goal.GoalStore``: each save a new version numbered one up, in one transaction
+    with its change-log entry."""
 
     def __init__(self, workspace: Workspace) -> None:
         self.workspace = workspace
@@ -45,11 +38,6 @@ class SqlGoalStore:
         with self.workspace.write() as conn:
             number, at = _save_version(conn, goal_versions, goal.to_document(), user)
         return GoalVersion(goal, number, user.name, at)
-
-    def save_agreement(self, agreement: Agreement, user: User) -> AgreementVersion:
-        with self.workspace.write() as conn:
-            number, at = _save_version(conn, agreement_versions, agreement.to_document(), user)
-        return AgreementVersion(agreement, number, user.name, at)
 
 
 def _save_version(
@@ -85,27 +73,3 @@ def goal_history(conn: Connection) -> list[GoalVersion]:
     """Every version of the goal, newest first."""
     rows = conn.execute(select(goal_versions).order_by(goal_versions.c.number.desc()))
     return [_goal_version(row) for row in rows]
-
-
-def current_agreement(conn: Connection) -> AgreementVersion | None:
-    """The agreement in force (its newest version), or None when none was saved."""
-    row = conn.execute(
-        select(agreement_versions).order_by(agreement_versions.c.number.desc()).limit(1)
-    ).first()
-    if row is None:
-        return None
-    return AgreementVersion(
-        Agreement.from_document(row.document),
-        row.number,
-        row.created_by,
-        stored_utc(row.created_at),
-    )
-
-
-def workspace_calendar(conn: Connection) -> WorkCalendar:
-    """The workspace calendar in force (its newest save), or the default one (UTC, weekends
-    on Saturday and Sunday, no holidays)."""
-    document = conn.execute(
-        select(calendars.c.document).order_by(calendars.c.id.desc()).limit(1)
-    ).scalar()
-    return WorkCalendar() if document is None else WorkCalendar.from_document(document)

@@ -12,7 +12,8 @@ from PySide6.QtWidgets import QMessageBox
 from domain.agreement import Agreement, SalesSide, save_agreement
 from domain.goal import Goal, Metric, set_goal
 from domain.users import Role
-from storage.goals import SqlGoalStore, current_agreement, current_goal, goal_history
+from storage.agreements import SqlAgreementStore, current_agreement_version
+from storage.goals import SqlGoalStore, current_goal, goal_history
 from ui.goal_dialog import GoalDialog, GoalToAgreementDialog
 from ui.main_window import MainWindow
 
@@ -100,7 +101,9 @@ def test_typed_rates_work_out_the_agreement_which_keeps_the_rest_of_it(
     owner = sqlite_people[Role.OWNER]
     _goal(sqlite_workspace, owner)
     sales = SalesSide(first_touch_days=1, attempts=4)
-    save_agreement(SqlGoalStore(sqlite_workspace), owner, Agreement(sales=sales, note="agreed"))
+    save_agreement(
+        SqlAgreementStore(sqlite_workspace), owner, Agreement(sales=sales, note="agreed")
+    )
     with sqlite_workspace.read() as conn:
         version = current_goal(conn)
     assert version is not None
@@ -126,7 +129,7 @@ def test_typed_rates_work_out_the_agreement_which_keeps_the_rest_of_it(
     assert said == ["The agreement is now version 2: 21 sales-ready hand-offs a month, with "
                     "the arithmetic kept beside them."]  # fmt: skip
     with sqlite_workspace.read() as conn:
-        saved = current_agreement(conn)
+        saved = current_agreement_version(conn)
     assert saved is not None and saved.number == 2
     agreement = saved.agreement
     assert (agreement.marketing.handoffs_per_month, agreement.marketing.handoffs_per_rep) == (

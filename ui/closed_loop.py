@@ -35,7 +35,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from domain.calendar import WorkCalendar
 from domain.calibration import reweighted
 from domain.interactions import read_feedback
 from domain.periods import Month, Period
@@ -43,6 +42,7 @@ from domain.report import Chart, Figure, Quote, Scope, Unit
 from domain.tables import TableData
 from domain.users import Action, User
 from domain.values import clean_text, counted
+from storage.agreements import current_calendar
 from storage.read_models.closed_loop import ClosedLoop, Segment, closed_loop
 from storage.targets import users_by_name
 from storage.workspace import Workspace
@@ -163,11 +163,11 @@ class ClosedLoopWindow(QDialog):
         workspace: Workspace,
         user: User,
         parent: QWidget | None = None,
-        calendar: WorkCalendar | None = None,
     ) -> None:
         super().__init__(parent)
         self.workspace, self.user = workspace, user
-        self.calendar = calendar or WorkCalendar()
+        with workspace.read() as conn:
+            self.calendar = current_calendar(conn)
         self.setWindowTitle("Closed loop")
         self.found: ClosedLoop | None = None
 

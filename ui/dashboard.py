@@ -38,7 +38,8 @@ from PySide6.QtWidgets import (
 
 from domain.agreement import Standing
 from domain.errors import AccordError
-from domain.report import PALETTE, Chart, ChartKind, Figure, Trend, shown_value
+from domain.palette import SERIES
+from domain.report import Chart, ChartKind, Figure, Trend, shown
 from domain.tables import TableData
 from domain.users import Role, User
 from domain.values import counted
@@ -142,7 +143,7 @@ def chart_view(chart: Chart) -> QChartView:
     values = [v * scale for s in chart.series for v in s.values if v is not None]
     axis_y.setRange(min([0.0, *values]), max([1.0, *values]) * 1.1)
     axis_y.applyNiceNumbers()
-    colours = itertools.cycle(PALETTE)
+    colours = itertools.cycle(SERIES)
     if chart.kind is ChartKind.LINE:
         for series in chart.series:
             line = QLineSeries()
@@ -184,14 +185,14 @@ class FigureTile(QPushButton):
         # Room for the value, and for its label and what it is against on two lines each.
         self.setMinimumSize(140, 120)
         self.setCursor(Qt.CursorShape.PointingHandCursor)
-        value = shown_value(figure.value, figure.unit)
+        value = shown(figure.value, figure.unit)
         self.value = plain_label(value)
         self.value.setObjectName("value")
         self.value.setStyleSheet("font-size: 20px; font-weight: 700")
         label = plain_label(figure.label, wrap=True)
         against = []
         if figure.target is not None:
-            against.append(f"agreed {shown_value(figure.target, figure.unit)}")
+            against.append(f"agreed {shown(figure.target, figure.unit)}")
         if figure.trend is not None:
             against.append(_TREND[figure.trend][0])
         self.against = plain_label(" ".join(against), muted=True)
@@ -217,7 +218,7 @@ class FigureTile(QPushButton):
         said = [f"{figure.label}: {value}{basis}."]
         if figure.standing is not None:
             said.append(f"{figure.standing.value.capitalize()} against the agreed "
-                        f"{shown_value(figure.target, figure.unit)}.")  # fmt: skip
+                        f"{shown(figure.target, figure.unit)}.")  # fmt: skip
         if figure.trend is not None:
             said.append(f"{_TREND[figure.trend][1].capitalize()} on the previous period.")
         if figure.rows:
@@ -423,13 +424,13 @@ class RowsWindow(QDialog):
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle(f"{figure.label}: {table.title}")
-        said = f"{figure.label}: {shown_value(figure.value, figure.unit)}"
+        said = f"{figure.label}: {shown(figure.value, figure.unit)}"
         if figure.basis:
             said += f" ({figure.basis})"
-        shown = counted(len(rows), "row")
+        listed = counted(len(rows), "row")
         if table.count is not None and table.count > len(rows):
-            shown = f"the first {shown} of {table.count:,}; the workbook has them all"
-        heading = plain_label(f"{said}. Computed from these rows: {shown}.", wrap=True)
+            listed = f"the first {listed} of {table.count:,}; the workbook has them all"
+        heading = plain_label(f"{said}. Computed from these rows: {listed}.", wrap=True)
         self.model = TableDataModel(table, rows, self)
         self.table = table_view(self.model)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)

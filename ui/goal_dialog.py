@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from domain.agreement import Agreement, Standing, save_agreement
+from domain.agreement import Standing, save_agreement
 from domain.errors import AccordError
 from domain.goal import (
     LONGEST,
@@ -48,13 +48,8 @@ from domain.goal import (
 from domain.report import Figure, Scope
 from domain.users import Action, User
 from domain.values import in_words, shown_time
-from storage.goals import (
-    SqlGoalStore,
-    current_agreement,
-    current_goal,
-    goal_history,
-    workspace_calendar,
-)
+from storage.agreements import SqlAgreementStore, current_agreement, current_calendar
+from storage.goals import SqlGoalStore, current_goal, goal_history
 from storage.read_models.goal_progress import (
     ACTUAL,
     FORECAST,
@@ -178,7 +173,7 @@ class GoalDialog(QDialog):
             history = goal_history(conn)
             figures: list[Figure] = []
             if version is not None:
-                scope = Scope(version.goal.period, workspace_calendar(conn), now)
+                scope = Scope(version.goal.period, current_calendar(conn), now)
                 figures = goal_figures(conn, scope)
         goal = version.goal if version is not None else None
         chosen = set(goal.owners) if goal else set()
@@ -284,9 +279,8 @@ class GoalToAgreementDialog(QDialog):
         self.workspace, self.user, self.version = workspace, user, version
         self.setWindowTitle("From the goal to the agreement")
         with workspace.read() as conn:
-            self.observed = observed_rates(conn, workspace_calendar(conn), datetime.now(UTC))
-            agreed = current_agreement(conn)
-        self.agreement = agreed.agreement if agreed else Agreement()
+            self.observed = observed_rates(conn, current_calendar(conn), datetime.now(UTC))
+            self.agreement = current_agreement(conn)
         allowed = user.can(Action.EDIT_AGREEMENT)
         intro = plain_label(
             f"{described(version)} Worked back from it with what the last six months show; "
@@ -386,7 +380,7 @@ class GoalToAgreementDialog(QDialog):
         agreement = replace(self.agreement, marketing=marketing,
                             arithmetic=tuple(self.funnel.to_document()))  # fmt: skip
         try:
-            saved = save_agreement(SqlGoalStore(self.workspace), self.user, agreement)
+            saved = save_agreement(SqlAgreementStore(self.workspace), self.user, agreement)
         except AccordError as error:
             show_error(self, "Agreement not saved", error)
             return

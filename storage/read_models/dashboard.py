@@ -11,13 +11,13 @@ from datetime import datetime
 
 from sqlalchemy import Connection, select
 
-from domain.calendar import WorkCalendar
 from domain.goal import Goal
 from domain.periods import Month, Period
 from domain.queue import RULES
 from domain.report import Chart, Figure, Scope, Section
 from domain.tables import TableColumn, TableData
 from domain.users import Role, User
+from storage.agreements import current_calendar
 from storage.dossiers import dossier_complete_sql
 from storage.plan import goals
 from storage.queue import queue_entries
@@ -33,20 +33,12 @@ QUEUE_HEAD = 10
 MONTHS_WITHOUT_GOAL = 6
 
 
-def calendar_in(conn: Connection) -> WorkCalendar:
-    """The workspace calendar saved last, or the default one (UTC, Saturday and Sunday)."""
-    document = conn.execute(
-        select(calendars.c.document).order_by(calendars.c.id.desc()).limit(1)
-    ).scalar()
-    return WorkCalendar() if document is None else WorkCalendar.from_document(document)
-
-
 def dashboard_scope(
     conn: Connection, now: datetime, *, this_month: bool = False, rep: str | None = None
 ) -> Scope:
     """The goal's period (or the last six months while there is no goal), or only the
     month of ``now``, on the workspace calendar."""
-    calendar = calendar_in(conn)
+    calendar = current_calendar(conn)
     month = Month.of(calendar.local_day(now))
     period = Period(month, month)
     if not this_month:
@@ -63,7 +55,7 @@ def dashboard_scope(
 def dossiers_to_write(conn: Connection, now: datetime, per_rep: int = QUEUE_HEAD) -> TableData:
     """The accounts among the first ``per_rep`` of each rep's call queue whose dossier is
     not complete (none, or a required section empty), in queue order, rep by rep."""
-    today = calendar_in(conn).local_day(now)
+    today = current_calendar(conn).local_day(now)
     reps = sorted((u for u in users_by_name(conn).values() if u.role is Role.REP),
                   key=lambda u: u.name)  # fmt: skip
     rows = []

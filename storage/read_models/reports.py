@@ -17,7 +17,6 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
-from domain.calendar import WorkCalendar
 from domain.periods import Period
 from domain.report import (
     Chart,
@@ -32,6 +31,7 @@ from domain.report import (
     report_rep,
 )
 from domain.tables import TableData
+from storage.agreements import current_calendar
 from storage.goals import current_goal
 from storage.read_models.closed_loop import (
     closed_loop_sections,
@@ -41,7 +41,7 @@ from storage.read_models.closed_loop import (
 from storage.read_models.goal_progress import goal_figures, goal_sections
 from storage.read_models.plan_document import plan_sections
 from storage.read_models.sla_compliance import handoff_rows, sla_figures, sla_sections
-from storage.schema import PlanSignOffRow, WorkCalendarRow
+from storage.schema import PlanSignOffRow
 from storage.targets import users_by_name
 
 #: The ruled lines the meeting's decisions get: a page of them.
@@ -61,15 +61,6 @@ def report_scope(
     if rep is not None:
         rep = report_rep(rep, users_by_name(conn)).name
     return Scope(period, calendar, now, rep)
-
-
-def current_calendar(conn: Connection) -> WorkCalendar:
-    """The workspace calendar as last saved, or the default one (UTC, Saturday and
-    Sunday off, no holidays)."""
-    row = conn.execute(
-        select(WorkCalendarRow.document).order_by(WorkCalendarRow.id.desc()).limit(1)
-    ).first()
-    return WorkCalendar() if row is None else WorkCalendar.from_document(row.document)
 
 
 def make_report(conn: Connection, kind: ReportKind, scope: Scope, workspace_name: str) -> Report:
