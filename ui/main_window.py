@@ -788,6 +788,7 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: Any) -> None:
         remember_columns(self.table.horizontalHeader(), self.user.name)
+        self.dashboard.stop()
         end_work()  # closed, the window is deleted: nothing it started may outlive it
         if self.keeper is not None:
             self.keeper.stop()
