@@ -30,6 +30,7 @@ from storage.read_models.closed_loop import (
     closed_loop_sections,
     funnels,
     interaction_rows,
+    learnings,
     stage_change_rows,
 )
 from storage.schema import (
@@ -365,6 +366,76 @@ def test_the_digest_groups_by_tier_and_industry_the_most_telling_first(workspace
     ]
     assert digest.quotes[0].rep == "Rita Rep" and digest.quotes[0].at == _day(5).date()
     assert digest.notes == ["Tier A · Software: 3 more learnings in the Interactions sheet."]
+
+
+logged = st.fixed_dictionaries({
+    "account": st.integers(0, 3),
+    "day": st.integers(-3, 63),  # the period is days 0..60, with ties on a day
+    "outcome": st.sampled_from(["conversation", "no-answer", "won", "lost", "opportunity"]),
+    "meaningful": st.booleans(),
+    "lead": st.sampled_from([None, "accepted", "rejected"]),
+    "learned": st.sampled_from(["", "Budget in May", "Uses a rival", "Chose us"]),
+    "corrects": st.none() | st.integers(0, 40),
+})  # fmt: skip
+accounts_of = st.lists(st.fixed_dictionaries({"tier": st.sampled_from([None, "A", "B"]),
+                                              "industry": st.sampled_from([None, "Retail"])}),
+                       min_size=4, max_size=4)  # fmt: skip
+
+
+@settings(max_examples=60, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])  # fmt: skip
+@given(facts=accounts_of, logs=st.lists(logged, max_size=40), one_rep=st.booleans())
+def test_the_digest_quotes_what_a_plain_ranking_of_every_learning_quotes(
+    workspace, people, facts, logs, one_rep
+):
+    ids = _store(workspace, people, [
+        {**f, "name": f"Account {n}", "owner": Role.REP if n % 2 else Role.OWNER}
+        for n, f in enumerate(facts)
+    ])  # fmt: skip
+    entries: list[dict[str, Any]] = []
+    for n, log in enumerate(logs):
+        corrects = log["corrects"]
+        entries.append({
+            "id": uuid.uuid4(), "account_id": ids[log["account"]], "at": _day(log["day"]),
+            "channel": "call", "outcome": log["outcome"], "meaningful": log["meaningful"],
+            "lead": log["lead"], "learned": log["learned"] + (f" #{n}" if log["learned"] else ""),
+            "logged_by": "Rita Rep", "logged_at": _day(log["day"]),
+            "supersedes_id": entries[corrects]["id"] if corrects is not None
+            and corrects < len(entries) else None,
+        })  # fmt: skip
+    if entries:
+        with workspace.write() as conn:
+            conn.execute(insert(interactions), entries)
+    scope = Scope(PERIOD, WorkCalendar(), END, rep="Rita Rep" if one_rep else None)
+    with workspace.read() as conn:
+        found = learnings(conn, scope)
+    corrected = {e["supersedes_id"] for e in entries}
+    groups: dict[tuple[str | None, str | None], list[dict[str, Any]]] = {}
+    for e in entries:
+        account = ids.index(e["account_id"])
+        if (e["learned"] and e["id"] not in corrected and START <= e["at"] < END
+                and not (one_rep and account % 2 == 0)):  # fmt: skip
+            groups.setdefault((facts[account]["tier"], facts[account]["industry"]), []).append(e)
+
+    def telling(e: dict[str, Any]) -> int:
+        if e["outcome"] in ("won", "lost", "opportunity") or e["lead"] == "rejected":
+            return 2
+        return 1 if e["meaningful"] else 0
+
+    order = sorted(
+        groups.items(),
+        key=lambda item: (
+            ["A", "B", "C"].index(item[0][0]) if item[0][0] else 3,
+            -len(item[1]),
+            item[0][1] or "",
+        ),
+    )
+    expected = [
+        (len(group), [e["learned"] for e in sorted(group, key=lambda e: (
+            -telling(e), -e["at"].timestamp(), e["id"]))[:PER_GROUP]])
+        for _, group in order
+    ]  # fmt: skip
+    assert [(number, [q.text for q in quotes]) for _, number, quotes in found] == expected
 
 
 def test_calibration_counts_the_closed_accounts_that_meet_each_criterion(workspace, people):

@@ -104,6 +104,8 @@ PER_GROUP = 3
 MAX_GROUPS = 12
 #: The longest learning quoted whole; a longer one is cut at a word.
 QUOTE_LENGTH = 280
+#: The learnings the digest reads at a time, newest first, until each group has its quotes.
+_NEWEST_READ = 1000
 
 STAGE_CHANGE_COLUMNS = [
     TableColumn("Time (UTC)", ColumnKind.DATETIME),  # as stored: the same on every computer
@@ -472,73 +474,83 @@ def learnings(conn: Connection, scope: Scope) -> list[tuple[str, int, list[Quote
     """The period's learnings grouped by tier and industry: each group's name, how many it
     holds and its :data:`PER_GROUP` most telling (a deal won, lost or opened, a lead
     rejected; then a meaningful conversation), newest first among equals. Groups come by
-    tier, the fullest first."""
+    tier, the fullest first.
+
+    Each group's count of learnings at each telling level is added up in SQL (per account
+    first, then per group); the quotes are then read newest first and stop as soon as every
+    group holds its most telling few, which those counts say: on a big workspace that is
+    the period's last days, not the millions of learnings a ranking would sort."""
     start, end = _bounds(scope)
-    joined, conditions = _with_segments(interactions, interactions.c.account_id, scope)
     telling = case(
         (interactions.c.outcome.in_([o.value for o in _TELLING]), 2),
         (interactions.c.lead == LeadVerdict.REJECTED.value, 2),
         (interactions.c.meaningful.is_(True), 1),
         else_=0,
     )
-    group = (scores.c.tier, accounts.c.industry)
-    # Ranked by id alone (the texts are read for the few that are quoted): the sort carries
-    # no text.
-    ranked = (
-        select(
-            interactions.c.id,
-            scores.c.tier,
-            accounts.c.industry,
-            func.row_number()
-            .over(
-                partition_by=group,
-                order_by=(telling.desc(), interactions.c.at.desc(), interactions.c.id),
-            )
-            .label("place"),
-            func.count().over(partition_by=group).label("in_group"),
-        )
-        .select_from(joined)
-        .where(
-            _scanned(interactions.c.at) >= start,
-            _scanned(interactions.c.at) < end,
-            interactions.c.learned != "",
-            ~CORRECTED.element,
-            *conditions,
-        )
-        .subquery("ranked")
-    )
-    quoted = (
-        select(ranked, interactions.c.learned, interactions.c.logged_by, interactions.c.at,
-               accounts.c.name)
-        .select_from(
-            ranked.join(interactions, interactions.c.id == ranked.c.id)
-            .join(accounts, accounts.c.id == interactions.c.account_id)
-        )
-        .where(ranked.c.place <= PER_GROUP)
-        .order_by(ranked.c.place)
+    learned = (interactions.c.learned != "", ~CORRECTED.element)
+    levels = range(2, -1, -1)
+    per_account = (
+        select(interactions.c.account_id,
+               *(_sum(telling == level).label(f"level_{level}") for level in levels))
+        .where(_scanned(interactions.c.at) >= start, _scanned(interactions.c.at) < end, *learned)
+        .group_by(interactions.c.account_id)
+        .subquery("per_account")
     )  # fmt: skip
-    rows = conn.execute(quoted)
-    groups: dict[tuple[str | None, str | None], tuple[int, list[Quote]]] = {}
-    for row in rows:
-        name = _group_name(row.tier, row.industry)
-        quote = Quote(
-            _quoted(row.learned),
-            row.logged_by,
-            row.name,
-            scope.calendar.local_day(stored_utc(row.at)),
-            name,
-        )
-        groups.setdefault((row.tier, row.industry), (int(row.in_group), []))[1].append(quote)
+    joined, conditions = _with_segments(per_account, per_account.c.account_id, scope)
+    group = (scores.c.tier, accounts.c.industry)
+    wanted: dict[tuple[str | None, str | None], dict[int, int]] = {}
+    numbers: dict[tuple[str | None, str | None], int] = {}
+    counts = (
+        select(*group, *(func.sum(per_account.c[f"level_{level}"]) for level in levels))
+        .select_from(joined)
+        .where(*conditions)
+        .group_by(*group)
+    )
+    for tier, industry, *at_level in conn.execute(counts):
+        left, wanted_here = PER_GROUP, {}
+        for level, number in zip(levels, at_level, strict=True):
+            wanted_here[level] = min(left, int(number or 0))
+            left -= wanted_here[level]
+        numbers[(tier, industry)] = sum(int(number or 0) for number in at_level)
+        if numbers[(tier, industry)]:
+            wanted[(tier, industry)] = wanted_here
+    joined, conditions = _with_segments(interactions, interactions.c.account_id, scope)
+    newest = (
+        select(*group, telling.label("telling"), interactions.c.learned,
+               interactions.c.logged_by, interactions.c.at, accounts.c.name)
+        .select_from(joined)
+        .where(interactions.c.at >= start, interactions.c.at < end, *learned, *conditions)
+        .order_by(interactions.c.at.desc(), interactions.c.id)
+    )  # fmt: skip
+    found: dict[tuple[str | None, str | None], dict[int, list[Any]]] = {
+        key: {level: [] for level in levels} for key in wanted
+    }
+    missing = sum(sum(levels_wanted.values()) for levels_wanted in wanted.values())
+    with conn.execution_options(yield_per=_NEWEST_READ).execute(newest) as rows:
+        for row in rows if missing else ():
+            key = (row.tier, row.industry)
+            taken = found[key][row.telling]
+            if len(taken) < wanted[key][row.telling]:
+                taken.append(row)
+                missing -= 1
+                if missing == 0:
+                    break
+    groups = []
+    for key, by_level in found.items():
+        name = _group_name(*key)
+        quotes = [
+            Quote(_quoted(row.learned), row.logged_by, row.name,
+                  scope.calendar.local_day(stored_utc(row.at)), name)
+            for level in levels for row in by_level[level]
+        ]  # fmt: skip
+        groups.append((key, numbers[key], quotes))
     tiers = [t.value for t in Tier]
 
-    def order(item: tuple[tuple[str | None, str | None], tuple[int, list[Quote]]]) -> Any:
-        (tier, industry), (number, _) = item
+    def order(item: tuple[tuple[str | None, str | None], int, list[Quote]]) -> Any:
+        (tier, industry), number, _ = item
         return (tiers.index(tier) if tier in tiers else len(tiers), -number, industry or "")
 
-    return [
-        (quotes[0].group, number, quotes)
-        for _, (number, quotes) in sorted(groups.items(), key=order)
-    ]
+    return [(quotes[0].group, number, quotes) for _, number, quotes in sorted(groups, key=order)]
 
 
 def _group_name(tier: str | None, industry: str | None) -> str:
