@@ -5,7 +5,10 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any
+
+from domain.values import shown_time
 
 
 class ColumnKind(enum.Enum):
@@ -41,3 +44,21 @@ class TableData:
     columns: Sequence[TableColumn]
     rows: Iterable[Sequence[Any]]
     count: int | None = None
+
+
+def shown_cell(value: Any, kind: ColumnKind) -> str:
+    """A cell as a report prints it and a window shows it (before escaping): numbers with
+    thousands, shares as percentages, times on this computer's clock, "–" for none."""
+    if value is None:
+        return "–"
+    if isinstance(value, datetime):
+        return shown_time(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        if kind is ColumnKind.SHARE:
+            return f"{value:.0%}"
+        if kind is ColumnKind.DECIMAL:
+            return f"{value:,.1f}"
+        return f"{value:,.0f}" if kind is ColumnKind.AMOUNT else f"{value:,}"
+    return str(value)

@@ -12,7 +12,6 @@ User text is escaped and set in a font that has its script (:func:`reports.dossi
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +38,7 @@ from reportlab.platypus import (
 from domain import palette
 from domain.progress import Cancel, Progress
 from domain.report import Chart, ChartKind, Figure, Quote, Report, ReportKind, Section, Unit, shown
-from domain.tables import ColumnKind, TableData
+from domain.tables import ColumnKind, TableData, shown_cell
 from domain.values import in_words, shown_time
 from reports.dossier_pdf import (
     BOLD,
@@ -388,10 +387,17 @@ def _table_flowables(table: TableData) -> list[Flowable]:
     """A table under its title, as wide as the page, split across pages with its header
     repeated; an empty one says so."""
     kinds = [c.kind for c in table.columns]
-    rows = [[_value(v, k) for v, k in zip(row, kinds, strict=True)] for row in table.rows]
-    widths = _widths(table, rows)
+    rows = [[shown_cell(v, k) for v, k in zip(row, kinds, strict=True)] for row in table.rows]
+    padding = _CELL_PADDING
+    widths = _widths(table, rows, padding)
+    if sum(widths) > WIDTH + 0.5 or _squeezed(table, rows, widths, padding):
+        padding = _NARROW_PADDING  # many columns: closer together rather than words cut
+        widths = _widths(table, rows, padding)
     header = [text(c.label, BOLD) for c in table.columns]
     printed = _table([header, *([text(v) for v in row] for row in rows)], widths)
+    if padding != _CELL_PADDING:
+        printed.setStyle(TableStyle([("LEFTPADDING", (0, 0), (-1, -1), padding),
+                                     ("RIGHTPADDING", (0, 0), (-1, -1), padding)]))  # fmt: skip
     numbers = [i for i, k in enumerate(kinds) if k not in _TEXT]
     printed.setStyle(TableStyle([("ALIGN", (i, 0), (i, -1), "RIGHT") for i in numbers]))
     title = _Paragraph(text(table.title, BOLD), _Styles.heading)
@@ -404,29 +410,24 @@ def _table_flowables(table: TableData) -> list[Flowable]:
 _TEXT = (ColumnKind.TEXT, ColumnKind.CSV_CELL)
 
 
-def _value(value: Any, kind: ColumnKind) -> str:
-    """A cell as the report prints it (before escaping): numbers with thousands, shares
-    as percentages, times on this computer's clock."""
-    if value is None:
-        return "–"
-    if isinstance(value, datetime):
-        return shown_time(value)
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        if kind is ColumnKind.SHARE:
-            return f"{value:.0%}"
-        if kind is ColumnKind.DECIMAL:
-            return f"{value:,.1f}"
-        return f"{value:,.0f}" if kind is ColumnKind.AMOUNT else f"{value:,}"
-    return str(value)
+_CELL_PADDING, _NARROW_PADDING = 6, 2
 
 
-def _widths(table: TableData, rows: list[list[str]]) -> list[float]:
+def _squeezed(table: TableData, rows: list[list[str]], widths: list[float], padding: int) -> bool:
+    """Whether a column came out narrower than it needs (its heading's longest word, a
+    number): the page was too narrow for the table at that padding."""
+    needed = _widths(table, rows, padding, least_only=True)
+    return any(w < n - 0.5 for w, n in zip(widths, needed, strict=True))
+
+
+def _widths(
+    table: TableData, rows: list[list[str]], padding: int, least_only: bool = False
+) -> list[float]:
     """Each column as wide as its longest cell (a text's of the first hundred rows), at least as
-    wide as its heading's longest word; when that is wider than the page, the text
-    columns share what the others leave (their text wraps), never a number or a date."""
-    cell, pad = _Styles.cell, 2 * 6 + 2
+    wide as its heading's longest word and a text column as its longest word; when that is
+    wider than the page, the text columns share what the others leave (their text wraps
+    between words), never a number or a date."""
+    cell, pad = _Styles.cell, 2 * padding + 2
 
     def width(value: str, font: str = cell.fontName) -> float:
         return float(stringWidth(value, font, cell.fontSize)) + pad
@@ -437,7 +438,12 @@ def _widths(table: TableData, rows: list[list[str]]) -> list[float]:
         values = max((width(row[i]) for row in sample), default=pad)
         heading = max(width(word, BOLD) for word in column.label.split() or [""])
         natural.append(max(values, width(column.label, BOLD)))
-        least.append(max(heading, values) if column.kind not in _TEXT else heading)
+        # a text wraps between its words, never inside one (up to a third of the page)
+        word = max((width(w) for row in sample for w in row[i].split()), default=pad)
+        text_least = max(heading, min(word, WIDTH / 3))
+        least.append(max(heading, values) if column.kind not in _TEXT else text_least)
+    if least_only:
+        return least
     total = sum(natural)
     if total <= WIDTH:
         return [w * WIDTH / total for w in natural]

@@ -192,10 +192,12 @@ def test_the_funnel_counts_what_reached_each_stage_in_the_period(workspace, peop
     assert figures["Close rate"].value == 0.5 and figures["Close rate"].basis == "1 of 2"
     table = funnel.tables[0]
     # contacted 3.5 → meeting 10: 6 days, 4 → lost 5: 1; the median 3.5 shows as 4
-    assert list(table.rows)[2] == ["Contacted", 3, "33%", "1 of 3", "Meeting", 4]
-    by_tier = _section(sections, "Funnel by tier").tables[0]
+    assert list(table.rows)[2] == ["Contacted", 3, pytest.approx(1 / 3), "1 of 3", "Meeting", 4]
+    by_tier, days_by_tier = _section(sections, "Funnel by tier").tables
     assert [row[:8] for row in by_tier.rows] == [["A", 1, 2, 2, 1, 1, 1, 0],
                                                   ["B", 1, 1, 1, 0, 0, 0, 1]]  # fmt: skip
+    assert [len(t.columns) for t in (by_tier, days_by_tier)] == [10, 6]  # each fits a page
+    assert [row[0] for row in days_by_tier.rows] == ["A", "B"]
 
 
 def test_a_period_without_moves_says_so(workspace, people):
@@ -342,7 +344,7 @@ def test_lead_quality_by_segment_counts_a_correction_instead_of_what_it_corrects
     assert figures["Average rating"].basis == "3 ratings"
     assert (figures["Accepted share"].value, figures["Accepted share"].basis) == (0.5, "1 of 2")
     by_tier = next(t for t in quality.tables if t.title == "Lead quality by tier")
-    assert list(by_tier.rows) == [["A", 2, "4.5", 1, 0, "100%"], ["B", 1, "2.0", 0, 1, "0%"]]
+    assert list(by_tier.rows) == [["A", 2, 4.5, 1, 0, 1.0], ["B", 1, 2.0, 0, 1, 0.0]]
 
 
 def test_the_digest_groups_by_tier_and_industry_the_most_telling_first(workspace, people):
@@ -456,7 +458,7 @@ def test_calibration_counts_the_closed_accounts_that_meet_each_criterion(workspa
     assert section.notes == ["The criteria of Fit v3, the active ICP, against the accounts won "
                              "or lost in this period."]  # fmt: skip
     (row,) = section.tables[0].rows
-    assert row[:8] == ["Industry in Software", 20, 2, 3, "67%", 0, 1, "0%"]
+    assert row[:8] == ["Industry in Software", 20, 2, 3, pytest.approx(2 / 3), 0, 1, 0.0]
     assert row[8] == 20 and row[9].startswith("Kept: one side has only 1 closed account,")
 
 

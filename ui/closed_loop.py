@@ -39,7 +39,7 @@ from domain.calibration import reweighted
 from domain.interactions import read_feedback
 from domain.periods import Month, Period
 from domain.report import Chart, Figure, Quote, Scope, Unit
-from domain.tables import TableData
+from domain.tables import ColumnKind, TableData, shown_cell
 from domain.users import Action, User
 from domain.values import clean_text, counted
 from storage.agreements import current_calendar
@@ -81,12 +81,8 @@ def _figure(figure: Figure) -> str:
     return f"{figure.label}: {value}" + (f" ({figure.basis})" if figure.basis else "")
 
 
-def _cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, int | float):
-        return f"{value:,}"
-    return clean_text(str(value))
+def _cell(value: Any, kind: ColumnKind) -> str:
+    return "" if value is None else clean_text(shown_cell(value, kind))
 
 
 def fill_table(table: QTableWidget, data: TableData | None) -> None:
@@ -102,7 +98,7 @@ def fill_table(table: QTableWidget, data: TableData | None) -> None:
     table.setRowCount(len(rows))
     for r, row in enumerate(rows):
         for c, value in enumerate(row):
-            item = QTableWidgetItem(_cell(value))
+            item = QTableWidgetItem(_cell(value, data.columns[c].kind))
             if isinstance(value, int | float):
                 item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
             table.setItem(r, c, item)

@@ -680,7 +680,7 @@ def funnel_section(found: dict[Key, FunnelCounts]) -> Section:
             [
                 _stage_label(stage),
                 whole.reached[stage],
-                _percent(rate) if after else "",
+                rate,
                 basis,
                 _stage_label(after) if after else "",
                 _whole_days(whole.days.get(stage)),
@@ -695,25 +695,22 @@ def funnel_section(found: dict[Key, FunnelCounts]) -> Section:
 FUNNEL_COLUMNS = [
     TableColumn("Stage"),
     TableColumn("Accounts", ColumnKind.INTEGER),
-    TableColumn("Went on"),
+    TableColumn("Went on", ColumnKind.SHARE),
     TableColumn("Of"),
     TableColumn("To"),
     TableColumn("Median days in stage", ColumnKind.INTEGER),
 ]
 SEGMENT_COLUMNS = [
     *(TableColumn(_stage_label(s), ColumnKind.INTEGER) for s in FUNNEL),
-    TableColumn("Close rate"),
+    TableColumn("Close rate", ColumnKind.SHARE),
     TableColumn("Closed", ColumnKind.INTEGER),
-    *(TableColumn(f"Days {s.value}", ColumnKind.INTEGER) for s in OPEN),
 ]
+#: The median whole days an account of the segment spent in each open stage.
+DAYS_COLUMNS = [TableColumn(_stage_label(s), ColumnKind.INTEGER) for s in OPEN]
 
 
 def _whole_days(days: float | None) -> int | None:
     return None if days is None else round(days)
-
-
-def _percent(value: float | None) -> str:
-    return "" if value is None else f"{value:.0%}"
 
 
 def _segments_of(
@@ -742,14 +739,20 @@ def segment_sections(found: dict[Key, FunnelCounts]) -> list[Section]:
             section.notes.append(_NO_MOVES)
             sections.append(section)
             continue
-        rows = []
+        reached, days = [], []
         for name, counts in listed[:MAX_SEGMENTS]:
             rate, _ = counts.close_rate()
             closed = counts.reached[Stage.WON] + counts.reached[Stage.LOST]
-            days = [_whole_days(counts.days[s]) for s in OPEN]
-            rows.append([name, *(counts.reached[s] for s in FUNNEL), _percent(rate), closed, *days])
-        columns = [TableColumn(segment.label), *SEGMENT_COLUMNS]
-        section.tables.append(TableData(f"Funnel by {segment.value}", columns, rows, len(rows)))
+            reached.append([name, *(counts.reached[s] for s in FUNNEL), rate, closed])
+            days.append([name, *(_whole_days(counts.days[s]) for s in OPEN)])
+        # two tables, each narrow enough for a page: how far they got, and how long it took
+        label = TableColumn(segment.label)
+        section.tables += [
+            TableData(
+                f"Funnel by {segment.value}", [label, *SEGMENT_COLUMNS], reached, len(reached)
+            ),
+            TableData(f"Days in stage by {segment.value}", [label, *DAYS_COLUMNS], days, len(days)),
+        ]
         if len(listed) > MAX_SEGMENTS:
             more = len(listed) - MAX_SEGMENTS
             section.notes.append(
@@ -772,10 +775,10 @@ def segment_sections(found: dict[Key, FunnelCounts]) -> list[Section]:
 
 QUALITY_COLUMNS = [
     TableColumn("Rated", ColumnKind.INTEGER),
-    TableColumn("Average rating"),
+    TableColumn("Average rating", ColumnKind.DECIMAL),
     TableColumn("Accepted", ColumnKind.INTEGER),
     TableColumn("Rejected", ColumnKind.INTEGER),
-    TableColumn("Accepted share"),
+    TableColumn("Accepted share", ColumnKind.SHARE),
 ]
 
 
@@ -808,10 +811,10 @@ def quality_section(found: dict[Key, Quality]) -> Section:
             [
                 name,
                 q.rated,
-                "" if q.average is None else f"{q.average:.1f}",
+                q.average,
                 q.accepted,
                 q.rejected,
-                _percent(q.accepted_share),
+                q.accepted_share,
             ]
             for name, q in listed[:MAX_SEGMENTS]
         ]
@@ -848,10 +851,10 @@ CALIBRATION_COLUMNS = [
     TableColumn("Weight", ColumnKind.INTEGER),
     TableColumn("Won when met", ColumnKind.INTEGER),
     TableColumn("Closed when met", ColumnKind.INTEGER),
-    TableColumn("Win rate when met"),
+    TableColumn("Win rate when met", ColumnKind.SHARE),
     TableColumn("Won when not met", ColumnKind.INTEGER),
     TableColumn("Closed when not met", ColumnKind.INTEGER),
-    TableColumn("Win rate when not met"),
+    TableColumn("Win rate when not met", ColumnKind.SHARE),
     TableColumn("Suggested weight", ColumnKind.INTEGER),
     TableColumn("Why"),
 ]
@@ -882,10 +885,10 @@ def calibration_section(version: IcpVersion | None, suggestions: list[Suggestion
                 None if criterion.must_have else criterion.weight,
                 o.met_won,
                 o.met_closed,
-                _percent(o.met_rate),
+                o.met_rate,
                 o.unmet_won,
                 o.unmet_closed,
-                _percent(o.unmet_rate),
+                o.unmet_rate,
                 None if criterion.must_have else s.weight,
                 s.reason,
             ]
