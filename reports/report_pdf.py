@@ -424,20 +424,28 @@ def _value(value: Any, kind: ColumnKind) -> str:
 
 def _widths(table: TableData, rows: list[list[str]]) -> list[float]:
     """Each column as wide as its longest cell (a text's of the first hundred rows), at least as
-    wide as its heading's longest word; when that is wider than the page, the text
-    columns share what the others leave (their text wraps), never a number or a date."""
+    wide as its heading's longest word and a text's longest word (up to a third of the page,
+    for a web address); when that is wider than the page, the text columns share what the
+    others leave (their text wraps between words), never a number or a date."""
     cell, pad = _Styles.cell, 2 * 6 + 2
 
     def width(value: str, font: str = cell.fontName) -> float:
         return float(stringWidth(value, font, cell.fontSize)) + pad
 
+    def longest_word(values: Iterable[str], font: str = cell.fontName) -> float:
+        return max((width(word, font) for value in values for word in value.split()), default=pad)
+
     natural, least = [], []
     for i, column in enumerate(table.columns):
         sample = rows[:100] if column.kind in _TEXT else rows  # a number never wraps
         values = max((width(row[i]) for row in sample), default=pad)
-        heading = max(width(word, BOLD) for word in column.label.split() or [""])
+        heading = longest_word([column.label], BOLD)
         natural.append(max(values, width(column.label, BOLD)))
-        least.append(max(heading, values) if column.kind not in _TEXT else heading)
+        if column.kind in _TEXT:
+            words = min(longest_word(row[i] for row in sample), WIDTH / 3)
+            least.append(max(heading, words))
+        else:
+            least.append(max(heading, values))
     total = sum(natural)
     if total <= WIDTH:
         return [w * WIDTH / total for w in natural]

@@ -145,6 +145,25 @@ def test_a_period_without_data_says_so_on_its_pages(tmp_path):
     assert values["New revenue won"] == "no data"
 
 
+def test_a_short_word_beside_a_long_text_keeps_whole(tmp_path):
+    guidance = "What they do, for whom, how big, where; how they make money. " * 3
+    table = TableData("Dossier template", [TableColumn("Section"), TableColumn("In a dossier"),
+                                           TableColumn("What it holds")],
+                      [("Decision makers and buying roles", "required", guidance)], 1)  # fmt: skip
+    report = Report(
+        ReportKind.PLAN,
+        "Acme",
+        Period.parse("2026-07"),
+        datetime(2026, 8, 1, tzinfo=UTC),
+        sections=[Section("Plan", tables=[table])],
+    )
+    out = tmp_path / "plan.pdf"
+    write_report_pdf(report, out)
+    words = "\n".join(_pages(out)).split()
+    assert "required" in words and "require" not in words
+    assert "Decision" in words and "dossier" in words
+
+
 @pytest.mark.skipif(shutil.which("pdftoppm") is None, reason="needs poppler's pdftoppm")
 def test_every_page_renders(tmp_path):
     out = tmp_path / "meeting.pdf"
