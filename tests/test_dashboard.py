@@ -74,13 +74,13 @@ def test_the_owners_dashboard_shows_the_goal_both_sides_and_real_charts(qtbot, d
     board = _shown(qtbot, demo, sign_in(demo, PEOPLE[Role.OWNER]))
     actual = _tile(board, "goal", "Actual")
     assert actual.value.text() == "212,000"
-    assert actual.against.text() == "agreed 400,000 ↑"
+    assert actual.against.text() == "target 400,000 ↑"  # as the PDF says it: Target 400,000
     assert "Up on the previous period" in actual.toolTip()
     quality = _tile(board, "marketing", "Average quality")
     assert (quality.value.text(), quality.standing.text()) == ("3.4 of 5", "met")
     tier_a = _tile(board, "marketing", "Tier A share")
     assert (tier_a.value.text(), tier_a.standing.text()) == ("27%", "close")
-    assert "16 of 58" in tier_a.toolTip()
+    assert "16 of 58" in tier_a.toolTip() and "Close against its target of" in tier_a.toolTip()
     assert _tile(board, "marketing", "Dossiers complete for the queue").value.text() == "no data"
     attempts = _tile(board, "sales", "Attempts met")
     assert (attempts.value.text(), attempts.standing.text()) == ("71%", "missed")

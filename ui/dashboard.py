@@ -192,7 +192,7 @@ class FigureTile(QPushButton):
         label = plain_label(figure.label, wrap=True)
         against = []
         if figure.target is not None:
-            against.append(f"agreed {shown(figure.target, figure.unit)}")
+            against.append(f"target {shown(figure.target, figure.unit)}")
         if figure.trend is not None:
             against.append(_TREND[figure.trend][0])
         self.against = plain_label(" ".join(against), muted=True)
@@ -217,7 +217,7 @@ class FigureTile(QPushButton):
         basis = f" ({figure.basis})" if figure.basis else ""
         said = [f"{figure.label}: {value}{basis}."]
         if figure.standing is not None:
-            said.append(f"{figure.standing.value.capitalize()} against the agreed "
+            said.append(f"{figure.standing.value.capitalize()} against its target of "
                         f"{shown(figure.target, figure.unit)}.")  # fmt: skip
         if figure.trend is not None:
             said.append(f"{_TREND[figure.trend][1].capitalize()} on the previous period.")
