@@ -149,6 +149,18 @@ def test_the_demos_dashboard_reads_every_panel_from_the_workspace(qtbot, demo):
     assert _tile(board, "goal", "Actual to date").value.text() not in ("", "no data")
 
 
+def test_marketings_lead_quality_shows_the_closed_loops_lead_quality(qtbot, demo):
+    """The real closed loop has lead quality as figures and tables: the panel shows those,
+    never the funnel's chart in its place."""
+    board = _shown(qtbot, demo, sign_in(demo, PEOPLE[Role.MARKETING]))
+    panel = board.panels["quality"]
+    assert [v.chart().title() for v in panel.findChildren(QChartView)] == []
+    assert _tile(board, "quality", "Average rating").value.text().endswith(" of 5")
+    assert "Accepted share" in [t.figure.label for t in panel.findChildren(FigureTile)]
+    assert panel.data is not None and panel.data.table is not None
+    assert panel.data.table.title == "Lead quality by tier"
+
+
 def test_marketings_home_shows_their_side_this_month_and_the_dossiers_to_write(
     qtbot, demo, monkeypatch
 ):

@@ -49,8 +49,9 @@ from storage.read_models.dashboard import (
     Read,
     agreement_panels,
     dossier_panel,
+    funnel_panel,
     goal_panel,
-    loop_panel,
+    quality_panel,
 )
 from storage.workspace import Workspace
 from ui.messages import chart_text, plain_label, plain_tooltip
@@ -91,7 +92,7 @@ OWNER = Layout(
     (
         (("goal",), goal_panel),
         (("marketing", "sales", "trend"), agreement_panels(this_month=False)),
-        (("funnel",), loop_panel("funnel", "funnel")),
+        (("funnel",), funnel_panel),
     ),
 )
 MARKETING = Layout(
@@ -103,7 +104,7 @@ MARKETING = Layout(
     ),
     (
         (("marketing",), agreement_panels(this_month=True)),
-        (("quality",), loop_panel("quality", "quality", this_month=True)),
+        (("quality",), quality_panel),
         (("dossiers",), dossier_panel),
     ),
 )
