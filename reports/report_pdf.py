@@ -217,9 +217,10 @@ def _drawing(chart: Chart) -> Drawing:
     plot = {"x": 44, "y": bottom + (22 if angle else 12), "width": WIDTH - 54}
     plot["height"] = CHART_HEIGHT - plot["y"] - 8
     top = _top(chart)
-    if chart.kind is ChartKind.LINE:
+    empty = not any(v is not None for s in chart.series for v in s.values)
+    if chart.kind is ChartKind.LINE and not empty:
         line_series, bars = data + references, None
-    else:
+    else:  # bars; or a line chart without a value, whose axes an empty bar chart draws
         line_series = references
         bars = VerticalBarChart()
         _place(bars, plot, chart, top, angle, [s.values for s in data])
@@ -240,14 +241,16 @@ def _drawing(chart: Chart) -> Drawing:
             bars.barLabels.boxTarget = "mid" if stacked else "hi"
             bars.barLabels.nudge = 0 if stacked else 5
         drawing.add(bars)
-    if line_series:
+    # a line without a single value is not drawn (ReportLab cannot), its colour kept
+    drawn = [(i, s) for i, s in enumerate(line_series) if any(v is not None for v in s.values)]
+    if drawn:
         lines = HorizontalLineChart()
-        _place(lines, plot, chart, top, angle, [s.values for s in line_series])
+        _place(lines, plot, chart, top, angle, [s.values for _, s in drawn])
         if bars is not None:  # drawn over the bars: their axes and grid are the bars'
             lines.valueAxis.visible = lines.categoryAxis.visible = False
             lines.valueAxis.visibleGrid = False
-        for index, series in enumerate(line_series):
-            style = lines.lines[index]
+        for line, (index, series) in enumerate(drawn):
+            style = lines.lines[line]
             if series.name in chart.references:
                 style.strokeColor = colors.HexColor(palette.REFERENCE)
                 style.strokeDashArray = list(palette.REFERENCE_DASH)
@@ -260,7 +263,7 @@ def _drawing(chart: Chart) -> Drawing:
                 style.symbol.fillColor = style.strokeColor
         drawing.add(lines)
     _legend(drawing, chart, data, references)
-    if not any(v is not None for s in chart.series for v in s.values):
+    if empty:
         drawing.add(String(plot["x"] + plot["width"] / 2, plot["y"] + plot["height"] / 2,
                            "No data in this period", fontName=SANS, fontSize=9,
                            fillColor=MUTED, textAnchor="middle"))  # fmt: skip

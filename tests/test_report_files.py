@@ -126,7 +126,13 @@ def test_a_long_table_splits_across_pages_with_its_header_on_each(tmp_path):
 def test_a_period_without_data_says_so_on_its_pages(tmp_path):
     empty = Section("The goal", figures=[Figure("New revenue won", None, Unit.AMOUNT, 400_000)],
                     charts=[Chart("Won a month", ChartKind.BAR, MONTHS,
-                                  (Series("Won", (None,) * 6),))],
+                                  (Series("Won", (None,) * 6),)),
+                            Chart("Won against the pace", ChartKind.LINE, MONTHS,
+                                  (Series("Won", (None,) * 6), Series("Pace", (None,) * 6)),
+                                  references=("Pace",)),
+                            Chart("Hand-offs against agreed", ChartKind.BAR, MONTHS,
+                                  (Series("Hand-offs", (None,) * 6),
+                                   Series("Agreed", (None,) * 6)), references=("Agreed",))],
                     tables=[TableData("Black hole", BLACK_HOLE, [], 0)],
                     notes=["No deal was won in this period."])  # fmt: skip
     report = Report(ReportKind.GOAL, "Acme", Period.parse("2026-07"),
@@ -135,8 +141,9 @@ def test_a_period_without_data_says_so_on_its_pages(tmp_path):
     write_report_pdf(report, out)
     text = "\n".join(_pages(out))
     for said in ("no data", "No data in this period", "No deal was won in this period.",
-                 "None in this period.", "July 2026"):  # fmt: skip
+                 "None in this period.", "July 2026", "Won against the pace"):  # fmt: skip
         assert said in text
+    assert text.count("No data in this period") == 3  # each chart, a line chart's too
     assert "nan" not in text.lower() and "0%" not in text
     book = tmp_path / "goal.xlsx"
     write_report_xlsx(report, book)
