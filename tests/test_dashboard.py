@@ -23,7 +23,8 @@ from storage.users import sign_in
 from storage.workspace import Workspace, open_workspace
 from tests.dashboard_figures import BLACK_HOLE, use_figures
 from ui import dashboard as dashboard_module
-from ui.dashboard import Dashboard, FigureTile, RowsWindow, chart_view
+from ui.charts import chart_view
+from ui.dashboard import Dashboard, FigureTile, RowsWindow
 from ui.main_window import MainWindow
 from ui.messages import Button
 from ui.plan_window import PlanWindow

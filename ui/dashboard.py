@@ -11,18 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from PySide6.QtCharts import (
-    QBarCategoryAxis,
-    QBarSeries,
-    QBarSet,
-    QChart,
-    QChartView,
-    QLineSeries,
-    QStackedBarSeries,
-    QValueAxis,
-)
 from PySide6.QtCore import QObject, QSize, Qt, QThreadPool, Signal
-from PySide6.QtGui import QColor, QPainter, QPen
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -38,8 +27,7 @@ from PySide6.QtWidgets import (
 
 from domain.agreement import Standing
 from domain.errors import AccordError
-from domain.palette import SERIES
-from domain.report import Chart, ChartKind, Figure, Trend, shown
+from domain.report import Figure, Trend, shown
 from domain.tables import TableData
 from domain.users import Role, User
 from domain.values import counted
@@ -54,7 +42,8 @@ from storage.read_models.dashboard import (
     quality_panel,
 )
 from storage.workspace import Workspace
-from ui.messages import chart_text, plain_label, plain_tooltip
+from ui.charts import chart_view
+from ui.messages import plain_label, plain_tooltip
 from ui.report_view import TableDataModel, table_view
 from ui.settings import keep_geometry
 from ui.workers import run_task
@@ -126,53 +115,6 @@ class _Loader(QObject):
     only the newest refresh's answers are shown."""
 
     ready = Signal(int, object, object)  # refresh number, panel keys, dict | exception
-
-
-def chart_view(chart: Chart) -> QChartView:
-    """A domain chart drawn with Qt's charts: bars, stacked bars or lines over its
-    categories, references (pace, agreed) dashed."""
-    qchart = QChart()
-    qchart.setTitle(chart_text(chart.title))
-    qchart.legend().setAlignment(Qt.AlignmentFlag.AlignBottom)
-    axis_x = QBarCategoryAxis()
-    axis_x.append([chart_text(category) for category in chart.categories])
-    axis_y = QValueAxis()
-    axis_y.setLabelFormat("%.0f%%" if chart.unit.value == "share" else "%.0f")
-    scale = 100.0 if chart.unit.value == "share" else 1.0
-    qchart.addAxis(axis_x, Qt.AlignmentFlag.AlignBottom)
-    qchart.addAxis(axis_y, Qt.AlignmentFlag.AlignLeft)
-    values = [v * scale for s in chart.series for v in s.values if v is not None]
-    axis_y.setRange(min([0.0, *values]), max([1.0, *values]) * 1.1)
-    axis_y.applyNiceNumbers()
-    colours = itertools.cycle(SERIES)
-    if chart.kind is ChartKind.LINE:
-        for series in chart.series:
-            line = QLineSeries()
-            line.setName(chart_text(series.name))
-            for x, value in enumerate(series.values):
-                if value is not None:
-                    line.append(x, value * scale)
-            pen = QPen(QColor(next(colours)), 2.5)
-            if series.name in chart.references:
-                pen.setStyle(Qt.PenStyle.DashLine)
-            line.setPen(pen)
-            qchart.addSeries(line)
-            line.attachAxis(axis_x)
-            line.attachAxis(axis_y)
-    else:
-        bars = QStackedBarSeries() if chart.kind is ChartKind.STACKED_BAR else QBarSeries()
-        for series in chart.series:
-            bar_set = QBarSet(chart_text(series.name))
-            bar_set.append([(v or 0.0) * scale for v in series.values])
-            bar_set.setColor(QColor(next(colours)))
-            bars.append(bar_set)
-        qchart.addSeries(bars)
-        bars.attachAxis(axis_x)
-        bars.attachAxis(axis_y)
-    view = QChartView(qchart)
-    view.setRenderHint(QPainter.RenderHint.Antialiasing)
-    view.setMinimumHeight(220)
-    return view
 
 
 class FigureTile(QPushButton):
