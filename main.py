@@ -880,7 +880,7 @@ def _cmd_goal_report(args: argparse.Namespace) -> int:
         report = export(user, lambda: make_report(conn, kind, scope, workspace.name))
         warning = write_report(report, args.out)
     whose = f", {scope.rep}'s figures" if scope.rep else ""
-    print(f"Wrote the {kind.heading.lower()} ({scope.period.label}{whose}) to {args.out}")
+    print(f"Wrote {kind.in_sentence} ({scope.period.label}{whose}) to {args.out}")
     _warn(warning)
     return EXIT_OK
 

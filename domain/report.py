@@ -33,6 +33,12 @@ class ReportKind(enum.StrEnum):
     def heading(self) -> str:
         return _TITLES[self]
 
+    @property
+    def in_sentence(self) -> str:
+        """The report named inside a sentence: "the goal report", "the plan"."""
+        name = self.heading.lower()
+        return name if name.startswith("the ") else f"the {name}"
+
 
 _TITLES = {
     ReportKind.GOAL: "Goal report",

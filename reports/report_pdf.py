@@ -216,9 +216,10 @@ def _drawing(chart: Chart) -> Drawing:
     plot = {"x": 44, "y": bottom + (22 if angle else 12), "width": WIDTH - 54}
     plot["height"] = CHART_HEIGHT - plot["y"] - 8
     top = _top(chart)
-    if chart.kind is ChartKind.LINE:
+    empty = not any(v is not None for s in chart.series for v in s.values)
+    if chart.kind is ChartKind.LINE and not empty:
         line_series, bars = data + references, None
-    else:
+    else:  # bars; or a line chart without a value, whose axes an empty bar chart draws
         line_series = references
         bars = VerticalBarChart()
         _place(bars, plot, chart, top, angle, [s.values for s in data])
@@ -239,14 +240,16 @@ def _drawing(chart: Chart) -> Drawing:
             bars.barLabels.boxTarget = "mid" if stacked else "hi"
             bars.barLabels.nudge = 0 if stacked else 5
         drawing.add(bars)
-    if line_series:
+    # a line without a single value is not drawn (ReportLab cannot), its colour kept
+    drawn = [(i, s) for i, s in enumerate(line_series) if any(v is not None for v in s.values)]
+    if drawn:
         lines = HorizontalLineChart()
-        _place(lines, plot, chart, top, angle, [s.values for s in line_series])
+        _place(lines, plot, chart, top, angle, [s.values for _, s in drawn])
         if bars is not None:  # drawn over the bars: their axes and grid are the bars'
             lines.valueAxis.visible = lines.categoryAxis.visible = False
             lines.valueAxis.visibleGrid = False
-        for index, series in enumerate(line_series):
-            style = lines.lines[index]
+        for line, (index, series) in enumerate(drawn):
+            style = lines.lines[line]
             if series.name in chart.references:
                 style.strokeColor = colors.HexColor(palette.REFERENCE)
                 style.strokeDashArray = list(palette.REFERENCE_DASH)
@@ -259,7 +262,7 @@ def _drawing(chart: Chart) -> Drawing:
                 style.symbol.fillColor = style.strokeColor
         drawing.add(lines)
     _legend(drawing, chart, data, references)
-    if not any(v is not None for s in chart.series for v in s.values):
+    if empty:
         drawing.add(String(plot["x"] + plot["width"] / 2, plot["y"] + plot["height"] / 2,
                            "No data in this period", fontName=SANS, fontSize=9,
                            fillColor=MUTED, textAnchor="middle"))  # fmt: skip
@@ -424,24 +427,28 @@ def _widths(
     table: TableData, rows: list[list[str]], padding: int, least_only: bool = False
 ) -> list[float]:
     """Each column as wide as its longest cell (a text's of the first hundred rows), at least as
-    wide as its heading's longest word and a text column as its longest word; when that is
-    wider than the page, the text columns share what the others leave (their text wraps
-    between words), never a number or a date."""
+    wide as its heading's longest word and a text's longest word (up to a third of the page,
+    for a web address); when that is wider than the page, the text columns share what the
+    others leave (their text wraps between words), never a number or a date."""
     cell, pad = _Styles.cell, 2 * padding + 2
 
     def width(value: str, font: str = cell.fontName) -> float:
         return float(stringWidth(value, font, cell.fontSize)) + pad
 
+    def longest_word(values: Iterable[str], font: str = cell.fontName) -> float:
+        return max((width(word, font) for value in values for word in value.split()), default=pad)
+
     natural, least = [], []
     for i, column in enumerate(table.columns):
         sample = rows[:100] if column.kind in _TEXT else rows  # a number never wraps
         values = max((width(row[i]) for row in sample), default=pad)
-        heading = max(width(word, BOLD) for word in column.label.split() or [""])
+        heading = longest_word([column.label], BOLD)
         natural.append(max(values, width(column.label, BOLD)))
-        # a text wraps between its words, never inside one (up to a third of the page)
-        word = max((width(w) for row in sample for w in row[i].split()), default=pad)
-        text_least = max(heading, min(word, WIDTH / 3))
-        least.append(max(heading, values) if column.kind not in _TEXT else text_least)
+        if column.kind in _TEXT:
+            words = min(longest_word(row[i] for row in sample), WIDTH / 3)
+            least.append(max(heading, words))
+        else:
+            least.append(max(heading, values))
     if least_only:
         return least
     total = sum(natural)

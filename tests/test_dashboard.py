@@ -23,7 +23,8 @@ from storage.users import sign_in
 from storage.workspace import Workspace, open_workspace
 from tests.dashboard_figures import BLACK_HOLE, use_figures
 from ui import dashboard as dashboard_module
-from ui.dashboard import Dashboard, FigureTile, RowsWindow, chart_view
+from ui.charts import chart_view
+from ui.dashboard import Dashboard, FigureTile, RowsWindow
 from ui.main_window import MainWindow
 from ui.messages import Button
 from ui.plan_window import PlanWindow
@@ -74,13 +75,13 @@ def test_the_owners_dashboard_shows_the_goal_both_sides_and_real_charts(qtbot, d
     board = _shown(qtbot, demo, sign_in(demo, PEOPLE[Role.OWNER]))
     actual = _tile(board, "goal", "Actual")
     assert actual.value.text() == "212,000"
-    assert actual.against.text() == "agreed 400,000 ↑"
+    assert actual.against.text() == "target 400,000 ↑"  # as the PDF says it: Target 400,000
     assert "Up on the previous period" in actual.toolTip()
     quality = _tile(board, "marketing", "Average quality")
     assert (quality.value.text(), quality.standing.text()) == ("3.4 of 5", "met")
     tier_a = _tile(board, "marketing", "Tier A share")
     assert (tier_a.value.text(), tier_a.standing.text()) == ("27%", "close")
-    assert "16 of 58" in tier_a.toolTip()
+    assert "16 of 58" in tier_a.toolTip() and "Close against its target of" in tier_a.toolTip()
     assert _tile(board, "marketing", "Dossiers complete for the queue").value.text() == "no data"
     attempts = _tile(board, "sales", "Attempts met")
     assert (attempts.value.text(), attempts.standing.text()) == ("71%", "missed")
@@ -147,6 +148,18 @@ def test_the_demos_dashboard_reads_every_panel_from_the_workspace(qtbot, demo):
     board = _shown(qtbot, demo, sign_in(demo, PEOPLE[Role.OWNER]))
     assert {key: _said(board, key) for key in board.panels} == dict.fromkeys(board.panels, "")
     assert _tile(board, "goal", "Actual to date").value.text() not in ("", "no data")
+
+
+def test_marketings_lead_quality_shows_the_closed_loops_lead_quality(qtbot, demo):
+    """The real closed loop has lead quality as figures and tables: the panel shows those,
+    never the funnel's chart in its place."""
+    board = _shown(qtbot, demo, sign_in(demo, PEOPLE[Role.MARKETING]))
+    panel = board.panels["quality"]
+    assert [v.chart().title() for v in panel.findChildren(QChartView)] == []
+    assert _tile(board, "quality", "Average rating").value.text().endswith(" of 5")
+    assert "Accepted share" in [t.figure.label for t in panel.findChildren(FigureTile)]
+    assert panel.data is not None and panel.data.table is not None
+    assert panel.data.table.title == "Lead quality by tier"
 
 
 def test_marketings_home_shows_their_side_this_month_and_the_dossiers_to_write(

@@ -178,6 +178,9 @@ def test_the_plan_document_prints_every_part_with_its_version_and_the_sign_offs(
     assert rows["opportunity → won"] == "25%"
     assert rows["sales-ready hand-offs needed"] == "400"
     assert rows["hand-offs a month"] == "67"
+    template = sections[5].tables[0]
+    assert all(c.label for c in template.columns)  # each column says what it holds
+    assert [c.label for c in template.columns][1] == "In a dossier"
     signatures = list(sections[-1].tables[0].rows)
     assert signatures == [("For marketing", "Mark Marketer", "", ""), ("For sales", "", "", "")]
 

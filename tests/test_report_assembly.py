@@ -142,6 +142,8 @@ def test_the_command_line_writes_each_report(tmp_path, sqlite_workspace, sqlite_
     assert main([*args, "sla", "--out", str(book), "--month", "2026-04", "--rep", "Rita Rep"]) == 0
     assert "(April 2026, Rita Rep's figures)" in capsys.readouterr().out
     assert read_models[-1].rep == "Rita Rep" and read_models[-1].period == Period.parse("2026-04")
+    assert main([*args, "plan", "--out", str(pdf), "--month", "2026-04"]) == 0
+    assert capsys.readouterr().out == f"Wrote the plan (April 2026) to {pdf}\n"
 
 
 @pytest.mark.parametrize(

@@ -126,7 +126,13 @@ def test_a_long_table_splits_across_pages_with_its_header_on_each(tmp_path):
 def test_a_period_without_data_says_so_on_its_pages(tmp_path):
     empty = Section("The goal", figures=[Figure("New revenue won", None, Unit.AMOUNT, 400_000)],
                     charts=[Chart("Won a month", ChartKind.BAR, MONTHS,
-                                  (Series("Won", (None,) * 6),))],
+                                  (Series("Won", (None,) * 6),)),
+                            Chart("Won against the pace", ChartKind.LINE, MONTHS,
+                                  (Series("Won", (None,) * 6), Series("Pace", (None,) * 6)),
+                                  references=("Pace",)),
+                            Chart("Hand-offs against agreed", ChartKind.BAR, MONTHS,
+                                  (Series("Hand-offs", (None,) * 6),
+                                   Series("Agreed", (None,) * 6)), references=("Agreed",))],
                     tables=[TableData("Black hole", BLACK_HOLE, [], 0)],
                     notes=["No deal was won in this period."])  # fmt: skip
     report = Report(ReportKind.GOAL, "Acme", Period.parse("2026-07"),
@@ -135,14 +141,34 @@ def test_a_period_without_data_says_so_on_its_pages(tmp_path):
     write_report_pdf(report, out)
     text = "\n".join(_pages(out))
     for said in ("no data", "No data in this period", "No deal was won in this period.",
-                 "None in this period.", "July 2026"):  # fmt: skip
+                 "None in this period.", "July 2026", "Won against the pace"):  # fmt: skip
         assert said in text
+    assert text.count("No data in this period") == 3  # each chart, a line chart's too
     assert "nan" not in text.lower() and "0%" not in text
     book = tmp_path / "goal.xlsx"
     write_report_xlsx(report, book)
     summary = load_workbook(book)["Summary"]
     values = {row[1]: row[2] for row in summary.iter_rows(values_only=True) if row[0]}
     assert values["New revenue won"] == "no data"
+
+
+def test_a_short_word_beside_a_long_text_keeps_whole(tmp_path):
+    guidance = "What they do, for whom, how big, where; how they make money. " * 3
+    table = TableData("Dossier template", [TableColumn("Section"), TableColumn("In a dossier"),
+                                           TableColumn("What it holds")],
+                      [("Decision makers and buying roles", "required", guidance)], 1)  # fmt: skip
+    report = Report(
+        ReportKind.PLAN,
+        "Acme",
+        Period.parse("2026-07"),
+        datetime(2026, 8, 1, tzinfo=UTC),
+        sections=[Section("Plan", tables=[table])],
+    )
+    out = tmp_path / "plan.pdf"
+    write_report_pdf(report, out)
+    words = "\n".join(_pages(out)).split()
+    assert "required" in words and "require" not in words
+    assert "Decision" in words and "dossier" in words
 
 
 @pytest.mark.skipif(shutil.which("pdftoppm") is None, reason="needs poppler's pdftoppm")

@@ -12,12 +12,14 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QTableWidget
 
+from domain import palette
+from domain.report import Chart, ChartKind, Series
 from domain.users import Role
 from storage.demo.build import build_demo
 from storage.icps import list_versions
 from storage.users import sign_in
 from storage.workspace import Workspace, open_workspace
-from ui.closed_loop import ClosedLoopWindow
+from ui.closed_loop import ClosedLoopWindow, FunnelChart
 from ui.icp_editor import IcpEditor
 
 PEOPLE = {Role.OWNER: "Olivia Owner", Role.MARKETING: "Maya Chen", Role.REP: "Sam Rivera"}
@@ -130,3 +132,18 @@ def test_a_closed_window_is_not_left_to_the_garbage_collector(qtbot, demo):
         assert closed() is None
     finally:
         gc.enable()
+
+
+def test_the_funnel_chart_shows_names_as_typed_in_the_palettes_colours(qtbot):
+    """A campaign named with markup is a segment's series: its legend shows it as typed,
+    and the bars take the palette's colours, as the PDF and the dashboard draw them."""
+    series = (Series("<b>Spring</b> & co", (40.0, 4.0)), Series("Webinar", (30.0, 3.0)))
+    chart = Chart("Funnel by campaign", ChartKind.BAR, ("Targeted", "Won"), series)
+    view = FunnelChart()
+    qtbot.addWidget(view)
+    view.show_chart(chart)
+    drawn = view.chart()
+    assert [m.label() for m in drawn.legend().markers()] == [
+        "&lt;b&gt;Spring&lt;/b&gt; &amp; co", "Webinar"]  # fmt: skip
+    (bars,) = drawn.series()
+    assert [b.color().name() for b in bars.barSets()] == list(palette.SERIES[:2])

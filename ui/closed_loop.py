@@ -15,7 +15,7 @@ from dataclasses import replace
 from datetime import UTC, date, datetime
 from typing import Any
 
-from PySide6.QtCharts import QBarCategoryAxis, QBarSeries, QBarSet, QChart, QChartView, QValueAxis
+from PySide6.QtCharts import QChart, QChartView
 from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QPainter
 from PySide6.QtWidgets import (
@@ -46,6 +46,7 @@ from storage.agreements import current_calendar
 from storage.read_models.closed_loop import ClosedLoop, Segment, closed_loop
 from storage.targets import users_by_name
 from storage.workspace import Workspace
+from ui.charts import qt_chart
 from ui.icp_editor import IcpEditor
 from ui.messages import plain_label, plain_tooltip
 from ui.settings import keep_geometry
@@ -124,26 +125,9 @@ class FunnelChart(QChartView):
         self.show_chart(None)
 
     def show_chart(self, chart: Chart | None) -> None:
-        drawn = QChart()
+        drawn = QChart() if chart is None else qt_chart(chart)
         drawn.legend().setAlignment(Qt.AlignmentFlag.AlignRight)
-        if chart is not None:
-            drawn.setTitle(chart.title)
-            series = QBarSeries()
-            for one in chart.series:
-                bars = QBarSet(clean_text(one.name))
-                bars.append([value or 0.0 for value in one.values])
-                series.append(bars)
-            drawn.addSeries(series)
-            stages = QBarCategoryAxis()
-            stages.append(list(chart.categories))
-            drawn.addAxis(stages, Qt.AlignmentFlag.AlignBottom)
-            series.attachAxis(stages)
-            counts = QValueAxis()
-            counts.setLabelFormat("%d")
-            counts.setMin(0)
-            drawn.addAxis(counts, Qt.AlignmentFlag.AlignLeft)
-            series.attachAxis(counts)
-            drawn.legend().setVisible(len(chart.series) > 1)
+        drawn.legend().setVisible(chart is not None and len(chart.series) > 1)
         old = self.chart()
         self.setChart(drawn)
         if old is not None:

@@ -11,18 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from PySide6.QtCharts import (
-    QBarCategoryAxis,
-    QBarSeries,
-    QBarSet,
-    QChart,
-    QChartView,
-    QLineSeries,
-    QStackedBarSeries,
-    QValueAxis,
-)
 from PySide6.QtCore import QObject, QSize, Qt, QThreadPool, Signal
-from PySide6.QtGui import QColor, QPainter, QPen
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -38,8 +27,7 @@ from PySide6.QtWidgets import (
 
 from domain.agreement import Standing
 from domain.errors import AccordError
-from domain.palette import SERIES
-from domain.report import Chart, ChartKind, Figure, Trend, shown
+from domain.report import Figure, Trend, shown
 from domain.tables import TableData
 from domain.users import Role, User
 from domain.values import counted
@@ -49,11 +37,13 @@ from storage.read_models.dashboard import (
     Read,
     agreement_panels,
     dossier_panel,
+    funnel_panel,
     goal_panel,
-    loop_panel,
+    quality_panel,
 )
 from storage.workspace import Workspace
-from ui.messages import chart_text, plain_label, plain_tooltip
+from ui.charts import chart_view
+from ui.messages import plain_label, plain_tooltip
 from ui.report_view import TableDataModel, table_view
 from ui.settings import keep_geometry
 from ui.workers import run_task
@@ -91,7 +81,7 @@ OWNER = Layout(
     (
         (("goal",), goal_panel),
         (("marketing", "sales", "trend"), agreement_panels(this_month=False)),
-        (("funnel",), loop_panel("funnel", "funnel")),
+        (("funnel",), funnel_panel),
     ),
 )
 MARKETING = Layout(
@@ -103,7 +93,7 @@ MARKETING = Layout(
     ),
     (
         (("marketing",), agreement_panels(this_month=True)),
-        (("quality",), loop_panel("quality", "quality", this_month=True)),
+        (("quality",), quality_panel),
         (("dossiers",), dossier_panel),
     ),
 )
@@ -127,53 +117,6 @@ class _Loader(QObject):
     ready = Signal(int, object, object)  # refresh number, panel keys, dict | exception
 
 
-def chart_view(chart: Chart) -> QChartView:
-    """A domain chart drawn with Qt's charts: bars, stacked bars or lines over its
-    categories, references (pace, agreed) dashed."""
-    qchart = QChart()
-    qchart.setTitle(chart_text(chart.title))
-    qchart.legend().setAlignment(Qt.AlignmentFlag.AlignBottom)
-    axis_x = QBarCategoryAxis()
-    axis_x.append([chart_text(category) for category in chart.categories])
-    axis_y = QValueAxis()
-    axis_y.setLabelFormat("%.0f%%" if chart.unit.value == "share" else "%.0f")
-    scale = 100.0 if chart.unit.value == "share" else 1.0
-    qchart.addAxis(axis_x, Qt.AlignmentFlag.AlignBottom)
-    qchart.addAxis(axis_y, Qt.AlignmentFlag.AlignLeft)
-    values = [v * scale for s in chart.series for v in s.values if v is not None]
-    axis_y.setRange(min([0.0, *values]), max([1.0, *values]) * 1.1)
-    axis_y.applyNiceNumbers()
-    colours = itertools.cycle(SERIES)
-    if chart.kind is ChartKind.LINE:
-        for series in chart.series:
-            line = QLineSeries()
-            line.setName(chart_text(series.name))
-            for x, value in enumerate(series.values):
-                if value is not None:
-                    line.append(x, value * scale)
-            pen = QPen(QColor(next(colours)), 2.5)
-            if series.name in chart.references:
-                pen.setStyle(Qt.PenStyle.DashLine)
-            line.setPen(pen)
-            qchart.addSeries(line)
-            line.attachAxis(axis_x)
-            line.attachAxis(axis_y)
-    else:
-        bars = QStackedBarSeries() if chart.kind is ChartKind.STACKED_BAR else QBarSeries()
-        for series in chart.series:
-            bar_set = QBarSet(chart_text(series.name))
-            bar_set.append([(v or 0.0) * scale for v in series.values])
-            bar_set.setColor(QColor(next(colours)))
-            bars.append(bar_set)
-        qchart.addSeries(bars)
-        bars.attachAxis(axis_x)
-        bars.attachAxis(axis_y)
-    view = QChartView(qchart)
-    view.setRenderHint(QPainter.RenderHint.Antialiasing)
-    view.setMinimumHeight(220)
-    return view
-
-
 class FigureTile(QPushButton):
     """One figure: its value large, what it is, its standing against the agreement and its
     trend; a click opens the rows it was computed from."""
@@ -192,7 +135,7 @@ class FigureTile(QPushButton):
         label = plain_label(figure.label, wrap=True)
         against = []
         if figure.target is not None:
-            against.append(f"agreed {shown(figure.target, figure.unit)}")
+            against.append(f"target {shown(figure.target, figure.unit)}")
         if figure.trend is not None:
             against.append(_TREND[figure.trend][0])
         self.against = plain_label(" ".join(against), muted=True)
@@ -217,7 +160,7 @@ class FigureTile(QPushButton):
         basis = f" ({figure.basis})" if figure.basis else ""
         said = [f"{figure.label}: {value}{basis}."]
         if figure.standing is not None:
-            said.append(f"{figure.standing.value.capitalize()} against the agreed "
+            said.append(f"{figure.standing.value.capitalize()} against its target of "
                         f"{shown(figure.target, figure.unit)}.")  # fmt: skip
         if figure.trend is not None:
             said.append(f"{_TREND[figure.trend][1].capitalize()} on the previous period.")

@@ -195,7 +195,7 @@ class ReportActions:
 
         def done(warning: str | None) -> None:
             self.window.statusBar().showMessage(
-                f"Wrote the {request.kind.heading.lower()} to {request.path}", 10_000
+                f"Wrote {request.kind.in_sentence} to {request.path}", 10_000
             )
             if warning:
                 show_warning(parent, "Report", warning)

@@ -91,10 +91,10 @@ class PanelData:
 
 
 def first_chart(sections: Sequence[Section], word: str = "") -> Chart | None:
-    """The first chart whose title has ``word`` in it, else the first chart there is."""
+    """The first chart whose title has ``word`` in it (the first chart there is when no word
+    is given): never another chart in its place."""
     charts = [chart for section in sections for chart in section.charts]
-    named = [chart for chart in charts if word and word in chart.title.casefold()]
-    found = named or charts
+    found = [chart for chart in charts if word.casefold() in chart.title.casefold()]
     return found[0] if found else None
 
 
@@ -128,13 +128,27 @@ def agreement_panels(this_month: bool) -> Read:
     return read
 
 
-def loop_panel(word: str, key: str, this_month: bool = False) -> Read:
-    def read(conn: Connection, now: datetime, user: User) -> dict[str, PanelData]:
-        scope = _panel_scope(conn, now, user, this_month)
-        sections = closed_loop.closed_loop_sections(conn, scope)
-        return {key: PanelData(scope, [], first_chart(sections, word), sections)}
+def funnel_panel(conn: Connection, now: datetime, user: User) -> dict[str, PanelData]:
+    scope = _panel_scope(conn, now, user)
+    sections = closed_loop.closed_loop_sections(conn, scope)
+    return {"funnel": PanelData(scope, [], first_chart(sections, "funnel"), sections)}
 
-    return read
+
+#: The closed loop's section that marketing's lead quality panel shows.
+LEAD_QUALITY = "Lead quality"
+
+
+def quality_panel(conn: Connection, now: datetime, user: User) -> dict[str, PanelData]:
+    """This month's lead quality as the closed loop has it: its figures, and its chart, or
+    its first table (by tier) when it has none."""
+    scope = _panel_scope(conn, now, user, this_month=True)
+    sections = closed_loop.closed_loop_sections(conn, scope)
+    quality = [section for section in sections if section.title == LEAD_QUALITY]
+    figures = [figure for section in quality for figure in section.figures]
+    chart = first_chart(quality)
+    tables = [table for section in quality for table in section.tables]
+    table = tables[0] if chart is None and tables else None
+    return {"quality": PanelData(scope, figures, chart, sections, table)}
 
 
 def dossier_panel(conn: Connection, now: datetime, user: User) -> dict[str, PanelData]:

@@ -178,7 +178,7 @@ def _agreement(agreement: Agreement | None, versions: Mapping[str, str]) -> Sect
 def _template(template: DossierTemplate, versions: Mapping[str, str]) -> Section:
     rows = [(s.title, "required" if s.required else "optional", s.guidance)
             for s in template.sections]  # fmt: skip
-    table = _text_table("Dossier template", ("Section", "", "What it holds"), rows)
+    table = _text_table("Dossier template", ("Section", "In a dossier", "What it holds"), rows)
     return Section(_heading(TEMPLATE, versions), tables=[table])
 
 
