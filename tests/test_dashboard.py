@@ -131,7 +131,7 @@ def test_a_read_model_that_fails_says_so_in_its_panels_and_the_rest_stands(
     def broken(conn, scope):  # type: ignore[no-untyped-def]
         raise AccordError("The agreement's calendar names a time zone this computer lacks.")
 
-    monkeypatch.setattr(sla_compliance, "sla_figures", broken)
+    monkeypatch.setattr(sla_compliance, "sla_sections", broken)
     board = _shown(qtbot, demo, sign_in(demo, PEOPLE[Role.OWNER]))
     for key in ("marketing", "sales", "trend"):
         assert _said(board, key) == (

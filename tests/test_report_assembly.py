@@ -44,14 +44,15 @@ def read_models(monkeypatch):
         return [Figure("New revenue won", 120_000, Unit.AMOUNT, 400_000),
                 Figure("Forecast", 380_000, Unit.AMOUNT, 400_000)]  # fmt: skip
 
-    def sla_figures(conn, scope):
-        return [Figure("Hand-offs", 58, target=67)], [Figure("First touch on time", None)]
+    def sla_sections(conn, scope):
+        asked.append(scope)
+        return [Section("Marketing's side", figures=[Figure("Hand-offs", 58, target=67)]),
+                Section("Sales' side", figures=[Figure("First touch on time", None)])]  # fmt: skip
 
     for name, value in {
         "goal_figures": goal_figures,
-        "sla_figures": sla_figures,
         "goal_sections": sections("Goal"),
-        "sla_sections": sections("Marketing's side", "Sales' side"),
+        "sla_sections": sla_sections,
         "closed_loop_sections": sections("Funnel", "What the field learned", "ICP calibration"),
         "plan_sections": sections("The plan"),
         "handoff_rows": lambda conn, scope: _rows("Hand-offs", scope),
@@ -82,6 +83,8 @@ def test_the_meeting_pack_runs_page_by_page(workspace, people, read_models):
         summary = report.sections[:3]
         assert [s.new_page for s in summary] == [True, False, False]  # one page
         assert [f.label for f in summary[0].figures] == ["New revenue won", "Forecast"]
+        assert [f.label for f in summary[1].figures] == ["Hand-offs"]
+        assert [f.label for f in summary[2].figures] == ["First touch on time"]
         chart = summary[0].charts[0]
         assert chart.categories == ("New revenue won", "Forecast")
         assert [s.name for s in chart.series] == ["The goal", "Target"]

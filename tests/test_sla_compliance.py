@@ -230,6 +230,33 @@ def test_the_summary_figures_stand_against_the_agreement_and_the_previous_period
     assert "No hand-off is in the black hole." in sections[1].notes
 
 
+def test_the_dashboard_and_the_meeting_pack_work_out_each_periods_compliance_once(
+    workspace, people, monkeypatch
+):
+    """Their figures come with the SLA's sections, so that on a big workspace the dashboard
+    and the meeting pack wait for the period's compliance and the previous period's once."""
+    from domain.report import ReportKind
+    from storage.read_models import sla_compliance
+    from storage.read_models.dashboard import agreement_panels
+    from storage.read_models.reports import make_report
+
+    periods: list[Period] = []
+
+    def counted_compliance(conn, scope):  # type: ignore[no-untyped-def]
+        periods.append(scope.period)
+        return compliance(conn, scope)
+
+    monkeypatch.setattr(sla_compliance, "compliance", counted_compliance)
+    with workspace.read() as conn:
+        panels = agreement_panels(False)(conn, NOW, people[Role.OWNER])
+        assert len(periods) == 2 and periods[1] == periods[0].previous()
+        assert panels["sales"].figures[0].label == "First touch on time"
+        periods.clear()
+        report = make_report(conn, ReportKind.MEETING, SCOPE, "Acme")
+        assert periods == [PERIOD, PERIOD.previous()]
+    assert report.sections[1].figures[0].label == "Hand-offs"
+
+
 def test_a_period_without_hand_offs_says_so_instead_of_zero_percent(workspace, people):
     with workspace.read() as conn:
         marketing, sales = sla_figures(conn, SCOPE)

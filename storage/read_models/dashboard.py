@@ -117,8 +117,8 @@ def goal_panel(conn: Connection, now: datetime, user: User) -> dict[str, PanelDa
 def agreement_panels(this_month: bool) -> Read:
     def read(conn: Connection, now: datetime, user: User) -> dict[str, PanelData]:
         scope = _panel_scope(conn, now, user, this_month)
-        marketing, sales = sla_compliance.sla_figures(conn, scope)
         sections = sla_compliance.sla_sections(conn, scope)
+        marketing, sales = sla_compliance.side_figures(sections)
         return {
             "marketing": PanelData(scope, marketing, None, sections),
             "sales": PanelData(scope, sales, None, sections),

@@ -40,7 +40,7 @@ from storage.read_models.closed_loop import (
 )
 from storage.read_models.goal_progress import goal_figures, goal_sections
 from storage.read_models.plan_document import plan_sections
-from storage.read_models.sla_compliance import handoff_rows, sla_figures, sla_sections
+from storage.read_models.sla_compliance import handoff_rows, side_figures, sla_sections
 from storage.schema import PlanSignOffRow
 from storage.targets import users_by_name
 
@@ -91,10 +91,11 @@ def _closed_loop(conn: Connection, scope: Scope) -> _Content:
 
 
 def _meeting(conn: Connection, scope: Scope) -> _Content:
+    sla = sla_sections(conn, scope)
     sections = [
-        *_summary(conn, scope),
+        *_summary(conn, scope, side_figures(sla)),
         *goal_sections(conn, scope),
-        *sla_sections(conn, scope),
+        *sla,
         *closed_loop_sections(conn, scope),
         Section(
             "Decisions and next steps",
@@ -119,11 +120,14 @@ _CONTENT = {
 }
 
 
-def _summary(conn: Connection, scope: Scope) -> list[Section]:
+def _summary(
+    conn: Connection, scope: Scope, sides: tuple[list[Figure], list[Figure]]
+) -> list[Section]:
     """The meeting's one-page summary: the goal, then each side's four figures against
-    the agreement and the previous period, on the same page."""
+    the agreement and the previous period (``sides``, from the SLA's sections), on the
+    same page."""
     goal = goal_figures(conn, scope)
-    marketing, sales = sla_figures(conn, scope)
+    marketing, sales = sides
     summary = Section("Summary", figures=goal, charts=_goal_chart(goal))
     if all(f.value is None for f in (*goal, *marketing, *sales)):
         summary.notes.append(f"There is no data in {scope.period.label} for any of these figures.")

@@ -659,6 +659,13 @@ def sla_figures(conn: Connection, scope: Scope) -> tuple[list[Figure], list[Figu
     return _figures(now, before, scope.rep)
 
 
+def side_figures(sections: list[Section]) -> tuple[list[Figure], list[Figure]]:
+    """Marketing's and sales' figures as :func:`sla_sections` gave them, for a reader that
+    shows both: the period's compliance is worked out once, not again for the figures."""
+    marketing, sales = sections[:2]
+    return marketing.figures, sales.figures
+
+
 # --- sections --------------------------------------------------------------------------------
 
 

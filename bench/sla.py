@@ -1,0 +1,91 @@
+"""The service agreement's compliance on the field workspace (1M accounts, 5M interactions):
+``sla_figures`` (the eight figures alone), ``sla_sections`` (the two sides with their
+figures and the black hole: what the dashboard, the SLA report and the meeting pack read)
+and ``handoff_rows`` (the raw hand-offs, streamed to nowhere), against a baseline measured
+in the same run: a plain ``sqlite3`` count of the period's hand-offs and scan of its
+interactions by their time index.
+
+    python bench/sla.py                                  # 1M accounts, 5M interactions
+    python bench/sla.py --accounts 100000 --interactions 500000
+
+Targets: the dashboard in at most 1 s, each report in at most 10 s. The workspace is
+bench/field_data.py's, built once and cached (ACCORD_BENCH_OUT names where); it is only read.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sqlite3
+import sys
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+
+def timed(action: Callable[[], Any]) -> tuple[float, Any]:
+    start = time.perf_counter()
+    result = action()
+    return time.perf_counter() - start, result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--accounts", type=int, default=1_000_000)
+    parser.add_argument("--interactions", type=int, default=5_000_000)
+    args = parser.parse_args()
+
+    from bench.field_data import field_workspace
+    from storage.read_models.reports import report_scope
+    from storage.read_models.sla_compliance import handoff_rows, sla_figures, sla_sections
+    from storage.workspace import open_workspace
+
+    path = field_workspace(args.accounts, args.interactions)
+    workspace = open_workspace(path)
+    with workspace.read() as conn:
+        scope = report_scope(conn, datetime.now(UTC))
+    zone = scope.calendar.zone
+    start, end = (scope.period.start(zone), scope.period.end(zone))
+    bounds = tuple(t.astimezone(UTC).replace(tzinfo=None).isoformat(" ") for t in (start, end))
+    raw = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+
+    def scan() -> tuple[int, int]:
+        handoffs = raw.execute(
+            "SELECT count(*) FROM targets WHERE handed_off_at >= ? AND handed_off_at < ?",
+            bounds,
+        ).fetchone()[0]
+        seen = raw.execute(
+            "SELECT count(*), sum(length(outcome)) FROM interactions WHERE at >= ? AND at < ?",
+            bounds,
+        ).fetchone()[0]
+        return handoffs, seen
+
+    scan()  # warms the page cache for every measure alike
+    baseline, (handoffs, seen) = timed(scan)
+    print(f"{args.accounts:,} accounts; {scope.period.label}: {handoffs:,} hand-offs, "
+          f"{seen:,} interactions; load {os.getloadavg()[0]:.1f}")  # fmt: skip
+    print(f"  baseline (plain scan of the period's hand-offs and interactions) {baseline:6.2f} s")
+
+    def row(label: str, seconds: float, target: float) -> None:
+        verdict = "ok" if seconds <= target else "SLOW"
+        print(f"  {label:<34} {seconds:7.2f} s  {seconds / baseline:6.1f}x baseline"
+              f"  target {target:g} s  {verdict}")  # fmt: skip
+
+    def streamed() -> int:
+        with workspace.read() as conn:
+            return sum(1 for _ in handoff_rows(conn, scope).rows)
+
+    with workspace.read() as conn:
+        row("sla_figures (the figures alone)", timed(lambda: sla_figures(conn, scope))[0], 1)
+        row("sla_sections (dashboard, reports)", timed(lambda: sla_sections(conn, scope))[0], 1)
+    seconds, count = timed(streamed)
+    row(f"handoff_rows ({count:,} rows)", seconds, 10)
+    workspace.close()
+
+
+if __name__ == "__main__":
+    main()
