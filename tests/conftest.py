@@ -5,6 +5,7 @@ PostgreSQL runs are skipped with a reason shown in the summary; with
 
 from __future__ import annotations
 
+import gc
 import os
 import time
 import uuid
@@ -20,8 +21,24 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 from domain.users import Role, User, add_user
 from storage.users import SqlUserStore, sign_in
 from storage.workspace import Workspace, open_workspace
+from ui.workers import collect_garbage
 
 PG_URL = os.environ.get("ACCORD_TEST_PG_URL")
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _garbage_on_the_test_thread() -> Iterator[None]:
+    """As the app does (ui.workers.collect_on_gui_thread): Python's collector runs on the
+    thread of the tests, between them, never in a worker thread that would delete a widget."""
+    gc.disable()
+    yield
+    gc.enable()
+
+
+@pytest.fixture(autouse=True)
+def _collected() -> Iterator[None]:
+    yield
+    collect_garbage()
 
 
 @pytest.fixture(autouse=True)

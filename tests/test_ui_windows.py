@@ -239,18 +239,15 @@ def test_a_closed_dialog_is_never_left_to_the_garbage_collector(qtbot, demo, nam
     while an import ran then crashed. A closed dialog goes at once, or with its window."""
     main = MainWindow(demo, sign_in(demo, PEOPLE[Role.OWNER]))
     qtbot.addWidget(main)
-    gc.disable()
-    try:
-        dialog = WINDOWS[name](main)
-        QTimer.singleShot(0, lambda: QApplication.activeModalWidget().reject())
-        dialog.exec()
-        closed = weakref.ref(dialog)
-        del dialog
-        kept = closed() is not None
-        gc.collect()
-        assert (closed() is not None) == kept
-    finally:
-        gc.enable()
+    # the collector runs only between tests (conftest), as on the GUI thread in the app
+    dialog = WINDOWS[name](main)
+    QTimer.singleShot(0, lambda: QApplication.activeModalWidget().reject())
+    dialog.exec()
+    closed = weakref.ref(dialog)
+    del dialog
+    kept = closed() is not None
+    gc.collect()
+    assert (closed() is not None) == kept
 
 
 # --- the accounts list ---------------------------------------------------------------------

@@ -22,6 +22,7 @@ from ui.backups import Damage, ask_about_damage
 from ui.main_window import MainWindow
 from ui.messages import Icon, message_box
 from ui.settings import remember_workspace, remembered_user, remembered_workspace
+from ui.workers import collect_on_gui_thread
 from ui.workspaces import WORKSPACE_FILES, open_demo_workspace
 
 _keep: list[object] = []  # the window and any start-up task live as long as the app
@@ -83,6 +84,7 @@ def run_gui(db: str | None, user_name: str | None, demo: bool) -> int:
     assert isinstance(app, QApplication)
     app.setApplicationName("Accord")
     app.setOrganizationName("Accord")
+    collect_on_gui_thread(app)
 
     def who() -> str | None:
         """The name of whoever works in a workspace file (a team database knows its logins)."""

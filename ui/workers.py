@@ -7,11 +7,22 @@ back to the GUI thread through a signal.
 
 from __future__ import annotations
 
+import gc
 import threading
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt, QThread, QThreadPool, Signal, Slot
+from PySide6.QtCore import (
+    QCoreApplication,
+    QEvent,
+    QObject,
+    Qt,
+    QThread,
+    QThreadPool,
+    QTimer,
+    Signal,
+    Slot,
+)
 from PySide6.QtWidgets import QProgressDialog, QWidget
 
 from domain.errors import AccordError
@@ -159,3 +170,24 @@ def run_task(
     task.done.connect(on_done)
     task.error.connect(lambda error: show_error(parent, title, error))
     return task.start()
+
+
+def collect_garbage() -> None:
+    """Run Python's collector, on the thread that calls this (the GUI thread), for the
+    oldest generation that is due."""
+    counts, limits = gc.get_count(), gc.get_threshold()
+    for generation in (2, 1, 0):
+        if counts[generation] > limits[generation]:
+            gc.collect(generation)
+            return
+
+
+def collect_on_gui_thread(app: QCoreApplication) -> QTimer:
+    """Let Python's collector run only on the GUI thread. Left to itself it runs in whichever
+    thread happens to allocate, a worker's among them, and may delete a widget there that a
+    cycle kept: Qt then crashes (a dashboard read segfaulted in SQLAlchemy this way)."""
+    gc.disable()
+    timer = QTimer(app)
+    timer.timeout.connect(collect_garbage)
+    timer.start(500)
+    return timer
