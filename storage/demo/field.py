@@ -241,6 +241,7 @@ def _office_hours(rng: random.Random, moment: datetime) -> datetime:
     else a time in the office hours of the next weekday: reps do not call at 3 a.m., and
     marketing hands off on working days. Only ever moves forward, so a story keeps its
     order."""
+    minutes = rng.randint(0, 9 * 60)  # drawn every time: the dice after do not hang on the hour
     local = moment.astimezone()
     if local.weekday() < 5 and 8 <= local.hour < 18:
         return moment
@@ -248,7 +249,7 @@ def _office_hours(rng: random.Random, moment: datetime) -> datetime:
     while day.weekday() >= 5:
         day += timedelta(days=1)
     opening = datetime(day.year, day.month, day.day, 8, tzinfo=local.tzinfo)
-    return (opening + timedelta(minutes=rng.randint(0, 9 * 60))).astimezone(moment.tzinfo)
+    return (opening + timedelta(minutes=minutes)).astimezone(moment.tzinfo)
 
 
 def _kept_up(rng: random.Random, entries: list[Interaction], now: datetime) -> list[Interaction]:
