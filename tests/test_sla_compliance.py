@@ -7,7 +7,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, date, datetime, timedelta
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import delete, insert
 
@@ -186,16 +186,19 @@ def _expected(facts: list[dict]) -> dict[str, int]:
     return got
 
 
-# Derandomized for now: one history in random order of examples made the black hole
-# disagree (SQL 0, plain 1: an untouched hand-off from before the period) only when examples
-# shared the workspace, never alone; under investigation, see the closing note of 2026-11-30.
+def _logged(hours: int, corrects: int | None = None) -> dict:
+    return {"hours": hours, "meaningful": False, "quality": None, "lead": None,
+            "follow_up": None, "corrects": corrects}  # fmt: skip
+
+
 @settings(
-    max_examples=40,
-    deadline=None,
-    derandomize=True,
-    suppress_health_check=[HealthCheck.function_scoped_fixture],
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(batch=history)
+# Handed off before the period; the one call after the hand-off was corrected into one
+# before it: still untouched, so in the black hole.
+@example(batch=[{"mine": True, "handed_off": 1364, "closed": None,
+                 "interactions": [_logged(5), _logged(-100, corrects=0)]}])  # fmt: skip
 def test_compliance_is_what_the_definitions_say_on_random_histories(workspace, people, batch):
     save_agreement(SqlAgreementStore(workspace), people[Role.OWNER], AGREEMENT)
     facts = _store(workspace, people, batch)
@@ -270,6 +273,26 @@ def test_a_period_without_hand_offs_says_so_instead_of_zero_percent(workspace, p
     assert all(f.value is None for f in sales) and marketing[2].value is None
     assert marketing[0].value == 0
     assert "No hand-offs in October 2026 – November 2026." in sections[0].notes
+
+
+def test_a_past_periods_black_hole_is_as_it_stood_at_the_periods_end(workspace, people):
+    save_agreement(SqlAgreementStore(workspace), people[Role.OWNER], AGREEMENT)
+    batch = [
+        {"mine": True, "handed_off": 1000, "closed": None, "interactions": []},
+        # touched three weeks later, in November
+        {"mine": True, "handed_off": 800, "closed": None, "interactions": [_logged(500)]},
+        # handed off on 17 November, after October
+        {"mine": True, "handed_off": 200, "closed": None, "interactions": []},
+    ]  # fmt: skip
+    _store(workspace, people, batch)
+    october = Scope(Period.parse("2026-10"), VIENNA, NOW)
+    with workspace.read() as conn:
+        then = sla_sections(conn, october)[1].tables[-1]
+        now = sla_sections(conn, SCOPE)[1].tables[-1]
+    assert [row[0] for row in then.rows] == ["Account 0", "Account 1"]
+    # business days overdue by Saturday 31 October: from Monday 19 and Wednesday 28
+    assert [row[3] for row in then.rows] == [10, 3]
+    assert [row[0] for row in now.rows] == ["Account 0", "Account 2"]
 
 
 def test_breaches_list_each_account_and_month_with_what_to_do(workspace, people):

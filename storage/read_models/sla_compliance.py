@@ -197,14 +197,12 @@ def _days(conn: Connection, scope: Scope, agreement: Agreement, since_first: boo
     day after the later of the period's last and today."""
     work = scope.calendar
     first = work.local_day(scope.period.start(work.zone))
-    if since_first:  # the oldest hand-off nobody has touched since
-        touched = exists().where(
-            interactions.c.account_id == targets.c.account_id,
-            interactions.c.at > targets.c.handed_off_at,
-        )
+    if since_first:  # the oldest hand-off nobody has touched since, as the black hole reads
+        i = interactions.alias("i")
         earliest = conn.execute(
             select(func.min(targets.c.handed_off_at)).where(
-                targets.c.deleted_at.is_(None), ~touched
+                targets.c.deleted_at.is_(None),
+                ~exists(select(i.c.id).where(_touch(i, scope))),
             )
         ).scalar()
         if earliest is not None:
@@ -215,6 +213,19 @@ def _days(conn: Connection, scope: Scope, agreement: Agreement, since_first: boo
 
 def _utc(moment: datetime) -> datetime:
     return moment.astimezone(UTC)
+
+
+def _touch(i: Any, scope: Scope, *more: Any) -> Any:
+    """The interaction ``i`` touches the hand-off of its account's target row: current (no
+    correction supersedes it), after the hand-off, by ``scope.now``."""
+    at = targets.c.handed_off_at
+    return and_(
+        i.c.account_id == targets.c.account_id,
+        i.c.at > at,
+        i.c.at <= _utc(scope.now),
+        _current(i),
+        *more,
+    )
 
 
 def _handed_off(scope: Scope, start: datetime | None, end: datetime | None) -> list[Any]:
@@ -248,11 +259,11 @@ def _handoffs(
     with ``untouched``): its account, rep, tier, day and the facts each measure needs, as
     of ``scope.now``."""
     i = interactions.alias("i")
-    now, days = _utc(scope.now), span.cte
+    days = span.cte
     mine, at = targets.c.account_id, targets.c.handed_off_at
 
     def after(*more: Any) -> Any:
-        return and_(i.c.account_id == mine, i.c.at > at, i.c.at <= now, _current(i), *more)
+        return _touch(i, scope, *more)
 
     def first_of(*more: Any) -> Any:
         return select(func.min(i.c.at)).where(after(*more)).scalar_subquery()
@@ -854,8 +865,11 @@ class BlackHoleEntry:
 
 
 def black_hole(conn: Connection, scope: Scope) -> list[BlackHoleEntry]:
-    """Hand-offs not touched past their deadline, as of ``scope.now`` (whenever they were
-    handed off: one stays until touched), the longest overdue first."""
+    """Hand-offs not touched past their deadline, as of ``scope.now`` or, for a period
+    that is over, as it stood at the period's end (whenever they were handed off: one stays
+    until touched), the longest overdue first."""
+    last_moment = scope.period.end(scope.calendar.zone) - timedelta(microseconds=1)
+    scope = replace(scope, now=min(scope.now, last_moment))
     span = _days(conn, scope, current_agreement(conn), True)
     work, first = span.work, span.first
     h = _handoffs(scope, span, start=None, end=None, untouched=True)
