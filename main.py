@@ -4,6 +4,7 @@ runs one headless command. The only module that wires the layers together."""
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable, Sequence
 from datetime import date
@@ -387,7 +388,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_gui(db=args.db, user_name=args.user, demo=args.demo)
     handler = _COMMANDS[args.command]
     try:
-        return handler(args)
+        code = handler(args)
+        sys.stdout.flush()  # a reader that has gone is found here, not at Python's exit
+        return code
+    except BrokenPipeError:
+        # The reader stopped reading (`accord plan show | head`): end quietly, as Unix tools
+        # do. What is still buffered would fail again at exit, so it goes nowhere.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_REFUSED
     except AccordError as exc:
         print(f"accord: {_said(exc)}", file=sys.stderr)
         return EXIT_REFUSED

@@ -47,6 +47,25 @@ def test_a_command_leaves_everything_in_the_workspace_file_itself(tmp_path):
         assert conn.execute("SELECT count(*) FROM accounts").fetchone() == (2,)
 
 
+def test_a_command_whose_reader_has_gone_ends_quietly(tmp_path):
+    """`accord plan show | head`: the reader stops reading; no traceback, as Unix tools."""
+    db = tmp_path / "w.sqlite"
+    path = tmp_path / "list.csv"
+    path.write_text("Company name\nAcme\n", encoding="utf-8")
+    main_py = Path(__file__).resolve().parent.parent / "main.py"
+    accord = [sys.executable, str(main_py), "--db", str(db), "--user", "Ann"]
+    subprocess.run([*accord, "import", "accounts", str(path)], check=True, capture_output=True)
+    for command in (["plan", "show"], ["goal", "show"]):
+        shown = subprocess.Popen([*accord, *command], stdout=subprocess.PIPE,
+                                 stderr=subprocess.PIPE)  # fmt: skip
+        assert shown.stdout is not None and shown.stderr is not None
+        shown.stdout.close()  # gone before the first line
+        with shown.stderr:
+            said = shown.stderr.read().decode()
+        assert shown.wait() == 1
+        assert "Traceback" not in said and "BrokenPipe" not in said, command
+
+
 def test_a_refused_file_exits_non_zero_and_changes_nothing(tmp_path, capsys):
     db = str(tmp_path / "w.sqlite")
     path = tmp_path / "list.csv"
