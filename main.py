@@ -1025,7 +1025,7 @@ def _cmd_goal(args: argparse.Namespace) -> int:
 
     from domain.goal import Goal, set_goal
     from domain.periods import Month, Period
-    from domain.report import Figure, Scope
+    from domain.report import Figure, Scope, shown_value
     from storage.agreements import current_calendar
     from storage.goals import SqlGoalStore, current_goal
     from storage.read_models.goal_progress import described, goal_figures
@@ -1055,7 +1055,7 @@ def _cmd_goal(args: argparse.Namespace) -> int:
     def said(figure: Figure) -> str:
         if figure.value is None:
             return f"{figure.label}: none ({figure.basis})"
-        value = f"{figure.label}: {figure.value:,.0f}"
+        value = f"{figure.label}: {shown_value(figure)}"
         return value + (f" ({figure.basis})" if figure.basis else "")
 
     print(described(version))

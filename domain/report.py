@@ -136,6 +136,20 @@ class Figure:
     trend: Trend | None = None
     basis: str = ""
     rows: str = ""
+    #: The figure is a shortfall (the gap to a target): below zero, it is ahead by as much.
+    shortfall: bool = False
+
+
+#: What a shortfall below zero reads as, before the amount it goes beyond the target by.
+AHEAD = "ahead by"
+
+
+def shown_value(figure: Figure) -> str:
+    """A figure's value as the reports, the dashboard, the goal's window and the command
+    line print it: :func:`shown`, and a shortfall below zero as ``ahead by 466,214``."""
+    if figure.shortfall and figure.value is not None and figure.value < 0:
+        return f"{AHEAD} {shown(-figure.value, figure.unit)}"
+    return shown(figure.value, figure.unit)
 
 
 class ChartKind(enum.StrEnum):

@@ -37,7 +37,18 @@ from reportlab.platypus import (
 
 from domain import palette
 from domain.progress import Cancel, Progress
-from domain.report import Chart, ChartKind, Figure, Quote, Report, ReportKind, Section, Unit, shown
+from domain.report import (
+    Chart,
+    ChartKind,
+    Figure,
+    Quote,
+    Report,
+    ReportKind,
+    Section,
+    Unit,
+    shown,
+    shown_value,
+)
 from domain.tables import ColumnKind, TableData, shown_cell
 from domain.values import in_words, shown_time
 from reports.dossier_pdf import (
@@ -185,7 +196,7 @@ def _card(figure: Figure) -> list[Flowable]:
     if figure.value is None:
         card.append(_Paragraph("no data", _S.card_none))
     else:
-        value = shown(figure.value, figure.unit)
+        value = shown_value(figure)
         card.append(_Paragraph(text(value, BOLD), _value_style(value)))
     if figure.target is not None:
         against = f"Target {text(shown(figure.target, figure.unit))}"

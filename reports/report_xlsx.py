@@ -27,7 +27,7 @@ from typing import Any
 
 from domain import palette
 from domain.progress import Cancel, Progress
-from domain.report import Chart, ChartKind, Figure, Report, Section, Unit
+from domain.report import AHEAD, Chart, ChartKind, Figure, Report, Section, Unit
 from domain.tables import ColumnKind, TableColumn, TableData
 from domain.values import in_words
 from reports.output import writing
@@ -226,10 +226,14 @@ def _figure_cells(sheet: Any, section: Section, figure: Figure) -> list[Any]:
         standing = sheet_cell(sheet, f"{mark} {figure.standing.value}", ColumnKind.TEXT)
         standing.font = Font(bold=True, color=colour.lstrip("#"))
     trend = figure.trend.value if figure.trend is not None else None
+    number = sheet_cell(sheet, value, kind)
+    if figure.shortfall and figure.value is not None:  # a number still, read as a sentence
+        shown = NUMBER_FORMATS[kind]
+        number.number_format = f'{shown};"{AHEAD} "{shown}'
     return [
         sheet_cell(sheet, section.title, ColumnKind.TEXT),
         sheet_cell(sheet, figure.label, ColumnKind.TEXT),
-        sheet_cell(sheet, value, kind),
+        number,
         sheet_cell(sheet, figure.target, kind),
         standing,
         sheet_cell(sheet, trend, ColumnKind.TEXT),

@@ -475,3 +475,45 @@ def test_the_demo_opens_on_a_goal_within_reach(sqlite_workspace):
     assert (goal.metric, goal.months, goal.owners) == (Metric.NEW_REVENUE, 6, GOAL_OWNERS)
     assert goal.period.last == Month.of(now.date())  # six months to this one
     assert 0 < actual.value < goal.target and forecast.value is not None
+
+
+def test_a_goal_ahead_of_its_target_says_so_in_every_place_it_is_shown(
+    qtbot, sqlite_workspace, sqlite_people, tmp_path, capsys
+):
+    """The gap below zero reads "ahead by 300", never "-300": in the goal's window,
+    `accord goal show`, the dashboard and the reports (the workbook's cell a number still)."""
+    from openpyxl import load_workbook
+    from pypdf import PdfReader
+
+    from domain.report import ReportKind
+    from reports.report_file import write_report
+    from storage.read_models.reports import make_report
+    from ui.dashboard import FigureTile
+    from ui.goal_dialog import GoalDialog
+
+    workspace = sqlite_workspace
+    _save_goal(workspace, sqlite_people, _goal(target=100))  # January and February 2026
+    with workspace.write() as conn:
+        won = _account(conn, "Won")
+        _interaction(conn, won, START + timedelta(days=3), value=400)
+        _move(conn, won, START + timedelta(days=3), "opportunity", "won")
+    over = _scope(datetime(2026, 3, 2, tzinfo=UTC))
+    with workspace.read() as conn:
+        gap = goal_figures(conn, over)[3]
+        report = make_report(conn, ReportKind.GOAL, over, "Acme")
+        write_report(report, tmp_path / "goal.pdf")
+        write_report(report, tmp_path / "goal.xlsx")
+    assert gap.value == -300
+    text = " ".join(page.extract_text() for page in PdfReader(tmp_path / "goal.pdf").pages)
+    assert "ahead by 300" in text and "-300" not in text
+    summary = load_workbook(tmp_path / "goal.xlsx")["Summary"]
+    cell = next(row[2] for row in summary.iter_rows() if row[1].value == GAP)
+    assert cell.value == -300 and cell.number_format == '#,##0;"ahead by "#,##0'
+    tile = FigureTile(gap)
+    qtbot.addWidget(tile)
+    assert tile.value.text() == "ahead by 300"
+    dialog = GoalDialog(workspace, sqlite_people[Role.OWNER])
+    qtbot.addWidget(dialog)
+    assert dialog.progress.itemAtPosition(3, 1).widget().text() == "ahead by 300"
+    assert main(["--db", workspace.label, "goal", "show"]) == 0
+    assert "Gap to the target: ahead by 300 (" in capsys.readouterr().out

@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 
 from domain.agreement import Standing
 from domain.errors import AccordError
-from domain.report import Figure, Trend, shown
+from domain.report import Figure, Trend, shown, shown_value
 from domain.tables import TableData
 from domain.users import Role, User
 from domain.values import counted
@@ -128,7 +128,7 @@ class FigureTile(QPushButton):
         # Room for the value, and for its label and what it is against on two lines each.
         self.setMinimumSize(140, 120)
         self.setCursor(Qt.CursorShape.PointingHandCursor)
-        value = shown(figure.value, figure.unit)
+        value = shown_value(figure)
         self.value = plain_label(value)
         self.value.setObjectName("value")
         self.value.setStyleSheet("font-size: 20px; font-weight: 700")
@@ -367,7 +367,7 @@ class RowsWindow(QDialog):
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle(f"{figure.label}: {table.title}")
-        said = f"{figure.label}: {shown(figure.value, figure.unit)}"
+        said = f"{figure.label}: {shown_value(figure)}"
         if figure.basis:
             said += f" ({figure.basis})"
         listed = counted(len(rows), "row")

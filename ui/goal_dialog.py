@@ -45,7 +45,7 @@ from domain.goal import (
     reverse_funnel,
     set_goal,
 )
-from domain.report import Figure, Scope
+from domain.report import Figure, Scope, shown_value
 from domain.users import Action, User
 from domain.values import in_words, shown_time
 from storage.agreements import SqlAgreementStore, current_agreement, current_calendar
@@ -65,10 +65,6 @@ from ui.workers import show_error
 
 #: The most a target may be typed as (QSpinBox holds a 32-bit number).
 _MOST = 2_000_000_000
-
-
-def _number(value: float) -> str:
-    return f"{value:,.0f}"
 
 
 def _scrolled(content: QWidget) -> QScrollArea:
@@ -215,7 +211,7 @@ class GoalDialog(QDialog):
             self.progress.addWidget(plain_label("Nothing to measure until a goal is set."), 0, 0)
             return
         for row, figure in enumerate(figures):
-            value = "—" if figure.value is None else _number(figure.value)
+            value = "—" if figure.value is None else shown_value(figure)
             if figure.standing and figure.label in _AGAINST:
                 value += f", {_STANDING[figure.standing]} {_AGAINST[figure.label]}"
             self.progress.addWidget(plain_label(figure.label), row, 0)

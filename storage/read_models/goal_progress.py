@@ -391,7 +391,7 @@ def _figures(reading: _Reading | None) -> list[Figure]:
                basis=f"{progress.elapsed:.0%} of the goal's period gone by"),
         Figure(FORECAST, forecast, unit, goal.target, standing(forecast, goal.target),
                basis=_forecast_basis(reading), rows=rows),
-        Figure(GAP, gap, unit, basis=_gap_basis(goal.metric, gap)),
+        Figure(GAP, gap, unit, basis=_gap_basis(goal.metric, gap), shortfall=True),
     ]  # fmt: skip
 
 
