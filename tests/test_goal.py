@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import delete, func, insert, select, update
 
 from domain.calendar import WorkCalendar
 from domain.errors import PermissionDenied, ValidationError
@@ -250,6 +250,39 @@ def test_a_report_on_a_past_month_reads_the_goal_as_it_stood_then(workspace, peo
         whole = goal_figures(conn, _scope(later))
     assert january[0].value == 1 and january[1].value == pytest.approx(10 * 31 / 59)
     assert whole[0].value == 2 and whole[2].value == 2  # over: the forecast is the actual
+
+
+def test_the_forecast_weighs_the_open_deals_of_the_moment_it_is_read_at(workspace, people):
+    """Over: the forecast is the actual, whatever is open. A report on a past month reads the
+    open deals as they stood at its end, not today's; the share gone by says 100% only
+    once the goal's period is over."""
+    _save_goal(workspace, people, _goal(target=1000))  # January and February 2026
+    with workspace.write() as conn:
+        won, lost = _account(conn, "Won"), _account(conn, "Lost")
+        _interaction(conn, won, START + timedelta(days=2), value=300)
+        _move(conn, won, START + timedelta(days=2), "opportunity", "won")
+        _move(conn, lost, START + timedelta(days=3), "opportunity", "lost")
+        then = _account(conn, "Open in January")  # open on 31 January, lost since
+        _interaction(conn, then, START + timedelta(days=5), "opportunity", value=200)
+        _move(conn, then, START + timedelta(days=5), "meeting", "opportunity")
+        _move(conn, then, START + timedelta(days=45), "opportunity", "lost")
+        now = _account(conn, "Open since February")
+        _interaction(conn, now, START + timedelta(days=40), "opportunity", value=500)
+        _move(conn, now, START + timedelta(days=40), "meeting", "opportunity")
+        for account, stage in ((won, "won"), (lost, "lost"), (then, "lost")):
+            conn.execute(update(targets).where(targets.c.account_id == account).values(
+                stage=stage))  # fmt: skip
+    with workspace.read() as conn:
+        january = goal_figures(conn, _scope(START + timedelta(days=50), "2026-01"))
+        over = goal_figures(conn, _scope(datetime(2026, 3, 2, tzinfo=UTC)))
+        last_hour = goal_figures(conn, _scope(datetime(2026, 2, 28, 23, tzinfo=UTC)))
+    # the run rate on 31 January + 200 open then × win rate 1 of 2
+    assert january[2].value == pytest.approx(300 * 59 / 31 + 200 / 2)
+    assert "200 in open deals" in january[2].basis
+    assert over[2].value == 300 and over[2].basis == "the goal's period is over: the actual"
+    assert over[1].basis == "100% of the goal's period gone by"
+    assert last_hour[1].basis == "99% of the goal's period gone by"
+    assert "500 in open deals" in last_hour[2].basis
 
 
 def test_before_the_goal_starts_nothing_is_counted_or_forecast(workspace, people):

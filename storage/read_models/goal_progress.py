@@ -240,15 +240,20 @@ def win_rate(conn: Connection, calendar: WorkCalendar, moment: datetime) -> Rate
     return Rate(int(won), int(won) + int(lost_count))
 
 
-def _open_pipeline(conn: Connection, rep: str | None) -> tuple[int, int]:
-    """The accounts at the opportunity stage now, and their deals' value: each the value of
-    its latest opportunity entry that stands."""
+def _open_pipeline(
+    conn: Connection, rep: str | None, moment: datetime | None = None
+) -> tuple[int, int]:
+    """The accounts at the opportunity stage now (or at a past ``moment``: their last stage
+    change by then that stands moved them there), and their deals' value: each the value of
+    its latest opportunity entry that stands (by then)."""
+    by_then = [] if moment is None else [interactions.c.at <= moment]
     deal = (
         select(interactions.c.value)
         .where(
             interactions.c.account_id == targets.c.account_id,
             interactions.c.outcome == "opportunity",
             _kept(interactions.c.id),
+            *by_then,
         )
         .order_by(interactions.c.at.desc(), interactions.c.id.desc())
         .limit(1)
@@ -256,13 +261,37 @@ def _open_pipeline(conn: Connection, rep: str | None) -> tuple[int, int]:
         .scalar_subquery()
     )
     query = select(func.count(), func.coalesce(func.sum(deal), 0)).where(
-        targets.c.deleted_at.is_(None), targets.c.stage == Stage.OPPORTUNITY.value
+        targets.c.deleted_at.is_(None)
     )
+    if moment is None:
+        query = query.where(targets.c.stage == Stage.OPPORTUNITY.value)
+    else:
+        query = query.where(targets.c.account_id.in_(_at_opportunity(moment)))
     mine = _of_rep(rep)
     if mine is not None:
         query = query.where(targets.c.account_id.in_(mine))
     count, value = conn.execute(query).one()
     return int(count), int(value)
+
+
+def _at_opportunity(moment: datetime) -> Select[tuple[object, ...]]:
+    """The accounts whose last stage change by ``moment`` that stands moved them to the
+    opportunity stage."""
+    moved, later = stage_changes, stage_changes.alias("later")
+
+    def stands(moves: FromClause) -> ColumnElement[bool]:
+        return and_(
+            moves.c.at <= moment,
+            or_(moves.c.interaction_id.is_(None), _kept(moves.c.interaction_id)),
+        )
+
+    return select(moved.c.account_id).where(
+        moved.c.to_stage == Stage.OPPORTUNITY.value,
+        stands(moved),
+        ~exists().where(
+            later.c.account_id == moved.c.account_id, later.c.at > moved.c.at, stands(later)
+        ),
+    )
 
 
 def _week_ends(calendar: WorkCalendar, first: date, last: date) -> tuple[date, ...]:
@@ -344,7 +373,9 @@ def _read(conn: Connection, scope: Scope, version: GoalVersion) -> _Reading:
     open_count = open_value = 0
     pipeline = None
     if goal.metric in (Metric.NEW_REVENUE, Metric.WON_ACCOUNTS) and rate.value is not None:
-        open_count, open_value = _open_pipeline(conn, scope.rep)
+        # a period that is over is read as it stood at its end: its open pipeline then
+        past = as_of if as_of < scope.now else None
+        open_count, open_value = _open_pipeline(conn, scope.rep, past)
         weighed = open_value if goal.metric is Metric.NEW_REVENUE else open_count
         pipeline = weighed * rate.value
     progress = Progress(goal.target, actual, elapsed(start, end, as_of), pipeline)
@@ -388,11 +419,17 @@ def _figures(reading: _Reading | None) -> list[Figure]:
                standing(progress.actual, progress.pace) if started else None,
                basis=actual_basis if started else "the goal has not started", rows=rows),
         Figure(PACE, progress.pace, unit, goal.target,
-               basis=f"{progress.elapsed:.0%} of the goal's period gone by"),
+               basis=f"{_gone_by(progress.elapsed)} of the goal's period gone by"),
         Figure(FORECAST, forecast, unit, goal.target, standing(forecast, goal.target),
                basis=_forecast_basis(reading), rows=rows),
         Figure(GAP, gap, unit, basis=_gap_basis(goal.metric, gap), shortfall=True),
     ]  # fmt: skip
+
+
+def _gone_by(share: float) -> str:
+    """The share of the goal's period gone by, in whole percent: 100% only once it is over
+    (when the forecast is the actual), 99% on its last hours."""
+    return "100%" if share >= 1 else f"{min(round(share * 100), 99)}%"
 
 
 def _gap_basis(metric: Metric, gap: float | None) -> str:
