@@ -667,14 +667,9 @@ def _cmd_export(args: argparse.Namespace) -> int:
 
 
 def _read_json(path: Path) -> object:
-    import json
+    from storage.importing.files import read_document
 
-    try:
-        return json.loads(path.read_text(encoding="utf-8-sig"))
-    except OSError as exc:
-        raise AccordError(f"{path}: cannot be read ({exc.strerror})") from None
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise AccordError(f"{path}: not valid JSON ({exc})") from None
+    return read_document(path)
 
 
 def _cmd_icp(args: argparse.Namespace) -> int:

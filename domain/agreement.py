@@ -116,14 +116,26 @@ class Agreement:
             if side not in document:
                 raise ValidationError({side: "is missing"})
         arithmetic = document.get("arithmetic", [])
-        if not isinstance(arithmetic, list) or not all(isinstance(s, Mapping) for s in arithmetic):
-            raise ValidationError({"arithmetic": "a list of steps"})
+        if not isinstance(arithmetic, list) or not all(_is_step(s) for s in arithmetic):
+            raise ValidationError(
+                {"arithmetic": "a list of steps, each an object of texts and numbers"}
+            )
         return cls(
             _side(MarketingSide, document["marketing"], "marketing"),
             _side(SalesSide, document["sales"], "sales"),
             tuple(arithmetic),
             str(document.get("note", "")),
         ).checked()
+
+
+def _is_step(step: Any) -> bool:
+    """A step of the goal's arithmetic: names to a text or a number, nothing nested."""
+    return isinstance(step, Mapping) and all(
+        isinstance(key, str)
+        and isinstance(value, str | int | float)
+        and not isinstance(value, bool)
+        for key, value in step.items()
+    )
 
 
 def _side_document(side: MarketingSide | SalesSide) -> dict[str, Any]:

@@ -166,6 +166,59 @@ def test_a_wrong_agreement_is_refused_in_one_line_naming_the_key(tmp_path, capsy
     assert [v.number for v in _read(db, agreement_history)] == [1]
 
 
+def _hostile(tmp_path, kind: str):
+    good = json.dumps(Agreement().to_document())
+    path = tmp_path / f"{kind}.json"
+    if kind == "huge":  # 50 MB of note
+        with path.open("w", encoding="utf-8") as file:
+            file.write(good[:-1] + ', "note": "')
+            for _ in range(50):
+                file.write("x" * 1_000_000)
+            file.write('"}')
+    elif kind == "deep":  # deeper than Python's own recursion
+        path.write_text(good[:-1] + ', "note": ' + "[" * 100_000 + "]" * 100_000 + "}")
+    elif kind == "nested":  # within Python's recursion, far beyond any agreement
+        path.write_text(good[:-1] + ', "note": ' + "[" * 500 + "]" * 500 + "}")
+    else:  # a step of the arithmetic that nests
+        document = {**Agreement().to_document(), "arithmetic": [{"step": [[["x"]]]}]}
+        path.write_text(json.dumps(document))
+    return path
+
+
+@pytest.mark.parametrize(
+    ("kind", "said"),
+    [
+        ("huge", "huge.json is 50 MB; an agreement, ICP or territory file is at most 1 MB, "
+                 "so this is not one."),
+        ("deep", "deep.json nests lists and objects more than 20 deep; an agreement, ICP or "
+                 "territory file never does, so this is not one."),
+        ("nested", "nested.json nests lists and objects more than 20 deep"),
+        ("step", "arithmetic: a list of steps, each an object of texts and numbers"),
+    ],
+)  # fmt: skip
+def test_a_hostile_agreement_file_is_refused_in_a_sentence_and_changes_nothing(
+    tmp_path, capsys, kind, said
+):
+    import tracemalloc
+
+    db = str(tmp_path / "w.sqlite")
+    good = Agreement().to_document()
+    assert main(["--db", db, "--user", "Olivia", "sla", "import", _sla(tmp_path, good)]) == 0
+    capsys.readouterr()
+    path = _hostile(tmp_path, kind)
+    tracemalloc.start()
+    try:
+        code = main(["--db", db, "--user", "Olivia", "sla", "import", str(path)])
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    err = capsys.readouterr().err
+    assert code == 1 and said in err and len(err.strip().splitlines()) == 1
+    assert len(err) < 300 and "Traceback" not in err
+    assert peak < 20_000_000  # never the whole 50 MB, nor what parsing it would make
+    assert [v.number for v in _read(db, agreement_history)] == [1]
+
+
 def test_holidays_are_added_shown_and_removed_from_the_command_line(tmp_path, capsys):
     db = str(tmp_path / "w.sqlite")
     base = ["--db", db, "--user", "Olivia", "calendar"]

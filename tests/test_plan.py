@@ -214,3 +214,83 @@ def test_plan_sign_and_show_on_the_command_line(tmp_path, capsys):
     assert shown.startswith("Agreed: both sides signed the plan as it is now.")
     assert "Shared goal\tversion 1" in shown
     assert "Dossier template\tthe default, not changed yet" in shown
+
+
+_KILLED_SAVE = """
+import sys, time
+from datetime import UTC, date, datetime
+import storage.agreements, storage.goals, storage.plan
+from domain.agreement import Agreement, MarketingSide, save_agreement
+from domain.goal import Goal, Metric, set_goal
+from domain.plan import Side, sign_plan
+from storage.users import sign_in
+from storage.workspace import open_workspace
+
+workspace = open_workspace(sys.argv[1])
+owner = sign_in(workspace, "Olivia Owner")
+module = getattr(storage, sys.argv[2])
+logged = module.log_change
+
+def stalled(*args, **kw):  # the new version is written: killed before the commit
+    logged(*args, **kw)
+    print("saving", flush=True)
+    time.sleep(60)
+
+module.log_change = stalled
+if sys.argv[2] == "goals":
+    set_goal(module.SqlGoalStore(workspace), owner,
+             Goal(Metric.MEETINGS, 99, date(2026, 2, 1), 3, ("Mark Marketer", "Rita Rep")))
+elif sys.argv[2] == "agreements":
+    save_agreement(module.SqlAgreementStore(workspace), owner,
+                   Agreement(MarketingSide(handoffs_per_month=99)))
+else:
+    sign_plan(module.SqlPlanStore(workspace), sign_in(workspace, "Rita Rep"), Side.SALES,
+              datetime.now(UTC))
+"""
+
+
+@pytest.mark.parametrize("store", ["goals", "agreements", "plan"])
+def test_a_save_killed_halfway_leaves_the_previous_version_whole(tmp_path, store):
+    """kill -9 while a goal, an agreement or a sign-off is being saved: the workspace opens
+    on the version before it, whole, and the change log says nothing of the lost one."""
+    import signal
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from domain.agreement import save_agreement
+    from domain.goal import set_goal
+    from storage.agreements import SqlAgreementStore, agreement_history
+    from storage.goals import SqlGoalStore, goal_history
+
+    db = tmp_path / "w.sqlite"
+    workspace = open_workspace(db)
+    owner = sign_in(workspace, "Olivia Owner")
+    for name, role in (("Mark Marketer", Role.MARKETING), ("Rita Rep", Role.REP)):
+        add_user(SqlUserStore(workspace), owner, name, role)
+    set_goal(SqlGoalStore(workspace), owner, GOAL)
+    save_agreement(SqlAgreementStore(workspace), owner, Agreement())
+    sign_plan(SqlPlanStore(workspace), owner, Side.MARKETING, NOW)
+    with workspace.read() as conn:
+        logged = conn.execute(select(func.count()).select_from(change_log)).scalar_one()
+    workspace.close()
+    root = Path(__file__).resolve().parent.parent
+    child = subprocess.Popen([sys.executable, "-c", _KILLED_SAVE, str(db), store], cwd=root,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
+    assert child.stdout is not None and child.stderr is not None
+    with child.stdout, child.stderr:
+        said = child.stdout.readline()
+        child.send_signal(signal.SIGKILL)
+        child.wait()
+        assert said == b"saving\n", child.stderr.read()
+    workspace = open_workspace(db)
+    try:
+        with workspace.read() as conn:
+            assert conn.exec_driver_sql("PRAGMA integrity_check").scalar() == "ok"
+            assert [(v.number, v.goal) for v in goal_history(conn)] == [(1, GOAL)]
+            assert [(v.number, v.agreement) for v in agreement_history(conn)] == [(1, Agreement())]
+            state = SqlPlanStore(workspace).plan_state()
+            assert [s.side for s in state.sign_offs] == [Side.MARKETING]
+            assert conn.execute(select(func.count()).select_from(change_log)).scalar() == logged
+    finally:
+        workspace.close()

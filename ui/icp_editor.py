@@ -48,6 +48,7 @@ from domain.icp import (
     tier_moves,
     to_document,
 )
+from domain.importing import FileRefused
 from domain.users import Action, User
 from domain.values import counted, parse_amount, shown_time
 from reports.output import write_text
@@ -62,6 +63,7 @@ from storage.icps import (
     histogram,
     list_versions,
 )
+from storage.importing.files import read_document
 from storage.workspace import Workspace
 from ui.messages import plain_label
 from ui.settings import keep_geometry
@@ -518,9 +520,9 @@ class IcpEditor(QDialog):
         if not name:
             return
         try:
-            icp = from_document(json.loads(Path(name).read_text(encoding="utf-8-sig")))
-        except (OSError, ValueError) as error:
-            show_error(self, "Not imported", AccordError(f"{Path(name).name}: {error}"))
+            icp = from_document(read_document(Path(name)))
+        except FileRefused as error:
+            show_error(self, "Not imported", error)
             return
         except AccordError as error:
             show_error(self, "Not imported", AccordError(f"{Path(name).name}: {error}"))

@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 
 from domain.errors import AccordError
 from domain.icp import Tier
+from domain.importing import FileRefused
 from domain.targets import (
     PRIORITIES,
     Built,
@@ -47,6 +48,7 @@ from domain.users import Action, Role, User
 from domain.values import counted, shown_time
 from reports.output import write_text
 from storage.icps import list_versions
+from storage.importing.files import read_document
 from storage.repositories import SqlUnitOfWork
 from storage.targets import SqlTargetStore, hand_off_preview, target_history, target_table
 from storage.workspace import Workspace
@@ -394,9 +396,12 @@ class TerritoryDialog(QDialog):
         if not name:
             return
         try:
-            document = json.loads(Path(name).read_text(encoding="utf-8-sig"))
+            document = read_document(Path(name))
             Territories.from_document(document)
-        except (OSError, ValueError, AccordError) as error:
+        except FileRefused as error:
+            show_error(self, "Territories", error)
+            return
+        except AccordError as error:
             show_error(self, "Territories", AccordError(f"{Path(name).name}: {error}"))
             return
         self._fill(document)

@@ -15,6 +15,8 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import json
+import os
 import unicodedata
 import zipfile
 import zlib
@@ -93,6 +95,58 @@ def _refuse_oversized(path: Path) -> None:
             f"{path.name} is {_size(size)}; Accord imports files of up to "
             f"{_size(MAX_FILE_BYTES)}. Split the list into smaller files and import each."
         )
+
+
+#: The largest JSON document Accord reads: an agreement, an ICP or territory rules are a few
+#: KB, and a document is parsed whole, so its size bounds the memory it takes.
+MAX_DOCUMENT_BYTES = 1 * MB
+#: How deep a JSON document's lists and objects may nest (Accord's go three or four deep).
+MAX_DOCUMENT_DEPTH = 20
+
+
+def read_document(path: Path) -> object:
+    """The JSON document in ``path`` (an agreement, an ICP, territory rules), measured
+    before it is parsed: a file over :data:`MAX_DOCUMENT_BYTES`, or nesting deeper than
+    :data:`MAX_DOCUMENT_DEPTH`, is refused (FileRefused), as is one that is not JSON."""
+    try:
+        with path.open("rb") as file:
+            raw = file.read(MAX_DOCUMENT_BYTES + 1)  # never more, even if it grows meanwhile
+            size = max(len(raw), os.fstat(file.fileno()).st_size)
+    except OSError as exc:
+        raise FileRefused(f"{path.name} cannot be read ({exc.strerror}).") from None
+    if size > MAX_DOCUMENT_BYTES:
+        raise FileRefused(
+            f"{path.name} is {_size(size)}; an agreement, ICP or territory file is at most "
+            f"{_size(MAX_DOCUMENT_BYTES)}, so this is not one."
+        )
+    try:
+        document = json.loads(raw.decode("utf-8-sig"))
+    except RecursionError:
+        document = _TOO_DEEP
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise FileRefused(f"{path.name} is not valid JSON ({exc}).") from None
+    if document is _TOO_DEEP or _depth(document) > MAX_DOCUMENT_DEPTH:
+        raise FileRefused(
+            f"{path.name} nests lists and objects more than {MAX_DOCUMENT_DEPTH} deep; an "
+            "agreement, ICP or territory file never does, so this is not one."
+        )
+    return document
+
+
+_TOO_DEEP = object()
+
+
+def _depth(document: object) -> int:
+    """How deep ``document``'s lists and objects nest (a number or a text: 0)."""
+    deepest, level = 0, [(document, 0)]
+    while level:
+        value, depth = level.pop()
+        deepest = max(deepest, depth)
+        if isinstance(value, dict):
+            level += [(v, depth + 1) for v in value.values()]
+        elif isinstance(value, list):
+            level += [(v, depth + 1) for v in value]
+    return deepest
 
 
 def _inspect_workbook(path: Path) -> bool:
