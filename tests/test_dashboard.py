@@ -250,3 +250,53 @@ def test_chart_text_shows_as_typed_not_as_markup(qtbot):
     axis = drawn.axes(Qt.Orientation.Horizontal)[0]
     assert axis.categories() == ["&lt;b&gt;Retail&lt;/b&gt;", "Food &amp; drink"]
     assert [m.label() for m in drawn.legend().markers()] == ["&lt;i&gt;won&lt;/i&gt;"]
+
+
+def test_chart_axes_read_with_thousands_and_their_labels_stay_whole_and_apart(qtbot):
+    """The goal's weeks, the funnel's stages and the months at a 1280×720 panel's width and
+    narrower: each label whole (no "…"), none over another; amounts as 2,240,000."""
+    from PySide6.QtCharts import QBarCategoryAxis, QCategoryAxis
+    from PySide6.QtGui import QFontMetricsF
+
+    weeks = tuple(f"{day:02d} Jun" for day in range(1, 27))
+    stages = ("Targeted", "Sales-ready", "Contacted", "Meeting", "Opportunity", "Won", "Lost")
+    months = ("June 2026", "July 2026", "August 2026", "September 2026", "October 2026")
+    charts = [
+        Chart("Goal", ChartKind.LINE, weeks, (Series("Actual", tuple(90_000.0 * w for w in
+                                                                  range(26))),), Unit.AMOUNT),
+        Chart("Funnel", ChartKind.BAR, stages, (Series("Accounts", (800, 670, 630, 460, 210,
+                                                                    60, 130)),)),
+        Chart("Share", ChartKind.BAR, months, (Series("A", (0.2, 0.5, 0.3, 0.9, 0.1)),),
+              Unit.SHARE),
+    ]  # fmt: skip
+    for chart in charts:
+        for width in (280, 560, 1200):
+            view = chart_view(chart)
+            qtbot.addWidget(view)
+            view.resize(width, 260)
+            view.show()
+            qtbot.waitExposed(view)
+            drawn = view.chart()
+            assert drawn.locale().toString(2_240_000.0, "f", 0) == "2,240,000"
+            assert drawn.localizeNumbers()
+            axis = drawn.axes(Qt.Orientation.Horizontal)[0]
+            metrics = QFontMetricsF(axis.labelsFont())
+            each = drawn.plotArea().width() / len(chart.categories)
+            if isinstance(axis, QCategoryAxis):  # a label every few points, each apart
+                labels = axis.categoriesLabels()
+                assert labels[0] == weeks[0] and set(labels) <= set(weeks)
+                step = weeks.index(labels[1]) if len(labels) > 1 else len(weeks)
+                assert max(metrics.horizontalAdvance(w) for w in weeks) < step * each
+                if width == 1200:
+                    assert len(labels) > 6
+                continue
+            assert isinstance(axis, QBarCategoryAxis) and not axis.truncateLabels()
+            labels = axis.categories()
+            assert [label.replace("<br>", " ") for label in labels] == list(chart.categories)
+            if axis.labelsAngle() == 0:  # broken between words to fit side by side
+                lines = [line for label in labels for line in label.split("<br>")]
+                assert max(metrics.horizontalAdvance(line) for line in lines) < each
+            else:  # upright when a word alone is too wide
+                assert axis.labelsAngle() == -90 and metrics.height() < each
+            if width == 1200:
+                assert axis.labelsAngle() == 0 and not any("<br>" in x for x in labels)

@@ -129,7 +129,7 @@ class FigureTile(QPushButton):
         self.setMinimumSize(140, 120)
         self.setCursor(Qt.CursorShape.PointingHandCursor)
         value = shown_value(figure)
-        self.value = plain_label(value)
+        self.value = plain_label(value, wrap=True)  # "ahead by 594,371" on two lines
         self.value.setObjectName("value")
         self.value.setStyleSheet("font-size: 20px; font-weight: 700")
         label = plain_label(figure.label, wrap=True)
@@ -219,6 +219,8 @@ class Panel(QFrame):
                 tile = FigureTile(figure)
                 tile.clicked.connect(lambda _=False, f=figure: self.dashboard.open_rows(f, self))
                 tiles.addWidget(tile, n // 4, n % 4)
+            for column in range(min(4, len(data.figures))):
+                tiles.setColumnStretch(column, 1)  # as wide as each other, whatever they say
             layout.addLayout(tiles)
         if data.chart is not None:
             layout.addWidget(chart_view(data.chart), 1)
