@@ -29,7 +29,7 @@ from reportlab.lib.styles import getSampleStyleSheet
 from reportlab.platypus import PageBreak, Paragraph, SimpleDocTemplate
 
 from domain.dossiers import PrintedDossier
-from reports import dossier_pdf
+from reports import dossier_pdf, pdf_kit
 from storage.demo.build import build_demo
 from storage.dossiers import DossierFilter, dossier_lines
 from storage.read_models.dossier_print import printed_dossiers
@@ -47,10 +47,10 @@ def plain(dossiers: list[PrintedDossier], out: Path) -> None:
 
 
 def floor(dossiers: list[PrintedDossier], out: Path) -> None:
-    dossier_pdf._fonts()
+    pdf_kit.load_fonts()
     story = []
     for n, d in enumerate(dossiers):  # the pack's own flowables, as write_dossiers makes them
-        story += [dossier_pdf._Heading(d.account, f"d{n}"), *dossier_pdf._dossier_content(d)]
+        story += [pdf_kit.Heading(d.account, f"d{n}"), *dossier_pdf._dossier_content(d)]
         story.append(PageBreak())
     SimpleDocTemplate(str(out)).build(story)
 

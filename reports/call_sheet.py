@@ -16,7 +16,8 @@ from reportlab.platypus import Flowable, KeepTogether, Paragraph, Spacer
 from domain.dossiers import PrintedDossier
 from domain.queue import CallSheet
 from domain.values import shown_time
-from reports.dossier_pdf import BOLD, _Styles, _table, text, write_dossiers
+from reports.dossier_pdf import write_dossiers
+from reports.pdf_kit import BOLD, Styles, styled_table, text
 
 #: The longest learned text a call sheet quotes from one interaction: a sheet is one page.
 QUOTED = 280
@@ -29,7 +30,7 @@ def _cut(value: str) -> str:
 def sheet_content(sheet: CallSheet) -> list[Flowable]:
     """What prints below the account's name: the facts, why now and the next step, the
     why of its fit, contacts, and the last interactions."""
-    s = _Styles
+    s = Styles
     story: list[Flowable] = []
     facts = " · ".join(f"{text(label)}: {text(value)}" for label, value in sheet.facts)
     if facts:
@@ -53,7 +54,7 @@ def sheet_content(sheet: CallSheet) -> list[Flowable]:
     block: list[Flowable] = [Paragraph(f"Why this account: {text(fit)}", s.heading)]
     if sheet.why:
         rows = [["Criterion", "Gave"]] + [[text(c), text(o)] for c, o in sheet.why]
-        block.append(_table(rows, [130 * mm, 44 * mm]))
+        block.append(styled_table(rows, [130 * mm, 44 * mm]))
     story.append(KeepTogether(block))
 
     story.append(Paragraph("Contacts", s.heading))
@@ -63,7 +64,7 @@ def sheet_content(sheet: CallSheet) -> list[Flowable]:
              text(c.title), text(c.email), text(c.phone)]
             for c in sheet.contacts
         ]  # fmt: skip
-        story.append(_table(rows, [50 * mm, 42 * mm, 50 * mm, 32 * mm]))
+        story.append(styled_table(rows, [50 * mm, 42 * mm, 50 * mm, 32 * mm]))
     else:
         story.append(Paragraph("No contact yet: ask for the right person.", s.missing))
 
@@ -78,7 +79,7 @@ def sheet_content(sheet: CallSheet) -> list[Flowable]:
                 shown_time(entry.at), f"{entry.channel.label}: {entry.outcome.label.lower()}",
                 text(contact), text(entry.logged_by), "<br/>".join(said),
             ])  # fmt: skip
-        story.append(_table(rows, [25 * mm, 30 * mm, 28 * mm, 25 * mm, 66 * mm]))
+        story.append(styled_table(rows, [25 * mm, 30 * mm, 28 * mm, 25 * mm, 66 * mm]))
     else:
         story.append(Paragraph("Nobody has called or visited yet.", s.missing))
     return story

@@ -51,7 +51,8 @@ from domain.report import (
 )
 from domain.tables import ColumnKind, TableData, shown_cell
 from domain.values import in_words, shown_time
-from reports.dossier_pdf import (
+from reports.output import check_output, writing
+from reports.pdf_kit import (
     BOLD,
     FALLBACK,
     HANGUL,
@@ -59,17 +60,16 @@ from reports.dossier_pdf import (
     MUTED,
     RULE,
     SANS,
+    Document,
     PdfCancelled,
-    _Document,
-    _font_for,
-    _fonts,
-    _Paragraph,
-    _style,
-    _Styles,
-    _table,
+    PdfParagraph,
+    Styles,
+    font_for,
+    load_fonts,
+    styled_table,
     text,
+    text_style,
 )
-from reports.output import check_output, writing
 
 #: The text width of a page (A4 less the dossier PDF's margins).
 WIDTH = PAGE[0] - 36 * mm
@@ -85,15 +85,15 @@ CATEGORY_CHARS = 16
 class _S:
     """The report's own paragraph styles, beside the dossier PDF's."""
 
-    section = _style("section", fontName=BOLD, fontSize=16, leading=20, spaceAfter=6)
-    card_label = _style("cardlabel", fontSize=8, leading=10, textColor=MUTED)
-    card_value = _style("cardvalue", fontName=BOLD, fontSize=17, leading=21)
-    card_none = _style("cardnone", fontSize=12, leading=21, textColor=MUTED)
-    card_line = _style("cardline", fontSize=7.5, leading=9.5)
-    chart_title = _style("charttitle", fontName=BOLD, fontSize=9.5, leading=12, spaceBefore=6)
-    note = _style("note", textColor=MUTED, spaceAfter=4)
-    quote = _style("reportquote", leftIndent=10, spaceAfter=1)
-    said = _style("said", fontSize=7.5, leading=9.5, textColor=MUTED, leftIndent=10,
+    section = text_style("section", fontName=BOLD, fontSize=16, leading=20, spaceAfter=6)
+    card_label = text_style("cardlabel", fontSize=8, leading=10, textColor=MUTED)
+    card_value = text_style("cardvalue", fontName=BOLD, fontSize=17, leading=21)
+    card_none = text_style("cardnone", fontSize=12, leading=21, textColor=MUTED)
+    card_line = text_style("cardline", fontSize=7.5, leading=9.5)
+    chart_title = text_style("charttitle", fontName=BOLD, fontSize=9.5, leading=12, spaceBefore=6)
+    note = text_style("note", textColor=MUTED, spaceAfter=4)
+    quote = text_style("reportquote", leftIndent=10, spaceAfter=1)
+    said = text_style("said", fontSize=7.5, leading=9.5, textColor=MUTED, leftIndent=10,
                   spaceAfter=5)  # fmt: skip
 
 
@@ -102,7 +102,7 @@ def write_report_pdf(
 ) -> None:
     """Write ``report`` to ``path``; the file appears only when complete."""
     check_output(path)
-    _fonts()
+    load_fonts()
     made = shown_time(report.made_at, "%Y-%m-%d")
     footer = " · ".join(part for part in ("Accord", report.workspace, made) if part)
     story = _cover(report, made)
@@ -116,13 +116,13 @@ def write_report_pdf(
             progress(done, steps)
     title = report.title if report.period is None else f"{report.title}, {report.period.label}"
     with writing(path) as partial:
-        _Document(partial, footer, title, None).build(story)
+        Document(partial, footer, title, None).build(story)
     if progress is not None:
         progress(steps, steps)
 
 
 def _cover(report: Report, made: str) -> list[Flowable]:
-    s = _Styles
+    s = Styles
     lines = [report.workspace]
     if report.period is not None:
         lines.append(report.period.label)
@@ -133,20 +133,20 @@ def _cover(report: Report, made: str) -> list[Flowable]:
         lines.append(f"{who} {in_words(list(report.people))}")
     lines.append(f"Made on {made}")
     story: list[Flowable] = [Spacer(1, 60 * mm)]
-    story += [_Paragraph(text(report.title, BOLD), s.cover_title), Spacer(1, 10)]
-    story += [_Paragraph(text(line), s.cover_line) for line in lines]
+    story += [PdfParagraph(text(report.title, BOLD), s.cover_title), Spacer(1, 10)]
+    story += [PdfParagraph(text(line), s.cover_line) for line in lines]
     if not report.sections:
-        story += [Spacer(1, 12), _Paragraph("This report has nothing to show.", s.cover_line)]
+        story += [Spacer(1, 12), PdfParagraph("This report has nothing to show.", s.cover_line)]
     return story
 
 
 def _section(section: Section) -> list[Flowable]:
-    story: list[Flowable] = [_Paragraph(text(section.title, BOLD), _S.section)]
-    story += [_Paragraph(text(note), _S.note) for note in section.notes]
+    story: list[Flowable] = [PdfParagraph(text(section.title, BOLD), _S.section)]
+    story += [PdfParagraph(text(note), _S.note) for note in section.notes]
     if section.figures:
         story.append(_cards(section.figures))
     for chart in section.charts:
-        story.append(KeepTogether([_Paragraph(text(chart.title, BOLD), _S.chart_title),
+        story.append(KeepTogether([PdfParagraph(text(chart.title, BOLD), _S.chart_title),
                                    _drawing(chart)]))  # fmt: skip
     for table in section.tables:
         story += _table_flowables(table)
@@ -192,24 +192,24 @@ def _value_style(value: str) -> ParagraphStyle:
 
 def _card(figure: Figure) -> list[Flowable]:
     """A figure: its label, its value large, then target and standing, trend and basis."""
-    card: list[Flowable] = [_Paragraph(text(figure.label), _S.card_label)]
+    card: list[Flowable] = [PdfParagraph(text(figure.label), _S.card_label)]
     if figure.value is None:
-        card.append(_Paragraph("no data", _S.card_none))
+        card.append(PdfParagraph("no data", _S.card_none))
     else:
         value = shown_value(figure)
-        card.append(_Paragraph(text(value, BOLD), _value_style(value)))
+        card.append(PdfParagraph(text(value, BOLD), _value_style(value)))
     if figure.target is not None:
         against = f"Target {text(shown(figure.target, figure.unit))}"
         if figure.standing is not None:
             colour, mark = palette.STANDING[figure.standing]
             against += f' · <font color="{colour}">{mark} {figure.standing.value}</font>'
-        card.append(_Paragraph(against, _S.card_line))
+        card.append(PdfParagraph(against, _S.card_line))
     if figure.trend is not None:
         mark = palette.TREND_MARKS[figure.trend.value]
         said = "same as" if figure.trend.value == "same" else f"{figure.trend.value} on"
-        card.append(_Paragraph(f"{mark} {said} the previous period", _S.card_line))
+        card.append(PdfParagraph(f"{mark} {said} the previous period", _S.card_line))
     if figure.basis:
-        card.append(_Paragraph(text(figure.basis), _S.card_line))
+        card.append(PdfParagraph(text(figure.basis), _S.card_line))
     return card
 
 
@@ -328,7 +328,7 @@ def _short(name: str) -> str:
 def _string_font(value: str) -> str:
     """A font that draws all of ``value`` (a chart's text has one font): the main one
     where it can, else Korean's or the CJK fallback."""
-    fonts = {_font_for(ch, SANS) for ch in value}
+    fonts = {font_for(ch, SANS) for ch in value}
     if fonts <= {SANS}:
         return SANS
     return HANGUL if HANGUL in fonts else FALLBACK
@@ -408,16 +408,16 @@ def _table_flowables(table: TableData) -> list[Flowable]:
         padding = _NARROW_PADDING  # many columns: closer together rather than words cut
         widths = _widths(table, rows, padding)
     header = [text(c.label, BOLD) for c in table.columns]
-    printed = _table([header, *([text(v) for v in row] for row in rows)], widths)
+    printed = styled_table([header, *([text(v) for v in row] for row in rows)], widths)
     if padding != _CELL_PADDING:
         printed.setStyle(TableStyle([("LEFTPADDING", (0, 0), (-1, -1), padding),
                                      ("RIGHTPADDING", (0, 0), (-1, -1), padding)]))  # fmt: skip
     numbers = [i for i, k in enumerate(kinds) if k not in _TEXT]
     printed.setStyle(TableStyle([("ALIGN", (i, 0), (i, -1), "RIGHT") for i in numbers]))
-    title = _Paragraph(text(table.title, BOLD), _Styles.heading)
+    title = PdfParagraph(text(table.title, BOLD), Styles.heading)
     story: list[Flowable] = [CondPageBreak(30 * mm), title, printed]
     if not rows:
-        story.append(_Paragraph("None in this period.", _S.note))
+        story.append(PdfParagraph("None in this period.", _S.note))
     return story
 
 
@@ -441,7 +441,7 @@ def _widths(
     wide as its heading's longest word and a text's longest word (up to a third of the page,
     for a web address); when that is wider than the page, the text columns share what the
     others leave (their text wraps between words), never a number or a date."""
-    cell, pad = _Styles.cell, 2 * padding + 2
+    cell, pad = Styles.cell, 2 * padding + 2
 
     def width(value: str, font: str = cell.fontName) -> float:
         return float(stringWidth(value, font, cell.fontSize)) + pad
@@ -487,10 +487,10 @@ def _quotes(quotes: Iterable[Quote]) -> list[Flowable]:
         if quote.group != group:
             group = quote.group
             if group:
-                story.append(_Paragraph(text(group, BOLD), _Styles.minor_heading))
+                story.append(PdfParagraph(text(group, BOLD), Styles.minor_heading))
         story.append(KeepTogether([
-            _Paragraph(f"“{text(quote.text)}”", _S.quote),
-            _Paragraph(f"{text(quote.rep)} · {text(quote.account)} · {quote.at.isoformat()}",
+            PdfParagraph(f"“{text(quote.text)}”", _S.quote),
+            PdfParagraph(f"{text(quote.rep)} · {text(quote.account)} · {quote.at.isoformat()}",
                        _S.said),
         ]))  # fmt: skip
     return story

@@ -34,8 +34,8 @@ from reports.output import writing
 from reports.tabular import (
     NUMBER_FORMATS,
     StreamedWorkbook,
+    Ticker,
     Written,
-    _Ticker,
     add_table,
     sheet_cell,
     sheet_title,
@@ -116,7 +116,7 @@ def write_report_xlsx(
                 book.table_sheet(quotes, quotes.rows, titles.table(quotes.title))
         for table in report.raw:
             rows = iter(table.rows)
-            ticked = _Ticker(total, raw_progress, cancel).rows(islice(rows, RAW_ROWS))
+            ticked = Ticker(total, raw_progress, cancel).rows(islice(rows, RAW_ROWS))
             named = replace(table, title=titles.take(table.title))
             written = book.table_sheet(named, ticked, titles.table(table.title))
             done += written

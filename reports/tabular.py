@@ -62,7 +62,7 @@ def write_table(
     suffix = path.suffix.lower()
     if suffix not in (".csv", ".xlsx"):
         raise AccordError(f"{path.name}: export to .csv or .xlsx")
-    ticker = _Ticker(table.count, progress, cancel)
+    ticker = Ticker(table.count, progress, cancel)
     with writing(path) as partial:
         if suffix == ".csv":
             return Written(path, _write_csv(table, partial, ticker))
@@ -70,7 +70,7 @@ def write_table(
         return Written(path, count, cut)
 
 
-class _Ticker:
+class Ticker:
     def __init__(self, total: int | None, progress: Progress | None, cancel: Cancel | None) -> None:
         self.total, self.progress, self.cancel = total, progress, cancel
 
@@ -99,7 +99,7 @@ def _csv_value(value: Any, kind: ColumnKind) -> str:
     return str(value)
 
 
-def _write_csv(table: TableData, path: Path, ticker: _Ticker) -> int:
+def _write_csv(table: TableData, path: Path, ticker: Ticker) -> int:
     kinds = [c.kind for c in table.columns]
     count = 0
     with path.open("w", encoding="utf-8-sig", newline="") as out:
@@ -190,7 +190,7 @@ def sheet_cell(sheet: Any, value: Any, kind: ColumnKind) -> Any:
 
 
 def _write_xlsx(
-    table: TableData, path: Path, ticker: _Ticker, *, beside_of: Path
+    table: TableData, path: Path, ticker: Ticker, *, beside_of: Path
 ) -> tuple[int, tuple[str, ...]]:
     """The rows, and the cells whose text was cut to :data:`CELL_LIMIT` (a Notes sheet
     lists them). openpyxl's temporary files are written beside ``beside_of``, not in the

@@ -24,7 +24,8 @@ from domain.dossiers import (
 )
 from domain.errors import AccordError
 from main import main
-from reports.dossier_pdf import ITALIC, _fonts, text, write_dossiers
+from reports.dossier_pdf import write_dossiers
+from reports.pdf_kit import ITALIC, load_fonts, text
 from storage.workspace import Workspace
 
 HOSTILE = [
@@ -293,7 +294,7 @@ def test_section_text_prints_as_its_markdown_says(tmp_path):
 
 
 def test_a_letter_the_italic_font_lacks_prints_upright():
-    _fonts()
+    load_fonts()
     assert text("*Ελένη*", ITALIC) == "*Ελένη*"  # DejaVu's italics have Greek
     assert text("مرحبا", ITALIC) == '<font name="AccordSans">مرحبا</font>'  # but not Arabic
 
@@ -379,7 +380,7 @@ def test_a_table_cell_drawn_as_a_string_prints_as_its_paragraph_did(tmp_path, mo
     page looks the same to the pixel as when every cell was a paragraph."""
     from reportlab.platypus import SimpleDocTemplate
 
-    from reports import dossier_pdf
+    from reports import pdf_kit
 
     if shutil.which("pdftoppm") is None:
         pytest.skip("pdftoppm (poppler-utils) is not installed: the page cannot be rendered")
@@ -389,16 +390,16 @@ def test_a_table_cell_drawn_as_a_string_prints_as_its_paragraph_did(tmp_path, mo
         ["Kiel", " ".join(["wraps"] * 30)],
     ]
     widths = [150.0, 120.0]
-    dossier_pdf._fonts()
-    cells = dossier_pdf._table(rows, widths)._cellvalues
-    assert [type(cell).__name__ for cell in cells[2]] == ["str", "_Paragraph"]
+    pdf_kit.load_fonts()
+    cells = pdf_kit.styled_table(rows, widths)._cellvalues
+    assert [type(cell).__name__ for cell in cells[2]] == ["str", "PdfParagraph"]
     pictures = []
     for name in ("strings", "paragraphs"):
         if name == "paragraphs":
-            monkeypatch.setattr(dossier_pdf, "_cell", lambda c, w: dossier_pdf._Paragraph(
-                c, dossier_pdf._Styles.cell))  # fmt: skip
+            monkeypatch.setattr(pdf_kit, "_cell", lambda c, w: pdf_kit.PdfParagraph(
+                c, pdf_kit.Styles.cell))  # fmt: skip
         pdf = tmp_path / f"{name}.pdf"
-        SimpleDocTemplate(str(pdf)).build([dossier_pdf._table(rows, widths)])
+        SimpleDocTemplate(str(pdf)).build([pdf_kit.styled_table(rows, widths)])
         subprocess.run(["pdftoppm", "-r", "150", "-singlefile", "-gray", str(pdf),
                         str(tmp_path / name)], check=True)  # fmt: skip
         pictures.append((tmp_path / f"{name}.pgm").read_bytes())

@@ -93,3 +93,17 @@ def test_the_domain_loads_without_qt_or_a_database():
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
                          check=True)  # fmt: skip
     assert out.stdout.strip() == "[]"
+
+
+def test_the_reports_share_only_public_names():
+    """A PDF or a workbook takes what another report module shares by its public name
+    (reports/pdf_kit.py, reports/tabular.py), never one of its private ones."""
+    offences = [
+        f"{path.relative_to(ROOT)}:{node.lineno} imports {alias.name} from {node.module}"
+        for path in (ROOT / "reports").rglob("*.py")
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("reports")
+        for alias in node.names
+        if alias.name.startswith("_")
+    ]
+    assert offences == []

@@ -274,7 +274,7 @@ def test_a_charts_names_print_in_any_script(tmp_path):
     and Korean ones is not set in the CJK font, which lacks its letters."""
     from reportlab.graphics.charts.barcharts import VerticalBarChart
 
-    from reports.dossier_pdf import FALLBACK, HANGUL, SANS
+    from reports.pdf_kit import FALLBACK, HANGUL, SANS
     from reports.report_pdf import _drawing
 
     names = ("製造業", "소매", "Retail <b>", "Software & IT")

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from PySide6.QtCore import QSize, Qt
 from PySide6.QtWidgets import (
@@ -404,7 +404,7 @@ class TerritoryDialog(QDialog):
         except AccordError as error:
             show_error(self, "Territories", AccordError(f"{Path(name).name}: {error}"))
             return
-        self._fill(document)
+        self._fill(cast(dict[str, str], document))  # from_document took it: texts to texts
 
     def _save(self) -> None:
         name, _ = QFileDialog.getSaveFileName(self, "Save territories", "territories.json",
