@@ -517,7 +517,7 @@ def _state(ws: Workspace) -> tuple[object, ...]:
             }
             for r in conn.execute(select(accounts))
         }
-        visits = [str(i) for i in conn.execute(select(interactions.c.id)).scalars()]
+        visits = sorted(str(i) for i in conn.execute(select(interactions.c.id)).scalars())
         dossiers = {
             str(r.account_id): (r.texts, r.completeness, r.search_text)
             for r in conn.execute(select(table_of(DossierRow)))
