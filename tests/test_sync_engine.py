@@ -51,6 +51,7 @@ from storage.sync.engine import (
     apply_changes,
     changes_since,
     device_of,
+    mark_synced,
     replayed,
     seal,
     seen_by,
@@ -312,6 +313,16 @@ def test_every_write_path_is_captured_but_not_what_a_sync_applies(team, crew):
         fields = sorted(conn.execute(select(outbox.c.field)).scalars())
     assert fields == ["*", "city", "phone"]
     del acme
+
+
+def test_a_copy_remembers_when_it_synced_and_how_far_its_clock_is_off(team, crew, laptop):
+    with laptop.write() as conn:
+        assert device_of(conn).last_synced_at is None
+        mark_synced(conn, datetime(2026, 11, 30, 9, 15, tzinfo=UTC), offset_ms=-90_000)
+    with laptop.read() as conn:
+        device = device_of(conn)
+    assert stored_utc(device.last_synced_at) == datetime(2026, 11, 30, 9, 15, tzinfo=UTC)
+    assert device.kind == "copy" and device.clock.offset_ms == -90_000
 
 
 def test_a_workspace_that_never_synced_captures_nothing(sqlite_workspace, sqlite_people):

@@ -123,6 +123,15 @@ def _syncing(conn: Connection) -> Device:
     return device
 
 
+def mark_synced(conn: Connection, at: datetime, offset_ms: int | None = None) -> None:
+    """Note that this database synced at ``at`` (the window says when it last synced) and,
+    when a team database's clock told it, by how much to correct its own clock."""
+    values: dict[str, Any] = {"last_synced_at": at}
+    if offset_ms is not None:
+        values["offset_ms"] = offset_ms
+    conn.execute(update(device_table).values(values))
+
+
 def _save_clock(conn: Connection, clock: Clock) -> None:
     conn.execute(update(device_table).values(last=str(clock.last) if clock.last else None))
 
@@ -723,6 +732,7 @@ __all__ = [
     "apply_changes",
     "changes_since",
     "device_of",
+    "mark_synced",
     "rep_scope",
     "schema_of",
     "seal",
