@@ -28,7 +28,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from domain.errors import AccordError
+from domain.errors import AccordError, PermissionDenied
+from domain.users import Role, User
 
 #: A stamp further ahead of the receiver's clock than this is refused: a laptop whose clock
 #: is a year off would otherwise win every conflict for a year.
@@ -213,3 +214,16 @@ def merged_history(*copies: Iterable[Mapping[str, Any]]) -> dict[Any, Mapping[st
         for entry in entries:
             union.setdefault(entry["id"], entry)
     return union
+
+
+def copy_scope(user: User, rep: str | None) -> str | None:
+    """Whose accounts a local copy of the team workspace holds: the named ``rep``'s, or
+    None for the whole workspace. A rep takes a copy of their own accounts only; the owner
+    and marketing take the whole workspace or any rep's part of it."""
+    if user.role is Role.REP:
+        if rep not in (None, user.name):
+            raise PermissionDenied(
+                f"{user.name} (rep) may take a copy of their own accounts only, not {rep}'s."
+            )
+        return user.name
+    return rep

@@ -1,0 +1,204 @@
+"""Taking a local copy of a team workspace (File › Work offline…, ``accord checkout``).
+
+The copy is a new SQLite file migrated to the newest schema and filled with the team
+workspace's rows in the user's scope (:func:`domain.sync.copy_scope`): for a rep, the
+accounts they own on the target list and those they hold an exception for, with their
+contacts, dossiers, ratings, scores and history, and every row of the tables the whole
+team shares (users, ICP versions, lead definition, dossier template, goal, agreement,
+calendar, sign-offs); for marketing and the owner, everything. Rows are read a chunk at a
+time from one snapshot of the team database and written through the driver, a table at a
+time with its indexes built once at the end. The copy is written under a temporary name
+and renamed when complete: a cancelled or failed checkout leaves no file behind.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import suppress
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import ColumnElement, CompoundSelect, Connection, Table, false, func, select
+
+from domain.errors import AccordError, Cancelled, NotFound
+from domain.progress import Cancel, Progress
+from domain.sync import copy_scope
+from domain.users import User
+from storage.bulk import bulk_insert, indexes_rebuilt
+from storage.schema import (
+    Base,
+    DossierRow,
+    LogExceptionRow,
+    TargetRow,
+    UserRow,
+    table_of,
+)
+from storage.workspace import Workspace, open_workspace
+
+#: Rows read and written per statement.
+CHUNK = 5_000
+
+
+class CheckoutError(AccordError):
+    """The copy cannot be taken where it was asked for."""
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Which rows of the team workspace a copy holds: ``accounts`` selects the ids of its
+    accounts (None: the whole workspace)."""
+
+    rep: str | None
+    accounts: CompoundSelect[Any] | None
+
+
+def checkout(
+    team: Workspace,
+    path: Path,
+    user: User,
+    rep: str | None = None,
+    progress: Progress | None = None,
+    cancelled: Cancel | None = None,
+) -> Workspace:
+    """Copy ``team`` into a new SQLite file at ``path`` for ``user`` (a rep's own accounts,
+    or with ``rep`` given by the owner or marketing, that rep's; else the whole workspace)
+    and give the copy back, open."""
+    rep = copy_scope(user, rep)
+    path = path.expanduser().resolve()
+    if path.exists():
+        raise CheckoutError(
+            f"{path} exists already: choose another file for the copy, or open that one."
+        )
+    partial = path.with_name(f".{path.name}.partial")
+    _remove(partial)
+    local = open_workspace(partial)
+    try:
+        with team.read() as source, local.write() as target:
+            scope = _scope(source, rep)
+            _copy(source, target, scope, progress, cancelled)
+        local.close()
+        os.replace(partial, path)
+    except BaseException:
+        local.close()
+        _remove(partial)
+        raise
+    return open_workspace(path)
+
+
+def _remove(partial: Path) -> None:
+    for leftover in (partial, *(Path(f"{partial}{end}") for end in ("-wal", "-shm"))):
+        with suppress(FileNotFoundError):
+            leftover.unlink()
+
+
+def _scope(source: Connection, rep: str | None) -> Scope:
+    """The rows to copy, read from one snapshot of the team database in UTC."""
+    if source.dialect.name == "postgresql":
+        source.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        source.exec_driver_sql("SET LOCAL TIME ZONE 'UTC'")
+    if rep is None:
+        return Scope(None, None)
+    users = table_of(UserRow)
+    rep_id = source.execute(select(users.c.id).where(users.c.name == rep)).scalar()
+    if rep_id is None:
+        raise NotFound(f"There is no user named '{rep}' in {source.engine.url.database}.")
+    targets, exceptions = table_of(TargetRow), table_of(LogExceptionRow)
+    owned = select(targets.c.account_id).where(
+        targets.c.owner_id == rep_id, targets.c.deleted_at.is_(None)
+    )
+    excepted = select(exceptions.c.account_id).where(
+        exceptions.c.rep == rep, exceptions.c.revoked_at.is_(None)
+    )
+    return Scope(rep, owned.union(excepted))
+
+
+#: Tables a rep's copy holds whole: what the whole team shares, and what rows of the
+#: copied tables refer to.
+_SHARED = {
+    "users",
+    "import_batches",
+    "icp_versions",
+    "lead_definitions",
+    "dossier_templates",
+    "goal_versions",
+    "agreement_versions",
+    "work_calendars",
+    "plan_sign_offs",
+}
+
+
+#: Tables whose rows belong to one account, and those that belong to one dossier.
+_BY_ACCOUNT = {"account_scores", "contacts", "targets", "interactions", "stage_changes",
+               "log_exceptions", "engagements", "dossiers"}  # fmt: skip
+_BY_DOSSIER = {"dossier_ratings", "dossier_conflicts"}
+
+
+def _rows_of(table: Table, scope: Scope) -> ColumnElement[bool] | None:
+    """Which rows of ``table`` the copy holds: None for all of them."""
+    if scope.accounts is None or table.name in _SHARED:
+        return None
+    accounts = scope.accounts.scalar_subquery()
+    if table.name == "accounts":
+        return table.c.id.in_(accounts)
+    if table.name in _BY_ACCOUNT:
+        return table.c.account_id.in_(accounts)
+    if table.name in _BY_DOSSIER:
+        dossiers = table_of(DossierRow)
+        return table.c.dossier_id.in_(
+            select(dossiers.c.id).where(dossiers.c.account_id.in_(accounts)).scalar_subquery()
+        )
+    # Import undo records, possible duplicates and the change log stay with the team.
+    return false()
+
+
+def copied_tables() -> list[Table]:
+    """The tables a copy takes rows of, each after those it refers to."""
+    return [t for t in Base.metadata.sorted_tables if not t.name.startswith("sync_")]
+
+
+def _copy(
+    source: Connection,
+    target: Connection,
+    scope: Scope,
+    progress: Progress | None,
+    cancelled: Cancel | None,
+) -> None:
+    # Rows that refer to one another (a correction to the interaction it corrects) arrive
+    # in id order; their references are checked when the copy commits.
+    target.exec_driver_sql("PRAGMA defer_foreign_keys=ON")
+    plan = [(table, _rows_of(table, scope)) for table in copied_tables()]
+    totals = [_count(source, table, where) for table, where in plan]
+    total, done = sum(totals), 0
+    for (table, where), rows in zip(plan, totals, strict=True):
+        if not rows:
+            continue
+        with indexes_rebuilt(target, table, big=True):
+            for chunk in _chunks(source, table, where):
+                if cancelled is not None and cancelled():
+                    raise Cancelled("The copy was cancelled: no file was made.")
+                bulk_insert(target, table, [c.name for c in table.columns], chunk)
+                done += len(chunk)
+                if progress is not None:
+                    progress(done, total)
+    if progress is not None:
+        progress(total, total)
+
+
+def _count(source: Connection, table: Table, where: ColumnElement[bool] | None) -> int:
+    query = select(func.count()).select_from(table)
+    if where is not None:
+        query = query.where(where)
+    return int(source.execute(query).scalar_one())
+
+
+def _chunks(
+    source: Connection, table: Table, where: ColumnElement[bool] | None
+) -> Iterator[list[tuple[object, ...]]]:
+    query = select(table).order_by(*table.primary_key.columns)
+    if where is not None:
+        query = query.where(where)
+    streamed = source.execution_options(yield_per=CHUNK).execute(query)
+    for partition in streamed.partitions():
+        yield [tuple(row) for row in partition]
