@@ -1,0 +1,203 @@
+"""What a user sees of offline work (issue 17): File › Work offline…, Sync with its summary,
+the automatic sync, the window saying which workspace it works on, the Conflicts view."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime
+
+import pytest
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QMessageBox, QPushButton
+
+from domain.sync import SyncSummary
+from domain.users import Role, User, add_user
+from domain.values import shown_time
+from storage.schema import SyncDeviceRow, table_of
+from storage.users import SqlUserStore, sign_in
+from storage.workspace import Workspace
+from ui import sync_actions
+from ui.main_window import MainWindow
+from ui.offline import WorkOfflineDialog
+
+SYNCED_AT = datetime(2026, 11, 30, 9, 15, tzinfo=UTC)
+
+
+def as_device(ws: Workspace, kind: str, *, rep: str | None = None,
+              source: str | None = None, synced: datetime | None = None) -> None:  # fmt: skip
+    """Make ``ws`` a device that syncs, as a checkout or a first sync leaves it."""
+    with ws.write() as conn:
+        conn.execute(table_of(SyncDeviceRow).insert().values(
+            device="a1b2c3d4e5f6", kind=kind, source=source, rep=rep, offset_ms=0,
+            last_synced_at=synced))  # fmt: skip
+
+
+@pytest.fixture
+def people(sqlite_workspace: Workspace) -> dict[Role, User]:
+    owner = sign_in(sqlite_workspace, "Olivia Owner")
+    users = SqlUserStore(sqlite_workspace)
+    return {
+        Role.OWNER: owner,
+        Role.MARKETING: add_user(users, owner, "Mark Marketer", Role.MARKETING),
+        Role.REP: add_user(users, owner, "Rita Rep", Role.REP),
+    }
+
+
+def window_of(qtbot, ws: Workspace, user: User) -> MainWindow:  # type: ignore[no-untyped-def]
+    window = MainWindow(ws, user)
+    qtbot.addWidget(window)
+    return window
+
+
+def action(window: MainWindow, text: str) -> QAction:
+    return next(a for a in window.findChildren(QAction) if a.text() == text)
+
+
+def test_sync_and_conflicts_have_shortcuts_no_other_action_has(qtbot, sqlite_workspace, people):
+    window = window_of(qtbot, sqlite_workspace, people[Role.OWNER])
+    assert action(window, "Sync").shortcut() == QKeySequence("F9")
+    assert action(window, "Conflicts…").shortcut() == QKeySequence("Shift+F9")
+    actions = window.findChildren(QAction)
+    taken = [a.shortcut().toString() for a in actions if not a.shortcut().isEmpty()]
+    assert len(taken) == len(set(taken)), sorted(t for t in taken if taken.count(t) > 1)
+
+
+def test_the_window_says_it_works_on_a_copy_for_the_rep_and_when_it_last_synced(
+    qtbot, sqlite_workspace, people
+):
+    as_device(sqlite_workspace, "copy", rep="Rita Rep", source="postgresql+psycopg://team@db/acme",
+              synced=SYNCED_AT)  # fmt: skip
+    window = window_of(qtbot, sqlite_workspace, people[Role.REP])
+    assert "Copy of the team workspace for Rita Rep" in window.windowTitle()
+    status = window.user_label.text()
+    assert f"last synced {shown_time(SYNCED_AT)}" in status
+    assert "Copied from postgresql+psycopg://team@db/acme" in window.user_label.toolTip()
+    assert window.sync.toolbar.isVisibleTo(window)
+    assert action(window, "Sync").isEnabled()
+
+
+def test_the_team_workspace_says_so_and_has_nothing_to_sync_with(qtbot, sqlite_workspace, people):
+    as_device(sqlite_workspace, "team")
+    window = window_of(qtbot, sqlite_workspace, people[Role.OWNER])
+    assert "Team workspace" in window.windowTitle()
+    assert "synced" not in window.user_label.text()
+    assert not action(window, "Sync").isEnabled()
+    assert not window.sync.toolbar.isVisibleTo(window)
+
+
+def test_a_workspace_that_never_synced_shows_no_sync_toolbar(qtbot, sqlite_workspace, people):
+    window = window_of(qtbot, sqlite_workspace, people[Role.OWNER])
+    assert window.windowTitle() == f"Accord — Olivia Owner (owner) — {sqlite_workspace.label}"
+    assert not window.sync.toolbar.isVisibleTo(window)
+    assert not action(window, "Conflicts…").isEnabled()
+
+
+def test_a_rep_takes_a_copy_of_their_own_accounts_only(qtbot, sqlite_workspace, people):
+    dialog = WorkOfflineDialog(sqlite_workspace, people[Role.REP])
+    qtbot.addWidget(dialog)
+    assert not dialog.part.isEnabled()
+    assert dialog.part.currentText() == "Your accounts on the target list (Rita Rep)"
+    assert dialog.request().rep == "Rita Rep" and dialog.request().source is None
+
+
+def test_marketing_chooses_the_whole_workspace_or_a_rep_s_part(qtbot, sqlite_workspace, people):
+    dialog = WorkOfflineDialog(sqlite_workspace, people[Role.MARKETING])
+    qtbot.addWidget(dialog)
+    parts = [dialog.part.itemText(i) for i in range(dialog.part.count())]
+    assert parts == ["The whole workspace", "Rita Rep's accounts"]
+    assert dialog.request().rep is None
+    dialog.part.setCurrentIndex(1)
+    assert dialog.request().rep == "Rita Rep"
+    assert dialog.request().path.name.endswith("rita-rep-copy.sqlite")
+
+
+def test_a_copy_is_not_written_over_a_file_that_is_there(qtbot, sqlite_workspace, people, tmp_path):
+    there = tmp_path / "mine.sqlite"
+    there.write_text("mine")
+    dialog = WorkOfflineDialog(sqlite_workspace, people[Role.OWNER])
+    qtbot.addWidget(dialog)
+    dialog.path.setText(str(there))
+    dialog.take.click()
+    assert dialog.result() == 0 and "exists already" in dialog.problem.text()
+    assert there.read_text() == "mine"
+
+
+def test_work_offline_takes_the_copy_and_the_window_works_on_it(
+    qtbot, sqlite_workspace, people, tmp_path, monkeypatch
+):
+    from domain.accounts import create_account
+    from storage.repositories import SqlUnitOfWork
+
+    create_account(SqlUnitOfWork(sqlite_workspace), people[Role.OWNER], {"name": "Acme"})
+    window = window_of(qtbot, sqlite_workspace, people[Role.OWNER])
+    copy = tmp_path / "laptop" / "copy.sqlite"
+    copy.parent.mkdir()
+
+    def fill(dialog: WorkOfflineDialog) -> int:
+        dialog.path.setText(str(copy))
+        return 1
+
+    monkeypatch.setattr(WorkOfflineDialog, "exec", fill)
+    action(window, "Work offline…").trigger()
+    qtbot.waitUntil(lambda: window.workspace.label == str(copy), timeout=30_000)
+    assert copy.exists()
+    assert window.model.rowCount() == 1  # Acme, in the copy
+    assert str(copy) in window.windowTitle()
+
+
+def test_sync_shows_what_moved_and_leads_to_the_conflicts(
+    qtbot, sqlite_workspace, people, monkeypatch
+):
+    as_device(sqlite_workspace, "copy", rep="Rita Rep", source="team.sqlite")
+    window = window_of(qtbot, sqlite_workspace, people[Role.REP])
+    summary = SyncSummary(sent=2, received=5, conflicts=1)
+    monkeypatch.setattr(sync_actions, "with_team", lambda *_args: summary)
+    said: list[tuple[str, list[str]]] = []
+    monkeypatch.setattr(QMessageBox, "exec", lambda box: said.append(
+        (box.text(), [b.text() for b in box.findChildren(QPushButton)])))  # fmt: skip
+    task = window.sync.sync()
+    assert task is not None
+    qtbot.waitUntil(lambda: bool(said), timeout=10_000)
+    text, buttons = said[0]
+    assert text == summary.sentence()
+    assert "Sent 2 changes and received 5 changes." in text and "Conflicts" in text
+    assert "Conflicts…" in buttons
+
+
+def test_one_sync_at_a_time(qtbot, sqlite_workspace, people, monkeypatch):
+    as_device(sqlite_workspace, "copy", rep="Rita Rep", source="team.sqlite")
+    window = window_of(qtbot, sqlite_workspace, people[Role.REP])
+    release = threading.Event()
+
+    def slow(*_args: object) -> SyncSummary:
+        release.wait(10)
+        return SyncSummary()
+
+    monkeypatch.setattr(sync_actions, "with_team", slow)
+    first = window.sync.sync_quietly()
+    assert first is not None and first.dialog is None  # the automatic sync shows no dialog
+    assert not action(window, "Sync").isEnabled()
+    assert window.sync.sync() is None and window.sync.sync_quietly() is None
+    assert "under way" in window.statusBar().currentMessage()
+    release.set()
+    qtbot.waitUntil(lambda: window.sync.running is None, timeout=10_000)
+    assert action(window, "Sync").isEnabled()
+
+
+def test_the_automatic_sync_says_a_failure_once_in_the_status_bar(
+    qtbot, sqlite_workspace, people, tmp_path, monkeypatch
+):
+    gone = tmp_path / "unplugged" / "team.sqlite"
+    as_device(sqlite_workspace, "copy", rep="Rita Rep", source=str(gone))
+    window = window_of(qtbot, sqlite_workspace, people[Role.REP])
+    boxes: list[str] = []
+    monkeypatch.setattr(QMessageBox, "exec", lambda box: boxes.append(box.text()))
+    window.sync.sync_quietly()
+    qtbot.waitUntil(lambda: window.sync.running is None, timeout=10_000)
+    message = window.statusBar().currentMessage()
+    assert message.startswith("Not synced (") and str(gone) in message
+    window.statusBar().showMessage("Logged; the account's timeline shows it.")
+    window.sync.sync_quietly()  # the next try, a few minutes later, fails the same way
+    qtbot.waitUntil(lambda: window.sync.running is None, timeout=10_000)
+    assert window.statusBar().currentMessage() == "Logged; the account's timeline shows it."
+    assert boxes == [] and not gone.exists()
