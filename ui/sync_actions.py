@@ -150,10 +150,10 @@ class SyncActions(QObject):
         if not dialog.exec():
             return
         request = dialog.request()
+        team = request.source or window.workspace.url  # with its password, if typed
 
         def ready(copy: Workspace, user: User) -> None:
-            if request.source is not None:
-                self.addresses[copy.url] = request.source
+            self.addresses[copy.url] = team
             window.switch_to(copy, user)
             window.statusBar().showMessage(
                 f"Working on the copy in {copy.label}. Sync ({SYNC_SHORTCUT}) sends your "
