@@ -26,10 +26,14 @@ from domain.errors import AccordError, Cancelled, NotFound
 from domain.progress import Cancel, Progress
 from domain.sync import copy_scope
 from domain.users import User
+from domain.values import counted
 from storage.bulk import bulk_insert, indexes_rebuilt
 from storage.schema import (
+    AccountRow,
     Base,
+    ContactRow,
     DossierRow,
+    InteractionRow,
     LogExceptionRow,
     TargetRow,
     UserRow,
@@ -184,6 +188,16 @@ def _copy(
                     progress(done, total)
     if progress is not None:
         progress(total, total)
+
+
+def held(copy: Workspace) -> str:
+    """What a copy holds, in words: its accounts, contacts, dossiers and interactions."""
+    with copy.read() as conn:
+        return ", ".join(
+            counted(_count(conn, table_of(model), None), noun)
+            for model, noun in ((AccountRow, "account"), (ContactRow, "contact"),
+                                (DossierRow, "dossier"), (InteractionRow, "interaction"))
+        )  # fmt: skip
 
 
 def _count(source: Connection, table: Table, where: ColumnElement[bool] | None) -> int:
