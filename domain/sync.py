@@ -23,13 +23,16 @@ decide what each copy holds.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
-from domain.errors import AccordError, PermissionDenied
-from domain.users import Role, User
+from domain.errors import AccordError, NotFound, PermissionDenied
+from domain.users import Action, Role, User, allowed_actions
+from domain.values import counted, in_words
 
 #: A stamp further ahead of the receiver's clock than this is refused: a laptop whose clock
 #: is a year off would otherwise win every conflict for a year.
@@ -214,6 +217,366 @@ def merged_history(*copies: Iterable[Mapping[str, Any]]) -> dict[Any, Mapping[st
         for entry in entries:
             union.setdefault(entry["id"], entry)
     return union
+
+
+# --- Change sets: what copies send each other -------------------------------------------
+
+#: The field of a change that brings a new row: its value holds every synced column.
+NEW_ROW = "*"
+#: Where a dossier's section texts are told apart: ``texts/<section key>`` is one field.
+SECTION = "texts/"
+#: The only kind of document :meth:`ChangeSet.from_document` reads, and its version.
+CHANGE_SET_FORMAT = "accord change set"
+CHANGE_SET_VERSION = 1
+
+
+class BadChangeSet(AccordError):
+    """A change set that is not one Accord wrote: nothing of it is applied."""
+
+
+class SchemaTooNew(AccordError):
+    """A change set written by a newer Accord, whose changes this one may not understand."""
+
+    def __init__(self, theirs: str, ours: str) -> None:
+        super().__init__(
+            f"These changes were made with a newer Accord (schema {theirs}; this one has "
+            f"{ours}). Update Accord on this computer, then sync again. Nothing was applied."
+        )
+
+
+@dataclass(frozen=True)
+class Change:
+    """One stamped change of one field of one row (``field`` is :data:`NEW_ROW` for a new
+    row, whose ``value`` maps each column to its value). ``account`` is the id of the
+    account the row belongs to, which decides whether a rep's copy receives it."""
+
+    stamp: Stamp
+    table: str
+    record: str
+    field: str
+    value: Any
+    author: str
+    replaces: frozenset[Stamp] = frozenset()
+    account: str | None = None
+
+    def writes(self) -> list[tuple[str, Write]]:
+        """The register writes the change makes: one per column of a new row, else one."""
+        if self.field != NEW_ROW:
+            return [(self.field, Write(self.stamp, self.value, self.author, self.replaces))]
+        return [
+            (name, Write(self.stamp, value, self.author, self.replaces))
+            for name, value in self.value.items()
+        ]
+
+    def to_document(self) -> dict[str, Any]:
+        return {
+            "stamp": str(self.stamp),
+            "table": self.table,
+            "record": self.record,
+            "field": self.field,
+            "value": self.value,
+            "author": self.author,
+            "replaces": sorted(str(s) for s in self.replaces),
+            "account": self.account,
+        }
+
+    @classmethod
+    def from_document(cls, document: Any) -> Change:
+        """The change a document holds; :class:`BadChangeSet` when it is not one."""
+        keys = {"stamp", "table", "record", "field", "value", "author", "replaces", "account"}
+        if not isinstance(document, dict) or set(document) != keys:
+            raise BadChangeSet("A change in the change set is not one Accord wrote.")
+        texts = ("table", "record", "field", "author")
+        replaces = document["replaces"]
+        if (
+            not all(isinstance(document[k], str) and document[k] for k in texts)
+            or not isinstance(replaces, list)
+            or not all(isinstance(s, str) for s in replaces)
+            or not isinstance(document["account"], str | None)
+            or (document["field"] == NEW_ROW and not isinstance(document["value"], dict))
+        ):
+            raise BadChangeSet("A change in the change set is not one Accord wrote.")
+        try:
+            stamp = Stamp.parse(document["stamp"])
+            replaced = frozenset(Stamp.parse(s) for s in replaces)
+        except (TypeError, ValueError):
+            raise BadChangeSet("A change in the change set has a stamp that is not one.") from None
+        return cls(
+            stamp,
+            document["table"],
+            document["record"],
+            document["field"],
+            document["value"],
+            document["author"],
+            replaced,
+            document["account"],
+        )
+
+
+@dataclass(frozen=True)
+class ChangeSet:
+    """The changes one database sends another: made or received by ``device``, read from a
+    database at schema revision ``schema``."""
+
+    device: str
+    schema: str
+    changes: tuple[Change, ...]
+
+    def to_document(self) -> dict[str, Any]:
+        return {
+            "format": CHANGE_SET_FORMAT,
+            "version": CHANGE_SET_VERSION,
+            "device": self.device,
+            "schema": self.schema,
+            "changes": [c.to_document() for c in self.changes],
+        }
+
+    @classmethod
+    def from_document(cls, document: Any) -> ChangeSet:
+        """The change set a document (read from a file) holds, checked strictly:
+        :class:`BadChangeSet` for anything else, nothing applied."""
+        if (
+            not isinstance(document, dict)
+            or document.get("format") != CHANGE_SET_FORMAT
+            or set(document) != {"format", "version", "device", "schema", "changes"}
+        ):
+            raise BadChangeSet("This file is not a change set Accord wrote.")
+        if document["version"] != CHANGE_SET_VERSION:
+            raise BadChangeSet(
+                "This change set was written by another version of Accord: update Accord "
+                "on every computer that syncs, then sync again."
+            )
+        device, schema, changes = document["device"], document["schema"], document["changes"]
+        if not isinstance(device, str) or not _DEVICE.fullmatch(device):
+            raise BadChangeSet("The change set does not say which device made it.")
+        if not isinstance(schema, str) or not schema.isdigit():
+            raise BadChangeSet("The change set does not say which schema it was made with.")
+        if not isinstance(changes, list):
+            raise BadChangeSet("The change set holds no list of changes.")
+        return cls(device, schema, tuple(Change.from_document(c) for c in changes))
+
+    def require_schema(self, ours: str) -> None:
+        """:class:`SchemaTooNew` unless this Accord knows the schema the changes were read
+        from (an older one is fine: the newer columns are simply not in it)."""
+        if int(self.schema) > int(ours):
+            raise SchemaTooNew(self.schema, ours)
+
+
+_DEVICE = re.compile(r"[0-9a-z]{1,32}")
+
+
+def new_device_id(random_hex: str) -> str:
+    """A device id from random hex digits: 12 of them, lowercase."""
+    device = random_hex[:12].lower()
+    if not _DEVICE.fullmatch(device) or len(device) < 12:
+        raise ValueError("a device id takes 12 hex digits")
+    return device
+
+
+def head_stamps(changes: Iterable[Change]) -> dict[tuple[str, str, str], frozenset[Stamp]]:
+    """The heads of every field the changes touch, worked out with the rules of
+    :class:`Record`: what a store's heads table must hold for them."""
+    records = replay(changes)
+    return {
+        (table, record, name): register.head_stamps()
+        for (table, record), row in records.items()
+        for name, register in row.fields.items()
+    }
+
+
+def replay(changes: Iterable[Change]) -> dict[tuple[str, str], Record]:
+    """Every row the changes touch as a :class:`Record` of registers: its winners are what
+    the row holds, its heads what is still open."""
+    records: dict[tuple[str, str], Record] = {}
+    for change in changes:
+        row = records.setdefault((change.table, change.record), Record())
+        for name, write in change.writes():
+            row.register(name).apply(write)
+    return records
+
+
+# --- What a sync tells and keeps aside ----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Applied:
+    """What applying a change set did: changes taken in, already known, kept aside, the
+    conflicts now open, and the accounts whose rows changed (for caches to catch up)."""
+
+    applied: int = 0
+    known: int = 0
+    refused: int = 0
+    conflicts: int = 0
+    accounts: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class SyncSummary:
+    """What a sync moved, said in a sentence (:meth:`sentence`)."""
+
+    sent: int = 0
+    received: int = 0
+    conflicts: int = 0
+    refused: int = 0
+    #: How far this computer's clock was from the team database's, when it was off.
+    clock_off_ms: int | None = None
+
+    def sentence(self) -> str:
+        if not (self.sent or self.received):
+            said = "Nothing to sync: this copy and the other side were already in step."
+        else:
+            said = (
+                f"Sent {counted(self.sent, 'change')} and received "
+                f"{counted(self.received, 'change')}."
+            )
+        if self.conflicts:
+            said += (
+                f" {counted(self.conflicts, 'field')} changed on both sides "
+                f"{'waits' if self.conflicts == 1 else 'wait'} in Conflicts for you to settle."
+            )
+        if self.refused:
+            said += (
+                f" {counted(self.refused, 'change')} {'was' if self.refused == 1 else 'were'} "
+                "kept aside because their author's role does not allow them."
+            )
+        if self.clock_off_ms is not None:
+            minutes = abs(self.clock_off_ms) // 60_000
+            said += (
+                f" This computer's clock is {counted(minutes, 'minute')} "
+                f"{'ahead of' if self.clock_off_ms > 0 else 'behind'} the team database's: "
+                "Accord corrects for it, but set the clock right."
+            )
+        return said
+
+
+@dataclass(frozen=True)
+class Head:
+    """One value a conflicted field holds: what, who wrote it and when, on which device;
+    ``field`` names the field when it is not the conflict's own (an edit a deletion did
+    not see)."""
+
+    stamp: Stamp
+    field: str
+    value: Any
+    author: str
+
+    @property
+    def at(self) -> datetime:
+        return datetime.fromtimestamp(self.stamp.millis / 1000, UTC)
+
+
+@dataclass(frozen=True)
+class Conflict:
+    """A field changed on copies that had not met (or a row deleted on one and edited on
+    another, ``field`` :data:`DELETED`): the value every copy shows (``winner``) and the
+    others kept beside it until a person settles it."""
+
+    id: str
+    table: str
+    record: str
+    what: str
+    field: str
+    winner: Head
+    others: tuple[Head, ...]
+
+    @property
+    def heads(self) -> tuple[Head, ...]:
+        return (self.winner, *self.others)
+
+    def kept(self, keep: Any, device: str) -> Head | Any:
+        """What settling with ``keep`` keeps: ``"mine"``, the latest value made on
+        ``device`` (this copy); ``"theirs"``, the latest made elsewhere; anything else is a
+        value typed for the field."""
+        if keep not in ("mine", "theirs"):
+            return keep
+        mine = keep == "mine"
+        chosen = [h for h in self.heads if (h.stamp.device == device) == mine]
+        if not chosen:
+            raise NotFound(
+                "None of the values in this conflict was made on this copy."
+                if mine
+                else "Every value in this conflict was made on this copy."
+            )
+        return max(chosen, key=lambda h: h.stamp)
+
+
+def conflict_id(table: str, record: str, field: str) -> str:
+    """A short id for the conflict on a field, the same on every copy."""
+    return hashlib.sha256(f"{table}\0{record}\0{field}".encode()).hexdigest()[:10]
+
+
+@dataclass(frozen=True)
+class Refused:
+    """A change kept aside because its author's role did not allow it."""
+
+    stamp: Stamp
+    table: str
+    record: str
+    field: str
+    value: Any
+    author: str
+    reason: str
+
+    @property
+    def at(self) -> datetime:
+        return datetime.fromtimestamp(self.stamp.millis / 1000, UTC)
+
+
+# --- Roles hold at sync --------------------------------------------------------------------
+
+#: The actions that allow a change to each synced table, and the fields each may change
+#: there (None: any). A change no action of its author's role allows is kept aside.
+#: tests/test_sync_engine.py holds it to storage.team.WRITES, the grants of a team database.
+CHANGED_BY: dict[str, dict[Action, frozenset[str] | None]] = {
+    "users": {Action.MANAGE_USERS: None},
+    "accounts": {Action.EDIT_ACCOUNTS: None, Action.IMPORT: None, Action.UNDO_IMPORT: None},
+    "contacts": {
+        Action.EDIT_ACCOUNTS: None,
+        Action.IMPORT: None,
+        Action.UNDO_IMPORT: None,
+        # A rep adds and corrects the contacts of their accounts as they meet them.
+        Action.LOG_INTERACTION: None,
+    },
+    "targets": {
+        Action.EDIT_TARGET_LIST: None,
+        # Logging and correcting move the account's stage, nothing else of the target.
+        Action.LOG_INTERACTION: frozenset({"stage"}),
+        Action.CORRECT_STAGE: frozenset({"stage"}),
+    },
+    "interactions": {Action.LOG_INTERACTION: None},
+    "stage_changes": {
+        Action.EDIT_TARGET_LIST: None,
+        Action.LOG_INTERACTION: None,
+        Action.CORRECT_STAGE: None,
+    },
+    "log_exceptions": {Action.GRANT_EXCEPTION: None},
+    "engagements": {Action.IMPORT: None, Action.UNDO_IMPORT: None},
+    "icp_versions": {Action.EDIT_ICP: None},
+    "lead_definitions": {Action.EDIT_LEAD_DEFINITION: None},
+    "dossier_templates": {Action.EDIT_DOSSIER_TEMPLATE: None, Action.EDIT_DOSSIER: None},
+    "dossiers": {Action.EDIT_DOSSIER: None, Action.REVIEW_DOSSIER: None},
+    "dossier_conflicts": {Action.EDIT_DOSSIER: None},
+    "dossier_ratings": {Action.RATE_DOSSIER: None},
+    "goal_versions": {Action.SET_GOAL: None},
+    "agreement_versions": {Action.EDIT_AGREEMENT: None},
+    "work_calendars": {Action.EDIT_AGREEMENT: None},
+    "plan_sign_offs": {Action.SIGN_PLAN: None},
+}
+
+
+def refusal(author: str, role: Role | None, table: str, field: str) -> str | None:
+    """Why a change of ``field`` of ``table`` by ``author`` (of ``role``, None when the
+    workspace does not know them) is not applied; None when their role allows it."""
+    if role is None:
+        return f"{author} is not a user of this workspace."
+    allowed = allowed_actions(role)
+    column = field.split("/", 1)[0] if field.startswith(SECTION) else field
+    for action, narrowed in CHANGED_BY.get(table, {}).items():
+        if action in allowed and (narrowed is None or column in narrowed):
+            return None
+    actions = [a.value for a in CHANGED_BY.get(table, {})]
+    what = in_words(actions, "or") if actions else "change it"
+    return f"{author} ({role.value}) may not {what}."
 
 
 def copy_scope(user: User, rep: str | None) -> str | None:

@@ -520,3 +520,110 @@ class ChangeRow(Base):
 def table_of(model: type[Base]) -> Table:
     """The Core table behind a mapped class, typed for Core statements."""
     return cast(Table, model.__table__)
+
+
+# --- Offline copies and sync (storage/sync/) ----------------------------------------------
+# Kept beside the user's data by a database that takes part in sync; never synced itself.
+
+
+class SyncDeviceRow(Base):
+    """This database as a device that syncs (one row): its id in every stamp it makes, its
+    kind (``team``, ``copy``, ``peer``), the team database a copy came from (shown, without
+    its password) and the rep it was taken for (NULL: the whole workspace), its clock."""
+
+    __tablename__ = "sync_device"
+
+    device: Mapped[str] = mapped_column(String(32), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(10))
+    source: Mapped[str | None] = mapped_column(String(500))
+    rep: Mapped[str | None] = mapped_column(String(120))
+    #: The hybrid logical clock's last stamp, and the correction of the wall clock.
+    last: Mapped[str | None] = mapped_column(String(64))
+    offset_ms: Mapped[int] = mapped_column(BigInteger, default=0)
+    last_synced_at: Mapped[datetime | None]
+
+
+class SyncOutboxRow(Base):
+    """A row change the capture triggers saw and :func:`storage.sync.engine.seal` has not
+    stamped yet: which column (``*`` for a new row, ``deleted_at`` for one deleted), when
+    (milliseconds of the wall clock) and by whom."""
+
+    __tablename__ = "sync_outbox"
+
+    seq: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer(), "sqlite"), primary_key=True
+    )
+    table_name: Mapped[str] = mapped_column(String(40))
+    record: Mapped[str] = mapped_column(String(64))
+    field: Mapped[str] = mapped_column(String(200))
+    at: Mapped[int] = mapped_column(BigInteger)
+    author: Mapped[str | None] = mapped_column(String(120))
+
+
+class SyncChangeRow(Base):
+    """Every stamped change this database knows, its own and those it received: the value
+    as JSON text, the stamps of the writes it replaced as a JSON list."""
+
+    __tablename__ = "sync_changes"
+
+    stamp: Mapped[str] = mapped_column(String(64), primary_key=True)
+    device: Mapped[str] = mapped_column(String(32))
+    table_name: Mapped[str] = mapped_column(String(40))
+    record: Mapped[str] = mapped_column(String(64))
+    field: Mapped[str] = mapped_column(String(200))
+    value: Mapped[str] = mapped_column(Text)
+    author: Mapped[str] = mapped_column(String(120))
+    replaces: Mapped[str] = mapped_column(Text)
+    account_id: Mapped[str | None] = mapped_column(String(36))
+
+    __table_args__ = (
+        Index("ix_sync_changes_device", "device", "stamp"),
+        Index("ix_sync_changes_record", "table_name", "record"),
+    )
+
+
+class SyncHeadRow(Base):
+    """The open writes of each field (its register's heads): more than one is a conflict."""
+
+    __tablename__ = "sync_heads"
+
+    table_name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    record: Mapped[str] = mapped_column(String(64), primary_key=True)
+    field: Mapped[str] = mapped_column(String(200), primary_key=True)
+    stamp: Mapped[str] = mapped_column(String(64), primary_key=True)
+
+
+class SyncSeenRow(Base):
+    """The version vector: the latest stamp this database holds from each device."""
+
+    __tablename__ = "sync_seen"
+
+    device: Mapped[str] = mapped_column(String(32), primary_key=True)
+    stamp: Mapped[str] = mapped_column(String(64))
+
+
+class SyncRefusedRow(Base):
+    """A change kept aside because its author's role did not allow it, and why."""
+
+    __tablename__ = "sync_refused"
+
+    stamp: Mapped[str] = mapped_column(String(64), primary_key=True)
+    device: Mapped[str] = mapped_column(String(32))
+    table_name: Mapped[str] = mapped_column(String(40))
+    record: Mapped[str] = mapped_column(String(64))
+    field: Mapped[str] = mapped_column(String(200))
+    value: Mapped[str] = mapped_column(Text)
+    author: Mapped[str] = mapped_column(String(120))
+    replaces: Mapped[str] = mapped_column(Text)
+    account_id: Mapped[str | None] = mapped_column(String(36))
+    reason: Mapped[str] = mapped_column(Text)
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class SyncApplyingRow(Base):
+    """A row here, inside a transaction that applies received changes, keeps the capture
+    triggers from capturing them again. Never committed: other writers never see it."""
+
+    __tablename__ = "sync_applying"
+
+    id: Mapped[int] = mapped_column(primary_key=True)

@@ -64,6 +64,21 @@ WRITES: dict[Action, frozenset[str]] = {
     Action.SIGN_PLAN: frozenset({"plan_sign_offs", "change_log"}),
 }
 
+#: The sync engine's own tables (storage/sync/): the capture triggers write the outbox
+#: whoever edits, and whoever syncs writes the rest. What a sync writes into the user's
+#: tables is held by the grants above and by the roles checked at sync (domain.sync).
+SYNC_TABLES = frozenset(
+    {
+        "sync_device",
+        "sync_outbox",
+        "sync_changes",
+        "sync_heads",
+        "sync_seen",
+        "sync_refused",
+        "sync_applying",
+    }
+)
+
 #: SQLSTATE of "insufficient privilege": the server holding a login to its role.
 REFUSED = "42501"
 
@@ -146,6 +161,8 @@ def set_up(conn: Connection) -> None:
             else:
                 privileges = f"UPDATE ({', '.join(quote(c) for c in columns)})"
             conn.exec_driver_sql(f"GRANT {privileges} ON {quote(table)} TO {quote(group)}")
+    for table in sorted(SYNC_TABLES):
+        conn.exec_driver_sql(f"GRANT INSERT, UPDATE, DELETE ON {quote(table)} TO {groups}")
     for table, column in OWN_ROWS.items():
         conn.exec_driver_sql(f"ALTER TABLE {quote(table)} ENABLE ROW LEVEL SECURITY")
         for policy in ("accord_read", "accord_own_rows"):
