@@ -579,6 +579,11 @@ def refusal(author: str, role: Role | None, table: str, field: str) -> str | Non
     return f"{author} ({role.value}) may not {what}."
 
 
+def is_device(text: str) -> bool:
+    """Whether ``text`` is a device id (a shared folder's subfolder of a device is named so)."""
+    return _DEVICE.fullmatch(text) is not None
+
+
 def copy_scope(user: User, rep: str | None) -> str | None:
     """Whose accounts a local copy of the team workspace holds: the named ``rep``'s, or
     None for the whole workspace. A rep takes a copy of their own accounts only; the owner
