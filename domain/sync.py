@@ -31,7 +31,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from domain.errors import AccordError, NotFound, PermissionDenied
-from domain.users import Action, Role, User, allowed_actions
+from domain.users import Action, Role, User, allowed_actions, role_for_new_user
 from domain.values import counted, in_words
 
 #: A stamp further ahead of the receiver's clock than this is refused: a laptop whose clock
@@ -562,6 +562,18 @@ CHANGED_BY: dict[str, dict[Action, frozenset[str] | None]] = {
     "work_calendars": {Action.EDIT_AGREEMENT: None},
     "plan_sign_offs": {Action.SIGN_PLAN: None},
 }
+
+
+def signs_in(change: Change, has_owner: bool) -> bool:
+    """Whether ``change`` is its author signing in for the first time: the new user row of
+    themselves, with the role a new user gets (domain.users.role_for_new_user: the first
+    person of a workspace owns it). Nobody else had to allow it."""
+    return (
+        change.table == "users"
+        and change.field == NEW_ROW
+        and change.value.get("name") == change.author
+        and change.value.get("role") == role_for_new_user(has_owner).value
+    )
 
 
 def refusal(author: str, role: Role | None, table: str, field: str) -> str | None:
