@@ -333,6 +333,22 @@ def _parser() -> argparse.ArgumentParser:
         "after an upgrade)",
     )
 
+    checkout_cmd = commands.add_parser(
+        "checkout",
+        help="take a local copy of a team workspace to work offline: a rep's accounts, or "
+        "the whole workspace (sync it back with accord --db LOCAL.sqlite sync)",
+    )
+    checkout_cmd.add_argument("--from", dest="source", required=True, metavar="URL_OR_FILE",
+                              help="the team workspace: its URL or a workspace file")  # fmt: skip
+    checkout_cmd.add_argument("--to", dest="copy", required=True, type=Path,
+                              metavar="LOCAL.sqlite", help="the new file for the copy")  # fmt: skip
+    checkout_cmd.add_argument(
+        "--rep",
+        metavar="NAME",
+        help="only this rep's accounts (a rep's copy is always of their own; owner and "
+        "marketing: default the whole workspace)",
+    )
+
     commands.add_parser("backups", help="list the backups of a workspace file, newest first")
     restore = commands.add_parser(
         "restore", help="put a backup in the workspace's place (the file as it was is kept)"
@@ -934,6 +950,24 @@ def _queue_pack(workspace, user, args: argparse.Namespace) -> int:  # type: igno
     return EXIT_OK
 
 
+def _cmd_checkout(args: argparse.Namespace) -> int:
+    from shlex import quote
+
+    from domain.sync import copy_scope
+    from storage.sync.checkout import checkout, held
+    from storage.workspace import open_workspace
+
+    team = open_workspace(args.source, create=False)
+    user = _who(team, args)
+    rep = copy_scope(user, args.rep)
+    copy = checkout(team, args.copy, user, rep)
+    whose = f"{rep}'s accounts" if rep else "the whole workspace"
+    local = quote(copy.label)
+    print(f"Copied {whose} from {team.label} to {copy.label} ({held(copy)}). Work on it "
+          f"with accord --db {local}, and sync it with accord --db {local} sync.")  # fmt: skip
+    return EXIT_OK
+
+
 def _workspace_file(args: argparse.Namespace) -> Path:
     """The SQLite file of ``--db``; backups are of files, a team database has its server's."""
     from storage.backups import BackupError
@@ -1133,6 +1167,7 @@ _COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "backups": _cmd_backups,
     "restore": _cmd_restore,
     "team": _cmd_team,
+    "checkout": _cmd_checkout,
 }
 
 if __name__ == "__main__":

@@ -31,7 +31,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from domain.errors import AccordError, NotFound, PermissionDenied
-from domain.users import Action, Role, User, allowed_actions
+from domain.users import Action, Role, User, allowed_actions, role_for_new_user
 from domain.values import counted, in_words
 
 #: A stamp further ahead of the receiver's clock than this is refused: a laptop whose clock
@@ -217,19 +217,6 @@ def merged_history(*copies: Iterable[Mapping[str, Any]]) -> dict[Any, Mapping[st
         for entry in entries:
             union.setdefault(entry["id"], entry)
     return union
-
-
-def copy_scope(user: User, rep: str | None) -> str | None:
-    """Whose accounts a local copy of the team workspace holds: the named ``rep``'s, or
-    None for the whole workspace. A rep takes a copy of their own accounts only; the owner
-    and marketing take the whole workspace or any rep's part of it."""
-    if user.role is Role.REP:
-        if rep not in (None, user.name):
-            raise PermissionDenied(
-                f"{user.name} (rep) may take a copy of their own accounts only, not {rep}'s."
-            )
-        return user.name
-    return rep
 
 
 # --- Change sets: what copies send each other -------------------------------------------
@@ -577,6 +564,18 @@ CHANGED_BY: dict[str, dict[Action, frozenset[str] | None]] = {
 }
 
 
+def signs_in(change: Change, has_owner: bool) -> bool:
+    """Whether ``change`` is its author signing in for the first time: the new user row of
+    themselves, with the role a new user gets (domain.users.role_for_new_user: the first
+    person of a workspace owns it). Nobody else had to allow it."""
+    return (
+        change.table == "users"
+        and change.field == NEW_ROW
+        and change.value.get("name") == change.author
+        and change.value.get("role") == role_for_new_user(has_owner).value
+    )
+
+
 def refusal(author: str, role: Role | None, table: str, field: str) -> str | None:
     """Why a change of ``field`` of ``table`` by ``author`` (of ``role``, None when the
     workspace does not know them) is not applied; None when their role allows it."""
@@ -590,3 +589,21 @@ def refusal(author: str, role: Role | None, table: str, field: str) -> str | Non
     actions = [a.value for a in CHANGED_BY.get(table, {})]
     what = in_words(actions, "or") if actions else "change it"
     return f"{author} ({role.value}) may not {what}."
+
+
+def is_device(text: str) -> bool:
+    """Whether ``text`` is a device id (a shared folder's subfolder of a device is named so)."""
+    return _DEVICE.fullmatch(text) is not None
+
+
+def copy_scope(user: User, rep: str | None) -> str | None:
+    """Whose accounts a local copy of the team workspace holds: the named ``rep``'s, or
+    None for the whole workspace. A rep takes a copy of their own accounts only; the owner
+    and marketing take the whole workspace or any rep's part of it."""
+    if user.role is Role.REP:
+        if rep not in (None, user.name):
+            raise PermissionDenied(
+                f"{user.name} (rep) may take a copy of their own accounts only, not {rep}'s."
+            )
+        return user.name
+    return rep

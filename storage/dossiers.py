@@ -5,7 +5,7 @@ and the dossier list's query (SQLAlchemy Core)."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -127,8 +127,29 @@ def _dossier(row: Any) -> Dossier:
 
 
 def _search_text(edit: DossierEdit) -> str:
-    parts = [*edit.texts.values(), *(f"{s.title} {s.url}" for s in edit.sources)]
+    return search_text_of(edit.texts, edit.sources)
+
+
+def search_text_of(texts: Mapping[str, str], sources: Iterable[Source]) -> str:
+    """What a search among dossiers looks at: the section texts and the sources."""
+    parts = [*texts.values(), *(f"{s.title} {s.url}" for s in sources)]
     return f" {search_key(' '.join(parts))} "
+
+
+def derived_dossier_columns(
+    conn: Connection, template_id: uuid.UUID, texts: Mapping[str, str], sources: list[Any]
+) -> dict[str, Any]:
+    """A dossier's derived columns from its stored template, texts and sources (a sync
+    writes a dossier without its editor)."""
+    document = conn.execute(
+        select(templates.c.document).where(templates.c.id == template_id)
+    ).scalar_one()
+    return {
+        "completeness": completeness(DossierTemplate.from_document(document), texts),
+        "search_text": search_text_of(
+            texts, (Source(s.get("url", ""), s.get("title", "")) for s in sources)
+        ),
+    }
 
 
 def dossier_for(workspace: Workspace, account_id: uuid.UUID) -> Dossier | None:

@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from domain.errors import AccordError, WorkspaceBusy
 from storage import backups, team
+from storage.sync import capture
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 READ_ONLY = "accord_read_only"
@@ -368,7 +369,7 @@ def upgrade(workspace: Workspace) -> None:
         if workspace.is_sqlite:
             backup = backup_sqlite(workspace, reason=f"before-upgrade-from-{current}")
     try:
-        with workspace.engine.begin() as conn:
+        with workspace.engine.begin() as conn, capture.migrating(conn):
             command.upgrade(_alembic_config(conn), "head")
             if not workspace.is_sqlite and team.is_set_up(conn):
                 team.set_up(conn)  # the tables a migration made get their grants too

@@ -216,3 +216,17 @@ def test_engagement_is_imported_from_the_command_line(tmp_path, capsys):
         main(["--db", db, "import", "engagement", str(path), "--kind", "Sent"])
     assert usage.value.code == 2
     assert "'Sent' is not a kind of engagement Accord knows" in capsys.readouterr().err
+
+
+def test_checkout_takes_a_rep_s_copy_and_says_what_it_holds(tmp_path, capsys):
+    team, copy = str(tmp_path / "team.sqlite"), tmp_path / "laptop" / "mine.sqlite"
+    assert main(["--db", team, "--user", "Alex Morgan", "demo", "--accounts", "200"]) == 0
+    capsys.readouterr()
+    code = main(["--user", "Sam Rivera", "checkout", "--from", team, "--to", str(copy)])
+    out, err = capsys.readouterr()
+    assert (code, err) == (0, "")
+    assert out.startswith(f"Copied Sam Rivera's accounts from {team} to {copy} (")
+    assert f"sync it with accord --db {copy} sync." in out
+    assert main(["--user", "Sam Rivera", "checkout", "--from", team, "--to", str(copy),
+                 "--rep", "Jordan Lee"]) == 1  # fmt: skip
+    assert "may take a copy of their own accounts only" in capsys.readouterr().err

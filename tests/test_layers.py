@@ -75,6 +75,10 @@ def test_storage_rooms_are_used_only_from_outside_storage():
     rooms = sorted(p.parent.name for p in (ROOT / "storage").glob("*/__init__.py")
                    if p.parent.name != "migrations")  # fmt: skip
     assert rooms == ["demo", "importing", "read_models", "sync"]
+    # The one door into a room from the base: opening a workspace that syncs migrates it
+    # with the capture triggers lifted and put back (a table a migration rebuilds loses
+    # them, and its edits would go uncaptured until the next sync).
+    allowed = {("storage/workspace.py", "storage.sync.capture")}
     offences = [
         f"{path.relative_to(ROOT)}:{line} imports {module}"
         for path in sorted((ROOT / "storage").rglob("*.py"))
@@ -82,6 +86,7 @@ def test_storage_rooms_are_used_only_from_outside_storage():
         for room in rooms
         if module.startswith(f"storage.{room}.")
         and path.relative_to(ROOT / "storage").parts[0] != room
+        and (path.relative_to(ROOT).as_posix(), module) not in allowed
     ]
     assert offences == []
 

@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import Table, func, select
 
 from domain.errors import Cancelled, PermissionDenied
 from domain.users import Role, User
 from storage.demo.build import DEMO_OWNER, build_demo
-from storage.schema import InteractionRow, TargetRow, UserRow, table_of
+from storage.schema import (
+    AccountRow,
+    DossierRow,
+    InteractionRow,
+    TargetRow,
+    UserRow,
+    stored_utc,
+    table_of,
+)
 from storage.sync.checkout import CheckoutError, checkout, copied_tables
 from storage.users import list_users
 from storage.workspace import Workspace
@@ -45,6 +54,14 @@ def _counts(ws: Workspace) -> dict[str, int]:
         }
 
 
+def _rows(ws: Workspace, table: Table) -> list[tuple[object, ...]]:
+    """Every row of ``table`` as the workspace reads it (times in UTC)."""
+    with ws.read() as conn:
+        rows = conn.execute(select(table).order_by(*table.primary_key.columns))
+        return [tuple(stored_utc(v) if isinstance(v, datetime) else v for v in row)
+                for row in rows]  # fmt: skip
+
+
 def _rep_accounts(ws: Workspace) -> set[object]:
     targets, users = table_of(TargetRow), table_of(UserRow)
     with ws.read() as conn:
@@ -62,6 +79,8 @@ def test_the_owner_s_copy_holds_the_whole_workspace(team: Workspace, laptop: Pat
     copy = checkout(team, laptop / "copy.sqlite", owner)
     try:
         assert _counts(copy) == _counts(team)
+        for table in (table_of(AccountRow), table_of(InteractionRow), table_of(DossierRow)):
+            assert _rows(copy, table) == _rows(team, table)
         assert copy.label == str(laptop / "copy.sqlite")
     finally:
         copy.close()

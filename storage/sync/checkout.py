@@ -20,16 +20,30 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import ColumnElement, CompoundSelect, Connection, Table, false, func, select
+from sqlalchemy import (
+    ColumnElement,
+    CompoundSelect,
+    Connection,
+    Table,
+    false,
+    func,
+    select,
+    type_coerce,
+)
+from sqlalchemy.types import NullType
 
 from domain.errors import AccordError, Cancelled, NotFound
 from domain.progress import Cancel, Progress
 from domain.sync import copy_scope
 from domain.users import User
+from domain.values import counted
 from storage.bulk import bulk_insert, indexes_rebuilt
 from storage.schema import (
+    AccountRow,
     Base,
+    ContactRow,
     DossierRow,
+    InteractionRow,
     LogExceptionRow,
     TargetRow,
     UserRow,
@@ -169,21 +183,34 @@ def _copy(
     # in id order; their references are checked when the copy commits.
     target.exec_driver_sql("PRAGMA defer_foreign_keys=ON")
     plan = [(table, _rows_of(table, scope)) for table in copied_tables()]
+    # From a SQLite file, values are read and written in the form both files store them
+    # in: turning every id into a UUID and back would take most of the time.
+    stored = source.dialect.name == target.dialect.name
     totals = [_count(source, table, where) for table, where in plan]
     total, done = sum(totals), 0
     for (table, where), rows in zip(plan, totals, strict=True):
         if not rows:
             continue
         with indexes_rebuilt(target, table, big=True):
-            for chunk in _chunks(source, table, where):
+            for chunk in _chunks(source, table, where, stored):
                 if cancelled is not None and cancelled():
                     raise Cancelled("The copy was cancelled: no file was made.")
-                bulk_insert(target, table, [c.name for c in table.columns], chunk)
+                bulk_insert(target, table, [c.name for c in table.columns], chunk, stored)
                 done += len(chunk)
                 if progress is not None:
                     progress(done, total)
     if progress is not None:
         progress(total, total)
+
+
+def held(copy: Workspace) -> str:
+    """What a copy holds, in words: its accounts, contacts, dossiers and interactions."""
+    with copy.read() as conn:
+        return ", ".join(
+            counted(_count(conn, table_of(model), None), noun)
+            for model, noun in ((AccountRow, "account"), (ContactRow, "contact"),
+                                (DossierRow, "dossier"), (InteractionRow, "interaction"))
+        )  # fmt: skip
 
 
 def _count(source: Connection, table: Table, where: ColumnElement[bool] | None) -> int:
@@ -194,9 +221,10 @@ def _count(source: Connection, table: Table, where: ColumnElement[bool] | None) 
 
 
 def _chunks(
-    source: Connection, table: Table, where: ColumnElement[bool] | None
+    source: Connection, table: Table, where: ColumnElement[bool] | None, stored: bool
 ) -> Iterator[list[tuple[object, ...]]]:
-    query = select(table).order_by(*table.primary_key.columns)
+    columns = [type_coerce(c, NullType()) if stored else c for c in table.columns]
+    query = select(*columns).order_by(*table.primary_key.columns)
     if where is not None:
         query = query.where(where)
     streamed = source.execution_options(yield_per=CHUNK).execute(query)

@@ -1,0 +1,686 @@
+"""The sync engine: stamp what this database changed, read what a peer has not seen, take
+in what others changed.
+
+- :func:`seal` turns the outbox's captured changes into stamped changes (``sync_changes``):
+  the hybrid logical clock (domain.sync.Clock) stamps each at the time it was made, each
+  names the heads of its field it replaced, a new row carries all its fields, a deletion
+  replaces the heads of every field of its row (domain.sync.Record.delete).
+- :func:`changes_since` reads, device by device through ``(device, stamp)``, every change
+  newer than what a peer's version vector says it has seen, within a rep's accounts when
+  it is their copy.
+- :func:`apply_changes` stores the changes it did not know (a known stamp is skipped, so
+  applying twice changes nothing), keeps aside those their author's role does not allow
+  (domain.sync.refusal), works the heads of every touched field out again from all its
+  changes with the rules of domain.sync (``replay``), and writes each field's winner into
+  the tables, unseen by the capture triggers; the caches of the touched accounts are
+  brought up to date (storage.sync.derived.refresh_derived).
+
+Each function works in its caller's transaction: a sync cut short leaves nothing half done.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections import defaultdict
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import Connection, delete, insert, select, update
+
+from domain.errors import AccordError
+from domain.sync import (
+    DELETED,
+    NEW_ROW,
+    SECTION,
+    Applied,
+    Change,
+    ChangeSet,
+    Clock,
+    Record,
+    Stamp,
+    refusal,
+    replay,
+    signs_in,
+)
+from domain.users import Role
+from storage.schema import (
+    LogExceptionRow,
+    SyncChangeRow,
+    SyncHeadRow,
+    SyncOutboxRow,
+    SyncRefusedRow,
+    SyncSeenRow,
+    TargetRow,
+    UserRow,
+    table_of,
+)
+from storage.sync.capture import applying, device_table
+from storage.sync.derived import derived_of, refresh_derived
+from storage.sync.tables import SYNCED, Synced, column_values, row_fields
+
+changes = table_of(SyncChangeRow)
+heads = table_of(SyncHeadRow)
+seen = table_of(SyncSeenRow)
+refused = table_of(SyncRefusedRow)
+outbox = table_of(SyncOutboxRow)
+users = table_of(UserRow)
+targets = table_of(TargetRow)
+exceptions = table_of(LogExceptionRow)
+#: Ids per IN (…): well under SQLite's and PostgreSQL's limits on bound parameters.
+CHUNK = 500
+UNKNOWN_AUTHOR = "someone"
+T = TypeVar("T")
+
+
+class NotSyncing(AccordError):
+    """The workspace has not taken part in sync yet."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "This workspace does not sync yet: take a copy of a team workspace, or sync it "
+            "through a folder, first."
+        )
+
+
+@dataclass
+class Device:
+    """This database as a device that syncs (its ``sync_device`` row)."""
+
+    device: str
+    kind: str
+    source: str | None
+    rep: str | None
+    clock: Clock
+    last_synced_at: datetime | None
+
+
+def device_of(conn: Connection, *, lock: bool = False) -> Device | None:
+    """This database's device, None when it does not sync; ``lock`` holds its row until
+    the transaction ends, so that two syncs of a team database stamp and merge one after
+    the other."""
+    query = select(device_table)
+    if lock and conn.dialect.name != "sqlite":  # SQLite's writers already take turns
+        query = query.with_for_update()
+    row = conn.execute(query).first()
+    if row is None:
+        return None
+    last = Stamp.parse(row.last) if row.last else None
+    clock = Clock(row.device, last, row.offset_ms)
+    return Device(row.device, row.kind, row.source, row.rep, clock, row.last_synced_at)
+
+
+def _syncing(conn: Connection) -> Device:
+    device = device_of(conn, lock=True)
+    if device is None:
+        raise NotSyncing()
+    return device
+
+
+def _save_clock(conn: Connection, clock: Clock) -> None:
+    conn.execute(update(device_table).values(last=str(clock.last) if clock.last else None))
+
+
+def schema_of(conn: Connection) -> str:
+    """The schema revision of the database ``conn`` talks to."""
+    revision = MigrationContext.configure(conn).get_current_revision()
+    assert revision is not None, "a workspace that syncs is migrated"
+    return revision
+
+
+def _chunks(items: Sequence[T]) -> Iterator[Sequence[T]]:
+    for start in range(0, len(items), CHUNK):
+        yield items[start : start + CHUNK]
+
+
+# --- Seal ------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Draft:
+    at: int
+    table: str
+    record: str
+    field: str
+    value: Any
+    author: str
+    account: str | None
+
+
+def seal(conn: Connection, now_ms: int) -> int:
+    """Stamp every change the outbox holds (in the caller's transaction) and empty it; how
+    many changes were stamped. Nothing on a database that does not sync."""
+    device = device_of(conn, lock=True)
+    if device is None:
+        return 0
+    captured = conn.execute(
+        delete(outbox).returning(
+            outbox.c.table_name, outbox.c.record, outbox.c.field, outbox.c.at, outbox.c.author
+        )
+    ).all()
+    if not captured:
+        return 0
+    # What changed in each row: each field's latest time and author.
+    touched: dict[tuple[str, str], dict[str, tuple[int, str]]] = defaultdict(dict)
+    for table, raw, field, at, author in captured:
+        fields = touched[(table, raw)]
+        if field not in fields or at >= fields[field][0]:
+            fields[field] = (at, author or UNKNOWN_AUTHOR)
+    drafts: list[_Draft] = []
+    by_table: dict[str, dict[str, dict[str, tuple[int, str]]]] = defaultdict(dict)
+    for (table, raw), fields in touched.items():
+        by_table[table][raw] = fields
+    records: list[tuple[str, str]] = []
+    for table, rows in by_table.items():
+        synced = SYNCED[table]
+        drafts += _drafts(conn, synced, device.device, rows)
+        records += [(table, d.record) for d in drafts if d.table == table]
+    open_heads = _read_heads(conn, sorted(set(records)))
+    made = _stamp(conn, device.clock, drafts, open_heads)
+    _store(conn, made)
+    _rebuild_heads(conn, sorted({(c.table, c.record) for c in made}))
+    _advance_seen(conn, made)
+    _save_clock(conn, device.clock)
+    return len(made)
+
+
+def _drafts(
+    conn: Connection, synced: Synced, device: str, rows: Mapping[str, dict[str, tuple[int, str]]]
+) -> list[_Draft]:
+    """The changes the captured ``rows`` of one table make, not stamped yet."""
+    found: list[_Draft] = []
+    current = _current_rows(conn, synced, list(rows))
+    for raw, fields in rows.items():
+        row = current.get(raw)
+        record = synced.record(raw) if synced.uuid_key else f"{device}.{raw}"
+
+        def draft(
+            field: str, value: Any, when: tuple[int, str], account: str | None, record: str = record
+        ) -> None:
+            found.append(_Draft(when[0], synced.name, record, field, value, when[1], account))
+
+        if row is None:
+            # Deleted before it was sealed: only the deletion travels (a row made and
+            # deleted in between never existed for anyone else).
+            if DELETED in fields and NEW_ROW not in fields:
+                when = fields[DELETED]
+                gone = datetime.fromtimestamp(when[0] / 1000, UTC).isoformat()
+                draft(DELETED, gone, when, _account_of_record(conn, synced.name, record))
+            continue
+        values = row_fields(synced, row)
+        account = _account(conn, synced, record, row)
+        if NEW_ROW in fields:
+            latest = max(fields.values())
+            draft(NEW_ROW, values, (fields[NEW_ROW][0], latest[1]), account)
+            continue
+        for field, when in fields.items():
+            if field == synced.sectioned:
+                # Each section that differs from what this copy shows of it travels.
+                for name, text in _changed_sections(conn, synced.name, record, values):
+                    draft(name, text, when, account)
+            elif field in values or field.startswith(SECTION):
+                draft(field, values.get(field), when, account)
+    return found
+
+
+def _current_rows(conn: Connection, synced: Synced, raws: list[str]) -> dict[str, Any]:
+    """The rows as they are now, by the outbox's text of their id."""
+    table = synced.table
+    found: dict[str, Any] = {}
+    keys = {synced.key(synced.record(r)) if synced.uuid_key else int(r): r for r in raws}
+    for chunk in _chunks(list(keys)):
+        for row in conn.execute(select(table).where(table.c.id.in_(chunk))).mappings():
+            found[keys[row["id"]]] = row
+    return found
+
+
+def _account(conn: Connection, synced: Synced, record: str, row: Mapping[str, Any]) -> str | None:
+    """The account a row belongs to, which decides whether a rep's copy receives it."""
+    if synced.name == "accounts":
+        return record
+    if "account_id" in row:
+        return str(row["account_id"])
+    if "dossier_id" in row:
+        dossiers = SYNCED["dossiers"].table
+        found = conn.execute(
+            select(dossiers.c.account_id).where(dossiers.c.id == row["dossier_id"])
+        ).scalar()
+        return None if found is None else str(found)
+    return None
+
+
+def _account_of_record(conn: Connection, table: str, record: str) -> str | None:
+    return conn.execute(
+        select(changes.c.account_id)
+        .where(changes.c.table_name == table, changes.c.record == record)
+        .limit(1)
+    ).scalar()
+
+
+def _changed_sections(
+    conn: Connection, table: str, record: str, values: Mapping[str, Any]
+) -> list[tuple[str, Any]]:
+    """The sections whose text differs from the value this copy shows of them."""
+    shown = {
+        name: register.winner.value
+        for name, register in _records(conn, [(table, record)])
+        .get((table, record), Record())
+        .fields.items()
+        if name.startswith(SECTION) and register.winner is not None
+    }
+    typed = {name: text for name, text in values.items() if name.startswith(SECTION)}
+    return [
+        (name, typed.get(name))
+        for name in sorted(set(shown) | set(typed))
+        if typed.get(name) != shown.get(name)
+    ]
+
+
+def _stamp(
+    conn: Connection,
+    clock: Clock,
+    drafts: list[_Draft],
+    open_heads: dict[tuple[str, str], dict[str, set[Stamp]]],
+) -> list[Change]:
+    """Stamp the drafts in the order they were made, each replacing the heads of its field
+    (a deletion or a new row: of every field of its row) as this copy shows them then."""
+    made: list[Change] = []
+    for draft in sorted(drafts, key=lambda d: d.at):
+        fields = open_heads.setdefault((draft.table, draft.record), {})
+        stamp = clock.tick(draft.at)
+        whole = draft.field == NEW_ROW or (draft.field == DELETED and draft.value is not None)
+        if whole:
+            replaces = frozenset().union(*fields.values())
+        else:
+            replaces = frozenset(fields.get(draft.field, ()))
+        change = Change(stamp, draft.table, draft.record, draft.field, draft.value,
+                        draft.author, replaces, draft.account)  # fmt: skip
+        for name, _write in change.writes():
+            fields[name] = {stamp}
+        made.append(change)
+    return made
+
+
+# --- Storing changes and heads ----------------------------------------------------------------
+
+
+def _row_of(change: Change) -> dict[str, Any]:
+    return {
+        "stamp": str(change.stamp),
+        "device": change.stamp.device,
+        "table_name": change.table,
+        "record": change.record,
+        "field": change.field,
+        "value": json.dumps(change.value, ensure_ascii=False, sort_keys=True),
+        "author": change.author,
+        "replaces": json.dumps(sorted(str(s) for s in change.replaces)),
+        "account_id": change.account,
+    }
+
+
+def _change_of(row: Any) -> Change:
+    return Change(
+        Stamp.parse(row.stamp),
+        row.table_name,
+        row.record,
+        row.field,
+        json.loads(row.value),
+        row.author,
+        frozenset(Stamp.parse(s) for s in json.loads(row.replaces)),
+        row.account_id,
+    )
+
+
+def _store(conn: Connection, made: Sequence[Change]) -> None:
+    for chunk in _chunks(made):
+        conn.execute(insert(changes), [_row_of(c) for c in chunk])
+
+
+def _records(conn: Connection, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], Record]:
+    """Every known change of each ``(table, record)``, replayed into its registers."""
+    return replay(_changes_of(conn, keys))
+
+
+@dataclass
+class _Rows:
+    """Rows as every change known of them makes them: their registers, and which of them
+    came as a new row (only those can be made where they are missing)."""
+
+    records: dict[tuple[str, str], Record]
+    based: set[tuple[str, str]]
+
+
+def _changes_of(conn: Connection, keys: Sequence[tuple[str, str]]) -> list[Change]:
+    by_table: dict[str, list[str]] = defaultdict(list)
+    for table, record in keys:
+        by_table[table].append(record)
+    found: list[Change] = []
+    for table, records in by_table.items():
+        for chunk in _chunks(records):
+            rows = conn.execute(
+                select(changes).where(changes.c.table_name == table, changes.c.record.in_(chunk))
+            )
+            found += [_change_of(r) for r in rows]
+    found.sort(key=lambda c: c.stamp)
+    return found
+
+
+def _read_heads(
+    conn: Connection, keys: Sequence[tuple[str, str]]
+) -> dict[tuple[str, str], dict[str, set[Stamp]]]:
+    found: dict[tuple[str, str], dict[str, set[Stamp]]] = {}
+    by_table: dict[str, list[str]] = defaultdict(list)
+    for table, record in keys:
+        by_table[table].append(record)
+    for table, records in by_table.items():
+        for chunk in _chunks(records):
+            rows = conn.execute(
+                select(heads).where(heads.c.table_name == table, heads.c.record.in_(chunk))
+            )
+            for row in rows:
+                fields = found.setdefault((table, row.record), {})
+                fields.setdefault(row.field, set()).add(Stamp.parse(row.stamp))
+    return found
+
+
+def _rebuild_heads(conn: Connection, keys: Sequence[tuple[str, str]]) -> _Rows:
+    """Work the heads of every field of the rows ``keys`` out again from all their changes
+    (domain.sync's rules), store them, and give the rows."""
+    known = _changes_of(conn, keys)
+    records = replay(known)
+    by_table: dict[str, list[str]] = defaultdict(list)
+    for table, record in keys:
+        by_table[table].append(record)
+    for table, chunk_of in by_table.items():
+        for chunk in _chunks(chunk_of):
+            conn.execute(
+                delete(heads).where(heads.c.table_name == table, heads.c.record.in_(chunk))
+            )
+    open_heads = [
+        {"table_name": table, "record": record, "field": name, "stamp": str(write.stamp)}
+        for (table, record), row in records.items()
+        for name, register in row.fields.items()
+        for write in register.heads
+    ]
+    for some in _chunks(open_heads):
+        conn.execute(insert(heads), list(some))
+    return _Rows(records, {(c.table, c.record) for c in known if c.field == NEW_ROW})
+
+
+def _advance_seen(conn: Connection, made: Iterable[Change]) -> None:
+    """The version vector: the latest stamp held from each device."""
+    latest: dict[str, Stamp] = {}
+    for change in made:
+        device = change.stamp.device
+        if device not in latest or change.stamp > latest[device]:
+            latest[device] = change.stamp
+    if not latest:
+        return
+    known = {d: s for d, s in conn.execute(select(seen.c.device, seen.c.stamp))}
+    for device, stamp in latest.items():
+        if device not in known:
+            conn.execute(insert(seen).values(device=device, stamp=str(stamp)))
+        elif Stamp.parse(known[device]) < stamp:
+            conn.execute(update(seen).where(seen.c.device == device).values(stamp=str(stamp)))
+
+
+def seen_by(conn: Connection) -> dict[str, Stamp]:
+    """This database's version vector: the latest stamp it holds from each device."""
+    return {d: Stamp.parse(s) for d, s in conn.execute(select(seen.c.device, seen.c.stamp))}
+
+
+# --- Reading what a peer has not seen ------------------------------------------------------
+
+
+def changes_since(
+    conn: Connection, since: Mapping[str, Stamp], scope: Collection[str] | None = None
+) -> ChangeSet:
+    """Every change this database holds that the version vector ``since`` does not, in
+    stamp order; within ``scope``'s account ids when given (a rep's copy: see
+    :func:`rep_scope`), plus the changes that belong to no account (the ICP, the template,
+    users …)."""
+    device = device_of(conn)
+    if device is None:
+        raise NotSyncing()
+    found: list[Change] = []
+    for name, latest in seen_by(conn).items():
+        known = since.get(name)
+        if known is not None and known >= latest:
+            continue
+        query = select(changes).where(changes.c.device == name)
+        if known is not None:
+            query = query.where(changes.c.stamp > str(known))
+        for row in conn.execute(query.order_by(changes.c.stamp)):
+            if scope is None or row.account_id is None or row.account_id in scope:
+                found.append(_change_of(row))
+    found.sort(key=lambda c: c.stamp)
+    return ChangeSet(device.device, schema_of(conn), tuple(found))
+
+
+def rep_scope(conn: Connection, rep: str) -> frozenset[str]:
+    """The accounts a rep's copy holds: those they own on the target list, and those they
+    have an exception to log against."""
+    owner = select(users.c.id).where(users.c.name == rep).scalar_subquery()
+    owned = select(targets.c.account_id).where(
+        targets.c.owner_id == owner, targets.c.deleted_at.is_(None)
+    )
+    granted = select(exceptions.c.account_id).where(
+        exceptions.c.rep == rep, exceptions.c.revoked_at.is_(None)
+    )
+    return frozenset(str(a) for a in conn.execute(owned.union(granted)).scalars())
+
+
+# --- Taking changes in -------------------------------------------------------------------------
+
+
+def apply_changes(conn: Connection, change_set: ChangeSet, now_ms: int) -> Applied:
+    """Take ``change_set`` in, in the caller's transaction (see the module's text).
+    :class:`domain.sync.SchemaTooNew` and :class:`domain.sync.ClockDrift` refuse all of
+    it."""
+    change_set.require_schema(schema_of(conn))
+    device = _syncing(conn)
+    incoming = list({str(c.stamp): c for c in change_set.changes}.values())
+    known = _known(conn, [str(c.stamp) for c in incoming])
+    new = [c for c in incoming if str(c.stamp) not in known]
+    if not new:
+        return Applied(known=len(incoming))
+    for change in new:
+        device.clock.observe(change.stamp, now_ms)
+    accepted, kept_aside = _checked(conn, new)
+    _store(conn, accepted)
+    for chunk in _chunks(kept_aside):
+        conn.execute(insert(refused), [{**_row_of(c), "reason": why} for c, why in chunk])
+    _advance_seen(conn, new)
+    keys = sorted({(c.table, c.record) for c in accepted})
+    with applying(conn):
+        rows = _rebuild_heads(conn, keys)
+        _write(conn, rows, {(c.table, c.record) for c in accepted if c.field == NEW_ROW})
+    _save_clock(conn, device.clock)
+    icp_applied = any(c.table == "icp_versions" for c in accepted)
+    accounts = {c.account for c in accepted if c.account}
+    if icp_applied or accounts:
+        refresh_derived(conn, None if icp_applied else accounts)
+    return Applied(
+        applied=len(accepted),
+        known=len(incoming) - len(new),
+        refused=len(kept_aside),
+        conflicts=sum(1 for r in rows.records.values() for g in r.fields.values() if g.conflicted),
+        accounts=frozenset(accounts),
+    )
+
+
+def _known(conn: Connection, stamps: Sequence[str]) -> set[str]:
+    found: set[str] = set()
+    for chunk in _chunks(stamps):
+        found.update(
+            conn.execute(select(changes.c.stamp).where(changes.c.stamp.in_(chunk))).scalars()
+        )
+        found.update(
+            conn.execute(select(refused.c.stamp).where(refused.c.stamp.in_(chunk))).scalars()
+        )
+    return found
+
+
+def _checked(
+    conn: Connection, new: Sequence[Change]
+) -> tuple[list[Change], list[tuple[Change, str]]]:
+    """The changes their authors' roles allow, and the others with the reason. A person
+    added by a change of the same set is known by the changes after it."""
+    names = sorted({c.author for c in new})
+    roles: dict[str, Role] = {}
+    for chunk in _chunks(names):
+        rows = conn.execute(
+            select(users.c.name, users.c.role).where(
+                users.c.name.in_(chunk), users.c.deleted_at.is_(None)
+            )
+        )
+        roles.update({name: Role(role) for name, role in rows})
+    accepted: list[Change] = []
+    kept_aside: list[tuple[Change, str]] = []
+    has_owner = _has_owner(conn)
+    for change in sorted(new, key=lambda c: c.stamp):
+        if change.table not in SYNCED:
+            why: str | None = f"This Accord keeps no {change.table.replace('_', ' ')}."
+        elif signs_in(change, has_owner):
+            why = None
+        else:
+            why = refusal(change.author, roles.get(change.author), change.table, change.field)
+        if why is not None:
+            kept_aside.append((change, why))
+            continue
+        accepted.append(change)
+        if change.table == "users" and change.field == NEW_ROW:
+            roles[change.value["name"]] = Role(change.value["role"])
+        elif change.table == "users" and change.field == "role":
+            roles.update(_user_named(conn, change.record, change.value))
+        has_owner = has_owner or Role.OWNER in roles.values()
+    return accepted, kept_aside
+
+
+def _has_owner(conn: Connection) -> bool:
+    owner = select(users.c.id).where(users.c.role == Role.OWNER.value).limit(1)
+    return conn.execute(owner).first() is not None
+
+
+def _user_named(conn: Connection, record: str, role: str) -> dict[str, Role]:
+    name = conn.execute(select(users.c.name).where(users.c.id == uuid.UUID(record))).scalar()
+    return {} if name is None else {name: Role(role)}
+
+
+def _write(conn: Connection, rows_of: _Rows, new_rows: set[tuple[str, str]]) -> None:
+    """Write each record's winners into its table: a row that is there takes the fields that
+    differ, one that is not is made from its new-row change, a row deleted for good goes.
+    Tables in the order their rows can be written, rows in the order they were made."""
+    by_table: dict[str, dict[str, Record]] = defaultdict(dict)
+    for (table, record), row in rows_of.records.items():
+        by_table[table][record] = row
+    gone: list[tuple[Synced, list[str]]] = []
+    for name, synced in SYNCED.items():
+        rows = by_table.get(name)
+        if not rows:
+            continue
+        if not synced.uuid_key:  # numbered history: a row is new once, never edited
+            made = [r for r in rows if (name, r) in new_rows]
+            _insert(conn, synced, {r: rows[r] for r in made}, with_id=False)
+            continue
+        current = _current_rows(conn, synced, list(rows))
+        missing = {
+            r: row for r, row in rows.items() if r not in current and (name, r) in rows_of.based
+        }
+        deleted = [r for r, row in rows.items() if not synced.tombstones and _deleted(row)]
+        _insert(conn, synced, {r: row for r, row in missing.items() if r not in deleted})
+        for record, row in rows.items():
+            if record in current and record not in deleted:
+                _update(conn, synced, record, current[record], row)
+        gone.append((synced, [r for r in deleted if r in current]))
+    for synced, records in reversed(gone):
+        keys = [synced.key(r) for r in records]
+        for chunk in _chunks(keys):
+            conn.execute(delete(synced.table).where(synced.table.c.id.in_(chunk)))
+
+
+def _deleted(row: Record) -> bool:
+    register = row.fields.get(DELETED)
+    winner = None if register is None else register.winner
+    return winner is not None and winner.value is not None
+
+
+def _latest(row: Record) -> tuple[datetime, str]:
+    """When the row's newest winning value was written, and by whom."""
+    winners = [r.winner for r in row.fields.values() if r.winner is not None]
+    newest = max(winners, key=lambda w: w.stamp)
+    return datetime.fromtimestamp(newest.stamp.millis / 1000, UTC), newest.author
+
+
+def _bookkeeping(synced: Synced, row: Record) -> dict[str, Any]:
+    if not synced.tracked:
+        return {}
+    at, author = _latest(row)
+    return {"updated_at": at, "changed_by": author}
+
+
+def _insert(
+    conn: Connection, synced: Synced, rows: Mapping[str, Record], *, with_id: bool = True
+) -> None:
+    made = []
+    for record, row in sorted(rows.items(), key=lambda item: _first(item[1])):
+        values = column_values(synced, row.values())
+        values.update(derived_of(conn, synced.name, values))
+        values.update(_bookkeeping(synced, row))
+        if synced.tracked:
+            values["version"] = 1
+        if with_id:
+            values["id"] = synced.key(record)
+        made.append(values)
+    for values in made:  # one by one: a row may name one made just before it
+        conn.execute(insert(synced.table).values(values))
+
+
+def _first(row: Record) -> Stamp:
+    return min(w.stamp for r in row.fields.values() for w in r.writes.values())
+
+
+def _update(
+    conn: Connection, synced: Synced, record: str, current: Mapping[str, Any], row: Record
+) -> None:
+    """Write the winners that differ from what the row holds; fields and sections no
+    change touched keep their value."""
+    winners = row.values()
+    shown = row_fields(synced, current)
+    differ = {
+        name
+        for name, value in winners.items()
+        if (name in shown or name.startswith(SECTION)) and shown.get(name) != value
+    }
+    if not differ:
+        return
+    values = column_values(synced, {**shown, **winners})
+    written = {name: values[name] for name in {_column(n) for n in differ}}
+    derived = derived_of(conn, synced.name, {**dict(current), **written})
+    written.update({k: v for k, v in derived.items() if current[k] != v})
+    if synced.tracked:
+        written.update(_bookkeeping(synced, row))
+        written["version"] = synced.table.c.version + 1
+    conn.execute(
+        update(synced.table).where(synced.table.c.id == synced.key(record)).values(written)
+    )
+
+
+def _column(field: str) -> str:
+    return field[: field.index("/")] if field.startswith(SECTION) else field
+
+
+__all__ = [
+    "Device",
+    "NotSyncing",
+    "apply_changes",
+    "changes_since",
+    "device_of",
+    "rep_scope",
+    "schema_of",
+    "seal",
+    "seen_by",
+]
