@@ -4,18 +4,24 @@ the automatic sync, the window saying which workspace it works on, the Conflicts
 from __future__ import annotations
 
 import threading
+import time
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMessageBox, QPushButton
 
+from domain.accounts import create_account
 from domain.sync import SyncSummary
 from domain.users import Role, User, add_user
 from domain.values import shown_time
+from storage.repositories import SqlUnitOfWork
 from storage.schema import SyncDeviceRow, table_of
+from storage.sync.capture import enable_sync
+from storage.sync.engine import apply_changes, changes_since, seal, seen_by
 from storage.users import SqlUserStore, sign_in
-from storage.workspace import Workspace
+from storage.workspace import Workspace, open_workspace
 from ui import sync_actions
 from ui.main_window import MainWindow
 from ui.offline import WorkOfflineDialog
@@ -32,15 +38,55 @@ def as_device(ws: Workspace, kind: str, *, rep: str | None = None,
             last_synced_at=synced))  # fmt: skip
 
 
+def in_process(local: Workspace, team: Workspace) -> SyncSummary:
+    """What storage.sync.team does, with core's change sets exchanged in this process."""
+    now = int(time.time() * 1000)
+    with local.write() as mine, team.write() as theirs:
+        seal(mine, now)
+        seal(theirs, now)
+        up, down = changes_since(mine, seen_by(theirs)), changes_since(theirs, seen_by(mine))
+        sent = apply_changes(theirs, up, now)
+        received = apply_changes(mine, down, now)
+    return SyncSummary(len(up.changes), received.applied, received.conflicts, sent.refused)
+
+
+def synced_in_process(local: Workspace, address: str, *_: object) -> SyncSummary:
+    team = open_workspace(address, create=False)
+    try:
+        return in_process(local, team)
+    finally:
+        team.close()
+
+
 @pytest.fixture
-def people(sqlite_workspace: Workspace) -> dict[Role, User]:
-    owner = sign_in(sqlite_workspace, "Olivia Owner")
-    users = SqlUserStore(sqlite_workspace)
+def team_and_copy(tmp_path: Path):  # type: ignore[no-untyped-def]
+    """A team workspace file with its people, and a whole copy of it that has synced once."""
+    team = open_workspace(tmp_path / "team.sqlite")
+    people = _people_of(team)
+    with team.write() as conn:
+        enable_sync(conn, "team", snapshot=True)
+    copy = open_workspace(tmp_path / "laptop.sqlite")
+    with copy.write() as conn:
+        enable_sync(conn, "copy", source=team.label)
+    in_process(copy, team)
+    yield team, copy, people
+    copy.close()
+    team.close()
+
+
+def _people_of(ws: Workspace) -> dict[Role, User]:
+    owner = sign_in(ws, "Olivia Owner")
+    users = SqlUserStore(ws)
     return {
         Role.OWNER: owner,
         Role.MARKETING: add_user(users, owner, "Mark Marketer", Role.MARKETING),
         Role.REP: add_user(users, owner, "Rita Rep", Role.REP),
     }
+
+
+@pytest.fixture
+def people(sqlite_workspace: Workspace) -> dict[Role, User]:
+    return _people_of(sqlite_workspace)
 
 
 def window_of(qtbot, ws: Workspace, user: User) -> MainWindow:  # type: ignore[no-untyped-def]
@@ -201,3 +247,17 @@ def test_the_automatic_sync_says_a_failure_once_in_the_status_bar(
     qtbot.waitUntil(lambda: window.sync.running is None, timeout=10_000)
     assert window.statusBar().currentMessage() == "Logged; the account's timeline shows it."
     assert boxes == [] and not gone.exists()
+
+
+def test_sync_brings_the_team_s_changes_into_the_window(qtbot, team_and_copy, monkeypatch):
+    team, copy, people = team_and_copy
+    window = window_of(qtbot, copy, sign_in(copy, "Mark Marketer"))
+    assert window.model.rowCount() == 0
+    create_account(SqlUnitOfWork(team), people[Role.OWNER], {"name": "Borealis", "city": "Oslo"})
+    monkeypatch.setattr(sync_actions, "with_team", synced_in_process)
+    said: list[str] = []
+    monkeypatch.setattr(QMessageBox, "exec", lambda box: said.append(box.text()))
+    action(window, "Sync").trigger()
+    qtbot.waitUntil(lambda: bool(said), timeout=10_000)
+    assert said[0].startswith("Sent 0 changes and received ")
+    assert window.model.rowCount() == 1  # Borealis, in the list without a refresh by hand

@@ -20,7 +20,7 @@ from domain.errors import AccordError
 from domain.sync import SyncSummary
 from domain.users import User
 from domain.values import shown_time
-from storage.sync.status import COPY, PEER, TEAM, SyncStatus, sync_status
+from storage.sync.engine import Device, device_of
 from storage.workspace import Workspace, open_workspace
 from ui.messages import Icon, message_box
 from ui.settings import remember_sync_folder, remembered_sync_folder
@@ -33,6 +33,14 @@ CONFLICTS_SHORTCUT = "Shift+F9"
 AUTO_SYNC_EVERY_MS = 3 * 60 * 1000
 #: The first automatic sync after a copy is opened waits for the window to settle.
 AUTO_SYNC_FIRST_MS = 20_000
+#: The kinds of device a workspace that syncs is (storage.sync.capture.KINDS).
+TEAM, COPY, PEER = "team", "copy", "peer"
+
+
+def device_of_workspace(workspace: Workspace) -> Device | None:
+    """How ``workspace`` syncs; None when it never took part in a sync."""
+    with workspace.read() as conn:
+        return device_of(conn)
 
 
 def with_team(
@@ -57,7 +65,7 @@ def through_folder(
     return sync_through_folder(local, Path(folder), user, progress, cancelled)
 
 
-def described(status: SyncStatus | None) -> str:
+def described(status: Device | None) -> str:
     """Which workspace this is, for the title: the team's, a copy of it and for whom, or
     one that syncs through a folder; nothing for a workspace that never synced."""
     if status is None:
@@ -73,7 +81,7 @@ def described(status: SyncStatus | None) -> str:
     return "Syncs through a shared folder"
 
 
-def last_synced(status: SyncStatus | None) -> str:
+def last_synced(status: Device | None) -> str:
     """When the workspace last synced, for the status bar (nothing for the team's own)."""
     if status is None or status.kind == TEAM:
         return ""
@@ -91,7 +99,7 @@ class SyncActions(QObject):
     def __init__(self, window: WindowApi) -> None:
         super().__init__(window.window())
         self.window = window
-        self.status: SyncStatus | None = None
+        self.status: Device | None = None
         self.running: Task | None = None
         #: The failure of the automatic sync said last: said once, not every few minutes.
         self.failure_said: str | None = None
@@ -119,7 +127,7 @@ class SyncActions(QObject):
     def read_status(self) -> None:
         """Read how the workspace syncs, and offer what fits it: a team workspace has
         nothing to sync with, a copy syncs with its team database, by itself too."""
-        self.status = sync_status(self.window.workspace)
+        self.status = device_of_workspace(self.window.workspace)
         kind = self.status.kind if self.status else None
         self.offline_action.setEnabled(kind != COPY)
         self.sync_action.setEnabled(kind != TEAM and self.running is None)
