@@ -10,19 +10,21 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QMessageBox, QPushButton
+from PySide6.QtWidgets import QInputDialog, QMessageBox, QPushButton
 
-from domain.accounts import create_account
+from domain.accounts import create_account, update_account
 from domain.sync import SyncSummary
-from domain.users import Role, User, add_user
+from domain.users import Role, User
 from domain.values import shown_time
 from storage.repositories import SqlUnitOfWork
-from storage.schema import SyncDeviceRow, table_of
+from storage.schema import AccountRow, SyncDeviceRow, table_of
 from storage.sync.capture import enable_sync
-from storage.sync.engine import apply_changes, changes_since, seal, seen_by
-from storage.users import SqlUserStore, sign_in
+from storage.sync.engine import apply_changes, changes_since, device_of, seal, seen_by
+from storage.users import sign_in
 from storage.workspace import Workspace, open_workspace
+from tests.conftest import _people
 from ui import sync_actions
+from ui.conflicts import ConflictsDialog
 from ui.main_window import MainWindow
 from ui.offline import WorkOfflineDialog
 
@@ -50,6 +52,13 @@ def in_process(local: Workspace, team: Workspace) -> SyncSummary:
     return SyncSummary(len(up.changes), received.applied, received.conflicts, sent.refused)
 
 
+def device_id(ws: Workspace) -> str:
+    with ws.read() as conn:
+        device = device_of(conn)
+    assert device is not None
+    return device.device
+
+
 def synced_in_process(local: Workspace, address: str, *_: object) -> SyncSummary:
     team = open_workspace(address, create=False)
     try:
@@ -62,7 +71,7 @@ def synced_in_process(local: Workspace, address: str, *_: object) -> SyncSummary
 def team_and_copy(tmp_path: Path):  # type: ignore[no-untyped-def]
     """A team workspace file with its people, and a whole copy of it that has synced once."""
     team = open_workspace(tmp_path / "team.sqlite")
-    people = _people_of(team)
+    people = _people(team)
     with team.write() as conn:
         enable_sync(conn, "team", snapshot=True)
     copy = open_workspace(tmp_path / "laptop.sqlite")
@@ -74,19 +83,9 @@ def team_and_copy(tmp_path: Path):  # type: ignore[no-untyped-def]
     team.close()
 
 
-def _people_of(ws: Workspace) -> dict[Role, User]:
-    owner = sign_in(ws, "Olivia Owner")
-    users = SqlUserStore(ws)
-    return {
-        Role.OWNER: owner,
-        Role.MARKETING: add_user(users, owner, "Mark Marketer", Role.MARKETING),
-        Role.REP: add_user(users, owner, "Rita Rep", Role.REP),
-    }
-
-
 @pytest.fixture
 def people(sqlite_workspace: Workspace) -> dict[Role, User]:
-    return _people_of(sqlite_workspace)
+    return _people(sqlite_workspace)
 
 
 def window_of(qtbot, ws: Workspace, user: User) -> MainWindow:  # type: ignore[no-untyped-def]
@@ -261,3 +260,97 @@ def test_sync_brings_the_team_s_changes_into_the_window(qtbot, team_and_copy, mo
     qtbot.waitUntil(lambda: bool(said), timeout=10_000)
     assert said[0].startswith("Sent 0 changes and received ")
     assert window.model.rowCount() == 1  # Borealis, in the list without a refresh by hand
+
+
+def _edit(ws: Workspace, user: User, account_id: object, **values: str) -> None:
+    with SqlUnitOfWork(ws) as uow:
+        loaded = uow.accounts.get(account_id)
+    assert loaded is not None
+    update_account(SqlUnitOfWork(ws), user, loaded, values)
+
+
+def _city(ws: Workspace, account_id: object) -> str | None:
+    with SqlUnitOfWork(ws) as uow:
+        account = uow.accounts.get(account_id)
+    assert account is not None
+    return account.city
+
+
+def _cells(table, row: int) -> list[str]:  # type: ignore[no-untyped-def]
+    return [table.item(row, column).text() for column in range(table.columnCount())]
+
+
+@pytest.fixture
+def conflicted(team_and_copy):  # type: ignore[no-untyped-def]
+    """Acme's city changed on the team database (Wien) and on the copy (Linz) before they
+    met, then synced: a conflict on both."""
+    team, copy, people = team_and_copy
+    acme = create_account(SqlUnitOfWork(team), people[Role.OWNER], {"name": "Acme", "city": "Graz"})
+    in_process(copy, team)
+    _edit(team, people[Role.OWNER], acme.id, city="Wien")
+    _edit(copy, sign_in(copy, "Mark Marketer"), acme.id, city="Linz")
+    summary = in_process(copy, team)
+    assert summary.conflicts == 1
+    return team, copy, people, acme
+
+
+def test_the_conflicts_view_shows_both_values_with_who_and_when(qtbot, conflicted):
+    _team, copy, _people, _acme = conflicted
+    dialog = ConflictsDialog(copy, sign_in(copy, "Mark Marketer"), device_id(copy))
+    qtbot.addWidget(dialog)
+    assert dialog.table.rowCount() == 1
+    record, field, mine, mine_by, theirs, theirs_by = _cells(dialog.table, 0)
+    assert (record, field, mine, theirs) == ("Account Acme", "City", "Linz", "Wien")
+    assert mine_by.startswith("Mark Marketer, ") and theirs_by.startswith("Olivia Owner, ")
+    assert "1 field changed on both sides" in dialog.heading.text()
+    assert dialog.mine.isEnabled() and dialog.theirs.isEnabled() and dialog.merge.isEnabled()
+
+
+def test_keep_mine_settles_the_conflict_here_and_on_the_team_after_a_sync(qtbot, conflicted):
+    team, copy, _people, acme = conflicted
+    dialog = ConflictsDialog(copy, sign_in(copy, "Mark Marketer"), device_id(copy))
+    qtbot.addWidget(dialog)
+    dialog.mine.click()
+    assert dialog.table.rowCount() == 0
+    assert dialog.heading.text() == "No conflicts: no field was changed on both sides."
+    assert _city(copy, acme.id) == "Linz"
+    in_process(copy, team)
+    assert _city(team, acme.id) == "Linz"
+    on_team = ConflictsDialog(team, sign_in(team, "Olivia Owner"), device_id(team))
+    qtbot.addWidget(on_team)
+    assert on_team.table.rowCount() == 0
+
+
+def test_merge_keeps_a_value_typed_for_the_field(qtbot, conflicted, monkeypatch):
+    _team, copy, _people, acme = conflicted
+    dialog = ConflictsDialog(copy, sign_in(copy, "Mark Marketer"), device_id(copy))
+    qtbot.addWidget(dialog)
+
+    def typed(ask: QInputDialog) -> int:
+        assert ask.textValue() == "Linz"  # the value every copy shows now, to edit
+        ask.setTextValue("Linz (Wien office)")
+        return 1
+
+    monkeypatch.setattr(QInputDialog, "exec", typed)
+    dialog.merge.click()
+    assert dialog.table.rowCount() == 0
+    assert _city(copy, acme.id) == "Linz (Wien office)"
+
+
+def test_a_change_kept_aside_for_its_author_s_role_is_listed_with_why(qtbot, team_and_copy):
+    team, copy, people = team_and_copy
+    acme = create_account(SqlUnitOfWork(team), people[Role.OWNER], {"name": "Acme", "city": "Graz"})
+    in_process(copy, team)
+    with copy.write() as conn:  # a rep's edit made on the copied file outside Accord
+        conn.execute(
+            table_of(AccountRow).update().where(table_of(AccountRow).c.id == acme.id)
+            .values(city="<b>Rome</b>", changed_by="Rita Rep"))  # fmt: skip
+    assert in_process(copy, team).refused == 1
+    dialog = ConflictsDialog(team, people[Role.OWNER], device_id(team))
+    qtbot.addWidget(dialog)
+    assert dialog.refused.rowCount() == 1
+    _when, who, record, field, value, why = _cells(dialog.refused, 0)
+    assert (who, record, field, value) == ("Rita Rep", "Account", "City", "<b>Rome</b>")
+    assert why.startswith("Rita Rep (rep) may not ")
+    assert "1 change kept aside" in dialog.refused_heading.text()
+    assert _city(team, acme.id) == "Graz"
