@@ -110,7 +110,7 @@ class ConflictsDialog(QDialog):
         self.table = QTableWidget(0, len(_Columns.HEADERS))
         self.table.setObjectName("conflicts")
         self.table.setHorizontalHeaderLabels(_Columns.HEADERS)
-        self._read_only(self.table)
+        self._read_only(self.table, (_Columns.RECORD, _Columns.MINE, _Columns.THEIRS))
         self.table.itemSelectionChanged.connect(self._chosen)
         self.detail = plain_label("", wrap=True, muted=True)
         self.detail.setObjectName("detail")
@@ -135,7 +135,7 @@ class ConflictsDialog(QDialog):
         self.refused = QTableWidget(0, 6)
         self.refused.setObjectName("refused")
         self.refused.setHorizontalHeaderLabels(("When", "Who", "Record", "Field", "Value", "Why"))
-        self._read_only(self.refused)
+        self._read_only(self.refused, (2, 4, 5))  # the record, the value, why
 
         close = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         close.rejected.connect(self.reject)
@@ -152,15 +152,19 @@ class ConflictsDialog(QDialog):
         keep_geometry(self, QSize(1180, 640))
 
     @staticmethod
-    def _read_only(table: QTableWidget) -> None:
+    def _read_only(table: QTableWidget, stretched: tuple[int, ...]) -> None:
+        """Read-only rows; the ``stretched`` columns (what people typed) share the width
+        left by the others, which take what they hold, so every column shows whole or
+        elided, never off the right edge. A cell's tooltip holds all of it."""
         table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
         table.setSelectionMode(QTableWidget.SelectionMode.SingleSelection)
         table.setWordWrap(False)
         table.verticalHeader().hide()
         header = table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        header.setStretchLastSection(True)
+        fitted, stretch = QHeaderView.ResizeMode.ResizeToContents, QHeaderView.ResizeMode.Stretch
+        for column in range(table.columnCount()):
+            header.setSectionResizeMode(column, stretch if column in stretched else fitted)
 
     # --- reading -------------------------------------------------------------------------
     def read(self) -> None:
@@ -205,10 +209,7 @@ class ConflictsDialog(QDialog):
                 item = QTableWidgetItem(text)
                 item.setToolTip(plain_tooltip(text))
                 self.refused.setItem(row, column, item)
-        for table in (self.table, self.refused):
-            table.resizeColumnsToContents()
-            for column in range(table.columnCount() - 1):
-                table.setColumnWidth(column, min(table.columnWidth(column), 260))
+        self.refused.setVisible(bool(refused))
         if self.conflicts:
             self.table.selectRow(0)
         self._chosen()
