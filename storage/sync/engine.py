@@ -29,7 +29,7 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy import CompoundSelect, Connection, delete, insert, select, update
 
 from domain.errors import AccordError
 from domain.sync import (
@@ -460,7 +460,7 @@ def changes_since(
     return ChangeSet(device.device, schema_of(conn), tuple(found))
 
 
-def rep_scope(conn: Connection, rep: str) -> frozenset[str]:
+def rep_accounts(rep: str) -> CompoundSelect[Any]:
     """The accounts a rep's copy holds: those they own on the target list, and those they
     have an exception to log against."""
     owner = select(users.c.id).where(users.c.name == rep).scalar_subquery()
@@ -470,7 +470,12 @@ def rep_scope(conn: Connection, rep: str) -> frozenset[str]:
     granted = select(exceptions.c.account_id).where(
         exceptions.c.rep == rep, exceptions.c.revoked_at.is_(None)
     )
-    return frozenset(str(a) for a in conn.execute(owned.union(granted)).scalars())
+    return owned.union(granted)
+
+
+def rep_scope(conn: Connection, rep: str) -> frozenset[str]:
+    """The ids of :func:`rep_accounts`, as changes name their account."""
+    return frozenset(str(a) for a in conn.execute(rep_accounts(rep)).scalars())
 
 
 # --- Taking changes in -------------------------------------------------------------------------
