@@ -14,7 +14,6 @@ and renamed when complete: a cancelled or failed checkout leaves no file behind.
 from __future__ import annotations
 
 import os
-import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import suppress
 from dataclasses import dataclass
@@ -53,7 +52,7 @@ from storage.schema import (
     table_of,
 )
 from storage.sync.capture import enable_sync, sync_enabled
-from storage.sync.engine import rep_accounts, rep_scope, seal
+from storage.sync.engine import rep_accounts, rep_scope, seal, wall_ms
 from storage.team import refused
 from storage.workspace import Workspace, open_workspace
 
@@ -126,7 +125,7 @@ def _take_part(team: Workspace) -> None:
                     f"The team workspace {team.label} does not sync yet, and your login may "
                     "not set it up: its owner takes the first copy once."
                 ) from None
-        seal(conn, time.time_ns() // 1_000_000)
+        seal(conn, wall_ms())
 
 
 def _remove(partial: Path) -> None:

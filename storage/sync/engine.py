@@ -21,6 +21,7 @@ Each function works in its caller's transaction: a sync cut short leaves nothing
 from __future__ import annotations
 
 import json
+import time
 import uuid
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
@@ -148,6 +149,11 @@ class _Draft:
     value: Any
     author: str
     account: str | None
+
+
+def wall_ms() -> int:
+    """This computer's clock now, in milliseconds: the wall time a sync stamps and checks by."""
+    return time.time_ns() // 1_000_000
 
 
 def seal(conn: Connection, now_ms: int) -> int:

@@ -17,8 +17,6 @@ the stamps the copy makes (its ``offset_ms``) and is said when it is more than a
 
 from __future__ import annotations
 
-import time
-
 from sqlalchemy import text, update
 
 from domain.errors import AccordError, Cancelled
@@ -27,7 +25,15 @@ from domain.sync import SyncSummary, copy_scope
 from domain.users import User
 from storage.schema import utcnow
 from storage.sync.capture import device_table
-from storage.sync.engine import apply_changes, changes_since, device_of, rep_scope, seal, seen_by
+from storage.sync.engine import (
+    apply_changes,
+    changes_since,
+    device_of,
+    rep_scope,
+    seal,
+    seen_by,
+    wall_ms,
+)
 from storage.workspace import Workspace
 
 #: A difference between the copy's clock and the team database's that is corrected but not
@@ -73,17 +79,17 @@ def sync_with_team(
     step(0)
     with local.write() as conn:
         conn.execute(update(device_table).values(offset_ms=corrected))
-        seal(conn, _now_ms())
+        seal(conn, wall_ms())
     step(1)
     with local.read() as source, team.write() as target:
-        seal(target, _now_ms())
+        seal(target, wall_ms())
         outgoing = changes_since(source, seen_by(target), None)
-        sent = apply_changes(target, outgoing, _now_ms())
+        sent = apply_changes(target, outgoing, wall_ms())
     step(2)
     with team.read() as source, local.write() as target:
         scope = None if device.rep is None else rep_scope(source, device.rep)
         incoming = changes_since(source, seen_by(target), scope)
-        received = apply_changes(target, incoming, _now_ms())
+        received = apply_changes(target, incoming, wall_ms())
         target.execute(update(device_table).values(last_synced_at=utcnow()))
     step(3)
     return SyncSummary(
@@ -95,19 +101,15 @@ def sync_with_team(
     )
 
 
-def _now_ms() -> int:
-    return time.time_ns() // 1_000_000
-
-
 def _clock_offset(team: Workspace) -> int:
     """How far the team database's clock is ahead of this computer's, in milliseconds
     (taken at the middle of the round trip)."""
     if team.is_sqlite:  # a file on this computer: the same clock
         return 0
     with team.read() as conn:
-        before = _now_ms()
+        before = wall_ms()
         theirs = conn.execute(
             text("SELECT CAST(extract(epoch FROM clock_timestamp()) * 1000 AS bigint)")
         ).scalar_one()
-        after = _now_ms()
+        after = wall_ms()
     return int(theirs) - (before + after) // 2
