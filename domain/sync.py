@@ -28,9 +28,9 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
-from domain.errors import AccordError, NotFound, PermissionDenied
+from domain.errors import AccordError, NotFound, PermissionDenied, ValidationError
 from domain.users import Action, Role, User, allowed_actions, role_for_new_user
 from domain.values import counted, in_words
 
@@ -589,6 +589,47 @@ def refusal(author: str, role: Role | None, table: str, field: str) -> str | Non
     actions = [a.value for a in CHANGED_BY.get(table, {})]
     what = in_words(actions, "or") if actions else "change it"
     return f"{author} ({role.value}) may not {what}."
+
+
+# --- Settling a conflict -------------------------------------------------------------------
+
+
+class ConflictStore(Protocol):
+    """Where conflicts are read and settled, in one transaction."""
+
+    #: This database's device id: "mine" are the values made here.
+    device: str
+
+    def conflict(self, conflict_id: str) -> Conflict:
+        """The open conflict with this id; :class:`NotFound` when there is none."""
+        ...
+
+    def settle(self, conflict: Conflict, field: str, value: Any, user: User) -> None:
+        """Write ``value`` to ``field`` of the conflict's row as a change that replaces
+        every value the conflict holds."""
+        ...
+
+
+def settle(store: ConflictStore, user: User, conflict_id: str, keep: Any) -> Conflict:
+    """Settle a conflict, keeping ``"mine"``, ``"theirs"`` or a value typed for the field:
+    a new change that replaces every value it held, so that it is settled on every copy
+    once they have synced. The user's role must allow changing the field."""
+    conflict = store.conflict(conflict_id)
+    why = refusal(user.name, user.role, conflict.table, conflict.field)
+    if why is not None:
+        raise PermissionDenied(why)
+    kept = conflict.kept(keep, store.device)
+    if conflict.field == DELETED:
+        # A row deleted on one copy and edited on another: kept deleted, or kept as edited.
+        if not isinstance(kept, Head):
+            raise ValidationError(
+                {"keep": "a deleted record is kept deleted or kept, not given a value"}
+            )
+        gone = kept.field == DELETED and kept.value is not None
+        store.settle(conflict, DELETED, kept.value if gone else None, user)
+    else:
+        store.settle(conflict, conflict.field, kept.value if isinstance(kept, Head) else kept, user)
+    return conflict
 
 
 def is_device(text: str) -> bool:

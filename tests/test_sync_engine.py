@@ -6,23 +6,50 @@ from __future__ import annotations
 
 import time
 import uuid
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, insert, select, update
 
-from domain.accounts import create_account, update_account
-from domain.sync import ChangeSet
-from domain.users import Role, User
+from domain.accounts import create_account, delete_account, update_account
+from domain.errors import PermissionDenied
+from domain.interactions import Channel, Interaction, Outcome, grant_exception, log_interaction
+from domain.sync import (
+    DELETED,
+    MAX_DRIFT_MS,
+    Change,
+    ChangeSet,
+    ClockDrift,
+    SchemaTooNew,
+    Stamp,
+    SyncSummary,
+    refusal,
+)
+from domain.users import Action, Role, User
 from storage.repositories import SqlUnitOfWork
-from storage.schema import AccountRow, SyncOutboxRow, table_of
-from storage.sync.capture import enable_sync
-from storage.sync.engine import apply_changes, changes_since, seal, seen_by
+from storage.schema import (
+    AccountRow,
+    IcpVersionRow,
+    InteractionRow,
+    SyncChangeRow,
+    SyncOutboxRow,
+    stored_utc,
+    table_of,
+)
+from storage.sync.capture import applying, enable_sync
+from storage.sync.conflicts import list_conflicts, list_refused, settle_conflict
+from storage.sync.engine import apply_changes, changes_since, device_of, seal, seen_by
+from storage.sync.tables import SYNCED
+from storage.team import WRITES
 from storage.workspace import Workspace, open_workspace
 from tests.conftest import _people
 
 accounts = table_of(AccountRow)
 outbox = table_of(SyncOutboxRow)
+interactions = table_of(InteractionRow)
+icp_versions = table_of(IcpVersionRow)
+changes = table_of(SyncChangeRow)
 
 
 def _now() -> int:
@@ -64,7 +91,8 @@ def _edit(ws: Workspace, user: User, account_id: uuid.UUID, **values: str):
 def _shown(ws: Workspace, account_id: uuid.UUID) -> dict[str, object]:
     with ws.read() as conn:
         row = conn.execute(select(accounts).where(accounts.c.id == account_id)).mappings().one()
-    return {k: row[k] for k in ("name", "city", "industry", "phone", "deleted_at", "search_text")}
+    shown = {k: row[k] for k in ("name", "city", "industry", "phone", "search_text")}
+    return {**shown, "deleted_at": stored_utc(row["deleted_at"])}
 
 
 @pytest.fixture
@@ -74,9 +102,26 @@ def team(workspace: Workspace) -> Workspace:
     return workspace
 
 
-def test_edits_of_different_fields_on_two_copies_both_arrive_everywhere(team, tmp_path):
-    people = _people(team)
-    owner, marketing = people[Role.OWNER], people[Role.MARKETING]
+@pytest.fixture
+def crew(team: Workspace) -> dict[Role, User]:
+    """The team's owner, marketer and rep, made before any copy is taken."""
+    return _people(team)
+
+
+@pytest.fixture
+def laptop(team, crew, tmp_path):
+    copy = _copy_of(team, tmp_path / "laptop.sqlite")
+    yield copy
+    copy.close()
+
+
+def _count(ws: Workspace, table) -> int:
+    with ws.read() as conn:
+        return int(conn.execute(select(func.count()).select_from(table)).scalar_one())
+
+
+def test_edits_of_different_fields_on_two_copies_both_arrive_everywhere(team, crew, tmp_path):
+    owner, marketing = crew[Role.OWNER], crew[Role.MARKETING]
     acme = _account(team, owner, "Acme", city="Graz")
     laptop = _copy_of(team, tmp_path / "laptop.sqlite")
     assert _shown(laptop, acme.id)["city"] == "Graz"
@@ -88,3 +133,213 @@ def test_edits_of_different_fields_on_two_copies_both_arrive_everywhere(team, tm
     assert _shown(team, acme.id)["industry"] == "Steel"
     assert " linz " in str(_shown(team, acme.id)["search_text"])  # derived again
     laptop.close()
+
+
+def test_the_same_field_changed_on_two_sides_is_listed_the_same_way_on_both(team, crew, laptop):
+    owner, marketing = crew[Role.OWNER], crew[Role.MARKETING]
+    acme = _account(team, owner, "Acme", city="Graz")
+    _sync(laptop, team)
+    _edit(laptop, marketing, acme.id, city="Linz")
+    _edit(team, owner, acme.id, city="Wels")
+    _sync(laptop, team)
+    assert _shown(laptop, acme.id) == _shown(team, acme.id)  # the same winner everywhere
+    with team.read() as a, laptop.read() as b:
+        on_team, on_laptop = list_conflicts(a), list_conflicts(b)
+    assert on_team == on_laptop
+    (conflict,) = on_team
+    assert conflict.what == "Account Acme" and conflict.field == "city"
+    assert {h.value for h in conflict.heads} == {"Linz", "Wels"}
+    assert {h.author for h in conflict.heads} == {owner.name, marketing.name}
+    assert conflict.winner.value == _shown(team, acme.id)["city"]
+    # Kept on the laptop; once synced, settled on the team database too.
+    settle_conflict(laptop, marketing, conflict.id, "mine")
+    assert _shown(laptop, acme.id)["city"] == "Linz"
+    with laptop.read() as conn:
+        assert list_conflicts(conn) == []
+    _sync(laptop, team)
+    assert _shown(team, acme.id)["city"] == "Linz"
+    with team.read() as conn:
+        assert list_conflicts(conn) == []
+
+
+def test_a_typed_value_settles_a_conflict_and_a_rep_may_not_settle_an_account(team, crew, laptop):
+    owner, marketing = crew[Role.OWNER], crew[Role.MARKETING]
+    acme = _account(team, owner, "Acme", employees="10")
+    _sync(laptop, team)
+    _edit(laptop, marketing, acme.id, employees="20")
+    _edit(team, owner, acme.id, employees="30")
+    _sync(laptop, team)
+    with team.read() as conn:
+        (conflict,) = list_conflicts(conn)
+    with pytest.raises(PermissionDenied, match="may not edit accounts"):
+        settle_conflict(team, crew[Role.REP], conflict.id, "theirs")
+    settle_conflict(team, owner, conflict.id, "25")
+    _sync(laptop, team)
+    with team.read() as a, laptop.read() as b:
+        assert list_conflicts(a) == list_conflicts(b) == []
+        assert {c.execute(select(accounts.c.employees)).scalar() for c in (a, b)} == {25}
+
+
+def test_applying_a_change_set_twice_changes_nothing_the_second_time(team, crew, laptop):
+    acme = _account(laptop, crew[Role.MARKETING], "Acme", city="Graz")
+    with laptop.write() as conn:
+        seal(conn, _now())
+        sent = changes_since(conn, {}, None)
+    with team.write() as conn:
+        first = apply_changes(conn, sent, _now())
+    before = _shown(team, acme.id), _count(team, changes)
+    with team.write() as conn:
+        again = apply_changes(conn, sent, _now())
+    assert first.applied > 0 and again.applied == 0 and again.known == len(sent.changes)
+    assert (_shown(team, acme.id), _count(team, changes)) == before
+    assert _shown(team, acme.id)["city"] == "Graz"
+
+
+def _entry(account_id: uuid.UUID) -> Interaction:
+    an_hour_ago = datetime.now(UTC) - timedelta(hours=1)
+    return Interaction(account_id, Channel.VISIT, Outcome.CONVERSATION, an_hour_ago)
+
+
+def test_a_reps_icp_change_is_kept_aside_while_their_visit_arrives(team, crew, laptop):
+    owner, rep = crew[Role.OWNER], crew[Role.REP]
+    acme = _account(team, owner, "Acme")
+    grant_exception(SqlUnitOfWork(team), owner, rep.name, acme.id, "Met them at a fair")
+    _sync(laptop, team)
+    log_interaction(SqlUnitOfWork(laptop), rep, _entry(acme.id))
+    with laptop.write() as conn:  # the rep edits the ICP of the copied file with a SQL client
+        conn.execute(insert(icp_versions).values(
+            id=uuid.uuid4(), name="Mine", number=1, document={"criteria": []}, note="",
+            created_at=datetime.now(UTC), created_by=rep.name))  # fmt: skip
+    _sync(laptop, team)
+    assert _count(team, interactions) == 1
+    assert _count(team, icp_versions) == 0
+    with team.read() as conn:
+        (kept,) = list_refused(conn)
+    assert kept.table == "icp_versions" and kept.author == rep.name
+    assert kept.reason == "Rita Rep (rep) may not edit the ideal customer profile."
+    _sync(laptop, team)  # kept aside once, not again at each sync
+    with team.read() as conn:
+        assert len(list_refused(conn)) == 1
+
+
+def test_a_deletion_that_did_not_see_an_edit_is_a_conflict_on_every_copy(team, crew, laptop):
+    owner, marketing = crew[Role.OWNER], crew[Role.MARKETING]
+    acme = _account(team, owner, "Acme", city="Graz")
+    _sync(laptop, team)
+    _edit(laptop, marketing, acme.id, city="Linz")
+    with SqlUnitOfWork(team) as uow:
+        loaded = uow.accounts.get(acme.id)
+    delete_account(SqlUnitOfWork(team), owner, loaded)
+    _sync(laptop, team)
+    assert _shown(laptop, acme.id) == _shown(team, acme.id)
+    assert _shown(team, acme.id)["deleted_at"] is not None  # deleted stays deleted …
+    with team.read() as a, laptop.read() as b:
+        on_team, on_laptop = list_conflicts(a), list_conflicts(b)
+    assert on_team == on_laptop  # … and the edit it did not see is listed
+    (conflict,) = on_team
+    assert conflict.field == DELETED and conflict.winner.author == owner.name
+    assert [(h.field, h.value) for h in conflict.others] == [("city", "Linz")]
+    settle_conflict(laptop, marketing, conflict.id, "mine")  # keep the account, as edited
+    _sync(laptop, team)
+    assert _shown(team, acme.id)["deleted_at"] is None
+    assert _shown(team, acme.id)["city"] == "Linz"
+    with team.read() as conn:
+        assert list_conflicts(conn) == []
+
+
+def test_a_deletion_that_saw_every_edit_is_no_conflict(team, crew, laptop):
+    owner = crew[Role.OWNER]
+    acme = _account(team, owner, "Acme", city="Graz")
+    _sync(laptop, team)
+    with SqlUnitOfWork(laptop) as uow:
+        loaded = uow.accounts.get(acme.id)
+    delete_account(SqlUnitOfWork(laptop), owner, loaded)
+    _sync(laptop, team)
+    assert _shown(team, acme.id)["deleted_at"] is not None
+    with team.read() as conn:
+        assert list_conflicts(conn) == []
+
+
+def test_changes_from_a_newer_accord_are_refused_whole(team, crew, laptop):
+    acme = _account(laptop, crew[Role.MARKETING], "Acme")
+    with laptop.write() as conn:
+        seal(conn, _now())
+        sent = changes_since(conn, {}, None)
+    newer = ChangeSet(sent.device, str(int(sent.schema) + 1), sent.changes)
+    with pytest.raises(SchemaTooNew, match="newer Accord"), team.write() as conn:
+        apply_changes(conn, newer, _now())
+    with team.read() as conn:
+        assert conn.execute(select(accounts).where(accounts.c.id == acme.id)).first() is None
+
+
+def test_a_change_stamped_far_ahead_is_refused_whole(team, crew, laptop):
+    _account(laptop, crew[Role.MARKETING], "Acme")
+    with laptop.write() as conn:
+        seal(conn, _now())
+        sent = changes_since(conn, {}, None)
+    year = 365 * 24 * 3600 * 1000
+    with pytest.raises(ClockDrift), team.write() as conn:
+        apply_changes(conn, sent, _now() - year)
+    with team.write() as conn:
+        apply_changes(conn, sent, _now() - MAX_DRIFT_MS // 2)  # a few minutes off is fine
+
+
+def test_every_write_path_is_captured_but_not_what_a_sync_applies(team, crew):
+    owner = crew[Role.OWNER]
+    with team.write() as conn:
+        seal(conn, _now())
+    acme = _account(team, owner, "Acme")
+    with team.write() as conn:  # Core, as an import writes
+        conn.execute(update(accounts).values(city="Graz", phone="+43 1 234"))
+        conn.execute(update(accounts).values(city="Graz"))  # the same value: nothing
+        with applying(conn):
+            conn.execute(update(accounts).values(region="Styria"))
+        fields = sorted(conn.execute(select(outbox.c.field)).scalars())
+    assert fields == ["*", "city", "phone"]
+    del acme
+
+
+def test_a_workspace_that_never_synced_captures_nothing(sqlite_workspace, sqlite_people):
+    _account(sqlite_workspace, sqlite_people[Role.OWNER], "Acme", city="Graz")
+    with sqlite_workspace.read() as conn:
+        assert device_of(conn) is None
+    assert _count(sqlite_workspace, outbox) == 0
+
+
+def test_the_roles_at_sync_are_the_grants_of_a_team_database():
+    """Each synced table is changed at sync by the actions that write it on a server."""
+    for table in SYNCED:
+        writers = {action for action, tables in WRITES.items() if table in tables}
+        assert set(refusal_actions(table)) == writers, table
+
+
+def refusal_actions(table: str) -> set[Action]:
+    from domain.sync import CHANGED_BY
+
+    return set(CHANGED_BY[table])
+
+
+def test_a_change_set_reads_back_from_its_document_and_nothing_else_does():
+    change = Change(Stamp(1_790_000_000_000, 0, "abc123abc123"), "accounts", str(uuid.uuid4()),
+                    "city", "Graz", "Rita Rep", frozenset({Stamp(1, 0, "x")}), None)  # fmt: skip
+    sent = ChangeSet("abc123abc123", "0014", (change,))
+    assert ChangeSet.from_document(sent.to_document()) == sent
+    from domain.sync import BadChangeSet
+
+    for broken in ({}, {**sent.to_document(), "device": "../x"},
+                   {**sent.to_document(), "changes": [{"stamp": "now"}]}):  # fmt: skip
+        with pytest.raises(BadChangeSet):
+            ChangeSet.from_document(broken)
+
+
+def test_a_summary_says_what_moved_in_a_sentence():
+    assert SyncSummary().sentence() == (
+        "Nothing to sync: this copy and the other side were already in step."
+    )
+    said = SyncSummary(sent=1, received=12, conflicts=2, refused=1).sentence()
+    assert said == (
+        "Sent 1 change and received 12 changes. 2 fields changed on both sides wait in "
+        "Conflicts for you to settle. 1 change was kept aside because their author's role "
+        "does not allow them."
+    )
+    assert refusal("Ann", None, "accounts", "city") == "Ann is not a user of this workspace."

@@ -272,7 +272,7 @@ def _changed_sections(
     """The sections whose text differs from the value this copy shows of them."""
     shown = {
         name: register.winner.value
-        for name, register in _records(conn, [(table, record)])
+        for name, register in replayed(conn, [(table, record)])
         .get((table, record), Record())
         .fields.items()
         if name.startswith(SECTION) and register.winner is not None
@@ -345,7 +345,7 @@ def _store(conn: Connection, made: Sequence[Change]) -> None:
         conn.execute(insert(changes), [_row_of(c) for c in chunk])
 
 
-def _records(conn: Connection, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], Record]:
+def replayed(conn: Connection, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], Record]:
     """Every known change of each ``(table, record)``, replayed into its registers."""
     return replay(_changes_of(conn, keys))
 
