@@ -591,24 +591,6 @@ def refusal(author: str, role: Role | None, table: str, field: str) -> str | Non
     return f"{author} ({role.value}) may not {what}."
 
 
-def is_device(text: str) -> bool:
-    """Whether ``text`` is a device id (a shared folder's subfolder of a device is named so)."""
-    return _DEVICE.fullmatch(text) is not None
-
-
-def copy_scope(user: User, rep: str | None) -> str | None:
-    """Whose accounts a local copy of the team workspace holds: the named ``rep``'s, or
-    None for the whole workspace. A rep takes a copy of their own accounts only; the owner
-    and marketing take the whole workspace or any rep's part of it."""
-    if user.role is Role.REP:
-        if rep not in (None, user.name):
-            raise PermissionDenied(
-                f"{user.name} (rep) may take a copy of their own accounts only, not {rep}'s."
-            )
-        return user.name
-    return rep
-
-
 # --- Settling a conflict -------------------------------------------------------------------
 
 
@@ -648,3 +630,21 @@ def settle(store: ConflictStore, user: User, conflict_id: str, keep: Any) -> Con
     else:
         store.settle(conflict, conflict.field, kept.value if isinstance(kept, Head) else kept, user)
     return conflict
+
+
+def is_device(text: str) -> bool:
+    """Whether ``text`` is a device id (a shared folder's subfolder of a device is named so)."""
+    return _DEVICE.fullmatch(text) is not None
+
+
+def copy_scope(user: User, rep: str | None) -> str | None:
+    """Whose accounts a local copy of the team workspace holds: the named ``rep``'s, or
+    None for the whole workspace. A rep takes a copy of their own accounts only; the owner
+    and marketing take the whole workspace or any rep's part of it."""
+    if user.role is Role.REP:
+        if rep not in (None, user.name):
+            raise PermissionDenied(
+                f"{user.name} (rep) may take a copy of their own accounts only, not {rep}'s."
+            )
+        return user.name
+    return rep

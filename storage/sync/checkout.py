@@ -14,7 +14,7 @@ and renamed when complete: a cancelled or failed checkout leaves no file behind.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +30,7 @@ from sqlalchemy import (
     select,
     type_coerce,
 )
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.types import NullType
 
 from domain.errors import AccordError, Cancelled, NotFound
@@ -44,13 +45,18 @@ from storage.schema import (
     ContactRow,
     DossierRow,
     InteractionRow,
-    LogExceptionRow,
-    TargetRow,
+    SyncChangeRow,
+    SyncHeadRow,
+    SyncSeenRow,
     UserRow,
     table_of,
 )
+from storage.sync.capture import enable_sync, sync_enabled
+from storage.sync.engine import rep_accounts, rep_scope, seal, wall_ms
+from storage.team import refused
 from storage.workspace import Workspace, open_workspace
 
+changes_table, heads_table, seen_table = map(table_of, (SyncChangeRow, SyncHeadRow, SyncSeenRow))
 #: Rows read and written per statement.
 CHUNK = 5_000
 
@@ -61,11 +67,11 @@ class CheckoutError(AccordError):
 
 @dataclass(frozen=True)
 class Scope:
-    """Which rows of the team workspace a copy holds: ``accounts`` selects the ids of its
-    accounts (None: the whole workspace)."""
+    """Which rows of the team workspace a copy holds: ``accounts`` selects its accounts and
+    ``ids`` names them as changes do (both None: the whole workspace)."""
 
-    rep: str | None
-    accounts: CompoundSelect[Any] | None
+    accounts: CompoundSelect[Any] | None = None
+    ids: frozenset[str] | None = None
 
 
 def checkout(
@@ -78,13 +84,15 @@ def checkout(
 ) -> Workspace:
     """Copy ``team`` into a new SQLite file at ``path`` for ``user`` (a rep's own accounts,
     or with ``rep`` given by the owner or marketing, that rep's; else the whole workspace)
-    and give the copy back, open."""
+    and give the copy back, open. The team database takes part in sync from its first
+    copy on; the copy syncs with it (storage.sync.team)."""
     rep = copy_scope(user, rep)
     path = path.expanduser().resolve()
     if path.exists():
         raise CheckoutError(
             f"{path} exists already: choose another file for the copy, or open that one."
         )
+    _take_part(team)
     partial = path.with_name(f".{path.name}.partial")
     _remove(partial)
     local = open_workspace(partial)
@@ -92,6 +100,8 @@ def checkout(
         with team.read() as source, local.write() as target:
             scope = _scope(source, rep)
             _copy(source, target, scope, progress, cancelled)
+            # Installed once the rows are in: copying them is nobody's edit.
+            enable_sync(target, "copy", source=team.label, rep=rep)
         local.close()
         os.replace(partial, path)
     except BaseException:
@@ -99,6 +109,23 @@ def checkout(
         _remove(partial)
         raise
     return open_workspace(path)
+
+
+def _take_part(team: Workspace) -> None:
+    """Have the team database note its changes from now on, and stamp those it noted, so
+    that the copy starts from stamped changes only."""
+    with team.write() as conn:
+        if not sync_enabled(conn):
+            try:
+                enable_sync(conn, "team")
+            except DBAPIError as error:
+                if not refused(error):
+                    raise
+                raise CheckoutError(
+                    f"The team workspace {team.label} does not sync yet, and your login may "
+                    "not set it up: its owner takes the first copy once."
+                ) from None
+        seal(conn, wall_ms())
 
 
 def _remove(partial: Path) -> None:
@@ -113,19 +140,11 @@ def _scope(source: Connection, rep: str | None) -> Scope:
         source.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
         source.exec_driver_sql("SET LOCAL TIME ZONE 'UTC'")
     if rep is None:
-        return Scope(None, None)
+        return Scope()
     users = table_of(UserRow)
-    rep_id = source.execute(select(users.c.id).where(users.c.name == rep)).scalar()
-    if rep_id is None:
-        raise NotFound(f"There is no user named '{rep}' in {source.engine.url.database}.")
-    targets, exceptions = table_of(TargetRow), table_of(LogExceptionRow)
-    owned = select(targets.c.account_id).where(
-        targets.c.owner_id == rep_id, targets.c.deleted_at.is_(None)
-    )
-    excepted = select(exceptions.c.account_id).where(
-        exceptions.c.rep == rep, exceptions.c.revoked_at.is_(None)
-    )
-    return Scope(rep, owned.union(excepted))
+    if source.execute(select(users.c.id).where(users.c.name == rep)).first() is None:
+        raise NotFound(f"There is no user named '{rep}' in the team workspace.")
+    return Scope(rep_accounts(rep), rep_scope(source, rep))
 
 
 #: Tables a rep's copy holds whole: what the whole team shares, and what rows of the
@@ -168,7 +187,7 @@ def _rows_of(table: Table, scope: Scope) -> ColumnElement[bool] | None:
 
 
 def copied_tables() -> list[Table]:
-    """The tables a copy takes rows of, each after those it refers to."""
+    """The tables of the user's data a copy takes rows of, each after those it refers to."""
     return [t for t in Base.metadata.sorted_tables if not t.name.startswith("sync_")]
 
 
@@ -199,8 +218,33 @@ def _copy(
                 done += len(chunk)
                 if progress is not None:
                     progress(done, total)
+    _copy_sync_state(source, target, scope)
     if progress is not None:
         progress(total, total)
+
+
+def _copy_sync_state(source: Connection, target: Connection, scope: Scope) -> None:
+    """The team's stamped changes in the copy's scope, the heads of their fields and what
+    the team has seen of each device: the copy's first edits replace what it shows, as an
+    edit on the team would, and its first sync asks only for what is newer."""
+    kept: set[str] = set()
+
+    def in_scope(row: Sequence[Any]) -> bool:
+        stamp, account = row[0], row[-1]
+        if scope.ids is None or account is None or account in scope.ids:
+            kept.add(stamp)
+            return True
+        return False
+
+    filters: list[tuple[Table, Callable[[Sequence[Any]], bool]]] = [
+        (changes_table, in_scope),
+        (heads_table, lambda row: row[-1] in kept),
+        (seen_table, lambda _row: True),
+    ]
+    for table, keep in filters:
+        for chunk in _chunks(source, table, None, stored=True):
+            rows = [row for row in chunk if keep(row)]
+            bulk_insert(target, table, [c.name for c in table.columns], rows, stored=True)
 
 
 def held(copy: Workspace) -> str:

@@ -21,10 +21,88 @@ from collections.abc import Iterator, Mapping
 from contextlib import suppress
 from pathlib import Path
 
-from domain.sync import BadChangeSet, ChangeSet, Stamp, is_device
+from domain.errors import AccordError, Cancelled
+from domain.progress import Cancel, Progress
+from domain.sync import BadChangeSet, Change, ChangeSet, Stamp, SyncSummary, copy_scope, is_device
+from domain.users import User
+from storage.sync.capture import enable_sync, sync_enabled
+from storage.sync.engine import (
+    apply_changes,
+    changes_since,
+    device_of,
+    schema_of,
+    seal,
+    seen_by,
+    wall_ms,
+)
+from storage.workspace import Workspace
 
 #: How a change set file's name ends.
 SUFFIX = ".changes.gz"
+_STEPS = 3
+
+
+class FolderMissing(AccordError):
+    """The shared folder is not there."""
+
+
+def sync_through_folder(
+    ws: Workspace,
+    folder: Path,
+    user: User,
+    progress: Progress | None = None,
+    cancelled: Cancel | None = None,
+) -> SyncSummary:
+    """Exchange changes with the other devices that sync through ``folder``: write this
+    device's changes since its last file, then take in every file of theirs that this
+    workspace has not read, in one transaction. A workspace's first sync through a folder
+    also sends every row it holds, so that a new, empty workspace on another computer
+    receives the whole of it. A sync cut at any point is carried on by the next one."""
+    folder = folder.expanduser()
+    if not folder.is_dir():
+        raise FolderMissing(
+            f"There is no folder {folder}: check the path, or make the shared folder first."
+        )
+
+    def step(done: int) -> None:
+        if progress is not None:
+            progress(done, _STEPS)
+        if done < _STEPS and cancelled is not None and cancelled():
+            raise Cancelled(
+                "The sync was stopped. What it sent or received so far is kept; the next "
+                "sync carries on from there."
+            )
+
+    step(0)
+    with ws.write() as conn:
+        if not sync_enabled(conn):
+            enable_sync(conn, "peer", snapshot=True)
+        seal(conn, wall_ms())
+        device = device_of(conn)
+        assert device is not None  # it syncs now
+    copy_scope(user, device.rep)  # a rep syncs a copy of their own accounts only
+    step(1)
+    with ws.read() as conn:
+        last = last_written(folder, device.device)
+        others = {d: s for d, s in seen_by(conn).items() if d != device.device}
+        ours = changes_since(conn, {**others, **({device.device: last} if last else {})})
+    write_change_set(folder, ours)
+    step(2)
+    with ws.write() as conn:
+        schema = schema_of(conn)
+        received: list[Change] = []
+        for other, path in unread(folder, device.device, seen_by(conn)):
+            change_set = read_change_set(path, other)
+            change_set.require_schema(schema)
+            received += change_set.changes
+        applied = apply_changes(conn, ChangeSet(device.device, schema, tuple(received)), wall_ms())
+    step(3)
+    return SyncSummary(
+        sent=len(ours.changes),
+        received=applied.applied,
+        conflicts=applied.conflicts,
+        refused=applied.refused,
+    )
 
 
 def write_change_set(folder: Path, change_set: ChangeSet) -> Path | None:
