@@ -4,7 +4,6 @@ the automatic sync, the window saying which workspace it works on, the Conflicts
 from __future__ import annotations
 
 import threading
-import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -18,8 +17,9 @@ from domain.users import Role, User
 from domain.values import shown_time
 from storage.repositories import SqlUnitOfWork
 from storage.schema import AccountRow, SyncDeviceRow, table_of
-from storage.sync.capture import enable_sync
-from storage.sync.engine import apply_changes, changes_since, device_of, seal, seen_by
+from storage.sync.checkout import checkout
+from storage.sync.engine import device_of
+from storage.sync.team import sync_with_team
 from storage.users import sign_in
 from storage.workspace import Workspace, open_workspace
 from tests.conftest import _people
@@ -40,18 +40,6 @@ def as_device(ws: Workspace, kind: str, *, rep: str | None = None,
             last_synced_at=synced))  # fmt: skip
 
 
-def in_process(local: Workspace, team: Workspace) -> SyncSummary:
-    """What storage.sync.team does, with core's change sets exchanged in this process."""
-    now = int(time.time() * 1000)
-    with local.write() as mine, team.write() as theirs:
-        seal(mine, now)
-        seal(theirs, now)
-        up, down = changes_since(mine, seen_by(theirs)), changes_since(theirs, seen_by(mine))
-        sent = apply_changes(theirs, up, now)
-        received = apply_changes(mine, down, now)
-    return SyncSummary(len(up.changes), received.applied, received.conflicts, sent.refused)
-
-
 def device_id(ws: Workspace) -> str:
     with ws.read() as conn:
         device = device_of(conn)
@@ -59,28 +47,19 @@ def device_id(ws: Workspace) -> str:
     return device.device
 
 
-def synced_in_process(local: Workspace, address: str, *_: object) -> SyncSummary:
-    team = open_workspace(address, create=False)
-    try:
-        return in_process(local, team)
-    finally:
-        team.close()
-
-
 @pytest.fixture
 def team_and_copy(tmp_path: Path):  # type: ignore[no-untyped-def]
-    """A team workspace file with its people, and a whole copy of it that has synced once."""
+    """A team workspace file with its people, and marketing's whole copy of it."""
     team = open_workspace(tmp_path / "team.sqlite")
     people = _people(team)
-    with team.write() as conn:
-        enable_sync(conn, "team", snapshot=True)
-    copy = open_workspace(tmp_path / "laptop.sqlite")
-    with copy.write() as conn:
-        enable_sync(conn, "copy", source=team.label)
-    in_process(copy, team)
+    copy = checkout(team, tmp_path / "laptop.sqlite", people[Role.MARKETING])
     yield team, copy, people
     copy.close()
     team.close()
+
+
+def sync(copy: Workspace, team: Workspace) -> SyncSummary:
+    return sync_with_team(copy, team, sign_in(copy, "Mark Marketer"))
 
 
 @pytest.fixture
@@ -187,26 +166,33 @@ def test_work_offline_takes_the_copy_and_the_window_works_on_it(
     qtbot.waitUntil(lambda: window.workspace.label == str(copy), timeout=30_000)
     assert copy.exists()
     assert window.model.rowCount() == 1  # Acme, in the copy
-    assert str(copy) in window.windowTitle()
+    title = window.windowTitle()
+    assert "Copy of the whole team workspace" in title and str(copy) in title
+    assert action(window, "Sync").isEnabled() and window.sync.toolbar.isVisibleTo(window)
 
 
-def test_sync_shows_what_moved_and_leads_to_the_conflicts(
-    qtbot, sqlite_workspace, people, monkeypatch
-):
-    as_device(sqlite_workspace, "copy", rep="Rita Rep", source="team.sqlite")
-    window = window_of(qtbot, sqlite_workspace, people[Role.REP])
-    summary = SyncSummary(sent=2, received=5, conflicts=1)
-    monkeypatch.setattr(sync_actions, "with_team", lambda *_args: summary)
-    said: list[tuple[str, list[str]]] = []
-    monkeypatch.setattr(QMessageBox, "exec", lambda box: said.append(
-        (box.text(), [b.text() for b in box.findChildren(QPushButton)])))  # fmt: skip
-    task = window.sync.sync()
-    assert task is not None
-    qtbot.waitUntil(lambda: bool(said), timeout=10_000)
-    text, buttons = said[0]
-    assert text == summary.sentence()
-    assert "Sent 2 changes and received 5 changes." in text and "Conflicts" in text
-    assert "Conflicts…" in buttons
+def test_sync_says_what_moved_and_leads_to_the_conflicts(qtbot, team_and_copy, monkeypatch):
+    team, copy, people = team_and_copy
+    acme = create_account(SqlUnitOfWork(team), people[Role.OWNER], {"name": "Acme", "city": "Graz"})
+    sync(copy, team)
+    marketer = sign_in(copy, "Mark Marketer")
+    _edit(team, people[Role.OWNER], acme.id, city="Wien")
+    _edit(copy, marketer, acme.id, city="Linz")
+    window = window_of(qtbot, copy, marketer)
+    said: list[str] = []
+
+    def answer(box: QMessageBox) -> None:
+        said.append(box.text())
+        next(b for b in box.findChildren(QPushButton) if b.text() == "Conflicts…").click()
+
+    monkeypatch.setattr(QMessageBox, "exec", answer)
+    opened: list[list[str]] = []
+    monkeypatch.setattr(ConflictsDialog, "exec", lambda d: opened.append(_cells(d.table, 0)))
+    action(window, "Sync").trigger()
+    qtbot.waitUntil(lambda: bool(opened), timeout=10_000)
+    assert said[0].startswith("Sent 1 change and received ")
+    assert "1 field changed on both sides waits in Conflicts for you to settle." in said[0]
+    assert opened[0][:5:2] == ["Account Acme", "Linz", "Wien"]
 
 
 def test_one_sync_at_a_time(qtbot, sqlite_workspace, people, monkeypatch):
@@ -253,13 +239,13 @@ def test_sync_brings_the_team_s_changes_into_the_window(qtbot, team_and_copy, mo
     window = window_of(qtbot, copy, sign_in(copy, "Mark Marketer"))
     assert window.model.rowCount() == 0
     create_account(SqlUnitOfWork(team), people[Role.OWNER], {"name": "Borealis", "city": "Oslo"})
-    monkeypatch.setattr(sync_actions, "with_team", synced_in_process)
     said: list[str] = []
     monkeypatch.setattr(QMessageBox, "exec", lambda box: said.append(box.text()))
     action(window, "Sync").trigger()
     qtbot.waitUntil(lambda: bool(said), timeout=10_000)
     assert said[0].startswith("Sent 0 changes and received ")
     assert window.model.rowCount() == 1  # Borealis, in the list without a refresh by hand
+    assert "Copy of the whole team workspace, last synced " in window.user_label.text()
 
 
 def _edit(ws: Workspace, user: User, account_id: object, **values: str) -> None:
@@ -286,10 +272,10 @@ def conflicted(team_and_copy):  # type: ignore[no-untyped-def]
     met, then synced: a conflict on both."""
     team, copy, people = team_and_copy
     acme = create_account(SqlUnitOfWork(team), people[Role.OWNER], {"name": "Acme", "city": "Graz"})
-    in_process(copy, team)
+    sync(copy, team)
     _edit(team, people[Role.OWNER], acme.id, city="Wien")
     _edit(copy, sign_in(copy, "Mark Marketer"), acme.id, city="Linz")
-    summary = in_process(copy, team)
+    summary = sync(copy, team)
     assert summary.conflicts == 1
     return team, copy, people, acme
 
@@ -314,7 +300,7 @@ def test_keep_mine_settles_the_conflict_here_and_on_the_team_after_a_sync(qtbot,
     assert dialog.table.rowCount() == 0
     assert dialog.heading.text() == "No conflicts: no field was changed on both sides."
     assert _city(copy, acme.id) == "Linz"
-    in_process(copy, team)
+    sync(copy, team)
     assert _city(team, acme.id) == "Linz"
     on_team = ConflictsDialog(team, sign_in(team, "Olivia Owner"), device_id(team))
     qtbot.addWidget(on_team)
@@ -340,12 +326,12 @@ def test_merge_keeps_a_value_typed_for_the_field(qtbot, conflicted, monkeypatch)
 def test_a_change_kept_aside_for_its_author_s_role_is_listed_with_why(qtbot, team_and_copy):
     team, copy, people = team_and_copy
     acme = create_account(SqlUnitOfWork(team), people[Role.OWNER], {"name": "Acme", "city": "Graz"})
-    in_process(copy, team)
+    sync(copy, team)
     with copy.write() as conn:  # a rep's edit made on the copied file outside Accord
         conn.execute(
             table_of(AccountRow).update().where(table_of(AccountRow).c.id == acme.id)
             .values(city="<b>Rome</b>", changed_by="Rita Rep"))  # fmt: skip
-    assert in_process(copy, team).refused == 1
+    assert sync(copy, team).refused == 1
     dialog = ConflictsDialog(team, people[Role.OWNER], device_id(team))
     qtbot.addWidget(dialog)
     assert dialog.refused.rowCount() == 1
