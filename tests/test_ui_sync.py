@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QInputDialog, QMessageBox, QPushButton
+from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox, QPushButton
 
 from domain.accounts import create_account, update_account
 from domain.sync import SyncSummary
@@ -190,6 +190,7 @@ def test_sync_says_what_moved_and_leads_to_the_conflicts(qtbot, team_and_copy, m
     monkeypatch.setattr(ConflictsDialog, "exec", lambda d: opened.append(_cells(d.table, 0)))
     action(window, "Sync").trigger()
     qtbot.waitUntil(lambda: bool(opened), timeout=10_000)
+    assert action(window, "Conflicts…").iconText() == "Conflicts (1)"  # on the toolbar
     assert said[0].startswith("Sent 1 change and received ")
     assert "1 field changed on both sides waits in Conflicts for you to settle." in said[0]
     assert opened[0][:5:2] == ["Account Acme", "Linz", "Wien"]
@@ -340,3 +341,26 @@ def test_a_change_kept_aside_for_its_author_s_role_is_listed_with_why(qtbot, tea
     assert why.startswith("Rita Rep (rep) may not ")
     assert "1 change kept aside" in dialog.refused_heading.text()
     assert _city(team, acme.id) == "Graz"
+
+
+def test_a_workspace_without_a_server_syncs_through_the_folder_chosen_once(
+    qtbot, sqlite_workspace, people, tmp_path, monkeypatch
+):
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    asked: list[str] = []
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory",
+                        lambda *_args: asked.append("folder") or str(shared))  # fmt: skip
+    said: list[str] = []
+    monkeypatch.setattr(QMessageBox, "exec", lambda box: said.append(box.text()))
+    create_account(SqlUnitOfWork(sqlite_workspace), people[Role.OWNER], {"name": "Acme"})
+    window = window_of(qtbot, sqlite_workspace, people[Role.OWNER])
+    assert not window.sync.toolbar.isVisibleTo(window)
+    for _ in range(2):
+        action(window, "Sync").trigger()
+        qtbot.waitUntil(lambda: window.sync.running is None, timeout=10_000)
+    assert asked == ["folder"]  # the first time only
+    assert said[0].startswith("Sent ") and said[1].startswith("Nothing to sync")
+    assert any(shared.iterdir())  # this laptop's changes, for the others to read
+    assert "Syncs through a shared folder" in window.windowTitle()
+    assert window.sync.toolbar.isVisibleTo(window)

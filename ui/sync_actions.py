@@ -133,6 +133,7 @@ class SyncActions(QObject):
         self.sync_action.setEnabled(kind != TEAM and self.running is None)
         self.folder_action.setEnabled(kind in (None, PEER))
         self.conflicts_action.setEnabled(self.status is not None)
+        self.conflicts_action.setIconText(self._conflicts_named())
         self.toolbar.setVisible(kind in (COPY, PEER))
         if kind == COPY:
             if not self.timer.isActive():
@@ -141,6 +142,16 @@ class SyncActions(QObject):
         else:
             self.timer.stop()
         self.changed.emit()
+
+    def _conflicts_named(self) -> str:
+        """The toolbar's Conflicts, with how many wait to be settled."""
+        from storage.sync.conflicts import list_conflicts, list_refused
+
+        if self.status is None:
+            return "Conflicts"
+        with self.window.workspace.read() as conn:
+            waiting = len(list_conflicts(conn)) + len(list_refused(conn))
+        return f"Conflicts ({waiting:,})" if waiting else "Conflicts"
 
     def stop(self) -> None:
         """End a sync under way: the workspace it works on is about to close."""
