@@ -364,3 +364,12 @@ def test_a_workspace_without_a_server_syncs_through_the_folder_chosen_once(
     assert any(shared.iterdir())  # this laptop's changes, for the others to read
     assert "Syncs through a shared folder" in window.windowTitle()
     assert window.sync.toolbar.isVisibleTo(window)
+
+
+def test_a_rep_sees_a_conflict_on_an_account_but_leaves_settling_it_to_others(qtbot, conflicted):
+    _team, copy, _people, _acme = conflicted
+    dialog = ConflictsDialog(copy, sign_in(copy, "Rita Rep"), device_id(copy))
+    qtbot.addWidget(dialog)
+    assert _cells(dialog.table, 0)[:3:2] == ["Account Acme", "Linz"]
+    assert not (dialog.mine.isEnabled() or dialog.theirs.isEnabled() or dialog.merge.isEnabled())
+    assert "Someone else settles it: Rita Rep (rep) may not edit accounts" in dialog.detail.text()

@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 
 from domain.errors import AccordError
 from domain.fields import ACCOUNT_FIELDS, CONTACT_FIELDS
-from domain.sync import DELETED, SECTION, Conflict, Head
+from domain.sync import DELETED, SECTION, Conflict, Head, refusal
 from domain.users import User
 from domain.values import counted, shown_time
 from storage.workspace import Workspace
@@ -231,9 +231,11 @@ class ConflictsDialog(QDialog):
     def _chosen(self) -> None:
         conflict = self.current()
         mine, theirs = self._sides(conflict) if conflict else (None, None)
-        self.mine.setEnabled(mine is not None)
-        self.theirs.setEnabled(theirs is not None)
-        self.merge.setEnabled(conflict is not None and conflict.field != DELETED)
+        why = None if conflict is None else refusal(
+            self.user.name, self.user.role, conflict.table, conflict.field)  # fmt: skip
+        self.mine.setEnabled(mine is not None and why is None)
+        self.theirs.setEnabled(theirs is not None and why is None)
+        self.merge.setEnabled(conflict is not None and conflict.field != DELETED and why is None)
         if conflict is None:
             self.detail.setText("")
             return
@@ -244,7 +246,7 @@ class ConflictsDialog(QDialog):
         self.detail.setText(
             f"{conflict.what}, {field_label(table, field)}: every copy shows "
             f"{shown_value(table, field, conflict.winner)} ({_by(conflict.winner)}) and keeps "
-            f"{others}."
+            f"{others}." + ("" if why is None else f" Someone else settles it: {why}")
         )
 
     # --- settling ------------------------------------------------------------------------
