@@ -183,6 +183,7 @@ def test_sync_says_what_moved_and_leads_to_the_conflicts(qtbot, team_and_copy, m
 
     def answer(box: QMessageBox) -> None:
         said.append(box.text())
+        assert len(box.buttons()) == 2  # OK, and Conflicts…
         next(b for b in box.findChildren(QPushButton) if b.text() == "Conflicts…").click()
 
     monkeypatch.setattr(QMessageBox, "exec", answer)

@@ -264,7 +264,6 @@ class SyncActions(QObject):
         conflicts = None
         if summary.conflicts or summary.refused:
             conflicts = box.addButton("Conflicts…", QMessageBox.ButtonRole.ActionRole)
-        box.addButton(QMessageBox.StandardButton.Ok)
         box.exec()
         if conflicts is not None and box.clickedButton() is conflicts:
             self.show_conflicts()
