@@ -98,6 +98,7 @@ def test_the_window_says_it_works_on_a_copy_for_the_rep_and_when_it_last_synced(
     assert "Copied from postgresql+psycopg://team@db/acme" in window.user_label.toolTip()
     assert window.sync.toolbar.isVisibleTo(window)
     assert action(window, "Sync").isEnabled()
+    assert window.sync.timer.isActive()  # it syncs by itself
 
 
 def test_the_team_workspace_says_so_and_has_nothing_to_sync_with(qtbot, sqlite_workspace, people):
@@ -107,6 +108,7 @@ def test_the_team_workspace_says_so_and_has_nothing_to_sync_with(qtbot, sqlite_w
     assert "synced" not in window.user_label.text()
     assert not action(window, "Sync").isEnabled()
     assert not window.sync.toolbar.isVisibleTo(window)
+    assert not window.sync.timer.isActive()
 
 
 def test_a_workspace_that_never_synced_shows_no_sync_toolbar(qtbot, sqlite_workspace, people):

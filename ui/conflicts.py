@@ -28,6 +28,7 @@ from domain.fields import ACCOUNT_FIELDS, CONTACT_FIELDS
 from domain.sync import DELETED, SECTION, Conflict, Head, refusal
 from domain.users import User
 from domain.values import counted, shown_time
+from storage.sync.conflicts import list_conflicts, list_refused, settle_conflict
 from storage.workspace import Workspace
 from ui.messages import plain_label, plain_tooltip
 from ui.settings import keep_geometry
@@ -168,8 +169,6 @@ class ConflictsDialog(QDialog):
 
     # --- reading -------------------------------------------------------------------------
     def read(self) -> None:
-        from storage.sync.conflicts import list_conflicts, list_refused
-
         with self.workspace.read() as conn:
             self.conflicts = list_conflicts(conn)
             refused = list_refused(conn)
@@ -251,8 +250,6 @@ class ConflictsDialog(QDialog):
 
     # --- settling ------------------------------------------------------------------------
     def _settle(self, keep: Any) -> None:
-        from storage.sync.conflicts import settle_conflict
-
         conflict = self.current()
         if conflict is None:
             return

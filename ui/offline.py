@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 
 from domain.errors import AccordError
 from domain.users import Role, User
+from storage.sync.checkout import checkout
 from storage.users import list_users, sign_in
 from storage.workspace import Workspace, data_dir, open_workspace
 from ui.messages import plain_label
@@ -170,7 +171,6 @@ def take_copy(
 ) -> Task:
     """Take the copy ``request`` asks for off the GUI thread, with progress and Cancel, and
     hand it to ``on_ready`` open, with its user."""
-    from storage.sync.checkout import checkout
 
     def work(progress: Any, cancelled: Any) -> tuple[Workspace, User]:
         team = workspace if request.source is None else open_workspace(request.source)

@@ -20,7 +20,10 @@ from domain.errors import AccordError
 from domain.sync import SyncSummary
 from domain.users import User
 from domain.values import shown_time
+from storage.sync.conflicts import list_conflicts, list_refused
 from storage.sync.engine import Device, device_of
+from storage.sync.folder import sync_through_folder
+from storage.sync.team import sync_with_team
 from storage.workspace import Workspace, open_workspace
 from ui.messages import Icon, message_box
 from ui.settings import remember_sync_folder, remembered_sync_folder
@@ -48,8 +51,6 @@ def with_team(
 ) -> SyncSummary:
     """Sync ``local`` with the team database at ``address`` (a server, or a file that must
     be there already)."""
-    from storage.sync.team import sync_with_team
-
     team = open_workspace(address, create=False)
     try:
         return sync_with_team(local, team, user, progress, cancelled)
@@ -60,8 +61,6 @@ def with_team(
 def through_folder(
     local: Workspace, folder: str, user: User, progress: Any, cancelled: Any
 ) -> SyncSummary:
-    from storage.sync.folder import sync_through_folder
-
     return sync_through_folder(local, Path(folder), user, progress, cancelled)
 
 
@@ -106,7 +105,7 @@ class SyncActions(QObject):
         #: The team database's address as typed at Work offline… (with its password, which
         #: the copy does not keep), by the copy's URL, while Accord runs.
         self.addresses: dict[str, str] = {}
-        self.timer = QTimer(self, interval=AUTO_SYNC_EVERY_MS)
+        self.timer = QTimer(self)
         self.timer.timeout.connect(self.sync_quietly)
         self.toolbar = QToolBar("Sync")
         self.toolbar.setObjectName("sync toolbar")
@@ -137,16 +136,13 @@ class SyncActions(QObject):
         self.toolbar.setVisible(kind in (COPY, PEER))
         if kind == COPY:
             if not self.timer.isActive():
-                self.timer.start()
-                QTimer.singleShot(AUTO_SYNC_FIRST_MS, self, self.sync_quietly)
+                self.timer.start(AUTO_SYNC_FIRST_MS)
         else:
             self.timer.stop()
         self.changed.emit()
 
     def _conflicts_named(self) -> str:
         """The toolbar's Conflicts, with how many wait to be settled."""
-        from storage.sync.conflicts import list_conflicts, list_refused
-
         if self.status is None:
             return "Conflicts"
         with self.window.workspace.read() as conn:
@@ -235,6 +231,7 @@ class SyncActions(QObject):
     def sync_quietly(self) -> Task | None:
         """The automatic sync: no dialog, nothing asked; a failure is said once in the
         status bar, and the next try is the timer's."""
+        self.timer.setInterval(AUTO_SYNC_EVERY_MS)
         if self.running is not None:
             return None
         work = self._work(ask=False)
