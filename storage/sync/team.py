@@ -26,6 +26,7 @@ from domain.users import User
 from storage.schema import utcnow
 from storage.sync.capture import device_table
 from storage.sync.engine import (
+    Device,
     apply_changes,
     changes_since,
     device_of,
@@ -56,13 +57,7 @@ def sync_with_team(
     cancelled: Cancel | None = None,
 ) -> SyncSummary:
     """Send the copy's changes to ``team`` and bring the team's down, for ``user``."""
-    with local.read() as conn:
-        device = device_of(conn)
-    if device is None or device.kind != "copy":
-        raise NotACopy(
-            f"{local.label} is not a copy of a team workspace: take one with accord checkout, "
-            "or sync it with other computers through a shared folder (accord sync --folder DIR)."
-        )
+    device = _copy_device(local)
     copy_scope(user, device.rep)  # a rep syncs a copy of their own accounts only
     offset = _clock_offset(team)
     corrected = 0 if abs(offset) < CLOCK_CORRECTED_MS else offset
@@ -99,6 +94,25 @@ def sync_with_team(
         refused=sent.refused + received.refused,
         clock_off_ms=-offset if abs(offset) >= CLOCK_SAID_MS else None,
     )
+
+
+def team_source(local: Workspace) -> str:
+    """The team database ``local`` was copied from, as its URL without the password (a
+    login's password comes from PGPASSWORD or the ~/.pgpass file)."""
+    source = _copy_device(local).source
+    assert source is not None  # a copy knows where it came from
+    return source
+
+
+def _copy_device(local: Workspace) -> Device:
+    with local.read() as conn:
+        device = device_of(conn)
+    if device is None or device.kind != "copy":
+        raise NotACopy(
+            f"{local.label} is not a copy of a team workspace: take one with accord checkout, "
+            "or sync it with other computers through a shared folder (accord sync --folder DIR)."
+        )
+    return device
 
 
 def _clock_offset(team: Workspace) -> int:
