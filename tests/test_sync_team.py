@@ -22,6 +22,7 @@ from storage.schema import (
     utcnow,
 )
 from storage.sync.checkout import checkout
+from storage.sync.engine import device_of
 from storage.sync.team import NotACopy, sync_with_team
 from storage.users import list_users
 from storage.workspace import Workspace
@@ -133,3 +134,20 @@ def test_a_rep_syncs_only_their_own_copy(team, copy) -> None:
 def test_a_workspace_that_is_no_copy_is_said_so(team, sqlite_workspace) -> None:
     with pytest.raises(NotACopy, match="is not a copy of a team workspace"):
         sync_with_team(sqlite_workspace, team, person(team, DEMO_OWNER))
+
+
+def test_a_copy_whose_clock_is_off_is_corrected_and_told(team, copy, monkeypatch) -> None:
+    if team.is_sqlite:
+        pytest.skip("a workspace file is on this computer: it shares its clock")
+    import storage.sync.team as transport
+
+    real = transport.wall_ms
+    monkeypatch.setattr(transport, "wall_ms", lambda: real() + 10 * 60_000)
+    summary = sync_with_team(copy, team, person(copy, REP))
+    assert summary.clock_off_ms is not None and abs(summary.clock_off_ms - 600_000) < 5_000
+    assert "This computer's clock is 10 minutes ahead of the team database's" in (
+        summary.sentence()
+    )
+    with copy.read() as conn:
+        device = device_of(conn)
+    assert device is not None and abs(device.clock.offset_ms + 600_000) < 5_000
