@@ -142,6 +142,14 @@ def test_a_copy_whose_clock_is_off_is_corrected_and_told(team, copy, monkeypatch
     import storage.sync.team as transport
 
     real = transport.wall_ms
+    account_id, _ = _an_account_and_contact(copy)
+    visit = _log(copy, account_id, "Logged on a laptop whose clock is wrong")
+    # Three minutes behind: the visit's stamp, corrected to the team's time, is not taken
+    # for one from the future when the team checks it by its own clock.
+    monkeypatch.setattr(transport, "wall_ms", lambda: real() - 3 * 60_000)
+    summary = sync_with_team(copy, team, person(copy, REP))
+    assert _one(team, interactions, interactions.c.learned, interactions.c.id == visit)
+    assert "This computer's clock is 3 minutes behind the team database's" in (summary.sentence())
     monkeypatch.setattr(transport, "wall_ms", lambda: real() + 10 * 60_000)
     summary = sync_with_team(copy, team, person(copy, REP))
     assert summary.clock_off_ms is not None and abs(summary.clock_off_ms - 600_000) < 5_000

@@ -77,9 +77,10 @@ def sync_with_team(
         seal(conn, wall_ms())
     step(1)
     with local.read() as source, team.write() as target:
-        seal(target, wall_ms())
+        # The team database's own time: what a stamp from the copy is checked against.
+        seal(target, wall_ms() + offset)
         outgoing = changes_since(source, seen_by(target), None)
-        sent = apply_changes(target, outgoing, wall_ms())
+        sent = apply_changes(target, outgoing, wall_ms() + offset)
     step(2)
     with team.read() as source, local.write() as target:
         scope = None if device.rep is None else rep_scope(source, device.rep)
