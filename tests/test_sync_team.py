@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select, update
 
-from domain.errors import PermissionDenied
+from domain.errors import Cancelled, PermissionDenied
 from domain.sync import SyncSummary
 from domain.users import User
 from storage.demo.build import DEMO_OWNER, build_demo
@@ -159,3 +159,17 @@ def test_a_copy_whose_clock_is_off_is_corrected_and_told(team, copy, monkeypatch
     with copy.read() as conn:
         device = device_of(conn)
     assert device is not None and abs(device.clock.offset_ms + 600_000) < 5_000
+
+
+def test_a_sync_stopped_half_way_is_carried_on_by_the_next(team, copy) -> None:
+    rep = person(copy, REP)
+    account_id, _ = _an_account_and_contact(copy)
+    visit = _log(copy, account_id, "Stopped on the way")
+    steps: list[tuple[int, int | None]] = []
+    with pytest.raises(Cancelled, match="the next sync carries on from there"):
+        sync_with_team(copy, team, rep, progress=lambda done, total: steps.append((done, total)),
+                       cancelled=lambda: len(steps) == 2)  # fmt: skip
+    assert steps == [(0, 3), (1, 3)]
+    assert _one(team, interactions, interactions.c.learned, interactions.c.id == visit) is None
+    assert sync_with_team(copy, team, rep).sent >= 1
+    assert _one(team, interactions, interactions.c.learned, interactions.c.id == visit)
