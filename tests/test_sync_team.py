@@ -7,7 +7,7 @@ import uuid
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, text, update
 
 from domain.errors import Cancelled, PermissionDenied
 from domain.sync import SyncSummary
@@ -23,7 +23,7 @@ from storage.schema import (
 )
 from storage.sync.checkout import checkout
 from storage.sync.engine import device_of
-from storage.sync.team import NotACopy, sync_with_team
+from storage.sync.team import NotACopy, TeamNotUpgraded, sync_with_team
 from storage.users import list_users
 from storage.workspace import Workspace
 
@@ -173,3 +173,10 @@ def test_a_sync_stopped_half_way_is_carried_on_by_the_next(team, copy) -> None:
     assert _one(team, interactions, interactions.c.learned, interactions.c.id == visit) is None
     assert sync_with_team(copy, team, rep).sent >= 1
     assert _one(team, interactions, interactions.c.learned, interactions.c.id == visit)
+
+
+def test_a_team_database_an_older_accord_upgraded_is_said(team, copy) -> None:
+    with team.write() as conn:
+        conn.execute(text("UPDATE alembic_version SET version_num = '0013'"))
+    with pytest.raises(TeamNotUpgraded, match=r"older schema \(0013\) than this Accord"):
+        sync_with_team(copy, team, person(copy, REP))

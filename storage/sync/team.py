@@ -31,6 +31,7 @@ from storage.sync.engine import (
     changes_since,
     device_of,
     rep_scope,
+    schema_of,
     seal,
     seen_by,
     wall_ms,
@@ -59,6 +60,7 @@ def sync_with_team(
     """Send the copy's changes to ``team`` and bring the team's down, for ``user``."""
     device = _copy_device(local)
     copy_scope(user, device.rep)  # a rep syncs a copy of their own accounts only
+    _require_upgraded(local, team)
     offset = _clock_offset(team)
     corrected = 0 if abs(offset) < CLOCK_CORRECTED_MS else offset
 
@@ -95,6 +97,23 @@ def sync_with_team(
         refused=sent.refused + received.refused,
         clock_off_ms=-offset if abs(offset) >= CLOCK_SAID_MS else None,
     )
+
+
+class TeamNotUpgraded(AccordError):
+    """The team database is at an older schema than the copy."""
+
+
+def _require_upgraded(local: Workspace, team: Workspace) -> None:
+    """A team database that an older Accord last upgraded cannot take this copy's changes:
+    its owner upgrades it (the laptop does not)."""
+    with local.read() as mine, team.read() as theirs:
+        ours, its = schema_of(mine), schema_of(theirs)
+    if int(its) < int(ours):
+        raise TeamNotUpgraded(
+            f"The team workspace {team.label} is at an older schema ({its}) than this Accord "
+            f"({ours}): its owner opens it once with this version of Accord to upgrade it, "
+            "then sync again. Nothing was sent."
+        )
 
 
 def team_source(local: Workspace) -> str:
