@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from sqlalchemy import text, update
 
-from domain.errors import AccordError, Cancelled
+from domain.errors import AccordError
 from domain.progress import Cancel, Progress
 from domain.sync import SyncSummary, copy_scope
 from domain.users import User
@@ -36,6 +36,7 @@ from storage.sync.engine import (
     seen_by,
     wall_ms,
 )
+from storage.sync.steps import Steps
 from storage.workspace import Workspace
 
 #: A difference between the copy's clock and the team database's that is corrected but not
@@ -64,15 +65,7 @@ def sync_with_team(
     offset = _clock_offset(team)
     corrected = 0 if abs(offset) < CLOCK_CORRECTED_MS else offset
 
-    def step(done: int) -> None:
-        if progress is not None:
-            progress(done, _STEPS)
-        if done < _STEPS and cancelled is not None and cancelled():
-            raise Cancelled(
-                "The sync was stopped. What it sent or received so far is kept; the next "
-                "sync carries on from there."
-            )
-
+    step = Steps(_STEPS, progress, cancelled).reached
     step(0)
     with local.write() as conn:
         conn.execute(update(device_table).values(offset_ms=corrected))
