@@ -349,6 +349,25 @@ def _parser() -> argparse.ArgumentParser:
         "marketing: default the whole workspace)",
     )
 
+    sync = commands.add_parser(
+        "sync",
+        help="sync a local copy with the team workspace it was taken from, or a workspace "
+        "with other computers through a shared folder",
+    )
+    sync.add_argument("--folder", type=Path, metavar="DIR",
+                      help="a shared folder (network drive, file-sync service) instead of the "
+                      "team database")  # fmt: skip
+    conflicts = commands.add_parser(
+        "conflicts",
+        help="the fields changed on two copies that had not met, and the changes kept aside; "
+        "settle one with --id and --keep or --value",
+    )
+    conflicts.add_argument("--id", dest="conflict", metavar="ID", help="the conflict to settle")
+    keep = conflicts.add_mutually_exclusive_group()
+    keep.add_argument("--keep", choices=("mine", "theirs"),
+                      help="keep this copy's value, or the other one's")  # fmt: skip
+    keep.add_argument("--value", metavar="TEXT", help="keep this value instead (a merge)")
+
     commands.add_parser("backups", help="list the backups of a workspace file, newest first")
     restore = commands.add_parser(
         "restore", help="put a backup in the workspace's place (the file as it was is kept)"
@@ -968,6 +987,64 @@ def _cmd_checkout(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _cmd_sync(args: argparse.Namespace) -> int:
+    from storage.sync.folder import sync_through_folder
+    from storage.sync.team import sync_with_team, team_source
+    from storage.workspace import open_workspace
+
+    local = _open(args)  # a copy made by an older Accord is brought up to date first
+    user = _who(local, args)
+    if args.folder:
+        summary = sync_through_folder(local, args.folder, user)
+        print(f"Synced {local.label} through {args.folder}. {summary.sentence()}")
+        return EXIT_OK
+    # The team database is not migrated from a laptop: an older one refuses the changes of
+    # a newer Accord in a sentence, and its owner upgrades it.
+    team = open_workspace(team_source(local), migrate=False, create=False)
+    summary = sync_with_team(local, team, user)
+    print(f"Synced {local.label} with {team.label}. {summary.sentence()}")
+    return EXIT_OK
+
+
+def _cmd_conflicts(args: argparse.Namespace) -> int:
+    from domain.values import shown_time
+    from storage.sync.conflicts import list_conflicts, list_refused, settle_conflict
+
+    if bool(args.keep or args.value is not None) != bool(args.conflict):
+        raise AccordError("Settle a conflict with both --id ID and --keep mine|theirs or --value.")
+    workspace = _open(args)
+    if args.conflict:
+        user = _who(workspace, args)
+        kept = args.keep or args.value
+        settled = settle_conflict(workspace, user, args.conflict, kept)
+        print(f"Settled the conflict on {settled.what}, {settled.field}: every copy keeps the "
+              "value you chose once it has synced.")  # fmt: skip
+    with workspace.read() as conn:
+        listed, refused = list_conflicts(conn), list_refused(conn)
+    if not listed:
+        print("No conflict waits to be settled.")
+    for conflict in listed:
+        print(f"{conflict.id}  {conflict.what}, {conflict.field}")
+        for n, head in enumerate(conflict.heads):
+            shown = "shown" if n == 0 else "also"
+            print(f"    {shown}: {_value(head.value)} by {head.author}, {shown_time(head.at)}")
+    if listed:
+        print("Settle one with: accord conflicts --id ID --keep mine|theirs, or --value TEXT.")
+    if refused:
+        print(f"{counted(len(refused), 'change')} kept aside, not applied:")
+    for change in refused:
+        print(f"    {change.table}, {change.field}: {_value(change.value)} by {change.author}, "
+              f"{shown_time(change.at)}. {change.reason}")  # fmt: skip
+    return EXIT_OK
+
+
+def _value(value: object) -> str:
+    """A field's value in a sentence: text in quotes, nothing as (empty)."""
+    if value is None or value == "":
+        return "(empty)"
+    return f"'{value}'" if isinstance(value, str) else str(value)
+
+
 def _workspace_file(args: argparse.Namespace) -> Path:
     """The SQLite file of ``--db``; backups are of files, a team database has its server's."""
     from storage.backups import BackupError
@@ -1168,6 +1245,8 @@ _COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "restore": _cmd_restore,
     "team": _cmd_team,
     "checkout": _cmd_checkout,
+    "sync": _cmd_sync,
+    "conflicts": _cmd_conflicts,
 }
 
 if __name__ == "__main__":

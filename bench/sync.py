@@ -31,13 +31,15 @@ from bench.data import bench_out
 from bench.field_data import field_workspace
 from domain.users import Role, User
 from storage.bulk import new_id
-from storage.schema import TargetRow, UserRow, table_of
+from storage.schema import AccountRow, ContactRow, TargetRow, UserRow, table_of
 from storage.sync.checkout import checkout, copied_tables
+from storage.sync.team import sync_with_team
 from storage.workspace import Workspace, open_workspace
 
 T = TypeVar("T")
 REP = "Bench Rep"
 targets, users = table_of(TargetRow), table_of(UserRow)
+accounts, contacts = table_of(AccountRow), table_of(ContactRow)
 
 
 def timed(work: Callable[[], T]) -> tuple[float, T]:
@@ -114,8 +116,59 @@ def main() -> None:
         print(f"{args.accounts:,} accounts, {args.interactions:,} interactions wanted; "
               f"a rep owning {args.owned:,} listed accounts")  # fmt: skip
         print(said(f"first checkout of the rep's {args.owned:,} accounts", took, floor, 10))
+        contact_ids, account_ids = edit_both(team, rep_copy, args.changes)
+        took, summary = timed(lambda: sync_with_team(rep_copy, team, rep))
+        floor = plain_sync(team_path, Path(rep_copy.label), contact_ids, account_ids)
+        print(said(f"a sync of {args.changes:,} changes each way", took, floor, 5)
+              + f"\n    {summary.sentence()}")  # fmt: skip
+        took, summary = timed(lambda: sync_with_team(rep_copy, team, rep))
+        floor = plain_sync(team_path, Path(rep_copy.label), [], [])
+        print(said("a sync with nothing to do", took, floor, 0.5) + f"\n    {summary.sentence()}")
         rep_copy.close()
         team.close()
+
+
+def edit_both(team: Workspace, rep_copy: Workspace, changes: int) -> tuple[list[str], list[str]]:
+    """``changes`` edits on each side: contacts' titles on the rep's copy (a rep keeps their
+    contacts up to date), two fields of the rep's accounts on the team database."""
+    with rep_copy.write() as conn:
+        ids = [
+            r.id for r in conn.execute(select(contacts.c.id).order_by(contacts.c.id).limit(changes))
+        ]
+        for n, contact_id in enumerate(ids):
+            conn.execute(update(contacts).where(contacts.c.id == contact_id)
+                         .values(title=f"Buyer {n}", changed_by=REP))  # fmt: skip
+        theirs = [r.id for r in conn.execute(select(accounts.c.id).order_by(accounts.c.id)
+                                             .limit(changes // 2))]  # fmt: skip
+    with team.write() as conn:
+        for n, account_id in enumerate(theirs):
+            conn.execute(update(accounts).where(accounts.c.id == account_id)
+                         .values(city=f"City {n}", industry="Logistics",
+                                 changed_by="Bench"))  # fmt: skip
+    return [i.hex for i in ids], [i.hex for i in theirs]
+
+
+def plain_sync(team: Path, rep_copy: Path, contact_ids: list[str], account_ids: list[str]) -> float:
+    """The floor: the same values read from one file and written into the other by
+    sqlite3 alone, each side one transaction (after the sync, so they are written again)."""
+    start = time.perf_counter()
+    with closing(sqlite3.connect(team, isolation_level=None)) as up, \
+            closing(sqlite3.connect(rep_copy, isolation_level=None)) as down:  # fmt: skip
+        for source, target, table, columns, ids in (
+            (down, up, "contacts", ("title",), contact_ids),
+            (up, down, "accounts", ("city", "industry"), account_ids),
+        ):
+            rows = []
+            for chunk in range(0, len(ids), 500):
+                some = ids[chunk : chunk + 500]
+                marks = ", ".join("?" * len(some))
+                rows += source.execute(f"SELECT {', '.join(columns)}, id FROM {table} "
+                                       f"WHERE id IN ({marks})", some).fetchall()  # fmt: skip
+            target.execute("BEGIN IMMEDIATE")
+            sets = ", ".join(f"{c} = ?" for c in columns)
+            target.executemany(f"UPDATE {table} SET {sets} WHERE id = ?", rows)
+            target.execute("COMMIT")
+    return time.perf_counter() - start
 
 
 if __name__ == "__main__":

@@ -440,7 +440,7 @@ class SyncSummary:
                 "kept aside because their author's role does not allow them."
             )
         if self.clock_off_ms is not None:
-            minutes = abs(self.clock_off_ms) // 60_000
+            minutes = round(abs(self.clock_off_ms) / 60_000)  # measured over a round trip
             said += (
                 f" This computer's clock is {counted(minutes, 'minute')} "
                 f"{'ahead of' if self.clock_off_ms > 0 else 'behind'} the team database's: "

@@ -132,8 +132,10 @@ def _search_text(edit: DossierEdit) -> str:
 
 def search_text_of(texts: Mapping[str, str], sources: Iterable[Source]) -> str:
     """What a search among dossiers looks at: the section texts and the sources."""
-    parts = [*texts.values(), *(f"{s.title} {s.url}" for s in sources)]
-    return f" {search_key(' '.join(parts))} "
+    # Sections in the order of their keys: a dossier reads the same whichever copy wrote it.
+    parts = [*(texts[k] for k in sorted(texts)), *(f"{s.title} {s.url}" for s in sources)]
+    words = search_key(" ".join(parts))
+    return f" {words} " if words else " "  # as a new dossier has it
 
 
 def derived_dossier_columns(

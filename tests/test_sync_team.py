@@ -7,9 +7,9 @@ import uuid
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, text, update
 
-from domain.errors import PermissionDenied
+from domain.errors import Cancelled, PermissionDenied
 from domain.sync import SyncSummary
 from domain.users import User
 from storage.demo.build import DEMO_OWNER, build_demo
@@ -22,7 +22,8 @@ from storage.schema import (
     utcnow,
 )
 from storage.sync.checkout import checkout
-from storage.sync.team import NotACopy, sync_with_team
+from storage.sync.engine import device_of
+from storage.sync.team import NotACopy, TeamNotUpgraded, sync_with_team
 from storage.users import list_users
 from storage.workspace import Workspace
 
@@ -133,3 +134,49 @@ def test_a_rep_syncs_only_their_own_copy(team, copy) -> None:
 def test_a_workspace_that_is_no_copy_is_said_so(team, sqlite_workspace) -> None:
     with pytest.raises(NotACopy, match="is not a copy of a team workspace"):
         sync_with_team(sqlite_workspace, team, person(team, DEMO_OWNER))
+
+
+def test_a_copy_whose_clock_is_off_is_corrected_and_told(team, copy, monkeypatch) -> None:
+    if team.is_sqlite:
+        pytest.skip("a workspace file is on this computer: it shares its clock")
+    import storage.sync.team as transport
+
+    real = transport.wall_ms
+    account_id, _ = _an_account_and_contact(copy)
+    visit = _log(copy, account_id, "Logged on a laptop whose clock is wrong")
+    # Three minutes behind: the visit's stamp, corrected to the team's time, is not taken
+    # for one from the future when the team checks it by its own clock.
+    monkeypatch.setattr(transport, "wall_ms", lambda: real() - 3 * 60_000)
+    summary = sync_with_team(copy, team, person(copy, REP))
+    assert _one(team, interactions, interactions.c.learned, interactions.c.id == visit)
+    assert "This computer's clock is 3 minutes behind the team database's" in (summary.sentence())
+    monkeypatch.setattr(transport, "wall_ms", lambda: real() + 10 * 60_000)
+    summary = sync_with_team(copy, team, person(copy, REP))
+    assert summary.clock_off_ms is not None and abs(summary.clock_off_ms - 600_000) < 5_000
+    assert "This computer's clock is 10 minutes ahead of the team database's" in (
+        summary.sentence()
+    )
+    with copy.read() as conn:
+        device = device_of(conn)
+    assert device is not None and abs(device.clock.offset_ms + 600_000) < 5_000
+
+
+def test_a_sync_stopped_half_way_is_carried_on_by_the_next(team, copy) -> None:
+    rep = person(copy, REP)
+    account_id, _ = _an_account_and_contact(copy)
+    visit = _log(copy, account_id, "Stopped on the way")
+    steps: list[tuple[int, int | None]] = []
+    with pytest.raises(Cancelled, match="the next sync carries on from there"):
+        sync_with_team(copy, team, rep, progress=lambda done, total: steps.append((done, total)),
+                       cancelled=lambda: len(steps) == 2)  # fmt: skip
+    assert steps == [(0, 3), (1, 3)]
+    assert _one(team, interactions, interactions.c.learned, interactions.c.id == visit) is None
+    assert sync_with_team(copy, team, rep).sent >= 1
+    assert _one(team, interactions, interactions.c.learned, interactions.c.id == visit)
+
+
+def test_a_team_database_an_older_accord_upgraded_is_said(team, copy) -> None:
+    with team.write() as conn:
+        conn.execute(text("UPDATE alembic_version SET version_num = '0013'"))
+    with pytest.raises(TeamNotUpgraded, match=r"older schema \(0013\) than this Accord"):
+        sync_with_team(copy, team, person(copy, REP))

@@ -11,6 +11,7 @@
 - ``checkout.py``: a local copy of a team workspace, a rep's part of it or the whole.
 - ``team.py``: a copy's sync with the team database it was taken from.
 - ``folder.py``: sync without a server, change sets as files in a shared folder.
+- ``steps.py``: a sync's steps, with progress and a cancel between them.
 
 The rules themselves (clocks, registers, deletions, history, roles) are in domain.sync.
 """

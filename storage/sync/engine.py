@@ -690,8 +690,10 @@ __all__ = [
     "apply_changes",
     "changes_since",
     "device_of",
+    "rep_accounts",
     "rep_scope",
     "schema_of",
     "seal",
     "seen_by",
+    "wall_ms",
 ]

@@ -21,7 +21,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import suppress
 from pathlib import Path
 
-from domain.errors import AccordError, Cancelled
+from domain.errors import AccordError
 from domain.progress import Cancel, Progress
 from domain.sync import BadChangeSet, Change, ChangeSet, Stamp, SyncSummary, copy_scope, is_device
 from domain.users import User
@@ -35,6 +35,7 @@ from storage.sync.engine import (
     seen_by,
     wall_ms,
 )
+from storage.sync.steps import Steps
 from storage.workspace import Workspace
 
 #: How a change set file's name ends.
@@ -64,15 +65,7 @@ def sync_through_folder(
             f"There is no folder {folder}: check the path, or make the shared folder first."
         )
 
-    def step(done: int) -> None:
-        if progress is not None:
-            progress(done, _STEPS)
-        if done < _STEPS and cancelled is not None and cancelled():
-            raise Cancelled(
-                "The sync was stopped. What it sent or received so far is kept; the next "
-                "sync carries on from there."
-            )
-
+    step = Steps(_STEPS, progress, cancelled).reached
     step(0)
     with ws.write() as conn:
         if not sync_enabled(conn):

@@ -19,21 +19,24 @@ from __future__ import annotations
 
 from sqlalchemy import text, update
 
-from domain.errors import AccordError, Cancelled
+from domain.errors import AccordError
 from domain.progress import Cancel, Progress
 from domain.sync import SyncSummary, copy_scope
 from domain.users import User
 from storage.schema import utcnow
 from storage.sync.capture import device_table
 from storage.sync.engine import (
+    Device,
     apply_changes,
     changes_since,
     device_of,
     rep_scope,
+    schema_of,
     seal,
     seen_by,
     wall_ms,
 )
+from storage.sync.steps import Steps
 from storage.workspace import Workspace
 
 #: A difference between the copy's clock and the team database's that is corrected but not
@@ -56,35 +59,23 @@ def sync_with_team(
     cancelled: Cancel | None = None,
 ) -> SyncSummary:
     """Send the copy's changes to ``team`` and bring the team's down, for ``user``."""
-    with local.read() as conn:
-        device = device_of(conn)
-    if device is None or device.kind != "copy":
-        raise NotACopy(
-            f"{local.label} is not a copy of a team workspace: take one with accord checkout, "
-            "or sync it with other computers through a shared folder (accord sync --folder DIR)."
-        )
+    device = _copy_device(local)
     copy_scope(user, device.rep)  # a rep syncs a copy of their own accounts only
+    _require_upgraded(local, team)
     offset = _clock_offset(team)
     corrected = 0 if abs(offset) < CLOCK_CORRECTED_MS else offset
 
-    def step(done: int) -> None:
-        if progress is not None:
-            progress(done, _STEPS)
-        if done < _STEPS and cancelled is not None and cancelled():
-            raise Cancelled(
-                "The sync was stopped. What it sent or received so far is kept; the next "
-                "sync carries on from there."
-            )
-
+    step = Steps(_STEPS, progress, cancelled).reached
     step(0)
     with local.write() as conn:
         conn.execute(update(device_table).values(offset_ms=corrected))
         seal(conn, wall_ms())
     step(1)
     with local.read() as source, team.write() as target:
-        seal(target, wall_ms())
+        # The team database's own time: what a stamp from the copy is checked against.
+        seal(target, wall_ms() + offset)
         outgoing = changes_since(source, seen_by(target), None)
-        sent = apply_changes(target, outgoing, wall_ms())
+        sent = apply_changes(target, outgoing, wall_ms() + offset)
     step(2)
     with team.read() as source, local.write() as target:
         scope = None if device.rep is None else rep_scope(source, device.rep)
@@ -99,6 +90,42 @@ def sync_with_team(
         refused=sent.refused + received.refused,
         clock_off_ms=-offset if abs(offset) >= CLOCK_SAID_MS else None,
     )
+
+
+class TeamNotUpgraded(AccordError):
+    """The team database is at an older schema than the copy."""
+
+
+def _require_upgraded(local: Workspace, team: Workspace) -> None:
+    """A team database that an older Accord last upgraded cannot take this copy's changes:
+    its owner upgrades it (the laptop does not)."""
+    with local.read() as mine, team.read() as theirs:
+        ours, its = schema_of(mine), schema_of(theirs)
+    if int(its) < int(ours):
+        raise TeamNotUpgraded(
+            f"The team workspace {team.label} is at an older schema ({its}) than this Accord "
+            f"({ours}): its owner opens it once with this version of Accord to upgrade it, "
+            "then sync again. Nothing was sent."
+        )
+
+
+def team_source(local: Workspace) -> str:
+    """The team database ``local`` was copied from, as its URL without the password (a
+    login's password comes from PGPASSWORD or the ~/.pgpass file)."""
+    source = _copy_device(local).source
+    assert source is not None  # a copy knows where it came from
+    return source
+
+
+def _copy_device(local: Workspace) -> Device:
+    with local.read() as conn:
+        device = device_of(conn)
+    if device is None or device.kind != "copy":
+        raise NotACopy(
+            f"{local.label} is not a copy of a team workspace: take one with accord checkout, "
+            "or sync it with other computers through a shared folder (accord sync --folder DIR)."
+        )
+    return device
 
 
 def _clock_offset(team: Workspace) -> int:
