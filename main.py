@@ -334,6 +334,41 @@ def _parser() -> argparse.ArgumentParser:
         "after an upgrade)",
     )
 
+    checkout_cmd = commands.add_parser(
+        "checkout",
+        help="take a local copy of a team workspace to work offline: a rep's accounts, or "
+        "the whole workspace (sync it back with accord --db LOCAL.sqlite sync)",
+    )
+    checkout_cmd.add_argument("--from", dest="source", required=True, metavar="URL_OR_FILE",
+                              help="the team workspace: its URL or a workspace file")  # fmt: skip
+    checkout_cmd.add_argument("--to", dest="copy", required=True, type=Path,
+                              metavar="LOCAL.sqlite", help="the new file for the copy")  # fmt: skip
+    checkout_cmd.add_argument(
+        "--rep",
+        metavar="NAME",
+        help="only this rep's accounts (a rep's copy is always of their own; owner and "
+        "marketing: default the whole workspace)",
+    )
+
+    sync = commands.add_parser(
+        "sync",
+        help="sync a local copy with the team workspace it was taken from, or a workspace "
+        "with other computers through a shared folder",
+    )
+    sync.add_argument("--folder", type=Path, metavar="DIR",
+                      help="a shared folder (network drive, file-sync service) instead of the "
+                      "team database")  # fmt: skip
+    conflicts = commands.add_parser(
+        "conflicts",
+        help="the fields changed on two copies that had not met, and the changes kept aside; "
+        "settle one with --id and --keep or --value",
+    )
+    conflicts.add_argument("--id", dest="conflict", metavar="ID", help="the conflict to settle")
+    keep = conflicts.add_mutually_exclusive_group()
+    keep.add_argument("--keep", choices=("mine", "theirs"),
+                      help="keep this copy's value, or the other one's")  # fmt: skip
+    keep.add_argument("--value", metavar="TEXT", help="keep this value instead (a merge)")
+
     commands.add_parser("backups", help="list the backups of a workspace file, newest first")
     restore = commands.add_parser(
         "restore", help="put a backup in the workspace's place (the file as it was is kept)"
@@ -937,6 +972,82 @@ def _queue_pack(workspace, user, args: argparse.Namespace) -> int:  # type: igno
     return EXIT_OK
 
 
+def _cmd_checkout(args: argparse.Namespace) -> int:
+    from shlex import quote
+
+    from domain.sync import copy_scope
+    from storage.sync.checkout import checkout, held
+    from storage.workspace import open_workspace
+
+    team = open_workspace(args.source, create=False)
+    user = _who(team, args)
+    rep = copy_scope(user, args.rep)
+    copy = checkout(team, args.copy, user, rep)
+    whose = f"{rep}'s accounts" if rep else "the whole workspace"
+    local = quote(copy.label)
+    print(f"Copied {whose} from {team.label} to {copy.label} ({held(copy)}). Work on it "
+          f"with accord --db {local}, and sync it with accord --db {local} sync.")  # fmt: skip
+    return EXIT_OK
+
+
+def _cmd_sync(args: argparse.Namespace) -> int:
+    from storage.sync.folder import sync_through_folder
+    from storage.sync.team import sync_with_team, team_source
+    from storage.workspace import open_workspace
+
+    local = _open(args)  # a copy made by an older Accord is brought up to date first
+    user = _who(local, args)
+    if args.folder:
+        summary = sync_through_folder(local, args.folder, user)
+        print(f"Synced {local.label} through {args.folder}. {summary.sentence()}")
+        return EXIT_OK
+    # The team database is not migrated from a laptop: an older one refuses the changes of
+    # a newer Accord in a sentence, and its owner upgrades it.
+    team = open_workspace(team_source(local), migrate=False, create=False)
+    summary = sync_with_team(local, team, user)
+    print(f"Synced {local.label} with {team.label}. {summary.sentence()}")
+    return EXIT_OK
+
+
+def _cmd_conflicts(args: argparse.Namespace) -> int:
+    from domain.values import shown_time
+    from storage.sync.conflicts import list_conflicts, list_refused, settle_conflict
+
+    if bool(args.keep or args.value is not None) != bool(args.conflict):
+        raise AccordError("Settle a conflict with both --id ID and --keep mine|theirs or --value.")
+    workspace = _open(args)
+    if args.conflict:
+        user = _who(workspace, args)
+        kept = args.keep or args.value
+        settled = settle_conflict(workspace, user, args.conflict, kept)
+        print(f"Settled the conflict on {settled.what}, {settled.field}: every copy keeps the "
+              "value you chose once it has synced.")  # fmt: skip
+    with workspace.read() as conn:
+        listed, refused = list_conflicts(conn), list_refused(conn)
+    if not listed:
+        print("No conflict waits to be settled.")
+    for conflict in listed:
+        print(f"{conflict.id}  {conflict.what}, {conflict.field}")
+        for n, head in enumerate(conflict.heads):
+            shown = "shown" if n == 0 else "also"
+            print(f"    {shown}: {_value(head.value)} by {head.author}, {shown_time(head.at)}")
+    if listed:
+        print("Settle one with: accord conflicts --id ID --keep mine|theirs, or --value TEXT.")
+    if refused:
+        print(f"{counted(len(refused), 'change')} kept aside, not applied:")
+    for change in refused:
+        print(f"    {change.table}, {change.field}: {_value(change.value)} by {change.author}, "
+              f"{shown_time(change.at)}. {change.reason}")  # fmt: skip
+    return EXIT_OK
+
+
+def _value(value: object) -> str:
+    """A field's value in a sentence: text in quotes, nothing as (empty)."""
+    if value is None or value == "":
+        return "(empty)"
+    return f"'{value}'" if isinstance(value, str) else str(value)
+
+
 def _workspace_file(args: argparse.Namespace) -> Path:
     """The SQLite file of ``--db``; backups are of files, a team database has its server's."""
     from storage.backups import BackupError
@@ -1136,6 +1247,9 @@ _COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "backups": _cmd_backups,
     "restore": _cmd_restore,
     "team": _cmd_team,
+    "checkout": _cmd_checkout,
+    "sync": _cmd_sync,
+    "conflicts": _cmd_conflicts,
 }
 
 if __name__ == "__main__":

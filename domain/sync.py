@@ -443,7 +443,7 @@ class SyncSummary:
                 "kept aside because their author's role does not allow them."
             )
         if self.clock_off_ms is not None:
-            minutes = abs(self.clock_off_ms) // 60_000
+            minutes = round(abs(self.clock_off_ms) / 60_000)  # measured over a round trip
             said += (
                 f" This computer's clock is {counted(minutes, 'minute')} "
                 f"{'ahead of' if self.clock_off_ms > 0 else 'behind'} the team database's: "
@@ -633,3 +633,21 @@ def settle(store: ConflictStore, user: User, conflict_id: str, keep: Any) -> Con
     else:
         store.settle(conflict, conflict.field, kept.value if isinstance(kept, Head) else kept, user)
     return conflict
+
+
+def is_device(text: str) -> bool:
+    """Whether ``text`` is a device id (a shared folder's subfolder of a device is named so)."""
+    return _DEVICE.fullmatch(text) is not None
+
+
+def copy_scope(user: User, rep: str | None) -> str | None:
+    """Whose accounts a local copy of the team workspace holds: the named ``rep``'s, or
+    None for the whole workspace. A rep takes a copy of their own accounts only; the owner
+    and marketing take the whole workspace or any rep's part of it."""
+    if user.role is Role.REP:
+        if rep not in (None, user.name):
+            raise PermissionDenied(
+                f"{user.name} (rep) may take a copy of their own accounts only, not {rep}'s."
+            )
+        return user.name
+    return rep

@@ -31,15 +31,16 @@ def new_id() -> uuid.UUID:
 
 
 def bulk_insert(conn: Connection, table: Table, columns: Sequence[str],
-                rows: Iterable[Sequence[Any]]) -> None:  # fmt: skip
+                rows: Iterable[Sequence[Any]], stored: bool = False) -> None:  # fmt: skip
     """INSERT ``rows`` (tuples in ``columns`` order) with one executemany through the driver.
 
     Values go through the bind processor of each column's type on this database (UUID →
     text and times → SQLAlchemy's text form on SQLite, JSON → text, …), so the stored
-    form is the same as the ORM's.
+    form is the same as the ORM's; ``stored`` rows are in that form already (read raw from
+    another database of the same kind) and go in as they are.
     """
     processors: list[tuple[int, Callable[[Any], Any]]] = []
-    for index, name in enumerate(columns):
+    for index, name in enumerate([] if stored else columns):
         processor = table.c[name].type.dialect_impl(conn.dialect).bind_processor(conn.dialect)
         if processor is not None:
             processors.append((index, processor))

@@ -235,3 +235,57 @@ def test_engagement_is_imported_from_the_command_line(tmp_path, capsys):
         main(["--db", db, "import", "engagement", str(path), "--kind", "Sent"])
     assert usage.value.code == 2
     assert "'Sent' is not a kind of engagement Accord knows" in capsys.readouterr().err
+
+
+def test_checkout_takes_a_rep_s_copy_and_says_what_it_holds(tmp_path, capsys):
+    team, copy = str(tmp_path / "team.sqlite"), tmp_path / "laptop" / "mine.sqlite"
+    assert main(["--db", team, "--user", "Alex Morgan", "demo", "--accounts", "200"]) == 0
+    capsys.readouterr()
+    code = main(["--user", "Sam Rivera", "checkout", "--from", team, "--to", str(copy)])
+    out, err = capsys.readouterr()
+    assert (code, err) == (0, "")
+    assert out.startswith(f"Copied Sam Rivera's accounts from {team} to {copy} (")
+    assert f"sync it with accord --db {copy} sync." in out
+    assert main(["--user", "Sam Rivera", "checkout", "--from", team, "--to", str(copy),
+                 "--rep", "Jordan Lee"]) == 1  # fmt: skip
+    assert "may take a copy of their own accounts only" in capsys.readouterr().err
+
+
+def _set_title(db: Path, contact: str, title: str, author: str) -> None:
+    with closing(sqlite3.connect(db)) as conn, conn:
+        conn.execute("UPDATE contacts SET title = ?, changed_by = ? WHERE id = ?",
+                     (title, author, contact))  # fmt: skip
+
+
+def test_sync_and_conflicts_from_the_command_line(tmp_path, capsys):
+    team, copy = tmp_path / "team.sqlite", tmp_path / "laptop" / "mine.sqlite"
+    assert main(["--db", str(team), "--user", "Alex Morgan", "demo", "--accounts", "200"]) == 0
+    assert main(["--user", "Sam Rivera", "checkout", "--from", str(team), "--to", str(copy)]) == 0
+    capsys.readouterr()
+    assert main(["--db", str(copy), "sync"]) == 0
+    out = capsys.readouterr().out
+    assert out == (f"Synced {copy} with {team}. Nothing to sync: this copy and the other side "
+                   "were already in step.\n")  # fmt: skip
+    with closing(sqlite3.connect(copy)) as conn:
+        contact = conn.execute("SELECT id FROM contacts ORDER BY id LIMIT 1").fetchone()[0]
+    _set_title(copy, contact, "Head of Buying", "Sam Rivera")
+    _set_title(team, contact, "CFO", "Alex Morgan")
+    assert main(["--db", str(copy), "sync"]) == 0
+    assert "1 field changed on both sides waits in Conflicts" in capsys.readouterr().out
+    assert main(["--db", str(copy), "conflicts"]) == 0
+    listed = capsys.readouterr().out
+    assert ", title\n" in listed and "'CFO' by Alex Morgan" in listed
+    assert "'Head of Buying' by Sam Rivera" in listed
+    conflict = listed.split()[0]
+    assert main(["--db", str(copy), "conflicts", "--id", conflict, "--keep", "theirs"]) == 0
+    assert "Settled the conflict on " in capsys.readouterr().out
+    assert main(["--db", str(copy), "sync"]) == 0
+    capsys.readouterr()
+    for db in (copy, team):
+        with closing(sqlite3.connect(db)) as conn:
+            row = conn.execute("SELECT title FROM contacts WHERE id = ?", (contact,)).fetchone()
+        assert row == ("CFO",)
+    assert main(["--db", str(copy), "conflicts"]) == 0
+    assert capsys.readouterr().out == "No conflict waits to be settled.\n"
+    assert main(["--db", str(copy), "conflicts", "--keep", "mine"]) == 1
+    assert "both --id ID and --keep" in capsys.readouterr().err

@@ -69,7 +69,7 @@ def test_no_module_imports_itself_through_others():
 
 
 def test_storage_rooms_are_used_only_from_outside_storage():
-    """storage/'s rooms (importing/, demo/, read_models/, a package each) stand on its base
+    """storage/'s rooms (importing/, demo/, read_models/, sync/, a package each) stand on its base
     (schema, workspace, the stores); nothing in storage outside a room imports it, so the
     base never leans on an importer, the demo or a read model, nor one room on another."""
     rooms = sorted(p.parent.name for p in (ROOT / "storage").glob("*/__init__.py")

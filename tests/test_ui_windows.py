@@ -46,6 +46,7 @@ from ui.agreement_dialog import AgreementDialog, CalendarDialog
 from ui.backups import BackupsDialog
 from ui.breaches import BreachesDialog
 from ui.closed_loop import ClosedLoopWindow
+from ui.conflicts import ConflictsDialog
 from ui.dashboard import RowsWindow
 from ui.dossier_actions import CallPackDialog, TemplateEditor
 from ui.dossier_editor import DossierEditor
@@ -58,6 +59,7 @@ from ui.import_history import ImportHistoryDialog, PossibleDuplicatesDialog
 from ui.import_wizard import ImportWizard
 from ui.lead_dialog import LeadDefinitionDialog
 from ui.main_window import MainWindow
+from ui.offline import WorkOfflineDialog
 from ui.plan_window import PlanWindow
 from ui.quick_log import QuickLogDialog
 from ui.report_actions import ReportDialog
@@ -150,6 +152,8 @@ WINDOWS: dict[str, Callable[[MainWindow], QWidget]] = {
     "QuickLogDialog": lambda w: QuickLogDialog(
         w.workspace, w.user, _first_account(w)[0].id, None, w
     ),
+    "WorkOfflineDialog": lambda w: WorkOfflineDialog(w.workspace, w.user, w),
+    "ConflictsDialog": lambda w: ConflictsDialog(w.workspace, w.user, "a1b2c3d4e5f6", w),
 }
 
 

@@ -40,7 +40,7 @@ from ui.call_queue import CallQueueView
 from ui.dashboard import Dashboard
 from ui.dossier_actions import DossierActions
 from ui.field_actions import FieldActions
-from ui.messages import plain_label
+from ui.messages import plain_label, plain_tooltip
 from ui.quick_log import LOG_SHORTCUT, open_quick_log
 from ui.report_actions import ReportActions
 from ui.settings import (
@@ -51,6 +51,7 @@ from ui.settings import (
     remembered_view,
     restore_columns,
 )
+from ui.sync_actions import SyncActions, described, last_synced
 from ui.target_actions import TargetActions
 from ui.undo_commands import CreateAccount, DeleteAccount, EditAccount
 from ui.workers import Task, end_work, run_task, show_error, show_warning
@@ -114,6 +115,8 @@ class MainWindow(QMainWindow):
         self.field = FieldActions(self)
         self.dossiers = DossierActions(self)
         self.reports = ReportActions(self)
+        self.sync = SyncActions(self)
+        self.sync.changed.connect(self._show_sync)
 
         self.scope = QComboBox()
         self.scope.setObjectName("scope")
@@ -174,6 +177,7 @@ class MainWindow(QMainWindow):
         self.user_label = plain_label("")
         self.statusBar().addPermanentWidget(self.user_label)
         self._menus()
+        self.addToolBar(self.sync.toolbar)
         self._restore_columns()
         self._show_workspace()
         self._land()
@@ -206,6 +210,9 @@ class MainWindow(QMainWindow):
         self.add_action(file, "New workspace…", self.new_workspace)
         self.add_action(file, "Open workspace…", self.open_workspace, QKeySequence.StandardKey.Open)
         self.add_action(file, "Connect to a team database…", self.connect_team_database)
+        file.addSeparator()
+        self.sync.menu(file)
+        file.addSeparator()
         self.add_action(file, "Open demo workspace", self.open_demo)
         self.restore_action = self.add_action(file, "Restore a backup…", self.restore_backup)
         file.addSeparator()
@@ -260,16 +267,28 @@ class MainWindow(QMainWindow):
         self.add_action(settings, "Users and roles…", self.users, None, Action.MANAGE_USERS)
 
     def _show_workspace(self) -> None:
-        who = f"{self.user.name} ({self.user.role})"
-        self.setWindowTitle(f"Accord — {who} — {self.workspace.label}")
-        self.user_label.setText(f"{who}  ·  {self.workspace.label}")
         for action in self.findChildren(QAction):
             needs = action.data()  # Qt hands the Action back as its text
             if needs:
                 action.setEnabled(self.user.can(Action(needs)))
         self.first_run.import_button.setEnabled(self.user.can(Action.IMPORT))
         self.restore_action.setEnabled(self.workspace.is_sqlite)
+        self.sync.read_status()  # says which workspace this is (_show_sync)
         self._update_count()
+
+    def _show_sync(self) -> None:
+        """Who works on which workspace: the team's, a copy of it for whom, and when it last
+        synced, in the title and the status bar."""
+        who = f"{self.user.name} ({self.user.role})"
+        status = self.sync.status
+        which = [part for part in (described(status), self.workspace.label) if part]
+        self.setWindowTitle(" — ".join(("Accord", who, *which)))
+        synced = last_synced(status)
+        self.user_label.setText("  ·  ".join(
+            (who, f"{which[0]}, {synced}" if synced else which[0], *which[1:])))  # fmt: skip
+        self.user_label.setToolTip(
+            plain_tooltip(f"Copied from {status.source}") if status and status.source else ""
+        )
 
     def _empty(self) -> bool:
         """The workspace has no accounts yet (the list, unfiltered, has none)."""
@@ -765,6 +784,7 @@ class MainWindow(QMainWindow):
         remember_columns(self.table.horizontalHeader(), self.user.name)
         old = self.workspace
         self.dashboard.stop()  # its reads are of the workspace that closes
+        self.sync.stop()
         self.workspace, self.user = workspace, user
         self.undo_stack.clear()
         self.model = AccountsModel(workspace, user.id, self)
@@ -789,6 +809,7 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: Any) -> None:
         remember_columns(self.table.horizontalHeader(), self.user.name)
         self.dashboard.stop()
+        self.sync.stop()
         end_work()  # closed, the window is deleted: nothing it started may outlive it
         if self.keeper is not None:
             self.keeper.stop()

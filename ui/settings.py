@@ -1,8 +1,8 @@
 """What the app remembers between runs (QSettings, the one place that opens them): the last
 workspace, where each window was and how big, each user's last view (My day or the
 accounts list), columns of the accounts list and the channel they logged last, the
-territory rules. Who worked last is in storage.remembered, which the command line reads
-too."""
+territory rules, the shared folder each workspace syncs through. Who worked last is in
+storage.remembered, which the command line reads too."""
 
 from __future__ import annotations
 
@@ -120,3 +120,17 @@ def remembered_channel(user_name: str) -> str | None:
 
 def remember_channel(user_name: str, channel: str) -> None:
     _settings().setValue(_channel_key(user_name), channel)
+
+
+def _folder_key(workspace_url: str) -> str:
+    return f"sync folder/{quote(workspace_url, safe='')}"
+
+
+def remembered_sync_folder(workspace_url: str) -> str | None:
+    """The shared folder the workspace at ``workspace_url`` syncs through, if one was chosen."""
+    value = _settings().value(_folder_key(workspace_url))
+    return str(value) if value else None
+
+
+def remember_sync_folder(workspace_url: str, folder: str) -> None:
+    _settings().setValue(_folder_key(workspace_url), folder)

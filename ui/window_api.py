@@ -48,6 +48,10 @@ class WindowApi(Protocol):
         """Run one user action; show its error, refresh the list either way."""
         ...
 
+    def switch_to(self, workspace: Workspace, user: User) -> None:
+        """Work on ``workspace`` from now on, as ``user``."""
+        ...
+
     def export_table(self, path: Path, table: Callable[[], TableData], noun: str) -> Task | None:
         """Write ``table()`` to ``path`` off the GUI thread."""
         ...

@@ -57,20 +57,34 @@ class _Worker(QObject):
 
 
 class Task(QObject):
-    """One piece of long work with its progress dialog. Keep a reference until it ends."""
+    """One piece of long work with its progress dialog, which counts ``noun``s. A ``quiet``
+    task has none: work the window does by itself, which must not get in a person's way (the
+    automatic sync). Keep a reference until it ends."""
 
     done = Signal(object)
     error = Signal(object)
 
-    def __init__(self, parent: QWidget | None, title: str, work: Work) -> None:
+    def __init__(
+        self,
+        parent: QWidget | None,
+        title: str,
+        work: Work,
+        *,
+        noun: str = "row",
+        quiet: bool = False,
+    ) -> None:
         super().__init__(parent)
-        self.dialog = QProgressDialog(title, "Cancel", 0, 0, parent)
-        self.dialog.setLabel(plain_label(title))  # a title may name a file
-        self.dialog.setWindowTitle(title)
-        self.dialog.setWindowModality(Qt.WindowModality.WindowModal)
-        self.dialog.setMinimumDuration(300)
-        self.dialog.setAutoReset(False)
-        self.dialog.setAutoClose(False)
+        self.noun = noun
+        self.dialog: QProgressDialog | None = None
+        if not quiet:
+            self.dialog = QProgressDialog(title, "Cancel", 0, 0, parent)
+            self.dialog.setLabel(plain_label(title))  # a title may name a file
+            self.dialog.setWindowTitle(title)
+            self.dialog.setWindowModality(Qt.WindowModality.WindowModal)
+            self.dialog.setMinimumDuration(300)
+            self.dialog.setAutoReset(False)
+            self.dialog.setAutoClose(False)
+            self.dialog.canceled.connect(self.cancel)
         self._thread = QThread()
         self.worker = _Worker(work)
         self.worker.moveToThread(self._thread)
@@ -78,7 +92,6 @@ class Task(QObject):
         self.worker.progressed.connect(self._progress)
         self.worker.finished.connect(self._finish)
         self.worker.failed.connect(self._fail)
-        self.dialog.canceled.connect(self.cancel)
 
     def start(self) -> Task:
         _running.add(self)
@@ -88,7 +101,8 @@ class Task(QObject):
     @Slot()
     def cancel(self) -> None:
         self.worker.cancelled.set()
-        self.dialog.setLabelText("Cancelling…")
+        if self.dialog is not None:
+            self.dialog.setLabelText("Cancelling…")
 
     @property
     def running(self) -> bool:
@@ -96,16 +110,21 @@ class Task(QObject):
 
     @Slot(int, int)
     def _progress(self, done: int, total: int) -> None:
+        if self.dialog is None:
+            return
         if total > 0:
             self.dialog.setMaximum(total)
             self.dialog.setValue(min(done, total))
-        self.dialog.setLabelText(f"{done:,} of {total:,}" if total > 0 else counted(done, "row"))
+        self.dialog.setLabelText(
+            f"{done:,} of {total:,}" if total > 0 else counted(done, self.noun)
+        )
 
     def _stop(self) -> None:
         self._thread.quit()
         self._thread.wait()
         _running.discard(self)
-        self.dialog.close()
+        if self.dialog is not None:
+            self.dialog.close()
 
     def end(self) -> None:
         """Cancel the work and wait for it to stop, saying nothing more: its progress,

@@ -8,6 +8,10 @@
   merged, each touched field's winner written into the tables).
 - ``conflicts.py``: the conflicts and the changes kept aside, and settling a conflict.
 - ``derived.py``: the caches a sync does not carry, brought up to date after it.
+- ``checkout.py``: a local copy of a team workspace, a rep's part of it or the whole.
+- ``team.py``: a copy's sync with the team database it was taken from.
+- ``folder.py``: sync without a server, change sets as files in a shared folder.
+- ``steps.py``: a sync's steps, with progress and a cancel between them.
 
 The rules themselves (clocks, registers, deletions, history, roles) are in domain.sync.
 """

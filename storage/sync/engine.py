@@ -21,6 +21,7 @@ Each function works in its caller's transaction: a sync cut short leaves nothing
 from __future__ import annotations
 
 import json
+import time
 import uuid
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
@@ -30,7 +31,7 @@ from functools import lru_cache
 from typing import Any, TypeVar
 
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Connection, bindparam, delete, insert, select, update
+from sqlalchemy import CompoundSelect, Connection, bindparam, delete, insert, select, update
 
 from domain.errors import AccordError
 from domain.sync import (
@@ -160,6 +161,11 @@ class _Draft:
     value: Any
     author: str
     account: str | None
+
+
+def wall_ms() -> int:
+    """This computer's clock now, in milliseconds: the wall time a sync stamps and checks by."""
+    return time.time_ns() // 1_000_000
 
 
 def seal(conn: Connection, now_ms: int) -> int:
@@ -486,7 +492,7 @@ def changes_since(
     return ChangeSet(device.device, schema_of(conn), tuple(found))
 
 
-def rep_scope(conn: Connection, rep: str) -> frozenset[str]:
+def rep_accounts(rep: str) -> CompoundSelect[Any]:
     """The accounts a rep's copy holds: those they own on the target list, and those they
     have an exception to log against."""
     owner = select(users.c.id).where(users.c.name == rep).scalar_subquery()
@@ -496,7 +502,12 @@ def rep_scope(conn: Connection, rep: str) -> frozenset[str]:
     granted = select(exceptions.c.account_id).where(
         exceptions.c.rep == rep, exceptions.c.revoked_at.is_(None)
     )
-    return frozenset(str(a) for a in conn.execute(owned.union(granted)).scalars())
+    return owned.union(granted)
+
+
+def rep_scope(conn: Connection, rep: str) -> frozenset[str]:
+    """The ids of :func:`rep_accounts`, as changes name their account."""
+    return frozenset(str(a) for a in conn.execute(rep_accounts(rep)).scalars())
 
 
 # --- Taking changes in -------------------------------------------------------------------------
@@ -733,8 +744,10 @@ __all__ = [
     "changes_since",
     "device_of",
     "mark_synced",
+    "rep_accounts",
     "rep_scope",
     "schema_of",
     "seal",
     "seen_by",
+    "wall_ms",
 ]
