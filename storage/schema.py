@@ -309,6 +309,30 @@ class StageChangeRow(Base):
     )
 
 
+class AccountReachRow(Base):
+    """When an account first reached each stage of the funnel and first left each open
+    stage (``domain.closed_loop.reaching`` and ``leaving``): a summary of its stage changes,
+    which the closed loop reads instead of grouping the whole history. Every write of
+    ``stage_changes`` recomputes the rows of the accounts it touched from them
+    (``storage.reach.refresh_reach``), in the same transaction."""
+
+    __tablename__ = "account_reach"
+
+    account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("accounts.id"), primary_key=True)
+    targeted: Mapped[datetime | None]
+    sales_ready: Mapped[datetime | None]
+    contacted: Mapped[datetime | None]
+    meeting: Mapped[datetime | None]
+    opportunity: Mapped[datetime | None]
+    won: Mapped[datetime | None]
+    lost: Mapped[datetime | None]
+    left_targeted: Mapped[datetime | None]
+    left_sales_ready: Mapped[datetime | None]
+    left_contacted: Mapped[datetime | None]
+    left_meeting: Mapped[datetime | None]
+    left_opportunity: Mapped[datetime | None]
+
+
 class LogExceptionRow(Base):
     """Leave for one rep to log against one account that is not on the target list, until
     revoked."""

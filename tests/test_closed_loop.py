@@ -24,6 +24,7 @@ from domain.targets import Stage
 from domain.users import Role
 from storage.icps import versions
 from storage.keys import derived_columns
+from storage.reach import account_reach, refresh_reach
 from storage.read_models.closed_loop import (
     PER_GROUP,
     Segment,
@@ -145,13 +146,15 @@ def _store(workspace, people, histories: list[dict[str, Any]]) -> list[uuid.UUID
             engaged.append({"id": uuid.uuid4(), "account_id": account_id, "kind": "webinar",
                             "at": _day(-5), "campaign": campaign, "created_by": "t"})  # fmt: skip
     with workspace.write() as conn:
-        for table in (engagements, stage_changes, interactions, scores, targets, accounts):
+        for table in (account_reach, engagements, stage_changes, interactions, scores, targets,
+                      accounts):  # fmt: skip
             conn.execute(delete(table))
         conn.execute(insert(accounts), rows)
         for table, more in ((targets, listed), (scores, fits), (stage_changes, moved),
                             (engagements, engaged)):  # fmt: skip
             if more:
                 conn.execute(insert(table), more)
+        refresh_reach(conn, ids)  # what every write of stage changes does
     return ids
 
 
