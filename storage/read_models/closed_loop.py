@@ -266,9 +266,7 @@ def _segmented(
     )
 
 
-def _grouped(
-    source: CTE, aggregates: Sequence[Any], *extra: Any, where: Any = None
-) -> Select[Any]:
+def _grouped(source: CTE, aggregates: Sequence[Any], *extra: Any, where: Any = None) -> Select[Any]:
     """``aggregates`` over the rows of ``source`` that ``where`` picks, grouped by the
     account's segments (its own and its set of campaigns) and ``extra`` columns. There are
     a few hundred combinations of segments on a million accounts: Python adds them up per
@@ -623,6 +621,18 @@ def closed_loop(conn: Connection, scope: Scope, cancel: Cancel | None = None) ->
 
     found, quality, learned = step(funnels), step(lead_quality), step(learnings)
     return ClosedLoop(found, quality, learned, *step(calibration))
+
+
+def funnel_sections(conn: Connection, scope: Scope) -> list[Section]:
+    """The funnel, and the funnel by each segment: the dashboard's funnel panel, which has
+    no use for the rest of the closed loop."""
+    found = funnels(conn, scope)
+    return [funnel_section(found), *segment_sections(found)]
+
+
+def lead_quality_section(conn: Connection, scope: Scope) -> Section:
+    """Lead quality alone: marketing's lead quality panel."""
+    return quality_section(lead_quality(conn, scope))
 
 
 def closed_loop_sections(conn: Connection, scope: Scope) -> list[Section]:
