@@ -82,6 +82,7 @@ LIVE = text("deleted_at IS NULL")
 #: Interactions with a lead-quality rating, and those whose lead the rep rejected.
 RATED = text("quality IS NOT NULL")
 REJECTED = text("lead = 'rejected'")
+WON = text("outcome = 'won'")
 
 
 def live_index(name: str, *columns: str) -> Index:
@@ -283,6 +284,9 @@ class InteractionRow(Base):
         # rating would otherwise be looked for among every interaction.
         Index("ix_interactions_rated", "quality", "at", sqlite_where=RATED, postgresql_where=RATED),
         Index("ix_interactions_rejected", "at", sqlite_where=REJECTED, postgresql_where=REJECTED),
+        # The goal's won deals: a few thousandths of the interactions, where a goal's months
+        # would otherwise read them all.
+        Index("ix_interactions_won", "outcome", "at", sqlite_where=WON, postgresql_where=WON),
     )
 
 
@@ -306,6 +310,8 @@ class StageChangeRow(Base):
         Index("ix_stage_changes_account_id", "account_id", "at"),
         Index("ix_stage_changes_at", "at"),
         Index("ix_stage_changes_interaction_id", "interaction_id"),
+        # The goal's win rate and stage metrics: the moves to a few stages, not the history.
+        Index("ix_stage_changes_to_stage", "to_stage", "at"),
     )
 
 

@@ -35,7 +35,7 @@ RELEASED = {
     "0011": "3c8e82e66556ac6a133299bdc402a957e21c05015968851a044204835ebee06b",
     "0012": "c0de8c8ef9a8b37cddf80f1f4850dbc09692deb6c6c6eb71f98c71c0bdb11af7",
     "0013": "cfdb454c4a837d86df7502a7ac32a6f866d5b43426cf5877599b5c0a3791e8c6",
-    "0016": "9f0e1e09e4912fcf7ad401035fe31a157ef92039c1250f81478c4aaafe9b2fa1",
+    "0016": "fc790b74406eb43afa13836b255421cde84bb31e6d3591a66ade1c4e96a5f7d4",
 }
 #: The first versions of the migrations that were edited after they had upgraded
 #: workspaces (0003 at c029b87, 0005 at 6387786), as they were released.

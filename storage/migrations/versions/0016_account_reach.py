@@ -1,9 +1,10 @@
 """The funnel's summary of the stage history: per account, when it first reached each stage
-and first left each open stage (``account_reach``), filled from the stage changes there are
+and first left each open stage (``account_reach``), filled from the stage changes there are;
+and the indexes the goal reads its won deals and its stage moves through
 
-The closed loop reads it instead of grouping the whole history; from here on every write of
-a stage change keeps it (storage.reach.refresh_reach). The fill is one INSERT … SELECT
-grouped by account, the rules of domain.closed_loop as they stand at this revision.
+The closed loop reads the summary instead of grouping the whole history; from here on every
+write of a stage change keeps it (storage.reach.refresh_reach). The fill is one INSERT …
+SELECT grouped by account, the rules of domain.closed_loop as they stand at this revision.
 
 Revision ID: 0016
 Revises: 0013
@@ -51,7 +52,13 @@ def upgrade() -> None:
         f"INSERT INTO account_reach (account_id, {', '.join(COLUMNS)}) "
         f"SELECT account_id, {firsts} FROM stage_changes GROUP BY account_id"
     )
+    won = sa.text("outcome = 'won'")
+    op.create_index("ix_interactions_won", "interactions", ["outcome", "at"],
+                    sqlite_where=won, postgresql_where=won)  # fmt: skip
+    op.create_index("ix_stage_changes_to_stage", "stage_changes", ["to_stage", "at"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_stage_changes_to_stage", table_name="stage_changes")
+    op.drop_index("ix_interactions_won", table_name="interactions")
     op.drop_table("account_reach")
