@@ -25,6 +25,7 @@ Everything is counted in SQL; Python only words the counts.
 from __future__ import annotations
 
 import enum
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -43,11 +44,8 @@ from sqlalchemy import (
     case,
     cast,
     func,
-    literal,
-    null,
     or_,
     select,
-    union_all,
 )
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import GenericFunction
@@ -346,13 +344,21 @@ def funnels(conn: Connection, scope: Scope) -> dict[Key, FunnelCounts]:
     converted: dict[Key, dict[Stage, int]] = {WHOLE: dict.fromkeys(OPEN, 0)}
     spans: dict[tuple[Key, Stage], list[tuple[int, int]]] = {}
     for row in conn.execute(_moved(scope)):
-        stage = Stage(row.stage)
-        for key in _keys(row, names):
-            reached.setdefault(key, dict.fromkeys(FUNNEL, 0))[stage] += row.number
-            if stage in OPEN:
-                converted.setdefault(key, dict.fromkeys(OPEN, 0))[stage] += row.went_on
-            if row.days is not None:
-                spans.setdefault((key, stage), []).append((row.days, row.number))
+        keys = _keys(row, names)
+        for stage in FUNNEL:
+            number = int(getattr(row, f"reached_{stage.name}") or 0)
+            if not number:
+                continue
+            for key in keys:
+                reached.setdefault(key, dict.fromkeys(FUNNEL, 0))[stage] += number
+            if stage not in OPEN:
+                continue
+            went_on = int(getattr(row, f"went_on_{stage.name}") or 0)
+            listed = getattr(row, f"days_{stage.name}")
+            days = list(Counter(int(d) for d in listed.split(",")).items()) if listed else []
+            for key in keys:
+                converted.setdefault(key, dict.fromkeys(OPEN, 0))[stage] += went_on
+                spans.setdefault((key, stage), []).extend(days)
     return {
         key: FunnelCounts(
             counts,
@@ -364,30 +370,29 @@ def funnels(conn: Connection, scope: Scope) -> dict[Key, FunnelCounts]:
 
 
 def _moved(scope: Scope) -> Select[Any]:
-    """Per stage, combination of segments and whole days spent in the stage: how many
-    accounts reached the stage in the period, and how many of them went on to the next
-    stage. Days are NULL for won and lost, and for an account still in the stage at the
-    end. One grouping of the accounts per stage, all in one statement."""
+    """Per combination of segments, and for each stage: how many accounts reached the stage
+    in the period (``reached_…``), how many of them went on to the next stage (``went_on_…``)
+    and the whole days each spent in it (``days_…``, a list: none for won and lost, nor for
+    an account still in the stage at the end). One grouping of the accounts: the days are
+    listed rather than grouped by, which would sort the accounts once per stage."""
     start, _ = _bounds(scope)
     reach = _reach(scope)
-    per_stage = []
+    aggregates = []
     for stage in FUNNEL:
         reached = reach.c[reached_column(stage)]
+        in_period = reached >= start
         after = next_stage(stage)
+        aggregates.append(_sum(in_period).label(f"reached_{stage.name}"))
         if after is None:
-            days: Any = cast(null(), Integer)
-            went_on: Any = literal(0)
-        else:
-            left = reach.c[left_column(stage)]
-            days = case((left >= reached, days_between(reached, left)))
-            went_on = case((reach.c[reached_column(after)].is_not(None), 1), else_=0)
-        aggregates = [
-            literal(stage.value, String).label("stage"),
-            func.count().label("number"),
-            func.sum(went_on).label("went_on"),
+            continue
+        left = reach.c[left_column(stage)]
+        went_on = and_(in_period, reach.c[reached_column(after)].is_not(None))
+        days = case((and_(in_period, left >= reached), cast(days_between(reached, left), String)))
+        aggregates += [
+            _sum(went_on).label(f"went_on_{stage.name}"),
+            func.aggregate_strings(days, ",").label(f"days_{stage.name}"),
         ]
-        per_stage.append(_grouped(reach, aggregates, days.label("days"), where=reached >= start))
-    return union_all(*per_stage)  # type: ignore[return-value]
+    return _grouped(reach, aggregates)
 
 
 # --- lead quality ---------------------------------------------------------------------
