@@ -377,7 +377,7 @@ def _moved(scope: Scope) -> Select[Any]:
     listed rather than grouped by, which would sort the accounts once per stage."""
     start, _ = _bounds(scope)
     reach = _reach(scope)
-    aggregates = []
+    aggregates: list[Any] = []
     for stage in FUNNEL:
         reached = reach.c[reached_column(stage)]
         in_period = reached >= start
