@@ -6,6 +6,7 @@ period's stage changes and of its interactions (``sqlite3``, no join, no groupin
     python bench/closed_loop.py                        # 1M accounts, 5M interactions
     python bench/closed_loop.py --accounts 3000 --interactions 30000
     python bench/closed_loop.py --period 2026-11..2026-11 --rep ""   # one month, no rep
+    python bench/closed_loop.py --workspace COPY.sqlite   # a copy of it, migrated
 
 Target: the closed-loop report in at most 10 s, so each part well under it. The workspace is
 bench/field_data.py's, built once and cached (ACCORD_BENCH_OUT names where); it is only
@@ -43,6 +44,7 @@ def main() -> None:
     parser.add_argument("--period", default="2026-06..2026-11")
     parser.add_argument("--now", default="2026-11-30", help="the day the report is made")
     parser.add_argument("--rep", action="append", help="a rep's scope too (default: each rep)")
+    parser.add_argument("--workspace", help="a workspace file (a copy: opening migrates it)")
     args = parser.parse_args()
 
     from bench.field_data import field_workspace
@@ -54,7 +56,7 @@ def main() -> None:
     from storage.targets import users_by_name
     from storage.workspace import open_workspace
 
-    path = field_workspace(args.accounts, args.interactions)
+    path = args.workspace or field_workspace(args.accounts, args.interactions)
     print(f"load before: {os.getloadavg()[0]:.1f}")
     workspace = open_workspace(path)
     with workspace.read() as conn:

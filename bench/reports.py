@@ -6,18 +6,22 @@ Each figure is measured in a fresh process, so that its peak memory is its own.
     python bench/reports.py                 # the field workspace: 1M accounts, 5M interactions
     python bench/reports.py --accounts 3000 --interactions 30000
     python bench/reports.py --hand-made     # reports made by hand, of the same size
+    python bench/reports.py --workspace COPY.sqlite --report goal --report closed-loop
 
 On the field workspace the reports are made by the read models (storage/read_models/), as
 ``accord report`` makes them. ``--hand-made`` writes reports of the size a six-month period
 of the field workspace gives (a table per rep, a black hole of ``--black-hole`` rows, 26
 weeks of charts, and ``--raw`` raw rows behind each report), for when the read models are
-not there to make them.
+not there to make them. ``--workspace`` names a workspace file instead of the cached field
+workspace (a copy: opening it migrates it), ``--report`` measures only the reports named, and
+the machine's load is printed before and after: the figures move with it.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -138,7 +142,8 @@ def _one(args: argparse.Namespace) -> dict[str, float]:
         from storage.read_models.reports import make_report, report_scope
         from storage.workspace import open_workspace
 
-        workspace = open_workspace(field_workspace(args.accounts, args.interactions))
+        path = args.workspace or field_workspace(args.accounts, args.interactions)
+        workspace = open_workspace(path)
         with workspace.read() as conn:
             scope = report_scope(conn, datetime.now(UTC))
             write_report(make_report(conn, kind, scope, workspace.name), out)
@@ -187,6 +192,9 @@ def main() -> None:
                         help="hand-made: raw rows behind each report")  # fmt: skip
     parser.add_argument("--black-hole", type=int, default=2_000, metavar="ROWS")
     parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "out")
+    parser.add_argument("--workspace", type=Path, help="a workspace file (a copy) to report on")
+    parser.add_argument("--report", action="append", choices=[k.value for k in KINDS],
+                        help="only this report (again for more)")  # fmt: skip
     parser.add_argument("--kind", help=argparse.SUPPRESS)
     parser.add_argument("--baseline", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -199,9 +207,11 @@ def main() -> None:
         if args.hand_made
         else f"the field workspace ({args.accounts:,} accounts, {args.interactions:,} interactions)"
     )
-    print(f"Reports on {source}; each figure in a fresh process")
+    if args.workspace:
+        source = str(args.workspace)
+    print(f"Reports on {source}; each figure in a fresh process; load {os.getloadavg()[0]:.1f}")
     print(f"{'report':<14}{'as':<6}{'seconds':>9}{'peak MB':>9}{'baseline s':>12}{'ratio':>7}")
-    for kind in KINDS:
+    for kind in [k for k in KINDS if args.report is None or k.value in args.report]:
         for suffix in (".pdf", ".xlsx"):
             out = args.out / f"bench-{kind.value}{suffix}"
             common = [sys.executable, __file__, "--kind", kind.value, "--out", str(out),
@@ -209,6 +219,8 @@ def main() -> None:
                       "--raw", str(args.raw), "--black-hole", str(args.black_hole)]  # fmt: skip
             if args.hand_made:
                 common.append("--hand-made")
+            if args.workspace:
+                common += ["--workspace", str(args.workspace)]
             measured = json.loads(subprocess.run(common, check=True, capture_output=True,
                                                  text=True).stdout)  # fmt: skip
             base = json.loads(subprocess.run([*common, "--baseline"], check=True,
@@ -218,6 +230,7 @@ def main() -> None:
                   f"{measured['peak_mb']:>9.0f}{base['seconds']:>12.2f}{ratio:>7.1f}")  # fmt: skip
             out.unlink(missing_ok=True)
     print("Targets: each report 10 s or less as PDF and as XLSX, memory under 500 MB.")
+    print(f"load after: {os.getloadavg()[0]:.1f}")
 
 
 if __name__ == "__main__":

@@ -25,6 +25,7 @@ from domain.targets import Stage
 from domain.users import User
 from storage.bulk import new_id
 from storage.change_log import log_change
+from storage.reach import refresh_reach
 from storage.schema import (
     AccountRow,
     ContactRow,
@@ -219,6 +220,7 @@ class SqlInteractions:
     def change_stage(self, change: StageChange) -> None:
         conn = self.conn
         conn.execute(insert(stage_changes).values(_stage_values(change)))
+        refresh_reach(conn, [change.account_id])
         conn.execute(
             update(targets)
             .where(targets.c.account_id == change.account_id, targets.c.deleted_at.is_(None))

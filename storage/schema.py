@@ -82,6 +82,7 @@ LIVE = text("deleted_at IS NULL")
 #: Interactions with a lead-quality rating, and those whose lead the rep rejected.
 RATED = text("quality IS NOT NULL")
 REJECTED = text("lead = 'rejected'")
+WON = text("outcome = 'won'")
 
 
 def live_index(name: str, *columns: str) -> Index:
@@ -283,6 +284,9 @@ class InteractionRow(Base):
         # rating would otherwise be looked for among every interaction.
         Index("ix_interactions_rated", "quality", "at", sqlite_where=RATED, postgresql_where=RATED),
         Index("ix_interactions_rejected", "at", sqlite_where=REJECTED, postgresql_where=REJECTED),
+        # The goal's won deals: a few thousandths of the interactions, where a goal's months
+        # would otherwise read them all.
+        Index("ix_interactions_won", "outcome", "at", sqlite_where=WON, postgresql_where=WON),
     )
 
 
@@ -306,7 +310,33 @@ class StageChangeRow(Base):
         Index("ix_stage_changes_account_id", "account_id", "at"),
         Index("ix_stage_changes_at", "at"),
         Index("ix_stage_changes_interaction_id", "interaction_id"),
+        # The goal's win rate and stage metrics: the moves to a few stages, not the history.
+        Index("ix_stage_changes_to_stage", "to_stage", "at"),
     )
+
+
+class AccountReachRow(Base):
+    """When an account first reached each stage of the funnel and first left each open
+    stage (``domain.closed_loop.reaching`` and ``leaving``): a summary of its stage changes,
+    which the closed loop reads instead of grouping the whole history. Every write of
+    ``stage_changes`` recomputes the rows of the accounts it touched from them
+    (``storage.reach.refresh_reach``), in the same transaction."""
+
+    __tablename__ = "account_reach"
+
+    account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("accounts.id"), primary_key=True)
+    targeted: Mapped[datetime | None]
+    sales_ready: Mapped[datetime | None]
+    contacted: Mapped[datetime | None]
+    meeting: Mapped[datetime | None]
+    opportunity: Mapped[datetime | None]
+    won: Mapped[datetime | None]
+    lost: Mapped[datetime | None]
+    left_targeted: Mapped[datetime | None]
+    left_sales_ready: Mapped[datetime | None]
+    left_contacted: Mapped[datetime | None]
+    left_meeting: Mapped[datetime | None]
+    left_opportunity: Mapped[datetime | None]
 
 
 class LogExceptionRow(Base):

@@ -22,6 +22,7 @@ from storage.change_log import log_change
 from storage.icp_sql import has_decision_maker, tier_sql
 from storage.icps import account_facts, active_version
 from storage.leads import current_lead_definition, lead_definition_in, sales_ready_sql
+from storage.reach import refresh_reach
 from storage.schema import (
     AccountRow,
     ChangeRow,
@@ -277,6 +278,7 @@ def _staged(
             for a, before in moves]  # fmt: skip
     if rows:
         bulk_insert(conn, stage_changes, columns, rows)
+        refresh_reach(conn, [a for a, _ in moves])
 
 
 def _touched(user: User, now: datetime) -> dict[str, Any]:

@@ -43,7 +43,7 @@ WRITES: dict[Action, frozenset[str]] = {
     Action.MANAGE_USERS: frozenset({"users", "change_log"}),
     Action.EDIT_ICP: frozenset({"icp_versions", "account_scores", "change_log"}),
     Action.EDIT_LEAD_DEFINITION: frozenset({"lead_definitions", "change_log"}),
-    Action.EDIT_TARGET_LIST: frozenset({"targets", "stage_changes", "change_log"}),
+    Action.EDIT_TARGET_LIST: frozenset({"targets", "stage_changes", "account_reach", "change_log"}),
     Action.EDIT_DOSSIER_TEMPLATE: frozenset({"dossier_templates", "change_log"}),
     # The first dossier of a workspace stores the default template as its version 1.
     Action.EDIT_DOSSIER: frozenset(
@@ -53,9 +53,17 @@ WRITES: dict[Action, frozenset[str]] = {
     Action.RATE_DOSSIER: frozenset({"dossier_ratings"}),
     # A rep may add the contact they met while logging; the stage moves on the target list.
     Action.LOG_INTERACTION: frozenset(
-        {"interactions", "stage_changes", "targets", "contacts", "account_scores", "change_log"}
+        {
+            "interactions",
+            "stage_changes",
+            "account_reach",
+            "targets",
+            "contacts",
+            "account_scores",
+            "change_log",
+        }
     ),
-    Action.CORRECT_STAGE: frozenset({"stage_changes", "targets", "change_log"}),
+    Action.CORRECT_STAGE: frozenset({"stage_changes", "account_reach", "targets", "change_log"}),
     Action.GRANT_EXCEPTION: frozenset({"log_exceptions", "change_log"}),
     Action.SEE_ANY_QUEUE: frozenset(),
     Action.READ_FIELD_FEEDBACK: frozenset(),

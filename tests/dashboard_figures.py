@@ -35,7 +35,7 @@ def goal_sections(conn: Any, scope: Scope) -> list[Section]:
     series = (Series("Actual", actual), Series("Pace", pace))
     chart = Chart("New revenue against the pace (thousands)", ChartKind.LINE, WEEKS, series,
                   Unit.AMOUNT, ("Pace",))  # fmt: skip
-    return [Section("Goal", charts=[chart])]
+    return [Section("Goal", figures=goal_figures(conn, scope), charts=[chart])]
 
 
 def sla_figures(conn: Any, scope: Scope) -> tuple[list[Figure], list[Figure]]:
@@ -115,13 +115,17 @@ def handoff_rows(conn: Any, scope: Scope) -> TableData:
     return TableData("Hand-offs", columns, rows, 12_000)
 
 
-def closed_loop_sections(conn: Any, scope: Scope) -> list[Section]:
+def funnel_sections(conn: Any, scope: Scope) -> list[Section]:
     stages = ("targeted", "sales-ready", "contacted", "meeting", "opportunity", "won")
     funnel = Chart("Funnel", ChartKind.BAR, stages,
                    (Series("Accounts", (900.0, 400.0, 310.0, 160.0, 80.0, 20.0)),))  # fmt: skip
+    return [Section("Funnel", charts=[funnel])]
+
+
+def lead_quality_section(conn: Any, scope: Scope) -> Section:
     quality = Chart("Lead quality by tier", ChartKind.BAR, ("A", "B", "C"),
                     (Series("Average rating", (3.9, 3.1, 2.2)),), Unit.RATING)  # fmt: skip
-    return [Section("Funnel", charts=[funnel]), Section("Lead quality", charts=[quality])]
+    return Section("Lead quality", charts=[quality])
 
 
 def interaction_rows(conn: Any, scope: Scope) -> TableData:
@@ -149,7 +153,10 @@ def use_figures(monkeypatch: pytest.MonkeyPatch) -> list[Scope]:
     for module, names in (
         (goal_progress, ("goal_figures", "goal_sections")),
         (sla_compliance, ("sla_sections", "handoff_rows")),
-        (closed_loop, ("closed_loop_sections", "interaction_rows", "stage_change_rows")),
+        (
+            closed_loop,
+            ("funnel_sections", "lead_quality_section", "interaction_rows", "stage_change_rows"),
+        ),
     ):
         for name in names:
             monkeypatch.setattr(module, name, recorded(globals()[name]))

@@ -24,6 +24,8 @@ from domain.targets import Stage
 from domain.users import Role
 from storage.icps import versions
 from storage.keys import derived_columns
+from storage.reach import account_reach, refresh_reach
+from storage.read_models import closed_loop
 from storage.read_models.closed_loop import (
     PER_GROUP,
     Segment,
@@ -33,6 +35,7 @@ from storage.read_models.closed_loop import (
     learnings,
     stage_change_rows,
 )
+from storage.read_models.dashboard import funnel_panel, quality_panel
 from storage.schema import (
     AccountRow,
     AccountScoreRow,
@@ -145,13 +148,15 @@ def _store(workspace, people, histories: list[dict[str, Any]]) -> list[uuid.UUID
             engaged.append({"id": uuid.uuid4(), "account_id": account_id, "kind": "webinar",
                             "at": _day(-5), "campaign": campaign, "created_by": "t"})  # fmt: skip
     with workspace.write() as conn:
-        for table in (engagements, stage_changes, interactions, scores, targets, accounts):
+        for table in (account_reach, engagements, stage_changes, interactions, scores, targets,
+                      accounts):  # fmt: skip
             conn.execute(delete(table))
         conn.execute(insert(accounts), rows)
         for table, more in ((targets, listed), (scores, fits), (stage_changes, moved),
                             (engagements, engaged)):  # fmt: skip
             if more:
                 conn.execute(insert(table), more)
+        refresh_reach(conn, ids)  # what every write of stage changes does
     return ids
 
 
@@ -198,6 +203,35 @@ def test_the_funnel_counts_what_reached_each_stage_in_the_period(workspace, peop
                                                   ["B", 1, 1, 1, 0, 0, 0, 1]]  # fmt: skip
     assert [len(t.columns) for t in (by_tier, days_by_tier)] == [10, 6]  # each fits a page
     assert [row[0] for row in days_by_tier.rows] == ["A", "B"]
+
+
+def test_the_dashboards_funnel_and_lead_quality_read_only_what_they_show(
+    workspace, people, monkeypatch
+):
+    """The owner's funnel panel reads the funnel alone, marketing's lead quality panel lead
+    quality alone: the learnings digest and the calibration are the closed loop window's
+    and the reports', and on a big workspace they cost seconds the panels would wait for."""
+    [account_id] = _store(workspace, people, [{"moves": _WON_FROM_MEETING, "tier": "A"}])
+    _log(workspace, account_id, 20, quality=4)
+    now = _day(25)
+
+    def refused(conn, scope):
+        raise AssertionError("read by a panel that does not show it")
+
+    for name in ("learnings", "calibration"):
+        monkeypatch.setattr(closed_loop, name, refused)
+    with workspace.read() as conn:
+        funnel = funnel_panel(conn, now, people[Role.OWNER])["funnel"]
+        shown = quality_panel(conn, now, people[Role.MARKETING])["quality"]
+    monkeypatch.undo()
+    with workspace.read() as conn:
+        expected = closed_loop_sections(conn, funnel.scope)
+        quality = {f.label: f.value for f in _section(
+            closed_loop_sections(conn, shown.scope), "Lead quality").figures}  # fmt: skip
+    assert funnel.chart == _section(expected, "Funnel").charts[0]
+    assert [s.title for s in funnel.sections] == [s.title for s in expected[:7]]
+    assert {f.label: f.value for f in shown.figures} == quality
+    assert quality["Average rating"] == 4
 
 
 def test_a_period_without_moves_says_so(workspace, people):

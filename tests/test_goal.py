@@ -17,13 +17,15 @@ from domain.calendar import WorkCalendar
 from domain.errors import PermissionDenied, ValidationError
 from domain.goal import Goal, Metric, Progress, elapsed, reaches, reverse_funnel, set_goal
 from domain.periods import Month, Period
-from domain.report import Scope
+from domain.report import ReportKind, Scope
 from domain.targets import Stage
 from domain.users import Role
 from main import main
 from storage.demo.build import GOAL_OWNERS, build_demo
 from storage.goals import SqlGoalStore, current_goal, goal_history
 from storage.keys import derived_columns
+from storage.read_models import goal_progress
+from storage.read_models.dashboard import goal_panel
 from storage.read_models.goal_progress import (
     ACTUAL,
     FORECAST,
@@ -34,6 +36,7 @@ from storage.read_models.goal_progress import (
     goal_sections,
     observed_rates,
 )
+from storage.read_models.reports import make_report
 from storage.schema import (
     AccountRow,
     AccountScoreRow,
@@ -220,6 +223,25 @@ def test_progress_counts_wins_that_stand_and_weighs_the_open_pipeline(workspace,
     assert weekly.series[0].values[-1] is None  # weeks to come are not drawn
     by_tier = {t.title: list(t.rows) for t in contribution.tables}["Goal by tier"]
     assert by_tier == [("A", 300, 1), ("B", 100, 1)]
+
+
+def test_the_dashboard_and_the_meeting_pack_read_the_goal_once(workspace, people, monkeypatch):
+    """The goal's figures and its pages come from one reading: on a big workspace a reading
+    is the most of what the goal panel waits for."""
+    _save_goal(workspace, people, _goal(target=1000))
+    with workspace.write() as conn:
+        listed = _account(conn, "Big", tier="A", owner=people[Role.REP].id)
+        _interaction(conn, listed, START + timedelta(days=3), value=300)
+    readings = []
+    reading = goal_progress._read
+    monkeypatch.setattr(goal_progress, "_read", lambda *a: readings.append(a) or reading(*a))
+    with workspace.read() as conn:
+        panel = goal_panel(conn, NOW, people[Role.OWNER])["goal"]
+        assert len(readings) == 1
+        meeting = make_report(conn, ReportKind.MEETING, _scope(), "Acme")
+        assert len(readings) == 2
+        assert [f.value for f in panel.figures] == [f.value for f in goal_figures(conn, _scope())]
+    assert meeting.sections[0].figures[0].value == 300
 
 
 def test_a_rep_report_counts_their_accounts_against_the_teams_target(workspace, people):

@@ -36,6 +36,7 @@ RELEASED = {
     "0012": "c0de8c8ef9a8b37cddf80f1f4850dbc09692deb6c6c6eb71f98c71c0bdb11af7",
     "0013": "cfdb454c4a837d86df7502a7ac32a6f866d5b43426cf5877599b5c0a3791e8c6",
     "0014": "37556d22773cb785bc597f19e4f35b5b7f27c42a4d14aa63ed0c0c8303415ff3",
+    "0015": "1bfe307c4fb363adafa34a59475c92954868b7f84e46d314796276c35fa453de",
 }
 #: The first versions of the migrations that were edited after they had upgraded
 #: workspaces (0003 at c029b87, 0005 at 6387786), as they were released.

@@ -40,9 +40,11 @@ def read_models(monkeypatch):
 
         return read
 
-    def goal_figures(conn, scope):
-        return [Figure("New revenue won", 120_000, Unit.AMOUNT, 400_000),
-                Figure("Forecast", 380_000, Unit.AMOUNT, 400_000)]  # fmt: skip
+    def goal_sections(conn, scope):
+        asked.append(scope)
+        figures = [Figure("New revenue won", 120_000, Unit.AMOUNT, 400_000),
+                   Figure("Forecast", 380_000, Unit.AMOUNT, 400_000)]  # fmt: skip
+        return [Section("Goal", figures=figures, notes=[f"Goal for {scope.period}"])]
 
     def sla_sections(conn, scope):
         asked.append(scope)
@@ -50,8 +52,7 @@ def read_models(monkeypatch):
                 Section("Sales' side", figures=[Figure("First touch on time", None)])]  # fmt: skip
 
     for name, value in {
-        "goal_figures": goal_figures,
-        "goal_sections": sections("Goal"),
+        "goal_sections": goal_sections,
         "sla_sections": sla_sections,
         "closed_loop_sections": sections("Funnel", "What the field learned", "ICP calibration"),
         "plan_sections": sections("The plan"),

@@ -31,9 +31,10 @@ from domain.sync import (
     SyncSummary,
     refusal,
 )
-from domain.targets import add_to_target_list, assign_owners
+from domain.targets import Stage, add_to_target_list, assign_owners
 from domain.users import Action, Role, User
 from storage.dossiers import SqlDossierStore, dossier_for
+from storage.reach import account_reach, reached_column
 from storage.repositories import SqlUnitOfWork
 from storage.schema import (
     AccountRow,
@@ -238,6 +239,23 @@ def test_a_reps_icp_change_is_kept_aside_while_their_visit_arrives(team, crew, l
     _sync(laptop, team)  # kept aside once, not again at each sync
     with team.read() as conn:
         assert len(list_refused(conn)) == 1
+
+
+def test_a_visit_logged_on_a_copy_moves_the_funnel_of_the_team_database(team, crew, laptop):
+    owner, rep = crew[Role.OWNER], crew[Role.REP]
+    acme = _account(team, owner, "Acme")
+    add_to_target_list(SqlUnitOfWork(team), owner, [acme.id], "fits")
+    assign_owners(SqlUnitOfWork(team), owner, {acme.id: rep.id})
+    _sync(laptop, team)
+    log_interaction(SqlUnitOfWork(laptop), rep, _entry(acme.id))
+    _sync(laptop, team)
+    with team.read() as conn:
+        reached = conn.execute(
+            select(account_reach.c[reached_column(Stage.CONTACTED)]).where(
+                account_reach.c.account_id == acme.id
+            )
+        ).scalar_one_or_none()
+    assert reached is not None  # the summary the closed loop reads, not only the raw rows
 
 
 def test_a_deletion_that_did_not_see_an_edit_is_a_conflict_on_every_copy(team, crew, laptop):

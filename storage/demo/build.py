@@ -20,6 +20,7 @@ from storage.bulk import bulk_insert, new_id
 from storage.demo.field import field_history
 from storage.keys import derived_columns, email_key
 from storage.schema import (
+    AccountReachRow,
     AccountRow,
     AgreementVersionRow,
     ChangeRow,
@@ -335,6 +336,7 @@ def build_demo(
     with workspace.write() as conn:
         if replace:
             for model in (
+                AccountReachRow,
                 StageChangeRow,
                 InteractionRow,
                 EngagementRow,

@@ -26,6 +26,7 @@ from domain.engagement import EngagementKind
 from domain.interactions import Channel, Interaction, LeadVerdict, Outcome, stage_after
 from domain.targets import Stage
 from storage.bulk import bulk_insert, new_id
+from storage.reach import refresh_reach
 from storage.schema import (
     ContactRow,
     EngagementRow,
@@ -144,6 +145,7 @@ def field_history(
         if progress is not None and done % 1000 == 0:
             progress(done, len(listed))
     _flush(conn, history, entries, stages, moved, marketer)
+    refresh_reach(conn)  # every listed account's history is new
     history.engagements = _engagement(conn, rng, [r.account_id for r in listed], people,
                                       start, now, marketer)  # fmt: skip
     return history

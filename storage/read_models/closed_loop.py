@@ -4,7 +4,8 @@ against the outcomes; and the raw interactions and stage changes behind them.
 
 Everything is counted in SQL; Python only words the counts.
 
-- The funnel is read from the stage history (``stage_changes``), by the rules of
+- The funnel is read from the stage history, summed up per account in ``account_reach``
+  (:mod:`storage.reach`: when it first reached each stage), by the rules of
   :mod:`domain.closed_loop`: an account reaches a stage when it moves there or to any later
   stage of the line (an account that skipped a stage counts as having reached it), a stage
   is counted in the period in which the account first reached it, and the conversion from
@@ -24,6 +25,7 @@ Everything is counted in SQL; Python only words the counts.
 from __future__ import annotations
 
 import enum
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -42,18 +44,14 @@ from sqlalchemy import (
     case,
     cast,
     func,
-    literal,
-    null,
     or_,
     select,
-    true,
-    union_all,
 )
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import GenericFunction
 
 from domain.calibration import CriterionOutcomes, Suggestion, calibrate
-from domain.closed_loop import FUNNEL, OPEN, leaving, median, next_stage, reaching, share
+from domain.closed_loop import FUNNEL, OPEN, median, next_stage, share
 from domain.errors import Cancelled
 from domain.icp import IcpVersion, Tier
 from domain.interactions import LeadVerdict, Outcome
@@ -65,6 +63,7 @@ from domain.values import counted
 from storage.icp_sql import criterion_sql
 from storage.icps import read_active_version
 from storage.interactions import CORRECTED, interactions, stage_changes
+from storage.reach import account_reach, left_column, reached_column
 from storage.read_models.interaction_export import (
     COLUMNS as INTERACTION_COLUMNS,
 )
@@ -166,19 +165,13 @@ def _bounds(scope: Scope) -> tuple[datetime, datetime]:
     return scope.period.start(zone), scope.period.end(zone)
 
 
-def _column(stage: Stage) -> str:
-    return stage.name.lower()
-
-
-def _left(stage: Stage) -> str:
-    return f"left_{stage.name.lower()}"
-
-
 class _scanned(GenericFunction[datetime]):
     """``_scanned(at)``: the time, which SQLite is not to look up in the time index (``+at``):
     it reads the period's interactions in one pass over the table, where through the index
     it would fetch each row in random order, ten times slower for a period of months (it
-    has no statistics to tell). PostgreSQL's planner, which has them, chooses itself."""
+    has no statistics to tell). PostgreSQL's planner, which has them, chooses itself. So
+    for an account's ``deleted_at``: through the live accounts' index SQLite would read all
+    million accounts to find the few hundred thousand a summary names."""
 
     type = DateTime()
     inherit_cache = True
@@ -213,7 +206,7 @@ def _with_segments(
         .outerjoin(scores, scores.c.account_id == accounts.c.id)
         .outerjoin(targets, targets.c.account_id == accounts.c.id)
     )
-    conditions: list[Any] = [accounts.c.deleted_at.is_(None)]
+    conditions: list[Any] = [_scanned(accounts.c.deleted_at).is_(None)]
     if scope.rep is not None:
         rep = select(owners.c.id).where(owners.c.name == scope.rep).scalar_subquery()
         conditions.append(targets.c.owner_id == rep)
@@ -232,41 +225,53 @@ def _segment_columns() -> list[Any]:
     ]
 
 
-def _campaigns(within: CTE) -> FromClause:
-    """Each campaign an account of ``within`` engaged with, once."""
-    return (
+#: What separates an account's campaigns in one text: no stored text holds a control
+#: character (``domain.values.clean_text`` at every door).
+_APART = "\x1f"
+
+
+def _campaign_sets() -> FromClause:
+    """Each account that engaged with a campaign, with its campaigns in one text, each once
+    (:data:`_APART` between them)."""
+    each = (
         select(engagements.c.account_id, engagements.c.campaign)
-        .where(
-            engagements.c.campaign.is_not(None),
-            engagements.c.campaign != "",
-            engagements.c.account_id.in_(select(within.c.account_id)),
-        )
+        .where(engagements.c.campaign.is_not(None), engagements.c.campaign != "")
         .distinct()
-        .subquery("campaigns")
+        .subquery("each_campaign")
+    )
+    return (
+        select(
+            each.c.account_id, func.aggregate_strings(each.c.campaign, _APART).label("campaigns")
+        )
+        .group_by(each.c.account_id)
+        .subquery("campaign_sets")
     )
 
 
-def _grouped(source: CTE, aggregates: Sequence[Any], *extra: Any) -> Select[Any]:
-    """``aggregates`` over ``source`` grouped by the account's own segments (and ``extra``
-    columns of it), and by campaign, in one statement so that ``source`` is read once; a
-    row's ``by`` says which. There are a few hundred combinations of segments on a million
-    accounts: Python adds them up per segment (:func:`_keys`)."""
-    campaigns = _campaigns(source)
-    own = [source.c[s.name] for s in _OWN]
-    nothing = [cast(null(), c.type).label(c.name) for c in own]
-    by_own = (
-        select(literal("", String).label("by"), cast(null(), String).label("campaign"), *own,
-               *extra, *aggregates)
-        .select_from(source)
-        .group_by(*own, *extra)
-    )  # fmt: skip
-    by_campaign = (
-        select(literal(Segment.CAMPAIGN.name, String), campaigns.c.campaign, *nothing, *extra,
-               *aggregates)
-        .select_from(source.outerjoin(campaigns, campaigns.c.account_id == source.c.account_id))
-        .group_by(campaigns.c.campaign, *extra)
-    )  # fmt: skip
-    return union_all(by_own, by_campaign)  # type: ignore[return-value]
+def _segmented(
+    columns: Sequence[Any], base: Any, account_id: ColumnElement[Any], scope: Scope, *where: Any
+) -> CTE:
+    """``columns`` of ``base`` (rows ``where`` picks) with the segments of the account behind
+    ``account_id``: its own (:func:`_segment_columns`) and its campaigns (``campaigns``, see
+    :func:`_campaign_sets`); live accounts, one rep's if the scope says so."""
+    joined, conditions = _with_segments(base, account_id, scope)
+    sets = _campaign_sets()
+    return (
+        select(*columns, *_segment_columns(), sets.c.campaigns)
+        .select_from(joined.outerjoin(sets, sets.c.account_id == account_id))
+        .where(*where, *conditions)
+        .cte("segmented")
+    )
+
+
+def _grouped(source: CTE, aggregates: Sequence[Any], *extra: Any, where: Any = None) -> Select[Any]:
+    """``aggregates`` over the rows of ``source`` that ``where`` picks, grouped by the
+    account's segments (its own and its set of campaigns) and ``extra`` columns. There are
+    a few hundred combinations of segments on a million accounts: Python adds them up per
+    segment (:func:`_keys`)."""
+    by = [*(source.c[s.name] for s in _OWN), source.c.campaigns, *extra]
+    grouped = select(*by, *aggregates).select_from(source).group_by(*by)
+    return grouped if where is None else grouped.where(where)
 
 
 def _names(conn: Connection) -> dict[Segment, dict[Any, str]]:
@@ -280,16 +285,16 @@ def _names(conn: Connection) -> dict[Segment, dict[Any, str]]:
 
 
 def _keys(row: Any, names: dict[Segment, dict[Any, str]]) -> list[Key]:
-    """The segments a row of :func:`_grouped` counts in: the whole and each of its own, or
-    its campaign."""
-    if row.by:
-        return [(Segment.CAMPAIGN, row.campaign)]
+    """The segments a row of :func:`_grouped` counts in: the whole, each of its own and each
+    of its campaigns (or no campaign)."""
     keys: list[Key] = [WHOLE]
     for segment in _OWN:
         value = getattr(row, segment.name)
         if segment in names and value is not None:
             value = names[segment].get(value)
         keys.append((segment, value))
+    campaigns = row.campaigns.split(_APART) if row.campaigns else [None]
+    keys += [(Segment.CAMPAIGN, campaign) for campaign in campaigns]
     return keys
 
 
@@ -297,28 +302,15 @@ def _keys(row: Any, names: dict[Segment, dict[Any, str]]) -> list[Key]:
 
 
 def _reach(scope: Scope) -> CTE:
-    """Per account that moved in the period: when it first reached each stage (and left
-    each open stage) by the period's end, with its segments."""
+    """Per account that reached a stage in the period: when it first reached each stage
+    (and left each open stage) by the period's end, NULL after it, with its segments; read
+    from the funnel's summary of the stage history (:mod:`storage.reach`)."""
     start, end = _bounds(scope)
-    to_stage, at = stage_changes.c.to_stage, stage_changes.c.at
-    firsts = [
-        func.min(case((to_stage.in_([s.value for s in reaching(stage)]), at))).label(_column(stage))
-        for stage in FUNNEL
-    ] + [
-        func.min(case((to_stage.in_([s.value for s in leaving(stage)]), at))).label(_left(stage))
-        for stage in OPEN
-    ]
-    moves = (
-        select(stage_changes.c.account_id, *firsts)
-        .where(stage_changes.c.at < end)
-        .group_by(stage_changes.c.account_id)
-        # One pass over the history in the account index's order: looking up each account
-        # that moved in the period reads the table in random order, 20 times slower.
-        .having(func.max(stage_changes.c.at) >= start)
-        .subquery("moves")
-    )
-    joined, conditions = _with_segments(moves, moves.c.account_id, scope)
-    return select(moves, *_segment_columns()).select_from(joined).where(*conditions).cte("reach")
+    names = [*(reached_column(s) for s in FUNNEL), *(left_column(s) for s in OPEN)]
+    by_end = [case((account_reach.c[n] < end, account_reach.c[n])).label(n) for n in names]
+    in_period = or_(*(and_(account_reach.c[n] >= start, account_reach.c[n] < end) for n in names))
+    columns = [account_reach.c.account_id, *by_end]
+    return _segmented(columns, account_reach, account_reach.c.account_id, scope, in_period)
 
 
 @dataclass(frozen=True)
@@ -352,13 +344,21 @@ def funnels(conn: Connection, scope: Scope) -> dict[Key, FunnelCounts]:
     converted: dict[Key, dict[Stage, int]] = {WHOLE: dict.fromkeys(OPEN, 0)}
     spans: dict[tuple[Key, Stage], list[tuple[int, int]]] = {}
     for row in conn.execute(_moved(scope)):
-        stage = Stage(row.stage)
-        for key in _keys(row, names):
-            reached.setdefault(key, dict.fromkeys(FUNNEL, 0))[stage] += row.number
-            if stage in OPEN:
-                converted.setdefault(key, dict.fromkeys(OPEN, 0))[stage] += row.went_on
-            if row.days is not None:
-                spans.setdefault((key, stage), []).append((row.days, row.number))
+        keys = _keys(row, names)
+        for stage in FUNNEL:
+            number = int(getattr(row, f"reached_{stage.name}") or 0)
+            if not number:
+                continue
+            for key in keys:
+                reached.setdefault(key, dict.fromkeys(FUNNEL, 0))[stage] += number
+            if stage not in OPEN:
+                continue
+            went_on = int(getattr(row, f"went_on_{stage.name}") or 0)
+            listed = getattr(row, f"days_{stage.name}")
+            days = list(Counter(int(d) for d in listed.split(",")).items()) if listed else []
+            for key in keys:
+                converted.setdefault(key, dict.fromkeys(OPEN, 0))[stage] += went_on
+                spans.setdefault((key, stage), []).extend(days)
     return {
         key: FunnelCounts(
             counts,
@@ -370,35 +370,29 @@ def funnels(conn: Connection, scope: Scope) -> dict[Key, FunnelCounts]:
 
 
 def _moved(scope: Scope) -> Select[Any]:
-    """Per combination of segments, stage and whole days spent in it: how many accounts
-    reached the stage in the period, and how many of them went on to the next stage.
-    Days are NULL for won and lost, and for an account still in the stage at the end."""
+    """Per combination of segments, and for each stage: how many accounts reached the stage
+    in the period (``reached_…``), how many of them went on to the next stage (``went_on_…``)
+    and the whole days each spent in it (``days_…``, a list: none for won and lost, nor for
+    an account still in the stage at the end). One grouping of the accounts: the days are
+    listed rather than grouped by, which would sort the accounts once per stage."""
     start, _ = _bounds(scope)
     reach = _reach(scope)
-    stages = union_all(*(select(literal(s.value, String).label("stage")) for s in FUNNEL)).subquery(
-        "stages"
-    )
-
-    def at(columns: dict[Stage, Any]) -> Any:
-        return case(*((stages.c.stage == s.value, c) for s, c in columns.items()))
-
-    reached = at({s: reach.c[_column(s)] for s in FUNNEL})
-    later = at({s: reach.c[_column(after)] for s in OPEN if (after := next_stage(s))})
-    left = at({s: reach.c[_left(s)] for s in OPEN})
-    moved = (
-        select(
-            reach.c.account_id,
-            *(reach.c[s.name] for s in _OWN),
-            stages.c.stage,
-            case((left >= reached, days_between(reached, left))).label("days"),
-            case((later.is_not(None), 1), else_=0).label("went_on"),
-        )
-        .select_from(reach.join(stages, true()))
-        .where(reached >= start)
-        .cte("moved")
-    )
-    aggregates = [func.count().label("number"), func.sum(moved.c.went_on).label("went_on")]
-    return _grouped(moved, aggregates, moved.c.stage, moved.c.days)
+    aggregates: list[Any] = []
+    for stage in FUNNEL:
+        reached = reach.c[reached_column(stage)]
+        in_period = reached >= start
+        after = next_stage(stage)
+        aggregates.append(_sum(in_period).label(f"reached_{stage.name}"))
+        if after is None:
+            continue
+        left = reach.c[left_column(stage)]
+        went_on = and_(in_period, reach.c[reached_column(after)].is_not(None))
+        days = case((and_(in_period, left >= reached), cast(days_between(reached, left), String)))
+        aggregates += [
+            _sum(went_on).label(f"went_on_{stage.name}"),
+            func.aggregate_strings(days, ",").label(f"days_{stage.name}"),
+        ]
+    return _grouped(reach, aggregates)
 
 
 # --- lead quality ---------------------------------------------------------------------
@@ -442,10 +436,7 @@ def lead_quality(conn: Connection, scope: Scope) -> dict[Key, Quality]:
         .group_by(interactions.c.account_id)
         .subquery("per_account")
     )
-    joined, conditions = _with_segments(per_account, per_account.c.account_id, scope)
-    rated = (
-        select(per_account, *_segment_columns()).select_from(joined).where(*conditions).cte("rated")
-    )
+    rated = _segmented([per_account], per_account, per_account.c.account_id, scope)
     measures = ("rated", "rating_sum", "accepted", "rejected")
     aggregates = [func.sum(rated.c[name]).label(name) for name in measures]
     names = _names(conn)
@@ -576,8 +567,8 @@ def calibration(conn: Connection, scope: Scope) -> tuple[IcpVersion | None, list
         return version, []
     start, _ = _bounds(scope)
     reach = _reach(scope)
-    won = reach.c[_column(Stage.WON)] >= start
-    closed = or_(won, reach.c[_column(Stage.LOST)] >= start)
+    won = reach.c[reached_column(Stage.WON)] >= start
+    closed = or_(won, reach.c[reached_column(Stage.LOST)] >= start)
     criteria = version.icp.criteria
     columns = [func.count().label("closed"), _sum(won).label("won")]
     for number, criterion in enumerate(criteria):
@@ -635,6 +626,18 @@ def closed_loop(conn: Connection, scope: Scope, cancel: Cancel | None = None) ->
 
     found, quality, learned = step(funnels), step(lead_quality), step(learnings)
     return ClosedLoop(found, quality, learned, *step(calibration))
+
+
+def funnel_sections(conn: Connection, scope: Scope) -> list[Section]:
+    """The funnel, and the funnel by each segment: the dashboard's funnel panel, which has
+    no use for the rest of the closed loop."""
+    found = funnels(conn, scope)
+    return [funnel_section(found), *segment_sections(found)]
+
+
+def lead_quality_section(conn: Connection, scope: Scope) -> Section:
+    """Lead quality alone: marketing's lead quality panel."""
+    return quality_section(lead_quality(conn, scope))
 
 
 def closed_loop_sections(conn: Connection, scope: Scope) -> list[Section]:

@@ -110,7 +110,7 @@ def _panel_scope(conn: Connection, now: datetime, user: User, this_month: bool =
 def goal_panel(conn: Connection, now: datetime, user: User) -> dict[str, PanelData]:
     scope = _panel_scope(conn, now, user)
     sections = goal_progress.goal_sections(conn, scope)
-    figures = goal_progress.goal_figures(conn, scope)
+    figures = goal_progress.summary_figures(sections)
     return {"goal": PanelData(scope, figures, first_chart(sections), sections)}
 
 
@@ -130,25 +130,18 @@ def agreement_panels(this_month: bool) -> Read:
 
 def funnel_panel(conn: Connection, now: datetime, user: User) -> dict[str, PanelData]:
     scope = _panel_scope(conn, now, user)
-    sections = closed_loop.closed_loop_sections(conn, scope)
+    sections = closed_loop.funnel_sections(conn, scope)
     return {"funnel": PanelData(scope, [], first_chart(sections, "funnel"), sections)}
-
-
-#: The closed loop's section that marketing's lead quality panel shows.
-LEAD_QUALITY = "Lead quality"
 
 
 def quality_panel(conn: Connection, now: datetime, user: User) -> dict[str, PanelData]:
     """This month's lead quality as the closed loop has it: its figures, and its chart, or
-    its first table (by tier) when it has none."""
+    its first table (by tier) when it has none. Only lead quality is read."""
     scope = _panel_scope(conn, now, user, this_month=True)
-    sections = closed_loop.closed_loop_sections(conn, scope)
-    quality = [section for section in sections if section.title == LEAD_QUALITY]
-    figures = [figure for section in quality for figure in section.figures]
-    chart = first_chart(quality)
-    tables = [table for section in quality for table in section.tables]
-    table = tables[0] if chart is None and tables else None
-    return {"quality": PanelData(scope, figures, chart, sections, table)}
+    quality = closed_loop.lead_quality_section(conn, scope)
+    chart = first_chart([quality])
+    table = quality.tables[0] if chart is None and quality.tables else None
+    return {"quality": PanelData(scope, quality.figures, chart, [quality], table)}
 
 
 def dossier_panel(conn: Connection, now: datetime, user: User) -> dict[str, PanelData]:

@@ -485,9 +485,15 @@ def goal_figures(conn: Connection, scope: Scope) -> list[Figure]:
     return _figures(None if version is None else _read(conn, scope, version))
 
 
+def summary_figures(sections: Sequence[Section]) -> list[Figure]:
+    """The goal's summary figures (:func:`goal_figures`) as its pages (:func:`goal_sections`)
+    begin with them: what shows both reads the goal once."""
+    return sections[0].figures
+
+
 def goal_sections(conn: Connection, scope: Scope) -> list[Section]:
     """The goal's pages: cumulative actual against the pace line by week; contribution
-    by tier, source or campaign, industry and rep."""
+    by tier, source or campaign, industry and rep. The first holds the summary figures."""
     version = current_goal(conn)
     if version is None:
         return [Section("Shared goal", _figures(None), notes=[

@@ -38,7 +38,7 @@ from storage.read_models.closed_loop import (
     interaction_rows,
     stage_change_rows,
 )
-from storage.read_models.goal_progress import goal_figures, goal_sections
+from storage.read_models.goal_progress import goal_sections, summary_figures
 from storage.read_models.plan_document import plan_sections
 from storage.read_models.sla_compliance import handoff_rows, side_figures, sla_sections
 from storage.schema import PlanSignOffRow
@@ -92,9 +92,10 @@ def _closed_loop(conn: Connection, scope: Scope) -> _Content:
 
 def _meeting(conn: Connection, scope: Scope) -> _Content:
     sla = sla_sections(conn, scope)
+    goal = goal_sections(conn, scope)
     sections = [
-        *_summary(conn, scope, side_figures(sla)),
-        *goal_sections(conn, scope),
+        *_summary(scope, summary_figures(goal), side_figures(sla)),
+        *goal,
         *sla,
         *closed_loop_sections(conn, scope),
         Section(
@@ -121,12 +122,11 @@ _CONTENT = {
 
 
 def _summary(
-    conn: Connection, scope: Scope, sides: tuple[list[Figure], list[Figure]]
+    scope: Scope, goal: list[Figure], sides: tuple[list[Figure], list[Figure]]
 ) -> list[Section]:
-    """The meeting's one-page summary: the goal, then each side's four figures against
-    the agreement and the previous period (``sides``, from the SLA's sections), on the
-    same page."""
-    goal = goal_figures(conn, scope)
+    """The meeting's one-page summary: the goal's figures, then each side's four figures
+    against the agreement and the previous period (``sides``, from the SLA's sections), on
+    the same page."""
     marketing, sales = sides
     summary = Section("Summary", figures=goal, charts=_goal_chart(goal))
     if all(f.value is None for f in (*goal, *marketing, *sales)):

@@ -13,6 +13,7 @@ from domain.values import phone_e164
 from storage.dossiers import derived_dossier_columns
 from storage.icps import rescore_with_active
 from storage.keys import derived_columns, email_key
+from storage.reach import refresh_reach
 from storage.schema import AccountRow, table_of
 
 accounts = table_of(AccountRow)
@@ -37,10 +38,13 @@ def derived_of(conn: Connection, table: str, row: Mapping[str, Any]) -> dict[str
 
 def refresh_derived(conn: Connection, account_ids: Collection[str] | None) -> None:
     """Bring the caches up to date after a sync wrote the rows of ``account_ids`` (None:
-    every account, as when the ICP applied changed). Today: the accounts' scores."""
+    every account, as when the ICP applied changed): the accounts' scores and the funnel's
+    summary of their stage history."""
     if account_ids is None:
         rescore_with_active(conn, true())
+        refresh_reach(conn)
         return
     ids = sorted(uuid.UUID(a) for a in account_ids)
+    refresh_reach(conn, ids)
     for start in range(0, len(ids), CHUNK):
         rescore_with_active(conn, accounts.c.id.in_(ids[start : start + CHUNK]))

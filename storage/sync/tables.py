@@ -6,8 +6,9 @@ exceptions, engagements, and the versions of the ICP, the lead definition, the g
 agreement, the calendar and the dossier template, the plan's sign-offs), which merges by
 union of ids since each row is a new id. What does not sync:
 
-- caches worked out from the rest (``account_scores``): each database recomputes them for
-  the accounts a sync touched (storage.sync.derived.refresh_derived);
+- caches worked out from the rest (``account_scores``, the funnel's ``account_reach``):
+  each database recomputes them for the accounts a sync touched
+  (storage.sync.derived.refresh_derived);
 - an import's own bookkeeping (``import_batches``, ``import_changes``,
   ``possible_duplicates``, the rows' ``import_batch_id``): an import is undone on the
   database it ran on; what it wrote syncs as anybody's edits do;
@@ -36,7 +37,14 @@ from storage.schema import Base, stored_utc
 from storage.team import SYNC_TABLES
 
 NOT_SYNCED = frozenset(
-    {"account_scores", "import_batches", "import_changes", "possible_duplicates", "change_log"}
+    {
+        "account_scores",
+        "account_reach",
+        "import_batches",
+        "import_changes",
+        "possible_duplicates",
+        "change_log",
+    }
 )
 #: Columns of an editable record (storage.schema.Tracked) a sync sets itself when it writes.
 BOOKKEEPING = frozenset({"version", "updated_at", "changed_by"})

@@ -1,0 +1,112 @@
+"""The dashboard's reads on the field workspace (1M accounts, 5M interactions): the owner's
+home (the goal, both sides of the agreement, the funnel) and marketing's (this month's
+hand-offs, lead quality, the dossiers to write), each panel's read timed alone and the whole
+home, against a baseline measured in the same run: a plain ``sqlite3`` count of the period's
+stage changes and interactions (one pass over each, no join, no grouping).
+
+    python bench/dashboard.py                          # 1M accounts, 5M interactions
+    python bench/dashboard.py --accounts 3000 --interactions 30000
+    python bench/dashboard.py --metric meetings --now 2026-11-30
+
+Target: each home in at most 1 s. The field workspace has no goal, so the bench sets one
+(``--metric``, six months to the month of ``--now``) in a transaction that it rolls back:
+the cached workspace is left as it was. The machine's load is printed before and after: the
+figures move with it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sqlite3
+import sys
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+TARGET = 1.0
+
+
+def timed(action: Callable[[], Any]) -> tuple[float, Any]:
+    """How long ``action`` took, and what it gave."""
+    start = time.perf_counter()
+    result = action()
+    return time.perf_counter() - start, result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--accounts", type=int, default=1_000_000)
+    parser.add_argument("--interactions", type=int, default=5_000_000)
+    parser.add_argument("--now", default="2026-11-30", help="the day the dashboard is read")
+    parser.add_argument("--metric", default="new-revenue", help="the goal's metric")
+    parser.add_argument("--workspace", help="a workspace file instead of the cached one")
+    args = parser.parse_args()
+
+    from sqlalchemy import insert
+
+    from bench.field_data import field_workspace
+    from domain.goal import Goal, Metric
+    from domain.periods import Month
+    from domain.users import Role
+    from storage.read_models import dashboard
+    from storage.schema import GoalVersionRow, table_of
+    from storage.targets import users_by_name
+    from storage.workspace import open_workspace
+
+    path = Path(args.workspace) if args.workspace else field_workspace(
+        args.accounts, args.interactions)  # fmt: skip
+    print(f"load before: {os.getloadavg()[0]:.1f}")
+    now = datetime.fromisoformat(args.now).replace(hour=12, tzinfo=UTC)
+    first = Month.of(now.date()).plus(-5).first_day
+    goal = Goal(Metric(args.metric), 400_000, first, 6, ("Alex Morgan", "Maya Chen"))
+
+    raw = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    bounds = (f"{first:%Y-%m-%d}", f"{Month.of(now.date()).plus(1).first_day:%Y-%m-%d}")
+    for table in ("stage_changes", "interactions"):
+        sql = f"SELECT count(*) FROM {table} WHERE +at >= ? AND +at < ?"
+        took, (rows,) = timed(lambda sql=sql: raw.execute(sql, bounds).fetchone())
+        print(f"  baseline: plain count of the goal period's {table} ({rows:,}): {took:.2f} s")
+    raw.close()
+
+    homes: dict[str, list[tuple[str, dashboard.Read]]] = {
+        "owner": [
+            ("goal", dashboard.goal_panel),
+            ("agreement", dashboard.agreement_panels(this_month=False)),
+            ("funnel", dashboard.funnel_panel),
+        ],
+        "marketing": [
+            ("hand-offs this month", dashboard.agreement_panels(this_month=True)),
+            ("lead quality", dashboard.quality_panel),
+            ("dossiers to write", dashboard.dossier_panel),
+        ],
+    }
+    workspace = open_workspace(path)
+    with workspace.engine.connect() as conn, conn.begin() as transaction:
+        document = goal.to_document()
+        conn.execute(insert(table_of(GoalVersionRow)).values(
+            number=10_000, document=document, created_at=now, created_by="Bench"))  # fmt: skip
+        people = users_by_name(conn)
+        for home, reads in homes.items():
+            role = Role.OWNER if home == "owner" else Role.MARKETING
+            user = next(u for u in people.values() if u.role is role)
+            total = 0.0
+            for name, read in reads:
+                took, _ = timed(lambda read=read, user=user: read(conn, now, user))
+                total += took
+                print(f"  {home}'s home: {name}: {took:.2f} s")
+            verdict = "within" if total <= TARGET else "OVER"
+            print(f"  {home}'s home, every panel: {total:.2f} s ({verdict} the {TARGET:.0f} s "
+                  "target)")  # fmt: skip
+        transaction.rollback()
+    workspace.close()
+    print(f"goal: {goal.metric.label}, {goal.period.label}; read as of {now:%Y-%m-%d %H:%M} UTC")
+    print(f"load after: {os.getloadavg()[0]:.1f}")
+
+
+if __name__ == "__main__":
+    main()
