@@ -55,6 +55,8 @@ def shown_cell(value: Any, kind: ColumnKind) -> str:
         return shown_time(value)
     if isinstance(value, date):
         return value.isoformat()
+    if isinstance(value, enum.Enum):
+        return str(value.value)
     if isinstance(value, int | float) and not isinstance(value, bool):
         if kind is ColumnKind.SHARE:
             return f"{value:.0%}"

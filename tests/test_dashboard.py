@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QLabel
 from domain.errors import AccordError
 from domain.plan import Side
 from domain.report import Chart, ChartKind, Series, Unit
+from domain.tables import ColumnKind, TableColumn, TableData
 from domain.users import Role, User
 from storage.demo.build import build_demo
 from storage.read_models import sla_compliance
@@ -214,6 +215,21 @@ def test_each_role_lands_on_its_home(qtbot, demo, monkeypatch, role, home):
 def test_the_rows_model_passes_qt_model_tests(qtmodeltester):
     rows = [tuple(row) for row in BLACK_HOLE.rows]
     qtmodeltester.check(TableDataModel(BLACK_HOLE, rows))
+
+
+def test_a_rows_window_shows_averages_and_shares_as_a_reader_reads_them(qtbot):
+    quality = TableData(
+        "Lead quality by tier",
+        [
+            TableColumn("Tier", ColumnKind.TEXT),
+            TableColumn("Average rating", ColumnKind.DECIMAL),
+            TableColumn("Accepted share", ColumnKind.SHARE),
+        ],
+        [],
+    )
+    model = TableDataModel(quality, [("A", 3.7142857142857144, 0.8571428571428571)])
+    shown = [model.index(0, column).data() for column in range(3)]
+    assert shown == ["A", "3.7", "86%"]
 
 
 def test_the_plan_window_signs_for_the_users_side_and_says_agreed(qtbot, demo, monkeypatch):

@@ -4,36 +4,18 @@ windows show them. User text is plain text throughout."""
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Sequence
-from datetime import date, datetime
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QVBoxLayout, QWidget
 
 from domain.report import Section
-from domain.tables import ColumnKind, TableData
-from domain.values import shown_time
+from domain.tables import ColumnKind, TableData, shown_cell
 from ui.messages import plain_label
 
 Index = QModelIndex | QPersistentModelIndex
-_NUMBERS = (ColumnKind.INTEGER, ColumnKind.AMOUNT)
-
-
-def shown_cell(value: Any, kind: ColumnKind) -> str:
-    """A cell as a reader sees it: times on this computer's clock, numbers grouped."""
-    if value is None:
-        return ""
-    if isinstance(value, datetime):
-        return shown_time(value)
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, enum.Enum):
-        return str(value.value)
-    if kind in _NUMBERS and isinstance(value, int | float) and not isinstance(value, bool):
-        return f"{value:,.0f}" if kind is ColumnKind.AMOUNT else f"{value:,}"
-    return str(value)
+_NUMBERS = (ColumnKind.INTEGER, ColumnKind.AMOUNT, ColumnKind.SHARE, ColumnKind.DECIMAL)
 
 
 class TableDataModel(QAbstractTableModel):
