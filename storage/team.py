@@ -20,6 +20,9 @@ from domain.users import Action, Role, allowed_actions
 #: The database's group role of each Accord role.
 GROUPS = {role: f"accord_{role.value}" for role in Role}
 
+#: The service agreement's facts, written by every action that changes what they come from
+#: (storage.sla_facts).
+SLA_FACTS = ("handoff_facts", "follow_up_facts")
 #: The tables each action writes; every table is readable by every role.
 WRITES: dict[Action, frozenset[str]] = {
     Action.EDIT_ACCOUNTS: frozenset({"accounts", "contacts", "account_scores", "change_log"}),
@@ -43,7 +46,7 @@ WRITES: dict[Action, frozenset[str]] = {
     Action.MANAGE_USERS: frozenset({"users", "change_log"}),
     Action.EDIT_ICP: frozenset({"icp_versions", "account_scores", "change_log"}),
     Action.EDIT_LEAD_DEFINITION: frozenset({"lead_definitions", "change_log"}),
-    Action.EDIT_TARGET_LIST: frozenset({"targets", "stage_changes", "change_log"}),
+    Action.EDIT_TARGET_LIST: frozenset({"targets", "stage_changes", "change_log", *SLA_FACTS}),
     Action.EDIT_DOSSIER_TEMPLATE: frozenset({"dossier_templates", "change_log"}),
     # The first dossier of a workspace stores the default template as its version 1.
     Action.EDIT_DOSSIER: frozenset(
@@ -53,9 +56,17 @@ WRITES: dict[Action, frozenset[str]] = {
     Action.RATE_DOSSIER: frozenset({"dossier_ratings"}),
     # A rep may add the contact they met while logging; the stage moves on the target list.
     Action.LOG_INTERACTION: frozenset(
-        {"interactions", "stage_changes", "targets", "contacts", "account_scores", "change_log"}
+        {
+            "interactions",
+            "stage_changes",
+            "targets",
+            "contacts",
+            "account_scores",
+            "change_log",
+            *SLA_FACTS,
+        }
     ),
-    Action.CORRECT_STAGE: frozenset({"stage_changes", "targets", "change_log"}),
+    Action.CORRECT_STAGE: frozenset({"stage_changes", "targets", "change_log", *SLA_FACTS}),
     Action.GRANT_EXCEPTION: frozenset({"log_exceptions", "change_log"}),
     Action.SEE_ANY_QUEUE: frozenset(),
     Action.READ_FIELD_FEEDBACK: frozenset(),

@@ -35,6 +35,7 @@ from storage.schema import (
     UserRow,
     table_of,
 )
+from storage.sla_facts import refresh_sla_facts
 
 targets = table_of(TargetRow)
 users = table_of(UserRow)
@@ -144,6 +145,7 @@ def field_history(
         if progress is not None and done % 1000 == 0:
             progress(done, len(listed))
     _flush(conn, history, entries, stages, moved, marketer)
+    refresh_sla_facts(conn, None)
     history.engagements = _engagement(conn, rng, [r.account_id for r in listed], people,
                                       start, now, marketer)  # fmt: skip
     return history

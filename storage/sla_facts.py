@@ -1,0 +1,145 @@
+"""The service agreement's facts, kept beside the rows they come from: one row per live
+hand-off (``handoff_facts``) and one per follow-up date a current interaction set
+(``follow_up_facts``), so that the compliance read model compares a few stored times with
+the period's days instead of searching every hand-off's interactions.
+
+:func:`refresh_sla_facts` works out the facts of some accounts again from the raw rows
+(targets, interactions, stage changes); every write that changes those rows calls it for
+the accounts it touched, in its own transaction (logging and correcting an interaction, a
+stage change, the target list's hand-off, owners, additions and removals, the demo
+builders). A fact is a time, as of no particular moment: the read model counts one only
+when it has come by the scope's "now", which is exact because each is the first (or the
+N-th) of its kind: when it comes after "now", so does every later one.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import Connection, Select, and_, delete, exists, func, insert, select, update
+
+from domain.targets import Stage
+from storage.schema import (
+    FollowUpFactRow,
+    HandoffFactRow,
+    InteractionRow,
+    StageChangeRow,
+    TargetRow,
+    table_of,
+)
+
+handoff_facts = table_of(HandoffFactRow)
+follow_up_facts = table_of(FollowUpFactRow)
+targets = table_of(TargetRow)
+interactions = table_of(InteractionRow)
+stage_changes = table_of(StageChangeRow)
+
+#: The attempts kept as times (``attempt_1`` .. ``attempt_10``): an agreement asking for
+#: more counts a hand-off's interactions once it has made this many.
+MAX_ATTEMPTS = 10
+ATTEMPTS = tuple(f"attempt_{n}" for n in range(1, MAX_ATTEMPTS + 1))
+_CHUNK = 500
+
+
+def current(alias: Any) -> Any:
+    """The interaction is current: no correction supersedes it."""
+    later = interactions.alias()
+    return ~exists().where(later.c.supersedes_id == alias.c.id)
+
+
+def refresh_sla_facts(conn: Connection, account_ids: Iterable[uuid.UUID] | None) -> None:
+    """Work out the facts of ``account_ids`` (None: every account) again from the raw rows,
+    in the caller's transaction."""
+    if account_ids is None:
+        _refresh(conn, None)
+        return
+    ids = sorted(set(account_ids))
+    for n in range(0, len(ids), _CHUNK):
+        _refresh(conn, ids[n : n + _CHUNK])
+
+
+def _refresh(conn: Connection, ids: list[uuid.UUID] | None) -> None:
+    for table in (handoff_facts, follow_up_facts):
+        statement = delete(table)
+        if ids is not None:
+            statement = statement.where(table.c.account_id.in_(ids))
+        conn.execute(statement)
+    handoffs = _handoffs()
+    follow_ups = _follow_ups()
+    if ids is not None:
+        handoffs = handoffs.where(targets.c.account_id.in_(ids))
+        follow_ups = follow_ups.where(interactions.c.account_id.in_(ids))
+    for table, rows in ((handoff_facts, handoffs), (follow_up_facts, follow_ups)):
+        conn.execute(insert(table).from_select(list(rows.selected_columns.keys()), rows))
+    # Worked out from the stored first meaningful interaction: a subquery nested in the
+    # one that finds it, correlated two levels up, is not evaluated per hand-off by SQLite.
+    f, i = handoff_facts, interactions.alias("i")
+    rated_at = select(func.min(i.c.at)).where(
+        i.c.account_id == f.c.account_id,
+        i.c.at >= f.c.first_meaningful,
+        i.c.quality.is_not(None),
+        current(i),
+    )
+    chosen: Any = f.c.first_meaningful.is_not(None)
+    if ids is not None:
+        chosen = chosen & f.c.account_id.in_(ids)
+    conn.execute(update(f).where(chosen).values(rated_at=rated_at.scalar_subquery()))
+
+
+def _handoffs() -> Select[Any]:
+    """Each live hand-off's facts, from the raw rows."""
+    mine, at = targets.c.account_id, targets.c.handed_off_at
+
+    def nth(n: int, *more: Any, value: str = "at") -> Any:
+        """The ``value`` of the n-th current interaction after the hand-off that meets
+        ``more`` (each a function of the interaction's columns): each subquery reads its
+        own alias, so that one nested in another is not taken for it."""
+        i = interactions.alias()
+        found = select(i.c[value]).where(
+            and_(i.c.account_id == mine, i.c.at > at, current(i), *(m(i.c) for m in more))
+        )
+        return found.order_by(i.c.at, i.c.id).offset(n - 1).limit(1).scalar_subquery()
+
+    def given(name: str) -> Any:
+        return lambda c: c[name].is_not(None)
+
+    closed = select(func.min(stage_changes.c.at)).where(
+        stage_changes.c.account_id == mine,
+        stage_changes.c.at > at,
+        stage_changes.c.to_stage.in_([Stage.WON.value, Stage.LOST.value]),
+    )
+    return select(
+        mine.label("account_id"),
+        at.label("handed_off_at"),
+        targets.c.owner_id,
+        *(nth(n).label(name) for n, name in enumerate(ATTEMPTS, 1)),
+        closed.scalar_subquery().label("closed_at"),
+        nth(1, lambda c: c.meaningful.is_(True)).label("first_meaningful"),
+        nth(1, given("quality"), value="quality").label("rating"),
+        nth(1, given("quality")).label("rating_at"),
+        nth(1, given("lead"), value="lead").label("verdict"),
+        nth(1, given("lead")).label("verdict_at"),
+    ).where(targets.c.deleted_at.is_(None), at.is_not(None))
+
+
+def _follow_ups() -> Select[Any]:
+    """Each follow-up date a current interaction set, with the next current interaction on
+    its account, from the raw rows."""
+    s, k = interactions, interactions.alias("k")
+    following = (
+        select(k.c.at)
+        .where(k.c.account_id == s.c.account_id, k.c.at > s.c.at, current(k))
+        .order_by(k.c.at)
+        .limit(1)
+        .scalar_subquery()
+    )
+    return select(
+        s.c.id.label("interaction_id"),
+        s.c.account_id,
+        s.c.logged_by,
+        s.c.at,
+        s.c.follow_up,
+        following.label("next_at"),
+    ).where(s.c.follow_up.is_not(None), current(s))
