@@ -310,10 +310,11 @@ class StageChangeRow(Base):
 
 
 class HandoffFactRow(Base):
-    """What the service agreement measures of one live hand-off, kept up to date by every
-    write that changes it (:func:`storage.sla_facts.refresh_sla_facts`): times only, as of
-    no particular moment, nothing that depends on the agreement's numbers or the calendar,
-    so that a figure is a comparison of these columns with the period's days. Interactions a
+    """What the service agreement measures of one live hand-off of a live account, kept up
+    to date by every write that changes it (:func:`storage.sla_facts.refresh_sla_facts`):
+    its rep and its account's tier, and times only, as of no particular moment, nothing
+    that depends on the agreement's numbers or the calendar, so that a figure is a
+    comparison of these columns with the period's days, with no other row to read. Interactions a
     correction superseded do not count; ``attempt_1`` is the first touch, ``attempt_N`` the
     N-th interaction after the hand-off (up to ``domain.agreement.MAX_ATTEMPTS``)."""
 
@@ -322,6 +323,7 @@ class HandoffFactRow(Base):
     account_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
     handed_off_at: Mapped[datetime]
     owner_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    tier: Mapped[str | None] = mapped_column(String(1))
     attempt_1: Mapped[datetime | None]
     attempt_2: Mapped[datetime | None]
     attempt_3: Mapped[datetime | None]

@@ -22,6 +22,8 @@ from sqlalchemy import Connection, Select, and_, delete, exists, func, insert, s
 
 from domain.targets import Stage
 from storage.schema import (
+    AccountRow,
+    AccountScoreRow,
     FollowUpFactRow,
     HandoffFactRow,
     InteractionRow,
@@ -33,6 +35,8 @@ from storage.schema import (
 handoff_facts = table_of(HandoffFactRow)
 follow_up_facts = table_of(FollowUpFactRow)
 targets = table_of(TargetRow)
+accounts = table_of(AccountRow)
+scores = table_of(AccountScoreRow)
 interactions = table_of(InteractionRow)
 stage_changes = table_of(StageChangeRow)
 
@@ -89,7 +93,8 @@ def _refresh(conn: Connection, ids: list[uuid.UUID] | None) -> None:
 
 
 def _handoffs() -> Select[Any]:
-    """Each live hand-off's facts, from the raw rows."""
+    """Each live hand-off's facts, from the raw rows (of live accounts: a deleted account's
+    hand-off counts no more)."""
     mine, at = targets.c.account_id, targets.c.handed_off_at
 
     def nth(n: int, *more: Any, value: str = "at") -> Any:
@@ -114,6 +119,7 @@ def _handoffs() -> Select[Any]:
         mine.label("account_id"),
         at.label("handed_off_at"),
         targets.c.owner_id,
+        select(scores.c.tier).where(scores.c.account_id == mine).scalar_subquery().label("tier"),
         *(nth(n).label(name) for n, name in enumerate(ATTEMPTS, 1)),
         closed.scalar_subquery().label("closed_at"),
         nth(1, lambda c: c.meaningful.is_(True)).label("first_meaningful"),
@@ -121,7 +127,11 @@ def _handoffs() -> Select[Any]:
         nth(1, given("quality")).label("rating_at"),
         nth(1, given("lead"), value="lead").label("verdict"),
         nth(1, given("lead")).label("verdict_at"),
-    ).where(targets.c.deleted_at.is_(None), at.is_not(None))
+    ).where(
+        targets.c.deleted_at.is_(None),
+        at.is_not(None),
+        exists().where(accounts.c.id == mine, accounts.c.deleted_at.is_(None)),
+    )
 
 
 def _follow_ups() -> Select[Any]:
@@ -143,3 +153,23 @@ def _follow_ups() -> Select[Any]:
         s.c.follow_up,
         following.label("next_at"),
     ).where(s.c.follow_up.is_not(None), current(s))
+
+
+def handed_off_in(conn: Connection, account_ids: Any) -> list[uuid.UUID]:
+    """Of ``account_ids`` (a SELECT of ids), those with a hand-off's facts: what a write
+    that can only take hand-offs away (an import undone) refreshes."""
+    f = handoff_facts
+    return list(
+        conn.execute(select(f.c.account_id).where(f.c.account_id.in_(account_ids))).scalars()
+    )
+
+
+def refresh_tiers(conn: Connection, account_ids: Any | None) -> None:
+    """Copy the stored tier of ``account_ids`` (a SELECT of ids; None: every account) into
+    their hand-offs' facts, after their scores were written."""
+    f = handoff_facts
+    tier = select(scores.c.tier).where(scores.c.account_id == f.c.account_id).scalar_subquery()
+    statement = update(f).values(tier=tier)
+    if account_ids is not None:
+        statement = statement.where(f.c.account_id.in_(account_ids))
+    conn.execute(statement)

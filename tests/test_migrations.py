@@ -35,7 +35,7 @@ RELEASED = {
     "0011": "3c8e82e66556ac6a133299bdc402a957e21c05015968851a044204835ebee06b",
     "0012": "c0de8c8ef9a8b37cddf80f1f4850dbc09692deb6c6c6eb71f98c71c0bdb11af7",
     "0013": "cfdb454c4a837d86df7502a7ac32a6f866d5b43426cf5877599b5c0a3791e8c6",
-    "0015": "6de12f764dcef4b0a01d6804736cf16209c216efed4129f62c45e0aa77a8eea3",
+    "0015": "bb82fc9ed4b3ad63ef399840bd160d1b6e42e04ecf169dbf6fdd130b7395b4c6",
 }
 #: The first versions of the migrations that were edited after they had upgraded
 #: workspaces (0003 at c029b87, 0005 at 6387786), as they were released.

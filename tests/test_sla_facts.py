@@ -13,10 +13,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import delete, select
 
-from domain.accounts import create_account
+from domain.accounts import create_account, delete_account, restore_account, update_account
 from domain.agreement import Agreement, SalesSide, save_agreement
 from domain.calendar import WorkCalendar
 from domain.errors import AccordError
+from domain.icp import Criterion, IdealCustomerProfile, Operator, apply_icp, save_icp
 from domain.interactions import (
     Channel,
     Interaction,
@@ -38,6 +39,7 @@ from domain.targets import (
 )
 from domain.users import Role
 from storage.agreements import SqlAgreementStore
+from storage.icps import SqlIcpStore
 from storage.leads import SqlLeadStore
 from storage.read_models.sla_compliance import compliance
 from storage.repositories import SqlUnitOfWork
@@ -105,6 +107,11 @@ writes = st.lists(
                   st.sampled_from([Role.REP, Role.OWNER, None])),
         st.tuples(st.just("remove"), st.integers(0, ACCOUNTS - 1)),
         st.tuples(st.just("add"), st.integers(0, ACCOUNTS - 1)),
+        st.tuples(st.just("delete"), st.integers(0, ACCOUNTS - 1)),
+        st.tuples(st.just("restore"), st.integers(0, ACCOUNTS - 1)),
+        st.tuples(st.just("edit"), st.integers(0, ACCOUNTS - 1),
+                  st.sampled_from(["Software", "Retail"])),
+        st.tuples(st.just("icp"), st.sampled_from([40, 100])),
     ),
     max_size=14,
 )  # fmt: skip
@@ -140,8 +147,24 @@ def _write(workspace, people, ids, logged, step) -> None:
         assign_owners(uow, owner, {ids[rest[0]]: who})
     elif kind == "remove":
         remove_from_target_list(uow, owner, [ids[rest[0]]], "not now")
-    else:
+    elif kind == "add":
         add_to_target_list(uow, owner, [ids[rest[0]]], "back again")
+    elif kind == "restore":
+        restore_account(uow, owner, ids[rest[0]])
+    elif kind == "icp":  # every account's tier changes with the ICP applied
+        store = SqlIcpStore(workspace)
+        icp = IdealCustomerProfile("Software", (Criterion("industry", Operator.IN, ("Software",),
+                                   weight=100),), tier_a=rest[0], tier_b=rest[0] // 2)  # fmt: skip
+        apply_icp(store, owner, save_icp(store, owner, icp))
+    else:
+        with uow:
+            loaded = uow.accounts.get(ids[rest[0]])
+        if loaded is None:
+            return
+        if kind == "delete":
+            delete_account(SqlUnitOfWork(workspace), owner, loaded)
+        else:  # an edit scores the account again under the applied ICP
+            update_account(SqlUnitOfWork(workspace), owner, loaded, {"industry": rest[1]})
 
 
 @settings(max_examples=25, deadline=None,

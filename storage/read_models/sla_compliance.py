@@ -61,7 +61,6 @@ from storage.agreements import current_agreement
 from storage.dossiers import dossier_complete_sql
 from storage.schema import (
     AccountRow,
-    AccountScoreRow,
     TargetRow,
     UserRow,
     stored_utc,
@@ -78,7 +77,6 @@ from storage.sla_facts import (
 
 accounts = table_of(AccountRow)
 targets = table_of(TargetRow)
-scores = table_of(AccountScoreRow)
 users = table_of(UserRow)
 
 #: Business days to the first touch, as the distribution's bars group them: (upper bound in
@@ -216,10 +214,10 @@ def _untouched(scope: Scope) -> Any:
 
 
 def _handed_off(scope: Scope, start: datetime | None, end: datetime | None) -> list[Any]:
-    """The conditions on a hand-off (its facts, with its account and rep joined) to count:
-    live, made by ``scope.now``, in [start, end), the scope's rep's."""
+    """The conditions on a hand-off (its facts, with its rep joined) to count: made by
+    ``scope.now``, in [start, end), the scope's rep's (the facts are live hand-offs')."""
     at = handoff_facts.c.handed_off_at
-    where: list[Any] = [accounts.c.deleted_at.is_(None), at <= _utc(scope.now)]
+    where: list[Any] = [at <= _utc(scope.now)]
     if start is not None:
         where.append(at >= _utc(start))
     if end is not None:
@@ -237,10 +235,12 @@ def _handoffs(
     end: datetime | None,
     untouched: bool = False,
     attempts: bool = False,
+    named: bool = False,
 ) -> Any:
     """One row per hand-off handed off in [start, end) (only those nobody has touched yet,
-    with ``untouched``): its account, rep, tier, day and the facts each measure needs, as
-    of ``scope.now`` (with ``attempts``, how many attempts it had in their window)."""
+    with ``untouched``): its rep, tier, day and the facts each measure needs, as of
+    ``scope.now`` (with ``attempts``, how many attempts it had in their window; with
+    ``named``, its account's name: only a list of hand-offs reads the accounts)."""
     f, now, days = handoff_facts, _utc(scope.now), span.cte
     fb = days.alias("fb")
 
@@ -259,12 +259,19 @@ def _handoffs(
     where = _handed_off(scope, start, end)
     if untouched:
         where.append(_untouched(scope))
+    joined = (
+        f.join(days, days.c.n == span.day_of(f.c.handed_off_at))
+        .outerjoin(fb, fb.c.n == span.day_of(first_meaningful))
+        .outerjoin(users, users.c.id == f.c.owner_id)
+    )
+    if named:
+        joined = joined.join(accounts, accounts.c.id == f.c.account_id)
     return (
         select(
             f.c.account_id,
-            accounts.c.name.label("account"),
+            *([accounts.c.name.label("account")] if named else []),
             users.c.name.label("rep"),
-            func.coalesce(scores.c.tier, NO_TIER).label("tier"),
+            func.coalesce(f.c.tier, NO_TIER).label("tier"),
             f.c.handed_off_at,
             days.c.month,
             days.c.week,
@@ -281,13 +288,7 @@ def _handoffs(
             by_now(f.c.rating_at, f.c.rating).label("rating"),
             by_now(f.c.verdict_at, f.c.verdict).label("verdict"),
         )
-        .select_from(
-            f.join(accounts, accounts.c.id == f.c.account_id)
-            .join(days, days.c.n == span.day_of(f.c.handed_off_at))
-            .outerjoin(fb, fb.c.n == span.day_of(first_meaningful))
-            .outerjoin(users, users.c.id == f.c.owner_id)
-            .outerjoin(scores, scores.c.account_id == f.c.account_id)
-        )
+        .select_from(joined)
         .where(*where)
         .offset(0)  # computed once per hand-off, not again where the sums name a fact
         .subquery("h")
@@ -839,7 +840,7 @@ def black_hole(conn: Connection, scope: Scope) -> list[BlackHoleEntry]:
     handed off: one stays until touched), the longest overdue first."""
     span = _days(conn, scope, current_agreement(conn), True)
     work, first = span.work, span.first
-    h = _handoffs(scope, span, start=None, end=None, untouched=True)
+    h = _handoffs(scope, span, start=None, end=None, untouched=True, named=True)
     now = _utc(scope.now)
     rows = conn.execute(
         select(h.c.account_id, h.c.account, h.c.rep, h.c.handed_off_at, h.c.deadline)
@@ -915,16 +916,17 @@ def handoff_rows(conn: Connection, scope: Scope) -> TableData:
     span = _days(conn, scope, agreement, False)
     zone = scope.calendar.zone
     h = _handoffs(
-        scope, span, start=scope.period.start(zone), end=scope.period.end(zone), attempts=True
+        scope,
+        span,
+        start=scope.period.start(zone),
+        end=scope.period.end(zone),
+        attempts=True,
+        named=True,
     )
     facts = {f.name: f for f in _judged_facts(scope, h)}
     count = conn.execute(
         select(func.count())
-        .select_from(
-            handoff_facts.join(accounts, accounts.c.id == handoff_facts.c.account_id).outerjoin(
-                users, users.c.id == handoff_facts.c.owner_id
-            )
-        )
+        .select_from(handoff_facts.outerjoin(users, users.c.id == handoff_facts.c.owner_id))
         .where(*_handed_off(scope, scope.period.start(zone), scope.period.end(zone)))
     ).scalar_one()
     statement = select(
@@ -1031,7 +1033,12 @@ def breaches(conn: Connection, scope: Scope) -> list[Breach]:
         for e in black_hole(conn, scope)
     ]  # fmt: skip
     h = _handoffs(
-        scope, span, start=scope.period.start(zone), end=scope.period.end(zone), attempts=True
+        scope,
+        span,
+        start=scope.period.start(zone),
+        end=scope.period.end(zone),
+        attempts=True,
+        named=True,
     )
     facts = {f.name: f for f in _judged_facts(scope, h)}
     rows = conn.execute(

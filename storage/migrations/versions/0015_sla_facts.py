@@ -1,8 +1,9 @@
 """The service agreement's facts, kept beside the rows they come from: one row per live
-hand-off (its first touch, its first ten attempts, won or lost, its first meaningful
-interaction, rating and verdict, as times) and one per follow-up date (the next
-interaction after it), filled here from the existing rows, so that the dashboard and the
-SLA report compare stored times instead of searching every hand-off's interactions.
+hand-off of a live account (its rep and tier, its first touch, its first ten attempts, won
+or lost, its first meaningful interaction, rating and verdict, as times) and one per
+follow-up date (the next interaction after it), filled here from the existing rows, so
+that the dashboard and the SLA report compare stored times instead of searching every
+hand-off's interactions.
 
 The fill is written out here as it was at this revision (storage.sla_facts keeps the
 tables up to date from now on and may change with them later).
@@ -45,6 +46,8 @@ interactions = sa.table(
     sa.column("supersedes_id", sa.Uuid),
     sa.column("logged_by", sa.String),
 )
+accounts = sa.table("accounts", sa.column("id", sa.Uuid), sa.column("deleted_at", TIME))
+scores = sa.table("account_scores", sa.column("account_id", sa.Uuid), sa.column("tier", sa.String))
 stage_changes = sa.table(
     "stage_changes",
     sa.column("account_id", sa.Uuid),
@@ -59,6 +62,7 @@ def upgrade() -> None:
         sa.Column("account_id", sa.Uuid(), nullable=False),
         sa.Column("handed_off_at", TIME, nullable=False),
         sa.Column("owner_id", sa.Uuid(), nullable=True),
+        sa.Column("tier", sa.String(length=1), nullable=True),
         *(sa.Column(name, TIME, nullable=True) for name in ATTEMPTS),
         sa.Column("closed_at", TIME, nullable=True),
         sa.Column("first_meaningful", TIME, nullable=True),
@@ -139,6 +143,7 @@ def _handoffs() -> sa.Select:  # type: ignore[type-arg]
         mine.label("account_id"),
         at.label("handed_off_at"),
         targets.c.owner_id,
+        sa.select(scores.c.tier).where(scores.c.account_id == mine).scalar_subquery().label("tier"),
         *(nth(n).label(name) for n, name in enumerate(ATTEMPTS, 1)),
         closed.scalar_subquery().label("closed_at"),
         nth(1, lambda c: c.meaningful.is_(True)).label("first_meaningful"),
@@ -146,7 +151,11 @@ def _handoffs() -> sa.Select:  # type: ignore[type-arg]
         nth(1, given("quality")).label("rating_at"),
         nth(1, given("lead"), value="lead").label("verdict"),
         nth(1, given("lead")).label("verdict_at"),
-    ).where(targets.c.deleted_at.is_(None), at.is_not(None))
+    ).where(
+        targets.c.deleted_at.is_(None),
+        at.is_not(None),
+        sa.exists().where(accounts.c.id == mine, accounts.c.deleted_at.is_(None)),
+    )
 
 
 def _follow_ups() -> sa.Select:  # type: ignore[type-arg]
