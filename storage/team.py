@@ -21,11 +21,14 @@ from domain.users import Action, Role, allowed_actions
 GROUPS = {role: f"accord_{role.value}" for role in Role}
 
 #: The service agreement's facts, written by every action that changes what they come from
-#: (storage.sla_facts).
+#: (storage.sla_facts): interactions, stage changes, the target list, an account's life and
+#: its score (the tier).
 SLA_FACTS = ("handoff_facts", "follow_up_facts")
 #: The tables each action writes; every table is readable by every role.
 WRITES: dict[Action, frozenset[str]] = {
-    Action.EDIT_ACCOUNTS: frozenset({"accounts", "contacts", "account_scores", "change_log"}),
+    Action.EDIT_ACCOUNTS: frozenset(
+        {"accounts", "contacts", "account_scores", "change_log", *SLA_FACTS}
+    ),
     # Reviewing a possible duplicate (merge, keep both) is part of importing.
     Action.IMPORT: frozenset(
         {
@@ -37,14 +40,23 @@ WRITES: dict[Action, frozenset[str]] = {
             "possible_duplicates",
             "engagements",
             "change_log",
+            *SLA_FACTS,
         }
     ),
     Action.UNDO_IMPORT: frozenset(
-        {"accounts", "contacts", "account_scores", "import_batches", "engagements", "change_log"}
+        {
+            "accounts",
+            "contacts",
+            "account_scores",
+            "import_batches",
+            "engagements",
+            "change_log",
+            *SLA_FACTS,
+        }
     ),
     Action.EXPORT: frozenset(),
     Action.MANAGE_USERS: frozenset({"users", "change_log"}),
-    Action.EDIT_ICP: frozenset({"icp_versions", "account_scores", "change_log"}),
+    Action.EDIT_ICP: frozenset({"icp_versions", "account_scores", "change_log", *SLA_FACTS}),
     Action.EDIT_LEAD_DEFINITION: frozenset({"lead_definitions", "change_log"}),
     Action.EDIT_TARGET_LIST: frozenset({"targets", "stage_changes", "change_log", *SLA_FACTS}),
     Action.EDIT_DOSSIER_TEMPLATE: frozenset({"dossier_templates", "change_log"}),
