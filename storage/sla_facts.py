@@ -14,11 +14,24 @@ N-th) of its kind: when it comes after "now", so does every later one.
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import Connection, Select, and_, delete, exists, func, insert, select, update
+from sqlalchemy import (
+    Connection,
+    Select,
+    and_,
+    bindparam,
+    delete,
+    exists,
+    func,
+    insert,
+    select,
+    true,
+    update,
+)
 
 from domain.targets import Stage
 from storage.schema import (
@@ -65,18 +78,22 @@ def refresh_sla_facts(conn: Connection, account_ids: Iterable[uuid.UUID] | None)
 
 
 def _refresh(conn: Connection, ids: list[uuid.UUID] | None) -> None:
-    for table in (handoff_facts, follow_up_facts):
-        statement = delete(table)
-        if ids is not None:
-            statement = statement.where(table.c.account_id.in_(ids))
-        conn.execute(statement)
-    handoffs = _handoffs()
-    follow_ups = _follow_ups()
-    if ids is not None:
-        handoffs = handoffs.where(targets.c.account_id.in_(ids))
-        follow_ups = follow_ups.where(interactions.c.account_id.in_(ids))
-    for table, rows in ((handoff_facts, handoffs), (follow_up_facts, follow_ups)):
-        conn.execute(insert(table).from_select(list(rows.selected_columns.keys()), rows))
+    for statement in _statements(ids is not None):
+        conn.execute(statement, {"ids": ids} if ids is not None else {})
+
+
+@functools.cache
+def _statements(some: bool) -> tuple[Any, ...]:
+    """The refresh's statements, for the accounts bound as ``ids`` (``some``) or for all:
+    built once, since a write that logs one interaction should not pay for composing them
+    again (tens of milliseconds a time)."""
+    ids: Any = bindparam("ids", expanding=True)
+
+    def chosen(col: Any) -> Any:
+        return col.in_(ids) if some else true()
+
+    handoffs = _handoffs().where(chosen(targets.c.account_id))
+    follow_ups = _follow_ups().where(chosen(interactions.c.account_id))
     # Worked out from the stored first meaningful interaction: a subquery nested in the
     # one that finds it, correlated two levels up, is not evaluated per hand-off by SQLite.
     f, i = handoff_facts, interactions.alias("i")
@@ -86,10 +103,17 @@ def _refresh(conn: Connection, ids: list[uuid.UUID] | None) -> None:
         i.c.quality.is_not(None),
         current(i),
     )
-    chosen: Any = f.c.first_meaningful.is_not(None)
-    if ids is not None:
-        chosen = chosen & f.c.account_id.in_(ids)
-    conn.execute(update(f).where(chosen).values(rated_at=rated_at.scalar_subquery()))
+    return (
+        delete(handoff_facts).where(chosen(handoff_facts.c.account_id)),
+        delete(follow_up_facts).where(chosen(follow_up_facts.c.account_id)),
+        *(
+            insert(table).from_select(list(rows.selected_columns.keys()), rows)
+            for table, rows in ((handoff_facts, handoffs), (follow_up_facts, follow_ups))
+        ),
+        update(f)
+        .where(f.c.first_meaningful.is_not(None), chosen(f.c.account_id))
+        .values(rated_at=rated_at.scalar_subquery()),
+    )
 
 
 def _handoffs() -> Select[Any]:
