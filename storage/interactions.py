@@ -38,6 +38,7 @@ from storage.schema import (
     table_of,
     utcnow,
 )
+from storage.sla_facts import refresh_sla_facts
 from storage.targets import users_by_name
 
 accounts = table_of(AccountRow)
@@ -192,6 +193,7 @@ class SqlInteractions:
             supersedes_id=stored.supersedes,
         )
         self.conn.execute(insert(interactions).values(values))
+        refresh_sla_facts(self.conn, [stored.account_id])
         return stored
 
     def add_contact(self, contact: Contact, user: User) -> Contact:
@@ -231,6 +233,7 @@ class SqlInteractions:
                 version=targets.c.version + 1,
             )
         )
+        refresh_sla_facts(conn, [change.account_id])
 
     def grant(self, rep: str, account_id: uuid.UUID, reason: str, user: User) -> LogException:
         if self._granted(rep, account_id) is not None:

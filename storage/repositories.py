@@ -21,6 +21,7 @@ from storage.icps import rescore_with_active
 from storage.interactions import SqlInteractions
 from storage.keys import derived_columns, email_key
 from storage.schema import AccountRow, ChangeRow, ContactRow, Tracked, utcnow
+from storage.sla_facts import refresh_sla_facts
 from storage.targets import SqlTargets
 from storage.workspace import Workspace
 
@@ -105,6 +106,7 @@ class SqlAccounts:
         _touch(row, user)
         _log(self.session, user, row, "accounts", "delete", None)
         _flush(self.session, "This account")
+        refresh_sla_facts(self.session.connection(), [account_id])
 
     def restore(self, account_id: UUID, user: User) -> None:
         row = self.session.get(AccountRow, account_id)
@@ -115,6 +117,7 @@ class SqlAccounts:
         _log(self.session, user, row, "accounts", "restore", None)
         self.session.flush()
         _rescore(self.session, row.id)
+        refresh_sla_facts(self.session.connection(), [account_id])
 
 
 class SqlContacts:

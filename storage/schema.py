@@ -339,6 +339,66 @@ class AccountReachRow(Base):
     left_opportunity: Mapped[datetime | None]
 
 
+class HandoffFactRow(Base):
+    """What the service agreement measures of one live hand-off of a live account, kept up
+    to date by every write that changes it (:func:`storage.sla_facts.refresh_sla_facts`):
+    its rep and its account's tier, and times only, as of no particular moment, nothing
+    that depends on the agreement's numbers or the calendar, so that a figure is a
+    comparison of these columns with the period's days, with no other row to read. Interactions a
+    correction superseded do not count; ``attempt_1`` is the first touch, ``attempt_N`` the
+    N-th interaction after the hand-off (up to ``domain.agreement.MAX_ATTEMPTS``)."""
+
+    __tablename__ = "handoff_facts"
+
+    account_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    handed_off_at: Mapped[datetime]
+    owner_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    tier: Mapped[str | None] = mapped_column(String(1))
+    attempt_1: Mapped[datetime | None]
+    attempt_2: Mapped[datetime | None]
+    attempt_3: Mapped[datetime | None]
+    attempt_4: Mapped[datetime | None]
+    attempt_5: Mapped[datetime | None]
+    attempt_6: Mapped[datetime | None]
+    attempt_7: Mapped[datetime | None]
+    attempt_8: Mapped[datetime | None]
+    attempt_9: Mapped[datetime | None]
+    attempt_10: Mapped[datetime | None]
+    #: The first move to won or lost after the hand-off.
+    closed_at: Mapped[datetime | None]
+    first_meaningful: Mapped[datetime | None]
+    #: The first rating given at or after the first meaningful interaction.
+    rated_at: Mapped[datetime | None]
+    #: The first rating after the hand-off, and when it was given.
+    rating: Mapped[int | None]
+    rating_at: Mapped[datetime | None]
+    #: The first verdict (accepted or rejected) after the hand-off, and when.
+    verdict: Mapped[str | None] = mapped_column(String(20))
+    verdict_at: Mapped[datetime | None]
+
+    __table_args__ = (Index("ix_handoff_facts_handed_off_at", "handed_off_at"),)
+
+
+class FollowUpFactRow(Base):
+    """A follow-up date set by a current interaction, and the next current interaction on
+    its account after it (whether it was kept is that time against the date's end), kept up
+    to date by every write that changes it (:func:`storage.sla_facts.refresh_sla_facts`)."""
+
+    __tablename__ = "follow_up_facts"
+
+    interaction_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    account_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    logged_by: Mapped[str] = mapped_column(String(120))
+    at: Mapped[datetime]
+    follow_up: Mapped[date] = mapped_column(Date)
+    next_at: Mapped[datetime | None]
+
+    __table_args__ = (
+        Index("ix_follow_up_facts_account_id", "account_id"),
+        Index("ix_follow_up_facts_follow_up", "follow_up", "logged_by", "at", "next_at"),
+    )
+
+
 class LogExceptionRow(Base):
     """Leave for one rep to log against one account that is not on the target list, until
     revoked."""

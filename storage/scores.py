@@ -27,6 +27,7 @@ from domain.icp import IcpVersion
 from storage.icp_sql import included_sql, scaled_sql, score_of, tier_of
 from storage.queries import LIVE_ACCOUNT
 from storage.schema import AccountRow, AccountScoreRow, table_of
+from storage.sla_facts import refresh_tiers
 
 accounts = table_of(AccountRow)
 scores = table_of(AccountScoreRow)
@@ -86,6 +87,7 @@ def store_scores(
             literal(version.id, Uuid),
         )
     conn.execute(insert(scores).from_select(COLUMNS, rows))
+    refresh_tiers(conn, select(accounts.c.id).where(chosen))
 
 
 def count_score_rows(conn: Connection) -> int:
@@ -101,3 +103,4 @@ def count_scored(conn: Connection) -> int:
 def clear_scores(conn: Connection) -> None:
     """Remove every score row (before all accounts are scored again)."""
     conn.execute(delete(scores))
+    refresh_tiers(conn, None)

@@ -33,6 +33,7 @@ from storage.schema import (
     utcnow,
 )
 from storage.scores import scores, stored
+from storage.sla_facts import refresh_sla_facts
 from storage.workspace import Workspace
 
 accounts = table_of(AccountRow)
@@ -128,6 +129,7 @@ class SqlTargets:
                 .where(targets.c.id == row.id)
                 .values(deleted_at=None, **_touched(user, now))
             )
+            refresh_sla_facts(conn, [account_id])  # its hand-off, if any, counts again
         _log(conn, user, account_id, "add", {"name": facts["name"], "reason": reason})
 
     def remove(self, account_id: uuid.UUID, reason: str, user: User) -> None:
@@ -139,6 +141,7 @@ class SqlTargets:
         )
         if done.rowcount == 0:
             raise NotOnTargetList(self._name(account_id))
+        refresh_sla_facts(conn, [account_id])
         _log(conn, user, account_id, "remove", {"name": self._name(account_id), "reason": reason})
 
     def _name(self, account_id: uuid.UUID) -> str:
@@ -157,6 +160,7 @@ class SqlTargets:
                 .values(owner_id=owner_id, **_touched(user, now))
             )
             changed += result.rowcount
+        refresh_sla_facts(conn, owners)
         _log(conn, user, None, "assign", {"accounts": changed})
         return changed
 
@@ -181,6 +185,10 @@ class SqlTargets:
             )
         ).scalars()
         _staged(conn, [(a, Stage.TARGETED) for a in targeted], Stage.SALES_READY, user, now)
+        passed_on = conn.execute(
+            select(targets.c.account_id).where(targets.c.id.in_(eligible.scalar_subquery()))
+        ).scalars()
+        chosen = list(passed_on)
         handed = conn.execute(
             update(targets)
             .where(targets.c.id.in_(eligible.scalar_subquery()))
@@ -194,6 +202,7 @@ class SqlTargets:
                 **_touched(user, now),
             )
         ).rowcount
+        refresh_sla_facts(conn, chosen)
         _log(conn, user, None, "hand off", {"accounts": handed})
         return replace(counts, handed_off=handed)
 

@@ -20,9 +20,15 @@ from domain.users import Action, Role, allowed_actions
 #: The database's group role of each Accord role.
 GROUPS = {role: f"accord_{role.value}" for role in Role}
 
+#: The service agreement's facts, written by every action that changes what they come from
+#: (storage.sla_facts): interactions, stage changes, the target list, an account's life and
+#: its score (the tier).
+SLA_FACTS = ("handoff_facts", "follow_up_facts")
 #: The tables each action writes; every table is readable by every role.
 WRITES: dict[Action, frozenset[str]] = {
-    Action.EDIT_ACCOUNTS: frozenset({"accounts", "contacts", "account_scores", "change_log"}),
+    Action.EDIT_ACCOUNTS: frozenset(
+        {"accounts", "contacts", "account_scores", "change_log", *SLA_FACTS}
+    ),
     # Reviewing a possible duplicate (merge, keep both) is part of importing.
     Action.IMPORT: frozenset(
         {
@@ -34,16 +40,27 @@ WRITES: dict[Action, frozenset[str]] = {
             "possible_duplicates",
             "engagements",
             "change_log",
+            *SLA_FACTS,
         }
     ),
     Action.UNDO_IMPORT: frozenset(
-        {"accounts", "contacts", "account_scores", "import_batches", "engagements", "change_log"}
+        {
+            "accounts",
+            "contacts",
+            "account_scores",
+            "import_batches",
+            "engagements",
+            "change_log",
+            *SLA_FACTS,
+        }
     ),
     Action.EXPORT: frozenset(),
     Action.MANAGE_USERS: frozenset({"users", "change_log"}),
-    Action.EDIT_ICP: frozenset({"icp_versions", "account_scores", "change_log"}),
+    Action.EDIT_ICP: frozenset({"icp_versions", "account_scores", "change_log", *SLA_FACTS}),
     Action.EDIT_LEAD_DEFINITION: frozenset({"lead_definitions", "change_log"}),
-    Action.EDIT_TARGET_LIST: frozenset({"targets", "stage_changes", "account_reach", "change_log"}),
+    Action.EDIT_TARGET_LIST: frozenset(
+        {"targets", "stage_changes", "account_reach", "change_log", *SLA_FACTS}
+    ),
     Action.EDIT_DOSSIER_TEMPLATE: frozenset({"dossier_templates", "change_log"}),
     # The first dossier of a workspace stores the default template as its version 1.
     Action.EDIT_DOSSIER: frozenset(
@@ -61,9 +78,12 @@ WRITES: dict[Action, frozenset[str]] = {
             "contacts",
             "account_scores",
             "change_log",
+            *SLA_FACTS,
         }
     ),
-    Action.CORRECT_STAGE: frozenset({"stage_changes", "account_reach", "targets", "change_log"}),
+    Action.CORRECT_STAGE: frozenset(
+        {"stage_changes", "account_reach", "targets", "change_log", *SLA_FACTS}
+    ),
     Action.GRANT_EXCEPTION: frozenset({"log_exceptions", "change_log"}),
     Action.SEE_ANY_QUEUE: frozenset(),
     Action.READ_FIELD_FEEDBACK: frozenset(),

@@ -37,6 +37,7 @@ RELEASED = {
     "0013": "cfdb454c4a837d86df7502a7ac32a6f866d5b43426cf5877599b5c0a3791e8c6",
     "0014": "37556d22773cb785bc597f19e4f35b5b7f27c42a4d14aa63ed0c0c8303415ff3",
     "0015": "1bfe307c4fb363adafa34a59475c92954868b7f84e46d314796276c35fa453de",
+    "0016": "c10883384ae15c0ec53effdc6a98e61991ffba6abca1d1477852e0fe1baaf4cd",
 }
 #: The first versions of the migrations that were edited after they had upgraded
 #: workspaces (0003 at c029b87, 0005 at 6387786), as they were released.

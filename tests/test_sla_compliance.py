@@ -33,6 +33,7 @@ from storage.schema import (
     TargetRow,
     table_of,
 )
+from storage.sla_facts import refresh_sla_facts
 
 accounts = table_of(AccountRow)
 targets = table_of(TargetRow)
@@ -124,6 +125,7 @@ def _store(workspace, people, batch) -> list[dict]:
         for table, more in ((interactions, logged), (stage_changes, closed)):
             if more:
                 conn.execute(insert(table), more)
+        refresh_sla_facts(conn, None)  # raw rows written by hand: their facts worked out
     return facts
 
 

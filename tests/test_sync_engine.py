@@ -20,6 +20,7 @@ from domain.accounts import create_account, delete_account, update_account
 from domain.dossiers import DEFAULT_TEMPLATE, DossierEdit, save_dossier, start_dossier
 from domain.errors import NotFound, PermissionDenied
 from domain.interactions import Channel, Interaction, Outcome, grant_exception, log_interaction
+from domain.leads import HasPhone, LeadDefinition, save_lead_definition
 from domain.sync import (
     DELETED,
     MAX_DRIFT_MS,
@@ -31,9 +32,10 @@ from domain.sync import (
     SyncSummary,
     refusal,
 )
-from domain.targets import Stage, add_to_target_list, assign_owners
+from domain.targets import Stage, add_to_target_list, assign_owners, hand_off
 from domain.users import Action, Role, User
 from storage.dossiers import SqlDossierStore, dossier_for
+from storage.leads import SqlLeadStore
 from storage.reach import account_reach, reached_column
 from storage.repositories import SqlUnitOfWork
 from storage.schema import (
@@ -47,6 +49,7 @@ from storage.schema import (
     stored_utc,
     table_of,
 )
+from storage.sla_facts import handoff_facts
 from storage.sync.capture import applying, enable_sync
 from storage.sync.conflicts import list_conflicts, list_refused, settle_conflict
 from storage.sync.engine import (
@@ -241,13 +244,16 @@ def test_a_reps_icp_change_is_kept_aside_while_their_visit_arrives(team, crew, l
         assert len(list_refused(conn)) == 1
 
 
-def test_a_visit_logged_on_a_copy_moves_the_funnel_of_the_team_database(team, crew, laptop):
+def test_a_visit_logged_on_a_copy_moves_the_summaries_of_the_team_database(team, crew, laptop):
     owner, rep = crew[Role.OWNER], crew[Role.REP]
-    acme = _account(team, owner, "Acme")
+    acme = _account(team, owner, "Acme", phone="+49 30 1234567")
+    save_lead_definition(SqlLeadStore(team), owner, LeadDefinition((HasPhone(),)))
     add_to_target_list(SqlUnitOfWork(team), owner, [acme.id], "fits")
     assign_owners(SqlUnitOfWork(team), owner, {acme.id: rep.id})
+    hand_off(SqlUnitOfWork(team), owner, [acme.id])
     _sync(laptop, team)
-    log_interaction(SqlUnitOfWork(laptop), rep, _entry(acme.id))
+    visit = Interaction(acme.id, Channel.VISIT, Outcome.CONVERSATION, datetime.now(UTC))
+    log_interaction(SqlUnitOfWork(laptop), rep, visit)
     _sync(laptop, team)
     with team.read() as conn:
         reached = conn.execute(
@@ -255,7 +261,11 @@ def test_a_visit_logged_on_a_copy_moves_the_funnel_of_the_team_database(team, cr
                 account_reach.c.account_id == acme.id
             )
         ).scalar_one_or_none()
-    assert reached is not None  # the summary the closed loop reads, not only the raw rows
+        first_touch = conn.execute(
+            select(handoff_facts.c.attempt_1).where(handoff_facts.c.account_id == acme.id)
+        ).scalar_one_or_none()
+    assert reached is not None  # the summaries the closed loop and the agreement read,
+    assert first_touch is not None  # not only the raw rows
 
 
 def test_a_deletion_that_did_not_see_an_edit_is_a_conflict_on_every_copy(team, crew, laptop):

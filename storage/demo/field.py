@@ -36,6 +36,7 @@ from storage.schema import (
     UserRow,
     table_of,
 )
+from storage.sla_facts import refresh_sla_facts
 
 targets = table_of(TargetRow)
 users = table_of(UserRow)
@@ -146,6 +147,7 @@ def field_history(
             progress(done, len(listed))
     _flush(conn, history, entries, stages, moved, marketer)
     refresh_reach(conn)  # every listed account's history is new
+    refresh_sla_facts(conn, None)
     history.engagements = _engagement(conn, rng, [r.account_id for r in listed], people,
                                       start, now, marketer)  # fmt: skip
     return history

@@ -25,6 +25,7 @@ from storage.importing.importer import ACCOUNT_VALUES, accounts, batches, contac
 from storage.keys import derived_columns
 from storage.queries import LIVE_ACCOUNT
 from storage.schema import DossierRow, TargetRow, table_of, utcnow
+from storage.sla_facts import refresh_sla_facts
 from storage.workspace import Workspace
 
 target_list = table_of(TargetRow)
@@ -156,6 +157,7 @@ def merge_possible_duplicate(workspace: Workspace, user: User, flag_id: uuid.UUI
         )
         _settle(conn, user, flag, MERGED)
         rescore_with_active(conn, accounts.c.id == stored["id"])
+        refresh_sla_facts(conn, [imported["id"]])
         labels = {f.name: f.label for f in ACCOUNT_FIELDS} | {"custom": "custom fields"}
         filled = ", ".join(labels[name] for name in changes)
         message = (

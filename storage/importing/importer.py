@@ -76,6 +76,7 @@ from storage.schema import (
     table_of,
     utcnow,
 )
+from storage.sla_facts import handed_off_in, refresh_sla_facts
 from storage.workspace import Workspace, sqlite_file
 
 accounts = table_of(AccountRow)
@@ -824,6 +825,8 @@ def undo_import(workspace: Workspace, user: User, batch_id: str | uuid.UUID) -> 
             update(batches).where(batches.c.id == key).values(undone_at=now, undone_by=user.name)
         )
         rescore_batch(conn, key)
+        batch_accounts = select(accounts.c.id).where(accounts.c.import_batch_id == key)
+        refresh_sla_facts(conn, handed_off_in(conn, batch_accounts))
         message = (
             f"Undid import of {batch['file_name']}: {counted(removed, 'record')} removed, "
             f"{restored:,} restored to their values before the import"

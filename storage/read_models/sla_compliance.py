@@ -6,8 +6,10 @@ interaction, a follow-up's date) is one row of a small table made in Python from
 workspace calendar (:class:`_Days`: a few hundred days, whatever the workspace holds) and
 joined in SQL: its start and end as UTC, its month and ISO week, the first-touch deadline
 of a hand-off on it, the end of the attempts' and the feedback's windows. The facts of each
-hand-off are correlated subqueries over the ``(account_id, at)`` index of interactions, and
-are summed per month, week, rep and tier in SQL; Python adds up those few groups.
+hand-off and follow-up are the times :mod:`storage.sla_facts` keeps (its first touch, its
+N-th attempt, its first meaningful interaction, ...), compared with those days and with
+``scope.now`` and summed per month, week, rep and tier in SQL; Python adds up those few
+groups.
 
 Where the definitions leave it open, this module counts:
 
@@ -40,11 +42,9 @@ from sqlalchemy import (
     DateTime,
     Integer,
     String,
-    and_,
     case,
     cast,
     column,
-    exists,
     func,
     literal,
     select,
@@ -61,20 +61,22 @@ from storage.agreements import current_agreement
 from storage.dossiers import dossier_complete_sql
 from storage.schema import (
     AccountRow,
-    AccountScoreRow,
-    InteractionRow,
-    StageChangeRow,
     TargetRow,
     UserRow,
     stored_utc,
     table_of,
 )
+from storage.sla_facts import (
+    ATTEMPTS,
+    MAX_ATTEMPTS,
+    current,
+    follow_up_facts,
+    handoff_facts,
+    interactions,
+)
 
 accounts = table_of(AccountRow)
 targets = table_of(TargetRow)
-scores = table_of(AccountScoreRow)
-interactions = table_of(InteractionRow)
-stage_changes = table_of(StageChangeRow)
 users = table_of(UserRow)
 
 #: Business days to the first touch, as the distribution's bars group them: (upper bound in
@@ -91,12 +93,6 @@ LATER_TOUCH, NO_TOUCH = "More than 10 days", "Not touched yet"
 TOUCH_LABELS = (*(label for _, label in TOUCH_BUCKETS), LATER_TOUCH, NO_TOUCH)
 NO_TIER = "No tier"
 HANDOFFS_SHEET, BLACK_HOLE_SHEET = "Hand-offs", "Black hole"
-
-
-def _current(alias: Any) -> Any:
-    """The interaction is current: no correction supersedes it."""
-    later = interactions.alias()
-    return ~exists().where(later.c.supersedes_id == alias.c.id)
 
 
 @dataclass(frozen=True)
@@ -197,13 +193,9 @@ def _days(conn: Connection, scope: Scope, agreement: Agreement, since_first: boo
     day after the later of the period's last and today."""
     work = scope.calendar
     first = work.local_day(scope.period.start(work.zone))
-    if since_first:  # the oldest hand-off nobody has touched since, as the black hole reads
-        i = interactions.alias("i")
+    if since_first:  # the oldest hand-off nobody has touched since
         earliest = conn.execute(
-            select(func.min(targets.c.handed_off_at)).where(
-                targets.c.deleted_at.is_(None),
-                ~exists(select(i.c.id).where(_touch(i, scope))),
-            )
+            select(func.min(handoff_facts.c.handed_off_at)).where(_untouched(scope))
         ).scalar()
         if earliest is not None:
             first = min(first, work.local_day(stored_utc(earliest)))
@@ -215,29 +207,17 @@ def _utc(moment: datetime) -> datetime:
     return moment.astimezone(UTC)
 
 
-def _touch(i: Any, scope: Scope, *more: Any) -> Any:
-    """The interaction ``i`` touches the hand-off of its account's target row: current (no
-    correction supersedes it), after the hand-off, by ``scope.now``."""
-    at = targets.c.handed_off_at
-    return and_(
-        i.c.account_id == targets.c.account_id,
-        i.c.at > at,
-        i.c.at <= _utc(scope.now),
-        _current(i),
-        *more,
-    )
+def _untouched(scope: Scope) -> Any:
+    """The hand-off (a row of ``handoff_facts``) has no first touch by ``scope.now``."""
+    first = handoff_facts.c.attempt_1
+    return first.is_(None) | (first > _utc(scope.now))
 
 
 def _handed_off(scope: Scope, start: datetime | None, end: datetime | None) -> list[Any]:
-    """The conditions on a hand-off (with its account and rep joined) to count: live, made
-    by ``scope.now``, in [start, end), the scope's rep's."""
-    at = targets.c.handed_off_at
-    where: list[Any] = [
-        targets.c.deleted_at.is_(None),
-        accounts.c.deleted_at.is_(None),
-        at.is_not(None),
-        at <= _utc(scope.now),
-    ]
+    """The conditions on a hand-off (its facts, with its rep joined) to count: made by
+    ``scope.now``, in [start, end), the scope's rep's (the facts are live hand-offs')."""
+    at = handoff_facts.c.handed_off_at
+    where: list[Any] = [at <= _utc(scope.now)]
     if start is not None:
         where.append(at >= _utc(start))
     if end is not None:
@@ -254,96 +234,95 @@ def _handoffs(
     start: datetime | None,
     end: datetime | None,
     untouched: bool = False,
+    attempts: bool = False,
+    named: bool = False,
 ) -> Any:
     """One row per hand-off handed off in [start, end) (only those nobody has touched yet,
-    with ``untouched``): its account, rep, tier, day and the facts each measure needs, as
-    of ``scope.now``."""
-    i = interactions.alias("i")
-    days = span.cte
-    mine, at = targets.c.account_id, targets.c.handed_off_at
+    with ``untouched``): its rep, tier, day and the facts each measure needs, as of
+    ``scope.now`` (with ``attempts``, how many attempts it had in their window; with
+    ``named``, its account's name: only a list of hand-offs reads the accounts)."""
+    f, now, days = handoff_facts, _utc(scope.now), span.cte
+    fb = days.alias("fb")
 
-    def after(*more: Any) -> Any:
-        return _touch(i, scope, *more)
+    def by_now(moment: Any, value: Any = None) -> Any:
+        """``value`` (``moment`` itself by default) once ``moment`` has come, else NULL."""
+        return case((moment <= now, moment if value is None else value))
 
-    def first_of(*more: Any) -> Any:
-        return select(func.min(i.c.at)).where(after(*more)).scalar_subquery()
-
-    won_or_lost = (
-        select(func.min(stage_changes.c.at))
-        .where(
-            stage_changes.c.account_id == mine,
-            stage_changes.c.at > at,
-            stage_changes.c.to_stage.in_([Stage.WON.value, Stage.LOST.value]),
-        )
-        .scalar_subquery()
-    )
-
-    def first_value(col: Any) -> Any:
-        return (
-            select(col)
-            .where(after(col.is_not(None)))
-            .order_by(i.c.at, i.c.id)
-            .limit(1)
-            .scalar_subquery()
-        )
-
+    first_meaningful = by_now(f.c.first_meaningful)
+    wanted = span.agreement.sales.attempts
+    if wanted <= MAX_ATTEMPTS:
+        agreed = f.c[ATTEMPTS[wanted - 1]]
+        enough = (agreed < days.c.attempts_end) & (agreed <= now)
+    else:
+        enough = _attempts_counted(f, days.c.attempts_end, now) >= wanted
+    counted_attempts = [_attempts_counted(f, days.c.attempts_end, now).label("attempts")]
     where = _handed_off(scope, start, end)
     if untouched:
-        where.append(~exists(select(i.c.id).where(after())))
+        where.append(_untouched(scope))
+    joined = (
+        f.join(days, days.c.n == span.day_of(f.c.handed_off_at))
+        .outerjoin(fb, fb.c.n == span.day_of(first_meaningful))
+        .outerjoin(users, users.c.id == f.c.owner_id)
+    )
+    if named:
+        joined = joined.join(accounts, accounts.c.id == f.c.account_id)
     return (
         select(
-            mine.label("account_id"),
-            accounts.c.name.label("account"),
+            f.c.account_id,
+            *([accounts.c.name.label("account")] if named else []),
             users.c.name.label("rep"),
-            func.coalesce(scores.c.tier, NO_TIER).label("tier"),
-            at.label("handed_off_at"),
+            func.coalesce(f.c.tier, NO_TIER).label("tier"),
+            f.c.handed_off_at,
             days.c.month,
             days.c.week,
             days.c.deadline,
             days.c.attempts_end,
             *(days.c[f"by{n}"] for n, _ in TOUCH_BUCKETS),
-            first_of().label("first_touch"),
-            select(func.count())
-            .where(after(i.c.at < days.c.attempts_end))
-            .scalar_subquery()
-            .label("attempts"),
-            won_or_lost.label("closed_at"),
-            first_of(i.c.meaningful.is_(True)).label("first_meaningful"),
-            first_value(i.c.quality).label("rating"),
-            first_value(i.c.lead).label("verdict"),
+            by_now(f.c.attempt_1).label("first_touch"),
+            case((enough, 1), else_=0).label("enough_attempts"),
+            *(counted_attempts if attempts else []),
+            f.c.closed_at,
+            first_meaningful.label("first_meaningful"),
+            fb.c.feedback_end,
+            f.c.rated_at,
+            by_now(f.c.rating_at, f.c.rating).label("rating"),
+            by_now(f.c.verdict_at, f.c.verdict).label("verdict"),
         )
-        .select_from(
-            targets.join(accounts, accounts.c.id == mine)
-            .join(days, days.c.n == span.day_of(at))
-            .outerjoin(users, users.c.id == targets.c.owner_id)
-            .outerjoin(scores, scores.c.account_id == mine)
-        )
+        .select_from(joined)
         .where(*where)
         .offset(0)  # computed once per hand-off, not again where the sums name a fact
         .subquery("h")
     )
 
 
-def _judged_facts(scope: Scope, agreement: Agreement, h: Any, span: _Days) -> list[Any]:
-    """Each hand-off's measures as 0/1 columns: (name, expression)."""
-    sales, now = agreement.sales, _utc(scope.now)
-    i, fb = interactions.alias("fi"), span.cte.alias("fb")
-    feedback_end = (
-        select(fb.c.feedback_end)
-        .where(fb.c.n == span.day_of(h.c.first_meaningful))
-        .correlate(h)  # inside the EXISTS below too, where it would otherwise read all of h
+def _attempts_counted(f: Any, window_end: Any, now: datetime) -> Any:
+    """How many attempts a hand-off had before ``window_end`` and by ``now``: its kept
+    attempts' times that fall there, or, when all of them do, its interactions counted."""
+
+    def within(moment: Any) -> Any:
+        return (moment < window_end) & (moment <= now)
+
+    i = interactions.alias("i")
+    every = (
+        select(func.count())
+        .where(
+            i.c.account_id == f.c.account_id,
+            i.c.at > f.c.handed_off_at,
+            within(i.c.at),
+            current(i),
+        )
         .scalar_subquery()
     )
-    rated = exists().where(
-        i.c.account_id == h.c.account_id,
-        i.c.quality.is_not(None),
-        _current(i),
-        i.c.at >= h.c.first_meaningful,
-        i.c.at < feedback_end,
-        i.c.at <= now,
-    )
+    kept = sum((case((within(f.c[name]), 1), else_=0) for name in ATTEMPTS), literal(0))
+    return case((within(f.c[ATTEMPTS[-1]]), every), else_=kept)
+
+
+def _judged_facts(scope: Scope, h: Any) -> list[Any]:
+    """Each hand-off's measures as 0/1 columns: (name, expression)."""
+    now = _utc(scope.now)
+    rated = (h.c.rated_at < h.c.feedback_end) & (h.c.rated_at <= now)
     on_time = h.c.first_touch < h.c.deadline
-    met = (h.c.attempts >= sales.attempts) | (h.c.closed_at < h.c.attempts_end)
+    met = (h.c.enough_attempts == 1) | (h.c.closed_at < h.c.attempts_end)
 
     def one(condition: Any) -> Any:
         return case((condition, 1), else_=0)
@@ -354,7 +333,7 @@ def _judged_facts(scope: Scope, agreement: Agreement, h: Any, span: _Days) -> li
         one(met).label("attempts_met"),
         one(met | (h.c.attempts_end <= now)).label("attempts_judged"),
         one(rated).label("feedback"),
-        one(h.c.first_meaningful.is_not(None) & (rated | (feedback_end <= now))).label(
+        one(h.c.first_meaningful.is_not(None) & (rated | (h.c.feedback_end <= now))).label(
             "feedback_judged"
         ),
         one(h.c.first_touch.is_(None) & (h.c.deadline <= now)).label("black_hole"),
@@ -434,7 +413,7 @@ def compliance(conn: Connection, scope: Scope) -> Compliance:
     span = _days(conn, scope, agreement, False)
     zone = scope.calendar.zone
     h = _handoffs(scope, span, start=scope.period.start(zone), end=scope.period.end(zone))
-    facts = _judged_facts(scope, agreement, h, span)
+    facts = _judged_facts(scope, h)
     rep = func.coalesce(h.c.rep, "(no rep)")
     groups = [h.c.month, h.c.week, rep.label("rep"), h.c.tier, _bucket(h).label("bucket")]
     per = select(*groups, *facts, h.c.rating, h.c.verdict).subquery("per")
@@ -471,23 +450,15 @@ def _at(groups: dict[str, _Tally], key: str) -> _Tally:
 def _due_follow_ups(scope: Scope, days: Any) -> tuple[Any, Any, list[Any]]:
     """Follow-ups due in the period: set by a current interaction, their date come (or
     kept already); kept when a current interaction on the account came after the one that
-    set it, by the end of its date. The interaction that set them, whether kept, and the
-    conditions."""
-    s, i = interactions.alias("s"), interactions.alias("k")
+    set it, by the end of its date. Their facts, whether kept, and the conditions."""
+    s = follow_up_facts
     now, today = _utc(scope.now), scope.calendar.local_day(scope.now)
-    kept = exists().where(
-        i.c.account_id == s.c.account_id,
-        i.c.at > s.c.at,
-        i.c.at < days.c.day_end,
-        i.c.at <= now,
-        _current(i),
-    )
+    kept = s.c.next_at.is_not(None) & (s.c.next_at < days.c.day_end) & (s.c.next_at <= now)
     period = scope.period
     where: list[Any] = [
         s.c.follow_up >= period.first.first_day,
         s.c.follow_up < period.last.plus(1).first_day,
         s.c.at <= now,
-        _current(s),
         (s.c.follow_up < today) | kept,
     ]
     if scope.rep is not None:
@@ -872,7 +843,7 @@ def black_hole(conn: Connection, scope: Scope) -> list[BlackHoleEntry]:
     scope = replace(scope, now=min(scope.now, last_moment))
     span = _days(conn, scope, current_agreement(conn), True)
     work, first = span.work, span.first
-    h = _handoffs(scope, span, start=None, end=None, untouched=True)
+    h = _handoffs(scope, span, start=None, end=None, untouched=True, named=True)
     now = _utc(scope.now)
     rows = conn.execute(
         select(h.c.account_id, h.c.account, h.c.rep, h.c.handed_off_at, h.c.deadline)
@@ -947,15 +918,18 @@ def handoff_rows(conn: Connection, scope: Scope) -> TableData:
     agreement = current_agreement(conn)
     span = _days(conn, scope, agreement, False)
     zone = scope.calendar.zone
-    h = _handoffs(scope, span, start=scope.period.start(zone), end=scope.period.end(zone))
-    facts = {f.name: f for f in _judged_facts(scope, agreement, h, span)}
+    h = _handoffs(
+        scope,
+        span,
+        start=scope.period.start(zone),
+        end=scope.period.end(zone),
+        attempts=True,
+        named=True,
+    )
+    facts = {f.name: f for f in _judged_facts(scope, h)}
     count = conn.execute(
         select(func.count())
-        .select_from(
-            targets.join(accounts, accounts.c.id == targets.c.account_id).outerjoin(
-                users, users.c.id == targets.c.owner_id
-            )
-        )
+        .select_from(handoff_facts.outerjoin(users, users.c.id == handoff_facts.c.owner_id))
         .where(*_handed_off(scope, scope.period.start(zone), scope.period.end(zone)))
     ).scalar_one()
     statement = select(
@@ -1061,8 +1035,15 @@ def breaches(conn: Connection, scope: Scope) -> list[Breach]:
                f"{counted(e.business_days_overdue, 'business day')} overdue")
         for e in black_hole(conn, scope)
     ]  # fmt: skip
-    h = _handoffs(scope, span, start=scope.period.start(zone), end=scope.period.end(zone))
-    facts = {f.name: f for f in _judged_facts(scope, agreement, h, span)}
+    h = _handoffs(
+        scope,
+        span,
+        start=scope.period.start(zone),
+        end=scope.period.end(zone),
+        attempts=True,
+        named=True,
+    )
+    facts = {f.name: f for f in _judged_facts(scope, h)}
     rows = conn.execute(
         select(h.c.account_id, h.c.account, h.c.rep, h.c.handed_off_at, h.c.attempts,
                h.c.first_meaningful, *facts.values())

@@ -15,6 +15,7 @@ from storage.icps import rescore_with_active
 from storage.keys import derived_columns, email_key
 from storage.reach import refresh_reach
 from storage.schema import AccountRow, table_of
+from storage.sla_facts import refresh_sla_facts
 
 accounts = table_of(AccountRow)
 CHUNK = 500
@@ -38,13 +39,15 @@ def derived_of(conn: Connection, table: str, row: Mapping[str, Any]) -> dict[str
 
 def refresh_derived(conn: Connection, account_ids: Collection[str] | None) -> None:
     """Bring the caches up to date after a sync wrote the rows of ``account_ids`` (None:
-    every account, as when the ICP applied changed): the accounts' scores and the funnel's
-    summary of their stage history."""
+    every account, as when the ICP applied changed): the accounts' scores, the funnel's
+    summary of their stage history and the agreement's facts of their hand-offs."""
     if account_ids is None:
         rescore_with_active(conn, true())
         refresh_reach(conn)
+        refresh_sla_facts(conn, None)
         return
     ids = sorted(uuid.UUID(a) for a in account_ids)
     refresh_reach(conn, ids)
+    refresh_sla_facts(conn, ids)
     for start in range(0, len(ids), CHUNK):
         rescore_with_active(conn, accounts.c.id.in_(ids[start : start + CHUNK]))

@@ -1,0 +1,199 @@
+"""The service agreement's facts, kept beside the rows they come from: one row per live
+hand-off (``handoff_facts``) and one per follow-up date a current interaction set
+(``follow_up_facts``), so that the compliance read model compares a few stored times with
+the period's days instead of searching every hand-off's interactions.
+
+:func:`refresh_sla_facts` works out the facts of some accounts again from the raw rows
+(targets, interactions, stage changes); every write that changes those rows calls it for
+the accounts it touched, in its own transaction (logging and correcting an interaction, a
+stage change, the target list's hand-off, owners, additions and removals, the demo
+builders). A fact is a time, as of no particular moment: the read model counts one only
+when it has come by the scope's "now", which is exact because each is the first (or the
+N-th) of its kind: when it comes after "now", so does every later one.
+"""
+
+from __future__ import annotations
+
+import functools
+import uuid
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import (
+    Connection,
+    Select,
+    and_,
+    bindparam,
+    delete,
+    exists,
+    func,
+    insert,
+    select,
+    true,
+    update,
+)
+
+from domain.targets import Stage
+from storage.schema import (
+    AccountRow,
+    AccountScoreRow,
+    FollowUpFactRow,
+    HandoffFactRow,
+    InteractionRow,
+    StageChangeRow,
+    TargetRow,
+    table_of,
+)
+
+handoff_facts = table_of(HandoffFactRow)
+follow_up_facts = table_of(FollowUpFactRow)
+targets = table_of(TargetRow)
+accounts = table_of(AccountRow)
+scores = table_of(AccountScoreRow)
+interactions = table_of(InteractionRow)
+stage_changes = table_of(StageChangeRow)
+
+#: The attempts kept as times (``attempt_1`` .. ``attempt_10``): an agreement asking for
+#: more counts a hand-off's interactions once it has made this many.
+MAX_ATTEMPTS = 10
+ATTEMPTS = tuple(f"attempt_{n}" for n in range(1, MAX_ATTEMPTS + 1))
+_CHUNK = 500
+
+
+def current(alias: Any) -> Any:
+    """The interaction is current: no correction supersedes it."""
+    later = interactions.alias()
+    return ~exists().where(later.c.supersedes_id == alias.c.id)
+
+
+def refresh_sla_facts(conn: Connection, account_ids: Iterable[uuid.UUID] | None) -> None:
+    """Work out the facts of ``account_ids`` (None: every account) again from the raw rows,
+    in the caller's transaction."""
+    if account_ids is None:
+        _refresh(conn, None)
+        return
+    ids = sorted(set(account_ids))
+    for n in range(0, len(ids), _CHUNK):
+        _refresh(conn, ids[n : n + _CHUNK])
+
+
+def _refresh(conn: Connection, ids: list[uuid.UUID] | None) -> None:
+    for statement in _statements(ids is not None):
+        conn.execute(statement, {"ids": ids} if ids is not None else {})
+
+
+@functools.cache
+def _statements(some: bool) -> tuple[Any, ...]:
+    """The refresh's statements, for the accounts bound as ``ids`` (``some``) or for all:
+    built once, since a write that logs one interaction should not pay for composing them
+    again (tens of milliseconds a time)."""
+    ids: Any = bindparam("ids", expanding=True)
+
+    def chosen(col: Any) -> Any:
+        return col.in_(ids) if some else true()
+
+    handoffs = _handoffs().where(chosen(targets.c.account_id))
+    follow_ups = _follow_ups().where(chosen(interactions.c.account_id))
+    # Worked out from the stored first meaningful interaction: a subquery nested in the
+    # one that finds it, correlated two levels up, is not evaluated per hand-off by SQLite.
+    f, i = handoff_facts, interactions.alias("i")
+    rated_at = select(func.min(i.c.at)).where(
+        i.c.account_id == f.c.account_id,
+        i.c.at >= f.c.first_meaningful,
+        i.c.quality.is_not(None),
+        current(i),
+    )
+    return (
+        delete(handoff_facts).where(chosen(handoff_facts.c.account_id)),
+        delete(follow_up_facts).where(chosen(follow_up_facts.c.account_id)),
+        *(
+            insert(table).from_select(list(rows.selected_columns.keys()), rows)
+            for table, rows in ((handoff_facts, handoffs), (follow_up_facts, follow_ups))
+        ),
+        update(f)
+        .where(f.c.first_meaningful.is_not(None), chosen(f.c.account_id))
+        .values(rated_at=rated_at.scalar_subquery()),
+    )
+
+
+def _handoffs() -> Select[Any]:
+    """Each live hand-off's facts, from the raw rows (of live accounts: a deleted account's
+    hand-off counts no more)."""
+    mine, at = targets.c.account_id, targets.c.handed_off_at
+
+    def nth(n: int, *more: Any, value: str = "at") -> Any:
+        """The ``value`` of the n-th current interaction after the hand-off that meets
+        ``more`` (each a function of the interaction's columns): each subquery reads its
+        own alias, so that one nested in another is not taken for it."""
+        i = interactions.alias()
+        found = select(i.c[value]).where(
+            and_(i.c.account_id == mine, i.c.at > at, current(i), *(m(i.c) for m in more))
+        )
+        return found.order_by(i.c.at, i.c.id).offset(n - 1).limit(1).scalar_subquery()
+
+    def given(name: str) -> Any:
+        return lambda c: c[name].is_not(None)
+
+    closed = select(func.min(stage_changes.c.at)).where(
+        stage_changes.c.account_id == mine,
+        stage_changes.c.at > at,
+        stage_changes.c.to_stage.in_([Stage.WON.value, Stage.LOST.value]),
+    )
+    return select(
+        mine.label("account_id"),
+        at.label("handed_off_at"),
+        targets.c.owner_id,
+        select(scores.c.tier).where(scores.c.account_id == mine).scalar_subquery().label("tier"),
+        *(nth(n).label(name) for n, name in enumerate(ATTEMPTS, 1)),
+        closed.scalar_subquery().label("closed_at"),
+        nth(1, lambda c: c.meaningful.is_(True)).label("first_meaningful"),
+        nth(1, given("quality"), value="quality").label("rating"),
+        nth(1, given("quality")).label("rating_at"),
+        nth(1, given("lead"), value="lead").label("verdict"),
+        nth(1, given("lead")).label("verdict_at"),
+    ).where(
+        targets.c.deleted_at.is_(None),
+        at.is_not(None),
+        exists().where(accounts.c.id == mine, accounts.c.deleted_at.is_(None)),
+    )
+
+
+def _follow_ups() -> Select[Any]:
+    """Each follow-up date a current interaction set, with the next current interaction on
+    its account, from the raw rows."""
+    s, k = interactions, interactions.alias("k")
+    following = (
+        select(k.c.at)
+        .where(k.c.account_id == s.c.account_id, k.c.at > s.c.at, current(k))
+        .order_by(k.c.at)
+        .limit(1)
+        .scalar_subquery()
+    )
+    return select(
+        s.c.id.label("interaction_id"),
+        s.c.account_id,
+        s.c.logged_by,
+        s.c.at,
+        s.c.follow_up,
+        following.label("next_at"),
+    ).where(s.c.follow_up.is_not(None), current(s))
+
+
+def handed_off_in(conn: Connection, account_ids: Any) -> list[uuid.UUID]:
+    """Of ``account_ids`` (a SELECT of ids), those with a hand-off's facts: what a write
+    that can only take hand-offs away (an import undone) refreshes."""
+    f = handoff_facts
+    return list(
+        conn.execute(select(f.c.account_id).where(f.c.account_id.in_(account_ids))).scalars()
+    )
+
+
+def refresh_tiers(conn: Connection, account_ids: Any | None) -> None:
+    """Copy the stored tier of ``account_ids`` (a SELECT of ids; None: every account) into
+    their hand-offs' facts, after their scores were written."""
+    f = handoff_facts
+    tier = select(scores.c.tier).where(scores.c.account_id == f.c.account_id).scalar_subquery()
+    statement = update(f).values(tier=tier)
+    if account_ids is not None:
+        statement = statement.where(f.c.account_id.in_(account_ids))
+    conn.execute(statement)
