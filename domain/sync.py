@@ -146,12 +146,12 @@ class Register:
     @property
     def winner(self) -> Write | None:
         """The value every copy shows: the latest head."""
-        heads = self.heads
-        return heads[0] if heads else None
+        open_writes = [s for s in self.writes if s not in self.replaced]
+        return self.writes[max(open_writes)] if open_writes else None
 
     @property
     def conflicted(self) -> bool:
-        return len(self.heads) > 1
+        return sum(1 for s in self.writes if s not in self.replaced) > 1
 
     def head_stamps(self) -> frozenset[Stamp]:
         return frozenset(w.stamp for w in self.heads)
@@ -164,7 +164,10 @@ class Record:
     fields: dict[str, Register] = field(default_factory=dict)
 
     def register(self, name: str) -> Register:
-        return self.fields.setdefault(name, Register())
+        found = self.fields.get(name)
+        if found is None:
+            found = self.fields[name] = Register()
+        return found
 
     def write(self, name: str, value: Any, stamp: Stamp, author: str) -> Write:
         """A local edit of one field: it replaces what this copy shows of it."""

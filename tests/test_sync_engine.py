@@ -31,6 +31,7 @@ from domain.sync import (
     SyncSummary,
     refusal,
 )
+from domain.targets import add_to_target_list, assign_owners
 from domain.users import Action, Role, User
 from storage.dossiers import SqlDossierStore, dossier_for
 from storage.repositories import SqlUnitOfWork
@@ -51,6 +52,8 @@ from storage.sync.engine import (
     apply_changes,
     changes_since,
     device_of,
+    mark_synced,
+    rep_scope,
     replayed,
     seal,
     seen_by,
@@ -312,6 +315,32 @@ def test_every_write_path_is_captured_but_not_what_a_sync_applies(team, crew):
         fields = sorted(conn.execute(select(outbox.c.field)).scalars())
     assert fields == ["*", "city", "phone"]
     del acme
+
+
+def test_a_copy_remembers_when_it_synced_and_how_far_its_clock_is_off(team, crew, laptop):
+    with laptop.write() as conn:
+        assert device_of(conn).last_synced_at is None
+        mark_synced(conn, datetime(2026, 11, 30, 9, 15, tzinfo=UTC), offset_ms=-90_000)
+    with laptop.read() as conn:
+        device = device_of(conn)
+    assert stored_utc(device.last_synced_at) == datetime(2026, 11, 30, 9, 15, tzinfo=UTC)
+    assert device.kind == "copy" and device.clock.offset_ms == -90_000
+
+
+def test_a_reps_copy_receives_their_accounts_and_what_belongs_to_no_account(team, crew):
+    owner, rep = crew[Role.OWNER], crew[Role.REP]
+    mine, theirs = _account(team, owner, "Acme"), _account(team, owner, "Globex")
+    add_to_target_list(SqlUnitOfWork(team), owner, [mine.id, theirs.id], "Fits the ICP")
+    assign_owners(SqlUnitOfWork(team), owner, {mine.id: rep.id})
+    _edit(team, owner, theirs.id, city="Wels")
+    with team.write() as conn:
+        seal(conn, _now())
+        scope = rep_scope(conn, rep.name)
+        sent = changes_since(conn, {}, scope)
+    assert scope == {str(mine.id)}
+    assert {c.record for c in sent.changes if c.table == "accounts"} == {str(mine.id)}
+    assert {c.account for c in sent.changes} == {None, str(mine.id)}
+    assert any(c.table == "users" for c in sent.changes)  # the people, for every copy
 
 
 def test_a_workspace_that_never_synced_captures_nothing(sqlite_workspace, sqlite_people):

@@ -27,10 +27,11 @@ from collections import defaultdict
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any, TypeVar
 
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import CompoundSelect, Connection, delete, insert, select, update
+from sqlalchemy import CompoundSelect, Connection, bindparam, delete, insert, select, update
 
 from domain.errors import AccordError
 from domain.sync import (
@@ -63,6 +64,8 @@ from storage.sync.capture import applying, device_table
 from storage.sync.derived import derived_of, refresh_derived
 from storage.sync.tables import SYNCED, Synced, column_values, row_fields
 
+#: Stamps repeat (a new row's stamp heads each of its fields): each text is parsed once.
+parsed = lru_cache(maxsize=1 << 16)(Stamp.parse)
 changes = table_of(SyncChangeRow)
 heads = table_of(SyncHeadRow)
 seen = table_of(SyncSeenRow)
@@ -119,6 +122,15 @@ def _syncing(conn: Connection) -> Device:
     if device is None:
         raise NotSyncing()
     return device
+
+
+def mark_synced(conn: Connection, at: datetime, offset_ms: int | None = None) -> None:
+    """Note that this database synced at ``at`` (the window says when it last synced) and,
+    when a team database's clock told it, by how much to correct its own clock."""
+    values: dict[str, Any] = {"last_synced_at": at}
+    if offset_ms is not None:
+        values["offset_ms"] = offset_ms
+    conn.execute(update(device_table).values(values))
 
 
 def _save_clock(conn: Connection, clock: Clock) -> None:
@@ -187,7 +199,8 @@ def seal(conn: Connection, now_ms: int) -> int:
     open_heads = _read_heads(conn, sorted(set(records)))
     made = _stamp(conn, device.clock, drafts, open_heads)
     _store(conn, made)
-    _rebuild_heads(conn, sorted({(c.table, c.record) for c in made}))
+    # The heads as stamping left them: a local change replaces what this copy showed.
+    _store_heads(conn, {key: open_heads[key] for key in {(c.table, c.record) for c in made}})
     _advance_seen(conn, made)
     _save_clock(conn, device.clock)
     return len(made)
@@ -329,13 +342,13 @@ def _row_of(change: Change) -> dict[str, Any]:
 
 def _change_of(row: Any) -> Change:
     return Change(
-        Stamp.parse(row.stamp),
+        parsed(row.stamp),
         row.table_name,
         row.record,
         row.field,
         json.loads(row.value),
         row.author,
-        frozenset(Stamp.parse(s) for s in json.loads(row.replaces)),
+        frozenset(parsed(s) for s in json.loads(row.replaces)),
         row.account_id,
     )
 
@@ -388,7 +401,7 @@ def _read_heads(
             )
             for row in rows:
                 fields = found.setdefault((table, row.record), {})
-                fields.setdefault(row.field, set()).add(Stamp.parse(row.stamp))
+                fields.setdefault(row.field, set()).add(parsed(row.stamp))
     return found
 
 
@@ -397,23 +410,36 @@ def _rebuild_heads(conn: Connection, keys: Sequence[tuple[str, str]]) -> _Rows:
     (domain.sync's rules), store them, and give the rows."""
     known = _changes_of(conn, keys)
     records = replay(known)
+    _store_heads(
+        conn,
+        {
+            key: {name: {w.stamp for w in register.heads} for name, register in row.fields.items()}
+            for key, row in records.items()
+        },
+    )
+    return _Rows(records, {(c.table, c.record) for c in known if c.field == NEW_ROW})
+
+
+def _store_heads(
+    conn: Connection, found: Mapping[tuple[str, str], Mapping[str, Collection[Stamp]]]
+) -> None:
+    """Replace the stored heads of the rows ``found`` names with the ones it holds."""
     by_table: dict[str, list[str]] = defaultdict(list)
-    for table, record in keys:
+    for table, record in found:
         by_table[table].append(record)
-    for table, chunk_of in by_table.items():
-        for chunk in _chunks(chunk_of):
+    for table, records in by_table.items():
+        for chunk in _chunks(records):
             conn.execute(
                 delete(heads).where(heads.c.table_name == table, heads.c.record.in_(chunk))
             )
-    open_heads = [
-        {"table_name": table, "record": record, "field": name, "stamp": str(write.stamp)}
-        for (table, record), row in records.items()
-        for name, register in row.fields.items()
-        for write in register.heads
+    rows = [
+        {"table_name": table, "record": record, "field": name, "stamp": str(stamp)}
+        for (table, record), fields in found.items()
+        for name, stamps in fields.items()
+        for stamp in stamps
     ]
-    for some in _chunks(open_heads):
+    for some in _chunks(rows):
         conn.execute(insert(heads), list(some))
-    return _Rows(records, {(c.table, c.record) for c in known if c.field == NEW_ROW})
 
 
 def _advance_seen(conn: Connection, made: Iterable[Change]) -> None:
@@ -603,9 +629,11 @@ def _write(conn: Connection, rows_of: _Rows, new_rows: set[tuple[str, str]]) -> 
         }
         deleted = [r for r, row in rows.items() if not synced.tombstones and _deleted(row)]
         _insert(conn, synced, {r: row for r, row in missing.items() if r not in deleted})
-        for record, row in rows.items():
-            if record in current and record not in deleted:
-                _update(conn, synced, record, current[record], row)
+        _update(
+            conn,
+            synced,
+            [(r, current[r], row) for r, row in rows.items() if r in current and r not in deleted],
+        )
         gone.append((synced, [r for r in deleted if r in current]))
     for synced, records in reversed(gone):
         keys = [synced.key(r) for r in records]
@@ -646,8 +674,16 @@ def _insert(
         if with_id:
             values["id"] = synced.key(record)
         made.append(values)
-    for values in made:  # one by one: a row may name one made just before it
-        conn.execute(insert(synced.table).values(values))
+    # In the order they were made (a row may name one made just before it), as few
+    # statements as rows of the same columns allow.
+    batch: list[dict[str, Any]] = []
+    for values in made:
+        if batch and batch[0].keys() != values.keys():
+            conn.execute(insert(synced.table), batch)
+            batch = []
+        batch.append(values)
+    if batch:
+        conn.execute(insert(synced.table), batch)
 
 
 def _first(row: Record) -> Stamp:
@@ -655,10 +691,30 @@ def _first(row: Record) -> Stamp:
 
 
 def _update(
-    conn: Connection, synced: Synced, record: str, current: Mapping[str, Any], row: Record
+    conn: Connection, synced: Synced, rows: Sequence[tuple[str, Mapping[str, Any], Record]]
 ) -> None:
-    """Write the winners that differ from what the row holds; fields and sections no
-    change touched keep their value."""
+    """Write the winners that differ from what each row holds (fields and sections no change
+    touched keep their value): one statement for all the rows that change the same columns."""
+    alike: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
+    for record, current, row in rows:
+        written = _written(conn, synced, current, row)
+        if written:
+            # Named apart from the columns, which SQLAlchemy keeps for the SET clause.
+            params = {f"new_{name}": value for name, value in written.items()}
+            alike[tuple(sorted(written))].append({**params, "row_key": synced.key(record)})
+    table = synced.table
+    for columns, batch in alike.items():
+        values: dict[str, Any] = {c: bindparam(f"new_{c}") for c in columns}
+        if synced.tracked:
+            values["version"] = table.c.version + 1
+        statement = update(table).where(table.c.id == bindparam("row_key")).values(values)
+        conn.execute(statement, batch)
+
+
+def _written(
+    conn: Connection, synced: Synced, current: Mapping[str, Any], row: Record
+) -> dict[str, Any]:
+    """The columns of the row ``current`` to write so that it holds its winners."""
     winners = row.values()
     shown = row_fields(synced, current)
     differ = {
@@ -667,17 +723,14 @@ def _update(
         if (name in shown or name.startswith(SECTION)) and shown.get(name) != value
     }
     if not differ:
-        return
+        return {}
     values = column_values(synced, {**shown, **winners})
     written = {name: values[name] for name in {_column(n) for n in differ}}
     derived = derived_of(conn, synced.name, {**dict(current), **written})
     written.update({k: v for k, v in derived.items() if current[k] != v})
     if synced.tracked:
         written.update(_bookkeeping(synced, row))
-        written["version"] = synced.table.c.version + 1
-    conn.execute(
-        update(synced.table).where(synced.table.c.id == synced.key(record)).values(written)
-    )
+    return written
 
 
 def _column(field: str) -> str:
@@ -690,6 +743,7 @@ __all__ = [
     "apply_changes",
     "changes_since",
     "device_of",
+    "mark_synced",
     "rep_accounts",
     "rep_scope",
     "schema_of",
