@@ -14,6 +14,7 @@ from domain.sync import BadChangeSet, Change, ChangeSet, SchemaTooNew, Stamp, Sy
 from domain.users import Role
 from storage.repositories import SqlUnitOfWork
 from storage.schema import AccountRow, table_of
+from storage.sync.engine import device_of
 from storage.sync.folder import (
     FolderMissing,
     last_written,
@@ -103,6 +104,9 @@ def test_two_laptops_stay_in_step_through_a_shared_folder(tmp_path: Path) -> Non
         sent = sync_through_folder(first, shared, owner)
         assert sent.sent > 0 and sent.received == 0
         joined = sync_through_folder(second, shared, owner)  # a new, empty workspace
+        with second.read() as conn:
+            device = device_of(conn)
+        assert device is not None and device.last_synced_at is not None  # the window says it
         assert joined.received == sent.sent
         assert _accounts(second) == _accounts(first)
 

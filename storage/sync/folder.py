@@ -25,11 +25,13 @@ from domain.errors import AccordError
 from domain.progress import Cancel, Progress
 from domain.sync import BadChangeSet, Change, ChangeSet, Stamp, SyncSummary, copy_scope, is_device
 from domain.users import User
+from storage.schema import utcnow
 from storage.sync.capture import enable_sync, sync_enabled
 from storage.sync.engine import (
     apply_changes,
     changes_since,
     device_of,
+    mark_synced,
     schema_of,
     seal,
     seen_by,
@@ -89,6 +91,7 @@ def sync_through_folder(
             change_set.require_schema(schema)
             received += change_set.changes
         applied = apply_changes(conn, ChangeSet(device.device, schema, tuple(received)), wall_ms())
+        mark_synced(conn, utcnow())
     step(3)
     return SyncSummary(
         sent=len(ours.changes),

@@ -30,6 +30,7 @@ from storage.sync.engine import (
     apply_changes,
     changes_since,
     device_of,
+    mark_synced,
     rep_scope,
     schema_of,
     seal,
@@ -81,7 +82,7 @@ def sync_with_team(
         scope = None if device.rep is None else rep_scope(source, device.rep)
         incoming = changes_since(source, seen_by(target), scope)
         received = apply_changes(target, incoming, wall_ms())
-        target.execute(update(device_table).values(last_synced_at=utcnow()))
+        mark_synced(target, utcnow())
     step(3)
     return SyncSummary(
         sent=sent.applied,
