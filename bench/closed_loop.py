@@ -19,22 +19,14 @@ import argparse
 import os
 import sqlite3
 import sys
-import time
-from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.timing import timed
+
 TARGET = 10.0
-
-
-def timed(action: Callable[[], Any]) -> tuple[float, Any]:
-    """How long ``action`` took, and what it gave."""
-    start = time.perf_counter()
-    result = action()
-    return time.perf_counter() - start, result
 
 
 def main() -> None:

@@ -28,11 +28,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-
-def timed(action: Callable[[], Any]) -> tuple[float, Any]:
-    start = time.perf_counter()
-    result = action()
-    return time.perf_counter() - start, result
+from bench.timing import timed
 
 
 def cpu_timed(action: Callable[[], Any]) -> tuple[float, float, Any]:

@@ -18,10 +18,8 @@ import sqlite3
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from contextlib import closing
 from pathlib import Path
-from typing import TypeVar
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -29,6 +27,7 @@ from sqlalchemy import func, insert, select, update
 
 from bench.data import bench_out
 from bench.field_data import field_workspace
+from bench.timing import timed
 from domain.users import Role, User
 from storage.bulk import new_id
 from storage.schema import AccountRow, ContactRow, TargetRow, UserRow, table_of
@@ -36,16 +35,9 @@ from storage.sync.checkout import checkout, copied_tables
 from storage.sync.team import sync_with_team
 from storage.workspace import Workspace, open_workspace
 
-T = TypeVar("T")
 REP = "Bench Rep"
 targets, users = table_of(TargetRow), table_of(UserRow)
 accounts, contacts = table_of(AccountRow), table_of(ContactRow)
-
-
-def timed(work: Callable[[], T]) -> tuple[float, T]:
-    start = time.perf_counter()
-    result = work()
-    return time.perf_counter() - start, result
 
 
 def said(name: str, took: float, floor: float, target: float) -> str:

@@ -63,6 +63,11 @@ class Stamp:
     counter: int
     device: str
 
+    @property
+    def at(self) -> datetime:
+        """When, on the clock of the device that made it (corrected)."""
+        return datetime.fromtimestamp(self.millis / 1000, UTC)
+
     def __str__(self) -> str:
         return f"{self.millis:015d}-{self.counter:04x}-{self.device}"
 
@@ -465,7 +470,7 @@ class Head:
 
     @property
     def at(self) -> datetime:
-        return datetime.fromtimestamp(self.stamp.millis / 1000, UTC)
+        return self.stamp.at
 
 
 @dataclass(frozen=True)
@@ -522,7 +527,7 @@ class Refused:
 
     @property
     def at(self) -> datetime:
-        return datetime.fromtimestamp(self.stamp.millis / 1000, UTC)
+        return self.stamp.at
 
 
 # --- Roles hold at sync --------------------------------------------------------------------

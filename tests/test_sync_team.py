@@ -136,9 +136,11 @@ def test_a_workspace_that_is_no_copy_is_said_so(team, sqlite_workspace) -> None:
         sync_with_team(sqlite_workspace, team, person(team, DEMO_OWNER))
 
 
+# A team database in a file is on this computer and shares its clock: only a server's differs.
+@pytest.mark.parametrize(
+    "db_url", [pytest.param("postgresql", marks=pytest.mark.postgres)], indirect=True
+)
 def test_a_copy_whose_clock_is_off_is_corrected_and_told(team, copy, monkeypatch) -> None:
-    if team.is_sqlite:
-        pytest.skip("a workspace file is on this computer: it shares its clock")
     import storage.sync.team as transport
 
     real = transport.wall_ms
