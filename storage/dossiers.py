@@ -50,6 +50,15 @@ accounts = table_of(AccountRow)
 targets = table_of(TargetRow)
 users = table_of(UserRow)
 LIVE_DOSSIER = dossiers.c.deleted_at.is_(None)
+#: The namespace of dossier ids, which are derived from their account's (see dossier_id_of).
+DOSSIER_IDS = uuid.UUID("5d1e0c0a-8f7e-4c55-9a51-0d055ee12017")
+
+
+def dossier_id_of(account_id: uuid.UUID) -> uuid.UUID:
+    """The id of an account's dossier, the same on every copy: a dossier started for one
+    account on two offline copies is one record when they sync, its sections merged as the
+    dossier editor merges them (an account has one dossier, never deleted)."""
+    return uuid.uuid5(DOSSIER_IDS, str(account_id))
 
 
 def _template_version(row: Any) -> TemplateVersion:
@@ -192,7 +201,7 @@ class SqlDossierStore:
             ).scalar()
             if taken is not None:
                 raise AccordError(f"{name} already has a dossier.")
-            now, dossier_id = utcnow(), uuid.uuid4()
+            now, dossier_id = utcnow(), dossier_id_of(account_id)
             template_id = _newest_template_id(conn, user)
             document = conn.execute(
                 select(templates.c.document).where(templates.c.id == template_id)

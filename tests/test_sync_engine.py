@@ -347,6 +347,29 @@ def test_a_change_set_reads_back_from_its_document_and_nothing_else_does():
             ChangeSet.from_document(broken)
 
 
+def test_a_dossier_started_for_one_account_on_two_copies_meets_as_one(team, crew, tmp_path):
+    owner, marketing = crew[Role.OWNER], crew[Role.MARKETING]
+    acme = _account(team, owner, "Acme", city="Graz")
+    globex = _account(team, owner, "Globex")
+    start_dossier(SqlDossierStore(team), marketing, globex.id)  # the team's template
+    laptops = [_copy_of(team, tmp_path / f"laptop{n}.sqlite") for n in range(2)]
+    first, second = (s.key for s in DEFAULT_TEMPLATE.sections[:2])
+    written = ({first: "Steel, 40 people"}, {second: "Ann buys"})
+    for laptop, texts in zip(laptops, written, strict=True):
+        started = start_dossier(SqlDossierStore(laptop), marketing, acme.id)
+        save_dossier(SqlDossierStore(laptop), marketing, started, DossierEdit(texts))
+    for laptop in (*laptops, laptops[0]):
+        _sync(laptop, team)
+    shown = [dossier_for(ws, acme.id) for ws in (team, *laptops)]
+    assert all(d is not None and d.texts == {first: "Steel, 40 people", second: "Ann buys"}
+               for d in shown)  # fmt: skip
+    assert len({d.id for d in shown if d is not None}) == 1
+    with team.read() as conn:  # only when each was started differs; no section, no value
+        assert [c.field for c in list_conflicts(conn)] == ["created_at"]
+    for laptop in laptops:
+        laptop.close()
+
+
 def test_a_summary_says_what_moved_in_a_sentence():
     assert SyncSummary().sentence() == (
         "Nothing to sync: this copy and the other side were already in step."
@@ -369,16 +392,17 @@ SKEWS = st.sampled_from([-120_000, -7_000, 0, 3_000, 90_000])
 
 
 def _fleet(team_url: str, folder: Path) -> dict[str, object]:
-    """A team database with three accounts, each with a dossier, and three copies of it."""
+    """A team database with four accounts, three with a dossier, and three copies of it."""
     team = open_workspace(team_url)
     with team.write() as conn:
         enable_sync(conn, "team", snapshot=True)
     crew = _people(team)
     ids = []
     store = SqlDossierStore(team)
-    for name in ("Acme", "Globex", "Initech"):
+    for name in ("Acme", "Globex", "Initech", "Umbrella"):
         account = _account(team, crew[Role.OWNER], name, city="Graz")
-        start_dossier(store, crew[Role.MARKETING], account.id)
+        if name != "Umbrella":  # its dossier is started on any side (rule begin_dossier)
+            start_dossier(store, crew[Role.MARKETING], account.id)
         ids.append(account.id)
     copies = [_copy_of(team, folder / f"copy{n}.sqlite") for n in range(3)]
     return {"team": team, "copies": copies, "crew": crew, "accounts": ids}
@@ -437,11 +461,19 @@ class Fleet(RuleBasedStateMachine):
         if loaded is not None:
             delete_account(SqlUnitOfWork(ws), self.crew[Role.OWNER], loaded)
 
-    @rule(side=st.integers(0, 3), account=st.integers(0, 2), section=st.sampled_from(SECTIONS))
+    @rule(side=st.integers(0, 3))
+    def begin_dossier(self, side: int) -> None:
+        """The fourth account's dossier, started on whichever sides have none yet."""
+        ws = self.sides[side]
+        if dossier_for(ws, self.accounts[3]) is None:
+            start_dossier(SqlDossierStore(ws), self.crew[Role.MARKETING], self.accounts[3])
+
+    @rule(side=st.integers(0, 3), account=st.integers(0, 3), section=st.sampled_from(SECTIONS))
     def write_dossier(self, side: int, account: int, section: str) -> None:
         ws = self.sides[side]
         dossier = dossier_for(ws, self.accounts[account])
-        assert dossier is not None
+        if dossier is None:  # not started here yet
+            return
         text = f"Notes {self._value(side)}"
         save_dossier(SqlDossierStore(ws), self.crew[Role.MARKETING], dossier,
                      DossierEdit({**dossier.texts, section: text}))  # fmt: skip
