@@ -26,6 +26,7 @@ from domain.dossiers import (
 )
 from domain.errors import AccordError, ConcurrentEditError, NotFound
 from domain.users import User
+from storage.bulk import one_id
 from storage.change_log import log_change
 from storage.keys import search_key
 from storage.schema import (
@@ -50,15 +51,6 @@ accounts = table_of(AccountRow)
 targets = table_of(TargetRow)
 users = table_of(UserRow)
 LIVE_DOSSIER = dossiers.c.deleted_at.is_(None)
-#: The namespace of dossier ids, which are derived from their account's (see dossier_id_of).
-DOSSIER_IDS = uuid.UUID("5d1e0c0a-8f7e-4c55-9a51-0d055ee12017")
-
-
-def dossier_id_of(account_id: uuid.UUID) -> uuid.UUID:
-    """The id of an account's dossier, the same on every copy: a dossier started for one
-    account on two offline copies is one record when they sync, its sections merged as the
-    dossier editor merges them (an account has one dossier, never deleted)."""
-    return uuid.uuid5(DOSSIER_IDS, str(account_id))
 
 
 def _template_version(row: Any) -> TemplateVersion:
@@ -201,7 +193,9 @@ class SqlDossierStore:
             ).scalar()
             if taken is not None:
                 raise AccordError(f"{name} already has a dossier.")
-            now, dossier_id = utcnow(), dossier_id_of(account_id)
+            # One id per account (an account's dossier is never deleted): two copies' starts
+            # meet as one dossier, merged section by section.
+            now, dossier_id = utcnow(), one_id("dossiers", account_id)
             template_id = _newest_template_id(conn, user)
             document = conn.execute(
                 select(templates.c.document).where(templates.c.id == template_id)

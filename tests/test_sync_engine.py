@@ -31,7 +31,7 @@ from domain.sync import (
     SyncSummary,
     refusal,
 )
-from domain.users import Action, Role, User
+from domain.users import Action, Role, User, add_user
 from storage.dossiers import SqlDossierStore, dossier_for
 from storage.repositories import SqlUnitOfWork
 from storage.schema import (
@@ -42,6 +42,7 @@ from storage.schema import (
     SyncChangeRow,
     SyncDeviceRow,
     SyncOutboxRow,
+    UserRow,
     stored_utc,
     table_of,
 )
@@ -57,6 +58,7 @@ from storage.sync.engine import (
 )
 from storage.sync.tables import SYNCED
 from storage.team import WRITES
+from storage.users import SqlUserStore
 from storage.workspace import Workspace, open_workspace
 from tests.conftest import _people, _pg_database
 
@@ -65,6 +67,7 @@ outbox = table_of(SyncOutboxRow)
 interactions = table_of(InteractionRow)
 icp_versions = table_of(IcpVersionRow)
 changes = table_of(SyncChangeRow)
+users = table_of(UserRow)
 
 
 def _now() -> int:
@@ -370,6 +373,20 @@ def test_a_dossier_started_for_one_account_on_two_copies_meets_as_one(team, crew
         laptop.close()
 
 
+def test_a_user_added_with_the_same_name_on_two_sides_meets_as_one(team, crew, laptop):
+    owner = crew[Role.OWNER]
+    on_team = add_user(SqlUserStore(team), owner, "Pat Partner", Role.REP)
+    on_laptop = add_user(SqlUserStore(laptop), owner, "Pat Partner", Role.MARKETING)
+    _sync(laptop, team)
+    _sync(laptop, team)
+    for ws in (team, laptop):
+        with ws.read() as conn:
+            pats = conn.execute(select(users).where(users.c.name == "Pat Partner")).all()
+            listed = {c.field: {h.value for h in c.heads} for c in list_conflicts(conn)}
+        assert [p.id for p in pats] == [on_team.id] == [on_laptop.id]
+        assert listed["role"] == {"rep", "marketing"}  # which role is for a person to say
+
+
 def test_a_summary_says_what_moved_in_a_sentence():
     assert SyncSummary().sentence() == (
         "Nothing to sync: this copy and the other side were already in step."
@@ -478,6 +495,12 @@ class Fleet(RuleBasedStateMachine):
         save_dossier(SqlDossierStore(ws), self.crew[Role.MARKETING], dossier,
                      DossierEdit({**dossier.texts, section: text}))  # fmt: skip
 
+    @rule(side=st.integers(0, 3), name=st.sampled_from(["Pat Partner", "Sam Seller"]),
+          role=st.sampled_from([Role.REP, Role.MARKETING]))  # fmt: skip
+    def add_person(self, side: int, name: str, role: Role) -> None:
+        """A user added, or their role changed, on any side: one user per name everywhere."""
+        add_user(SqlUserStore(self.sides[side]), self.crew[Role.OWNER], name, role)
+
     @rule(side=st.integers(0, 3), skew=SKEWS)
     def skew_clock(self, side: int, skew: int) -> None:
         with self.sides[side].write() as conn:
@@ -554,9 +577,15 @@ def _state(ws: Workspace) -> tuple[object, ...]:
             str(r.account_id): (r.texts, r.completeness, r.search_text)
             for r in conn.execute(select(table_of(DossierRow)))
         }
+        people = {str(r.id): (r.name, r.role) for r in conn.execute(select(users))}
         conflicts = list_conflicts(conn)
         known = set(conn.execute(select(changes.c.stamp)).scalars())
-    return {**rows, "dossiers": dossiers}, [uuid.UUID(v) for v in visits], conflicts, known
+    return (
+        {**rows, "dossiers": dossiers, "users": people},
+        [uuid.UUID(v) for v in visits],
+        conflicts,
+        known,
+    )
 
 
 def _run_fleet(team: Callable[[Path], str], folder: Path, examples: int) -> None:
