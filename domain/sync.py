@@ -158,6 +158,14 @@ class Register:
     def conflicted(self) -> bool:
         return sum(1 for s in self.writes if s not in self.replaced) > 1
 
+    @property
+    def disputed(self) -> bool:
+        """Conflicted with values that differ: something for a person to settle. Heads that
+        agree (a record made the same on two copies, such as an account's dossier) are
+        not."""
+        heads = self.heads
+        return any(w.value != heads[0].value for w in heads[1:])
+
     def head_stamps(self) -> frozenset[Stamp]:
         return frozenset(w.stamp for w in self.heads)
 

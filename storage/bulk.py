@@ -30,6 +30,18 @@ def new_id() -> uuid.UUID:
     return uuid.UUID(int=value)
 
 
+#: The namespace of the ids :func:`one_id` derives.
+ONE_IDS = uuid.UUID("5d1e0c0a-8f7e-4c55-9a51-0d055ee12017")
+
+
+def one_id(table: str, key: object) -> uuid.UUID:
+    """The id of the one row of ``table`` that ``key`` names (an account's dossier, a
+    user's name), the same on every copy: the row made on two offline copies is one record
+    when they sync, merged field by field, instead of two rows that a unique index
+    refuses."""
+    return uuid.uuid5(ONE_IDS, f"{table}/{key}")
+
+
 def bulk_insert(conn: Connection, table: Table, columns: Sequence[str],
                 rows: Iterable[Sequence[Any]], stored: bool = False) -> None:  # fmt: skip
     """INSERT ``rows`` (tuples in ``columns`` order) with one executemany through the driver.

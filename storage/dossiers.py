@@ -26,6 +26,7 @@ from domain.dossiers import (
 )
 from domain.errors import AccordError, ConcurrentEditError, NotFound
 from domain.users import User
+from storage.bulk import one_id
 from storage.change_log import log_change
 from storage.keys import search_key
 from storage.schema import (
@@ -192,7 +193,9 @@ class SqlDossierStore:
             ).scalar()
             if taken is not None:
                 raise AccordError(f"{name} already has a dossier.")
-            now, dossier_id = utcnow(), uuid.uuid4()
+            # One id per account (an account's dossier is never deleted): two copies' starts
+            # meet as one dossier, merged section by section.
+            now, dossier_id = utcnow(), one_id("dossiers", account_id)
             template_id = _newest_template_id(conn, user)
             document = conn.execute(
                 select(templates.c.document).where(templates.c.id == template_id)

@@ -7,6 +7,7 @@ the person's role (:mod:`storage.team`).
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -17,6 +18,7 @@ from sqlalchemy.orm import Session
 from domain.errors import AccordError, PermissionDenied
 from domain.users import Role, User, role_for_new_user
 from storage import team
+from storage.bulk import one_id
 from storage.schema import ChangeRow, UserRow
 from storage.workspace import Workspace
 
@@ -43,8 +45,14 @@ def _has_owner(session: Session) -> bool:
     return session.scalar(owner) is not None
 
 
+def _id_of(name: str) -> uuid.UUID:
+    """One id per name (a user is never deleted): a person added on two copies is one
+    user once they sync, a difference in role a conflict to settle."""
+    return one_id("users", name)
+
+
 def _add(session: Session, name: str, role: Role) -> UserRow:
-    row = UserRow(name=name, role=role.value, changed_by=name)
+    row = UserRow(id=_id_of(name), name=name, role=role.value, changed_by=name)
     session.add(row)
     session.flush()
     return row
@@ -148,7 +156,7 @@ class SqlUserStore:
         with _server_refusal(), self.workspace.session() as session, session.begin():
             row = _find(session, name)
             if row is None:
-                row = UserRow(name=name, role=role.value, changed_by=actor.name)
+                row = UserRow(id=_id_of(name), name=name, role=role.value, changed_by=actor.name)
                 session.add(row)
             else:
                 row.role = role.value

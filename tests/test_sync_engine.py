@@ -33,7 +33,7 @@ from domain.sync import (
     refusal,
 )
 from domain.targets import Stage, add_to_target_list, assign_owners, hand_off
-from domain.users import Action, Role, User
+from domain.users import Action, Role, User, add_user
 from storage.dossiers import SqlDossierStore, dossier_for
 from storage.leads import SqlLeadStore
 from storage.reach import account_reach, reached_column
@@ -46,6 +46,7 @@ from storage.schema import (
     SyncChangeRow,
     SyncDeviceRow,
     SyncOutboxRow,
+    UserRow,
     stored_utc,
     table_of,
 )
@@ -64,6 +65,7 @@ from storage.sync.engine import (
 )
 from storage.sync.tables import SYNCED
 from storage.team import WRITES
+from storage.users import SqlUserStore
 from storage.workspace import Workspace, open_workspace
 from tests.conftest import _people, _pg_database
 
@@ -72,6 +74,7 @@ outbox = table_of(SyncOutboxRow)
 interactions = table_of(InteractionRow)
 icp_versions = table_of(IcpVersionRow)
 changes = table_of(SyncChangeRow)
+users = table_of(UserRow)
 
 
 def _now() -> int:
@@ -404,6 +407,43 @@ def test_a_change_set_reads_back_from_its_document_and_nothing_else_does():
             ChangeSet.from_document(broken)
 
 
+def test_a_dossier_started_for_one_account_on_two_copies_meets_as_one(team, crew, tmp_path):
+    owner, marketing = crew[Role.OWNER], crew[Role.MARKETING]
+    acme = _account(team, owner, "Acme", city="Graz")
+    globex = _account(team, owner, "Globex")
+    start_dossier(SqlDossierStore(team), marketing, globex.id)  # the team's template
+    laptops = [_copy_of(team, tmp_path / f"laptop{n}.sqlite") for n in range(2)]
+    first, second = (s.key for s in DEFAULT_TEMPLATE.sections[:2])
+    written = ({first: "Steel, 40 people"}, {second: "Ann buys"})
+    for laptop, texts in zip(laptops, written, strict=True):
+        started = start_dossier(SqlDossierStore(laptop), marketing, acme.id)
+        save_dossier(SqlDossierStore(laptop), marketing, started, DossierEdit(texts))
+    for laptop in (*laptops, laptops[0]):
+        _sync(laptop, team)
+    shown = [dossier_for(ws, acme.id) for ws in (team, *laptops)]
+    assert all(d is not None and d.texts == {first: "Steel, 40 people", second: "Ann buys"}
+               for d in shown)  # fmt: skip
+    assert len({d.id for d in shown if d is not None}) == 1
+    with team.read() as conn:  # only when each was started differs; no section, no value
+        assert [c.field for c in list_conflicts(conn)] == ["created_at"]
+    for laptop in laptops:
+        laptop.close()
+
+
+def test_a_user_added_with_the_same_name_on_two_sides_meets_as_one(team, crew, laptop):
+    owner = crew[Role.OWNER]
+    on_team = add_user(SqlUserStore(team), owner, "Pat Partner", Role.REP)
+    on_laptop = add_user(SqlUserStore(laptop), owner, "Pat Partner", Role.MARKETING)
+    _sync(laptop, team)
+    _sync(laptop, team)
+    for ws in (team, laptop):
+        with ws.read() as conn:
+            pats = conn.execute(select(users).where(users.c.name == "Pat Partner")).all()
+            listed = {c.field: {h.value for h in c.heads} for c in list_conflicts(conn)}
+        assert [p.id for p in pats] == [on_team.id] == [on_laptop.id]
+        assert listed["role"] == {"rep", "marketing"}  # which role is for a person to say
+
+
 def test_a_summary_says_what_moved_in_a_sentence():
     assert SyncSummary().sentence() == (
         "Nothing to sync: this copy and the other side were already in step."
@@ -426,16 +466,17 @@ SKEWS = st.sampled_from([-120_000, -7_000, 0, 3_000, 90_000])
 
 
 def _fleet(team_url: str, folder: Path) -> dict[str, object]:
-    """A team database with three accounts, each with a dossier, and three copies of it."""
+    """A team database with four accounts, three with a dossier, and three copies of it."""
     team = open_workspace(team_url)
     with team.write() as conn:
         enable_sync(conn, "team", snapshot=True)
     crew = _people(team)
     ids = []
     store = SqlDossierStore(team)
-    for name in ("Acme", "Globex", "Initech"):
+    for name in ("Acme", "Globex", "Initech", "Umbrella"):
         account = _account(team, crew[Role.OWNER], name, city="Graz")
-        start_dossier(store, crew[Role.MARKETING], account.id)
+        if name != "Umbrella":  # its dossier is started on any side (rule begin_dossier)
+            start_dossier(store, crew[Role.MARKETING], account.id)
         ids.append(account.id)
     copies = [_copy_of(team, folder / f"copy{n}.sqlite") for n in range(3)]
     return {"team": team, "copies": copies, "crew": crew, "accounts": ids}
@@ -494,14 +535,28 @@ class Fleet(RuleBasedStateMachine):
         if loaded is not None:
             delete_account(SqlUnitOfWork(ws), self.crew[Role.OWNER], loaded)
 
-    @rule(side=st.integers(0, 3), account=st.integers(0, 2), section=st.sampled_from(SECTIONS))
+    @rule(side=st.integers(0, 3))
+    def begin_dossier(self, side: int) -> None:
+        """The fourth account's dossier, started on whichever sides have none yet."""
+        ws = self.sides[side]
+        if dossier_for(ws, self.accounts[3]) is None:
+            start_dossier(SqlDossierStore(ws), self.crew[Role.MARKETING], self.accounts[3])
+
+    @rule(side=st.integers(0, 3), account=st.integers(0, 3), section=st.sampled_from(SECTIONS))
     def write_dossier(self, side: int, account: int, section: str) -> None:
         ws = self.sides[side]
         dossier = dossier_for(ws, self.accounts[account])
-        assert dossier is not None
+        if dossier is None:  # not started here yet
+            return
         text = f"Notes {self._value(side)}"
         save_dossier(SqlDossierStore(ws), self.crew[Role.MARKETING], dossier,
                      DossierEdit({**dossier.texts, section: text}))  # fmt: skip
+
+    @rule(side=st.integers(0, 3), name=st.sampled_from(["Pat Partner", "Sam Seller"]),
+          role=st.sampled_from([Role.REP, Role.MARKETING]))  # fmt: skip
+    def add_person(self, side: int, name: str, role: Role) -> None:
+        """A user added, or their role changed, on any side: one user per name everywhere."""
+        add_user(SqlUserStore(self.sides[side]), self.crew[Role.OWNER], name, role)
 
     @rule(side=st.integers(0, 3), skew=SKEWS)
     def skew_clock(self, side: int, skew: int) -> None:
@@ -579,9 +634,15 @@ def _state(ws: Workspace) -> tuple[object, ...]:
             str(r.account_id): (r.texts, r.completeness, r.search_text)
             for r in conn.execute(select(table_of(DossierRow)))
         }
+        people = {str(r.id): (r.name, r.role) for r in conn.execute(select(users))}
         conflicts = list_conflicts(conn)
         known = set(conn.execute(select(changes.c.stamp)).scalars())
-    return {**rows, "dossiers": dossiers}, [uuid.UUID(v) for v in visits], conflicts, known
+    return (
+        {**rows, "dossiers": dossiers, "users": people},
+        [uuid.UUID(v) for v in visits],
+        conflicts,
+        known,
+    )
 
 
 def _run_fleet(team: Callable[[Path], str], folder: Path, examples: int) -> None:

@@ -72,7 +72,7 @@ def _conflicts(conn: Connection, table: str, record: str, row: Record) -> list[C
     what = _what(conn, table, row.values())
     found = []
     for name, register in sorted(row.fields.items()):
-        if register.conflicted:
+        if register.disputed:
             winner, *others = [Head(w.stamp, name, w.value, w.author) for w in register.heads]
             found.append(
                 Conflict(

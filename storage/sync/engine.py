@@ -544,7 +544,7 @@ def apply_changes(conn: Connection, change_set: ChangeSet, now_ms: int) -> Appli
         applied=len(accepted),
         known=len(incoming) - len(new),
         refused=len(kept_aside),
-        conflicts=sum(1 for r in rows.records.values() for g in r.fields.values() if g.conflicted),
+        conflicts=sum(1 for r in rows.records.values() for g in r.fields.values() if g.disputed),
         accounts=frozenset(accounts),
     )
 
