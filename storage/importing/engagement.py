@@ -46,11 +46,11 @@ from domain.values import normalize_domain, normalize_name
 from storage.bulk import bulk_insert, cycle_collector_paused, new_id
 from storage.importing.files import SourceTable, open_table
 from storage.importing.importer import (
-    _disk_full,
-    _Run,
+    ImportRun,
     accounts,
     check_mapped_fields,
     contacts,
+    disk_full,
 )
 from storage.keys import email_key
 from storage.queries import LIVE_ACCOUNT
@@ -283,7 +283,7 @@ def _stored(conn: Connection, keys: list[_Key]) -> set[_Key]:
     return {(a, c, k, stored_utc(at), campaign) for a, c, k, at, campaign in rows} & set(keys)
 
 
-def _import_rows(run: _Run, found: _Accounts, columns: dict[str, str]) -> None:
+def _import_rows(run: ImportRun, found: _Accounts, columns: dict[str, str]) -> None:
     options = run.options
     assert isinstance(options, EngagementOptions)
     default_kind = options.kind.value if options.kind else None
@@ -351,15 +351,15 @@ def import_engagement(
         with cycle_collector_paused(), workspace.write() as conn:
             parse = RowParser(table.headers, mapped_fields, fields, defused=table.is_csv)
             folder = file.parent if (file := sqlite_file(workspace.url)) else None
-            run = _Run(conn, user, table, "engagement", parse, options, progress, cancel, folder,
-                       EngagementSummary)  # fmt: skip
+            run = ImportRun(conn, user, table, "engagement", parse, options, progress, cancel,
+                            folder, EngagementSummary)  # fmt: skip
             run.summary.mapping = mapping_line(table.headers, mapped_fields, fields)
             _import_rows(run, _Accounts(conn), _matching_columns(table.headers, mapped_fields))
             summary = run.finish()
             summary.notes += shared_fields(table.headers, mapped_fields, fields)
             return summary
     except OperationalError as error:
-        if _disk_full(error):
+        if disk_full(error):
             raise DiskFull(path.name) from None
         raise
 

@@ -177,7 +177,7 @@ class RejectedRows:
             yield RowError(row, column, reason), cells
 
 
-class _Run:
+class ImportRun:
     """State of one import while its transaction is open."""
 
     def __init__(
@@ -340,7 +340,7 @@ class _Run:
 
 
 def _apply_update(
-    run: _Run, table: Table, record: dict[str, Any], changes: dict[str, Any], derived: bool
+    run: ImportRun, table: Table, record: dict[str, Any], changes: dict[str, Any], derived: bool
 ) -> None:
     run.keep_before(table, record, changes)
     values = dict(changes)
@@ -421,7 +421,7 @@ class _StoredAccounts:
                     yield dict(row._mapping)
 
 
-def _import_accounts(run: _Run, stored: _StoredAccounts) -> None:
+def _import_accounts(run: ImportRun, stored: _StoredAccounts) -> None:
     policy = run.options.on_duplicate
     unknown = run.summary.unknown_countries
     for parsed in run.parsed_chunks():
@@ -518,7 +518,7 @@ def _remember(
     by_name.setdefault(name, []).append(record)
 
 
-def _import_contacts(run: _Run, mapped_fields: list[str]) -> None:
+def _import_contacts(run: ImportRun, mapped_fields: list[str]) -> None:
     policy = run.options.on_duplicate
     columns = [contacts.c[n] for n in CONTACT_VALUES] + [
         contacts.c.email_key,
@@ -650,7 +650,7 @@ def _run_import(
                 numbers=numbers,
             )
             folder = file.parent if (file := sqlite_file(workspace.url)) else None
-            run = _Run(conn, user, table, kind, parse, options, progress, cancel, folder)
+            run = ImportRun(conn, user, table, kind, parse, options, progress, cancel, folder)
             if reading:
                 run.summary.notes.append(reading.describe(path.name))
             run.summary.mapping = mapping_line(table.headers, mapped_fields, fields)
@@ -664,12 +664,12 @@ def _run_import(
             summary.notes += shared_fields(table.headers, mapped_fields, fields)
             return summary
     except OperationalError as error:
-        if _disk_full(error):
+        if disk_full(error):
             raise DiskFull(path.name) from None
         raise
 
 
-def _disk_full(error: DBAPIError) -> bool:
+def disk_full(error: DBAPIError) -> bool:
     """SQLite's SQLITE_FULL, PostgreSQL's disk_full."""
     orig = error.orig
     return (

@@ -11,7 +11,6 @@ from datetime import datetime
 
 from sqlalchemy import Connection, select
 
-from domain.goal import Goal
 from domain.periods import Month, Period
 from domain.queue import RULES
 from domain.report import Chart, Figure, Scope, Section
@@ -19,7 +18,7 @@ from domain.tables import TableColumn, TableData
 from domain.users import Role, User
 from storage.agreements import current_calendar
 from storage.dossiers import dossier_complete_sql
-from storage.plan import goals
+from storage.goals import current_goal
 from storage.queue import queue_entries
 from storage.read_models import closed_loop, goal_progress, sla_compliance
 from storage.schema import AccountRow, WorkCalendarRow, table_of
@@ -42,13 +41,11 @@ def dashboard_scope(
     month = Month.of(calendar.local_day(now))
     period = Period(month, month)
     if not this_month:
-        document = conn.execute(
-            select(goals.c.document).order_by(goals.c.number.desc()).limit(1)
-        ).scalar()
-        if document is None:
+        goal = current_goal(conn)
+        if goal is None:
             period = Period.months_from(month.plus(1 - MONTHS_WITHOUT_GOAL), MONTHS_WITHOUT_GOAL)
         else:
-            period = Goal.from_document(document).period
+            period = goal.goal.period
     return Scope(period, calendar, now, rep)
 
 
