@@ -912,11 +912,9 @@ HANDOFF_COLUMNS = (
 )
 
 
-def handoff_rows(conn: Connection, scope: Scope) -> TableData:
-    """The raw hand-offs of the period, one row each, streamed: every figure of the two
-    sides traces to them."""
-    agreement = current_agreement(conn)
-    span = _days(conn, scope, agreement, False)
+def _listed_handoffs(scope: Scope, span: Any) -> tuple[Any, dict[str, Any]]:
+    """The period's hand-offs with their accounts' names and attempts, for a list of them,
+    and each judged fact by name."""
     zone = scope.calendar.zone
     h = _handoffs(
         scope,
@@ -926,7 +924,16 @@ def handoff_rows(conn: Connection, scope: Scope) -> TableData:
         attempts=True,
         named=True,
     )
-    facts = {f.name: f for f in _judged_facts(scope, h)}
+    return h, {f.name: f for f in _judged_facts(scope, h)}
+
+
+def handoff_rows(conn: Connection, scope: Scope) -> TableData:
+    """The raw hand-offs of the period, one row each, streamed: every figure of the two
+    sides traces to them."""
+    agreement = current_agreement(conn)
+    span = _days(conn, scope, agreement, False)
+    zone = scope.calendar.zone
+    h, facts = _listed_handoffs(scope, span)
     count = conn.execute(
         select(func.count())
         .select_from(handoff_facts.outerjoin(users, users.c.id == handoff_facts.c.owner_id))
@@ -1027,7 +1034,7 @@ def breaches(conn: Connection, scope: Scope) -> list[Breach]:
     of ``scope.now``: the accounts' first, each kind by date."""
     agreement, work = current_agreement(conn), scope.calendar
     span = _days(conn, scope, agreement, False)
-    zone, sales = work.zone, agreement.sales
+    sales = agreement.sales
     found = [
         Breach(BreachKind.BLACK_HOLE, e.account_id, e.account, e.rep or "",
                work.local_day(e.handed_off_at),
@@ -1035,15 +1042,7 @@ def breaches(conn: Connection, scope: Scope) -> list[Breach]:
                f"{counted(e.business_days_overdue, 'business day')} overdue")
         for e in black_hole(conn, scope)
     ]  # fmt: skip
-    h = _handoffs(
-        scope,
-        span,
-        start=scope.period.start(zone),
-        end=scope.period.end(zone),
-        attempts=True,
-        named=True,
-    )
-    facts = {f.name: f for f in _judged_facts(scope, h)}
+    h, facts = _listed_handoffs(scope, span)
     rows = conn.execute(
         select(h.c.account_id, h.c.account, h.c.rep, h.c.handed_off_at, h.c.attempts,
                h.c.first_meaningful, *facts.values())
