@@ -415,17 +415,21 @@ def test_a_dossier_started_for_one_account_on_two_copies_meets_as_one(team, crew
     laptops = [_copy_of(team, tmp_path / f"laptop{n}.sqlite") for n in range(2)]
     first, second = (s.key for s in DEFAULT_TEMPLATE.sections[:2])
     written = ({first: "Steel, 40 people"}, {second: "Ann buys"})
+    starts = []
     for laptop, texts in zip(laptops, written, strict=True):
         started = start_dossier(SqlDossierStore(laptop), marketing, acme.id)
         save_dossier(SqlDossierStore(laptop), marketing, started, DossierEdit(texts))
+        starts.append(stored_utc(dossier_for(laptop, acme.id).created_at))
+    assert starts[0] < starts[1]
     for laptop in (*laptops, laptops[0]):
         _sync(laptop, team)
     shown = [dossier_for(ws, acme.id) for ws in (team, *laptops)]
     assert all(d is not None and d.texts == {first: "Steel, 40 people", second: "Ann buys"}
                for d in shown)  # fmt: skip
     assert len({d.id for d in shown if d is not None}) == 1
-    with team.read() as conn:  # only when each was started differs; no section, no value
-        assert [c.field for c in list_conflicts(conn)] == ["created_at"]
+    with team.read() as conn:  # when each was started differs: the first start stands
+        assert list_conflicts(conn) == []
+    assert {stored_utc(d.created_at) for d in shown if d is not None} == {starts[0]}
     for laptop in laptops:
         laptop.close()
 
