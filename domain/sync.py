@@ -17,6 +17,9 @@ decide what each copy holds.
 - A deletion is a write of the row's ``deleted_at`` field that also names every head of
   the row's other fields its author saw (:meth:`Record.delete`). An edit that the deletion did
   not see is a conflict on the row (:attr:`Record.conflicted`), never silently lost.
+- A record made on two copies under the same id (an account's dossier, started on two
+  laptops) keeps when and by whom it was first made: its ``created_at`` and ``created_by``
+  registers show their earliest head, and differing heads there are not a conflict.
 - History (interactions, ratings, stage changes …) is append-only and merges by union of
   its ids: never a conflict.
 """
@@ -40,6 +43,9 @@ MAX_DRIFT_MS = 5 * 60 * 1000
 _COUNTER_LIMIT = 0xFFFF
 _STAMP = re.compile(r"(\d{15})-([0-9a-f]{4})-([0-9a-z]{1,32})")
 DELETED = "deleted_at"
+#: Fields that say when and by whom a record was made: written once by each copy that made
+#: it, their earliest write stands (:attr:`Register.first_stands`).
+MADE = frozenset({"created_at", "created_by"})
 
 
 class ClockDrift(AccordError):
@@ -130,6 +136,8 @@ class Register:
 
     writes: dict[Stamp, Write] = field(default_factory=dict)
     replaced: set[Stamp] = field(default_factory=set)
+    #: The earliest head is shown and several heads are no conflict: a field of :data:`MADE`.
+    first_stands: bool = False
 
     def apply(self, write: Write) -> bool:
         """Take ``write`` in; False when it was seen before (applying twice changes nothing)."""
@@ -150,13 +158,16 @@ class Register:
 
     @property
     def winner(self) -> Write | None:
-        """The value every copy shows: the latest head."""
+        """The value every copy shows: the latest head (the earliest if ``first_stands``)."""
         open_writes = [s for s in self.writes if s not in self.replaced]
-        return self.writes[max(open_writes)] if open_writes else None
+        if not open_writes:
+            return None
+        return self.writes[min(open_writes) if self.first_stands else max(open_writes)]
 
     @property
     def conflicted(self) -> bool:
-        return sum(1 for s in self.writes if s not in self.replaced) > 1
+        heads = sum(1 for s in self.writes if s not in self.replaced)
+        return heads > 1 and not self.first_stands
 
     @property
     def disputed(self) -> bool:
@@ -164,7 +175,7 @@ class Register:
         agree (a record made the same on two copies, such as an account's dossier) are
         not."""
         heads = self.heads
-        return any(w.value != heads[0].value for w in heads[1:])
+        return not self.first_stands and any(w.value != heads[0].value for w in heads[1:])
 
     def head_stamps(self) -> frozenset[Stamp]:
         return frozenset(w.stamp for w in self.heads)
@@ -179,7 +190,7 @@ class Record:
     def register(self, name: str) -> Register:
         found = self.fields.get(name)
         if found is None:
-            found = self.fields[name] = Register()
+            found = self.fields[name] = Register(first_stands=name in MADE)
         return found
 
     def write(self, name: str, value: Any, stamp: Stamp, author: str) -> Write:

@@ -13,6 +13,7 @@ from domain.users import Role, User
 from storage.demo.build import DEMO_OWNER, build_demo
 from storage.schema import (
     AccountRow,
+    Base,
     DossierRow,
     InteractionRow,
     TargetRow,
@@ -104,6 +105,11 @@ def test_a_rep_s_copy_holds_their_accounts_with_their_history(
         assert counts["accounts"] == len(theirs) < _counts(team)["accounts"]
         assert counts["users"] == _counts(team)["users"]  # every name the history mentions
         assert counts["change_log"] == 0
+        for summary in ("account_reach", "handoff_facts", "follow_up_facts"):
+            table = Base.metadata.tables[summary]  # kept beside their accounts' rows
+            kept = select(func.count()).where(table.c.account_id.in_(theirs))
+            with team.read() as conn:
+                assert counts[summary] == conn.execute(kept).scalar_one() > 0, summary
     finally:
         copy.close()
 

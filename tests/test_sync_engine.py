@@ -17,7 +17,13 @@ from hypothesis.stateful import RuleBasedStateMachine, rule, run_state_machine_a
 from sqlalchemy import func, insert, select, update
 
 from domain.accounts import create_account, delete_account, update_account
-from domain.dossiers import DEFAULT_TEMPLATE, DossierEdit, save_dossier, start_dossier
+from domain.dossiers import (
+    DEFAULT_TEMPLATE,
+    DossierEdit,
+    save_dossier,
+    save_template,
+    start_dossier,
+)
 from domain.errors import NotFound, PermissionDenied
 from domain.interactions import Channel, Interaction, Outcome, grant_exception, log_interaction
 from domain.leads import HasPhone, LeadDefinition, save_lead_definition
@@ -34,7 +40,7 @@ from domain.sync import (
 )
 from domain.targets import Stage, add_to_target_list, assign_owners, hand_off
 from domain.users import Action, Role, User, add_user
-from storage.dossiers import SqlDossierStore, dossier_for
+from storage.dossiers import SqlDossierStore, dossier_for, template_versions
 from storage.leads import SqlLeadStore
 from storage.reach import account_reach, reached_column
 from storage.repositories import SqlUnitOfWork
@@ -415,17 +421,21 @@ def test_a_dossier_started_for_one_account_on_two_copies_meets_as_one(team, crew
     laptops = [_copy_of(team, tmp_path / f"laptop{n}.sqlite") for n in range(2)]
     first, second = (s.key for s in DEFAULT_TEMPLATE.sections[:2])
     written = ({first: "Steel, 40 people"}, {second: "Ann buys"})
+    starts = []
     for laptop, texts in zip(laptops, written, strict=True):
         started = start_dossier(SqlDossierStore(laptop), marketing, acme.id)
         save_dossier(SqlDossierStore(laptop), marketing, started, DossierEdit(texts))
+        starts.append(stored_utc(dossier_for(laptop, acme.id).created_at))
+    assert starts[0] < starts[1]
     for laptop in (*laptops, laptops[0]):
         _sync(laptop, team)
     shown = [dossier_for(ws, acme.id) for ws in (team, *laptops)]
     assert all(d is not None and d.texts == {first: "Steel, 40 people", second: "Ann buys"}
                for d in shown)  # fmt: skip
     assert len({d.id for d in shown if d is not None}) == 1
-    with team.read() as conn:  # only when each was started differs; no section, no value
-        assert [c.field for c in list_conflicts(conn)] == ["created_at"]
+    with team.read() as conn:  # when each was started differs: the first start stands
+        assert list_conflicts(conn) == []
+    assert {stored_utc(d.created_at) for d in shown if d is not None} == {starts[0]}
     for laptop in laptops:
         laptop.close()
 
@@ -685,3 +695,19 @@ def test_three_copies_and_a_team_database_end_in_the_same_state_on_postgresql(tm
     finally:
         for database in made:
             next(database, None)  # drops it
+
+
+def test_a_template_saved_on_a_copy_and_on_the_team_keeps_both_numbered_alike(team, crew, laptop):
+    marketing = crew[Role.MARKETING]
+    for ws, note in ((team, "on the team"), (laptop, "on the laptop")):
+        save_template(SqlDossierStore(ws), marketing, DEFAULT_TEMPLATE, note)
+    _sync(laptop, team)  # before: the second version 1 broke every sync from then on
+    numbered = [[(v.number, v.note) for v in template_versions(ws)] for ws in (team, laptop)]
+    assert numbered[0] == numbered[1]
+    assert sorted(n for n, _ in numbered[0]) == [1, 2]
+    assert {note for _, note in numbered[0]} == {"on the team", "on the laptop"}
+    assert _sync(laptop, team) == (0, 0)
+    save_template(SqlDossierStore(laptop), marketing, DEFAULT_TEMPLATE, "the third")
+    _sync(laptop, team)
+    for ws in (team, laptop):
+        assert max((v.number, v.note) for v in template_versions(ws)) == (3, "the third")

@@ -3,7 +3,9 @@ aside, and a second sync with nothing to do; on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import json
 import uuid
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -11,17 +13,20 @@ from sqlalchemy import func, select, text, update
 
 from domain.errors import Cancelled, PermissionDenied
 from domain.sync import SyncSummary
-from domain.users import User
+from domain.targets import assign_owners
+from domain.users import Role, User
 from storage.demo.build import DEMO_OWNER, build_demo
+from storage.repositories import SqlUnitOfWork
 from storage.schema import (
     AccountRow,
     ContactRow,
     InteractionRow,
     SyncHeadRow,
+    TargetRow,
     table_of,
     utcnow,
 )
-from storage.sync.checkout import checkout
+from storage.sync.checkout import checkout, copied_tables
 from storage.sync.engine import device_of
 from storage.sync.team import NotACopy, TeamNotUpgraded, sync_with_team
 from storage.users import list_users
@@ -30,6 +35,7 @@ from storage.workspace import Workspace
 REP = "Sam Rivera"
 accounts, contacts = table_of(AccountRow), table_of(ContactRow)
 interactions, heads = table_of(InteractionRow), table_of(SyncHeadRow)
+targets = table_of(TargetRow)
 
 
 def person(ws: Workspace, name: str) -> User:
@@ -182,3 +188,67 @@ def test_a_team_database_an_older_accord_upgraded_is_said(team, copy) -> None:
         conn.execute(text("UPDATE alembic_version SET version_num = '0013'"))
     with pytest.raises(TeamNotUpgraded, match=r"older schema \(0013\) than this Accord"):
         sync_with_team(copy, team, person(copy, REP))
+
+
+def _comparable(value: object) -> object:
+    """A value as the two databases can be compared on: documents as text, times in UTC
+    without their zone (the team's PostgreSQL gives them with it)."""
+    if isinstance(value, dict | list):
+        return json.dumps(value, sort_keys=True)
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        return value.astimezone(UTC).replace(tzinfo=None)
+    return value
+
+
+def _account_rows(ws: Workspace, account_id: uuid.UUID) -> dict[str, set[tuple[object, ...]]]:
+    """What a copy and the team hold of one account: its row, contacts, target-list entry,
+    interactions, stage changes and the summaries kept beside them."""
+    held = {}
+    with ws.read() as conn:
+        for table in copied_tables():
+            if table.name == "accounts":
+                where = table.c.id == account_id
+            elif "account_id" in table.c and table.name != "possible_duplicates":
+                where = table.c.account_id == account_id
+            else:
+                continue
+            held[table.name] = {tuple(map(_comparable, row))
+                                for row in conn.execute(select(table).where(where))}  # fmt: skip
+    return held
+
+
+def test_an_account_handed_to_the_rep_after_the_copy_comes_whole(team, copy) -> None:
+    rep = person(copy, REP)
+    owner = next(u for u in list_users(team) if u.role is Role.OWNER)
+    with team.read() as conn:
+        mine = set(
+            conn.execute(
+                select(targets.c.account_id).where(
+                    targets.c.owner_id == rep.id, targets.c.deleted_at.is_(None)
+                )
+            ).scalars()
+        )
+        theirs = conn.execute(
+            select(targets.c.account_id)
+            .join(interactions, interactions.c.account_id == targets.c.account_id)
+            .join(contacts, contacts.c.account_id == targets.c.account_id)
+            .where(targets.c.owner_id != rep.id, targets.c.deleted_at.is_(None))
+            .limit(1)
+        ).scalar_one()  # fmt: skip
+    assert theirs not in mine
+    assign_owners(SqlUnitOfWork(team), owner, {theirs: rep.id})
+    with team.write() as conn:  # an edit made after the hand-over comes down as a change
+        conn.execute(update(contacts).where(contacts.c.account_id == theirs)
+                     .values(title="Head of Buying", changed_by=DEMO_OWNER))  # fmt: skip
+    sync_with_team(copy, team, rep)
+    on_team, on_copy = _account_rows(team, theirs), _account_rows(copy, theirs)
+    assert on_team["interactions"] and on_team["contacts"] and on_team["account_reach"]
+    assert on_copy == on_team  # its history, contacts and summaries, not only what changed
+    visit = _log(copy, theirs, "Met the new buyer")
+    summary = sync_with_team(copy, team, rep)
+    assert summary.sent >= 1 and summary.refused == 0
+    assert _one(team, interactions, interactions.c.learned, interactions.c.id == visit) == (
+        "Met the new buyer"
+    )
+    logged = [_account_rows(ws, theirs)["interactions"] for ws in (copy, team)]
+    assert logged[0] == logged[1]

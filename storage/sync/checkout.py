@@ -14,7 +14,8 @@ and renamed when complete: a cancelled or failed checkout leaves no file behind.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator, Sequence
+import uuid
+from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +25,7 @@ from sqlalchemy import (
     ColumnElement,
     CompoundSelect,
     Connection,
+    Select,
     Table,
     false,
     func,
@@ -51,12 +53,13 @@ from storage.schema import (
     UserRow,
     table_of,
 )
-from storage.sync.capture import enable_sync, sync_enabled
+from storage.sync.capture import applying, enable_sync, sync_enabled
 from storage.sync.engine import rep_accounts, rep_scope, seal, wall_ms
 from storage.team import refused
 from storage.workspace import Workspace, open_workspace
 
 changes_table, heads_table, seen_table = map(table_of, (SyncChangeRow, SyncHeadRow, SyncSeenRow))
+accounts = table_of(AccountRow)
 #: Rows read and written per statement.
 CHUNK = 5_000
 
@@ -70,7 +73,7 @@ class Scope:
     """Which rows of the team workspace a copy holds: ``accounts`` selects its accounts and
     ``ids`` names them as changes do (both None: the whole workspace)."""
 
-    accounts: CompoundSelect[Any] | None = None
+    accounts: Select[Any] | CompoundSelect[Any] | None = None
     ids: frozenset[str] | None = None
 
 
@@ -162,9 +165,10 @@ _SHARED = {
 }
 
 
-#: Tables whose rows belong to one account, and those that belong to one dossier.
-_BY_ACCOUNT = {"account_scores", "contacts", "targets", "interactions", "stage_changes",
-               "log_exceptions", "engagements", "dossiers"}  # fmt: skip
+#: Tables with an account's rows that stay with the team: the review of possible
+#: duplicates among the whole workspace's accounts.
+_TEAM_ONLY = {"possible_duplicates"}
+#: Tables whose rows belong to one dossier.
 _BY_DOSSIER = {"dossier_ratings", "dossier_conflicts"}
 
 
@@ -172,17 +176,18 @@ def _rows_of(table: Table, scope: Scope) -> ColumnElement[bool] | None:
     """Which rows of ``table`` the copy holds: None for all of them."""
     if scope.accounts is None or table.name in _SHARED:
         return None
-    accounts = scope.accounts.scalar_subquery()
+    chosen = scope.accounts.scalar_subquery()
     if table.name == "accounts":
-        return table.c.id.in_(accounts)
-    if table.name in _BY_ACCOUNT:
-        return table.c.account_id.in_(accounts)
+        return table.c.id.in_(chosen)
+    if "account_id" in table.c and table.name not in _TEAM_ONLY:
+        # with the summaries kept beside an account's rows (its reach, its hand-off's facts)
+        return table.c.account_id.in_(chosen)
     if table.name in _BY_DOSSIER:
         dossiers = table_of(DossierRow)
         return table.c.dossier_id.in_(
-            select(dossiers.c.id).where(dossiers.c.account_id.in_(accounts)).scalar_subquery()
+            select(dossiers.c.id).where(dossiers.c.account_id.in_(chosen)).scalar_subquery()
         )
-    # Import undo records, possible duplicates and the change log stay with the team.
+    # Import undo records and the change log stay with the team.
     return false()
 
 
@@ -202,25 +207,29 @@ def _copy(
     # in id order; their references are checked when the copy commits.
     target.exec_driver_sql("PRAGMA defer_foreign_keys=ON")
     plan = [(table, _rows_of(table, scope)) for table in copied_tables()]
-    # From a SQLite file, values are read and written in the form both files store them
-    # in: turning every id into a UUID and back would take most of the time.
-    stored = source.dialect.name == target.dialect.name
     totals = [_count(source, table, where) for table, where in plan]
     total, done = sum(totals), 0
     for (table, where), rows in zip(plan, totals, strict=True):
         if not rows:
             continue
         with indexes_rebuilt(target, table, big=True):
-            for chunk in _chunks(source, table, where, stored):
+            for chunk in _chunks(source, table, where, _stored(source, target)):
                 if cancelled is not None and cancelled():
                     raise Cancelled("The copy was cancelled: no file was made.")
-                bulk_insert(target, table, [c.name for c in table.columns], chunk, stored)
+                bulk_insert(target, table, [c.name for c in table.columns], chunk,
+                            _stored(source, target))  # fmt: skip
                 done += len(chunk)
                 if progress is not None:
                     progress(done, total)
     _copy_sync_state(source, target, scope)
     if progress is not None:
         progress(total, total)
+
+
+def _stored(source: Connection, target: Connection) -> bool:
+    """Whether values are read and written in the form both databases store them in (from
+    a SQLite file): turning every id into a UUID and back would take most of the time."""
+    return source.dialect.name == target.dialect.name
 
 
 def _copy_sync_state(source: Connection, target: Connection, scope: Scope) -> None:
@@ -245,6 +254,40 @@ def _copy_sync_state(source: Connection, target: Connection, scope: Scope) -> No
         for chunk in _chunks(source, table, None, stored=True):
             rows = [row for row in chunk if keep(row)]
             bulk_insert(target, table, [c.name for c in table.columns], rows, stored=True)
+
+
+def bring_accounts(source: Connection, target: Connection, scope: Collection[str]) -> None:
+    """Copy into a rep's copy the accounts of ``scope`` (named as changes name them) that it
+    does not hold: those that came into the rep's scope since it was taken (an account
+    handed to them, an exception granted). What a checkout copies of each comes, with the
+    team's stamped changes to it and their fields' heads, so that the changes the sync
+    brings next build on them. Shared rows are there already; writing these is nobody's
+    edit, so nothing of it goes back up."""
+    held = {str(a) for a in target.execute(select(accounts.c.id)).scalars()}
+    fresh = sorted(set(scope) - held)
+    if not fresh:
+        return
+    target.exec_driver_sql("PRAGMA defer_foreign_keys=ON")
+    with applying(target):
+        for start in range(0, len(fresh), CHUNK):
+            names = fresh[start : start + CHUNK]
+            chosen = [uuid.UUID(name) for name in names]
+            part = Scope(select(accounts.c.id).where(accounts.c.id.in_(chosen)))
+            for table in copied_tables():
+                where = _rows_of(table, part)
+                if where is None:  # a shared table: its rows are on the copy
+                    continue
+                for chunk in _chunks(source, table, where, _stored(source, target)):
+                    bulk_insert(target, table, [c.name for c in table.columns], chunk,
+                                _stored(source, target))  # fmt: skip
+            stamps = select(changes_table.c.stamp).where(changes_table.c.account_id.in_(names))
+            for table, where in (
+                (changes_table, changes_table.c.account_id.in_(names)),
+                (heads_table, heads_table.c.stamp.in_(stamps.scalar_subquery())),
+            ):
+                for chunk in _chunks(source, table, where, stored=True):
+                    bulk_insert(target, table, [c.name for c in table.columns], chunk,
+                                stored=True)  # fmt: skip
 
 
 def held(copy: Workspace) -> str:

@@ -63,6 +63,7 @@ from storage.schema import (
 from storage.sync.capture import applying, device_table
 from storage.sync.derived import derived_of, refresh_derived
 from storage.sync.tables import SYNCED, Synced, column_values, row_fields
+from storage.sync.versions import VERSIONED, placeholder, renumber
 
 #: Stamps repeat (a new row's stamp heads each of its fields): each text is parsed once.
 parsed = lru_cache(maxsize=1 << 16)(Stamp.parse)
@@ -665,8 +666,12 @@ def _insert(
     conn: Connection, synced: Synced, rows: Mapping[str, Record], *, with_id: bool = True
 ) -> None:
     made = []
-    for record, row in sorted(rows.items(), key=lambda item: _first(item[1])):
+    numbered = synced.name in VERSIONED and bool(rows)
+    spare = placeholder(conn, synced.name, len(rows)) if numbered else []
+    for n, (record, row) in enumerate(sorted(rows.items(), key=lambda item: _first(item[1]))):
         values = column_values(synced, row.values())
+        if numbered:
+            values["number"] = spare[n]
         values.update(derived_of(conn, synced.name, values))
         values.update(_bookkeeping(synced, row))
         if synced.tracked:
@@ -684,6 +689,8 @@ def _insert(
         batch.append(values)
     if batch:
         conn.execute(insert(synced.table), batch)
+    if numbered:
+        renumber(conn, synced.name)
 
 
 def _first(row: Record) -> Stamp:

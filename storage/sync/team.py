@@ -8,7 +8,9 @@ it, never half:
 1. the copy stamps what was changed on it since the last sync (seal);
 2. the team database stamps its own, takes in the copy's changes it has not seen (each
    author's role checked there) and commits;
-3. the copy takes in the team's changes in its scope (a rep's accounts) and commits.
+3. the copy takes in the team's changes in its scope (a rep's accounts; an account that
+   came into it since the last sync is first copied whole, as a checkout would) and
+   commits.
 
 A change taken in twice is skipped, so repeating a step that was cut changes nothing. The
 copy's clock is checked against the team database's at each sync: the difference corrects
@@ -25,6 +27,7 @@ from domain.sync import SyncSummary, copy_scope
 from domain.users import User
 from storage.schema import utcnow
 from storage.sync.capture import device_table
+from storage.sync.checkout import bring_accounts
 from storage.sync.engine import (
     Device,
     apply_changes,
@@ -80,6 +83,8 @@ def sync_with_team(
     step(2)
     with team.read() as source, local.write() as target:
         scope = None if device.rep is None else rep_scope(source, device.rep)
+        if scope is not None:
+            bring_accounts(source, target, scope)
         incoming = changes_since(source, seen_by(target), scope)
         received = apply_changes(target, incoming, wall_ms())
         mark_synced(target, utcnow())
