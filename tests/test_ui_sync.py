@@ -367,6 +367,12 @@ def test_a_workspace_without_a_server_syncs_through_the_folder_chosen_once(
     assert any(shared.iterdir())  # this laptop's changes, for the others to read
     assert "Syncs through a shared folder" in window.windowTitle()
     assert window.sync.toolbar.isVisibleTo(window)
+    assert window.sync.timer.isActive()  # from now on it syncs by itself too
+    shared.rename(shared.with_name("elsewhere"))  # the network drive is gone
+    window.sync.sync_quietly()
+    qtbot.waitUntil(lambda: window.sync.running is None, timeout=10_000)
+    assert "There is no folder" in window.statusBar().currentMessage()
+    assert len(said) == 2  # no message box for a quiet sync
 
 
 def test_a_rep_sees_a_conflict_on_an_account_but_leaves_settling_it_to_others(qtbot, conflicted):

@@ -1,6 +1,7 @@
 """Sync in the window (issue 17): File › Work offline…, Sync (F9, also on the toolbar) with
 its progress, Cancel and the summary of what moved, the quiet automatic sync of a copy
-whenever its team database answers, what the window says of the workspace it works on, and
+whenever its team database answers (and of a workspace that syncs through a shared folder,
+whenever the folder is there), what the window says of the workspace it works on, and
 Conflicts… (Shift+F9).
 
 A copy syncs with the team database it was taken from; any other workspace but the team's
@@ -125,7 +126,8 @@ class SyncActions(QObject):
     # --- what the workspace is --------------------------------------------------------------
     def read_status(self) -> None:
         """Read how the workspace syncs, and offer what fits it: a team workspace has
-        nothing to sync with, a copy syncs with its team database, by itself too."""
+        nothing to sync with, a copy syncs with its team database and a peer through its
+        shared folder, by themselves too."""
         self.status = device_of_workspace(self.window.workspace)
         kind = self.status.kind if self.status else None
         self.offline_action.setEnabled(kind != COPY)
@@ -134,7 +136,7 @@ class SyncActions(QObject):
         self.conflicts_action.setEnabled(self.status is not None)
         self.conflicts_action.setIconText(self._conflicts_named())
         self.toolbar.setVisible(kind in (COPY, PEER))
-        if kind == COPY:
+        if kind in (COPY, PEER):
             if not self.timer.isActive():
                 self.timer.start(AUTO_SYNC_FIRST_MS)
         else:
