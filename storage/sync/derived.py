@@ -4,37 +4,65 @@ row it writes, and the caches of the accounts it touched."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, select, true
+from sqlalchemy import Column, Connection, select, true
 
+from domain.dossiers import DossierTemplate
 from domain.values import phone_e164
 from storage.dossiers import derived_dossier_columns
 from storage.icps import rescore_with_active
 from storage.keys import derived_columns, email_key
 from storage.reach import refresh_reach
-from storage.schema import AccountRow, table_of
+from storage.schema import AccountRow, DossierTemplateRow, table_of
 from storage.sla_facts import refresh_sla_facts
 
 accounts = table_of(AccountRow)
+templates = table_of(DossierTemplateRow)
 CHUNK = 500
 
 
-def derived_of(conn: Connection, table: str, row: Mapping[str, Any]) -> dict[str, Any]:
-    """The derived columns of ``row`` (every synced column of it) in ``table``."""
+def derived_rows(
+    conn: Connection, table: str, rows: Sequence[Mapping[str, Any]]
+) -> list[dict[str, Any]]:
+    """The derived columns of each of ``rows`` (every synced column of it) in ``table``;
+    what they are worked out from (a contact's account's country, a dossier's template)
+    is read once for all of them."""
     if table == "accounts":
-        return derived_columns(row)
+        return [derived_columns(row) for row in rows]
     if table == "contacts":
-        code = conn.execute(
-            select(accounts.c.country_code).where(accounts.c.id == row["account_id"])
-        ).scalar()
-        return {"email_key": email_key(row["email"]), "phone_e164": phone_e164(row["phone"], code)}
+        codes = _by_id(conn, accounts.c.country_code, {row["account_id"] for row in rows})
+        return [
+            {
+                "email_key": email_key(row["email"]),
+                "phone_e164": phone_e164(row["phone"], codes.get(row["account_id"])),
+            }
+            for row in rows
+        ]
     if table == "dossiers":
-        return derived_dossier_columns(
-            conn, row["template_id"], row["texts"] or {}, row["sources"] or []
-        )
-    return {}
+        documents = _by_id(conn, templates.c.document, {row["template_id"] for row in rows})
+        read = {key: DossierTemplate.from_document(document) for key, document in documents.items()}
+        return [
+            derived_dossier_columns(
+                read[row["template_id"]], row["texts"] or {}, row["sources"] or []
+            )
+            for row in rows
+        ]
+    return [{} for _row in rows]
+
+
+def _by_id(
+    conn: Connection, column: Column[Any], ids: Collection[uuid.UUID]
+) -> dict[uuid.UUID, Any]:
+    """``column`` of the rows of its table whose ids are ``ids``, by id."""
+    key = column.table.c.id
+    found: dict[uuid.UUID, Any] = {}
+    some = sorted(ids)
+    for start in range(0, len(some), CHUNK):
+        chunk = some[start : start + CHUNK]
+        found.update(conn.execute(select(key, column).where(key.in_(chunk))).all())
+    return found
 
 
 def refresh_derived(conn: Connection, account_ids: Collection[str] | None) -> None:

@@ -61,7 +61,7 @@ from storage.schema import (
     table_of,
 )
 from storage.sync.capture import applying, device_table
-from storage.sync.derived import derived_of, refresh_derived
+from storage.sync.derived import derived_rows, refresh_derived
 from storage.sync.tables import SYNCED, Synced, column_values, row_fields
 
 #: Stamps repeat (a new row's stamp heads each of its fields): each text is parsed once.
@@ -665,15 +665,17 @@ def _insert(
     conn: Connection, synced: Synced, rows: Mapping[str, Record], *, with_id: bool = True
 ) -> None:
     made = []
-    for record, row in sorted(rows.items(), key=lambda item: _first(item[1])):
+    ordered = sorted(rows.items(), key=lambda item: _first(item[1]))
+    for record, row in ordered:
         values = column_values(synced, row.values())
-        values.update(derived_of(conn, synced.name, values))
         values.update(_bookkeeping(synced, row))
         if synced.tracked:
             values["version"] = 1
         if with_id:
             values["id"] = synced.key(record)
         made.append(values)
+    for values, derived in zip(made, derived_rows(conn, synced.name, made), strict=True):
+        values.update(derived)
     # In the order they were made (a row may name one made just before it), as few
     # statements as rows of the same columns allow.
     batch: list[dict[str, Any]] = []
@@ -695,13 +697,19 @@ def _update(
 ) -> None:
     """Write the winners that differ from what each row holds (fields and sections no change
     touched keep their value): one statement for all the rows that change the same columns."""
+    changed = [(record, current, row, written) for record, current, row in rows
+               if (written := _written(synced, current, row))]  # fmt: skip
+    whole = [{**dict(current), **written} for _record, current, _row, written in changed]
     alike: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
-    for record, current, row in rows:
-        written = _written(conn, synced, current, row)
-        if written:
-            # Named apart from the columns, which SQLAlchemy keeps for the SET clause.
-            params = {f"new_{name}": value for name, value in written.items()}
-            alike[tuple(sorted(written))].append({**params, "row_key": synced.key(record)})
+    for (record, current, row, written), derived in zip(
+        changed, derived_rows(conn, synced.name, whole), strict=True
+    ):
+        written.update({k: v for k, v in derived.items() if current[k] != v})
+        if synced.tracked:
+            written.update(_bookkeeping(synced, row))
+        # Named apart from the columns, which SQLAlchemy keeps for the SET clause.
+        params = {f"new_{name}": value for name, value in written.items()}
+        alike[tuple(sorted(written))].append({**params, "row_key": synced.key(record)})
     table = synced.table
     for columns, batch in alike.items():
         values: dict[str, Any] = {c: bindparam(f"new_{c}") for c in columns}
@@ -711,10 +719,8 @@ def _update(
         conn.execute(statement, batch)
 
 
-def _written(
-    conn: Connection, synced: Synced, current: Mapping[str, Any], row: Record
-) -> dict[str, Any]:
-    """The columns of the row ``current`` to write so that it holds its winners."""
+def _written(synced: Synced, current: Mapping[str, Any], row: Record) -> dict[str, Any]:
+    """The synced columns of the row ``current`` to write so that it holds its winners."""
     winners = row.values()
     shown = row_fields(synced, current)
     differ = {
@@ -725,12 +731,7 @@ def _written(
     if not differ:
         return {}
     values = column_values(synced, {**shown, **winners})
-    written = {name: values[name] for name in {_column(n) for n in differ}}
-    derived = derived_of(conn, synced.name, {**dict(current), **written})
-    written.update({k: v for k, v in derived.items() if current[k] != v})
-    if synced.tracked:
-        written.update(_bookkeeping(synced, row))
-    return written
+    return {name: values[name] for name in {_column(n) for n in differ}}
 
 
 def _column(field: str) -> str:
