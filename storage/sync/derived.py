@@ -3,20 +3,25 @@ row it writes, and the caches of the accounts it touched."""
 
 from __future__ import annotations
 
+import functools
 import uuid
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import Column, Connection, select, true
 
 from domain.dossiers import DossierTemplate
+from domain.sync import DELETED, NEW_ROW, Change
 from domain.values import phone_e164
 from storage.dossiers import derived_dossier_columns
 from storage.icps import rescore_with_active
 from storage.keys import derived_columns, email_key
 from storage.reach import refresh_reach
+from storage.reach import worked_out_from as reach_worked_out_from
 from storage.schema import AccountRow, DossierTemplateRow, table_of
 from storage.sla_facts import refresh_sla_facts
+from storage.sla_facts import worked_out_from as facts_worked_out_from
+from storage.sync.tables import SYNCED, column_of
 
 accounts = table_of(AccountRow)
 templates = table_of(DossierTemplateRow)
@@ -65,17 +70,59 @@ def _by_id(
     return found
 
 
-def refresh_derived(conn: Connection, account_ids: Collection[str] | None) -> None:
-    """Bring the caches up to date after a sync wrote the rows of ``account_ids`` (None:
-    every account, as when the ICP applied changed): the accounts' scores, the funnel's
-    summary of their stage history and the agreement's facts of their hand-offs."""
-    if account_ids is None:
+def refresh_derived(conn: Connection, applied: Collection[Change]) -> None:
+    """Bring the caches up to date after a sync applied the changes ``applied``: the scores
+    of the accounts they touched (of every account when the ICP applied changed), and the
+    funnel's summary of their stage history and the agreement's facts of their hand-offs
+    for the accounts whose rows they changed in a column those are worked out from (a
+    contact's title moves neither)."""
+    if any(change.table == "icp_versions" for change in applied):
         rescore_with_active(conn, true())
-        refresh_reach(conn)
-        refresh_sla_facts(conn, None)
-        return
-    ids = sorted(uuid.UUID(a) for a in account_ids)
-    refresh_reach(conn, ids)
-    refresh_sla_facts(conn, ids)
-    for start in range(0, len(ids), CHUNK):
-        rescore_with_active(conn, accounts.c.id.in_(ids[start : start + CHUNK]))
+    else:
+        ids = _accounts(applied, lambda _table, _columns: True)
+        for start in range(0, len(ids), CHUNK):
+            rescore_with_active(conn, accounts.c.id.in_(ids[start : start + CHUNK]))
+    for refresh, inputs in _caches():
+
+        def feeds(table: str, columns: frozenset[str] | None, inputs: Inputs = inputs) -> bool:
+            read = inputs.get(table, frozenset())
+            return bool(read) and (columns is None or not read.isdisjoint(columns))
+
+        ids = _accounts(applied, feeds)
+        if ids:
+            refresh(conn, ids)
+
+
+Inputs = Mapping[str, frozenset[str]]
+
+
+@functools.cache
+def _caches() -> tuple[tuple[Callable[[Connection, list[uuid.UUID]], None], Inputs], ...]:
+    """The caches of an account a sync refreshes, each with the columns it is worked out
+    from, read off the statements that work it out."""
+    return (
+        (refresh_reach, reach_worked_out_from()),
+        (refresh_sla_facts, facts_worked_out_from()),
+    )
+
+
+def _accounts(
+    applied: Collection[Change], feeds: Callable[[str, frozenset[str] | None], bool]
+) -> list[uuid.UUID]:
+    """The accounts of the changes that change columns ``feeds`` takes (None: every column
+    of the row, one made or removed), in order."""
+    return sorted(
+        {
+            uuid.UUID(change.account)
+            for change in applied
+            if change.account and feeds(change.table, _columns(change))
+        }
+    )
+
+
+def _columns(change: Change) -> frozenset[str] | None:
+    """The columns of its row a change may write; None: all of them."""
+    synced = SYNCED[change.table]
+    if change.field == NEW_ROW or (change.field == DELETED and not synced.tombstones):
+        return None
+    return frozenset({column_of(change.field)})

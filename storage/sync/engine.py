@@ -62,7 +62,7 @@ from storage.schema import (
 )
 from storage.sync.capture import applying, device_table
 from storage.sync.derived import derived_rows, refresh_derived
-from storage.sync.tables import SYNCED, Synced, column_values, row_fields
+from storage.sync.tables import SYNCED, Synced, column_of, column_values, row_fields
 
 #: Stamps repeat (a new row's stamp heads each of its fields): each text is parsed once.
 parsed = lru_cache(maxsize=1 << 16)(Stamp.parse)
@@ -536,10 +536,8 @@ def apply_changes(conn: Connection, change_set: ChangeSet, now_ms: int) -> Appli
         rows = _rebuild_heads(conn, keys)
         _write(conn, rows, {(c.table, c.record) for c in accepted if c.field == NEW_ROW})
     _save_clock(conn, device.clock)
-    icp_applied = any(c.table == "icp_versions" for c in accepted)
+    refresh_derived(conn, accepted)
     accounts = {c.account for c in accepted if c.account}
-    if icp_applied or accounts:
-        refresh_derived(conn, None if icp_applied else accounts)
     return Applied(
         applied=len(accepted),
         known=len(incoming) - len(new),
@@ -731,11 +729,7 @@ def _written(synced: Synced, current: Mapping[str, Any], row: Record) -> dict[st
     if not differ:
         return {}
     values = column_values(synced, {**shown, **winners})
-    return {name: values[name] for name in {_column(n) for n in differ}}
-
-
-def _column(field: str) -> str:
-    return field[: field.index("/")] if field.startswith(SECTION) else field
+    return {name: values[name] for name in {column_of(n) for n in differ}}
 
 
 __all__ = [

@@ -175,3 +175,8 @@ def column_values(synced: Synced, fields: Mapping[str, Any]) -> dict[str, Any]:
         elif column.name in fields:
             values[column.name] = decoded(column, fields[column.name])
     return values
+
+
+def column_of(field: str) -> str:
+    """The column a synced field is kept in (a section: its sectioned column)."""
+    return field[: field.index("/")] if field.startswith(SECTION) else field
