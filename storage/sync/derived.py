@@ -111,13 +111,8 @@ def _accounts(
 ) -> list[uuid.UUID]:
     """The accounts of the changes that change columns ``feeds`` takes (None: every column
     of the row, one made or removed), in order."""
-    return sorted(
-        {
-            uuid.UUID(change.account)
-            for change in applied
-            if change.account and feeds(change.table, _columns(change))
-        }
-    )
+    ids = {c.account for c in applied if c.account and feeds(c.table, _columns(c))}
+    return sorted(uuid.UUID(account) for account in ids)
 
 
 def _columns(change: Change) -> frozenset[str] | None:

@@ -49,6 +49,7 @@ from domain.sync import (
     signs_in,
 )
 from domain.users import Role
+from storage.bulk import bulk_insert
 from storage.schema import (
     LogExceptionRow,
     SyncChangeRow,
@@ -229,7 +230,7 @@ def _drafts(
                 gone = datetime.fromtimestamp(when[0] / 1000, UTC).isoformat()
                 draft(DELETED, gone, when, _account_of_record(conn, synced.name, record))
             continue
-        values = row_fields(synced, row)
+        values = row_fields(synced, row, None if NEW_ROW in fields else fields)
         account = _account(conn, synced, record, row)
         if NEW_ROW in fields:
             latest = max(fields.values())
@@ -249,7 +250,7 @@ def _current_rows(conn: Connection, synced: Synced, raws: list[str]) -> dict[str
     """The rows as they are now, by the outbox's text of their id."""
     table = synced.table
     found: dict[str, Any] = {}
-    keys = {synced.key(synced.record(r)) if synced.uuid_key else int(r): r for r in raws}
+    keys = {synced.key(r): r for r in raws}
     for chunk in _chunks(list(keys)):
         for row in conn.execute(select(table).where(table.c.id.in_(chunk))).mappings():
             found[keys[row["id"]]] = row
@@ -326,18 +327,23 @@ def _stamp(
 # --- Storing changes and heads ----------------------------------------------------------------
 
 
-def _row_of(change: Change) -> dict[str, Any]:
-    return {
-        "stamp": str(change.stamp),
-        "device": change.stamp.device,
-        "table_name": change.table,
-        "record": change.record,
-        "field": change.field,
-        "value": json.dumps(change.value, ensure_ascii=False, sort_keys=True),
-        "author": change.author,
-        "replaces": json.dumps(sorted(str(s) for s in change.replaces)),
-        "account_id": change.account,
-    }
+#: The columns of a stored change, in the order :func:`_row_of` gives them.
+CHANGE_COLUMNS = ("stamp", "device", "table_name", "record", "field", "value", "author",
+                  "replaces", "account_id")  # fmt: skip
+
+
+def _row_of(change: Change) -> tuple[Any, ...]:
+    return (
+        str(change.stamp),
+        change.stamp.device,
+        change.table,
+        change.record,
+        change.field,
+        json.dumps(change.value, ensure_ascii=False, sort_keys=True),
+        change.author,
+        json.dumps(sorted(str(s) for s in change.replaces)),
+        change.account,
+    )
 
 
 def _change_of(row: Any) -> Change:
@@ -354,8 +360,7 @@ def _change_of(row: Any) -> Change:
 
 
 def _store(conn: Connection, made: Sequence[Change]) -> None:
-    for chunk in _chunks(made):
-        conn.execute(insert(changes), [_row_of(c) for c in chunk])
+    bulk_insert(conn, changes, CHANGE_COLUMNS, [_row_of(c) for c in made])
 
 
 def replayed(conn: Connection, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], Record]:
@@ -405,10 +410,10 @@ def _read_heads(
     return found
 
 
-def _rebuild_heads(conn: Connection, keys: Sequence[tuple[str, str]]) -> _Rows:
-    """Work the heads of every field of the rows ``keys`` out again from all their changes
-    (domain.sync's rules), store them, and give the rows."""
-    known = _changes_of(conn, keys)
+def _rebuild_heads(conn: Connection, known: Sequence[Change]) -> _Rows:
+    """Work the heads of every field of the rows the changes ``known`` touch out again from
+    them, all the changes known of those rows (domain.sync's rules), store them, and give
+    the rows."""
     records = replay(known)
     _store_heads(
         conn,
@@ -433,13 +438,12 @@ def _store_heads(
                 delete(heads).where(heads.c.table_name == table, heads.c.record.in_(chunk))
             )
     rows = [
-        {"table_name": table, "record": record, "field": name, "stamp": str(stamp)}
+        (table, record, name, str(stamp))
         for (table, record), fields in found.items()
         for name, stamps in fields.items()
         for stamp in stamps
     ]
-    for some in _chunks(rows):
-        conn.execute(insert(heads), list(some))
+    bulk_insert(conn, heads, ("table_name", "record", "field", "stamp"), rows)
 
 
 def _advance_seen(conn: Connection, made: Iterable[Change]) -> None:
@@ -527,13 +531,15 @@ def apply_changes(conn: Connection, change_set: ChangeSet, now_ms: int) -> Appli
     for change in new:
         device.clock.observe(change.stamp, now_ms)
     accepted, kept_aside = _checked(conn, new)
+    # The changes known before of the rows these touch: with them, all there are.
+    before = _changes_of(conn, sorted({(c.table, c.record) for c in accepted}))
     _store(conn, accepted)
     for chunk in _chunks(kept_aside):
-        conn.execute(insert(refused), [{**_row_of(c), "reason": why} for c, why in chunk])
+        conn.execute(insert(refused), [{**dict(zip(CHANGE_COLUMNS, _row_of(c), strict=True)),
+                                        "reason": why} for c, why in chunk])  # fmt: skip
     _advance_seen(conn, new)
-    keys = sorted({(c.table, c.record) for c in accepted})
     with applying(conn):
-        rows = _rebuild_heads(conn, keys)
+        rows = _rebuild_heads(conn, [*before, *accepted])
         _write(conn, rows, {(c.table, c.record) for c in accepted if c.field == NEW_ROW})
     _save_clock(conn, device.clock)
     refresh_derived(conn, accepted)
@@ -720,7 +726,7 @@ def _update(
 def _written(synced: Synced, current: Mapping[str, Any], row: Record) -> dict[str, Any]:
     """The synced columns of the row ``current`` to write so that it holds its winners."""
     winners = row.values()
-    shown = row_fields(synced, current)
+    shown = row_fields(synced, current, {column_of(name) for name in winners})
     differ = {
         name
         for name, value in winners.items()
