@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import functools
 import uuid
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections import defaultdict
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import Column, Connection, select, true
@@ -25,7 +26,11 @@ from storage.sync.tables import SYNCED, column_of
 
 accounts = table_of(AccountRow)
 templates = table_of(DossierTemplateRow)
+#: Ids per IN (…): well under SQLite's and PostgreSQL's limits on bound parameters.
 CHUNK = 500
+#: Accounts rescored in one statement: each scoring composes the ICP's SQL anew, so fewer
+#: and bigger (SQLite takes 32,766 parameters, PostgreSQL 65,535).
+RESCORED = 10_000
 
 
 def derived_rows(
@@ -76,19 +81,18 @@ def refresh_derived(conn: Connection, applied: Collection[Change]) -> None:
     funnel's summary of their stage history and the agreement's facts of their hand-offs
     for the accounts whose rows they changed in a column those are worked out from (a
     contact's title moves neither)."""
+    touched: dict[tuple[str, str], set[str]] = defaultdict(set)
+    for change in applied:
+        if change.account:
+            touched[(change.table, change.field)].add(change.account)
     if any(change.table == "icp_versions" for change in applied):
         rescore_with_active(conn, true())
     else:
-        ids = _accounts(applied, lambda _table, _columns: True)
-        for start in range(0, len(ids), CHUNK):
-            rescore_with_active(conn, accounts.c.id.in_(ids[start : start + CHUNK]))
+        ids = _ids(touched.values())
+        for start in range(0, len(ids), RESCORED):
+            rescore_with_active(conn, accounts.c.id.in_(ids[start : start + RESCORED]))
     for refresh, inputs in _caches():
-
-        def feeds(table: str, columns: frozenset[str] | None, inputs: Inputs = inputs) -> bool:
-            read = inputs.get(table, frozenset())
-            return bool(read) and (columns is None or not read.isdisjoint(columns))
-
-        ids = _accounts(applied, feeds)
+        ids = _ids(some for (table, field), some in touched.items() if _feeds(inputs, table, field))
         if ids:
             refresh(conn, ids)
 
@@ -106,18 +110,18 @@ def _caches() -> tuple[tuple[Callable[[Connection, list[uuid.UUID]], None], Inpu
     )
 
 
-def _accounts(
-    applied: Collection[Change], feeds: Callable[[str, frozenset[str] | None], bool]
-) -> list[uuid.UUID]:
-    """The accounts of the changes that change columns ``feeds`` takes (None: every column
-    of the row, one made or removed), in order."""
-    ids = {c.account for c in applied if c.account and feeds(c.table, _columns(c))}
-    return sorted(uuid.UUID(account) for account in ids)
+def _ids(groups: Iterable[set[str]]) -> list[uuid.UUID]:
+    """The account ids of all the ``groups``, once each, in order."""
+    return sorted(uuid.UUID(account) for account in set().union(*groups))
 
 
-def _columns(change: Change) -> frozenset[str] | None:
-    """The columns of its row a change may write; None: all of them."""
-    synced = SYNCED[change.table]
-    if change.field == NEW_ROW or (change.field == DELETED and not synced.tombstones):
-        return None
-    return frozenset({column_of(change.field)})
+def _feeds(inputs: Inputs, table: str, field: str) -> bool:
+    """Whether a change of ``field`` of a row of ``table`` may change a column of
+    ``inputs``: a new or removed row changes all of its columns."""
+    read = inputs.get(table)
+    if not read:
+        return False
+    synced = SYNCED[table]
+    if field == NEW_ROW or (field == DELETED and not synced.tombstones):
+        return True
+    return column_of(field) in read
