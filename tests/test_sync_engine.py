@@ -435,6 +435,27 @@ def test_a_change_set_reads_back_from_its_document_and_nothing_else_does():
             ChangeSet.from_document(broken)
 
 
+def test_dossiers_written_on_a_copy_sync_in_as_many_statements_few_or_many(team, crew, laptop):
+    # What a user notices: a day of dossier writing syncs in seconds, each step one
+    # statement for all the dossiers rather than a round trip for each.
+    owner, marketing = crew[Role.OWNER], crew[Role.MARKETING]
+    first = DEFAULT_TEMPLATE.sections[0].key
+    counts = []
+    for count in (2, 8):
+        made = [_account(team, owner, f"Firm {count}.{n}") for n in range(count)]
+        _sync(laptop, team)
+        started = [start_dossier(SqlDossierStore(laptop), marketing, a.id) for a in made]
+        _sync(laptop, team)
+        for dossier in started:
+            save_dossier(SqlDossierStore(laptop), marketing, dossier,
+                         DossierEdit({first: f"Written for {count}"}))  # fmt: skip
+        counts.append(len(statements_of((laptop, team), lambda: _sync(laptop, team))))
+        for account in made:
+            shown = dossier_for(team, account.id)
+            assert shown is not None and shown.texts == {first: f"Written for {count}"}
+    assert counts[1] == counts[0]
+
+
 def test_a_dossier_started_for_one_account_on_two_copies_meets_as_one(team, crew, tmp_path):
     owner, marketing = crew[Role.OWNER], crew[Role.MARKETING]
     acme = _account(team, owner, "Acme", city="Graz")

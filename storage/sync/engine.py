@@ -210,39 +210,46 @@ def seal(conn: Connection, now_ms: int) -> int:
 def _drafts(
     conn: Connection, synced: Synced, device: str, rows: Mapping[str, dict[str, tuple[int, str]]]
 ) -> list[_Draft]:
-    """The changes the captured ``rows`` of one table make, not stamped yet."""
+    """The changes the captured ``rows`` of one table make, not stamped yet; what they need
+    besides the rows (their accounts, the sections this copy shows) read once for all."""
     found: list[_Draft] = []
-    current = _current_rows(conn, synced, list(rows))
+    records = {raw: synced.record(raw) if synced.uuid_key else f"{device}.{raw}" for raw in rows}
+    current = {records[raw]: row for raw, row in _current_rows(conn, synced, list(rows)).items()}
+    owners = _accounts_of_rows(conn, synced, current)
+    # Deleted before it was sealed: only the deletion travels (a row made and deleted in
+    # between never existed for anyone else).
+    gone = {records[raw] for raw, fields in rows.items() if DELETED in fields and
+            NEW_ROW not in fields and records[raw] not in current}  # fmt: skip
+    owners.update(_accounts_of_records(conn, synced.name, sorted(gone)))
+    edited = [records[raw] for raw, fields in rows.items() if synced.sectioned in fields and
+              NEW_ROW not in fields and records[raw] in current]  # fmt: skip
+    shown = _shown_sections(conn, synced.name, edited)
     for raw, fields in rows.items():
-        row = current.get(raw)
-        record = synced.record(raw) if synced.uuid_key else f"{device}.{raw}"
+        record = records[raw]
 
-        def draft(
-            field: str, value: Any, when: tuple[int, str], account: str | None, record: str = record
-        ) -> None:
-            found.append(_Draft(when[0], synced.name, record, field, value, when[1], account))
+        def draft(field: str, value: Any, when: tuple[int, str], record: str = record) -> None:
+            found.append(
+                _Draft(when[0], synced.name, record, field, value, when[1], owners.get(record))
+            )
 
+        row = current.get(record)
         if row is None:
-            # Deleted before it was sealed: only the deletion travels (a row made and
-            # deleted in between never existed for anyone else).
-            if DELETED in fields and NEW_ROW not in fields:
+            if record in gone:
                 when = fields[DELETED]
-                gone = datetime.fromtimestamp(when[0] / 1000, UTC).isoformat()
-                draft(DELETED, gone, when, _account_of_record(conn, synced.name, record))
+                draft(DELETED, datetime.fromtimestamp(when[0] / 1000, UTC).isoformat(), when)
             continue
         values = row_fields(synced, row, None if NEW_ROW in fields else fields)
-        account = _account(conn, synced, record, row)
         if NEW_ROW in fields:
             latest = max(fields.values())
-            draft(NEW_ROW, values, (fields[NEW_ROW][0], latest[1]), account)
+            draft(NEW_ROW, values, (fields[NEW_ROW][0], latest[1]))
             continue
         for field, when in fields.items():
             if field == synced.sectioned:
                 # Each section that differs from what this copy shows of it travels.
-                for name, text in _changed_sections(conn, synced.name, record, values):
-                    draft(name, text, when, account)
+                for name, text in _changed_sections(shown.get(record, {}), values):
+                    draft(name, text, when)
             elif field in values or field.startswith(SECTION):
-                draft(field, values.get(field), when, account)
+                draft(field, values.get(field), when)
     return found
 
 
@@ -257,40 +264,57 @@ def _current_rows(conn: Connection, synced: Synced, raws: list[str]) -> dict[str
     return found
 
 
-def _account(conn: Connection, synced: Synced, record: str, row: Mapping[str, Any]) -> str | None:
-    """The account a row belongs to, which decides whether a rep's copy receives it."""
+def _accounts_of_rows(
+    conn: Connection, synced: Synced, rows: Mapping[str, Mapping[str, Any]]
+) -> dict[str, str | None]:
+    """The account each row belongs to, which decides whether a rep's copy receives it (a
+    rating's and a dossier conflict's through their dossier)."""
     if synced.name == "accounts":
-        return record
-    if "account_id" in row:
-        return str(row["account_id"])
-    if "dossier_id" in row:
-        dossiers = SYNCED["dossiers"].table
-        found = conn.execute(
-            select(dossiers.c.account_id).where(dossiers.c.id == row["dossier_id"])
-        ).scalar()
-        return None if found is None else str(found)
-    return None
+        return {record: record for record in rows}
+    if "account_id" in synced.table.c:
+        return {record: str(row["account_id"]) for record, row in rows.items()}
+    if "dossier_id" not in synced.table.c:
+        return dict.fromkeys(rows)
+    dossiers = SYNCED["dossiers"].table
+    of_dossier: dict[Any, str] = {}
+    for chunk in _chunks(sorted({row["dossier_id"] for row in rows.values()})):
+        found = select(dossiers.c.id, dossiers.c.account_id).where(dossiers.c.id.in_(chunk))
+        of_dossier.update((key, str(account)) for key, account in conn.execute(found))
+    return {record: of_dossier.get(row["dossier_id"]) for record, row in rows.items()}
 
 
-def _account_of_record(conn: Connection, table: str, record: str) -> str | None:
-    return conn.execute(
-        select(changes.c.account_id)
-        .where(changes.c.table_name == table, changes.c.record == record)
-        .limit(1)
-    ).scalar()
+def _accounts_of_records(
+    conn: Connection, table: str, records: Sequence[str]
+) -> dict[str, str | None]:
+    """The account of each of the rows ``records``, gone from their table, as their
+    changes named it."""
+    found: dict[str, str | None] = {}
+    for chunk in _chunks(records):
+        query = select(changes.c.record, changes.c.account_id).where(
+            changes.c.table_name == table, changes.c.record.in_(chunk)
+        )
+        for record, account in conn.execute(query):
+            found.setdefault(record, account)
+    return {record: found.get(record) for record in records}
 
 
-def _changed_sections(
-    conn: Connection, table: str, record: str, values: Mapping[str, Any]
-) -> list[tuple[str, Any]]:
-    """The sections whose text differs from the value this copy shows of them."""
-    shown = {
-        name: register.winner.value
-        for name, register in replayed(conn, [(table, record)])
-        .get((table, record), Record())
-        .fields.items()
-        if name.startswith(SECTION) and register.winner is not None
+def _shown_sections(
+    conn: Connection, table: str, records: Sequence[str]
+) -> dict[str, dict[str, Any]]:
+    """The section texts this copy shows of each of the rows ``records``."""
+    rows = replayed(conn, [(table, record) for record in records])
+    return {
+        record: {
+            name: register.winner.value
+            for name, register in row.fields.items()
+            if name.startswith(SECTION) and register.winner is not None
+        }
+        for (_table, record), row in rows.items()
     }
+
+
+def _changed_sections(shown: Mapping[str, Any], values: Mapping[str, Any]) -> list[tuple[str, Any]]:
+    """The sections whose text differs from the value this copy shows of them."""
     typed = {name: text for name, text in values.items() if name.startswith(SECTION)}
     return [
         (name, typed.get(name))
