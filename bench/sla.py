@@ -20,23 +20,12 @@ import argparse
 import os
 import sqlite3
 import sys
-import time
-from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.timing import timed
-
-
-def cpu_timed(action: Callable[[], Any]) -> tuple[float, float, Any]:
-    """Wall-clock and this process's CPU seconds: on a shared machine the CPU time says
-    what the work costs, the wall clock what a user waits."""
-    cpu = time.process_time()
-    seconds, result = timed(action)
-    return seconds, time.process_time() - cpu, result
+from bench.timing import cpu_timed, timed
 
 
 def main() -> None:

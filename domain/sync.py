@@ -31,6 +31,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cached_property
 from typing import Any, Protocol
 
 from domain.errors import AccordError, NotFound, PermissionDenied, ValidationError
@@ -75,6 +76,12 @@ class Stamp:
         return datetime.fromtimestamp(self.millis / 1000, UTC)
 
     def __str__(self) -> str:
+        return self.text
+
+    @cached_property
+    def text(self) -> str:
+        """The stamp as it is stored and sent (worked out once: a sync writes a stamp
+        several times)."""
         return f"{self.millis:015d}-{self.counter:04x}-{self.device}"
 
     @classmethod
@@ -136,6 +143,8 @@ class Register:
 
     writes: dict[Stamp, Write] = field(default_factory=dict)
     replaced: set[Stamp] = field(default_factory=set)
+    #: The stamps of the writes nobody has replaced yet, kept as writes come in.
+    open: set[Stamp] = field(default_factory=set, compare=False, repr=False)
     #: The earliest head is shown and several heads are no conflict: a field of :data:`MADE`.
     first_stands: bool = False
 
@@ -145,29 +154,26 @@ class Register:
             return False
         self.writes[write.stamp] = write
         self.replaced |= write.replaces
+        self.open -= write.replaces
+        if write.stamp not in self.replaced:
+            self.open.add(write.stamp)
         return True
 
     @property
     def heads(self) -> list[Write]:
         """The writes nobody has replaced yet, latest first."""
-        return sorted(
-            (w for s, w in self.writes.items() if s not in self.replaced),
-            key=lambda w: w.stamp,
-            reverse=True,
-        )
+        return [self.writes[s] for s in sorted(self.open, reverse=True)]
 
     @property
     def winner(self) -> Write | None:
         """The value every copy shows: the latest head (the earliest if ``first_stands``)."""
-        open_writes = [s for s in self.writes if s not in self.replaced]
-        if not open_writes:
+        if not self.open:
             return None
-        return self.writes[min(open_writes) if self.first_stands else max(open_writes)]
+        return self.writes[min(self.open) if self.first_stands else max(self.open)]
 
     @property
     def conflicted(self) -> bool:
-        heads = sum(1 for s in self.writes if s not in self.replaced)
-        return heads > 1 and not self.first_stands
+        return len(self.open) > 1 and not self.first_stands
 
     @property
     def disputed(self) -> bool:

@@ -140,15 +140,12 @@ def search_text_of(texts: Mapping[str, str], sources: Iterable[Source]) -> str:
 
 
 def derived_dossier_columns(
-    conn: Connection, template_id: uuid.UUID, texts: Mapping[str, str], sources: list[Any]
+    template: DossierTemplate, texts: Mapping[str, str], sources: list[Any]
 ) -> dict[str, Any]:
-    """A dossier's derived columns from its stored template, texts and sources (a sync
-    writes a dossier without its editor)."""
-    document = conn.execute(
-        select(templates.c.document).where(templates.c.id == template_id)
-    ).scalar_one()
+    """A dossier's derived columns from its template, texts and sources (a sync writes a
+    dossier without its editor)."""
     return {
-        "completeness": completeness(DossierTemplate.from_document(document), texts),
+        "completeness": completeness(template, texts),
         "search_text": search_text_of(
             texts, (Source(s.get("url", ""), s.get("title", "")) for s in sources)
         ),

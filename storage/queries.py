@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, and_, func
+from collections import defaultdict
+from collections.abc import Mapping
+
+from sqlalchemy import ClauseElement, Column, ColumnElement, FromClause, Table, and_, func
+from sqlalchemy.sql import visitors
+from sqlalchemy.sql.selectable import Alias
 
 from storage.keys import search_key
 from storage.schema import AccountRow
@@ -26,3 +31,19 @@ def account_filter(search: str | None = None) -> ColumnElement[bool]:
         LIVE_ACCOUNT,
         *(accounts.c.search_text.contains(word, autoescape=True) for word in words),
     )
+
+
+def columns_read(*statements: ClauseElement) -> Mapping[str, frozenset[str]]:
+    """The columns of each table that ``statements`` name, an alias's as its table's: what
+    a table kept from others (a summary, facts) is worked out from, read off the statements
+    that work it out, so that a write changing none of them can leave it as it is."""
+    found: dict[str, set[str]] = defaultdict(set)
+    for statement in statements:
+        for element in visitors.iterate(statement):
+            if isinstance(element, Column):
+                table: FromClause = element.table
+                while isinstance(table, Alias):
+                    table = table.element
+                if isinstance(table, Table):
+                    found[table.name].add(element.name)
+    return {name: frozenset(columns) for name, columns in found.items()}

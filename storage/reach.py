@@ -13,13 +13,14 @@ recomputation from the raw rows after random writes.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, Select, case, delete, func, insert, select, true
 
 from domain.closed_loop import FUNNEL, OPEN, leaving, reaching
 from domain.targets import Stage
+from storage.queries import columns_read
 from storage.schema import AccountReachRow, StageChangeRow, table_of
 
 account_reach = table_of(AccountReachRow)
@@ -51,6 +52,11 @@ def _recomputed(where: ColumnElement[bool]) -> Select[Any]:
     columns += [_first(leaving(s)).label(left_column(s)) for s in OPEN]
     account_id = stage_changes.c.account_id
     return select(account_id, *columns).where(where).group_by(account_id)
+
+
+def worked_out_from() -> Mapping[str, frozenset[str]]:
+    """The columns the summary is worked out from."""
+    return columns_read(_recomputed(true()))
 
 
 def reach_rows(conn: Connection) -> list[Any]:

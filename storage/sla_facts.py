@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import functools
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from sqlalchemy import (
@@ -34,6 +34,7 @@ from sqlalchemy import (
 )
 
 from domain.targets import Stage
+from storage.queries import columns_read
 from storage.schema import (
     AccountRow,
     AccountScoreRow,
@@ -114,6 +115,11 @@ def _statements(some: bool) -> tuple[Any, ...]:
         .where(f.c.first_meaningful.is_not(None), chosen(f.c.account_id))
         .values(rated_at=rated_at.scalar_subquery()),
     )
+
+
+def worked_out_from() -> Mapping[str, frozenset[str]]:
+    """The columns the facts are worked out from."""
+    return columns_read(*_statements(False))
 
 
 def _handoffs() -> Select[Any]:

@@ -9,12 +9,13 @@ import gc
 import os
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QSettings
+from sqlalchemy import event
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
@@ -128,3 +129,22 @@ def people(workspace: Workspace) -> dict[Role, User]:
 @pytest.fixture
 def sqlite_people(sqlite_workspace: Workspace) -> dict[Role, User]:
     return _people(sqlite_workspace)
+
+
+def statements_of(workspaces: Iterable[Workspace], work: Callable[[], object]) -> list[str]:
+    """The SQL ``work`` sends to the ``workspaces``' databases, a statement run for many rows
+    at once (executemany) counted once."""
+    sent: list[str] = []
+
+    def note(_conn, _cursor, statement, _parameters, _context, _many) -> None:  # type: ignore[no-untyped-def]
+        sent.append(statement)
+
+    engines = [ws.engine for ws in workspaces]
+    for engine in engines:
+        event.listen(engine, "before_cursor_execute", note)
+    try:
+        work()
+    finally:
+        for engine in engines:
+            event.remove(engine, "before_cursor_execute", note)
+    return sent

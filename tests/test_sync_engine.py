@@ -73,7 +73,7 @@ from storage.sync.tables import SYNCED
 from storage.team import WRITES
 from storage.users import SqlUserStore
 from storage.workspace import Workspace, open_workspace
-from tests.conftest import _people, _pg_database
+from tests.conftest import _people, _pg_database, statements_of
 
 accounts = table_of(AccountRow)
 outbox = table_of(SyncOutboxRow)
@@ -277,6 +277,34 @@ def test_a_visit_logged_on_a_copy_moves_the_summaries_of_the_team_database(team,
     assert first_touch is not None  # not only the raw rows
 
 
+def test_a_sync_refreshes_the_summaries_only_where_what_they_read_changed(team, crew, laptop):
+    owner, rep = crew[Role.OWNER], crew[Role.REP]
+    acme = _account(team, owner, "Acme", phone="+49 30 1234567")
+    save_lead_definition(SqlLeadStore(team), owner, LeadDefinition((HasPhone(),)))
+    add_to_target_list(SqlUnitOfWork(team), owner, [acme.id], "fits")
+    assign_owners(SqlUnitOfWork(team), owner, {acme.id: rep.id})
+    hand_off(SqlUnitOfWork(team), owner, [acme.id])
+    _sync(laptop, team)
+    # A city moves neither the funnel nor the agreement's facts: the sync recomputes neither.
+    _edit(laptop, owner, acme.id, city="Graz")
+    sent = statements_of((laptop, team), lambda: _sync(laptop, team))
+    assert _shown(team, acme.id)["city"] == "Graz"
+    summaries = ("account_reach", "handoff_facts", "follow_up_facts")
+    rewrites = tuple(
+        f"{verb} {table}" for verb in ("DELETE FROM", "INSERT INTO") for table in summaries
+    )
+    assert not [s for s in sent if s.startswith(rewrites)]
+    # A deletion does: the deleted account's hand-off no longer counts on the team database.
+    with SqlUnitOfWork(laptop) as uow:
+        loaded = uow.accounts.get(acme.id)
+    assert loaded is not None
+    delete_account(SqlUnitOfWork(laptop), owner, loaded)
+    _sync(laptop, team)
+    with team.read() as conn:
+        facts = select(handoff_facts.c.account_id).where(handoff_facts.c.account_id == acme.id)
+        assert conn.execute(facts).first() is None
+
+
 def test_a_deletion_that_did_not_see_an_edit_is_a_conflict_on_every_copy(team, crew, laptop):
     owner, marketing = crew[Role.OWNER], crew[Role.MARKETING]
     acme = _account(team, owner, "Acme", city="Graz")
@@ -411,6 +439,27 @@ def test_a_change_set_reads_back_from_its_document_and_nothing_else_does():
                    {**sent.to_document(), "changes": [{"stamp": "now"}]}):  # fmt: skip
         with pytest.raises(BadChangeSet):
             ChangeSet.from_document(broken)
+
+
+def test_dossiers_written_on_a_copy_sync_in_as_many_statements_few_or_many(team, crew, laptop):
+    # What a user notices: a day of dossier writing syncs in seconds, each step one
+    # statement for all the dossiers rather than a round trip for each.
+    owner, marketing = crew[Role.OWNER], crew[Role.MARKETING]
+    first = DEFAULT_TEMPLATE.sections[0].key
+    counts = []
+    for count in (2, 8):
+        made = [_account(team, owner, f"Firm {count}.{n}") for n in range(count)]
+        _sync(laptop, team)
+        started = [start_dossier(SqlDossierStore(laptop), marketing, a.id) for a in made]
+        _sync(laptop, team)
+        for dossier in started:
+            save_dossier(SqlDossierStore(laptop), marketing, dossier,
+                         DossierEdit({first: f"Written for {count}"}))  # fmt: skip
+        counts.append(len(statements_of((laptop, team), lambda: _sync(laptop, team))))
+        for account in made:
+            shown = dossier_for(team, account.id)
+            assert shown is not None and shown.texts == {first: f"Written for {count}"}
+    assert counts[1] == counts[0]
 
 
 def test_a_dossier_started_for_one_account_on_two_copies_meets_as_one(team, crew, tmp_path):

@@ -31,6 +31,7 @@ from storage.sync.engine import device_of
 from storage.sync.team import NotACopy, TeamNotUpgraded, sync_with_team
 from storage.users import list_users
 from storage.workspace import Workspace
+from tests.conftest import statements_of
 
 REP = "Sam Rivera"
 accounts, contacts = table_of(AccountRow), table_of(ContactRow)
@@ -252,3 +253,53 @@ def test_an_account_handed_to_the_rep_after_the_copy_comes_whole(team, copy) -> 
     )
     logged = [_account_rows(ws, theirs)["interactions"] for ws in (copy, team)]
     assert logged[0] == logged[1]
+
+
+def _edits(copy: Workspace, team: Workspace, count: int, word: str) -> None:
+    """On ``count`` accounts of the copy, a contact's title changed and a visit logged on
+    the copy, and the account's city and phone changed on the team database."""
+    with copy.read() as conn:
+        first = select(func.min(contacts.c.id)).group_by(contacts.c.account_id)
+        some = conn.execute(select(contacts.c.id, contacts.c.account_id)
+                            .where(contacts.c.id.in_(first))
+                            .order_by(contacts.c.id).limit(count)).all()  # fmt: skip
+    assert len(some) == count
+    with copy.write() as conn:
+        for n, (contact_id, _account_id) in enumerate(some):
+            conn.execute(update(contacts).where(contacts.c.id == contact_id)
+                         .values(title=f"{word} {n}", changed_by=REP))  # fmt: skip
+    for _contact_id, account_id in some:
+        _log(copy, account_id, f"{word} on the road")
+    with team.write() as conn:
+        for n, (_contact_id, account_id) in enumerate(some):
+            conn.execute(update(accounts).where(accounts.c.id == account_id)
+                         .values(city=f"{word} {n}", phone=f"+43 1 {count:03d} {n:04d}",
+                                 changed_by=DEMO_OWNER))  # fmt: skip
+
+
+def test_a_sync_of_many_changes_talks_to_the_databases_as_often_as_one_of_few(team, copy) -> None:
+    # What a user notices: a sync of thousands of edits each way takes seconds, because
+    # each step is a statement for all the rows at once, not one round trip per row.
+    rep = person(copy, REP)
+    counts = []
+    for count, word in ((2, "Few"), (12, "Many")):
+        _edits(copy, team, count, word)
+        sent = statements_of((team, copy), lambda: sync_with_team(copy, team, rep))
+        counts.append(len(sent))
+        with copy.read() as conn:
+            titles = conn.execute(
+                select(contacts.c.title).where(contacts.c.title.like(f"{word} %"))
+            )
+            assert len(titles.all()) == count
+        with team.read() as conn:
+            titles = conn.execute(
+                select(contacts.c.title).where(contacts.c.title.like(f"{word} %"))
+            )
+            assert len(titles.all()) == count
+            found = select(func.count()).where(interactions.c.learned == f"{word} on the road")
+            assert conn.execute(found).scalar_one() == count
+        with copy.read() as conn:
+            phoned = accounts.c.phone_e164.like(f"+431{count:03d}%")
+            cities = select(func.count()).where(accounts.c.city.like(f"{word} %"), phoned)
+            assert conn.execute(cities).scalar_one() == count
+    assert counts[1] == counts[0]

@@ -49,6 +49,7 @@ from domain.sync import (
     signs_in,
 )
 from domain.users import Role
+from storage.bulk import bulk_insert
 from storage.schema import (
     LogExceptionRow,
     SyncChangeRow,
@@ -61,8 +62,8 @@ from storage.schema import (
     table_of,
 )
 from storage.sync.capture import applying, device_table
-from storage.sync.derived import derived_of, refresh_derived
-from storage.sync.tables import SYNCED, Synced, column_values, row_fields
+from storage.sync.derived import derived_rows, refresh_derived
+from storage.sync.tables import SYNCED, Synced, column_of, column_values, row_fields
 from storage.sync.versions import VERSIONED, placeholder, renumber
 
 #: Stamps repeat (a new row's stamp heads each of its fields): each text is parsed once.
@@ -210,39 +211,46 @@ def seal(conn: Connection, now_ms: int) -> int:
 def _drafts(
     conn: Connection, synced: Synced, device: str, rows: Mapping[str, dict[str, tuple[int, str]]]
 ) -> list[_Draft]:
-    """The changes the captured ``rows`` of one table make, not stamped yet."""
+    """The changes the captured ``rows`` of one table make, not stamped yet; what they need
+    besides the rows (their accounts, the sections this copy shows) read once for all."""
     found: list[_Draft] = []
-    current = _current_rows(conn, synced, list(rows))
+    records = {raw: synced.record(raw) if synced.uuid_key else f"{device}.{raw}" for raw in rows}
+    current = {records[raw]: row for raw, row in _current_rows(conn, synced, list(rows)).items()}
+    owners = _accounts_of_rows(conn, synced, current)
+    # Deleted before it was sealed: only the deletion travels (a row made and deleted in
+    # between never existed for anyone else).
+    gone = {records[raw] for raw, fields in rows.items() if DELETED in fields and
+            NEW_ROW not in fields and records[raw] not in current}  # fmt: skip
+    owners.update(_accounts_of_records(conn, synced.name, sorted(gone)))
+    edited = [records[raw] for raw, fields in rows.items() if synced.sectioned in fields and
+              NEW_ROW not in fields and records[raw] in current]  # fmt: skip
+    shown = _shown_sections(conn, synced.name, edited)
     for raw, fields in rows.items():
-        row = current.get(raw)
-        record = synced.record(raw) if synced.uuid_key else f"{device}.{raw}"
+        record = records[raw]
 
-        def draft(
-            field: str, value: Any, when: tuple[int, str], account: str | None, record: str = record
-        ) -> None:
-            found.append(_Draft(when[0], synced.name, record, field, value, when[1], account))
+        def draft(field: str, value: Any, when: tuple[int, str], record: str = record) -> None:
+            found.append(
+                _Draft(when[0], synced.name, record, field, value, when[1], owners.get(record))
+            )
 
+        row = current.get(record)
         if row is None:
-            # Deleted before it was sealed: only the deletion travels (a row made and
-            # deleted in between never existed for anyone else).
-            if DELETED in fields and NEW_ROW not in fields:
+            if record in gone:
                 when = fields[DELETED]
-                gone = datetime.fromtimestamp(when[0] / 1000, UTC).isoformat()
-                draft(DELETED, gone, when, _account_of_record(conn, synced.name, record))
+                draft(DELETED, datetime.fromtimestamp(when[0] / 1000, UTC).isoformat(), when)
             continue
-        values = row_fields(synced, row)
-        account = _account(conn, synced, record, row)
+        values = row_fields(synced, row, None if NEW_ROW in fields else fields)
         if NEW_ROW in fields:
             latest = max(fields.values())
-            draft(NEW_ROW, values, (fields[NEW_ROW][0], latest[1]), account)
+            draft(NEW_ROW, values, (fields[NEW_ROW][0], latest[1]))
             continue
         for field, when in fields.items():
             if field == synced.sectioned:
                 # Each section that differs from what this copy shows of it travels.
-                for name, text in _changed_sections(conn, synced.name, record, values):
-                    draft(name, text, when, account)
+                for name, text in _changed_sections(shown.get(record, {}), values):
+                    draft(name, text, when)
             elif field in values or field.startswith(SECTION):
-                draft(field, values.get(field), when, account)
+                draft(field, values.get(field), when)
     return found
 
 
@@ -250,47 +258,64 @@ def _current_rows(conn: Connection, synced: Synced, raws: list[str]) -> dict[str
     """The rows as they are now, by the outbox's text of their id."""
     table = synced.table
     found: dict[str, Any] = {}
-    keys = {synced.key(synced.record(r)) if synced.uuid_key else int(r): r for r in raws}
+    keys = {synced.key(r): r for r in raws}
     for chunk in _chunks(list(keys)):
         for row in conn.execute(select(table).where(table.c.id.in_(chunk))).mappings():
             found[keys[row["id"]]] = row
     return found
 
 
-def _account(conn: Connection, synced: Synced, record: str, row: Mapping[str, Any]) -> str | None:
-    """The account a row belongs to, which decides whether a rep's copy receives it."""
+def _accounts_of_rows(
+    conn: Connection, synced: Synced, rows: Mapping[str, Mapping[str, Any]]
+) -> dict[str, str | None]:
+    """The account each row belongs to, which decides whether a rep's copy receives it (a
+    rating's and a dossier conflict's through their dossier)."""
     if synced.name == "accounts":
-        return record
-    if "account_id" in row:
-        return str(row["account_id"])
-    if "dossier_id" in row:
-        dossiers = SYNCED["dossiers"].table
-        found = conn.execute(
-            select(dossiers.c.account_id).where(dossiers.c.id == row["dossier_id"])
-        ).scalar()
-        return None if found is None else str(found)
-    return None
+        return {record: record for record in rows}
+    if "account_id" in synced.table.c:
+        return {record: str(row["account_id"]) for record, row in rows.items()}
+    if "dossier_id" not in synced.table.c:
+        return dict.fromkeys(rows)
+    dossiers = SYNCED["dossiers"].table
+    of_dossier: dict[Any, str] = {}
+    for chunk in _chunks(sorted({row["dossier_id"] for row in rows.values()})):
+        found = select(dossiers.c.id, dossiers.c.account_id).where(dossiers.c.id.in_(chunk))
+        of_dossier.update((key, str(account)) for key, account in conn.execute(found))
+    return {record: of_dossier.get(row["dossier_id"]) for record, row in rows.items()}
 
 
-def _account_of_record(conn: Connection, table: str, record: str) -> str | None:
-    return conn.execute(
-        select(changes.c.account_id)
-        .where(changes.c.table_name == table, changes.c.record == record)
-        .limit(1)
-    ).scalar()
+def _accounts_of_records(
+    conn: Connection, table: str, records: Sequence[str]
+) -> dict[str, str | None]:
+    """The account of each of the rows ``records``, gone from their table, as their
+    changes named it."""
+    found: dict[str, str | None] = {}
+    for chunk in _chunks(records):
+        query = select(changes.c.record, changes.c.account_id).where(
+            changes.c.table_name == table, changes.c.record.in_(chunk)
+        )
+        for record, account in conn.execute(query):
+            found.setdefault(record, account)
+    return {record: found.get(record) for record in records}
 
 
-def _changed_sections(
-    conn: Connection, table: str, record: str, values: Mapping[str, Any]
-) -> list[tuple[str, Any]]:
-    """The sections whose text differs from the value this copy shows of them."""
-    shown = {
-        name: register.winner.value
-        for name, register in replayed(conn, [(table, record)])
-        .get((table, record), Record())
-        .fields.items()
-        if name.startswith(SECTION) and register.winner is not None
+def _shown_sections(
+    conn: Connection, table: str, records: Sequence[str]
+) -> dict[str, dict[str, Any]]:
+    """The section texts this copy shows of each of the rows ``records``."""
+    rows = replayed(conn, [(table, record) for record in records])
+    return {
+        record: {
+            name: register.winner.value
+            for name, register in row.fields.items()
+            if name.startswith(SECTION) and register.winner is not None
+        }
+        for (_table, record), row in rows.items()
     }
+
+
+def _changed_sections(shown: Mapping[str, Any], values: Mapping[str, Any]) -> list[tuple[str, Any]]:
+    """The sections whose text differs from the value this copy shows of them."""
     typed = {name: text for name, text in values.items() if name.startswith(SECTION)}
     return [
         (name, typed.get(name))
@@ -327,18 +352,23 @@ def _stamp(
 # --- Storing changes and heads ----------------------------------------------------------------
 
 
-def _row_of(change: Change) -> dict[str, Any]:
-    return {
-        "stamp": str(change.stamp),
-        "device": change.stamp.device,
-        "table_name": change.table,
-        "record": change.record,
-        "field": change.field,
-        "value": json.dumps(change.value, ensure_ascii=False, sort_keys=True),
-        "author": change.author,
-        "replaces": json.dumps(sorted(str(s) for s in change.replaces)),
-        "account_id": change.account,
-    }
+#: The columns of a stored change, in the order :func:`_row_of` gives them.
+CHANGE_COLUMNS = ("stamp", "device", "table_name", "record", "field", "value", "author",
+                  "replaces", "account_id")  # fmt: skip
+
+
+def _row_of(change: Change) -> tuple[Any, ...]:
+    return (
+        str(change.stamp),
+        change.stamp.device,
+        change.table,
+        change.record,
+        change.field,
+        json.dumps(change.value, ensure_ascii=False, sort_keys=True),
+        change.author,
+        json.dumps(sorted(str(s) for s in change.replaces)),
+        change.account,
+    )
 
 
 def _change_of(row: Any) -> Change:
@@ -355,8 +385,7 @@ def _change_of(row: Any) -> Change:
 
 
 def _store(conn: Connection, made: Sequence[Change]) -> None:
-    for chunk in _chunks(made):
-        conn.execute(insert(changes), [_row_of(c) for c in chunk])
+    bulk_insert(conn, changes, CHANGE_COLUMNS, [_row_of(c) for c in made])
 
 
 def replayed(conn: Connection, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], Record]:
@@ -406,10 +435,10 @@ def _read_heads(
     return found
 
 
-def _rebuild_heads(conn: Connection, keys: Sequence[tuple[str, str]]) -> _Rows:
-    """Work the heads of every field of the rows ``keys`` out again from all their changes
-    (domain.sync's rules), store them, and give the rows."""
-    known = _changes_of(conn, keys)
+def _rebuild_heads(conn: Connection, known: Sequence[Change]) -> _Rows:
+    """Work the heads of every field of the rows the changes ``known`` touch out again from
+    them, all the changes known of those rows (domain.sync's rules), store them, and give
+    the rows."""
     records = replay(known)
     _store_heads(
         conn,
@@ -434,13 +463,12 @@ def _store_heads(
                 delete(heads).where(heads.c.table_name == table, heads.c.record.in_(chunk))
             )
     rows = [
-        {"table_name": table, "record": record, "field": name, "stamp": str(stamp)}
+        (table, record, name, str(stamp))
         for (table, record), fields in found.items()
         for name, stamps in fields.items()
         for stamp in stamps
     ]
-    for some in _chunks(rows):
-        conn.execute(insert(heads), list(some))
+    bulk_insert(conn, heads, ("table_name", "record", "field", "stamp"), rows)
 
 
 def _advance_seen(conn: Connection, made: Iterable[Change]) -> None:
@@ -528,19 +556,19 @@ def apply_changes(conn: Connection, change_set: ChangeSet, now_ms: int) -> Appli
     for change in new:
         device.clock.observe(change.stamp, now_ms)
     accepted, kept_aside = _checked(conn, new)
+    # The changes known before of the rows these touch: with them, all there are.
+    before = _changes_of(conn, sorted({(c.table, c.record) for c in accepted}))
     _store(conn, accepted)
     for chunk in _chunks(kept_aside):
-        conn.execute(insert(refused), [{**_row_of(c), "reason": why} for c, why in chunk])
+        conn.execute(insert(refused), [{**dict(zip(CHANGE_COLUMNS, _row_of(c), strict=True)),
+                                        "reason": why} for c, why in chunk])  # fmt: skip
     _advance_seen(conn, new)
-    keys = sorted({(c.table, c.record) for c in accepted})
     with applying(conn):
-        rows = _rebuild_heads(conn, keys)
+        rows = _rebuild_heads(conn, [*before, *accepted])
         _write(conn, rows, {(c.table, c.record) for c in accepted if c.field == NEW_ROW})
     _save_clock(conn, device.clock)
-    icp_applied = any(c.table == "icp_versions" for c in accepted)
+    refresh_derived(conn, accepted)
     accounts = {c.account for c in accepted if c.account}
-    if icp_applied or accounts:
-        refresh_derived(conn, None if icp_applied else accounts)
     return Applied(
         applied=len(accepted),
         known=len(incoming) - len(new),
@@ -668,17 +696,19 @@ def _insert(
     made = []
     numbered = synced.name in VERSIONED and bool(rows)
     spare = placeholder(conn, synced.name, len(rows)) if numbered else []
-    for n, (record, row) in enumerate(sorted(rows.items(), key=lambda item: _first(item[1]))):
+    ordered = sorted(rows.items(), key=lambda item: _first(item[1]))
+    for n, (record, row) in enumerate(ordered):
         values = column_values(synced, row.values())
         if numbered:
             values["number"] = spare[n]
-        values.update(derived_of(conn, synced.name, values))
         values.update(_bookkeeping(synced, row))
         if synced.tracked:
             values["version"] = 1
         if with_id:
             values["id"] = synced.key(record)
         made.append(values)
+    for values, derived in zip(made, derived_rows(conn, synced.name, made), strict=True):
+        values.update(derived)
     # In the order they were made (a row may name one made just before it), as few
     # statements as rows of the same columns allow.
     batch: list[dict[str, Any]] = []
@@ -702,13 +732,19 @@ def _update(
 ) -> None:
     """Write the winners that differ from what each row holds (fields and sections no change
     touched keep their value): one statement for all the rows that change the same columns."""
+    changed = [(record, current, row, written) for record, current, row in rows
+               if (written := _written(synced, current, row))]  # fmt: skip
+    whole = [{**dict(current), **written} for _record, current, _row, written in changed]
     alike: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
-    for record, current, row in rows:
-        written = _written(conn, synced, current, row)
-        if written:
-            # Named apart from the columns, which SQLAlchemy keeps for the SET clause.
-            params = {f"new_{name}": value for name, value in written.items()}
-            alike[tuple(sorted(written))].append({**params, "row_key": synced.key(record)})
+    for (record, current, row, written), derived in zip(
+        changed, derived_rows(conn, synced.name, whole), strict=True
+    ):
+        written.update({k: v for k, v in derived.items() if current[k] != v})
+        if synced.tracked:
+            written.update(_bookkeeping(synced, row))
+        # Named apart from the columns, which SQLAlchemy keeps for the SET clause.
+        params = {f"new_{name}": value for name, value in written.items()}
+        alike[tuple(sorted(written))].append({**params, "row_key": synced.key(record)})
     table = synced.table
     for columns, batch in alike.items():
         values: dict[str, Any] = {c: bindparam(f"new_{c}") for c in columns}
@@ -718,12 +754,10 @@ def _update(
         conn.execute(statement, batch)
 
 
-def _written(
-    conn: Connection, synced: Synced, current: Mapping[str, Any], row: Record
-) -> dict[str, Any]:
-    """The columns of the row ``current`` to write so that it holds its winners."""
+def _written(synced: Synced, current: Mapping[str, Any], row: Record) -> dict[str, Any]:
+    """The synced columns of the row ``current`` to write so that it holds its winners."""
     winners = row.values()
-    shown = row_fields(synced, current)
+    shown = row_fields(synced, current, {column_of(name) for name in winners})
     differ = {
         name
         for name, value in winners.items()
@@ -732,16 +766,7 @@ def _written(
     if not differ:
         return {}
     values = column_values(synced, {**shown, **winners})
-    written = {name: values[name] for name in {_column(n) for n in differ}}
-    derived = derived_of(conn, synced.name, {**dict(current), **written})
-    written.update({k: v for k, v in derived.items() if current[k] != v})
-    if synced.tracked:
-        written.update(_bookkeeping(synced, row))
-    return written
-
-
-def _column(field: str) -> str:
-    return field[: field.index("/")] if field.startswith(SECTION) else field
+    return {name: values[name] for name in {column_of(n) for n in differ}}
 
 
 __all__ = [

@@ -25,9 +25,10 @@ editor merges them.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import cached_property
 from typing import Any
 
 from sqlalchemy import JSON, Column, Date, DateTime, Table, Uuid
@@ -68,31 +69,32 @@ THROUGH_DOSSIER = frozenset({"dossier_ratings", "dossier_conflicts"})
 
 @dataclass(frozen=True)
 class Synced:
-    """A synced table: its columns that travel, and how its rows are told apart."""
+    """A synced table: its columns that travel, and how its rows are told apart (each
+    worked out once: a sync asks for every row)."""
 
     table: Table
     columns: tuple[Column[Any], ...]
     authors: tuple[str, ...]
 
-    @property
+    @cached_property
     def name(self) -> str:
         return self.table.name
 
-    @property
+    @cached_property
     def uuid_key(self) -> bool:
         return isinstance(self.table.c.id.type, Uuid)
 
-    @property
+    @cached_property
     def tracked(self) -> bool:
         """An editable record: a sync sets its version, update time and editor."""
         return "version" in self.table.c
 
-    @property
+    @cached_property
     def tombstones(self) -> bool:
         """Deleted rows stay as tombstones (``deleted_at``) rather than being deleted."""
         return "deleted_at" in self.table.c
 
-    @property
+    @cached_property
     def sectioned(self) -> str | None:
         return SECTIONED.get(self.name)
 
@@ -148,10 +150,15 @@ def decoded(column: Column[Any], value: Any) -> Any:
     return value
 
 
-def row_fields(synced: Synced, row: Mapping[str, Any]) -> dict[str, Any]:
-    """A row's synced fields as they travel: each column, a sectioned one key by key."""
+def row_fields(
+    synced: Synced, row: Mapping[str, Any], columns: Collection[str] | None = None
+) -> dict[str, Any]:
+    """A row's synced fields as they travel: each column (of ``columns`` when given), a
+    sectioned one key by key."""
     fields: dict[str, Any] = {}
     for column in synced.columns:
+        if columns is not None and column.name not in columns:
+            continue
         value = row[column.name]
         if column.name == synced.sectioned:
             fields.update({f"{SECTION}{k}": v for k, v in (value or {}).items()})
@@ -175,3 +182,8 @@ def column_values(synced: Synced, fields: Mapping[str, Any]) -> dict[str, Any]:
         elif column.name in fields:
             values[column.name] = decoded(column, fields[column.name])
     return values
+
+
+def column_of(field: str) -> str:
+    """The column a synced field is kept in (a section: its sectioned column)."""
+    return field[: field.index("/")] if field.startswith(SECTION) else field
