@@ -18,10 +18,10 @@ def timed(work: Callable[[], T]) -> tuple[float, T]:
     return time.perf_counter() - start, result
 
 
-def _cpu_seconds() -> float:
-    """CPU seconds of this process and of the children it waited for, user and system."""
+def _cpu_seconds() -> tuple[float, float]:
+    """CPU seconds of this process, and of the children it waited for, user and system."""
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return time.process_time() + children.ru_utime + children.ru_stime
+    return time.process_time(), children.ru_utime + children.ru_stime
 
 
 @dataclass(frozen=True)
@@ -31,11 +31,22 @@ class Spent:
     one process is about its CPU time; on a loaded one it is longer)."""
 
     wall: float
-    cpu: float
+    #: This process's CPU seconds.
+    own: float
+    #: The CPU seconds of the processes it started.
+    children: float = 0.0
+
+    @property
+    def cpu(self) -> float:
+        return self.own + self.children
+
+    def __add__(self, other: Spent) -> Spent:
+        return Spent(self.wall + other.wall, self.own + other.own, self.children + other.children)
 
 
 def spent(work: Callable[[], T]) -> tuple[Spent, T]:
     """The wall and CPU seconds ``work`` took, and what it gave."""
-    cpu = _cpu_seconds()
+    own, children = _cpu_seconds()
     seconds, result = timed(work)
-    return Spent(seconds, _cpu_seconds() - cpu), result
+    own_after, children_after = _cpu_seconds()
+    return Spent(seconds, own_after - own, children_after - children), result
