@@ -43,9 +43,9 @@ from domain.progress import Cancel, Progress
 from domain.users import User
 from domain.values import normalize_domain, normalize_name
 from storage.bulk import bulk_insert, cycle_collector_paused, new_id
+from storage.importing import importer
 from storage.importing.files import SourceTable, open_table
 from storage.importing.importer import (
-    CHUNK,
     ImportRun,
     accounts,
     check_mapped_fields,
@@ -351,7 +351,7 @@ def import_engagement(
     mapped_fields = mapped_engagement_fields(table, options, fields)
     try:
         with cycle_collector_paused(), workspace.write() as conn:
-            parsed = chunks(Reading(table, fields, mapped_fields, CHUNK))
+            parsed = chunks(Reading(table, fields, mapped_fields, importer.CHUNK))
             folder = file.parent if (file := sqlite_file(workspace.url)) else None
             run = ImportRun(conn, user, table, "engagement", parsed, options, progress, cancel,
                             folder, EngagementSummary)  # fmt: skip
