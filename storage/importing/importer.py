@@ -59,8 +59,8 @@ from storage.bulk import bulk_insert, cycle_collector_paused, indexes_rebuilt, n
 from storage.change_log import log_change
 from storage.icps import rescore_batch
 from storage.importing.files import SourceTable, open_table
-from storage.importing.reading import Chunk, Keys, Reading, account_keys, read_chunks
-from storage.keys import derived_columns, email_key
+from storage.importing.reading import Chunk, Reading, read_chunks
+from storage.keys import Keys, account_keys, derived_columns, email_key
 from storage.queries import LIVE_ACCOUNT
 from storage.schema import (
     AccountRow,

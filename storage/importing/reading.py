@@ -18,19 +18,9 @@ from typing import Any
 from domain.errors import AccordError
 from domain.fields import Field
 from domain.importing import RowError, RowParser, RowRejected
-from domain.values import NumberFormat, normalize_country, normalize_domain, normalize_name
+from domain.values import NumberFormat
 from storage.importing.files import BadRow, SourceTable
-from storage.keys import derived_columns
-
-#: An account's dedupe keys: normalised domain, and normalised name with country.
-Keys = tuple[str | None, tuple[str, str]]
-
-
-def account_keys(values: dict[str, Any]) -> Keys:
-    return normalize_domain(values.get("website")), (
-        normalize_name(values.get("name")),
-        normalize_country(values.get("country")),
-    )
+from storage.keys import Keys, keys_and_columns
 
 
 @dataclass
@@ -93,10 +83,8 @@ def chunks(reading: Reading) -> Iterator[Chunk]:
             if parse.unread:
                 chunk.unread += [RowError(number, column, why) for column, why in parse.unread]
             if reading.accounts:
-                keys = account_keys(values)
-                derived = derived_columns(values, domain_key=keys[0], name_key=keys[1][0])
                 chunk.rows.append((number, [], values))
-                chunk.keyed.append((keys, derived))
+                chunk.keyed.append(keys_and_columns(values))
             else:
                 chunk.rows.append((number, cells, values))
         chunk.bands = dict(parse.bands)
