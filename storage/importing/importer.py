@@ -419,26 +419,19 @@ def _import_accounts(run: ImportRun, stored: _StoredAccounts) -> None:
         inserts: list[dict[str, Any]] = []
         pending: set[uuid.UUID] = set()
         flagged: list[dict[str, Any]] = []
-        for (number, _, values), ((domain, name), derived) in zip(
-            chunk.rows, chunk.keyed, strict=True
-        ):
-            match, outcome, by_website = _match(domain, name, by_domain, by_name)
+        bookkeeping = run.bookkeeping
+        for (number, _, values), (row_keys, derived) in zip(chunk.rows, chunk.keyed, strict=True):
+            match, outcome, by_website = _match(*row_keys, by_domain, by_name)
             if match is not None:
                 run.matched(number, values, outcome, match, by_website)
             if match is None or outcome is Outcome.POSSIBLE:
-                record = {
-                    **EMPTY_ACCOUNT,
-                    **values,
-                    "custom": values["custom"] or None,
-                    "id": new_id(),
-                    **run.bookkeeping,
-                    **derived,
-                }
+                record = {**EMPTY_ACCOUNT, **values, **bookkeeping, **derived}
+                record["custom"] = values["custom"] or None
+                record["id"] = id_ = new_id()
                 inserts.append(record)
-                pending.add(record["id"])
-                _remember(record, by_domain, by_name, (domain, name))
-                stored.learn(record, (domain, name))
-                run.summary.created += 1
+                pending.add(id_)
+                _remember(record, by_domain, by_name, row_keys)
+                stored.learn(record, row_keys)
                 if match is not None:
                     flagged.append(run.flag(number, record, match))
                 continue
@@ -454,6 +447,7 @@ def _import_accounts(run: ImportRun, stored: _StoredAccounts) -> None:
                 _apply_update(run, accounts, match, changes, derived=True)
             stored.learn(match)
             run.summary.updated += 1
+        run.summary.created += len(inserts)
         _flush_inserts(run.conn, accounts, inserts)
         if flagged:
             run.conn.execute(insert(flags), flagged)
