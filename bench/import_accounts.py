@@ -9,13 +9,16 @@ from __future__ import annotations
 import argparse
 import csv
 import os
+import pickle
 import sqlite3
 import sys
 import tempfile
 import time
+import uuid
+from dataclasses import replace
 from pathlib import Path
 
-from sqlalchemy import Table
+from sqlalchemy import Table, delete
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -25,9 +28,12 @@ from domain.fields import ACCOUNT_FIELDS
 from domain.importing import RowParser, auto_mapping
 from domain.values import country_code, phone_e164
 from storage.bulk import indexes_rebuilt
+from storage.icps import rescore_batch
 from storage.importing.files import BadRow, _inspect_workbook, open_table
-from storage.importing.importer import accounts, import_accounts, read_numbers
+from storage.importing.importer import CHUNK, accounts, import_accounts, read_numbers
+from storage.importing.reading import Reading, chunks
 from storage.keys import derived_columns
+from storage.schema import AccountScoreRow, table_of
 from storage.users import sign_in
 from storage.workspace import open_workspace
 
@@ -70,6 +76,37 @@ def index_build(db: Path, table: Table = accounts) -> Spent:
         workspace.close()
 
 
+def scoring(db: Path, batch_id: uuid.UUID) -> Spent:
+    """What scoring the batch's accounts as the import does once they are stored took, their
+    score rows removed first (rolled back): it follows the last row."""
+    workspace = open_workspace(db)
+    try:
+        with workspace.write() as conn:
+            conn.execute(delete(table_of(AccountScoreRow)))
+            raise _RolledBack(spent(lambda: rescore_batch(conn, batch_id))[0])
+    except _RolledBack as rolled_back:
+        return rolled_back.args[0]  # type: ignore[no-any-return]
+    finally:
+        workspace.close()
+
+
+def reader_work(path: Path) -> float:
+    """CPU seconds of the reader process's work alone, in this process: reading the file,
+    parsing every row and its dedupe keys, each chunk pickled to be sent,
+    as the import's reader does while the import matches and stores the chunks before."""
+    table = open_table(path, ACCOUNT_FIELDS)
+    mapped_fields = auto_mapping(table.headers, ACCOUNT_FIELDS)
+    reading = read_numbers(table, mapped_fields, ACCOUNT_FIELDS, None)
+    numbers = reading.numbers if reading else None
+    if numbers:
+        table = replace(table, decimal=numbers.decimal)
+    rows = Reading(table, ACCOUNT_FIELDS, mapped_fields, CHUNK, None, numbers, accounts=True)
+    start = time.process_time()
+    for chunk in chunks(rows):
+        pickle.dumps(chunk, pickle.HIGHEST_PROTOCOL)
+    return time.process_time() - start
+
+
 def row_work(path: Path) -> tuple[float, float, float]:
     """CPU seconds of the Python work every row takes however it is stored, each part alone on
     the file's rows: reading them, parsing their cells into field values, and the derived
@@ -102,7 +139,7 @@ def row_work(path: Path) -> tuple[float, float, float]:
     return reading + parsing, derived, e164
 
 
-def real_import(path: Path, db: Path) -> tuple[Spent, str]:
+def real_import(path: Path, db: Path) -> tuple[Spent, str, uuid.UUID | None]:
     workspace = open_workspace(db)
     user = sign_in(workspace, "Bench")
     took, summary = spent(lambda: import_accounts(workspace, user, path))
@@ -113,6 +150,7 @@ def real_import(path: Path, db: Path) -> tuple[Spent, str]:
         took,
         f"{summary.describe()}\n  then copied from the log into the file, in the "
         f"background: {copied:.2f} s",
+        summary.batch_id,
     )
 
 
@@ -141,7 +179,7 @@ def xlsx(rows: int, folder: Path) -> None:
     )
     openpyxl = time.perf_counter() - start
     assert read == read_openpyxl
-    took, summary = real_import(path, folder / "xlsx.sqlite")
+    took, summary, _ = real_import(path, folder / "xlsx.sqlite")
     print(
         f"XLSX {rows:,} rows: read with calamine {calamine:.2f} s, with openpyxl read-only "
         f"{openpyxl:.2f} s ({openpyxl / calamine:.1f}x slower); full import {took.wall:.2f} s"
@@ -167,8 +205,10 @@ def main() -> None:
         path = write_csv(folder / "accounts.csv", args.rows)
         load = os.getloadavg()[0]
         plain = baseline(path, folder / "baseline.sqlite")
-        took, summary = real_import(path, folder / "workspace.sqlite")
+        took, summary, batch_id = real_import(path, folder / "workspace.sqlite")
         indexes = index_build(folder / "workspace.sqlite")
+        assert batch_id is not None
+        scored = scoring(folder / "workspace.sqlite", batch_id)
         load = max(load, os.getloadavg()[0])
         rows = args.rows
         per_million = took.wall * 1_000_000 / rows
@@ -186,14 +226,26 @@ def main() -> None:
             f"{_per_row(took.children, rows)}"
         )
         print(f"  {summary}")
-        # Idle, the reader's rows go beside the import's own, and the indexes built again
-        # after the last row take one core: the CPU of the longer side plus that part.
-        idle = max(took.own - indexes.own, took.children) + indexes.own
+        # Idle, the reader's rows go beside the import's own, and what follows the last row
+        # (the indexes built again, the new accounts scored) takes one core: the CPU of the
+        # longer side plus that part.
+        after = indexes.own + scored.own
+        idle = max(took.own - after, took.children) + after
         print(
             f"  ratio to the floor: {took.wall / floor.wall:.2f}x wall at this load; "
             f"{took.cpu / floor.cpu:.2f}x in CPU seconds; an idle machine with two free cores "
-            f"would take about {idle:.2f} s, {idle / floor.cpu:.2f}x (the longer of the two "
-            "processes' row work, then the indexes built again) (target <= 2x)"
+            f"would take about {idle:.2f} s, {idle / floor.cpu:.2f}x the floor's CPU (the longer "
+            "of the two processes' row work, then the indexes and the scores) (target <= 2x)"
+        )
+        reader = reader_work(path)
+        remaining = max(reader, plain.cpu) + after
+        print(
+            f"  floor of the work that remains (CPU): the reader's work alone (reading, "
+            f"parsing, dedupe keys, pickled) {_per_row(reader, rows)}, "
+            f"beside the load, then building the indexes {_per_row(indexes.own, rows)} and "
+            f"scoring the new accounts {_per_row(scored.own, rows)}: {remaining:.2f} s, "
+            f"{remaining / floor.cpu:.2f}x the floor; the import's own process beside the "
+            f"reader {_per_row(took.own - after, rows)}"
         )
         read, derived, e164 = (_per_row(t, rows) for t in row_work(path))
         print(

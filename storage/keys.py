@@ -47,15 +47,18 @@ def account_keys(values: Mapping[str, Any]) -> Keys:
     )
 
 
-def keys_and_columns(values: Mapping[str, Any]) -> tuple[Keys, dict[str, Any]]:
-    """An account's dedupe keys, and its derived columns: ``country_code``, ``phone_e164``,
-    ``domain_key``, ``name_key`` and ``search_text``; its name folded once for both."""
+def derived_columns(values: Mapping[str, Any], keys: Keys | None = None) -> dict[str, Any]:
+    """``country_code``, ``phone_e164``, ``domain_key``, ``name_key`` and ``search_text``
+    for an account's field values (its dedupe ``keys`` taken as they are when the caller has
+    them)."""
     name, country, phone_text = values.get("name"), values.get("country"), values.get("phone")
     code = country_code(country)
     phone = phone_e164(phone_text, code)
-    domain = normalize_domain(values.get("website"))
     folded_name = search_key(str(name)) if name else ""
-    name_key = name_of_folded(folded_name)
+    if keys is None:
+        domain, name_key = normalize_domain(values.get("website")), name_of_folded(folded_name)
+    else:
+        domain, (name_key, _) = keys
     # Folding fields apart gives the same words as folding them joined: an account's own
     # fields fold one by one, and the repeating ones together once while remembered.
     folded = [
@@ -66,20 +69,13 @@ def keys_and_columns(values: Mapping[str, Any]) -> tuple[Keys, dict[str, Any]]:
         # The phone's E.164 digits are searched too, last: "4155550100" finds "(415) 555-0100".
         phone[1:] if phone else "",
     ]
-    derived = {
+    return {
         "country_code": code,
         "phone_e164": phone,
         "domain_key": domain,
         "name_key": name_key,
         "search_text": f" {' '.join(filter(None, folded))} ",
     }
-    return (domain, (name_key, code or normalize_name(country))), derived
-
-
-def derived_columns(values: Mapping[str, Any]) -> dict[str, Any]:
-    """``country_code``, ``phone_e164``, ``domain_key``, ``name_key`` and ``search_text``
-    for an account's field values."""
-    return keys_and_columns(values)[1]
 
 
 @lru_cache(maxsize=16_384)

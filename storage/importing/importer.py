@@ -51,6 +51,7 @@ from domain.users import User
 from domain.values import (
     NumberReading,
     counted,
+    country_code,
     normalize_domain,
     normalize_name,
     phone_e164,
@@ -406,9 +407,9 @@ def _import_accounts(run: ImportRun, stored: _StoredAccounts) -> None:
     policy = run.options.on_duplicate
     unknown = run.summary.unknown_countries
     for chunk in run.parsed_chunks():
-        keys = [k for k, _ in chunk.keyed]
-        for (_, _, values), (_, derived) in zip(chunk.rows, chunk.keyed, strict=True):
-            if derived["country_code"] is None and (country := values.get("country")):
+        keys = chunk.keys
+        for _, _, values in chunk.rows:
+            if (country := values.get("country")) and country_code(country) is None:
                 unknown[country] = unknown.get(country, 0) + 1
         domains = {d for d, _ in keys if d}
         names = {n[0] for _, n in keys if n[0]}
@@ -420,12 +421,13 @@ def _import_accounts(run: ImportRun, stored: _StoredAccounts) -> None:
         pending: set[uuid.UUID] = set()
         flagged: list[dict[str, Any]] = []
         bookkeeping = run.bookkeeping
-        for (number, _, values), (row_keys, derived) in zip(chunk.rows, chunk.keyed, strict=True):
+        for (number, _, values), row_keys in zip(chunk.rows, keys, strict=True):
             match, outcome, by_website = _match(*row_keys, by_domain, by_name)
             if match is not None:
                 run.matched(number, values, outcome, match, by_website)
             if match is None or outcome is Outcome.POSSIBLE:
-                record = {**EMPTY_ACCOUNT, **values, **bookkeeping, **derived}
+                record = {**EMPTY_ACCOUNT, **values, **bookkeeping}
+                record.update(derived_columns(values, row_keys))
                 record["custom"] = values["custom"] or None
                 record["id"] = id_ = new_id()
                 inserts.append(record)

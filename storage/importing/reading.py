@@ -1,7 +1,9 @@
 """A file's rows read and parsed for an import, a chunk at a time: in the importing process
 for a small file, and for a big file of accounts in a process of its own, which reads and
-parses the next rows on a second core while the import matches and stores these. Either
-way the chunks are the same, in the file's order."""
+parses the next rows, with their dedupe keys, on a second core while the import matches
+these, works out the derived columns of the accounts it creates and stores them (the two
+sides take about as long a row). Either way the chunks are the same, in the file's
+order."""
 
 from __future__ import annotations
 
@@ -20,7 +22,7 @@ from domain.fields import Field
 from domain.importing import RowError, RowParser, RowRejected
 from domain.values import NumberFormat
 from storage.importing.files import BadRow, SourceTable
-from storage.keys import Keys, keys_and_columns
+from storage.keys import Keys, account_keys
 
 
 @dataclass
@@ -32,8 +34,8 @@ class Chunk:
     #: Each row parsed: its number, its cells (none for accounts: only a contact or an
     #: engagement row may still be rejected once parsed) and its field values.
     rows: list[tuple[int, list[str], dict[str, Any]]] = field(default_factory=list)
-    #: For accounts, each row's dedupe keys and the derived columns it is created with.
-    keyed: list[tuple[Keys, dict[str, Any]]] = field(default_factory=list)
+    #: For accounts, each row's dedupe keys.
+    keys: list[Keys] = field(default_factory=list)
     #: The rows rejected: number, cells, column and why.
     rejected: list[tuple[int, list[str], str, str]] = field(default_factory=list)
     #: The optional cells that could not be read.
@@ -84,7 +86,7 @@ def chunks(reading: Reading) -> Iterator[Chunk]:
                 chunk.unread += [RowError(number, column, why) for column, why in parse.unread]
             if reading.accounts:
                 chunk.rows.append((number, [], values))
-                chunk.keyed.append(keys_and_columns(values))
+                chunk.keys.append(account_keys(values))
             else:
                 chunk.rows.append((number, cells, values))
         chunk.bands = dict(parse.bands)
