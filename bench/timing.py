@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import resource
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TypeVar
 
 T = TypeVar("T")
@@ -16,9 +18,42 @@ def timed(work: Callable[[], T]) -> tuple[float, T]:
     return time.perf_counter() - start, result
 
 
+def _cpu_seconds() -> tuple[float, float]:
+    """CPU seconds of this process, and of the children it waited for, user and system."""
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.process_time(), children.ru_utime + children.ru_stime
+
+
+@dataclass(frozen=True)
+class Spent:
+    """What a piece of work took: wall-clock seconds, and the CPU seconds of this process and
+    the processes it started and waited for (on an idle machine the wall time of work done by
+    one process is about its CPU time; on a loaded one it is longer)."""
+
+    wall: float
+    #: This process's CPU seconds.
+    own: float
+    #: The CPU seconds of the processes it started.
+    children: float = 0.0
+
+    @property
+    def cpu(self) -> float:
+        return self.own + self.children
+
+    def __add__(self, other: Spent) -> Spent:
+        return Spent(self.wall + other.wall, self.own + other.own, self.children + other.children)
+
+
+def spent(work: Callable[[], T]) -> tuple[Spent, T]:
+    """The wall and CPU seconds ``work`` took, and what it gave."""
+    own, children = _cpu_seconds()
+    seconds, result = timed(work)
+    own_after, children_after = _cpu_seconds()
+    return Spent(seconds, own_after - own, children_after - children), result
+
+
 def cpu_timed(work: Callable[[], T]) -> tuple[float, float, T]:
     """Wall-clock and this process's CPU seconds ``work`` took, and what it gave: on a
     shared machine the CPU time says what the work costs, the wall clock what a user waits."""
-    cpu = time.process_time()
-    seconds, result = timed(work)
-    return seconds, time.process_time() - cpu, result
+    took, result = spent(work)
+    return took.wall, took.own, result

@@ -12,7 +12,7 @@ import math
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, partial
 
 from domain.values import (
     NumberFormat,
@@ -54,18 +54,39 @@ class Field:
         """Parse the text of a cell; empty cells are None. Raises ValueError with a reason.
         A number is read in the file's ``numbers`` format (given none, in the one its text
         shows), an amount multiplied by ``scale`` (a file's unit) before it is rounded."""
-        value = clean_text(text).strip()
-        if not value:
-            if self.required:
-                raise ValueError(f"{self.label} is required")
-            return False if self.kind is Kind.FLAG else None
-        if len(value) > self._longest:
-            raise ValueError(f"longer than {self.max_length} characters")
+        return self.reader(scale, numbers)(text)
+
+    def reader(
+        self, scale: int = 1, numbers: NumberFormat | None = None
+    ) -> Callable[[str], str | int | bool | None]:
+        """:meth:`parse` for every cell of a column with this ``scale`` and ``numbers``
+        format, what depends on the field alone looked up once: an import reads millions."""
+        required, longest, label = self.required, self._longest, self.label
+        empty = False if self.kind is Kind.FLAG else None
+        convert: Callable[[str], str | int | bool] | None
         if scale != 1:
-            return parse_amount(value, scale, numbers)
-        if (parse_number := self._parse_number) is not None:
-            return parse_number(value, numbers)
-        return self._parse_value(value)
+            convert = partial(parse_amount, scale=scale, numbers=numbers)
+        elif (parse_number := self._parse_number) is not None:
+
+            def convert(value: str) -> int:
+                return parse_number(value, numbers)
+
+        else:
+            convert = self._parse_value
+        if convert is str:
+            convert = None  # a text is its own value
+
+        def read(text: str) -> str | int | bool | None:
+            value = clean_text(text).strip()
+            if not value:
+                if required:
+                    raise ValueError(f"{label} is required")
+                return empty
+            if len(value) > longest:
+                raise ValueError(f"longer than {self.max_length} characters")
+            return value if convert is None else convert(value)
+
+        return read
 
     @property
     def numeric(self) -> bool:

@@ -525,8 +525,9 @@ class _Unread:
 
 
 _UNPARSED: Any = object()
-#: A column a field is parsed from: its index, header, scale and cells parsed so far.
-_Column = tuple[int, str, int, dict[str, Any]]
+#: A column a field is parsed from: its index, header, how a cell of it is read (with its
+#: unit and the file's number format) and its cells parsed so far.
+_Column = tuple[int, str, Callable[[str], Any], dict[str, Any]]
 #: Parsed cells remembered per column (a column of unique names stops adding at this many).
 REMEMBERED_CELLS = 20_000
 
@@ -569,7 +570,8 @@ class RowParser:
             elif mapped_to in (FIRST_NAME, LAST_NAME):
                 self.name_parts.append((index, mapped_to))
             elif mapped_to:
-                columns.setdefault(mapped_to, []).append((index, header, units[index], {}))
+                read = self._reader(by_name[mapped_to], units[index])
+                columns.setdefault(mapped_to, []).append((index, header, read, {}))
         self.fields: list[tuple[_Column, tuple[_Column, ...], Field]] = [
             (first, tuple(others), by_name[name]) for name, (first, *others) in columns.items()
         ]
@@ -579,20 +581,27 @@ class RowParser:
         #: The first SHOWN_BANDS employee bands read, and the lower bound each gave.
         self.bands: dict[str, int] = {}
 
+    def _reader(self, spec: Field, scale: int) -> Callable[[str], Any]:
+        """How a cell of a column of ``spec`` in ``scale`` is read, its export's apostrophe
+        taken away first."""
+        read, meant = spec.reader(scale, self.numbers), self.meant
+        return read if meant is str else lambda cell: read(meant(cell))
+
     def __call__(self, cells: Sequence[str]) -> dict[str, Any]:
         values: dict[str, Any] = {}
-        self.unread = []
+        unread: list[tuple[str, str]] = []
+        self.unread = unread
         for column, others, spec in self.fields:
-            index, header, scale, parsed = column
+            index, header, read, parsed = column
             cell = cells[index]
             if others and not cell.strip():
                 filled = (other for other in others if cells[other[0]].strip())
-                index, header, scale, parsed = next(filled, column)
+                index, header, read, parsed = next(filled, column)
                 cell = cells[index]
             value = parsed.get(cell, _UNPARSED)
             if value is _UNPARSED:
                 try:
-                    value = spec.parse(self.meant(cell), scale, self.numbers)
+                    value = read(cell)
                 except ValueError as exc:
                     if spec.required and not cell.strip():
                         continue  # said below, once, if the name parts do not make up for it
@@ -604,8 +613,8 @@ class RowParser:
                         self.bands[cell.strip()] = value
                 if len(parsed) < REMEMBERED_CELLS:
                     parsed[cell] = value
-            if isinstance(value, _Unread):
-                self.unread.append((header, value.reason))
+            if value.__class__ is _Unread:
+                unread.append((header, value.reason))
                 continue
             values[spec.name] = value
         if self.name_parts and not values.get("name"):

@@ -355,7 +355,12 @@ def fold_text(text: str | None) -> str:
 
 def normalize_name(text: str | None) -> str:
     """A company name reduced for matching: folded, and legal forms such as GmbH dropped."""
-    return " ".join(w for w in fold_text(text).split() if w not in _LEGAL_FORMS)
+    return name_of_folded(fold_text(text))
+
+
+def name_of_folded(folded: str) -> str:
+    """:func:`normalize_name` of a name already folded by :func:`fold_text`."""
+    return " ".join([w for w in folded.split() if w not in _LEGAL_FORMS])
 
 
 #: Names people use for a country that ISO 3166 and its translations do not list.

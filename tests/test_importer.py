@@ -12,13 +12,24 @@ from hypothesis import strategies as st
 from sqlalchemy import inspect, select
 
 from domain.accounts import update_account
-from domain.importing import FileRefused, ImportCancelled, ImportOptions, OnDuplicate
+from domain.fields import ACCOUNT_FIELDS
+from domain.importing import (
+    FileRefused,
+    ImportCancelled,
+    ImportOptions,
+    OnDuplicate,
+    auto_mapping,
+)
 from domain.users import Role
 from storage.importing import importer
+from storage.importing.files import open_table
 from storage.importing.importer import import_accounts, import_contacts, list_batches, undo_import
+from storage.importing.reading import ReaderFailed, Reading, read_chunks
 from storage.keys import SEARCHED_FIELDS, derived_columns, search_key
 from storage.queries import accounts
 from storage.repositories import SqlUnitOfWork
+from storage.users import sign_in
+from storage.workspace import open_workspace
 
 HEADER = "Company name,Website,City,Country,Number of Employees\n"
 
@@ -35,14 +46,17 @@ def _live(workspace) -> dict[str, dict]:
         return {r["name"]: dict(r) for r in rows}
 
 
-@pytest.fixture(params=["small file", "big file"])
+@pytest.fixture(params=["small file", "big file", "big file read apart"])
 def file_size(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
     """A small file finds duplicates through the key indexes; a file bigger than the
     workspace (on SQLite) through keys read up front, with the indexes dropped while it
-    loads."""
-    if request.param == "big file":
+    loads; a big file is read and parsed by a process of its own."""
+    if request.param.startswith("big file"):
         monkeypatch.setattr(importer, "REBUILD_AT_ROWS", 0)
         monkeypatch.setattr(importer, "_BYTES_PER_ROW", 1)
+    monkeypatch.setattr(
+        importer, "OWN_READER_AT_ROWS", 0 if request.param == "big file read apart" else 10**12
+    )
     return str(request.param)
 
 
@@ -127,6 +141,86 @@ def test_cancel_mid_import_leaves_the_workspace_as_it_was(workspace, people, tmp
     assert len(list_batches(workspace)) == 1
     assert _indexes(workspace) == indexes
     assert gc.isenabled() is collecting  # paused while the import ran, then as it was
+
+
+def _imported_apart_or_not(tmp_path: Path, path: Path, apart: bool, monkeypatch) -> tuple:
+    """What importing ``path`` into a new workspace says and stores, the file read and
+    parsed by a process of its own or by the import's."""
+    monkeypatch.setattr(importer, "OWN_READER_AT_ROWS", 0 if apart else 10**12)
+    monkeypatch.setattr(importer, "CHUNK", 3)  # rows, rejects and unread cells in chunks
+    workspace = open_workspace(tmp_path / f"apart-{apart}.sqlite")
+    try:
+        summary = import_accounts(workspace, sign_in(workspace, "Ann"), path)
+        stored = sorted(
+            tuple(r[c] for c in ("name", "employees", "country_code", "phone_e164", "search_text"))
+            for r in _live(workspace).values()
+        )
+    finally:
+        workspace.close()
+    said = (
+        summary.tally(),
+        [e.describe(summary.file_name) for e in [*summary.errors, *summary.warnings]],
+        [m.describe() for m in summary.matched],
+        summary.bands_line(),
+        summary.unknown_countries_line(),
+        list(summary.rejected_rows()),
+    )
+    return said, stored
+
+
+def test_a_file_read_by_a_process_of_its_own_imports_as_one_read_by_the_import(
+    tmp_path, monkeypatch
+):
+    body = (
+        "Acme,acme.de,Berlin,Germany,51-200\n"
+        ",nameless.com,,,5\n"  # rejected: no name
+        "Beta,beta.co.uk,London,UK,many\n"  # the head count is not read
+        "Gamma,gamma.io,,Atlantis,10001+\n"  # a country Accord does not know
+        "Acme AG,www.acme.de,,Germany,\n"  # the first Acme by its website
+        "Delta,delta.com,,,1,extra\n"  # one field too many
+        "Turner,turner.com,,Grenada,\n"
+        "Miles,turner.com,,Gibraltar,\n"  # a possible duplicate of Turner
+        "Beta Ltd,,,uk,11-50\n"  # the first Beta by its name and country
+    )
+    path = _csv(tmp_path, body)
+    apart = _imported_apart_or_not(tmp_path, path, True, monkeypatch)
+    assert apart == _imported_apart_or_not(tmp_path, path, False, monkeypatch)
+    said, stored = apart
+    assert said[0] == ["5 created", "0 updated", "2 duplicates skipped",
+                       "1 possible duplicate to review", "1 cell not read and left empty",
+                       "2 rejected"]  # fmt: skip
+    assert "'51-200' as 51, '10001+' as 10,001 and '11-50' as 11" in said[3]
+    assert "'Atlantis' (1 row)" in said[4]
+    assert len(stored) == 5
+
+
+def test_a_file_refused_by_the_process_that_reads_it_is_said_as_it_is(
+    sqlite_workspace, sqlite_people, tmp_path, monkeypatch
+):
+    """A line in another encoding further down refuses the file from the reader process,
+    in the words the import's own reading would use, and nothing is imported."""
+    monkeypatch.setattr(importer, "OWN_READER_AT_ROWS", 0)
+    lines = "".join(f"Company {n:06}\n" for n in range(30_000))  # past the encoding's sample
+    path = tmp_path / "list.csv"
+    path.write_bytes(("Company name\n" + lines).encode() + "Łódź\n".encode("cp1250"))
+    with pytest.raises(FileRefused, match="line 30002 is not UTF-8 text"):
+        import_accounts(sqlite_workspace, sqlite_people[Role.OWNER], path)
+    assert _live(sqlite_workspace) == {}
+
+
+def test_a_reader_process_that_fails_is_told_with_its_traceback(tmp_path):
+    """What is no user's error (here the file gone once the import has opened it) stops
+    the import with the reader's own traceback, not a silent end of the rows."""
+    path = _csv(tmp_path, "Acme,acme.de,,,10\n")
+    table = open_table(path, ACCOUNT_FIELDS)
+    path.unlink()
+    mapped = auto_mapping(table.headers, ACCOUNT_FIELDS)
+    rows = Reading(table, ACCOUNT_FIELDS, mapped, 2, accounts=True)
+    with (
+        pytest.raises(ReaderFailed, match="FileNotFoundError"),
+        read_chunks(rows, own_process=True) as chunks,
+    ):
+        list(chunks)
 
 
 def test_a_crash_mid_import_leaves_the_workspace_as_it_was(workspace, people, tmp_path):

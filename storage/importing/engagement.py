@@ -32,7 +32,6 @@ from domain.fields import Field
 from domain.importing import (
     DiskFull,
     ImportSummary,
-    RowParser,
     apply_saved_mapping,
     auto_mapping,
     column_scales,
@@ -44,6 +43,7 @@ from domain.progress import Cancel, Progress
 from domain.users import User
 from domain.values import normalize_domain, normalize_name
 from storage.bulk import bulk_insert, cycle_collector_paused, new_id
+from storage.importing import importer
 from storage.importing.files import SourceTable, open_table
 from storage.importing.importer import (
     ImportRun,
@@ -52,6 +52,7 @@ from storage.importing.importer import (
     contacts,
     disk_full,
 )
+from storage.importing.reading import Reading, chunks
 from storage.keys import email_key
 from storage.queries import LIVE_ACCOUNT
 from storage.schema import EngagementRow, stored_utc, table_of
@@ -289,7 +290,8 @@ def _import_rows(run: ImportRun, found: _Accounts, columns: dict[str, str]) -> N
     default_kind = options.kind.value if options.kind else None
     summary = run.summary
     assert isinstance(summary, EngagementSummary)
-    for parsed in run.parsed_chunks():
+    for chunk in run.parsed_chunks():
+        parsed = chunk.rows
         matches = _matches(found, [values for _, _, values in parsed])
         # what makes a row the same engagement, and how its account was found
         keyed: list[tuple[_Key, str, dict[str, Any]]] = []
@@ -349,9 +351,9 @@ def import_engagement(
     mapped_fields = mapped_engagement_fields(table, options, fields)
     try:
         with cycle_collector_paused(), workspace.write() as conn:
-            parse = RowParser(table.headers, mapped_fields, fields, defused=table.is_csv)
+            parsed = chunks(Reading(table, fields, mapped_fields, importer.CHUNK))
             folder = file.parent if (file := sqlite_file(workspace.url)) else None
-            run = ImportRun(conn, user, table, "engagement", parse, options, progress, cancel,
+            run = ImportRun(conn, user, table, "engagement", parsed, options, progress, cancel,
                             folder, EngagementSummary)  # fmt: skip
             run.summary.mapping = mapping_line(table.headers, mapped_fields, fields)
             _import_rows(run, _Accounts(conn), _matching_columns(table.headers, mapped_fields))

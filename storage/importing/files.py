@@ -467,7 +467,13 @@ class SourceTable:
         width = len(self.headers)
         rows = _raw_rows(self.path, self.sheet, self.reading, self.headers, self.decimal)
         for number, cells in rows:
-            if number <= self.header_row or not "".join(cells).strip():
+            if number <= self.header_row:
+                continue
+            # Most rows have the header's width and their first cell filled: kept as they are.
+            if len(cells) == width and cells[0].strip():
+                yield number, cells
+                continue
+            if not "".join(cells).strip():
                 continue
             filled = len(cells)
             while filled and not cells[filled - 1].strip():
@@ -540,25 +546,22 @@ def _csv_rows(path: Path, reading: CsvReading) -> Iterator[tuple[int, list[str]]
     with path.open(encoding=reading.encoding, newline="") as file:
         reader = csv.reader(file, delimiter=reading.delimiter, strict=True)
         start = 1
-        while True:
-            try:
-                row = next(reader)
-            except StopIteration:
-                return
-            except csv.Error as exc:
-                raise FileRefused(
-                    f"{path.name}: line {start}: the file cannot be read as CSV ({exc}); "
-                    "a quote opened here is probably never closed. Nothing was imported."
-                ) from None
-            except UnicodeDecodeError:
-                raise FileRefused(
-                    f"{path.name}: line {_undecodable_line(path, reading.encoding)} is not "
-                    f"{ENCODINGS.get(reading.encoding, reading.encoding)} text, the encoding "
-                    "the lines before it were read in. Choose the file's encoding and import "
-                    "it again. Nothing was imported."
-                ) from None
-            yield start, row
-            start = reader.line_num + 1
+        try:
+            for row in reader:
+                yield start, row
+                start = reader.line_num + 1
+        except csv.Error as exc:
+            raise FileRefused(
+                f"{path.name}: line {start}: the file cannot be read as CSV ({exc}); "
+                "a quote opened here is probably never closed. Nothing was imported."
+            ) from None
+        except UnicodeDecodeError:
+            raise FileRefused(
+                f"{path.name}: line {_undecodable_line(path, reading.encoding)} is not "
+                f"{ENCODINGS.get(reading.encoding, reading.encoding)} text, the encoding "
+                "the lines before it were read in. Choose the file's encoding and import "
+                "it again. Nothing was imported."
+            ) from None
 
 
 def _xlsx_rows(path: Path, sheet: str) -> Iterator[tuple[int, list[Any]]]:
@@ -611,7 +614,16 @@ def _raw_rows(
         rows = _csv_rows(path, reading)
     if headers is None:
         return rows
-    return (_within_limit(path, sheet, number, cells, headers) for number, cells in rows)
+    return _all_within_limit(path, sheet, rows, headers)
+
+
+def _all_within_limit(
+    path: Path, sheet: str | None, rows: Iterator[tuple[int, list[str]]], headers: list[str]
+) -> Iterator[tuple[int, list[str]]]:
+    for row in rows:
+        if row[1] and max(map(len, row[1])) > MAX_FIELD_CHARS:
+            _within_limit(path, sheet, *row, headers)
+        yield row
 
 
 def _within_limit(

@@ -12,7 +12,6 @@ import weakref
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from datetime import datetime
-from itertools import islice
 from operator import itemgetter
 from pathlib import Path
 from typing import Any
@@ -32,8 +31,6 @@ from domain.importing import (
     Matched,
     Outcome,
     RowError,
-    RowParser,
-    RowRejected,
     account_of_contact,
     apply_saved_mapping,
     auto_mapping,
@@ -55,7 +52,6 @@ from domain.values import (
     NumberReading,
     counted,
     country_code,
-    normalize_country,
     normalize_domain,
     normalize_name,
     phone_e164,
@@ -63,8 +59,9 @@ from domain.values import (
 from storage.bulk import bulk_insert, cycle_collector_paused, indexes_rebuilt, new_id
 from storage.change_log import log_change
 from storage.icps import rescore_batch
-from storage.importing.files import BadRow, SourceTable, open_table
-from storage.keys import derived_columns, email_key
+from storage.importing.files import SourceTable, open_table
+from storage.importing.reading import Chunk, Reading, read_chunks
+from storage.keys import Keys, account_keys, derived_columns, email_key
 from storage.queries import LIVE_ACCOUNT
 from storage.schema import (
     AccountRow,
@@ -88,6 +85,9 @@ engagements = table_of(EngagementRow)
 
 CHUNK = 5000
 REBUILD_AT_ROWS = 50_000
+#: Rows from which a file of accounts is read and parsed in a process of its own, beside
+#: the import (starting it takes about half a second).
+OWN_READER_AT_ROWS = 50_000
 ACCOUNT_VALUES = [f.name for f in ACCOUNT_FIELDS] + ["custom"]
 CONTACT_VALUES = [f.name for f in CONTACT_FIELDS if f.name != "account"]
 EMPTY_ACCOUNT: dict[str, Any] = dict.fromkeys(ACCOUNT_VALUES)
@@ -186,7 +186,7 @@ class ImportRun:
         user: User,
         table: SourceTable,
         kind: str,
-        parse: RowParser,
+        chunks: Iterator[Chunk],
         options: ImportOptions,
         progress: Progress | None,
         cancel: Cancel | None,
@@ -196,7 +196,9 @@ class ImportRun:
         self.conn, self.user, self.table, self.options = conn, user, table, options
         self.workspace_folder = folder
         self.spilled: RejectedRows | None = None
-        self.parse = parse
+        self.chunks = chunks
+        #: The employee bands read so far, with the lower bound stored for each.
+        self.bands: dict[str, int] = {}
         self.progress, self.cancel = progress, cancel
         self.batch_id = new_id()
         self.now = utcnow()
@@ -276,28 +278,19 @@ class ImportRun:
             "existing_id": existing["id"],
         }
 
-    def parsed_chunks(self) -> Iterator[list[tuple[int, list[str], dict[str, Any]]]]:
-        rows = self.table.rows()
+    def parsed_chunks(self) -> Iterator[Chunk]:
+        """The file's chunks, their rejected rows and unread cells kept for the summary."""
         done = 0
-        while chunk := list(islice(rows, CHUNK)):
+        for chunk in self.chunks:
             if self.cancel is not None and self.cancel():
                 raise ImportCancelled
-            parsed = []
-            for item in chunk:
-                if isinstance(item, BadRow):
-                    self.reject(item.number, item.cells, "", item.reason)
-                    continue
-                number, cells = item
-                try:
-                    values = self.parse(cells)
-                except RowRejected as exc:
-                    self.reject(number, cells, exc.column, exc.reason)
-                    continue
-                for column, reason in self.parse.unread:
-                    self.summary.warn(RowError(number, column, reason))
-                parsed.append((number, cells, values))
-            yield parsed
-            done += len(chunk)
+            for rejected in chunk.rejected:
+                self.reject(*rejected)
+            for unread in chunk.unread:
+                self.summary.warn(unread)
+            self.bands = chunk.bands
+            yield chunk
+            done += chunk.read
             if self.progress is not None:
                 self.progress(done, None)
 
@@ -319,7 +312,7 @@ class ImportRun:
 
     def finish(self) -> ImportSummary:
         s = self.summary
-        s.bands = self.parse.bands
+        s.bands = self.bands
         if self.options.strict and (s.errors or s.warnings):
             first = "; ".join(e.describe(s.file_name) for e in [*s.errors, *s.warnings][:5])
             raise FileRefused(
@@ -356,17 +349,6 @@ def _apply_update(
     record["version"] += 1
 
 
-#: An account's dedupe keys: normalised domain, and normalised name with country.
-_Keys = tuple[str | None, tuple[str, str]]
-
-
-def _account_keys(values: dict[str, Any]) -> _Keys:
-    return normalize_domain(values.get("website")), (
-        normalize_name(values.get("name")),
-        normalize_country(values.get("country")),
-    )
-
-
 def _same_company(domain: str | None, record: dict[str, Any]) -> bool:
     """Name and country match; the websites, where both have one, must not differ."""
     return domain is None or record["domain_key"] is None or record["domain_key"] == domain
@@ -396,10 +378,10 @@ class _StoredAccounts:
                     self.ids_by_domain.setdefault(domain, []).append(id_)
                 self.ids_by_name.setdefault(name, []).append(id_)
 
-    def learn(self, record: dict[str, Any], keys: _Keys | None = None) -> None:
+    def learn(self, record: dict[str, Any], keys: Keys | None = None) -> None:
         """Keep the keys of a record this import wrote (read up front, they lack it)."""
         if self.ids_by_domain is not None:
-            domain, (name, _) = keys or _account_keys(record)
+            domain, (name, _) = keys or account_keys(record)
             if domain:
                 self.ids_by_domain.setdefault(domain, []).append(record["id"])
             self.ids_by_name.setdefault(name, []).append(record["id"])
@@ -424,9 +406,9 @@ class _StoredAccounts:
 def _import_accounts(run: ImportRun, stored: _StoredAccounts) -> None:
     policy = run.options.on_duplicate
     unknown = run.summary.unknown_countries
-    for parsed in run.parsed_chunks():
-        keys = [_account_keys(values) for _, _, values in parsed]
-        for _, _, values in parsed:
+    for chunk in run.parsed_chunks():
+        keys = chunk.keys
+        for _, _, values in chunk.rows:
             if (country := values.get("country")) and country_code(country) is None:
                 unknown[country] = unknown.get(country, 0) + 1
         domains = {d for d, _ in keys if d}
@@ -438,24 +420,20 @@ def _import_accounts(run: ImportRun, stored: _StoredAccounts) -> None:
         inserts: list[dict[str, Any]] = []
         pending: set[uuid.UUID] = set()
         flagged: list[dict[str, Any]] = []
-        for (number, _, values), (domain, name) in zip(parsed, keys, strict=True):
-            match, outcome, by_website = _match(domain, name, by_domain, by_name)
+        bookkeeping = run.bookkeeping
+        for (number, _, values), row_keys in zip(chunk.rows, keys, strict=True):
+            match, outcome, by_website = _match(*row_keys, by_domain, by_name)
             if match is not None:
                 run.matched(number, values, outcome, match, by_website)
             if match is None or outcome is Outcome.POSSIBLE:
-                record = {
-                    **EMPTY_ACCOUNT,
-                    **values,
-                    "custom": values["custom"] or None,
-                    "id": new_id(),
-                    **run.bookkeeping,
-                    **derived_columns(values, domain_key=domain, name_key=name[0]),
-                }
+                record = {**EMPTY_ACCOUNT, **values, **bookkeeping}
+                record.update(derived_columns(values, row_keys))
+                record["custom"] = values["custom"] or None
+                record["id"] = id_ = new_id()
                 inserts.append(record)
-                pending.add(record["id"])
-                _remember(record, by_domain, by_name, (domain, name))
-                stored.learn(record, (domain, name))
-                run.summary.created += 1
+                pending.add(id_)
+                _remember(record, by_domain, by_name, row_keys)
+                stored.learn(record, row_keys)
                 if match is not None:
                     flagged.append(run.flag(number, record, match))
                 continue
@@ -471,6 +449,7 @@ def _import_accounts(run: ImportRun, stored: _StoredAccounts) -> None:
                 _apply_update(run, accounts, match, changes, derived=True)
             stored.learn(match)
             run.summary.updated += 1
+        run.summary.created += len(inserts)
         _flush_inserts(run.conn, accounts, inserts)
         if flagged:
             run.conn.execute(insert(flags), flagged)
@@ -488,7 +467,7 @@ def _match(
     or by its name and country."""
     sharing = by_domain.get(domain, []) if domain else []
     for record in sharing:
-        if not possible_duplicate(name, _account_keys(record)[1]):
+        if not possible_duplicate(name, account_keys(record)[1]):
             return record, Outcome.SKIPPED, True
     # A name of punctuation alone ("?????", mangled upstream) has an empty key: it names
     # no company, so it matches none.
@@ -510,9 +489,9 @@ def _remember(
     record: dict[str, Any],
     by_domain: dict[str, list[dict[str, Any]]],
     by_name: dict[tuple[str, str], list[dict[str, Any]]],
-    keys: _Keys | None = None,
+    keys: Keys | None = None,
 ) -> None:
-    domain, name = keys or _account_keys(record)
+    domain, name = keys or account_keys(record)
     if domain:
         by_domain.setdefault(domain, []).append(record)
     by_name.setdefault(name, []).append(record)
@@ -530,7 +509,8 @@ def _import_contacts(run: ImportRun, mapped_fields: list[str]) -> None:
     ]
     headers = zip(run.table.headers, mapped_fields, strict=False)
     column = next((h for h, mapped_to in headers if mapped_to == "account"), "Account")
-    for parsed in run.parsed_chunks():
+    for chunk in run.parsed_chunks():
+        parsed = chunk.rows
         candidates = _accounts_for(run.conn, {values["account"] for _, _, values in parsed})
         ids = {c.id for found in candidates.values() for c in found}
         countries = dict(
@@ -639,18 +619,16 @@ def _run_import(
     numbers = reading.numbers if reading else None
     if numbers:
         table = replace(table, decimal=numbers.decimal)
+    rows = Reading(table, fields, mapped_fields, CHUNK, scales, numbers, kind == "accounts")
+    apart = rows.accounts and path.stat().st_size // _BYTES_PER_ROW >= OWN_READER_AT_ROWS
     try:
-        with cycle_collector_paused(), workspace.write() as conn:
-            parse = RowParser(
-                table.headers,
-                mapped_fields,
-                fields,
-                defused=table.is_csv,
-                scales=scales,
-                numbers=numbers,
-            )
+        with (
+            read_chunks(rows, own_process=apart) as chunks,
+            cycle_collector_paused(),
+            workspace.write() as conn,
+        ):
             folder = file.parent if (file := sqlite_file(workspace.url)) else None
-            run = ImportRun(conn, user, table, kind, parse, options, progress, cancel, folder)
+            run = ImportRun(conn, user, table, kind, chunks, options, progress, cancel, folder)
             if reading:
                 run.summary.notes.append(reading.describe(path.name))
             run.summary.mapping = mapping_line(table.headers, mapped_fields, fields)

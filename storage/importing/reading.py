@@ -1,0 +1,162 @@
+"""A file's rows read and parsed for an import, a chunk at a time: in the importing process
+for a small file, and for a big file of accounts in a process of its own, which reads and
+parses the next rows, with their dedupe keys, on a second core while the import matches
+these, works out the derived columns of the accounts it creates and stores them (the two
+sides take about as long a row). Either way the chunks are the same, in the file's
+order."""
+
+from __future__ import annotations
+
+import gc
+import multiprocessing
+import queue
+import traceback
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from itertools import islice
+from typing import Any
+
+from domain.errors import AccordError
+from domain.fields import Field
+from domain.importing import RowError, RowParser, RowRejected
+from domain.values import NumberFormat
+from storage.importing.files import BadRow, SourceTable
+from storage.keys import Keys, account_keys
+
+
+@dataclass
+class Chunk:
+    """What a chunk of the file's rows gave, each list in the file's order."""
+
+    #: How many rows of the file the chunk took (for the progress bar).
+    read: int
+    #: Each row parsed: its number, its cells (none for accounts: only a contact or an
+    #: engagement row may still be rejected once parsed) and its field values.
+    rows: list[tuple[int, list[str], dict[str, Any]]] = field(default_factory=list)
+    #: For accounts, each row's dedupe keys.
+    keys: list[Keys] = field(default_factory=list)
+    #: The rows rejected: number, cells, column and why.
+    rejected: list[tuple[int, list[str], str, str]] = field(default_factory=list)
+    #: The optional cells that could not be read.
+    unread: list[RowError] = field(default_factory=list)
+    #: The employee bands read so far, with the lower bound stored for each.
+    bands: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Reading:
+    """How to read a file's rows: the table, its fields, each column's field and unit, the
+    file's number format, whether the rows are accounts, and how many rows a chunk takes."""
+
+    table: SourceTable
+    fields: tuple[Field, ...]
+    mapped_fields: Sequence[str]
+    chunk_rows: int
+    scales: Sequence[int] | None = None
+    numbers: NumberFormat | None = None
+    accounts: bool = False
+
+
+def chunks(reading: Reading) -> Iterator[Chunk]:
+    """The file's chunks, read and parsed in this process."""
+    table = reading.table
+    parse = RowParser(
+        table.headers,
+        reading.mapped_fields,
+        reading.fields,
+        defused=table.is_csv,
+        scales=reading.scales,
+        numbers=reading.numbers,
+    )
+    rows = table.rows()
+    while items := list(islice(rows, reading.chunk_rows)):
+        chunk = Chunk(len(items))
+        for item in items:
+            if isinstance(item, BadRow):
+                chunk.rejected.append((item.number, item.cells, "", item.reason))
+                continue
+            number, cells = item
+            try:
+                values = parse(cells)
+            except RowRejected as exc:
+                chunk.rejected.append((number, cells, exc.column, exc.reason))
+                continue
+            if parse.unread:
+                chunk.unread += [RowError(number, column, why) for column, why in parse.unread]
+            if reading.accounts:
+                chunk.rows.append((number, [], values))
+                chunk.keys.append(account_keys(values))
+            else:
+                chunk.rows.append((number, cells, values))
+        chunk.bands = dict(parse.bands)
+        yield chunk
+
+
+class ReaderFailed(Exception):
+    """The process that read the file ended without a word (killed, out of memory), or
+    failed on something that is no user's error (its traceback is the message)."""
+
+
+#: Chunks the reader process may have ready before the import takes them: enough to keep
+#: both processes busy, few enough that a big file does not pile up in memory.
+_READY_CHUNKS = 4
+_DONE = None
+
+
+def _read(reading: Reading, ready: Any) -> None:
+    """In the reader process: put every chunk, then _DONE or what stopped the reading."""
+    # Its records live until they are sent, and reference counting frees them: the cycle
+    # collector's passes over every object the caches keep would only cost time.
+    gc.disable()
+    try:
+        for chunk in chunks(reading):
+            ready.put(chunk)
+        ready.put(_DONE)
+    except AccordError as exc:  # a file Accord refuses: said to the user as it is
+        ready.put(exc)
+    except BaseException:  # anything else is a bug, told with its traceback
+        ready.put(ReaderFailed(traceback.format_exc()))
+
+
+def _from_reader(reading: Reading, process: Any, ready: Any) -> Iterator[Chunk]:
+    while True:
+        try:
+            got = ready.get(timeout=1)
+        except queue.Empty:
+            if process.is_alive():
+                continue
+            try:  # what it put just before it ended
+                got = ready.get(timeout=1)
+            except queue.Empty:
+                raise ReaderFailed(
+                    f"The process reading {reading.table.path.name} ended "
+                    f"(exit code {process.exitcode})."
+                ) from None
+        if got is _DONE:
+            return
+        if isinstance(got, BaseException):
+            raise got
+        yield got
+
+
+@contextmanager
+def read_chunks(reading: Reading, own_process: bool) -> Iterator[Iterator[Chunk]]:
+    """The chunks of the file's rows, read and parsed here or (``own_process``) in a
+    process of its own, which is stopped on leaving, however the import ends."""
+    if not own_process:
+        yield chunks(reading)
+        return
+    # A fresh interpreter, not a fork: the GUI imports from a thread, and a fork copies
+    # the locks other threads hold.
+    context = multiprocessing.get_context("spawn")
+    ready = context.Queue(_READY_CHUNKS)
+    # No group, and the function it runs (multiprocessing's word for it is retired here).
+    process = context.Process(None, _read, args=(reading, ready), daemon=True)
+    process.start()
+    try:
+        yield _from_reader(reading, process, ready)
+    finally:
+        process.terminate()
+        process.join()
+        ready.close()
