@@ -6,7 +6,7 @@ import gc
 import os
 import time
 import uuid
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from itertools import count, repeat
 from operator import is_
@@ -43,16 +43,20 @@ def one_id(table: str, key: object) -> uuid.UUID:
 
 
 def bulk_insert(conn: Connection, table: Table, columns: Sequence[str],
-                rows: Iterable[Sequence[Any]], stored: bool = False) -> None:  # fmt: skip
+                rows: Iterable[Sequence[Any]],
+                stored: bool | Collection[str] = False) -> None:  # fmt: skip
     """INSERT ``rows`` (tuples in ``columns`` order) with one executemany through the driver.
 
     Values go through the bind processor of each column's type on this database (UUID →
     text and times → SQLAlchemy's text form on SQLite, JSON → text, …), so the stored
-    form is the same as the ORM's; ``stored`` rows are in that form already (read raw from
-    another database of the same kind) and go in as they are.
+    form is the same as the ORM's; ``stored`` rows (True), or the ``stored`` columns, are
+    in that form already (read raw from another database of the same kind, or from this
+    one) and go in as they are.
     """
     processors: list[tuple[int, Callable[[Any], Any]]] = []
-    for index, name in enumerate([] if stored else columns):
+    for index, name in enumerate(columns):
+        if stored is True or (stored and name in stored):
+            continue
         processor = table.c[name].type.dialect_impl(conn.dialect).bind_processor(conn.dialect)
         if processor is not None:
             processors.append((index, processor))

@@ -9,7 +9,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Column, ColumnElement, Connection, String, case, func, select, type_coerce
 from sqlalchemy.exc import OperationalError
@@ -62,6 +62,8 @@ engagements = table_of(EngagementRow)
 #: The columns an engagement row is written with.
 COLUMNS = ("id", "account_id", "contact_id", "kind", "at", "campaign", "source", "detail",
            "import_batch_id", "created_at", "created_by")  # fmt: skip
+#: The columns written as the matching read them, in the database's own form.
+_MATCHED = ("account_id", "contact_id")
 
 
 def mapped_engagement_fields(
@@ -85,12 +87,13 @@ def mapped_engagement_fields(
     return mapped_fields
 
 
-_Key = tuple[uuid.UUID, uuid.UUID | None, str, datetime, str | None]
-
-
-#: An id as the database hands it back uncoerced (SQLite's text, PostgreSQL's UUID): only
-#: those of matched rows are made UUIDs.
+#: An id as the database stores it and hands it back uncoerced (SQLite's text, PostgreSQL's
+#: UUID): a matched row's account and contact are written back in that form, and only the
+#: accounts an ambiguous row may be are made UUIDs.
 _RawId = Any
+#: What makes a row the same engagement: its account and contact (raw), kind, time and
+#: campaign.
+_Key = tuple[_RawId, _RawId | None, str, datetime, str | None]
 #: How many live accounts hold a key, and the first few of them (SHOWN_CANDIDATES).
 _Holders = tuple[int, list[_RawId]]
 
@@ -177,12 +180,12 @@ class _Accounts:
         return {raw: Candidate(_uuid(raw), *row) for raw, *row in found}
 
 
-@dataclass(frozen=True)
-class _Found:
-    """The account (and contact) a row is, and the field whose way of matching found it."""
+class _Found(NamedTuple):
+    """The account (and contact) a row is, raw, and the field whose way of matching found
+    it."""
 
-    account_id: uuid.UUID
-    contact_id: uuid.UUID | None
+    account_id: _RawId
+    contact_id: _RawId | None
     by: str
 
 
@@ -213,7 +216,7 @@ def _matches(found: _Accounts, chunk: list[dict[str, Any]]) -> list[_Match]:
     def one(index: int, way: str, key: str, holders: _Holders, column: str) -> None:
         sharing, ids = holders
         if sharing == 1:
-            matches[index] = _Found(_uuid(ids[0]), None, way)
+            matches[index] = _Found(ids[0], None, way)
         else:
             shared[index] = (way, key), holders
             matches[index] = _Unmatched(column, "")  # said below
@@ -224,7 +227,7 @@ def _matches(found: _Accounts, chunk: list[dict[str, Any]]) -> list[_Match]:
         if email and (people := by_email.get(email)):
             account_ids = list(dict.fromkeys(account_id for account_id, _ in people))
             if len(account_ids) == 1:  # the contact is kept with the engagement
-                matches[index] = _Found(_uuid(people[0][0]), _uuid(people[0][1]), "email")
+                matches[index] = _Found(*people[0], "email")
             else:
                 first = account_ids[:SHOWN_CANDIDATES]
                 one(index, "email", email, (len(account_ids), first), "email")
@@ -278,8 +281,9 @@ def _stored(conn: Connection, keys: list[_Key]) -> set[_Key]:
     whole)."""
     if not keys:
         return set()
-    columns = [engagements.c[n] for n in ("account_id", "contact_id", "kind", "at", "campaign")]
-    rows = conn.execute(select(*columns).where(engagements.c.at.in_({key[3] for key in keys})))
+    c = engagements.c
+    columns = [_raw(c.account_id), _raw(c.contact_id), c.kind, c.at, c.campaign]
+    rows = conn.execute(select(*columns).where(c.at.in_({key[3] for key in keys})))
     return {(a, c, k, stored_utc(at), campaign) for a, c, k, at, campaign in rows} & set(keys)
 
 
@@ -320,7 +324,7 @@ def _import_rows(run: ImportRun, found: _Accounts, columns: dict[str, str]) -> N
                 run.batch_id, run.now, run.user.name,
             ))  # fmt: skip
         if rows:
-            bulk_insert(run.conn, engagements, COLUMNS, rows)
+            bulk_insert(run.conn, engagements, COLUMNS, rows, stored=_MATCHED)
         summary.created += len(rows)
 
 
