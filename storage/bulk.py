@@ -83,15 +83,17 @@ def _processed(values: Sequence[Any], processor: Callable[[Any], Any]) -> Sequen
 
 
 @contextmanager
-def indexes_rebuilt(conn: Connection, table: Table, big: bool = True) -> Iterator[bool]:
-    """Drop ``table``'s indexes while a ``big`` write runs and build them again at the end
-    (much faster than keeping them up to date row by row); yields whether it did. SQLite
-    only: its writer holds the lock anyway; on a shared PostgreSQL database others keep
-    using the indexes meanwhile."""
+def indexes_rebuilt(
+    conn: Connection, table: Table, big: bool = True, keep: Collection[str] = ()
+) -> Iterator[bool]:
+    """Drop ``table``'s indexes (but those the write reads, named in ``keep``) while a
+    ``big`` write runs and build them again at the end (much faster than keeping them up to
+    date row by row); yields whether it did. SQLite only: its writer holds the lock anyway;
+    on a shared PostgreSQL database others keep using the indexes meanwhile."""
     if not big or conn.dialect.name != "sqlite":
         yield False
         return
-    indexes = [i for i in table.indexes if i.name]
+    indexes = [i for i in table.indexes if i.name and i.name not in keep]
     for index in indexes:
         index.drop(conn)
     yield True

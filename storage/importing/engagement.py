@@ -43,11 +43,12 @@ from domain.importing import (
 from domain.progress import Cancel, Progress
 from domain.users import User
 from domain.values import normalize_domain, normalize_name
-from storage.bulk import bulk_insert, cycle_collector_paused, new_id
+from storage.bulk import bulk_insert, cycle_collector_paused, indexes_rebuilt, new_id
 from storage.importing.files import SourceTable, open_table
 from storage.importing.importer import (
     ImportRun,
     accounts,
+    bigger_than_stored,
     check_mapped_fields,
     contacts,
     disk_full,
@@ -64,6 +65,8 @@ COLUMNS = ("id", "account_id", "contact_id", "kind", "at", "campaign", "source",
            "import_batch_id", "created_at", "created_by")  # fmt: skip
 #: The columns written as the matching read them, in the database's own form.
 _MATCHED = ("account_id", "contact_id")
+#: The indexes an import reads while it writes: a row stored before is found by its time.
+_READ_INDEXES = ("ix_engagements_at",)
 
 
 def mapped_engagement_fields(
@@ -358,7 +361,9 @@ def import_engagement(
             run = ImportRun(conn, user, table, "engagement", parse, options, progress, cancel,
                             folder, EngagementSummary)  # fmt: skip
             run.summary.mapping = mapping_line(table.headers, mapped_fields, fields)
-            _import_rows(run, _Accounts(conn), _matching_columns(table.headers, mapped_fields))
+            big = bigger_than_stored(conn, path, engagements)
+            with indexes_rebuilt(conn, engagements, big, keep=_READ_INDEXES):
+                _import_rows(run, _Accounts(conn), _matching_columns(table.headers, mapped_fields))
             summary = run.finish()
             summary.notes += shared_fields(table.headers, mapped_fields, fields)
             return summary
