@@ -12,7 +12,7 @@ from itertools import count, repeat
 from operator import is_
 from typing import Any
 
-from sqlalchemy import Connection, Table
+from sqlalchemy import ColumnElement, Connection, Table
 
 _sequence = count()
 #: Memory (bytes) SQLite may use to sort while it builds an index again.
@@ -57,8 +57,7 @@ def bulk_insert(conn: Connection, table: Table, columns: Sequence[str],
     for index, name in enumerate(columns):
         if stored is True or (stored and name in stored):
             continue
-        processor = table.c[name].type.dialect_impl(conn.dialect).bind_processor(conn.dialect)
-        if processor is not None:
+        if (processor := bind_processor(conn, table.c[name])) is not None:
             processors.append((index, processor))
     marks = ", ".join(["?" if conn.dialect.paramstyle == "qmark" else "%s"] * len(columns))
     sql = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({marks})"
@@ -73,6 +72,12 @@ def bulk_insert(conn: Connection, table: Table, columns: Sequence[str],
         batch = list(zip(*by_column, strict=True))
     if batch:
         conn.exec_driver_sql(sql, batch)
+
+
+def bind_processor(conn: Connection, column: ColumnElement[Any]) -> Callable[[Any], Any] | None:
+    """What turns a value of ``column`` into its stored form on this database (None: the
+    driver takes it as it is)."""
+    return column.type.dialect_impl(conn.dialect).bind_processor(conn.dialect)
 
 
 def _processed(values: Sequence[Any], processor: Callable[[Any], Any]) -> Sequence[Any]:

@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from sqlalchemy import Column, ColumnElement, Connection, String, case, func, select, type_coerce
+from sqlalchemy import Column, ColumnElement, Connection, case, func, select, type_coerce
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.types import NullType
 
 from domain.engagement import (
     ENGAGEMENT_FIELDS,
@@ -43,7 +43,13 @@ from domain.importing import (
 from domain.progress import Cancel, Progress
 from domain.users import User
 from domain.values import normalize_domain, normalize_name
-from storage.bulk import bulk_insert, cycle_collector_paused, indexes_rebuilt, new_id
+from storage.bulk import (
+    bind_processor,
+    bulk_insert,
+    cycle_collector_paused,
+    indexes_rebuilt,
+    new_id,
+)
 from storage.importing.files import SourceTable, open_table
 from storage.importing.importer import (
     ImportRun,
@@ -55,7 +61,7 @@ from storage.importing.importer import (
 )
 from storage.keys import email_key
 from storage.queries import LIVE_ACCOUNT
-from storage.schema import EngagementRow, stored_utc, table_of
+from storage.schema import EngagementRow, table_of
 from storage.workspace import Workspace, sqlite_file
 
 engagements = table_of(EngagementRow)
@@ -64,7 +70,7 @@ engagements = table_of(EngagementRow)
 COLUMNS = ("id", "account_id", "contact_id", "kind", "at", "campaign", "source", "detail",
            "import_batch_id", "created_at", "created_by")  # fmt: skip
 #: The columns written as the matching read them, in the database's own form.
-_MATCHED = ("account_id", "contact_id")
+_STORED = ("account_id", "contact_id", "at")
 #: The indexes an import reads while it writes: a row stored before is found by its time.
 _READ_INDEXES = ("ix_engagements_at",)
 
@@ -94,9 +100,9 @@ def mapped_engagement_fields(
 #: UUID): a matched row's account and contact are written back in that form, and only the
 #: accounts an ambiguous row may be are made UUIDs.
 _RawId = Any
-#: What makes a row the same engagement: its account and contact (raw), kind, time and
-#: campaign.
-_Key = tuple[_RawId, _RawId | None, str, datetime, str | None]
+#: What makes a row the same engagement: its account and contact, kind, time (all four as
+#: the database stores them) and campaign.
+_Key = tuple[_RawId, _RawId | None, str, Any, str | None]
 #: How many live accounts hold a key, and the first few of them (SHOWN_CANDIDATES).
 _Holders = tuple[int, list[_RawId]]
 
@@ -106,7 +112,8 @@ def _uuid(raw: _RawId) -> uuid.UUID:
 
 
 def _raw(column: Column[Any]) -> Any:
-    return type_coerce(column, String)
+    """A column as the database stores it, neither read nor bound through its type."""
+    return type_coerce(column, NullType())
 
 
 class _Accounts:
@@ -285,9 +292,13 @@ def _stored(conn: Connection, keys: list[_Key]) -> set[_Key]:
     if not keys:
         return set()
     c = engagements.c
-    columns = [_raw(c.account_id), _raw(c.contact_id), c.kind, c.at, c.campaign]
-    rows = conn.execute(select(*columns).where(c.at.in_({key[3] for key in keys})))
-    return {(a, c, k, stored_utc(at), campaign) for a, c, k, at, campaign in rows} & set(keys)
+    columns = [_raw(c.account_id), _raw(c.contact_id), c.kind, _raw(c.at), c.campaign]
+    rows = conn.execute(select(*columns).where(_raw(c.at).in_({key[3] for key in keys})))
+    return set(map(tuple, rows)) & set(keys)
+
+
+def _as_it_is(value: Any) -> Any:
+    return value
 
 
 def _import_rows(run: ImportRun, found: _Accounts, columns: dict[str, str]) -> None:
@@ -296,6 +307,8 @@ def _import_rows(run: ImportRun, found: _Accounts, columns: dict[str, str]) -> N
     default_kind = options.kind.value if options.kind else None
     summary = run.summary
     assert isinstance(summary, EngagementSummary)
+    at_stored = bind_processor(run.conn, engagements.c.at) or _as_it_is
+    made = (run.batch_id, run.now, run.user.name)
     for parsed in run.parsed_chunks():
         matches = _matches(found, [values for _, _, values in parsed])
         # what makes a row the same engagement, and how its account was found
@@ -308,10 +321,11 @@ def _import_rows(run: ImportRun, found: _Accounts, columns: dict[str, str]) -> N
                 else:
                     summary.unmatched += 1
                 continue
+            account_id, contact_id, by = match
             kind = str(values.get("kind") or default_kind)
             campaign = values.get("campaign") or options.campaign
-            key = (match.account_id, match.contact_id, kind, values["at"], campaign)
-            keyed.append((key, match.by, values))
+            key = (account_id, contact_id, kind, at_stored(values["at"]), campaign)
+            keyed.append((key, by, values))
         stored = _stored(run.conn, [key for key, _, _ in keyed])
         rows: list[tuple[Any, ...]] = []
         for key, by, values in keyed:
@@ -320,14 +334,10 @@ def _import_rows(run: ImportRun, found: _Accounts, columns: dict[str, str]) -> N
                 continue
             stored.add(key)
             summary.added_by[by] = summary.added_by.get(by, 0) + 1
-            account_id, contact_id, kind, at, campaign = key
-            rows.append((
-                new_id(), account_id, contact_id, kind, at, campaign,
-                values.get("source") or options.source, values.get("detail"),
-                run.batch_id, run.now, run.user.name,
-            ))  # fmt: skip
+            source = values.get("source") or options.source
+            rows.append((new_id(), *key, source, values.get("detail"), *made))
         if rows:
-            bulk_insert(run.conn, engagements, COLUMNS, rows, stored=_MATCHED)
+            bulk_insert(run.conn, engagements, COLUMNS, rows, stored=_STORED)
         summary.created += len(rows)
 
 
