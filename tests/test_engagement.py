@@ -63,6 +63,9 @@ def test_a_time_is_read_as_exports_write_it_and_kept_in_utc():
 
     assert parse_time("2025-03-14T15:30:00Z") == datetime(2025, 3, 14, 15, 30, tzinfo=UTC)
     assert parse_time("2025-03-14 15:30 UTC") == datetime(2025, 3, 14, 15, 30, tzinfo=UTC)
+    # the zone is looked for at the text's end only, however many spaces come before it
+    assert parse_time("14.03.2025 15:30   gmt") == datetime(2025, 3, 14, 15, 30, tzinfo=UTC)
+    assert parse_time("3/14/2025 3:30 PM Z") == datetime(2025, 3, 14, 15, 30, tzinfo=UTC)
     assert parse_time("2025-03-14T15:30:00+01:00") == datetime(2025, 3, 14, 14, 30, tzinfo=UTC)
     assert parse_time("2025-03-14") == local(2025, 3, 14)
     assert parse_time("3/4/2025 3:30 PM") == local(2025, 3, 4, 15, 30)  # month first
