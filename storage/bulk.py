@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import os
+import struct
 import time
 import uuid
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
@@ -23,10 +24,23 @@ def new_id() -> uuid.UUID:
     """A UUID whose leading bits are the time (UUIDv7 layout): new rows append to the
     primary-key index instead of landing at random places in it, which keeps big imports
     fast, and ids stay unique across laptops for sync."""
+    return _time_ordered(time.time_ns() // 1_000_000, int.from_bytes(os.urandom(8)))
+
+
+def new_ids(count: int) -> list[uuid.UUID]:
+    """``count`` new ids (:func:`new_id`'s) for the rows of a bulk insert: the clock read
+    once and their random bits drawn at once, not once each."""
     millis = time.time_ns() // 1_000_000
+    return [
+        _time_ordered(millis, tail) for tail in struct.unpack(f">{count}Q", os.urandom(8 * count))
+    ]
+
+
+def _time_ordered(millis: int, noise: int) -> uuid.UUID:
+    """The id of this millisecond, its sequence number next and 60 of the 64 bits of
+    ``noise`` last."""
     sequence = next(_sequence) & 0xFFF
-    tail = int.from_bytes(os.urandom(8)) & 0x3FFF_FFFF_FFFF_FFFF
-    value = (millis & 0xFFFF_FFFF_FFFF) << 80 | 0x7 << 76 | sequence << 64 | 0x8 << 60 | tail >> 2
+    value = (millis & 0xFFFF_FFFF_FFFF) << 80 | 0x7 << 76 | sequence << 64 | 0x8 << 60 | noise >> 4
     return uuid.UUID(int=value)
 
 

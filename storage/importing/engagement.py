@@ -48,7 +48,7 @@ from storage.bulk import (
     bulk_insert,
     cycle_collector_paused,
     indexes_rebuilt,
-    new_id,
+    new_ids,
 )
 from storage.importing.files import SourceTable, open_table
 from storage.importing.importer import (
@@ -328,6 +328,7 @@ def _import_rows(run: ImportRun, found: _Accounts, columns: dict[str, str]) -> N
             keyed.append((key, by, values))
         stored = _stored(run.conn, [key for key, _, _ in keyed])
         rows: list[tuple[Any, ...]] = []
+        ids = iter(new_ids(len(keyed)))  # those of rows stored before go unused
         for key, by, values in keyed:
             if key in stored:
                 summary.skipped += 1
@@ -335,7 +336,7 @@ def _import_rows(run: ImportRun, found: _Accounts, columns: dict[str, str]) -> N
             stored.add(key)
             summary.added_by[by] = summary.added_by.get(by, 0) + 1
             source = values.get("source") or options.source
-            rows.append((new_id(), *key, source, values.get("detail"), *made))
+            rows.append((next(ids), *key, source, values.get("detail"), *made))
         if rows:
             bulk_insert(run.conn, engagements, COLUMNS, rows, stored=_STORED)
         summary.created += len(rows)
