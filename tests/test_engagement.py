@@ -189,6 +189,26 @@ def _utc(value: datetime) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
+def test_names_websites_and_e_mails_in_other_scripts_and_with_quotes_are_found(
+    workspace, people, crm, tmp_path, file_size
+):
+    uow, owner = SqlUnitOfWork(workspace), people[Role.OWNER]
+    made = {
+        name: create_account(uow, owner, {"name": name, "website": website}).id
+        for name, website in [("東京商事", "東京商事.jp"), ('Müller "Söhne"', None),
+                              ("O'Brien & Ünal", None)]
+    }  # fmt: skip
+    add_contact(uow, owner, made["O'Brien & Ünal"], {"name": "Zoë", "email": "zoë@obrien.ie"})
+    path = _csv(tmp_path, (
+        ",東京商事.jp,,Webinar,2025-03-01 10:00 UTC,,,\n"
+        ',,"müller ""söhne""",Webinar,2025-03-02 10:00 UTC,,,\n'
+        "ZOË@obrien.ie,,,Webinar,2025-03-03 10:00 UTC,,,\n"
+    ))  # fmt: skip
+    summary = _import(workspace, owner, path)
+    assert (summary.created, summary.rejected) == (3, 0)
+    assert [r["account_id"] for r in _stored(workspace)] == list(made.values())
+
+
 def test_unmatched_and_ambiguous_rows_are_listed_with_their_row_and_column(
     workspace, people, crm, tmp_path, file_size
 ):

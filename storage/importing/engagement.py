@@ -5,7 +5,9 @@ import batch undoes it whole."""
 
 from __future__ import annotations
 
+import json
 import uuid
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -111,6 +113,15 @@ def _uuid(raw: _RawId) -> uuid.UUID:
     return raw if isinstance(raw, uuid.UUID) else uuid.UUID(raw)
 
 
+def _one_of(conn: Connection, column: Any, values: Collection[Any]) -> ColumnElement[bool]:
+    """``column IN values``, the values (a chunk's thousands) bound on SQLite as one JSON
+    array rather than one parameter each, which SQLAlchemy would expand at every run."""
+    if conn.dialect.name != "sqlite":
+        return column.in_(values)  # type: ignore[no-any-return]
+    listed = func.json_each(json.dumps(list(values), ensure_ascii=False)).table_valued("value")
+    return column.in_(select(listed.c.value))  # type: ignore[no-any-return]
+
+
 def _raw(column: Column[Any]) -> Any:
     """A column as the database stores it, neither read nor bound through its type."""
     return type_coerce(column, NullType())
@@ -138,7 +149,11 @@ class _Accounts:
         query = (
             select(contacts.c.email_key, _raw(contacts.c.account_id), _raw(contacts.c.id))
             .join(accounts, accounts.c.id == contacts.c.account_id)
-            .where(LIVE_ACCOUNT, contacts.c.deleted_at.is_(None), contacts.c.email_key.in_(keys))
+            .where(
+                LIVE_ACCOUNT,
+                contacts.c.deleted_at.is_(None),
+                _one_of(self.conn, contacts.c.email_key, keys),
+            )
             .order_by(contacts.c.created_at, contacts.c.id)
         )
         found: dict[str, list[tuple[_RawId, _RawId]]] = {}
@@ -160,7 +175,7 @@ class _Accounts:
         (in the index's order: any few will do)."""
         held = (
             select(key.label("key"), func.count().label("holders"))
-            .where(LIVE_ACCOUNT, key.in_(keys))
+            .where(LIVE_ACCOUNT, _one_of(self.conn, key, keys))
             .group_by(key)
             .subquery()
         )
@@ -293,7 +308,7 @@ def _stored(conn: Connection, keys: list[_Key]) -> set[_Key]:
         return set()
     c = engagements.c
     columns = [_raw(c.account_id), _raw(c.contact_id), c.kind, _raw(c.at), c.campaign]
-    rows = conn.execute(select(*columns).where(_raw(c.at).in_({key[3] for key in keys})))
+    rows = conn.execute(select(*columns).where(_one_of(conn, _raw(c.at), {key[3] for key in keys})))
     return set(map(tuple, rows)) & set(keys)
 
 
