@@ -15,12 +15,12 @@ from __future__ import annotations
 
 import argparse
 import csv
+import os
 import random
 import shutil
 import sqlite3
 import sys
 import tempfile
-import time
 from datetime import UTC, datetime, timedelta
 from itertools import cycle
 from pathlib import Path
@@ -32,6 +32,7 @@ from sqlalchemy import select
 from bench.data import demo_workspace, write_csv
 from bench.field_data import field_workspace
 from bench.import_accounts import baseline, index_build, real_import
+from bench.timing import Spent, spent
 from domain.engagement import EngagementKind, EngagementOptions
 from storage.importing.engagement import engagements, import_engagement
 from storage.importing.importer import accounts, contacts
@@ -77,17 +78,15 @@ def write_engagement(db: Path, path: Path, rows: int, seed: int = 3) -> Path:
     return path
 
 
-def engagement_import(db: Path, path: Path) -> tuple[float, str]:
+def engagement_import(db: Path, path: Path) -> tuple[Spent, str]:
     workspace = open_workspace(db)
     user = sign_in(workspace, "Bench")
-    start = time.perf_counter()
-    summary = import_engagement(workspace, user, path, EngagementOptions())
-    elapsed = time.perf_counter() - start
+    took, summary = spent(lambda: import_engagement(workspace, user, path, EngagementOptions()))
     workspace.close()
-    return elapsed, summary.describe()
+    return took, summary.describe()
 
 
-def lookup_floor(db: Path, path: Path) -> float:
+def lookup_floor(db: Path, path: Path) -> Spent:
     """Seconds to find every row's account the plainest way SQLite can: the rows' e-mail,
     website and name cells (as the file has them) put in a temporary table and joined, all at
     once, against the indexes the import uses (contacts' e-mail key, accounts' domain and
@@ -98,27 +97,41 @@ def lookup_floor(db: Path, path: Path) -> float:
         rows = csv.reader(f)
         next(rows)
         keys = [(email.lower(), website, name) for email, website, name, *_ in rows]
-    start = time.perf_counter()
-    conn.execute("CREATE TEMP TABLE k (email TEXT, website TEXT, name TEXT)")
-    conn.executemany("INSERT INTO k VALUES (?, ?, ?)", keys)
-    for join in (
-        "contacts c ON c.email_key = k.email AND c.deleted_at IS NULL",
-        "accounts a ON a.domain_key = k.website AND a.deleted_at IS NULL",
-        "accounts a ON a.name_key = k.name AND a.deleted_at IS NULL",
-    ):
-        conn.execute(f"SELECT count(*) FROM k JOIN {join}").fetchone()
-    elapsed = time.perf_counter() - start
+
+    def look_up() -> None:
+        conn.execute("CREATE TEMP TABLE k (email TEXT, website TEXT, name TEXT)")
+        conn.executemany("INSERT INTO k VALUES (?, ?, ?)", keys)
+        for join in (
+            "contacts c ON c.email_key = k.email AND c.deleted_at IS NULL",
+            "accounts a ON a.domain_key = k.website AND a.deleted_at IS NULL",
+            "accounts a ON a.name_key = k.name AND a.deleted_at IS NULL",
+        ):
+            conn.execute(f"SELECT count(*) FROM k JOIN {join}").fetchone()
+
+    took, _ = spent(look_up)
     conn.close()
-    return elapsed
+    return took
 
 
-def account_ratio(rows: int, folder: Path) -> float:
+def _plus(a: Spent, b: Spent) -> Spent:
+    return Spent(a.wall + b.wall, a.cpu + b.cpu)
+
+
+def _ratios(took: Spent, floor: Spent) -> str:
+    return f"{took.wall / floor.wall:.1f}x wall, {took.cpu / floor.cpu:.1f}x CPU"
+
+
+def _per_row(seconds: float, rows: int) -> str:
+    return f"{seconds / rows * 1e6:.1f} us a row"
+
+
+def account_ratio(rows: int, folder: Path) -> str:
     """The account import's ratio to its floor on ``rows`` rows, as bench/import_accounts.py
-    measures it."""
+    measures it: wall and CPU."""
     path = write_csv(folder / "accounts.csv", rows)
     plain = baseline(path, folder / "accounts-baseline.sqlite")
-    seconds, _ = real_import(path, folder / "accounts.sqlite")
-    return seconds / (plain + index_build(folder / "accounts.sqlite"))
+    took, _ = real_import(path, folder / "accounts.sqlite")
+    return _ratios(took, _plus(plain, index_build(folder / "accounts.sqlite")))
 
 
 def main() -> None:
@@ -145,30 +158,40 @@ def main() -> None:
         path = write_engagement(db, folder / "engagement.csv", args.rows)
         with open_workspace(db).read() as conn:
             stored = conn.execute(select(engagements.c.id).limit(1)).first() is not None
+        load = os.getloadavg()[0]
         plain = baseline(path, folder / "baseline.sqlite")
-        seconds, summary = engagement_import(db, path)
+        took, summary = engagement_import(db, path)
         indexes = index_build(db, engagements)
-        floor = plain + indexes
+        floor = _plus(plain, indexes)
+        rows = args.rows
         before = ", with engagement before" if stored else ""
-        print(f"Engagement CSV {args.rows:,} rows into {args.accounts:,} accounts "
+        print(f"Engagement CSV {rows:,} rows into {args.accounts:,} accounts "
               f"({args.workspace} workspace{before})")  # fmt: skip
-        print(f"  baseline csv.reader + executemany: {plain:.2f} s")
+        print(f"  baseline csv.reader + executemany: {plain.wall:.2f} s")
         print(f"  floor: the baseline + building the {len(engagements.indexes)} engagement "
-              f"indexes again {indexes:.2f} s = {floor:.2f} s")  # fmt: skip
-        print(f"  Accord import: {seconds:.2f} s ({args.rows / seconds:,.0f} rows/s, "
-              f"{seconds * 1_000_000 / args.rows:.0f} s a million rows)")  # fmt: skip
-        print(f"  ratio to the floor: {seconds / floor:.1f}x")
+              f"indexes again {indexes.wall:.2f} s = {floor.wall:.2f} s; "
+              f"CPU {floor.cpu:.2f} s, {_per_row(floor.cpu, rows)}")  # fmt: skip
+        print(f"  Accord import: {took.wall:.2f} s ({rows / took.wall:,.0f} rows/s, "
+              f"{took.wall * 1_000_000 / rows:.0f} s a million rows); "
+              f"CPU {took.cpu:.2f} s, {_per_row(took.cpu, rows)}")  # fmt: skip
+        print(f"  ratio to the floor: {_ratios(took, floor)}")
         lookups = lookup_floor(db, path)
-        matched = floor + lookups
+        matched = _plus(floor, lookups)
         print(f"  finding the rows' accounts, plainly (a temporary table of the cells joined "
-              f"against the key indexes): {lookups:.2f} s; the floor with it {matched:.2f} s, "
-              f"ratio to that: {seconds / matched:.1f}x")  # fmt: skip
+              f"against the key indexes): {lookups.wall:.2f} s, CPU {lookups.cpu:.2f} s; "
+              f"the floor with it {matched.wall:.2f} s, CPU {_per_row(matched.cpu, rows)}; "
+              f"ratio to that: {_ratios(took, matched)}")  # fmt: skip
         print(f"  {summary}")
         account_rows = args.rows if args.account_rows is None else args.account_rows
         if account_rows:
             ratio = account_ratio(account_rows, folder)
             print(f"  the account import of {account_rows:,} rows, in the same run: "
-                  f"{ratio:.1f}x its floor (the target for engagement)")  # fmt: skip
+                  f"{ratio} its floor (the target for engagement)")  # fmt: skip
+        load = max(load, os.getloadavg()[0])
+        print(
+            f"  load average up to {load:.1f} on {os.cpu_count()} cores (on an idle machine "
+            "the wall ratios come near the CPU ones)"
+        )
 
 
 if __name__ == "__main__":

@@ -103,6 +103,8 @@ _TIME_LAYOUTS = (
     "%a, %d %b %Y %H:%M:%S", "%A, %B %d, %Y %I:%M %p", "%A, %B %d, %Y",
 )  # fmt: skip
 _ZONE_NAMES = re.compile(r"\s*\b(UTC|GMT|Z)$", re.IGNORECASE)
+#: The longest of those names: only a text's end is searched for one.
+_ZONE_LENGTH = 3
 
 
 def parse_time(text: str) -> datetime:
@@ -110,7 +112,7 @@ def parse_time(text: str) -> datetime:
     this computer's clock (as Accord shows times); "UTC", "GMT", "Z" or an offset say
     otherwise. Raises ValueError with a reason."""
     value = text.strip()
-    zoned = _ZONE_NAMES.search(value)
+    zoned = _ZONE_NAMES.search(value, max(0, len(value) - _ZONE_LENGTH))
     if zoned:
         value = value[: zoned.start()].strip()
     try:

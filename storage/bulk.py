@@ -5,14 +5,14 @@ from __future__ import annotations
 import gc
 import time
 import uuid
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from itertools import count, repeat
 from operator import is_
 from random import getrandbits
 from typing import Any
 
-from sqlalchemy import Connection, Table
+from sqlalchemy import ColumnElement, Connection, Table
 
 _sequence = count()
 #: Memory (bytes) SQLite may use to sort while it builds an index again.
@@ -23,13 +23,23 @@ def new_id() -> uuid.UUID:
     """A UUID whose leading bits are the time (UUIDv7 layout): new rows append to the
     primary-key index instead of landing at random places in it, which keeps big imports
     fast, and ids stay unique across laptops for sync."""
+    return _time_ordered(time.time_ns() // 1_000_000, getrandbits(64))
+
+
+def new_ids(count: int) -> list[uuid.UUID]:
+    """``count`` new ids (:func:`new_id`'s) for the rows of a bulk insert: the clock read
+    once, not once each."""
     millis = time.time_ns() // 1_000_000
+    return [_time_ordered(millis, getrandbits(64)) for _ in range(count)]
+
+
+def _time_ordered(millis: int, noise: int) -> uuid.UUID:
+    """The id of this millisecond, its sequence number next and 60 of the 64 bits of
+    ``noise`` last: random bits from the process's generator, seeded from the system's at
+    start and after a fork (an id is to be unique, not secret, and asking the system for
+    each one cost a big import a microsecond a row)."""
     sequence = next(_sequence) & 0xFFF
-    # Random bits from the process's generator, seeded from the system's at start and after
-    # a fork: an id is to be unique, not secret, and asking the system for each one cost a
-    # big import a microsecond a row.
-    tail = getrandbits(60)
-    value = (millis & 0xFFFF_FFFF_FFFF) << 80 | 0x7 << 76 | sequence << 64 | 0x8 << 60 | tail
+    value = (millis & 0xFFFF_FFFF_FFFF) << 80 | 0x7 << 76 | sequence << 64 | 0x8 << 60 | noise >> 4
     return uuid.UUID(int=value)
 
 
@@ -46,15 +56,17 @@ def one_id(table: str, key: object) -> uuid.UUID:
 
 
 def bulk_insert(conn: Connection, table: Table, columns: Sequence[str],
-                rows: Iterable[Sequence[Any]], stored: bool = False) -> None:  # fmt: skip
+                rows: Iterable[Sequence[Any]],
+                stored: bool | Collection[str] = False) -> None:  # fmt: skip
     """INSERT ``rows`` (tuples in ``columns`` order) with one executemany through the driver.
 
     Values go through the bind processor of each column's type on this database (UUID →
     text and times → SQLAlchemy's text form on SQLite, JSON → text, …), so the stored
-    form is the same as the ORM's; ``stored`` rows are in that form already (read raw from
-    another database of the same kind) and go in as they are. A column that is NULL on
-    every row and has no default is left out of the statement: it is NULL all the same,
-    and each value bound costs the driver time (a third of an import's insert).
+    form is the same as the ORM's; ``stored`` rows (True), or the ``stored`` columns, are
+    in that form already (read raw from another database of the same kind, or from this
+    one) and go in as they are. A column that is NULL on every row and has no default is
+    left out of the statement: it is NULL all the same, and each value bound costs the
+    driver time (a third of an import's insert).
     """
     batch = list(rows)
     if not batch:
@@ -68,15 +80,20 @@ def bulk_insert(conn: Connection, table: Table, columns: Sequence[str],
         if column.server_default is None and all(map(is_, by_column[index], repeat(None))):
             continue
         kept.append(index)
-        processor = (
-            None if stored else column.type.dialect_impl(conn.dialect).bind_processor(conn.dialect)
-        )
+        processor = None if stored is True or (stored and name in stored) else (
+            bind_processor(conn, column))  # fmt: skip
         if processor is not None:
             by_column[index] = _processed(by_column[index], processor)
     marks = ", ".join(["?" if conn.dialect.paramstyle == "qmark" else "%s"] * len(kept))
     named = ", ".join(columns[index] for index in kept)
     sql = f"INSERT INTO {table.name} ({named}) VALUES ({marks})"
     conn.exec_driver_sql(sql, list(zip(*[by_column[index] for index in kept], strict=True)))
+
+
+def bind_processor(conn: Connection, column: ColumnElement[Any]) -> Callable[[Any], Any] | None:
+    """What turns a value of ``column`` into its stored form on this database (None: the
+    driver takes it as it is)."""
+    return column.type.dialect_impl(conn.dialect).bind_processor(conn.dialect)
 
 
 def _processed(values: Sequence[Any], processor: Callable[[Any], Any]) -> Sequence[Any]:
@@ -87,15 +104,17 @@ def _processed(values: Sequence[Any], processor: Callable[[Any], Any]) -> Sequen
 
 
 @contextmanager
-def indexes_rebuilt(conn: Connection, table: Table, big: bool = True) -> Iterator[bool]:
-    """Drop ``table``'s indexes while a ``big`` write runs and build them again at the end
-    (much faster than keeping them up to date row by row); yields whether it did. SQLite
-    only: its writer holds the lock anyway; on a shared PostgreSQL database others keep
-    using the indexes meanwhile."""
+def indexes_rebuilt(
+    conn: Connection, table: Table, big: bool = True, keep: Collection[str] = ()
+) -> Iterator[bool]:
+    """Drop ``table``'s indexes (but those the write reads, named in ``keep``) while a
+    ``big`` write runs and build them again at the end (much faster than keeping them up to
+    date row by row); yields whether it did. SQLite only: its writer holds the lock anyway;
+    on a shared PostgreSQL database others keep using the indexes meanwhile."""
     if not big or conn.dialect.name != "sqlite":
         yield False
         return
-    indexes = [i for i in table.indexes if i.name]
+    indexes = [i for i in table.indexes if i.name and i.name not in keep]
     for index in indexes:
         index.drop(conn)
     yield True

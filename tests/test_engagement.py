@@ -12,7 +12,7 @@ import openpyxl
 import pytest
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import insert, select
+from sqlalchemy import insert, inspect, select
 
 from domain.accounts import add_contact, create_account, update_contact
 from domain.engagement import (
@@ -63,6 +63,9 @@ def test_a_time_is_read_as_exports_write_it_and_kept_in_utc():
 
     assert parse_time("2025-03-14T15:30:00Z") == datetime(2025, 3, 14, 15, 30, tzinfo=UTC)
     assert parse_time("2025-03-14 15:30 UTC") == datetime(2025, 3, 14, 15, 30, tzinfo=UTC)
+    # the zone is looked for at the text's end only, however many spaces come before it
+    assert parse_time("14.03.2025 15:30   gmt") == datetime(2025, 3, 14, 15, 30, tzinfo=UTC)
+    assert parse_time("3/14/2025 3:30 PM Z") == datetime(2025, 3, 14, 15, 30, tzinfo=UTC)
     assert parse_time("2025-03-14T15:30:00+01:00") == datetime(2025, 3, 14, 14, 30, tzinfo=UTC)
     assert parse_time("2025-03-14") == local(2025, 3, 14)
     assert parse_time("3/4/2025 3:30 PM") == local(2025, 3, 4, 15, 30)  # month first
@@ -125,6 +128,22 @@ def crm(workspace, people):
     return {**{k: a.id for k, a in made.items()}, "ann": ann.id}
 
 
+@pytest.fixture(params=["small file", "big file"])
+def file_size(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A small file is written through the engagement indexes; a file as big as the
+    engagement stored (on SQLite) with the index of each account's engagement dropped while
+    it loads and built again at the end."""
+    if request.param == "big file":
+        monkeypatch.setattr(importer, "REBUILD_AT_ROWS", 0)
+        monkeypatch.setattr(importer, "_BYTES_PER_ROW", 1)
+    return str(request.param)
+
+
+def _indexes(workspace) -> set[str]:
+    with workspace.read() as conn:
+        return {i["name"] for i in inspect(conn).get_indexes("engagements")}
+
+
 def _stored(workspace) -> list[dict]:
     with workspace.read() as conn:
         rows = conn.execute(select(engagements).order_by(engagements.c.at)).mappings()
@@ -138,7 +157,7 @@ def _import(workspace, user, path, **options):
 
 
 def test_rows_match_by_contact_email_then_website_domain_then_name(
-    workspace, people, crm, tmp_path
+    workspace, people, crm, tmp_path, file_size
 ):
     path = _csv(tmp_path, (
         "ann@acme.com,,Beta,Webinar,2025-03-01 10:00 UTC,Spring webinar,HubSpot,asked for a demo\n"
@@ -170,8 +189,28 @@ def _utc(value: datetime) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
+def test_names_websites_and_e_mails_in_other_scripts_and_with_quotes_are_found(
+    workspace, people, crm, tmp_path, file_size
+):
+    uow, owner = SqlUnitOfWork(workspace), people[Role.OWNER]
+    made = {
+        name: create_account(uow, owner, {"name": name, "website": website}).id
+        for name, website in [("東京商事", "東京商事.jp"), ('Müller "Söhne"', None),
+                              ("O'Brien & Ünal", None)]
+    }  # fmt: skip
+    add_contact(uow, owner, made["O'Brien & Ünal"], {"name": "Zoë", "email": "zoë@obrien.ie"})
+    path = _csv(tmp_path, (
+        ",東京商事.jp,,Webinar,2025-03-01 10:00 UTC,,,\n"
+        ',,"müller ""söhne""",Webinar,2025-03-02 10:00 UTC,,,\n'
+        "ZOË@obrien.ie,,,Webinar,2025-03-03 10:00 UTC,,,\n"
+    ))  # fmt: skip
+    summary = _import(workspace, owner, path)
+    assert (summary.created, summary.rejected) == (3, 0)
+    assert [r["account_id"] for r in _stored(workspace)] == list(made.values())
+
+
 def test_unmatched_and_ambiguous_rows_are_listed_with_their_row_and_column(
-    workspace, people, crm, tmp_path
+    workspace, people, crm, tmp_path, file_size
 ):
     path = _csv(tmp_path, (
         "x@nowhere.example,,Nobody Inc,Webinar,2025-03-01,,,\n"
@@ -205,7 +244,9 @@ def test_unmatched_and_ambiguous_rows_are_listed_with_their_row_and_column(
     assert written[2][-2] == "Email"
 
 
-def test_an_import_is_undone_as_a_batch_and_listed_in_the_history(workspace, people, crm, tmp_path):
+def test_an_import_is_undone_as_a_batch_and_listed_in_the_history(
+    workspace, people, crm, tmp_path, file_size
+):
     owner = people[Role.OWNER]
     summary = _import(workspace, owner, _csv(tmp_path, ",acme.com,,Webinar,2025-03-01,,,\n"))
     batch = next(b for b in list_batches(workspace) if b.id == summary.batch_id)
@@ -215,7 +256,8 @@ def test_an_import_is_undone_as_a_batch_and_listed_in_the_history(workspace, peo
     assert _stored(workspace) == []
 
 
-def test_a_row_imported_before_is_skipped_not_doubled(workspace, people, crm, tmp_path):
+def test_a_row_imported_before_is_skipped_not_doubled(workspace, people, crm, tmp_path, file_size):
+    indexes = _indexes(workspace)
     path = _csv(tmp_path, (
         ",acme.com,,Webinar,2025-03-01 10:00 UTC,Spring,,\n"
         ",acme.com,,Webinar,2025-03-01 10:00 UTC,Spring,,\n"  # twice in the file
@@ -224,6 +266,7 @@ def test_a_row_imported_before_is_skipped_not_doubled(workspace, people, crm, tm
     again = _import(workspace, people[Role.OWNER], path)
     assert (again.created, again.skipped) == (0, 2)
     assert len(_stored(workspace)) == 1
+    assert _indexes(workspace) == indexes
 
 
 def test_a_kind_campaign_and_source_can_be_given_for_every_row(workspace, people, crm, tmp_path):
@@ -270,7 +313,9 @@ def test_an_xlsx_export_imports_with_its_dates(workspace, people, crm, tmp_path)
     assert _utc(row["at"]) == datetime(2025, 4, 2, 9, 30).astimezone(UTC)
 
 
-def test_a_cancelled_import_changes_nothing(workspace, people, crm, tmp_path, monkeypatch):
+def test_a_cancelled_import_changes_nothing(
+    workspace, people, crm, tmp_path, file_size, monkeypatch
+):
     monkeypatch.setattr(importer, "CHUNK", 2)
     path = _csv(tmp_path, "ann@acme.com,,,Webinar,2025-03-01,,,\n" * 3 + (
         "ann@acme.com,,,Webinar,2025-03-02,,,\n"))  # fmt: skip

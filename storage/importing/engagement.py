@@ -5,14 +5,16 @@ import batch undoes it whole."""
 
 from __future__ import annotations
 
+import json
 import uuid
+from collections.abc import Collection
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import Column, ColumnElement, Connection, String, case, func, select, type_coerce
+from sqlalchemy import Column, ColumnElement, Connection, case, func, select, type_coerce
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.types import NullType
 
 from domain.engagement import (
     ENGAGEMENT_FIELDS,
@@ -42,12 +44,19 @@ from domain.importing import (
 from domain.progress import Cancel, Progress
 from domain.users import User
 from domain.values import normalize_domain, normalize_name
-from storage.bulk import bulk_insert, cycle_collector_paused, new_id
+from storage.bulk import (
+    bind_processor,
+    bulk_insert,
+    cycle_collector_paused,
+    indexes_rebuilt,
+    new_ids,
+)
 from storage.importing import importer
 from storage.importing.files import SourceTable, open_table
 from storage.importing.importer import (
     ImportRun,
     accounts,
+    bigger_than_stored,
     check_mapped_fields,
     contacts,
     disk_full,
@@ -55,7 +64,7 @@ from storage.importing.importer import (
 from storage.importing.reading import Reading, chunks
 from storage.keys import email_key
 from storage.queries import LIVE_ACCOUNT
-from storage.schema import EngagementRow, stored_utc, table_of
+from storage.schema import EngagementRow, table_of
 from storage.workspace import Workspace, sqlite_file
 
 engagements = table_of(EngagementRow)
@@ -63,6 +72,10 @@ engagements = table_of(EngagementRow)
 #: The columns an engagement row is written with.
 COLUMNS = ("id", "account_id", "contact_id", "kind", "at", "campaign", "source", "detail",
            "import_batch_id", "created_at", "created_by")  # fmt: skip
+#: The columns written as the matching read them, in the database's own form.
+_STORED = ("account_id", "contact_id", "at")
+#: The indexes an import reads while it writes: a row stored before is found by its time.
+_READ_INDEXES = ("ix_engagements_at",)
 
 
 def mapped_engagement_fields(
@@ -86,12 +99,13 @@ def mapped_engagement_fields(
     return mapped_fields
 
 
-_Key = tuple[uuid.UUID, uuid.UUID | None, str, datetime, str | None]
-
-
-#: An id as the database hands it back uncoerced (SQLite's text, PostgreSQL's UUID): only
-#: those of matched rows are made UUIDs.
+#: An id as the database stores it and hands it back uncoerced (SQLite's text, PostgreSQL's
+#: UUID): a matched row's account and contact are written back in that form, and only the
+#: accounts an ambiguous row may be are made UUIDs.
 _RawId = Any
+#: What makes a row the same engagement: its account and contact, kind, time (all four as
+#: the database stores them) and campaign.
+_Key = tuple[_RawId, _RawId | None, str, Any, str | None]
 #: How many live accounts hold a key, and the first few of them (SHOWN_CANDIDATES).
 _Holders = tuple[int, list[_RawId]]
 
@@ -100,8 +114,18 @@ def _uuid(raw: _RawId) -> uuid.UUID:
     return raw if isinstance(raw, uuid.UUID) else uuid.UUID(raw)
 
 
+def _one_of(conn: Connection, column: Any, values: Collection[Any]) -> ColumnElement[bool]:
+    """``column IN values``, the values (a chunk's thousands) bound on SQLite as one JSON
+    array rather than one parameter each, which SQLAlchemy would expand at every run."""
+    if conn.dialect.name != "sqlite":
+        return column.in_(values)  # type: ignore[no-any-return]
+    listed = func.json_each(json.dumps(list(values), ensure_ascii=False)).table_valued("value")
+    return column.in_(select(listed.c.value))  # type: ignore[no-any-return]
+
+
 def _raw(column: Column[Any]) -> Any:
-    return type_coerce(column, String)
+    """A column as the database stores it, neither read nor bound through its type."""
+    return type_coerce(column, NullType())
 
 
 class _Accounts:
@@ -126,7 +150,11 @@ class _Accounts:
         query = (
             select(contacts.c.email_key, _raw(contacts.c.account_id), _raw(contacts.c.id))
             .join(accounts, accounts.c.id == contacts.c.account_id)
-            .where(LIVE_ACCOUNT, contacts.c.deleted_at.is_(None), contacts.c.email_key.in_(keys))
+            .where(
+                LIVE_ACCOUNT,
+                contacts.c.deleted_at.is_(None),
+                _one_of(self.conn, contacts.c.email_key, keys),
+            )
             .order_by(contacts.c.created_at, contacts.c.id)
         )
         found: dict[str, list[tuple[_RawId, _RawId]]] = {}
@@ -148,7 +176,7 @@ class _Accounts:
         (in the index's order: any few will do)."""
         held = (
             select(key.label("key"), func.count().label("holders"))
-            .where(LIVE_ACCOUNT, key.in_(keys))
+            .where(LIVE_ACCOUNT, _one_of(self.conn, key, keys))
             .group_by(key)
             .subquery()
         )
@@ -178,12 +206,12 @@ class _Accounts:
         return {raw: Candidate(_uuid(raw), *row) for raw, *row in found}
 
 
-@dataclass(frozen=True)
-class _Found:
-    """The account (and contact) a row is, and the field whose way of matching found it."""
+class _Found(NamedTuple):
+    """The account (and contact) a row is, raw, and the field whose way of matching found
+    it."""
 
-    account_id: uuid.UUID
-    contact_id: uuid.UUID | None
+    account_id: _RawId
+    contact_id: _RawId | None
     by: str
 
 
@@ -214,7 +242,7 @@ def _matches(found: _Accounts, chunk: list[dict[str, Any]]) -> list[_Match]:
     def one(index: int, way: str, key: str, holders: _Holders, column: str) -> None:
         sharing, ids = holders
         if sharing == 1:
-            matches[index] = _Found(_uuid(ids[0]), None, way)
+            matches[index] = _Found(ids[0], None, way)
         else:
             shared[index] = (way, key), holders
             matches[index] = _Unmatched(column, "")  # said below
@@ -225,7 +253,7 @@ def _matches(found: _Accounts, chunk: list[dict[str, Any]]) -> list[_Match]:
         if email and (people := by_email.get(email)):
             account_ids = list(dict.fromkeys(account_id for account_id, _ in people))
             if len(account_ids) == 1:  # the contact is kept with the engagement
-                matches[index] = _Found(_uuid(people[0][0]), _uuid(people[0][1]), "email")
+                matches[index] = _Found(*people[0], "email")
             else:
                 first = account_ids[:SHOWN_CANDIDATES]
                 one(index, "email", email, (len(account_ids), first), "email")
@@ -279,9 +307,14 @@ def _stored(conn: Connection, keys: list[_Key]) -> set[_Key]:
     whole)."""
     if not keys:
         return set()
-    columns = [engagements.c[n] for n in ("account_id", "contact_id", "kind", "at", "campaign")]
-    rows = conn.execute(select(*columns).where(engagements.c.at.in_({key[3] for key in keys})))
-    return {(a, c, k, stored_utc(at), campaign) for a, c, k, at, campaign in rows} & set(keys)
+    c = engagements.c
+    columns = [_raw(c.account_id), _raw(c.contact_id), c.kind, _raw(c.at), c.campaign]
+    rows = conn.execute(select(*columns).where(_one_of(conn, _raw(c.at), {key[3] for key in keys})))
+    return set(map(tuple, rows)) & set(keys)
+
+
+def _as_it_is(value: Any) -> Any:
+    return value
 
 
 def _import_rows(run: ImportRun, found: _Accounts, columns: dict[str, str]) -> None:
@@ -290,6 +323,8 @@ def _import_rows(run: ImportRun, found: _Accounts, columns: dict[str, str]) -> N
     default_kind = options.kind.value if options.kind else None
     summary = run.summary
     assert isinstance(summary, EngagementSummary)
+    at_stored = bind_processor(run.conn, engagements.c.at) or _as_it_is
+    made = (run.batch_id, run.now, run.user.name)
     for chunk in run.parsed_chunks():
         parsed = chunk.rows
         matches = _matches(found, [values for _, _, values in parsed])
@@ -303,26 +338,24 @@ def _import_rows(run: ImportRun, found: _Accounts, columns: dict[str, str]) -> N
                 else:
                     summary.unmatched += 1
                 continue
+            account_id, contact_id, by = match
             kind = str(values.get("kind") or default_kind)
             campaign = values.get("campaign") or options.campaign
-            key = (match.account_id, match.contact_id, kind, values["at"], campaign)
-            keyed.append((key, match.by, values))
+            key = (account_id, contact_id, kind, at_stored(values["at"]), campaign)
+            keyed.append((key, by, values))
         stored = _stored(run.conn, [key for key, _, _ in keyed])
         rows: list[tuple[Any, ...]] = []
+        ids = iter(new_ids(len(keyed)))  # those of rows stored before go unused
         for key, by, values in keyed:
             if key in stored:
                 summary.skipped += 1
                 continue
             stored.add(key)
             summary.added_by[by] = summary.added_by.get(by, 0) + 1
-            account_id, contact_id, kind, at, campaign = key
-            rows.append((
-                new_id(), account_id, contact_id, kind, at, campaign,
-                values.get("source") or options.source, values.get("detail"),
-                run.batch_id, run.now, run.user.name,
-            ))  # fmt: skip
+            source = values.get("source") or options.source
+            rows.append((next(ids), *key, source, values.get("detail"), *made))
         if rows:
-            bulk_insert(run.conn, engagements, COLUMNS, rows)
+            bulk_insert(run.conn, engagements, COLUMNS, rows, stored=_STORED)
         summary.created += len(rows)
 
 
@@ -356,7 +389,9 @@ def import_engagement(
             run = ImportRun(conn, user, table, "engagement", parsed, options, progress, cancel,
                             folder, EngagementSummary)  # fmt: skip
             run.summary.mapping = mapping_line(table.headers, mapped_fields, fields)
-            _import_rows(run, _Accounts(conn), _matching_columns(table.headers, mapped_fields))
+            big = bigger_than_stored(conn, path, engagements)
+            with indexes_rebuilt(conn, engagements, big, keep=_READ_INDEXES):
+                _import_rows(run, _Accounts(conn), _matching_columns(table.headers, mapped_fields))
             summary = run.finish()
             summary.notes += shared_fields(table.headers, mapped_fields, fields)
             return summary

@@ -633,7 +633,7 @@ def _run_import(
                 run.summary.notes.append(reading.describe(path.name))
             run.summary.mapping = mapping_line(table.headers, mapped_fields, fields)
             if kind == "accounts":
-                bigger = _bigger_than_the_workspace(conn, path)
+                bigger = bigger_than_stored(conn, path, accounts)
                 with indexes_rebuilt(conn, accounts, bigger) as rebuilt:
                     _import_accounts(run, _StoredAccounts(conn, in_memory=rebuilt))
             else:
@@ -660,8 +660,10 @@ def disk_full(error: DBAPIError) -> bool:
 _BYTES_PER_ROW = 60
 
 
-def _bigger_than_the_workspace(conn: Connection, path: Path) -> bool:
-    existing = conn.execute(select(func.count()).select_from(accounts)).scalar_one()
+def bigger_than_stored(conn: Connection, path: Path, table: Table) -> bool:
+    """Whether the file may hold as many rows as ``table`` holds (and REBUILD_AT_ROWS): an
+    import that big drops the table's indexes and builds them again at the end."""
+    existing = conn.execute(select(func.count()).select_from(table)).scalar_one()
     return path.stat().st_size // _BYTES_PER_ROW >= max(REBUILD_AT_ROWS, existing)
 
 
