@@ -113,10 +113,6 @@ def lookup_floor(db: Path, path: Path) -> Spent:
     return took
 
 
-def _plus(a: Spent, b: Spent) -> Spent:
-    return Spent(a.wall + b.wall, a.cpu + b.cpu)
-
-
 def _ratios(took: Spent, floor: Spent) -> str:
     return f"{took.wall / floor.wall:.1f}x wall, {took.cpu / floor.cpu:.1f}x CPU"
 
@@ -130,8 +126,8 @@ def account_ratio(rows: int, folder: Path) -> str:
     measures it: wall and CPU."""
     path = write_csv(folder / "accounts.csv", rows)
     plain = baseline(path, folder / "accounts-baseline.sqlite")
-    took, _ = real_import(path, folder / "accounts.sqlite")
-    return _ratios(took, _plus(plain, index_build(folder / "accounts.sqlite")))
+    took, _, _ = real_import(path, folder / "accounts.sqlite")
+    return _ratios(took, plain + index_build(folder / "accounts.sqlite"))
 
 
 def main() -> None:
@@ -162,7 +158,7 @@ def main() -> None:
         plain = baseline(path, folder / "baseline.sqlite")
         took, summary = engagement_import(db, path)
         indexes = index_build(db, engagements)
-        floor = _plus(plain, indexes)
+        floor = plain + indexes
         rows = args.rows
         before = ", with engagement before" if stored else ""
         print(f"Engagement CSV {rows:,} rows into {args.accounts:,} accounts "
@@ -176,7 +172,7 @@ def main() -> None:
               f"CPU {took.cpu:.2f} s, {_per_row(took.cpu, rows)}")  # fmt: skip
         print(f"  ratio to the floor: {_ratios(took, floor)}")
         lookups = lookup_floor(db, path)
-        matched = _plus(floor, lookups)
+        matched = floor + lookups
         print(f"  finding the rows' accounts, plainly (a temporary table of the cells joined "
               f"against the key indexes): {lookups.wall:.2f} s, CPU {lookups.cpu:.2f} s; "
               f"the floor with it {matched.wall:.2f} s, CPU {_per_row(matched.cpu, rows)}; "
