@@ -208,9 +208,24 @@ def _with_segments(
     )
     conditions: list[Any] = [_scanned(accounts.c.deleted_at).is_(None)]
     if scope.rep is not None:
-        rep = select(owners.c.id).where(owners.c.name == scope.rep).scalar_subquery()
-        conditions.append(targets.c.owner_id == rep)
+        conditions.append(targets.c.owner_id == _rep_id(scope.rep))
     return joined, conditions
+
+
+def _rep_id(rep: str) -> ColumnElement[Any]:
+    return select(owners.c.id).where(owners.c.name == rep).scalar_subquery()
+
+
+def _counted(account_id: ColumnElement[Any], scope: Scope) -> list[ColumnElement[bool]]:
+    """The conditions that keep the rows of a summary of ``account_id`` to live accounts,
+    one rep's if the scope says so, without looking up each account (which costs more than
+    the rest of a read of the summary alone): the deleted ones are few and indexed."""
+    deleted = select(accounts.c.id).where(accounts.c.deleted_at.is_not(None))
+    conditions: list[ColumnElement[bool]] = [account_id.not_in(deleted)]
+    if scope.rep is not None:
+        owned = select(targets.c.account_id).where(targets.c.owner_id == _rep_id(scope.rep))
+        conditions.append(account_id.in_(owned))
+    return conditions
 
 
 def _segment_columns() -> list[Any]:
@@ -284,17 +299,16 @@ def _names(conn: Connection) -> dict[Segment, dict[Any, str]]:
     return {Segment.ICP_VERSION: labels, Segment.REP: people}
 
 
-def _keys(row: Any, names: dict[Segment, dict[Any, str]]) -> list[Key]:
+def _keys(row: Sequence[Any], names: dict[Segment, dict[Any, str]]) -> list[Key]:
     """The segments a row of :func:`_grouped` counts in: the whole, each of its own and each
     of its campaigns (or no campaign)."""
     keys: list[Key] = [WHOLE]
-    for segment in _OWN:
-        value = getattr(row, segment.name)
+    for segment, value in zip(_OWN, row[: len(_OWN)], strict=True):
         if segment in names and value is not None:
             value = names[segment].get(value)
         keys.append((segment, value))
-    campaigns = row.campaigns.split(_APART) if row.campaigns else [None]
-    keys += [(Segment.CAMPAIGN, campaign) for campaign in campaigns]
+    campaigns = row[len(_OWN)]
+    keys += [(Segment.CAMPAIGN, c) for c in (campaigns.split(_APART) if campaigns else [None])]
     return keys
 
 
@@ -311,6 +325,17 @@ def _reach(scope: Scope) -> CTE:
     in_period = or_(*(and_(account_reach.c[n] >= start, account_reach.c[n] < end) for n in names))
     columns = [account_reach.c.account_id, *by_end]
     return _segmented(columns, account_reach, account_reach.c.account_id, scope, in_period)
+
+
+def reached(conn: Connection, scope: Scope) -> dict[Stage, int]:
+    """How many accounts reached each stage in the period, for the whole: the funnel's
+    bars, which the dashboard's funnel panel shows, counted from the summary's rows alone
+    (no segment, conversion or days in a stage)."""
+    start, end = _bounds(scope)
+    times = [account_reach.c[reached_column(stage)] for stage in FUNNEL]
+    counts = select(*(_sum(and_(at >= start, at < end)) for at in times))
+    row = conn.execute(counts.where(*_counted(account_reach.c.account_id, scope))).one()
+    return dict(zip(FUNNEL, (int(number) for number in row), strict=True))
 
 
 @dataclass(frozen=True)
@@ -338,61 +363,70 @@ class FunnelCounts:
 
 def funnels(conn: Connection, scope: Scope) -> dict[Key, FunnelCounts]:
     """The period's funnel for the whole (:data:`WHOLE`) and for each segment
-    (``(Segment.TIER, "A")`` …; a segment without a value has None)."""
+    (``(Segment.TIER, "A")`` …; a segment without a value has None).
+
+    The rows of :func:`_moved` (a combination of segments each) are sorted out by the
+    segments they count in, and each segment's are then added up column by column, its
+    lists of days counted together (a million days in all on a big workspace, counted by
+    :class:`collections.Counter` rather than one by one)."""
     names = _names(conn)
-    reached: dict[Key, dict[Stage, int]] = {WHOLE: dict.fromkeys(FUNNEL, 0)}
-    converted: dict[Key, dict[Stage, int]] = {WHOLE: dict.fromkeys(OPEN, 0)}
-    spans: dict[tuple[Key, Stage], list[tuple[int, int]]] = {}
+    rows_of: dict[Key, list[Sequence[Any]]] = {WHOLE: []}
     for row in conn.execute(_moved(scope)):
-        keys = _keys(row, names)
-        for stage in FUNNEL:
-            number = int(getattr(row, f"reached_{stage.name}") or 0)
-            if not number:
-                continue
-            for key in keys:
-                reached.setdefault(key, dict.fromkeys(FUNNEL, 0))[stage] += number
-            if stage not in OPEN:
-                continue
-            went_on = int(getattr(row, f"went_on_{stage.name}") or 0)
-            listed = getattr(row, f"days_{stage.name}")
-            days = list(Counter(int(d) for d in listed.split(",")).items()) if listed else []
-            for key in keys:
-                converted.setdefault(key, dict.fromkeys(OPEN, 0))[stage] += went_on
-                spans.setdefault((key, stage), []).extend(days)
-    return {
-        key: FunnelCounts(
-            counts,
-            converted.get(key, dict.fromkeys(OPEN, 0)),
-            {stage: median(spans.get((key, stage), [])) for stage in OPEN},
-        )
-        for key, counts in reached.items()
-    }
+        if any(row[_REACHED]):
+            for key in _keys(row, names):
+                rows_of.setdefault(key, []).append(row)
+    return {key: _added_up(rows) for key, rows in rows_of.items()}
+
+
+#: Where :func:`_moved`'s aggregates are in its rows, after the segments and the campaigns.
+_REACHED = slice(len(_OWN) + 1, len(_OWN) + 1 + len(FUNNEL))
+_WENT_ON = slice(_REACHED.stop, _REACHED.stop + len(OPEN))
+_DAYS = slice(_WENT_ON.stop, _WENT_ON.stop + len(OPEN))
+
+
+def _added_up(rows: list[Sequence[Any]]) -> FunnelCounts:
+    """The funnel of the combinations of segments ``rows`` (of :func:`_moved`)."""
+    columns = list(zip(*rows, strict=True))
+    if not columns:
+        return FunnelCounts(dict.fromkeys(FUNNEL, 0), dict.fromkeys(OPEN, 0),
+                            dict.fromkeys(OPEN))  # fmt: skip
+    days = {}
+    for stage, listed in zip(OPEN, columns[_DAYS], strict=True):
+        counts = Counter(",".join(text for text in listed if text).split(","))
+        counts.pop("", None)  # no days listed
+        days[stage] = median((int(number), times) for number, times in counts.items())
+    return FunnelCounts(
+        dict(zip(FUNNEL, map(sum, columns[_REACHED]), strict=True)),
+        dict(zip(OPEN, map(sum, columns[_WENT_ON]), strict=True)),
+        days,
+    )
 
 
 def _moved(scope: Scope) -> Select[Any]:
-    """Per combination of segments, and for each stage: how many accounts reached the stage
-    in the period (``reached_…``), how many of them went on to the next stage (``went_on_…``)
-    and the whole days each spent in it (``days_…``, a list: none for won and lost, nor for
-    an account still in the stage at the end). One grouping of the accounts: the days are
-    listed rather than grouped by, which would sort the accounts once per stage."""
+    """Per combination of segments, after them: for each stage how many accounts reached it
+    in the period (in :data:`FUNNEL`'s order), for each open stage how many of them went on
+    to the next stage, and for each open stage the whole days each spent in it (a list,
+    commas between: none for an account still in the stage at the end). One grouping of
+    the accounts: the days are listed rather than grouped by, which would sort the
+    accounts once per stage."""
     start, _ = _bounds(scope)
     reach = _reach(scope)
-    aggregates: list[Any] = []
-    for stage in FUNNEL:
-        reached = reach.c[reached_column(stage)]
-        in_period = reached >= start
-        after = next_stage(stage)
-        aggregates.append(_sum(in_period).label(f"reached_{stage.name}"))
-        if after is None:
-            continue
-        left = reach.c[left_column(stage)]
-        went_on = and_(in_period, reach.c[reached_column(after)].is_not(None))
-        days = case((and_(in_period, left >= reached), cast(days_between(reached, left), String)))
-        aggregates += [
-            _sum(went_on).label(f"went_on_{stage.name}"),
-            func.aggregate_strings(days, ",").label(f"days_{stage.name}"),
-        ]
-    return _grouped(reach, aggregates)
+
+    def in_period(stage: Stage) -> ColumnElement[bool]:
+        return reach.c[reached_column(stage)] >= start
+
+    reached = [_sum(in_period(stage)) for stage in FUNNEL]
+    went_on = [
+        _sum(and_(in_period(stage), reach.c[reached_column(after)].is_not(None)))
+        for stage in OPEN
+        if (after := next_stage(stage)) is not None
+    ]
+    days = []
+    for stage in OPEN:
+        came, left = reach.c[reached_column(stage)], reach.c[left_column(stage)]
+        spent = case((and_(in_period(stage), left >= came), cast(days_between(came, left), String)))
+        days.append(func.aggregate_strings(spent, ","))
+    return _grouped(reach, [*reached, *went_on, *days])
 
 
 # --- lead quality ---------------------------------------------------------------------
@@ -628,13 +662,6 @@ def closed_loop(conn: Connection, scope: Scope, cancel: Cancel | None = None) ->
     return ClosedLoop(found, quality, learned, *step(calibration))
 
 
-def funnel_sections(conn: Connection, scope: Scope) -> list[Section]:
-    """The funnel, and the funnel by each segment: the dashboard's funnel panel, which has
-    no use for the rest of the closed loop."""
-    found = funnels(conn, scope)
-    return [funnel_section(found), *segment_sections(found)]
-
-
 def lead_quality_section(conn: Connection, scope: Scope) -> Section:
     """Lead quality alone: marketing's lead quality panel."""
     return quality_section(lead_quality(conn, scope))
@@ -667,14 +694,7 @@ def funnel_section(found: dict[Key, FunnelCounts]) -> Section:
     section.figures.append(
         Figure("Close rate", rate, Unit.SHARE, basis=basis, rows="Stage changes")
     )
-    section.charts.append(
-        Chart(
-            "Funnel",
-            ChartKind.BAR,
-            tuple(_stage_label(s) for s in FUNNEL),
-            (Series("Accounts", tuple(float(whole.reached[s]) for s in FUNNEL)),),
-        )
-    )
+    section.charts.append(funnel_chart(whole.reached))
     rows = []
     for stage in FUNNEL:
         after = next_stage(stage)
@@ -693,6 +713,13 @@ def funnel_section(found: dict[Key, FunnelCounts]) -> Section:
     if whole.reached[Stage.WON] + whole.reached[Stage.LOST] == 0:
         section.notes.append("No account was won or lost in this period: there is no close rate.")
     return section
+
+
+def funnel_chart(reached: dict[Stage, int]) -> Chart:
+    """The funnel's bars: how many accounts reached each stage."""
+    stages = tuple(_stage_label(s) for s in FUNNEL)
+    return Chart("Funnel", ChartKind.BAR, stages,
+                 (Series("Accounts", tuple(float(reached[s]) for s in FUNNEL)),))  # fmt: skip
 
 
 FUNNEL_COLUMNS = [
