@@ -227,13 +227,17 @@ def test_the_dashboards_funnel_and_lead_quality_read_only_what_they_show(
     monkeypatch.undo()
     with workspace.read() as conn:
         expected = closed_loop_sections(conn, funnel.scope)
-        quality = {f.label: f.value for f in _section(
-            closed_loop_sections(conn, shown.scope), "Lead quality").figures}  # fmt: skip
+        whole = _section(closed_loop_sections(conn, shown.scope), "Lead quality")
+    quality = {f.label: f.value for f in whole.figures}
     # the funnel's bars alone: its segments, conversions and days in stage are not read
     assert funnel.chart == _section(expected, "Funnel").charts[0]
     assert funnel.chart.series[0].values == (1.0,) * 6 + (0.0,)
     assert {f.label: f.value for f in shown.figures} == quality
     assert quality["Average rating"] == 4
+    # its table by tier, and no other segment read (the campaigns group every engagement)
+    assert shown.table is not None and shown.table.rows == whole.tables[0].rows == [
+        ["A", 1, 4, 0, 0, None]]  # fmt: skip
+    assert [t.title for t in shown.sections[0].tables] == ["Lead quality by tier"]
 
 
 def test_a_period_without_moves_says_so(workspace, people):

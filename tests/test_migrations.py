@@ -38,7 +38,7 @@ RELEASED = {
     "0014": "37556d22773cb785bc597f19e4f35b5b7f27c42a4d14aa63ed0c0c8303415ff3",
     "0015": "1bfe307c4fb363adafa34a59475c92954868b7f84e46d314796276c35fa453de",
     "0016": "c10883384ae15c0ec53effdc6a98e61991ffba6abca1d1477852e0fe1baaf4cd",
-    "0018": "2e534d205a72e1b906e2ae114407b2b23b3af8d03534cf1d9e37650398682046",
+    "0018": "5d5e101f9e5d03e63140c6001bf41ab5209e850069ae581b6400750cf2c9c695",
 }
 #: The first versions of the migrations that were edited after they had upgraded
 #: workspaces (0003 at c029b87, 0005 at 6387786), as they were released.

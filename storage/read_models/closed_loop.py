@@ -190,6 +190,8 @@ def _scanned_sqlite(element: _scanned, compiler: Any, **kw: Any) -> str:
 #: The segments an account carries itself (a column each in the queries); the campaign
 #: comes from its engagement, a row per campaign.
 _OWN = (Segment.TIER, Segment.ICP_VERSION, Segment.INDUSTRY, Segment.SOURCE, Segment.REP)
+#: Every way of segmenting: what the reports and the closed loop window read.
+EVERY = tuple(Segment)
 Key = tuple[Segment | None, str | None]
 #: The whole: every account, whatever its segments.
 WHOLE: Key = (None, None)
@@ -228,16 +230,17 @@ def _counted(account_id: ColumnElement[Any], scope: Scope) -> list[ColumnElement
     return conditions
 
 
-def _segment_columns() -> list[Any]:
-    """The account's own segments, the ICP version and the rep by their ids (named from the
-    few versions and users afterwards: joining them on every account costs seconds)."""
-    return [
-        scores.c.tier.label(Segment.TIER.name),
-        targets.c.icp_version_id.label(Segment.ICP_VERSION.name),
-        accounts.c.industry.label(Segment.INDUSTRY.name),
-        accounts.c.source.label(Segment.SOURCE.name),
-        targets.c.owner_id.label(Segment.REP.name),
-    ]
+def _segment_columns(segments: Sequence[Segment]) -> list[Any]:
+    """The account's own ``segments``, the ICP version and the rep by their ids (named from
+    the few versions and users afterwards: joining them on every account costs seconds)."""
+    columns = {
+        Segment.TIER: scores.c.tier,
+        Segment.ICP_VERSION: targets.c.icp_version_id,
+        Segment.INDUSTRY: accounts.c.industry,
+        Segment.SOURCE: accounts.c.source,
+        Segment.REP: targets.c.owner_id,
+    }
+    return [columns[segment].label(segment.name) for segment in _OWN if segment in segments]
 
 
 #: What separates an account's campaigns in one text: no stored text holds a control
@@ -264,29 +267,36 @@ def _campaign_sets() -> FromClause:
 
 
 def _segmented(
-    columns: Sequence[Any], base: Any, account_id: ColumnElement[Any], scope: Scope, *where: Any
+    columns: Sequence[Any],
+    base: Any,
+    account_id: ColumnElement[Any],
+    scope: Scope,
+    *where: Any,
+    segments: Sequence[Segment] = EVERY,
 ) -> CTE:
-    """``columns`` of ``base`` (rows ``where`` picks) with the segments of the account behind
-    ``account_id``: its own (:func:`_segment_columns`) and its campaigns (``campaigns``, see
-    :func:`_campaign_sets`); live accounts, one rep's if the scope says so."""
+    """``columns`` of ``base`` (rows ``where`` picks) with the ``segments`` of the account
+    behind ``account_id``: its own (:func:`_segment_columns`) and its campaigns
+    (``campaigns``, see :func:`_campaign_sets`, read only when they are asked for: they
+    group the whole engagement); live accounts, one rep's if the scope says so."""
     joined, conditions = _with_segments(base, account_id, scope)
-    sets = _campaign_sets()
-    return (
-        select(*columns, *_segment_columns(), sets.c.campaigns)
-        .select_from(joined.outerjoin(sets, sets.c.account_id == account_id))
-        .where(*where, *conditions)
-        .cte("segmented")
-    )
+    selected = [*columns, *_segment_columns(segments)]
+    if Segment.CAMPAIGN in segments:
+        sets = _campaign_sets()
+        joined = joined.outerjoin(sets, sets.c.account_id == account_id)
+        selected.append(sets.c.campaigns)
+    return select(*selected).select_from(joined).where(*where, *conditions).cte("segmented")
 
 
-def _grouped(source: CTE, aggregates: Sequence[Any], *extra: Any, where: Any = None) -> Select[Any]:
-    """``aggregates`` over the rows of ``source`` that ``where`` picks, grouped by the
-    account's segments (its own and its set of campaigns) and ``extra`` columns. There are
-    a few hundred combinations of segments on a million accounts: Python adds them up per
-    segment (:func:`_keys`)."""
-    by = [*(source.c[s.name] for s in _OWN), source.c.campaigns, *extra]
-    grouped = select(*by, *aggregates).select_from(source).group_by(*by)
-    return grouped if where is None else grouped.where(where)
+def _grouped(
+    source: CTE, aggregates: Sequence[Any], segments: Sequence[Segment] = EVERY
+) -> Select[Any]:
+    """``aggregates`` over the rows of ``source``, grouped by the account's ``segments`` (its
+    own and its set of campaigns). There are a few hundred combinations of segments on a
+    million accounts: Python adds them up per segment (:func:`_keys`)."""
+    by = [source.c[s.name] for s in _OWN if s in segments]
+    if Segment.CAMPAIGN in segments:
+        by.append(source.c.campaigns)
+    return select(*by, *aggregates).select_from(source).group_by(*by)
 
 
 def _names(conn: Connection) -> dict[Segment, dict[Any, str]]:
@@ -299,32 +309,39 @@ def _names(conn: Connection) -> dict[Segment, dict[Any, str]]:
     return {Segment.ICP_VERSION: labels, Segment.REP: people}
 
 
-def _keys(row: Sequence[Any], names: dict[Segment, dict[Any, str]]) -> list[Key]:
+def _keys(
+    row: Sequence[Any], names: dict[Segment, dict[Any, str]], segments: Sequence[Segment] = EVERY
+) -> list[Key]:
     """The segments a row of :func:`_grouped` counts in: the whole, each of its own and each
-    of its campaigns (or no campaign)."""
+    of its campaigns (or no campaign), of those in ``segments``."""
     keys: list[Key] = [WHOLE]
-    for segment, value in zip(_OWN, row[: len(_OWN)], strict=True):
+    own = [segment for segment in _OWN if segment in segments]
+    for segment, value in zip(own, row[: len(own)], strict=True):
         if segment in names and value is not None:
             value = names[segment].get(value)
         keys.append((segment, value))
-    campaigns = row[len(_OWN)]
-    keys += [(Segment.CAMPAIGN, c) for c in (campaigns.split(_APART) if campaigns else [None])]
+    if Segment.CAMPAIGN in segments:
+        campaigns = row[len(own)]
+        sets = campaigns.split(_APART) if campaigns else [None]
+        keys += [(Segment.CAMPAIGN, campaign) for campaign in sets]
     return keys
 
 
 # --- the funnel -------------------------------------------------------------------------
 
 
-def _reach(scope: Scope) -> CTE:
+def _reach(scope: Scope, segments: Sequence[Segment] = EVERY) -> CTE:
     """Per account that reached a stage in the period: when it first reached each stage
-    (and left each open stage) by the period's end, NULL after it, with its segments; read
+    (and left each open stage) by the period's end, NULL after it, with its ``segments``; read
     from the funnel's summary of the stage history (:mod:`storage.reach`)."""
     start, end = _bounds(scope)
     names = [*(reached_column(s) for s in FUNNEL), *(left_column(s) for s in OPEN)]
     by_end = [case((account_reach.c[n] < end, account_reach.c[n])).label(n) for n in names]
     in_period = or_(*(and_(account_reach.c[n] >= start, account_reach.c[n] < end) for n in names))
     columns = [account_reach.c.account_id, *by_end]
-    return _segmented(columns, account_reach, account_reach.c.account_id, scope, in_period)
+    return _segmented(
+        columns, account_reach, account_reach.c.account_id, scope, in_period, segments=segments
+    )
 
 
 def reached(conn: Connection, scope: Scope) -> dict[Stage, int]:
@@ -448,11 +465,14 @@ class Quality:
         return share(self.accepted, self.accepted + self.rejected)
 
 
-def lead_quality(conn: Connection, scope: Scope) -> dict[Key, Quality]:
-    """The period's ratings and verdicts, for the whole and per segment."""
+def lead_quality(
+    conn: Connection, scope: Scope, segments: Sequence[Segment] = EVERY
+) -> dict[Key, Quality]:
+    """The period's ratings and verdicts, for the whole and per segment of ``segments``."""
     start, end = _bounds(scope)
     # Added up per account first: its segments are then looked up once per account, not
-    # once per rating (a million lookups in random order).
+    # once per rating (a million lookups in random order). What it adds up is all in the
+    # index of the interactions that judge their lead (``ix_interactions_judged``).
     per_account = (
         select(
             interactions.c.account_id,
@@ -462,21 +482,23 @@ def lead_quality(conn: Connection, scope: Scope) -> dict[Key, Quality]:
             _sum(interactions.c.lead == LeadVerdict.REJECTED.value).label("rejected"),
         )
         .where(
-            _scanned(interactions.c.at) >= start,
-            _scanned(interactions.c.at) < end,
+            interactions.c.at >= start,
+            interactions.c.at < end,
             or_(interactions.c.quality.is_not(None), interactions.c.lead.is_not(None)),
             ~CORRECTED.element,
         )
         .group_by(interactions.c.account_id)
         .subquery("per_account")
     )
-    rated = _segmented([per_account], per_account, per_account.c.account_id, scope)
+    rated = _segmented(
+        [per_account], per_account, per_account.c.account_id, scope, segments=segments
+    )
     measures = ("rated", "rating_sum", "accepted", "rejected")
     aggregates = [func.sum(rated.c[name]).label(name) for name in measures]
     names = _names(conn)
     found: dict[Key, Quality] = {WHOLE: Quality()}
-    for row in conn.execute(_grouped(rated, aggregates)):
-        for key in _keys(row, names):
+    for row in conn.execute(_grouped(rated, aggregates, segments)):
+        for key in _keys(row, names, segments):
             quality = found.setdefault(key, Quality())
             quality.rated += int(row.rated or 0)
             quality.rating_sum += int(row.rating_sum or 0)
@@ -600,7 +622,7 @@ def calibration(conn: Connection, scope: Scope) -> tuple[IcpVersion | None, list
     if version is None or not version.icp.criteria:
         return version, []
     start, _ = _bounds(scope)
-    reach = _reach(scope)
+    reach = _reach(scope, segments=())  # the criteria segment the accounts here
     won = reach.c[reached_column(Stage.WON)] >= start
     closed = or_(won, reach.c[reached_column(Stage.LOST)] >= start)
     criteria = version.icp.criteria
@@ -663,8 +685,10 @@ def closed_loop(conn: Connection, scope: Scope, cancel: Cancel | None = None) ->
 
 
 def lead_quality_section(conn: Connection, scope: Scope) -> Section:
-    """Lead quality alone: marketing's lead quality panel."""
-    return quality_section(lead_quality(conn, scope))
+    """Lead quality for the whole and by tier alone: marketing's lead quality panel, which
+    shows its figures and its table by tier."""
+    by_tier = (Segment.TIER,)
+    return quality_section(lead_quality(conn, scope, by_tier), by_tier)
 
 
 def closed_loop_sections(conn: Connection, scope: Scope) -> list[Section]:
@@ -812,7 +836,7 @@ QUALITY_COLUMNS = [
 ]
 
 
-def quality_section(found: dict[Key, Quality]) -> Section:
+def quality_section(found: dict[Key, Quality], segments: Sequence[Segment] = EVERY) -> Section:
     section = Section("Lead quality")
     whole = found.get(WHOLE, Quality())
     judged = whole.accepted + whole.rejected
@@ -835,7 +859,7 @@ def quality_section(found: dict[Key, Quality]) -> Section:
     if whole.rated == 0 and judged == 0:
         section.notes.append("No lead was rated, accepted or rejected in this period.")
         return section
-    for segment in Segment:
+    for segment in segments:
         listed = _segments_of(found, segment, lambda q: q.rated + q.accepted + q.rejected)
         rows = [
             [
