@@ -62,7 +62,7 @@ from domain.targets import Stage
 from domain.values import counted
 from storage.icp_sql import criterion_sql
 from storage.icps import read_active_version
-from storage.interactions import CORRECTED, interactions, stage_changes
+from storage.interactions import UNCORRECTED, interactions, stage_changes
 from storage.reach import account_reach, left_column, reached_column
 from storage.read_models.interaction_export import (
     COLUMNS as INTERACTION_COLUMNS,
@@ -198,19 +198,27 @@ WHOLE: Key = (None, None)
 
 
 def _with_segments(
-    base: Any, account_id: ColumnElement[Any], scope: Scope
+    base: Any, account_id: ColumnElement[Any], scope: Scope, segments: Sequence[Segment] = EVERY
 ) -> tuple[Any, list[Any]]:
-    """``base`` joined to the accounts behind its ``account_id`` and to what segments them
-    (:func:`_segment_columns`), with the conditions: live accounts, one rep's if the scope
-    says so."""
-    joined = (
-        base.join(accounts, accounts.c.id == account_id)
-        .outerjoin(scores, scores.c.account_id == accounts.c.id)
-        .outerjoin(targets, targets.c.account_id == accounts.c.id)
-    )
-    conditions: list[Any] = [_scanned(accounts.c.deleted_at).is_(None)]
-    if scope.rep is not None:
-        conditions.append(targets.c.owner_id == _rep_id(scope.rep))
+    """``base`` joined to what gives the accounts behind its ``account_id`` their
+    ``segments`` (:func:`_segment_columns`), with the conditions: live accounts, one rep's
+    if the scope says so. Only what the segments need is joined: looking up each account
+    costs more than the rest of a read that needs none of its columns."""
+    joined = base
+    if {Segment.INDUSTRY, Segment.SOURCE} & set(segments):
+        joined = joined.join(accounts, accounts.c.id == account_id)
+        conditions: list[Any] = [_scanned(accounts.c.deleted_at).is_(None)]
+    else:
+        conditions = [_live(account_id)]
+    if Segment.TIER in segments:
+        joined = joined.outerjoin(scores, scores.c.account_id == account_id)
+    if {Segment.ICP_VERSION, Segment.REP} & set(segments):
+        joined = joined.outerjoin(targets, targets.c.account_id == account_id)
+        if scope.rep is not None:
+            conditions.append(targets.c.owner_id == _rep_id(scope.rep))
+    elif scope.rep is not None:
+        owned = select(targets.c.account_id).where(targets.c.owner_id == _rep_id(scope.rep))
+        conditions.append(account_id.in_(owned))
     return joined, conditions
 
 
@@ -218,16 +226,10 @@ def _rep_id(rep: str) -> ColumnElement[Any]:
     return select(owners.c.id).where(owners.c.name == rep).scalar_subquery()
 
 
-def _counted(account_id: ColumnElement[Any], scope: Scope) -> list[ColumnElement[bool]]:
-    """The conditions that keep the rows of a summary of ``account_id`` to live accounts,
-    one rep's if the scope says so, without looking up each account (which costs more than
-    the rest of a read of the summary alone): the deleted ones are few and indexed."""
-    deleted = select(accounts.c.id).where(accounts.c.deleted_at.is_not(None))
-    conditions: list[ColumnElement[bool]] = [account_id.not_in(deleted)]
-    if scope.rep is not None:
-        owned = select(targets.c.account_id).where(targets.c.owner_id == _rep_id(scope.rep))
-        conditions.append(account_id.in_(owned))
-    return conditions
+def _live(account_id: ColumnElement[Any]) -> ColumnElement[bool]:
+    """``account_id`` is a live account's: the deleted ones are few and indexed, where
+    looking up each account to tell would cost more than a read of a summary alone."""
+    return account_id.not_in(select(accounts.c.id).where(accounts.c.deleted_at.is_not(None)))
 
 
 def _segment_columns(segments: Sequence[Segment]) -> list[Any]:
@@ -278,7 +280,7 @@ def _segmented(
     behind ``account_id``: its own (:func:`_segment_columns`) and its campaigns
     (``campaigns``, see :func:`_campaign_sets`, read only when they are asked for: they
     group the whole engagement); live accounts, one rep's if the scope says so."""
-    joined, conditions = _with_segments(base, account_id, scope)
+    joined, conditions = _with_segments(base, account_id, scope, segments)
     selected = [*columns, *_segment_columns(segments)]
     if Segment.CAMPAIGN in segments:
         sets = _campaign_sets()
@@ -351,7 +353,8 @@ def reached(conn: Connection, scope: Scope) -> dict[Stage, int]:
     start, end = _bounds(scope)
     times = [account_reach.c[reached_column(stage)] for stage in FUNNEL]
     counts = select(*(_sum(and_(at >= start, at < end)) for at in times))
-    row = conn.execute(counts.where(*_counted(account_reach.c.account_id, scope))).one()
+    _, conditions = _with_segments(account_reach, account_reach.c.account_id, scope, ())
+    row = conn.execute(counts.where(*conditions)).one()
     return dict(zip(FUNNEL, (int(number) for number in row), strict=True))
 
 
@@ -485,7 +488,7 @@ def lead_quality(
             interactions.c.at >= start,
             interactions.c.at < end,
             or_(interactions.c.quality.is_not(None), interactions.c.lead.is_not(None)),
-            ~CORRECTED.element,
+            UNCORRECTED,
         )
         .group_by(interactions.c.account_id)
         .subquery("per_account")
@@ -534,7 +537,7 @@ def learnings(conn: Connection, scope: Scope) -> list[tuple[str, int, list[Quote
         (interactions.c.meaningful.is_(True), 1),
         else_=0,
     )
-    learned = (interactions.c.learned != "", ~CORRECTED.element)
+    learned = (interactions.c.learned != "", UNCORRECTED)
     levels = range(2, -1, -1)
     per_account = (
         select(interactions.c.account_id,
@@ -543,7 +546,8 @@ def learnings(conn: Connection, scope: Scope) -> list[tuple[str, int, list[Quote
         .group_by(interactions.c.account_id)
         .subquery("per_account")
     )  # fmt: skip
-    joined, conditions = _with_segments(per_account, per_account.c.account_id, scope)
+    by = (Segment.TIER, Segment.INDUSTRY)
+    joined, conditions = _with_segments(per_account, per_account.c.account_id, scope, by)
     group = (scores.c.tier, accounts.c.industry)
     wanted: dict[tuple[str | None, str | None], dict[int, int]] = {}
     numbers: dict[tuple[str | None, str | None], int] = {}
@@ -561,7 +565,7 @@ def learnings(conn: Connection, scope: Scope) -> list[tuple[str, int, list[Quote
         numbers[(tier, industry)] = sum(int(number or 0) for number in at_level)
         if numbers[(tier, industry)]:
             wanted[(tier, industry)] = wanted_here
-    joined, conditions = _with_segments(interactions, interactions.c.account_id, scope)
+    joined, conditions = _with_segments(interactions, interactions.c.account_id, scope, by)
     newest = (
         select(*group, telling.label("telling"), interactions.c.learned,
                interactions.c.logged_by, interactions.c.at, accounts.c.name)
