@@ -507,11 +507,13 @@ def test_calibration_counts_the_closed_accounts_that_meet_each_criterion(workspa
 
 
 def test_the_raw_rows_are_the_periods(workspace, people):
-    (account,) = _store(workspace, people, [
+    account, gone = _store(workspace, people, [
         {"name": "Acme", "moves": [(-3, Stage.TARGETED), (2, Stage.SALES_READY)]},
+        {"name": "Gone", "moves": [(1, Stage.SALES_READY)], "deleted": True},
     ])  # fmt: skip
     _log(workspace, account, 1, learned="=1+1")
     _log(workspace, account, -1)
+    _log(workspace, gone, 1)  # a deleted account's: counted nowhere
     with workspace.read() as conn:
         logged = interaction_rows(conn, SCOPE)
         rows = list(logged.rows)
