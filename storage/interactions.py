@@ -52,6 +52,11 @@ users = table_of(UserRow)
 #: Whether a later entry corrects an interaction (made once: an alias costs milliseconds).
 _later = interactions.alias("later")
 CORRECTED = exists().where(_later.c.supersedes_id == interactions.c.id).label("corrected")
+#: Whether no later entry corrects an interaction, for a read of many: the corrected ones
+#: are few and listed once, where ``~CORRECTED`` looks up each interaction in turn.
+UNCORRECTED = interactions.c.id.not_in(
+    select(_later.c.supersedes_id).where(_later.c.supersedes_id.is_not(None))
+)
 _ENTRY_COLUMNS = [
     "account_id", "contact_id", "at", "channel", "outcome", "meaningful", "learned",
     "quality", "lead", "reason", "commitments", "next_step", "follow_up", "value",

@@ -79,9 +79,12 @@ class Tracked:
 
 
 LIVE = text("deleted_at IS NULL")
+DELETED = text("deleted_at IS NOT NULL")
 #: Interactions with a lead-quality rating, and those whose lead the rep rejected.
 RATED = text("quality IS NOT NULL")
 REJECTED = text("lead = 'rejected'")
+#: Interactions that judge their lead: a rating, a verdict or both.
+JUDGED = text("quality IS NOT NULL OR lead IS NOT NULL")
 WON = text("outcome = 'won'")
 
 
@@ -153,6 +156,9 @@ class AccountRow(Tracked, Base):
         live_index("ix_accounts_live_name_key", "name_key", "country"),
         live_index("ix_accounts_live_search_text", "search_text"),
         Index("ix_accounts_import_batch_id", "import_batch_id"),
+        # The few deleted accounts, which a summary's read leaves out without looking up
+        # each of its accounts (storage.read_models.closed_loop.reached).
+        Index("ix_accounts_deleted", "id", sqlite_where=DELETED, postgresql_where=DELETED),
     )
 
 
@@ -284,6 +290,18 @@ class InteractionRow(Base):
         # rating would otherwise be looked for among every interaction.
         Index("ix_interactions_rated", "quality", "at", sqlite_where=RATED, postgresql_where=RATED),
         Index("ix_interactions_rejected", "at", sqlite_where=REJECTED, postgresql_where=REJECTED),
+        # Lead quality's ratings and verdicts of a period, with all it adds up: one in twenty
+        # interactions, which a read of the period's interactions would look for among all.
+        Index(
+            "ix_interactions_judged",
+            "at",
+            "account_id",
+            "quality",
+            "lead",
+            "id",
+            sqlite_where=JUDGED,
+            postgresql_where=JUDGED,
+        ),
         # The goal's won deals: a few thousandths of the interactions, where a goal's months
         # would otherwise read them all.
         Index("ix_interactions_won", "outcome", "at", sqlite_where=WON, postgresql_where=WON),

@@ -33,6 +33,7 @@ from storage.read_models.closed_loop import (
     funnels,
     interaction_rows,
     learnings,
+    reached,
     stage_change_rows,
 )
 from storage.read_models.dashboard import funnel_panel, quality_panel
@@ -218,7 +219,7 @@ def test_the_dashboards_funnel_and_lead_quality_read_only_what_they_show(
     def refused(conn, scope):
         raise AssertionError("read by a panel that does not show it")
 
-    for name in ("learnings", "calibration"):
+    for name in ("learnings", "calibration", "funnels"):
         monkeypatch.setattr(closed_loop, name, refused)
     with workspace.read() as conn:
         funnel = funnel_panel(conn, now, people[Role.OWNER])["funnel"]
@@ -226,12 +227,17 @@ def test_the_dashboards_funnel_and_lead_quality_read_only_what_they_show(
     monkeypatch.undo()
     with workspace.read() as conn:
         expected = closed_loop_sections(conn, funnel.scope)
-        quality = {f.label: f.value for f in _section(
-            closed_loop_sections(conn, shown.scope), "Lead quality").figures}  # fmt: skip
+        whole = _section(closed_loop_sections(conn, shown.scope), "Lead quality")
+    quality = {f.label: f.value for f in whole.figures}
+    # the funnel's bars alone: its segments, conversions and days in stage are not read
     assert funnel.chart == _section(expected, "Funnel").charts[0]
-    assert [s.title for s in funnel.sections] == [s.title for s in expected[:7]]
+    assert funnel.chart.series[0].values == (1.0,) * 6 + (0.0,)
     assert {f.label: f.value for f in shown.figures} == quality
     assert quality["Average rating"] == 4
+    # its table by tier, and no other segment read (the campaigns group every engagement)
+    assert shown.table is not None and shown.table.rows == whole.tables[0].rows == [
+        ["A", 1, 4, 0, 0, None]]  # fmt: skip
+    assert [t.title for t in shown.sections[0].tables] == ["Lead quality by tier"]
 
 
 def test_a_period_without_moves_says_so(workspace, people):
@@ -262,6 +268,7 @@ def test_segments_by_campaign_and_rep_and_one_reps_scope(workspace, people):
     with workspace.read() as conn:
         found = funnels(conn, SCOPE)
         mine = funnels(conn, Scope(PERIOD, WorkCalendar(), END, rep="Rita Rep"))
+        bars = reached(conn, Scope(PERIOD, WorkCalendar(), END, rep="Rita Rep"))
     fair = found[Segment.CAMPAIGN, "Trade fair"].reached  # both accounts, each once
     assert (fair[Stage.TARGETED], fair[Stage.WON]) == (1, 1)
     assert found[Segment.CAMPAIGN, "Spring webinar"].reached[Stage.WON] == 1
@@ -270,6 +277,7 @@ def test_segments_by_campaign_and_rep_and_one_reps_scope(workspace, people):
     assert found[Segment.REP, None].reached[Stage.TARGETED] == 1
     assert mine[None, None].reached[Stage.WON] == mine[None, None].total == 1
     assert set(key for key in mine if key[0] is Segment.REP) == {(Segment.REP, "Rita Rep")}
+    assert bars == mine[None, None].reached  # the dashboard's funnel for the rep
 
 
 # --- the same funnel from a plain Python path -------------------------------------------
@@ -331,6 +339,7 @@ def test_sql_and_a_plain_python_path_count_the_same_funnel(workspace, people, ba
     _store(workspace, people, batch)
     with workspace.read() as conn:
         found = funnels(conn, SCOPE)
+        bars = reached(conn, SCOPE)
     walked = [(facts, _plain_funnel(facts)) for facts in batch]
     # the whole is there (all zeros) even when nothing moved
     groups: dict[tuple[Segment | None, str | None], list[dict[str, Any]]] = {(None, None): []}
@@ -347,6 +356,7 @@ def test_sql_and_a_plain_python_path_count_the_same_funnel(workspace, people, ba
         assert counts.converted == expected["converted"], (key, batch)
         assert counts.days == expected["days"], (key, batch)
     assert {k for k in found if k[0] in (None, Segment.TIER, Segment.CAMPAIGN)} == set(groups)
+    assert bars == _expected(groups[(None, None)])["reached"], batch  # the dashboard's
 
 
 # --- lead quality, learnings, calibration, raw rows -------------------------------------
@@ -497,11 +507,13 @@ def test_calibration_counts_the_closed_accounts_that_meet_each_criterion(workspa
 
 
 def test_the_raw_rows_are_the_periods(workspace, people):
-    (account,) = _store(workspace, people, [
+    account, gone = _store(workspace, people, [
         {"name": "Acme", "moves": [(-3, Stage.TARGETED), (2, Stage.SALES_READY)]},
+        {"name": "Gone", "moves": [(1, Stage.SALES_READY)], "deleted": True},
     ])  # fmt: skip
     _log(workspace, account, 1, learned="=1+1")
     _log(workspace, account, -1)
+    _log(workspace, gone, 1)  # a deleted account's: counted nowhere
     with workspace.read() as conn:
         logged = interaction_rows(conn, SCOPE)
         rows = list(logged.rows)

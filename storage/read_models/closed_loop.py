@@ -62,7 +62,7 @@ from domain.targets import Stage
 from domain.values import counted
 from storage.icp_sql import criterion_sql
 from storage.icps import read_active_version
-from storage.interactions import CORRECTED, interactions, stage_changes
+from storage.interactions import UNCORRECTED, interactions, stage_changes
 from storage.reach import account_reach, left_column, reached_column
 from storage.read_models.interaction_export import (
     COLUMNS as INTERACTION_COLUMNS,
@@ -190,39 +190,59 @@ def _scanned_sqlite(element: _scanned, compiler: Any, **kw: Any) -> str:
 #: The segments an account carries itself (a column each in the queries); the campaign
 #: comes from its engagement, a row per campaign.
 _OWN = (Segment.TIER, Segment.ICP_VERSION, Segment.INDUSTRY, Segment.SOURCE, Segment.REP)
+#: Every way of segmenting: what the reports and the closed loop window read.
+EVERY = tuple(Segment)
 Key = tuple[Segment | None, str | None]
 #: The whole: every account, whatever its segments.
 WHOLE: Key = (None, None)
 
 
 def _with_segments(
-    base: Any, account_id: ColumnElement[Any], scope: Scope
+    base: Any, account_id: ColumnElement[Any], scope: Scope, segments: Sequence[Segment] = EVERY
 ) -> tuple[Any, list[Any]]:
-    """``base`` joined to the accounts behind its ``account_id`` and to what segments them
-    (:func:`_segment_columns`), with the conditions: live accounts, one rep's if the scope
-    says so."""
-    joined = (
-        base.join(accounts, accounts.c.id == account_id)
-        .outerjoin(scores, scores.c.account_id == accounts.c.id)
-        .outerjoin(targets, targets.c.account_id == accounts.c.id)
-    )
-    conditions: list[Any] = [_scanned(accounts.c.deleted_at).is_(None)]
-    if scope.rep is not None:
-        rep = select(owners.c.id).where(owners.c.name == scope.rep).scalar_subquery()
-        conditions.append(targets.c.owner_id == rep)
+    """``base`` joined to what gives the accounts behind its ``account_id`` their
+    ``segments`` (:func:`_segment_columns`), with the conditions: live accounts, one rep's
+    if the scope says so. Only what the segments need is joined: looking up each account
+    costs more than the rest of a read that needs none of its columns."""
+    joined = base
+    if {Segment.INDUSTRY, Segment.SOURCE} & set(segments):
+        joined = joined.join(accounts, accounts.c.id == account_id)
+        conditions: list[Any] = [_scanned(accounts.c.deleted_at).is_(None)]
+    else:
+        conditions = [_live(account_id)]
+    if Segment.TIER in segments:
+        joined = joined.outerjoin(scores, scores.c.account_id == account_id)
+    if {Segment.ICP_VERSION, Segment.REP} & set(segments):
+        joined = joined.outerjoin(targets, targets.c.account_id == account_id)
+        if scope.rep is not None:
+            conditions.append(targets.c.owner_id == _rep_id(scope.rep))
+    elif scope.rep is not None:
+        owned = select(targets.c.account_id).where(targets.c.owner_id == _rep_id(scope.rep))
+        conditions.append(account_id.in_(owned))
     return joined, conditions
 
 
-def _segment_columns() -> list[Any]:
-    """The account's own segments, the ICP version and the rep by their ids (named from the
-    few versions and users afterwards: joining them on every account costs seconds)."""
-    return [
-        scores.c.tier.label(Segment.TIER.name),
-        targets.c.icp_version_id.label(Segment.ICP_VERSION.name),
-        accounts.c.industry.label(Segment.INDUSTRY.name),
-        accounts.c.source.label(Segment.SOURCE.name),
-        targets.c.owner_id.label(Segment.REP.name),
-    ]
+def _rep_id(rep: str) -> ColumnElement[Any]:
+    return select(owners.c.id).where(owners.c.name == rep).scalar_subquery()
+
+
+def _live(account_id: ColumnElement[Any]) -> ColumnElement[bool]:
+    """``account_id`` is a live account's: the deleted ones are few and indexed, where
+    looking up each account to tell would cost more than a read of a summary alone."""
+    return account_id.not_in(select(accounts.c.id).where(accounts.c.deleted_at.is_not(None)))
+
+
+def _segment_columns(segments: Sequence[Segment]) -> list[Any]:
+    """The account's own ``segments``, the ICP version and the rep by their ids (named from
+    the few versions and users afterwards: joining them on every account costs seconds)."""
+    columns = {
+        Segment.TIER: scores.c.tier,
+        Segment.ICP_VERSION: targets.c.icp_version_id,
+        Segment.INDUSTRY: accounts.c.industry,
+        Segment.SOURCE: accounts.c.source,
+        Segment.REP: targets.c.owner_id,
+    }
+    return [columns[segment].label(segment.name) for segment in _OWN if segment in segments]
 
 
 #: What separates an account's campaigns in one text: no stored text holds a control
@@ -249,29 +269,36 @@ def _campaign_sets() -> FromClause:
 
 
 def _segmented(
-    columns: Sequence[Any], base: Any, account_id: ColumnElement[Any], scope: Scope, *where: Any
+    columns: Sequence[Any],
+    base: Any,
+    account_id: ColumnElement[Any],
+    scope: Scope,
+    *where: Any,
+    segments: Sequence[Segment] = EVERY,
 ) -> CTE:
-    """``columns`` of ``base`` (rows ``where`` picks) with the segments of the account behind
-    ``account_id``: its own (:func:`_segment_columns`) and its campaigns (``campaigns``, see
-    :func:`_campaign_sets`); live accounts, one rep's if the scope says so."""
-    joined, conditions = _with_segments(base, account_id, scope)
-    sets = _campaign_sets()
-    return (
-        select(*columns, *_segment_columns(), sets.c.campaigns)
-        .select_from(joined.outerjoin(sets, sets.c.account_id == account_id))
-        .where(*where, *conditions)
-        .cte("segmented")
-    )
+    """``columns`` of ``base`` (rows ``where`` picks) with the ``segments`` of the account
+    behind ``account_id``: its own (:func:`_segment_columns`) and its campaigns
+    (``campaigns``, see :func:`_campaign_sets`, read only when they are asked for: they
+    group the whole engagement); live accounts, one rep's if the scope says so."""
+    joined, conditions = _with_segments(base, account_id, scope, segments)
+    selected = [*columns, *_segment_columns(segments)]
+    if Segment.CAMPAIGN in segments:
+        sets = _campaign_sets()
+        joined = joined.outerjoin(sets, sets.c.account_id == account_id)
+        selected.append(sets.c.campaigns)
+    return select(*selected).select_from(joined).where(*where, *conditions).cte("segmented")
 
 
-def _grouped(source: CTE, aggregates: Sequence[Any], *extra: Any, where: Any = None) -> Select[Any]:
-    """``aggregates`` over the rows of ``source`` that ``where`` picks, grouped by the
-    account's segments (its own and its set of campaigns) and ``extra`` columns. There are
-    a few hundred combinations of segments on a million accounts: Python adds them up per
-    segment (:func:`_keys`)."""
-    by = [*(source.c[s.name] for s in _OWN), source.c.campaigns, *extra]
-    grouped = select(*by, *aggregates).select_from(source).group_by(*by)
-    return grouped if where is None else grouped.where(where)
+def _grouped(
+    source: CTE, aggregates: Sequence[Any], segments: Sequence[Segment] = EVERY
+) -> Select[Any]:
+    """``aggregates`` over the rows of ``source``, grouped by the account's ``segments`` (its
+    own and its set of campaigns). There are a few hundred combinations of segments on a
+    million accounts: Python adds them up per segment (:func:`_keys`)."""
+    by = [source.c[s.name] for s in _OWN if s in segments]
+    if Segment.CAMPAIGN in segments:
+        by.append(source.c.campaigns)
+    return select(*by, *aggregates).select_from(source).group_by(*by)
 
 
 def _names(conn: Connection) -> dict[Segment, dict[Any, str]]:
@@ -284,33 +311,51 @@ def _names(conn: Connection) -> dict[Segment, dict[Any, str]]:
     return {Segment.ICP_VERSION: labels, Segment.REP: people}
 
 
-def _keys(row: Any, names: dict[Segment, dict[Any, str]]) -> list[Key]:
+def _keys(
+    row: Sequence[Any], names: dict[Segment, dict[Any, str]], segments: Sequence[Segment] = EVERY
+) -> list[Key]:
     """The segments a row of :func:`_grouped` counts in: the whole, each of its own and each
-    of its campaigns (or no campaign)."""
+    of its campaigns (or no campaign), of those in ``segments``."""
     keys: list[Key] = [WHOLE]
-    for segment in _OWN:
-        value = getattr(row, segment.name)
+    own = [segment for segment in _OWN if segment in segments]
+    for segment, value in zip(own, row[: len(own)], strict=True):
         if segment in names and value is not None:
             value = names[segment].get(value)
         keys.append((segment, value))
-    campaigns = row.campaigns.split(_APART) if row.campaigns else [None]
-    keys += [(Segment.CAMPAIGN, campaign) for campaign in campaigns]
+    if Segment.CAMPAIGN in segments:
+        campaigns = row[len(own)]
+        sets = campaigns.split(_APART) if campaigns else [None]
+        keys += [(Segment.CAMPAIGN, campaign) for campaign in sets]
     return keys
 
 
 # --- the funnel -------------------------------------------------------------------------
 
 
-def _reach(scope: Scope) -> CTE:
+def _reach(scope: Scope, segments: Sequence[Segment] = EVERY) -> CTE:
     """Per account that reached a stage in the period: when it first reached each stage
-    (and left each open stage) by the period's end, NULL after it, with its segments; read
+    (and left each open stage) by the period's end, NULL after it, with its ``segments``; read
     from the funnel's summary of the stage history (:mod:`storage.reach`)."""
     start, end = _bounds(scope)
     names = [*(reached_column(s) for s in FUNNEL), *(left_column(s) for s in OPEN)]
     by_end = [case((account_reach.c[n] < end, account_reach.c[n])).label(n) for n in names]
     in_period = or_(*(and_(account_reach.c[n] >= start, account_reach.c[n] < end) for n in names))
     columns = [account_reach.c.account_id, *by_end]
-    return _segmented(columns, account_reach, account_reach.c.account_id, scope, in_period)
+    return _segmented(
+        columns, account_reach, account_reach.c.account_id, scope, in_period, segments=segments
+    )
+
+
+def reached(conn: Connection, scope: Scope) -> dict[Stage, int]:
+    """How many accounts reached each stage in the period, for the whole: the funnel's
+    bars, which the dashboard's funnel panel shows, counted from the summary's rows alone
+    (no segment, conversion or days in a stage)."""
+    start, end = _bounds(scope)
+    times = [account_reach.c[reached_column(stage)] for stage in FUNNEL]
+    counts = select(*(_sum(and_(at >= start, at < end)) for at in times))
+    _, conditions = _with_segments(account_reach, account_reach.c.account_id, scope, ())
+    row = conn.execute(counts.where(*conditions)).one()
+    return dict(zip(FUNNEL, (int(number) for number in row), strict=True))
 
 
 @dataclass(frozen=True)
@@ -338,61 +383,70 @@ class FunnelCounts:
 
 def funnels(conn: Connection, scope: Scope) -> dict[Key, FunnelCounts]:
     """The period's funnel for the whole (:data:`WHOLE`) and for each segment
-    (``(Segment.TIER, "A")`` …; a segment without a value has None)."""
+    (``(Segment.TIER, "A")`` …; a segment without a value has None).
+
+    The rows of :func:`_moved` (a combination of segments each) are sorted out by the
+    segments they count in, and each segment's are then added up column by column, its
+    lists of days counted together (a million days in all on a big workspace, counted by
+    :class:`collections.Counter` rather than one by one)."""
     names = _names(conn)
-    reached: dict[Key, dict[Stage, int]] = {WHOLE: dict.fromkeys(FUNNEL, 0)}
-    converted: dict[Key, dict[Stage, int]] = {WHOLE: dict.fromkeys(OPEN, 0)}
-    spans: dict[tuple[Key, Stage], list[tuple[int, int]]] = {}
+    rows_of: dict[Key, list[Sequence[Any]]] = {WHOLE: []}
     for row in conn.execute(_moved(scope)):
-        keys = _keys(row, names)
-        for stage in FUNNEL:
-            number = int(getattr(row, f"reached_{stage.name}") or 0)
-            if not number:
-                continue
-            for key in keys:
-                reached.setdefault(key, dict.fromkeys(FUNNEL, 0))[stage] += number
-            if stage not in OPEN:
-                continue
-            went_on = int(getattr(row, f"went_on_{stage.name}") or 0)
-            listed = getattr(row, f"days_{stage.name}")
-            days = list(Counter(int(d) for d in listed.split(",")).items()) if listed else []
-            for key in keys:
-                converted.setdefault(key, dict.fromkeys(OPEN, 0))[stage] += went_on
-                spans.setdefault((key, stage), []).extend(days)
-    return {
-        key: FunnelCounts(
-            counts,
-            converted.get(key, dict.fromkeys(OPEN, 0)),
-            {stage: median(spans.get((key, stage), [])) for stage in OPEN},
-        )
-        for key, counts in reached.items()
-    }
+        if any(row[_REACHED]):
+            for key in _keys(row, names):
+                rows_of.setdefault(key, []).append(row)
+    return {key: _added_up(rows) for key, rows in rows_of.items()}
+
+
+#: Where :func:`_moved`'s aggregates are in its rows, after the segments and the campaigns.
+_REACHED = slice(len(_OWN) + 1, len(_OWN) + 1 + len(FUNNEL))
+_WENT_ON = slice(_REACHED.stop, _REACHED.stop + len(OPEN))
+_DAYS = slice(_WENT_ON.stop, _WENT_ON.stop + len(OPEN))
+
+
+def _added_up(rows: list[Sequence[Any]]) -> FunnelCounts:
+    """The funnel of the combinations of segments ``rows`` (of :func:`_moved`)."""
+    columns = list(zip(*rows, strict=True))
+    if not columns:
+        return FunnelCounts(dict.fromkeys(FUNNEL, 0), dict.fromkeys(OPEN, 0),
+                            dict.fromkeys(OPEN))  # fmt: skip
+    days = {}
+    for stage, listed in zip(OPEN, columns[_DAYS], strict=True):
+        counts = Counter(",".join(text for text in listed if text).split(","))
+        counts.pop("", None)  # no days listed
+        days[stage] = median((int(number), times) for number, times in counts.items())
+    return FunnelCounts(
+        dict(zip(FUNNEL, map(sum, columns[_REACHED]), strict=True)),
+        dict(zip(OPEN, map(sum, columns[_WENT_ON]), strict=True)),
+        days,
+    )
 
 
 def _moved(scope: Scope) -> Select[Any]:
-    """Per combination of segments, and for each stage: how many accounts reached the stage
-    in the period (``reached_…``), how many of them went on to the next stage (``went_on_…``)
-    and the whole days each spent in it (``days_…``, a list: none for won and lost, nor for
-    an account still in the stage at the end). One grouping of the accounts: the days are
-    listed rather than grouped by, which would sort the accounts once per stage."""
+    """Per combination of segments, after them: for each stage how many accounts reached it
+    in the period (in :data:`FUNNEL`'s order), for each open stage how many of them went on
+    to the next stage, and for each open stage the whole days each spent in it (a list,
+    commas between: none for an account still in the stage at the end). One grouping of
+    the accounts: the days are listed rather than grouped by, which would sort the
+    accounts once per stage."""
     start, _ = _bounds(scope)
     reach = _reach(scope)
-    aggregates: list[Any] = []
-    for stage in FUNNEL:
-        reached = reach.c[reached_column(stage)]
-        in_period = reached >= start
-        after = next_stage(stage)
-        aggregates.append(_sum(in_period).label(f"reached_{stage.name}"))
-        if after is None:
-            continue
-        left = reach.c[left_column(stage)]
-        went_on = and_(in_period, reach.c[reached_column(after)].is_not(None))
-        days = case((and_(in_period, left >= reached), cast(days_between(reached, left), String)))
-        aggregates += [
-            _sum(went_on).label(f"went_on_{stage.name}"),
-            func.aggregate_strings(days, ",").label(f"days_{stage.name}"),
-        ]
-    return _grouped(reach, aggregates)
+
+    def in_period(stage: Stage) -> ColumnElement[bool]:
+        return reach.c[reached_column(stage)] >= start
+
+    reached = [_sum(in_period(stage)) for stage in FUNNEL]
+    went_on = [
+        _sum(and_(in_period(stage), reach.c[reached_column(after)].is_not(None)))
+        for stage in OPEN
+        if (after := next_stage(stage)) is not None
+    ]
+    days = []
+    for stage in OPEN:
+        came, left = reach.c[reached_column(stage)], reach.c[left_column(stage)]
+        spent = case((and_(in_period(stage), left >= came), cast(days_between(came, left), String)))
+        days.append(func.aggregate_strings(spent, ","))
+    return _grouped(reach, [*reached, *went_on, *days])
 
 
 # --- lead quality ---------------------------------------------------------------------
@@ -414,11 +468,14 @@ class Quality:
         return share(self.accepted, self.accepted + self.rejected)
 
 
-def lead_quality(conn: Connection, scope: Scope) -> dict[Key, Quality]:
-    """The period's ratings and verdicts, for the whole and per segment."""
+def lead_quality(
+    conn: Connection, scope: Scope, segments: Sequence[Segment] = EVERY
+) -> dict[Key, Quality]:
+    """The period's ratings and verdicts, for the whole and per segment of ``segments``."""
     start, end = _bounds(scope)
     # Added up per account first: its segments are then looked up once per account, not
-    # once per rating (a million lookups in random order).
+    # once per rating (a million lookups in random order). What it adds up is all in the
+    # index of the interactions that judge their lead (``ix_interactions_judged``).
     per_account = (
         select(
             interactions.c.account_id,
@@ -428,21 +485,23 @@ def lead_quality(conn: Connection, scope: Scope) -> dict[Key, Quality]:
             _sum(interactions.c.lead == LeadVerdict.REJECTED.value).label("rejected"),
         )
         .where(
-            _scanned(interactions.c.at) >= start,
-            _scanned(interactions.c.at) < end,
+            interactions.c.at >= start,
+            interactions.c.at < end,
             or_(interactions.c.quality.is_not(None), interactions.c.lead.is_not(None)),
-            ~CORRECTED.element,
+            UNCORRECTED,
         )
         .group_by(interactions.c.account_id)
         .subquery("per_account")
     )
-    rated = _segmented([per_account], per_account, per_account.c.account_id, scope)
+    rated = _segmented(
+        [per_account], per_account, per_account.c.account_id, scope, segments=segments
+    )
     measures = ("rated", "rating_sum", "accepted", "rejected")
     aggregates = [func.sum(rated.c[name]).label(name) for name in measures]
     names = _names(conn)
     found: dict[Key, Quality] = {WHOLE: Quality()}
-    for row in conn.execute(_grouped(rated, aggregates)):
-        for key in _keys(row, names):
+    for row in conn.execute(_grouped(rated, aggregates, segments)):
+        for key in _keys(row, names, segments):
             quality = found.setdefault(key, Quality())
             quality.rated += int(row.rated or 0)
             quality.rating_sum += int(row.rating_sum or 0)
@@ -478,7 +537,7 @@ def learnings(conn: Connection, scope: Scope) -> list[tuple[str, int, list[Quote
         (interactions.c.meaningful.is_(True), 1),
         else_=0,
     )
-    learned = (interactions.c.learned != "", ~CORRECTED.element)
+    learned = (interactions.c.learned != "", UNCORRECTED)
     levels = range(2, -1, -1)
     per_account = (
         select(interactions.c.account_id,
@@ -487,7 +546,8 @@ def learnings(conn: Connection, scope: Scope) -> list[tuple[str, int, list[Quote
         .group_by(interactions.c.account_id)
         .subquery("per_account")
     )  # fmt: skip
-    joined, conditions = _with_segments(per_account, per_account.c.account_id, scope)
+    by = (Segment.TIER, Segment.INDUSTRY)
+    joined, conditions = _with_segments(per_account, per_account.c.account_id, scope, by)
     group = (scores.c.tier, accounts.c.industry)
     wanted: dict[tuple[str | None, str | None], dict[int, int]] = {}
     numbers: dict[tuple[str | None, str | None], int] = {}
@@ -505,7 +565,7 @@ def learnings(conn: Connection, scope: Scope) -> list[tuple[str, int, list[Quote
         numbers[(tier, industry)] = sum(int(number or 0) for number in at_level)
         if numbers[(tier, industry)]:
             wanted[(tier, industry)] = wanted_here
-    joined, conditions = _with_segments(interactions, interactions.c.account_id, scope)
+    joined, conditions = _with_segments(interactions, interactions.c.account_id, scope, by)
     newest = (
         select(*group, telling.label("telling"), interactions.c.learned,
                interactions.c.logged_by, interactions.c.at, accounts.c.name)
@@ -566,7 +626,7 @@ def calibration(conn: Connection, scope: Scope) -> tuple[IcpVersion | None, list
     if version is None or not version.icp.criteria:
         return version, []
     start, _ = _bounds(scope)
-    reach = _reach(scope)
+    reach = _reach(scope, segments=())  # the criteria segment the accounts here
     won = reach.c[reached_column(Stage.WON)] >= start
     closed = or_(won, reach.c[reached_column(Stage.LOST)] >= start)
     criteria = version.icp.criteria
@@ -628,16 +688,11 @@ def closed_loop(conn: Connection, scope: Scope, cancel: Cancel | None = None) ->
     return ClosedLoop(found, quality, learned, *step(calibration))
 
 
-def funnel_sections(conn: Connection, scope: Scope) -> list[Section]:
-    """The funnel, and the funnel by each segment: the dashboard's funnel panel, which has
-    no use for the rest of the closed loop."""
-    found = funnels(conn, scope)
-    return [funnel_section(found), *segment_sections(found)]
-
-
 def lead_quality_section(conn: Connection, scope: Scope) -> Section:
-    """Lead quality alone: marketing's lead quality panel."""
-    return quality_section(lead_quality(conn, scope))
+    """Lead quality for the whole and by tier alone: marketing's lead quality panel, which
+    shows its figures and its table by tier."""
+    by_tier = (Segment.TIER,)
+    return quality_section(lead_quality(conn, scope, by_tier), by_tier)
 
 
 def closed_loop_sections(conn: Connection, scope: Scope) -> list[Section]:
@@ -667,14 +722,7 @@ def funnel_section(found: dict[Key, FunnelCounts]) -> Section:
     section.figures.append(
         Figure("Close rate", rate, Unit.SHARE, basis=basis, rows="Stage changes")
     )
-    section.charts.append(
-        Chart(
-            "Funnel",
-            ChartKind.BAR,
-            tuple(_stage_label(s) for s in FUNNEL),
-            (Series("Accounts", tuple(float(whole.reached[s]) for s in FUNNEL)),),
-        )
-    )
+    section.charts.append(funnel_chart(whole.reached))
     rows = []
     for stage in FUNNEL:
         after = next_stage(stage)
@@ -693,6 +741,13 @@ def funnel_section(found: dict[Key, FunnelCounts]) -> Section:
     if whole.reached[Stage.WON] + whole.reached[Stage.LOST] == 0:
         section.notes.append("No account was won or lost in this period: there is no close rate.")
     return section
+
+
+def funnel_chart(reached: dict[Stage, int]) -> Chart:
+    """The funnel's bars: how many accounts reached each stage."""
+    stages = tuple(_stage_label(s) for s in FUNNEL)
+    return Chart("Funnel", ChartKind.BAR, stages,
+                 (Series("Accounts", tuple(float(reached[s]) for s in FUNNEL)),))  # fmt: skip
 
 
 FUNNEL_COLUMNS = [
@@ -785,7 +840,7 @@ QUALITY_COLUMNS = [
 ]
 
 
-def quality_section(found: dict[Key, Quality]) -> Section:
+def quality_section(found: dict[Key, Quality], segments: Sequence[Segment] = EVERY) -> Section:
     section = Section("Lead quality")
     whole = found.get(WHOLE, Quality())
     judged = whole.accepted + whole.rejected
@@ -808,7 +863,7 @@ def quality_section(found: dict[Key, Quality]) -> Section:
     if whole.rated == 0 and judged == 0:
         section.notes.append("No lead was rated, accepted or rejected in this period.")
         return section
-    for segment in Segment:
+    for segment in segments:
         listed = _segments_of(found, segment, lambda q: q.rated + q.accepted + q.rejected)
         rows = [
             [
@@ -922,7 +977,7 @@ def interaction_rows(conn: Connection, scope: Scope) -> TableData:
         accounts.c.deleted_at.is_(None),
         *_owned(interactions.c.account_id, scope),
     )
-    count = conn.execute(select(func.count()).select_from(statement.subquery())).scalar_one()
+    count = conn.execute(_period_count(interactions, scope)).scalar_one()
     ordered = statement.order_by(interactions.c.at, interactions.c.id)
     return TableData(
         "Interactions", INTERACTION_COLUMNS, streamed(conn, ordered, interaction_cells), count
@@ -949,11 +1004,22 @@ def stage_change_rows(conn: Connection, scope: Scope) -> TableData:
             *_owned(stage_changes.c.account_id, scope),
         )
     )
-    count = conn.execute(select(func.count()).select_from(statement.subquery())).scalar_one()
+    count = conn.execute(_period_count(stage_changes, scope)).scalar_one()
     ordered = statement.order_by(stage_changes.c.at, stage_changes.c.id)
     return TableData(
         "Stage changes", STAGE_CHANGE_COLUMNS, streamed(conn, ordered, _stage_change_cells), count
     )
+
+
+def _period_count(table: Any, scope: Scope) -> Select[Any]:
+    """How many rows of ``table`` (the interactions or the stage changes) of live accounts,
+    one rep's if the scope says so, the period holds: the rows its raw sheet streams. Their
+    ``(account_id, at)`` index holds all it needs (``_scanned``: not the time index, which
+    would look up each row in random order to learn its account), nothing is joined."""
+    start, end = _bounds(scope)
+    _, conditions = _with_segments(table, table.c.account_id, scope, ())
+    at = _scanned(table.c.at)
+    return select(func.count()).select_from(table).where(at >= start, at < end, *conditions)
 
 
 def _stage_change_cells(row: Sequence[Any]) -> list[Any]:

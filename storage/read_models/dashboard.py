@@ -126,9 +126,12 @@ def agreement_panels(this_month: bool) -> Read:
 
 
 def funnel_panel(conn: Connection, now: datetime, user: User) -> dict[str, PanelData]:
+    """The funnel's bars, and nothing else of the closed loop: the counts by segment, the
+    conversions and the days in each stage are the closed loop window's and the reports'."""
     scope = _panel_scope(conn, now, user)
-    sections = closed_loop.funnel_sections(conn, scope)
-    return {"funnel": PanelData(scope, [], first_chart(sections, "funnel"), sections)}
+    reached = closed_loop.reached(conn, scope)
+    chart = closed_loop.funnel_chart(reached) if any(reached.values()) else None
+    return {"funnel": PanelData(scope, [], chart)}
 
 
 def quality_panel(conn: Connection, now: datetime, user: User) -> dict[str, PanelData]:
