@@ -142,7 +142,7 @@ def edit_both(team: Workspace, rep_copy: Workspace, changes: int) -> tuple[list[
     with team.write() as conn:
         for n, account_id in enumerate(theirs):
             conn.execute(update(accounts).where(accounts.c.id == account_id)
-                         .values(city=f"City {n}", industry="Logistics",
+                         .values(city=f"City {n}", industry=f"Industry {n}",
                                  changed_by="Bench"))  # fmt: skip
     return [i.hex for i in ids], [i.hex for i in theirs]
 
