@@ -83,6 +83,7 @@ LIVE = text("deleted_at IS NULL")
 RATED = text("quality IS NOT NULL")
 REJECTED = text("lead = 'rejected'")
 WON = text("outcome = 'won'")
+OPPORTUNITY = text("outcome = 'opportunity'")
 
 
 def live_index(name: str, *columns: str) -> Index:
@@ -247,7 +248,11 @@ class TargetRow(Tracked, Base):
     handed_off_at: Mapped[datetime | None]
     handed_off_by: Mapped[str | None] = mapped_column(String(120))
 
-    __table_args__ = (live_index("ix_targets_live_owner_id", "owner_id", "priority"),)
+    __table_args__ = (
+        live_index("ix_targets_live_owner_id", "owner_id", "priority"),
+        # The goal's open pipeline: the accounts at the opportunity stage, not every target.
+        live_index("ix_targets_live_stage", "stage"),
+    )
 
 
 class InteractionRow(Base):
@@ -287,6 +292,17 @@ class InteractionRow(Base):
         # The goal's won deals: a few thousandths of the interactions, where a goal's months
         # would otherwise read them all.
         Index("ix_interactions_won", "outcome", "at", sqlite_where=WON, postgresql_where=WON),
+        # The goal's open pipeline: an account's latest opportunity entry and its deal value
+        # from one index entry, not from all its interactions sorted.
+        Index(
+            "ix_interactions_opportunity",
+            "account_id",
+            "at",
+            "id",
+            "value",
+            sqlite_where=OPPORTUNITY,
+            postgresql_where=OPPORTUNITY,
+        ),
     )
 
 

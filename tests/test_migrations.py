@@ -38,6 +38,7 @@ RELEASED = {
     "0014": "37556d22773cb785bc597f19e4f35b5b7f27c42a4d14aa63ed0c0c8303415ff3",
     "0015": "1bfe307c4fb363adafa34a59475c92954868b7f84e46d314796276c35fa453de",
     "0016": "c10883384ae15c0ec53effdc6a98e61991ffba6abca1d1477852e0fe1baaf4cd",
+    "0022": "1f8304af52d615c0ec395b044655c54089633b8f06f62732aa9b869ab89e227c",
 }
 #: The first versions of the migrations that were edited after they had upgraded
 #: workspaces (0003 at c029b87, 0005 at 6387786), as they were released.
