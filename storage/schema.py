@@ -86,6 +86,7 @@ REJECTED = text("lead = 'rejected'")
 #: Interactions that judge their lead: a rating, a verdict or both.
 JUDGED = text("quality IS NOT NULL OR lead IS NOT NULL")
 WON = text("outcome = 'won'")
+OPPORTUNITY = text("outcome = 'opportunity'")
 
 
 def live_index(name: str, *columns: str) -> Index:
@@ -253,7 +254,11 @@ class TargetRow(Tracked, Base):
     handed_off_at: Mapped[datetime | None]
     handed_off_by: Mapped[str | None] = mapped_column(String(120))
 
-    __table_args__ = (live_index("ix_targets_live_owner_id", "owner_id", "priority"),)
+    __table_args__ = (
+        live_index("ix_targets_live_owner_id", "owner_id", "priority"),
+        # The goal's open pipeline: the accounts at the opportunity stage, not every target.
+        live_index("ix_targets_live_stage", "stage"),
+    )
 
 
 class InteractionRow(Base):
@@ -305,6 +310,17 @@ class InteractionRow(Base):
         # The goal's won deals: a few thousandths of the interactions, where a goal's months
         # would otherwise read them all.
         Index("ix_interactions_won", "outcome", "at", sqlite_where=WON, postgresql_where=WON),
+        # The goal's open pipeline: an account's latest opportunity entry and its deal value
+        # from one index entry, not from all its interactions sorted.
+        Index(
+            "ix_interactions_opportunity",
+            "account_id",
+            "at",
+            "id",
+            "value",
+            sqlite_where=OPPORTUNITY,
+            postgresql_where=OPPORTUNITY,
+        ),
     )
 
 

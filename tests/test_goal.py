@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import delete, event, func, insert, select, update
 
 from domain.calendar import WorkCalendar
 from domain.errors import PermissionDenied, ValidationError
@@ -315,6 +315,32 @@ def test_before_the_goal_starts_nothing_is_counted_or_forecast(workspace, people
     assert actual.value is None and forecast.value is None and gap.value is None
     assert pace.value == 0
     assert "The goal starts in January 2026" in notes[1]
+
+
+@pytest.mark.parametrize("moment", [None, START])
+def test_the_open_pipeline_reads_only_the_opportunities_each_from_one_index_entry(
+    sqlite_workspace, moment
+):
+    """The forecast's open pipeline costs the accounts at the opportunity stage, not the
+    target list: each one's latest opportunity entry and its deal value come from an index
+    of the opportunity entries, newest first, without sorting the account's interactions
+    (at a million accounts the forecast took a second, a tenth of it now)."""
+    plans = []
+
+    def explained(conn, cursor, statement, parameters, context, executemany):
+        if "outcome = ?" in statement and "targets" in statement:
+            cursor.execute("EXPLAIN QUERY PLAN " + statement, parameters)
+            plans.append(" / ".join(row[3] for row in cursor.fetchall()))
+        return statement, parameters
+
+    with sqlite_workspace.read() as conn:
+        event.listen(conn, "before_cursor_execute", explained, retval=True)
+        assert goal_progress._open_pipeline(conn, None, moment) == (0, 0)
+    [plan] = plans
+    assert "SEARCH interactions USING INDEX ix_interactions_opportunity (account_id=?" in plan
+    assert "TEMP B-TREE" not in plan
+    if moment is None:  # now: the targets at the stage; then: the moves to it
+        assert "SEARCH targets USING INDEX ix_targets_live_stage (stage=?)" in plan
 
 
 # Random histories: the SQL figures against a plain Python path over the same rows.
