@@ -38,6 +38,7 @@ RELEASED = {
     "0014": "37556d22773cb785bc597f19e4f35b5b7f27c42a4d14aa63ed0c0c8303415ff3",
     "0015": "1bfe307c4fb363adafa34a59475c92954868b7f84e46d314796276c35fa453de",
     "0016": "c10883384ae15c0ec53effdc6a98e61991ffba6abca1d1477852e0fe1baaf4cd",
+    "0017": "cb2bca3ff295b8509899dd5b924d2b6ec0be72e237826a41d6ebdfb56657d05e",
 }
 #: The first versions of the migrations that were edited after they had upgraded
 #: workspaces (0003 at c029b87, 0005 at 6387786), as they were released.

@@ -17,10 +17,13 @@ from hypothesis.stateful import RuleBasedStateMachine, rule, run_state_machine_a
 from sqlalchemy import func, insert, select, update
 
 from domain.accounts import create_account, delete_account, update_account
+from domain.calendar import WorkCalendar
 from domain.dossiers import DEFAULT_TEMPLATE, DossierEdit, save_dossier, start_dossier
 from domain.errors import NotFound, PermissionDenied
 from domain.interactions import Channel, Interaction, Outcome, grant_exception, log_interaction
 from domain.leads import HasPhone, LeadDefinition, save_lead_definition
+from domain.periods import Period
+from domain.report import Scope
 from domain.sync import (
     DELETED,
     MAX_DRIFT_MS,
@@ -37,6 +40,7 @@ from domain.users import Action, Role, User, add_user
 from storage.dossiers import SqlDossierStore, dossier_for
 from storage.leads import SqlLeadStore
 from storage.reach import account_reach, reached_column
+from storage.read_models.sla_compliance import sla_figures
 from storage.repositories import SqlUnitOfWork
 from storage.schema import (
     AccountRow,
@@ -269,6 +273,28 @@ def test_a_visit_logged_on_a_copy_moves_the_summaries_of_the_team_database(team,
         ).scalar_one_or_none()
     assert reached is not None  # the summaries the closed loop and the agreement read,
     assert first_touch is not None  # not only the raw rows
+
+
+def test_a_deal_won_on_a_copy_takes_the_account_out_of_the_team_databases_queue(team, crew, laptop):
+    owner, rep = crew[Role.OWNER], crew[Role.REP]
+    acme = _account(team, owner, "Acme", phone="+49 30 1234567")
+    save_lead_definition(SqlLeadStore(team), owner, LeadDefinition((HasPhone(),)))
+    add_to_target_list(SqlUnitOfWork(team), owner, [acme.id], "fits")
+    assign_owners(SqlUnitOfWork(team), owner, {acme.id: rep.id})
+    hand_off(SqlUnitOfWork(team), owner, [acme.id])
+    _sync(laptop, team)
+
+    def queue() -> str:  # the dashboard's "Dossiers complete for the queue"
+        now = datetime.now(UTC) + timedelta(minutes=10)
+        scope = Scope(Period.parse(f"{now:%Y-%m}"), WorkCalendar("UTC"), now)
+        with team.read() as conn:
+            return sla_figures(conn, scope)[0][3].basis
+
+    assert queue() == "0 of 1"
+    won = Interaction(acme.id, Channel.VISIT, Outcome.WON, datetime.now(UTC), value=900)
+    log_interaction(SqlUnitOfWork(laptop), rep, won)
+    _sync(laptop, team)
+    assert queue() == ""  # no open hand-off left
 
 
 def test_a_deletion_that_did_not_see_an_edit_is_a_conflict_on_every_copy(team, crew, laptop):
