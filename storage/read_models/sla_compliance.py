@@ -1010,30 +1010,36 @@ def handoff_rows(conn: Connection, scope: Scope) -> TableData:
     ).order_by(h.c.handed_off_at, h.c.account)
 
     def rows() -> Iterator[list[Any]]:
-        for r in conn.execution_options(stream_results=True, yield_per=2000).execute(statement):
+        found = conn.execution_options(stream_results=True, yield_per=2000).execute(statement)
+        for (account, rep, tier, handed_off_at, month, deadline, first_touch, on_time,
+             touch_judged, attempts, attempts_met, attempts_judged, first_meaningful,
+             feedback, feedback_judged, rating, verdict) in found:  # fmt: skip
             yield [
-                r.account,
-                r.rep or "",
-                r.tier,
-                _naive(r.handed_off_at),
-                r.month,
-                _naive(r.deadline),
-                _naive(r.first_touch),
-                _said(r.on_time, r.touch_judged),
-                r.attempts,
-                _said(r.attempts_met, r.attempts_judged),
-                _naive(r.first_meaningful),
-                _said(r.feedback, r.feedback_judged),
-                r.rating,
-                r.verdict or "",
+                account,
+                rep or "",
+                tier,
+                _naive(handed_off_at),
+                month,
+                _naive(deadline),
+                _naive(first_touch),
+                _said(on_time, touch_judged),
+                attempts,
+                _said(attempts_met, attempts_judged),
+                _naive(first_meaningful),
+                _said(feedback, feedback_judged),
+                rating,
+                verdict or "",
             ]
 
     return TableData(HANDOFFS_SHEET, HANDOFF_COLUMNS, rows(), count)
 
 
 def _naive(moment: datetime | None) -> datetime | None:
-    """A UTC time as the workbook writes it (exports keep UTC, without a zone)."""
-    return None if moment is None else stored_utc(moment).astimezone(UTC).replace(tzinfo=None)
+    """A UTC time as the workbook writes it (exports keep UTC, without a zone): SQLite gives
+    it so already, a time with a zone (PostgreSQL's) is turned to UTC first."""
+    if moment is None or moment.tzinfo is None:
+        return moment
+    return moment.astimezone(UTC).replace(tzinfo=None)
 
 
 def _said(met: int, judged: int) -> str:
