@@ -454,7 +454,7 @@ def compliance(conn: Connection, scope: Scope) -> Compliance:
             _at(result.by_tier, row.tier),
         ):
             tally.add(row)
-    _follow_ups(conn, scope, span.cte, result)
+    _follow_ups(conn, scope, span, result)
     return result
 
 
@@ -489,29 +489,63 @@ def _due_follow_ups(scope: Scope, days: Any) -> tuple[Any, Any, list[Any]]:
     return s, kept, where
 
 
-def _follow_ups(conn: Connection, scope: Scope, days: Any, result: Compliance) -> None:
-    s, kept, where = _due_follow_ups(scope, days)
-    statement = (
-        select(
-            days.c.month,
-            days.c.week,
-            s.c.logged_by,
-            func.count(),
-            func.sum(case((kept, 1), else_=0)),
-        )
-        .select_from(s.join(days, days.c.day == s.c.follow_up))
-        .where(*where)
-        .group_by(days.c.month, days.c.week, s.c.logged_by)
-    )
-    for month, week, rep, due, kept_count in conn.execute(statement):
-        for tally in (
-            result.total,
-            _at(result.by_month, month),
-            _at(result.by_week, week),
-            _at(result.by_rep, rep),
-        ):
-            tally.follow_ups_due += due
-            tally.follow_ups_kept += int(kept_count or 0)
+def _follow_ups(conn: Connection, scope: Scope, span: _Days, result: Compliance) -> None:
+    """The follow-ups due and kept, per day and rep. A date gone by is due, and kept when
+    the next interaction came before its end (by now, then): those, nearly all of them,
+    are counted in the index of dates and reps, in its order, each date's end worked out in
+    SQL; today's and later dates, few, are compared with the days' table and with now."""
+    s, kept, where = _due_follow_ups(scope, span.cte)
+    today = scope.calendar.local_day(scope.now)
+    period = scope.period
+    past: list[Any] = [
+        s.c.follow_up >= period.first.first_day,
+        s.c.follow_up < min(today, period.last.plus(1).first_day),
+        s.c.at <= _utc(scope.now),
+    ]
+    if scope.rep is not None:
+        past.append(s.c.logged_by == scope.rep)
+    day, rep = s.c.follow_up, s.c.logged_by
+    statements = (
+        select(day, rep, func.count(), func.sum(case((s.c.next_at < _day_end(span, day), 1),
+                                                     else_=0)))
+        .where(*past)
+        .group_by(day, rep),
+        select(day, rep, func.count(), func.sum(case((kept, 1), else_=0)))
+        .select_from(s.join(span.cte, span.cte.c.day == day))
+        .where(*where, span.cte.c.day >= today)  # the days from today on, then their rows
+        .group_by(day, rep),
+    )  # fmt: skip
+    weeks = {row[1]: (row[3], row[4]) for row in span.rows}
+    for statement in statements:
+        for follow_up, logged_by, due, kept_count in conn.execute(statement):
+            month, week = weeks[follow_up]
+            for tally in (
+                result.total,
+                _at(result.by_month, month),
+                _at(result.by_week, week),
+                _at(result.by_rep, logged_by),
+            ):
+                tally.follow_ups_due += due
+                tally.follow_ups_kept += int(kept_count or 0)
+
+
+def _day_end(span: _Days, day: Any) -> Any:
+    """The end of the date ``day`` (a column) in the workspace's time zone, as a UTC time
+    in SQL: PostgreSQL knows the zone; SQLite adds a day and the zone's offset then (a CASE
+    over the dates between its changes, from the days' table)."""
+    if span.dialect == "postgresql":
+        return func.timezone(span.work.time_zone, cast(day + 1, DateTime()))
+    shifts: list[tuple[date, str]] = []
+    for _, first, end, *_ in span.rows:
+        midnight = datetime.combine(first + timedelta(days=1), datetime.min.time(), UTC)
+        shift = f"{int((end - midnight).total_seconds()):+d} seconds"
+        if not shifts or shifts[-1][1] != shift:
+            shifts.append((first, shift))
+    later = [
+        (day < since, shift) for (since, _), (_, shift) in zip(shifts[1:], shifts, strict=False)
+    ]
+    shifted: Any = case(*later, else_=shifts[-1][1]) if later else literal(shifts[-1][1])
+    return func.datetime(day, "+1 day", shifted)
 
 
 def _queue_dossiers(conn: Connection, rep: str | None) -> tuple[int, int]:
