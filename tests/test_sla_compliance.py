@@ -365,3 +365,22 @@ def test_the_dashboard_reads_the_black_holes_count_and_its_first_rows(
     shown, listed = panels["sales"].sections[1].tables[-1], report[1].tables[-1]
     assert shown.count == 3 and [row[0] for row in shown.rows] == ["Account 0", "Account 1"]
     assert listed.count == 3 and len(list(listed.rows)) == 3  # the report lists them all
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(batch=history)
+def test_a_reps_compliance_counts_their_hand_offs_and_follow_ups_alone(workspace, people, batch):
+    save_agreement(SqlAgreementStore(workspace), people[Role.OWNER], AGREEMENT)
+    facts = _store(workspace, people, batch)
+    expected = _expected([f for f in facts if f["mine"]])  # the rep's accounts, logged by them
+    scope = Scope(PERIOD, VIENNA, NOW, people[Role.REP].name)
+    with workspace.read() as conn:
+        c = compliance(conn, scope)
+        hole = black_hole(conn, scope)
+        rows = list(handoff_rows(conn, scope).rows)
+    got = {name: getattr(c.total, name) for name in expected if name != "all_black_hole"}
+    got["all_black_hole"] = len(hole)
+    assert got == expected, batch
+    assert len(rows) == expected["handoffs"]

@@ -248,10 +248,10 @@ def test_each_write_moves_the_figures_it_changes(workspace, people):
     assert dict(rows) == {first: rep.id, second: owner.id}  # the rep of each hand-off
 
 
-def _queue(workspace) -> str:
+def _queue(workspace, rep: str | None = None) -> str:
     """What the dashboard's "Dossiers complete for the queue" says: complete of open."""
     now = datetime.now(UTC) + timedelta(minutes=10)
-    scope = Scope(Period.parse(f"{now:%Y-%m}"), UTC_CALENDAR, now)
+    scope = Scope(Period.parse(f"{now:%Y-%m}"), UTC_CALENDAR, now, rep)
     with workspace.read() as conn:
         marketing, _ = sla_figures(conn, scope)
     return marketing[3].basis
@@ -263,7 +263,8 @@ def test_the_queues_dossiers_follow_each_accounts_stage_and_dossier(workspace, p
     first, second, third = _listed(workspace, people)
     assign_owners(uow, owner, {first: rep.id, second: rep.id, third: rep.id})
     hand_off(uow, owner, [first, second, third])
-    assert _queue(workspace) == "0 of 3"
+    assert _queue(workspace) == _queue(workspace, rep.name) == "0 of 3"
+    assert _queue(workspace, owner.name) == ""  # the owner's queue is empty
     store = SqlDossierStore(workspace)
     dossier = start_dossier(store, marketer, first)
     template = store.template_of(dossier)
