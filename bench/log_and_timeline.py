@@ -31,6 +31,7 @@ from storage.interactions import interactions, stage_changes, targets
 from storage.reach import refresh_reach
 from storage.read_models.timeline import account_timeline
 from storage.repositories import SqlUnitOfWork
+from storage.sla_facts import refresh_sla_facts
 from storage.users import sign_in
 from storage.workspace import open_workspace
 
@@ -123,7 +124,7 @@ def _median(action, arguments) -> float:  # type: ignore[no-untyped-def]
 
 def _take_back(workspace, logged, listed) -> None:  # type: ignore[no-untyped-def]
     """The shared workspace as it was: the run's interactions and stage changes out (and
-    the funnel's summary of them recomputed), the stages back."""
+    the funnel's summary and the agreement's facts of them recomputed), the stages back."""
     with workspace.write() as conn:
         conn.execute(delete(stage_changes).where(stage_changes.c.interaction_id.in_(logged)))
         conn.execute(delete(interactions).where(interactions.c.id.in_(logged)))
@@ -134,7 +135,9 @@ def _take_back(workspace, logged, listed) -> None:  # type: ignore[no-untyped-de
                 .values(stage=row.stage, updated_at=row.updated_at, changed_by=row.changed_by,
                         version=row.version)
             )  # fmt: skip
-        refresh_reach(conn, [row.account_id for row in listed])
+        touched = [row.account_id for row in listed]
+        refresh_reach(conn, touched)
+        refresh_sla_facts(conn, touched)
 
 
 if __name__ == "__main__":

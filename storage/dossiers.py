@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, and_, func, insert, select, true, update
+from sqlalchemy import ColumnElement, Connection, Select, and_, func, insert, select, true, update
 
 from domain.dossiers import (
     DEFAULT_TEMPLATE,
@@ -350,17 +350,14 @@ def ratings_of(workspace: Workspace, dossier_id: uuid.UUID) -> list[Rating]:
         ]
 
 
+def complete_dossiers() -> Select[tuple[uuid.UUID]]:
+    """The accounts whose dossier has every required section filled."""
+    return select(dossiers.c.account_id).where(LIVE_DOSSIER, dossiers.c.completeness >= 100)
+
+
 def dossier_complete_sql() -> ColumnElement[bool]:
     """True for accounts whose dossier has every required section filled."""
-    return (
-        select(dossiers.c.id)
-        .where(
-            dossiers.c.account_id == accounts.c.id,
-            LIVE_DOSSIER,
-            dossiers.c.completeness >= 100,
-        )
-        .exists()
-    )
+    return complete_dossiers().where(dossiers.c.account_id == accounts.c.id).exists()
 
 
 # --- the dossier list ------------------------------------------------------------------------

@@ -388,6 +388,9 @@ class HandoffFactRow(Base):
     handed_off_at: Mapped[datetime]
     owner_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     tier: Mapped[str | None] = mapped_column(String(1))
+    #: The account's stage now (its target's): the open hand-offs are the reps' queues.
+    #: Nullable as a column added to a filled table must be; 0019 fills it.
+    stage: Mapped[str | None] = mapped_column(String(20))
     attempt_1: Mapped[datetime | None]
     attempt_2: Mapped[datetime | None]
     attempt_3: Mapped[datetime | None]
@@ -410,7 +413,13 @@ class HandoffFactRow(Base):
     verdict: Mapped[str | None] = mapped_column(String(20))
     verdict_at: Mapped[datetime | None]
 
-    __table_args__ = (Index("ix_handoff_facts_handed_off_at", "handed_off_at"),)
+    __table_args__ = (
+        Index("ix_handoff_facts_handed_off_at", "handed_off_at"),
+        # the black hole (no first touch yet) counted and paged in the index
+        Index("ix_handoff_facts_attempt_1", "attempt_1", "handed_off_at", "owner_id"),
+        # the open hand-offs (the queues) counted in the index
+        Index("ix_handoff_facts_stage", "stage", "owner_id"),
+    )
 
 
 class FollowUpFactRow(Base):

@@ -123,8 +123,8 @@ def worked_out_from() -> Mapping[str, frozenset[str]]:
 
 
 def _handoffs() -> Select[Any]:
-    """Each live hand-off's facts, from the raw rows (of live accounts: a deleted account's
-    hand-off counts no more)."""
+    """Each live hand-off's facts and its account's stage now, from the raw rows (of live
+    accounts: a deleted account's hand-off counts no more)."""
     mine, at = targets.c.account_id, targets.c.handed_off_at
 
     def nth(n: int, *more: Any, value: str = "at") -> Any:
@@ -149,6 +149,7 @@ def _handoffs() -> Select[Any]:
         mine.label("account_id"),
         at.label("handed_off_at"),
         targets.c.owner_id,
+        targets.c.stage,
         select(scores.c.tier).where(scores.c.account_id == mine).scalar_subquery().label("tier"),
         *(nth(n).label(name) for n, name in enumerate(ATTEMPTS, 1)),
         closed.scalar_subquery().label("closed_at"),

@@ -97,7 +97,7 @@ BLACK_HOLE = TableData(
 )  # fmt: skip
 
 
-def sla_sections(conn: Any, scope: Scope) -> list[Section]:
+def sla_sections(conn: Any, scope: Scope, first: int | None = None) -> list[Section]:
     months = tuple(m.label[:3] for m in scope.period.months)
     handed = tuple(float(40 + 4 * n) for n in range(len(months)))
     chart = Chart("Hand-offs per month against the agreement", ChartKind.BAR, months,
@@ -143,9 +143,9 @@ def use_figures(monkeypatch: pytest.MonkeyPatch) -> list[Scope]:
     asked: list[Scope] = []
 
     def recorded(function: Any) -> Any:
-        def read(conn: Any, scope: Scope) -> Any:
+        def read(conn: Any, scope: Scope, *more: Any) -> Any:
             asked.append(scope)
-            return function(conn, scope)
+            return function(conn, scope, *more)
 
         return read
 

@@ -20,6 +20,7 @@ from storage.agreements import SqlAgreementStore
 from storage.keys import derived_columns
 from storage.read_models.sla_compliance import (
     black_hole,
+    black_hole_table,
     breaches,
     compliance,
     handoff_rows,
@@ -323,3 +324,63 @@ def test_breaches_list_each_account_and_month_with_what_to_do(workspace, people)
     assert hole.to_do == "Contact the account today and log it."
     assert found[2].detail == "1 attempt within 3 days of the hand-off on 2026-10-26; 2 agreed"
     assert found[-1].detail == "2 hand-offs against 3 agreed" and found[-1].account_id is None
+
+
+@settings(
+    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    batch=history,
+    first=st.integers(1, 4),
+    scope=st.sampled_from([SCOPE, Scope(Period.parse("2026-10"), VIENNA, NOW)]),
+)
+def test_a_black_holes_first_rows_are_the_head_of_the_whole_list_with_its_count(
+    workspace, people, batch, first, scope
+):
+    """What a panel reads of the black hole: its first rows, found without reading the
+    rest, are the whole list's first rows, and the count is the whole list's."""
+    save_agreement(SqlAgreementStore(workspace), people[Role.OWNER], AGREEMENT)
+    _store(workspace, people, batch)
+    with workspace.read() as conn:
+        whole = black_hole(conn, scope)
+        page = black_hole(conn, scope, first)
+        table = black_hole_table(conn, scope, first)
+    assert page == whole[:first], batch
+    assert (table.count, len(table.rows)) == (len(whole), len(page))
+
+
+def test_the_dashboard_reads_the_black_holes_count_and_its_first_rows(
+    workspace, people, monkeypatch
+):
+    from storage.read_models import dashboard
+
+    save_agreement(SqlAgreementStore(workspace), people[Role.OWNER], AGREEMENT)
+    untouched = [{"mine": True, "handed_off": hours, "closed": None, "interactions": []}
+                 for hours in (1000, 800, 600)]  # fmt: skip
+    _store(workspace, people, untouched)
+    monkeypatch.setattr(dashboard, "PANEL_ROWS", 2)
+    with workspace.read() as conn:
+        panels = dashboard.agreement_panels(False)(conn, NOW, people[Role.OWNER])
+        report = sla_sections(conn, SCOPE)
+    shown, listed = panels["sales"].sections[1].tables[-1], report[1].tables[-1]
+    assert shown.count == 3 and [row[0] for row in shown.rows] == ["Account 0", "Account 1"]
+    assert listed.count == 3 and len(list(listed.rows)) == 3  # the report lists them all
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(batch=history)
+def test_a_reps_compliance_counts_their_hand_offs_and_follow_ups_alone(workspace, people, batch):
+    save_agreement(SqlAgreementStore(workspace), people[Role.OWNER], AGREEMENT)
+    facts = _store(workspace, people, batch)
+    expected = _expected([f for f in facts if f["mine"]])  # the rep's accounts, logged by them
+    scope = Scope(PERIOD, VIENNA, NOW, people[Role.REP].name)
+    with workspace.read() as conn:
+        c = compliance(conn, scope)
+        hole = black_hole(conn, scope)
+        rows = list(handoff_rows(conn, scope).rows)
+    got = {name: getattr(c.total, name) for name in expected if name != "all_black_hole"}
+    got["all_black_hole"] = len(hole)
+    assert got == expected, batch
+    assert len(rows) == expected["handoffs"]

@@ -16,6 +16,7 @@ from sqlalchemy import delete, select
 from domain.accounts import create_account, delete_account, restore_account, update_account
 from domain.agreement import Agreement, SalesSide, save_agreement
 from domain.calendar import WorkCalendar
+from domain.dossiers import DossierEdit, save_dossier, start_dossier
 from domain.errors import AccordError
 from domain.icp import Criterion, IdealCustomerProfile, Operator, apply_icp, save_icp
 from domain.interactions import (
@@ -39,9 +40,10 @@ from domain.targets import (
 )
 from domain.users import Role
 from storage.agreements import SqlAgreementStore
+from storage.dossiers import SqlDossierStore
 from storage.icps import SqlIcpStore
 from storage.leads import SqlLeadStore
-from storage.read_models.sla_compliance import compliance
+from storage.read_models.sla_compliance import compliance, sla_figures
 from storage.repositories import SqlUnitOfWork
 from storage.schema import TargetRow, table_of
 from storage.sla_facts import follow_up_facts, handoff_facts, refresh_sla_facts
@@ -244,3 +246,35 @@ def test_each_write_moves_the_figures_it_changes(workspace, people):
     with workspace.read() as conn:
         rows = conn.execute(select(handoff_facts.c.account_id, handoff_facts.c.owner_id)).all()
     assert dict(rows) == {first: rep.id, second: owner.id}  # the rep of each hand-off
+
+
+def _queue(workspace, rep: str | None = None) -> str:
+    """What the dashboard's "Dossiers complete for the queue" says: complete of open."""
+    now = datetime.now(UTC) + timedelta(minutes=10)
+    scope = Scope(Period.parse(f"{now:%Y-%m}"), UTC_CALENDAR, now, rep)
+    with workspace.read() as conn:
+        marketing, _ = sla_figures(conn, scope)
+    return marketing[3].basis
+
+
+def test_the_queues_dossiers_follow_each_accounts_stage_and_dossier(workspace, people):
+    owner, rep, marketer = people[Role.OWNER], people[Role.REP], people[Role.MARKETING]
+    uow = SqlUnitOfWork(workspace)
+    first, second, third = _listed(workspace, people)
+    assign_owners(uow, owner, {first: rep.id, second: rep.id, third: rep.id})
+    hand_off(uow, owner, [first, second, third])
+    assert _queue(workspace) == _queue(workspace, rep.name) == "0 of 3"
+    assert _queue(workspace, owner.name) == ""  # the owner's queue is empty
+    store = SqlDossierStore(workspace)
+    dossier = start_dossier(store, marketer, first)
+    template = store.template_of(dossier)
+    texts = {section.key: "Makes pumps." for section in template.required()}
+    save_dossier(store, marketer, dossier, DossierEdit(texts))
+    assert _queue(workspace) == "1 of 3"
+    won = Interaction(second, Channel.VISIT, Outcome.WON, datetime.now(UTC), value=900)
+    log_interaction(uow, rep, won, now=datetime.now(UTC))
+    assert _queue(workspace) == "1 of 2"  # a won account leaves the queue
+    correct_stage(uow, marketer, first, Stage.LOST, "closed down")
+    assert _queue(workspace) == "0 of 1"  # so does a lost one, with its dossier
+    correct_stage(uow, marketer, first, Stage.MEETING, "reopened")
+    assert _queue(workspace) == "1 of 2"

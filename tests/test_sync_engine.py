@@ -16,7 +16,8 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, rule, run_state_machine_as_test
 from sqlalchemy import func, insert, select, update
 
-from domain.accounts import create_account, delete_account, update_account
+from domain.accounts import Account, create_account, delete_account, update_account
+from domain.calendar import WorkCalendar
 from domain.dossiers import (
     DEFAULT_TEMPLATE,
     DossierEdit,
@@ -27,6 +28,8 @@ from domain.dossiers import (
 from domain.errors import NotFound, PermissionDenied
 from domain.interactions import Channel, Interaction, Outcome, grant_exception, log_interaction
 from domain.leads import HasPhone, LeadDefinition, save_lead_definition
+from domain.periods import Period
+from domain.report import Scope
 from domain.sync import (
     DELETED,
     MAX_DRIFT_MS,
@@ -43,6 +46,7 @@ from domain.users import Action, Role, User, add_user
 from storage.dossiers import SqlDossierStore, dossier_for, template_versions
 from storage.leads import SqlLeadStore
 from storage.reach import account_reach, reached_column
+from storage.read_models.sla_compliance import sla_figures
 from storage.repositories import SqlUnitOfWork
 from storage.schema import (
     AccountRow,
@@ -253,7 +257,8 @@ def test_a_reps_icp_change_is_kept_aside_while_their_visit_arrives(team, crew, l
         assert len(list_refused(conn)) == 1
 
 
-def test_a_visit_logged_on_a_copy_moves_the_summaries_of_the_team_database(team, crew, laptop):
+def _handed_off(team: Workspace, laptop: Workspace, crew: dict[Role, User]) -> Account:
+    """Acme, on the target list, owned by the rep and handed off, on both sides."""
     owner, rep = crew[Role.OWNER], crew[Role.REP]
     acme = _account(team, owner, "Acme", phone="+49 30 1234567")
     save_lead_definition(SqlLeadStore(team), owner, LeadDefinition((HasPhone(),)))
@@ -261,6 +266,12 @@ def test_a_visit_logged_on_a_copy_moves_the_summaries_of_the_team_database(team,
     assign_owners(SqlUnitOfWork(team), owner, {acme.id: rep.id})
     hand_off(SqlUnitOfWork(team), owner, [acme.id])
     _sync(laptop, team)
+    return acme
+
+
+def test_a_visit_logged_on_a_copy_moves_the_summaries_of_the_team_database(team, crew, laptop):
+    rep = crew[Role.REP]
+    acme = _handed_off(team, laptop, crew)
     visit = Interaction(acme.id, Channel.VISIT, Outcome.CONVERSATION, datetime.now(UTC))
     log_interaction(SqlUnitOfWork(laptop), rep, visit)
     _sync(laptop, team)
@@ -278,13 +289,8 @@ def test_a_visit_logged_on_a_copy_moves_the_summaries_of_the_team_database(team,
 
 
 def test_a_sync_refreshes_the_summaries_only_where_what_they_read_changed(team, crew, laptop):
-    owner, rep = crew[Role.OWNER], crew[Role.REP]
-    acme = _account(team, owner, "Acme", phone="+49 30 1234567")
-    save_lead_definition(SqlLeadStore(team), owner, LeadDefinition((HasPhone(),)))
-    add_to_target_list(SqlUnitOfWork(team), owner, [acme.id], "fits")
-    assign_owners(SqlUnitOfWork(team), owner, {acme.id: rep.id})
-    hand_off(SqlUnitOfWork(team), owner, [acme.id])
-    _sync(laptop, team)
+    owner = crew[Role.OWNER]
+    acme = _handed_off(team, laptop, crew)
     # A city moves neither the funnel nor the agreement's facts: the sync recomputes neither.
     _edit(laptop, owner, acme.id, city="Graz")
     sent = statements_of((laptop, team), lambda: _sync(laptop, team))
@@ -303,6 +309,23 @@ def test_a_sync_refreshes_the_summaries_only_where_what_they_read_changed(team, 
     with team.read() as conn:
         facts = select(handoff_facts.c.account_id).where(handoff_facts.c.account_id == acme.id)
         assert conn.execute(facts).first() is None
+
+
+def test_a_deal_won_on_a_copy_takes_the_account_out_of_the_team_databases_queue(team, crew, laptop):
+    rep = crew[Role.REP]
+    acme = _handed_off(team, laptop, crew)
+
+    def queue() -> str:  # the dashboard's "Dossiers complete for the queue"
+        now = datetime.now(UTC) + timedelta(minutes=10)
+        scope = Scope(Period.parse(f"{now:%Y-%m}"), WorkCalendar("UTC"), now)
+        with team.read() as conn:
+            return sla_figures(conn, scope)[0][3].basis
+
+    assert queue() == "0 of 1"
+    won = Interaction(acme.id, Channel.VISIT, Outcome.WON, datetime.now(UTC), value=900)
+    log_interaction(SqlUnitOfWork(laptop), rep, won)
+    _sync(laptop, team)
+    assert queue() == ""  # no open hand-off left
 
 
 def test_a_deletion_that_did_not_see_an_edit_is_a_conflict_on_every_copy(team, crew, laptop):

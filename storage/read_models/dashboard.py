@@ -30,6 +30,9 @@ accounts = table_of(AccountRow)
 QUEUE_HEAD = 10
 #: A workspace without a goal shows this many months up to this one.
 MONTHS_WITHOUT_GOAL = 6
+#: A panel's long lists (the black hole) hold their first rows and their count: a report
+#: lists them all.
+PANEL_ROWS = 100
 
 
 def dashboard_scope(
@@ -114,7 +117,7 @@ def goal_panel(conn: Connection, now: datetime, user: User) -> dict[str, PanelDa
 def agreement_panels(this_month: bool) -> Read:
     def read(conn: Connection, now: datetime, user: User) -> dict[str, PanelData]:
         scope = _panel_scope(conn, now, user, this_month)
-        sections = sla_compliance.sla_sections(conn, scope)
+        sections = sla_compliance.sla_sections(conn, scope, PANEL_ROWS)
         marketing, sales = sla_compliance.side_figures(sections)
         return {
             "marketing": PanelData(scope, marketing, None, sections),

@@ -58,10 +58,9 @@ from domain.tables import ColumnKind, TableColumn, TableData
 from domain.targets import Stage
 from domain.values import counted
 from storage.agreements import current_agreement
-from storage.dossiers import dossier_complete_sql
+from storage.dossiers import complete_dossiers
 from storage.schema import (
     AccountRow,
-    TargetRow,
     UserRow,
     stored_utc,
     table_of,
@@ -76,7 +75,6 @@ from storage.sla_facts import (
 )
 
 accounts = table_of(AccountRow)
-targets = table_of(TargetRow)
 users = table_of(UserRow)
 
 #: Business days to the first touch, as the distribution's bars group them: (upper bound in
@@ -110,19 +108,11 @@ class _Days:
     dialect: str
 
     @cached_property
-    def cte(self) -> Any:
+    def rows(self) -> list[tuple[Any, ...]]:
+        """One row per day: its number, the day, its end, month, week, the first-touch
+        deadline of a hand-off on it, the attempts' and the feedback's windows' ends, and
+        each touch bucket's bound."""
         sales, work = self.agreement.sales, self.work
-        cols: list[Any] = [
-            column("n", Integer),
-            column("day", Date),
-            column("day_end", DateTime(timezone=True)),
-            column("month", String),
-            column("week", String),
-            column("deadline", DateTime(timezone=True)),
-            column("attempts_end", DateTime(timezone=True)),
-            column("feedback_end", DateTime(timezone=True)),
-            *(column(f"by{n}", DateTime(timezone=True)) for n, _ in TOUCH_BUCKETS),
-        ]
         rows = []
         day = self.first
         while day <= self.last:
@@ -142,7 +132,29 @@ class _Days:
                 )
             )
             day += timedelta(days=1)
-        return values(*cols, name="days").data(rows).cte("days")
+        return rows
+
+    def due_before(self, moment: datetime) -> datetime:
+        """The hand-offs made before this time are those whose first-touch deadline has
+        come by ``moment`` (a deadline is a later day's start: the later the day, the later
+        its deadline)."""
+        due = [end for _, _, end, _, _, deadline, *_ in self.rows if deadline <= moment]
+        return max(due, default=self.work.day_start(self.first))
+
+    @cached_property
+    def cte(self) -> Any:
+        cols: list[Any] = [
+            column("n", Integer),
+            column("day", Date),
+            column("day_end", DateTime(timezone=True)),
+            column("month", String),
+            column("week", String),
+            column("deadline", DateTime(timezone=True)),
+            column("attempts_end", DateTime(timezone=True)),
+            column("feedback_end", DateTime(timezone=True)),
+            *(column(f"by{n}", DateTime(timezone=True)) for n, _ in TOUCH_BUCKETS),
+        ]
+        return values(*cols, name="days").data(self.rows).cte("days")
 
     def offsets(self) -> list[tuple[datetime, int]]:
         """(from this UTC moment on, the zone's offset in seconds), over the days."""
@@ -223,8 +235,12 @@ def _handed_off(scope: Scope, start: datetime | None, end: datetime | None) -> l
     if end is not None:
         where.append(at < _utc(end))
     if scope.rep is not None:
-        where.append(users.c.name == scope.rep)
+        where.append(handoff_facts.c.owner_id == _rep_id(scope.rep))
     return where
+
+
+def _rep_id(rep: str) -> Any:
+    return select(users.c.id).where(users.c.name == rep).scalar_subquery()
 
 
 def _handoffs(
@@ -438,8 +454,15 @@ def compliance(conn: Connection, scope: Scope) -> Compliance:
             _at(result.by_tier, row.tier),
         ):
             tally.add(row)
-    _follow_ups(conn, scope, span.cte, result)
-    _queue_dossiers(conn, scope, result)
+    _follow_ups(conn, scope, span, result)
+    return result
+
+
+def _compliance_now(conn: Connection, scope: Scope) -> Compliance:
+    """The period's compliance, with the queues' accounts and their dossiers as they are
+    now (what the figures show beside it; the previous period's figures do without)."""
+    result = compliance(conn, scope)
+    result.queue_accounts, result.queue_dossiers = _queue_dossiers(conn, scope.rep)
     return result
 
 
@@ -466,51 +489,84 @@ def _due_follow_ups(scope: Scope, days: Any) -> tuple[Any, Any, list[Any]]:
     return s, kept, where
 
 
-def _follow_ups(conn: Connection, scope: Scope, days: Any, result: Compliance) -> None:
-    s, kept, where = _due_follow_ups(scope, days)
-    statement = (
-        select(
-            days.c.month,
-            days.c.week,
-            s.c.logged_by,
-            func.count(),
-            func.sum(case((kept, 1), else_=0)),
-        )
-        .select_from(s.join(days, days.c.day == s.c.follow_up))
-        .where(*where)
-        .group_by(days.c.month, days.c.week, s.c.logged_by)
-    )
-    for month, week, rep, due, kept_count in conn.execute(statement):
-        for tally in (
-            result.total,
-            _at(result.by_month, month),
-            _at(result.by_week, week),
-            _at(result.by_rep, rep),
-        ):
-            tally.follow_ups_due += due
-            tally.follow_ups_kept += int(kept_count or 0)
-
-
-def _queue_dossiers(conn: Connection, scope: Scope, result: Compliance) -> None:
-    """Open hand-offs (the queues' accounts, now) and how many have a complete dossier."""
-    where: list[Any] = [
-        targets.c.deleted_at.is_(None),
-        accounts.c.deleted_at.is_(None),
-        targets.c.handed_off_at.is_not(None),
-        targets.c.stage.not_in([Stage.WON.value, Stage.LOST.value]),
+def _follow_ups(conn: Connection, scope: Scope, span: _Days, result: Compliance) -> None:
+    """The follow-ups due and kept, per day and rep. A date gone by is due, and kept when
+    the next interaction came before its end (by now, then): those, nearly all of them,
+    are counted in the index of dates and reps, in its order, each date's end worked out in
+    SQL; today's and later dates, few, are compared with the days' table and with now."""
+    s, kept, where = _due_follow_ups(scope, span.cte)
+    today = scope.calendar.local_day(scope.now)
+    period = scope.period
+    past: list[Any] = [
+        s.c.follow_up >= period.first.first_day,
+        s.c.follow_up < min(today, period.last.plus(1).first_day),
+        s.c.at <= _utc(scope.now),
     ]
     if scope.rep is not None:
-        where.append(users.c.name == scope.rep)
+        past.append(s.c.logged_by == scope.rep)
+    day, rep = s.c.follow_up, s.c.logged_by
+    statements = (
+        select(day, rep, func.count(), func.sum(case((s.c.next_at < _day_end(span, day), 1),
+                                                     else_=0)))
+        .where(*past)
+        .group_by(day, rep),
+        select(day, rep, func.count(), func.sum(case((kept, 1), else_=0)))
+        .select_from(s.join(span.cte, span.cte.c.day == day))
+        .where(*where, span.cte.c.day >= today)  # the days from today on, then their rows
+        .group_by(day, rep),
+    )  # fmt: skip
+    weeks = {row[1]: (row[3], row[4]) for row in span.rows}
+    for statement in statements:
+        for follow_up, logged_by, due, kept_count in conn.execute(statement):
+            month, week = weeks[follow_up]
+            for tally in (
+                result.total,
+                _at(result.by_month, month),
+                _at(result.by_week, week),
+                _at(result.by_rep, logged_by),
+            ):
+                tally.follow_ups_due += due
+                tally.follow_ups_kept += int(kept_count or 0)
+
+
+def _day_end(span: _Days, day: Any) -> Any:
+    """The end of the date ``day`` (a column) in the workspace's time zone, as a UTC time
+    in SQL: PostgreSQL knows the zone; SQLite adds a day and the zone's offset then (a CASE
+    over the dates between its changes, from the days' table)."""
+    if span.dialect == "postgresql":
+        return func.timezone(span.work.time_zone, cast(day + 1, DateTime()))
+    shifts: list[tuple[date, str]] = []
+    for _, first, end, *_ in span.rows:
+        midnight = datetime.combine(first + timedelta(days=1), datetime.min.time(), UTC)
+        shift = f"{int((end - midnight).total_seconds()):+d} seconds"
+        if not shifts or shifts[-1][1] != shift:
+            shifts.append((first, shift))
+    later = [
+        (day < since, shift) for (since, _), (_, shift) in zip(shifts[1:], shifts, strict=False)
+    ]
+    shifted: Any = case(*later, else_=shifts[-1][1]) if later else literal(shifts[-1][1])
+    return func.datetime(day, "+1 day", shifted)
+
+
+def _queue_dossiers(conn: Connection, rep: str | None) -> tuple[int, int]:
+    """Open hand-offs (the queues' accounts, now; ``rep``'s alone when named) and how many
+    have a complete dossier: counted in the hand-offs' facts, the second from the few
+    complete dossiers."""
+    f = handoff_facts
+    where: list[Any] = [f.c.stage.not_in([Stage.WON.value, Stage.LOST.value])]
+    if rep is not None:
+        where.append(f.c.owner_id == _rep_id(rep))
+    complete = complete_dossiers().subquery("complete")
     row = conn.execute(
-        select(func.count(), func.sum(case((dossier_complete_sql(), 1), else_=0)))
-        .select_from(
-            targets.join(accounts, accounts.c.id == targets.c.account_id).outerjoin(
-                users, users.c.id == targets.c.owner_id
-            )
+        select(
+            select(func.count()).where(*where).scalar_subquery(),
+            select(func.count(complete.c.account_id.distinct()))
+            .select_from(complete.join(f, f.c.account_id == complete.c.account_id))
+            .where(*where)
+            .scalar_subquery(),
         )
-        .where(*where)
     ).one()
-    result.queue_accounts, result.queue_dossiers = row[0], int(row[1] or 0)
+    return int(row[0]), int(row[1])
 
 
 # --- figures ---------------------------------------------------------------------------------
@@ -636,7 +692,7 @@ def sla_figures(conn: Connection, scope: Scope) -> tuple[list[Figure], list[Figu
     """The meeting pack's summary: four figures for marketing (hand-offs against agreed,
     quality, tier A share, dossiers complete for the queue) and four for sales (first touch
     on time, attempts met, follow-ups kept, feedback given)."""
-    now = compliance(conn, scope)
+    now = _compliance_now(conn, scope)
     before = compliance(conn, replace(scope, period=scope.period.previous()))
     return _figures(now, before, scope.rep)
 
@@ -658,9 +714,10 @@ def _pct(part: int, whole: int) -> float | None:
 PCT = ColumnKind.INTEGER
 
 
-def sla_sections(conn: Connection, scope: Scope) -> list[Section]:
-    """Marketing's side and sales' side, with the black hole."""
-    c = compliance(conn, scope)
+def sla_sections(conn: Connection, scope: Scope, first: int | None = None) -> list[Section]:
+    """Marketing's side and sales' side, with the black hole: all of it, or its ``first``
+    few rows and how many there are (for a panel; a report lists them all)."""
+    c = _compliance_now(conn, scope)
     before = compliance(conn, replace(scope, period=scope.period.previous()))
     marketing, sales = _figures(c, before, scope.rep)
     months = [str(m) for m in scope.period.months]
@@ -706,7 +763,7 @@ def sla_sections(conn: Connection, scope: Scope) -> list[Section]:
         tables=[_marketing_by_month(c, months, labels, agreed), _marketing_by_rep(c)],
         notes=empty,
     )
-    black_hole = black_hole_table(conn, scope)
+    black_hole = black_hole_table(conn, scope, first)
     sales_side = Section(
         "Sales' side",
         figures=sales,
@@ -835,22 +892,31 @@ class BlackHoleEntry:
     business_days_overdue: int
 
 
-def black_hole(conn: Connection, scope: Scope) -> list[BlackHoleEntry]:
+def black_hole(conn: Connection, scope: Scope, first: int | None = None) -> list[BlackHoleEntry]:
     """Hand-offs not touched past their deadline, as of ``scope.now`` or, for a period
     that is over, as it stood at the period's end (whenever they were handed off: one stays
-    until touched), the longest overdue first."""
-    last_moment = scope.period.end(scope.calendar.zone) - timedelta(microseconds=1)
-    scope = replace(scope, now=min(scope.now, last_moment))
-    span = _days(conn, scope, current_agreement(conn), True)
-    work, first = span.work, span.first
-    h = _handoffs(scope, span, start=None, end=None, untouched=True, named=True)
-    now = _utc(scope.now)
+    until touched), the longest overdue first: all of them, or the ``first`` few.
+
+    They are the untouched hand-offs made before a day's start (the later the day, the later
+    its deadline), found in the index of the first touches; the first few are read no
+    further than the day whose deadline the ``first``-th handed off of them has."""
+    scope, span, overdue, before = _overdue(conn, scope)
+    work, f = span.work, handoff_facts
+    if first is not None:
+        nth = conn.execute(
+            select(f.c.handed_off_at).where(*overdue).order_by(f.c.handed_off_at)
+            .offset(first - 1).limit(1)
+        ).scalar()  # fmt: skip
+        if nth is not None:
+            due = work.deadline(stored_utc(nth), span.agreement.sales.first_touch_days)
+            before = span.due_before(due)
+    h = _handoffs(scope, span, start=None, end=before, untouched=True, named=True)
     rows = conn.execute(
         select(h.c.account_id, h.c.account, h.c.rep, h.c.handed_off_at, h.c.deadline)
-        .where(h.c.first_touch.is_(None), h.c.deadline <= now)
         .order_by(h.c.deadline, h.c.account)
+        .limit(first)
     ).all()
-    counts = _business_days_to(work, first, work.local_day(scope.now))
+    counts = _business_days_to(work, span.first, work.local_day(scope.now))
     today = work.local_day(scope.now)
     return [
         BlackHoleEntry(
@@ -865,6 +931,22 @@ def black_hole(conn: Connection, scope: Scope) -> list[BlackHoleEntry]:
         )
         for row in rows
     ]
+
+
+def black_hole_count(conn: Connection, scope: Scope) -> int:
+    """How many hand-offs :func:`black_hole` lists, counted in the index."""
+    _, _, overdue, _ = _overdue(conn, scope)
+    return int(conn.execute(select(func.count()).where(*overdue)).scalar_one())
+
+
+def _overdue(conn: Connection, scope: Scope) -> tuple[Scope, _Days, list[Any], datetime]:
+    """The black hole's scope (its "now" no later than the period's end), its days, the
+    conditions on a hand-off's facts to be in it, and the time it was made before."""
+    last_moment = scope.period.end(scope.calendar.zone) - timedelta(microseconds=1)
+    scope = replace(scope, now=min(scope.now, last_moment))
+    span = _days(conn, scope, current_agreement(conn), True)
+    before = span.due_before(scope.now)
+    return scope, span, [*_handed_off(scope, None, before), _untouched(scope)], before
 
 
 def _business_days_to(work: WorkCalendar, first: date, last: date) -> dict[date, int]:
@@ -885,13 +967,15 @@ BLACK_HOLE_COLUMNS = (
 )
 
 
-def black_hole_table(conn: Connection, scope: Scope) -> TableData:
-    entries = black_hole(conn, scope)
+def black_hole_table(conn: Connection, scope: Scope, first: int | None = None) -> TableData:
+    """The black hole as a table: every row, or the ``first`` few (its count says how many
+    there are)."""
     rows = [
         [e.account, e.rep or "", e.handed_off_at.replace(tzinfo=None), e.business_days_overdue]
-        for e in entries
+        for e in black_hole(conn, scope, first)
     ]
-    return TableData(BLACK_HOLE_SHEET, BLACK_HOLE_COLUMNS, rows, len(rows))
+    count = len(rows) if first is None else black_hole_count(conn, scope)
+    return TableData(BLACK_HOLE_SHEET, BLACK_HOLE_COLUMNS, rows, count)
 
 
 HANDOFF_COLUMNS = (
@@ -935,9 +1019,9 @@ def handoff_rows(conn: Connection, scope: Scope) -> TableData:
     zone = scope.calendar.zone
     h, facts = _listed_handoffs(scope, span)
     count = conn.execute(
-        select(func.count())
-        .select_from(handoff_facts.outerjoin(users, users.c.id == handoff_facts.c.owner_id))
-        .where(*_handed_off(scope, scope.period.start(zone), scope.period.end(zone)))
+        select(func.count()).where(
+            *_handed_off(scope, scope.period.start(zone), scope.period.end(zone))
+        )
     ).scalar_one()
     statement = select(
         h.c.account,
@@ -960,30 +1044,36 @@ def handoff_rows(conn: Connection, scope: Scope) -> TableData:
     ).order_by(h.c.handed_off_at, h.c.account)
 
     def rows() -> Iterator[list[Any]]:
-        for r in conn.execution_options(stream_results=True, yield_per=2000).execute(statement):
+        found = conn.execution_options(stream_results=True, yield_per=2000).execute(statement)
+        for (account, rep, tier, handed_off_at, month, deadline, first_touch, on_time,
+             touch_judged, attempts, attempts_met, attempts_judged, first_meaningful,
+             feedback, feedback_judged, rating, verdict) in found:  # fmt: skip
             yield [
-                r.account,
-                r.rep or "",
-                r.tier,
-                _naive(r.handed_off_at),
-                r.month,
-                _naive(r.deadline),
-                _naive(r.first_touch),
-                _said(r.on_time, r.touch_judged),
-                r.attempts,
-                _said(r.attempts_met, r.attempts_judged),
-                _naive(r.first_meaningful),
-                _said(r.feedback, r.feedback_judged),
-                r.rating,
-                r.verdict or "",
+                account,
+                rep or "",
+                tier,
+                _naive(handed_off_at),
+                month,
+                _naive(deadline),
+                _naive(first_touch),
+                _said(on_time, touch_judged),
+                attempts,
+                _said(attempts_met, attempts_judged),
+                _naive(first_meaningful),
+                _said(feedback, feedback_judged),
+                rating,
+                verdict or "",
             ]
 
     return TableData(HANDOFFS_SHEET, HANDOFF_COLUMNS, rows(), count)
 
 
 def _naive(moment: datetime | None) -> datetime | None:
-    """A UTC time as the workbook writes it (exports keep UTC, without a zone)."""
-    return None if moment is None else stored_utc(moment).astimezone(UTC).replace(tzinfo=None)
+    """A UTC time as the workbook writes it (exports keep UTC, without a zone): SQLite gives
+    it so already, a time with a zone (PostgreSQL's) is turned to UTC first."""
+    if moment is None or moment.tzinfo is None:
+        return moment
+    return moment.astimezone(UTC).replace(tzinfo=None)
 
 
 def _said(met: int, judged: int) -> str:
