@@ -12,6 +12,7 @@ User text is escaped and set in a font that has its script (:func:`reports.dossi
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -50,7 +51,7 @@ from domain.report import (
     shown_value,
 )
 from domain.tables import ColumnKind, TableData, shown_cell
-from domain.values import in_words, shown_time
+from domain.values import counted, in_words, shown_time
 from reports.output import check_output, writing
 from reports.pdf_kit import (
     BOLD,
@@ -397,11 +398,20 @@ def _legend(drawing: Drawing, chart: Chart, data: list[Any], references: list[An
 # Tables
 
 
+#: A table prints at most this many rows: the PDF is a handout for the meeting, and a big
+#: workspace's black hole holds tens of thousands of hand-offs, which the workbook lists.
+PRINTED_ROWS = 200
+
+
 def _table_flowables(table: TableData) -> list[Flowable]:
     """A table under its title, as wide as the page, split across pages with its header
-    repeated; an empty one says so."""
+    repeated; an empty one says so, a longer one than :data:`PRINTED_ROWS` how many more
+    the workbook lists."""
     kinds = [c.kind for c in table.columns]
-    rows = [[shown_cell(v, k) for v, k in zip(row, kinds, strict=True)] for row in table.rows]
+    given = iter(table.rows)
+    rows = [[shown_cell(v, k) for v, k in zip(row, kinds, strict=True)]
+            for row in islice(given, PRINTED_ROWS)]  # fmt: skip
+    more = sum(1 for _ in given)
     padding = _CELL_PADDING
     widths = _widths(table, rows, padding)
     if sum(widths) > WIDTH + 0.5 or _squeezed(table, rows, widths, padding):
@@ -418,6 +428,10 @@ def _table_flowables(table: TableData) -> list[Flowable]:
     story: list[Flowable] = [CondPageBreak(30 * mm), title, printed]
     if not rows:
         story.append(PdfParagraph("None in this period.", _S.note))
+    if more:
+        said = (f"The first {counted(len(rows), 'row')} of {len(rows) + more:,} are printed; "
+                "the report's workbook (XLSX) lists every one.")  # fmt: skip
+        story.append(PdfParagraph(text(said), _S.note))
     return story
 
 

@@ -30,7 +30,7 @@ from domain.report import (
     shown,
 )
 from domain.tables import ColumnKind, TableColumn, TableData
-from reports import report_xlsx
+from reports import report_pdf, report_xlsx
 from reports.output import CannotWrite
 from reports.report_file import NotAReportFile, write_report
 from reports.report_pdf import write_report_pdf
@@ -121,6 +121,18 @@ def test_a_long_table_splits_across_pages_with_its_header_on_each(tmp_path):
     assert all(re.search(r"Business\s+days\s+overdue", page) for page in with_rows)
     last = with_rows[-1]
     assert "149" in last and "149,000" in last and "99%" in last
+
+
+def test_a_table_longer_than_a_handout_prints_its_first_rows_and_says_where_the_rest_is(
+    tmp_path, monkeypatch
+):
+    monkeypatch.setattr(report_pdf, "PRINTED_ROWS", 20)
+    out = tmp_path / "meeting.pdf"
+    write_report_pdf(_report(rows=150), out)
+    text = " ".join(_pages(out))
+    assert f"{HOSTILE} 19" in text and f"{HOSTILE} 20" not in text
+    said = "The first 20 rows of 150 are printed; the report's workbook (XLSX) lists every one."
+    assert said in re.sub(r"\s+", " ", text)
 
 
 def test_a_period_without_data_says_so_on_its_pages(tmp_path):
