@@ -19,6 +19,7 @@ from domain.users import Role
 from storage.agreements import SqlAgreementStore
 from storage.keys import derived_columns
 from storage.read_models.sla_compliance import (
+    Compliance,
     black_hole,
     black_hole_table,
     breaches,
@@ -35,6 +36,7 @@ from storage.schema import (
     table_of,
 )
 from storage.sla_facts import refresh_sla_facts
+from storage.workspace import Workspace
 
 accounts = table_of(AccountRow)
 targets = table_of(TargetRow)
@@ -194,6 +196,21 @@ def _logged(hours: int, corrects: int | None = None) -> dict:
             "follow_up": None, "corrects": corrects}  # fmt: skip
 
 
+def _read_as_defined(workspace: Workspace, scope: Scope, expected: dict[str, int],
+                     batch: object) -> Compliance:  # fmt: skip
+    """Compliance, the black hole and the raw hand-offs read for ``scope``, each checked
+    against what the definitions give (``expected``) for the random ``batch``."""
+    with workspace.read() as conn:
+        c = compliance(conn, scope)
+        hole = black_hole(conn, scope)
+        rows = list(handoff_rows(conn, scope).rows)
+    got = {name: getattr(c.total, name) for name in expected if name != "all_black_hole"}
+    got["all_black_hole"] = len(hole)
+    assert got == expected, batch
+    assert len(rows) == expected["handoffs"]
+    return c
+
+
 @settings(
     max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
@@ -206,14 +223,7 @@ def test_compliance_is_what_the_definitions_say_on_random_histories(workspace, p
     save_agreement(SqlAgreementStore(workspace), people[Role.OWNER], AGREEMENT)
     facts = _store(workspace, people, batch)
     expected = _expected(facts)
-    with workspace.read() as conn:
-        c = compliance(conn, SCOPE)
-        hole = black_hole(conn, SCOPE)
-        rows = list(handoff_rows(conn, SCOPE).rows)
-    got = {name: getattr(c.total, name) for name in expected if name != "all_black_hole"}
-    got["all_black_hole"] = len(hole)
-    assert got == expected, batch
-    assert len(rows) == expected["handoffs"]
+    c = _read_as_defined(workspace, SCOPE, expected, batch)
     assert sum(t.handoffs for t in c.by_month.values()) == expected["handoffs"]
     assert sum(t.on_time for t in c.by_rep.values()) == expected["on_time"]
 
@@ -376,11 +386,4 @@ def test_a_reps_compliance_counts_their_hand_offs_and_follow_ups_alone(workspace
     facts = _store(workspace, people, batch)
     expected = _expected([f for f in facts if f["mine"]])  # the rep's accounts, logged by them
     scope = Scope(PERIOD, VIENNA, NOW, people[Role.REP].name)
-    with workspace.read() as conn:
-        c = compliance(conn, scope)
-        hole = black_hole(conn, scope)
-        rows = list(handoff_rows(conn, scope).rows)
-    got = {name: getattr(c.total, name) for name in expected if name != "all_black_hole"}
-    got["all_black_hole"] = len(hole)
-    assert got == expected, batch
-    assert len(rows) == expected["handoffs"]
+    _read_as_defined(workspace, scope, expected, batch)
