@@ -24,7 +24,14 @@ from domain.engagement import (
     parse_time,
 )
 from domain.errors import PermissionDenied
-from domain.importing import FileRefused, ImportCancelled, auto_mapping, import_file, undo_import
+from domain.importing import (
+    FileRefused,
+    ImportCancelled,
+    RowParser,
+    auto_mapping,
+    import_file,
+    undo_import,
+)
 from domain.users import Role
 from reports.rejects import rejects_table
 from storage.importing import importer
@@ -128,14 +135,18 @@ def crm(workspace, people):
     return {**{k: a.id for k, a in made.items()}, "ann": ann.id}
 
 
-@pytest.fixture(params=["small file", "big file"])
+@pytest.fixture(params=["small file", "big file", "big file read apart"])
 def file_size(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
     """A small file is written through the engagement indexes; a file as big as the
     engagement stored (on SQLite) with the index of each account's engagement dropped while
-    it loads and built again at the end."""
-    if request.param == "big file":
+    it loads and built again at the end; a big file is read and parsed by a process of its
+    own."""
+    if request.param.startswith("big file"):
         monkeypatch.setattr(importer, "REBUILD_AT_ROWS", 0)
         monkeypatch.setattr(importer, "_BYTES_PER_ROW", 1)
+    monkeypatch.setattr(
+        importer, "OWN_READER_AT_ROWS", 0 if request.param == "big file read apart" else 10**12
+    )
     return str(request.param)
 
 
@@ -267,6 +278,22 @@ def test_a_row_imported_before_is_skipped_not_doubled(workspace, people, crm, tm
     assert (again.created, again.skipped) == (0, 2)
     assert len(_stored(workspace)) == 1
     assert _indexes(workspace) == indexes
+
+
+def test_a_big_file_is_parsed_by_a_process_of_its_own(
+    workspace, people, crm, tmp_path, monkeypatch
+):
+    """Its rows are read, parsed and keyed on a second core while the import matches and
+    stores the rows before: the importing process parses none of them."""
+    monkeypatch.setattr(importer, "OWN_READER_AT_ROWS", 0)
+
+    def not_here(*_args: object) -> None:
+        raise AssertionError("a row was parsed by the importing process")
+
+    monkeypatch.setattr(RowParser, "__call__", not_here)  # a spawned process has its own
+    path = _csv(tmp_path, ",acme.com,,Webinar,2025-03-01,,,\n,,Beta,Webinar,2025-03-02,,,\n")
+    summary = _import(workspace, people[Role.MARKETING], path)
+    assert summary.created == 2
 
 
 def test_a_kind_campaign_and_source_can_be_given_for_every_row(workspace, people, crm, tmp_path):

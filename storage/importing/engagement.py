@@ -60,8 +60,9 @@ from storage.importing.importer import (
     check_mapped_fields,
     contacts,
     disk_full,
+    read_apart,
 )
-from storage.importing.reading import Reading, chunks
+from storage.importing.reading import Reading, read_chunks
 from storage.keys import email_key
 from storage.queries import LIVE_ACCOUNT
 from storage.schema import EngagementRow, table_of
@@ -231,7 +232,19 @@ class _Unmatched:
 _Match = _Found | _Unmatched
 
 
-def _matches(found: _Accounts, chunk: list[dict[str, Any]]) -> list[_Match]:
+#: What a row is matched by: its e-mail's key, its website's domain (else its e-mail's),
+#: and its account's name, normalised.
+_MatchKeys = tuple[str | None, str | None, str]
+
+
+def _match_keys(values: dict[str, Any]) -> _MatchKeys:
+    """What a row is matched by (worked out where the file is read)."""
+    email = email_key(values.get("email"))
+    domain = normalize_domain(values.get("website")) or normalize_domain(email)
+    return email, domain, normalize_name(values.get("account"))
+
+
+def _matches(found: _Accounts, chunk: list[dict[str, Any]], keys: list[_MatchKeys]) -> list[_Match]:
     """The account (and contact) each row of a chunk is, or why not: by a contact's e-mail,
     then by a website's domain, then by name, each way looked up only for the rows the ways
     before left unmatched. The accounts ambiguous rows may be are read once, at the end."""
@@ -247,9 +260,8 @@ def _matches(found: _Accounts, chunk: list[dict[str, Any]]) -> list[_Match]:
             shared[index] = (way, key), holders
             matches[index] = _Unmatched(column, "")  # said below
 
-    emails = [email_key(values.get("email")) for values in chunk]
-    by_email = found.emails({e for e in emails if e})
-    for index, email in enumerate(emails):
+    by_email = found.emails({email for email, _, _ in keys if email})
+    for index, (email, _, _) in enumerate(keys):
         if email and (people := by_email.get(email)):
             account_ids = list(dict.fromkeys(account_id for account_id, _ in people))
             if len(account_ids) == 1:  # the contact is kept with the engagement
@@ -257,12 +269,10 @@ def _matches(found: _Accounts, chunk: list[dict[str, Any]]) -> list[_Match]:
             else:
                 first = account_ids[:SHOWN_CANDIDATES]
                 one(index, "email", email, (len(account_ids), first), "email")
-    # A row's website domain: its website's, else its e-mail's.
     domains = {
         index: domain
-        for index, values in enumerate(chunk)
-        if matches[index] is None
-        and (domain := normalize_domain(values.get("website")) or normalize_domain(emails[index]))
+        for index, (_, domain, _) in enumerate(keys)
+        if matches[index] is None and domain
     }
     by_domain = found.keyed(accounts.c.domain_key, set(domains.values()))
     for index, domain in domains.items():
@@ -270,9 +280,7 @@ def _matches(found: _Accounts, chunk: list[dict[str, Any]]) -> list[_Match]:
             column = "website" if chunk[index].get("website") else "email"
             one(index, "website", domain, holders, column)
     names = {
-        index: name
-        for index, values in enumerate(chunk)
-        if matches[index] is None and (name := normalize_name(values.get("account")))
+        index: name for index, (_, _, name) in enumerate(keys) if matches[index] is None and name
     }
     by_name = found.keyed(accounts.c.name_key, set(names.values()))
     for index, name in names.items():
@@ -327,7 +335,7 @@ def _import_rows(run: ImportRun, found: _Accounts, columns: dict[str, str]) -> N
     made = (run.batch_id, run.now, run.user.name)
     for chunk in run.parsed_chunks():
         parsed = chunk.rows
-        matches = _matches(found, [values for _, _, values in parsed])
+        matches = _matches(found, [values for _, _, values in parsed], chunk.keys)
         # what makes a row the same engagement, and how its account was found
         keyed: list[tuple[_Key, str, dict[str, Any]]] = []
         for (number, cells, values), match in zip(parsed, matches, strict=True):
@@ -382,9 +390,13 @@ def import_engagement(
     table = open_table(path, ENGAGEMENT_FIELDS, options.sheet, options.encoding, options.delimiter)
     fields = engagement_fields(options.kind is not None)
     mapped_fields = mapped_engagement_fields(table, options, fields)
+    reading = Reading(table, fields, mapped_fields, importer.CHUNK, keys_of=_match_keys)
     try:
-        with cycle_collector_paused(), workspace.write() as conn:
-            parsed = chunks(Reading(table, fields, mapped_fields, importer.CHUNK))
+        with (
+            read_chunks(reading, own_process=read_apart(path)) as parsed,
+            cycle_collector_paused(),
+            workspace.write() as conn,
+        ):
             folder = file.parent if (file := sqlite_file(workspace.url)) else None
             run = ImportRun(conn, user, table, "engagement", parsed, options, progress, cancel,
                             folder, EngagementSummary)  # fmt: skip
