@@ -41,6 +41,7 @@ from storage.repositories import SqlUnitOfWork
 from storage.schema import AccountRow, ContactRow
 from storage.users import sign_in
 from storage.workspace import MIGRATIONS, open_workspace
+from tests.conftest import statements_of
 
 # --- kinds, times and headers ---------------------------------------------------------------
 
@@ -294,6 +295,21 @@ def test_a_big_file_is_parsed_by_a_process_of_its_own(
     path = _csv(tmp_path, ",acme.com,,Webinar,2025-03-01,,,\n,,Beta,Webinar,2025-03-02,,,\n")
     summary = _import(workspace, people[Role.MARKETING], path)
     assert summary.created == 2
+
+
+def test_a_key_met_again_in_a_later_chunk_is_not_looked_up_again(
+    workspace, people, crm, tmp_path, monkeypatch
+):
+    """An import writes no account or contact, so what an e-mail, a website or a name was
+    found to be in one chunk holds for the chunks after: each is looked up once."""
+    monkeypatch.setattr(importer, "CHUNK", 1)
+    row = "ann@acme.com,,,Webinar,2025-03-0{},,,\n{},beta.io,,Webinar,2025-03-0{},,,\n"
+    path = _csv(tmp_path, "".join(row.format(day, "", day) for day in range(1, 4)))
+    owner = people[Role.OWNER]
+    sent = statements_of([workspace], lambda: _import(workspace, owner, path))
+    assert len([s for s in sent if "contacts.email_key IN" in s]) == 1
+    assert len([s for s in sent if "accounts.domain_key IN" in s]) == 1
+    assert _import(workspace, owner, path).skipped == 6  # and all six were found
 
 
 def test_a_kind_campaign_and_source_can_be_given_for_every_row(workspace, people, crm, tmp_path):

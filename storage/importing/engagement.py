@@ -134,34 +134,42 @@ class _Accounts:
     by their e-mail's key, accounts by website domain and by name. Of the accounts that
     share a key, only how many there are and the first few are read (the demo gives a
     name to a hundred accounts or more). An import writes no account, so what a key was
-    found to be is kept for the chunks after (names repeat across a file)."""
+    found to be is kept for the chunks after (names, websites and e-mails repeat across a
+    file)."""
 
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
         #: Column → key → its holders (None: no live account holds it).
         self.known: dict[str, dict[str, _Holders | None]] = {}
+        #: E-mail key → the accounts whose contacts have it and the oldest such contact.
+        self.people: dict[str, tuple[_Holders, _RawId] | None] = {}
         #: (way, key) → why a row with that key is rejected, for the keys accounts share.
         self.ambiguous: dict[tuple[str, str], str] = {}
 
-    def emails(self, keys: set[str]) -> dict[str, list[tuple[_RawId, _RawId]]]:
-        """E-mail key → (account, contact) of the live contacts of live accounts, oldest
-        first."""
-        if not keys:
-            return {}
-        query = (
-            select(contacts.c.email_key, _raw(contacts.c.account_id), _raw(contacts.c.id))
-            .join(accounts, accounts.c.id == contacts.c.account_id)
-            .where(
-                LIVE_ACCOUNT,
-                contacts.c.deleted_at.is_(None),
-                _one_of(self.conn, contacts.c.email_key, keys),
+    def emails(self, keys: set[str]) -> dict[str, tuple[_Holders, _RawId] | None]:
+        """E-mail key → how many live accounts have a live contact with it and the first
+        few of them (the oldest contact's first), with that oldest contact; or None."""
+        known = self.people
+        if unknown := keys - known.keys():
+            known |= dict.fromkeys(unknown)
+            query = (
+                select(contacts.c.email_key, _raw(contacts.c.account_id), _raw(contacts.c.id))
+                .join(accounts, accounts.c.id == contacts.c.account_id)
+                .where(
+                    LIVE_ACCOUNT,
+                    contacts.c.deleted_at.is_(None),
+                    _one_of(self.conn, contacts.c.email_key, unknown),
+                )
+                .order_by(contacts.c.created_at, contacts.c.id)
             )
-            .order_by(contacts.c.created_at, contacts.c.id)
-        )
-        found: dict[str, list[tuple[_RawId, _RawId]]] = {}
-        for key, account_id, contact_id in self.conn.execute(query):
-            found.setdefault(key, []).append((account_id, contact_id))
-        return found
+            found: dict[str, tuple[dict[_RawId, None], _RawId]] = {}
+            for key, account_id, contact_id in self.conn.execute(query):
+                found.setdefault(key, ({}, contact_id))[0][account_id] = None
+            known |= {
+                key: ((len(ids), list(ids)[:SHOWN_CANDIDATES]), contact_id)
+                for key, (ids, contact_id) in found.items()
+            }
+        return known
 
     def keyed(self, key: Column[Any], keys: set[str]) -> dict[str, _Holders | None]:
         """Key → how many live accounts hold it in ``key`` and the first few of them, or
@@ -203,7 +211,9 @@ class _Accounts:
         if not ids:
             return {}
         columns = [_raw(accounts.c.id), accounts.c.name, accounts.c.website, accounts.c.country]
-        found = self.conn.execute(select(*columns).where(_raw(accounts.c.id).in_(ids)))
+        found = self.conn.execute(
+            select(*columns).where(_one_of(self.conn, _raw(accounts.c.id), ids))
+        )
         return {raw: Candidate(_uuid(raw), *row) for raw, *row in found}
 
 
@@ -252,23 +262,20 @@ def _matches(found: _Accounts, chunk: list[dict[str, Any]], keys: list[_MatchKey
     #: Row → the key several accounts share, how it is said, and the first of them.
     shared: dict[int, tuple[tuple[str, str], _Holders]] = {}
 
-    def one(index: int, way: str, key: str, holders: _Holders, column: str) -> None:
+    def one(index: int, way: str, key: str, holders: _Holders, column: str,
+            contact_id: _RawId | None = None) -> None:  # fmt: skip
         sharing, ids = holders
         if sharing == 1:
-            matches[index] = _Found(ids[0], None, way)
+            matches[index] = _Found(ids[0], contact_id, way)
         else:
             shared[index] = (way, key), holders
             matches[index] = _Unmatched(column, "")  # said below
 
     by_email = found.emails({email for email, _, _ in keys if email})
     for index, (email, _, _) in enumerate(keys):
-        if email and (people := by_email.get(email)):
-            account_ids = list(dict.fromkeys(account_id for account_id, _ in people))
-            if len(account_ids) == 1:  # the contact is kept with the engagement
-                matches[index] = _Found(*people[0], "email")
-            else:
-                first = account_ids[:SHOWN_CANDIDATES]
-                one(index, "email", email, (len(account_ids), first), "email")
+        if email and (people := by_email[email]):
+            sharing, contact_id = people  # the contact is kept with the engagement
+            one(index, "email", email, sharing, "email", contact_id)
     domains = {
         index: domain
         for index, (_, domain, _) in enumerate(keys)
@@ -276,16 +283,16 @@ def _matches(found: _Accounts, chunk: list[dict[str, Any]], keys: list[_MatchKey
     }
     by_domain = found.keyed(accounts.c.domain_key, set(domains.values()))
     for index, domain in domains.items():
-        if holders := by_domain[domain]:
+        if held := by_domain[domain]:
             column = "website" if chunk[index].get("website") else "email"
-            one(index, "website", domain, holders, column)
+            one(index, "website", domain, held, column)
     names = {
         index: name for index, (_, _, name) in enumerate(keys) if matches[index] is None and name
     }
     by_name = found.keyed(accounts.c.name_key, set(names.values()))
     for index, name in names.items():
-        if holders := by_name[name]:
-            one(index, "account", name, holders, "account")
+        if held := by_name[name]:
+            one(index, "account", name, held, "account")
     _say_ambiguous(found, {key: holders for key, holders in shared.values()})
     for index, (key, _) in shared.items():
         unmatched = matches[index]
