@@ -12,7 +12,7 @@ import openpyxl
 import pytest
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import insert, inspect, select
+from sqlalchemy import event, insert, inspect, select
 
 from domain.accounts import add_contact, create_account, update_contact
 from domain.engagement import (
@@ -310,6 +310,42 @@ def test_a_key_met_again_in_a_later_chunk_is_not_looked_up_again(
     assert len([s for s in sent if "contacts.email_key IN" in s]) == 1
     assert len([s for s in sent if "accounts.domain_key IN" in s]) == 1
     assert _import(workspace, owner, path).skipped == 6  # and all six were found
+
+
+def test_rows_are_matched_from_the_key_indexes_alone(sqlite_workspace, sqlite_people, tmp_path):
+    """A contact's e-mail, a website's domain and a name are looked up in their index, which
+    holds what the matching reads (the account's id, the oldest contact): no account's or
+    contact's row is read for a key (at 100,000 accounts a third of the matching's time)."""
+    uow, owner = SqlUnitOfWork(sqlite_workspace), sqlite_people[Role.OWNER]
+    acme = create_account(uow, owner, {"name": "Acme", "website": "acme.com"})
+    add_contact(uow, owner, acme.id, {"name": "Ann", "email": "ann@acme.com"})
+    for n in range(2):  # a name two accounts share: how many, and the first few
+        create_account(uow, owner, {"name": "Gamma", "website": f"gamma{n}.example"})
+    path = _csv(tmp_path, (
+        "ann@acme.com,,,Webinar,2025-03-01,,,\n"
+        ",acme.com,,Webinar,2025-03-02,,,\n"
+        ",,Gamma,Webinar,2025-03-03,,,\n"
+    ))  # fmt: skip
+    plans: list[str] = []
+
+    def explained(conn, cursor, statement, parameters, context, executemany):
+        if not executemany and "_key IN" in statement:
+            cursor.execute("EXPLAIN QUERY PLAN " + statement, parameters)
+            plans.append(" / ".join(row[3] for row in cursor.fetchall()))
+        return statement, parameters
+
+    event.listen(sqlite_workspace.engine, "before_cursor_execute", explained, retval=True)
+    try:
+        summary = _import(sqlite_workspace, owner, path)
+    finally:
+        event.remove(sqlite_workspace.engine, "before_cursor_execute", explained)
+    assert (summary.created, summary.rejected) == (2, 1)
+    by_email, by_domain, by_name = plans
+    assert "SEARCH contacts USING COVERING INDEX ix_contacts_live_email_key" in by_email
+    assert "SEARCH accounts" not in by_email  # the deleted ones, through their own index
+    for plan, index in [(by_domain, "domain_key"), (by_name, "name_key")]:
+        searches = [step for step in plan.split(" / ") if step.startswith("SEARCH")]
+        assert searches and all(f"COVERING INDEX ix_accounts_live_{index}" in s for s in searches)
 
 
 def test_a_kind_campaign_and_source_can_be_given_for_every_row(workspace, people, crm, tmp_path):

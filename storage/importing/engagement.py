@@ -64,7 +64,7 @@ from storage.importing.importer import (
 )
 from storage.importing.reading import Reading, read_chunks
 from storage.keys import email_key
-from storage.queries import LIVE_ACCOUNT
+from storage.queries import LIVE_ACCOUNT, live_account_id
 from storage.schema import EngagementRow, table_of
 from storage.workspace import Workspace, sqlite_file
 
@@ -154,9 +154,8 @@ class _Accounts:
             known |= dict.fromkeys(unknown)
             query = (
                 select(contacts.c.email_key, _raw(contacts.c.account_id), _raw(contacts.c.id))
-                .join(accounts, accounts.c.id == contacts.c.account_id)
                 .where(
-                    LIVE_ACCOUNT,
+                    live_account_id(contacts.c.account_id),
                     contacts.c.deleted_at.is_(None),
                     _one_of(self.conn, contacts.c.email_key, unknown),
                 )
