@@ -162,7 +162,8 @@ class _Accounts:
                 .order_by(contacts.c.created_at, contacts.c.id)
             )
             found: dict[str, tuple[dict[_RawId, None], _RawId]] = {}
-            for key, account_id, contact_id in self.conn.execute(query):
+            # all the rows at once: fetched one at a time, a lookup took twice as long
+            for key, account_id, contact_id in self.conn.execute(query).all():
                 found.setdefault(key, ({}, contact_id))[0][account_id] = None
             known |= {
                 key: ((len(ids), list(ids)[:SHOWN_CANDIDATES]), contact_id)
@@ -202,7 +203,7 @@ class _Accounts:
             return holder if n == 0 else case((held.c.holders > n, holder))
 
         few = [nth(n) for n in range(SHOWN_CANDIDATES)]
-        rows = self.conn.execute(select(held.c.key, held.c.holders, *few))
+        rows = self.conn.execute(select(held.c.key, held.c.holders, *few)).all()
         return {k: (holders, list(dict.fromkeys(filter(None, ids)))) for k, holders, *ids in rows}
 
     def candidates(self, ids: set[_RawId]) -> dict[_RawId, Candidate]:
@@ -212,7 +213,7 @@ class _Accounts:
         columns = [_raw(accounts.c.id), accounts.c.name, accounts.c.website, accounts.c.country]
         found = self.conn.execute(
             select(*columns).where(_one_of(self.conn, _raw(accounts.c.id), ids))
-        )
+        ).all()
         return {raw: Candidate(_uuid(raw), *row) for raw, *row in found}
 
 
@@ -323,8 +324,8 @@ def _stored(conn: Connection, keys: list[_Key]) -> set[_Key]:
         return set()
     c = engagements.c
     columns = [_raw(c.account_id), _raw(c.contact_id), c.kind, _raw(c.at), c.campaign]
-    rows = conn.execute(select(*columns).where(_one_of(conn, _raw(c.at), {key[3] for key in keys})))
-    return set(map(tuple, rows)) & set(keys)
+    at = _one_of(conn, _raw(c.at), {key[3] for key in keys})
+    return set(map(tuple, conn.execute(select(*columns).where(at)).all())) & set(keys)
 
 
 def _as_it_is(value: Any) -> Any:
