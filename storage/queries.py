@@ -4,8 +4,18 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping
+from typing import Any
 
-from sqlalchemy import ClauseElement, Column, ColumnElement, FromClause, Table, and_, func
+from sqlalchemy import (
+    ClauseElement,
+    Column,
+    ColumnElement,
+    FromClause,
+    Table,
+    and_,
+    func,
+    select,
+)
 from sqlalchemy.sql import visitors
 from sqlalchemy.sql.selectable import Alias
 
@@ -20,6 +30,12 @@ LIVE_ACCOUNT = accounts.c.deleted_at.is_(None)
 #: storage order. Written plainly, "deleted_at IS NULL" lets it walk one of the live-row
 #: indexes instead and fetch each row out of order, several times slower at a million.
 EVERY_LIVE_ROW = func.coalesce(accounts.c.deleted_at, None).is_(None)
+
+
+def live_account_id(account_id: ColumnElement[Any]) -> ColumnElement[bool]:
+    """``account_id`` is a live account's: the deleted ones are few and indexed, where
+    looking up each account to tell would cost more than a read of an index alone."""
+    return account_id.not_in(select(accounts.c.id).where(accounts.c.deleted_at.is_not(None)))
 
 
 def account_filter(search: str | None = None) -> ColumnElement[bool]:

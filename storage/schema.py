@@ -153,8 +153,10 @@ class AccountRow(Tracked, Base):
         live_index("ix_accounts_live_annual_revenue", "annual_revenue", "id"),
         live_index("ix_accounts_live_country_code", "country_code", "id"),
         live_index("ix_accounts_live_updated_at", "updated_at", "id"),
-        live_index("ix_accounts_live_domain_key", "domain_key"),
-        live_index("ix_accounts_live_name_key", "name_key", "country"),
+        # The keys an engagement row is matched by, with the id it is matched to: the
+        # matching reads the index alone (on SQLite, only if it holds the deletion time).
+        live_index("ix_accounts_live_domain_key", "domain_key", "id", "deleted_at"),
+        live_index("ix_accounts_live_name_key", "name_key", "country", "id", "deleted_at"),
         live_index("ix_accounts_live_search_text", "search_text"),
         Index("ix_accounts_import_batch_id", "import_batch_id"),
         # The few deleted accounts, which a summary's read leaves out without looking up
@@ -204,7 +206,16 @@ class ContactRow(Tracked, Base):
         live_index("ix_contacts_live_account_id", "account_id", "name"),
         # Answers "has a decision-maker?" from the index alone, for every account at once.
         live_index("ix_contacts_live_decision_maker", "account_id", "decision_maker"),
-        live_index("ix_contacts_live_email_key", "email_key"),
+        # What an engagement row's e-mail is matched to, the oldest contact first, from
+        # the index alone (on SQLite, only if it holds the deletion time).
+        live_index(
+            "ix_contacts_live_email_key",
+            "email_key",
+            "created_at",
+            "id",
+            "account_id",
+            "deleted_at",
+        ),
         Index("ix_contacts_import_batch_id", "import_batch_id"),
     )
 

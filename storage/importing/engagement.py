@@ -60,10 +60,11 @@ from storage.importing.importer import (
     check_mapped_fields,
     contacts,
     disk_full,
+    read_apart,
 )
-from storage.importing.reading import Reading, chunks
+from storage.importing.reading import Reading, read_chunks
 from storage.keys import email_key
-from storage.queries import LIVE_ACCOUNT
+from storage.queries import LIVE_ACCOUNT, live_account_id
 from storage.schema import EngagementRow, table_of
 from storage.workspace import Workspace, sqlite_file
 
@@ -133,34 +134,42 @@ class _Accounts:
     by their e-mail's key, accounts by website domain and by name. Of the accounts that
     share a key, only how many there are and the first few are read (the demo gives a
     name to a hundred accounts or more). An import writes no account, so what a key was
-    found to be is kept for the chunks after (names repeat across a file)."""
+    found to be is kept for the chunks after (names, websites and e-mails repeat across a
+    file)."""
 
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
         #: Column → key → its holders (None: no live account holds it).
         self.known: dict[str, dict[str, _Holders | None]] = {}
+        #: E-mail key → the accounts whose contacts have it and the oldest such contact.
+        self.people: dict[str, tuple[_Holders, _RawId] | None] = {}
         #: (way, key) → why a row with that key is rejected, for the keys accounts share.
         self.ambiguous: dict[tuple[str, str], str] = {}
 
-    def emails(self, keys: set[str]) -> dict[str, list[tuple[_RawId, _RawId]]]:
-        """E-mail key → (account, contact) of the live contacts of live accounts, oldest
-        first."""
-        if not keys:
-            return {}
-        query = (
-            select(contacts.c.email_key, _raw(contacts.c.account_id), _raw(contacts.c.id))
-            .join(accounts, accounts.c.id == contacts.c.account_id)
-            .where(
-                LIVE_ACCOUNT,
-                contacts.c.deleted_at.is_(None),
-                _one_of(self.conn, contacts.c.email_key, keys),
+    def emails(self, keys: set[str]) -> dict[str, tuple[_Holders, _RawId] | None]:
+        """E-mail key → how many live accounts have a live contact with it and the first
+        few of them (the oldest contact's first), with that oldest contact; or None."""
+        known = self.people
+        if unknown := keys - known.keys():
+            known |= dict.fromkeys(unknown)
+            query = (
+                select(contacts.c.email_key, _raw(contacts.c.account_id), _raw(contacts.c.id))
+                .where(
+                    live_account_id(contacts.c.account_id),
+                    contacts.c.deleted_at.is_(None),
+                    _one_of(self.conn, contacts.c.email_key, unknown),
+                )
+                .order_by(contacts.c.created_at, contacts.c.id)
             )
-            .order_by(contacts.c.created_at, contacts.c.id)
-        )
-        found: dict[str, list[tuple[_RawId, _RawId]]] = {}
-        for key, account_id, contact_id in self.conn.execute(query):
-            found.setdefault(key, []).append((account_id, contact_id))
-        return found
+            found: dict[str, tuple[dict[_RawId, None], _RawId]] = {}
+            # all the rows at once: fetched one at a time, a lookup took twice as long
+            for key, account_id, contact_id in self.conn.execute(query).all():
+                found.setdefault(key, ({}, contact_id))[0][account_id] = None
+            known |= {
+                key: ((len(ids), list(ids)[:SHOWN_CANDIDATES]), contact_id)
+                for key, (ids, contact_id) in found.items()
+            }
+        return known
 
     def keyed(self, key: Column[Any], keys: set[str]) -> dict[str, _Holders | None]:
         """Key → how many live accounts hold it in ``key`` and the first few of them, or
@@ -194,7 +203,7 @@ class _Accounts:
             return holder if n == 0 else case((held.c.holders > n, holder))
 
         few = [nth(n) for n in range(SHOWN_CANDIDATES)]
-        rows = self.conn.execute(select(held.c.key, held.c.holders, *few))
+        rows = self.conn.execute(select(held.c.key, held.c.holders, *few)).all()
         return {k: (holders, list(dict.fromkeys(filter(None, ids)))) for k, holders, *ids in rows}
 
     def candidates(self, ids: set[_RawId]) -> dict[_RawId, Candidate]:
@@ -202,7 +211,9 @@ class _Accounts:
         if not ids:
             return {}
         columns = [_raw(accounts.c.id), accounts.c.name, accounts.c.website, accounts.c.country]
-        found = self.conn.execute(select(*columns).where(_raw(accounts.c.id).in_(ids)))
+        found = self.conn.execute(
+            select(*columns).where(_one_of(self.conn, _raw(accounts.c.id), ids))
+        ).all()
         return {raw: Candidate(_uuid(raw), *row) for raw, *row in found}
 
 
@@ -231,7 +242,19 @@ class _Unmatched:
 _Match = _Found | _Unmatched
 
 
-def _matches(found: _Accounts, chunk: list[dict[str, Any]]) -> list[_Match]:
+#: What a row is matched by: its e-mail's key, its website's domain (else its e-mail's),
+#: and its account's name, normalised.
+_MatchKeys = tuple[str | None, str | None, str]
+
+
+def _match_keys(values: dict[str, Any]) -> _MatchKeys:
+    """What a row is matched by (worked out where the file is read)."""
+    email = email_key(values.get("email"))
+    domain = normalize_domain(values.get("website")) or normalize_domain(email)
+    return email, domain, normalize_name(values.get("account"))
+
+
+def _matches(found: _Accounts, chunk: list[dict[str, Any]], keys: list[_MatchKeys]) -> list[_Match]:
     """The account (and contact) each row of a chunk is, or why not: by a contact's e-mail,
     then by a website's domain, then by name, each way looked up only for the rows the ways
     before left unmatched. The accounts ambiguous rows may be are read once, at the end."""
@@ -239,45 +262,37 @@ def _matches(found: _Accounts, chunk: list[dict[str, Any]]) -> list[_Match]:
     #: Row → the key several accounts share, how it is said, and the first of them.
     shared: dict[int, tuple[tuple[str, str], _Holders]] = {}
 
-    def one(index: int, way: str, key: str, holders: _Holders, column: str) -> None:
+    def one(index: int, way: str, key: str, holders: _Holders, column: str,
+            contact_id: _RawId | None = None) -> None:  # fmt: skip
         sharing, ids = holders
         if sharing == 1:
-            matches[index] = _Found(ids[0], None, way)
+            matches[index] = _Found(ids[0], contact_id, way)
         else:
             shared[index] = (way, key), holders
             matches[index] = _Unmatched(column, "")  # said below
 
-    emails = [email_key(values.get("email")) for values in chunk]
-    by_email = found.emails({e for e in emails if e})
-    for index, email in enumerate(emails):
-        if email and (people := by_email.get(email)):
-            account_ids = list(dict.fromkeys(account_id for account_id, _ in people))
-            if len(account_ids) == 1:  # the contact is kept with the engagement
-                matches[index] = _Found(*people[0], "email")
-            else:
-                first = account_ids[:SHOWN_CANDIDATES]
-                one(index, "email", email, (len(account_ids), first), "email")
-    # A row's website domain: its website's, else its e-mail's.
+    by_email = found.emails({email for email, _, _ in keys if email})
+    for index, (email, _, _) in enumerate(keys):
+        if email and (people := by_email[email]):
+            sharing, contact_id = people  # the contact is kept with the engagement
+            one(index, "email", email, sharing, "email", contact_id)
     domains = {
         index: domain
-        for index, values in enumerate(chunk)
-        if matches[index] is None
-        and (domain := normalize_domain(values.get("website")) or normalize_domain(emails[index]))
+        for index, (_, domain, _) in enumerate(keys)
+        if matches[index] is None and domain
     }
     by_domain = found.keyed(accounts.c.domain_key, set(domains.values()))
     for index, domain in domains.items():
-        if holders := by_domain[domain]:
+        if held := by_domain[domain]:
             column = "website" if chunk[index].get("website") else "email"
-            one(index, "website", domain, holders, column)
+            one(index, "website", domain, held, column)
     names = {
-        index: name
-        for index, values in enumerate(chunk)
-        if matches[index] is None and (name := normalize_name(values.get("account")))
+        index: name for index, (_, _, name) in enumerate(keys) if matches[index] is None and name
     }
     by_name = found.keyed(accounts.c.name_key, set(names.values()))
     for index, name in names.items():
-        if holders := by_name[name]:
-            one(index, "account", name, holders, "account")
+        if held := by_name[name]:
+            one(index, "account", name, held, "account")
     _say_ambiguous(found, {key: holders for key, holders in shared.values()})
     for index, (key, _) in shared.items():
         unmatched = matches[index]
@@ -309,8 +324,8 @@ def _stored(conn: Connection, keys: list[_Key]) -> set[_Key]:
         return set()
     c = engagements.c
     columns = [_raw(c.account_id), _raw(c.contact_id), c.kind, _raw(c.at), c.campaign]
-    rows = conn.execute(select(*columns).where(_one_of(conn, _raw(c.at), {key[3] for key in keys})))
-    return set(map(tuple, rows)) & set(keys)
+    at = _one_of(conn, _raw(c.at), {key[3] for key in keys})
+    return set(map(tuple, conn.execute(select(*columns).where(at)).all())) & set(keys)
 
 
 def _as_it_is(value: Any) -> Any:
@@ -327,7 +342,7 @@ def _import_rows(run: ImportRun, found: _Accounts, columns: dict[str, str]) -> N
     made = (run.batch_id, run.now, run.user.name)
     for chunk in run.parsed_chunks():
         parsed = chunk.rows
-        matches = _matches(found, [values for _, _, values in parsed])
+        matches = _matches(found, [values for _, _, values in parsed], chunk.keys)
         # what makes a row the same engagement, and how its account was found
         keyed: list[tuple[_Key, str, dict[str, Any]]] = []
         for (number, cells, values), match in zip(parsed, matches, strict=True):
@@ -382,9 +397,13 @@ def import_engagement(
     table = open_table(path, ENGAGEMENT_FIELDS, options.sheet, options.encoding, options.delimiter)
     fields = engagement_fields(options.kind is not None)
     mapped_fields = mapped_engagement_fields(table, options, fields)
+    reading = Reading(table, fields, mapped_fields, importer.CHUNK, keys_of=_match_keys)
     try:
-        with cycle_collector_paused(), workspace.write() as conn:
-            parsed = chunks(Reading(table, fields, mapped_fields, importer.CHUNK))
+        with (
+            read_chunks(reading, own_process=read_apart(path)) as parsed,
+            cycle_collector_paused(),
+            workspace.write() as conn,
+        ):
             folder = file.parent if (file := sqlite_file(workspace.url)) else None
             run = ImportRun(conn, user, table, "engagement", parsed, options, progress, cancel,
                             folder, EngagementSummary)  # fmt: skip

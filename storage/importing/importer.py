@@ -85,8 +85,8 @@ engagements = table_of(EngagementRow)
 
 CHUNK = 5000
 REBUILD_AT_ROWS = 50_000
-#: Rows from which a file of accounts is read and parsed in a process of its own, beside
-#: the import (starting it takes about half a second).
+#: Rows from which a file of accounts or engagement is read and parsed in a process of its
+#: own, beside the import (starting it takes about half a second).
 OWN_READER_AT_ROWS = 50_000
 ACCOUNT_VALUES = [f.name for f in ACCOUNT_FIELDS] + ["custom"]
 CONTACT_VALUES = [f.name for f in CONTACT_FIELDS if f.name != "account"]
@@ -407,7 +407,7 @@ def _import_accounts(run: ImportRun, stored: _StoredAccounts) -> None:
     policy = run.options.on_duplicate
     unknown = run.summary.unknown_countries
     for chunk in run.parsed_chunks():
-        keys = chunk.keys
+        keys: list[Keys] = chunk.keys
         for _, _, values in chunk.rows:
             if (country := values.get("country")) and country_code(country) is None:
                 unknown[country] = unknown.get(country, 0) + 1
@@ -620,7 +620,7 @@ def _run_import(
     if numbers:
         table = replace(table, decimal=numbers.decimal)
     rows = Reading(table, fields, mapped_fields, CHUNK, scales, numbers, kind == "accounts")
-    apart = rows.accounts and path.stat().st_size // _BYTES_PER_ROW >= OWN_READER_AT_ROWS
+    apart = rows.accounts and read_apart(path)
     try:
         with (
             read_chunks(rows, own_process=apart) as chunks,
@@ -658,6 +658,11 @@ def disk_full(error: DBAPIError) -> bool:
 
 #: Roughly the smallest number of bytes a company-list row takes in a file.
 _BYTES_PER_ROW = 60
+
+
+def read_apart(path: Path) -> bool:
+    """Whether the file may hold OWN_READER_AT_ROWS rows: then a process of its own reads it."""
+    return path.stat().st_size // _BYTES_PER_ROW >= OWN_READER_AT_ROWS
 
 
 def bigger_than_stored(conn: Connection, path: Path, table: Table) -> bool:

@@ -1,9 +1,8 @@
 """A file's rows read and parsed for an import, a chunk at a time: in the importing process
-for a small file, and for a big file of accounts in a process of its own, which reads and
-parses the next rows, with their dedupe keys, on a second core while the import matches
-these, works out the derived columns of the accounts it creates and stores them (the two
-sides take about as long a row). Either way the chunks are the same, in the file's
-order."""
+for a small file, and for a big file of accounts or engagement in a process of its own,
+which reads and parses the next rows, with the keys they are matched by, on a second core
+while the import matches these and stores them (for accounts the two sides take about as
+long a row). Either way the chunks are the same, in the file's order."""
 
 from __future__ import annotations
 
@@ -11,7 +10,7 @@ import gc
 import multiprocessing
 import queue
 import traceback
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import islice
@@ -22,7 +21,7 @@ from domain.fields import Field
 from domain.importing import RowError, RowParser, RowRejected
 from domain.values import NumberFormat
 from storage.importing.files import BadRow, SourceTable
-from storage.keys import Keys, account_keys
+from storage.keys import account_keys
 
 
 @dataclass
@@ -34,8 +33,9 @@ class Chunk:
     #: Each row parsed: its number, its cells (none for accounts: only a contact or an
     #: engagement row may still be rejected once parsed) and its field values.
     rows: list[tuple[int, list[str], dict[str, Any]]] = field(default_factory=list)
-    #: For accounts, each row's dedupe keys.
-    keys: list[Keys] = field(default_factory=list)
+    #: Each row's keys, when the reading works them out (an account's dedupe keys, what an
+    #: engagement row is matched by).
+    keys: list[Any] = field(default_factory=list)
     #: The rows rejected: number, cells, column and why.
     rejected: list[tuple[int, list[str], str, str]] = field(default_factory=list)
     #: The optional cells that could not be read.
@@ -47,7 +47,8 @@ class Chunk:
 @dataclass(frozen=True)
 class Reading:
     """How to read a file's rows: the table, its fields, each column's field and unit, the
-    file's number format, whether the rows are accounts, and how many rows a chunk takes."""
+    file's number format, whether the rows are accounts (each keyed by its dedupe keys), or
+    else what each row's keys are, and how many rows a chunk takes."""
 
     table: SourceTable
     fields: tuple[Field, ...]
@@ -56,6 +57,9 @@ class Reading:
     scales: Sequence[int] | None = None
     numbers: NumberFormat | None = None
     accounts: bool = False
+    #: A row's keys from its field values: a module's function, which a reader process
+    #: finds by its name.
+    keys_of: Callable[[dict[str, Any]], Any] | None = None
 
 
 def chunks(reading: Reading) -> Iterator[Chunk]:
@@ -69,6 +73,7 @@ def chunks(reading: Reading) -> Iterator[Chunk]:
         scales=reading.scales,
         numbers=reading.numbers,
     )
+    keys_of = account_keys if reading.accounts else reading.keys_of
     rows = table.rows()
     while items := list(islice(rows, reading.chunk_rows)):
         chunk = Chunk(len(items))
@@ -84,11 +89,9 @@ def chunks(reading: Reading) -> Iterator[Chunk]:
                 continue
             if parse.unread:
                 chunk.unread += [RowError(number, column, why) for column, why in parse.unread]
-            if reading.accounts:
-                chunk.rows.append((number, [], values))
-                chunk.keys.append(account_keys(values))
-            else:
-                chunk.rows.append((number, cells, values))
+            chunk.rows.append((number, [] if reading.accounts else cells, values))
+            if keys_of is not None:
+                chunk.keys.append(keys_of(values))
         chunk.bands = dict(parse.bands)
         yield chunk
 

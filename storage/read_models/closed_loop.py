@@ -63,6 +63,7 @@ from domain.values import counted
 from storage.icp_sql import criterion_sql
 from storage.icps import read_active_version
 from storage.interactions import UNCORRECTED, interactions, stage_changes
+from storage.queries import live_account_id
 from storage.reach import account_reach, left_column, reached_column
 from storage.read_models.interaction_export import (
     COLUMNS as INTERACTION_COLUMNS,
@@ -209,7 +210,7 @@ def _with_segments(
         joined = joined.join(accounts, accounts.c.id == account_id)
         conditions: list[Any] = [_scanned(accounts.c.deleted_at).is_(None)]
     else:
-        conditions = [_live(account_id)]
+        conditions = [live_account_id(account_id)]
     if Segment.TIER in segments:
         joined = joined.outerjoin(scores, scores.c.account_id == account_id)
     if {Segment.ICP_VERSION, Segment.REP} & set(segments):
@@ -224,12 +225,6 @@ def _with_segments(
 
 def _rep_id(rep: str) -> ColumnElement[Any]:
     return select(owners.c.id).where(owners.c.name == rep).scalar_subquery()
-
-
-def _live(account_id: ColumnElement[Any]) -> ColumnElement[bool]:
-    """``account_id`` is a live account's: the deleted ones are few and indexed, where
-    looking up each account to tell would cost more than a read of a summary alone."""
-    return account_id.not_in(select(accounts.c.id).where(accounts.c.deleted_at.is_not(None)))
 
 
 def _segment_columns(segments: Sequence[Segment]) -> list[Any]:
