@@ -439,3 +439,39 @@ def test_the_agreements_reads_are_compiled_once_whatever_the_days(workspace, peo
         read(conn, Scope(Period.parse("2026-09..2026-11"), VIENNA, NOW))
     misses = [hit for hit in compiled if hit != hit.CACHE_HIT]
     assert compiled and not misses
+
+
+def test_sqlite_reads_the_periods_hand_offs_in_one_pass_and_the_black_hole_by_first_touch(
+    sqlite_workspace, sqlite_people
+):
+    """How SQLite finds the rows (it has no statistics to choose by): the period's
+    hand-offs in one pass over their facts, as they are stored, not each looked up in
+    random order through their times' index (a few hundred thousand lookups at a million
+    accounts took seconds); the black hole's through the index of first touches, which
+    holds the untouched few, not every hand-off made before its last day."""
+    from sqlalchemy import event
+
+    workspace = sqlite_workspace
+    save_agreement(SqlAgreementStore(workspace), sqlite_people[Role.OWNER], AGREEMENT)
+    _store(workspace, sqlite_people, [{"mine": True, "handed_off": 900, "closed": None,
+                                       "interactions": []}])  # fmt: skip
+    read: list[tuple[str, object]] = []
+
+    def heard(*args: object) -> None:
+        read.append((str(args[2]), args[3]))
+
+    with workspace.read() as conn:
+        event.listen(conn, "before_cursor_execute", heard)
+        compliance(conn, SCOPE)
+        black_hole(conn, SCOPE)
+        event.remove(conn, "before_cursor_execute", heard)
+        raw = conn.connection.dbapi_connection
+        plans = [
+            " / ".join(step[3] for step in raw.execute(f"EXPLAIN QUERY PLAN {sql}", params))
+            for sql, params in read
+            if "handoff_facts.tier" in sql
+        ]
+    assert len(plans) == 2
+    assert "SCAN handoff_facts" in plans[0]
+    assert "USING INDEX ix_handoff_facts_attempt_1" in plans[1], plans[1]
+    assert "ix_handoff_facts_handed_off_at" not in " ".join(plans)
