@@ -387,3 +387,91 @@ def test_a_reps_compliance_counts_their_hand_offs_and_follow_ups_alone(workspace
     expected = _expected([f for f in facts if f["mine"]])  # the rep's accounts, logged by them
     scope = Scope(PERIOD, VIENNA, NOW, people[Role.REP].name)
     _read_as_defined(workspace, scope, expected, batch)
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(batch=history, together=st.integers(0, 4))
+def test_the_raw_hand_offs_are_every_one_of_the_period_oldest_first_read_a_slice_at_a_time(
+    workspace, people, monkeypatch, batch, together
+):
+    """The hand-offs' sheet lists each of the period's hand-offs once, oldest first and
+    those of one moment by name, though it reads them a few at a time: slices of two here,
+    with up to four accounts handed off at one moment (a selection's hand-off)."""
+    from storage.read_models import sla_compliance
+
+    monkeypatch.setattr(sla_compliance, "SLICE", 2)
+    moment = {"mine": True, "handed_off": 700, "closed": None, "interactions": []}
+    save_agreement(SqlAgreementStore(workspace), people[Role.OWNER], AGREEMENT)
+    facts = _store(workspace, people, [*batch, *([moment] * together)])
+    start, end = PERIOD.start(VIENNA.zone), PERIOD.end(VIENNA.zone)
+    listed = sorted((f["handed"], f["account"]) for f in facts
+                    if f["handed"] is not None and start <= f["handed"] < end)  # fmt: skip
+    with workspace.read() as conn:
+        table = handoff_rows(conn, SCOPE)
+        rows = [(row[3], row[0]) for row in table.rows]
+    assert rows == [(handed.replace(tzinfo=None), name) for handed, name in listed], batch
+    assert table.count == len(listed)
+
+
+def test_the_agreements_reads_are_compiled_once_whatever_the_days(workspace, people):
+    """The days of the calendar a measure joins are one parameter, not a statement of their
+    own: a second read of the two sides, the black hole and the hand-offs, a read for
+    another period too, compiles nothing again (a list of their values was compiled afresh
+    at every read, and took longer than most of the reads themselves)."""
+    from sqlalchemy import event
+
+    save_agreement(SqlAgreementStore(workspace), people[Role.OWNER], AGREEMENT)
+    _store(workspace, people, [{"mine": True, "handed_off": 200, "closed": None,
+                                "interactions": [_logged(5)]}])  # fmt: skip
+    compiled: list[object] = []
+
+    def read(conn, scope):
+        sla_sections(conn, scope)
+        list(handoff_rows(conn, scope).rows)
+        breaches(conn, scope)
+
+    with workspace.read() as conn:
+        read(conn, SCOPE)
+        event.listen(conn, "before_cursor_execute", lambda *a: compiled.append(a[-2].cache_hit))
+        read(conn, SCOPE)
+        read(conn, Scope(Period.parse("2026-09..2026-11"), VIENNA, NOW))
+    misses = [hit for hit in compiled if hit != hit.CACHE_HIT]
+    assert compiled and not misses
+
+
+def test_sqlite_reads_the_periods_hand_offs_in_one_pass_and_the_black_hole_by_first_touch(
+    sqlite_workspace, sqlite_people
+):
+    """How SQLite finds the rows (it has no statistics to choose by): the period's
+    hand-offs in one pass over their facts, as they are stored, not each looked up in
+    random order through their times' index (a few hundred thousand lookups at a million
+    accounts took seconds); the black hole's through the index of first touches, which
+    holds the untouched few, not every hand-off made before its last day."""
+    from sqlalchemy import event
+
+    workspace = sqlite_workspace
+    save_agreement(SqlAgreementStore(workspace), sqlite_people[Role.OWNER], AGREEMENT)
+    _store(workspace, sqlite_people, [{"mine": True, "handed_off": 900, "closed": None,
+                                       "interactions": []}])  # fmt: skip
+    read: list[tuple[str, object]] = []
+
+    def heard(*args: object) -> None:
+        read.append((str(args[2]), args[3]))
+
+    with workspace.read() as conn:
+        event.listen(conn, "before_cursor_execute", heard)
+        compliance(conn, SCOPE)
+        black_hole(conn, SCOPE)
+        event.remove(conn, "before_cursor_execute", heard)
+        raw = conn.connection.dbapi_connection
+        plans = [
+            " / ".join(step[3] for step in raw.execute(f"EXPLAIN QUERY PLAN {sql}", params))
+            for sql, params in read
+            if "handoff_facts.tier" in sql
+        ]
+    assert len(plans) == 2
+    assert "SCAN handoff_facts" in plans[0]
+    assert "USING INDEX ix_handoff_facts_attempt_1" in plans[1], plans[1]
+    assert "ix_handoff_facts_handed_off_at" not in " ".join(plans)

@@ -28,6 +28,8 @@ Where the definitions leave it open, this module counts:
 from __future__ import annotations
 
 import enum
+import functools
+import json
 import uuid
 from collections import Counter
 from collections.abc import Iterator
@@ -37,18 +39,20 @@ from functools import cached_property
 from typing import Any
 
 from sqlalchemy import (
+    JSON,
     Connection,
     Date,
     DateTime,
+    Dialect,
     Integer,
     String,
+    bindparam,
     case,
     cast,
-    column,
     func,
     literal,
     select,
-    values,
+    type_coerce,
 )
 
 from domain.agreement import Agreement, standing
@@ -59,6 +63,7 @@ from domain.targets import Stage
 from domain.values import counted
 from storage.agreements import current_agreement
 from storage.dossiers import complete_dossiers
+from storage.read_models.closed_loop import _scanned
 from storage.schema import (
     AccountRow,
     UserRow,
@@ -105,7 +110,7 @@ class _Days:
     work: WorkCalendar
     first: date
     last: date
-    dialect: str
+    dialect: Dialect
 
     @cached_property
     def rows(self) -> list[tuple[Any, ...]]:
@@ -143,18 +148,35 @@ class _Days:
 
     @cached_property
     def cte(self) -> Any:
-        cols: list[Any] = [
-            column("n", Integer),
-            column("day", Date),
-            column("day_end", DateTime(timezone=True)),
-            column("month", String),
-            column("week", String),
-            column("deadline", DateTime(timezone=True)),
-            column("attempts_end", DateTime(timezone=True)),
-            column("feedback_end", DateTime(timezone=True)),
-            *(column(f"by{n}", DateTime(timezone=True)) for n, _ in TOUCH_BUCKETS),
+        """The days as a table in SQL, read from one JSON parameter that holds them all, as
+        they are bound: a statement that joins them is then the same statement whatever the
+        days, which SQLAlchemy compiles once (it compiles a VALUES list of a few thousand
+        parameters afresh every time, which took longer than most reads)."""
+        kinds: list[Any] = [Integer(), Date(), DateTime(timezone=True), String(), String()]
+        kinds += [DateTime(timezone=True)] * (len(self.rows[0]) - len(kinds))
+        bound = [k.dialect_impl(self.dialect).bind_processor(self.dialect) for k in kinds]
+        rows = [
+            [_jsonable(b(v) if b else v) for b, v in zip(bound, row, strict=True)]
+            for row in self.rows
         ]
-        return values(*cols, name="days").data(self.rows).cte("days")
+        days = bindparam("days", json.dumps(rows), String())
+        cols: list[Any]
+        if self.dialect.name == "postgresql":
+            each = func.json_array_elements(cast(days, JSON)).table_valued("value")
+            cols = [cast(each.c.value.op("->>")(n), kind) for n, kind in enumerate(kinds)]
+        else:
+            each = func.json_each(days).table_valued("value")
+            cols = [
+                type_coerce(func.json_extract(each.c.value, f"$[{n}]"), kind)
+                for n, kind in enumerate(kinds)
+            ]
+        names = ["n", "day", "day_end", "month", "week", "deadline", "attempts_end",
+                 "feedback_end", *(f"by{n}" for n, _ in TOUCH_BUCKETS)]  # fmt: skip
+        return (
+            select(*(col.label(name) for col, name in zip(cols, names, strict=True)))
+            .cte("days")
+            .prefix_with("MATERIALIZED")
+        )
 
     def offsets(self) -> list[tuple[datetime, int]]:
         """(from this UTC moment on, the zone's offset in seconds), over the days."""
@@ -180,7 +202,7 @@ class _Days:
 
     def day_of(self, moment: Any) -> Any:
         """The day number of the time ``moment`` (a column), in SQL."""
-        if self.dialect == "sqlite":
+        if self.dialect.name == "sqlite":
             seconds: Any = cast(func.strftime("%s", moment), Integer)
         else:
             seconds = cast(func.floor(func.extract("epoch", moment)), Integer)
@@ -212,7 +234,13 @@ def _days(conn: Connection, scope: Scope, agreement: Agreement, since_first: boo
         if earliest is not None:
             first = min(first, work.local_day(stored_utc(earliest)))
     last = max(work.local_day(scope.period.end(work.zone)), work.local_day(scope.now))
-    return _Days(agreement, work, first, last + timedelta(days=1), conn.dialect.name)
+    return _Days(agreement, work, first, last + timedelta(days=1), conn.dialect)
+
+
+def _jsonable(value: Any) -> Any:
+    """A bound value as JSON holds it: a time or a day as ISO 8601 (what PostgreSQL reads;
+    SQLite's are bound as texts already)."""
+    return value.isoformat() if isinstance(value, date) else value
 
 
 def _utc(moment: datetime) -> datetime:
@@ -225,10 +253,16 @@ def _untouched(scope: Scope) -> Any:
     return first.is_(None) | (first > _utc(scope.now))
 
 
-def _handed_off(scope: Scope, start: datetime | None, end: datetime | None) -> list[Any]:
+def _handed_off(
+    scope: Scope, start: datetime | None, end: datetime | None, scan: bool = False
+) -> list[Any]:
     """The conditions on a hand-off (its facts, with its rep joined) to count: made by
-    ``scope.now``, in [start, end), the scope's rep's (the facts are live hand-offs')."""
-    at = handoff_facts.c.handed_off_at
+    ``scope.now``, in [start, end), the scope's rep's (the facts are live hand-offs').
+    With ``scan``, SQLite reads them in one pass over the facts rather than through the
+    index of their times (:func:`closed_loop._scanned`)."""
+    at: Any = handoff_facts.c.handed_off_at
+    if scan:
+        at = _scanned(at)
     where: list[Any] = [at <= _utc(scope.now)]
     if start is not None:
         where.append(at >= _utc(start))
@@ -252,11 +286,13 @@ def _handoffs(
     untouched: bool = False,
     attempts: bool = False,
     named: bool = False,
+    scan: bool = False,
 ) -> Any:
     """One row per hand-off handed off in [start, end) (only those nobody has touched yet,
     with ``untouched``): its rep, tier, day and the facts each measure needs, as of
     ``scope.now`` (with ``attempts``, how many attempts it had in their window; with
-    ``named``, its account's name: only a list of hand-offs reads the accounts)."""
+    ``named``, its account's name: only a list of hand-offs reads the accounts; with
+    ``scan``, the facts are read in one pass, not through their times' index)."""
     f, now, days = handoff_facts, _utc(scope.now), span.cte
     fb = days.alias("fb")
 
@@ -272,11 +308,13 @@ def _handoffs(
     else:
         enough = _attempts_counted(f, days.c.attempts_end, now) >= wanted
     counted_attempts = [_attempts_counted(f, days.c.attempts_end, now).label("attempts")]
-    where = _handed_off(scope, start, end)
+    where = _handed_off(scope, start, end, scan)
     if untouched:
         where.append(_untouched(scope))
+    # Every hand-off read has its day among the days (they span its times): an outer join
+    # only keeps SQLite from reading the days first and each day's hand-offs again.
     joined = (
-        f.join(days, days.c.n == span.day_of(f.c.handed_off_at))
+        f.outerjoin(days, days.c.n == span.day_of(f.c.handed_off_at))
         .outerjoin(fb, fb.c.n == span.day_of(first_meaningful))
         .outerjoin(users, users.c.id == f.c.owner_id)
     )
@@ -428,7 +466,12 @@ def compliance(conn: Connection, scope: Scope) -> Compliance:
     agreement = current_agreement(conn)
     span = _days(conn, scope, agreement, False)
     zone = scope.calendar.zone
-    h = _handoffs(scope, span, start=scope.period.start(zone), end=scope.period.end(zone))
+    # Every hand-off of the period: one pass over the facts reads them in the order they
+    # are stored, where their times' index would fetch each in random order, several times
+    # slower for a period of months (a few hundred thousand at a million accounts).
+    h = _handoffs(
+        scope, span, start=scope.period.start(zone), end=scope.period.end(zone), scan=True
+    )
     facts = _judged_facts(scope, h)
     rep = func.coalesce(h.c.rep, "(no rep)")
     groups = [h.c.month, h.c.week, rep.label("rep"), h.c.tier, _bucket(h).label("bucket")]
@@ -533,7 +576,7 @@ def _day_end(span: _Days, day: Any) -> Any:
     """The end of the date ``day`` (a column) in the workspace's time zone, as a UTC time
     in SQL: PostgreSQL knows the zone; SQLite adds a day and the zone's offset then (a CASE
     over the dates between its changes, from the days' table)."""
-    if span.dialect == "postgresql":
+    if span.dialect.name == "postgresql":
         return func.timezone(span.work.time_zone, cast(day + 1, DateTime()))
     shifts: list[tuple[date, str]] = []
     for _, first, end, *_ in span.rows:
@@ -910,7 +953,7 @@ def black_hole(conn: Connection, scope: Scope, first: int | None = None) -> list
         if nth is not None:
             due = work.deadline(stored_utc(nth), span.agreement.sales.first_touch_days)
             before = span.due_before(due)
-    h = _handoffs(scope, span, start=None, end=before, untouched=True, named=True)
+    h = _handoffs(scope, span, start=None, end=before, untouched=True, named=True, scan=True)
     rows = conn.execute(
         select(h.c.account_id, h.c.account, h.c.rep, h.c.handed_off_at, h.c.deadline)
         .order_by(h.c.deadline, h.c.account)
@@ -918,16 +961,21 @@ def black_hole(conn: Connection, scope: Scope, first: int | None = None) -> list
     ).all()
     counts = _business_days_to(work, span.first, work.local_day(scope.now))
     today = work.local_day(scope.now)
+
+    @functools.cache
+    def days_overdue(deadline: datetime) -> tuple[datetime, int]:
+        """A deadline with its zone, and the business days overdue since it: worked out
+        once for each of the few deadlines (a day's), not for each of the many hand-offs."""
+        day = work.local_day(stored_utc(deadline))
+        return stored_utc(deadline), counts[today] - counts[day] + work.is_business_day(day)
+
     return [
         BlackHoleEntry(
             row.account_id,
             row.account,
             row.rep,
             stored_utc(row.handed_off_at),
-            stored_utc(row.deadline),
-            counts[today]
-            - counts[work.local_day(stored_utc(row.deadline))]
-            + work.is_business_day(work.local_day(stored_utc(row.deadline))),
+            *days_overdue(row.deadline),
         )
         for row in rows
     ]
@@ -996,15 +1044,17 @@ HANDOFF_COLUMNS = (
 )
 
 
-def _listed_handoffs(scope: Scope, span: Any) -> tuple[Any, dict[str, Any]]:
-    """The period's hand-offs with their accounts' names and attempts, for a list of them,
-    and each judged fact by name."""
+def _listed_handoffs(
+    scope: Scope, span: Any, start: datetime | None = None, end: datetime | None = None
+) -> tuple[Any, dict[str, Any]]:
+    """The period's hand-offs (those handed off in [start, end) of it, when given) with
+    their accounts' names and attempts, for a list of them, and each judged fact by name."""
     zone = scope.calendar.zone
     h = _handoffs(
         scope,
         span,
-        start=scope.period.start(zone),
-        end=scope.period.end(zone),
+        start=start or scope.period.start(zone),
+        end=end or scope.period.end(zone),
         attempts=True,
         named=True,
     )
@@ -1012,60 +1062,89 @@ def _listed_handoffs(scope: Scope, span: Any) -> tuple[Any, dict[str, Any]]:
 
 
 def handoff_rows(conn: Connection, scope: Scope) -> TableData:
-    """The raw hand-offs of the period, one row each, streamed: every figure of the two
-    sides traces to them."""
+    """The raw hand-offs of the period, one row each, oldest first (those of one moment by
+    their accounts' names), streamed: every figure of the two sides traces to them.
+
+    They are read a slice of time at a time (:func:`_slices`), each slice's few thousand
+    sorted by themselves: the first rows come without the whole period's being worked out
+    and sorted first (a workbook lists only its first rows)."""
     agreement = current_agreement(conn)
     span = _days(conn, scope, agreement, False)
     zone = scope.calendar.zone
-    h, facts = _listed_handoffs(scope, span)
-    count = conn.execute(
-        select(func.count()).where(
-            *_handed_off(scope, scope.period.start(zone), scope.period.end(zone))
-        )
-    ).scalar_one()
-    statement = select(
-        h.c.account,
-        h.c.rep,
-        h.c.tier,
-        h.c.handed_off_at,
-        h.c.month,
-        h.c.deadline,
-        h.c.first_touch,
-        facts["on_time"],
-        facts["touch_judged"],
-        h.c.attempts,
-        facts["attempts_met"],
-        facts["attempts_judged"],
-        h.c.first_meaningful,
-        facts["feedback"],
-        facts["feedback_judged"],
-        h.c.rating,
-        h.c.verdict,
-    ).order_by(h.c.handed_off_at, h.c.account)
+    start, end = scope.period.start(zone), scope.period.end(zone)
+    count = conn.execute(select(func.count()).where(*_handed_off(scope, start, end))).scalar_one()
+
+    def statement(since: datetime, until: datetime) -> Any:
+        h, facts = _listed_handoffs(scope, span, since, until)
+        return select(
+            h.c.account,
+            h.c.rep,
+            h.c.tier,
+            h.c.handed_off_at,
+            h.c.month,
+            h.c.deadline,
+            h.c.first_touch,
+            facts["on_time"],
+            facts["touch_judged"],
+            h.c.attempts,
+            facts["attempts_met"],
+            facts["attempts_judged"],
+            h.c.first_meaningful,
+            facts["feedback"],
+            facts["feedback_judged"],
+            h.c.rating,
+            h.c.verdict,
+        ).order_by(h.c.handed_off_at, h.c.account)
 
     def rows() -> Iterator[list[Any]]:
-        found = conn.execution_options(stream_results=True, yield_per=2000).execute(statement)
-        for (account, rep, tier, handed_off_at, month, deadline, first_touch, on_time,
-             touch_judged, attempts, attempts_met, attempts_judged, first_meaningful,
-             feedback, feedback_judged, rating, verdict) in found:  # fmt: skip
-            yield [
-                account,
-                rep or "",
-                tier,
-                _naive(handed_off_at),
-                month,
-                _naive(deadline),
-                _naive(first_touch),
-                _said(on_time, touch_judged),
-                attempts,
-                _said(attempts_met, attempts_judged),
-                _naive(first_meaningful),
-                _said(feedback, feedback_judged),
-                rating,
-                verdict or "",
-            ]
+        for since, until in _slices(conn, scope, start, end):
+            for (account, rep, tier, handed_off_at, month, deadline, first_touch, on_time,
+                 touch_judged, attempts, attempts_met, attempts_judged, first_meaningful,
+                 feedback, feedback_judged, rating,
+                 verdict) in conn.execute(statement(since, until)):  # fmt: skip
+                yield [
+                    account,
+                    rep or "",
+                    tier,
+                    _naive(handed_off_at),
+                    month,
+                    _naive(deadline),
+                    _naive(first_touch),
+                    _said(on_time, touch_judged),
+                    attempts,
+                    _said(attempts_met, attempts_judged),
+                    _naive(first_meaningful),
+                    _said(feedback, feedback_judged),
+                    rating,
+                    verdict or "",
+                ]
 
     return TableData(HANDOFFS_SHEET, HANDOFF_COLUMNS, rows(), count)
+
+
+#: About how many hand-offs :func:`handoff_rows` reads and sorts at once.
+SLICE = 2000
+
+
+def _slices(
+    conn: Connection, scope: Scope, start: datetime, end: datetime
+) -> Iterator[tuple[datetime, datetime]]:
+    """[since, until) spans of hand-off times from ``start`` to ``end``, oldest first, each
+    holding about :data:`SLICE` of the scope's hand-offs, found in their times' index: a
+    span ends at a moment, so the hand-offs of one moment (a hand-off of a selection) are
+    never split, and are all of one span when there are more of them than a span holds."""
+    at = handoff_facts.c.handed_off_at
+    since = start
+    while True:
+        later = select(at).where(*_handed_off(scope, since, end)).order_by(at)
+        until = conn.execute(later.offset(SLICE).limit(1)).scalar()
+        if until is not None and stored_utc(until) == since:  # one moment holds more
+            until = conn.execute(later.where(at > _utc(since)).limit(1)).scalar()
+        if until is None:
+            yield since, end
+            return
+        yield since, stored_utc(until)
+        since = stored_utc(until)
 
 
 def _naive(moment: datetime | None) -> datetime | None:
