@@ -180,7 +180,8 @@ def _written(value: Any, kind: ColumnKind) -> Any:
     if isinstance(value, datetime) and value.tzinfo is not None:
         return value.replace(tzinfo=None)
     if isinstance(value, str):
-        return _LITERAL_ESCAPE.sub(r"_x005F\g<0>", clean_text(value))
+        value = clean_text(value)
+        return _LITERAL_ESCAPE.sub(r"_x005F\g<0>", value) if "_x" in value else value
     return value
 
 
@@ -202,6 +203,37 @@ def sheet_cell(sheet: Any, value: Any, kind: ColumnKind) -> Any:
     formula, even when it starts with "="), without control characters, reading back as
     written; a number or a time has its column's number format. Times are UTC."""
     return _cell(sheet, _written(value, kind), NUMBER_FORMATS.get(kind))
+
+
+class _Styles:
+    """The cells of a write-only sheet, each in the style it takes (a number format, an
+    alignment), each style made once: setting a cell's format or alignment makes openpyxl
+    look it up among the workbook's styles, which takes longer than the rest of the cell."""
+
+    def __init__(self, sheet: Any) -> None:
+        from openpyxl.cell import Cell
+
+        self.sheet, self.made_as = sheet, Cell
+        self.made: dict[tuple[str | None, int], Any] = {}
+
+    def cell(self, value: Any, number_format: str | None, alignment: Any = None) -> Any:
+        """A cell for a written value (:func:`_written`) as :func:`_cell` makes it, aligned
+        by ``alignment`` (one of a few the sheet uses: told apart by their identity)."""
+        if isinstance(value, str) or value is None:  # no number to format
+            number_format = None
+        key = (number_format, id(alignment))
+        style = self.made.get(key)
+        if style is None:
+            model = self.made_as(self.sheet, row=1, column=1)
+            if number_format is not None:
+                model.number_format = number_format
+            if alignment is not None:
+                model.alignment = alignment
+            style = self.made[key] = model._style  # the style's parts, as the workbook has them
+        result = self.made_as(self.sheet, row=1, column=1, value=value, style_array=style)
+        if isinstance(value, str):
+            result.data_type = "s"  # text, even when it starts with "="
+        return result
 
 
 def _plain(value: Any, number_format: str | None) -> bool:
@@ -283,6 +315,7 @@ class StreamedWorkbook:
         wrapped, top = Alignment(wrap_text=True, vertical="top"), Alignment(vertical="top")
         letters = [get_column_letter(i) for i in range(1, len(table.columns) + 1)]
         formats = [NUMBER_FORMATS.get(column.kind) for column in table.columns]
+        styles = _Styles(sheet)
 
         def row_cells(row: Sequence[Any], number: int) -> list[Any]:
             values = []
@@ -294,12 +327,10 @@ class StreamedWorkbook:
                 values.append(_written(value, column.kind))
             wraps = [_wraps(value, width) for value, width in zip(values, widths, strict=True)]
             if any(wraps):  # a taller row: its cells start at the top, side by side
-                cells = [_cell(sheet, value, number_format)
-                         for value, number_format in zip(values, formats, strict=True)]  # fmt: skip
-                for each, wrap in zip(cells, wraps, strict=True):
-                    each.alignment = wrapped if wrap else top
-                return cells
-            return [value if _plain(value, number_format) else _cell(sheet, value, number_format)
+                return [styles.cell(value, number_format, wrapped if wrap else top)
+                        for value, number_format, wrap in zip(values, formats, wraps,
+                                                              strict=True)]  # fmt: skip
+            return [value if _plain(value, number_format) else styles.cell(value, number_format)
                     for value, number_format in zip(values, formats, strict=True)]  # fmt: skip
 
         header = []
