@@ -206,34 +206,38 @@ def sheet_cell(sheet: Any, value: Any, kind: ColumnKind) -> Any:
 
 
 class _Styles:
-    """The cells of a write-only sheet, each in the style it takes (a number format, an
-    alignment), each style made once: setting a cell's format or alignment makes openpyxl
-    look it up among the workbook's styles, which takes longer than the rest of the cell."""
+    """The cells of a write-only sheet's rows that take a number format or an alignment:
+    one cell per column and style, made once and given each row's value (a write-only sheet
+    writes a row's cells as the row is appended). Making a cell, and setting its format or
+    alignment, which openpyxl looks up among the workbook's styles, took longer than
+    writing it."""
 
     def __init__(self, sheet: Any) -> None:
-        from openpyxl.cell import Cell
+        self.sheet = sheet
+        self.made: dict[tuple[int, str | None, int], Any] = {}
 
-        self.sheet, self.made_as = sheet, Cell
-        self.made: dict[tuple[str | None, int], Any] = {}
+    def cell(
+        self, column: int, value: Any, number_format: str | None, alignment: Any = None
+    ) -> Any:
+        """Column ``column``'s cell holding a written value (:func:`_written`) as
+        :func:`_cell` makes it, aligned by ``alignment`` (one of a few the sheet uses, told
+        apart by their identity)."""
+        from openpyxl.cell import WriteOnlyCell
 
-    def cell(self, value: Any, number_format: str | None, alignment: Any = None) -> Any:
-        """A cell for a written value (:func:`_written`) as :func:`_cell` makes it, aligned
-        by ``alignment`` (one of a few the sheet uses: told apart by their identity)."""
         if isinstance(value, str) or value is None:  # no number to format
             number_format = None
-        key = (number_format, id(alignment))
-        style = self.made.get(key)
-        if style is None:
-            model = self.made_as(self.sheet, row=1, column=1)
+        key = (column, number_format, id(alignment))
+        cell = self.made.get(key)
+        if cell is None:
+            cell = self.made[key] = WriteOnlyCell(self.sheet)
             if number_format is not None:
-                model.number_format = number_format
+                cell.number_format = number_format
             if alignment is not None:
-                model.alignment = alignment
-            style = self.made[key] = model._style  # the style's parts, as the workbook has them
-        result = self.made_as(self.sheet, row=1, column=1, value=value, style_array=style)
+                cell.alignment = alignment
+        cell.value = value
         if isinstance(value, str):
-            result.data_type = "s"  # text, even when it starts with "="
-        return result
+            cell.data_type = "s"  # text, even when it starts with "="
+        return cell
 
 
 def _plain(value: Any, number_format: str | None) -> bool:
@@ -327,11 +331,13 @@ class StreamedWorkbook:
                 values.append(_written(value, column.kind))
             wraps = [_wraps(value, width) for value, width in zip(values, widths, strict=True)]
             if any(wraps):  # a taller row: its cells start at the top, side by side
-                return [styles.cell(value, number_format, wrapped if wrap else top)
-                        for value, number_format, wrap in zip(values, formats, wraps,
-                                                              strict=True)]  # fmt: skip
-            return [value if _plain(value, number_format) else styles.cell(value, number_format)
-                    for value, number_format in zip(values, formats, strict=True)]  # fmt: skip
+                return [styles.cell(index, value, number_format, wrapped if wrap else top)
+                        for index, (value, number_format, wrap)
+                        in enumerate(zip(values, formats, wraps, strict=True))]  # fmt: skip
+            return [value if _plain(value, number_format)
+                    else styles.cell(index, value, number_format)
+                    for index, (value, number_format)
+                    in enumerate(zip(values, formats, strict=True))]  # fmt: skip
 
         header = []
         for column in table.columns:

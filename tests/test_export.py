@@ -179,21 +179,16 @@ def test_a_workbook_makes_a_cell_only_where_openpyxl_would_write_the_value_other
     format and for a text openpyxl would read as a formula or an error. Each is written as
     it was before."""
     import openpyxl.cell
+    from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
-    made = []
-    real, real_cell = openpyxl.cell.WriteOnlyCell, openpyxl.cell.Cell
+    made = []  # per row appended, the columns handed to openpyxl as cells
+    real = WriteOnlyWorksheet.append
 
-    def counting(sheet, value=None):
-        made.append(value)
-        return real(sheet, value=value)
+    def counting(sheet, row):
+        made.append([n for n, value in enumerate(row) if isinstance(value, openpyxl.cell.Cell)])
+        return real(sheet, row)
 
-    def counting_cell(sheet, value=None, **where):
-        if value is not None:  # a style's model holds none
-            made.append(value)
-        return real_cell(sheet, value=value, **where)
-
-    monkeypatch.setattr(openpyxl.cell, "WriteOnlyCell", counting)
-    monkeypatch.setattr(openpyxl.cell, "Cell", counting_cell)
+    monkeypatch.setattr(WriteOnlyWorksheet, "append", counting)
     at = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
     rows = [[f"Account {n}", "called", n, at] for n in range(100)]
     rows += [["=SUM(A1:A9)", "#N/A", None, None]]
@@ -202,7 +197,8 @@ def test_a_workbook_makes_a_cell_only_where_openpyxl_would_write_the_value_other
                TableColumn("At", ColumnKind.DATETIME)]  # fmt: skip
     out = tmp_path / "plain.xlsx"
     write_table(TableData("Interactions", columns, iter(rows)), out)
-    assert len(made) == len(columns) + 2 * 100 + 2  # the headings, the numbers, the times
+    # the headings, then the numbers and the times, then the texts read as formula and error
+    assert made == [[0, 1, 2, 3], *[[2, 3]] * 100, [0, 1]]
     sheet = openpyxl.load_workbook(out).active
     assert [(c.value, c.data_type) for c in sheet[2]] == [
         ("Account 0", "s"),
@@ -249,3 +245,8 @@ def test_a_workbooks_cells_take_styles_made_once_whatever_the_rows(tmp_path, mon
     assert [c.alignment.wrap_text for c in wrapping] == [None, True, None]
     assert {c.alignment.vertical for c in wrapping} == {"top"}
     assert wrapping[0].value == datetime(2026, 3, 2, 9, 30)
+    # each row's own values, though its cells' styles are the rows' before
+    assert [[c.value for c in sheet[n]][1:] for n in (rows, rows + 1)] == [
+        [learned if (rows - 2) % 2 else None, (rows - 2) % 5],
+        [learned if (rows - 1) % 2 else None, (rows - 1) % 5],
+    ]
