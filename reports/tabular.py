@@ -331,7 +331,8 @@ class StreamedWorkbook:
                 values.append(_written(value, column.kind))
             wraps = [_wraps(value, width) for value, width in zip(values, widths, strict=True)]
             if any(wraps):  # a taller row: its cells start at the top, side by side
-                return [styles.cell(index, value, number_format, wrapped if wrap else top)
+                return [value if value is None or value == ""  # nothing to align
+                        else styles.cell(index, value, number_format, wrapped if wrap else top)
                         for index, (value, number_format, wrap)
                         in enumerate(zip(values, formats, wraps, strict=True))]  # fmt: skip
             return [value if _plain(value, number_format)

@@ -232,21 +232,22 @@ def test_a_workbooks_cells_take_styles_made_once_whatever_the_rows(tmp_path, mon
     at = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
     learned = "Wants a quote for forty seats before the end of the quarter, and a visit first."
     columns = [TableColumn("At", ColumnKind.DATETIME), TableColumn("Learned"),
-               TableColumn("Rating", ColumnKind.INTEGER)]  # fmt: skip
-    made = iter([[at, learned if n % 2 else "", n % 5] for n in range(rows)])
+               TableColumn("Rating", ColumnKind.INTEGER), TableColumn("Reason")]  # fmt: skip
+    made = iter([[at, learned if n % 2 else "", n % 5, None] for n in range(rows)])
     table = TableData("Interactions", columns, made)
     out = tmp_path / "styled.xlsx"
     write_table(table, out)
     assert len(looked_up) <= 12  # the header's font, then each style's model: not per row
     sheet = openpyxl.load_workbook(out).active
     plain, wrapping = sheet[2], sheet[3]
-    assert [c.number_format for c in plain] == ["yyyy-mm-dd hh:mm", "General", "0"]
-    assert [c.number_format for c in wrapping] == ["yyyy-mm-dd hh:mm", "General", "0"]
-    assert [c.alignment.wrap_text for c in wrapping] == [None, True, None]
-    assert {c.alignment.vertical for c in wrapping} == {"top"}
+    assert [c.number_format for c in plain] == ["yyyy-mm-dd hh:mm", "General", "0", "General"]
+    assert [c.number_format for c in wrapping] == ["yyyy-mm-dd hh:mm", "General", "0", "General"]
+    assert [c.alignment.wrap_text for c in wrapping] == [None, True, None, None]
+    # what shows starts at the top; an empty cell, with nothing to align, is not written
+    assert [c.alignment.vertical for c in wrapping] == ["top", "top", "top", None]
     assert wrapping[0].value == datetime(2026, 3, 2, 9, 30)
     # each row's own values, though its cells' styles are the rows' before
     assert [[c.value for c in sheet[n]][1:] for n in (rows, rows + 1)] == [
-        [learned if (rows - 2) % 2 else None, (rows - 2) % 5],
-        [learned if (rows - 1) % 2 else None, (rows - 1) % 5],
+        [learned if (rows - 2) % 2 else None, (rows - 2) % 5, None],
+        [learned if (rows - 1) % 2 else None, (rows - 1) % 5, None],
     ]
