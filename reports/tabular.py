@@ -180,7 +180,8 @@ def _written(value: Any, kind: ColumnKind) -> Any:
     if isinstance(value, datetime) and value.tzinfo is not None:
         return value.replace(tzinfo=None)
     if isinstance(value, str):
-        return _LITERAL_ESCAPE.sub(r"_x005F\g<0>", clean_text(value))
+        value = clean_text(value)
+        return _LITERAL_ESCAPE.sub(r"_x005F\g<0>", value) if "_x" in value else value
     return value
 
 
@@ -202,6 +203,41 @@ def sheet_cell(sheet: Any, value: Any, kind: ColumnKind) -> Any:
     formula, even when it starts with "="), without control characters, reading back as
     written; a number or a time has its column's number format. Times are UTC."""
     return _cell(sheet, _written(value, kind), NUMBER_FORMATS.get(kind))
+
+
+class _Styles:
+    """The cells of a write-only sheet's rows that take a number format or an alignment:
+    one cell per column and style, made once and given each row's value (a write-only sheet
+    writes a row's cells as the row is appended). Making a cell, and setting its format or
+    alignment, which openpyxl looks up among the workbook's styles, took longer than
+    writing it."""
+
+    def __init__(self, sheet: Any) -> None:
+        self.sheet = sheet
+        self.made: dict[tuple[int, str | None, int], Any] = {}
+
+    def cell(
+        self, column: int, value: Any, number_format: str | None, alignment: Any = None
+    ) -> Any:
+        """Column ``column``'s cell holding a written value (:func:`_written`) as
+        :func:`_cell` makes it, aligned by ``alignment`` (one of a few the sheet uses, told
+        apart by their identity)."""
+        from openpyxl.cell import WriteOnlyCell
+
+        if isinstance(value, str) or value is None:  # no number to format
+            number_format = None
+        key = (column, number_format, id(alignment))
+        cell = self.made.get(key)
+        if cell is None:
+            cell = self.made[key] = WriteOnlyCell(self.sheet)
+            if number_format is not None:
+                cell.number_format = number_format
+            if alignment is not None:
+                cell.alignment = alignment
+        cell.value = value
+        if isinstance(value, str):
+            cell.data_type = "s"  # text, even when it starts with "="
+        return cell
 
 
 def _plain(value: Any, number_format: str | None) -> bool:
@@ -283,6 +319,7 @@ class StreamedWorkbook:
         wrapped, top = Alignment(wrap_text=True, vertical="top"), Alignment(vertical="top")
         letters = [get_column_letter(i) for i in range(1, len(table.columns) + 1)]
         formats = [NUMBER_FORMATS.get(column.kind) for column in table.columns]
+        styles = _Styles(sheet)
 
         def row_cells(row: Sequence[Any], number: int) -> list[Any]:
             values = []
@@ -294,13 +331,14 @@ class StreamedWorkbook:
                 values.append(_written(value, column.kind))
             wraps = [_wraps(value, width) for value, width in zip(values, widths, strict=True)]
             if any(wraps):  # a taller row: its cells start at the top, side by side
-                cells = [_cell(sheet, value, number_format)
-                         for value, number_format in zip(values, formats, strict=True)]  # fmt: skip
-                for each, wrap in zip(cells, wraps, strict=True):
-                    each.alignment = wrapped if wrap else top
-                return cells
-            return [value if _plain(value, number_format) else _cell(sheet, value, number_format)
-                    for value, number_format in zip(values, formats, strict=True)]  # fmt: skip
+                return [value if value is None or value == ""  # nothing to align
+                        else styles.cell(index, value, number_format, wrapped if wrap else top)
+                        for index, (value, number_format, wrap)
+                        in enumerate(zip(values, formats, wraps, strict=True))]  # fmt: skip
+            return [value if _plain(value, number_format)
+                    else styles.cell(index, value, number_format)
+                    for index, (value, number_format)
+                    in enumerate(zip(values, formats, strict=True))]  # fmt: skip
 
         header = []
         for column in table.columns:

@@ -179,15 +179,16 @@ def test_a_workbook_makes_a_cell_only_where_openpyxl_would_write_the_value_other
     format and for a text openpyxl would read as a formula or an error. Each is written as
     it was before."""
     import openpyxl.cell
+    from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
-    made = []
-    real = openpyxl.cell.WriteOnlyCell
+    made = []  # per row appended, the columns handed to openpyxl as cells
+    real = WriteOnlyWorksheet.append
 
-    def counting(sheet, value=None):
-        made.append(value)
-        return real(sheet, value=value)
+    def counting(sheet, row):
+        made.append([n for n, value in enumerate(row) if isinstance(value, openpyxl.cell.Cell)])
+        return real(sheet, row)
 
-    monkeypatch.setattr(openpyxl.cell, "WriteOnlyCell", counting)
+    monkeypatch.setattr(WriteOnlyWorksheet, "append", counting)
     at = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
     rows = [[f"Account {n}", "called", n, at] for n in range(100)]
     rows += [["=SUM(A1:A9)", "#N/A", None, None]]
@@ -196,7 +197,8 @@ def test_a_workbook_makes_a_cell_only_where_openpyxl_would_write_the_value_other
                TableColumn("At", ColumnKind.DATETIME)]  # fmt: skip
     out = tmp_path / "plain.xlsx"
     write_table(TableData("Interactions", columns, iter(rows)), out)
-    assert len(made) == len(columns) + 2 * 100 + 2  # the headings, the numbers, the times
+    # the headings, then the numbers and the times, then the texts read as formula and error
+    assert made == [[0, 1, 2, 3], *[[2, 3]] * 100, [0, 1]]
     sheet = openpyxl.load_workbook(out).active
     assert [(c.value, c.data_type) for c in sheet[2]] == [
         ("Account 0", "s"),
@@ -207,3 +209,45 @@ def test_a_workbook_makes_a_cell_only_where_openpyxl_would_write_the_value_other
     assert [c.number_format for c in sheet[2]][2:] == ["#,##0", "yyyy-mm-dd hh:mm"]
     assert [(c.value, c.data_type) for c in sheet[102]][:2] == [
         ("=SUM(A1:A9)", "s"), ("#N/A", "s")]  # fmt: skip
+
+
+@pytest.mark.parametrize("rows", [100, 1000])
+def test_a_workbooks_cells_take_styles_made_once_whatever_the_rows(tmp_path, monkeypatch, rows):
+    """Setting a cell's number format or alignment makes openpyxl look the style up among
+    the workbook's, which took longer than the rest of the cell: a report's raw sheets
+    (their times formatted, most rows wrapping a learning) took twice as long as a bare
+    openpyxl workbook of the same rows. Each style is made once, however many rows take it,
+    and the cells show as before: times in their format, a wrapping row's cells at the top."""
+    from openpyxl.styles import styleable
+
+    looked_up = []
+    for descriptor in (styleable.StyleDescriptor, styleable.NumberFormatDescriptor):
+        real = descriptor.__set__
+
+        def counting(self, instance, value, real=real):
+            looked_up.append(value)
+            return real(self, instance, value)
+
+        monkeypatch.setattr(descriptor, "__set__", counting)
+    at = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
+    learned = "Wants a quote for forty seats before the end of the quarter, and a visit first."
+    columns = [TableColumn("At", ColumnKind.DATETIME), TableColumn("Learned"),
+               TableColumn("Rating", ColumnKind.INTEGER), TableColumn("Reason")]  # fmt: skip
+    made = iter([[at, learned if n % 2 else "", n % 5, None] for n in range(rows)])
+    table = TableData("Interactions", columns, made)
+    out = tmp_path / "styled.xlsx"
+    write_table(table, out)
+    assert len(looked_up) <= 12  # the header's font, then each style's model: not per row
+    sheet = openpyxl.load_workbook(out).active
+    plain, wrapping = sheet[2], sheet[3]
+    assert [c.number_format for c in plain] == ["yyyy-mm-dd hh:mm", "General", "0", "General"]
+    assert [c.number_format for c in wrapping] == ["yyyy-mm-dd hh:mm", "General", "0", "General"]
+    assert [c.alignment.wrap_text for c in wrapping] == [None, True, None, None]
+    # what shows starts at the top; an empty cell, with nothing to align, is not written
+    assert [c.alignment.vertical for c in wrapping] == ["top", "top", "top", None]
+    assert wrapping[0].value == datetime(2026, 3, 2, 9, 30)
+    # each row's own values, though its cells' styles are the rows' before
+    assert [[c.value for c in sheet[n]][1:] for n in (rows, rows + 1)] == [
+        [learned if (rows - 2) % 2 else None, (rows - 2) % 5, None],
+        [learned if (rows - 1) % 2 else None, (rows - 1) % 5, None],
+    ]
