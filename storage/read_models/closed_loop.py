@@ -35,7 +35,6 @@ from sqlalchemy import (
     CTE,
     ColumnElement,
     Connection,
-    DateTime,
     FromClause,
     Integer,
     Select,
@@ -63,7 +62,7 @@ from domain.values import counted
 from storage.icp_sql import criterion_sql
 from storage.icps import read_active_version
 from storage.interactions import UNCORRECTED, interactions, stage_changes
-from storage.queries import live_account_id
+from storage.queries import live_account_id, scanned
 from storage.reach import account_reach, left_column, reached_column
 from storage.read_models.interaction_export import (
     COLUMNS as INTERACTION_COLUMNS,
@@ -166,28 +165,6 @@ def _bounds(scope: Scope) -> tuple[datetime, datetime]:
     return scope.period.start(zone), scope.period.end(zone)
 
 
-class _scanned(GenericFunction[datetime]):
-    """``_scanned(at)``: the time, which SQLite is not to look up in the time index (``+at``):
-    it reads the period's interactions in one pass over the table, where through the index
-    it would fetch each row in random order, ten times slower for a period of months (it
-    has no statistics to tell). PostgreSQL's planner, which has them, chooses itself. So
-    for an account's ``deleted_at``: through the live accounts' index SQLite would read all
-    million accounts to find the few hundred thousand a summary names."""
-
-    type = DateTime()
-    inherit_cache = True
-
-
-@compiles(_scanned)
-def _scanned_default(element: _scanned, compiler: Any, **kw: Any) -> str:
-    return str(compiler.process(element.clauses, **kw))
-
-
-@compiles(_scanned, "sqlite")
-def _scanned_sqlite(element: _scanned, compiler: Any, **kw: Any) -> str:
-    return f"+{compiler.process(element.clauses, **kw)}"
-
-
 #: The segments an account carries itself (a column each in the queries); the campaign
 #: comes from its engagement, a row per campaign.
 _OWN = (Segment.TIER, Segment.ICP_VERSION, Segment.INDUSTRY, Segment.SOURCE, Segment.REP)
@@ -208,7 +185,7 @@ def _with_segments(
     joined = base
     if {Segment.INDUSTRY, Segment.SOURCE} & set(segments):
         joined = joined.join(accounts, accounts.c.id == account_id)
-        conditions: list[Any] = [_scanned(accounts.c.deleted_at).is_(None)]
+        conditions: list[Any] = [scanned(accounts.c.deleted_at).is_(None)]
     else:
         conditions = [live_account_id(account_id)]
     if Segment.TIER in segments:
@@ -537,7 +514,7 @@ def learnings(conn: Connection, scope: Scope) -> list[tuple[str, int, list[Quote
     per_account = (
         select(interactions.c.account_id,
                *(_sum(telling == level).label(f"level_{level}") for level in levels))
-        .where(_scanned(interactions.c.at) >= start, _scanned(interactions.c.at) < end, *learned)
+        .where(scanned(interactions.c.at) >= start, scanned(interactions.c.at) < end, *learned)
         .group_by(interactions.c.account_id)
         .subquery("per_account")
     )  # fmt: skip
@@ -1009,11 +986,11 @@ def stage_change_rows(conn: Connection, scope: Scope) -> TableData:
 def _period_count(table: Any, scope: Scope) -> Select[Any]:
     """How many rows of ``table`` (the interactions or the stage changes) of live accounts,
     one rep's if the scope says so, the period holds: the rows its raw sheet streams. Their
-    ``(account_id, at)`` index holds all it needs (``_scanned``: not the time index, which
+    ``(account_id, at)`` index holds all it needs (``scanned``: not the time index, which
     would look up each row in random order to learn its account), nothing is joined."""
     start, end = _bounds(scope)
     _, conditions = _with_segments(table, table.c.account_id, scope, ())
-    at = _scanned(table.c.at)
+    at = scanned(table.c.at)
     return select(func.count()).select_from(table).where(at >= start, at < end, *conditions)
 
 

@@ -63,7 +63,7 @@ from domain.targets import Stage
 from domain.values import counted
 from storage.agreements import current_agreement
 from storage.dossiers import complete_dossiers
-from storage.read_models.closed_loop import _scanned
+from storage.queries import scanned
 from storage.schema import (
     AccountRow,
     UserRow,
@@ -259,10 +259,10 @@ def _handed_off(
     """The conditions on a hand-off (its facts, with its rep joined) to count: made by
     ``scope.now``, in [start, end), the scope's rep's (the facts are live hand-offs').
     With ``scan``, SQLite reads them in one pass over the facts rather than through the
-    index of their times (:func:`closed_loop._scanned`)."""
+    index of their times (:func:`storage.queries.scanned`)."""
     at: Any = handoff_facts.c.handed_off_at
     if scan:
-        at = _scanned(at)
+        at = scanned(at)
     where: list[Any] = [at <= _utc(scope.now)]
     if start is not None:
         where.append(at >= _utc(start))
