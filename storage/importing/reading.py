@@ -1,9 +1,11 @@
 """A file's rows read and parsed for an import, a chunk at a time: in the importing process
 for a small file, and for a big file of accounts in a process of its own, which reads and
 parses the next rows, with their dedupe keys, on a second core while the import matches
-these, works out the derived columns of the accounts it creates and stores them (the two
-sides take about as long a row). Either way the chunks are the same, in the file's
-order."""
+these, works out the derived columns of the accounts it creates and stores them. The
+derived columns go to whichever side has the time: the reader works them out for a chunk
+when the import already has every chunk it may have waiting (rather than wait for it), the
+import for the chunks that come without them. Either way the chunks are the same, in the
+file's order, and so is what is stored."""
 
 from __future__ import annotations
 
@@ -22,7 +24,7 @@ from domain.fields import Field
 from domain.importing import RowError, RowParser, RowRejected
 from domain.values import NumberFormat
 from storage.importing.files import BadRow, SourceTable
-from storage.keys import Keys, account_keys
+from storage.keys import Keys, account_keys, derived_columns
 
 
 @dataclass
@@ -36,6 +38,8 @@ class Chunk:
     rows: list[tuple[int, list[str], dict[str, Any]]] = field(default_factory=list)
     #: For accounts, each row's dedupe keys.
     keys: list[Keys] = field(default_factory=list)
+    #: For accounts, each row's derived columns, when the reader worked them out.
+    derived: list[dict[str, Any]] = field(default_factory=list)
     #: The rows rejected: number, cells, column and why.
     rejected: list[tuple[int, list[str], str, str]] = field(default_factory=list)
     #: The optional cells that could not be read.
@@ -111,12 +115,18 @@ def _read(reading: Reading, ready: Any) -> None:
     gc.disable()
     try:
         for chunk in chunks(reading):
+            if reading.accounts and ready.full():  # the import is behind
+                chunk.derived = list(map(_derived, chunk.rows, chunk.keys))
             ready.put(chunk)
         ready.put(_DONE)
     except AccordError as exc:  # a file Accord refuses: said to the user as it is
         ready.put(exc)
     except BaseException:  # anything else is a bug, told with its traceback
         ready.put(ReaderFailed(traceback.format_exc()))
+
+
+def _derived(row: tuple[int, list[str], dict[str, Any]], keys: Keys) -> dict[str, Any]:
+    return derived_columns(row[2], keys)
 
 
 def _from_reader(reading: Reading, process: Any, ready: Any) -> Iterator[Chunk]:
