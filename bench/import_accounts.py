@@ -85,7 +85,7 @@ def scoring(db: Path, batch_id: uuid.UUID) -> Spent:
     try:
         with workspace.write() as conn:
             conn.execute(delete(table_of(AccountScoreRow)))
-            raise _RolledBack(spent(lambda: rescore_batch(conn, batch_id))[0])
+            raise _RolledBack(spent(lambda: rescore_batch(conn, batch_id, created=True))[0])
     except _RolledBack as rolled_back:
         return rolled_back.args[0]  # type: ignore[no-any-return]
     finally:

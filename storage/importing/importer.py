@@ -319,7 +319,7 @@ class ImportRun:
                 f"{s.file_name}: {counted(s.rejected, 'row')} rejected and "
                 f"{counted(s.warned, 'cell')} not read, nothing imported (--strict). {first}"
             )
-        rescore_batch(self.conn, self.batch_id)
+        rescore_batch(self.conn, self.batch_id, created=True)
         self.conn.execute(
             update(batches)
             .where(batches.c.id == self.batch_id)
