@@ -27,9 +27,9 @@ from bench.timing import Spent, spent, timed
 from domain.fields import ACCOUNT_FIELDS
 from domain.importing import RowParser, auto_mapping
 from domain.values import country_code, phone_e164
-from storage.bulk import SORT_HELPERS, indexes_rebuilt
+from storage.bulk import SORT_HELPERS, cycle_collector_paused, indexes_rebuilt
 from storage.icps import rescore_batch
-from storage.importing.files import BadRow, _inspect_workbook, open_table
+from storage.importing.files import BadRow, SourceTable, _inspect_workbook, open_table
 from storage.importing.importer import CHUNK, accounts, import_accounts, read_numbers
 from storage.importing.reading import Reading, chunks
 from storage.keys import derived_columns
@@ -94,8 +94,10 @@ def scoring(db: Path, batch_id: uuid.UUID) -> Spent:
 
 def reader_work(path: Path) -> float:
     """CPU seconds of the reader process's work alone, in this process: reading the file,
-    parsing every row and its dedupe keys, each chunk pickled to be sent,
-    as the import's reader does while the import matches and stores the chunks before."""
+    parsing every row and its dedupe keys, each chunk pickled to be sent, as the import's
+    reader does while the import matches and stores the chunks before (without the derived
+    columns, which it works out only while the import is behind), the cycle collector
+    paused as there."""
     table = open_table(path, ACCOUNT_FIELDS)
     mapped_fields = auto_mapping(table.headers, ACCOUNT_FIELDS)
     reading = read_numbers(table, mapped_fields, ACCOUNT_FIELDS, None)
@@ -104,8 +106,9 @@ def reader_work(path: Path) -> float:
         table = replace(table, decimal=numbers.decimal)
     rows = Reading(table, ACCOUNT_FIELDS, mapped_fields, CHUNK, None, numbers, accounts=True)
     start = time.process_time()
-    for chunk in chunks(rows):
-        pickle.dumps(chunk, pickle.HIGHEST_PROTOCOL)
+    with cycle_collector_paused():  # as in the reader's process
+        for chunk in chunks(rows):
+            pickle.dumps(chunk, pickle.HIGHEST_PROTOCOL)
     return time.process_time() - start
 
 
@@ -123,6 +126,11 @@ def row_work(path: Path) -> tuple[float, float, float]:
         defused=True,
         numbers=reading.numbers if reading else None,
     )
+    with cycle_collector_paused():  # as an import runs
+        return _row_work(table, parse)
+
+
+def _row_work(table: SourceTable, parse: RowParser) -> tuple[float, float, float]:
     start = time.process_time()
     rows = [item[1] for item in table.rows() if not isinstance(item, BadRow)]
     reading = time.process_time() - start
