@@ -253,7 +253,8 @@ def main() -> None:
         print(
             f"  ratio to the floor: {took.wall / floor.wall:.2f}x wall at this load "
             f"({took.wall / floor_helped.wall:.2f}x the floor given the same help); "
-            f"{took.cpu / floor.cpu:.2f}x in CPU seconds; an idle machine with two free cores "
+            f"{took.cpu / floor.cpu:.2f}x in CPU seconds ({took.cpu / floor_helped.cpu:.2f}x "
+            "given the same help); an idle machine with two free cores "
             f"would take about {idle:.2f} s (the longer of the two processes' row work, then "
             "the indexes and the scores): "
             f"{idle / idle_floor:.2f}x the floor's {idle_floor:.2f} s, "
