@@ -35,21 +35,37 @@ class Spent:
     own: float
     #: The CPU seconds of the processes it started.
     children: float = 0.0
+    #: This thread's CPU seconds (of ``own``: the rest is other threads', SQLite's helpers).
+    thread: float = 0.0
 
     @property
     def cpu(self) -> float:
         return self.own + self.children
 
     def __add__(self, other: Spent) -> Spent:
-        return Spent(self.wall + other.wall, self.own + other.own, self.children + other.children)
+        return Spent(
+            self.wall + other.wall,
+            self.own + other.own,
+            self.children + other.children,
+            self.thread + other.thread,
+        )
+
+    @property
+    def on_two_cores(self) -> float:
+        """About the seconds this process's work takes on an idle machine with two free
+        cores: this thread's CPU, or half of the process's when its other threads take
+        more."""
+        return max(self.thread, self.own / 2)
 
 
 def spent(work: Callable[[], T]) -> tuple[Spent, T]:
     """The wall and CPU seconds ``work`` took, and what it gave."""
     own, children = _cpu_seconds()
+    thread = time.thread_time()
     seconds, result = timed(work)
+    thread = time.thread_time() - thread
     own_after, children_after = _cpu_seconds()
-    return Spent(seconds, own_after - own, children_after - children), result
+    return Spent(seconds, own_after - own, children_after - children, thread), result
 
 
 def cpu_timed(work: Callable[[], T]) -> tuple[float, float, T]:

@@ -1,8 +1,12 @@
-"""The ids of bulk inserts: made one at a time or many at once, each a time-ordered UUID."""
+"""The ids of bulk inserts: made one at a time or many at once, each a time-ordered UUID;
+indexes built again after a big write."""
 
 from __future__ import annotations
 
-from storage.bulk import new_id, new_ids
+from sqlalchemy import event, inspect
+
+from storage.bulk import SORT_HELPERS, SORT_PART, indexes_rebuilt, new_id, new_ids
+from storage.queries import accounts
 
 
 def test_ids_made_at_once_are_distinct_time_ordered_and_after_those_made_before():
@@ -13,3 +17,34 @@ def test_ids_made_at_once_are_distinct_time_ordered_and_after_those_made_before(
     # their leading 48 bits are the millisecond they were made in
     assert all(before.int >> 80 <= i.int >> 80 <= new_id().int >> 80 for i in ids)
     assert new_ids(0) == []
+
+
+def test_a_big_write_builds_the_indexes_again_sorted_by_sqlites_helper_threads(
+    sqlite_workspace,
+):
+    """Each index's entries are sorted in parts, each by one of SQLite's helper threads,
+    while the builder reads on; the connection is left as it was, and so are the indexes."""
+    said: list[str] = []
+
+    def heard(_conn, _cursor, statement, *_args) -> None:
+        said.append(statement)
+
+    def settings(conn) -> list:
+        return [conn.exec_driver_sql(f"PRAGMA {p}").scalar() for p in ("threads", "cache_size")]
+
+    with sqlite_workspace.write() as conn:
+        before = settings(conn)
+        indexes = {i["name"] for i in inspect(conn).get_indexes("accounts")}
+        event.listen(conn, "before_cursor_execute", heard)
+        with indexes_rebuilt(conn, accounts):
+            pass
+        event.remove(conn, "before_cursor_execute", heard)
+        assert settings(conn) == before
+        assert {i["name"] for i in inspect(conn).get_indexes("accounts")} == indexes
+    built = [n for n, statement in enumerate(said) if statement.startswith("CREATE INDEX")]
+    assert len(built) == len(indexes)
+    assert said[built[0] - 2 : built[0]] == [
+        f"PRAGMA cache_size=-{SORT_PART // 1024}",
+        f"PRAGMA threads={SORT_HELPERS}",
+    ]
+    assert said[built[-1] + 1] == "PRAGMA threads=0"

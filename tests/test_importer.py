@@ -4,6 +4,7 @@ all-or-nothing, undo, roles."""
 from __future__ import annotations
 
 import gc
+from contextlib import nullcontext
 from pathlib import Path
 
 import pytest
@@ -21,7 +22,7 @@ from domain.importing import (
     auto_mapping,
 )
 from domain.users import Role
-from storage.importing import importer
+from storage.importing import importer, reading
 from storage.importing.files import open_table
 from storage.importing.importer import import_accounts, import_contacts, list_batches, undo_import
 from storage.importing.reading import ReaderFailed, Reading, read_chunks
@@ -143,12 +144,43 @@ def test_cancel_mid_import_leaves_the_workspace_as_it_was(workspace, people, tmp
     assert gc.isenabled() is collecting  # paused while the import ran, then as it was
 
 
-def _imported_apart_or_not(tmp_path: Path, path: Path, apart: bool, monkeypatch) -> tuple:
+class _Ready:
+    """The reader's queue of chunks ready for the import, here a list: ``full`` while the
+    import is behind (it has every chunk it may have waiting)."""
+
+    def __init__(self, full: bool) -> None:
+        self.chunks: list = []
+        self._full = full
+
+    def full(self) -> bool:
+        return self._full
+
+    def put(self, chunk) -> None:
+        if chunk is not None:  # the end of the rows
+            self.chunks.append(chunk)
+
+
+def _read_while(behind: bool, rows: Reading) -> list:
+    """The chunks a reader process puts for the import, the import ``behind`` or not."""
+    ready = _Ready(full=behind)
+    reading._read(rows, ready)
+    return ready.chunks
+
+
+def _imported_apart_or_not(
+    tmp_path: Path, path: Path, apart: bool, monkeypatch, behind: bool = False
+) -> tuple:
     """What importing ``path`` into a new workspace says and stores, the file read and
-    parsed by a process of its own or by the import's."""
+    parsed by a process of its own or by the import's; ``behind``, by the reader's work in
+    this process while the import is behind (the derived columns worked out by the reader)."""
     monkeypatch.setattr(importer, "OWN_READER_AT_ROWS", 0 if apart else 10**12)
     monkeypatch.setattr(importer, "CHUNK", 3)  # rows, rejects and unread cells in chunks
-    workspace = open_workspace(tmp_path / f"apart-{apart}.sqlite")
+    if behind:
+        monkeypatch.setattr(
+            importer, "read_chunks", lambda rows, own_process: nullcontext(
+                iter(_read_while(True, rows)))
+        )  # fmt: skip
+    workspace = open_workspace(tmp_path / f"apart-{apart}-{behind}.sqlite")
     try:
         summary = import_accounts(workspace, sign_in(workspace, "Ann"), path)
         stored = sorted(
@@ -185,6 +217,7 @@ def test_a_file_read_by_a_process_of_its_own_imports_as_one_read_by_the_import(
     path = _csv(tmp_path, body)
     apart = _imported_apart_or_not(tmp_path, path, True, monkeypatch)
     assert apart == _imported_apart_or_not(tmp_path, path, False, monkeypatch)
+    assert apart == _imported_apart_or_not(tmp_path, path, False, monkeypatch, behind=True)
     said, stored = apart
     assert said[0] == ["5 created", "0 updated", "2 duplicates skipped",
                        "1 possible duplicate to review", "1 cell not read and left empty",
@@ -192,6 +225,21 @@ def test_a_file_read_by_a_process_of_its_own_imports_as_one_read_by_the_import(
     assert "'51-200' as 51, '10001+' as 10,001 and '11-50' as 11" in said[3]
     assert "'Atlantis' (1 row)" in said[4]
     assert len(stored) == 5
+
+
+def test_the_reader_works_out_the_derived_columns_while_the_import_is_behind(tmp_path):
+    """Rather than wait for the import to take a chunk, the reader works out the derived
+    columns of the accounts itself (the import does, for the chunks that come without)."""
+    path = _csv(tmp_path, "Acme,acme.de,Berlin,Germany,51-200\nBeta,,London,UK,\nGamma,g.io,,,\n")
+    table = open_table(path, ACCOUNT_FIELDS)
+    rows = Reading(table, ACCOUNT_FIELDS, auto_mapping(table.headers, ACCOUNT_FIELDS), 2,
+                   accounts=True)  # fmt: skip
+    behind = _read_while(True, rows)
+    assert [len(chunk.derived) for chunk in behind] == [2, 1]
+    assert [d for chunk in behind for d in chunk.derived] == [
+        derived_columns(values) for chunk in behind for _, _, values in chunk.rows
+    ]
+    assert [chunk.derived for chunk in _read_while(False, rows)] == [[], []]
 
 
 def test_a_file_refused_by_the_process_that_reads_it_is_said_as_it_is(

@@ -319,7 +319,7 @@ class ImportRun:
                 f"{s.file_name}: {counted(s.rejected, 'row')} rejected and "
                 f"{counted(s.warned, 'cell')} not read, nothing imported (--strict). {first}"
             )
-        rescore_batch(self.conn, self.batch_id)
+        rescore_batch(self.conn, self.batch_id, created=True)
         self.conn.execute(
             update(batches)
             .where(batches.c.id == self.batch_id)
@@ -421,13 +421,17 @@ def _import_accounts(run: ImportRun, stored: _StoredAccounts) -> None:
         pending: set[uuid.UUID] = set()
         flagged: list[dict[str, Any]] = []
         bookkeeping = run.bookkeeping
-        for (number, _, values), row_keys in zip(chunk.rows, keys, strict=True):
+        # worked out by the reader while this process was behind, else here
+        derived: list[dict[str, Any] | None] = [*chunk.derived] or [None] * len(keys)
+        for (number, _, values), row_keys, row_derived in zip(
+            chunk.rows, keys, derived, strict=True
+        ):
             match, outcome, by_website = _match(*row_keys, by_domain, by_name)
             if match is not None:
                 run.matched(number, values, outcome, match, by_website)
             if match is None or outcome is Outcome.POSSIBLE:
                 record = {**EMPTY_ACCOUNT, **values, **bookkeeping}
-                record.update(derived_columns(values, row_keys))
+                record.update(row_derived or derived_columns(values, row_keys))
                 record["custom"] = values["custom"] or None
                 record["id"] = id_ = new_id()
                 inserts.append(record)

@@ -1,8 +1,11 @@
 """A file's rows read and parsed for an import, a chunk at a time: in the importing process
 for a small file, and for a big file of accounts or engagement in a process of its own,
 which reads and parses the next rows, with the keys they are matched by, on a second core
-while the import matches these and stores them (for accounts the two sides take about as
-long a row). Either way the chunks are the same, in the file's order."""
+while the import matches these and stores them. For accounts the derived columns go to
+whichever side has the time: the reader works them out for a chunk when the import already
+has every chunk it may have waiting (rather than wait for it), the import for the chunks that
+come without them. Either way the chunks are the same, in the file's order, and so is what
+is stored."""
 
 from __future__ import annotations
 
@@ -21,7 +24,7 @@ from domain.fields import Field
 from domain.importing import RowError, RowParser, RowRejected
 from domain.values import NumberFormat
 from storage.importing.files import BadRow, SourceTable
-from storage.keys import account_keys
+from storage.keys import Keys, account_keys, derived_columns
 
 
 @dataclass
@@ -36,6 +39,8 @@ class Chunk:
     #: Each row's keys, when the reading works them out (an account's dedupe keys, what an
     #: engagement row is matched by).
     keys: list[Any] = field(default_factory=list)
+    #: For accounts, each row's derived columns, when the reader worked them out.
+    derived: list[dict[str, Any]] = field(default_factory=list)
     #: The rows rejected: number, cells, column and why.
     rejected: list[tuple[int, list[str], str, str]] = field(default_factory=list)
     #: The optional cells that could not be read.
@@ -114,12 +119,18 @@ def _read(reading: Reading, ready: Any) -> None:
     gc.disable()
     try:
         for chunk in chunks(reading):
+            if reading.accounts and ready.full():  # the import is behind
+                chunk.derived = list(map(_derived, chunk.rows, chunk.keys))
             ready.put(chunk)
         ready.put(_DONE)
     except AccordError as exc:  # a file Accord refuses: said to the user as it is
         ready.put(exc)
     except BaseException:  # anything else is a bug, told with its traceback
         ready.put(ReaderFailed(traceback.format_exc()))
+
+
+def _derived(row: tuple[int, list[str], dict[str, Any]], keys: Keys) -> dict[str, Any]:
+    return derived_columns(row[2], keys)
 
 
 def _from_reader(reading: Reading, process: Any, ready: Any) -> Iterator[Chunk]:
