@@ -39,14 +39,10 @@ def main() -> None:
     parser.add_argument("--workspace", help="a workspace file instead of the cached one")
     args = parser.parse_args()
 
-    from sqlalchemy import insert
-
-    from bench.field_data import field_workspace
-    from domain.goal import Goal, Metric
+    from bench.field_data import field_workspace, set_bench_goal
     from domain.periods import Month
     from domain.users import Role
     from storage.read_models import dashboard
-    from storage.schema import GoalVersionRow, table_of
     from storage.targets import users_by_name
     from storage.workspace import open_workspace
 
@@ -55,7 +51,6 @@ def main() -> None:
     print(f"load before: {os.getloadavg()[0]:.1f}")
     now = datetime.fromisoformat(args.now).replace(hour=12, tzinfo=UTC)
     first = Month.of(now.date()).plus(-5).first_day
-    goal = Goal(Metric(args.metric), 400_000, first, 6, ("Alex Morgan", "Maya Chen"))
 
     raw = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     bounds = (f"{first:%Y-%m-%d}", f"{Month.of(now.date()).plus(1).first_day:%Y-%m-%d}")
@@ -79,9 +74,7 @@ def main() -> None:
     }
     workspace = open_workspace(path)
     with workspace.engine.connect() as conn, conn.begin() as transaction:
-        document = goal.to_document()
-        conn.execute(insert(table_of(GoalVersionRow)).values(
-            number=10_000, document=document, created_at=now, created_by="Bench"))  # fmt: skip
+        goal = set_bench_goal(conn, args.metric, now)
         people = users_by_name(conn)
         for home, reads in homes.items():
             role = Role.OWNER if home == "owner" else Role.MARKETING
