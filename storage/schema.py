@@ -442,6 +442,39 @@ class FollowUpFactRow(Base):
     )
 
 
+class GoalFactRow(Base):
+    """One event the shared goal's arithmetic counts, with the segments its account is in
+    now, kept up to date by every write that changes it
+    (:func:`storage.goal_facts.refresh_goal_facts`, and the segments at every scoring):
+    a won deal that stands (``amount`` its value), a move that stands and reaches the
+    meeting, opportunity or won stage or moves to lost (``since``: the account's previous
+    one of the same kind, so that a period counts an account once, at its first), and an
+    open deal now (a live target at the opportunity stage, ``amount`` its deal's value, no
+    time). The goal's figures add these rows up in their index, with no other row to read."""
+
+    __tablename__ = "goal_facts"
+
+    account_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20), primary_key=True)
+    #: The interaction, stage change or target the event is.
+    row_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    at: Mapped[datetime | None]
+    since: Mapped[datetime | None]
+    amount: Mapped[int | None] = mapped_column(BigInteger)
+    owner_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    tier: Mapped[str | None] = mapped_column(String(1))
+    source: Mapped[str | None] = mapped_column(String(255))
+    industry: Mapped[str | None] = mapped_column(String(255))
+
+    __table_args__ = (
+        # a period's events of one kind added up by segment without leaving the index
+        Index(
+            "ix_goal_facts_kind",
+            *("kind", "at", "since", "amount", "owner_id", "tier", "source", "industry"),
+        ),
+    )
+
+
 class LogExceptionRow(Base):
     """Leave for one rep to log against one account that is not on the target list, until
     revoked."""

@@ -24,6 +24,7 @@ from sqlalchemy import (
 )
 
 from domain.icp import IcpVersion
+from storage.goal_facts import refresh_goal_segments
 from storage.icp_sql import included_sql, scaled_sql, score_of, tier_of
 from storage.queries import LIVE_ACCOUNT
 from storage.schema import AccountRow, AccountScoreRow, table_of
@@ -88,6 +89,7 @@ def store_scores(
         )
     conn.execute(insert(scores).from_select(COLUMNS, rows))
     refresh_tiers(conn, select(accounts.c.id).where(chosen))
+    refresh_goal_segments(conn, select(accounts.c.id).where(chosen))
 
 
 def count_score_rows(conn: Connection) -> int:
@@ -104,3 +106,4 @@ def clear_scores(conn: Connection) -> None:
     """Remove every score row (before all accounts are scored again)."""
     conn.execute(delete(scores))
     refresh_tiers(conn, None)
+    refresh_goal_segments(conn, None)
