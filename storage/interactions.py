@@ -26,6 +26,7 @@ from domain.users import User
 from storage.bulk import new_id
 from storage.change_log import log_change
 from storage.goal_facts import refresh_goal_facts
+from storage.queue_facts import refresh_queue_facts
 from storage.reach import refresh_reach
 from storage.schema import (
     AccountRow,
@@ -201,6 +202,7 @@ class SqlInteractions:
         self.conn.execute(insert(interactions).values(values))
         refresh_sla_facts(self.conn, [stored.account_id])
         refresh_goal_facts(self.conn, [stored.account_id])
+        refresh_queue_facts(self.conn, [stored.account_id])
         return stored
 
     def add_contact(self, contact: Contact, user: User) -> Contact:
@@ -242,6 +244,7 @@ class SqlInteractions:
         )
         refresh_sla_facts(conn, [change.account_id])
         refresh_goal_facts(conn, [change.account_id])
+        refresh_queue_facts(conn, [change.account_id])
 
     def grant(self, rep: str, account_id: uuid.UUID, reason: str, user: User) -> LogException:
         if self._granted(rep, account_id) is not None:

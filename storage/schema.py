@@ -475,6 +475,43 @@ class GoalFactRow(Base):
     )
 
 
+class QueueFactRow(Base):
+    """What ranks an open account in its rep's call queue, as of no particular moment: its
+    target's owner, priority and hand-off, its score, its last touch and the follow-up date
+    of its current interaction (``domain.queue.rank_key``'s facts but engagement), kept up
+    to date by every write that changes them (:func:`storage.queue_facts.refresh_queue_facts`,
+    and the score at every scoring), so that the head of a queue is read in an index in
+    queue order instead of working out every account's facts and sorting them. One row per
+    live target of a live account at an open stage."""
+
+    __tablename__ = "queue_facts"
+
+    account_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    owner_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    priority: Mapped[int]
+    score: Mapped[int | None]
+    handed_off_at: Mapped[datetime | None]
+    last_touch: Mapped[datetime | None]
+    follow_up: Mapped[date | None] = mapped_column(Date)
+
+
+# A rep's accounts in queue order within a reason (SQLite puts NULLs first, so the highest
+# score and the longest untouched come first), and the hand-offs awaiting their first touch,
+# the longest waiting first: the queue's head read in these without sorting.
+Index(
+    "ix_queue_facts_rank",
+    *(QueueFactRow.owner_id, QueueFactRow.priority, QueueFactRow.score.desc()),
+    *(QueueFactRow.last_touch, QueueFactRow.account_id, QueueFactRow.follow_up),
+    QueueFactRow.handed_off_at,
+)
+Index(
+    "ix_queue_facts_handed_off_at",
+    *(QueueFactRow.owner_id, QueueFactRow.handed_off_at, QueueFactRow.priority),
+    *(QueueFactRow.score.desc(), QueueFactRow.last_touch, QueueFactRow.account_id),
+    QueueFactRow.follow_up,
+)
+
+
 class LogExceptionRow(Base):
     """Leave for one rep to log against one account that is not on the target list, until
     revoked."""

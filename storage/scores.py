@@ -27,6 +27,7 @@ from domain.icp import IcpVersion
 from storage.goal_facts import refresh_goal_segments
 from storage.icp_sql import included_sql, scaled_sql, score_of, tier_of
 from storage.queries import LIVE_ACCOUNT
+from storage.queue_facts import refresh_queue_scores
 from storage.schema import AccountRow, AccountScoreRow, table_of
 from storage.sla_facts import refresh_tiers
 
@@ -90,6 +91,7 @@ def store_scores(
     conn.execute(insert(scores).from_select(COLUMNS, rows))
     refresh_tiers(conn, select(accounts.c.id).where(chosen))
     refresh_goal_segments(conn, select(accounts.c.id).where(chosen))
+    refresh_queue_scores(conn, select(accounts.c.id).where(chosen))
 
 
 def count_score_rows(conn: Connection) -> int:
@@ -107,3 +109,4 @@ def clear_scores(conn: Connection) -> None:
     conn.execute(delete(scores))
     refresh_tiers(conn, None)
     refresh_goal_segments(conn, None)
+    refresh_queue_scores(conn, None)

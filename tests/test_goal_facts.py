@@ -1,8 +1,9 @@
-"""The shared goal's facts (storage/goal_facts.py) follow every write that changes what they
-come from: after random writes through the use cases (deals won and opened, corrected,
-stages corrected by hand, the target list's moves, an account's fields and the ICP applied),
-they are what a recomputation from the raw rows gives, on SQLite and PostgreSQL; and each
-write path moves the goal's figures."""
+"""The shared goal's facts (storage/goal_facts.py) and the call queue's
+(storage/queue_facts.py) follow every write that changes what they come from: after random
+writes through the use cases (deals won and opened, corrected, stages corrected by hand,
+the target list's moves and priorities, an account's fields, life and the ICP applied), they
+are what a recomputation from the raw rows gives, on SQLite and PostgreSQL; and each write
+path moves the goal's figures."""
 
 from __future__ import annotations
 
@@ -27,21 +28,25 @@ from domain.interactions import (
 )
 from domain.periods import Month
 from domain.report import Scope
-from domain.targets import Stage, assign_owners
+from domain.targets import Stage, assign_owners, set_priority
 from domain.users import Role
 from storage.goal_facts import goal_fact_rows, goal_facts, refresh_goal_facts
 from storage.goals import SqlGoalStore
+from storage.queue_facts import queue_fact_rows, queue_facts, refresh_queue_facts
 from storage.read_models.goal_progress import ACTUAL, FORECAST, goal_sections
 from storage.repositories import SqlUnitOfWork
 from storage.schema import TargetRow, table_of
 from tests.test_sla_facts import ACCOUNTS, UTC_CALENDAR, _listed, _write, writes
 
 
-def _kept_and_recomputed(workspace) -> tuple[list[tuple], list[tuple]]:
-    """The goal's facts as the writes left them, and as the raw rows give them."""
+def _kept_and_recomputed(workspace) -> tuple[list[list[tuple]], list[list[tuple]]]:
+    """The goal's and the queue's facts as the writes left them, and as the raw rows give
+    them."""
     with workspace.read() as conn:
-        kept = sorted(tuple(row) for row in conn.execute(select(goal_facts)).all())
-        again = sorted(tuple(row) for row in goal_fact_rows(conn))
+        kept = [sorted(tuple(row) for row in conn.execute(select(table)).all())
+                for table in (goal_facts, queue_facts)]  # fmt: skip
+        again = [sorted(tuple(row) for row in rows(conn))
+                 for rows in (goal_fact_rows, queue_fact_rows)]  # fmt: skip
     return kept, again
 
 
@@ -53,15 +58,21 @@ deals = st.tuples(
     st.sampled_from([Outcome.WON, Outcome.OPPORTUNITY]),
     st.integers(1, 900),
 )
-edits = st.tuples(st.just("segments"), st.integers(0, ACCOUNTS - 1),
-                  st.sampled_from([None, "Fair", "Web"]))  # fmt: skip
+edits = st.one_of(
+    st.tuples(st.just("segments"), st.integers(0, ACCOUNTS - 1),
+              st.sampled_from([None, "Fair", "Web"])),
+    st.tuples(st.just("priority"), st.integers(0, ACCOUNTS - 1), st.integers(1, 3)),
+)  # fmt: skip
 
 
 def _deal(workspace, people, ids, logged, step) -> None:
-    """A deal won or opened (or a correction to one) through its use case, or an account's
-    source edited; any other write as the agreement's facts' test makes it."""
+    """A deal won or opened (or a correction to one) through its use case, an account's
+    source or priority edited; any other write as the agreement's facts' test makes it."""
     owner, uow, now = people[Role.OWNER], SqlUnitOfWork(workspace), datetime.now(UTC)
     kind, which, *rest = step
+    if kind == "priority":
+        set_priority(uow, owner, [ids[which]], rest[0])
+        return
     if kind == "segments":
         with uow:
             loaded = uow.accounts.get(ids[which])
@@ -87,16 +98,18 @@ def _deal(workspace, people, ids, logged, step) -> None:
 @settings(max_examples=25, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture])  # fmt: skip
 @given(items=st.lists(st.one_of(deals, edits, writes), max_size=8))
-@example(items=[("deal", 0, 0, Outcome.OPPORTUNITY, 500), ("stage", 0, Stage.LOST),
-                ("stage", 0, Stage.MEETING), ("deal", 0, 1, Outcome.WON, 700),
+@example(items=[("deal", 0, 0, Outcome.OPPORTUNITY, 500), ("priority", 0, 3),
+                ("stage", 0, Stage.LOST), ("stage", 0, Stage.MEETING),
+                ("deal", 0, 1, Outcome.WON, 700),
                 ("deal correction", 1, 2, Outcome.WON, 600), ("icp", 40), ("segments", 0, "Web"),
                 ("assign", 0, None)])  # fmt: skip
-def test_the_goals_facts_are_always_what_the_raw_rows_give(workspace, people, items):
+def test_the_goals_and_the_queues_facts_are_always_what_the_raw_rows_give(workspace, people, items):
     # a deal or a source edited, or a few of the agreement's facts' test's writes
     steps = [step for item in items for step in (item if isinstance(item, list) else [item])]
     with workspace.write() as conn:  # each example starts from an empty list
         conn.execute(delete(table_of(TargetRow)))
         refresh_goal_facts(conn, None)
+        refresh_queue_facts(conn, None)
     ids = _listed(workspace, people)
     assign_owners(
         SqlUnitOfWork(workspace), people[Role.OWNER], dict.fromkeys(ids, people[Role.REP].id)

@@ -27,6 +27,7 @@ from domain.interactions import Channel, Interaction, LeadVerdict, Outcome, stag
 from domain.targets import Stage
 from storage.bulk import bulk_insert, new_id
 from storage.goal_facts import refresh_goal_facts
+from storage.queue_facts import refresh_queue_facts
 from storage.reach import refresh_reach
 from storage.schema import (
     ContactRow,
@@ -150,6 +151,7 @@ def field_history(
     refresh_reach(conn)  # every listed account's history is new
     refresh_sla_facts(conn, None)
     refresh_goal_facts(conn, None)
+    refresh_queue_facts(conn, None)
     history.engagements = _engagement(conn, rng, [r.account_id for r in listed], people,
                                       start, now, marketer)  # fmt: skip
     return history

@@ -64,6 +64,7 @@ from storage.importing.files import SourceTable, open_table
 from storage.importing.reading import Chunk, Reading, read_chunks
 from storage.keys import Keys, account_keys, derived_columns, email_key
 from storage.queries import LIVE_ACCOUNT
+from storage.queue_facts import refresh_queue_facts, with_queue_facts
 from storage.schema import (
     AccountRow,
     ContactRow,
@@ -809,6 +810,7 @@ def undo_import(workspace: Workspace, user: User, batch_id: str | uuid.UUID) -> 
         batch_accounts = select(accounts.c.id).where(accounts.c.import_batch_id == key)
         refresh_sla_facts(conn, handed_off_in(conn, batch_accounts))
         refresh_goal_facts(conn, with_goal_facts(conn, batch_accounts))
+        refresh_queue_facts(conn, with_queue_facts(conn, batch_accounts))
         message = (
             f"Undid import of {batch['file_name']}: {counted(removed, 'record')} removed, "
             f"{restored:,} restored to their values before the import"

@@ -7,7 +7,8 @@ agreement, the calendar and the dossier template, the plan's sign-offs), which m
 union of ids since each row is a new id. What does not sync:
 
 - caches worked out from the rest (``account_scores``, the funnel's ``account_reach``, the
-  agreement's ``handoff_facts`` and ``follow_up_facts``, the goal's ``goal_facts``): each
+  agreement's ``handoff_facts`` and ``follow_up_facts``, the goal's ``goal_facts``, the
+  call queue's ``queue_facts``): each
   database recomputes them for the accounts a sync touched
   (storage.sync.derived.refresh_derived);
 - an import's own bookkeeping (``import_batches``, ``import_changes``,
@@ -45,6 +46,7 @@ NOT_SYNCED = frozenset(
         "handoff_facts",
         "follow_up_facts",
         "goal_facts",
+        "queue_facts",
         "import_batches",
         "import_changes",
         "possible_duplicates",
