@@ -23,7 +23,6 @@ from sqlalchemy import (
     func,
     or_,
     select,
-    true,
 )
 
 from domain.queue import CLOSED, QueueEntry, QueueRules, Urgency, first_touch_deadline
@@ -53,8 +52,8 @@ engagements = table_of(EngagementRow)
 @cache
 def queue_statement(head: bool = False) -> Any:
     """The rep's open accounts with their facts, in queue order: built once, run with the
-    parameters ``rep_id``, ``since`` (engagement counts from then) and ``today`` (and
-    ``ids``, the accounts of the ``head`` alone)."""
+    parameters ``rep_id``, ``since`` (engagement counts from then) and ``today`` (for the
+    ``head``, ``ids``, its accounts, instead of ``rep_id``)."""
     engaged = engagements.alias("engaged")
     mine = targets.c.account_id
     since = bindparam("since", type_=DateTime(timezone=True))
@@ -86,10 +85,12 @@ def queue_statement(head: bool = False) -> Any:
         )
         .where(
             targets.c.deleted_at.is_(None),
-            targets.c.owner_id == bindparam("rep_id", type_=Uuid),
+            # the head's accounts are the rep's, found in the queue's facts by their owner
+            mine.in_(bindparam("ids", expanding=True))
+            if head
+            else targets.c.owner_id == bindparam("rep_id", type_=Uuid),
             accounts.c.deleted_at.is_(None),
             targets.c.stage.not_in([stage.value for stage in CLOSED]),
-            mine.in_(bindparam("ids", expanding=True)) if head else true(),
         )
         # OFFSET 0 keeps both databases from merging it into the query around it, which
         # would run each fact's subquery again for every place the ranking names it
@@ -205,7 +206,7 @@ def queue_head(
         found += conn.execute(mine).scalars()
     if not found:
         return []
-    facts = {"rep_id": rep_id, "since": since, "today": today, "ids": found}
+    facts = {"since": since, "today": today, "ids": found}
     rows = conn.execute(queue_statement(head=True), facts)
     return [entry_from_row(row, rules) for row in rows]
 
