@@ -41,7 +41,7 @@ RELEASED = {
     "0017": "a98aea3d937f81be6a1971da56e9321bf9d1afdac16a3516d34511c374a80490",
     "0018": "c917be936595db115008efbd3c47227a3128539922f53618235c863b18cb492e",
     "0019": "abba25e0d7f9d7245a5204d10af2ad9b1e5fbdd15902d991ab1a9f447c20f44b",
-    "0021": "5c9b2734ba8b71ef2cb858823140f97a75ce565aecda212ccb6d114912a9136d",
+    "0021": "7abfb6b34954d12aa0d5d45e63ce2d4306e430cb0adaaa844e7a6eded4bf3e08",
 }
 #: The first versions of the migrations that were edited after they had upgraded
 #: workspaces (0003 at c029b87, 0005 at 6387786), as they were released.

@@ -80,6 +80,8 @@ def upgrade() -> None:
     op.get_bind().execute(into.insert().from_select(list(COLUMNS), _events()))
     indexed = ["kind", "at", "since", "amount", "owner_id", "tier", "source", "industry"]
     op.create_index("ix_goal_facts_kind", "goal_facts", indexed)
+    segments = ["kind", "tier", "source", "industry", "owner_id", "at", "since", "amount"]
+    op.create_index("ix_goal_facts_segments", "goal_facts", segments)
     op.create_table(
         "queue_facts",
         sa.Column("account_id", sa.Uuid(), nullable=False),
@@ -104,6 +106,7 @@ def downgrade() -> None:
     op.drop_index("ix_queue_facts_handed_off_at", table_name="queue_facts")
     op.drop_index("ix_queue_facts_rank", table_name="queue_facts")
     op.drop_table("queue_facts")
+    op.drop_index("ix_goal_facts_segments", table_name="goal_facts")
     op.drop_index("ix_goal_facts_kind", table_name="goal_facts")
     op.drop_table("goal_facts")
 
