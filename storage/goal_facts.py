@@ -266,8 +266,11 @@ def with_goal_facts(conn: Connection, account_ids: Any) -> list[uuid.UUID]:
 def refresh_goal_segments(conn: Connection, account_ids: Any | None) -> None:
     """Copy the tier, source and industry of ``account_ids`` (a SELECT of ids; None: every
     account) into their goal's facts, after their scores were written (every change of an
-    account's fields scores it again)."""
-    statement = update(goal_facts).values(_segments(goal_facts.c.account_id))
+    account's fields scores it again): only the rows whose segments changed are written,
+    since each write moves the rows in both of the table's indexes."""
+    now = _segments(goal_facts.c.account_id)
+    changed = or_(*(goal_facts.c[name].is_distinct_from(column) for name, column in now.items()))
+    statement = update(goal_facts).where(changed).values(now)
     if account_ids is not None:
         statement = statement.where(goal_facts.c.account_id.in_(account_ids))
     conn.execute(statement)

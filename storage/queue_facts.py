@@ -141,8 +141,11 @@ def refresh_queue_facts(conn: Connection, account_ids: Iterable[uuid.UUID] | Non
 
 def refresh_queue_scores(conn: Connection, account_ids: Any | None) -> None:
     """Copy the score of ``account_ids`` (a SELECT of ids; None: every account) into their
-    queue's facts, after their scores were written."""
-    statement = update(queue_facts).values(score=_score(queue_facts.c.account_id))
+    queue's facts, after their scores were written: only the rows whose score changed are
+    written, since each write moves the row in both of the table's indexes."""
+    score = _score(queue_facts.c.account_id)
+    statement = update(queue_facts).where(queue_facts.c.score.is_distinct_from(score))
+    statement = statement.values(score=score)
     if account_ids is not None:
         statement = statement.where(queue_facts.c.account_id.in_(account_ids))
     conn.execute(statement)

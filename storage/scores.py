@@ -108,5 +108,6 @@ def clear_scores(conn: Connection) -> None:
     """Remove every score row (before all accounts are scored again)."""
     conn.execute(delete(scores))
     refresh_tiers(conn, None)
-    refresh_goal_segments(conn, None)
-    refresh_queue_scores(conn, None)
+    # every live account is scored again next, its facts' segments and score with it: the
+    # deleted ones' goal's facts alone are left without a score row (they keep counting)
+    refresh_goal_segments(conn, select(accounts.c.id).where(accounts.c.deleted_at.is_not(None)))

@@ -103,6 +103,7 @@ def _deal(workspace, people, ids, logged, step) -> None:
                 ("deal", 0, 1, Outcome.WON, 700),
                 ("deal correction", 1, 2, Outcome.WON, 600), ("icp", 40), ("segments", 0, "Web"),
                 ("assign", 0, None)])  # fmt: skip
+@example(items=[("icp", 40), ("deal", 0, 0, Outcome.WON, 500), ("delete", 0), ("icp", 100)])
 def test_the_goals_and_the_queues_facts_are_always_what_the_raw_rows_give(workspace, people, items):
     # a deal or a source edited, or a few of the agreement's facts' test's writes
     steps = [step for item in items for step in (item if isinstance(item, list) else [item])]
