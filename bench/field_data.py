@@ -14,9 +14,14 @@ import argparse
 import shutil
 import sys
 import time
+from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from domain.goal import Goal, Metric
+from domain.periods import Month
 
 
 def field_workspace(accounts: int = 1_000_000, interactions: int = 5_000_000) -> Path:
@@ -53,6 +58,21 @@ def field_workspace(accounts: int = 1_000_000, interactions: int = 5_000_000) ->
         print(f"built {history.interactions:,} interactions on {owned:,} owned accounts "
               f"in {time.perf_counter() - start:.0f} s")  # fmt: skip
         return path
+
+
+def set_bench_goal(conn: Any, metric: str, now: datetime) -> Goal:
+    """Set a goal of ``metric`` over the six months to the month of ``now`` on ``conn``, in
+    its transaction, for the caller to roll back: the field workspace has no goal, and the
+    goal's panel and pages read nothing without one."""
+    from sqlalchemy import insert
+
+    from storage.schema import GoalVersionRow, table_of
+
+    first = Month.of(now.date()).plus(-5).first_day
+    goal = Goal(Metric(metric), 400_000, first, 6, ("Alex Morgan", "Maya Chen"))
+    row = {"number": 10_000, "document": goal.to_document(), "created_at": now}
+    conn.execute(insert(table_of(GoalVersionRow)).values(**row, created_by="Bench"))
+    return goal
 
 
 def main() -> None:

@@ -27,7 +27,9 @@ from sqlalchemy import delete, func, insert, select, update
 from bench.field_data import field_workspace
 from domain.interactions import Channel, Interaction, Outcome, log_interaction
 from storage.bulk import new_id
+from storage.goal_facts import refresh_goal_facts
 from storage.interactions import interactions, stage_changes, targets
+from storage.queue_facts import refresh_queue_facts
 from storage.reach import refresh_reach
 from storage.read_models.timeline import account_timeline
 from storage.repositories import SqlUnitOfWork
@@ -138,6 +140,8 @@ def _take_back(workspace, logged, listed) -> None:  # type: ignore[no-untyped-de
         touched = [row.account_id for row in listed]
         refresh_reach(conn, touched)
         refresh_sla_facts(conn, touched)
+        refresh_goal_facts(conn, touched)
+        refresh_queue_facts(conn, touched)
 
 
 if __name__ == "__main__":

@@ -25,6 +25,8 @@ from domain.targets import Stage
 from domain.users import User
 from storage.bulk import new_id
 from storage.change_log import log_change
+from storage.goal_facts import refresh_goal_facts
+from storage.queue_facts import refresh_queue_facts
 from storage.reach import refresh_reach
 from storage.schema import (
     AccountRow,
@@ -199,6 +201,8 @@ class SqlInteractions:
         )
         self.conn.execute(insert(interactions).values(values))
         refresh_sla_facts(self.conn, [stored.account_id])
+        refresh_goal_facts(self.conn, [stored.account_id])
+        refresh_queue_facts(self.conn, [stored.account_id])
         return stored
 
     def add_contact(self, contact: Contact, user: User) -> Contact:
@@ -239,6 +243,8 @@ class SqlInteractions:
             )
         )
         refresh_sla_facts(conn, [change.account_id])
+        refresh_goal_facts(conn, [change.account_id])
+        refresh_queue_facts(conn, [change.account_id])
 
     def grant(self, rep: str, account_id: uuid.UUID, reason: str, user: User) -> LogException:
         if self._granted(rep, account_id) is not None:

@@ -10,12 +10,26 @@ from datetime import date, datetime, timedelta
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Connection, Date, DateTime, Uuid, bindparam, case, exists, func, select
+from sqlalchemy import (
+    Connection,
+    Date,
+    DateTime,
+    Select,
+    Uuid,
+    and_,
+    bindparam,
+    case,
+    exists,
+    func,
+    or_,
+    select,
+)
 
 from domain.queue import CLOSED, QueueEntry, QueueRules, Urgency, first_touch_deadline
 from domain.targets import Stage
 from domain.users import User
 from storage.agreements import queue_rules
+from storage.queue_facts import current_interaction, last_touch, queue_facts
 from storage.schema import (
     AccountRow,
     AccountScoreRow,
@@ -36,12 +50,10 @@ engagements = table_of(EngagementRow)
 
 
 @cache
-def queue_statement() -> Any:
+def queue_statement(head: bool = False) -> Any:
     """The rep's open accounts with their facts, in queue order: built once, run with the
-    parameters ``rep_id``, ``since`` (engagement counts from then) and ``today``."""
-    touch = interactions.alias("touch")
-    newest = interactions.alias("newest")
-    later = interactions.alias("later")
+    parameters ``rep_id``, ``since`` (engagement counts from then) and ``today`` (for the
+    ``head``, ``ids``, its accounts, instead of ``rep_id``)."""
     engaged = engagements.alias("engaged")
     mine = targets.c.account_id
     since = bindparam("since", type_=DateTime(timezone=True))
@@ -55,18 +67,8 @@ def queue_statement() -> Any:
             accounts.c.phone,
             scores.c.score,
             scores.c.tier,
-            select(func.max(touch.c.at))
-            .where(touch.c.account_id == mine)
-            .scalar_subquery()
-            .label("last_touch"),
-            select(newest.c.id)
-            .where(
-                newest.c.account_id == mine, ~exists().where(later.c.supersedes_id == newest.c.id)
-            )
-            .order_by(newest.c.at.desc(), newest.c.id.desc())
-            .limit(1)
-            .scalar_subquery()
-            .label("current_id"),
+            last_touch(mine).label("last_touch"),
+            current_interaction(mine).label("current_id"),
             select(func.count())
             .where(engaged.c.account_id == mine, engaged.c.at >= since)
             .scalar_subquery()
@@ -83,7 +85,10 @@ def queue_statement() -> Any:
         )
         .where(
             targets.c.deleted_at.is_(None),
-            targets.c.owner_id == bindparam("rep_id", type_=Uuid),
+            # the head's accounts are the rep's, found in the queue's facts by their owner
+            mine.in_(bindparam("ids", expanding=True))
+            if head
+            else targets.c.owner_id == bindparam("rep_id", type_=Uuid),
             accounts.c.deleted_at.is_(None),
             targets.c.stage.not_in([stage.value for stage in CLOSED]),
         )
@@ -97,6 +102,7 @@ def queue_statement() -> Any:
     untouched = facts.c.handed_off_at.is_not(None) & (
         facts.c.last_touch.is_(None) | (facts.c.last_touch < facts.c.handed_off_at)
     )
+    # the ranking rule, read from each account's facts (the head reads it reason by reason)
     urgency = case(
         (follow_up < day, int(Urgency.OVERDUE)),
         (untouched, int(Urgency.FIRST_TOUCH)),
@@ -177,3 +183,54 @@ def queue_entries(
     rows = conn.execute(statement if limit is None else statement.limit(limit),
                         {"rep_id": rep_id, "since": since, "today": today})  # fmt: skip
     return [entry_from_row(row, rules) for row in rows]
+
+
+def queue_head(
+    conn: Connection,
+    rep_id: uuid.UUID,
+    now: datetime,
+    today: date,
+    limit: int,
+    rules: QueueRules,
+) -> list[QueueEntry]:
+    """The first ``limit`` entries of the rep's queue, as :func:`queue_entries` gives them:
+    each reason's accounts are read from the queue's facts in their index, in queue order,
+    reason after reason, until ``limit`` are found (the engagement of those the engaged
+    reason reaches looked up then); only the entries found have their facts read."""
+    since = now - timedelta(days=rules.engagement_days)
+    found: list[uuid.UUID] = []
+    for reason in _reasons(since, today):
+        if len(found) >= limit:
+            break
+        mine = reason.where(queue_facts.c.owner_id == rep_id).limit(limit - len(found))
+        found += conn.execute(mine).scalars()
+    if not found:
+        return []
+    facts = {"since": since, "today": today, "ids": found}
+    rows = conn.execute(queue_statement(head=True), facts)
+    return [entry_from_row(row, rules) for row in rows]
+
+
+def _reasons(since: datetime, today: date) -> list[Select[Any]]:
+    """The accounts of each reason of the queue (``domain.queue.Urgency``, in its order), in
+    their order within it, from the queue's facts: what the urgency of
+    :func:`queue_statement` says of each account, one reason at a time."""
+    f = queue_facts.c
+    untouched = and_(
+        f.handed_off_at.is_not(None), or_(f.last_touch.is_(None), f.last_touch < f.handed_off_at)
+    )
+    engaged = exists().where(engagements.c.account_id == f.account_id, engagements.c.at >= since)
+    overdue, due = f.follow_up < today, f.follow_up == today
+    not_overdue = or_(f.follow_up.is_(None), f.follow_up >= today)
+    not_due = or_(f.follow_up.is_(None), f.follow_up > today)
+    within = (f.priority, f.score.desc().nulls_last(), f.last_touch.asc().nulls_first(),
+              f.account_id)  # fmt: skip
+    reasons = [
+        (overdue, within),
+        (and_(not_overdue, untouched), (f.handed_off_at, *within)),
+        (and_(due, ~untouched), within),
+        (and_(not_due, ~untouched, engaged), within),
+        (and_(f.follow_up > today, ~untouched, ~engaged), within),
+        (and_(f.follow_up.is_(None), ~untouched, ~engaged), within),
+    ]
+    return [select(f.account_id).where(which).order_by(*order) for which, order in reasons]

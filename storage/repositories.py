@@ -20,6 +20,7 @@ from domain.values import phone_e164
 from storage.icps import rescore_with_active
 from storage.interactions import SqlInteractions
 from storage.keys import derived_columns, email_key
+from storage.queue_facts import refresh_queue_facts
 from storage.schema import AccountRow, ChangeRow, ContactRow, Tracked, utcnow
 from storage.sla_facts import refresh_sla_facts
 from storage.targets import SqlTargets
@@ -107,6 +108,7 @@ class SqlAccounts:
         _log(self.session, user, row, "accounts", "delete", None)
         _flush(self.session, "This account")
         refresh_sla_facts(self.session.connection(), [account_id])
+        refresh_queue_facts(self.session.connection(), [account_id])
 
     def restore(self, account_id: UUID, user: User) -> None:
         row = self.session.get(AccountRow, account_id)
@@ -118,6 +120,7 @@ class SqlAccounts:
         self.session.flush()
         _rescore(self.session, row.id)
         refresh_sla_facts(self.session.connection(), [account_id])
+        refresh_queue_facts(self.session.connection(), [account_id])
 
 
 class SqlContacts:

@@ -453,6 +453,81 @@ class FollowUpFactRow(Base):
     )
 
 
+class GoalFactRow(Base):
+    """One event the shared goal's arithmetic counts, with the segments its account is in
+    now, kept up to date by every write that changes it
+    (:func:`storage.goal_facts.refresh_goal_facts`, and the segments at every scoring):
+    a won deal that stands (``amount`` its value), a move that stands and reaches the
+    meeting, opportunity or won stage or moves to lost (``since``: the account's previous
+    one of the same kind, so that a period counts an account once, at its first), and an
+    open deal now (a live target at the opportunity stage, ``amount`` its deal's value, no
+    time). The goal's figures add these rows up in their index, with no other row to read."""
+
+    __tablename__ = "goal_facts"
+
+    account_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20), primary_key=True)
+    #: The interaction, stage change or target the event is.
+    row_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    at: Mapped[datetime | None]
+    since: Mapped[datetime | None]
+    amount: Mapped[int | None] = mapped_column(BigInteger)
+    owner_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    tier: Mapped[str | None] = mapped_column(String(1))
+    source: Mapped[str | None] = mapped_column(String(255))
+    industry: Mapped[str | None] = mapped_column(String(255))
+
+    __table_args__ = (
+        # a period's events of one kind added up without leaving the index: by week in the
+        # order of their times, and by segment in the order of the segments, with no sort
+        Index(
+            "ix_goal_facts_kind",
+            *("kind", "at", "since", "amount", "owner_id", "tier", "source", "industry"),
+        ),
+        Index(
+            "ix_goal_facts_segments",
+            *("kind", "tier", "source", "industry", "owner_id", "at", "since", "amount"),
+        ),
+    )
+
+
+class QueueFactRow(Base):
+    """What ranks an open account in its rep's call queue, as of no particular moment: its
+    target's owner, priority and hand-off, its score, its last touch and the follow-up date
+    of its current interaction (``domain.queue.rank_key``'s facts but engagement), kept up
+    to date by every write that changes them (:func:`storage.queue_facts.refresh_queue_facts`,
+    and the score at every scoring), so that the head of a queue is read in an index in
+    queue order instead of working out every account's facts and sorting them. One row per
+    live target of a live account at an open stage."""
+
+    __tablename__ = "queue_facts"
+
+    account_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    owner_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    priority: Mapped[int]
+    score: Mapped[int | None]
+    handed_off_at: Mapped[datetime | None]
+    last_touch: Mapped[datetime | None]
+    follow_up: Mapped[date | None] = mapped_column(Date)
+
+
+# A rep's accounts in queue order within a reason (SQLite puts NULLs first, so the highest
+# score and the longest untouched come first), and the hand-offs awaiting their first touch,
+# the longest waiting first: the queue's head read in these without sorting.
+Index(
+    "ix_queue_facts_rank",
+    *(QueueFactRow.owner_id, QueueFactRow.priority, QueueFactRow.score.desc()),
+    *(QueueFactRow.last_touch, QueueFactRow.account_id, QueueFactRow.follow_up),
+    QueueFactRow.handed_off_at,
+)
+Index(
+    "ix_queue_facts_handed_off_at",
+    *(QueueFactRow.owner_id, QueueFactRow.handed_off_at, QueueFactRow.priority),
+    *(QueueFactRow.score.desc(), QueueFactRow.last_touch, QueueFactRow.account_id),
+    QueueFactRow.follow_up,
+)
+
+
 class LogExceptionRow(Base):
     """Leave for one rep to log against one account that is not on the target list, until
     revoked."""

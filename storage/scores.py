@@ -24,8 +24,10 @@ from sqlalchemy import (
 )
 
 from domain.icp import IcpVersion
+from storage.goal_facts import refresh_goal_segments
 from storage.icp_sql import included_sql, scaled_sql, score_of, tier_of
 from storage.queries import LIVE_ACCOUNT
+from storage.queue_facts import refresh_queue_scores
 from storage.schema import AccountRow, AccountScoreRow, table_of
 from storage.sla_facts import refresh_tiers
 
@@ -88,6 +90,8 @@ def store_scores(
         )
     conn.execute(insert(scores).from_select(COLUMNS, rows))
     refresh_tiers(conn, select(accounts.c.id).where(chosen))
+    refresh_goal_segments(conn, select(accounts.c.id).where(chosen))
+    refresh_queue_scores(conn, select(accounts.c.id).where(chosen))
 
 
 def count_score_rows(conn: Connection) -> int:
@@ -104,3 +108,6 @@ def clear_scores(conn: Connection) -> None:
     """Remove every score row (before all accounts are scored again)."""
     conn.execute(delete(scores))
     refresh_tiers(conn, None)
+    # every live account is scored again next, its facts' segments and score with it: the
+    # deleted ones' goal's facts alone are left without a score row (they keep counting)
+    refresh_goal_segments(conn, select(accounts.c.id).where(accounts.c.deleted_at.is_not(None)))

@@ -19,9 +19,11 @@ from domain.targets import HandOffResult, Stage, priority_for
 from domain.users import Role, User
 from storage.bulk import bulk_insert, new_id
 from storage.change_log import log_change
+from storage.goal_facts import refresh_goal_facts
 from storage.icp_sql import has_decision_maker, tier_sql
 from storage.icps import account_facts, active_version
 from storage.leads import current_lead_definition, lead_definition_in, sales_ready_sql
+from storage.queue_facts import refresh_queue_facts
 from storage.reach import refresh_reach
 from storage.schema import (
     AccountRow,
@@ -130,6 +132,8 @@ class SqlTargets:
                 .values(deleted_at=None, **_touched(user, now))
             )
             refresh_sla_facts(conn, [account_id])  # its hand-off, if any, counts again
+            refresh_goal_facts(conn, [account_id])  # and its open deal
+            refresh_queue_facts(conn, [account_id])
         _log(conn, user, account_id, "add", {"name": facts["name"], "reason": reason})
 
     def remove(self, account_id: uuid.UUID, reason: str, user: User) -> None:
@@ -142,6 +146,8 @@ class SqlTargets:
         if done.rowcount == 0:
             raise NotOnTargetList(self._name(account_id))
         refresh_sla_facts(conn, [account_id])
+        refresh_goal_facts(conn, [account_id])
+        refresh_queue_facts(conn, [account_id])
         _log(conn, user, account_id, "remove", {"name": self._name(account_id), "reason": reason})
 
     def _name(self, account_id: uuid.UUID) -> str:
@@ -161,6 +167,8 @@ class SqlTargets:
             )
             changed += result.rowcount
         refresh_sla_facts(conn, owners)
+        refresh_goal_facts(conn, owners)
+        refresh_queue_facts(conn, owners)
         _log(conn, user, None, "assign", {"accounts": changed})
         return changed
 
@@ -172,6 +180,7 @@ class SqlTargets:
         )
         if result.rowcount == 0:
             raise NotOnTargetList(self._name(account_id))
+        refresh_queue_facts(self.conn, [account_id])
         _log(self.conn, user, account_id, "priority", {"priority": priority})
 
     def hand_off(self, account_ids: Sequence[uuid.UUID] | None, user: User) -> HandOffResult:
@@ -203,6 +212,8 @@ class SqlTargets:
             )
         ).rowcount
         refresh_sla_facts(conn, chosen)
+        refresh_goal_facts(conn, chosen)
+        refresh_queue_facts(conn, chosen)
         _log(conn, user, None, "hand off", {"accounts": handed})
         return replace(counts, handed_off=handed)
 
@@ -288,6 +299,8 @@ def _staged(
     if rows:
         bulk_insert(conn, stage_changes, columns, rows)
         refresh_reach(conn, [a for a, _ in moves])
+        refresh_goal_facts(conn, [a for a, _ in moves])
+        refresh_queue_facts(conn, [a for a, _ in moves])
 
 
 def _touched(user: User, now: datetime) -> dict[str, Any]:

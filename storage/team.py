@@ -24,10 +24,14 @@ GROUPS = {role: f"accord_{role.value}" for role in Role}
 #: (storage.sla_facts): interactions, stage changes, the target list, an account's life and
 #: its score (the tier).
 SLA_FACTS = ("handoff_facts", "follow_up_facts")
+#: The shared goal's and the call queue's facts (storage.goal_facts, storage.queue_facts),
+#: written by the same actions: interactions, stage changes, the target list, and an
+#: account's life, fields and score.
+GOAL_FACTS = ("goal_facts", "queue_facts")
 #: The tables each action writes; every table is readable by every role.
 WRITES: dict[Action, frozenset[str]] = {
     Action.EDIT_ACCOUNTS: frozenset(
-        {"accounts", "contacts", "account_scores", "change_log", *SLA_FACTS}
+        {"accounts", "contacts", "account_scores", "change_log", *SLA_FACTS, *GOAL_FACTS}
     ),
     # Reviewing a possible duplicate (merge, keep both) is part of importing.
     Action.IMPORT: frozenset(
@@ -41,6 +45,7 @@ WRITES: dict[Action, frozenset[str]] = {
             "engagements",
             "change_log",
             *SLA_FACTS,
+            *GOAL_FACTS,
         }
     ),
     Action.UNDO_IMPORT: frozenset(
@@ -52,14 +57,17 @@ WRITES: dict[Action, frozenset[str]] = {
             "engagements",
             "change_log",
             *SLA_FACTS,
+            *GOAL_FACTS,
         }
     ),
     Action.EXPORT: frozenset(),
     Action.MANAGE_USERS: frozenset({"users", "change_log"}),
-    Action.EDIT_ICP: frozenset({"icp_versions", "account_scores", "change_log", *SLA_FACTS}),
+    Action.EDIT_ICP: frozenset(
+        {"icp_versions", "account_scores", "change_log", *SLA_FACTS, *GOAL_FACTS}
+    ),
     Action.EDIT_LEAD_DEFINITION: frozenset({"lead_definitions", "change_log"}),
     Action.EDIT_TARGET_LIST: frozenset(
-        {"targets", "stage_changes", "account_reach", "change_log", *SLA_FACTS}
+        {"targets", "stage_changes", "account_reach", "change_log", *SLA_FACTS, *GOAL_FACTS}
     ),
     Action.EDIT_DOSSIER_TEMPLATE: frozenset({"dossier_templates", "change_log"}),
     # The first dossier of a workspace stores the default template as its version 1.
@@ -79,10 +87,11 @@ WRITES: dict[Action, frozenset[str]] = {
             "account_scores",
             "change_log",
             *SLA_FACTS,
+            *GOAL_FACTS,
         }
     ),
     Action.CORRECT_STAGE: frozenset(
-        {"stage_changes", "account_reach", "targets", "change_log", *SLA_FACTS}
+        {"stage_changes", "account_reach", "targets", "change_log", *SLA_FACTS, *GOAL_FACTS}
     ),
     Action.GRANT_EXCEPTION: frozenset({"log_exceptions", "change_log"}),
     Action.SEE_ANY_QUEUE: frozenset(),

@@ -41,7 +41,8 @@ RELEASED = {
     "0017": "a98aea3d937f81be6a1971da56e9321bf9d1afdac16a3516d34511c374a80490",
     "0018": "c917be936595db115008efbd3c47227a3128539922f53618235c863b18cb492e",
     "0019": "abba25e0d7f9d7245a5204d10af2ad9b1e5fbdd15902d991ab1a9f447c20f44b",
-    "0024": "35c0e231afed2edba0f40a636b149ca2f3b6200cb127f3a493c491e39e88b8a8",
+    "0020": "9e4f51139d19e987f625ca9c46769af82c6d8efd5575ceef589c601e8d17616f",
+    "0021": "9b0ad8ea26566d8632e95d8ecb2c37d760b92316ed7d486673d57053a46f4032",
 }
 #: The first versions of the migrations that were edited after they had upgraded
 #: workspaces (0003 at c029b87, 0005 at 6387786), as they were released.

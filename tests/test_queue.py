@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, event, insert, select
 
 from domain.accounts import create_account
 from domain.calendar import Holiday, WorkCalendar
@@ -30,7 +30,8 @@ from domain.targets import Stage, add_to_target_list, assign_owners, hand_off
 from domain.users import Role
 from domain.values import counted
 from storage.keys import derived_columns
-from storage.queue import SqlQueue
+from storage.queue import SqlQueue, queue_head
+from storage.queue_facts import refresh_queue_facts
 from storage.repositories import SqlUnitOfWork
 from storage.schema import (
     AccountRow,
@@ -246,6 +247,46 @@ def test_sql_and_python_rank_alike(workspace, people, batch):
     expected = _store_history(workspace, people, batch)
     in_sql = SqlQueue(workspace).queue(people[Role.REP], NOW, TODAY, None, RULES)
     assert in_sql == ranked(expected, TODAY), batch
+
+
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(batch=st.lists(history, min_size=1, max_size=8), head=st.integers(1, 9))
+@example(batch=[_PLAIN, {**_PLAIN, "interactions": [(24, None, None)]}], head=1)
+def test_the_head_of_a_queue_read_in_its_facts_is_the_queues_first_entries(
+    workspace, people, batch, head
+):
+    """The dashboard's dossiers to write read the head of each queue reason by reason in the
+    queue's facts: the same first entries, in the same order, as the whole queue."""
+    expected = _store_history(workspace, people, batch)
+    with workspace.write() as conn:
+        refresh_queue_facts(conn, None)  # raw rows written by hand: their facts worked out
+    with workspace.read() as conn:
+        first = queue_head(conn, people[Role.REP].id, NOW, TODAY, head, RULES)
+    assert first == ranked(expected, TODAY)[:head], batch
+
+
+def test_the_head_of_a_queue_reads_its_facts_index_in_queue_order(sqlite_workspace, sqlite_people):
+    """A reason's accounts come from the queue's facts in queue order without sorting them:
+    the head stops at its tenth account instead of working out the facts of every account
+    the rep owns (at 270,000 accounts in two queues that took five seconds)."""
+    plans = []
+
+    def explained(conn, cursor, statement, parameters, context, executemany):
+        if "queue_facts" in statement:
+            cursor.execute("EXPLAIN QUERY PLAN " + statement, parameters)
+            plans.append(" / ".join(row[3] for row in cursor.fetchall()))
+        return statement, parameters
+
+    _listed(sqlite_workspace, sqlite_people, "Acme")
+    with sqlite_workspace.read() as conn:
+        event.listen(conn, "before_cursor_execute", explained, retval=True)
+        queue_head(conn, sqlite_people[Role.REP].id, NOW, TODAY, 10, RULES)
+    assert len(plans) == 6  # a reason at a time, until ten are found
+    for plan in plans:
+        assert "USING COVERING INDEX ix_queue_facts_" in plan, plan
+        assert "TEMP B-TREE" not in plan, plan
 
 
 # --- the use case on a workspace -------------------------------------------------------------

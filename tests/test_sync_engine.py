@@ -26,9 +26,11 @@ from domain.dossiers import (
     start_dossier,
 )
 from domain.errors import NotFound, PermissionDenied
+from domain.goal import Goal, Metric, set_goal
 from domain.interactions import Channel, Interaction, Outcome, grant_exception, log_interaction
 from domain.leads import HasPhone, LeadDefinition, save_lead_definition
 from domain.periods import Period
+from domain.queue import RULES
 from domain.report import Scope
 from domain.sync import (
     DELETED,
@@ -44,8 +46,11 @@ from domain.sync import (
 from domain.targets import Stage, add_to_target_list, assign_owners, hand_off
 from domain.users import Action, Role, User, add_user
 from storage.dossiers import SqlDossierStore, dossier_for, template_versions
+from storage.goals import SqlGoalStore
 from storage.leads import SqlLeadStore
+from storage.queue import queue_head
 from storage.reach import account_reach, reached_column
+from storage.read_models.goal_progress import goal_sections
 from storage.read_models.sla_compliance import sla_figures
 from storage.repositories import SqlUnitOfWork
 from storage.schema import (
@@ -295,7 +300,7 @@ def test_a_sync_refreshes_the_summaries_only_where_what_they_read_changed(team, 
     _edit(laptop, owner, acme.id, city="Graz")
     sent = statements_of((laptop, team), lambda: _sync(laptop, team))
     assert _shown(team, acme.id)["city"] == "Graz"
-    summaries = ("account_reach", "handoff_facts", "follow_up_facts")
+    summaries = ("account_reach", "handoff_facts", "follow_up_facts", "goal_facts", "queue_facts")
     rewrites = tuple(
         f"{verb} {table}" for verb in ("DELETE FROM", "INSERT INTO") for table in summaries
     )
@@ -309,6 +314,54 @@ def test_a_sync_refreshes_the_summaries_only_where_what_they_read_changed(team, 
     with team.read() as conn:
         facts = select(handoff_facts.c.account_id).where(handoff_facts.c.account_id == acme.id)
         assert conn.execute(facts).first() is None
+
+
+def test_a_deal_won_and_a_source_edited_on_a_copy_move_the_team_databases_goal(team, crew, laptop):
+    rep, owner = crew[Role.REP], crew[Role.OWNER]
+    acme = _handed_off(team, laptop, crew)
+    now = datetime.now(UTC)
+    goal = Goal(Metric.NEW_REVENUE, 1000, now.date(), 1, ("Mark Marketer", "Rita Rep"))
+    set_goal(SqlGoalStore(team), owner, goal)
+
+    def by_source() -> list[tuple]:  # the goal's contribution by source, on the team database
+        scope = Scope(goal.period, WorkCalendar("UTC"), datetime.now(UTC) + timedelta(minutes=10))
+        with team.read() as conn:
+            tables = goal_sections(conn, scope)[1].tables
+        return list(next(t for t in tables if t.title == "Goal by source").rows)
+
+    assert by_source() == []
+    won = Interaction(acme.id, Channel.VISIT, Outcome.WON, now, value=900)
+    log_interaction(SqlUnitOfWork(laptop), rep, won)
+    _sync(laptop, team)
+    assert by_source() == [("No source", 900, 1)]
+    _edit(laptop, owner, acme.id, source="Fair")
+    _sync(laptop, team)
+    assert by_source() == [("Fair", 900, 1)]
+
+
+def test_a_follow_up_set_on_a_copy_moves_the_head_of_the_queue_on_the_team_database(
+    team, crew, laptop
+):
+    owner, rep = crew[Role.OWNER], crew[Role.REP]
+    _handed_off(team, laptop, crew)
+    bolt = _account(team, owner, "Bolt", phone="+49 30 7654321")
+    add_to_target_list(SqlUnitOfWork(team), owner, [bolt.id], "fits")
+    assign_owners(SqlUnitOfWork(team), owner, {bolt.id: rep.id})
+    hand_off(SqlUnitOfWork(team), owner, [bolt.id])  # after Acme: its first touch comes later
+    _sync(laptop, team)
+    now = datetime.now(UTC)
+    today = now.date()
+
+    def first() -> str:  # the head of the rep's queue on the team database
+        with team.read() as conn:
+            return queue_head(conn, rep.id, now + timedelta(minutes=1), today, 1, RULES)[0].account
+
+    assert first() == "Acme"
+    call = Interaction(bolt.id, Channel.CALL, Outcome.CONVERSATION, now - timedelta(days=2),
+                       follow_up=today - timedelta(days=1))  # fmt: skip
+    log_interaction(SqlUnitOfWork(laptop), rep, call)
+    _sync(laptop, team)
+    assert first() == "Bolt"  # its follow-up is overdue
 
 
 def test_a_deal_won_on_a_copy_takes_the_account_out_of_the_team_databases_queue(team, crew, laptop):

@@ -26,6 +26,8 @@ from domain.engagement import EngagementKind
 from domain.interactions import Channel, Interaction, LeadVerdict, Outcome, stage_after
 from domain.targets import Stage
 from storage.bulk import bulk_insert, new_id
+from storage.goal_facts import refresh_goal_facts
+from storage.queue_facts import refresh_queue_facts
 from storage.reach import refresh_reach
 from storage.schema import (
     ContactRow,
@@ -148,6 +150,8 @@ def field_history(
     _flush(conn, history, entries, stages, moved, marketer)
     refresh_reach(conn)  # every listed account's history is new
     refresh_sla_facts(conn, None)
+    refresh_goal_facts(conn, None)
+    refresh_queue_facts(conn, None)
     history.engagements = _engagement(conn, rng, [r.account_id for r in listed], people,
                                       start, now, marketer)  # fmt: skip
     return history

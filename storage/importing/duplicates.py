@@ -24,6 +24,7 @@ from storage.icps import rescore_with_active
 from storage.importing.importer import ACCOUNT_VALUES, accounts, batches, contacts, flags
 from storage.keys import derived_columns
 from storage.queries import LIVE_ACCOUNT
+from storage.queue_facts import refresh_queue_facts
 from storage.schema import DossierRow, TargetRow, table_of, utcnow
 from storage.sla_facts import refresh_sla_facts
 from storage.workspace import Workspace
@@ -158,6 +159,7 @@ def merge_possible_duplicate(workspace: Workspace, user: User, flag_id: uuid.UUI
         _settle(conn, user, flag, MERGED)
         rescore_with_active(conn, accounts.c.id == stored["id"])
         refresh_sla_facts(conn, [imported["id"]])
+        refresh_queue_facts(conn, [imported["id"]])
         labels = {f.name: f.label for f in ACCOUNT_FIELDS} | {"custom": "custom fields"}
         filled = ", ".join(labels[name] for name in changes)
         message = (

@@ -58,11 +58,13 @@ from domain.values import (
 )
 from storage.bulk import bulk_insert, cycle_collector_paused, indexes_rebuilt, new_id
 from storage.change_log import log_change
+from storage.goal_facts import refresh_goal_facts, with_goal_facts
 from storage.icps import rescore_batch
 from storage.importing.files import SourceTable, open_table
 from storage.importing.reading import Chunk, Reading, read_chunks
 from storage.keys import Keys, account_keys, derived_columns, email_key
 from storage.queries import LIVE_ACCOUNT
+from storage.queue_facts import refresh_queue_facts, with_queue_facts
 from storage.schema import (
     AccountRow,
     ContactRow,
@@ -816,6 +818,8 @@ def undo_import(workspace: Workspace, user: User, batch_id: str | uuid.UUID) -> 
         rescore_batch(conn, key)
         batch_accounts = select(accounts.c.id).where(accounts.c.import_batch_id == key)
         refresh_sla_facts(conn, handed_off_in(conn, batch_accounts))
+        refresh_goal_facts(conn, with_goal_facts(conn, batch_accounts))
+        refresh_queue_facts(conn, with_queue_facts(conn, batch_accounts))
         message = (
             f"Undid import of {batch['file_name']}: {counted(removed, 'record')} removed, "
             f"{restored:,} restored to their values before the import"

@@ -19,7 +19,7 @@ from domain.users import Role, User
 from storage.agreements import current_calendar
 from storage.dossiers import dossier_complete_sql
 from storage.goals import current_goal
-from storage.queue import queue_entries
+from storage.queue import queue_head
 from storage.read_models import closed_loop, goal_progress, sla_compliance
 from storage.schema import AccountRow, WorkCalendarRow, table_of
 from storage.targets import users_by_name
@@ -60,7 +60,7 @@ def dossiers_to_write(conn: Connection, now: datetime, per_rep: int = QUEUE_HEAD
                   key=lambda u: u.name)  # fmt: skip
     rows = []
     for rep in reps:
-        head = queue_entries(conn, rep.id, now, today, per_rep, RULES)
+        head = queue_head(conn, rep.id, now, today, per_rep, RULES)
         complete = set(
             conn.execute(
                 select(accounts.c.id).where(

@@ -18,16 +18,15 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from itertools import accumulate
 from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
     Connection,
-    DateTime,
     FromClause,
     Row,
     Select,
-    Subquery,
     and_,
     case,
     exists,
@@ -36,33 +35,29 @@ from sqlalchemy import (
     or_,
     select,
 )
-from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.sql.compiler import SQLCompiler
-from sqlalchemy.sql.functions import FunctionElement
 
 from domain.agreement import standing
 from domain.calendar import WorkCalendar
-from domain.goal import Goal, GoalVersion, Metric, Observed, Progress, Rate, elapsed, reaching
+from domain.goal import Goal, GoalVersion, Metric, Observed, Progress, Rate, elapsed
 from domain.periods import Month
 from domain.report import Chart, ChartKind, Figure, Scope, Section, Series, Unit
 from domain.tables import ColumnKind, TableColumn, TableData
 from domain.targets import Stage
 from domain.users import Role
 from domain.values import counted, in_words, shown_time
-from storage.goals import current_goal
-from storage.schema import (
-    AccountRow,
-    AccountScoreRow,
-    InteractionRow,
-    StageChangeRow,
-    TargetRow,
-    UserRow,
-    table_of,
+from storage.goal_facts import (
+    LOST,
+    OPEN_DEAL,
+    WON_DEAL,
+    deal_value,
+    goal_facts,
+    move_stands,
+    reaches,
+    unindexed,
 )
+from storage.goals import current_goal
+from storage.schema import StageChangeRow, TargetRow, UserRow, table_of
 
-accounts = table_of(AccountRow)
-scores = table_of(AccountScoreRow)
-interactions = table_of(InteractionRow)
 stage_changes = table_of(StageChangeRow)
 targets = table_of(TargetRow)
 users = table_of(UserRow)
@@ -75,61 +70,18 @@ SUMMARY = (ACTUAL, PACE, FORECAST, GAP)
 #: What a goal's progress is broken down by, each with what an account without it shows.
 BREAKDOWNS = (("Tier", "No tier"), ("Source", "No source"), ("Industry", "No industry"),
               ("Rep", "No rep"))  # fmt: skip
-_DIMENSIONS = {
-    "Tier": scores.c.tier,
-    "Source": accounts.c.source,
-    "Industry": accounts.c.industry,
-    "Rep": users.c.name,
-}
 #: Where a group of :func:`_tally` holds its count (after its breakdowns' keys).
 _COUNT = len(BREAKDOWNS)
-
-_correcting = interactions.alias("correcting")
-
-
-class _unindexed(FunctionElement[datetime]):
-    """A time column that SQLite compares without its index (a unary ``+``): read through
-    the ``at`` index, a goal's months of interactions or stage changes take a row at a time,
-    15 times slower than reading the table through once whenever the months hold more than
-    a twentieth of its rows (they do: a goal is months of a few years' history). PostgreSQL
-    weighs the two itself, and gets the column as it is."""
-
-    type = DateTime(timezone=True)
-    inherit_cache = True
-
-
-@compiles(_unindexed)
-def _as_it_is(element: _unindexed, compiler: SQLCompiler, **kw: Any) -> str:
-    return str(compiler.process(element.clauses, **kw))
-
-
-@compiles(_unindexed, "sqlite")
-def _without_index(element: _unindexed, compiler: SQLCompiler, **kw: Any) -> str:
-    return "+" + str(compiler.process(element.clauses, **kw))
-
-
-def _kept(interaction_id: ColumnElement[object]) -> ColumnElement[bool]:
-    """No later entry corrects the interaction."""
-    return ~exists().where(_correcting.c.supersedes_id == interaction_id)
 
 
 def _moves_reaching(
     stage: Stage, start: object, end: datetime, moves: FromClause = stage_changes
 ) -> ColumnElement[bool]:
     """Stage changes (of ``moves``, the table or an alias of it) in ``start``..``end`` that
-    reach ``stage`` (``domain.goal.reaching``), leaving out those a corrected interaction
-    made. ``start`` may be a column: from each account's own moment."""
-    into, starts = reaching(stage)
-    return and_(
-        moves.c.to_stage.in_(sorted(s.value for s in into)),
-        or_(
-            moves.c.from_stage.is_(None),
-            moves.c.from_stage.in_(sorted(s.value for s in starts if s is not None)),
-        ),
-        _unindexed(moves.c.at) >= start,
-        _unindexed(moves.c.at) < end,
-        or_(moves.c.interaction_id.is_(None), _kept(moves.c.interaction_id)),
-    )
+    reach ``stage`` and stand (:func:`storage.goal_facts.reaches`). ``start`` may be a
+    column: from each account's own moment. Read without the ``at`` index on SQLite: a
+    goal's months are a good part of the history, which that index reads a row at a time."""
+    return and_(reaches(stage, moves), unindexed(moves.c.at) >= start, unindexed(moves.c.at) < end)
 
 
 def _reached(stage: Stage, start: datetime, end: datetime) -> Select[tuple[object, ...]]:
@@ -141,44 +93,25 @@ def _reached(stage: Stage, start: datetime, end: datetime) -> Select[tuple[objec
     )
 
 
-def _wins(start: datetime, end: datetime) -> Select[tuple[object, ...]]:
-    """The won interactions in ``start``..``end`` that stand (not corrected since)."""
-    return select(
-        interactions.c.account_id,
-        interactions.c.at,
-        func.coalesce(interactions.c.value, 0).label("amount"),
-    ).where(
-        interactions.c.outcome == "won",
-        _unindexed(interactions.c.at) >= start,
-        _unindexed(interactions.c.at) < end,
-        _kept(interactions.c.id),
-    )
+def _kind(metric: Metric) -> str:
+    """The goal's facts that ``metric`` counts: won deals, or moves reaching its stage."""
+    return WON_DEAL if metric.stage is None else metric.stage.value
 
 
-def _of_rep(rep: str | None) -> Select[tuple[object, ...]] | None:
-    """The accounts ``rep`` owns, or None for everyone's."""
+def _counted_in(kind: str, start: datetime, end: datetime, rep: str | None) -> list[Any]:
+    """The goal's facts of ``kind`` that count in ``start``..``end`` (``rep``'s accounts
+    alone when named): a move counts once an account, at the first in the period, the one
+    whose previous move of its kind (``since``) is before the period or is none."""
+    f = goal_facts.c
+    where = [f.kind == kind, f.at >= start, f.at < end, or_(f.since.is_(None), f.since < start)]
+    return where + _of_rep(rep)
+
+
+def _of_rep(rep: str | None) -> list[Any]:
+    """The goal's facts of ``rep``'s accounts (none to add for everyone's)."""
     if rep is None:
-        return None
-    return (
-        select(targets.c.account_id)
-        .join(users, users.c.id == targets.c.owner_id)
-        .where(users.c.name == rep)
-    )
-
-
-def _events(metric: Metric, start: datetime, end: datetime, rep: str | None) -> Subquery:
-    """What the goal counts in ``start``..``end``: rows of (account_id, at, amount), the
-    amount a won deal's value for new revenue and 1 for an account otherwise."""
-    stage = metric.stage
-    if stage is None:
-        events = _wins(start, end)
-    else:
-        reached = _reached(stage, start, end).subquery()
-        events = select(reached.c.account_id, reached.c.at, literal(1).label("amount"))
-    mine = _of_rep(rep)
-    if mine is not None:
-        events = events.where(events.selected_columns.account_id.in_(mine))
-    return events.subquery("events")
+        return []
+    return [goal_facts.c.owner_id.in_(select(users.c.id).where(users.c.name == rep))]
 
 
 @dataclass(frozen=True)
@@ -225,19 +158,13 @@ def win_rate(conn: Connection, calendar: WorkCalendar, moment: datetime) -> Rate
     """Won against won and lost: the accounts that moved to won, and to lost, in the
     ``HISTORY_MONTHS`` months before ``moment``."""
     start = _history_start(calendar, moment)
-    moved = stage_changes.c.account_id
-    lost = stage_changes.c.to_stage == Stage.LOST.value
-    query = select(  # one pass over the stage changes of those months
-        func.count(func.distinct(case((_moves_reaching(Stage.WON, start, moment), moved)))),
-        func.count(func.distinct(case((lost, moved)))),
-    ).where(
-        or_(lost, stage_changes.c.to_stage == Stage.WON.value),
-        _unindexed(stage_changes.c.at) >= start,
-        _unindexed(stage_changes.c.at) < moment,
-        or_(stage_changes.c.interaction_id.is_(None), _kept(stage_changes.c.interaction_id)),
+    won, lost = (
+        conn.execute(
+            select(func.count()).where(*_counted_in(kind, start, moment, None))
+        ).scalar_one()
+        for kind in (Stage.WON.value, LOST)
     )
-    won, lost_count = conn.execute(query).one()
-    return Rate(int(won), int(won) + int(lost_count))
+    return Rate(int(won), int(won) + int(lost))
 
 
 def _open_pipeline(
@@ -246,30 +173,19 @@ def _open_pipeline(
     """The accounts at the opportunity stage now (or at a past ``moment``: their last stage
     change by then that stands moved them there), and their deals' value: each the value of
     its latest opportunity entry that stands (by then)."""
-    by_then = [] if moment is None else [interactions.c.at <= moment]
-    deal = (
-        select(interactions.c.value)
-        .where(
-            interactions.c.account_id == targets.c.account_id,
-            interactions.c.outcome == "opportunity",
-            _kept(interactions.c.id),
-            *by_then,
-        )
-        .order_by(interactions.c.at.desc(), interactions.c.id.desc())
-        .limit(1)
-        .correlate(targets)
-        .scalar_subquery()
-    )
-    query = select(func.count(), func.coalesce(func.sum(deal), 0)).where(
-        targets.c.deleted_at.is_(None)
-    )
-    if moment is None:
-        query = query.where(targets.c.stage == Stage.OPPORTUNITY.value)
+    if moment is None:  # kept among the goal's facts
+        f = goal_facts.c
+        query = select(func.count(), func.coalesce(func.sum(f.amount), 0))
+        query = query.where(f.kind == OPEN_DEAL, *_of_rep(rep))
     else:
-        query = query.where(targets.c.account_id.in_(_at_opportunity(moment)))
-    mine = _of_rep(rep)
-    if mine is not None:
-        query = query.where(targets.c.account_id.in_(mine))
+        deal = deal_value(targets.c.account_id, moment).correlate(targets)
+        query = select(func.count(), func.coalesce(func.sum(deal), 0)).where(
+            targets.c.deleted_at.is_(None), targets.c.account_id.in_(_at_opportunity(moment))
+        )
+        if rep is not None:
+            query = query.where(
+                targets.c.owner_id.in_(select(users.c.id).where(users.c.name == rep))
+            )
     count, value = conn.execute(query).one()
     return int(count), int(value)
 
@@ -280,10 +196,7 @@ def _at_opportunity(moment: datetime) -> Select[tuple[object, ...]]:
     moved, later = stage_changes, stage_changes.alias("later")
 
     def stands(moves: FromClause) -> ColumnElement[bool]:
-        return and_(
-            moves.c.at <= moment,
-            or_(moves.c.interaction_id.is_(None), _kept(moves.c.interaction_id)),
-        )
+        return and_(moves.c.at <= moment, move_stands(moves))
 
     return select(moved.c.account_id).where(
         moved.c.to_stage == Stage.OPPORTUNITY.value,
@@ -305,27 +218,52 @@ def _week_ends(calendar: WorkCalendar, first: date, last: date) -> tuple[date, .
 
 
 def _tally(
+    conn: Connection, metric: Metric, start: datetime, end: datetime, rep: str | None
+) -> list[Row[Any]]:
+    """The goal's events in ``start``..``end`` added up in one pass over their index, by
+    tier, source, industry and rep together (a few thousand groups at most): each group's
+    count and total."""
+    f = goal_facts.c
+    segments = (f.tier, f.source, f.industry, f.owner_id)
+    groups = (
+        select(*segments, func.count().label("count"), func.sum(f.amount).label("amount"))
+        .where(*_counted_in(_kind(metric), start, end, rep))
+        .group_by(*segments)
+        .subquery("groups")
+    )
+    g = groups.c
+    named = [g.tier, g.source, g.industry, users.c.name]  # the rep's name, not their id
+    keys = [func.coalesce(key, without) for key, (_, without) in zip(named, BREAKDOWNS,
+                                                                     strict=True)]  # fmt: skip
+    query = select(*keys, g.count, g.amount).select_from(
+        groups.outerjoin(users, users.c.id == g.owner_id)
+    )
+    return list(conn.execute(query))
+
+
+def _running(
     conn: Connection,
     metric: Metric,
     start: datetime,
     end: datetime,
     rep: str | None,
-    bounds: Sequence[datetime] = (),
-) -> list[Row[Any]]:
-    """The goal's events in ``start``..``end`` added up in one pass, by tier, source,
-    industry and rep together (a few hundred groups): each group's count, total, and its
-    running total before each of ``bounds``."""
-    events = _events(metric, start, end, rep)
-    joined = (
-        events.join(accounts, accounts.c.id == events.c.account_id)
-        .outerjoin(scores, scores.c.account_id == events.c.account_id)
-        .outerjoin(targets, targets.c.account_id == events.c.account_id)
-        .outerjoin(users, users.c.id == targets.c.owner_id)
-    )
-    keys = [func.coalesce(_DIMENSIONS[name], without) for name, without in BREAKDOWNS]
-    before = [func.sum(case((events.c.at < b, events.c.amount), else_=0)) for b in bounds]
-    query = select(*keys, func.count(), func.sum(events.c.amount), *before)
-    return list(conn.execute(query.select_from(joined).group_by(*keys)))
+    bounds: Sequence[datetime],
+) -> list[float]:
+    """The goal's running total in ``start``..``end`` before each of ``bounds`` (in order),
+    from one pass over the events' index that adds them up by the first bound each comes
+    before."""
+    f = goal_facts.c
+
+    def week(lo: int, hi: int) -> Any:  # a binary search: a few comparisons an event
+        if lo == hi:
+            return literal(lo)
+        mid = (lo + hi) // 2
+        return case((f.at < bounds[mid], week(lo, mid)), else_=week(mid + 1, hi))
+
+    before = week(0, len(bounds)).label("week")
+    query = select(before, func.sum(f.amount)).where(*_counted_in(_kind(metric), start, end, rep))
+    weekly: dict[int, Any] = dict(conn.execute(query.group_by(before)).all())
+    return list(accumulate(float(weekly.get(n, 0)) for n in range(len(bounds))))
 
 
 def _by(groups: Sequence[Row[Any]]) -> dict[str, list[tuple[str, float, int]]]:
@@ -360,11 +298,11 @@ def _read(conn: Connection, scope: Scope, version: GoalVersion) -> _Reading:
                        - timedelta(days=1))  # fmt: skip
     bounds = [calendar.day_start(day) for day in weeks]
     shown = [b for b in bounds if b <= counted_to]
-    groups = _tally(conn, goal.metric, start, counted_to, scope.rep, shown)
+    groups = _tally(conn, goal.metric, start, counted_to, scope.rep)
     count = sum(int(g[_COUNT]) for g in groups)
     actual = sum(float(g[_COUNT + 1]) for g in groups)
     cumulative: list[float | None] = [
-        sum(float(g[_COUNT + 2 + week]) for g in groups) for week in range(len(shown))
+        *_running(conn, goal.metric, start, counted_to, scope.rep, shown)
     ]
     if len(shown) < len(bounds) and as_of > start:
         cumulative.append(actual)  # the week in progress, to the as-of moment
@@ -559,9 +497,10 @@ def observed_rates(conn: Connection, calendar: WorkCalendar, moment: datetime) -
     opportunity and hand-off → meeting (of the accounts that reached the first in those
     months, how many went on to the second), and the workspace's reps."""
     start = _history_start(calendar, moment)
-    wins = _wins(start, moment).subquery()
     won_value, won = conn.execute(
-        select(func.coalesce(func.sum(wins.c.amount), 0), func.count()).select_from(wins)
+        select(func.coalesce(func.sum(goal_facts.c.amount), 0), func.count()).where(
+            *_counted_in(WON_DEAL, start, moment, None)
+        )
     ).one()
     meetings = _reached(Stage.MEETING, start, moment).subquery()
     later = stage_changes.alias("later")

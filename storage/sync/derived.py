@@ -15,8 +15,12 @@ from domain.dossiers import DossierTemplate
 from domain.sync import DELETED, NEW_ROW, Change
 from domain.values import phone_e164
 from storage.dossiers import derived_dossier_columns
+from storage.goal_facts import refresh_goal_facts
+from storage.goal_facts import worked_out_from as goal_worked_out_from
 from storage.icps import rescore_with_active
 from storage.keys import derived_columns, email_key
+from storage.queue_facts import refresh_queue_facts
+from storage.queue_facts import worked_out_from as queue_worked_out_from
 from storage.reach import refresh_reach
 from storage.reach import worked_out_from as reach_worked_out_from
 from storage.schema import AccountRow, DossierTemplateRow, table_of
@@ -107,6 +111,8 @@ def _caches() -> tuple[tuple[Callable[[Connection, list[uuid.UUID]], None], Inpu
     return (
         (refresh_reach, reach_worked_out_from()),
         (refresh_sla_facts, facts_worked_out_from()),
+        (refresh_goal_facts, goal_worked_out_from()),
+        (refresh_queue_facts, queue_worked_out_from()),
     )
 
 

@@ -4,7 +4,7 @@ an account's name with the account's id, a contact's e-mail with when it was mad
 and its account's; and the deletion time, always empty in these live-row indexes, since
 SQLite reads a row to check a partial index's condition unless the index holds its column
 
-Revision ID: 0024
+Revision ID: 0020
 Revises: 0019
 Create Date: 2026-11-30 09:40:00
 """
@@ -14,7 +14,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0024"
+revision: str = "0020"
 down_revision: str | None = "0019"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
