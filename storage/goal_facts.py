@@ -36,7 +36,6 @@ from sqlalchemy import (
     Select,
     String,
     and_,
-    bindparam,
     cast,
     delete,
     exists,
@@ -66,6 +65,7 @@ from storage.schema import (
     TargetRow,
     table_of,
 )
+from storage.summaries import chooser, refresh
 
 goal_facts = table_of(GoalFactRow)
 accounts = table_of(AccountRow)
@@ -78,7 +78,6 @@ targets = table_of(TargetRow)
 WON_DEAL, LOST, OPEN_DEAL = "won-deal", "lost", "open-deal"
 #: The stages whose reaching the goal's metrics count.
 REACHED = (Stage.MEETING, Stage.OPPORTUNITY, Stage.WON)
-_CHUNK = 500
 
 _correcting = interactions.alias("correcting")
 
@@ -217,11 +216,7 @@ def _segments(account_id: ColumnElement[Any]) -> dict[str, Any]:
 def _statements(some: bool) -> tuple[Any, ...]:
     """The refresh's statements, for the accounts bound as ``ids`` (``some``) or for all:
     built once, as a write that logs one interaction should not compose them again."""
-    ids: Any = bindparam("ids", expanding=True)
-
-    def chosen(column: Any) -> Any:
-        return column.in_(ids) if some else true()
-
+    chosen = chooser(some)
     events = _events(chosen, some)
     return (
         delete(goal_facts).where(chosen(goal_facts.c.account_id)),
@@ -244,14 +239,7 @@ def goal_fact_rows(conn: Connection) -> list[Any]:
 def refresh_goal_facts(conn: Connection, account_ids: Iterable[uuid.UUID] | None) -> None:
     """Work the goal's facts of ``account_ids`` (None: every account) out again from the
     raw rows, in the caller's transaction."""
-    if account_ids is None:
-        for statement in _statements(False):
-            conn.execute(statement)
-        return
-    unique = sorted(set(account_ids))
-    for at in range(0, len(unique), _CHUNK):
-        for statement in _statements(True):
-            conn.execute(statement, {"ids": unique[at : at + _CHUNK]})
+    refresh(conn, _statements, account_ids)
 
 
 def with_goal_facts(conn: Connection, account_ids: Any) -> list[uuid.UUID]:

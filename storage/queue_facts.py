@@ -24,7 +24,6 @@ from sqlalchemy import (
     ColumnElement,
     Connection,
     Select,
-    bindparam,
     delete,
     exists,
     func,
@@ -44,13 +43,13 @@ from storage.schema import (
     TargetRow,
     table_of,
 )
+from storage.summaries import chooser, refresh
 
 queue_facts = table_of(QueueFactRow)
 accounts = table_of(AccountRow)
 targets = table_of(TargetRow)
 scores = table_of(AccountScoreRow)
 interactions = table_of(InteractionRow)
-_CHUNK = 500
 
 
 def last_touch(account_id: ColumnElement[Any]) -> Any:
@@ -103,11 +102,7 @@ def _facts(chosen: Any) -> Select[Any]:
 def _statements(some: bool) -> tuple[Any, ...]:
     """The refresh's statements, for the accounts bound as ``ids`` (``some``) or for all:
     built once, as a write that logs one interaction should not compose them again."""
-    ids: Any = bindparam("ids", expanding=True)
-
-    def chosen(column: Any) -> Any:
-        return column.in_(ids) if some else true()
-
+    chosen = chooser(some)
     facts = _facts(chosen)
     return (
         delete(queue_facts).where(chosen(queue_facts.c.account_id)),
@@ -129,14 +124,7 @@ def queue_fact_rows(conn: Connection) -> list[Any]:
 def refresh_queue_facts(conn: Connection, account_ids: Iterable[uuid.UUID] | None) -> None:
     """Work the queue's facts of ``account_ids`` (None: every account) out again from the
     raw rows, in the caller's transaction."""
-    if account_ids is None:
-        for statement in _statements(False):
-            conn.execute(statement)
-        return
-    unique = sorted(set(account_ids))
-    for at in range(0, len(unique), _CHUNK):
-        for statement in _statements(True):
-            conn.execute(statement, {"ids": unique[at : at + _CHUNK]})
+    refresh(conn, _statements, account_ids)
 
 
 def refresh_queue_scores(conn: Connection, account_ids: Any | None) -> None:

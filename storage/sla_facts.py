@@ -23,13 +23,11 @@ from sqlalchemy import (
     Connection,
     Select,
     and_,
-    bindparam,
     delete,
     exists,
     func,
     insert,
     select,
-    true,
     update,
 )
 
@@ -45,6 +43,7 @@ from storage.schema import (
     TargetRow,
     table_of,
 )
+from storage.summaries import chooser, refresh
 
 handoff_facts = table_of(HandoffFactRow)
 follow_up_facts = table_of(FollowUpFactRow)
@@ -58,7 +57,6 @@ stage_changes = table_of(StageChangeRow)
 #: more counts a hand-off's interactions once it has made this many.
 MAX_ATTEMPTS = 10
 ATTEMPTS = tuple(f"attempt_{n}" for n in range(1, MAX_ATTEMPTS + 1))
-_CHUNK = 500
 
 
 def current(alias: Any) -> Any:
@@ -70,17 +68,7 @@ def current(alias: Any) -> Any:
 def refresh_sla_facts(conn: Connection, account_ids: Iterable[uuid.UUID] | None) -> None:
     """Work out the facts of ``account_ids`` (None: every account) again from the raw rows,
     in the caller's transaction."""
-    if account_ids is None:
-        _refresh(conn, None)
-        return
-    ids = sorted(set(account_ids))
-    for n in range(0, len(ids), _CHUNK):
-        _refresh(conn, ids[n : n + _CHUNK])
-
-
-def _refresh(conn: Connection, ids: list[uuid.UUID] | None) -> None:
-    for statement in _statements(ids is not None):
-        conn.execute(statement, {"ids": ids} if ids is not None else {})
+    refresh(conn, _statements, account_ids)
 
 
 @functools.cache
@@ -88,11 +76,7 @@ def _statements(some: bool) -> tuple[Any, ...]:
     """The refresh's statements, for the accounts bound as ``ids`` (``some``) or for all:
     built once, since a write that logs one interaction should not pay for composing them
     again (tens of milliseconds a time)."""
-    ids: Any = bindparam("ids", expanding=True)
-
-    def chosen(col: Any) -> Any:
-        return col.in_(ids) if some else true()
-
+    chosen = chooser(some)
     handoffs = _handoffs().where(chosen(targets.c.account_id))
     follow_ups = _follow_ups().where(chosen(interactions.c.account_id))
     # Worked out from the stored first meaningful interaction: a subquery nested in the
