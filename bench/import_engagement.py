@@ -38,6 +38,7 @@ from bench.field_data import field_workspace
 from bench.import_accounts import baseline, index_build, real_import
 from bench.timing import Spent, spent
 from domain.engagement import EngagementKind, EngagementOptions
+from storage.bulk import SORT_HELPERS
 from storage.importing.engagement import engagements, import_engagement
 from storage.importing.importer import accounts, contacts
 from storage.queries import LIVE_ACCOUNT
@@ -183,6 +184,11 @@ def main() -> None:
               f"{_per_row(took.own, rows)}, the process reading the file "
               f"{_per_row(took.children, rows)}")  # fmt: skip
         print(f"  ratio to the floor: {_ratios(took, floor)}")
+        # the import builds an index it dropped with the sorter's helper threads: so may the floor
+        helped = plain + index_build(db, engagements, helpers=SORT_HELPERS)
+        print(f"  the same floor given the import's help (SQLite's sorter with {SORT_HELPERS} "
+              f"helper threads): {helped.wall:.2f} s, CPU {_per_row(helped.cpu, rows)}; "
+              f"ratio to it: {_ratios(took, helped)}")  # fmt: skip
         lookups = lookup_floor(db, path)
         matched = floor + lookups
         print(f"  finding the rows' accounts, plainly (a temporary table of the cells joined "
