@@ -20,6 +20,7 @@ from sqlalchemy import event
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from domain.users import Role, User, add_user
+from storage.importing import importer
 from storage.users import SqlUserStore, sign_in
 from storage.workspace import Workspace, open_workspace
 from ui.workers import collect_garbage
@@ -148,3 +149,18 @@ def statements_of(workspaces: Iterable[Workspace], work: Callable[[], object]) -
         for engine in engines:
             event.remove(engine, "before_cursor_execute", note)
     return sent
+
+
+@pytest.fixture(params=["small file", "big file", "big file read apart"])
+def file_size(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """An import's three ways through a file: a small one stored through the workspace's
+    indexes; a big one (bigger than what the workspace holds, on SQLite) with indexes
+    dropped while it loads and built again at the end (accounts' duplicates then found
+    through keys read up front); and a big one read and parsed by a process of its own."""
+    if request.param.startswith("big file"):
+        monkeypatch.setattr(importer, "REBUILD_AT_ROWS", 0)
+        monkeypatch.setattr(importer, "_BYTES_PER_ROW", 1)
+    monkeypatch.setattr(
+        importer, "OWN_READER_AT_ROWS", 0 if request.param == "big file read apart" else 10**12
+    )
+    return str(request.param)

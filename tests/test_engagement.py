@@ -136,21 +136,6 @@ def crm(workspace, people):
     return {**{k: a.id for k, a in made.items()}, "ann": ann.id}
 
 
-@pytest.fixture(params=["small file", "big file", "big file read apart"])
-def file_size(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
-    """A small file is written through the engagement indexes; a file as big as the
-    engagement stored (on SQLite) with the index of each account's engagement dropped while
-    it loads and built again at the end; a big file is read and parsed by a process of its
-    own."""
-    if request.param.startswith("big file"):
-        monkeypatch.setattr(importer, "REBUILD_AT_ROWS", 0)
-        monkeypatch.setattr(importer, "_BYTES_PER_ROW", 1)
-    monkeypatch.setattr(
-        importer, "OWN_READER_AT_ROWS", 0 if request.param == "big file read apart" else 10**12
-    )
-    return str(request.param)
-
-
 def _indexes(workspace) -> set[str]:
     with workspace.read() as conn:
         return {i["name"] for i in inspect(conn).get_indexes("engagements")}

@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import delete, select
+from sqlalchemy import select
 
 from domain.accounts import update_account
 from domain.errors import AccordError
@@ -35,8 +35,7 @@ from storage.goals import SqlGoalStore
 from storage.queue_facts import queue_fact_rows, queue_facts, refresh_queue_facts
 from storage.read_models.goal_progress import ACTUAL, FORECAST, goal_sections
 from storage.repositories import SqlUnitOfWork
-from storage.schema import TargetRow, table_of
-from tests.test_sla_facts import ACCOUNTS, UTC_CALENDAR, _listed, _write, writes
+from tests.test_sla_facts import ACCOUNTS, UTC_CALENDAR, _listed, _write, owned_anew, writes
 
 
 def _kept_and_recomputed(workspace) -> tuple[list[list[tuple]], list[list[tuple]]]:
@@ -107,14 +106,7 @@ def _deal(workspace, people, ids, logged, step) -> None:
 def test_the_goals_and_the_queues_facts_are_always_what_the_raw_rows_give(workspace, people, items):
     # a deal or a source edited, or a few of the agreement's facts' test's writes
     steps = [step for item in items for step in (item if isinstance(item, list) else [item])]
-    with workspace.write() as conn:  # each example starts from an empty list
-        conn.execute(delete(table_of(TargetRow)))
-        refresh_goal_facts(conn, None)
-        refresh_queue_facts(conn, None)
-    ids = _listed(workspace, people)
-    assign_owners(
-        SqlUnitOfWork(workspace), people[Role.OWNER], dict.fromkeys(ids, people[Role.REP].id)
-    )
+    ids = owned_anew(workspace, people, refresh_goal_facts, refresh_queue_facts)
     logged: list[tuple[uuid.UUID, uuid.UUID]] = []
     for step in steps:
         with contextlib.suppress(AccordError):  # a refused write changes nothing

@@ -47,20 +47,6 @@ def _live(workspace) -> dict[str, dict]:
         return {r["name"]: dict(r) for r in rows}
 
 
-@pytest.fixture(params=["small file", "big file", "big file read apart"])
-def file_size(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
-    """A small file finds duplicates through the key indexes; a file bigger than the
-    workspace (on SQLite) through keys read up front, with the indexes dropped while it
-    loads; a big file is read and parsed by a process of its own."""
-    if request.param.startswith("big file"):
-        monkeypatch.setattr(importer, "REBUILD_AT_ROWS", 0)
-        monkeypatch.setattr(importer, "_BYTES_PER_ROW", 1)
-    monkeypatch.setattr(
-        importer, "OWN_READER_AT_ROWS", 0 if request.param == "big file read apart" else 10**12
-    )
-    return str(request.param)
-
-
 def _indexes(workspace) -> set[str]:
     with workspace.read() as conn:
         return {i["name"] for i in inspect(conn).get_indexes("accounts")}

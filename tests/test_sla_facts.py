@@ -89,6 +89,20 @@ def _listed(workspace, people) -> list[uuid.UUID]:
     return ids
 
 
+def owned_anew(workspace, people, *refreshes) -> list[uuid.UUID]:
+    """A new target list of the rep's accounts, the list before emptied and the summaries
+    ``refreshes`` worked out again: each hypothesis example starts from an empty list."""
+    with workspace.write() as conn:
+        conn.execute(delete(table_of(TargetRow)))
+        for refresh in refreshes:
+            refresh(conn, None)
+    ids = _listed(workspace, people)
+    assign_owners(
+        SqlUnitOfWork(workspace), people[Role.OWNER], dict.fromkeys(ids, people[Role.REP].id)
+    )
+    return ids
+
+
 minutes = st.integers(-180, 4)  # from now: an interaction may be logged up to 5 minutes ahead
 writes = st.lists(
     st.one_of(
@@ -173,13 +187,7 @@ def _write(workspace, people, ids, logged, step) -> None:
           suppress_health_check=[HealthCheck.function_scoped_fixture])  # fmt: skip
 @given(steps=writes)
 def test_the_facts_are_always_what_the_raw_rows_give(workspace, people, steps):
-    with workspace.write() as conn:  # each example starts from an empty list
-        conn.execute(delete(table_of(TargetRow)))
-        refresh_sla_facts(conn, None)
-    ids = _listed(workspace, people)
-    assign_owners(
-        SqlUnitOfWork(workspace), people[Role.OWNER], dict.fromkeys(ids, people[Role.REP].id)
-    )
+    ids = owned_anew(workspace, people, refresh_sla_facts)
     logged: list[tuple[uuid.UUID, uuid.UUID]] = []
     for step in steps:
         with contextlib.suppress(AccordError):  # a refused write changes nothing
