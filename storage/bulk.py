@@ -12,7 +12,7 @@ from operator import is_
 from random import getrandbits
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Table
+from sqlalchemy import BigInteger, ColumnElement, Connection, Table, Uuid, cast, func, literal
 
 _sequence = count()
 #: Helper threads SQLite's sorter may start while it builds an index again, and the
@@ -40,6 +40,23 @@ def new_ids(count: int) -> list[uuid.UUID]:
     once, not once each."""
     millis = time.time_ns() // 1_000_000
     return [_time_ordered(millis, getrandbits(64)) for _ in range(count)]
+
+
+def new_ids_in_sql(conn: Connection) -> Callable[[ColumnElement[int]], ColumnElement[Any]]:
+    """What makes new ids (:func:`new_id`'s layout) in SQL for the rows an INSERT ... SELECT
+    writes, each from its row's number (distinct, from 0 to 2**59): the same millisecond and
+    sequence number for all, then random bits plus the number, in the stored form. The same
+    number makes the same id, so that a statement after can find the row it was given to."""
+    head = _time_ordered(time.time_ns() // 1_000_000, 0).hex[:17]
+    noise = getrandbits(59)
+
+    def made(number: ColumnElement[int]) -> ColumnElement[Any]:
+        bits = literal(noise, BigInteger()) + number
+        if conn.dialect.name == "sqlite":
+            return func.printf(f"{head}%015x", bits)
+        return cast(func.concat(head, func.lpad(func.to_hex(bits), 15, "0")), Uuid)
+
+    return made
 
 
 def _time_ordered(millis: int, noise: int) -> uuid.UUID:

@@ -7,12 +7,34 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Collection
-from dataclasses import dataclass
+from collections.abc import Collection, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
-from sqlalchemy import Column, ColumnElement, Connection, case, func, select, type_coerce
+from sqlalchemy import (
+    Boolean,
+    Column,
+    ColumnElement,
+    Connection,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    TextClause,
+    Uuid,
+    and_,
+    case,
+    delete,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    text,
+    type_coerce,
+)
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.types import NullType
 
@@ -44,13 +66,7 @@ from domain.importing import (
 from domain.progress import Cancel, Progress
 from domain.users import User
 from domain.values import normalize_domain, normalize_name
-from storage.bulk import (
-    bind_processor,
-    bulk_insert,
-    cycle_collector_paused,
-    indexes_rebuilt,
-    new_ids,
-)
+from storage.bulk import bulk_insert, cycle_collector_paused, indexes_rebuilt, new_ids_in_sql
 from storage.importing import importer
 from storage.importing.files import SourceTable, open_table
 from storage.importing.importer import (
@@ -62,7 +78,7 @@ from storage.importing.importer import (
     disk_full,
     read_apart,
 )
-from storage.importing.reading import Reading, read_chunks
+from storage.importing.reading import Chunk, Reading, read_chunks
 from storage.keys import email_key
 from storage.queries import LIVE_ACCOUNT, live_account_id
 from storage.schema import EngagementRow, table_of
@@ -70,11 +86,11 @@ from storage.workspace import Workspace, sqlite_file
 
 engagements = table_of(EngagementRow)
 
-#: The columns an engagement row is written with.
-COLUMNS = ("id", "account_id", "contact_id", "kind", "at", "campaign", "source", "detail",
-           "import_batch_id", "created_at", "created_by")  # fmt: skip
-#: The columns written as the matching read them, in the database's own form.
-_STORED = ("account_id", "contact_id", "at")
+#: The columns of an engagement row that the file gives, and those the import gives.
+_FROM_THE_FILE = ("kind", "at", "campaign", "source", "detail")
+_MADE = ("import_batch_id", "created_at", "created_by")
+#: The columns a row is staged with: its number, its keys and what the file gives.
+_STAGED = ("n", "email", "domain", "name", *_FROM_THE_FILE)
 #: The indexes an import reads while it writes: a row stored before is found by its time.
 _READ_INDEXES = ("ix_engagements_at",)
 
@@ -101,12 +117,8 @@ def mapped_engagement_fields(
 
 
 #: An id as the database stores it and hands it back uncoerced (SQLite's text, PostgreSQL's
-#: UUID): a matched row's account and contact are written back in that form, and only the
-#: accounts an ambiguous row may be are made UUIDs.
+#: UUID): only the accounts an ambiguous row may be are made UUIDs.
 _RawId = Any
-#: What makes a row the same engagement: its account and contact, kind, time (all four as
-#: the database stores them) and campaign.
-_Key = tuple[_RawId, _RawId | None, str, Any, str | None]
 #: How many live accounts hold a key, and the first few of them (SHOWN_CANDIDATES).
 _Holders = tuple[int, list[_RawId]]
 
@@ -129,60 +141,57 @@ def _raw(column: Column[Any]) -> Any:
     return type_coerce(column, NullType())
 
 
+#: How a rejection names the way a key several accounts share was looked up.
+_SHARED = {"email": "contact e-mail", "website": "website", "account": "name"}
+
+
 class _Accounts:
-    """Finds the accounts the rows of a chunk name, each way through its index: contacts
-    by their e-mail's key, accounts by website domain and by name. Of the accounts that
-    share a key, only how many there are and the first few are read (the demo gives a
-    name to a hundred accounts or more). An import writes no account, so what a key was
-    found to be is kept for the chunks after (names, websites and e-mails repeat across a
-    file)."""
+    """Says why a row is rejected whose key several accounts hold: how many there are and
+    the first few of them, each way through its index (contacts by their e-mail's key,
+    accounts by website domain and by name; the demo gives a name to a hundred accounts or
+    more). An import writes no account, so what is said of a key is kept for the chunks
+    after (names, websites and e-mails repeat across a file)."""
 
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
-        #: Column → key → its holders (None: no live account holds it).
-        self.known: dict[str, dict[str, _Holders | None]] = {}
-        #: E-mail key → the accounts whose contacts have it and the oldest such contact.
-        self.people: dict[str, tuple[_Holders, _RawId] | None] = {}
         #: (way, key) → why a row with that key is rejected, for the keys accounts share.
         self.ambiguous: dict[tuple[str, str], str] = {}
 
-    def emails(self, keys: set[str]) -> dict[str, tuple[_Holders, _RawId] | None]:
-        """E-mail key → how many live accounts have a live contact with it and the first
-        few of them (the oldest contact's first), with that oldest contact; or None."""
-        known = self.people
-        if unknown := keys - known.keys():
-            known |= dict.fromkeys(unknown)
-            query = (
-                select(contacts.c.email_key, _raw(contacts.c.account_id), _raw(contacts.c.id))
-                .where(
-                    live_account_id(contacts.c.account_id),
-                    contacts.c.deleted_at.is_(None),
-                    _one_of(self.conn, contacts.c.email_key, unknown),
-                )
-                .order_by(contacts.c.created_at, contacts.c.id)
+    def say(self, shared: set[tuple[str, str]]) -> None:
+        """Why rows are rejected whose key several accounts hold, for the (way, key) not
+        said before, their candidates read in one query."""
+        held: dict[tuple[str, str], _Holders] = {}
+        new = shared - self.ambiguous.keys()
+        for way in _SHARED:
+            if keys := {key for w, key in new if w == way}:
+                found = self._people(keys) if way == "email" else self._holders(way, keys)
+                held |= {(way, key): holders for key, holders in found.items()}
+        candidates = self.candidates({i for _, ids in held.values() for i in ids})
+        for (way, key), (sharing, ids) in held.items():
+            listed = [candidates[i] for i in ids]
+            self.ambiguous[way, key] = ambiguous(_SHARED[way], listed, sharing)
+
+    def _people(self, keys: set[str]) -> dict[str, _Holders]:
+        """E-mail key → how many live accounts have a live contact with it, and the first few
+        of them, in the order their contacts were made."""
+        query = (
+            select(contacts.c.email_key, _raw(contacts.c.account_id))
+            .where(
+                live_account_id(contacts.c.account_id),
+                contacts.c.deleted_at.is_(None),
+                _one_of(self.conn, contacts.c.email_key, keys),
             )
-            found: dict[str, tuple[dict[_RawId, None], _RawId]] = {}
-            # all the rows at once: fetched one at a time, a lookup took twice as long
-            for key, account_id, contact_id in self.conn.execute(query).all():
-                found.setdefault(key, ({}, contact_id))[0][account_id] = None
-            known |= {
-                key: ((len(ids), list(ids)[:SHOWN_CANDIDATES]), contact_id)
-                for key, (ids, contact_id) in found.items()
-            }
-        return known
+            .order_by(contacts.c.created_at, contacts.c.id)
+        )
+        found: dict[str, dict[_RawId, None]] = {}
+        for key, account_id in self.conn.execute(query).all():
+            found.setdefault(key, {})[account_id] = None
+        return {key: (len(ids), list(ids)[:SHOWN_CANDIDATES]) for key, ids in found.items()}
 
-    def keyed(self, key: Column[Any], keys: set[str]) -> dict[str, _Holders | None]:
-        """Key → how many live accounts hold it in ``key`` and the first few of them, or
-        None."""
-        known = self.known.setdefault(key.name, {})
-        if unknown := keys - known.keys():
-            known |= dict.fromkeys(unknown)
-            known |= self._holders(key, unknown)
-        return known
-
-    def _holders(self, key: Column[Any], keys: set[str]) -> dict[str, _Holders]:
+    def _holders(self, way: str, keys: set[str]) -> dict[str, _Holders]:
         """The count from the key's index alone, each of the few by one correlated lookup
         (in the index's order: any few will do)."""
+        key = accounts.c.domain_key if way == "website" else accounts.c.name_key
         held = (
             select(key.label("key"), func.count().label("holders"))
             .where(LIVE_ACCOUNT, _one_of(self.conn, key, keys))
@@ -217,31 +226,6 @@ class _Accounts:
         return {raw: Candidate(_uuid(raw), *row) for raw, *row in found}
 
 
-class _Found(NamedTuple):
-    """The account (and contact) a row is, raw, and the field whose way of matching found
-    it."""
-
-    account_id: _RawId
-    contact_id: _RawId | None
-    by: str
-
-
-@dataclass(frozen=True)
-class _Unmatched:
-    """Why a row matches no account: the field whose value several accounts share ("" for
-    none that matched), and the reason."""
-
-    field: str
-    reason: str
-
-    @property
-    def ambiguous(self) -> bool:
-        return bool(self.field)
-
-
-_Match = _Found | _Unmatched
-
-
 #: What a row is matched by: its e-mail's key, its website's domain (else its e-mail's),
 #: and its account's name, normalised.
 _MatchKeys = tuple[str | None, str | None, str]
@@ -254,124 +238,182 @@ def _match_keys(values: dict[str, Any]) -> _MatchKeys:
     return email, domain, normalize_name(values.get("account"))
 
 
-def _matches(found: _Accounts, chunk: list[dict[str, Any]], keys: list[_MatchKeys]) -> list[_Match]:
-    """The account (and contact) each row of a chunk is, or why not: by a contact's e-mail,
-    then by a website's domain, then by name, each way looked up only for the rows the ways
-    before left unmatched. The accounts ambiguous rows may be are read once, at the end."""
-    matches: list[_Match | None] = [None] * len(chunk)
-    #: Row → the key several accounts share, how it is said, and the first of them.
-    shared: dict[int, tuple[tuple[str, str], _Holders]] = {}
-
-    def one(index: int, way: str, key: str, holders: _Holders, column: str,
-            contact_id: _RawId | None = None) -> None:  # fmt: skip
-        sharing, ids = holders
-        if sharing == 1:
-            matches[index] = _Found(ids[0], contact_id, way)
-        else:
-            shared[index] = (way, key), holders
-            matches[index] = _Unmatched(column, "")  # said below
-
-    by_email = found.emails({email for email, _, _ in keys if email})
-    for index, (email, _, _) in enumerate(keys):
-        if email and (people := by_email[email]):
-            sharing, contact_id = people  # the contact is kept with the engagement
-            one(index, "email", email, sharing, "email", contact_id)
-    domains = {
-        index: domain
-        for index, (_, domain, _) in enumerate(keys)
-        if matches[index] is None and domain
-    }
-    by_domain = found.keyed(accounts.c.domain_key, set(domains.values()))
-    for index, domain in domains.items():
-        if held := by_domain[domain]:
-            column = "website" if chunk[index].get("website") else "email"
-            one(index, "website", domain, held, column)
-    names = {
-        index: name for index, (_, _, name) in enumerate(keys) if matches[index] is None and name
-    }
-    by_name = found.keyed(accounts.c.name_key, set(names.values()))
-    for index, name in names.items():
-        if held := by_name[name]:
-            one(index, "account", name, held, "account")
-    _say_ambiguous(found, {key: holders for key, holders in shared.values()})
-    for index, (key, _) in shared.items():
-        unmatched = matches[index]
-        assert isinstance(unmatched, _Unmatched)
-        matches[index] = _Unmatched(unmatched.field, found.ambiguous[key])
-    return [match or _Unmatched("", NOT_FOUND) for match in matches]
+#: A chunk of the file's rows, with the keys each is matched by and then what the matching
+#: found: a temporary table that the import's statements match against the key indexes,
+#: add to the engagement and read the rejected rows back from, emptied for the next chunk.
+_staging = MetaData()
+staged = Table(
+    "engagement_staging",
+    _staging,
+    Column("n", Integer, primary_key=True, autoincrement=False),  # the file's row number
+    Column("email", String),  # the keys: a contact's e-mail, a website's domain, a name
+    Column("domain", String),
+    Column("name", String),
+    *(Column(c.name, c.type) for c in engagements.c if c.name in _FROM_THE_FILE),
+    Column("account_id", Uuid),
+    Column("contact_id", Uuid),
+    Column("way", String(20)),  # the field whose way of matching found the account
+    Column("shared", Boolean),  # several live accounts hold the key that found it
+    # a row stored before, or earlier in the chunk, is found by its time
+    Index("ix_engagement_staging_at", "at"),
+    prefixes=["TEMPORARY"],
+)
 
 
-#: How a rejection names the way a key several accounts share was looked up.
-_SHARED = {"email": "contact e-mail", "website": "website", "account": "name"}
+def _matching(conn: Connection) -> list[TextClause]:
+    """The statements that match a chunk's rows, each way through its index, for the rows
+    the ways before left unmatched: by a contact's e-mail (its oldest live contact with it,
+    kept with the engagement), a website's domain, a name. Each sets the account found
+    first, the way that found it, and whether another live account holds the key too (the
+    row is then rejected, listing a few of them)."""
+    live = live_account_id(contacts.c.account_id).compile(conn)
+    other_live = live_account_id(contacts.alias("other").c.account_id).compile(conn)
+    by_email = f"""
+        UPDATE engagement_staging SET (account_id, contact_id, way, shared) = (
+            SELECT contacts.account_id, contacts.id, 'email', EXISTS (
+                SELECT 1 FROM contacts AS other
+                WHERE other.email_key = contacts.email_key AND other.deleted_at IS NULL
+                    AND other.account_id <> contacts.account_id AND {other_live})
+            FROM contacts
+            WHERE contacts.email_key = engagement_staging.email
+                AND contacts.deleted_at IS NULL AND {live}
+            ORDER BY contacts.created_at, contacts.id LIMIT 1)
+        WHERE email IS NOT NULL"""
+    by_account = """
+        UPDATE engagement_staging SET (account_id, way, shared) = (
+            SELECT accounts.id, '{way}', EXISTS (
+                SELECT 1 FROM accounts AS other
+                WHERE other.{key} = accounts.{key} AND other.deleted_at IS NULL
+                    AND other.id <> accounts.id)
+            FROM accounts
+            WHERE accounts.{key} = engagement_staging.{column} AND accounts.deleted_at IS NULL
+            LIMIT 1)
+        WHERE account_id IS NULL AND {column} IS NOT NULL"""
+    ways = [("website", "domain_key", "domain"), ("account", "name_key", "name")]
+    return [text(by_email)] + [
+        text(by_account.format(way=way, key=key, column=column)) for way, key, column in ways
+    ]
 
 
-def _say_ambiguous(found: _Accounts, shared: dict[tuple[str, str], _Holders]) -> None:
-    """Why rows are rejected whose key several accounts share, for the keys not said
-    before, their candidates read in one query."""
-    new = {key: holders for key, holders in shared.items() if key not in found.ambiguous}
-    candidates = found.candidates({i for _, ids in new.values() for i in ids})
-    for (way, key), (sharing, ids) in new.items():
-        listed = [candidates[i] for i in ids]
-        found.ambiguous[way, key] = ambiguous(_SHARED[way], listed, sharing)
+#: What makes a row the same engagement: its account and contact, kind, time and campaign.
+_SAME = ("account_id", "contact_id", "kind", "at", "campaign")
+#: The chunk's rows whose account was found, and was the only one holding their key.
+_MATCHED = and_(staged.c.account_id.is_not(None), staged.c.shared.is_(False))
 
 
-def _stored(conn: Connection, keys: list[_Key]) -> set[_Key]:
-    """Which of these engagements are stored already (imported before, or earlier in this
-    file): looked up by their times through the index on it, so that only the few stored
-    at one of those very times come back to Python (an account's engagement would be read
-    whole)."""
-    if not keys:
-        return set()
-    c = engagements.c
-    columns = [_raw(c.account_id), _raw(c.contact_id), c.kind, _raw(c.at), c.campaign]
-    at = _one_of(conn, _raw(c.at), {key[3] for key in keys})
-    return set(map(tuple, conn.execute(select(*columns).where(at)).all())) & set(keys)
+class _Adding:
+    """The statements that add a chunk's matched rows to the engagement, under new ids made
+    from their row numbers, and count how many each way of matching added."""
+
+    def __init__(self, conn: Connection, run: ImportRun) -> None:
+        s, e = staged.c, engagements.c
+        ids = new_ids_in_sql(conn)
+        before = staged.alias("before")
+        # the same engagement stored already (imported before, or in an earlier chunk), or
+        # earlier in the chunk: each looked up by its time, through its index
+        stored = select(1).where(*(e[n].is_not_distinct_from(s[n]) for n in _SAME))
+        earlier = select(1).where(
+            before.c.n < s.n,
+            before.c.account_id.is_not(None),
+            before.c.shared.is_(False),
+            *(before.c[n].is_not_distinct_from(s[n]) for n in _SAME),
+        )
+        made = [literal(run.batch_id, e.import_batch_id.type), literal(run.now, e.created_at.type),
+                literal(run.user.name, e.created_by.type)]  # fmt: skip
+        rows = select(
+            ids(s.n), *(s[name] for name in ("account_id", "contact_id", *_FROM_THE_FILE)), *made
+        ).where(_MATCHED, ~stored.exists(), ~earlier.exists())
+        self.insert = insert(engagements).from_select(
+            ["id", "account_id", "contact_id", *_FROM_THE_FILE, *_MADE], rows
+        )
+        #: How many each way added: the rows whose new id was used.
+        self.tally = (
+            select(s.way, func.count())
+            .where(_MATCHED, select(1).where(e.id == ids(s.n)).exists())
+            .group_by(s.way)
+        )
 
 
-def _as_it_is(value: Any) -> Any:
-    return value
+#: The chunk's rows that were matched, and its rejected ones with the key of the way that
+#: found several accounts.
+_MATCHED_ROWS = select(func.count()).where(_MATCHED)
+_REJECTED = (
+    select(
+        staged.c.n,
+        staged.c.way,
+        case(
+            {"email": staged.c.email, "website": staged.c.domain, "account": staged.c.name},
+            value=staged.c.way,
+        ),
+    )
+    .where(or_(staged.c.account_id.is_(None), staged.c.shared.is_(True)))
+    .order_by(staged.c.n)
+)
+
+
+def _staged_rows(chunk: Chunk, options: EngagementOptions) -> list[tuple[Any, ...]]:
+    """A chunk's rows as the staging table takes them."""
+    kind = options.kind.value if options.kind else None
+    return [
+        (number, *keys, values.get("kind") or kind, values["at"],
+         values.get("campaign") or options.campaign, values.get("source") or options.source,
+         values.get("detail"))
+        for (number, _, values), keys in zip(chunk.rows, chunk.keys, strict=True)
+    ]  # fmt: skip
 
 
 def _import_rows(run: ImportRun, found: _Accounts, columns: dict[str, str]) -> None:
     options = run.options
     assert isinstance(options, EngagementOptions)
-    default_kind = options.kind.value if options.kind else None
     summary = run.summary
     assert isinstance(summary, EngagementSummary)
-    at_stored = bind_processor(run.conn, engagements.c.at) or _as_it_is
-    made = (run.batch_id, run.now, run.user.name)
+    conn = run.conn
+    matching, adding = _matching(conn), _Adding(conn, run)
     for chunk in run.parsed_chunks():
-        parsed = chunk.rows
-        matches = _matches(found, [values for _, _, values in parsed], chunk.keys)
-        # what makes a row the same engagement, and how its account was found
-        keyed: list[tuple[_Key, str, dict[str, Any]]] = []
-        for (number, cells, values), match in zip(parsed, matches, strict=True):
-            if isinstance(match, _Unmatched):
-                run.reject(number, cells, columns[match.field], match.reason)
-                if match.ambiguous:
-                    summary.ambiguous += 1
-                else:
-                    summary.unmatched += 1
-                continue
-            account_id, contact_id, by = match
-            kind = str(values.get("kind") or default_kind)
-            campaign = values.get("campaign") or options.campaign
-            key = (account_id, contact_id, kind, at_stored(values["at"]), campaign)
-            keyed.append((key, by, values))
-        stored = _stored(run.conn, [key for key, _, _ in keyed])
-        rows: list[tuple[Any, ...]] = []
-        ids = iter(new_ids(len(keyed)))  # those of rows stored before go unused
-        for key, by, values in keyed:
-            if key in stored:
-                summary.skipped += 1
-                continue
-            stored.add(key)
-            summary.added_by[by] = summary.added_by.get(by, 0) + 1
-            source = values.get("source") or options.source
-            rows.append((next(ids), *key, source, values.get("detail"), *made))
-        if rows:
-            bulk_insert(run.conn, engagements, COLUMNS, rows, stored=_STORED)
-        summary.created += len(rows)
+        bulk_insert(conn, staged, _STAGED, _staged_rows(chunk, options))
+        for statement in matching:
+            conn.execute(statement)
+        conn.execute(adding.insert)
+        summary.skipped += conn.execute(_MATCHED_ROWS).scalar_one()
+        for way, added in conn.execute(adding.tally):
+            summary.added_by[way] = summary.added_by.get(way, 0) + added
+            summary.created += added
+            summary.skipped -= added
+        _reject(run, found, columns, chunk, [tuple(row) for row in conn.execute(_REJECTED)])
+        conn.execute(delete(staged))
+
+
+def _reject(
+    run: ImportRun,
+    found: _Accounts,
+    columns: dict[str, str],
+    chunk: Chunk,
+    rejected: Sequence[tuple[int, str | None, str | None]],
+) -> None:
+    """Reject the chunk's rows that no account or several match (their number, the way
+    that found several and its key), each with the column it names and why."""
+    summary = run.summary
+    assert isinstance(summary, EngagementSummary)
+    found.say({(way, key) for _, way, key in rejected if way is not None and key is not None})
+    by_number = {number: (cells, values) for number, cells, values in chunk.rows}
+    for number, way, key in rejected:
+        cells, values = by_number[number]
+        if way is None or key is None:
+            run.reject(number, cells, columns[""], NOT_FOUND)
+            summary.unmatched += 1
+            continue
+        field = way if way != "website" or values.get("website") else "email"
+        run.reject(number, cells, columns[field], found.ambiguous[way, key])
+        summary.ambiguous += 1
+
+
+@contextmanager
+def _staging_table(conn: Connection) -> Iterator[None]:
+    """The staging table while the rows are imported, dropped at the end (a failure rolls
+    back its making with the rest)."""
+    staged.create(conn)
+    yield
+    staged.drop(conn)
 
 
 def _matching_columns(headers: list[str], mapped_fields: list[str]) -> dict[str, str]:
@@ -409,7 +451,10 @@ def import_engagement(
                             folder, EngagementSummary)  # fmt: skip
             run.summary.mapping = mapping_line(table.headers, mapped_fields, fields)
             big = bigger_than_stored(conn, path, engagements)
-            with indexes_rebuilt(conn, engagements, big, keep=_READ_INDEXES):
+            with (
+                indexes_rebuilt(conn, engagements, big, keep=_READ_INDEXES),
+                _staging_table(conn),
+            ):
                 _import_rows(run, _Accounts(conn), _matching_columns(table.headers, mapped_fields))
             summary = run.finish()
             summary.notes += shared_fields(table.headers, mapped_fields, fields)
