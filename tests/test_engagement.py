@@ -266,6 +266,20 @@ def test_a_row_imported_before_is_skipped_not_doubled(workspace, people, crm, tm
     assert _indexes(workspace) == indexes
 
 
+def test_imported_engagement_has_new_time_ordered_ids(workspace, people, crm, tmp_path):
+    """The database makes the ids of the rows an import adds, in new_id's layout: made now,
+    distinct from each other and from another import's, which sync relies on."""
+    owner = people[Role.OWNER]
+    started = datetime.now(UTC)
+    rows = ",acme.com,,Webinar,2025-03-0{},,,\n,,Beta,Webinar,2025-03-0{},,,\n"
+    for name, days in [("one.csv", (1, 2)), ("two.csv", (3, 4))]:
+        _import(workspace, owner, _csv(tmp_path, rows.format(*days), name=name))
+    ids = [r["id"] for r in _stored(workspace)]
+    assert len(set(ids)) == 4 and {i.version for i in ids} == {7}
+    made = {datetime.fromtimestamp((i.int >> 80) / 1000, UTC) for i in ids}
+    assert all(abs(at - started).total_seconds() < 60 for at in made)
+
+
 def test_a_big_file_is_parsed_by_a_process_of_its_own(
     workspace, people, crm, tmp_path, monkeypatch
 ):
