@@ -83,8 +83,10 @@ class lateness(FunctionElement[int]):
     inherit_cache = True
 
 
-def _lateness(seconds: str, date_end: str, least: str, most: str, *args: str) -> str:
-    next_at, _ = args
+def _lateness(next_at: str, seconds: str, date_end: str, least: str, most: str) -> str:
+    """The lateness in SQL, from the next interaction's time (``next_at``), its whole UTC
+    seconds and those of its date's end in UTC, and the dialect's two-argument min and max:
+    clamped first, so that a whole division of a positive number is its floor."""
     low, high = EARLIEST * STEP, LATEST * STEP
     clamped = f"{least}({most}({seconds} - {date_end}, {low}), {high})"
     return (
@@ -97,12 +99,11 @@ def _lateness(seconds: str, date_end: str, least: str, most: str, *args: str) ->
 def _lateness_sqlite(element: lateness, compiler: SQLCompiler, **kw: Any) -> str:
     next_at, follow_up = (compiler.process(c, **kw) for c in element.clauses)
     return _lateness(
+        next_at,
         f"CAST(strftime('%s', {next_at}) AS INTEGER)",
         f"CAST(strftime('%s', {follow_up}, '+1 day') AS INTEGER)",
         "min",
         "max",
-        next_at,
-        follow_up,
     )
 
 
@@ -110,12 +111,11 @@ def _lateness_sqlite(element: lateness, compiler: SQLCompiler, **kw: Any) -> str
 def _lateness_postgresql(element: lateness, compiler: SQLCompiler, **kw: Any) -> str:
     next_at, follow_up = (compiler.process(c, **kw) for c in element.clauses)
     return _lateness(
+        next_at,
         f"CAST(floor(extract(epoch FROM {next_at})) AS BIGINT)",
         f"CAST(extract(epoch FROM {follow_up} + 1) AS BIGINT)",
         "least",
         "greatest",
-        next_at,
-        follow_up,
     )
 
 
@@ -166,7 +166,7 @@ def _tallies(some: bool, dialect: str) -> tuple[Any, ...]:
 
 
 @functools.cache
-def _statements(some: bool, dialect: str = "sqlite") -> tuple[Any, ...]:
+def _statements(some: bool, dialect: str) -> tuple[Any, ...]:
     """The refresh's statements, for the accounts bound as ``ids`` (``some``) or for all:
     built once, since a write that logs one interaction should not pay for composing them
     again (tens of milliseconds a time). The follow-ups' tallies are taken out before their
@@ -200,8 +200,8 @@ def _statements(some: bool, dialect: str = "sqlite") -> tuple[Any, ...]:
 
 
 def worked_out_from() -> Mapping[str, frozenset[str]]:
-    """The columns the facts are worked out from."""
-    return columns_read(*_statements(False))
+    """The columns the facts are worked out from (the same in every dialect)."""
+    return columns_read(*_statements(False, "sqlite"))
 
 
 def _handoffs() -> Select[Any]:
