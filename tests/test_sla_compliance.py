@@ -15,6 +15,7 @@ from domain.agreement import Agreement, MarketingSide, SalesSide, save_agreement
 from domain.calendar import Holiday, WorkCalendar
 from domain.periods import Period
 from domain.report import Scope
+from domain.tables import TableData
 from domain.users import Role
 from storage.agreements import SqlAgreementStore
 from storage.keys import derived_columns
@@ -562,3 +563,22 @@ def test_the_follow_ups_of_dates_gone_by_are_read_from_their_tallies(workspace, 
 def _compliance_of(workspace: Workspace) -> Compliance:
     with workspace.read() as conn:
         return compliance(conn, SCOPE)
+
+
+def test_a_panels_black_hole_works_out_its_days_once_for_its_rows_and_its_count(workspace, people):
+    """The days since the oldest untouched hand-off are looked for once, not again for the
+    count beside the first rows."""
+    from tests.conftest import statements_of
+
+    save_agreement(SqlAgreementStore(workspace), people[Role.OWNER], AGREEMENT)
+    _store(workspace, people, [{"mine": True, "handed_off": 900, "closed": None,
+                                "interactions": []}])  # fmt: skip
+    table: list[TableData] = []
+
+    def read() -> None:
+        with workspace.read() as conn:
+            table.append(black_hole_table(conn, SCOPE, 1))
+
+    sent = statements_of([workspace], read)
+    assert len([s for s in sent if "min(handoff_facts.handed_off_at)" in s]) == 1
+    assert table[0].count == 1

@@ -990,7 +990,16 @@ def black_hole(conn: Connection, scope: Scope, first: int | None = None) -> list
     They are the untouched hand-offs made before a day's start (the later the day, the later
     its deadline), found in the index of the first touches; the first few are read no
     further than the day whose deadline the ``first``-th handed off of them has."""
-    scope, span, overdue, before = _overdue(conn, scope)
+    return _black_hole(conn, _overdue(conn, scope), first)
+
+
+#: The black hole as :func:`_overdue` finds it: its scope, its days, the conditions on a
+#: hand-off's facts to be in it and the time its hand-offs were made before.
+Overdue = tuple[Scope, "_Days", list[Any], datetime]
+
+
+def _black_hole(conn: Connection, found: Overdue, first: int | None) -> list[BlackHoleEntry]:
+    scope, span, overdue, before = found
     work, f = span.work, handoff_facts
     if first is not None:
         nth = conn.execute(
@@ -1030,11 +1039,15 @@ def black_hole(conn: Connection, scope: Scope, first: int | None = None) -> list
 
 def black_hole_count(conn: Connection, scope: Scope) -> int:
     """How many hand-offs :func:`black_hole` lists, counted in the index."""
-    _, _, overdue, _ = _overdue(conn, scope)
+    return _black_hole_count(conn, _overdue(conn, scope))
+
+
+def _black_hole_count(conn: Connection, found: Overdue) -> int:
+    _, _, overdue, _ = found
     return int(conn.execute(select(func.count()).where(*overdue)).scalar_one())
 
 
-def _overdue(conn: Connection, scope: Scope) -> tuple[Scope, _Days, list[Any], datetime]:
+def _overdue(conn: Connection, scope: Scope) -> Overdue:
     """The black hole's scope (its "now" no later than the period's end), its days, the
     conditions on a hand-off's facts to be in it, and the time it was made before."""
     last_moment = scope.period.end(scope.calendar.zone) - timedelta(microseconds=1)
@@ -1064,12 +1077,13 @@ BLACK_HOLE_COLUMNS = (
 
 def black_hole_table(conn: Connection, scope: Scope, first: int | None = None) -> TableData:
     """The black hole as a table: every row, or the ``first`` few (its count says how many
-    there are)."""
+    there are); its days worked out once for both."""
+    found = _overdue(conn, scope)
     rows = [
         [e.account, e.rep or "", e.handed_off_at.replace(tzinfo=None), e.business_days_overdue]
-        for e in black_hole(conn, scope, first)
+        for e in _black_hole(conn, found, first)
     ]
-    count = len(rows) if first is None else black_hole_count(conn, scope)
+    count = len(rows) if first is None else _black_hole_count(conn, found)
     return TableData(BLACK_HOLE_SHEET, BLACK_HOLE_COLUMNS, rows, count)
 
 
