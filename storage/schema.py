@@ -453,6 +453,32 @@ class FollowUpFactRow(Base):
     )
 
 
+#: A follow-up date's tally that has come to nothing (its follow-ups moved to other days).
+SPENT = text("due = 0")
+
+
+class FollowUpDayRow(Base):
+    """The follow-ups of one date set by one rep, counted by how late the next interaction
+    came (:data:`storage.sla_facts.LATENESS`: in quarters of an hour from the end of the date
+    in UTC, the earliest and latest steps standing for anything earlier or later, no next
+    interaction among the latest), kept up to date with :class:`FollowUpFactRow` by every
+    write that changes it: whether a date's follow-ups were kept is read here for any time
+    zone (every zone's day ends a whole number of quarters of an hour from UTC's) without
+    reading each follow-up."""
+
+    __tablename__ = "follow_up_days"
+
+    follow_up: Mapped[date] = mapped_column(Date, primary_key=True)
+    logged_by: Mapped[str] = mapped_column(String(120), primary_key=True)
+    late: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    due: Mapped[int]
+
+    __table_args__ = (
+        # the tallies a write emptied, found at once to be removed
+        Index("ix_follow_up_days_spent", "follow_up", sqlite_where=SPENT, postgresql_where=SPENT),
+    )
+
+
 class GoalFactRow(Base):
     """One event the shared goal's arithmetic counts, with the segments its account is in
     now, kept up to date by every write that changes it

@@ -21,6 +21,7 @@ from typing import Any
 
 from sqlalchemy import (
     Connection,
+    Integer,
     Select,
     and_,
     delete,
@@ -30,12 +31,18 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.functions import FunctionElement
 
 from domain.targets import Stage
 from storage.queries import columns_read
 from storage.schema import (
+    SPENT,
     AccountRow,
     AccountScoreRow,
+    FollowUpDayRow,
     FollowUpFactRow,
     HandoffFactRow,
     InteractionRow,
@@ -47,6 +54,7 @@ from storage.summaries import chooser, refresh
 
 handoff_facts = table_of(HandoffFactRow)
 follow_up_facts = table_of(FollowUpFactRow)
+follow_up_days = table_of(FollowUpDayRow)
 targets = table_of(TargetRow)
 accounts = table_of(AccountRow)
 scores = table_of(AccountScoreRow)
@@ -59,6 +67,58 @@ MAX_ATTEMPTS = 10
 ATTEMPTS = tuple(f"attempt_{n}" for n in range(1, MAX_ATTEMPTS + 1))
 
 
+#: A follow-up's lateness (``follow_up_days.late``): the whole quarters of an hour
+#: (:data:`STEP` seconds) from the end of its date in UTC to the next interaction, from
+#: ``EARLIEST`` (that early or earlier) to ``LATEST`` (that late or later, or none). A zone's
+#: day ends ``-offset`` from UTC's, -14 to +12 hours, so a follow-up is kept in a zone whose
+#: day ends ``k`` quarters from UTC's exactly when its lateness is below ``k``.
+STEP, EARLIEST, LATEST = 900, -57, 48
+COUNTED = ["follow_up", "logged_by", "late", "due"]
+
+
+class lateness(FunctionElement[int]):
+    """A follow-up's lateness (:data:`STEP`), from its next interaction's time and its date."""
+
+    type = Integer()
+    inherit_cache = True
+
+
+def _lateness(next_at: str, seconds: str, date_end: str, least: str, most: str) -> str:
+    """The lateness in SQL, from the next interaction's time (``next_at``), its whole UTC
+    seconds and those of its date's end in UTC, and the dialect's two-argument min and max:
+    clamped first, so that a whole division of a positive number is its floor."""
+    low, high = EARLIEST * STEP, LATEST * STEP
+    clamped = f"{least}({most}({seconds} - {date_end}, {low}), {high})"
+    return (
+        f"CASE WHEN {next_at} IS NULL THEN {LATEST} "
+        f"ELSE ({clamped} - ({low})) / {STEP} + ({EARLIEST}) END"
+    )
+
+
+@compiles(lateness, "sqlite")
+def _lateness_sqlite(element: lateness, compiler: SQLCompiler, **kw: Any) -> str:
+    next_at, follow_up = (compiler.process(c, **kw) for c in element.clauses)
+    return _lateness(
+        next_at,
+        f"CAST(strftime('%s', {next_at}) AS INTEGER)",
+        f"CAST(strftime('%s', {follow_up}, '+1 day') AS INTEGER)",
+        "min",
+        "max",
+    )
+
+
+@compiles(lateness, "postgresql")
+def _lateness_postgresql(element: lateness, compiler: SQLCompiler, **kw: Any) -> str:
+    next_at, follow_up = (compiler.process(c, **kw) for c in element.clauses)
+    return _lateness(
+        next_at,
+        f"CAST(floor(extract(epoch FROM {next_at})) AS BIGINT)",
+        f"CAST(extract(epoch FROM {follow_up} + 1) AS BIGINT)",
+        "least",
+        "greatest",
+    )
+
+
 def current(alias: Any) -> Any:
     """The interaction is current: no correction supersedes it."""
     later = interactions.alias()
@@ -68,14 +128,49 @@ def current(alias: Any) -> Any:
 def refresh_sla_facts(conn: Connection, account_ids: Iterable[uuid.UUID] | None) -> None:
     """Work out the facts of ``account_ids`` (None: every account) again from the raw rows,
     in the caller's transaction."""
-    refresh(conn, _statements, account_ids)
+    refresh(conn, functools.partial(_statements, dialect=conn.dialect.name), account_ids)
+
+
+def tally_follow_ups(conn: Connection) -> None:
+    """Count every follow-up's facts into ``follow_up_days`` again: after a copy's rows
+    were written without the use cases (a checkout, accounts brought into a rep's copy)."""
+    for statement in _tallies(False, conn.dialect.name):
+        conn.execute(statement)
 
 
 @functools.cache
-def _statements(some: bool) -> tuple[Any, ...]:
+def _tallies(some: bool, dialect: str) -> tuple[Any, ...]:
+    """The follow-ups' tallies of the accounts bound as ``ids`` (``some``) taken out and
+    their facts' added again, around the facts' refresh, or all of them counted anew."""
+    f, days = follow_up_facts, follow_up_days
+    keys = [f.c.follow_up, f.c.logged_by, lateness(f.c.next_at, f.c.follow_up).label("late")]
+
+    def tallied(sign: int) -> Any:
+        return (
+            select(*keys, (sign * func.count()).label("due"))
+            .where(chooser(some)(f.c.account_id))
+            .group_by(*keys)
+        )
+
+    def added(sign: int) -> Any:
+        upsert = (postgresql if dialect == "postgresql" else sqlite).insert(days)
+        statement = upsert.from_select(COUNTED, tallied(sign))
+        return statement.on_conflict_do_update(
+            index_elements=["follow_up", "logged_by", "late"],
+            set_={"due": days.c.due + statement.excluded.due},
+        )
+
+    if not some:
+        return delete(days), insert(days).from_select(COUNTED, tallied(1))
+    return added(-1), added(1), delete(days).where(SPENT)
+
+
+@functools.cache
+def _statements(some: bool, dialect: str) -> tuple[Any, ...]:
     """The refresh's statements, for the accounts bound as ``ids`` (``some``) or for all:
     built once, since a write that logs one interaction should not pay for composing them
-    again (tens of milliseconds a time)."""
+    again (tens of milliseconds a time). The follow-ups' tallies are taken out before their
+    facts are worked out again and added after."""
     chosen = chooser(some)
     handoffs = _handoffs().where(chosen(targets.c.account_id))
     follow_ups = _follow_ups().where(chosen(interactions.c.account_id))
@@ -88,7 +183,9 @@ def _statements(some: bool) -> tuple[Any, ...]:
         i.c.quality.is_not(None),
         current(i),
     )
+    take_out, *add = _tallies(some, dialect)
     return (
+        take_out,
         delete(handoff_facts).where(chosen(handoff_facts.c.account_id)),
         delete(follow_up_facts).where(chosen(follow_up_facts.c.account_id)),
         *(
@@ -98,12 +195,13 @@ def _statements(some: bool) -> tuple[Any, ...]:
         update(f)
         .where(f.c.first_meaningful.is_not(None), chosen(f.c.account_id))
         .values(rated_at=rated_at.scalar_subquery()),
+        *add,
     )
 
 
 def worked_out_from() -> Mapping[str, frozenset[str]]:
-    """The columns the facts are worked out from."""
-    return columns_read(*_statements(False))
+    """The columns the facts are worked out from (the same in every dialect)."""
+    return columns_read(*_statements(False, "sqlite"))
 
 
 def _handoffs() -> Select[Any]:

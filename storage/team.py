@@ -23,7 +23,7 @@ GROUPS = {role: f"accord_{role.value}" for role in Role}
 #: The service agreement's facts, written by every action that changes what they come from
 #: (storage.sla_facts): interactions, stage changes, the target list, an account's life and
 #: its score (the tier).
-SLA_FACTS = ("handoff_facts", "follow_up_facts")
+SLA_FACTS = ("handoff_facts", "follow_up_facts", "follow_up_days")
 #: The shared goal's and the call queue's facts (storage.goal_facts, storage.queue_facts),
 #: written by the same actions: interactions, stage changes, the target list, and an
 #: account's life, fields and score.

@@ -15,6 +15,7 @@ from domain.agreement import Agreement, MarketingSide, SalesSide, save_agreement
 from domain.calendar import Holiday, WorkCalendar
 from domain.periods import Period
 from domain.report import Scope
+from domain.tables import TableData
 from domain.users import Role
 from storage.agreements import SqlAgreementStore
 from storage.keys import derived_columns
@@ -475,3 +476,109 @@ def test_sqlite_reads_the_periods_hand_offs_in_one_pass_and_the_black_hole_by_fi
     assert "SCAN handoff_facts" in plans[0]
     assert "USING INDEX ix_handoff_facts_attempt_1" in plans[1], plans[1]
     assert "ix_handoff_facts_handed_off_at" not in " ".join(plans)
+
+
+#: Zones whose days end on the quarter or half hour, cross the date line or move with
+#: summer time around the period.
+ZONES = ("Asia/Kathmandu", "America/St_Johns", "Pacific/Chatham", "Pacific/Kiritimati",
+         "Pacific/Pago_Pago", "Europe/Vienna", "UTC")  # fmt: skip
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    zone=st.sampled_from(ZONES),
+    logged=st.lists(
+        st.tuples(
+            st.integers(0, 60 * 24 * 70),  # minutes after Sep 25, in UTC
+            st.one_of(st.none(), st.integers(-2, 3)),  # the follow-up: days from its day
+            st.one_of(st.none(), st.integers(-40, 40)),  # minutes from its date's end: a call
+        ),
+        min_size=1,
+        max_size=8,
+    ),
+)
+def test_the_follow_ups_kept_are_what_the_definition_says_in_any_zone(
+    workspace, people, zone, logged
+):
+    """The dates gone by are added up from the follow-ups' tallies (how late the next
+    interaction came, in quarters of an hour from the date's end in UTC): in every zone they
+    are the follow-ups a plain reading of the definition finds due and kept, a call just
+    before or just after a date's end too."""
+    calendar = WorkCalendar(zone)
+    rep, start = people[Role.REP], datetime(2026, 9, 25, tzinfo=UTC)
+    account_id = uuid.uuid4()
+    values = {"name": "Acme"}
+    times: list[tuple[datetime, date | None]] = []
+    for minutes, days, near in logged:
+        at = start + timedelta(minutes=minutes)
+        follow_up = None if days is None else calendar.local_day(at) + timedelta(days=days)
+        times.append((at, follow_up))
+        if follow_up is not None and near is not None:
+            call = calendar.day_start(follow_up + timedelta(days=1)) + timedelta(minutes=near)
+            if at < call <= NOW:
+                times.append((call, None))
+    entries = [
+        {"id": uuid.uuid4(), "account_id": account_id, "at": at, "channel": "call",
+         "outcome": "conversation", "meaningful": False, "logged_by": rep.name,
+         "logged_at": NOW, "follow_up": follow_up}
+        for at, follow_up in times
+    ]  # fmt: skip
+    with workspace.write() as conn:
+        for table in (stage_changes, interactions, targets, accounts):
+            conn.execute(delete(table))
+        conn.execute(insert(accounts), [{"id": account_id, "changed_by": "t", **values,
+                                         **derived_columns(values)}])  # fmt: skip
+        conn.execute(insert(interactions), entries)
+        refresh_sla_facts(conn, None)
+    first, until = PERIOD.first.first_day, PERIOD.last.plus(1).first_day
+    due = kept = 0
+    for e in entries:
+        if e["follow_up"] is None or not first <= e["follow_up"] < until:
+            continue
+        end = calendar.day_start(e["follow_up"] + timedelta(days=1))
+        met = any(e["at"] < k["at"] < end for k in entries)
+        if e["follow_up"] < calendar.local_day(NOW) or met:
+            due, kept = due + 1, kept + met
+    with workspace.read() as conn:
+        total = compliance(conn, Scope(PERIOD, calendar, NOW)).total
+    assert (total.follow_ups_due, total.follow_ups_kept) == (due, kept)
+
+
+def test_the_follow_ups_of_dates_gone_by_are_read_from_their_tallies(workspace, people):
+    """Not from each follow-up (millions at a million accounts): only today's and later
+    dates, few, are read from the follow-ups' facts."""
+    from tests.conftest import statements_of
+
+    save_agreement(SqlAgreementStore(workspace), people[Role.OWNER], AGREEMENT)
+    _store(workspace, people, [{"mine": True, "handed_off": 200, "closed": None,
+                                "interactions": [_logged(5) | {"follow_up": 1}]}])  # fmt: skip
+    sent = statements_of([workspace], lambda: _compliance_of(workspace))
+    read = [s for s in sent if "follow_up_facts" in s or "follow_up_days" in s]
+    assert len(read) == 2
+    assert "follow_up_days" in read[0] and "follow_up_facts" not in read[0]
+
+
+def _compliance_of(workspace: Workspace) -> Compliance:
+    with workspace.read() as conn:
+        return compliance(conn, SCOPE)
+
+
+def test_a_panels_black_hole_works_out_its_days_once_for_its_rows_and_its_count(workspace, people):
+    """The days since the oldest untouched hand-off are looked for once, not again for the
+    count beside the first rows."""
+    from tests.conftest import statements_of
+
+    save_agreement(SqlAgreementStore(workspace), people[Role.OWNER], AGREEMENT)
+    _store(workspace, people, [{"mine": True, "handed_off": 900, "closed": None,
+                                "interactions": []}])  # fmt: skip
+    table: list[TableData] = []
+
+    def read() -> None:
+        with workspace.read() as conn:
+            table.append(black_hole_table(conn, SCOPE, 1))
+
+    sent = statements_of([workspace], read)
+    assert len([s for s in sent if "min(handoff_facts.handed_off_at)" in s]) == 1
+    assert table[0].count == 1

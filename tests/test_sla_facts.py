@@ -46,17 +46,17 @@ from storage.leads import SqlLeadStore
 from storage.read_models.sla_compliance import compliance, sla_figures
 from storage.repositories import SqlUnitOfWork
 from storage.schema import TargetRow, table_of
-from storage.sla_facts import follow_up_facts, handoff_facts, refresh_sla_facts
+from storage.sla_facts import follow_up_days, follow_up_facts, handoff_facts, refresh_sla_facts
 
 ACCOUNTS = 3
 UTC_CALENDAR = WorkCalendar("UTC")
 
 
 def _facts(conn) -> list[list[tuple]]:
-    """Both tables' rows, in a stable order."""
+    """The three tables' rows, in a stable order."""
     return [
         sorted(tuple(row) for row in conn.execute(select(table)).all())
-        for table in (handoff_facts, follow_up_facts)
+        for table in (handoff_facts, follow_up_facts, follow_up_days)
     ]
 
 

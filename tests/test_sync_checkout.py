@@ -110,6 +110,10 @@ def test_a_rep_s_copy_holds_their_accounts_with_their_history(
             kept = select(func.count()).where(table.c.account_id.in_(theirs))
             with team.read() as conn:
                 assert counts[summary] == conn.execute(kept).scalar_one() > 0, summary
+        tallies = Base.metadata.tables["follow_up_days"]  # the copy's follow-ups, counted
+        with copy.read() as conn:
+            tallied = conn.execute(select(func.sum(tallies.c.due))).scalar_one()
+        assert tallied == counts["follow_up_facts"]
     finally:
         copy.close()
 

@@ -65,7 +65,7 @@ from storage.schema import (
     stored_utc,
     table_of,
 )
-from storage.sla_facts import handoff_facts
+from storage.sla_facts import follow_up_days, handoff_facts
 from storage.sync.capture import applying, enable_sync
 from storage.sync.conflicts import list_conflicts, list_refused, settle_conflict
 from storage.sync.engine import (
@@ -291,6 +291,33 @@ def test_a_visit_logged_on_a_copy_moves_the_summaries_of_the_team_database(team,
         ).scalar_one_or_none()
     assert reached is not None  # the summaries the closed loop and the agreement read,
     assert first_touch is not None  # not only the raw rows
+
+
+def test_a_follow_up_kept_on_a_copy_moves_the_team_databases_tallies(team, crew, laptop):
+    rep = crew[Role.REP]
+    acme = _handed_off(team, laptop, crew)
+    day = datetime.now(UTC).date() - timedelta(days=3)  # a date gone by: read from its tallies
+    at = datetime.combine(day, datetime.min.time(), UTC) + timedelta(hours=8)
+
+    def kept() -> list[str]:  # "Follow-ups kept" of the date's month, on each side
+        scope = Scope(Period.parse(f"{day:%Y-%m}"), WorkCalendar("UTC"), datetime.now(UTC))
+        said = []
+        for side in (team, laptop):
+            with side.read() as conn:
+                said.append(sla_figures(conn, scope)[1][2].basis)
+        return said
+
+    call = Interaction(acme.id, Channel.CALL, Outcome.NO_ANSWER, at, follow_up=day)
+    log_interaction(SqlUnitOfWork(laptop), rep, call, now=at)
+    _sync(laptop, team)
+    assert kept() == ["0 of 1", "0 of 1"]  # due that day, nobody called
+    visit = Interaction(acme.id, Channel.VISIT, Outcome.CONVERSATION, at + timedelta(hours=1))
+    log_interaction(SqlUnitOfWork(laptop), rep, visit, now=at + timedelta(hours=1))
+    _sync(laptop, team)
+    assert kept() == ["1 of 1", "1 of 1"]
+    with team.read() as conn:
+        tallies = conn.execute(select(follow_up_days.c.follow_up, follow_up_days.c.due)).all()
+    assert tallies == [(day, 1)]
 
 
 def test_a_sync_refreshes_the_summaries_only_where_what_they_read_changed(team, crew, laptop):

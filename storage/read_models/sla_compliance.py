@@ -49,6 +49,7 @@ from sqlalchemy import (
     bindparam,
     case,
     cast,
+    exists,
     func,
     literal,
     select,
@@ -72,8 +73,12 @@ from storage.schema import (
 )
 from storage.sla_facts import (
     ATTEMPTS,
+    EARLIEST,
+    LATEST,
     MAX_ATTEMPTS,
+    STEP,
     current,
+    follow_up_days,
     follow_up_facts,
     handoff_facts,
     interactions,
@@ -535,24 +540,13 @@ def _due_follow_ups(scope: Scope, days: Any) -> tuple[Any, Any, list[Any]]:
 def _follow_ups(conn: Connection, scope: Scope, span: _Days, result: Compliance) -> None:
     """The follow-ups due and kept, per day and rep. A date gone by is due, and kept when
     the next interaction came before its end (by now, then): those, nearly all of them,
-    are counted in the index of dates and reps, in its order, each date's end worked out in
-    SQL; today's and later dates, few, are compared with the days' table and with now."""
+    are added up from their tallies (:func:`_past_follow_ups`); today's and later dates,
+    few, are compared with the days' table and with now."""
     s, kept, where = _due_follow_ups(scope, span.cte)
     today = scope.calendar.local_day(scope.now)
-    period = scope.period
-    past: list[Any] = [
-        s.c.follow_up >= period.first.first_day,
-        s.c.follow_up < min(today, period.last.plus(1).first_day),
-        s.c.at <= _utc(scope.now),
-    ]
-    if scope.rep is not None:
-        past.append(s.c.logged_by == scope.rep)
     day, rep = s.c.follow_up, s.c.logged_by
     statements = (
-        select(day, rep, func.count(), func.sum(case((s.c.next_at < _day_end(span, day), 1),
-                                                     else_=0)))
-        .where(*past)
-        .group_by(day, rep),
+        _past_follow_ups(conn, scope, span),
         select(day, rep, func.count(), func.sum(case((kept, 1), else_=0)))
         .select_from(s.join(span.cte, span.cte.c.day == day))
         .where(*where, span.cte.c.day >= today)  # the days from today on, then their rows
@@ -572,23 +566,76 @@ def _follow_ups(conn: Connection, scope: Scope, span: _Days, result: Compliance)
                 tally.follow_ups_kept += int(kept_count or 0)
 
 
+def _past_follow_ups(conn: Connection, scope: Scope, span: _Days) -> Any:
+    """The follow-ups of the period's dates gone by, due and kept, per date and rep.
+
+    They are added up from their tallies (``follow_up_days``: a few rows a date), kept when
+    their lateness is below the date's end in the workspace's zone, when nothing was logged
+    after now (every follow-up and its next interaction came by now, then) and every date's
+    end is a whole number of quarters of an hour from UTC's; else from each follow-up's
+    facts, in the index of dates and reps, each date's end worked out in SQL."""
+    today, period = scope.calendar.local_day(scope.now), scope.period
+    first, until = period.first.first_day, min(today, period.last.plus(1).first_day)
+    ends = _date_ends(span)
+    quarters = [(since, seconds // STEP) for since, seconds in ends]
+    logged_later = conn.execute(select(exists().where(interactions.c.at > _utc(scope.now))))
+    if not logged_later.scalar() and all(
+        seconds % STEP == 0 and EARLIEST < seconds // STEP <= LATEST for _, seconds in ends
+    ):
+        d = follow_up_days
+        where: list[Any] = [d.c.follow_up >= first, d.c.follow_up < until]
+        if scope.rep is not None:
+            where.append(d.c.logged_by == scope.rep)
+        kept = d.c.late < _by_date(d.c.follow_up, quarters)
+        return (
+            select(d.c.follow_up, d.c.logged_by, func.sum(d.c.due),
+                   func.sum(case((kept, d.c.due), else_=0)))
+            .where(*where)
+            .group_by(d.c.follow_up, d.c.logged_by)
+        )  # fmt: skip
+    s = follow_up_facts
+    past: list[Any] = [s.c.follow_up >= first, s.c.follow_up < until, s.c.at <= _utc(scope.now)]
+    if scope.rep is not None:
+        past.append(s.c.logged_by == scope.rep)
+    day, rep = s.c.follow_up, s.c.logged_by
+    return (
+        select(day, rep, func.count(), func.sum(case((s.c.next_at < _day_end(span, day), 1),
+                                                     else_=0)))
+        .where(*past)
+        .group_by(day, rep)
+    )  # fmt: skip
+
+
+def _date_ends(span: _Days) -> list[tuple[date, int]]:
+    """When each of the days ends in the workspace's zone, in seconds from its end in UTC
+    (minus the zone's offset then): (the first day it holds for, the seconds), at each
+    change of the zone's offset."""
+    ends: list[tuple[date, int]] = []
+    for _, first, end, *_ in span.rows:
+        midnight = datetime.combine(first + timedelta(days=1), datetime.min.time(), UTC)
+        seconds = int((end - midnight).total_seconds())
+        if not ends or ends[-1][1] != seconds:
+            ends.append((first, seconds))
+    return ends
+
+
+def _by_date(day: Any, values: list[tuple[date, Any]]) -> Any:
+    """The value of the date ``day`` (a column), from (the first date it holds for, the
+    value) in order: a CASE over the dates between its changes."""
+    later = [
+        (day < since, value) for (since, _), (_, value) in zip(values[1:], values, strict=False)
+    ]
+    return case(*later, else_=values[-1][1]) if later else literal(values[-1][1])
+
+
 def _day_end(span: _Days, day: Any) -> Any:
     """The end of the date ``day`` (a column) in the workspace's time zone, as a UTC time
     in SQL: PostgreSQL knows the zone; SQLite adds a day and the zone's offset then (a CASE
     over the dates between its changes, from the days' table)."""
     if span.dialect.name == "postgresql":
         return func.timezone(span.work.time_zone, cast(day + 1, DateTime()))
-    shifts: list[tuple[date, str]] = []
-    for _, first, end, *_ in span.rows:
-        midnight = datetime.combine(first + timedelta(days=1), datetime.min.time(), UTC)
-        shift = f"{int((end - midnight).total_seconds()):+d} seconds"
-        if not shifts or shifts[-1][1] != shift:
-            shifts.append((first, shift))
-    later = [
-        (day < since, shift) for (since, _), (_, shift) in zip(shifts[1:], shifts, strict=False)
-    ]
-    shifted: Any = case(*later, else_=shifts[-1][1]) if later else literal(shifts[-1][1])
-    return func.datetime(day, "+1 day", shifted)
+    shifts = [(since, f"{seconds:+d} seconds") for since, seconds in _date_ends(span)]
+    return func.datetime(day, "+1 day", _by_date(day, shifts))
 
 
 def _queue_dossiers(conn: Connection, rep: str | None) -> tuple[int, int]:
@@ -943,7 +990,16 @@ def black_hole(conn: Connection, scope: Scope, first: int | None = None) -> list
     They are the untouched hand-offs made before a day's start (the later the day, the later
     its deadline), found in the index of the first touches; the first few are read no
     further than the day whose deadline the ``first``-th handed off of them has."""
-    scope, span, overdue, before = _overdue(conn, scope)
+    return _black_hole(conn, _overdue(conn, scope), first)
+
+
+#: The black hole as :func:`_overdue` finds it: its scope, its days, the conditions on a
+#: hand-off's facts to be in it and the time its hand-offs were made before.
+Overdue = tuple[Scope, "_Days", list[Any], datetime]
+
+
+def _black_hole(conn: Connection, found: Overdue, first: int | None) -> list[BlackHoleEntry]:
+    scope, span, overdue, before = found
     work, f = span.work, handoff_facts
     if first is not None:
         nth = conn.execute(
@@ -983,11 +1039,15 @@ def black_hole(conn: Connection, scope: Scope, first: int | None = None) -> list
 
 def black_hole_count(conn: Connection, scope: Scope) -> int:
     """How many hand-offs :func:`black_hole` lists, counted in the index."""
-    _, _, overdue, _ = _overdue(conn, scope)
+    return _black_hole_count(conn, _overdue(conn, scope))
+
+
+def _black_hole_count(conn: Connection, found: Overdue) -> int:
+    _, _, overdue, _ = found
     return int(conn.execute(select(func.count()).where(*overdue)).scalar_one())
 
 
-def _overdue(conn: Connection, scope: Scope) -> tuple[Scope, _Days, list[Any], datetime]:
+def _overdue(conn: Connection, scope: Scope) -> Overdue:
     """The black hole's scope (its "now" no later than the period's end), its days, the
     conditions on a hand-off's facts to be in it, and the time it was made before."""
     last_moment = scope.period.end(scope.calendar.zone) - timedelta(microseconds=1)
@@ -1017,12 +1077,13 @@ BLACK_HOLE_COLUMNS = (
 
 def black_hole_table(conn: Connection, scope: Scope, first: int | None = None) -> TableData:
     """The black hole as a table: every row, or the ``first`` few (its count says how many
-    there are)."""
+    there are); its days worked out once for both."""
+    found = _overdue(conn, scope)
     rows = [
         [e.account, e.rep or "", e.handed_off_at.replace(tzinfo=None), e.business_days_overdue]
-        for e in black_hole(conn, scope, first)
+        for e in _black_hole(conn, found, first)
     ]
-    count = len(rows) if first is None else black_hole_count(conn, scope)
+    count = len(rows) if first is None else _black_hole_count(conn, found)
     return TableData(BLACK_HOLE_SHEET, BLACK_HOLE_COLUMNS, rows, count)
 
 

@@ -53,6 +53,7 @@ from storage.schema import (
     UserRow,
     table_of,
 )
+from storage.sla_facts import tally_follow_ups
 from storage.sync.capture import applying, enable_sync, sync_enabled
 from storage.sync.engine import rep_accounts, rep_scope, seal, wall_ms
 from storage.team import refused
@@ -221,6 +222,8 @@ def _copy(
                 done += len(chunk)
                 if progress is not None:
                     progress(done, total)
+    if scope.accounts is not None:  # the team's tallies count every rep's follow-ups
+        tally_follow_ups(target)
     _copy_sync_state(source, target, scope)
     if progress is not None:
         progress(total, total)
@@ -288,6 +291,7 @@ def bring_accounts(source: Connection, target: Connection, scope: Collection[str
                 for chunk in _chunks(source, table, where, stored=True):
                     bulk_insert(target, table, [c.name for c in table.columns], chunk,
                                 stored=True)  # fmt: skip
+        tally_follow_ups(target)
 
 
 def held(copy: Workspace) -> str:

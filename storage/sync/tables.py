@@ -7,10 +7,9 @@ agreement, the calendar and the dossier template, the plan's sign-offs), which m
 union of ids since each row is a new id. What does not sync:
 
 - caches worked out from the rest (``account_scores``, the funnel's ``account_reach``, the
-  agreement's ``handoff_facts`` and ``follow_up_facts``, the goal's ``goal_facts``, the
-  call queue's ``queue_facts``): each
-  database recomputes them for the accounts a sync touched
-  (storage.sync.derived.refresh_derived);
+  agreement's ``handoff_facts``, ``follow_up_facts`` and ``follow_up_days``, the goal's
+  ``goal_facts``, the call queue's ``queue_facts``): each database recomputes them for the
+  accounts a sync touched (storage.sync.derived.refresh_derived);
 - an import's own bookkeeping (``import_batches``, ``import_changes``,
   ``possible_duplicates``, the rows' ``import_batch_id``): an import is undone on the
   database it ran on; what it wrote syncs as anybody's edits do;
@@ -45,6 +44,7 @@ NOT_SYNCED = frozenset(
         "account_reach",
         "handoff_facts",
         "follow_up_facts",
+        "follow_up_days",
         "goal_facts",
         "queue_facts",
         "import_batches",
