@@ -190,3 +190,29 @@ def test_a_rep_may_write_a_report(tmp_path, sqlite_workspace, sqlite_people, rea
     assert sqlite_people[Role.REP].name == "Rita Rep"
     assert main(["--db", db, "--user", "Rita Rep", "report", "closed-loop", "--out", str(out)]) == 0
     assert out.exists()
+
+
+def test_a_pdf_reads_no_raw_row_and_a_workbook_lists_them(tmp_path, sqlite_workspace,
+                                                          sqlite_people, read_models,
+                                                          monkeypatch):  # fmt: skip
+    """A PDF prints no raw row, so writing one does not read them (counting a big
+    workspace's interactions alone took a second); the workbook lists them, a sheet each."""
+    from openpyxl import load_workbook
+
+    read: list[str] = []
+    for name, title in (("handoff_rows", "Hand-offs"), ("interaction_rows", "Interactions"),
+                        ("stage_change_rows", "Stage changes")):  # fmt: skip
+
+        def rows(conn, scope, title=title):
+            read.append(title)
+            return _rows(title, scope)
+
+        monkeypatch.setattr(reports, name, rows)
+    args = ["--db", str(tmp_path / "workspace.sqlite"), "--user", "Olivia Owner", "report",
+            "meeting", "--out"]  # fmt: skip
+    assert main([*args, str(tmp_path / "meeting.pdf")]) == 0
+    assert read == []
+    assert main([*args, str(tmp_path / "meeting.xlsx")]) == 0
+    assert read == ["Hand-offs", "Interactions", "Stage changes"]
+    sheets = load_workbook(tmp_path / "meeting.xlsx", read_only=True).sheetnames
+    assert sheets[-3:] == ["Hand-offs", "Interactions", "Stage changes"]
