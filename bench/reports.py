@@ -204,7 +204,7 @@ def _one(args: argparse.Namespace) -> dict[str, float]:
     if args.hand_made:
         write_report(hand_made(kind, args.raw, args.black_hole), out)
     else:
-        with _field_report(kind, args) as (_, report):
+        with _field_report(kind, args, out) as (_, report):
             write_report(report, out)
     return {"seconds": time.perf_counter() - start, "cpu": time.process_time() - cpu,
             "peak_mb": _peak_mb()}  # fmt: skip
@@ -215,10 +215,13 @@ def _peak_mb() -> float:
 
 
 @contextmanager
-def _field_report(kind: ReportKind, args: argparse.Namespace) -> Iterator[tuple[Any, Report]]:
-    """The report as ``accord report`` makes it, its raw rows streaming while it is open,
-    with its scope and the connection it reads."""
+def _field_report(
+    kind: ReportKind, args: argparse.Namespace, out: Path
+) -> Iterator[tuple[Any, Report]]:
+    """The report as ``accord report`` makes it to write ``out``, its raw rows (a workbook's)
+    streaming while it is open, with its scope and the connection it reads."""
     from bench.field_data import field_workspace, set_bench_goal
+    from reports.report_file import lists_raw_rows
     from storage.read_models.reports import make_report, report_scope
     from storage.workspace import open_workspace
 
@@ -229,7 +232,7 @@ def _field_report(kind: ReportKind, args: argparse.Namespace) -> Iterator[tuple[
     with workspace.engine.connect() as conn, conn.begin() as transaction:
         set_bench_goal(conn, args.metric, now)
         scope = report_scope(conn, now)
-        yield (conn, scope), make_report(conn, kind, scope, workspace.name)
+        yield (conn, scope), make_report(conn, kind, scope, workspace.name, lists_raw_rows(out))
         transaction.rollback()
     workspace.close()
 
@@ -255,7 +258,7 @@ def _floor(kind: ReportKind, out: Path, args: argparse.Namespace) -> dict[str, f
         if args.hand_made:
             report = hand_made(kind, min(args.raw, RAW_ROWS), args.black_hole)
         else:
-            (conn, scope), report = stack.enter_context(_field_report(kind, args))
+            (conn, scope), report = stack.enter_context(_field_report(kind, args, out))
         printed = RAW_ROWS if workbook else PRINTED_ROWS
         tables = [(t.title, t.columns, list(islice(t.rows, printed)))
                   for s in report.sections for t in s.tables]  # fmt: skip
