@@ -17,6 +17,9 @@ A report's physical floor is what no way of making that file can do without:
 - for a PDF, which lists no raw row, the report's own tables (as many rows as it prints,
   each cell the text it prints) set by a bare ReportLab document.
 
+A workbook lists every row of a section's table (the black hole's too) and a raw sheet's
+first ``RAW_ROWS``; a PDF prints a table's first ``PRINTED_ROWS``.
+
 The sections' figures and tables are added up in SQL from the summaries: no plain SELECT
 reads them, and the floor leaves them out; their reading is printed apart (``sections``),
 as is the raw rows' reading through the read models (``raw rows``) beside the plain
@@ -259,7 +262,7 @@ def _floor(kind: ReportKind, out: Path, args: argparse.Namespace) -> dict[str, f
             report = hand_made(kind, min(args.raw, RAW_ROWS), args.black_hole)
         else:
             (conn, scope), report = stack.enter_context(_field_report(kind, args, out))
-        printed = RAW_ROWS if workbook else PRINTED_ROWS
+        printed = None if workbook else PRINTED_ROWS  # a workbook lists a section's all
         tables = [(t.title, t.columns, list(islice(t.rows, printed)))
                   for s in report.sections for t in s.tables]  # fmt: skip
         sections = _took(start)
