@@ -381,8 +381,8 @@ def main() -> None:
             f = json.loads(subprocess.run([*common, "--baseline"], check=True,
                                           capture_output=True, text=True).stdout)  # fmt: skip
             floor, floor_cpu = f["plain"] + f["write"], f["plain_cpu"] + f["write_cpu"]
-            if floor > TARGET:
-                above.append(f"{kind.value} {suffix[1:]}")
+            if max(floor, floor_cpu) > TARGET:
+                above.append(f"{kind.value} {suffix[1:]} ({floor:.2f} s, {floor_cpu:.2f} CPU s)")
             reading = f"{f['sections']:.2f} ({f['sections_cpu']:.2f})"
             if suffix == ".xlsx":
                 reading += f", {f['raw']:.2f} ({f['raw_cpu']:.2f})"
@@ -394,7 +394,7 @@ def main() -> None:
             out.unlink(missing_ok=True)
     print(f"Targets: each report {TARGET:.0f} s or less as PDF and as XLSX, or as near its floor "
           "as it goes where the floor is over that; memory under 500 MB.")  # fmt: skip
-    if above:
+    if above:  # on a shared machine the wall seconds wait for the others: read the CPU's
         print(f"The floor is over {TARGET:.0f} s for: {', '.join(above)}.")
     print(f"load after: {os.getloadavg()[0]:.1f}")
 
