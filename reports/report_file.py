@@ -30,6 +30,12 @@ def check_report_path(path: Path) -> None:
     check_output(path)
 
 
+def lists_raw_rows(path: Path) -> bool:
+    """Whether a report written to ``path`` lists its raw rows: a workbook does, a PDF prints
+    its tables alone."""
+    return path.suffix.lower() == ".xlsx"
+
+
 def write_report(
     report: Report, path: Path, *, progress: Progress | None = None, cancel: Cancel | None = None
 ) -> str | None:

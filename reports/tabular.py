@@ -10,6 +10,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from itertools import chain, islice
 from pathlib import Path
 from typing import Any
@@ -240,18 +241,6 @@ class _Styles:
         return cell
 
 
-def _plain(value: Any, number_format: str | None) -> bool:
-    """Whether a written value goes into a row as it is: openpyxl alone writes it as
-    :func:`_cell` would (nothing; a text that cannot read as a formula or an error value,
-    which start with "=" and "#"; a number without a format). openpyxl takes three times
-    as long over a cell of its own."""
-    if value is None:
-        return True
-    if isinstance(value, str):
-        return value[:1] not in ("=", "#")
-    return number_format is None and not isinstance(value, datetime)
-
-
 def _write_xlsx(
     table: TableData, path: Path, ticker: Ticker, *, beside_of: Path
 ) -> tuple[int, tuple[str, ...]]:
@@ -293,6 +282,7 @@ class StreamedWorkbook:
         from openpyxl.utils import get_column_letter
 
         sheet = self.workbook.create_sheet(sheet_title(title))
+        sheet._values_to_row = partial(_row_of_cells, sheet)
         for index, width in enumerate(widths, 1):
             sheet.column_dimensions[get_column_letter(index)].width = width
         if freeze:
@@ -321,24 +311,41 @@ class StreamedWorkbook:
         formats = [NUMBER_FORMATS.get(column.kind) for column in table.columns]
         styles = _Styles(sheet)
 
+        kinds = [column.kind for column in table.columns]
+
         def row_cells(row: Sequence[Any], number: int) -> list[Any]:
-            values = []
-            for index, (value, column) in enumerate(zip(row, table.columns, strict=True)):
-                if isinstance(value, str) and len(value) > CELL_LIMIT:
-                    self.cut.append(
-                        (sheet.title, f"{letters[index]}{number}", column.label, len(value))
-                    )
-                values.append(_written(value, column.kind))
-            wraps = [_wraps(value, width) for value, width in zip(values, widths, strict=True)]
-            if any(wraps):  # a taller row: its cells start at the top, side by side
+            values: list[Any] = []
+            wraps = False
+            for index, (value, kind) in enumerate(zip(row, kinds, strict=True)):
+                if isinstance(value, str):
+                    if len(value) > CELL_LIMIT:
+                        self.cut.append((sheet.title, f"{letters[index]}{number}",
+                                         table.columns[index].label, len(value)))  # fmt: skip
+                    value = _written(value, kind)
+                    wraps = wraps or _wraps(value, widths[index])
+                elif value is not None:
+                    value = _written(value, kind)
+                values.append(value)
+            if wraps:  # a taller row: its cells start at the top, side by side
                 return [value if value is None or value == ""  # nothing to align
-                        else styles.cell(index, value, number_format, wrapped if wrap else top)
-                        for index, (value, number_format, wrap)
-                        in enumerate(zip(values, formats, wraps, strict=True))]  # fmt: skip
-            return [value if _plain(value, number_format)
-                    else styles.cell(index, value, number_format)
-                    for index, (value, number_format)
-                    in enumerate(zip(values, formats, strict=True))]  # fmt: skip
+                        else styles.cell(index, value, number_format,
+                                         wrapped if _wraps(value, width) else top)
+                        for index, (value, number_format, width)
+                        in enumerate(zip(values, formats, widths, strict=True))]  # fmt: skip
+            # A value goes into the row as it is when openpyxl alone writes it as _cell would
+            # (nothing; a text that cannot read as a formula or an error value, which start
+            # with "=" and "#"; a number without a format): openpyxl takes three times as
+            # long over a cell of its own.
+            for index, value in enumerate(values):
+                if value is None:
+                    continue
+                if isinstance(value, str):
+                    if value[:1] not in ("=", "#"):
+                        continue
+                elif formats[index] is None and not isinstance(value, datetime):
+                    continue
+                values[index] = styles.cell(index, value, formats[index])
+            return values
 
         header = []
         for column in table.columns:
@@ -379,6 +386,29 @@ class StreamedWorkbook:
                               sheet_cell(notes, label, ColumnKind.TEXT),
                               sheet_cell(notes, length, ColumnKind.INTEGER)])  # fmt: skip
         self.workbook.save(path)
+
+
+def _row_of_cells(sheet: Any, values: Iterable[Any], row: int) -> Iterator[Any]:
+    """A row's values as the cells a write-only sheet writes, as openpyxl makes them
+    (``WriteOnlyWorksheet._values_to_row``), without its detour for a cell made beforehand
+    (:func:`_cell`): openpyxl first takes it for a plain value, which fails with an error
+    message it builds and throws away, and that took longer than writing the cell."""
+    from openpyxl.cell.cell import Cell, WriteOnlyCell
+
+    cell = WriteOnlyCell(sheet)
+    for column, value in enumerate(values, 1):
+        if value is None:
+            continue
+        if isinstance(value, Cell):
+            cell = value
+        else:
+            cell.value = value
+        cell.column, cell.row = column, row
+        if cell.hyperlink is not None:
+            cell.hyperlink.ref = cell.coordinate
+        yield cell
+        if cell.has_style or cell.hyperlink:  # a plain value's cell took a format: a new one
+            cell = WriteOnlyCell(sheet)
 
 
 def add_table(sheet: Any, name: str, ref: str, headings: Sequence[str]) -> None:

@@ -251,3 +251,32 @@ def test_a_workbooks_cells_take_styles_made_once_whatever_the_rows(tmp_path, mon
         [learned if (rows - 2) % 2 else None, (rows - 2) % 5, None],
         [learned if (rows - 1) % 2 else None, (rows - 1) % 5, None],
     ]
+
+
+def test_a_cell_made_for_its_format_is_written_without_an_error_made_and_thrown_away(
+    tmp_path, monkeypatch
+):
+    """openpyxl takes every value of a row for a plain one first, and a cell made for a
+    number's or a time's format fails that with an error message, the cell's description
+    in it, built and thrown away: that took longer than writing the cell (a report's raw
+    sheets have several a row). The cells go in as cells, and show as before."""
+    from openpyxl.cell.cell import Cell
+
+    described = []
+    real = Cell.__repr__
+
+    def describing(cell):
+        described.append(cell)
+        return real(cell)
+
+    monkeypatch.setattr(Cell, "__repr__", describing)
+    at = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
+    columns = [TableColumn("Account"), TableColumn("Deal value", ColumnKind.AMOUNT),
+               TableColumn("At", ColumnKind.DATETIME)]  # fmt: skip
+    out = tmp_path / "formatted.xlsx"
+    write_table(TableData("Interactions", columns, [[f"Account {n}", n, at] for n in range(100)]),
+                out)  # fmt: skip
+    assert described == []
+    sheet = openpyxl.load_workbook(out).active
+    assert [c.value for c in sheet[101]] == ["Account 99", 99, datetime(2026, 3, 2, 9, 30)]
+    assert [c.number_format for c in sheet[101]] == ["General", "#,##0", "yyyy-mm-dd hh:mm"]

@@ -190,3 +190,60 @@ def test_a_rep_may_write_a_report(tmp_path, sqlite_workspace, sqlite_people, rea
     assert sqlite_people[Role.REP].name == "Rita Rep"
     assert main(["--db", db, "--user", "Rita Rep", "report", "closed-loop", "--out", str(out)]) == 0
     assert out.exists()
+
+
+def test_a_pdf_reads_no_raw_row_and_a_workbook_lists_them(tmp_path, sqlite_workspace,
+                                                          sqlite_people, read_models,
+                                                          monkeypatch):  # fmt: skip
+    """A PDF prints no raw row, so writing one does not read them (counting a big
+    workspace's interactions alone took a second); the workbook lists them, a sheet each."""
+    from openpyxl import load_workbook
+
+    read: list[str] = []
+    for name, title in (("handoff_rows", "Hand-offs"), ("interaction_rows", "Interactions"),
+                        ("stage_change_rows", "Stage changes")):  # fmt: skip
+
+        def rows(conn, scope, title=title):
+            read.append(title)
+            return _rows(title, scope)
+
+        monkeypatch.setattr(reports, name, rows)
+    args = ["--db", str(tmp_path / "workspace.sqlite"), "--user", "Olivia Owner", "report",
+            "meeting", "--out"]  # fmt: skip
+    assert main([*args, str(tmp_path / "meeting.pdf")]) == 0
+    assert read == []
+    assert main([*args, str(tmp_path / "meeting.xlsx")]) == 0
+    assert read == ["Hand-offs", "Interactions", "Stage changes"]
+    sheets = load_workbook(tmp_path / "meeting.xlsx", read_only=True).sheetnames
+    assert sheets[-3:] == ["Hand-offs", "Interactions", "Stage changes"]
+
+
+def test_the_meeting_pack_reads_nothing_twice(sqlite_workspace):
+    """The meeting pack holds the goal's, the agreement's and the closed loop's pages and
+    their raw rows: each is read once for the whole pack, no statement over the summaries or
+    the raw rows runs twice with the same values."""
+    from collections import Counter
+
+    from sqlalchemy import event
+
+    from storage.demo.build import build_demo
+
+    build_demo(sqlite_workspace, accounts=300, seed=3, replace=True)  # with a goal
+    now = datetime.now(UTC)
+    read: Counter[tuple[str, str]] = Counter()
+
+    def reading(conn, cursor, statement, parameters, context, executemany):
+        read[statement, repr(parameters)] += 1
+
+    event.listen(sqlite_workspace.engine, "before_cursor_execute", reading)
+    with sqlite_workspace.read() as conn:
+        report = make_report(conn, ReportKind.MEETING, report_scope(conn, now), "Acme")
+        tables = [t for s in report.sections for t in s.tables] + report.raw
+        assert sum(len(list(t.rows)) for t in report.raw) > 0
+        for table in tables:
+            list(table.rows)
+    event.remove(sqlite_workspace.engine, "before_cursor_execute", reading)
+    big = ("interactions", "stage_changes", "handoff_facts", "follow_up_facts", "goal_facts",
+           "account_reach", "queue_facts")  # fmt: skip
+    twice = [s for (s, _), n in read.items() if n > 1 and any(t in s for t in big)]
+    assert twice == []

@@ -176,7 +176,7 @@ class ReportActions:
     def write(self, request: ReportRequest) -> Task | None:
         """Write the report asked for off the GUI thread, with its progress and Cancel; a
         file that cannot be written there is said before any work."""
-        from reports.report_file import check_report_path, write_report
+        from reports.report_file import check_report_path, lists_raw_rows, write_report
 
         parent = self.window.window()
         try:
@@ -189,8 +189,9 @@ class ReportActions:
         def work(progress, cancel):  # type: ignore[no-untyped-def]
             with workspace.read() as conn:  # the raw rows stream from it as they are written
                 scope = report_scope(conn, datetime.now(UTC), request.period, request.rep)
+                raw_rows = lists_raw_rows(request.path)
                 report = export(user, lambda: make_report(conn, request.kind, scope,
-                                                          workspace.name))  # fmt: skip
+                                                          workspace.name, raw_rows))  # fmt: skip
                 return write_report(report, request.path, progress=progress, cancel=cancel)
 
         def done(warning: str | None) -> None:

@@ -12,6 +12,7 @@ The raw tables are streamed from ``conn``: write the report before the connectio
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -63,9 +64,13 @@ def report_scope(
     return Scope(period, calendar, now, rep)
 
 
-def make_report(conn: Connection, kind: ReportKind, scope: Scope, workspace_name: str) -> Report:
-    """The report of ``kind`` over ``scope``, its raw tables streaming from ``conn``."""
-    sections, raw = _CONTENT[kind](conn, scope)
+def make_report(
+    conn: Connection, kind: ReportKind, scope: Scope, workspace_name: str, raw_rows: bool = True
+) -> Report:
+    """The report of ``kind`` over ``scope``, its raw tables streaming from ``conn``; without
+    ``raw_rows`` none (a PDF prints no raw row: they are not even counted)."""
+    sections = _CONTENT[kind](conn, scope)
+    raw = _RAW[kind](conn, scope) if raw_rows else []
     if kind is ReportKind.PLAN:
         people = _signed_by(conn)
     else:
@@ -74,26 +79,10 @@ def make_report(conn: Connection, kind: ReportKind, scope: Scope, workspace_name
     return Report(kind, workspace_name, scope.period, scope.now, people, sections, raw, scope.rep)
 
 
-_Content = tuple[list[Section], list[TableData]]
-
-
-def _goal(conn: Connection, scope: Scope) -> _Content:
-    return goal_sections(conn, scope), [stage_change_rows(conn, scope), handoff_rows(conn, scope)]
-
-
-def _sla(conn: Connection, scope: Scope) -> _Content:
-    return sla_sections(conn, scope), [handoff_rows(conn, scope), interaction_rows(conn, scope)]
-
-
-def _closed_loop(conn: Connection, scope: Scope) -> _Content:
-    raw = [stage_change_rows(conn, scope), interaction_rows(conn, scope)]
-    return closed_loop_sections(conn, scope), raw
-
-
-def _meeting(conn: Connection, scope: Scope) -> _Content:
+def _meeting(conn: Connection, scope: Scope) -> list[Section]:
     sla = sla_sections(conn, scope)
     goal = goal_sections(conn, scope)
-    sections = [
+    return [
         *_summary(scope, summary_figures(goal), side_figures(sla)),
         *goal,
         *sla,
@@ -104,21 +93,28 @@ def _meeting(conn: Connection, scope: Scope) -> _Content:
             lines=DECISION_LINES,
         ),
     ]
-    raw = [handoff_rows(conn, scope), interaction_rows(conn, scope), stage_change_rows(conn, scope)]
-    return sections, raw
 
 
-def _plan(conn: Connection, scope: Scope) -> _Content:
-    return plan_sections(conn, scope), []
-
-
-_CONTENT = {
-    ReportKind.GOAL: _goal,
-    ReportKind.SLA: _sla,
-    ReportKind.CLOSED_LOOP: _closed_loop,
+_Read = Callable[[Connection, Scope], list[Section]]
+_CONTENT: dict[ReportKind, _Read] = {
+    ReportKind.GOAL: lambda conn, scope: goal_sections(conn, scope),
+    ReportKind.SLA: lambda conn, scope: sla_sections(conn, scope),
+    ReportKind.CLOSED_LOOP: lambda conn, scope: closed_loop_sections(conn, scope),
     ReportKind.MEETING: _meeting,
-    ReportKind.PLAN: _plan,
+    ReportKind.PLAN: lambda conn, scope: plan_sections(conn, scope),
 }
+#: Each report's raw tables, in the order its workbook lists them.
+_RAW: dict[ReportKind, Callable[[Connection, Scope], list[TableData]]] = {
+    ReportKind.GOAL: lambda conn, scope: [stage_change_rows(conn, scope),
+                                          handoff_rows(conn, scope)],
+    ReportKind.SLA: lambda conn, scope: [handoff_rows(conn, scope), interaction_rows(conn, scope)],
+    ReportKind.CLOSED_LOOP: lambda conn, scope: [stage_change_rows(conn, scope),
+                                                 interaction_rows(conn, scope)],
+    ReportKind.MEETING: lambda conn, scope: [handoff_rows(conn, scope),
+                                             interaction_rows(conn, scope),
+                                             stage_change_rows(conn, scope)],
+    ReportKind.PLAN: lambda conn, scope: [],
+}  # fmt: skip
 
 
 def _summary(
