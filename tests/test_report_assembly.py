@@ -245,5 +245,8 @@ def test_the_meeting_pack_reads_nothing_twice(sqlite_workspace):
     event.remove(sqlite_workspace.engine, "before_cursor_execute", reading)
     big = ("interactions", "stage_changes", "handoff_facts", "follow_up_facts", "goal_facts",
            "account_reach", "queue_facts")  # fmt: skip
-    twice = [s for (s, _), n in read.items() if n > 1 and any(t in s for t in big)]
+    # a probe for one row (is anything logged after the report's time?) reads no rows
+    probes = ("SELECT EXISTS",)
+    twice = [s for (s, _), n in read.items()
+             if n > 1 and any(t in s for t in big) and not s.startswith(probes)]  # fmt: skip
     assert twice == []
