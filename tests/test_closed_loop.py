@@ -46,6 +46,7 @@ from storage.schema import (
     TargetRow,
     table_of,
 )
+from storage.segments import refresh_segments
 
 accounts = table_of(AccountRow)
 targets = table_of(TargetRow)
@@ -158,6 +159,7 @@ def _store(workspace, people, histories: list[dict[str, Any]]) -> list[uuid.UUID
             if more:
                 conn.execute(insert(table), more)
         refresh_reach(conn, ids)  # what every write of stage changes does
+        refresh_segments(conn, None)  # and every scoring and write to the target list
     return ids
 
 

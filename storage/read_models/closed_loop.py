@@ -74,7 +74,6 @@ from storage.read_models.interaction_export import (
 )
 from storage.schema import (
     AccountRow,
-    AccountScoreRow,
     EngagementRow,
     IcpVersionRow,
     TargetRow,
@@ -82,12 +81,12 @@ from storage.schema import (
     stored_utc,
     table_of,
 )
+from storage.segments import account_segments
 
 T = TypeVar("T")
 V = TypeVar("V")
 
 accounts = table_of(AccountRow)
-scores = table_of(AccountScoreRow)
 targets = table_of(TargetRow)
 versions = table_of(IcpVersionRow)
 engagements = table_of(EngagementRow)
@@ -178,26 +177,21 @@ WHOLE: Key = (None, None)
 def _with_segments(
     base: Any, account_id: ColumnElement[Any], scope: Scope, segments: Sequence[Segment] = EVERY
 ) -> tuple[Any, list[Any]]:
-    """``base`` joined to what gives the accounts behind its ``account_id`` their
-    ``segments`` (:func:`_segment_columns`), with the conditions: live accounts, one rep's
-    if the scope says so. Only what the segments need is joined: looking up each account
-    costs more than the rest of a read that needs none of its columns."""
-    joined = base
-    if {Segment.INDUSTRY, Segment.SOURCE} & set(segments):
-        joined = joined.join(accounts, accounts.c.id == account_id)
-        conditions: list[Any] = [scanned(accounts.c.deleted_at).is_(None)]
-    else:
-        conditions = [live_account_id(account_id)]
-    if Segment.TIER in segments:
-        joined = joined.outerjoin(scores, scores.c.account_id == account_id)
-    if {Segment.ICP_VERSION, Segment.REP} & set(segments):
-        joined = joined.outerjoin(targets, targets.c.account_id == account_id)
+    """``base`` joined, when ``segments`` are asked for, to the closed loop's segments of the
+    accounts behind its ``account_id`` (:mod:`storage.segments`, one narrow row each:
+    looking up each account, its score and its target costs more than the rest of the
+    read), with the conditions: live accounts (the deleted ones through their own small
+    index), one rep's if the scope says so."""
+    conditions: list[Any] = [live_account_id(account_id)]
+    if segments:
+        joined = base.join(account_segments, account_segments.c.account_id == account_id)
         if scope.rep is not None:
-            conditions.append(targets.c.owner_id == _rep_id(scope.rep))
-    elif scope.rep is not None:
+            conditions.append(account_segments.c.owner_id == _rep_id(scope.rep))
+        return joined, conditions
+    if scope.rep is not None:
         owned = select(targets.c.account_id).where(targets.c.owner_id == _rep_id(scope.rep))
         conditions.append(account_id.in_(owned))
-    return joined, conditions
+    return base, conditions
 
 
 def _rep_id(rep: str) -> ColumnElement[Any]:
@@ -208,11 +202,11 @@ def _segment_columns(segments: Sequence[Segment]) -> list[Any]:
     """The account's own ``segments``, the ICP version and the rep by their ids (named from
     the few versions and users afterwards: joining them on every account costs seconds)."""
     columns = {
-        Segment.TIER: scores.c.tier,
-        Segment.ICP_VERSION: targets.c.icp_version_id,
-        Segment.INDUSTRY: accounts.c.industry,
-        Segment.SOURCE: accounts.c.source,
-        Segment.REP: targets.c.owner_id,
+        Segment.TIER: account_segments.c.tier,
+        Segment.ICP_VERSION: account_segments.c.icp_version_id,
+        Segment.INDUSTRY: account_segments.c.industry,
+        Segment.SOURCE: account_segments.c.source,
+        Segment.REP: account_segments.c.owner_id,
     }
     return [columns[segment].label(segment.name) for segment in _OWN if segment in segments]
 
@@ -520,7 +514,7 @@ def learnings(conn: Connection, scope: Scope) -> list[tuple[str, int, list[Quote
     )  # fmt: skip
     by = (Segment.TIER, Segment.INDUSTRY)
     joined, conditions = _with_segments(per_account, per_account.c.account_id, scope, by)
-    group = (scores.c.tier, accounts.c.industry)
+    group = (account_segments.c.tier, account_segments.c.industry)
     wanted: dict[tuple[str | None, str | None], dict[int, int]] = {}
     numbers: dict[tuple[str | None, str | None], int] = {}
     counts = (
@@ -538,6 +532,7 @@ def learnings(conn: Connection, scope: Scope) -> list[tuple[str, int, list[Quote
         if numbers[(tier, industry)]:
             wanted[(tier, industry)] = wanted_here
     joined, conditions = _with_segments(interactions, interactions.c.account_id, scope, by)
+    joined = joined.join(accounts, accounts.c.id == interactions.c.account_id)  # its name
     newest = (
         select(*group, telling.label("telling"), interactions.c.learned,
                interactions.c.logged_by, interactions.c.at, accounts.c.name)

@@ -24,6 +24,8 @@ from storage.queue_facts import worked_out_from as queue_worked_out_from
 from storage.reach import refresh_reach
 from storage.reach import worked_out_from as reach_worked_out_from
 from storage.schema import AccountRow, DossierTemplateRow, table_of
+from storage.segments import refresh_segments
+from storage.segments import worked_out_from as segments_worked_out_from
 from storage.sla_facts import refresh_sla_facts
 from storage.sla_facts import worked_out_from as facts_worked_out_from
 from storage.sync.tables import SYNCED, column_of
@@ -113,6 +115,7 @@ def _caches() -> tuple[tuple[Callable[[Connection, list[uuid.UUID]], None], Inpu
         (refresh_sla_facts, facts_worked_out_from()),
         (refresh_goal_facts, goal_worked_out_from()),
         (refresh_queue_facts, queue_worked_out_from()),
+        (refresh_segments, segments_worked_out_from()),
     )
 
 
