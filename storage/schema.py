@@ -546,6 +546,26 @@ class AccountSegmentRow(Base):
     source: Mapped[str | None] = mapped_column(String(255))
     owner_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
 
+    __table_args__ = ({"sqlite_with_rowid": False},)
+
+
+class LearningFactRow(Base):
+    """One learning that stands (an interaction with something learned that no later entry
+    corrects), with how telling it is (2: a deal won, lost or opened, a lead rejected or
+    not a fit; 1: a meaningful conversation; 0: the rest), kept up to date by every write
+    of interactions (:func:`storage.learning_facts.refresh_learning_facts`), so that the
+    learnings digest counts a period's learnings per account in this table's own order,
+    with no interaction row to read."""
+
+    __tablename__ = "learning_facts"
+
+    account_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    at: Mapped[datetime] = mapped_column(primary_key=True)
+    interaction_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    telling: Mapped[int]
+
+    __table_args__ = ({"sqlite_with_rowid": False},)
+
 
 class LogExceptionRow(Base):
     """Leave for one rep to log against one account that is not on the target list, until

@@ -25,9 +25,10 @@ GROUPS = {role: f"accord_{role.value}" for role in Role}
 #: its score (the tier).
 SLA_FACTS = ("handoff_facts", "follow_up_facts")
 #: The shared goal's and the call queue's facts (storage.goal_facts, storage.queue_facts)
-#: and the closed loop's segments (storage.segments), written by the same actions:
-#: interactions, stage changes, the target list, and an account's life, fields and score.
-GOAL_FACTS = ("goal_facts", "queue_facts", "account_segments")
+#: and the closed loop's (storage.segments, storage.learning_facts), written by the same
+#: actions: interactions, stage changes, the target list, and an account's life, fields and
+#: score.
+GOAL_FACTS = ("goal_facts", "queue_facts", "account_segments", "learning_facts")
 #: The tables each action writes; every table is readable by every role.
 WRITES: dict[Action, frozenset[str]] = {
     Action.EDIT_ACCOUNTS: frozenset(

@@ -43,7 +43,7 @@ RELEASED = {
     "0019": "abba25e0d7f9d7245a5204d10af2ad9b1e5fbdd15902d991ab1a9f447c20f44b",
     "0020": "9e4f51139d19e987f625ca9c46769af82c6d8efd5575ceef589c601e8d17616f",
     "0021": "9b0ad8ea26566d8632e95d8ecb2c37d760b92316ed7d486673d57053a46f4032",
-    "0023": "ca8aa18f97f42e7ccebbdbf479a13b67b2e49cf1717bf5bae692fc7482ee6b90",
+    "0023": "f2ee095d304bf959a6ce1ce69e3dd30afb9c93477cb853b6a9bf46825afec799",
 }
 #: The first versions of the migrations that were edited after they had upgraded
 #: workspaces (0003 at c029b87, 0005 at 6387786), as they were released.

@@ -53,7 +53,7 @@ from domain.calibration import CriterionOutcomes, Suggestion, calibrate
 from domain.closed_loop import FUNNEL, OPEN, median, next_stage, share
 from domain.errors import Cancelled
 from domain.icp import IcpVersion, Tier
-from domain.interactions import LeadVerdict, Outcome
+from domain.interactions import LeadVerdict
 from domain.progress import Cancel
 from domain.report import Chart, ChartKind, Figure, Quote, Scope, Section, Series, Unit
 from domain.tables import ColumnKind, TableColumn, TableData
@@ -62,6 +62,7 @@ from domain.values import counted
 from storage.icp_sql import criterion_sql
 from storage.icps import read_active_version
 from storage.interactions import UNCORRECTED, interactions, stage_changes
+from storage.learning_facts import LEARNED, LEVELS, learning_facts, telling
 from storage.queries import live_account_id, scanned
 from storage.reach import account_reach, left_column, reached_column
 from storage.read_models.interaction_export import (
@@ -482,9 +483,6 @@ def _sum(condition: ColumnElement[bool]) -> ColumnElement[int]:
 
 # --- what the field learned -----------------------------------------------------------
 
-#: Outcomes that say most about an account: how a deal went, or why it did not.
-_TELLING = (Outcome.WON, Outcome.LOST, Outcome.NOT_A_FIT, Outcome.OPPORTUNITY)
-
 
 def learnings(conn: Connection, scope: Scope) -> list[tuple[str, int, list[Quote]]]:
     """The period's learnings grouped by tier and industry: each group's name, how many it
@@ -493,23 +491,19 @@ def learnings(conn: Connection, scope: Scope) -> list[tuple[str, int, list[Quote
     tier, the fullest first.
 
     Each group's count of learnings at each telling level is added up in SQL (per account
-    first, then per group); the quotes are then read newest first and stop as soon as every
-    group holds its most telling few, which those counts say: on a big workspace that is
-    the period's last days, not the millions of learnings a ranking would sort."""
+    first, from the learnings' own narrow rows in the order of their accounts
+    (:mod:`storage.learning_facts`), then per group); the quotes are then read newest first
+    and stop as soon as every group holds its most telling few, which those counts say: on
+    a big workspace that is the period's last days, not the millions of learnings a ranking
+    would sort."""
     start, end = _bounds(scope)
-    telling = case(
-        (interactions.c.outcome.in_([o.value for o in _TELLING]), 2),
-        (interactions.c.lead == LeadVerdict.REJECTED.value, 2),
-        (interactions.c.meaningful.is_(True), 1),
-        else_=0,
-    )
-    learned = (interactions.c.learned != "", UNCORRECTED)
-    levels = range(2, -1, -1)
+    levels = LEVELS
+    facts = learning_facts.c
     per_account = (
-        select(interactions.c.account_id,
-               *(_sum(telling == level).label(f"level_{level}") for level in levels))
-        .where(scanned(interactions.c.at) >= start, scanned(interactions.c.at) < end, *learned)
-        .group_by(interactions.c.account_id)
+        select(facts.account_id,
+               *(_sum(facts.telling == level).label(f"level_{level}") for level in levels))
+        .where(facts.at >= start, facts.at < end)
+        .group_by(facts.account_id)
         .subquery("per_account")
     )  # fmt: skip
     by = (Segment.TIER, Segment.INDUSTRY)
@@ -534,10 +528,10 @@ def learnings(conn: Connection, scope: Scope) -> list[tuple[str, int, list[Quote
     joined, conditions = _with_segments(interactions, interactions.c.account_id, scope, by)
     joined = joined.join(accounts, accounts.c.id == interactions.c.account_id)  # its name
     newest = (
-        select(*group, telling.label("telling"), interactions.c.learned,
+        select(*group, telling().label("telling"), interactions.c.learned,
                interactions.c.logged_by, interactions.c.at, accounts.c.name)
         .select_from(joined)
-        .where(interactions.c.at >= start, interactions.c.at < end, *learned, *conditions)
+        .where(interactions.c.at >= start, interactions.c.at < end, *LEARNED, *conditions)
         .order_by(interactions.c.at.desc(), interactions.c.id)
     )  # fmt: skip
     found: dict[tuple[str | None, str | None], dict[int, list[Any]]] = {

@@ -8,7 +8,7 @@ union of ids since each row is a new id. What does not sync:
 
 - caches worked out from the rest (``account_scores``, the funnel's ``account_reach``, the
   agreement's ``handoff_facts`` and ``follow_up_facts``, the goal's ``goal_facts``, the
-  call queue's ``queue_facts``, the closed loop's ``account_segments``): each
+  call queue's ``queue_facts``, the closed loop's ``account_segments`` and ``learning_facts``): each
   database recomputes them for the accounts a sync touched
   (storage.sync.derived.refresh_derived);
 - an import's own bookkeeping (``import_batches``, ``import_changes``,
@@ -48,6 +48,7 @@ NOT_SYNCED = frozenset(
         "goal_facts",
         "queue_facts",
         "account_segments",
+        "learning_facts",
         "import_batches",
         "import_changes",
         "possible_duplicates",
