@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Callable, Collection, Iterator, Sequence
+from collections.abc import Callable, Collection, Generator, Sequence
 from contextlib import closing, suppress
 from dataclasses import dataclass
 from pathlib import Path
@@ -311,7 +311,7 @@ def _count(source: Connection, table: Table, where: ColumnElement[bool] | None) 
 
 def _chunks(
     source: Connection, table: Table, where: ColumnElement[bool] | None, stored: bool
-) -> Iterator[list[tuple[object, ...]]]:
+) -> Generator[list[tuple[object, ...]]]:
     columns = [type_coerce(c, NullType()) if stored else c for c in table.columns]
     query = select(*columns).order_by(*table.primary_key.columns)
     if where is not None:
