@@ -29,6 +29,7 @@ from domain.interactions import Channel, Interaction, Outcome, log_interaction
 from storage.bulk import new_id
 from storage.goal_facts import refresh_goal_facts
 from storage.interactions import interactions, stage_changes, targets
+from storage.learning_facts import refresh_learning_facts
 from storage.queue_facts import refresh_queue_facts
 from storage.reach import refresh_reach
 from storage.read_models.timeline import account_timeline
@@ -142,6 +143,7 @@ def _take_back(workspace, logged, listed) -> None:  # type: ignore[no-untyped-de
         refresh_sla_facts(conn, touched)
         refresh_goal_facts(conn, touched)
         refresh_queue_facts(conn, touched)
+        refresh_learning_facts(conn, touched)
 
 
 if __name__ == "__main__":

@@ -26,6 +26,7 @@ from domain.users import User
 from storage.bulk import new_id
 from storage.change_log import log_change
 from storage.goal_facts import refresh_goal_facts
+from storage.learning_facts import refresh_learning_facts
 from storage.queue_facts import refresh_queue_facts
 from storage.reach import refresh_reach
 from storage.schema import (
@@ -203,6 +204,7 @@ class SqlInteractions:
         refresh_sla_facts(self.conn, [stored.account_id])
         refresh_goal_facts(self.conn, [stored.account_id])
         refresh_queue_facts(self.conn, [stored.account_id])
+        refresh_learning_facts(self.conn, [stored.account_id])
         return stored
 
     def add_contact(self, contact: Contact, user: User) -> Contact:

@@ -554,6 +554,45 @@ Index(
 )
 
 
+class AccountSegmentRow(Base):
+    """The closed loop's segments of one account, deleted or not, as they are now: its tier
+    as scored, the ICP version that put it on the target list and the rep who owns it (its
+    target's, listed or removed), its industry and its source. Kept up to date by every
+    write that changes them (:func:`storage.segments.refresh_segments`: every scoring, which
+    every change of an account's fields and every new account goes through, and every write
+    to the target list), so that the closed loop groups the accounts it counts by one narrow
+    row each instead of looking up each one's account, score and target."""
+
+    __tablename__ = "account_segments"
+
+    account_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    tier: Mapped[str | None] = mapped_column(String(1))
+    icp_version_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    industry: Mapped[str | None] = mapped_column(String(255))
+    source: Mapped[str | None] = mapped_column(String(255))
+    owner_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+
+    __table_args__ = ({"sqlite_with_rowid": False},)
+
+
+class LearningFactRow(Base):
+    """One learning that stands (an interaction with something learned that no later entry
+    corrects), with how telling it is (2: a deal won, lost or opened, a lead rejected or
+    not a fit; 1: a meaningful conversation; 0: the rest), kept up to date by every write
+    of interactions (:func:`storage.learning_facts.refresh_learning_facts`), so that the
+    learnings digest counts a period's learnings per account in this table's own order,
+    with no interaction row to read."""
+
+    __tablename__ = "learning_facts"
+
+    account_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    at: Mapped[datetime] = mapped_column(primary_key=True)
+    interaction_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    telling: Mapped[int]
+
+    __table_args__ = ({"sqlite_with_rowid": False},)
+
+
 class LogExceptionRow(Base):
     """Leave for one rep to log against one account that is not on the target list, until
     revoked."""

@@ -29,6 +29,7 @@ from storage.icp_sql import included_sql, scaled_sql, score_of, tier_of
 from storage.queries import LIVE_ACCOUNT
 from storage.queue_facts import refresh_queue_scores
 from storage.schema import AccountRow, AccountScoreRow, table_of
+from storage.segments import refresh_scored_segments
 from storage.sla_facts import refresh_tiers
 
 accounts = table_of(AccountRow)
@@ -91,6 +92,7 @@ def store_scores(
     conn.execute(insert(scores).from_select(COLUMNS, rows))
     refresh_tiers(conn, select(accounts.c.id).where(chosen))
     refresh_goal_segments(conn, select(accounts.c.id).where(chosen))
+    refresh_scored_segments(conn, select(accounts.c.id).where(chosen))
     refresh_queue_scores(conn, select(accounts.c.id).where(chosen))
 
 
@@ -110,4 +112,6 @@ def clear_scores(conn: Connection) -> None:
     refresh_tiers(conn, None)
     # every live account is scored again next, its facts' segments and score with it: the
     # deleted ones' goal's facts alone are left without a score row (they keep counting)
-    refresh_goal_segments(conn, select(accounts.c.id).where(accounts.c.deleted_at.is_not(None)))
+    deleted = select(accounts.c.id).where(accounts.c.deleted_at.is_not(None))
+    refresh_goal_segments(conn, deleted)
+    refresh_scored_segments(conn, deleted)

@@ -35,6 +35,7 @@ from storage.schema import (
     utcnow,
 )
 from storage.scores import scores, stored
+from storage.segments import refresh_segments
 from storage.sla_facts import refresh_sla_facts
 from storage.workspace import Workspace
 
@@ -80,6 +81,7 @@ class SqlTargets:
                 for account_id, value in chunk
             ]  # fmt: skip
             bulk_insert(conn, targets, columns, rows)
+            refresh_segments(conn, [row[1] for row in rows])  # the ICP version that listed it
             _staged(conn, [(row[1], None) for row in rows], Stage.TARGETED, user, now)
             added += len(rows)
         _log(conn, user, None, "build", {"icp": version.label, "tiers": sorted(tiers),
@@ -169,6 +171,7 @@ class SqlTargets:
         refresh_sla_facts(conn, owners)
         refresh_goal_facts(conn, owners)
         refresh_queue_facts(conn, owners)
+        refresh_segments(conn, owners)
         _log(conn, user, None, "assign", {"accounts": changed})
         return changed
 

@@ -24,10 +24,11 @@ GROUPS = {role: f"accord_{role.value}" for role in Role}
 #: (storage.sla_facts): interactions, stage changes, the target list, an account's life and
 #: its score (the tier).
 SLA_FACTS = ("handoff_facts", "follow_up_facts", "follow_up_days")
-#: The shared goal's and the call queue's facts (storage.goal_facts, storage.queue_facts),
-#: written by the same actions: interactions, stage changes, the target list, and an
-#: account's life, fields and score.
-GOAL_FACTS = ("goal_facts", "queue_facts")
+#: The shared goal's and the call queue's facts (storage.goal_facts, storage.queue_facts)
+#: and the closed loop's (storage.segments, storage.learning_facts), written by the same
+#: actions: interactions, stage changes, the target list, and an account's life, fields and
+#: score.
+GOAL_FACTS = ("goal_facts", "queue_facts", "account_segments", "learning_facts")
 #: The tables each action writes; every table is readable by every role.
 WRITES: dict[Action, frozenset[str]] = {
     Action.EDIT_ACCOUNTS: frozenset(

@@ -24,6 +24,7 @@ from domain.targets import Stage
 from domain.users import Role
 from storage.icps import versions
 from storage.keys import derived_columns
+from storage.learning_facts import refresh_learning_facts
 from storage.reach import account_reach, refresh_reach
 from storage.read_models import closed_loop
 from storage.read_models.closed_loop import (
@@ -46,6 +47,7 @@ from storage.schema import (
     TargetRow,
     table_of,
 )
+from storage.segments import refresh_segments
 
 accounts = table_of(AccountRow)
 targets = table_of(TargetRow)
@@ -158,6 +160,8 @@ def _store(workspace, people, histories: list[dict[str, Any]]) -> list[uuid.UUID
             if more:
                 conn.execute(insert(table), more)
         refresh_reach(conn, ids)  # what every write of stage changes does
+        refresh_segments(conn, None)  # and every scoring and write to the target list
+        refresh_learning_facts(conn, None)  # and every write of interactions
     return ids
 
 
@@ -368,6 +372,7 @@ def _log(workspace, account_id, day, **values) -> uuid.UUID:
              "logged_at": _day(day), **values}  # fmt: skip
     with workspace.write() as conn:
         conn.execute(insert(interactions), [entry])
+        refresh_learning_facts(conn, [account_id])  # what every write of interactions does
     return entry["id"]
 
 
@@ -452,6 +457,7 @@ def test_the_digest_quotes_what_a_plain_ranking_of_every_learning_quotes(
     if entries:
         with workspace.write() as conn:
             conn.execute(insert(interactions), entries)
+            refresh_learning_facts(conn, ids)  # what every write of interactions does
     scope = Scope(PERIOD, WorkCalendar(), END, rep="Rita Rep" if one_rep else None)
     with workspace.read() as conn:
         found = learnings(conn, scope)

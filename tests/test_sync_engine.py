@@ -50,6 +50,7 @@ from storage.goals import SqlGoalStore
 from storage.leads import SqlLeadStore
 from storage.queue import queue_head
 from storage.reach import account_reach, reached_column
+from storage.read_models.closed_loop import Segment, funnels, learnings
 from storage.read_models.goal_progress import goal_sections
 from storage.read_models.sla_compliance import sla_figures
 from storage.repositories import SqlUnitOfWork
@@ -364,6 +365,45 @@ def test_a_deal_won_and_a_source_edited_on_a_copy_move_the_team_databases_goal(t
     _edit(laptop, owner, acme.id, source="Fair")
     _sync(laptop, team)
     assert by_source() == [("Fair", 900, 1)]
+
+
+def test_an_industry_and_an_owner_set_on_a_copy_move_the_team_databases_closed_loop(
+    team, crew, laptop
+):
+    owner, rep = crew[Role.OWNER], crew[Role.REP]
+    acme = _handed_off(team, laptop, crew)
+
+    def reached_in(segment: Segment) -> list[str | None]:  # the funnel's segments on the team
+        now = datetime.now(UTC)
+        scope = Scope(Period.parse(f"{now:%Y-%m}"), WorkCalendar("UTC"), now + timedelta(minutes=5))
+        with team.read() as conn:
+            found = funnels(conn, scope)
+        return [
+            value for (kind, value), counts in found.items() if kind is segment and counts.total
+        ]
+
+    assert (reached_in(Segment.INDUSTRY), reached_in(Segment.REP)) == ([None], [rep.name])
+    _edit(laptop, owner, acme.id, industry="Software")
+    assign_owners(SqlUnitOfWork(laptop), owner, {acme.id: owner.id})
+    _sync(laptop, team)
+    assert (reached_in(Segment.INDUSTRY), reached_in(Segment.REP)) == (["Software"], [owner.name])
+
+
+def test_a_learning_logged_on_a_copy_moves_the_team_databases_digest(team, crew, laptop):
+    rep = crew[Role.REP]
+    acme = _handed_off(team, laptop, crew)
+    now = datetime.now(UTC)
+    scope = Scope(Period.parse(f"{now:%Y-%m}"), WorkCalendar("UTC"), now + timedelta(minutes=5))
+
+    def quoted() -> list[str]:
+        with team.read() as conn:
+            return [quote.text for _, _, quotes in learnings(conn, scope) for quote in quotes]
+
+    assert quoted() == []
+    call = Interaction(acme.id, Channel.CALL, Outcome.CONVERSATION, now, learned="Buys in May")
+    log_interaction(SqlUnitOfWork(laptop), rep, call)
+    _sync(laptop, team)
+    assert quoted() == ["Buys in May"]
 
 
 def test_a_follow_up_set_on_a_copy_moves_the_head_of_the_queue_on_the_team_database(

@@ -27,6 +27,7 @@ from domain.interactions import Channel, Interaction, LeadVerdict, Outcome, stag
 from domain.targets import Stage
 from storage.bulk import bulk_insert, new_id
 from storage.goal_facts import refresh_goal_facts
+from storage.learning_facts import refresh_learning_facts
 from storage.queue_facts import refresh_queue_facts
 from storage.reach import refresh_reach
 from storage.schema import (
@@ -38,6 +39,7 @@ from storage.schema import (
     UserRow,
     table_of,
 )
+from storage.segments import refresh_segments
 from storage.sla_facts import refresh_sla_facts
 
 targets = table_of(TargetRow)
@@ -152,6 +154,8 @@ def field_history(
     refresh_sla_facts(conn, None)
     refresh_goal_facts(conn, None)
     refresh_queue_facts(conn, None)
+    refresh_segments(conn, None)  # a demo made anew leaves no account of the one before
+    refresh_learning_facts(conn, None)
     history.engagements = _engagement(conn, rng, [r.account_id for r in listed], people,
                                       start, now, marketer)  # fmt: skip
     return history

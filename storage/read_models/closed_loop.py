@@ -53,7 +53,7 @@ from domain.calibration import CriterionOutcomes, Suggestion, calibrate
 from domain.closed_loop import FUNNEL, OPEN, median, next_stage, share
 from domain.errors import Cancelled
 from domain.icp import IcpVersion, Tier
-from domain.interactions import LeadVerdict, Outcome
+from domain.interactions import LeadVerdict
 from domain.progress import Cancel
 from domain.report import Chart, ChartKind, Figure, Quote, Scope, Section, Series, Unit
 from domain.tables import ColumnKind, TableColumn, TableData
@@ -62,6 +62,7 @@ from domain.values import counted
 from storage.icp_sql import criterion_sql
 from storage.icps import read_active_version
 from storage.interactions import UNCORRECTED, interactions, stage_changes
+from storage.learning_facts import LEARNED, LEVELS, learning_facts, telling
 from storage.queries import live_account_id, scanned
 from storage.reach import account_reach, left_column, reached_column
 from storage.read_models.interaction_export import (
@@ -74,7 +75,6 @@ from storage.read_models.interaction_export import (
 )
 from storage.schema import (
     AccountRow,
-    AccountScoreRow,
     EngagementRow,
     IcpVersionRow,
     TargetRow,
@@ -82,12 +82,12 @@ from storage.schema import (
     stored_utc,
     table_of,
 )
+from storage.segments import account_segments
 
 T = TypeVar("T")
 V = TypeVar("V")
 
 accounts = table_of(AccountRow)
-scores = table_of(AccountScoreRow)
 targets = table_of(TargetRow)
 versions = table_of(IcpVersionRow)
 engagements = table_of(EngagementRow)
@@ -178,26 +178,21 @@ WHOLE: Key = (None, None)
 def _with_segments(
     base: Any, account_id: ColumnElement[Any], scope: Scope, segments: Sequence[Segment] = EVERY
 ) -> tuple[Any, list[Any]]:
-    """``base`` joined to what gives the accounts behind its ``account_id`` their
-    ``segments`` (:func:`_segment_columns`), with the conditions: live accounts, one rep's
-    if the scope says so. Only what the segments need is joined: looking up each account
-    costs more than the rest of a read that needs none of its columns."""
-    joined = base
-    if {Segment.INDUSTRY, Segment.SOURCE} & set(segments):
-        joined = joined.join(accounts, accounts.c.id == account_id)
-        conditions: list[Any] = [scanned(accounts.c.deleted_at).is_(None)]
-    else:
-        conditions = [live_account_id(account_id)]
-    if Segment.TIER in segments:
-        joined = joined.outerjoin(scores, scores.c.account_id == account_id)
-    if {Segment.ICP_VERSION, Segment.REP} & set(segments):
-        joined = joined.outerjoin(targets, targets.c.account_id == account_id)
+    """``base`` joined, when ``segments`` are asked for, to the closed loop's segments of the
+    accounts behind its ``account_id`` (:mod:`storage.segments`, one narrow row each:
+    looking up each account, its score and its target costs more than the rest of the
+    read), with the conditions: live accounts (the deleted ones through their own small
+    index), one rep's if the scope says so."""
+    conditions: list[Any] = [live_account_id(account_id)]
+    if segments:
+        joined = base.join(account_segments, account_segments.c.account_id == account_id)
         if scope.rep is not None:
-            conditions.append(targets.c.owner_id == _rep_id(scope.rep))
-    elif scope.rep is not None:
+            conditions.append(account_segments.c.owner_id == _rep_id(scope.rep))
+        return joined, conditions
+    if scope.rep is not None:
         owned = select(targets.c.account_id).where(targets.c.owner_id == _rep_id(scope.rep))
         conditions.append(account_id.in_(owned))
-    return joined, conditions
+    return base, conditions
 
 
 def _rep_id(rep: str) -> ColumnElement[Any]:
@@ -208,11 +203,11 @@ def _segment_columns(segments: Sequence[Segment]) -> list[Any]:
     """The account's own ``segments``, the ICP version and the rep by their ids (named from
     the few versions and users afterwards: joining them on every account costs seconds)."""
     columns = {
-        Segment.TIER: scores.c.tier,
-        Segment.ICP_VERSION: targets.c.icp_version_id,
-        Segment.INDUSTRY: accounts.c.industry,
-        Segment.SOURCE: accounts.c.source,
-        Segment.REP: targets.c.owner_id,
+        Segment.TIER: account_segments.c.tier,
+        Segment.ICP_VERSION: account_segments.c.icp_version_id,
+        Segment.INDUSTRY: account_segments.c.industry,
+        Segment.SOURCE: account_segments.c.source,
+        Segment.REP: account_segments.c.owner_id,
     }
     return [columns[segment].label(segment.name) for segment in _OWN if segment in segments]
 
@@ -488,9 +483,6 @@ def _sum(condition: ColumnElement[bool]) -> ColumnElement[int]:
 
 # --- what the field learned -----------------------------------------------------------
 
-#: Outcomes that say most about an account: how a deal went, or why it did not.
-_TELLING = (Outcome.WON, Outcome.LOST, Outcome.NOT_A_FIT, Outcome.OPPORTUNITY)
-
 
 def learnings(conn: Connection, scope: Scope) -> list[tuple[str, int, list[Quote]]]:
     """The period's learnings grouped by tier and industry: each group's name, how many it
@@ -499,28 +491,24 @@ def learnings(conn: Connection, scope: Scope) -> list[tuple[str, int, list[Quote
     tier, the fullest first.
 
     Each group's count of learnings at each telling level is added up in SQL (per account
-    first, then per group); the quotes are then read newest first and stop as soon as every
-    group holds its most telling few, which those counts say: on a big workspace that is
-    the period's last days, not the millions of learnings a ranking would sort."""
+    first, from the learnings' own narrow rows in the order of their accounts
+    (:mod:`storage.learning_facts`), then per group); the quotes are then read newest first
+    and stop as soon as every group holds its most telling few, which those counts say: on
+    a big workspace that is the period's last days, not the millions of learnings a ranking
+    would sort."""
     start, end = _bounds(scope)
-    telling = case(
-        (interactions.c.outcome.in_([o.value for o in _TELLING]), 2),
-        (interactions.c.lead == LeadVerdict.REJECTED.value, 2),
-        (interactions.c.meaningful.is_(True), 1),
-        else_=0,
-    )
-    learned = (interactions.c.learned != "", UNCORRECTED)
-    levels = range(2, -1, -1)
+    levels = LEVELS
+    facts = learning_facts.c
     per_account = (
-        select(interactions.c.account_id,
-               *(_sum(telling == level).label(f"level_{level}") for level in levels))
-        .where(scanned(interactions.c.at) >= start, scanned(interactions.c.at) < end, *learned)
-        .group_by(interactions.c.account_id)
+        select(facts.account_id,
+               *(_sum(facts.telling == level).label(f"level_{level}") for level in levels))
+        .where(facts.at >= start, facts.at < end)
+        .group_by(facts.account_id)
         .subquery("per_account")
     )  # fmt: skip
     by = (Segment.TIER, Segment.INDUSTRY)
     joined, conditions = _with_segments(per_account, per_account.c.account_id, scope, by)
-    group = (scores.c.tier, accounts.c.industry)
+    group = (account_segments.c.tier, account_segments.c.industry)
     wanted: dict[tuple[str | None, str | None], dict[int, int]] = {}
     numbers: dict[tuple[str | None, str | None], int] = {}
     counts = (
@@ -538,11 +526,12 @@ def learnings(conn: Connection, scope: Scope) -> list[tuple[str, int, list[Quote
         if numbers[(tier, industry)]:
             wanted[(tier, industry)] = wanted_here
     joined, conditions = _with_segments(interactions, interactions.c.account_id, scope, by)
+    joined = joined.join(accounts, accounts.c.id == interactions.c.account_id)  # its name
     newest = (
-        select(*group, telling.label("telling"), interactions.c.learned,
+        select(*group, telling().label("telling"), interactions.c.learned,
                interactions.c.logged_by, interactions.c.at, accounts.c.name)
         .select_from(joined)
-        .where(interactions.c.at >= start, interactions.c.at < end, *learned, *conditions)
+        .where(interactions.c.at >= start, interactions.c.at < end, *LEARNED, *conditions)
         .order_by(interactions.c.at.desc(), interactions.c.id)
     )  # fmt: skip
     found: dict[tuple[str | None, str | None], dict[int, list[Any]]] = {

@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Callable, Collection, Iterator, Sequence
-from contextlib import suppress
+from collections.abc import Callable, Collection, Generator, Sequence
+from contextlib import closing, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -213,8 +213,10 @@ def _copy(
     for (table, where), rows in zip(plan, totals, strict=True):
         if not rows:
             continue
-        with indexes_rebuilt(target, table, big=True):
-            for chunk in _chunks(source, table, where, _stored(source, target)):
+        # closed on the way out, a cancel's too: its server-side cursor with it
+        chunks = closing(_chunks(source, table, where, _stored(source, target)))
+        with indexes_rebuilt(target, table, big=True), chunks as read:
+            for chunk in read:
                 if cancelled is not None and cancelled():
                     raise Cancelled("The copy was cancelled: no file was made.")
                 bulk_insert(target, table, [c.name for c in table.columns], chunk,
@@ -313,11 +315,11 @@ def _count(source: Connection, table: Table, where: ColumnElement[bool] | None) 
 
 def _chunks(
     source: Connection, table: Table, where: ColumnElement[bool] | None, stored: bool
-) -> Iterator[list[tuple[object, ...]]]:
+) -> Generator[list[tuple[object, ...]]]:
     columns = [type_coerce(c, NullType()) if stored else c for c in table.columns]
     query = select(*columns).order_by(*table.primary_key.columns)
     if where is not None:
         query = query.where(where)
-    streamed = source.execution_options(yield_per=CHUNK).execute(query)
-    for partition in streamed.partitions():
-        yield [tuple(row) for row in partition]
+    with source.execution_options(yield_per=CHUNK).execute(query) as streamed:
+        for partition in streamed.partitions():
+            yield [tuple(row) for row in partition]

@@ -19,11 +19,15 @@ from storage.goal_facts import refresh_goal_facts
 from storage.goal_facts import worked_out_from as goal_worked_out_from
 from storage.icps import rescore_with_active
 from storage.keys import derived_columns, email_key
+from storage.learning_facts import refresh_learning_facts
+from storage.learning_facts import worked_out_from as learnings_worked_out_from
 from storage.queue_facts import refresh_queue_facts
 from storage.queue_facts import worked_out_from as queue_worked_out_from
 from storage.reach import refresh_reach
 from storage.reach import worked_out_from as reach_worked_out_from
 from storage.schema import AccountRow, DossierTemplateRow, table_of
+from storage.segments import refresh_segments
+from storage.segments import worked_out_from as segments_worked_out_from
 from storage.sla_facts import refresh_sla_facts
 from storage.sla_facts import worked_out_from as facts_worked_out_from
 from storage.sync.tables import SYNCED, column_of
@@ -113,6 +117,8 @@ def _caches() -> tuple[tuple[Callable[[Connection, list[uuid.UUID]], None], Inpu
         (refresh_sla_facts, facts_worked_out_from()),
         (refresh_goal_facts, goal_worked_out_from()),
         (refresh_queue_facts, queue_worked_out_from()),
+        (refresh_segments, segments_worked_out_from()),
+        (refresh_learning_facts, learnings_worked_out_from()),
     )
 
 

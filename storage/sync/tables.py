@@ -8,8 +8,9 @@ union of ids since each row is a new id. What does not sync:
 
 - caches worked out from the rest (``account_scores``, the funnel's ``account_reach``, the
   agreement's ``handoff_facts``, ``follow_up_facts`` and ``follow_up_days``, the goal's
-  ``goal_facts``, the call queue's ``queue_facts``): each database recomputes them for the
-  accounts a sync touched (storage.sync.derived.refresh_derived);
+  ``goal_facts``, the call queue's ``queue_facts``, the closed loop's ``account_segments``
+  and ``learning_facts``): each database recomputes them for the accounts a sync touched
+  (storage.sync.derived.refresh_derived);
 - an import's own bookkeeping (``import_batches``, ``import_changes``,
   ``possible_duplicates``, the rows' ``import_batch_id``): an import is undone on the
   database it ran on; what it wrote syncs as anybody's edits do;
@@ -47,6 +48,8 @@ NOT_SYNCED = frozenset(
         "follow_up_days",
         "goal_facts",
         "queue_facts",
+        "account_segments",
+        "learning_facts",
         "import_batches",
         "import_changes",
         "possible_duplicates",
