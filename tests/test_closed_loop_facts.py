@@ -23,7 +23,6 @@ from domain.interactions import (
     Interaction,
     LeadVerdict,
     Outcome,
-    correct_interaction,
     log_interaction,
 )
 from domain.periods import Period
@@ -36,7 +35,7 @@ from storage.read_models.closed_loop import Segment, lead_quality, learnings
 from storage.repositories import SqlUnitOfWork
 from storage.segments import account_segments, refresh_segments, segment_rows
 from tests.test_goal_facts import _deal, edits
-from tests.test_sla_facts import UTC_CALENDAR, owned_anew, writes
+from tests.test_sla_facts import UTC_CALENDAR, owned_anew, stored, writes
 
 
 def _kept_and_recomputed(workspace) -> tuple[list[tuple], list[tuple]]:
@@ -122,12 +121,7 @@ def _learn(workspace, people, ids, logged, step) -> None:
     entry = Interaction(account, Channel.CALL, outcome, now - timedelta(minutes=which),
                         learned=text, lead=lead, meaningful=meaningful, reason=why,
                         value=900 if outcome is Outcome.WON else None)  # fmt: skip
-    if kind == "log" or not logged:
-        done = log_interaction(uow, rep, entry, now=now)
-    else:
-        done = correct_interaction(uow, rep, logged[which % len(logged)][0], entry, now=now)
-    assert done.interaction.id is not None
-    logged.append((done.interaction.id, account))
+    stored(uow, rep, entry, now, logged, None if kind == "log" or not logged else which)
 
 
 @settings(max_examples=25, deadline=None,

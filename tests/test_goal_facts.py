@@ -35,7 +35,15 @@ from storage.goals import SqlGoalStore
 from storage.queue_facts import queue_fact_rows, queue_facts, refresh_queue_facts
 from storage.read_models.goal_progress import ACTUAL, FORECAST, goal_sections
 from storage.repositories import SqlUnitOfWork
-from tests.test_sla_facts import ACCOUNTS, UTC_CALENDAR, _listed, _write, owned_anew, writes
+from tests.test_sla_facts import (
+    ACCOUNTS,
+    UTC_CALENDAR,
+    _listed,
+    _write,
+    owned_anew,
+    stored,
+    writes,
+)
 
 
 def _kept_and_recomputed(workspace) -> tuple[list[list[tuple]], list[list[tuple]]]:
@@ -86,12 +94,7 @@ def _deal(workspace, people, ids, logged, step) -> None:
         which % len(logged)][1]  # fmt: skip
     entry = Interaction(account, Channel.VISIT, outcome, now + timedelta(minutes=minute),
                         value=value)  # fmt: skip
-    if kind == "deal" or not logged:
-        done = log_interaction(uow, owner, entry, now=now)
-    else:
-        done = correct_interaction(uow, owner, logged[which % len(logged)][0], entry, now=now)
-    assert done.interaction.id is not None
-    logged.append((done.interaction.id, account))
+    stored(uow, owner, entry, now, logged, None if kind == "deal" or not logged else which)
 
 
 @settings(max_examples=25, deadline=None,

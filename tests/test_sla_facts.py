@@ -103,6 +103,17 @@ def owned_anew(workspace, people, *refreshes) -> list[uuid.UUID]:
     return ids
 
 
+def stored(uow, user, entry, now, logged, corrects: int | None) -> None:
+    """``entry`` logged, or stored as the correction of the ``corrects``-th (modulo) of the
+    ``logged`` interactions; its id and account are added to ``logged``."""
+    if corrects is None:
+        done = log_interaction(uow, user, entry, now=now)
+    else:
+        done = correct_interaction(uow, user, logged[corrects % len(logged)][0], entry, now=now)
+    assert done.interaction.id is not None
+    logged.append((done.interaction.id, entry.account_id))
+
+
 minutes = st.integers(-180, 4)  # from now: an interaction may be logged up to 5 minutes ahead
 writes = st.lists(
     st.one_of(
@@ -148,12 +159,7 @@ def _write(workspace, people, ids, logged, step) -> None:
             reason="not for us" if outcome is Outcome.NOT_A_FIT else "",
             follow_up=None if follow is None else at.date() + timedelta(days=follow),
         )  # fmt: skip
-        if kind == "log":
-            done = log_interaction(uow, owner, entry, now=now)
-        else:
-            done = correct_interaction(uow, owner, logged[which % len(logged)][0], entry, now=now)
-        assert done.interaction.id is not None
-        logged.append((done.interaction.id, account))
+        stored(uow, owner, entry, now, logged, None if kind == "log" else which)
     elif kind == "stage":
         correct_stage(uow, people[Role.MARKETING], ids[rest[0]], rest[1], "as the customer said")
     elif kind == "hand off":
