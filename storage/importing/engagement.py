@@ -20,6 +20,7 @@ from sqlalchemy import (
     Index,
     Integer,
     MetaData,
+    Select,
     String,
     Table,
     TextClause,
@@ -34,6 +35,7 @@ from sqlalchemy import (
     select,
     text,
     type_coerce,
+    union_all,
 )
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.types import NullType
@@ -159,61 +161,58 @@ class _Accounts:
 
     def say(self, shared: set[tuple[str, str]]) -> None:
         """Why rows are rejected whose key several accounts hold, for the (way, key) not
-        said before, their candidates read in one query."""
-        held: dict[tuple[str, str], _Holders] = {}
+        said before: how many hold each and the first few of them read in one statement for
+        all the keys, their candidates in one more."""
         new = shared - self.ambiguous.keys()
-        for way in _SHARED:
-            if keys := {key for w, key in new if w == way}:
-                found = self._people(keys) if way == "email" else self._holders(way, keys)
-                held |= {(way, key): holders for key, holders in found.items()}
+        if not new:
+            return
+        held: dict[tuple[str, str], _Holders] = {}
+        for way, key, holders, holder in self.conn.execute(self._holders(new)):
+            held.setdefault((way, key), (holders, []))[1].append(holder)
         candidates = self.candidates({i for _, ids in held.values() for i in ids})
         for (way, key), (sharing, ids) in held.items():
             listed = [candidates[i] for i in ids]
             self.ambiguous[way, key] = ambiguous(_SHARED[way], listed, sharing)
 
-    def _people(self, keys: set[str]) -> dict[str, _Holders]:
-        """E-mail key → how many live accounts have a live contact with it, and the first few
-        of them, in the order their contacts were made."""
-        query = (
-            select(contacts.c.email_key, _raw(contacts.c.account_id))
-            .where(
-                live_account_id(contacts.c.account_id),
-                contacts.c.deleted_at.is_(None),
-                _one_of(self.conn, contacts.c.email_key, keys),
-            )
-            .order_by(contacts.c.created_at, contacts.c.id)
+    def _holders(self, shared: set[tuple[str, str]]) -> Select[Any]:
+        """Per (way, key): how many live accounts hold it and the first few of them
+        (SHOWN_CANDIDATES), in their place, each way through its key's index: the accounts
+        with a live contact with the e-mail in the order their first such contact was made,
+        those with the website's domain or the name in their id's order (any few will do)."""
+        ways = []
+        for way in _SHARED:
+            if not (keys := {key for w, key in shared if w == way}):
+                continue
+            if way == "email":
+                c = contacts.c
+                first = func.row_number().over(
+                    partition_by=[c.email_key, c.account_id], order_by=[c.created_at, c.id]
+                )
+                firsts = (
+                    select(c.email_key.label("key"), _raw(c.account_id).label("holder"),
+                           c.created_at, c.id, first.label("first"))
+                    .where(live_account_id(c.account_id), c.deleted_at.is_(None),
+                           _one_of(self.conn, c.email_key, keys))
+                    .subquery()
+                )  # fmt: skip
+                key, order = firsts.c.key, [firsts.c.created_at, firsts.c.id]
+                found = select(literal(way).label("way"), key, firsts.c.holder)
+                found = found.where(firsts.c.first == 1)
+            else:
+                key = accounts.c.domain_key if way == "website" else accounts.c.name_key
+                order = [accounts.c.id]
+                found = select(literal(way).label("way"), key.label("key"),
+                               _raw(accounts.c.id).label("holder"))  # fmt: skip
+                found = found.where(LIVE_ACCOUNT, _one_of(self.conn, key, keys))
+            holders = func.count().over(partition_by=key)
+            place = func.row_number().over(partition_by=key, order_by=order)
+            ways.append(found.add_columns(holders.label("holders"), place.label("place")))
+        placed = union_all(*ways).subquery()
+        return (
+            select(placed.c.way, placed.c.key, placed.c.holders, placed.c.holder)
+            .where(placed.c.place <= SHOWN_CANDIDATES)
+            .order_by(placed.c.way, placed.c.key, placed.c.place)
         )
-        found: dict[str, dict[_RawId, None]] = {}
-        for key, account_id in self.conn.execute(query).all():
-            found.setdefault(key, {})[account_id] = None
-        return {key: (len(ids), list(ids)[:SHOWN_CANDIDATES]) for key, ids in found.items()}
-
-    def _holders(self, way: str, keys: set[str]) -> dict[str, _Holders]:
-        """The count from the key's index alone, each of the few by one correlated lookup
-        (in the index's order: any few will do)."""
-        key = accounts.c.domain_key if way == "website" else accounts.c.name_key
-        held = (
-            select(key.label("key"), func.count().label("holders"))
-            .where(LIVE_ACCOUNT, _one_of(self.conn, key, keys))
-            .group_by(key)
-            .subquery()
-        )
-        other = accounts.alias()
-
-        def nth(n: int) -> ColumnElement[Any]:
-            holder = (
-                select(_raw(other.c.id))
-                .where(other.c.deleted_at.is_(None), other.c[key.name] == held.c.key)
-                .limit(1)
-                .offset(n)
-                .scalar_subquery()
-            )
-            # a key that one account holds (most websites) looks up that one alone
-            return holder if n == 0 else case((held.c.holders > n, holder))
-
-        few = [nth(n) for n in range(SHOWN_CANDIDATES)]
-        rows = self.conn.execute(select(held.c.key, held.c.holders, *few)).all()
-        return {k: (holders, list(dict.fromkeys(filter(None, ids)))) for k, holders, *ids in rows}
 
     def candidates(self, ids: set[_RawId]) -> dict[_RawId, Candidate]:
         """The accounts ambiguous rows may be, as their rejections list them."""
