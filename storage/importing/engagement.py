@@ -26,6 +26,7 @@ from sqlalchemy import (
     TextClause,
     Uuid,
     and_,
+    bindparam,
     case,
     delete,
     func,
@@ -93,8 +94,6 @@ _FROM_THE_FILE = ("kind", "at", "campaign", "source", "detail")
 _MADE = ("import_batch_id", "created_at", "created_by")
 #: The columns a row is staged with: its number, its keys and what the file gives.
 _STAGED = ("n", "email", "domain", "name", *_FROM_THE_FILE)
-#: The indexes an import reads while it writes: a row stored before is found by its time.
-_READ_INDEXES = ("ix_engagements_at",)
 
 
 def mapped_engagement_fields(
@@ -260,11 +259,11 @@ staged = Table(
 
 
 def _matching(conn: Connection) -> list[TextClause]:
-    """The statements that match a chunk's rows, each way through its index, for the rows
-    the ways before left unmatched: by a contact's e-mail (its oldest live contact with it,
-    kept with the engagement), a website's domain, a name. Each sets the account found
-    first, the way that found it, and whether another live account holds the key too (the
-    row is then rejected, listing a few of them)."""
+    """The statements that match a chunk's rows (those numbered from ``first`` on), each way
+    through its index, for the rows the ways before left unmatched: by a contact's e-mail
+    (its oldest live contact with it, kept with the engagement), a website's domain, a name.
+    Each sets the account found first, the way that found it, and whether another live
+    account holds the key too (the row is then rejected, listing a few of them)."""
     live = live_account_id(contacts.c.account_id).compile(conn)
     other_live = live_account_id(contacts.alias("other").c.account_id).compile(conn)
     by_email = f"""
@@ -277,7 +276,7 @@ def _matching(conn: Connection) -> list[TextClause]:
             WHERE contacts.email_key = engagement_staging.email
                 AND contacts.deleted_at IS NULL AND {live}
             ORDER BY contacts.created_at, contacts.id LIMIT 1)
-        WHERE email IS NOT NULL"""
+        WHERE n >= :first AND email IS NOT NULL"""
     by_account = """
         UPDATE engagement_staging SET (account_id, way, shared) = (
             SELECT accounts.id, '{way}', EXISTS (
@@ -287,7 +286,7 @@ def _matching(conn: Connection) -> list[TextClause]:
             FROM accounts
             WHERE accounts.{key} = engagement_staging.{column} AND accounts.deleted_at IS NULL
             LIMIT 1)
-        WHERE account_id IS NULL AND {column} IS NOT NULL"""
+        WHERE n >= :first AND account_id IS NULL AND {column} IS NOT NULL"""
     ways = [("website", "domain_key", "domain"), ("account", "name_key", "name")]
     return [text(by_email)] + [
         text(by_account.format(way=way, key=key, column=column)) for way, key, column in ways
@@ -296,21 +295,26 @@ def _matching(conn: Connection) -> list[TextClause]:
 
 #: What makes a row the same engagement: its account and contact, kind, time and campaign.
 _SAME = ("account_id", "contact_id", "kind", "at", "campaign")
-#: The chunk's rows whose account was found, and was the only one holding their key.
+#: The staged rows whose account was found, and was the only one holding their key.
 _MATCHED = and_(staged.c.account_id.is_not(None), staged.c.shared.is_(False))
+#: The rows of the chunk being staged: those numbered from its first row on.
+_IN_CHUNK = staged.c.n >= bindparam("first")
 
 
 class _Adding:
-    """The statements that add a chunk's matched rows to the engagement, under new ids made
-    from their row numbers, and count how many each way of matching added."""
+    """The statements that add the file's matched rows to the engagement: a chunk's rows
+    that are the same engagement as one stored before are left out while it is staged (each
+    looked up by its time, in the engagement's index), then the rest are added in one
+    statement, but a row the same as one earlier in the file (looked up in the staging
+    table's index), under new ids made from their row numbers, in that order; and how many
+    each way of matching added."""
 
     def __init__(self, conn: Connection, run: ImportRun) -> None:
         s, e = staged.c, engagements.c
         ids = new_ids_in_sql(conn)
         before = staged.alias("before")
-        # the same engagement stored already (imported before, or in an earlier chunk), or
-        # earlier in the chunk: each looked up by its time, through its index
         stored = select(1).where(*(e[n].is_not_distinct_from(s[n]) for n in _SAME))
+        self.stored = delete(staged).where(_IN_CHUNK, _MATCHED, stored.exists())
         earlier = select(1).where(
             before.c.n < s.n,
             before.c.account_id.is_not(None),
@@ -319,9 +323,11 @@ class _Adding:
         )
         made = [literal(run.batch_id, e.import_batch_id.type), literal(run.now, e.created_at.type),
                 literal(run.user.name, e.created_by.type)]  # fmt: skip
-        rows = select(
-            ids(s.n), *(s[name] for name in ("account_id", "contact_id", *_FROM_THE_FILE)), *made
-        ).where(_MATCHED, ~stored.exists(), ~earlier.exists())
+        rows = (
+            select(ids(s.n), *(s[n] for n in ("account_id", "contact_id", *_FROM_THE_FILE)), *made)
+            .where(_MATCHED, ~earlier.exists())
+            .order_by(s.n)
+        )
         self.insert = insert(engagements).from_select(
             ["id", "account_id", "contact_id", *_FROM_THE_FILE, *_MADE], rows
         )
@@ -335,7 +341,7 @@ class _Adding:
 
 #: The chunk's rows that were matched, and its rejected ones with the key of the way that
 #: found several accounts.
-_MATCHED_ROWS = select(func.count()).where(_MATCHED)
+_MATCHED_ROWS = select(func.count()).where(_IN_CHUNK, _MATCHED)
 _REJECTED = (
     select(
         staged.c.n,
@@ -345,7 +351,7 @@ _REJECTED = (
             value=staged.c.way,
         ),
     )
-    .where(or_(staged.c.account_id.is_(None), staged.c.shared.is_(True)))
+    .where(_IN_CHUNK, or_(staged.c.account_id.is_(None), staged.c.shared.is_(True)))
     .order_by(staged.c.n)
 )
 
@@ -361,7 +367,10 @@ def _staged_rows(chunk: Chunk, options: EngagementOptions) -> list[tuple[Any, ..
     ]  # fmt: skip
 
 
-def _import_rows(run: ImportRun, found: _Accounts, columns: dict[str, str]) -> None:
+def _import_rows(run: ImportRun, found: _Accounts, columns: dict[str, str], big: bool) -> None:
+    """Stage the file a chunk at a time, each matched and its rejected rows said as it comes
+    (the progress moves and a cancel stops it between chunks), then add all the matched rows
+    in one statement, the engagement's indexes dropped meanwhile for a ``big`` file."""
     options = run.options
     assert isinstance(options, EngagementOptions)
     summary = run.summary
@@ -369,17 +378,24 @@ def _import_rows(run: ImportRun, found: _Accounts, columns: dict[str, str]) -> N
     conn = run.conn
     matching, adding = _matching(conn), _Adding(conn, run)
     for chunk in run.parsed_chunks():
+        if not chunk.rows:
+            continue
+        first = {"first": chunk.rows[0][0]}
         bulk_insert(conn, staged, _STAGED, _staged_rows(chunk, options))
         for statement in matching:
-            conn.execute(statement)
+            conn.execute(statement, first)
+        summary.skipped += conn.execute(_MATCHED_ROWS, first).scalar_one()
+        rejected = [tuple(row) for row in conn.execute(_REJECTED, first)]
+        _reject(run, found, columns, chunk, rejected)
+        conn.execute(adding.stored, first)
+    run.check_cancel()
+    with indexes_rebuilt(conn, engagements, big):
         conn.execute(adding.insert)
-        summary.skipped += conn.execute(_MATCHED_ROWS).scalar_one()
         for way, added in conn.execute(adding.tally):
-            summary.added_by[way] = summary.added_by.get(way, 0) + added
+            summary.added_by[way] = added
             summary.created += added
             summary.skipped -= added
-        _reject(run, found, columns, chunk, [tuple(row) for row in conn.execute(_REJECTED)])
-        conn.execute(delete(staged))
+        run.check_cancel()
 
 
 def _reject(
@@ -450,11 +466,9 @@ def import_engagement(
                             folder, EngagementSummary)  # fmt: skip
             run.summary.mapping = mapping_line(table.headers, mapped_fields, fields)
             big = bigger_than_stored(conn, path, engagements)
-            with (
-                indexes_rebuilt(conn, engagements, big, keep=_READ_INDEXES),
-                _staging_table(conn),
-            ):
-                _import_rows(run, _Accounts(conn), _matching_columns(table.headers, mapped_fields))
+            columns = _matching_columns(table.headers, mapped_fields)
+            with _staging_table(conn):
+                _import_rows(run, _Accounts(conn), columns, big)
             summary = run.finish()
             summary.notes += shared_fields(table.headers, mapped_fields, fields)
             return summary
