@@ -17,7 +17,6 @@ from sqlalchemy import (
     Column,
     ColumnElement,
     Connection,
-    Index,
     Integer,
     MetaData,
     Select,
@@ -252,10 +251,11 @@ staged = Table(
     Column("contact_id", Uuid),
     Column("way", String(20)),  # the field whose way of matching found the account
     Column("shared", Boolean),  # several live accounts hold the key that found it
-    # a row stored before, or earlier in the chunk, is found by its time
-    Index("ix_engagement_staging_at", "at"),
     prefixes=["TEMPORARY"],
 )
+#: A row the same as one earlier in the file is found by its time: the index is built once
+#: the file is staged, in one sort, rather than kept up row by row.
+_STAGED_AT = text("CREATE INDEX ix_engagement_staging_at ON engagement_staging (at)")
 
 
 def _matching(conn: Connection) -> list[TextClause]:
@@ -389,6 +389,7 @@ def _import_rows(run: ImportRun, found: _Accounts, columns: dict[str, str], big:
         _reject(run, found, columns, chunk, rejected)
         conn.execute(adding.stored, first)
     run.check_cancel()
+    conn.execute(_STAGED_AT)
     with indexes_rebuilt(conn, engagements, big):
         conn.execute(adding.insert)
         for way, added in conn.execute(adding.tally):
