@@ -17,14 +17,15 @@ from sqlalchemy import (
     Column,
     ColumnElement,
     Connection,
-    Index,
     Integer,
     MetaData,
+    Select,
     String,
     Table,
     TextClause,
     Uuid,
     and_,
+    bindparam,
     case,
     delete,
     func,
@@ -34,6 +35,7 @@ from sqlalchemy import (
     select,
     text,
     type_coerce,
+    union_all,
 )
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.types import NullType
@@ -91,8 +93,6 @@ _FROM_THE_FILE = ("kind", "at", "campaign", "source", "detail")
 _MADE = ("import_batch_id", "created_at", "created_by")
 #: The columns a row is staged with: its number, its keys and what the file gives.
 _STAGED = ("n", "email", "domain", "name", *_FROM_THE_FILE)
-#: The indexes an import reads while it writes: a row stored before is found by its time.
-_READ_INDEXES = ("ix_engagements_at",)
 
 
 def mapped_engagement_fields(
@@ -159,61 +159,58 @@ class _Accounts:
 
     def say(self, shared: set[tuple[str, str]]) -> None:
         """Why rows are rejected whose key several accounts hold, for the (way, key) not
-        said before, their candidates read in one query."""
-        held: dict[tuple[str, str], _Holders] = {}
+        said before: how many hold each and the first few of them read in one statement for
+        all the keys, their candidates in one more."""
         new = shared - self.ambiguous.keys()
-        for way in _SHARED:
-            if keys := {key for w, key in new if w == way}:
-                found = self._people(keys) if way == "email" else self._holders(way, keys)
-                held |= {(way, key): holders for key, holders in found.items()}
+        if not new:
+            return
+        held: dict[tuple[str, str], _Holders] = {}
+        for way, key, holders, holder in self.conn.execute(self._holders(new)):
+            held.setdefault((way, key), (holders, []))[1].append(holder)
         candidates = self.candidates({i for _, ids in held.values() for i in ids})
         for (way, key), (sharing, ids) in held.items():
             listed = [candidates[i] for i in ids]
             self.ambiguous[way, key] = ambiguous(_SHARED[way], listed, sharing)
 
-    def _people(self, keys: set[str]) -> dict[str, _Holders]:
-        """E-mail key → how many live accounts have a live contact with it, and the first few
-        of them, in the order their contacts were made."""
-        query = (
-            select(contacts.c.email_key, _raw(contacts.c.account_id))
-            .where(
-                live_account_id(contacts.c.account_id),
-                contacts.c.deleted_at.is_(None),
-                _one_of(self.conn, contacts.c.email_key, keys),
-            )
-            .order_by(contacts.c.created_at, contacts.c.id)
+    def _holders(self, shared: set[tuple[str, str]]) -> Select[Any]:
+        """Per (way, key): how many live accounts hold it and the first few of them
+        (SHOWN_CANDIDATES), in their place, each way through its key's index: the accounts
+        with a live contact with the e-mail in the order their first such contact was made,
+        those with the website's domain or the name in their id's order (any few will do)."""
+        ways = []
+        for way in _SHARED:
+            if not (keys := {key for w, key in shared if w == way}):
+                continue
+            if way == "email":
+                c = contacts.c
+                first = func.row_number().over(
+                    partition_by=[c.email_key, c.account_id], order_by=[c.created_at, c.id]
+                )
+                firsts = (
+                    select(c.email_key.label("key"), _raw(c.account_id).label("holder"),
+                           c.created_at, c.id, first.label("first"))
+                    .where(live_account_id(c.account_id), c.deleted_at.is_(None),
+                           _one_of(self.conn, c.email_key, keys))
+                    .subquery()
+                )  # fmt: skip
+                key, order = firsts.c.key, [firsts.c.created_at, firsts.c.id]
+                found = select(literal(way).label("way"), key, firsts.c.holder)
+                found = found.where(firsts.c.first == 1)
+            else:
+                key = accounts.c.domain_key if way == "website" else accounts.c.name_key
+                order = [accounts.c.id]
+                found = select(literal(way).label("way"), key.label("key"),
+                               _raw(accounts.c.id).label("holder"))  # fmt: skip
+                found = found.where(LIVE_ACCOUNT, _one_of(self.conn, key, keys))
+            holders = func.count().over(partition_by=key)
+            place = func.row_number().over(partition_by=key, order_by=order)
+            ways.append(found.add_columns(holders.label("holders"), place.label("place")))
+        placed = union_all(*ways).subquery()
+        return (
+            select(placed.c.way, placed.c.key, placed.c.holders, placed.c.holder)
+            .where(placed.c.place <= SHOWN_CANDIDATES)
+            .order_by(placed.c.way, placed.c.key, placed.c.place)
         )
-        found: dict[str, dict[_RawId, None]] = {}
-        for key, account_id in self.conn.execute(query).all():
-            found.setdefault(key, {})[account_id] = None
-        return {key: (len(ids), list(ids)[:SHOWN_CANDIDATES]) for key, ids in found.items()}
-
-    def _holders(self, way: str, keys: set[str]) -> dict[str, _Holders]:
-        """The count from the key's index alone, each of the few by one correlated lookup
-        (in the index's order: any few will do)."""
-        key = accounts.c.domain_key if way == "website" else accounts.c.name_key
-        held = (
-            select(key.label("key"), func.count().label("holders"))
-            .where(LIVE_ACCOUNT, _one_of(self.conn, key, keys))
-            .group_by(key)
-            .subquery()
-        )
-        other = accounts.alias()
-
-        def nth(n: int) -> ColumnElement[Any]:
-            holder = (
-                select(_raw(other.c.id))
-                .where(other.c.deleted_at.is_(None), other.c[key.name] == held.c.key)
-                .limit(1)
-                .offset(n)
-                .scalar_subquery()
-            )
-            # a key that one account holds (most websites) looks up that one alone
-            return holder if n == 0 else case((held.c.holders > n, holder))
-
-        few = [nth(n) for n in range(SHOWN_CANDIDATES)]
-        rows = self.conn.execute(select(held.c.key, held.c.holders, *few)).all()
-        return {k: (holders, list(dict.fromkeys(filter(None, ids)))) for k, holders, *ids in rows}
 
     def candidates(self, ids: set[_RawId]) -> dict[_RawId, Candidate]:
         """The accounts ambiguous rows may be, as their rejections list them."""
@@ -254,18 +251,19 @@ staged = Table(
     Column("contact_id", Uuid),
     Column("way", String(20)),  # the field whose way of matching found the account
     Column("shared", Boolean),  # several live accounts hold the key that found it
-    # a row stored before, or earlier in the chunk, is found by its time
-    Index("ix_engagement_staging_at", "at"),
     prefixes=["TEMPORARY"],
 )
+#: A row the same as one earlier in the file is found by its time: the index is built once
+#: the file is staged, in one sort, rather than kept up row by row.
+_STAGED_AT = text("CREATE INDEX ix_engagement_staging_at ON engagement_staging (at)")
 
 
 def _matching(conn: Connection) -> list[TextClause]:
-    """The statements that match a chunk's rows, each way through its index, for the rows
-    the ways before left unmatched: by a contact's e-mail (its oldest live contact with it,
-    kept with the engagement), a website's domain, a name. Each sets the account found
-    first, the way that found it, and whether another live account holds the key too (the
-    row is then rejected, listing a few of them)."""
+    """The statements that match a chunk's rows (those numbered from ``first`` on), each way
+    through its index, for the rows the ways before left unmatched: by a contact's e-mail
+    (its oldest live contact with it, kept with the engagement), a website's domain, a name.
+    Each sets the account found first, the way that found it, and whether another live
+    account holds the key too (the row is then rejected, listing a few of them)."""
     live = live_account_id(contacts.c.account_id).compile(conn)
     other_live = live_account_id(contacts.alias("other").c.account_id).compile(conn)
     by_email = f"""
@@ -278,7 +276,7 @@ def _matching(conn: Connection) -> list[TextClause]:
             WHERE contacts.email_key = engagement_staging.email
                 AND contacts.deleted_at IS NULL AND {live}
             ORDER BY contacts.created_at, contacts.id LIMIT 1)
-        WHERE email IS NOT NULL"""
+        WHERE n >= :first AND email IS NOT NULL"""
     by_account = """
         UPDATE engagement_staging SET (account_id, way, shared) = (
             SELECT accounts.id, '{way}', EXISTS (
@@ -288,7 +286,7 @@ def _matching(conn: Connection) -> list[TextClause]:
             FROM accounts
             WHERE accounts.{key} = engagement_staging.{column} AND accounts.deleted_at IS NULL
             LIMIT 1)
-        WHERE account_id IS NULL AND {column} IS NOT NULL"""
+        WHERE n >= :first AND account_id IS NULL AND {column} IS NOT NULL"""
     ways = [("website", "domain_key", "domain"), ("account", "name_key", "name")]
     return [text(by_email)] + [
         text(by_account.format(way=way, key=key, column=column)) for way, key, column in ways
@@ -297,21 +295,26 @@ def _matching(conn: Connection) -> list[TextClause]:
 
 #: What makes a row the same engagement: its account and contact, kind, time and campaign.
 _SAME = ("account_id", "contact_id", "kind", "at", "campaign")
-#: The chunk's rows whose account was found, and was the only one holding their key.
+#: The staged rows whose account was found, and was the only one holding their key.
 _MATCHED = and_(staged.c.account_id.is_not(None), staged.c.shared.is_(False))
+#: The rows of the chunk being staged: those numbered from its first row on.
+_IN_CHUNK = staged.c.n >= bindparam("first")
 
 
 class _Adding:
-    """The statements that add a chunk's matched rows to the engagement, under new ids made
-    from their row numbers, and count how many each way of matching added."""
+    """The statements that add the file's matched rows to the engagement: a chunk's rows
+    that are the same engagement as one stored before are left out while it is staged (each
+    looked up by its time, in the engagement's index), then the rest are added in one
+    statement, but a row the same as one earlier in the file (looked up in the staging
+    table's index), under new ids made from their row numbers, in that order; and how many
+    each way of matching added."""
 
     def __init__(self, conn: Connection, run: ImportRun) -> None:
         s, e = staged.c, engagements.c
         ids = new_ids_in_sql(conn)
         before = staged.alias("before")
-        # the same engagement stored already (imported before, or in an earlier chunk), or
-        # earlier in the chunk: each looked up by its time, through its index
         stored = select(1).where(*(e[n].is_not_distinct_from(s[n]) for n in _SAME))
+        self.stored = delete(staged).where(_IN_CHUNK, _MATCHED, stored.exists())
         earlier = select(1).where(
             before.c.n < s.n,
             before.c.account_id.is_not(None),
@@ -320,9 +323,11 @@ class _Adding:
         )
         made = [literal(run.batch_id, e.import_batch_id.type), literal(run.now, e.created_at.type),
                 literal(run.user.name, e.created_by.type)]  # fmt: skip
-        rows = select(
-            ids(s.n), *(s[name] for name in ("account_id", "contact_id", *_FROM_THE_FILE)), *made
-        ).where(_MATCHED, ~stored.exists(), ~earlier.exists())
+        rows = (
+            select(ids(s.n), *(s[n] for n in ("account_id", "contact_id", *_FROM_THE_FILE)), *made)
+            .where(_MATCHED, ~earlier.exists())
+            .order_by(s.n)
+        )
         self.insert = insert(engagements).from_select(
             ["id", "account_id", "contact_id", *_FROM_THE_FILE, *_MADE], rows
         )
@@ -336,7 +341,7 @@ class _Adding:
 
 #: The chunk's rows that were matched, and its rejected ones with the key of the way that
 #: found several accounts.
-_MATCHED_ROWS = select(func.count()).where(_MATCHED)
+_MATCHED_ROWS = select(func.count()).where(_IN_CHUNK, _MATCHED)
 _REJECTED = (
     select(
         staged.c.n,
@@ -346,7 +351,7 @@ _REJECTED = (
             value=staged.c.way,
         ),
     )
-    .where(or_(staged.c.account_id.is_(None), staged.c.shared.is_(True)))
+    .where(_IN_CHUNK, or_(staged.c.account_id.is_(None), staged.c.shared.is_(True)))
     .order_by(staged.c.n)
 )
 
@@ -362,7 +367,10 @@ def _staged_rows(chunk: Chunk, options: EngagementOptions) -> list[tuple[Any, ..
     ]  # fmt: skip
 
 
-def _import_rows(run: ImportRun, found: _Accounts, columns: dict[str, str]) -> None:
+def _import_rows(run: ImportRun, found: _Accounts, columns: dict[str, str], big: bool) -> None:
+    """Stage the file a chunk at a time, each matched and its rejected rows said as it comes
+    (the progress moves and a cancel stops it between chunks), then add all the matched rows
+    in one statement, the engagement's indexes dropped meanwhile for a ``big`` file."""
     options = run.options
     assert isinstance(options, EngagementOptions)
     summary = run.summary
@@ -370,17 +378,25 @@ def _import_rows(run: ImportRun, found: _Accounts, columns: dict[str, str]) -> N
     conn = run.conn
     matching, adding = _matching(conn), _Adding(conn, run)
     for chunk in run.parsed_chunks():
+        if not chunk.rows:
+            continue
+        first = {"first": chunk.rows[0][0]}
         bulk_insert(conn, staged, _STAGED, _staged_rows(chunk, options))
         for statement in matching:
-            conn.execute(statement)
+            conn.execute(statement, first)
+        summary.skipped += conn.execute(_MATCHED_ROWS, first).scalar_one()
+        rejected = [tuple(row) for row in conn.execute(_REJECTED, first)]
+        _reject(run, found, columns, chunk, rejected)
+        conn.execute(adding.stored, first)
+    run.check_cancel()
+    conn.execute(_STAGED_AT)
+    with indexes_rebuilt(conn, engagements, big):
         conn.execute(adding.insert)
-        summary.skipped += conn.execute(_MATCHED_ROWS).scalar_one()
         for way, added in conn.execute(adding.tally):
-            summary.added_by[way] = summary.added_by.get(way, 0) + added
+            summary.added_by[way] = added
             summary.created += added
             summary.skipped -= added
-        _reject(run, found, columns, chunk, [tuple(row) for row in conn.execute(_REJECTED)])
-        conn.execute(delete(staged))
+        run.check_cancel()
 
 
 def _reject(
@@ -451,11 +467,9 @@ def import_engagement(
                             folder, EngagementSummary)  # fmt: skip
             run.summary.mapping = mapping_line(table.headers, mapped_fields, fields)
             big = bigger_than_stored(conn, path, engagements)
-            with (
-                indexes_rebuilt(conn, engagements, big, keep=_READ_INDEXES),
-                _staging_table(conn),
-            ):
-                _import_rows(run, _Accounts(conn), _matching_columns(table.headers, mapped_fields))
+            columns = _matching_columns(table.headers, mapped_fields)
+            with _staging_table(conn):
+                _import_rows(run, _Accounts(conn), columns, big)
             summary = run.finish()
             summary.notes += shared_fields(table.headers, mapped_fields, fields)
             return summary

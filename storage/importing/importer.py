@@ -280,12 +280,16 @@ class ImportRun:
             "existing_id": existing["id"],
         }
 
+    def check_cancel(self) -> None:
+        """Stop the import (its transaction rolled back) if the user cancelled it."""
+        if self.cancel is not None and self.cancel():
+            raise ImportCancelled
+
     def parsed_chunks(self) -> Iterator[Chunk]:
         """The file's chunks, their rejected rows and unread cells kept for the summary."""
         done = 0
         for chunk in self.chunks:
-            if self.cancel is not None and self.cancel():
-                raise ImportCancelled
+            self.check_cancel()
             for rejected in chunk.rejected:
                 self.reject(*rejected)
             for unread in chunk.unread:

@@ -1,0 +1,81 @@
+"""The engagement import's work in set form: the whole file staged, then its matched rows
+added by one statement; the keys several accounts share said by one statement for all of
+them, however many ways and keys a file holds."""
+
+from __future__ import annotations
+
+import pytest
+
+from domain.accounts import create_account
+from domain.engagement import import_engagement
+from domain.importing import ImportCancelled
+from domain.users import Role
+from storage.importing import importer
+from storage.importing.engagement import SqlEngagementImporter
+from storage.importing.importer import list_batches
+from storage.repositories import SqlUnitOfWork
+from tests.conftest import statements_of
+from tests.test_engagement import _csv, _import, _stored, crm  # noqa: F401 (crm: a fixture)
+
+
+@pytest.mark.usefixtures("crm")
+def test_the_keys_several_accounts_share_are_said_by_one_statement_for_all_ways(
+    workspace, people, tmp_path
+):
+    owner = people[Role.OWNER]
+    create_account(SqlUnitOfWork(workspace), owner, {"name": "Gamma France", "website": "gamma.fr"})
+    path = _csv(tmp_path, (
+        "info@gamma.example,,,Webinar,2025-03-01,,,\n"
+        ",www.gamma.fr,,Webinar,2025-03-02,,,\n"
+        ",,Gamma,Webinar,2025-03-03,,,\n"
+    ))  # fmt: skip
+    sent = statements_of([workspace], lambda: _import(workspace, owner, path))
+    looked_up = [
+        s for s in sent if any(f"{key}_key IN" in s for key in ("email", "domain", "name"))
+    ]
+    assert len(looked_up) == 1
+    summary = _import(workspace, owner, path)
+    assert [e.reason.split(": ")[0] for e in summary.errors] == [
+        "2 accounts have this contact e-mail (Gamma, gamma.de, Germany; Gamma, gamma.fr, France)",
+        "2 accounts have this website (Gamma France, gamma.fr; Gamma, gamma.fr, France)",
+        "2 accounts have this name (Gamma, gamma.de, Germany; Gamma, gamma.fr, France)",
+    ]
+
+
+@pytest.mark.usefixtures("crm")
+def test_the_whole_file_is_staged_then_added_by_one_statement(
+    workspace, people, tmp_path, file_size, monkeypatch
+):
+    """Each chunk is staged and matched as it comes, and the matched rows of all of them
+    are added at the end in one statement (the engagement's indexes dropped meanwhile for a
+    big file), a row met twice in the file, or stored before, added once."""
+    monkeypatch.setattr(importer, "CHUNK", 2)
+    owner = people[Role.OWNER]
+    row = "ann@acme.com,,,Webinar,2025-03-0{},,,\n,acme.com,,Webinar,2025-03-0{},,,\n"
+    path = _csv(tmp_path, "".join(row.format(day, day) for day in (1, 2, 1)))
+    sent = statements_of([workspace], lambda: _import(workspace, owner, path))
+    assert len([s for s in sent if s.startswith("INSERT INTO engagements ")]) == 1
+    assert len(_stored(workspace)) == 4  # each day's e-mail's and website's rows, once
+    again = _import(workspace, owner, path)
+    assert (again.created, again.skipped) == (0, 6)
+
+
+@pytest.mark.usefixtures("crm")
+def test_a_cancel_once_the_file_is_read_changes_nothing(
+    workspace, people, tmp_path, file_size, monkeypatch
+):
+    """The rows are added once every chunk was read: a cancel then still undoes it all."""
+    monkeypatch.setattr(importer, "CHUNK", 2)
+    path = _csv(tmp_path, "ann@acme.com,,,Webinar,2025-03-01,,,\n" * 2 + (
+        ",acme.com,,Webinar,2025-03-02,,,\n"))  # fmt: skip
+    asked = 0
+
+    def cancel() -> bool:
+        nonlocal asked
+        asked += 1
+        return asked > 2  # once both chunks were read
+
+    with pytest.raises(ImportCancelled):
+        import_engagement(SqlEngagementImporter(workspace), people[Role.OWNER], path,
+                          cancel=cancel)  # fmt: skip
+    assert _stored(workspace) == [] and list_batches(workspace) == []
