@@ -37,10 +37,8 @@ from sqlalchemy import (
     String,
     and_,
     cast,
-    delete,
     exists,
     func,
-    insert,
     literal,
     null,
     or_,
@@ -65,7 +63,7 @@ from storage.schema import (
     TargetRow,
     table_of,
 )
-from storage.summaries import chooser, refresh
+from storage.summaries import chooser, refresh, replaced
 
 goal_facts = table_of(GoalFactRow)
 accounts = table_of(AccountRow)
@@ -218,10 +216,7 @@ def _statements(some: bool) -> tuple[Any, ...]:
     built once, as a write that logs one interaction should not compose them again."""
     chosen = chooser(some)
     events = _events(chosen, some)
-    return (
-        delete(goal_facts).where(chosen(goal_facts.c.account_id)),
-        insert(goal_facts).from_select(list(events.selected_columns.keys()), events),
-    )
+    return replaced(goal_facts, chosen, events)
 
 
 def worked_out_from() -> Mapping[str, frozenset[str]]:

@@ -17,13 +17,13 @@ import uuid
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Select, case, delete, insert, select
+from sqlalchemy import ColumnElement, Connection, Select, case, select
 
 from domain.interactions import LeadVerdict, Outcome
 from storage.goal_facts import kept
 from storage.queries import columns_read
 from storage.schema import InteractionRow, LearningFactRow, table_of
-from storage.summaries import chooser, refresh
+from storage.summaries import chooser, refresh, replaced
 
 learning_facts = table_of(LearningFactRow)
 interactions = table_of(InteractionRow)
@@ -62,10 +62,7 @@ def _recomputed(chosen: Any) -> Select[Any]:
 def _statements(some: bool) -> tuple[Any, ...]:
     """The refresh's statements, for the accounts bound as ``ids`` (``some``) or for all."""
     chosen = chooser(some)
-    return (
-        delete(learning_facts).where(chosen(learning_facts.c.account_id)),
-        insert(learning_facts).from_select(COLUMNS, _recomputed(chosen)),
-    )
+    return replaced(learning_facts, chosen, _recomputed(chosen), COLUMNS)
 
 
 def refresh_learning_facts(conn: Connection, account_ids: Iterable[uuid.UUID] | None) -> None:

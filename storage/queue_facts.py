@@ -24,10 +24,8 @@ from sqlalchemy import (
     ColumnElement,
     Connection,
     Select,
-    delete,
     exists,
     func,
-    insert,
     select,
     true,
     update,
@@ -43,7 +41,7 @@ from storage.schema import (
     TargetRow,
     table_of,
 )
-from storage.summaries import chooser, refresh
+from storage.summaries import chooser, refresh, replaced
 
 queue_facts = table_of(QueueFactRow)
 accounts = table_of(AccountRow)
@@ -104,10 +102,7 @@ def _statements(some: bool) -> tuple[Any, ...]:
     built once, as a write that logs one interaction should not compose them again."""
     chosen = chooser(some)
     facts = _facts(chosen)
-    return (
-        delete(queue_facts).where(chosen(queue_facts.c.account_id)),
-        insert(queue_facts).from_select(list(facts.selected_columns.keys()), facts),
-    )
+    return replaced(queue_facts, chosen, facts)
 
 
 def worked_out_from() -> Mapping[str, frozenset[str]]:

@@ -19,11 +19,11 @@ import uuid
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from sqlalchemy import Connection, Select, delete, exists, insert, or_, select, update
+from sqlalchemy import Connection, Select, exists, insert, or_, select, update
 
 from storage.queries import columns_read
 from storage.schema import AccountRow, AccountScoreRow, AccountSegmentRow, TargetRow, table_of
-from storage.summaries import chooser, refresh
+from storage.summaries import chooser, refresh, replaced
 
 account_segments = table_of(AccountSegmentRow)
 accounts = table_of(AccountRow)
@@ -57,10 +57,7 @@ def _recomputed(chosen: Any) -> Select[Any]:
 def _statements(some: bool) -> tuple[Any, ...]:
     """The refresh's statements, for the accounts bound as ``ids`` (``some``) or for all."""
     chosen = chooser(some)
-    return (
-        delete(account_segments).where(chosen(account_segments.c.account_id)),
-        insert(account_segments).from_select(COLUMNS, _recomputed(chosen)),
-    )
+    return replaced(account_segments, chosen, _recomputed(chosen), COLUMNS)
 
 
 def refresh_segments(conn: Connection, account_ids: Iterable[uuid.UUID] | None) -> None:

@@ -50,7 +50,7 @@ from storage.schema import (
     TargetRow,
     table_of,
 )
-from storage.summaries import chooser, refresh
+from storage.summaries import chooser, refresh, replaced
 
 handoff_facts = table_of(HandoffFactRow)
 follow_up_facts = table_of(FollowUpFactRow)
@@ -186,12 +186,8 @@ def _statements(some: bool, dialect: str) -> tuple[Any, ...]:
     take_out, *add = _tallies(some, dialect)
     return (
         take_out,
-        delete(handoff_facts).where(chosen(handoff_facts.c.account_id)),
-        delete(follow_up_facts).where(chosen(follow_up_facts.c.account_id)),
-        *(
-            insert(table).from_select(list(rows.selected_columns.keys()), rows)
-            for table, rows in ((handoff_facts, handoffs), (follow_up_facts, follow_ups))
-        ),
+        *replaced(handoff_facts, chosen, handoffs),
+        *replaced(follow_up_facts, chosen, follow_ups),
         update(f)
         .where(f.c.first_meaningful.is_not(None), chosen(f.c.account_id))
         .values(rated_at=rated_at.scalar_subquery()),

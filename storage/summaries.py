@@ -8,7 +8,18 @@ import uuid
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Executable, bindparam, true
+from sqlalchemy import (
+    Connection,
+    Delete,
+    Executable,
+    Insert,
+    Select,
+    Table,
+    bindparam,
+    delete,
+    insert,
+    true,
+)
 
 #: The accounts recomputed in one statement: an IN list every database takes.
 CHUNK = 500
@@ -19,6 +30,19 @@ def chooser(some: bool) -> Callable[[Any], Any]:
     by an account id column."""
     ids: Any = bindparam("ids", expanding=True)
     return lambda column: column.in_(ids) if some else true()
+
+
+def replaced(
+    table: Table, chosen: Callable[[Any], Any], rows: Select[Any], names: Sequence[str] = ()
+) -> tuple[Delete, Insert]:
+    """The statements that work a summary's rows out again for the accounts ``chosen``
+    picks: its rows of those accounts deleted, and ``rows`` (their recomputation, in the
+    order of ``names``, by default the select's own) inserted."""
+    columns = list(names) or list(rows.selected_columns.keys())
+    return (
+        delete(table).where(chosen(table.c.account_id)),
+        insert(table).from_select(columns, rows),
+    )
 
 
 def refresh(
