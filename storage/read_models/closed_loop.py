@@ -29,6 +29,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import chain
 from typing import Any, TypeVar
 
 from sqlalchemy import (
@@ -299,27 +300,18 @@ def _keys(
 # --- the funnel -------------------------------------------------------------------------
 
 
-def _reach(scope: Scope, segments: Sequence[Segment] = EVERY) -> CTE:
-    """Per account that reached a stage in the period: when it first reached each stage
-    (and left each open stage) by the period's end, NULL after it, with its ``segments``; read
-    from the funnel's summary of the stage history (:mod:`storage.reach`)."""
+def _within(at: ColumnElement[Any], scope: Scope) -> ColumnElement[bool]:
+    """``at`` (a time of the funnel's summary, :mod:`storage.reach`) falls in the period."""
     start, end = _bounds(scope)
-    names = [*(reached_column(s) for s in FUNNEL), *(left_column(s) for s in OPEN)]
-    by_end = [case((account_reach.c[n] < end, account_reach.c[n])).label(n) for n in names]
-    in_period = or_(*(and_(account_reach.c[n] >= start, account_reach.c[n] < end) for n in names))
-    columns = [account_reach.c.account_id, *by_end]
-    return _segmented(
-        columns, account_reach, account_reach.c.account_id, scope, in_period, segments=segments
-    )
+    return and_(at >= start, at < end)
 
 
 def reached(conn: Connection, scope: Scope) -> dict[Stage, int]:
     """How many accounts reached each stage in the period, for the whole: the funnel's
     bars, which the dashboard's funnel panel shows, counted from the summary's rows alone
     (no segment, conversion or days in a stage)."""
-    start, end = _bounds(scope)
     times = [account_reach.c[reached_column(stage)] for stage in FUNNEL]
-    counts = select(*(_sum(and_(at >= start, at < end)) for at in times))
+    counts = select(*(_sum(_within(at, scope)) for at in times))
     _, conditions = _with_segments(account_reach, account_reach.c.account_id, scope, ())
     row = conn.execute(counts.where(*conditions)).one()
     return dict(zip(FUNNEL, (int(number) for number in row), strict=True))
@@ -352,17 +344,19 @@ def funnels(conn: Connection, scope: Scope) -> dict[Key, FunnelCounts]:
     """The period's funnel for the whole (:data:`WHOLE`) and for each segment
     (``(Segment.TIER, "A")`` …; a segment without a value has None).
 
-    The rows of :func:`_moved` (a combination of segments each) are sorted out by the
-    segments they count in, and each segment's are then added up column by column, its
-    lists of days counted together (a million days in all on a big workspace, counted by
-    :class:`collections.Counter` rather than one by one)."""
+    The rows of :func:`_moved` (a combination of segments each, its lists of days split
+    once) are sorted out by the segments they count in, and each segment's are then added
+    up column by column, its lists of days counted together (a million days in all on a big
+    workspace, counted by :class:`collections.Counter` rather than one by one)."""
     names = _names(conn)
-    rows_of: dict[Key, list[Sequence[Any]]] = {WHOLE: []}
+    rows_of: dict[Key, list[_Combination]] = {WHOLE: []}
     for row in conn.execute(_moved(scope)):
-        if any(row[_REACHED]):
-            for key in _keys(row, names):
-                rows_of.setdefault(key, []).append(row)
-    return {key: _added_up(rows) for key, rows in rows_of.items()}
+        combination = _Combination(
+            row[_REACHED], row[_WENT_ON], [text.split(",") if text else [] for text in row[_DAYS]]
+        )
+        for key in _keys(row, names):
+            rows_of.setdefault(key, []).append(combination)
+    return {key: _added_up(combinations) for key, combinations in rows_of.items()}
 
 
 #: Where :func:`_moved`'s aggregates are in its rows, after the segments and the campaigns.
@@ -371,47 +365,60 @@ _WENT_ON = slice(_REACHED.stop, _REACHED.stop + len(OPEN))
 _DAYS = slice(_WENT_ON.stop, _WENT_ON.stop + len(OPEN))
 
 
-def _added_up(rows: list[Sequence[Any]]) -> FunnelCounts:
-    """The funnel of the combinations of segments ``rows`` (of :func:`_moved`)."""
-    columns = list(zip(*rows, strict=True))
-    if not columns:
-        return FunnelCounts(dict.fromkeys(FUNNEL, 0), dict.fromkeys(OPEN, 0),
-                            dict.fromkeys(OPEN))  # fmt: skip
+@dataclass(frozen=True)
+class _Combination:
+    """One row of :func:`_moved`: its accounts that reached each stage, went on from each
+    open stage, and the days each spent in each open stage (whole days, as text)."""
+
+    reached: Sequence[int]
+    went_on: Sequence[int]
+    days: list[list[str]]
+
+
+def _added_up(combinations: list[_Combination]) -> FunnelCounts:
+    """The funnel of the combinations of segments ``combinations``."""
     days = {}
-    for stage, listed in zip(OPEN, columns[_DAYS], strict=True):
-        counts = Counter(",".join(text for text in listed if text).split(","))
-        counts.pop("", None)  # no days listed
+    for n, stage in enumerate(OPEN):
+        counts = Counter(chain.from_iterable(c.days[n] for c in combinations))
         days[stage] = median((int(number), times) for number, times in counts.items())
+    reached = _column_sums([c.reached for c in combinations], len(FUNNEL))
+    went_on = _column_sums([c.went_on for c in combinations], len(OPEN))
     return FunnelCounts(
-        dict(zip(FUNNEL, map(sum, columns[_REACHED]), strict=True)),
-        dict(zip(OPEN, map(sum, columns[_WENT_ON]), strict=True)),
-        days,
+        dict(zip(FUNNEL, reached, strict=True)), dict(zip(OPEN, went_on, strict=True)), days
     )
+
+
+def _column_sums(rows: list[Sequence[int]], width: int) -> list[int]:
+    """The sums of the columns of ``rows``, each ``width`` long."""
+    return [sum(column) for column in zip(*rows, strict=True)] if rows else [0] * width
 
 
 def _moved(scope: Scope) -> Select[Any]:
     """Per combination of segments, after them: for each stage how many accounts reached it
     in the period (in :data:`FUNNEL`'s order), for each open stage how many of them went on
-    to the next stage, and for each open stage the whole days each spent in it (a list,
-    commas between: none for an account still in the stage at the end). One grouping of
-    the accounts: the days are listed rather than grouped by, which would sort the
-    accounts once per stage."""
-    start, _ = _bounds(scope)
-    reach = _reach(scope)
-
-    def in_period(stage: Stage) -> ColumnElement[bool]:
-        return reach.c[reached_column(stage)] >= start
-
-    reached = [_sum(in_period(stage)) for stage in FUNNEL]
+    to the next stage by the period's end, and for each open stage the whole days each
+    spent in it (a list, commas between: none for an account still in the stage at the
+    end). One grouping of the accounts that reached a stage in the period, compared with
+    the period's bounds as the summary holds them: the days are listed rather than grouped
+    by, which would sort the accounts once per stage."""
+    start, end = _bounds(scope)
+    columns = [account_reach.c.account_id,
+               *(account_reach.c[reached_column(stage)] for stage in FUNNEL),
+               *(account_reach.c[left_column(stage)] for stage in OPEN)]  # fmt: skip
+    moved = or_(*(_within(account_reach.c[reached_column(stage)], scope) for stage in FUNNEL))
+    reach = _segmented(columns, account_reach, account_reach.c.account_id, scope, moved)
+    at = {stage: reach.c[reached_column(stage)] for stage in FUNNEL}
+    reached = [_sum(_within(at[stage], scope)) for stage in FUNNEL]
     went_on = [
-        _sum(and_(in_period(stage), reach.c[reached_column(after)].is_not(None)))
+        _sum(and_(_within(at[stage], scope), at[after] < end))
         for stage in OPEN
         if (after := next_stage(stage)) is not None
     ]
     days = []
     for stage in OPEN:
-        came, left = reach.c[reached_column(stage)], reach.c[left_column(stage)]
-        spent = case((and_(in_period(stage), left >= came), cast(days_between(came, left), String)))
+        came, left = at[stage], reach.c[left_column(stage)]
+        spent = case((and_(came >= start, left < end, left >= came),
+                      cast(days_between(came, left), String)))  # fmt: skip
         days.append(func.aggregate_strings(spent, ","))
     return _grouped(reach, [*reached, *went_on, *days])
 
@@ -586,19 +593,19 @@ def calibration(conn: Connection, scope: Scope) -> tuple[IcpVersion | None, list
     version = read_active_version(conn)
     if version is None or not version.icp.criteria:
         return version, []
-    start, _ = _bounds(scope)
-    reach = _reach(scope, segments=())  # the criteria segment the accounts here
-    won = reach.c[reached_column(Stage.WON)] >= start
-    closed = or_(won, reach.c[reached_column(Stage.LOST)] >= start)
+    won = _within(account_reach.c[reached_column(Stage.WON)], scope)
+    closed = or_(won, _within(account_reach.c[reached_column(Stage.LOST)], scope))
     criteria = version.icp.criteria
     columns = [func.count().label("closed"), _sum(won).label("won")]
     for number, criterion in enumerate(criteria):
         met = criterion_sql(criterion)
         columns += [_sum(and_(met, won)).label(f"won_{number}"), _sum(met).label(f"met_{number}")]
+    # the criteria segment the accounts here: no other segment is read
+    reach, conditions = _with_segments(account_reach, account_reach.c.account_id, scope, ())
     row = conn.execute(
         select(*columns)
-        .select_from(reach.join(accounts, accounts.c.id == reach.c.account_id))
-        .where(closed)
+        .select_from(reach.join(accounts, accounts.c.id == account_reach.c.account_id))
+        .where(closed, *conditions)
     ).one()
     outcomes = [
         CriterionOutcomes(
