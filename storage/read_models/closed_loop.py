@@ -146,10 +146,17 @@ class days_between(GenericFunction[int]):
     inherit_cache = True
 
 
+#: The SQLite that has ``unixepoch``: a time's whole seconds, as ``strftime('%s')`` reads
+#: them (the same rounding of the milliseconds), in less than half the time.
+UNIXEPOCH_SINCE = (3, 38)
+
+
 @compiles(days_between, "sqlite")
 def _days_between_sqlite(element: days_between, compiler: Any, **kw: Any) -> str:
     a, b = (compiler.process(c, **kw) for c in element.clauses)
     # Whole seconds, counted as integers: julianday's fractions make 3 days 2.99999.
+    if (compiler.dialect.server_version_info or ()) >= UNIXEPOCH_SINCE:
+        return f"((unixepoch({b}) - unixepoch({a})) / 86400)"
     return (
         f"((CAST(strftime('%s', {b}) AS INTEGER) - CAST(strftime('%s', {a}) AS INTEGER)) / 86400)"
     )
