@@ -26,10 +26,9 @@ from __future__ import annotations
 
 import enum
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from itertools import chain
 from typing import Any, TypeVar
 
 from sqlalchemy import (
@@ -351,19 +350,26 @@ def funnels(conn: Connection, scope: Scope) -> dict[Key, FunnelCounts]:
     """The period's funnel for the whole (:data:`WHOLE`) and for each segment
     (``(Segment.TIER, "A")`` …; a segment without a value has None).
 
-    The rows of :func:`_moved` (a combination of segments each, its lists of days split
-    once) are sorted out by the segments they count in, and each segment's are then added
-    up column by column, its lists of days counted together (a million days in all on a big
-    workspace, counted by :class:`collections.Counter` rather than one by one)."""
+    The rows of :func:`_moved` (a combination of segments each) are added up per segment,
+    column by column, and each segment's days in each open stage counted together (a
+    million days in all on a big workspace, counted by :class:`collections.Counter` rather
+    than one by one). The rows of the same own segments, whatever their campaigns, are
+    added up once, and what they add up to then goes to the whole and to each of those
+    segments: each day is counted about twice, not once for every segment it counts in."""
     names = _names(conn)
-    rows_of: dict[Key, list[_Combination]] = {WHOLE: []}
+    by_own: dict[tuple[Key, ...], _Tally] = {}
+    found: dict[Key, _Tally] = {WHOLE: _Tally()}
     for row in conn.execute(_moved(scope)):
-        combination = _Combination(
-            row[_REACHED], row[_WENT_ON], [text.split(",") if text else [] for text in row[_DAYS]]
-        )
-        for key in _keys(row, names):
-            rows_of.setdefault(key, []).append(combination)
-    return {key: _added_up(combinations) for key, combinations in rows_of.items()}
+        keys = _keys(row, names)  # the whole and its own segments, then its campaigns
+        own, campaigns = tuple(keys[: len(_OWN) + 1]), keys[len(_OWN) + 1 :]
+        days = [text.split(",") if text else [] for text in row[_DAYS]]
+        by_own.setdefault(own, _Tally()).add(row[_REACHED], row[_WENT_ON], days)
+        for key in campaigns:
+            found.setdefault(key, _Tally()).add(row[_REACHED], row[_WENT_ON], days)
+    for own, tally in by_own.items():
+        for key in own:
+            found.setdefault(key, _Tally()).add(tally.reached, tally.went_on, tally.days)
+    return {key: tally.funnel() for key, tally in found.items()}
 
 
 #: Where :func:`_moved`'s aggregates are in its rows, after the segments and the campaigns.
@@ -372,32 +378,33 @@ _WENT_ON = slice(_REACHED.stop, _REACHED.stop + len(OPEN))
 _DAYS = slice(_WENT_ON.stop, _WENT_ON.stop + len(OPEN))
 
 
-@dataclass(frozen=True)
-class _Combination:
-    """One row of :func:`_moved`: its accounts that reached each stage, went on from each
-    open stage, and the days each spent in each open stage (whole days, as text)."""
+class _Tally:
+    """Rows of :func:`_moved` added up: the accounts that reached each stage, those that
+    went on from each open stage, and how many spent each number of whole days in each
+    open stage."""
 
-    reached: Sequence[int]
-    went_on: Sequence[int]
-    days: list[list[str]]
+    def __init__(self) -> None:
+        self.reached = [0] * len(FUNNEL)
+        self.went_on = [0] * len(OPEN)
+        self.days: list[Counter[str]] = [Counter() for _ in OPEN]
 
+    def add(
+        self, reached: Sequence[int], went_on: Sequence[int], days: Sequence[Iterable[str]]
+    ) -> None:
+        """Add accounts: how many reached and went on, and their days (each number of days
+        listed once per account, or counted)."""
+        self.reached = [mine + more for mine, more in zip(self.reached, reached, strict=True)]
+        self.went_on = [mine + more for mine, more in zip(self.went_on, went_on, strict=True)]
+        for counts, more in zip(self.days, days, strict=True):
+            counts.update(more)
 
-def _added_up(combinations: list[_Combination]) -> FunnelCounts:
-    """The funnel of the combinations of segments ``combinations``."""
-    days = {}
-    for n, stage in enumerate(OPEN):
-        counts = Counter(chain.from_iterable(c.days[n] for c in combinations))
-        days[stage] = median((int(number), times) for number, times in counts.items())
-    reached = _column_sums([c.reached for c in combinations], len(FUNNEL))
-    went_on = _column_sums([c.went_on for c in combinations], len(OPEN))
-    return FunnelCounts(
-        dict(zip(FUNNEL, reached, strict=True)), dict(zip(OPEN, went_on, strict=True)), days
-    )
-
-
-def _column_sums(rows: list[Sequence[int]], width: int) -> list[int]:
-    """The sums of the columns of ``rows``, each ``width`` long."""
-    return [sum(column) for column in zip(*rows, strict=True)] if rows else [0] * width
+    def funnel(self) -> FunnelCounts:
+        return FunnelCounts(
+            dict(zip(FUNNEL, self.reached, strict=True)),
+            dict(zip(OPEN, self.went_on, strict=True)),
+            {stage: median((int(number), times) for number, times in counts.items())
+             for stage, counts in zip(OPEN, self.days, strict=True)},
+        )  # fmt: skip
 
 
 def _moved(scope: Scope) -> Select[Any]:
