@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import enum
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
@@ -145,10 +145,17 @@ class days_between(GenericFunction[int]):
     inherit_cache = True
 
 
+#: The SQLite that has ``unixepoch``: a time's whole seconds, as ``strftime('%s')`` reads
+#: them (the same rounding of the milliseconds), in less than half the time.
+UNIXEPOCH_SINCE = (3, 38)
+
+
 @compiles(days_between, "sqlite")
 def _days_between_sqlite(element: days_between, compiler: Any, **kw: Any) -> str:
     a, b = (compiler.process(c, **kw) for c in element.clauses)
     # Whole seconds, counted as integers: julianday's fractions make 3 days 2.99999.
+    if (compiler.dialect.server_version_info or ()) >= UNIXEPOCH_SINCE:
+        return f"((unixepoch({b}) - unixepoch({a})) / 86400)"
     return (
         f"((CAST(strftime('%s', {b}) AS INTEGER) - CAST(strftime('%s', {a}) AS INTEGER)) / 86400)"
     )
@@ -299,27 +306,18 @@ def _keys(
 # --- the funnel -------------------------------------------------------------------------
 
 
-def _reach(scope: Scope, segments: Sequence[Segment] = EVERY) -> CTE:
-    """Per account that reached a stage in the period: when it first reached each stage
-    (and left each open stage) by the period's end, NULL after it, with its ``segments``; read
-    from the funnel's summary of the stage history (:mod:`storage.reach`)."""
+def _within(at: ColumnElement[Any], scope: Scope) -> ColumnElement[bool]:
+    """``at`` (a time of the funnel's summary, :mod:`storage.reach`) falls in the period."""
     start, end = _bounds(scope)
-    names = [*(reached_column(s) for s in FUNNEL), *(left_column(s) for s in OPEN)]
-    by_end = [case((account_reach.c[n] < end, account_reach.c[n])).label(n) for n in names]
-    in_period = or_(*(and_(account_reach.c[n] >= start, account_reach.c[n] < end) for n in names))
-    columns = [account_reach.c.account_id, *by_end]
-    return _segmented(
-        columns, account_reach, account_reach.c.account_id, scope, in_period, segments=segments
-    )
+    return and_(at >= start, at < end)
 
 
 def reached(conn: Connection, scope: Scope) -> dict[Stage, int]:
     """How many accounts reached each stage in the period, for the whole: the funnel's
     bars, which the dashboard's funnel panel shows, counted from the summary's rows alone
     (no segment, conversion or days in a stage)."""
-    start, end = _bounds(scope)
     times = [account_reach.c[reached_column(stage)] for stage in FUNNEL]
-    counts = select(*(_sum(and_(at >= start, at < end)) for at in times))
+    counts = select(*(_sum(_within(at, scope)) for at in times))
     _, conditions = _with_segments(account_reach, account_reach.c.account_id, scope, ())
     row = conn.execute(counts.where(*conditions)).one()
     return dict(zip(FUNNEL, (int(number) for number in row), strict=True))
@@ -352,17 +350,26 @@ def funnels(conn: Connection, scope: Scope) -> dict[Key, FunnelCounts]:
     """The period's funnel for the whole (:data:`WHOLE`) and for each segment
     (``(Segment.TIER, "A")`` …; a segment without a value has None).
 
-    The rows of :func:`_moved` (a combination of segments each) are sorted out by the
-    segments they count in, and each segment's are then added up column by column, its
-    lists of days counted together (a million days in all on a big workspace, counted by
-    :class:`collections.Counter` rather than one by one)."""
+    The rows of :func:`_moved` (a combination of segments each) are added up per segment,
+    column by column, and each segment's days in each open stage counted together (a
+    million days in all on a big workspace, counted by :class:`collections.Counter` rather
+    than one by one). The rows of the same own segments, whatever their campaigns, are
+    added up once, and what they add up to then goes to the whole and to each of those
+    segments: each day is counted about twice, not once for every segment it counts in."""
     names = _names(conn)
-    rows_of: dict[Key, list[Sequence[Any]]] = {WHOLE: []}
+    by_own: dict[tuple[Key, ...], _Tally] = {}
+    found: dict[Key, _Tally] = {WHOLE: _Tally()}
     for row in conn.execute(_moved(scope)):
-        if any(row[_REACHED]):
-            for key in _keys(row, names):
-                rows_of.setdefault(key, []).append(row)
-    return {key: _added_up(rows) for key, rows in rows_of.items()}
+        keys = _keys(row, names)  # the whole and its own segments, then its campaigns
+        own, campaigns = tuple(keys[: len(_OWN) + 1]), keys[len(_OWN) + 1 :]
+        days = [text.split(",") if text else [] for text in row[_DAYS]]
+        by_own.setdefault(own, _Tally()).add(row[_REACHED], row[_WENT_ON], days)
+        for key in campaigns:
+            found.setdefault(key, _Tally()).add(row[_REACHED], row[_WENT_ON], days)
+    for own, tally in by_own.items():
+        for key in own:
+            found.setdefault(key, _Tally()).add(tally.reached, tally.went_on, tally.days)
+    return {key: tally.funnel() for key, tally in found.items()}
 
 
 #: Where :func:`_moved`'s aggregates are in its rows, after the segments and the campaigns.
@@ -371,47 +378,61 @@ _WENT_ON = slice(_REACHED.stop, _REACHED.stop + len(OPEN))
 _DAYS = slice(_WENT_ON.stop, _WENT_ON.stop + len(OPEN))
 
 
-def _added_up(rows: list[Sequence[Any]]) -> FunnelCounts:
-    """The funnel of the combinations of segments ``rows`` (of :func:`_moved`)."""
-    columns = list(zip(*rows, strict=True))
-    if not columns:
-        return FunnelCounts(dict.fromkeys(FUNNEL, 0), dict.fromkeys(OPEN, 0),
-                            dict.fromkeys(OPEN))  # fmt: skip
-    days = {}
-    for stage, listed in zip(OPEN, columns[_DAYS], strict=True):
-        counts = Counter(",".join(text for text in listed if text).split(","))
-        counts.pop("", None)  # no days listed
-        days[stage] = median((int(number), times) for number, times in counts.items())
-    return FunnelCounts(
-        dict(zip(FUNNEL, map(sum, columns[_REACHED]), strict=True)),
-        dict(zip(OPEN, map(sum, columns[_WENT_ON]), strict=True)),
-        days,
-    )
+class _Tally:
+    """Rows of :func:`_moved` added up: the accounts that reached each stage, those that
+    went on from each open stage, and how many spent each number of whole days in each
+    open stage."""
+
+    def __init__(self) -> None:
+        self.reached = [0] * len(FUNNEL)
+        self.went_on = [0] * len(OPEN)
+        self.days: list[Counter[str]] = [Counter() for _ in OPEN]
+
+    def add(
+        self, reached: Sequence[int], went_on: Sequence[int], days: Sequence[Iterable[str]]
+    ) -> None:
+        """Add accounts: how many reached and went on, and their days (each number of days
+        listed once per account, or counted)."""
+        self.reached = [mine + more for mine, more in zip(self.reached, reached, strict=True)]
+        self.went_on = [mine + more for mine, more in zip(self.went_on, went_on, strict=True)]
+        for counts, more in zip(self.days, days, strict=True):
+            counts.update(more)
+
+    def funnel(self) -> FunnelCounts:
+        return FunnelCounts(
+            dict(zip(FUNNEL, self.reached, strict=True)),
+            dict(zip(OPEN, self.went_on, strict=True)),
+            {stage: median((int(number), times) for number, times in counts.items())
+             for stage, counts in zip(OPEN, self.days, strict=True)},
+        )  # fmt: skip
 
 
 def _moved(scope: Scope) -> Select[Any]:
     """Per combination of segments, after them: for each stage how many accounts reached it
     in the period (in :data:`FUNNEL`'s order), for each open stage how many of them went on
-    to the next stage, and for each open stage the whole days each spent in it (a list,
-    commas between: none for an account still in the stage at the end). One grouping of
-    the accounts: the days are listed rather than grouped by, which would sort the
-    accounts once per stage."""
-    start, _ = _bounds(scope)
-    reach = _reach(scope)
-
-    def in_period(stage: Stage) -> ColumnElement[bool]:
-        return reach.c[reached_column(stage)] >= start
-
-    reached = [_sum(in_period(stage)) for stage in FUNNEL]
+    to the next stage by the period's end, and for each open stage the whole days each
+    spent in it (a list, commas between: none for an account still in the stage at the
+    end). One grouping of the accounts that reached a stage in the period, compared with
+    the period's bounds as the summary holds them: the days are listed rather than grouped
+    by, which would sort the accounts once per stage."""
+    start, end = _bounds(scope)
+    columns = [account_reach.c.account_id,
+               *(account_reach.c[reached_column(stage)] for stage in FUNNEL),
+               *(account_reach.c[left_column(stage)] for stage in OPEN)]  # fmt: skip
+    moved = or_(*(_within(account_reach.c[reached_column(stage)], scope) for stage in FUNNEL))
+    reach = _segmented(columns, account_reach, account_reach.c.account_id, scope, moved)
+    at = {stage: reach.c[reached_column(stage)] for stage in FUNNEL}
+    reached = [_sum(_within(at[stage], scope)) for stage in FUNNEL]
     went_on = [
-        _sum(and_(in_period(stage), reach.c[reached_column(after)].is_not(None)))
+        _sum(and_(_within(at[stage], scope), at[after] < end))
         for stage in OPEN
         if (after := next_stage(stage)) is not None
     ]
     days = []
     for stage in OPEN:
-        came, left = reach.c[reached_column(stage)], reach.c[left_column(stage)]
-        spent = case((and_(in_period(stage), left >= came), cast(days_between(came, left), String)))
+        came, left = at[stage], reach.c[left_column(stage)]
+        spent = case((and_(came >= start, left < end, left >= came),
+                      cast(days_between(came, left), String)))  # fmt: skip
         days.append(func.aggregate_strings(spent, ","))
     return _grouped(reach, [*reached, *went_on, *days])
 
@@ -478,7 +499,9 @@ def lead_quality(
 
 
 def _sum(condition: ColumnElement[bool]) -> ColumnElement[int]:
-    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+    """How many of the rows ``condition`` holds for (none: 0), counted by the aggregate's
+    own filter: a fifth faster on SQLite than adding up a CASE of 1 and 0."""
+    return func.count().filter(condition)
 
 
 # --- what the field learned -----------------------------------------------------------
@@ -586,19 +609,19 @@ def calibration(conn: Connection, scope: Scope) -> tuple[IcpVersion | None, list
     version = read_active_version(conn)
     if version is None or not version.icp.criteria:
         return version, []
-    start, _ = _bounds(scope)
-    reach = _reach(scope, segments=())  # the criteria segment the accounts here
-    won = reach.c[reached_column(Stage.WON)] >= start
-    closed = or_(won, reach.c[reached_column(Stage.LOST)] >= start)
+    won = _within(account_reach.c[reached_column(Stage.WON)], scope)
+    closed = or_(won, _within(account_reach.c[reached_column(Stage.LOST)], scope))
     criteria = version.icp.criteria
     columns = [func.count().label("closed"), _sum(won).label("won")]
     for number, criterion in enumerate(criteria):
         met = criterion_sql(criterion)
         columns += [_sum(and_(met, won)).label(f"won_{number}"), _sum(met).label(f"met_{number}")]
+    # the criteria segment the accounts here: no other segment is read
+    reach, conditions = _with_segments(account_reach, account_reach.c.account_id, scope, ())
     row = conn.execute(
         select(*columns)
-        .select_from(reach.join(accounts, accounts.c.id == reach.c.account_id))
-        .where(closed)
+        .select_from(reach.join(accounts, accounts.c.id == account_reach.c.account_id))
+        .where(closed, *conditions)
     ).one()
     outcomes = [
         CriterionOutcomes(
