@@ -30,6 +30,7 @@ from __future__ import annotations
 import enum
 import functools
 import json
+import operator
 import uuid
 from collections import Counter
 from collections.abc import Iterator
@@ -144,6 +145,26 @@ class _Days:
             day += timedelta(days=1)
         return rows
 
+    @cached_property
+    def judged(self) -> dict[int, _Day]:
+        """Each day by its number, with what a hand-off on it is judged by as day numbers."""
+        work = self.work
+
+        def number(moment: datetime) -> int:
+            """The number of the day that starts at ``moment``."""
+            return (work.local_day(moment) - EPOCH).days
+
+        return {
+            n: _Day(month, week, number(deadline), tuple(number(by) for by in bounds))
+            for n, _, _, month, week, deadline, _, _, *bounds in self.rows
+        }
+
+    @cached_property
+    def touch_days(self) -> int:
+        """Days from a hand-off's day after which a first touch is late by every deadline and
+        bucket's bound of it (so all such touches are counted alike)."""
+        return max(max(day.deadline, *day.bounds) - n for n, day in self.judged.items())
+
     def due_before(self, moment: datetime) -> datetime:
         """The hand-offs made before this time are those whose first-touch deadline has
         come by ``moment`` (a deadline is a later day's start: the later the day, the later
@@ -207,8 +228,8 @@ class _Days:
 
     def day_of(self, moment: Any) -> Any:
         """The day number of the time ``moment`` (a column), in SQL."""
-        if self.dialect.name == "sqlite":
-            seconds: Any = cast(func.strftime("%s", moment), Integer)
+        if self.dialect.name == "sqlite":  # its whole seconds, as stored (a fraction cut off)
+            seconds: Any = func.unixepoch(func.substr(moment, 1, 19))
         else:
             seconds = cast(func.floor(func.extract("epoch", moment)), Integer)
         offsets = self.offsets()
@@ -225,6 +246,27 @@ class _Days:
 
 
 EPOCH, DAY_SECONDS = date(1970, 1, 1), 86400
+
+
+@dataclass(frozen=True)
+class _Day:
+    """A day as a hand-off on it is judged: its month and week, and as day numbers its
+    first-touch deadline and each touch bucket's bound (:data:`TOUCH_BUCKETS`), the day
+    whose start it is."""
+
+    month: str
+    week: str
+    deadline: int
+    bounds: tuple[int, ...]
+
+    def bucket(self, touched: int | None) -> str:
+        """The touch bucket of a first touch on the day numbered ``touched`` (None: none)."""
+        if touched is None:
+            return NO_TOUCH
+        for bound, (_, label) in zip(self.bounds, TOUCH_BUCKETS, strict=True):
+            if touched < bound:
+                return label
+        return LATER_TOUCH
 
 
 def _days(conn: Connection, scope: Scope, agreement: Agreement, since_first: bool) -> _Days:
@@ -399,11 +441,6 @@ def _judged_facts(scope: Scope, h: Any) -> list[Any]:
     ]
 
 
-def _bucket(h: Any) -> Any:
-    whens = [(h.c.first_touch < h.c[f"by{n}"], label) for n, label in TOUCH_BUCKETS]
-    return case((h.c.first_touch.is_(None), NO_TOUCH), *whens, else_=LATER_TOUCH)
-
-
 @dataclass
 class _Tally:
     """Sums over a group of hand-offs (and of follow-ups)."""
@@ -426,25 +463,14 @@ class _Tally:
     tiers: Counter[str] = field(default_factory=Counter)
     touch: Counter[str] = field(default_factory=Counter)
 
-    def add(self, row: Any) -> None:
-        for name in (
-            "handoffs",
-            "on_time",
-            "touch_judged",
-            "attempts_met",
-            "attempts_judged",
-            "feedback",
-            "feedback_judged",
-            "black_hole",
-            "rated",
-            "rating_sum",
-            "verdicts",
-            "accepted",
-        ):
-            setattr(self, name, getattr(self, name) + int(row._mapping[name] or 0))
-        self.tiers[row.tier] += row.handoffs
-        self.tier_a += row.handoffs if row.tier == "A" else 0
-        self.touch[row.bucket] += row.handoffs
+    def add(self, counts: dict[str, int], tier: str, bucket: str) -> None:
+        """Add a group of hand-offs of one tier and touch bucket: ``counts`` by measure."""
+        for name, count in counts.items():
+            setattr(self, name, getattr(self, name) + count)
+        handoffs = counts["handoffs"]
+        self.tiers[tier] += handoffs
+        self.tier_a += handoffs if tier == "A" else 0
+        self.touch[bucket] += handoffs
 
     @property
     def average_rating(self) -> float | None:
@@ -467,43 +493,131 @@ class Compliance:
 
 
 def compliance(conn: Connection, scope: Scope) -> Compliance:
-    """The period's measures, summed in SQL per month, week, rep, tier and touch bucket."""
+    """The period's measures: the hand-offs' summed in SQL per day of hand-off, rep, tier
+    and day of first touch (:func:`_day_tallies`), judged per group in Python against the
+    day's deadlines, summed per month, week, rep, tier and touch bucket, and those few
+    sums added to each month's, week's, rep's and tier's tally."""
     agreement = current_agreement(conn)
     span = _days(conn, scope, agreement, False)
-    zone = scope.calendar.zone
-    # Every hand-off of the period: one pass over the facts reads them in the order they
-    # are stored, where their times' index would fetch each in random order, several times
-    # slower for a period of months (a few hundred thousand at a million accounts).
-    h = _handoffs(
-        scope, span, start=scope.period.start(zone), end=scope.period.end(zone), scan=True
-    )
-    facts = _judged_facts(scope, h)
-    rep = func.coalesce(h.c.rep, "(no rep)")
-    groups = [h.c.month, h.c.week, rep.label("rep"), h.c.tier, _bucket(h).label("bucket")]
-    per = select(*groups, *facts, h.c.rating, h.c.verdict).subquery("per")
-    keys = [per.c.month, per.c.week, per.c.rep, per.c.tier, per.c.bucket]
-    sums = [func.sum(per.c[f.name]).label(f.name) for f in facts]
-    statement = select(
-        *keys,
-        func.count().label("handoffs"),
-        *sums,
-        func.count(per.c.rating).label("rated"),
-        func.sum(per.c.rating).label("rating_sum"),
-        func.count(per.c.verdict).label("verdicts"),
-        func.sum(case((per.c.verdict == "accepted", 1), else_=0)).label("accepted"),
-    ).group_by(*keys)
+    today = (scope.calendar.local_day(scope.now) - EPOCH).days
+    window = agreement.sales.attempts_days + 1
+    groups: dict[tuple[str, str, str, str, str], list[int]] = {}
+    for row in conn.execute(_day_tallies(scope, span, today)):
+        day, handoffs, met = span.judged[row.handed], row.handoffs, row.attempts_met
+        touched = None if row.touched is None else row.handed + row.touched
+        due = day.deadline <= today
+        counts = [
+            handoffs,
+            handoffs if touched is not None and touched < day.deadline else 0,
+            handoffs if touched is not None or due else 0,
+            handoffs if touched is None and due else 0,
+            met,
+            handoffs if row.handed + window <= today else met,
+            *(int(count or 0) for count in _summed(row)),
+        ]
+        key = (day.month, day.week, row.rep or "(no rep)", row.tier, day.bucket(touched))
+        summed = groups.get(key)
+        groups[key] = (
+            counts if summed is None else [a + b for a, b in zip(summed, counts, strict=True)]
+        )
     result = Compliance(agreement, len(scope.period.months))
-    for row in conn.execute(statement):
+    for (month, week, rep, tier, bucket), counts in groups.items():
+        named = dict(zip(_MEASURES, counts, strict=True))
         for tally in (
             result.total,
-            _at(result.by_month, row.month),
-            _at(result.by_week, row.week),
-            _at(result.by_rep, row.rep),
-            _at(result.by_tier, row.tier),
+            _at(result.by_month, month),
+            _at(result.by_week, week),
+            _at(result.by_rep, rep),
+            _at(result.by_tier, tier),
         ):
-            tally.add(row)
+            tally.add(named, tier, bucket)
     _follow_ups(conn, scope, span, result)
     return result
+
+
+#: The measures :func:`_day_tallies` adds up in SQL as they are.
+_SUMMED = ("feedback", "feedback_judged", "rated", "rating_sum", "verdicts", "accepted")
+_summed = operator.attrgetter(*_SUMMED)
+#: The measures :func:`compliance` sums per group, in its order.
+_MEASURES = ("handoffs", "on_time", "touch_judged", "black_hole", "attempts_met",
+             "attempts_judged", *_SUMMED)  # fmt: skip
+
+
+def _day_tallies(scope: Scope, span: _Days, today: int) -> Any:
+    """The period's hand-offs counted per day of hand-off (its number, ``handed``), rep,
+    tier and days from it to the first touch by now (``touched``: NULL when none, at most
+    :attr:`_Days.touch_days`, after which every bucket's bound and deadline has passed),
+    with the measures that do not depend on the day's deadlines summed.
+
+    Every bound a measure compares a fact with is a day's start in the workspace's zone (a
+    deadline, the end of a window), so a fact is before it exactly when its day number is
+    below the bound's: each fact is turned into its day number by integer arithmetic on its
+    seconds, not compared with the rows of the days' table, and the few groups are judged
+    in Python. The facts are read in one pass (the times' index would fetch each of a
+    period's hundreds of thousands in random order), each day number worked out once."""
+    f, now, day_of = handoff_facts, _utc(scope.now), span.day_of
+    sales = span.agreement.sales
+    zone = scope.calendar.zone
+
+    def by_now(moment: Any) -> Any:
+        """The day of ``moment`` once it has come, else NULL."""
+        return day_of(case((moment <= now, moment)))
+
+    handed = day_of(f.c.handed_off_at)
+    window = handed + (sales.attempts_days + 1)  # the attempts' window ends as this day starts
+    if sales.attempts <= MAX_ATTEMPTS:
+        enough: Any = by_now(f.c[ATTEMPTS[sales.attempts - 1]]) < window
+    else:
+        days = span.cte
+        ends = select(days.c.attempts_end).where(days.c.n == handed).scalar_subquery()
+        enough = _attempts_counted(f, ends, now) >= sales.attempts
+    per = (
+        select(
+            handed.label("handed"),
+            f.c.owner_id,
+            func.coalesce(f.c.tier, NO_TIER).label("tier"),
+            (by_now(f.c.attempt_1) - handed).label("touched"),
+            case((enough | (day_of(f.c.closed_at) < window), 1), else_=0).label("met"),
+            by_now(f.c.first_meaningful).label("talked"),
+            by_now(f.c.rated_at).label("rated_on"),
+            case((f.c.rating_at <= now, f.c.rating)).label("rating"),
+            case((f.c.verdict_at <= now, f.c.verdict)).label("verdict"),
+        )
+        .where(*_handed_off(scope, scope.period.start(zone), scope.period.end(zone), True))
+        .offset(0)  # each day number worked out once per hand-off
+        .subquery("per")
+    )
+    feedback_end = per.c.talked + (sales.feedback_days + 1)
+    rated = per.c.rated_on < feedback_end
+
+    def one(condition: Any) -> Any:
+        return func.sum(case((condition, 1), else_=0))
+
+    touched = case((per.c.touched > span.touch_days, span.touch_days), else_=per.c.touched).label(
+        "touched"
+    )
+    keys = [per.c.handed, per.c.owner_id, per.c.tier, touched]
+    grouped = (
+        select(
+            *keys,
+            func.count().label("handoffs"),
+            func.sum(per.c.met).label("attempts_met"),
+            one(rated).label("feedback"),
+            one(per.c.talked.is_not(None) & (rated | (feedback_end <= today))).label(
+                "feedback_judged"
+            ),
+            func.count(per.c.rating).label("rated"),
+            func.sum(per.c.rating).label("rating_sum"),
+            func.count(per.c.verdict).label("verdicts"),
+            one(per.c.verdict == "accepted").label("accepted"),
+        )
+        .group_by(*keys)
+        .subquery("grouped")
+    )
+    named = [c for c in grouped.c if c.name != "owner_id"]
+    return select(*named, users.c.name.label("rep")).select_from(
+        grouped.outerjoin(users, users.c.id == grouped.c.owner_id)
+    )
 
 
 def _compliance_now(conn: Connection, scope: Scope) -> Compliance:
