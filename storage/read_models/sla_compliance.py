@@ -82,7 +82,9 @@ from storage.sla_facts import (
     follow_up_days,
     follow_up_facts,
     handoff_facts,
+    in_seconds,
     interactions,
+    whole_seconds,
 )
 
 accounts = table_of(AccountRow)
@@ -228,16 +230,18 @@ class _Days:
 
     def day_of(self, moment: Any) -> Any:
         """The day number of the time ``moment`` (a column), in SQL."""
-        if self.dialect.name == "sqlite":  # its whole seconds, as stored (a fraction cut off)
-            seconds: Any = func.unixepoch(func.substr(moment, 1, 19))
-        else:
-            seconds = cast(func.floor(func.extract("epoch", moment)), Integer)
+        return self.day_in_seconds(whole_seconds(moment))
+
+    def day_in_seconds(self, seconds: Any) -> Any:
+        """The day number of a time given in whole seconds since 1970 in UTC (a column), in
+        SQL: the zone's offset then added (a CASE over the moments it changes at, which
+        fall on a whole minute), and divided by a day's."""
         offsets = self.offsets()
         shift: Any = literal(offsets[-1][1])
         if len(offsets) > 1:
             shift = case(
                 *(
-                    (moment < _utc(since), before)
+                    (seconds < int(since.timestamp()), before)
                     for (since, _), (_, before) in zip(offsets[1:], offsets, strict=False)
                 ),
                 else_=offsets[-1][1],
@@ -551,57 +555,59 @@ def _day_tallies(scope: Scope, span: _Days, today: int) -> Any:
 
     Every bound a measure compares a fact with is a day's start in the workspace's zone (a
     deadline, the end of a window), so a fact is before it exactly when its day number is
-    below the bound's: each fact is turned into its day number by integer arithmetic on its
-    seconds, not compared with the rows of the days' table, and the few groups are judged
-    in Python. The facts are read in one pass (the times' index would fetch each of a
-    period's hundreds of thousands in random order), each day number worked out once."""
-    f, now, day_of = handoff_facts, _utc(scope.now), span.day_of
+    below the bound's: each fact's day is worked out once, from the whole seconds the facts
+    keep of it, by integer arithmetic, and the few groups are judged in Python. The facts
+    are read in one pass (the times' index would fetch each of a period's hundreds of
+    thousands in random order)."""
+    f, now, day_in = handoff_facts, _utc(scope.now), span.day_in_seconds
     sales = span.agreement.sales
     zone = scope.calendar.zone
 
-    def by_now(moment: Any) -> Any:
-        """The day of ``moment`` once it has come, else NULL."""
-        return day_of(case((moment <= now, moment)))
+    def day(name: str, by_now: bool = True) -> Any:
+        """The day of the fact ``name`` (once it has come by now, else NULL)."""
+        seconds = f.c[in_seconds(name)]
+        return day_in(case((f.c[name] <= now, seconds)) if by_now else seconds)
 
-    handed = day_of(f.c.handed_off_at)
-    window = handed + (sales.attempts_days + 1)  # the attempts' window ends as this day starts
-    if sales.attempts <= MAX_ATTEMPTS:
-        enough: Any = by_now(f.c[ATTEMPTS[sales.attempts - 1]]) < window
-    else:
+    if sales.attempts <= MAX_ATTEMPTS:  # the agreed attempt's day
+        agreed: Any = day(ATTEMPTS[sales.attempts - 1])
+    else:  # whether enough came before the window's end (1 or 0)
         days = span.cte
+        handed = day("handed_off_at", by_now=False)
         ends = select(days.c.attempts_end).where(days.c.n == handed).scalar_subquery()
-        enough = _attempts_counted(f, ends, now) >= sales.attempts
+        agreed = case((_attempts_counted(f, ends, now) >= sales.attempts, 1), else_=0)
     per = (
         select(
-            handed.label("handed"),
+            day("handed_off_at", by_now=False).label("handed"),
             f.c.owner_id,
             func.coalesce(f.c.tier, NO_TIER).label("tier"),
-            (by_now(f.c.attempt_1) - handed).label("touched"),
-            case((enough | (day_of(f.c.closed_at) < window), 1), else_=0).label("met"),
-            by_now(f.c.first_meaningful).label("talked"),
-            by_now(f.c.rated_at).label("rated_on"),
+            day("attempt_1").label("touch"),
+            agreed.label("agreed"),
+            day("closed_at", by_now=False).label("closed"),
+            day("first_meaningful").label("talked"),
+            day("rated_at").label("rated_on"),
             case((f.c.rating_at <= now, f.c.rating)).label("rating"),
             case((f.c.verdict_at <= now, f.c.verdict)).label("verdict"),
         )
         .where(*_handed_off(scope, scope.period.start(zone), scope.period.end(zone), True))
-        .offset(0)  # each day number worked out once per hand-off
+        .offset(0)  # each day worked out once per hand-off
         .subquery("per")
     )
+    window = per.c.handed + (sales.attempts_days + 1)  # its start ends the attempts' window
+    enough = per.c.agreed < window if sales.attempts <= MAX_ATTEMPTS else per.c.agreed == 1
     feedback_end = per.c.talked + (sales.feedback_days + 1)
     rated = per.c.rated_on < feedback_end
 
     def one(condition: Any) -> Any:
         return func.sum(case((condition, 1), else_=0))
 
-    touched = case((per.c.touched > span.touch_days, span.touch_days), else_=per.c.touched).label(
-        "touched"
-    )
+    touched: Any = per.c.touch - per.c.handed
+    touched = case((touched > span.touch_days, span.touch_days), else_=touched).label("touched")
     keys = [per.c.handed, per.c.owner_id, per.c.tier, touched]
     grouped = (
         select(
             *keys,
             func.count().label("handoffs"),
-            func.sum(per.c.met).label("attempts_met"),
+            one(enough | (per.c.closed < window)).label("attempts_met"),
             one(rated).label("feedback"),
             one(per.c.talked.is_not(None) & (rated | (feedback_end <= today))).label(
                 "feedback_judged"
