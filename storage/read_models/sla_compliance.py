@@ -59,6 +59,7 @@ from sqlalchemy import (
 
 from domain.agreement import Agreement, standing
 from domain.calendar import WorkCalendar
+from domain.periods import Period
 from domain.report import Chart, ChartKind, Figure, Scope, Section, Series, Unit, trend
 from domain.tables import ColumnKind, TableColumn, TableData
 from domain.targets import Stage
@@ -501,12 +502,21 @@ def compliance(conn: Connection, scope: Scope) -> Compliance:
     and day of first touch (:func:`_day_tallies`), judged per group in Python against the
     day's deadlines, summed per month, week, rep, tier and touch bucket, and those few
     sums added to each month's, week's, rep's and tier's tally."""
+    (found,) = _compliances(conn, scope, [scope.period])
+    return found
+
+
+def _compliances(conn: Connection, scope: Scope, periods: list[Period]) -> list[Compliance]:
+    """The compliance of each of ``periods`` (next to each other, in any order), as of the
+    scope's now: the hand-offs of all of them counted in one pass over their facts."""
+    first = min(p.first for p in periods)
+    whole = replace(scope, period=Period(first, max(p.last for p in periods)))
     agreement = current_agreement(conn)
-    span = _days(conn, scope, agreement, False)
+    span = _days(conn, whole, agreement, False)
     today = (scope.calendar.local_day(scope.now) - EPOCH).days
     window = agreement.sales.attempts_days + 1
     groups: dict[tuple[str, str, str, str, str], list[int]] = {}
-    for row in conn.execute(_day_tallies(scope, span, today)):
+    for row in conn.execute(_day_tallies(whole, span, today)):
         day, handoffs, met = span.judged[row.handed], row.handoffs, row.attempts_met
         touched = None if row.touched is None else row.handed + row.touched
         due = day.deadline <= today
@@ -524,9 +534,10 @@ def compliance(conn: Connection, scope: Scope) -> Compliance:
         groups[key] = (
             counts if summed is None else [a + b for a, b in zip(summed, counts, strict=True)]
         )
-    result = Compliance(agreement, len(scope.period.months))
+    found = [Compliance(agreement, len(p.months)) for p in periods]
+    of_month = {str(m): c for p, c in zip(periods, found, strict=True) for m in p.months}
     for (month, week, rep, tier, bucket), counts in groups.items():
-        named = dict(zip(_MEASURES, counts, strict=True))
+        result, named = of_month[month], dict(zip(_MEASURES, counts, strict=True))
         for tally in (
             result.total,
             _at(result.by_month, month),
@@ -535,8 +546,9 @@ def compliance(conn: Connection, scope: Scope) -> Compliance:
             _at(result.by_tier, tier),
         ):
             tally.add(named, tier, bucket)
-    _follow_ups(conn, scope, span, result)
-    return result
+    for period, result in zip(periods, found, strict=True):
+        _follow_ups(conn, replace(scope, period=period), span, result)
+    return found
 
 
 #: The measures :func:`_day_tallies` adds up in SQL as they are.
@@ -626,12 +638,13 @@ def _day_tallies(scope: Scope, span: _Days, today: int) -> Any:
     )
 
 
-def _compliance_now(conn: Connection, scope: Scope) -> Compliance:
+def _compliance_now(conn: Connection, scope: Scope) -> tuple[Compliance, Compliance]:
     """The period's compliance, with the queues' accounts and their dossiers as they are
-    now (what the figures show beside it; the previous period's figures do without)."""
-    result = compliance(conn, scope)
+    now (what the figures show beside it), and the previous period's (what their trends
+    compare with), worked out together."""
+    result, before = _compliances(conn, scope, [scope.period, scope.period.previous()])
     result.queue_accounts, result.queue_dossiers = _queue_dossiers(conn, scope.rep)
-    return result
+    return result, before
 
 
 def _at(groups: dict[str, _Tally], key: str) -> _Tally:
@@ -902,8 +915,7 @@ def sla_figures(conn: Connection, scope: Scope) -> tuple[list[Figure], list[Figu
     """The meeting pack's summary: four figures for marketing (hand-offs against agreed,
     quality, tier A share, dossiers complete for the queue) and four for sales (first touch
     on time, attempts met, follow-ups kept, feedback given)."""
-    now = _compliance_now(conn, scope)
-    before = compliance(conn, replace(scope, period=scope.period.previous()))
+    now, before = _compliance_now(conn, scope)
     return _figures(now, before, scope.rep)
 
 
@@ -927,8 +939,7 @@ PCT = ColumnKind.INTEGER
 def sla_sections(conn: Connection, scope: Scope, first: int | None = None) -> list[Section]:
     """Marketing's side and sales' side, with the black hole: all of it, or its ``first``
     few rows and how many there are (for a panel; a report lists them all)."""
-    c = _compliance_now(conn, scope)
-    before = compliance(conn, replace(scope, period=scope.period.previous()))
+    c, before = _compliance_now(conn, scope)
     marketing, sales = _figures(c, before, scope.rep)
     months = [str(m) for m in scope.period.months]
     labels = tuple(m.label for m in scope.period.months)
