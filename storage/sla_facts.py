@@ -141,7 +141,8 @@ class whole_seconds(FunctionElement[int]):
 @compiles(whole_seconds, "sqlite")
 def _whole_seconds_sqlite(element: whole_seconds, compiler: SQLCompiler, **kw: Any) -> str:
     (moment,) = (compiler.process(c, **kw) for c in element.clauses)
-    return f"unixepoch(substr({moment}, 1, 19))"  # 'YYYY-MM-DD HH:MM:SS', as stored
+    # 'YYYY-MM-DD HH:MM:SS' as stored, the fraction cut off: SQLite rounds it to milliseconds
+    return f"CAST(strftime('%s', substr({moment}, 1, 19)) AS INTEGER)"
 
 
 @compiles(whole_seconds, "postgresql")

@@ -31,7 +31,7 @@ def upgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
         seconds = "CAST(floor(extract(epoch FROM {})) AS BIGINT)"
     else:
-        seconds = "unixepoch(substr({}, 1, 19))"
+        seconds = "CAST(strftime('%s', substr({}, 1, 19)) AS INTEGER)"
     filled = ", ".join(f"{name}_seconds = {seconds.format(name)}" for name in FACTS)
     op.execute(f"UPDATE handoff_facts SET {filled}")
 
