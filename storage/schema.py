@@ -423,6 +423,24 @@ class HandoffFactRow(Base):
     #: The first verdict (accepted or rejected) after the hand-off, and when.
     verdict: Mapped[str | None] = mapped_column(String(20))
     verdict_at: Mapped[datetime | None]
+    #: The times the compliance finds the day of (in the workspace's zone, by adding its
+    #: offset), each also as whole seconds since 1970 in UTC, so that a read divides numbers
+    #: instead of parsing every hand-off's times (``storage.sla_facts.IN_SECONDS``). Nullable
+    #: as columns added to a filled table must be; 0024 fills them.
+    handed_off_at_seconds: Mapped[int | None] = mapped_column(BigInteger)
+    attempt_1_seconds: Mapped[int | None] = mapped_column(BigInteger)
+    attempt_2_seconds: Mapped[int | None] = mapped_column(BigInteger)
+    attempt_3_seconds: Mapped[int | None] = mapped_column(BigInteger)
+    attempt_4_seconds: Mapped[int | None] = mapped_column(BigInteger)
+    attempt_5_seconds: Mapped[int | None] = mapped_column(BigInteger)
+    attempt_6_seconds: Mapped[int | None] = mapped_column(BigInteger)
+    attempt_7_seconds: Mapped[int | None] = mapped_column(BigInteger)
+    attempt_8_seconds: Mapped[int | None] = mapped_column(BigInteger)
+    attempt_9_seconds: Mapped[int | None] = mapped_column(BigInteger)
+    attempt_10_seconds: Mapped[int | None] = mapped_column(BigInteger)
+    closed_at_seconds: Mapped[int | None] = mapped_column(BigInteger)
+    first_meaningful_seconds: Mapped[int | None] = mapped_column(BigInteger)
+    rated_at_seconds: Mapped[int | None] = mapped_column(BigInteger)
 
     __table_args__ = (
         Index("ix_handoff_facts_handed_off_at", "handed_off_at"),

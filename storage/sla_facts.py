@@ -119,6 +119,38 @@ def _lateness_postgresql(element: lateness, compiler: SQLCompiler, **kw: Any) ->
     )
 
 
+#: The facts kept also as whole seconds since 1970 in UTC (``<fact>_seconds``), the times the
+#: compliance finds the day of: the hand-off, its attempts, its close, its first meaningful
+#: interaction and its rating.
+IN_SECONDS = ("handed_off_at", *ATTEMPTS, "closed_at", "first_meaningful", "rated_at")
+
+
+def in_seconds(name: str) -> str:
+    """The column that holds the fact ``name`` in whole seconds since 1970 in UTC."""
+    return f"{name}_seconds"
+
+
+class whole_seconds(FunctionElement[int]):
+    """A stored time in whole seconds since 1970 in UTC, its fraction cut off (a time just
+    before a day's start stays on the day before)."""
+
+    type = Integer()
+    inherit_cache = True
+
+
+@compiles(whole_seconds, "sqlite")
+def _whole_seconds_sqlite(element: whole_seconds, compiler: SQLCompiler, **kw: Any) -> str:
+    (moment,) = (compiler.process(c, **kw) for c in element.clauses)
+    # 'YYYY-MM-DD HH:MM:SS' as stored, the fraction cut off: SQLite rounds it to milliseconds
+    return f"CAST(strftime('%s', substr({moment}, 1, 19)) AS INTEGER)"
+
+
+@compiles(whole_seconds, "postgresql")
+def _whole_seconds_postgresql(element: whole_seconds, compiler: SQLCompiler, **kw: Any) -> str:
+    (moment,) = (compiler.process(c, **kw) for c in element.clauses)
+    return f"CAST(floor(extract(epoch FROM {moment})) AS BIGINT)"
+
+
 def current(alias: Any) -> Any:
     """The interaction is current: no correction supersedes it."""
     later = interactions.alias()
@@ -191,6 +223,9 @@ def _statements(some: bool, dialect: str) -> tuple[Any, ...]:
         update(f)
         .where(f.c.first_meaningful.is_not(None), chosen(f.c.account_id))
         .values(rated_at=rated_at.scalar_subquery()),
+        update(f)
+        .where(chosen(f.c.account_id))
+        .values({in_seconds(name): whole_seconds(f.c[name]) for name in IN_SECONDS}),
         *add,
     )
 

@@ -292,3 +292,32 @@ def test_the_queues_dossiers_follow_each_accounts_stage_and_dossier(workspace, p
     assert _queue(workspace) == "0 of 1"  # so does a lost one, with its dossier
     correct_stage(uow, marketer, first, Stage.MEETING, "reopened")
     assert _queue(workspace) == "1 of 2"
+
+
+def test_the_migration_keeps_each_hand_offs_times_in_whole_seconds_too(db_url):
+    """0024 fills the seconds the compliance finds a fact's day from: a time a fraction of a
+    second before midnight stays on its day."""
+    from alembic import command
+    from alembic.config import Config
+
+    from storage.workspace import MIGRATIONS, open_workspace
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    old = open_workspace(db_url, migrate=False)
+    handed = datetime(2026, 6, 3, 23, 59, 59, 999900, tzinfo=UTC)
+    touched = datetime(2026, 6, 4, 0, 0, 0, 1, tzinfo=UTC)
+    with old.engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.upgrade(config, "0023")
+        conn.execute(handoff_facts.insert().values(
+            account_id=uuid.uuid4(), handed_off_at=handed, attempt_1=touched))  # fmt: skip
+        command.upgrade(config, "head")
+        row = conn.execute(select(handoff_facts)).one()
+    old.close()
+    assert (row.handed_off_at_seconds, row.attempt_1_seconds, row.attempt_2_seconds) == (
+        int(handed.timestamp()),
+        int(touched.timestamp()),
+        None,
+    )
+    assert row.handed_off_at_seconds % 86400 == 86399

@@ -294,6 +294,32 @@ def test_a_visit_logged_on_a_copy_moves_the_summaries_of_the_team_database(team,
     assert first_touch is not None  # not only the raw rows
 
 
+def test_a_first_touch_logged_on_a_copy_moves_the_team_databases_first_touch_on_time(
+    team, crew, laptop
+):
+    """The compliance reads each hand-off's day and its first touch's from the whole seconds
+    the facts keep (``handoff_facts.attempt_1_seconds``): the sync's refresh moves them."""
+    rep = crew[Role.REP]
+    acme = _handed_off(team, laptop, crew)
+    now = datetime.now(UTC)
+    scope = Scope(Period.parse(f"{now:%Y-%m}"), WorkCalendar("UTC"), now + timedelta(minutes=5))
+
+    def on_time() -> str:  # "First touch on time" this month, on the team database
+        with team.read() as conn:
+            return sla_figures(conn, scope)[1][0].basis
+
+    assert on_time() == ""  # the deadline has not come: nothing to judge yet
+    visit = Interaction(acme.id, Channel.VISIT, Outcome.CONVERSATION, now)
+    log_interaction(SqlUnitOfWork(laptop), rep, visit, now=now)
+    _sync(laptop, team)
+    assert on_time() == "1 of 1"
+    with team.read() as conn:
+        seconds = conn.execute(
+            select(handoff_facts.c.attempt_1_seconds).where(handoff_facts.c.account_id == acme.id)
+        ).scalar_one()
+    assert seconds == int(now.timestamp())
+
+
 def test_a_follow_up_kept_on_a_copy_moves_the_team_databases_tallies(team, crew, laptop):
     rep = crew[Role.REP]
     acme = _handed_off(team, laptop, crew)

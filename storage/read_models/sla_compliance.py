@@ -30,6 +30,7 @@ from __future__ import annotations
 import enum
 import functools
 import json
+import operator
 import uuid
 from collections import Counter
 from collections.abc import Iterator
@@ -58,6 +59,7 @@ from sqlalchemy import (
 
 from domain.agreement import Agreement, standing
 from domain.calendar import WorkCalendar
+from domain.periods import Period
 from domain.report import Chart, ChartKind, Figure, Scope, Section, Series, Unit, trend
 from domain.tables import ColumnKind, TableColumn, TableData
 from domain.targets import Stage
@@ -81,7 +83,9 @@ from storage.sla_facts import (
     follow_up_days,
     follow_up_facts,
     handoff_facts,
+    in_seconds,
     interactions,
+    whole_seconds,
 )
 
 accounts = table_of(AccountRow)
@@ -143,6 +147,26 @@ class _Days:
             )
             day += timedelta(days=1)
         return rows
+
+    @cached_property
+    def judged(self) -> dict[int, _Day]:
+        """Each day by its number, with what a hand-off on it is judged by as day numbers."""
+        work = self.work
+
+        def number(moment: datetime) -> int:
+            """The number of the day that starts at ``moment``."""
+            return (work.local_day(moment) - EPOCH).days
+
+        return {
+            n: _Day(month, week, number(deadline), tuple(number(by) for by in bounds))
+            for n, _, _, month, week, deadline, _, _, *bounds in self.rows
+        }
+
+    @cached_property
+    def touch_days(self) -> int:
+        """Days from a hand-off's day after which a first touch is late by every deadline and
+        bucket's bound of it (so all such touches are counted alike)."""
+        return max(max(day.deadline, *day.bounds) - n for n, day in self.judged.items())
 
     def due_before(self, moment: datetime) -> datetime:
         """The hand-offs made before this time are those whose first-touch deadline has
@@ -207,16 +231,18 @@ class _Days:
 
     def day_of(self, moment: Any) -> Any:
         """The day number of the time ``moment`` (a column), in SQL."""
-        if self.dialect.name == "sqlite":
-            seconds: Any = cast(func.strftime("%s", moment), Integer)
-        else:
-            seconds = cast(func.floor(func.extract("epoch", moment)), Integer)
+        return self.day_in_seconds(whole_seconds(moment))
+
+    def day_in_seconds(self, seconds: Any) -> Any:
+        """The day number of a time given in whole seconds since 1970 in UTC (a column), in
+        SQL: the zone's offset then added (a CASE over the moments it changes at, which
+        fall on a whole minute), and divided by a day's."""
         offsets = self.offsets()
         shift: Any = literal(offsets[-1][1])
         if len(offsets) > 1:
             shift = case(
                 *(
-                    (moment < _utc(since), before)
+                    (seconds < int(since.timestamp()), before)
                     for (since, _), (_, before) in zip(offsets[1:], offsets, strict=False)
                 ),
                 else_=offsets[-1][1],
@@ -225,6 +251,27 @@ class _Days:
 
 
 EPOCH, DAY_SECONDS = date(1970, 1, 1), 86400
+
+
+@dataclass(frozen=True)
+class _Day:
+    """A day as a hand-off on it is judged: its month and week, and as day numbers its
+    first-touch deadline and each touch bucket's bound (:data:`TOUCH_BUCKETS`), the day
+    whose start it is."""
+
+    month: str
+    week: str
+    deadline: int
+    bounds: tuple[int, ...]
+
+    def bucket(self, touched: int | None) -> str:
+        """The touch bucket of a first touch on the day numbered ``touched`` (None: none)."""
+        if touched is None:
+            return NO_TOUCH
+        for bound, (_, label) in zip(self.bounds, TOUCH_BUCKETS, strict=True):
+            if touched < bound:
+                return label
+        return LATER_TOUCH
 
 
 def _days(conn: Connection, scope: Scope, agreement: Agreement, since_first: bool) -> _Days:
@@ -399,11 +446,6 @@ def _judged_facts(scope: Scope, h: Any) -> list[Any]:
     ]
 
 
-def _bucket(h: Any) -> Any:
-    whens = [(h.c.first_touch < h.c[f"by{n}"], label) for n, label in TOUCH_BUCKETS]
-    return case((h.c.first_touch.is_(None), NO_TOUCH), *whens, else_=LATER_TOUCH)
-
-
 @dataclass
 class _Tally:
     """Sums over a group of hand-offs (and of follow-ups)."""
@@ -426,25 +468,14 @@ class _Tally:
     tiers: Counter[str] = field(default_factory=Counter)
     touch: Counter[str] = field(default_factory=Counter)
 
-    def add(self, row: Any) -> None:
-        for name in (
-            "handoffs",
-            "on_time",
-            "touch_judged",
-            "attempts_met",
-            "attempts_judged",
-            "feedback",
-            "feedback_judged",
-            "black_hole",
-            "rated",
-            "rating_sum",
-            "verdicts",
-            "accepted",
-        ):
-            setattr(self, name, getattr(self, name) + int(row._mapping[name] or 0))
-        self.tiers[row.tier] += row.handoffs
-        self.tier_a += row.handoffs if row.tier == "A" else 0
-        self.touch[row.bucket] += row.handoffs
+    def add(self, counts: dict[str, int], tier: str, bucket: str) -> None:
+        """Add a group of hand-offs of one tier and touch bucket: ``counts`` by measure."""
+        for name, count in counts.items():
+            setattr(self, name, getattr(self, name) + count)
+        handoffs = counts["handoffs"]
+        self.tiers[tier] += handoffs
+        self.tier_a += handoffs if tier == "A" else 0
+        self.touch[bucket] += handoffs
 
     @property
     def average_rating(self) -> float | None:
@@ -467,51 +498,153 @@ class Compliance:
 
 
 def compliance(conn: Connection, scope: Scope) -> Compliance:
-    """The period's measures, summed in SQL per month, week, rep, tier and touch bucket."""
+    """The period's measures: the hand-offs' summed in SQL per day of hand-off, rep, tier
+    and day of first touch (:func:`_day_tallies`), judged per group in Python against the
+    day's deadlines, summed per month, week, rep, tier and touch bucket, and those few
+    sums added to each month's, week's, rep's and tier's tally."""
+    (found,) = _compliances(conn, scope, [scope.period])
+    return found
+
+
+def _compliances(conn: Connection, scope: Scope, periods: list[Period]) -> list[Compliance]:
+    """The compliance of each of ``periods`` (next to each other, in any order), as of the
+    scope's now: the hand-offs of all of them counted in one pass over their facts."""
+    first = min(p.first for p in periods)
+    whole = replace(scope, period=Period(first, max(p.last for p in periods)))
     agreement = current_agreement(conn)
-    span = _days(conn, scope, agreement, False)
-    zone = scope.calendar.zone
-    # Every hand-off of the period: one pass over the facts reads them in the order they
-    # are stored, where their times' index would fetch each in random order, several times
-    # slower for a period of months (a few hundred thousand at a million accounts).
-    h = _handoffs(
-        scope, span, start=scope.period.start(zone), end=scope.period.end(zone), scan=True
-    )
-    facts = _judged_facts(scope, h)
-    rep = func.coalesce(h.c.rep, "(no rep)")
-    groups = [h.c.month, h.c.week, rep.label("rep"), h.c.tier, _bucket(h).label("bucket")]
-    per = select(*groups, *facts, h.c.rating, h.c.verdict).subquery("per")
-    keys = [per.c.month, per.c.week, per.c.rep, per.c.tier, per.c.bucket]
-    sums = [func.sum(per.c[f.name]).label(f.name) for f in facts]
-    statement = select(
-        *keys,
-        func.count().label("handoffs"),
-        *sums,
-        func.count(per.c.rating).label("rated"),
-        func.sum(per.c.rating).label("rating_sum"),
-        func.count(per.c.verdict).label("verdicts"),
-        func.sum(case((per.c.verdict == "accepted", 1), else_=0)).label("accepted"),
-    ).group_by(*keys)
-    result = Compliance(agreement, len(scope.period.months))
-    for row in conn.execute(statement):
+    span = _days(conn, whole, agreement, False)
+    today = (scope.calendar.local_day(scope.now) - EPOCH).days
+    window = agreement.sales.attempts_days + 1
+    groups: dict[tuple[str, str, str, str, str], list[int]] = {}
+    for row in conn.execute(_day_tallies(whole, span, today)):
+        day, handoffs, met = span.judged[row.handed], row.handoffs, row.attempts_met
+        touched = None if row.touched is None else row.handed + row.touched
+        due = day.deadline <= today
+        counts = [
+            handoffs,
+            handoffs if touched is not None and touched < day.deadline else 0,
+            handoffs if touched is not None or due else 0,
+            handoffs if touched is None and due else 0,
+            met,
+            handoffs if row.handed + window <= today else met,
+            *(int(count or 0) for count in _summed(row)),
+        ]
+        key = (day.month, day.week, row.rep or "(no rep)", row.tier, day.bucket(touched))
+        summed = groups.get(key)
+        groups[key] = (
+            counts if summed is None else [a + b for a, b in zip(summed, counts, strict=True)]
+        )
+    found = [Compliance(agreement, len(p.months)) for p in periods]
+    of_month = {str(m): c for p, c in zip(periods, found, strict=True) for m in p.months}
+    for (month, week, rep, tier, bucket), counts in groups.items():
+        result, named = of_month[month], dict(zip(_MEASURES, counts, strict=True))
         for tally in (
             result.total,
-            _at(result.by_month, row.month),
-            _at(result.by_week, row.week),
-            _at(result.by_rep, row.rep),
-            _at(result.by_tier, row.tier),
+            _at(result.by_month, month),
+            _at(result.by_week, week),
+            _at(result.by_rep, rep),
+            _at(result.by_tier, tier),
         ):
-            tally.add(row)
-    _follow_ups(conn, scope, span, result)
-    return result
+            tally.add(named, tier, bucket)
+    for period, result in zip(periods, found, strict=True):
+        _follow_ups(conn, replace(scope, period=period), span, result)
+    return found
 
 
-def _compliance_now(conn: Connection, scope: Scope) -> Compliance:
+#: The measures :func:`_day_tallies` adds up in SQL as they are.
+_SUMMED = ("feedback", "feedback_judged", "rated", "rating_sum", "verdicts", "accepted")
+_summed = operator.attrgetter(*_SUMMED)
+#: The measures :func:`compliance` sums per group, in its order.
+_MEASURES = ("handoffs", "on_time", "touch_judged", "black_hole", "attempts_met",
+             "attempts_judged", *_SUMMED)  # fmt: skip
+
+
+def _day_tallies(scope: Scope, span: _Days, today: int) -> Any:
+    """The period's hand-offs counted per day of hand-off (its number, ``handed``), rep,
+    tier and days from it to the first touch by now (``touched``: NULL when none, at most
+    :attr:`_Days.touch_days`, after which every bucket's bound and deadline has passed),
+    with the measures that do not depend on the day's deadlines summed.
+
+    Every bound a measure compares a fact with is a day's start in the workspace's zone (a
+    deadline, the end of a window), so a fact is before it exactly when its day number is
+    below the bound's: each fact's day is worked out once, from the whole seconds the facts
+    keep of it, by integer arithmetic, and the few groups are judged in Python. The facts
+    are read in one pass (the times' index would fetch each of a period's hundreds of
+    thousands in random order)."""
+    f, now, day_in = handoff_facts, _utc(scope.now), span.day_in_seconds
+    sales = span.agreement.sales
+    zone = scope.calendar.zone
+
+    def day(name: str, by_now: bool = True) -> Any:
+        """The day of the fact ``name`` (once it has come by now, else NULL)."""
+        seconds = f.c[in_seconds(name)]
+        return day_in(case((f.c[name] <= now, seconds)) if by_now else seconds)
+
+    if sales.attempts <= MAX_ATTEMPTS:  # the agreed attempt's day
+        agreed: Any = day(ATTEMPTS[sales.attempts - 1])
+    else:  # whether enough came before the window's end (1 or 0)
+        days = span.cte
+        handed = day("handed_off_at", by_now=False)
+        ends = select(days.c.attempts_end).where(days.c.n == handed).scalar_subquery()
+        agreed = case((_attempts_counted(f, ends, now) >= sales.attempts, 1), else_=0)
+    per = (
+        select(
+            day("handed_off_at", by_now=False).label("handed"),
+            f.c.owner_id,
+            func.coalesce(f.c.tier, NO_TIER).label("tier"),
+            day("attempt_1").label("touch"),
+            agreed.label("agreed"),
+            day("closed_at", by_now=False).label("closed"),
+            day("first_meaningful").label("talked"),
+            day("rated_at").label("rated_on"),
+            case((f.c.rating_at <= now, f.c.rating)).label("rating"),
+            case((f.c.verdict_at <= now, f.c.verdict)).label("verdict"),
+        )
+        .where(*_handed_off(scope, scope.period.start(zone), scope.period.end(zone), True))
+        .offset(0)  # each day worked out once per hand-off
+        .subquery("per")
+    )
+    window = per.c.handed + (sales.attempts_days + 1)  # its start ends the attempts' window
+    enough = per.c.agreed < window if sales.attempts <= MAX_ATTEMPTS else per.c.agreed == 1
+    feedback_end = per.c.talked + (sales.feedback_days + 1)
+    rated = per.c.rated_on < feedback_end
+
+    def one(condition: Any) -> Any:
+        return func.sum(case((condition, 1), else_=0))
+
+    touched: Any = per.c.touch - per.c.handed
+    touched = case((touched > span.touch_days, span.touch_days), else_=touched).label("touched")
+    keys = [per.c.handed, per.c.owner_id, per.c.tier, touched]
+    grouped = (
+        select(
+            *keys,
+            func.count().label("handoffs"),
+            one(enough | (per.c.closed < window)).label("attempts_met"),
+            one(rated).label("feedback"),
+            one(per.c.talked.is_not(None) & (rated | (feedback_end <= today))).label(
+                "feedback_judged"
+            ),
+            func.count(per.c.rating).label("rated"),
+            func.sum(per.c.rating).label("rating_sum"),
+            func.count(per.c.verdict).label("verdicts"),
+            one(per.c.verdict == "accepted").label("accepted"),
+        )
+        .group_by(*keys)
+        .subquery("grouped")
+    )
+    named = [c for c in grouped.c if c.name != "owner_id"]
+    return select(*named, users.c.name.label("rep")).select_from(
+        grouped.outerjoin(users, users.c.id == grouped.c.owner_id)
+    )
+
+
+def _compliance_now(conn: Connection, scope: Scope) -> tuple[Compliance, Compliance]:
     """The period's compliance, with the queues' accounts and their dossiers as they are
-    now (what the figures show beside it; the previous period's figures do without)."""
-    result = compliance(conn, scope)
+    now (what the figures show beside it), and the previous period's (what their trends
+    compare with), worked out together."""
+    result, before = _compliances(conn, scope, [scope.period, scope.period.previous()])
     result.queue_accounts, result.queue_dossiers = _queue_dossiers(conn, scope.rep)
-    return result
+    return result, before
 
 
 def _at(groups: dict[str, _Tally], key: str) -> _Tally:
@@ -782,8 +915,7 @@ def sla_figures(conn: Connection, scope: Scope) -> tuple[list[Figure], list[Figu
     """The meeting pack's summary: four figures for marketing (hand-offs against agreed,
     quality, tier A share, dossiers complete for the queue) and four for sales (first touch
     on time, attempts met, follow-ups kept, feedback given)."""
-    now = _compliance_now(conn, scope)
-    before = compliance(conn, replace(scope, period=scope.period.previous()))
+    now, before = _compliance_now(conn, scope)
     return _figures(now, before, scope.rep)
 
 
@@ -807,8 +939,7 @@ PCT = ColumnKind.INTEGER
 def sla_sections(conn: Connection, scope: Scope, first: int | None = None) -> list[Section]:
     """Marketing's side and sales' side, with the black hole: all of it, or its ``first``
     few rows and how many there are (for a panel; a report lists them all)."""
-    c = _compliance_now(conn, scope)
-    before = compliance(conn, replace(scope, period=scope.period.previous()))
+    c, before = _compliance_now(conn, scope)
     marketing, sales = _figures(c, before, scope.rep)
     months = [str(m) for m in scope.period.months]
     labels = tuple(m.label for m in scope.period.months)
