@@ -122,7 +122,7 @@ class RowXml:
             reference = f"{self.letters[index]}{number}"
             if isinstance(value, str):
                 text = (value if type(value) is str else str(value))[:CELL_LIMIT]
-                style = self._style(None, alignment)
+                style = "" if alignment is None else self._style(None, alignment)
                 if not text:
                     parts.append(f'<c r="{reference}"{style} t="inlineStr"></c>')
                     continue

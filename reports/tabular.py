@@ -450,11 +450,12 @@ def discard_temporaries(sheets: Iterable[Any]) -> None:
 
 def _wraps(value: Any, width: int) -> bool:
     """Whether a cell's text is wider than its column, or on more than one line."""
-    return isinstance(value, str) and (
-        "\n" in value
-        # a letter takes at most two places: a text of half the width fits, measured or not
-        or (2 * len(value) > width and _shown_width(value, ColumnKind.TEXT) > width)
-    )
+    if not isinstance(value, str) or "\n" in value:
+        return isinstance(value, str)
+    if value.isascii():  # every letter takes one place
+        return len(value) > width
+    # a letter takes at most two places: a text of half the width fits, measured or not
+    return 2 * len(value) > width and _shown_width(value, ColumnKind.TEXT) > width
 
 
 def print_setup(sheet: Any) -> None:
