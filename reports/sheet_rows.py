@@ -24,8 +24,6 @@ from openpyxl.worksheet._writer import WorksheetWriter
 from openpyxl.xml.constants import SHEET_MAIN_NS
 from openpyxl.xml.functions import xmlfile
 
-from reports.tabular import CELL_LIMIT
-
 _NUMBERS = (int, float, Decimal, bool)
 
 
@@ -110,10 +108,10 @@ class RowXml:
         self, number: int, values: Sequence[Any], alignments: Sequence[Any] | None = None
     ) -> XmlRow | None:
         """Row ``number`` of ``values`` as a cell holds each (``reports.tabular._written``:
-        text without control characters, times without a zone), each aligned by its
-        ``alignments`` (one of a few the sheet uses, told apart by their identity), as
-        openpyxl writes them; None for a row holding a value of another kind (openpyxl
-        writes that one)."""
+        text without control characters and cut to what a cell holds, times without a
+        zone), each aligned by its ``alignments`` (one of a few the sheet uses, told apart
+        by their identity), as openpyxl writes them; None for a row holding a value of
+        another kind (openpyxl writes that one)."""
         parts = [f'<row r="{number}">']
         for index, value in enumerate(values):
             if value is None:
@@ -121,7 +119,7 @@ class RowXml:
             alignment = alignments[index] if alignments is not None else None
             reference = f"{self.letters[index]}{number}"
             if isinstance(value, str):
-                text = (value if type(value) is str else str(value))[:CELL_LIMIT]
+                text = value if type(value) is str else str(value)
                 style = "" if alignment is None else self._style(None, alignment)
                 if not text:
                     parts.append(f'<c r="{reference}"{style} t="inlineStr"></c>')

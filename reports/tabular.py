@@ -322,7 +322,7 @@ class StreamedWorkbook:
                     if len(value) > CELL_LIMIT:
                         self.cut.append((sheet.title, f"{letters[index]}{number}",
                                          table.columns[index].label, len(value)))  # fmt: skip
-                    value = _written(value, kind)
+                    value = _written(value, kind)[:CELL_LIMIT]  # as openpyxl cuts it
                     wraps = wraps or _wraps(value, widths[index])
                 elif value is not None:
                     value = _written(value, kind)
