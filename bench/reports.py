@@ -13,7 +13,8 @@ A report's physical floor is what no way of making that file can do without:
   and order its raw sheets hold, as many as a sheet holds, and how many there are, by bare
   sqlite3 on the same connection, fetched with no Python work per row: ``PLAIN``), then
   writing the report's own rows (its tables and those raw rows, as the read models give
-  them) with a bare openpyxl write-only workbook;
+  them) with a bare write-only workbook, each row as the XML openpyxl writes for its cells
+  (``reports.sheet_rows``: openpyxl's own cells took twice as long);
 - for a PDF, which lists no raw row, the report's own tables (as many rows as it prints,
   each cell the text it prints) set by a bare ReportLab document.
 
@@ -304,16 +305,24 @@ def _plain_select(conn: Any, scope: Any, titles: list[str], limit: int) -> None:
 
 
 def _bare_workbook(tables: list[tuple[str, Any, list[Any]]], out: Path) -> None:
-    """The rows written by a bare openpyxl write-only workbook, a sheet a table."""
+    """The rows written by a bare write-only workbook, a sheet a table: each row as the XML
+    openpyxl writes for its cells (:class:`reports.sheet_rows.RowXml`, the cheapest way
+    known to write them: openpyxl's own cells took twice as long), numbers and times in
+    their columns' formats."""
     from openpyxl import Workbook
+
+    from reports.sheet_rows import RowXml
+    from reports.tabular import NUMBER_FORMATS, write_beside
 
     book = Workbook(write_only=True)
     for title, columns, rows in tables:
         sheet = book.create_sheet(title[:31])
+        write_beside(sheet, out)
         sheet.append([c.label for c in columns])
-        for row in rows:  # Excel has no time zones
-            sheet.append([v.replace(tzinfo=None) if isinstance(v, datetime) else v
-                          for v in row])  # fmt: skip
+        xml = RowXml(sheet, [NUMBER_FORMATS.get(c.kind) for c in columns])
+        for number, row in enumerate(rows, 2):  # Excel has no time zones
+            values = [v.replace(tzinfo=None) if isinstance(v, datetime) else v for v in row]
+            sheet.append(xml.row(number, values) or values)
     book.save(out)
 
 
@@ -358,9 +367,9 @@ def main() -> None:
     if args.workspace:
         source = str(args.workspace)
     print(f"Reports on {source}; each figure in a fresh process; load {os.getloadavg()[0]:.1f}")
-    print("floor: xlsx, the plain SELECT of the raw rows + the bare openpyxl write of the "
-          "report's rows; pdf, the bare ReportLab build of its tables (see the docstring). "
-          "Seconds, then CPU seconds; ratio = the report's to the floor's")  # fmt: skip
+    print("floor: xlsx, the plain SELECT of the raw rows + the bare write of the report's "
+          "rows as their cells' XML; pdf, the bare ReportLab build of its tables (see the "
+          "docstring). Seconds, then CPU seconds; ratio = the report's to the floor's")  # fmt: skip
     print(f"{'report':<13}{'as':<5}{'seconds':>8}{'CPU':>7}{'MB':>6} |{'SELECT':>7}{'CPU':>6}"
           f"{'write':>7}{'CPU':>6}{'floor':>7}{'CPU':>6} |{'ratio':>6}{'CPU':>6} | reading "
           "apart: sections, raw rows")  # fmt: skip

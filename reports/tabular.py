@@ -10,7 +10,6 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime
-from functools import partial
 from itertools import chain, islice
 from pathlib import Path
 from typing import Any
@@ -282,7 +281,6 @@ class StreamedWorkbook:
         from openpyxl.utils import get_column_letter
 
         sheet = self.workbook.create_sheet(sheet_title(title))
-        sheet._values_to_row = partial(_row_of_cells, sheet)
         for index, width in enumerate(widths, 1):
             sheet.column_dimensions[get_column_letter(index)].width = width
         if freeze:
@@ -302,6 +300,8 @@ class StreamedWorkbook:
         from openpyxl.styles import Alignment, Font
         from openpyxl.utils import get_column_letter
 
+        from reports.sheet_rows import RowXml
+
         rows = iter(rows)
         sample = list(islice(rows, WIDTH_SAMPLE))
         widths = column_widths(table, sample)
@@ -310,10 +310,11 @@ class StreamedWorkbook:
         letters = [get_column_letter(i) for i in range(1, len(table.columns) + 1)]
         formats = [NUMBER_FORMATS.get(column.kind) for column in table.columns]
         styles = _Styles(sheet)
+        written_rows = RowXml(sheet, formats)
 
         kinds = [column.kind for column in table.columns]
 
-        def row_cells(row: Sequence[Any], number: int) -> list[Any]:
+        def row_cells(row: Sequence[Any], number: int) -> Sequence[Any]:
             values: list[Any] = []
             wraps = False
             for index, (value, kind) in enumerate(zip(row, kinds, strict=True)):
@@ -321,17 +322,26 @@ class StreamedWorkbook:
                     if len(value) > CELL_LIMIT:
                         self.cut.append((sheet.title, f"{letters[index]}{number}",
                                          table.columns[index].label, len(value)))  # fmt: skip
-                    value = _written(value, kind)
+                    value = _written(value, kind)[:CELL_LIMIT]  # as openpyxl cuts it
                     wraps = wraps or _wraps(value, widths[index])
                 elif value is not None:
                     value = _written(value, kind)
                 values.append(value)
-            if wraps:  # a taller row: its cells start at the top, side by side
-                return [value if value is None or value == ""  # nothing to align
-                        else styles.cell(index, value, number_format,
-                                         wrapped if _wraps(value, width) else top)
-                        for index, (value, number_format, width)
-                        in enumerate(zip(values, formats, widths, strict=True))]  # fmt: skip
+            # a taller row: its cells start at the top, side by side (nothing to align in an
+            # empty one)
+            alignments = None
+            if wraps:
+                alignments = [None if value is None or value == ""
+                              else wrapped if _wraps(value, width) else top
+                              for value, width in zip(values, widths, strict=True)]  # fmt: skip
+            xml = written_rows.row(number, values, alignments)
+            if xml is not None:
+                return xml
+            if alignments is not None:
+                return [value if alignment is None
+                        else styles.cell(index, value, number_format, alignment)
+                        for index, (value, number_format, alignment)
+                        in enumerate(zip(values, formats, alignments, strict=True))]  # fmt: skip
             # A value goes into the row as it is when openpyxl alone writes it as _cell would
             # (nothing; a text that cannot read as a formula or an error value, which start
             # with "=" and "#"; a number without a format): openpyxl takes three times as
@@ -440,11 +450,12 @@ def discard_temporaries(sheets: Iterable[Any]) -> None:
 
 def _wraps(value: Any, width: int) -> bool:
     """Whether a cell's text is wider than its column, or on more than one line."""
-    return isinstance(value, str) and (
-        "\n" in value
-        # a letter takes at most two places: a text of half the width fits, measured or not
-        or (2 * len(value) > width and _shown_width(value, ColumnKind.TEXT) > width)
-    )
+    if not isinstance(value, str) or "\n" in value:
+        return isinstance(value, str)
+    if value.isascii():  # every letter takes one place
+        return len(value) > width
+    # a letter takes at most two places: a text of half the width fits, measured or not
+    return 2 * len(value) > width and _shown_width(value, ColumnKind.TEXT) > width
 
 
 def print_setup(sheet: Any) -> None:
@@ -463,11 +474,13 @@ def write_beside(sheet: Any, path: Path) -> None:
     """Give a write-only sheet its temporary file beside ``path``: a big export's sheet
     is as big as the export, and one in the system's temporary folder outlives a killed
     export there; this one is overwritten by the next export to ``path``."""
-    from openpyxl.worksheet._writer import ALL_TEMP_FILES, WorksheetWriter
+    from openpyxl.worksheet._writer import ALL_TEMP_FILES
+
+    from reports.sheet_rows import SheetWriter
 
     out = str(beside(path, f".partial.{sheet.title}.xml"))
     ALL_TEMP_FILES.append(out)  # openpyxl removes it at exit, and its cleanup expects it here
-    sheet._writer = WorksheetWriter(sheet, out=out)
+    sheet._writer = SheetWriter(sheet, out, _row_of_cells)
     sheet._writer.write_top()
 
 

@@ -109,7 +109,7 @@ def test_a_full_disk_during_an_export_is_said_and_the_old_file_stays(
 ):
     import csv
 
-    from openpyxl.worksheet._writer import WorksheetWriter
+    from reports.sheet_rows import SheetWriter
 
     scratch = tmp_path / "system temp"
     scratch.mkdir()
@@ -130,8 +130,8 @@ def test_a_full_disk_during_an_export_is_said_and_the_old_file_stays(
         real_writer = csv.writer
         monkeypatch.setattr(csv, "writer", lambda f: _Filling(real_writer(f), fills_the_disk))
     else:
-        real_row = WorksheetWriter.write_row
-        monkeypatch.setattr(WorksheetWriter, "write_row",
+        real_row = SheetWriter.write_row
+        monkeypatch.setattr(SheetWriter, "write_row",
                             lambda self, *a: fills_the_disk() or real_row(self, *a))  # fmt: skip
     capsys.readouterr()
     assert main(["--db", demo_db, "export", "accounts", str(out)]) == 1

@@ -1,0 +1,162 @@
+"""A write-only sheet's rows written as the XML openpyxl writes for them, byte for byte (a
+test holds it to openpyxl's own), without a cell object per value.
+
+openpyxl writes a cell by making a cell object, binding its value (a type lookup, a string
+check, a date's number format), looking its style up among the workbook's, and opening an
+element for it, its value and its text in lxml's incremental writer: about 8 µs a cell,
+more than everything else a raw sheet of 20,000 rows costs. Here a row is one string, each
+style looked up once per sheet, and the sheet's writer copies it into its file as it comes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.compat import safe_string
+from openpyxl.styles.numbers import is_date_format
+from openpyxl.utils import get_column_letter
+from openpyxl.utils.datetime import to_excel
+from openpyxl.worksheet._writer import WorksheetWriter
+from openpyxl.xml.constants import SHEET_MAIN_NS
+from openpyxl.xml.functions import xmlfile
+
+_NUMBERS = (int, float, Decimal, bool)
+
+
+class XmlRow(tuple[bytes]):
+    """A row written as XML already (:meth:`RowXml.row`): a tuple, as a write-only sheet
+    takes a row, of its XML."""
+
+
+class SheetWriter(WorksheetWriter):
+    """openpyxl's writer of write-only sheet ``ws``, into the file ``out`` it opens itself
+    (its own opens the file in lxml, out of reach), which also takes a row already written
+    (:class:`XmlRow`) and copies it in between the elements lxml writes; ``cells`` makes the
+    cells of any other row (``WriteOnlyWorksheet._values_to_row``'s work)."""
+
+    def __init__(
+        self, ws: Any, out: str, cells: Callable[[Any, Iterable[Any], int], Iterator[Any]]
+    ) -> None:
+        super().__init__(ws, out)
+        self.cells = cells
+        ws._values_to_row = self._values_to_row
+
+    def _values_to_row(self, values: Iterable[Any], row: int) -> Iterable[Any]:
+        return values if isinstance(values, XmlRow) else self.cells(self.ws, values, row)
+
+    def get_stream(self) -> Iterator[Any]:
+        # openpyxl's WorksheetWriter.get_stream, on a file of its own
+        with (
+            open(self.out, "wb") as self.file,
+            xmlfile(self.file) as xf,
+            xf.element("worksheet", xmlns=SHEET_MAIN_NS),
+        ):
+            try:
+                while True:
+                    element = yield
+                    if element is True:
+                        yield xf
+                    elif element is not None:
+                        xf.write(element)
+            except GeneratorExit:
+                pass
+
+    def write_row(self, xf: Any, row: Any, row_idx: int) -> None:
+        if isinstance(row, XmlRow):
+            xf.flush()  # what lxml holds goes first
+            self.file.write(row[0])
+        else:
+            super().write_row(xf, row, row_idx)
+
+
+class RowXml:
+    """The rows of a write-only sheet whose columns show numbers and times in
+    ``number_formats`` (None: as they come), as the XML openpyxl writes for those cells."""
+
+    def __init__(self, sheet: Any, number_formats: Sequence[str | None]) -> None:
+        self.sheet = sheet
+        self.letters = [get_column_letter(n) for n in range(1, len(number_formats) + 1)]
+        self.formats = list(number_formats)
+        #: A time takes its column's format only when it is a time's: else openpyxl
+        #: gives it one of its own, which is left to it.
+        self.dated = [f is not None and is_date_format(f) for f in number_formats]
+        self.epoch = sheet.parent.epoch
+        self.plain_dates = not sheet.parent.iso_dates
+        self.styles: dict[tuple[str | None, int], str] = {}
+
+    def _style(self, number_format: str | None, alignment: Any) -> str:
+        """A cell's style attribute, as openpyxl gives it: the style's number among the
+        workbook's (added to them the first time, as openpyxl adds it when it writes the
+        first cell in that style), or nothing for no style."""
+        key = (number_format, id(alignment))
+        attribute = self.styles.get(key)
+        if attribute is None:
+            cell = WriteOnlyCell(self.sheet)
+            if number_format is not None:
+                cell.number_format = number_format
+            if alignment is not None:
+                cell.alignment = alignment
+            attribute = f' s="{cell.style_id}"' if cell.has_style else ""
+            self.styles[key] = attribute
+        return attribute
+
+    def row(
+        self, number: int, values: Sequence[Any], alignments: Sequence[Any] | None = None
+    ) -> XmlRow | None:
+        """Row ``number`` of ``values`` as a cell holds each (``reports.tabular._written``:
+        text without control characters and cut to what a cell holds, times without a
+        zone), each aligned by its ``alignments`` (one of a few the sheet uses, told apart
+        by their identity), as openpyxl writes them; None for a row holding a value of
+        another kind (openpyxl writes that one)."""
+        parts = [f'<row r="{number}">']
+        for index, value in enumerate(values):
+            if value is None:
+                continue
+            alignment = alignments[index] if alignments is not None else None
+            reference = f"{self.letters[index]}{number}"
+            if isinstance(value, str):
+                text = value if type(value) is str else str(value)
+                style = "" if alignment is None else self._style(None, alignment)
+                if not text:
+                    parts.append(f'<c r="{reference}"{style} t="inlineStr"></c>')
+                    continue
+                space = ' xml:space="preserve"' if text != text.strip() else ""
+                parts.append(
+                    f'<c r="{reference}"{style} t="inlineStr"><is><t{space}>{_escaped(text)}'
+                    "</t></is></c>"
+                )
+                continue
+            kind = type(value)
+            if kind is datetime or kind is date:
+                if not (self.dated[index] and self.plain_dates):
+                    return None
+                value = to_excel(value, self.epoch)
+                data_type = "n"
+            elif kind in _NUMBERS:
+                data_type = "b" if kind is bool else "n"
+            else:
+                return None
+            style = self._style(self.formats[index], alignment)
+            parts.append(
+                f'<c r="{reference}"{style} t="{data_type}"><v>{safe_string(value)}</v></c>'
+            )
+        parts.append("</row>")
+        # lxml writes the file in ASCII, any other character as a reference
+        return XmlRow(("".join(parts).encode("ascii", "xmlcharrefreplace"),))
+
+
+def _escaped(text: str) -> str:
+    """Text as lxml writes an element's text."""
+    if "&" in text:
+        text = text.replace("&", "&amp;")
+    if "<" in text:
+        text = text.replace("<", "&lt;")
+    if ">" in text:
+        text = text.replace(">", "&gt;")
+    if "\r" in text:
+        text = text.replace("\r", "&#13;")
+    return text
