@@ -170,7 +170,7 @@ class _Accounts:
         if not new:
             return
         held: dict[tuple[str, str], _Holders] = {}
-        for way, key, holders, holder in self.conn.execute(self._holders(new)):
+        for way, key, holders, holder in self.conn.execute(self._holders(new)).all():
             held.setdefault((way, key), (holders, []))[1].append(holder)
         candidates = self.candidates({i for _, ids in held.values() for i in ids})
         for (way, key), (sharing, ids) in held.items():
