@@ -6,6 +6,8 @@ from __future__ import annotations
 import pickle
 from datetime import datetime
 
+import pytest
+
 from domain.engagement import (
     ENGAGEMENT_FIELDS,
     EngagementKind,
@@ -13,11 +15,13 @@ from domain.engagement import (
     engagement_fields,
     parse_time,
 )
+from domain.users import Role
 from storage.bulk import bind_processor
 from storage.importing.engagement import engagement_reading, engagements, mapped_engagement_fields
 from storage.importing.files import open_table
 from storage.importing.reading import chunks
-from tests.test_engagement import _csv
+from tests.conftest import statements_of
+from tests.test_engagement import _csv, _import, _stored, crm  # noqa: F401 (crm: a fixture)
 
 
 def _chunks(workspace, path, options):
@@ -63,3 +67,19 @@ def test_the_kind_chosen_for_every_row_is_staged_as_its_text(workspace, tmp_path
     [row] = chunk.staged
     assert row[4] == "event attended" and type(row[4]) is str
     assert pickle.loads(pickle.dumps(row)) == row
+
+
+@pytest.mark.usefixtures("crm")
+def test_the_rows_the_same_as_one_earlier_in_the_file_are_found_in_one_sort(
+    workspace, people, tmp_path
+):
+    """A row met again later in the file is added once: the matched rows are numbered within
+    their engagement by one statement, not each looked up in an index of the staged rows
+    (a million rows' lookups took 7 of the 19 s the import's statements take)."""
+    row = "ann@acme.com,,,Webinar,2025-03-0{},,,\n,acme.com,,Webinar,2025-03-0{},,,\n"
+    path = _csv(tmp_path, "".join(row.format(day, day) for day in (1, 2, 1)))
+    sent = statements_of([workspace], lambda: _import(workspace, people[Role.OWNER], path))
+    assert not [s for s in sent if s.startswith("CREATE INDEX ix_engagement_staging")]
+    [added] = [s for s in sent if s.startswith("INSERT INTO engagements ")]
+    assert "EXISTS" not in added
+    assert len(_stored(workspace)) == 4  # each day's e-mail's and website's rows, once

@@ -291,7 +291,6 @@ staged = Table(
 )
 #: A row the same as one earlier in the file is found by its time: the index is built once
 #: the file is staged, in one sort, rather than kept up row by row.
-_STAGED_AT = text("CREATE INDEX ix_engagement_staging_at ON engagement_staging (at)")
 
 
 def _matching(conn: Connection) -> list[TextClause]:
@@ -340,39 +339,31 @@ _IN_CHUNK = staged.c.n >= bindparam("first")
 class _Adding:
     """The statements that add the file's matched rows to the engagement: a chunk's rows
     that are the same engagement as one stored before are left out while it is staged (each
-    looked up by its time, in the engagement's index), then the rest are added in one
-    statement, but a row the same as one earlier in the file (looked up in the staging
-    table's index), under new ids made from their row numbers, in that order; and how many
-    each way of matching added."""
+    looked up by its time, in the engagement's index); once the file is staged, those the
+    same as one earlier in the file (the matched rows numbered within their engagement, in
+    one sort, rather than each looked up); then the rest are added in one statement, under
+    new ids made from their row numbers, in that order; and how many each way added."""
 
     def __init__(self, conn: Connection, run: ImportRun) -> None:
         s, e = staged.c, engagements.c
         ids = new_ids_in_sql(conn)
-        before = staged.alias("before")
         stored = select(1).where(*(e[n].is_not_distinct_from(s[n]) for n in _SAME))
         self.stored = delete(staged).where(_IN_CHUNK, _MATCHED, stored.exists())
-        earlier = select(1).where(
-            before.c.n < s.n,
-            before.c.account_id.is_not(None),
-            before.c.shared.is_(False),
-            *(before.c[n].is_not_distinct_from(s[n]) for n in _SAME),
-        )
+        place = func.row_number().over(partition_by=[s[n] for n in _SAME], order_by=s.n)
+        placed = select(s.n, place.label("place")).where(_MATCHED).subquery()
+        self.repeated = delete(staged).where(s.n.in_(select(placed.c.n).where(placed.c.place > 1)))
         made = [literal(run.batch_id, e.import_batch_id.type), literal(run.now, e.created_at.type),
                 literal(run.user.name, e.created_by.type)]  # fmt: skip
         rows = (
             select(ids(s.n), *(s[n] for n in ("account_id", "contact_id", *_FROM_THE_FILE)), *made)
-            .where(_MATCHED, ~earlier.exists())
+            .where(_MATCHED)
             .order_by(s.n)
         )
         self.insert = insert(engagements).from_select(
             ["id", "account_id", "contact_id", *_FROM_THE_FILE, *_MADE], rows
         )
-        #: How many each way added: the rows whose new id was used.
-        self.tally = (
-            select(s.way, func.count())
-            .where(_MATCHED, select(1).where(e.id == ids(s.n)).exists())
-            .group_by(s.way)
-        )
+        #: How many each way added: the matched rows left.
+        self.tally = select(s.way, func.count()).where(_MATCHED).group_by(s.way)
 
 
 #: The chunk's rows that were matched, and its rejected ones with the key of the way that
@@ -417,7 +408,7 @@ def _import_rows(run: ImportRun, found: _Accounts, columns: dict[str, str], big:
         _reject(run, found, columns, chunk, rejected)
         conn.execute(adding.stored, first)
     run.check_cancel()
-    conn.execute(_STAGED_AT)
+    conn.execute(adding.repeated)
     with indexes_rebuilt(conn, engagements, big):
         conn.execute(adding.insert)
         for way, added in conn.execute(adding.tally):
