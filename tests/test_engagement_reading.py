@@ -75,7 +75,8 @@ def test_the_rows_the_same_as_one_earlier_in_the_file_are_found_in_one_sort(
 ):
     """A row met again later in the file is added once: the matched rows are numbered within
     their engagement by one statement, not each looked up in an index of the staged rows
-    (a million rows' lookups took 7 of the 19 s the import's statements take)."""
+    (a million rows: 2.5 s for the sort, against 5.2 s for the index, the lookups and
+    the tally's)."""
     row = "ann@acme.com,,,Webinar,2025-03-0{},,,\n,acme.com,,Webinar,2025-03-0{},,,\n"
     path = _csv(tmp_path, "".join(row.format(day, day) for day in (1, 2, 1)))
     sent = statements_of([workspace], lambda: _import(workspace, people[Role.OWNER], path))
