@@ -25,6 +25,7 @@ import shutil
 import sqlite3
 import sys
 import tempfile
+from collections import deque
 from datetime import UTC, datetime, timedelta
 from itertools import cycle
 from pathlib import Path
@@ -37,10 +38,22 @@ from bench.data import demo_workspace, write_csv
 from bench.field_data import field_workspace
 from bench.import_accounts import baseline, index_build, real_import
 from bench.timing import Spent, spent
-from domain.engagement import EngagementKind, EngagementOptions
-from storage.bulk import SORT_HELPERS
-from storage.importing.engagement import engagements, import_engagement
+from domain.engagement import (
+    ENGAGEMENT_FIELDS,
+    EngagementKind,
+    EngagementOptions,
+    engagement_fields,
+)
+from storage.bulk import SORT_HELPERS, cycle_collector_paused
+from storage.importing.engagement import (
+    engagement_reading,
+    engagements,
+    import_engagement,
+    mapped_engagement_fields,
+)
+from storage.importing.files import open_table
 from storage.importing.importer import accounts, contacts
+from storage.importing.reading import chunks
 from storage.queries import LIVE_ACCOUNT
 from storage.users import sign_in
 from storage.workspace import open_workspace
@@ -115,6 +128,23 @@ def lookup_floor(db: Path, path: Path) -> Spent:
 
     took, _ = spent(look_up)
     conn.close()
+    return took
+
+
+def reading_alone(db: Path, path: Path) -> Spent:
+    """What the process that reads a big file does, done alone in this one: the file read,
+    parsed and made the rows the import stages (nothing sent, nothing stored). On an idle
+    machine the import takes at least as long as this, however little the importing
+    process does beside it."""
+    workspace = open_workspace(db)
+    options = EngagementOptions()
+    table = open_table(path, ENGAGEMENT_FIELDS, None, None, None)
+    fields = engagement_fields(kind_chosen=False)
+    mapped = mapped_engagement_fields(table, options, fields)
+    reading = engagement_reading(workspace, table, options, fields, mapped)
+    with cycle_collector_paused():  # as the reader process runs
+        took, _ = spent(lambda: deque(chunks(reading), maxlen=0))
+    workspace.close()
     return took
 
 
@@ -195,6 +225,12 @@ def main() -> None:
               f"against the key indexes): {lookups.wall:.2f} s, CPU {lookups.cpu:.2f} s; "
               f"the floor with it {matched.wall:.2f} s, CPU {_per_row(matched.cpu, rows)}; "
               f"ratio to that: {_ratios(took, matched)}")  # fmt: skip
+        alone = reading_alone(db, path)
+        print(f"  the reading alone (the file read, parsed and made the rows the import stages, "
+              f"in one process, as the reader process does beside the import): "
+              f"{alone.wall:.2f} s, CPU {_per_row(alone.cpu, rows)}, "
+              f"{alone.cpu / floor.cpu:.1f}x the floor's CPU: the nearest to the floor "
+              f"the import's wall can come on an idle machine")  # fmt: skip
         print(f"  {summary}")
         account_rows = args.rows if args.account_rows is None else args.account_rows
         if account_rows:

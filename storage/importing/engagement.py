@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
+from datetime import datetime
+from functools import cache, partial
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +39,7 @@ from sqlalchemy import (
     type_coerce,
     union_all,
 )
+from sqlalchemy.dialects import registry
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.types import NullType
 
@@ -46,6 +49,7 @@ from domain.engagement import (
     NOT_FOUND,
     SHOWN_CANDIDATES,
     Candidate,
+    EngagementKind,
     EngagementOptions,
     EngagementSummary,
     ambiguous,
@@ -91,8 +95,9 @@ engagements = table_of(EngagementRow)
 #: The columns of an engagement row that the file gives, and those the import gives.
 _FROM_THE_FILE = ("kind", "at", "campaign", "source", "detail")
 _MADE = ("import_batch_id", "created_at", "created_by")
-#: The columns a row is staged with: its number, its keys and what the file gives.
-_STAGED = ("n", "email", "domain", "name", *_FROM_THE_FILE)
+#: The columns a row is staged with: its number, its keys, what the file gives and where
+#: its domain is from (_staged_row).
+_STAGED = ("n", "email", "domain", "name", *_FROM_THE_FILE, "from_website")
 
 
 def mapped_engagement_fields(
@@ -165,7 +170,7 @@ class _Accounts:
         if not new:
             return
         held: dict[tuple[str, str], _Holders] = {}
-        for way, key, holders, holder in self.conn.execute(self._holders(new)):
+        for way, key, holders, holder in self.conn.execute(self._holders(new)).all():
             held.setdefault((way, key), (holders, []))[1].append(holder)
         candidates = self.candidates({i for _, ids in held.values() for i in ids})
         for (way, key), (sharing, ids) in held.items():
@@ -223,16 +228,46 @@ class _Accounts:
         return {raw: Candidate(_uuid(raw), *row) for raw, *row in found}
 
 
-#: What a row is matched by: its e-mail's key, its website's domain (else its e-mail's),
-#: and its account's name, normalised.
-_MatchKeys = tuple[str | None, str | None, str]
+#: What the options give every row whose own cell is empty: a kind, a campaign, a source.
+_Given = tuple[EngagementKind | None, str | None, str | None]
 
 
-def _match_keys(values: dict[str, Any]) -> _MatchKeys:
-    """What a row is matched by (worked out where the file is read)."""
+def _staged_row(
+    dialect: str, given: _Given, number: int, values: dict[str, Any]
+) -> tuple[Any, ...]:
+    """A row as the staging table takes it (worked out where the file is read): its number;
+    what it is matched by, its e-mail's key, its website's domain (else its e-mail's) and its
+    account's name, normalised; what the file gives, or the options for every row
+    (``given``: a kind, a campaign, a source), its time in the form ``dialect`` stores; and
+    whether its domain is its website's."""
     email = email_key(values.get("email"))
-    domain = normalize_domain(values.get("website")) or normalize_domain(email)
-    return email, domain, normalize_name(values.get("account"))
+    website = values.get("website")
+    kind, campaign, source = given
+    return (
+        number,
+        email,
+        normalize_domain(website) or normalize_domain(email),
+        normalize_name(values.get("account")),
+        kind.value if (kind := values.get("kind") or kind) else None,
+        _stored_time(dialect)(values["at"]),
+        values.get("campaign") or campaign,
+        values.get("source") or source,
+        values.get("detail"),
+        bool(website),
+    )
+
+
+@cache
+def _stored_time(dialect: str) -> Callable[[datetime], Any]:
+    """How a time is stored on a ``dialect`` database (SQLAlchemy's text on SQLite, the
+    time itself on PostgreSQL): staged as stored, it is bound by no one after."""
+    loaded = registry.load(dialect)()
+    stored = engagements.c.at.type.dialect_impl(loaded).bind_processor(loaded)
+    return stored or _as_it_is
+
+
+def _as_it_is(moment: datetime) -> datetime:
+    return moment
 
 
 #: A chunk of the file's rows, with the keys each is matched by and then what the matching
@@ -249,13 +284,13 @@ staged = Table(
     *(Column(c.name, c.type) for c in engagements.c if c.name in _FROM_THE_FILE),
     Column("account_id", Uuid),
     Column("contact_id", Uuid),
+    Column("from_website", Boolean),  # its domain is its website's (else its e-mail's)
     Column("way", String(20)),  # the field whose way of matching found the account
     Column("shared", Boolean),  # several live accounts hold the key that found it
     prefixes=["TEMPORARY"],
 )
 #: A row the same as one earlier in the file is found by its time: the index is built once
 #: the file is staged, in one sort, rather than kept up row by row.
-_STAGED_AT = text("CREATE INDEX ix_engagement_staging_at ON engagement_staging (at)")
 
 
 def _matching(conn: Connection) -> list[TextClause]:
@@ -304,43 +339,36 @@ _IN_CHUNK = staged.c.n >= bindparam("first")
 class _Adding:
     """The statements that add the file's matched rows to the engagement: a chunk's rows
     that are the same engagement as one stored before are left out while it is staged (each
-    looked up by its time, in the engagement's index), then the rest are added in one
-    statement, but a row the same as one earlier in the file (looked up in the staging
-    table's index), under new ids made from their row numbers, in that order; and how many
-    each way of matching added."""
+    looked up by its time, in the engagement's index); once the file is staged, those the
+    same as one earlier in the file (the matched rows numbered within their engagement, in
+    one sort, rather than each looked up); then the rest are added in one statement, under
+    new ids made from their row numbers, in that order; and how many each way added."""
 
     def __init__(self, conn: Connection, run: ImportRun) -> None:
         s, e = staged.c, engagements.c
         ids = new_ids_in_sql(conn)
-        before = staged.alias("before")
         stored = select(1).where(*(e[n].is_not_distinct_from(s[n]) for n in _SAME))
         self.stored = delete(staged).where(_IN_CHUNK, _MATCHED, stored.exists())
-        earlier = select(1).where(
-            before.c.n < s.n,
-            before.c.account_id.is_not(None),
-            before.c.shared.is_(False),
-            *(before.c[n].is_not_distinct_from(s[n]) for n in _SAME),
-        )
+        place = func.row_number().over(partition_by=[s[n] for n in _SAME], order_by=s.n)
+        placed = select(s.n, place.label("place")).where(_MATCHED).subquery()
+        self.repeated = delete(staged).where(s.n.in_(select(placed.c.n).where(placed.c.place > 1)))
         made = [literal(run.batch_id, e.import_batch_id.type), literal(run.now, e.created_at.type),
                 literal(run.user.name, e.created_by.type)]  # fmt: skip
         rows = (
             select(ids(s.n), *(s[n] for n in ("account_id", "contact_id", *_FROM_THE_FILE)), *made)
-            .where(_MATCHED, ~earlier.exists())
+            .where(_MATCHED)
             .order_by(s.n)
         )
         self.insert = insert(engagements).from_select(
             ["id", "account_id", "contact_id", *_FROM_THE_FILE, *_MADE], rows
         )
-        #: How many each way added: the rows whose new id was used.
-        self.tally = (
-            select(s.way, func.count())
-            .where(_MATCHED, select(1).where(e.id == ids(s.n)).exists())
-            .group_by(s.way)
-        )
+        #: How many each way added: the matched rows left.
+        self.tally = select(s.way, func.count()).where(_MATCHED).group_by(s.way)
 
 
 #: The chunk's rows that were matched, and its rejected ones with the key of the way that
-#: found several accounts.
+#: found several accounts and the field whose column it is in (a domain not from a website
+#: is the e-mail's).
 _MATCHED_ROWS = select(func.count()).where(_IN_CHUNK, _MATCHED)
 _REJECTED = (
     select(
@@ -350,38 +378,29 @@ _REJECTED = (
             {"email": staged.c.email, "website": staged.c.domain, "account": staged.c.name},
             value=staged.c.way,
         ),
+        case(
+            (and_(staged.c.way == "website", staged.c.from_website.is_(False)), "email"),
+            else_=staged.c.way,
+        ),
     )
     .where(_IN_CHUNK, or_(staged.c.account_id.is_(None), staged.c.shared.is_(True)))
     .order_by(staged.c.n)
 )
 
 
-def _staged_rows(chunk: Chunk, options: EngagementOptions) -> list[tuple[Any, ...]]:
-    """A chunk's rows as the staging table takes them."""
-    kind = options.kind.value if options.kind else None
-    return [
-        (number, *keys, values.get("kind") or kind, values["at"],
-         values.get("campaign") or options.campaign, values.get("source") or options.source,
-         values.get("detail"))
-        for (number, _, values), keys in zip(chunk.rows, chunk.keys, strict=True)
-    ]  # fmt: skip
-
-
 def _import_rows(run: ImportRun, found: _Accounts, columns: dict[str, str], big: bool) -> None:
     """Stage the file a chunk at a time, each matched and its rejected rows said as it comes
     (the progress moves and a cancel stops it between chunks), then add all the matched rows
     in one statement, the engagement's indexes dropped meanwhile for a ``big`` file."""
-    options = run.options
-    assert isinstance(options, EngagementOptions)
     summary = run.summary
     assert isinstance(summary, EngagementSummary)
     conn = run.conn
     matching, adding = _matching(conn), _Adding(conn, run)
     for chunk in run.parsed_chunks():
-        if not chunk.rows:
+        if not chunk.staged:
             continue
-        first = {"first": chunk.rows[0][0]}
-        bulk_insert(conn, staged, _STAGED, _staged_rows(chunk, options))
+        first = {"first": chunk.staged[0][0]}
+        bulk_insert(conn, staged, _STAGED, chunk.staged, stored=True)
         for statement in matching:
             conn.execute(statement, first)
         summary.skipped += conn.execute(_MATCHED_ROWS, first).scalar_one()
@@ -389,7 +408,7 @@ def _import_rows(run: ImportRun, found: _Accounts, columns: dict[str, str], big:
         _reject(run, found, columns, chunk, rejected)
         conn.execute(adding.stored, first)
     run.check_cancel()
-    conn.execute(_STAGED_AT)
+    conn.execute(adding.repeated)
     with indexes_rebuilt(conn, engagements, big):
         conn.execute(adding.insert)
         for way, added in conn.execute(adding.tally):
@@ -404,21 +423,21 @@ def _reject(
     found: _Accounts,
     columns: dict[str, str],
     chunk: Chunk,
-    rejected: Sequence[tuple[int, str | None, str | None]],
+    rejected: Sequence[tuple[int, str | None, str | None, str | None]],
 ) -> None:
     """Reject the chunk's rows that no account or several match (their number, the way
-    that found several and its key), each with the column it names and why."""
+    that found several, its key and the field it is in), each with the column it names and
+    why."""
     summary = run.summary
     assert isinstance(summary, EngagementSummary)
-    found.say({(way, key) for _, way, key in rejected if way is not None and key is not None})
-    by_number = {number: (cells, values) for number, cells, values in chunk.rows}
-    for number, way, key in rejected:
-        cells, values = by_number[number]
-        if way is None or key is None:
+    found.say({(way, key) for _, way, key, _ in rejected if way is not None and key is not None})
+    cells_of = {row[0]: cells for row, cells in zip(chunk.staged, chunk.cells, strict=True)}
+    for number, way, key, field in rejected:
+        cells = cells_of[number]
+        if way is None or key is None or field is None:
             run.reject(number, cells, columns[""], NOT_FOUND)
             summary.unmatched += 1
             continue
-        field = way if way != "website" or values.get("website") else "email"
         run.reject(number, cells, columns[field], found.ambiguous[way, key])
         summary.ambiguous += 1
 
@@ -442,6 +461,21 @@ def _matching_columns(headers: list[str], mapped_fields: list[str]) -> dict[str,
     return {**columns, "": first}
 
 
+def engagement_reading(
+    workspace: Workspace,
+    table: SourceTable,
+    options: EngagementOptions,
+    fields: tuple[Field, ...],
+    mapped_fields: list[str],
+) -> Reading:
+    """How an engagement file's rows are read: each made the row the staging table takes,
+    its time in the form the workspace's database stores it (_staged_row)."""
+    dialect = workspace.engine.dialect
+    given = (options.kind, options.campaign, options.source)
+    staged_of = partial(_staged_row, f"{dialect.name}.{dialect.driver}", given)
+    return Reading(table, fields, mapped_fields, importer.CHUNK, staged_of=staged_of)
+
+
 def import_engagement(
     workspace: Workspace,
     user: User,
@@ -455,7 +489,7 @@ def import_engagement(
     table = open_table(path, ENGAGEMENT_FIELDS, options.sheet, options.encoding, options.delimiter)
     fields = engagement_fields(options.kind is not None)
     mapped_fields = mapped_engagement_fields(table, options, fields)
-    reading = Reading(table, fields, mapped_fields, importer.CHUNK, keys_of=_match_keys)
+    reading = engagement_reading(workspace, table, options, fields, mapped_fields)
     try:
         with (
             read_chunks(reading, own_process=read_apart(path)) as parsed,

@@ -1,7 +1,8 @@
 """A file's rows read and parsed for an import, a chunk at a time: in the importing process
 for a small file, and for a big file of accounts or engagement in a process of its own,
-which reads and parses the next rows, with the keys they are matched by, on a second core
-while the import matches these and stores them. For accounts the derived columns go to
+which reads and parses the next rows, with the keys they are matched by (an engagement
+row made the very tuple the import stages), on a second core while the import matches
+these and stores them. For accounts the derived columns go to
 whichever side has the time: the reader works them out for a chunk when the import already
 has every chunk it may have waiting (rather than wait for it), the import for the chunks that
 come without them. Either way the chunks are the same, in the file's order, and so is what
@@ -33,12 +34,15 @@ class Chunk:
 
     #: How many rows of the file the chunk took (for the progress bar).
     read: int
-    #: Each row parsed: its number, its cells (none for accounts: only a contact or an
-    #: engagement row may still be rejected once parsed) and its field values.
+    #: Each row parsed: its number, its cells (none for accounts: only a contact row may
+    #: still be rejected once parsed) and its field values.
     rows: list[tuple[int, list[str], dict[str, Any]]] = field(default_factory=list)
-    #: Each row's keys, when the reading works them out (an account's dedupe keys, what an
-    #: engagement row is matched by).
-    keys: list[Any] = field(default_factory=list)
+    #: For accounts, each row's dedupe keys.
+    keys: list[Keys] = field(default_factory=list)
+    #: For engagement, each row as the import stages it (``Reading.staged_of``), and its
+    #: cells (a row may still be rejected once staged).
+    staged: list[tuple[Any, ...]] = field(default_factory=list)
+    cells: list[list[str]] = field(default_factory=list)
     #: For accounts, each row's derived columns, when the reader worked them out.
     derived: list[dict[str, Any]] = field(default_factory=list)
     #: The rows rejected: number, cells, column and why.
@@ -53,7 +57,8 @@ class Chunk:
 class Reading:
     """How to read a file's rows: the table, its fields, each column's field and unit, the
     file's number format, whether the rows are accounts (each keyed by its dedupe keys), or
-    else what each row's keys are, and how many rows a chunk takes."""
+    else engagement (each made the row the import stages), and how many rows a chunk
+    takes."""
 
     table: SourceTable
     fields: tuple[Field, ...]
@@ -62,9 +67,11 @@ class Reading:
     scales: Sequence[int] | None = None
     numbers: NumberFormat | None = None
     accounts: bool = False
-    #: A row's keys from its field values: a module's function, which a reader process
-    #: finds by its name.
-    keys_of: Callable[[dict[str, Any]], Any] | None = None
+    #: An engagement row as the import stages it, from its number and field values: a
+    #: module's function (or a partial of one), which a reader process finds by its name.
+    #: A plain tuple of texts, numbers and times in their stored form: it is sent to the
+    #: importing process and inserted as it is, cheaper to send than the values.
+    staged_of: Callable[[int, dict[str, Any]], tuple[Any, ...]] | None = None
 
 
 def chunks(reading: Reading) -> Iterator[Chunk]:
@@ -78,7 +85,7 @@ def chunks(reading: Reading) -> Iterator[Chunk]:
         scales=reading.scales,
         numbers=reading.numbers,
     )
-    keys_of = account_keys if reading.accounts else reading.keys_of
+    staged_of = reading.staged_of
     rows = table.rows()
     while items := list(islice(rows, reading.chunk_rows)):
         chunk = Chunk(len(items))
@@ -94,9 +101,13 @@ def chunks(reading: Reading) -> Iterator[Chunk]:
                 continue
             if parse.unread:
                 chunk.unread += [RowError(number, column, why) for column, why in parse.unread]
+            if staged_of is not None:
+                chunk.staged.append(staged_of(number, values))
+                chunk.cells.append(cells)
+                continue
             chunk.rows.append((number, [] if reading.accounts else cells, values))
-            if keys_of is not None:
-                chunk.keys.append(keys_of(values))
+            if reading.accounts:
+                chunk.keys.append(account_keys(values))
         chunk.bands = dict(parse.bands)
         yield chunk
 
