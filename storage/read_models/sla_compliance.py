@@ -1130,6 +1130,20 @@ Overdue = tuple[Scope, "_Days", list[Any], datetime]
 
 
 def _black_hole(conn: Connection, found: Overdue, first: int | None) -> list[BlackHoleEntry]:
+    return [
+        BlackHoleEntry(account_id, account, rep, stored_utc(handed_off_at), deadline, days)
+        for account_id, account, rep, handed_off_at, deadline, days in _black_hole_rows(
+            conn, found, first, "account_id", "account", "rep", "handed_off_at"
+        )
+    ]
+
+
+def _black_hole_rows(
+    conn: Connection, found: Overdue, first: int | None, *columns: str
+) -> Iterator[tuple[Any, ...]]:
+    """The black hole's hand-offs, each as its ``columns`` (of :func:`_handoffs`' as read)
+    then its deadline with its zone and the business days it is overdue: only the columns
+    a caller shows are read (a table of tens of thousands of rows makes no account id)."""
     scope, span, overdue, before = found
     work, f = span.work, handoff_facts
     if first is not None:
@@ -1142,7 +1156,7 @@ def _black_hole(conn: Connection, found: Overdue, first: int | None) -> list[Bla
             before = span.due_before(due)
     h = _handoffs(scope, span, start=None, end=before, untouched=True, named=True, scan=True)
     rows = conn.execute(
-        select(h.c.account_id, h.c.account, h.c.rep, h.c.handed_off_at, h.c.deadline)
+        select(*(h.c[name] for name in columns), h.c.deadline)
         .order_by(h.c.deadline, h.c.account)
         .limit(first)
     ).all()
@@ -1156,16 +1170,7 @@ def _black_hole(conn: Connection, found: Overdue, first: int | None) -> list[Bla
         day = work.local_day(stored_utc(deadline))
         return stored_utc(deadline), counts[today] - counts[day] + work.is_business_day(day)
 
-    return [
-        BlackHoleEntry(
-            row.account_id,
-            row.account,
-            row.rep,
-            stored_utc(row.handed_off_at),
-            *days_overdue(row.deadline),
-        )
-        for row in rows
-    ]
+    return ((*row[:-1], *days_overdue(row[-1])) for row in rows)
 
 
 def black_hole_count(conn: Connection, scope: Scope) -> int:
@@ -1211,8 +1216,10 @@ def black_hole_table(conn: Connection, scope: Scope, first: int | None = None) -
     there are); its days worked out once for both."""
     found = _overdue(conn, scope)
     rows = [
-        [e.account, e.rep or "", e.handed_off_at.replace(tzinfo=None), e.business_days_overdue]
-        for e in _black_hole(conn, found, first)
+        [account, rep or "", handed_off_at.replace(tzinfo=None), days]
+        for account, rep, handed_off_at, _, days in _black_hole_rows(
+            conn, found, first, "account", "rep", "handed_off_at"
+        )
     ]
     count = len(rows) if first is None else _black_hole_count(conn, found)
     return TableData(BLACK_HOLE_SHEET, BLACK_HOLE_COLUMNS, rows, count)
