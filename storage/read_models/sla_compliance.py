@@ -1173,11 +1173,6 @@ def _black_hole_rows(
     return ((*row[:-1], *days_overdue(row[-1])) for row in rows)
 
 
-def black_hole_count(conn: Connection, scope: Scope) -> int:
-    """How many hand-offs :func:`black_hole` lists, counted in the index."""
-    return _black_hole_count(conn, _overdue(conn, scope))
-
-
 def _black_hole_count(conn: Connection, found: Overdue) -> int:
     _, _, overdue, _ = found
     return int(conn.execute(select(func.count()).where(*overdue)).scalar_one())
