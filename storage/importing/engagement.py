@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from bisect import bisect_left
 from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
@@ -60,8 +61,10 @@ from domain.engagement import (
 )
 from domain.fields import Field
 from domain.importing import (
+    REMEMBERED_CELLS,
     DiskFull,
     ImportSummary,
+    RowParser,
     apply_saved_mapping,
     auto_mapping,
     column_scales,
@@ -232,29 +235,32 @@ class _Accounts:
 _Given = tuple[EngagementKind | None, str | None, str | None]
 
 
-def _staged_row(
-    dialect: str, given: _Given, number: int, values: dict[str, Any]
-) -> tuple[Any, ...]:
-    """A row as the staging table takes it (worked out where the file is read): its number;
-    what it is matched by, its e-mail's key, its website's domain (else its e-mail's) and its
-    account's name, normalised; what the file gives, or the options for every row
-    (``given``: a kind, a campaign, a source), its time in the form ``dialect`` stores; and
-    whether its domain is its website's."""
-    email = email_key(values.get("email"))
-    website = values.get("website")
-    kind, campaign, source = given
-    return (
-        number,
-        email,
-        normalize_domain(website) or normalize_domain(email),
-        normalize_name(values.get("account")),
-        kind.value if (kind := values.get("kind") or kind) else None,
-        _stored_time(dialect)(values["at"]),
-        values.get("campaign") or campaign,
-        values.get("source") or source,
-        values.get("detail"),
-        bool(website),
-    )
+def _email_part(email: str | None) -> tuple[str | None, str | None]:
+    """What a contact's e-mail gives a staged row: its key and its domain."""
+    return email_key(email), normalize_domain(email)
+
+
+def _website_part(website: str | None) -> tuple[str | None, bool]:
+    """What a website gives a staged row: its domain, and whether there is one."""
+    return normalize_domain(website), bool(website)
+
+
+def _as_it_is(value: Any) -> Any:
+    return value
+
+
+#: What each field's value gives the row the staging table takes, in the order
+#: _assembled takes them (the time's is its stored form, _stored_time).
+_PARTS: dict[str, Callable[[Any], Any]] = {
+    "email": _email_part,
+    "website": _website_part,
+    "account": normalize_name,
+    "kind": _as_it_is,
+    "at": _as_it_is,
+    "campaign": _as_it_is,
+    "source": _as_it_is,
+    "detail": _as_it_is,
+}
 
 
 @cache
@@ -266,8 +272,108 @@ def _stored_time(dialect: str) -> Callable[[datetime], Any]:
     return stored or _as_it_is
 
 
-def _as_it_is(moment: datetime) -> datetime:
-    return moment
+def _parts(dialect: str) -> dict[str, Callable[[Any], Any]]:
+    """_PARTS on a ``dialect`` database."""
+    return {**_PARTS, "at": _stored_time(dialect)}
+
+
+def _assembled(given: _Given, number: int, *parts: Any) -> tuple[Any, ...]:
+    """A row as the staging table takes it, from what each field gives it (_PARTS): its
+    number; what it is matched by, its e-mail's key, its website's domain (else its
+    e-mail's) and its account's name, normalised; what the file gives, or the options for
+    every row (``given``: a kind, a campaign, a source), its time in its stored form; and
+    whether its domain is its website's."""
+    (email, email_domain), (domain, from_website), name, kind, at, campaign, source, detail = parts
+    given_kind, given_campaign, given_source = given
+    return (
+        number,
+        email,
+        domain or email_domain,
+        name,
+        kind.value if (kind := kind or given_kind) else None,
+        at,
+        campaign or given_campaign,
+        source or given_source,
+        detail,
+        from_website,
+    )
+
+
+def _staged_row(
+    dialect: str, given: _Given, number: int, values: dict[str, Any]
+) -> tuple[Any, ...]:
+    """A row as the staging table takes it (worked out where the file is read), from its
+    field values (_assembled), its time in the form ``dialect`` stores."""
+    parts = _parts(dialect)
+    return _assembled(given, number, *(part(values.get(name)) for name, part in parts.items()))
+
+
+class _StagedRows:
+    """Each row of an engagement file made the row the staging table takes, from its cells:
+    what a column's cell gives the row (_PARTS: an e-mail its key and domain, a website its
+    domain, a name its normalised form, a kind, a time its stored form) is worked out once
+    per distinct cell and remembered (up to REMEMBERED_CELLS a column), since e-mails,
+    websites, names, kinds, campaigns and sources repeat down a file. A row with a cell that
+    does not read (a bad or empty required cell, an optional one left empty), and every row
+    of a file that gives a field in several columns, is parsed by the file's RowParser and
+    made from its values (_staged_row): it is rejected, and its unread cells said, exactly
+    as the parser says them. ``unread`` is the row's unread cells, as the parser's."""
+
+    def __init__(self, dialect: str, given: _Given, parse: RowParser) -> None:
+        self.parse = parse
+        self.general = partial(_staged_row, dialect, given)
+        self.given = given
+        self.unread: list[tuple[str, str]] = []
+        mapped = {spec.name: first for first, _, spec in parse.fields}
+        #: Per field a column gives: its place in _PARTS' order, its column, how a cell is
+        #: read (a required field's empty cell raises, as every cell that does not read),
+        #: what a value gives the row, and the part each cell read so far gave.
+        self.columns: list[tuple[int, int, Callable[[str], Any], Callable[[Any], Any],
+                                 dict[str, Any]]] = []  # fmt: skip
+        #: Every field's part for a row, those of the fields no column gives filled in.
+        self.template: list[Any] = []
+        for place, (name, part) in enumerate(_parts(dialect).items()):
+            self.template.append(part(None))
+            if name in mapped:
+                index, _, read, _ = mapped[name]
+                self.columns.append((place, index, read, part, {}))
+        self.lean = (
+            all(not others for _, others, _ in parse.fields)
+            and not parse.name_parts
+            and not parse.custom
+            and all(spec.name in mapped for spec, _ in parse.required)
+        )
+
+    def __call__(self, number: int, cells: list[str]) -> tuple[Any, ...]:
+        """The row numbered ``number`` with these cells as the staging table takes it;
+        raises RowRejected as the file's RowParser does."""
+        if not self.lean:
+            return self._parsed(number, cells)
+        parts = self.template.copy()
+        for place, index, read, part, known in self.columns:
+            cell = cells[index]
+            got = known.get(cell, _UNKNOWN)
+            if got is _UNKNOWN:
+                try:
+                    value = read(cell)
+                except ValueError:
+                    return self._parsed(number, cells)
+                got = part(value)
+                if len(known) < REMEMBERED_CELLS:
+                    known[cell] = got
+            parts[place] = got
+        self.unread = []
+        return _assembled(self.given, number, *parts)
+
+    def _parsed(self, number: int, cells: list[str]) -> tuple[Any, ...]:
+        self.unread = []
+        values = self.parse(cells)
+        self.unread = self.parse.unread
+        return self.general(number, values)
+
+
+#: A cell not met before in its column.
+_UNKNOWN: Any = object()
 
 
 #: A chunk of the file's rows, with the keys each is matched by and then what the matching
@@ -431,9 +537,9 @@ def _reject(
     summary = run.summary
     assert isinstance(summary, EngagementSummary)
     found.say({(way, key) for _, way, key, _ in rejected if way is not None and key is not None})
-    cells_of = {row[0]: cells for row, cells in zip(chunk.staged, chunk.cells, strict=True)}
     for number, way, key, field in rejected:
-        cells = cells_of[number]
+        # the staged rows are in their numbers' order: each found by a binary search
+        cells = chunk.cells[bisect_left(chunk.staged, (number,))]
         if way is None or key is None or field is None:
             run.reject(number, cells, columns[""], NOT_FOUND)
             summary.unmatched += 1
@@ -472,7 +578,7 @@ def engagement_reading(
     its time in the form the workspace's database stores it (_staged_row)."""
     dialect = workspace.engine.dialect
     given = (options.kind, options.campaign, options.source)
-    staged_of = partial(_staged_row, f"{dialect.name}.{dialect.driver}", given)
+    staged_of = partial(_StagedRows, f"{dialect.name}.{dialect.driver}", given)
     return Reading(table, fields, mapped_fields, importer.CHUNK, staged_of=staged_of)
 
 

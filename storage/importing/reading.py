@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import islice
-from typing import Any
+from typing import Any, Protocol
 
 from domain.errors import AccordError
 from domain.fields import Field
@@ -67,11 +67,22 @@ class Reading:
     scales: Sequence[int] | None = None
     numbers: NumberFormat | None = None
     accounts: bool = False
-    #: An engagement row as the import stages it, from its number and field values: a
-    #: module's function (or a partial of one), which a reader process finds by its name.
-    #: A plain tuple of texts, numbers and times in their stored form: it is sent to the
-    #: importing process and inserted as it is, cheaper to send than the values.
-    staged_of: Callable[[int, dict[str, Any]], tuple[Any, ...]] | None = None
+    #: How an engagement row is made the row the import stages, given the file's
+    #: RowParser: from its number and cells, rejected as the parser rejects it, with the
+    #: parser's ``unread``. A module's class (or a partial of one), which a reader process
+    #: finds by its name. The row is a plain tuple of texts, numbers and times in their
+    #: stored form: it is sent to the importing process and inserted as it is, cheaper to
+    #: send than the values.
+    staged_of: Callable[[RowParser], Staging] | None = None
+
+
+class Staging(Protocol):
+    """Makes an engagement row the row the import stages (Reading.staged_of)."""
+
+    #: The optional cells of the row just made that could not be read, as RowParser's.
+    unread: list[tuple[str, str]]
+
+    def __call__(self, number: int, cells: list[str]) -> tuple[Any, ...]: ...
 
 
 def chunks(reading: Reading) -> Iterator[Chunk]:
@@ -85,7 +96,7 @@ def chunks(reading: Reading) -> Iterator[Chunk]:
         scales=reading.scales,
         numbers=reading.numbers,
     )
-    staged_of = reading.staged_of
+    stage = reading.staged_of(parse) if reading.staged_of is not None else None
     rows = table.rows()
     while items := list(islice(rows, reading.chunk_rows)):
         chunk = Chunk(len(items))
@@ -94,15 +105,16 @@ def chunks(reading: Reading) -> Iterator[Chunk]:
                 chunk.rejected.append((item.number, item.cells, "", item.reason))
                 continue
             number, cells = item
+            values: Any  # the row's field values, or for engagement the row as it is staged
             try:
-                values = parse(cells)
+                values = parse(cells) if stage is None else stage(number, cells)
             except RowRejected as exc:
                 chunk.rejected.append((number, cells, exc.column, exc.reason))
                 continue
-            if parse.unread:
-                chunk.unread += [RowError(number, column, why) for column, why in parse.unread]
-            if staged_of is not None:
-                chunk.staged.append(staged_of(number, values))
+            if unread := (parse if stage is None else stage).unread:
+                chunk.unread += [RowError(number, column, why) for column, why in unread]
+            if stage is not None:
+                chunk.staged.append(values)
                 chunk.cells.append(cells)
                 continue
             chunk.rows.append((number, [] if reading.accounts else cells, values))
