@@ -604,48 +604,55 @@ def _day_tallies(scope: Scope, span: _Days, today: int, later: bool) -> Any:
         ends = select(days.c.attempts_end).where(days.c.n == handed).scalar_subquery()
         agreed = case((_attempts_counted(f, ends, now) >= sales.attempts, 1), else_=0)
     indexed = not later and sales.attempts <= MAX_ATTEMPTS
-    per = (
-        select(
-            day("handed_off_at", came=False).label("handed"),
-            f.c.owner_id,
-            func.coalesce(f.c.tier, NO_TIER).label("tier"),
-            day("attempt_1").label("touch"),
-            agreed.label("agreed"),
-            day("closed_at", came=False).label("closed"),
-            day("first_meaningful").label("talked"),
-            day("rated_at").label("rated_on"),
-            by_now("rating_at", f.c.rating).label("rating"),
-            by_now("verdict_at", f.c.verdict).label("verdict"),
+    columns: dict[str, Any] = {
+        "handed": day("handed_off_at", came=False),
+        "owner_id": f.c.owner_id,
+        "tier": func.coalesce(f.c.tier, NO_TIER),
+        "touch": day("attempt_1"),
+        "agreed": agreed,
+        "closed": day("closed_at", came=False),
+        "talked": day("first_meaningful"),
+        "rated_on": day("rated_at"),
+        "rating": by_now("rating_at", f.c.rating),
+        "verdict": by_now("verdict_at", f.c.verdict),
+    }
+    where = _handed_off(scope, scope.period.start(zone), scope.period.end(zone), not indexed)
+    per: dict[str, Any] = columns
+    if not indexed:  # each day, a CASE on a time, worked out once per hand-off
+        worked_out = (
+            select(*(value.label(name) for name, value in columns.items()))
+            .where(*where)
+            .offset(0)
+            .subquery("per")
         )
-        .where(*_handed_off(scope, scope.period.start(zone), scope.period.end(zone), not indexed))
-        .offset(0)  # each day worked out once per hand-off
-        .subquery("per")
-    )
-    window = per.c.handed + (sales.attempts_days + 1)  # its start ends the attempts' window
-    enough = per.c.agreed < window if sales.attempts <= MAX_ATTEMPTS else per.c.agreed == 1
-    feedback_end = per.c.talked + (sales.feedback_days + 1)
-    rated = per.c.rated_on < feedback_end
+        per, where = {name: worked_out.c[name] for name in columns}, []
+    window = per["handed"] + (sales.attempts_days + 1)  # its start ends the attempts' window
+    enough = per["agreed"] < window if sales.attempts <= MAX_ATTEMPTS else per["agreed"] == 1
+    feedback_end = per["talked"] + (sales.feedback_days + 1)
+    rated = per["rated_on"] < feedback_end
 
     def one(condition: Any) -> Any:
         return func.sum(case((condition, 1), else_=0))
 
-    touched: Any = per.c.touch - per.c.handed
+    touched: Any = per["touch"] - per["handed"]
     touched = case((touched > span.touch_days, span.touch_days), else_=touched).label("touched")
-    keys = [per.c.handed, per.c.owner_id, per.c.tier, touched]
+    keys = [per["handed"].label("handed"), per["owner_id"].label("owner_id"),
+            per["tier"].label("tier"), touched]  # fmt: skip
     grouped = (
         select(
             *keys,
             func.count().label("handoffs"),
-            one(enough | (per.c.closed < window)).label("attempts_met"),
+            one(enough | (per["closed"] < window)).label("attempts_met"),
             one(rated).label("feedback"),
-            one(per.c.talked.is_not(None) & (rated | (feedback_end <= today))).label(
+            one(per["talked"].is_not(None) & (rated | (feedback_end <= today))).label(
                 "feedback_judged"
             ),
-            func.count(per.c.rating).label("rated"),
-            func.sum(per.c.rating).label("rating_sum"),
-            func.count(per.c.verdict).label("verdicts"),
-            one(per.c.verdict == "accepted").label("accepted"),
+            func.count(per["rating"]).label("rated"),
+            func.sum(per["rating"]).label("rating_sum"),
+            func.count(per["verdict"]).label("verdicts"),
+            one(per["verdict"] == "accepted").label("accepted"),
         )
+        .where(*where)
         .group_by(*keys)
         .subquery("grouped")
     )
