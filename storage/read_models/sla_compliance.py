@@ -515,8 +515,9 @@ def _compliances(conn: Connection, scope: Scope, periods: list[Period]) -> list[
     span = _days(conn, whole, agreement, False)
     today = (scope.calendar.local_day(scope.now) - EPOCH).days
     window = agreement.sales.attempts_days + 1
+    later = _logged_later(conn, scope)
     groups: dict[tuple[str, str, str, str, str], list[int]] = {}
-    for row in conn.execute(_day_tallies(whole, span, today)):
+    for row in conn.execute(_day_tallies(whole, span, today, later)):
         day, handoffs, met = span.judged[row.handed], row.handoffs, row.attempts_met
         touched = None if row.touched is None else row.handed + row.touched
         due = day.deadline <= today
@@ -547,7 +548,7 @@ def _compliances(conn: Connection, scope: Scope, periods: list[Period]) -> list[
         ):
             tally.add(named, tier, bucket)
     for period, result in zip(periods, found, strict=True):
-        _follow_ups(conn, replace(scope, period=period), span, result)
+        _follow_ups(conn, replace(scope, period=period), span, result, later)
     return found
 
 
@@ -559,7 +560,13 @@ _MEASURES = ("handoffs", "on_time", "touch_judged", "black_hole", "attempts_met"
              "attempts_judged", *_SUMMED)  # fmt: skip
 
 
-def _day_tallies(scope: Scope, span: _Days, today: int) -> Any:
+def _logged_later(conn: Connection, scope: Scope) -> bool:
+    """Whether an interaction was logged after the scope's now: until one is, every fact
+    of a hand-off and a follow-up (each an interaction's time) has come by then."""
+    return bool(conn.execute(select(exists().where(interactions.c.at > _utc(scope.now)))).scalar())
+
+
+def _day_tallies(scope: Scope, span: _Days, today: int, later: bool) -> Any:
     """The period's hand-offs counted per day of hand-off (its number, ``handed``), rep,
     tier and days from it to the first touch by now (``touched``: NULL when none, at most
     :attr:`_Days.touch_days`, after which every bucket's bound and deadline has passed),
@@ -568,67 +575,84 @@ def _day_tallies(scope: Scope, span: _Days, today: int) -> Any:
     Every bound a measure compares a fact with is a day's start in the workspace's zone (a
     deadline, the end of a window), so a fact is before it exactly when its day number is
     below the bound's: each fact's day is worked out once, from the whole seconds the facts
-    keep of it, by integer arithmetic, and the few groups are judged in Python. The facts
-    are read in one pass (the times' index would fetch each of a period's hundreds of
-    thousands in random order)."""
+    keep of it, by integer arithmetic, and the few groups are judged in Python.
+
+    When nothing was logged after now (``later`` false: every fact has come by then), the
+    facts are read in the index that holds all this reads of them, in order of their times
+    (``ix_handoff_facts_days``: a narrow row each, nearly in the order they are grouped in,
+    which SQLite sorts in half the time); else their times are compared with now, in one
+    pass over the facts themselves (the times' index would fetch each of a period's
+    hundreds of thousands in random order)."""
     f, now, day_in = handoff_facts, _utc(scope.now), span.day_in_seconds
     sales = span.agreement.sales
     zone = scope.calendar.zone
 
-    def day(name: str, by_now: bool = True) -> Any:
-        """The day of the fact ``name`` (once it has come by now, else NULL)."""
+    def by_now(name: str, value: Any) -> Any:
+        """``value`` once the fact ``name`` has come by now, else NULL."""
+        return case((f.c[name] <= now, value)) if later else value
+
+    def day(name: str, came: bool = True) -> Any:
+        """The day of the fact ``name`` (once it has come by now, else NULL, when ``came``)."""
         seconds = f.c[in_seconds(name)]
-        return day_in(case((f.c[name] <= now, seconds)) if by_now else seconds)
+        return day_in(by_now(name, seconds) if came else seconds)
 
     if sales.attempts <= MAX_ATTEMPTS:  # the agreed attempt's day
         agreed: Any = day(ATTEMPTS[sales.attempts - 1])
     else:  # whether enough came before the window's end (1 or 0)
         days = span.cte
-        handed = day("handed_off_at", by_now=False)
+        handed = day("handed_off_at", came=False)
         ends = select(days.c.attempts_end).where(days.c.n == handed).scalar_subquery()
         agreed = case((_attempts_counted(f, ends, now) >= sales.attempts, 1), else_=0)
-    per = (
-        select(
-            day("handed_off_at", by_now=False).label("handed"),
-            f.c.owner_id,
-            func.coalesce(f.c.tier, NO_TIER).label("tier"),
-            day("attempt_1").label("touch"),
-            agreed.label("agreed"),
-            day("closed_at", by_now=False).label("closed"),
-            day("first_meaningful").label("talked"),
-            day("rated_at").label("rated_on"),
-            case((f.c.rating_at <= now, f.c.rating)).label("rating"),
-            case((f.c.verdict_at <= now, f.c.verdict)).label("verdict"),
+    indexed = not later and sales.attempts <= MAX_ATTEMPTS
+    columns: dict[str, Any] = {
+        "handed": day("handed_off_at", came=False),
+        "owner_id": f.c.owner_id,
+        "tier": func.coalesce(f.c.tier, NO_TIER),
+        "touch": day("attempt_1"),
+        "agreed": agreed,
+        "closed": day("closed_at", came=False),
+        "talked": day("first_meaningful"),
+        "rated_on": day("rated_at"),
+        "rating": by_now("rating_at", f.c.rating),
+        "verdict": by_now("verdict_at", f.c.verdict),
+    }
+    where = _handed_off(scope, scope.period.start(zone), scope.period.end(zone), not indexed)
+    per: dict[str, Any] = columns
+    if not indexed:  # each day, a CASE on a time, worked out once per hand-off
+        worked_out = (
+            select(*(value.label(name) for name, value in columns.items()))
+            .where(*where)
+            .offset(0)
+            .subquery("per")
         )
-        .where(*_handed_off(scope, scope.period.start(zone), scope.period.end(zone), True))
-        .offset(0)  # each day worked out once per hand-off
-        .subquery("per")
-    )
-    window = per.c.handed + (sales.attempts_days + 1)  # its start ends the attempts' window
-    enough = per.c.agreed < window if sales.attempts <= MAX_ATTEMPTS else per.c.agreed == 1
-    feedback_end = per.c.talked + (sales.feedback_days + 1)
-    rated = per.c.rated_on < feedback_end
+        per, where = {name: worked_out.c[name] for name in columns}, []
+    window = per["handed"] + (sales.attempts_days + 1)  # its start ends the attempts' window
+    enough = per["agreed"] < window if sales.attempts <= MAX_ATTEMPTS else per["agreed"] == 1
+    feedback_end = per["talked"] + (sales.feedback_days + 1)
+    rated = per["rated_on"] < feedback_end
 
     def one(condition: Any) -> Any:
         return func.sum(case((condition, 1), else_=0))
 
-    touched: Any = per.c.touch - per.c.handed
+    touched: Any = per["touch"] - per["handed"]
     touched = case((touched > span.touch_days, span.touch_days), else_=touched).label("touched")
-    keys = [per.c.handed, per.c.owner_id, per.c.tier, touched]
+    keys = [per["handed"].label("handed"), per["owner_id"].label("owner_id"),
+            per["tier"].label("tier"), touched]  # fmt: skip
     grouped = (
         select(
             *keys,
             func.count().label("handoffs"),
-            one(enough | (per.c.closed < window)).label("attempts_met"),
+            one(enough | (per["closed"] < window)).label("attempts_met"),
             one(rated).label("feedback"),
-            one(per.c.talked.is_not(None) & (rated | (feedback_end <= today))).label(
+            one(per["talked"].is_not(None) & (rated | (feedback_end <= today))).label(
                 "feedback_judged"
             ),
-            func.count(per.c.rating).label("rated"),
-            func.sum(per.c.rating).label("rating_sum"),
-            func.count(per.c.verdict).label("verdicts"),
-            one(per.c.verdict == "accepted").label("accepted"),
+            func.count(per["rating"]).label("rated"),
+            func.sum(per["rating"]).label("rating_sum"),
+            func.count(per["verdict"]).label("verdicts"),
+            one(per["verdict"] == "accepted").label("accepted"),
         )
+        .where(*where)
         .group_by(*keys)
         .subquery("grouped")
     )
@@ -670,7 +694,9 @@ def _due_follow_ups(scope: Scope, days: Any) -> tuple[Any, Any, list[Any]]:
     return s, kept, where
 
 
-def _follow_ups(conn: Connection, scope: Scope, span: _Days, result: Compliance) -> None:
+def _follow_ups(
+    conn: Connection, scope: Scope, span: _Days, result: Compliance, later: bool
+) -> None:
     """The follow-ups due and kept, per day and rep. A date gone by is due, and kept when
     the next interaction came before its end (by now, then): those, nearly all of them,
     are added up from their tallies (:func:`_past_follow_ups`); today's and later dates,
@@ -679,7 +705,7 @@ def _follow_ups(conn: Connection, scope: Scope, span: _Days, result: Compliance)
     today = scope.calendar.local_day(scope.now)
     day, rep = s.c.follow_up, s.c.logged_by
     statements = (
-        _past_follow_ups(conn, scope, span),
+        _past_follow_ups(scope, span, later),
         select(day, rep, func.count(), func.sum(case((kept, 1), else_=0)))
         .select_from(s.join(span.cte, span.cte.c.day == day))
         .where(*where, span.cte.c.day >= today)  # the days from today on, then their rows
@@ -699,7 +725,7 @@ def _follow_ups(conn: Connection, scope: Scope, span: _Days, result: Compliance)
                 tally.follow_ups_kept += int(kept_count or 0)
 
 
-def _past_follow_ups(conn: Connection, scope: Scope, span: _Days) -> Any:
+def _past_follow_ups(scope: Scope, span: _Days, later: bool) -> Any:
     """The follow-ups of the period's dates gone by, due and kept, per date and rep.
 
     They are added up from their tallies (``follow_up_days``: a few rows a date), kept when
@@ -711,8 +737,7 @@ def _past_follow_ups(conn: Connection, scope: Scope, span: _Days) -> Any:
     first, until = period.first.first_day, min(today, period.last.plus(1).first_day)
     ends = _date_ends(span)
     quarters = [(since, seconds // STEP) for since, seconds in ends]
-    logged_later = conn.execute(select(exists().where(interactions.c.at > _utc(scope.now))))
-    if not logged_later.scalar() and all(
+    if not later and all(
         seconds % STEP == 0 and EARLIEST < seconds // STEP <= LATEST for _, seconds in ends
     ):
         d = follow_up_days
