@@ -22,6 +22,7 @@ from domain.periods import Period
 from domain.report import Scope
 from domain.targets import Stage
 from domain.users import Role
+from storage import reach
 from storage.icps import versions
 from storage.keys import derived_columns
 from storage.learning_facts import refresh_learning_facts
@@ -86,7 +87,7 @@ def test_the_median_of_counted_values():
 def _whole_days_on(engine, pairs):
     """The whole days between each pair of times, counted by ``engine``'s SQLite."""
     first, then = bindparam("first", type_=DateTime()), bindparam("then", type_=DateTime())
-    statement = select(closed_loop.days_between(first, then))
+    statement = select(reach.days_between(first, then))
     with engine.connect() as conn:
         sql = str(statement.compile(conn))
         return sql, [conn.execute(statement, {"first": a, "then": b}).scalar() for a, b in pairs]

@@ -46,6 +46,7 @@ RELEASED = {
     "0022": "a951e0344be0d4fb1638594b0e64bbcc7fce143bc2b81576fb75447605df5a53",
     "0023": "275610655fc0974f5c770eccb32f132623fdb13b2ae76c540ad21007a9c4e37d",
     "0024": "a59199c3ebf2650e11921b235d2f438f66deae02f781a467bc6ccf1db20413b2",
+    "0026": "1e70914584a189a5b5a3031fc6a9ed3939b652c882e2b310fd75deead9ac2473",
 }
 #: The first versions of the migrations that were edited after they had upgraded
 #: workspaces (0003 at c029b87, 0005 at 6387786), as they were released.
