@@ -561,17 +561,24 @@ def calibration(conn: Connection, scope: Scope) -> tuple[IcpVersion | None, list
     won = _within(account_reach.c[reached_column(Stage.WON)], scope)
     closed = or_(won, _within(account_reach.c[reached_column(Stage.LOST)], scope))
     criteria = version.icp.criteria
-    columns = [func.count().label("closed"), _sum(won).label("won")]
-    for number, criterion in enumerate(criteria):
-        met = criterion_sql(criterion)
-        columns += [_sum(and_(met, won)).label(f"won_{number}"), _sum(met).label(f"met_{number}")]
-    # the criteria segment the accounts here: no other segment is read
+    # Each closed account's criteria worked out once (a criterion may look up its contacts),
+    # then counted twice, among all and among the won: the CTE is kept as it is read, not
+    # merged into the counts, which would work each criterion out once per count.
     reach, conditions = _with_segments(account_reach, account_reach.c.account_id, scope, ())
-    row = conn.execute(
-        select(*columns)
+    met = [criterion_sql(criterion).label(f"met_{n}") for n, criterion in enumerate(criteria)]
+    each = (
+        select(won.label("won"), *met)
         .select_from(reach.join(accounts, accounts.c.id == account_reach.c.account_id))
         .where(closed, *conditions)
-    ).one()
+        .cte("closed")
+        .prefix_with("MATERIALIZED")
+    )
+    columns = [func.count().label("closed"), _sum(each.c.won).label("won")]
+    for number in range(len(criteria)):
+        meets = each.c[f"met_{number}"]
+        columns += [_sum(and_(meets, each.c.won)).label(f"won_{number}"),
+                    _sum(meets).label(f"met_{number}")]  # fmt: skip
+    row = conn.execute(select(*columns).select_from(each)).one()
     outcomes = [
         CriterionOutcomes(
             criterion,
