@@ -11,8 +11,7 @@ calls it for the accounts it touched, in its own transaction, and every scoring 
 segments in (:func:`refresh_scored_segments`): every change of an account's fields and every
 new account is scored; every write of engagement (an import and its undo, the demo, a sync)
 works the campaigns of the accounts it touched out again (:func:`refresh_campaigns`). A
-property test holds the table to a recomputation from the raw rows
-after random writes.
+property test holds the table to a recomputation from the raw rows after random writes.
 """
 
 from __future__ import annotations
@@ -59,7 +58,7 @@ COLUMNS = ["account_id", "tier", "icp_version_id", "industry", "source", "owner_
 APART = "\x1f"
 
 
-def campaign_set(account_id: ColumnElement[Any], of: FromClause) -> ColumnElement[str]:
+def _campaign_set(account_id: ColumnElement[Any], of: FromClause) -> ColumnElement[str]:
     """The campaigns the account whose id is ``account_id`` (a column of ``of``) engaged
     with, each once, in their order, :data:`APART` between them (none: NULL). Each database
     adds them up in the order the subquery gives them."""
@@ -85,7 +84,7 @@ def _recomputed(chosen: Any) -> Select[Any]:
             accounts.c.industry,
             accounts.c.source,
             targets.c.owner_id,
-            campaign_set(accounts.c.id, accounts),
+            _campaign_set(accounts.c.id, accounts),
         )
         .select_from(
             accounts.outerjoin(scores, scores.c.account_id == accounts.c.id).outerjoin(
@@ -137,7 +136,7 @@ def _campaign_statements(some: bool) -> tuple[Any, ...]:
     """The statements that work the campaigns of the accounts bound as ``ids`` (``some``) or
     of all out again."""
     of = account_segments.c.account_id
-    campaigns = campaign_set(of, account_segments)
+    campaigns = _campaign_set(of, account_segments)
     return (update(account_segments).where(chooser(some)(of)).values(campaigns=campaigns),)
 
 
