@@ -362,26 +362,35 @@ class StageChangeRow(Base):
 
 class AccountReachRow(Base):
     """When an account first reached each stage of the funnel and first left each open
-    stage (``domain.closed_loop.reaching`` and ``leaving``): a summary of its stage changes,
-    which the closed loop reads instead of grouping the whole history. Every write of
-    ``stage_changes`` recomputes the rows of the accounts it touched from them
-    (``storage.reach.refresh_reach``), in the same transaction."""
+    stage (``domain.closed_loop.reaching`` and ``leaving``), in whole seconds since 1970 in
+    UTC (its fraction cut off: a period's bounds are whole seconds, so a time falls in it
+    exactly when its whole seconds do), and the whole days it spent in each open stage
+    (``days_<stage>``: from reaching it to first leaving it, none if it has not left it or
+    left it before it came): a summary of its stage changes, which the closed loop reads
+    instead of grouping the whole history, comparing numbers rather than parsing times.
+    Every write of ``stage_changes`` recomputes the rows of the accounts it touched from
+    them (``storage.reach.refresh_reach``), in the same transaction."""
 
     __tablename__ = "account_reach"
 
     account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("accounts.id"), primary_key=True)
-    targeted: Mapped[datetime | None]
-    sales_ready: Mapped[datetime | None]
-    contacted: Mapped[datetime | None]
-    meeting: Mapped[datetime | None]
-    opportunity: Mapped[datetime | None]
-    won: Mapped[datetime | None]
-    lost: Mapped[datetime | None]
-    left_targeted: Mapped[datetime | None]
-    left_sales_ready: Mapped[datetime | None]
-    left_contacted: Mapped[datetime | None]
-    left_meeting: Mapped[datetime | None]
-    left_opportunity: Mapped[datetime | None]
+    targeted: Mapped[int | None] = mapped_column(BigInteger)
+    sales_ready: Mapped[int | None] = mapped_column(BigInteger)
+    contacted: Mapped[int | None] = mapped_column(BigInteger)
+    meeting: Mapped[int | None] = mapped_column(BigInteger)
+    opportunity: Mapped[int | None] = mapped_column(BigInteger)
+    won: Mapped[int | None] = mapped_column(BigInteger)
+    lost: Mapped[int | None] = mapped_column(BigInteger)
+    left_targeted: Mapped[int | None] = mapped_column(BigInteger)
+    left_sales_ready: Mapped[int | None] = mapped_column(BigInteger)
+    left_contacted: Mapped[int | None] = mapped_column(BigInteger)
+    left_meeting: Mapped[int | None] = mapped_column(BigInteger)
+    left_opportunity: Mapped[int | None] = mapped_column(BigInteger)
+    days_targeted: Mapped[int | None]
+    days_sales_ready: Mapped[int | None]
+    days_contacted: Mapped[int | None]
+    days_meeting: Mapped[int | None]
+    days_opportunity: Mapped[int | None]
 
 
 #: What the compliance counts of a period's hand-offs (``storage.read_models.sla_compliance``),
@@ -589,7 +598,8 @@ class AccountSegmentRow(Base):
     write that changes them (:func:`storage.segments.refresh_segments`: every scoring, which
     every change of an account's fields and every new account goes through, and every write
     to the target list), so that the closed loop groups the accounts it counts by one narrow
-    row each instead of looking up each one's account, score and target."""
+    row each instead of looking up each one's account, score and target, and its campaigns
+    instead of grouping the whole engagement by account."""
 
     __tablename__ = "account_segments"
 
@@ -599,6 +609,9 @@ class AccountSegmentRow(Base):
     industry: Mapped[str | None] = mapped_column(String(255))
     source: Mapped[str | None] = mapped_column(String(255))
     owner_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    #: The campaigns it engaged with, each once, in order, a control character between them
+    #: (``storage.segments.APART``), kept by every write of engagement.
+    campaigns: Mapped[str | None] = mapped_column(Text)
 
     __table_args__ = ({"sqlite_with_rowid": False},)
 

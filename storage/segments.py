@@ -1,15 +1,17 @@
 """The closed loop's segments of every account (``account_segments``): its tier as scored
-now, the ICP version that put it on the target list, its industry, its source and the rep
-who owns it, one narrow row per account, so that the closed loop's sections group the
-accounts they count by reading one row each instead of looking up each account, its score
-and its target (a million lookups in random order into the widest table of the workspace).
+now, the ICP version that put it on the target list, its industry, its source, the rep who
+owns it and the campaigns it engaged with (one text), one narrow row per account, so that
+the closed loop's sections group the accounts they count by reading one row each instead of
+looking up each account, its score and its target (a million lookups in random order into
+the widest table of the workspace) and grouping the whole engagement by account.
 
 It holds nothing of its own: :func:`refresh_segments` works the rows of some accounts out
 again from ``accounts``, ``account_scores`` and ``targets``; every write to the target list
 calls it for the accounts it touched, in its own transaction, and every scoring copies the
 segments in (:func:`refresh_scored_segments`): every change of an account's fields and every
-new account is scored. A property test holds the table to a recomputation from the raw rows
-after random writes.
+new account is scored; every write of engagement (an import and its undo, the demo, a sync)
+works the campaigns of the accounts it touched out again (:func:`refresh_campaigns`). A
+property test holds the table to a recomputation from the raw rows after random writes.
 """
 
 from __future__ import annotations
@@ -19,18 +21,57 @@ import uuid
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from sqlalchemy import Connection, Select, exists, insert, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    FromClause,
+    Select,
+    exists,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
 
 from storage.queries import columns_read
-from storage.schema import AccountRow, AccountScoreRow, AccountSegmentRow, TargetRow, table_of
+from storage.schema import (
+    AccountRow,
+    AccountScoreRow,
+    AccountSegmentRow,
+    EngagementRow,
+    TargetRow,
+    table_of,
+)
 from storage.summaries import chooser, refresh, replaced
 
 account_segments = table_of(AccountSegmentRow)
 accounts = table_of(AccountRow)
 scores = table_of(AccountScoreRow)
 targets = table_of(TargetRow)
+engagements = table_of(EngagementRow)
 
-COLUMNS = ["account_id", "tier", "icp_version_id", "industry", "source", "owner_id"]
+COLUMNS = ["account_id", "tier", "icp_version_id", "industry", "source", "owner_id", "campaigns"]
+
+#: What separates an account's campaigns in one text: no stored text holds a control
+#: character (``domain.values.clean_text`` at every door).
+APART = "\x1f"
+
+
+def _campaign_set(account_id: ColumnElement[Any], of: FromClause) -> ColumnElement[str]:
+    """The campaigns the account whose id is ``account_id`` (a column of ``of``) engaged
+    with, each once, in their order, :data:`APART` between them (none: NULL). Each database
+    adds them up in the order the subquery gives them."""
+    e = engagements.c
+    each = (
+        select(e.campaign)
+        .where(e.account_id == account_id, e.campaign.is_not(None), e.campaign != "")
+        .distinct()
+        .order_by(e.campaign)
+        .correlate(of)
+        .subquery("each_campaign")
+    )
+    return select(func.aggregate_strings(each.c.campaign, APART)).scalar_subquery()
 
 
 def _recomputed(chosen: Any) -> Select[Any]:
@@ -43,6 +84,7 @@ def _recomputed(chosen: Any) -> Select[Any]:
             accounts.c.industry,
             accounts.c.source,
             targets.c.owner_id,
+            _campaign_set(accounts.c.id, accounts),
         )
         .select_from(
             accounts.outerjoin(scores, scores.c.account_id == accounts.c.id).outerjoin(
@@ -87,6 +129,21 @@ def refresh_scored_segments(conn: Connection, account_ids: Any) -> None:
     missing = ~exists().where(account_segments.c.account_id == accounts.c.id)
     new = _recomputed(lambda column: column.in_(account_ids)).where(missing)
     conn.execute(insert(account_segments).from_select(COLUMNS, new))
+
+
+@functools.cache
+def _campaign_statements(some: bool) -> tuple[Any, ...]:
+    """The statements that work the campaigns of the accounts bound as ``ids`` (``some``) or
+    of all out again."""
+    of = account_segments.c.account_id
+    campaigns = _campaign_set(of, account_segments)
+    return (update(account_segments).where(chooser(some)(of)).values(campaigns=campaigns),)
+
+
+def refresh_campaigns(conn: Connection, account_ids: Iterable[uuid.UUID] | None) -> None:
+    """Work the campaigns of ``account_ids`` (None: every account), whose engagement a write
+    changed, out again, in the caller's transaction."""
+    refresh(conn, _campaign_statements, account_ids)
 
 
 def segment_rows(conn: Connection) -> list[Any]:

@@ -17,11 +17,12 @@ from sqlalchemy import DateTime, bindparam, create_engine, delete, insert, selec
 from domain.calendar import WorkCalendar
 from domain.calibration import MIN_CLOSED, CriterionOutcomes, calibrate, reweighted, suggest
 from domain.closed_loop import LINE, OPEN, median
-from domain.icp import Criterion, IdealCustomerProfile, Operator, to_document
+from domain.icp import HAS_DECISION_MAKER, Criterion, IdealCustomerProfile, Operator, to_document
 from domain.periods import Period
 from domain.report import Scope
 from domain.targets import Stage
 from domain.users import Role
+from storage import reach
 from storage.icps import versions
 from storage.keys import derived_columns
 from storage.learning_facts import refresh_learning_facts
@@ -30,6 +31,7 @@ from storage.read_models import closed_loop
 from storage.read_models.closed_loop import (
     PER_GROUP,
     Segment,
+    calibration,
     closed_loop_sections,
     funnels,
     interaction_rows,
@@ -41,6 +43,7 @@ from storage.read_models.dashboard import funnel_panel, quality_panel
 from storage.schema import (
     AccountRow,
     AccountScoreRow,
+    ContactRow,
     EngagementRow,
     InteractionRow,
     StageChangeRow,
@@ -48,7 +51,9 @@ from storage.schema import (
     table_of,
 )
 from storage.segments import refresh_segments
+from tests.conftest import statements_of
 
+contacts = table_of(ContactRow)
 accounts = table_of(AccountRow)
 targets = table_of(TargetRow)
 scores = table_of(AccountScoreRow)
@@ -86,7 +91,7 @@ def test_the_median_of_counted_values():
 def _whole_days_on(engine, pairs):
     """The whole days between each pair of times, counted by ``engine``'s SQLite."""
     first, then = bindparam("first", type_=DateTime()), bindparam("then", type_=DateTime())
-    statement = select(closed_loop.days_between(first, then))
+    statement = select(reach.days_between(first, then))
     with engine.connect() as conn:
         sql = str(statement.compile(conn))
         return sql, [conn.execute(statement, {"first": a, "then": b}).scalar() for a, b in pairs]
@@ -536,6 +541,29 @@ def test_calibration_counts_the_closed_accounts_that_meet_each_criterion(workspa
     (row,) = section.tables[0].rows
     assert row[:8] == ["Industry in Software", 20, 2, 3, pytest.approx(2 / 3), 0, 1, 0.0]
     assert row[8] == 20 and row[9].startswith("Kept: one side has only 1 closed account,")
+
+
+def test_calibration_looks_up_each_closed_accounts_contacts_once(workspace, people):
+    """A criterion on the account's contacts (a decision maker) is worked out once per
+    closed account, not once for each count it is in (all closed, the won): the counts are
+    those of the accounts."""
+    decides = Criterion(HAS_DECISION_MAKER, Operator.IS_SET, weight=10)
+    won = [(1, Stage.TARGETED), (20, Stage.WON)]
+    [first, _] = _store(workspace, people, [{"moves": won}, {"moves": won}])
+    icp = IdealCustomerProfile("Fit", (decides,))
+    with workspace.write() as conn:
+        conn.execute(insert(versions), [{"id": uuid.uuid4(), "name": "Fit", "number": 3,
+                                         "document": to_document(icp),
+                                         "created_by": "t", "applied_at": _day(0)}])  # fmt: skip
+        conn.execute(insert(contacts).values(
+            id=uuid.uuid4(), account_id=first, name="Dana", decision_maker=True,
+            created_at=_day(0), updated_at=_day(0), changed_by="t", version=1))  # fmt: skip
+    with workspace.read() as conn:
+        sent = statements_of([workspace], lambda: calibration(conn, SCOPE))
+        _, [suggestion] = calibration(conn, SCOPE)
+    [counted] = [statement for statement in sent if "FROM contacts" in statement]
+    assert counted.count("FROM contacts") == 1
+    assert (suggestion.outcomes.met_won, suggestion.outcomes.unmet_won) == (1, 1)
 
 
 def test_the_raw_rows_are_the_periods(workspace, people):

@@ -16,8 +16,10 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from domain.accounts import create_account, update_account
+from domain.engagement import EngagementOptions, import_engagement
 from domain.errors import AccordError
 from domain.icp import Tier
+from domain.importing import undo_import
 from domain.interactions import (
     Channel,
     Interaction,
@@ -27,15 +29,20 @@ from domain.interactions import (
 )
 from domain.periods import Period
 from domain.report import Scope
-from domain.targets import assign_owners, build_target_list
+from domain.targets import Stage, assign_owners, build_target_list
 from domain.users import Role
 from storage.icps import read_active_version
+from storage.importing.engagement import SqlEngagementImporter
+from storage.importing.importer import SqlImporter
 from storage.learning_facts import learning_fact_rows, learning_facts, refresh_learning_facts
-from storage.read_models.closed_loop import Segment, lead_quality, learnings
+from storage.read_models.closed_loop import Segment, funnels, lead_quality, learnings
 from storage.repositories import SqlUnitOfWork
+from storage.schema import AccountRow, table_of
 from storage.segments import account_segments, refresh_segments, segment_rows
 from tests.test_goal_facts import _deal, edits
 from tests.test_sla_facts import UTC_CALENDAR, owned_anew, stored, writes
+
+accounts = table_of(AccountRow)
 
 
 def _kept_and_recomputed(workspace) -> tuple[list[tuple], list[tuple]]:
@@ -160,3 +167,44 @@ def test_a_learning_logged_and_corrected_moves_the_digest(workspace, people):
     assert digest() == [("No tier · No industry", 1, ["They buy in spring"])]
     _learn(workspace, people, ids, logged, ("correct", 0, Outcome.CONVERSATION, "", None, None))
     assert digest() == []
+
+
+def _by_campaign(workspace) -> dict[str | None, int]:
+    """How many accounts reached the target list in each campaign this month."""
+    today = datetime.now(UTC).date()
+    scope = Scope(Period.parse(f"{today:%Y-%m}..{today:%Y-%m}"), UTC_CALENDAR,
+                  datetime.now(UTC) + timedelta(minutes=1))  # fmt: skip
+    with workspace.read() as conn:
+        found = funnels(conn, scope)
+    return {value: counts.reached[Stage.TARGETED]
+            for (kind, value), counts in found.items() if kind is Segment.CAMPAIGN}  # fmt: skip
+
+
+def test_an_engagement_import_and_its_undo_move_the_funnel_by_campaign(workspace, people, tmp_path):
+    """The campaigns an account engaged with are kept with its segments: an import of
+    engagement adds its campaigns to the funnel by campaign, each account once however many
+    rows name it, and undoing the import takes them out again."""
+    owner = people[Role.OWNER]
+    first, second = owned_anew(workspace, people, refresh_segments)[:2]
+    with workspace.read() as conn:
+        names = dict(conn.execute(select(accounts.c.id, accounts.c.name)).all())
+    path = tmp_path / "engagement.csv"
+    path.write_text(
+        "Company,Activity,Date,Campaign\n"
+        f"{names[first]},Webinar,2025-03-01,Spring webinar\n"
+        f"{names[first]},Webinar,2025-03-08,Spring webinar\n"
+        f"{names[first]},Event,2025-04-01,Trade fair\n"
+        f"{names[second]},Webinar,2025-03-01,Spring webinar\n",
+        encoding="utf-8",
+    )
+    before = _by_campaign(workspace)
+    assert set(before) == {None}
+    summary = import_engagement(SqlEngagementImporter(workspace), owner, path, EngagementOptions())
+    assert summary.created == 4
+    assert _by_campaign(workspace) == {None: before[None] - 2, "Spring webinar": 2, "Trade fair": 1}
+    kept, again = _kept_and_recomputed(workspace)
+    assert kept == again
+    undo_import(SqlImporter(workspace), owner, summary.batch_id)
+    assert _by_campaign(workspace) == before
+    kept, again = _kept_and_recomputed(workspace)
+    assert kept == again

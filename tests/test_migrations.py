@@ -47,6 +47,7 @@ RELEASED = {
     "0023": "275610655fc0974f5c770eccb32f132623fdb13b2ae76c540ad21007a9c4e37d",
     "0024": "a59199c3ebf2650e11921b235d2f438f66deae02f781a467bc6ccf1db20413b2",
     "0025": "f2a22387a138a27139b94bd0405e29bcedc38d1929995e2501251483565d2a3e",
+    "0026": "aae9b4aa8b3d12719b7f09cb9361eedd80deb6efaf50db8eae936de019493154",
 }
 #: The first versions of the migrations that were edited after they had upgraded
 #: workspaces (0003 at c029b87, 0005 at 6387786), as they were released.

@@ -29,7 +29,7 @@ from storage.leads import SqlLeadStore
 from storage.reach import account_reach, reach_rows
 from storage.read_models.closed_loop import WHOLE, funnels
 from storage.repositories import SqlUnitOfWork
-from storage.schema import AccountRow, StageChangeRow, TargetRow
+from storage.schema import AccountRow, AccountSegmentRow, StageChangeRow, TargetRow
 from storage.workspace import MIGRATIONS, open_workspace
 
 
@@ -60,7 +60,7 @@ def _listed(workspace, people, n: int) -> list[uuid.UUID]:
     return ids
 
 
-def _reached(workspace, account_id) -> dict[str, datetime | None]:
+def _reached(workspace, account_id) -> dict[str, int | None]:
     with workspace.read() as conn:
         row = conn.execute(
             select(account_reach).where(account_reach.c.account_id == account_id)
@@ -167,14 +167,63 @@ def test_the_migration_fills_the_summary_from_the_stages_there_are(tmp_path):
     reached = _reached(workspace, account_id)
     assert _summary(workspace) == _recomputed(workspace)
     workspace.close()
-    day = {name: None if value is None else (value.replace(tzinfo=UTC) - at).days
-           for name, value in reached.items()}  # fmt: skip
+    day = {name: None if value is None else (value - int(at.timestamp())) // 86400
+           for name, value in reached.items() if not name.startswith("days_")}  # fmt: skip
     # won straight from sales-ready: it reached contacted, the meeting and the opportunity
     assert day == {
         "targeted": 0, "sales_ready": 2, "contacted": 9, "meeting": 9, "opportunity": 9,
         "won": 9, "lost": 12, "left_targeted": 2, "left_sales_ready": 9, "left_contacted": 9,
         "left_meeting": 9, "left_opportunity": 9,
     }  # fmt: skip
+    days = {name: value for name, value in reached.items() if name.startswith("days_")}
+    assert days == {"days_targeted": 2, "days_sales_ready": 7, "days_contacted": 0,
+                    "days_meeting": 0, "days_opportunity": 0}  # fmt: skip
+
+
+def test_the_summary_made_again_in_seconds_counts_the_same_funnel(tmp_path):
+    """A workspace summed up in times (0024) is summed up again in whole seconds with the
+    days in each stage (0026): a time a fraction of a second before the period's end is in
+    it, one on its end is not, and the days are those between the times as stored."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    workspace = open_workspace(tmp_path / "old.sqlite", migrate=False)
+    start = datetime(2026, 3, 1, tzinfo=UTC)
+    end = datetime(2026, 4, 1, tzinfo=UTC)
+    moves = {  # per account: its moves, each after the one before by a time
+        "in": [("targeted", start + timedelta(hours=3, microseconds=999_999)),
+               ("sales-ready", start + timedelta(days=3, hours=2, microseconds=1)),
+               ("contacted", end - timedelta(microseconds=1))],
+        "out": [("targeted", start - timedelta(microseconds=1)),
+                ("sales-ready", end)],
+    }  # fmt: skip
+    with workspace.engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.upgrade(config, "0024")
+        for name, moved in moves.items():
+            account_id = uuid.uuid4()
+            conn.execute(insert(AccountRow.__table__).values(
+                id=account_id, name=name, name_key=name, search_text=name, created_at=start,
+                updated_at=start, changed_by="Olivia", version=1))  # fmt: skip
+            conn.execute(insert(AccountSegmentRow.__table__).values(account_id=account_id))
+            before = None
+            for stage, at in moved:
+                conn.execute(insert(StageChangeRow.__table__).values(
+                    id=uuid.uuid4(), account_id=account_id, from_stage=before, to_stage=stage,
+                    at=at, changed_by="Mark", reason=""))  # fmt: skip
+                before = stage
+        command.upgrade(config, "head")
+    assert _summary(workspace) == _recomputed(workspace)
+    scope = Scope(Period.parse("2026-03..2026-03"), WorkCalendar(), end)
+    with workspace.read() as conn:
+        whole = funnels(conn, scope)[WHOLE]
+    workspace.close()
+    assert whole.reached[Stage.TARGETED] == 1  # "in"; "out" came a microsecond before
+    assert whole.reached[Stage.SALES_READY] == 1  # "out" came on the end: not in it
+    assert whole.reached[Stage.CONTACTED] == 1  # a microsecond before the end
+    assert whole.converted[Stage.TARGETED] == 1
+    assert whole.days[Stage.TARGETED] == 2  # 2 days 22 hours and a bit: 2 whole days
+    assert whole.days[Stage.SALES_READY] == 27  # left a microsecond before the end
+    assert whole.days[Stage.CONTACTED] is None  # not left by the end
 
 
 def test_the_demo_keeps_the_summary(sqlite_workspace):

@@ -25,6 +25,7 @@ from domain.dossiers import (
     save_template,
     start_dossier,
 )
+from domain.engagement import EngagementOptions, import_engagement
 from domain.errors import NotFound, PermissionDenied
 from domain.goal import Goal, Metric, set_goal
 from domain.interactions import Channel, Interaction, Outcome, grant_exception, log_interaction
@@ -47,6 +48,7 @@ from domain.targets import Stage, add_to_target_list, assign_owners, hand_off
 from domain.users import Action, Role, User, add_user
 from storage.dossiers import SqlDossierStore, dossier_for, template_versions
 from storage.goals import SqlGoalStore
+from storage.importing.engagement import SqlEngagementImporter
 from storage.leads import SqlLeadStore
 from storage.queue import queue_head
 from storage.reach import account_reach, reached_column
@@ -66,6 +68,7 @@ from storage.schema import (
     stored_utc,
     table_of,
 )
+from storage.segments import account_segments
 from storage.sla_facts import follow_up_days, handoff_facts
 from storage.sync.capture import applying, enable_sync
 from storage.sync.conflicts import list_conflicts, list_refused, settle_conflict
@@ -929,3 +932,21 @@ def test_a_template_saved_on_a_copy_and_on_the_team_keeps_both_numbered_alike(te
     _sync(laptop, team)
     for ws in (team, laptop):
         assert max((v.number, v.note) for v in template_versions(ws)) == (3, "the third")
+
+
+def test_engagement_imported_on_the_team_moves_the_campaigns_of_a_copy(
+    team, crew, laptop, tmp_path
+):
+    """The closed loop's funnel by campaign reads each account's campaigns kept with its
+    segments: engagement a sync brings in moves them on the copy too."""
+    acme = _handed_off(team, laptop, crew)
+    path = tmp_path / "engagement.csv"
+    path.write_text("Company,Activity,Date,Campaign\nAcme,Webinar,2025-03-01,Spring webinar\n",
+                    encoding="utf-8")  # fmt: skip
+    import_engagement(SqlEngagementImporter(team), crew[Role.MARKETING], path, EngagementOptions())
+    _sync(laptop, team)
+    with laptop.read() as conn:
+        campaigns = conn.execute(
+            select(account_segments.c.campaigns).where(account_segments.c.account_id == acme.id)
+        ).scalar_one()
+    assert campaigns == "Spring webinar"

@@ -39,7 +39,7 @@ from storage.schema import (
     UserRow,
     table_of,
 )
-from storage.segments import refresh_segments
+from storage.segments import refresh_campaigns, refresh_segments
 from storage.sla_facts import refresh_sla_facts
 
 targets = table_of(TargetRow)
@@ -348,4 +348,5 @@ def _engagement(
                          campaign, source, None, at, marketer))  # fmt: skip
     for n in range(0, len(rows), _CHUNK):
         bulk_insert(conn, table_of(EngagementRow), ENGAGEMENT_COLUMNS, rows[n : n + _CHUNK])
+    refresh_campaigns(conn, {row[1] for row in rows})
     return len(rows)

@@ -91,6 +91,7 @@ from storage.importing.reading import Chunk, Reading, read_chunks
 from storage.keys import email_key
 from storage.queries import LIVE_ACCOUNT, live_account_id
 from storage.schema import EngagementRow, table_of
+from storage.segments import refresh_campaigns
 from storage.workspace import Workspace, sqlite_file
 
 engagements = table_of(EngagementRow)
@@ -522,6 +523,8 @@ def _import_rows(run: ImportRun, found: _Accounts, columns: dict[str, str], big:
             summary.created += added
             summary.skipped -= added
         run.check_cancel()
+    engaged = select(staged.c.account_id).where(_MATCHED, staged.c.campaign != "").distinct()
+    refresh_campaigns(conn, list(conn.execute(engaged).scalars()))  # the closed loop's
 
 
 def _reject(

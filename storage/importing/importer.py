@@ -76,6 +76,7 @@ from storage.schema import (
     table_of,
     utcnow,
 )
+from storage.segments import refresh_campaigns
 from storage.sla_facts import handed_off_in, refresh_sla_facts
 from storage.workspace import Workspace, sqlite_file
 
@@ -807,10 +808,13 @@ def undo_import(workspace: Workspace, user: User, batch_id: str | uuid.UUID) -> 
                     version=table.c.version + 1,
                 )
             ).rowcount
-        # An engagement batch's rows are history the import brought in: they go with it.
-        removed += conn.execute(
-            delete(engagements).where(engagements.c.import_batch_id == key)
-        ).rowcount
+        # An engagement batch's rows are history the import brought in: they go with it,
+        # and the campaigns of the accounts they named with them.
+        brought = engagements.c.import_batch_id == key
+        engaged = conn.execute(select(engagements.c.account_id).where(brought).distinct())
+        engaged_ids = list(engaged.scalars())
+        removed += conn.execute(delete(engagements).where(brought)).rowcount
+        refresh_campaigns(conn, engaged_ids)
         restored = 0
         for change in (
             conn.execute(select(changes_table).where(changes_table.c.batch_id == key))

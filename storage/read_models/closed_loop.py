@@ -35,8 +35,6 @@ from sqlalchemy import (
     CTE,
     ColumnElement,
     Connection,
-    FromClause,
-    Integer,
     Select,
     String,
     and_,
@@ -46,8 +44,6 @@ from sqlalchemy import (
     or_,
     select,
 )
-from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.sql.functions import GenericFunction
 
 from domain.calibration import CriterionOutcomes, Suggestion, calibrate
 from domain.closed_loop import FUNNEL, OPEN, median, next_stage, share
@@ -64,7 +60,7 @@ from storage.icps import read_active_version
 from storage.interactions import UNCORRECTED, interactions, stage_changes
 from storage.learning_facts import LEARNED, LEVELS, learning_facts, telling
 from storage.queries import live_account_id, scanned
-from storage.reach import account_reach, left_column, reached_column
+from storage.reach import account_reach, days_column, left_column, reached_column
 from storage.read_models.interaction_export import (
     COLUMNS as INTERACTION_COLUMNS,
 )
@@ -75,14 +71,13 @@ from storage.read_models.interaction_export import (
 )
 from storage.schema import (
     AccountRow,
-    EngagementRow,
     IcpVersionRow,
     TargetRow,
     UserRow,
     stored_utc,
     table_of,
 )
-from storage.segments import account_segments
+from storage.segments import APART, account_segments
 
 T = TypeVar("T")
 V = TypeVar("V")
@@ -90,7 +85,6 @@ V = TypeVar("V")
 accounts = table_of(AccountRow)
 targets = table_of(TargetRow)
 versions = table_of(IcpVersionRow)
-engagements = table_of(EngagementRow)
 owners = table_of(UserRow).alias("owner")
 
 #: The most segments a table lists (the largest first); the rest are said in a note.
@@ -138,42 +132,21 @@ class Segment(enum.StrEnum):
 # --- SQL helpers ------------------------------------------------------------------------
 
 
-class days_between(GenericFunction[int]):
-    """``days_between(a, b)``: the whole days from time ``a`` to time ``b``."""
-
-    type = Integer()
-    inherit_cache = True
-
-
-#: The SQLite that has ``unixepoch``: a time's whole seconds, as ``strftime('%s')`` reads
-#: them (the same rounding of the milliseconds), in less than half the time.
-UNIXEPOCH_SINCE = (3, 38)
-
-
-@compiles(days_between, "sqlite")
-def _days_between_sqlite(element: days_between, compiler: Any, **kw: Any) -> str:
-    a, b = (compiler.process(c, **kw) for c in element.clauses)
-    # Whole seconds, counted as integers: julianday's fractions make 3 days 2.99999.
-    if (compiler.dialect.server_version_info or ()) >= UNIXEPOCH_SINCE:
-        return f"((unixepoch({b}) - unixepoch({a})) / 86400)"
-    return (
-        f"((CAST(strftime('%s', {b}) AS INTEGER) - CAST(strftime('%s', {a}) AS INTEGER)) / 86400)"
-    )
-
-
-@compiles(days_between, "postgresql")
-def _days_between_postgresql(element: days_between, compiler: Any, **kw: Any) -> str:
-    a, b = (compiler.process(c, **kw) for c in element.clauses)
-    return f"CAST(floor(extract(epoch FROM ({b} - {a})) / 86400) AS INTEGER)"
-
-
 def _bounds(scope: Scope) -> tuple[datetime, datetime]:
     zone = scope.calendar.zone
     return scope.period.start(zone), scope.period.end(zone)
 
 
-#: The segments an account carries itself (a column each in the queries); the campaign
-#: comes from its engagement, a row per campaign.
+def _seconds(scope: Scope) -> tuple[int, int]:
+    """The period's bounds in whole seconds since 1970, as the funnel's summary holds its
+    times (a zone's midnight is a whole second: a time falls in the period exactly when its
+    whole seconds do)."""
+    start, end = _bounds(scope)
+    return int(start.timestamp()), int(end.timestamp())
+
+
+#: The segments an account carries itself (a column each in the queries); its campaigns
+#: are one text beside them, each campaign a segment of its own.
 _OWN = (Segment.TIER, Segment.ICP_VERSION, Segment.INDUSTRY, Segment.SOURCE, Segment.REP)
 #: Every way of segmenting: what the reports and the closed loop window read.
 EVERY = tuple(Segment)
@@ -219,29 +192,6 @@ def _segment_columns(segments: Sequence[Segment]) -> list[Any]:
     return [columns[segment].label(segment.name) for segment in _OWN if segment in segments]
 
 
-#: What separates an account's campaigns in one text: no stored text holds a control
-#: character (``domain.values.clean_text`` at every door).
-_APART = "\x1f"
-
-
-def _campaign_sets() -> FromClause:
-    """Each account that engaged with a campaign, with its campaigns in one text, each once
-    (:data:`_APART` between them)."""
-    each = (
-        select(engagements.c.account_id, engagements.c.campaign)
-        .where(engagements.c.campaign.is_not(None), engagements.c.campaign != "")
-        .distinct()
-        .subquery("each_campaign")
-    )
-    return (
-        select(
-            each.c.account_id, func.aggregate_strings(each.c.campaign, _APART).label("campaigns")
-        )
-        .group_by(each.c.account_id)
-        .subquery("campaign_sets")
-    )
-
-
 def _segmented(
     columns: Sequence[Any],
     base: Any,
@@ -252,14 +202,12 @@ def _segmented(
 ) -> CTE:
     """``columns`` of ``base`` (rows ``where`` picks) with the ``segments`` of the account
     behind ``account_id``: its own (:func:`_segment_columns`) and its campaigns
-    (``campaigns``, see :func:`_campaign_sets`, read only when they are asked for: they
-    group the whole engagement); live accounts, one rep's if the scope says so."""
+    (``campaigns``, one text kept with its segments: :data:`storage.segments.APART` between
+    them); live accounts, one rep's if the scope says so."""
     joined, conditions = _with_segments(base, account_id, scope, segments)
     selected = [*columns, *_segment_columns(segments)]
     if Segment.CAMPAIGN in segments:
-        sets = _campaign_sets()
-        joined = joined.outerjoin(sets, sets.c.account_id == account_id)
-        selected.append(sets.c.campaigns)
+        selected.append(account_segments.c.campaigns)
     return select(*selected).select_from(joined).where(*where, *conditions).cte("segmented")
 
 
@@ -298,7 +246,7 @@ def _keys(
         keys.append((segment, value))
     if Segment.CAMPAIGN in segments:
         campaigns = row[len(own)]
-        sets = campaigns.split(_APART) if campaigns else [None]
+        sets = campaigns.split(APART) if campaigns else [None]
         keys += [(Segment.CAMPAIGN, campaign) for campaign in sets]
     return keys
 
@@ -308,7 +256,7 @@ def _keys(
 
 def _within(at: ColumnElement[Any], scope: Scope) -> ColumnElement[bool]:
     """``at`` (a time of the funnel's summary, :mod:`storage.reach`) falls in the period."""
-    start, end = _bounds(scope)
+    start, end = _seconds(scope)
     return and_(at >= start, at < end)
 
 
@@ -413,12 +361,14 @@ def _moved(scope: Scope) -> Select[Any]:
     to the next stage by the period's end, and for each open stage the whole days each
     spent in it (a list, commas between: none for an account still in the stage at the
     end). One grouping of the accounts that reached a stage in the period, compared with
-    the period's bounds as the summary holds them: the days are listed rather than grouped
-    by, which would sort the accounts once per stage."""
-    start, end = _bounds(scope)
+    the period's bounds in the summary's whole seconds, each account's days in a stage as
+    the summary holds them: the days are listed rather than grouped by, which would sort the
+    accounts once per stage."""
+    start, end = _seconds(scope)
     columns = [account_reach.c.account_id,
                *(account_reach.c[reached_column(stage)] for stage in FUNNEL),
-               *(account_reach.c[left_column(stage)] for stage in OPEN)]  # fmt: skip
+               *(account_reach.c[left_column(stage)] for stage in OPEN),
+               *(account_reach.c[days_column(stage)] for stage in OPEN)]  # fmt: skip
     moved = or_(*(_within(account_reach.c[reached_column(stage)], scope) for stage in FUNNEL))
     reach = _segmented(columns, account_reach, account_reach.c.account_id, scope, moved)
     at = {stage: reach.c[reached_column(stage)] for stage in FUNNEL}
@@ -430,10 +380,9 @@ def _moved(scope: Scope) -> Select[Any]:
     ]
     days = []
     for stage in OPEN:
-        came, left = at[stage], reach.c[left_column(stage)]
-        spent = case((and_(came >= start, left < end, left >= came),
-                      cast(days_between(came, left), String)))  # fmt: skip
-        days.append(func.aggregate_strings(spent, ","))
+        left, spent = reach.c[left_column(stage)], reach.c[days_column(stage)]
+        counted_here = case((and_(at[stage] >= start, left < end), cast(spent, String)))
+        days.append(func.aggregate_strings(counted_here, ","))
     return _grouped(reach, [*reached, *went_on, *days])
 
 
@@ -612,17 +561,24 @@ def calibration(conn: Connection, scope: Scope) -> tuple[IcpVersion | None, list
     won = _within(account_reach.c[reached_column(Stage.WON)], scope)
     closed = or_(won, _within(account_reach.c[reached_column(Stage.LOST)], scope))
     criteria = version.icp.criteria
-    columns = [func.count().label("closed"), _sum(won).label("won")]
-    for number, criterion in enumerate(criteria):
-        met = criterion_sql(criterion)
-        columns += [_sum(and_(met, won)).label(f"won_{number}"), _sum(met).label(f"met_{number}")]
-    # the criteria segment the accounts here: no other segment is read
+    # Each closed account's criteria worked out once (a criterion may look up its contacts),
+    # then counted twice, among all and among the won: the CTE is kept as it is read, not
+    # merged into the counts, which would work each criterion out once per count.
     reach, conditions = _with_segments(account_reach, account_reach.c.account_id, scope, ())
-    row = conn.execute(
-        select(*columns)
+    met = [criterion_sql(criterion).label(f"met_{n}") for n, criterion in enumerate(criteria)]
+    each = (
+        select(won.label("won"), *met)
         .select_from(reach.join(accounts, accounts.c.id == account_reach.c.account_id))
         .where(closed, *conditions)
-    ).one()
+        .cte("closed")
+        .prefix_with("MATERIALIZED")
+    )
+    columns = [func.count().label("closed"), _sum(each.c.won).label("won")]
+    for number in range(len(criteria)):
+        meets = each.c[f"met_{number}"]
+        columns += [_sum(and_(meets, each.c.won)).label(f"won_{number}"),
+                    _sum(meets).label(f"met_{number}")]  # fmt: skip
+    row = conn.execute(select(*columns).select_from(each)).one()
     outcomes = [
         CriterionOutcomes(
             criterion,
