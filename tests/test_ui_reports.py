@@ -22,7 +22,9 @@ from ui.main_window import MainWindow
 from ui.report_actions import ReportDialog, ReportRequest
 
 
-def _report(conn, kind, scope, workspace_name, raw_rows=True, rows: int = 10) -> Report:
+def _report(
+    readers, kind, scope, workspace_name, raw_rows=True, cancel=None, rows: int = 10
+) -> Report:
     """A stand-in for the read models: the scope it was asked for, and ``rows`` raw rows
     (none unless ``raw_rows``, as a PDF asks)."""
     columns = [TableColumn("Account"), TableColumn("N", ColumnKind.INTEGER)]
