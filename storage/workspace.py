@@ -216,7 +216,7 @@ def interrupt(conn: Connection) -> None:
     if isinstance(driver, sqlite3.Connection):
         driver.interrupt()
     elif driver is not None:
-        driver.cancel_safe()
+        driver.cancel()  # psycopg: the server stops it
 
 
 def _close(engine: Engine, checkpointer: Checkpointer | None) -> None:

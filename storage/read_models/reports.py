@@ -180,7 +180,7 @@ def _wait(futures: list[Future[Any]], cancel: Cancel | None) -> None:
         if not pending:
             return
         if cancel is not None and cancel():
-            raise Cancelled()
+            raise Cancelled("The report was cancelled; no file was written.")
 
 
 def _read_ahead(read: Callable[[Connection, Scope], TableData]) -> _Read:
