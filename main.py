@@ -906,18 +906,18 @@ def _cmd_goal_report(args: argparse.Namespace) -> int:
     from domain.report import ReportKind
     from domain.users import export
     from reports.report_file import check_report_path, lists_raw_rows, write_report
-    from storage.read_models.reports import make_report, report_scope
+    from storage.read_models.reports import make_report, report_readers, report_scope
 
     kind = ReportKind(args.what)
     period = _report_period(args)
     check_report_path(args.out)
     workspace = _open(args)
     user = _who(workspace, args)
-    with workspace.read() as conn:
-        scope = report_scope(conn, datetime.now(UTC), period, args.rep)
+    with report_readers(workspace) as readers:
+        scope = report_scope(readers[0], datetime.now(UTC), period, args.rep)
         raw_rows = lists_raw_rows(args.out)
-        report = export(user, lambda: make_report(conn, kind, scope, workspace.name, raw_rows))
-        warning = write_report(report, args.out)
+        report = export(user, lambda: make_report(readers, kind, scope, workspace.name, raw_rows))
+    warning = write_report(report, args.out)
     whose = f", {scope.rep}'s figures" if scope.rep else ""
     print(f"Wrote {kind.in_sentence} ({scope.period.label}{whose}) to {args.out}")
     _warn(warning)

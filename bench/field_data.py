@@ -60,6 +60,10 @@ def field_workspace(accounts: int = 1_000_000, interactions: int = 5_000_000) ->
         return path
 
 
+#: The number of the goal's version the bench sets.
+BENCH_GOAL_NUMBER = 10_000
+
+
 def set_bench_goal(conn: Any, metric: str, now: datetime) -> Goal:
     """Set a goal of ``metric`` over the six months to the month of ``now`` on ``conn``, in
     its transaction, for the caller to roll back: the field workspace has no goal, and the
@@ -68,11 +72,16 @@ def set_bench_goal(conn: Any, metric: str, now: datetime) -> Goal:
 
     from storage.schema import GoalVersionRow, table_of
 
-    first = Month.of(now.date()).plus(-5).first_day
-    goal = Goal(Metric(metric), 400_000, first, 6, ("Alex Morgan", "Maya Chen"))
-    row = {"number": 10_000, "document": goal.to_document(), "created_at": now}
+    goal = bench_goal(metric, now)
+    row = {"number": BENCH_GOAL_NUMBER, "document": goal.to_document(), "created_at": now}
     conn.execute(insert(table_of(GoalVersionRow)).values(**row, created_by="Bench"))
     return goal
+
+
+def bench_goal(metric: str, now: datetime) -> Goal:
+    """The goal the bench sets: ``metric`` over the six months to the month of ``now``."""
+    first = Month.of(now.date()).plus(-5).first_day
+    return Goal(Metric(metric), 400_000, first, 6, ("Alex Morgan", "Maya Chen"))
 
 
 def main() -> None:

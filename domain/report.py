@@ -209,6 +209,12 @@ class Section:
     new_page: bool = True
 
 
+#: The most rows a workbook's raw sheet holds (the first, in the read model's order): a
+#: workbook of millions of rows takes minutes to write and more than a sheet holds
+#: (1,048,576 rows). A report reads one more, to tell whether there were more.
+RAW_ROWS = 20_000
+
+
 @dataclass
 class Report:
     kind: ReportKind

@@ -27,7 +27,7 @@ from typing import Any
 
 from domain import palette
 from domain.progress import Cancel, Progress
-from domain.report import AHEAD, Chart, ChartKind, Figure, Report, Section, Unit
+from domain.report import AHEAD, RAW_ROWS, Chart, ChartKind, Figure, Report, Section, Unit
 from domain.tables import ColumnKind, TableColumn, TableData
 from domain.values import in_words
 from reports.output import writing
@@ -54,9 +54,6 @@ FIGURE_COLUMNS = ("Section", "Figure", "Value", "Target", "Standing", "Trend", "
 _SUMMARY_WIDTHS = (26, 36, 14, 14, 12, 10, 30, 18)
 #: The rows a chart takes on its sheet (its numbers beside it) at least, and its size in cm.
 CHART_ROWS, CHART_WIDTH, CHART_HEIGHT = 20, 18.0, 9.0
-#: The most rows a raw sheet holds (the first, in the read model's order): a workbook of
-#: millions of rows takes minutes to write and more than a sheet holds (1,048,576 rows).
-RAW_ROWS = 20_000
 #: Excel's preset dashes for the palette's line dashes, in the same order.
 _DASH_NAMES = ("solid", "dash", "sysDot", "dashDot", "sysDash", "lgDash")
 _MARKERS = ("circle", "square", "triangle", "diamond", "x")

@@ -10,7 +10,7 @@ import sqlite3
 import threading
 import weakref
 from collections.abc import Iterator
-from contextlib import closing, contextmanager, suppress
+from contextlib import ExitStack, closing, contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -41,6 +41,12 @@ SERVER_URL_FORM = "postgresql+psycopg://USER:PASSWORD@HOST/DATABASE"
 WRITE_WAIT = 5.0
 #: PostgreSQL's SQLSTATE for a lock not granted within the lock timeout.
 LOCK_NOT_AVAILABLE = "55P03"
+#: The KiB of pages a SQLite connection keeps in memory (64 MiB: big imports and sorts stay
+#: in memory); the readers of ``Workspace.read_together`` share as much.
+CACHE_KIB = 65_536
+#: How many times ``Workspace.read_together`` begins its SQLite readers again when a write
+#: committed while they began, before it reads on one connection alone.
+SNAPSHOT_TRIES = 5
 
 
 class WorkspaceError(AccordError):
@@ -119,6 +125,28 @@ class Workspace:
             yield conn
 
     @contextmanager
+    def read_together(self, count: int) -> Iterator[list[Connection]]:
+        """Up to ``count`` connections that never take the write lock and all read the same
+        snapshot of the workspace, for reads side by side in threads (a connection one
+        thread at a time): a write committed while they are open shows in none of them.
+
+        On PostgreSQL the first exports its snapshot and the others take it. On SQLite each
+        begins its read transaction in turn, and a write committed meanwhile would give
+        them different snapshots: the last one's ``data_version``, which moves when another
+        connection commits, is read before the first begins and again as the last begins;
+        when it moved they begin again, and after ``SNAPSHOT_TRIES`` the read goes on one
+        connection alone."""
+        with ExitStack() as stack:
+            readers = [stack.enter_context(self.read()) for _ in range(max(count, 1))]
+            if len(readers) > 1 and not self.is_sqlite:
+                _share_snapshot(readers)
+            elif len(readers) > 1 and not _same_snapshot(readers):
+                readers = readers[:1]
+            if len(readers) > 1 and self.is_sqlite:
+                stack.enter_context(_cache_shared(readers))
+            yield readers
+
+    @contextmanager
     def write(self) -> Iterator[Connection]:
         """One write transaction (``BEGIN IMMEDIATE`` on SQLite): committed or rolled back whole."""
         with self.engine.begin() as conn:
@@ -133,6 +161,62 @@ class Workspace:
         self._read_sessions = sessionmaker(reading, expire_on_commit=False)
         # Also when Accord exits, or when the workspace is dropped without being closed.
         self._closed = weakref.finalize(self, _close, self.engine, self.checkpointer)
+
+
+def _data_version(conn: Connection) -> int:
+    """SQLite's count of the commits other connections made, as of ``conn``'s snapshot
+    (reading it begins ``conn``'s read transaction)."""
+    return int(conn.exec_driver_sql("PRAGMA data_version").scalar_one())
+
+
+def _same_snapshot(readers: list[Connection]) -> bool:
+    """Begin the SQLite ``readers``' read transactions so that they hold one snapshot;
+    False when writes kept committing in between."""
+    last = readers[-1]
+    for _ in range(SNAPSHOT_TRIES):
+        before = _data_version(last)
+        last.rollback()
+        versions = [_data_version(conn) for conn in readers]
+        if versions[-1] == before:  # no commit since before the first began
+            return True
+        for conn in readers:
+            conn.rollback()
+    return False
+
+
+@contextmanager
+def _cache_shared(readers: list[Connection]) -> Iterator[None]:
+    """The SQLite ``readers`` keep ``CACHE_KIB`` of pages between them, not each, while
+    they read together: memory does not grow with the cores."""
+    share = CACHE_KIB // len(readers)
+    for conn in readers:
+        conn.exec_driver_sql(f"PRAGMA cache_size=-{share}")
+    try:
+        yield
+    finally:
+        for conn in readers:
+            conn.exec_driver_sql(f"PRAGMA cache_size=-{CACHE_KIB}")
+
+
+def _share_snapshot(readers: list[Connection]) -> None:
+    """Begin the PostgreSQL ``readers``' transactions on the first one's snapshot."""
+    first, *others = readers
+    first.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+    snapshot = first.exec_driver_sql("SELECT pg_export_snapshot()").scalar_one()
+    quoted = "'" + snapshot.replace("'", "''") + "'"  # a name the server gave, as a literal
+    for conn in others:
+        conn.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        conn.exec_driver_sql(f"SET TRANSACTION SNAPSHOT {quoted}")
+
+
+def interrupt(conn: Connection) -> None:
+    """Stop the statement ``conn`` runs in another thread now (it raises there), as a
+    cancel does; nothing when it runs none."""
+    driver = conn.connection.driver_connection
+    if isinstance(driver, sqlite3.Connection):
+        driver.interrupt()
+    elif driver is not None:
+        driver.cancel()  # psycopg: the server stops it
 
 
 def _close(engine: Engine, checkpointer: Checkpointer | None) -> None:
@@ -216,7 +300,7 @@ def _sqlite_engine(url: str, checkpointer: Checkpointer | None) -> Engine:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={round(WRITE_WAIT * 1000)}")
         cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.execute("PRAGMA cache_size=-65536")  # 64 MiB: big imports and sorts stay in memory
+        cursor.execute(f"PRAGMA cache_size=-{CACHE_KIB}")
         if checkpointer is not None:
             cursor.execute("PRAGMA wal_autocheckpoint=0")
         cursor.close()

@@ -54,7 +54,12 @@ def read_models(monkeypatch):
     for name, value in {
         "goal_sections": goal_sections,
         "sla_sections": sla_sections,
-        "closed_loop_sections": sections("Funnel", "What the field learned", "ICP calibration"),
+        # the closed loop's four reads, its sections made of the first's (the scope here)
+        "funnels": lambda conn, scope: scope,
+        **{read: lambda conn, scope: None for read in ("lead_quality", "learnings", "calibration")},
+        "_loop_sections": lambda scope, *_: sections(
+            "Funnel", "What the field learned", "ICP calibration"
+        )(None, scope),
         "plan_sections": sections("The plan"),
         "handoff_rows": lambda conn, scope: _rows("Hand-offs", scope),
         "interaction_rows": lambda conn, scope: _rows("Interactions", scope),

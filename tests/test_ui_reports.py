@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import date
 from pathlib import Path
 
@@ -16,13 +17,16 @@ from domain.periods import Month, Period
 from domain.report import Figure, Report, ReportKind, Section, Unit
 from domain.tables import ColumnKind, TableColumn, TableData
 from domain.users import Role
+from storage.read_models import reports
 from storage.users import sign_in
 from ui import report_actions, workers
 from ui.main_window import MainWindow
 from ui.report_actions import ReportDialog, ReportRequest
 
 
-def _report(conn, kind, scope, workspace_name, raw_rows=True, rows: int = 10) -> Report:
+def _report(
+    readers, kind, scope, workspace_name, raw_rows=True, cancel=None, rows: int = 10
+) -> Report:
     """A stand-in for the read models: the scope it was asked for, and ``rows`` raw rows
     (none unless ``raw_rows``, as a PDF asks)."""
     columns = [TableColumn("Account"), TableColumn("N", ColumnKind.INTEGER)]
@@ -114,6 +118,33 @@ def test_cancel_stops_the_report_and_leaves_no_file(qtbot, window, tmp_path, mon
     qtbot.waitUntil(lambda: bool(errors), timeout=5_000)
     assert "cancelled" in str(errors[0]) and not out.exists()
     assert [p.name for p in out.parent.iterdir()] == []  # nor its temporaries
+
+
+def test_cancel_stops_a_report_still_being_read(
+    qtbot, sqlite_workspace, sqlite_people, tmp_path, monkeypatch
+):
+    errors: list[BaseException] = []
+    monkeypatch.setattr(workers, "show_error", lambda _p, _t, error: errors.append(error))
+    started = threading.Event()
+
+    def never_ends(conn, scope):  # a read that only a cancel stops
+        started.set()
+        return conn.exec_driver_sql(
+            "WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n) SELECT count(*) FROM n"
+        ).scalar_one()
+
+    monkeypatch.setattr(reports, "sla_sections", never_ends)
+    window = MainWindow(sqlite_workspace, sqlite_people[Role.OWNER])
+    qtbot.addWidget(window)
+    out = tmp_path / "sla.pdf"
+    task = window.reports.write(ReportRequest(ReportKind.SLA, Period.parse("2026-01"), None, out))
+    assert task is not None
+    qtbot.waitUntil(started.is_set, timeout=30_000)
+    task.cancel()
+    qtbot.waitUntil(lambda: not task.running, timeout=30_000)
+    qtbot.waitUntil(lambda: bool(errors), timeout=5_000)
+    assert str(errors[0]) == "The report was cancelled; no file was written."
+    assert not out.exists()
 
 
 def test_a_file_that_is_not_a_report_is_said_before_any_work(qtbot, window, tmp_path, monkeypatch):

@@ -27,7 +27,7 @@ from domain.errors import AccordError
 from domain.periods import Month, Period
 from domain.report import ReportKind
 from domain.users import Action, Role, User, export
-from storage.read_models.reports import make_report, report_scope
+from storage.read_models.reports import make_report, report_readers, report_scope
 from storage.targets import users_by_name
 from storage.workspace import Workspace
 from ui.messages import plain_label
@@ -187,12 +187,11 @@ class ReportActions:
         workspace, user = self.window.workspace, self.window.user
 
         def work(progress, cancel):  # type: ignore[no-untyped-def]
-            with workspace.read() as conn:  # the raw rows stream from it as they are written
-                scope = report_scope(conn, datetime.now(UTC), request.period, request.rep)
-                raw_rows = lists_raw_rows(request.path)
-                report = export(user, lambda: make_report(conn, request.kind, scope,
-                                                          workspace.name, raw_rows))  # fmt: skip
-                return write_report(report, request.path, progress=progress, cancel=cancel)
+            with report_readers(workspace) as readers:
+                scope = report_scope(readers[0], datetime.now(UTC), request.period, request.rep)
+                read = (request.kind, scope, workspace.name, lists_raw_rows(request.path), cancel)
+                report = export(user, lambda: make_report(readers, *read))
+            return write_report(report, request.path, progress=progress, cancel=cancel)
 
         def done(warning: str | None) -> None:
             self.window.statusBar().showMessage(
