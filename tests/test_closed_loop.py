@@ -32,7 +32,6 @@ from storage.read_models.closed_loop import (
     PER_GROUP,
     Segment,
     calibration,
-    closed_loop_sections,
     funnels,
     interaction_rows,
     learnings,
@@ -217,7 +216,7 @@ def test_the_funnel_counts_what_reached_each_stage_in_the_period(workspace, peop
     ])  # fmt: skip
     with workspace.read() as conn:
         whole = funnels(conn, SCOPE)[None, None]
-        sections = closed_loop_sections(conn, SCOPE)
+        sections = closed_loop.closed_loop(conn, SCOPE).sections()
     assert whole.reached == {Stage.TARGETED: 2, Stage.SALES_READY: 3, Stage.CONTACTED: 3,
                              Stage.MEETING: 1, Stage.OPPORTUNITY: 1, Stage.WON: 1,
                              Stage.LOST: 1}  # fmt: skip
@@ -261,8 +260,8 @@ def test_the_dashboards_funnel_and_lead_quality_read_only_what_they_show(
         shown = quality_panel(conn, now, people[Role.MARKETING])["quality"]
     monkeypatch.undo()
     with workspace.read() as conn:
-        expected = closed_loop_sections(conn, funnel.scope)
-        whole = _section(closed_loop_sections(conn, shown.scope), "Lead quality")
+        expected = closed_loop.closed_loop(conn, funnel.scope).sections()
+        whole = _section(closed_loop.closed_loop(conn, shown.scope).sections(), "Lead quality")
     quality = {f.label: f.value for f in whole.figures}
     # the funnel's bars alone: its segments, conversions and days in stage are not read
     assert funnel.chart == _section(expected, "Funnel").charts[0]
@@ -278,7 +277,7 @@ def test_the_dashboards_funnel_and_lead_quality_read_only_what_they_show(
 def test_a_period_without_moves_says_so(workspace, people):
     _store(workspace, people, [{"moves": [(-40, Stage.TARGETED)]}])
     with workspace.read() as conn:
-        sections = closed_loop_sections(conn, SCOPE)
+        sections = closed_loop.closed_loop(conn, SCOPE).sections()
     funnel = _section(sections, "Funnel")
     assert all(f.value is None for f in funnel.figures)
     assert funnel.notes == ["No account moved through the funnel in this period."]
@@ -418,7 +417,7 @@ def test_lead_quality_by_segment_counts_a_correction_instead_of_what_it_corrects
     _log(workspace, second, 5, quality=2, lead="rejected", reason="too small")
     _log(workspace, second, -5, quality=5, lead="accepted")  # before the period
     with workspace.read() as conn:
-        quality = _section(closed_loop_sections(conn, SCOPE), "Lead quality")
+        quality = _section(closed_loop.closed_loop(conn, SCOPE).sections(), "Lead quality")
     figures = {f.label: f for f in quality.figures}
     assert figures["Average rating"].value == pytest.approx(11 / 3)
     assert figures["Average rating"].basis == "3 ratings"
@@ -438,7 +437,7 @@ def test_the_digest_groups_by_tier_and_industry_the_most_telling_first(workspace
     _log(workspace, second, 6, learned="Buys in <spring> & autumn")
     _log(workspace, second, 7, learned="")
     with workspace.read() as conn:
-        digest = _section(closed_loop_sections(conn, SCOPE), "What the field learned")
+        digest = _section(closed_loop.closed_loop(conn, SCOPE).sections(), "What the field learned")
     texts = [(q.group, q.text, q.account) for q in digest.quotes]
     assert texts == [
         ("Tier A · Software", "Lost to a cheaper tool", "Acme"),
@@ -535,7 +534,7 @@ def test_calibration_counts_the_closed_accounts_that_meet_each_criterion(workspa
                                          "document": to_document(icp),
                                          "created_by": "t", "applied_at": _day(0)}])  # fmt: skip
     with workspace.read() as conn:
-        section = _section(closed_loop_sections(conn, SCOPE), "ICP calibration")
+        section = _section(closed_loop.closed_loop(conn, SCOPE).sections(), "ICP calibration")
     assert section.notes == ["The criteria of Fit v3, the active ICP, against the accounts won "
                              "or lost in this period."]  # fmt: skip
     (row,) = section.tables[0].rows

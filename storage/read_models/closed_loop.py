@@ -635,11 +635,6 @@ def lead_quality_section(conn: Connection, scope: Scope) -> Section:
     return quality_section(lead_quality(conn, scope, by_tier), by_tier)
 
 
-def closed_loop_sections(conn: Connection, scope: Scope) -> list[Section]:
-    """The funnel, lead quality by segment, what the field learned, ICP calibration."""
-    return closed_loop(conn, scope).sections()
-
-
 def _stage_label(stage: Stage) -> str:
     return stage.value.capitalize()
 
