@@ -6,12 +6,14 @@ import batch undoes it whole."""
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from bisect import bisect_left
-from collections.abc import Callable, Collection, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import cache, partial
+from itertools import repeat
 from pathlib import Path
 from typing import Any
 
@@ -64,7 +66,9 @@ from domain.importing import (
     REMEMBERED_CELLS,
     DiskFull,
     ImportSummary,
+    RowError,
     RowParser,
+    RowRejected,
     apply_saved_mapping,
     auto_mapping,
     column_scales,
@@ -246,22 +250,18 @@ def _website_part(website: str | None) -> tuple[str | None, bool]:
     return normalize_domain(website), bool(website)
 
 
+def _kind_part(given: EngagementKind | None, kind: EngagementKind | None) -> str | None:
+    """What a kind gives a staged row: its text (the ``given`` kind's for a row without)."""
+    kind = kind or given
+    return kind.value if kind else None
+
+
+def _or_given(given: str | None, text: str | None) -> str | None:
+    return text or given
+
+
 def _as_it_is(value: Any) -> Any:
     return value
-
-
-#: What each field's value gives the row the staging table takes, in the order
-#: _assembled takes them (the time's is its stored form, _stored_time).
-_PARTS: dict[str, Callable[[Any], Any]] = {
-    "email": _email_part,
-    "website": _website_part,
-    "account": normalize_name,
-    "kind": _as_it_is,
-    "at": _as_it_is,
-    "campaign": _as_it_is,
-    "source": _as_it_is,
-    "detail": _as_it_is,
-}
 
 
 @cache
@@ -273,28 +273,51 @@ def _stored_time(dialect: str) -> Callable[[datetime], Any]:
     return stored or _as_it_is
 
 
-def _parts(dialect: str) -> dict[str, Callable[[Any], Any]]:
-    """_PARTS on a ``dialect`` database."""
-    return {**_PARTS, "at": _stored_time(dialect)}
+@cache
+def _parts(dialect: str, given: _Given) -> dict[str, Callable[[Any], Any]]:
+    """What each field's value gives the row the staging table takes, in the order
+    _assembled takes them, on a ``dialect`` database: an e-mail its key and domain, a
+    website its domain and whether there is one, a name its normalised form, a kind its
+    text, a time its stored form (_stored_time); a row without a kind, a campaign or a
+    source takes what the options give every row (``given``)."""
+    kind, campaign, source = given
+    return {
+        "email": _email_part,
+        "website": _website_part,
+        "account": normalize_name,
+        "kind": partial(_kind_part, kind),
+        "at": _stored_time(dialect),
+        "campaign": partial(_or_given, campaign),
+        "source": partial(_or_given, source),
+        "detail": _as_it_is,
+    }
 
 
-def _assembled(given: _Given, number: int, *parts: Any) -> tuple[Any, ...]:
-    """A row as the staging table takes it, from what each field gives it (_PARTS): its
+def _assembled(
+    number: int,
+    email: tuple[str | None, str | None],
+    website: tuple[str | None, bool],
+    name: str,
+    kind: str | None,
+    at: Any,
+    campaign: str | None,
+    source: str | None,
+    detail: str | None,
+) -> tuple[Any, ...]:
+    """A row as the staging table takes it, from what each field gives it (_parts): its
     number; what it is matched by, its e-mail's key, its website's domain (else its
-    e-mail's) and its account's name, normalised; what the file gives, or the options for
-    every row (``given``: a kind, a campaign, a source), its time in its stored form; and
-    whether its domain is its website's."""
-    (email, email_domain), (domain, from_website), name, kind, at, campaign, source, detail = parts
-    given_kind, given_campaign, given_source = given
+    e-mail's) and its account's name, normalised; its kind, its time in its stored form,
+    its campaign, source and detail; and whether its domain is its website's."""
+    (key, email_domain), (domain, from_website) = email, website
     return (
         number,
-        email,
+        key,
         domain or email_domain,
         name,
-        kind.value if (kind := kind or given_kind) else None,
+        kind,
         at,
-        campaign or given_campaign,
-        source or given_source,
+        campaign,
+        source,
         detail,
         from_website,
     )
@@ -305,39 +328,101 @@ def _staged_row(
 ) -> tuple[Any, ...]:
     """A row as the staging table takes it (worked out where the file is read), from its
     field values (_assembled), its time in the form ``dialect`` stores."""
-    parts = _parts(dialect)
-    return _assembled(given, number, *(part(values.get(name)) for name, part in parts.items()))
+    parts = _parts(dialect, given)
+    return _assembled(number, *(part(values.get(name)) for name, part in parts.items()))
+
+
+#: A time as exports mostly write it, in UTC: ``2026-06-01 12:34:56 UTC`` or
+#: ``2026-06-01T12:34:56Z``, the seconds optional.
+_UTC_TIME = re.compile(r"([0-9]{4}-[0-9]{2}-[0-9]{2})[ T]([0-9]{2}:[0-9]{2})(:[0-9]{2})?(?: UTC|Z)")
+
+
+@cache
+def _quick_time(dialect: str) -> Callable[[str], Any]:
+    """The stored form of a time cell written as _UTC_TIME, the same as the time's reader
+    (parse_time) and _stored_time give, without either (tests/test_engagement_staging.py):
+    where the database stores a time as SQLAlchemy's text (SQLite), the cell's own text
+    once it is found to be a time; _UNKNOWN for any other cell."""
+    stored = _stored_time(dialect)
+    as_text = stored(datetime(1, 2, 3, 4, 5, 6, tzinfo=UTC)) == "0001-02-03 04:05:06.000000"
+
+    def quick(cell: str) -> Any:
+        if (written := _UTC_TIME.fullmatch(cell)) is None:
+            return _UNKNOWN
+        day, minute, second = written.groups()
+        text = f"{day} {minute}{second or ':00'}"
+        try:
+            moment = datetime.fromisoformat(text)
+        except ValueError:  # no such day or time: left to the reader, which says why
+            return _UNKNOWN
+        return f"{text}.000000" if as_text else stored(moment.replace(tzinfo=UTC))
+
+    return quick
+
+
+class _CellParts(dict[str, Any]):
+    """What a column's cells give the staged row (one of _parts), each distinct cell read
+    once (remembered up to REMEMBERED_CELLS) by the file's RowParser's reader (``read``),
+    or straight from the cell where ``quick`` can; a cell that does not read gives
+    _UNREAD."""
+
+    def __init__(
+        self,
+        read: Callable[[str], Any],
+        part: Callable[[Any], Any],
+        quick: Callable[[str], Any] | None,
+    ) -> None:
+        super().__init__()
+        self.read, self.part, self.quick = read, part, quick
+        #: What an empty cell gives: it stands in for a cell that does not read, until
+        #: its row is parsed.
+        self.empty = part(None)
+
+    def __missing__(self, cell: str) -> Any:
+        got = _UNKNOWN if self.quick is None else self.quick(cell)
+        if got is _UNKNOWN:
+            try:
+                value = self.read(cell)
+            except ValueError:
+                return _UNREAD
+            got = self.part(value)
+        if len(self) < REMEMBERED_CELLS:
+            self[cell] = got
+        return got
+
+
+#: A cell not met before in its column, or that ``_CellParts.quick`` leaves to the reader.
+_UNKNOWN: Any = object()
+#: A cell that does not read.
+_UNREAD: Any = object()
 
 
 class _StagedRows:
-    """Each row of an engagement file made the row the staging table takes, from its cells:
-    what a column's cell gives the row (_PARTS: an e-mail its key and domain, a website its
-    domain, a name its normalised form, a kind, a time its stored form) is worked out once
-    per distinct cell and remembered (up to REMEMBERED_CELLS a column), since e-mails,
-    websites, names, kinds, campaigns and sources repeat down a file. A row with a cell that
-    does not read (a bad or empty required cell, an optional one left empty), and every row
-    of a file that gives a field in several columns, is parsed by the file's RowParser and
-    made from its values (_staged_row): it is rejected, and its unread cells said, exactly
-    as the parser says them. ``unread`` is the row's unread cells, as the parser's."""
+    """An engagement file's rows made the rows the staging table takes, a chunk at a time,
+    straight from their cells: column by column, what each distinct cell gives the row
+    (_parts: an e-mail its key and domain, a website its domain, a name its normalised
+    form, a kind its text, a time its stored form) worked out once (_CellParts), since e-mails,
+    websites, names, kinds, campaigns and sources repeat down a file; then each row
+    assembled from its cells' parts (_assembled). A row with a cell that does not read (a
+    bad or empty required cell, an optional one left empty), and every row of a file that
+    gives a field in several columns, is parsed by the file's RowParser and made from its
+    values (_staged_row): it is rejected, and its unread cells said, exactly as the parser
+    says them."""
 
     def __init__(self, dialect: str, given: _Given, parse: RowParser) -> None:
         self.parse = parse
         self.general = partial(_staged_row, dialect, given)
-        self.given = given
-        self.unread: list[tuple[str, str]] = []
         mapped = {spec.name: first for first, _, spec in parse.fields}
-        #: Per field a column gives: its place in _PARTS' order, its column, how a cell is
-        #: read (a required field's empty cell raises, as every cell that does not read),
-        #: what a value gives the row, and the part each cell read so far gave.
-        self.columns: list[tuple[int, int, Callable[[str], Any], Callable[[Any], Any],
-                                 dict[str, Any]]] = []  # fmt: skip
-        #: Every field's part for a row, those of the fields no column gives filled in.
-        self.template: list[Any] = []
-        for place, (name, part) in enumerate(_parts(dialect).items()):
-            self.template.append(part(None))
+        quick = {"at": _quick_time(dialect)}
+        #: Per field, in _parts' order: the column that gives it and what its cells give,
+        #: or (for a field no column gives) None and what an empty one gives every row.
+        self.fields: list[tuple[int, _CellParts] | tuple[None, Any]] = []
+        for name, part in _parts(dialect, given).items():
             if name in mapped:
                 index, _, read, _ = mapped[name]
-                self.columns.append((place, index, read, part, {}))
+                self.fields.append((index, _CellParts(read, part, quick.get(name))))
+            else:
+                self.fields.append((None, part(None)))
         self.lean = (
             all(not others for _, others, _ in parse.fields)
             and not parse.name_parts
@@ -345,36 +430,54 @@ class _StagedRows:
             and all(spec.name in mapped for spec, _ in parse.required)
         )
 
-    def __call__(self, number: int, cells: list[str]) -> tuple[Any, ...]:
-        """The row numbered ``number`` with these cells as the staging table takes it;
-        raises RowRejected as the file's RowParser does."""
-        if not self.lean:
-            return self._parsed(number, cells)
-        parts = self.template.copy()
-        for place, index, read, part, known in self.columns:
-            cell = cells[index]
-            got = known.get(cell, _UNKNOWN)
-            if got is _UNKNOWN:
-                try:
-                    value = read(cell)
-                except ValueError:
-                    return self._parsed(number, cells)
-                got = part(value)
-                if len(known) < REMEMBERED_CELLS:
-                    known[cell] = got
-            parts[place] = got
-        self.unread = []
-        return _assembled(self.given, number, *parts)
+    def __call__(self, rows: list[tuple[int, list[str]]], chunk: Chunk) -> None:
+        """Add these rows of the file (their numbers and cells) to ``chunk``: each as the
+        staging table takes it, with its cells, or rejected as the RowParser rejects it;
+        and the cells that did not read."""
+        if not rows:
+            return
+        cells: Sequence[list[str]]
+        numbers, cells = zip(*rows, strict=True)
+        staged, parsed = (
+            self._from_parts(numbers, cells) if self.lean else ([()] * len(rows), range(len(rows)))
+        )
+        rejected = set()
+        for i in parsed:
+            number = numbers[i]
+            try:
+                values = self.parse(cells[i])
+            except RowRejected as exc:
+                chunk.rejected.append((number, cells[i], exc.column, exc.reason))
+                rejected.add(i)
+                continue
+            chunk.unread += [RowError(number, column, why) for column, why in self.parse.unread]
+            staged[i] = self.general(number, values)
+        if rejected:
+            kept = [i for i in range(len(rows)) if i not in rejected]
+            staged, cells = [staged[i] for i in kept], [cells[i] for i in kept]
+        chunk.staged += staged
+        chunk.cells += cells
 
-    def _parsed(self, number: int, cells: list[str]) -> tuple[Any, ...]:
-        self.unread = []
-        values = self.parse(cells)
-        self.unread = self.parse.unread
-        return self.general(number, values)
-
-
-#: A cell not met before in its column.
-_UNKNOWN: Any = object()
+    def _from_parts(
+        self, numbers: Sequence[int], cells: Sequence[list[str]]
+    ) -> tuple[list[tuple[Any, ...]], list[int]]:
+        """The rows assembled from their cells' parts, and (in order) those of them with a
+        cell that does not read, to be parsed instead."""
+        columns = list(zip(*cells, strict=True))
+        parts: list[Iterable[Any]] = []
+        unread: set[int] = set()
+        for index, known in self.fields:
+            if index is None:
+                parts.append(repeat(known))
+                continue
+            got = list(map(known.__getitem__, columns[index]))
+            if _UNREAD in got:
+                for i, part in enumerate(got):
+                    if part is _UNREAD:
+                        got[i] = known.empty
+                        unread.add(i)
+            parts.append(got)
+        return list(map(_assembled, numbers, *parts)), sorted(unread)
 
 
 #: A chunk of the file's rows, with the keys each is matched by and then what the matching

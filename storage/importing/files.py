@@ -463,14 +463,16 @@ class SourceTable:
 
     def rows(self) -> Iterator[tuple[int, list[str]] | BadRow]:
         """Data rows after the header: (row number, cells), or a BadRow for a row with the
-        wrong number of fields. Blank rows are skipped."""
-        width = len(self.headers)
-        rows = _raw_rows(self.path, self.sheet, self.reading, self.headers, self.decimal)
-        for number, cells in rows:
+        wrong number of fields; refused at the first field longer than a field may be.
+        Blank rows are skipped."""
+        width, path, sheet, headers = len(self.headers), self.path, self.sheet, self.headers
+        for number, cells in _raw_rows(path, sheet, self.reading, self.decimal):
             if number <= self.header_row:
                 continue
-            # Most rows have the header's width and their first cell filled: kept as they are.
-            if len(cells) == width and cells[0].strip():
+            if cells and max(map(len, cells)) > MAX_FIELD_CHARS:
+                _within_limit(path, sheet, number, cells, headers)
+            # Most rows have the header's width and a filled cell: kept as they are.
+            if len(cells) == width and (cells[0].strip() or "".join(cells).strip()):
                 yield number, cells
                 continue
             if not "".join(cells).strip():
@@ -594,36 +596,17 @@ def is_spreadsheet(path: Path) -> bool:
 
 
 def _raw_rows(
-    path: Path,
-    sheet: str | None,
-    reading: CsvReading | None,
-    headers: list[str] | None = None,
-    decimal: str = ".",
+    path: Path, sheet: str | None, reading: CsvReading | None, decimal: str = "."
 ) -> Iterator[tuple[int, list[str]]]:
     """Every row of the sheet (its fractions written with ``decimal``), or of the CSV file
-    read as ``reading`` says; given the ``headers``, refused at the first field longer than
-    a field may be."""
-    rows: Iterator[tuple[int, list[str]]]
+    read as ``reading`` says."""
     if sheet is not None:
-        rows = (
+        return (
             (number, [cell_text(value, decimal) for value in values])
             for number, values in _xlsx_rows(path, sheet)
         )
-    else:
-        assert reading is not None, "a CSV file is read in an encoding"
-        rows = _csv_rows(path, reading)
-    if headers is None:
-        return rows
-    return _all_within_limit(path, sheet, rows, headers)
-
-
-def _all_within_limit(
-    path: Path, sheet: str | None, rows: Iterator[tuple[int, list[str]]], headers: list[str]
-) -> Iterator[tuple[int, list[str]]]:
-    for row in rows:
-        if row[1] and max(map(len, row[1])) > MAX_FIELD_CHARS:
-            _within_limit(path, sheet, *row, headers)
-        yield row
+    assert reading is not None, "a CSV file is read in an encoding"
+    return _csv_rows(path, reading)
 
 
 def _within_limit(

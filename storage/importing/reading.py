@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import islice
+from operator import itemgetter
 from typing import Any, Protocol
 
 from domain.errors import AccordError
@@ -77,12 +78,11 @@ class Reading:
 
 
 class Staging(Protocol):
-    """Makes an engagement row the row the import stages (Reading.staged_of)."""
+    """Makes engagement rows the rows the import stages (Reading.staged_of)."""
 
-    #: The optional cells of the row just made that could not be read, as RowParser's.
-    unread: list[tuple[str, str]]
-
-    def __call__(self, number: int, cells: list[str]) -> tuple[Any, ...]: ...
+    def __call__(self, rows: list[tuple[int, list[str]]], chunk: Chunk) -> None:
+        """Add these rows (their numbers and cells) to ``chunk``: each staged, with its
+        cells, or rejected as the file's RowParser rejects it; and the cells not read."""
 
 
 def chunks(reading: Reading) -> Iterator[Chunk]:
@@ -100,28 +100,35 @@ def chunks(reading: Reading) -> Iterator[Chunk]:
     rows = table.rows()
     while items := list(islice(rows, reading.chunk_rows)):
         chunk = Chunk(len(items))
-        for item in items:
-            if isinstance(item, BadRow):
-                chunk.rejected.append((item.number, item.cells, "", item.reason))
-                continue
-            number, cells = item
-            values: Any  # the row's field values, or for engagement the row as it is staged
-            try:
-                values = parse(cells) if stage is None else stage(number, cells)
-            except RowRejected as exc:
-                chunk.rejected.append((number, cells, exc.column, exc.reason))
-                continue
-            if unread := (parse if stage is None else stage).unread:
-                chunk.unread += [RowError(number, column, why) for column, why in unread]
-            if stage is not None:
-                chunk.staged.append(values)
-                chunk.cells.append(cells)
-                continue
-            chunk.rows.append((number, [] if reading.accounts else cells, values))
-            if reading.accounts:
-                chunk.keys.append(account_keys(values))
+        read = [item for item in items if not isinstance(item, BadRow)]
+        if len(read) < len(items):
+            bad = (item for item in items if isinstance(item, BadRow))
+            chunk.rejected += [(row.number, row.cells, "", row.reason) for row in bad]
+        if stage is not None:
+            stage(read, chunk)
+        else:
+            _parse(read, parse, reading.accounts, chunk)
+        chunk.rejected.sort(key=itemgetter(0))  # in the file's order, however rejected
         chunk.bands = dict(parse.bands)
         yield chunk
+
+
+def _parse(
+    rows: list[tuple[int, list[str]]], parse: RowParser, accounts: bool, chunk: Chunk
+) -> None:
+    """Add these rows to ``chunk`` parsed, each with its keys for ``accounts``, or rejected
+    as the RowParser rejects it; and the cells not read."""
+    for number, cells in rows:
+        try:
+            values = parse(cells)
+        except RowRejected as exc:
+            chunk.rejected.append((number, cells, exc.column, exc.reason))
+            continue
+        if unread := parse.unread:
+            chunk.unread += [RowError(number, column, why) for column, why in unread]
+        chunk.rows.append((number, [] if accounts else cells, values))
+        if accounts:
+            chunk.keys.append(account_keys(values))
 
 
 class ReaderFailed(Exception):
