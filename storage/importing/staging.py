@@ -1,0 +1,255 @@
+"""An engagement file's rows made the rows the import stages, where the file is read (in a
+process of its own for a big file): plain tuples of texts, numbers and times in their stored
+form, which the importing process inserts as they are. The process that reads the file
+imports this module and what reading needs, not SQLAlchemy nor the schema: it starts in a
+sixth of the time."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Sequence
+from datetime import UTC, datetime
+from functools import cache, partial
+from itertools import repeat
+from typing import Any
+
+from domain.engagement import EngagementKind
+from domain.importing import REMEMBERED_CELLS, RowError, RowParser, RowRejected
+from domain.values import normalize_domain, normalize_name
+from storage.importing.reading import Chunk
+from storage.keys import email_key
+
+#: What the options give every row whose own cell is empty: a kind, a campaign, a source.
+Given = tuple[EngagementKind | None, str | None, str | None]
+
+
+def _email_part(email: str | None) -> tuple[str | None, str | None]:
+    """What a contact's e-mail gives a staged row: its key and its domain."""
+    return email_key(email), normalize_domain(email)
+
+
+def _website_part(website: str | None) -> tuple[str | None, bool]:
+    """What a website gives a staged row: its domain, and whether there is one."""
+    return normalize_domain(website), bool(website)
+
+
+def _kind_part(given: EngagementKind | None, kind: EngagementKind | None) -> str | None:
+    """What a kind gives a staged row: its text (the ``given`` kind's for a row without)."""
+    kind = kind or given
+    return kind.value if kind else None
+
+
+def _or_given(given: str | None, text: str | None) -> str | None:
+    return text or given
+
+
+def _as_it_is(value: Any) -> Any:
+    return value
+
+
+def time_text(moment: datetime | None) -> str | None:
+    """A time as SQLAlchemy stores it on SQLite, its zone left out (it is UTC):
+    ``2026-06-01 12:34:56.000000``."""
+    return None if moment is None else moment.replace(tzinfo=None).isoformat(" ", "microseconds")
+
+
+@cache
+def _parts(as_text: bool, given: Given) -> dict[str, Callable[[Any], Any]]:
+    """What each field's value gives the row the staging table takes, in the order
+    _assembled takes them: an e-mail its key and domain, a website its domain and whether
+    there is one, a name its normalised form, a kind its text, a time its stored form (its
+    text ``as_text``, as SQLite stores it, else the time itself); a row without a kind, a
+    campaign or a source takes what the options give every row (``given``)."""
+    kind, campaign, source = given
+    return {
+        "email": _email_part,
+        "website": _website_part,
+        "account": normalize_name,
+        "kind": partial(_kind_part, kind),
+        "at": time_text if as_text else _as_it_is,
+        "campaign": partial(_or_given, campaign),
+        "source": partial(_or_given, source),
+        "detail": _as_it_is,
+    }
+
+
+def _assembled(
+    number: int,
+    email: tuple[str | None, str | None],
+    website: tuple[str | None, bool],
+    name: str,
+    kind: str | None,
+    at: Any,
+    campaign: str | None,
+    source: str | None,
+    detail: str | None,
+) -> tuple[Any, ...]:
+    """A row as the staging table takes it, from what each field gives it (_parts): its
+    number; what it is matched by, its e-mail's key, its website's domain (else its
+    e-mail's) and its account's name, normalised; its kind, its time in its stored form,
+    its campaign, source and detail; and whether its domain is its website's."""
+    (key, email_domain), (domain, from_website) = email, website
+    return (
+        number,
+        key,
+        domain or email_domain,
+        name,
+        kind,
+        at,
+        campaign,
+        source,
+        detail,
+        from_website,
+    )
+
+
+def staged_row(as_text: bool, given: Given, number: int, values: dict[str, Any]) -> tuple[Any, ...]:
+    """A row as the staging table takes it, from its field values (_assembled), its time
+    as text ``as_text``."""
+    parts = _parts(as_text, given)
+    return _assembled(number, *(part(values.get(name)) for name, part in parts.items()))
+
+
+#: A time as exports mostly write it, in UTC: ``2026-06-01 12:34:56 UTC`` or
+#: ``2026-06-01T12:34:56Z``, the seconds optional.
+_UTC_TIME = re.compile(r"([0-9]{4}-[0-9]{2}-[0-9]{2})[ T]([0-9]{2}:[0-9]{2})(:[0-9]{2})?(?: UTC|Z)")
+
+
+def _quick_time(as_text: bool) -> Callable[[str], Any]:
+    """The stored form of a time cell written as _UTC_TIME, the same as the time's reader
+    (parse_time) and _parts give, without either (tests/test_engagement_staging.py): as
+    text, the cell's own text once it is found to be a time; _UNKNOWN for any other
+    cell."""
+
+    def quick(cell: str) -> Any:
+        if (written := _UTC_TIME.fullmatch(cell)) is None:
+            return _UNKNOWN
+        day, minute, second = written.groups()
+        text = f"{day} {minute}{second or ':00'}"
+        try:
+            moment = datetime.fromisoformat(text)
+        except ValueError:  # no such day or time: left to the reader, which says why
+            return _UNKNOWN
+        return f"{text}.000000" if as_text else moment.replace(tzinfo=UTC)
+
+    return quick
+
+
+class _CellParts(dict[str, Any]):
+    """What a column's cells give the staged row (one of _parts), each distinct cell read
+    once (remembered up to REMEMBERED_CELLS) by the file's RowParser's reader (``read``),
+    or straight from the cell where ``quick`` can; a cell that does not read gives
+    _UNREAD."""
+
+    def __init__(
+        self,
+        read: Callable[[str], Any],
+        part: Callable[[Any], Any],
+        quick: Callable[[str], Any] | None,
+    ) -> None:
+        super().__init__()
+        self.read, self.part, self.quick = read, part, quick
+        #: What an empty cell gives: it stands in for a cell that does not read, until
+        #: its row is parsed.
+        self.empty = part(None)
+
+    def __missing__(self, cell: str) -> Any:
+        got = _UNKNOWN if self.quick is None else self.quick(cell)
+        if got is _UNKNOWN:
+            try:
+                value = self.read(cell)
+            except ValueError:
+                return _UNREAD
+            got = self.part(value)
+        if len(self) < REMEMBERED_CELLS:
+            self[cell] = got
+        return got
+
+
+#: A cell not met before in its column, or that ``_CellParts.quick`` leaves to the reader.
+_UNKNOWN: Any = object()
+#: A cell that does not read.
+_UNREAD: Any = object()
+
+
+class StagedRows:
+    """An engagement file's rows made the rows the staging table takes, a chunk at a time,
+    straight from their cells: column by column, what each distinct cell gives the row
+    (_parts: an e-mail its key and domain, a website its domain, a name its normalised
+    form, a kind its text, a time its stored form) worked out once (_CellParts), since
+    e-mails, websites, names, kinds, campaigns and sources repeat down a file; then each
+    row assembled from its cells' parts (_assembled). A row with a cell that does not read (a
+    bad or empty required cell, an optional one left empty), and every row of a file that
+    gives a field in several columns, is parsed by the file's RowParser and made from its
+    values (staged_row): it is rejected, and its unread cells said, exactly as the parser
+    says them."""
+
+    def __init__(self, as_text: bool, given: Given, parse: RowParser) -> None:
+        self.parse = parse
+        self.general = partial(staged_row, as_text, given)
+        mapped = {spec.name: first for first, _, spec in parse.fields}
+        quick = {"at": _quick_time(as_text)}
+        #: Per field, in _parts' order: the column that gives it and what its cells give,
+        #: or (for a field no column gives) None and what an empty one gives every row.
+        self.fields: list[tuple[int, _CellParts] | tuple[None, Any]] = []
+        for name, part in _parts(as_text, given).items():
+            if name in mapped:
+                index, _, read, _ = mapped[name]
+                self.fields.append((index, _CellParts(read, part, quick.get(name))))
+            else:
+                self.fields.append((None, part(None)))
+        self.lean = (
+            all(not others for _, others, _ in parse.fields)
+            and not parse.name_parts
+            and not parse.custom
+            and all(spec.name in mapped for spec, _ in parse.required)
+        )
+
+    def __call__(self, rows: list[tuple[int, list[str]]], chunk: Chunk) -> None:
+        """Add these rows of the file (their numbers and cells) to ``chunk``: each as the
+        staging table takes it, with its cells, or rejected as the RowParser rejects it;
+        and the cells that did not read."""
+        if not rows:
+            return
+        cells: Sequence[list[str]]
+        numbers, cells = zip(*rows, strict=True)
+        staged, parsed = (
+            self._from_parts(numbers, cells) if self.lean else ([()] * len(rows), range(len(rows)))
+        )
+        rejected = set()
+        for i in parsed:
+            number = numbers[i]
+            try:
+                values = self.parse(cells[i])
+            except RowRejected as exc:
+                chunk.rejected.append((number, cells[i], exc.column, exc.reason))
+                rejected.add(i)
+                continue
+            chunk.unread += [RowError(number, column, why) for column, why in self.parse.unread]
+            staged[i] = self.general(number, values)
+        if rejected:
+            kept = [i for i in range(len(rows)) if i not in rejected]
+            staged, cells = [staged[i] for i in kept], [cells[i] for i in kept]
+        chunk.staged += staged
+        chunk.cells += cells
+
+    def _from_parts(
+        self, numbers: Sequence[int], cells: Sequence[list[str]]
+    ) -> tuple[list[tuple[Any, ...]], list[int]]:
+        """The rows assembled from their cells' parts, and (in order) those of them with a
+        cell that does not read, to be parsed instead."""
+        columns = list(zip(*cells, strict=True))
+        parts: list[Iterable[Any]] = []
+        unread: set[int] = set()
+        for index, known in self.fields:
+            if index is None:
+                parts.append(repeat(known))
+                continue
+            got = list(map(known.__getitem__, columns[index]))
+            if _UNREAD in got:
+                for i, part in enumerate(got):
+                    if part is _UNREAD:
+                        got[i] = known.empty
+                        unread.add(i)
+            parts.append(got)
+        return list(map(_assembled, numbers, *parts)), sorted(unread)
