@@ -14,7 +14,7 @@ import gc
 import multiprocessing
 import queue
 import traceback
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import islice
@@ -27,6 +27,23 @@ from domain.importing import RowError, RowParser, RowRejected
 from domain.values import NumberFormat
 from storage.importing.files import BadRow, SourceTable
 from storage.keys import Keys, account_keys, derived_columns
+
+
+@dataclass(frozen=True)
+class Cells:
+    """The cells of a chunk's engagement rows, column by column, each text of the chunk kept
+    once: a text met again (a column's kinds, campaigns and sources, a name) is sent to the
+    importing process once, and rebuilt there once. ``cells[i]`` is the i-th row's."""
+
+    columns: tuple[tuple[str, ...], ...] = ()
+
+    @classmethod
+    def of(cls, columns: Iterable[Iterable[str]]) -> Cells:
+        once: dict[str, str] = {}
+        return cls(tuple(tuple(map(once.setdefault, column, column)) for column in columns))
+
+    def __getitem__(self, row: int) -> list[str]:
+        return [column[row] for column in self.columns]
 
 
 @dataclass
@@ -43,7 +60,7 @@ class Chunk:
     #: For engagement, each row as the import stages it (``Reading.staged_of``), and its
     #: cells (a row may still be rejected once staged).
     staged: list[tuple[Any, ...]] = field(default_factory=list)
-    cells: list[list[str]] = field(default_factory=list)
+    cells: Cells = field(default_factory=Cells)
     #: For accounts, each row's derived columns, when the reader worked them out.
     derived: list[dict[str, Any]] = field(default_factory=list)
     #: The rows rejected: number, cells, column and why.
@@ -81,8 +98,9 @@ class Staging(Protocol):
     """Makes engagement rows the rows the import stages (Reading.staged_of)."""
 
     def __call__(self, rows: list[tuple[int, list[str]]], chunk: Chunk) -> None:
-        """Add these rows (their numbers and cells) to ``chunk``: each staged, with its
-        cells, or rejected as the file's RowParser rejects it; and the cells not read."""
+        """Stage the chunk's rows (their numbers and cells, but for the BadRows) in ``chunk``:
+        each staged, with its cells, or rejected as the file's RowParser rejects it; and
+        the cells not read."""
 
 
 def chunks(reading: Reading) -> Iterator[Chunk]:

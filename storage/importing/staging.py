@@ -16,7 +16,7 @@ from typing import Any
 from domain.engagement import EngagementKind
 from domain.importing import REMEMBERED_CELLS, RowError, RowParser, RowRejected
 from domain.values import normalize_domain, normalize_name
-from storage.importing.reading import Chunk
+from storage.importing.reading import Cells, Chunk
 from storage.keys import email_key
 
 #: What the options give every row whose own cell is empty: a kind, a campaign, a source.
@@ -206,15 +206,18 @@ class StagedRows:
         )
 
     def __call__(self, rows: list[tuple[int, list[str]]], chunk: Chunk) -> None:
-        """Add these rows of the file (their numbers and cells) to ``chunk``: each as the
-        staging table takes it, with its cells, or rejected as the RowParser rejects it;
-        and the cells that did not read."""
+        """Stage a chunk's rows of the file (their numbers and cells) in ``chunk``: each
+        as the staging table takes it, with its cells, or rejected as the RowParser rejects
+        it; and the cells that did not read."""
         if not rows:
             return
         cells: Sequence[list[str]]
         numbers, cells = zip(*rows, strict=True)
+        columns: Sequence[Sequence[str]] = list(zip(*cells, strict=True))
         staged, parsed = (
-            self._from_parts(numbers, cells) if self.lean else ([()] * len(rows), range(len(rows)))
+            self._from_parts(numbers, columns)
+            if self.lean
+            else ([()] * len(rows), range(len(rows)))
         )
         rejected = set()
         for i in parsed:
@@ -229,16 +232,16 @@ class StagedRows:
             staged[i] = self.general(number, values)
         if rejected:
             kept = [i for i in range(len(rows)) if i not in rejected]
-            staged, cells = [staged[i] for i in kept], [cells[i] for i in kept]
-        chunk.staged += staged
-        chunk.cells += cells
+            staged = [staged[i] for i in kept]
+            columns = [[column[i] for i in kept] for column in columns]
+        chunk.staged = staged
+        chunk.cells = Cells.of(columns)
 
     def _from_parts(
-        self, numbers: Sequence[int], cells: Sequence[list[str]]
+        self, numbers: Sequence[int], columns: Sequence[Sequence[str]]
     ) -> tuple[list[tuple[Any, ...]], list[int]]:
-        """The rows assembled from their cells' parts, and (in order) those of them with a
-        cell that does not read, to be parsed instead."""
-        columns = list(zip(*cells, strict=True))
+        """The rows assembled from their cells' parts (given by column), and (in order)
+        those of them with a cell that does not read, to be parsed instead."""
         parts: list[Iterable[Any]] = []
         unread: set[int] = set()
         for index, known in self.fields:
