@@ -115,21 +115,22 @@ def staged_row(as_text: bool, given: Given, number: int, values: dict[str, Any])
 _UTC_TIME = re.compile(r"([0-9]{4}-[0-9]{2}-[0-9]{2})[ T]([0-9]{2}:[0-9]{2})(:[0-9]{2})?(?: UTC|Z)")
 
 
-def _quick_time(as_text: bool) -> Callable[[str], Any]:
-    """The stored form of a time cell written as _UTC_TIME, the same as the time's reader
-    (parse_time) and _parts give, without either (tests/test_engagement_staging.py): as
-    text, the cell's own text once it is found to be a time; _UNKNOWN for any other
-    cell."""
+def _quick_time(as_text: bool, known: Callable[[str], Any]) -> Callable[[str], Any]:
+    """What a time cell gives the staged row: for a cell written as _UTC_TIME its stored
+    form straight from the cell, the same as the time's reader (parse_time) and _parts
+    give (tests/test_engagement_staging.py): as text, the cell's own text once it is found
+    to be a time; for any other cell what its column's cells give (``known``). A time is
+    met once in a file, mostly: it is read without looking it up."""
 
     def quick(cell: str) -> Any:
         if (written := _UTC_TIME.fullmatch(cell)) is None:
-            return _UNKNOWN
+            return known(cell)
         day, minute, second = written.groups()
         text = f"{day} {minute}{second or ':00'}"
         try:
             moment = datetime.fromisoformat(text)
         except ValueError:  # no such day or time: left to the reader, which says why
-            return _UNKNOWN
+            return known(cell)
         return f"{text}.000000" if as_text else moment.replace(tzinfo=UTC)
 
     return quick
@@ -137,37 +138,24 @@ def _quick_time(as_text: bool) -> Callable[[str], Any]:
 
 class _CellParts(dict[str, Any]):
     """What a column's cells give the staged row (one of _parts), each distinct cell read
-    once (remembered up to REMEMBERED_CELLS) by the file's RowParser's reader (``read``),
-    or straight from the cell where ``quick`` can; a cell that does not read gives
-    _UNREAD."""
+    once (remembered up to REMEMBERED_CELLS) by the file's RowParser's reader (``read``);
+    a cell that does not read gives _UNREAD."""
 
-    def __init__(
-        self,
-        read: Callable[[str], Any],
-        part: Callable[[Any], Any],
-        quick: Callable[[str], Any] | None,
-    ) -> None:
+    def __init__(self, read: Callable[[str], Any], part: Callable[[Any], Any]) -> None:
         super().__init__()
-        self.read, self.part, self.quick = read, part, quick
-        #: What an empty cell gives: it stands in for a cell that does not read, until
-        #: its row is parsed.
-        self.empty = part(None)
+        self.read, self.part = read, part
 
     def __missing__(self, cell: str) -> Any:
-        got = _UNKNOWN if self.quick is None else self.quick(cell)
-        if got is _UNKNOWN:
-            try:
-                value = self.read(cell)
-            except ValueError:
-                return _UNREAD
-            got = self.part(value)
+        try:
+            value = self.read(cell)
+        except ValueError:
+            return _UNREAD
+        got = self.part(value)
         if len(self) < REMEMBERED_CELLS:
             self[cell] = got
         return got
 
 
-#: A cell not met before in its column, or that ``_CellParts.quick`` leaves to the reader.
-_UNKNOWN: Any = object()
 #: A cell that does not read.
 _UNREAD: Any = object()
 
@@ -188,16 +176,18 @@ class StagedRows:
         self.parse = parse
         self.general = partial(staged_row, as_text, given)
         mapped = {spec.name: first for first, _, spec in parse.fields}
-        quick = {"at": _quick_time(as_text)}
-        #: Per field, in _parts' order: the column that gives it and what its cells give,
-        #: or (for a field no column gives) None and what an empty one gives every row.
-        self.fields: list[tuple[int, _CellParts] | tuple[None, Any]] = []
+        #: Per field, in _parts' order: the column that gives it (None for a field no
+        #: column gives), what a cell of it gives the row, and what an empty one gives (it
+        #: stands in for a cell that does not read, until its row is parsed).
+        self.fields: list[tuple[int | None, Callable[[str], Any], Any]] = []
         for name, part in _parts(as_text, given).items():
-            if name in mapped:
-                index, _, read, _ = mapped[name]
-                self.fields.append((index, _CellParts(read, part, quick.get(name))))
-            else:
-                self.fields.append((None, part(None)))
+            if name not in mapped:
+                self.fields.append((None, part, part(None)))
+                continue
+            index, _, read, _ = mapped[name]
+            known = _CellParts(read, part).__getitem__
+            lookup = _quick_time(as_text, known) if name == "at" else known
+            self.fields.append((index, lookup, part(None)))
         self.lean = (
             all(not others for _, others, _ in parse.fields)
             and not parse.name_parts
@@ -244,15 +234,15 @@ class StagedRows:
         those of them with a cell that does not read, to be parsed instead."""
         parts: list[Iterable[Any]] = []
         unread: set[int] = set()
-        for index, known in self.fields:
+        for index, lookup, empty in self.fields:
             if index is None:
-                parts.append(repeat(known))
+                parts.append(repeat(empty))
                 continue
-            got = list(map(known.__getitem__, columns[index]))
+            got = list(map(lookup, columns[index]))
             if _UNREAD in got:
                 for i, part in enumerate(got):
                     if part is _UNREAD:
-                        got[i] = known.empty
+                        got[i] = empty
                         unread.add(i)
             parts.append(got)
         return list(map(_assembled, numbers, *parts)), sorted(unread)
