@@ -85,12 +85,13 @@ class Reading:
     scales: Sequence[int] | None = None
     numbers: NumberFormat | None = None
     accounts: bool = False
-    #: How an engagement row is made the row the import stages, given the file's
-    #: RowParser: from its number and cells, rejected as the parser rejects it, with the
-    #: parser's ``unread``. A module's class (or a partial of one), which a reader process
-    #: finds by its name. The row is a plain tuple of texts, numbers and times in their
-    #: stored form: it is sent to the importing process and inserted as it is, cheaper to
-    #: send than the values.
+    #: How a chunk's engagement rows are made the rows the import stages, given the file's
+    #: RowParser: from their numbers and cells, rejected as the parser rejects them, their
+    #: unread cells the parser's. A module's class (or a partial of one), which a reader
+    #: process finds by its name (storage.importing.staging: a reader process imports no
+    #: more). A row is a plain tuple of texts, numbers and times in their stored form: it
+    #: is sent to the importing process and inserted as it is, cheaper to send than the
+    #: values.
     staged_of: Callable[[RowParser], Staging] | None = None
 
 
