@@ -5,6 +5,7 @@ why) and the same cells said unread as the file's RowParser and the values it gi
 from __future__ import annotations
 
 from datetime import UTC
+from functools import partial
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -15,8 +16,12 @@ from domain.importing import IGNORE, RowError, RowParser, RowRejected
 from storage.importing.engagement import engagements
 from storage.importing.reading import Chunk
 from storage.importing.staging import (
+    _PLAIN_EMAIL,
     StagedRows,
+    _email_part,
+    _email_part_of,
     _quick_time,
+    _read_part,
     staged_row,
     time_text,
 )
@@ -131,3 +136,47 @@ def test_a_time_is_staged_as_text_as_sqlalchemy_binds_it_on_sqlite(moment):
     sqlite = registry.load("sqlite.pysqlite")()
     binds = engagements.c.at.type.dialect_impl(sqlite).bind_processor(sqlite)
     assert time_text(moment) == binds(moment)
+
+
+#: E-mails as people write them, and as they should not: plain ones, with spaces, capitals,
+#: accents, a formula's apostrophe, a path, a query or a port, a "www." domain, no domain.
+emails = st.one_of(
+    st.from_regex(_PLAIN_EMAIL, fullmatch=True),
+    st.builds(
+        "{}@{}".format,
+        st.one_of(st.text(alphabet="aB1.+-_%:/?#'= \tü", max_size=8), st.just("x" * 300)),
+        st.one_of(
+            st.from_regex(r"[a-zA-Z0-9.:/-]{0,12}", fullmatch=True),
+            st.sampled_from(["www.acme.com", "Acme.COM", "acme.com ", "bücher.de", "a..com"]),
+        ),
+    ),
+    st.text(alphabet="aB.+-_@%:/'= \tüW1", max_size=30),
+)
+
+
+@settings(max_examples=500)
+@given(emails, st.booleans())
+def test_a_plain_email_gives_the_staged_row_what_its_read_value_gives(cell, defused):
+    """Read straight from its text, as the reader would read it: its key and domain, or the
+    reader's own refusal for a cell that is no e-mail."""
+    [(column, _, _)] = RowParser(["Email"], ["email"], ENGAGEMENT_FIELDS, defused=defused).fields
+    made = partial(_read_part, column[2], _email_part)
+    try:
+        read = made(cell)
+    except ValueError:
+        read = "not an e-mail"
+    try:
+        quick = _email_part_of(made, cell)
+    except ValueError:
+        quick = "not an e-mail"
+    assert quick == read
+
+
+def test_a_plain_email_is_read_straight_from_its_text():
+    def unread(cell):
+        raise AssertionError(cell)
+
+    assert _email_part_of(unread, "M.Weber@Greenlight-Learning.com") == (
+        "m.weber@greenlight-learning.com",
+        "greenlight-learning.com",
+    )

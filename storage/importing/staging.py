@@ -136,21 +136,41 @@ def _quick_time(as_text: bool, known: Callable[[str], Any]) -> Callable[[str], A
     return quick
 
 
-class _CellParts(dict[str, Any]):
-    """What a column's cells give the staged row (one of _parts), each distinct cell read
-    once (remembered up to REMEMBERED_CELLS) by the file's RowParser's reader (``read``);
-    a cell that does not read gives _UNREAD."""
+def _read_part(read: Callable[[str], Any], part: Callable[[Any], Any], cell: str) -> Any:
+    """What a cell gives the staged row (``part``), read by the file's RowParser's reader
+    (``read``, which raises ValueError for a cell that does not read)."""
+    return part(read(cell))
 
-    def __init__(self, read: Callable[[str], Any], part: Callable[[Any], Any]) -> None:
+
+#: An e-mail as most are written: ASCII letters, digits and ``._+-`` before its "@", and
+#: after it a domain of ASCII letters, digits and hyphens in labels between dots.
+_PLAIN_EMAIL = re.compile(r"[A-Za-z0-9._+-]+@([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)")
+
+
+def _email_part_of(made: Callable[[str], Any], cell: str) -> Any:
+    """What an e-mail cell gives the staged row: a plain one's (_PLAIN_EMAIL) straight from
+    its text, which the reader keeps as it is (its key the text in lower case, its domain
+    the one after its "@"), the same as _email_part gives (tests/test_engagement_staging.py);
+    any other's as ``made`` makes it."""
+    if (plain := _PLAIN_EMAIL.fullmatch(cell)) is None:
+        return made(cell)
+    return cell.lower(), normalize_domain(plain[1])
+
+
+class _CellParts(dict[str, Any]):
+    """What a column's cells give the staged row (one of _parts), each distinct cell made
+    once (remembered up to REMEMBERED_CELLS) by ``made`` (_read_part); a cell that does
+    not read gives _UNREAD."""
+
+    def __init__(self, made: Callable[[str], Any]) -> None:
         super().__init__()
-        self.read, self.part = read, part
+        self.made = made
 
     def __missing__(self, cell: str) -> Any:
         try:
-            value = self.read(cell)
+            got = self.made(cell)
         except ValueError:
             return _UNREAD
-        got = self.part(value)
         if len(self) < REMEMBERED_CELLS:
             self[cell] = got
         return got
@@ -185,7 +205,10 @@ class StagedRows:
                 self.fields.append((None, part, part(None)))
                 continue
             index, _, read, _ = mapped[name]
-            known = _CellParts(read, part).__getitem__
+            made = partial(_read_part, read, part)
+            if name == "email":
+                made = partial(_email_part_of, made)
+            known = _CellParts(made).__getitem__
             lookup = _quick_time(as_text, known) if name == "at" else known
             self.fields.append((index, lookup, part(None)))
         self.lean = (
