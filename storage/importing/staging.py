@@ -185,8 +185,9 @@ class StagedRows:
     straight from their cells: column by column, what each distinct cell gives the row
     (_parts: an e-mail its key and domain, a website its domain, a name its normalised
     form, a kind its text, a time its stored form) worked out once (_CellParts), since
-    e-mails, websites, names, kinds, campaigns and sources repeat down a file; then each
-    row assembled from its cells' parts (_assembled). A row with a cell that does not read (a
+    e-mails, websites, names, kinds, campaigns and sources repeat down a file, a plain
+    e-mail and a time as exports write it read straight from their text; then each row
+    assembled from its cells' parts (_assembled). A row with a cell that does not read (a
     bad or empty required cell, an optional one left empty), and every row of a file that
     gives a field in several columns, is parsed by the file's RowParser and made from its
     values (staged_row): it is rejected, and its unread cells said, exactly as the parser
