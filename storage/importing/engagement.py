@@ -523,8 +523,8 @@ def _import_rows(run: ImportRun, found: _Accounts, columns: dict[str, str], big:
             summary.created += added
             summary.skipped -= added
         run.check_cancel()
-    engaged = select(staged.c.account_id).where(_MATCHED, staged.c.campaign != "").distinct()
-    refresh_campaigns(conn, list(conn.execute(engaged).scalars()))  # the closed loop's
+    engaged = select(staged.c.account_id).where(_MATCHED, staged.c.campaign != "")
+    refresh_campaigns(conn, engaged)  # the closed loop's
 
 
 def _reject(
