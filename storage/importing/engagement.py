@@ -509,6 +509,8 @@ def _import_rows(run: ImportRun, found: _Accounts, columns: dict[str, str], big:
     assert isinstance(summary, EngagementSummary)
     conn = run.conn
     matching, adding = _matching(conn), _Adding(conn, run)
+    # a workspace with no engagement yet holds none of the file's rows: no row is looked up
+    stored_before = conn.execute(select(engagements.c.id).limit(1)).first() is not None
     for chunk in run.parsed_chunks():
         if not chunk.staged:
             continue
@@ -519,7 +521,8 @@ def _import_rows(run: ImportRun, found: _Accounts, columns: dict[str, str], big:
         summary.skipped += conn.execute(_MATCHED_ROWS, first).scalar_one()
         rejected = [tuple(row) for row in conn.execute(_REJECTED, first)]
         _reject(run, found, columns, chunk, rejected)
-        conn.execute(adding.stored, first)
+        if stored_before:
+            conn.execute(adding.stored, first)
     run.check_cancel()
     if conn.execute(adding.any_repeated).scalar_one():
         conn.execute(adding.repeated)
@@ -610,7 +613,7 @@ def import_engagement(
         with (
             read_chunks(reading, own_process=read_apart(path)) as parsed,
             cycle_collector_paused(),
-            workspace.write() as conn,
+            workspace.write(references_checked=False) as conn,
         ):
             folder = file.parent if (file := sqlite_file(workspace.url)) else None
             run = ImportRun(conn, user, table, "engagement", parsed, options, progress, cancel,
