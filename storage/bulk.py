@@ -8,7 +8,7 @@ import uuid
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from itertools import count, repeat
-from operator import is_
+from operator import is_, itemgetter
 from random import getrandbits
 from typing import Any
 
@@ -97,23 +97,31 @@ def bulk_insert(conn: Connection, table: Table, columns: Sequence[str],
     batch = list(rows)
     if not batch:
         return
-    # Processed a column at a time: a column that holds one value on every row (an
-    # import's time, user and batch) is processed once.
-    by_column: list[Sequence[Any]] = list(zip(*batch, strict=True))
     kept: list[int] = []
+    processors: dict[int, Callable[[Any], Any]] = {}
     for index, name in enumerate(columns):
         column = table.c[name]
-        if column.server_default is None and all(map(is_, by_column[index], repeat(None))):
+        if column.server_default is None and all(
+            map(is_, map(itemgetter(index), batch), repeat(None))
+        ):
             continue
         kept.append(index)
         processor = None if stored is True or (stored and name in stored) else (
             bind_processor(conn, column))  # fmt: skip
         if processor is not None:
+            processors[index] = processor
+    # Processed a column at a time: a column that holds one value on every row (an
+    # import's time, user and batch) is processed once. Rows that go in whole and as they
+    # are (an engagement file's staged rows) are not taken apart.
+    if processors or len(kept) < len(columns):
+        by_column: list[Sequence[Any]] = list(zip(*batch, strict=True))
+        for index, processor in processors.items():
             by_column[index] = _processed(by_column[index], processor)
+        batch = list(zip(*[by_column[index] for index in kept], strict=True))
     marks = ", ".join(["?" if conn.dialect.paramstyle == "qmark" else "%s"] * len(kept))
     named = ", ".join(columns[index] for index in kept)
     sql = f"INSERT INTO {table.name} ({named}) VALUES ({marks})"
-    conn.exec_driver_sql(sql, list(zip(*[by_column[index] for index in kept], strict=True)))
+    conn.exec_driver_sql(sql, batch)
 
 
 def bind_processor(conn: Connection, column: ColumnElement[Any]) -> Callable[[Any], Any] | None:

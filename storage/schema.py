@@ -672,7 +672,9 @@ class EngagementRow(Base):
     created_by: Mapped[str] = mapped_column(String(120))
 
     __table_args__ = (
-        Index("ix_engagements_account_id", "account_id", "at"),
+        # By account in time order, with the campaign: an account's campaigns are worked
+        # out again from the index alone (storage.segments).
+        Index("ix_engagements_account_id", "account_id", "at", "campaign"),
         Index("ix_engagements_at", "at"),
         Index("ix_engagements_import_batch_id", "import_batch_id"),
     )

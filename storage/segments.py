@@ -26,6 +26,7 @@ from sqlalchemy import (
     Connection,
     FromClause,
     Select,
+    Update,
     exists,
     func,
     insert,
@@ -131,18 +132,31 @@ def refresh_scored_segments(conn: Connection, account_ids: Any) -> None:
     conn.execute(insert(account_segments).from_select(COLUMNS, new))
 
 
+def _campaigns_of(chosen: Any) -> Update:
+    """The statement that works the campaigns of the accounts ``chosen`` picks (a function
+    of an account id column) out again."""
+    of = account_segments.c.account_id
+    campaigns = _campaign_set(of, account_segments)
+    return update(account_segments).where(chosen(of)).values(campaigns=campaigns)
+
+
 @functools.cache
 def _campaign_statements(some: bool) -> tuple[Any, ...]:
     """The statements that work the campaigns of the accounts bound as ``ids`` (``some``) or
     of all out again."""
-    of = account_segments.c.account_id
-    campaigns = _campaign_set(of, account_segments)
-    return (update(account_segments).where(chooser(some)(of)).values(campaigns=campaigns),)
+    return (_campaigns_of(chooser(some)),)
 
 
-def refresh_campaigns(conn: Connection, account_ids: Iterable[uuid.UUID] | None) -> None:
-    """Work the campaigns of ``account_ids`` (None: every account), whose engagement a write
-    changed, out again, in the caller's transaction."""
+def refresh_campaigns(
+    conn: Connection, account_ids: Iterable[uuid.UUID] | Select[Any] | None
+) -> None:
+    """Work the campaigns of ``account_ids`` (a SELECT of them, or None: every account),
+    whose engagement a write changed, out again, in the caller's transaction. A SELECT is
+    run inside the one statement: a big import's tens of thousands of accounts are neither
+    read nor sorted nor bound again."""
+    if isinstance(account_ids, Select):
+        conn.execute(_campaigns_of(lambda column: column.in_(account_ids)))
+        return
     refresh(conn, _campaign_statements, account_ids)
 
 

@@ -79,3 +79,30 @@ def test_a_cancel_once_the_file_is_read_changes_nothing(
         import_engagement(SqlEngagementImporter(workspace), people[Role.OWNER], path,
                           cancel=cancel)  # fmt: skip
     assert _stored(workspace) == [] and list_batches(workspace) == []
+
+
+@pytest.mark.usefixtures("crm")
+def test_an_import_refers_to_rows_that_are_there_and_leaves_the_checks_on(
+    workspace, people, tmp_path, monkeypatch
+):
+    """The import writes with SQLite's foreign key checks off, having read every reference
+    in its own transaction: each of its rows refers to rows there are, and the checks are on
+    again for the writes after it, whether it was cancelled or not."""
+    if not workspace.is_sqlite:
+        pytest.skip("PostgreSQL checks every reference")
+    monkeypatch.setattr(importer, "CHUNK", 2)
+    owner = people[Role.OWNER]
+    path = _csv(tmp_path, "ann@acme.com,,,Webinar,2025-03-01,,,\n,beta.io,,Webinar,2025-03-02,,,\n"
+                          ",,Beta,Webinar,2025-03-03,,,\n")  # fmt: skip
+
+    def checked() -> tuple[int, list]:
+        with workspace.write() as conn:
+            on = conn.exec_driver_sql("PRAGMA foreign_keys").scalar_one()
+            return on, list(conn.exec_driver_sql("PRAGMA foreign_key_check"))
+
+    with pytest.raises(ImportCancelled):
+        import_engagement(SqlEngagementImporter(workspace), owner, path, cancel=lambda: True)
+    assert checked() == (1, [])
+    assert _import(workspace, owner, path).created == 3
+    assert checked() == (1, [])
+    assert len(_stored(workspace)) == 3
