@@ -29,11 +29,13 @@ from __future__ import annotations
 
 import enum
 import functools
+import itertools
 import json
 import operator
 import uuid
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from functools import cached_property
@@ -311,15 +313,16 @@ def _handed_off(
     """The conditions on a hand-off (its facts, with its rep joined) to count: made by
     ``scope.now``, in [start, end), the scope's rep's (the facts are live hand-offs').
     With ``scan``, SQLite reads them in one pass over the facts rather than through the
-    index of their times (:func:`storage.queries.scanned`)."""
+    index of their times (:func:`storage.queries.scanned`). Their times are bounded above
+    once, by the earlier of now and ``end``: SQLite reads an index up to the first bound it
+    is given, and a part of a period that ends before now would be read up to now."""
     at: Any = handoff_facts.c.handed_off_at
     if scan:
         at = scanned(at)
-    where: list[Any] = [at <= _utc(scope.now)]
+    now = _utc(scope.now)
+    where: list[Any] = [at <= now if end is None or now < end else at < _utc(end)]
     if start is not None:
         where.append(at >= _utc(start))
-    if end is not None:
-        where.append(at < _utc(end))
     if scope.rep is not None:
         where.append(handoff_facts.c.owner_id == _rep_id(scope.rep))
     return where
@@ -497,18 +500,23 @@ class Compliance:
     queue_dossiers: int = 0
 
 
-def compliance(conn: Connection, scope: Scope) -> Compliance:
+def compliance(conn: Connection, scope: Scope, helpers: Sequence[Connection] = ()) -> Compliance:
     """The period's measures: the hand-offs' summed in SQL per day of hand-off, rep, tier
     and day of first touch (:func:`_day_tallies`), judged per group in Python against the
     day's deadlines, summed per month, week, rep, tier and touch bucket, and those few
-    sums added to each month's, week's, rep's and tier's tally."""
-    (found,) = _compliances(conn, scope, [scope.period])
+    sums added to each month's, week's, rep's and tier's tally. ``helpers``, connections
+    that read the snapshot ``conn`` reads, count a part of the hand-offs each beside it."""
+    (found,) = _compliances(conn, scope, [scope.period], helpers)
     return found
 
 
-def _compliances(conn: Connection, scope: Scope, periods: list[Period]) -> list[Compliance]:
+def _compliances(
+    conn: Connection, scope: Scope, periods: list[Period], helpers: Sequence[Connection] = ()
+) -> list[Compliance]:
     """The compliance of each of ``periods`` (next to each other, in any order), as of the
-    scope's now: the hand-offs of all of them counted in one pass over their facts."""
+    scope's now: the hand-offs of all of them counted in one pass over their facts, in
+    parts side by side on ``conn`` and its ``helpers`` when it is read in their index (the
+    groups of every part are added up alike, whichever part a hand-off was counted in)."""
     first = min(p.first for p in periods)
     whole = replace(scope, period=Period(first, max(p.last for p in periods)))
     agreement = current_agreement(conn)
@@ -516,8 +524,13 @@ def _compliances(conn: Connection, scope: Scope, periods: list[Period]) -> list[
     today = (scope.calendar.local_day(scope.now) - EPOCH).days
     window = agreement.sales.attempts_days + 1
     later = _logged_later(conn, scope)
+    readers = [conn, *helpers] if _indexed(agreement, later) else [conn]
+    statements = [
+        _day_tallies(whole, span, today, later, since, until)
+        for since, until in _parts(conn, whole, len(readers))
+    ]
     groups: dict[tuple[str, str, str, str, str], list[int]] = {}
-    for row in conn.execute(_day_tallies(whole, span, today, later)):
+    for row in itertools.chain.from_iterable(_read_beside(readers, statements)):
         day, handoffs, met = span.judged[row.handed], row.handoffs, row.attempts_met
         touched = None if row.touched is None else row.handed + row.touched
         due = day.deadline <= today
@@ -566,11 +579,49 @@ def _logged_later(conn: Connection, scope: Scope) -> bool:
     return bool(conn.execute(select(exists().where(interactions.c.at > _utc(scope.now)))).scalar())
 
 
-def _day_tallies(scope: Scope, span: _Days, today: int, later: bool) -> Any:
-    """The period's hand-offs counted per day of hand-off (its number, ``handed``), rep,
-    tier and days from it to the first touch by now (``touched``: NULL when none, at most
-    :attr:`_Days.touch_days`, after which every bucket's bound and deadline has passed),
-    with the measures that do not depend on the day's deadlines summed.
+def _indexed(agreement: Agreement, later: bool) -> bool:
+    """Whether :func:`_day_tallies` reads the hand-offs in the index of their times and days
+    (else in one pass over their facts)."""
+    return not later and agreement.sales.attempts <= MAX_ATTEMPTS
+
+
+def _parts(conn: Connection, scope: Scope, count: int) -> list[tuple[datetime, datetime]]:
+    """The period as ``count`` spans [since, until) of hand-off times, oldest first, each
+    holding about as many of its hand-offs as the others (found in their times' index)."""
+    zone = scope.calendar.zone
+    start, end = scope.period.start(zone), scope.period.end(zone)
+    if count == 1:
+        return [(start, end)]
+    at, where = handoff_facts.c.handed_off_at, _handed_off(scope, start, end)
+    handed_off = select(func.count()).where(*where).scalar_subquery()
+    found = [
+        conn.execute(
+            select(at).where(*where).order_by(at).offset(handed_off * n // count).limit(1)
+        ).scalar()
+        for n in range(1, count)
+    ]
+    bounds = [start, *(stored_utc(moment) for moment in found if moment is not None), end]
+    return list(itertools.pairwise(bounds))
+
+
+def _read_beside(readers: list[Connection], statements: list[Any]) -> list[Sequence[Any]]:
+    """The rows of each statement, each read on its own reader, in a thread of its own but
+    the first's (SQLite lets go of Python's lock while a statement runs)."""
+    if len(statements) == 1:
+        return [readers[0].execute(statements[0]).all()]
+    with ThreadPoolExecutor(len(statements) - 1) as pool:
+        helped = pool.map(lambda conn, statement: conn.execute(statement).all(),
+                          readers[1:], statements[1:])  # fmt: skip
+        return [readers[0].execute(statements[0]).all(), *helped]
+
+
+def _day_tallies(
+    scope: Scope, span: _Days, today: int, later: bool, since: datetime, until: datetime
+) -> Any:
+    """The period's hand-offs handed off in [since, until) counted per day of hand-off (its
+    number, ``handed``), rep, tier and days from it to the first touch by now (``touched``:
+    NULL when none, at most :attr:`_Days.touch_days`, after which every bucket's bound and
+    deadline has passed), with the measures that do not depend on the day's deadlines summed.
 
     Every bound a measure compares a fact with is a day's start in the workspace's zone (a
     deadline, the end of a window), so a fact is before it exactly when its day number is
@@ -585,7 +636,6 @@ def _day_tallies(scope: Scope, span: _Days, today: int, later: bool) -> Any:
     hundreds of thousands in random order)."""
     f, now, day_in = handoff_facts, _utc(scope.now), span.day_in_seconds
     sales = span.agreement.sales
-    zone = scope.calendar.zone
 
     def by_now(name: str, value: Any) -> Any:
         """``value`` once the fact ``name`` has come by now, else NULL."""
@@ -603,7 +653,7 @@ def _day_tallies(scope: Scope, span: _Days, today: int, later: bool) -> Any:
         handed = day("handed_off_at", came=False)
         ends = select(days.c.attempts_end).where(days.c.n == handed).scalar_subquery()
         agreed = case((_attempts_counted(f, ends, now) >= sales.attempts, 1), else_=0)
-    indexed = not later and sales.attempts <= MAX_ATTEMPTS
+    indexed = _indexed(span.agreement, later)
     columns: dict[str, Any] = {
         "handed": day("handed_off_at", came=False),
         "owner_id": f.c.owner_id,
@@ -616,7 +666,7 @@ def _day_tallies(scope: Scope, span: _Days, today: int, later: bool) -> Any:
         "rating": by_now("rating_at", f.c.rating),
         "verdict": by_now("verdict_at", f.c.verdict),
     }
-    where = _handed_off(scope, scope.period.start(zone), scope.period.end(zone), not indexed)
+    where = _handed_off(scope, since, until, not indexed)
     per: dict[str, Any] = columns
     if not indexed:  # each day, a CASE on a time, worked out once per hand-off
         worked_out = (
@@ -662,11 +712,14 @@ def _day_tallies(scope: Scope, span: _Days, today: int, later: bool) -> Any:
     )
 
 
-def _compliance_now(conn: Connection, scope: Scope) -> tuple[Compliance, Compliance]:
+def _compliance_now(
+    conn: Connection, scope: Scope, helpers: Sequence[Connection] = ()
+) -> tuple[Compliance, Compliance]:
     """The period's compliance, with the queues' accounts and their dossiers as they are
     now (what the figures show beside it), and the previous period's (what their trends
     compare with), worked out together."""
-    result, before = _compliances(conn, scope, [scope.period, scope.period.previous()])
+    periods = [scope.period, scope.period.previous()]
+    result, before = _compliances(conn, scope, periods, helpers)
     result.queue_accounts, result.queue_dossiers = _queue_dossiers(conn, scope.rep)
     return result, before
 
@@ -961,10 +1014,14 @@ def _pct(part: int, whole: int) -> float | None:
 PCT = ColumnKind.INTEGER
 
 
-def sla_sections(conn: Connection, scope: Scope, first: int | None = None) -> list[Section]:
+def sla_sections(
+    conn: Connection, scope: Scope, first: int | None = None, helpers: Sequence[Connection] = ()
+) -> list[Section]:
     """Marketing's side and sales' side, with the black hole: all of it, or its ``first``
-    few rows and how many there are (for a panel; a report lists them all)."""
-    c, before = _compliance_now(conn, scope)
+    few rows and how many there are (for a panel; a report lists them all). ``helpers``,
+    connections that read the snapshot ``conn`` reads, count a part of the hand-offs each
+    beside it (:func:`compliance`)."""
+    c, before = _compliance_now(conn, scope, helpers)
     marketing, sales = _figures(c, before, scope.rep)
     months = [str(m) for m in scope.period.months]
     labels = tuple(m.label for m in scope.period.months)
