@@ -209,6 +209,7 @@ class _Days:
             .prefix_with("MATERIALIZED")
         )
 
+    @cached_property
     def offsets(self) -> list[tuple[datetime, int]]:
         """(from this UTC moment on, the zone's offset in seconds), over the days."""
         zone = self.work.zone
@@ -239,7 +240,7 @@ class _Days:
         """The day number of a time given in whole seconds since 1970 in UTC (a column), in
         SQL: the zone's offset then added (a CASE over the moments it changes at, which
         fall on a whole minute), and divided by a day's."""
-        offsets = self.offsets()
+        offsets = self.offsets
         shift: Any = literal(offsets[-1][1])
         if len(offsets) > 1:
             shift = case(
@@ -288,7 +289,15 @@ def _days(conn: Connection, scope: Scope, agreement: Agreement, since_first: boo
         if earliest is not None:
             first = min(first, work.local_day(stored_utc(earliest)))
     last = max(work.local_day(scope.period.end(work.zone)), work.local_day(scope.now))
-    return _Days(agreement, work, first, last + timedelta(days=1), conn.dialect)
+    return _known(_Days(agreement, work, first, last + timedelta(days=1), conn.dialect))
+
+
+@functools.lru_cache(maxsize=32)
+def _known(days: _Days) -> _Days:
+    """The one :class:`_Days` of these days, so that their rows, how each is judged and
+    their table in SQL are worked out once for every read of them (a period read again the
+    same day, by the dashboard's next refresh or a report, reads the same days)."""
+    return days
 
 
 def _jsonable(value: Any) -> Any:
