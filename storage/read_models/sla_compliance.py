@@ -759,20 +759,13 @@ def _due_follow_ups(scope: Scope, days: Any) -> tuple[Any, Any, list[Any]]:
 def _follow_ups(
     conn: Connection, scope: Scope, span: _Days, result: Compliance, later: bool
 ) -> None:
-    """The follow-ups due and kept, per day and rep. A date gone by is due, and kept when
-    the next interaction came before its end (by now, then): those, nearly all of them,
-    are added up from their tallies (:func:`_past_follow_ups`); today's and later dates,
-    few, are compared with the days' table and with now."""
-    s, kept, where = _due_follow_ups(scope, span.cte)
-    today = scope.calendar.local_day(scope.now)
-    day, rep = s.c.follow_up, s.c.logged_by
-    statements = (
-        _past_follow_ups(scope, span, later),
-        select(day, rep, func.count(), func.sum(case((kept, 1), else_=0)))
-        .select_from(s.join(span.cte, span.cte.c.day == day))
-        .where(*where, span.cte.c.day >= today)  # the days from today on, then their rows
-        .group_by(day, rep),
-    )  # fmt: skip
+    """The follow-ups due and kept, per day and rep: a date gone by is due, and kept when
+    the next interaction came before its end (by now, then); a date still to come is due
+    once kept. They are added up from their tallies when they can be
+    (:func:`_tallied_follow_ups`), else read from each follow-up's facts
+    (:func:`_compared_follow_ups`)."""
+    tallied = _tallied_follow_ups(scope, span, later)
+    statements = [tallied] if tallied is not None else _compared_follow_ups(scope, span)
     weeks = {row[1]: (row[3], row[4]) for row in span.rows}
     for statement in statements:
         for follow_up, logged_by, due, kept_count in conn.execute(statement):
@@ -783,47 +776,63 @@ def _follow_ups(
                 _at(result.by_week, week),
                 _at(result.by_rep, logged_by),
             ):
-                tally.follow_ups_due += due
+                tally.follow_ups_due += int(due or 0)
                 tally.follow_ups_kept += int(kept_count or 0)
 
 
-def _past_follow_ups(scope: Scope, span: _Days, later: bool) -> Any:
-    """The follow-ups of the period's dates gone by, due and kept, per date and rep.
-
-    They are added up from their tallies (``follow_up_days``: a few rows a date), kept when
-    their lateness is below the date's end in the workspace's zone, when nothing was logged
-    after now (every follow-up and its next interaction came by now, then) and every date's
-    end is a whole number of quarters of an hour from UTC's; else from each follow-up's
-    facts, in the index of dates and reps, each date's end worked out in SQL."""
-    today, period = scope.calendar.local_day(scope.now), scope.period
-    first, until = period.first.first_day, min(today, period.last.plus(1).first_day)
+def _tallied_follow_ups(scope: Scope, span: _Days, later: bool) -> Any | None:
+    """The period's follow-ups due and kept, per date and rep, added up from their tallies
+    (``follow_up_days``: a few rows a date): kept when their lateness is below the date's
+    end in the workspace's zone, due when kept or when their date has gone by. Exact when
+    nothing was logged after now (every follow-up and its next interaction came by now,
+    then) and every date's end is a whole number of quarters of an hour from UTC's; None
+    otherwise."""
     ends = _date_ends(span)
-    quarters = [(since, seconds // STEP) for since, seconds in ends]
-    if not later and all(
+    if later or not all(
         seconds % STEP == 0 and EARLIEST < seconds // STEP <= LATEST for _, seconds in ends
     ):
-        d = follow_up_days
-        where: list[Any] = [d.c.follow_up >= first, d.c.follow_up < until]
-        if scope.rep is not None:
-            where.append(d.c.logged_by == scope.rep)
-        kept = d.c.late < _by_date(d.c.follow_up, quarters)
-        return (
-            select(d.c.follow_up, d.c.logged_by, func.sum(d.c.due),
-                   func.sum(case((kept, d.c.due), else_=0)))
-            .where(*where)
-            .group_by(d.c.follow_up, d.c.logged_by)
-        )  # fmt: skip
-    s = follow_up_facts
+        return None
+    today, period = scope.calendar.local_day(scope.now), scope.period
+    d = follow_up_days
+    where: list[Any] = [
+        d.c.follow_up >= period.first.first_day,
+        d.c.follow_up < period.last.plus(1).first_day,
+    ]
+    if scope.rep is not None:
+        where.append(d.c.logged_by == scope.rep)
+    quarters = [(since, seconds // STEP) for since, seconds in ends]
+    kept = case((d.c.late < _by_date(d.c.follow_up, quarters), d.c.due), else_=0)
+    due = case((d.c.follow_up < today, d.c.due), else_=kept)
+    return (
+        select(d.c.follow_up, d.c.logged_by, func.sum(due), func.sum(kept))
+        .where(*where)
+        .group_by(d.c.follow_up, d.c.logged_by)
+        .having(func.sum(due) > 0)  # a date to come none of whose follow-ups was kept yet
+    )
+
+
+def _compared_follow_ups(scope: Scope, span: _Days) -> list[Any]:
+    """The period's follow-ups due and kept, per date and rep, from each follow-up's facts
+    compared with its date's end and with now: the dates gone by in the index of dates and
+    reps, each date's end worked out in SQL; today's and later dates, few, with the days'
+    table."""
+    today, period = scope.calendar.local_day(scope.now), scope.period
+    first, until = period.first.first_day, min(today, period.last.plus(1).first_day)
+    s, kept, where = _due_follow_ups(scope, span.cte)
     past: list[Any] = [s.c.follow_up >= first, s.c.follow_up < until, s.c.at <= _utc(scope.now)]
     if scope.rep is not None:
         past.append(s.c.logged_by == scope.rep)
     day, rep = s.c.follow_up, s.c.logged_by
-    return (
+    return [
         select(day, rep, func.count(), func.sum(case((s.c.next_at < _day_end(span, day), 1),
                                                      else_=0)))
         .where(*past)
-        .group_by(day, rep)
-    )  # fmt: skip
+        .group_by(day, rep),
+        select(day, rep, func.count(), func.sum(case((kept, 1), else_=0)))
+        .select_from(s.join(span.cte, span.cte.c.day == day))
+        .where(*where, span.cte.c.day >= today)  # the days from today on, then their rows
+        .group_by(day, rep),
+    ]  # fmt: skip
 
 
 def _date_ends(span: _Days) -> list[tuple[date, int]]:
