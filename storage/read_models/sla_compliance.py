@@ -596,21 +596,23 @@ def _indexed(agreement: Agreement, later: bool) -> bool:
 
 def _parts(conn: Connection, scope: Scope, count: int) -> list[tuple[datetime, datetime]]:
     """The period as ``count`` spans [since, until) of hand-off times, oldest first, each
-    holding about as many of its hand-offs as the others (found in their times' index)."""
+    holding about as many of its hand-offs as the others: they are counted, then each span
+    ends that many hand-offs after its start, found in their times' index (one pass over
+    them in all, however many spans)."""
     zone = scope.calendar.zone
     start, end = scope.period.start(zone), scope.period.end(zone)
-    if count == 1:
-        return [(start, end)]
-    at, where = handoff_facts.c.handed_off_at, _handed_off(scope, start, end)
-    handed_off = select(func.count()).where(*where).scalar_subquery()
-    found = [
-        conn.execute(
-            select(at).where(*where).order_by(at).offset(handed_off * n // count).limit(1)
-        ).scalar()
-        for n in range(1, count)
-    ]
-    bounds = [start, *(stored_utc(moment) for moment in found if moment is not None), end]
-    return list(itertools.pairwise(bounds))
+    bounds = [start]
+    if count > 1:
+        at = handoff_facts.c.handed_off_at
+        handed_off = select(func.count()).where(*_handed_off(scope, start, end))
+        each = conn.execute(handed_off).scalar_one() // count
+        for _ in range(count - 1):
+            later = select(at).where(*_handed_off(scope, bounds[-1], end)).order_by(at)
+            until = conn.execute(later.offset(each).limit(1)).scalar()
+            if until is None:
+                break
+            bounds.append(stored_utc(until))
+    return list(itertools.pairwise([*bounds, end]))
 
 
 def _read_beside(readers: list[Connection], statements: list[Any]) -> list[Sequence[Any]]:
