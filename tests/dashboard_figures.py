@@ -97,7 +97,9 @@ BLACK_HOLE = TableData(
 )  # fmt: skip
 
 
-def sla_sections(conn: Any, scope: Scope, first: int | None = None) -> list[Section]:
+def sla_sections(
+    conn: Any, scope: Scope, first: int | None = None, helpers: Any = ()
+) -> list[Section]:
     months = tuple(m.label[:3] for m in scope.period.months)
     handed = tuple(float(40 + 4 * n) for n in range(len(months)))
     chart = Chart("Hand-offs per month against the agreement", ChartKind.BAR, months,

@@ -256,8 +256,8 @@ def test_the_dashboards_funnel_and_lead_quality_read_only_what_they_show(
     for name in ("learnings", "calibration", "funnels"):
         monkeypatch.setattr(closed_loop, name, refused)
     with workspace.read() as conn:
-        funnel = funnel_panel(conn, now, people[Role.OWNER])["funnel"]
-        shown = quality_panel(conn, now, people[Role.MARKETING])["quality"]
+        funnel = funnel_panel(workspace, now, people[Role.OWNER])["funnel"]
+        shown = quality_panel(workspace, now, people[Role.MARKETING])["quality"]
     monkeypatch.undo()
     with workspace.read() as conn:
         expected = closed_loop.closed_loop(conn, funnel.scope).sections()

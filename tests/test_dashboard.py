@@ -129,7 +129,7 @@ def test_a_read_model_that_fails_says_so_in_its_panels_and_the_rest_stands(
 ):
     use_figures(monkeypatch)
 
-    def broken(conn, scope, first=None):  # type: ignore[no-untyped-def]
+    def broken(conn, scope, first=None, helpers=()):  # type: ignore[no-untyped-def]
         raise AccordError("The agreement's calendar names a time zone this computer lacks.")
 
     monkeypatch.setattr(sla_compliance, "sla_sections", broken)

@@ -248,7 +248,7 @@ def test_the_dashboard_and_the_meeting_pack_read_the_goal_once(workspace, people
     reading = goal_progress._read
     monkeypatch.setattr(goal_progress, "_read", lambda *a: readings.append(a) or reading(*a))
     with workspace.read() as conn:
-        panel = goal_panel(conn, NOW, people[Role.OWNER])["goal"]
+        panel = goal_panel(workspace, NOW, people[Role.OWNER])["goal"]
         assert len(readings) == 1
         meeting = make_report(conn, ReportKind.MEETING, _scope(), "Acme")
         assert len(readings) == 2

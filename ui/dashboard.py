@@ -299,8 +299,7 @@ class Dashboard(QWidget):
             def work(keys: tuple[str, ...] = keys, read: Read = read) -> None:
                 answer: Any
                 try:
-                    with workspace.read() as conn:
-                        answer = read(conn, now, user)
+                    answer = read(workspace, now, user)
                 except Exception as exc:  # said in the panel, never lost in a thread
                     answer = exc
                 loader.ready.emit(generation, keys, answer)

@@ -29,11 +29,13 @@ from __future__ import annotations
 
 import enum
 import functools
+import itertools
 import json
 import operator
 import uuid
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from functools import cached_property
@@ -207,6 +209,7 @@ class _Days:
             .prefix_with("MATERIALIZED")
         )
 
+    @cached_property
     def offsets(self) -> list[tuple[datetime, int]]:
         """(from this UTC moment on, the zone's offset in seconds), over the days."""
         zone = self.work.zone
@@ -237,7 +240,7 @@ class _Days:
         """The day number of a time given in whole seconds since 1970 in UTC (a column), in
         SQL: the zone's offset then added (a CASE over the moments it changes at, which
         fall on a whole minute), and divided by a day's."""
-        offsets = self.offsets()
+        offsets = self.offsets
         shift: Any = literal(offsets[-1][1])
         if len(offsets) > 1:
             shift = case(
@@ -286,7 +289,15 @@ def _days(conn: Connection, scope: Scope, agreement: Agreement, since_first: boo
         if earliest is not None:
             first = min(first, work.local_day(stored_utc(earliest)))
     last = max(work.local_day(scope.period.end(work.zone)), work.local_day(scope.now))
-    return _Days(agreement, work, first, last + timedelta(days=1), conn.dialect)
+    return _known(_Days(agreement, work, first, last + timedelta(days=1), conn.dialect))
+
+
+@functools.lru_cache(maxsize=32)
+def _known(days: _Days) -> _Days:
+    """The one :class:`_Days` of these days, so that their rows, how each is judged and
+    their table in SQL are worked out once for every read of them (a period read again the
+    same day, by the dashboard's next refresh or a report, reads the same days)."""
+    return days
 
 
 def _jsonable(value: Any) -> Any:
@@ -311,15 +322,16 @@ def _handed_off(
     """The conditions on a hand-off (its facts, with its rep joined) to count: made by
     ``scope.now``, in [start, end), the scope's rep's (the facts are live hand-offs').
     With ``scan``, SQLite reads them in one pass over the facts rather than through the
-    index of their times (:func:`storage.queries.scanned`)."""
+    index of their times (:func:`storage.queries.scanned`). Their times are bounded above
+    once, by the earlier of now and ``end``: SQLite reads an index up to the first bound it
+    is given, and a part of a period that ends before now would be read up to now."""
     at: Any = handoff_facts.c.handed_off_at
     if scan:
         at = scanned(at)
-    where: list[Any] = [at <= _utc(scope.now)]
+    now = _utc(scope.now)
+    where: list[Any] = [at <= now if end is None or now < end else at < _utc(end)]
     if start is not None:
         where.append(at >= _utc(start))
-    if end is not None:
-        where.append(at < _utc(end))
     if scope.rep is not None:
         where.append(handoff_facts.c.owner_id == _rep_id(scope.rep))
     return where
@@ -497,18 +509,23 @@ class Compliance:
     queue_dossiers: int = 0
 
 
-def compliance(conn: Connection, scope: Scope) -> Compliance:
+def compliance(conn: Connection, scope: Scope, helpers: Sequence[Connection] = ()) -> Compliance:
     """The period's measures: the hand-offs' summed in SQL per day of hand-off, rep, tier
     and day of first touch (:func:`_day_tallies`), judged per group in Python against the
     day's deadlines, summed per month, week, rep, tier and touch bucket, and those few
-    sums added to each month's, week's, rep's and tier's tally."""
-    (found,) = _compliances(conn, scope, [scope.period])
+    sums added to each month's, week's, rep's and tier's tally. ``helpers``, connections
+    that read the snapshot ``conn`` reads, count a part of the hand-offs each beside it."""
+    (found,) = _compliances(conn, scope, [scope.period], helpers)
     return found
 
 
-def _compliances(conn: Connection, scope: Scope, periods: list[Period]) -> list[Compliance]:
+def _compliances(
+    conn: Connection, scope: Scope, periods: list[Period], helpers: Sequence[Connection] = ()
+) -> list[Compliance]:
     """The compliance of each of ``periods`` (next to each other, in any order), as of the
-    scope's now: the hand-offs of all of them counted in one pass over their facts."""
+    scope's now: the hand-offs of all of them counted in one pass over their facts, in
+    parts side by side on ``conn`` and its ``helpers`` when it is read in their index (the
+    groups of every part are added up alike, whichever part a hand-off was counted in)."""
     first = min(p.first for p in periods)
     whole = replace(scope, period=Period(first, max(p.last for p in periods)))
     agreement = current_agreement(conn)
@@ -516,8 +533,13 @@ def _compliances(conn: Connection, scope: Scope, periods: list[Period]) -> list[
     today = (scope.calendar.local_day(scope.now) - EPOCH).days
     window = agreement.sales.attempts_days + 1
     later = _logged_later(conn, scope)
+    readers = [conn, *helpers] if _indexed(agreement, later) else [conn]
+    statements = [
+        _day_tallies(whole, span, today, later, since, until)
+        for since, until in _parts(conn, whole, len(readers))
+    ]
     groups: dict[tuple[str, str, str, str, str], list[int]] = {}
-    for row in conn.execute(_day_tallies(whole, span, today, later)):
+    for row in itertools.chain.from_iterable(_read_beside(readers, statements)):
         day, handoffs, met = span.judged[row.handed], row.handoffs, row.attempts_met
         touched = None if row.touched is None else row.handed + row.touched
         due = day.deadline <= today
@@ -566,11 +588,51 @@ def _logged_later(conn: Connection, scope: Scope) -> bool:
     return bool(conn.execute(select(exists().where(interactions.c.at > _utc(scope.now)))).scalar())
 
 
-def _day_tallies(scope: Scope, span: _Days, today: int, later: bool) -> Any:
-    """The period's hand-offs counted per day of hand-off (its number, ``handed``), rep,
-    tier and days from it to the first touch by now (``touched``: NULL when none, at most
-    :attr:`_Days.touch_days`, after which every bucket's bound and deadline has passed),
-    with the measures that do not depend on the day's deadlines summed.
+def _indexed(agreement: Agreement, later: bool) -> bool:
+    """Whether :func:`_day_tallies` reads the hand-offs in the index of their times and days
+    (else in one pass over their facts)."""
+    return not later and agreement.sales.attempts <= MAX_ATTEMPTS
+
+
+def _parts(conn: Connection, scope: Scope, count: int) -> list[tuple[datetime, datetime]]:
+    """The period as ``count`` spans [since, until) of hand-off times, oldest first, each
+    holding about as many of its hand-offs as the others: they are counted, then each span
+    ends that many hand-offs after its start, found in their times' index (one pass over
+    them in all, however many spans)."""
+    zone = scope.calendar.zone
+    start, end = scope.period.start(zone), scope.period.end(zone)
+    bounds = [start]
+    if count > 1:
+        at = handoff_facts.c.handed_off_at
+        handed_off = select(func.count()).where(*_handed_off(scope, start, end))
+        each = conn.execute(handed_off).scalar_one() // count
+        for _ in range(count - 1):
+            later = select(at).where(*_handed_off(scope, bounds[-1], end)).order_by(at)
+            until = conn.execute(later.offset(each).limit(1)).scalar()
+            if until is None:
+                break
+            bounds.append(stored_utc(until))
+    return list(itertools.pairwise([*bounds, end]))
+
+
+def _read_beside(readers: list[Connection], statements: list[Any]) -> list[Sequence[Any]]:
+    """The rows of each statement, each read on its own reader, in a thread of its own but
+    the first's (SQLite lets go of Python's lock while a statement runs)."""
+    if len(statements) == 1:
+        return [readers[0].execute(statements[0]).all()]
+    with ThreadPoolExecutor(len(statements) - 1) as pool:
+        helped = pool.map(lambda conn, statement: conn.execute(statement).all(),
+                          readers[1:], statements[1:])  # fmt: skip
+        return [readers[0].execute(statements[0]).all(), *helped]
+
+
+def _day_tallies(
+    scope: Scope, span: _Days, today: int, later: bool, since: datetime, until: datetime
+) -> Any:
+    """The period's hand-offs handed off in [since, until) counted per day of hand-off (its
+    number, ``handed``), rep, tier and days from it to the first touch by now (``touched``:
+    NULL when none, at most :attr:`_Days.touch_days`, after which every bucket's bound and
+    deadline has passed), with the measures that do not depend on the day's deadlines summed.
 
     Every bound a measure compares a fact with is a day's start in the workspace's zone (a
     deadline, the end of a window), so a fact is before it exactly when its day number is
@@ -585,7 +647,6 @@ def _day_tallies(scope: Scope, span: _Days, today: int, later: bool) -> Any:
     hundreds of thousands in random order)."""
     f, now, day_in = handoff_facts, _utc(scope.now), span.day_in_seconds
     sales = span.agreement.sales
-    zone = scope.calendar.zone
 
     def by_now(name: str, value: Any) -> Any:
         """``value`` once the fact ``name`` has come by now, else NULL."""
@@ -603,7 +664,7 @@ def _day_tallies(scope: Scope, span: _Days, today: int, later: bool) -> Any:
         handed = day("handed_off_at", came=False)
         ends = select(days.c.attempts_end).where(days.c.n == handed).scalar_subquery()
         agreed = case((_attempts_counted(f, ends, now) >= sales.attempts, 1), else_=0)
-    indexed = not later and sales.attempts <= MAX_ATTEMPTS
+    indexed = _indexed(span.agreement, later)
     columns: dict[str, Any] = {
         "handed": day("handed_off_at", came=False),
         "owner_id": f.c.owner_id,
@@ -616,7 +677,7 @@ def _day_tallies(scope: Scope, span: _Days, today: int, later: bool) -> Any:
         "rating": by_now("rating_at", f.c.rating),
         "verdict": by_now("verdict_at", f.c.verdict),
     }
-    where = _handed_off(scope, scope.period.start(zone), scope.period.end(zone), not indexed)
+    where = _handed_off(scope, since, until, not indexed)
     per: dict[str, Any] = columns
     if not indexed:  # each day, a CASE on a time, worked out once per hand-off
         worked_out = (
@@ -662,11 +723,14 @@ def _day_tallies(scope: Scope, span: _Days, today: int, later: bool) -> Any:
     )
 
 
-def _compliance_now(conn: Connection, scope: Scope) -> tuple[Compliance, Compliance]:
+def _compliance_now(
+    conn: Connection, scope: Scope, helpers: Sequence[Connection] = ()
+) -> tuple[Compliance, Compliance]:
     """The period's compliance, with the queues' accounts and their dossiers as they are
     now (what the figures show beside it), and the previous period's (what their trends
     compare with), worked out together."""
-    result, before = _compliances(conn, scope, [scope.period, scope.period.previous()])
+    periods = [scope.period, scope.period.previous()]
+    result, before = _compliances(conn, scope, periods, helpers)
     result.queue_accounts, result.queue_dossiers = _queue_dossiers(conn, scope.rep)
     return result, before
 
@@ -697,20 +761,13 @@ def _due_follow_ups(scope: Scope, days: Any) -> tuple[Any, Any, list[Any]]:
 def _follow_ups(
     conn: Connection, scope: Scope, span: _Days, result: Compliance, later: bool
 ) -> None:
-    """The follow-ups due and kept, per day and rep. A date gone by is due, and kept when
-    the next interaction came before its end (by now, then): those, nearly all of them,
-    are added up from their tallies (:func:`_past_follow_ups`); today's and later dates,
-    few, are compared with the days' table and with now."""
-    s, kept, where = _due_follow_ups(scope, span.cte)
-    today = scope.calendar.local_day(scope.now)
-    day, rep = s.c.follow_up, s.c.logged_by
-    statements = (
-        _past_follow_ups(scope, span, later),
-        select(day, rep, func.count(), func.sum(case((kept, 1), else_=0)))
-        .select_from(s.join(span.cte, span.cte.c.day == day))
-        .where(*where, span.cte.c.day >= today)  # the days from today on, then their rows
-        .group_by(day, rep),
-    )  # fmt: skip
+    """The follow-ups due and kept, per day and rep: a date gone by is due, and kept when
+    the next interaction came before its end (by now, then); a date still to come is due
+    once kept. They are added up from their tallies when they can be
+    (:func:`_tallied_follow_ups`), else read from each follow-up's facts
+    (:func:`_compared_follow_ups`)."""
+    tallied = _tallied_follow_ups(scope, span, later)
+    statements = [tallied] if tallied is not None else _compared_follow_ups(scope, span)
     weeks = {row[1]: (row[3], row[4]) for row in span.rows}
     for statement in statements:
         for follow_up, logged_by, due, kept_count in conn.execute(statement):
@@ -721,47 +778,63 @@ def _follow_ups(
                 _at(result.by_week, week),
                 _at(result.by_rep, logged_by),
             ):
-                tally.follow_ups_due += due
+                tally.follow_ups_due += int(due or 0)
                 tally.follow_ups_kept += int(kept_count or 0)
 
 
-def _past_follow_ups(scope: Scope, span: _Days, later: bool) -> Any:
-    """The follow-ups of the period's dates gone by, due and kept, per date and rep.
-
-    They are added up from their tallies (``follow_up_days``: a few rows a date), kept when
-    their lateness is below the date's end in the workspace's zone, when nothing was logged
-    after now (every follow-up and its next interaction came by now, then) and every date's
-    end is a whole number of quarters of an hour from UTC's; else from each follow-up's
-    facts, in the index of dates and reps, each date's end worked out in SQL."""
-    today, period = scope.calendar.local_day(scope.now), scope.period
-    first, until = period.first.first_day, min(today, period.last.plus(1).first_day)
+def _tallied_follow_ups(scope: Scope, span: _Days, later: bool) -> Any | None:
+    """The period's follow-ups due and kept, per date and rep, added up from their tallies
+    (``follow_up_days``: a few rows a date): kept when their lateness is below the date's
+    end in the workspace's zone, due when kept or when their date has gone by. Exact when
+    nothing was logged after now (every follow-up and its next interaction came by now,
+    then) and every date's end is a whole number of quarters of an hour from UTC's; None
+    otherwise."""
     ends = _date_ends(span)
-    quarters = [(since, seconds // STEP) for since, seconds in ends]
-    if not later and all(
+    if later or not all(
         seconds % STEP == 0 and EARLIEST < seconds // STEP <= LATEST for _, seconds in ends
     ):
-        d = follow_up_days
-        where: list[Any] = [d.c.follow_up >= first, d.c.follow_up < until]
-        if scope.rep is not None:
-            where.append(d.c.logged_by == scope.rep)
-        kept = d.c.late < _by_date(d.c.follow_up, quarters)
-        return (
-            select(d.c.follow_up, d.c.logged_by, func.sum(d.c.due),
-                   func.sum(case((kept, d.c.due), else_=0)))
-            .where(*where)
-            .group_by(d.c.follow_up, d.c.logged_by)
-        )  # fmt: skip
-    s = follow_up_facts
+        return None
+    today, period = scope.calendar.local_day(scope.now), scope.period
+    d = follow_up_days
+    where: list[Any] = [
+        d.c.follow_up >= period.first.first_day,
+        d.c.follow_up < period.last.plus(1).first_day,
+    ]
+    if scope.rep is not None:
+        where.append(d.c.logged_by == scope.rep)
+    quarters = [(since, seconds // STEP) for since, seconds in ends]
+    kept = case((d.c.late < _by_date(d.c.follow_up, quarters), d.c.due), else_=0)
+    due = case((d.c.follow_up < today, d.c.due), else_=kept)
+    return (
+        select(d.c.follow_up, d.c.logged_by, func.sum(due), func.sum(kept))
+        .where(*where)
+        .group_by(d.c.follow_up, d.c.logged_by)
+        .having(func.sum(due) > 0)  # a date to come none of whose follow-ups was kept yet
+    )
+
+
+def _compared_follow_ups(scope: Scope, span: _Days) -> list[Any]:
+    """The period's follow-ups due and kept, per date and rep, from each follow-up's facts
+    compared with its date's end and with now: the dates gone by in the index of dates and
+    reps, each date's end worked out in SQL; today's and later dates, few, with the days'
+    table."""
+    today, period = scope.calendar.local_day(scope.now), scope.period
+    first, until = period.first.first_day, min(today, period.last.plus(1).first_day)
+    s, kept, where = _due_follow_ups(scope, span.cte)
     past: list[Any] = [s.c.follow_up >= first, s.c.follow_up < until, s.c.at <= _utc(scope.now)]
     if scope.rep is not None:
         past.append(s.c.logged_by == scope.rep)
     day, rep = s.c.follow_up, s.c.logged_by
-    return (
+    return [
         select(day, rep, func.count(), func.sum(case((s.c.next_at < _day_end(span, day), 1),
                                                      else_=0)))
         .where(*past)
-        .group_by(day, rep)
-    )  # fmt: skip
+        .group_by(day, rep),
+        select(day, rep, func.count(), func.sum(case((kept, 1), else_=0)))
+        .select_from(s.join(span.cte, span.cte.c.day == day))
+        .where(*where, span.cte.c.day >= today)  # the days from today on, then their rows
+        .group_by(day, rep),
+    ]  # fmt: skip
 
 
 def _date_ends(span: _Days) -> list[tuple[date, int]]:
@@ -961,10 +1034,14 @@ def _pct(part: int, whole: int) -> float | None:
 PCT = ColumnKind.INTEGER
 
 
-def sla_sections(conn: Connection, scope: Scope, first: int | None = None) -> list[Section]:
+def sla_sections(
+    conn: Connection, scope: Scope, first: int | None = None, helpers: Sequence[Connection] = ()
+) -> list[Section]:
     """Marketing's side and sales' side, with the black hole: all of it, or its ``first``
-    few rows and how many there are (for a panel; a report lists them all)."""
-    c, before = _compliance_now(conn, scope)
+    few rows and how many there are (for a panel; a report lists them all). ``helpers``,
+    connections that read the snapshot ``conn`` reads, count a part of the hand-offs each
+    beside it (:func:`compliance`)."""
+    c, before = _compliance_now(conn, scope, helpers)
     marketing, sales = _figures(c, before, scope.rep)
     months = [str(m) for m in scope.period.months]
     labels = tuple(m.label for m in scope.period.months)
