@@ -48,7 +48,7 @@ RELEASED = {
     "0024": "a59199c3ebf2650e11921b235d2f438f66deae02f781a467bc6ccf1db20413b2",
     "0025": "f2a22387a138a27139b94bd0405e29bcedc38d1929995e2501251483565d2a3e",
     "0026": "aae9b4aa8b3d12719b7f09cb9361eedd80deb6efaf50db8eae936de019493154",
-    "0028": "5ffae8295165b81917867a8454e63eac2024e64cfffe961f9568e9fe76a7ad15",
+    "0027": "66469a84a1bbb2cd7fbffad9f7e947408d38f302aa13d80886d8fb6237ce3493",
 }
 #: The first versions of the migrations that were edited after they had upgraded
 #: workspaces (0003 at c029b87, 0005 at 6387786), as they were released.

@@ -3,7 +3,7 @@ account's campaigns out again (storage.segments: after an import of engagement, 
 sync) reads the index alone instead of looking up each of its rows in the table: a million
 rows' accounts take a third of the time
 
-Revision ID: 0028
+Revision ID: 0027
 Revises: 0026
 Create Date: 2026-11-30 20:40:00
 """
@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "0028"
+revision: str = "0027"
 down_revision: str | None = "0026"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
