@@ -25,6 +25,8 @@ from openpyxl.xml.constants import SHEET_MAIN_NS
 from openpyxl.xml.functions import xmlfile
 
 _NUMBERS = (int, float, Decimal, bool)
+#: Integers below this in size show as ``str`` shows them, as openpyxl's ``%.16g`` does.
+_EXACT = 10**16
 
 
 class XmlRow(tuple[bytes]):
@@ -87,6 +89,8 @@ class RowXml:
         self.epoch = sheet.parent.epoch
         self.plain_dates = not sheet.parent.iso_dates
         self.styles: dict[tuple[str | None, int], str] = {}
+        #: Each column's numbers' style attributes, by their alignment's identity.
+        self.columns: list[dict[int, str]] = [{} for _ in number_formats]
 
     def _style(self, number_format: str | None, alignment: Any) -> str:
         """A cell's style attribute, as openpyxl gives it: the style's number among the
@@ -104,6 +108,14 @@ class RowXml:
             self.styles[key] = attribute
         return attribute
 
+    def _number_style(self, column: int, alignment: Any) -> str:
+        """The style attribute of a number in ``column``, looked up once per alignment."""
+        styles = self.columns[column]
+        attribute = styles.get(id(alignment))
+        if attribute is None:
+            attribute = styles[id(alignment)] = self._style(self.formats[column], alignment)
+        return attribute
+
     def row(
         self, number: int, values: Sequence[Any], alignments: Sequence[Any] | None = None
     ) -> XmlRow | None:
@@ -116,33 +128,35 @@ class RowXml:
         for index, value in enumerate(values):
             if value is None:
                 continue
-            alignment = alignments[index] if alignments is not None else None
-            reference = f"{self.letters[index]}{number}"
-            if isinstance(value, str):
-                text = value if type(value) is str else str(value)
+            alignment = None if alignments is None else alignments[index]
+            kind = type(value)
+            if kind is str or isinstance(value, str):
+                text = value if kind is str else str(value)
                 style = "" if alignment is None else self._style(None, alignment)
                 if not text:
-                    parts.append(f'<c r="{reference}"{style} t="inlineStr"></c>')
+                    parts.append(f'<c r="{self.letters[index]}{number}"{style} t="inlineStr"></c>')
                     continue
-                space = ' xml:space="preserve"' if text != text.strip() else ""
+                # lxml keeps the spaces around a text that has them
+                space = ' xml:space="preserve"' if text[0].isspace() or text[-1].isspace() else ""
                 parts.append(
-                    f'<c r="{reference}"{style} t="inlineStr"><is><t{space}>{_escaped(text)}'
-                    "</t></is></c>"
+                    f'<c r="{self.letters[index]}{number}"{style} t="inlineStr"><is><t{space}>'
+                    f"{_escaped(text)}</t></is></c>"
                 )
                 continue
-            kind = type(value)
             if kind is datetime or kind is date:
                 if not (self.dated[index] and self.plain_dates):
                     return None
-                value = to_excel(value, self.epoch)
+                shown = "%.16g" % to_excel(value, self.epoch)  # as safe_string shows a float
                 data_type = "n"
+            elif kind is int and -_EXACT < value < _EXACT:
+                shown, data_type = str(value), "n"  # as safe_string shows it
             elif kind in _NUMBERS:
-                data_type = "b" if kind is bool else "n"
+                shown, data_type = safe_string(value), "b" if kind is bool else "n"
             else:
                 return None
-            style = self._style(self.formats[index], alignment)
+            style = self._number_style(index, alignment)
             parts.append(
-                f'<c r="{reference}"{style} t="{data_type}"><v>{safe_string(value)}</v></c>'
+                f'<c r="{self.letters[index]}{number}"{style} t="{data_type}"><v>{shown}</v></c>'
             )
         parts.append("</row>")
         # lxml writes the file in ASCII, any other character as a reference
