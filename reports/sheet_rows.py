@@ -146,7 +146,7 @@ class RowXml:
             if kind is datetime or kind is date:
                 if not (self.dated[index] and self.plain_dates):
                     return None
-                shown = "%.16g" % to_excel(value, self.epoch)  # as safe_string shows a float
+                shown = f"{to_excel(value, self.epoch):.16g}"  # as safe_string shows a float
                 data_type = "n"
             elif kind is int and -_EXACT < value < _EXACT:
                 shown, data_type = str(value), "n"  # as safe_string shows it
