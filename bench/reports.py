@@ -324,7 +324,7 @@ def _bare_workbook(tables: list[tuple[str, Any, list[Any]]], out: Path) -> None:
     their columns' formats."""
     from openpyxl import Workbook
 
-    from reports.sheet_rows import RowXml
+    from reports.sheet_rows import RowXml, save_workbook
     from reports.tabular import NUMBER_FORMATS, write_beside
 
     book = Workbook(write_only=True)
@@ -336,7 +336,7 @@ def _bare_workbook(tables: list[tuple[str, Any, list[Any]]], out: Path) -> None:
         for number, row in enumerate(rows, 2):  # Excel has no time zones
             values = [v.replace(tzinfo=None) if isinstance(v, datetime) else v for v in row]
             sheet.append(xml.row(number, values) or values)
-    book.save(out)
+    save_workbook(book, out)
 
 
 def _bare_pdf(tables: list[tuple[str, Any, list[Any]]], out: Path) -> None:

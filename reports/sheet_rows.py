@@ -6,14 +6,24 @@ check, a date's number format), looking its style up among the workbook's, and o
 element for it, its value and its text in lxml's incremental writer: about 8 µs a cell,
 more than everything else a raw sheet of 20,000 rows costs. Here a row is one string, each
 style looked up once per sheet, and the sheet's writer copies it into its file as it comes.
+
+A sheet's file is compressed as it is written (:class:`DeflatedFile`), on a thread of its
+own beside the writing of the next rows, and copied into the workbook as it is
+(:func:`save_workbook`): compressing the sheets when the workbook was saved took a quarter
+of a report workbook's writing.
 """
 
 from __future__ import annotations
 
+import shutil
+import zlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from datetime import date, datetime
+from concurrent.futures import Future, ThreadPoolExecutor
+from datetime import UTC, date, datetime
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
+from zipfile import ZIP64_LIMIT, ZIP_DEFLATED, ZipFile, ZipInfo
 
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.compat import safe_string
@@ -21,12 +31,17 @@ from openpyxl.styles.numbers import is_date_format
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.datetime import to_excel
 from openpyxl.worksheet._writer import WorksheetWriter
+from openpyxl.writer.excel import ExcelWriter
 from openpyxl.xml.constants import SHEET_MAIN_NS
 from openpyxl.xml.functions import xmlfile
 
 _NUMBERS = (int, float, Decimal, bool)
 #: Integers below this in size show as ``str`` shows them, as openpyxl's ``%.16g`` does.
 _EXACT = 10**16
+#: How much of a sheet's XML is compressed at a time.
+DEFLATED_CHUNK = 1 << 20
+#: The one thread every sheet's file is compressed on, each chunk after the one before.
+_DEFLATING = ThreadPoolExecutor(1, thread_name_prefix="deflate")
 
 
 class XmlRow(tuple[bytes]):
@@ -53,7 +68,7 @@ class SheetWriter(WorksheetWriter):
     def get_stream(self) -> Iterator[Any]:
         # openpyxl's WorksheetWriter.get_stream, on a file of its own
         with (
-            open(self.out, "wb") as self.file,
+            DeflatedFile(self.out) as self.file,
             xmlfile(self.file) as xf,
             xf.element("worksheet", xmlns=SHEET_MAIN_NS),
         ):
@@ -73,6 +88,102 @@ class SheetWriter(WorksheetWriter):
             self.file.write(row[0])
         else:
             super().write_row(xf, row, row_idx)
+
+
+class DeflatedFile:
+    """A sheet's file holding its XML compressed as a workbook's archive holds it (raw
+    deflate, as ``zipfile`` compresses it), with the XML's size and CRC: what is written is
+    compressed a chunk at a time on the deflating thread, which zlib lets run beside the
+    thread that writes (it lets go of Python's lock). Deflate gives the same bytes however
+    its input is cut."""
+
+    def __init__(self, path: str) -> None:
+        self.file = open(path, "wb")  # noqa: SIM115 (closed by close())
+        self.compressor = zlib.compressobj(zlib.Z_DEFAULT_COMPRESSION, zlib.DEFLATED, -15)
+        self.chunk = bytearray()
+        self.size = self.crc = 0
+        self.sent: list[Future[None]] = []
+
+    def __enter__(self) -> DeflatedFile:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def write(self, data: bytes) -> None:
+        self.chunk += data
+        if len(self.chunk) >= DEFLATED_CHUNK:
+            self._send(last=False)
+
+    def _send(self, last: bool) -> None:
+        chunk = bytes(self.chunk)
+        self.chunk.clear()
+        self.size += len(chunk)
+        self.sent.append(_DEFLATING.submit(self._deflate, chunk, last))
+
+    def _deflate(self, chunk: bytes, last: bool) -> None:
+        self.crc = zlib.crc32(chunk, self.crc)
+        self.file.write(self.compressor.compress(chunk))
+        if last:
+            self.file.write(self.compressor.flush())
+
+    def close(self) -> None:
+        """Compress what is left and close the file, once every chunk is in it (a chunk's
+        error, such as a full disk, is raised here)."""
+        if self.file.closed:
+            return
+        try:
+            self._send(last=True)
+            for sent in self.sent:
+                sent.result()
+        finally:
+            self.file.close()
+
+
+class _Archive(ZipFile):
+    """The workbook's archive, as openpyxl makes it, which copies a sheet's file
+    compressed already (:class:`DeflatedFile`) as it is, where ``zipfile`` would compress
+    it: the same member, byte for byte."""
+
+    def __init__(self, path: Path, deflated: dict[str, DeflatedFile]) -> None:
+        super().__init__(path, "w", ZIP_DEFLATED, allowZip64=True)
+        self.deflated = deflated
+
+    def write(self, filename: Any, arcname: Any = None, compress_type: Any = None,
+              compresslevel: Any = None) -> None:  # fmt: skip
+        deflated = self.deflated.get(str(filename))
+        if deflated is None:
+            super().write(filename, arcname, compress_type, compresslevel)
+            return
+        # ZipFile.write's member (its _open_to_write, then its _ZipWriteFile.close), its
+        # header written once with the sizes and CRC it rewrites them with
+        member = ZipInfo.from_file(filename, arcname)
+        member.compress_type, member.flag_bits = ZIP_DEFLATED, 0
+        member.file_size, member.CRC = deflated.size, deflated.crc
+        member.compress_size = Path(filename).stat().st_size
+        zip64 = member.file_size * 1.05 > ZIP64_LIMIT
+        archive: Any = self.fp
+        with self._lock:  # type: ignore[attr-defined]
+            archive.seek(self.start_dir)
+            member.header_offset = archive.tell()
+            self._writecheck(member)  # type: ignore[attr-defined]
+            self._didModify = True
+            archive.write(member.FileHeader(zip64))
+            with open(filename, "rb") as src:
+                shutil.copyfileobj(src, archive, DEFLATED_CHUNK)
+            self.start_dir = archive.tell()
+            self.filelist.append(member)
+            self.NameToInfo[member.filename] = member
+
+
+def save_workbook(workbook: Any, path: Path) -> None:
+    """Save a write-only workbook to ``path`` as openpyxl's ``Workbook.save`` does, each
+    sheet of a :class:`SheetWriter` copied compressed."""
+    deflated = {ws._writer.out: ws._writer.file for ws in workbook.worksheets
+                if isinstance(ws._writer, SheetWriter)}  # fmt: skip
+    workbook.properties.modified = datetime.now(UTC).replace(tzinfo=None)
+    with _Archive(path, deflated) as archive:
+        ExcelWriter(workbook, archive).write_data()
 
 
 class RowXml:

@@ -389,6 +389,8 @@ class StreamedWorkbook:
     def save(self, path: Path) -> None:
         """Save the workbook to ``path``, with a Notes sheet listing the cells whose text
         was cut, if any was."""
+        from reports.sheet_rows import save_workbook
+
         if self.cut:
             notes = self.sheet("Notes", (12, 30, 14))
             titles = sorted({f"'{sheet}'" for sheet, _, _, _ in self.cut})
@@ -406,7 +408,7 @@ class StreamedWorkbook:
                 notes.append([sheet_cell(notes, reference, ColumnKind.TEXT),
                               sheet_cell(notes, label, ColumnKind.TEXT),
                               sheet_cell(notes, length, ColumnKind.INTEGER)])  # fmt: skip
-        self.workbook.save(path)
+        save_workbook(self.workbook, path)
 
 
 def _row_of_cells(sheet: Any, values: Iterable[Any], row: int) -> Iterator[Any]:
