@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import shutil
 import zlib
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, date, datetime
@@ -38,8 +39,9 @@ from openpyxl.xml.functions import xmlfile
 _NUMBERS = (int, float, Decimal, bool)
 #: Integers below this in size show as ``str`` shows them, as openpyxl's ``%.16g`` does.
 _EXACT = 10**16
-#: How much of a sheet's XML is compressed at a time.
-DEFLATED_CHUNK = 1 << 20
+#: How much of a sheet's XML is compressed at a time, and how many such chunks may wait to
+#: be (the writing waits beyond that, so that memory stays flat).
+DEFLATED_CHUNK, WAITING_CHUNKS = 1 << 20, 8
 #: The one thread every sheet's file is compressed on, each chunk after the one before.
 _DEFLATING = ThreadPoolExecutor(1, thread_name_prefix="deflate")
 
@@ -102,7 +104,7 @@ class DeflatedFile:
         self.compressor = zlib.compressobj(zlib.Z_DEFAULT_COMPRESSION, zlib.DEFLATED, -15)
         self.chunk = bytearray()
         self.size = self.crc = 0
-        self.sent: list[Future[None]] = []
+        self.sent: deque[Future[None]] = deque()
 
     def __enter__(self) -> DeflatedFile:
         return self
@@ -120,6 +122,8 @@ class DeflatedFile:
         self.chunk.clear()
         self.size += len(chunk)
         self.sent.append(_DEFLATING.submit(self._deflate, chunk, last))
+        while len(self.sent) > WAITING_CHUNKS:
+            self.sent.popleft().result()
 
     def _deflate(self, chunk: bytes, last: bool) -> None:
         self.crc = zlib.crc32(chunk, self.crc)
@@ -134,8 +138,8 @@ class DeflatedFile:
             return
         try:
             self._send(last=True)
-            for sent in self.sent:
-                sent.result()
+            while self.sent:
+                self.sent.popleft().result()
         finally:
             self.file.close()
 
