@@ -321,7 +321,8 @@ def _bare_workbook(tables: list[tuple[str, Any, list[Any]]], out: Path) -> None:
     """The rows written by a bare write-only workbook, a sheet a table: each row as the XML
     openpyxl writes for its cells (:class:`reports.sheet_rows.RowXml`, the cheapest way
     known to write them: openpyxl's own cells took twice as long), numbers and times in
-    their columns' formats."""
+    their columns' formats, each sheet compressed as it is written, as a report's are
+    (:func:`reports.sheet_rows.save_workbook`)."""
     from openpyxl import Workbook
 
     from reports.sheet_rows import RowXml, save_workbook
