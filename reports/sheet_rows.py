@@ -183,6 +183,8 @@ class _Archive(ZipFile):
 def save_workbook(workbook: Any, path: Path) -> None:
     """Save a write-only workbook to ``path`` as openpyxl's ``Workbook.save`` does, each
     sheet of a :class:`SheetWriter` copied compressed."""
+    if not workbook.worksheets:
+        workbook.create_sheet()
     deflated = {ws._writer.out: ws._writer.file for ws in workbook.worksheets
                 if isinstance(ws._writer, SheetWriter)}  # fmt: skip
     workbook.properties.modified = datetime.now(UTC).replace(tzinfo=None)
