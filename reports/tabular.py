@@ -177,12 +177,10 @@ _AS_WRITTEN = (int, float)
 def _written(value: Any, kind: ColumnKind) -> Any:
     """``value`` as a cell holds it: text without control characters, reading back as
     written (:func:`_written_text`); a time in UTC without its zone (Excel has none)."""
-    if kind is ColumnKind.CSV_CELL:
-        value = unprotect_cell(value)
+    if isinstance(value, str):
+        return _written_text(value, kind)
     if isinstance(value, datetime) and value.tzinfo is not None:
         return value.replace(tzinfo=None)
-    if isinstance(value, str):
-        return _written_text(value, ColumnKind.TEXT)
     return value
 
 
