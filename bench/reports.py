@@ -321,10 +321,11 @@ def _bare_workbook(tables: list[tuple[str, Any, list[Any]]], out: Path) -> None:
     """The rows written by a bare write-only workbook, a sheet a table: each row as the XML
     openpyxl writes for its cells (:class:`reports.sheet_rows.RowXml`, the cheapest way
     known to write them: openpyxl's own cells took twice as long), numbers and times in
-    their columns' formats."""
+    their columns' formats, each sheet compressed as it is written, as a report's are
+    (:func:`reports.sheet_rows.save_workbook`)."""
     from openpyxl import Workbook
 
-    from reports.sheet_rows import RowXml
+    from reports.sheet_rows import RowXml, save_workbook
     from reports.tabular import NUMBER_FORMATS, write_beside
 
     book = Workbook(write_only=True)
@@ -336,7 +337,7 @@ def _bare_workbook(tables: list[tuple[str, Any, list[Any]]], out: Path) -> None:
         for number, row in enumerate(rows, 2):  # Excel has no time zones
             values = [v.replace(tzinfo=None) if isinstance(v, datetime) else v for v in row]
             sheet.append(xml.row(number, values) or values)
-    book.save(out)
+    save_workbook(book, out)
 
 
 def _bare_pdf(tables: list[tuple[str, Any, list[Any]]], out: Path) -> None:

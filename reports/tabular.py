@@ -170,19 +170,26 @@ def column_widths(table: TableData, sample: Sequence[Sequence[Any]]) -> list[int
 #: Text that reads as an escaped character in a workbook (``_x0041_`` is "A"): its first
 #: underscore is escaped, so that it reads back as written.
 _LITERAL_ESCAPE = re.compile(r"_x[0-9A-Fa-f]{4}_")
+#: The kinds of value a cell holds as they come, whatever their column.
+_AS_WRITTEN = (int, float)
 
 
 def _written(value: Any, kind: ColumnKind) -> Any:
     """``value`` as a cell holds it: text without control characters, reading back as
-    written; a time in UTC without its zone (Excel has none)."""
-    if kind is ColumnKind.CSV_CELL:
-        value = unprotect_cell(value)
+    written (:func:`_written_text`); a time in UTC without its zone (Excel has none)."""
+    if isinstance(value, str):
+        return _written_text(value, kind)
     if isinstance(value, datetime) and value.tzinfo is not None:
         return value.replace(tzinfo=None)
-    if isinstance(value, str):
-        value = clean_text(value)
-        return _LITERAL_ESCAPE.sub(r"_x005F\g<0>", value) if "_x" in value else value
     return value
+
+
+def _written_text(text: str, kind: ColumnKind) -> str:
+    """``text`` as a cell holds it: without control characters, reading back as written."""
+    if kind is ColumnKind.CSV_CELL:
+        text = unprotect_cell(text)
+    text = clean_text(text)
+    return _LITERAL_ESCAPE.sub(r"_x005F\g<0>", text) if "_x" in text else text
 
 
 def _cell(sheet: Any, value: Any, number_format: str | None) -> Any:
@@ -316,24 +323,26 @@ class StreamedWorkbook:
 
         def row_cells(row: Sequence[Any], number: int) -> Sequence[Any]:
             values: list[Any] = []
-            wraps = False
+            wrapping: list[bool] | None = None  # whether each cell wraps, once one does
             for index, (value, kind) in enumerate(zip(row, kinds, strict=True)):
                 if isinstance(value, str):
                     if len(value) > CELL_LIMIT:
                         self.cut.append((sheet.title, f"{letters[index]}{number}",
                                          table.columns[index].label, len(value)))  # fmt: skip
-                    value = _written(value, kind)[:CELL_LIMIT]  # as openpyxl cuts it
-                    wraps = wraps or _wraps(value, widths[index])
-                elif value is not None:
+                    value = _written_text(value, kind)[:CELL_LIMIT]  # as openpyxl cuts it
+                    if _text_wraps(value, widths[index]):
+                        if wrapping is None:
+                            wrapping = [False] * len(kinds)
+                        wrapping[index] = True
+                elif value is not None and type(value) not in _AS_WRITTEN:
                     value = _written(value, kind)
                 values.append(value)
             # a taller row: its cells start at the top, side by side (nothing to align in an
             # empty one)
             alignments = None
-            if wraps:
-                alignments = [None if value is None or value == ""
-                              else wrapped if _wraps(value, width) else top
-                              for value, width in zip(values, widths, strict=True)]  # fmt: skip
+            if wrapping is not None:
+                alignments = [None if value is None or value == "" else wrapped if wraps else top
+                              for value, wraps in zip(values, wrapping, strict=True)]  # fmt: skip
             xml = written_rows.row(number, values, alignments)
             if xml is not None:
                 return xml
@@ -378,6 +387,8 @@ class StreamedWorkbook:
     def save(self, path: Path) -> None:
         """Save the workbook to ``path``, with a Notes sheet listing the cells whose text
         was cut, if any was."""
+        from reports.sheet_rows import save_workbook
+
         if self.cut:
             notes = self.sheet("Notes", (12, 30, 14))
             titles = sorted({f"'{sheet}'" for sheet, _, _, _ in self.cut})
@@ -395,7 +406,7 @@ class StreamedWorkbook:
                 notes.append([sheet_cell(notes, reference, ColumnKind.TEXT),
                               sheet_cell(notes, label, ColumnKind.TEXT),
                               sheet_cell(notes, length, ColumnKind.INTEGER)])  # fmt: skip
-        self.workbook.save(path)
+        save_workbook(self.workbook, path)
 
 
 def _row_of_cells(sheet: Any, values: Iterable[Any], row: int) -> Iterator[Any]:
@@ -448,14 +459,14 @@ def discard_temporaries(sheets: Iterable[Any]) -> None:
             Path(each._writer.out).unlink(missing_ok=True)
 
 
-def _wraps(value: Any, width: int) -> bool:
+def _text_wraps(text: str, width: int) -> bool:
     """Whether a cell's text is wider than its column, or on more than one line."""
-    if not isinstance(value, str) or "\n" in value:
-        return isinstance(value, str)
-    if value.isascii():  # every letter takes one place
-        return len(value) > width
+    if "\n" in text:
+        return True
+    if text.isascii():  # every letter takes one place
+        return len(text) > width
     # a letter takes at most two places: a text of half the width fits, measured or not
-    return 2 * len(value) > width and _shown_width(value, ColumnKind.TEXT) > width
+    return 2 * len(text) > width and _shown_width(text, ColumnKind.TEXT) > width
 
 
 def print_setup(sheet: Any) -> None:
