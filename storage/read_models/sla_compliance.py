@@ -87,6 +87,7 @@ from storage.sla_facts import (
     handoff_facts,
     in_seconds,
     interactions,
+    lateness,
     whole_seconds,
 )
 
@@ -525,7 +526,13 @@ def _compliances(
     """The compliance of each of ``periods`` (next to each other, in any order), as of the
     scope's now: the hand-offs of all of them counted in one pass over their facts, in
     parts side by side on ``conn`` and its ``helpers`` when it is read in their index (the
-    groups of every part are added up alike, whichever part a hand-off was counted in)."""
+    groups of every part are added up alike, whichever part a hand-off was counted in).
+
+    An interaction logged after now (a clock ahead) leaves every hand-off but its
+    account's with all its facts come by now: the index's count of every hand-off stands,
+    less its count of those accounts' hand-offs, plus theirs with each fact compared with
+    now (a few rows each, found by their account), rather than every hand-off's facts
+    compared with now in a pass over them all."""
     first = min(p.first for p in periods)
     whole = replace(scope, period=Period(first, max(p.last for p in periods)))
     agreement = current_agreement(conn)
@@ -533,13 +540,22 @@ def _compliances(
     today = (scope.calendar.local_day(scope.now) - EPOCH).days
     window = agreement.sales.attempts_days + 1
     later = _logged_later(conn, scope)
-    readers = [conn, *helpers] if _indexed(agreement, later) else [conn]
+    indexed = _indexed(agreement, False)
+    readers = [conn, *helpers] if indexed else [conn]
     statements = [
-        _day_tallies(whole, span, today, later, since, until)
+        _day_tallies(whole, span, today, later and not indexed, since, until)
         for since, until in _parts(conn, whole, len(readers))
     ]
+    counted = [(1, rows) for rows in _read_beside(readers, statements)]
+    if later and indexed:
+        start, end = whole.period.start(whole.calendar.zone), whole.period.end(whole.calendar.zone)
+        late = _logged_later_on(scope)
+        counted += [
+            (sign, conn.execute(_day_tallies(whole, span, today, compared, start, end, late)).all())
+            for sign, compared in ((-1, False), (1, True))
+        ]
     groups: dict[tuple[str, str, str, str, str], list[int]] = {}
-    for row in itertools.chain.from_iterable(_read_beside(readers, statements)):
+    for sign, row in ((sign, row) for sign, rows in counted for row in rows):
         day, handoffs, met = span.judged[row.handed], row.handoffs, row.attempts_met
         touched = None if row.touched is None else row.handed + row.touched
         due = day.deadline <= today
@@ -553,13 +569,13 @@ def _compliances(
             *(int(count or 0) for count in _summed(row)),
         ]
         key = (day.month, day.week, row.rep or "(no rep)", row.tier, day.bucket(touched))
-        summed = groups.get(key)
-        groups[key] = (
-            counts if summed is None else [a + b for a, b in zip(summed, counts, strict=True)]
-        )
+        summed = groups.get(key, [0] * len(counts))
+        groups[key] = [a + sign * b for a, b in zip(summed, counts, strict=True)]
     found = [Compliance(agreement, len(p.months)) for p in periods]
     of_month = {str(m): c for p, c in zip(periods, found, strict=True) for m in p.months}
     for (month, week, rep, tier, bucket), counts in groups.items():
+        if not counts[0]:
+            continue  # a group whose hand-offs were all counted again in another
         result, named = of_month[month], dict(zip(_MEASURES, counts, strict=True))
         for tally in (
             result.total,
@@ -586,6 +602,11 @@ def _logged_later(conn: Connection, scope: Scope) -> bool:
     """Whether an interaction was logged after the scope's now: until one is, every fact
     of a hand-off and a follow-up (each an interaction's time) has come by then."""
     return bool(conn.execute(select(exists().where(interactions.c.at > _utc(scope.now)))).scalar())
+
+
+def _logged_later_on(scope: Scope) -> Any:
+    """The accounts an interaction was logged on after the scope's now."""
+    return select(interactions.c.account_id).where(interactions.c.at > _utc(scope.now))
 
 
 def _indexed(agreement: Agreement, later: bool) -> bool:
@@ -627,7 +648,13 @@ def _read_beside(readers: list[Connection], statements: list[Any]) -> list[Seque
 
 
 def _day_tallies(
-    scope: Scope, span: _Days, today: int, later: bool, since: datetime, until: datetime
+    scope: Scope,
+    span: _Days,
+    today: int,
+    later: bool,
+    since: datetime,
+    until: datetime,
+    accounts: Any | None = None,
 ) -> Any:
     """The period's hand-offs handed off in [since, until) counted per day of hand-off (its
     number, ``handed``), rep, tier and days from it to the first touch by now (``touched``:
@@ -644,7 +671,8 @@ def _day_tallies(
     (``ix_handoff_facts_days``: a narrow row each, nearly in the order they are grouped in,
     which SQLite sorts in half the time); else their times are compared with now, in one
     pass over the facts themselves (the times' index would fetch each of a period's
-    hundreds of thousands in random order)."""
+    hundreds of thousands in random order). With ``accounts`` (a few), only their
+    hand-offs, found by their account."""
     f, now, day_in = handoff_facts, _utc(scope.now), span.day_in_seconds
     sales = span.agreement.sales
 
@@ -677,7 +705,9 @@ def _day_tallies(
         "rating": by_now("rating_at", f.c.rating),
         "verdict": by_now("verdict_at", f.c.verdict),
     }
-    where = _handed_off(scope, since, until, not indexed)
+    where = _handed_off(scope, since, until, scan=not indexed and accounts is None)
+    if accounts is not None:
+        where.append(f.c.account_id.in_(accounts))
     per: dict[str, Any] = columns
     if not indexed:  # each day, a CASE on a time, worked out once per hand-off
         worked_out = (
@@ -765,37 +795,68 @@ def _follow_ups(
     the next interaction came before its end (by now, then); a date still to come is due
     once kept. They are added up from their tallies when they can be
     (:func:`_tallied_follow_ups`), else read from each follow-up's facts
-    (:func:`_compared_follow_ups`)."""
-    tallied = _tallied_follow_ups(scope, span, later)
-    statements = [tallied] if tallied is not None else _compared_follow_ups(scope, span)
-    weeks = {row[1]: (row[3], row[4]) for row in span.rows}
-    for statement in statements:
+    (:func:`_compared_follow_ups`). When an interaction was logged after now, only its
+    accounts' follow-ups are read from their facts: the tallies stand for the rest, less
+    those accounts' follow-ups as the tallies count them (as the hand-offs are counted)."""
+    counted: list[tuple[int, Any]]
+    if not _tallied(span):
+        counted = [(1, statement) for statement in _compared_follow_ups(scope, span)]
+    elif not later:
+        counted = [(1, _tallied_follow_ups(scope, span, follow_up_days))]
+    else:
+        late = _logged_later_on(scope)
+        f = follow_up_facts
+        keys = [f.c.follow_up, f.c.logged_by, lateness(f.c.next_at, f.c.follow_up).label("late")]
+        theirs = (
+            select(*keys, func.count().label("due"))
+            .where(f.c.account_id.in_(late))
+            .group_by(*keys)
+            .subquery()
+        )
+        counted = [
+            (1, _tallied_follow_ups(scope, span, follow_up_days)),
+            (-1, _tallied_follow_ups(scope, span, theirs)),
+            *((1, s) for s in _compared_follow_ups(scope, span, late)),
+        ]
+    sums: dict[tuple[Any, Any], list[int]] = {}
+    for sign, statement in counted:
         for follow_up, logged_by, due, kept_count in conn.execute(statement):
-            month, week = weeks[follow_up]
-            for tally in (
-                result.total,
-                _at(result.by_month, month),
-                _at(result.by_week, week),
-                _at(result.by_rep, logged_by),
-            ):
-                tally.follow_ups_due += int(due or 0)
-                tally.follow_ups_kept += int(kept_count or 0)
+            summed = sums.setdefault((follow_up, logged_by), [0, 0])
+            summed[0] += sign * int(due or 0)
+            summed[1] += sign * int(kept_count or 0)
+    weeks = {row[1]: (row[3], row[4]) for row in span.rows}
+    for (follow_up, logged_by), (due, kept_count) in sums.items():
+        if not due:
+            continue  # a date to come none of whose follow-ups was kept yet
+        month, week = weeks[follow_up]
+        for tally in (
+            result.total,
+            _at(result.by_month, month),
+            _at(result.by_week, week),
+            _at(result.by_rep, logged_by),
+        ):
+            tally.follow_ups_due += due
+            tally.follow_ups_kept += kept_count
 
 
-def _tallied_follow_ups(scope: Scope, span: _Days, later: bool) -> Any | None:
+def _tallied(span: _Days) -> bool:
+    """Whether every date's end is a whole number of quarters of an hour from UTC's, which
+    the follow-ups' tallies count their lateness in."""
+    return all(
+        seconds % STEP == 0 and EARLIEST < seconds // STEP <= LATEST
+        for _, seconds in _date_ends(span)
+    )
+
+
+def _tallied_follow_ups(scope: Scope, span: _Days, d: Any) -> Any:
     """The period's follow-ups due and kept, per date and rep, added up from their tallies
-    (``follow_up_days``: a few rows a date): kept when their lateness is below the date's
-    end in the workspace's zone, due when kept or when their date has gone by. Exact when
-    nothing was logged after now (every follow-up and its next interaction came by now,
-    then) and every date's end is a whole number of quarters of an hour from UTC's; None
-    otherwise."""
+    ``d`` (``follow_up_days``: a few rows a date, or some accounts' counted alike): kept
+    when their lateness is below the date's end in the workspace's zone, due when kept or
+    when their date has gone by. Exact for the follow-ups whose next interaction came by
+    now, when every date's end is a whole number of quarters of an hour from UTC's
+    (:func:`_tallied`)."""
     ends = _date_ends(span)
-    if later or not all(
-        seconds % STEP == 0 and EARLIEST < seconds // STEP <= LATEST for _, seconds in ends
-    ):
-        return None
     today, period = scope.calendar.local_day(scope.now), scope.period
-    d = follow_up_days
     where: list[Any] = [
         d.c.follow_up >= period.first.first_day,
         d.c.follow_up < period.last.plus(1).first_day,
@@ -809,21 +870,23 @@ def _tallied_follow_ups(scope: Scope, span: _Days, later: bool) -> Any | None:
         select(d.c.follow_up, d.c.logged_by, func.sum(due), func.sum(kept))
         .where(*where)
         .group_by(d.c.follow_up, d.c.logged_by)
-        .having(func.sum(due) > 0)  # a date to come none of whose follow-ups was kept yet
     )
 
 
-def _compared_follow_ups(scope: Scope, span: _Days) -> list[Any]:
+def _compared_follow_ups(scope: Scope, span: _Days, accounts: Any | None = None) -> list[Any]:
     """The period's follow-ups due and kept, per date and rep, from each follow-up's facts
     compared with its date's end and with now: the dates gone by in the index of dates and
     reps, each date's end worked out in SQL; today's and later dates, few, with the days'
-    table."""
+    table. With ``accounts`` (a few), only their follow-ups."""
     today, period = scope.calendar.local_day(scope.now), scope.period
     first, until = period.first.first_day, min(today, period.last.plus(1).first_day)
     s, kept, where = _due_follow_ups(scope, span.cte)
     past: list[Any] = [s.c.follow_up >= first, s.c.follow_up < until, s.c.at <= _utc(scope.now)]
     if scope.rep is not None:
         past.append(s.c.logged_by == scope.rep)
+    if accounts is not None:
+        past.append(s.c.account_id.in_(accounts))
+        where = [*where, s.c.account_id.in_(accounts)]
     day, rep = s.c.follow_up, s.c.logged_by
     return [
         select(day, rep, func.count(), func.sum(case((s.c.next_at < _day_end(span, day), 1),
