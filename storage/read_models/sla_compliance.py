@@ -769,11 +769,13 @@ def _at(groups: dict[str, _Tally], key: str) -> _Tally:
     return groups.setdefault(key, _Tally())
 
 
-def _due_follow_ups(scope: Scope, days: Any) -> tuple[Any, Any, list[Any]]:
+def _due_follow_ups(
+    scope: Scope, days: Any, s: Any = follow_up_facts
+) -> tuple[Any, Any, list[Any]]:
     """Follow-ups due in the period: set by a current interaction, their date come (or
     kept already); kept when a current interaction on the account came after the one that
-    set it, by the end of its date. Their facts, whether kept, and the conditions."""
-    s = follow_up_facts
+    set it, by the end of its date. Their facts (``s``: all, or some accounts'), whether
+    kept, and the conditions."""
     now, today = _utc(scope.now), scope.calendar.local_day(scope.now)
     kept = s.c.next_at.is_not(None) & (s.c.next_at < days.c.day_end) & (s.c.next_at <= now)
     period = scope.period
@@ -877,16 +879,18 @@ def _compared_follow_ups(scope: Scope, span: _Days, accounts: Any | None = None)
     """The period's follow-ups due and kept, per date and rep, from each follow-up's facts
     compared with its date's end and with now: the dates gone by in the index of dates and
     reps, each date's end worked out in SQL; today's and later dates, few, with the days'
-    table. With ``accounts`` (a few), only their follow-ups."""
+    table. With ``accounts`` (a few), only their follow-ups, found by their account (a
+    subquery SQLite does not fold into the statement, which would find them by their date)."""
     today, period = scope.calendar.local_day(scope.now), scope.period
     first, until = period.first.first_day, min(today, period.last.plus(1).first_day)
-    s, kept, where = _due_follow_ups(scope, span.cte)
+    facts: Any = follow_up_facts
+    if accounts is not None:
+        theirs = select(facts).where(facts.c.account_id.in_(accounts))
+        facts = theirs.offset(0).subquery("theirs")
+    s, kept, where = _due_follow_ups(scope, span.cte, facts)
     past: list[Any] = [s.c.follow_up >= first, s.c.follow_up < until, s.c.at <= _utc(scope.now)]
     if scope.rep is not None:
         past.append(s.c.logged_by == scope.rep)
-    if accounts is not None:
-        past.append(s.c.account_id.in_(accounts))
-        where = [*where, s.c.account_id.in_(accounts)]
     day, rep = s.c.follow_up, s.c.logged_by
     return [
         select(day, rep, func.count(), func.sum(case((s.c.next_at < _day_end(span, day), 1),
