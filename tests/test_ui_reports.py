@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
@@ -105,8 +106,23 @@ def test_the_dialog_starts_on_the_default_months_and_refuses_them_backwards(
 def test_cancel_stops_the_report_and_leaves_no_file(qtbot, window, tmp_path, monkeypatch):
     errors: list[BaseException] = []
     monkeypatch.setattr(workers, "show_error", lambda _p, _t, error: errors.append(error))
-    monkeypatch.setattr(report_actions, "make_report",
-                        lambda *args: _report(*args, rows=2_000_000))  # fmt: skip
+    pressed = threading.Event()
+
+    def made(*args):  # type: ignore[no-untyped-def]
+        report = _report(*args, rows=2_000_000)
+        (raw,) = report.raw
+
+        def rows():  # type: ignore[no-untyped-def]
+            # a workbook's rows are written faster than a person presses Cancel: after
+            # the first few thousand (the progress shows), the rest once it was pressed
+            for n, row in enumerate(raw.rows):
+                if n == 5_000:
+                    pressed.wait(30)
+                yield row
+
+        return replace(report, raw=[replace(raw, rows=rows())])
+
+    monkeypatch.setattr(report_actions, "make_report", made)
     (tmp_path / "out").mkdir()
     out = tmp_path / "out" / "big.xlsx"
     period = Period.parse("2026-01..2026-06")
@@ -114,6 +130,7 @@ def test_cancel_stops_the_report_and_leaves_no_file(qtbot, window, tmp_path, mon
     assert task is not None
     qtbot.waitUntil(lambda: task.dialog.value() > 0, timeout=30_000)  # progress shows
     task.cancel()
+    pressed.set()
     qtbot.waitUntil(lambda: not task.running, timeout=30_000)
     qtbot.waitUntil(lambda: bool(errors), timeout=5_000)
     assert "cancelled" in str(errors[0]) and not out.exists()
