@@ -5,6 +5,7 @@ reps' call queues."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -110,12 +111,23 @@ def _panel_scope(conn: Connection, now: datetime, user: User, this_month: bool =
     return dashboard_scope(conn, now, this_month=this_month, rep=rep)
 
 
-def goal_panel(workspace: Workspace, now: datetime, user: User) -> dict[str, PanelData]:
-    with workspace.read() as conn:
-        scope = _panel_scope(conn, now, user)
-        sections = goal_progress.goal_sections(conn, scope)
-        figures = goal_progress.summary_figures(sections)
-        return {"goal": PanelData(scope, figures, first_chart(sections), sections)}
+def _on_a_connection(read: Callable[[Connection, datetime, User], dict[str, PanelData]]) -> Read:
+    """``read``, which needs one connection, read on one of its own."""
+
+    @functools.wraps(read)
+    def on_its_own(workspace: Workspace, now: datetime, user: User) -> dict[str, PanelData]:
+        with workspace.read() as conn:
+            return read(conn, now, user)
+
+    return on_its_own
+
+
+@_on_a_connection
+def goal_panel(conn: Connection, now: datetime, user: User) -> dict[str, PanelData]:
+    scope = _panel_scope(conn, now, user)
+    sections = goal_progress.goal_sections(conn, scope)
+    figures = goal_progress.summary_figures(sections)
+    return {"goal": PanelData(scope, figures, first_chart(sections), sections)}
 
 
 def agreement_panels(this_month: bool) -> Read:
@@ -137,32 +149,32 @@ def agreement_panels(this_month: bool) -> Read:
     return read
 
 
-def funnel_panel(workspace: Workspace, now: datetime, user: User) -> dict[str, PanelData]:
+@_on_a_connection
+def funnel_panel(conn: Connection, now: datetime, user: User) -> dict[str, PanelData]:
     """The funnel's bars, and nothing else of the closed loop: the counts by segment, the
     conversions and the days in each stage are the closed loop window's and the reports'."""
-    with workspace.read() as conn:
-        scope = _panel_scope(conn, now, user)
-        reached = closed_loop.reached(conn, scope)
-        chart = closed_loop.funnel_chart(reached) if any(reached.values()) else None
-        return {"funnel": PanelData(scope, [], chart)}
+    scope = _panel_scope(conn, now, user)
+    reached = closed_loop.reached(conn, scope)
+    chart = closed_loop.funnel_chart(reached) if any(reached.values()) else None
+    return {"funnel": PanelData(scope, [], chart)}
 
 
-def quality_panel(workspace: Workspace, now: datetime, user: User) -> dict[str, PanelData]:
+@_on_a_connection
+def quality_panel(conn: Connection, now: datetime, user: User) -> dict[str, PanelData]:
     """This month's lead quality as the closed loop has it: its figures, and its chart, or
     its first table (by tier) when it has none. Only lead quality is read."""
-    with workspace.read() as conn:
-        scope = _panel_scope(conn, now, user, this_month=True)
-        quality = closed_loop.lead_quality_section(conn, scope)
-        chart = first_chart([quality])
-        table = quality.tables[0] if chart is None and quality.tables else None
-        return {"quality": PanelData(scope, quality.figures, chart, [quality], table)}
+    scope = _panel_scope(conn, now, user, this_month=True)
+    quality = closed_loop.lead_quality_section(conn, scope)
+    chart = first_chart([quality])
+    table = quality.tables[0] if chart is None and quality.tables else None
+    return {"quality": PanelData(scope, quality.figures, chart, [quality], table)}
 
 
-def dossier_panel(workspace: Workspace, now: datetime, user: User) -> dict[str, PanelData]:
-    with workspace.read() as conn:
-        table = dossiers_to_write(conn, now)
-        table.rows = list(table.rows)  # read here, in the read's transaction
-        return {"dossiers": PanelData(_panel_scope(conn, now, user, True), table=table)}
+@_on_a_connection
+def dossier_panel(conn: Connection, now: datetime, user: User) -> dict[str, PanelData]:
+    table = dossiers_to_write(conn, now)
+    table.rows = list(table.rows)  # read here, in the read's transaction
+    return {"dossiers": PanelData(_panel_scope(conn, now, user, True), table=table)}
 
 
 #: The raw sheets a figure's ``rows`` may name, read for the figure's scope.
