@@ -1,6 +1,6 @@
 """The engagement import's work in set form: the whole file staged, then its matched rows
-added by one statement; the keys several accounts share said by one statement for all of
-them, however many ways and keys a file holds."""
+added by one statement; a chunk's keys looked up in one statement a way, which also says
+how many accounts share each, and the accounts they are said to be in one more."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from tests.test_engagement import _csv, _import, _stored, crm  # noqa: F401 (crm
 
 
 @pytest.mark.usefixtures("crm")
-def test_the_keys_several_accounts_share_are_said_by_one_statement_for_all_ways(
+def test_a_chunks_keys_are_looked_up_in_one_statement_a_way_and_the_shared_ones_said_in_one(
     workspace, people, tmp_path
 ):
     owner = people[Role.OWNER]
@@ -33,7 +33,9 @@ def test_the_keys_several_accounts_share_are_said_by_one_statement_for_all_ways(
     looked_up = [
         s for s in sent if any(f"{key}_key IN" in s for key in ("email", "domain", "name"))
     ]
-    assert len(looked_up) == 1
+    assert len(looked_up) == 3  # one a way, each with every account holding its keys
+    listed = [s for s in sent if "accounts.name, accounts.website, accounts.country" in s]
+    assert len(listed) == 1  # the accounts a shared key is in, for all three ways
     summary = _import(workspace, owner, path)
     assert [e.reason.split(": ")[0] for e in summary.errors] == [
         "2 accounts have this contact e-mail (Gamma, gamma.de, Germany; Gamma, gamma.fr, France)",
