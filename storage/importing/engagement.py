@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -136,6 +137,17 @@ def _raw(column: Column[Any]) -> Any:
     return type_coerce(column, NullType())
 
 
+def _fetched(conn: Connection, query: Select[Any]) -> Sequence[Any]:
+    """The rows of ``query`` as the driver hands them back, plain tuples: its columns need
+    no type's processing (texts, and ids read raw), and a chunk's thousands of rows are not
+    each made a Row (a third of the time the keys' lookups took)."""
+    result = conn.execute(query)
+    try:
+        return result.cursor.fetchall()
+    finally:
+        result.close()
+
+
 #: The ways a row is matched, in the order they are tried, each with the place in a staged
 #: row (staging.staged_row) of the key it is matched by: a contact's e-mail, a domain, a name.
 _WAYS = (("email", 1), ("website", 2), ("account", 3))
@@ -145,16 +157,23 @@ _FROM_WEBSITE = 9
 _SHARED = {"email": "contact e-mail", "website": "website", "account": "name"}
 
 
-@dataclass
-class _Held:
-    """The live accounts that hold a key: how many, and the first few of them in their
-    place (SHOWN_CANDIDATES): a row is matched to the first, with the oldest live contact
-    with an e-mail; and, for a key several hold, why its rows are rejected."""
+#: A key one live account holds, as its lookup read it: the key, the account, the oldest
+#: live contact with an e-mail (else None), and the way.
+_OneHolder = tuple[Any, _RawId, _RawId, str]
 
+
+@dataclass(slots=True)
+class _Shared:
+    """A key several live accounts hold: how many, and the first few of them in their
+    place (SHOWN_CANDIDATES); and why its rows are rejected, once said."""
+
+    way: str
     holders: int
     first: list[_RawId]
-    contact: _RawId = None
     why: str = ""
+
+
+_Held = _OneHolder | _Shared
 
 
 class _Holders:
@@ -171,26 +190,19 @@ class _Holders:
         #: Per way, each key looked up → who holds it, or None for a key no live account holds.
         self.held: dict[str, dict[Any, _Held | None]] = {way: {} for way, _ in _WAYS}
         #: The keys found held by several accounts whose rejection is not said yet.
-        self.unsaid: list[tuple[str, _Held]] = []
+        self.unsaid: list[_Shared] = []
 
-    def match(self, rows: Sequence[tuple[Any, ...]]) -> list[tuple[str, _Held] | None]:
-        """Per staged row, the way that found the accounts holding its key and who they
-        are; None for a row that no account matches. Those said to be held by several have
-        their rejection's reason."""
-        found: list[tuple[str, _Held] | None] = [None] * len(rows)
-        left: Sequence[int] = range(len(rows))
+    def look_up(self, rows: Sequence[tuple[Any, ...]]) -> list[dict[Any, _Held | None]]:
+        """Per way, who holds each key: those of the rows looked up, each way's for the
+        rows the ways before left unmatched (a row's first key held by any account is
+        ``by_email[email] or by_website[domain] or by_name[name]``). Those said to be held
+        by several have their rejection's reason."""
         for way, place in _WAYS:
             held = self.held[way]
-            self._look_up(way, {key for i in left if (key := rows[i][place]) not in held})
-            unmatched = []
-            for i in left:
-                if (holders := held[rows[i][place]]) is None:
-                    unmatched.append(i)
-                else:
-                    found[i] = (way, holders)
-            left = unmatched
+            self._look_up(way, set(map(itemgetter(place), rows)).difference(held))
+            rows = [row for row in rows if held[row[place]] is None]
         self._say_why()
-        return found
+        return [self.held[way] for way, _ in _WAYS]
 
     def _look_up(self, way: str, new: set[Any]) -> None:
         """Who holds each of the ``new`` keys of a way."""
@@ -203,7 +215,7 @@ class _Holders:
         if way == "email":
             c = contacts.c
             query = (
-                select(c.email_key, _raw(c.account_id), _raw(c.id))
+                select(c.email_key, _raw(c.account_id), _raw(c.id), literal(way))
                 .where(live_account_id(c.account_id), c.deleted_at.is_(None),
                        _one_of(self.conn, c.email_key, new))
                 .order_by(c.email_key, c.created_at, c.id)
@@ -211,29 +223,37 @@ class _Holders:
         else:
             key = accounts.c.domain_key if way == "website" else accounts.c.name_key
             query = (
-                select(key, _raw(accounts.c.id), literal(None))
+                select(key, _raw(accounts.c.id), literal(None), literal(way))
                 .where(LIVE_ACCOUNT, _one_of(self.conn, key, new))
                 .order_by(key, accounts.c.id)
             )
-        holding: dict[Any, list[tuple[_RawId, _RawId]]] = defaultdict(list)
-        for key, holder, contact in self.conn.execute(query):
-            holding[key].append((holder, contact))
-        for key, pairs in holding.items():
+        found = _fetched(self.conn, query)
+        # most keys are held once, each said by its one row; the others are grouped
+        times = Counter(map(itemgetter(0), found))
+        once = [row for row in found if times[row[0]] == 1]
+        held.update(zip(map(itemgetter(0), once), once, strict=True))
+        several: dict[Any, list[_OneHolder]] = defaultdict(list)
+        for row in found:
+            if times[row[0]] > 1:
+                several[row[0]].append(row)
+        for key, rows in several.items():
             # an account with several contacts with the e-mail is in its first one's place
-            holders = list(dict.fromkeys(holder for holder, _ in pairs))
-            held[key] = found = _Held(len(holders), holders[:SHOWN_CANDIDATES], pairs[0][1])
-            if len(holders) > 1:
-                self.unsaid.append((way, found))
+            holders = list(dict.fromkeys(holder for _, holder, _, _ in rows))
+            if len(holders) == 1:
+                held[key] = rows[0]
+                continue
+            held[key] = shared = _Shared(way, len(holders), holders[:SHOWN_CANDIDATES])
+            self.unsaid.append(shared)
 
     def _say_why(self) -> None:
         """Say why the rows are rejected whose key several accounts hold, for the keys not
         said before: the first few of them read in one statement for all the keys."""
         if not self.unsaid:
             return
-        candidates = self._candidates({i for _, held in self.unsaid for i in held.first})
-        for way, held in self.unsaid:
+        candidates = self._candidates({i for held in self.unsaid for i in held.first})
+        for held in self.unsaid:
             listed = [candidates[i] for i in held.first]
-            held.why = ambiguous(_SHARED[way], listed, held.holders)
+            held.why = ambiguous(_SHARED[held.way], listed, held.holders)
         self.unsaid = []
 
     def _candidates(self, ids: set[_RawId]) -> dict[_RawId, Candidate]:
@@ -345,20 +365,25 @@ def _matched(
     summary = run.summary
     assert isinstance(summary, EngagementSummary)
     rows = chunk.staged
-    matched = []
-    for i, found in enumerate(holders.match(rows)):
+    by_email, by_website, by_name = holders.look_up(rows)
+    matched, rejected = [], []
+    for i, row in enumerate(rows):
+        held = by_email[row[1]] or by_website[row[2]] or by_name[row[3]]
+        if held.__class__ is tuple:
+            _, account, contact, way = held
+            matched.append((row[0], account, contact, way, *row[4:_FROM_WEBSITE]))
+        else:
+            rejected.append((i, held))
+    for i, held in rejected:
         row = rows[i]
-        if found is None:
+        if held is None:
             run.reject(row[0], chunk.cells[i], columns[""], NOT_FOUND)
             summary.unmatched += 1
             continue
-        way, held = found
-        if held.why:
-            field = "email" if way == "website" and not row[_FROM_WEBSITE] else way
-            run.reject(row[0], chunk.cells[i], columns[field], held.why)
-            summary.ambiguous += 1
-            continue
-        matched.append((row[0], held.first[0], held.contact, way, *row[4:_FROM_WEBSITE]))
+        assert isinstance(held, _Shared)
+        field = "email" if held.way == "website" and not row[_FROM_WEBSITE] else held.way
+        run.reject(row[0], chunk.cells[i], columns[field], held.why)
+        summary.ambiguous += 1
     return matched
 
 
