@@ -283,8 +283,10 @@ staged = Table(
 #: the file is staged, in one sort, rather than kept up row by row.
 
 
-#: What makes a row the same engagement: its account and contact, kind, time and campaign.
+#: What makes a row the same engagement: its account and contact, kind, time and campaign;
+#: and those of a staged row.
 _SAME = ("account_id", "contact_id", "kind", "at", "campaign")
+_SAME_STAGED = itemgetter(*(_STAGED.index(name) for name in _SAME))
 #: The staged rows of the chunk being staged: those numbered from its first row on.
 _IN_CHUNK = staged.c.n >= bindparam("first")
 
@@ -307,12 +309,6 @@ class _Adding:
         place = func.row_number().over(partition_by=same, order_by=s.n)
         placed = select(s.n, place.label("place")).subquery()
         self.repeated = delete(staged).where(s.n.in_(select(placed.c.n).where(placed.c.place > 1)))
-        #: Whether any rows may be the same engagement, of one account at one time: a sort
-        #: of them by those two alone, a quarter of the numbering's cost, which a file with
-        #: none (the common case) is spared.
-        alike = (s.at, s.account_id)
-        repeats = select(*alike).group_by(*alike).having(func.count() > 1)
-        self.any_repeated = select(repeats.exists())
         made = [literal(run.batch_id, e.import_batch_id.type), literal(run.now, e.created_at.type),
                 literal(run.user.name, e.created_by.type)]  # fmt: skip
         rows = select(ids(s.n), *(s[n] for n in ("account_id", "contact_id", *_FROM_THE_FILE)),
@@ -334,16 +330,25 @@ def _import_rows(run: ImportRun, holders: _Holders, columns: dict[str, str], big
     adding = _Adding(conn, run)
     # a workspace with no engagement yet holds none of the file's rows: no row is looked up
     stored_before = conn.execute(select(engagements.c.id).limit(1)).first() is not None
+    # Whether a row may be the same engagement as one before it in the file: the hash of
+    # each one's engagement is kept (in a set, as it comes) until two are the same, when
+    # the rows are numbered within their engagement; a file with none (the common case)
+    # is spared that sort.
+    seen: set[int] | None = set()
     for chunk in run.parsed_chunks():
         matched = _matched(run, holders, columns, chunk)
         if not matched:
             continue
         bulk_insert(conn, staged, _STAGED, matched, stored=True)
         summary.skipped += len(matched)
+        if seen is not None:
+            size = len(seen)
+            seen.update(map(hash, map(_SAME_STAGED, matched)))
+            seen = seen if len(seen) - size == len(matched) else None
         if stored_before:
             conn.execute(adding.stored, {"first": matched[0][0]})
     run.check_cancel()
-    if conn.execute(adding.any_repeated).scalar_one():
+    if seen is None:
         conn.execute(adding.repeated)
     with indexes_rebuilt(conn, engagements, big):
         conn.execute(adding.insert)
