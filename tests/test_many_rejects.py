@@ -12,10 +12,13 @@ from pathlib import Path
 import pytest
 from PySide6.QtWidgets import QFileDialog
 
+from domain.engagement import NOT_FOUND
 from domain.importing import SHOWN_REJECTS
 from domain.users import Role
 from main import main
+from storage.importing import importer
 from storage.importing.importer import import_accounts
+from tests.test_engagement import _import as _import_engagement
 from ui.import_wizard import ImportWizard
 
 BAD = SHOWN_REJECTS + 500
@@ -150,3 +153,28 @@ def test_the_command_line_and_the_wizard_list_the_first_unread_cells(
     page = wizard.summary_page
     assert page.warnings.rowCount() == SHOWN_REJECTS and not page.errors.isVisibleTo(page)
     assert "… and 500 more cells left empty, not listed here." in page.counts.text()
+
+
+def test_an_engagement_file_of_many_unmatched_rows_keeps_every_one_in_order(
+    sqlite_workspace, sqlite_people, tmp_path, monkeypatch
+):
+    """The rows no account matches are rejected a chunk at a time: the summary fills up in
+    the middle of one, and every row after it, with its cells, is in the rejects file."""
+    monkeypatch.setattr(importer, "CHUNK", 300)
+    path = tmp_path / "engagement.csv"
+    lines = ["Email,Activity,Date"]
+    lines += [f"nobody{n}@nowhere.example,Webinar,2025-03-01" for n in range(BAD)]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    summary = _import_engagement(sqlite_workspace, sqlite_people[Role.OWNER], path)
+    assert (summary.created, summary.rejected, summary.unmatched) == (0, BAD, BAD)
+    assert [e.row for e in summary.errors] == list(range(2, SHOWN_REJECTS + 2))
+    rows = list(summary.rejected_rows())
+    assert [error.row for error, _ in rows] == list(range(2, BAD + 2))
+    assert {(error.column, error.reason) for error, _ in rows} == {("Email", NOT_FOUND)}
+    assert rows[SHOWN_REJECTS][1] == [
+        str(SHOWN_REJECTS + 2),
+        f"nobody{SHOWN_REJECTS}@nowhere.example",
+        "Webinar",
+        "2025-03-01",
+    ]
+    assert rows[-1][1][1] == f"nobody{BAD - 1}@nowhere.example"

@@ -371,25 +371,33 @@ def _matched(
     assert isinstance(summary, EngagementSummary)
     rows = chunk.staged
     by_email, by_website, by_name = holders.look_up(rows)
-    matched, rejected = [], []
+    matched: list[tuple[Any, ...]] = []
+    rejected: list[tuple[int, _Shared | None]] = []
     for i, row in enumerate(rows):
         held = by_email[row[1]] or by_website[row[2]] or by_name[row[3]]
-        if held.__class__ is tuple:
-            _, account, contact, way = held
-            matched.append((row[0], account, contact, way, *row[4:_FROM_WEBSITE]))
-        else:
+        if held is None or isinstance(held, _Shared):
             rejected.append((i, held))
-    for i, held in rejected:
-        row = rows[i]
-        if held is None:
-            run.reject(row[0], chunk.cells[i], columns[""], NOT_FOUND)
-            summary.unmatched += 1
             continue
-        assert isinstance(held, _Shared)
-        field = "email" if held.way == "website" and not row[_FROM_WEBSITE] else held.way
-        run.reject(row[0], chunk.cells[i], columns[field], held.why)
-        summary.ambiguous += 1
+        _, account, contact, way = held
+        matched.append((row[0], account, contact, way, *row[4:_FROM_WEBSITE]))
+    if rejected:
+        run.reject_all([_why(rows[i], held, columns) for i, held in rejected],
+                       chunk.cells.of_rows([i for i, _ in rejected]))  # fmt: skip
+        summary.unmatched += sum(held is None for _, held in rejected)
+        summary.ambiguous += sum(held is not None for _, held in rejected)
     return matched
+
+
+def _why(
+    row: tuple[Any, ...], held: _Shared | None, columns: dict[str, str]
+) -> tuple[int, str, str]:
+    """A rejected row's number, the column its rejection names and why: for a row that no
+    account matches, the first column that could have; for one whose key several share,
+    the key's column (a domain not from a website is the e-mail's)."""
+    if held is None:
+        return row[0], columns[""], NOT_FOUND
+    field = "email" if held.way == "website" and not row[_FROM_WEBSITE] else held.way
+    return row[0], columns[field], held.why
 
 
 @contextmanager

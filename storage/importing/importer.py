@@ -10,10 +10,10 @@ import sqlite3
 import tempfile
 import uuid
 import weakref
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
-from operator import itemgetter
+from operator import add, itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -62,7 +62,7 @@ from storage.change_log import log_change
 from storage.goal_facts import refresh_goal_facts, with_goal_facts
 from storage.icps import rescore_batch
 from storage.importing.files import SourceTable, open_table
-from storage.importing.reading import Chunk, Reading, read_chunks
+from storage.importing.reading import Cells, Chunk, Reading, read_chunks
 from storage.keys import Keys, account_keys, derived_columns, email_key
 from storage.queries import LIVE_ACCOUNT
 from storage.queue_facts import refresh_queue_facts, with_queue_facts
@@ -173,6 +173,12 @@ class RejectedRows:
         if len(self.waiting) >= WRITTEN_ROWS:
             self._write()
 
+    def add_all(self, rejected: Sequence[tuple[int, str, str]], cells: Sequence[list[str]]) -> None:
+        """Add rows, each given by its number, column and reason, and its cells."""
+        self.waiting += map(add, rejected, zip(cells))
+        if len(self.waiting) >= WRITTEN_ROWS:
+            self._write()
+
     def _write(self) -> None:
         """Write the rows waiting, at the file's end."""
         self.file.seek(0, os.SEEK_END)
@@ -268,12 +274,31 @@ class ImportRun:
             s.errors.append(error)
             s.rejected_cells.append(row)
             return
+        self._spilled().add(error, row)
+        s.more_rejected += 1
+
+    def reject_all(self, rejected: Sequence[tuple[int, str, str]], cells: Cells) -> None:
+        """Reject rows as ``reject`` does, each given by its number, column and reason, their
+        cells column by column (a chunk's many rows, each handled only by built-ins)."""
+        s = self.summary
+        rows = list(
+            map(list, zip(map(str, map(itemgetter(0), rejected)), *cells.columns, strict=True))
+        )
+        shown = min(max(SHOWN_REJECTS - s.rejected, 0), len(rejected))
+        s.errors += [RowError(*why) for why in rejected[:shown]]
+        s.rejected_cells += rows[:shown]
+        if shown < len(rejected):
+            self._spilled().add_all(rejected[shown:], rows[shown:])
+            s.more_rejected += len(rejected) - shown
+
+    def _spilled(self) -> RejectedRows:
+        """The file of every rejected row, once a file rejects more than the summary shows:
+        made, with the rows the summary kept, the first time."""
+        s = self.summary
         if self.spilled is None:
             self.spilled = s.all_rejected = RejectedRows(self.workspace_folder, s.file_name)
-            for kept in zip(s.errors, s.rejected_cells, strict=True):
-                self.spilled.add(*kept)
-        self.spilled.add(error, row)
-        s.more_rejected += 1
+            self.spilled.add_all([(e.row, e.column, e.reason) for e in s.errors], s.rejected_cells)
+        return self.spilled
 
     def matched(
         self,

@@ -45,6 +45,10 @@ class Cells:
     def __getitem__(self, row: int) -> list[str]:
         return [column[row] for column in self.columns]
 
+    def of_rows(self, rows: Sequence[int]) -> Cells:
+        """The cells of these rows (their places in the chunk), column by column."""
+        return Cells(tuple(tuple(map(column.__getitem__, rows)) for column in self.columns))
+
 
 @dataclass
 class Chunk:
