@@ -200,7 +200,8 @@ class _Holders:
         for way, place in _WAYS:
             held = self.held[way]
             self._look_up(way, set(map(itemgetter(place), rows)).difference(held))
-            rows = [row for row in rows if held[row[place]] is None]
+            if way != "account":  # the rows left for the next way
+                rows = [row for row in rows if held[row[place]] is None]
         self._say_why()
         return [self.held[way] for way, _ in _WAYS]
 
@@ -259,9 +260,7 @@ class _Holders:
     def _candidates(self, ids: set[_RawId]) -> dict[_RawId, Candidate]:
         """The accounts ambiguous rows may be, as their rejections list them."""
         columns = [_raw(accounts.c.id), accounts.c.name, accounts.c.website, accounts.c.country]
-        found = self.conn.execute(
-            select(*columns).where(_one_of(self.conn, _raw(accounts.c.id), ids))
-        ).all()
+        found = _fetched(self.conn, select(*columns).where(_one_of(self.conn, columns[0], ids)))
         return {raw: Candidate(_uuid(raw), *row) for raw, *row in found}
 
 
