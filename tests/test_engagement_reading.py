@@ -47,13 +47,16 @@ def test_a_row_is_read_as_the_staging_table_takes_it(workspace, tmp_path):
     at = [stored(parse_time(t)) for t in ("2025-03-01 10:00 UTC", "3/14/2025 3:30 PM",
                                          "2025-03-02T09:00+01:00")]  # fmt: skip
     assert chunk.staged == [
-        (2, "ann@acme.com", "acme.com", "", "webinar", at[0], "Spring webinar", "HubSpot",
-         "asked", False),
-        (3, None, "beta.io", "", "form fill", at[1], "Spring", "Web", None, True),
+        (2, "ann@acme.com", "acme.com", None, "webinar", at[0], "Spring webinar", "HubSpot",
+         "asked", False),  # no name: none to match
+        (3, None, "beta.io", None, "form fill", at[1], "Spring", "Web", None, True),
         (4, "bob@gamma.example", "gamma.example", "gamma", "event attended", at[2], "Spring",
          "Zoom", None, False),
     ]  # fmt: skip
     assert chunk.rows == []
+    # each key once, in the chunk whose rows first have it
+    assert chunk.new_keys == [{"ann@acme.com", None, "bob@gamma.example"},
+                              {"acme.com", "beta.io", "gamma.example"}, {None, "gamma"}]  # fmt: skip
     assert chunk.cells[1] == ["", "https://www.Beta.io/about", "", "Form submission",
                               "3/14/2025 3:30 PM", "", "", ""]  # fmt: skip
     plain = (str, int, bool, type(None)) if workspace.is_sqlite else (str, int, bool, type(None),

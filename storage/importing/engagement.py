@@ -77,7 +77,7 @@ from storage.importing.importer import (
     read_apart,
 )
 from storage.importing.reading import Chunk, Reading, read_chunks
-from storage.importing.staging import StagedRows
+from storage.importing.staging import FROM_WEBSITE, KEYS, StagedRows
 from storage.queries import LIVE_ACCOUNT, live_account_id
 from storage.schema import EngagementRow, table_of
 from storage.segments import refresh_campaigns
@@ -148,11 +148,9 @@ def _fetched(conn: Connection, query: Select[Any]) -> Sequence[Any]:
         result.close()
 
 
-#: The ways a row is matched, in the order they are tried, each with the place in a staged
-#: row (staging.staged_row) of the key it is matched by: a contact's e-mail, a domain, a name.
-_WAYS = (("email", 1), ("website", 2), ("account", 3))
-#: Whether a staged row's domain is its website's (else its e-mail's).
-_FROM_WEBSITE = 9
+#: The ways a row is matched, in the order they are tried, each by the key at its place in
+#: a staged row (staging.KEYS): a contact's e-mail, a domain, a name.
+_WAYS = ("email", "website", "account")
 #: How a rejection names the way a key several accounts share was looked up.
 _SHARED = {"email": "contact e-mail", "website": "website", "account": "name"}
 
@@ -181,29 +179,26 @@ class _Holders:
     in one statement a way: for an e-mail the accounts with a live contact with it in the
     order their first such contact was made, for a domain or a name the accounts with it in
     their id's order. An import writes no account, so what a key is held by is kept for
-    the chunks after (e-mails, websites and names repeat down a file); only the keys a
-    chunk's rows still need are looked up, each way for the rows the ways before left
-    unmatched."""
+    the chunks after (e-mails, websites and names repeat down a file): each key is looked
+    up once, in the chunk whose rows first have it (Chunk.new_keys), each of a row's keys
+    (whichever way matches it: a few more lookups than a row needs, and none of the work
+    of telling which it needs)."""
 
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
         #: Per way, each key looked up → who holds it, or None for a key no live account holds.
-        self.held: dict[str, dict[Any, _Held | None]] = {way: {} for way, _ in _WAYS}
+        self.held: dict[str, dict[Any, _Held | None]] = {way: {} for way in _WAYS}
         #: The keys found held by several accounts whose rejection is not said yet.
         self.unsaid: list[_Shared] = []
 
-    def look_up(self, rows: Sequence[tuple[Any, ...]]) -> list[dict[Any, _Held | None]]:
-        """Per way, who holds each key: those of the rows looked up, each way's for the
-        rows the ways before left unmatched (a row's first key held by any account is
-        ``by_email[email] or by_website[domain] or by_name[name]``). Those said to be held
-        by several have their rejection's reason."""
-        for way, place in _WAYS:
-            held = self.held[way]
-            self._look_up(way, set(map(itemgetter(place), rows)).difference(held))
-            if way != "account":  # the rows left for the next way
-                rows = [row for row in rows if held[row[place]] is None]
+    def look_up(self, new_keys: Sequence[set[Any]]) -> list[dict[Any, _Held | None]]:
+        """Per way, who holds each key, the chunk's new keys looked up: a row's first key
+        held by any account is ``by_email[email] or by_website[domain] or by_name[name]``.
+        Those said to be held by several have their rejection's reason."""
+        for way, keys in zip(_WAYS, new_keys, strict=True):
+            self._look_up(way, keys.difference(self.held[way]))
         self._say_why()
-        return [self.held[way] for way, _ in _WAYS]
+        return [self.held[way] for way in _WAYS]
 
     def _look_up(self, way: str, new: set[Any]) -> None:
         """Who holds each of the ``new`` keys of a way."""
@@ -369,16 +364,17 @@ def _matched(
     summary = run.summary
     assert isinstance(summary, EngagementSummary)
     rows = chunk.staged
-    by_email, by_website, by_name = holders.look_up(rows)
+    by_email, by_website, by_name = holders.look_up(chunk.new_keys)
+    email, domain, name = KEYS
     matched: list[tuple[Any, ...]] = []
     rejected: list[tuple[int, _Shared | None]] = []
     for i, row in enumerate(rows):
-        held = by_email[row[1]] or by_website[row[2]] or by_name[row[3]]
+        held = by_email[row[email]] or by_website[row[domain]] or by_name[row[name]]
         if held is None or isinstance(held, _Shared):
             rejected.append((i, held))
             continue
         _, account, contact, way = held
-        matched.append((row[0], account, contact, way, *row[4:_FROM_WEBSITE]))
+        matched.append((row[0], account, contact, way, *row[4:FROM_WEBSITE]))
     if rejected:
         run.reject_all([_why(rows[i], held, columns) for i, held in rejected],
                        chunk.cells.of_rows([i for i, _ in rejected]))  # fmt: skip
@@ -395,7 +391,7 @@ def _why(
     the key's column (a domain not from a website is the e-mail's)."""
     if held is None:
         return row[0], columns[""], NOT_FOUND
-    field = "email" if held.way == "website" and not row[_FROM_WEBSITE] else held.way
+    field = "email" if held.way == "website" and not row[FROM_WEBSITE] else held.way
     return row[0], columns[field], held.why
 
 

@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from functools import cache, partial
 from itertools import repeat
+from operator import itemgetter
 from typing import Any
 
 from domain.engagement import EngagementKind
@@ -31,6 +32,12 @@ def _email_part(email: str | None) -> tuple[str | None, str | None]:
 def _website_part(website: str | None) -> tuple[str | None, bool]:
     """What a website gives a staged row: its domain, and whether there is one."""
     return normalize_domain(website), bool(website)
+
+
+def _name_part(name: str | None) -> str | None:
+    """What a name gives a staged row: its normalised form, none for a name that has none
+    (an empty cell, or a legal form alone): a row without a name is matched by none."""
+    return normalize_name(name) or None
 
 
 def _kind_part(given: EngagementKind | None, kind: EngagementKind | None) -> str | None:
@@ -57,14 +64,14 @@ def time_text(moment: datetime | None) -> str | None:
 def _parts(as_text: bool, given: Given) -> dict[str, Callable[[Any], Any]]:
     """What each field's value gives the row the staging table takes, in the order
     _assembled takes them: an e-mail its key and domain, a website its domain and whether
-    there is one, a name its normalised form, a kind its text, a time its stored form (its
+    there is one, a name its normalised form (if any), a kind its text, a time its stored form (its
     text ``as_text``, as SQLite stores it, else the time itself); a row without a kind, a
     campaign or a source takes what the options give every row (``given``)."""
     kind, campaign, source = given
     return {
         "email": _email_part,
         "website": _website_part,
-        "account": normalize_name,
+        "account": _name_part,
         "kind": partial(_kind_part, kind),
         "at": time_text if as_text else _as_it_is,
         "campaign": partial(_or_given, campaign),
@@ -178,6 +185,10 @@ class _CellParts(dict[str, Any]):
 
 #: A cell that does not read.
 _UNREAD: Any = object()
+#: The places in a staged row (_assembled) of the keys it is matched by, its e-mail's key,
+#: its domain and its name; and of whether its domain is its website's.
+KEYS = (1, 2, 3)
+FROM_WEBSITE = 9
 
 
 class StagedRows:
@@ -212,6 +223,8 @@ class StagedRows:
             known = _CellParts(made).__getitem__
             lookup = _quick_time(as_text, known) if name == "at" else known
             self.fields.append((index, lookup, part(None)))
+        #: Per key (KEYS), those the rows staged so far have.
+        self.met: tuple[set[Any], ...] = tuple(set() for _ in KEYS)
         self.lean = (
             all(not others for _, others, _ in parse.fields)
             and not parse.name_parts
@@ -250,6 +263,14 @@ class StagedRows:
             columns = [[column[i] for i in kept] for column in columns]
         chunk.staged = staged
         chunk.cells = Cells.of(columns)
+        chunk.new_keys = [self._new(place, staged) for place in range(len(KEYS))]
+
+    def _new(self, place: int, staged: list[tuple[Any, ...]]) -> set[Any]:
+        """The keys at KEYS[place] of these rows that the rows before had not."""
+        met = self.met[place]
+        new = set(map(itemgetter(KEYS[place]), staged)).difference(met)
+        met |= new
+        return new
 
     def _from_parts(
         self, numbers: Sequence[int], columns: Sequence[Sequence[str]]
