@@ -124,9 +124,10 @@ def test_the_goals_and_the_queues_facts_are_always_what_the_raw_rows_give(worksp
 def _figures(workspace) -> tuple[float | None, str, list[tuple]]:
     """The goal's actual and what its forecast is made of, as of ten minutes from now, and
     its contribution by source."""
-    now = datetime.now(UTC) + timedelta(minutes=10)
+    now = datetime.now(UTC)  # this month's goal, even in its last ten minutes
     with workspace.read() as conn:
-        sections = goal_sections(conn, Scope(_goal(now).period, UTC_CALENDAR, now))
+        scope = Scope(_goal(now).period, UTC_CALENDAR, now + timedelta(minutes=10))
+        sections = goal_sections(conn, scope)
     figures = {f.label: f for f in sections[0].figures}
     by_source = next(t for t in sections[1].tables if t.title == "Goal by source")
     return figures[ACTUAL].value, figures[FORECAST].basis, list(by_source.rows)
@@ -170,7 +171,7 @@ def test_each_write_moves_the_goals_figures(workspace, people):
     assert _figures(workspace)[0] == 500  # the correction counts instead
     assign_owners(uow, owner, {second: None})
     with workspace.read() as conn:
-        now = datetime.now(UTC) + timedelta(minutes=10)
-        scope = Scope(_goal(now).period, UTC_CALENDAR, now)
+        now = datetime.now(UTC)
+        scope = Scope(_goal(now).period, UTC_CALENDAR, now + timedelta(minutes=10))
         by_rep = next(t for t in goal_sections(conn, scope)[1].tables if t.title == "Goal by rep")
     assert list(by_rep.rows) == [("No rep", 500, 1)]  # the deal's account's rep now

@@ -206,9 +206,10 @@ def test_the_facts_are_always_what_the_raw_rows_give(workspace, people, steps):
 
 
 def _sales(workspace) -> dict[str, int]:
-    """The whole team's sales measures this month, as of a minute from now."""
-    now = datetime.now(UTC) + timedelta(minutes=10)
-    scope = Scope(Period.parse(f"{now:%Y-%m}"), UTC_CALENDAR, now)
+    """The whole team's sales measures this month, as of ten minutes from now (in the last
+    ten minutes of a month, after its end: still this month's)."""
+    now = datetime.now(UTC)
+    scope = Scope(Period.parse(f"{now:%Y-%m}"), UTC_CALENDAR, now + timedelta(minutes=10))
     with workspace.read() as conn:
         t = compliance(conn, scope).total
     return {
@@ -264,8 +265,8 @@ def test_each_write_moves_the_figures_it_changes(workspace, people):
 
 def _queue(workspace, rep: str | None = None) -> str:
     """What the dashboard's "Dossiers complete for the queue" says: complete of open."""
-    now = datetime.now(UTC) + timedelta(minutes=10)
-    scope = Scope(Period.parse(f"{now:%Y-%m}"), UTC_CALENDAR, now, rep)
+    now = datetime.now(UTC)  # this month's, even in its last ten minutes
+    scope = Scope(Period.parse(f"{now:%Y-%m}"), UTC_CALENDAR, now + timedelta(minutes=10), rep)
     with workspace.read() as conn:
         marketing, _ = sla_figures(conn, scope)
     return marketing[3].basis
