@@ -54,10 +54,6 @@ def test_a_row_is_read_as_the_staging_table_takes_it(workspace, tmp_path):
          "Zoom", None, False),
     ]  # fmt: skip
     assert chunk.rows == []
-    # each key once, in the chunk whose rows first have it
-    emails, domains, names = chunk.new_keys
-    assert emails == {"ann@acme.com", None, "bob@gamma.example"}
-    assert (domains, names) == ({"acme.com", "beta.io", "gamma.example"}, {None, "gamma"})
     assert chunk.cells[1] == ["", "https://www.Beta.io/about", "", "Form submission",
                               "3/14/2025 3:30 PM", "", "", ""]  # fmt: skip
     plain = (str, int, bool, type(None)) if workspace.is_sqlite else (str, int, bool, type(None),

@@ -34,6 +34,7 @@ from sqlalchemy import (
     select,
     type_coerce,
 )
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.types import NullType
 
@@ -132,6 +133,32 @@ def _one_of(conn: Connection, column: Any, values: Collection[Any]) -> ColumnEle
     return column.in_(select(listed.c.value))  # type: ignore[no-any-return]
 
 
+def _each(conn: Connection, values: Collection[str]) -> Any:
+    """The texts (a chunk's thousands of keys) as a table of one column, ``value``: bound as
+    one JSON array on SQLite, one array on PostgreSQL."""
+    if conn.dialect.name == "sqlite":
+        listed = json.dumps(list(values), ensure_ascii=False)
+        return func.json_each(listed).table_valued("value")
+    return (
+        func.unnest(literal(list(values), postgresql.ARRAY(String)))
+        .table_valued("value")
+        .render_derived()
+    )
+
+
+def _holder(key: Column[Any], value: Any, place: int) -> Any:
+    """The id of the live account in ``place`` (from 0, in their ids' order) of those whose
+    ``key`` is ``value``, found in the key's index; NULL if fewer have it."""
+    return (
+        select(_raw(accounts.c.id))
+        .where(LIVE_ACCOUNT, key == value)
+        .order_by(accounts.c.id)
+        .limit(1)
+        .offset(place)
+        .scalar_subquery()
+    )
+
+
 def _raw(column: Column[Any]) -> Any:
     """A column as the database stores it, neither read nor bound through its type."""
     return type_coerce(column, NullType())
@@ -179,10 +206,10 @@ class _Holders:
     in one statement a way: for an e-mail the accounts with a live contact with it in the
     order their first such contact was made, for a domain or a name the accounts with it in
     their id's order. An import writes no account, so what a key is held by is kept for
-    the chunks after (e-mails, websites and names repeat down a file): each key is looked
-    up once, in the chunk whose rows first have it (Chunk.new_keys), each of a row's keys
-    (whichever way matches it: a few more lookups than a row needs, and none of the work
-    of telling which it needs)."""
+    the chunks after (e-mails, websites and names repeat down a file); only the keys a
+    chunk's rows still need are looked up, each way for the rows the ways before left
+    unmatched (at a million accounts, looking up every row's domain and name as well took
+    a second more)."""
 
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
@@ -191,12 +218,16 @@ class _Holders:
         #: The keys found held by several accounts whose rejection is not said yet.
         self.unsaid: list[_Shared] = []
 
-    def look_up(self, new_keys: Sequence[set[Any]]) -> list[dict[Any, _Held | None]]:
-        """Per way, who holds each key, the chunk's new keys looked up: a row's first key
-        held by any account is ``by_email[email] or by_website[domain] or by_name[name]``.
-        Those said to be held by several have their rejection's reason."""
-        for way, keys in zip(_WAYS, new_keys, strict=True):
-            self._look_up(way, keys.difference(self.held[way]))
+    def look_up(self, rows: Sequence[tuple[Any, ...]]) -> list[dict[Any, _Held | None]]:
+        """Per way, who holds each key: those of the rows looked up, each way's for the
+        rows the ways before left unmatched (a row's first key held by any account is
+        ``by_email[email] or by_website[domain] or by_name[name]``). Those said to be held
+        by several have their rejection's reason."""
+        for way, place in zip(_WAYS, KEYS, strict=True):
+            held = self.held[way]
+            self._look_up(way, set(map(itemgetter(place), rows)).difference(held))
+            if way != _WAYS[-1]:  # the rows left for the next way
+                rows = [row for row in rows if held[row[place]] is None]
         self._say_why()
         return [self.held[way] for way in _WAYS]
 
@@ -207,24 +238,43 @@ class _Holders:
         new.discard(None)
         if not new:
             return
-        query: Select[Any]
         if way == "email":
-            c = contacts.c
-            query = (
-                select(c.email_key, _raw(c.account_id), _raw(c.id), literal(way))
-                .where(live_account_id(c.account_id), c.deleted_at.is_(None),
-                       _one_of(self.conn, c.email_key, new))
-                .order_by(c.email_key, c.created_at, c.id)
-            )  # fmt: skip
-        else:
-            key = accounts.c.domain_key if way == "website" else accounts.c.name_key
-            query = (
-                select(key, _raw(accounts.c.id), literal(None), literal(way))
-                .where(LIVE_ACCOUNT, _one_of(self.conn, key, new))
-                .order_by(key, accounts.c.id)
-            )
+            self._look_up_emails(new)
+            return
+        # Per key its first two holders, each found in the key's index: most keys have
+        # one, and a key many accounts share (a name) is not read whole; a key two have is
+        # told how many have it and its first few by one more statement.
+        key = accounts.c.domain_key if way == "website" else accounts.c.name_key
+        each = _each(self.conn, new)
+        two = [_holder(key, each.c.value, place) for place in range(2)]
+        shared = []
+        for value, first, second in _fetched(self.conn, select(each.c.value, *two)):
+            if second is not None:
+                shared.append(value)
+            elif first is not None:
+                held[value] = (value, first, None, way)
+        if not shared:
+            return
+        each = _each(self.conn, shared)
+        holders = select(func.count()).where(LIVE_ACCOUNT, key == each.c.value).scalar_subquery()
+        few = [_holder(key, each.c.value, place) for place in range(SHOWN_CANDIDATES)]
+        for value, sharing, *first in _fetched(self.conn, select(each.c.value, holders, *few)):
+            self._shared(way, value, sharing, [i for i in first if i is not None])
+
+    def _look_up_emails(self, new: set[Any]) -> None:
+        """Who holds each of the ``new`` e-mails: the accounts with a live contact with it,
+        in the order their first such contact was made, each such contact read (an e-mail
+        is a person's: few contacts share one)."""
+        held = self.held["email"]
+        c = contacts.c
+        query = (
+            select(c.email_key, _raw(c.account_id), _raw(c.id), literal("email"))
+            .where(live_account_id(c.account_id), c.deleted_at.is_(None),
+                   _one_of(self.conn, c.email_key, new))
+            .order_by(c.email_key, c.created_at, c.id)
+        )  # fmt: skip
         found = _fetched(self.conn, query)
-        # most keys are held once, each said by its one row; the others are grouped
+        # most e-mails are held once, each said by its one row; the others are grouped
         times = Counter(map(itemgetter(0), found))
         once = [row for row in found if times[row[0]] == 1]
         held.update(zip(map(itemgetter(0), once), once, strict=True))
@@ -237,9 +287,13 @@ class _Holders:
             holders = list(dict.fromkeys(holder for _, holder, _, _ in rows))
             if len(holders) == 1:
                 held[key] = rows[0]
-                continue
-            held[key] = shared = _Shared(way, len(holders), holders[:SHOWN_CANDIDATES])
-            self.unsaid.append(shared)
+            else:
+                self._shared("email", key, len(holders), holders[:SHOWN_CANDIDATES])
+
+    def _shared(self, way: str, key: Any, holders: int, first: list[_RawId]) -> None:
+        """A key several accounts hold, its rejection to be said."""
+        self.held[way][key] = shared = _Shared(way, holders, first)
+        self.unsaid.append(shared)
 
     def _say_why(self) -> None:
         """Say why the rows are rejected whose key several accounts hold, for the keys not
@@ -364,7 +418,7 @@ def _matched(
     summary = run.summary
     assert isinstance(summary, EngagementSummary)
     rows = chunk.staged
-    by_email, by_website, by_name = holders.look_up(chunk.new_keys)
+    by_email, by_website, by_name = holders.look_up(rows)
     email, domain, name = KEYS
     matched: list[tuple[Any, ...]] = []
     rejected: list[tuple[int, _Shared | None]] = []

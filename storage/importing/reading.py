@@ -65,9 +65,6 @@ class Chunk:
     #: cells (a row may still be rejected once staged).
     staged: list[tuple[Any, ...]] = field(default_factory=list)
     cells: Cells = field(default_factory=Cells)
-    #: For engagement, per key a row is matched by (staging.KEYS), those of the staged rows
-    #: that no row of the chunks before had (each is looked up once, when first met).
-    new_keys: list[set[Any]] = field(default_factory=list)
     #: For accounts, each row's derived columns, when the reader worked them out.
     derived: list[dict[str, Any]] = field(default_factory=list)
     #: The rows rejected: number, cells, column and why.

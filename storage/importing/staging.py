@@ -11,7 +11,6 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from functools import cache, partial
 from itertools import repeat
-from operator import itemgetter
 from typing import Any
 
 from domain.engagement import EngagementKind
@@ -223,8 +222,6 @@ class StagedRows:
             known = _CellParts(made).__getitem__
             lookup = _quick_time(as_text, known) if name == "at" else known
             self.fields.append((index, lookup, part(None)))
-        #: Per key (KEYS), those the rows staged so far have.
-        self.met: tuple[set[Any], ...] = tuple(set() for _ in KEYS)
         self.lean = (
             all(not others for _, others, _ in parse.fields)
             and not parse.name_parts
@@ -263,14 +260,6 @@ class StagedRows:
             columns = [[column[i] for i in kept] for column in columns]
         chunk.staged = staged
         chunk.cells = Cells.of(columns)
-        chunk.new_keys = [self._new(place, staged) for place in range(len(KEYS))]
-
-    def _new(self, place: int, staged: list[tuple[Any, ...]]) -> set[Any]:
-        """The keys at KEYS[place] of these rows that the rows before had not."""
-        met = self.met[place]
-        new = set(map(itemgetter(KEYS[place]), staged)).difference(met)
-        met |= new
-        return new
 
     def _from_parts(
         self, numbers: Sequence[int], columns: Sequence[Sequence[str]]
