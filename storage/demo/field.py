@@ -17,13 +17,14 @@ import random
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, select, update
 
 from domain.engagement import EngagementKind
 from domain.interactions import Channel, Interaction, LeadVerdict, Outcome, stage_after
+from domain.periods import Month
 from domain.targets import Stage
 from storage.bulk import bulk_insert, new_id
 from storage.goal_facts import refresh_goal_facts
@@ -98,6 +99,17 @@ class FieldHistory:
     handed_off: int = 0
 
 
+def _history_began(now: datetime, months: int) -> datetime:
+    """When the demo's history begins: noon in UTC on the first day of the month ``months``
+    - 1 before the month of ``now``, that first day in every zone, so that the history
+    lies within the last ``months`` months the views offer (the closed loop's six months,
+    the goal's period) whatever the day (begun ``months`` times 30 days back, on the 1st of
+    a month the list was built before the six months' first day, and a rep's funnel
+    showed none targeted)."""
+    first = Month.of(now.date()).plus(1 - months).first_day
+    return datetime.combine(first, time(12), tzinfo=now.tzinfo)
+
+
 def field_history(
     conn: Connection,
     now: datetime,
@@ -112,7 +124,8 @@ def field_history(
     ``now``; ``marketer`` is who handed them off. ``touches`` scales how many interactions
     a story has (1.0: about six)."""
     rng = random.Random(seed)
-    start = now - timedelta(days=30 * months)
+    start = _history_began(now, months)
+    days = (now - start) / timedelta(days=1)
     names = dict(conn.execute(select(users.c.id, users.c.name)).all())
     listed = conn.execute(
         select(targets.c.account_id, targets.c.owner_id, targets.c.stage).where(
@@ -130,7 +143,7 @@ def field_history(
     for done, row in enumerate(listed, 1):
         rep = names[row.owner_id]
         stage = Stage(row.stage)
-        handed = _office_hours(rng, start + timedelta(days=rng.uniform(1, 30 * months - 3)))
+        handed = _office_hours(rng, start + timedelta(days=rng.uniform(1, days - 3)))
         if rng.random() < 0.15:  # not handed off yet: no story
             continue
         stages.append(_change(row.account_id, stage, Stage.SALES_READY, handed, marketer))
