@@ -127,15 +127,14 @@ def _uuid(raw: _RawId) -> uuid.UUID:
 def _one_of(conn: Connection, column: Any, values: Collection[Any]) -> ColumnElement[bool]:
     """``column IN values``, the values (a chunk's thousands) bound on SQLite as one JSON
     array rather than one parameter each, which SQLAlchemy would expand at every run."""
-    if conn.dialect.name != "sqlite":
+    if conn.dialect.name != "sqlite":  # its ids are uuids, which _each's texts are not
         return column.in_(values)  # type: ignore[no-any-return]
-    listed = func.json_each(json.dumps(list(values), ensure_ascii=False)).table_valued("value")
-    return column.in_(select(listed.c.value))  # type: ignore[no-any-return]
+    return column.in_(select(_each(conn, values).c.value))  # type: ignore[no-any-return]
 
 
-def _each(conn: Connection, values: Collection[str]) -> Any:
-    """The texts (a chunk's thousands of keys) as a table of one column, ``value``: bound as
-    one JSON array on SQLite, one array on PostgreSQL."""
+def _each(conn: Connection, values: Collection[Any]) -> Any:
+    """The values (a chunk's thousands of keys) as a table of one column, ``value``: bound
+    as one JSON array on SQLite, one array of texts on PostgreSQL."""
     if conn.dialect.name == "sqlite":
         listed = json.dumps(list(values), ensure_ascii=False)
         return func.json_each(listed).table_valued("value")
