@@ -139,3 +139,29 @@ def test_each_row_is_matched_as_the_rules_say(
 
 def _utc(value: datetime) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def test_keys_with_formulas_markup_control_characters_and_hangul_are_matched_as_typed(
+    workspace, people, tmp_path
+):
+    """Keys go to the database bound as data (a JSON array on SQLite, an array on
+    PostgreSQL), never as SQL: a formula, markup, control characters and Hangul are matched
+    as they are, and a row they do not match is listed with its cells as typed."""
+    uow, owner = SqlUnitOfWork(workspace), people[Role.OWNER]
+    account = create_account(
+        uow, owner, {"name": '=HYPERLINK("x") <b>한국</b>', "website": "한국.kr"}
+    )
+    add_contact(uow, owner, account.id, {"name": "Kim", "email": "김@한국.kr"})
+    body = (
+        '"김@한국.kr",,,Webinar,2025-03-01,,,\n'
+        ',,"=HYPERLINK(""x"") <b>한국</b>",Webinar,2025-03-02,,,\n'
+        '"a\x01b@x.com",,"\x07<b>",Webinar,2025-03-03,,,\n'
+        ',"\x01.com","\u202e=1+1",Webinar,2025-03-04,,,\n'
+    )
+    summary = _import(workspace, owner, _csv(tmp_path, body))
+    assert (summary.created, summary.added_by) == (2, {"email": 1, "account": 1})
+    assert [e.row for e in summary.errors] == [4, 5]
+    assert [cells[1:4] for cells in summary.rejected_cells] == [
+        ["a\x01b@x.com", "", "\x07<b>"],
+        ["", "\x01.com", "\u202e=1+1"],
+    ]
