@@ -239,10 +239,15 @@ class _Holders:
             return
         if way == "email":
             self._look_up_emails(new)
-            return
-        # Per key its first two holders, each found in the key's index: most keys have
-        # one, and a key many accounts share (a name) is not read whole; a key two have is
-        # told how many have it and its first few by one more statement.
+        else:
+            self._look_up_accounts(way, new)
+
+    def _look_up_accounts(self, way: str, new: set[Any]) -> None:
+        """Who holds each of the ``new`` domains or names: per key its first two holders,
+        each found in the key's index (most keys have one, and a key many accounts share, a
+        name, is not read whole); a key two have is told how many have it and its first
+        few by one more statement."""
+        held = self.held[way]
         key = accounts.c.domain_key if way == "website" else accounts.c.name_key
         each = _each(self.conn, new)
         two = [_holder(key, each.c.value, place) for place in range(2)]

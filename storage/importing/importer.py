@@ -168,11 +168,6 @@ class RejectedRows:
         weakref.finalize(self, self.file.close)
         self.waiting: list[tuple[int, str, str, list[str]]] = []
 
-    def add(self, error: RowError, cells: list[str]) -> None:
-        self.waiting.append((error.row, error.column, error.reason, cells))
-        if len(self.waiting) >= WRITTEN_ROWS:
-            self._write()
-
     def add_all(self, rejected: Sequence[tuple[int, str, str]], cells: Sequence[list[str]]) -> None:
         """Add rows, each given by its number, column and reason, and its cells."""
         self.waiting += map(add, rejected, zip(cells))
@@ -268,14 +263,7 @@ class ImportRun:
     def reject(self, number: int, cells: list[str], column: str, reason: str) -> None:
         """Keep the row for the summary while it shows fewer than SHOWN_REJECTS, and every
         row in a file from the first one beyond."""
-        s = self.summary
-        error, row = RowError(number, column, reason), [str(number), *cells]
-        if s.rejected < SHOWN_REJECTS:
-            s.errors.append(error)
-            s.rejected_cells.append(row)
-            return
-        self._spilled().add(error, row)
-        s.more_rejected += 1
+        self.reject_all([(number, column, reason)], Cells(tuple((cell,) for cell in cells)))
 
     def reject_all(self, rejected: Sequence[tuple[int, str, str]], cells: Cells) -> None:
         """Reject rows as ``reject`` does, each given by its number, column and reason, their

@@ -63,9 +63,9 @@ def time_text(moment: datetime | None) -> str | None:
 def _parts(as_text: bool, given: Given) -> dict[str, Callable[[Any], Any]]:
     """What each field's value gives the row the staging table takes, in the order
     _assembled takes them: an e-mail its key and domain, a website its domain and whether
-    there is one, a name its normalised form (if any), a kind its text, a time its stored form (its
-    text ``as_text``, as SQLite stores it, else the time itself); a row without a kind, a
-    campaign or a source takes what the options give every row (``given``)."""
+    there is one, a name its normalised form (if any), a kind its text, a time its stored
+    form (its text ``as_text``, as SQLite stores it, else the time itself); a row without a
+    kind, a campaign or a source takes what the options give every row (``given``)."""
     kind, campaign, source = given
     return {
         "email": _email_part,
