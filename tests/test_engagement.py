@@ -4,7 +4,9 @@ unmatched rows, all-or-nothing, undo, roles (SQLite and PostgreSQL)."""
 
 from __future__ import annotations
 
+import sqlite3
 import uuid
+from contextlib import nullcontext
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -34,14 +36,15 @@ from domain.importing import (
 )
 from domain.users import Role
 from reports.rejects import rejects_table
-from storage.importing import importer
+from storage.importing import engagement, importer
 from storage.importing.engagement import SqlEngagementImporter, engagements
 from storage.importing.importer import SqlImporter, list_batches
 from storage.repositories import SqlUnitOfWork
 from storage.schema import AccountRow, ContactRow
 from storage.users import sign_in
-from storage.workspace import MIGRATIONS, open_workspace
+from storage.workspace import MIGRATIONS, open_workspace, sqlite_file
 from tests.conftest import statements_of
+from tests.test_importer import _read_while
 
 # --- kinds, times and headers ---------------------------------------------------------------
 
@@ -294,6 +297,53 @@ def test_a_big_file_is_parsed_by_a_process_of_its_own(
     path = _csv(tmp_path, ",acme.com,,Webinar,2025-03-01,,,\n,,Beta,Webinar,2025-03-02,,,\n")
     summary = _import(workspace, people[Role.MARKETING], path)
     assert summary.created == 2
+
+
+@pytest.mark.parametrize("behind", [False, True], ids=["import matches", "reader matches"])
+def test_rows_the_reader_matched_import_as_those_the_import_matched(
+    workspace, people, crm, tmp_path, monkeypatch, behind
+):
+    """While the import is behind, a big file's reader process matches the rows of a chunk
+    itself (on a SQLite file, on a connection of its own, opened once the import holds the
+    write lock): what is added, to which account and contact, and what is refused, with its
+    column and why, are what the import finds when it matches them all."""
+    monkeypatch.setattr(importer, "OWN_READER_AT_ROWS", 0)
+    monkeypatch.setattr(importer, "CHUNK", 2)
+    owner = people[Role.OWNER]
+    _import(workspace, owner, _csv(tmp_path, "ann@acme.com,,,Webinar,2025-03-01,Spring,,\n",
+                                   name="before.csv"))  # fmt: skip
+    read: list = []
+    if behind:  # the reader's work done here first, as a reader process does while behind
+
+        def reader_behind(rows, own_process):
+            if file := sqlite_file(workspace.url):  # the reader reads what the import holds
+                with pytest.raises(sqlite3.OperationalError, match="locked"):
+                    sqlite3.connect(file, timeout=0).execute("BEGIN IMMEDIATE")
+            read.extend(_read_while(True, rows))
+            return nullcontext(iter(read))
+
+        monkeypatch.setattr(engagement, "read_chunks", reader_behind)
+    path = _csv(tmp_path, (
+        "ann@acme.com,,,Webinar,2025-03-01,Spring,,\n"  # stored before
+        ",www.beta.io,,Webinar,2025-03-02,Fair,,\n"
+        "info@gamma.example,,,Webinar,2025-03-03,,,\n"  # two accounts' contacts
+        "nobody@nowhere.example,,,Webinar,2025-03-04,,,\n"  # no account's
+        ",,Acme,Webinar,2025-03-05,Fair,,\n"
+        ",beta.io,,Webinar,2025-03-02,Fair,,\n"  # the same as the second row
+        ",,Gamma,Webinar,2025-03-06,,,\n"  # two accounts' name
+    ))  # fmt: skip
+    summary = _import(workspace, owner, path)
+    if behind and workspace.is_sqlite:
+        assert read and all(chunk.matched for chunk in read)
+    assert (summary.created, summary.skipped, summary.rejected) == (2, 2, 3)
+    assert [(e.row, e.column, e.reason.split(" (")[0]) for e in summary.errors] == [
+        (4, "Email", "2 accounts have this contact e-mail"),
+        (5, "Email", "no account has this contact e-mail, website or name: add the account"),
+        (8, "Company", "2 accounts have this name"),
+    ]
+    added = [(r["account_id"], r["contact_id"], r["campaign"]) for r in _stored(workspace)]
+    assert added == [(crm["acme"], crm["ann"], "Spring"), (crm["beta"], None, "Fair"),
+                     (crm["acme"], None, "Fair")]  # fmt: skip
 
 
 def test_a_shared_key_met_again_in_a_later_chunk_is_said_without_looking_it_up_again(

@@ -6,13 +6,15 @@ import batch undoes it whole."""
 from __future__ import annotations
 
 import json
+import sqlite3
 import uuid
 from collections import Counter, defaultdict
 from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
-from operator import itemgetter
+from itertools import compress
+from operator import itemgetter, not_
 from pathlib import Path
 from typing import Any
 
@@ -26,11 +28,12 @@ from sqlalchemy import (
     String,
     Table,
     Uuid,
-    bindparam,
+    create_engine,
     delete,
     func,
     insert,
     literal,
+    null,
     select,
     type_coerce,
 )
@@ -82,7 +85,7 @@ from storage.importing.staging import FROM_WEBSITE, KEYS, StagedRows
 from storage.queries import LIVE_ACCOUNT, live_account_id
 from storage.schema import EngagementRow, table_of
 from storage.segments import refresh_campaigns
-from storage.workspace import Workspace, sqlite_file
+from storage.workspace import CACHE_KIB, Workspace, sqlite_file
 
 engagements = table_of(EngagementRow)
 
@@ -132,14 +135,14 @@ def _one_of(conn: Connection, column: Any, values: Collection[Any]) -> ColumnEle
     return column.in_(select(_each(conn, values).c.value))  # type: ignore[no-any-return]
 
 
-def _each(conn: Connection, values: Collection[Any]) -> Any:
-    """The values (a chunk's thousands of keys) as a table of one column, ``value``: bound
-    as one JSON array on SQLite, one array of texts on PostgreSQL."""
+def _each(conn: Connection, values: Collection[Any], kind: Any = String) -> Any:
+    """The values (a chunk's thousands of keys, texts, or of numbers: ``kind``) as a table
+    of one column, ``value``: bound as one JSON array on SQLite, one array on PostgreSQL."""
     if conn.dialect.name == "sqlite":
         listed = json.dumps(list(values), ensure_ascii=False)
         return func.json_each(listed).table_valued("value")
     return (
-        func.unnest(literal(list(values), postgresql.ARRAY(String)))
+        func.unnest(literal(list(values), postgresql.ARRAY(kind)))
         .table_valued("value")
         .render_derived()
     )
@@ -204,11 +207,11 @@ class _Holders:
     """Who holds each key of the file's rows, each way through its index, a chunk's new keys
     in one statement a way: for an e-mail the accounts with a live contact with it in the
     order their first such contact was made, for a domain or a name the accounts with it in
-    their id's order. An import writes no account, so what a key is held by is kept for
-    the chunks after (e-mails, websites and names repeat down a file); only the keys a
-    chunk's rows still need are looked up, each way for the rows the ways before left
-    unmatched (at a million accounts, looking up every row's domain and name as well took
-    a second more)."""
+    their id's order (every holder of an e-mail or a domain is read, the first few of a
+    name's). An import writes no account, so what a key is held by is kept for the chunks
+    after (e-mails, websites and names repeat down a file); only the keys a chunk's rows
+    still need are looked up, each way for the rows the ways before left unmatched (at a
+    million accounts, looking up every row's domain and name as well took a second more)."""
 
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
@@ -224,9 +227,10 @@ class _Holders:
         by several have their rejection's reason."""
         for way, place in zip(_WAYS, KEYS, strict=True):
             held = self.held[way]
-            self._look_up(way, set(map(itemgetter(place), rows)).difference(held))
-            if way != _WAYS[-1]:  # the rows left for the next way
-                rows = [row for row in rows if held[row[place]] is None]
+            keys = list(map(itemgetter(place), rows))
+            self._look_up(way, set(keys).difference(held))
+            if way != _WAYS[-1]:  # the rows left for the next way (held: a tuple, a _Shared)
+                rows = list(compress(rows, map(not_, map(held.__getitem__, keys))))
         self._say_why()
         return [self.held[way] for way in _WAYS]
 
@@ -237,18 +241,17 @@ class _Holders:
         new.discard(None)
         if not new:
             return
-        if way == "email":
-            self._look_up_emails(new)
+        if way == "account":
+            self._look_up_names(new)
         else:
-            self._look_up_accounts(way, new)
+            self._look_up_each_holder(way, self._each_holder(way, new))
 
-    def _look_up_accounts(self, way: str, new: set[Any]) -> None:
-        """Who holds each of the ``new`` domains or names: per key its first two holders,
-        each found in the key's index (most keys have one, and a key many accounts share, a
-        name, is not read whole); a key two have is told how many have it and its first
-        few by one more statement."""
-        held = self.held[way]
-        key = accounts.c.domain_key if way == "website" else accounts.c.name_key
+    def _look_up_names(self, new: set[Any]) -> None:
+        """Who holds each of the ``new`` names: per name its first two holders, each found
+        in the name's index (a name many accounts share is not read whole); a name two have
+        is told how many have it and its first few by one more statement."""
+        held = self.held["account"]
+        key = accounts.c.name_key
         each = _each(self.conn, new)
         two = [_holder(key, each.c.value, place) for place in range(2)]
         shared = []
@@ -256,29 +259,40 @@ class _Holders:
             if second is not None:
                 shared.append(value)
             elif first is not None:
-                held[value] = (value, first, None, way)
+                held[value] = (value, first, None, "account")
         if not shared:
             return
         each = _each(self.conn, shared)
         holders = select(func.count()).where(LIVE_ACCOUNT, key == each.c.value).scalar_subquery()
         few = [_holder(key, each.c.value, place) for place in range(SHOWN_CANDIDATES)]
         for value, sharing, *first in _fetched(self.conn, select(each.c.value, holders, *few)):
-            self._shared(way, value, sharing, [i for i in first if i is not None])
+            self._shared("account", value, sharing, [i for i in first if i is not None])
 
-    def _look_up_emails(self, new: set[Any]) -> None:
-        """Who holds each of the ``new`` e-mails: the accounts with a live contact with it,
-        in the order their first such contact was made, each such contact read (an e-mail
-        is a person's: few contacts share one)."""
-        held = self.held["email"]
-        c = contacts.c
-        query = (
-            select(c.email_key, _raw(c.account_id), _raw(c.id), literal("email"))
-            .where(live_account_id(c.account_id), c.deleted_at.is_(None),
-                   _one_of(self.conn, c.email_key, new))
-            .order_by(c.email_key, c.created_at, c.id)
-        )  # fmt: skip
+    def _each_holder(self, way: str, new: set[Any]) -> Select[Any]:
+        """Every holder of the ``new`` e-mails or domains (few hold each), in their order,
+        read from the key's index: for an e-mail each live contact with it, as its account
+        holds it; for a domain each live account with it."""
+        if way == "email":
+            c = contacts.c
+            return (
+                select(c.email_key, _raw(c.account_id), _raw(c.id), literal(way))
+                .where(live_account_id(c.account_id), c.deleted_at.is_(None),
+                       _one_of(self.conn, c.email_key, new))
+                .order_by(c.email_key, c.created_at, c.id)
+            )  # fmt: skip
+        a = accounts.c
+        return (
+            select(a.domain_key, _raw(a.id), null(), literal(way))
+            .where(LIVE_ACCOUNT, _one_of(self.conn, a.domain_key, new))
+            .order_by(a.domain_key, a.id)
+        )
+
+    def _look_up_each_holder(self, way: str, query: Select[Any]) -> None:
+        """Who holds each key of a way, from ``query``'s rows (_OneHolder), each holder of
+        each key in its place."""
+        held = self.held[way]
         found = _fetched(self.conn, query)
-        # most e-mails are held once, each said by its one row; the others are grouped
+        # most keys are held once, each said by its one row; the others are grouped
         times = Counter(map(itemgetter(0), found))
         once = [row for row in found if times[row[0]] == 1]
         held.update(zip(map(itemgetter(0), once), once, strict=True))
@@ -292,7 +306,7 @@ class _Holders:
             if len(holders) == 1:
                 held[key] = rows[0]
             else:
-                self._shared("email", key, len(holders), holders[:SHOWN_CANDIDATES])
+                self._shared(way, key, len(holders), holders[:SHOWN_CANDIDATES])
 
     def _shared(self, way: str, key: Any, holders: int, first: list[_RawId]) -> None:
         """A key several accounts hold, its rejection to be said."""
@@ -331,22 +345,20 @@ staged = Table(
     *(Column(c.name, c.type) for c in engagements.c if c.name in _FROM_THE_FILE),
     prefixes=["TEMPORARY"],
 )
-#: A row the same as one earlier in the file is found by its time: the index is built once
-#: the file is staged, in one sort, rather than kept up row by row.
 
 
 #: What makes a row the same engagement: its account and contact, kind, time and campaign;
 #: and those of a staged row.
 _SAME = ("account_id", "contact_id", "kind", "at", "campaign")
 _SAME_STAGED = itemgetter(*(_STAGED.index(name) for name in _SAME))
-#: The staged rows of the chunk being staged: those numbered from its first row on.
-_IN_CHUNK = staged.c.n >= bindparam("first")
+_CAMPAIGN = itemgetter(_STAGED.index("campaign"))
 
 
 class _Adding:
     """The statements that add the file's matched rows to the engagement: a chunk's rows
-    that are the same engagement as one stored before are left out while it is staged (each
-    looked up by its time, in the engagement's index); once the file is staged, those the
+    that may be the same engagement as one stored before (their account has engagement) are
+    left out while it is staged if they are (each looked up by its time, in the engagement's
+    index); once the file is staged, those the
     same as one earlier in the file, if a sort of the staged rows finds two of one account
     at one time (the rows numbered within their engagement, in one more sort, rather than
     each looked up); then the rest are added in one statement, under new ids made from
@@ -356,7 +368,8 @@ class _Adding:
         s, e = staged.c, engagements.c
         ids = new_ids_in_sql(conn)
         stored = select(1).where(*(e[n].is_not_distinct_from(s[n]) for n in _SAME))
-        self.stored = delete(staged).where(_IN_CHUNK, stored.exists())
+        self.conn = conn
+        self.stored = stored.exists()
         same = [s[n] for n in _SAME]
         place = func.row_number().over(partition_by=same, order_by=s.n)
         placed = select(s.n, place.label("place")).subquery()
@@ -371,8 +384,13 @@ class _Adding:
         #: How many each way added: the staged rows left.
         self.tally = select(s.way, func.count()).group_by(s.way)
 
+    def leave_out_stored(self, numbers: Collection[int]) -> None:
+        """Leave out the staged rows ``numbers`` that are the same as one stored before."""
+        each = _each(self.conn, numbers, Integer)
+        self.conn.execute(delete(staged).where(staged.c.n.in_(select(each.c.value)), self.stored))
 
-def _import_rows(run: ImportRun, holders: _Holders, columns: dict[str, str], big: bool) -> None:
+
+def _import_rows(run: ImportRun, matching: _Matching, big: bool) -> None:
     """Stage the file a chunk at a time, each matched and its rejected rows said as it comes
     (the progress moves and a cancel stops it between chunks), then add all the matched rows
     in one statement, the engagement's indexes dropped meanwhile for a ``big`` file."""
@@ -380,25 +398,34 @@ def _import_rows(run: ImportRun, holders: _Holders, columns: dict[str, str], big
     assert isinstance(summary, EngagementSummary)
     conn = run.conn
     adding = _Adding(conn, run)
-    # a workspace with no engagement yet holds none of the file's rows: no row is looked up
-    stored_before = conn.execute(select(engagements.c.id).limit(1)).first() is not None
+    # Only a row of an account with engagement may be the same as one stored before: the
+    # rows of the others are not looked up.
+    engaged = {i for (i,) in _fetched(conn, select(_raw(engagements.c.account_id)).distinct())}
     # Whether a row may be the same engagement as one before it in the file: the hash of
     # each one's engagement is kept (in a set, as it comes) until two are the same, when
     # the rows are numbered within their engagement; a file with none (the common case)
     # is spared that sort.
     seen: set[int] | None = set()
+    campaigned: set[_RawId] = set()
     for chunk in run.parsed_chunks():
-        matched = _matched(run, holders, columns, chunk)
+        if not chunk.matched:  # read here, or by a reader process that cannot match
+            matching(chunk)
+        if chunk.refused:
+            run.reject_all(chunk.refused, chunk.cells)
+            summary.unmatched += chunk.unmatched
+            summary.ambiguous += len(chunk.refused) - chunk.unmatched
+        matched = chunk.staged
         if not matched:
             continue
         bulk_insert(conn, staged, _STAGED, matched, stored=True)
+        campaigned.update(compress(map(itemgetter(1), matched), map(_CAMPAIGN, matched)))
         summary.skipped += len(matched)
         if seen is not None:
             size = len(seen)
             seen.update(map(hash, map(_SAME_STAGED, matched)))
             seen = seen if len(seen) - size == len(matched) else None
-        if stored_before:
-            conn.execute(adding.stored, {"first": matched[0][0]})
+        if may_be_stored := [row[0] for row in matched if row[1] in engaged]:
+            adding.leave_out_stored(may_be_stored)
     run.check_cancel()
     if seen is None:
         conn.execute(adding.repeated)
@@ -409,36 +436,58 @@ def _import_rows(run: ImportRun, holders: _Holders, columns: dict[str, str], big
             summary.created += added
             summary.skipped -= added
         run.check_cancel()
-    engaged = select(staged.c.account_id).where(staged.c.campaign != "")
-    refresh_campaigns(conn, engaged)  # the closed loop's
+    ids = sorted(campaigned)
+    for at in range(0, len(ids), importer.CHUNK):
+        each = _each(conn, ids[at : at + importer.CHUNK], Uuid)
+        refresh_campaigns(conn, select(each.c.value))  # the closed loop's
 
 
-def _matched(
-    run: ImportRun, holders: _Holders, columns: dict[str, str], chunk: Chunk
-) -> list[tuple[Any, ...]]:
-    """The chunk's rows that one account matches, as they are staged; those that no account
-    or several match are rejected, each with the column it names and why (a domain not
-    from a website names the e-mail's column)."""
-    summary = run.summary
-    assert isinstance(summary, EngagementSummary)
-    rows = chunk.staged
-    by_email, by_website, by_name = holders.look_up(rows)
-    email, domain, name = KEYS
-    matched: list[tuple[Any, ...]] = []
-    rejected: list[tuple[int, _Shared | None]] = []
-    for i, row in enumerate(rows):
-        held = by_email[row[email]] or by_website[row[domain]] or by_name[row[name]]
-        if held is None or isinstance(held, _Shared):
-            rejected.append((i, held))
-            continue
-        _, account, contact, way = held
-        matched.append((row[0], account, contact, way, *row[4:FROM_WEBSITE]))
-    if rejected:
-        run.reject_all([_why(rows[i], held, columns) for i, held in rejected],
-                       chunk.cells.of_rows([i for i, _ in rejected]))  # fmt: skip
-        summary.unmatched += sum(held is None for _, held in rejected)
-        summary.ambiguous += sum(held is not None for _, held in rejected)
-    return matched
+class _Matching:
+    """Matches a chunk's staged rows to accounts (Chunk.matched): keeps those one account
+    matches, as they are staged; those that no account or several match are refused, each
+    with the column it names and why (a domain not from a website names the e-mail's
+    column), and their cells kept."""
+
+    def __init__(self, holders: _Holders, columns: dict[str, str]) -> None:
+        self.holders = holders
+        self.columns = columns
+
+    def __call__(self, chunk: Chunk) -> None:
+        rows = chunk.staged
+        by_email, by_website, by_name = self.holders.look_up(rows)
+        email, domain, name = KEYS
+        matched: list[tuple[Any, ...]] = []
+        refused: list[tuple[int, _Shared | None]] = []
+        for i, row in enumerate(rows):
+            held = by_email[row[email]] or by_website[row[domain]] or by_name[row[name]]
+            if held is None or isinstance(held, _Shared):
+                refused.append((i, held))
+                continue
+            _, account, contact, way = held
+            matched.append((row[0], account, contact, way, *row[4:FROM_WEBSITE]))
+        chunk.staged = matched
+        chunk.refused = [_why(rows[i], held, self.columns) for i, held in refused]
+        chunk.cells = chunk.cells.of_rows([i for i, _ in refused])
+        chunk.unmatched = sum(held is None for _, held in refused)
+        chunk.matched = True
+
+
+@dataclass(frozen=True)
+class MatchingApart:
+    """Makes a reader process's matcher (Reading.matching) for a SQLite workspace's file,
+    which it opens read-only: the import starts the reader once it holds the write lock, so
+    that what the reader finds is what the import's transaction holds (no one else writes
+    meanwhile, and an import writes no account or contact)."""
+
+    path: Path
+    columns: dict[str, str]
+
+    def __call__(self) -> _Matching:
+        engine = create_engine("sqlite://", creator=lambda: sqlite3.connect(self.path))
+        conn = engine.connect()
+        conn.exec_driver_sql("PRAGMA query_only=ON")
+        conn.exec_driver_sql(f"PRAGMA cache_size=-{CACHE_KIB}")
+        return _Matching(_Holders(conn), self.columns)
 
 
 def _why(
@@ -478,15 +527,18 @@ def engagement_reading(
     options: EngagementOptions,
     fields: tuple[Field, ...],
     mapped_fields: list[str],
+    matching: MatchingApart | None = None,
 ) -> Reading:
     """How an engagement file's rows are read: each made the row the staging table takes
     (staging.StagedRows), its time in the form the workspace's database stores it: the text
-    SQLAlchemy binds on SQLite, the time itself on PostgreSQL."""
+    SQLAlchemy binds on SQLite, the time itself on PostgreSQL; and by a reader process,
+    matched to accounts there too if ``matching``."""
     dialect = workspace.engine.dialect
     as_text = engagements.c.at.type.dialect_impl(dialect).bind_processor(dialect) is not None
     given = (options.kind, options.campaign, options.source)
     staged_of = partial(StagedRows, as_text, given)
-    return Reading(table, fields, mapped_fields, importer.CHUNK, staged_of=staged_of)
+    return Reading(table, fields, mapped_fields, importer.CHUNK, staged_of=staged_of,
+                   matching=matching)  # fmt: skip
 
 
 def import_engagement(
@@ -502,21 +554,27 @@ def import_engagement(
     table = open_table(path, ENGAGEMENT_FIELDS, options.sheet, options.encoding, options.delimiter)
     fields = engagement_fields(options.kind is not None)
     mapped_fields = mapped_engagement_fields(table, options, fields)
-    reading = engagement_reading(workspace, table, options, fields, mapped_fields)
+    columns = _matching_columns(table.headers, mapped_fields)
+    apart = read_apart(path)
+    # A big file's reader process matches its rows itself on a SQLite file (on the second
+    # core, a third of the import's work); on a team database the import matches them, on
+    # its connection, which the database's roles and row security are the user's for.
+    file = sqlite_file(workspace.url)
+    matching = MatchingApart(file, columns) if apart and file is not None else None
+    reading = engagement_reading(workspace, table, options, fields, mapped_fields, matching)
     try:
         with (
-            read_chunks(reading, own_process=read_apart(path)) as parsed,
-            cycle_collector_paused(),
             workspace.write(references_checked=False) as conn,
+            read_chunks(reading, own_process=apart) as parsed,  # once the write lock is held
+            cycle_collector_paused(),
         ):
-            folder = file.parent if (file := sqlite_file(workspace.url)) else None
+            folder = file.parent if file is not None else None
             run = ImportRun(conn, user, table, "engagement", parsed, options, progress, cancel,
                             folder, EngagementSummary)  # fmt: skip
             run.summary.mapping = mapping_line(table.headers, mapped_fields, fields)
             big = bigger_than_stored(conn, path, engagements)
-            columns = _matching_columns(table.headers, mapped_fields)
             with _staging_table(conn):
-                _import_rows(run, _Holders(conn), columns, big)
+                _import_rows(run, _Matching(_Holders(conn), columns), big)
             summary = run.finish()
             summary.notes += shared_fields(table.headers, mapped_fields, fields)
             return summary

@@ -65,6 +65,13 @@ class Chunk:
     #: cells (a row may still be rejected once staged).
     staged: list[tuple[Any, ...]] = field(default_factory=list)
     cells: Cells = field(default_factory=Cells)
+    #: For engagement, whether its rows were matched to accounts (``Reading.matching``):
+    #: then ``staged`` holds the rows one account matches, as they are staged, and
+    #: ``refused`` the others, each number, the column it names and why, with their
+    #: ``cells``: ``unmatched`` of them match no account, the rest several.
+    matched: bool = False
+    refused: list[tuple[int, str, str]] = field(default_factory=list)
+    unmatched: int = 0
     #: For accounts, each row's derived columns, when the reader worked them out.
     derived: list[dict[str, Any]] = field(default_factory=list)
     #: The rows rejected: number, cells, column and why.
@@ -97,6 +104,9 @@ class Reading:
     #: is sent to the importing process and inserted as it is, cheaper to send than the
     #: values.
     staged_of: Callable[[RowParser], Staging] | None = None
+    #: How a reader process matches a chunk's staged engagement rows to accounts itself,
+    #: on a connection of its own (Chunk.matched): what makes the matcher there.
+    matching: Callable[[], Callable[[Chunk], None]] | None = None
 
 
 class Staging(Protocol):
@@ -171,9 +181,13 @@ def _read(reading: Reading, ready: Any) -> None:
     # collector's passes over every object the caches keep would only cost time.
     gc.disable()
     try:
+        match = reading.matching() if reading.matching is not None else None
         for chunk in chunks(reading):
-            if reading.accounts and ready.full():  # the import is behind
-                chunk.derived = list(map(_derived, chunk.rows, chunk.keys))
+            if ready.full():  # the import is behind: the reader does some of its work
+                if reading.accounts:
+                    chunk.derived = list(map(_derived, chunk.rows, chunk.keys))
+                elif match is not None:
+                    match(chunk)
             ready.put(chunk)
         ready.put(_DONE)
     except AccordError as exc:  # a file Accord refuses: said to the user as it is
