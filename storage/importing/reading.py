@@ -5,7 +5,8 @@ row made the very tuple the import stages), on a second core while the import ma
 these and stores them. For accounts the derived columns go to
 whichever side has the time: the reader works them out for a chunk when the import already
 has every chunk it may have waiting (rather than wait for it), the import for the chunks that
-come without them. Either way the chunks are the same, in the file's order, and so is what
+come without them; so does the matching of engagement rows to accounts on a SQLite file
+(Reading.matching). Either way the chunks are the same, in the file's order, and so is what
 is stored."""
 
 from __future__ import annotations
@@ -181,12 +182,13 @@ def _read(reading: Reading, ready: Any) -> None:
     # collector's passes over every object the caches keep would only cost time.
     gc.disable()
     try:
-        match = reading.matching() if reading.matching is not None else None
+        match = None  # made when first needed
         for chunk in chunks(reading):
             if ready.full():  # the import is behind: the reader does some of its work
                 if reading.accounts:
                     chunk.derived = list(map(_derived, chunk.rows, chunk.keys))
-                elif match is not None:
+                elif reading.matching is not None:
+                    match = match or reading.matching()
                     match(chunk)
             ready.put(chunk)
         ready.put(_DONE)
