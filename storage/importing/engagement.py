@@ -124,13 +124,12 @@ _CAMPAIGN = itemgetter(_STAGED.index("campaign"))
 
 class _Adding:
     """The statements that add the file's matched rows to the engagement: a chunk's rows
-    that may be the same engagement as one stored before (their account has engagement) are
-    left out while it is staged if they are (each looked up by its time, in the engagement's
-    index); once the file is staged, those the
-    same as one earlier in the file, if a sort of the staged rows finds two of one account
-    at one time (the rows numbered within their engagement, in one more sort, rather than
-    each looked up); then the rest are added in one statement, under new ids made from
-    their row numbers, in that order; and how many each way added."""
+    that may be the same engagement as one stored before are left out while it is staged if
+    they are (each looked up by its time, in the engagement's index); once the file is
+    staged, those the same as one earlier in the file, if a sort of the staged rows finds
+    two of one account at one time (the rows numbered within their engagement, in one more
+    sort, rather than each looked up); then the rest are added in one statement, under new
+    ids made from their row numbers, in that order; and how many each way added."""
 
     def __init__(self, conn: Connection, run: ImportRun) -> None:
         s, e = staged.c, engagements.c
@@ -166,9 +165,14 @@ def _import_rows(run: ImportRun, matching: Matching, big: bool) -> None:
     assert isinstance(summary, EngagementSummary)
     conn = run.conn
     adding = _Adding(conn, run)
-    # Only a row of an account with engagement may be the same as one stored before: the
-    # rows of the others are not looked up.
-    engaged = {i for (i,) in fetched(conn, select(raw(engagements.c.account_id)).distinct())}
+    # Only a row of an account with engagement may be the same as one stored before: for a
+    # file as big as the stored engagement, those accounts are read first, in one pass over
+    # its index, and the rows of the others not looked up; a smaller file's rows all are.
+    engaged = (
+        {i for (i,) in fetched(conn, select(raw(engagements.c.account_id)).distinct())}
+        if big
+        else None
+    )
     # Whether a row may be the same engagement as one before it in the file: the hash of
     # each one's engagement is kept (in a set, as it comes) until two are the same, when
     # the rows are numbered within their engagement; a file with none (the common case)
@@ -192,7 +196,9 @@ def _import_rows(run: ImportRun, matching: Matching, big: bool) -> None:
             size = len(seen)
             seen.update(map(hash, map(_SAME_STAGED, matched)))
             seen = seen if len(seen) - size == len(matched) else None
-        if may_be_stored := [row[0] for row in matched if row[1] in engaged]:
+        if engaged is None:
+            adding.leave_out_stored([row[0] for row in matched])
+        elif may_be_stored := [row[0] for row in matched if row[1] in engaged]:
             adding.leave_out_stored(may_be_stored)
     run.check_cancel()
     if seen is None:
@@ -204,6 +210,8 @@ def _import_rows(run: ImportRun, matching: Matching, big: bool) -> None:
             summary.created += added
             summary.skipped -= added
         run.check_cancel()
+    # the accounts' ids bound a chunk at a time, in order: selected from the staged rows
+    # inside the statement, they were sorted and looked up again (a second more)
     ids = sorted(campaigned)
     for at in range(0, len(ids), importer.CHUNK):
         each = one_column(conn, ids[at : at + importer.CHUNK], Uuid)
