@@ -4,6 +4,10 @@ all-or-nothing, undo, roles."""
 from __future__ import annotations
 
 import gc
+import multiprocessing
+import os
+import signal
+import time
 from contextlib import nullcontext
 from pathlib import Path
 
@@ -141,7 +145,7 @@ class _Ready:
     def full(self) -> bool:
         return self._full
 
-    def put(self, chunk) -> None:
+    def put(self, chunk, timeout: float | None = None) -> None:
         if chunk is not None:  # the end of the rows
             self.chunks.append(chunk)
 
@@ -255,6 +259,54 @@ def test_a_reader_process_that_fails_is_told_with_its_traceback(tmp_path):
         read_chunks(rows, own_process=True) as chunks,
     ):
         list(chunks)
+
+
+def _reading_until_killed(path: str, told: str) -> None:
+    """In an importing process of its own: read ``path`` a chunk at a time by a reader
+    process, take one chunk, tell the reader's pid in the file ``told``, and wait."""
+    table = open_table(Path(path), ACCOUNT_FIELDS)
+    rows = Reading(table, ACCOUNT_FIELDS, auto_mapping(table.headers, ACCOUNT_FIELDS), 2,
+                   accounts=True)  # fmt: skip
+    with read_chunks(rows, own_process=True) as chunks:
+        next(chunks)
+        (reader,) = multiprocessing.active_children()
+        Path(told).write_text(str(reader.pid))
+        time.sleep(120)
+
+
+def _ended(pid: int) -> bool:
+    """Whether the process ``pid`` has ended (gone, or on Linux a zombie no one reaped)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    stat = Path(f"/proc/{pid}/stat")
+    return stat.exists() and stat.read_text().rsplit(")", 1)[1].split()[0] == "Z"
+
+
+def test_a_reader_process_ends_when_the_importing_process_is_killed(tmp_path):
+    """An import killed mid-file (the app killed, the machine's memory short) cannot stop
+    its reader process: the reader ends of itself rather than wait for ever for an import
+    to take its chunks, holding the file and their memory."""
+    path = _csv(tmp_path, "".join(f"Company {n},c{n}.com,,,{n}\n" for n in range(1_000)))
+    told = tmp_path / "reader.pid"
+    importing = multiprocessing.get_context("spawn").Process(
+        target=_reading_until_killed, args=(str(path), str(told))
+    )
+    importing.start()
+    for _ in range(600):
+        if told.exists() and told.read_text():
+            break
+        time.sleep(0.05)
+    reader = int(told.read_text())
+    os.kill(importing.pid, signal.SIGKILL)
+    importing.join()
+    for _ in range(100):  # it looks every second
+        if _ended(reader):
+            return
+        time.sleep(0.1)
+    os.kill(reader, signal.SIGKILL)
+    pytest.fail("the reader process was still waiting 10 s after the import was killed")
 
 
 def test_a_crash_mid_import_leaves_the_workspace_as_it_was(workspace, people, tmp_path):

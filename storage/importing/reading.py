@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import gc
 import multiprocessing
+import os
 import queue
 import traceback
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -174,6 +175,8 @@ class ReaderFailed(Exception):
 #: both processes busy, few enough that a big file does not pile up in memory.
 _READY_CHUNKS = 4
 _DONE = None
+#: Seconds between a waiting reader process's looks at whether the import still runs.
+_PARENT_CHECKED_EVERY = 1
 
 
 def _read(reading: Reading, ready: Any) -> None:
@@ -190,12 +193,26 @@ def _read(reading: Reading, ready: Any) -> None:
                 elif reading.matching is not None:
                     match = match or reading.matching()
                     match(chunk)
-            ready.put(chunk)
-        ready.put(_DONE)
+            _put(ready, chunk)
+        _put(ready, _DONE)
     except AccordError as exc:  # a file Accord refuses: said to the user as it is
-        ready.put(exc)
+        _put(ready, exc)
     except BaseException:  # anything else is a bug, told with its traceback
-        ready.put(ReaderFailed(traceback.format_exc()))
+        _put(ready, ReaderFailed(traceback.format_exc()))
+
+
+def _put(ready: Any, item: Any) -> None:
+    """Put ``item`` for the import, waiting while it has every chunk it may have; if the
+    importing process has ended meanwhile (killed, it could not stop this one), end this
+    process too: nothing would ever take the item, and it would wait for ever."""
+    importing = multiprocessing.parent_process()
+    while True:
+        try:
+            ready.put(item, timeout=_PARENT_CHECKED_EVERY)
+            return
+        except queue.Full:
+            if importing is not None and not importing.is_alive():
+                os._exit(1)  # no one to tell: what it holds goes with it
 
 
 def _derived(row: tuple[int, list[str], dict[str, Any]], keys: Keys) -> dict[str, Any]:
