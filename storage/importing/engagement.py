@@ -196,9 +196,7 @@ def _import_rows(run: ImportRun, matching: Matching, big: bool) -> None:
             size = len(seen)
             seen.update(map(hash, map(_SAME_STAGED, matched)))
             seen = seen if len(seen) - size == len(matched) else None
-        if engaged is None:
-            adding.leave_out_stored([row[0] for row in matched])
-        elif may_be_stored := [row[0] for row in matched if row[1] in engaged]:
+        if may_be_stored := [row[0] for row in matched if engaged is None or row[1] in engaged]:
             adding.leave_out_stored(may_be_stored)
     run.check_cancel()
     if seen is None:

@@ -21,6 +21,7 @@ from sqlalchemy import (
     Connection,
     Select,
     String,
+    Uuid,
     create_engine,
     func,
     literal,
@@ -47,12 +48,13 @@ def _uuid(raw: RawId) -> uuid.UUID:
     return raw if isinstance(raw, uuid.UUID) else uuid.UUID(raw)
 
 
-def _one_of(conn: Connection, column: Any, values: Collection[Any]) -> ColumnElement[bool]:
-    """``column IN values``, the values (a chunk's thousands) bound on SQLite as one JSON
-    array rather than one parameter each, which SQLAlchemy would expand at every run."""
-    if conn.dialect.name != "sqlite":  # its ids are uuids, which one_column's texts are not
-        return column.in_(values)  # type: ignore[no-any-return]
-    return column.in_(select(one_column(conn, values).c.value))  # type: ignore[no-any-return]
+def _one_of(
+    conn: Connection, column: Any, values: Collection[Any], kind: Any = String
+) -> ColumnElement[bool]:
+    """``column IN values``, the values (a chunk's thousands, of ``kind``) bound as one
+    array (one_column) rather than one parameter each, which SQLAlchemy would expand at
+    every run."""
+    return column.in_(select(one_column(conn, values, kind).c.value))  # type: ignore[no-any-return]
 
 
 def one_column(conn: Connection, values: Collection[Any], kind: Any = String) -> Any:
@@ -247,7 +249,8 @@ class _Holders:
     def _candidates(self, ids: set[RawId]) -> dict[RawId, Candidate]:
         """The accounts ambiguous rows may be, as their rejections list them."""
         columns = [raw(accounts.c.id), accounts.c.name, accounts.c.website, accounts.c.country]
-        found = fetched(self.conn, select(*columns).where(_one_of(self.conn, columns[0], ids)))
+        listed = _one_of(self.conn, columns[0], ids, Uuid)
+        found = fetched(self.conn, select(*columns).where(listed))
         return {raw: Candidate(_uuid(raw), *row) for raw, *row in found}
 
 
