@@ -36,7 +36,7 @@ from domain.importing import (
 )
 from domain.users import Role
 from reports.rejects import rejects_table
-from storage.importing import engagement, importer
+from storage.importing import engagement, importer, reading
 from storage.importing.engagement import SqlEngagementImporter, engagements
 from storage.importing.importer import SqlImporter, list_batches
 from storage.repositories import SqlUnitOfWork
@@ -44,7 +44,7 @@ from storage.schema import AccountRow, ContactRow
 from storage.users import sign_in
 from storage.workspace import MIGRATIONS, open_workspace, sqlite_file
 from tests.conftest import statements_of
-from tests.test_importer import _read_while
+from tests.test_importer import _read_while, _Ready
 
 # --- kinds, times and headers ---------------------------------------------------------------
 
@@ -344,6 +344,36 @@ def test_rows_the_reader_matched_import_as_those_the_import_matched(
     added = [(r["account_id"], r["contact_id"], r["campaign"]) for r in _stored(workspace)]
     assert added == [(crm["acme"], crm["ann"], "Spring"), (crm["beta"], None, "Fair"),
                      (crm["acme"], None, "Fair")]  # fmt: skip
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)  # on PostgreSQL no reader matches
+def test_a_shared_key_the_reader_found_is_not_looked_up_again_by_the_import(
+    workspace, people, crm, tmp_path, monkeypatch
+):
+    """What a big file's reader process found of a name several accounts share, while it
+    matched a chunk itself, comes with that chunk: a later chunk the import matches says
+    the same of the name without looking it up again."""
+    monkeypatch.setattr(importer, "OWN_READER_AT_ROWS", 0)
+    monkeypatch.setattr(importer, "CHUNK", 1)
+    read: list = []
+
+    def reader_behind_once(rows, own_process):  # behind for the first chunk only
+        ready = _Ready(full=True)
+        ready.full = lambda: not ready.chunks  # type: ignore[method-assign]
+        reading._read(rows, ready)
+        read.extend(chunk.matched for chunk in ready.chunks)
+        return nullcontext(iter(ready.chunks))
+
+    monkeypatch.setattr(engagement, "read_chunks", reader_behind_once)
+    path = _csv(tmp_path, ",,Gamma,Webinar,2025-03-01,,,\n,,Gamma,Webinar,2025-03-02,,,\n")
+    summaries: list = []
+    sent = statements_of([workspace], lambda: summaries.append(
+        _import(workspace, people[Role.OWNER], path)))  # fmt: skip
+    assert read == [True, False]  # the reader matched the first chunk, the import the next
+    assert [s for s in sent if "accounts.name_key = " in s] == []
+    reasons = [(e.row, e.column, e.reason.split(" (")[0]) for e in summaries[0].errors]
+    assert reasons == [(2, "Company", "2 accounts have this name"),
+                       (3, "Company", "2 accounts have this name")]  # fmt: skip
 
 
 def test_a_shared_key_met_again_in_a_later_chunk_is_said_without_looking_it_up_again(

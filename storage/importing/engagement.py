@@ -182,6 +182,8 @@ def _import_rows(run: ImportRun, matching: Matching, big: bool) -> None:
     for chunk in run.parsed_chunks():
         if not chunk.matched:  # read here, or by a reader process that cannot match
             matching(chunk)
+        else:
+            matching.learn(chunk)
         if chunk.refused:
             run.reject_all(chunk.refused, chunk.cells)
             summary.unmatched += chunk.unmatched

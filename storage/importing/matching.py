@@ -141,6 +141,9 @@ class _Holders:
         self.held: dict[str, dict[Any, _Held | None]] = {way: {} for way in _WAYS}
         #: The keys found held by several accounts whose rejection is not said yet.
         self.unsaid: list[_Shared] = []
+        #: The keys found held by several accounts since the last chunk was matched: each
+        #: way, key and what was found (Chunk.shared).
+        self.found_shared: list[tuple[str, Any, _Shared]] = []
 
     def look_up(self, rows: Sequence[tuple[Any, ...]]) -> list[dict[Any, _Held | None]]:
         """Per way, who holds each key: those of the rows looked up, each way's for the
@@ -234,6 +237,12 @@ class _Holders:
         """A key several accounts hold, its rejection to be said."""
         self.held[way][key] = shared = _Shared(way, holders, first)
         self.unsaid.append(shared)
+        self.found_shared.append((way, key, shared))
+
+    def learn(self, shared: list[tuple[str, Any, _Shared]]) -> None:
+        """Know the keys another matcher found several accounts hold (Chunk.shared)."""
+        for way, key, held in shared:
+            self.held[way][key] = held
 
     def _say_why(self) -> None:
         """Say why the rows are rejected whose key several accounts hold, for the keys not
@@ -282,6 +291,12 @@ class Matching:
         chunk.cells = chunk.cells.of_rows([i for i, _ in refused])
         chunk.unmatched = sum(held is None for _, held in refused)
         chunk.matched = True
+        chunk.shared, self.holders.found_shared = self.holders.found_shared, []
+
+    def learn(self, chunk: Chunk) -> None:
+        """Know the keys that the matcher of a chunk matched elsewhere (a reader process)
+        found several accounts hold, rather than look them up again."""
+        self.holders.learn(chunk.shared)
 
 
 def matching_apart(path: Path, columns: dict[str, str]) -> Matching:

@@ -74,6 +74,11 @@ class Chunk:
     matched: bool = False
     refused: list[tuple[int, str, str]] = field(default_factory=list)
     unmatched: int = 0
+    #: For engagement matched by a reader process, the keys it found several accounts hold
+    #: while it did (each way, key and what was found, its rejection's reason said): the
+    #: import learns them rather than look them up again (the dearest lookups: each key's
+    #: accounts counted, and the first few read and listed).
+    shared: list[tuple[str, Any, Any]] = field(default_factory=list)
     #: For accounts, each row's derived columns, when the reader worked them out.
     derived: list[dict[str, Any]] = field(default_factory=list)
     #: The rows rejected: number, cells, column and why.
