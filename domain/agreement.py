@@ -27,6 +27,7 @@ a tenth of its target (:func:`standing`).
 from __future__ import annotations
 
 import enum
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from datetime import datetime
@@ -195,6 +196,15 @@ class Standing(enum.StrEnum):
     MET = "met"
     CLOSE = "close"
     MISSED = "missed"
+
+
+def due_by(agreed: int, gone_by: float) -> int:
+    """How many of an ``agreed`` count (the hand-offs of a period) are due once the share
+    ``gone_by`` of the period has gone by (``domain.goal.elapsed``, as a goal's pace): whole
+    ones, rounded down, so that none is due on a month's first morning, and all of them once
+    the period is over. A period in progress is judged against them, not against the whole
+    period's number."""
+    return math.floor(agreed * gone_by)
 
 
 def standing(actual: float | None, target: float | None) -> Standing | None:

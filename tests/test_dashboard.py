@@ -173,6 +173,20 @@ def test_marketings_lead_quality_shows_the_closed_loops_lead_quality(qtbot, demo
     assert panel.data.table.title == "Lead quality by tier"
 
 
+def test_a_panel_of_figures_beside_a_taller_one_keeps_its_figures_at_the_top(qtbot, demo):
+    """Marketing's lead quality (figures alone) beside the dossiers to write (a table):
+    both panels start at their row's top, the figures right under the title, on a laptop's
+    screen too, rather than floating in the middle of the row with an empty gap above."""
+    board = _shown(qtbot, demo, sign_in(demo, PEOPLE[Role.MARKETING]))
+    board.resize(1280, 720)
+    qtbot.wait(50)
+    quality, dossiers = board.panels["quality"], board.panels["dossiers"]
+    assert quality.geometry().top() == dossiers.geometry().top()
+    first = quality.findChildren(FigureTile)[0]
+    assert first.mapTo(quality, first.rect().topLeft()).y() < 80
+    assert dossiers.geometry().bottom() > board.panels["marketing"].geometry().bottom() + 300
+
+
 def test_marketings_home_shows_their_side_this_month_and_the_dossiers_to_write(
     qtbot, demo, monkeypatch
 ):

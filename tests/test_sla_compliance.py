@@ -279,7 +279,7 @@ def test_the_summary_figures_stand_against_the_agreement_and_the_previous_period
     handoffs, quality, tier_a, _dossiers = marketing
     # three in October and November, one in September (the previous period's)
     assert (handoffs.value, handoffs.target, handoffs.standing) == (3, 6, "missed")
-    assert handoffs.basis == "3 against 6 agreed (3 a month)"
+    assert handoffs.basis == "3 against 6 agreed (3 a month), 5 of them due by now"
     assert handoffs.trend == "up"
     assert (quality.value, quality.standing, quality.trend) == (4, "met", "same")
     assert tier_a.value == 0 and tier_a.basis == "0 of 3"
@@ -288,6 +288,32 @@ def test_the_summary_figures_stand_against_the_agreement_and_the_previous_period
     assert [s.title for s in sections] == ["Marketing's side", "Sales' side"]
     assert sections[1].tables[-1].count == 0
     assert "No hand-off is in the black hole." in sections[1].notes
+
+
+@pytest.mark.parametrize(
+    ("period", "now", "judged"),
+    [
+        ("2026-11", NOW, ("met", "3 against 3 agreed (3 a month), 2 of them due by now")),
+        ("2026-12", datetime(2026, 12, 1, 8, tzinfo=UTC),
+         (None, "0 against 3 agreed (3 a month), none due yet")),
+        ("2026-10", NOW, ("missed", "0 against 3 agreed (3 a month)")),
+    ],
+    ids=["month in progress", "month's first morning", "month over"],
+)  # fmt: skip
+def test_a_period_in_progress_is_judged_against_the_hand_offs_due_by_now(
+    workspace, people, period, now, judged
+):
+    """The hand-offs of a period that is not over are judged against the agreed number for
+    the part of it gone by, as a goal's actual against its pace: on a month's first morning
+    none is due and nothing is judged (not "missed"); once it is over, against all of it."""
+    save_agreement(SqlAgreementStore(workspace), people[Role.OWNER], AGREEMENT)
+    # three hand-offs in November, 3, 9 and 20 days before NOW
+    batch = [{"mine": True, "handed_off": 24 * d, "closed": None, "interactions": []}
+             for d in (3, 9, 20)]  # fmt: skip
+    _store(workspace, people, batch)
+    with workspace.read() as conn:
+        (handoffs, *_), _sales = sla_figures(conn, Scope(Period.parse(period), VIENNA, now))
+    assert (handoffs.standing, handoffs.basis) == judged
 
 
 def test_the_dashboard_and_the_meeting_pack_work_out_each_periods_compliance_once(

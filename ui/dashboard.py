@@ -20,7 +20,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QPushButton,
     QScrollArea,
-    QSizePolicy,
     QVBoxLayout,
     QWidget,
 )
@@ -226,10 +225,6 @@ class Panel(QFrame):
             layout.addWidget(chart_view(data.chart), 1)
         if data.chart is None and data.table is None:
             layout.addStretch()
-        # A panel of figures alone is as tall as they are; charts and tables take the rest.
-        tall = data.chart is not None or data.table is not None
-        height = QSizePolicy.Policy.Preferred if tall else QSizePolicy.Policy.Maximum
-        self.setSizePolicy(QSizePolicy.Policy.Preferred, height)
         if data.table is not None:
             rows = list(data.table.rows)
             if rows:
@@ -285,6 +280,9 @@ class Dashboard(QWidget):
             grid.addWidget(self.panels[key], row, column, 1, span)
         for column in range(2):
             grid.setColumnStretch(column, 1)
+        # the last row takes the height left (a table there shows more rows), the others
+        # theirs alone
+        grid.setRowStretch(max(row for _, _, row, _, _ in self.layout_shown.panels), 1)
         self.page.setWidget(grid_widget)
         self.period.setText("")
 

@@ -59,8 +59,9 @@ from sqlalchemy import (
     type_coerce,
 )
 
-from domain.agreement import Agreement, standing
+from domain.agreement import Agreement, due_by, standing
 from domain.calendar import WorkCalendar
+from domain.goal import elapsed
 from domain.periods import Period
 from domain.report import Chart, ChartKind, Figure, Scope, Section, Series, Unit, trend
 from domain.tables import ColumnKind, TableColumn, TableData
@@ -992,19 +993,24 @@ def _agreed(c: Compliance, rep: str | None) -> int:
 
 
 def _figures(
-    c: Compliance, before: Compliance | None, rep: str | None
+    c: Compliance, before: Compliance | None, scope: Scope
 ) -> tuple[list[Figure], list[Figure]]:
     t, b, m, s = c.total, before.total if before else None, c.agreement.marketing, c.agreement.sales
-    agreed = _agreed(c, rep)
+    agreed = _agreed(c, scope.rep)
     per_month = agreed // c.months
+    zone = scope.calendar.zone
+    due = due_by(agreed, elapsed(scope.period.start(zone), scope.period.end(zone), scope.now))
+    basis = f"{t.handoffs:,} against {agreed:,} agreed ({per_month:,} a month)"
+    if due < agreed:  # the period is in progress: judged against those due by now
+        basis += f", {due:,} of them due by now" if due else ", none due yet"
     handoffs = Figure(
         "Hand-offs",
         t.handoffs,
         Unit.COUNT,
         agreed,
-        standing(t.handoffs, agreed),
+        None if 0 == due < agreed else standing(t.handoffs, due),  # none due: no judgement
         trend(t.handoffs, b.handoffs if b else None),
-        f"{t.handoffs:,} against {agreed:,} agreed ({per_month:,} a month)",
+        basis,
         HANDOFFS_SHEET,
     )
     if m.min_average_quality is None and m.min_accepted_share is not None:
@@ -1081,7 +1087,7 @@ def sla_figures(conn: Connection, scope: Scope) -> tuple[list[Figure], list[Figu
     quality, tier A share, dossiers complete for the queue) and four for sales (first touch
     on time, attempts met, follow-ups kept, feedback given)."""
     now, before = _compliance_now(conn, scope)
-    return _figures(now, before, scope.rep)
+    return _figures(now, before, scope)
 
 
 def side_figures(sections: list[Section]) -> tuple[list[Figure], list[Figure]]:
@@ -1109,7 +1115,7 @@ def sla_sections(
     connections that read the snapshot ``conn`` reads, count a part of the hand-offs each
     beside it (:func:`compliance`)."""
     c, before = _compliance_now(conn, scope, helpers)
-    marketing, sales = _figures(c, before, scope.rep)
+    marketing, sales = _figures(c, before, scope)
     months = [str(m) for m in scope.period.months]
     labels = tuple(m.label for m in scope.period.months)
     agreed = _agreed(c, scope.rep) // c.months
