@@ -43,7 +43,8 @@ def read_models(monkeypatch):
     def goal_sections(conn, scope):
         asked.append(scope)
         figures = [Figure("New revenue won", 120_000, Unit.AMOUNT, 400_000),
-                   Figure("Forecast", 380_000, Unit.AMOUNT, 400_000)]  # fmt: skip
+                   Figure("Forecast", 380_000, Unit.AMOUNT, 400_000),
+                   Figure("Gap to the target", 20_000, Unit.AMOUNT, shortfall=True)]  # fmt: skip
         return [Section("Goal", figures=figures, notes=[f"Goal for {scope.period}"])]
 
     def sla_sections(conn, scope):
@@ -88,11 +89,12 @@ def test_the_meeting_pack_runs_page_by_page(workspace, people, read_models):
                           "ICP calibration", "Decisions and next steps"]  # fmt: skip
         summary = report.sections[:3]
         assert [s.new_page for s in summary] == [True, False, False]  # one page
-        assert [f.label for f in summary[0].figures] == ["New revenue won", "Forecast"]
+        assert [f.label for f in summary[0].figures] == [
+            "New revenue won", "Forecast", "Gap to the target"]  # fmt: skip
         assert [f.label for f in summary[1].figures] == ["Hand-offs"]
         assert [f.label for f in summary[2].figures] == ["First touch on time"]
         chart = summary[0].charts[0]
-        assert chart.categories == ("New revenue won", "Forecast")
+        assert chart.categories == ("New revenue won", "Forecast")  # the gap is no bar
         assert [s.name for s in chart.series] == ["The goal", "Target"]
         assert chart.references == ("Target",)
         assert report.sections[-1].lines > 10

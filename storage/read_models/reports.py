@@ -269,9 +269,11 @@ def _summary(
 
 
 def _goal_chart(goal: list[Figure]) -> list[Chart]:
-    """The goal's figures in its unit (actual, pace, forecast, gap) as bars, against the
-    target; none when no figure has data."""
-    shown = [f for f in goal if f.unit is goal[0].unit] if goal else []
+    """The goal's figures in its unit (actual, pace, forecast) as bars, against the target;
+    none when no figure has data. The gap is the space between the forecast and the
+    target's line, not a bar: ahead of the target it is below zero, under the axis the bars
+    stand on, where its bar covered its own name."""
+    shown = [f for f in goal if f.unit is goal[0].unit and not f.shortfall] if goal else []
     if all(f.value is None for f in shown):
         return []
     series = [Series("The goal", tuple(f.value for f in shown))]
